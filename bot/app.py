@@ -1,0 +1,336 @@
+"""The bot: logs in, joins the club's rooms, syncs, queues commands durably, sends replies.
+
+The sync token is saved in the same transaction as the commands of its batch, so a crash neither
+loses nor repeats one. Gaps in limited timelines are backfilled from ``/messages``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from nio import (
+    InviteMemberEvent,
+    MegolmEvent,
+    RoomMemberEvent,
+    RoomMessageText,
+    SyncResponse,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.matrix import MatrixError, Transport
+from bot.outbox import Outbox, txn_id
+from bot.render import message_content
+from bot.scheduled import ScheduledMessages
+from bot.scheduler import Scheduler
+from commands import build_registry
+from commands.context import Club
+from commands.dispatch import command_text
+from commands.i18n import Translator
+from commands.meta import welcome
+from commands.registry import Registry, Role
+from storage.db import Database
+from storage.models import JoinedRoom
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+SYNC_TOKEN = "sync_token"
+MAX_BACKFILL_PAGES = 50
+
+
+def bot_version() -> str:
+    try:
+        return version("cct-bot")
+    except PackageNotFoundError:
+        return "dev"
+
+
+def _ts(event: Any) -> datetime:
+    return datetime.fromtimestamp(event.server_timestamp / 1000, tz=UTC)
+
+
+@dataclass
+class Command:
+    event_id: str
+    room_id: str
+    sender: str
+    body: str
+    sent_at: datetime
+
+
+@dataclass
+class Arrival:
+    room_id: str
+    user_id: str
+    display_name: str
+
+
+@dataclass
+class Batch:
+    """What one sync response asks of the bot, saved in one transaction."""
+
+    commands: list[Command] = field(default_factory=list)
+    arrivals: list[Arrival] = field(default_factory=list)
+    last_events: dict[str, str] = field(default_factory=dict)
+    joined: dict[str, datetime] = field(default_factory=dict)
+
+
+class Bot:
+    """The whole runtime, started with ``start()`` and stopped with ``stop()``."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 registry: Registry | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.db = Database(settings.database_url)
+        self.transport = Transport(settings.matrix)
+        self.outbox = Outbox(self.db, self.transport, self.clock)
+        club = settings.club
+        self.club = Club(name=club.name, prefix=club.prefix, language=club.language,
+                         timezone=club.timezone, charter=club.charter,
+                         welcome_message=club.welcome_message, version=bot_version())
+        self.t = Translator(club.language)
+        self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
+                                     self.clock, self.club, self.role_of)
+        self.scheduled = ScheduledMessages(self.db, self.outbox, self.clock)
+        self.scheduler = Scheduler([self.scheduled])
+        self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
+        self.main_room_id: str | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+
+    # --- life cycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Migrates, logs in, catches up, joins the rooms, and starts syncing in the background."""
+        await self.db.upgrade()
+        await self.transport.login()
+        async with self.db.transaction() as repos:
+            token = await repos.state.get(SYNC_TOKEN)
+        if token is None:
+            await self._first_sync()
+        await self._join_club_rooms()
+        await self.dispatcher.resume()
+        await self.outbox.flush()
+        await self.scheduler.start()
+        self._tasks = [asyncio.create_task(self._sync_forever(), name="sync"),
+                       asyncio.create_task(self.outbox.run(), name="outbox")]
+        self.ready.set()
+        log.info("cct-bot %s ready as %s", self.club.version, self.transport.user_id)
+
+    async def stop(self) -> None:
+        """Stops syncing, finishes the commands under way, sends what is queued, closes."""
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.dispatcher.drain()
+        try:
+            await asyncio.wait_for(self.outbox.flush(), timeout=10)
+        except Exception:
+            log.warning("some replies are still queued; they will be sent at the next start")
+        self.scheduler.shutdown()
+        await self.transport.close()
+        await self.db.dispose()
+
+    async def run_until_stopped(self) -> None:
+        await self._stopping.wait()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    # --- roles ----------------------------------------------------------------------------
+    async def role_of(self, user_id: str) -> Role:
+        """Coordinator if listed in the config, or moderator (power ≥ threshold) or creator of the
+        main room; otherwise participant."""
+        if user_id in self.settings.club.coordinators:
+            return Role.COORDINATOR
+        main = self.main_room_id
+        if main is None:
+            return Role.PARTICIPANT
+        if self.transport.power_level(main, user_id) >= self.settings.club.coordinator_power_level:
+            return Role.COORDINATOR
+        if user_id in await self.transport.creators(main):
+            return Role.COORDINATOR
+        return Role.PARTICIPANT
+
+    def may_invite(self, user_id: str) -> bool:
+        """Invites are accepted from the configured people or servers, and the coordinators."""
+        allowed = self.settings.club.allowed_inviters
+        server = ":" + user_id.split(":", 1)[-1]
+        return user_id in allowed or server in allowed or user_id in self.settings.club.coordinators
+
+    # --- rooms ----------------------------------------------------------------------------
+    async def _join_club_rooms(self) -> None:
+        for role, room in self.settings.rooms.configured().items():
+            try:
+                room_id = await self.transport.resolve(room)
+                if room_id not in self.transport.client.rooms:
+                    room_id = await self.transport.join(room)
+                    async with self.db.transaction() as repos:
+                        await repos.rooms.mark_joined(room_id, self.clock.now())
+            except MatrixError as error:
+                log.warning("cannot join the %s room %s (%s): invite the bot there", role, room,
+                            error)
+                continue
+            self.club_rooms[room_id] = role
+            if role == "main":
+                self.main_room_id = room_id
+
+    async def _handle_invites(self, response: SyncResponse) -> None:
+        for room_id, info in response.rooms.invite.items():
+            inviter = self._inviter(info.invite_state)
+            if inviter and self.may_invite(inviter):
+                try:
+                    await self.transport.join(room_id)
+                except MatrixError as error:
+                    log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
+                    continue
+                async with self.db.transaction() as repos:
+                    await repos.rooms.mark_joined(room_id, self.clock.now())
+                log.info("joined %s, invited by %s", room_id, inviter)
+            else:
+                log.info("refused the invite to %s from %s", room_id, inviter)
+                await self.transport.leave(room_id)
+
+    def _inviter(self, invite_state: Iterable[Any]) -> str | None:
+        for event in invite_state:
+            if (isinstance(event, InviteMemberEvent) and event.state_key == self.transport.user_id
+                    and event.membership == "invite"):
+                return str(event.sender)
+        return None
+
+    # --- sync -----------------------------------------------------------------------------
+    async def _first_sync(self) -> None:
+        """First start ever: learn the rooms and their state, answer nothing from history."""
+        response = await self.transport.sync(None, 0, full_state=True)
+        now = self.clock.now()
+        async with self.db.transaction() as repos:
+            for room_id, info in response.rooms.join.items():
+                await repos.rooms.mark_joined(room_id, now)
+                if info.timeline.events:
+                    await repos.rooms.set_last_event(room_id, info.timeline.events[-1].event_id)
+            await repos.state.set(SYNC_TOKEN, response.next_batch)
+        await self._handle_invites(response)
+
+    async def _sync_forever(self) -> None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                async with self.db.transaction() as repos:
+                    token = await repos.state.get(SYNC_TOKEN)
+                response = await self.transport.sync(token, self.settings.matrix.sync_timeout_ms)
+                await self.transport.keep_keys()
+                await self.handle_sync(response)
+                delay = 1.0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("sync failed (%s); retrying in %.0fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    async def handle_sync(self, response: SyncResponse) -> None:
+        """Queues the batch's commands and welcomes, saves the token, then runs them."""
+        await self._handle_invites(response)
+        async with self.db.transaction() as repos:
+            known = {room_id: await repos.rooms.get(room_id) for room_id in response.rooms.join}
+        batch = await self._read_batch(known, response)
+        async with self.db.transaction() as repos:
+            new_commands = await self._save_batch(repos, batch, response.next_batch)
+        for room_id in response.rooms.leave:
+            self.club_rooms.pop(room_id, None)
+        for command in new_commands:
+            self.dispatcher.submit(command.event_id, command.room_id)
+        if batch.arrivals:
+            self.outbox.wake()
+
+    async def _read_batch(self, known: dict[str, JoinedRoom | None],
+                          response: SyncResponse) -> Batch:
+        batch = Batch()
+        cutoff = self.clock.now() - timedelta(minutes=self.settings.matrix.catch_up_minutes)
+        for room_id, info in response.rooms.join.items():
+            events = list(info.timeline.events)
+            room = known.get(room_id)
+            if info.timeline.limited and info.timeline.prev_batch:
+                stop_at = room.last_event_id if room else None
+                events = await self._backfill(room_id, info.timeline.prev_batch, stop_at,
+                                              cutoff) + events
+            joined_at = room.joined_at if room else self._own_join(events) or self.clock.now()
+            if room is None:
+                batch.joined[room_id] = joined_at
+            self._classify(batch, room_id, events, max(joined_at, cutoff))
+            if events:
+                batch.last_events[room_id] = events[-1].event_id
+        return batch
+
+    def _own_join(self, events: list[Any]) -> datetime | None:
+        for event in events:
+            if (isinstance(event, RoomMemberEvent) and event.state_key == self.transport.user_id
+                    and event.membership == "join"):
+                return _ts(event)
+        return None
+
+    async def _backfill(self, room_id: str, start: str, stop_at: str | None,
+                        cutoff: datetime) -> list[Any]:
+        """The events a limited timeline skipped, oldest first."""
+        older: list[Any] = []
+        token: str | None = start
+        for _ in range(MAX_BACKFILL_PAGES):
+            if token is None:
+                break
+            page = await self.transport.history(room_id, token)
+            for event in page.events:
+                if event.event_id == stop_at or _ts(event) < cutoff:
+                    return list(reversed(older))
+                older.append(event)
+            if not page.events or page.end == token:
+                break
+            token = page.end
+        log.info("backfilled %d events in %s", len(older), room_id)
+        return list(reversed(older))
+
+    def _classify(self, batch: Batch, room_id: str, events: list[Any], since: datetime) -> None:
+        me = self.transport.user_id
+        for event in events:
+            if event.sender == me or _ts(event) < since:
+                continue
+            if isinstance(event, RoomMessageText):
+                if command_text(event.body, self.club.prefix) is not None:
+                    batch.commands.append(Command(event.event_id, room_id, event.sender,
+                                                  event.body, _ts(event)))
+            elif isinstance(event, RoomMemberEvent):
+                if (event.membership == "join" and event.prev_membership != "join"
+                        and room_id in self.club_rooms):
+                    name = str(event.content.get("displayname") or event.state_key)
+                    batch.arrivals.append(Arrival(room_id, event.state_key, name))
+            elif isinstance(event, MegolmEvent):
+                log.warning("could not decrypt %s in %s", event.event_id, room_id)
+
+    async def _save_batch(self, repos: Repositories, batch: Batch, token: str) -> list[Command]:
+        now = self.clock.now()
+        for room_id, joined_at in batch.joined.items():
+            await repos.rooms.mark_joined(room_id, joined_at)
+        new = []
+        for command in batch.commands:
+            if await repos.inbox.add_if_new(event_id=command.event_id, room_id=command.room_id,
+                                            sender=command.sender, body=command.body,
+                                            sent_at=command.sent_at, received_at=now):
+                new.append(command)
+        for arrival in batch.arrivals:
+            if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
+                reply = welcome(self.t, self.club, arrival.user_id, arrival.display_name)
+                await repos.outbox.add(txn_id=txn_id("welcome", arrival.user_id),
+                                       room_id=arrival.room_id, content=message_content(reply),
+                                       created_at=now)
+        for room_id, event_id in batch.last_events.items():
+            await repos.rooms.set_last_event(room_id, event_id)
+        await repos.state.set(SYNC_TOKEN, token)
+        return new

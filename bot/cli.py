@@ -1,0 +1,130 @@
+"""``cct-bot``: run, check-config, db upgrade, demo, version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.app import Bot, bot_version
+from bot.config import ConfigError, Settings, load_settings
+from commands.i18n import Translator
+from storage.db import Database
+
+log = logging.getLogger("cct-bot")
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # nio and aiohttp are chatty and may print request details: keep them to warnings.
+    for noisy in ("nio", "aiohttp", "apscheduler", "peewee", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _load(path: Path) -> Settings | None:
+    try:
+        return load_settings(path)
+    except ConfigError as error:
+        t = Translator("fr")
+        print(t("cli.config_invalid", path=path, count=len(error.problems)), file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = _load(Path(args.file))
+    if settings is None:
+        return 2
+    print(Translator(settings.club.language)("cli.config_ok", path=args.file))
+    return 0
+
+
+async def run_bot(settings: Settings) -> None:
+    """Runs until SIGTERM or SIGINT, then stops cleanly."""
+    bot = Bot(settings)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, bot.request_stop)
+    try:
+        await bot.start()
+        await bot.run_until_stopped()
+    finally:
+        log.info("stopping")
+        await bot.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _load(Path(args.config))
+    if settings is None:
+        return 2
+    setup_logging(settings.log_level)
+    asyncio.run(run_bot(settings))
+    return 0
+
+
+async def _upgrade(url: str) -> str | None:
+    db = Database(url)
+    try:
+        await db.upgrade()
+        return await db.current_revision()
+    finally:
+        await db.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = _load(Path(args.config))
+    if settings is None:
+        return 2
+    revision = asyncio.run(_upgrade(settings.database_url))
+    print(Translator(settings.club.language)("cli.db_upgraded", revision=revision))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    setup_logging("WARNING")
+    return run_demo(Path(args.dir), port=args.port)
+
+
+def cmd_version(_args: argparse.Namespace) -> int:
+    print(f"cct-bot {bot_version()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cct-bot",
+                                     description="Bot Matrix du Club Climat et Transition")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="lance le bot / run the bot")
+    run.add_argument("--config", "-c", default="config.toml")
+    run.set_defaults(func=cmd_run)
+    check = sub.add_parser("check-config", help="vérifie la configuration / check a config file")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_check_config)
+    db = sub.add_parser("db", help="base de données / database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="applique les migrations / apply migrations")
+    upgrade.add_argument("--config", "-c", default="config.toml")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    demo = sub.add_parser("demo", help="démo locale avec Synapse / local demo with Synapse")
+    demo.add_argument("--dir", default="demo-data")
+    demo.add_argument("--port", type=int, default=8008)
+    demo.set_defaults(func=cmd_demo)
+    ver = sub.add_parser("version", help="version")
+    ver.set_defaults(func=cmd_version)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

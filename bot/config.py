@@ -1,0 +1,342 @@
+"""Typed settings read from a TOML file (+ environment variables for secrets), validated at once.
+
+Every problem is collected with the key's name, so ``cct-bot check-config`` can report them all
+in one go and ``cct-bot run`` refuses a bad file with the same messages.
+Relative paths (store, charter file, SQLite database) are resolved from the config file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from commands.i18n import LANGUAGES, Translator
+
+PASSWORD_ENV = "CCT_BOT_PASSWORD"
+ACCESS_TOKEN_ENV = "CCT_BOT_ACCESS_TOKEN"
+
+USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
+# Room ids of room version 12 have no server part (``!opaque``); aliases always have one.
+ROOM_RE = re.compile(r"^(![A-Za-z0-9._~+/=\-]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
+SERVER_RE = re.compile(r"^:[A-Za-z0-9.\-]+(:\d+)?$")
+DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+PREFIX_MAX = 3
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    homeserver: str
+    user_id: str
+    password: str
+    access_token: str
+    device_id: str
+    store_path: Path
+    encryption: bool = True
+    catch_up_minutes: int = 1440
+    sync_timeout_ms: int = 30000
+
+
+@dataclass(frozen=True)
+class ClubSettings:
+    name: str
+    timezone: str
+    language: str
+    prefix: str
+    coordinators: tuple[str, ...]
+    allowed_inviters: tuple[str, ...]
+    welcome_message: str
+    charter: str
+    coordinator_power_level: int = 50
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class RoomSettings:
+    main: str
+    north: str = ""
+    south: str = ""
+    announcements: str = ""
+
+    def configured(self) -> dict[str, str]:
+        """The configured rooms by role (main, north, south, announcements), empty ones left out."""
+        rooms = {"main": self.main, "north": self.north, "south": self.south}
+        rooms["announcements"] = self.announcements
+        return {role: room for role, room in rooms.items() if room}
+
+
+@dataclass(frozen=True)
+class Settings:
+    matrix: MatrixSettings
+    database_url: str
+    club: ClubSettings
+    rooms: RoomSettings
+    source: Path | None = None
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    """A config file with one or more problems."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class _Reader:
+    """Reads typed values from the parsed TOML, collecting problems instead of stopping."""
+
+    data: Mapping[str, Any]
+    t: Translator
+    problems: list[ConfigProblem] = field(default_factory=list)
+
+    def problem(self, key: str, msg_key: str, **values: object) -> None:
+        self.problems.append(ConfigProblem(key, self.t(msg_key, **values)))
+
+    def raw(self, key: str) -> Any:
+        section, _, name = key.partition(".")
+        table = self.data.get(section, {})
+        if not isinstance(table, Mapping):
+            return None
+        return table.get(name)
+
+    def string(self, key: str, default: str = "") -> str:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.problem(key, "config.not_string")
+            return default
+        return value.strip()
+
+    def required(self, key: str, check: Callable[[str], bool], msg_key: str) -> str:
+        value = self.string(key)
+        if not value:
+            self.problem(key, "config.missing")
+        elif not check(value):
+            self.problem(key, msg_key, value=value)
+        return value
+
+    def integer(self, key: str, default: int, minimum: int, maximum: int) -> int:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(key, "config.not_integer")
+            return default
+        if not minimum <= value <= maximum:
+            self.problem(key, "config.out_of_range", minimum=minimum, maximum=maximum)
+            return default
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(key, "config.not_boolean")
+            return default
+        return value
+
+    def string_list(self, key: str, check: Callable[[str], bool], msg_key: str) -> tuple[str, ...]:
+        value = self.raw(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(key, "config.not_string_list")
+            return ()
+        for item in value:
+            if not check(item.strip()):
+                self.problem(key, msg_key, value=item)
+        return tuple(v.strip() for v in value)
+
+
+def _is_url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def _is_timezone(value: str) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _is_database_url(value: str) -> bool:
+    return value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://"))
+
+
+def _is_user(value: str) -> bool:
+    return bool(USER_ID_RE.match(value))
+
+
+def _is_room(value: str) -> bool:
+    return bool(ROOM_RE.match(value))
+
+
+def _is_inviter(value: str) -> bool:
+    return bool(USER_ID_RE.match(value) or SERVER_RE.match(value))
+
+
+def _resolve(base: Path, path: str) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else (base / candidate)
+
+
+def _resolve_sqlite(base: Path, url: str) -> str:
+    """Makes a relative SQLite path relative to the config file's folder."""
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix) or url == prefix + ":memory:":
+        return url
+    path = url[len(prefix) :]
+    if path.startswith("/"):
+        return url
+    return prefix + str(_resolve(base, path))
+
+
+def _read_matrix(r: _Reader, base: Path, env: Mapping[str, str]) -> MatrixSettings:
+    homeserver = r.required("matrix.homeserver", _is_url, "config.bad_url")
+    user_id = r.required("matrix.user_id", _is_user, "config.bad_user")
+    password = r.string("matrix.password") or env.get(PASSWORD_ENV, "")
+    token = r.string("matrix.access_token") or env.get(ACCESS_TOKEN_ENV, "")
+    if not password and not token:
+        r.problem("matrix.password", "config.no_secret", pw=PASSWORD_ENV, tok=ACCESS_TOKEN_ENV)
+    device_id = r.string("matrix.device_id", "CCTBOT")
+    if not DEVICE_ID_RE.match(device_id):
+        r.problem("matrix.device_id", "config.bad_device", value=device_id)
+    return MatrixSettings(
+        homeserver=homeserver.rstrip("/"),
+        user_id=user_id,
+        password=password,
+        access_token=token,
+        device_id=device_id,
+        store_path=_resolve(base, r.string("matrix.store_path", "data/store")),
+        encryption=r.boolean("matrix.encryption", True),
+        catch_up_minutes=r.integer("matrix.catch_up_minutes", 1440, 0, 60 * 24 * 30),
+        sync_timeout_ms=r.integer("matrix.sync_timeout_ms", 30000, 1000, 120000),
+    )
+
+
+def _read_charter(r: _Reader, base: Path) -> str:
+    text = r.string("club.charter")
+    path = r.string("club.charter_file")
+    if text and path:
+        r.problem("club.charter_file", "config.charter_both")
+    if path:
+        try:
+            return _resolve(base, path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            r.problem("club.charter_file", "config.unreadable", value=path, reason=exc.strerror)
+    return text
+
+
+def _read_club(r: _Reader, base: Path) -> ClubSettings:
+    language = r.string("club.language", "fr")
+    if language not in LANGUAGES:
+        r.problem("club.language", "config.bad_language", value=language, choices=", ".join(LANGUAGES))
+    timezone = r.string("club.timezone", "Europe/Paris")
+    if not _is_timezone(timezone):
+        r.problem("club.timezone", "config.bad_timezone", value=timezone)
+    prefix = r.string("club.prefix", "!")
+    if not prefix or len(prefix) > PREFIX_MAX or any(c.isalnum() or c.isspace() for c in prefix):
+        r.problem("club.prefix", "config.bad_prefix", value=prefix)
+    return ClubSettings(
+        name=r.string("club.name", "Club Climat et Transition"),
+        timezone=timezone if _is_timezone(timezone) else "Europe/Paris",
+        language=language if language in LANGUAGES else "fr",
+        prefix=prefix or "!",
+        coordinators=r.string_list("club.coordinators", _is_user, "config.bad_user"),
+        allowed_inviters=r.string_list("club.allowed_inviters", _is_inviter, "config.bad_inviter"),
+        welcome_message=r.string("club.welcome_message"),
+        charter=_read_charter(r, base),
+        coordinator_power_level=r.integer("club.coordinator_power_level", 50, 1, 100),
+    )
+
+
+def _read_rooms(r: _Reader) -> RoomSettings:
+    main = r.required("rooms.main", _is_room, "config.bad_room")
+    others = {}
+    for name in ("north", "south", "announcements"):
+        value = r.string(f"rooms.{name}")
+        if value and not _is_room(value):
+            r.problem(f"rooms.{name}", "config.bad_room", value=value)
+        others[name] = value
+    return RoomSettings(main=main, **others)
+
+
+def _check_unknown_keys(r: _Reader) -> None:
+    known = {
+        "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
+                   "encryption", "catch_up_minutes", "sync_timeout_ms"},
+        "database": {"url"},
+        "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",
+                 "welcome_message", "charter", "charter_file", "coordinator_power_level"},
+        "rooms": {"main", "north", "south", "announcements"},
+        "logging": {"level"},
+    }
+    for section, table in r.data.items():
+        if section not in known:
+            r.problem(section, "config.unknown_section")
+        elif not isinstance(table, Mapping):
+            r.problem(section, "config.not_table")
+        else:
+            for name in table:
+                if name not in known[section]:
+                    r.problem(f"{section}.{name}", "config.unknown_key")
+
+
+def parse_settings(
+    data: Mapping[str, Any], *, base: Path, env: Mapping[str, str] | None = None,
+    source: Path | None = None,
+) -> Settings:
+    """Validates parsed TOML into ``Settings``; raises ``ConfigError`` listing every problem."""
+    club_table = data.get("club", {})
+    lang = club_table.get("language", "fr") if isinstance(club_table, Mapping) else "fr"
+    r = _Reader(data, Translator(lang if lang in LANGUAGES else "fr"))
+    _check_unknown_keys(r)
+    matrix = _read_matrix(r, base, os.environ if env is None else env)
+    url = r.string("database.url", "sqlite+aiosqlite:///data/cct.db")
+    if not _is_database_url(url):
+        r.problem("database.url", "config.bad_database", value=url)
+    club = _read_club(r, base)
+    rooms = _read_rooms(r)
+    level = r.string("logging.level", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        r.problem("logging.level", "config.bad_log_level", value=level)
+    if r.problems:
+        raise ConfigError(r.problems)
+    return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level)
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Reads and validates the TOML file at ``path``."""
+    t = Translator("fr")
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(str(path), t("config.file_missing"))]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([ConfigProblem(str(path), t("config.bad_toml", reason=str(exc)))]) from None
+    return parse_settings(data, base=path.resolve().parent, env=env, source=path)

@@ -1,0 +1,122 @@
+"""Queued command -> context -> handler, inside one transaction; errors mapped to replies.
+
+Each command runs as a tracked background task, so a slow one never stalls the sync loop;
+commands of one room run in the order they were sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+
+from bot.clock import Clock
+from bot.outbox import Outbox, txn_id
+from bot.render import message_content
+from commands.context import Club, Context, Reply
+from commands.dispatch import (
+    command_text,
+    error_reply,
+    internal_error_reply,
+    new_reference,
+    prepare,
+    run,
+)
+from commands.errors import StorageUnavailable, UserError
+from commands.i18n import Translator
+from commands.registry import Registry, Role
+from storage.db import Database
+from storage.models import InboxEvent
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+RoleOf = Callable[[str], Awaitable[Role]]
+
+
+class Dispatcher:
+    """Runs queued commands and queues their replies."""
+
+    def __init__(self, registry: Registry, db: Database, outbox: Outbox, clock: Clock,
+                 club: Club, role_of: RoleOf) -> None:
+        self.registry = registry
+        self.db = db
+        self.outbox = outbox
+        self.clock = clock
+        self.club = club
+        self.role_of = role_of
+        self.t = Translator(club.language)
+        self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, event_id: str, room_id: str) -> None:
+        """Handles one queued command in the background."""
+        task = asyncio.create_task(self._handle_in_order(event_id, room_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Waits for the commands under way."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def resume(self) -> int:
+        """Submits every command queued but not handled (after a restart)."""
+        async with self.db.transaction() as repos:
+            pending = [(row.event_id, row.room_id) for row in await repos.inbox.pending(100000)]
+        for event_id, room_id in pending:
+            self.submit(event_id, room_id)
+        return len(pending)
+
+    async def _handle_in_order(self, event_id: str, room_id: str) -> None:
+        async with self._room_locks[room_id]:
+            try:
+                await self.handle(event_id)
+            except StorageUnavailable:
+                log.error("command %s left queued: the database is unavailable", event_id)
+            except Exception:
+                log.exception("command %s could not be handled", event_id)
+
+    async def handle(self, event_id: str) -> None:
+        """Runs the command once: its changes, its reply and its 'handled' mark in one commit."""
+        failure: Reply | None = None
+        try:
+            async with self.db.transaction() as repos:
+                item = await repos.inbox.get(event_id)
+                if item is None or item.handled_at is not None:
+                    return
+                reply = await self._run(item, repos)
+                await self._finish(repos, item, reply)
+        except UserError as error:
+            failure = error_reply(error, self.t, self.club.prefix)
+        except Exception:
+            reference = new_reference()
+            log.exception("internal error (ref. %s) on command %s", reference, event_id)
+            failure = internal_error_reply(self.t, reference)
+        if failure is not None:
+            async with self.db.transaction() as repos:
+                item = await repos.inbox.get(event_id)
+                if item is None or item.handled_at is not None:
+                    return
+                await self._finish(repos, item, failure)
+        self.outbox.wake()
+
+    async def _run(self, item: InboxEvent, repos: Repositories) -> Reply:
+        line = command_text(item.body, self.club.prefix)
+        if line is None:
+            return Reply("")
+        role = await self.role_of(item.sender)
+        prepared = prepare(self.registry, line, role)
+        ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
+                      sent_at=item.sent_at, now=self.clock.now(), role=role, club=self.club,
+                      t=self.t, repos=repos)
+        return await run(prepared, ctx)
+
+    async def _finish(self, repos: Repositories, item: InboxEvent, reply: Reply) -> None:
+        now = self.clock.now()
+        if reply.markdown:
+            content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender)
+            await repos.outbox.add(txn_id=txn_id("reply", item.event_id), room_id=item.room_id,
+                                   content=content, created_at=now)
+        await repos.inbox.mark_handled(item.event_id, now)
+

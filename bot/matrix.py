@@ -1,0 +1,253 @@
+"""The Matrix transport: login, sync, send, join, history. nio's error objects become
+exceptions here and nowhere else; sends are retried until they go through or are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    JoinResponse,
+    LoginResponse,
+    RoomGetStateEventResponse,
+    RoomGetStateResponse,
+    RoomMessagesResponse,
+    RoomResolveAliasResponse,
+    RoomSendResponse,
+    SyncResponse,
+    WhoamiResponse,
+)
+from nio.exceptions import LocalProtocolError
+
+from bot.config import MatrixSettings
+
+log = logging.getLogger(__name__)
+
+CREDENTIALS_FILE = "credentials.json"
+PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON",
+                    "M_TOO_LARGE", "M_INVALID_PARAM", "M_MISSING_PARAM"}
+
+
+class MatrixError(Exception):
+    """A request the homeserver answered with an error."""
+
+    def __init__(self, what: str, response: Any) -> None:
+        code = getattr(response, "status_code", None)
+        message = getattr(response, "message", str(response))
+        super().__init__(f"{what}: {code} {message}")
+        self.code = code
+
+    @property
+    def permanent(self) -> bool:
+        return self.code in PERMANENT_ERRORS
+
+
+class LoginFailed(MatrixError):
+    """Neither the token nor the password let the bot in."""
+
+
+@dataclass(frozen=True)
+class History:
+    """A page of a room's history, newest first, and the token to go further back."""
+
+    events: list[Any]
+    end: str | None
+
+
+def _check(what: str, response: Any, expected: type) -> Any:
+    if isinstance(response, expected):
+        return response
+    raise MatrixError(what, response)
+
+
+def sync_filter(timeline_limit: int = 100) -> dict[str, Any]:
+    """Asks for large timelines (the server may cap them; gaps are backfilled) and lazy members."""
+    return {
+        "room": {
+            "timeline": {"limit": timeline_limit},
+            "state": {"lazy_load_members": True},
+            "ephemeral": {"types": []},
+        },
+        "presence": {"types": []},
+        "account_data": {"types": []},
+    }
+
+
+class Transport:
+    """One logged-in Matrix client with a persistent device and encryption store."""
+
+    def __init__(self, settings: MatrixSettings) -> None:
+        self.settings = settings
+        store = settings.store_path
+        store.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(store, 0o700)
+        config = AsyncClientConfig(
+            encryption_enabled=settings.encryption,
+            store_sync_tokens=False,
+            max_limit_exceeded=None,
+            max_timeouts=None,
+            request_timeout=60,
+        )
+        self.client = AsyncClient(settings.homeserver, settings.user_id,
+                                  device_id=settings.device_id, store_path=str(store),
+                                  config=config)
+        self._credentials = store / CREDENTIALS_FILE
+        self._creators: dict[str, set[str]] = {}
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id)
+
+    async def login(self) -> None:
+        """Token from config, else the saved token, else the password (token then saved)."""
+        if self.settings.access_token:
+            self.client.restore_login(self.settings.user_id, self.settings.device_id,
+                                      self.settings.access_token)
+            await self._whoami()
+            return
+        saved = self._saved_token()
+        if saved:
+            self.client.restore_login(self.settings.user_id, self.settings.device_id, saved)
+            try:
+                await self._whoami()
+                return
+            except MatrixError as error:
+                log.warning("saved token refused (%s), logging in with the password", error.code)
+        response = await self.client.login(self.settings.password,
+                                           device_name="cct-bot")
+        if not isinstance(response, LoginResponse):
+            raise LoginFailed("login", response)
+        self._save_token(response.access_token)
+
+    async def _whoami(self) -> None:
+        response = await self.client.whoami()
+        if not isinstance(response, WhoamiResponse):
+            raise LoginFailed("whoami", response)
+
+    def _saved_token(self) -> str | None:
+        try:
+            data = json.loads(self._credentials.read_text())
+        except (OSError, ValueError):
+            return None
+        same = (data.get("user_id") == self.settings.user_id
+                and data.get("device_id") == self.settings.device_id
+                and data.get("homeserver") == self.settings.homeserver)
+        return str(data["access_token"]) if same and data.get("access_token") else None
+
+    def _save_token(self, token: str) -> None:
+        data = {"homeserver": self.settings.homeserver, "user_id": self.settings.user_id,
+                "device_id": self.settings.device_id, "access_token": token}
+        tmp = self._credentials.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, self._credentials)
+
+    async def sync(self, since: str | None, timeout_ms: int, *, full_state: bool = False,
+                   ) -> SyncResponse:
+        response = await self.client.sync(timeout=timeout_ms, since=since,
+                                          sync_filter=sync_filter(), full_state=full_state)
+        return _check("sync", response, SyncResponse)
+
+    async def keep_keys(self) -> None:
+        """Uploads, queries and claims encryption keys when nio says it should (like sync_forever)."""
+        if not self.client.olm:
+            return
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.should_claim_keys:
+            await self.client.keys_claim(self.client.get_users_for_key_claiming())
+        await self.client.send_to_device_messages()
+
+    async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
+                   event_type: str = "m.room.message") -> str:
+        """Sends with a stable transaction id; retries transient failures; returns the event id."""
+        delay = 1.0
+        while True:
+            try:
+                response = await self.client.room_send(room_id, event_type, content,
+                                                       tx_id=txn_id,
+                                                       ignore_unverified_devices=True)
+            except LocalProtocolError as error:
+                log.warning("cannot send to %s yet (%s); retrying", room_id, error)
+                response = None
+            if isinstance(response, RoomSendResponse):
+                return str(response.event_id)
+            if isinstance(response, ErrorResponse):
+                failure = MatrixError("send", response)
+                if failure.permanent:
+                    raise failure
+                log.warning("send to %s failed (%s); retrying in %.0fs", room_id, failure, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    async def join(self, room: str) -> str:
+        """Joins a room by id or alias; returns the room id."""
+        response = await self.client.join(room)
+        return str(_check(f"join {room}", response, JoinResponse).room_id)
+
+    async def leave(self, room_id: str) -> None:
+        await self.client.room_leave(room_id)
+
+    async def resolve(self, room: str) -> str:
+        """A room id from an id or an alias."""
+        if room.startswith("!"):
+            return room
+        response = await self.client.room_resolve_alias(room)
+        return str(_check(f"resolve {room}", response, RoomResolveAliasResponse).room_id)
+
+    async def history(self, room_id: str, start: str, limit: int = 100) -> History:
+        """Older events of a room, from ``start`` backwards (decrypted where possible)."""
+        response = await self.client.room_messages(room_id, start=start, limit=limit)
+        page = _check("messages", response, RoomMessagesResponse)
+        return History(list(page.chunk), page.end)
+
+    async def state_event(self, room_id: str, event_type: str, state_key: str = "") -> dict[str, Any]:
+        response = await self.client.room_get_state_event(room_id, event_type, state_key)
+        return dict(_check("state", response, RoomGetStateEventResponse).content)
+
+    def power_level(self, room_id: str, user_id: str) -> int:
+        """The user's power level in a room the bot is in (0 when unknown)."""
+        room = self.client.rooms.get(room_id)
+        return int(room.power_levels.get_user_level(user_id)) if room else 0
+
+    async def creators(self, room_id: str) -> set[str]:
+        """The room's creators: in room version 12 they outrank every power level."""
+        if room_id not in self._creators:
+            response = await self.client.room_get_state(room_id)
+            if not isinstance(response, RoomGetStateResponse):
+                return set()
+            found: set[str] = set()
+            for event in response.events:
+                if event.get("type") == "m.room.create":
+                    found.add(str(event["sender"]))
+                    found.update(str(u) for u in event.get("content", {}).get("additional_creators", []))
+            self._creators[room_id] = found
+        return self._creators[room_id]
+
+    def display_name(self, room_id: str, user_id: str) -> str:
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return user_id
+        return str(room.user_name(user_id) or user_id)
+
+    def joined_room_ids(self) -> list[str]:
+        return list(self.client.rooms)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def store_is_private(path: Path) -> bool:
+    """Whether the store folder is closed to other users."""
+    return (path.stat().st_mode & 0o077) == 0

@@ -1,0 +1,65 @@
+"""Sends queued messages in order, exactly once: each row has a transaction id derived from what
+it is, so a retry after a crash is deduplicated by the homeserver."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+
+from bot.clock import Clock
+from bot.matrix import MatrixError, Transport
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def txn_id(kind: str, key: str) -> str:
+    """A stable transaction id for ``kind`` (reply, welcome…) and what it answers."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"cct-{kind}-{digest}"
+
+
+class Outbox:
+    """The single sender: wakes when a message is queued, sends pending rows oldest first."""
+
+    def __init__(self, db: Database, transport: Transport, clock: Clock) -> None:
+        self.db = db
+        self.transport = transport
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self.sent_count = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Sends forever (until cancelled)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Sends every pending message now."""
+        while True:
+            async with self.db.transaction() as repos:
+                pending = await repos.outbox.pending(limit=100)
+            if not pending:
+                return
+            for row in pending:
+                await self._send_one(row.id, row.room_id, row.event_type, row.content, row.txn_id)
+
+    async def _send_one(self, row_id: int, room_id: str, event_type: str, content: str,
+                        txn: str) -> None:
+        try:
+            event_id = await self.transport.send(room_id, json.loads(content), txn, event_type)
+        except MatrixError as error:
+            log.error("message %s to %s refused for good (%s); dropped", row_id, room_id, error)
+            async with self.db.transaction() as repos:
+                await repos.outbox.drop(row_id)
+            return
+        async with self.db.transaction() as repos:
+            await repos.outbox.mark_sent(row_id, event_id, self.clock.now())
+        self.sent_count += 1

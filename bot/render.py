@@ -1,0 +1,54 @@
+"""A ``Reply`` becomes Matrix message content: Markdown rendered to safe HTML, intentional
+mentions, a reply relation, and ``m.notice`` (the bots' convention)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+
+from commands.context import Reply
+from commands.text import defuse_mentions
+
+# Tags and attributes from the Matrix spec's recommended HTML subset (m.room.message formats).
+ALLOWED_TAGS = {
+    "font", "del", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p", "a", "ul", "ol",
+    "sup", "sub", "li", "b", "i", "u", "strong", "em", "s", "code", "hr", "br", "div",
+    "table", "thead", "tbody", "tr", "th", "td", "caption", "pre", "span", "details", "summary",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "target"},
+    "code": {"class"},
+    "ol": {"start"},
+    "span": {"data-mx-color", "data-mx-bg-color"},
+    "font": {"data-mx-color", "data-mx-bg-color", "color"},
+}
+URL_SCHEMES = {"https", "http", "mailto", "matrix"}
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_markdown.enable("table").enable("strikethrough")
+
+
+def markdown_to_html(markdown: str) -> str:
+    """Markdown → sanitised HTML (raw HTML in the source is escaped, never passed through)."""
+    html = _markdown.render(markdown)
+    cleaned: str = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                             url_schemes=URL_SCHEMES, link_rel=None)
+    return cleaned.strip()
+
+
+def message_content(reply: Reply, *, in_reply_to: str | None = None,
+                    reply_sender: str | None = None, msgtype: str = "m.notice") -> dict[str, Any]:
+    """The ``m.room.message`` content for ``reply``."""
+    mentions = list(dict.fromkeys([*reply.mentions, *([reply_sender] if reply_sender else [])]))
+    content: dict[str, Any] = {
+        "msgtype": msgtype,
+        "body": defuse_mentions(reply.markdown),
+        "format": "org.matrix.custom.html",
+        "formatted_body": markdown_to_html(reply.markdown),
+        "m.mentions": {"user_ids": mentions},
+    }
+    if in_reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
+    return content

@@ -1,0 +1,83 @@
+"""Timers derived from the database: one APScheduler job per pending row, rebuilt at start.
+
+A job carries only ``(kind, id)``; ``fire`` re-reads the row, so a cancelled or moved item is
+skipped. Tests call ``fire`` directly with a fake clock instead of waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+
+class JobSource(Protocol):
+    """A kind of scheduled thing, stored in the database."""
+
+    kind: str
+
+    async def pending(self) -> Sequence[tuple[int, datetime]]:
+        """Every item still to fire, with its due time (aware)."""
+        ...
+
+    async def fire(self, item_id: int) -> None:
+        """Does what the item is for, if it is still due; marks it done in the same step."""
+        ...
+
+
+def job_id(kind: str, item_id: int) -> str:
+    return f"{kind}:{item_id}"
+
+
+class Scheduler:
+    """An AsyncIOScheduler whose jobs mirror the pending rows of its sources."""
+
+    def __init__(self, sources: Sequence[JobSource]) -> None:
+        self.sources = {source.kind: source for source in sources}
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def start(self) -> None:
+        self._scheduler.start()
+        await self.rebuild()
+
+    async def rebuild(self) -> int:
+        """Drops every job and creates one per pending row; returns how many."""
+        self._scheduler.remove_all_jobs()
+        count = 0
+        for kind, source in self.sources.items():
+            for item_id, due in await source.pending():
+                self.schedule(kind, item_id, due)
+                count += 1
+        log.info("scheduler: %d jobs from the database", count)
+        return count
+
+    def schedule(self, kind: str, item_id: int, due: datetime) -> None:
+        """Creates or moves the job of one item."""
+        self._scheduler.add_job(self.fire, "date", run_date=due, args=[kind, item_id],
+                                id=job_id(kind, item_id), replace_existing=True,
+                                misfire_grace_time=None, coalesce=True)
+
+    def cancel(self, kind: str, item_id: int) -> None:
+        job = self._scheduler.get_job(job_id(kind, item_id))
+        if job is not None:
+            job.remove()
+
+    def jobs(self) -> dict[str, datetime]:
+        """The scheduled jobs by id, with their next run time."""
+        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
+
+    async def fire(self, kind: str, item_id: int) -> None:
+        """Runs one item now (what a job does when it is due)."""
+        try:
+            await self.sources[kind].fire(item_id)
+        except Exception:
+            log.exception("scheduled %s failed", job_id(kind, item_id))
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

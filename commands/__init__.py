@@ -1,0 +1,13 @@
+"""The domain and the command handlers; no nio, no SQLAlchemy here."""
+
+from __future__ import annotations
+
+from commands import meta
+from commands.registry import Registry
+
+
+def build_registry() -> Registry:
+    """Every command of the bot, declared once."""
+    registry = Registry()
+    meta.register(registry)
+    return registry

@@ -1,0 +1,145 @@
+"""Argument tokenising and typed converters.
+
+A command line is split into words; double quotes (``"…"`` or ``« … »``) keep spaces inside one
+argument. Apostrophes are ordinary letters (``l'atelier``). A converter turns one raw string into
+a typed value or raises ``BadArgument`` with a catalog key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from commands.errors import BadArgument
+from commands.text import fold
+
+MAX_LINE = 4000
+_QUOTES = {'"': '"', "«": "»", "“": "”"}
+USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
+_PILL_RE = re.compile(r"https://matrix\.to/#/(@[^\s/?\"'>]+)")
+
+
+def split_words(text: str) -> list[str]:
+    """Splits on white space, keeping quoted parts together (quotes removed)."""
+    words: list[str] = []
+    current: list[str] = []
+    closing: str | None = None
+    in_word = False
+    for char in text:
+        if closing is not None:
+            if char == closing:
+                closing = None
+            else:
+                current.append(char)
+        elif char in _QUOTES and not current:
+            closing = _QUOTES[char]
+            in_word = True
+        elif char.isspace():
+            if in_word:
+                words.append("".join(current).strip())
+                current, in_word = [], False
+        else:
+            current.append(char)
+            in_word = True
+    if in_word:
+        words.append("".join(current).strip())
+    return words
+
+
+def split_first(text: str) -> tuple[str, str]:
+    """The first word and the rest of the line (stripped)."""
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+class Converter(Protocol):
+    """Turns a raw argument into a typed value; ``kind`` names it in usage messages."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def convert(self, raw: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Text:
+    """Free text, at most ``max_length`` characters."""
+
+    max_length: int = 2000
+    kind: str = "text"
+
+    def convert(self, raw: str) -> str:
+        value = raw.strip()
+        if not value:
+            raise BadArgument("error.empty_text")
+        if len(value) > self.max_length:
+            raise BadArgument("error.text_too_long", maximum=self.max_length)
+        return value
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word, folded (lower case, no accents)."""
+
+    max_length: int = 64
+    kind: str = "word"
+
+    def convert(self, raw: str) -> str:
+        value = fold(raw.strip())
+        if not value or len(value) > self.max_length:
+            raise BadArgument("error.bad_word", value=raw[:40])
+        return value
+
+
+@dataclass(frozen=True)
+class Integer:
+    """A whole number between ``minimum`` and ``maximum``; ``#12`` and ``n°12`` accepted."""
+
+    minimum: int = 1
+    maximum: int = 1_000_000
+    kind: str = "integer"
+
+    def convert(self, raw: str) -> int:
+        cleaned = raw.strip().removeprefix("#").removeprefix("n°").removeprefix("N°")
+        if not cleaned.isdigit() or len(cleaned) > 9:
+            raise BadArgument("error.not_integer", value=raw[:40])
+        value = int(cleaned)
+        if not self.minimum <= value <= self.maximum:
+            raise BadArgument("error.out_of_range", minimum=self.minimum, maximum=self.maximum)
+        return value
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of fixed words; each choice may have aliases (fr/en), matched without accents."""
+
+    choices: Sequence[tuple[str, Sequence[str]]]
+    kind: str = "choice"
+
+    def convert(self, raw: str) -> str:
+        wanted = fold(raw.strip())
+        for value, aliases in self.choices:
+            if wanted == fold(value) or wanted in (fold(a) for a in aliases):
+                return value
+        listed = ", ".join(value for value, _ in self.choices)
+        raise BadArgument("error.bad_choice", value=raw[:40], choices=listed)
+
+
+@dataclass(frozen=True)
+class UserId:
+    """A Matrix user: ``@name:server`` or a mention pill (``https://matrix.to/#/@…``)."""
+
+    kind: str = "user"
+
+    def convert(self, raw: str) -> str:
+        value = raw.strip()
+        pill = _PILL_RE.search(value)
+        if pill:
+            value = pill.group(1)
+        if not USER_ID_RE.match(value):
+            raise BadArgument("error.bad_user", value=raw[:60])
+        return value

@@ -1,0 +1,103 @@
+"""From a message body to a handler call, and from a ``UserError`` to a short reply.
+
+Pure logic: the runtime (``bot/dispatcher.py``) wraps it in a database transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from commands.arguments import MAX_LINE
+from commands.context import Context, Reply
+from commands.errors import BadArgument, Forbidden, MissingArgument, UnknownCommand, UserError
+from commands.i18n import Translator
+from commands.registry import Command, Registry, Role
+from commands.text import escape_markdown
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    """A resolved command with converted arguments, ready to run."""
+
+    command: Command
+    arguments: dict[str, Any]
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Removes the ``> <@user> quoted`` lines that clients put before a reply's text."""
+    lines = body.splitlines()
+    if not lines or not lines[0].startswith("> "):
+        return body
+    while lines and lines[0].startswith(">"):
+        lines.pop(0)
+    return "\n".join(lines).lstrip("\n")
+
+
+def command_text(body: str, prefix: str) -> str | None:
+    """The text after the prefix if ``body`` is a command, else ``None``."""
+    text = strip_reply_fallback(body).strip()
+    if not text.startswith(prefix):
+        return None
+    rest = text[len(prefix) :]
+    if not rest or rest[0].isspace() or rest.startswith(prefix):
+        return None
+    return rest
+
+
+def prepare(registry: Registry, line: str, role: Role) -> Prepared:
+    """Resolves and converts a command line; raises ``UserError`` for anything wrong."""
+    if len(line) > MAX_LINE:
+        raise UserError("error.line_too_long", maximum=MAX_LINE)
+    resolved = registry.resolve(line)
+    command = resolved.command
+    if command.role >= Role.COORDINATOR and role < Role.COORDINATOR:
+        raise Forbidden("error.coordinators_only")
+    if command.handler is None:
+        raise BadArgument("error.missing_subcommand", command=command)
+    try:
+        return Prepared(command, command.parse(resolved.arguments))
+    except BadArgument as error:
+        error.values.setdefault("command", command)
+        raise
+
+
+async def run(prepared: Prepared, ctx: Context) -> Reply:
+    """Calls the handler."""
+    assert prepared.command.handler is not None
+    return await prepared.command.handler(ctx, **prepared.arguments)
+
+
+def error_reply(error: UserError, t: Translator, prefix: str) -> Reply:
+    """A short reply for a user error, with the usage when an argument was wrong."""
+    values = {k: v for k, v in error.values.items() if k != "command"}
+    if isinstance(error, MissingArgument):
+        values["name"] = t(f"param.{values['name']}")
+    safe = {k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()}
+    text = t(error.message_key, **safe)
+    if isinstance(error, UnknownCommand):
+        text = t("error.unknown_command", name=escape_markdown(error.name), prefix=prefix)
+        if error.suggestions:
+            names = ", ".join(f"`{prefix}{n}`" for n in error.suggestions)
+            text += " " + t("error.did_you_mean", names=names)
+        text += " " + t("error.see_help", prefix=prefix, help=t("help.command_name"))
+    command = error.values.get("command")
+    if isinstance(error, BadArgument) and isinstance(command, Command):
+        text += "\n\n" + t("error.usage", usage=command.usage(t, prefix))
+        help_name = t("help.command_name")
+        text += "\n" + t("error.usage_help", prefix=prefix, help=help_name,
+                         command=command.path_in(t.language).split()[0])
+    return Reply(text)
+
+
+def new_reference() -> str:
+    """A short reference to quote in an internal error, also written to the log."""
+    return secrets.token_hex(3).upper()
+
+
+def internal_error_reply(t: Translator, reference: str) -> Reply:
+    return Reply(t("error.internal", reference=reference))

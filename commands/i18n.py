@@ -1,0 +1,62 @@
+"""Message catalogs: every user-facing text comes from here (fr by default, en available).
+
+Catalogs are TOML files in ``commands/locales/`` mapping a dotted key to a ``str.format``
+template. A test checks that every language has the same keys and placeholders.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+_LOCALES_DIR = Path(__file__).with_name("locales")
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{full}."))
+        else:
+            flat[full] = str(value)
+    return flat
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """The flattened catalog of one language."""
+    with (_LOCALES_DIR / f"{language}.toml").open("rb") as handle:
+        return _flatten(tomllib.load(handle))
+
+
+def placeholders(template: str) -> set[str]:
+    """The named fields of a template (``{name}`` → ``name``)."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def translate(language: str, key: str, /, **values: object) -> str:
+    """The message ``key`` in ``language`` (French when unknown), filled with ``values``."""
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    template = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE)[key]
+    return template.format(**values) if values else template
+
+
+class Translator:
+    """A translator bound to one language: ``t("key", name=value)``."""
+
+    def __init__(self, language: str = DEFAULT_LANGUAGE) -> None:
+        self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        return translate(self.language, key, **values)
+
+    def has(self, key: str) -> bool:
+        """Whether the catalog holds ``key``."""
+        return key in catalog(self.language)

@@ -1,0 +1,47 @@
+"""The newcomer's commands: ``!aide``, ``!ping``, ``!cadre``; and the welcome message."""
+
+from __future__ import annotations
+
+from commands.arguments import Word
+from commands.context import Club, Context, Reply
+from commands.errors import NotFound
+from commands.i18n import Translator
+from commands.registry import Param, Registry, help_detail, help_index
+from commands.text import escape_markdown
+
+
+def register(registry: Registry) -> None:
+    """Declares the meta commands on ``registry``."""
+
+    @registry.command("aide", fr=("aide", "commandes"), en=("help", "commands"), section="meta",
+                      params=(Param("command", Word(), required=False),))
+    async def aide(ctx: Context, command: str | None) -> Reply:
+        if command is None:
+            return Reply(help_index(registry, ctx.role, ctx.t, ctx.club.prefix))
+        found = registry.find(command.lstrip(ctx.club.prefix))
+        if found is None or found.role > ctx.role:
+            raise NotFound("error.no_such_command", name=command, prefix=ctx.club.prefix)
+        return Reply(help_detail(found, ctx.role, ctx.t, ctx.club.prefix))
+
+    @registry.command("ping", fr=("ping",), en=(), section="meta")
+    async def ping(ctx: Context) -> Reply:
+        latency = max(0, round((ctx.now - ctx.sent_at).total_seconds() * 1000))
+        return Reply(ctx.t("ping.pong", version=ctx.club.version, latency=latency))
+
+    @registry.command("cadre", fr=("cadre", "charte"), en=("charter",), section="meta")
+    async def cadre(ctx: Context) -> Reply:
+        if not ctx.club.charter:
+            return Reply(ctx.t("charter.none"))
+        return Reply(ctx.t("charter.title", club=ctx.club.name) + "\n\n" + ctx.club.charter)
+
+
+def welcome(t: Translator, club: Club, user_id: str, display_name: str) -> Reply:
+    """The message that greets a person the first time they join one of the club's rooms."""
+    name = escape_markdown(display_name or user_id)
+    parts = [t("welcome.hello", link=f"[{name}](https://matrix.to/#/{user_id})", club=club.name)]
+    if club.welcome_message:
+        parts.append(club.welcome_message)
+    if club.charter:
+        parts += [t("welcome.charter"), club.charter]
+    parts.append(t("welcome.start", prefix=club.prefix, command=t("help.command_name")))
+    return Reply("\n\n".join(parts), mentions=(user_id,))

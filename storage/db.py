@@ -1,0 +1,121 @@
+"""The engine, transactions and migrations. SQLite (WAL, foreign keys) or PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from commands.errors import StorageUnavailable
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_PREFIX = "sqlite+aiosqlite:///"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    """Creates the database's folder, private to the bot's user (0700)."""
+    path = url[len(SQLITE_PREFIX) :]
+    if path and path != ":memory:":
+        folder = Path(path).parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not Path(path).exists():
+            Path(path).touch(mode=0o600)
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+class Database:
+    """Opens transactions that give repositories; maps storage faults to ``StorageUnavailable``."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            _prepare_sqlite_file(url)
+        self.engine: AsyncEngine = create_async_engine(url, echo=echo)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer: serialising our own transactions avoids "database is locked".
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        """One transaction: committed when the block ends, rolled back on any exception."""
+        lock = self._write_lock or nullcontext()
+        async with lock:
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield Repositories(session)
+            except (OperationalError, DBAPIError) as error:
+                if _is_unavailable(error):
+                    log.error("database unavailable: %s", error.orig)
+                    raise StorageUnavailable() from error
+                raise
+
+    async def upgrade(self) -> None:
+        """Applies the Alembic migrations up to head."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+
+    async def current_revision(self) -> str | None:
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(_current)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _upgrade(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _current(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+_UNAVAILABLE_HINTS = ("readonly", "read-only", "disk", "full", "unable to open", "i/o",
+                      "connection", "could not", "terminating")
+
+
+def _is_unavailable(error: DBAPIError) -> bool:
+    if error.connection_invalidated:
+        return True
+    text = str(error.orig).lower()
+    return any(hint in text for hint in _UNAVAILABLE_HINTS)
+
+
+def secure_file(path: Path) -> None:
+    """Makes a file the bot created readable by its own user only."""
+    if path.exists():
+        os.chmod(path, 0o600)

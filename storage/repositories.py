@@ -1,0 +1,192 @@
+"""One repository per aggregate, all sharing the session of one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    BotState,
+    InboxEvent,
+    JoinedRoom,
+    OutboxMessage,
+    ScheduledMessage,
+    Welcome,
+)
+
+
+class StateRepository:
+    """Key/value runtime facts."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> str | None:
+        row = await self.session.get(BotState, key)
+        return row.value if row else None
+
+    async def set(self, key: str, value: str) -> None:
+        row = await self.session.get(BotState, key)
+        if row is None:
+            self.session.add(BotState(key=key, value=value))
+        else:
+            row.value = value
+
+
+class RoomRepository:
+    """The rooms the bot has joined."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, room_id: str) -> JoinedRoom | None:
+        return await self.session.get(JoinedRoom, room_id)
+
+    async def all(self) -> Sequence[JoinedRoom]:
+        return (await self.session.scalars(select(JoinedRoom))).all()
+
+    async def mark_joined(self, room_id: str, joined_at: datetime) -> JoinedRoom:
+        """Records the join time the first time only (a re-sync does not move it)."""
+        row = await self.get(room_id)
+        if row is None:
+            row = JoinedRoom(room_id=room_id, joined_at=joined_at)
+            self.session.add(row)
+        return row
+
+    async def forget(self, room_id: str) -> None:
+        row = await self.get(room_id)
+        if row is not None:
+            await self.session.delete(row)
+
+    async def set_last_event(self, room_id: str, event_id: str) -> None:
+        await self.session.execute(
+            update(JoinedRoom).where(JoinedRoom.room_id == room_id).values(last_event_id=event_id)
+        )
+
+
+class InboxRepository:
+    """Commands received and not yet handled."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_if_new(self, *, event_id: str, room_id: str, sender: str, body: str,
+                         sent_at: datetime, received_at: datetime) -> bool:
+        """Queues a command; ``False`` when this event was already received."""
+        if await self.session.get(InboxEvent, event_id) is not None:
+            return False
+        self.session.add(InboxEvent(event_id=event_id, room_id=room_id, sender=sender, body=body,
+                                    sent_at=sent_at, received_at=received_at))
+        return True
+
+    async def get(self, event_id: str) -> InboxEvent | None:
+        return await self.session.get(InboxEvent, event_id)
+
+    async def pending(self, limit: int = 1000) -> Sequence[InboxEvent]:
+        query = (select(InboxEvent).where(InboxEvent.handled_at.is_(None))
+                 .order_by(InboxEvent.received_at, InboxEvent.sent_at).limit(limit))
+        return (await self.session.scalars(query)).all()
+
+    async def mark_handled(self, event_id: str, at: datetime) -> None:
+        await self.session.execute(
+            update(InboxEvent).where(InboxEvent.event_id == event_id).values(handled_at=at)
+        )
+
+    async def count_handled(self) -> int:
+        query = select(InboxEvent.event_id).where(InboxEvent.handled_at.is_not(None))
+        return len((await self.session.scalars(query)).all())
+
+
+class OutboxRepository:
+    """Messages to send, each with a stable transaction id."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *, txn_id: str, room_id: str, content: dict[str, Any], created_at: datetime,
+                  event_type: str = "m.room.message") -> OutboxMessage | None:
+        """Queues a message; ``None`` if one with this transaction id was queued already."""
+        existing = await self.session.scalar(select(OutboxMessage).where(OutboxMessage.txn_id == txn_id))
+        if existing is not None:
+            return None
+        row = OutboxMessage(txn_id=txn_id, room_id=room_id, event_type=event_type,
+                            content=json.dumps(content, ensure_ascii=False), created_at=created_at)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def pending(self, limit: int = 1000) -> Sequence[OutboxMessage]:
+        query = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+                 .order_by(OutboxMessage.id).limit(limit))
+        return (await self.session.scalars(query)).all()
+
+    async def mark_sent(self, message_id: int, event_id: str, at: datetime) -> None:
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id)
+            .values(sent_at=at, event_id=event_id)
+        )
+
+    async def drop(self, message_id: int) -> None:
+        """Gives up on a message the homeserver will never accept (room left, forbidden)."""
+        row = await self.get(message_id)
+        if row is not None:
+            await self.session.delete(row)
+
+
+class WelcomeRepository:
+    """Who has been welcomed."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def first_time(self, user_id: str, room_id: str, at: datetime) -> bool:
+        """Records the welcome; ``False`` when this person was welcomed before."""
+        if await self.session.get(Welcome, user_id) is not None:
+            return False
+        self.session.add(Welcome(user_id=user_id, room_id=room_id, welcomed_at=at))
+        return True
+
+
+class ScheduledMessageRepository:
+    """Messages due in a room at a given time."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *, room_id: str, markdown: str, due_at: datetime,
+                  created_at: datetime) -> ScheduledMessage:
+        row = ScheduledMessage(room_id=room_id, markdown=markdown, due_at=due_at,
+                               created_at=created_at)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def get(self, message_id: int) -> ScheduledMessage | None:
+        return await self.session.get(ScheduledMessage, message_id)
+
+    async def pending(self) -> Sequence[ScheduledMessage]:
+        query = (select(ScheduledMessage)
+                 .where(ScheduledMessage.sent_at.is_(None), ScheduledMessage.cancelled_at.is_(None))
+                 .order_by(ScheduledMessage.due_at))
+        return (await self.session.scalars(query)).all()
+
+
+class Repositories:
+    """The repositories of one transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.state = StateRepository(session)
+        self.rooms = RoomRepository(session)
+        self.inbox = InboxRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.welcomes = WelcomeRepository(session)
+        self.scheduled = ScheduledMessageRepository(session)

@@ -1,0 +1,72 @@
+"""Shared fixtures: the real Synapse and PostgreSQL the suite runs against.
+
+Without them the suite says so clearly and runs the rest; under ``CI=true`` a missing Synapse or
+PostgreSQL is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.devserver import LocalSynapse, find_synapse_python
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_DSN = os.environ.get("CCT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def unavailable(what: str) -> None:
+    """Fails under CI, skips (with the reason) elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{what} (CI=true: this is a failure, not a skip)", pytrace=False)
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSynapse]:
+    """One real Synapse for the whole session, on a free loopback port."""
+    python = find_synapse_python()
+    if python is None:
+        unavailable("Synapse not installed: run `bash scripts/test.sh` (it installs .venv-synapse) "
+                    "or set CCT_SYNAPSE_PYTHON")
+    assert python is not None
+    server = LocalSynapse(tmp_path_factory.mktemp("synapse"), python=python)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of its own for this test run, dropped at the end."""
+    name = f"cct_test_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+        unavailable(f"PostgreSQL not reachable at {PG_ADMIN_DSN} ({error})")
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
