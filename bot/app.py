@@ -43,6 +43,7 @@ from storage.repositories import Repositories
 log = logging.getLogger(__name__)
 SYNC_TOKEN = "sync_token"
 MAX_BACKFILL_PAGES = 50
+MAX_UNDECRYPTED = 500
 
 
 def bot_version() -> str:
@@ -104,6 +105,7 @@ class Bot:
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
         self.main_room_id: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -112,6 +114,7 @@ class Bot:
         """Migrates, logs in, catches up, joins the rooms, and starts syncing in the background."""
         await self.db.upgrade()
         await self.transport.login()
+        await self.transport.keep_keys()  # others must know our device before they write to us
         async with self.db.transaction() as repos:
             token = await repos.state.get(SYNC_TOKEN)
         if token is None:
@@ -242,7 +245,7 @@ class Bot:
         await self._handle_invites(response)
         async with self.db.transaction() as repos:
             known = {room_id: await repos.rooms.get(room_id) for room_id in response.rooms.join}
-        batch = await self._read_batch(known, response)
+        batch = await self._read_batch(known, response, self._late_decryptions())
         async with self.db.transaction() as repos:
             new_commands = await self._save_batch(repos, batch, response.next_batch)
         for room_id in response.rooms.leave:
@@ -252,10 +255,24 @@ class Bot:
         if batch.arrivals:
             self.outbox.wake()
 
-    async def _read_batch(self, known: dict[str, JoinedRoom | None],
-                          response: SyncResponse) -> Batch:
+    def _late_decryptions(self) -> dict[str, list[Any]]:
+        """Events that could not be decrypted earlier and can now (their room key arrived)."""
+        late: dict[str, list[Any]] = {}
+        for event_id, (room_id, event) in list(self._undecrypted.items()):
+            decrypted = self.transport.decrypt(event)
+            if decrypted is not None:
+                del self._undecrypted[event_id]
+                late.setdefault(room_id, []).append(decrypted)
+        return late
+
+    async def _read_batch(self, known: dict[str, JoinedRoom | None], response: SyncResponse,
+                          late: dict[str, list[Any]]) -> Batch:
         batch = Batch()
         cutoff = self.clock.now() - timedelta(minutes=self.settings.matrix.catch_up_minutes)
+        for room_id, events in late.items():
+            room = known.get(room_id)
+            if room is not None:
+                self._classify(batch, room_id, events, max(room.joined_at, cutoff))
         for room_id, info in response.rooms.join.items():
             events = list(info.timeline.events)
             room = known.get(room_id)
@@ -312,7 +329,14 @@ class Bot:
                     name = str(event.content.get("displayname") or event.state_key)
                     batch.arrivals.append(Arrival(room_id, event.state_key, name))
             elif isinstance(event, MegolmEvent):
-                log.warning("could not decrypt %s in %s", event.event_id, room_id)
+                self._remember_undecrypted(room_id, event)
+
+    def _remember_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
+        """Keeps an event whose room key has not arrived yet, to retry after the next syncs."""
+        log.warning("cannot decrypt %s in %s yet; waiting for its key", event.event_id, room_id)
+        self._undecrypted[event.event_id] = (room_id, event)
+        while len(self._undecrypted) > MAX_UNDECRYPTED:
+            self._undecrypted.pop(next(iter(self._undecrypted)))
 
     async def _save_batch(self, repos: Repositories, batch: Batch, token: str) -> list[Command]:
         now = self.clock.now()

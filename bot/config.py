@@ -41,6 +41,7 @@ class MatrixSettings:
     encryption: bool = True
     catch_up_minutes: int = 1440
     sync_timeout_ms: int = 30000
+    sync_timeline_limit: int = 100
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def _read_matrix(r: _Reader, base: Path, env: Mapping[str, str]) -> MatrixSettin
         encryption=r.boolean("matrix.encryption", True),
         catch_up_minutes=r.integer("matrix.catch_up_minutes", 1440, 0, 60 * 24 * 30),
         sync_timeout_ms=r.integer("matrix.sync_timeout_ms", 30000, 1000, 120000),
+        sync_timeline_limit=r.integer("matrix.sync_timeline_limit", 100, 1, 1000),
     )
 
 
@@ -288,7 +290,7 @@ def _read_rooms(r: _Reader) -> RoomSettings:
 def _check_unknown_keys(r: _Reader) -> None:
     known = {
         "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
-                   "encryption", "catch_up_minutes", "sync_timeout_ms"},
+                   "encryption", "catch_up_minutes", "sync_timeout_ms", "sync_timeline_limit"},
         "database": {"url"},
         "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",
                  "welcome_message", "charter", "charter_file", "coordinator_power_level"},

@@ -88,11 +88,9 @@ class Dispatcher:
                 reply = await self._run(item, repos)
                 await self._finish(repos, item, reply)
         except UserError as error:
-            failure = error_reply(error, self.t, self.club.prefix)
+            failure = self._refusal(error, event_id)
         except Exception:
-            reference = new_reference()
-            log.exception("internal error (ref. %s) on command %s", reference, event_id)
-            failure = internal_error_reply(self.t, reference)
+            failure = self._internal_error(event_id)
         if failure is not None:
             async with self.db.transaction() as repos:
                 item = await repos.inbox.get(event_id)
@@ -100,6 +98,17 @@ class Dispatcher:
                     return
                 await self._finish(repos, item, failure)
         self.outbox.wake()
+
+    def _refusal(self, error: UserError, event_id: str) -> Reply:
+        try:
+            return error_reply(error, self.t, self.club.prefix)
+        except Exception:
+            return self._internal_error(event_id)
+
+    def _internal_error(self, event_id: str) -> Reply:
+        reference = new_reference()
+        log.exception("internal error (ref. %s) on command %s", reference, event_id)
+        return internal_error_reply(self.t, reference)
 
     async def _run(self, item: InboxEvent, repos: Repositories) -> Reply:
         line = command_text(item.body, self.club.prefix)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from nio import (
+    EncryptionError,
+    MegolmEvent,
     AsyncClient,
     AsyncClientConfig,
     ErrorResponse,
@@ -154,7 +156,8 @@ class Transport:
     async def sync(self, since: str | None, timeout_ms: int, *, full_state: bool = False,
                    ) -> SyncResponse:
         response = await self.client.sync(timeout=timeout_ms, since=since,
-                                          sync_filter=sync_filter(), full_state=full_state)
+                                          sync_filter=sync_filter(self.settings.sync_timeline_limit),
+                                          full_state=full_state)
         return _check("sync", response, SyncResponse)
 
     async def keep_keys(self) -> None:
@@ -234,6 +237,13 @@ class Transport:
                     found.update(str(u) for u in event.get("content", {}).get("additional_creators", []))
             self._creators[room_id] = found
         return self._creators[room_id]
+
+    def decrypt(self, event: MegolmEvent) -> Any | None:
+        """The decrypted event, or ``None`` while its room key is missing."""
+        try:
+            return self.client.decrypt_event(event)
+        except (EncryptionError, LocalProtocolError):
+            return None
 
     def display_name(self, room_id: str, user_id: str) -> str:
         room = self.client.rooms.get(room_id)

@@ -74,24 +74,27 @@ async def run(prepared: Prepared, ctx: Context) -> Reply:
 
 def error_reply(error: UserError, t: Translator, prefix: str) -> Reply:
     """A short reply for a user error, with the usage when an argument was wrong."""
+    if isinstance(error, UnknownCommand):
+        return Reply(_unknown_command_text(error, t, prefix))
     values = {k: v for k, v in error.values.items() if k != "command"}
     if isinstance(error, MissingArgument):
         values["name"] = t(f"param.{values['name']}")
     safe = {k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()}
     text = t(error.message_key, **safe)
-    if isinstance(error, UnknownCommand):
-        text = t("error.unknown_command", name=escape_markdown(error.name), prefix=prefix)
-        if error.suggestions:
-            names = ", ".join(f"`{prefix}{n}`" for n in error.suggestions)
-            text += " " + t("error.did_you_mean", names=names)
-        text += " " + t("error.see_help", prefix=prefix, help=t("help.command_name"))
     command = error.values.get("command")
     if isinstance(error, BadArgument) and isinstance(command, Command):
         text += "\n\n" + t("error.usage", usage=command.usage(t, prefix))
-        help_name = t("help.command_name")
-        text += "\n" + t("error.usage_help", prefix=prefix, help=help_name,
+        text += "\n" + t("error.usage_help", prefix=prefix, help=t("help.command_name"),
                          command=command.path_in(t.language).split()[0])
     return Reply(text)
+
+
+def _unknown_command_text(error: UnknownCommand, t: Translator, prefix: str) -> str:
+    text = t("error.unknown_command", name=escape_markdown(prefix + error.name))
+    if error.suggestions:
+        names = ", ".join(f"`{prefix}{n}`" for n in error.suggestions)
+        text += " " + t("error.did_you_mean", names=names)
+    return text + " " + t("error.see_help", prefix=prefix, help=t("help.command_name"))
 
 
 def new_reference() -> str:

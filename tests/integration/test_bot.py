@@ -1,0 +1,219 @@
+"""The bot against a real Synapse: invites, commands, encryption, restarts, bursts, escaping."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import BotRunner
+from tests.integration.matrix_user import MatrixUser
+
+pytestmark = pytest.mark.integration
+
+
+async def club(bot_factory: Any, users: Any, *, encrypted: bool = False,
+               **overrides: Any) -> tuple[BotRunner, MatrixUser, str]:
+    """A coordinator, a main room where the bot is invited, and the bot started on it."""
+    chargee = await users("chargee", encryption=encrypted)
+    club_settings = {"coordinators": [chargee.user_id], "allowed_inviters": [chargee.user_id]}
+    club_settings.update(overrides.pop("club", {}))
+    runner = await bot_factory(start=False, club=club_settings, **overrides)
+    room = await chargee.create_room(name="CCT", invite=[runner.user_id], encrypted=encrypted)
+    runner.overrides["rooms"] = {"main": room}
+    await runner.start()
+    await chargee.wait_membership(room, runner.user_id, "join")
+    return runner, chargee, room
+
+
+async def ask(user: MatrixUser, room: str, text: str, timeout: float = 30) -> Any:
+    event_id = await user.send_text(room, text)
+    return await user.wait_for_reply(room, event_id, timeout=timeout)
+
+
+async def test_ping_answers_with_version_and_latency(bot_factory, users) -> None:
+    _, chargee, room = await club(bot_factory, users)
+    reply = await ask(chargee, room, "!ping")
+    assert reply.source["content"]["msgtype"] == "m.notice"
+    assert "pong — cct-bot" in reply.body and "latence" in reply.body
+
+
+async def test_help_lists_commands_in_french_and_details_one(bot_factory, users) -> None:
+    _, chargee, room = await club(bot_factory, users)
+    index = await ask(chargee, room, "!aide")
+    assert "Pour commencer" in index.body
+    assert "!ping" in index.body and "!cadre" in index.body and "!aide" in index.body
+    detail = await ask(chargee, room, "!HELP cadre")
+    assert "!cadre" in detail.body and "charte" in detail.body
+    unknown = await ask(chargee, room, "!pign")
+    assert "Commande inconnue" in unknown.body and "!ping" in unknown.body
+
+
+async def test_charter_is_shown(bot_factory, users) -> None:
+    _, chargee, room = await club(bot_factory, users)
+    reply = await ask(chargee, room, "!cadre")
+    assert "On s'écoute" in reply.body
+
+
+async def test_joins_when_an_allowed_user_invites_and_refuses_a_stranger(bot_factory, users) -> None:
+    runner, chargee, _ = await club(bot_factory, users)
+    stranger = await users("stranger")
+    other = await chargee.create_room(name="Groupe vélo", invite=[runner.user_id])
+    await chargee.wait_membership(other, runner.user_id, "join")
+    reply = await ask(chargee, other, "!ping")
+    assert "pong" in reply.body
+    refused = await stranger.create_room(name="Pas le club", invite=[runner.user_id])
+    await stranger.wait_membership(refused, runner.user_id, "leave")
+
+
+async def test_invite_sent_while_the_bot_was_down_is_handled_at_start(bot_factory, users) -> None:
+    runner, chargee, _ = await club(bot_factory, users)
+    stranger = await users("stranger")
+    await runner.stop()
+    invited = await chargee.create_room(name="Pendant l'arrêt", invite=[runner.user_id])
+    refused = await stranger.create_room(name="Inconnu", invite=[runner.user_id])
+    await runner.start()
+    await chargee.wait_membership(invited, runner.user_id, "join")
+    await stranger.wait_membership(refused, runner.user_id, "leave")
+
+
+async def test_encrypted_room_works_the_same(bot_factory, users) -> None:
+    runner, chargee, room = await club(bot_factory, users, encrypted=True)
+    event_id = await chargee.send_text(room, "!ping")
+    reply = await chargee.wait_for_reply(room, event_id, timeout=60)
+    assert reply.source["type"] in ("m.room.encrypted", "m.room.message")
+    assert "pong" in reply.body
+    assert chargee.client.rooms[room].encrypted
+
+
+async def test_restart_never_repeats_and_catches_up_once(bot_factory, users) -> None:
+    runner, chargee, room = await club(bot_factory, users)
+    before = await chargee.send_text(room, "!ping")
+    await chargee.wait_for_reply(room, before)
+    await runner.stop()
+    while_down = await chargee.send_text(room, "!aide")
+    await runner.start()
+    await chargee.wait_for_reply(room, while_down, timeout=60)
+    sentinel = await chargee.send_text(room, "!ping")
+    await chargee.wait_for_reply(room, sentinel)
+    # Replies of one room are sent in order: any duplicate would have arrived before the sentinel's.
+    assert len(chargee.replies_to(room, before)) == 1
+    assert len(chargee.replies_to(room, while_down)) == 1
+
+
+async def test_history_from_before_the_bot_joined_is_ignored(bot_factory, users) -> None:
+    chargee = await users("chargee")
+    runner = await bot_factory(start=False, club={"allowed_inviters": [chargee.user_id]})
+    room = await chargee.create_room(name="Ancien salon")
+    old = await chargee.send_text(room, "!ping")
+    runner.overrides["rooms"] = {"main": room}
+    await chargee.invite(room, runner.user_id)
+    await runner.start()
+    await chargee.wait_membership(room, runner.user_id, "join")
+    sentinel = await chargee.send_text(room, "!ping")
+    await chargee.wait_for_reply(room, sentinel)
+    assert chargee.replies_to(room, old) == []
+
+
+async def _join_people(chargee: MatrixUser, users: Any, room: str, count: int) -> list[MatrixUser]:
+    people = [chargee]
+    for name in ("alice", "bob", "claude")[: count - 1]:
+        person = await users(name)
+        await chargee.invite(room, person.user_id)
+        await person.join(room)
+        people.append(person)
+    return people
+
+
+async def _burst(people: list[MatrixUser], room: str, per_person: int) -> list[str]:
+    async def send_many(person: MatrixUser) -> list[str]:
+        return [await person.send_text(room, f"!ping {i}" if i % 2 else "!ping")
+                for i in range(per_person)]
+
+    batches = await asyncio.gather(*(send_many(p) for p in people))
+    return [event for batch in batches for event in batch]
+
+
+async def _each_answered_once(watcher: MatrixUser, room: str, sent: list[str]) -> None:
+    async def all_answered() -> None:
+        while any(not watcher.replies_to(room, event_id) for event_id in sent):
+            await asyncio.sleep(0.5)
+
+    await asyncio.wait_for(all_answered(), timeout=240)
+    sentinel = await watcher.send_text(room, "!ping")
+    await watcher.wait_for_reply(room, sentinel, timeout=60)
+    counts = [len(watcher.replies_to(room, event_id)) for event_id in sent]
+    assert counts == [1] * len(sent)
+
+
+async def test_burst_of_300_commands_from_3_users_each_answered_once(bot_factory, users) -> None:
+    _, chargee, room = await club(bot_factory, users)
+    people = await _join_people(chargee, users, room, 3)
+    sent = await _burst(people, room, 100)
+    assert len(sent) == 300
+    await _each_answered_once(chargee, room, sent)
+
+
+async def test_burst_while_the_bot_is_down_is_backfilled(bot_factory, users) -> None:
+    """300 commands while stopped: the first sync is limited (default settings); none is lost."""
+    runner, chargee, room = await club(bot_factory, users)
+    people = await _join_people(chargee, users, room, 3)
+    await runner.stop()
+    sent = await _burst(people, room, 100)
+    await runner.start()
+    await _each_answered_once(chargee, room, sent)
+
+
+def _notifications(user: MatrixUser) -> list[dict[str, Any]]:
+    request = urllib.request.Request(
+        f"{user.server.url}/_matrix/client/v3/notifications?limit=100",
+        headers={"Authorization": f"Bearer {user.client.access_token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return list(json.load(response)["notifications"])
+
+
+async def test_room_mention_and_html_come_back_escaped_and_ping_nobody(bot_factory, users) -> None:
+    runner, chargee, room = await club(bot_factory, users)
+    listener = await users("listener")
+    await chargee.invite(room, listener.user_id)
+    await listener.join(room)
+    event_id = await chargee.send_text(room, "!aide @room <script>alert(1)</script>")
+    reply = await chargee.wait_for_reply(room, event_id)
+    content = reply.source["content"]
+    assert "<script" not in content["formatted_body"]
+    assert "&lt;script&gt;" in content["formatted_body"]
+    assert "@room" not in content["body"]
+    assert "room" not in content["m.mentions"]
+    assert content["m.mentions"]["user_ids"] == [chargee.user_id]
+    await listener.wait_for(room, lambda e: getattr(e, "event_id", None) == reply.event_id)
+    highlighted = [n for n in _notifications(listener)
+                   if n["event"]["event_id"] == reply.event_id and
+                   any(isinstance(a, dict) and a.get("set_tweak") == "highlight" and a.get("value", True)
+                       for a in n["actions"])]
+    assert highlighted == []
+
+
+async def test_newcomer_is_welcomed_once_with_the_charter(bot_factory, users) -> None:
+    runner, chargee, room = await club(bot_factory, users)
+    newcomer = await users("newcomer")
+    await chargee.invite(room, newcomer.user_id)
+    await newcomer.join(room)
+
+    def is_welcome(event: Any) -> bool:
+        content = event.source.get("content", {})
+        return newcomer.user_id in content.get("m.mentions", {}).get("user_ids", [])
+
+    welcome = await chargee.wait_for(room, lambda e: getattr(e, "sender", "") == runner.user_id
+                                     and is_welcome(e))
+    assert "Bienvenue" in welcome.body and "On s'écoute" in welcome.body and "!aide" in welcome.body
+    await newcomer.leave(room)
+    await chargee.invite(room, newcomer.user_id)
+    await newcomer.join(room)
+    sentinel = await chargee.send_text(room, "!ping")
+    await chargee.wait_for_reply(room, sentinel)
+    welcomes = [e for e in chargee.events[room]
+                if getattr(e, "sender", "") == runner.user_id and is_welcome(e)]
+    assert len(welcomes) == 1
