@@ -1,0 +1,32 @@
+# Sourced by scripts/test.sh and scripts/demo.sh: creates the project's virtualenv (.venv) and
+# installs the project with pinned versions (constraints.txt); skipped when nothing changed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+
+ensure_project_venv() {
+  local stamp="$ROOT/.venv/.cct-installed"
+  local want
+  want="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)"
+  if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    echo "==> creating .venv ($("$PYTHON" --version))" >&2
+    "$PYTHON" -m venv "$ROOT/.venv"
+  fi
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "==> installing cct-bot and its dependencies into .venv" >&2
+    "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      -c "$ROOT/constraints.txt" -e "$ROOT[dev]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_synapse() {
+  if [ -n "${CCT_SYNAPSE_PYTHON:-}" ] && [ -x "$CCT_SYNAPSE_PYTHON" ]; then
+    return
+  fi
+  if [ ! -x "$ROOT/.venv-synapse/bin/python" ] || ! "$ROOT/.venv-synapse/bin/python" -c "import synapse" 2>/dev/null; then
+    echo "==> installing Synapse (test homeserver) into .venv-synapse (~30 s)" >&2
+    "$ROOT/.venv/bin/python" -c "from pathlib import Path; from bot.devserver import install_synapse; install_synapse(Path('$ROOT/.venv-synapse'))"
+  fi
+  export CCT_SYNAPSE_PYTHON="$ROOT/.venv-synapse/bin/python"
+}

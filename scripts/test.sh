@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine with only Python 3.11 and the package registries:
+# installs the project (.venv) and a throwaway Synapse (.venv-synapse), then runs pytest —
+# unit, handler, storage (SQLite and PostgreSQL on 127.0.0.1:5432) and integration tests
+# (a real Synapse started by the suite on a loopback port). Extra arguments go to pytest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+cd "$ROOT"
+ensure_project_venv
+ensure_synapse
+exec "$ROOT/.venv/bin/python" -m pytest "$@"
