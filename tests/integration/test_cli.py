@@ -1,0 +1,101 @@
+"""`cct-bot` as people run it: a real process, a real config file, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.devserver import LocalSynapse
+from tests.integration.conftest import unique
+
+pytestmark = pytest.mark.integration
+
+
+def write_config(path: Path, synapse: LocalSynapse, user_id: str, room: str, inviter: str) -> None:
+    path.write_text(f"""
+[matrix]
+homeserver = "{synapse.url}"
+user_id = "{user_id}"
+device_id = "CLIBOT"
+store_path = "data/store"
+sync_timeout_ms = 5000
+[database]
+url = "sqlite+aiosqlite:///data/cct.db"
+[club]
+coordinators = ["{inviter}"]
+allowed_inviters = ["{inviter}"]
+charter = "On s'écoute."
+[rooms]
+main = "{room}"
+""", encoding="utf-8")
+
+
+def start_bot(config: Path, password: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CCT_BOT_PASSWORD": password}
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path, signum) -> None:
+    chargee = await users("chargee")
+    bot_id = synapse.register(unique("clibot"), "cli-pw")
+    room = await chargee.create_room(name="CCT", invite=[bot_id])
+    config = tmp_path / "config.toml"
+    write_config(config, synapse, bot_id, room, chargee.user_id)
+    process = start_bot(config, "cli-pw")
+    try:
+        await chargee.wait_membership(room, bot_id, "join", timeout=60)
+        event_id = await chargee.send_text(room, "!ping")
+        reply = await chargee.wait_for_reply(room, event_id, timeout=60)
+        assert "pong" in reply.body
+        process.send_signal(signum)
+        code = await asyncio.to_thread(process.wait, 30)
+        output = process.stdout.read().decode() if process.stdout else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert code == 0, output
+    assert "cli-pw" not in output  # the password never reaches the log
+    data = tmp_path / "data"
+    assert stat.S_IMODE((data / "store").stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "cct.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((data / "store" / "credentials.json").stat().st_mode) == 0o600
+    with sqlite3.connect(data / "cct.db") as db:
+        handled = db.execute("select count(*) from inbox where handled_at is not null").fetchone()
+        unsent = db.execute("select count(*) from outbox where sent_at is null").fetchone()
+    assert handled == (1,) and unsent == (0,)
+
+
+def test_run_refuses_a_bad_config_with_every_problem(tmp_path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[matrix]\nhomeserver = "pas une url"\n[club]\nlanguage = "de"\n',
+                      encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
+                            capture_output=True, text=True, timeout=60,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("CCT_BOT")})
+    assert result.returncode == 2
+    for key in ("matrix.homeserver", "matrix.user_id", "matrix.password", "club.language",
+                "rooms.main"):
+        assert key in result.stderr
+
+
+def test_db_upgrade_creates_the_schema(tmp_path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
+                      'password = "x"\n[rooms]\nmain = "#cct:localhost"\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--config",
+                             str(config)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "0001" in result.stdout
+    with sqlite3.connect(tmp_path / "data" / "cct.db") as db:
+        tables = {row[0] for row in db.execute("select name from sqlite_master where type='table'")}
+    assert {"inbox", "outbox", "bot_state", "welcomes", "scheduled_messages"} <= tables
