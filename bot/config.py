@@ -234,7 +234,7 @@ def _read_matrix(r: _Reader, base: Path, env: Mapping[str, str]) -> MatrixSettin
         device_id=device_id,
         store_path=_resolve(base, r.string("matrix.store_path", "data/store")),
         encryption=r.boolean("matrix.encryption", True),
-        catch_up_minutes=r.integer("matrix.catch_up_minutes", 1440, 0, 60 * 24 * 30),
+        catch_up_minutes=r.integer("matrix.catch_up_minutes", 1440, 1, 60 * 24 * 30),
         sync_timeout_ms=r.integer("matrix.sync_timeout_ms", 30000, 1000, 120000),
         sync_timeline_limit=r.integer("matrix.sync_timeline_limit", 100, 1, 1000),
     )

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from nio import (
-    EncryptionError,
-    MegolmEvent,
     AsyncClient,
     AsyncClientConfig,
+    EncryptionError,
     ErrorResponse,
     JoinResponse,
     LoginResponse,
+    MegolmEvent,
     RoomGetStateEventResponse,
     RoomGetStateResponse,
     RoomMessagesResponse,
@@ -96,6 +96,7 @@ class Transport:
             store_sync_tokens=False,
             max_limit_exceeded=None,
             max_timeouts=None,
+            max_timeout_retry_wait_time=15,  # back in service soon after an outage
             request_timeout=60,
         )
         self.client = AsyncClient(settings.homeserver, settings.user_id,

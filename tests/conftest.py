@@ -57,7 +57,7 @@ def postgres_url() -> Iterator[str]:
     name = f"cct_test_{secrets.token_hex(4)}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+    except Exception as error:
         unavailable(f"PostgreSQL not reachable at {PG_ADMIN_DSN} ({error})")
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     yield f"{base}/{name}"
