@@ -107,7 +107,7 @@ class Transport:
 
     @property
     def user_id(self) -> str:
-        return str(self.client.user_id)
+        return str(self.client.user_id or self.settings.user_id)
 
     async def login(self) -> None:
         """Token from config, else the saved token, else the password (token then saved)."""

@@ -1,0 +1,141 @@
+"""What the bot takes from a sync response (no homeserver: nio parses real sync JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nio import SyncResponse
+
+from bot.app import SYNC_TOKEN, Bot
+from bot.clock import FakeClock
+from bot.config import parse_settings
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+BOT = "@cct-bot:localhost"
+ROOM = "!main:localhost"
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def message(event_id: str, sender: str, body: str, at: datetime,
+            msgtype: str = "m.text") -> dict[str, Any]:
+    return {"type": "m.room.message", "event_id": event_id, "sender": sender,
+            "origin_server_ts": ms(at), "content": {"msgtype": msgtype, "body": body}}
+
+
+def member(event_id: str, user: str, at: datetime, membership: str = "join",
+           previous: str | None = None, name: str | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": "m.room.member", "event_id": event_id, "sender": user,
+                             "state_key": user, "origin_server_ts": ms(at),
+                             "content": {"membership": membership, "displayname": name or user}}
+    if previous:
+        event["unsigned"] = {"prev_content": {"membership": previous}}
+    return event
+
+
+def sync(events: list[dict[str, Any]], token: str = "s2", room: str = ROOM) -> SyncResponse:
+    raw = {"next_batch": token, "rooms": {"join": {room: {
+        "timeline": {"events": events, "limited": False, "prev_batch": "p1"},
+        "state": {"events": []}, "ephemeral": {"events": []}, "account_data": {"events": []},
+    }}}}
+    response = SyncResponse.from_dict(raw)
+    assert isinstance(response, SyncResponse)
+    return response
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
+    settings = parse_settings({
+        "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": BOT, "password": "x",
+                   "store_path": "store", "catch_up_minutes": 60, "encryption": False},
+        "database": {"url": "sqlite+aiosqlite:///data/cct.db"},
+        "club": {"charter": "On s'écoute."},
+        "rooms": {"main": ROOM},
+    }, base=tmp_path, env={})
+    instance = Bot(settings, clock=FakeClock(NOW))
+    await instance.db.upgrade()
+    instance.club_rooms[ROOM] = "main"
+    async with instance.db.transaction() as repos:
+        await repos.rooms.mark_joined(ROOM, NOW - timedelta(days=2))
+    yield instance
+    await instance.dispatcher.drain()
+    await instance.transport.close()
+    await instance.db.dispose()
+
+
+async def queued(bot: Bot) -> list[str]:
+    async with bot.db.transaction() as repos:
+        rows = await repos.inbox.pending()
+        handled = await repos.inbox.count_handled()
+    return [row.event_id for row in rows] + ["handled"] * handled
+
+
+async def test_commands_are_queued_and_the_token_saved_with_them(bot: Bot) -> None:
+    await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW),
+                                message("$b", "@ana:localhost", "bonjour", NOW),
+                                message("$c", "@ana:localhost", "!ping", NOW, "m.notice"),
+                                message("$d", BOT, "!ping", NOW)], token="s42"))
+    await bot.dispatcher.drain()
+    async with bot.db.transaction() as repos:
+        assert await repos.state.get(SYNC_TOKEN) == "s42"
+        assert (await repos.inbox.get("$a")) is not None
+        for ignored in ("$b", "$c", "$d"):
+            assert await repos.inbox.get(ignored) is None
+
+
+async def test_a_redelivered_batch_is_not_handled_twice(bot: Bot) -> None:
+    event = message("$a", "@ana:localhost", "!ping", NOW)
+    await bot.handle_sync(sync([event]))
+    await bot.dispatcher.drain()
+    await bot.handle_sync(sync([event], token="s3"))
+    await bot.dispatcher.drain()
+    async with bot.db.transaction() as repos:
+        replies = await repos.outbox.pending()
+    assert len(replies) == 1
+
+
+async def test_commands_older_than_the_catch_up_window_are_ignored(bot: Bot) -> None:
+    await bot.handle_sync(sync([
+        message("$old", "@ana:localhost", "!ping", NOW - timedelta(minutes=61)),
+        message("$recent", "@ana:localhost", "!ping", NOW - timedelta(minutes=59)),
+    ]))
+    await bot.dispatcher.drain()
+    async with bot.db.transaction() as repos:
+        assert await repos.inbox.get("$old") is None
+        assert await repos.inbox.get("$recent") is not None
+
+
+async def test_history_before_the_bot_joined_a_new_room_is_ignored(bot: Bot) -> None:
+    room = "!groupe:localhost"
+    joined = NOW - timedelta(minutes=10)
+    await bot.handle_sync(sync([
+        message("$before", "@ana:localhost", "!ping", joined - timedelta(minutes=1)),
+        member("$join", BOT, joined),
+        message("$after", "@ana:localhost", "!ping", joined + timedelta(minutes=1)),
+    ], room=room))
+    await bot.dispatcher.drain()
+    async with bot.db.transaction() as repos:
+        assert await repos.inbox.get("$before") is None
+        assert await repos.inbox.get("$after") is not None
+        assert (await repos.rooms.get(room)).joined_at == joined  # type: ignore[union-attr]
+
+
+async def test_newcomers_are_welcomed_once_and_name_changes_are_not_arrivals(bot: Bot) -> None:
+    await bot.handle_sync(sync([
+        member("$j1", "@ana:localhost", NOW, previous="invite", name="Ana <b>"),
+        member("$j2", "@ana:localhost", NOW, previous="join", name="Ana B."),
+        member("$j3", "@bob:localhost", NOW, previous="leave"),
+    ]))
+    await bot.handle_sync(sync([member("$j4", "@ana:localhost", NOW, previous="leave")], "s3"))
+    async with bot.db.transaction() as repos:
+        messages = await repos.outbox.pending()
+    welcomed = [m.content for m in messages]
+    assert len(welcomed) == 2
+    assert "@ana:localhost" in welcomed[0] and "@bob:localhost" in welcomed[1]
+    assert "Ana &lt;b&gt;" in welcomed[0] and "<b>" not in welcomed[0].split("formatted_body")[1]
