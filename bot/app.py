@@ -117,10 +117,17 @@ class Bot:
         await self.transport.keep_keys()  # others must know our device before they write to us
         async with self.db.transaction() as repos:
             token = await repos.state.get(SYNC_TOKEN)
-        if token is None:
+        # A full-state sync at every start: nio must know each room's state (encryption, power
+        # levels, members) before the bot answers there; with a token it also brings what was
+        # said while the bot was down.
+        catch_up = None if token is None else await self.transport.sync(token, 0, full_state=True)
+        if catch_up is None:
             await self._first_sync()
+        await self.transport.keep_keys()
         await self._join_club_rooms()
         await self.dispatcher.resume()
+        if catch_up is not None:
+            await self.handle_sync(catch_up)
         await self.outbox.flush()
         await self.scheduler.start()
         self._tasks = [asyncio.create_task(self._sync_forever(), name="sync"),

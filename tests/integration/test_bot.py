@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from commands.registry import Role
 from tests.integration.conftest import BotRunner
 from tests.integration.matrix_user import MatrixUser
 
@@ -87,6 +88,37 @@ async def test_encrypted_room_works_the_same(bot_factory, users) -> None:
     assert reply.source["type"] in ("m.room.encrypted", "m.room.message")
     assert "pong" in reply.body
     assert chargee.client.rooms[room].encrypted
+
+
+async def test_encrypted_room_still_encrypted_after_a_restart(bot_factory, users) -> None:
+    runner, chargee, room = await club(bot_factory, users, encrypted=True)
+    first = await chargee.send_text(room, "!ping")
+    assert (await chargee.wait_for_reply(room, first, timeout=60)).decrypted
+    await runner.stop()
+    while_down = await chargee.send_text(room, "!ping")
+    await runner.start()
+    reply = await chargee.wait_for_reply(room, while_down, timeout=60)
+    assert reply.decrypted and "pong" in reply.body
+    after = await chargee.send_text(room, "!cadre")
+    assert (await chargee.wait_for_reply(room, after, timeout=60)).decrypted
+
+
+async def test_moderator_of_the_main_room_is_coordinator_after_a_restart(bot_factory, users) -> None:
+    chargee = await users("chargee")
+    moderator = await users("moderateur")
+    runner = await bot_factory(start=False, club={"allowed_inviters": [chargee.user_id]})
+    room = await chargee.create_room(name="CCT", invite=[runner.user_id, moderator.user_id],
+                                     power_levels={moderator.user_id: 50})
+    await moderator.join(room)
+    runner.overrides["rooms"] = {"main": room}
+    await runner.start()
+    await chargee.wait_membership(room, runner.user_id, "join")
+    await runner.stop()
+    await runner.start()
+    assert runner.bot is not None
+    assert await runner.bot.role_of(moderator.user_id) == Role.COORDINATOR
+    assert await runner.bot.role_of(chargee.user_id) == Role.COORDINATOR  # the room's creator
+    assert await runner.bot.role_of("@someone:localhost") == Role.PARTICIPANT
 
 
 async def test_restart_never_repeats_and_catches_up_once(bot_factory, users) -> None:
