@@ -250,6 +250,8 @@ def _read_charter(r: _Reader, base: Path) -> str:
             return _resolve(base, path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             r.problem("club.charter_file", "config.unreadable", value=path, reason=exc.strerror)
+        except UnicodeDecodeError:
+            r.problem("club.charter_file", "config.unreadable", value=path, reason="UTF-8")
     return text
 
 

@@ -36,10 +36,18 @@ class Outbox:
 
     async def run(self) -> None:
         """Sends forever (until cancelled)."""
+        delay = 1.0
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await self.flush()
+            try:
+                await self.flush()
+                delay = 1.0
+            except Exception:
+                log.exception("outbox: sending failed; retrying in %.0fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                self._wake.set()
 
     async def flush(self) -> None:
         """Sends every pending message now."""

@@ -8,6 +8,7 @@ a typed value or raises ``BadArgument`` with a catalog key.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ from commands.text import fold
 MAX_LINE = 4000
 _QUOTES = {'"': '"', "«": "»", "“": "”"}
 USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
-_PILL_RE = re.compile(r"https://matrix\.to/#/(@[^\s/?\"'>]+)")
+_PILL_RE = re.compile(r"https://matrix\.to/#/(@[^\s/?\"'<>()]+)")
 
 
 def split_words(text: str) -> list[str]:
@@ -105,7 +106,7 @@ class Integer:
 
     def convert(self, raw: str) -> int:
         cleaned = raw.strip().removeprefix("#").removeprefix("n°").removeprefix("N°")
-        if not cleaned.isdigit() or len(cleaned) > 9:
+        if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 9:
             raise BadArgument("error.not_integer", value=raw[:40])
         value = int(cleaned)
         if not self.minimum <= value <= self.maximum:
@@ -139,7 +140,7 @@ class UserId:
         value = raw.strip()
         pill = _PILL_RE.search(value)
         if pill:
-            value = pill.group(1)
+            value = unquote(pill.group(1))
         if not USER_ID_RE.match(value):
             raise BadArgument("error.bad_user", value=raw[:60])
         return value

@@ -80,6 +80,7 @@ def error_reply(error: UserError, t: Translator, prefix: str) -> Reply:
     if isinstance(error, MissingArgument):
         values["name"] = t(f"param.{values['name']}")
     safe = {k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()}
+    safe["prefix"] = prefix  # the club's own prefix, never user text
     text = t(error.message_key, **safe)
     command = error.values.get("command")
     if isinstance(error, BadArgument) and isinstance(command, Command):

@@ -12,7 +12,7 @@ WORD_JOINER = "\u2060"
 
 def fold(text: str) -> str:
     """Lower-case without accents, for matching names: ``Aidé`` → ``aide``."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

@@ -80,6 +80,9 @@ class Database:
                     log.error("database unavailable: %s", error.orig)
                     raise StorageUnavailable() from error
                 raise
+            except (OSError, TimeoutError) as error:  # the server refused or did not answer
+                log.error("database unreachable: %s", error)
+                raise StorageUnavailable() from error
 
     async def upgrade(self) -> None:
         """Applies the Alembic migrations up to head."""

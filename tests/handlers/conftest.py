@@ -1,0 +1,115 @@
+"""A bot without a homeserver: real SQLite, fake clock, fake transport, real dispatcher."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.clock import FakeClock
+from bot.dispatcher import Dispatcher
+from bot.outbox import Outbox
+from commands import build_registry
+from commands.context import Club
+from commands.registry import Registry, Role
+from storage.db import Database
+from tests.handlers.fakes import FakeTransport, Sent
+
+# Far in the future: APScheduler never runs a job of these tests by itself.
+START = datetime(2099, 1, 5, 9, 0, tzinfo=UTC)
+ROOM = "!club:example.org"
+ALICE = "@alice:example.org"
+COORDINATOR = "@claire:example.org"
+CHARTER = "1. Bienveillance.\n2. Écoute."
+VERSION = "9.8.7-test"
+
+
+def make_club(charter: str = CHARTER) -> Club:
+    return Club(name="Club Climat et Transition", prefix="!", language="fr",
+                timezone="Europe/Paris", charter=charter, welcome_message="", version=VERSION)
+
+
+@pytest_asyncio.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}")
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def transport() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def outbox(db: Database, transport: FakeTransport, clock: FakeClock) -> Outbox:
+    return Outbox(db, transport, clock)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return build_registry()
+
+
+@dataclass
+class Harness:
+    """Queues commands like the sync loop does, handles them, and sends the replies."""
+
+    db: Database
+    clock: FakeClock
+    transport: FakeTransport
+    outbox: Outbox
+    dispatcher: Dispatcher
+    roles: dict[str, Role]
+    _ids: itertools.count[int]
+
+    async def queue(self, body: str, *, sender: str = ALICE, room_id: str = ROOM,
+                    event_id: str | None = None, age: timedelta = timedelta(0)) -> str:
+        event_id = event_id or f"$cmd{next(self._ids)}"
+        async with self.db.transaction() as repos:
+            assert await repos.inbox.add_if_new(event_id=event_id, room_id=room_id, sender=sender,
+                                                body=body, sent_at=self.clock.now() - age,
+                                                received_at=self.clock.now())
+        return event_id
+
+    async def command(self, body: str, **kwargs: object) -> list[Sent]:
+        """Handles one command end to end; returns what was sent for it."""
+        before = len(self.transport.sent)
+        event_id = await self.queue(body, **kwargs)  # type: ignore[arg-type]
+        await self.dispatcher.handle(event_id)
+        await self.outbox.flush()
+        return self.transport.sent[before:]
+
+    async def reply_to(self, body: str, **kwargs: object) -> str:
+        """The one reply's Markdown body."""
+        sent = await self.command(body, **kwargs)
+        assert len(sent) == 1, sent
+        return str(sent[0].content["body"])
+
+
+def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,
+                 registry: Registry, club: Club) -> Harness:
+    roles = {COORDINATOR: Role.COORDINATOR}
+
+    async def role_of(user_id: str) -> Role:
+        return roles.get(user_id, Role.PARTICIPANT)
+
+    dispatcher = Dispatcher(registry, db, outbox, clock, club, role_of)
+    return Harness(db, clock, transport, outbox, dispatcher, roles, itertools.count(1))
+
+
+@pytest.fixture
+def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,
+        registry: Registry) -> Harness:
+    return make_harness(db, clock, transport, outbox, registry, make_club())

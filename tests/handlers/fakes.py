@@ -1,0 +1,65 @@
+"""Test doubles for the runtime: a transport that records what the Outbox sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.matrix import MatrixError
+
+
+@dataclass(frozen=True)
+class FakeErrorResponse:
+    """What nio returns for a refused request: ``MatrixError`` reads these two attributes."""
+
+    status_code: str
+    message: str = "refused by the fake homeserver"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One event as it landed in a room."""
+
+    room_id: str
+    event_type: str
+    content: dict[str, Any]
+    txn_id: str
+    event_id: str
+
+
+@dataclass
+class FakeTransport:
+    """The part of ``bot.matrix.Transport`` the Outbox uses: ``send``.
+
+    ``calls`` records every request; ``sent`` only what really landed in a room. With
+    ``dedupe_txn`` (the default, like a homeserver), a request repeating a transaction id gets the
+    first event id back and posts nothing. ``refuse`` maps a room to a Matrix error code; a
+    permanent code raises ``MatrixError`` like the real transport does after its retries.
+    ``fail_next`` holds exceptions raised by the next calls, one each (network trouble…).
+    """
+
+    dedupe_txn: bool = True
+    refuse: dict[str, str] = field(default_factory=dict)
+    fail_next: list[BaseException] = field(default_factory=list)
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    _by_txn: dict[str, str] = field(default_factory=dict)
+
+    async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
+                   event_type: str = "m.room.message") -> str:
+        self.calls.append((room_id, txn_id, event_type))
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        code = self.refuse.get(room_id)
+        if code is not None:
+            error = MatrixError("send", FakeErrorResponse(code))
+            raise error
+        if self.dedupe_txn and txn_id in self._by_txn:
+            return self._by_txn[txn_id]
+        event_id = f"$fake{len(self.sent) + 1}"
+        self._by_txn[txn_id] = event_id
+        self.sent.append(Sent(room_id, event_type, content, txn_id, event_id))
+        return event_id
+
+    def bodies(self, room_id: str | None = None) -> list[str]:
+        return [s.content.get("body", "") for s in self.sent if room_id in (None, s.room_id)]

@@ -1,0 +1,176 @@
+"""Every repository of storage/repositories.py, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from storage.db import Database
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+async def test_state_get_set(db: Database) -> None:
+    async with db.transaction() as repos:
+        assert await repos.state.get("sync_token") is None
+        await repos.state.set("sync_token", "s1")
+    async with db.transaction() as repos:
+        assert await repos.state.get("sync_token") == "s1"
+        await repos.state.set("sync_token", "s2_" + "x" * 5000)
+        await repos.state.set("other", "o")
+    async with db.transaction() as repos:
+        assert await repos.state.get("sync_token") == "s2_" + "x" * 5000
+        assert await repos.state.get("other") == "o"
+
+
+async def test_rooms_mark_joined_first_time_only(db: Database) -> None:
+    async with db.transaction() as repos:
+        row = await repos.rooms.mark_joined("!a:example.org", T0)
+        assert row.joined_at == T0
+    async with db.transaction() as repos:
+        row = await repos.rooms.mark_joined("!a:example.org", T0 + timedelta(hours=5))
+        assert row.joined_at == T0
+    async with db.transaction() as repos:
+        again = await repos.rooms.get("!a:example.org")
+        assert again is not None and again.joined_at == T0 and again.last_event_id is None
+
+
+async def test_rooms_last_event_all_and_forget(db: Database) -> None:
+    async with db.transaction() as repos:
+        await repos.rooms.mark_joined("!a:example.org", T0)
+        await repos.rooms.mark_joined("!b:example.org", T0)
+    async with db.transaction() as repos:
+        await repos.rooms.set_last_event("!a:example.org", "$e1")
+        await repos.rooms.set_last_event("!unknown:example.org", "$e9")  # no row: nothing happens
+    async with db.transaction() as repos:
+        a = await repos.rooms.get("!a:example.org")
+        b = await repos.rooms.get("!b:example.org")
+        assert a is not None and a.last_event_id == "$e1"
+        assert b is not None and b.last_event_id is None
+        assert await repos.rooms.get("!unknown:example.org") is None
+        assert sorted(r.room_id for r in await repos.rooms.all()) == ["!a:example.org", "!b:example.org"]
+    async with db.transaction() as repos:
+        await repos.rooms.forget("!a:example.org")
+        await repos.rooms.forget("!never:example.org")
+    async with db.transaction() as repos:
+        assert [r.room_id for r in await repos.rooms.all()] == ["!b:example.org"]
+        # Joining again after forgetting records the new join time.
+        row = await repos.rooms.mark_joined("!a:example.org", T0 + timedelta(days=1))
+        assert row.joined_at == T0 + timedelta(days=1)
+
+
+async def _queue(db: Database, event_id: str, received: datetime, sent: datetime | None = None) -> bool:
+    async with db.transaction() as repos:
+        return await repos.inbox.add_if_new(event_id=event_id, room_id="!r:example.org",
+                                            sender="@u:example.org", body=f"!ping {event_id}",
+                                            sent_at=sent or received, received_at=received)
+
+
+async def test_inbox_add_if_new(db: Database) -> None:
+    assert await _queue(db, "$1", T0) is True
+    assert await _queue(db, "$1", T0 + timedelta(seconds=5)) is False
+    async with db.transaction() as repos:
+        row = await repos.inbox.get("$1")
+        assert row is not None
+        assert (row.room_id, row.sender, row.body) == ("!r:example.org", "@u:example.org", "!ping $1")
+        assert row.received_at == T0 and row.handled_at is None
+        assert await repos.inbox.get("$nope") is None
+
+
+async def test_inbox_dedup_within_one_transaction(db: Database) -> None:
+    async with db.transaction() as repos:
+        for expected in (True, False):
+            added = await repos.inbox.add_if_new(event_id="$x", room_id="!r:example.org",
+                                                 sender="@u:example.org", body="!ping", sent_at=T0,
+                                                 received_at=T0)
+            assert added is expected
+
+
+async def test_inbox_pending_order_and_mark_handled(db: Database) -> None:
+    await _queue(db, "$late", T0 + timedelta(seconds=30))
+    await _queue(db, "$early", T0)
+    await _queue(db, "$same_b", T0 + timedelta(seconds=10), sent=T0 + timedelta(seconds=2))
+    await _queue(db, "$same_a", T0 + timedelta(seconds=10), sent=T0 + timedelta(seconds=1))
+    async with db.transaction() as repos:
+        pending = [r.event_id for r in await repos.inbox.pending()]
+        assert pending == ["$early", "$same_a", "$same_b", "$late"]
+        assert [r.event_id for r in await repos.inbox.pending(limit=2)] == ["$early", "$same_a"]
+        assert await repos.inbox.count_handled() == 0
+        await repos.inbox.mark_handled("$same_a", T0 + timedelta(minutes=1))
+    async with db.transaction() as repos:
+        assert [r.event_id for r in await repos.inbox.pending()] == ["$early", "$same_b", "$late"]
+        row = await repos.inbox.get("$same_a")
+        assert row is not None and row.handled_at == T0 + timedelta(minutes=1)
+        assert await repos.inbox.count_handled() == 1
+    # A handled event is still known: it is never queued again.
+    assert await _queue(db, "$same_a", T0 + timedelta(hours=1)) is False
+
+
+async def test_outbox_add_dedup_pending_sent_drop(db: Database) -> None:
+    content = {"msgtype": "m.notice", "body": "Bienvenue à l'atelier ✓"}
+    async with db.transaction() as repos:
+        first = await repos.outbox.add(txn_id="cct-reply-1", room_id="!r:example.org",
+                                       content=content, created_at=T0)
+        assert first is not None and first.id is not None
+        assert await repos.outbox.add(txn_id="cct-reply-1", room_id="!other:example.org",
+                                      content={"body": "autre"}, created_at=T0) is None
+        second = await repos.outbox.add(txn_id="cct-reply-2", room_id="!r:example.org",
+                                        content={"body": "2"}, created_at=T0,
+                                        event_type="m.reaction")
+        third = await repos.outbox.add(txn_id="cct-reply-3", room_id="!r:example.org",
+                                       content={"body": "3"}, created_at=T0)
+        assert second is not None and third is not None
+        ids = (first.id, second.id, third.id)
+    assert ids[0] < ids[1] < ids[2]
+    async with db.transaction() as repos:
+        pending = await repos.outbox.pending()
+        assert [r.txn_id for r in pending] == ["cct-reply-1", "cct-reply-2", "cct-reply-3"]
+        assert json.loads(pending[0].content) == content
+        assert pending[0].event_type == "m.room.message"
+        assert pending[1].event_type == "m.reaction"
+        assert [r.id for r in await repos.outbox.pending(limit=1)] == [ids[0]]
+        await repos.outbox.mark_sent(ids[0], "$sent1", T0 + timedelta(seconds=1))
+        await repos.outbox.drop(ids[1])
+        await repos.outbox.drop(999_999)
+    async with db.transaction() as repos:
+        assert [r.id for r in await repos.outbox.pending()] == [ids[2]]
+        sent = await repos.outbox.get(ids[0])
+        assert sent is not None and sent.event_id == "$sent1"
+        assert sent.sent_at == T0 + timedelta(seconds=1)
+        assert await repos.outbox.get(ids[1]) is None
+        # A dropped or sent message's txn id is still not reusable for a sent one.
+        assert await repos.outbox.add(txn_id="cct-reply-1", room_id="!r:example.org",
+                                      content={}, created_at=T0) is None
+
+
+async def test_welcomes_first_time(db: Database) -> None:
+    async with db.transaction() as repos:
+        assert await repos.welcomes.first_time("@new:example.org", "!r:example.org", T0) is True
+    async with db.transaction() as repos:
+        assert await repos.welcomes.first_time("@new:example.org", "!other:example.org", T0) is False
+        assert await repos.welcomes.first_time("@other:example.org", "!r:example.org", T0) is True
+
+
+async def test_scheduled_add_pending_get(db: Database) -> None:
+    async with db.transaction() as repos:
+        later = await repos.scheduled.add(room_id="!r:example.org", markdown="plus tard",
+                                          due_at=T0 + timedelta(days=2), created_at=T0)
+        soon = await repos.scheduled.add(room_id="!r:example.org", markdown="bientôt",
+                                         due_at=T0 + timedelta(hours=1), created_at=T0)
+        sent = await repos.scheduled.add(room_id="!r:example.org", markdown="déjà envoyé",
+                                         due_at=T0 - timedelta(hours=1), created_at=T0)
+        cancelled = await repos.scheduled.add(room_id="!r:example.org", markdown="annulé",
+                                              due_at=T0 + timedelta(hours=3), created_at=T0)
+        sent.sent_at = T0
+        cancelled.cancelled_at = T0
+        ids = {"later": later.id, "soon": soon.id, "sent": sent.id, "cancelled": cancelled.id}
+    assert all(isinstance(v, int) for v in ids.values())
+    async with db.transaction() as repos:
+        pending = await repos.scheduled.pending()
+        assert [r.id for r in pending] == [ids["soon"], ids["later"]]
+        row = await repos.scheduled.get(ids["cancelled"])
+        assert row is not None and row.markdown == "annulé" and row.cancelled_at == T0
+        row = await repos.scheduled.get(ids["soon"])
+        assert row is not None and row.due_at == T0 + timedelta(hours=1)
+        assert row.sent_at is None and row.cancelled_at is None
+        assert await repos.scheduled.get(123_456) is None

@@ -1,0 +1,325 @@
+"""bot.config: typed settings, every problem reported at once with its key, in French."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.config import (
+    ACCESS_TOKEN_ENV,
+    PASSWORD_ENV,
+    ConfigError,
+    load_settings,
+    parse_settings,
+)
+
+GOOD = """
+[matrix]
+homeserver = "https://matrix.example.org/"
+user_id = "@cct-bot:example.org"
+password = "s3cret"
+
+[database]
+url = "sqlite+aiosqlite:///data/cct.db"
+
+[club]
+name = "Club Climat et Transition de Test"
+coordinators = ["@claire:example.org", "@marc:example.org"]
+allowed_inviters = ["@claire:example.org", ":example.org"]
+welcome_message = "Bienvenue !"
+charter = "Bienveillance et écoute."
+
+[rooms]
+main = "!abcdef:example.org"
+north = "#nord:example.org"
+south = "!xG42d7_QiMsPf_5pLMBr86S405uKU0bQ2Is-kjwByS4"
+announcements = "#annonces:example.org"
+"""
+
+# Every line below is wrong in its own way; each must be reported, with its key.
+BAD = """
+[matrix]
+homeserver = "matrix.example.org"
+user_id = "cct-bot"
+device_id = "pas valide !"
+catch_up_minutes = "beaucoup"
+encryption = "oui"
+typo_key = 1
+
+[database]
+url = "mysql://localhost/cct"
+
+[club]
+language = "de"
+timezone = "Europe/Lutece"
+prefix = "ab"
+coordinators = "@claire:example.org"
+allowed_inviters = ["claire"]
+charter = "texte"
+charter_file = "absent.md"
+coordinator_power_level = 500
+
+[rooms]
+main = "salon-principal"
+north = "nord"
+
+[logging]
+level = "BAVARD"
+
+[mystery]
+x = 1
+"""
+
+BAD_KEYS = {
+    "matrix.homeserver", "matrix.user_id", "matrix.password", "matrix.device_id",
+    "matrix.catch_up_minutes", "matrix.encryption", "matrix.typo_key", "database.url",
+    "club.language", "club.timezone", "club.prefix", "club.coordinators",
+    "club.allowed_inviters", "club.charter_file", "club.coordinator_power_level", "rooms.main",
+    "rooms.north", "logging.level", "mystery",
+}
+
+
+def _parse(text: str, base: Path, env: dict[str, str] | None = None) -> Any:
+    return parse_settings(tomllib.loads(text), base=base, env=env or {})
+
+
+def _problems(text: str, base: Path, env: dict[str, str] | None = None) -> dict[str, list[str]]:
+    with pytest.raises(ConfigError) as info:
+        _parse(text, base, env)
+    found: dict[str, list[str]] = {}
+    for problem in info.value.problems:
+        found.setdefault(problem.key, []).append(problem.message)
+    return found
+
+
+def test_good_config_parses_with_defaults(tmp_path: Path) -> None:
+    settings = _parse(GOOD, tmp_path)
+    assert settings.matrix.homeserver == "https://matrix.example.org"
+    assert settings.matrix.user_id == "@cct-bot:example.org"
+    assert settings.matrix.password == "s3cret"
+    assert settings.matrix.access_token == ""
+    assert settings.matrix.device_id == "CCTBOT"
+    assert settings.matrix.catch_up_minutes == 1440
+    assert settings.matrix.encryption is True
+    assert settings.club.timezone == "Europe/Paris"
+    assert str(settings.club.tz) == "Europe/Paris"
+    assert settings.club.language == "fr"
+    assert settings.club.prefix == "!"
+    assert settings.club.coordinators == ("@claire:example.org", "@marc:example.org")
+    assert settings.club.allowed_inviters == ("@claire:example.org", ":example.org")
+    assert settings.club.charter == "Bienveillance et écoute."
+    assert settings.rooms.configured() == {
+        "main": "!abcdef:example.org",
+        "north": "#nord:example.org",
+        "south": "!xG42d7_QiMsPf_5pLMBr86S405uKU0bQ2Is-kjwByS4",
+        "announcements": "#annonces:example.org",
+    }
+    assert settings.log_level == "INFO"
+
+
+def test_minimal_config_defaults(tmp_path: Path) -> None:
+    text = """
+[matrix]
+homeserver = "http://localhost:8008"
+user_id = "@bot:localhost"
+[rooms]
+main = "!room:localhost"
+"""
+    settings = _parse(text, tmp_path, {PASSWORD_ENV: "pw"})
+    assert settings.club.name == "Club Climat et Transition"
+    assert settings.club.coordinators == ()
+    assert settings.club.charter == ""
+    assert settings.rooms.configured() == {"main": "!room:localhost"}
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'cct.db'}"
+    assert settings.matrix.store_path == tmp_path / "data" / "store"
+
+
+def test_room_version_12_ids_without_server_part_are_accepted(tmp_path: Path) -> None:
+    text = GOOD.replace('main = "!abcdef:example.org"',
+                        'main = "!xG42d7_QiMsPf_5pLMBr86S405uKU0bQ2Is-kjwByS4"')
+    settings = _parse(text, tmp_path)
+    assert settings.rooms.main == "!xG42d7_QiMsPf_5pLMBr86S405uKU0bQ2Is-kjwByS4"
+
+
+def test_secrets_from_environment(tmp_path: Path) -> None:
+    text = GOOD.replace('password = "s3cret"\n', "")
+    settings = _parse(text, tmp_path, {PASSWORD_ENV: "from-env"})
+    assert settings.matrix.password == "from-env"
+    assert settings.matrix.access_token == ""
+    settings = _parse(text, tmp_path, {ACCESS_TOKEN_ENV: "syt_token"})
+    assert settings.matrix.access_token == "syt_token"
+    assert settings.matrix.password == ""
+    # The file wins over the environment when both are set.
+    settings = _parse(GOOD, tmp_path, {PASSWORD_ENV: "from-env"})
+    assert settings.matrix.password == "s3cret"
+
+
+def test_no_secret_at_all_is_a_problem_naming_both_variables(tmp_path: Path) -> None:
+    text = GOOD.replace('password = "s3cret"\n', "")
+    problems = _problems(text, tmp_path, {})
+    assert set(problems) == {"matrix.password"}
+    message = problems["matrix.password"][0]
+    assert PASSWORD_ENV in message and ACCESS_TOKEN_ENV in message
+    assert "mot de passe" in message
+
+
+def test_relative_paths_resolved_from_the_config_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "charte.md").write_text("  Notre charte.\n", encoding="utf-8")
+    text = (GOOD.replace('charter = "Bienveillance et écoute."', 'charter_file = "charte.md"')
+            .replace('password = "s3cret"', 'password = "s3cret"\nstore_path = "state/store"'))
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    settings = load_settings(path, env={})
+    assert settings.matrix.store_path == folder / "state" / "store"
+    assert settings.database_url == f"sqlite+aiosqlite:///{folder / 'data' / 'cct.db'}"
+    assert settings.club.charter == "Notre charte."
+    assert settings.source == path
+
+
+def test_absolute_and_postgres_urls_left_alone(tmp_path: Path) -> None:
+    absolute = GOOD.replace("sqlite+aiosqlite:///data/cct.db", "sqlite+aiosqlite:////var/lib/cct.db")
+    assert _parse(absolute, tmp_path).database_url == "sqlite+aiosqlite:////var/lib/cct.db"
+    pg = GOOD.replace("sqlite+aiosqlite:///data/cct.db", "postgresql+asyncpg://u@db/cct")
+    assert _parse(pg, tmp_path).database_url == "postgresql+asyncpg://u@db/cct"
+
+
+def test_bad_file_reports_every_problem_with_its_key(tmp_path: Path) -> None:
+    problems = _problems(BAD, tmp_path, {})
+    assert set(problems) == BAD_KEYS
+
+
+def test_bad_file_messages_are_french_and_quote_the_value(tmp_path: Path) -> None:
+    problems = _problems(BAD, tmp_path, {})
+    assert "matrix.example.org" in problems["matrix.homeserver"][0]
+    assert "adresse" in problems["matrix.homeserver"][0]
+    assert "identifiant Matrix" in problems["matrix.user_id"][0]
+    assert "langue inconnue" in problems["club.language"][0]
+    assert "fr" in problems["club.language"][0] and "en" in problems["club.language"][0]
+    assert "fuseau horaire" in problems["club.timezone"][0]
+    assert "préfixe" in problems["club.prefix"][0]
+    assert "salon" in problems["rooms.main"][0]
+    assert "section inconnue" in problems["mystery"][0]
+    assert "clé inconnue" in problems["matrix.typo_key"][0]
+    assert "liste" in problems["club.coordinators"][0]
+    assert "entre 1 et 100" in problems["club.coordinator_power_level"][0]
+    # Both charter problems are under club.charter_file: "both set" and "unreadable".
+    charter = " ".join(problems["club.charter_file"])
+    assert "tous deux" in charter and "illisible" in charter and "absent.md" in charter
+
+
+def test_config_error_text_lists_every_problem(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        _parse(BAD, tmp_path)
+    lines = str(info.value).splitlines()
+    assert len(lines) == len(info.value.problems) >= len(BAD_KEYS)
+    assert {line.split(":", 1)[0] for line in lines} == BAD_KEYS
+
+
+@pytest.mark.parametrize(
+    ("key", "line"),
+    [
+        ("matrix.homeserver", 'homeserver = "ftp://example.org"'),
+        ("matrix.homeserver", 'homeserver = "https://"'),
+        ("matrix.user_id", 'user_id = "@Bot Name:example.org"'),
+        ("matrix.user_id", 'user_id = "@bot"'),
+        ("matrix.catch_up_minutes", "catch_up_minutes = -1"),
+        ("matrix.catch_up_minutes", "catch_up_minutes = true"),
+        ("matrix.sync_timeout_ms", "sync_timeout_ms = 10"),
+    ],
+)
+def test_single_matrix_problem(tmp_path: Path, key: str, line: str) -> None:
+    name = line.split(" = ")[0]
+    lines = [ln for ln in GOOD.splitlines() if not ln.startswith(f"{name} =")]
+    text = "\n".join(lines).replace("[matrix]", f"[matrix]\n{line}")
+    assert set(_problems(text, tmp_path)) == {key}
+
+
+@pytest.mark.parametrize("prefix", ["", "a", "!!!!", "! !", "1", "é"])
+def test_bad_prefixes(tmp_path: Path, prefix: str) -> None:
+    text = GOOD.replace("[club]", f'[club]\nprefix = "{prefix}"')
+    assert set(_problems(text, tmp_path)) == {"club.prefix"}
+
+
+@pytest.mark.parametrize("prefix", ["!", "?", "!!", "$$$"])
+def test_good_prefixes(tmp_path: Path, prefix: str) -> None:
+    text = GOOD.replace("[club]", f'[club]\nprefix = "{prefix}"')
+    assert _parse(text, tmp_path).club.prefix == prefix
+
+
+def test_english_club_gets_english_messages_and_settings(tmp_path: Path) -> None:
+    text = GOOD.replace("[club]", '[club]\nlanguage = "en"\ntimezone = "America/Montreal"')
+    settings = _parse(text, tmp_path)
+    assert settings.club.language == "en"
+    assert settings.club.timezone == "America/Montreal"
+    problems = _problems(text.replace('main = "!abcdef:example.org"', 'main = "x"'), tmp_path)
+    assert "room" in problems["rooms.main"][0]
+    assert "salon" not in problems["rooms.main"][0]
+
+
+def test_unreadable_charter_file(tmp_path: Path) -> None:
+    text = GOOD.replace('charter = "Bienveillance et écoute."', 'charter_file = "nope/charte.md"')
+    problems = _problems(text, tmp_path)
+    assert set(problems) == {"club.charter_file"}
+    assert "illisible" in problems["club.charter_file"][0]
+
+
+def test_charter_file_not_utf8_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "charte.md").write_bytes("Charte en latin-1 : é".encode("latin-1"))
+    text = GOOD.replace('charter = "Bienveillance et écoute."', 'charter_file = "charte.md"')
+    problems = _problems(text, tmp_path)
+    assert set(problems) == {"club.charter_file"}
+
+
+def test_section_that_is_not_a_table(tmp_path: Path) -> None:
+    text = 'logging = "DEBUG"\n' + GOOD
+    problems = _problems(text, tmp_path)
+    assert set(problems) == {"logging"}
+
+
+def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path / "absent.toml", env={})
+    assert "introuvable" in str(info.value)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[matrix\nhomeserver = ", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(broken, env={})
+    assert "TOML" in str(info.value)
+
+
+def test_check_config_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(ACCESS_TOKEN_ENV, raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "valide" in out and str(path) in out
+    assert err == ""
+
+
+def test_check_config_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(ACCESS_TOKEN_ENV, raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text(BAD, encoding="utf-8")
+    assert main(["check-config", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "invalide" in err
+    reported = {line.strip()[2:].split(":", 1)[0] for line in err.splitlines()
+                if line.strip().startswith("- ")}
+    assert reported == BAD_KEYS
+
+
+def test_check_config_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(tmp_path / "absent.toml")]) == 2
+    assert "introuvable" in capsys.readouterr().err

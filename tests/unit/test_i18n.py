@@ -1,0 +1,184 @@
+"""Catalogs: fr and en agree, and every key the code uses exists."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from commands import build_registry
+from commands import errors as error_module
+from commands.i18n import LANGUAGES, Translator, catalog, placeholders, translate
+from commands.registry import SECTIONS, Role
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_DIRS = ("bot", "commands", "storage")
+KEY_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+ERROR_CLASSES = {name for name, value in vars(error_module).items()
+                 if isinstance(value, type) and issubclass(value, error_module.UserError)}
+# Calls whose first (or given) positional string argument is a catalog key.
+KEY_CALLS = {"t": 0, "translate": 1, "problem": 1, "required": 2, "string_list": 2,
+             **{name: 0 for name in ERROR_CLASSES}}
+# Readers that add the placeholders themselves: the key may only use these.
+NOT_KEYS = {"config.toml"}  # file names that look like keys
+READER_VALUES = {"required": {"value"}, "string_list": {"value"}}
+
+
+def _sources() -> Iterator[Path]:
+    for folder in SOURCE_DIRS:
+        yield from sorted((ROOT / folder).rglob("*.py"))
+
+
+def _call_name(call: ast.Call) -> str | None:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Call):  # Translator("fr")("cli.config_ok", …)
+        inner = _call_name(func)
+        return "t" if inner == "Translator" else None
+    return None
+
+
+def _key_uses() -> list[tuple[str, str, set[str] | None, str]]:
+    """(key, call name, keyword names or None when **spread, where) for every literal key use."""
+    uses = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = _call_name(node)
+            if name not in KEY_CALLS:
+                continue
+            index = KEY_CALLS[name]
+            if len(node.args) <= index:
+                continue
+            arg = node.args[index]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and KEY_RE.match(arg.value):
+                spread = any(k.arg is None for k in node.keywords)
+                keywords = None if spread else {k.arg for k in node.keywords if k.arg}
+                uses.append((arg.value, name, keywords, f"{path.relative_to(ROOT)}:{node.lineno}"))
+    return uses
+
+
+def _all_literal_keys() -> set[str]:
+    """Every string constant in the code that looks like a key of one of the catalog's tables."""
+    tables = {key.split(".")[0] for key in catalog("fr")}
+    found = set()
+    for path in _sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        in_fstrings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
+                       for part in node.values}
+        for node in ast.walk(tree):
+            if id(node) in in_fstrings or (isinstance(node, ast.Constant) and node.value in NOT_KEYS):
+                continue
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and KEY_RE.match(node.value) and node.value.split(".")[0] in tables):
+                found.add(node.value)
+    return found
+
+
+def test_languages() -> None:
+    assert LANGUAGES[0] == "fr"
+    assert set(LANGUAGES) == {"fr", "en"}
+
+
+def test_catalogs_have_the_same_keys() -> None:
+    fr, en = set(catalog("fr")), set(catalog("en"))
+    assert fr - en == set(), "missing in en.toml"
+    assert en - fr == set(), "missing in fr.toml"
+    assert len(fr) > 50
+
+
+def test_catalogs_have_the_same_placeholders() -> None:
+    fr, en = catalog("fr"), catalog("en")
+    different = {key: (placeholders(fr[key]), placeholders(en[key])) for key in fr
+                 if key in en and placeholders(fr[key]) != placeholders(en[key])}
+    assert different == {}
+
+
+def test_no_empty_message() -> None:
+    for language in LANGUAGES:
+        assert [k for k, v in catalog(language).items() if not v.strip()] == []
+
+
+def test_templates_are_well_formed() -> None:
+    for language in LANGUAGES:
+        for key, template in catalog(language).items():
+            values = {name: "x" for name in placeholders(template)}
+            template.format(**values)  # raises on a stray brace
+            assert key
+
+
+def test_placeholders_helper() -> None:
+    assert placeholders("a {b} c {d} {b}") == {"b", "d"}
+    assert placeholders("nothing") == set()
+
+
+def test_translate_falls_back_to_french() -> None:
+    assert translate("de", "help.command_name") == "aide"
+    assert Translator("de").language == "fr"
+    assert Translator("en")("help.command_name") == "help"
+    assert Translator("fr")("ping.pong", version="1.0", latency=5) == "pong — cct-bot 1.0, latence 5 ms"
+    assert Translator("fr").has("cmd.aide.help")
+    assert not Translator("fr").has("cmd.nope.help")
+    with pytest.raises(KeyError):
+        translate("fr", "no.such.key")
+
+
+def test_every_command_has_its_texts() -> None:
+    registry = build_registry()
+    commands = list(registry.walk())
+    assert len(commands) >= 3
+    for language in LANGUAGES:
+        keys = catalog(language)
+        for command in commands:
+            assert f"cmd.{command.key}.summary" in keys, (language, command.key)
+            for param in command.params:
+                assert f"param.{param.name}" in keys, (language, command.key, param.name)
+            assert command.section in SECTIONS
+        for section in {c.section for c in commands} | set(SECTIONS):
+            assert f"section.{section}" in keys, (language, section)
+        for role in Role:
+            assert f"help.role_{role.name.lower()}" in keys
+
+
+def test_every_key_used_in_the_code_exists() -> None:
+    uses = _key_uses()
+    keys = {key for key, *_ in uses}
+    assert len(keys) > 20, f"the scan found only {sorted(keys)}: is it still working?"
+    # The scan sees all the kinds of use.
+    assert {"t", "problem", "required", "string_list"} <= {name for _, name, _, _ in uses}
+    assert any(name in ERROR_CLASSES for _, name, _, _ in uses)
+    for language in LANGUAGES:
+        missing = sorted(f"{where}: {key}" for key, _, _, where in uses if key not in catalog(language))
+        assert missing == [], language
+
+
+def test_every_key_like_literal_exists() -> None:
+    keys = _all_literal_keys()
+    assert len(keys) > 30
+    assert sorted(keys - set(catalog("fr"))) == []
+
+
+def test_class_default_keys_exist() -> None:
+    for name in ERROR_CLASSES:
+        assert getattr(error_module, name).key in catalog("fr"), name
+
+
+def test_code_passes_every_placeholder() -> None:
+    """A literal key used with explicit keywords gets every placeholder its template needs."""
+    problems = []
+    for key, name, keywords, where in _key_uses():
+        needed = placeholders(catalog("fr").get(key, ""))
+        if name in READER_VALUES:
+            if not needed <= READER_VALUES[name]:
+                problems.append(f"{where}: {key} needs {needed}")
+        elif keywords is not None and not needed <= keywords:
+            problems.append(f"{where}: {key} needs {sorted(needed - keywords)}")
+    assert problems == []

@@ -1,0 +1,155 @@
+"""bot.render: safe HTML, intentional mentions, replies, m.notice."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from bot.render import markdown_to_html, message_content
+from commands.context import Reply
+from commands.text import WORD_JOINER
+
+DANGEROUS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    "[cliquez](javascript:alert(1))",
+    "[cliquez](JaVaScRiPt:alert(1))",
+    "<javascript:alert(1)>",
+    "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    "![image](https://example.org/x.png)",
+    '<iframe src="https://example.org"></iframe>',
+    "<div onclick=alert(1)>x</div>",
+    "<style>body{}</style>",
+]
+
+
+class _Tags(HTMLParser):
+    """The real tags and attributes of an HTML fragment (escaped text is not a tag)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+@pytest.mark.parametrize("markdown", DANGEROUS)
+def test_dangerous_markup_never_comes_out(markdown: str) -> None:
+    html = markdown_to_html(markdown)
+    for tag, attrs in _tags(html):
+        assert tag in {"p", "a", "code", "em", "strong"}, html
+        assert not any(name.startswith("on") for name in attrs), html
+        href = (attrs.get("href") or "").strip().lower()
+        assert not href or href.startswith(("https:", "http:", "mailto:", "matrix:")), html
+
+
+def test_sanitiser_catches_what_the_renderer_would_let_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even if the Markdown renderer passed raw HTML through, nh3 removes the dangerous parts."""
+    from bot import render
+
+    monkeypatch.setattr(render._markdown, "render", lambda text: text)
+    html = render.markdown_to_html(
+        '<p onclick="x()">a</p><script>alert(1)</script><img src=x onerror=alert(1)>'
+        '<a href="javascript:alert(1)">b</a><a href="https://ok.example">c</a>'
+    )
+    tags = _tags(html)
+    assert [tag for tag, _ in tags] == ["p", "a", "a"]
+    assert tags[0][1] == {}
+    assert tags[1][1] == {}
+    assert tags[2][1] == {"href": "https://ok.example"}
+    assert "alert" not in html
+
+
+def test_raw_html_is_shown_as_text() -> None:
+    assert markdown_to_html("<script>alert(1)</script>") == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown_to_html("<img src=x onerror=alert(1)>")
+
+
+def test_javascript_link_is_not_a_link() -> None:
+    html = markdown_to_html("[cliquez](javascript:alert(1))")
+    assert "<a" not in html
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html"),
+    [
+        ("**gras**", "<p><strong>gras</strong></p>"),
+        ("_it_", "<p><em>it</em></p>"),
+        ("`!aide`", "<p><code>!aide</code></p>"),
+        ("~~barré~~", "<p><s>barré</s></p>"),
+        ("[site](https://example.org/a?b=1)", '<p><a href="https://example.org/a?b=1">site</a></p>'),
+        ("[Alice](https://matrix.to/#/@alice:example.org)",
+         '<p><a href="https://matrix.to/#/@alice:example.org">Alice</a></p>'),
+        ("[écrire](mailto:club@example.org)", '<p><a href="mailto:club@example.org">écrire</a></p>'),
+        ("- un\n- deux", "<ul>\n<li>un</li>\n<li>deux</li>\n</ul>"),
+    ],
+)
+def test_allowed_formatting_kept(markdown: str, html: str) -> None:
+    assert markdown_to_html(markdown) == html
+
+
+def test_tables_rendered() -> None:
+    html = markdown_to_html("| a | b |\n|---|---|\n| 1 | 2 |")
+    assert "<table>" in html and "<td>1</td>" in html
+
+
+def test_links_get_no_rel_noise() -> None:
+    assert "rel=" not in markdown_to_html("[site](https://example.org)")
+
+
+def test_message_content_shape() -> None:
+    content = message_content(Reply("**pong**"))
+    assert content == {
+        "msgtype": "m.notice",
+        "body": "**pong**",
+        "format": "org.matrix.custom.html",
+        "formatted_body": "<p><strong>pong</strong></p>",
+        "m.mentions": {"user_ids": []},
+    }
+
+
+def test_mentions_always_present_and_never_room() -> None:
+    for reply in (Reply("x"), Reply("@room attention", mentions=("@a:example.org",))):
+        content = message_content(reply, in_reply_to="$ev", reply_sender="@s:example.org")
+        assert "m.mentions" in content
+        assert "room" not in content["m.mentions"]
+        assert set(content["m.mentions"]) == {"user_ids"}
+
+
+def test_room_ping_defused_in_body() -> None:
+    content = message_content(Reply("Salut @room et @ROOM !"))
+    assert "@room" not in content["body"].lower()
+    assert f"@{WORD_JOINER}room" in content["body"]
+    assert f"@{WORD_JOINER}ROOM" in content["body"]
+
+
+def test_reply_relation_and_sender_mentioned() -> None:
+    content = message_content(Reply("ok", mentions=("@a:example.org",)), in_reply_to="$cmd",
+                              reply_sender="@s:example.org")
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$cmd"}}
+    assert content["m.mentions"]["user_ids"] == ["@a:example.org", "@s:example.org"]
+
+
+def test_reply_sender_not_listed_twice() -> None:
+    content = message_content(Reply("ok", mentions=("@s:example.org", "@s:example.org")),
+                              in_reply_to="$cmd", reply_sender="@s:example.org")
+    assert content["m.mentions"]["user_ids"] == ["@s:example.org"]
+
+
+def test_no_relation_without_reply() -> None:
+    content = message_content(Reply("ok", mentions=("@a:example.org",)))
+    assert "m.relates_to" not in content
+    assert content["m.mentions"]["user_ids"] == ["@a:example.org"]
+
+
+def test_msgtype_can_be_text() -> None:
+    assert message_content(Reply("ok"), msgtype="m.text")["msgtype"] == "m.text"

@@ -1,0 +1,79 @@
+"""commands.text: folding, Markdown escaping, @room defusing."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.render import markdown_to_html
+from commands.text import WORD_JOINER, defuse_mentions, escape_markdown, fold, shorten
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("Aidé", "aide"), ("AIDE", "aide"), ("ÉTÉ", "ete"), ("garçon", "garcon"), ("Noël", "noel"),
+     ("Straße", "strasse"), ("ﬁn", "fin"), ("", ""), ("déjà-vu 12", "deja-vu 12")],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéèêëàâäîïôöùûüçÉÈÀÇŒœ"
+                        " -'0123456789", max_size=50))
+def test_fold_is_idempotent_and_lower(text: str) -> None:
+    assert fold(fold(text)) == fold(text)
+    assert fold(text) == fold(text).lower()
+
+
+def test_fold_compatibility_letters_are_lower_case() -> None:
+    assert fold("𝐀𝐈𝐃𝐄") == "aide"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@room", "@ROOM", "@Room !", "salut @room.", "(@room)", "bob@room.example"],
+)
+def test_defuse_mentions(text: str) -> None:
+    result = defuse_mentions(text)
+    assert "@room" not in result.lower()
+    assert result.replace(WORD_JOINER, "") == text
+
+
+@pytest.mark.parametrize("text", ["@roomie", "@rooms", "@alice:room.org", "room", "@ room"])
+def test_defuse_leaves_other_words(text: str) -> None:
+    assert defuse_mentions(text) == text
+
+
+@pytest.mark.parametrize("char", list("\\`*_{}[]()#+-.!|<>~&"))
+def test_escape_markdown_escapes_each_special(char: str) -> None:
+    assert escape_markdown(char) == "\\" + char
+
+
+def test_escape_markdown_defuses_room() -> None:
+    assert escape_markdown("@room") == f"@{WORD_JOINER}room"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["**gras**", "_it_", "`code`", "[lien](https://x.org)", "<b>x</b>", "# titre", "- item",
+     "1. un", "> cité", "a\\b", "&amp;", "~~x~~", "| a |", "![i](x.png)", "l'atelier d'été"],
+)
+def test_escaped_text_renders_as_itself(text: str) -> None:
+    html = markdown_to_html(escape_markdown(text))
+    plain = (html.removeprefix("<p>").removesuffix("</p>").replace("&lt;", "<").replace("&gt;", ">")
+             .replace("&amp;", "&").replace("&quot;", '"'))
+    assert plain == text
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40))
+def test_escaped_text_never_produces_markup(text: str) -> None:
+    html = markdown_to_html(escape_markdown(text))
+    inner = html.removeprefix("<p>").removesuffix("</p>")
+    assert "<" not in inner.replace("<br>", "").replace("<br />", "")
+
+
+def test_shorten() -> None:
+    assert shorten("abc", 3) == "abc"
+    assert shorten("abcd", 3) == "ab…"
+    assert shorten("abcd", 0) == "…"
