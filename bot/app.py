@@ -34,6 +34,7 @@ from commands import build_registry
 from commands.context import Club
 from commands.dispatch import command_text
 from commands.i18n import Translator
+from commands.mentions import body_with_user_ids
 from commands.meta import welcome
 from commands.registry import Registry, Role
 from storage.db import Database
@@ -327,9 +328,10 @@ class Bot:
             if event.sender == me or _ts(event) < since:
                 continue
             if isinstance(event, RoomMessageText):
-                if command_text(event.body, self.club.prefix) is not None:
-                    batch.commands.append(Command(event.event_id, room_id, event.sender,
-                                                  event.body, _ts(event)))
+                body = body_with_user_ids(event.body, event.formatted_body)
+                if command_text(body, self.club.prefix) is not None:
+                    batch.commands.append(Command(event.event_id, room_id, event.sender, body,
+                                                  _ts(event)))
             elif isinstance(event, RoomMemberEvent):
                 if (event.membership == "join" and event.prev_membership != "join"
                         and room_id in self.club_rooms):
