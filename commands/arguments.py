@@ -8,10 +8,10 @@ a typed value or raises ``BadArgument`` with a catalog key.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from commands.errors import BadArgument
 from commands.text import fold
