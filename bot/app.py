@@ -38,13 +38,13 @@ from commands.mentions import body_with_user_ids
 from commands.meta import welcome
 from commands.registry import Registry, Role
 from storage.db import Database
-from storage.models import JoinedRoom
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 SYNC_TOKEN = "sync_token"
 MAX_BACKFILL_PAGES = 50
 MAX_UNDECRYPTED = 500
+REPLY_GRACE_S = 1.0
 
 
 def bot_version() -> str:
@@ -56,6 +56,14 @@ def bot_version() -> str:
 
 def _ts(event: Any) -> datetime:
     return datetime.fromtimestamp(event.server_timestamp / 1000, tz=UTC)
+
+
+@dataclass
+class KnownRoom:
+    """What the bot remembers of a room it is in (mirrors the ``joined_rooms`` table)."""
+
+    joined_at: datetime
+    last_event_id: str | None = None
 
 
 @dataclass
@@ -107,6 +115,8 @@ class Bot:
         self.main_room_id: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
+        self._token: str | None = None  # the sync token, as last committed
+        self._rooms: dict[str, KnownRoom] = {}  # the joined_rooms table, kept in memory
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -116,8 +126,7 @@ class Bot:
         await self.db.upgrade()
         await self.transport.login()
         await self.transport.keep_keys()  # others must know our device before they write to us
-        async with self.db.transaction() as repos:
-            token = await repos.state.get(SYNC_TOKEN)
+        token = await self.load_state()
         # A full-state sync at every start: nio must know each room's state (encryption, power
         # levels, members) before the bot answers there; with a token it also brings what was
         # said while the bot was down.
@@ -135,6 +144,14 @@ class Bot:
                        asyncio.create_task(self.outbox.run(), name="outbox")]
         self.ready.set()
         log.info("cct-bot %s ready as %s", self.club.version, self.transport.user_id)
+
+    async def load_state(self) -> str | None:
+        """Reads the sync token and the known rooms from the database; returns the token."""
+        async with self.db.transaction() as repos:
+            self._token = await repos.state.get(SYNC_TOKEN)
+            self._rooms = {row.room_id: KnownRoom(row.joined_at, row.last_event_id)
+                           for row in await repos.rooms.all()}
+        return self._token
 
     async def stop(self) -> None:
         """Stops syncing, finishes the commands under way, sends what is queued, closes."""
@@ -185,8 +202,7 @@ class Bot:
                 room_id = await self.transport.resolve(room)
                 if room_id not in self.transport.client.rooms:
                     room_id = await self.transport.join(room)
-                    async with self.db.transaction() as repos:
-                        await repos.rooms.mark_joined(room_id, self.clock.now())
+                    await self._mark_joined(room_id, self.clock.now())
             except MatrixError as error:
                 log.warning("cannot join the %s room %s (%s): invite the bot there", role, room,
                             error)
@@ -204,12 +220,19 @@ class Bot:
                 except MatrixError as error:
                     log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
                     continue
-                async with self.db.transaction() as repos:
-                    await repos.rooms.mark_joined(room_id, self.clock.now())
+                await self._mark_joined(room_id, self.clock.now())
                 log.info("joined %s, invited by %s", room_id, inviter)
             else:
                 log.info("refused the invite to %s from %s", room_id, inviter)
                 await self.transport.leave(room_id)
+
+    async def _mark_joined(self, room_id: str, at: datetime) -> None:
+        """Remembers when the bot joined a room (the first time only)."""
+        if room_id in self._rooms:
+            return
+        async with self.db.transaction() as repos:
+            row = await repos.rooms.mark_joined(room_id, at)
+        self._rooms[room_id] = KnownRoom(row.joined_at, row.last_event_id)
 
     def _inviter(self, invite_state: Iterable[Any]) -> str | None:
         for event in invite_state:
@@ -226,20 +249,23 @@ class Bot:
         async with self.db.transaction() as repos:
             for room_id, info in response.rooms.join.items():
                 await repos.rooms.mark_joined(room_id, now)
-                if info.timeline.events:
-                    await repos.rooms.set_last_event(room_id, info.timeline.events[-1].event_id)
+                last = info.timeline.events[-1].event_id if info.timeline.events else None
+                if last:
+                    await repos.rooms.set_last_event(room_id, last)
+                self._rooms[room_id] = KnownRoom(now, last)
             await repos.state.set(SYNC_TOKEN, response.next_batch)
+        self._token = response.next_batch
         await self._handle_invites(response)
 
     async def _sync_forever(self) -> None:
         delay = 1.0
         while not self._stopping.is_set():
             try:
-                async with self.db.transaction() as repos:
-                    token = await repos.state.get(SYNC_TOKEN)
-                response = await self.transport.sync(token, self.settings.matrix.sync_timeout_ms)
+                response = await self.transport.sync(self._token,
+                                                     self.settings.matrix.sync_timeout_ms)
                 await self.transport.keep_keys()
-                await self.handle_sync(response)
+                tasks = await self.handle_sync(response)
+                await self._let_replies_go(tasks)
                 delay = 1.0
             except asyncio.CancelledError:
                 raise
@@ -248,20 +274,35 @@ class Bot:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 
-    async def handle_sync(self, response: SyncResponse) -> None:
-        """Queues the batch's commands and welcomes, saves the token, then runs them."""
+    async def _let_replies_go(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Waits (at most ``REPLY_GRACE_S``) for the batch's replies to be sent before syncing
+        again: a sync already waiting on the homeserver slows our own sends down."""
+        if not tasks:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REPLY_GRACE_S
+        await asyncio.wait(tasks, timeout=REPLY_GRACE_S)
+        await self.outbox.settled(max(0.0, deadline - loop.time()))
+
+    async def handle_sync(self, response: SyncResponse) -> list[asyncio.Task[None]]:
+        """Queues the batch's commands and welcomes, saves the token, then runs the commands
+        (returns their tasks)."""
         await self._handle_invites(response)
-        async with self.db.transaction() as repos:
-            known = {room_id: await repos.rooms.get(room_id) for room_id in response.rooms.join}
-        batch = await self._read_batch(known, response, self._late_decryptions())
+        batch = await self._read_batch(self._rooms, response, self._late_decryptions())
         async with self.db.transaction() as repos:
             new_commands = await self._save_batch(repos, batch, response.next_batch)
+        self._token = response.next_batch
+        for room_id, joined_at in batch.joined.items():
+            self._rooms.setdefault(room_id, KnownRoom(joined_at))
+        for room_id, event_id in batch.last_events.items():
+            if room_id in self._rooms:
+                self._rooms[room_id].last_event_id = event_id
         for room_id in response.rooms.leave:
             self.club_rooms.pop(room_id, None)
-        for command in new_commands:
-            self.dispatcher.submit(command.event_id, command.room_id)
+        tasks = [self.dispatcher.submit(c.event_id, c.room_id) for c in new_commands]
         if batch.arrivals:
             self.outbox.wake()
+        return tasks
 
     def _late_decryptions(self) -> dict[str, list[Any]]:
         """Events that could not be decrypted earlier and can now (their room key arrived)."""
@@ -273,7 +314,7 @@ class Bot:
                 late.setdefault(room_id, []).append(decrypted)
         return late
 
-    async def _read_batch(self, known: dict[str, JoinedRoom | None], response: SyncResponse,
+    async def _read_batch(self, known: dict[str, KnownRoom], response: SyncResponse,
                           late: dict[str, list[Any]]) -> Batch:
         batch = Batch()
         cutoff = self.clock.now() - timedelta(minutes=self.settings.matrix.catch_up_minutes)

@@ -49,11 +49,12 @@ class Dispatcher:
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def submit(self, event_id: str, room_id: str) -> None:
+    def submit(self, event_id: str, room_id: str) -> asyncio.Task[None]:
         """Handles one queued command in the background."""
         task = asyncio.create_task(self._handle_in_order(event_id, room_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def drain(self) -> None:
         """Waits for the commands under way."""

@@ -4,6 +4,7 @@ it is, so a retry after a crash is deduplicated by the homeserver."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -29,10 +30,18 @@ class Outbox:
         self.transport = transport
         self.clock = clock
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.sent_count = 0
 
     def wake(self) -> None:
+        self._idle.clear()
         self._wake.set()
+
+    async def settled(self, limit_s: float) -> None:
+        """Waits until nothing is left to send (at most ``limit_s`` seconds)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), limit_s)
 
     async def run(self) -> None:
         """Sends forever (until cancelled)."""
@@ -43,6 +52,8 @@ class Outbox:
             try:
                 await self.flush()
                 delay = 1.0
+                if not self._wake.is_set():
+                    self._idle.set()
             except Exception:
                 log.exception("outbox: sending failed; retrying in %.0fs", delay)
                 await asyncio.sleep(delay)

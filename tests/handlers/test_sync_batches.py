@@ -63,6 +63,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     instance.club_rooms[ROOM] = "main"
     async with instance.db.transaction() as repos:
         await repos.rooms.mark_joined(ROOM, NOW - timedelta(days=2))
+    await instance.load_state()
     yield instance
     await instance.dispatcher.drain()
     await instance.transport.close()

@@ -267,7 +267,7 @@ class MatrixUser:
 
     # ------------------------------------------------------------------ waiting
 
-    async def _wait_until(self, check: Callable[[], Any], timeout: float, what: str) -> Any:  # noqa: ASYNC109
+    async def _wait_until(self, check: Callable[[], Any], timeout: float, what: str) -> Any:
         """Wait until ``check()`` returns something truthy; return it."""
 
         async def waiter() -> Any:
@@ -287,7 +287,7 @@ class MatrixUser:
         self,
         room_id: str,
         predicate: Callable[[Event], bool],
-        timeout: float = 30,  # noqa: ASYNC109
+        timeout: float = 30,
     ) -> Event:
         """Return the first recorded event in ``room_id`` matching ``predicate``.
 
@@ -315,7 +315,7 @@ class MatrixUser:
         self,
         room_id: str,
         to_event_id: str,
-        timeout: float = 30,  # noqa: ASYNC109
+        timeout: float = 30,
     ) -> RoomMessageNotice:
         """Wait for an ``m.notice`` replying (``m.in_reply_to``) to ``to_event_id``."""
         event: RoomMessageNotice = await self.wait_for(
@@ -338,7 +338,7 @@ class MatrixUser:
         room_id: str,
         user_id: str,
         membership: str = "join",
-        timeout: float = 30,  # noqa: ASYNC109
+        timeout: float = 30,
     ) -> None:
         """Wait until this client has seen ``user_id``'s membership become ``membership``."""
         await self._wait_until(
