@@ -325,10 +325,12 @@ class Bot:
         for room_id, info in response.rooms.join.items():
             events = list(info.timeline.events)
             room = known.get(room_id)
+            own_join = None if room else self._own_join(events)
             if info.timeline.limited and info.timeline.prev_batch:
                 stop_at = room.last_event_id if room else None
+                since = max(room.joined_at if room else own_join or cutoff, cutoff)
                 events = await self._backfill(room_id, info.timeline.prev_batch, stop_at,
-                                              cutoff) + events
+                                              since) + events
             joined_at = room.joined_at if room else self._own_join(events) or self.clock.now()
             if room is None:
                 batch.joined[room_id] = joined_at

@@ -22,6 +22,8 @@ def setup_logging(level: str) -> None:
     # nio and aiohttp are chatty and may print request details: keep them to warnings.
     for noisy in ("nio", "aiohttp", "apscheduler", "peewee", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # nio warns about every error answer it validates (a missing alias, say): not our problem.
+    logging.getLogger("nio.responses").setLevel(logging.ERROR)
 
 
 def _load(path: Path) -> Settings | None:

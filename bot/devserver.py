@@ -26,6 +26,7 @@ import hmac
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -93,9 +94,15 @@ def find_synapse_python() -> str | None:
     if env:
         return env
     candidate = _REPO_ROOT / ".venv-synapse" / "bin" / "python"
-    if candidate.exists():
+    if candidate.exists() and _can_import_synapse(str(candidate)):
         return str(candidate)
     return None
+
+
+def _can_import_synapse(python: str) -> bool:
+    """Whether ``python`` has Synapse installed (a half-made venv does not)."""
+    check = "import importlib.util, sys; sys.exit(importlib.util.find_spec('synapse') is None)"
+    return subprocess.run([python, "-c", check], check=False).returncode == 0
 
 
 def install_synapse(venv_dir: Path) -> str:
@@ -110,20 +117,17 @@ def install_synapse(venv_dir: Path) -> str:
         file=sys.stderr,
         flush=True,
     )
-    subprocess.run([sys.executable, "-m", "venv", str(venv_dir)], check=True)
     python = venv_dir / "bin" / "python"
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SYNAPSE_REQUIREMENT,
-        ],
-        check=True,
-    )
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv_dir)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             SYNAPSE_REQUIREMENT],
+            check=True,
+        )
+    except BaseException:
+        shutil.rmtree(venv_dir, ignore_errors=True)  # never leave a half-made venv behind
+        raise
     return str(python)
 
 

@@ -7,7 +7,7 @@ PYTHON="${PYTHON:-python3}"
 ensure_project_venv() {
   local stamp="$ROOT/.venv/.cct-installed"
   local want
-  want="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)"
+  want="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | { sha256sum 2>/dev/null || shasum -a 256; } | cut -d' ' -f1)"
   if [ ! -x "$ROOT/.venv/bin/python" ]; then
     echo "==> creating .venv ($("$PYTHON" --version))" >&2
     "$PYTHON" -m venv "$ROOT/.venv"
