@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+_MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])")
 _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 
@@ -24,6 +25,11 @@ def defuse_mentions(text: str) -> str:
 def escape_markdown(text: str) -> str:
     """User text made inert for the Markdown renderer (and ``@room`` defused)."""
     return defuse_mentions(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+
+
+def unescape_markdown(text: str) -> str:
+    """The plain text of escaped Markdown (for a message's plain ``body``)."""
+    return _MARKDOWN_ESCAPED.sub(r"\1", text)
 
 
 def shorten(text: str, limit: int) -> str:

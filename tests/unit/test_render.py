@@ -153,3 +153,12 @@ def test_no_relation_without_reply() -> None:
 
 def test_msgtype_can_be_text() -> None:
     assert message_content(Reply("ok"), msgtype="m.text")["msgtype"] == "m.text"
+
+
+def test_plain_body_has_no_markdown_escapes_and_no_room_ping() -> None:
+    from bot.render import message_content
+    from commands.context import Reply
+    from commands.text import escape_markdown
+
+    content = message_content(Reply("Commande inconnue : « " + escape_markdown("!pign @room") + " »"))
+    assert content["body"] == "Commande inconnue : « !pign @\u2060room »"

@@ -77,3 +77,10 @@ def test_shorten() -> None:
     assert shorten("abc", 3) == "abc"
     assert shorten("abcd", 3) == "ab…"
     assert shorten("abcd", 0) == "…"
+
+
+def test_unescape_markdown_gives_back_the_user_text() -> None:
+    from commands.text import escape_markdown, unescape_markdown
+
+    raw = "!pign <b>*x*</b> [a](b) #1 - 2.5 _c_ \\ `d`"
+    assert unescape_markdown(escape_markdown(raw)) == raw
