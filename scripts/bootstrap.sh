@@ -15,7 +15,7 @@ ensure_project_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "==> installing cct-bot and its dependencies into .venv" >&2
     "$ROOT/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-      -c "$ROOT/constraints.txt" -e "$ROOT[dev]"
+      -c "$ROOT/constraints.txt" -e "$ROOT[dev]" 2> >(grep -v "is neither a file nor a directory" >&2)
     echo "$want" > "$stamp"
   fi
 }
