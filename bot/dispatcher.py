@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
-from bot.outbox import Outbox, txn_id
+from bot.outbox import Outbox, Queued, txn_id
 from bot.render import message_content
 from commands.context import Club, Context, Reply
 from commands.dispatch import (
@@ -81,13 +81,14 @@ class Dispatcher:
     async def handle(self, event_id: str) -> None:
         """Runs the command once: its changes, its reply and its 'handled' mark in one commit."""
         failure: Reply | None = None
+        queued: Queued | None = None
         try:
             async with self.db.transaction() as repos:
                 item = await repos.inbox.get(event_id)
                 if item is None or item.handled_at is not None:
                     return
                 reply = await self._run(item, repos)
-                await self._finish(repos, item, reply)
+                queued = await self._finish(repos, item, reply)
         except UserError as error:
             failure = self._refusal(error, event_id)
         except Exception:
@@ -97,8 +98,9 @@ class Dispatcher:
                 item = await repos.inbox.get(event_id)
                 if item is None or item.handled_at is not None:
                     return
-                await self._finish(repos, item, failure)
-        self.outbox.wake()
+                queued = await self._finish(repos, item, failure)
+        if queued is not None:
+            self.outbox.push(queued)
 
     def _refusal(self, error: UserError, event_id: str) -> Reply:
         try:
@@ -122,11 +124,14 @@ class Dispatcher:
                       t=self.t, repos=repos)
         return await run(prepared, ctx)
 
-    async def _finish(self, repos: Repositories, item: InboxEvent, reply: Reply) -> None:
+    async def _finish(self, repos: Repositories, item: InboxEvent, reply: Reply) -> Queued | None:
+        """Queues the reply and marks the command handled (same transaction)."""
         now = self.clock.now()
+        row = None
         if reply.markdown:
             content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender)
-            await repos.outbox.add(txn_id=txn_id("reply", item.event_id), room_id=item.room_id,
-                                   content=content, created_at=now)
+            row = await repos.outbox.add(txn_id=txn_id("reply", item.event_id),
+                                         room_id=item.room_id, content=content, created_at=now)
         await repos.inbox.mark_handled(item.event_id, now)
+        return Queued.of(row) if row is not None else None
 

@@ -8,18 +8,37 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections import OrderedDict, deque
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.matrix import MatrixError, Transport
 from storage.db import Database
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+RECENTLY_SENT = 10000
 
 
 def txn_id(kind: str, key: str) -> str:
     """A stable transaction id for ``kind`` (reply, welcome…) and what it answers."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"cct-{kind}-{digest}"
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A committed outbox row, handed to the sender in memory (no re-read before sending)."""
+
+    id: int
+    room_id: str
+    event_type: str
+    content: str
+    txn_id: str
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> Queued:
+        return cls(row.id, row.room_id, row.event_type, row.content, row.txn_id)
 
 
 class Outbox:
@@ -32,7 +51,14 @@ class Outbox:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._ready: deque[Queued] = deque()
+        self._sent: OrderedDict[int, None] = OrderedDict()  # recently sent row ids
         self.sent_count = 0
+
+    def push(self, message: Queued) -> None:
+        """Sends a just-committed message as soon as possible."""
+        self._ready.append(message)
+        self.wake()
 
     def wake(self) -> None:
         self._idle.clear()
@@ -61,24 +87,32 @@ class Outbox:
                 self._wake.set()
 
     async def flush(self) -> None:
-        """Sends every pending message now."""
+        """Sends every pending message now: those handed over in memory, then the database's."""
+        while self._ready:
+            await self._send_one(self._ready.popleft())
         while True:
             async with self.db.transaction() as repos:
-                pending = await repos.outbox.pending(limit=100)
+                pending = [Queued.of(row) for row in await repos.outbox.pending(limit=100)]
             if not pending:
                 return
-            for row in pending:
-                await self._send_one(row.id, row.room_id, row.event_type, row.content, row.txn_id)
+            for message in pending:
+                await self._send_one(message)
 
-    async def _send_one(self, row_id: int, room_id: str, event_type: str, content: str,
-                        txn: str) -> None:
+    async def _send_one(self, message: Queued) -> None:
+        if message.id in self._sent:
+            return
         try:
-            event_id = await self.transport.send(room_id, json.loads(content), txn, event_type)
+            event_id = await self.transport.send(message.room_id, json.loads(message.content),
+                                                 message.txn_id, message.event_type)
         except MatrixError as error:
-            log.error("message %s to %s refused for good (%s); dropped", row_id, room_id, error)
+            log.error("message %s to %s refused for good (%s); dropped", message.id,
+                      message.room_id, error)
             async with self.db.transaction() as repos:
-                await repos.outbox.drop(row_id)
+                await repos.outbox.drop(message.id)
             return
         async with self.db.transaction() as repos:
-            await repos.outbox.mark_sent(row_id, event_id, self.clock.now())
+            await repos.outbox.mark_sent(message.id, event_id, self.clock.now())
+        self._sent[message.id] = None
+        while len(self._sent) > RECENTLY_SENT:
+            self._sent.popitem(last=False)
         self.sent_count += 1

@@ -144,3 +144,22 @@ async def test_run_survives_a_transient_failure(db: Database, clock: FakeClock, 
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_pushed_message_is_sent_once_even_if_the_database_scan_sees_it(
+        db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox) -> None:
+    from bot.outbox import Queued
+
+    (row_id,) = await _queue(db, clock, (ROOM, "poussé"))
+    async with db.transaction() as repos:
+        row = await repos.outbox.get(row_id)
+        assert row is not None
+        message = Queued.of(row)
+    outbox.push(message)
+    outbox.push(message)  # handed over twice (a retry, a race with the scan)
+    await outbox.flush()
+    await outbox.flush()
+    assert [s.content["body"] for s in transport.sent] == ["poussé"]
+    assert len(transport.calls) == 1  # not even a second request
+    async with db.transaction() as repos:
+        assert await repos.outbox.pending() == []
