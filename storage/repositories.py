@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    Base,
     BotState,
     InboxEvent,
     JoinedRoom,
@@ -18,6 +20,13 @@ from storage.models import (
     ScheduledMessage,
     Welcome,
 )
+
+
+def _insert(session: AsyncSession, model: type[Base]) -> Any:
+    """An INSERT with ``ON CONFLICT`` support for the session's database (SQLite or PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 class StateRepository:
@@ -31,11 +40,10 @@ class StateRepository:
         return row.value if row else None
 
     async def set(self, key: str, value: str) -> None:
-        row = await self.session.get(BotState, key)
-        if row is None:
-            self.session.add(BotState(key=key, value=value))
-        else:
-            row.value = value
+        """Creates or replaces the value, in one statement."""
+        statement = _insert(self.session, BotState).values(key=key, value=value)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[BotState.key], set_={"value": value}))
 
 
 class RoomRepository:
@@ -77,12 +85,13 @@ class InboxRepository:
 
     async def add_if_new(self, *, event_id: str, room_id: str, sender: str, body: str,
                          sent_at: datetime, received_at: datetime) -> bool:
-        """Queues a command; ``False`` when this event was already received."""
-        if await self.session.get(InboxEvent, event_id) is not None:
-            return False
-        self.session.add(InboxEvent(event_id=event_id, room_id=room_id, sender=sender, body=body,
-                                    sent_at=sent_at, received_at=received_at))
-        return True
+        """Queues a command; ``False`` when this event was already received (one statement)."""
+        statement = _insert(self.session, InboxEvent).values(
+            event_id=event_id, room_id=room_id, sender=sender, body=body,
+            sent_at=sent_at, received_at=received_at)
+        result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
+            statement.on_conflict_do_nothing(index_elements=[InboxEvent.event_id]))
+        return result.rowcount == 1
 
     async def get(self, event_id: str) -> InboxEvent | None:
         return await self.session.get(InboxEvent, event_id)
