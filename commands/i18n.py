@@ -1,7 +1,8 @@
 """Message catalogs: every user-facing text comes from here (fr by default, en available).
 
-Catalogs are TOML files in ``commands/locales/`` mapping a dotted key to a ``str.format``
-template. A test checks that every language has the same keys and placeholders.
+Each language is a folder of TOML files (``commands/locales/fr/*.toml``, one per capability)
+mapping a dotted key to a ``str.format`` template; the files of a language are merged and a key
+defined twice is an error. A test checks that every language has the same keys and placeholders.
 """
 
 from __future__ import annotations
@@ -31,9 +32,16 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """The flattened catalog of one language."""
-    with (_LOCALES_DIR / f"{language}.toml").open("rb") as handle:
-        return _flatten(tomllib.load(handle))
+    """The flattened catalog of one language (all the files of its folder)."""
+    merged: dict[str, str] = {}
+    for path in sorted((_LOCALES_DIR / language).glob("*.toml")):
+        with path.open("rb") as handle:
+            flat = _flatten(tomllib.load(handle))
+        twice = merged.keys() & flat.keys()
+        if twice:
+            raise ValueError(f"{path}: keys already defined in another file: {sorted(twice)}")
+        merged.update(flat)
+    return merged
 
 
 def placeholders(template: str) -> set[str]:

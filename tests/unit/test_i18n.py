@@ -90,8 +90,8 @@ def test_languages() -> None:
 
 def test_catalogs_have_the_same_keys() -> None:
     fr, en = set(catalog("fr")), set(catalog("en"))
-    assert fr - en == set(), "missing in en.toml"
-    assert en - fr == set(), "missing in fr.toml"
+    assert fr - en == set(), "missing in locales/en/"
+    assert en - fr == set(), "missing in locales/fr/"
     assert len(fr) > 50
 
 
@@ -182,3 +182,17 @@ def test_code_passes_every_placeholder() -> None:
         elif keywords is not None and not needed <= keywords:
             problems.append(f"{where}: {key} needs {sorted(needed - keywords)}")
     assert problems == []
+
+
+def test_a_key_defined_in_two_files_of_a_language_is_refused(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from commands import i18n
+
+    (tmp_path / "xx").mkdir()
+    (tmp_path / "xx" / "a.toml").write_text('[ping]\npong = "a"\n', encoding="utf-8")
+    (tmp_path / "xx" / "b.toml").write_text('[ping]\npong = "b"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "_LOCALES_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"ping\.pong"):
+        i18n.catalog.__wrapped__("xx")
+    (tmp_path / "xx" / "b.toml").write_text('[other]\nkey = "b"\n', encoding="utf-8")
+    assert i18n.catalog.__wrapped__("xx") == {"ping.pong": "a", "other.key": "b"}
