@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -36,6 +36,7 @@ from commands.dispatch import command_text
 from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
 from commands.meta import welcome
+from commands.ports import RoomUnavailable
 from commands.registry import Registry, Role
 from storage.db import Database
 from storage.repositories import Repositories
@@ -108,7 +109,7 @@ class Bot:
                          welcome_message=club.welcome_message, version=bot_version())
         self.t = Translator(club.language)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
-                                     self.clock, self.club, self.role_of)
+                                     self.clock, self.club, self.role_of, self.transport)
         self.scheduled = ScheduledMessages(self.db, self.outbox, self.clock)
         self.scheduler = Scheduler([self.scheduled])
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
@@ -210,7 +211,18 @@ class Bot:
             self.club_rooms[room_id] = role
             if role == "main":
                 self.main_room_id = room_id
+        if self.settings.rooms.space:
+            await self._enter_space(self.settings.rooms.space)
 
+    async def _enter_space(self, space: str) -> None:
+        """Joins the club's space, where group rooms are filed."""
+        try:
+            space_id = await self.transport.enter_room(space)
+        except RoomUnavailable as error:
+            log.warning("cannot join the club's space %s (%s): invite the bot there", space, error)
+            return
+        self.club = replace(self.club, space=space_id)
+        self.dispatcher.club = self.club
     async def _handle_invites(self, response: SyncResponse) -> None:
         for room_id, info in response.rooms.invite.items():
             inviter = self._inviter(info.invite_state)

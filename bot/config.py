@@ -67,6 +67,7 @@ class RoomSettings:
     north: str = ""
     south: str = ""
     announcements: str = ""
+    space: str = ""  # the club's Matrix space: group rooms are created in it
 
     def configured(self) -> dict[str, str]:
         """The configured rooms by role (main, north, south, announcements), empty ones left out."""
@@ -281,7 +282,7 @@ def _read_club(r: _Reader, base: Path) -> ClubSettings:
 def _read_rooms(r: _Reader) -> RoomSettings:
     main = r.required("rooms.main", _is_room, "config.bad_room")
     others = {}
-    for name in ("north", "south", "announcements"):
+    for name in ("north", "south", "announcements", "space"):
         value = r.string(f"rooms.{name}")
         if value and not _is_room(value):
             r.problem(f"rooms.{name}", "config.bad_room", value=value)
@@ -296,7 +297,7 @@ def _check_unknown_keys(r: _Reader) -> None:
         "database": {"url"},
         "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",
                  "welcome_message", "charter", "charter_file", "coordinator_power_level"},
-        "rooms": {"main", "north", "south", "announcements"},
+        "rooms": {"main", "north", "south", "announcements", "space"},
         "logging": {"level"},
     }
     for section, table in r.data.items():

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
+from bot.effects import queue_effects
 from bot.outbox import Outbox, Queued, txn_id
 from bot.render import message_content
 from commands.context import Club, Context, Reply
@@ -25,6 +26,7 @@ from commands.dispatch import (
 )
 from commands.errors import StorageUnavailable, UserError
 from commands.i18n import Translator
+from commands.ports import MatrixPort
 from commands.registry import Registry, Role
 from storage.db import Database
 from storage.models import InboxEvent
@@ -38,13 +40,14 @@ class Dispatcher:
     """Runs queued commands and queues their replies."""
 
     def __init__(self, registry: Registry, db: Database, outbox: Outbox, clock: Clock,
-                 club: Club, role_of: RoleOf) -> None:
+                 club: Club, role_of: RoleOf, matrix: MatrixPort | None = None) -> None:
         self.registry = registry
         self.db = db
         self.outbox = outbox
         self.clock = clock
         self.club = club
         self.role_of = role_of
+        self.matrix = matrix
         self.t = Translator(club.language)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -81,7 +84,7 @@ class Dispatcher:
     async def handle(self, event_id: str) -> None:
         """Runs the command once: its changes, its reply and its 'handled' mark in one commit."""
         failure: Reply | None = None
-        queued: Queued | None = None
+        queued: list[Queued] = []
         try:
             async with self.db.transaction() as repos:
                 item = await repos.inbox.get(event_id)
@@ -99,8 +102,8 @@ class Dispatcher:
                 if item is None or item.handled_at is not None:
                     return
                 queued = await self._finish(repos, item, failure)
-        if queued is not None:
-            self.outbox.push(queued)
+        for message in queued:
+            self.outbox.push(message)
 
     def _refusal(self, error: UserError, event_id: str) -> Reply:
         try:
@@ -121,17 +124,20 @@ class Dispatcher:
         prepared = prepare(self.registry, line, role)
         ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
                       sent_at=item.sent_at, now=self.clock.now(), role=role, club=self.club,
-                      t=self.t, repos=repos)
+                      t=self.t, repos=repos, matrix=self.matrix)
         return await run(prepared, ctx)
 
-    async def _finish(self, repos: Repositories, item: InboxEvent, reply: Reply) -> Queued | None:
-        """Queues the reply and marks the command handled (same transaction)."""
+    async def _finish(self, repos: Repositories, item: InboxEvent, reply: Reply) -> list[Queued]:
+        """Queues the reply and its effects, and marks the command handled (same transaction)."""
         now = self.clock.now()
-        row = None
+        queued = []
         if reply.markdown:
             content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender)
             row = await repos.outbox.add(txn_id=txn_id("reply", item.event_id),
                                          room_id=item.room_id, content=content, created_at=now)
+            if row is not None:
+                queued.append(Queued.of(row))
+        queued += await queue_effects(repos, reply.effects, item.event_id, now)
         await repos.inbox.mark_handled(item.event_id, now)
-        return Queued.of(row) if row is not None else None
+        return queued
 

@@ -7,9 +7,11 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from nio import (
     AsyncClient,
@@ -19,17 +21,22 @@ from nio import (
     JoinResponse,
     LoginResponse,
     MegolmEvent,
+    RoomCreateResponse,
     RoomGetStateEventResponse,
     RoomGetStateResponse,
+    RoomInviteResponse,
     RoomMessagesResponse,
+    RoomPutStateResponse,
     RoomResolveAliasResponse,
     RoomSendResponse,
     SyncResponse,
     WhoamiResponse,
 )
+from nio.api import RoomPreset
 from nio.exceptions import LocalProtocolError
 
 from bot.config import MatrixSettings
+from commands.ports import RoomUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,19 @@ class History:
 
     events: list[Any]
     end: str | None
+
+
+def room_from_link(text: str) -> str:
+    """``https://matrix.to/#/#salon:server?via=…`` → ``#salon:server``; ids and aliases as they are."""
+    value = text.strip()
+    for prefix in ("https://matrix.to/#/", "matrix:r/", "matrix:roomid/"):
+        if value.startswith(prefix):
+            value = unquote(value[len(prefix):]).split("?", 1)[0].split("/", 1)[0]
+            if prefix == "matrix:r/":
+                value = "#" + value
+            elif prefix == "matrix:roomid/":
+                value = "!" + value
+    return value
 
 
 def _check(what: str, response: Any, expected: type) -> Any:
@@ -176,24 +196,83 @@ class Transport:
     async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
                    event_type: str = "m.room.message") -> str:
         """Sends with a stable transaction id; retries transient failures; returns the event id."""
+        response = await self._until_done(
+            f"send to {room_id}", RoomSendResponse,
+            lambda: self.client.room_send(room_id, event_type, content, tx_id=txn_id,
+                                          ignore_unverified_devices=True))
+        return str(response.event_id)
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        """Invites a person; someone already in the room counts as done."""
+        try:
+            await self._until_done(f"invite {user_id} to {room_id}", RoomInviteResponse,
+                                   lambda: self.client.room_invite(room_id, user_id))
+        except MatrixError as error:
+            if error.code == "M_FORBIDDEN" and "already" in str(error).lower():
+                return
+            raise
+
+    async def put_state(self, room_id: str, event_type: str, state_key: str,
+                        content: dict[str, Any]) -> str:
+        """Sets a state event; returns its event id."""
+        response = await self._until_done(
+            f"state {event_type} in {room_id}", RoomPutStateResponse,
+            lambda: self.client.room_put_state(room_id, event_type, content, state_key))
+        return str(response.event_id)
+
+    async def _until_done(self, what: str, expected: type,
+                          call: Callable[[], Awaitable[Any]]) -> Any:
+        """Calls until the homeserver accepts; a permanent refusal raises ``MatrixError``."""
         delay = 1.0
         while True:
             try:
-                response = await self.client.room_send(room_id, event_type, content,
-                                                       tx_id=txn_id,
-                                                       ignore_unverified_devices=True)
+                response = await call()
             except LocalProtocolError as error:
-                log.warning("cannot send to %s yet (%s); retrying", room_id, error)
+                log.warning("%s: not yet possible (%s); retrying", what, error)
                 response = None
-            if isinstance(response, RoomSendResponse):
-                return str(response.event_id)
+            if isinstance(response, expected):
+                return response
             if isinstance(response, ErrorResponse):
-                failure = MatrixError("send", response)
+                failure = MatrixError(what, response)
                 if failure.permanent:
                     raise failure
-                log.warning("send to %s failed (%s); retrying in %.0fs", room_id, failure, delay)
+                log.warning("%s failed (%s); retrying in %.0fs", what, failure, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)
+
+    # --- what handlers may ask at once (commands.ports.MatrixPort) -----------------------
+    async def create_room(self, *, name: str, topic: str, space: str | None,
+                          moderators: Mapping[str, int]) -> str:
+        """A private room named ``name``; in ``space`` (both ways) when one is given."""
+        initial_state: list[dict[str, Any]] = []
+        server = self.user_id.split(":", 1)[-1]
+        if space:
+            initial_state.append({"type": "m.space.parent", "state_key": space,
+                                  "content": {"via": [server], "canonical": True}})
+        response = await self.client.room_create(
+            name=name, topic=topic or None, preset=RoomPreset.private_chat,
+            initial_state=initial_state,
+            power_level_override={"users": dict(moderators)} if moderators else None)
+        if not isinstance(response, RoomCreateResponse):
+            raise RoomUnavailable(str(MatrixError("create room", response)))
+        room_id = str(response.room_id)
+        if space:
+            try:
+                await self.put_state(space, "m.space.child", room_id, {"via": [server]})
+            except MatrixError as error:
+                log.warning("room %s created but not added to the space %s (%s)", room_id, space,
+                            error)
+        return room_id
+
+    async def enter_room(self, room: str) -> str:
+        """Joins a room by id, alias or matrix.to link; returns its id."""
+        target = room_from_link(room)
+        if target in self.client.rooms:
+            return target
+        try:
+            return await self.join(target)
+        except MatrixError as error:
+            raise RoomUnavailable(str(error)) from error
 
     async def join(self, room: str) -> str:
         """Joins a room by id or alias; returns the room id."""

@@ -35,10 +35,13 @@ class Queued:
     event_type: str
     content: str
     txn_id: str
+    action: str = "send"
+    state_key: str | None = None
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Queued:
-        return cls(row.id, row.room_id, row.event_type, row.content, row.txn_id)
+        return cls(row.id, row.room_id, row.event_type, row.content, row.txn_id, row.action,
+                   row.state_key)
 
 
 class Outbox:
@@ -102,10 +105,9 @@ class Outbox:
         if message.id in self._sent:
             return
         try:
-            event_id = await self.transport.send(message.room_id, json.loads(message.content),
-                                                 message.txn_id, message.event_type)
+            event_id = await self._perform(message)
         except MatrixError as error:
-            log.error("message %s to %s refused for good (%s); dropped", message.id,
+            log.error("%s %s to %s refused for good (%s); dropped", message.action, message.id,
                       message.room_id, error)
             async with self.db.transaction() as repos:
                 await repos.outbox.drop(message.id)
@@ -116,3 +118,15 @@ class Outbox:
         while len(self._sent) > RECENTLY_SENT:
             self._sent.popitem(last=False)
         self.sent_count += 1
+
+    async def _perform(self, message: Queued) -> str:
+        """Does what the row asks; returns the event id (empty for an invite)."""
+        content = json.loads(message.content)
+        if message.action == "invite":
+            await self.transport.invite(message.room_id, str(content["user_id"]))
+            return ""
+        if message.action == "state":
+            return await self.transport.put_state(message.room_id, message.event_type,
+                                                  message.state_key or "", content)
+        return await self.transport.send(message.room_id, content, message.txn_id,
+                                         message.event_type)

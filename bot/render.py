@@ -9,7 +9,7 @@ import nh3
 from markdown_it import MarkdownIt
 
 from commands.context import Reply
-from commands.text import defuse_mentions, unescape_markdown
+from commands.text import defuse_mentions, pills_as_text, unescape_markdown
 
 # Tags and attributes from the Matrix spec's recommended HTML subset (m.room.message formats).
 ALLOWED_TAGS = {
@@ -44,7 +44,7 @@ def message_content(reply: Reply, *, in_reply_to: str | None = None,
     mentions = list(dict.fromkeys([*reply.mentions, *([reply_sender] if reply_sender else [])]))
     content: dict[str, Any] = {
         "msgtype": msgtype,
-        "body": defuse_mentions(unescape_markdown(reply.markdown)),
+        "body": defuse_mentions(unescape_markdown(pills_as_text(reply.markdown))),
         "format": "org.matrix.custom.html",
         "formatted_body": markdown_to_html(reply.markdown),
         "m.mentions": {"user_ids": mentions},

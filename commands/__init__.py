@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import meta
+from commands import initiatives, meta, projects
 from commands.registry import Registry
 
 
@@ -10,4 +10,6 @@ def build_registry() -> Registry:
     """Every command of the bot, declared once."""
     registry = Registry()
     meta.register(registry)
+    projects.register(registry)
+    initiatives.register(registry)
     return registry

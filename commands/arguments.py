@@ -17,6 +17,8 @@ from commands.errors import BadArgument
 from commands.text import fold
 
 MAX_LINE = 4000
+# ``--theme``; phones often turn ``--`` into an em or en dash, accepted as well.
+_OPTION_RE = re.compile(r"(?<!\S)(?:--|—|–)(\w[\w-]*)")
 _QUOTES = {'"': '"', "«": "»", "“": "”"}
 USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
 _PILL_RE = re.compile(r"https://matrix\.to/#/(@[^\s/?\"'<>()]+)")
@@ -55,6 +57,19 @@ def split_first(text: str) -> tuple[str, str]:
     if not parts:
         return "", ""
     return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def split_options(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The text before the first ``--option``, then each option's name and value (the text up to
+    the next option), in order: ``Vélo --theme mobilité --territoire sud``."""
+    matches = list(_OPTION_RE.finditer(text))
+    if not matches:
+        return text.strip(), []
+    options = []
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        options.append((match.group(1), text[match.end():end].strip()))
+    return text[: matches[0].start()].strip(), options
 
 
 class Converter(Protocol):

@@ -11,15 +11,19 @@ from commands.i18n import Translator
 from commands.registry import Role
 
 if TYPE_CHECKING:
+    from commands.effects import Effect
+    from commands.ports import MatrixPort
     from storage.repositories import Repositories
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A Markdown message for the room; ``mentions`` are the users it may notify."""
+    """A Markdown message for the room; ``mentions`` are the users it may notify; ``effects``
+    are done after the commit (invites, announcements elsewhere…)."""
 
     markdown: str
     mentions: tuple[str, ...] = ()
+    effects: tuple[Effect, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class Club:
     charter: str
     welcome_message: str
     version: str
+    space: str | None = None  # the club's Matrix space (room id), if one is configured
 
     @property
     def tz(self) -> ZoneInfo:
@@ -52,9 +57,16 @@ class Context:
     club: Club
     t: Translator
     repos: Repositories | None = field(default=None, repr=False)
+    matrix: MatrixPort | None = field(default=None, repr=False)
 
     def db(self) -> Repositories:
         """The repositories of this command's transaction."""
         if self.repos is None:
             raise RuntimeError("this command runs without a database transaction")
         return self.repos
+
+    def homeserver(self) -> MatrixPort:
+        """What the handler may ask of the homeserver directly (create or join a room)."""
+        if self.matrix is None:
+            raise RuntimeError("this command runs without a homeserver")
+        return self.matrix

@@ -19,7 +19,7 @@ def register(registry: Registry) -> None:
         if command is None:
             return Reply(help_index(registry, ctx.role, ctx.t, ctx.club.prefix))
         found = registry.find(command.lstrip(ctx.club.prefix))
-        if found is None or found.role > ctx.role:
+        if found is None or not found.visible_to(ctx.role):
             raise NotFound("error.no_such_command", name=command, prefix=ctx.club.prefix)
         return Reply(help_detail(found, ctx.role, ctx.t, ctx.club.prefix))
 

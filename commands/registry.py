@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from commands.arguments import Converter, split_first, split_words
-from commands.errors import MissingArgument, TooManyArguments, UnknownCommand
+from commands.arguments import Converter, split_first, split_options, split_words
+from commands.errors import BadArgument, MissingArgument, TooManyArguments, UnknownCommand
 from commands.i18n import Translator
 from commands.text import fold
 
@@ -27,7 +27,8 @@ SECTIONS: tuple[str, ...] = ("meta", "projects", "meetings", "polls", "agenda", 
 
 
 class Role(IntEnum):
-    """What a person may do; higher includes lower."""
+    """What a person may do; higher includes lower. ``REFERENT`` marks commands whose handler
+    checks the group's referents itself: everyone sees them, the handler decides."""
 
     PARTICIPANT = 1
     REFERENT = 2
@@ -42,6 +43,43 @@ class Param:
     converter: Converter
     required: bool = True
     rest: bool = False
+    shows: tuple[str, ...] = ()  # names displayed in the usage instead of ``name``
+
+    def usage(self, t: Translator) -> str:
+        """``<nom>``, ``[nom]``, ``<texte…>``; ``shows`` parts ending in ``?`` are optional."""
+        parts = []
+        for index, name in enumerate(self.shows or (self.name,)):
+            optional = not self.required or name.endswith("?")
+            label = t(f"param.{name.rstrip('?')}")
+            if self.rest and index == len(self.shows or (self.name,)) - 1:
+                label += "…"
+            parts.append(f"[{label}]" if optional else f"<{label}>")
+        return " ".join(parts)
+
+    @property
+    def first_name(self) -> str:
+        """The name of what is missing when nothing is given."""
+        return (self.shows or (self.name,))[0].rstrip("?")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A named option (``--theme énergie``): its names in each language, accents ignored."""
+
+    name: str
+    converter: Converter
+    fr: tuple[str, ...]
+    en: tuple[str, ...] = ()
+    required: bool = False
+
+    def matches(self, word: str) -> bool:
+        folded = fold(word)
+        return any(folded == fold(name) for name in self.fr + self.en)
+
+    def usage(self, t: Translator) -> str:
+        name = (self.en if t.language == "en" and self.en else self.fr)[0]
+        text = f"--{name} <{t(f'param.{self.name}')}>"
+        return text if self.required else f"[{text}]"
 
 
 @dataclass
@@ -57,6 +95,7 @@ class Command:
     role: Role = Role.PARTICIPANT
     subcommands: list[Command] = field(default_factory=list)
     parent: Command | None = None
+    options: tuple[Option, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -75,14 +114,18 @@ class Command:
         folded = fold(word)
         return any(folded == fold(name) for name in self.names)
 
+    def visible_to(self, role: Role) -> bool:
+        """Coordinators' commands are hidden from others; referents' ones are shown to all."""
+        return self.role != Role.COORDINATOR or role >= Role.COORDINATOR
+
     def subcommand(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (),
                    params: Sequence[Param] = (), role: Role | None = None,
-                   ) -> Callable[[Handler], Handler]:
+                   options: Sequence[Option] = ()) -> Callable[[Handler], Handler]:
         """Declares a subcommand of this command (decorator)."""
 
         def register(handler: Handler) -> Handler:
             child = Command(f"{self.key}.{key}", tuple(fr), tuple(en), self.section, handler,
-                            tuple(params), role or self.role, parent=self)
+                            tuple(params), role or self.role, parent=self, options=tuple(options))
             self.subcommands.append(child)
             return handler
 
@@ -93,15 +136,17 @@ class Command:
         parts = [f"{prefix}{self.path_in(t.language)}"]
         if self.subcommands and not self.handler:
             parts.append("<" + "|".join(c.name_in(t.language) for c in self.subcommands) + ">")
-        for param in self.params:
-            label = t(f"param.{param.name}") + ("…" if param.rest else "")
-            parts.append(f"<{label}>" if param.required else f"[{label}]")
+        parts += [param.usage(t) for param in self.params]
+        parts += [option.usage(t) for option in self.options]
         return " ".join(parts)
 
     def parse(self, text: str) -> dict[str, Any]:
         """Converts the argument text into keyword arguments for the handler."""
         values: dict[str, Any] = {}
         remaining = text.strip()
+        if self.options:
+            remaining, found = split_options(remaining)
+            values.update(self._parse_options(found))
         for param in self.params:
             if param.rest:
                 raw = remaining
@@ -110,12 +155,32 @@ class Command:
                 raw, remaining = _next_word(remaining)
             if not raw:
                 if param.required:
-                    raise MissingArgument("error.missing_argument", name=param.name)
+                    raise MissingArgument("error.missing_argument", name=param.first_name)
                 values[param.name] = None
                 continue
             values[param.name] = param.converter.convert(raw)
         if remaining:
             raise TooManyArguments("error.too_many_arguments", extra=remaining[:40])
+        return values
+
+    def _parse_options(self, found: list[tuple[str, str]]) -> dict[str, Any]:
+        values: dict[str, Any] = {option.name: None for option in self.options}
+        seen: set[str] = set()
+        for name, raw in found:
+            option = next((o for o in self.options if o.matches(name)), None)
+            if option is None:
+                listed = ", ".join(f"--{o.fr[0]}" for o in self.options)
+                raise BadArgument("error.unknown_option", name=name[:40], options=listed)
+            if option.name in seen:
+                raise BadArgument("error.option_twice", name=name[:40])
+            if not raw:
+                raise BadArgument("error.option_without_value", name=name[:40])
+            seen.add(option.name)
+            values[option.name] = option.converter.convert(raw)
+        for option in self.options:
+            if option.required and option.name not in seen:
+                raise MissingArgument("error.missing_option", name=option.name,
+                                      option=option.fr[0])
         return values
 
 
@@ -148,12 +213,12 @@ class Registry:
 
     def command(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
                 params: Sequence[Param] = (), role: Role = Role.PARTICIPANT,
-                ) -> Callable[[Handler], Command]:
+                options: Sequence[Option] = ()) -> Callable[[Handler], Command]:
         """Declares a top-level command (decorator); returns the ``Command`` for subcommands."""
 
         def register(handler: Handler) -> Command:
             return self.add(Command(key, tuple(fr), tuple(en), section, handler, tuple(params),
-                                    role))
+                                    role, options=tuple(options)))
 
         return register
 
@@ -209,7 +274,7 @@ class Registry:
         return [names[n] for n in close]
 
     def visible_to(self, role: Role) -> list[Command]:
-        return [c for c in self._commands if c.role <= role]
+        return [c for c in self._commands if c.visible_to(role)]
 
 
 def help_index(registry: Registry, role: Role, t: Translator, prefix: str) -> str:
@@ -239,7 +304,7 @@ def help_detail(command: Command, role: Role, t: Translator, prefix: str) -> str
         lines.append(f"`{command.usage(t, prefix)}`")
     if t.has(f"cmd.{command.key}.help"):
         lines += ["", t(f"cmd.{command.key}.help")]
-    subs = [c for c in command.subcommands if c.role <= role]
+    subs = [c for c in command.subcommands if c.visible_to(role)]
     if subs:
         lines += ["", t("help.subcommands")]
         lines += [f"- `{c.usage(t, prefix)}` — {t(f'cmd.{c.key}.summary')}" for c in subs]

@@ -8,6 +8,8 @@ import unicodedata
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 _MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])")
 _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
+# [text](https://matrix.to/#/…), brackets of the text possibly escaped
+_PILL_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(https://matrix\.to/#/[^)\s]+\)")
 WORD_JOINER = "\u2060"
 
 
@@ -25,6 +27,17 @@ def defuse_mentions(text: str) -> str:
 def escape_markdown(text: str) -> str:
     """User text made inert for the Markdown renderer (and ``@room`` defused)."""
     return defuse_mentions(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+
+
+def pill(user_id: str, label: str | None = None) -> str:
+    """A person as a Matrix pill (Element shows their name and avatar); never a notification by
+    itself: only ``m.mentions`` notifies."""
+    return f"[{escape_markdown(label or user_id)}](https://matrix.to/#/{user_id})"
+
+
+def pills_as_text(markdown: str) -> str:
+    """``[Alice](https://matrix.to/#/@alice:x)`` → ``Alice``, for a message's plain body."""
+    return _PILL_LINK.sub(lambda m: m.group(1), markdown)
 
 
 def unescape_markdown(text: str) -> str:

@@ -20,6 +20,7 @@ from storage.models import (
     ScheduledMessage,
     Welcome,
 )
+from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
 
 
 def _insert(session: AsyncSession, model: type[Base]) -> Any:
@@ -118,13 +119,16 @@ class OutboxRepository:
         self.session = session
 
     async def add(self, *, txn_id: str, room_id: str, content: dict[str, Any], created_at: datetime,
-                  event_type: str = "m.room.message") -> OutboxMessage | None:
-        """Queues a message; ``None`` if one with this transaction id was queued already."""
+                  event_type: str = "m.room.message", action: str = "send",
+                  state_key: str | None = None) -> OutboxMessage | None:
+        """Queues a message (or an invite, a state event); ``None`` if one with this transaction
+        id was queued already."""
         existing = await self.session.scalar(select(OutboxMessage).where(OutboxMessage.txn_id == txn_id))
         if existing is not None:
             return None
-        row = OutboxMessage(txn_id=txn_id, room_id=room_id, event_type=event_type,
-                            content=json.dumps(content, ensure_ascii=False), created_at=created_at)
+        row = OutboxMessage(txn_id=txn_id, room_id=room_id, event_type=event_type, action=action,
+                            state_key=state_key, content=json.dumps(content, ensure_ascii=False),
+                            created_at=created_at)
         self.session.add(row)
         await self.session.flush()
         return row
@@ -199,3 +203,6 @@ class Repositories:
         self.outbox = OutboxRepository(session)
         self.welcomes = WelcomeRepository(session)
         self.scheduled = ScheduledMessageRepository(session)
+        self.groups = GroupRepository(session)
+        self.initiatives = InitiativeRepository(session)
+        self.audit = AuditRepository(session)

@@ -18,7 +18,7 @@ from commands import build_registry
 from commands.context import Club
 from commands.registry import Registry, Role
 from storage.db import Database
-from tests.handlers.fakes import FakeTransport, Sent
+from tests.handlers.fakes import FakeMatrix, FakeTransport, Sent
 
 # Far in the future: APScheduler never runs a job of these tests by itself.
 START = datetime(2099, 1, 5, 9, 0, tzinfo=UTC)
@@ -73,7 +73,7 @@ class Harness:
     dispatcher: Dispatcher
     roles: dict[str, Role]
     _ids: itertools.count[int]
-
+    matrix: FakeMatrix
     async def queue(self, body: str, *, sender: str = ALICE, room_id: str = ROOM,
                     event_id: str | None = None, age: timedelta = timedelta(0)) -> str:
         event_id = event_id or f"$cmd{next(self._ids)}"
@@ -105,8 +105,9 @@ def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbo
     async def role_of(user_id: str) -> Role:
         return roles.get(user_id, Role.PARTICIPANT)
 
-    dispatcher = Dispatcher(registry, db, outbox, clock, club, role_of)
-    return Harness(db, clock, transport, outbox, dispatcher, roles, itertools.count(1))
+    matrix = FakeMatrix()
+    dispatcher = Dispatcher(registry, db, outbox, clock, club, role_of, matrix)
+    return Harness(db, clock, transport, outbox, dispatcher, roles, itertools.count(1), matrix)
 
 
 @pytest.fixture

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.matrix import MatrixError
+from commands.ports import RoomUnavailable
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,20 @@ class FakeTransport:
     fail_next: list[BaseException] = field(default_factory=list)
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
+    invites: list[tuple[str, str]] = field(default_factory=list)
+    states: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     _by_txn: dict[str, str] = field(default_factory=dict)
+
+    async def invite(self, room_id: str, user_id: str) -> None:
+        self.calls.append((room_id, user_id, "invite"))
+        if (room_id, user_id) not in self.invites:
+            self.invites.append((room_id, user_id))
+
+    async def put_state(self, room_id: str, event_type: str, state_key: str,
+                        content: dict[str, Any]) -> str:
+        self.calls.append((room_id, state_key, event_type))
+        self.states.append((room_id, event_type, state_key, content))
+        return f"$state{len(self.states)}"
 
     async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
                    event_type: str = "m.room.message") -> str:
@@ -63,3 +78,29 @@ class FakeTransport:
 
     def bodies(self, room_id: str | None = None) -> list[str]:
         return [s.content.get("body", "") for s in self.sent if room_id in (None, s.room_id)]
+
+
+@dataclass
+class FakeMatrix:
+    """What handlers may ask the homeserver at once (``commands.ports.MatrixPort``): rooms are
+    created with made-up ids; a room whose address holds ``refuse`` cannot be entered."""
+
+    created: list[dict[str, Any]] = field(default_factory=list)
+    entered: list[str] = field(default_factory=list)
+    fail_creation: bool = False
+
+    async def create_room(self, *, name: str, topic: str, space: str | None,
+                          moderators: Mapping[str, int]) -> str:
+        if self.fail_creation:
+            raise RoomUnavailable("refused")
+        room_id = f"!created{len(self.created) + 1}:example.org"
+        self.created.append({"room_id": room_id, "name": name, "topic": topic, "space": space,
+                             "moderators": dict(moderators)})
+        return room_id
+
+    async def enter_room(self, room: str) -> str:
+        if "refuse" in room or not room.startswith(("!", "#", "https://matrix.to/")):
+            raise RoomUnavailable(room)
+        room_id = room if room.startswith("!") else f"!alias-{abs(hash(room)) % 10_000}:example.org"
+        self.entered.append(room_id)
+        return room_id

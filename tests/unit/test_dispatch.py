@@ -46,12 +46,14 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Registry:
         monkeypatch.setitem(catalog(language), "cmd.fermer.summary", "fermer")
         monkeypatch.setitem(catalog(language), "cmd.voir.summary", "voir")
         monkeypatch.setitem(catalog(language), "param.numero", "numéro")
+        monkeypatch.setitem(catalog(language), "cmd.essai.summary", "essai")
+        monkeypatch.setitem(catalog(language), "cmd.essai.voir.summary", "voir")
     registry = build_registry()
     registry.command("fermer", fr=("fermer",), en=("close",), section="polls",
                      role=Role.COORDINATOR)(_handler)
     registry.command("voir", fr=("voir",), en=("show",), section="polls",
                      params=(Param("numero", Integer()),))(_handler)
-    group = registry.group("projet", fr=("projet",), section="projects")
+    group = registry.group("essai", fr=("essai",), section="projects")
     group.subcommand("voir", fr=("voir",))(_handler)
     return registry
 
@@ -136,11 +138,11 @@ def test_prepare_line_too_long(registry: Registry) -> None:
 
 
 def test_prepare_group_without_subcommand(registry: Registry) -> None:
-    error = _error(registry, "projet")
+    error = _error(registry, "essai")
     assert isinstance(error, BadArgument)
     assert error.message_key == "error.missing_subcommand"
     text = error_reply(error, FR, "!").markdown
-    assert "Précisez" in text and "`!projet <voir>`" in text
+    assert "Précisez" in text and "`!essai <voir>`" in text
 
 
 def test_prepare_bad_argument_carries_its_command(registry: Registry) -> None:

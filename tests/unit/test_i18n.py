@@ -22,6 +22,8 @@ ERROR_CLASSES = {name for name, value in vars(error_module).items()
 # Calls whose first (or given) positional string argument is a catalog key.
 KEY_CALLS = {"t": 0, "translate": 1, "problem": 1, "required": 2, "string_list": 2,
              **{name: 0 for name in ERROR_CLASSES}}
+EXTRA_ERRORS = {"Ambiguous", "DateError"}  # UserError subclasses defined beside their capability
+KEY_CALLS.update({name: 0 for name in EXTRA_ERRORS})
 # Readers that add the placeholders themselves: the key may only use these.
 NOT_KEYS = {"config.toml"}  # file names that look like keys
 READER_VALUES = {"required": {"value"}, "string_list": {"value"}}
@@ -179,6 +181,10 @@ def test_code_passes_every_placeholder() -> None:
         if name in READER_VALUES:
             if not needed <= READER_VALUES[name]:
                 problems.append(f"{where}: {key} needs {needed}")
+        elif name in ERROR_CLASSES or name in EXTRA_ERRORS:
+            needed -= {"prefix"}  # error_reply always gives the club's prefix
+            if keywords is not None and not needed <= keywords:
+                problems.append(f"{where}: {key} needs {sorted(needed - keywords)}")
         elif keywords is not None and not needed <= keywords:
             problems.append(f"{where}: {key} needs {sorted(needed - keywords)}")
     assert problems == []

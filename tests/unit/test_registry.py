@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from commands import build_registry
+from commands import build_registry, meta
 from commands.arguments import Integer, Text, UserId, Word
 from commands.context import Context, Reply
 from commands.errors import MissingArgument, TooManyArguments, UnknownCommand
@@ -55,7 +55,9 @@ async def _handler(ctx: Context, **_kwargs: Any) -> Reply:
 
 
 def small_registry() -> Registry:
-    registry = build_registry()
+    """The meta commands and test-only ones (a ``projet`` group of its own)."""
+    registry = Registry()
+    meta.register(registry)
     projet = registry.group("projet", fr=("projet", "projets"), en=("project",), section="projects")
     projet.subcommand("rejoindre", fr=("rejoindre",), en=("join",),
                       params=(Param("numero", Integer()),))(_handler)

@@ -1,0 +1,133 @@
+"""``!initiative …``: the panorama of transition initiatives already alive on the territory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from commands.arguments import Integer, Text
+from commands.context import Context, Reply
+from commands.errors import BadArgument, Forbidden, NotFound, UserError
+from commands.i18n import Translator
+from commands.projects.names import clean_name, name_key
+from commands.registry import Option, Param, Registry, Role
+from commands.text import escape_markdown, fold, pill
+from commands.vocabulary import THEMES
+
+if TYPE_CHECKING:
+    from storage.models import Initiative
+
+SEARCH_LIMIT = 20
+LIST_LIMIT = 50
+_URL = re.compile(r"^https?://[^\s<>\"]+\.[^\s<>\"]+$")
+
+
+def search_key(name: str, description: str, commune: str) -> str:
+    """What ``!initiative chercher`` looks in: folded name, description and commune."""
+    return " ".join(fold(f"{name} {description} {commune}").split())
+
+
+def register(registry: Registry) -> None:
+    """Declares ``!initiative`` and its subcommands."""
+    initiative = registry.group("initiative", fr=("initiative", "initiatives", "panorama"),
+                                section="projects")
+
+    @initiative.subcommand(
+        "ajouter", fr=("ajouter", "nouvelle"), en=("add", "new"),
+        params=(Param("name", Text(max_length=10_000), rest=True),),
+        options=(Option("theme", THEMES, fr=("theme", "thematique"), required=True),
+                 Option("commune", Text(max_length=80), fr=("commune", "lieu"),
+                        en=("town", "place"), required=True),
+                 Option("description", Text(max_length=1000), fr=("description", "desc")),
+                 Option("contact", Text(max_length=200), fr=("contact",)),
+                 Option("link", Text(max_length=500), fr=("lien", "site"), en=("link", "url"))))
+    async def ajouter(ctx: Context, name: str, theme: str, commune: str, description: str | None,
+                      contact: str | None, link: str | None) -> Reply:
+        repos = ctx.db()
+        clean = clean_name(name)
+        town = clean_name(commune)
+        if link and not _URL.match(link):
+            raise BadArgument("initiatives.bad_link", value=link[:80])
+        existing = await repos.initiatives.by_name_key(name_key(clean))
+        if existing is not None:
+            raise UserError("initiatives.duplicate", number=existing.id,
+                            name=escape_markdown(existing.name))
+        item = await repos.initiatives.add(
+            name=clean, name_key=name_key(clean), description=description or "", theme=theme,
+            commune=town, contact=contact or "", link=link or "", created_by=ctx.sender,
+            created_at=ctx.now, search_key=search_key(clean, description or "", town))
+        await repos.audit.record(actor=ctx.sender, subject="initiative", subject_id=item.id,
+                                 action="created", at=ctx.now, name=clean)
+        return Reply(ctx.t("initiatives.added", number=item.id, name=escape_markdown(clean),
+                           theme=THEMES.label(theme, ctx.t), commune=escape_markdown(town)))
+
+    @initiative.subcommand("chercher", fr=("chercher", "recherche", "trouver"),
+                           en=("search", "find"),
+                           params=(Param("words", Text(max_length=200), rest=True),))
+    async def chercher(ctx: Context, words: str) -> Reply:
+        folded = fold(words).split()
+        found = await ctx.db().initiatives.search(folded, limit=SEARCH_LIMIT)
+        if not found:
+            return Reply(ctx.t("initiatives.search_none", words=escape_markdown(words)))
+        total = await ctx.db().initiatives.count_matching(folded)
+        title = ctx.t("initiatives.search_title", words=escape_markdown(words), count=total)
+        return Reply(_listing(title, found, total, ctx.t))
+
+    @initiative.subcommand("liste", fr=("liste",), en=("list",),
+                           params=(Param("theme", THEMES, required=False, rest=True),))
+    async def liste(ctx: Context, theme: str | None) -> Reply:
+        found = await ctx.db().initiatives.listing(theme)
+        if not found:
+            return Reply(ctx.t("initiatives.list_empty", prefix=ctx.club.prefix))
+        label = THEMES.label(theme, ctx.t) if theme else ctx.t("initiatives.all_themes")
+        title = ctx.t("initiatives.list_title", theme=label, count=len(found))
+        return Reply(_listing(title, found[:LIST_LIMIT], len(found), ctx.t))
+
+    @initiative.subcommand("info", fr=("info", "fiche", "voir"), en=("show",),
+                           params=(Param("number", Integer()),))
+    async def info(ctx: Context, number: int) -> Reply:
+        item = await _get(ctx, number)
+        return Reply(card(item, ctx.t))
+
+    @initiative.subcommand("retirer", fr=("retirer", "supprimer"), en=("remove", "delete"),
+                           params=(Param("number", Integer()),))
+    async def retirer(ctx: Context, number: int) -> Reply:
+        item = await _get(ctx, number)
+        if item.created_by != ctx.sender and ctx.role < Role.COORDINATOR:
+            raise Forbidden("initiatives.remove_forbidden", number=number)
+        await ctx.db().audit.record(actor=ctx.sender, subject="initiative", subject_id=item.id,
+                                    action="removed", at=ctx.now, name=item.name)
+        await ctx.db().initiatives.remove(item)
+        return Reply(ctx.t("initiatives.removed", number=number, name=escape_markdown(item.name)))
+
+
+async def _get(ctx: Context, number: int) -> Initiative:
+    item = await ctx.db().initiatives.get(number)
+    if item is None:
+        raise NotFound("initiatives.not_found", number=number, prefix=ctx.club.prefix)
+    return item
+
+
+def _listing(title: str, items: Sequence[Initiative], total: int, t: Translator) -> str:
+    lines = [title, ""]
+    for item in items:
+        lines.append(f"- n°{item.id} **{escape_markdown(item.name)}** — "
+                     f"{escape_markdown(item.commune)} · {THEMES.label(item.theme, t)}")
+    if total > len(items):
+        lines += ["", t("initiatives.more", count=total - len(items))]
+    return "\n".join(lines)
+
+
+def card(item: Initiative, t: Translator) -> str:
+    """One initiative in full."""
+    lines = [f"**n°{item.id} {escape_markdown(item.name)}** — {escape_markdown(item.commune)}",
+             "", t("initiatives.card_theme", theme=THEMES.label(item.theme, t))]
+    if item.description:
+        lines += ["", escape_markdown(item.description)]
+    if item.contact:
+        lines.append(t("initiatives.card_contact", contact=escape_markdown(item.contact)))
+    if item.link:
+        lines.append(t("initiatives.card_link", link=f"<{item.link}>"))
+    lines.append(t("initiatives.card_added_by", who=pill(item.created_by)))
+    return "\n".join(lines)

@@ -1,0 +1,468 @@
+"""``!projet …`` and ``!mesprojets``: one handler per subcommand, declared once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from commands.arguments import Integer, Text, UserId
+from commands.context import Context, Reply
+from commands.effects import Effect, Invite
+from commands.errors import BadArgument, Forbidden, MissingArgument, UserError
+from commands.i18n import Translator
+from commands.ports import RoomUnavailable
+from commands.projects import render
+from commands.projects.names import (
+    clean_name,
+    find_group,
+    find_group_then_text,
+    group_label,
+    name_key,
+    slugify,
+    unique_slug,
+)
+from commands.registry import Command, Option, Param, Registry, Role
+from commands.text import escape_markdown, pill
+from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES, normalise
+
+if TYPE_CHECKING:
+    from storage.models import ProjectGroup
+
+ACTIVE_ORDER = ("en-cours", "en-definition", "idee", "en-pause", "realise")
+PAGE_SIZE = 30
+DESCRIPTION_MAX = 1000
+TEXT_MAX = 2000
+GROUP = Text(max_length=200)
+EDITABLE = {
+    "name": ("nom", "name", "titre", "title"),
+    "description": ("description", "desc"),
+    "theme": ("theme", "thematique"),
+    "territory": ("territoire", "territory"),
+    "slug": ("slug", "identifiant", "id"),
+    "funding": ("financement", "financements", "funding"),
+    "status": ("statut", "status", "etat"),
+}
+
+
+def register(registry: Registry) -> None:
+    """Declares ``!projet`` and its subcommands, and ``!mesprojets``."""
+    projet = registry.group("projet", fr=("projet", "projets"), en=("project", "projects"),
+                            section="projects")
+    _register_reading(projet)
+    _register_membership(projet)
+    _register_editing(projet)
+
+    @registry.command("mesprojets", fr=("mesprojets", "mes-projets"),
+                      en=("myprojects", "my-projects"), section="projects")
+    async def mesprojets(ctx: Context) -> Reply:
+        rows = await ctx.db().groups.groups_of(ctx.sender)
+        if not rows:
+            return Reply(ctx.t("projects.mine_none", prefix=ctx.club.prefix))
+        lines = [ctx.t("projects.mine_title", count=len(rows))]
+        for group, member in rows:
+            role = " " + ctx.t("projects.referent_mark") if member.referent else ""
+            lines.append(f"- **{group_label(group)}** (`{group.slug}`) — "
+                         f"{STATUSES.label(group.status, ctx.t)}{role}")
+        return Reply("\n".join(lines))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def _register_reading(projet: Command) -> None:
+    @projet.subcommand("liste", fr=("liste", "lister", "tous"), en=("list", "all"),
+                       params=(Param("filter", Text(max_length=80), required=False, rest=True),),
+                       options=(Option("page", Integer(1, 1000), fr=("page",)),))
+    async def liste(ctx: Context, filter: str | None, page: int | None) -> Reply:
+        criteria = _list_filter(filter) if filter else {}
+        statuses = () if "status" in criteria else ACTIVE_ORDER
+        rows = await ctx.db().groups.listing(statuses=statuses, **criteria)
+        if not rows:
+            key = "projects.list_empty_filtered" if filter else "projects.list_empty"
+            return Reply(ctx.t(key, prefix=ctx.club.prefix))
+        order = {status: index for index, status in enumerate((*ACTIVE_ORDER, "archive"))}
+        rows = sorted(rows, key=lambda row: (order.get(row[0].status, 99), row[0].id))
+        pages = (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE
+        page = min(page or 1, pages)
+        shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        text = [ctx.t("projects.list_title", count=len(rows)), "", render.table(shown, ctx.t)]
+        if pages > 1:
+            text += ["", ctx.t("projects.list_pages", page=page, pages=pages,
+                               prefix=ctx.club.prefix, next=min(page + 1, pages))]
+        if "status" not in criteria:
+            archived = (await ctx.db().groups.count_by_status()).get("archive", 0)
+            if archived:
+                text += ["", ctx.t("projects.list_archived", count=archived,
+                                   prefix=ctx.club.prefix)]
+        return Reply("\n".join(text))
+
+    @projet.subcommand("info", fr=("info", "fiche", "voir"), en=("show", "details"),
+                       params=(Param("group", GROUP, required=False, rest=True),))
+    async def info(ctx: Context, group: str | None) -> Reply:
+        found = await _group_or_room(ctx, group)
+        groups = ctx.db().groups
+        members = await groups.members(found.id)
+        needs = await groups.open_needs(found.id)
+        progress = await groups.progress(found.id, limit=3)
+        total = await groups.progress_count(found.id)
+        return Reply(render.card(found, members, needs, progress, total, ctx.club.tz, ctx.t,
+                                 ctx.club.prefix))
+
+    @projet.subcommand("membres", fr=("membres",), en=("members",),
+                       params=(Param("group", GROUP, required=False, rest=True),))
+    async def membres(ctx: Context, group: str | None) -> Reply:
+        found = await _group_or_room(ctx, group)
+        members = await ctx.db().groups.members(found.id)
+        return Reply(render.member_lines(found, members, ctx.club.tz, ctx.t))
+
+    @projet.subcommand("historique", fr=("historique", "journal"), en=("history", "log"),
+                       params=(Param("group", GROUP, rest=True),),
+                       options=(Option("page", Integer(1, 1000), fr=("page",)),),
+                       role=Role.REFERENT)
+    async def historique(ctx: Context, group: str, page: int | None) -> Reply:
+        found = await find_group(ctx.db(), group)
+        await _require_editor(ctx, found, "projects.history_forbidden")
+        audit = ctx.db().audit
+        total = await audit.count("group", found.id)
+        entries = await audit.entries("group", found.id, limit=20, offset=((page or 1) - 1) * 20)
+        return Reply(render.audit_lines(found, entries, total, ctx.club.tz, ctx.t))
+
+
+def _list_filter(raw: str) -> dict[str, str]:
+    """``!projet liste énergie`` / ``sud`` / ``en cours``: a theme, a territory or a status."""
+    for name, vocabulary in (("theme", THEMES), ("territory", TERRITORIES), ("status", STATUSES)):
+        key = vocabulary.find(raw)
+        if key is not None:
+            return {name: key}
+    t = Translator()
+    raise BadArgument("projects.bad_filter", value=raw[:40], themes=THEMES.choices(t),
+                      territories=TERRITORIES.choices(t), statuses=STATUSES.choices(t))
+
+
+async def _group_or_room(ctx: Context, ref: str | None) -> ProjectGroup:
+    """The group named, or the group whose room this is."""
+    if ref:
+        return await find_group(ctx.db(), ref)
+    here = await ctx.db().groups.by_room(ctx.room_id)
+    if here is None:
+        raise MissingArgument("error.missing_argument", name="group")
+    return here
+
+
+# --- creating, joining, leaving -----------------------------------------------------------------
+
+def _register_membership(projet: Command) -> None:
+    @projet.subcommand("creer", fr=("creer", "nouveau", "ajouter"), en=("create", "new", "add"),
+                       params=(Param("name", Text(max_length=10_000), rest=True),),
+                       options=(Option("theme", THEMES, fr=("theme", "thematique")),
+                                Option("territory", TERRITORIES, fr=("territoire",),
+                                       en=("territory",)),
+                                Option("description", Text(max_length=DESCRIPTION_MAX),
+                                       fr=("description", "desc"))))
+    async def creer(ctx: Context, name: str, theme: str | None, territory: str | None,
+                    description: str | None) -> Reply:
+        repos = ctx.db()
+        clean = clean_name(name)
+        existing = await repos.groups.by_name_key(name_key(clean))
+        if existing is not None:
+            raise UserError("projects.duplicate", group=group_label(existing),
+                            slug=existing.slug, prefix=ctx.club.prefix)
+        slug = unique_slug(slugify(clean), await repos.groups.slugs_like(slugify(clean)))
+        group = await repos.groups.create(
+            name=clean, name_key=name_key(clean), slug=slug, description=description or "",
+            theme=theme or "vie-locale", territory=territory or "tout", status="idee",
+            created_by=ctx.sender, at=ctx.now)
+        await repos.groups.add_member(group.id, ctx.sender, ctx.now, referent=True)
+        await _audit(ctx, group, "created", name=clean)
+        text = ctx.t("projects.created", group=group_label(group), slug=slug,
+                     theme=THEMES.label(group.theme, ctx.t),
+                     territory=TERRITORIES.label(group.territory, ctx.t),
+                     status=STATUSES.label(group.status, ctx.t), prefix=ctx.club.prefix)
+        if theme is None or territory is None:
+            text += "\n\n" + ctx.t("projects.created_defaults", prefix=ctx.club.prefix, slug=slug)
+        return Reply(text)
+
+    @projet.subcommand("rejoindre", fr=("rejoindre", "adherer", "entrer"), en=("join",),
+                       params=(Param("group", GROUP, rest=True),))
+    async def rejoindre(ctx: Context, group: str) -> Reply:
+        repos = ctx.db()
+        found = await find_group(repos, group)
+        label = group_label(found)
+        if await repos.groups.membership(found.id, ctx.sender) is not None:
+            return Reply(ctx.t("projects.already_member", group=label))
+        if found.status == "archive":
+            raise UserError("projects.join_archived", group=label)
+        await repos.groups.add_member(found.id, ctx.sender, ctx.now)
+        await _audit(ctx, found, "joined")
+        count = len(await repos.groups.members(found.id))
+        text = ctx.t("projects.joined", group=label, count=count)
+        effects: tuple[Effect, ...] = ()
+        if found.room_id:
+            text += " " + ctx.t("projects.joined_room", room=render.room_link(found.room_id,
+                                                                              found.name))
+            effects = (Invite(found.room_id, ctx.sender),)
+        return Reply(text, effects=effects)
+
+    @projet.subcommand("quitter", fr=("quitter", "partir"), en=("leave", "quit"),
+                       params=(Param("group", GROUP, rest=True),))
+    async def quitter(ctx: Context, group: str) -> Reply:
+        repos = ctx.db()
+        found = await find_group(repos, group)
+        member = await repos.groups.membership(found.id, ctx.sender)
+        if member is None:
+            return Reply(ctx.t("projects.not_member", group=group_label(found)))
+        await repos.groups.remove_member(found.id, ctx.sender)
+        await _audit(ctx, found, "left")
+        text = ctx.t("projects.left", group=group_label(found))
+        remaining = await repos.groups.members(found.id)
+        if member.referent and not any(m.referent for m in remaining):
+            text += "\n\n" + ctx.t("projects.left_no_referent", prefix=ctx.club.prefix,
+                                   slug=found.slug)
+        return Reply(text)
+
+
+# --- editing (referents and coordinators) -------------------------------------------------------
+
+def _register_editing(projet: Command) -> None:
+    @projet.subcommand("avancement", fr=("avancement", "avancee", "nouvelles"),
+                       en=("progress", "update"),
+                       params=(Param("group", GROUP), Param("text", Text(TEXT_MAX), rest=True)))
+    async def avancement(ctx: Context, group: str, text: str) -> Reply:
+        repos = ctx.db()
+        found = await find_group_then_text(repos, group, text)
+        entry = _non_empty(found.rest, "text", TEXT_MAX)
+        member = await repos.groups.membership(found.group.id, ctx.sender)
+        if member is None and ctx.role < Role.COORDINATOR:
+            raise Forbidden("projects.progress_forbidden", group=group_label(found.group),
+                            prefix=ctx.club.prefix, slug=found.group.slug)
+        await repos.groups.add_progress(found.group.id, ctx.sender, entry, ctx.now)
+        await _audit(ctx, found.group, "progress", text=entry[:200])
+        return Reply(ctx.t("projects.progress_added", group=group_label(found.group)))
+
+    @projet.subcommand("besoin", fr=("besoin", "besoins"), en=("need", "needs"),
+                       params=(Param("group", GROUP),
+                               Param("text", Text(TEXT_MAX), required=False, rest=True)),
+                       options=(Option("remove", Integer(), fr=("retirer", "fait", "satisfait"),
+                                       en=("remove", "done")),),
+                       role=Role.REFERENT)
+    async def besoin(ctx: Context, group: str, text: str | None, remove: int | None) -> Reply:
+        repos = ctx.db()
+        found = await find_group_then_text(repos, group, text or "")
+        await _require_editor(ctx, found.group)
+        label = group_label(found.group)
+        if remove is not None:
+            need = await repos.groups.need(found.group.id, remove)
+            if need is None or need.met_at is not None:
+                raise UserError("projects.no_such_need", number=remove, group=label)
+            need.met_at = ctx.now
+            await _audit(ctx, found.group, "need_met", text=need.text[:200])
+            return Reply(ctx.t("projects.need_met", number=remove, group=label))
+        kind, need_text = _need_kind(_non_empty(found.rest, "text", TEXT_MAX))
+        need = await repos.groups.add_need(found.group.id, kind, need_text, ctx.sender, ctx.now)
+        await _audit(ctx, found.group, "need", text=need_text[:200])
+        return Reply(ctx.t("projects.need_added", number=need.id, group=label,
+                           kind=NEED_KINDS.label(kind, ctx.t), prefix=ctx.club.prefix,
+                           slug=found.group.slug))
+
+    @projet.subcommand("statut", fr=("statut", "etat"), en=("status", "state"),
+                       params=(Param("group", GROUP), Param("status", Text(100), rest=True)),
+                       role=Role.REFERENT)
+    async def statut(ctx: Context, group: str, status: str) -> Reply:
+        found = await find_group_then_text(ctx.db(), group, status)
+        return await _change(ctx, found.group, "status", found.rest)
+
+    @projet.subcommand("modifier", fr=("modifier", "changer", "editer"), en=("edit", "set"),
+                       params=(Param("group", GROUP),
+                               Param("change", Text(10_000), rest=True, shows=("field", "value"))),
+                       role=Role.REFERENT)
+    async def modifier(ctx: Context, group: str, change: str) -> Reply:
+        found = await find_group_then_text(ctx.db(), group, change)
+        field_word, _, raw = found.rest.strip().partition(" ")
+        return await _change(ctx, found.group, _field(field_word), raw)
+
+    @projet.subcommand("referent", fr=("referent", "referente", "referents"),
+                       en=("lead", "leads"),
+                       params=(Param("group", GROUP),
+                               Param("change", Text(400), rest=True, shows=("user", "action?"))),
+                       role=Role.REFERENT)
+    async def referent(ctx: Context, group: str, change: str) -> Reply:
+        return await _set_referent(ctx, group, change)
+
+    @projet.subcommand("archiver", fr=("archiver",), en=("archive",),
+                       params=(Param("group", GROUP, rest=True),), role=Role.REFERENT)
+    async def archiver(ctx: Context, group: str) -> Reply:
+        found = await find_group(ctx.db(), group)
+        if found.status == "archive":
+            return Reply(ctx.t("projects.already_archived", group=group_label(found)))
+        return await _change(ctx, found, "status", "archive")
+
+    @projet.subcommand("salon", fr=("salon",), en=("room",),
+                       params=(Param("group", GROUP),
+                               Param("room", Text(400), required=False, rest=True)),
+                       role=Role.REFERENT)
+    async def salon(ctx: Context, group: str, room: str | None) -> Reply:
+        return await _room(ctx, group, room)
+
+
+async def _change(ctx: Context, target: ProjectGroup, field: str, raw: str) -> Reply:
+    """Sets one field of a group (``modifier``, ``statut``, ``archiver``), for its editors."""
+    repos = ctx.db()
+    await _require_editor(ctx, target)
+    if field == "name":
+        duplicate = await repos.groups.by_name_key(name_key(clean_name(raw)))
+        if duplicate is not None and duplicate.id != target.id:
+            raise UserError("projects.duplicate", group=group_label(duplicate),
+                            slug=duplicate.slug, prefix=ctx.club.prefix)
+    if field == "slug":
+        other = await repos.groups.by_slug(slugify(raw))
+        if other is not None and other.id != target.id:
+            raise UserError("projects.slug_taken", slug=other.slug)
+    old, new = _apply(ctx, target, field, raw.strip())
+    target.updated_at = ctx.now
+    action = "status" if field == "status" else "edited"
+    await _audit(ctx, target, action, field=ctx.t(f"projects.field_{field}"), old=old, new=new)
+    return Reply(ctx.t("projects.edited", group=group_label(target),
+                       field=ctx.t(f"projects.field_{field}"), value=escape_markdown(new)))
+
+
+def _field(word: str) -> str:
+    wanted = normalise(word)
+    for field, names in EDITABLE.items():
+        if wanted in names:
+            return field
+    if not wanted:
+        raise MissingArgument("error.missing_argument", name="field")
+    raise BadArgument("projects.bad_field", value=word[:40],
+                      fields=", ".join(names[0] for names in EDITABLE.values()))
+
+
+def _apply(ctx: Context, group: ProjectGroup, field: str, raw: str) -> tuple[str, str]:
+    """Sets one field from the typed value; returns the old and new values as shown."""
+    t = ctx.t
+    if field in ("theme", "territory", "status"):
+        vocabulary = {"theme": THEMES, "territory": TERRITORIES, "status": STATUSES}[field]
+        if not raw:
+            raise MissingArgument("error.missing_argument", name=field)
+        key = vocabulary.convert(raw)
+        old = vocabulary.label(getattr(group, field), t)
+        setattr(group, field, key)
+        return old, vocabulary.label(key, t)
+    if field == "name":
+        clean = clean_name(raw)
+        old, group.name, group.name_key = group.name, clean, name_key(clean)
+        return old, clean
+    if field == "slug":
+        slug = slugify(raw) if raw else ""
+        if not slug or (slug == "groupe" and normalise(raw) != "groupe"):
+            raise BadArgument("projects.bad_slug", value=raw[:40])
+        old, group.slug = group.slug, slug
+        return old, slug
+    limit = DESCRIPTION_MAX
+    value = _non_empty(raw, "value", limit) if raw else ""
+    old = getattr(group, field)
+    setattr(group, field, value)
+    return old[:200], value[:200] or t("projects.none")
+
+
+async def _set_referent(ctx: Context, group: str, change: str) -> Reply:
+    repos = ctx.db()
+    found = await find_group_then_text(repos, group, change)
+    await _require_editor(ctx, found.group)
+    words = found.rest.split()
+    if not words:
+        raise MissingArgument("error.missing_argument", name="user")
+    user = UserId().convert(words[0])
+    removing = len(words) > 1 and normalise(words[1]) in ("retirer", "enlever", "remove", "supprimer")
+    if len(words) > 1 and not removing and normalise(words[1]) not in ("ajouter", "add"):
+        raise BadArgument("projects.bad_referent_action", value=words[1][:40])
+    label = group_label(found.group)
+    member = await repos.groups.membership(found.group.id, user)
+    if removing:
+        if member is None or not member.referent:
+            return Reply(ctx.t("projects.referent_not", user=pill(user), group=label))
+        referents = [m for m in await repos.groups.members(found.group.id) if m.referent]
+        if len(referents) == 1:
+            raise UserError("projects.last_referent", group=label)
+        member.referent = False
+        await _audit(ctx, found.group, "referent_removed", user=user)
+        return Reply(ctx.t("projects.referent_removed", user=pill(user), group=label))
+    if member is not None and member.referent:
+        return Reply(ctx.t("projects.referent_already", user=pill(user), group=label))
+    effects: tuple[Effect, ...] = ()
+    if member is None:
+        await repos.groups.add_member(found.group.id, user, ctx.now, referent=True)
+        if found.group.room_id:
+            effects = (Invite(found.group.room_id, user),)
+    else:
+        member.referent = True
+    await _audit(ctx, found.group, "referent_added", user=user)
+    return Reply(ctx.t("projects.referent_added", user=pill(user), group=label),
+                 mentions=(user,), effects=effects)
+
+
+async def _room(ctx: Context, group: str, room: str | None) -> Reply:
+    """Creates the group's room and invites its members, or links an existing room."""
+    repos = ctx.db()
+    found = await find_group_then_text(repos, group, room or "")
+    target = found.group
+    await _require_editor(ctx, target)
+    existing = found.rest.strip()
+    if not existing and target.room_id:
+        return Reply(ctx.t("projects.room_exists", group=group_label(target), prefix=ctx.club.prefix,
+                           room=render.room_link(target.room_id, target.name)))
+    members = await repos.groups.members(target.id)
+    try:
+        if existing:
+            room_id = await ctx.homeserver().enter_room(existing)
+        else:
+            referents = {m.user_id: 50 for m in members if m.referent}
+            room_id = await ctx.homeserver().create_room(
+                name=target.name, topic=target.description, space=ctx.club.space,
+                moderators=referents)
+    except RoomUnavailable:
+        key = "projects.room_unreachable" if existing else "projects.room_failed"
+        raise UserError(key, room=existing[:80]) from None
+    target.room_id = room_id
+    target.updated_at = ctx.now
+    await _audit(ctx, target, "room_linked" if existing else "room_created", room=room_id)
+    invites = tuple(Invite(room_id, m.user_id) for m in members)
+    key = "projects.room_linked" if existing else "projects.room_created"
+    return Reply(ctx.t(key, group=group_label(target), room=render.room_link(room_id, target.name),
+                       count=len(members)), effects=invites)
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+async def _require_editor(ctx: Context, group: ProjectGroup,
+                          key: str = "projects.edit_forbidden") -> None:
+    """Referents of the group and coordinators only."""
+    if ctx.role >= Role.COORDINATOR:
+        return
+    member = await ctx.db().groups.membership(group.id, ctx.sender)
+    if member is None or not member.referent:
+        raise Forbidden(key, group=group_label(group))
+
+
+async def _audit(ctx: Context, group: ProjectGroup, action: str, **details: str) -> None:
+    await ctx.db().audit.record(actor=ctx.sender, subject="group", subject_id=group.id,
+                                action=action, at=ctx.now, **details)
+
+
+def _non_empty(raw: str, name: str, limit: int) -> str:
+    value = raw.strip()
+    if not value:
+        raise MissingArgument("error.missing_argument", name=name)
+    if len(value) > limit:
+        raise BadArgument("error.text_too_long", maximum=limit)
+    return value
+
+
+def _need_kind(text: str) -> tuple[str, str]:
+    """``matériel : un pied d'atelier`` → (materiel, un pied d'atelier); no kind → autre."""
+    first, _, rest = text.partition(" ")
+    word = first.rstrip(":")
+    key = NEED_KINDS.find(word) if word and rest.strip() else None
+    if key is None and ":" in first and rest.strip():
+        key = "autre"
+    if key is None:
+        return "autre", text
+    return key, rest.strip().lstrip(":").strip()
+

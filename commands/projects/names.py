@@ -1,0 +1,140 @@
+"""Names of groups and initiatives: what is accepted, their slugs, and finding a group by name."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from commands.errors import BadArgument, NotFound, UserError
+from commands.text import escape_markdown, fold
+
+if TYPE_CHECKING:
+    from storage.models import ProjectGroup
+    from storage.repositories import Repositories
+
+NAME_MIN, NAME_MAX = 3, 80
+SLUG_MAX = 40
+# Markdown and HTML markup: a name is plain text.
+_MARKUP = re.compile(r"[<>*_`\[\]|~\\{}]")
+_NUMBER = re.compile(r"^(?:#|n°|N°)?(\d{1,9})$")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+MAX_EXTRA_WORDS = 6
+
+
+class Ambiguous(UserError):
+    """Several groups match a partial name: the reply lists them."""
+
+    key = "projects.ambiguous"
+
+
+def clean_name(raw: str) -> str:
+    """A group or initiative name, checked: plain text of 3 to 80 characters, on one line."""
+    name = " ".join(raw.split())
+    if not name:
+        raise BadArgument("projects.name_empty")
+    if len(name) > NAME_MAX or len(name) < NAME_MIN:
+        raise BadArgument("projects.name_length", minimum=NAME_MIN, maximum=NAME_MAX,
+                          length=len(name))
+    if _MARKUP.search(name):
+        raise BadArgument("projects.name_markup")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in name):
+        raise BadArgument("projects.name_markup")
+    if not any(c.isalnum() for c in name):
+        raise BadArgument("projects.name_empty")
+    return name
+
+
+def name_key(name: str) -> str:
+    """The form two names are compared in (duplicates): folded, single spaces."""
+    return " ".join(fold(name).split())
+
+
+def slugify(name: str) -> str:
+    """``Atelier vélo à Guillestre`` → ``atelier-velo-a-guillestre`` (at most 40 characters)."""
+    slug = _NOT_SLUG.sub("-", fold(name)).strip("-")
+    if len(slug) > SLUG_MAX:
+        slug = slug[:SLUG_MAX].rsplit("-", 1)[0] if "-" in slug[:SLUG_MAX] else slug[:SLUG_MAX]
+    return slug or "groupe"
+
+
+def unique_slug(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``… the first one not taken."""
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def group_label(group: ProjectGroup) -> str:
+    """``n°3 Atelier vélo`` (Markdown-safe)."""
+    return f"n°{group.id} {escape_markdown(group.name)}"
+
+
+@dataclass
+class Found:
+    """A group named in a command, and the text that followed its name."""
+
+    group: ProjectGroup
+    rest: str
+
+
+async def find_group(repos: Repositories, ref: str) -> ProjectGroup:
+    """The group ``ref`` names: its number, slug, name, or an unambiguous part of its name."""
+    exact = await _exact(repos, ref)
+    if exact is not None:
+        return exact
+    if _NUMBER.match(ref.strip()):
+        raise NotFound("projects.no_such_number", number=ref.strip().lstrip("#nN°"))
+    words = fold(ref).split()
+    if not words:
+        raise NotFound("projects.not_found", name=ref[:60])
+    matches = _prefer_active(await repos.groups.search(words))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NotFound("projects.not_found", name=ref[:60])
+    raise Ambiguous("projects.ambiguous", name=ref[:60],
+                    choices=", ".join(f"{group_label(g)} (`{g.slug}`)" for g in matches[:8]))
+
+
+async def find_group_then_text(repos: Repositories, first: str, rest: str) -> Found:
+    """``!projet avancement atelier vélo 12 vélos réparés``: the group's name may take several
+    words; the longest run of words that names exactly one group wins, the rest is the text."""
+    exact = await _exact(repos, first)
+    if exact is not None:
+        return Found(exact, rest)
+    if " " in first.strip() or _NUMBER.match(first.strip()):  # a quoted name, a number
+        return Found(await find_group(repos, first), rest)
+    words = rest.split()
+    for extra in range(min(len(words), MAX_EXTRA_WORDS), 0, -1):
+        phrase = name_key(" ".join([first, *words[:extra]]))
+        matches = [g for g in _prefer_active(await repos.groups.search(phrase.split()))
+                   if phrase in g.name_key or phrase == g.slug]
+        if len(matches) == 1:
+            return Found(matches[0], _after_words(rest, extra))
+    return Found(await find_group(repos, first), rest)
+
+
+def _after_words(text: str, count: int) -> str:
+    parts = text.split(maxsplit=count)
+    return parts[count] if len(parts) > count else ""
+
+
+async def _exact(repos: Repositories, ref: str) -> ProjectGroup | None:
+    ref = ref.strip()
+    number = _NUMBER.match(ref)
+    if number:
+        return await repos.groups.get(int(number.group(1)))
+    folded = fold(ref)
+    return await repos.groups.by_slug(folded) or await repos.groups.by_name_key(name_key(ref))
+
+
+def _prefer_active(groups: Sequence[ProjectGroup]) -> list[ProjectGroup]:
+    """Archived groups count only when no active group matches."""
+    active = [g for g in groups if g.status != "archive"]
+    return active or list(groups)

@@ -1,0 +1,115 @@
+"""How groups look in the room: the list table, the full card, members, history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from commands.i18n import Translator
+from commands.projects.names import group_label
+from commands.text import escape_markdown, pill, shorten
+from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES
+
+if TYPE_CHECKING:
+    from storage.models import AuditEntry, GroupMember, GroupNeed, GroupProgress, ProjectGroup
+
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+MEMBERS_IN_CARD = 10
+TABLE_CELL = 40
+
+
+def day(moment: datetime, tz: ZoneInfo, t: Translator) -> str:
+    """``14/01/2027`` in the club's time zone."""
+    return format_date(moment.astimezone(tz).date(), "short", locale=LOCALES[t.language])
+
+
+def room_link(room_id: str, label: str) -> str:
+    return f"[{escape_markdown(label)}](https://matrix.to/#/{room_id})"
+
+
+def table(groups: Sequence[tuple[ProjectGroup, int]], t: Translator) -> str:
+    """The compact list: one row per group."""
+    head = t("projects.table_head")
+    lines = [head, "|" + "---|" * head.count("|", 1)]
+    for group, members in groups:
+        cells = [str(group.id), f"{escape_markdown(shorten(group.name, TABLE_CELL))} (`{group.slug}`)",
+                 THEMES.label(group.theme, t), TERRITORIES.label(group.territory, t),
+                 STATUSES.label(group.status, t), str(members)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def card(group: ProjectGroup, members: Sequence[GroupMember], needs: Sequence[GroupNeed],
+         progress: Sequence[GroupProgress], progress_total: int, tz: ZoneInfo, t: Translator,
+         prefix: str) -> str:
+    """Everything about one group (``!projet info``)."""
+    lines = [f"**{group_label(group)}** (`{group.slug}`)"]
+    if group.description:
+        lines += ["", escape_markdown(group.description)]
+    lines += ["", t("projects.card_facts", theme=THEMES.label(group.theme, t),
+                    territory=TERRITORIES.label(group.territory, t),
+                    status=STATUSES.label(group.status, t))]
+    referents = [m.user_id for m in members if m.referent]
+    lines.append(t("projects.card_referents", names=people(referents) or t("projects.nobody")))
+    shown = ", ".join(pill(m.user_id) for m in members[:MEMBERS_IN_CARD])
+    if len(members) > MEMBERS_IN_CARD:
+        shown += " " + t("projects.and_more", count=len(members) - MEMBERS_IN_CARD,
+                         prefix=prefix, slug=group.slug)
+    lines.append(t("projects.card_members", count=len(members), names=shown or t("projects.nobody")))
+    if group.room_id:
+        lines.append(t("projects.card_room", room=room_link(group.room_id, group.name)))
+    lines.append(t("projects.card_funding",
+                   funding=escape_markdown(group.funding) if group.funding else t("projects.none")))
+    lines.append(t("projects.card_created", date=day(group.created_at, tz, t),
+                   who=pill(group.created_by)))
+    lines += need_lines(needs, t)
+    lines += progress_lines(progress, progress_total, tz, t)
+    return "\n".join(lines)
+
+
+def people(user_ids: Sequence[str]) -> str:
+    return ", ".join(pill(user_id) for user_id in user_ids)
+
+
+def need_lines(needs: Sequence[GroupNeed], t: Translator) -> list[str]:
+    if not needs:
+        return ["", t("projects.card_no_needs")]
+    lines = ["", t("projects.card_needs")]
+    lines += [f"- n°{n.id} ({NEED_KINDS.label(n.kind, t)}) {escape_markdown(n.text)}" for n in needs]
+    return lines
+
+
+def progress_lines(progress: Sequence[GroupProgress], total: int, tz: ZoneInfo,
+                   t: Translator) -> list[str]:
+    if not progress:
+        return ["", t("projects.card_no_progress")]
+    lines = ["", t("projects.card_progress", shown=len(progress), total=total)]
+    lines += [f"- {day(p.created_at, tz, t)} — {pill(p.author)} : {escape_markdown(p.text)}"
+              for p in progress]
+    return lines
+
+
+def member_lines(group: ProjectGroup, members: Sequence[GroupMember], tz: ZoneInfo,
+                 t: Translator) -> str:
+    lines = [t("projects.members_title", group=group_label(group), count=len(members))]
+    for member in members:
+        role = " " + t("projects.referent_mark") if member.referent else ""
+        lines.append(f"- {pill(member.user_id)}{role} — "
+                     + t("projects.member_since", date=day(member.joined_at, tz, t)))
+    return "\n".join(lines)
+
+
+def audit_lines(group: ProjectGroup, entries: Sequence[AuditEntry], total: int, tz: ZoneInfo,
+                t: Translator) -> str:
+    lines = [t("projects.history_title", group=group_label(group), shown=len(entries), total=total)]
+    for entry in entries:
+        details = {k: escape_markdown(str(v)) for k, v in json.loads(entry.details).items()}
+        what = t(f"audit.{entry.action}", **details)
+        when = day(entry.at, tz, t) + " " + entry.at.astimezone(tz).strftime("%H:%M")
+        lines.append(f"- {when} — {pill(entry.actor)} : {what}")
+    return "\n".join(lines)

@@ -1,0 +1,218 @@
+"""Repositories of the project groups, the panorama of initiatives and the audit trail."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditEntry,
+    GroupMember,
+    GroupNeed,
+    GroupProgress,
+    Initiative,
+    ProjectGroup,
+)
+
+
+def _like_all(column: Any, words: Sequence[str]) -> ColumnElement[bool]:
+    """Every (already folded) word appears in ``column``; ``%`` and ``_`` taken literally."""
+    def pattern(word: str) -> str:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"%{escaped}%"
+
+    return and_(*(column.like(pattern(word), escape="\\") for word in words))
+
+
+class GroupRepository:
+    """Project groups, their members, progress log and needs."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- groups ---------------------------------------------------------------------------
+    async def create(self, *, name: str, name_key: str, slug: str, description: str, theme: str,
+                     territory: str, status: str, created_by: str, at: datetime) -> ProjectGroup:
+        group = ProjectGroup(name=name, name_key=name_key, slug=slug, description=description,
+                             theme=theme, territory=territory, status=status, funding="",
+                             created_by=created_by, created_at=at, updated_at=at)
+        self.session.add(group)
+        await self.session.flush()
+        return group
+
+    async def get(self, group_id: int) -> ProjectGroup | None:
+        return await self.session.get(ProjectGroup, group_id)
+
+    async def by_slug(self, slug: str) -> ProjectGroup | None:
+        return await self.session.scalar(select(ProjectGroup).where(ProjectGroup.slug == slug))
+
+    async def by_name_key(self, name_key: str) -> ProjectGroup | None:
+        return await self.session.scalar(
+            select(ProjectGroup).where(ProjectGroup.name_key == name_key))
+
+    async def by_room(self, room_id: str) -> ProjectGroup | None:
+        return await self.session.scalar(
+            select(ProjectGroup).where(ProjectGroup.room_id == room_id).limit(1))
+
+    async def search(self, words: Sequence[str]) -> Sequence[ProjectGroup]:
+        """Groups whose folded name or slug holds every word."""
+        text = ProjectGroup.name_key + " " + ProjectGroup.slug
+        query = select(ProjectGroup).where(_like_all(text, words)).order_by(ProjectGroup.id)
+        return (await self.session.scalars(query.limit(50))).all()
+
+    async def slugs_like(self, base: str) -> set[str]:
+        query = select(ProjectGroup.slug).where(ProjectGroup.slug.like(f"{base}%"))
+        return set((await self.session.scalars(query)).all())
+
+    async def listing(self, *, theme: str | None = None, territory: str | None = None,
+                      status: str | None = None, statuses: Sequence[str] = ()
+                      ) -> Sequence[tuple[ProjectGroup, int]]:
+        """Groups matching the filters, each with its member count."""
+        counts = (select(GroupMember.group_id, func.count().label("n"))
+                  .group_by(GroupMember.group_id).subquery())
+        query = (select(ProjectGroup, func.coalesce(counts.c.n, 0))
+                 .outerjoin(counts, counts.c.group_id == ProjectGroup.id))
+        if theme:
+            query = query.where(ProjectGroup.theme == theme)
+        if territory:
+            query = query.where(ProjectGroup.territory == territory)
+        if status:
+            query = query.where(ProjectGroup.status == status)
+        elif statuses:
+            query = query.where(ProjectGroup.status.in_(statuses))
+        rows = (await self.session.execute(query.order_by(ProjectGroup.id))).all()
+        return [(group, int(count)) for group, count in rows]
+
+    async def count_by_status(self) -> dict[str, int]:
+        query = select(ProjectGroup.status, func.count()).group_by(ProjectGroup.status)
+        return {status: int(n) for status, n in (await self.session.execute(query)).all()}
+
+    # --- members --------------------------------------------------------------------------
+    async def members(self, group_id: int) -> Sequence[GroupMember]:
+        """Referents first, then by date of arrival."""
+        query = (select(GroupMember).where(GroupMember.group_id == group_id)
+                 .order_by(GroupMember.referent.desc(), GroupMember.joined_at, GroupMember.user_id))
+        return (await self.session.scalars(query)).all()
+
+    async def membership(self, group_id: int, user_id: str) -> GroupMember | None:
+        return await self.session.get(GroupMember, (group_id, user_id))
+
+    async def add_member(self, group_id: int, user_id: str, at: datetime, *,
+                         referent: bool = False) -> GroupMember:
+        member = GroupMember(group_id=group_id, user_id=user_id, joined_at=at, referent=referent)
+        self.session.add(member)
+        await self.session.flush()
+        return member
+
+    async def remove_member(self, group_id: int, user_id: str) -> None:
+        await self.session.execute(delete(GroupMember).where(
+            GroupMember.group_id == group_id, GroupMember.user_id == user_id))
+
+    async def groups_of(self, user_id: str) -> Sequence[tuple[ProjectGroup, GroupMember]]:
+        query = (select(ProjectGroup, GroupMember)
+                 .join(GroupMember, GroupMember.group_id == ProjectGroup.id)
+                 .where(GroupMember.user_id == user_id).order_by(ProjectGroup.id))
+        return [(group, member) for group, member in (await self.session.execute(query)).all()]
+
+    # --- progress and needs ---------------------------------------------------------------
+    async def add_progress(self, group_id: int, author: str, text: str,
+                           at: datetime) -> GroupProgress:
+        entry = GroupProgress(group_id=group_id, author=author, text=text, created_at=at)
+        self.session.add(entry)
+        await self.session.flush()
+        return entry
+
+    async def progress(self, group_id: int, limit: int = 3) -> Sequence[GroupProgress]:
+        """The latest entries, newest first."""
+        query = (select(GroupProgress).where(GroupProgress.group_id == group_id)
+                 .order_by(GroupProgress.created_at.desc(), GroupProgress.id.desc()).limit(limit))
+        return (await self.session.scalars(query)).all()
+
+    async def progress_count(self, group_id: int) -> int:
+        query = select(func.count()).where(GroupProgress.group_id == group_id)
+        return int(await self.session.scalar(query) or 0)
+
+    async def add_need(self, group_id: int, kind: str, text: str, created_by: str,
+                       at: datetime) -> GroupNeed:
+        need = GroupNeed(group_id=group_id, kind=kind, text=text, created_by=created_by,
+                         created_at=at)
+        self.session.add(need)
+        await self.session.flush()
+        return need
+
+    async def open_needs(self, group_id: int) -> Sequence[GroupNeed]:
+        query = (select(GroupNeed).where(GroupNeed.group_id == group_id, GroupNeed.met_at.is_(None))
+                 .order_by(GroupNeed.id))
+        return (await self.session.scalars(query)).all()
+
+    async def need(self, group_id: int, need_id: int) -> GroupNeed | None:
+        need = await self.session.get(GroupNeed, need_id)
+        return need if need is not None and need.group_id == group_id else None
+
+
+class InitiativeRepository:
+    """The panorama of the territory's transition initiatives."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values: Any) -> Initiative:
+        initiative = Initiative(**values)
+        self.session.add(initiative)
+        await self.session.flush()
+        return initiative
+
+    async def get(self, initiative_id: int) -> Initiative | None:
+        return await self.session.get(Initiative, initiative_id)
+
+    async def by_name_key(self, name_key: str) -> Initiative | None:
+        return await self.session.scalar(select(Initiative).where(Initiative.name_key == name_key))
+
+    async def search(self, words: Sequence[str], limit: int = 20) -> Sequence[Initiative]:
+        query = (select(Initiative).where(_like_all(Initiative.search_key, words))
+                 .order_by(Initiative.name_key).limit(limit))
+        return (await self.session.scalars(query)).all()
+
+    async def count_matching(self, words: Sequence[str]) -> int:
+        query = select(func.count()).where(_like_all(Initiative.search_key, words))
+        return int(await self.session.scalar(query) or 0)
+
+    async def listing(self, theme: str | None = None) -> Sequence[Initiative]:
+        query = select(Initiative).order_by(Initiative.theme, Initiative.name_key)
+        if theme:
+            query = query.where(Initiative.theme == theme)
+        return (await self.session.scalars(query)).all()
+
+    async def remove(self, initiative: Initiative) -> None:
+        await self.session.delete(initiative)
+
+
+class AuditRepository:
+    """The audit trail: who changed what, and when."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, *, actor: str, subject: str, subject_id: int, action: str,
+                     at: datetime, **details: Any) -> None:
+        self.session.add(AuditEntry(actor=actor, subject=subject, subject_id=subject_id,
+                                    action=action, at=at,
+                                    details=json.dumps(details, ensure_ascii=False)))
+
+    async def entries(self, subject: str, subject_id: int, limit: int = 20,
+                      offset: int = 0) -> Sequence[AuditEntry]:
+        """Newest first."""
+        query = (select(AuditEntry)
+                 .where(AuditEntry.subject == subject, AuditEntry.subject_id == subject_id)
+                 .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
+        return (await self.session.scalars(query)).all()
+
+    async def count(self, subject: str, subject_id: int) -> int:
+        query = select(func.count()).where(AuditEntry.subject == subject,
+                                           AuditEntry.subject_id == subject_id)
+        return int(await self.session.scalar(query) or 0)

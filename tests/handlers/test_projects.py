@@ -1,0 +1,531 @@
+"""``!projet`` and ``!mesprojets`` end to end on real SQLite: every command and every refusal."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from commands.registry import Role
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness
+
+BOB = "@bob:example.org"
+CAROL = "@carol:example.org"
+DAVE = "@dave:example.org"
+TABLES = ("project_groups", "group_members", "group_progress", "group_needs", "initiatives",
+          "audit_log", "outbox")
+
+
+async def snapshot(bot: Harness) -> str:
+    """Every row of the registry's tables (and the outbox, for invites), as text."""
+    async with bot.db.transaction() as repos:
+        parts = []
+        for table in TABLES:
+            if table == "outbox":
+                query = "SELECT room_id, action, content FROM outbox WHERE action != 'send'"
+            else:
+                query = f"SELECT * FROM {table} ORDER BY 1"
+            parts.append(repr((await repos.session.execute(text(query))).all()))
+        return "\n".join(parts)
+
+
+async def ask(bot: Harness, body: str, **kwargs: object) -> str:
+    """The reply's body without the bold marks (easier to read in assertions)."""
+    return (await bot.reply_to(body, **kwargs)).replace("**", "")
+
+
+async def create_velo(bot: Harness, sender: str = ALICE) -> str:
+    return await ask(bot, "!projet creer Atelier vélo mobile --theme mobilité --territoire sud "
+                              "--description Réparer les vélos dans les villages", sender=sender)
+
+
+async def refused(bot: Harness, body: str, sender: str = ALICE) -> str:
+    """The reply to a command that must change nothing."""
+    before = await snapshot(bot)
+    reply = await ask(bot, body, sender=sender)
+    assert await snapshot(bot) == before, f"{body!r} changed the database"
+    return reply
+
+
+# --- creer ------------------------------------------------------------------------------------
+
+async def test_create_a_group_makes_the_creator_its_referent(bot: Harness) -> None:
+    reply = await create_velo(bot)
+    assert reply.startswith("Groupe-projet n°1 Atelier vélo mobile créé (identifiant "
+                            "`atelier-velo-mobile`) : thème mobilité, territoire sud, statut idée.")
+    assert "`!projet rejoindre atelier-velo-mobile`" in reply
+    async with bot.db.transaction() as repos:
+        group = await repos.groups.get(1)
+        assert group is not None
+        assert (group.name, group.slug, group.theme, group.territory, group.status) == (
+            "Atelier vélo mobile", "atelier-velo-mobile", "mobilite", "sud", "idee")
+        assert group.description == "Réparer les vélos dans les villages"
+        assert group.created_by == ALICE and group.created_at == bot.clock.now()
+        members = await repos.groups.members(1)
+        assert [(m.user_id, m.referent, m.joined_at) for m in members] == [
+            (ALICE, True, bot.clock.now())]
+        audit = await repos.audit.entries("group", 1)
+        assert [(e.actor, e.action) for e in audit] == [(ALICE, "created")]
+
+
+async def test_create_in_english_with_defaults(bot: Harness) -> None:
+    reply = await ask(bot, "!project create Ciné-club de la transition")
+    assert "n°1 Ciné-club de la transition" in reply and "`cine-club-de-la-transition`" in reply
+    assert "tout le territoire" in reply and "vie culturelle" in reply
+    assert "!projet modifier cine-club-de-la-transition theme" in reply  # how to set them
+
+
+async def test_options_take_accents_dashes_and_any_order(bot: Harness) -> None:
+    reply = await ask(bot, "!projet créer Micro hydro —territoire NORD --Thème Énergie")
+    assert "thème énergie, territoire nord" in reply
+
+
+async def test_duplicate_name_points_to_the_existing_group(bot: Harness) -> None:
+    await create_velo(bot)
+    reply = await refused(bot, "!projet creer  ATELIER   VELO mobile ", sender=BOB)
+    assert reply.startswith("Un groupe porte déjà ce nom : n°1 Atelier vélo mobile "
+                            "(`atelier-velo-mobile`)")
+    assert "!projet rejoindre atelier-velo-mobile" in reply
+
+
+async def test_same_slug_from_a_different_name_gets_a_number(bot: Harness) -> None:
+    await ask(bot, "!projet creer Vélo !")
+    reply = await ask(bot, "!projet creer Vélo ?")
+    assert "`velo-2`" in reply
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("!projet creer", "Il manque : nom."),
+    ("!projet creer   --theme énergie", "Il manque : nom."),
+    ("!projet creer ab", "entre 3 et 80 caractères (il en fait 2)"),
+    ("!projet creer " + "x" * 10_000, "Message trop long pour une commande"),
+    ("!projet creer " + "x" * 81, "entre 3 et 80 caractères (il en fait 81)"),
+    ("!projet creer <script>alert(1)</script>", "texte simple, sans balises"),
+    ("!projet creer **Vélo** en gras", "texte simple, sans balises"),
+    ("!projet creer [lien](https://example.org)", "texte simple, sans balises"),
+    ("!projet creer ---", "Le nom est vide"),
+    ("!projet creer Vélo --theme sport", "« sport » n'est pas un thème du club. Thèmes : "
+                                         "agriculture et alimentation, biens et services"),
+    ("!projet creer Vélo --territoire est", "« est » n'est pas un territoire. Territoires : nord, "
+                                           "sud, tout le territoire."),
+    ("!projet creer Vélo --couleur verte", "Option inconnue : « --couleur »"),
+    ("!projet creer Vélo --theme", "L'option « --theme » n'a pas de valeur."),
+    ("!projet creer Vélo --theme énergie --theme mobilité", "donnée deux fois"),
+])
+async def test_create_refusals_change_nothing(bot: Harness, body: str, expected: str) -> None:
+    reply = await refused(bot, body)
+    assert expected in reply
+    if "Il manque" in expected or "thème" in expected:
+        assert "Usage : `!projet creer <nom…>" in reply
+
+
+# --- liste --------------------------------------------------------------------------------------
+
+async def seed(bot: Harness) -> None:
+    """Three groups: vélo (sud, en cours, 3 members), hydro (nord, idée), ciné (archived)."""
+    await create_velo(bot)
+    await ask(bot, "!projet creer Micro hydro --theme énergie --territoire nord", sender=BOB)
+    await ask(bot, "!projet creer Ciné-club --theme vie locale", sender=CAROL)
+    await ask(bot, "!projet statut 1 en cours")
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    await ask(bot, "!projet rejoindre velo", sender=CAROL)
+    await ask(bot, "!projet archiver 3", sender=CAROL)
+
+
+async def test_list_active_first_with_member_counts_and_archived_hidden(bot: Harness) -> None:
+    await seed(bot)
+    reply = await ask(bot, "!projet liste")
+    lines = reply.splitlines()
+    assert lines[0] == "Groupes-projets (2) :"
+    rows = [line for line in lines if line.startswith("| ") and line[2].isdigit()]
+    assert rows == [
+        "| 1 | Atelier vélo mobile (`atelier-velo-mobile`) | mobilité | sud | en cours | 3 |",
+        "| 2 | Micro hydro (`micro-hydro`) | énergie | nord | idée | 1 |",
+    ]
+    assert "1 groupe(s) archivé(s) non affiché(s) : `!projet liste archivé`" in reply
+
+
+@pytest.mark.parametrize(("filter_", "numbers"), [
+    ("énergie", ["2"]), ("MOBILITE", ["1"]), ("sud", ["1"]), ("nord", ["2"]),
+    ("en cours", ["1"]), ("idee", ["2"]), ("archivé", ["3"]), ("archived", ["3"]),
+])
+async def test_list_filters(bot: Harness, filter_: str, numbers: list[str]) -> None:
+    await seed(bot)
+    reply = await ask(bot, f"!projects list {filter_}")
+    rows = [line.split(" | ")[0].strip("| ") for line in reply.splitlines()
+            if line.startswith("| ") and line[2].isdigit()]
+    assert rows == numbers
+
+
+async def test_list_bad_filter_lists_the_valid_words(bot: Harness) -> None:
+    reply = await refused(bot, "!projet liste jardinage")
+    assert "« jardinage » n'est ni un thème, ni un territoire, ni un statut" in reply
+    assert "Statuts : idée, en définition, en cours" in reply
+
+
+async def test_list_when_empty_and_when_nothing_matches(bot: Harness) -> None:
+    assert (await ask(bot, "!projet liste")).startswith("Aucun groupe-projet pour l'instant")
+    await create_velo(bot)
+    assert (await ask(bot, "!projet liste nord")).startswith("Aucun groupe ne correspond")
+
+
+async def test_list_is_paged(bot: Harness) -> None:
+    for number in range(35):
+        await ask(bot, f"!projet creer Groupe numéro {number:02d}")
+    first = await ask(bot, "!projet liste")
+    assert "Groupes-projets (35)" in first and "Page 1 sur 2" in first
+    assert "`!projet liste --page 2`" in first
+    second = await ask(bot, "!projet liste --page 2")
+    rows = [line for line in second.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == 5 and rows[0].startswith("| 31 |")
+
+
+# --- info, membres, mesprojets -------------------------------------------------------------------
+
+async def test_info_shows_everything(bot: Harness) -> None:
+    await seed(bot)
+    bot.clock.advance(timedelta(days=1))
+    await ask(bot, "!projet avancement velo Premier atelier : 12 vélos réparés", sender=BOB)
+    await ask(bot, "!projet besoin velo matériel : un pied d'atelier")
+    await ask(bot, "!projet modifier velo financement ADEME via le PETR")
+    await ask(bot, "!projet salon velo")
+    reply = await ask(bot, "!projet info velo")
+    assert reply.startswith("n°1 Atelier vélo mobile (`atelier-velo-mobile`)")
+    for expected in ("Réparer les vélos dans les villages",
+                     "Thème : mobilité · Territoire : sud · Statut : en cours",
+                     f"Référents : {ALICE}", f"Membres (3) : {ALICE}, {BOB}, {CAROL}",
+                     "Salon : Atelier vélo mobile", "Financements : ADEME via le PETR",
+                     f"Créé le 05/01/2099 par {ALICE}", "Besoins :",
+                     "(matériel) un pied d'atelier", "Avancement (1 dernières entrées sur 1)",
+                     f"06/01/2099 — {BOB} : Premier atelier : 12 vélos réparés"):
+        assert expected in reply, expected
+
+
+@pytest.mark.parametrize("ref", ["1", "#1", "n°1", "atelier-velo-mobile", "Atelier Vélo Mobile",
+                                 "velo", "VÉLO", "mobile velo", "atel"])
+async def test_a_group_is_found_by_number_slug_or_partial_name(bot: Harness, ref: str) -> None:
+    await seed(bot)
+    assert (await ask(bot, f"!projet info {ref}")).startswith("n°1 Atelier vélo mobile")
+
+
+async def test_ambiguous_name_gets_a_short_choice_list(bot: Harness) -> None:
+    await ask(bot, "!projet creer Atelier vélo")
+    await ask(bot, "!projet creer Atelier couture")
+    reply = await refused(bot, "!projet info atelier")
+    assert reply == ("Plusieurs groupes correspondent à « atelier » : n°1 Atelier vélo "
+                     "(`atelier-velo`), n°2 Atelier couture (`atelier-couture`). Précisez le "
+                     "numéro ou l'identifiant.")
+
+
+async def test_archived_groups_match_only_when_nothing_active_does(bot: Harness) -> None:
+    await ask(bot, "!projet creer Atelier vélo")
+    await ask(bot, "!projet creer Atelier couture")
+    await ask(bot, "!projet archiver couture")
+    assert (await ask(bot, "!projet info atelier")).startswith("n°1 Atelier vélo")
+    assert (await ask(bot, "!projet info couture")).startswith("n°2 Atelier couture")
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("!projet info jardin", "Aucun groupe ne correspond à « jardin ». Tapez `!projet liste`"),
+    ("!projet info 99", "Il n'y a pas de groupe n°99."),
+    ("!projet info", "Il manque : groupe."),
+    ("!projet rejoindre <b>x</b>", "Aucun groupe ne correspond à « <b>x</b> »"),
+    ("!projet info @room", "Aucun groupe ne correspond à « @\u2060room »"),
+])
+async def test_unknown_group(bot: Harness, body: str, expected: str) -> None:
+    await seed(bot)
+    assert expected in await refused(bot, body)
+
+
+async def test_info_and_members_default_to_the_group_of_the_room(bot: Harness) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet salon velo")
+    room = bot.matrix.created[0]["room_id"]
+    assert (await ask(bot, "!projet info", room_id=room)).startswith("n°1 Atelier vélo mobile")
+    assert (await ask(bot, "!projet membres", room_id=room)).startswith(
+        "Membres de n°1 Atelier vélo mobile (1)")
+
+
+async def test_members_with_their_date_and_referents_first(bot: Harness) -> None:
+    await create_velo(bot)
+    bot.clock.advance(timedelta(days=2))
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    reply = await ask(bot, "!projet members 1")
+    assert reply.splitlines() == ["Membres de n°1 Atelier vélo mobile (2) :",
+                                  f"- {ALICE} (référent) — depuis le 05/01/2099",
+                                  f"- {BOB} — depuis le 07/01/2099"]
+
+
+async def test_my_projects(bot: Harness) -> None:
+    await seed(bot)
+    assert (await ask(bot, "!mesprojets", sender=DAVE)).startswith(
+        "Vous n'êtes membre d'aucun groupe-projet")
+    reply = await ask(bot, "!myprojects", sender=BOB)
+    assert reply.splitlines() == ["Vos groupes-projets (2) :",
+                                  "- n°1 Atelier vélo mobile (`atelier-velo-mobile`) — en cours",
+                                  "- n°2 Micro hydro (`micro-hydro`) — idée (référent)"]
+
+
+# --- rejoindre, quitter ---------------------------------------------------------------------------
+
+async def test_join_and_leave_are_idempotent(bot: Harness) -> None:
+    await create_velo(bot)
+    assert (await ask(bot, "!projet join velo", sender=BOB)) == (
+        "Vous avez rejoint Atelier vélo mobile : vous êtes 2 membres.".replace(
+            "Atelier", "n°1 Atelier"))
+    assert await refused(bot, "!projet rejoindre VELO", sender=BOB) == (
+        "Vous êtes déjà membre de n°1 Atelier vélo mobile.")
+    assert await ask(bot, "!projet quitter velo", sender=BOB) == (
+        "Vous avez quitté n°1 Atelier vélo mobile.")
+    assert await refused(bot, "!projet leave velo", sender=BOB) == (
+        "Vous n'êtes pas membre de n°1 Atelier vélo mobile : rien à faire.")
+    async with bot.db.transaction() as repos:
+        actions = [e.action for e in await repos.audit.entries("group", 1)]
+    assert actions == ["left", "joined", "created"]
+
+
+async def test_joining_a_group_with_a_room_invites_into_it(bot: Harness) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet salon velo")
+    room = bot.matrix.created[0]["room_id"]
+    reply = await ask(bot, "!projet rejoindre velo", sender=BOB)
+    assert "Je vous invite dans son salon" in reply
+    assert (room, BOB) in bot.transport.invites
+
+
+async def test_joining_an_archived_group_is_refused(bot: Harness) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet archiver velo")
+    assert "est archivé : on ne peut plus le rejoindre" in await refused(
+        bot, "!projet rejoindre velo", sender=BOB)
+
+
+async def test_the_last_referent_leaving_is_told_the_group_has_none(bot: Harness) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    reply = await ask(bot, "!projet quitter velo")
+    assert "Le groupe n'a plus de référent" in reply
+    assert "`!projet referent atelier-velo-mobile @personne`" in reply
+    # any member may then name a referent? No: editors only; the coordinators can.
+    assert "Seuls les référents" in await refused(bot, f"!projet referent velo {BOB}", sender=BOB)
+    assert "maintenant référent" in await ask(bot, f"!projet referent velo {BOB}",
+                                                         sender=COORDINATOR)
+
+
+# --- avancement ---------------------------------------------------------------------------------
+
+async def test_progress_by_members_with_a_several_word_group_name(bot: Harness) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet creer Vélo-école")
+    await ask(bot, "!projet rejoindre 1", sender=BOB)
+    reply = await ask(bot, "!projet avancement atelier velo mobile 12 vélos réparés samedi",
+                               sender=BOB)
+    assert reply == "Avancement noté pour n°1 Atelier vélo mobile. Merci !"
+    await ask(bot, '!projet avancement "vélo-école" première séance', sender=ALICE)
+    async with bot.db.transaction() as repos:
+        assert [p.text for p in await repos.groups.progress(1)] == ["12 vélos réparés samedi"]
+        assert [p.text for p in await repos.groups.progress(2)] == ["première séance"]
+
+
+async def test_progress_refused_to_non_members_allowed_to_coordinators(bot: Harness) -> None:
+    await create_velo(bot)
+    reply = await refused(bot, "!projet avancement velo on avance", sender=BOB)
+    assert reply.startswith("Seuls les membres de n°1 Atelier vélo mobile peuvent noter")
+    assert "`!projet rejoindre atelier-velo-mobile`" in reply
+    assert "Avancement noté" in await ask(bot, "!projet avancement velo point d'étape",
+                                                   sender=COORDINATOR)
+
+
+async def test_progress_without_text(bot: Harness) -> None:
+    await create_velo(bot)
+    assert "Il manque : texte." in await refused(bot, "!projet avancement velo")
+    assert "Il manque : texte." in await refused(bot, "!projet avancement atelier velo mobile")
+
+
+# --- besoin, statut, modifier, archiver -----------------------------------------------------------
+
+async def test_needs_added_with_a_kind_and_marked_met(bot: Harness) -> None:
+    await create_velo(bot)
+    reply = await ask(bot, "!projet besoin velo compétences : un ou une mécanicienne")
+    assert reply.startswith("Besoin n°1 (compétences) ajouté à n°1 Atelier vélo mobile.")
+    assert "`!projet besoin atelier-velo-mobile --retirer 1`" in reply
+    await ask(bot, "!projet besoin velo un local pour l'hiver")
+    async with bot.db.transaction() as repos:
+        needs = [(n.id, n.kind, n.text) for n in await repos.groups.open_needs(1)]
+    assert needs == [(1, "competence", "un ou une mécanicienne"),
+                     (2, "autre", "un local pour l'hiver")]
+    assert await ask(bot, "!projet besoin velo --retirer 1") == (
+        "Besoin n°1 de n°1 Atelier vélo mobile marqué comme satisfait.")
+    assert "Pas de besoin n°1 en cours" in await refused(bot, "!projet besoin velo --retirer 1")
+    assert "Il manque : texte." in await refused(bot, "!projet besoin velo")
+
+
+@pytest.mark.parametrize("body", [
+    "!projet besoin velo du matériel",
+    "!projet statut velo en cours",
+    "!projet modifier velo description autre chose",
+    f"!projet referent velo {CAROL}",
+    "!projet archiver velo",
+    "!projet salon velo",
+    "!projet historique velo",
+])
+async def test_only_referents_and_coordinators_edit(bot: Harness, body: str) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    reply = await refused(bot, body, sender=BOB)
+    assert "n°1 Atelier vélo mobile" in reply
+    assert reply.startswith("Seuls les référents") or reply.startswith("L'historique")
+    bot.roles[DAVE] = Role.COORDINATOR
+    assert not (await ask(bot, body, sender=DAVE)).startswith("Seuls")
+
+
+async def test_status_change_with_every_spelling(bot: Harness) -> None:
+    await create_velo(bot)
+    for typed, label in (("en cours", "en cours"), ("EN-DEFINITION", "en définition"),
+                         ("réalisé", "réalisé"), ("paused", "en pause"), ("idée", "idée")):
+        assert await ask(bot, f"!projet statut velo {typed}") == (
+            f"n°1 Atelier vélo mobile : statut → {label}")
+
+
+async def test_status_with_a_multi_word_name_and_bad_status(bot: Harness) -> None:
+    await create_velo(bot)
+    assert (await ask(bot, "!projet statut atelier velo mobile en pause")).endswith(
+        "statut → en pause")
+    reply = await refused(bot, "!projet statut velo fini-ou-presque")
+    assert reply.startswith("« fini-ou-presque » n'est pas un statut. Statuts : idée, "
+                            "en définition, en cours, réalisé, en pause, archivé.")
+    assert "Il manque : statut." in await refused(bot, "!projet statut velo")
+    assert "Il manque : statut." in await refused(bot, "!projet statut atelier velo mobile")
+
+
+@pytest.mark.parametrize(("change", "column", "value"), [
+    ("nom Atelier vélo itinérant", "name", "Atelier vélo itinérant"),
+    ("description Des ateliers dans 12 communes", "description", "Des ateliers dans 12 communes"),
+    ("theme énergie", "theme", "energie"),
+    ("territoire tout le territoire", "territory", "tout"),
+    ("slug velo-mobile", "slug", "velo-mobile"),
+    ("financements ADEME, commune de Guillestre", "funding", "ADEME, commune de Guillestre"),
+    ("statut réalisé", "status", "realise"),
+])
+async def test_edit_each_field(bot: Harness, change: str, column: str, value: str) -> None:
+    await create_velo(bot)
+    reply = await ask(bot, f"!projet modifier velo {change}")
+    assert reply.startswith("n°1 Atelier vélo mobile : ") or reply.startswith("n°1 Atelier vélo")
+    async with bot.db.transaction() as repos:
+        group = await repos.groups.get(1)
+        assert getattr(group, column) == value
+        entry = (await repos.audit.entries("group", 1))[0]
+    assert entry.action in ("edited", "status")
+    assert json.loads(entry.details)["new"]
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("!projet modifier velo couleur verte", "« couleur » : on peut modifier nom, description"),
+    ("!projet modifier velo", "Il manque : champ."),
+    ("!projet modifier velo nom <i>x</i>", "texte simple"),
+    ("!projet modifier velo nom Micro hydro", "Un groupe porte déjà ce nom : n°2 Micro hydro"),
+    ("!projet modifier velo slug micro-hydro", "L'identifiant `micro-hydro` est déjà pris"),
+    ("!projet modifier velo slug ---", "ne peut pas servir d'identifiant"),
+    ("!projet modifier velo theme sport", "n'est pas un thème du club"),
+    ("!projet modifier velo description " + "d" * 1001, "Texte trop long (1000 caractères"),
+])
+async def test_edit_refusals(bot: Harness, body: str, expected: str) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet creer Micro hydro")
+    assert expected in await refused(bot, body)
+
+
+async def test_archive(bot: Harness) -> None:
+    await create_velo(bot)
+    assert await ask(bot, "!projet archiver velo") == (
+        "n°1 Atelier vélo mobile : statut → archivé")
+    assert "déjà archivé" in await refused(bot, "!projet archive 1")
+    assert (await ask(bot, "!projet liste")).startswith("Aucun groupe-projet")
+
+
+# --- referent -------------------------------------------------------------------------------------
+
+async def test_referents_added_and_removed(bot: Harness) -> None:
+    await create_velo(bot)
+    sent = await bot.command(f"!projet referent velo {BOB}")
+    assert sent[0].content["body"] == f"{BOB} est maintenant référent de **n°1 Atelier vélo mobile**."
+    assert sent[0].content["m.mentions"] == {"user_ids": [BOB, ALICE]}
+    assert "déjà référent" in await refused(bot, f"!projet referent velo {BOB}")
+    assert await ask(bot, f"!projet referent velo {ALICE} retirer", sender=BOB) == (
+        f"{ALICE} n'est plus référent de n°1 Atelier vélo mobile.")
+    assert "doit garder au moins un référent" in await refused(
+        bot, f"!projet referent velo {BOB} retirer", sender=BOB)
+    assert "n'est pas référent" in await refused(bot, f"!projet referent velo {CAROL} remove",
+                                                 sender=BOB)
+    async with bot.db.transaction() as repos:
+        members = {m.user_id: m.referent for m in await repos.groups.members(1)}
+    assert members == {ALICE: False, BOB: True}
+
+
+async def test_referent_from_a_pill_and_bad_people(bot: Harness) -> None:
+    await create_velo(bot)
+    pill = f"[Bob](https://matrix.to/#/{BOB})"
+    assert "maintenant référent" in await ask(bot, f"!projet referent velo {pill}")
+    assert "n'est pas une personne" in await refused(bot, "!projet referent velo bob")
+    assert "Il manque : @personne." in await refused(bot, "!projet referent velo")
+    assert "après la personne" in await refused(bot, f"!projet referent velo {CAROL} peut-être")
+
+
+# --- salon ------------------------------------------------------------------------------------------
+
+async def test_room_created_in_the_space_with_members_invited(bot: Harness) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    reply = await ask(bot, "!projet salon velo")
+    assert reply.startswith("Salon Atelier vélo mobile créé pour n°1 Atelier vélo mobile ; "
+                            "j'y invite ses 2 membres.")
+    created = bot.matrix.created[0]
+    assert created["name"] == "Atelier vélo mobile"
+    assert created["topic"] == "Réparer les vélos dans les villages"
+    assert created["moderators"] == {ALICE: 50}
+    room = created["room_id"]
+    assert sorted(bot.transport.invites) == [(room, ALICE), (room, BOB)]
+    async with bot.db.transaction() as repos:
+        assert (await repos.groups.get(1)).room_id == room  # type: ignore[union-attr]
+    assert "a déjà son salon" in await refused(bot, "!projet salon velo")
+
+
+async def test_an_existing_room_is_linked(bot: Harness) -> None:
+    await create_velo(bot)
+    reply = await ask(bot, "!projet salon velo #velo:example.org")
+    assert "est maintenant celui de n°1 Atelier vélo mobile" in reply
+    assert bot.matrix.entered and not bot.matrix.created
+    assert "Je ne peux pas entrer dans le salon « #refuse:example.org »" in await refused(
+        bot, "!projet salon velo #refuse:example.org")
+
+
+async def test_room_creation_refused_by_the_server(bot: Harness) -> None:
+    await create_velo(bot)
+    bot.matrix.fail_creation = True
+    assert "Le serveur a refusé de créer le salon" in await refused(bot, "!projet salon velo")
+
+
+# --- historique ---------------------------------------------------------------------------------
+
+async def test_history_lists_who_did_what(bot: Harness) -> None:
+    await create_velo(bot)
+    bot.clock.advance(timedelta(hours=1))
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    await ask(bot, "!projet statut velo en cours")
+    reply = await ask(bot, "!projet historique velo", sender=COORDINATOR)
+    lines = reply.splitlines()
+    assert lines[0] == "Historique de n°1 Atelier vélo mobile (3 sur 3, les plus récents d'abord) :"
+    assert lines[1] == f"- 05/01/2099 11:00 — {ALICE} : statut : idée → en cours"
+    assert lines[2] == f"- 05/01/2099 11:00 — {BOB} : a rejoint le groupe"
+    assert lines[3] == f"- 05/01/2099 10:00 — {ALICE} : a créé le groupe « Atelier vélo mobile »"
+    assert (await ask(bot, "!projet history 1")).startswith("Historique")  # its referent
+
+
+# --- the room where it is said -----------------------------------------------------------------
+
+async def test_replies_go_to_the_room_of_the_command(bot: Harness) -> None:
+    sent = await bot.command("!projet liste", room_id="!autre:example.org")
+    assert sent[0].room_id == "!autre:example.org"
+    assert ROOM != "!autre:example.org"
