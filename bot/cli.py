@@ -86,6 +86,34 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _export_initiatives(settings: Settings, fmt: str) -> str:
+    from commands.initiatives import export_csv, export_markdown
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.transaction() as repos:
+            items = await repos.initiatives.listing()
+            t = Translator(settings.club.language)
+            if fmt == "csv":
+                return export_csv(items, t)
+            return export_markdown(items, t, settings.club.name)
+    finally:
+        await db.dispose()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = _load(Path(args.config))
+    if settings is None:
+        return 2
+    text = asyncio.run(_export_initiatives(settings, args.format))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -113,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="applique les migrations / apply migrations")
     upgrade.add_argument("--config", "-c", default="config.toml")
     upgrade.set_defaults(func=cmd_db_upgrade)
+    export = sub.add_parser("export", help="exporte des données / export data")
+    export_sub = export.add_subparsers(dest="what", required=True)
+    initiatives = export_sub.add_parser(
+        "initiatives", help="le panorama des initiatives (CSV ou Markdown) / the panorama")
+    initiatives.add_argument("--format", "-f", choices=("csv", "md"), default="md")
+    initiatives.add_argument("--config", "-c", default="config.toml")
+    initiatives.add_argument("--output", "-o", help="fichier (sinon la sortie standard)")
+    initiatives.set_defaults(func=cmd_export)
     demo = sub.add_parser("demo", help="démo locale avec Synapse / local demo with Synapse")
     demo.add_argument("--dir", default="demo-data")
     demo.add_argument("--port", type=int, default=8008)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -131,3 +133,41 @@ def card(item: Initiative, t: Translator) -> str:
         lines.append(t("initiatives.card_link", link=f"<{item.link}>"))
     lines.append(t("initiatives.card_added_by", who=pill(item.created_by)))
     return "\n".join(lines)
+
+
+EXPORT_COLUMNS = ("number", "name", "theme", "commune", "description", "contact", "link", "added")
+
+
+def export_csv(items: Sequence[Initiative], t: Translator) -> str:
+    """The panorama as CSV (UTF-8, one initiative per row, headers in the club's language)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([t(f"initiatives.column_{column}") for column in EXPORT_COLUMNS])
+    for item in items:
+        writer.writerow([item.id, item.name, THEMES.label(item.theme, t), item.commune,
+                         item.description, item.contact, item.link,
+                         item.created_at.date().isoformat()])
+    return out.getvalue()
+
+
+def export_markdown(items: Sequence[Initiative], t: Translator, club: str) -> str:
+    """The panorama as Markdown, one section per theme (for the PETR's website)."""
+    lines = [f"# {t('initiatives.export_title', club=club)}", ""]
+    for theme in THEMES.keys:
+        chosen = [item for item in items if item.theme == theme]
+        if not chosen:
+            continue
+        lines += [f"## {THEMES.label(theme, t).capitalize()}", ""]
+        for item in chosen:
+            line = f"- **{escape_markdown(item.name)}** ({escape_markdown(item.commune)})"
+            if item.description:
+                line += f" — {escape_markdown(item.description)}"
+            if item.link:
+                line += f" — <{item.link}>"
+            if item.contact:
+                line += f" — {t('initiatives.export_contact', contact=escape_markdown(item.contact))}"
+            lines.append(line)
+        lines.append("")
+    if not items:
+        lines.append(t("initiatives.export_empty"))
+    return "\n".join(lines).rstrip() + "\n"

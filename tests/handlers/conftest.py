@@ -19,6 +19,7 @@ from commands.context import Club
 from commands.registry import Registry, Role
 from storage.db import Database
 from tests.handlers.fakes import FakeMatrix, FakeTransport, Sent
+from tests.storage.conftest import fresh_postgres
 
 # Far in the future: APScheduler never runs a job of these tests by itself.
 START = datetime(2099, 1, 5, 9, 0, tzinfo=UTC)
@@ -37,6 +38,27 @@ def make_club(charter: str = CHARTER) -> Club:
 @pytest_asyncio.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}")
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A sync fixture: ``postgres_url`` must be set up outside the running event loop."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest_asyncio.fixture
+async def both_db(both_url: str) -> AsyncIterator[Database]:
+    """The test once on SQLite and once on PostgreSQL (a module opts in by importing it as
+    ``db``: see test_projects.py)."""
+    if both_url.startswith("postgresql"):
+        await fresh_postgres(both_url)
+    database = Database(both_url)
     await database.upgrade()
     yield database
     await database.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from commands.registry import Role
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness
+from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 
 BOB = "@bob:example.org"
 CAROL = "@carol:example.org"

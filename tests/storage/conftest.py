@@ -12,7 +12,7 @@ from sqlalchemy import text
 from storage.db import Database
 
 
-async def _fresh_postgres(url: str) -> None:
+async def fresh_postgres(url: str) -> None:
     """Empties the test database, so a test never sees another's rows or tables."""
     db = Database(url)
     try:
@@ -37,7 +37,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def empty_db(database_url: str) -> AsyncIterator[Database]:
     """A database with no tables at all, on the backend of the test's parameter."""
     if database_url.startswith("postgresql"):
-        await _fresh_postgres(database_url)
+        await fresh_postgres(database_url)
     db = Database(database_url)
     try:
         yield db

@@ -14,7 +14,9 @@ from sqlalchemy.engine import Connection
 from storage.db import Database, alembic_config
 from storage.models import Base
 
-TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled_messages"}
+TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled_messages",
+          "project_groups", "group_members", "group_progress", "group_needs", "initiatives",
+          "audit_log"}
 
 
 def _head() -> str:

@@ -1,0 +1,117 @@
+"""The repositories of project groups, initiatives and the audit trail, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import ProjectGroup
+from storage.repositories import Repositories
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+async def make(repos: Repositories, name: str, slug: str, **values: str):  # type: ignore[no-untyped-def]
+    defaults = {"description": "", "theme": "energie", "territory": "nord", "status": "idee"}
+    defaults.update(values)
+    return await repos.groups.create(name=name, name_key=name.lower(), slug=slug,
+                                     created_by="@a:x", at=T0, **defaults)
+
+
+async def test_create_find_and_list_with_member_counts(db: Database) -> None:
+    async with db.transaction() as repos:
+        velo = await make(repos, "atelier velo", "atelier-velo", status="en-cours", territory="sud")
+        hydro = await make(repos, "micro hydro", "micro-hydro")
+        await repos.groups.add_member(velo.id, "@a:x", T0, referent=True)
+        await repos.groups.add_member(velo.id, "@b:x", T0 + timedelta(hours=1))
+    async with db.transaction() as repos:
+        assert (await repos.groups.by_slug("atelier-velo")).id == velo.id  # type: ignore[union-attr]
+        assert (await repos.groups.by_name_key("micro hydro")).id == hydro.id  # type: ignore[union-attr]
+        assert [g.id for g in await repos.groups.search(["velo"])] == [velo.id]
+        assert [g.id for g in await repos.groups.search(["o"])] == [velo.id, hydro.id]
+        assert [g.id for g in await repos.groups.search(["hydro", "micro"])] == [hydro.id]
+        assert await repos.groups.search(["%"]) == [] and await repos.groups.search(["_"]) == []
+        rows = await repos.groups.listing()
+        assert [(g.slug, n) for g, n in rows] == [("atelier-velo", 2), ("micro-hydro", 0)]
+        assert [g.slug for g, _ in await repos.groups.listing(territory="sud")] == ["atelier-velo"]
+        assert [g.slug for g, _ in await repos.groups.listing(statuses=["idee"])] == ["micro-hydro"]
+        assert await repos.groups.count_by_status() == {"en-cours": 1, "idee": 1}
+        assert await repos.groups.slugs_like("atelier") == {"atelier-velo"}
+        members = await repos.groups.members(velo.id)
+        assert [(m.user_id, m.referent) for m in members] == [("@a:x", True), ("@b:x", False)]
+        assert [(g.slug, m.referent) for g, m in await repos.groups.groups_of("@b:x")] == [
+            ("atelier-velo", False)]
+
+
+async def test_names_and_slugs_are_unique(db: Database) -> None:
+    async with db.transaction() as repos:
+        await make(repos, "atelier velo", "atelier-velo")
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as repos:
+            await make(repos, "atelier velo", "autre-slug")
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as repos:
+            await make(repos, "autre nom", "atelier-velo")
+
+
+async def test_members_progress_and_needs(db: Database) -> None:
+    async with db.transaction() as repos:
+        group = await make(repos, "atelier velo", "atelier-velo")
+        await repos.groups.add_member(group.id, "@a:x", T0, referent=True)
+        for hours in range(5):
+            await repos.groups.add_progress(group.id, "@a:x", f"étape {hours}",
+                                            T0 + timedelta(hours=hours))
+        first = await repos.groups.add_need(group.id, "materiel", "un pied", "@a:x", T0)
+        await repos.groups.add_need(group.id, "competence", "mécanique", "@a:x", T0)
+    async with db.transaction() as repos:
+        assert [p.text for p in await repos.groups.progress(group.id, 3)] == [
+            "étape 4", "étape 3", "étape 2"]
+        assert await repos.groups.progress_count(group.id) == 5
+        need = await repos.groups.need(group.id, first.id)
+        assert need is not None
+        need.met_at = T0
+        assert await repos.groups.need(group.id + 1, first.id) is None
+    async with db.transaction() as repos:
+        assert [n.text for n in await repos.groups.open_needs(group.id)] == ["mécanique"]
+        await repos.groups.remove_member(group.id, "@a:x")
+        assert await repos.groups.membership(group.id, "@a:x") is None
+
+
+async def test_deleting_a_group_deletes_its_rows(db: Database) -> None:
+    async with db.transaction() as repos:
+        group = await make(repos, "atelier velo", "atelier-velo")
+        await repos.groups.add_member(group.id, "@a:x", T0)
+        await repos.groups.add_progress(group.id, "@a:x", "x", T0)
+    async with db.transaction() as repos:
+        await repos.session.execute(delete(ProjectGroup).where(ProjectGroup.id == group.id))
+    async with db.transaction() as repos:
+        assert await repos.groups.members(group.id) == []
+        assert await repos.groups.progress_count(group.id) == 0
+
+
+async def test_initiatives_and_audit(db: Database) -> None:
+    async with db.transaction() as repos:
+        item = await repos.initiatives.add(
+            name="Repair café", name_key="repair cafe", description="", theme="biens-services",
+            commune="Briançon", contact="", link="", search_key="repair cafe briancon",
+            created_by="@a:x", created_at=T0)
+        await repos.audit.record(actor="@a:x", subject="initiative", subject_id=item.id,
+                                 action="created", at=T0, name="Repair café")
+        await repos.audit.record(actor="@b:x", subject="initiative", subject_id=item.id,
+                                 action="removed", at=T0 + timedelta(minutes=1), name="é")
+    async with db.transaction() as repos:
+        assert [i.name for i in await repos.initiatives.search(["briancon", "repair"])] == [
+            "Repair café"]
+        assert await repos.initiatives.count_matching(["cafe"]) == 1
+        assert await repos.initiatives.search(["gap"]) == []
+        assert [i.name for i in await repos.initiatives.listing("biens-services")] == ["Repair café"]
+        assert await repos.initiatives.listing("energie") == []
+        entries = await repos.audit.entries("initiative", item.id)
+        assert [(e.actor, e.action, e.details) for e in entries] == [
+            ("@b:x", "removed", '{"name": "é"}'), ("@a:x", "created", '{"name": "Repair café"}')]
+        assert await repos.audit.count("initiative", item.id) == 2
+        assert await repos.audit.count("group", item.id) == 0
