@@ -51,7 +51,7 @@ class Param:
         for index, name in enumerate(self.shows or (self.name,)):
             optional = not self.required or name.endswith("?")
             label = t(f"param.{name.rstrip('?')}")
-            if self.rest and index == len(self.shows or (self.name,)) - 1 and not optional:
+            if self.rest and index == len(self.shows or (self.name,)) - 1 and not name.endswith("?"):
                 label += "…"
             parts.append(f"[{label}]" if optional else f"<{label}>")
         return " ".join(parts)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -18,6 +19,19 @@ from storage.models import (
     Initiative,
     ProjectGroup,
 )
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """A line of the groups' list."""
+
+    id: int
+    name: str
+    slug: str
+    theme: str
+    territory: str
+    status: str
+    members: int
 
 
 def _like_all(column: Any, words: Sequence[str]) -> ColumnElement[bool]:
@@ -69,24 +83,31 @@ class GroupRepository:
         query = select(ProjectGroup.slug).where(ProjectGroup.slug.like(f"{base}%"))
         return set((await self.session.scalars(query)).all())
 
-    async def listing(self, *, theme: str | None = None, territory: str | None = None,
-                      status: str | None = None, statuses: Sequence[str] = ()
-                      ) -> Sequence[tuple[ProjectGroup, int]]:
-        """Groups matching the filters, each with its member count."""
+    async def listing(self, *, order: Sequence[str], theme: str | None = None,
+                      territory: str | None = None, status: str | None = None,
+                      limit: int = 30, offset: int = 0) -> tuple[list[GroupSummary], int]:
+        """One page of the groups matching the filters (statuses in ``order``, in that order,
+        then by number), each with its member count; and how many match in all."""
+        conditions: list[ColumnElement[bool]] = [
+            ProjectGroup.status == status if status else ProjectGroup.status.in_(order)]
+        if theme:
+            conditions.append(ProjectGroup.theme == theme)
+        if territory:
+            conditions.append(ProjectGroup.territory == territory)
+        total = int(await self.session.scalar(
+            select(func.count()).select_from(ProjectGroup).where(*conditions)) or 0)
         counts = (select(GroupMember.group_id, func.count().label("n"))
                   .group_by(GroupMember.group_id).subquery())
-        query = (select(ProjectGroup, func.coalesce(counts.c.n, 0))
-                 .outerjoin(counts, counts.c.group_id == ProjectGroup.id))
-        if theme:
-            query = query.where(ProjectGroup.theme == theme)
-        if territory:
-            query = query.where(ProjectGroup.territory == territory)
-        if status:
-            query = query.where(ProjectGroup.status == status)
-        elif statuses:
-            query = query.where(ProjectGroup.status.in_(statuses))
-        rows = (await self.session.execute(query.order_by(ProjectGroup.id))).all()
-        return [(group, int(count)) for group, count in rows]
+        rank = case({key: index for index, key in enumerate(order)}, value=ProjectGroup.status,
+                    else_=len(order))
+        query = (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.theme,
+                        ProjectGroup.territory, ProjectGroup.status,
+                        func.coalesce(counts.c.n, 0))
+                 .outerjoin(counts, counts.c.group_id == ProjectGroup.id)
+                 .where(*conditions).order_by(rank, ProjectGroup.id).limit(limit).offset(offset))
+        rows = (await self.session.execute(query)).all()
+        return [GroupSummary(id=row[0], name=row[1], slug=row[2], theme=row[3], territory=row[4],
+                             status=row[5], members=int(row[6])) for row in rows], total
 
     async def count_by_status(self) -> dict[str, int]:
         query = select(ProjectGroup.status, func.count()).group_by(ProjectGroup.status)

@@ -73,20 +73,20 @@ def _register_reading(projet: Command) -> None:
                        options=(Option("page", Integer(1, 1000), fr=("page",)),))
     async def liste(ctx: Context, filter: str | None, page: int | None) -> Reply:
         criteria = _list_filter(filter) if filter else {}
-        statuses = () if "status" in criteria else ACTIVE_ORDER
-        rows = await ctx.db().groups.listing(statuses=statuses, **criteria)
-        if not rows:
+        wanted = max(page or 1, 1)
+        rows, total = await ctx.db().groups.listing(
+            order=ACTIVE_ORDER, limit=PAGE_SIZE, offset=(wanted - 1) * PAGE_SIZE,
+            **criteria)
+        if not total:
             key = "projects.list_empty_filtered" if filter else "projects.list_empty"
             return Reply(ctx.t(key, prefix=ctx.club.prefix))
-        order = {status: index for index, status in enumerate((*ACTIVE_ORDER, "archive"))}
-        rows = sorted(rows, key=lambda row: (order.get(row[0].status, 99), row[0].id))
-        pages = (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE
-        page = min(page or 1, pages)
-        shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-        text = [ctx.t("projects.list_title", count=len(rows)), "", render.table(shown, ctx.t)]
+        pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+        if not rows:  # a page past the end: the last one
+            return await liste(ctx, filter, pages)
+        text = [ctx.t("projects.list_title", count=total), "", render.table(rows, ctx.t)]
         if pages > 1:
-            text += ["", ctx.t("projects.list_pages", page=page, pages=pages,
-                               prefix=ctx.club.prefix, next=min(page + 1, pages))]
+            text += ["", ctx.t("projects.list_pages", page=wanted, pages=pages,
+                               prefix=ctx.club.prefix, next=min(wanted + 1, pages))]
         if "status" not in criteria:
             archived = (await ctx.db().groups.count_by_status()).get("archive", 0)
             if archived:

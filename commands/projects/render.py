@@ -17,6 +17,7 @@ from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES
 
 if TYPE_CHECKING:
     from storage.models import AuditEntry, GroupMember, GroupNeed, GroupProgress, ProjectGroup
+    from storage.projects import GroupSummary
 
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 MEMBERS_IN_CARD = 10
@@ -32,14 +33,14 @@ def room_link(room_id: str, label: str) -> str:
     return f"[{escape_markdown(label)}](https://matrix.to/#/{room_id})"
 
 
-def table(groups: Sequence[tuple[ProjectGroup, int]], t: Translator) -> str:
+def table(groups: Sequence[GroupSummary], t: Translator) -> str:
     """The compact list: one row per group."""
     head = t("projects.table_head")
     lines = [head, "|" + "---|" * head.count("|", 1)]
-    for group, members in groups:
+    for group in groups:
         cells = [str(group.id), f"{escape_markdown(shorten(group.name, TABLE_CELL))} (`{group.slug}`)",
                  THEMES.label(group.theme, t), TERRITORIES.label(group.territory, t),
-                 STATUSES.label(group.status, t), str(members)]
+                 STATUSES.label(group.status, t), str(group.members)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

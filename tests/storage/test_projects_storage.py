@@ -35,10 +35,20 @@ async def test_create_find_and_list_with_member_counts(db: Database) -> None:
         assert [g.id for g in await repos.groups.search(["o"])] == [velo.id, hydro.id]
         assert [g.id for g in await repos.groups.search(["hydro", "micro"])] == [hydro.id]
         assert await repos.groups.search(["%"]) == [] and await repos.groups.search(["_"]) == []
-        rows = await repos.groups.listing()
-        assert [(g.slug, n) for g, n in rows] == [("atelier-velo", 2), ("micro-hydro", 0)]
-        assert [g.slug for g, _ in await repos.groups.listing(territory="sud")] == ["atelier-velo"]
-        assert [g.slug for g, _ in await repos.groups.listing(statuses=["idee"])] == ["micro-hydro"]
+        order = ("en-cours", "idee")
+        rows, total = await repos.groups.listing(order=order)
+        assert [(g.slug, g.members) for g in rows] == [("atelier-velo", 2), ("micro-hydro", 0)]
+        assert total == 2
+        rows, total = await repos.groups.listing(order=("idee", "en-cours"), limit=1)
+        assert [g.slug for g in rows] == ["micro-hydro"] and total == 2
+        rows, _ = await repos.groups.listing(order=("idee", "en-cours"), limit=1, offset=1)
+        assert [g.slug for g in rows] == ["atelier-velo"]
+        rows, total = await repos.groups.listing(order=order, territory="sud")
+        assert [g.slug for g in rows] == ["atelier-velo"] and total == 1
+        rows, _ = await repos.groups.listing(order=("idee",))
+        assert [g.slug for g in rows] == ["micro-hydro"]
+        rows, _ = await repos.groups.listing(order=("idee",), status="en-cours")
+        assert [g.slug for g in rows] == ["atelier-velo"]
         assert await repos.groups.count_by_status() == {"en-cours": 1, "idee": 1}
         assert await repos.groups.slugs_like("atelier") == {"atelier-velo"}
         members = await repos.groups.members(velo.id)
