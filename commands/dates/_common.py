@@ -60,6 +60,13 @@ def aware_now(now: datetime, tz: ZoneInfo) -> datetime:
     return now.astimezone(tz)
 
 
+def is_after(a: datetime, b: datetime) -> bool:
+    """``a > b`` as instants. Plain ``>`` compares wall-clock times when both share a tzinfo, so
+    it would get the repeated hour of a fall-back night wrong (02:45 +02:00 is before 02:30 +01:00).
+    """
+    return a.astimezone(UTC) > b.astimezone(UTC)
+
+
 def wall_clock(naive: datetime, tz: ZoneInfo) -> datetime:
     """The aware datetime for a local wall-clock time, deterministic across DST changes.
 

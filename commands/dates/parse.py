@@ -36,6 +36,7 @@ from commands.dates._common import (
     Slot,
     aware_now,
     check_length,
+    is_after,
     normalize,
     quoted,
     time_value,
@@ -56,7 +57,7 @@ _RELATIVE_DAYS = {"aujourd'hui": 0, "aujourdhui": 0, "today": 0, "demain": 1, "t
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern + _END, re.ASCII)
+    return re.compile(f"(?:{pattern}){_END}", re.ASCII)
 
 
 # Tried in this order at each position; the first that matches is taken.
@@ -331,14 +332,14 @@ def _place(parts: _Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
     if day is None and parts.weekday is not None:
         ahead = (parts.weekday - today.weekday()) % 7
         if ahead == 0 and (parts.next_week
-                           or wall_clock(datetime.combine(today, start_time), tz) <= now):
+                           or not is_after(wall_clock(datetime.combine(today, start_time), tz), now)):
             ahead = 7
         day = today + timedelta(days=ahead)
     if day is None:  # a time alone
         if slot:
             raise DateError("dates.missing_date", value=quoted(text))
         day = today
-        if wall_clock(datetime.combine(day, start_time), tz) <= now:
+        if not is_after(wall_clock(datetime.combine(day, start_time), tz), now):
             day += timedelta(days=1)
     start = wall_clock(datetime.combine(day, start_time), tz)
     return _checked(_Placed(start, end_time, part_end), now, tz, text, language)
@@ -349,10 +350,10 @@ def _lang(language: str) -> str:
 
 
 def _checked(placed: _Placed, now: datetime, tz: ZoneInfo, text: str, language: str) -> _Placed:
-    if placed.start <= now:
+    if not is_after(placed.start, now):
         raise DateError("dates.in_past", value=quoted(text),
                         when=format_moment(placed.start, _lang(language), tz))
-    if placed.start > now + MAX_AHEAD:
+    if is_after(placed.start, aware_now(now, tz) + MAX_AHEAD):
         raise DateError("dates.too_far", value=quoted(text))
     return placed
 
@@ -425,8 +426,8 @@ def split_moment(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
             parts = _scan(normalize(head))
         except _NoMatch:
             continue
-        if parts.end is not None:
-            continue
+        if parts.end is not None:  # a range is not a moment: say so rather than read less
+            raise DateError("dates.unparseable", value=quoted(head))
         moment = _place(parts, head, now, tz, slot=False, default_time=default_time,
                         language=language).start
         return moment, stripped[end:].strip()

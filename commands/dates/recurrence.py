@@ -32,6 +32,7 @@ from commands.dates._common import (
     DateError,
     aware_now,
     check_length,
+    is_after,
     normalize,
     quoted,
     time_value,
@@ -128,7 +129,7 @@ class Recurrence:
         start = datetime.combine(local.date() - timedelta(days=1), time(0))
         for naive in islice(self._rule(start), 64):
             candidate = wall_clock(naive, tz)
-            if candidate > moment:
+            if is_after(candidate, moment):
                 return candidate
         raise AssertionError(f"no occurrence of {self.to_rule()}")  # pragma: no cover
 
