@@ -166,7 +166,8 @@ def _take(parts: _Parts, kind: str, match: re.Match[str], previous: str | None) 
             parts.relative_days = _RELATIVE_DAYS[match[0]]
         return True
     if kind == "weekday":
-        if parts.weekday is not None or relative:
+        # First, or after « demain » / a date only: « demain 18h jeu de société » keeps its « jeu ».
+        if parts.weekday is not None or relative or parts.start is not None or parts.part is not None:
             return False
         parts.weekday = WEEKDAY_WORDS[match["wd"]]
         parts.weekday_word = match["wd"]
@@ -183,7 +184,8 @@ def _take(parts: _Parts, kind: str, match: re.Match[str], previous: str | None) 
     if kind in ("part", "bare_day") and relative and parts.delta is None:
         return False
     if kind == "part":
-        if parts.part is not None:
+        # Not after a time: « demain 9h soirée crêpes » is 9h, not 21h.
+        if parts.part is not None or parts.start is not None:
             return False
         parts.part = PART_WORDS[match["part"]]
         return True

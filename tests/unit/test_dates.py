@@ -139,6 +139,10 @@ SLOTS: list[tuple[str, datetime, datetime, datetime]] = [
     ("jeudi 26 novembre de 18h30 à 20h", NOW, at(2026, 11, 26, 18, 30), at(2026, 11, 26, 20)),
     ("mardi 1er décembre midi", NOW, at(2026, 12, 1, 12), at(2026, 12, 1, 14)),
     ("le 1er décembre à 10h", NOW, at(2026, 12, 1, 10), at(2026, 12, 1, 12)),
+    ("le 2 mars 18h", NOW, at(Y, 3, 2, 18), at(Y, 3, 2, 20)),
+    ("le lundi 14 décembre 18h", NOW, at(2026, 12, 14, 18), at(2026, 12, 14, 20)),
+    ("demain lundi 18h", NOW, at(2026, 11, 23, 18), at(2026, 11, 23, 20)),
+    ("20h ce soir", NOW, at(2026, 11, 22, 20), at(2026, 11, 22, 22)),
     # Months, abbreviated, with or without dot and accents; a date before today is next year.
     ("14 fév 18h", NOW, at(Y, 2, 14, 18), at(Y, 2, 14, 20)),
     ("14 févr. 18h", NOW, at(Y, 2, 14, 18), at(Y, 2, 14, 20)),
@@ -298,6 +302,10 @@ SPLITS: list[tuple[str, datetime, str]] = [
     ("demain le vélo", at(2026, 11, 23, 9), "le vélo"),  # « le » not eaten
     ("lundi 9h 3 chaises à rendre", at(2026, 11, 23, 9), "3 chaises à rendre"),
     ("18h30 apéro", at(2026, 11, 22, 18, 30), "apéro"),
+    ("demain 18h jeu de société", at(2026, 11, 23, 18), "jeu de société"),  # not Thursday
+    ("demain 9h sam passe chercher les clés", at(2026, 11, 23, 9), "sam passe chercher les clés"),
+    ("demain 9h soirée crêpes à préparer", at(2026, 11, 23, 9), "soirée crêpes à préparer"),
+    ("20h ce soir réunion", at(2026, 11, 22, 20), "réunion"),
     ("dans 10 min   sortir le compost  ", at(2026, 11, 22, 10, 10), "sortir le compost"),
     ("Demain 9H Appeler", at(2026, 11, 23, 9), "Appeler"),
     ("tomorrow 9am call the town hall", at(2026, 11, 23, 9), "call the town hall"),
