@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -108,9 +109,8 @@ WEEKDAY_NAMES = {
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
-def alternation(words: object) -> str:
+def alternation(words: Iterable[str]) -> str:
     """A regex alternation of words, longest first (so that ``mars`` is tried before ``mar``)."""
-    assert isinstance(words, dict | list | tuple)
     return "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
 
 
@@ -158,7 +158,7 @@ def time_value(text: str) -> tuple[int, int]:
     hour = int(match["h"])
     minute = int(match["m"] or match["m2"] or 0)
     if match["ampm"]:
-        if not 1 <= hour <= 12:
+        if not 1 <= hour <= 12:  # 13pm, 0am: refused as a bad time
             return 99, minute
         hour = hour % 12 + (12 if match["ampm"] == "pm" else 0)
     return hour, minute

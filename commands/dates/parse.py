@@ -287,7 +287,6 @@ def _times(parts: _Parts, text: str) -> tuple[time | None, time | None]:
 class _Placed:
     start: datetime
     end_time: time | None
-    part_end: bool
 
 
 def _place(parts: _Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
@@ -296,14 +295,13 @@ def _place(parts: _Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
     local_now = aware_now(now, tz)
     today = local_now.date()
     start_time, end_time = _times(parts, text)
-    part_end = parts.start is None and parts.part is not None
 
     if parts.clock_delta is not None:  # dans 10 min, dans 2 heures: elapsed time
         if parts.start is not None or parts.part is not None or parts.weekday is not None:
             raise DateError("dates.unparseable", value=quoted(text))
         moment = (now.astimezone(UTC) + parts.clock_delta).replace(second=0, microsecond=0)
         start = moment.astimezone(tz)
-        return _checked(_Placed(start, None, False), now, tz, text, language)
+        return _checked(_Placed(start, None), now, tz, text, language)
 
     if start_time is None:
         if slot:
@@ -344,7 +342,7 @@ def _place(parts: _Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
         if not is_after(wall_clock(datetime.combine(day, start_time), tz), now):
             day += timedelta(days=1)
     start = wall_clock(datetime.combine(day, start_time), tz)
-    return _checked(_Placed(start, end_time, part_end), now, tz, text, language)
+    return _checked(_Placed(start, end_time), now, tz, text, language)
 
 
 def _lang(language: str) -> str:
