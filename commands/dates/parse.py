@@ -149,7 +149,7 @@ def _take(parts: _Parts, kind: str, match: re.Match[str], previous: str | None) 
         if kind in ("day_month", "month_day"):
             month = MONTH_WORDS[match["mon"]]
             day_text = match["d"]
-            day = 1 if day_text == "premier" else int(re.match(r"\d+", day_text, re.ASCII)[0])  # type: ignore[index]
+            day = 1 if day_text == "premier" else int(day_text.rstrip("abcdefghijklmnopqrstuvwxyz"))
         else:
             month, day = int(match["m"]), int(match["d"])
         parts.ymd = (year, month, day)
