@@ -1,0 +1,77 @@
+"""The French date/time layer: reading what users write, and writing dates for them.
+
+Pure functions: no clock (every reader takes ``now``, aware, and the club's ``tz``), no I/O.
+Returned datetimes are aware in ``tz``. Times are wall-clock times: « demain 9h » is 09:00 local
+whatever the DST change in between. A local time that does not exist (02:30 on the last Sunday
+of March in Paris) moves forward by the size of the gap (03:30); an ambiguous one (02:30 on the
+last Sunday of October) is its first occurrence (+02:00).
+
+Readers (``parse``): ``parse_slot`` (a meeting: start and end), ``parse_moment`` and
+``split_moment`` (a reminder or a deadline), ``parse_duration``. Recurrences (``recurrence``):
+``parse_recurrence``, ``split_recurrence``, ``Recurrence``. Writers (``format``): ``format_day``,
+``format_time``, ``format_moment``, ``format_slot``, ``format_short``. Every refusal is a
+``DateError`` (a ``BadArgument``) whose key is in ``locales/*/dates.toml``.
+
+Rules:
+
+* a date without a year is its next occurrence (today included): read in December, ``14/01`` is
+  next January; today's date with a time already past is refused as past, not moved a year on;
+* a weekday alone is the next such day (today if the time is still ahead); « lundi prochain » /
+  "next monday" is the next Monday strictly after today;
+* a written weekday must match the date (« le 14 janvier 2027 est un jeudi, pas un mardi »);
+* a start in the past, or more than two years ahead, is refused; texts longer than 200 characters
+  are refused before any regular expression sees them;
+* a time alone (``parse_moment``) is today, or tomorrow when already past;
+* ``dans 2 jours`` / ``dans un mois`` keep the time of day (calendar arithmetic, relativedelta);
+  ``dans 2 heures`` / ``dans 10 min`` are elapsed time, rounded down to the minute.
+
+Parts of the day, when no time is given (a slot gets the whole part; a moment, its start):
+
+==================================================  =============
+``matin``, ``matinée``, ``morning``                 09:00–12:00
+``midi``, ``noon``                                  12:00–14:00
+``après-midi``, ``aprem``, ``afternoon``            14:00–17:00
+``fin d'après-midi``, ``fin d'aprem``               17:00–19:00
+``soir``, ``soirée``, ``ce soir``, ``tonight``      18:30–20:30
+``journée``, ``toute la journée``, ``all day``      09:00–17:00
+==================================================  =============
+
+With a time, the time wins, and after ``après-midi`` / ``soir`` a time from 1 to 11 is in the
+afternoon (« ce soir 8h » is 20:00). A slot with neither time nor part of the day is refused
+(``dates.missing_time``): a meeting needs one. ``18.30`` is not read as a time (too close to a
+date); ``mar`` is Tuesday, never March.
+"""
+
+from commands.dates._common import MAX_INPUT, PARIS, PARTS_OF_DAY, DateError, Slot, wall_clock
+from commands.dates.format import (
+    day_and_month,
+    format_day,
+    format_moment,
+    format_short,
+    format_slot,
+    format_time,
+)
+from commands.dates.parse import parse_duration, parse_moment, parse_slot, split_moment
+from commands.dates.recurrence import Recurrence, parse_recurrence, split_recurrence
+
+__all__ = [
+    "MAX_INPUT",
+    "PARIS",
+    "PARTS_OF_DAY",
+    "DateError",
+    "Recurrence",
+    "Slot",
+    "day_and_month",
+    "format_day",
+    "format_moment",
+    "format_short",
+    "format_slot",
+    "format_time",
+    "parse_duration",
+    "parse_moment",
+    "parse_recurrence",
+    "parse_slot",
+    "split_moment",
+    "split_recurrence",
+    "wall_clock",
+]
