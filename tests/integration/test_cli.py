@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from bot.devserver import LocalSynapse
+from storage.db import alembic_config
 from tests.integration.conftest import unique
 
 pytestmark = pytest.mark.integration
@@ -95,7 +97,9 @@ def test_db_upgrade_creates_the_schema(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--config",
                              str(config)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "0001" in result.stdout
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert f"(révision {head})" in result.stdout
     with sqlite3.connect(tmp_path / "data" / "cct.db") as db:
         tables = {row[0] for row in db.execute("select name from sqlite_master where type='table'")}
-    assert {"inbox", "outbox", "bot_state", "welcomes", "scheduled_messages"} <= tables
+    assert {"inbox", "outbox", "bot_state", "welcomes", "scheduled_messages", "project_groups",
+            "initiatives", "audit_log"} <= tables
