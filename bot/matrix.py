@@ -4,6 +4,7 @@ exceptions here and nowhere else; sends are retried until they go through or are
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ from nio import (
     RoomResolveAliasResponse,
     RoomSendResponse,
     SyncResponse,
+    UploadResponse,
     WhoamiResponse,
 )
 from nio.api import RoomPreset
@@ -201,6 +203,18 @@ class Transport:
             lambda: self.client.room_send(room_id, event_type, content, tx_id=txn_id,
                                           ignore_unverified_devices=True))
         return str(response.event_id)
+
+    async def upload(self, data: bytes, mimetype: str, filename: str) -> str:
+        """Uploads a file to the media repository; returns its ``mxc://`` URI."""
+        response = await self._until_done(
+            f"upload {filename}", UploadResponse,
+            lambda: self._upload_once(data, mimetype, filename))
+        return str(response.content_uri)
+
+    async def _upload_once(self, data: bytes, mimetype: str, filename: str) -> Any:
+        response, _keys = await self.client.upload(io.BytesIO(data), content_type=mimetype,
+                                                   filename=filename, filesize=len(data))
+        return response
 
     async def invite(self, room_id: str, user_id: str) -> None:
         """Invites a person; someone already in the room counts as done."""

@@ -4,26 +4,29 @@ it is, so a retry after a crash is deduplicated by the homeserver."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
-import hashlib
 import json
 import logging
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from typing import Any
 
 from bot.clock import Clock
 from bot.matrix import MatrixError, Transport
+from commands.effects import REF_PREFIX, txn_id
 from storage.db import Database
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 RECENTLY_SENT = 10000
+__all__ = ["Outbox", "Queued", "UnresolvedReference", "txn_id"]
 
 
-def txn_id(kind: str, key: str) -> str:
-    """A stable transaction id for ``kind`` (reply, welcome…) and what it answers."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"cct-{kind}-{digest}"
+class UnresolvedReference(Exception):
+    """A message names an earlier one that was never sent (refused for good)."""
+
+
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,12 @@ class Outbox:
             return
         try:
             event_id = await self._perform(message)
+        except UnresolvedReference as error:
+            log.error("%s %s to %s names a message never sent (%s); dropped", message.action,
+                      message.id, message.room_id, error)
+            async with self.db.transaction() as repos:
+                await repos.outbox.drop(message.id)
+            return
         except MatrixError as error:
             log.error("%s %s to %s refused for good (%s); dropped", message.action, message.id,
                       message.room_id, error)
@@ -121,12 +130,30 @@ class Outbox:
 
     async def _perform(self, message: Queued) -> str:
         """Does what the row asks; returns the event id (empty for an invite)."""
-        content = json.loads(message.content)
+        content = await self._resolve(json.loads(message.content))
         if message.action == "invite":
             await self.transport.invite(message.room_id, str(content["user_id"]))
             return ""
         if message.action == "state":
             return await self.transport.put_state(message.room_id, message.event_type,
                                                   message.state_key or "", content)
+        if message.action == "upload":
+            data = base64.b64decode(content.pop("data"))
+            uri = await self.transport.upload(data, content["info"]["mimetype"], content["body"])
+            content["url"] = uri
         return await self.transport.send(message.room_id, content, message.txn_id,
                                          message.event_type)
+
+    async def _resolve(self, content: Any) -> Any:
+        """Puts the event ids of the messages named by ``ref`` placeholders in their place."""
+        if isinstance(content, dict):
+            return {key: await self._resolve(value) for key, value in content.items()}
+        if isinstance(content, list):
+            return [await self._resolve(value) for value in content]
+        if isinstance(content, str) and content.startswith(REF_PREFIX):
+            async with self.db.transaction() as repos:
+                event_id = await repos.outbox.event_id_of(content[len(REF_PREFIX):])
+            if not event_id:
+                raise UnresolvedReference(content)
+            return event_id
+        return content

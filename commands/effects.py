@@ -1,16 +1,37 @@
 """What a handler asks the runtime to do besides replying, saved with the command's changes.
 
 The dispatcher stores each effect in the outbox in the same transaction as the command, with a
-transaction id derived from the command, so it happens exactly once after the commit.
+transaction id derived from the command (or from the effect's ``key``), so it happens exactly
+once after the commit. An effect may name a message queued before it (``ref(key)``): the
+sender puts that message's event id in its place when it sends (threads, edits, poll ends).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from commands.context import Reply
+
+REF_PREFIX = "$$cct-ref:"
+
+
+def txn_id(kind: str, key: str) -> str:
+    """A stable transaction id for ``kind`` (reply, welcome, effect…) and what it is about."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"cct-{kind}-{digest}"
+
+
+def effect_txn(key: str) -> str:
+    """The transaction id of a keyed effect (``poll-3-slot-2``): found again by its key."""
+    return txn_id("effect", key)
+
+
+def ref(key: str) -> str:
+    """A placeholder for the event id of the keyed effect ``key``, filled in when sending."""
+    return REF_PREFIX + effect_txn(key)
 
 
 @dataclass(frozen=True)
@@ -23,10 +44,35 @@ class Invite:
 
 @dataclass(frozen=True)
 class Post:
-    """A message in another room than the command's (an announcement)."""
+    """A message in a room other than the command's (an announcement), possibly in a thread
+    (``thread``: an event id or a ``ref``) or replacing an earlier message (``replaces``)."""
 
     room_id: str
     reply: Reply
+    key: str | None = None
+    thread: str | None = None
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class SendEvent:
+    """Any room event (a native poll, its end…): ``content`` may hold ``ref`` placeholders."""
+
+    room_id: str
+    event_type: str
+    content: dict[str, Any]
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file posted in a room (a calendar file): uploaded, then sent as ``m.file``."""
+
+    room_id: str
+    filename: str
+    mimetype: str
+    data: bytes
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,4 +94,4 @@ class PutState:
     content: dict[str, Any]
 
 
-Effect = Invite | Post | React | PutState
+Effect = Invite | Post | SendEvent | Upload | React | PutState

@@ -136,6 +136,11 @@ class OutboxRepository:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
 
+    async def event_id_of(self, txn_id: str) -> str | None:
+        """The event id a queued message got when sent (``None`` while unsent or unknown)."""
+        return await self.session.scalar(
+            select(OutboxMessage.event_id).where(OutboxMessage.txn_id == txn_id))
+
     async def pending(self, limit: int = 1000) -> Sequence[OutboxMessage]:
         query = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
                  .order_by(OutboxMessage.id).limit(limit))

@@ -49,6 +49,12 @@ class FakeTransport:
     states: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     _by_txn: dict[str, str] = field(default_factory=dict)
 
+    uploads: list[tuple[bytes, str, str]] = field(default_factory=list)
+
+    async def upload(self, data: bytes, mimetype: str, filename: str) -> str:
+        self.uploads.append((data, mimetype, filename))
+        return f"mxc://example.org/file{len(self.uploads)}"
+
     async def invite(self, room_id: str, user_id: str) -> None:
         self.calls.append((room_id, user_id, "invite"))
         if (room_id, user_id) not in self.invites:
