@@ -106,7 +106,10 @@ class Bot:
         club = settings.club
         self.club = Club(name=club.name, prefix=club.prefix, language=club.language,
                          timezone=club.timezone, charter=club.charter,
-                         welcome_message=club.welcome_message, version=bot_version())
+                         welcome_message=club.welcome_message, version=bot_version(),
+                         coordinators=club.coordinators,
+                         meeting_duration=timedelta(minutes=settings.meetings.duration_minutes),
+                         poll_reminder=timedelta(hours=settings.meetings.poll_reminder_hours))
         self.t = Translator(club.language)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
                                      self.clock, self.club, self.role_of, self.transport)
@@ -211,6 +214,9 @@ class Bot:
             self.club_rooms[room_id] = role
             if role == "main":
                 self.main_room_id = room_id
+        self.club = replace(self.club, rooms={role: room_id for room_id, role
+                                              in self.club_rooms.items()})
+        self.dispatcher.club = self.club
         if self.settings.rooms.space:
             await self._enter_space(self.settings.rooms.space)
 

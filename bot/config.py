@@ -62,6 +62,14 @@ class ClubSettings:
 
 
 @dataclass(frozen=True)
+class MeetingSettings:
+    """Rencontres and date polls."""
+
+    duration_minutes: int = 120
+    poll_reminder_hours: int = 24
+
+
+@dataclass(frozen=True)
 class RoomSettings:
     main: str
     north: str = ""
@@ -84,6 +92,7 @@ class Settings:
     rooms: RoomSettings
     source: Path | None = None
     log_level: str = "INFO"
+    meetings: MeetingSettings = field(default_factory=MeetingSettings)
 
 
 @dataclass(frozen=True)
@@ -299,6 +308,7 @@ def _check_unknown_keys(r: _Reader) -> None:
                  "welcome_message", "charter", "charter_file", "coordinator_power_level"},
         "rooms": {"main", "north", "south", "announcements", "space"},
         "logging": {"level"},
+        "meetings": {"duration_minutes", "poll_reminder_hours"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -326,12 +336,15 @@ def parse_settings(
         r.problem("database.url", "config.bad_database", value=url)
     club = _read_club(r, base)
     rooms = _read_rooms(r)
+    meetings = MeetingSettings(
+        duration_minutes=r.integer("meetings.duration_minutes", 120, 15, 12 * 60),
+        poll_reminder_hours=r.integer("meetings.poll_reminder_hours", 24, 0, 24 * 14))
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
     if r.problems:
         raise ConfigError(r.problems)
-    return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level)
+    return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, meetings)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -38,10 +39,27 @@ class Club:
     welcome_message: str
     version: str
     space: str | None = None  # the club's Matrix space (room id), if one is configured
+    # The club's rooms by role (main, north, south, announcements), as room ids.
+    rooms: Mapping[str, str] = field(default_factory=dict)
+    coordinators: tuple[str, ...] = ()
+    meeting_duration: timedelta = timedelta(hours=2)
+    poll_reminder: timedelta = timedelta(hours=24)  # before a poll's deadline; zero: none
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def rooms_for(self, territory: str) -> list[str]:
+        """Where news of a territory goes: its own room (or the main one), for the whole
+        territory (``tout``, ``tous``, ``commun``) every club room; plus the announcements room."""
+        by_territory = {"nord": ["north"], "sud": ["south"]}.get(territory, ["main", "north",
+                                                                              "south"])
+        rooms = [self.rooms[role] for role in by_territory if role in self.rooms]
+        if not rooms and "main" in self.rooms:
+            rooms = [self.rooms["main"]]
+        if "announcements" in self.rooms:
+            rooms.append(self.rooms["announcements"])
+        return list(dict.fromkeys(rooms))
 
 
 @dataclass

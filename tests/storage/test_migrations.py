@@ -16,7 +16,8 @@ from storage.models import Base
 
 TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled_messages",
           "project_groups", "group_members", "group_progress", "group_needs", "initiatives",
-          "audit_log"}
+          "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
+          "poll_slots", "poll_votes"}
 
 
 def _head() -> str:
