@@ -25,8 +25,10 @@ from nio import (
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.effects import queue_effects
 from bot.matrix import MatrixError, Transport
-from bot.outbox import Outbox, txn_id
+from bot.outbox import Outbox, Queued, txn_id
+from bot.polls import PollDeadlines, PollReminders, recount, responses_of
 from bot.render import message_content
 from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
@@ -36,6 +38,7 @@ from commands.dispatch import command_text
 from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
 from commands.meta import welcome
+from commands.polls import native, service
 from commands.ports import RoomUnavailable
 from commands.registry import Registry, Role
 from storage.db import Database
@@ -89,6 +92,8 @@ class Batch:
 
     commands: list[Command] = field(default_factory=list)
     arrivals: list[Arrival] = field(default_factory=list)
+    poll_responses: list[native.Response] = field(default_factory=list)
+    queued: list[Queued] = field(default_factory=list)  # effects, pushed after the commit
     last_events: dict[str, str] = field(default_factory=dict)
     joined: dict[str, datetime] = field(default_factory=dict)
 
@@ -114,7 +119,10 @@ class Bot:
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
                                      self.clock, self.club, self.role_of, self.transport)
         self.scheduled = ScheduledMessages(self.db, self.outbox, self.clock)
-        self.scheduler = Scheduler([self.scheduled])
+        self.scheduler = Scheduler([
+            self.scheduled,
+            PollDeadlines(self.db, self.outbox, self.clock, lambda: self.club),
+            PollReminders(self.db, self.outbox, self.clock, lambda: self.club, self.transport)])
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
         self.main_room_id: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -123,6 +131,7 @@ class Bot:
         self._rooms: dict[str, KnownRoom] = {}  # the joined_rooms table, kept in memory
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
+        self.dispatcher.on_reschedule = self.scheduler.refresh
 
     # --- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -142,6 +151,7 @@ class Bot:
         await self.dispatcher.resume()
         if catch_up is not None:
             await self.handle_sync(catch_up)
+        await recount(self.db, self.transport, self.outbox, self.club, self.clock.now())
         await self.outbox.flush()
         await self.scheduler.start()
         self._tasks = [asyncio.create_task(self._sync_forever(), name="sync"),
@@ -310,6 +320,8 @@ class Bot:
         async with self.db.transaction() as repos:
             new_commands = await self._save_batch(repos, batch, response.next_batch)
         self._token = response.next_batch
+        for message in batch.queued:
+            self.outbox.push(message)
         for room_id, joined_at in batch.joined.items():
             self._rooms.setdefault(room_id, KnownRoom(joined_at))
         for room_id, event_id in batch.last_events.items():
@@ -400,6 +412,8 @@ class Bot:
                     batch.arrivals.append(Arrival(room_id, event.state_key, name))
             elif isinstance(event, MegolmEvent):
                 self._remember_undecrypted(room_id, event)
+            else:
+                batch.poll_responses += responses_of(room_id, [event])
 
     def _remember_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
         """Keeps an event whose room key has not arrived yet, to retry after the next syncs."""
@@ -424,6 +438,9 @@ class Bot:
                 await repos.outbox.add(txn_id=txn_id("welcome", arrival.user_id),
                                        room_id=arrival.room_id, content=message_content(reply),
                                        created_at=now)
+        if batch.poll_responses:
+            effects = await service.record_native(repos, batch.poll_responses, self.club, self.t)
+            batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)
         for room_id, event_id in batch.last_events.items():
             await repos.rooms.set_last_event(room_id, event_id)
         await repos.state.set(SYNC_TOKEN, token)

@@ -34,6 +34,7 @@ from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 RoleOf = Callable[[str], Awaitable[Role]]
+Reschedule = Callable[[str], Awaitable[int]]
 
 
 class Dispatcher:
@@ -48,6 +49,7 @@ class Dispatcher:
         self.club = club
         self.role_of = role_of
         self.matrix = matrix
+        self.on_reschedule: Reschedule | None = None  # rebuilds a kind of scheduled jobs
         self.t = Translator(club.language)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -85,6 +87,7 @@ class Dispatcher:
         """Runs the command once: its changes, its reply and its 'handled' mark in one commit."""
         failure: Reply | None = None
         queued: list[Queued] = []
+        reschedule: tuple[str, ...] = ()
         try:
             async with self.db.transaction() as repos:
                 item = await repos.inbox.get(event_id)
@@ -92,6 +95,7 @@ class Dispatcher:
                     return
                 reply = await self._run(item, repos)
                 queued = await self._finish(repos, item, reply)
+                reschedule = reply.reschedule
         except UserError as error:
             failure = self._refusal(error, event_id)
         except Exception:
@@ -104,6 +108,9 @@ class Dispatcher:
                 queued = await self._finish(repos, item, failure)
         for message in queued:
             self.outbox.push(message)
+        for kind in reschedule:
+            if self.on_reschedule is not None:
+                await self.on_reschedule(kind)
 
     def _refusal(self, error: UserError, event_id: str) -> Reply:
         try:

@@ -19,6 +19,7 @@ from nio import (
     AsyncClientConfig,
     EncryptionError,
     ErrorResponse,
+    JoinedMembersResponse,
     JoinResponse,
     LoginResponse,
     MegolmEvent,
@@ -34,7 +35,7 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
-from nio.api import RoomPreset
+from nio.api import RelationshipType, RoomPreset
 from nio.exceptions import LocalProtocolError
 
 from bot.config import MatrixSettings
@@ -312,6 +313,24 @@ class Transport:
     async def state_event(self, room_id: str, event_type: str, state_key: str = "") -> dict[str, Any]:
         response = await self.client.room_get_state_event(room_id, event_type, state_key)
         return dict(_check("state", response, RoomGetStateEventResponse).content)
+
+    async def joined_members(self, room_id: str) -> list[str]:
+        """Who is in a room now (asked of the homeserver: lazy-loaded member lists are partial)."""
+        response = await self.client.joined_members(room_id)
+        return [str(member.user_id) for member in
+                _check(f"members of {room_id}", response, JoinedMembersResponse).members]
+
+    async def relations(self, room_id: str, event_id: str) -> list[Any]:
+        """Every event that references ``event_id`` (poll responses…), decrypted when possible."""
+        found = []
+        try:
+            async for event in self.client.room_get_event_relations(
+                    room_id, event_id, RelationshipType.reference):
+                found.append(self.decrypt(event) or event if isinstance(event, MegolmEvent)
+                             else event)
+        except (LocalProtocolError, KeyError, TypeError) as error:
+            raise MatrixError(f"relations of {event_id}", error) from error
+        return found
 
     def power_level(self, room_id: str, user_id: str) -> int:
         """The user's power level in a room the bot is in (0 when unknown)."""

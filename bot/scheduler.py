@@ -56,6 +56,21 @@ class Scheduler:
         log.info("scheduler: %d jobs from the database", count)
         return count
 
+    async def refresh(self, prefix: str) -> int:
+        """Rebuilds the jobs of the sources whose kind is ``prefix`` or starts with
+        ``prefix-`` (after a command changed their rows); returns how many."""
+        count = 0
+        for kind, source in self.sources.items():
+            if kind != prefix and not kind.startswith(prefix + "-"):
+                continue
+            for job in self._scheduler.get_jobs():
+                if job.id.startswith(f"{kind}:"):
+                    job.remove()
+            for item_id, due in await source.pending():
+                self.schedule(kind, item_id, due)
+                count += 1
+        return count
+
     def schedule(self, kind: str, item_id: int, due: datetime) -> None:
         """Creates or moves the job of one item."""
         self._scheduler.add_job(self.fire, "date", run_date=due, args=[kind, item_id],

@@ -25,6 +25,7 @@ class Reply:
     markdown: str
     mentions: tuple[str, ...] = ()
     effects: tuple[Effect, ...] = ()
+    reschedule: tuple[str, ...] = ()  # kinds of scheduled jobs to rebuild after the commit
 
 
 @dataclass(frozen=True)

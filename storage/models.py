@@ -94,7 +94,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     event_id: Mapped[str | None] = mapped_column(String(255))
 
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),)
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),
+                      Index("ix_outbox_event", "event_id"))
 
 
 class Welcome(Base):

@@ -20,6 +20,7 @@ from storage.models import (
     ScheduledMessage,
     Welcome,
 )
+from storage.polls import PeopleRepository, PollRepository
 from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
 
 
@@ -136,6 +137,11 @@ class OutboxRepository:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
 
+    async def txn_of(self, event_id: str) -> str | None:
+        """The transaction id of the queued message that became ``event_id``."""
+        return await self.session.scalar(
+            select(OutboxMessage.txn_id).where(OutboxMessage.event_id == event_id))
+
     async def event_id_of(self, txn_id: str) -> str | None:
         """The event id a queued message got when sent (``None`` while unsent or unknown)."""
         return await self.session.scalar(
@@ -211,3 +217,5 @@ class Repositories:
         self.groups = GroupRepository(session)
         self.initiatives = InitiativeRepository(session)
         self.audit = AuditRepository(session)
+        self.polls = PollRepository(session)
+        self.people = PeopleRepository(session)

@@ -1,0 +1,193 @@
+"""``!sondage …``, ``!vote`` and ``!mentions``."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from commands.arguments import Integer, Text
+from commands.context import Context, Reply
+from commands.dates import DateError, Slot, format_moment, parse_moment, parse_slot
+from commands.errors import BadArgument, NotFound, UserError
+from commands.polls import service
+from commands.polls.ballot import WITHDRAW, read_ballot
+from commands.registry import Command, Option, Param, Registry, Role
+from commands.text import escape_markdown
+from commands.vocabulary import TERRITORIES, Vocabulary
+
+if TYPE_CHECKING:
+    from storage.models import Poll
+
+MIN_SLOTS, MAX_SLOTS = 2, 20
+QUESTION_MAX = 300
+POLL_KIND = "poll"  # the scheduler's jobs of polls (deadlines and reminders)
+_SEPARATOR = re.compile(r"\s*(?:\||\n)\s*")
+SWITCH = Vocabulary("switch", (("oui", ("on", "yes", "o", "true", "1", "activer")),
+                               ("non", ("off", "no", "n", "false", "0", "desactiver"))))
+
+
+def register(registry: Registry) -> None:
+    """Declares ``!sondage``, ``!vote`` and ``!mentions``."""
+    sondage = registry.group("sondage", fr=("sondage", "sondages"), en=("poll", "polls"),
+                             section="polls")
+    _register_poll(sondage)
+
+    @registry.command("vote", fr=("vote", "voter"), section="polls",
+                      params=(Param("ballot", Text(max_length=500), rest=True),))
+    async def vote(ctx: Context, ballot: str) -> Reply:
+        return await _vote(ctx, ballot)
+
+    @registry.command("mentions", fr=("mentions", "mention"), section="reminders",
+                      params=(Param("switch", SWITCH, required=False),))
+    async def mentions(ctx: Context, switch: str | None) -> Reply:
+        if switch is None:
+            wanted = bool(await ctx.db().people.wants_mentions([ctx.sender]))
+            return Reply(ctx.t("polls.mentions_on" if wanted else "polls.mentions_off",
+                               prefix=ctx.club.prefix))
+        await ctx.db().people.set_mentions(ctx.sender, switch == "oui", ctx.now)
+        key = "polls.mentions_set_on" if switch == "oui" else "polls.mentions_set_off"
+        return Reply(ctx.t(key, prefix=ctx.club.prefix))
+
+
+def _register_poll(sondage: Command) -> None:
+    @sondage.subcommand("dates", fr=("dates", "date"), role=Role.COORDINATOR,
+                        params=(Param("spec", Text(max_length=4000), rest=True,
+                                      shows=("question", "slots")),),
+                        options=(Option("closes", Text(max_length=100),
+                                        fr=("cloture", "clôture", "fin", "jusqua"),
+                                        en=("close", "closes", "until", "deadline")),
+                                 Option("territory", TERRITORIES, fr=("territoire",),
+                                        en=("territory",))))
+    async def dates(ctx: Context, spec: str, closes: str | None, territory: str | None) -> Reply:
+        return await _open(ctx, spec, closes, territory or "tout")
+
+    @sondage.subcommand("resultats", fr=("resultats", "résultats"), en=("results",),
+                        params=(Param("number", Integer(), required=False),))
+    async def resultats(ctx: Context, number: int | None) -> Reply:
+        poll = await _poll(ctx, number)
+        return Reply(await service.message(ctx.db(), poll, ctx.club, ctx.t))
+
+    @sondage.subcommand("liste", fr=("liste",), en=("list",))
+    async def liste(ctx: Context) -> Reply:
+        polls = await ctx.db().polls.open_polls()
+        if not polls:
+            return Reply(ctx.t("polls.none_open", prefix=ctx.club.prefix))
+        lines = [ctx.t("polls.open_title", count=len(polls))]
+        for poll in polls:
+            closes = (ctx.t("polls.until", when=format_moment(poll.closes_at, ctx.t.language,
+                                                               ctx.club.tz))
+                      if poll.closes_at else ctx.t("polls.no_deadline"))
+            lines.append(f"- n°{poll.id} {escape_markdown(poll.question)} — {closes}")
+        return Reply("\n".join(lines))
+
+    @sondage.subcommand("cloturer", fr=("cloturer", "clôturer", "clore", "fermer"),
+                        en=("close", "end"), role=Role.COORDINATOR,
+                        params=(Param("number", Integer(), required=False),))
+    async def cloturer(ctx: Context, number: int | None) -> Reply:
+        poll = await _poll(ctx, number)
+        if poll.status != "open":
+            raise UserError("polls.already_closed", number=poll.id)
+        effects = await service.close(ctx.db(), poll, ctx.club, ctx.t, ctx.now)
+        await _audit(ctx, poll, "closed")
+        return Reply(ctx.t("polls.closing", number=poll.id), effects=tuple(effects),
+                     reschedule=(POLL_KIND,))
+
+
+async def _open(ctx: Context, spec: str, closes: str | None, territory: str) -> Reply:
+    """``!sondage dates Question | créneau | créneau …``."""
+    parts = [part for part in _SEPARATOR.split(spec.strip()) if part]
+    if len(parts) < 1 + MIN_SLOTS:
+        raise BadArgument("polls.too_few", minimum=MIN_SLOTS)
+    question, texts = parts[0], parts[1:]
+    if len(question) > QUESTION_MAX:
+        raise BadArgument("error.text_too_long", maximum=QUESTION_MAX)
+    if len(texts) > MAX_SLOTS:
+        raise BadArgument("polls.too_many", maximum=MAX_SLOTS, count=len(texts))
+    slots: list[Slot] = []
+    for text in texts:
+        slot = parse_slot(text, now=ctx.now, tz=ctx.club.tz,
+                          default_duration=ctx.club.meeting_duration, language=ctx.t.language)
+        if any(slot.start == other.start for other in slots):
+            raise BadArgument("polls.duplicate_slot", value=text[:60])
+        slots.append(slot)
+    deadline = _deadline(ctx, closes, min(slot.start for slot in slots))
+    repos = ctx.db()
+    poll = await repos.polls.create(question=question, territory=territory, room_id=ctx.room_id,
+                                    closes_at=deadline, created_by=ctx.sender, at=ctx.now)
+    for position, slot in enumerate(sorted(slots, key=lambda s: s.start), 1):
+        await repos.polls.add_slot(poll.id, position, slot.start, slot.end)
+    await _audit(ctx, poll, "opened")
+    effects = await service.opening(repos, poll, ctx.club, ctx.t)
+    when = (ctx.t("polls.until", when=format_moment(deadline, ctx.t.language, ctx.club.tz))
+            if deadline else ctx.t("polls.no_deadline"))
+    return Reply(ctx.t("polls.opened", number=poll.id, count=len(slots), when=when,
+                       prefix=ctx.club.prefix),
+                 effects=tuple(effects), reschedule=(POLL_KIND,))
+
+
+def _deadline(ctx: Context, closes: str | None, first_slot: datetime) -> datetime | None:
+    if closes is None:
+        return None
+    try:
+        deadline = parse_moment(closes, now=ctx.now, tz=ctx.club.tz, language=ctx.t.language)
+    except DateError as error:
+        error.values.setdefault("option", "cloture")
+        raise
+    if deadline > first_slot:
+        raise BadArgument("polls.deadline_after_slot",
+                          when=format_moment(deadline, ctx.t.language, ctx.club.tz))
+    return deadline
+
+
+async def _vote(ctx: Context, text: str) -> Reply:
+    ballot = read_ballot(text)
+    poll = await _poll(ctx, ballot.poll)
+    if poll.status != "open":
+        raise UserError("polls.closed_no_vote", number=poll.id)
+    slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+    answers: list[tuple[int, str | None]]
+    if ballot.withdraw_all:
+        answers = [(slot.id, None) for slot in slots.values()]
+    else:
+        unknown = sorted({p for p, _ in ballot.answers if p not in slots})
+        if unknown:
+            raise BadArgument("polls.no_such_slot", positions=", ".join(map(str, unknown)),
+                              count=len(slots), number=poll.id)
+        answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in ballot.answers]
+    await service.cast(ctx.db(), poll, ctx.sender, answers, "text", ctx.sent_at, ctx.event_id)
+    mine = await ctx.db().polls.my_votes(poll.id, ctx.sender)
+    summary = ", ".join(f"{position} {ctx.t(f'polls.answer_{mine[slot.id]}').lower()}"
+                        for position, slot in sorted(slots.items()) if slot.id in mine)
+    text_reply = (ctx.t("polls.voted", number=poll.id, summary=summary) if summary
+                  else ctx.t("polls.withdrawn", number=poll.id))
+    refresh = await service.refresh(ctx.db(), poll, ctx.club, ctx.t)
+    return Reply(text_reply, effects=(refresh,))
+
+
+async def _poll(ctx: Context, number: int | None) -> Poll:
+    """The poll named, or this room's open one (the newest), or the only open one."""
+    repos = ctx.db()
+    if number is not None:
+        poll = await repos.polls.get(number)
+        if poll is None:
+            raise NotFound("polls.not_found", number=number)
+        return poll
+    here = await repos.polls.open_polls(ctx.room_id)
+    if here:
+        return here[0]
+    everywhere = await repos.polls.open_polls()
+    if len(everywhere) == 1:
+        return everywhere[0]
+    latest = await repos.polls.latest(ctx.room_id)
+    if not everywhere and latest is not None:
+        return latest
+    if everywhere:
+        numbers = ", ".join(f"n°{p.id}" for p in everywhere)
+        raise UserError("polls.which", numbers=numbers)
+    raise NotFound("polls.none")
+
+
+async def _audit(ctx: Context, poll: Poll, action: str) -> None:
+    await ctx.db().audit.record(actor=ctx.sender, subject="poll", subject_id=poll.id,
+                                action=action, at=ctx.now)

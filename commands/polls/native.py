@@ -1,0 +1,68 @@
+"""Native Matrix polls (MSC3381): what the bot sends and how it reads people's answers.
+
+Element sends and renders the unstable namespace (``org.matrix.msc3381.poll.*`` with
+``org.matrix.msc1767.text``); the stable ``m.poll.*`` events are read too. One single-choice poll
+per candidate date (Oui / Si nécessaire / Non) works in every client, Element Web included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+START = "org.matrix.msc3381.poll.start"
+END = "org.matrix.msc3381.poll.end"
+TEXT = "org.matrix.msc1767.text"
+RESPONSE_TYPES = ("org.matrix.msc3381.poll.response", "m.poll.response")
+END_TYPES = (END, "m.poll.end")
+ANSWERS = ("yes", "maybe", "no")
+
+
+def start_content(question: str, labels: Mapping[str, str], thread_root: str) -> dict[str, Any]:
+    """A single-choice, disclosed poll about one date, in the thread of the poll's message."""
+    answers = [{"id": answer, TEXT: labels[answer]} for answer in ANSWERS]
+    fallback = question + "\n" + "\n".join(
+        f"{index}. {labels[answer]}" for index, answer in enumerate(ANSWERS, 1))
+    return {
+        START: {"kind": "org.matrix.msc3381.poll.disclosed", "max_selections": 1,
+                "question": {TEXT: question, "body": question}, "answers": answers},
+        TEXT: fallback,
+        "body": fallback,
+        "m.relates_to": {"rel_type": "m.thread", "event_id": thread_root,
+                         "is_falling_back": True, "m.in_reply_to": {"event_id": thread_root}},
+    }
+
+
+def end_content(start_event: str, text: str) -> dict[str, Any]:
+    """Closes one poll, with its results as text."""
+    return {END: {}, TEXT: text, "body": text,
+            "m.relates_to": {"rel_type": "m.reference", "event_id": start_event}}
+
+
+@dataclass(frozen=True)
+class Response:
+    """Someone's answer to one of the bot's native polls (empty ``answers``: withdrawn)."""
+
+    event_id: str
+    room_id: str
+    sender: str
+    at: datetime
+    start_event_id: str
+    answers: tuple[str, ...]
+
+
+def read_response(event_id: str, room_id: str, sender: str, at: datetime,
+                  content: Mapping[str, Any]) -> Response | None:
+    """The answer a response event carries, unstable or stable form; ``None`` if malformed."""
+    relates = content.get("m.relates_to")
+    if not isinstance(relates, Mapping) or relates.get("rel_type") != "m.reference":
+        return None
+    start = relates.get("event_id")
+    body = content.get("org.matrix.msc3381.poll.response")
+    answers = body.get("answers") if isinstance(body, Mapping) else content.get("m.selections")
+    if not isinstance(start, str) or not isinstance(answers, list):
+        return None
+    valid = tuple(a for a in answers if isinstance(a, str) and a in ANSWERS)
+    return Response(event_id, room_id, sender, at, start, valid[:1])

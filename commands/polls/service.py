@@ -1,0 +1,153 @@
+"""What happens to a poll, whoever asks (a command, a native vote, the deadline): voting,
+counting, refreshing its message, reminding, closing. Each returns the effects to queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from commands.context import Club, Reply
+from commands.dates import format_moment
+from commands.effects import Effect, Post, SendEvent, effect_txn, ref
+from commands.i18n import Translator
+from commands.polls import native, render
+from commands.polls.tally import SlotResult, results
+from commands.text import pill
+
+if TYPE_CHECKING:
+    from storage.models import Poll, PollSlot
+    from storage.repositories import Repositories
+
+REFUSING_KEPT = 20
+
+
+def root_key(poll_id: int) -> str:
+    return f"poll-{poll_id}-root"
+
+
+def slot_key(poll_id: int, position: int) -> str:
+    return f"poll-{poll_id}-slot-{position}"
+
+
+def answer_labels(t: Translator) -> dict[str, str]:
+    return {answer: t(f"polls.answer_{answer}") for answer in native.ANSWERS}
+
+
+async def tally(repos: Repositories, poll: Poll) -> tuple[Sequence[PollSlot], list[SlotResult]]:
+    slots = await repos.polls.slots(poll.id)
+    counts = await repos.polls.counts(poll.id)
+    refusing = await repos.polls.refusals(poll.id, REFUSING_KEPT)
+    return slots, results([(s.id, s.position, s.starts_at, s.ends_at) for s in slots], counts,
+                          refusing)
+
+
+async def message(repos: Repositories, poll: Poll, club: Club, t: Translator) -> str:
+    """The poll's message as it should read now."""
+    _, found = await tally(repos, poll)
+    voters = len(await repos.polls.voters(poll.id))
+    closes = format_moment(poll.closes_at, t.language, club.tz) if poll.closes_at else None
+    return render.poll_message(poll.id, poll.question, poll.territory, found, voters, closes,
+                               poll.status != "open", t, club.tz, club.prefix)
+
+
+async def opening(repos: Repositories, poll: Poll, club: Club, t: Translator) -> list[Effect]:
+    """The poll's message, then one native poll per slot in its thread."""
+    effects: list[Effect] = [Post(poll.room_id, Reply(await message(repos, poll, club, t)),
+                                  key=root_key(poll.id))]
+    labels = answer_labels(t)
+    for slot in await repos.polls.slots(poll.id):
+        question = t("polls.native_question", position=slot.position,
+                     slot=render.slot_label(SlotResult(slot.id, slot.position, slot.starts_at,
+                                                       slot.ends_at), t, club.tz))
+        effects.append(SendEvent(poll.room_id, native.START,
+                                 native.start_content(question, labels, ref(root_key(poll.id))),
+                                 key=slot_key(poll.id, slot.position)))
+    return effects
+
+
+async def refresh(repos: Repositories, poll: Poll, club: Club, t: Translator) -> Effect:
+    """An edit of the poll's message with the current results."""
+    poll.results_version += 1
+    text = await message(repos, poll, club, t)
+    return Post(poll.room_id, Reply(text), key=f"poll-{poll.id}-results-{poll.results_version}",
+                replaces=ref(root_key(poll.id)))
+
+
+async def cast(repos: Repositories, poll: Poll, user_id: str,
+               answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
+               event_id: str) -> bool:
+    """Records (slot id, answer or None to withdraw) pairs; ``True`` if anything changed."""
+    changed = False
+    for slot_id, answer in answers:
+        changed |= await repos.polls.vote(poll_id=poll.id, slot_id=slot_id, user_id=user_id,
+                                          answer=answer, source=source, at=at,
+                                          event_id=event_id)
+    return changed
+
+
+async def record_native(repos: Repositories, responses: Sequence[native.Response], club: Club,
+                        t: Translator) -> list[Effect]:
+    """Counts the answers given with native polls; one message refresh per poll touched."""
+    if not responses:
+        return []
+    slots = await _native_slots(repos)
+    touched: dict[int, Poll] = {}
+    for response in responses:
+        txn = await repos.outbox.txn_of(response.start_event_id)
+        found = slots.get(txn or "")
+        if found is None:
+            continue  # not one of our open polls: somebody else's, or closed
+        poll, slot = found
+        answer = response.answers[0] if response.answers else None
+        if await cast(repos, poll, response.sender, [(slot.id, answer)], "native", response.at,
+                      response.event_id):
+            touched[poll.id] = poll
+    return [await refresh(repos, poll, club, t) for poll in touched.values()]
+
+
+async def _native_slots(repos: Repositories) -> dict[str, tuple[Poll, PollSlot]]:
+    """The open polls' slots by the transaction id of their native poll."""
+    found = {}
+    for poll in await repos.polls.open_polls():
+        for slot in await repos.polls.slots(poll.id):
+            found[effect_txn(slot_key(poll.id, slot.position))] = (poll, slot)
+    return found
+
+
+async def close(repos: Repositories, poll: Poll, club: Club, t: Translator,
+                now: datetime) -> list[Effect]:
+    """Closes the poll: end events with each slot's results, the message's last edit, and the
+    outcome told in the room, naming the coordinators."""
+    poll.status, poll.closed_at = "closed", now
+    _slots, found = await tally(repos, poll)
+    effects: list[Effect] = []
+    for result in found:
+        effects.append(SendEvent(poll.room_id, native.END,
+                                 native.end_content(ref(slot_key(poll.id, result.position)),
+                                                    render.end_text(result, t, club.tz)),
+                                 key=f"poll-{poll.id}-end-{result.position}"))
+    effects.append(await refresh(repos, poll, club, t))
+    told = tuple(dict.fromkeys([poll.created_by, *club.coordinators]))
+    text = (t("polls.closed", number=poll.id) + "\n\n" + render.table(found, t, club.tz) + "\n\n"
+            + render.outcome(poll.id, found, t, club.tz, club.prefix) + "\n\n"
+            + t("polls.closed_coordinators", names=", ".join(pill(u) for u in told)))
+    effects.append(Post(poll.room_id, Reply(text, mentions=told), key=f"poll-{poll.id}-closed"))
+    return effects
+
+
+async def remind(repos: Repositories, poll: Poll, members: Sequence[str], bot_id: str,
+                 club: Club, t: Translator, now: datetime) -> list[Effect]:
+    """Before the deadline: those of the room who have not voted are mentioned if they agreed to
+    be; the others are only counted."""
+    poll.reminded_at = now
+    voters = await repos.polls.voters(poll.id)
+    missing = [m for m in members if m not in voters and m != bot_id]
+    if not missing or poll.closes_at is None:
+        return []
+    when = format_moment(poll.closes_at, t.language, club.tz)
+    named = sorted(await repos.people.wants_mentions(missing))
+    text = t("polls.reminder", number=poll.id, when=when, count=len(missing), prefix=club.prefix)
+    if named:
+        text += "\n\n" + t("polls.reminder_named", names=", ".join(pill(u) for u in named))
+    return [Post(poll.room_id, Reply(text, mentions=tuple(named)), key=f"poll-{poll.id}-reminder")]

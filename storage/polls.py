@@ -1,0 +1,131 @@
+"""Repositories of date polls (slots, votes) and of people's preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Person, Poll, PollSlot, PollVote
+
+
+class PollRepository:
+    """Polls, their slots and the latest vote of each person for each slot."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, *, question: str, territory: str, room_id: str,
+                     closes_at: datetime | None, created_by: str, at: datetime) -> Poll:
+        poll = Poll(question=question, territory=territory, room_id=room_id, status="open",
+                    closes_at=closes_at, created_by=created_by, created_at=at, results_version=0)
+        self.session.add(poll)
+        await self.session.flush()
+        return poll
+
+    async def add_slot(self, poll_id: int, position: int, starts_at: datetime,
+                       ends_at: datetime) -> PollSlot:
+        slot = PollSlot(poll_id=poll_id, position=position, starts_at=starts_at, ends_at=ends_at)
+        self.session.add(slot)
+        await self.session.flush()
+        return slot
+
+    async def get(self, poll_id: int) -> Poll | None:
+        return await self.session.get(Poll, poll_id)
+
+    async def slots(self, poll_id: int) -> Sequence[PollSlot]:
+        query = select(PollSlot).where(PollSlot.poll_id == poll_id).order_by(PollSlot.position)
+        return (await self.session.scalars(query)).all()
+
+    async def open_polls(self, room_id: str | None = None) -> Sequence[Poll]:
+        """Open polls, newest first (of one room when given)."""
+        query = select(Poll).where(Poll.status == "open").order_by(Poll.id.desc())
+        if room_id is not None:
+            query = query.where(Poll.room_id == room_id)
+        return (await self.session.scalars(query)).all()
+
+    async def latest(self, room_id: str) -> Poll | None:
+        """The newest poll of a room, open or not."""
+        query = select(Poll).where(Poll.room_id == room_id).order_by(Poll.id.desc()).limit(1)
+        return await self.session.scalar(query)
+
+    async def with_deadline(self) -> Sequence[Poll]:
+        """Open polls that close by themselves."""
+        query = select(Poll).where(Poll.status == "open", Poll.closes_at.is_not(None))
+        return (await self.session.scalars(query)).all()
+
+    async def vote(self, *, poll_id: int, slot_id: int, user_id: str, answer: str | None,
+                   source: str, at: datetime, event_id: str) -> bool:
+        """Records a person's answer for a slot unless a later one is already known (the latest
+        choice wins, whatever the way it was given); ``None`` withdraws. ``True`` if recorded."""
+        current = await self.session.get(PollVote, (slot_id, user_id))
+        if current is None:
+            self.session.add(PollVote(poll_id=poll_id, slot_id=slot_id, user_id=user_id,
+                                      answer=answer, source=source, voted_at=at,
+                                      event_id=event_id))
+            return True
+        if current.voted_at > at or current.event_id == event_id:
+            return False
+        current.answer, current.source, current.voted_at, current.event_id = (
+            answer, source, at, event_id)
+        return True
+
+    async def votes(self, poll_id: int) -> Sequence[PollVote]:
+        query = (select(PollVote).where(PollVote.poll_id == poll_id, PollVote.answer.is_not(None))
+                 .order_by(PollVote.voted_at))
+        return (await self.session.scalars(query)).all()
+
+    async def counts(self, poll_id: int) -> dict[tuple[int, str], int]:
+        """(slot id, answer) → number of people, counted by the database."""
+        query = (select(PollVote.slot_id, PollVote.answer, func.count())
+                 .where(PollVote.poll_id == poll_id, PollVote.answer.is_not(None))
+                 .group_by(PollVote.slot_id, PollVote.answer))
+        rows = (await self.session.execute(query)).all()
+        return {(slot, str(answer)): int(n) for slot, answer, n in rows}
+
+    async def refusals(self, poll_id: int, limit: int) -> dict[int, list[str]]:
+        """Slot id → the first ``limit`` people who answered no."""
+        query = (select(PollVote.slot_id, PollVote.user_id)
+                 .where(PollVote.poll_id == poll_id, PollVote.answer == "no")
+                 .order_by(PollVote.slot_id, PollVote.voted_at))
+        found: dict[int, list[str]] = {}
+        for slot_id, user_id in (await self.session.execute(query)).all():
+            names = found.setdefault(slot_id, [])
+            if len(names) < limit:
+                names.append(user_id)
+        return found
+
+    async def voters(self, poll_id: int) -> set[str]:
+        query = (select(PollVote.user_id).distinct()
+                 .where(PollVote.poll_id == poll_id, PollVote.answer.is_not(None)))
+        return set((await self.session.scalars(query)).all())
+
+    async def my_votes(self, poll_id: int, user_id: str) -> dict[int, str]:
+        """Slot id → this person's answer."""
+        query = select(PollVote.slot_id, PollVote.answer).where(
+            PollVote.poll_id == poll_id, PollVote.user_id == user_id, PollVote.answer.is_not(None))
+        return {slot: str(answer) for slot, answer in (await self.session.execute(query)).all()}
+
+
+class PeopleRepository:
+    """What each person chose about the bot."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def wants_mentions(self, user_ids: Sequence[str]) -> set[str]:
+        """Those of ``user_ids`` who agreed to be mentioned in reminders."""
+        if not user_ids:
+            return set()
+        query = select(Person.user_id).where(Person.user_id.in_(list(user_ids)),
+                                             Person.mentions.is_(True))
+        return set((await self.session.scalars(query)).all())
+
+    async def set_mentions(self, user_id: str, wanted: bool, at: datetime) -> None:
+        person = await self.session.get(Person, user_id)
+        if person is None:
+            self.session.add(Person(user_id=user_id, mentions=wanted, updated_at=at))
+        else:
+            person.mentions, person.updated_at = wanted, at
