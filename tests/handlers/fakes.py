@@ -50,6 +50,11 @@ class FakeTransport:
     _by_txn: dict[str, str] = field(default_factory=dict)
 
     uploads: list[tuple[bytes, str, str]] = field(default_factory=list)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    user_id: str = "@cctbot:example.org"
+
+    async def joined_members(self, room_id: str) -> list[str]:
+        return list(self.members.get(room_id, []))
 
     async def upload(self, data: bytes, mimetype: str, filename: str) -> str:
         self.uploads.append((data, mimetype, filename))

@@ -42,10 +42,10 @@ async def create_velo(bot: Harness, sender: str = ALICE) -> str:
                               "--description Réparer les vélos dans les villages", sender=sender)
 
 
-async def refused(bot: Harness, body: str, sender: str = ALICE) -> str:
+async def refused(bot: Harness, body: str, sender: str = ALICE, **kwargs: object) -> str:
     """The reply to a command that must change nothing."""
     before = await snapshot(bot)
-    reply = await ask(bot, body, sender=sender)
+    reply = await ask(bot, body, sender=sender, **kwargs)
     assert await snapshot(bot) == before, f"{body!r} changed the database"
     return reply
 

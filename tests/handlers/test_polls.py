@@ -1,0 +1,300 @@
+"""Date polls end to end without a homeserver (real SQLite and PostgreSQL): opening, the three
+ways of voting counted together, results, reminders, closing by deadline or by command."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.polls import PollDeadlines, PollReminders
+from commands.errors import BadArgument
+from commands.polls import native, service
+from commands.polls.ballot import read_ballot
+from commands.polls.tally import SlotResult, best
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club
+from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
+from tests.handlers.fakes import Sent
+from tests.handlers.test_projects import BOB, CAROL, refused
+
+# The harness clock: Monday 5 January 2099, 10:00 in Paris.
+OPEN = ("!sondage dates Prochaine rencontre sud ? | mardi 13 janvier 18h30 | 15/01 18h-20h | "
+        "samedi 17 janvier matin --cloture vendredi 9 janvier 18h --territoire sud")
+
+
+async def said(bot: Harness, body: str, **kwargs: Any) -> str:
+    """The reply to a command (the first message it sent), without bold marks."""
+    return str((await bot.command(body, **kwargs))[0].content["body"]).replace("**", "")
+
+
+async def open_poll(bot: Harness, body: str = OPEN) -> list[Sent]:
+    return await bot.command(body, sender=COORDINATOR)
+
+
+def slot_events(sent: list[Sent]) -> list[Sent]:
+    return [s for s in sent if s.event_type == native.START]
+
+
+async def native_vote(bot: Harness, start: Sent, sender: str, answer: str | None,
+                      at: datetime, event_id: str) -> list[Any]:
+    response = native.Response(event_id, ROOM, sender, at, start.event_id,
+                               (answer,) if answer else ())
+    async with bot.db.transaction() as repos:
+        return await service.record_native(repos, [response], make_club(), bot.dispatcher.t)
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+async def test_opening_posts_the_message_then_one_native_poll_per_slot_in_its_thread(
+        bot: Harness) -> None:
+    sent = await open_poll(bot)
+    reply, root, *polls = sent
+    assert reply.content["body"].startswith("Sondage n°1 ouvert avec 3 créneaux, jusqu'au "
+                                            "vendredi 9 janvier 2099 à 18h")
+    assert root.content["msgtype"] == "m.notice" and "m.relates_to" not in root.content
+    assert root.content["body"].startswith("**Sondage n°1 — Prochaine rencontre sud ?**")
+    assert "Territoire : sud" in root.content["body"]
+    assert [p.event_type for p in polls] == [native.START] * 3
+    questions = [p.content[native.START]["question"][native.TEXT] for p in polls]
+    assert questions == ["1. mardi 13 janvier 2099, 18h30–20h30",
+                         "2. jeudi 15 janvier 2099, 18h–20h",
+                         "3. samedi 17 janvier 2099, 9h–12h"]
+    for poll in polls:
+        start = poll.content[native.START]
+        assert start["kind"] == "org.matrix.msc3381.poll.disclosed"
+        assert start["max_selections"] == 1
+        assert [(a["id"], a[native.TEXT]) for a in start["answers"]] == [
+            ("yes", "Oui"), ("maybe", "Si nécessaire"), ("no", "Non")]
+        assert poll.content["m.relates_to"]["rel_type"] == "m.thread"
+        assert poll.content["m.relates_to"]["event_id"] == root.event_id
+
+
+async def test_slots_are_sorted_by_date(bot: Harness) -> None:
+    sent = await open_poll(bot, "!poll dates Quand ? | 15/01 18h | 13/01 18h")
+    questions = [p.content[native.START]["question"][native.TEXT] for p in slot_events(sent)]
+    assert questions[0].startswith("1. mardi 13 janvier") and questions[1].startswith("2. jeudi")
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("!sondage dates Quand ? | 13/01 18h", "au moins 2 créneaux"),
+    ("!sondage dates Quand ?", "au moins 2 créneaux"),
+    ("!sondage dates Quand ? | 13/01 18h | 13/01 à 18h", "proposé deux fois"),
+    ("!sondage dates Quand ? | 13/01 18h | 05/01/2099 8h", "passé"),
+    ("!sondage dates Quand ? | 13/01 18h | n'importe quand", "n'importe quand"),
+    ("!sondage dates Quand ? | mardi 15 janvier 18h | 13/01 18h", "jeudi"),
+    ("!sondage dates Quand ? | " + " | ".join(f"{d}/02 18h" for d in range(1, 22)),
+     "21 créneaux : c'est trop (20 au plus)"),
+    ("!sondage dates Quand ? | 13/01 18h | 15/01 18h --cloture 20/01 18h",
+     "doit précéder le premier créneau"),
+    ("!sondage dates Quand ? | 13/01 18h | 15/01 18h --cloture hier", "hier"),
+    ("!sondage dates Quand ? | 13/01 18h | 15/01 18h --territoire est", "n'est pas un territoire"),
+])
+async def test_opening_refusals(bot: Harness, body: str, expected: str) -> None:
+    assert expected in await refused(bot, body, sender=COORDINATOR)
+    assert bot.transport.sent[-1].content["body"]  # a reply, and nothing posted beside it
+
+
+async def test_only_coordinators_open_polls(bot: Harness) -> None:
+    assert "Réservé à la coordination" in await refused(bot, OPEN, sender=ALICE)
+
+
+# --- voting -------------------------------------------------------------------------------------
+
+async def votes(bot: Harness, poll: int = 1) -> dict[tuple[str, int], str]:
+    async with bot.db.transaction() as repos:
+        slots = {s.id: s.position for s in await repos.polls.slots(poll)}
+        return {(v.user_id, slots[v.slot_id]): str(v.answer) for v in await repos.polls.votes(poll)}
+
+
+@pytest.mark.parametrize("ballot", ["1 oui 2 si-besoin 3 non", "1+ 2? 3-", "1 yes 2 maybe 3 no",
+                                    "1 + 2 ? 3 -", "1 OUI, 2 si besoin, 3 NON", "1 1 oui 2 ? 3 -"])
+async def test_text_votes_in_every_spelling(bot: Harness, ballot: str) -> None:
+    await open_poll(bot)
+    reply = await said(bot, f"!vote {ballot}", sender=BOB)
+    assert reply == "Vote enregistré (sondage n°1) : 1 oui, 2 si nécessaire, 3 non."
+    assert await votes(bot) == {(BOB, 1): "yes", (BOB, 2): "maybe", (BOB, 3): "no"}
+
+
+async def test_a_text_vote_updates_the_poll_message_by_an_edit(bot: Harness) -> None:
+    sent = await open_poll(bot)
+    root = sent[1]
+    after = await bot.command("!vote 1+ 2? 3-", sender=BOB)
+    edit = after[-1]
+    assert edit.content["m.relates_to"] == {"rel_type": "m.replace", "event_id": root.event_id}
+    body = edit.content["m.new_content"]["body"]
+    assert "| 1 | **mardi 13 janvier 2099, 18h30–20h30** 🏆 | 1 | 0 | 0 | 2 | — |" in body
+    assert f"| 3 | samedi 17 janvier 2099, 9h–12h | 0 | 0 | 1 | 0 | {BOB} |" in body
+    assert "1 personne(s) ont voté" in body
+
+
+async def test_native_text_and_changes_of_mind_are_counted_together(bot: Harness) -> None:
+    sent = await open_poll(bot)
+    first, second, third = slot_events(sent)
+    t0 = bot.clock.now()
+    # Alice votes in Element, Bob with !vote, Carol changes her mind (Element, then !vote).
+    await native_vote(bot, first, ALICE, "yes", t0, "$a1")
+    await native_vote(bot, second, ALICE, "no", t0, "$a2")
+    await native_vote(bot, third, ALICE, "maybe", t0, "$a3")
+    await said(bot, "!vote 1- 2+ 3+", sender=BOB)
+    await native_vote(bot, first, CAROL, "no", t0, "$c1")
+    bot.clock.advance(timedelta(minutes=5))
+    await said(bot, "!vote 1 oui", sender=CAROL)
+    # An older native response arriving late (a recount) does not undo the newer text vote.
+    await native_vote(bot, first, CAROL, "no", t0 - timedelta(minutes=1), "$c0")
+    assert await votes(bot) == {(ALICE, 1): "yes", (ALICE, 2): "no", (ALICE, 3): "maybe",
+                                (BOB, 1): "no", (BOB, 2): "yes", (BOB, 3): "yes",
+                                (CAROL, 1): "yes"}
+    results = await said(bot, "!sondage resultats")
+    assert f"| 1 | mardi 13 janvier 2099, 18h30–20h30 🏆 | 2 | 0 | 1 | 4 | {BOB} |" in results
+    assert f"| 2 | jeudi 15 janvier 2099, 18h–20h | 1 | 0 | 1 | 2 | {ALICE} |" in results
+    assert "| 3 | samedi 17 janvier 2099, 9h–12h | 1 | 1 | 0 | 3 | — |" in results
+    assert "3 personne(s) ont voté" in results
+
+
+async def test_native_vote_refreshes_the_message_once_per_batch(bot: Harness) -> None:
+    sent = await open_poll(bot)
+    first = slot_events(sent)[0]
+    effects = await native_vote(bot, first, ALICE, "yes", bot.clock.now(), "$x")
+    assert len(effects) == 1 and effects[0].replaces
+    # Responses to events that are not our polls are ignored.
+    response = native.Response("$y", ROOM, ALICE, bot.clock.now(), "$unknown", ("yes",))
+    async with bot.db.transaction() as repos:
+        assert await service.record_native(repos, [response], make_club(), bot.dispatcher.t) == []
+
+
+async def test_withdrawing_votes(bot: Harness) -> None:
+    sent = await open_poll(bot)
+    await said(bot, "!vote 1+ 2+ 3+", sender=BOB)
+    assert await said(bot, "!vote 2 retirer", sender=BOB) == (
+        "Vote enregistré (sondage n°1) : 1 oui, 3 oui.")
+    await native_vote(bot, slot_events(sent)[0], BOB, None, bot.clock.now() + timedelta(1), "$w")
+    assert await votes(bot) == {(BOB, 3): "yes"}
+    assert await said(bot, "!vote retirer", sender=BOB) == (
+        "Vos votes au sondage n°1 sont retirés.")
+    assert await votes(bot) == {}
+
+
+@pytest.mark.parametrize(("ballot", "expected"), [
+    ("", "Il manque : n° réponse."),
+    ("peut-être", "Je ne comprends pas « peut-être »"),
+    ("5+", "Le sondage n°1 a 3 créneaux : pas de créneau 5."),
+    ("9 1+", "Pas de sondage n°9."),
+    ("<b>1</b>+", "Je ne comprends pas"),
+])
+async def test_vote_refusals(bot: Harness, ballot: str, expected: str) -> None:
+    await open_poll(bot)
+    assert expected in await refused(bot, f"!vote {ballot}", sender=BOB)
+
+
+async def test_votes_go_to_the_rooms_open_poll_or_the_named_one(bot: Harness) -> None:
+    await open_poll(bot)
+    await bot.command("!sondage dates Autre | 20/01 18h | 21/01 18h", sender=COORDINATOR,
+                      room_id="!nord:example.org")
+    assert "sondage n°2" in await said(bot, "!vote 1+", sender=BOB, room_id="!nord:example.org")
+    assert "sondage n°1" in await said(bot, "!vote 1+", sender=BOB)
+    assert "sondage n°2" in await said(bot, "!vote 2 1-", sender=BOB)
+    assert "Plusieurs sondages sont ouverts (n°2, n°1)" in await refused(
+        bot, "!vote 1+", sender=BOB, room_id="!ailleurs:example.org")
+
+
+# --- closing, reminders --------------------------------------------------------------------------
+
+def deadlines(bot: Harness) -> PollDeadlines:
+    return PollDeadlines(bot.db, bot.outbox, bot.clock, make_club)
+
+
+async def test_the_deadline_closes_the_poll_with_end_events_and_the_outcome(bot: Harness) -> None:
+    sent = await open_poll(bot)
+    polls = slot_events(sent)
+    await said(bot, "!vote 1- 2+ 3?", sender=BOB)
+    await said(bot, "!vote 1? 2+ 3-", sender=CAROL)
+    source = deadlines(bot)
+    assert [(i, d) for i, d in await source.pending()] == [
+        (1, datetime(2099, 1, 9, 17, tzinfo=UTC))]
+    await source.fire(1)  # too early: nothing happens
+    before = len(bot.transport.sent)
+    bot.clock.set(datetime(2099, 1, 9, 17, tzinfo=UTC))
+    await source.fire(1)
+    await bot.outbox.flush()
+    new = bot.transport.sent[before:]
+    ends = [s for s in new if s.event_type == native.END]
+    assert [e.content["m.relates_to"] for e in ends] == [
+        {"rel_type": "m.reference", "event_id": p.event_id} for p in polls]
+    assert ends[1].content[native.TEXT] == "jeudi 15 janvier 2099, 18h–20h : 2 oui, 0 si nécessaire, 0 non."
+    closing = new[-1]
+    assert closing.content["body"].startswith("**Le sondage n°1 est clos.**")
+    assert "Date retenue par le sondage n°1 : **jeudi 15 janvier 2099, 18h–20h**" in closing.content["body"]
+    assert "`!sondage choisir 1 2`" in closing.content["body"]
+    assert closing.content["m.mentions"]["user_ids"] == [COORDINATOR]
+    await source.fire(1)  # a second firing does nothing
+    assert len(bot.transport.sent) == before + len(new)
+    assert await source.pending() == []
+    assert "est clos : on ne peut plus voter" in await refused(bot, "!vote 1+", sender=BOB)
+
+
+async def test_close_now_by_command(bot: Harness) -> None:
+    await open_poll(bot)
+    reply = await said(bot, "!sondage cloturer", sender=COORDINATOR)
+    assert reply == "Je clos le sondage n°1 : résultats ci-dessous."
+    assert "personne ne peut venir" in bot.transport.sent[-1].content["body"]
+    assert "déjà clos" in await refused(bot, "!sondage cloturer 1", sender=COORDINATOR)
+    assert "Réservé à la coordination" in await refused(bot, "!sondage cloturer 1", sender=BOB)
+
+
+async def test_reminder_mentions_only_those_who_opted_in(bot: Harness) -> None:
+    await open_poll(bot)
+    dave = "@dave:example.org"
+    bot.transport.members[ROOM] = [ALICE, BOB, CAROL, dave, bot.transport.user_id]
+    await said(bot, "!vote 1+", sender=BOB)
+    assert (await said(bot, "!mentions oui", sender=CAROL)).startswith("C'est noté : vous serez")
+    await said(bot, "!mentions oui", sender=BOB)  # voted already: not reminded
+    source = PollReminders(bot.db, bot.outbox, bot.clock, make_club, bot.transport)  # type: ignore[arg-type]
+    assert await source.pending() == [(1, datetime(2099, 1, 8, 17, tzinfo=UTC))]
+    await source.fire(1)
+    await bot.outbox.flush()
+    reminder = bot.transport.sent[-1]
+    assert "3 personne(s) du salon n'ont pas encore voté" in reminder.content["body"]
+    assert f"Pas encore voté : {CAROL}" in reminder.content["body"]
+    assert reminder.content["m.mentions"] == {"user_ids": [CAROL]}
+    await source.fire(1)
+    assert bot.transport.sent[-1] is reminder and await source.pending() == []
+
+
+async def test_poll_list_and_mentions_setting(bot: Harness) -> None:
+    assert (await said(bot, "!sondage liste")).startswith("Aucun sondage ouvert")
+    await open_poll(bot)
+    assert "n°1 Prochaine rencontre sud ? — jusqu'au vendredi 9 janvier 2099 à 18h" in await said(
+        bot, "!sondage liste")
+    assert (await said(bot, "!mentions")).startswith("Vous n'êtes pas mentionné")
+    await said(bot, "!mentions on")
+    assert (await said(bot, "!mentions")).startswith("Vous êtes mentionné")
+
+
+# --- pure parts ---------------------------------------------------------------------------------
+
+def test_best_slot_ties() -> None:
+    t0 = datetime(2099, 1, 1, tzinfo=UTC)
+    a = SlotResult(1, 1, t0, t0, yes=1, maybe=2)  # score 4
+    b = SlotResult(2, 2, t0 + timedelta(1), t0, yes=2, maybe=0)  # score 4, more yes
+    c = SlotResult(3, 3, t0 + timedelta(2), t0, yes=2, maybe=0, no=1)
+    assert best([a, b, c]) == b
+    assert best([SlotResult(4, 1, t0, t0, no=3)]) is None
+
+
+def test_reading_stable_and_unstable_responses() -> None:
+    at = datetime(2099, 1, 1, tzinfo=UTC)
+    unstable = {"org.matrix.msc3381.poll.response": {"answers": ["maybe"]},
+                "m.relates_to": {"rel_type": "m.reference", "event_id": "$s"}}
+    stable = {"m.selections": ["no"], "m.relates_to": {"rel_type": "m.reference", "event_id": "$s"}}
+    assert native.read_response("$e", ROOM, ALICE, at, unstable).answers == ("maybe",)  # type: ignore[union-attr]
+    assert native.read_response("$e", ROOM, ALICE, at, stable).answers == ("no",)  # type: ignore[union-attr]
+    assert native.read_response("$e", ROOM, ALICE, at, {"m.selections": ["no"]}) is None
+    odd = {"m.selections": ["autre"], "m.relates_to": {"rel_type": "m.reference", "event_id": "$s"}}
+    assert native.read_response("$e", ROOM, ALICE, at, odd).answers == ()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["", "oui", "1", "bla bla", "1 peutetre 2"])
+def test_unreadable_ballots(text: str) -> None:
+    with pytest.raises(BadArgument):
+        read_ballot(text)
