@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.app import Bot
+from bot.clock import Clock
 from bot.config import Settings, parse_settings
 from bot.devserver import LocalSynapse
 from tests.integration.matrix_user import MatrixUser
@@ -30,6 +31,7 @@ class BotRunner:
         self.password = password
         self.overrides = overrides
         self.bot: Bot | None = None
+        self.clock: Clock | None = None  # the system clock unless a test gives one
 
     def settings(self) -> Settings:
         data: dict[str, dict[str, Any]] = {
@@ -45,7 +47,7 @@ class BotRunner:
         return parse_settings(data, base=self.base, env={})
 
     async def start(self) -> Bot:
-        self.bot = Bot(self.settings())
+        self.bot = Bot(self.settings(), clock=self.clock)
         await self.bot.start()
         return self.bot
 
