@@ -312,4 +312,7 @@ class PollVote(Base):
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     event_id: Mapped[str] = mapped_column(String(255))
 
-    __table_args__ = (Index("ix_poll_votes_poll", "poll_id"),)
+    # Covering indexes: the tally counts and lists from the index alone.
+    __table_args__ = (Index("ix_poll_votes_poll", "poll_id", "slot_id", "answer"),
+                      Index("ix_poll_votes_voter", "poll_id", "user_id", "answer"),
+                      Index("ix_poll_votes_slot", "slot_id", "answer", "voted_at"))

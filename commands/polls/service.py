@@ -45,7 +45,7 @@ async def tally(repos: Repositories, poll: Poll) -> tuple[Sequence[PollSlot], li
 async def message(repos: Repositories, poll: Poll, club: Club, t: Translator) -> str:
     """The poll's message as it should read now."""
     _, found = await tally(repos, poll)
-    voters = len(await repos.polls.voters(poll.id))
+    voters = await repos.polls.voter_count(poll.id)
     closes = format_moment(poll.closes_at, t.language, club.tz) if poll.closes_at else None
     return render.poll_message(poll.id, poll.question, poll.territory, found, voters, closes,
                                poll.status != "open", t, club.tz, club.prefix)
