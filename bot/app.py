@@ -17,6 +17,8 @@ from typing import Any
 from nio import (
     InviteMemberEvent,
     MegolmEvent,
+    ReactionEvent,
+    RedactionEvent,
     RoomMemberEvent,
     RoomMessageText,
     SyncResponse,
@@ -35,6 +37,7 @@ from bot.scheduler import Scheduler
 from commands import build_registry
 from commands.context import Club
 from commands.dispatch import command_text
+from commands.events import CONSUMERS, Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
 from commands.meta import welcome
@@ -93,6 +96,8 @@ class Batch:
     commands: list[Command] = field(default_factory=list)
     arrivals: list[Arrival] = field(default_factory=list)
     poll_responses: list[native.Response] = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
+    redactions: list[Redaction] = field(default_factory=list)
     queued: list[Queued] = field(default_factory=list)  # effects, pushed after the commit
     last_events: dict[str, str] = field(default_factory=dict)
     joined: dict[str, datetime] = field(default_factory=dict)
@@ -412,6 +417,12 @@ class Bot:
                     batch.arrivals.append(Arrival(room_id, event.state_key, name))
             elif isinstance(event, MegolmEvent):
                 self._remember_undecrypted(room_id, event)
+            elif isinstance(event, ReactionEvent):
+                batch.reactions.append(Reaction(event.event_id, room_id, event.sender,
+                                                event.reacts_to, event.key, _ts(event)))
+            elif isinstance(event, RedactionEvent):
+                batch.redactions.append(Redaction(event.event_id, room_id, event.sender,
+                                                  event.redacts))
             else:
                 batch.poll_responses += responses_of(room_id, [event])
 
@@ -438,9 +449,14 @@ class Bot:
                 await repos.outbox.add(txn_id=txn_id("welcome", arrival.user_id),
                                        room_id=arrival.room_id, content=message_content(reply),
                                        created_at=now)
+        effects = []
         if batch.poll_responses:
-            effects = await service.record_native(repos, batch.poll_responses, self.club, self.t)
-            batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)
+            effects += await service.record_native(repos, batch.poll_responses, self.club, self.t)
+        if batch.reactions or batch.redactions:
+            events = RoomEvents(batch.reactions, batch.redactions)
+            for consume in CONSUMERS:
+                effects += await consume(repos, events, self.club, self.t)
+        batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)
         for room_id, event_id in batch.last_events.items():
             await repos.rooms.set_last_event(room_id, event_id)
         await repos.state.set(SYNC_TOKEN, token)

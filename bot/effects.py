@@ -9,7 +9,17 @@ from typing import Any
 
 from bot.outbox import Queued, txn_id
 from bot.render import message_content
-from commands.effects import Effect, Invite, Post, PutState, React, SendEvent, Upload, effect_txn
+from commands.effects import (
+    Effect,
+    Invite,
+    Pin,
+    Post,
+    PutState,
+    React,
+    SendEvent,
+    Upload,
+    effect_txn,
+)
 from storage.repositories import Repositories
 
 
@@ -65,6 +75,11 @@ async def _queue_one(repos: Repositories, effect: Effect, txn: str, now: datetim
                                     "key": effect.key}}
         row = await outbox.add(txn_id=txn, room_id=effect.room_id, event_type="m.reaction",
                                content=content, created_at=now)
+    elif isinstance(effect, Pin):
+        row = await outbox.add(txn_id=txn, room_id=effect.room_id, action="pin",
+                               event_type="m.room.pinned_events", state_key="",
+                               content={"pin": effect.event, "unpin": list(effect.unpin)},
+                               created_at=now)
     elif isinstance(effect, PutState):
         row = await outbox.add(txn_id=txn, room_id=effect.room_id, action="state",
                                event_type=effect.event_type, state_key=effect.state_key,

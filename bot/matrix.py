@@ -235,6 +235,19 @@ class Transport:
             lambda: self.client.room_put_state(room_id, event_type, content, state_key))
         return str(response.event_id)
 
+    async def pin(self, room_id: str, event_id: str, unpin: list[str]) -> str:
+        """Reads the room's pinned events, adds ``event_id``, removes ``unpin``, writes them back."""
+        try:
+            current = (await self.state_event(room_id, "m.room.pinned_events")).get("pinned", [])
+        except MatrixError as error:
+            if error.code != "M_NOT_FOUND":
+                raise
+            current = []
+        pinned = [e for e in current if isinstance(e, str) and e not in unpin and e != event_id]
+        if event_id:
+            pinned.append(event_id)
+        return await self.put_state(room_id, "m.room.pinned_events", "", {"pinned": pinned})
+
     async def _until_done(self, what: str, expected: type,
                           call: Callable[[], Awaitable[Any]]) -> Any:
         """Calls until the homeserver accepts; a permanent refusal raises ``MatrixError``."""

@@ -137,6 +137,8 @@ class Outbox:
         if message.action == "state":
             return await self.transport.put_state(message.room_id, message.event_type,
                                                   message.state_key or "", content)
+        if message.action == "pin":
+            return await self.transport.pin(message.room_id, content["pin"], content["unpin"])
         if message.action == "upload":
             data = base64.b64decode(content.pop("data"))
             uri = await self.transport.upload(data, content["info"]["mimetype"], content["body"])

@@ -94,4 +94,14 @@ class PutState:
     content: dict[str, Any]
 
 
-Effect = Invite | Post | SendEvent | Upload | React | PutState
+@dataclass(frozen=True)
+class Pin:
+    """Pins an event in a room (an event id or a ``ref``) and unpins others (a previous
+    agenda); the room's other pins are kept."""
+
+    room_id: str
+    event: str
+    unpin: tuple[str, ...] = ()
+
+
+Effect = Invite | Post | SendEvent | Upload | React | PutState | Pin

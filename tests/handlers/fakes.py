@@ -53,6 +53,14 @@ class FakeTransport:
     members: dict[str, list[str]] = field(default_factory=dict)
     user_id: str = "@cctbot:example.org"
 
+    pinned: dict[str, list[str]] = field(default_factory=dict)
+
+    async def pin(self, room_id: str, event_id: str, unpin: list[str]) -> str:
+        current = [e for e in self.pinned.get(room_id, []) if e not in unpin and e != event_id]
+        self.pinned[room_id] = [*current, event_id] if event_id else current
+        return await self.put_state(room_id, "m.room.pinned_events", "",
+                                    {"pinned": self.pinned[room_id]})
+
     async def joined_members(self, room_id: str) -> list[str]:
         return list(self.members.get(room_id, []))
 

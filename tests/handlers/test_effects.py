@@ -7,7 +7,17 @@ from datetime import UTC, datetime
 from bot.effects import queue_effects
 from bot.outbox import Outbox
 from commands.context import Reply
-from commands.effects import Invite, Post, PutState, React, SendEvent, Upload, effect_txn, ref
+from commands.effects import (
+    Invite,
+    Pin,
+    Post,
+    PutState,
+    React,
+    SendEvent,
+    Upload,
+    effect_txn,
+    ref,
+)
 from storage.db import Database
 from tests.handlers.fakes import FakeTransport
 
@@ -79,3 +89,16 @@ async def test_a_reference_to_a_message_never_sent_drops_the_message(
     assert transport.sent == []
     async with db.transaction() as repos:
         assert await repos.outbox.pending() == []
+
+
+async def test_pins_keep_the_rooms_other_pins(db: Database, outbox: Outbox,
+                                              transport: FakeTransport) -> None:
+    transport.pinned[ROOM] = ["$someone-else"]
+    await queue(db, outbox, [Post(ROOM, Reply("ordre du jour v1"), key="odj-1"),
+                             Pin(ROOM, ref("odj-1"))])
+    first = transport.sent[-1].event_id
+    assert transport.pinned[ROOM] == ["$someone-else", first]
+    await queue(db, outbox, [Post(ROOM, Reply("ordre du jour v2"), key="odj-2"),
+                             Pin(ROOM, ref("odj-2"), unpin=(ref("odj-1"),))], key="$2")
+    assert transport.pinned[ROOM] == ["$someone-else", transport.sent[-1].event_id]
+    assert transport.states[-1][1] == "m.room.pinned_events"

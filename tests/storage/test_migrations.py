@@ -17,7 +17,8 @@ from storage.models import Base
 TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled_messages",
           "project_groups", "group_members", "group_progress", "group_needs", "initiatives",
           "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
-          "poll_slots", "poll_votes"}
+          "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
+          "agenda_states", "remontees"}
 
 
 def _head() -> str:

@@ -1,0 +1,56 @@
+"""Room events other than commands that a capability may care about (reactions, their removal),
+handed over by the sync loop in the transaction that saves the batch."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from commands.context import Club
+    from commands.effects import Effect
+    from commands.i18n import Translator
+    from storage.repositories import Repositories
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """Someone reacted (``key``: an emoji) to an event."""
+
+    event_id: str
+    room_id: str
+    sender: str
+    target: str
+    key: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """Someone took an event back (a reaction removed…)."""
+
+    event_id: str
+    room_id: str
+    sender: str
+    redacts: str
+
+
+@dataclass
+class RoomEvents:
+    """What one sync batch brought besides commands."""
+
+    reactions: Sequence[Reaction] = ()
+    redactions: Sequence[Redaction] = ()
+
+
+# A consumer records what concerns it and returns the effects to queue (same transaction).
+Consumer = Callable[["Repositories", RoomEvents, "Club", "Translator"], Awaitable[list["Effect"]]]
+CONSUMERS: list[Consumer] = []
+
+
+def consumer(function: Consumer) -> Consumer:
+    """Registers a capability's consumer of reactions and redactions (decorator)."""
+    CONSUMERS.append(function)
+    return function
