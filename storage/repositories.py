@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.meetings import MeetingRepository
 from storage.models import (
     Base,
     BotState,
@@ -211,3 +212,4 @@ class Repositories:
         self.groups = GroupRepository(session)
         self.initiatives = InitiativeRepository(session)
         self.audit = AuditRepository(session)
+        self.meetings = MeetingRepository(session)
