@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import initiatives, meta, projects
+from commands import initiatives, meetings, meta, projects
 from commands.registry import Registry
 
 
@@ -12,4 +12,5 @@ def build_registry() -> Registry:
     meta.register(registry)
     projects.register(registry)
     initiatives.register(registry)
+    meetings.register(registry)
     return registry
