@@ -532,4 +532,4 @@ async def test_help_lists_the_meeting_commands_by_role(bot: Harness) -> None:
     assert "!rencontre present [n°]" in participant and "planifier" not in participant
     coordinator = await ask(bot, "!aide rencontre")
     assert "!rencontre planifier <quand…> [--lieu <lieu>] [--territoire <territoire>]" in coordinator
-    assert "!rencontre presences <n°> [@personne @personne……]" in coordinator
+    assert "!rencontre presences <n°> [@personne @personne…]" in coordinator
