@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import initiatives, meta, polls, projects
+from commands import initiatives, meetings, meta, polls, projects
 from commands.registry import Registry
 
 
@@ -13,4 +13,5 @@ def build_registry() -> Registry:
     projects.register(registry)
     initiatives.register(registry)
     polls.register(registry)
+    meetings.register(registry)
     return registry

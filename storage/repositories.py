@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.meetings import MeetingRepository
 from storage.models import (
     Base,
     BotState,
@@ -219,3 +220,4 @@ class Repositories:
         self.audit = AuditRepository(session)
         self.polls = PollRepository(session)
         self.people = PeopleRepository(session)
+        self.meetings = MeetingRepository(session)

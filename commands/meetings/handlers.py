@@ -1,0 +1,273 @@
+"""``!rencontre …``: one handler per subcommand, declared once."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+from commands.arguments import Integer, Text, UserId
+from commands.context import Context, Reply
+from commands.dates import Slot, parse_slot
+from commands.effects import React
+from commands.errors import NotFound, UserError
+from commands.meetings import render
+from commands.meetings.service import (
+    PLACE_MAX,
+    announce,
+    audit,
+    clean_text,
+    create_meeting,
+    ics_upload,
+    rooms_of,
+)
+from commands.meetings.vocabulary import (
+    ANSWERS,
+    CANCELLED,
+    HELD,
+    MEETING_TERRITORIES,
+)
+from commands.registry import Command, Option, Param, Registry, Role
+
+if TYPE_CHECKING:
+    from storage.models import Meeting
+
+NUMBER = Integer()
+WHEN = Text(max_length=10_000)  # the date layer refuses long texts with its own message
+REASON_MAX = 500
+MINUTES_MAX = 5000
+PAST_SHOWN = 10
+_PEOPLE_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def register(registry: Registry) -> None:
+    """Declares ``!rencontre`` and its subcommands."""
+    rencontre = registry.group("rencontre", fr=("rencontre", "rencontres"),
+                               en=("meeting", "meetings"), section="meetings")
+    _register_reading(rencontre)
+    _register_answers(rencontre)
+    _register_coordination(rencontre)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def _register_reading(rencontre: Command) -> None:
+    @rencontre.subcommand("liste", fr=("liste", "lister", "toutes"), en=("list", "all"))
+    async def liste(ctx: Context) -> Reply:
+        meetings = ctx.db().meetings
+        upcoming = await meetings.upcoming(ctx.now)
+        past = await meetings.past(ctx.now, limit=PAST_SHOWN)
+        total = await meetings.count_past(ctx.now) if past else 0
+        return Reply(render.listing(upcoming, past, total, ctx.club, ctx.t))
+
+    @rencontre.subcommand("info", fr=("info", "fiche", "voir", "prochaine"), en=("show", "next"),
+                          params=(Param("number", NUMBER, required=False),))
+    async def info(ctx: Context, number: int | None) -> Reply:
+        meeting = await _target(ctx, number)
+        meetings = ctx.db().meetings
+        rsvps = await meetings.rsvps(meeting.id)
+        attendance = await meetings.attendance(meeting.id)
+        return Reply(render.card(meeting, rsvps, attendance, ctx.club, ctx.t,
+                                 upcoming=meeting.starts_at >= ctx.now))
+
+    @rencontre.subcommand("ics", fr=("ics", "calendrier", "ical"), en=("calendar",),
+                          params=(Param("number", NUMBER, required=False),))
+    async def ics(ctx: Context, number: int | None) -> Reply:
+        meeting = await _target(ctx, number)
+        return Reply(ctx.t("meeting.ics_here", number=meeting.id,
+                           when=render.when(meeting, ctx.club, ctx.t)),
+                     effects=(ics_upload(meeting, ctx.club, ctx.t, ctx.room_id),))
+
+
+# --- answers (anyone) ---------------------------------------------------------------------------
+
+def _register_answers(rencontre: Command) -> None:
+    number = (Param("number", NUMBER, required=False),)
+
+    @rencontre.subcommand("present", fr=("present", "presente", "oui", "viens"),
+                          en=("yes", "attending", "going"), params=number)
+    async def present(ctx: Context, number: int | None) -> Reply:
+        return await _answer(ctx, number, "present")
+
+    @rencontre.subcommand("absent", fr=("absent", "absente", "non"), en=("no", "not-going"),
+                          params=number)
+    async def absent(ctx: Context, number: int | None) -> Reply:
+        return await _answer(ctx, number, "absent")
+
+    @rencontre.subcommand("peutetre", fr=("peutetre", "peut-etre", "peut-etre?"), en=("maybe",),
+                          params=number)
+    async def peutetre(ctx: Context, number: int | None) -> Reply:
+        return await _answer(ctx, number, "peutetre")
+
+
+async def _answer(ctx: Context, number: int | None, answer: str) -> Reply:
+    """Records the answer and reacts to the command: no message in the room."""
+    repos = ctx.db()
+    meeting = await _target(ctx, number)
+    if meeting.status == CANCELLED:
+        raise UserError("meeting.answer_cancelled", number=meeting.id)
+    if meeting.status == HELD or meeting.starts_at < ctx.now:
+        raise UserError("meeting.answer_past", number=meeting.id)
+    if await repos.meetings.rsvp(meeting.id, ctx.sender) != answer:
+        await repos.meetings.set_rsvp(meeting.id, ctx.sender, answer, ctx.now)
+        await audit(repos, meeting, ctx.sender, "rsvp", ctx.now, answer=answer)
+    return Reply("", effects=(React(ctx.room_id, ctx.event_id, ANSWERS[answer]),))
+
+
+# --- coordination -------------------------------------------------------------------------------
+
+def _register_coordination(rencontre: Command) -> None:
+    @rencontre.subcommand("planifier", fr=("planifier", "prevoir", "nouvelle"),
+                          en=("plan", "schedule", "new"),
+                          params=(Param("when", WHEN, rest=True),),
+                          options=(Option("place", Text(PLACE_MAX), fr=("lieu", "ou", "adresse"),
+                                          en=("place", "where", "location")),
+                                   Option("territory", MEETING_TERRITORIES, fr=("territoire",),
+                                          en=("territory",))),
+                          role=Role.COORDINATOR)
+    async def planifier(ctx: Context, when: str, place: str | None,
+                        territory: str | None) -> Reply:
+        slot = _slot(ctx, when)
+        meeting, effects = await create_meeting(
+            ctx.db(), ctx.club, ctx.t, start=slot.start, end=slot.end, place=place or "",
+            territory=territory or "commun", created_by=ctx.sender, now=ctx.now)
+        if not effects:  # no club room for this territory: the announcement is the reply
+            meeting.rooms = json.dumps([ctx.room_id])
+            return Reply(render.announcement(meeting, ctx.club, ctx.t),
+                         effects=(ics_upload(meeting, ctx.club, ctx.t, ctx.room_id),))
+        return Reply(ctx.t("meeting.planned", number=meeting.id,
+                           when=render.when(meeting, ctx.club, ctx.t),
+                           place=render.place(meeting.place, ctx.t),
+                           territory=render.territory(meeting, ctx.t),
+                           rooms=len(rooms_of(meeting))), effects=tuple(effects))
+
+    @rencontre.subcommand("reporter", fr=("reporter", "deplacer", "decaler"),
+                          en=("reschedule", "move", "postpone"),
+                          params=(Param("number", NUMBER), Param("when", WHEN, rest=True)),
+                          options=(Option("place", Text(PLACE_MAX), fr=("lieu", "ou", "adresse"),
+                                          en=("place", "where", "location")),),
+                          role=Role.COORDINATOR)
+    async def reporter(ctx: Context, number: int, when: str, place: str | None) -> Reply:
+        meeting = await _get(ctx, number)
+        if meeting.status == CANCELLED:
+            raise UserError("meeting.move_cancelled", number=meeting.id)
+        if meeting.status == HELD:
+            raise UserError("meeting.move_held", number=meeting.id)
+        slot = _slot(ctx, when, duration_of=meeting)
+        new_place = clean_text(place, "place", PLACE_MAX) if place is not None else meeting.place
+        old = render.slot_of(meeting)
+        if (slot.start, slot.end, new_place) == (old.start, old.end, meeting.place):
+            return Reply(ctx.t("meeting.move_same", number=meeting.id))
+        meeting.starts_at = slot.start.astimezone(UTC)
+        meeting.ends_at = slot.end.astimezone(UTC)
+        meeting.place = new_place
+        meeting.sequence += 1
+        meeting.updated_at = ctx.now
+        await audit(ctx.db(), meeting, ctx.sender, "rescheduled", ctx.now,
+                    old=old.start.isoformat(), new=meeting.starts_at.isoformat(),
+                    place=new_place[:200])
+        rooms = rooms_of(meeting)
+        effects = announce(meeting, ctx.club, ctx.t,
+                           render.rescheduled(meeting, old, ctx.club, ctx.t), rooms, "moved")
+        return Reply(ctx.t("meeting.moved", number=meeting.id,
+                           when=render.when(meeting, ctx.club, ctx.t),
+                           place=render.place(meeting.place, ctx.t), rooms=len(rooms)),
+                     effects=tuple(effects))
+
+    @rencontre.subcommand("annuler", fr=("annuler",), en=("cancel",),
+                          params=(Param("number", NUMBER),
+                                  Param("reason", Text(10_000), required=False, rest=True)),
+                          role=Role.COORDINATOR)
+    async def annuler(ctx: Context, number: int, reason: str | None) -> Reply:
+        meeting = await _get(ctx, number)
+        if meeting.status == CANCELLED:
+            raise UserError("meeting.already_cancelled", number=meeting.id)
+        if meeting.status == HELD or meeting.starts_at < ctx.now:
+            raise UserError("meeting.cancel_past", number=meeting.id)
+        why = clean_text(reason, "reason", REASON_MAX) if reason else ""
+        meeting.status = CANCELLED
+        meeting.cancel_reason = why
+        meeting.sequence += 1
+        meeting.updated_at = ctx.now
+        await audit(ctx.db(), meeting, ctx.sender, "cancelled", ctx.now, reason=why[:200])
+        rooms = rooms_of(meeting)
+        effects = announce(meeting, ctx.club, ctx.t,
+                           render.cancelled(meeting, ctx.club, ctx.t), rooms, "cancelled")
+        return Reply(ctx.t("meeting.cancelled", number=meeting.id,
+                           when=render.when(meeting, ctx.club, ctx.t), rooms=len(rooms)),
+                     effects=tuple(effects))
+
+    @rencontre.subcommand("presences", fr=("presences", "presence", "venus"),
+                          en=("attendance", "attended"),
+                          params=(Param("number", NUMBER),
+                                  Param("people", Text(10_000), required=False, rest=True)),
+                          role=Role.COORDINATOR)
+    async def presences(ctx: Context, number: int, people: str | None) -> Reply:
+        repos = ctx.db()
+        meeting = await _get(ctx, number)
+        if meeting.status == CANCELLED:
+            raise UserError("meeting.attendance_cancelled", number=meeting.id)
+        if meeting.starts_at > ctx.now:
+            raise UserError("meeting.attendance_too_early", number=meeting.id,
+                            when=render.when(meeting, ctx.club, ctx.t))
+        if people:
+            users = [UserId().convert(word) for word in _PEOPLE_SEPARATORS.split(people) if word]
+        else:
+            users = [r.user_id for r in await repos.meetings.rsvps(meeting.id)
+                     if r.answer == "present"]
+            if not users:
+                raise UserError("meeting.attendance_nobody", number=meeting.id)
+        came = await repos.meetings.set_attendance(meeting.id, users, ctx.now)
+        meeting.status = HELD
+        meeting.updated_at = ctx.now
+        await audit(repos, meeting, ctx.sender, "attendance", ctx.now, count=len(came),
+                    people=came[:100])
+        return Reply(ctx.t("meeting.attendance_saved", number=meeting.id, count=len(came),
+                           names=render.names(came, ctx.t)))
+
+    @rencontre.subcommand("compte-rendu", fr=("compte-rendu", "cr", "compterendu"),
+                          en=("minutes", "report"),
+                          params=(Param("number", NUMBER), Param("text", Text(10_000), rest=True)),
+                          role=Role.COORDINATOR)
+    async def compte_rendu(ctx: Context, number: int, text: str) -> Reply:
+        meeting = await _get(ctx, number)
+        if meeting.status == CANCELLED:
+            raise UserError("meeting.minutes_cancelled", number=meeting.id)
+        if meeting.starts_at > ctx.now:
+            raise UserError("meeting.minutes_too_early", number=meeting.id)
+        value = clean_text(text, "text", MINUTES_MAX)
+        replaced = bool(meeting.minutes)
+        meeting.minutes = value
+        meeting.updated_at = ctx.now
+        await audit(ctx.db(), meeting, ctx.sender, "minutes", ctx.now, text=value[:200])
+        key = "meeting.minutes_replaced" if replaced else "meeting.minutes_saved"
+        return Reply(ctx.t(key, number=meeting.id))
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+def _slot(ctx: Context, text: str, duration_of: Meeting | None = None) -> Slot:
+    """A slot read by the date layer (its ``DateError`` goes through with its own message)."""
+    duration = (duration_of.ends_at - duration_of.starts_at if duration_of is not None
+                else ctx.club.meeting_duration)
+    return parse_slot(text, now=ctx.now, tz=ctx.club.tz, default_duration=duration,
+                      language=ctx.t.language)
+
+
+async def _get(ctx: Context, number: int) -> Meeting:
+    meeting = await ctx.db().meetings.get(number)
+    if meeting is None:
+        raise NotFound("meeting.not_found", number=number)
+    return meeting
+
+
+async def _target(ctx: Context, number: int | None) -> Meeting:
+    """The rencontre named, or the next planned one."""
+    if number is not None:
+        return await _get(ctx, number)
+    meeting = await ctx.db().meetings.next_planned(ctx.now)
+    if meeting is None:
+        raise NotFound("meeting.none_upcoming")
+    return meeting
+

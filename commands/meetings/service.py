@@ -1,0 +1,109 @@
+"""Creating a rencontre and announcing its changes: shared by ``!rencontre`` and the date polls.
+
+Announcements go to the rooms of the meeting's territory (``Club.rooms_for``), remembered in
+``meeting.rooms`` so that a later change (new date, cancellation) is announced in the same
+rooms. Each announcement is a message and the meeting's ``.ics``; their effect keys carry the
+meeting's id and SEQUENCE, so a replay never posts twice and each change posts once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from commands.context import Club, Reply
+from commands.dates import Slot, format_slot
+from commands.effects import Effect, Post, Upload
+from commands.errors import BadArgument, MissingArgument, UserError
+from commands.i18n import Translator
+from commands.meetings import render
+from commands.meetings.calendar import ics_filename, meeting_ics
+from commands.meetings.vocabulary import MEETING_TERRITORIES
+
+if TYPE_CHECKING:
+    from storage.models import Meeting
+    from storage.repositories import Repositories
+
+PLACE_MAX = 300
+ICS_MIMETYPE = "text/calendar"
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+_ROOM_PING = re.compile(r"@room\b", re.IGNORECASE)
+
+
+def clean_text(raw: str, name: str, limit: int) -> str:
+    """Free text from a user (a place, a reason, minutes): at most ``limit`` characters, no HTML
+    and no ``@room`` (it is escaped when shown anyway: refusing says so plainly)."""
+    value = raw.strip()
+    if not value:
+        raise MissingArgument("error.missing_argument", name=name)
+    if len(value) > limit:
+        raise BadArgument("error.text_too_long", maximum=limit)
+    if _MARKUP.search(value):
+        raise BadArgument("meeting.no_markup")
+    if _ROOM_PING.search(value):
+        raise BadArgument("meeting.no_room_ping")
+    return value
+
+
+def rooms_of(meeting: Meeting) -> list[str]:
+    """The rooms a meeting was announced in."""
+    rooms = json.loads(meeting.rooms or "[]")
+    return [str(room) for room in rooms]
+
+
+def ics_upload(meeting: Meeting, club: Club, t: Translator, room_id: str,
+               key: str | None = None) -> Upload:
+    return Upload(room_id, ics_filename(meeting.id), ICS_MIMETYPE,
+                  meeting_ics(meeting, club.name, t, club.tz), key=key)
+
+
+def announce(meeting: Meeting, club: Club, t: Translator, markdown: str, rooms: list[str],
+             kind: str) -> list[Effect]:
+    """A message and the current ``.ics`` in each room, keyed by meeting, SEQUENCE and kind."""
+    effects: list[Effect] = []
+    for room in rooms:
+        key = f"meeting-{meeting.id}-{meeting.sequence}-{kind}-{room}"
+        effects.append(Post(room, Reply(markdown), key=key))
+        effects.append(ics_upload(meeting, club, t, room, key=f"{key}-ics"))
+    return effects
+
+
+async def audit(repos: Repositories, meeting: Meeting, actor: str, action: str, at: datetime,
+                **details: Any) -> None:
+    await repos.audit.record(actor=actor, subject="meeting", subject_id=meeting.id,
+                             action=action, at=at, **details)
+
+
+async def create_meeting(repos: Repositories, club: Club, t: Translator, *, start: datetime,
+                         end: datetime, place: str, territory: str, created_by: str,
+                         now: datetime, poll_id: int | None = None
+                         ) -> tuple[Meeting, list[Effect]]:
+    """Creates a rencontre (status « prévue »), records it in the audit trail, and returns the
+    announcements to queue: for each room of ``club.rooms_for(territory)`` a message and the
+    ``.ics`` (``rencontre-<n>.ics``). Those rooms are stored in ``meeting.rooms``; with no room
+    configured for the territory, there are no effects (the caller says it where it is).
+
+    ``territory`` is read like people type it (``nord``, ``sud``, ``commun``, ``tous``, ``tout``,
+    ``both``…). ``start`` and ``end`` must be aware. Raises ``UserError`` for a start already
+    past, an end not after the start, an unknown territory or a bad place (``UserError``
+    subclasses, with a French message); nothing is written then.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be aware datetimes")
+    key = MEETING_TERRITORIES.convert(territory)
+    if end <= start:
+        raise BadArgument("meeting.end_before_start")
+    if start < now:
+        raise UserError("meeting.start_in_past",
+                        when=format_slot(Slot(start, end), t.language, club.tz))
+    where = clean_text(place, "place", PLACE_MAX) if place.strip() else ""
+    rooms = club.rooms_for(key)
+    meeting = await repos.meetings.create(
+        starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC), place=where,
+        territory=key, created_by=created_by, at=now, poll_id=poll_id, rooms=json.dumps(rooms))
+    await audit(repos, meeting, created_by, "created", now, start=meeting.starts_at.isoformat(),
+                end=meeting.ends_at.isoformat(), place=where[:200], territory=key, poll=poll_id)
+    return meeting, announce(meeting, club, t, render.announcement(meeting, club, t), rooms,
+                             "created")

@@ -1,0 +1,136 @@
+"""The rencontres of the club: the meetings, who says they will come, who came."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Meeting, MeetingAttendance, MeetingRsvp
+
+PLANNED = "prevue"
+
+
+@dataclass(frozen=True)
+class MeetingSummary:
+    """A line of the rencontres' list: the meeting, its answers by kind, how many came."""
+
+    meeting: Meeting
+    answers: dict[str, int] = field(default_factory=dict)  # present, absent, peutetre
+    attended: int = 0
+
+
+class MeetingRepository:
+    """Meetings, RSVPs and attendance. Every timestamp is aware UTC."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- meetings ---------------------------------------------------------------------------
+    async def create(self, *, starts_at: datetime, ends_at: datetime, place: str, territory: str,
+                     created_by: str, at: datetime, poll_id: int | None = None,
+                     rooms: str = "[]") -> Meeting:
+        meeting = Meeting(starts_at=starts_at, ends_at=ends_at, place=place, territory=territory,
+                          status=PLANNED, poll_id=poll_id, sequence=0, minutes="",
+                          cancel_reason="", rooms=rooms, created_by=created_by, created_at=at,
+                          updated_at=at)
+        self.session.add(meeting)
+        await self.session.flush()
+        return meeting
+
+    async def get(self, meeting_id: int) -> Meeting | None:
+        return await self.session.get(Meeting, meeting_id)
+
+    async def next_planned(self, now: datetime) -> Meeting | None:
+        """The soonest planned meeting that has not started yet."""
+        query = (select(Meeting).where(Meeting.status == PLANNED, Meeting.starts_at >= now)
+                 .order_by(Meeting.starts_at, Meeting.id).limit(1))
+        return await self.session.scalar(query)
+
+    async def upcoming(self, now: datetime, limit: int = 50) -> list[MeetingSummary]:
+        """Meetings starting from ``now`` on (cancelled ones included), soonest first."""
+        query = (select(Meeting).where(Meeting.starts_at >= now)
+                 .order_by(Meeting.starts_at, Meeting.id).limit(limit))
+        return await self._summaries((await self.session.scalars(query)).all())
+
+    async def past(self, now: datetime, limit: int = 10) -> list[MeetingSummary]:
+        """Meetings that started before ``now``, most recent first."""
+        query = (select(Meeting).where(Meeting.starts_at < now)
+                 .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(limit))
+        return await self._summaries((await self.session.scalars(query)).all())
+
+    async def count_past(self, now: datetime) -> int:
+        query = select(func.count()).select_from(Meeting).where(Meeting.starts_at < now)
+        return int(await self.session.scalar(query) or 0)
+
+    async def _summaries(self, meetings: Sequence[Meeting]) -> list[MeetingSummary]:
+        ids = [m.id for m in meetings]
+        if not ids:
+            return []
+        answers: dict[int, dict[str, int]] = {i: {} for i in ids}
+        query = (select(MeetingRsvp.meeting_id, MeetingRsvp.answer, func.count())
+                 .where(MeetingRsvp.meeting_id.in_(ids))
+                 .group_by(MeetingRsvp.meeting_id, MeetingRsvp.answer))
+        for meeting_id, answer, count in (await self.session.execute(query)).all():
+            answers[meeting_id][answer] = int(count)
+        query_attended = (select(MeetingAttendance.meeting_id, func.count())
+                          .where(MeetingAttendance.meeting_id.in_(ids))
+                          .group_by(MeetingAttendance.meeting_id))
+        attended = {meeting_id: int(count)
+                    for meeting_id, count in (await self.session.execute(query_attended)).all()}
+        return [MeetingSummary(m, answers[m.id], attended.get(m.id, 0)) for m in meetings]
+
+    # --- RSVPs --------------------------------------------------------------------------------
+    async def set_rsvp(self, meeting_id: int, user_id: str, answer: str, at: datetime) -> None:
+        """Records a person's answer, replacing an earlier one (one statement)."""
+        insert: Any = (postgresql.insert(MeetingRsvp)
+                       if self.session.get_bind().dialect.name == "postgresql"
+                       else sqlite.insert(MeetingRsvp))
+        statement = insert.values(meeting_id=meeting_id, user_id=user_id, answer=answer, at=at)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[MeetingRsvp.meeting_id, MeetingRsvp.user_id],
+            set_={"answer": answer, "at": at}))
+        # The row may be in the session's identity map with its old values.
+        existing = self.session.identity_map.get(
+            self.session.identity_key(MeetingRsvp, (meeting_id, user_id)))
+        if existing is not None:
+            await self.session.refresh(existing)
+
+    async def rsvp(self, meeting_id: int, user_id: str) -> str | None:
+        """A person's answer, or ``None``."""
+        row = await self.session.get(MeetingRsvp, (meeting_id, user_id))
+        return row.answer if row else None
+
+    async def clear_rsvp(self, meeting_id: int, user_id: str) -> bool:
+        """Forgets a person's answer; ``False`` when there was none."""
+        result: Any = await self.session.execute(delete(MeetingRsvp).where(
+            MeetingRsvp.meeting_id == meeting_id, MeetingRsvp.user_id == user_id))
+        return bool(result.rowcount)
+
+    async def rsvps(self, meeting_id: int) -> Sequence[MeetingRsvp]:
+        """Every answer to a meeting, oldest first."""
+        query = (select(MeetingRsvp).where(MeetingRsvp.meeting_id == meeting_id)
+                 .order_by(MeetingRsvp.at, MeetingRsvp.user_id))
+        return (await self.session.scalars(query)).all()
+
+    # --- attendance --------------------------------------------------------------------------
+    async def set_attendance(self, meeting_id: int, user_ids: Iterable[str],
+                             at: datetime) -> list[str]:
+        """Replaces the list of who came; returns it (duplicates removed, order kept)."""
+        people = list(dict.fromkeys(user_ids))
+        await self.session.execute(
+            delete(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id))
+        self.session.add_all(MeetingAttendance(meeting_id=meeting_id, user_id=user, recorded_at=at)
+                             for user in people)
+        await self.session.flush()
+        return people
+
+    async def attendance(self, meeting_id: int) -> Sequence[MeetingAttendance]:
+        query = (select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id)
+                 .order_by(MeetingAttendance.user_id))
+        return (await self.session.scalars(query)).all()

@@ -1,0 +1,111 @@
+"""The rencontres' repository on SQLite and PostgreSQL: meetings, RSVPs, attendance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from storage.db import Database
+from storage.repositories import Repositories
+
+NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+async def make(repos: Repositories, starts_at: datetime, territory: str = "nord",
+               status: str = "prevue", poll_id: int | None = None):  # type: ignore[no-untyped-def]
+    meeting = await repos.meetings.create(starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
+                                          place="Salle des fêtes", territory=territory,
+                                          created_by="@claire:x", at=NOW, poll_id=poll_id)
+    meeting.status = status
+    return meeting
+
+
+async def test_create_and_get_keep_every_field_aware_utc(db: Database) -> None:
+    async with db.transaction() as repos:
+        created = await make(repos, NOW + DAY, poll_id=7)
+    async with db.transaction() as repos:
+        meeting = await repos.meetings.get(created.id)
+        assert meeting is not None
+        assert meeting.starts_at == NOW + DAY and meeting.starts_at.tzinfo is not None
+        assert meeting.ends_at == NOW + DAY + timedelta(hours=2)
+        assert (meeting.place, meeting.territory, meeting.status, meeting.poll_id) == (
+            "Salle des fêtes", "nord", "prevue", 7)
+        assert (meeting.sequence, meeting.minutes, meeting.cancel_reason, meeting.rooms) == (
+            0, "", "", "[]")
+        assert meeting.created_at == NOW == meeting.updated_at
+        assert await repos.meetings.get(999) is None
+
+
+async def test_next_planned_skips_past_cancelled_and_held_ones(db: Database) -> None:
+    async with db.transaction() as repos:
+        assert await repos.meetings.next_planned(NOW) is None
+        await make(repos, NOW - DAY)  # past
+        await make(repos, NOW + DAY, status="annulee")
+        later = await make(repos, NOW + 3 * DAY)
+        sooner = await make(repos, NOW + 2 * DAY)
+        await make(repos, NOW + timedelta(hours=1), status="tenue")
+    async with db.transaction() as repos:
+        found = await repos.meetings.next_planned(NOW)
+        assert found is not None and found.id == sooner.id
+        at_start = await repos.meetings.next_planned(NOW + 2 * DAY)  # starting right now
+        assert at_start is not None and at_start.id == sooner.id
+        after = await repos.meetings.next_planned(NOW + 2 * DAY + timedelta(minutes=1))
+        assert after is not None and after.id == later.id
+
+
+async def test_upcoming_and_past_lists_with_counts(db: Database) -> None:
+    async with db.transaction() as repos:
+        old = await make(repos, NOW - 10 * DAY, status="tenue")
+        recent = await make(repos, NOW - DAY)
+        soon = await make(repos, NOW + DAY)
+        cancelled = await make(repos, NOW + 2 * DAY, status="annulee")
+        for user, answer in (("@a:x", "present"), ("@b:x", "present"), ("@c:x", "peutetre"),
+                             ("@d:x", "absent")):
+            await repos.meetings.set_rsvp(soon.id, user, answer, NOW)
+        await repos.meetings.set_attendance(old.id, ["@a:x", "@b:x", "@c:x"], NOW)
+    async with db.transaction() as repos:
+        upcoming = await repos.meetings.upcoming(NOW)
+        assert [s.meeting.id for s in upcoming] == [soon.id, cancelled.id]
+        assert upcoming[0].answers == {"present": 2, "peutetre": 1, "absent": 1}
+        assert upcoming[1].answers == {} and upcoming[1].attended == 0
+        past = await repos.meetings.past(NOW)
+        assert [s.meeting.id for s in past] == [recent.id, old.id]
+        assert [s.attended for s in past] == [0, 3]
+        assert [s.meeting.id for s in await repos.meetings.past(NOW, limit=1)] == [recent.id]
+        assert await repos.meetings.count_past(NOW) == 2
+        assert await repos.meetings.upcoming(NOW + 100 * DAY) == []
+
+
+async def test_rsvp_set_replace_and_clear(db: Database) -> None:
+    async with db.transaction() as repos:
+        meeting = await make(repos, NOW + DAY)
+        await repos.meetings.set_rsvp(meeting.id, "@a:x", "present", NOW)
+        await repos.meetings.set_rsvp(meeting.id, "@b:x", "peutetre", NOW + timedelta(minutes=1))
+        assert await repos.meetings.rsvp(meeting.id, "@a:x") == "present"
+        await repos.meetings.set_rsvp(meeting.id, "@a:x", "absent", NOW + timedelta(minutes=2))
+        assert await repos.meetings.rsvp(meeting.id, "@a:x") == "absent"  # same transaction
+    async with db.transaction() as repos:
+        rows = await repos.meetings.rsvps(meeting.id)
+        assert [(r.user_id, r.answer, r.at) for r in rows] == [
+            ("@b:x", "peutetre", NOW + timedelta(minutes=1)),
+            ("@a:x", "absent", NOW + timedelta(minutes=2))]
+        assert await repos.meetings.clear_rsvp(meeting.id, "@a:x") is True
+        assert await repos.meetings.clear_rsvp(meeting.id, "@a:x") is False
+        assert await repos.meetings.rsvp(meeting.id, "@a:x") is None
+        assert await repos.meetings.rsvp(meeting.id, "@nobody:x") is None
+
+
+async def test_attendance_replaces_the_whole_list(db: Database) -> None:
+    async with db.transaction() as repos:
+        meeting = await make(repos, NOW - DAY)
+        assert await repos.meetings.set_attendance(meeting.id, ["@b:x", "@a:x", "@b:x"], NOW) == [
+            "@b:x", "@a:x"]
+    async with db.transaction() as repos:
+        rows = await repos.meetings.attendance(meeting.id)
+        assert [(r.user_id, r.recorded_at) for r in rows] == [("@a:x", NOW), ("@b:x", NOW)]
+        await repos.meetings.set_attendance(meeting.id, ["@c:x", "@a:x"], NOW + DAY)
+        assert [r.user_id for r in await repos.meetings.attendance(meeting.id)] == ["@a:x", "@c:x"]
+    async with db.transaction() as repos:
+        assert [r.user_id for r in await repos.meetings.attendance(meeting.id)] == ["@a:x", "@c:x"]
+        await repos.meetings.set_attendance(meeting.id, [], NOW)
+        assert await repos.meetings.attendance(meeting.id) == []
