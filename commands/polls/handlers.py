@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from commands.arguments import Integer, Text
 from commands.context import Context, Reply
-from commands.dates import DateError, Slot, format_moment, parse_moment, parse_slot
+from commands.dates import DateError, Slot, format_moment, format_slot, parse_moment, parse_slot
+from commands.effects import Effect
 from commands.errors import BadArgument, NotFound, UserError
+from commands.meetings import create_meeting
+from commands.meetings import render as meeting_render
+from commands.meetings.service import announce, rooms_of
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
 from commands.registry import Command, Option, Param, Registry, Role
@@ -81,6 +86,14 @@ def _register_poll(sondage: Command) -> None:
             lines.append(f"- n°{poll.id} {escape_markdown(poll.question)} — {closes}")
         return Reply("\n".join(lines))
 
+    @sondage.subcommand("choisir", fr=("choisir", "retenir"), en=("choose", "pick"),
+                        role=Role.COORDINATOR,
+                        params=(Param("number", Integer()), Param("slot", Integer(1, MAX_SLOTS))),
+                        options=(Option("place", Text(max_length=300), fr=("lieu", "ou"),
+                                        en=("place", "where")),))
+    async def choisir(ctx: Context, number: int, slot: int, place: str | None) -> Reply:
+        return await _choose(ctx, number, slot, place or "")
+
     @sondage.subcommand("cloturer", fr=("cloturer", "clôturer", "clore", "fermer"),
                         en=("close", "end"), role=Role.COORDINATOR,
                         params=(Param("number", Integer(), required=False),))
@@ -92,6 +105,37 @@ def _register_poll(sondage: Command) -> None:
         await _audit(ctx, poll, "closed")
         return Reply(ctx.t("polls.closing", number=poll.id), effects=tuple(effects),
                      reschedule=(POLL_KIND,))
+
+
+async def _choose(ctx: Context, number: int, position: int, place: str) -> Reply:
+    """Turns a slot of the poll into a rencontre, announced with its calendar file; closes the
+    poll if it is still open."""
+    repos = ctx.db()
+    poll = await _poll(ctx, number)
+    if poll.meeting_id is not None:
+        raise UserError("polls.already_chosen", number=poll.id, meeting=poll.meeting_id)
+    slots = {slot.position: slot for slot in await repos.polls.slots(poll.id)}
+    if position not in slots:
+        raise BadArgument("polls.no_such_slot", positions=str(position), count=len(slots),
+                          number=poll.id)
+    chosen = slots[position]
+    effects: list[Effect] = []
+    if poll.status == "open":
+        effects += await service.close(repos, poll, ctx.club, ctx.t, ctx.now)
+    meeting, announcements = await create_meeting(
+        repos, ctx.club, ctx.t, start=chosen.starts_at, end=chosen.ends_at, place=place,
+        territory=poll.territory, created_by=ctx.sender, now=ctx.now, poll_id=poll.id)
+    if not announcements:  # no club room for the territory: announced where the poll was
+        meeting.rooms = json.dumps([poll.room_id])
+        announcements = announce(meeting, ctx.club, ctx.t,
+                                 meeting_render.announcement(meeting, ctx.club, ctx.t),
+                                 [poll.room_id], "created")
+    poll.meeting_id = meeting.id
+    await _audit(ctx, poll, "chosen")
+    when = format_slot(Slot(chosen.starts_at, chosen.ends_at), ctx.t.language, ctx.club.tz)
+    return Reply(ctx.t("polls.chosen", number=poll.id, meeting=meeting.id, when=when,
+                       rooms=len(rooms_of(meeting))),
+                 effects=(*effects, *announcements), reschedule=(POLL_KIND,))
 
 
 async def _open(ctx: Context, spec: str, closes: str | None, territory: str) -> Reply:

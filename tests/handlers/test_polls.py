@@ -298,3 +298,44 @@ def test_reading_stable_and_unstable_responses() -> None:
 def test_unreadable_ballots(text: str) -> None:
     with pytest.raises(BadArgument):
         read_ballot(text)
+
+
+# --- choosing the date ----------------------------------------------------------------------------
+
+async def test_choose_makes_the_slot_a_rencontre_announced_with_its_calendar(bot: Harness) -> None:
+    from dataclasses import replace
+
+    import icalendar
+
+    rooms = {"main": ROOM, "north": "!nord:example.org", "south": "!sud:example.org"}
+    bot.dispatcher.club = replace(make_club(), rooms=rooms)
+    await open_poll(bot)
+    await said(bot, "!vote 2+", sender=BOB)
+    sent = await bot.command("!sondage choisir 1 2 --lieu Salle des fêtes, Guillestre",
+                             sender=COORDINATOR)
+    reply = sent[0].content["body"]
+    assert reply.startswith("La rencontre n°1 est créée à partir du sondage n°1 : jeudi 15 "
+                            "janvier 2099, 18h–20h.")
+    assert any(s.event_type == native.END for s in sent)  # the poll was still open: closed
+    south = [s for s in sent if s.room_id == "!sud:example.org"]
+    assert [s.content["msgtype"] for s in south] == ["m.notice", "m.file"]
+    assert "Salle des fêtes, Guillestre" in south[0].content["body"]
+    data, mimetype, filename = bot.transport.uploads[-1]
+    assert (mimetype, filename) == ("text/calendar", "rencontre-1.ics")
+    event = next(c for c in icalendar.Calendar.from_ical(data).walk() if c.name == "VEVENT")
+    assert event.decoded("dtstart") == datetime(2099, 1, 15, 18, tzinfo=make_club().tz)
+    assert event.decoded("dtend") == datetime(2099, 1, 15, 20, tzinfo=make_club().tz)
+    async with bot.db.transaction() as repos:
+        poll = await repos.polls.get(1)
+        meeting = await repos.meetings.get(1)
+    assert poll is not None and poll.meeting_id == 1 and poll.status == "closed"
+    assert meeting is not None and meeting.poll_id == 1 and meeting.territory == "sud"
+    again = await refused(bot, "!sondage choisir 1 1", sender=COORDINATOR)
+    assert "a déjà donné la rencontre n°1" in again and "`!rencontre reporter 1 <quand>`" in again
+
+
+async def test_choose_refusals(bot: Harness) -> None:
+    await open_poll(bot)
+    assert "pas de créneau 7" in await refused(bot, "!sondage choisir 1 7", sender=COORDINATOR)
+    assert "Pas de sondage n°4" in await refused(bot, "!sondage choisir 4 1", sender=COORDINATOR)
+    assert "Réservé à la coordination" in await refused(bot, "!sondage choisir 1 1", sender=BOB)

@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
+from nio import DownloadResponse, RoomMessageFile
 
 from commands.polls import native
 from tests.integration.matrix_user import MatrixUser
@@ -121,6 +124,42 @@ async def test_poll_on_a_real_homeserver(bot_factory, users) -> None:
         s.event_id for s in starts}
     assert "on ne peut plus voter" in (await ask(bob, room, "!vote 1+")).body
 
+    # The chosen slot becomes the rencontre, announced with a calendar file.
+    chosen = await ask(chargee, room, "!sondage choisir 1 1 --lieu Salle des fêtes, Guillestre")
+    assert "La rencontre n°1 est créée à partir du sondage n°1" in chosen.body
+    file = await chargee.wait_for(room, lambda e: isinstance(e, RoomMessageFile), timeout=60)
+    assert file.body == "rencontre-1.ics"
+    downloaded = await chargee.client.download(file.url)
+    assert isinstance(downloaded, DownloadResponse), downloaded
+    calendar = icalendar.Calendar.from_ical(downloaded.body)
+    event = next(c for c in calendar.walk() if c.name == "VEVENT")
+    paris = ZoneInfo("Europe/Paris")
+    assert event.decoded("dtstart") == datetime(2027, 1, 12, 18, 30, tzinfo=paris)
+    assert event.decoded("dtend") == datetime(2027, 1, 12, 20, 30, tzinfo=paris)
+    assert "Guillestre" in str(event["location"])
+
 
 def _ends(user: MatrixUser, room: str) -> list[Any]:
     return [e for e in user.events.get(room, []) if getattr(e, "type", None) == native.END]
+
+
+async def test_rencontre_answers_by_reaction_on_a_real_homeserver(bot_factory, users) -> None:
+    chargee, alice = await users("chargee"), await users("alice")
+    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
+                                                  "allowed_inviters": [chargee.user_id]})
+    room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id])
+    await alice.join(room)
+    runner.overrides["rooms"] = {"main": room}
+    await runner.start()
+    await chargee.wait_membership(room, runner.user_id, "join")
+    planned = await ask(chargee, room, "!rencontre planifier jeudi 14 janvier 2027 18h30 "
+                                       "--lieu https://visio.example.org/cct --territoire commun")
+    assert "jeudi 14 janvier 2027" in planned.body
+    command = await alice.send_text(room, "!rencontre present")
+    reaction = await alice.wait_for(
+        room, lambda e: e.source.get("type") == "m.reaction"
+        and e.source["content"]["m.relates_to"]["event_id"] == command, timeout=60)
+    assert reaction.source["content"]["m.relates_to"]["key"] == "✅"
+    assert alice.replies_to(room, command) == []  # answered by the reaction only
+    info = await ask(alice, room, "!rencontre info")
+    assert alice.user_id in info.body
