@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -25,12 +25,13 @@ from nio import (
 )
 
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import ReminderSettings, Settings
 from bot.dispatcher import Dispatcher
 from bot.effects import queue_effects
 from bot.matrix import MatrixError, Transport
 from bot.outbox import Outbox, Queued, txn_id
 from bot.polls import PollDeadlines, PollReminders, recount, responses_of
+from bot.reminders import ReminderEngine
 from bot.render import message_content
 from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
@@ -44,6 +45,7 @@ from commands.meta import welcome
 from commands.polls import native, service
 from commands.ports import RoomUnavailable
 from commands.registry import Registry, Role
+from commands.rhythm import ReminderRules
 from storage.db import Database
 from storage.repositories import Repositories
 
@@ -52,6 +54,19 @@ SYNC_TOKEN = "sync_token"
 MAX_BACKFILL_PAGES = 50
 MAX_UNDECRYPTED = 500
 REPLY_GRACE_S = 1.0
+
+
+def reminder_rules(settings: ReminderSettings) -> ReminderRules:
+    """The configured rhythm, for the handlers."""
+    quiet = settings.quiet_hours.split("-") if settings.quiet_hours else []
+    start, end = (time.fromisoformat(part) for part in quiet) if quiet else (None, None)
+    return ReminderRules(meeting_days=settings.meeting_days_before,
+                         meeting_hours=settings.meeting_hours_before,
+                         agenda_call_days=settings.agenda_call_days_before,
+                         minutes_days=settings.minutes_days_after,
+                         minutes_repeat_days=settings.minutes_repeat_days,
+                         progress_weeks=settings.progress_weeks_after,
+                         quiet_start=start, quiet_end=end)
 
 
 def bot_version() -> str:
@@ -119,7 +134,8 @@ class Bot:
                          welcome_message=club.welcome_message, version=bot_version(),
                          coordinators=club.coordinators,
                          meeting_duration=timedelta(minutes=settings.meetings.duration_minutes),
-                         poll_reminder=timedelta(hours=settings.meetings.poll_reminder_hours))
+                         poll_reminder=timedelta(hours=settings.meetings.poll_reminder_hours),
+                         reminders=reminder_rules(settings.reminders))
         self.t = Translator(club.language)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
                                      self.clock, self.club, self.role_of, self.transport)
@@ -127,7 +143,8 @@ class Bot:
         self.scheduler = Scheduler([
             self.scheduled,
             PollDeadlines(self.db, self.outbox, self.clock, lambda: self.club),
-            PollReminders(self.db, self.outbox, self.clock, lambda: self.club, self.transport)])
+            PollReminders(self.db, self.outbox, self.clock, lambda: self.club, self.transport),
+            ReminderEngine(self.db, self.outbox, self.clock, lambda: self.club)])
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
         self.main_room_id: str | None = None
         self._tasks: list[asyncio.Task[None]] = []

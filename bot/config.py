@@ -70,6 +70,19 @@ class MeetingSettings:
 
 
 @dataclass(frozen=True)
+class ReminderSettings:
+    """The club's automatic reminders (each can be turned off) and quiet hours."""
+
+    meeting_days_before: tuple[int, ...] = (7, 1)
+    meeting_hours_before: tuple[int, ...] = (2,)
+    agenda_call_days_before: int = 14
+    minutes_days_after: int = 3
+    minutes_repeat_days: int = 7
+    progress_weeks_after: int = 3
+    quiet_hours: str = "21:00-08:00"
+
+
+@dataclass(frozen=True)
 class RoomSettings:
     main: str
     north: str = ""
@@ -93,6 +106,7 @@ class Settings:
     source: Path | None = None
     log_level: str = "INFO"
     meetings: MeetingSettings = field(default_factory=MeetingSettings)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
 
 
 @dataclass(frozen=True)
@@ -167,6 +181,19 @@ class _Reader:
             self.problem(key, "config.not_boolean")
             return default
         return value
+
+    def int_list(self, key: str, default: tuple[int, ...], maximum: int) -> tuple[int, ...]:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if (not isinstance(value, list)
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+            self.problem(key, "config.not_int_list")
+            return default
+        if not all(0 < v <= maximum for v in value):
+            self.problem(key, "config.out_of_range", minimum=1, maximum=maximum)
+            return default
+        return tuple(sorted(set(value), reverse=True))
 
     def string_list(self, key: str, check: Callable[[str], bool], msg_key: str) -> tuple[str, ...]:
         value = self.raw(key)
@@ -299,6 +326,24 @@ def _read_rooms(r: _Reader) -> RoomSettings:
     return RoomSettings(main=main, **others)
 
 
+QUIET_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _read_reminders(r: _Reader) -> ReminderSettings:
+    quiet = r.string("reminders.quiet_hours", "21:00-08:00")
+    if quiet and not QUIET_RE.match(quiet):
+        r.problem("reminders.quiet_hours", "config.bad_quiet_hours", value=quiet)
+        quiet = "21:00-08:00"
+    return ReminderSettings(
+        meeting_days_before=r.int_list("reminders.meeting_days_before", (7, 1), 60),
+        meeting_hours_before=r.int_list("reminders.meeting_hours_before", (2,), 48),
+        agenda_call_days_before=r.integer("reminders.agenda_call_days_before", 14, 0, 90),
+        minutes_days_after=r.integer("reminders.minutes_days_after", 3, 0, 60),
+        minutes_repeat_days=r.integer("reminders.minutes_repeat_days", 7, 1, 60),
+        progress_weeks_after=r.integer("reminders.progress_weeks_after", 3, 0, 26),
+        quiet_hours=quiet)
+
+
 def _check_unknown_keys(r: _Reader) -> None:
     known = {
         "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
@@ -309,6 +354,9 @@ def _check_unknown_keys(r: _Reader) -> None:
         "rooms": {"main", "north", "south", "announcements", "space"},
         "logging": {"level"},
         "meetings": {"duration_minutes", "poll_reminder_hours"},
+        "reminders": {"meeting_days_before", "meeting_hours_before", "agenda_call_days_before",
+                      "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
+                      "quiet_hours"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -339,12 +387,14 @@ def parse_settings(
     meetings = MeetingSettings(
         duration_minutes=r.integer("meetings.duration_minutes", 120, 15, 12 * 60),
         poll_reminder_hours=r.integer("meetings.poll_reminder_hours", 24, 0, 24 * 14))
+    reminders = _read_reminders(r)
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
     if r.problems:
         raise ConfigError(r.problems)
-    return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, meetings)
+    return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, meetings,
+                    reminders)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -88,10 +88,13 @@ class Scheduler:
 
     async def fire(self, kind: str, item_id: int) -> None:
         """Runs one item now (what a job does when it is due)."""
+        source = self.sources[kind]
         try:
-            await self.sources[kind].fire(item_id)
+            await source.fire(item_id)
         except Exception:
             log.exception("scheduled %s failed", job_id(kind, item_id))
+        if getattr(source, "refresh_after_fire", False):
+            await self.refresh(kind)
 
     def shutdown(self) -> None:
         if self._scheduler.running:

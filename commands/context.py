@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from commands.i18n import Translator
 from commands.registry import Role
+from commands.rhythm import ReminderRules
 
 if TYPE_CHECKING:
     from commands.effects import Effect
@@ -45,6 +46,7 @@ class Club:
     coordinators: tuple[str, ...] = ()
     meeting_duration: timedelta = timedelta(hours=2)
     poll_reminder: timedelta = timedelta(hours=24)  # before a poll's deadline; zero: none
+    reminders: ReminderRules = field(default_factory=ReminderRules)
 
     @property
     def tz(self) -> ZoneInfo:

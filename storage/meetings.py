@@ -134,3 +134,10 @@ class MeetingRepository:
         query = (select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id)
                  .order_by(MeetingAttendance.user_id))
         return (await self.session.scalars(query)).all()
+
+    async def previous_start(self, meeting_id: int, before: datetime) -> datetime | None:
+        """When the last rencontre before ``before`` (not cancelled, not this one) started."""
+        query = (select(func.max(Meeting.starts_at))
+                 .where(Meeting.starts_at < before, Meeting.id != meeting_id,
+                        Meeting.status != "annulee"))
+        return await self.session.scalar(query)

@@ -399,3 +399,29 @@ class Remontee(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_by: Mapped[str | None] = mapped_column(String(255))
+
+
+class Reminder(Base):
+    """Something to say in a room at a time: a person's or a room's reminder (possibly
+    recurring), or one the club's rhythm creates (before a rencontre, minutes due…)."""
+
+    __tablename__ = "reminders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # personal, room, meeting, agenda_call, agenda_deadline, progress_call, minutes_due
+    kind: Mapped[str] = mapped_column(String(24))
+    room_id: Mapped[str] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(255))  # who asked (the bot for automatic ones)
+    text: Mapped[str] = mapped_column(Text, default="")
+    rule: Mapped[str | None] = mapped_column(String(100))  # recurrence (commands.dates)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when it is meant for
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())  # after the quiet hours
+    occurrence: Mapped[int] = mapped_column(Integer, default=0)  # part of the txn id
+    meeting_id: Mapped[int | None] = mapped_column(Integer)
+    offset: Mapped[str] = mapped_column(String(16), default="")  # J-7, J-1, H-2…
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # sent, cancelled, dropped
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_reminders_due", "status", "send_at"),
+                      Index("ix_reminders_owner", "owner", "status"),
+                      Index("ix_reminders_meeting", "meeting_id", "kind", "status"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, select
@@ -19,6 +19,15 @@ from storage.models import (
     Initiative,
     ProjectGroup,
 )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """An aggregate (``max``) bypasses the column type: SQLite gives naive UTC text back."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,28 @@ class GroupRepository:
     async def count_by_status(self) -> dict[str, int]:
         query = select(ProjectGroup.status, func.count()).group_by(ProjectGroup.status)
         return {status: int(n) for status, n in (await self.session.execute(query)).all()}
+
+    async def for_progress_call(self, statuses: Sequence[str],
+                                territories: Sequence[str] | None
+                                ) -> list[tuple[ProjectGroup, list[str], datetime | None]]:
+        """Active groups (of some territories, or all), each with its referents and the date of
+        its latest progress entry."""
+        query = select(ProjectGroup).where(ProjectGroup.status.in_(statuses))
+        if territories is not None:
+            query = query.where(ProjectGroup.territory.in_(territories))
+        groups = (await self.session.scalars(query.order_by(ProjectGroup.id))).all()
+        ids = [g.id for g in groups]
+        rows = (await self.session.execute(
+            select(GroupProgress.group_id, func.max(GroupProgress.created_at))
+            .where(GroupProgress.group_id.in_(ids)).group_by(GroupProgress.group_id))).all()
+        latest = {group_id: _aware(moment) for group_id, moment in rows}
+        referents: dict[int, list[str]] = {}
+        for member in (await self.session.scalars(
+                select(GroupMember).where(GroupMember.group_id.in_(ids),
+                                          GroupMember.referent.is_(True))
+                .order_by(GroupMember.joined_at))).all():
+            referents.setdefault(member.group_id, []).append(member.user_id)
+        return [(g, referents.get(g.id, []), latest.get(g.id)) for g in groups]
 
     # --- members --------------------------------------------------------------------------
     async def members(self, group_id: int) -> Sequence[GroupMember]:

@@ -23,6 +23,7 @@ from storage.models import (
 )
 from storage.polls import PeopleRepository, PollRepository
 from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
+from storage.reminders import ReminderRepository
 
 
 def _insert(session: AsyncSession, model: type[Base]) -> Any:
@@ -221,3 +222,4 @@ class Repositories:
         self.polls = PollRepository(session)
         self.people = PeopleRepository(session)
         self.meetings = MeetingRepository(session)
+        self.reminders = ReminderRepository(session)

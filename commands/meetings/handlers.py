@@ -29,6 +29,8 @@ from commands.meetings.vocabulary import (
     MEETING_TERRITORIES,
 )
 from commands.registry import Command, Option, Param, Registry, Role
+from commands.reminders.handlers import REMINDERS_KIND
+from commands.reminders.plan import plan_meeting
 
 if TYPE_CHECKING:
     from storage.models import Meeting
@@ -134,13 +136,16 @@ def _register_coordination(rencontre: Command) -> None:
             territory=territory or "commun", created_by=ctx.sender, now=ctx.now)
         if not effects:  # no club room for this territory: the announcement is the reply
             meeting.rooms = json.dumps([ctx.room_id])
+            await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
             return Reply(render.announcement(meeting, ctx.club, ctx.t),
-                         effects=(ics_upload(meeting, ctx.club, ctx.t, ctx.room_id),))
+                         effects=(ics_upload(meeting, ctx.club, ctx.t, ctx.room_id),),
+                         reschedule=(REMINDERS_KIND,))
         return Reply(ctx.t("meeting.planned", number=meeting.id,
                            when=render.when(meeting, ctx.club, ctx.t),
                            place=render.place(meeting.place, ctx.t),
                            territory=render.territory(meeting, ctx.t),
-                           rooms=len(rooms_of(meeting))), effects=tuple(effects))
+                           rooms=len(rooms_of(meeting))), effects=tuple(effects),
+                     reschedule=(REMINDERS_KIND,))
 
     @rencontre.subcommand("reporter", fr=("reporter", "deplacer", "decaler"),
                           en=("reschedule", "move", "postpone"),
@@ -168,12 +173,13 @@ def _register_coordination(rencontre: Command) -> None:
                     old=old.start.isoformat(), new=meeting.starts_at.isoformat(),
                     place=new_place[:200])
         rooms = rooms_of(meeting)
+        await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
         effects = announce(meeting, ctx.club, ctx.t,
                            render.rescheduled(meeting, old, ctx.club, ctx.t), rooms, "moved")
         return Reply(ctx.t("meeting.moved", number=meeting.id,
                            when=render.when(meeting, ctx.club, ctx.t),
                            place=render.place(meeting.place, ctx.t), rooms=len(rooms)),
-                     effects=tuple(effects))
+                     effects=tuple(effects), reschedule=(REMINDERS_KIND,))
 
     @rencontre.subcommand("annuler", fr=("annuler",), en=("cancel",),
                           params=(Param("number", NUMBER),
@@ -192,11 +198,12 @@ def _register_coordination(rencontre: Command) -> None:
         meeting.updated_at = ctx.now
         await audit(ctx.db(), meeting, ctx.sender, "cancelled", ctx.now, reason=why[:200])
         rooms = rooms_of(meeting)
+        await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
         effects = announce(meeting, ctx.club, ctx.t,
                            render.cancelled(meeting, ctx.club, ctx.t), rooms, "cancelled")
         return Reply(ctx.t("meeting.cancelled", number=meeting.id,
                            when=render.when(meeting, ctx.club, ctx.t), rooms=len(rooms)),
-                     effects=tuple(effects))
+                     effects=tuple(effects), reschedule=(REMINDERS_KIND,))
 
     @rencontre.subcommand("presences", fr=("presences", "presence", "venus"),
                           en=("attendance", "attended"),

@@ -21,6 +21,7 @@ from commands.i18n import Translator
 from commands.meetings import render
 from commands.meetings.calendar import ics_filename, meeting_ics
 from commands.meetings.vocabulary import MEETING_TERRITORIES
+from commands.reminders.plan import plan_meeting
 
 if TYPE_CHECKING:
     from storage.models import Meeting
@@ -105,5 +106,6 @@ async def create_meeting(repos: Repositories, club: Club, t: Translator, *, star
         territory=key, created_by=created_by, at=now, poll_id=poll_id, rooms=json.dumps(rooms))
     await audit(repos, meeting, created_by, "created", now, start=meeting.starts_at.isoformat(),
                 end=meeting.ends_at.isoformat(), place=where[:200], territory=key, poll=poll_id)
+    await plan_meeting(repos, meeting, club, now)
     return meeting, announce(meeting, club, t, render.announcement(meeting, club, t), rooms,
                              "created")

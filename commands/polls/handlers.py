@@ -18,6 +18,8 @@ from commands.meetings.service import announce, rooms_of
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
 from commands.registry import Command, Option, Param, Registry, Role
+from commands.reminders.handlers import REMINDERS_KIND
+from commands.reminders.plan import plan_meeting
 from commands.text import escape_markdown
 from commands.vocabulary import TERRITORIES, Vocabulary
 
@@ -127,6 +129,7 @@ async def _choose(ctx: Context, number: int, position: int, place: str) -> Reply
         territory=poll.territory, created_by=ctx.sender, now=ctx.now, poll_id=poll.id)
     if not announcements:  # no club room for the territory: announced where the poll was
         meeting.rooms = json.dumps([poll.room_id])
+        await plan_meeting(repos, meeting, ctx.club, ctx.now)
         announcements = announce(meeting, ctx.club, ctx.t,
                                  meeting_render.announcement(meeting, ctx.club, ctx.t),
                                  [poll.room_id], "created")
@@ -135,7 +138,7 @@ async def _choose(ctx: Context, number: int, position: int, place: str) -> Reply
     when = format_slot(Slot(chosen.starts_at, chosen.ends_at), ctx.t.language, ctx.club.tz)
     return Reply(ctx.t("polls.chosen", number=poll.id, meeting=meeting.id, when=when,
                        rooms=len(rooms_of(meeting))),
-                 effects=(*effects, *announcements), reschedule=(POLL_KIND,))
+                 effects=(*effects, *announcements), reschedule=(POLL_KIND, REMINDERS_KIND))
 
 
 async def _open(ctx: Context, spec: str, closes: str | None, territory: str) -> Reply:

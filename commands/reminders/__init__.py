@@ -1,0 +1,6 @@
+"""Reminders: people's and rooms' (``!rappel``) and the club's rhythm (before a rencontre,
+minutes due, news from the groups), sent once each, on time, in Paris time."""
+
+from commands.reminders.handlers import REMINDERS_KIND, register
+
+__all__ = ["REMINDERS_KIND", "register"]

@@ -1,0 +1,167 @@
+"""What a reminder says when its time comes, whether it is still worth saying, and what comes
+next (the next occurrence of a recurring one, the weekly repeat of missing minutes)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from commands.context import Club, Reply
+from commands.dates import Recurrence, Slot, format_moment, format_slot
+from commands.effects import Effect, Post
+from commands.i18n import Translator
+from commands.reminders.plan import days_before, send_time
+from commands.text import escape_markdown, pill
+
+if TYPE_CHECKING:
+    from storage.models import Meeting, Reminder
+    from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+LATE = timedelta(minutes=5)  # sent later than this after its time: said to be late
+ACTIVE_GROUPS = ("en-cours", "en-definition", "idee")
+
+
+@dataclass
+class Outcome:
+    """The messages to send, and what became of the reminder."""
+
+    effects: list[Effect]
+    status: str  # sent, dropped, pending (a recurring one moved to its next occurrence)
+
+
+def reminder_key(reminder: Reminder) -> str:
+    """The effect key of one occurrence: a retry after a crash reuses it (sent once)."""
+    return f"reminder-{reminder.id}-{reminder.occurrence}"
+
+
+async def deliver(repos: Repositories, reminder: Reminder, club: Club, t: Translator,
+                  now: datetime) -> Outcome:
+    """Sends one due reminder (its messages are queued by the caller in the same transaction as
+    this change of state)."""
+    late = now - reminder.send_at > LATE
+    if reminder.kind in ("personal", "room"):
+        outcome = Outcome(_personal(reminder, club, t, late), "sent")
+    else:
+        outcome = await _automatic(repos, reminder, club, t, now, late)
+    reminder.sent_at = now
+    if reminder.rule and outcome.status == "sent":
+        _next_occurrence(reminder, club, now)
+        outcome.status = "pending"
+    elif outcome.status == "sent" and reminder.kind == "minutes_due":
+        _repeat_weekly(reminder, club)
+        outcome.status = "pending"
+    reminder.status = outcome.status
+    return outcome
+
+
+def _next_occurrence(reminder: Reminder, club: Club, now: datetime) -> None:
+    rule = Recurrence.from_rule(reminder.rule or "")
+    after = max(reminder.due_at, now)
+    reminder.due_at = rule.next_after(after, club.tz)
+    reminder.send_at = reminder.due_at
+    reminder.occurrence += 1
+
+
+def _repeat_weekly(reminder: Reminder, club: Club) -> None:
+    reminder.due_at = days_before(reminder.due_at, -club.reminders.minutes_repeat_days, club)
+    reminder.send_at = send_time(reminder.due_at, reminder.offset, club)
+    reminder.occurrence += 1
+
+
+def _personal(reminder: Reminder, club: Club, t: Translator, late: bool) -> list[Effect]:
+    text = escape_markdown(reminder.text)
+    mark = t("reminder.late") if late else ""
+    if reminder.kind == "personal":
+        body = t("reminder.personal", who=pill(reminder.owner), text=text, late=mark)
+        reply = Reply(body, mentions=(reminder.owner,))
+    else:
+        reply = Reply(t("reminder.room", text=text, late=mark))
+    return [Post(reminder.room_id, reply, key=reminder_key(reminder))]
+
+
+async def _automatic(repos: Repositories, reminder: Reminder, club: Club, t: Translator,
+                     now: datetime, late: bool) -> Outcome:
+    meeting = await repos.meetings.get(reminder.meeting_id) if reminder.meeting_id else None
+    if meeting is None or meeting.status == "annulee":
+        log.info("reminder %s dropped: its rencontre is gone or cancelled", reminder.id)
+        return Outcome([], "dropped")
+    mark = t("reminder.late") if late else ""
+    if reminder.kind == "meeting":
+        if meeting.starts_at <= now:
+            log.info("reminder %s dropped: rencontre n°%s has started", reminder.id, meeting.id)
+            return Outcome([], "dropped")
+        return Outcome(_before_meeting(meeting, reminder, club, t, mark), "sent")
+    if reminder.kind == "minutes_due":
+        if meeting.minutes:
+            return Outcome([], "dropped")
+        return Outcome(_minutes_due(meeting, reminder, club, t, mark), "sent")
+    if reminder.kind == "progress_call":
+        return Outcome(await _progress_call(repos, meeting, reminder, club, t, mark), "sent")
+    log.warning("reminder %s of unknown kind %s dropped", reminder.id, reminder.kind)
+    return Outcome([], "dropped")
+
+
+def _rooms(meeting: Meeting, reminder: Reminder) -> list[str]:
+    return [str(r) for r in json.loads(meeting.rooms or "[]")] or [reminder.room_id]
+
+
+def _before_meeting(meeting: Meeting, reminder: Reminder, club: Club, t: Translator,
+                    mark: str) -> list[Effect]:
+    when = format_slot(Slot(meeting.starts_at, meeting.ends_at), t.language, club.tz)
+    lines = [t(f"reminder.meeting_{'hours' if reminder.offset.startswith('H') else 'days'}",
+               number=meeting.id, count=int(reminder.offset[2:]), when=when, late=mark)]
+    if meeting.place:
+        lines.append(t("reminder.meeting_place", place=escape_markdown(meeting.place)))
+    lines.append(t("reminder.meeting_rsvp", prefix=club.prefix, number=meeting.id))
+    reply = Reply("\n".join(lines))
+    return [Post(room, reply, key=f"{reminder_key(reminder)}-{index}")
+            for index, room in enumerate(_rooms(meeting, reminder))]
+
+
+def _minutes_due(meeting: Meeting, reminder: Reminder, club: Club, t: Translator,
+                 mark: str) -> list[Effect]:
+    coordinators = club.coordinators
+    text = t("reminder.minutes_due", number=meeting.id, prefix=club.prefix, late=mark,
+             when=format_moment(meeting.starts_at, t.language, club.tz),
+             names=", ".join(pill(c) for c in coordinators) or t("reminder.coordination"))
+    room = club.rooms.get("main") or _rooms(meeting, reminder)[0]
+    return [Post(room, Reply(text, mentions=coordinators), key=reminder_key(reminder))]
+
+
+async def _progress_call(repos: Repositories, meeting: Meeting, reminder: Reminder, club: Club,
+                         t: Translator, mark: str) -> list[Effect]:
+    """Each active group of the territory is asked for news, in its room or the main room,
+    naming its referents; groups silent for two cycles are listed to the coordinators."""
+    territories = {"nord": ("nord", "tout"), "sud": ("sud", "tout")}.get(meeting.territory)
+    effects: list[Effect] = []
+    silent = []
+    since = await _previous_start(repos, meeting)
+    for group, referents, latest in await repos.groups.for_progress_call(ACTIVE_GROUPS,
+                                                                         territories):
+        room = group.room_id or club.rooms.get("main") or reminder.room_id
+        names = ", ".join(pill(r) for r in referents) or t("reminder.no_referent")
+        text = t("reminder.progress_call", group=escape_markdown(group.name), names=names,
+                 prefix=club.prefix, slug=group.slug, late=mark)
+        effects.append(Post(room, Reply(text, mentions=tuple(referents)),
+                            key=f"{reminder_key(reminder)}-group-{group.id}"))
+        if since is not None and (latest is None or latest < since):
+            silent.append(group)
+    if silent and club.rooms.get("main"):
+        listed = ", ".join(f"n°{g.id} {escape_markdown(g.name)}" for g in silent)
+        text = t("reminder.silent_groups", groups=listed,
+                 names=", ".join(pill(c) for c in club.coordinators) or t("reminder.coordination"))
+        effects.append(Post(club.rooms["main"], Reply(text, mentions=club.coordinators),
+                            key=f"{reminder_key(reminder)}-silent"))
+    return effects
+
+
+async def _previous_start(repos: Repositories, meeting: Meeting) -> datetime | None:
+    """The start of the rencontre before this one: a group with no news since then has been
+    silent for two cycles (before this rencontre, and since)."""
+    return await repos.meetings.previous_start(meeting.id, meeting.starts_at)
+
+

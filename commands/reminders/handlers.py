@@ -1,0 +1,144 @@
+"""``!rappel``: reminders for oneself or for a room, once or recurring."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from commands.arguments import Integer, Text
+from commands.context import Context, Reply
+from commands.dates import (
+    Recurrence,
+    format_moment,
+    split_moment,
+    split_recurrence,
+)
+from commands.errors import BadArgument, Forbidden, MissingArgument, NotFound, UserError
+from commands.registry import Param, Registry, Role
+from commands.text import escape_markdown
+
+if TYPE_CHECKING:
+    from storage.models import Reminder
+
+REMINDERS_KIND = "reminders"  # the scheduler's job kind
+TEXT_MAX = 1000
+MAX_PER_PERSON = 100
+_RECURRING = ("chaque", "tous", "toutes", "every", "each")
+
+
+def register(registry: Registry) -> None:
+    """Declares ``!rappel`` and its subcommands."""
+
+    @registry.command("rappel", fr=("rappel", "rappels", "rappelle-moi", "rappellemoi"),
+                      en=("remind", "remindme", "reminder", "reminders"), section="reminders",
+                      params=(Param("spec", Text(max_length=2000), rest=True,
+                                    shows=("when", "text")),))
+    async def rappel(ctx: Context, spec: str) -> Reply:
+        return await _create(ctx, spec, room=False)
+
+    command = registry.find("rappel")
+    assert command is not None
+
+    @command.subcommand("salon", fr=("salon", "ici"), en=("room", "here"),
+                        params=(Param("spec", Text(max_length=2000), rest=True,
+                                      shows=("when", "text")),))
+    async def salon(ctx: Context, spec: str) -> Reply:
+        await _require_room_right(ctx)
+        return await _create(ctx, spec, room=True)
+
+    @command.subcommand("chaque", fr=("chaque",), en=("every",),
+                        params=(Param("spec", Text(max_length=2000), rest=True,
+                                      shows=("rule", "text")),))
+    async def chaque(ctx: Context, spec: str) -> Reply:
+        return await _create(ctx, "chaque " + spec, room=False)
+
+    @command.subcommand("liste", fr=("liste", "mes"), en=("list", "mine"))
+    async def liste(ctx: Context) -> Reply:
+        room = ctx.room_id if ctx.role >= Role.COORDINATOR else None
+        pending = await ctx.db().reminders.pending_of(ctx.sender, room)
+        if not pending:
+            return Reply(ctx.t("reminder.none", prefix=ctx.club.prefix))
+        lines = [ctx.t("reminder.list_title", count=len(pending))]
+        lines += [_line(ctx, reminder) for reminder in pending]
+        lines += ["", ctx.t("reminder.list_help", prefix=ctx.club.prefix)]
+        return Reply("\n".join(lines))
+
+    @command.subcommand("annuler", fr=("annuler", "supprimer"), en=("cancel", "delete"),
+                        params=(Param("number", Integer()),))
+    async def annuler(ctx: Context, number: int) -> Reply:
+        reminder = await _own(ctx, number)
+        reminder.status = "cancelled"
+        return Reply(ctx.t("reminder.cancelled", number=number,
+                           text=escape_markdown(reminder.text)), reschedule=(REMINDERS_KIND,))
+
+    @command.subcommand("reporter", fr=("reporter", "decaler", "deplacer"),
+                        en=("move", "snooze", "postpone"),
+                        params=(Param("number", Integer()), Param("when", Text(200), rest=True)))
+    async def reporter(ctx: Context, number: int, when: str) -> Reply:
+        reminder = await _own(ctx, number)
+        moment, rest = split_moment(when, now=ctx.now, tz=ctx.club.tz, language=ctx.t.language)
+        if rest.strip():
+            raise BadArgument("reminder.move_extra", extra=rest[:60])
+        reminder.due_at = reminder.send_at = moment
+        return Reply(ctx.t("reminder.moved", number=number,
+                           when=format_moment(moment, ctx.t.language, ctx.club.tz)),
+                     reschedule=(REMINDERS_KIND,))
+
+
+async def _create(ctx: Context, spec: str, *, room: bool) -> Reply:
+    """``<quand> <texte>`` or ``chaque <règle> <texte>``."""
+    repos = ctx.db()
+    rule: Recurrence | None = None
+    first = spec.strip().split(maxsplit=1)[0].lower() if spec.strip() else ""
+    if first in _RECURRING:
+        rule, text = split_recurrence(spec, now=ctx.now, tz=ctx.club.tz)
+        due = rule.next_after(ctx.now, ctx.club.tz)
+    else:
+        due, text = split_moment(spec, now=ctx.now, tz=ctx.club.tz, language=ctx.t.language)
+    text = text.strip()
+    if not text:
+        raise MissingArgument("error.missing_argument", name="text")
+    if len(text) > TEXT_MAX:
+        raise BadArgument("error.text_too_long", maximum=TEXT_MAX)
+    if len(await repos.reminders.pending_of(ctx.sender)) >= MAX_PER_PERSON:
+        raise UserError("reminder.too_many", maximum=MAX_PER_PERSON, prefix=ctx.club.prefix)
+    reminder = await repos.reminders.add(
+        kind="room" if room else "personal", room_id=ctx.room_id, owner=ctx.sender, text=text,
+        rule=rule.to_rule() if rule else None, due_at=due, send_at=due, meeting_id=None,
+        offset="", created_at=ctx.now)
+    when = format_moment(due, ctx.t.language, ctx.club.tz)
+    if rule is not None:
+        key = "reminder.created_room_every" if room else "reminder.created_every"
+        text_reply = ctx.t(key, number=reminder.id, rule=rule.describe(ctx.t.language), when=when,
+                           prefix=ctx.club.prefix)
+    else:
+        key = "reminder.created_room" if room else "reminder.created"
+        text_reply = ctx.t(key, number=reminder.id, when=when, prefix=ctx.club.prefix)
+    return Reply(text_reply, reschedule=(REMINDERS_KIND,))
+
+
+async def _require_room_right(ctx: Context) -> None:
+    """Room reminders: coordinators anywhere, members of a group in the group's room."""
+    if ctx.role >= Role.COORDINATOR:
+        return
+    group = await ctx.db().groups.by_room(ctx.room_id)
+    if group is None or await ctx.db().groups.membership(group.id, ctx.sender) is None:
+        raise Forbidden("reminder.room_forbidden")
+
+
+async def _own(ctx: Context, number: int) -> Reminder:
+    reminder = await ctx.db().reminders.get(number)
+    if reminder is None or reminder.status != "pending" or reminder.kind not in ("personal", "room"):
+        raise NotFound("reminder.not_found", number=number)
+    if reminder.owner != ctx.sender and ctx.role < Role.COORDINATOR:
+        raise Forbidden("reminder.not_yours", number=number)
+    return reminder
+
+
+def _line(ctx: Context, reminder: Reminder) -> str:
+    when = format_moment(reminder.due_at, ctx.t.language, ctx.club.tz)
+    if reminder.rule:
+        when = Recurrence.from_rule(reminder.rule).describe(ctx.t.language) + " — " + ctx.t(
+            "reminder.next", when=when)
+    where = " " + ctx.t("reminder.in_room") if reminder.kind == "room" else ""
+    return f"- n°{reminder.id} — {when}{where} : {escape_markdown(reminder.text)}"
+

@@ -1,0 +1,71 @@
+"""The reminders' repository: every scheduled message of the club, in one table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Reminder
+
+PENDING = "pending"
+
+
+class ReminderRepository:
+    """Pending reminders are read by their send time; each change is a plain update."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values: Any) -> Reminder:
+        reminder = Reminder(status=PENDING, occurrence=0, **values)
+        self.session.add(reminder)
+        await self.session.flush()
+        return reminder
+
+    async def get(self, reminder_id: int) -> Reminder | None:
+        return await self.session.get(Reminder, reminder_id)
+
+    async def next_send_at(self) -> datetime | None:
+        """When the earliest pending reminder is to be sent."""
+        return await self.session.scalar(
+            select(func.min(Reminder.send_at)).where(Reminder.status == PENDING))
+
+    async def due(self, now: datetime, limit: int = 100) -> Sequence[Reminder]:
+        """Pending reminders whose send time has come, oldest first."""
+        query = (select(Reminder).where(Reminder.status == PENDING, Reminder.send_at <= now)
+                 .order_by(Reminder.send_at, Reminder.id).limit(limit))
+        return (await self.session.scalars(query)).all()
+
+    async def due_ids(self, now: datetime, limit: int = 1000) -> list[int]:
+        query = (select(Reminder.id).where(Reminder.status == PENDING, Reminder.send_at <= now)
+                 .order_by(Reminder.send_at, Reminder.id).limit(limit))
+        return list((await self.session.scalars(query)).all())
+
+    async def pending_of(self, owner: str, room_id: str | None = None) -> Sequence[Reminder]:
+        """A person's pending reminders (and, with ``room_id``, that room's ones too)."""
+        condition = Reminder.owner == owner
+        if room_id is not None:
+            condition = condition | ((Reminder.room_id == room_id) & (Reminder.kind == "room"))
+        query = (select(Reminder).where(Reminder.status == PENDING, condition)
+                 .where(Reminder.kind.in_(("personal", "room"))).order_by(Reminder.due_at))
+        return (await self.session.scalars(query)).all()
+
+    async def of_meeting(self, meeting_id: int, kinds: Sequence[str]) -> Sequence[Reminder]:
+        query = select(Reminder).where(Reminder.meeting_id == meeting_id,
+                                       Reminder.kind.in_(list(kinds)),
+                                       Reminder.status == PENDING).order_by(Reminder.due_at)
+        return (await self.session.scalars(query)).all()
+
+    async def cancel_of_meeting(self, meeting_id: int, kinds: Sequence[str]) -> None:
+        await self.session.execute(
+            update(Reminder).where(Reminder.meeting_id == meeting_id,
+                                   Reminder.kind.in_(list(kinds)), Reminder.status == PENDING)
+            .values(status="cancelled"))
+
+    async def count_pending(self) -> int:
+        query = select(func.count()).where(Reminder.status == PENDING)
+        return int(await self.session.scalar(query) or 0)
