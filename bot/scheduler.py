@@ -88,8 +88,10 @@ class Scheduler:
 
     async def fire(self, kind: str, item_id: int) -> None:
         """Runs one item now (what a job does when it is due)."""
-        source = self.sources[kind]
+        source = self.sources.get(kind)
         try:
+            if source is None:
+                raise KeyError(f"no job source of kind {kind!r}")
             await source.fire(item_id)
         except Exception:
             log.exception("scheduled %s failed", job_id(kind, item_id))

@@ -1,0 +1,282 @@
+"""Reminders with a fake clock (no sleeping), on SQLite and PostgreSQL: personal, room and
+recurring ones, the automatic ones of a rencontre, quiet hours, lateness, exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.reminders import ReminderEngine
+from commands.context import Club
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club
+from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
+from tests.handlers.fakes import Sent
+from tests.handlers.test_projects import BOB, ask, refused
+
+PARIS = ZoneInfo("Europe/Paris")
+NORTH, SOUTH = "!nord:example.org", "!sud:example.org"
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+
+
+def club_with_rooms() -> Club:
+    return replace(make_club(), rooms={"main": ROOM, "north": NORTH, "south": SOUTH},
+                   coordinators=(COORDINATOR,))
+
+
+def engine(bot: Harness) -> ReminderEngine:
+    return ReminderEngine(bot.db, bot.outbox, bot.clock, lambda: bot.dispatcher.club)
+
+
+async def run_until(bot: Harness, moment: datetime) -> list[Sent]:
+    """Moves the clock to ``moment`` firing the engine at every send time on the way, as the
+    scheduler would; returns what was sent."""
+    before = len(bot.transport.sent)
+    reminders = engine(bot)
+    while True:
+        pending = await reminders.pending()
+        if not pending or pending[0][1] > moment:
+            break
+        bot.clock.set(max(pending[0][1], bot.clock.now()))
+        await reminders.fire()
+        await bot.outbox.flush()
+    bot.clock.set(moment)
+    return bot.transport.sent[before:]
+
+
+def bodies(sent: list[Sent]) -> list[tuple[str, str]]:
+    return [(s.room_id, str(s.content["body"])) for s in sent]
+
+
+# --- personal and room reminders -------------------------------------------------------------------
+
+async def test_a_personal_reminder_comes_once_at_its_time_mentioning_its_owner(bot: Harness) -> None:
+    reply = await ask(bot, "!rappel demain 9h appeler la mairie")
+    assert reply == ("Rappel n°1 noté pour le mardi 6 janvier 2099 à 9h. Pour l'annuler : "
+                     "`!rappel annuler 1`.")
+    assert await run_until(bot, paris(2099, 1, 6, 8, 59)) == []
+    sent = await run_until(bot, paris(2099, 1, 6, 12))
+    assert bodies(sent) == [(ROOM, f"⏰ Rappel pour {ALICE} : appeler la mairie")]
+    assert sent[0].content["m.mentions"] == {"user_ids": [ALICE]}
+    assert await run_until(bot, paris(2099, 1, 9)) == []  # never twice
+    assert (await ask(bot, "!rappel liste")).startswith("Aucun rappel en attente")
+
+
+@pytest.mark.parametrize(("spec", "when"), [
+    ("dans 2 jours relancer Paul", "mercredi 7 janvier 2099 à 10h"),
+    ("le 12/01 à 14h réunion vélo", "lundi 12 janvier 2099 à 14h"),
+    ("lundi prochain préparer l'AG", "lundi 12 janvier 2099 à 9h"),
+    ("in 10 minutes call back", "lundi 5 janvier 2099 à 10h10"),
+    ("tomorrow 9am call", "mardi 6 janvier 2099 à 9h"),
+])
+async def test_french_and_english_phrasing(bot: Harness, spec: str, when: str) -> None:
+    assert f"noté pour le {when}." in await ask(bot, f"!rappel {spec}")
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("le 05/01/2099 à 8h appeler", "passé"),
+    ("quand tu veux appeler", "quand tu veux"),
+    ("demain 9h", "Il manque : texte."),
+    ("", "Il manque : quand."),
+])
+async def test_bad_times_are_refused_with_examples(bot: Harness, spec: str, expected: str) -> None:
+    assert expected in await refused(bot, f"!rappel {spec}")
+
+
+async def test_recurring_reminder_keeps_its_wall_clock_time_across_dst(bot: Harness) -> None:
+    bot.clock.set(paris(2099, 3, 20, 12))  # DST: Sunday 29 March and 25 October 2099
+    reply = await ask(bot, "!rappel chaque lundi 9h point d'équipe")
+    assert "chaque lundi à 9h" in reply and "lundi 23 mars 2099 à 9h" in reply
+    sent = await run_until(bot, paris(2099, 4, 7))
+    assert len(sent) == 3  # 23 and 30 March, 6 April
+    times = [s.event_id for s in sent]
+    assert len(set(times)) == 3
+    async with bot.db.transaction() as repos:
+        reminder = await repos.reminders.get(1)
+    assert reminder is not None and reminder.due_at == paris(2099, 4, 13, 9)
+    assert reminder.due_at.astimezone(PARIS).utcoffset() == timedelta(hours=2)
+    bot.clock.set(paris(2099, 10, 20, 12))
+    async with bot.db.transaction() as repos:
+        reminder = await repos.reminders.get(1)
+        assert reminder is not None
+        reminder.due_at = reminder.send_at = paris(2099, 10, 19, 9)
+    await run_until(bot, paris(2099, 10, 27))
+    async with bot.db.transaction() as repos:
+        reminder = await repos.reminders.get(1)
+    assert reminder is not None and reminder.due_at == paris(2099, 11, 2, 9)
+    assert reminder.due_at.astimezone(PARIS).utcoffset() == timedelta(hours=1)
+
+
+@pytest.mark.parametrize("body", ["!rappel tous les jours 8h30 arroser",
+                                  "!rappel chaque jour 8h30 arroser",
+                                  "!remind every day 8:30 water",
+                                  "!rappel chaque 1er mardi du mois 18h réunion"])
+async def test_recurring_phrasings(bot: Harness, body: str) -> None:
+    assert "Rappel n°1 : " in await ask(bot, body)
+
+
+async def test_list_cancel_move_by_short_number(bot: Harness) -> None:
+    await ask(bot, "!rappel demain 9h un")
+    await ask(bot, "!rappel chaque lundi 9h deux")
+    await ask(bot, "!rappel demain 10h trois", sender=BOB)
+    listing = await ask(bot, "!rappel liste")
+    assert "- n°1 — mardi 6 janvier 2099 à 9h : un" in listing
+    assert "- n°2 — chaque lundi à 9h — prochain le lundi 12 janvier 2099 à 9h : deux" in listing
+    assert "trois" not in listing
+    assert "n'est pas le vôtre" in await refused(bot, "!rappel annuler 3")
+    assert "Pas de rappel n°9" in await refused(bot, "!rappel annuler 9")
+    assert await ask(bot, "!rappel annuler 1") == "Rappel n°1 annulé (un)."
+    assert "Pas de rappel n°1 en attente" in await refused(bot, "!rappel annuler 1")
+    assert await ask(bot, "!rappel reporter 2 mercredi 15h") == (
+        "Rappel n°2 déplacé au mercredi 7 janvier 2099 à 15h.")
+    sent = await run_until(bot, paris(2099, 1, 8))
+    assert bodies(sent) == [(ROOM, f"⏰ Rappel pour {BOB} : trois"),
+                            (ROOM, f"⏰ Rappel pour {ALICE} : deux")]
+
+
+async def test_room_reminders_for_coordinators_and_group_members_in_their_room(bot: Harness) -> None:
+    assert "réservé à la coordination" in await refused(bot, "!rappel salon demain 9h réunion")
+    assert "Rappel n°1 pour le salon" in await ask(bot, "!rappel salon demain 9h réunion",
+                                                   sender=COORDINATOR)
+    await ask(bot, "!projet creer Atelier vélo")
+    await ask(bot, "!projet salon velo")
+    group_room = bot.matrix.created[0]["room_id"]
+    assert "Rappel n°2 pour le salon" in await ask(bot, "!rappel salon demain 18h atelier",
+                                                   room_id=group_room)
+    sent = await run_until(bot, paris(2099, 1, 7))
+    assert bodies(sent) == [(ROOM, "⏰ Rappel : réunion"), (group_room, "⏰ Rappel : atelier")]
+    assert all(s.content["m.mentions"] == {"user_ids": []} for s in sent)
+
+
+async def test_a_reminder_due_while_the_bot_was_down_is_sent_once_marked_late(bot: Harness) -> None:
+    await ask(bot, "!rappel demain 9h appeler")
+    bot.clock.set(paris(2099, 1, 6, 15))  # the bot was down at 9h
+    await engine(bot).fire()
+    await bot.outbox.flush()
+    assert bot.transport.bodies()[-1] == f"⏰ Rappel (en retard) pour {ALICE} : appeler"
+    await engine(bot).fire()
+    assert len([b for b in bot.transport.bodies() if "appeler" in b]) == 1
+
+
+# --- the rencontre's reminders ------------------------------------------------------------------
+
+async def plan(bot: Harness, when: str, territory: str = "sud") -> None:
+    bot.dispatcher.club = club_with_rooms()
+    await bot.command(f"!rencontre planifier {when} --territoire {territory} --lieu Salle des "
+                      "fêtes", sender=COORDINATOR)
+
+
+async def test_meeting_reminders_at_the_right_wall_clock_times_across_dst(bot: Harness) -> None:
+    bot.clock.set(paris(2099, 3, 10, 12))
+    await plan(bot, "mardi 31 mars 2099 18h30")  # DST on Sunday 29 March 2099
+    sent = await run_until(bot, paris(2099, 4, 1))
+    meeting_reminders = [(s.room_id, s.content["body"]) for s in sent
+                         if "Rencontre n°1 dans" in str(s.content["body"])]
+    assert [body.split(" : ")[0] for _, body in meeting_reminders] == [
+        "📅 Rencontre n°1 dans 7 jour(s)", "📅 Rencontre n°1 dans 1 jour(s)",
+        "📅 Rencontre n°1 dans 2 heure(s)"]
+    assert {room for room, _ in meeting_reminders} == {SOUTH}
+    assert "Lieu : Salle des fêtes" in meeting_reminders[0][1]
+    assert "`!rencontre present 1`" in meeting_reminders[0][1]
+    async with bot.db.transaction() as repos:
+        assert await repos.reminders.of_meeting(1, ("meeting",)) == []  # all sent
+
+
+async def test_meeting_reminder_times(bot: Harness) -> None:
+    bot.clock.set(paris(2099, 3, 10, 12))
+    await plan(bot, "mardi 31 mars 2099 18h30")
+    async with bot.db.transaction() as repos:
+        rows = await repos.reminders.of_meeting(1, ("meeting",))
+    assert [(r.offset, r.due_at) for r in rows] == [
+        ("J-7", paris(2099, 3, 24, 18, 30)), ("J-1", paris(2099, 3, 30, 18, 30)),
+        ("H-2", paris(2099, 3, 31, 16, 30))]
+    assert rows[0].due_at.utcoffset() == timedelta(0)  # stored in UTC
+    assert rows[0].due_at.astimezone(PARIS).utcoffset() == timedelta(hours=1)
+    assert rows[1].due_at.astimezone(PARIS).utcoffset() == timedelta(hours=2)
+
+
+async def test_quiet_hours_delay_all_but_the_h_minus_2(bot: Harness) -> None:
+    bot.clock.set(paris(2099, 1, 5, 12))
+    await plan(bot, "samedi 17 janvier 2099 22h")  # J-1 at 22h (quiet), H-2 at 20h
+    await bot.command("!rencontre planifier jeudi 22 janvier 2099 7h30 --territoire nord",
+                      sender=COORDINATOR)  # H-2 at 5h30, in the quiet hours: sent all the same
+    async with bot.db.transaction() as repos:
+        late = await repos.reminders.of_meeting(1, ("meeting",))
+        early = await repos.reminders.of_meeting(2, ("meeting",))
+    assert [(r.offset, r.send_at) for r in late] == [
+        ("J-7", paris(2099, 1, 11, 8)), ("J-1", paris(2099, 1, 17, 8)),
+        ("H-2", paris(2099, 1, 17, 20))]
+    assert [(r.offset, r.send_at) for r in early] == [
+        ("J-7", paris(2099, 1, 15, 8)), ("J-1", paris(2099, 1, 21, 8)),
+        ("H-2", paris(2099, 1, 22, 5, 30))]
+
+
+async def test_rescheduling_moves_the_reminders_and_cancelling_drops_them(bot: Harness) -> None:
+    await plan(bot, "jeudi 22 janvier 2099 18h30")
+    await bot.command("!rencontre reporter 1 jeudi 29 janvier 2099 18h30", sender=COORDINATOR)
+    async with bot.db.transaction() as repos:
+        rows = await repos.reminders.of_meeting(1, ("meeting",))
+    assert [r.due_at for r in rows] == [paris(2099, 1, 22, 18, 30), paris(2099, 1, 28, 18, 30),
+                                        paris(2099, 1, 29, 16, 30)]
+    await bot.command("!rencontre annuler 1 neige", sender=COORDINATOR)
+    sent = await run_until(bot, paris(2099, 3, 1))
+    assert [s for s in sent if "Rencontre n°1 dans" in str(s.content["body"])] == []
+    async with bot.db.transaction() as repos:
+        assert await repos.reminders.of_meeting(1, ("meeting", "minutes_due")) == []
+
+
+async def test_a_meeting_reminder_that_is_no_longer_useful_is_dropped(bot: Harness) -> None:
+    await plan(bot, "jeudi 8 janvier 2099 18h30")
+    bot.clock.set(paris(2099, 1, 8, 19))  # down until after the start
+    await engine(bot).fire()
+    await bot.outbox.flush()
+    assert not any("Rencontre n°1 dans" in b for b in bot.transport.bodies())
+    async with bot.db.transaction() as repos:
+        assert await repos.reminders.of_meeting(1, ("meeting",)) == []
+
+
+async def test_minutes_due_after_three_days_then_weekly_until_recorded(bot: Harness) -> None:
+    await plan(bot, "jeudi 8 janvier 2099 18h30")
+    sent = await run_until(bot, paris(2099, 1, 20))
+    due = [s for s in sent if "📝" in str(s.content["body"])]
+    assert len(due) == 2  # 11 and 18 January (J+3 at 20h30, then a week later)
+    assert due[0].room_id == ROOM and due[0].content["m.mentions"] == {"user_ids": [COORDINATOR]}
+    assert "`!rencontre compte-rendu 1 <texte ou lien>`" in due[0].content["body"]
+    await bot.command("!rencontre compte-rendu 1 https://pad.example.org/cr", sender=COORDINATOR)
+    sent = await run_until(bot, paris(2099, 2, 20))
+    assert not any("📝" in str(s.content["body"]) for s in sent)
+
+
+async def test_groups_asked_for_news_three_weeks_after_and_silent_ones_listed(bot: Harness) -> None:
+    bot.dispatcher.club = club_with_rooms()
+    await ask(bot, "!projet creer Atelier vélo --territoire sud")
+    await ask(bot, "!projet creer Micro hydro --territoire nord", sender=BOB)
+    await ask(bot, "!projet statut velo en cours")
+    await plan(bot, "jeudi 8 janvier 2099 18h30", territory="commun")
+    await plan(bot, "jeudi 5 février 2099 18h30", territory="commun")
+    bot.clock.set(paris(2099, 1, 20))
+    await ask(bot, "!projet avancement velo 12 vélos réparés")
+    sent = await run_until(bot, paris(2099, 3, 1))
+    calls = [s for s in sent if "🌱" in str(s.content["body"])]
+    # 29 January (3 weeks after the first) and 26 February: both groups each time.
+    assert [s.content["body"].split("**")[1] for s in calls] == [
+        "Atelier vélo", "Micro hydro", "Atelier vélo", "Micro hydro"]
+    assert calls[0].content["m.mentions"] == {"user_ids": [ALICE]}
+    assert calls[1].content["m.mentions"] == {"user_ids": [BOB]}
+    assert all(s.room_id == ROOM for s in calls)  # no room of their own: the main room
+    silent = [s for s in sent if "sans nouvelles" in str(s.content["body"])]
+    # Only after the second rencontre can a group be silent for two cycles: Micro hydro.
+    assert len(silent) == 1 and "n°2 Micro hydro" in silent[0].content["body"]
+    assert "Atelier vélo" not in silent[0].content["body"]
+    assert silent[0].content["m.mentions"] == {"user_ids": [COORDINATOR]}
+
+
+async def test_the_engine_costs_one_timer(bot: Harness) -> None:
+    for day in range(1, 20):
+        await ask(bot, f"!rappel le {day:02d}/02 à 9h rappel {day}")
+    assert await engine(bot).pending() == [(0, paris(2099, 2, 1, 9).astimezone(UTC))]
