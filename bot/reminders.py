@@ -4,9 +4,10 @@ with its state change, then the timer moves to the next one."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.effects import queue_effects
@@ -18,6 +19,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# Reminders due this soon after a firing are sent by the same firing (a timer set while its own
+# job still runs could be skipped by the scheduler as a second instance).
+LOOK_AHEAD = timedelta(seconds=2)
 
 
 class ReminderEngine:
@@ -37,14 +41,21 @@ class ReminderEngine:
         return [] if earliest is None else [(0, earliest)]
 
     async def fire(self, item_id: int = 0) -> None:
-        """Sends every reminder whose time has come, oldest first."""
+        """Sends every reminder whose time has come, oldest first, and those due in the next
+        seconds as their time comes."""
         while True:
             now = self.clock.now()
             async with self.db.transaction() as repos:
                 ids = await repos.reminders.due_ids(now, BATCH)
+                upcoming = None if ids else await repos.reminders.next_send_at()
             for reminder_id in ids:
                 await self.send(reminder_id)
-            if len(ids) < BATCH:
+            if ids:
+                continue
+            if upcoming is None or upcoming - now > LOOK_AHEAD:
+                return
+            await asyncio.sleep(max((upcoming - self.clock.now()).total_seconds(), 0))
+            if self.clock.now() == now:  # a clock that does not move by itself (tests)
                 return
 
     async def send(self, reminder_id: int) -> None:
