@@ -119,7 +119,9 @@ class Bot:
                          welcome_message=club.welcome_message, version=bot_version(),
                          coordinators=club.coordinators,
                          meeting_duration=timedelta(minutes=settings.meetings.duration_minutes),
-                         poll_reminder=timedelta(hours=settings.meetings.poll_reminder_hours))
+                         poll_reminder=timedelta(hours=settings.meetings.poll_reminder_hours),
+                         agenda_deadline=timedelta(
+                             hours=settings.meetings.agenda_deadline_hours))
         self.t = Translator(club.language)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
                                      self.clock, self.club, self.role_of, self.transport)
