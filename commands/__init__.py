@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import initiatives, meetings, meta, polls, projects
+from commands import agenda, initiatives, meetings, meta, polls, projects
 from commands.registry import Registry
 
 
@@ -14,4 +14,5 @@ def build_registry() -> Registry:
     initiatives.register(registry)
     polls.register(registry)
     meetings.register(registry)
+    agenda.register(registry)
     return registry

@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.agenda import AgendaRepository, RemonteeRepository
 from storage.meetings import MeetingRepository
 from storage.models import (
     Base,
@@ -221,3 +222,4 @@ class Repositories:
         self.polls = PollRepository(session)
         self.people = PeopleRepository(session)
         self.meetings = MeetingRepository(session)
+        self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
