@@ -328,10 +328,6 @@ def _register_publication(odj: Command) -> None:
         lines = await service.lines_of(repos, found, ctx.club, ctx.t)
         if not lines:
             raise UserError("odj.empty", meeting=found.id, prefix=ctx.club.prefix)
-        state = await repos.agenda.state(found.id)
-        if service.published_lines(state) == lines:
-            raise UserError("odj.already_published", meeting=found.id,
-                            version=state.version if state else 0)
         effects, rooms = await service.publish(repos, found, ctx.club, ctx.t, ctx.now,
                                                ctx.room_id)
         version = (await repos.agenda.state_for_update(found.id)).version

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from commands.agenda import render
@@ -67,8 +67,10 @@ class Timed:
 
 
 def schedule(start: datetime, lines: list[Line]) -> list[Timed]:
-    """Item k starts at ``start`` plus the durations of the items before it (elapsed time)."""
-    timed, at = [], start
+    """Item k starts at ``start`` plus the durations of the items before it: elapsed time,
+    computed in UTC (adding minutes to a Paris datetime would be wall-clock arithmetic, wrong
+    across a DST change)."""
+    timed, at = [], start.astimezone(UTC)
     for position, line in enumerate(lines, start=1):
         timed.append(Timed(position, at, line))
         at = at + timedelta(minutes=line.minutes)
@@ -76,7 +78,7 @@ def schedule(start: datetime, lines: list[Line]) -> list[Timed]:
 
 
 def end_of(start: datetime, lines: list[Line]) -> datetime:
-    return start + timedelta(minutes=sum(line.minutes for line in lines))
+    return start.astimezone(UTC) + timedelta(minutes=sum(line.minutes for line in lines))
 
 
 def suggestions_deadline(meeting: Meeting, club: Club) -> datetime:
