@@ -135,7 +135,9 @@ class Bot:
                          coordinators=club.coordinators,
                          meeting_duration=timedelta(minutes=settings.meetings.duration_minutes),
                          poll_reminder=timedelta(hours=settings.meetings.poll_reminder_hours),
-                         reminders=reminder_rules(settings.reminders))
+                         reminders=reminder_rules(settings.reminders),
+                         agenda_deadline=timedelta(
+                             hours=settings.meetings.agenda_deadline_hours))
         self.t = Translator(club.language)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
                                      self.clock, self.club, self.role_of, self.transport)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import Bot, bot_version
@@ -102,11 +103,28 @@ async def _export_initiatives(settings: Settings, fmt: str) -> str:
         await db.dispose()
 
 
+async def _export_remontees(settings: Settings) -> str:
+    from commands.agenda.remontees import export_markdown
+
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        async with db.transaction() as repos:
+            rows = await repos.remontees.listing(limit=100_000)
+            return export_markdown(rows, Translator(settings.club.language), settings.club.name,
+                                   datetime.now(UTC), settings.club.tz)
+    finally:
+        await db.dispose()
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     settings = _load(Path(args.config))
     if settings is None:
         return 2
-    text = asyncio.run(_export_initiatives(settings, args.format))
+    if args.what == "remontees":
+        text = asyncio.run(_export_remontees(settings))
+    else:
+        text = asyncio.run(_export_initiatives(settings, args.format))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -149,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     initiatives.add_argument("--config", "-c", default="config.toml")
     initiatives.add_argument("--output", "-o", help="fichier (sinon la sortie standard)")
     initiatives.set_defaults(func=cmd_export)
+    remontees = export_sub.add_parser(
+        "remontees", help="les remontées aux élus, pour le conseil (Markdown) / council digest")
+    remontees.add_argument("--format", "-f", choices=("md",), default="md")
+    remontees.add_argument("--config", "-c", default="config.toml")
+    remontees.add_argument("--output", "-o", help="fichier (sinon la sortie standard)")
+    remontees.set_defaults(func=cmd_export)
     demo = sub.add_parser("demo", help="démo locale avec Synapse / local demo with Synapse")
     demo.add_argument("--dir", default="demo-data")
     demo.add_argument("--port", type=int, default=8008)

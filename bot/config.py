@@ -67,6 +67,7 @@ class MeetingSettings:
 
     duration_minutes: int = 120
     poll_reminder_hours: int = 24
+    agenda_deadline_hours: int = 48  # suggestions for the agenda close this long before
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,7 @@ def _check_unknown_keys(r: _Reader) -> None:
                  "welcome_message", "charter", "charter_file", "coordinator_power_level"},
         "rooms": {"main", "north", "south", "announcements", "space"},
         "logging": {"level"},
-        "meetings": {"duration_minutes", "poll_reminder_hours"},
+        "meetings": {"duration_minutes", "poll_reminder_hours", "agenda_deadline_hours"},
         "reminders": {"meeting_days_before", "meeting_hours_before", "agenda_call_days_before",
                       "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
                       "quiet_hours"},
@@ -386,7 +387,8 @@ def parse_settings(
     rooms = _read_rooms(r)
     meetings = MeetingSettings(
         duration_minutes=r.integer("meetings.duration_minutes", 120, 15, 12 * 60),
-        poll_reminder_hours=r.integer("meetings.poll_reminder_hours", 24, 0, 24 * 14))
+        poll_reminder_hours=r.integer("meetings.poll_reminder_hours", 24, 0, 24 * 14),
+        agenda_deadline_hours=r.integer("meetings.agenda_deadline_hours", 48, 0, 24 * 30))
     reminders = _read_reminders(r)
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

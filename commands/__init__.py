@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import initiatives, meetings, meta, polls, projects, reminders
+from commands import agenda, initiatives, meetings, meta, polls, projects, reminders
 from commands.registry import Registry
 
 
@@ -15,4 +15,5 @@ def build_registry() -> Registry:
     polls.register(registry)
     meetings.register(registry)
     reminders.register(registry)
+    agenda.register(registry)
     return registry

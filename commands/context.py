@@ -47,6 +47,7 @@ class Club:
     meeting_duration: timedelta = timedelta(hours=2)
     poll_reminder: timedelta = timedelta(hours=24)  # before a poll's deadline; zero: none
     reminders: ReminderRules = field(default_factory=ReminderRules)
+    agenda_deadline: timedelta = timedelta(hours=48)  # agenda suggestions close this long before
 
     @property
     def tz(self) -> ZoneInfo:

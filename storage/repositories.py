@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.agenda import AgendaRepository, RemonteeRepository
 from storage.meetings import MeetingRepository
 from storage.models import (
     Base,
@@ -223,3 +224,4 @@ class Repositories:
         self.people = PeopleRepository(session)
         self.meetings = MeetingRepository(session)
         self.reminders = ReminderRepository(session)
+        self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)

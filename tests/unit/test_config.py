@@ -323,3 +323,25 @@ def test_check_config_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_check_config_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", str(tmp_path / "absent.toml")]) == 2
     assert "introuvable" in capsys.readouterr().err
+
+
+def test_agenda_deadline_defaults_to_48_hours(tmp_path: Path) -> None:
+    assert _parse(GOOD, tmp_path).meetings.agenda_deadline_hours == 48
+
+
+def test_agenda_deadline_is_read(tmp_path: Path) -> None:
+    text = GOOD + "\n[meetings]\nagenda_deadline_hours = 24\n"
+    assert _parse(text, tmp_path).meetings.agenda_deadline_hours == 24
+    text = GOOD + "\n[meetings]\nagenda_deadline_hours = 0\n"
+    assert _parse(text, tmp_path).meetings.agenda_deadline_hours == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "1000", '"deux jours"', "true"])
+def test_bad_agenda_deadline_is_a_problem(tmp_path: Path, value: str) -> None:
+    text = GOOD + f"\n[meetings]\nagenda_deadline_hours = {value}\n"
+    assert set(_problems(text, tmp_path)) == {"meetings.agenda_deadline_hours"}
+
+
+def test_example_config_documents_the_agenda_deadline() -> None:
+    example = Path(__file__).parents[2] / "config.example.toml"
+    assert tomllib.loads(example.read_text())["meetings"]["agenda_deadline_hours"] == 48

@@ -1,0 +1,58 @@
+"""Supports given with a 👍 on a suggestion's confirmation message, and taken back by removing
+the reaction (its redaction), recorded in the sync batch's transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from commands.agenda.service import ACCEPTED, CANCELLED, HELD, PROPOSED
+from commands.events import RoomEvents, consumer
+
+if TYPE_CHECKING:
+    from commands.context import Club
+    from commands.effects import Effect
+    from commands.i18n import Translator
+    from storage.repositories import Repositories
+
+THUMBS_UP = "👍"
+SKIN_TONES = ("", "\U0001f3fb", "\U0001f3fc", "\U0001f3fd", "\U0001f3fe", "\U0001f3ff")
+SUPPORT_KEYS = frozenset({THUMBS_UP + tone for tone in SKIN_TONES} | {"+1", ":+1:", ":thumbsup:"})
+
+
+def is_support(key: str) -> bool:
+    """👍, 👍🏻…👍🏿 (with or without the emoji variation selector), ``+1``."""
+    return key.replace("\ufe0f", "").strip() in SUPPORT_KEYS
+
+
+@consumer
+async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
+                          t: Translator) -> list[Effect]:
+    """A 👍 on the confirmation of a suggestion still open counts as a support (one per person;
+    the author's own does not count); removing the reaction removes the support."""
+    for reaction in events.reactions:
+        if not is_support(reaction.key):
+            continue
+        txn = await repos.outbox.txn_of(reaction.target)
+        suggestion = await repos.agenda.suggestion_confirmed_by(txn) if txn else None
+        if (suggestion is None or suggestion.status not in (PROPOSED, ACCEPTED)
+                or suggestion.author == reaction.sender):
+            continue
+        meeting = await repos.meetings.get(suggestion.meeting_id)
+        if meeting is None or meeting.status in (CANCELLED, HELD) or meeting.starts_at <= reaction.at:
+            continue
+        if await repos.agenda.add_support(suggestion.id, reaction.sender, reaction.at,
+                                          reaction.event_id):
+            await repos.audit.record(actor=reaction.sender, subject="agenda",
+                                     subject_id=meeting.id, action="supported", at=reaction.at,
+                                     suggestion=suggestion.id, reaction=reaction.event_id)
+    for redaction in events.redactions:
+        removed = await repos.agenda.remove_support_by_reaction(redaction.redacts)
+        if removed is None:
+            continue
+        suggestion = await repos.agenda.suggestion(removed.suggestion_id)
+        if suggestion is not None:  # a redaction carries no time here: the support's is kept
+            await repos.audit.record(actor=redaction.sender, subject="agenda",
+                                     subject_id=suggestion.meeting_id, action="unsupported",
+                                     at=removed.at, suggestion=suggestion.id,
+                                     reaction=redaction.redacts)
+    return []

@@ -1,0 +1,171 @@
+"""``!remontee``: the club carries citizens' expectations to the elected council and brings back
+its answers. Anyone raises one; the coordinators (the élue référente is one of them) mark them
+sent to the council and post its answers where they were raised."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from commands.arguments import Integer, Text
+from commands.context import Club, Context, Reply
+from commands.dates import format_day
+from commands.effects import Post
+from commands.errors import BadArgument, NotFound, UserError
+from commands.i18n import Translator
+from commands.meetings.service import clean_text
+from commands.registry import Command, Param, Registry, Role
+from commands.text import escape_markdown, pill, shorten
+
+if TYPE_CHECKING:
+    from storage.models import Remontee
+
+NEW, SENT, ANSWERED = "nouvelle", "transmise", "repondue"
+STATUSES = (NEW, SENT, ANSWERED)
+TEXT_MAX = 2000
+ANSWER_MAX = 4000
+LISTED = 30
+_NUMBERS = re.compile(r"[\s,;]+")
+
+
+def register(registry: Registry) -> None:
+    """Declares ``!remontee <texte>`` and its subcommands."""
+
+    @registry.command("remontee", fr=("remontee", "remontees"), en=("feedback", "council"),
+                      section="agenda", params=(Param("text", Text(10_000), rest=True),))
+    async def remontee(ctx: Context, text: str) -> Reply:
+        value = clean_text(text, "text", TEXT_MAX)
+        row = await ctx.db().remontees.add(author=ctx.sender, room_id=ctx.room_id, text=value,
+                                           at=ctx.now)
+        await _audit(ctx, row, "raised", text=value[:200])
+        return Reply(ctx.t("remontee.raised", number=row.id, prefix=ctx.club.prefix))
+
+    _register_subcommands(remontee)
+
+
+def _register_subcommands(remontee: Command) -> None:
+    @remontee.subcommand("liste", fr=("liste", "voir"), en=("list",))
+    async def liste(ctx: Context) -> Reply:
+        rows = await ctx.db().remontees.listing()
+        return Reply(listing(rows, ctx.club, ctx.t))
+
+    @remontee.subcommand("transmettre", fr=("transmettre", "transmises", "envoyer"),
+                         en=("sent", "send", "forward"),
+                         params=(Param("numbers", Text(1000), rest=True),), role=Role.COORDINATOR)
+    async def transmettre(ctx: Context, numbers: str) -> Reply:
+        wanted = _numbers(numbers)
+        repos = ctx.db()
+        found = await repos.remontees.many(wanted)
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            raise NotFound("remontee.not_found", number=", ".join(f"n°{n}" for n in missing))
+        for number in wanted:
+            row = found[number]
+            if row.status == ANSWERED:
+                raise UserError("remontee.already_answered", number=number)
+            if row.status == SENT and row.sent_at is not None:
+                raise UserError("remontee.already_sent", number=number,
+                                date=format_day(row.sent_at, ctx.t.language, ctx.club.tz))
+        for number in wanted:
+            row = found[number]
+            row.status, row.sent_at, row.sent_by = SENT, ctx.now, ctx.sender
+            await _audit(ctx, row, "sent")
+        return Reply(ctx.t("remontee.sent", count=len(wanted),
+                           numbers=", ".join(f"n°{n}" for n in wanted),
+                           date=format_day(ctx.now, ctx.t.language, ctx.club.tz)))
+
+    @remontee.subcommand("reponse", fr=("reponse", "repondre"), en=("answer", "reply"),
+                         params=(Param("number", Integer()), Param("answer", Text(10_000),
+                                                                   rest=True)),
+                         role=Role.COORDINATOR)
+    async def reponse(ctx: Context, number: int, answer: str) -> Reply:
+        row = await ctx.db().remontees.get(number)
+        if row is None:
+            raise NotFound("remontee.not_found", number=f"n°{number}")
+        if row.status == ANSWERED:
+            raise UserError("remontee.already_answered", number=number)
+        value = clean_text(answer, "answer", ANSWER_MAX)
+        row.status, row.answer, row.answered_at, row.answered_by = (
+            ANSWERED, value, ctx.now, ctx.sender)
+        await _audit(ctx, row, "answered", answer=value[:200])
+        told = ctx.t("remontee.answer_told", author=pill(row.author), number=row.id,
+                     text=escape_markdown(shorten(row.text, 300)), answer=escape_markdown(value))
+        if row.room_id == ctx.room_id:
+            return Reply(told, mentions=(row.author,))
+        return Reply(ctx.t("remontee.answered", number=row.id),
+                     effects=(Post(row.room_id, Reply(told, mentions=(row.author,))),))
+
+
+def _numbers(text: str) -> list[int]:
+    """``3 4 5``, ``3,4,5``, ``n°3 #4``: each once, in the order given."""
+    converter = Integer()
+    values = [converter.convert(word) for word in _NUMBERS.split(text) if word]
+    if not values:
+        raise BadArgument("error.missing_argument", name="numbers")
+    return list(dict.fromkeys(values))
+
+
+async def _audit(ctx: Context, row: Remontee, action: str, **details: object) -> None:
+    await ctx.db().audit.record(actor=ctx.sender, subject="remontee", subject_id=row.id,
+                                action=action, at=ctx.now, **details)
+
+
+def _line(row: Remontee, club: Club, t: Translator) -> str:
+    text = f"- n°{row.id} {escape_markdown(shorten(row.text, 200))} — {pill(row.author)}"
+    if row.status == SENT and row.sent_at is not None:
+        text += " — " + t("remontee.sent_on", date=format_day(row.sent_at, t.language, club.tz))
+    if row.status == ANSWERED:
+        text += " — " + t("remontee.answer_shown",
+                          answer=escape_markdown(shorten(row.answer, 200)))
+    return text
+
+
+def listing(rows: Sequence[Remontee], club: Club, t: Translator) -> str:
+    """``!remontee liste``: by status, the newest answered ones last."""
+    if not rows:
+        return t("remontee.list_empty", prefix=club.prefix)
+    parts = []
+    for status in STATUSES:
+        chosen = [row for row in rows if row.status == status]
+        if status == ANSWERED:
+            chosen = chosen[-LISTED:]
+        if chosen:
+            parts.append(t(f"remontee.heading_{status}", count=len(chosen)) + "\n"
+                         + "\n".join(_line(row, club, t) for row in chosen[:LISTED]))
+    return "\n\n".join(parts)
+
+
+def export_markdown(rows: Sequence[Remontee], t: Translator, club_name: str, now: datetime,
+                    tz: ZoneInfo) -> str:
+    """``cct-bot export remontees --format md``: a digest for the council meeting, by status."""
+
+    def day(at: datetime) -> str:
+        return format_day(at, t.language, tz)
+
+    lines = [t("remontee.export_title", club=club_name), "",
+             t("remontee.export_date", date=day(now)), ""]
+    if not rows:
+        lines.append(t("remontee.export_empty"))
+    for status in STATUSES:
+        chosen = [row for row in rows if row.status == status]
+        if not chosen:
+            continue
+        lines += [f"## {t(f'remontee.export_heading_{status}', count=len(chosen))}", ""]
+        for row in chosen:
+            lines.append(t("remontee.export_line", number=row.id, text=_plain(row.text),
+                           date=day(row.created_at), author=row.author))
+            if row.sent_at is not None:
+                lines.append("  " + t("remontee.export_sent", date=day(row.sent_at)))
+            if row.status == ANSWERED and row.answered_at is not None:
+                lines.append("  " + t("remontee.export_answer", date=day(row.answered_at),
+                                      answer=_plain(row.answer)))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _plain(text: str) -> str:
+    """One line of escaped Markdown."""
+    return escape_markdown(" ".join(text.split()))
