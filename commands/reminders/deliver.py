@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from commands.agenda import agenda_summary, suggestions_deadline
 from commands.context import Club, Reply
 from commands.dates import Recurrence, Slot, format_moment, format_slot
 from commands.effects import Effect, Post
@@ -94,13 +95,18 @@ async def _automatic(repos: Repositories, reminder: Reminder, club: Club, t: Tra
         if meeting.starts_at <= now:
             log.info("reminder %s dropped: rencontre n°%s has started", reminder.id, meeting.id)
             return Outcome([], "dropped")
-        return Outcome(_before_meeting(meeting, reminder, club, t, mark), "sent")
+        agenda = await agenda_summary(repos, meeting, club, t)
+        return Outcome(_before_meeting(meeting, reminder, club, t, mark, agenda), "sent")
     if reminder.kind == "minutes_due":
         if meeting.minutes:
             return Outcome([], "dropped")
         return Outcome(_minutes_due(meeting, reminder, club, t, mark), "sent")
     if reminder.kind == "progress_call":
         return Outcome(await _progress_call(repos, meeting, reminder, club, t, mark), "sent")
+    if reminder.kind in ("agenda_call", "agenda_deadline"):
+        if suggestions_deadline(meeting, club) <= now:
+            return Outcome([], "dropped")
+        return Outcome(_agenda_call(meeting, reminder, club, t, mark), "sent")
     log.warning("reminder %s of unknown kind %s dropped", reminder.id, reminder.kind)
     return Outcome([], "dropped")
 
@@ -109,13 +115,26 @@ def _rooms(meeting: Meeting, reminder: Reminder) -> list[str]:
     return [str(r) for r in json.loads(meeting.rooms or "[]")] or [reminder.room_id]
 
 
+def _agenda_call(meeting: Meeting, reminder: Reminder, club: Club, t: Translator,
+                 mark: str) -> list[Effect]:
+    """J-14: suggest points for the agenda; the day before the deadline: last call."""
+    when = format_slot(Slot(meeting.starts_at, meeting.ends_at), t.language, club.tz)
+    deadline = format_moment(suggestions_deadline(meeting, club), t.language, club.tz)
+    text = t(f"reminder.{reminder.kind}", number=meeting.id, when=when, deadline=deadline,
+             prefix=club.prefix, late=mark)
+    return [Post(room, Reply(text), key=f"{reminder_key(reminder)}-{index}")
+            for index, room in enumerate(_rooms(meeting, reminder))]
+
+
 def _before_meeting(meeting: Meeting, reminder: Reminder, club: Club, t: Translator,
-                    mark: str) -> list[Effect]:
+                    mark: str, agenda: str | None) -> list[Effect]:
     when = format_slot(Slot(meeting.starts_at, meeting.ends_at), t.language, club.tz)
     lines = [t(f"reminder.meeting_{'hours' if reminder.offset.startswith('H') else 'days'}",
                number=meeting.id, count=int(reminder.offset[2:]), when=when, late=mark)]
     if meeting.place:
         lines.append(t("reminder.meeting_place", place=escape_markdown(meeting.place)))
+    if agenda:
+        lines += ["", agenda, ""]
     lines.append(t("reminder.meeting_rsvp", prefix=club.prefix, number=meeting.id))
     reply = Reply("\n".join(lines))
     return [Post(room, reply, key=f"{reminder_key(reminder)}-{index}")

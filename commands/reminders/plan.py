@@ -49,6 +49,12 @@ async def plan_meeting(repos: Repositories, meeting: Meeting, club: Club, now: d
                     for d in rules.meeting_days if d > 0]
         planned += [("meeting", f"H-{h}", meeting.starts_at - timedelta(hours=h))
                     for h in rules.meeting_hours if h > 0]
+        if rules.agenda_call_days > 0:
+            planned.append(("agenda_call", f"J-{rules.agenda_call_days}",
+                            days_before(meeting.starts_at, rules.agenda_call_days, club)))
+        # The day before the agenda's suggestions close (commands.agenda: same rule).
+        deadline = meeting.starts_at - club.agenda_deadline
+        planned.append(("agenda_deadline", "D-1", deadline - timedelta(days=1)))
     if rules.minutes_days > 0:
         planned.append(("minutes_due", f"J+{rules.minutes_days}",
                         days_before(meeting.ends_at, -rules.minutes_days, club)))

@@ -280,3 +280,19 @@ async def test_the_engine_costs_one_timer(bot: Harness) -> None:
     for day in range(1, 20):
         await ask(bot, f"!rappel le {day:02d}/02 à 9h rappel {day}")
     assert await engine(bot).pending() == [(0, paris(2099, 2, 1, 9).astimezone(UTC))]
+
+
+async def test_agenda_call_deadline_and_the_published_agenda_in_the_reminder(bot: Harness) -> None:
+    await plan(bot, "jeudi 26 février 2099 18h30")
+    calls = await run_until(bot, paris(2099, 2, 24))
+    agenda = [s for s in calls if "🗒️" in str(s.content["body"])]
+    assert [(s.room_id, str(s.content["body"]).split(" : ")[0]) for s in agenda] == [
+        (SOUTH, "🗒️ Rencontre n°1 le jeudi 26 février 2099, 18h30–20h30"),
+        (SOUTH, "🗒️ Dernier appel")]
+    assert "jusqu'au mardi 24 février 2099 à 18h30" in agenda[0].content["body"]
+    assert "`!odj proposer <texte>`" in agenda[0].content["body"]
+    await bot.command("!odj ajouter Accueil et tour de table --duree 20min", sender=COORDINATOR)
+    await bot.command("!odj publier", sender=COORDINATOR)
+    sent = await run_until(bot, paris(2099, 2, 26, 12))
+    before = [s for s in sent if "Rencontre n°1 dans 1 jour" in str(s.content["body"])]
+    assert len(before) == 1 and "Accueil et tour de table" in before[0].content["body"]
