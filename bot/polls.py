@@ -62,8 +62,10 @@ class PollReminders:
         before = self.club().poll_reminder
         if not before:
             return []
+        club = self.club()
         async with self.db.transaction() as repos:
-            return [(p.id, p.closes_at - before) for p in await repos.polls.with_deadline()
+            return [(p.id, _outside_quiet_hours(p.closes_at - before, p.closes_at, club))
+                    for p in await repos.polls.with_deadline()
                     if p.closes_at is not None and p.reminded_at is None
                     and p.closes_at - before > p.created_at]
 
@@ -85,6 +87,12 @@ class PollReminders:
             queued = await queue_effects(repos, effects, f"poll-remind-{item_id}", now)
         for message in queued:
             self.outbox.push(message)
+
+
+def _outside_quiet_hours(due: datetime, deadline: datetime, club: Club) -> datetime:
+    """After the quiet hours, as the club's other automatic reminders, unless that is too late."""
+    moved = club.reminders.after_quiet_hours(due, club.tz)
+    return moved if moved < deadline else due
 
 
 def responses_of(room_id: str, events: Sequence[Any]) -> list[native.Response]:

@@ -187,17 +187,40 @@ async def test_meeting_reminders_at_the_right_wall_clock_times_across_dst(bot: H
         assert await repos.reminders.of_meeting(1, ("meeting",)) == []  # all sent
 
 
-async def test_meeting_reminder_times(bot: Harness) -> None:
-    bot.clock.set(paris(2099, 3, 10, 12))
-    await plan(bot, "mardi 31 mars 2099 18h30")
+ALL_KINDS = ("meeting", "agenda_call", "agenda_deadline", "minutes_due", "progress_call")
+
+
+@pytest.mark.parametrize(("when", "expected"), [
+    # Summer time starts on Sunday 29 March 2099.
+    ("mardi 31 mars 2099 18h30", [
+        ("agenda_call", "J-14", paris(2099, 3, 17, 18, 30)),
+        ("meeting", "J-7", paris(2099, 3, 24, 18, 30)),
+        ("agenda_deadline", "D-1", paris(2099, 3, 28, 18, 30)),
+        ("meeting", "J-1", paris(2099, 3, 30, 18, 30)),
+        ("meeting", "H-2", paris(2099, 3, 31, 16, 30)),
+        ("minutes_due", "J+3", paris(2099, 4, 3, 20, 30)),
+        ("progress_call", "S+3", paris(2099, 4, 21, 20, 30))]),
+    # Winter time starts on Sunday 25 October 2099.
+    ("mardi 27 octobre 2099 18h30", [
+        ("agenda_call", "J-14", paris(2099, 10, 13, 18, 30)),
+        ("meeting", "J-7", paris(2099, 10, 20, 18, 30)),
+        ("agenda_deadline", "D-1", paris(2099, 10, 24, 18, 30)),
+        ("meeting", "J-1", paris(2099, 10, 26, 18, 30)),
+        ("meeting", "H-2", paris(2099, 10, 27, 16, 30)),
+        ("minutes_due", "J+3", paris(2099, 10, 30, 20, 30)),
+        ("progress_call", "S+3", paris(2099, 11, 17, 20, 30))]),
+])
+async def test_every_default_reminder_at_its_wall_clock_time_across_dst(
+        bot: Harness, when: str, expected: list[tuple[str, str, datetime]]) -> None:
+    bot.clock.set(paris(2099, 3, 1, 12) if "mars" in when else paris(2099, 10, 1, 12))
+    await plan(bot, when)
     async with bot.db.transaction() as repos:
-        rows = await repos.reminders.of_meeting(1, ("meeting",))
-    assert [(r.offset, r.due_at) for r in rows] == [
-        ("J-7", paris(2099, 3, 24, 18, 30)), ("J-1", paris(2099, 3, 30, 18, 30)),
-        ("H-2", paris(2099, 3, 31, 16, 30))]
-    assert rows[0].due_at.utcoffset() == timedelta(0)  # stored in UTC
-    assert rows[0].due_at.astimezone(PARIS).utcoffset() == timedelta(hours=1)
-    assert rows[1].due_at.astimezone(PARIS).utcoffset() == timedelta(hours=2)
+        rows = sorted(await repos.reminders.of_meeting(1, ALL_KINDS), key=lambda r: r.due_at)
+    assert [(r.kind, r.offset, r.due_at) for r in rows] == expected
+    assert all(r.send_at == r.due_at for r in rows)  # none in the quiet hours
+    assert len({r.due_at.astimezone(PARIS).utcoffset() for r in rows}) == 2  # both sides of DST
+    sent = await run_until(bot, expected[-1][2] + timedelta(minutes=1))
+    assert len([s for s in sent if s.room_id == SOUTH]) >= 5
 
 
 async def test_quiet_hours_delay_all_but_the_h_minus_2(bot: Harness) -> None:
