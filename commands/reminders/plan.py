@@ -54,7 +54,8 @@ async def plan_meeting(repos: Repositories, meeting: Meeting, club: Club, now: d
                             days_before(meeting.starts_at, rules.agenda_call_days, club)))
         # The day before the agenda's suggestions close (commands.agenda: same rule).
         deadline = meeting.starts_at - club.agenda_deadline
-        planned.append(("agenda_deadline", "D-1", days_before(deadline, 1, club)))
+        if rules.agenda_call_days > 0:
+            planned.append(("agenda_deadline", "D-1", days_before(deadline, 1, club)))
     if rules.minutes_days > 0:
         planned.append(("minutes_due", f"J+{rules.minutes_days}",
                         days_before(meeting.ends_at, -rules.minutes_days, club)))
