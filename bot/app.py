@@ -441,7 +441,7 @@ class Bot:
                                                 event.reacts_to, event.key, _ts(event)))
             elif isinstance(event, RedactionEvent):
                 batch.redactions.append(Redaction(event.event_id, room_id, event.sender,
-                                                  event.redacts))
+                                                  event.redacts, _ts(event)))
             else:
                 batch.poll_responses += responses_of(room_id, [event])
 

@@ -35,6 +35,7 @@ class Redaction:
     room_id: str
     sender: str
     redacts: str
+    at: datetime | None = None  # when it was sent (the homeserver's time)
 
 
 @dataclass

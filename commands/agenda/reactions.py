@@ -50,9 +50,9 @@ async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
         if removed is None:
             continue
         suggestion = await repos.agenda.suggestion(removed.suggestion_id)
-        if suggestion is not None:  # a redaction carries no time here: the support's is kept
+        if suggestion is not None:
             await repos.audit.record(actor=redaction.sender, subject="agenda",
                                      subject_id=suggestion.meeting_id, action="unsupported",
-                                     at=removed.at, suggestion=suggestion.id,
+                                     at=redaction.at or removed.at, suggestion=suggestion.id,
                                      reaction=redaction.redacts)
     return []
