@@ -181,7 +181,21 @@ class Bot:
         self._tasks = [asyncio.create_task(self._sync_forever(), name="sync"),
                        asyncio.create_task(self.outbox.run(), name="outbox")]
         self.ready.set()
-        log.info("cct-bot %s ready as %s", self.club.version, self.transport.user_id)
+        await self._health_line()
+
+    async def _health_line(self) -> None:
+        """One line at start that says whether everything is there."""
+        async with self.db.transaction() as repos:
+            reminders = await repos.reminders.count_pending()
+            polls = len(await repos.polls.open_polls())
+        database = "SQLite" if self.db.is_sqlite else "PostgreSQL"
+        log.info("cct-bot %s ready as %s on %s: %d club room(s) of %d configured, %d room(s) "
+                 "joined, database %s (revision %s), %d pending reminder(s), %d open poll(s), "
+                 "%d scheduled job(s)", self.club.version, self.transport.user_id,
+                 self.settings.matrix.homeserver, len(self.club_rooms),
+                 len(self.settings.rooms.configured()), len(self.transport.joined_room_ids()),
+                 database, await self.db.current_revision(), reminders, polls,
+                 len(self.scheduler.jobs()))
 
     async def load_state(self) -> str | None:
         """Reads the sync token and the known rooms from the database; returns the token."""

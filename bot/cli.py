@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _load(Path(args.config))
     if settings is None:
         return 2
-    setup_logging(settings.log_level)
+    setup_logging("DEBUG" if args.verbose else settings.log_level)
     asyncio.run(run_bot(settings))
     return 0
 
@@ -132,6 +132,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _backup(url: str, target: Path) -> None:
+    db = Database(url)
+    try:
+        await db.backup(target)
+    finally:
+        await db.dispose()
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    settings = _load(Path(args.config))
+    if settings is None:
+        return 2
+    t = Translator(settings.club.language)
+    if not settings.database_url.startswith("sqlite"):
+        print(t("cli.backup_postgres"), file=sys.stderr)
+        return 2
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    default = Path(settings.database_url.split("///", 1)[1]).parent / f"cct-{stamp}.db"
+    target = Path(args.output) if args.output else default
+    asyncio.run(_backup(settings.database_url, target))
+    print(t("cli.backup_done", path=target))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -150,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="lance le bot / run the bot")
     run.add_argument("--config", "-c", default="config.toml")
+    run.add_argument("--verbose", "-v", action="store_true",
+                     help="journal détaillé (DEBUG) / detailed log")
     run.set_defaults(func=cmd_run)
     check = sub.add_parser("check-config", help="vérifie la configuration / check a config file")
     check.add_argument("file")
@@ -159,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="applique les migrations / apply migrations")
     upgrade.add_argument("--config", "-c", default="config.toml")
     upgrade.set_defaults(func=cmd_db_upgrade)
+    backup = db_sub.add_parser("backup", help="copie de la base SQLite, bot en marche / online "
+                                              "backup of the SQLite database")
+    backup.add_argument("--config", "-c", default="config.toml")
+    backup.add_argument("--output", "-o", help="fichier de sauvegarde (défaut : data/cct-<date>.db)")
+    backup.set_defaults(func=cmd_db_backup)
     export = sub.add_parser("export", help="exporte des données / export data")
     export_sub = export.add_subparsers(dest="what", required=True)
     initiatives = export_sub.add_parser(

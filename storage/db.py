@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -95,6 +96,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of a SQLite database while the bot runs (SQLite's online backup),
+        readable by its owner only. PostgreSQL: use ``pg_dump``."""
+        if not self.is_sqlite:
+            raise ValueError("online backup is for SQLite; use pg_dump for PostgreSQL")
+        source = self.url[len(SQLITE_PREFIX):]
+        await asyncio.to_thread(_sqlite_backup, source, target)
+
+
+def _sqlite_backup(source: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target.touch(mode=0o600)
+    os.chmod(target, 0o600)
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
+        origin.backup(copy)
 
 
 def _upgrade(connection: Connection) -> None:

@@ -67,6 +67,7 @@ async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path
             process.kill()
     assert code == 0, output
     assert "cli-pw" not in output  # the password never reaches the log
+    assert "club room(s) of 1 configured" in output and "pending reminder(s)" in output
     data = tmp_path / "data"
     assert stat.S_IMODE((data / "store").stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "cct.db").stat().st_mode) == 0o600
@@ -103,3 +104,25 @@ def test_db_upgrade_creates_the_schema(tmp_path) -> None:
         tables = {row[0] for row in db.execute("select name from sqlite_master where type='table'")}
     assert {"inbox", "outbox", "bot_state", "welcomes", "scheduled_messages", "project_groups",
             "initiatives", "audit_log"} <= tables
+
+
+def test_db_backup_copies_the_database_while_it_is_open(tmp_path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
+                      'password = "x"\n[rooms]\nmain = "#cct:localhost"\n', encoding="utf-8")
+    upgrade = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--config",
+                              str(config)], capture_output=True, text=True, timeout=60)
+    assert upgrade.returncode == 0, upgrade.stderr
+    live = sqlite3.connect(tmp_path / "data" / "cct.db")  # held open, as by a running bot
+    live.execute("INSERT INTO bot_state (key, value) VALUES ('sync_token', 's42')")
+    live.commit()
+    target = tmp_path / "backups" / "copy.db"
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "db", "backup", "--config",
+                             str(config), "--output", str(target)],
+                            capture_output=True, text=True, timeout=60)
+    live.close()
+    assert result.returncode == 0, result.stderr
+    assert str(target) in result.stdout
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT value FROM bot_state").fetchall() == [("s42",)]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
