@@ -12,6 +12,7 @@ from bot.render import message_content
 from commands.effects import (
     Effect,
     Invite,
+    Leave,
     Pin,
     Post,
     PutState,
@@ -75,6 +76,9 @@ async def _queue_one(repos: Repositories, effect: Effect, txn: str, now: datetim
                                     "key": effect.key}}
         row = await outbox.add(txn_id=txn, room_id=effect.room_id, event_type="m.reaction",
                                content=content, created_at=now)
+    elif isinstance(effect, Leave):
+        row = await outbox.add(txn_id=txn, room_id=effect.room_id, action="leave", content={},
+                               created_at=now)
     elif isinstance(effect, Pin):
         row = await outbox.add(txn_id=txn, room_id=effect.room_id, action="pin",
                                event_type="m.room.pinned_events", state_key="",

@@ -137,6 +137,9 @@ class Outbox:
         if message.action == "state":
             return await self.transport.put_state(message.room_id, message.event_type,
                                                   message.state_key or "", content)
+        if message.action == "leave":
+            await self.transport.leave(message.room_id)
+            return ""
         if message.action == "pin":
             return await self.transport.pin(message.room_id, content["pin"], content["unpin"])
         if message.action == "upload":

@@ -104,4 +104,11 @@ class Pin:
     unpin: tuple[str, ...] = ()
 
 
-Effect = Invite | Post | SendEvent | Upload | React | PutState | Pin
+@dataclass(frozen=True)
+class Leave:
+    """The bot leaves a room (after its last message there)."""
+
+    room_id: str
+
+
+Effect = Invite | Post | SendEvent | Upload | React | PutState | Pin | Leave

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from commands.arguments import Word
 from commands.context import Club, Context, Reply
-from commands.errors import NotFound
+from commands.effects import Leave
+from commands.errors import NotFound, UserError
 from commands.i18n import Translator
-from commands.registry import Param, Registry, help_detail, help_index
+from commands.registry import Param, Registry, Role, help_detail, help_index
 from commands.text import escape_markdown
 
 
@@ -33,6 +34,19 @@ def register(registry: Registry) -> None:
         if not ctx.club.charter:
             return Reply(ctx.t("charter.none"))
         return Reply(ctx.t("charter.title", club=ctx.club.name) + "\n\n" + ctx.club.charter)
+
+    register_rooms(registry)
+
+
+def register_rooms(registry: Registry) -> None:
+    """``!quitter-salon``: the coordinators send the bot out of a room."""
+
+    @registry.command("quitter-salon", fr=("quitter-salon", "quittersalon", "sortir"),
+                      en=("leave-room", "leaveroom"), section="meta", role=Role.COORDINATOR)
+    async def quitter_salon(ctx: Context) -> Reply:
+        if ctx.room_id in ctx.club.rooms.values():
+            raise UserError("meta.leave_club_room")
+        return Reply(ctx.t("meta.leaving"), effects=(Leave(ctx.room_id),))
 
 
 def welcome(t: Translator, club: Club, user_id: str, display_name: str) -> Reply:

@@ -68,6 +68,11 @@ class FakeTransport:
         self.uploads.append((data, mimetype, filename))
         return f"mxc://example.org/file{len(self.uploads)}"
 
+    left: list[str] = field(default_factory=list)
+
+    async def leave(self, room_id: str) -> None:
+        self.left.append(room_id)
+
     async def invite(self, room_id: str, user_id: str) -> None:
         self.calls.append((room_id, user_id, "invite"))
         if (room_id, user_id) not in self.invites:

@@ -247,3 +247,19 @@ async def test_resume_handles_queued_commands_in_order(bot: Harness) -> None:
     assert in_room == ["$r1", "$r2", "$r3"]
     assert len(bot.transport.bodies("!other:example.org")) == 1
     assert await bot.dispatcher.resume() == 0
+
+
+async def test_coordinators_send_the_bot_out_of_a_room_but_not_out_of_a_club_room(
+        bot: Harness) -> None:
+    from dataclasses import replace
+
+    other = "!autre:example.org"
+    refused = await bot.reply_to("!quitter-salon", room_id=other)
+    assert refused.startswith("Réservé à la coordination")
+    assert bot.transport.left == []
+    sent = await bot.command("!quitter-salon", sender=COORDINATOR, room_id=other)
+    assert sent[0].content["body"].startswith("Je quitte ce salon.")
+    assert bot.transport.left == [other]
+    bot.dispatcher.club = replace(make_club(), rooms={"main": ROOM})
+    assert "C'est un salon du club" in await bot.reply_to("!leave-room", sender=COORDINATOR)
+    assert bot.transport.left == [other]

@@ -107,8 +107,8 @@ def test_subcommand_resolution() -> None:
 
 def test_walk_yields_commands_and_subcommands() -> None:
     keys = [c.key for c in small_registry().walk()]
-    assert keys == ["aide", "ping", "cadre", "projet", "projet.rejoindre", "projet.creer", "note",
-                    "secret"]
+    assert keys == ["aide", "ping", "cadre", "quitter-salon", "projet", "projet.rejoindre",
+                    "projet.creer", "note", "secret"]
 
 
 def test_subcommand_path_and_inherited_role() -> None:
