@@ -36,8 +36,9 @@ from bot.render import message_content
 from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
 from commands import build_registry
-from commands.context import Club
+from commands.context import Club, Reply
 from commands.dispatch import command_text
+from commands.errors import StorageUnavailable
 from commands.events import CONSUMERS, Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
@@ -153,6 +154,7 @@ class Bot:
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
         self._token: str | None = None  # the sync token, as last committed
         self._rooms: dict[str, KnownRoom] = {}  # the joined_rooms table, kept in memory
+        self._told_storage_down: set[str] = set()  # commands answered "cannot save"
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         self.dispatcher.on_reschedule = self.scheduler.refresh
@@ -355,8 +357,12 @@ class Bot:
         (returns their tasks)."""
         await self._handle_invites(response)
         batch = await self._read_batch(self._rooms, response, self._late_decryptions())
-        async with self.db.transaction() as repos:
-            new_commands = await self._save_batch(repos, batch, response.next_batch)
+        try:
+            async with self.db.transaction() as repos:
+                new_commands = await self._save_batch(repos, batch, response.next_batch)
+        except StorageUnavailable:
+            await self._tell_storage_is_down(batch.commands)
+            raise
         self._token = response.next_batch
         for message in batch.queued:
             self.outbox.push(message)
@@ -371,6 +377,25 @@ class Bot:
         if batch.arrivals:
             self.outbox.wake()
         return tasks
+
+    async def _tell_storage_is_down(self, commands: list[Command]) -> None:
+        """The database refuses writes (read-only, disk full…): each command of the batch is
+        answered at once, without the outbox, that nothing was saved; it will not be run when
+        the database is back (the person was told to try again)."""
+        for command in commands:
+            if command.event_id in self._told_storage_down:
+                continue
+            reply = Reply(self.t("error.storage_unavailable"))
+            content = message_content(reply, in_reply_to=command.event_id,
+                                      reply_sender=command.sender)
+            try:
+                await asyncio.wait_for(self.transport.send(
+                    command.room_id, content, txn_id("storage", command.event_id)), 30)
+            except (MatrixError, TimeoutError) as error:
+                log.warning("could not tell %s that the database is down (%s)", command.sender,
+                            error)
+                continue
+            self._told_storage_down.add(command.event_id)
 
     def _late_decryptions(self) -> dict[str, list[Any]]:
         """Events that could not be decrypted earlier and can now (their room key arrived)."""
@@ -472,6 +497,8 @@ class Bot:
             await repos.rooms.mark_joined(room_id, joined_at)
         new = []
         for command in batch.commands:
+            if command.event_id in self._told_storage_down:
+                continue  # answered "nothing was saved" while the database was down
             if await repos.inbox.add_if_new(event_id=command.event_id, room_id=command.room_id,
                                             sender=command.sender, body=command.body,
                                             sent_at=command.sent_at, received_at=now):

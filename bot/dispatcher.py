@@ -34,6 +34,7 @@ from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 RoleOf = Callable[[str], Awaitable[Role]]
+RETRY_MAX_S = 60.0
 Reschedule = Callable[[str], Awaitable[int]]
 
 
@@ -61,10 +62,18 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def drain(self) -> None:
-        """Waits for the commands under way."""
+    async def drain(self, limit_s: float = 30.0) -> None:
+        """Waits for the commands under way; those still waiting for the database after
+        ``limit_s`` seconds are left queued (they run at the next start)."""
+        deadline = asyncio.get_running_loop().time() + limit_s
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                for task in list(self._tasks):
+                    task.cancel()
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+                return
+            await asyncio.wait(list(self._tasks), timeout=left)
 
     async def resume(self) -> int:
         """Submits every command queued but not handled (after a restart)."""
@@ -75,13 +84,20 @@ class Dispatcher:
         return len(pending)
 
     async def _handle_in_order(self, event_id: str, room_id: str) -> None:
-        async with self._room_locks[room_id]:
-            try:
-                await self.handle(event_id)
-            except StorageUnavailable:
-                log.error("command %s left queued: the database is unavailable", event_id)
-            except Exception:
-                log.exception("command %s could not be handled", event_id)
+        delay = 1.0
+        while True:
+            async with self._room_locks[room_id]:
+                try:
+                    await self.handle(event_id)
+                    return
+                except StorageUnavailable:
+                    log.error("command %s kept queued: the database is unavailable; retrying in "
+                              "%.0f s", event_id, delay)
+                except Exception:
+                    log.exception("command %s could not be handled", event_id)
+                    return
+            await asyncio.sleep(delay)  # the database may come back: the command then runs
+            delay = min(delay * 2, RETRY_MAX_S)
 
     async def handle(self, event_id: str) -> None:
         """Runs the command once: its changes, its reply and its 'handled' mark in one commit."""

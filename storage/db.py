@@ -61,7 +61,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             _prepare_sqlite_file(url)
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo)
+        # PostgreSQL: a connection cut by the server (restart, failover) is replaced, not used.
+        self.engine: AsyncEngine = create_async_engine(url, echo=echo,
+                                                       pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
