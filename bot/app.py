@@ -195,7 +195,7 @@ class Bot:
                  "joined, database %s (revision %s), %d pending reminder(s), %d open poll(s), "
                  "%d scheduled job(s)", self.club.version, self.transport.user_id,
                  self.settings.matrix.homeserver, len(self.club_rooms),
-                 len(self.settings.rooms.configured()), len(self.transport.joined_room_ids()),
+                 len(self.settings.rooms.configured()), len(self._rooms),
                  database, await self.db.current_revision(), reminders, polls,
                  len(self.scheduler.jobs()))
 

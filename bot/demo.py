@@ -427,6 +427,12 @@ Se connecter avec Element [connecting with Element]
   !aide     la liste des commandes [the list of commands]
   !ping     le bot répond « pong » [the bot answers "pong"]
   !cadre    le cadre de confiance du club [the club's charter]
+  !projet creer Atelier vélo --theme mobilité --territoire sud
+            un groupe-projet [a project group] ; puis !projet liste
+  !rappel dans 2 minutes tester les rappels
+            un rappel [a reminder] ; !rappel liste
+  !rencontre planifier samedi prochain 10h --lieu Salle des fêtes
+            une rencontre (la personne « demo » coordonne) [a rencontre]
 
 Données de la démo [demo data] : {directory}
   (mots de passe dans [passwords in] {CREDENTIALS} ; journal du bot [bot log] : bot.log ;
