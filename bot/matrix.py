@@ -292,6 +292,14 @@ class Transport:
                             error)
         return room_id
 
+    async def direct_room(self, user_id: str) -> str:
+        """A new direct-message room with ``user_id``, who is invited to it."""
+        response = await self.client.room_create(
+            preset=RoomPreset.trusted_private_chat, is_direct=True, invite=[user_id])
+        if not isinstance(response, RoomCreateResponse):
+            raise RoomUnavailable(str(MatrixError("create direct room", response)))
+        return str(response.room_id)
+
     async def enter_room(self, room: str) -> str:
         """Joins a room by id, alias or matrix.to link; returns its id."""
         target = room_from_link(room)
