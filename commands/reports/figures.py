@@ -106,8 +106,8 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo) -> Figure
         participants_total=len(first.keys() | active),
         new_participants=sum(1 for at in first.values() if start <= at < end),
         attended=len(await people.attendees_between(start, end)),
-        by_territory=dict(sorted(territories.items())),
-        by_category=dict(sorted(categories.items())),
+        by_territory=_ordered(territories),
+        by_category=_ordered(categories),
         meetings=meetings,
         groups=groups,
         groups_by_status=dict(sorted(by_status.items())),
@@ -115,3 +115,8 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo) -> Figure
         remontees=await people.remontees_between(start, end),
         cumulative=cumulative,
     )
+
+
+def _ordered(counts: Counter[str]) -> dict[str, int]:
+    """By key, « non renseigné » last."""
+    return dict(sorted(counts.items(), key=lambda item: (item[0] == NOT_SAID, item[0])))
