@@ -29,3 +29,7 @@ class MatrixPort(Protocol):
         """Creates a direct-message room with ``user_id`` (invited, ``is_direct``); returns its
         id. The caller remembers it and reuses it."""
         ...
+
+    async def display_names(self, user_id: str) -> list[str]:
+        """The display names ``user_id`` uses in the rooms the bot shares with them."""
+        ...

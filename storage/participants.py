@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     AgendaSuggestion,
+    AuditEntry,
     Base,
     BotState,
     GroupMember,
@@ -140,10 +141,12 @@ class ParticipantRepository:
                 found[table.name] = kept
         return found
 
-    async def forget(self, user_id: str, pseudonym: str) -> None:
+    async def forget(self, user_id: str, pseudonym: str, names: Sequence[str] = ()) -> None:
         """Erases the person's profile and personal entries and replaces their id by
         ``pseudonym`` everywhere else, so every count (participants, votes, attendance,
-        members…) stays the same. Messages the bot sent that named them are blanked."""
+        members…) stays the same. Messages the bot sent that named them are blanked; their
+        display ``names`` are replaced in the recorded texts (audit details, commands, pending
+        messages), not in names the club chose (a group called « Jardin de Paul » stays)."""
         session = self.session
         await session.execute(delete(Person).where(Person.user_id == user_id))
         await session.execute(delete(Welcome).where(Welcome.user_id == user_id))
@@ -174,6 +177,12 @@ class ParticipantRepository:
                 await session.execute(
                     table.update().where(column.like(pattern, escape="\\"))
                     .values({column.name: func.replace(column, user_id, pseudonym)}))
+        for name in {n for n in names if len(n.strip()) >= 3}:
+            for text_column in (AuditEntry.details, InboxEvent.body, OutboxMessage.content):
+                await session.execute(
+                    update(text_column.class_)
+                    .where(text_column.like(f"%{_escape_like(name)}%", escape="\\"))
+                    .values({text_column.key: func.replace(text_column, name, pseudonym)}))
 
     # --- raw data of the yearly figures -------------------------------------------------------
 

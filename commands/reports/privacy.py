@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -45,10 +46,11 @@ def pseudonym() -> str:
     return f"anonyme-{secrets.token_hex(8)}"
 
 
-async def forget_person(repos: Repositories, user_id: str) -> str:
-    """Erases ``user_id``'s personal data (counts kept); returns the pseudonym used."""
+async def forget_person(repos: Repositories, user_id: str, names: Sequence[str] = ()) -> str:
+    """Erases ``user_id``'s personal data (counts kept); returns the pseudonym used. ``names``:
+    their display names, erased from the recorded texts too."""
     name = pseudonym()
-    await repos.participants.forget(user_id, name)
+    await repos.participants.forget(user_id, name, names)
     return name
 
 
@@ -144,6 +146,10 @@ def register(registry: Registry) -> None:
         asked = await people.forget_asked(ctx.sender)
         if asked is None or ctx.now - asked > CONFIRM_WITHIN:
             raise UserError("privacy.forget_not_asked", prefix=ctx.club.prefix)
-        await forget_person(ctx.db(), ctx.sender)
+        try:
+            names = await ctx.homeserver().display_names(ctx.sender)
+        except RoomUnavailable:
+            names = []
+        await forget_person(ctx.db(), ctx.sender, names)
         # No reply to the command: a reply would name the person again (mentions).
         return Reply("", effects=(Post(ctx.room_id, Reply(ctx.t("privacy.forgotten"))),))

@@ -108,6 +108,7 @@ class FakeMatrix:
     entered: list[str] = field(default_factory=list)
     fail_creation: bool = False
     direct: list[tuple[str, str]] = field(default_factory=list)
+    names: dict[str, list[str]] = field(default_factory=dict)
 
     async def create_room(self, *, name: str, topic: str, space: str | None,
                           moderators: Mapping[str, int]) -> str:
@@ -117,6 +118,9 @@ class FakeMatrix:
         self.created.append({"room_id": room_id, "name": name, "topic": topic, "space": space,
                              "moderators": dict(moderators)})
         return room_id
+
+    async def display_names(self, user_id: str) -> list[str]:
+        return list(self.names.get(user_id, []))
 
     async def direct_room(self, user_id: str) -> str:
         if self.fail_creation:
