@@ -123,14 +123,14 @@ def register(registry: Registry) -> None:
             try:
                 room = await ctx.homeserver().direct_room(ctx.sender)
             except RoomUnavailable as error:
-                raise UserError("privacy.no_direct_room") from error
+                raise UserError("rgpd.no_direct_room") from error
             await repos.participants.set_direct_room(ctx.sender, room)
         tables = await repos.participants.everything_about(ctx.sender)
         data = _data_file(ctx, tables)
-        intro = Reply(ctx.t("privacy.data_intro", count=sum(len(rows) for rows in tables.values()),
+        intro = Reply(ctx.t("rgpd.data_intro", count=sum(len(rows) for rows in tables.values()),
                             prefix=ctx.club.prefix))
         stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
-        return Reply(ctx.t("privacy.data_sent"),
+        return Reply(ctx.t("rgpd.data_sent"),
                      effects=(Post(room, intro),
                               Upload(room, f"mes-donnees-{stamp}.json", "application/json", data)))
 
@@ -141,15 +141,15 @@ def register(registry: Registry) -> None:
         people = ctx.db().participants
         if action is None:
             await people.ask_forget(ctx.sender, ctx.now)
-            return Reply(ctx.t("privacy.forget_ask", prefix=ctx.club.prefix,
+            return Reply(ctx.t("rgpd.forget_ask", prefix=ctx.club.prefix,
                                minutes=int(CONFIRM_WITHIN.total_seconds() // 60)))
         asked = await people.forget_asked(ctx.sender)
         if asked is None or ctx.now - asked > CONFIRM_WITHIN:
-            raise UserError("privacy.forget_not_asked", prefix=ctx.club.prefix)
+            raise UserError("rgpd.forget_not_asked", prefix=ctx.club.prefix)
         try:
             names = await ctx.homeserver().display_names(ctx.sender)
         except RoomUnavailable:
             names = []
         await forget_person(ctx.db(), ctx.sender, names)
         # No reply to the command: a reply would name the person again (mentions).
-        return Reply("", effects=(Post(ctx.room_id, Reply(ctx.t("privacy.forgotten"))),))
+        return Reply("", effects=(Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten"))),))

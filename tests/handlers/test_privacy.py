@@ -210,3 +210,19 @@ async def test_retention_purges_inactive_participants(bot: Harness) -> None:
     assert await holders(bot, BOB)
 
 
+
+
+async def test_the_daily_retention_job(bot: Harness) -> None:
+    from bot.retention import RetentionPurge
+
+    await ask(bot, "!profil commune Guillestre")
+    job = RetentionPurge(bot.db, bot.clock, PARIS, 730)
+    [(item, due)] = await job.pending()
+    assert due.astimezone(PARIS).hour == 4 and due > bot.clock.now()
+    await job.fire(item)  # not due yet: nothing
+    bot.clock.advance(timedelta(days=731))
+    [(item, due)] = await job.pending()
+    bot.clock.advance(due - bot.clock.now())
+    await job.fire(item)
+    assert await holders(bot, ALICE, "Guillestre") == []
+    assert await RetentionPurge(bot.db, bot.clock, PARIS, 0).pending() == []
