@@ -111,3 +111,26 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
     async with bot.db.transaction() as repos:
         pending = await repos.outbox.pending()
     assert not pending
+
+
+async def test_the_command_line_export(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.cli import main
+    from storage.db import Database
+
+    config = tmp_path / "config.toml"
+    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
+                      'password = "x"\n[rooms]\nmain = "#cct:localhost"\n', encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'cct.db'}")
+    await database.upgrade()
+    await seed(database)
+    await database.dispose()
+    out = tmp_path / "bilan"
+    code = await asyncio.to_thread(main, ["export", "bilan", "--annee", str(YEAR), "--dir",
+                                          str(out), "--config", str(config)])
+    assert code == 0
+    rows = list(csv.DictReader((out / f"bilan-{YEAR}-indicateurs.csv").open(encoding="utf-8")))
+    assert {r["indicator"]: r["value"] for r in rows if not r["key"]}["participants_year"] == "200"
+    assert png_size((out / f"bilan-{YEAR}-graphique.png").read_bytes()) == (800, 700)
