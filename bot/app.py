@@ -33,6 +33,7 @@ from bot.outbox import Outbox, Queued, txn_id
 from bot.polls import PollDeadlines, PollReminders, recount, responses_of
 from bot.reminders import ReminderEngine
 from bot.render import message_content
+from bot.retention import RetentionPurge
 from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
 from commands import build_registry
@@ -147,7 +148,8 @@ class Bot:
             self.scheduled,
             PollDeadlines(self.db, self.outbox, self.clock, lambda: self.club),
             PollReminders(self.db, self.outbox, self.clock, lambda: self.club, self.transport),
-            ReminderEngine(self.db, self.outbox, self.clock, lambda: self.club)])
+            ReminderEngine(self.db, self.outbox, self.clock, lambda: self.club),
+            RetentionPurge(self.db, self.clock, self.club.tz, settings.privacy.retention_days)])
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
         self.main_room_id: str | None = None
         self._tasks: list[asyncio.Task[None]] = []

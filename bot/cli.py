@@ -9,6 +9,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.app import Bot, bot_version
 from bot.config import ConfigError, Settings, load_settings
@@ -117,10 +118,47 @@ async def _export_remontees(settings: Settings) -> str:
         await db.dispose()
 
 
+async def export_bilan(db: Database, year: int, directory: Path, t: Translator, club_name: str,
+                       tz: ZoneInfo) -> list[Path]:
+    """Writes the yearly report's files (the same as ``!bilan``'s) into ``directory``."""
+    from commands.reports.figures import yearly_figures
+    from commands.reports.render import report_files
+
+    async with db.transaction() as repos:
+        figures = await yearly_figures(repos, year, tz)
+    files = report_files(figures, t, club_name, tz)
+    return await asyncio.to_thread(_write_files, directory, files)
+
+
+def _write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in files.items():
+        path = directory / name
+        path.write_bytes(data)
+        written.append(path)
+    return written
+
+
+async def _export_bilan(settings: Settings, year: int, directory: Path) -> list[Path]:
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        return await export_bilan(db, year, directory, Translator(settings.club.language),
+                                  settings.club.name, settings.club.tz)
+    finally:
+        await db.dispose()
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     settings = _load(Path(args.config))
     if settings is None:
         return 2
+    if args.what == "bilan":
+        year = args.annee or datetime.now(settings.club.tz).year
+        for path in asyncio.run(_export_bilan(settings, year, Path(args.dir))):
+            print(path)
+        return 0
     if args.what == "remontees":
         text = asyncio.run(_export_remontees(settings))
     else:
@@ -204,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     remontees.add_argument("--config", "-c", default="config.toml")
     remontees.add_argument("--output", "-o", help="fichier (sinon la sortie standard)")
     remontees.set_defaults(func=cmd_export)
+    bilan = export_sub.add_parser(
+        "bilan", help="le bilan annuel (Markdown, CSV, PNG) / the yearly report")
+    bilan.add_argument("--annee", "--year", type=int, dest="annee",
+                       help="l'année (par défaut l'année en cours)")
+    bilan.add_argument("--dir", "-d", default=".", help="dossier où écrire les fichiers")
+    bilan.add_argument("--config", "-c", default="config.toml")
+    bilan.set_defaults(func=cmd_export)
     demo = sub.add_parser("demo", help="démo locale avec Synapse / local demo with Synapse")
     demo.add_argument("--dir", default="demo-data")
     demo.add_argument("--port", type=int, default=8008)

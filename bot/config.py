@@ -84,6 +84,13 @@ class ReminderSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """Personal data: inactive participants' data is erased after this many days (0: never)."""
+
+    retention_days: int = 730
+
+
+@dataclass(frozen=True)
 class RoomSettings:
     main: str
     north: str = ""
@@ -108,6 +115,7 @@ class Settings:
     log_level: str = "INFO"
     meetings: MeetingSettings = field(default_factory=MeetingSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
 @dataclass(frozen=True)
@@ -358,6 +366,7 @@ def _check_unknown_keys(r: _Reader) -> None:
         "reminders": {"meeting_days_before", "meeting_hours_before", "agenda_call_days_before",
                       "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
                       "quiet_hours"},
+        "privacy": {"retention_days"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -390,13 +399,14 @@ def parse_settings(
         poll_reminder_hours=r.integer("meetings.poll_reminder_hours", 24, 0, 24 * 14),
         agenda_deadline_hours=r.integer("meetings.agenda_deadline_hours", 48, 0, 24 * 30))
     reminders = _read_reminders(r)
+    privacy = PrivacySettings(retention_days=r.integer("privacy.retention_days", 730, 0, 36500))
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, meetings,
-                    reminders)
+                    reminders, privacy)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

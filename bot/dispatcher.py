@@ -121,6 +121,8 @@ class Dispatcher:
                 item = await repos.inbox.get(event_id)
                 if item is None or item.handled_at is not None:
                     return
+                if command_text(item.body, self.club.prefix) is not None:
+                    await self._touch(repos, item)
                 queued = await self._finish(repos, item, failure)
         for message in queued:
             self.outbox.push(message)
@@ -143,12 +145,18 @@ class Dispatcher:
         line = command_text(item.body, self.club.prefix)
         if line is None:
             return Reply("")
+        await self._touch(repos, item)
         role = await self.role_of(item.sender)
         prepared = prepare(self.registry, line, role)
         ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
                       sent_at=item.sent_at, now=self.clock.now(), role=role, club=self.club,
                       t=self.t, repos=repos, matrix=self.matrix)
         return await run(prepared, ctx)
+
+    async def _touch(self, repos: Repositories, item: InboxEvent) -> None:
+        """The sender took part (one cheap upsert, in the command's transaction)."""
+        await repos.participants.touch(item.sender, item.sent_at,
+                                       item.sent_at.astimezone(self.club.tz).year)
 
     async def _finish(self, repos: Repositories, item: InboxEvent, reply: Reply) -> list[Queued]:
         """Queues the reply and its effects, and marks the command handled (same transaction)."""

@@ -292,6 +292,14 @@ class Transport:
                             error)
         return room_id
 
+    async def direct_room(self, user_id: str) -> str:
+        """A new direct-message room with ``user_id``, who is invited to it."""
+        response = await self.client.room_create(
+            preset=RoomPreset.trusted_private_chat, is_direct=True, invite=[user_id])
+        if not isinstance(response, RoomCreateResponse):
+            raise RoomUnavailable(str(MatrixError("create direct room", response)))
+        return str(response.room_id)
+
     async def enter_room(self, room: str) -> str:
         """Joins a room by id, alias or matrix.to link; returns its id."""
         target = room_from_link(room)
@@ -376,6 +384,15 @@ class Transport:
         if room is None:
             return user_id
         return str(room.user_name(user_id) or user_id)
+
+    async def display_names(self, user_id: str) -> list[str]:
+        """The names ``user_id`` shows in the rooms the bot shares with them."""
+        names = set()
+        for room in self.client.rooms.values():
+            user = room.users.get(user_id)
+            if user is not None and user.display_name and user.display_name != user_id:
+                names.add(str(user.display_name))
+        return sorted(names)
 
     def joined_room_ids(self) -> list[str]:
         return list(self.client.rooms)

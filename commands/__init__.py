@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands import agenda, initiatives, meetings, meta, polls, projects, reminders
+from commands import agenda, initiatives, meetings, meta, polls, projects, reminders, reports
 from commands.registry import Registry
 
 
@@ -16,4 +16,5 @@ def build_registry() -> Registry:
     meetings.register(registry)
     reminders.register(registry)
     agenda.register(registry)
+    reports.register(registry)
     return registry

@@ -24,3 +24,12 @@ class MatrixPort(Protocol):
     async def enter_room(self, room: str) -> str:
         """Joins a room given by id, alias or matrix.to link; returns its id."""
         ...
+
+    async def direct_room(self, user_id: str) -> str:
+        """Creates a direct-message room with ``user_id`` (invited, ``is_direct``); returns its
+        id. The caller remembers it and reuses it."""
+        ...
+
+    async def display_names(self, user_id: str) -> list[str]:
+        """The display names ``user_id`` uses in the rooms the bot shares with them."""
+        ...

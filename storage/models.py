@@ -425,3 +425,27 @@ class Reminder(Base):
     __table_args__ = (Index("ix_reminders_due", "status", "send_at"),
                       Index("ix_reminders_owner", "owner", "status"),
                       Index("ix_reminders_meeting", "meeting_id", "kind", "status"))
+
+
+class Participant(Base):
+    """Someone who used the bot, joined a group, voted or came to a rencontre; the optional
+    profile is filled by the person (``!profil``), with the date of their consent."""
+
+    __tablename__ = "participants"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    territory: Mapped[str | None] = mapped_column(String(16))
+    commune: Mapped[str | None] = mapped_column(String(80))
+    category: Mapped[str | None] = mapped_column(String(16))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_participants_last_seen", "last_seen"),)
+
+
+class ParticipantYear(Base):
+    """A calendar year (Europe/Paris) in which a participant used the bot."""
+
+    __tablename__ = "participant_years"
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)

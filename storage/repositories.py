@@ -22,6 +22,7 @@ from storage.models import (
     ScheduledMessage,
     Welcome,
 )
+from storage.participants import ParticipantRepository
 from storage.polls import PeopleRepository, PollRepository
 from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
 from storage.reminders import ReminderRepository
@@ -225,3 +226,4 @@ class Repositories:
         self.meetings = MeetingRepository(session)
         self.reminders = ReminderRepository(session)
         self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
+        self.participants = ParticipantRepository(session)

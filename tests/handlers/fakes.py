@@ -112,6 +112,8 @@ class FakeMatrix:
     created: list[dict[str, Any]] = field(default_factory=list)
     entered: list[str] = field(default_factory=list)
     fail_creation: bool = False
+    direct: list[tuple[str, str]] = field(default_factory=list)
+    names: dict[str, list[str]] = field(default_factory=dict)
 
     async def create_room(self, *, name: str, topic: str, space: str | None,
                           moderators: Mapping[str, int]) -> str:
@@ -120,6 +122,16 @@ class FakeMatrix:
         room_id = f"!created{len(self.created) + 1}:example.org"
         self.created.append({"room_id": room_id, "name": name, "topic": topic, "space": space,
                              "moderators": dict(moderators)})
+        return room_id
+
+    async def display_names(self, user_id: str) -> list[str]:
+        return list(self.names.get(user_id, []))
+
+    async def direct_room(self, user_id: str) -> str:
+        if self.fail_creation:
+            raise RoomUnavailable("refused")
+        room_id = f"!dm{len(self.direct) + 1}:example.org"
+        self.direct.append((user_id, room_id))
         return room_id
 
     async def enter_room(self, room: str) -> str:

@@ -18,7 +18,7 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "project_groups", "group_members", "group_progress", "group_needs", "initiatives",
           "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
-          "agenda_states", "remontees", "reminders"}
+          "agenda_states", "remontees", "reminders", "participants", "participant_years"}
 
 
 def _head() -> str:

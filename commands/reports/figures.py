@@ -1,0 +1,122 @@
+"""The club's figures for one calendar year: one function for ``!stats``, ``!bilan`` and the
+command line, so the numbers are the same everywhere."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from storage.repositories import Repositories
+
+NOT_SAID = "non-renseigne"
+
+
+@dataclass(frozen=True)
+class MeetingFigure:
+    """One rencontre of the year."""
+
+    id: int
+    starts_at: datetime
+    territory: str
+    status: str
+    place: str
+    attendance: int
+    rsvps: int
+
+
+@dataclass(frozen=True)
+class GroupFigure:
+    id: int
+    name: str
+    status: str
+    territory: str
+    members: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything the yearly report counts."""
+
+    year: int
+    participants_year: int  # took part during the year
+    participants_total: int  # took part at least once, up to the end of the year
+    new_participants: int  # first took part during the year
+    attended: int  # came to at least one rencontre of the year
+    by_territory: dict[str, int]  # this year's participants by profile territory
+    by_category: dict[str, int]
+    meetings: tuple[MeetingFigure, ...]
+    groups: tuple[GroupFigure, ...]  # groups created before the end of the year
+    groups_by_status: dict[str, int]  # of the groups not archived
+    suggestions: dict[str, int]  # agenda suggestions of the year, by status
+    remontees: dict[str, int]  # remontées of the year, by status
+    cumulative: tuple[int, ...] = field(default=())  # participants so far at each month's end
+
+    @property
+    def meetings_held(self) -> int:
+        return sum(1 for m in self.meetings if m.status == "tenue")
+
+    @property
+    def attendance_total(self) -> int:
+        return sum(m.attendance for m in self.meetings if m.status == "tenue")
+
+    @property
+    def active_groups(self) -> int:
+        return sum(self.groups_by_status.values())
+
+
+def year_bounds(year: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """1 January 00:00 of ``year`` and of the next, in the club's time zone, as UTC."""
+    start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def month_ends(year: int, tz: ZoneInfo) -> list[datetime]:
+    """The first instant after each month of ``year`` (12 values, UTC)."""
+    ends = []
+    for month in range(1, 13):
+        after = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+        ends.append(after.astimezone(UTC))
+    return ends
+
+
+async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo) -> Figures:
+    """The figures of ``year`` (calendar year in ``tz``), read from the database."""
+    start, end = year_bounds(year, tz)
+    people = repos.participants
+    first: dict[str, datetime] = {}
+    for user, at in await people.activity(end):
+        if user not in first or at < first[user]:
+            first[user] = at
+    active = await people.active_in(start, end, year)
+    profiles = await people.profiles(active)
+    territories = Counter((profiles.get(u, (None, None))[0] or NOT_SAID) for u in active)
+    categories = Counter((profiles.get(u, (None, None))[1] or NOT_SAID) for u in active)
+    meetings = tuple(MeetingFigure(**row) for row in await people.meetings_between(start, end))
+    groups = tuple(GroupFigure(*row) for row in await people.groups_until(end))
+    by_status = Counter(g.status for g in groups if g.status != "archive")
+    cumulative = tuple(sum(1 for at in first.values() if at < edge) for edge in month_ends(year, tz))
+    return Figures(
+        year=year,
+        participants_year=len(active),
+        participants_total=len(first.keys() | active),
+        new_participants=sum(1 for at in first.values() if start <= at < end),
+        attended=len(await people.attendees_between(start, end)),
+        by_territory=_ordered(territories),
+        by_category=_ordered(categories),
+        meetings=meetings,
+        groups=groups,
+        groups_by_status=dict(sorted(by_status.items())),
+        suggestions=await people.suggestions_between(start, end),
+        remontees=await people.remontees_between(start, end),
+        cumulative=cumulative,
+    )
+
+
+def _ordered(counts: Counter[str]) -> dict[str, int]:
+    """By key, « non renseigné » last."""
+    return dict(sorted(counts.items(), key=lambda item: (item[0] == NOT_SAID, item[0])))

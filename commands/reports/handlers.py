@@ -1,0 +1,45 @@
+"""``!stats`` and ``!bilan``: the club's figures and the yearly report (coordinators)."""
+
+from __future__ import annotations
+
+from commands.arguments import Integer
+from commands.context import Context, Reply
+from commands.effects import Upload
+from commands.errors import BadArgument
+from commands.registry import Param, Registry, Role
+from commands.reports.figures import yearly_figures
+from commands.reports.render import report_files, stats_text
+
+MIMETYPES = {"md": "text/markdown", "csv": "text/csv", "png": "image/png"}
+
+
+def _year(ctx: Context, year: int | None) -> int:
+    current = ctx.now.astimezone(ctx.club.tz).year
+    if year is None:
+        return current
+    if not 2000 <= year <= current:
+        raise BadArgument("report.bad_year", value=year, current=current)
+    return year
+
+
+def register(registry: Registry) -> None:
+    """Declares ``!stats`` and ``!bilan``."""
+
+    @registry.command("stats", fr=("stats", "statistiques", "chiffres"), en=("statistics",),
+                      section="reports", role=Role.COORDINATOR,
+                      params=(Param("year", Integer(), required=False),))
+    async def stats(ctx: Context, year: int | None) -> Reply:
+        figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz)
+        return Reply(stats_text(figures, ctx.t))
+
+    @registry.command("bilan", fr=("bilan", "rapport"), en=("report", "yearly-report"),
+                      section="reports", role=Role.COORDINATOR,
+                      params=(Param("year", Integer(), required=False),))
+    async def bilan(ctx: Context, year: int | None) -> Reply:
+        figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz)
+        files = report_files(figures, ctx.t, ctx.club.name, ctx.club.tz)
+        uploads = tuple(Upload(ctx.room_id, name, MIMETYPES[name.rsplit(".", 1)[1]], data)
+                        for name, data in files.items())
+        text = "\n".join([stats_text(figures, ctx.t), "",
+                          ctx.t("report.files", count=len(files))])
+        return Reply(text, effects=uploads)

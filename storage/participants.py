@@ -1,0 +1,299 @@
+"""Participants (who took part, their optional profile), the yearly figures' raw data, and
+personal data: everything held about a person, and its erasure (pseudonymisation)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, Text, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AgendaSuggestion,
+    AuditEntry,
+    Base,
+    BotState,
+    GroupMember,
+    InboxEvent,
+    Meeting,
+    MeetingAttendance,
+    MeetingRsvp,
+    OutboxMessage,
+    Participant,
+    ParticipantYear,
+    Person,
+    PollVote,
+    ProjectGroup,
+    Reminder,
+    Remontee,
+    Welcome,
+)
+
+DM_KEY = "dm:"  # bot_state key prefix: the direct-message room of a person
+FORGET_KEY = "forget:"  # bot_state key prefix: when the person asked to be forgotten
+
+
+def _key(prefix: str, user_id: str) -> str:
+    """A ``bot_state`` key about a person (keys are short: a digest of the id)."""
+    return prefix + hashlib.sha256(user_id.encode()).hexdigest()[:40]
+
+
+def _insert(session: AsyncSession, model: type[Base]) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+class ParticipantRepository:
+    """Participants and their profile."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def touch(self, user_id: str, at: datetime, year: int) -> None:
+        """Records that ``user_id`` used the bot at ``at`` (two upserts, no read)."""
+        statement = _insert(self.session, Participant).values(user_id=user_id, first_seen=at,
+                                                              last_seen=at)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[Participant.user_id], set_={"last_seen": at}))
+        await self.session.execute(_insert(self.session, ParticipantYear).values(
+            user_id=user_id, year=year).on_conflict_do_nothing())
+
+    async def get(self, user_id: str) -> Participant | None:
+        return await self.session.get(Participant, user_id)
+
+    async def inactive_since(self, before: datetime) -> Sequence[str]:
+        """Participants not seen since ``before`` who still have an identifiable id."""
+        query = (select(Participant.user_id).where(Participant.last_seen < before,
+                                                   Participant.user_id.like("@%"))
+                 .order_by(Participant.user_id))
+        return (await self.session.scalars(query)).all()
+
+    async def direct_room(self, user_id: str) -> str | None:
+        row = await self.session.get(BotState, _key(DM_KEY, user_id))
+        return row.value if row else None
+
+    async def set_direct_room(self, user_id: str, room_id: str) -> None:
+        await self._set_state(_key(DM_KEY, user_id), room_id)
+
+    async def forget_asked(self, user_id: str) -> datetime | None:
+        """When the person last asked to be forgotten (waiting for the confirmation)."""
+        row = await self.session.get(BotState, _key(FORGET_KEY, user_id))
+        return datetime.fromisoformat(row.value) if row else None
+
+    async def ask_forget(self, user_id: str, at: datetime) -> None:
+        await self._set_state(_key(FORGET_KEY, user_id), at.isoformat())
+
+    async def _set_state(self, key: str, value: str) -> None:
+        statement = _insert(self.session, BotState).values(key=key, value=value)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[BotState.key], set_={"value": value}))
+
+    async def set_profile(self, user_id: str, at: datetime, **values: str) -> Participant:
+        """Sets profile fields (``territory``, ``commune``, ``category``); the first one
+        records the person's consent, with its date."""
+        person = await self.get(user_id)
+        if person is None:
+            person = Participant(user_id=user_id, first_seen=at, last_seen=at)
+            self.session.add(person)
+        for name, value in values.items():
+            setattr(person, name, value)
+        if person.consent_at is None:
+            person.consent_at = at
+        await self.session.flush()
+        return person
+
+    async def clear_profile(self, user_id: str) -> bool:
+        """Erases the profile and the consent; ``False`` when there was none."""
+        person = await self.get(user_id)
+        if person is None or person.consent_at is None:
+            return False
+        person.territory = person.commune = person.category = None
+        person.consent_at = None
+        return True
+
+    # --- personal data ------------------------------------------------------------------------
+
+    async def everything_about(self, user_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every table that names ``user_id`` in a column or in its text (JSON…)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+            if not columns:
+                continue
+            condition = [c.like(f"%{_escape_like(user_id)}%", escape="\\") for c in columns]
+            rows = (await self.session.execute(select(table).where(or_(*condition)))).mappings()
+            kept = []
+            for row in rows:
+                values = {key: _jsonable(value) for key, value in row.items()}
+                if table.name == "outbox" and values.get("action") == "upload":
+                    content = json.loads(str(values["content"]))
+                    content.pop("data", None)
+                    values["content"] = json.dumps(content, ensure_ascii=False)
+                kept.append(values)
+            if kept:
+                found[table.name] = kept
+        return found
+
+    async def forget(self, user_id: str, pseudonym: str, names: Sequence[str] = ()) -> None:
+        """Erases the person's profile and personal entries and replaces their id by
+        ``pseudonym`` everywhere else, so every count (participants, votes, attendance,
+        members…) stays the same. Messages the bot sent that named them are blanked; their
+        display ``names`` are replaced in the recorded texts (audit details, commands, pending
+        messages), not in names the club chose (a group called « Jardin de Paul » stays)."""
+        session = self.session
+        await session.execute(delete(Person).where(Person.user_id == user_id))
+        await session.execute(delete(Welcome).where(Welcome.user_id == user_id))
+        await session.execute(delete(Reminder).where(Reminder.owner == user_id,
+                                                     Reminder.kind == "personal"))
+        await session.execute(delete(BotState).where(BotState.key.in_(
+            [_key(DM_KEY, user_id), _key(FORGET_KEY, user_id)])))
+        await session.execute(update(Participant).where(Participant.user_id == user_id).values(
+            territory=None, commune=None, category=None, consent_at=None))
+        # Their commands: the text may hold what they said about themselves.
+        await session.execute(update(InboxEvent).where(InboxEvent.sender == user_id,
+                                                       InboxEvent.handled_at.is_not(None))
+                              .values(body=""))
+        # What the bot sent that names them (replies, welcomes with their display name, the
+        # file of their data): sent ones are blanked; pending ones only lose the id (below).
+        outbox = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.sent_at.is_not(None)))).all()
+        for message in outbox:
+            if _mentions(message, user_id):
+                message.content = json.dumps({"redacted": True})
+        await session.flush()
+        # Everywhere else, the id becomes the pseudonym (columns, space-separated lists, JSON).
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if not isinstance(column.type, String | Text):
+                    continue
+                pattern = f"%{_escape_like(user_id)}%"
+                await session.execute(
+                    table.update().where(column.like(pattern, escape="\\"))
+                    .values({column.name: func.replace(column, user_id, pseudonym)}))
+        for name in {n for n in names if len(n.strip()) >= 3}:
+            for text_column in (AuditEntry.details, InboxEvent.body, OutboxMessage.content):
+                await session.execute(
+                    update(text_column.class_)
+                    .where(text_column.like(f"%{_escape_like(name)}%", escape="\\"))
+                    .values({text_column.key: func.replace(text_column, name, pseudonym)}))
+
+    # --- raw data of the yearly figures -------------------------------------------------------
+
+    async def activity(self, until: datetime) -> list[tuple[str, datetime]]:
+        """(person, when) for everything showing someone took part, until ``until``: first use
+        of the bot, group joins, votes, RSVPs, attendance (at the rencontre's start)."""
+        queries = [
+            select(Participant.user_id, Participant.first_seen).where(Participant.first_seen < until),
+            select(GroupMember.user_id, GroupMember.joined_at).where(GroupMember.joined_at < until),
+            select(PollVote.user_id, func.min(PollVote.voted_at)).where(PollVote.voted_at < until)
+            .group_by(PollVote.user_id),
+            select(MeetingRsvp.user_id, MeetingRsvp.at).where(MeetingRsvp.at < until),
+            select(MeetingAttendance.user_id, Meeting.starts_at)
+            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id).where(Meeting.starts_at < until),
+        ]
+        rows: list[tuple[str, datetime]] = []
+        for query in queries:
+            rows += [(user, at) for user, at in (await self.session.execute(query)).all()]
+        return rows
+
+    async def active_in(self, start: datetime, end: datetime, year: int) -> set[str]:
+        """Everyone who took part between ``start`` and ``end`` (one calendar year)."""
+        queries = [
+            select(ParticipantYear.user_id).where(ParticipantYear.year == year),
+            select(GroupMember.user_id).where(GroupMember.joined_at >= start,
+                                              GroupMember.joined_at < end),
+            select(PollVote.user_id).where(PollVote.voted_at >= start, PollVote.voted_at < end),
+            select(MeetingRsvp.user_id).where(MeetingRsvp.at >= start, MeetingRsvp.at < end),
+            select(MeetingAttendance.user_id).join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+            .where(Meeting.starts_at >= start, Meeting.starts_at < end),
+        ]
+        found: set[str] = set()
+        for query in queries:
+            found.update((await self.session.scalars(query)).all())
+        return found
+
+    async def profiles(self, user_ids: set[str]) -> dict[str, tuple[str | None, str | None]]:
+        """(territory, category) of those who filled their profile."""
+        query = select(Participant.user_id, Participant.territory, Participant.category)
+        return {user: (territory, category)
+                for user, territory, category in (await self.session.execute(query)).all()
+                if user in user_ids}
+
+    async def meetings_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """The rencontres starting in the period, with their attendance and positive RSVPs."""
+        meetings = (await self.session.scalars(
+            select(Meeting).where(Meeting.starts_at >= start, Meeting.starts_at < end)
+            .order_by(Meeting.starts_at, Meeting.id))).all()
+        attendance = dict((await self.session.execute(
+            select(MeetingAttendance.meeting_id, func.count()).group_by(MeetingAttendance.meeting_id)
+        )).all())
+        rsvps = dict((await self.session.execute(
+            select(MeetingRsvp.meeting_id, func.count()).where(MeetingRsvp.answer == "present")
+            .group_by(MeetingRsvp.meeting_id))).all())
+        return [{"id": m.id, "starts_at": m.starts_at, "territory": m.territory,
+                 "status": m.status, "place": m.place, "attendance": attendance.get(m.id, 0),
+                 "rsvps": rsvps.get(m.id, 0)} for m in meetings]
+
+    async def attendees_between(self, start: datetime, end: datetime) -> set[str]:
+        query = (select(MeetingAttendance.user_id)
+                 .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+                 .where(Meeting.starts_at >= start, Meeting.starts_at < end,
+                        Meeting.status != "annulee"))
+        return set((await self.session.scalars(query)).all())
+
+    async def groups_until(self, end: datetime) -> list[tuple[int, str, str, str, int]]:
+        """(id, name, status, territory, members) of the groups created before ``end``."""
+        members = dict((await self.session.execute(
+            select(GroupMember.group_id, func.count()).group_by(GroupMember.group_id))).all())
+        query = (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.status,
+                        ProjectGroup.territory).where(ProjectGroup.created_at < end)
+                 .order_by(ProjectGroup.id))
+        return [(gid, name, status, territory, members.get(gid, 0))
+                for gid, name, status, territory in (await self.session.execute(query)).all()]
+
+    async def suggestions_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        query = (select(AgendaSuggestion.status, func.count())
+                 .where(AgendaSuggestion.created_at >= start, AgendaSuggestion.created_at < end)
+                 .group_by(AgendaSuggestion.status))
+        return {status: count for status, count in (await self.session.execute(query)).all()}
+
+    async def remontees_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        query = (select(Remontee.status, func.count())
+                 .where(Remontee.created_at >= start, Remontee.created_at < end)
+                 .group_by(Remontee.status))
+        return {status: count for status, count in (await self.session.execute(query)).all()}
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _mentions(message: OutboxMessage, user_id: str) -> bool:
+    if user_id in message.content:
+        return True
+    if message.action != "upload":
+        return False
+    try:
+        data = base64.b64decode(json.loads(message.content).get("data", ""))
+    except (ValueError, AttributeError):
+        return False
+    return user_id.encode() in data
+

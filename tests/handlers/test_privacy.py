@@ -1,0 +1,228 @@
+"""``!profil``, ``!mes-donnees`` and ``!oublier-moi`` end to end, on SQLite and PostgreSQL:
+after ``!oublier-moi`` no column of any table holds the person's id or display name, and the
+yearly counts are unchanged."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.render import message_content
+from commands.meta import welcome
+from commands.reports.figures import yearly_figures
+from commands.reports.privacy import purge_inactive
+from storage.models import Base, MeetingAttendance, MeetingRsvp, PollVote
+from tests.handlers.conftest import ALICE, ROOM, START, Harness, make_club
+from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
+from tests.handlers.seed_year import PARIS
+
+BOB = "@bob:example.org"
+ALICE_NAME = "Alice Martin"
+
+
+async def ask(bot: Harness, body: str, **kwargs: object) -> str:
+    return (await bot.reply_to(body, **kwargs)).replace("**", "")
+
+
+async def holders(bot: Harness, *needles: str) -> list[str]:
+    """Every ``table.column`` whose value holds one of ``needles`` (files in the outbox are
+    decoded too)."""
+    found = []
+    async with bot.db.transaction() as repos:
+        for table in Base.metadata.sorted_tables:
+            for row in (await repos.session.execute(select(table))).mappings():
+                for column, value in row.items():
+                    texts = [str(value)]
+                    if table.name == "outbox" and column == "content":
+                        data = json.loads(value).get("data")
+                        if data:
+                            texts.append(base64.b64decode(data).decode("utf-8", "replace"))
+                    if any(n.lower() in t.lower() for n in needles for t in texts):
+                        found.append(f"{table.name}.{column}")
+    return sorted(set(found))
+
+
+async def alice_everywhere(bot: Harness) -> None:
+    """Alice leaves a trace in every table that can name a person."""
+    await ask(bot, "!profil territoire nord")
+    await ask(bot, "!profil commune Guillestre")
+    await ask(bot, "!rappel demain 9h appeler la mairie")
+    await ask(bot, "!projet creer Atelier vélo --theme mobilité --territoire sud")
+    await ask(bot, "!projet rejoindre atelier-velo", sender=BOB)
+    await ask(bot, "!initiative ajouter Repair café --theme biens --commune Embrun")
+    await ask(bot, "!mentions oui")
+    await ask(bot, f"!rappel demain 10h appeler {ALICE}", sender=BOB)  # her id in Bob's text
+    now = bot.clock.now()
+    async with bot.db.transaction() as repos:
+        meeting = await repos.meetings.create(starts_at=now, ends_at=now + timedelta(hours=2),
+                                              place="Embrun", territory="commun",
+                                              created_by=ALICE, at=now)
+        meeting.status = "tenue"
+        for who in (ALICE, BOB):
+            repos.session.add(MeetingAttendance(meeting_id=meeting.id, user_id=who,
+                                                recorded_at=now))
+            repos.session.add(MeetingRsvp(meeting_id=meeting.id, user_id=who, answer="present",
+                                          at=now))
+        poll = await repos.polls.create(question="Quand ?", territory="tous", room_id=ROOM,
+                                        closes_at=None, created_by=ALICE, at=now)
+        slot = await repos.polls.add_slot(poll.id, 1, now, now + timedelta(hours=1))
+        repos.session.add(PollVote(slot_id=slot.id, user_id=ALICE, poll_id=poll.id,
+                                   answer="yes", source="text", voted_at=now, event_id="$v1"))
+        suggestion = await repos.agenda.add_suggestion(meeting_id=meeting.id, author=ALICE,
+                                                       text="Les bus", room_id=ROOM,
+                                                       confirmation_txn="t1", at=now)
+        await repos.agenda.add_support(suggestion.id, ALICE, now)
+        await repos.agenda.add_item(meeting_id=meeting.id, title="Bus", minutes=10, method="",
+                                    presenter=f"{ALICE} {BOB}", created_by=ALICE, at=now)
+        remontee = await repos.remontees.add(author=ALICE, room_id=ROOM, text="Des bus", at=now)
+        remontee.sent_by = remontee.answered_by = ALICE
+        await repos.groups.add_need(1, "competence", "Un mécanicien", ALICE, now)
+        await repos.audit.record(actor=BOB, subject="group", subject_id=1, action="thanks", at=now,
+                                 user=ALICE, names=[ALICE_NAME])
+        await repos.welcomes.first_time(ALICE, ROOM, now)
+        content = message_content(welcome(bot.dispatcher.t, make_club(), ALICE, ALICE_NAME))
+        await repos.outbox.add(txn_id="welcome-alice", room_id=ROOM, content=content,
+                               created_at=now)
+    await bot.outbox.flush()
+
+
+async def test_profile_is_optional_with_consent(bot: Harness) -> None:
+    assert "pas rempli de profil" in await ask(bot, "!profil")
+    reply = await ask(bot, "!profil territoire nord")
+    assert reply.startswith("Merci : en remplissant votre profil, vous acceptez")
+    assert "territoire nord, commune non renseigné, catégorie non renseigné" in reply
+    assert "consentement donné le 05/01/2099" in reply
+    reply = await ask(bot, "!profil commune Guillestre")
+    assert not reply.startswith("Merci")
+    reply = await ask(bot, "!profile category student")
+    assert "commune Guillestre, catégorie étudiant·e" in reply
+    assert "astronaute" in await ask(bot, "!profil categorie astronaute")
+    assert "Profil effacé" in await ask(bot, "!profil effacer")
+    assert "pas rempli de profil" in await ask(bot, "!profil")
+    async with bot.db.transaction() as repos:
+        person = await repos.participants.get(ALICE)
+    assert person is not None and person.commune is None and person.consent_at is None
+
+
+async def test_every_command_makes_a_participant(bot: Harness) -> None:
+    await ask(bot, "!ping", sender=BOB)
+    bot.clock.advance(timedelta(days=400))
+    await ask(bot, "!ping", sender=BOB)
+    async with bot.db.transaction() as repos:
+        person = await repos.participants.get(BOB)
+        assert person is not None
+        assert person.first_seen == START and person.last_seen == START + timedelta(days=400)
+        assert await repos.participants.active_in(START - timedelta(days=1),
+                                                  START + timedelta(days=1), 2099) == {BOB}
+        assert await repos.participants.active_in(START, START, 2100) == {BOB}
+
+
+async def test_my_data_arrives_in_a_direct_message(bot: Harness) -> None:
+    await alice_everywhere(bot)
+    sent = await bot.command("!mes-donnees")
+    reply, intro, file = sent
+    assert reply.room_id == ROOM and "message privé" in reply.content["body"]
+    assert bot.matrix.direct == [(ALICE, "!dm1:example.org")]
+    assert intro.room_id == file.room_id == "!dm1:example.org"
+    assert file.content["msgtype"] == "m.file" and file.content["body"].endswith(".json")
+    data, mimetype, _name = bot.transport.uploads[-1]
+    assert mimetype == "application/json"
+    document = json.loads(data)
+    assert document["user_id"] == ALICE
+    tables = document["tables"]
+    for table in ("participants", "group_members", "meeting_attendance", "meeting_rsvps",
+                  "poll_votes", "agenda_suggestions", "remontees", "reminders", "people",
+                  "audit_log", "initiatives", "welcomes", "inbox", "outbox", "agenda_items"):
+        assert table in tables, table
+    assert tables["participants"][0]["commune"] == "Guillestre"
+    assert all(row["user_id"] == ALICE for row in tables["poll_votes"])
+    # Again: the same direct room, not a new one.
+    await bot.command("!my-data")
+    assert len(bot.matrix.direct) == 1
+    assert bot.transport.sent[-1].room_id == "!dm1:example.org"
+
+
+async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) -> None:
+    await alice_everywhere(bot)
+    await bot.command("!mes-donnees")  # a file in the outbox that names her
+    year = START.astimezone(PARIS).year
+    async with bot.db.transaction() as repos:
+        before = await yearly_figures(repos, year, PARIS)
+    assert before.participants_year == 2 and before.attended == 2
+    assert await holders(bot, ALICE, ALICE_NAME) == [
+        "agenda_items.created_by", "agenda_items.presenter", "agenda_suggestions.author",
+        "agenda_supports.user_id", "audit_log.actor", "audit_log.details",
+        "group_members.user_id", "group_needs.created_by", "inbox.body", "inbox.sender",
+        "initiatives.created_by",
+        "meeting_attendance.user_id", "meeting_rsvps.user_id", "meetings.created_by",
+        "outbox.content", "participant_years.user_id", "participants.user_id", "people.user_id",
+        "poll_votes.user_id", "polls.created_by", "project_groups.created_by", "reminders.owner",
+        "reminders.text", "remontees.answered_by", "remontees.author", "remontees.sent_by",
+        "welcomes.user_id"]
+
+    bot.matrix.names[ALICE] = [ALICE_NAME]
+    reply = await ask(bot, "!oublier-moi")
+    assert "`!oublier-moi confirmer` dans les 10 minutes" in reply
+    bot.clock.advance(timedelta(minutes=3))
+    sent = await bot.command("!oublier-moi confirmer")
+    assert [s.content["body"] for s in sent] == [
+        "C'est fait : vos données personnelles ont été effacées ou anonymisées."]
+    assert sent[0].content["m.mentions"] == {"user_ids": []}
+
+    assert await holders(bot, ALICE, ALICE_NAME, "Guillestre") == []
+    async with bot.db.transaction() as repos:
+        after = await yearly_figures(repos, year, PARIS)
+        assert await repos.reminders.pending_of(ALICE) == []
+    # Every count stays; only her profile's territory is no longer known.
+    assert after.by_territory == {"non-renseigne": 2}
+    assert before.by_territory == {"nord": 1, "non-renseigne": 1}
+    same = ("participants_year", "participants_total", "new_participants", "attended",
+            "meetings", "groups", "groups_by_status", "suggestions", "remontees", "cumulative")
+    for name in same:
+        assert getattr(after, name) == getattr(before, name), name
+    # Bob is untouched.
+    assert "group_members.user_id" in await holders(bot, BOB)
+
+
+async def test_forget_me_needs_a_recent_request(bot: Harness) -> None:
+    reply = await ask(bot, "!oublier-moi confirmer")
+    assert "Pas de demande en attente" in reply
+    await ask(bot, "!forget-me")
+    bot.clock.advance(timedelta(minutes=11))
+    assert "Pas de demande en attente" in await ask(bot, "!forget-me confirm")
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.get(ALICE) is not None
+
+
+async def test_retention_purges_inactive_participants(bot: Harness) -> None:
+    await ask(bot, "!profil commune Guillestre")
+    bot.clock.advance(timedelta(days=700))
+    await ask(bot, "!ping", sender=BOB)
+    async with bot.db.transaction() as repos:
+        assert await purge_inactive(repos, bot.clock.now(), timedelta(days=730)) == 0
+    bot.clock.advance(timedelta(days=40))
+    async with bot.db.transaction() as repos:
+        assert await purge_inactive(repos, bot.clock.now(), timedelta(days=730)) == 1
+    assert await holders(bot, ALICE, "Guillestre") == []
+    assert await holders(bot, BOB)
+
+
+
+
+async def test_the_daily_retention_job(bot: Harness) -> None:
+    from bot.retention import RetentionPurge
+
+    await ask(bot, "!profil commune Guillestre")
+    job = RetentionPurge(bot.db, bot.clock, PARIS, 730)
+    [(item, due)] = await job.pending()
+    assert due.astimezone(PARIS).hour == 4 and due > bot.clock.now()
+    await job.fire(item)  # not due yet: nothing
+    bot.clock.advance(timedelta(days=731))
+    [(item, due)] = await job.pending()
+    bot.clock.advance(due - bot.clock.now())
+    await job.fire(item)
+    assert await holders(bot, ALICE, "Guillestre") == []
+    assert await RetentionPurge(bot.db, bot.clock, PARIS, 0).pending() == []

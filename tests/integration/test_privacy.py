@@ -1,0 +1,60 @@
+"""Personal data against a real Synapse: ``!mes-donnees`` arrives in a direct message as a
+JSON file; ``!oublier-moi`` then erases the person."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from nio import DownloadResponse, RoomMessageFile
+
+from tests.integration.matrix_user import MatrixUser
+from tests.integration.test_projects import ask
+
+pytestmark = pytest.mark.integration
+
+
+async def invited_room(user: MatrixUser, besides: set[str], timeout: float = 60) -> str:
+    """The first room ``user`` is invited to, other than ``besides``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for room, members in user.memberships.items():
+            if room not in besides and members.get(user.user_id) == "invite":
+                return room
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{user.user_id} was never invited to a direct room")
+
+
+async def test_my_data_arrives_in_a_direct_message(bot_factory, users) -> None:
+    chargee, alice = await users("chargee"), await users("alice")
+    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
+                                                  "allowed_inviters": [chargee.user_id]})
+    room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id])
+    runner.overrides["rooms"] = {"main": room}
+    await alice.join(room)
+    await runner.start()
+    await chargee.wait_membership(room, runner.user_id, "join")
+
+    assert "Merci" in (await ask(alice, room, "!profil commune Guillestre")).body
+    reply = await ask(alice, room, "!mes-donnees")
+    assert "message privé" in reply.body
+    direct = await invited_room(alice, {room})
+    await alice.join(direct)
+    file = await alice.wait_for(direct, lambda e: isinstance(e, RoomMessageFile), timeout=60)
+    assert file.body.startswith("mes-donnees-") and file.body.endswith(".json")
+    downloaded = await alice.client.download(file.url)
+    assert isinstance(downloaded, DownloadResponse), downloaded
+    document = json.loads(downloaded.body)
+    assert document["user_id"] == alice.user_id
+    assert document["tables"]["participants"][0]["commune"] == "Guillestre"
+    assert any(row["sender"] == alice.user_id for row in document["tables"]["inbox"])
+
+    # Forgotten: the confirmation is posted without naming her.
+    assert "confirmer" in (await ask(alice, room, "!oublier-moi")).body
+    await alice.send_text(room, "!oublier-moi confirmer")
+    done = await alice.wait_for(room, lambda e: "C'est fait" in (getattr(e, "body", "") or ""),
+                                timeout=60)
+    assert alice.user_id not in json.dumps(done.source["content"])
+    stats = await ask(chargee, room, "!stats")
+    assert "Participants : 2 cette année" in stats.body.replace("**", "")
