@@ -94,6 +94,11 @@ TABLE: dict[str, tuple[str, str]] = {
     "remontee.liste": ("!remontee liste", "everyone"),
     "remontee.transmettre": ("!remontee transmettre 1", "coordinator"),
     "remontee.reponse": ("!remontee reponse 1 Le conseil étudie", "coordinator"),
+    "profil": ("!profil commune Guillestre", "everyone"),
+    "stats": ("!stats", "coordinator"),
+    "bilan": ("!bilan", "coordinator"),
+    "mes_donnees": ("!mes-donnees", "everyone"),
+    "oublier_moi": ("!oublier-moi", "everyone"),
 }
 ALLOWED = {"everyone": set(ORDER), "member": {"member", "referent", "coordinator"},
            "referent": {"referent", "coordinator"}, "owner": {"coordinator"},
