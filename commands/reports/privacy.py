@@ -136,10 +136,10 @@ def register(registry: Registry) -> None:
 
     @registry.command("oublier_moi", fr=("oublier-moi", "oubliez-moi", "oubliermoi"),
                       en=("forget-me", "forgetme"), section="privacy",
-                      params=(Param("action", CONFIRM_WORDS, required=False),))
-    async def oublier_moi(ctx: Context, action: str | None) -> Reply:
+                      params=(Param("confirm", CONFIRM_WORDS, required=False),))
+    async def oublier_moi(ctx: Context, confirm: str | None) -> Reply:
         people = ctx.db().participants
-        if action is None:
+        if confirm is None:
             await people.ask_forget(ctx.sender, ctx.now)
             return Reply(ctx.t("rgpd.forget_ask", prefix=ctx.club.prefix,
                                minutes=int(CONFIRM_WITHIN.total_seconds() // 60)))
