@@ -91,3 +91,58 @@ async def test_kill_9_while_reminders_come_due_delivers_each_exactly_once(
         assert {n for n in counts.values()} == {1}, [i for i, n in counts.items() if n > 1]
     finally:
         await stop(process, signal.SIGTERM)
+
+
+async def test_kill_9_during_mixed_commands_and_reminders_keeps_every_acknowledged_change(
+        synapse, users, tmp_path: Path) -> None:
+    """500 mixed items over 10 kill cycles: 200 reminders and 300 commands (creating groups and
+    pings); afterwards every reminder arrived once, every command was answered once, and every
+    group the bot said it created is in the database."""
+    chargee = await users("chargee")
+    bot_id = synapse.register(unique("mixbot"), "mix-pw")
+    room = await chargee.create_room(name="CCT", invite=[bot_id])
+    config = tmp_path / "config.toml"
+    write_config(config, synapse, bot_id, room, chargee.user_id)
+    process = start_bot(config, "mix-pw")
+    sent: list[str] = []
+    try:
+        await chargee.wait_membership(room, bot_id, "join", timeout=60)
+        await stop(process, signal.SIGTERM)
+        url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'cct.db'}"
+        await add_reminders(url, room, datetime.now(UTC) + timedelta(seconds=3))
+        rng = random.Random(11)
+        for cycle in range(CYCLES):
+            process = start_bot(config, "mix-pw")
+            kill_at = rng.randrange(5, 30)
+            for i in range(30):
+                number = cycle * 30 + i
+                body = f"!projet creer Groupe {number:03d}" if i % 2 else f"!ping {number}"
+                sent.append(await chargee.send_text(room, body))
+                if i == kill_at:
+                    await stop(process, signal.SIGKILL)  # mid-stream; the rest while it is down
+            await stop(process, signal.SIGKILL)
+        process = start_bot(config, "mix-pw")
+
+        async def settled() -> None:
+            while (len(delivered(chargee, room)) < COUNT
+                   or any(not chargee.replies_to(room, e) for e in sent)):
+                await asyncio.sleep(0.5)
+
+        await asyncio.wait_for(settled(), timeout=240)
+        sentinel = await chargee.send_text(room, "!ping")
+        await chargee.wait_for_reply(room, sentinel, timeout=60)
+        counts = delivered(chargee, room)
+        assert sorted(counts) == list(range(COUNT)) and set(counts.values()) == {1}
+        assert [len(chargee.replies_to(room, e)) for e in sent] == [1] * len(sent)
+        created = {re.search(r"Groupe (\d{3})", r.body).group(1)  # type: ignore[union-attr]
+                   for e in sent for r in chargee.replies_to(room, e)
+                   if "Groupe-projet" in r.body}
+    finally:
+        await stop(process, signal.SIGTERM)
+    db = Database(url)
+    try:
+        async with db.transaction() as repos:
+            missing = [n for n in created if await repos.groups.by_name_key(f"groupe {n}") is None]
+    finally:
+        await db.dispose()
+    assert created and missing == []
