@@ -68,3 +68,20 @@ async def test_sigkill_during_a_stream_of_commands_loses_and_repeats_nothing(
                 await asyncio.to_thread(process.wait, 30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+async def test_a_30_second_homeserver_outage_during_activity(bot_factory, users, synapse) -> None:
+    """Synapse stops while the bot is answering a stream of commands, stays down 30 s and comes
+    back: the bot reconnects by itself and answers everything once."""
+    chargee = await users("chargee")
+    runner = await bot_factory(start=False, club={"allowed_inviters": [chargee.user_id]})
+    room = await chargee.create_room(name="CCT", invite=[runner.user_id])
+    runner.overrides["rooms"] = {"main": room}
+    await runner.start()
+    await chargee.wait_membership(room, runner.user_id, "join")
+    sent = [await chargee.send_text(room, f"!ping {i}" if i % 2 else "!aide") for i in range(20)]
+    await asyncio.to_thread(synapse.kill)  # in the middle of the answers
+    await asyncio.sleep(30)
+    await asyncio.to_thread(synapse.start)
+    sent += [await chargee.send_text(room, f"!ping après {i}") for i in range(5)]
+    await each_answered_once(chargee, room, sent, timeout=240)
