@@ -191,12 +191,15 @@ class ParticipantRepository:
         of the bot, group joins, votes, RSVPs, attendance (at the rencontre's start)."""
         queries = [
             select(Participant.user_id, Participant.first_seen).where(Participant.first_seen < until),
-            select(GroupMember.user_id, GroupMember.joined_at).where(GroupMember.joined_at < until),
+            select(GroupMember.user_id, func.min(GroupMember.joined_at))
+            .where(GroupMember.joined_at < until).group_by(GroupMember.user_id),
             select(PollVote.user_id, func.min(PollVote.voted_at)).where(PollVote.voted_at < until)
             .group_by(PollVote.user_id),
-            select(MeetingRsvp.user_id, MeetingRsvp.at).where(MeetingRsvp.at < until),
-            select(MeetingAttendance.user_id, Meeting.starts_at)
-            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id).where(Meeting.starts_at < until),
+            select(MeetingRsvp.user_id, func.min(MeetingRsvp.at)).where(MeetingRsvp.at < until)
+            .group_by(MeetingRsvp.user_id),
+            select(MeetingAttendance.user_id, func.min(Meeting.starts_at))
+            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id).where(Meeting.starts_at < until)
+            .group_by(MeetingAttendance.user_id),
         ]
         rows: list[tuple[str, datetime]] = []
         for query in queries:
@@ -207,11 +210,14 @@ class ParticipantRepository:
         """Everyone who took part between ``start`` and ``end`` (one calendar year)."""
         queries = [
             select(ParticipantYear.user_id).where(ParticipantYear.year == year),
-            select(GroupMember.user_id).where(GroupMember.joined_at >= start,
-                                              GroupMember.joined_at < end),
-            select(PollVote.user_id).where(PollVote.voted_at >= start, PollVote.voted_at < end),
-            select(MeetingRsvp.user_id).where(MeetingRsvp.at >= start, MeetingRsvp.at < end),
-            select(MeetingAttendance.user_id).join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+            select(GroupMember.user_id).distinct().where(GroupMember.joined_at >= start,
+                                                         GroupMember.joined_at < end),
+            select(PollVote.user_id).distinct().where(PollVote.voted_at >= start,
+                                                      PollVote.voted_at < end),
+            select(MeetingRsvp.user_id).distinct().where(MeetingRsvp.at >= start,
+                                                         MeetingRsvp.at < end),
+            select(MeetingAttendance.user_id).distinct()
+            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
             .where(Meeting.starts_at >= start, Meeting.starts_at < end),
         ]
         found: set[str] = set()
