@@ -315,7 +315,8 @@ class PollVote(Base):
     # Covering indexes: the tally counts and lists from the index alone.
     __table_args__ = (Index("ix_poll_votes_poll", "poll_id", "slot_id", "answer"),
                       Index("ix_poll_votes_voter", "poll_id", "user_id", "answer"),
-                      Index("ix_poll_votes_slot", "slot_id", "answer", "voted_at"))
+                      Index("ix_poll_votes_slot", "slot_id", "answer", "voted_at"),
+                      Index("ix_poll_votes_user", "user_id", "voted_at"))
 
 
 class AgendaSuggestion(Base):

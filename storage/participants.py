@@ -7,10 +7,10 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, Text, delete, func, or_, select, update
+from sqlalchemy import String, Text, delete, func, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +48,14 @@ def _insert(session: AsyncSession, model: type[Base]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
+
+
+def _aware(moment: Any) -> datetime:
+    """A ``min`` over a union loses the column type: SQLite gives naive UTC text back."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    assert isinstance(moment, datetime)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class ParticipantRepository:
@@ -201,9 +209,10 @@ class ParticipantRepository:
             .join(Meeting, Meeting.id == MeetingAttendance.meeting_id).where(Meeting.starts_at < until)
             .group_by(MeetingAttendance.user_id),
         ]
-        rows: list[tuple[str, datetime]] = []
-        for query in queries:
-            rows += [(user, at) for user, at in (await self.session.execute(query)).all()]
+        every = union_all(*queries).subquery()
+        first = (select(every.c[0], func.min(every.c[1])).group_by(every.c[0]))
+        rows: list[tuple[str, datetime]] = [
+            (user, _aware(at)) for user, at in (await self.session.execute(first)).all()]
         return rows
 
     async def active_in(self, start: datetime, end: datetime, year: int) -> set[str]:
