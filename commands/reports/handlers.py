@@ -10,7 +10,7 @@ from commands.registry import Param, Registry, Role
 from commands.reports.figures import yearly_figures
 from commands.reports.render import report_files, stats_text
 
-MIMETYPES = {"md": "text/markdown", "csv": "text/csv", "png": "image/png"}
+MIMETYPES = {"md": "text/markdown", "html": "text/html", "csv": "text/csv", "png": "image/png"}
 
 
 def _year(ctx: Context, year: int | None) -> int:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 from zoneinfo import ZoneInfo
+
+from markdown_it import MarkdownIt
 
 from commands.i18n import Translator
 from commands.reports.figures import NOT_SAID, Figures
@@ -113,13 +116,28 @@ def groups_csv(figures: Figures) -> str:
     return _csv(rows)
 
 
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def report_html(markdown: str, title: str) -> str:
+    """The Markdown report as a standalone web page (raw HTML in the source stays escaped)."""
+    body = _MARKDOWN.render(markdown)
+    return ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+            "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .5em}"
+            "</style></head>\n<body>\n" + body + "</body></html>\n")
+
+
 def report_files(figures: Figures, t: Translator, club: str, tz: ZoneInfo) -> dict[str, bytes]:
     """Every file of the report, by file name."""
     from commands.reports.chart import chart_png
 
     year = figures.year
+    markdown = report_markdown(figures, t, club, tz)
     return {
-        f"bilan-{year}.md": report_markdown(figures, t, club, tz).encode(),
+        f"bilan-{year}.md": markdown.encode(),
+        f"bilan-{year}.html": report_html(markdown, f"{club} — {year}").encode(),
         f"bilan-{year}-indicateurs.csv": summary_csv(figures).encode(),
         f"bilan-{year}-rencontres.csv": meetings_csv(figures, tz).encode(),
         f"bilan-{year}-groupes.csv": groups_csv(figures).encode(),

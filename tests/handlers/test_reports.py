@@ -70,10 +70,11 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
     sent = await bot.command(f"!bilan {YEAR}", sender=COORDINATOR)
     summary, *files = sent
     assert "201 au total" in summary.content["body"]
-    assert "5 fichiers du bilan" in summary.content["body"]
+    assert "6 fichiers du bilan" in summary.content["body"]
     uploaded = {s.content["body"]: data for s, (data, _mime, _name) in
                 zip(files, bot.transport.uploads, strict=True)}
-    assert sorted(uploaded) == sorted([f"bilan-{YEAR}.md", f"bilan-{YEAR}-indicateurs.csv",
+    assert sorted(uploaded) == sorted([f"bilan-{YEAR}.md", f"bilan-{YEAR}.html",
+                                       f"bilan-{YEAR}-indicateurs.csv",
                                        f"bilan-{YEAR}-rencontres.csv", f"bilan-{YEAR}-groupes.csv",
                                        f"bilan-{YEAR}-graphique.png"])
     assert all(s.content["msgtype"] == "m.file" for s in files)
@@ -98,6 +99,9 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
     markdown = uploaded[f"bilan-{YEAR}.md"].decode()
     assert markdown.startswith(f"# Club Climat et Transition — bilan {YEAR}")
     assert "| 2 | 20/03/2026 18:00 | commune (nord et sud) | tenue | 45 | 0 |" in markdown
+    page = uploaded[f"bilan-{YEAR}.html"].decode()
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    assert "<table>" in page and "<td>45</td>" in page and "<script" not in page
 
     written = await export_bilan(bot.db, YEAR, tmp_path / "out", Translator("fr"),
                                  "Club Climat et Transition", PARIS)
