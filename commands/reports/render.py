@@ -121,7 +121,7 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 def report_html(markdown: str, title: str) -> str:
     """The Markdown report as a standalone web page (raw HTML in the source stays escaped)."""
-    body = _MARKDOWN.render(markdown)
+    body: str = _MARKDOWN.render(markdown)
     return ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
