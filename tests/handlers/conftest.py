@@ -136,3 +136,21 @@ def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbo
 def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,
         registry: Registry) -> Harness:
     return make_harness(db, clock, transport, outbox, registry, make_club())
+
+
+EFFECTS_QUEUED = ("SELECT room_id, event_type, content FROM outbox "
+                  "WHERE txn_id NOT LIKE 'cct-reply-%' ORDER BY id")
+
+
+async def table_snapshot(db: Database, tables: tuple[str, ...],
+                         outbox_query: str = EFFECTS_QUEUED) -> str:
+    """Every row of ``tables`` as text (the outbox through ``outbox_query``): what a refused
+    command must leave unchanged."""
+    from sqlalchemy import text
+
+    async with db.transaction() as repos:
+        parts = []
+        for table in tables:
+            query = outbox_query if table == "outbox" else f"SELECT * FROM {table} ORDER BY 1, 2"
+            parts.append(repr((await repos.session.execute(text(query))).all()))
+        return "\n".join(parts)

@@ -22,7 +22,7 @@ from commands.events import Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
 from commands.registry import Registry
 from storage.db import Database
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import FakeTransport, Sent
 
@@ -47,16 +47,7 @@ def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox
 
 
 async def snapshot(bot: Harness) -> str:
-    async with bot.db.transaction() as repos:
-        parts = []
-        for table in TABLES:
-            if table == "outbox":
-                query = ("SELECT room_id, event_type, content FROM outbox "
-                         "WHERE txn_id NOT LIKE 'cct-reply-%' ORDER BY id")
-            else:
-                query = f"SELECT * FROM {table} ORDER BY 1, 2"
-            parts.append(repr((await repos.session.execute(text(query))).all()))
-        return "\n".join(parts)
+    return await table_snapshot(bot.db, TABLES)
 
 
 def plain(event: Sent) -> str:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import text
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
@@ -16,7 +15,7 @@ from commands.i18n import Translator
 from commands.meetings import create_meeting
 from commands.registry import Registry
 from storage.db import Database
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import FakeTransport, Sent
 
@@ -36,16 +35,7 @@ def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox
 
 async def snapshot(bot: Harness) -> str:
     """Every row of the rencontres' tables, and what was queued besides command replies."""
-    async with bot.db.transaction() as repos:
-        parts = []
-        for table in TABLES:
-            if table == "outbox":
-                query = ("SELECT room_id, event_type, content FROM outbox "
-                         "WHERE txn_id NOT LIKE 'cct-reply-%' ORDER BY id")
-            else:
-                query = f"SELECT * FROM {table} ORDER BY 1, 2"
-            parts.append(repr((await repos.session.execute(text(query))).all()))
-        return "\n".join(parts)
+    return await table_snapshot(bot.db, TABLES)
 
 
 async def ask(bot: Harness, body: str, sender: str = COORDINATOR) -> str:

@@ -6,10 +6,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 
 from commands.registry import Role
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 
 BOB = "@bob:example.org"
@@ -21,15 +20,8 @@ TABLES = ("project_groups", "group_members", "group_progress", "group_needs", "i
 
 async def snapshot(bot: Harness) -> str:
     """Every row of the registry's tables (and the outbox, for invites), as text."""
-    async with bot.db.transaction() as repos:
-        parts = []
-        for table in TABLES:
-            if table == "outbox":
-                query = "SELECT room_id, action, content FROM outbox WHERE action != 'send'"
-            else:
-                query = f"SELECT * FROM {table} ORDER BY 1"
-            parts.append(repr((await repos.session.execute(text(query))).all()))
-        return "\n".join(parts)
+    return await table_snapshot(
+        bot.db, TABLES, "SELECT room_id, action, content FROM outbox WHERE action != 'send'")
 
 
 async def ask(bot: Harness, body: str, **kwargs: object) -> str:
