@@ -1,12 +1,16 @@
-"""The database refuses writes (a real read-only PostgreSQL database): commands get a short
-answer that nothing was saved, nothing changes, and the bot recovers when writes come back."""
+"""The database refuses writes, for real: a read-only PostgreSQL database, a SQLite file on a
+filesystem turned read-only, a SQLite file on a full disk. Commands get a short answer that
+nothing was saved, nothing changes, and the bot recovers by itself when the fault is gone."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import pytest
@@ -15,6 +19,7 @@ from bot.app import Bot
 from bot.clock import FakeClock
 from bot.config import parse_settings
 from commands.errors import StorageUnavailable
+from storage.db import Database
 from tests.conftest import PG_ADMIN_DSN
 from tests.handlers.test_sync_batches import BOT, NOW, ROOM, message, queued, sync
 from tests.storage.conftest import fresh_postgres
@@ -22,32 +27,112 @@ from tests.storage.conftest import fresh_postgres
 ALICE = "@alice:localhost"
 
 
-async def set_read_only(url: str, read_only: bool) -> None:
-    """A real fault: the database turns read-only for every new session, and the bot's open
-    sessions are cut (as when a disk fills and the server is restarted read-only)."""
-    name = url.rsplit("/", 1)[1]
-    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+class Fault(Protocol):
+    @property
+    def url(self) -> str: ...
+
+    async def prepare(self) -> None: ...
+    async def start(self, db: Database) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class ReadOnlyPostgres:
+    """The database turns read-only for every new session and the bot's open sessions are cut
+    (as when a disk fills and the server is restarted read-only)."""
+
+    url: str
+
+    async def prepare(self) -> None:
+        await fresh_postgres(self.url)
+
+    async def start(self, db: Database) -> None:
+        await self._set(True)
+
+    async def stop(self) -> None:
+        await self._set(False)
+
+    async def _set(self, read_only: bool) -> None:
+        name = self.url.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+        try:
+            state = "on" if read_only else "off"
+            await admin.execute(
+                f'ALTER DATABASE "{name}" SET default_transaction_read_only = {state}')
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        finally:
+            await admin.close()
+
+
+def _mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True, text=True)
+
+
+@dataclass
+class SqliteDisk:
+    """The SQLite file on a small filesystem of its own (tmpfs), which the fault turns
+    read-only (as the kernel does after I/O errors) or fills to the last byte."""
+
+    folder: Path
+    fill: bool
+
+    @property
+    def url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.folder / 'cct.db'}"
+
+    async def prepare(self) -> None:
+        self.folder.mkdir()
+        _mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(self.folder))
+
+    async def start(self, db: Database) -> None:
+        await db.dispose()  # SQLite checkpoints and drops its WAL: any write must allocate
+        if self.fill:
+            self._fill()
+        else:
+            _mount("-o", "remount,ro", str(self.folder))
+
+    async def stop(self) -> None:
+        if self.fill:
+            (self.folder / "filler").unlink(missing_ok=True)
+        else:
+            _mount("-o", "remount,rw", str(self.folder))
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "-l", str(self.folder)], check=False, capture_output=True)
+
+    def _fill(self) -> None:
+        fd = os.open(self.folder / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            for chunk in (b"x" * 65536, b"x" * 512, b"x"):  # to the last byte
+                try:
+                    while True:
+                        os.write(fd, chunk)
+                except OSError:
+                    pass
+        finally:
+            os.close(fd)
+
+
+@pytest.fixture(params=["postgres-read-only", "sqlite-read-only", "sqlite-disk-full"])
+def fault(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fault]:
+    if request.param == "postgres-read-only":
+        yield ReadOnlyPostgres(request.getfixturevalue("postgres_url"))
+        return
+    disk = SqliteDisk(tmp_path / "disk", fill=request.param.endswith("full"))
     try:
-        state = "on" if read_only else "off"
-        await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = {state}')
-        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        yield disk
     finally:
-        await admin.close()
+        disk.unmount()
 
 
 @pytest.fixture
-def pg_url(postgres_url: str) -> str:
-    return postgres_url
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, pg_url: str) -> AsyncIterator[Bot]:
-    await fresh_postgres(pg_url)
+async def bot(tmp_path: Path, fault: Fault) -> AsyncIterator[Bot]:
+    await fault.prepare()
     settings = parse_settings({
         "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": BOT, "password": "x",
                    "store_path": "store", "catch_up_minutes": 60, "encryption": False},
-        "database": {"url": pg_url},
+        "database": {"url": fault.url},
         "rooms": {"main": ROOM},
     }, base=tmp_path, env={})
     instance = Bot(settings, clock=FakeClock(NOW))
@@ -68,16 +153,16 @@ async def bot(tmp_path: Path, pg_url: str) -> AsyncIterator[Bot]:
     try:
         yield instance
     finally:
-        await set_read_only(pg_url, False)
+        await fault.stop()
         await instance.dispatcher.drain(limit_s=1)
         await instance.transport.close()
         await instance.db.dispose()
 
 
-async def test_read_only_database_answers_changes_nothing_and_recovers(bot: Bot,
-                                                                       pg_url: str) -> None:
+async def test_refused_writes_are_answered_change_nothing_and_recover(bot: Bot,
+                                                                      fault: Fault) -> None:
     batch = sync([message("$c1", ALICE, "!projet creer Atelier vélo", NOW)], token="s2")
-    await set_read_only(pg_url, True)
+    await fault.start(bot.db)
     for _ in range(2):  # the sync loop retries the same batch while the database is down
         with pytest.raises(StorageUnavailable):
             await bot.handle_sync(batch)
@@ -88,7 +173,7 @@ async def test_read_only_database_answers_changes_nothing_and_recovers(bot: Bot,
     assert content["body"].startswith("Je ne peux rien enregistrer pour le moment")
     assert "rien n'a été modifié" in content["body"]
 
-    await set_read_only(pg_url, False)  # the fault is gone
+    await fault.stop()  # the fault is gone: the same process carries on, no restart
     await bot.handle_sync(batch)
     assert await queued(bot) == []  # the refused command is not run after all
     later = sync([message("$c2", ALICE, "!projet creer Atelier vélo", NOW)], token="s3")
@@ -98,4 +183,5 @@ async def test_read_only_database_answers_changes_nothing_and_recovers(bot: Bot,
     async with bot.db.transaction() as repos:
         group = await repos.groups.get(1)
         token = await repos.state.get("sync_token")
+        assert await repos.groups.get(2) is None  # created once, by the second command only
     assert group is not None and group.name == "Atelier vélo" and token == "s3"
