@@ -7,9 +7,10 @@ Help and usage texts are generated from these declarations and the catalogs
 from __future__ import annotations
 
 import difflib
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Converter, split_first, split_options, split_words
@@ -73,8 +74,7 @@ class Option:
     required: bool = False
 
     def matches(self, word: str) -> bool:
-        folded = fold(word)
-        return any(folded == fold(name) for name in self.fr + self.en)
+        return fold(word) in folded_names(self.fr + self.en)
 
     def usage(self, t: Translator) -> str:
         name = (self.en if t.language == "en" and self.en else self.fr)[0]
@@ -111,8 +111,7 @@ class Command:
         return f"{self.parent.path_in(language)} {own}" if self.parent else own
 
     def matches(self, word: str) -> bool:
-        folded = fold(word)
-        return any(folded == fold(name) for name in self.names)
+        return fold(word) in folded_names(self.names)
 
     def visible_to(self, role: Role) -> bool:
         """Coordinators' commands are hidden from others; referents' ones are shown to all."""
@@ -240,7 +239,7 @@ class Registry:
         return iter(self._commands)
 
     def find(self, name: str) -> Command | None:
-        return next((c for c in self._commands if c.matches(name)), None)
+        return named(self._commands, name)
 
     def by_key(self, key: str) -> Command | None:
         """A command or subcommand by its key (``projet.rejoindre``)."""
@@ -262,19 +261,33 @@ class Registry:
             raise UnknownCommand(name[:40], self.suggest(name))
         if command.subcommands:
             sub_name, sub_rest = split_first(rest)
-            sub = next((c for c in command.subcommands if c.matches(sub_name)), None)
+            sub = named(command.subcommands, sub_name)
             if sub is not None:
                 return Resolved(sub, sub_rest)
         return Resolved(command, rest)
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """The closest command names to a mistyped one."""
-        names = {fold(n): n for c in self._commands for n in c.names}
-        close = difflib.get_close_matches(fold(name), list(names), n=limit, cutoff=0.6)
+        names = {folded: n for c in self._commands for n in c.names
+                 for folded in folded_names((n,))}
+        # a command name is short: the first characters are enough, whatever was typed
+        close = difflib.get_close_matches(fold(name[:40]), list(names), n=limit, cutoff=0.6)
         return [names[n] for n in close]
 
     def visible_to(self, role: Role) -> list[Command]:
         return [c for c in self._commands if c.visible_to(role)]
+
+
+@cache
+def folded_names(names: tuple[str, ...]) -> frozenset[str]:
+    """Declared names as matched: accents and case ignored (computed once per command)."""
+    return frozenset(fold(name) for name in names)
+
+
+def named(commands: Iterable[Command], word: str) -> Command | None:
+    """The command one of whose names is ``word`` (accents and case ignored)."""
+    folded = fold(word)
+    return next((c for c in commands if folded in folded_names(c.names)), None)
 
 
 def help_index(registry: Registry, role: Role, t: Translator, prefix: str) -> str:
