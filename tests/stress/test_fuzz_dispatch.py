@@ -1,94 +1,207 @@
-"""Random command lines through the real dispatch path, on a real SQLite database: always a
-reply, never a crash, and a refused command changes nothing."""
+"""100,000 generated command lines through the real dispatch path, on a real SQLite database:
+every line gets a reply or a usage, never an exception; no reply can ping the room, mention
+someone the sender did not name, or carry HTML the user wrote; a refused command changes
+nothing.
+
+Most lines start with a real command path (French or English) followed by generated arguments:
+random words, unicode, quotes, huge values, Markdown/HTML, mentions, dates, options; the rest
+are random words. Lines go in batches of 50 per Hypothesis example (2,000 examples), which
+keeps the generator's overhead low; a failing batch shrinks to the lines that matter.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import sqlite3
 import tempfile
-from datetime import UTC, datetime
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 
-from bot.render import message_content
+from bot.render import ALLOWED_TAGS, URL_SCHEMES, message_content
 from commands import build_registry
 from commands.context import Club, Context, Reply
 from commands.dispatch import command_text, error_reply, prepare, run
+from commands.effects import Post, React
 from commands.errors import UserError
 from commands.i18n import Translator
 from commands.registry import Role
 from storage.db import Database
 from tests.handlers.fakes import FakeMatrix
 
+pytestmark = pytest.mark.stress
+
+LINES = int(os.environ.get("CCT_FUZZ_LINES", 100_000))  # fewer while working on this file
+PER_EXAMPLE = 50
 REGISTRY = build_registry()
 CLUB = Club("CCT", "!", "fr", "Europe/Paris", "Charte", "", "test")
-NAMES = [name for command in REGISTRY.walk() for name in command.names]
-WORDS = st.one_of(
-    st.sampled_from([*NAMES, "@room", "<script>alert(1)</script>", "**gras**", "`code`",
-                     '"entre guillemets"', "« guillemets »", "l'atelier", "#12", "x" * 5000,
-                     "velo", "1", "--theme", "--territoire", "énergie", "sud", "@bob:example.org",
-                     "#salon:example.org", "retirer", "--page", "—description"]),
-    st.text(min_size=0, max_size=30),
-)
-LOOP = asyncio.new_event_loop()
-FOLDER = tempfile.TemporaryDirectory()
-DB = Database(f"sqlite+aiosqlite:///{Path(FOLDER.name) / 'fuzz.db'}")
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+REFERENT = "@ref:b"
+PEOPLE = (("@a:b", Role.PARTICIPANT), (REFERENT, Role.REFERENT),
+          ("@coord:b", Role.COORDINATOR))
+PATHS = sorted({command.path_in(language) for command in REGISTRY.walk()
+                for language in ("fr", "en")})
+TOKENS = [
+    "@room", "@room:", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
+    "<a href='javascript:alert(1)'>x</a>", "**gras**", "`code`", "```", "[lien](javascript:x)",
+    '"entre guillemets"', "« guillemets »", "l'atelier", "#12", "x" * 5000, "é" * 300, "velo",
+    "Atelier vélo", "atelier-velo", "1", "2", "0", "-1", "999999999999999999999", "3.5", "1+",
+    "2?", "3-", "oui", "non", "retirer", "--theme", "mobilite", "--territoire", "nord", "sud",
+    "--cloture", "--page", "—description", "énergie", "@bob:example.org", "@ref:b",
+    "[Bob](https://matrix.to/#/@bob:example.org)", "https://matrix.to/#/@room",
+    "#salon:example.org", "!abc:example.org", "|", "demain", "lundi 14h", "12/12 18h30",
+    "samedi 9h-12h", "dans 3 jours", "chaque mardi 18h", "tous les jours", "2026-12-01",
+    "31/02", "hier", "25h", "1er janvier 2027", "\u200b", "\u202e", "🚲", "😀" * 50,
+    "\n", "\t", "ℌ𝔢𝔩𝔩𝔬", "ﷺ", "\\", "*", "_", "~~barré~~", "> cité", "# titre",
+]
+def _commandish(text: str) -> str:
+    """Generated text made to follow the prefix (``!  x`` or ``!!x`` is not a command)."""
+    return text.lstrip().lstrip("!").lstrip() or "?"
 
 
-async def _setup() -> None:
-    await DB.upgrade()
-    async with DB.transaction() as repos:  # a group to act on, whose referent is someone else
-        group = await repos.groups.create(name="Atelier vélo", name_key="atelier velo",
-                                          slug="atelier-velo", description="", theme="mobilite",
-                                          territory="sud", status="en-cours",
-                                          created_by="@ref:b", at=datetime(2026, 1, 1, tzinfo=UTC))
-        await repos.groups.add_member(group.id, "@ref:b", datetime(2026, 1, 1, tzinfo=UTC),
-                                      referent=True)
+WORD = st.one_of(st.sampled_from(TOKENS), st.text(max_size=30))
 
 
-LOOP.run_until_complete(_setup())
+@st.composite
+def batches(draw: st.DrawFn) -> list[tuple[str, str, Role]]:
+    """``PER_EXAMPLE`` lines built from a few generated words and the tokens above; drawing each
+    line's words from Hypothesis one by one would cost more than running it."""
+    pool = [*draw(st.lists(WORD, min_size=10, max_size=10)), *TOKENS]
+    rnd = draw(st.randoms(use_true_random=False))
+    lines = []
+    for _ in range(PER_EXAMPLE):
+        words = [rnd.choice(PATHS) if rnd.random() < 0.8 else rnd.choice(pool)]
+        words += [rnd.choice(pool) for _ in range(rnd.randint(0, 6))]
+        sender, role = rnd.choice(PEOPLE)
+        lines.append((_commandish(" ".join(words)), sender, role))
+    return lines
 
 
-async def _snapshot() -> str:
-    """The whole database, as text."""
-    async with DB.transaction() as repos:
-        rows = []
-        for table in ("project_groups", "group_members", "group_progress", "group_needs",
-                      "initiatives", "audit_log"):
-            result = await repos.session.execute(text(f"SELECT * FROM {table} ORDER BY 1"))
-            rows.append(repr(result.all()))
-        return "\n".join(rows)
+TAG = re.compile(r"<\s*/?\s*([a-zA-Z0-9]+)")
+HREF = re.compile(r'href="([^"]*)"')
+USER_ID = re.compile(r"@[^\s:]+:[^\s/)\]>\"']+")
 
 
-async def _answer(line: str, role: Role) -> tuple[Reply, bool]:
-    """The reply, and whether the command was refused."""
-    t = Translator("fr")
-    now = datetime(2026, 11, 22, tzinfo=UTC)
-    try:
-        async with DB.transaction() as repos:
-            ctx = Context("@a:b", "!r", "$e", now, now, role, CLUB, t, repos=repos,
-                          matrix=FakeMatrix())
-            return await run(prepare(REGISTRY, line, role), ctx), False
-    except UserError as error:
-        return error_reply(error, t, "!"), True
+class Fuzz:
+    """A seeded database, and an observer connection that sees any committed write."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "fuzz.db"
+        self.db = Database(f"sqlite+aiosqlite:///{self.path}")
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(self._seed())
+        self.observer = sqlite3.connect(self.path)
+        self.counts: Counter[str] = Counter()
+
+    def close(self) -> None:
+        self.observer.close()
+        self.loop.run_until_complete(self.db.dispose())
+        self.loop.close()
+
+    def version(self) -> int:
+        """Changes whenever another connection commits a change to the file."""
+        return int(self.observer.execute("PRAGMA data_version").fetchone()[0])
+
+    async def _seed(self) -> None:
+        await self.db.upgrade()
+        async with self.db.transaction() as repos:
+            group = await repos.groups.create(
+                name="Atelier vélo", name_key="atelier velo", slug="atelier-velo",
+                description="", theme="mobilite", territory="sud", status="en-cours",
+                created_by=REFERENT, at=NOW - timedelta(days=30))
+            await repos.groups.add_member(group.id, REFERENT, NOW - timedelta(days=30),
+                                          referent=True)
+        for line in ("sondage dates Prochaine rencontre | samedi 9h | lundi 18h",
+                     "rencontre planifier 12/12 14h-16h --lieu Embrun --territoire sud",
+                     "rappel dans 3 jours relancer l'atelier"):
+            reply, refused = await self.answer(line, "@coord:b", Role.COORDINATOR)
+            assert not refused, reply.markdown
+
+    async def answer(self, line: str, sender: str, role: Role) -> tuple[Reply, bool]:
+        """The reply, and whether the command was refused (its transaction rolled back)."""
+        t = Translator("fr")
+        try:
+            prepared = prepare(REGISTRY, line, role)  # pure: no database yet
+        except UserError as error:
+            return error_reply(error, t, "!"), True
+        try:
+            async with self.db.transaction() as repos:
+                ctx = Context(sender, "!r:b", "$e", NOW, NOW, role, CLUB, t, repos=repos,
+                              matrix=FakeMatrix())
+                return await run(prepared, ctx), False
+        except UserError as error:
+            return error_reply(error, t, "!"), True
+
+    def check(self, body: str, sender: str, role: Role) -> None:
+        line = command_text(body, "!")
+        if line is None:
+            return
+        self.counts["lines"] += 1
+        before = self.version()
+        reply, refused = self.loop.run_until_complete(self.answer(line, sender, role))
+        self.counts["refused" if refused else "ran"] += 1
+        assert reply.markdown.strip() or _reacts(reply), f"no answer to {line!r}"
+        named = {sender, *USER_ID.findall(body)}
+        for message in _messages(reply):
+            _check_safe(message, named, line)
+        if refused:
+            assert self.version() == before, f"a refused command changed the database: {line!r}"
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(words=st.lists(WORDS, min_size=1, max_size=6), coordinator=st.booleans())
-def test_every_line_gets_a_safe_reply(words: list[str], coordinator: bool) -> None:
-    body = "!" + " ".join(words)
-    line = command_text(body, "!")
-    if line is None:
+def _reacts(reply: Reply) -> bool:
+    """Some commands answer with a reaction on the command (✅ for a presence)."""
+    return any(isinstance(effect, React) and effect.event_id == "$e" for effect in reply.effects)
+
+
+def _messages(reply: Reply) -> list[Reply]:
+    """The reply and every message its effects post elsewhere."""
+    return [reply, *(effect.reply for effect in reply.effects if isinstance(effect, Post))]
+
+
+def _check_safe(reply: Reply, named: set[str], line: str) -> None:
+    if not reply.markdown:
         return
-    before = LOOP.run_until_complete(_snapshot())
-    role = Role.COORDINATOR if coordinator else Role.PARTICIPANT
-    reply, refused = LOOP.run_until_complete(_answer(line, role))
-    assert reply.markdown.strip()
-    content = message_content(reply)
-    assert "<script" not in content["formatted_body"]
-    assert "@room" not in content["body"]
-    assert "room" not in content["m.mentions"]
-    if refused:
-        assert LOOP.run_until_complete(_snapshot()) == before
+    content: dict[str, Any] = message_content(reply)
+    assert "@room" not in content["body"], line
+    assert "room" not in content["m.mentions"], line
+    assert set(TAG.findall(content["formatted_body"])) <= ALLOWED_TAGS, line
+    for href in HREF.findall(content["formatted_body"]):
+        assert href.split(":", 1)[0].lower() in URL_SCHEMES, line
+    assert set(content["m.mentions"]["user_ids"]) <= named, line
+
+
+def run_shard(shard: int, lines: int) -> Counter[str]:
+    """``lines`` lines on a database of its own, from Hypothesis seed ``shard``."""
+    with tempfile.TemporaryDirectory() as folder:
+        fuzz = Fuzz(Path(folder))
+        try:
+            @seed(shard)
+            @settings(max_examples=lines // PER_EXAMPLE, deadline=None, database=None,
+                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+            @given(batch=batches())
+            def every_line(batch: list[tuple[str, str, Role]]) -> None:
+                for text, sender, role in batch:
+                    fuzz.check("!" + text, sender, role)
+
+            every_line()
+            return fuzz.counts
+        finally:
+            fuzz.close()
+
+
+def test_100_000_lines_each_get_a_safe_reply_and_refusals_change_nothing() -> None:
+    shards = min(4, max(2, os.cpu_count() or 2))  # one process per core: same work, less wait
+    with ProcessPoolExecutor(shards, mp_context=get_context("spawn")) as pool:
+        jobs = [pool.submit(run_shard, shard, LINES // shards) for shard in range(shards)]
+        counts = sum((job.result() for job in jobs), Counter[str]())
+    assert counts["lines"] >= LINES - shards * PER_EXAMPLE, counts
+    assert counts["ran"] >= LINES // 20, counts  # many reached a handler and were accepted
