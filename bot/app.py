@@ -192,14 +192,19 @@ class Bot:
         async with self.db.transaction() as repos:
             reminders = await repos.reminders.count_pending()
             polls = len(await repos.polls.open_polls())
-        database = "SQLite" if self.db.is_sqlite else "PostgreSQL"
-        log.info("cct-bot %s ready as %s on %s: %d club room(s) of %d configured, %d room(s) "
-                 "joined, database %s (revision %s), %d pending reminder(s), %d open poll(s), "
-                 "%d scheduled job(s)", self.club.version, self.transport.user_id,
-                 self.settings.matrix.homeserver, len(self.club_rooms),
-                 len(self.settings.rooms.configured()), len(self._rooms),
-                 database, await self.db.current_revision(), reminders, polls,
-                 len(self.scheduler.jobs()))
+        facts = {"version": self.club.version, "user": self.transport.user_id,
+                 "homeserver": self.settings.matrix.homeserver,
+                 "club_rooms": len(self.club_rooms),
+                 "configured_rooms": len(self.settings.rooms.configured()),
+                 "joined_rooms": len(self._rooms),
+                 "database": "SQLite" if self.db.is_sqlite else "PostgreSQL",
+                 "revision": await self.db.current_revision(), "pending_reminders": reminders,
+                 "open_polls": polls, "scheduled_jobs": len(self.scheduler.jobs())}
+        log.info("cct-bot %(version)s ready as %(user)s on %(homeserver)s: %(club_rooms)d club "
+                 "room(s) of %(configured_rooms)d configured, %(joined_rooms)d room(s) joined, "
+                 "database %(database)s (revision %(revision)s), %(pending_reminders)d pending "
+                 "reminder(s), %(open_polls)d open poll(s), %(scheduled_jobs)d scheduled job(s)",
+                 facts, extra={"event_kind": "ready", **facts})
 
     async def load_state(self) -> str | None:
         """Reads the sync token and the known rooms from the database; returns the token."""
@@ -291,9 +296,11 @@ class Bot:
                     log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
                     continue
                 await self._mark_joined(room_id, self.clock.now())
-                log.info("joined %s, invited by %s", room_id, inviter)
+                log.info("joined %s, invited by %s", room_id, inviter,
+                         extra={"room": room_id, "inviter": inviter})
             else:
-                log.info("refused the invite to %s from %s", room_id, inviter)
+                log.info("refused the invite to %s from %s", room_id, inviter,
+                         extra={"room": room_id, "inviter": inviter})
                 await self.transport.leave(room_id)
 
     async def _mark_joined(self, room_id: str, at: datetime) -> None:
@@ -329,6 +336,7 @@ class Bot:
 
     async def _sync_forever(self) -> None:
         delay = 1.0
+        failing_since: float | None = None
         while not self._stopping.is_set():
             try:
                 response = await self.transport.sync(self._token,
@@ -337,10 +345,16 @@ class Bot:
                 tasks = await self.handle_sync(response)
                 await self._let_replies_go(tasks)
                 delay = 1.0
+                if failing_since is not None:
+                    down = round(asyncio.get_running_loop().time() - failing_since, 1)
+                    log.info("sync restored after %.0f s", down, extra={"down_s": down})
+                    failing_since = None
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("sync failed (%s); retrying in %.0fs", error, delay)
+                failing_since = failing_since or asyncio.get_running_loop().time()
+                log.warning("sync failed (%s); retrying in %.0fs", error, delay,
+                            extra={"retry_s": delay})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 

@@ -13,19 +13,11 @@ from zoneinfo import ZoneInfo
 
 from bot.app import Bot, bot_version
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
 from commands.i18n import Translator
 from storage.db import Database
 
 log = logging.getLogger("cct-bot")
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # nio and aiohttp are chatty and may print request details: keep them to warnings.
-    for noisy in ("nio", "aiohttp", "apscheduler", "peewee", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # nio warns about every error answer it validates (a missing alias, say): not our problem.
-    logging.getLogger("nio.responses").setLevel(logging.ERROR)
 
 
 def _load(path: Path) -> Settings | None:
@@ -65,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _load(Path(args.config))
     if settings is None:
         return 2
-    setup_logging("DEBUG" if args.verbose else settings.log_level)
+    setup_logging("DEBUG" if args.verbose else settings.log_level, settings.log_format)
     asyncio.run(run_bot(settings))
     return 0
 

@@ -28,6 +28,7 @@ ROOM_RE = re.compile(r"^(![A-Za-z0-9._~+/=\-]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]
 SERVER_RE = re.compile(r"^:[A-Za-z0-9.\-]+(:\d+)?$")
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 PREFIX_MAX = 3
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Settings:
     rooms: RoomSettings
     source: Path | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
     meetings: MeetingSettings = field(default_factory=MeetingSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
@@ -361,7 +363,7 @@ def _check_unknown_keys(r: _Reader) -> None:
         "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",
                  "welcome_message", "charter", "charter_file", "coordinator_power_level"},
         "rooms": {"main", "north", "south", "announcements", "space"},
-        "logging": {"level"},
+        "logging": {"level", "format"},
         "meetings": {"duration_minutes", "poll_reminder_hours", "agenda_deadline_hours"},
         "reminders": {"meeting_days_before", "meeting_hours_before", "agenda_call_days_before",
                       "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
@@ -403,10 +405,13 @@ def parse_settings(
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
+    log_format = r.string("logging.format", "text").lower()
+    if log_format not in LOG_FORMATS:
+        r.problem("logging.format", "config.bad_log_format", value=log_format)
     if r.problems:
         raise ConfigError(r.problems)
-    return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, meetings,
-                    reminders, privacy)
+    return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, log_format,
+                    meetings, reminders, privacy)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

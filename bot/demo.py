@@ -40,6 +40,7 @@ from nio.api import RoomPreset
 from bot.app import Bot
 from bot.config import ConfigError, load_settings
 from bot.devserver import LocalSynapse, find_synapse_python, install_synapse
+from bot.logs import formatter
 
 __all__ = ["run_demo"]
 
@@ -446,7 +447,7 @@ def _bot_log(directory: Path) -> Iterator[None]:
     """The bot's INFO log goes to ``bot.log``; the console keeps warnings only."""
     root = logging.getLogger()
     handler = logging.FileHandler(directory / "bot.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter("text"))
     handler.setLevel(logging.INFO)
     previous_level = root.level
     console = [(h, h.level) for h in root.handlers]

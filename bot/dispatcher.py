@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.effects import queue_effects
@@ -36,6 +38,24 @@ log = logging.getLogger(__name__)
 RoleOf = Callable[[str], Awaitable[Role]]
 RETRY_MAX_S = 60.0
 Reschedule = Callable[[str], Awaitable[int]]
+
+
+@dataclass
+class Handling:
+    """What the log says of one command: which one (``None``: not a command) and how it ended."""
+
+    event_id: str
+    room_id: str = ""
+    command: str | None = None
+    outcome: str = "ok"
+    started: float = 0.0
+
+    def log(self) -> None:
+        if self.command is None:
+            return
+        log.info("command handled", extra={
+            "command": self.command, "outcome": self.outcome, "room": self.room_id,
+            "event": self.event_id, "ms": round((time.perf_counter() - self.started) * 1000, 1)})
 
 
 class Dispatcher:
@@ -104,17 +124,20 @@ class Dispatcher:
         failure: Reply | None = None
         queued: list[Queued] = []
         reschedule: tuple[str, ...] = ()
+        handling = Handling(event_id, started=time.perf_counter())
         try:
             async with self.db.transaction() as repos:
                 item = await repos.inbox.get(event_id)
                 if item is None or item.handled_at is not None:
                     return
-                reply = await self._run(item, repos)
+                reply = await self._run(item, repos, handling)
                 queued = await self._finish(repos, item, reply)
                 reschedule = reply.reschedule
         except UserError as error:
+            handling.outcome = "unavailable" if isinstance(error, StorageUnavailable) else "refused"
             failure = self._refusal(error, event_id)
         except Exception:
+            handling.outcome = "error"
             failure = self._internal_error(event_id)
         if failure is not None:
             async with self.db.transaction() as repos:
@@ -126,6 +149,7 @@ class Dispatcher:
                 queued = await self._finish(repos, item, failure)
         for message in queued:
             self.outbox.push(message)
+        handling.log()
         for kind in reschedule:
             if self.on_reschedule is not None:
                 await self.on_reschedule(kind)
@@ -141,13 +165,15 @@ class Dispatcher:
         log.exception("internal error (ref. %s) on command %s", reference, event_id)
         return internal_error_reply(self.t, reference)
 
-    async def _run(self, item: InboxEvent, repos: Repositories) -> Reply:
+    async def _run(self, item: InboxEvent, repos: Repositories, handling: Handling) -> Reply:
         line = command_text(item.body, self.club.prefix)
         if line is None:
             return Reply("")
+        handling.room_id, handling.command = item.room_id, "?"
         await self._touch(repos, item)
         role = await self.role_of(item.sender)
         prepared = prepare(self.registry, line, role)
+        handling.command = prepared.command.key
         ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
                       sent_at=item.sent_at, now=self.clock.now(), role=role, club=self.club,
                       t=self.t, repos=repos, matrix=self.matrix)

@@ -45,7 +45,7 @@ class PollDeadlines:
             queued = await queue_effects(repos, effects, f"poll-close-{item_id}", now)
         for message in queued:
             self.outbox.push(message)
-        log.info("poll %s closed at its deadline", item_id)
+        log.info("poll %s closed at its deadline", item_id, extra={"poll": item_id})
 
 
 class PollReminders:

@@ -67,10 +67,14 @@ class ReminderEngine:
             if reminder is None or reminder.status != "pending" or reminder.send_at > now:
                 return
             key = reminder_key(reminder)
+            facts = {"reminder": reminder_id, "kind": reminder.kind,
+                     "late_s": int((now - reminder.send_at).total_seconds())}
             outcome = await deliver(repos, reminder, club, Translator(club.language), now)
             queued = await queue_effects(repos, outcome.effects, key, now)
         for message in queued:
             self.outbox.push(message)
         self.sent += 1
         if outcome.status == "dropped":
-            log.info("reminder %s dropped: no longer useful", reminder_id)
+            log.info("reminder %s dropped: no longer useful", reminder_id, extra=facts)
+        else:
+            log.info("reminder %s sent", reminder_id, extra={**facts, "messages": len(queued)})

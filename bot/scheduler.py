@@ -55,8 +55,9 @@ class Scheduler:
             for item_id, due in await source.pending():
                 self.schedule(kind, item_id, due)
                 count += 1
-        log.info("scheduler: %d jobs from the database in %.0f ms", count,
-                 (time.perf_counter() - started) * 1000)
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        log.info("scheduler: %d jobs from the database in %.0f ms", count, ms,
+                 extra={"jobs": count, "ms": ms})
         return count
 
     async def refresh(self, prefix: str) -> int:

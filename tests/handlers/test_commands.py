@@ -263,3 +263,18 @@ async def test_coordinators_send_the_bot_out_of_a_room_but_not_out_of_a_club_roo
     bot.dispatcher.club = replace(make_club(), rooms={"main": ROOM})
     assert "C'est un salon du club" in await bot.reply_to("!leave-room", sender=COORDINATOR)
     assert bot.transport.left == [other]
+
+
+async def test_each_command_is_logged_once_with_its_facts_not_its_text(
+        bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot.dispatcher")
+    await bot.reply_to("!ping", event_id="$p")
+    await bot.reply_to("!projet info inconnu-secret", event_id="$r")
+    await bot.reply_to("!boom", event_id="$b")
+    assert await bot.command("bonjour, pas une commande", event_id="$t") == []
+    handled = [r for r in caplog.records if r.getMessage() == "command handled"]
+    facts = [(r.event, r.command, r.outcome, r.room) for r in handled]  # type: ignore[attr-defined]
+    assert facts == [("$p", "ping", "ok", ROOM), ("$r", "projet.info", "refused", ROOM),
+                     ("$b", "boom", "error", ROOM)]
+    assert all(r.ms >= 0 for r in handled)  # type: ignore[attr-defined]
+    assert "inconnu-secret" not in caplog.text  # what people write stays out of the log

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -21,7 +22,8 @@ from tests.integration.conftest import unique
 pytestmark = pytest.mark.integration
 
 
-def write_config(path: Path, synapse: LocalSynapse, user_id: str, room: str, inviter: str) -> None:
+def write_config(path: Path, synapse: LocalSynapse, user_id: str, room: str, inviter: str,
+                 log_format: str = "text") -> None:
     path.write_text(f"""
 [matrix]
 homeserver = "{synapse.url}"
@@ -37,6 +39,8 @@ allowed_inviters = ["{inviter}"]
 charter = "On s'écoute."
 [rooms]
 main = "{room}"
+[logging]
+format = "{log_format}"
 """, encoding="utf-8")
 
 
@@ -46,13 +50,15 @@ def start_bot(config: Path, password: str) -> subprocess.Popen[bytes]:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path, signum) -> None:
+@pytest.mark.parametrize(("signum", "log_format"), [(signal.SIGTERM, "text"),
+                                                    (signal.SIGINT, "json")])
+async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path, signum,
+                                                        log_format) -> None:
     chargee = await users("chargee")
     bot_id = synapse.register(unique("clibot"), "cli-pw")
     room = await chargee.create_room(name="CCT", invite=[bot_id])
     config = tmp_path / "config.toml"
-    write_config(config, synapse, bot_id, room, chargee.user_id)
+    write_config(config, synapse, bot_id, room, chargee.user_id, log_format)
     process = start_bot(config, "cli-pw")
     try:
         await chargee.wait_membership(room, bot_id, "join", timeout=60)
@@ -68,6 +74,15 @@ async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path
     assert code == 0, output
     assert "cli-pw" not in output  # the password never reaches the log
     assert "club room(s) of 1 configured" in output and "pending reminder(s)" in output
+    if log_format == "json":  # every line a JSON object with the facts as fields
+        lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+        handled = [line for line in lines if line["message"] == "command handled"]
+        assert [(h["command"], h["outcome"], h["event"]) for h in handled] == [
+            ("ping", "ok", event_id)]
+        ready = next(line for line in lines if line.get("event_kind") == "ready")
+        assert ready["joined_rooms"] >= 1 and ready["database"] == "SQLite"
+    else:
+        assert f"command handled command=ping outcome=ok room={room} event={event_id}" in output
     data = tmp_path / "data"
     assert stat.S_IMODE((data / "store").stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "cct.db").stat().st_mode) == 0o600

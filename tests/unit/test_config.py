@@ -69,6 +69,7 @@ north = "nord"
 
 [logging]
 level = "BAVARD"
+format = "xml"
 
 [mystery]
 x = 1
@@ -79,7 +80,7 @@ BAD_KEYS = {
     "matrix.catch_up_minutes", "matrix.encryption", "matrix.typo_key", "database.url",
     "club.language", "club.timezone", "club.prefix", "club.coordinators",
     "club.allowed_inviters", "club.charter_file", "club.coordinator_power_level", "rooms.main",
-    "rooms.north", "logging.level", "mystery",
+    "rooms.north", "logging.level", "logging.format", "mystery",
 }
 
 
@@ -119,6 +120,7 @@ def test_good_config_parses_with_defaults(tmp_path: Path) -> None:
         "announcements": "#annonces:example.org",
     }
     assert settings.log_level == "INFO"
+    assert settings.log_format == "text"
 
 
 def test_minimal_config_defaults(tmp_path: Path) -> None:
