@@ -380,6 +380,10 @@ class Bot:
             await self._tell_storage_is_down(batch.commands)
             raise
         self._token = response.next_batch
+        log.debug("sync batch saved", extra={
+            "commands": len(batch.commands), "new_commands": len(new_commands),
+            "reactions": len(batch.reactions), "rooms": len(response.rooms.join),
+            "token": response.next_batch})
         for message in batch.queued:
             self.outbox.push(message)
         for room_id, joined_at in batch.joined.items():

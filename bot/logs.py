@@ -18,8 +18,10 @@ from pythonjsonlogger.json import JsonFormatter
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _STANDARD = frozenset([*RESERVED_ATTRS, "taskName"])
-# Libraries that are chatty at INFO or may print request details: kept to warnings.
-_NOISY = ("nio", "aiohttp", "apscheduler", "peewee", "alembic")
+# Libraries that are chatty or print request details or SQL parameters (people's text): kept to
+# warnings, even with --verbose.
+_NOISY = ("nio", "aiohttp", "apscheduler", "peewee", "alembic", "aiosqlite", "asyncio",
+          "matplotlib", "PIL")
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, Any]:

@@ -123,6 +123,9 @@ class Outbox:
             return
         async with self.db.transaction() as repos:
             await repos.outbox.mark_sent(message.id, event_id, self.clock.now())
+        log.debug("outbox: %s sent", message.action, extra={
+            "action": message.action, "row": message.id, "room": message.room_id,
+            "sent_event": event_id})
         self._sent[message.id] = None
         while len(self._sent) > RECENTLY_SENT:
             self._sent.popitem(last=False)

@@ -44,10 +44,14 @@ format = "{log_format}"
 """, encoding="utf-8")
 
 
-def start_bot(config: Path, password: str) -> subprocess.Popen[bytes]:
+def start_bot(config: Path, password: str, *options: str) -> subprocess.Popen[bytes]:
+    """``cct-bot run``; its output is appended to ``bot.log`` beside the config (a pipe nobody
+    reads until the end would fill up and block the bot)."""
     env = {**os.environ, "CCT_BOT_PASSWORD": password}
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with (config.parent / "bot.log").open("ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config",
+                                 str(config), *options],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 @pytest.mark.parametrize(("signum", "log_format"), [(signal.SIGTERM, "text"),
@@ -59,7 +63,8 @@ async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path
     room = await chargee.create_room(name="CCT", invite=[bot_id])
     config = tmp_path / "config.toml"
     write_config(config, synapse, bot_id, room, chargee.user_id, log_format)
-    process = start_bot(config, "cli-pw")
+    # the text run is --verbose (DEBUG): secrets stay out of the most detailed log too
+    process = start_bot(config, "cli-pw", *(["--verbose"] if log_format == "text" else []))
     try:
         await chargee.wait_membership(room, bot_id, "join", timeout=60)
         event_id = await chargee.send_text(room, "!ping")
@@ -67,12 +72,14 @@ async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path
         assert "pong" in reply.body
         process.send_signal(signum)
         code = await asyncio.to_thread(process.wait, 30)
-        output = process.stdout.read().decode() if process.stdout else ""
+        output = (tmp_path / "bot.log").read_text(encoding="utf-8")
     finally:
         if process.poll() is None:
             process.kill()
     assert code == 0, output
     assert "cli-pw" not in output  # the password never reaches the log
+    token = json.loads((tmp_path / "data" / "store" / "credentials.json").read_text())
+    assert token["access_token"] not in output  # nor the access token
     assert "club room(s) of 1 configured" in output and "pending reminder(s)" in output
     if log_format == "json":  # every line a JSON object with the facts as fields
         lines = [json.loads(line) for line in output.splitlines() if line.strip()]
@@ -83,6 +90,9 @@ async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path
         assert ready["joined_rooms"] >= 1 and ready["database"] == "SQLite"
     else:
         assert f"command handled command=ping outcome=ok room={room} event={event_id}" in output
+        assert "DEBUG bot.app: sync batch saved commands=1" in output  # --verbose says more
+        assert "DEBUG bot.outbox: outbox: send sent action=send" in output
+        assert "!ping" not in output  # still no message text
     data = tmp_path / "data"
     assert stat.S_IMODE((data / "store").stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "cct.db").stat().st_mode) == 0o600
