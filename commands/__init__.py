@@ -13,7 +13,7 @@ def build_registry() -> Registry:
     projects.register(registry)
     initiatives.register(registry)
     polls.register(registry)
-    meetings.register(registry)
+    meetings.register(registry, follow=agenda.follow_meeting)
     reminders.register(registry)
     agenda.register(registry)
     reports.register(registry)

@@ -2,14 +2,15 @@
 the coordinators) and the remontées aux élus (``!remontee``).
 
 For other capabilities (the rencontre reminders): ``agenda_summary`` (the published agenda as
-short Markdown, ``None`` if unpublished) and ``suggestions_deadline`` (when suggestions close).
+short Markdown, ``None`` if unpublished) and ``suggestions_deadline`` (when suggestions close);
+for ``!rencontre``: ``follow_meeting`` (the pinned agenda follows a moved or cancelled rencontre).
 Importing this package registers the consumer of 👍 reactions (``reactions.record_supports``).
 """
 
 from commands.agenda import reactions
 from commands.agenda.handlers import register as register_agenda
 from commands.agenda.remontees import register as register_remontees
-from commands.agenda.service import agenda_summary, suggestions_deadline
+from commands.agenda.service import agenda_summary, follow_meeting, suggestions_deadline
 from commands.registry import Registry
 
 
@@ -19,4 +20,4 @@ def register(registry: Registry) -> None:
     register_remontees(registry)
 
 
-__all__ = ["agenda_summary", "reactions", "register", "suggestions_deadline"]
+__all__ = ["agenda_summary", "follow_meeting", "reactions", "register", "suggestions_deadline"]

@@ -18,6 +18,7 @@ from commands.context import Club, Reply
 from commands.effects import Effect, Pin, Post, ref
 from commands.i18n import Translator
 from commands.meetings.service import rooms_of
+from commands.meetings.vocabulary import CANCELLED as CANCELLED_MEETING
 
 if TYPE_CHECKING:
     from storage.models import AgendaItem, AgendaState, Meeting
@@ -236,6 +237,23 @@ async def after_change(repos: Repositories, meeting: Meeting, club: Club, t: Tra
                                                                          state.version, room))))
     state.published = snapshot(new)
     return effects
+
+
+async def follow_meeting(repos: Repositories, meeting: Meeting, club: Club,
+                         t: Translator) -> list[Effect]:
+    """The rencontre moved or was cancelled (``!rencontre`` announces it): the pinned agenda
+    follows silently. Moved: edited in place to its new date and times (as last published, so
+    unpublished changes stay unpublished). Cancelled: unpinned."""
+    state = await repos.agenda.state(meeting.id)
+    lines = published_lines(state)
+    if state is None or lines is None:
+        return []
+    rooms = json.loads(state.rooms or "[]")
+    keys = {room: ref(version_key(meeting.id, state.version, room)) for room in rooms}
+    if meeting.status == CANCELLED_MEETING:
+        return [Pin(room, "", unpin=(keys[room],)) for room in rooms]
+    full = render.published(meeting, schedule(meeting.starts_at, lines), club, t)
+    return [Post(room, Reply(full), replaces=keys[room]) for room in rooms]
 
 
 def _kept_in_order(old: list[int], new: list[int], moved: int | None) -> set[int]:

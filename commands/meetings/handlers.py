@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC
 from typing import TYPE_CHECKING
 
 from commands.arguments import Integer, Text, UserId
-from commands.context import Context, Reply
+from commands.context import Club, Context, Reply
 from commands.dates import Slot, parse_slot
-from commands.effects import React
+from commands.effects import Effect, React
 from commands.errors import NotFound, UserError
+from commands.i18n import Translator
 from commands.meetings import render
 from commands.meetings.service import (
     PLACE_MAX,
@@ -34,6 +36,10 @@ from commands.reminders.plan import plan_meeting
 
 if TYPE_CHECKING:
     from storage.models import Meeting
+    from storage.repositories import Repositories
+
+# What else changes when a rencontre moves or is cancelled: effects to add to the announcement.
+Follow = Callable[["Repositories", "Meeting", Club, Translator], Awaitable[list[Effect]]]
 
 NUMBER = Integer()
 WHEN = Text(max_length=10_000)  # the date layer refuses long texts with its own message
@@ -43,13 +49,19 @@ PAST_SHOWN = 10
 _PEOPLE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
-def register(registry: Registry) -> None:
-    """Declares ``!rencontre`` and its subcommands."""
+async def _nothing_follows(_repos: Repositories, _meeting: Meeting, _club: Club,
+                           _t: Translator) -> list[Effect]:
+    return []
+
+
+def register(registry: Registry, follow: Follow = _nothing_follows) -> None:
+    """Declares ``!rencontre`` and its subcommands. ``follow`` gives what else must change
+    when a rencontre moves or is cancelled (the pinned agenda: ``commands.agenda``)."""
     rencontre = registry.group("rencontre", fr=("rencontre", "rencontres"),
                                en=("meeting", "meetings"), section="meetings")
     _register_reading(rencontre)
     _register_answers(rencontre)
-    _register_coordination(rencontre)
+    _register_coordination(rencontre, follow)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -119,7 +131,7 @@ async def _answer(ctx: Context, number: int | None, answer: str) -> Reply:
 
 # --- coordination -------------------------------------------------------------------------------
 
-def _register_coordination(rencontre: Command) -> None:
+def _register_coordination(rencontre: Command, follow: Follow) -> None:
     @rencontre.subcommand("planifier", fr=("planifier", "prevoir", "nouvelle"),
                           en=("plan", "schedule", "new"),
                           params=(Param("when", WHEN, rest=True),),
@@ -176,6 +188,7 @@ def _register_coordination(rencontre: Command) -> None:
         await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
         effects = announce(meeting, ctx.club, ctx.t,
                            render.rescheduled(meeting, old, ctx.club, ctx.t), rooms, "moved")
+        effects += await follow(ctx.db(), meeting, ctx.club, ctx.t)
         return Reply(ctx.t("meeting.moved", number=meeting.id,
                            when=render.when(meeting, ctx.club, ctx.t),
                            place=render.place(meeting.place, ctx.t), rooms=len(rooms)),
@@ -201,6 +214,7 @@ def _register_coordination(rencontre: Command) -> None:
         await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
         effects = announce(meeting, ctx.club, ctx.t,
                            render.cancelled(meeting, ctx.club, ctx.t), rooms, "cancelled")
+        effects += await follow(ctx.db(), meeting, ctx.club, ctx.t)
         return Reply(ctx.t("meeting.cancelled", number=meeting.id,
                            when=render.when(meeting, ctx.club, ctx.t), rooms=len(rooms)),
                      effects=tuple(effects), reschedule=(REMINDERS_KIND,))

@@ -530,6 +530,43 @@ async def test_a_change_after_publication_posts_only_the_change(bot: Harness) ->
         assert [item["id"] for item in json.loads(state.published)] == [2, 3, 4]
 
 
+async def test_the_pinned_agenda_follows_a_moved_rencontre(bot: Harness) -> None:
+    await build(bot)
+    publication = await bot.command("!odj publier", sender=COORDINATOR)
+    pinned = next(s for s in publication if s.room_id == NORTH)
+    sent = await bot.command("!rencontre reporter 1 vendredi 9 janvier 2099 17h-19h",
+                             sender=COORDINATOR)
+    edits = [s for s in sent if s.content.get("m.relates_to", {}).get("rel_type") == "m.replace"]
+    assert [(e.room_id, e.content["m.relates_to"]["event_id"]) for e in edits] == [
+        (NORTH, pinned.event_id)]
+    agenda = edits[0].content["m.new_content"]["body"].replace("**", "")
+    assert agenda.startswith("Ordre du jour — rencontre n°1, vendredi 9 janvier 2099, 17h–19h")
+    assert "| 1 | 17h | Accueil" in agenda and "| 2 | 17h10 | Tour des groupes" in agenda
+    assert bot.transport.pinned == {NORTH: [pinned.event_id]}
+    async with bot.db.transaction() as repos:  # reminders carry the new times too
+        meeting = await repos.meetings.get(1)
+        assert meeting is not None
+        summary = await agenda_summary(repos, meeting, club(), T)
+    assert summary is not None and "- 17h Accueil" in summary
+
+
+async def test_a_cancelled_rencontre_s_agenda_is_unpinned(bot: Harness) -> None:
+    await build(bot)
+    bot.transport.pinned[NORTH] = ["$someone-else"]
+    await bot.command("!odj publier", sender=COORDINATOR)
+    sent = await bot.command("!rencontre annuler 1 salle indisponible", sender=COORDINATOR)
+    assert "annulée" in plain(sent[0])
+    assert bot.transport.pinned == {NORTH: ["$someone-else"]}
+
+
+async def test_moving_an_unpublished_agenda_edits_nothing(bot: Harness) -> None:
+    await build(bot)
+    sent = await bot.command("!rencontre reporter 1 vendredi 9 janvier 2099 17h",
+                             sender=COORDINATOR)
+    assert not [s for s in sent if "m.new_content" in s.content]
+    assert not bot.transport.pinned
+
+
 async def test_publishing_again_unpins_the_previous_version(bot: Harness) -> None:
     await build(bot)
     bot.transport.pinned[NORTH] = ["$someone-else"]
