@@ -205,17 +205,31 @@ class Transport:
                                           ignore_unverified_devices=True))
         return str(response.event_id)
 
-    async def upload(self, data: bytes, mimetype: str, filename: str) -> str:
-        """Uploads a file to the media repository; returns its ``mxc://`` URI."""
-        response = await self._until_done(
-            f"upload {filename}", UploadResponse,
-            lambda: self._upload_once(data, mimetype, filename))
-        return str(response.content_uri)
+    def is_encrypted(self, room_id: str) -> bool:
+        room = self.client.rooms.get(room_id)
+        return bool(room is not None and room.encrypted)
 
-    async def _upload_once(self, data: bytes, mimetype: str, filename: str) -> Any:
-        response, _keys = await self.client.upload(io.BytesIO(data), content_type=mimetype,
-                                                   filename=filename, filesize=len(data))
-        return response
+    async def upload(self, room_id: str, data: bytes, mimetype: str,
+                     filename: str) -> dict[str, Any]:
+        """Uploads a file meant for ``room_id`` to the media repository; returns the content
+        fields that name it: ``url``, or ``file`` (an EncryptedFile) when the room is encrypted,
+        so that the homeserver never holds the file in clear."""
+        encrypt = self.is_encrypted(room_id)
+        keys: list[dict[str, Any]] = []
+
+        async def once() -> Any:
+            response, decryption = await self.client.upload(
+                io.BytesIO(data), content_type=mimetype, filename=filename,
+                encrypt=encrypt, filesize=len(data))  # AES-CTR: same size encrypted
+            if decryption:
+                keys[:] = [decryption]
+            return response
+
+        response = await self._until_done(f"upload {filename}", UploadResponse, once)
+        uri = str(response.content_uri)
+        if not encrypt:
+            return {"url": uri}
+        return {"file": {**keys[0], "url": uri, "mimetype": mimetype}}
 
     async def invite(self, room_id: str, user_id: str) -> None:
         """Invites a person; someone already in the room counts as done."""

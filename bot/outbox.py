@@ -147,8 +147,9 @@ class Outbox:
             return await self.transport.pin(message.room_id, content["pin"], content["unpin"])
         if message.action == "upload":
             data = base64.b64decode(content.pop("data"))
-            uri = await self.transport.upload(data, content["info"]["mimetype"], content["body"])
-            content["url"] = uri
+            content.update(await self.transport.upload(message.room_id, data,
+                                                       content["info"]["mimetype"],
+                                                       content["body"]))
         return await self.transport.send(message.room_id, content, message.txn_id,
                                          message.event_type)
 

@@ -64,9 +64,10 @@ class FakeTransport:
     async def joined_members(self, room_id: str) -> list[str]:
         return list(self.members.get(room_id, []))
 
-    async def upload(self, data: bytes, mimetype: str, filename: str) -> str:
+    async def upload(self, room_id: str, data: bytes, mimetype: str,
+                     filename: str) -> dict[str, Any]:
         self.uploads.append((data, mimetype, filename))
-        return f"mxc://example.org/file{len(self.uploads)}"
+        return {"url": f"mxc://example.org/file{len(self.uploads)}"}
 
     left: list[str] = field(default_factory=list)
 

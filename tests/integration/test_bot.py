@@ -7,7 +7,10 @@ import json
 import urllib.request
 from typing import Any
 
+import icalendar
 import pytest
+from nio import DownloadResponse, RoomEncryptedFile
+from nio.crypto.attachments import decrypt_attachment
 
 from commands.registry import Role
 from tests.integration.conftest import BotRunner
@@ -88,6 +91,23 @@ async def test_encrypted_room_works_the_same(bot_factory, users) -> None:
     assert reply.source["type"] in ("m.room.encrypted", "m.room.message")
     assert "pong" in reply.body
     assert chargee.client.rooms[room].encrypted
+
+
+async def test_files_in_an_encrypted_room_are_encrypted(bot_factory, users) -> None:
+    _, chargee, room = await club(bot_factory, users, encrypted=True)
+    planned = await ask(chargee, room, "!rencontre planifier 12/01 18h30 --lieu Embrun "
+                        "--territoire commun", timeout=60)
+    assert "planifiée" in planned.body
+    file = await chargee.wait_for(room, lambda e: isinstance(e, RoomEncryptedFile), timeout=60)
+    assert file.body == "rencontre-1.ics"
+    assert "url" not in file.source["content"]  # the file is named only inside "file"
+    downloaded = await chargee.client.download(file.url)
+    assert isinstance(downloaded, DownloadResponse), downloaded
+    assert b"BEGIN:VCALENDAR" not in downloaded.body  # the homeserver holds ciphertext
+    clear = decrypt_attachment(downloaded.body, file.key["k"], file.hashes["sha256"], file.iv)
+    calendar = icalendar.Calendar.from_ical(clear)
+    event = next(c for c in calendar.walk() if c.name == "VEVENT")
+    assert "Embrun" in str(event["location"])
 
 
 async def test_encrypted_room_still_encrypted_after_a_restart(bot_factory, users) -> None:
