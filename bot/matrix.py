@@ -285,8 +285,9 @@ class Transport:
     # --- what handlers may ask at once (commands.ports.MatrixPort) -----------------------
     async def create_room(self, *, name: str, topic: str, space: str | None,
                           moderators: Mapping[str, int]) -> str:
-        """A private room named ``name``; in ``space`` (both ways) when one is given."""
-        initial_state: list[dict[str, Any]] = []
+        """A private room named ``name``, encrypted when the bot uses encryption; in ``space``
+        (both ways) when one is given."""
+        initial_state = self._encryption_state()
         server = self.user_id.split(":", 1)[-1]
         if space:
             initial_state.append({"type": "m.space.parent", "state_key": space,
@@ -307,12 +308,20 @@ class Transport:
         return room_id
 
     async def direct_room(self, user_id: str) -> str:
-        """A new direct-message room with ``user_id``, who is invited to it."""
+        """A new direct-message room with ``user_id``, who is invited to it; encrypted when the
+        bot uses encryption (what it sends there may be personal data)."""
         response = await self.client.room_create(
-            preset=RoomPreset.trusted_private_chat, is_direct=True, invite=[user_id])
+            preset=RoomPreset.trusted_private_chat, is_direct=True, invite=[user_id],
+            initial_state=self._encryption_state())
         if not isinstance(response, RoomCreateResponse):
             raise RoomUnavailable(str(MatrixError("create direct room", response)))
         return str(response.room_id)
+
+    def _encryption_state(self) -> list[dict[str, Any]]:
+        if not self.settings.encryption:
+            return []
+        return [{"type": "m.room.encryption", "state_key": "",
+                 "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
 
     async def enter_room(self, room: str) -> str:
         """Joins a room by id, alias or matrix.to link; returns its id."""

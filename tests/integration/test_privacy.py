@@ -7,7 +7,8 @@ import asyncio
 import json
 
 import pytest
-from nio import DownloadResponse, RoomMessageFile
+from nio import DownloadResponse, RoomEncryptedFile
+from nio.crypto.attachments import decrypt_attachment
 
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_projects import ask
@@ -26,8 +27,8 @@ async def invited_room(user: MatrixUser, besides: set[str], timeout: float = 60)
     raise AssertionError(f"{user.user_id} was never invited to a direct room")
 
 
-async def test_my_data_arrives_in_a_direct_message(bot_factory, users) -> None:
-    chargee, alice = await users("chargee"), await users("alice")
+async def test_my_data_arrives_in_an_encrypted_direct_message(bot_factory, users) -> None:
+    chargee, alice = await users("chargee"), await users("alice", encryption=True)
     runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
                                                   "allowed_inviters": [chargee.user_id]})
     room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id])
@@ -41,11 +42,14 @@ async def test_my_data_arrives_in_a_direct_message(bot_factory, users) -> None:
     assert "message privé" in reply.body
     direct = await invited_room(alice, {room})
     await alice.join(direct)
-    file = await alice.wait_for(direct, lambda e: isinstance(e, RoomMessageFile), timeout=60)
+    file = await alice.wait_for(direct, lambda e: isinstance(e, RoomEncryptedFile), timeout=60)
+    assert alice.client.rooms[direct].encrypted
     assert file.body.startswith("mes-donnees-") and file.body.endswith(".json")
     downloaded = await alice.client.download(file.url)
     assert isinstance(downloaded, DownloadResponse), downloaded
-    document = json.loads(downloaded.body)
+    assert alice.user_id.encode() not in downloaded.body  # the media repository: ciphertext
+    document = json.loads(decrypt_attachment(downloaded.body, file.key["k"],
+                                             file.hashes["sha256"], file.iv))
     assert document["user_id"] == alice.user_id
     assert document["tables"]["participants"][0]["commune"] == "Guillestre"
     assert any(row["sender"] == alice.user_id for row in document["tables"]["inbox"])
