@@ -8,7 +8,6 @@ import os
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,12 +15,10 @@ import asyncpg
 import pytest
 
 from bot.app import Bot
-from bot.clock import FakeClock
-from bot.config import parse_settings
 from commands.errors import StorageUnavailable
 from storage.db import Database
 from tests.conftest import PG_ADMIN_DSN
-from tests.handlers.test_sync_batches import BOT, NOW, ROOM, message, queued, sync
+from tests.handlers.test_sync_batches import NOW, ROOM, message, offline_bot, queued, sync
 from tests.storage.conftest import fresh_postgres
 
 ALICE = "@alice:localhost"
@@ -129,18 +126,7 @@ def fault(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fault]:
 @pytest.fixture
 async def bot(tmp_path: Path, fault: Fault) -> AsyncIterator[Bot]:
     await fault.prepare()
-    settings = parse_settings({
-        "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": BOT, "password": "x",
-                   "store_path": "store", "catch_up_minutes": 60, "encryption": False},
-        "database": {"url": fault.url},
-        "rooms": {"main": ROOM},
-    }, base=tmp_path, env={})
-    instance = Bot(settings, clock=FakeClock(NOW))
-    await instance.db.upgrade()
-    instance.club_rooms[ROOM] = "main"
-    async with instance.db.transaction() as repos:
-        await repos.rooms.mark_joined(ROOM, NOW - timedelta(days=2))
-    await instance.load_state()
+    instance = await offline_bot(tmp_path, fault.url)
     sent: list[tuple[str, dict[str, Any], str]] = []
 
     async def send(room_id: str, content: dict[str, Any], txn_id: str,

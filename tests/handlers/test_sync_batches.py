@@ -49,21 +49,28 @@ def sync(events: list[dict[str, Any]], token: str = "s2", room: str = ROOM) -> S
     return response
 
 
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
+async def offline_bot(folder: Path, database_url: str) -> Bot:
+    """A bot whose homeserver is unreachable (batches are handed to it), in ``ROOM`` since two
+    days, its database migrated."""
     settings = parse_settings({
         "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": BOT, "password": "x",
                    "store_path": "store", "catch_up_minutes": 60, "encryption": False},
-        "database": {"url": "sqlite+aiosqlite:///data/cct.db"},
+        "database": {"url": database_url},
         "club": {"charter": "On s'écoute."},
         "rooms": {"main": ROOM},
-    }, base=tmp_path, env={})
+    }, base=folder, env={})
     instance = Bot(settings, clock=FakeClock(NOW))
     await instance.db.upgrade()
     instance.club_rooms[ROOM] = "main"
     async with instance.db.transaction() as repos:
         await repos.rooms.mark_joined(ROOM, NOW - timedelta(days=2))
     await instance.load_state()
+    return instance
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
+    instance = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db")
     yield instance
     await instance.dispatcher.drain()
     await instance.transport.close()
