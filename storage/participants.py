@@ -7,10 +7,23 @@ import base64
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text, delete, func, or_, select, union_all, update
+from sqlalchemy import (
+    String,
+    Text,
+    case,
+    delete,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,12 +63,16 @@ def _insert(session: AsyncSession, model: type[Base]) -> Any:
     return sqlite.insert(model)
 
 
-def _aware(moment: Any) -> datetime:
-    """A ``min`` over a union loses the column type: SQLite gives naive UTC text back."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    assert isinstance(moment, datetime)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+@dataclass(frozen=True)
+class Participation:
+    """Counts of people who took part, for one (territory, category) of their profile."""
+
+    territory: str | None
+    category: str | None
+    people: int  # took part at least once, until the end of the period
+    active: int  # took part during the period
+    new: int  # first took part during the period
+    before: tuple[int, ...]  # had taken part before each edge asked for
 
 
 class ParticipantRepository:
@@ -194,26 +211,43 @@ class ParticipantRepository:
 
     # --- raw data of the yearly figures -------------------------------------------------------
 
-    async def activity(self, until: datetime) -> list[tuple[str, datetime]]:
-        """(person, when) for everything showing someone took part, until ``until``: first use
-        of the bot, group joins, votes, RSVPs, attendance (at the rencontre's start)."""
-        queries = [
-            select(Participant.user_id, Participant.first_seen).where(Participant.first_seen < until),
-            select(GroupMember.user_id, func.min(GroupMember.joined_at))
-            .where(GroupMember.joined_at < until).group_by(GroupMember.user_id),
-            select(PollVote.user_id, func.min(PollVote.voted_at)).where(PollVote.voted_at < until)
-            .group_by(PollVote.user_id),
-            select(MeetingRsvp.user_id, func.min(MeetingRsvp.at)).where(MeetingRsvp.at < until)
-            .group_by(MeetingRsvp.user_id),
-            select(MeetingAttendance.user_id, func.min(Meeting.starts_at))
-            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id).where(Meeting.starts_at < until)
-            .group_by(MeetingAttendance.user_id),
-        ]
-        every = union_all(*queries).subquery()
-        first = (select(every.c[0], func.min(every.c[1])).group_by(every.c[0]))
-        rows: list[tuple[str, datetime]] = [
-            (user, _aware(at)) for user, at in (await self.session.execute(first)).all()]
-        return rows
+    async def participation(self, start: datetime, end: datetime, year: int,
+                            edges: Sequence[datetime]) -> list[Participation]:
+        """Everyone who took part until ``end``, counted in one query, by profile (territory,
+        category): how many, how many took part between ``start`` and ``end`` (the calendar
+        ``year``), how many took part for the first time then, and how many had taken part
+        before each of ``edges``. Taking part: using the bot (first use, and each year used),
+        joining a group, voting, answering a rencontre, attending one (at its start)."""
+        def source(user: Any, at: Any) -> Any:  # per person: first time, and whether in the year
+            return (select(user.label("user_id"), func.min(at).label("at"),
+                           case((func.max(at) >= start, 1), else_=0).label("active"))
+                    .where(at < end).group_by(user))
+
+        every = union_all(
+            select(Participant.user_id.label("user_id"), Participant.first_seen.label("at"),
+                   literal_column("0").label("active")).where(Participant.first_seen < end),
+            select(ParticipantYear.user_id, null(), literal_column("1"))
+            .where(ParticipantYear.year == year),
+            source(GroupMember.user_id, GroupMember.joined_at),
+            source(PollVote.user_id, PollVote.voted_at),
+            source(MeetingRsvp.user_id, MeetingRsvp.at),
+            source(MeetingAttendance.user_id, Meeting.starts_at)
+            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id),
+        ).subquery()
+        person = (select(every.c.user_id, func.min(every.c.at).label("first"),
+                         func.max(every.c.active).label("active"))
+                  .group_by(every.c.user_id).subquery())
+        query = (select(Participant.territory, Participant.category, func.count(),
+                        func.sum(person.c.active),
+                        func.sum(case((person.c.first >= start, 1), else_=0)),
+                        *(func.sum(case((person.c.first < edge, 1), else_=0)) for edge in edges))
+                 .select_from(person.outerjoin(Participant,
+                                               Participant.user_id == person.c.user_id))
+                 .group_by(Participant.territory, Participant.category))
+        return [Participation(territory, category, int(people), int(active or 0), int(new or 0),
+                              tuple(int(count or 0) for count in before))
+                for territory, category, people, active, new, *before
+                in (await self.session.execute(query)).all()]
 
     async def active_in(self, start: datetime, end: datetime, year: int) -> set[str]:
         """Everyone who took part between ``start`` and ``end`` (one calendar year)."""
@@ -233,13 +267,6 @@ class ParticipantRepository:
         for query in queries:
             found.update((await self.session.scalars(query)).all())
         return found
-
-    async def profiles(self, user_ids: set[str]) -> dict[str, tuple[str | None, str | None]]:
-        """(territory, category) of those who filled their profile."""
-        query = select(Participant.user_id, Participant.territory, Participant.category)
-        return {user: (territory, category)
-                for user, territory, category in (await self.session.execute(query)).all()
-                if user in user_ids}
 
     async def meetings_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """The rencontres starting in the period, with their attendance and positive RSVPs."""

@@ -88,23 +88,21 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo) -> Figure
     """The figures of ``year`` (calendar year in ``tz``), read from the database."""
     start, end = year_bounds(year, tz)
     people = repos.participants
-    first: dict[str, datetime] = {}
-    for user, at in await people.activity(end):
-        if user not in first or at < first[user]:
-            first[user] = at
-    active = await people.active_in(start, end, year)
-    profiles = await people.profiles(active)
-    territories = Counter((profiles.get(u, (None, None))[0] or NOT_SAID) for u in active)
-    categories = Counter((profiles.get(u, (None, None))[1] or NOT_SAID) for u in active)
+    counts = await people.participation(start, end, year, month_ends(year, tz))
+    territories: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    for row in counts:
+        if row.active:
+            territories[row.territory or NOT_SAID] += row.active
+            categories[row.category or NOT_SAID] += row.active
     meetings = tuple(MeetingFigure(**row) for row in await people.meetings_between(start, end))
     groups = tuple(GroupFigure(*row) for row in await people.groups_until(end))
     by_status = Counter(g.status for g in groups if g.status != "archive")
-    cumulative = tuple(sum(1 for at in first.values() if at < edge) for edge in month_ends(year, tz))
     return Figures(
         year=year,
-        participants_year=len(active),
-        participants_total=len(first.keys() | active),
-        new_participants=sum(1 for at in first.values() if start <= at < end),
+        participants_year=sum(row.active for row in counts),
+        participants_total=sum(row.people for row in counts),
+        new_participants=sum(row.new for row in counts),
         attended=len(await people.attendees_between(start, end)),
         by_territory=_ordered(territories),
         by_category=_ordered(categories),
@@ -113,7 +111,8 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo) -> Figure
         groups_by_status=dict(sorted(by_status.items())),
         suggestions=await people.suggestions_between(start, end),
         remontees=await people.remontees_between(start, end),
-        cumulative=cumulative,
+        cumulative=tuple(sum(row.before[month] for row in counts)
+                         for month in range(12)),
     )
 
 
