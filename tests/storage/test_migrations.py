@@ -78,3 +78,43 @@ async def test_downgrade_to_base_then_up_again(db: Database) -> None:
     assert await db.current_revision() is None
     await db.upgrade()
     assert await db.current_revision() == _head()
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _vote_indexes(connection: Connection) -> dict[str, list[str]]:
+    return {index["name"]: list(index["column_names"])
+            for index in inspect(connection).get_indexes("poll_votes")}
+
+
+COVERING = {"ix_poll_votes_poll": ["poll_id", "slot_id", "answer"],
+            "ix_poll_votes_voter": ["poll_id", "user_id", "answer"],
+            "ix_poll_votes_slot": ["slot_id", "answer", "voted_at"],
+            "ix_poll_votes_user": ["user_id", "voted_at"]}
+
+
+async def test_a_database_past_0003_gets_the_poll_vote_indexes(empty_db: Database) -> None:
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_upgrade_to, "0006")
+        assert await connection.run_sync(_vote_indexes) == {"ix_poll_votes_poll": ["poll_id"]}
+    await empty_db.upgrade()
+    async with empty_db.engine.connect() as connection:
+        assert await connection.run_sync(_vote_indexes) == COVERING
+
+
+async def test_a_database_that_ran_the_edited_0003_upgrades_too(empty_db: Database) -> None:
+    """0003 once made the covering indexes itself (edited in place): 0007 must not fail on
+    them."""
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_upgrade_to, "0006")
+        await connection.exec_driver_sql("DROP INDEX ix_poll_votes_poll")
+        for name, columns in COVERING.items():
+            await connection.exec_driver_sql(
+                f"CREATE INDEX {name} ON poll_votes ({', '.join(columns)})")
+    await empty_db.upgrade()
+    async with empty_db.engine.connect() as connection:
+        assert await connection.run_sync(_vote_indexes) == COVERING

@@ -103,10 +103,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('slot_id', 'user_id')
     )
     with op.batch_alter_table('poll_votes', schema=None) as batch_op:
-        batch_op.create_index('ix_poll_votes_poll', ['poll_id', 'slot_id', 'answer'], unique=False)
-        batch_op.create_index('ix_poll_votes_voter', ['poll_id', 'user_id', 'answer'], unique=False)
-        batch_op.create_index('ix_poll_votes_slot', ['slot_id', 'answer', 'voted_at'], unique=False)
-        batch_op.create_index('ix_poll_votes_user', ['user_id', 'voted_at'], unique=False)
+        batch_op.create_index('ix_poll_votes_poll', ['poll_id'], unique=False)
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_event', ['event_id'], unique=False)
@@ -120,9 +117,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_event')
 
     with op.batch_alter_table('poll_votes', schema=None) as batch_op:
-        batch_op.drop_index('ix_poll_votes_user')
-        batch_op.drop_index('ix_poll_votes_slot')
-        batch_op.drop_index('ix_poll_votes_voter')
         batch_op.drop_index('ix_poll_votes_poll')
 
     op.drop_table('poll_votes')
