@@ -7,6 +7,7 @@ loses nor repeats one. Gaps in limited timelines are backfilled from ``/messages
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -118,6 +119,14 @@ class Batch:
     queued: list[Queued] = field(default_factory=list)  # effects, pushed after the commit
     last_events: dict[str, str] = field(default_factory=dict)
     joined: dict[str, datetime] = field(default_factory=dict)
+
+
+def settle_memory() -> None:
+    """Once started: what the start made (modules, libraries, the schedule) is moved out of the
+    garbage collector's way, so that a full collection during a command scans only what the
+    bot made since (measured in ``bench.scale``: a 110 ms pause became 10–15 ms)."""
+    gc.collect()
+    gc.freeze()
 
 
 class Bot:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import Bot, bot_version
+from bot.app import Bot, bot_version, settle_memory
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 from commands.i18n import Translator
@@ -47,6 +47,7 @@ async def run_bot(settings: Settings) -> None:
         loop.add_signal_handler(signum, bot.request_stop)
     try:
         await bot.start()
+        settle_memory()
         await bot.run_until_stopped()
     finally:
         log.info("stopping")
