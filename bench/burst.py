@@ -61,8 +61,8 @@ async def measure(server: LocalSynapse, listener: MatrixUser, tokens: list[str],
     last = started
 
     def answered() -> set[str]:
-        return {reply_target(e) for e in listener.events.get(room, [])
-                if reply_target(e) in sent}  # type: ignore[misc]
+        targets = (reply_target(e) for e in listener.events.get(room, []))
+        return {target for target in targets if target is not None and target in sent}
 
     deadline = time.monotonic() + WAIT_S
     count = 0

@@ -81,7 +81,10 @@ async def measure(db: Database, line: str, n: int, sender: str) -> list[float]:
 
 def row(label: str, times: list[float]) -> str:
     ordered = sorted(times)
-    p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+
+    def p(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
     return (f"| {label:<32} | {statistics.median(ordered):6.2f} | {p(0.95):6.2f} | {p(0.99):6.2f} |")
 
 
