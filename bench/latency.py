@@ -176,7 +176,8 @@ class Row:
     mode: str
     room_id: str
     poll: int = 0
-    samples: list[float] = field(default_factory=list)
+    samples: list[float] = field(default_factory=list)  # command sent → reply received
+    turns: list[float] = field(default_factory=list)  # the two events' origin_server_ts apart
 
 
 async def seed_database(url: str, groups: int) -> None:
@@ -241,9 +242,11 @@ class Bench:
         for round_ in range(self.args.warmup + self.args.n):
             shift = round_ % len(rows)  # rotates the order: each row goes first as often
             for row in rows[shift:] + rows[:shift]:
-                elapsed = await self.measure(row, round_)
+                await asyncio.sleep(self.args.gap_ms / 1000)  # every bot back to waiting
+                elapsed, turn = await self.measure(row, round_)
                 if round_ >= self.args.warmup:
                     row.samples.append(elapsed)
+                    row.turns.append(turn)
         return rows
 
     async def start_bots(self, main_room: str, inviter: str) -> None:
@@ -300,14 +303,17 @@ class Bench:
         assert found is not None
         return int(found.group(1))
 
-    async def measure(self, row: Row, round_: int) -> float:
-        """Sends the row's command; returns the milliseconds until its reply reached the client
-        (what follows, an edit or the undo command, is waited for but not timed)."""
+    async def measure(self, row: Row, round_: int) -> tuple[float, float]:
+        """Sends the row's command; returns the milliseconds until its reply reached the client,
+        and between the homeserver's timestamps of the two (the bot's turn: its sync, its work,
+        its send). What follows, an edit or the undo command, is waited for but not timed."""
         case, bot = row.case, self.bots[row.case.bot]
-        start, reply = await self.send_and_wait(row.room_id, bot, case.command(round_, row.poll),
-                                                case.threaded)
+        start, command, reply = await self.send_and_wait(row.room_id, bot,
+                                                         case.command(round_, row.poll),
+                                                         case.threaded)
         # Replies decrypted late (room key after the event) miss the callback: count them now.
         elapsed = (self.arrivals.pop(reply.event_id, time.monotonic()) - start) * 1000
+        turn = float(reply.server_timestamp - command.server_timestamp)
         body = str(getattr(reply, "body", ""))
         if case.expect not in body:
             raise RuntimeError(f"{case.bot} {case.label} ({row.mode}): unexpected reply {body!r}")
@@ -316,21 +322,22 @@ class Bench:
         if case.undo is not None:
             command, expected = case.undo(body)
             await self.exchange(row.room_id, bot, command, expected, case.threaded)
-        return elapsed
+        return elapsed, turn
 
     async def exchange(self, room_id: str, bot: str, command: str, expected: str,
                        threaded: bool) -> str:
         """An untimed command and its checked reply; returns the reply's body."""
-        _start, reply = await self.send_and_wait(room_id, bot, command, threaded)
+        _start, _command, reply = await self.send_and_wait(room_id, bot, command, threaded)
         body = str(getattr(reply, "body", ""))
         if expected not in body:
             raise RuntimeError(f"{command!r}: unexpected reply {body!r}")
         return body
 
     async def send_and_wait(self, room_id: str, bot: str, command: str,
-                            threaded: bool) -> tuple[float, Event]:
-        """Sends ``command`` as ``m.text``; returns when it was sent (monotonic) and the reply: the
-        bot's message that names it (``threaded``) or, else, the bot's next message."""
+                            threaded: bool) -> tuple[float, Event, Event]:
+        """Sends ``command`` as ``m.text``; returns when it was sent (monotonic), the command as
+        synced back, and the reply: the bot's message that names it (``threaded``) or, else, the
+        bot's next message."""
         assert self.user is not None
         client = self.user.client
         self.user.events[room_id].clear()  # what is recorded from now on came after the command
@@ -354,7 +361,8 @@ class Bench:
                     and event.sender == bot and not _replaces(event)
                     and (not threaded or reply_target(event) == command_id))
 
-        return start, await self.wait(room_id, is_reply)
+        reply = await self.wait(room_id, is_reply)
+        return start, await self.wait(room_id, lambda e: e.event_id == command_id), reply
 
     async def wait(self, room_id: str, predicate: Callable[[Event], bool]) -> Event:
         assert self.user is not None
@@ -387,6 +395,7 @@ class Line:
     p95: float
     p99: float
     ratio: float  # p50 / the echo bot's p50 in the same kind of room
+    turn: float  # p50 of the bot's turn (origin_server_ts of the command → of the reply)
     within: str  # cct-bot: p50 ≤ 1.10 × echo ("yes"/"NO"), else ""
     below_peer: str  # cct-bot: p50 < matrix-reminder-bot's ("yes"/"NO"/"n/a"), else ""
 
@@ -406,15 +415,16 @@ def summarise(rows: Sequence[Row]) -> list[Line]:
                 below = "n/a" if peer is None else "yes" if mine < peer else "NO"
             lines.append(Line(mode, row.case.bot, row.case.label, mine,
                               percentile(row.samples, 95), percentile(row.samples, 99),
-                              mine / echo, within, below))
+                              mine / echo, percentile(row.turns, 50), within, below))
     return lines
 
 
 def report(lines: Sequence[Line], header: str, markdown: bool) -> str:
     titles = ("rooms", "bot", "command", "p50 ms", "p95 ms", "p99 ms", "p50/echo",
-              f"≤ {GOAL_P50_RATIO:.2f}× echo", "< reminder-bot")
+              "bot turn p50", f"≤ {GOAL_P50_RATIO:.2f}× echo", "< reminder-bot")
     cells = [(line.mode, line.bot, line.command, f"{line.p50:.1f}", f"{line.p95:.1f}",
-              f"{line.p99:.1f}", f"{line.ratio:.2f}", line.within, line.below_peer)
+              f"{line.p99:.1f}", f"{line.ratio:.2f}", f"{line.turn:.0f}", line.within,
+              line.below_peer)
              for line in lines]
     if markdown:
         table = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
@@ -440,6 +450,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="project groups seeded in cct-bot's database (×10 members, ×40 news)")
     parser.add_argument("--no-reminder-bot", dest="peer", action="store_false",
                         help="leave matrix-reminder-bot out")
+    parser.add_argument("--gap-ms", type=float, default=0.0,
+                        help="pause before each command (untimed), after the last exchange")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--bot-log-level", default="WARNING", help="cct-bot's logging.level")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
