@@ -1,13 +1,18 @@
-"""Command → reply latency of cct-bot against a bare matrix-nio echo bot, on one fresh Synapse.
+"""Command → reply latency of cct-bot, a bare matrix-nio echo bot and matrix-reminder-bot, side by
+side on one fresh Synapse.
 
-    .venv/bin/python -m bench.latency [--n 200] [--warmup 20] [--encrypted]
+    .venv/bin/python -m bench.latency [--n 200] [--warmup 20] [--modes plain,encrypted] [--markdown]
 
-One run starts a throwaway Synapse (temporary folder), cct-bot (``python -m bot.cli run``) and
-``bench.echo_bot`` as separate processes, each bot in its own room, then a measuring client sends
-``!ping`` to the two bots in turn (alternating which goes first) and times each one from just
-before ``room_send`` to the moment its sync delivers the reply (monotonic clock).  Everything it
-started is stopped on exit, error, Ctrl-C or SIGTERM.  Compare figures only within one run: the
-host's load moves them.
+One run starts a throwaway Synapse (temporary folder) and, as separate processes, cct-bot
+(``python -m bot.cli run``, its SQLite database seeded with project groups), ``bench.echo_bot``
+(the floor) and matrix-reminder-bot (its own virtualenv, ``.venv-peers``, installed on demand by
+``bench.peers``); each bot gets one plain and one encrypted room.  A measuring client then sends,
+round after round, every command of the table below to its bot, one at a time, rotating the order
+each round, and times each from just before ``room_send`` to the moment its sync delivers the
+reply (monotonic clock).  It prints p50 / p95 / p99 per row, the p50 ratio to the echo bot in the
+same kind of room, and whether the goals are met: cct-bot's p50 within 1.10 × the echo bot's and
+below matrix-reminder-bot's.  Everything it started is stopped on exit, error, Ctrl-C or SIGTERM.
+Compare figures only within one run: the host's load moves them.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import contextlib
 import json
 import logging
 import os
+import random
+import re
 import shutil
 import signal
 import statistics
@@ -25,19 +32,25 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from nio import MatrixRoom, RoomMessageNotice, RoomSendResponse
+from nio import Event, MatrixRoom, RoomMessageNotice, RoomMessageText, RoomSendResponse
 
+from bench.peers import ensure_peers, peer_version, reminder_bot_config
+from bench.projects import seed as seed_groups
 from bot.devserver import LocalSynapse, find_synapse_python
+from storage.db import Database
 from tests.integration.matrix_user import MatrixUser, reply_target
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL_P50_RATIO = 1.10
 REPLY_TIMEOUT = 60.0
+MODES = ("plain", "encrypted")
+ECHO, CCT, PEER = "echo", "cct-bot", "matrix-reminder-bot"
 T = TypeVar("T")
 
 
@@ -114,8 +127,77 @@ def synapse_version(python: str) -> str:
     return result.stdout.strip() or "unknown"
 
 
+@dataclass(frozen=True)
+class Case:
+    """One command to one bot: what is sent, how its reply is recognised and checked."""
+
+    bot: str
+    label: str
+    commands: tuple[str, ...]  # round i sends commands[i % len]; ``{poll}``: the room's poll
+    expect: str  # the reply's body must contain this (else the run stops: wrong measurement)
+    threaded: bool = True  # the reply names the command (m.in_reply_to); else the bot's next message
+    edits: bool = False  # an edit of another message follows the reply: waited for, not timed
+    undo: Callable[[str], tuple[str, str]] | None = None  # reply body → (command, expected)
+
+    def command(self, round_: int, poll: int) -> str:
+        return self.commands[round_ % len(self.commands)].format(poll=poll)
+
+
+def _cancel_rappel(body: str) -> tuple[str, str]:
+    found = re.search(r"n°(\d+)", body)
+    if found is None:
+        raise RuntimeError(f"no reminder number in {body!r}")
+    return f"!rappel annuler {found.group(1)}", "annulé"
+
+
+CASES = (
+    Case(ECHO, "!ping", ("!ping",), "pong"),
+    Case(CCT, "!ping", ("!ping",), "pong"),
+    Case(CCT, "!projet liste", ("!projet liste",), "Groupes-projets"),
+    # Alternating ballots: each vote changes something (then the poll message is edited).
+    Case(CCT, "!vote <poll> 1+ 2?", ("!vote {poll} 1+ 2?", "!vote {poll} 1? 2+"),
+         "Vote enregistré", edits=True),
+    # Cancelled after each round (not timed): cct-bot keeps at most 100 pending per person.
+    Case(CCT, "!rappel dans 3 jours relancer le groupe",
+         ("!rappel dans 3 jours relancer le groupe",), "Rappel n°", undo=_cancel_rappel),
+    # Its confirmation is an m.notice that does not name the command; cancelled likewise, else
+    # the next one is refused as "a similar reminder already exists".
+    Case(PEER, "!remindme 3 days; relancer le groupe", ("!remindme 3 days; relancer le groupe",),
+         "OK, I will remind you", threaded=False,
+         undo=lambda _body: ("!cancelreminder relancer le groupe", "cancelled")),
+)
+
+
+@dataclass
+class Row:
+    """One case in one kind of room, with its measured latencies (ms)."""
+
+    case: Case
+    mode: str
+    room_id: str
+    poll: int = 0
+    samples: list[float] = field(default_factory=list)  # command sent → reply received
+    turns: list[float] = field(default_factory=list)  # the two events' origin_server_ts apart
+
+
+async def seed_database(url: str, groups: int) -> None:
+    """cct-bot's database, migrated, with ``groups`` project groups (10 members and 40 progress
+    entries each, as ``bench.projects`` at the club's target scale)."""
+    db = Database(url)
+    try:
+        await db.upgrade()
+        await seed_groups(db, groups, groups * 10, groups * 40, random.Random(8))
+    finally:
+        await db.dispose()
+
+
+def slot(days: int) -> str:
+    """A poll slot ``days`` from today, as ``!sondage dates`` reads it (``17/01 18h``)."""
+    return f"{(date.today() + timedelta(days=days)).strftime('%d/%m')} 18h"
+
+
 class Bench:
-    """Sets up both bots on a running Synapse, then pings them and collects latencies."""
+    """Starts the bots on a running Synapse, gives each its rooms, then times every row."""
 
     def __init__(self, args: argparse.Namespace, server: LocalSynapse, work: Path,
                  children: list[Child]) -> None:
@@ -123,135 +205,260 @@ class Bench:
         self.server = server
         self.work = work
         self.children = children
-        self.arrivals: dict[str, float] = {}  # replied-to event id -> monotonic arrival time
+        self.arrivals: dict[str, float] = {}  # event id -> monotonic arrival time
+        self.bots: dict[str, str] = {}  # bot name -> user id
         self.user: MatrixUser | None = None
 
-    def stamp(self, _room: MatrixRoom, event: RoomMessageNotice) -> None:
-        """nio event callback: runs as soon as the client's sync delivers a notice."""
-        target = reply_target(event)
-        if target is not None:
-            self.arrivals.setdefault(target, time.monotonic())
+    def stamp(self, _room: MatrixRoom, event: RoomMessageNotice | RoomMessageText) -> None:
+        """nio event callback: runs as soon as the client's sync delivers a message."""
+        if self.user is not None and event.sender != self.user.user_id:
+            self.arrivals.setdefault(event.event_id, time.monotonic())
 
-    async def run(self) -> tuple[Target, Target]:
-        encrypted: bool = self.args.encrypted
-        user = self.user = await MatrixUser.create(
-            self.server, "bench", encryption=encrypted,
-            store_dir=self.work / "bench-store" if encrypted else None)
-        user.client.add_event_callback(self.stamp, RoomMessageNotice)
-        cct = Target("cct-bot", self.server.register("cctbot", "cctbot-pw"))
-        echo = Target("echo", self.server.register("echobot", "echobot-pw"))
-        for target in (cct, echo):
-            target.room_id = await user.create_room(name=f"bench {target.name}",
-                                                    invite=[target.user_id], encrypted=encrypted)
-        self.start_cct_bot(cct, user.user_id)
-        self.start_echo_bot(echo, user.user_id)
-        for target in (cct, echo):
-            await guarded(user.wait_membership(target.room_id, target.user_id, timeout=120),
+    async def run(self) -> list[Row]:
+        modes: list[str] = self.args.modes
+        cases = [case for case in CASES if case.bot != PEER or self.args.peer]
+        # One bench account with e2e, for both kinds of rooms; every bot runs with e2e too (as
+        # cct-bot does by default and matrix-reminder-bot always does) and serves both kinds.
+        user = self.user = await MatrixUser.create(self.server, "bench", encryption=True,
+                                                   store_dir=self.work / "bench-store")
+        user.client.add_event_callback(self.stamp, (RoomMessageNotice, RoomMessageText))
+        for bot in dict.fromkeys(case.bot for case in cases):
+            self.bots[bot] = self.server.register(bot.replace("-", ""), f"{bot}-pw")
+        rooms = {(bot, mode): await user.create_room(name=f"bench {bot} {mode}", invite=[bot_id],
+                                                      encrypted=mode == "encrypted")
+                 for bot, bot_id in self.bots.items() for mode in modes}
+        await self.start_bots(rooms[CCT, modes[0]], user.user_id)
+        for (bot, _mode), room_id in rooms.items():
+            await guarded(user.wait_membership(room_id, self.bots[bot], timeout=120),
                           self.children, 130)
-        if encrypted:
-            await self.learn_devices(user, (cct, echo))
-        for i in range(self.args.warmup):
-            for target in self.order(i, cct, echo):
-                await self.ping(user, target)
-        for i in range(self.args.n):
-            for target in self.order(i, cct, echo):
-                target.samples.append(await self.ping(user, target))
-        return cct, echo
+        if "encrypted" in modes:
+            await self.learn_devices(user, [(self.bots[bot], rooms[bot, "encrypted"])
+                                            for bot in self.bots])
+        polls = {mode: await self.open_poll(rooms[CCT, mode]) for mode in modes}
+        rows = [Row(case, mode, rooms[case.bot, mode], polls[mode])
+                for mode in modes for case in cases]
+        print(f"measuring {len(rows)} rows × {self.args.warmup} + {self.args.n} rounds ...",
+              file=sys.stderr, flush=True)
+        for round_ in range(self.args.warmup + self.args.n):
+            shift = round_ % len(rows)  # rotates the order: each row goes first as often
+            for row in rows[shift:] + rows[:shift]:
+                await asyncio.sleep(self.args.gap_ms / 1000)  # every bot back to waiting
+                elapsed, turn = await self.measure(row, round_)
+                if round_ >= self.args.warmup:
+                    row.samples.append(elapsed)
+                    row.turns.append(turn)
+        return rows
 
-    @staticmethod
-    def order(i: int, cct: Target, echo: Target) -> tuple[Target, Target]:
-        return (cct, echo) if i % 2 == 0 else (echo, cct)
-
-    def start_cct_bot(self, target: Target, inviter: str) -> None:
+    async def start_bots(self, main_room: str, inviter: str) -> None:
         folder = self.work / "cct-bot"
         folder.mkdir()
-        config = {
-            "matrix": {"homeserver": self.server.url, "user_id": target.user_id,
-                       "password": "cctbot-pw", "device_id": "CCTBENCH",
-                       "store_path": str(folder / "store"), "encryption": self.args.encrypted},
-            "database": {"url": f"sqlite+aiosqlite:///{folder / 'cct.db'}"},
-            "club": {"allowed_inviters": [inviter]},
-            "rooms": {"main": target.room_id},
+        url = f"sqlite+aiosqlite:///{folder / 'cct.db'}"
+        await seed_database(url, self.args.groups)
+        config: dict[str, dict[str, Any]] = {
+            "matrix": {"homeserver": self.server.url, "user_id": self.bots[CCT],
+                       "password": f"{CCT}-pw", "device_id": "CCTBENCH",
+                       "store_path": str(folder / "store"), "encryption": True},
+            "database": {"url": url},
+            "club": {"allowed_inviters": [inviter], "coordinators": [inviter]},
+            "rooms": {"main": main_room},
             "logging": {"level": self.args.bot_log_level},
         }
-        path = folder / "config.toml"
-        path.write_text(toml_config(config), encoding="utf-8")
-        argv = [sys.executable, "-m", "bot.cli", "run", "--config", str(path)]
-        self.children.append(Child("cct-bot", argv, self.work / "cct-bot.log", {}))
+        (folder / "config.toml").write_text(toml_config(config), encoding="utf-8")
+        self.spawn(CCT, [sys.executable, "-m", "bot.cli", "run", "--config",
+                         str(folder / "config.toml")])
+        self.spawn(ECHO, [sys.executable, "-m", "bench.echo_bot", "--homeserver", self.server.url,
+                          "--user-id", self.bots[ECHO], "--inviter", inviter, "--encrypted",
+                          "--store", str(self.work / "echo-store")],
+                   {"ECHO_BOT_PASSWORD": f"{ECHO}-pw"})
+        if PEER in self.bots:
+            folder = self.work / PEER
+            folder.mkdir()
+            config = reminder_bot_config(homeserver=self.server.url, user_id=self.bots[PEER],
+                                         password=f"{PEER}-pw", folder=folder)
+            (folder / "config.yaml").write_text(json.dumps(config, indent=2), encoding="utf-8")
+            self.spawn(PEER, [str(self.args.reminder_bot), str(folder / "config.yaml")])
 
-    def start_echo_bot(self, target: Target, inviter: str) -> None:
-        argv = [sys.executable, "-m", "bench.echo_bot", "--homeserver", self.server.url,
-                "--user-id", target.user_id, "--inviter", inviter,
-                "--store", str(self.work / "echo-store")]
-        if self.args.encrypted:
-            argv.append("--encrypted")
-        self.children.append(Child("echo bot", argv, self.work / "echo-bot.log",
-                                   {"ECHO_BOT_PASSWORD": "echobot-pw"}))
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.children.append(Child(name, argv, self.work / f"{name}.log", env or {}))
 
-    async def learn_devices(self, user: MatrixUser, targets: Sequence[Target]) -> None:
+    async def learn_devices(self, user: MatrixUser, bots: Sequence[tuple[str, str]]) -> None:
         """Encrypted rooms: wait until the client knows each bot's device (so it gets the key)."""
         client = user.client
-        for target in targets:
+        for user_id, room_id in bots:
             deadline = time.monotonic() + 60
-            while not client.device_store.active_user_devices(target.user_id):
+            while not client.device_store.active_user_devices(user_id):
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"no device keys for {target.user_id}")
-                await client.joined_members(target.room_id)
-                client.olm.users_for_key_query.add(target.user_id)
+                    raise TimeoutError(f"no device keys for {user_id}")
+                await client.joined_members(room_id)
+                client.olm.users_for_key_query.add(user_id)
                 await client.keys_query()
                 await asyncio.sleep(0.2)
 
-    async def ping(self, user: MatrixUser, target: Target) -> float:
-        """Sends ``!ping`` and returns the milliseconds until the reply reached the client."""
-        content = {"msgtype": "m.text", "body": "!ping"}
-        start = time.monotonic()
-        response = await user.client.room_send(target.room_id, "m.room.message", content,
-                                               ignore_unverified_devices=True)
-        if not isinstance(response, RoomSendResponse):
-            raise RuntimeError(f"sending to {target.name} failed: {response}")
-        await guarded(user.wait_for_reply(target.room_id, response.event_id, REPLY_TIMEOUT),
-                      self.children, REPLY_TIMEOUT + 5)
+    async def open_poll(self, room_id: str) -> int:
+        """``!sondage dates`` (the bench account is a coordinator); returns the poll's number."""
+        body = await self.exchange(room_id, self.bots[CCT],
+                                   f"!sondage dates Prochaine rencontre ? | {slot(30)} | {slot(31)}",
+                                   "Sondage n°", threaded=True)
+        found = re.search(r"n°(\d+)", body)
+        assert found is not None
+        return int(found.group(1))
+
+    async def measure(self, row: Row, round_: int) -> tuple[float, float]:
+        """Sends the row's command; returns the milliseconds until its reply reached the client,
+        and between the homeserver's timestamps of the two (the bot's turn: its sync, its work,
+        its send). What follows, an edit or the undo command, is waited for but not timed."""
+        case, bot = row.case, self.bots[row.case.bot]
+        start, command, reply = await self.send_and_wait(row.room_id, bot,
+                                                         case.command(round_, row.poll),
+                                                         case.threaded)
         # Replies decrypted late (room key after the event) miss the callback: count them now.
-        arrived = self.arrivals.pop(response.event_id, time.monotonic())
-        return (arrived - start) * 1000
+        elapsed = (self.arrivals.pop(reply.event_id, time.monotonic()) - start) * 1000
+        turn = float(reply.server_timestamp - command.server_timestamp)
+        body = str(getattr(reply, "body", ""))
+        if case.expect not in body:
+            raise RuntimeError(f"{case.bot} {case.label} ({row.mode}): unexpected reply {body!r}")
+        if case.edits:
+            await self.wait(row.room_id, lambda e: e.sender == bot and _replaces(e))
+        if case.undo is not None:
+            command, expected = case.undo(body)
+            await self.exchange(row.room_id, bot, command, expected, case.threaded)
+        return elapsed, turn
+
+    async def exchange(self, room_id: str, bot: str, command: str, expected: str,
+                       threaded: bool) -> str:
+        """An untimed command and its checked reply; returns the reply's body."""
+        _start, _command, reply = await self.send_and_wait(room_id, bot, command, threaded)
+        body = str(getattr(reply, "body", ""))
+        if expected not in body:
+            raise RuntimeError(f"{command!r}: unexpected reply {body!r}")
+        return body
+
+    async def send_and_wait(self, room_id: str, bot: str, command: str,
+                            threaded: bool) -> tuple[float, Event, Event]:
+        """Sends ``command`` as ``m.text``; returns when it was sent (monotonic), the command as
+        synced back, and the reply: the bot's message that names it (``threaded``) or, else, the
+        bot's next message."""
+        assert self.user is not None
+        client = self.user.client
+        self.user.events[room_id].clear()  # what is recorded from now on came after the command
+        room = client.rooms[room_id]
+        if room.encrypted and client.olm is not None:
+            # The client's own key sharing (first message, then every 100) is not the bot's time.
+            if not room.members_synced:
+                await client.joined_members(room_id)
+            if client.olm.should_share_group_session(room_id):
+                await client.share_group_session(room_id, ignore_unverified_devices=True)
+        start = time.monotonic()
+        response = await client.room_send(room_id, "m.room.message",
+                                          {"msgtype": "m.text", "body": command},
+                                          ignore_unverified_devices=True)
+        if not isinstance(response, RoomSendResponse):
+            raise RuntimeError(f"sending {command!r} failed: {response}")
+        command_id = response.event_id
+
+        def is_reply(event: Event) -> bool:
+            return (isinstance(event, RoomMessageNotice | RoomMessageText)
+                    and event.sender == bot and not _replaces(event)
+                    and (not threaded or reply_target(event) == command_id))
+
+        reply = await self.wait(room_id, is_reply)
+        return start, await self.wait(room_id, lambda e: e.event_id == command_id), reply
+
+    async def wait(self, room_id: str, predicate: Callable[[Event], bool]) -> Event:
+        assert self.user is not None
+        return await guarded(self.user.wait_for(room_id, predicate, REPLY_TIMEOUT), self.children,
+                             REPLY_TIMEOUT + 5)
 
     async def close(self) -> None:
         if self.user is not None:
             await self.user.close()
 
 
+def _replaces(event: Event) -> bool:
+    """Whether ``event`` is an edit (``m.replace``) of another message."""
+    relates = getattr(event, "source", {}).get("content", {}).get("m.relates_to", {})
+    return isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
+
+
 def percentile(samples: list[float], p: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
 
 
-def report(cct: Target, echo: Target, version: str, args: argparse.Namespace) -> str:
-    rooms = "encrypted" if args.encrypted else "unencrypted"
-    lines = [f"cct-bot latency: !ping → reply, Synapse {version}, N={args.n} per bot "
-             f"(+{args.warmup} warm-up), {rooms} rooms",
-             f"{'bot':<8} {'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8}   (ms)"]
-    stats: dict[str, tuple[float, float]] = {}
-    for target in (echo, cct):
-        p50, p95, p99 = (percentile(target.samples, p) for p in (50, 95, 99))
-        mean = statistics.fmean(target.samples)
-        stats[target.name] = (p50, p95)
-        lines.append(f"{target.name:<8} {p50:8.1f} {p95:8.1f} {p99:8.1f} {mean:8.1f}")
-    ratio50 = stats["cct-bot"][0] / stats["echo"][0]
-    ratio95 = stats["cct-bot"][1] / stats["echo"][1]
-    verdict = "met" if ratio50 <= GOAL_P50_RATIO else "NOT met"
-    lines += [f"ratio cct-bot/echo: p50 {ratio50:.2f}, p95 {ratio95:.2f}",
-              f"goal: p50 ratio ≤ {GOAL_P50_RATIO:.2f} — {verdict}"]
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class Line:
+    """One row of the printed table."""
+
+    mode: str
+    bot: str
+    command: str
+    p50: float
+    p95: float
+    p99: float
+    ratio: float  # p50 / the echo bot's p50 in the same kind of room
+    turn: float  # p50 of the bot's turn (origin_server_ts of the command → of the reply)
+    within: str  # cct-bot: p50 ≤ 1.10 × echo ("yes"/"NO"), else ""
+    below_peer: str  # cct-bot: p50 < matrix-reminder-bot's ("yes"/"NO"/"n/a"), else ""
+
+
+def summarise(rows: Sequence[Row]) -> list[Line]:
+    lines = []
+    for mode in dict.fromkeys(row.mode for row in rows):
+        here = [row for row in rows if row.mode == mode]
+        p50 = {(row.case.bot, row.case.label): percentile(row.samples, 50) for row in here}
+        echo = p50[ECHO, "!ping"]
+        peer = next((value for (bot, _label), value in p50.items() if bot == PEER), None)
+        for row in here:
+            mine = p50[row.case.bot, row.case.label]
+            within = below = ""
+            if row.case.bot == CCT:
+                within = "yes" if mine <= GOAL_P50_RATIO * echo else "NO"
+                below = "n/a" if peer is None else "yes" if mine < peer else "NO"
+            lines.append(Line(mode, row.case.bot, row.case.label, mine,
+                              percentile(row.samples, 95), percentile(row.samples, 99),
+                              mine / echo, percentile(row.turns, 50), within, below))
+    return lines
+
+
+def report(lines: Sequence[Line], header: str, markdown: bool) -> str:
+    titles = ("rooms", "bot", "command", "p50 ms", "p95 ms", "p99 ms", "p50/echo",
+              "bot turn p50", f"≤ {GOAL_P50_RATIO:.2f}× echo", "< reminder-bot")
+    cells = [(line.mode, line.bot, line.command, f"{line.p50:.1f}", f"{line.p95:.1f}",
+              f"{line.p99:.1f}", f"{line.ratio:.2f}", f"{line.turn:.0f}", line.within,
+              line.below_peer)
+             for line in lines]
+    if markdown:
+        table = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
+        table += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
+                  for row in cells]
+    else:
+        widths = [max(len(row[i]) for row in [titles, *cells]) for i in range(len(titles))]
+        table = ["  ".join(cell.ljust(width) if i < 3 else cell.rjust(width)
+                           for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
+                 for row in [titles, *cells]]
+    return "\n".join([header, *table])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.latency",
-                                     description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--n", type=int, default=200, help="measured pings per bot")
-    parser.add_argument("--warmup", type=int, default=20, help="unmeasured pings per bot first")
-    parser.add_argument("--encrypted", action="store_true", help="encrypted rooms, both bots e2e")
+                                     description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=200, help="measured commands per row")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured rounds first")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="kinds of rooms, comma-separated (default: plain,encrypted)")
+    parser.add_argument("--encrypted", action="store_true", help="same as --modes encrypted")
+    parser.add_argument("--groups", type=int, default=500,
+                        help="project groups seeded in cct-bot's database (×10 members, ×40 news)")
+    parser.add_argument("--no-reminder-bot", dest="peer", action="store_false",
+                        help="leave matrix-reminder-bot out")
+    parser.add_argument("--gap-ms", type=float, default=0.0,
+                        help="pause before each command (untimed), after the last exchange")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--bot-log-level", default="WARNING", help="cct-bot's logging.level")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args(argv)
+    args.modes = ["encrypted"] if args.encrypted else [m for m in args.modes.split(",") if m]
+    if not args.modes or any(mode not in MODES for mode in args.modes):
+        parser.error(f"--modes: a comma-separated list of {', '.join(MODES)}")
     if args.n < 2:
         parser.error("--n must be at least 2")
     return args
@@ -261,12 +468,17 @@ def _terminate(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     python = find_synapse_python()
     if python is None:
         print("no Synapse: set CCT_SYNAPSE_PYTHON or create .venv-synapse", file=sys.stderr)
         return 2
+    args.reminder_bot = ensure_peers() if args.peer else None
     logging.getLogger("nio").setLevel(logging.ERROR)  # "Missing session for device …" before a claim
     signal.signal(signal.SIGTERM, _terminate)  # a SIGTERM cleans up like Ctrl-C
     work = Path(tempfile.mkdtemp(prefix="cct-bench-"))
@@ -277,14 +489,20 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         bench = Bench(args, server, work, children)
 
-        async def measure() -> tuple[Target, Target]:
+        async def measure() -> list[Row]:
             try:
                 return await bench.run()
             finally:
                 await bench.close()
 
-        cct, echo = asyncio.run(measure())
-        print(report(cct, echo, synapse_version(python), args))
+        load_before, started = _load(), time.monotonic()
+        rows = asyncio.run(measure())
+        peer = f", matrix-reminder-bot {peer_version()}" if args.peer else ""
+        header = (f"command → reply latency, {time.strftime('%Y-%m-%d %H:%M')}, Synapse "
+                  f"{synapse_version(python)}{peer}; N={args.n} per row (+{args.warmup} warm-up "
+                  f"rounds), {args.groups} project groups; {time.monotonic() - started:.0f} s; "
+                  f"load average {load_before} before, {_load()} after")
+        print(report(summarise(rows), header, args.markdown))
         return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
