@@ -121,11 +121,11 @@ class Outbox:
             async with self.db.transaction() as repos:
                 await repos.outbox.drop(message.id)
             return
-        async with self.db.transaction() as repos:
-            await repos.outbox.mark_sent(message.id, event_id, self.clock.now())
-        log.debug("outbox: %s sent", message.action, extra={
+        log.debug("outbox: %s sent", message.action, extra={  # done, whatever happens next
             "action": message.action, "row": message.id, "room": message.room_id,
             "sent_event": event_id})
+        async with self.db.transaction() as repos:
+            await repos.outbox.mark_sent(message.id, event_id, self.clock.now())
         self._sent[message.id] = None
         while len(self._sent) > RECENTLY_SENT:
             self._sent.popitem(last=False)
