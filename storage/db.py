@@ -19,7 +19,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from commands.errors import StorageUnavailable
+from storage.faults import is_unavailable
 from storage.repositories import Repositories
+from storage.sqlite_driver import connector
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -35,6 +37,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # the last commits, never corrupt the file.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Transactions are begun by SQLAlchemy, not guessed by the driver (savepoints need it);
+    not under ``AUTOCOMMIT``, where each statement is on its own."""
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN")
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -61,11 +70,14 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             _prepare_sqlite_file(url)
-        # PostgreSQL: a connection cut by the server (restart, failover) is replaced, not used.
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo,
-                                                       pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
+            self.engine: AsyncEngine = create_async_engine(
+                url, echo=echo, async_creator=connector(url[len(SQLITE_PREFIX):]))
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        else:
+            # A connection cut by the server (restart, failover) is replaced, not used.
+            self.engine = create_async_engine(url, echo=echo, pool_pre_ping=True)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer: serialising our own transactions avoids "database is locked".
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -79,7 +91,7 @@ class Database:
                 async with self._sessions() as session, session.begin():
                     yield Repositories(session)
             except (OperationalError, DBAPIError) as error:
-                if _is_unavailable(error):
+                if is_unavailable(error):
                     log.error("database unavailable: %s", error.orig)
                     raise StorageUnavailable() from error
                 raise
@@ -126,17 +138,6 @@ def _current(connection: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(connection).get_current_revision()
-
-
-_UNAVAILABLE_HINTS = ("readonly", "read-only", "disk", "full", "unable to open", "i/o",
-                      "connection", "could not", "terminating")
-
-
-def _is_unavailable(error: DBAPIError) -> bool:
-    if error.connection_invalidated:
-        return True
-    text = str(error.orig).lower()
-    return any(hint in text for hint in _UNAVAILABLE_HINTS)
 
 
 def secure_file(path: Path) -> None:

@@ -105,15 +105,17 @@ class GroupRepository:
             conditions.append(ProjectGroup.territory == territory)
         total = int(await self.session.scalar(
             select(func.count()).select_from(ProjectGroup).where(*conditions)) or 0)
-        counts = (select(GroupMember.group_id, func.count().label("n"))
-                  .group_by(GroupMember.group_id).subquery())
         rank = case({key: index for index, key in enumerate(order)}, value=ProjectGroup.status,
                     else_=len(order))
-        query = (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.theme,
-                        ProjectGroup.territory, ProjectGroup.status,
-                        func.coalesce(counts.c.n, 0))
-                 .outerjoin(counts, counts.c.group_id == ProjectGroup.id)
-                 .where(*conditions).order_by(rank, ProjectGroup.id).limit(limit).offset(offset))
+        page = (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.theme,
+                       ProjectGroup.territory, ProjectGroup.status, rank.label("rank"))
+                .where(*conditions).order_by(rank, ProjectGroup.id).limit(limit).offset(offset)
+                .subquery())
+        # Members are counted for the page's groups only (the primary key's index covers it).
+        members = (select(func.count()).select_from(GroupMember)
+                   .where(GroupMember.group_id == page.c.id).scalar_subquery())
+        query = (select(page.c.id, page.c.name, page.c.slug, page.c.theme, page.c.territory,
+                        page.c.status, members).order_by(page.c.rank, page.c.id))
         rows = (await self.session.execute(query)).all()
         return [GroupSummary(id=row[0], name=row[1], slug=row[2], theme=row[3], territory=row[4],
                              status=row[5], members=int(row[6])) for row in rows], total

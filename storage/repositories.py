@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.agenda import AgendaRepository, RemonteeRepository
+from storage.faults import storage_faults
 from storage.meetings import MeetingRepository
 from storage.models import (
     Base,
@@ -28,7 +30,13 @@ from storage.projects import AuditRepository, GroupRepository, InitiativeReposit
 from storage.reminders import ReminderRepository
 
 
-def _insert(session: AsyncSession, model: type[Base]) -> Any:
+def table(model: type[Base]) -> Table:
+    """The model's table: statements on it skip the ORM's bulk machinery (a hot path's
+    statements cost about a third less)."""
+    return cast(Table, model.__table__)
+
+
+def _insert(session: AsyncSession, model: Any) -> Any:
     """An INSERT with ``ON CONFLICT`` support for the session's database (SQLite or PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
@@ -47,7 +55,7 @@ class StateRepository:
 
     async def set(self, key: str, value: str) -> None:
         """Creates or replaces the value, in one statement."""
-        statement = _insert(self.session, BotState).values(key=key, value=value)
+        statement = _insert(self.session, table(BotState)).values(key=key, value=value)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=[BotState.key], set_={"value": value}))
 
@@ -79,7 +87,8 @@ class RoomRepository:
 
     async def set_last_event(self, room_id: str, event_id: str) -> None:
         await self.session.execute(
-            update(JoinedRoom).where(JoinedRoom.room_id == room_id).values(last_event_id=event_id)
+            update(table(JoinedRoom)).where(JoinedRoom.room_id == room_id)
+            .values(last_event_id=event_id)
         )
 
 
@@ -90,11 +99,13 @@ class InboxRepository:
         self.session = session
 
     async def add_if_new(self, *, event_id: str, room_id: str, sender: str, body: str,
-                         sent_at: datetime, received_at: datetime) -> bool:
-        """Queues a command; ``False`` when this event was already received (one statement)."""
-        statement = _insert(self.session, InboxEvent).values(
+                         sent_at: datetime, received_at: datetime,
+                         handled_at: datetime | None = None) -> bool:
+        """Queues a command (or records it as handled, when it is run in this transaction);
+        ``False`` when this event was already received (one statement)."""
+        statement = _insert(self.session, table(InboxEvent)).values(
             event_id=event_id, room_id=room_id, sender=sender, body=body,
-            sent_at=sent_at, received_at=received_at)
+            sent_at=sent_at, received_at=received_at, handled_at=handled_at)
         result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
             statement.on_conflict_do_nothing(index_elements=[InboxEvent.event_id]))
         return result.rowcount == 1
@@ -109,7 +120,8 @@ class InboxRepository:
 
     async def mark_handled(self, event_id: str, at: datetime) -> None:
         await self.session.execute(
-            update(InboxEvent).where(InboxEvent.event_id == event_id).values(handled_at=at)
+            update(table(InboxEvent)).where(InboxEvent.event_id == event_id)
+            .values(handled_at=at)
         )
 
     async def count_handled(self) -> int:
@@ -127,16 +139,15 @@ class OutboxRepository:
                   event_type: str = "m.room.message", action: str = "send",
                   state_key: str | None = None) -> OutboxMessage | None:
         """Queues a message (or an invite, a state event); ``None`` if one with this transaction
-        id was queued already."""
-        existing = await self.session.scalar(select(OutboxMessage).where(OutboxMessage.txn_id == txn_id))
-        if existing is not None:
-            return None
-        row = OutboxMessage(txn_id=txn_id, room_id=room_id, event_type=event_type, action=action,
-                            state_key=state_key, content=json.dumps(content, ensure_ascii=False),
-                            created_at=created_at)
-        self.session.add(row)
-        await self.session.flush()
-        return row
+        id was queued already. One statement; the row returned is not tracked by the session."""
+        values = {"txn_id": txn_id, "room_id": room_id, "event_type": event_type,
+                  "action": action, "state_key": state_key,
+                  "content": json.dumps(content, ensure_ascii=False), "created_at": created_at}
+        statement = (_insert(self.session, table(OutboxMessage)).values(values)
+                     .on_conflict_do_nothing(index_elements=[OutboxMessage.txn_id])
+                     .returning(table(OutboxMessage).c.id))
+        new_id = (await self.session.execute(statement)).scalar()
+        return None if new_id is None else OutboxMessage(id=new_id, **values)
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
@@ -145,6 +156,12 @@ class OutboxRepository:
         """The transaction id of the queued message that became ``event_id``."""
         return await self.session.scalar(
             select(OutboxMessage.txn_id).where(OutboxMessage.event_id == event_id))
+
+    async def has(self, txn_id: str) -> bool:
+        """Whether a message with this transaction id was ever queued."""
+        found = await self.session.scalar(
+            select(table(OutboxMessage).c.id).where(OutboxMessage.txn_id == txn_id))
+        return found is not None
 
     async def event_id_of(self, txn_id: str) -> str | None:
         """The event id a queued message got when sent (``None`` while unsent or unknown)."""
@@ -158,7 +175,7 @@ class OutboxRepository:
 
     async def mark_sent(self, message_id: int, event_id: str, at: datetime) -> None:
         await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id)
+            update(table(OutboxMessage)).where(OutboxMessage.id == message_id)
             .values(sent_at=at, event_id=event_id)
         )
 
@@ -227,3 +244,10 @@ class Repositories:
         self.reminders = ReminderRepository(session)
         self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
         self.participants = ParticipantRepository(session)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: what the block wrote is undone if it raises, the rest of the
+        transaction stays. The storage failing raises ``StorageUnavailable``."""
+        async with storage_faults(), self.session.begin_nested():
+            yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from pathlib import Path
 
 from sqlalchemy import text
@@ -54,3 +55,42 @@ async def test_existing_file_kept(tmp_path: Path) -> None:
             assert await repos.state.get("k") == "v"
     finally:
         await again.dispose()
+
+
+async def test_the_driver_runs_in_the_event_loop_s_thread(tmp_path: Path) -> None:
+    """No statement is handed to another thread (what aiosqlite did, 4–5 times a statement)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}")
+    threads: set[int] = set()
+    try:
+        await db.upgrade()
+        async with db.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            driver._conn.create_function("thread", 0, lambda: threads.add(threading.get_ident()))
+            await connection.execute(text("SELECT thread()"))
+        assert threads == {threading.get_ident()}
+    finally:
+        await db.dispose()
+
+
+async def test_autocommit_and_explicit_transactions(tmp_path: Path) -> None:
+    """SQLAlchemy's isolation level setting goes through (AUTOCOMMIT: each statement on its
+    own), and a transaction is BEGUN explicitly (savepoints need it)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}")
+    try:
+        await db.upgrade()
+        async with db.engine.connect() as connection:
+            auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("INSERT INTO bot_state (key, value) VALUES ('a', '1')"))
+        async with db.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            await connection.execute(text("SELECT 1"))
+            assert driver._conn.in_transaction  # BEGIN was sent before the first statement
+            await connection.rollback()
+            assert not driver._conn.in_transaction
+            assert await connection.scalar(text("SELECT value FROM bot_state WHERE key = 'a'")) == "1"
+    finally:
+        await db.dispose()
