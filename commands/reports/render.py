@@ -7,7 +7,7 @@ import html
 import io
 from zoneinfo import ZoneInfo
 
-from markdown_it import MarkdownIt
+import cmarkgfm
 
 from commands.i18n import Translator
 from commands.reports.figures import NOT_SAID, Figures
@@ -116,12 +116,10 @@ def groups_csv(figures: Figures) -> str:
     return _csv(rows)
 
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
-
-
 def report_html(markdown: str, title: str) -> str:
-    """The Markdown report as a standalone web page (raw HTML in the source stays escaped)."""
-    body: str = _MARKDOWN.render(markdown)
+    """The Markdown report as a standalone web page (cmark-gfm's safe mode: raw HTML in the
+    source is left out)."""
+    body: str = cmarkgfm.markdown_to_html_with_extensions(markdown, extensions=["table"])
     return ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"

@@ -56,7 +56,7 @@ def test_sanitiser_catches_what_the_renderer_would_let_through(monkeypatch: pyte
     """Even if the Markdown renderer passed raw HTML through, nh3 removes the dangerous parts."""
     from bot import render
 
-    monkeypatch.setattr(render._markdown, "render", lambda text: text)
+    monkeypatch.setattr(render, "render_markdown", lambda text: text)
     html = render.markdown_to_html(
         '<p onclick="x()">a</p><script>alert(1)</script><img src=x onerror=alert(1)>'
         '<a href="javascript:alert(1)">b</a><a href="https://ok.example">c</a>'
@@ -69,14 +69,20 @@ def test_sanitiser_catches_what_the_renderer_would_let_through(monkeypatch: pyte
     assert "alert" not in html
 
 
-def test_raw_html_is_shown_as_text() -> None:
-    assert markdown_to_html("<script>alert(1)</script>") == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
-    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown_to_html("<img src=x onerror=alert(1)>")
+def test_raw_html_is_left_out() -> None:
+    assert markdown_to_html("<script>alert(1)</script>") == ""
+    assert markdown_to_html("<img src=x onerror=alert(1)>") == ""
+    assert markdown_to_html("un <b>gras</b> brut") == "<p>un gras brut</p>"
+
+
+def test_escaped_html_is_shown_as_text() -> None:
+    assert markdown_to_html(r"\<b\>x\</b\>") == "<p>&lt;b&gt;x&lt;/b&gt;</p>"
 
 
 def test_javascript_link_is_not_a_link() -> None:
     html = markdown_to_html("[cliquez](javascript:alert(1))")
-    assert "<a" not in html
+    assert html == "<p><a>cliquez</a></p>"
+    assert "href" not in html
 
 
 @pytest.mark.parametrize(
@@ -85,7 +91,11 @@ def test_javascript_link_is_not_a_link() -> None:
         ("**gras**", "<p><strong>gras</strong></p>"),
         ("_it_", "<p><em>it</em></p>"),
         ("`!aide`", "<p><code>!aide</code></p>"),
-        ("~~barré~~", "<p><s>barré</s></p>"),
+        ("~~barré~~", "<p><del>barré</del></p>"),
+        ("| a | b |\n|---|---|\n| 1 | 2 |",
+         "<table>\n<thead>\n<tr>\n<th>a</th>\n<th>b</th>\n</tr>\n</thead>\n<tbody>\n"
+         "<tr>\n<td>1</td>\n<td>2</td>\n</tr>\n</tbody>\n</table>"),
+        ("voir www.example.org", "<p>voir www.example.org</p>"),
         ("[site](https://example.org/a?b=1)", '<p><a href="https://example.org/a?b=1">site</a></p>'),
         ("[Alice](https://matrix.to/#/@alice:example.org)",
          '<p><a href="https://matrix.to/#/@alice:example.org">Alice</a></p>'),
