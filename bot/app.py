@@ -27,11 +27,17 @@ from nio import (
 
 from bot.clock import Clock, SystemClock
 from bot.config import ReminderSettings, Settings
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, Handled
 from bot.effects import queue_effects
 from bot.matrix import MatrixError, Transport
 from bot.outbox import Outbox, Queued, txn_id
-from bot.polls import PollDeadlines, PollReminders, recount, responses_of
+from bot.polls import (
+    PollDeadlines,
+    PollReminders,
+    recount,
+    refresh_stale_polls,
+    responses_of,
+)
 from bot.reminders import ReminderEngine
 from bot.render import message_content
 from bot.retention import RetentionPurge
@@ -57,6 +63,10 @@ SYNC_TOKEN = "sync_token"
 MAX_BACKFILL_PAGES = 50
 MAX_UNDECRYPTED = 500
 REPLY_GRACE_S = 1.0
+# A batch with nothing to save leaves its token in memory; it is saved with the next batch
+# that has something, at stop, or after this long. Losing it (kill -9) only replays batches
+# that held nothing to act on.
+TOKEN_SAVE_EVERY_S = 300.0
 
 
 def reminder_rules(settings: ReminderSettings) -> ReminderRules:
@@ -120,6 +130,11 @@ class Batch:
     last_events: dict[str, str] = field(default_factory=dict)
     joined: dict[str, datetime] = field(default_factory=dict)
 
+    def is_empty(self) -> bool:
+        """Nothing to save but the sync token and the rooms' last events."""
+        return not (self.commands or self.arrivals or self.poll_responses or self.reactions
+                    or self.redactions or self.joined)
+
 
 def settle_memory() -> None:
     """Once started: what the start made (modules, libraries, the schedule) is moved out of the
@@ -163,7 +178,8 @@ class Bot:
         self.main_room_id: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
-        self._token: str | None = None  # the sync token, as last committed
+        self._token: str | None = None  # the sync token of the last batch handled
+        self._token_saved_at = 0.0  # loop time of the last save
         self._rooms: dict[str, KnownRoom] = {}  # the joined_rooms table, kept in memory
         self._told_storage_down: set[str] = set()  # commands answered "cannot save"
         self._stopping = asyncio.Event()
@@ -189,6 +205,7 @@ class Bot:
         if catch_up is not None:
             await self.handle_sync(catch_up)
         await recount(self.db, self.transport, self.outbox, self.club, self.clock.now())
+        await refresh_stale_polls(self.db, self.outbox, self.club, self.clock.now())
         await self.outbox.flush()
         await self.scheduler.start()
         self._tasks = [asyncio.create_task(self._sync_forever(), name="sync"),
@@ -221,6 +238,7 @@ class Bot:
             self._token = await repos.state.get(SYNC_TOKEN)
             self._rooms = {row.room_id: KnownRoom(row.joined_at, row.last_event_id)
                            for row in await repos.rooms.all()}
+        self._token_saved_at = asyncio.get_running_loop().time()
         return self._token
 
     async def stop(self) -> None:
@@ -230,6 +248,7 @@ class Bot:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.dispatcher.drain()
+        await self._save_token()
         try:
             await asyncio.wait_for(self.outbox.flush(), timeout=10)
         except Exception:
@@ -237,6 +256,21 @@ class Bot:
         self.scheduler.shutdown()
         await self.transport.close()
         await self.db.dispose()
+
+    async def _save_token(self) -> None:
+        """Saves the token of batches that held nothing to save (kept in memory until now)."""
+        if self._token is None:
+            return
+        try:
+            async with self.db.transaction() as repos:
+                if await repos.state.get(SYNC_TOKEN) != self._token:
+                    await repos.state.set(SYNC_TOKEN, self._token)
+                for room_id, room in self._rooms.items():
+                    if room.last_event_id:
+                        await repos.rooms.set_last_event(room_id, room.last_event_id)
+        except StorageUnavailable:
+            log.warning("the sync token could not be saved; the next start reads a little "
+                        "history again")
 
     async def run_until_stopped(self) -> None:
         await self._stopping.wait()
@@ -368,33 +402,85 @@ class Bot:
                 delay = min(delay * 2, 60.0)
 
     async def _let_replies_go(self, tasks: list[asyncio.Task[None]]) -> None:
-        """Waits (at most ``REPLY_GRACE_S``) for the batch's replies to be sent before syncing
-        again: a sync already waiting on the homeserver slows our own sends down."""
-        if not tasks:
+        """Waits (at most ``REPLY_GRACE_S``) for the batch's commands to run and their replies
+        to be sent before syncing again: a sync already waiting on the homeserver slows our own
+        sends down."""
+        if not tasks and self.outbox.idle:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REPLY_GRACE_S
-        await asyncio.wait(tasks, timeout=REPLY_GRACE_S)
+        if tasks:
+            await asyncio.wait(tasks, timeout=REPLY_GRACE_S)
         await self.outbox.settled(max(0.0, deadline - loop.time()))
 
     async def handle_sync(self, response: SyncResponse) -> list[asyncio.Task[None]]:
-        """Queues the batch's commands and welcomes, saves the token, then runs the commands
-        (returns their tasks)."""
+        """Queues the batch's commands and welcomes and saves the token, in one transaction;
+        a batch holding a single command runs it in that same transaction (one commit before
+        its reply goes); others run in the background (their tasks are returned)."""
         await self._handle_invites(response)
         batch = await self._read_batch(self._rooms, response, self._late_decryptions())
+        token = response.next_batch
+        if batch.is_empty() and not self._token_save_due():
+            self._remember(batch, response, token)  # nothing to lose: saved with a later batch
+            return []
         try:
-            async with self.db.transaction() as repos:
-                new_commands = await self._save_batch(repos, batch, response.next_batch)
+            new_commands, handled = await self._save(batch, token)
         except StorageUnavailable:
             await self._tell_storage_is_down(batch.commands)
             raise
-        self._token = response.next_batch
+        self._token_saved_at = asyncio.get_running_loop().time()
         log.debug("sync batch saved", extra={
             "commands": len(batch.commands), "new_commands": len(new_commands),
-            "reactions": len(batch.reactions), "rooms": len(response.rooms.join),
-            "token": response.next_batch})
+            "inline": len(handled), "reactions": len(batch.reactions),
+            "rooms": len(response.rooms.join), "token": token})
         for message in batch.queued:
             self.outbox.push(message)
+        self._remember(batch, response, token)
+        for done in handled:
+            await self.dispatcher.after_commit(done)
+        tasks = [self.dispatcher.submit(c.event_id, c.room_id) for c in new_commands]
+        if batch.arrivals:
+            self.outbox.wake()
+        return tasks
+
+    async def _save(self, batch: Batch, token: str) -> tuple[list[Command], list[Handled]]:
+        """Saves the batch; a lone command is run in the same transaction and recorded as
+        handled at once. If running it fails in a way the dispatcher did not catch, the batch is
+        saved again without it (the command then runs in the background), so that no command
+        can keep the sync token from moving on."""
+        inline = self._inline_candidate(batch)
+        try:
+            async with self.db.transaction() as repos:
+                new_commands = await self._save_batch(repos, batch, token, inline)
+                if inline is None or inline not in new_commands:
+                    return new_commands, []
+                handled = await self.dispatcher.run_command(repos, inline, mark_handled=False)
+                return [c for c in new_commands if c is not inline], [handled]
+        except StorageUnavailable:
+            raise
+        except Exception:
+            if inline is None:
+                raise
+            log.exception("command %s could not run with its batch; queued instead",
+                          inline.event_id)
+        async with self.db.transaction() as repos:
+            return await self._save_batch(repos, batch, token, None), []
+
+    def _inline_candidate(self, batch: Batch) -> Command | None:
+        """The batch's command when it is alone and nothing of its room is waiting before it."""
+        if len(batch.commands) != 1:
+            return None
+        command = batch.commands[0]
+        if command.event_id in self._told_storage_down or self.dispatcher.busy(command.room_id):
+            return None
+        return command
+
+    def _token_save_due(self) -> bool:
+        return asyncio.get_running_loop().time() - self._token_saved_at >= TOKEN_SAVE_EVERY_S
+
+    def _remember(self, batch: Batch, response: SyncResponse, token: str) -> None:
+        """What the bot keeps in memory of a batch (the database has it, or does not need it)."""
+        self._token = token
         for room_id, joined_at in batch.joined.items():
             self._rooms.setdefault(room_id, KnownRoom(joined_at))
         for room_id, event_id in batch.last_events.items():
@@ -402,10 +488,6 @@ class Bot:
                 self._rooms[room_id].last_event_id = event_id
         for room_id in response.rooms.leave:
             self.club_rooms.pop(room_id, None)
-        tasks = [self.dispatcher.submit(c.event_id, c.room_id) for c in new_commands]
-        if batch.arrivals:
-            self.outbox.wake()
-        return tasks
 
     async def _tell_storage_is_down(self, commands: list[Command]) -> None:
         """The database refuses writes (read-only, disk full…): each command of the batch is
@@ -520,8 +602,12 @@ class Bot:
         while len(self._undecrypted) > MAX_UNDECRYPTED:
             self._undecrypted.pop(next(iter(self._undecrypted)))
 
-    async def _save_batch(self, repos: Repositories, batch: Batch, token: str) -> list[Command]:
+    async def _save_batch(self, repos: Repositories, batch: Batch, token: str,
+                          inline: Command | None) -> list[Command]:
+        """Saves what the batch asks (``inline``, run in this transaction, is recorded as
+        handled); returns the commands not received before."""
         now = self.clock.now()
+        batch.queued = []  # what a rolled back attempt queued is gone with it
         for room_id, joined_at in batch.joined.items():
             await repos.rooms.mark_joined(room_id, joined_at)
         new = []
@@ -530,7 +616,8 @@ class Bot:
                 continue  # answered "nothing was saved" while the database was down
             if await repos.inbox.add_if_new(event_id=command.event_id, room_id=command.room_id,
                                             sender=command.sender, body=command.body,
-                                            sent_at=command.sent_at, received_at=now):
+                                            sent_at=command.sent_at, received_at=now,
+                                            handled_at=now if command is inline else None):
                 new.append(command)
         for arrival in batch.arrivals:
             if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):

@@ -12,6 +12,8 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.effects import queue_effects
@@ -31,13 +33,28 @@ from commands.i18n import Translator
 from commands.ports import MatrixPort
 from commands.registry import Registry, Role
 from storage.db import Database
-from storage.models import InboxEvent
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 RoleOf = Callable[[str], Awaitable[Role]]
 RETRY_MAX_S = 60.0
+FOLLOW_UP_WAIT_S = 1.0  # a follow-up waits (at most this long) for the reply to be sent
 Reschedule = Callable[[str], Awaitable[int]]
+
+
+class Received(Protocol):
+    """A command as received: queued in the inbox, or still in its sync batch."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def room_id(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def sent_at(self) -> datetime: ...
 
 
 @dataclass
@@ -58,6 +75,15 @@ class Handling:
             "event": self.event_id, "ms": round((time.perf_counter() - self.started) * 1000, 1)})
 
 
+@dataclass
+class Handled:
+    """A command run in a transaction, and what to do once it is committed."""
+
+    queued: list[Queued]
+    reply: Reply
+    handling: Handling
+
+
 class Dispatcher:
     """Runs queued commands and queues their replies."""
 
@@ -74,13 +100,30 @@ class Dispatcher:
         self.t = Translator(club.language)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._waiting: defaultdict[str, int] = defaultdict(int)  # room id -> tasks not done
 
     def submit(self, event_id: str, room_id: str) -> asyncio.Task[None]:
         """Handles one queued command in the background."""
-        task = asyncio.create_task(self._handle_in_order(event_id, room_id))
+        task = self._track(asyncio.create_task(self._handle_in_order(event_id, room_id)))
+        self._waiting[room_id] += 1
+        task.add_done_callback(lambda _done: self._done(room_id))
+        return task
+
+    def _track(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        """Keeps the task until it ends (``drain`` waits for it)."""
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    def _done(self, room_id: str) -> None:
+        self._waiting[room_id] -= 1
+        if not self._waiting[room_id]:
+            del self._waiting[room_id]
+
+    def busy(self, room_id: str) -> bool:
+        """Whether commands of this room are queued or running in the background (a newer one
+        must wait for them)."""
+        return room_id in self._waiting
 
     async def drain(self, limit_s: float = 30.0) -> None:
         """Waits for the commands under way; those still waiting for the database after
@@ -120,39 +163,68 @@ class Dispatcher:
             delay = min(delay * 2, RETRY_MAX_S)
 
     async def handle(self, event_id: str) -> None:
-        """Runs the command once: its changes, its reply and its 'handled' mark in one commit."""
-        failure: Reply | None = None
-        queued: list[Queued] = []
-        reschedule: tuple[str, ...] = ()
-        handling = Handling(event_id, started=time.perf_counter())
-        try:
-            async with self.db.transaction() as repos:
-                item = await repos.inbox.get(event_id)
-                if item is None or item.handled_at is not None:
-                    return
-                reply = await self._run(item, repos, handling)
-                queued = await self._finish(repos, item, reply)
-                reschedule = reply.reschedule
-        except UserError as error:
-            handling.outcome = "unavailable" if isinstance(error, StorageUnavailable) else "refused"
-            failure = self._refusal(error, event_id)
-        except Exception:
-            handling.outcome = "error"
-            failure = self._internal_error(event_id)
-        if failure is not None:
-            async with self.db.transaction() as repos:
-                item = await repos.inbox.get(event_id)
-                if item is None or item.handled_at is not None:
-                    return
-                if command_text(item.body, self.club.prefix) is not None:
-                    await self._touch(repos, item)
-                queued = await self._finish(repos, item, failure)
-        for message in queued:
+        """Runs the queued command once: its changes, its reply and its 'handled' mark in one
+        commit (a refused or failed command commits only its reply and the mark)."""
+        async with self.db.transaction() as repos:
+            item = await repos.inbox.get(event_id)
+            if item is None or item.handled_at is not None:
+                return
+            handled = await self.run_command(repos, item)
+        await self.after_commit(handled)
+
+    async def run_command(self, repos: Repositories, item: Received, *,
+                          mark_handled: bool = True) -> Handled:
+        """Runs a received command in the caller's transaction: the handler's changes in a
+        savepoint (undone if it refuses or fails), then its reply, effects and 'handled' mark.
+        The storage failing raises ``StorageUnavailable`` (nothing is kept)."""
+        handling = Handling(item.event_id, started=time.perf_counter())
+        line = command_text(item.body, self.club.prefix)
+        reply = Reply("")
+        if line is not None:
+            handling.room_id, handling.command = item.room_id, "?"
+            await self._touch(repos, item)
+            try:
+                async with repos.savepoint():
+                    reply = await self._run(item, line, repos, handling)
+            except StorageUnavailable:
+                raise
+            except UserError as error:
+                handling.outcome = "refused"
+                reply = self._refusal(error, item.event_id)
+            except Exception:
+                handling.outcome = "error"
+                reply = self._internal_error(item.event_id)
+        queued = await self._finish(repos, item, reply, mark_handled)
+        return Handled(queued, reply, handling)
+
+    async def after_commit(self, handled: Handled) -> None:
+        """Once the command's transaction is committed: its messages go, its follow-ups start,
+        its jobs are rebuilt."""
+        for message in handled.queued:
             self.outbox.push(message)
-        handling.log()
-        for kind in reschedule:
+        handled.handling.log()
+        if handled.reply.then:
+            self._track(asyncio.create_task(self._follow_up(handled)))
+        for kind in handled.reply.reschedule:
             if self.on_reschedule is not None:
                 await self.on_reschedule(kind)
+
+    async def _follow_up(self, handled: Handled) -> None:
+        """Runs the reply's follow-ups once it is sent (or after ``FOLLOW_UP_WAIT_S``), each in
+        its own transaction; a failure is logged (the view catches up later)."""
+        await self.outbox.settled(FOLLOW_UP_WAIT_S)
+        event_id = handled.handling.event_id
+        for index, follow_up in enumerate(handled.reply.then):
+            try:
+                async with self.db.transaction() as repos:
+                    effects = await follow_up(repos)
+                    queued = await queue_effects(repos, effects, f"{event_id}~then{index}",
+                                                 self.clock.now())
+            except Exception:
+                log.exception("follow-up %d of command %s failed", index, event_id)
+                continue
+            for message in queued:
+                self.outbox.push(message)
 
     def _refusal(self, error: UserError, event_id: str) -> Reply:
         try:
@@ -165,12 +237,8 @@ class Dispatcher:
         log.exception("internal error (ref. %s) on command %s", reference, event_id)
         return internal_error_reply(self.t, reference)
 
-    async def _run(self, item: InboxEvent, repos: Repositories, handling: Handling) -> Reply:
-        line = command_text(item.body, self.club.prefix)
-        if line is None:
-            return Reply("")
-        handling.room_id, handling.command = item.room_id, "?"
-        await self._touch(repos, item)
+    async def _run(self, item: Received, line: str, repos: Repositories,
+                   handling: Handling) -> Reply:
         role = await self.role_of(item.sender)
         prepared = prepare(self.registry, line, role)
         handling.command = prepared.command.key
@@ -179,13 +247,15 @@ class Dispatcher:
                       t=self.t, repos=repos, matrix=self.matrix)
         return await run(prepared, ctx)
 
-    async def _touch(self, repos: Repositories, item: InboxEvent) -> None:
+    async def _touch(self, repos: Repositories, item: Received) -> None:
         """The sender took part (one cheap upsert, in the command's transaction)."""
         await repos.participants.touch(item.sender, item.sent_at,
                                        item.sent_at.astimezone(self.club.tz).year)
 
-    async def _finish(self, repos: Repositories, item: InboxEvent, reply: Reply) -> list[Queued]:
-        """Queues the reply and its effects, and marks the command handled (same transaction)."""
+    async def _finish(self, repos: Repositories, item: Received, reply: Reply,
+                      mark_handled: bool) -> list[Queued]:
+        """Queues the reply and its effects, and marks the command handled (same transaction;
+        not when it was recorded as handled already)."""
         now = self.clock.now()
         queued = []
         if reply.markdown:
@@ -195,6 +265,7 @@ class Dispatcher:
             if row is not None:
                 queued.append(Queued.of(row))
         queued += await queue_effects(repos, reply.effects, item.event_id, now)
-        await repos.inbox.mark_handled(item.event_id, now)
+        if mark_handled:
+            await repos.inbox.mark_handled(item.event_id, now)
         return queued
 

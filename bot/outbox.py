@@ -58,17 +58,28 @@ class Outbox:
         self._idle = asyncio.Event()
         self._idle.set()
         self._ready: deque[Queued] = deque()
+        self._scan = True  # rows may be in the database that were not handed over in memory
         self._sent: OrderedDict[int, None] = OrderedDict()  # recently sent row ids
         self.sent_count = 0
 
     def push(self, message: Queued) -> None:
         """Sends a just-committed message as soon as possible."""
         self._ready.append(message)
-        self.wake()
+        self._signal()
 
     def wake(self) -> None:
+        """Messages were committed without being handed over: the database is read for them."""
+        self._scan = True
+        self._signal()
+
+    def _signal(self) -> None:
         self._idle.clear()
         self._wake.set()
+
+    @property
+    def idle(self) -> bool:
+        """Nothing handed over or woken for is left to send."""
+        return self._idle.is_set()
 
     async def settled(self, limit_s: float) -> None:
         """Waits until nothing is left to send (at most ``limit_s`` seconds)."""
@@ -82,20 +93,32 @@ class Outbox:
             await self._wake.wait()
             self._wake.clear()
             try:
-                await self.flush()
+                await self._send_pending()
                 delay = 1.0
                 if not self._wake.is_set():
                     self._idle.set()
             except Exception:
                 log.exception("outbox: sending failed; retrying in %.0fs", delay)
+                self._scan = True  # what was handed over and not sent is still in the database
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
                 self._wake.set()
 
     async def flush(self) -> None:
         """Sends every pending message now: those handed over in memory, then the database's."""
+        self._scan = True
+        await self._send_pending()
+        if not self._ready:
+            self._idle.set()
+
+    async def _send_pending(self) -> None:
+        """Sends what was handed over in memory, then, when rows may have been committed
+        without it (at start, after a failure, ``wake()``), what the database holds."""
         while self._ready:
             await self._send_one(self._ready.popleft())
+        if not self._scan:
+            return
+        self._scan = False
         while True:
             async with self.db.transaction() as repos:
                 pending = [Queued.of(row) for row in await repos.outbox.pending(limit=100)]

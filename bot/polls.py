@@ -113,6 +113,17 @@ def datetime_of(timestamp_ms: int) -> datetime:
     return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
 
 
+async def refresh_stale_polls(db: Database, outbox: Outbox, club: Club, now: datetime) -> int:
+    """Edits the messages of open polls that do not show their latest results (a vote's
+    follow-up lost in a stop); returns how many."""
+    async with db.transaction() as repos:
+        effects = await service.stale_edits(repos, club, Translator(club.language))
+        queued = await queue_effects(repos, effects, f"stale-{now.isoformat()}", now)
+    for message in queued:
+        outbox.push(message)
+    return len(effects)
+
+
 async def recount(db: Database, transport: Transport, outbox: Outbox, club: Club,
                   now: datetime) -> int:
     """Reads every response to the open polls from the homeserver (``/relations``), so votes

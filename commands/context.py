@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -18,15 +18,22 @@ if TYPE_CHECKING:
     from storage.repositories import Repositories
 
 
+FollowUp = Callable[["Repositories"], Awaitable[Sequence["Effect"]]]
+
+
 @dataclass(frozen=True)
 class Reply:
     """A Markdown message for the room; ``mentions`` are the users it may notify; ``effects``
-    are done after the commit (invites, announcements elsewhere…)."""
+    are done after the commit (invites, announcements elsewhere…); ``then`` is work that can
+    wait until the reply is on its way (a view to bring up to date): each runs in a transaction
+    of its own, and the effects it returns are queued like ``effects``. A follow-up must be
+    idempotent and its work recoverable at start, as it is lost if the bot stops first."""
 
     markdown: str
     mentions: tuple[str, ...] = ()
     effects: tuple[Effect, ...] = ()
     reschedule: tuple[str, ...] = ()  # kinds of scheduled jobs to rebuild after the commit
+    then: tuple[FollowUp, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from commands.context import Club, Reply
+from commands.context import Club, FollowUp, Reply
 from commands.dates import format_moment
 from commands.effects import Effect, Post, SendEvent, effect_txn, ref
 from commands.i18n import Translator
@@ -66,12 +66,45 @@ async def opening(repos: Repositories, poll: Poll, club: Club, t: Translator) ->
     return effects
 
 
+def results_key(poll: Poll) -> str:
+    """The key of the edit that shows the poll's results as of its current version."""
+    return f"poll-{poll.id}-results-{poll.results_version}"
+
+
 async def refresh(repos: Repositories, poll: Poll, club: Club, t: Translator) -> Effect:
     """An edit of the poll's message with the current results."""
     poll.results_version += 1
+    return await _edit(repos, poll, club, t)
+
+
+async def _edit(repos: Repositories, poll: Poll, club: Club, t: Translator) -> Post:
     text = await message(repos, poll, club, t)
-    return Post(poll.room_id, Reply(text), key=f"poll-{poll.id}-results-{poll.results_version}",
-                replaces=ref(root_key(poll.id)))
+    return Post(poll.room_id, Reply(text), key=results_key(poll), replaces=ref(root_key(poll.id)))
+
+
+def changed(poll: Poll, club: Club, t: Translator) -> FollowUp:
+    """The poll's results changed: its version moves now (in the vote's transaction) and its
+    message is edited once the reply is on its way (``Reply.then``); ``stale_edits`` catches
+    up at start if the bot stopped in between."""
+    poll.results_version += 1
+    poll_id = poll.id
+
+    async def bring_up_to_date(repos: Repositories) -> list[Effect]:
+        current = await repos.polls.get(poll_id)
+        if current is None or await repos.outbox.has(effect_txn(results_key(current))):
+            return []  # edited already (a later vote's follow-up came first)
+        return [await _edit(repos, current, club, t)]
+
+    return bring_up_to_date
+
+
+async def stale_edits(repos: Repositories, club: Club, t: Translator) -> list[Effect]:
+    """The edits of open polls whose message does not show their latest results."""
+    edits: list[Effect] = []
+    for poll in await repos.polls.open_polls():
+        if poll.results_version and not await repos.outbox.has(effect_txn(results_key(poll))):
+            edits.append(await _edit(repos, poll, club, t))
+    return edits
 
 
 async def cast(repos: Repositories, poll: Poll, user_id: str,

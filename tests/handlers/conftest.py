@@ -110,6 +110,8 @@ class Harness:
         before = len(self.transport.sent)
         event_id = await self.queue(body, **kwargs)  # type: ignore[arg-type]
         await self.dispatcher.handle(event_id)
+        await self.outbox.flush()  # the reply; then the follow-ups (a poll's edit) and theirs
+        await self.dispatcher.drain()
         await self.outbox.flush()
         return self.transport.sent[before:]
 

@@ -163,3 +163,41 @@ async def test_a_pushed_message_is_sent_once_even_if_the_database_scan_sees_it(
     assert len(transport.calls) == 1  # not even a second request
     async with db.transaction() as repos:
         assert await repos.outbox.pending() == []
+
+
+async def test_a_pushed_message_is_sent_without_reading_the_database_and_a_failure_rereads_it(
+        db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox) -> None:
+    """Sending what was handed over does not scan the outbox table (a read per reply); rows
+    committed without being handed over are read when ``wake()`` says so, at start, and after
+    a failure (a message popped and not sent is still in the table)."""
+    from bot.outbox import Queued
+
+    await outbox.flush()  # the start's scan
+    (unannounced,) = await _queue(db, clock, (ROOM, "pas annoncé"))
+    (pushed_id,) = await _queue(db, clock, (ROOM, "poussé"))
+    async with db.transaction() as repos:
+        row = await repos.outbox.get(pushed_id)
+        assert row is not None
+    transport.fail_next.append(ConnectionResetError("réseau coupé"))
+    task = asyncio.create_task(outbox.run())
+    try:
+        outbox.push(Queued.of(row))
+        async with asyncio.timeout(10):
+            while "poussé" not in transport.bodies():
+                await asyncio.sleep(0.01)
+        # The failure made the sender read the table: both are sent, each once.
+        assert sorted(transport.bodies()) == sorted(["poussé", "pas annoncé"])
+        (later,) = await _queue(db, clock, (ROOM, "plus tard"))
+        await asyncio.sleep(0.1)
+        outbox.push(Queued.of(row))  # a push alone does not read the table again
+        await asyncio.sleep(0.1)
+        assert "plus tard" not in transport.bodies()
+        outbox.wake()
+        async with asyncio.timeout(5):
+            while "plus tard" not in transport.bodies():
+                await asyncio.sleep(0.01)
+        assert sorted(transport.bodies()) == sorted(["plus tard", "poussé", "pas annoncé"])
+        assert unannounced and later
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -128,6 +128,59 @@ async def test_a_text_vote_updates_the_poll_message_by_an_edit(bot: Harness) -> 
     assert "1 personne(s) ont voté" in body
 
 
+async def test_the_vote_is_answered_before_the_poll_message_is_edited(bot: Harness) -> None:
+    """The edit (a tally and the whole message rendered) is a follow-up: the voter's reply
+    goes first, the edit comes after it, for the version of the results the vote made."""
+    sent = await open_poll(bot)
+    root = sent[1]
+    event_id = await bot.queue("!vote 1+", sender=BOB)
+    await bot.dispatcher.handle(event_id)
+    await bot.outbox.flush()
+    first = bot.transport.sent[-1]
+    assert first.content["body"].startswith("Vote enregistré")  # no edit yet
+    await bot.dispatcher.drain()
+    await bot.outbox.flush()
+    edit = bot.transport.sent[-1]
+    assert edit.content["m.relates_to"] == {"rel_type": "m.replace", "event_id": root.event_id}
+    assert "1 personne(s) ont voté" in edit.content["m.new_content"]["body"]
+
+
+async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.polls import refresh_stale_polls
+
+    sent = await open_poll(bot)
+    assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 0
+
+    async def stopped(_handled: object) -> None:  # the bot stopped before the follow-up ran
+        return None
+
+    monkeypatch.setattr(bot.dispatcher, "_follow_up", stopped)
+    after = await bot.command("!vote 1+ 2-", sender=BOB)
+    assert len(after) == 1  # the reply only
+    assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 1
+    await bot.outbox.flush()
+    edit = bot.transport.sent[-1]
+    assert edit.content["m.relates_to"]["event_id"] == sent[1].event_id
+    assert "1 personne(s) ont voté" in edit.content["m.new_content"]["body"]
+    # Up to date now: a second start edits nothing.
+    assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 0
+
+
+async def test_quick_votes_never_edit_twice_for_the_same_results(bot: Harness) -> None:
+    await open_poll(bot)
+    first = await bot.queue("!vote 1+", sender=BOB)
+    second = await bot.queue("!vote 2-", sender=CAROL)
+    await bot.dispatcher.handle(first)
+    await bot.dispatcher.handle(second)  # its vote lands before the first vote's follow-up
+    await bot.outbox.flush()
+    await bot.dispatcher.drain()
+    await bot.outbox.flush()
+    edits = [s for s in bot.transport.sent if "m.new_content" in s.content]
+    assert len(edits) == 1  # both follow-ups see version 2: one edit, with both votes
+    assert "2 personne(s) ont voté" in edits[0].content["m.new_content"]["body"]
+
+
 async def test_native_text_and_changes_of_mind_are_counted_together(bot: Harness) -> None:
     sent = await open_poll(bot)
     first, second, third = slot_events(sent)

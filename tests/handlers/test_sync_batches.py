@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,3 +149,88 @@ async def test_newcomers_are_welcomed_once_and_name_changes_are_not_arrivals(bot
     assert len(welcomed) == 2
     assert "@ana:localhost" in welcomed[0] and "@bob:localhost" in welcomed[1]
     assert "Ana &lt;b&gt;" in welcomed[0] and "<b>" not in welcomed[0].split("formatted_body")[1]
+
+
+async def _token(bot: Bot) -> str | None:
+    async with bot.db.transaction() as repos:
+        return await repos.state.get(SYNC_TOKEN)
+
+
+async def test_a_lone_command_is_answered_in_the_batch_transaction(bot: Bot) -> None:
+    tasks = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW)], "s7"))
+    assert tasks == []  # nothing left to run in the background
+    async with bot.db.transaction() as repos:
+        row = await repos.inbox.get("$a")
+        replies = await repos.outbox.pending()
+    assert row is not None and row.handled_at == NOW  # recorded as handled in that same commit
+    assert [json.loads(r.content)["m.relates_to"]["m.in_reply_to"]["event_id"]
+            for r in replies] == ["$a"]
+    assert await _token(bot) == "s7"
+    assert bot.outbox._ready  # handed to the sender at once, no database read before sending
+
+
+async def test_several_commands_run_in_the_background_in_order(bot: Bot) -> None:
+    tasks = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW),
+                                        message("$b", "@bob:localhost", "!aide", NOW)]))
+    assert len(tasks) == 2
+    await asyncio.gather(*tasks)
+    assert await queued(bot) == ["handled", "handled"]
+
+
+async def test_a_lone_command_waits_behind_its_room_s_queued_ones(bot: Bot) -> None:
+    first = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW),
+                                        message("$b", "@ana:localhost", "!ping", NOW)]))
+    later = await bot.handle_sync(sync([message("$c", "@ana:localhost", "!ping", NOW)], "s3"))
+    assert len(first) == 2 and len(later) == 1  # queued behind $a and $b, not run before them
+    await asyncio.gather(*first, *later)
+    async with bot.db.transaction() as repos:
+        replies = [json.loads(r.content)["m.relates_to"]["m.in_reply_to"]["event_id"]
+                   for r in await repos.outbox.pending()]
+    assert replies == ["$a", "$b", "$c"]
+
+
+async def test_a_command_failing_outside_its_handler_cannot_hold_the_batch_back(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run with its batch, a command that fails where the dispatcher does not catch it (here:
+    queueing its reply) rolls the batch back; the batch is saved again without it and the
+    command is queued for the background, where it gets its answer."""
+    real = bot.dispatcher.run_command
+    calls = []
+
+    async def breaks_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(bot.dispatcher, "run_command", breaks_once)
+    tasks = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW)], "s9"))
+    assert await _token(bot) == "s9"  # the token moved on
+    assert len(tasks) == 1
+    await asyncio.gather(*tasks)
+    assert await queued(bot) == ["handled"]
+    async with bot.db.transaction() as repos:
+        assert len(await repos.outbox.pending()) == 1  # answered once
+
+
+async def test_a_batch_with_nothing_to_save_leaves_the_token_for_later(bot: Bot) -> None:
+    await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW)], "s2"))
+    await bot.handle_sync(sync([message("$b", "@ana:localhost", "bonjour", NOW)], "s3"))
+    assert await _token(bot) == "s2"  # a chat line: nothing to lose if it is read again
+    assert bot._token == "s3"  # the next sync starts after it all the same
+    await bot.handle_sync(sync([message("$c", "@ana:localhost", "!ping", NOW)], "s4"))
+    assert await _token(bot) == "s4"
+    await bot.handle_sync(sync([message("$d", "@ana:localhost", "re-bonjour", NOW)], "s5"))
+    await bot.stop()  # a stop saves it, with each room's last event
+    assert await _token(bot) == "s5"
+    async with bot.db.transaction() as repos:
+        assert (await repos.rooms.get(ROOM)).last_event_id == "$d"  # type: ignore[union-attr]
+
+
+async def test_the_token_of_quiet_batches_is_saved_every_few_minutes(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    await bot.handle_sync(sync([message("$a", "@ana:localhost", "bonjour", NOW)], "s2"))
+    assert await _token(bot) is None
+    monkeypatch.setattr("bot.app.TOKEN_SAVE_EVERY_S", 0.0)
+    await bot.handle_sync(sync([message("$b", "@ana:localhost", "bonjour", NOW)], "s3"))
+    assert await _token(bot) == "s3"
