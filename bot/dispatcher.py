@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
@@ -38,6 +38,9 @@ from storage.repositories import Repositories
 log = logging.getLogger(__name__)
 RoleOf = Callable[[str], Awaitable[Role]]
 RETRY_MAX_S = 60.0
+# Someone's participation (participants.last_seen, the year they took part) is recorded at
+# most this often: their next commands within the hour skip two writes each.
+TOUCH_EVERY = timedelta(hours=1)
 FOLLOW_UP_WAIT_S = 1.0  # a follow-up waits (at most this long) for the reply to be sent
 Reschedule = Callable[[str], Awaitable[int]]
 
@@ -82,6 +85,8 @@ class Handled:
     queued: list[Queued]
     reply: Reply
     handling: Handling
+    sender: str = ""
+    touched: datetime | None = None  # when the sender's participation was recorded, if it was
 
 
 class Dispatcher:
@@ -101,6 +106,7 @@ class Dispatcher:
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: defaultdict[str, int] = defaultdict(int)  # room id -> tasks not done
+        self._touched: dict[str, datetime] = {}  # sender -> participation last recorded (committed)
 
     def submit(self, event_id: str, room_id: str) -> asyncio.Task[None]:
         """Handles one queued command in the background."""
@@ -180,9 +186,10 @@ class Dispatcher:
         handling = Handling(item.event_id, started=time.perf_counter())
         line = command_text(item.body, self.club.prefix)
         reply = Reply("")
+        touched = None
         if line is not None:
             handling.room_id, handling.command = item.room_id, "?"
-            await self._touch(repos, item)
+            touched = await self._touch(repos, item)
             try:
                 async with repos.savepoint():
                     reply = await self._run(item, line, repos, handling)
@@ -195,13 +202,17 @@ class Dispatcher:
                 handling.outcome = "error"
                 reply = self._internal_error(item.event_id)
         queued = await self._finish(repos, item, reply, mark_handled)
-        return Handled(queued, reply, handling)
+        return Handled(queued, reply, handling, item.sender, touched)
 
     async def after_commit(self, handled: Handled) -> None:
         """Once the command's transaction is committed: its messages go, its follow-ups start,
         its jobs are rebuilt."""
         for message in handled.queued:
             self.outbox.push(message)
+        if handled.touched is not None:
+            self._touched[handled.sender] = handled.touched
+        for person in handled.reply.forgotten:
+            self._touched.pop(person, None)  # a new start, recorded at their next command
         handled.handling.log()
         if handled.reply.then:
             self._track(asyncio.create_task(self._follow_up(handled)))
@@ -247,10 +258,16 @@ class Dispatcher:
                       t=self.t, repos=repos, matrix=self.matrix)
         return await run(prepared, ctx)
 
-    async def _touch(self, repos: Repositories, item: Received) -> None:
-        """The sender took part (one cheap upsert, in the command's transaction)."""
-        await repos.participants.touch(item.sender, item.sent_at,
-                                       item.sent_at.astimezone(self.club.tz).year)
+    async def _touch(self, repos: Repositories, item: Received) -> datetime | None:
+        """The sender took part (two upserts, in the command's transaction), unless it was
+        recorded less than ``TOUCH_EVERY`` ago in the same year; returns when, if it was."""
+        year = item.sent_at.astimezone(self.club.tz).year
+        last = self._touched.get(item.sender)
+        if (last is not None and timedelta(0) <= item.sent_at - last < TOUCH_EVERY
+                and last.astimezone(self.club.tz).year == year):
+            return None
+        await repos.participants.touch(item.sender, item.sent_at, year)
+        return item.sent_at
 
     async def _finish(self, repos: Repositories, item: Received, reply: Reply,
                       mark_handled: bool) -> list[Queued]:

@@ -10,6 +10,7 @@ import json
 import logging
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
@@ -20,6 +21,10 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 RECENTLY_SENT = 10000
+# A sent message is marked sent in the database a moment later, with the others sent meanwhile:
+# not while the homeserver is busy delivering it. Until then, a crash sends it again with the
+# same transaction id, which the homeserver deduplicates.
+MARK_AFTER_S = 0.2
 __all__ = ["Outbox", "Queued", "UnresolvedReference", "txn_id"]
 
 
@@ -60,6 +65,8 @@ class Outbox:
         self._ready: deque[Queued] = deque()
         self._scan = True  # rows may be in the database that were not handed over in memory
         self._sent: OrderedDict[int, None] = OrderedDict()  # recently sent row ids
+        self._marks: list[tuple[int, str, datetime]] = []  # sent, not yet marked in the database
+        self._marking: asyncio.Task[None] | None = None
         self.sent_count = 0
 
     def push(self, message: Queued) -> None:
@@ -105,11 +112,42 @@ class Outbox:
                 self._wake.set()
 
     async def flush(self) -> None:
-        """Sends every pending message now: those handed over in memory, then the database's."""
+        """Sends every pending message now: those handed over in memory, then the database's;
+        and marks them sent."""
         self._scan = True
         await self._send_pending()
+        if self._marking is not None:
+            self._marking.cancel()  # written now instead
+            self._marking = None
+        await self.write_marks()
         if not self._ready:
             self._idle.set()
+
+    async def write_marks(self) -> None:
+        """Marks what was sent as sent in the database, in one transaction."""
+        marks, self._marks = self._marks, []
+        if not marks:
+            return
+        try:
+            async with self.db.transaction() as repos:
+                for row_id, event_id, at in marks:
+                    await repos.outbox.mark_sent(row_id, event_id, at)
+        except BaseException:
+            self._marks = marks + self._marks  # kept for the next try (sent only once meanwhile)
+            raise
+
+    async def _write_marks_soon(self) -> None:
+        await asyncio.sleep(MARK_AFTER_S)
+        self._marking = None
+        try:
+            await self.write_marks()
+        except Exception:
+            log.exception("outbox: could not mark %d message(s) sent; retrying", len(self._marks))
+            self._schedule_marks()
+
+    def _schedule_marks(self) -> None:
+        if self._marking is None:
+            self._marking = asyncio.create_task(self._write_marks_soon())
 
     async def _send_pending(self) -> None:
         """Sends what was handed over in memory, then, when rows may have been committed
@@ -120,6 +158,7 @@ class Outbox:
             return
         self._scan = False
         while True:
+            await self.write_marks()  # what is sent is not read as pending
             async with self.db.transaction() as repos:
                 pending = [Queued.of(row) for row in await repos.outbox.pending(limit=100)]
             if not pending:
@@ -147,8 +186,8 @@ class Outbox:
         log.debug("outbox: %s sent", message.action, extra={  # done, whatever happens next
             "action": message.action, "row": message.id, "room": message.room_id,
             "sent_event": event_id})
-        async with self.db.transaction() as repos:
-            await repos.outbox.mark_sent(message.id, event_id, self.clock.now())
+        self._marks.append((message.id, event_id, self.clock.now()))
+        self._schedule_marks()
         self._sent[message.id] = None
         while len(self._sent) > RECENTLY_SENT:
             self._sent.popitem(last=False)
@@ -183,6 +222,7 @@ class Outbox:
         if isinstance(content, list):
             return [await self._resolve(value) for value in content]
         if isinstance(content, str) and content.startswith(REF_PREFIX):
+            await self.write_marks()  # the message named may have just been sent
             async with self.db.transaction() as repos:
                 event_id = await repos.outbox.event_id_of(content[len(REF_PREFIX):])
             if not event_id:

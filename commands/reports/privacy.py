@@ -152,4 +152,5 @@ def register(registry: Registry) -> None:
             names = []
         await forget_person(ctx.db(), ctx.sender, names)
         # No reply to the command: a reply would name the person again (mentions).
-        return Reply("", effects=(Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten"))),))
+        return Reply("", effects=(Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten"))),),
+                     forgotten=(ctx.sender,))

@@ -185,6 +185,7 @@ async def test_a_pushed_message_is_sent_without_reading_the_database_and_a_failu
         async with asyncio.timeout(10):
             while "poussé" not in transport.bodies():
                 await asyncio.sleep(0.01)
+        await outbox.settled(5)
         # The failure made the sender read the table: both are sent, each once.
         assert sorted(transport.bodies()) == sorted(["poussé", "pas annoncé"])
         (later,) = await _queue(db, clock, (ROOM, "plus tard"))
@@ -198,6 +199,38 @@ async def test_a_pushed_message_is_sent_without_reading_the_database_and_a_failu
                 await asyncio.sleep(0.01)
         assert sorted(transport.bodies()) == sorted(["plus tard", "poussé", "pas annoncé"])
         assert unannounced and later
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_sent_message_is_marked_a_moment_later_with_the_others(
+        db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not while the homeserver is delivering it; until the mark, a restart would send it
+    again with the same transaction id (deduplicated by the homeserver)."""
+    from bot.outbox import Queued
+
+    monkeypatch.setattr("bot.outbox.MARK_AFTER_S", 0.3)
+    await outbox.flush()
+    ids = await _queue(db, clock, (ROOM, "un"), (ROOM, "deux"))
+    async with db.transaction() as repos:
+        rows = [await repos.outbox.get(row_id) for row_id in ids]
+    task = asyncio.create_task(outbox.run())
+    try:
+        for row in rows:
+            assert row is not None
+            outbox.push(Queued.of(row))
+        async with asyncio.timeout(5):
+            while len(transport.sent) < 2:
+                await asyncio.sleep(0.01)
+        async with db.transaction() as repos:
+            assert len(await repos.outbox.pending()) == 2  # sent, not marked yet
+        await asyncio.sleep(0.5)
+        async with db.transaction() as repos:
+            assert await repos.outbox.pending() == []
+            marked = [await repos.outbox.get(row_id) for row_id in ids]
+        assert [m.event_id for m in marked if m] == [s.event_id for s in transport.sent]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -118,6 +118,47 @@ async def test_every_command_makes_a_participant(bot: Harness) -> None:
         assert await repos.participants.active_in(START - timedelta(days=1),
                                                   START + timedelta(days=1), 2099) == {BOB}
         assert await repos.participants.active_in(START, START, 2100) == {BOB}
+
+
+async def test_participation_is_recorded_at_most_hourly_and_at_each_new_year(
+        bot: Harness) -> None:
+    """Two writes skipped per command for someone seen less than an hour ago, the same year."""
+    async def last_seen() -> datetime:
+        async with bot.db.transaction() as repos:
+            person = await repos.participants.get(BOB)
+        assert person is not None
+        return person.last_seen
+
+    await ask(bot, "!ping", sender=BOB)
+    bot.clock.advance(timedelta(minutes=59))
+    await ask(bot, "!ping", sender=BOB)
+    assert await last_seen() == START
+    bot.clock.advance(timedelta(minutes=2))
+    await ask(bot, "!ping", sender=BOB)
+    assert await last_seen() == START + timedelta(minutes=61)
+    new_year = datetime(2100, 1, 1, 0, 10, tzinfo=PARIS)
+    bot.clock.set(new_year - timedelta(minutes=20))
+    await ask(bot, "!ping", sender=BOB)
+    bot.clock.set(new_year)  # twenty minutes later, but another year
+    await ask(bot, "!ping", sender=BOB)
+    assert await last_seen() == new_year
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.active_in(new_year, new_year + timedelta(days=1),
+                                                  2100) == {BOB}
+
+
+async def test_someone_forgotten_is_a_new_participant_at_their_next_command(
+        bot: Harness) -> None:
+    await ask(bot, "!ping")
+    await ask(bot, "!oublier-moi")
+    await bot.command("!oublier-moi confirmer")
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.get(ALICE) is None
+    bot.clock.advance(timedelta(minutes=1))
+    await ask(bot, "!ping")
+    async with bot.db.transaction() as repos:
+        person = await repos.participants.get(ALICE)
+    assert person is not None and person.first_seen == START + timedelta(minutes=1)
 
 
 async def test_my_data_arrives_in_a_direct_message(bot: Harness) -> None:
