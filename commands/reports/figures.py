@@ -88,7 +88,7 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo) -> Figure
     """The figures of ``year`` (calendar year in ``tz``), read from the database."""
     start, end = year_bounds(year, tz)
     people = repos.participants
-    counts = await people.participation(start, end, year, month_ends(year, tz))
+    counts = await people.participation(year, month_ends(year, tz))
     territories: Counter[str] = Counter()
     categories: Counter[str] = Counter()
     for row in counts:
