@@ -85,6 +85,9 @@ async def test_every_way_of_taking_part_feeds_the_ledger_as_the_union_counted(
                     == await union_people(repos.session, year, PARIS, commands=True)), year
             assert (await yearly_figures(repos, year, PARIS)
                     == await union_figures(repos, year, PARIS, commands=True)), year
+            assert (ordered(await repos.participants.participation(year))  # as !stats asks
+                    == await union_participation(repos.session, start_at, end_at, year, (),
+                                                 commands=True))
         figures = await yearly_figures(repos, 2100, PARIS)
     assert (figures.participants_year, figures.participants_total, figures.new_participants) == (
         3, 10, 2)
