@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -68,6 +69,17 @@ def _insert(session: AsyncSession, model: type[Base]) -> Any:
     return sqlite.insert(model)
 
 
+@cache
+def _ledger_upsert(dialect: str) -> Any:
+    """INSERT into the ledger or, for a (person, year) already there, keep the earlier time:
+    built once (as cheap per command as the former ON CONFLICT DO NOTHING)."""
+    ledger = Base.metadata.tables[ParticipantYear.__tablename__]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ledger)
+    return insert.on_conflict_do_update(
+        index_elements=[ledger.c.user_id, ledger.c.year], set_={"first_at": insert.excluded.first_at},
+        where=insert.excluded.first_at < ledger.c.first_at)
+
+
 @dataclass(frozen=True)
 class Participation:
     """Counts of people who took part, for one (territory, category) of their profile."""
@@ -100,13 +112,8 @@ class ParticipantRepository:
         calendar year in the club's time zone; each person's earliest time of the year is kept
         (one statement, no read). Called by every activity when it happens."""
         rows = [{"user_id": user, "year": year, "first_at": at} for user in dict.fromkeys(user_ids)]
-        if not rows:
-            return
-        statement = _insert(self.session, ParticipantYear).values(rows)
-        await self.session.execute(statement.on_conflict_do_update(
-            index_elements=[ParticipantYear.user_id, ParticipantYear.year],
-            set_={"first_at": statement.excluded.first_at},
-            where=statement.excluded.first_at < ParticipantYear.first_at))
+        if rows:
+            await self.session.execute(_ledger_upsert(self.session.get_bind().dialect.name), rows)
 
     async def get(self, user_id: str) -> Participant | None:
         return await self.session.get(Participant, user_id)
