@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.scale [--n 100] [--database-url postgresql+asyncpg://…/<empty db>]
 
 Seeds 3,500 participants, 500 groups (5,000 members, 20,000 progress entries), 100 polls
-(5 slots, 100 voters each), 12 rencontres and 10,000 pending reminders (then, on PostgreSQL,
-``VACUUM ANALYZE``, what autovacuum does soon after a bulk load). Then, in a fresh process (the
+(5 slots, 100 voters each), 12 rencontres, 10,000 pending reminders and the participation
+ledger the bot writes for them (5,000 people this year); then, on PostgreSQL, ``VACUUM
+ANALYZE``, what autovacuum does soon after a bulk load. Then, in a fresh process (the
 seeding's memory does not count), starts as the bot does (runtime libraries imported, database
 opened, migrations checked, the scheduler's jobs rebuilt from the database), and times each
 command from parsing to reply inside its transaction, as the dispatcher runs it. Prints p50 / p99
