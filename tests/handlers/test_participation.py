@@ -29,10 +29,6 @@ PARTICIPATION = ("participants_year", "participants_total", "new_participants", 
                  "by_territory", "by_category")
 
 
-async def ok(bot: Harness, body: str, sender: str = ALICE) -> None:
-    await bot.command(body, sender=sender)
-
-
 async def rows(bot: Harness, *tables: str) -> list[int]:
     async with bot.db.transaction() as repos:
         return [int(await repos.session.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
@@ -42,19 +38,19 @@ async def rows(bot: Harness, *tables: str) -> list[int]:
 async def a_year_of_every_activity(bot: Harness) -> str:
     """2099: a group created, joined, a referent named; a poll voted by command and natively; a
     rencontre answered and attended. Returns the first native poll's event (for more votes)."""
-    await ok(bot, "!profil territoire nord")
-    await ok(bot, "!projet creer Atelier vélo --theme mobilité --territoire sud")
-    await ok(bot, "!projet rejoindre atelier-velo", sender=BOB)
-    await ok(bot, f"!projet referent atelier-velo {CAROL}")  # Carol never used the bot
+    await bot.command("!profil territoire nord")
+    await bot.command("!projet creer Atelier vélo --theme mobilité --territoire sud")
+    await bot.command("!projet rejoindre atelier-velo", sender=BOB)
+    await bot.command(f"!projet referent atelier-velo {CAROL}")  # Carol never used the bot
     sent = await bot.command(OPEN, sender=COORDINATOR)
     start = slot_events(sent)[0]
-    await ok(bot, "!vote 1 1+ 2?", sender=DAVE)
+    await bot.command("!vote 1 1+ 2?", sender=DAVE)
     assert await native_vote(bot, start, ERIN, "yes", bot.clock.now(), "$erin1")  # Erin neither
-    await ok(bot, "!rencontre planifier jeudi 18h30 --lieu Embrun --territoire nord",
-             sender=COORDINATOR)
-    await ok(bot, "!rencontre present 1", sender=FRANK)
+    await bot.command("!rencontre planifier jeudi 18h30 --lieu Embrun --territoire nord",
+                      sender=COORDINATOR)
+    await bot.command("!rencontre present 1", sender=FRANK)
     bot.clock.set(datetime(2099, 1, 10, 9, 0, tzinfo=UTC))
-    await ok(bot, f"!rencontre presences 1 {FRANK} {GRACE}", sender=COORDINATOR)  # nor Grace
+    await bot.command(f"!rencontre presences 1 {FRANK} {GRACE}", sender=COORDINATOR)  # nor Grace
     # Every activity went through (a refused command would leave no row).
     assert await rows(bot, "group_members", "poll_votes", "meeting_rsvps",
                       "meeting_attendance") == [3, 3, 1, 2]
@@ -66,8 +62,8 @@ async def test_every_way_of_taking_part_feeds_the_ledger_as_the_union_counted(
     first_poll = await a_year_of_every_activity(bot)
     # New Year's night in Paris, still 2099 in UTC: 2100's.
     bot.clock.set(datetime(2100, 1, 1, 0, 30, tzinfo=PARIS))
-    await ok(bot, "!projet rejoindre atelier-velo", sender=HUGO)
-    await ok(bot, "!ping", sender=BOB)
+    await bot.command("!projet rejoindre atelier-velo", sender=HUGO)
+    await bot.command("!ping", sender=BOB)
     start = next(s for s in bot.transport.sent if s.event_id == first_poll)
     assert await native_vote(bot, start, IVAN, "no", bot.clock.now(), "$ivan1")
 
@@ -102,9 +98,9 @@ async def test_an_activity_withdrawn_later_still_counts_for_its_year(bot: Harnes
     bot.clock.set(datetime(2100, 2, 1, 9, 0, tzinfo=UTC))
     start = next(s for s in bot.transport.sent if s.event_id == first_poll)
     assert await native_vote(bot, start, ERIN, None, bot.clock.now(), "$erin2")  # withdrawn
-    await ok(bot, "!projet quitter atelier-velo", sender=CAROL)
-    await ok(bot, "!vote 1 retirer", sender=DAVE)
-    await ok(bot, f"!rencontre presences 1 {FRANK}", sender=COORDINATOR)  # Grace struck off
+    await bot.command("!projet quitter atelier-velo", sender=CAROL)
+    await bot.command("!vote 1 retirer", sender=DAVE)
+    await bot.command(f"!rencontre presences 1 {FRANK}", sender=COORDINATOR)  # Grace struck off
 
     async with bot.db.transaction() as repos:
         after = await yearly_figures(repos, 2099, PARIS)
