@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from commands import build_registry
 from commands.context import Club, Context
@@ -30,6 +31,7 @@ from commands.vocabulary import STATUSES, TERRITORIES, THEMES
 from storage.db import Database
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
+PARIS = ZoneInfo("Europe/Paris")
 WORDS = ("atelier", "vélo", "jardin", "compost", "énergie", "solaire", "ciné", "club", "réseau",
          "tiers-lieu", "zéro", "déchet", "liste", "courses", "mobilité", "covoiturage", "hydro",
          "biodiversité", "nichoirs", "mégots", "repair", "café", "marché", "local", "école")
@@ -55,7 +57,8 @@ async def seed(db: Database, groups: int, members: int, progress: int,
         for index in range(members):
             group_id = index % groups + 1
             await repos.groups.add_member(group_id, f"@p{index}:cct.example",
-                                          T0 + timedelta(minutes=index), referent=index < groups)
+                                          T0 + timedelta(minutes=index), tz=PARIS,
+                                          referent=index < groups)
         for index in range(progress):
             await repos.groups.add_progress(index % groups + 1, f"@p{index % members}:cct.example",
                                             f"Étape {index} : on avance bien.",

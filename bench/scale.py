@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.scale [--n 100] [--database-url postgresql+asyncpg://…/<empty db>]
 
 Seeds 3,500 participants, 500 groups (5,000 members, 20,000 progress entries), 100 polls
-(5 slots, 100 voters each), 12 rencontres and 10,000 pending reminders (then, on PostgreSQL,
-``VACUUM ANALYZE``, what autovacuum does soon after a bulk load). Then, in a fresh process (the
+(5 slots, 100 voters each), 12 rencontres, 10,000 pending reminders and the participation
+ledger the bot writes for them (5,000 people this year); then, on PostgreSQL, ``VACUUM
+ANALYZE``, what autovacuum does soon after a bulk load. Then, in a fresh process (the
 seeding's memory does not count), starts as the bot does (runtime libraries imported, database
 opened, migrations checked, the scheduler's jobs rebuilt from the database), and times each
 command from parsing to reply inside its transaction, as the dispatcher runs it. Prints p50 / p99
@@ -25,6 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.projects import PARIS
 from bench.projects import seed as seed_groups
 from bot.clock import SystemClock
 from bot.polls import PollDeadlines, PollReminders
@@ -45,10 +47,12 @@ COORDINATOR = "@coordination:cct.example"
 
 
 async def seed(db: Database, rng: random.Random) -> None:
+    """The rows, with the participation ledger as the bot writes it (members, voters, users)."""
     await seed_groups(db, 500, 5000, 20000, rng)
+    year = NOW.astimezone(PARIS).year
     async with db.transaction() as repos:
         for person in range(3500):
-            await repos.participants.touch(f"@p{person}:cct.example", NOW, NOW.year)
+            await repos.participants.touch(f"@p{person}:cct.example", NOW, year)
         session = repos.session
         for number in range(12):
             start = NOW + timedelta(days=30 * (number - 6))
@@ -69,11 +73,12 @@ async def seed(db: Database, rng: random.Random) -> None:
                 start = NOW + timedelta(days=40 + position)
                 session.add(PollSlot(id=slot_id, poll_id=number, position=position,
                                      starts_at=start, ends_at=start + timedelta(hours=2)))
-                session.add_all(PollVote(poll_id=number, slot_id=slot_id,
-                                         user_id=f"@p{voter}:cct.example",
+                voters = [f"@p{voter}:cct.example" for voter in rng.sample(range(3500), 100)]
+                session.add_all(PollVote(poll_id=number, slot_id=slot_id, user_id=voter,
                                          answer=rng.choice(["yes", "maybe", "no"]),
                                          source="text", voted_at=NOW, event_id=f"$v{voter}")
-                                for voter in rng.sample(range(3500), 100))
+                                for voter in voters)
+                await repos.participants.took_part(voters, NOW, year)
         session.add_all(Reminder(kind="personal", room_id=ROOM, owner=f"@p{i % 3500}:cct.example",
                                  text=f"rappel {i}", due_at=NOW + timedelta(days=1, minutes=i),
                                  send_at=NOW + timedelta(days=1, minutes=i), occurrence=0,

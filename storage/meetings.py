@@ -6,12 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Meeting, MeetingAttendance, MeetingRsvp
+from storage.participants import record_participation
 
 PLANNED = "prevue"
 
@@ -86,8 +88,10 @@ class MeetingRepository:
         return [MeetingSummary(m, answers[m.id], attended.get(m.id, 0)) for m in meetings]
 
     # --- RSVPs --------------------------------------------------------------------------------
-    async def set_rsvp(self, meeting_id: int, user_id: str, answer: str, at: datetime) -> None:
-        """Records a person's answer, replacing an earlier one (one statement)."""
+    async def set_rsvp(self, meeting_id: int, user_id: str, answer: str, at: datetime, *,
+                       tz: ZoneInfo) -> None:
+        """Records a person's answer, replacing an earlier one (one statement); answering is
+        taking part at ``at`` (its year in ``tz``, the club's time zone)."""
         insert: Any = (postgresql.insert(MeetingRsvp)
                        if self.session.get_bind().dialect.name == "postgresql"
                        else sqlite.insert(MeetingRsvp))
@@ -100,6 +104,7 @@ class MeetingRepository:
             self.session.identity_key(MeetingRsvp, (meeting_id, user_id)))
         if existing is not None:
             await self.session.refresh(existing)
+        await record_participation(self.session, [user_id], at, tz)
 
     async def rsvp(self, meeting_id: int, user_id: str) -> str | None:
         """A person's answer, or ``None``."""
@@ -119,15 +124,19 @@ class MeetingRepository:
         return (await self.session.scalars(query)).all()
 
     # --- attendance --------------------------------------------------------------------------
-    async def set_attendance(self, meeting_id: int, user_ids: Iterable[str],
-                             at: datetime) -> list[str]:
-        """Replaces the list of who came; returns it (duplicates removed, order kept)."""
+    async def set_attendance(self, meeting_id: int, user_ids: Iterable[str], at: datetime, *,
+                             tz: ZoneInfo) -> list[str]:
+        """Replaces the list of who came; returns it (duplicates removed, order kept). Coming
+        is taking part when the meeting starts (its year in ``tz``, the club's time zone)."""
         people = list(dict.fromkeys(user_ids))
         await self.session.execute(
             delete(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id))
         self.session.add_all(MeetingAttendance(meeting_id=meeting_id, user_id=user, recorded_at=at)
                              for user in people)
         await self.session.flush()
+        meeting = await self.session.get(Meeting, meeting_id)  # the caller's: no query
+        if meeting is not None:
+            await record_participation(self.session, people, meeting.starts_at, tz)
         return people
 
     async def attendance(self, meeting_id: int) -> Sequence[MeetingAttendance]:

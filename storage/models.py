@@ -445,8 +445,11 @@ class Participant(Base):
 
 
 class ParticipantYear(Base):
-    """A calendar year (Europe/Paris) in which a participant used the bot."""
+    """The participation ledger: a calendar year (in the club's time zone) in which a person
+    took part (used the bot, joined a group, voted, answered or attended a rencontre), with
+    their earliest activity of that year. Written with each activity, never withdrawn."""
 
     __tablename__ = "participant_years"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())

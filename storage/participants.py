@@ -1,15 +1,18 @@
-"""Participants (who took part, their optional profile), the yearly figures' raw data, and
-personal data: everything held about a person, and its erasure (pseudonymisation)."""
+"""Participants (who took part, their optional profile), the participation ledger and the
+yearly figures' raw data, and personal data: everything held about a person, and its erasure
+(pseudonymisation)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     String,
@@ -17,11 +20,8 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    literal_column,
-    null,
     or_,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,7 +41,6 @@ from storage.models import (
     Participant,
     ParticipantYear,
     Person,
-    PollVote,
     ProjectGroup,
     Reminder,
     Remontee,
@@ -57,10 +56,28 @@ def _key(prefix: str, user_id: str) -> str:
     return prefix + hashlib.sha256(user_id.encode()).hexdigest()[:40]
 
 
+async def record_participation(session: AsyncSession, user_ids: Iterable[str], at: datetime,
+                               tz: ZoneInfo) -> None:
+    """What every activity calls when it is recorded: ``user_ids`` took part at ``at``, in its
+    calendar year in ``tz`` (the club's time zone)."""
+    await ParticipantRepository(session).took_part(user_ids, at, at.astimezone(tz).year)
+
+
 def _insert(session: AsyncSession, model: type[Base]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
+
+
+@cache
+def _ledger_upsert(dialect: str) -> Any:
+    """INSERT into the ledger or, for a (person, year) already there, keep the earlier time:
+    built once (as cheap per command as the former ON CONFLICT DO NOTHING)."""
+    ledger = Base.metadata.tables[ParticipantYear.__tablename__]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ledger)
+    return insert.on_conflict_do_update(
+        index_elements=[ledger.c.user_id, ledger.c.year], set_={"first_at": insert.excluded.first_at},
+        where=insert.excluded.first_at < ledger.c.first_at)
 
 
 @dataclass(frozen=True)
@@ -69,26 +86,34 @@ class Participation:
 
     territory: str | None
     category: str | None
-    people: int  # took part at least once, until the end of the period
-    active: int  # took part during the period
-    new: int  # first took part during the period
+    people: int  # took part at least once, until the end of the year
+    active: int  # took part during the year
+    new: int  # first took part during the year
     before: tuple[int, ...]  # had taken part before each edge asked for
 
 
 class ParticipantRepository:
-    """Participants and their profile."""
+    """Participants, their profile and the participation ledger."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def touch(self, user_id: str, at: datetime, year: int) -> None:
-        """Records that ``user_id`` used the bot at ``at`` (two upserts, no read)."""
+        """Records that ``user_id`` used the bot at ``at`` (``year``: its calendar year in the
+        club's time zone): two upserts, no read."""
         statement = _insert(self.session, Participant).values(user_id=user_id, first_seen=at,
                                                               last_seen=at)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=[Participant.user_id], set_={"last_seen": at}))
-        await self.session.execute(_insert(self.session, ParticipantYear).values(
-            user_id=user_id, year=year).on_conflict_do_nothing())
+        await self.took_part([user_id], at, year)
+
+    async def took_part(self, user_ids: Iterable[str], at: datetime, year: int) -> None:
+        """Writes in the ledger that ``user_ids`` took part at ``at``, ``year`` being its
+        calendar year in the club's time zone; each person's earliest time of the year is kept
+        (one statement, no read). Called by every activity when it happens."""
+        rows = [{"user_id": user, "year": year, "first_at": at} for user in dict.fromkeys(user_ids)]
+        if rows:
+            await self.session.execute(_ledger_upsert(self.session.get_bind().dialect.name), rows)
 
     async def get(self, user_id: str) -> Participant | None:
         return await self.session.get(Participant, user_id)
@@ -211,35 +236,21 @@ class ParticipantRepository:
 
     # --- raw data of the yearly figures -------------------------------------------------------
 
-    async def participation(self, start: datetime, end: datetime, year: int,
-                            edges: Sequence[datetime]) -> list[Participation]:
-        """Everyone who took part until ``end``, counted in one query, by profile (territory,
-        category): how many, how many took part between ``start`` and ``end`` (the calendar
-        ``year``), how many took part for the first time then, and how many had taken part
-        before each of ``edges``. Taking part: using the bot (first use, and each year used),
-        joining a group, voting, answering a rencontre, attending one (at its start)."""
-        def source(user: Any, at: Any) -> Any:  # per person: first time, and whether in the year
-            return (select(user.label("user_id"), func.min(at).label("at"),
-                           case((func.max(at) >= start, 1), else_=0).label("active"))
-                    .where(at < end).group_by(user))
-
-        every = union_all(
-            select(Participant.user_id.label("user_id"), Participant.first_seen.label("at"),
-                   literal_column("0").label("active")).where(Participant.first_seen < end),
-            select(ParticipantYear.user_id, null(), literal_column("1"))
-            .where(ParticipantYear.year == year),
-            source(GroupMember.user_id, GroupMember.joined_at),
-            source(PollVote.user_id, PollVote.voted_at),
-            source(MeetingRsvp.user_id, MeetingRsvp.at),
-            source(MeetingAttendance.user_id, Meeting.starts_at)
-            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id),
-        ).subquery()
-        person = (select(every.c.user_id, func.min(every.c.at).label("first"),
-                         func.max(every.c.active).label("active"))
-                  .group_by(every.c.user_id).subquery())
+    async def participation(self, year: int,
+                            edges: Sequence[datetime] = ()) -> list[Participation]:
+        """Everyone who took part until the end of ``year``, read from the ledger (about one row
+        per person and year) in one query, by profile (territory, category): how many, how many
+        took part in ``year``, how many for the first time then, and how many had taken part
+        before each of ``edges``. Without ``edges`` the times are not read: the counts come from
+        the primary key's index alone (half the work)."""
+        ledger = ParticipantYear
+        first = [func.min(ledger.first_at).label("first")] if edges else []
+        person = (select(ledger.user_id, func.min(ledger.year).label("since"),
+                         func.max(ledger.year).label("last"), *first)
+                  .where(ledger.year <= year).group_by(ledger.user_id).subquery())
         query = (select(Participant.territory, Participant.category, func.count(),
-                        func.sum(person.c.active),
-                        func.sum(case((person.c.first >= start, 1), else_=0)),
+                        func.sum(case((person.c.last == year, 1), else_=0)),
+                        func.sum(case((person.c.since == year, 1), else_=0)),
                         *(func.sum(case((person.c.first < edge, 1), else_=0)) for edge in edges))
                  .select_from(person.outerjoin(Participant,
                                                Participant.user_id == person.c.user_id))
@@ -249,39 +260,23 @@ class ParticipantRepository:
                 for territory, category, people, active, new, *before
                 in (await self.session.execute(query)).all()]
 
-    async def active_in(self, start: datetime, end: datetime, year: int) -> set[str]:
-        """Everyone who took part between ``start`` and ``end`` (one calendar year)."""
-        queries = [
-            select(ParticipantYear.user_id).where(ParticipantYear.year == year),
-            select(GroupMember.user_id).distinct().where(GroupMember.joined_at >= start,
-                                                         GroupMember.joined_at < end),
-            select(PollVote.user_id).distinct().where(PollVote.voted_at >= start,
-                                                      PollVote.voted_at < end),
-            select(MeetingRsvp.user_id).distinct().where(MeetingRsvp.at >= start,
-                                                         MeetingRsvp.at < end),
-            select(MeetingAttendance.user_id).distinct()
-            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
-            .where(Meeting.starts_at >= start, Meeting.starts_at < end),
-        ]
-        found: set[str] = set()
-        for query in queries:
-            found.update((await self.session.scalars(query)).all())
-        return found
+    async def active_in(self, year: int) -> set[str]:
+        """Everyone who took part in the calendar ``year`` (the ledger's rows of that year)."""
+        query = select(ParticipantYear.user_id).where(ParticipantYear.year == year)
+        return set((await self.session.scalars(query)).all())
 
     async def meetings_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """The rencontres starting in the period, with their attendance and positive RSVPs."""
-        meetings = (await self.session.scalars(
-            select(Meeting).where(Meeting.starts_at >= start, Meeting.starts_at < end)
-            .order_by(Meeting.starts_at, Meeting.id))).all()
-        attendance = dict((await self.session.execute(
-            select(MeetingAttendance.meeting_id, func.count()).group_by(MeetingAttendance.meeting_id)
-        )).all())
-        rsvps = dict((await self.session.execute(
-            select(MeetingRsvp.meeting_id, func.count()).where(MeetingRsvp.answer == "present")
-            .group_by(MeetingRsvp.meeting_id))).all())
-        return [{"id": m.id, "starts_at": m.starts_at, "territory": m.territory,
-                 "status": m.status, "place": m.place, "attendance": attendance.get(m.id, 0),
-                 "rsvps": rsvps.get(m.id, 0)} for m in meetings]
+        """The rencontres starting in the period, with their attendance and positive RSVPs
+        (counted for these meetings only, in the same query)."""
+        attendance = (select(func.count()).where(MeetingAttendance.meeting_id == Meeting.id)
+                      .scalar_subquery())
+        rsvps = (select(func.count()).where(MeetingRsvp.meeting_id == Meeting.id,
+                                            MeetingRsvp.answer == "present").scalar_subquery())
+        query = (select(Meeting.id, Meeting.starts_at, Meeting.territory, Meeting.status,
+                        Meeting.place, attendance.label("attendance"), rsvps.label("rsvps"))
+                 .where(Meeting.starts_at >= start, Meeting.starts_at < end)
+                 .order_by(Meeting.starts_at, Meeting.id))
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
 
     async def attendees_between(self, start: datetime, end: datetime) -> set[str]:
         query = (select(MeetingAttendance.user_id)
@@ -291,14 +286,15 @@ class ParticipantRepository:
         return set((await self.session.scalars(query)).all())
 
     async def groups_until(self, end: datetime) -> list[tuple[int, str, str, str, int]]:
-        """(id, name, status, territory, members) of the groups created before ``end``."""
-        members = dict((await self.session.execute(
-            select(GroupMember.group_id, func.count()).group_by(GroupMember.group_id))).all())
+        """(id, name, status, territory, members) of the groups created before ``end`` (members
+        counted from the index, group by group, in the same query)."""
+        members = (select(func.count()).where(GroupMember.group_id == ProjectGroup.id)
+                   .scalar_subquery())
         query = (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.status,
-                        ProjectGroup.territory).where(ProjectGroup.created_at < end)
+                        ProjectGroup.territory, members).where(ProjectGroup.created_at < end)
                  .order_by(ProjectGroup.id))
-        return [(gid, name, status, territory, members.get(gid, 0))
-                for gid, name, status, territory in (await self.session.execute(query)).all()]
+        return [(gid, name, status, territory, int(count))
+                for gid, name, status, territory, count in (await self.session.execute(query)).all()]
 
     async def suggestions_between(self, start: datetime, end: datetime) -> dict[str, int]:
         query = (select(AgendaSuggestion.status, func.count())

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Person, Poll, PollSlot, PollVote
+from storage.participants import record_participation
 
 
 class PollRepository:
@@ -57,19 +59,21 @@ class PollRepository:
         return (await self.session.scalars(query)).all()
 
     async def vote(self, *, poll_id: int, slot_id: int, user_id: str, answer: str | None,
-                   source: str, at: datetime, event_id: str) -> bool:
+                   source: str, at: datetime, event_id: str, tz: ZoneInfo) -> bool:
         """Records a person's answer for a slot unless a later one is already known (the latest
-        choice wins, whatever the way it was given); ``None`` withdraws. ``True`` if recorded."""
+        choice wins, whatever the way it was given); ``None`` withdraws. ``True`` if recorded:
+        then the person took part at ``at`` (its year in ``tz``, the club's time zone)."""
         current = await self.session.get(PollVote, (slot_id, user_id))
         if current is None:
             self.session.add(PollVote(poll_id=poll_id, slot_id=slot_id, user_id=user_id,
                                       answer=answer, source=source, voted_at=at,
                                       event_id=event_id))
-            return True
-        if current.voted_at > at or current.event_id == event_id:
+        elif current.voted_at > at or current.event_id == event_id:
             return False
-        current.answer, current.source, current.voted_at, current.event_id = (
-            answer, source, at, event_id)
+        else:
+            current.answer, current.source, current.voted_at, current.event_id = (
+                answer, source, at, event_id)
+        await record_participation(self.session, [user_id], at, tz)
         return True
 
     async def votes(self, poll_id: int) -> Sequence[PollVote]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from storage.models import (
     Initiative,
     ProjectGroup,
 )
+from storage.participants import record_participation
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -156,11 +158,14 @@ class GroupRepository:
     async def membership(self, group_id: int, user_id: str) -> GroupMember | None:
         return await self.session.get(GroupMember, (group_id, user_id))
 
-    async def add_member(self, group_id: int, user_id: str, at: datetime, *,
+    async def add_member(self, group_id: int, user_id: str, at: datetime, *, tz: ZoneInfo,
                          referent: bool = False) -> GroupMember:
+        """Adds a member: joining counts as taking part at ``at`` (its year in ``tz``, the
+        club's time zone)."""
         member = GroupMember(group_id=group_id, user_id=user_id, joined_at=at, referent=referent)
         self.session.add(member)
         await self.session.flush()
+        await record_participation(self.session, [user_id], at, tz)
         return member
 
     async def remove_member(self, group_id: int, user_id: str) -> None:

@@ -124,7 +124,7 @@ async def _answer(ctx: Context, number: int | None, answer: str) -> Reply:
     if meeting.status == HELD or meeting.starts_at < ctx.now:
         raise UserError("meeting.answer_past", number=meeting.id)
     if await repos.meetings.rsvp(meeting.id, ctx.sender) != answer:
-        await repos.meetings.set_rsvp(meeting.id, ctx.sender, answer, ctx.now)
+        await repos.meetings.set_rsvp(meeting.id, ctx.sender, answer, ctx.now, tz=ctx.club.tz)
         await audit(repos, meeting, ctx.sender, "rsvp", ctx.now, answer=answer)
     return Reply("", effects=(React(ctx.room_id, ctx.event_id, ANSWERS[answer]),))
 
@@ -239,7 +239,7 @@ def _register_coordination(rencontre: Command, follow: Follow) -> None:
                      if r.answer == "present"]
             if not users:
                 raise UserError("meeting.attendance_nobody", number=meeting.id)
-        came = await repos.meetings.set_attendance(meeting.id, users, ctx.now)
+        came = await repos.meetings.set_attendance(meeting.id, users, ctx.now, tz=ctx.club.tz)
         meeting.status = HELD
         meeting.updated_at = ctx.now
         await audit(repos, meeting, ctx.sender, "attendance", ctx.now, count=len(came),

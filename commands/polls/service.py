@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from commands.context import Club, FollowUp, Reply
 from commands.dates import format_moment
@@ -109,13 +110,14 @@ async def stale_edits(repos: Repositories, club: Club, t: Translator) -> list[Ef
 
 async def cast(repos: Repositories, poll: Poll, user_id: str,
                answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
-               event_id: str) -> bool:
-    """Records (slot id, answer or None to withdraw) pairs; ``True`` if anything changed."""
+               event_id: str, tz: ZoneInfo) -> bool:
+    """Records (slot id, answer or None to withdraw) pairs; ``True`` if anything changed.
+    ``tz``: the club's time zone (the year in which the person took part)."""
     changed = False
     for slot_id, answer in answers:
         changed |= await repos.polls.vote(poll_id=poll.id, slot_id=slot_id, user_id=user_id,
                                           answer=answer, source=source, at=at,
-                                          event_id=event_id)
+                                          event_id=event_id, tz=tz)
     return changed
 
 
@@ -134,7 +136,7 @@ async def record_native(repos: Repositories, responses: Sequence[native.Response
         poll, slot = found
         answer = response.answers[0] if response.answers else None
         if await cast(repos, poll, response.sender, [(slot.id, answer)], "native", response.at,
-                      response.event_id):
+                      response.event_id, club.tz):
             touched[poll.id] = poll
     return [await refresh(repos, poll, club, t) for poll in touched.values()]
 

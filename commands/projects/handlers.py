@@ -170,7 +170,8 @@ def _register_membership(projet: Command) -> None:
             name=clean, name_key=name_key(clean), slug=slug, description=description or "",
             theme=theme or "vie-locale", territory=territory or "tout", status="idee",
             created_by=ctx.sender, at=ctx.now)
-        await repos.groups.add_member(group.id, ctx.sender, ctx.now, referent=True)
+        await repos.groups.add_member(group.id, ctx.sender, ctx.now, tz=ctx.club.tz,
+                                      referent=True)
         await _audit(ctx, group, "created", name=clean)
         text = ctx.t("projects.created", group=group_label(group), slug=slug,
                      theme=THEMES.label(group.theme, ctx.t),
@@ -190,7 +191,7 @@ def _register_membership(projet: Command) -> None:
             return Reply(ctx.t("projects.already_member", group=label))
         if found.status == "archive":
             raise UserError("projects.join_archived", group=label)
-        await repos.groups.add_member(found.id, ctx.sender, ctx.now)
+        await repos.groups.add_member(found.id, ctx.sender, ctx.now, tz=ctx.club.tz)
         await _audit(ctx, found, "joined")
         count = len(await repos.groups.members(found.id))
         text = ctx.t("projects.joined", group=label, count=count)
@@ -388,7 +389,8 @@ async def _set_referent(ctx: Context, group: str, change: str) -> Reply:
         return Reply(ctx.t("projects.referent_already", user=pill(user), group=label))
     effects: tuple[Effect, ...] = ()
     if member is None:
-        await repos.groups.add_member(found.group.id, user, ctx.now, referent=True)
+        await repos.groups.add_member(found.group.id, user, ctx.now, tz=ctx.club.tz,
+                                      referent=True)
         if found.group.room_id:
             effects = (Invite(found.group.room_id, user),)
     else:

@@ -54,6 +54,7 @@ class Figures:
     suggestions: dict[str, int]  # agenda suggestions of the year, by status
     remontees: dict[str, int]  # remontées of the year, by status
     cumulative: tuple[int, ...] = field(default=())  # participants so far at each month's end
+    # (empty when yearly_figures is not asked for it: !stats)
 
     @property
     def meetings_held(self) -> int:
@@ -84,11 +85,15 @@ def month_ends(year: int, tz: ZoneInfo) -> list[datetime]:
     return ends
 
 
-async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo) -> Figures:
-    """The figures of ``year`` (calendar year in ``tz``), read from the database."""
+async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
+                         monthly: bool = True) -> Figures:
+    """The figures of ``year`` (calendar year in ``tz``), read from the database; the
+    cumulative participants month by month only if ``monthly`` (the report's chart: ``!stats``
+    does without, and its query then reads half as much)."""
     start, end = year_bounds(year, tz)
     people = repos.participants
-    counts = await people.participation(start, end, year, month_ends(year, tz))
+    edges = month_ends(year, tz) if monthly else []
+    counts = await people.participation(year, edges)
     territories: Counter[str] = Counter()
     categories: Counter[str] = Counter()
     for row in counts:
@@ -112,7 +117,7 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo) -> Figure
         suggestions=await people.suggestions_between(start, end),
         remontees=await people.remontees_between(start, end),
         cumulative=tuple(sum(row.before[month] for row in counts)
-                         for month in range(12)),
+                         for month in range(len(edges))),
     )
 
 

@@ -1,5 +1,6 @@
 """A seeded year (2026) of the club: 200 participants, rencontres, groups, votes, RSVPs,
-suggestions and remontées, with the exact figures it must give."""
+suggestions and remontées, with the exact figures it must give. Every activity goes through the
+repository method the bot writes it with, so the participation ledger is fed as in real use."""
 
 from __future__ import annotations
 
@@ -7,15 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from storage.db import Database
-from storage.models import (
-    AgendaSuggestion,
-    GroupMember,
-    MeetingAttendance,
-    MeetingRsvp,
-    PollVote,
-    ProjectGroup,
-    Remontee,
-)
+from storage.models import AgendaSuggestion, ProjectGroup, Remontee
 
 PARIS = ZoneInfo("Europe/Paris")
 YEAR = 2026
@@ -75,12 +68,9 @@ async def seed(db: Database) -> None:
                       m2.id: [user(n) for n in range(20, 80)],
                       m4.id: [user(n) for n in range(10)]}
         for meeting_id, users in attendance.items():
-            for who in users:
-                s.add(MeetingAttendance(meeting_id=meeting_id, user_id=who,
-                                        recorded_at=paris(YEAR, 12, 1)))
+            await repos.meetings.set_attendance(meeting_id, users, paris(YEAR, 12, 1), tz=PARIS)
         for n in range(190, 195):
-            s.add(MeetingRsvp(meeting_id=m4.id, user_id=user(n), answer="present",
-                              at=paris(YEAR, 10, 1)))
+            await repos.meetings.set_rsvp(m4.id, user(n), "present", paris(YEAR, 10, 1), tz=PARIS)
         groups = []
         for index, (status, created) in enumerate((("en-cours", paris(YEAR, 2, 1)),
                                                    ("idee", paris(YEAR, 4, 1)),
@@ -94,17 +84,16 @@ async def seed(db: Database) -> None:
             groups.append(group)
         await s.flush()
         for n in [0, *range(150, 170)]:
-            s.add(GroupMember(group_id=groups[0].id, user_id=user(n), joined_at=paris(YEAR, 3, 15),
-                              referent=n == 0))
+            await repos.groups.add_member(groups[0].id, user(n), paris(YEAR, 3, 15), tz=PARIS,
+                                          referent=n == 0)
         for n in range(170, 180):
-            s.add(GroupMember(group_id=groups[1].id, user_id=user(n), joined_at=paris(YEAR, 4, 15),
-                              referent=False))
+            await repos.groups.add_member(groups[1].id, user(n), paris(YEAR, 4, 15), tz=PARIS)
         poll = await repos.polls.create(question="Date ?", territory="tous", room_id="!r:x",
                                         closes_at=None, created_by=user(0), at=paris(YEAR, 4, 1))
         slot = await repos.polls.add_slot(poll.id, 1, paris(YEAR, 6, 12, 18), paris(YEAR, 6, 12, 20))
         for n in range(180, 190):
-            s.add(PollVote(slot_id=slot.id, user_id=user(n), poll_id=poll.id, answer="yes",
-                           source="text", voted_at=paris(YEAR, 5, 1), event_id=f"$v{n}"))
+            await repos.polls.vote(poll_id=poll.id, slot_id=slot.id, user_id=user(n), answer="yes",
+                                   source="text", at=paris(YEAR, 5, 1), event_id=f"$v{n}", tz=PARIS)
         for status in ("acceptee", "acceptee", "proposee"):
             s.add(AgendaSuggestion(meeting_id=m2.id, author=user(1), text="Un point", status=status,
                                    reason="", room_id="!r:x", confirmation_txn="t",

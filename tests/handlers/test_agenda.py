@@ -405,8 +405,9 @@ async def seed_groups(bot: Harness) -> None:
                 name=name, name_key=name.lower(), slug=name.lower().replace(" ", "-"),
                 description="", theme="mobilite", territory=territory, status=status,
                 created_by=BOB, at=bot.clock.now())
-            await repos.groups.add_member(group.id, BOB, bot.clock.now(), referent=True)
-            await repos.groups.add_member(group.id, CAROL, bot.clock.now(), referent=True)
+            await repos.groups.add_member(group.id, BOB, bot.clock.now(), tz=PARIS, referent=True)
+            await repos.groups.add_member(group.id, CAROL, bot.clock.now(), tz=PARIS,
+                                          referent=True)
             made.append(group)
         await repos.groups.add_progress(made[0].id, BOB, "Dix vélos réparés samedi",
                                         bot.clock.now() - timedelta(days=2))

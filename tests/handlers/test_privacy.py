@@ -115,9 +115,9 @@ async def test_every_command_makes_a_participant(bot: Harness) -> None:
         person = await repos.participants.get(BOB)
         assert person is not None
         assert person.first_seen == START and person.last_seen == START + timedelta(days=400)
-        assert await repos.participants.active_in(START - timedelta(days=1),
-                                                  START + timedelta(days=1), 2099) == {BOB}
-        assert await repos.participants.active_in(START, START, 2100) == {BOB}
+        assert await repos.participants.active_in(2099) == {BOB}
+        assert await repos.participants.active_in(2100) == {BOB}
+        assert await repos.participants.active_in(2098) == set()
 
 
 async def test_participation_is_recorded_at_most_hourly_and_at_each_new_year(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from storage.db import Database
 from storage.repositories import Repositories
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+PARIS = ZoneInfo("Europe/Paris")
 
 
 async def make(repos: Repositories, starts_at: datetime, territory: str = "nord",
@@ -61,8 +63,8 @@ async def test_upcoming_and_past_lists_with_counts(db: Database) -> None:
         cancelled = await make(repos, NOW + 2 * DAY, status="annulee")
         for user, answer in (("@a:x", "present"), ("@b:x", "present"), ("@c:x", "peutetre"),
                              ("@d:x", "absent")):
-            await repos.meetings.set_rsvp(soon.id, user, answer, NOW)
-        await repos.meetings.set_attendance(old.id, ["@a:x", "@b:x", "@c:x"], NOW)
+            await repos.meetings.set_rsvp(soon.id, user, answer, NOW, tz=PARIS)
+        await repos.meetings.set_attendance(old.id, ["@a:x", "@b:x", "@c:x"], NOW, tz=PARIS)
     async with db.transaction() as repos:
         upcoming = await repos.meetings.upcoming(NOW)
         assert [s.meeting.id for s in upcoming] == [soon.id, cancelled.id]
@@ -79,10 +81,12 @@ async def test_upcoming_and_past_lists_with_counts(db: Database) -> None:
 async def test_rsvp_set_replace_and_clear(db: Database) -> None:
     async with db.transaction() as repos:
         meeting = await make(repos, NOW + DAY)
-        await repos.meetings.set_rsvp(meeting.id, "@a:x", "present", NOW)
-        await repos.meetings.set_rsvp(meeting.id, "@b:x", "peutetre", NOW + timedelta(minutes=1))
+        await repos.meetings.set_rsvp(meeting.id, "@a:x", "present", NOW, tz=PARIS)
+        await repos.meetings.set_rsvp(meeting.id, "@b:x", "peutetre", NOW + timedelta(minutes=1),
+                                      tz=PARIS)
         assert await repos.meetings.rsvp(meeting.id, "@a:x") == "present"
-        await repos.meetings.set_rsvp(meeting.id, "@a:x", "absent", NOW + timedelta(minutes=2))
+        await repos.meetings.set_rsvp(meeting.id, "@a:x", "absent", NOW + timedelta(minutes=2),
+                                      tz=PARIS)
         assert await repos.meetings.rsvp(meeting.id, "@a:x") == "absent"  # same transaction
     async with db.transaction() as repos:
         rows = await repos.meetings.rsvps(meeting.id)
@@ -98,14 +102,14 @@ async def test_rsvp_set_replace_and_clear(db: Database) -> None:
 async def test_attendance_replaces_the_whole_list(db: Database) -> None:
     async with db.transaction() as repos:
         meeting = await make(repos, NOW - DAY)
-        assert await repos.meetings.set_attendance(meeting.id, ["@b:x", "@a:x", "@b:x"], NOW) == [
-            "@b:x", "@a:x"]
+        assert await repos.meetings.set_attendance(meeting.id, ["@b:x", "@a:x", "@b:x"], NOW,
+                                                   tz=PARIS) == ["@b:x", "@a:x"]
     async with db.transaction() as repos:
         rows = await repos.meetings.attendance(meeting.id)
         assert [(r.user_id, r.recorded_at) for r in rows] == [("@a:x", NOW), ("@b:x", NOW)]
-        await repos.meetings.set_attendance(meeting.id, ["@c:x", "@a:x"], NOW + DAY)
+        await repos.meetings.set_attendance(meeting.id, ["@c:x", "@a:x"], NOW + DAY, tz=PARIS)
         assert [r.user_id for r in await repos.meetings.attendance(meeting.id)] == ["@a:x", "@c:x"]
     async with db.transaction() as repos:
         assert [r.user_id for r in await repos.meetings.attendance(meeting.id)] == ["@a:x", "@c:x"]
-        await repos.meetings.set_attendance(meeting.id, [], NOW)
+        await repos.meetings.set_attendance(meeting.id, [], NOW, tz=PARIS)
         assert await repos.meetings.attendance(meeting.id) == []

@@ -1,18 +1,38 @@
-"""Alembic migrations: an empty database goes to head, and the schema matches the models."""
+"""Alembic migrations: an empty database goes to head, the schema matches the models, and a
+database with activity at 0007 keeps its yearly figures through 0008 (the participation ledger)."""
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.reports.figures import Figures, yearly_figures
 from storage.db import Database, alembic_config
-from storage.models import Base
+from storage.models import (
+    Base,
+    GroupMember,
+    Meeting,
+    MeetingAttendance,
+    MeetingRsvp,
+    Participant,
+    ParticipantYear,
+    Poll,
+    PollSlot,
+    PollVote,
+    ProjectGroup,
+)
+from tests.storage.union_reference import union_figures
 
 TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled_messages",
           "project_groups", "group_members", "group_progress", "group_needs", "initiatives",
@@ -118,3 +138,109 @@ async def test_a_database_that_ran_the_edited_0003_upgrades_too(empty_db: Databa
     await empty_db.upgrade()
     async with empty_db.engine.connect() as connection:
         assert await connection.run_sync(_vote_indexes) == COVERING
+
+
+# --- 0008: the participation ledger -------------------------------------------------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+YEARS_0007 = sa.table("participant_years", sa.column("user_id"), sa.column("year"))
+FIGURE_YEARS = range(2023, 2029)
+
+
+def _moment(rng: random.Random) -> datetime:
+    """A time from 2024 to 2027, one in four around a New Year's night (Paris is UTC+1)."""
+    if rng.random() < 0.25:
+        return datetime(rng.randint(2024, 2027), 12, 31, 21, tzinfo=UTC) + timedelta(
+            minutes=rng.randint(0, 240))
+    return datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 4 * 525_600))
+
+
+def _paris_year(moment: datetime) -> int:
+    return moment.astimezone(PARIS).year
+
+
+async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
+    """Every kind of activity as revision 0007 stored it: ``participant_years`` without times,
+    written with each command (the year of the first use, and of any later use)."""
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    groups = [ProjectGroup(slug=f"g{n}", name=f"G{n}", name_key=f"g{n}", description="",
+                           theme="energie", territory="sud", status="idee", funding="",
+                           created_by="@x:x", created_at=t0, updated_at=t0) for n in range(3)]
+    meetings = [Meeting(starts_at=_moment(rng), ends_at=t0, place="", territory="commun",
+                        status="tenue", sequence=0, minutes="", cancel_reason="", rooms="[]",
+                        created_by="@x:x", created_at=t0, updated_at=t0) for _ in range(8)]
+    poll = Poll(question="?", territory="tous", room_id="!r:x", status="open", created_by="@x:x",
+                created_at=t0, results_version=0)
+    session.add_all([*groups, *meetings, poll])
+    await session.flush()
+    slots = [PollSlot(poll_id=poll.id, position=n, starts_at=t0, ends_at=t0) for n in range(1, 5)]
+    session.add_all(slots)
+    await session.flush()
+    years: set[tuple[str, int]] = {("@placeholder:x", 2025), ("@placeholder:x", 2027)}
+    session.add(Participant(user_id="@placeholder:x", first_seen=datetime(2025, 3, 1, tzinfo=UTC),
+                            last_seen=datetime(2027, 5, 1, tzinfo=UTC)))
+    session.add(PollVote(slot_id=slots[0].id, user_id="@newyear:x", poll_id=poll.id, answer="yes",
+                         source="native", voted_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+                         event_id="$ny"))
+    for n in range(80):
+        user = f"@p{n}:x"
+        if rng.random() < 0.7:  # used the bot: the year of the first use, maybe later ones
+            first = _moment(rng)
+            session.add(Participant(user_id=user, first_seen=first, last_seen=first,
+                                    territory=rng.choice([None, "nord", "sud"]),
+                                    category=rng.choice([None, "habitant", "elu"])))
+            years |= {(user, year) for year in range(_paris_year(first), 2028)
+                      if year == _paris_year(first) or rng.random() < 0.4}
+        for group in rng.sample(groups, rng.randint(0, 2)):
+            session.add(GroupMember(group_id=group.id, user_id=user, joined_at=_moment(rng)))
+        for slot in rng.sample(slots, rng.randint(0, 3)):
+            session.add(PollVote(slot_id=slot.id, user_id=user, poll_id=poll.id,
+                                 answer=rng.choice(["yes", "maybe", "no", None]), source="text",
+                                 voted_at=_moment(rng), event_id=f"${n}-{slot.id}"))
+        for meeting in rng.sample(meetings, rng.randint(0, 2)):
+            session.add(MeetingRsvp(meeting_id=meeting.id, user_id=user, answer="present",
+                                    at=_moment(rng)))
+        for meeting in rng.sample(meetings, rng.randint(0, 2)):
+            session.add(MeetingAttendance(meeting_id=meeting.id, user_id=user,
+                                          recorded_at=_moment(rng)))
+    await session.flush()
+    await session.execute(YEARS_0007.insert(), [{"user_id": u, "year": y} for u, y in years])
+
+
+async def _figures(db: Database, union: bool) -> dict[int, Figures]:
+    async with db.transaction() as repos:
+        count = union_figures if union else yearly_figures
+        return {year: await count(repos, year, PARIS) for year in FIGURE_YEARS}
+
+
+def _migrate(connection: Connection, revision: str, down: bool = False) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+async def test_0008_fills_the_ledger_so_that_the_figures_stay_the_same(empty_db: Database) -> None:
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0007")
+    async with empty_db.transaction() as repos:
+        await _seed_0007(repos.session, random.Random(8))
+    before = await _figures(empty_db, union=True)
+    assert [before[y].participants_year for y in FIGURE_YEARS] == [0, 49, 61, 63, 72, 10]
+
+    await empty_db.upgrade()
+    assert await _figures(empty_db, union=False) == before
+    async with empty_db.transaction() as repos:
+        rows = (await repos.session.execute(
+            select(ParticipantYear.user_id, ParticipantYear.year, ParticipantYear.first_at)
+            .where(ParticipantYear.user_id.in_(["@placeholder:x", "@newyear:x"]))
+            .order_by(ParticipantYear.user_id, ParticipantYear.year))).all()
+    assert [tuple(row) for row in rows] == [
+        ("@newyear:x", 2027, datetime(2026, 12, 31, 23, 30, tzinfo=UTC)),  # 00:30 in Paris
+        ("@placeholder:x", 2025, datetime(2025, 3, 1, tzinfo=UTC)),
+        ("@placeholder:x", 2027, datetime(2027, 1, 1, tzinfo=PARIS))]  # no time was known
+
+    async with empty_db.engine.begin() as connection:  # down to 0007: the same figures
+        await connection.run_sync(_migrate, "0007", True)
+    assert await _figures(empty_db, union=True) == before
+    await empty_db.upgrade()
+    assert await _figures(empty_db, union=False) == before

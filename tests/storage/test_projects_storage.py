@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete
@@ -13,6 +14,7 @@ from storage.models import ProjectGroup
 from storage.repositories import Repositories
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+PARIS = ZoneInfo("Europe/Paris")
 
 
 async def make(repos: Repositories, name: str, slug: str, **values: str):  # type: ignore[no-untyped-def]
@@ -26,8 +28,8 @@ async def test_create_find_and_list_with_member_counts(db: Database) -> None:
     async with db.transaction() as repos:
         velo = await make(repos, "atelier velo", "atelier-velo", status="en-cours", territory="sud")
         hydro = await make(repos, "micro hydro", "micro-hydro")
-        await repos.groups.add_member(velo.id, "@a:x", T0, referent=True)
-        await repos.groups.add_member(velo.id, "@b:x", T0 + timedelta(hours=1))
+        await repos.groups.add_member(velo.id, "@a:x", T0, tz=PARIS, referent=True)
+        await repos.groups.add_member(velo.id, "@b:x", T0 + timedelta(hours=1), tz=PARIS)
     async with db.transaction() as repos:
         assert (await repos.groups.by_slug("atelier-velo")).id == velo.id  # type: ignore[union-attr]
         assert (await repos.groups.by_name_key("micro hydro")).id == hydro.id  # type: ignore[union-attr]
@@ -71,7 +73,7 @@ async def test_names_and_slugs_are_unique(db: Database) -> None:
 async def test_members_progress_and_needs(db: Database) -> None:
     async with db.transaction() as repos:
         group = await make(repos, "atelier velo", "atelier-velo")
-        await repos.groups.add_member(group.id, "@a:x", T0, referent=True)
+        await repos.groups.add_member(group.id, "@a:x", T0, tz=PARIS, referent=True)
         for hours in range(5):
             await repos.groups.add_progress(group.id, "@a:x", f"étape {hours}",
                                             T0 + timedelta(hours=hours))
@@ -94,7 +96,7 @@ async def test_members_progress_and_needs(db: Database) -> None:
 async def test_deleting_a_group_deletes_its_rows(db: Database) -> None:
     async with db.transaction() as repos:
         group = await make(repos, "atelier velo", "atelier-velo")
-        await repos.groups.add_member(group.id, "@a:x", T0)
+        await repos.groups.add_member(group.id, "@a:x", T0, tz=PARIS)
         await repos.groups.add_progress(group.id, "@a:x", "x", T0)
     async with db.transaction() as repos:
         await repos.session.execute(delete(ProjectGroup).where(ProjectGroup.id == group.id))

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
@@ -45,6 +46,7 @@ PER_EXAMPLE = 50
 REGISTRY = build_registry()
 CLUB = Club("CCT", "!", "fr", "Europe/Paris", "Charte", "", "test")
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+PARIS = ZoneInfo("Europe/Paris")
 REFERENT = "@ref:b"
 PEOPLE = (("@a:b", Role.PARTICIPANT), (REFERENT, Role.REFERENT),
           ("@coord:b", Role.COORDINATOR))
@@ -119,7 +121,7 @@ class Fuzz:
                 description="", theme="mobilite", territory="sud", status="en-cours",
                 created_by=REFERENT, at=NOW - timedelta(days=30))
             await repos.groups.add_member(group.id, REFERENT, NOW - timedelta(days=30),
-                                          referent=True)
+                                          tz=PARIS, referent=True)
         for line in ("sondage dates Prochaine rencontre | samedi 9h | lundi 18h",
                      "rencontre planifier 12/12 14h-16h --lieu Embrun --territoire sud",
                      "rappel dans 3 jours relancer l'atelier"):

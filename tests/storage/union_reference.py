@@ -1,0 +1,116 @@
+"""The reference recount: participation as the yearly figures computed it before the ledger
+(up to migration 0007), one UNION ALL of every activity table grouped by person. Kept for the
+tests only, to prove the ledger (and the migration that fills it) gives the same counts."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, literal_column, null, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.reports.figures import Figures, year_bounds, yearly_figures
+from storage.models import (
+    GroupMember,
+    InboxEvent,
+    Meeting,
+    MeetingAttendance,
+    MeetingRsvp,
+    Participant,
+    ParticipantYear,
+    PollVote,
+)
+from storage.participants import ParticipantRepository, Participation
+from storage.repositories import Repositories
+
+
+def _union_people(start: datetime, end: datetime, year: int, commands: bool) -> Any:
+    """Per person: their first activity before ``end`` and whether they took part in ``year``
+    (the previous ``ParticipantRepository.participation``, unchanged). ``participant_years``
+    then held the years each person used the bot; now that it is the ledger, ``commands`` reads
+    the same from the handled commands instead (each one was a ``touch`` at its ``sent_at``), so
+    that the reference owes nothing to the ledger."""
+    def source(user: Any, at: Any) -> Any:
+        return (select(user.label("user_id"), func.min(at).label("at"),
+                       case((func.max(at) >= start, 1), else_=0).label("active"))
+                .where(at < end).group_by(user))
+
+    used_the_bot = (source(InboxEvent.sender, InboxEvent.sent_at)
+                    .where(InboxEvent.handled_at.is_not(None)) if commands
+                    else select(ParticipantYear.user_id, null(), literal_column("1"))
+                    .where(ParticipantYear.year == year))
+    every = union_all(
+        select(Participant.user_id.label("user_id"), Participant.first_seen.label("at"),
+               literal_column("0").label("active")).where(Participant.first_seen < end),
+        used_the_bot,
+        source(GroupMember.user_id, GroupMember.joined_at),
+        source(PollVote.user_id, PollVote.voted_at),
+        source(MeetingRsvp.user_id, MeetingRsvp.at),
+        source(MeetingAttendance.user_id, Meeting.starts_at)
+        .join(Meeting, Meeting.id == MeetingAttendance.meeting_id),
+    ).subquery()
+    return (select(every.c.user_id, func.min(every.c.at).label("first"),
+                   func.max(every.c.active).label("active"))
+            .group_by(every.c.user_id).subquery())
+
+
+async def union_participation(session: AsyncSession, start: datetime, end: datetime, year: int,
+                              edges: Sequence[datetime], *,
+                              commands: bool = False) -> list[Participation]:
+    person = _union_people(start, end, year, commands)
+    query = (select(Participant.territory, Participant.category, func.count(),
+                    func.sum(person.c.active),
+                    func.sum(case((person.c.first >= start, 1), else_=0)),
+                    *(func.sum(case((person.c.first < edge, 1), else_=0)) for edge in edges))
+             .select_from(person.outerjoin(Participant, Participant.user_id == person.c.user_id))
+             .group_by(Participant.territory, Participant.category))
+    return ordered(Participation(territory, category, int(people), int(active or 0),
+                                 int(new or 0), tuple(int(count or 0) for count in before))
+                   for territory, category, people, active, new, *before
+                   in (await session.execute(query)).all())
+
+
+def ordered(rows: Iterable[Participation]) -> list[Participation]:
+    """By profile (territory, category), « not said » first."""
+    return sorted(rows, key=lambda row: (row.territory or "", row.category or ""))
+
+
+async def union_people(session: AsyncSession, year: int, tz: ZoneInfo, *,
+                       commands: bool = False) -> dict[str, tuple[datetime | None, bool]]:
+    """user id → (first activity, took part in ``year``), by the UNION."""
+    person = _union_people(*year_bounds(year, tz), year, commands)
+    rows = (await session.execute(select(person.c.user_id, person.c.first, person.c.active)))
+    return {user: (first, bool(active)) for user, first, active in rows.all()}
+
+
+async def ledger_people(session: AsyncSession, year: int) -> dict[str, tuple[datetime | None, bool]]:
+    """The same, read from the ledger."""
+    query = (select(ParticipantYear.user_id, func.min(ParticipantYear.first_at),
+                    func.max(ParticipantYear.year)).where(ParticipantYear.year <= year)
+             .group_by(ParticipantYear.user_id))
+    return {user: (first, last == year)
+            for user, first, last in (await session.execute(query)).all()}
+
+
+class _UnionParticipants(ParticipantRepository):
+    def __init__(self, session: AsyncSession, tz: ZoneInfo, commands: bool) -> None:
+        super().__init__(session)
+        self.tz, self.commands = tz, commands
+
+    async def participation(self, year: int, edges: Sequence[datetime]) -> list[Participation]:
+        start, end = year_bounds(year, self.tz)
+        return await union_participation(self.session, start, end, year, edges,
+                                         commands=self.commands)
+
+
+async def union_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
+                        commands: bool = False) -> Figures:
+    """``yearly_figures`` with the participants counted by the UNION (works on a database at
+    revision 0007 too: it reads no ``first_at``)."""
+    union = copy.copy(repos)
+    union.participants = _UnionParticipants(repos.session, tz, commands)
+    return await yearly_figures(union, year, tz)
