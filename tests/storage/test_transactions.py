@@ -93,7 +93,7 @@ async def test_a_statement_failing_in_a_savepoint_leaves_the_transaction_usable(
         db: Database) -> None:
     async with db.transaction() as repos:
         await repos.state.set("k", "v")
-        with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
             async with repos.savepoint():
                 await repos.inbox.add_if_new(event_id="$1", room_id="!r:x", sender="@u:x",
                                              body="!ping", sent_at=T0, received_at=T0)
