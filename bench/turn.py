@@ -82,8 +82,8 @@ class Homeserver:
         self.expected = event_id
         self.sent.clear()
 
-    async def send(self, _room_id: str, content: dict[str, Any], txn_id: str,
-                   _event_type: str = "m.room.message") -> str:
+    async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
+                   event_type: str = "m.room.message") -> str:
         replied = content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
         if replied == self.expected and "m.new_content" not in content:
             self.body = str(content.get("body", ""))
