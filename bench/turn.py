@@ -77,6 +77,7 @@ class Homeserver:
         self.sent = asyncio.Event()
         self.expected = ""
         self.body = ""
+        self.at = (0.0, 0.0)  # when the reply was handed over: perf_counter, process_time
 
     def expect(self, event_id: str) -> None:
         self.expected = event_id
@@ -86,6 +87,7 @@ class Homeserver:
                    event_type: str = "m.room.message") -> str:
         replied = content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
         if replied == self.expected and "m.new_content" not in content:
+            self.at = (time.perf_counter(), time.process_time())
             self.body = str(content.get("body", ""))
             self.sent.set()
         return "$" + txn_id
@@ -112,8 +114,8 @@ async def measure(bot: Bot, homeserver: Homeserver, command: str, n: int, warmup
         tasks = await bot.handle_sync(response)
         await homeserver.sent.wait()
         if i >= warmup:
-            wall.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - started_cpu) * 1000)
+            wall.append((homeserver.at[0] - started) * 1000)
+            cpu.append((homeserver.at[1] - started_cpu) * 1000)
         await asyncio.gather(*tasks)
         await bot.outbox.settled(5)
         reminder = re.search(r"Rappel n°(\d+)", homeserver.body)

@@ -209,6 +209,8 @@ class Dispatcher:
         its jobs are rebuilt."""
         for message in handled.queued:
             self.outbox.push(message)
+        if handled.queued:
+            await asyncio.sleep(0)  # the reply leaves now; the rest can wait for it
         if handled.touched is not None:
             self._touched[handled.sender] = handled.touched
         for person in handled.reply.forgotten:
