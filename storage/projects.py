@@ -45,6 +45,15 @@ class GroupSummary:
     members: int
 
 
+@dataclass(frozen=True)
+class GroupPage:
+    """A page of the groups' list, how many groups match in all, how many are archived."""
+
+    rows: list[GroupSummary]
+    total: int
+    archived: int
+
+
 def _like_all(column: Any, words: Sequence[str]) -> ColumnElement[bool]:
     """Every (already folded) word appears in ``column``; ``%`` and ``_`` taken literally."""
     def pattern(word: str) -> str:
@@ -96,17 +105,19 @@ class GroupRepository:
 
     async def listing(self, *, order: Sequence[str], theme: str | None = None,
                       territory: str | None = None, status: str | None = None,
-                      limit: int = 30, offset: int = 0) -> tuple[list[GroupSummary], int]:
+                      limit: int = 30, offset: int = 0) -> GroupPage:
         """One page of the groups matching the filters (statuses in ``order``, in that order,
-        then by number), each with its member count; and how many match in all."""
+        then by number), each with its member count; how many match in all and how many are
+        archived: one query (two more for a page past the end)."""
         conditions: list[ColumnElement[bool]] = [
             ProjectGroup.status == status if status else ProjectGroup.status.in_(order)]
         if theme:
             conditions.append(ProjectGroup.theme == theme)
         if territory:
             conditions.append(ProjectGroup.territory == territory)
-        total = int(await self.session.scalar(
-            select(func.count()).select_from(ProjectGroup).where(*conditions)) or 0)
+        matching = select(func.count()).select_from(ProjectGroup).where(*conditions)
+        archived = (select(func.count()).select_from(ProjectGroup)
+                    .where(ProjectGroup.status == "archive"))
         rank = case({key: index for index, key in enumerate(order)}, value=ProjectGroup.status,
                     else_=len(order))
         page = (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.theme,
@@ -117,10 +128,16 @@ class GroupRepository:
         members = (select(func.count()).select_from(GroupMember)
                    .where(GroupMember.group_id == page.c.id).scalar_subquery())
         query = (select(page.c.id, page.c.name, page.c.slug, page.c.theme, page.c.territory,
-                        page.c.status, members).order_by(page.c.rank, page.c.id))
+                        page.c.status, members, matching.scalar_subquery(),
+                        archived.scalar_subquery()).order_by(page.c.rank, page.c.id))
         rows = (await self.session.execute(query)).all()
-        return [GroupSummary(id=row[0], name=row[1], slug=row[2], theme=row[3], territory=row[4],
-                             status=row[5], members=int(row[6])) for row in rows], total
+        if not rows:  # nothing on this page: the counts alone
+            counts = (await self.session.execute(
+                select(matching.scalar_subquery(), archived.scalar_subquery()))).one()
+            return GroupPage([], int(counts[0]), int(counts[1]))
+        return GroupPage([GroupSummary(id=row[0], name=row[1], slug=row[2], theme=row[3],
+                                       territory=row[4], status=row[5], members=int(row[6]))
+                          for row in rows], int(rows[0][7]), int(rows[0][8]))
 
     async def count_by_status(self) -> dict[str, int]:
         query = select(ProjectGroup.status, func.count()).group_by(ProjectGroup.status)

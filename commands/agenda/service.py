@@ -170,7 +170,7 @@ async def add_group_tour(repos: Repositories, meeting: Meeting, actor: str, now:
     """One item per active group of the rencontre's territory not on the agenda yet; presented
     by its referents."""
     territories = GROUP_TERRITORIES.get(meeting.territory)
-    summaries, _ = await repos.groups.listing(order=ACTIVE_GROUP_STATUSES, limit=500)
+    summaries = (await repos.groups.listing(order=ACTIVE_GROUP_STATUSES, limit=500)).rows
     present = {item.group_id for item in await repos.agenda.items(meeting.id)}
     added = []
     for group in summaries:

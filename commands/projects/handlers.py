@@ -74,9 +74,10 @@ def _register_reading(projet: Command) -> None:
     async def liste(ctx: Context, filter: str | None, page: int | None) -> Reply:
         criteria = _list_filter(filter) if filter else {}
         wanted = max(page or 1, 1)
-        rows, total = await ctx.db().groups.listing(
+        found = await ctx.db().groups.listing(
             order=ACTIVE_ORDER, limit=PAGE_SIZE, offset=(wanted - 1) * PAGE_SIZE,
             **criteria)
+        rows, total = found.rows, found.total
         if not total:
             key = "projects.list_empty_filtered" if filter else "projects.list_empty"
             return Reply(ctx.t(key, prefix=ctx.club.prefix))
@@ -87,11 +88,9 @@ def _register_reading(projet: Command) -> None:
         if pages > 1:
             text += ["", ctx.t("projects.list_pages", page=wanted, pages=pages,
                                prefix=ctx.club.prefix, next=min(wanted + 1, pages))]
-        if "status" not in criteria:
-            archived = (await ctx.db().groups.count_by_status()).get("archive", 0)
-            if archived:
-                text += ["", ctx.t("projects.list_archived", count=archived,
-                                   prefix=ctx.club.prefix)]
+        if "status" not in criteria and found.archived:
+            text += ["", ctx.t("projects.list_archived", count=found.archived,
+                               prefix=ctx.club.prefix)]
         return Reply("\n".join(text))
 
     @projet.subcommand("info", fr=("info", "fiche", "voir"), en=("show", "details"),

@@ -38,20 +38,25 @@ async def test_create_find_and_list_with_member_counts(db: Database) -> None:
         assert [g.id for g in await repos.groups.search(["hydro", "micro"])] == [hydro.id]
         assert await repos.groups.search(["%"]) == [] and await repos.groups.search(["_"]) == []
         order = ("en-cours", "idee")
-        rows, total = await repos.groups.listing(order=order)
+        page = await repos.groups.listing(order=order)
+        rows, total = page.rows, page.total
         assert [(g.slug, g.members) for g in rows] == [("atelier-velo", 2), ("micro-hydro", 0)]
         assert total == 2
-        rows, total = await repos.groups.listing(order=("idee", "en-cours"), limit=1)
+        page = await repos.groups.listing(order=("idee", "en-cours"), limit=1)
+        rows, total = page.rows, page.total
         assert [g.slug for g in rows] == ["micro-hydro"] and total == 2
-        rows, _ = await repos.groups.listing(order=("idee", "en-cours"), limit=1, offset=1)
+        rows = (await repos.groups.listing(order=("idee", "en-cours"), limit=1, offset=1)).rows
         assert [g.slug for g in rows] == ["atelier-velo"]
-        rows, total = await repos.groups.listing(order=order, territory="sud")
+        page = await repos.groups.listing(order=order, territory="sud")
+        rows, total = page.rows, page.total
         assert [g.slug for g in rows] == ["atelier-velo"] and total == 1
-        rows, _ = await repos.groups.listing(order=("idee",))
+        rows = (await repos.groups.listing(order=("idee",))).rows
         assert [g.slug for g in rows] == ["micro-hydro"]
-        rows, _ = await repos.groups.listing(order=("idee",), status="en-cours")
+        rows = (await repos.groups.listing(order=("idee",), status="en-cours")).rows
         assert [g.slug for g in rows] == ["atelier-velo"]
         assert await repos.groups.count_by_status() == {"en-cours": 1, "idee": 1}
+        past_the_end = await repos.groups.listing(order=order, offset=30)
+        assert (past_the_end.rows, past_the_end.total, past_the_end.archived) == ([], 2, 0)
         assert await repos.groups.slugs_like("atelier") == {"atelier-velo"}
         members = await repos.groups.members(velo.id)
         assert [(m.user_id, m.referent) for m in members] == [("@a:x", True), ("@b:x", False)]
