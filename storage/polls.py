@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -63,18 +63,36 @@ class PollRepository:
         """Records a person's answer for a slot unless a later one is already known (the latest
         choice wins, whatever the way it was given); ``None`` withdraws. ``True`` if recorded:
         then the person took part at ``at`` (its year in ``tz``, the club's time zone)."""
-        current = await self.session.get(PollVote, (slot_id, user_id))
-        if current is None:
-            self.session.add(PollVote(poll_id=poll_id, slot_id=slot_id, user_id=user_id,
-                                      answer=answer, source=source, voted_at=at,
-                                      event_id=event_id))
-        elif current.voted_at > at or current.event_id == event_id:
-            return False
-        else:
-            current.answer, current.source, current.voted_at, current.event_id = (
-                answer, source, at, event_id)
-        await record_participation(self.session, [user_id], at, tz)
-        return True
+        changed, _ = await self.cast(poll_id=poll_id, user_id=user_id, answers=[(slot_id, answer)],
+                                     source=source, at=at, event_id=event_id, tz=tz)
+        return changed
+
+    async def cast(self, *, poll_id: int, user_id: str,
+                   answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
+                   event_id: str, tz: ZoneInfo) -> tuple[bool, dict[int, str]]:
+        """``vote`` for several (slot id, answer) pairs of one poll at once (one read of the
+        person's answers, one write to the ledger); returns whether anything was recorded and
+        the person's answers afterwards (slot id → answer)."""
+        mine = {row.slot_id: row for row in (await self.session.scalars(
+            select(PollVote).where(PollVote.poll_id == poll_id, PollVote.user_id == user_id)))}
+        changed = False
+        for slot_id, answer in answers:
+            current = mine.get(slot_id)
+            if current is None:
+                mine[slot_id] = PollVote(poll_id=poll_id, slot_id=slot_id, user_id=user_id,
+                                         answer=answer, source=source, voted_at=at,
+                                         event_id=event_id)
+                self.session.add(mine[slot_id])
+            elif current.voted_at > at or current.event_id == event_id:
+                continue
+            else:
+                current.answer, current.source, current.voted_at, current.event_id = (
+                    answer, source, at, event_id)
+            changed = True
+        if changed:
+            await record_participation(self.session, [user_id], at, tz)
+        return changed, {slot: str(row.answer) for slot, row in mine.items()
+                         if row.answer is not None}
 
     async def votes(self, poll_id: int) -> Sequence[PollVote]:
         query = (select(PollVote).where(PollVote.poll_id == poll_id, PollVote.answer.is_not(None))
@@ -113,12 +131,6 @@ class PollRepository:
         query = (select(PollVote.user_id).distinct()
                  .where(PollVote.poll_id == poll_id, PollVote.answer.is_not(None)))
         return set((await self.session.scalars(query)).all())
-
-    async def my_votes(self, poll_id: int, user_id: str) -> dict[int, str]:
-        """Slot id → this person's answer."""
-        query = select(PollVote.slot_id, PollVote.answer).where(
-            PollVote.poll_id == poll_id, PollVote.user_id == user_id, PollVote.answer.is_not(None))
-        return {slot: str(answer) for slot, answer in (await self.session.execute(query)).all()}
 
 
 class PeopleRepository:

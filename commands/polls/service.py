@@ -110,15 +110,12 @@ async def stale_edits(repos: Repositories, club: Club, t: Translator) -> list[Ef
 
 async def cast(repos: Repositories, poll: Poll, user_id: str,
                answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
-               event_id: str, tz: ZoneInfo) -> bool:
-    """Records (slot id, answer or None to withdraw) pairs; ``True`` if anything changed.
-    ``tz``: the club's time zone (the year in which the person took part)."""
-    changed = False
-    for slot_id, answer in answers:
-        changed |= await repos.polls.vote(poll_id=poll.id, slot_id=slot_id, user_id=user_id,
-                                          answer=answer, source=source, at=at,
-                                          event_id=event_id, tz=tz)
-    return changed
+               event_id: str, tz: ZoneInfo) -> tuple[bool, dict[int, str]]:
+    """Records (slot id, answer or None to withdraw) pairs; returns whether anything changed
+    and the person's answers now (slot id → answer). ``tz``: the club's time zone (the year
+    in which the person took part)."""
+    return await repos.polls.cast(poll_id=poll.id, user_id=user_id, answers=answers,
+                                  source=source, at=at, event_id=event_id, tz=tz)
 
 
 async def record_native(repos: Repositories, responses: Sequence[native.Response], club: Club,
@@ -135,8 +132,9 @@ async def record_native(repos: Repositories, responses: Sequence[native.Response
             continue  # not one of our open polls: somebody else's, or closed
         poll, slot = found
         answer = response.answers[0] if response.answers else None
-        if await cast(repos, poll, response.sender, [(slot.id, answer)], "native", response.at,
-                      response.event_id, club.tz):
+        changed, _ = await cast(repos, poll, response.sender, [(slot.id, answer)], "native",
+                                response.at, response.event_id, club.tz)
+        if changed:
             touched[poll.id] = poll
     return [await refresh(repos, poll, club, t) for poll in touched.values()]
 
