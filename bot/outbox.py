@@ -195,7 +195,9 @@ class Outbox:
 
     async def _perform(self, message: Queued) -> str:
         """Does what the row asks; returns the event id (empty for an invite)."""
-        content = await self._resolve(json.loads(message.content))
+        content = json.loads(message.content)
+        if REF_PREFIX in message.content:  # names an earlier message (most do not)
+            content = await self._resolve(content)
         if message.action == "invite":
             await self.transport.invite(message.room_id, str(content["user_id"]))
             return ""
