@@ -9,11 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Meeting, MeetingAttendance, MeetingRsvp
 from storage.participants import record_participation
+from storage.statements import dialect_of, insert
 
 PLANNED = "prevue"
 
@@ -92,10 +92,8 @@ class MeetingRepository:
                        tz: ZoneInfo) -> None:
         """Records a person's answer, replacing an earlier one (one statement); answering is
         taking part at ``at`` (its year in ``tz``, the club's time zone)."""
-        insert: Any = (postgresql.insert(MeetingRsvp)
-                       if self.session.get_bind().dialect.name == "postgresql"
-                       else sqlite.insert(MeetingRsvp))
-        statement = insert.values(meeting_id=meeting_id, user_id=user_id, answer=answer, at=at)
+        statement = insert(dialect_of(self.session), MeetingRsvp).values(
+            meeting_id=meeting_id, user_id=user_id, answer=answer, at=at)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=[MeetingRsvp.meeting_id, MeetingRsvp.user_id],
             set_={"answer": answer, "at": at}))

@@ -24,9 +24,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import statements
 from storage.models import (
     AgendaSuggestion,
     AuditEntry,
@@ -46,6 +46,7 @@ from storage.models import (
     Remontee,
     Welcome,
 )
+from storage.statements import dialect_of, insert
 
 DM_KEY = "dm:"  # bot_state key prefix: the direct-message room of a person
 FORGET_KEY = "forget:"  # bot_state key prefix: when the person asked to be forgotten
@@ -63,21 +64,16 @@ async def record_participation(session: AsyncSession, user_ids: Iterable[str], a
     await ParticipantRepository(session).took_part(user_ids, at, at.astimezone(tz).year)
 
 
-def _insert(session: AsyncSession, model: type[Base]) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
-
-
 @cache
 def _ledger_upsert(dialect: str) -> Any:
     """INSERT into the ledger or, for a (person, year) already there, keep the earlier time:
     built once (as cheap per command as the former ON CONFLICT DO NOTHING)."""
-    ledger = Base.metadata.tables[ParticipantYear.__tablename__]
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ledger)
-    return insert.on_conflict_do_update(
-        index_elements=[ledger.c.user_id, ledger.c.year], set_={"first_at": insert.excluded.first_at},
-        where=insert.excluded.first_at < ledger.c.first_at)
+    ledger = statements.table(ParticipantYear)
+    statement = insert(dialect, ledger)
+    return statement.on_conflict_do_update(
+        index_elements=[ledger.c.user_id, ledger.c.year],
+        set_={"first_at": statement.excluded.first_at},
+        where=statement.excluded.first_at < ledger.c.first_at)
 
 
 @dataclass(frozen=True)
@@ -101,10 +97,8 @@ class ParticipantRepository:
     async def touch(self, user_id: str, at: datetime, year: int) -> None:
         """Records that ``user_id`` used the bot at ``at`` (``year``: its calendar year in the
         club's time zone): two upserts, no read."""
-        statement = _insert(self.session, Participant).values(user_id=user_id, first_seen=at,
-                                                              last_seen=at)
-        await self.session.execute(statement.on_conflict_do_update(
-            index_elements=[Participant.user_id], set_={"last_seen": at}))
+        await self.session.execute(statements.participant_seen(dialect_of(self.session)),
+                                   {"user_id": user_id, "first_seen": at, "last_seen": at})
         await self.took_part([user_id], at, year)
 
     async def took_part(self, user_ids: Iterable[str], at: datetime, year: int) -> None:
@@ -113,7 +107,7 @@ class ParticipantRepository:
         (one statement, no read). Called by every activity when it happens."""
         rows = [{"user_id": user, "year": year, "first_at": at} for user in dict.fromkeys(user_ids)]
         if rows:
-            await self.session.execute(_ledger_upsert(self.session.get_bind().dialect.name), rows)
+            await self.session.execute(_ledger_upsert(dialect_of(self.session)), rows)
 
     async def get(self, user_id: str) -> Participant | None:
         return await self.session.get(Participant, user_id)
@@ -141,9 +135,8 @@ class ParticipantRepository:
         await self._set_state(_key(FORGET_KEY, user_id), at.isoformat())
 
     async def _set_state(self, key: str, value: str) -> None:
-        statement = _insert(self.session, BotState).values(key=key, value=value)
-        await self.session.execute(statement.on_conflict_do_update(
-            index_elements=[BotState.key], set_={"value": value}))
+        await self.session.execute(statements.state_upsert(dialect_of(self.session)),
+                                   {"key": key, "value": value})
 
     async def set_profile(self, user_id: str, at: datetime, **values: str) -> Participant:
         """Sets profile fields (``territory``, ``commune``, ``category``); the first one

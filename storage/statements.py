@@ -1,0 +1,95 @@
+"""The statements every command runs, built once per kind of database and then run with each
+call's values: building a statement (and its cache key) costs about as much as running it.
+
+Each builder is cached by the dialect's name (``sqlite`` or ``postgresql``); the values are
+passed at execution, named after the columns (inserts) or ``b_<name>`` (updates: SQLAlchemy
+keeps column names for the values it sets).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Base, BotState, InboxEvent, JoinedRoom, OutboxMessage, Participant
+
+
+def table(model: type[Base]) -> Table:
+    """The model's table: statements on it skip the ORM's bulk machinery."""
+    return cast(Table, model.__table__)
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert(dialect: str, target: Any) -> Any:
+    """An INSERT with ``ON CONFLICT`` support for ``dialect`` (SQLite or PostgreSQL)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
+
+
+def _param(model: type[Base], column: str) -> Any:
+    """``b_<column>``, typed as the column (time stamps go through their UTC conversion)."""
+    return bindparam(f"b_{column}", type_=table(model).c[column].type)
+
+
+@cache
+def state_upsert(dialect: str) -> Any:
+    """Sets ``bot_state.value`` for ``key`` (values: key, value)."""
+    statement = insert(dialect, table(BotState))
+    return statement.on_conflict_do_update(index_elements=[table(BotState).c.key],
+                                           set_={"value": statement.excluded.value})
+
+
+@cache
+def last_event_update() -> Any:
+    """A room's last event seen (values: b_room_id, b_last_event_id)."""
+    rooms = table(JoinedRoom)
+    return (update(rooms).where(rooms.c.room_id == _param(JoinedRoom, "room_id"))
+            .values(last_event_id=_param(JoinedRoom, "last_event_id")))
+
+
+@cache
+def inbox_insert(dialect: str) -> Any:
+    """A command received, unless its event is known (values: the inbox's columns)."""
+    inbox = table(InboxEvent)
+    return insert(dialect, inbox).on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+
+
+@cache
+def inbox_handled() -> Any:
+    """A command marked handled (values: b_event_id, b_handled_at)."""
+    inbox = table(InboxEvent)
+    return (update(inbox).where(inbox.c.event_id == _param(InboxEvent, "event_id"))
+            .values(handled_at=_param(InboxEvent, "handled_at")))
+
+
+@cache
+def outbox_insert(dialect: str) -> Any:
+    """A message queued, unless its transaction id is; returns its id (values: the outbox's
+    columns)."""
+    outbox = table(OutboxMessage)
+    return (insert(dialect, outbox).on_conflict_do_nothing(index_elements=[outbox.c.txn_id])
+            .returning(outbox.c.id))
+
+
+@cache
+def outbox_sent() -> Any:
+    """A message marked sent (values: b_id, b_sent_at, b_event_id)."""
+    outbox = table(OutboxMessage)
+    return (update(outbox).where(outbox.c.id == _param(OutboxMessage, "id"))
+            .values(sent_at=_param(OutboxMessage, "sent_at"),
+                    event_id=_param(OutboxMessage, "event_id")))
+
+
+@cache
+def participant_seen(dialect: str) -> Any:
+    """A participant created, or their last use moved (values: user_id, first_seen,
+    last_seen)."""
+    statement = insert(dialect, table(Participant))
+    return statement.on_conflict_do_update(index_elements=[table(Participant).c.user_id],
+                                           set_={"last_seen": statement.excluded.last_seen})
