@@ -384,9 +384,10 @@ class Bot:
             try:
                 response = await self.transport.sync(self._token,
                                                      self.settings.matrix.sync_timeout_ms)
-                await self.transport.keep_keys()
+                self.transport.keep_keys_meanwhile()  # plain rooms' replies need not wait
                 tasks = await self.handle_sync(response)
                 await self._let_replies_go(tasks)
+                await self.transport.keys_kept()
                 delay = 1.0
                 if failing_since is not None:
                     down = round(asyncio.get_running_loop().time() - failing_since, 1)

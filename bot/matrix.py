@@ -127,6 +127,7 @@ class Transport:
                                   config=config)
         self._credentials = store / CREDENTIALS_FILE
         self._creators: dict[str, set[str]] = {}
+        self._key_work: asyncio.Task[None] | None = None
 
     @property
     def user_id(self) -> str:
@@ -184,6 +185,29 @@ class Transport:
                                           full_state=full_state)
         return _check("sync", response, SyncResponse)
 
+    def keep_keys_meanwhile(self) -> None:
+        """Starts ``keep_keys`` in the background, as the homeserver's device list changes call
+        for a query (a round trip) before a batch's commands can be answered otherwise; a send
+        to an encrypted room waits for it (a member's new device must get the room key)."""
+        if self._key_work is not None and self._key_work.done():
+            error = None if self._key_work.cancelled() else self._key_work.exception()
+            if error is not None:  # a batch failed before it was waited for
+                log.warning("key maintenance failed (%s); trying again", error)
+            self._key_work = None
+        if self._key_work is None:
+            self._key_work = asyncio.create_task(self.keep_keys())
+
+    async def keys_kept(self) -> None:
+        """Waits for the background key maintenance; raises what it raised."""
+        if self._key_work is not None:
+            work, self._key_work = self._key_work, None
+            await work
+
+    async def _encryption_ready(self, room_id: str) -> None:
+        work = self._key_work
+        if work is not None and not work.done() and self.is_encrypted(room_id):
+            await asyncio.wait([work])  # its failure is the sync loop's to report
+
     async def keep_keys(self) -> None:
         """Uploads, queries and claims encryption keys when nio says it should (like sync_forever)."""
         if not self.client.olm:
@@ -199,6 +223,7 @@ class Transport:
     async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
                    event_type: str = "m.room.message") -> str:
         """Sends with a stable transaction id; retries transient failures; returns the event id."""
+        await self._encryption_ready(room_id)
         response = await self._until_done(
             f"send to {room_id}", RoomSendResponse,
             lambda: self.client.room_send(room_id, event_type, content, tx_id=txn_id,
@@ -421,6 +446,9 @@ class Transport:
         return list(self.client.rooms)
 
     async def close(self) -> None:
+        if self._key_work is not None:
+            self._key_work.cancel()
+            await asyncio.gather(self._key_work, return_exceptions=True)
         await self.client.close()
 
 
