@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,7 +45,7 @@ from storage.models import (
     Remontee,
     Welcome,
 )
-from storage.statements import dialect_of, insert
+from storage.statements import dialect_of
 
 DM_KEY = "dm:"  # bot_state key prefix: the direct-message room of a person
 FORGET_KEY = "forget:"  # bot_state key prefix: when the person asked to be forgotten
@@ -62,18 +61,6 @@ async def record_participation(session: AsyncSession, user_ids: Iterable[str], a
     """What every activity calls when it is recorded: ``user_ids`` took part at ``at``, in its
     calendar year in ``tz`` (the club's time zone)."""
     await ParticipantRepository(session).took_part(user_ids, at, at.astimezone(tz).year)
-
-
-@cache
-def _ledger_upsert(dialect: str) -> Any:
-    """INSERT into the ledger or, for a (person, year) already there, keep the earlier time:
-    built once (as cheap per command as the former ON CONFLICT DO NOTHING)."""
-    ledger = statements.table(ParticipantYear)
-    statement = insert(dialect, ledger)
-    return statement.on_conflict_do_update(
-        index_elements=[ledger.c.user_id, ledger.c.year],
-        set_={"first_at": statement.excluded.first_at},
-        where=statement.excluded.first_at < ledger.c.first_at)
 
 
 @dataclass(frozen=True)
@@ -107,7 +94,7 @@ class ParticipantRepository:
         (one statement, no read). Called by every activity when it happens."""
         rows = [{"user_id": user, "year": year, "first_at": at} for user in dict.fromkeys(user_ids)]
         if rows:
-            await self.session.execute(_ledger_upsert(dialect_of(self.session)), rows)
+            await self.session.execute(statements.ledger_upsert(dialect_of(self.session)), rows)
 
     async def get(self, user_id: str) -> Participant | None:
         return await self.session.get(Participant, user_id)

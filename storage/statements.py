@@ -15,7 +15,15 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Base, BotState, InboxEvent, JoinedRoom, OutboxMessage, Participant
+from storage.models import (
+    Base,
+    BotState,
+    InboxEvent,
+    JoinedRoom,
+    OutboxMessage,
+    Participant,
+    ParticipantYear,
+)
 
 
 def table(model: type[Base]) -> Table:
@@ -37,12 +45,22 @@ def _param(model: type[Base], column: str) -> Any:
     return bindparam(f"b_{column}", type_=table(model).c[column].type)
 
 
+def _upsert(dialect: str, model: type[Base], keys: tuple[str, ...], column: str,
+            only_earlier: bool = False) -> Any:
+    """INSERT, or for a row whose ``keys`` are there, set ``column`` to the new value (only if
+    it is earlier, with ``only_earlier``)."""
+    target = table(model)
+    statement = insert(dialect, target)
+    new = statement.excluded[column]
+    return statement.on_conflict_do_update(
+        index_elements=[target.c[key] for key in keys], set_={column: new},
+        where=(new < target.c[column]) if only_earlier else None)
+
+
 @cache
 def state_upsert(dialect: str) -> Any:
     """Sets ``bot_state.value`` for ``key`` (values: key, value)."""
-    statement = insert(dialect, table(BotState))
-    return statement.on_conflict_do_update(index_elements=[table(BotState).c.key],
-                                           set_={"value": statement.excluded.value})
+    return _upsert(dialect, BotState, ("key",), "value")
 
 
 @cache
@@ -90,6 +108,11 @@ def outbox_sent() -> Any:
 def participant_seen(dialect: str) -> Any:
     """A participant created, or their last use moved (values: user_id, first_seen,
     last_seen)."""
-    statement = insert(dialect, table(Participant))
-    return statement.on_conflict_do_update(index_elements=[table(Participant).c.user_id],
-                                           set_={"last_seen": statement.excluded.last_seen})
+    return _upsert(dialect, Participant, ("user_id",), "last_seen")
+
+
+@cache
+def ledger_upsert(dialect: str) -> Any:
+    """The participation ledger: a (person, year) added, or its time moved earlier (values:
+    user_id, year, first_at)."""
+    return _upsert(dialect, ParticipantYear, ("user_id", "year"), "first_at", only_earlier=True)
