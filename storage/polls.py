@@ -58,21 +58,15 @@ class PollRepository:
         query = select(Poll).where(Poll.status == "open", Poll.closes_at.is_not(None))
         return (await self.session.scalars(query)).all()
 
-    async def vote(self, *, poll_id: int, slot_id: int, user_id: str, answer: str | None,
-                   source: str, at: datetime, event_id: str, tz: ZoneInfo) -> bool:
-        """Records a person's answer for a slot unless a later one is already known (the latest
-        choice wins, whatever the way it was given); ``None`` withdraws. ``True`` if recorded:
-        then the person took part at ``at`` (its year in ``tz``, the club's time zone)."""
-        changed, _ = await self.cast(poll_id=poll_id, user_id=user_id, answers=[(slot_id, answer)],
-                                     source=source, at=at, event_id=event_id, tz=tz)
-        return changed
-
     async def cast(self, *, poll_id: int, user_id: str,
                    answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
                    event_id: str, tz: ZoneInfo) -> tuple[bool, dict[int, str]]:
-        """``vote`` for several (slot id, answer) pairs of one poll at once (one read of the
-        person's answers, one write to the ledger); returns whether anything was recorded and
-        the person's answers afterwards (slot id → answer)."""
+        """Records a person's (slot id, answer) pairs for one poll, each unless a later answer
+        is already known (the latest choice wins, whatever the way it was given; ``None``
+        withdraws): one read of the person's answers, and, if anything was recorded, one write
+        to the ledger (they took part at ``at``, its year in ``tz``, the club's time zone).
+        Returns whether anything was recorded, and the person's answers now (slot id →
+        answer)."""
         mine = {row.slot_id: row for row in (await self.session.scalars(
             select(PollVote).where(PollVote.poll_id == poll_id, PollVote.user_id == user_id)))}
         changed = False

@@ -202,8 +202,9 @@ async def _vote(ctx: Context, text: str) -> Reply:
             raise BadArgument("polls.no_such_slot", positions=", ".join(map(str, unknown)),
                               count=len(slots), number=poll.id)
         answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in ballot.answers]
-    _, mine = await service.cast(ctx.db(), poll, ctx.sender, answers, "text", ctx.sent_at,
-                                 ctx.event_id, ctx.club.tz)
+    _, mine = await ctx.db().polls.cast(poll_id=poll.id, user_id=ctx.sender, answers=answers,
+                                        source="text", at=ctx.sent_at, event_id=ctx.event_id,
+                                        tz=ctx.club.tz)
     summary = ", ".join(f"{position} {ctx.t(f'polls.answer_{mine[slot.id]}').lower()}"
                         for position, slot in sorted(slots.items()) if slot.id in mine)
     text_reply = (ctx.t("polls.voted", number=poll.id, summary=summary) if summary

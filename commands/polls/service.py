@@ -3,10 +3,9 @@ counting, refreshing its message, reminding, closing. Each returns the effects t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from commands.context import Club, FollowUp, Reply
 from commands.dates import format_moment
@@ -108,16 +107,6 @@ async def stale_edits(repos: Repositories, club: Club, t: Translator) -> list[Ef
     return edits
 
 
-async def cast(repos: Repositories, poll: Poll, user_id: str,
-               answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
-               event_id: str, tz: ZoneInfo) -> tuple[bool, dict[int, str]]:
-    """Records (slot id, answer or None to withdraw) pairs; returns whether anything changed
-    and the person's answers now (slot id → answer). ``tz``: the club's time zone (the year
-    in which the person took part)."""
-    return await repos.polls.cast(poll_id=poll.id, user_id=user_id, answers=answers,
-                                  source=source, at=at, event_id=event_id, tz=tz)
-
-
 async def record_native(repos: Repositories, responses: Sequence[native.Response], club: Club,
                         t: Translator) -> list[Effect]:
     """Counts the answers given with native polls; one message refresh per poll touched."""
@@ -132,8 +121,9 @@ async def record_native(repos: Repositories, responses: Sequence[native.Response
             continue  # not one of our open polls: somebody else's, or closed
         poll, slot = found
         answer = response.answers[0] if response.answers else None
-        changed, _ = await cast(repos, poll, response.sender, [(slot.id, answer)], "native",
-                                response.at, response.event_id, club.tz)
+        changed, _ = await repos.polls.cast(
+            poll_id=poll.id, user_id=response.sender, answers=[(slot.id, answer)],
+            source="native", at=response.at, event_id=response.event_id, tz=club.tz)
         if changed:
             touched[poll.id] = poll
     return [await refresh(repos, poll, club, t) for poll in touched.values()]

@@ -92,7 +92,7 @@ async def seed(db: Database) -> None:
                                         closes_at=None, created_by=user(0), at=paris(YEAR, 4, 1))
         slot = await repos.polls.add_slot(poll.id, 1, paris(YEAR, 6, 12, 18), paris(YEAR, 6, 12, 20))
         for n in range(180, 190):
-            await repos.polls.vote(poll_id=poll.id, slot_id=slot.id, user_id=user(n), answer="yes",
+            await repos.polls.cast(poll_id=poll.id, user_id=user(n), answers=[(slot.id, "yes")],
                                    source="text", at=paris(YEAR, 5, 1), event_id=f"$v{n}", tz=PARIS)
         for status in ("acceptee", "acceptee", "proposee"):
             s.add(AgendaSuggestion(meeting_id=m2.id, author=user(1), text="Un point", status=status,
