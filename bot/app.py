@@ -263,8 +263,7 @@ class Bot:
             return
         try:
             async with self.db.transaction() as repos:
-                if await repos.state.get(SYNC_TOKEN) != self._token:
-                    await repos.state.set(SYNC_TOKEN, self._token)
+                await repos.state.set(SYNC_TOKEN, self._token)
                 for room_id, room in self._rooms.items():
                     if room.last_event_id:
                         await repos.rooms.set_last_event(room_id, room.last_event_id)

@@ -85,8 +85,8 @@ class Handled:
     queued: list[Queued]
     reply: Reply
     handling: Handling
-    sender: str = ""
-    touched: datetime | None = None  # when the sender's participation was recorded, if it was
+    sender: str
+    touched: datetime | None  # when the sender's participation was recorded, if it was
 
 
 class Dispatcher:
