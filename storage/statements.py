@@ -63,12 +63,17 @@ def state_upsert(dialect: str) -> Any:
     return _upsert(dialect, BotState, ("key",), "value")
 
 
+def _update(model: type[Base], key: str, *columns: str) -> Any:
+    """UPDATE ``columns`` of the row whose ``key`` is given (values: ``b_`` + each name)."""
+    target = table(model)
+    return (update(target).where(target.c[key] == _param(model, key))
+            .values({column: _param(model, column) for column in columns}))
+
+
 @cache
 def last_event_update() -> Any:
     """A room's last event seen (values: b_room_id, b_last_event_id)."""
-    rooms = table(JoinedRoom)
-    return (update(rooms).where(rooms.c.room_id == _param(JoinedRoom, "room_id"))
-            .values(last_event_id=_param(JoinedRoom, "last_event_id")))
+    return _update(JoinedRoom, "room_id", "last_event_id")
 
 
 @cache
@@ -81,9 +86,7 @@ def inbox_insert(dialect: str) -> Any:
 @cache
 def inbox_handled() -> Any:
     """A command marked handled (values: b_event_id, b_handled_at)."""
-    inbox = table(InboxEvent)
-    return (update(inbox).where(inbox.c.event_id == _param(InboxEvent, "event_id"))
-            .values(handled_at=_param(InboxEvent, "handled_at")))
+    return _update(InboxEvent, "event_id", "handled_at")
 
 
 @cache
@@ -98,10 +101,7 @@ def outbox_insert(dialect: str) -> Any:
 @cache
 def outbox_sent() -> Any:
     """A message marked sent (values: b_id, b_sent_at, b_event_id)."""
-    outbox = table(OutboxMessage)
-    return (update(outbox).where(outbox.c.id == _param(OutboxMessage, "id"))
-            .values(sent_at=_param(OutboxMessage, "sent_at"),
-                    event_id=_param(OutboxMessage, "event_id")))
+    return _update(OutboxMessage, "id", "sent_at", "event_id")
 
 
 @cache
