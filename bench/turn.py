@@ -2,7 +2,7 @@
 the homeserver (a stand-in that answers at once), for ``bench.latency``'s commands.
 
     .venv/bin/python -m bench.turn [--n 300] [--gap-ms 20] [--groups 500] [--database-url URL]
-                                   [command …]
+                                   [--profile FILE] [command …]
 
 What ``bench.latency`` calls the "bot turn" holds this plus the homeserver's share; here nothing
 else runs, so two versions of the bot can be compared without a homeserver's noise. ``--gap-ms``
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import re
 import tempfile
 import time
@@ -104,15 +105,21 @@ async def exchange(bot: Bot, homeserver: Homeserver, command: str, key: str) -> 
 
 
 async def measure(bot: Bot, homeserver: Homeserver, command: str, n: int, warmup: int,
-                  gap_s: float) -> tuple[list[float], list[float]]:
+                  gap_s: float, profile: cProfile.Profile | None = None,
+                  ) -> tuple[list[float], list[float]]:
     wall, cpu = [], []
     for i in range(warmup + n):
         await asyncio.sleep(gap_s)
         response = sync_with(command, f"${command}-{i}", f"s-{command}-{i}")
         homeserver.expect(f"${command}-{i}")
+        profiling = profile if i >= warmup else None
+        if profiling is not None:
+            profiling.enable()
         started, started_cpu = time.perf_counter(), time.process_time()
         tasks = await bot.handle_sync(response)
         await homeserver.sent.wait()
+        if profiling is not None:
+            profiling.disable()
         if i >= warmup:
             wall.append((homeserver.at[0] - started) * 1000)
             cpu.append((homeserver.at[1] - started_cpu) * 1000)
@@ -140,16 +147,20 @@ async def run(args: argparse.Namespace) -> None:
     print(f"bot turn in process, {datetime.now():%Y-%m-%d %H:%M}, N={args.n} per command, "
           f"{args.gap_ms:g} ms idle before each, {'SQLite' if bot.db.is_sqlite else 'PostgreSQL'}")
     print(f"{'command':42} {'wall p50':>9} {'p90':>6} {'p99':>6} {'cpu p50':>8} {'p90':>6}")
+    profile = cProfile.Profile() if args.profile else None
     try:
         for command in args.commands or COMMANDS:
             wall, cpu = await measure(bot, homeserver, command.format(poll=found.group(1)),
-                                      args.n, args.warmup, args.gap_ms / 1000)
+                                      args.n, args.warmup, args.gap_ms / 1000, profile)
             print(f"{command:42} {percentile(wall, 50):9.2f} {percentile(wall, 90):6.2f} "
                   f"{percentile(wall, 99):6.2f} {percentile(cpu, 50):8.2f} "
                   f"{percentile(cpu, 90):6.2f}")
     finally:
         sender.cancel()
         await bot.stop()
+    if profile is not None:
+        profile.dump_stats(args.profile)
+        print(f"profile of the measured turns (cProfile, slows them down): {args.profile}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -161,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--groups", type=int, default=500, help="project groups seeded")
     parser.add_argument("--database-url",
                         help="an empty PostgreSQL database (default: SQLite in a temporary folder)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="profile the measured turns with cProfile into FILE (pstats)")
     parser.add_argument("commands", nargs="*", help=f"default: {', '.join(COMMANDS)}")
     asyncio.run(run(parser.parse_args(argv)))
 

@@ -37,6 +37,7 @@ from nio import (
 )
 from nio.api import RelationshipType, RoomPreset
 from nio.exceptions import LocalProtocolError
+from nio.store import DefaultStore
 
 from bot.config import MatrixSettings
 from commands.ports import RoomUnavailable
@@ -106,6 +107,16 @@ def sync_filter(timeline_limit: int = 100) -> dict[str, Any]:
     }
 
 
+class BotStore(DefaultStore):  # type: ignore[misc]
+    """nio's default store, except that a sync which found no newly encrypted room saves
+    nothing: nio opens a store transaction on every sync to save that empty set, before the
+    bot can read the batch."""
+
+    def save_encrypted_rooms(self, rooms: set[str]) -> None:
+        if rooms:
+            super().save_encrypted_rooms(rooms)
+
+
 class Transport:
     """One logged-in Matrix client with a persistent device and encryption store."""
 
@@ -121,6 +132,7 @@ class Transport:
             max_timeouts=None,
             max_timeout_retry_wait_time=15,  # back in service soon after an outage
             request_timeout=60,
+            store=BotStore,
         )
         self.client = AsyncClient(settings.homeserver, settings.user_id,
                                   device_id=settings.device_id, store_path=str(store),
