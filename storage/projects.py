@@ -6,10 +6,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, select
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -21,6 +22,7 @@ from storage.models import (
     ProjectGroup,
 )
 from storage.participants import record_participation
+from storage.statements import table
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -61,6 +63,39 @@ def _like_all(column: Any, words: Sequence[str]) -> ColumnElement[bool]:
         return f"%{escaped}%"
 
     return and_(*(column.like(pattern(word), escape="\\") for word in words))
+
+
+@cache
+def _listing(order: tuple[str, ...], by_status: bool, by_theme: bool,
+             by_territory: bool) -> tuple[Any, Any]:
+    """``GroupRepository.listing``'s statements for one set of filters, built once (building
+    them cost more than running them): the page with its counts, and the counts alone. Values:
+    ``b_status``, ``b_theme``, ``b_territory``, ``b_limit``, ``b_offset``."""
+    groups, members_ = table(ProjectGroup).c, table(GroupMember).c
+    conditions: list[ColumnElement[bool]] = [
+        groups.status == bindparam("b_status") if by_status
+        else groups.status.in_(order)]
+    if by_theme:
+        conditions.append(groups.theme == bindparam("b_theme"))
+    if by_territory:
+        conditions.append(groups.territory == bindparam("b_territory"))
+    matching = select(func.count()).select_from(table(ProjectGroup)).where(*conditions)
+    archived = (select(func.count()).select_from(table(ProjectGroup))
+                .where(groups.status == "archive"))
+    rank = case({key: index for index, key in enumerate(order)}, value=groups.status,
+                else_=len(order))
+    page = (select(groups.id, groups.name, groups.slug, groups.theme,
+                   groups.territory, groups.status, rank.label("rank"))
+            .where(*conditions).order_by(rank, groups.id)
+            .limit(bindparam("b_limit", type_=Integer))
+            .offset(bindparam("b_offset", type_=Integer)).subquery())
+    # Members are counted for the page's groups only (the primary key's index covers it).
+    members = (select(func.count()).select_from(table(GroupMember))
+               .where(members_.group_id == page.c.id).scalar_subquery())
+    query = (select(page.c.id, page.c.name, page.c.slug, page.c.theme, page.c.territory,
+                    page.c.status, members, matching.scalar_subquery(),
+                    archived.scalar_subquery()).order_by(page.c.rank, page.c.id))
+    return query, select(matching.scalar_subquery(), archived.scalar_subquery())
 
 
 class GroupRepository:
@@ -108,33 +143,15 @@ class GroupRepository:
                       limit: int = 30, offset: int = 0) -> GroupPage:
         """One page of the groups matching the filters (statuses in ``order``, in that order,
         then by number), each with its member count; how many match in all and how many are
-        archived: one query (two more for a page past the end)."""
-        conditions: list[ColumnElement[bool]] = [
-            ProjectGroup.status == status if status else ProjectGroup.status.in_(order)]
-        if theme:
-            conditions.append(ProjectGroup.theme == theme)
-        if territory:
-            conditions.append(ProjectGroup.territory == territory)
-        matching = select(func.count()).select_from(ProjectGroup).where(*conditions)
-        archived = (select(func.count()).select_from(ProjectGroup)
-                    .where(ProjectGroup.status == "archive"))
-        rank = case({key: index for index, key in enumerate(order)}, value=ProjectGroup.status,
-                    else_=len(order))
-        page = (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.theme,
-                       ProjectGroup.territory, ProjectGroup.status, rank.label("rank"))
-                .where(*conditions).order_by(rank, ProjectGroup.id).limit(limit).offset(offset)
-                .subquery())
-        # Members are counted for the page's groups only (the primary key's index covers it).
-        members = (select(func.count()).select_from(GroupMember)
-                   .where(GroupMember.group_id == page.c.id).scalar_subquery())
-        query = (select(page.c.id, page.c.name, page.c.slug, page.c.theme, page.c.territory,
-                        page.c.status, members, matching.scalar_subquery(),
-                        archived.scalar_subquery()).order_by(page.c.rank, page.c.id))
-        rows = (await self.session.execute(query)).all()
+        archived: one query (one more for a page past the end)."""
+        values = {"b_status": status, "b_theme": theme, "b_territory": territory,
+                  "b_limit": limit, "b_offset": offset}
+        page, counts = _listing(tuple(order), status is not None, theme is not None,
+                                territory is not None)
+        rows = (await self.session.execute(page, values)).all()
         if not rows:  # nothing on this page: the counts alone
-            counts = (await self.session.execute(
-                select(matching.scalar_subquery(), archived.scalar_subquery()))).one()
-            return GroupPage([], int(counts[0]), int(counts[1]))
+            total, archived = (await self.session.execute(counts, values)).one()
+            return GroupPage([], int(total), int(archived))
         return GroupPage([GroupSummary(id=row[0], name=row[1], slug=row[2], theme=row[3],
                                        territory=row[4], status=row[5], members=int(row[6]))
                           for row in rows], int(rows[0][7]), int(rows[0][8]))

@@ -50,6 +50,10 @@ async def test_create_find_and_list_with_member_counts(db: Database) -> None:
         page = await repos.groups.listing(order=order, territory="sud")
         rows, total = page.rows, page.total
         assert [g.slug for g in rows] == ["atelier-velo"] and total == 1
+        page = await repos.groups.listing(order=order, theme="energie", territory="nord")
+        assert ([g.slug for g in page.rows], page.total) == (["micro-hydro"], 1)
+        page = await repos.groups.listing(order=order, theme="mobilite")
+        assert (page.rows, page.total) == ([], 0)
         rows = (await repos.groups.listing(order=("idee",))).rows
         assert [g.slug for g in rows] == ["micro-hydro"]
         rows = (await repos.groups.listing(order=("idee",), status="en-cours")).rows
