@@ -247,6 +247,7 @@ class Bot:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.dispatcher.hurry()
         await self.dispatcher.drain()
         await self._save_token()
         try:

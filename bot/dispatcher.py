@@ -7,6 +7,7 @@ commands of one room run in the order they were sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -42,6 +43,9 @@ RETRY_MAX_S = 60.0
 # most this often: their next commands within the hour skip two writes each.
 TOUCH_EVERY = timedelta(hours=1)
 FOLLOW_UP_WAIT_S = 1.0  # a follow-up waits (at most this long) for the reply to be sent
+# ... and then this long, so that the follow-ups of a burst of commands (the edit of a poll's
+# message after each vote) find one another's work done: one edit for the votes of 2 s.
+FOLLOW_UP_DELAY_S = 2.0
 Reschedule = Callable[[str], Awaitable[int]]
 
 
@@ -93,7 +97,8 @@ class Dispatcher:
     """Runs queued commands and queues their replies."""
 
     def __init__(self, registry: Registry, db: Database, outbox: Outbox, clock: Clock,
-                 club: Club, role_of: RoleOf, matrix: MatrixPort | None = None) -> None:
+                 club: Club, role_of: RoleOf, matrix: MatrixPort | None = None,
+                 follow_up_delay_s: float = FOLLOW_UP_DELAY_S) -> None:
         self.registry = registry
         self.db = db
         self.outbox = outbox
@@ -107,6 +112,8 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: defaultdict[str, int] = defaultdict(int)  # room id -> tasks not done
         self._touched: dict[str, datetime] = {}  # sender -> participation last recorded (committed)
+        self.follow_up_delay_s = follow_up_delay_s
+        self._hurry = asyncio.Event()  # set: follow-ups no longer wait out their delay
 
     def submit(self, event_id: str, room_id: str) -> asyncio.Task[None]:
         """Handles one queued command in the background."""
@@ -143,6 +150,11 @@ class Dispatcher:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
                 return
             await asyncio.wait(list(self._tasks), timeout=left)
+
+    def hurry(self) -> None:
+        """The bot is stopping: follow-ups waiting out their delay run now, and later ones
+        without it."""
+        self._hurry.set()
 
     async def resume(self) -> int:
         """Submits every command queued but not handled (after a restart)."""
@@ -223,9 +235,12 @@ class Dispatcher:
                 await self.on_reschedule(kind)
 
     async def _follow_up(self, handled: Handled) -> None:
-        """Runs the reply's follow-ups once it is sent (or after ``FOLLOW_UP_WAIT_S``), each in
-        its own transaction; a failure is logged (the view catches up later)."""
+        """Runs the reply's follow-ups once it is sent (or after ``FOLLOW_UP_WAIT_S``) and
+        ``follow_up_delay_s`` more (less if the bot stops), each in its own transaction; a
+        failure is logged (the view catches up later)."""
         await self.outbox.settled(FOLLOW_UP_WAIT_S)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hurry.wait(), self.follow_up_delay_s)
         event_id = handled.handling.event_id
         for index, follow_up in enumerate(handled.reply.then):
             try:

@@ -130,7 +130,8 @@ def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbo
         return roles.get(user_id, Role.PARTICIPANT)
 
     matrix = FakeMatrix()
-    dispatcher = Dispatcher(registry, db, outbox, clock, club, role_of, matrix)
+    dispatcher = Dispatcher(registry, db, outbox, clock, club, role_of, matrix,
+                            follow_up_delay_s=0)
     return Harness(db, clock, transport, outbox, dispatcher, roles, itertools.count(1), matrix)
 
 

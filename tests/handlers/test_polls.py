@@ -181,6 +181,38 @@ async def test_quick_votes_never_edit_twice_for_the_same_results(bot: Harness) -
     assert "2 personne(s) ont voté" in edits[0].content["m.new_content"]["body"]
 
 
+async def test_votes_of_a_burst_share_one_edit(bot: Harness) -> None:
+    """Each vote is answered at once; the poll's message is edited once for the votes of the
+    follow-up delay, after their replies."""
+    import asyncio
+
+    await open_poll(bot)
+    bot.dispatcher.follow_up_delay_s = 0.3
+    for sender, ballot in ((BOB, "1+"), (CAROL, "2-")):
+        await bot.dispatcher.handle(await bot.queue(f"!vote {ballot}", sender=sender))
+        await bot.outbox.flush()
+        assert bot.transport.sent[-1].content["body"].startswith("Vote enregistré")
+        await asyncio.sleep(0.05)  # the second vote comes while the first waits to be shown
+    await bot.dispatcher.drain()
+    await bot.outbox.flush()
+    edits = [s for s in bot.transport.sent if "m.new_content" in s.content]
+    assert len(edits) == 1
+    assert "2 personne(s) ont voté" in edits[0].content["m.new_content"]["body"]
+
+
+async def test_a_stopping_bot_does_not_wait_out_the_delay(bot: Harness) -> None:
+    import asyncio
+
+    await open_poll(bot)
+    bot.dispatcher.follow_up_delay_s = 3600
+    await bot.dispatcher.handle(await bot.queue("!vote 1+", sender=BOB))
+    await bot.outbox.flush()
+    bot.dispatcher.hurry()
+    await asyncio.wait_for(bot.dispatcher.drain(), 30)
+    await bot.outbox.flush()
+    assert "1 personne(s) ont voté" in bot.transport.sent[-1].content["m.new_content"]["body"]
+
+
 async def test_native_text_and_changes_of_mind_are_counted_together(bot: Harness) -> None:
     sent = await open_poll(bot)
     first, second, third = slot_events(sent)
