@@ -132,8 +132,13 @@ class Batch:
 
     def is_empty(self) -> bool:
         """Nothing to save but the sync token and the rooms' last events."""
-        return not (self.commands or self.arrivals or self.poll_responses or self.reactions
-                    or self.redactions or self.joined)
+        return not self.commands and self.is_repeatable()
+
+    def is_repeatable(self) -> bool:
+        """Nothing but commands (and chat): each command is known by its event id (the inbox),
+        so reading the batch again from an earlier sync token would repeat nothing."""
+        return not (self.arrivals or self.poll_responses or self.reactions or self.redactions
+                    or self.joined)
 
 
 def settle_memory() -> None:
@@ -259,7 +264,8 @@ class Bot:
         await self.db.dispose()
 
     async def _save_token(self) -> None:
-        """Saves the token of batches that held nothing to save (kept in memory until now)."""
+        """Saves the sync position (token, rooms' last events) kept in memory since the last
+        batch that saved it."""
         if self._token is None:
             return
         try:
@@ -421,15 +427,19 @@ class Bot:
         await self._handle_invites(response)
         batch = await self._read_batch(self._rooms, response, self._late_decryptions())
         token = response.next_batch
-        if batch.is_empty() and not self._token_save_due():
+        # The sync position (token, rooms' last events) is saved with a batch that could not
+        # be read again harmlessly, and otherwise every few minutes and at stop.
+        position = not batch.is_repeatable() or self._token_save_due()
+        if batch.is_empty() and not position:
             self._remember(batch, response, token)  # nothing to lose: saved with a later batch
             return []
         try:
-            new_commands, handled = await self._save(batch, token)
+            new_commands, handled = await self._save(batch, token, position)
         except StorageUnavailable:
             await self._tell_storage_is_down(batch.commands)
             raise
-        self._token_saved_at = asyncio.get_running_loop().time()
+        if position:
+            self._token_saved_at = asyncio.get_running_loop().time()
         log.debug("sync batch saved", extra={
             "commands": len(batch.commands), "new_commands": len(new_commands),
             "inline": len(handled), "reactions": len(batch.reactions),
@@ -444,7 +454,8 @@ class Bot:
             self.outbox.wake()
         return tasks
 
-    async def _save(self, batch: Batch, token: str) -> tuple[list[Command], list[Handled]]:
+    async def _save(self, batch: Batch, token: str,
+                    position: bool) -> tuple[list[Command], list[Handled]]:
         """Saves the batch; a lone command is run in the same transaction and recorded as
         handled at once. If running it fails in a way the dispatcher did not catch, the batch is
         saved again without it (the command then runs in the background), so that no command
@@ -452,7 +463,7 @@ class Bot:
         inline = self._inline_candidate(batch)
         try:
             async with self.db.transaction() as repos:
-                new_commands = await self._save_batch(repos, batch, token, inline)
+                new_commands = await self._save_batch(repos, batch, token, position, inline)
                 if inline is None or inline not in new_commands:
                     return new_commands, []
                 handled = await self.dispatcher.run_command(repos, inline, mark_handled=False)
@@ -465,7 +476,7 @@ class Bot:
             log.exception("command %s could not run with its batch; queued instead",
                           inline.event_id)
         async with self.db.transaction() as repos:
-            return await self._save_batch(repos, batch, token, None), []
+            return await self._save_batch(repos, batch, token, position, None), []
 
     def _inline_candidate(self, batch: Batch) -> Command | None:
         """The batch's command when it is alone and nothing of its room is waiting before it."""
@@ -603,10 +614,11 @@ class Bot:
         while len(self._undecrypted) > MAX_UNDECRYPTED:
             self._undecrypted.pop(next(iter(self._undecrypted)))
 
-    async def _save_batch(self, repos: Repositories, batch: Batch, token: str,
+    async def _save_batch(self, repos: Repositories, batch: Batch, token: str, position: bool,
                           inline: Command | None) -> list[Command]:
         """Saves what the batch asks (``inline``, run in this transaction, is recorded as
-        handled); returns the commands not received before."""
+        handled), with the sync position if ``position``; returns the commands not received
+        before."""
         now = self.clock.now()
         batch.queued = []  # what a rolled back attempt queued is gone with it
         for room_id, joined_at in batch.joined.items():
@@ -634,7 +646,8 @@ class Bot:
             for consume in CONSUMERS:
                 effects += await consume(repos, events, self.club, self.t)
         batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)
-        for room_id, event_id in batch.last_events.items():
-            await repos.rooms.set_last_event(room_id, event_id)
-        await repos.state.set(SYNC_TOKEN, token)
+        if position:
+            for room_id, event_id in batch.last_events.items():
+                await repos.rooms.set_last_event(room_id, event_id)
+            await repos.state.set(SYNC_TOKEN, token)
         return new
