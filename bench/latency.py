@@ -3,17 +3,17 @@ side on one fresh Synapse.
 
     .venv/bin/python -m bench.latency [--n 200] [--warmup 20] [--modes plain,encrypted] [--markdown]
 
-One run starts a throwaway Synapse (temporary folder) and, as separate processes, cct-bot
-(``python -m bot.cli run``, its SQLite database seeded with project groups), ``bench.echo_bot``
-(the floor) and matrix-reminder-bot (its own virtualenv, ``.venv-peers``, installed on demand by
-``bench.peers``); each bot gets one plain and one encrypted room.  A measuring client then sends,
-round after round, every command of the table below to its bot, one at a time, rotating the order
-each round, and times each from just before ``room_send`` to the moment its sync delivers the
-reply (monotonic clock).  It prints p50 / p95 / p99 per row, the p50 ratio to the echo bot in the
-same kind of room, and whether the goals are met: cct-bot's p50 within 1.10 × the echo bot's and
-below matrix-reminder-bot's.  Everything it started is stopped on exit, error, Ctrl-C or SIGTERM.
-Compare figures only within one run: the host's load moves them.
-"""
+One run starts a throwaway Synapse (temporary folder) and, as separate processes, cct-bot (``python
+-m bot.cli run``, its SQLite database seeded with project groups), ``bench.echo_bot`` (the floor)
+and matrix-reminder-bot (its own virtualenv, ``.venv-peers``, installed on demand by
+``bench.peers``); each bot gets one plain and one encrypted room. A measuring client then sends,
+round after round, every command of the table below to its bot, one at a time, in a new shuffled
+order each round (seeded: no row always follows the same one), and times each from just before
+``room_send`` to the moment its sync delivers the reply (monotonic clock). It prints p50 / p95 / p99
+per row, the p50 ratio to the echo bot in the same kind of room, and whether the goals are met:
+cct-bot's p50 within 1.10 × the echo bot's and below matrix-reminder-bot's. Everything it started is
+stopped on exit, error, Ctrl-C or SIGTERM. Compare figures only within one run: the host's load
+moves them."""
 
 from __future__ import annotations
 
@@ -239,9 +239,11 @@ class Bench:
                 for mode in modes for case in cases]
         print(f"measuring {len(rows)} rows × {self.args.warmup} + {self.args.n} rounds ...",
               file=sys.stderr, flush=True)
+        shuffler = random.Random(self.args.seed)
         for round_ in range(self.args.warmup + self.args.n):
-            shift = round_ % len(rows)  # rotates the order: each row goes first as often
-            for row in rows[shift:] + rows[:shift]:
+            # A new order each round: what a row follows (another bot's exchange, a poll's edit
+            # waited for, ...) moves its figure, so no row may always follow the same one.
+            for row in shuffler.sample(rows, len(rows)):
                 await asyncio.sleep(self.args.gap_ms / 1000)  # every bot back to waiting
                 elapsed, turn = await self.measure(row, round_)
                 if round_ >= self.args.warmup:
@@ -452,6 +454,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="leave matrix-reminder-bot out")
     parser.add_argument("--gap-ms", type=float, default=0.0,
                         help="pause before each command (untimed), after the last exchange")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the rounds' shuffled orders")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--bot-log-level", default="WARNING", help="cct-bot's logging.level")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
