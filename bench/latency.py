@@ -40,8 +40,10 @@ from typing import Any, TypeVar
 
 from nio import Event, MatrixRoom, RoomMessageNotice, RoomMessageText, RoomSendResponse
 
+from bench import trace
 from bench.peers import ensure_peers, peer_version, reminder_bot_config
 from bench.projects import seed as seed_groups
+from bench.trace import child_env
 from bot.devserver import LocalSynapse, find_synapse_python
 from storage.db import Database
 from tests.integration.matrix_user import MatrixUser, reply_target
@@ -266,12 +268,13 @@ class Bench:
             "logging": {"level": self.args.bot_log_level},
         }
         (folder / "config.toml").write_text(toml_config(config), encoding="utf-8")
+        traced = child_env(self.args.trace) if self.args.trace else {}
         self.spawn(CCT, [sys.executable, "-m", "bot.cli", "run", "--config",
-                         str(folder / "config.toml")])
+                         str(folder / "config.toml")], traced)
         self.spawn(ECHO, [sys.executable, "-m", "bench.echo_bot", "--homeserver", self.server.url,
                           "--user-id", self.bots[ECHO], "--inviter", inviter, "--encrypted",
                           "--store", str(self.work / "echo-store")],
-                   {"ECHO_BOT_PASSWORD": f"{ECHO}-pw"})
+                   {"ECHO_BOT_PASSWORD": f"{ECHO}-pw", **traced})
         if PEER in self.bots:
             folder = self.work / PEER
             folder.mkdir()
@@ -458,6 +461,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--bot-log-level", default="WARNING", help="cct-bot's logging.level")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    parser.add_argument("--trace", metavar="DIR", type=Path,
+                        help="trace the client, the echo bot and cct-bot into DIR and print "
+                             "where the time goes (bench/trace.py; costs a little time itself)")
     args = parser.parse_args(argv)
     args.modes = ["encrypted"] if args.encrypted else [m for m in args.modes.split(",") if m]
     if not args.modes or any(mode not in MODES for mode in args.modes):
@@ -484,6 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     args.reminder_bot = ensure_peers() if args.peer else None
     logging.getLogger("nio").setLevel(logging.ERROR)  # "Missing session for device …" before a claim
     signal.signal(signal.SIGTERM, _terminate)  # a SIGTERM cleans up like Ctrl-C
+    if args.trace:
+        args.trace.mkdir(parents=True, exist_ok=True)
+        trace.install(args.trace)
     work = Path(tempfile.mkdtemp(prefix="cct-bench-"))
     server = LocalSynapse(work / "synapse", python=python)
     children: list[Child] = []
@@ -506,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"rounds), {args.groups} project groups; {time.monotonic() - started:.0f} s; "
                   f"load average {load_before} before, {_load()} after")
         print(report(summarise(rows), header, args.markdown))
+        if args.trace:
+            print("\n" + trace.report(args.trace, f"@bench:{server.server_name}"))
         return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -54,6 +54,13 @@ class ReminderRepository:
                  .where(Reminder.kind.in_(("personal", "room"))).order_by(Reminder.due_at))
         return (await self.session.scalars(query)).all()
 
+    async def count_pending_of(self, owner: str) -> int:
+        """How many of the reminders ``owner`` set (personal or for a room) are still to come."""
+        query = (select(func.count()).select_from(Reminder)
+                 .where(Reminder.owner == owner, Reminder.status == PENDING,
+                        Reminder.kind.in_(("personal", "room"))))
+        return int(await self.session.scalar(query) or 0)
+
     async def of_meeting(self, meeting_id: int, kinds: Sequence[str]) -> Sequence[Reminder]:
         query = select(Reminder).where(Reminder.meeting_id == meeting_id,
                                        Reminder.kind.in_(list(kinds)),

@@ -99,7 +99,7 @@ async def _create(ctx: Context, spec: str, *, room: bool) -> Reply:
         raise MissingArgument("error.missing_argument", name="text")
     if len(text) > TEXT_MAX:
         raise BadArgument("error.text_too_long", maximum=TEXT_MAX)
-    if len(await repos.reminders.pending_of(ctx.sender)) >= MAX_PER_PERSON:
+    if await repos.reminders.count_pending_of(ctx.sender) >= MAX_PER_PERSON:
         raise UserError("reminder.too_many", maximum=MAX_PER_PERSON, prefix=ctx.club.prefix)
     reminder = await repos.reminders.add(
         kind="room" if room else "personal", room_id=ctx.room_id, owner=ctx.sender, text=text,

@@ -139,6 +139,23 @@ async def test_list_cancel_move_by_short_number(bot: Harness) -> None:
                             (ROOM, f"⏰ Rappel pour {ALICE} : deux")]
 
 
+async def test_at_most_100_pending_reminders_per_person(bot: Harness) -> None:
+    """The 101st pending reminder is refused and nothing is saved; a cancelled one, or another
+    person's, does not count."""
+    from commands.reminders.handlers import MAX_PER_PERSON
+
+    for number in range(MAX_PER_PERSON):
+        assert f"Rappel n°{number + 1}" in await ask(bot, f"!rappel demain 9h n{number}")
+    refusal = await refused(bot, "!rappel demain 9h un de trop")
+    assert refusal.startswith("Vous avez déjà 100 rappels en attente")
+    assert "!rappel liste" in refusal
+    async with bot.db.transaction() as repos:
+        assert await repos.reminders.count_pending_of(ALICE) == MAX_PER_PERSON
+    assert "Rappel n°101" in await ask(bot, "!rappel demain 9h pour Bob", sender=BOB)
+    assert await ask(bot, "!rappel annuler 1") == "Rappel n°1 annulé (n0)."
+    assert "Rappel n°102" in await ask(bot, "!rappel demain 9h à nouveau")
+
+
 async def test_room_reminders_for_coordinators_and_group_members_in_their_room(bot: Harness) -> None:
     assert "réservé à la coordination" in await refused(bot, "!rappel salon demain 9h réunion")
     assert "Rappel n°1 pour le salon" in await ask(bot, "!rappel salon demain 9h réunion",

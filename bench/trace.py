@@ -1,0 +1,193 @@
+"""Where the time of a command → reply goes, traced live: ``bench.latency --trace DIR``.
+
+``install(DIR)`` patches matrix-nio in the process that calls it (and cct-bot's steps, when it
+is cct-bot), which then appends one JSON line per event to ``DIR/<pid>.jsonl``, in wall-clock
+seconds: each sync (asked, its response received before nio handles it, the timeline's events
+with their homeserver time stamps) and each ``room_send`` (start, end, event id); in cct-bot, the
+moments of its steps between a sync response and the send of its reply. ``bench.latency`` installs
+it in its measuring client and, through ``bench/trace_site/sitecustomize.py`` on their
+``PYTHONPATH``, in the echo bot and cct-bot; ``report(DIR)`` then prints, per bot and command,
+medians of: the command's trip to the homeserver, its delivery to the bot, the bot's work, the
+bot's send, and the reply's delivery to the client, then cct-bot's steps.
+
+Tracing costs a little time itself: read its figures against each other, not against a run
+without it. Not for production: it replaces library methods.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ENV = "CCT_BENCH_TRACE_DIR"
+SITE = Path(__file__).resolve().parent / "trace_site"
+# cct-bot's steps, timed from its sync response: (class path, method, label at its start).
+STEPS = (
+    ("bot.app:Bot", "handle_sync", "batch read"),
+    ("bot.app:Bot", "_save", "transaction"),
+    ("bot.dispatcher:Dispatcher", "run_command", "command"),
+    ("bot.dispatcher:Dispatcher", "after_commit", "committed"),
+    ("bot.outbox:Outbox", "_send_one", "sender"),
+)
+SEGMENTS = ("batch read", "transaction", "command", "committed", "sender", "send")
+
+
+def install(folder: str | Path) -> None:
+    """Traces this process's nio client (and cct-bot's steps, if it is cct-bot) into
+    ``folder``."""
+    import nio
+
+    out = (Path(folder) / f"{os.getpid()}.jsonl").open("a", buffering=1)
+
+    def write(**record: Any) -> None:
+        out.write(json.dumps(record) + "\n")
+
+    marks: dict[str, float] = {}
+    client = nio.AsyncClient
+
+    def patch(cls: Any, name: str, make: Callable[[Any], Any]) -> None:
+        setattr(cls, name, functools.wraps(getattr(cls, name))(make(getattr(cls, name))))
+
+    def on_receive(original: Any) -> Any:
+        async def receive_response(self: Any, response: Any) -> Any:
+            if isinstance(response, nio.SyncResponse):
+                marks.clear()
+                marks["arrived"] = time.time()
+            return await original(self, response)
+        return receive_response
+
+    def on_sync(original: Any) -> Any:
+        async def sync(self: Any, *args: Any, **kwargs: Any) -> Any:
+            asked = time.time()
+            response = await original(self, *args, **kwargs)
+            events = [[e.event_id, e.sender, e.server_timestamp, str(getattr(e, "body", ""))[:40]]
+                      for room in getattr(getattr(response, "rooms", None), "join", {}).values()
+                      for e in room.timeline.events]
+            write(kind="sync", user=self.user_id, asked=asked,
+                  arrived=marks.get("arrived", time.time()), events=events)
+            return response
+        return sync
+
+    def on_send(original: Any) -> Any:
+        async def room_send(self: Any, *args: Any, **kwargs: Any) -> Any:
+            start = time.time()
+            if "arrived" in marks:
+                write(kind="steps", user=self.user_id,
+                      steps={k: v - marks["arrived"] for k, v in marks.items()}
+                      | {"send": start - marks["arrived"]})
+                marks.clear()
+            response = await original(self, *args, **kwargs)
+            write(kind="send", user=self.user_id, start=start, end=time.time(),
+                  event_id=getattr(response, "event_id", None))
+            return response
+        return room_send
+
+    patch(client, "receive_response", on_receive)
+    patch(client, "sync", on_sync)
+    patch(client, "room_send", on_send)
+    _trace_steps(marks, patch)
+
+
+def _trace_steps(marks: dict[str, float], patch: Callable[..., None]) -> None:
+    """Notes when each of cct-bot's steps starts (the first time after a sync response)."""
+    import importlib
+
+    for path, method, label in STEPS:
+        module, cls = path.split(":")
+        try:
+            target = getattr(importlib.import_module(module), cls)
+        except ImportError:
+            return
+
+        def make(original: Callable[..., Awaitable[Any]], label: str = label) -> Any:
+            async def step(self: Any, *args: Any, **kwargs: Any) -> Any:
+                if "arrived" in marks:
+                    marks.setdefault(label, time.time())
+                return await original(self, *args, **kwargs)
+            return step
+
+        patch(target, method, make)
+
+
+def child_env(folder: str | Path) -> dict[str, str]:
+    """What a child process needs in its environment to trace itself into ``folder``."""
+    path = os.pathsep.join(p for p in (str(SITE), os.environ.get("PYTHONPATH", "")) if p)
+    return {ENV: str(folder), "PYTHONPATH": path}
+
+
+def _load(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    records: dict[str, list[dict[str, Any]]] = {}
+    for file in sorted(folder.glob("*.jsonl")):
+        for line in file.read_text().splitlines():
+            record = json.loads(line)
+            records.setdefault(record["user"], []).append(record)
+    return records
+
+
+def _label(body: str) -> str:
+    words = body.split()
+    return " ".join(words[:2] if words[0] == "!projet" else words[:1])
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:6.1f}" if values else "     -"
+
+
+def report(folder: str | Path, client_user: str) -> str:
+    """The medians per bot and command (milliseconds), from the traces in ``folder``."""
+    records = _load(Path(folder))
+    client = records.pop(client_user, [])
+    sent = {r["event_id"]: r for r in client if r["kind"] == "send"}
+    seen: dict[str, float] = {}
+    for r in client:
+        if r["kind"] == "sync":
+            for event_id, *_ in r["events"]:
+                seen.setdefault(event_id, r["arrived"])
+    lines = [f"{'bot':22} {'command':16} {'n':>4} {'to hs':>6} {'to bot':>6} {'work':>6} "
+             f"{'send':>6} {'to client':>9}"]
+    for user, rows in sorted(records.items()):
+        figures: dict[str, list[list[float]]] = {}
+        sends = [r for r in rows if r["kind"] == "send"]
+        for r in (r for r in rows if r["kind"] == "sync"):
+            for event_id, sender, stamp, body in r["events"]:
+                if sender != client_user or not body.startswith("!") or event_id not in sent:
+                    continue
+                reply = next((s for s in sends if s["start"] >= r["arrived"]), None)
+                if reply is None or reply["event_id"] not in seen:
+                    continue
+                figures.setdefault(_label(body), []).append([
+                    stamp / 1000 - sent[event_id]["start"], r["arrived"] - stamp / 1000,
+                    reply["start"] - r["arrived"], reply["end"] - reply["start"],
+                    seen[reply["event_id"]] - reply["start"]])
+        for label, samples in figures.items():
+            columns = [_median([s[i] for s in samples]) for i in range(5)]
+            lines.append(f"{user:22} {label:16} {len(samples):4} {columns[0]} {columns[1]} "
+                         f"{columns[2]} {columns[3]} {columns[4]:>9}")
+    return "\n".join([*lines, "", _steps(records)])
+
+
+def _steps(records: dict[str, list[dict[str, Any]]]) -> str:
+    """cct-bot's steps after a sync response holding one command: when each started."""
+    lines = [f"{'bot':22} {'command':16} {'n':>4} " + " ".join(f"{s[:11]:>11}" for s in SEGMENTS)]
+    for user, rows in sorted(records.items()):
+        by_command: dict[str, list[dict[str, float]]] = {}
+        last_sync: dict[str, Any] | None = None
+        for r in rows:
+            if r["kind"] == "sync":
+                last_sync = r
+            elif r["kind"] == "steps" and last_sync is not None and "command" in r["steps"]:
+                bodies = [e[3] for e in last_sync["events"] if e[3].startswith("!")]
+                if len(bodies) == 1:
+                    by_command.setdefault(_label(bodies[0]), []).append(r["steps"])
+        for label, steps in by_command.items():
+            cells = [_median([s[k] for s in steps if k in s]) for k in SEGMENTS]
+            lines.append(f"{user:22} {label:16} {len(steps):4} "
+                         + " ".join(f"{c:>11}" for c in cells))
+    return ("cct-bot's steps, ms after its sync response arrived (median of when each began):\n"
+            + "\n".join(lines))
