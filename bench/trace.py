@@ -48,7 +48,8 @@ def install(folder: str | Path) -> None:
     def write(**record: Any) -> None:
         out.write(json.dumps(record) + "\n")
 
-    marks: dict[str, float] = {}
+    marks: dict[str, float] = {}  # this sync response's steps (cct-bot), until its reply's send
+    arrived: list[float] = [0.0]  # when the last sync response arrived
     client = nio.AsyncClient
 
     def patch(cls: Any, name: str, make: Callable[[Any], Any]) -> None:
@@ -57,8 +58,9 @@ def install(folder: str | Path) -> None:
     def on_receive(original: Any) -> Any:
         async def receive_response(self: Any, response: Any) -> Any:
             if isinstance(response, nio.SyncResponse):
+                arrived[0] = time.time()
                 marks.clear()
-                marks["arrived"] = time.time()
+                marks["arrived"] = arrived[0]
             return await original(self, response)
         return receive_response
 
@@ -69,8 +71,7 @@ def install(folder: str | Path) -> None:
             events = [[e.event_id, e.sender, e.server_timestamp, str(getattr(e, "body", ""))[:40]]
                       for room in getattr(getattr(response, "rooms", None), "join", {}).values()
                       for e in room.timeline.events]
-            write(kind="sync", user=self.user_id, asked=asked,
-                  arrived=marks.get("arrived", time.time()), events=events)
+            write(kind="sync", user=self.user_id, asked=asked, arrived=arrived[0], events=events)
             return response
         return sync
 
@@ -131,8 +132,9 @@ def _load(folder: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def _label(body: str) -> str:
+    """The command and its subcommand, if any (``!projet liste``, ``!rappel annuler``)."""
     words = body.split()
-    return " ".join(words[:2] if words[0] == "!projet" else words[:1])
+    return " ".join(words[:2] if len(words) > 1 and words[1].isalpha() else words[:1])
 
 
 def _median(values: list[float]) -> str:
