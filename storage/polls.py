@@ -60,13 +60,14 @@ class PollRepository:
 
     async def cast(self, *, poll_id: int, user_id: str,
                    answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
-                   event_id: str, tz: ZoneInfo) -> tuple[bool, dict[int, str]]:
+                   event_id: str, tz: ZoneInfo, ledger: bool = True,
+                   ) -> tuple[bool, dict[int, str]]:
         """Records a person's (slot id, answer) pairs for one poll, each unless a later answer
         is already known (the latest choice wins, whatever the way it was given; ``None``
-        withdraws): one read of the person's answers, and, if anything was recorded, one write
-        to the ledger (they took part at ``at``, its year in ``tz``, the club's time zone).
-        Returns whether anything was recorded, and the person's answers now (slot id →
-        answer)."""
+        withdraws): one read of the person's answers, and, if anything was recorded and
+        ``ledger``, one write to the ledger (they took part at ``at``, its year in ``tz``, the
+        club's time zone; a command's sender is recorded by the dispatcher already). Returns
+        whether anything was recorded, and the person's answers now (slot id → answer)."""
         mine = {row.slot_id: row for row in (await self.session.scalars(
             select(PollVote).where(PollVote.poll_id == poll_id, PollVote.user_id == user_id)))}
         changed = False
@@ -83,7 +84,7 @@ class PollRepository:
                 current.answer, current.source, current.voted_at, current.event_id = (
                     answer, source, at, event_id)
             changed = True
-        if changed:
+        if changed and ledger:
             await record_participation(self.session, [user_id], at, tz)
         return changed, {slot: str(row.answer) for slot, row in mine.items()
                          if row.answer is not None}

@@ -204,7 +204,7 @@ async def _vote(ctx: Context, text: str) -> Reply:
         answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in ballot.answers]
     _, mine = await ctx.db().polls.cast(poll_id=poll.id, user_id=ctx.sender, answers=answers,
                                         source="text", at=ctx.sent_at, event_id=ctx.event_id,
-                                        tz=ctx.club.tz)
+                                        tz=ctx.club.tz, ledger=False)  # the command recorded it
     summary = ", ".join(f"{position} {ctx.t(f'polls.answer_{mine[slot.id]}').lower()}"
                         for position, slot in sorted(slots.items()) if slot.id in mine)
     text_reply = (ctx.t("polls.voted", number=poll.id, summary=summary) if summary
