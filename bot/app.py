@@ -427,9 +427,7 @@ class Bot:
         await self._handle_invites(response)
         batch = await self._read_batch(self._rooms, response, self._late_decryptions())
         token = response.next_batch
-        # The sync position (token, rooms' last events) is saved with a batch that could not
-        # be read again harmlessly, and otherwise every few minutes and at stop.
-        position = not batch.is_repeatable() or self._token_save_due()
+        position = self._position_due(batch)
         if batch.is_empty() and not position:
             self._remember(batch, response, token)  # nothing to lose: saved with a later batch
             return []
@@ -486,6 +484,14 @@ class Bot:
         if command.event_id in self._told_storage_down or self.dispatcher.busy(command.room_id):
             return None
         return command
+
+    def _position_due(self, batch: Batch) -> bool:
+        """Whether the sync position (token, rooms' last events) is saved with ``batch``: when
+        reading it again would not be harmless (its effects are keyed by the batch; a command
+        answered that nothing could be saved must never run later), else every few minutes
+        (and at stop)."""
+        return (not batch.is_repeatable() or self._token_save_due()
+                or any(c.event_id in self._told_storage_down for c in batch.commands))
 
     def _token_save_due(self) -> bool:
         return asyncio.get_running_loop().time() - self._token_saved_at >= TOKEN_SAVE_EVERY_S
