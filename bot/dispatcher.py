@@ -7,14 +7,13 @@ commands of one room run in the order they were sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.effects import queue_effects
@@ -238,9 +237,8 @@ class Dispatcher:
         """Runs the reply's follow-ups once it is sent (or after ``FOLLOW_UP_WAIT_S``) and
         ``follow_up_delay_s`` more (less if the bot stops), each in its own transaction; a
         failure is logged (the view catches up later)."""
-        await self.outbox.settled(FOLLOW_UP_WAIT_S)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._hurry.wait(), self.follow_up_delay_s)
+        await self._unless_hurried(self.outbox.settled(FOLLOW_UP_WAIT_S))
+        await self._unless_hurried(asyncio.sleep(self.follow_up_delay_s))
         event_id = handled.handling.event_id
         for index, follow_up in enumerate(handled.reply.then):
             try:
@@ -253,6 +251,13 @@ class Dispatcher:
                 continue
             for message in queued:
                 self.outbox.push(message)
+
+    async def _unless_hurried(self, waiting: Coroutine[Any, Any, None]) -> None:
+        """Waits for ``waiting``, or until the bot is stopping (``hurry``)."""
+        tasks = {asyncio.ensure_future(waiting), asyncio.ensure_future(self._hurry.wait())}
+        _done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
 
     def _refusal(self, error: UserError, event_id: str) -> Reply:
         try:
