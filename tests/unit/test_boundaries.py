@@ -98,7 +98,7 @@ def test_commands_imports_no_runtime_and_storage_only_for_typing() -> None:
 
 
 def test_storage_imports_no_runtime() -> None:
-    assert _violations("storage", {"nio", "apscheduler", "bot", "markdown_it", "nh3"}) == []
+    assert _violations("storage", {"nio", "apscheduler", "bot", "cmarkgfm", "nh3"}) == []
 
 
 def test_whole_tree_parses() -> None:
