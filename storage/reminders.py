@@ -6,12 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Reminder
 
 PENDING = "pending"
+
+
+def _set_by_people(owner: str, room_id: str | None = None) -> ColumnElement[bool]:
+    """Pending reminders set with ``!rappel`` (personal or for a room) by ``owner`` (and, with
+    ``room_id``, that room's ones too)."""
+    condition = Reminder.owner == owner
+    if room_id is not None:
+        condition = condition | ((Reminder.room_id == room_id) & (Reminder.kind == "room"))
+    return and_(Reminder.status == PENDING, condition,
+                Reminder.kind.in_(("personal", "room")))
 
 
 class ReminderRepository:
@@ -47,18 +57,12 @@ class ReminderRepository:
 
     async def pending_of(self, owner: str, room_id: str | None = None) -> Sequence[Reminder]:
         """A person's pending reminders (and, with ``room_id``, that room's ones too)."""
-        condition = Reminder.owner == owner
-        if room_id is not None:
-            condition = condition | ((Reminder.room_id == room_id) & (Reminder.kind == "room"))
-        query = (select(Reminder).where(Reminder.status == PENDING, condition)
-                 .where(Reminder.kind.in_(("personal", "room"))).order_by(Reminder.due_at))
+        query = select(Reminder).where(_set_by_people(owner, room_id)).order_by(Reminder.due_at)
         return (await self.session.scalars(query)).all()
 
     async def count_pending_of(self, owner: str) -> int:
         """How many of the reminders ``owner`` set (personal or for a room) are still to come."""
-        query = (select(func.count()).select_from(Reminder)
-                 .where(Reminder.owner == owner, Reminder.status == PENDING,
-                        Reminder.kind.in_(("personal", "room"))))
+        query = select(func.count()).select_from(Reminder).where(_set_by_people(owner))
         return int(await self.session.scalar(query) or 0)
 
     async def of_meeting(self, meeting_id: int, kinds: Sequence[str]) -> Sequence[Reminder]:
