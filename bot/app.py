@@ -126,7 +126,7 @@ class Batch:
     poll_responses: list[native.Response] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     redactions: list[Redaction] = field(default_factory=list)
-    queued: list[Queued] = field(default_factory=list)  # effects, pushed after the commit
+    queued: list[Queued] = field(default_factory=list)  # welcomes, effects: sent after the commit
     last_events: dict[str, str] = field(default_factory=dict)
     joined: dict[str, datetime] = field(default_factory=dict)
 
@@ -447,10 +447,7 @@ class Bot:
         self._remember(batch, response, token)
         for done in handled:
             await self.dispatcher.after_commit(done)
-        tasks = [self.dispatcher.submit(c.event_id, c.room_id) for c in new_commands]
-        if batch.arrivals:
-            self.outbox.wake()
-        return tasks
+        return [self.dispatcher.submit(c.event_id, c.room_id) for c in new_commands]
 
     async def _save(self, batch: Batch, token: str,
                     position: bool) -> tuple[list[Command], list[Handled]]:
@@ -641,9 +638,11 @@ class Bot:
         for arrival in batch.arrivals:
             if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
                 reply = welcome(self.t, self.club, arrival.user_id, arrival.display_name)
-                await repos.outbox.add(txn_id=txn_id("welcome", arrival.user_id),
-                                       room_id=arrival.room_id, content=message_content(reply),
-                                       created_at=now)
+                row = await repos.outbox.add(txn_id=txn_id("welcome", arrival.user_id),
+                                             room_id=arrival.room_id,
+                                             content=message_content(reply), created_at=now)
+                if row is not None:
+                    batch.queued.append(Queued.of(row))
         effects = []
         if batch.poll_responses:
             effects += await service.record_native(repos, batch.poll_responses, self.club, self.t)
