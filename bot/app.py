@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from importlib.metadata import PackageNotFoundError, version
@@ -141,6 +141,14 @@ class Batch:
                     or self.joined)
 
 
+async def _write_position(repos: Repositories, token: str,
+                          last_events: Mapping[str, str]) -> None:
+    """The sync position: the token and the last event seen of each room named."""
+    for room_id, event_id in last_events.items():
+        await repos.rooms.set_last_event(room_id, event_id)
+    await repos.state.set(SYNC_TOKEN, token)
+
+
 def settle_memory() -> None:
     """Once started: what the start made (modules, libraries, the schedule) is moved out of the
     garbage collector's way, so that a full collection during a command scans only what the
@@ -185,6 +193,7 @@ class Bot:
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
         self._token: str | None = None  # the sync token of the last batch handled
         self._token_saved_at = 0.0  # loop time of the last save
+        self._saved_token: str | None = None  # the token the database holds
         self._rooms: dict[str, KnownRoom] = {}  # the joined_rooms table, kept in memory
         self._told_storage_down: set[str] = set()  # commands answered "cannot save"
         self._stopping = asyncio.Event()
@@ -240,7 +249,7 @@ class Bot:
     async def load_state(self) -> str | None:
         """Reads the sync token and the known rooms from the database; returns the token."""
         async with self.db.transaction() as repos:
-            self._token = await repos.state.get(SYNC_TOKEN)
+            self._token = self._saved_token = await repos.state.get(SYNC_TOKEN)
             self._rooms = {row.room_id: KnownRoom(row.joined_at, row.last_event_id)
                            for row in await repos.rooms.all()}
         self._token_saved_at = asyncio.get_running_loop().time()
@@ -266,14 +275,13 @@ class Bot:
     async def _save_token(self) -> None:
         """Saves the sync position (token, rooms' last events) kept in memory since the last
         batch that saved it."""
-        if self._token is None:
-            return
+        if self._token is None or self._token == self._saved_token:
+            return  # saved already (the rooms' last events move only with the token)
+        last_events = {room_id: room.last_event_id for room_id, room in self._rooms.items()
+                       if room.last_event_id}
         try:
             async with self.db.transaction() as repos:
-                await repos.state.set(SYNC_TOKEN, self._token)
-                for room_id, room in self._rooms.items():
-                    if room.last_event_id:
-                        await repos.rooms.set_last_event(room_id, room.last_event_id)
+                await _write_position(repos, self._token, last_events)
         except StorageUnavailable:
             log.warning("the sync token could not be saved; the next start reads a little "
                         "history again")
@@ -372,15 +380,14 @@ class Bot:
         """First start ever: learn the rooms and their state, answer nothing from history."""
         response = await self.transport.sync(None, 0, full_state=True)
         now = self.clock.now()
+        last_events = {room_id: info.timeline.events[-1].event_id
+                       for room_id, info in response.rooms.join.items() if info.timeline.events}
         async with self.db.transaction() as repos:
-            for room_id, info in response.rooms.join.items():
+            for room_id in response.rooms.join:
                 await repos.rooms.mark_joined(room_id, now)
-                last = info.timeline.events[-1].event_id if info.timeline.events else None
-                if last:
-                    await repos.rooms.set_last_event(room_id, last)
-                self._rooms[room_id] = KnownRoom(now, last)
-            await repos.state.set(SYNC_TOKEN, response.next_batch)
-        self._token = response.next_batch
+                self._rooms[room_id] = KnownRoom(now, last_events.get(room_id))
+            await _write_position(repos, response.next_batch, last_events)
+        self._token = self._saved_token = response.next_batch
         await self._handle_invites(response)
 
     async def _sync_forever(self) -> None:
@@ -438,6 +445,7 @@ class Bot:
             raise
         if position:
             self._token_saved_at = asyncio.get_running_loop().time()
+            self._saved_token = token
         log.debug("sync batch saved", extra={
             "commands": len(batch.commands), "new_commands": len(new_commands),
             "inline": len(handled), "reactions": len(batch.reactions),
@@ -652,7 +660,5 @@ class Bot:
                 effects += await consume(repos, events, self.club, self.t)
         batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)
         if position:
-            for room_id, event_id in batch.last_events.items():
-                await repos.rooms.set_last_event(room_id, event_id)
-            await repos.state.set(SYNC_TOKEN, token)
+            await _write_position(repos, token, batch.last_events)
         return new
