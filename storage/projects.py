@@ -146,8 +146,7 @@ class GroupRepository:
         archived: one query (one more for a page past the end)."""
         values = {"b_status": status, "b_theme": theme, "b_territory": territory,
                   "b_limit": limit, "b_offset": offset}
-        page, counts = _listing(tuple(order), status is not None, theme is not None,
-                                territory is not None)
+        page, counts = _listing(tuple(order), bool(status), bool(theme), bool(territory))
         rows = (await self.session.execute(page, values)).all()
         if not rows:  # nothing on this page: the counts alone
             total, archived = (await self.session.execute(counts, values)).one()
