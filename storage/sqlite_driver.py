@@ -81,7 +81,9 @@ class Cursor:
 
 class _RunNow:
     """Stands for aiosqlite's request queue, which SQLAlchemy's adapter uses directly to set the
-    isolation level: the request is carried out at once."""
+    isolation level: the request is carried out at once, and the connection is left in
+    autocommit mode all the same (``Database`` begins transactions itself; SQLAlchemy would
+    leave ``""`` behind an ``AUTOCOMMIT`` use)."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
@@ -92,6 +94,7 @@ class _RunNow:
             future.set_result(function())
         except Exception as error:  # handed to the awaiting caller, as aiosqlite does
             future.set_exception(error)
+        self._connection.isolation_level = None
 
 
 class Connection:
@@ -113,7 +116,9 @@ class Connection:
 
     @isolation_level.setter
     def isolation_level(self, value: Any) -> None:
-        self._conn.isolation_level = value
+        """Kept at ``None`` whatever SQLAlchemy sets (``AUTOCOMMIT``, then its default when
+        the connection goes back to the pool): ``Database`` begins transactions itself."""
+        self._conn.isolation_level = None
 
     def cursor(self) -> Cursor:
         return Cursor(self._conn.cursor())

@@ -87,6 +87,7 @@ async def test_autocommit_and_explicit_transactions(tmp_path: Path) -> None:
             raw = await connection.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
+            assert driver._conn.isolation_level is None  # still ours to BEGIN after AUTOCOMMIT
             await connection.execute(text("SELECT 1"))
             assert driver._conn.in_transaction  # BEGIN was sent before the first statement
             await connection.rollback()
