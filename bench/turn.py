@@ -2,7 +2,7 @@
 the homeserver (a stand-in that answers at once), for ``bench.latency``'s commands.
 
     .venv/bin/python -m bench.turn [--n 300] [--gap-ms 20] [--groups 500] [--database-url URL]
-                                   [--profile FILE] [command …]
+                                   [--profile FILE] [--statements] [command …]
 
 What ``bench.latency`` calls the "bot turn" holds this plus the homeserver's share; here nothing
 else runs, so two versions of the bot can be compared without a homeserver's noise. ``--gap-ms``
@@ -10,7 +10,8 @@ is the idle time before each command (a bot waits on the network between command
 coming back from idle runs the same code slower: 20 ms is what a live bot sees). Prints wall and
 CPU time p50 / p90 / p99 per command. The database is seeded as ``bench.latency`` seeds it
 (``--groups`` project groups) and a date poll is opened first (``{poll}`` in a command); a
-reminder set by a command is cancelled after it (untimed), as there.
+reminder set by a command is cancelled after it (untimed), as there. ``--statements`` prints
+the SQL statements of each command's last measured turn.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nio import SyncResponse
+from sqlalchemy import event
 
 from bench.latency import percentile, seed_database, slot
 from bot.app import Bot
@@ -104,12 +106,30 @@ async def exchange(bot: Bot, homeserver: Homeserver, command: str, key: str) -> 
     return homeserver.body
 
 
+class Statements:
+    """The SQL statements the bot sends, from the last ``start`` until its reply is sent."""
+
+    def __init__(self, bot: Bot, homeserver: Homeserver) -> None:
+        self.homeserver = homeserver
+        self.seen: list[str] = []
+        event.listen(bot.db.engine.sync_engine, "before_cursor_execute", self._note)
+
+    def start(self) -> None:
+        self.seen = []
+
+    def _note(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not self.homeserver.sent.is_set():
+            self.seen.append(" ".join(statement.split())[:150])
+
+
 async def measure(bot: Bot, homeserver: Homeserver, command: str, n: int, warmup: int,
                   gap_s: float, profile: cProfile.Profile | None = None,
-                  ) -> tuple[list[float], list[float]]:
+                  statements: Statements | None = None) -> tuple[list[float], list[float]]:
     wall, cpu = [], []
     for i in range(warmup + n):
         await asyncio.sleep(gap_s)
+        if statements is not None:
+            statements.start()
         response = sync_with(command, f"${command}-{i}", f"s-{command}-{i}")
         homeserver.expect(f"${command}-{i}")
         profiling = profile if i >= warmup else None
@@ -120,6 +140,7 @@ async def measure(bot: Bot, homeserver: Homeserver, command: str, n: int, warmup
         await homeserver.sent.wait()
         if profiling is not None:
             profiling.disable()
+        seen = list(statements.seen) if statements is not None else []
         if i >= warmup:
             wall.append((homeserver.at[0] - started) * 1000)
             cpu.append((homeserver.at[1] - started_cpu) * 1000)
@@ -128,6 +149,8 @@ async def measure(bot: Bot, homeserver: Homeserver, command: str, n: int, warmup
         reminder = re.search(r"Rappel n°(\d+)", homeserver.body)
         if reminder:
             await exchange(bot, homeserver, f"!rappel annuler {reminder.group(1)}", f"undo-{i}")
+    if statements is not None:
+        print(f"  {len(seen)} statements before the reply:", *seen, sep="\n    ")
     return wall, cpu
 
 
@@ -148,10 +171,12 @@ async def run(args: argparse.Namespace) -> None:
           f"{args.gap_ms:g} ms idle before each, {'SQLite' if bot.db.is_sqlite else 'PostgreSQL'}")
     print(f"{'command':42} {'wall p50':>9} {'p90':>6} {'p99':>6} {'cpu p50':>8} {'p90':>6}")
     profile = cProfile.Profile() if args.profile else None
+    statements = Statements(bot, homeserver) if args.statements else None
     try:
         for command in args.commands or COMMANDS:
             wall, cpu = await measure(bot, homeserver, command.format(poll=found.group(1)),
-                                      args.n, args.warmup, args.gap_ms / 1000, profile)
+                                      args.n, args.warmup, args.gap_ms / 1000, profile,
+                                      statements)
             print(f"{command:42} {percentile(wall, 50):9.2f} {percentile(wall, 90):6.2f} "
                   f"{percentile(wall, 99):6.2f} {percentile(cpu, 50):8.2f} "
                   f"{percentile(cpu, 90):6.2f}")
@@ -174,6 +199,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="an empty PostgreSQL database (default: SQLite in a temporary folder)")
     parser.add_argument("--profile", metavar="FILE",
                         help="profile the measured turns with cProfile into FILE (pstats)")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the SQL statements of each command's last measured turn")
     parser.add_argument("commands", nargs="*", help=f"default: {', '.join(COMMANDS)}")
     asyncio.run(run(parser.parse_args(argv)))
 
