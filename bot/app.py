@@ -27,7 +27,7 @@ from nio import (
 
 from bot.clock import Clock, SystemClock
 from bot.config import ReminderSettings, Settings
-from bot.dispatcher import Dispatcher, Handled
+from bot.dispatcher import Dispatcher, Handled, Undone
 from bot.effects import queue_effects
 from bot.matrix import MatrixError, Transport
 from bot.outbox import Outbox, Queued, txn_id
@@ -465,12 +465,10 @@ class Bot:
         can keep the sync token from moving on."""
         inline = self._inline_candidate(batch)
         try:
-            async with self.db.transaction() as repos:
-                new_commands = await self._save_batch(repos, batch, token, position, inline)
-                if inline is None or inline not in new_commands:
-                    return new_commands, []
-                handled = await self.dispatcher.run_command(repos, inline, mark_handled=False)
-                return [c for c in new_commands if c is not inline], [handled]
+            try:
+                return await self._save_with(batch, token, position, inline, None)
+            except Undone as undone:  # rolled back; saved again with the command's answer
+                return await self._save_with(batch, token, position, inline, undone)
         except StorageUnavailable:
             raise
         except Exception:
@@ -480,6 +478,18 @@ class Bot:
                           inline.event_id)
         async with self.db.transaction() as repos:
             return await self._save_batch(repos, batch, token, position, None), []
+
+    async def _save_with(self, batch: Batch, token: str, position: bool, inline: Command | None,
+                         undone: Undone | None) -> tuple[list[Command], list[Handled]]:
+        """One transaction: the batch, and ``inline`` run in it (or its answer when it was
+        ``undone`` in an earlier try)."""
+        async with self.db.transaction() as repos:
+            new_commands = await self._save_batch(repos, batch, token, position, inline)
+            if inline is None or inline not in new_commands:
+                return new_commands, []
+            handled = await self.dispatcher.run_command(repos, inline, mark_handled=False,
+                                                        undone=undone)
+            return [c for c in new_commands if c is not inline], [handled]
 
     def _inline_candidate(self, batch: Batch) -> Command | None:
         """The batch's command when it is alone and nothing of its room is waiting before it."""

@@ -33,6 +33,7 @@ from commands.i18n import Translator
 from commands.ports import MatrixPort
 from commands.registry import Registry, Role
 from storage.db import Database
+from storage.faults import storage_faults
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,17 @@ class Handled:
     handling: Handling
     sender: str
     touched: datetime | None  # when the sender's participation was recorded, if it was
+
+
+class Undone(Exception):
+    """A command's handler refused or failed: the transaction it ran in is to be rolled back
+    and ``reply`` recorded in a new one. (Cheaper than a savepoint around every handler: most
+    commands succeed.)"""
+
+    def __init__(self, reply: Reply, handling: Handling) -> None:
+        super().__init__(handling.outcome)
+        self.reply = reply
+        self.handling = handling
 
 
 class Dispatcher:
@@ -182,38 +194,56 @@ class Dispatcher:
     async def handle(self, event_id: str) -> None:
         """Runs the queued command once: its changes, its reply and its 'handled' mark in one
         commit (a refused or failed command commits only its reply and the mark)."""
-        async with self.db.transaction() as repos:
-            item = await repos.inbox.get(event_id)
-            if item is None or item.handled_at is not None:
-                return
-            handled = await self.run_command(repos, item)
+        try:
+            async with self.db.transaction() as repos:
+                item = await repos.inbox.get(event_id)
+                if item is None or item.handled_at is not None:
+                    return
+                handled = await self.run_command(repos, item)
+        except Undone as undone:  # rolled back: its reply and mark go in a transaction of their own
+            async with self.db.transaction() as repos:
+                item = await repos.inbox.get(event_id)
+                if item is None or item.handled_at is not None:
+                    return
+                handled = await self.run_command(repos, item, undone=undone)
         await self.after_commit(handled)
 
     async def run_command(self, repos: Repositories, item: Received, *,
-                          mark_handled: bool = True) -> Handled:
-        """Runs a received command in the caller's transaction: the handler's changes in a
-        savepoint (undone if it refuses or fails), then its reply, effects and 'handled' mark.
-        The storage failing raises ``StorageUnavailable`` (nothing is kept)."""
-        handling = Handling(item.event_id, started=time.perf_counter())
+                          mark_handled: bool = True, undone: Undone | None = None) -> Handled:
+        """Runs a received command in the caller's transaction: the handler's changes, then its
+        reply, effects and 'handled' mark. A handler that refuses or fails raises ``Undone``:
+        the caller rolls the transaction back (what the handler wrote is gone) and calls again
+        with it, which records the sender's participation, the refusal or error reply and the
+        mark. The storage failing raises ``StorageUnavailable`` (nothing is kept)."""
         line = command_text(item.body, self.club.prefix)
-        reply = Reply("")
+        handling = undone.handling if undone else Handling(item.event_id,
+                                                           started=time.perf_counter())
+        reply = undone.reply if undone else Reply("")
         touched = None
         if line is not None:
-            handling.room_id, handling.command = item.room_id, "?"
+            handling.room_id = item.room_id
             touched = await self._touch(repos, item)
-            try:
-                async with repos.savepoint():
-                    reply = await self._run(item, line, repos, handling)
-            except StorageUnavailable:
-                raise
-            except UserError as error:
-                handling.outcome = "refused"
-                reply = self._refusal(error, item.event_id)
-            except Exception:
-                handling.outcome = "error"
-                reply = self._internal_error(item.event_id)
+            if undone is None:
+                handling.command = "?"
+                reply = await self._outcome(item, line, repos, handling)
         queued = await self._finish(repos, item, reply, mark_handled)
         return Handled(queued, reply, handling, item.sender, touched)
+
+    async def _outcome(self, item: Received, line: str, repos: Repositories,
+                       handling: Handling) -> Reply:
+        """The handler's reply; ``Undone`` with the reply to give instead if it refuses or
+        fails."""
+        try:
+            async with storage_faults():
+                return await self._run(item, line, repos, handling)
+        except StorageUnavailable:
+            raise
+        except UserError as error:
+            handling.outcome = "refused"
+            raise Undone(self._refusal(error, item.event_id), handling) from error
+        except Exception as error:
+            handling.outcome = "error"
+            raise Undone(self._internal_error(item.event_id), handling) from error
 
     async def after_commit(self, handled: Handled) -> None:
         """Once the command's transaction is committed: its messages go, its follow-ups start,

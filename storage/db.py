@@ -40,8 +40,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    """Transactions are begun by SQLAlchemy, not guessed by the driver (savepoints need it);
-    not under ``AUTOCOMMIT``, where each statement is on its own."""
+    """Transactions are begun by SQLAlchemy, not guessed by the ``sqlite3`` module (the
+    connection is in autocommit mode); not under ``AUTOCOMMIT``, where each statement is on its
+    own."""
     if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
         connection.exec_driver_sql("BEGIN")
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements
 from storage.agenda import AgendaRepository, RemonteeRepository
-from storage.faults import storage_faults
 from storage.meetings import MeetingRepository
 from storage.models import (
     BotState,
@@ -221,10 +219,3 @@ class Repositories:
         self.reminders = ReminderRepository(session)
         self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
         self.participants = ParticipantRepository(session)
-
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        """A nested transaction: what the block wrote is undone if it raises, the rest of the
-        transaction stays. The storage failing raises ``StorageUnavailable``."""
-        async with storage_faults(), self.session.begin_nested():
-            yield

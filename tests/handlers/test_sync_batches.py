@@ -15,6 +15,8 @@ from nio import SyncResponse
 from bot.app import SYNC_TOKEN, Bot
 from bot.clock import FakeClock
 from bot.config import parse_settings
+from commands.context import Context, Reply
+from commands.errors import NotFound
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 BOT = "@cct-bot:localhost"
@@ -168,6 +170,45 @@ async def test_a_lone_command_is_answered_in_the_batch_transaction(bot: Bot) -> 
             for r in replies] == ["$a"]
     assert await _token(bot) is None and bot._token == "s7"  # the position: saved later
     assert bot.outbox._ready  # handed to the sender at once, no database read before sending
+
+
+def _add_half_done_commands(bot: Bot) -> None:
+    """``!refus`` and ``!boom`` write, then refuse or fail (test commands)."""
+    @bot.dispatcher.registry.command("refus", fr=("refus",), section="reports")
+    async def refus(ctx: Context) -> Reply:
+        await ctx.db().state.set("refus", "half-done")
+        raise NotFound("error.not_found")
+
+    @bot.dispatcher.registry.command("boom", fr=("boom",), section="reports")
+    async def boom(ctx: Context) -> Reply:
+        await ctx.db().state.set("boom", "half-done")
+        raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize(("body", "answer"), [("!refus", "Introuvable."),
+                                              ("!boom", "Erreur interne")])
+async def test_a_lone_command_that_refuses_or_fails_undoes_its_changes_only(
+        bot: Bot, body: str, answer: str) -> None:
+    """Run with its batch, a handler that wrote, then refused or failed: the transaction is
+    rolled back and the batch saved again with the command's answer (one reply, one welcome,
+    the sender's participation) and without what the handler wrote."""
+    _add_half_done_commands(bot)
+    tasks = await bot.handle_sync(sync([member("$j", "@bob:localhost", NOW, previous="invite"),
+                                        message("$a", "@ana:localhost", body, NOW)], "s8"))
+    assert tasks == []
+    async with bot.db.transaction() as repos:
+        assert await repos.state.get(body[1:]) is None  # the handler's change is undone
+        row = await repos.inbox.get("$a")
+        messages = [json.loads(m.content) for m in await repos.outbox.pending()]
+        ana = await repos.participants.get("@ana:localhost")
+    assert row is not None and row.handled_at == NOW
+    assert len(messages) == 2  # the welcome and the answer, once each
+    assert "@bob:localhost" in messages[0]["body"]
+    assert messages[1]["body"].startswith(answer)
+    assert messages[1]["m.relates_to"]["m.in_reply_to"]["event_id"] == "$a"
+    assert ana is not None and ana.last_seen == NOW  # they took part, refused or not
+    assert await _token(bot) == "s8"  # saved with the welcome
+    assert len(bot.outbox._ready) == 2  # both handed to the sender
 
 
 async def test_several_commands_run_in_the_background_in_order(bot: Bot) -> None:
