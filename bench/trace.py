@@ -8,7 +8,9 @@ moments of its steps between a sync response and the send of its reply. ``bench.
 it in its measuring client and, through ``bench/trace_site/sitecustomize.py`` on their
 ``PYTHONPATH``, in the echo bot and cct-bot; ``report(DIR)`` then prints, per bot and command,
 medians of: the command's trip to the homeserver, its delivery to the bot, the bot's work, the
-bot's send, and the reply's delivery to the client, then cct-bot's steps.
+wait from ``room_send`` until aiohttp begins writing the request's body ("wire": on Python <
+3.12 a task of its own, which runs once the loop gets to it), the bot's send, and the reply's
+delivery to the client, then cct-bot's steps.
 
 Tracing costs a little time itself: read its figures against each other, not against a run
 without it. Not for production: it replaces library methods.
@@ -75,9 +77,19 @@ def install(folder: str | Path) -> None:
             return response
         return sync
 
+    wire: list[float | None] = [None]  # when the body of the send under way began to be written
+
+    def on_write(original: Any) -> Any:
+        async def write_bytes(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if self.method == "PUT" and wire[0] is None:
+                wire[0] = time.time()
+            return await original(self, *args, **kwargs)
+        return write_bytes
+
     def on_send(original: Any) -> Any:
         async def room_send(self: Any, *args: Any, **kwargs: Any) -> Any:
             start = time.time()
+            wire[0] = None
             if "arrived" in marks:
                 write(kind="steps", user=self.user_id,
                       steps={k: v - marks["arrived"] for k, v in marks.items()}
@@ -85,13 +97,16 @@ def install(folder: str | Path) -> None:
                 marks.clear()
             response = await original(self, *args, **kwargs)
             write(kind="send", user=self.user_id, start=start, end=time.time(),
-                  event_id=getattr(response, "event_id", None))
+                  wire=wire[0], event_id=getattr(response, "event_id", None))
             return response
         return room_send
 
     patch(client, "receive_response", on_receive)
     patch(client, "sync", on_sync)
     patch(client, "room_send", on_send)
+    import aiohttp.client_reqrep
+
+    patch(aiohttp.client_reqrep.ClientRequest, "write_bytes", on_write)
     _trace_steps(marks, patch)
 
 
@@ -152,7 +167,7 @@ def report(folder: str | Path, client_user: str) -> str:
             for event_id, *_ in r["events"]:
                 seen.setdefault(event_id, r["arrived"])
     lines = [f"{'bot':22} {'command':16} {'n':>4} {'to hs':>6} {'to bot':>6} {'work':>6} "
-             f"{'send':>6} {'to client':>9}"]
+             f"{'wire':>6} {'send':>6} {'to client':>9}"]
     for user, rows in sorted(records.items()):
         figures: dict[str, list[list[float]]] = {}
         sends = [r for r in rows if r["kind"] == "send"]
@@ -165,12 +180,13 @@ def report(folder: str | Path, client_user: str) -> str:
                     continue
                 figures.setdefault(_label(body), []).append([
                     stamp / 1000 - sent[event_id]["start"], r["arrived"] - stamp / 1000,
-                    reply["start"] - r["arrived"], reply["end"] - reply["start"],
+                    reply["start"] - r["arrived"], (reply.get("wire") or reply["start"])
+                    - reply["start"], reply["end"] - reply["start"],
                     seen[reply["event_id"]] - reply["start"]])
         for label, samples in figures.items():
-            columns = [_median([s[i] for s in samples]) for i in range(5)]
+            columns = [_median([s[i] for s in samples]) for i in range(6)]
             lines.append(f"{user:22} {label:16} {len(samples):4} {columns[0]} {columns[1]} "
-                         f"{columns[2]} {columns[3]} {columns[4]:>9}")
+                         f"{columns[2]} {columns[3]} {columns[4]} {columns[5]:>9}")
     return "\n".join([*lines, "", _steps(records)])
 
 
