@@ -86,9 +86,10 @@ class Scheduler:
         if job is not None:
             job.remove()
 
-    def jobs(self) -> dict[str, datetime]:
-        """The scheduled jobs by id, with their next run time."""
-        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
+    def jobs(self) -> dict[str, datetime | None]:
+        """The scheduled jobs by id, with their next run time (``None`` until the scheduler
+        starts)."""
+        return {job.id: getattr(job, "next_run_time", None) for job in self._scheduler.get_jobs()}
 
     async def fire(self, kind: str, item_id: int) -> None:
         """Runs one item now (what a job does when it is due)."""

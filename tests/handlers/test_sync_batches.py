@@ -211,6 +211,37 @@ async def test_a_lone_command_that_refuses_or_fails_undoes_its_changes_only(
     assert len(bot.outbox._ready) == 2  # both handed to the sender
 
 
+async def test_jobs_are_rebuilt_once_the_reply_is_on_the_wire(bot: Bot) -> None:
+    """``!rappel``'s reply leaves before its jobs are rebuilt: the stand-in homeserver writes a
+    request in a task of its own, as aiohttp does on Python < 3.12, and that write must not wait
+    for the rebuild's database read."""
+    order: list[str] = []
+
+    async def send(room_id: str, content: dict[str, Any], txn_id: str,
+                   event_type: str = "m.room.message") -> str:
+        asyncio.get_running_loop().call_soon(order.append, "reply written")
+        return "$sent-" + txn_id
+
+    rebuild = bot.dispatcher.on_reschedule
+    assert rebuild is not None
+
+    async def noted_rebuild(kind: str) -> int:
+        order.append(f"{kind} rebuilt")
+        return await rebuild(kind)
+
+    bot.transport.send = send  # type: ignore[method-assign]
+    bot.dispatcher.on_reschedule = noted_rebuild
+    sender = asyncio.create_task(bot.outbox.run())
+    try:
+        await bot.handle_sync(sync([message("$r", "@ana:localhost",
+                                            "!rappel dans 3 jours relancer le groupe", NOW)]))
+        await bot.dispatcher.drain()
+    finally:
+        sender.cancel()
+    assert order == ["reply written", "reminders rebuilt"]
+    assert "reminders:0" in bot.scheduler.jobs()  # the job of the earliest pending reminder
+
+
 async def test_several_commands_run_in_the_background_in_order(bot: Bot) -> None:
     tasks = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW),
                                         message("$b", "@bob:localhost", "!aide", NOW)]))
