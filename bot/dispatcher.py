@@ -251,8 +251,9 @@ class Dispatcher:
         its jobs are rebuilt."""
         for message in handled.queued:
             self.outbox.push(message)
-        if handled.queued:
-            await asyncio.sleep(0)  # the reply leaves now; the rest can wait for it
+        if handled.queued:  # the reply leaves now; the rest (and the next sync) can wait for it:
+            await asyncio.sleep(0)  # the sender's turn hands the request to aiohttp,
+            await asyncio.sleep(0)  # whose task writes it (on Python < 3.12, not at once)
         if handled.touched is not None:
             self._touched[handled.sender] = handled.touched
         for person in handled.reply.forgotten:

@@ -212,9 +212,9 @@ async def test_a_lone_command_that_refuses_or_fails_undoes_its_changes_only(
 
 
 async def test_jobs_are_rebuilt_once_the_reply_is_on_the_wire(bot: Bot) -> None:
-    """``!rappel``'s reply leaves before its jobs are rebuilt: the stand-in homeserver writes a
-    request in a task of its own, as aiohttp does on Python < 3.12, and that write must not wait
-    for the rebuild's database read."""
+    """``!rappel``'s reply leaves before the batch is done and its jobs are rebuilt: the
+    stand-in homeserver writes a request in a task of its own, as aiohttp does on Python < 3.12,
+    and that write must wait neither for the next sync nor for the rebuild's database read."""
     order: list[str] = []
 
     async def send(room_id: str, content: dict[str, Any], txn_id: str,
@@ -235,10 +235,11 @@ async def test_jobs_are_rebuilt_once_the_reply_is_on_the_wire(bot: Bot) -> None:
     try:
         await bot.handle_sync(sync([message("$r", "@ana:localhost",
                                             "!rappel dans 3 jours relancer le groupe", NOW)]))
+        order.append("batch done")
         await bot.dispatcher.drain()
     finally:
         sender.cancel()
-    assert order == ["reply written", "reminders rebuilt"]
+    assert order == ["reply written", "batch done", "reminders rebuilt"]
     assert "reminders:0" in bot.scheduler.jobs()  # the job of the earliest pending reminder
 
 
