@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from storage import statements
 from storage.models import Person, Poll, PollSlot, PollVote
 from storage.participants import record_participation
 
@@ -64,30 +66,38 @@ class PollRepository:
                    ) -> tuple[bool, dict[int, str]]:
         """Records a person's (slot id, answer) pairs for one poll, each unless a later answer
         is already known (the latest choice wins, whatever the way it was given; ``None``
-        withdraws): one read of the person's answers, and, if anything was recorded and
-        ``ledger``, one write to the ledger (they took part at ``at``, its year in ``tz``, the
-        club's time zone; a command's sender is recorded by the dispatcher already). Returns
-        whether anything was recorded, and the person's answers now (slot id → answer)."""
-        mine = {row.slot_id: row for row in (await self.session.scalars(
-            select(PollVote).where(PollVote.poll_id == poll_id, PollVote.user_id == user_id)))}
-        changed = False
+        withdraws; a slot named twice keeps its first answer): one read of the person's
+        answers, one write of those that change, and, if anything was recorded and ``ledger``,
+        one write to the ledger (they took part at ``at``, its year in ``tz``, the club's time
+        zone; a command's sender is recorded by the dispatcher already). Returns whether
+        anything was recorded, and the person's answers now (slot id → answer). (Plain
+        statements: no vote is ever an object of the session.)"""
+        rows = (await self.session.execute(statements.votes_of(),
+                                           {"b_poll_id": poll_id, "b_user_id": user_id})).all()
+        mine = {row.slot_id: row.answer for row in rows}
+        known = {row.slot_id: (row.voted_at, row.event_id) for row in rows}
+        writes = []
         for slot_id, answer in answers:
-            current = mine.get(slot_id)
-            if current is None:
-                mine[slot_id] = PollVote(poll_id=poll_id, slot_id=slot_id, user_id=user_id,
-                                         answer=answer, source=source, voted_at=at,
-                                         event_id=event_id)
-                self.session.add(mine[slot_id])
-            elif current.voted_at > at or current.event_id == event_id:
+            if slot_id in known and (known[slot_id][0] > at or known[slot_id][1] == event_id):
                 continue
-            else:
-                current.answer, current.source, current.voted_at, current.event_id = (
-                    answer, source, at, event_id)
-            changed = True
-        if changed and ledger:
+            mine[slot_id], known[slot_id] = answer, (at, event_id)
+            writes.append({"slot_id": slot_id, "user_id": user_id, "poll_id": poll_id,
+                           "answer": answer, "source": source, "voted_at": at,
+                           "event_id": event_id})
+        if writes:
+            await self.session.execute(statements.vote_upsert(statements.dialect_of(self.session)), writes)
+        if writes and ledger:
             await record_participation(self.session, [user_id], at, tz)
-        return changed, {slot: str(row.answer) for slot, row in mine.items()
-                         if row.answer is not None}
+        return bool(writes), {slot: str(answer) for slot, answer in mine.items()
+                              if answer is not None}
+
+    async def bump_results(self, poll: Poll) -> int:
+        """Moves the poll's results version on by one (in the database, and in ``poll`` without
+        making it a change to flush); returns the new version."""
+        version = int((await self.session.execute(statements.results_bump(),
+                                                  {"b_id": poll.id})).scalar_one())
+        set_committed_value(poll, "results_version", version)
+        return version
 
     async def votes(self, poll_id: int) -> Sequence[PollVote]:
         query = (select(PollVote).where(PollVote.poll_id == poll_id, PollVote.answer.is_not(None))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,8 @@ from storage.models import (
     OutboxMessage,
     Participant,
     ParticipantYear,
+    Poll,
+    PollVote,
 )
 
 
@@ -116,3 +118,34 @@ def ledger_upsert(dialect: str) -> Any:
     """The participation ledger: a (person, year) added, or its time moved earlier (values:
     user_id, year, first_at)."""
     return _upsert(dialect, ParticipantYear, ("user_id", "year"), "first_at", only_earlier=True)
+
+
+@cache
+def votes_of() -> Any:
+    """A person's answers to one poll: slot_id, answer, voted_at, event_id (values: b_poll_id,
+    b_user_id)."""
+    votes = table(PollVote)
+    return (select(votes.c.slot_id, votes.c.answer, votes.c.voted_at, votes.c.event_id)
+            .where(votes.c.poll_id == bindparam("b_poll_id"),
+                   votes.c.user_id == bindparam("b_user_id")))
+
+
+@cache
+def vote_upsert(dialect: str) -> Any:
+    """A person's answer for a slot, recorded or replaced (values: poll_votes' columns; one set
+    per slot, run as one executemany)."""
+    votes = table(PollVote)
+    statement = insert(dialect, votes)
+    return statement.on_conflict_do_update(
+        index_elements=[votes.c.slot_id, votes.c.user_id],
+        set_={column: statement.excluded[column]
+              for column in ("poll_id", "answer", "source", "voted_at", "event_id")})
+
+
+@cache
+def results_bump() -> Any:
+    """A poll's results version moved on by one; returns the new one (values: b_id)."""
+    polls = table(Poll)
+    return (update(polls).where(polls.c.id == bindparam("b_id"))
+            .values(results_version=polls.c.results_version + 1)
+            .returning(polls.c.results_version))

@@ -209,7 +209,7 @@ async def _vote(ctx: Context, text: str) -> Reply:
                         for position, slot in sorted(slots.items()) if slot.id in mine)
     text_reply = (ctx.t("polls.voted", number=poll.id, summary=summary) if summary
                   else ctx.t("polls.withdrawn", number=poll.id))
-    return Reply(text_reply, then=(service.changed(poll, ctx.club, ctx.t),))
+    return Reply(text_reply, then=(await service.changed(ctx.db(), poll, ctx.club, ctx.t),))
 
 
 async def _poll(ctx: Context, number: int | None) -> Poll:

@@ -73,7 +73,7 @@ def results_key(poll: Poll) -> str:
 
 async def refresh(repos: Repositories, poll: Poll, club: Club, t: Translator) -> Effect:
     """An edit of the poll's message with the current results."""
-    poll.results_version += 1
+    await repos.polls.bump_results(poll)
     return await _edit(repos, poll, club, t)
 
 
@@ -82,11 +82,11 @@ async def _edit(repos: Repositories, poll: Poll, club: Club, t: Translator) -> P
     return Post(poll.room_id, Reply(text), key=results_key(poll), replaces=ref(root_key(poll.id)))
 
 
-def changed(poll: Poll, club: Club, t: Translator) -> FollowUp:
+async def changed(repos: Repositories, poll: Poll, club: Club, t: Translator) -> FollowUp:
     """The poll's results changed: its version moves now (in the vote's transaction) and its
     message is edited once the reply is on its way (``Reply.then``); ``stale_edits`` catches
     up at start if the bot stopped in between."""
-    poll.results_version += 1
+    await repos.polls.bump_results(poll)
     poll_id = poll.id
 
     async def bring_up_to_date(repos: Repositories) -> list[Effect]:

@@ -116,6 +116,14 @@ async def test_text_votes_in_every_spelling(bot: Harness, ballot: str) -> None:
     assert await votes(bot) == {(BOB, 1): "yes", (BOB, 2): "maybe", (BOB, 3): "no"}
 
 
+async def test_a_slot_named_twice_in_a_ballot_keeps_its_first_answer(bot: Harness) -> None:
+    await open_poll(bot)
+    await said(bot, "!vote 1- 2-", sender=BOB)
+    reply = await said(bot, "!vote 1+ 1- 2? 2+", sender=BOB)
+    assert reply == "Vote enregistré (sondage n°1) : 1 oui, 2 si nécessaire."
+    assert await votes(bot) == {(BOB, 1): "yes", (BOB, 2): "maybe"}
+
+
 async def test_a_text_vote_updates_the_poll_message_by_an_edit(bot: Harness) -> None:
     sent = await open_poll(bot)
     root = sent[1]
