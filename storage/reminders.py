@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import statements
 from storage.models import Reminder
 
 PENDING = "pending"
@@ -30,11 +31,12 @@ class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, **values: Any) -> Reminder:
-        reminder = Reminder(status=PENDING, occurrence=0, **values)
-        self.session.add(reminder)
-        await self.session.flush()
-        return reminder
+    async def add(self, **values: Any) -> int:
+        """A pending reminder (values: the table's columns but status, occurrence and id);
+        returns its id. One statement, no object of the session."""
+        return int((await self.session.execute(
+            statements.reminder_insert(), {"status": PENDING, "occurrence": 0, **values}
+        )).scalar_one())
 
     async def get(self, reminder_id: int) -> Reminder | None:
         return await self.session.get(Reminder, reminder_id)

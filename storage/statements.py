@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import insert as plain_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +26,7 @@ from storage.models import (
     ParticipantYear,
     Poll,
     PollVote,
+    Reminder,
 )
 
 
@@ -149,3 +151,10 @@ def results_bump() -> Any:
     return (update(polls).where(polls.c.id == bindparam("b_id"))
             .values(results_version=polls.c.results_version + 1)
             .returning(polls.c.results_version))
+
+
+@cache
+def reminder_insert() -> Any:
+    """A reminder added; returns its id (values: the reminders' columns but id)."""
+    reminders = table(Reminder)
+    return plain_insert(reminders).returning(reminders.c.id)

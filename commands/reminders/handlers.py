@@ -101,18 +101,18 @@ async def _create(ctx: Context, spec: str, *, room: bool) -> Reply:
         raise BadArgument("error.text_too_long", maximum=TEXT_MAX)
     if await repos.reminders.count_pending_of(ctx.sender) >= MAX_PER_PERSON:
         raise UserError("reminder.too_many", maximum=MAX_PER_PERSON, prefix=ctx.club.prefix)
-    reminder = await repos.reminders.add(
+    number = await repos.reminders.add(
         kind="room" if room else "personal", room_id=ctx.room_id, owner=ctx.sender, text=text,
         rule=rule.to_rule() if rule else None, due_at=due, send_at=due, meeting_id=None,
         offset="", created_at=ctx.now)
     when = format_moment(due, ctx.t.language, ctx.club.tz)
     if rule is not None:
         key = "reminder.created_room_every" if room else "reminder.created_every"
-        text_reply = ctx.t(key, number=reminder.id, rule=rule.describe(ctx.t.language), when=when,
+        text_reply = ctx.t(key, number=number, rule=rule.describe(ctx.t.language), when=when,
                            prefix=ctx.club.prefix)
     else:
         key = "reminder.created_room" if room else "reminder.created"
-        text_reply = ctx.t(key, number=reminder.id, when=when, prefix=ctx.club.prefix)
+        text_reply = ctx.t(key, number=number, when=when, prefix=ctx.club.prefix)
     return Reply(text_reply, reschedule=(REMINDERS_KIND,))
 
 
