@@ -21,6 +21,7 @@ from bot.outbox import Outbox, Queued, txn_id
 from bot.render import message_content
 from commands.context import Club, Context, Reply
 from commands.dispatch import (
+    Prepared,
     command_text,
     error_reply,
     internal_error_reply,
@@ -194,7 +195,8 @@ class Dispatcher:
 
     async def handle(self, event_id: str) -> None:
         """Runs the queued command once: its changes, its reply and its 'handled' mark in one
-        commit (a refused or failed command commits only its reply and the mark)."""
+        commit (a refused or failed command commits only its reply, the mark and the sender's
+        participation)."""
         try:
             async with self.db.transaction() as repos:
                 item = await repos.inbox.get(event_id)
@@ -232,19 +234,46 @@ class Dispatcher:
 
     async def _outcome(self, item: Received, line: str, repos: Repositories,
                        handling: Handling) -> Reply:
-        """The handler's reply; ``Undone`` with the reply to give instead if it refuses or
-        fails."""
+        """The handler's reply. A command refused before its handler runs (unknown, badly
+        written, not allowed) is answered at once: nothing was written. ``Undone``, with the
+        reply to give instead, if the handler refuses or fails (what it left to write fails
+        here too, not at the commit)."""
+        event_id = item.event_id  # ``item`` may be a row, unreadable once a failure rolled back
         try:
-            async with storage_faults():
-                return await self._run(item, line, repos, handling)
+            prepared, role = await self._prepare(item, line, handling)
         except StorageUnavailable:
             raise
         except UserError as error:
             handling.outcome = "refused"
-            raise Undone(self._refusal(error, item.event_id), handling) from error
+            return self._refusal(error, event_id)
+        except Exception:
+            handling.outcome = "error"
+            return self._internal_error(event_id)
+        ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
+                      sent_at=item.sent_at, now=self.clock.now(), role=role, club=self.club,
+                      t=self.t, repos=repos, matrix=self.matrix)
+        try:
+            async with storage_faults():
+                reply = await run(prepared, ctx)
+                await repos.flush()
+                return reply
+        except StorageUnavailable:
+            raise
+        except UserError as error:
+            handling.outcome = "refused"
+            raise Undone(self._refusal(error, event_id), handling) from error
         except Exception as error:
             handling.outcome = "error"
-            raise Undone(self._internal_error(item.event_id), handling) from error
+            raise Undone(self._internal_error(event_id), handling) from error
+
+    async def _prepare(self, item: Received, line: str,
+                       handling: Handling) -> tuple[Prepared, Role]:
+        """The command named by ``line``, its arguments converted and the sender's right to it
+        checked (``UserError`` if not)."""
+        role = await self.role_of(item.sender)
+        prepared = prepare(self.registry, line, role)
+        handling.command = prepared.command.key
+        return prepared, role
 
     async def after_commit(self, handled: Handled) -> None:
         """Once the command's transaction is committed: its messages go, its follow-ups start,
@@ -253,7 +282,8 @@ class Dispatcher:
             self.outbox.push(message)
         if handled.queued:  # the reply leaves now; the rest (and the next sync) can wait for it:
             await asyncio.sleep(0)  # the sender's turn hands the request to aiohttp,
-            await asyncio.sleep(0)  # whose task writes it (on Python < 3.12, not at once)
+            await asyncio.sleep(0)  # whose task writes it (on Python < 3.12, not at once);
+            # two turns: what nio 0.26 and aiohttp 3.14 take (``bench.latency --trace``'s "wire")
         if handled.touched is not None:
             self._touched[handled.sender] = handled.touched
         for person in handled.reply.forgotten:
@@ -266,10 +296,10 @@ class Dispatcher:
 
     async def _reschedule(self, kinds: tuple[str, ...]) -> None:
         """Rebuilds the jobs of ``kinds`` once the reply is sent (or after
-        ``FOLLOW_UP_WAIT_S``), one rebuild at a time: the rebuild reads the database, and on
-        Python < 3.12 the reply's request is written by a task of its own, which would wait for
-        it (0.8 ms, measured with ``bench.latency --trace``). Jobs come from the database: a
-        stop before this runs loses nothing (the start rebuilds them all)."""
+        ``FOLLOW_UP_WAIT_S``), one of the dispatcher's rebuilds at a time: the rebuild reads the
+        database, and on Python < 3.12 the reply's request is written by a task of its own,
+        which would wait for it (0.8 ms, measured with ``bench.latency --trace``). Jobs come
+        from the database: a stop before this runs loses nothing (the start rebuilds them)."""
         await self._unless_hurried(self.outbox.settled(FOLLOW_UP_WAIT_S))
         async with self._rescheduling:
             for kind in kinds:
@@ -316,16 +346,6 @@ class Dispatcher:
         reference = new_reference()
         log.exception("internal error (ref. %s) on command %s", reference, event_id)
         return internal_error_reply(self.t, reference)
-
-    async def _run(self, item: Received, line: str, repos: Repositories,
-                   handling: Handling) -> Reply:
-        role = await self.role_of(item.sender)
-        prepared = prepare(self.registry, line, role)
-        handling.command = prepared.command.key
-        ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
-                      sent_at=item.sent_at, now=self.clock.now(), role=role, club=self.club,
-                      t=self.t, repos=repos, matrix=self.matrix)
-        return await run(prepared, ctx)
 
     async def _touch(self, repos: Repositories, item: Received) -> datetime | None:
         """The sender took part (two upserts, in the command's transaction), unless it was

@@ -219,3 +219,8 @@ class Repositories:
         self.reminders = ReminderRepository(session)
         self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
         self.participants = ParticipantRepository(session)
+
+    async def flush(self) -> None:
+        """Writes what is pending in the session now (its errors raise here, not at the
+        commit)."""
+        await self.session.flush()

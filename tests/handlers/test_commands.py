@@ -15,6 +15,7 @@ from commands.errors import NotFound
 from commands.i18n import catalog
 from commands.registry import Registry, Role
 from storage.db import Database
+from storage.models import BotState
 from tests.handlers.conftest import (
     ALICE,
     CHARTER,
@@ -154,6 +155,12 @@ def _add_test_commands(registry: Registry) -> None:
         await ctx.db().state.set("refus", "half-done")
         raise NotFound("error.not_found")
 
+    @registry.command("bancal", fr=("bancal",), section="reports")
+    async def bancal(ctx: Context) -> Reply:
+        await ctx.db().state.set("bancal", "half-done")
+        ctx.db().session.add(BotState(key="bancal-sans-valeur"))  # NOT NULL: fails when written
+        return Reply("jamais envoyé")
+
     @registry.command("note", fr=("note",), section="reports")
     async def note(ctx: Context) -> Reply:
         await ctx.db().state.set("note", ctx.sender)
@@ -168,7 +175,7 @@ def _add_test_commands(registry: Registry) -> None:
 def registry(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> Registry:
     """The bot's commands plus the test ones above (with catalog texts, restored afterwards)."""
     for language in ("fr", "en"):
-        for key in ("boom", "refus", "note", "fermer"):
+        for key in ("boom", "refus", "bancal", "note", "fermer"):
             monkeypatch.setitem(catalog(language), f"cmd.{key}.summary", f"test {key}")
     _add_test_commands(registry)
     return registry
@@ -191,6 +198,18 @@ async def test_internal_error_has_a_reference_in_reply_and_log(
     # The handler's half-done change was rolled back; the command is handled (not retried).
     async with bot.db.transaction() as repos:
         assert await repos.state.get("boom") is None
+        assert await repos.inbox.pending() == []
+
+
+async def test_a_change_the_database_refuses_after_the_handler_is_an_internal_error(
+        bot: Harness) -> None:
+    """What a handler left pending and the database refuses (here: a missing NOT NULL value)
+    fails before its reply is queued: the user gets an internal error, nothing is kept, and the
+    command is handled (not run again at every start)."""
+    body = await bot.reply_to("!bancal", event_id="$bancal")
+    assert body.startswith("Erreur interne (réf. ")
+    async with bot.db.transaction() as repos:
+        assert await repos.state.get("bancal") is None
         assert await repos.inbox.pending() == []
 
 
