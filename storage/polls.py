@@ -67,7 +67,8 @@ class PollRepository:
         """Records a person's (slot id, answer) pairs for one poll, each unless a later answer
         is already known (the latest choice wins, whatever the way it was given; ``None``
         withdraws; a slot named twice keeps its first answer): one read of the person's
-        answers, one write of those that change, and, if anything was recorded and ``ledger``,
+        answers, one statement writing those that change (run once per slot; it leaves alone an
+        answer a concurrent transaction recorded later), and, if anything was recorded and ``ledger``,
         one write to the ledger (they took part at ``at``, its year in ``tz``, the club's time
         zone; a command's sender is recorded by the dispatcher already). Returns whether
         anything was recorded, and the person's answers now (slot id → answer). (Plain

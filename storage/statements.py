@@ -134,14 +134,15 @@ def votes_of() -> Any:
 
 @cache
 def vote_upsert(dialect: str) -> Any:
-    """A person's answer for a slot, recorded or replaced (values: poll_votes' columns; one set
-    per slot, run as one executemany)."""
+    """A person's answer for a slot, recorded, or replaced unless the one recorded is later
+    (values: poll_votes' columns; one set per slot, run as one executemany)."""
     votes = table(PollVote)
     statement = insert(dialect, votes)
     return statement.on_conflict_do_update(
         index_elements=[votes.c.slot_id, votes.c.user_id],
         set_={column: statement.excluded[column]
-              for column in ("poll_id", "answer", "source", "voted_at", "event_id")})
+              for column in ("poll_id", "answer", "source", "voted_at", "event_id")},
+        where=votes.c.voted_at <= statement.excluded.voted_at)
 
 
 @cache

@@ -174,3 +174,46 @@ async def test_scheduled_add_pending_get(db: Database) -> None:
         assert row is not None and row.due_at == T0 + timedelta(hours=1)
         assert row.sent_at is None and row.cancelled_at is None
         assert await repos.scheduled.get(123_456) is None
+
+
+async def test_votes_and_the_results_version(db: Database) -> None:
+    """``cast`` keeps the latest answer of each slot whatever the order they arrive in; its
+    write leaves alone an answer recorded later by another transaction (it read before that
+    one committed); ``bump_results`` moves the version in the database and in the object."""
+    from zoneinfo import ZoneInfo
+
+    from storage import statements
+
+    paris = ZoneInfo("Europe/Paris")
+    async with db.transaction() as repos:
+        poll = await repos.polls.create(question="Quand ?", territory="nord", room_id="!r:x",
+                                        closes_at=None, created_by="@c:x", at=T0)
+        one = await repos.polls.add_slot(poll.id, 1, T0 + timedelta(days=9),
+                                         T0 + timedelta(days=9, hours=2))
+        two = await repos.polls.add_slot(poll.id, 2, T0 + timedelta(days=10),
+                                         T0 + timedelta(days=10, hours=2))
+        poll_id, slot_ids = poll.id, (one.id, two.id)
+    later, earlier = T0 + timedelta(minutes=5), T0 + timedelta(minutes=1)
+    async with db.transaction() as repos:
+        changed, mine = await repos.polls.cast(
+            poll_id=poll_id, user_id="@a:x", answers=[(slot_ids[0], "yes"), (slot_ids[1], "no")],
+            source="native", at=later, event_id="$later", tz=paris)
+        assert changed and mine == {slot_ids[0]: "yes", slot_ids[1]: "no"}
+    async with db.transaction() as repos:
+        changed, mine = await repos.polls.cast(
+            poll_id=poll_id, user_id="@a:x", answers=[(slot_ids[0], "maybe")], source="text",
+            at=earlier, event_id="$earlier", tz=paris)
+        assert not changed and mine == {slot_ids[0]: "yes", slot_ids[1]: "no"}
+        # What a transaction that read before "$later" committed would write:
+        await repos.session.execute(statements.vote_upsert(statements.dialect_of(repos.session)),
+                                    [{"slot_id": slot_ids[1], "user_id": "@a:x",
+                                      "poll_id": poll_id, "answer": "maybe", "source": "text",
+                                      "voted_at": earlier, "event_id": "$stale"}])
+        assert await repos.polls.counts(poll_id) == {(slot_ids[0], "yes"): 1,
+                                                     (slot_ids[1], "no"): 1}
+        poll = await repos.polls.get(poll_id)
+        assert poll is not None and poll.results_version == 0
+        assert await repos.polls.bump_results(poll) == 1 and poll.results_version == 1
+    async with db.transaction() as repos:
+        poll = await repos.polls.get(poll_id)
+        assert poll is not None and poll.results_version == 1
