@@ -81,7 +81,7 @@ def install(folder: str | Path) -> None:
 
     def on_write(original: Any) -> Any:
         async def write_bytes(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if self.method == "PUT" and wire[0] is None:
+            if self.method == "PUT" and "/send/" in self.url.path and wire[0] is None:
                 wire[0] = time.time()
             return await original(self, *args, **kwargs)
         return write_bytes
@@ -169,7 +169,7 @@ def report(folder: str | Path, client_user: str) -> str:
     lines = [f"{'bot':22} {'command':16} {'n':>4} {'to hs':>6} {'to bot':>6} {'work':>6} "
              f"{'wire':>6} {'send':>6} {'to client':>9}"]
     for user, rows in sorted(records.items()):
-        figures: dict[str, list[list[float]]] = {}
+        figures: dict[str, list[list[float | None]]] = {}
         sends = [r for r in rows if r["kind"] == "send"]
         for r in (r for r in rows if r["kind"] == "sync"):
             for event_id, sender, stamp, body in r["events"]:
@@ -180,11 +180,11 @@ def report(folder: str | Path, client_user: str) -> str:
                     continue
                 figures.setdefault(_label(body), []).append([
                     stamp / 1000 - sent[event_id]["start"], r["arrived"] - stamp / 1000,
-                    reply["start"] - r["arrived"], (reply.get("wire") or reply["start"])
-                    - reply["start"], reply["end"] - reply["start"],
-                    seen[reply["event_id"]] - reply["start"]])
+                    reply["start"] - r["arrived"],
+                    reply["wire"] - reply["start"] if reply.get("wire") else None,
+                    reply["end"] - reply["start"], seen[reply["event_id"]] - reply["start"]])
         for label, samples in figures.items():
-            columns = [_median([s[i] for s in samples]) for i in range(6)]
+            columns = [_median([v for s in samples if (v := s[i]) is not None]) for i in range(6)]
             lines.append(f"{user:22} {label:16} {len(samples):4} {columns[0]} {columns[1]} "
                          f"{columns[2]} {columns[3]} {columns[4]} {columns[5]:>9}")
     return "\n".join([*lines, "", _steps(records)])

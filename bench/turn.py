@@ -126,6 +126,7 @@ async def measure(bot: Bot, homeserver: Homeserver, command: str, n: int, warmup
                   gap_s: float, profile: cProfile.Profile | None = None,
                   statements: Statements | None = None) -> tuple[list[float], list[float]]:
     wall, cpu = [], []
+    seen: list[str] = []
     for i in range(warmup + n):
         await asyncio.sleep(gap_s)
         if statements is not None:
