@@ -33,11 +33,13 @@ from nio import (
     LocalProtocolError,
     LoginResponse,
     MegolmEvent,
+    MessageDirection,
     RoomCreateError,
     RoomInviteError,
     RoomLeaveError,
     RoomMemberEvent,
     RoomMessageNotice,
+    RoomMessagesResponse,
     RoomSendResponse,
     SyncResponse,
 )
@@ -46,6 +48,7 @@ from bot.devserver import LocalSynapse
 
 __all__ = ["MatrixUser", "reply_target"]
 
+GAP_PAGES = 50  # at most 5,000 events read back to fill one limited timeline
 # Room versions before 12 (MSC4289) list the creator in the power levels' users map.
 _PRE_V12_ROOM_VERSIONS = frozenset(str(n) for n in range(1, 12))
 
@@ -197,7 +200,12 @@ class MatrixUser:
             try:
                 resp = await self.client.sync(timeout=30000, since=self.client.next_batch)
                 if isinstance(resp, SyncResponse):
+                    gaps = {room_id: (len(self.events[room_id]), info.timeline.prev_batch)
+                            for room_id, info in resp.rooms.join.items()
+                            if info.timeline.limited and info.timeline.prev_batch}
                     self._record(resp)
+                    for room_id, (at, token) in gaps.items():
+                        await self._fill_gap(room_id, at, token)
                     self._retry_decryption()
                     async with self._condition:
                         self._condition.notify_all()
@@ -252,6 +260,26 @@ class MatrixUser:
                 self.events[room_id].append(event)
                 if isinstance(event, RoomMemberEvent):
                     members[event.state_key] = event.membership
+
+    async def _fill_gap(self, room_id: str, at: int, token: str) -> None:
+        """A limited timeline (more events than the sync returns, 10 by default: a busy bot,
+        a slow client) skipped events: they are read back from ``token`` with ``/messages``
+        until a recorded one, and put in their place, before the sync's own events (``at``)."""
+        known = {event.event_id for event in self.events[room_id]}
+        missing: list[Event] = []
+        for _page in range(GAP_PAGES):
+            page = await self.client.room_messages(room_id, start=token,
+                                                   direction=MessageDirection.back, limit=100)
+            if not isinstance(page, RoomMessagesResponse):
+                self.sync_errors.append(f"gap in {room_id} not filled: {page}")
+                break
+            older = [event for event in page.chunk if event.event_id not in known]
+            missing += older
+            if len(older) < len(page.chunk) or not page.chunk or not page.end:
+                break
+            token = page.end
+        missing.reverse()  # /messages backwards: newest first
+        self.events[room_id][at:at] = missing
 
     def _retry_decryption(self) -> None:
         """Decrypt recorded events whose room key arrived after them."""
