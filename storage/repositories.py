@@ -222,5 +222,6 @@ class Repositories:
 
     async def flush(self) -> None:
         """Writes what is pending in the session now (its errors raise here, not at the
-        commit)."""
-        await self.session.flush()
+        commit); nothing to do, no call into the session's thread (most commands)."""
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()
