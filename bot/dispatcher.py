@@ -198,18 +198,20 @@ class Dispatcher:
         commit (a refused or failed command commits only its reply, the mark and the sender's
         participation)."""
         try:
-            async with self.db.transaction() as repos:
-                item = await repos.inbox.get(event_id)
-                if item is None or item.handled_at is not None:
-                    return
-                handled = await self.run_command(repos, item)
+            handled = await self._handle_queued(event_id, None)
         except Undone as undone:  # rolled back: its reply and mark go in a transaction of their own
-            async with self.db.transaction() as repos:
-                item = await repos.inbox.get(event_id)
-                if item is None or item.handled_at is not None:
-                    return
-                handled = await self.run_command(repos, item, undone=undone)
-        await self.after_commit(handled)
+            handled = await self._handle_queued(event_id, undone)
+        if handled is not None:
+            await self.after_commit(handled)
+
+    async def _handle_queued(self, event_id: str, undone: Undone | None) -> Handled | None:
+        """One transaction running the queued command (or recording its answer when it was
+        ``undone``); ``None`` if it is unknown or handled already."""
+        async with self.db.transaction() as repos:
+            item = await repos.inbox.get(event_id)
+            if item is None or item.handled_at is not None:
+                return None
+            return await self.run_command(repos, item, undone=undone)
 
     async def run_command(self, repos: Repositories, item: Received, *,
                           mark_handled: bool = True, undone: Undone | None = None) -> Handled:
