@@ -112,13 +112,9 @@ class Connection:
 
     @property
     def isolation_level(self) -> str | None:
+        """Always ``None`` (autocommit mode): SQLAlchemy's adapter sets it through ``_tx``,
+        which keeps it so."""
         return self._conn.isolation_level
-
-    @isolation_level.setter
-    def isolation_level(self, value: Any) -> None:
-        """Kept at ``None`` whatever SQLAlchemy sets (``AUTOCOMMIT``, then its default when
-        the connection goes back to the pool): ``Database`` begins transactions itself."""
-        self._conn.isolation_level = None
 
     def cursor(self) -> Cursor:
         return Cursor(self._conn.cursor())
