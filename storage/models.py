@@ -140,6 +140,8 @@ class ProjectGroup(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    __table_args__ = (Index("ix_project_groups_status", "status", "id"),)
+
 
 class GroupMember(Base):
     """A person in a group, since when, and whether they are one of its referents."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -136,3 +137,29 @@ async def test_initiatives_and_audit(db: Database) -> None:
             ("@b:x", "removed", '{"name": "é"}'), ("@a:x", "created", '{"name": "Repair café"}')]
         assert await repos.audit.count("initiative", item.id) == 2
         assert await repos.audit.count("group", item.id) == 0
+
+
+async def test_the_listing_reads_the_status_index_not_the_whole_table(tmp_path: Path) -> None:
+    """``!projet liste`` at the club's target scale: its counts and its page go through
+    ``ix_project_groups_status`` (SQLite's plan; no full scan of the groups)."""
+    from sqlalchemy import text
+    from sqlalchemy.dialects import sqlite
+
+    from storage.projects import _listing
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}")
+    await db.upgrade()
+    try:
+        page, counts = _listing(("en-cours", "idee"), False, False, False)
+        values = {"b_limit": 30, "b_offset": 0}
+        for statement in (page, counts):
+            sql = str(statement.params(**values).compile(
+                dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+            async with db.transaction() as repos:
+                plan = [row[3] for row in
+                        await repos.session.execute(text("EXPLAIN QUERY PLAN " + sql))]
+            on_groups = [step for step in plan if "project_groups" in step]
+            assert on_groups and all("ix_project_groups_status" in step
+                                     for step in on_groups), plan
+    finally:
+        await db.dispose()
