@@ -3,6 +3,7 @@ mentions, a reply relation, and ``m.notice`` (the bots' convention)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import cmarkgfm
@@ -42,9 +43,25 @@ def _no_empty_link(_tag: str, attribute: str, value: str) -> str | None:
     return None if attribute == "href" and not value.strip() else value
 
 
+# The tags cmark-gfm writes without attributes, all in ``ALLOWED_TAGS``.
+BARE_TAG = re.compile(r"</?(?:p|strong|em|del|code|pre|blockquote|ul|ol|li|h[1-6]|table|thead"
+                      r"|tbody|tr|th|td)>|<(?:br|hr) />")
+
+
+def bare_tags_only(html: str) -> bool:
+    """Whether every ``<`` of cmark-gfm's output opens one of ``BARE_TAG``: its safe mode
+    escapes every ``<`` of the text, so such HTML holds nothing but allowed tags without
+    attributes (no link, image, comment or raw HTML), which sanitising would leave as is."""
+    return html.count("<") == len(BARE_TAG.findall(html))
+
+
 def markdown_to_html(markdown: str) -> str:
-    """Markdown → sanitised HTML: raw HTML in the source never comes out as markup."""
+    """Markdown → sanitised HTML: raw HTML in the source never comes out as markup. HTML made
+    only of bare allowed tags needs no sanitising (nh3 parses and rewrites it the same: 0.3–0.7
+    ms for a 30-row table); anything else (a link, an attribute, a comment) goes through nh3."""
     html = render_markdown(markdown)
+    if bare_tags_only(html):
+        return html.strip()
     cleaned: str = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                              url_schemes=URL_SCHEMES, link_rel=None,
                              attribute_filter=_no_empty_link)

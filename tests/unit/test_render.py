@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 
+import nh3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot import render
 from bot.render import markdown_to_html, message_content
 from commands.context import Reply
 from commands.text import WORD_JOINER
@@ -172,3 +177,84 @@ def test_plain_body_has_no_markdown_escapes_and_no_room_ping() -> None:
 
     content = message_content(Reply("Commande inconnue : « " + escape_markdown("!pign @room") + " »"))
     assert content["body"] == "Commande inconnue : « !pign @\u2060room »"
+
+
+# --- HTML that needs no sanitising -------------------------------------------------------------
+
+class _Tokens(HTMLParser):
+    """An HTML fragment as what a client's parser sees: tags, attributes, comments and text
+    (character references decoded, ``<br />`` and ``<br>`` alike)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tokens: list[tuple[Any, ...]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tokens.append(("start", tag, tuple(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.tokens.append(("end", tag))
+
+    def handle_comment(self, data: str) -> None:
+        self.tokens.append(("comment", data))
+
+    def handle_data(self, data: str) -> None:
+        if self.tokens and self.tokens[-1][0] == "data":
+            self.tokens[-1] = ("data", self.tokens[-1][1] + data)
+        else:
+            self.tokens.append(("data", data))
+
+
+def _parsed(html: str) -> list[tuple[Any, ...]]:
+    parser = _Tokens()
+    parser.feed(html)
+    parser.close()
+    return parser.tokens
+
+
+def _sanitised(markdown: str) -> str:
+    """What nh3 makes of the renderer's HTML: the reference for the shortcut."""
+    html: str = nh3.clean(render.render_markdown(markdown), tags=render.ALLOWED_TAGS,
+                          attributes=render.ALLOWED_ATTRIBUTES, url_schemes=render.URL_SCHEMES,
+                          link_rel=None, attribute_filter=render._no_empty_link)
+    return html.strip()
+
+
+PIECES = ["**gras**", "_it_", "`code`", "~~barré~~", "# Titre", "> cité", "- point", "1. un",
+          "2) deux", "---", "| a | b |\n|---|---|\n| 1 | 2 |", "| a |\n|:--|\n| 1 |", "```\n<x>\n```",
+          "    indenté", "ligne  \nsuite", "[lien](https://example.org)", "[x](javascript:a)",
+          "![img](https://example.org/i.png)", "<b>brut</b>", "<script>x</script>", "<!-- c -->",
+          "<https://example.org>", "&amp; &lt; &quot; &#39; &nbsp; &copy;", "\\<b\\>", "@room",
+          "\u00a0", "é ü 😀", "<", ">", "&", "\"", "'", "|", "\n", "\n\n", " "]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=12)), max_size=12))
+def test_html_left_unsanitised_is_what_sanitising_would_give(pieces: list[str]) -> None:
+    """The shortcut (bare allowed tags need no nh3) changes nothing a client would parse."""
+    markdown = "".join(pieces)
+    assert _parsed(markdown_to_html(markdown)) == _parsed(_sanitised(markdown))
+
+
+@pytest.mark.parametrize("html", [
+    '<p><a href="https://example.org">x</a></p>', "<p>a<!-- raw HTML omitted -->b</p>",
+    '<p><img src="https://example.org/i.png" alt="i" /></p>', '<ol start="2">\n<li>x</li>\n</ol>',
+    '<table>\n<thead>\n<tr>\n<th align="left">a</th>', "<p><script></p>", "<p><b></p>",
+])
+def test_html_with_anything_but_bare_allowed_tags_is_sanitised(html: str) -> None:
+    assert not render.bare_tags_only(html)
+
+
+def test_a_table_of_groups_skips_the_sanitiser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``!projet liste``'s table (bold, code, cells) is HTML that nh3 need not parse."""
+    def refuse(*_args: object, **_kwargs: object) -> str:
+        raise AssertionError("nh3 was called")
+
+    monkeypatch.setattr(render.nh3, "clean", refuse)
+    html = markdown_to_html("**Groupes-projets** (2)\n\n| # | Nom | Membres |\n|---|---|---|\n"
+                            "| 1 | Vélo \\& co (`velo`) | 3 |\n| 2 | Zéro déchet (`zero`) | 5 |\n\n"
+                            "Page 1/2 — `!projet liste --page 2`")
+    assert "<td>Vélo &amp; co (<code>velo</code>)</td>" in html
