@@ -245,12 +245,8 @@ class Dispatcher:
             prepared, role = await self._prepare(item, line, handling)
         except StorageUnavailable:
             raise
-        except UserError as error:
-            handling.outcome = "refused"
-            return self._refusal(error, event_id)
-        except Exception:
-            handling.outcome = "error"
-            return self._internal_error(event_id)
+        except Exception as error:
+            return self._failure_reply(error, event_id, handling)
         ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
                       sent_at=item.sent_at, now=self.clock.now(), role=role, club=self.club,
                       t=self.t, repos=repos, matrix=self.matrix)
@@ -261,12 +257,17 @@ class Dispatcher:
                 return reply
         except StorageUnavailable:
             raise
-        except UserError as error:
-            handling.outcome = "refused"
-            raise Undone(self._refusal(error, event_id), handling) from error
         except Exception as error:
-            handling.outcome = "error"
-            raise Undone(self._internal_error(event_id), handling) from error
+            raise Undone(self._failure_reply(error, event_id, handling), handling) from error
+
+    def _failure_reply(self, error: Exception, event_id: str, handling: Handling) -> Reply:
+        """The answer to a command that was refused (``UserError``: why, in French) or failed
+        (an internal error, logged with a reference); called while handling ``error``."""
+        if isinstance(error, UserError):
+            handling.outcome = "refused"
+            return self._refusal(error, event_id)
+        handling.outcome = "error"
+        return self._internal_error(event_id)
 
     async def _prepare(self, item: Received, line: str,
                        handling: Handling) -> tuple[Prepared, Role]:
