@@ -43,9 +43,11 @@ def _no_empty_link(_tag: str, attribute: str, value: str) -> str | None:
     return None if attribute == "href" and not value.strip() else value
 
 
-# The tags cmark-gfm writes without attributes, all in ``ALLOWED_TAGS``.
-BARE_TAG = re.compile(r"</?(?:p|strong|em|del|code|pre|blockquote|ul|ol|li|h[1-6]|table|thead"
-                      r"|tbody|tr|th|td)>|<(?:br|hr) />")
+# The tags cmark-gfm writes without attributes (all in ``ALLOWED_TAGS``), and its void ones.
+BARE_TAGS = ("p", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "h1", "h2",
+             "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td")
+VOID_TAGS = ("br", "hr")
+BARE_TAG = re.compile(rf"</?(?:{'|'.join(BARE_TAGS)})>|<(?:{'|'.join(VOID_TAGS)}) />")
 
 
 def bare_tags_only(html: str) -> bool:

@@ -239,6 +239,10 @@ def test_html_left_unsanitised_is_what_sanitising_would_give(pieces: list[str]) 
     assert _parsed(markdown_to_html(markdown)) == _parsed(_sanitised(markdown))
 
 
+def test_the_tags_left_unsanitised_are_all_allowed() -> None:
+    assert {*render.BARE_TAGS, *render.VOID_TAGS} <= render.ALLOWED_TAGS
+
+
 @pytest.mark.parametrize("html", [
     '<p><a href="https://example.org">x</a></p>', "<p>a<!-- raw HTML omitted -->b</p>",
     '<p><img src="https://example.org/i.png" alt="i" /></p>', '<ol start="2">\n<li>x</li>\n</ol>',
