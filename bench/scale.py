@@ -52,7 +52,7 @@ async def seed(db: Database, rng: random.Random) -> None:
     year = NOW.astimezone(PARIS).year
     async with db.transaction() as repos:
         for person in range(3500):
-            await repos.participants.touch(f"@p{person}:cct.example", NOW, year)
+            await repos.participants.took_part([f"@p{person}:cct.example"], NOW, year)
         session = repos.session
         for number in range(12):
             start = NOW + timedelta(days=30 * (number - 6))

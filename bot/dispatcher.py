@@ -358,7 +358,7 @@ class Dispatcher:
         if (last is not None and timedelta(0) <= item.sent_at - last < TOUCH_EVERY
                 and last.astimezone(self.club.tz).year == year):
             return None
-        await repos.participants.touch(item.sender, item.sent_at, year)
+        await repos.participants.took_part([item.sender], item.sent_at, year)
         return item.sent_at
 
     async def _finish(self, repos: Repositories, item: Received, reply: Reply,

@@ -431,19 +431,27 @@ class Reminder(Base):
 
 
 class Participant(Base):
-    """Someone who used the bot, joined a group, voted or came to a rencontre; the optional
-    profile is filled by the person (``!profil``), with the date of their consent."""
+    """Someone who took part (used the bot, joined a group, voted, answered or came to a
+    rencontre): the span of their participation, kept up to date with the ledger below so that
+    the yearly counts read one row per person; and the optional profile, filled by the person
+    (``!profil``), with the date of their consent."""
 
     __tablename__ = "participants"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())  # earliest activity
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())  # latest (retention)
+    # Their first and last calendar years in the ledger (empty: a profile, no activity yet).
+    first_year: Mapped[int | None] = mapped_column(Integer)
+    last_year: Mapped[int | None] = mapped_column(Integer)
     territory: Mapped[str | None] = mapped_column(String(16))
     commune: Mapped[str | None] = mapped_column(String(80))
     category: Mapped[str | None] = mapped_column(String(16))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_participants_last_seen", "last_seen"),)
+    __table_args__ = (Index("ix_participants_last_seen", "last_seen"),
+                      # the yearly counts by profile read this index, not the rows
+                      Index("ix_participants_profile_span", "territory", "category",
+                            "first_year", "last_year"))
 
 
 class ParticipantYear(Base):

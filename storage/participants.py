@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     String,
     Text,
-    case,
     delete,
     func,
     or_,
@@ -25,22 +24,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import statements
+from storage import statements, yearly
 from storage.models import (
     AgendaSuggestion,
     AuditEntry,
     Base,
     BotState,
-    GroupMember,
     InboxEvent,
-    Meeting,
-    MeetingAttendance,
-    MeetingRsvp,
     OutboxMessage,
     Participant,
     ParticipantYear,
     Person,
-    ProjectGroup,
     Reminder,
     Remontee,
     Welcome,
@@ -81,20 +75,20 @@ class ParticipantRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def touch(self, user_id: str, at: datetime, year: int) -> None:
-        """Records that ``user_id`` used the bot at ``at`` (``year``: its calendar year in the
-        club's time zone): two upserts, no read."""
-        await self.session.execute(statements.participant_seen(dialect_of(self.session)),
-                                   {"user_id": user_id, "first_seen": at, "last_seen": at})
-        await self.took_part([user_id], at, year)
-
     async def took_part(self, user_ids: Iterable[str], at: datetime, year: int) -> None:
-        """Writes in the ledger that ``user_ids`` took part at ``at``, ``year`` being its
-        calendar year in the club's time zone; each person's earliest time of the year is kept
-        (one statement, no read). Called by every activity when it happens."""
-        rows = [{"user_id": user, "year": year, "first_at": at} for user in dict.fromkeys(user_ids)]
-        if rows:
-            await self.session.execute(statements.ledger_upsert(dialect_of(self.session)), rows)
+        """Records that ``user_ids`` took part at ``at``, ``year`` being its calendar year in
+        the club's time zone: their participant row (created, or its span widened) and the
+        ledger's row of the year (its earliest time kept); two statements, no read. Called by
+        every activity when it happens."""
+        people = sorted(set(user_ids))  # one order for every writer: no deadlock between them
+        if not people:
+            return
+        dialect = dialect_of(self.session)
+        await self.session.execute(statements.participant_took_part(dialect), [
+            {"user_id": user, "first_seen": at, "last_seen": at, "first_year": year,
+             "last_year": year} for user in people])
+        await self.session.execute(statements.ledger_upsert(dialect), [
+            {"user_id": user, "year": year, "first_at": at} for user in people])
 
     async def get(self, user_id: str) -> Participant | None:
         return await self.session.get(Participant, user_id)
@@ -218,27 +212,15 @@ class ParticipantRepository:
 
     async def participation(self, year: int,
                             edges: Sequence[datetime] = ()) -> list[Participation]:
-        """Everyone who took part until the end of ``year``, read from the ledger (about one row
-        per person and year) in one query, by profile (territory, category): how many, how many
-        took part in ``year``, how many for the first time then, and how many had taken part
-        before each of ``edges``. Without ``edges`` the times are not read: the counts come from
-        the primary key's index alone (half the work)."""
-        ledger = ParticipantYear
-        first = [func.min(ledger.first_at).label("first")] if edges else []
-        person = (select(ledger.user_id, func.min(ledger.year).label("since"),
-                         func.max(ledger.year).label("last"), *first)
-                  .where(ledger.year <= year).group_by(ledger.user_id).subquery())
-        query = (select(Participant.territory, Participant.category, func.count(),
-                        func.sum(case((person.c.last == year, 1), else_=0)),
-                        func.sum(case((person.c.since == year, 1), else_=0)),
-                        *(func.sum(case((person.c.first < edge, 1), else_=0)) for edge in edges))
-                 .select_from(person.outerjoin(Participant,
-                                               Participant.user_id == person.c.user_id))
-                 .group_by(Participant.territory, Participant.category))
+        """Everyone who took part until the end of ``year``, by profile (territory, category):
+        how many, how many took part in ``year``, how many for the first time then, and how
+        many had taken part before each of ``edges``; read from each person's span of
+        participation (see ``yearly.participation``)."""
+        values = {"b_year": year, **{yearly.edge(n): at for n, at in enumerate(edges)}}
+        rows = await self.session.execute(yearly.participation(len(edges)), values)
         return [Participation(territory, category, int(people), int(active or 0), int(new or 0),
                               tuple(int(count or 0) for count in before))
-                for territory, category, people, active, new, *before
-                in (await self.session.execute(query)).all()]
+                for territory, category, people, active, new, *before in rows.all()]
 
     async def active_in(self, year: int) -> set[str]:
         """Everyone who took part in the calendar ``year`` (the ledger's rows of that year)."""
@@ -248,45 +230,38 @@ class ParticipantRepository:
     async def meetings_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """The rencontres starting in the period, with their attendance and positive RSVPs
         (counted for these meetings only, in the same query)."""
-        attendance = (select(func.count()).where(MeetingAttendance.meeting_id == Meeting.id)
-                      .scalar_subquery())
-        rsvps = (select(func.count()).where(MeetingRsvp.meeting_id == Meeting.id,
-                                            MeetingRsvp.answer == "present").scalar_subquery())
-        query = (select(Meeting.id, Meeting.starts_at, Meeting.territory, Meeting.status,
-                        Meeting.place, attendance.label("attendance"), rsvps.label("rsvps"))
-                 .where(Meeting.starts_at >= start, Meeting.starts_at < end)
-                 .order_by(Meeting.starts_at, Meeting.id))
-        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+        rows = await self.session.execute(yearly.meetings_between(),
+                                          {"b_start": start, "b_end": end})
+        return [dict(row) for row in rows.mappings()]
 
     async def attendees_between(self, start: datetime, end: datetime) -> set[str]:
-        query = (select(MeetingAttendance.user_id)
-                 .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
-                 .where(Meeting.starts_at >= start, Meeting.starts_at < end,
-                        Meeting.status != "annulee"))
-        return set((await self.session.scalars(query)).all())
+        return set((await self.session.scalars(yearly.attendees_between(),
+                                               {"b_start": start, "b_end": end})).all())
 
     async def groups_until(self, end: datetime) -> list[tuple[int, str, str, str, int]]:
         """(id, name, status, territory, members) of the groups created before ``end`` (members
         counted from the index, group by group, in the same query)."""
-        members = (select(func.count()).where(GroupMember.group_id == ProjectGroup.id)
-                   .scalar_subquery())
-        query = (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.status,
-                        ProjectGroup.territory, members).where(ProjectGroup.created_at < end)
-                 .order_by(ProjectGroup.id))
+        rows = await self.session.execute(yearly.groups_until(), {"b_end": end})
         return [(gid, name, status, territory, int(count))
-                for gid, name, status, territory, count in (await self.session.execute(query)).all()]
+                for gid, name, status, territory, count in rows.all()]
+
+    async def group_statuses_until(self, end: datetime, left_out: str) -> dict[str, int]:
+        """How many groups created before ``end`` have each status, but ``left_out``."""
+        rows = await self.session.execute(yearly.group_statuses_until(),
+                                          {"b_end": end, "b_left_out": left_out})
+        return {status: int(count) for status, count in rows.all()}
 
     async def suggestions_between(self, start: datetime, end: datetime) -> dict[str, int]:
-        query = (select(AgendaSuggestion.status, func.count())
-                 .where(AgendaSuggestion.created_at >= start, AgendaSuggestion.created_at < end)
-                 .group_by(AgendaSuggestion.status))
-        return {status: count for status, count in (await self.session.execute(query)).all()}
+        return await self._statuses(AgendaSuggestion, start, end)
 
     async def remontees_between(self, start: datetime, end: datetime) -> dict[str, int]:
-        query = (select(Remontee.status, func.count())
-                 .where(Remontee.created_at >= start, Remontee.created_at < end)
-                 .group_by(Remontee.status))
-        return {status: count for status, count in (await self.session.execute(query)).all()}
+        return await self._statuses(Remontee, start, end)
+
+    async def _statuses(self, model: type[AgendaSuggestion] | type[Remontee], start: datetime,
+                        end: datetime) -> dict[str, int]:
+        rows = await self.session.execute(yearly.statuses_between(model),
+                                          {"b_start": start, "b_end": end})
+        return {status: int(count) for status, count in rows.all()}
 
 
 def _escape_like(value: str) -> str:

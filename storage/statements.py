@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, case, or_, select, update
 from sqlalchemy import insert as plain_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -109,10 +109,23 @@ def outbox_sent() -> Any:
 
 
 @cache
-def participant_seen(dialect: str) -> Any:
-    """A participant created, or their last use moved (values: user_id, first_seen,
-    last_seen)."""
-    return _upsert(dialect, Participant, ("user_id",), "last_seen")
+def participant_took_part(dialect: str) -> Any:
+    """A participant created, or the span of their participation widened: the earliest
+    ``first_seen`` and ``first_year`` are kept, the latest ``last_seen`` and ``last_year``
+    (values: those columns and user_id). A row created by a profile alone, before any
+    participation (``first_year`` empty), takes the participation's ``first_seen``."""
+    target = table(Participant)
+    statement = insert(dialect, target)
+    new, old = statement.excluded, target.c
+    never = old.first_year.is_(None)
+    return statement.on_conflict_do_update(index_elements=[old.user_id], set_={
+        "first_seen": case((or_(never, new.first_seen < old.first_seen), new.first_seen),
+                           else_=old.first_seen),
+        "last_seen": case((new.last_seen > old.last_seen, new.last_seen), else_=old.last_seen),
+        "first_year": case((or_(never, new.first_year < old.first_year), new.first_year),
+                           else_=old.first_year),
+        "last_year": case((or_(old.last_year.is_(None), new.last_year > old.last_year),
+                           new.last_year), else_=old.last_year)})
 
 
 @cache

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from storage.repositories import Repositories
 
 NOT_SAID = "non-renseigne"
+ARCHIVED = "archive"  # a group's status that no figure counts as active
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,12 @@ class Figures:
     by_category: dict[str, int]
     meetings: tuple[MeetingFigure, ...]
     groups: tuple[GroupFigure, ...]  # groups created before the end of the year
+    # (empty when yearly_figures is not asked for the detail: !stats)
     groups_by_status: dict[str, int]  # of the groups not archived
     suggestions: dict[str, int]  # agenda suggestions of the year, by status
     remontees: dict[str, int]  # remontées of the year, by status
     cumulative: tuple[int, ...] = field(default=())  # participants so far at each month's end
-    # (empty when yearly_figures is not asked for it: !stats)
+    # (empty without the detail, as groups)
 
     @property
     def meetings_held(self) -> int:
@@ -86,13 +88,14 @@ def month_ends(year: int, tz: ZoneInfo) -> list[datetime]:
 
 
 async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
-                         monthly: bool = True) -> Figures:
-    """The figures of ``year`` (calendar year in ``tz``), read from the database; the
-    cumulative participants month by month only if ``monthly`` (the report's chart: ``!stats``
-    does without, and its query then reads half as much)."""
+                         detailed: bool = True) -> Figures:
+    """The figures of ``year`` (calendar year in ``tz``), read from the database; the report's
+    detail only if ``detailed``: the cumulative participants month by month (its chart) and the
+    list of groups (its table). ``!stats`` does without both: its queries then read half the
+    ledger's times and count the groups by status instead of listing them."""
     start, end = year_bounds(year, tz)
     people = repos.participants
-    edges = month_ends(year, tz) if monthly else []
+    edges = month_ends(year, tz) if detailed else []
     counts = await people.participation(year, edges)
     territories: Counter[str] = Counter()
     categories: Counter[str] = Counter()
@@ -101,8 +104,7 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
             territories[row.territory or NOT_SAID] += row.active
             categories[row.category or NOT_SAID] += row.active
     meetings = tuple(MeetingFigure(**row) for row in await people.meetings_between(start, end))
-    groups = tuple(GroupFigure(*row) for row in await people.groups_until(end))
-    by_status = Counter(g.status for g in groups if g.status != "archive")
+    groups, by_status = await _groups(repos, end, detailed)
     return Figures(
         year=year,
         participants_year=sum(row.active for row in counts),
@@ -113,12 +115,24 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
         by_category=_ordered(categories),
         meetings=meetings,
         groups=groups,
-        groups_by_status=dict(sorted(by_status.items())),
+        groups_by_status=by_status,
         suggestions=await people.suggestions_between(start, end),
         remontees=await people.remontees_between(start, end),
         cumulative=tuple(sum(row.before[month] for row in counts)
                          for month in range(len(edges))),
     )
+
+
+async def _groups(repos: Repositories, end: datetime,
+                  listed: bool) -> tuple[tuple[GroupFigure, ...], dict[str, int]]:
+    """The groups created before ``end`` (only if ``listed``), and how many of those not
+    archived have each status."""
+    if not listed:
+        return (), dict(sorted((await repos.participants.group_statuses_until(end, ARCHIVED))
+                               .items()))
+    groups = tuple(GroupFigure(*row) for row in await repos.participants.groups_until(end))
+    by_status = Counter(g.status for g in groups if g.status != ARCHIVED)
+    return groups, dict(sorted(by_status.items()))
 
 
 def _ordered(counts: Counter[str]) -> dict[str, int]:

@@ -29,7 +29,7 @@ def register(registry: Registry) -> None:
                       section="reports", role=Role.COORDINATOR,
                       params=(Param("year", Integer(), required=False),))
     async def stats(ctx: Context, year: int | None) -> Reply:
-        figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz, monthly=False)
+        figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz, detailed=False)
         return Reply(stats_text(figures, ctx.t))
 
     @registry.command("bilan", fr=("bilan", "rapport"), en=("report", "yearly-report"),

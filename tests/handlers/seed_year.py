@@ -37,7 +37,7 @@ async def seed(db: Database) -> None:
         people = repos.participants
         for n in range(150):  # used the bot during the year
             at = paris(YEAR, n % 12 + 1, 10, 12)
-            await people.touch(user(n), at, YEAR)
+            await people.took_part([user(n)], at, YEAR)
             values: dict[str, str] = {}
             if n < 60:
                 values["territory"] = "nord"
@@ -49,9 +49,9 @@ async def seed(db: Database) -> None:
                 values["category"] = "elu"
             if values:
                 await people.set_profile(user(n), at, **values)
-        await people.touch("@old:example.org", paris(2025, 5, 1, 10), 2025)
+        await people.took_part(["@old:example.org"], paris(2025, 5, 1, 10), 2025)
         # 1 January 2027 at 00:30 in Paris is still 2026 in UTC: next year's.
-        await people.touch("@next:example.org", paris(2027, 1, 1, 0, 30), 2027)
+        await people.took_part(["@next:example.org"], paris(2027, 1, 1, 0, 30), 2027)
 
         s = repos.session
         meetings = []

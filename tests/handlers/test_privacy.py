@@ -252,6 +252,33 @@ async def test_retention_purges_inactive_participants(bot: Harness) -> None:
 
 
 
+async def test_retention_reaches_people_who_never_wrote_a_command(bot: Harness) -> None:
+    """A native poll vote or a presence marked by the coordinator is participation: the person
+    gets a participant row, and the purge forgets them once inactive, like anyone else."""
+    from tests.handlers.conftest import COORDINATOR
+    from tests.handlers.test_polls import OPEN, native_vote, slot_events
+
+    start = slot_events(await bot.command(OPEN, sender=COORDINATOR))[0]
+    assert await native_vote(bot, start, BOB, "yes", bot.clock.now(), "$bob1")
+    carol, day = "@carol:example.org", bot.clock.now() + timedelta(days=20)
+    await bot.command(f"!rencontre planifier {day:%d/%m/%Y} 18h30 --lieu Embrun",
+                      sender=COORDINATOR)
+    bot.clock.advance(timedelta(days=21))
+    await bot.command(f"!rencontre presences 1 {carol}", sender=COORDINATOR)
+    async with bot.db.transaction() as repos:
+        for person in (BOB, carol):
+            assert await repos.participants.get(person) is not None, person
+    bot.clock.advance(timedelta(days=714))  # 735 days after Bob's vote, 715 after the rencontre
+    async with bot.db.transaction() as repos:
+        assert await purge_inactive(repos, bot.clock.now(), timedelta(days=730)) == 1
+    assert await holders(bot, BOB) == []
+    assert await holders(bot, carol)
+    bot.clock.advance(timedelta(days=25))
+    async with bot.db.transaction() as repos:  # Carol, and the coordinator's last command
+        assert await purge_inactive(repos, bot.clock.now(), timedelta(days=730)) == 2
+    assert await holders(bot, carol) == []
+
+
 async def test_the_daily_retention_job(bot: Harness) -> None:
     from bot.retention import RetentionPurge
 

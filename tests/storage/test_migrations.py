@@ -31,6 +31,7 @@ from storage.models import (
     PollSlot,
     PollVote,
     ProjectGroup,
+    UTCDateTime,
 )
 from tests.storage.union_reference import union_figures
 
@@ -144,6 +145,9 @@ async def test_a_database_that_ran_the_edited_0003_upgrades_too(empty_db: Databa
 
 PARIS = ZoneInfo("Europe/Paris")
 YEARS_0007 = sa.table("participant_years", sa.column("user_id"), sa.column("year"))
+PARTICIPANTS_0007 = sa.table("participants", *(sa.column(name) for name in (
+    "user_id", "territory", "category")), *(sa.column(name, UTCDateTime()) for name in (
+        "first_seen", "last_seen")))
 FIGURE_YEARS = range(2023, 2029)
 
 
@@ -177,8 +181,8 @@ async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
     session.add_all(slots)
     await session.flush()
     years: set[tuple[str, int]] = {("@placeholder:x", 2025), ("@placeholder:x", 2027)}
-    session.add(Participant(user_id="@placeholder:x", first_seen=datetime(2025, 3, 1, tzinfo=UTC),
-                            last_seen=datetime(2027, 5, 1, tzinfo=UTC)))
+    people = [dict(user_id="@placeholder:x", first_seen=datetime(2025, 3, 1, tzinfo=UTC),
+                   last_seen=datetime(2027, 5, 1, tzinfo=UTC), territory=None, category=None)]
     session.add(PollVote(slot_id=slots[0].id, user_id="@newyear:x", poll_id=poll.id, answer="yes",
                          source="native", voted_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
                          event_id="$ny"))
@@ -186,9 +190,9 @@ async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
         user = f"@p{n}:x"
         if rng.random() < 0.7:  # used the bot: the year of the first use, maybe later ones
             first = _moment(rng)
-            session.add(Participant(user_id=user, first_seen=first, last_seen=first,
-                                    territory=rng.choice([None, "nord", "sud"]),
-                                    category=rng.choice([None, "habitant", "elu"])))
+            people.append(dict(user_id=user, first_seen=first, last_seen=first,
+                               territory=rng.choice([None, "nord", "sud"]),
+                               category=rng.choice([None, "habitant", "elu"])))
             years |= {(user, year) for year in range(_paris_year(first), 2028)
                       if year == _paris_year(first) or rng.random() < 0.4}
         for group in rng.sample(groups, rng.randint(0, 2)):
@@ -204,6 +208,7 @@ async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
             session.add(MeetingAttendance(meeting_id=meeting.id, user_id=user,
                                           recorded_at=_moment(rng)))
     await session.flush()
+    await session.execute(PARTICIPANTS_0007.insert(), people)
     await session.execute(YEARS_0007.insert(), [{"user_id": u, "year": y} for u, y in years])
 
 
@@ -241,6 +246,55 @@ async def test_0008_fills_the_ledger_so_that_the_figures_stay_the_same(empty_db:
 
     async with empty_db.engine.begin() as connection:  # down to 0007: the same figures
         await connection.run_sync(_migrate, "0007", True)
+    assert await _figures(empty_db, union=True) == before
+    await empty_db.upgrade()
+    assert await _figures(empty_db, union=False) == before
+
+
+# --- 0010: each participant's span ------------------------------------------------------------
+
+async def test_0010_gives_everyone_of_the_ledger_a_span_and_their_latest_activity(
+        empty_db: Database) -> None:
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0007")
+    async with empty_db.transaction() as repos:
+        await _seed_0007(repos.session, random.Random(10))
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0009")
+    before = await _figures(empty_db, union=True)
+    async with empty_db.transaction() as repos:
+        known = set((await repos.session.scalars(select(Participant.user_id))).all())
+        latest_vote = dict((await repos.session.execute(
+            select(PollVote.user_id, sa.func.max(PollVote.voted_at))
+            .group_by(PollVote.user_id))).all())
+
+    await empty_db.upgrade()
+    assert await _figures(empty_db, union=False) == before
+    ledger = ParticipantYear
+    async with empty_db.transaction() as repos:
+        spans = {row.user_id: row for row in (await repos.session.execute(
+            select(ledger.user_id, sa.func.min(ledger.year).label("first_year"),
+                   sa.func.max(ledger.year).label("last_year"),
+                   sa.func.min(ledger.first_at).label("first_seen"),
+                   sa.func.max(ledger.first_at).label("last_seen"))
+            .group_by(ledger.user_id))).all()}
+        people = {person.user_id: person for person in
+                  (await repos.session.scalars(select(Participant))).all()}
+    assert set(people) == set(spans) | known  # everyone of the ledger has a row now
+    assert set(spans) - known  # some had none (native votes, lists of presences)
+    moved = 0
+    for user_id, span in spans.items():
+        person = people[user_id]
+        assert (person.first_year, person.last_year, person.first_seen) == (
+            span.first_year, span.last_year, span.first_seen), user_id
+        assert person.last_seen >= max(span.last_seen, latest_vote.get(user_id, span.last_seen))
+        moved += person.last_seen > span.last_seen
+    assert moved  # a later activity than the ledger's earliest of the last year was found
+    assert (people["@newyear:x"].first_year, people["@newyear:x"].last_seen) == (
+        2027, datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
+
+    async with empty_db.engine.begin() as connection:  # down to 0009 and up: the same figures
+        await connection.run_sync(_migrate, "0009", True)
     assert await _figures(empty_db, union=True) == before
     await empty_db.upgrade()
     assert await _figures(empty_db, union=False) == before

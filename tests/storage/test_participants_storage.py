@@ -1,0 +1,96 @@
+"""Each participant's span of participation (first and last years, earliest and latest times),
+kept with the ledger as people take part, and the yearly counts read from it (SQLite and
+PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
+
+from storage import yearly
+from storage.db import Database
+from storage.participants import Participation
+
+ANN, BEN, CLEA, DAN = "@ann:x", "@ben:x", "@clea:x", "@dan:x"
+
+
+def at(year: int, month: int = 6, day: int = 1) -> datetime:
+    return datetime(year, month, day, 12, tzinfo=UTC)
+
+
+def by_profile(rows: list[Participation]) -> list[Participation]:
+    return sorted(rows, key=lambda row: (row.territory or "", row.category or ""))
+
+
+async def span(db: Database, user_id: str) -> tuple[object, ...]:
+    async with db.transaction() as repos:
+        person = await repos.participants.get(user_id)
+        assert person is not None
+        return (person.first_year, person.last_year, person.first_seen, person.last_seen)
+
+
+async def test_a_span_widens_whatever_order_the_activities_arrive_in(db: Database) -> None:
+    async with db.transaction() as repos:
+        await repos.participants.took_part([ANN, BEN], at(2031), 2031)
+        await repos.participants.took_part([ANN], at(2030, 3), 2030)  # attendance of a past one
+        await repos.participants.took_part([ANN, ANN], at(2031, 9), 2031)
+        await repos.participants.took_part([ANN], at(2031, 2), 2031)
+        await repos.participants.took_part([], at(2040), 2040)
+    assert await span(db, ANN) == (2030, 2031, at(2030, 3), at(2031, 9))
+    assert await span(db, BEN) == (2031, 2031, at(2031), at(2031))
+
+
+async def test_a_profile_before_any_activity_takes_the_first_activitys_time(
+        db: Database) -> None:
+    async with db.transaction() as repos:
+        await repos.participants.set_profile(ANN, at(2031, 1), territory="nord")
+    assert await span(db, ANN) == (None, None, at(2031, 1), at(2031, 1))
+    async with db.transaction() as repos:
+        assert await repos.participants.participation(2031) == []  # a profile is no activity
+        await repos.participants.took_part([ANN], at(2031, 5), 2031)
+    assert await span(db, ANN) == (2031, 2031, at(2031, 5), at(2031, 5))
+    async with db.transaction() as repos:
+        person = await repos.participants.get(ANN)
+        assert person is not None and person.territory == "nord"
+
+
+async def test_the_yearly_counts_come_from_the_spans_and_the_ledger(db: Database) -> None:
+    async with db.transaction() as repos:
+        people = repos.participants
+        await people.took_part([ANN], at(2030), 2030)
+        await people.took_part([ANN], at(2032), 2032)  # not in 2031
+        await people.took_part([BEN, CLEA], at(2031, 4), 2031)
+        await people.took_part([BEN], at(2032), 2032)  # in 2031 and after
+        await people.took_part([DAN], at(2029), 2029)
+        await people.took_part([DAN], at(2031, 8), 2031)
+        await people.set_profile(DAN, at(2031, 8), territory="sud")
+        edges = [at(2031, 1, 1), at(2031, 5, 1), at(2031, 12, 1)]
+        assert by_profile(await people.participation(2031, edges)) == [
+            # Ann, Ben, Clea: active: Ben and Clea, new: both; before each edge: Ann, then all.
+            Participation(None, None, people=3, active=2, new=2, before=(1, 3, 3)),
+            Participation("sud", None, people=1, active=1, new=0, before=(1, 1, 1))]
+        assert by_profile(await people.participation(2031)) == [
+            Participation(None, None, 3, 2, 2, ()), Participation("sud", None, 1, 1, 0, ())]
+        assert by_profile(await people.participation(2032)) == [
+            Participation(None, None, 3, 2, 0, ()), Participation("sud", None, 1, 0, 0, ())]
+        assert await people.participation(2028) == []
+
+
+async def test_the_yearly_counts_read_the_profile_index_not_the_rows(tmp_path: Path) -> None:
+    """``!stats``' pass over the participants goes through ``ix_participants_profile_span``
+    (SQLite's plan: no scan of the table, no sort for the grouping)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}")
+    await db.upgrade()
+    try:
+        sql = str(yearly.participation(0).params(b_year=2031).compile(
+            dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        async with db.transaction() as repos:
+            plan = [row[3] for row in
+                    await repos.session.execute(text("EXPLAIN QUERY PLAN " + sql))]
+        assert any("USING INDEX ix_participants_profile_span" in step for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+    finally:
+        await db.dispose()
