@@ -8,8 +8,10 @@ shows it in ``tz`` (Europe/Paris unless told otherwise).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date
 
 from commands.dates._common import PARIS, Slot
@@ -17,8 +19,11 @@ from commands.dates._common import PARIS, Slot
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
-def _locale(language: str) -> str:
-    return _LOCALES.get(language, "fr_FR")
+@cache
+def babel_locale(language: str) -> Locale:
+    """babel's locale of one of the bot's languages (French unless English), parsed once:
+    given by name, babel parses it again at each call (a third of a date's formatting)."""
+    return Locale.parse(_LOCALES.get(language, "fr_FR"))
 
 
 def _local(dt: datetime, tz: ZoneInfo) -> datetime:
@@ -30,14 +35,15 @@ def _local(dt: datetime, tz: ZoneInfo) -> datetime:
 def format_day(dt: datetime, language: str = "fr", tz: ZoneInfo = PARIS) -> str:
     """« jeudi 14 janvier 2027 », « samedi 1er mai 2027 », "Thursday 14 January 2027"."""
     local = _local(dt, tz)
-    return f"{format_date(local.date(), 'EEEE', locale=_locale(language))} {day_and_month(dt, language, tz)}"
+    weekday = format_date(local.date(), 'EEEE', locale=babel_locale(language))
+    return f"{weekday} {day_and_month(dt, language, tz)}"
 
 
 def day_and_month(dt: datetime, language: str = "fr", tz: ZoneInfo = PARIS) -> str:
     """The day without its weekday: « 14 janvier 2027 », « 1er mai 2027 », "14 January 2027"."""
     local = _local(dt, tz)
-    locale = _locale(language)
-    day = "1er" if local.day == 1 and locale == "fr_FR" else str(local.day)
+    locale = babel_locale(language)
+    day = "1er" if local.day == 1 and locale.language == "fr" else str(local.day)
     return f"{day} {format_date(local.date(), 'MMMM', locale=locale)} {local.year}"
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from commands.dates.format import babel_locale
 from commands.i18n import Translator
 from commands.projects.names import group_label
 from commands.text import escape_markdown, pill, shorten
@@ -19,14 +20,13 @@ if TYPE_CHECKING:
     from storage.models import AuditEntry, GroupMember, GroupNeed, GroupProgress, ProjectGroup
     from storage.projects import GroupSummary
 
-LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 MEMBERS_IN_CARD = 10
 TABLE_CELL = 40
 
 
 def day(moment: datetime, tz: ZoneInfo, t: Translator) -> str:
     """``14/01/2027`` in the club's time zone."""
-    return format_date(moment.astimezone(tz).date(), "short", locale=LOCALES[t.language])
+    return format_date(moment.astimezone(tz).date(), "short", locale=babel_locale(t.language))
 
 
 def room_link(room_id: str, label: str) -> str:
