@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -40,8 +40,8 @@ class PollRepository:
         return await self.session.get(Poll, poll_id)
 
     async def slots(self, poll_id: int) -> Sequence[PollSlot]:
-        query = select(PollSlot).where(PollSlot.poll_id == poll_id).order_by(PollSlot.position)
-        return (await self.session.scalars(query)).all()
+        return (await self.session.scalars(statements.poll_slots(),
+                                           {"b_poll_id": poll_id})).all()
 
     async def open_polls(self, room_id: str | None = None) -> Sequence[Poll]:
         """Open polls, newest first (of one room when given)."""
@@ -107,31 +107,25 @@ class PollRepository:
 
     async def counts(self, poll_id: int) -> dict[tuple[int, str], int]:
         """(slot id, answer) → number of people, counted by the database."""
-        query = (select(PollVote.slot_id, PollVote.answer, func.count())
-                 .where(PollVote.poll_id == poll_id, PollVote.answer.is_not(None))
-                 .group_by(PollVote.slot_id, PollVote.answer))
-        rows = (await self.session.execute(query)).all()
+        rows = await self.session.execute(statements.vote_counts(), {"b_poll_id": poll_id})
         return {(slot, str(answer)): int(n) for slot, answer, n in rows}
 
-    async def refusals(self, poll_id: int, limit: int) -> dict[int, list[str]]:
-        """Slot id → the first ``limit`` people who answered no (one small indexed read per
-        slot: cheaper than ranking every "no" of a big poll)."""
+    async def refusals(self, slot_ids: Sequence[int], limit: int) -> dict[int, list[str]]:
+        """Slot id → the first ``limit`` people who answered no, earliest first: one small
+        indexed read per slot (cheaper than ranking every "no" of a big poll), all in one
+        statement."""
+        if not slot_ids:
+            return {}
+        values = {"b_limit": limit, **{f"b_slot{n}": slot for n, slot in enumerate(slot_ids)}}
         found: dict[int, list[str]] = {}
-        slot_ids = (await self.session.scalars(
-            select(PollSlot.id).where(PollSlot.poll_id == poll_id))).all()
-        for slot_id in slot_ids:
-            query = (select(PollVote.user_id)
-                     .where(PollVote.slot_id == slot_id, PollVote.answer == "no")
-                     .order_by(PollVote.voted_at, PollVote.user_id).limit(limit))
-            names = list((await self.session.scalars(query)).all())
-            if names:
-                found[slot_id] = names
+        for slot_id, user_id, _ in await self.session.execute(
+                statements.refusals(len(slot_ids)), values):
+            found.setdefault(slot_id, []).append(user_id)
         return found
 
     async def voter_count(self, poll_id: int) -> int:
-        query = (select(func.count(PollVote.user_id.distinct()))
-                 .where(PollVote.poll_id == poll_id, PollVote.answer.is_not(None)))
-        return int(await self.session.scalar(query) or 0)
+        return int(await self.session.scalar(statements.voter_count(),
+                                             {"b_poll_id": poll_id}) or 0)
 
     async def voters(self, poll_id: int) -> set[str]:
         query = (select(PollVote.user_id).distinct()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, or_, select, union_all, update
 from sqlalchemy import insert as plain_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from storage.models import (
     Participant,
     ParticipantYear,
     Poll,
+    PollSlot,
     PollVote,
     Reminder,
 )
@@ -143,6 +144,45 @@ def votes_of() -> Any:
     return (select(votes.c.slot_id, votes.c.answer, votes.c.voted_at, votes.c.event_id)
             .where(votes.c.poll_id == bindparam("b_poll_id"),
                    votes.c.user_id == bindparam("b_user_id")))
+
+
+@cache
+def poll_slots() -> Any:
+    """A poll's slots (ORM objects), in order (values: b_poll_id)."""
+    return (select(PollSlot).where(PollSlot.poll_id == bindparam("b_poll_id"))
+            .order_by(PollSlot.position))
+
+
+@cache
+def vote_counts() -> Any:
+    """(slot_id, answer, people) of a poll's answers (values: b_poll_id)."""
+    votes = table(PollVote)
+    return (select(votes.c.slot_id, votes.c.answer, func.count())
+            .where(votes.c.poll_id == bindparam("b_poll_id"), votes.c.answer.is_not(None))
+            .group_by(votes.c.slot_id, votes.c.answer))
+
+
+@cache
+def voter_count() -> Any:
+    """How many people answered a poll (values: b_poll_id)."""
+    votes = table(PollVote)
+    return (select(func.count(votes.c.user_id.distinct()))
+            .where(votes.c.poll_id == bindparam("b_poll_id"), votes.c.answer.is_not(None)))
+
+
+@cache
+def refusals(slots: int) -> Any:
+    """Per slot, the first ``b_limit`` people who answered no (slot_id, user_id, voted_at):
+    one small indexed read per slot, joined in one statement (values: b_slot0… b_limit)."""
+    votes = table(PollVote)
+    reads = [select(votes.c.slot_id, votes.c.user_id, votes.c.voted_at)
+             .where(votes.c.slot_id == bindparam(f"b_slot{n}"), votes.c.answer == "no")
+             .order_by(votes.c.voted_at, votes.c.user_id).limit(bindparam("b_limit"))
+             .subquery() for n in range(slots)]
+    parts = [select(read) for read in reads]
+    query = union_all(*parts) if len(parts) > 1 else parts[0]
+    columns = query.selected_columns
+    return query.order_by(columns.slot_id, columns.voted_at, columns.user_id)
 
 
 @cache

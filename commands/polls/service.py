@@ -37,7 +37,7 @@ def answer_labels(t: Translator) -> dict[str, str]:
 async def tally(repos: Repositories, poll: Poll) -> tuple[Sequence[PollSlot], list[SlotResult]]:
     slots = await repos.polls.slots(poll.id)
     counts = await repos.polls.counts(poll.id)
-    refusing = await repos.polls.refusals(poll.id, REFUSING_KEPT)
+    refusing = await repos.polls.refusals([s.id for s in slots], REFUSING_KEPT)
     return slots, results([(s.id, s.position, s.starts_at, s.ends_at) for s in slots], counts,
                           refusing)
 

@@ -217,3 +217,30 @@ async def test_votes_and_the_results_version(db: Database) -> None:
     async with db.transaction() as repos:
         poll = await repos.polls.get(poll_id)
         assert poll is not None and poll.results_version == 1
+
+
+async def test_the_first_refusals_of_each_slot_in_one_read(db: Database) -> None:
+    """``refusals``: per slot, the first ``limit`` people who answered no, earliest first (ties
+    by id), whatever the other slots hold; nothing for a slot without a no, nor for no slot."""
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    async with db.transaction() as repos:
+        poll = await repos.polls.create(question="Quand ?", territory="nord", room_id="!r:x",
+                                        closes_at=None, created_by="@c:x", at=T0)
+        slots = [(await repos.polls.add_slot(poll.id, n, T0 + timedelta(days=9 + n),
+                                             T0 + timedelta(days=9 + n, hours=2))).id
+                 for n in (1, 2, 3)]
+        votes = [("@e:x", 5, ["no", "no", "yes"]), ("@b:x", 1, ["no", "maybe", "yes"]),
+                 ("@d:x", 3, ["no", "no", "yes"]), ("@a:x", 3, ["yes", "no", "yes"]),
+                 ("@c:x", 2, ["no", "yes", None])]
+        for user, minute, answers in votes:
+            await repos.polls.cast(poll_id=poll.id, user_id=user, answers=list(zip(
+                slots, answers, strict=True)), source="text", at=T0 + timedelta(minutes=minute),
+                event_id=f"${user}", tz=paris)
+        assert await repos.polls.refusals(slots, 3) == {slots[0]: ["@b:x", "@c:x", "@d:x"],
+                                                        slots[1]: ["@a:x", "@d:x", "@e:x"]}
+        assert await repos.polls.refusals(slots, 1) == {slots[0]: ["@b:x"], slots[1]: ["@a:x"]}
+        assert await repos.polls.refusals(slots[1:2], 5) == {slots[1]: ["@a:x", "@d:x", "@e:x"]}
+        assert await repos.polls.refusals(slots[2:], 5) == {}
+        assert await repos.polls.refusals([], 5) == {}
