@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, cast, delete, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Meeting, MeetingAttendance, MeetingRsvp
@@ -71,20 +71,24 @@ class MeetingRepository:
         return int(await self.session.scalar(query) or 0)
 
     async def _summaries(self, meetings: Sequence[Meeting]) -> list[MeetingSummary]:
+        """Each meeting with its answers by kind and its attendance, counted in one statement
+        (attendance rows come with no answer)."""
         ids = [m.id for m in meetings]
         if not ids:
             return []
         answers: dict[int, dict[str, int]] = {i: {} for i in ids}
-        query = (select(MeetingRsvp.meeting_id, MeetingRsvp.answer, func.count())
+        attended: dict[int, int] = {}
+        rsvps = (select(MeetingRsvp.meeting_id, MeetingRsvp.answer, func.count())
                  .where(MeetingRsvp.meeting_id.in_(ids))
                  .group_by(MeetingRsvp.meeting_id, MeetingRsvp.answer))
-        for meeting_id, answer, count in (await self.session.execute(query)).all():
-            answers[meeting_id][answer] = int(count)
-        query_attended = (select(MeetingAttendance.meeting_id, func.count())
-                          .where(MeetingAttendance.meeting_id.in_(ids))
-                          .group_by(MeetingAttendance.meeting_id))
-        attended = {meeting_id: int(count)
-                    for meeting_id, count in (await self.session.execute(query_attended)).all()}
+        came = (select(MeetingAttendance.meeting_id, cast(null(), String), func.count())
+                .where(MeetingAttendance.meeting_id.in_(ids))
+                .group_by(MeetingAttendance.meeting_id))
+        for meeting_id, answer, count in await self.session.execute(union_all(rsvps, came)):
+            if answer is None:
+                attended[meeting_id] = int(count)
+            else:
+                answers[meeting_id][answer] = int(count)
         return [MeetingSummary(m, answers[m.id], attended.get(m.id, 0)) for m in meetings]
 
     # --- RSVPs --------------------------------------------------------------------------------
