@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, delete, func, null, select, union_all
+from sqlalchemy import String, bindparam, cast, delete, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Meeting, MeetingAttendance, MeetingRsvp
+from storage.models import Meeting, MeetingAttendance, MeetingRsvp, UTCDateTime
 from storage.participants import record_participation
 from storage.statements import dialect_of, insert
 
@@ -56,19 +57,18 @@ class MeetingRepository:
 
     async def upcoming(self, now: datetime, limit: int = 50) -> list[MeetingSummary]:
         """Meetings starting from ``now`` on (cancelled ones included), soonest first."""
-        query = (select(Meeting).where(Meeting.starts_at >= now)
-                 .order_by(Meeting.starts_at, Meeting.id).limit(limit))
-        return await self._summaries((await self.session.scalars(query)).all())
+        found = await self.session.scalars(_meetings(upcoming=True),
+                                           {"b_now": now, "b_limit": limit})
+        return await self._summaries(found.all())
 
     async def past(self, now: datetime, limit: int = 10) -> list[MeetingSummary]:
         """Meetings that started before ``now``, most recent first."""
-        query = (select(Meeting).where(Meeting.starts_at < now)
-                 .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(limit))
-        return await self._summaries((await self.session.scalars(query)).all())
+        found = await self.session.scalars(_meetings(upcoming=False),
+                                           {"b_now": now, "b_limit": limit})
+        return await self._summaries(found.all())
 
     async def count_past(self, now: datetime) -> int:
-        query = select(func.count()).select_from(Meeting).where(Meeting.starts_at < now)
-        return int(await self.session.scalar(query) or 0)
+        return int(await self.session.scalar(_count_past(), {"b_now": now}) or 0)
 
     async def _summaries(self, meetings: Sequence[Meeting]) -> list[MeetingSummary]:
         """Each meeting with its answers by kind and its attendance, counted in one statement
@@ -78,13 +78,8 @@ class MeetingRepository:
             return []
         answers: dict[int, dict[str, int]] = {i: {} for i in ids}
         attended: dict[int, int] = {}
-        rsvps = (select(MeetingRsvp.meeting_id, MeetingRsvp.answer, func.count())
-                 .where(MeetingRsvp.meeting_id.in_(ids))
-                 .group_by(MeetingRsvp.meeting_id, MeetingRsvp.answer))
-        came = (select(MeetingAttendance.meeting_id, cast(null(), String), func.count())
-                .where(MeetingAttendance.meeting_id.in_(ids))
-                .group_by(MeetingAttendance.meeting_id))
-        for meeting_id, answer, count in await self.session.execute(union_all(rsvps, came)):
+        for meeting_id, answer, count in await self.session.execute(_answers_and_attendance(),
+                                                                    {"b_ids": ids}):
             if answer is None:
                 attended[meeting_id] = int(count)
             else:
@@ -152,3 +147,36 @@ class MeetingRepository:
                  .where(Meeting.starts_at < before, Meeting.id != meeting_id,
                         Meeting.status != "annulee"))
         return await self.session.scalar(query)
+
+
+@cache
+def _meetings(upcoming: bool) -> Any:
+    """Meetings from ``b_now`` on, soonest first, or before it, latest first (at most
+    ``b_limit``); built once (values: b_now, b_limit)."""
+    now = bindparam("b_now", type_=UTCDateTime())
+    limit: Any = bindparam("b_limit")
+    if upcoming:
+        return (select(Meeting).where(Meeting.starts_at >= now)
+                .order_by(Meeting.starts_at, Meeting.id).limit(limit))
+    return (select(Meeting).where(Meeting.starts_at < now)
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(limit))
+
+
+@cache
+def _count_past() -> Any:
+    return (select(func.count()).select_from(Meeting)
+            .where(Meeting.starts_at < bindparam("b_now", type_=UTCDateTime())))
+
+
+@cache
+def _answers_and_attendance() -> Any:
+    """(meeting_id, answer, people) of the answers of the meetings ``b_ids``, then
+    (meeting_id, NULL, people) of their attendance: one statement."""
+    ids: Any = bindparam("b_ids", expanding=True)
+    rsvps = (select(MeetingRsvp.meeting_id, MeetingRsvp.answer, func.count())
+             .where(MeetingRsvp.meeting_id.in_(ids))
+             .group_by(MeetingRsvp.meeting_id, MeetingRsvp.answer))
+    came = (select(MeetingAttendance.meeting_id, cast(null(), String), func.count())
+            .where(MeetingAttendance.meeting_id.in_(ids))
+            .group_by(MeetingAttendance.meeting_id))
+    return union_all(rsvps, came)
