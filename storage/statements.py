@@ -114,19 +114,21 @@ def participant_took_part(dialect: str) -> Any:
     """A participant created, or the span of their participation widened: the earliest
     ``first_seen`` and ``first_year`` are kept, the latest ``last_seen`` and ``last_year``
     (values: those columns and user_id). A row created by a profile alone, before any
-    participation (``first_year`` empty), takes the participation's ``first_seen``."""
+    participation (``first_year`` empty), takes the participation's ``first_seen``. A row the
+    new values would not change is not written (no new row version, no index update)."""
     target = table(Participant)
     statement = insert(dialect, target)
     new, old = statement.excluded, target.c
     never = old.first_year.is_(None)
+    earlier_seen, later_seen = new.first_seen < old.first_seen, new.last_seen > old.last_seen
+    earlier_year = or_(never, new.first_year < old.first_year)
+    later_year = or_(old.last_year.is_(None), new.last_year > old.last_year)
     return statement.on_conflict_do_update(index_elements=[old.user_id], set_={
-        "first_seen": case((or_(never, new.first_seen < old.first_seen), new.first_seen),
-                           else_=old.first_seen),
-        "last_seen": case((new.last_seen > old.last_seen, new.last_seen), else_=old.last_seen),
-        "first_year": case((or_(never, new.first_year < old.first_year), new.first_year),
-                           else_=old.first_year),
-        "last_year": case((or_(old.last_year.is_(None), new.last_year > old.last_year),
-                           new.last_year), else_=old.last_year)})
+        "first_seen": case((or_(never, earlier_seen), new.first_seen), else_=old.first_seen),
+        "last_seen": case((later_seen, new.last_seen), else_=old.last_seen),
+        "first_year": case((earlier_year, new.first_year), else_=old.first_year),
+        "last_year": case((later_year, new.last_year), else_=old.last_year),
+    }, where=or_(earlier_seen, later_seen, earlier_year, later_year))
 
 
 @cache

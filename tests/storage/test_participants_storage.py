@@ -94,3 +94,21 @@ async def test_the_yearly_counts_read_the_profile_index_not_the_rows(tmp_path: P
         assert not any("TEMP B-TREE" in step for step in plan), plan
     finally:
         await db.dispose()
+
+
+async def test_an_activity_that_changes_no_span_writes_nothing(db: Database) -> None:
+    """The upsert leaves the row alone when it would not change (no new row version to vacuum:
+    a burst of votes at one time wrote each voter's row once per vote)."""
+    from storage import statements
+
+    row = {"user_id": ANN, "first_seen": at(2031, 5), "last_seen": at(2031, 5),
+           "first_year": 2031, "last_year": 2031}
+    async with db.transaction() as repos:
+        upsert = statements.participant_took_part(statements.dialect_of(repos.session))
+        assert (await repos.session.execute(upsert, row)).rowcount == 1  # created
+        assert (await repos.session.execute(upsert, row)).rowcount == 0  # the same: untouched
+        inside = {**row, "first_seen": at(2031, 6), "last_seen": at(2031, 4)}
+        assert (await repos.session.execute(upsert, inside)).rowcount == 0  # within the span
+        later = {**row, "last_seen": at(2031, 7)}
+        assert (await repos.session.execute(upsert, later)).rowcount == 1
+    assert await span(db, ANN) == (2031, 2031, at(2031, 5), at(2031, 7))
