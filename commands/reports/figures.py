@@ -91,8 +91,8 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
                          detailed: bool = True) -> Figures:
     """The figures of ``year`` (calendar year in ``tz``), read from the database; the report's
     detail only if ``detailed``: the cumulative participants month by month (its chart) and the
-    list of groups (its table). ``!stats`` does without both: its queries then read half the
-    ledger's times and count the groups by status instead of listing them."""
+    list of groups (its table). ``!stats`` does without both: it counts people without the
+    month edges, and the groups by status instead of listing them."""
     start, end = year_bounds(year, tz)
     people = repos.participants
     edges = month_ends(year, tz) if detailed else []
