@@ -245,12 +245,6 @@ class ParticipantRepository:
         return [(gid, name, status, territory, int(count))
                 for gid, name, status, territory, count in rows.all()]
 
-    async def group_statuses_until(self, end: datetime, left_out: str) -> dict[str, int]:
-        """How many groups created before ``end`` have each status, but ``left_out``."""
-        rows = await self.session.execute(yearly.group_statuses_until(),
-                                          {"b_end": end, "b_left_out": left_out})
-        return {status: int(count) for status, count in rows.all()}
-
     async def suggestions_between(self, start: datetime, end: datetime) -> dict[str, int]:
         return await self._statuses(AgendaSuggestion, start, end)
 

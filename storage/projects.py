@@ -155,8 +155,15 @@ class GroupRepository:
                                        territory=row[4], status=row[5], members=int(row[6]))
                           for row in rows], int(rows[0][7]), int(rows[0][8]))
 
-    async def count_by_status(self) -> dict[str, int]:
+    async def count_by_status(self, created_before: datetime | None = None,
+                              left_out: str | None = None) -> dict[str, int]:
+        """How many groups have each status (of those created before ``created_before``, and
+        without the status ``left_out``, when given)."""
         query = select(ProjectGroup.status, func.count()).group_by(ProjectGroup.status)
+        if created_before is not None:
+            query = query.where(ProjectGroup.created_at < created_before)
+        if left_out is not None:
+            query = query.where(ProjectGroup.status != left_out)
         return {status: int(n) for status, n in (await self.session.execute(query)).all()}
 
     async def for_progress_call(self, statuses: Sequence[str],

@@ -82,15 +82,6 @@ def groups_until() -> Any:
 
 
 @cache
-def group_statuses_until() -> Any:
-    """(status, count) of the groups created before ``b_end``, but ``b_left_out``'s."""
-    return (select(ProjectGroup.status, func.count())
-            .where(ProjectGroup.created_at < END,
-                   ProjectGroup.status != bindparam("b_left_out"))
-            .group_by(ProjectGroup.status))
-
-
-@cache
 def statuses_between(model: type[AgendaSuggestion] | type[Remontee]) -> Any:
     """(status, count) of the suggestions or remontées created in [b_start, b_end)."""
     return (select(model.status, func.count())

@@ -127,11 +127,11 @@ async def _groups(repos: Repositories, end: datetime,
                   listed: bool) -> tuple[tuple[GroupFigure, ...], dict[str, int]]:
     """The groups created before ``end`` (only if ``listed``), and how many of those not
     archived have each status."""
-    if not listed:
-        return (), dict(sorted((await repos.participants.group_statuses_until(end, ARCHIVED))
-                               .items()))
-    groups = tuple(GroupFigure(*row) for row in await repos.participants.groups_until(end))
-    by_status = Counter(g.status for g in groups if g.status != ARCHIVED)
+    if listed:
+        groups = tuple(GroupFigure(*row) for row in await repos.participants.groups_until(end))
+        by_status = Counter(g.status for g in groups if g.status != ARCHIVED)
+    else:
+        groups, by_status = (), Counter(await repos.groups.count_by_status(end, ARCHIVED))
     return groups, dict(sorted(by_status.items()))
 
 
