@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
+from sqlalchemy import text
 
 from storage.db import Database
+from tests.conftest import PG_ADMIN_DSN
+from tests.storage.conftest import fresh_postgres
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -68,5 +73,35 @@ async def test_unreachable_postgres_is_storage_unavailable() -> None:
         with pytest.raises(StorageUnavailable):
             async with db.transaction() as repos:
                 await repos.state.get("k")
+    finally:
+        await db.dispose()
+
+
+async def _terminate(pid: int) -> None:
+    """Ends that server session, as a restart or an administrator does, and waits until the
+    bot's side has read the server's goodbye."""
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+            await asyncio.sleep(0.01)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.2)
+
+
+async def test_a_connection_the_server_closed_is_replaced_before_use(postgres_url: str) -> None:
+    """The next transaction runs on a new connection: it neither fails nor is refused."""
+    await fresh_postgres(postgres_url)
+    db = Database(postgres_url)
+    try:
+        await db.upgrade()
+        async with db.transaction() as repos:
+            await repos.state.set("k", "kept")
+            first = await repos.session.scalar(text("SELECT pg_backend_pid()"))
+        await _terminate(first)
+        async with db.transaction() as repos:
+            assert await repos.state.get("k") == "kept"
+            assert await repos.session.scalar(text("SELECT pg_backend_pid()")) != first
     finally:
         await db.dispose()
