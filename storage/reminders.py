@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements
@@ -15,7 +16,7 @@ from storage.models import Reminder
 PENDING = "pending"
 
 
-def _set_by_people(owner: str, room_id: str | None = None) -> ColumnElement[bool]:
+def _set_by_people(owner: str | ColumnElement[str], room_id: str | None = None) -> ColumnElement[bool]:
     """Pending reminders set with ``!rappel`` (personal or for a room) by ``owner`` (and, with
     ``room_id``, that room's ones too)."""
     condition = Reminder.owner == owner
@@ -64,8 +65,7 @@ class ReminderRepository:
 
     async def count_pending_of(self, owner: str) -> int:
         """How many of the reminders ``owner`` set (personal or for a room) are still to come."""
-        query = select(func.count()).select_from(Reminder).where(_set_by_people(owner))
-        return int(await self.session.scalar(query) or 0)
+        return int(await self.session.scalar(_count_set_by(), {"b_owner": owner}) or 0)
 
     async def of_meeting(self, meeting_id: int, kinds: Sequence[str]) -> Sequence[Reminder]:
         query = select(Reminder).where(Reminder.meeting_id == meeting_id,
@@ -82,3 +82,11 @@ class ReminderRepository:
     async def count_pending(self) -> int:
         query = select(func.count()).where(Reminder.status == PENDING)
         return int(await self.session.scalar(query) or 0)
+
+
+@cache
+def _count_set_by() -> Any:
+    """How many reminders ``b_owner`` set are pending; built once (``!rappel`` counts them
+    at each new one)."""
+    owner = bindparam("b_owner", type_=Reminder.owner.type)
+    return select(func.count()).select_from(Reminder).where(_set_by_people(owner))
