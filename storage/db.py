@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -30,6 +31,9 @@ SQLITE_PREFIX = "sqlite+aiosqlite:///"
 # the several hundred distinct ones the bot runs, and an evicted one costs a round trip to
 # prepare again.
 STATEMENTS_KEPT = 500
+# A PostgreSQL connection unused for this long is pinged before use (see ``_Liveness``).
+IDLE_PING_S = 60.0
+_IDLE_SINCE = "cct_idle_since"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,14 +47,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _replace_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """A PostgreSQL connection the server closed (restart, failover, session terminated) is
-    replaced before use: the pool retries with a new one. asyncpg notices the server's goodbye
-    as it arrives, so this costs no round trip (``pool_pre_ping`` costs three per transaction:
-    BEGIN, a ping, ROLLBACK). A connection lost silently fails its statement instead; the
-    command then answers that nothing was saved, and the pool drops the connection."""
-    if record.driver_connection.is_closed():
-        raise DisconnectionError("the server closed this connection")
+class _Liveness:
+    """Checks a PostgreSQL connection as it is taken from the pool; one found dead raises
+    ``DisconnectionError``, and the pool retries with a new connection.
+
+    A connection the server closed (restart, failover, terminated session) is known at no cost:
+    asyncpg reads the server's goodbye as it arrives. One lost silently (a firewall dropping
+    idle connections) is only found by asking: a connection idle for ``idle_ping_s`` or more is
+    pinged first (three round trips), one in steady use is not (``pool_pre_ping`` pinged at
+    every transaction, a third of a short command's round trips)."""
+
+    def __init__(self, dialect: Any, idle_ping_s: float) -> None:
+        self.dialect = dialect
+        self.idle_ping_s = idle_ping_s
+
+    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this connection")
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since >= self.idle_ping_s:
+            try:
+                self.dialect.do_ping(dbapi_connection)
+            except Exception as error:
+                raise DisconnectionError("this connection does not answer") from error
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -80,7 +102,7 @@ def alembic_config() -> Config:
 class Database:
     """Opens transactions that give repositories; maps storage faults to ``StorageUnavailable``."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, idle_ping_s: float = IDLE_PING_S) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -91,9 +113,13 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
+            # LIFO: the connection in use stays the one used; the others idle (and get pinged).
             self.engine = create_async_engine(
-                url, echo=echo, connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
-            event.listen(self.engine.sync_engine, "checkout", _replace_closed)
+                url, echo=echo, pool_use_lifo=True,
+                connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
+            liveness = _Liveness(self.engine.dialect, idle_ping_s)
+            event.listen(self.engine.sync_engine, "checkin", liveness.checkin)
+            event.listen(self.engine.sync_engine, "checkout", liveness.checkout)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer: serialising our own transactions avoids "database is locked".
         self._write_lock = asyncio.Lock() if self.is_sqlite else None

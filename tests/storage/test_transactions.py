@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+import pytest_asyncio
 from sqlalchemy import text
 
 from storage.db import Database
@@ -78,30 +81,77 @@ async def test_unreachable_postgres_is_storage_unavailable() -> None:
 
 
 async def _terminate(pid: int) -> None:
-    """Ends that server session, as a restart or an administrator does, and waits until the
-    bot's side has read the server's goodbye."""
+    """Ends that server session, as a restart or an administrator does."""
     admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
     try:
-        await admin.execute("SELECT pg_terminate_backend($1)", pid)
-        while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
-            await asyncio.sleep(0.01)
+        await admin.execute("SELECT pg_terminate_backend($1, 5000)", pid)  # waits for its end
     finally:
         await admin.close()
-    await asyncio.sleep(0.2)
 
 
-async def test_a_connection_the_server_closed_is_replaced_before_use(postgres_url: str) -> None:
-    """The next transaction runs on a new connection: it neither fails nor is refused."""
+def _terminate_unseen(pid: int) -> None:
+    """Ends that session while the bot's event loop is blocked: the bot has not read the
+    server's goodbye when it next takes the connection, as with a connection lost silently."""
+    with ThreadPoolExecutor(1) as other:
+        other.submit(asyncio.run, _terminate(pid)).result()
+
+
+async def _pid(db: Database) -> int:
+    async with db.transaction() as repos:
+        return int(await repos.session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+
+@pytest_asyncio.fixture
+async def pg(postgres_url: str) -> AsyncIterator[str]:
     await fresh_postgres(postgres_url)
-    db = Database(postgres_url)
+    migrated = Database(postgres_url)
+    await migrated.upgrade()
+    async with migrated.transaction() as repos:
+        await repos.state.set("k", "kept")
+    await migrated.dispose()
+    yield postgres_url
+
+
+async def test_a_connection_the_server_closed_is_replaced_before_use(pg: str) -> None:
+    """The next transaction runs on a new connection: it neither fails nor is refused."""
+    db = Database(pg)
     try:
-        await db.upgrade()
-        async with db.transaction() as repos:
-            await repos.state.set("k", "kept")
-            first = await repos.session.scalar(text("SELECT pg_backend_pid()"))
+        first = await _pid(db)
         await _terminate(first)
+        await asyncio.sleep(0.2)  # the bot's loop reads the server's goodbye meanwhile
         async with db.transaction() as repos:
             assert await repos.state.get("k") == "kept"
-            assert await repos.session.scalar(text("SELECT pg_backend_pid()")) != first
+        assert await _pid(db) != first
+    finally:
+        await db.dispose()
+
+
+async def test_an_idle_connection_lost_silently_is_pinged_and_replaced(pg: str) -> None:
+    db = Database(pg, idle_ping_s=0)  # every connection counts as idle
+    try:
+        first = await _pid(db)
+        _terminate_unseen(first)
+        async with db.transaction() as repos:
+            assert await repos.state.get("k") == "kept"
+        assert await _pid(db) != first
+    finally:
+        await db.dispose()
+
+
+async def test_a_busy_connection_lost_silently_fails_one_transaction_only(pg: str) -> None:
+    """Not pinged (it was just used): that transaction says nothing could be saved, and the
+    pool drops the connection, so the next one works."""
+    from commands.errors import StorageUnavailable
+
+    db = Database(pg)
+    try:
+        first = await _pid(db)
+        _terminate_unseen(first)
+        with pytest.raises(StorageUnavailable):
+            async with db.transaction() as repos:
+                await repos.state.set("k", "lost")
+        async with db.transaction() as repos:
+            assert await repos.state.get("k") == "kept"
+        assert await _pid(db) != first
     finally:
         await db.dispose()
