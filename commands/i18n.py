@@ -3,6 +3,10 @@
 Each language is a folder of TOML files (``commands/locales/fr/*.toml``, one per capability)
 mapping a dotted key to a ``str.format`` template; the files of a language are merged and a key
 defined twice is an error. A test checks that every language has the same keys and placeholders.
+
+A word that agrees with a number is written ``{count:membre|membres}``: the form for CLDR's
+"one" category of the language (French: 0 and 1; English: 1), then the other one (babel's
+plural rules). ``{count} {count:membre|membres}`` gives « 1 membre », « 2 membres ».
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from commands.dates.format import babel_locale
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -49,11 +55,36 @@ def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
+class _Agreeing(string.Formatter):
+    """``str.format``, plus ``{n:singular|plural}``: the word that agrees with ``n``."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return str(super().format_field(value, format_spec))
+        one, other = format_spec.split("|", 1)
+        category: str = babel_locale(self.language).plural_form(abs(value))
+        return one if category == "one" else other
+
+
+@cache
+def _formatter(language: str) -> _Agreeing:
+    return _Agreeing(language)
+
+
 def translate(language: str, key: str, /, **values: object) -> str:
     """The message ``key`` in ``language`` (French when unknown), filled with ``values``."""
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    template = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE)[key]
-    return template.format(**values) if values else template
+    template = catalog(lang).get(key)
+    if template is None:
+        lang, template = DEFAULT_LANGUAGE, catalog(DEFAULT_LANGUAGE)[key]
+    if not values:
+        return template
+    if "|" in template:
+        return _formatter(lang).format(template, **values)
+    return template.format(**values)
 
 
 class Translator:

@@ -177,17 +177,17 @@ async def test_deadline_is_configurable(db: Database, clock: FakeClock,  # noqa:
 async def test_support_by_command_once_per_person_and_removable(bot: Harness) -> None:
     await plan(bot)
     await suggest(bot, "Atelier compost")
-    assert await ask(bot, "!odj soutenir 1", BOB) == "Vous soutenez la proposition n°1 (1 soutien(s))."
+    assert await ask(bot, "!odj soutenir 1", BOB) == "Vous soutenez la proposition n°1 (1 soutien)."
     assert "Vous soutenez déjà la proposition n°1" in await refused(bot, "!odj soutenir 1", BOB)
     assert "est la vôtre" in await refused(bot, "!odj soutenir 1", ALICE)
     assert "Pas de proposition n°7" in await refused(bot, "!odj soutenir 7", BOB)
     assert await ask(bot, "!agenda support 1", CAROL) == (
-        "Vous soutenez la proposition n°1 (2 soutien(s)).")
+        "Vous soutenez la proposition n°1 (2 soutiens).")
     assert await ask(bot, "!odj retirer-soutien 1", BOB) == "Soutien à la proposition n°1 retiré."
     assert "ne souteniez pas" in await refused(bot, "!odj retirer-soutien 1", BOB)
     assert await supporters(bot, 1) == [CAROL]
     listing = await ask(bot, "!odj liste", BOB)
-    assert "n°1 Atelier compost — @alice:example.org — en attente — 1 soutien(s)" in listing
+    assert "n°1 Atelier compost — @alice:example.org — en attente — 1 soutien" in listing
 
 
 async def test_a_thumbs_up_on_the_confirmation_counts_and_its_removal_uncounts(

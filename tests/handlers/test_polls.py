@@ -133,7 +133,7 @@ async def test_a_text_vote_updates_the_poll_message_by_an_edit(bot: Harness) -> 
     body = edit.content["m.new_content"]["body"]
     assert "| 1 | **mardi 13 janvier 2099, 18h30–20h30** 🏆 | 1 | 0 | 0 | 2 | — |" in body
     assert f"| 3 | samedi 17 janvier 2099, 9h–12h | 0 | 0 | 1 | 0 | {BOB} |" in body
-    assert "1 personne(s) ont voté" in body
+    assert "1 personne a voté" in body
 
 
 async def test_the_vote_is_answered_before_the_poll_message_is_edited(bot: Harness) -> None:
@@ -150,7 +150,7 @@ async def test_the_vote_is_answered_before_the_poll_message_is_edited(bot: Harne
     await bot.outbox.flush()
     edit = bot.transport.sent[-1]
     assert edit.content["m.relates_to"] == {"rel_type": "m.replace", "event_id": root.event_id}
-    assert "1 personne(s) ont voté" in edit.content["m.new_content"]["body"]
+    assert "1 personne a voté" in edit.content["m.new_content"]["body"]
 
 
 async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
@@ -170,7 +170,7 @@ async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
     await bot.outbox.flush()
     edit = bot.transport.sent[-1]
     assert edit.content["m.relates_to"]["event_id"] == sent[1].event_id
-    assert "1 personne(s) ont voté" in edit.content["m.new_content"]["body"]
+    assert "1 personne a voté" in edit.content["m.new_content"]["body"]
     # Up to date now: a second start edits nothing.
     assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 0
 
@@ -186,7 +186,7 @@ async def test_quick_votes_never_edit_twice_for_the_same_results(bot: Harness) -
     await bot.outbox.flush()
     edits = [s for s in bot.transport.sent if "m.new_content" in s.content]
     assert len(edits) == 1  # both follow-ups see version 2: one edit, with both votes
-    assert "2 personne(s) ont voté" in edits[0].content["m.new_content"]["body"]
+    assert "2 personnes ont voté" in edits[0].content["m.new_content"]["body"]
 
 
 async def test_votes_of_a_burst_share_one_edit(bot: Harness) -> None:
@@ -205,7 +205,7 @@ async def test_votes_of_a_burst_share_one_edit(bot: Harness) -> None:
     await bot.outbox.flush()
     edits = [s for s in bot.transport.sent if "m.new_content" in s.content]
     assert len(edits) == 1
-    assert "2 personne(s) ont voté" in edits[0].content["m.new_content"]["body"]
+    assert "2 personnes ont voté" in edits[0].content["m.new_content"]["body"]
 
 
 async def test_a_stopping_bot_does_not_wait_out_the_delay(bot: Harness) -> None:
@@ -218,7 +218,7 @@ async def test_a_stopping_bot_does_not_wait_out_the_delay(bot: Harness) -> None:
     bot.dispatcher.hurry()
     await asyncio.wait_for(bot.dispatcher.drain(), 30)
     await bot.outbox.flush()
-    assert "1 personne(s) ont voté" in bot.transport.sent[-1].content["m.new_content"]["body"]
+    assert "1 personne a voté" in bot.transport.sent[-1].content["m.new_content"]["body"]
 
 
 async def test_native_text_and_changes_of_mind_are_counted_together(bot: Harness) -> None:
@@ -242,7 +242,7 @@ async def test_native_text_and_changes_of_mind_are_counted_together(bot: Harness
     assert f"| 1 | mardi 13 janvier 2099, 18h30–20h30 🏆 | 2 | 0 | 1 | 4 | {BOB} |" in results
     assert f"| 2 | jeudi 15 janvier 2099, 18h–20h | 1 | 0 | 1 | 2 | {ALICE} |" in results
     assert "| 3 | samedi 17 janvier 2099, 9h–12h | 1 | 1 | 0 | 3 | — |" in results
-    assert "3 personne(s) ont voté" in results
+    assert "3 personnes ont voté" in results
 
 
 async def test_native_vote_refreshes_the_message_once_per_batch(bot: Harness) -> None:
@@ -347,7 +347,7 @@ async def test_reminder_mentions_only_those_who_opted_in(bot: Harness) -> None:
     await source.fire(1)
     await bot.outbox.flush()
     reminder = bot.transport.sent[-1]
-    assert "3 personne(s) du salon n'ont pas encore voté" in reminder.content["body"]
+    assert "3 personnes du salon n'ont pas encore voté" in reminder.content["body"]
     assert f"Pas encore voté : {CAROL}" in reminder.content["body"]
     assert reminder.content["m.mentions"] == {"user_ids": [CAROL]}
     await source.fire(1)

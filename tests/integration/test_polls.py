@@ -89,7 +89,7 @@ async def test_poll_on_a_real_homeserver(bot_factory, users) -> None:
     assert "1 non, 2 oui, 3 oui" in (await ask(bob, room, "!vote 1- 2+ 3+")).body
     await respond(carol, room, starts[0], "no")
     assert "1 oui" in (await ask(carol, room, "!vote 1 oui")).body
-    body = await results_when(chargee, room, "3 personne(s) ont voté")
+    body = await results_when(chargee, room, "3 personnes ont voté")
     assert "| 1 | **mardi 12 janvier 2027, 18h30–20h30** 🏆 | 2 | 0 | 1 | 4 |" in body
     assert "| 2 | jeudi 14 janvier 2027, 18h–20h | 1 | 0 | 1 | 2 |" in body
     assert "| 3 | samedi 16 janvier 2027, 9h–12h | 1 | 1 | 0 | 3 |" in body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,8 +113,11 @@ def test_no_empty_message() -> None:
 def test_templates_are_well_formed() -> None:
     for language in LANGUAGES:
         for key, template in catalog(language).items():
-            values = {name: "x" for name in placeholders(template)}
-            template.format(**values)  # raises on a stray brace
+            values: dict[str, object] = {name: "x" for name in placeholders(template)}
+            for _, name, spec, _ in string.Formatter().parse(template):
+                if name and spec and "|" in spec:  # a word that agrees with a number
+                    values[name] = 2
+            translate(language, key, **values)  # raises on a stray brace
             assert key
 
 
@@ -202,3 +206,23 @@ def test_a_key_defined_in_two_files_of_a_language_is_refused(tmp_path: Path,
         i18n.catalog.__wrapped__("xx")
     (tmp_path / "xx" / "b.toml").write_text('[other]\nkey = "b"\n', encoding="utf-8")
     assert i18n.catalog.__wrapped__("xx") == {"ping.pong": "a", "other.key": "b"}
+
+
+@pytest.mark.parametrize(("language", "count", "expected"), [
+    ("fr", 0, "0 membre"), ("fr", 1, "1 membre"), ("fr", 2, "2 membres"),
+    ("en", 0, "0 members"), ("en", 1, "1 member"), ("en", 2, "2 members"),
+])
+def test_a_word_agrees_with_its_number(language: str, count: int, expected: str) -> None:
+    from commands.i18n import _formatter
+
+    template = "{n} {n:membre|membres}" if language == "fr" else "{n} {n:member|members}"
+    assert _formatter(language).format(template, n=count) == expected
+
+
+def test_the_club_figures_agree_with_their_numbers() -> None:
+    line = translate("fr", "report.line_participants", year=1, total=3, new=1)
+    assert line == "- Participants : 1 cette année, 3 au total (1 nouveau)"
+    line = translate("fr", "report.line_attended", held=1, attendance=2, attended=0)
+    assert line == ("- Rencontres : 1 tenue, 2 présences, 0 personne venue au moins une fois")
+    assert translate("en", "polls.message_voters", count=1).startswith("1 person voted.")
+    assert translate("fr", "polls.message_voters", count=5).startswith("5 personnes ont voté.")
