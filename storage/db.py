@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -16,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from commands.errors import StorageUnavailable
@@ -31,9 +30,6 @@ SQLITE_PREFIX = "sqlite+aiosqlite:///"
 # the several hundred distinct ones the bot runs, and an evicted one costs a round trip to
 # prepare again.
 STATEMENTS_KEPT = 500
-# A PostgreSQL connection unused for this long is pinged before use (see ``_Liveness``).
-IDLE_PING_S = 60.0
-_IDLE_SINCE = "cct_idle_since"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,34 +41,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # the last commits, never corrupt the file.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-class _Liveness:
-    """Checks a PostgreSQL connection as it is taken from the pool; one found dead raises
-    ``DisconnectionError``, and the pool retries with a new connection.
-
-    A connection the server closed (restart, failover, terminated session) is known at no cost:
-    asyncpg reads the server's goodbye as it arrives. One lost silently (a firewall dropping
-    idle connections) is only found by asking: a connection idle for ``idle_ping_s`` or more is
-    pinged first (three round trips), one in steady use is not (``pool_pre_ping`` pinged at
-    every transaction, a third of a short command's round trips)."""
-
-    def __init__(self, dialect: Any, idle_ping_s: float) -> None:
-        self.dialect = dialect
-        self.idle_ping_s = idle_ping_s
-
-    def checkin(self, _dbapi_connection: Any, record: Any) -> None:
-        record.info[_IDLE_SINCE] = time.monotonic()
-
-    def checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if record.driver_connection.is_closed():
-            raise DisconnectionError("the server closed this connection")
-        idle_since = record.info.get(_IDLE_SINCE)
-        if idle_since is not None and time.monotonic() - idle_since >= self.idle_ping_s:
-            try:
-                self.dialect.do_ping(dbapi_connection)
-            except Exception as error:
-                raise DisconnectionError("this connection does not answer") from error
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -102,7 +70,7 @@ def alembic_config() -> Config:
 class Database:
     """Opens transactions that give repositories; maps storage faults to ``StorageUnavailable``."""
 
-    def __init__(self, url: str, *, echo: bool = False, idle_ping_s: float = IDLE_PING_S) -> None:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -113,13 +81,13 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
-            # LIFO: the connection in use stays the one used; the others idle (and get pinged).
+            # A connection the server closed or lost is replaced before use: a ping at each
+            # checkout (three round trips, ~0.3 ms here). Checking only what asyncpg already
+            # knew was tried: a command right after sessions were ended then failed in 33 of
+            # 60 tries, their backends not gone yet (docs/performance.md, sixth pass).
             self.engine = create_async_engine(
-                url, echo=echo, pool_use_lifo=True,
+                url, echo=echo, pool_pre_ping=True,
                 connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
-            liveness = _Liveness(self.engine.dialect, idle_ping_s)
-            event.listen(self.engine.sync_engine, "checkin", liveness.checkin)
-            event.listen(self.engine.sync_engine, "checkout", liveness.checkout)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer: serialising our own transactions avoids "database is locked".
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
