@@ -187,7 +187,7 @@ async def test_support_by_command_once_per_person_and_removable(bot: Harness) ->
     assert "ne souteniez pas" in await refused(bot, "!odj retirer-soutien 1", BOB)
     assert await supporters(bot, 1) == [CAROL]
     listing = await ask(bot, "!odj liste", BOB)
-    assert "n°1 Atelier compost — @alice:example.org — en attente — 1 soutien" in listing
+    assert "n°1 Atelier compost — @alice:example.org — en attente — 1 soutien\n" in listing + "\n"
 
 
 async def test_a_thumbs_up_on_the_confirmation_counts_and_its_removal_uncounts(

@@ -309,7 +309,7 @@ async def test_info_defaults_to_the_next_one_and_tells_everything(bot: Harness) 
     reply = await ask(bot, "!rencontre info", ALICE)
     assert reply.startswith("Rencontre n°2 — prévue\n- Quand : jeudi 8 janvier 2099, 18h30–20h30")
     assert "Territoire : commune (nord et sud)" in reply
-    assert "Réponses : 2 présents, 0 peut-être, 1 absent" in reply
+    assert "Réponses : 2 présents, 0 peut-être, 1 absent\n" in reply
     assert f"présents : {ALICE}, {BOB}" in reply and f"absents : {CAROL}" in reply
     assert "!rencontre present 2" in reply and "!rencontre ics 2" in reply
     reply = await ask(bot, "!meeting show 1", ALICE)

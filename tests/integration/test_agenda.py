@@ -75,7 +75,7 @@ async def test_agenda_on_a_real_homeserver(bot_factory, users) -> None:
 
     async def supported() -> bool:
         listing = await ask(chargee, main, "!odj liste")
-        return "n°1 Bilan de la fête du vélo — " in listing.body and "1 soutien" in listing.body
+        return "n°1 Bilan de la fête du vélo — " in listing.body and "1 soutien\n" in listing.body + "\n"
 
     assert await eventually(supported), "the 👍 was not counted"
 
