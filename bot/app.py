@@ -43,6 +43,7 @@ from bot.render import message_content
 from bot.retention import RetentionPurge
 from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
+from bot.standing import Standings
 from commands import build_registry
 from commands.context import Club, Reply
 from commands.dispatch import command_text
@@ -176,10 +177,13 @@ class Bot:
                          poll_reminder=timedelta(hours=settings.meetings.poll_reminder_hours),
                          reminders=reminder_rules(settings.reminders),
                          agenda_deadline=timedelta(
-                             hours=settings.meetings.agenda_deadline_hours))
+                             hours=settings.meetings.agenda_deadline_hours),
+                         entrance=settings.rooms.main or "")
         self.t = Translator(club.language)
+        self.standings = Standings(self.transport, club, lambda: self.club_rooms,
+                                   lambda: self.main_room_id)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
-                                     self.clock, self.club, self.role_of, self.transport)
+                                     self.clock, self.club, self.standings, self.transport)
         self.scheduled = ScheduledMessages(self.db, self.outbox, self.clock)
         self.scheduler = Scheduler([
             self.scheduled,
@@ -215,6 +219,7 @@ class Bot:
             await self._first_sync()
         await self.transport.keep_keys()
         await self._join_club_rooms()
+        await self._load_members()
         await self.dispatcher.resume()
         if catch_up is not None:
             await self.handle_sync(catch_up)
@@ -294,18 +299,8 @@ class Bot:
 
     # --- roles ----------------------------------------------------------------------------
     async def role_of(self, user_id: str) -> Role:
-        """Coordinator if listed in the config, or moderator (power ≥ threshold) or creator of the
-        main room; otherwise participant."""
-        if user_id in self.settings.club.coordinators:
-            return Role.COORDINATOR
-        main = self.main_room_id
-        if main is None:
-            return Role.PARTICIPANT
-        if self.transport.power_level(main, user_id) >= self.settings.club.coordinator_power_level:
-            return Role.COORDINATOR
-        if user_id in await self.transport.creators(main):
-            return Role.COORDINATOR
-        return Role.PARTICIPANT
+        """The person's role in the club (``bot.standing``)."""
+        return await self.standings.role_of(user_id)
 
     def may_invite(self, user_id: str) -> bool:
         """Invites are accepted from the configured people or servers, and the coordinators."""
@@ -333,6 +328,16 @@ class Bot:
         self.dispatcher.club = self.club
         if self.settings.rooms.space:
             await self._enter_space(self.settings.rooms.space)
+
+    async def _load_members(self) -> None:
+        """The full member lists of the club's rooms (who is a club member), then, in the
+        background, of the other rooms the bot is in (the groups' rooms, rooms to link)."""
+        await self.transport.load_members(list(self.club_rooms))
+        others = [room for room in self.transport.joined_room_ids()
+                  if room not in self.club_rooms]
+        if others:
+            self._tasks.append(asyncio.create_task(self.transport.load_members(others),
+                                                   name="members"))
 
     async def _enter_space(self, space: str) -> None:
         """Joins the club's space, where group rooms are filed."""
@@ -662,10 +667,13 @@ class Bot:
                 if row is not None:
                     batch.queued.append(Queued.of(row))
         effects = []
-        if batch.poll_responses:
-            effects += await service.record_native(repos, batch.poll_responses, self.club, self.t)
-        if batch.reactions or batch.redactions:
-            events = RoomEvents(batch.reactions, batch.redactions)
+        responses = [r for r in batch.poll_responses
+                     if await self.standings.is_member(r.sender, repos)]
+        if responses:
+            effects += await service.record_native(repos, responses, self.club, self.t)
+        reactions = [r for r in batch.reactions if await self.standings.is_member(r.sender, repos)]
+        if reactions or batch.redactions:
+            events = RoomEvents(reactions, batch.redactions)
             for consume in CONSUMERS:
                 effects += await consume(repos, events, self.club, self.t)
         batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)

@@ -12,14 +12,14 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.effects import queue_effects
 from bot.outbox import Outbox, Queued, txn_id
 from bot.render import message_content
-from commands.context import Club, Context, Reply
+from commands.context import Club, Context, Reply, Standing
 from commands.dispatch import (
     Prepared,
     command_text,
@@ -32,22 +32,31 @@ from commands.dispatch import (
 from commands.errors import StorageUnavailable, UserError
 from commands.i18n import Translator
 from commands.ports import MatrixPort
-from commands.registry import Registry, Role
+from commands.registry import Registry
 from storage.db import Database
 from storage.faults import storage_faults
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
-RoleOf = Callable[[str], Awaitable[Role]]
 RETRY_MAX_S = 60.0
-# Someone's participation (participants.last_seen, the year they took part) is recorded at
-# most this often: their next commands within the hour skip two writes each.
-TOUCH_EVERY = timedelta(hours=1)
 FOLLOW_UP_WAIT_S = 1.0  # a follow-up waits (at most this long) for the reply to be sent
 # ... and then this long, so that the follow-ups of a burst of commands (the edit of a poll's
 # message after each vote) find one another's work done: one edit for the votes of 2 s.
 FOLLOW_UP_DELAY_S = 2.0
 Reschedule = Callable[[str], Awaitable[int]]
+
+
+class Membership(Protocol):
+    """Who belongs to the club and where a command is said, read in the command's transaction
+    (the groups' rooms are in the database)."""
+
+    async def standing_of(self, user_id: str, room_id: str, repos: Repositories) -> Standing:
+        """The sender's role (``VISITOR`` if not a club member) and the place of the room."""
+        ...
+
+    async def is_member(self, user_id: str, repos: Repositories) -> bool:
+        """Whether ``user_id`` is a club member."""
+        ...
 
 
 class Received(Protocol):
@@ -90,8 +99,6 @@ class Handled:
     queued: list[Queued]
     reply: Reply
     handling: Handling
-    sender: str
-    touched: datetime | None  # when the sender's participation was recorded, if it was
 
 
 class Undone(Exception):
@@ -109,21 +116,20 @@ class Dispatcher:
     """Runs queued commands and queues their replies."""
 
     def __init__(self, registry: Registry, db: Database, outbox: Outbox, clock: Clock,
-                 club: Club, role_of: RoleOf, matrix: MatrixPort | None = None,
+                 club: Club, membership: Membership, matrix: MatrixPort | None = None,
                  follow_up_delay_s: float = FOLLOW_UP_DELAY_S) -> None:
         self.registry = registry
         self.db = db
         self.outbox = outbox
         self.clock = clock
         self.club = club
-        self.role_of = role_of
+        self.membership = membership
         self.matrix = matrix
         self.on_reschedule: Reschedule | None = None  # rebuilds a kind of scheduled jobs
         self.t = Translator(club.language)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: defaultdict[str, int] = defaultdict(int)  # room id -> tasks not done
-        self._touched: dict[str, datetime] = {}  # sender -> participation last recorded (committed)
         self.follow_up_delay_s = follow_up_delay_s
         self._hurry = asyncio.Event()  # set: follow-ups no longer wait out their delay
         self._rescheduling = asyncio.Lock()  # one rebuild of scheduled jobs at a time
@@ -218,21 +224,19 @@ class Dispatcher:
         """Runs a received command in the caller's transaction: the handler's changes, then its
         reply, effects and 'handled' mark. A handler that refuses or fails raises ``Undone``:
         the caller rolls the transaction back (what the handler wrote is gone) and calls again
-        with it, which records the sender's participation, the refusal or error reply and the
-        mark. The storage failing raises ``StorageUnavailable`` (nothing is kept)."""
+        with it, which records the refusal or error reply and the mark. The storage failing
+        raises ``StorageUnavailable`` (nothing is kept)."""
         line = command_text(item.body, self.club.prefix)
         handling = undone.handling if undone else Handling(item.event_id,
                                                            started=time.perf_counter())
         reply = undone.reply if undone else Reply("")
-        touched = None
         if line is not None:
             handling.room_id = item.room_id
-            touched = await self._touch(repos, item)
             if undone is None:
                 handling.command = "?"
                 reply = await self._outcome(item, line, repos, handling)
         queued = await self._finish(repos, item, reply, mark_handled)
-        return Handled(queued, reply, handling, item.sender, touched)
+        return Handled(queued, reply, handling)
 
     async def _outcome(self, item: Received, line: str, repos: Repositories,
                        handling: Handling) -> Reply:
@@ -242,14 +246,16 @@ class Dispatcher:
         here too, not at the commit)."""
         event_id = item.event_id  # ``item`` may be a row, unreadable once a failure rolled back
         try:
-            prepared, role = await self._prepare(item, line, handling)
+            prepared, standing = await self._prepare(item, line, repos, handling)
         except StorageUnavailable:
             raise
         except Exception as error:
             return self._failure_reply(error, event_id, handling)
         ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
-                      sent_at=item.sent_at, now=self.clock.now(), role=role, club=self.club,
-                      t=self.t, repos=repos, matrix=self.matrix)
+                      sent_at=item.sent_at, now=self.clock.now(), role=standing.role,
+                      club=self.club, t=self.t, place=standing.place, repos=repos,
+                      matrix=self.matrix,
+                      membership=lambda user: self.membership.is_member(user, repos))
         try:
             async with storage_faults():
                 reply = await run(prepared, ctx)
@@ -269,14 +275,15 @@ class Dispatcher:
         handling.outcome = "error"
         return self._internal_error(event_id)
 
-    async def _prepare(self, item: Received, line: str,
-                       handling: Handling) -> tuple[Prepared, Role]:
+    async def _prepare(self, item: Received, line: str, repos: Repositories,
+                       handling: Handling) -> tuple[Prepared, Standing]:
         """The command named by ``line``, its arguments converted and the sender's right to it
-        checked (``UserError`` if not)."""
-        role = await self.role_of(item.sender)
-        prepared = prepare(self.registry, line, role)
+        here checked (``UserError`` if not)."""
+        standing = await self.membership.standing_of(item.sender, item.room_id, repos)
+        prepared = prepare(self.registry, line, standing.role, standing.place,
+                           self.club.entrance)
         handling.command = prepared.command.key
-        return prepared, role
+        return prepared, standing
 
     async def after_commit(self, handled: Handled) -> None:
         """Once the command's transaction is committed: its messages go, its follow-ups start,
@@ -287,10 +294,6 @@ class Dispatcher:
             await asyncio.sleep(0)  # the sender's turn hands the request to aiohttp,
             await asyncio.sleep(0)  # whose task writes it (on Python < 3.12, not at once);
             # two turns: what nio 0.26 and aiohttp 3.14 take (``bench.latency --trace``'s "wire")
-        if handled.touched is not None:
-            self._touched[handled.sender] = handled.touched
-        for person in handled.reply.forgotten:
-            self._touched.pop(person, None)  # a new start, recorded at their next command
         handled.handling.log()
         if handled.reply.then:
             self._track(asyncio.create_task(self._follow_up(handled)))
@@ -349,17 +352,6 @@ class Dispatcher:
         reference = new_reference()
         log.exception("internal error (ref. %s) on command %s", reference, event_id)
         return internal_error_reply(self.t, reference)
-
-    async def _touch(self, repos: Repositories, item: Received) -> datetime | None:
-        """The sender took part (two upserts, in the command's transaction), unless it was
-        recorded less than ``TOUCH_EVERY`` ago in the same year; returns when, if it was."""
-        year = item.sent_at.astimezone(self.club.tz).year
-        last = self._touched.get(item.sender)
-        if (last is not None and timedelta(0) <= item.sent_at - last < TOUCH_EVERY
-                and last.astimezone(self.club.tz).year == year):
-            return None
-        await repos.participants.took_part([item.sender], item.sent_at, year)
-        return item.sent_at
 
     async def _finish(self, repos: Repositories, item: Received, reply: Reply,
                       mark_handled: bool) -> list[Queued]:

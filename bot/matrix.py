@@ -40,7 +40,7 @@ from nio.exceptions import LocalProtocolError
 from nio.store import DefaultStore
 
 from bot.config import MatrixSettings
-from commands.ports import RoomUnavailable
+from commands.ports import RoomFacts, RoomUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -412,6 +412,53 @@ class Transport:
         except (LocalProtocolError, KeyError, TypeError) as error:
             raise MatrixError(f"relations of {event_id}", error) from error
         return found
+
+    def joined(self, room_id: str, user_id: str) -> bool | None:
+        """Whether ``user_id`` is joined to a room the bot is in, from the synced state;
+        ``None`` when the bot cannot tell (not in the room, or its member list never loaded
+        and the person not seen there)."""
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return None
+        if user_id in room.users and user_id not in room.invited_users:
+            return True
+        return False if room.members_synced else None
+
+    def alone_with(self, room_id: str, user_id: str) -> bool:
+        """Whether the room holds nobody but the bot and ``user_id`` (joined), nobody invited."""
+        room = self.client.rooms.get(room_id)
+        return (room is not None and room.joined_count + room.invited_count <= 2
+                and self.joined(room_id, user_id) is True)
+
+    async def load_members(self, room_ids: list[str], limit_s: float = 30.0) -> None:
+        """Asks the homeserver for the member lists nio knows only in part (members are
+        lazy-loaded); nio keeps them up to date from the sync afterwards. A room that does not
+        answer within ``limit_s`` is left as it is."""
+        for room_id in room_ids:
+            room = self.client.rooms.get(room_id)
+            if room is None or room.members_synced:
+                continue
+            try:
+                response = await asyncio.wait_for(self.client.joined_members(room_id), limit_s)
+            except TimeoutError:
+                log.warning("the members of %s did not come in %.0f s", room_id, limit_s)
+                continue
+            if not isinstance(response, JoinedMembersResponse):
+                log.warning("the members of %s could not be read (%s)", room_id,
+                            MatrixError("members", response))
+
+    def room_facts(self, room: str, user_id: str) -> RoomFacts | None:
+        """The room named by id, canonical alias or matrix.to link, if the bot is in it, with
+        ``user_id``'s membership and power level there (no request: the synced state)."""
+        target = room_from_link(room)
+        found = self.client.rooms.get(target)
+        if found is None and target.startswith("#"):
+            found = next((r for r in self.client.rooms.values()
+                          if r.canonical_alias == target), None)
+        if found is None:
+            return None
+        return RoomFacts(found.room_id, self.joined(found.room_id, user_id),
+                         self.power_level(found.room_id, user_id))
 
     def power_level(self, room_id: str, user_id: str) -> int:
         """The user's power level in a room the bot is in (0 when unknown)."""

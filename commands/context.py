@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,29 @@ class Reply:
     forgotten: tuple[str, ...] = ()  # people whose data the command erased (nothing kept of them)
 
 
+class Place(Enum):
+    """Where a command is said, by who may read the answer."""
+
+    CLUB = "club"  # one of the club's configured rooms: its members are the club
+    GROUP = "group"  # a project group's room: its members are club members too
+    DIRECT = "direct"  # a room of the bot and the sender alone (nobody else joined or invited)
+    OTHER = "other"  # any other room: some readers may not be club members
+
+    @property
+    def members_only(self) -> bool:
+        """Whether every reader of an answer here is a club member."""
+        return self is not Place.OTHER
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Who the sender is for the club (their role; ``VISITOR`` if not a member) and where they
+    speak."""
+
+    role: Role
+    place: Place = Place.CLUB
+
+
 @dataclass(frozen=True)
 class Club:
     """The club's settings that handlers need (built by the runtime from the config)."""
@@ -49,6 +73,7 @@ class Club:
     welcome_message: str
     version: str
     space: str | None = None  # the club's Matrix space (room id), if one is configured
+    entrance: str = ""  # the main room's address as configured (an alias, for visitors)
     # The club's rooms by role (main, north, south, announcements), as room ids.
     rooms: Mapping[str, str] = field(default_factory=dict)
     coordinators: tuple[str, ...] = ()
@@ -86,8 +111,21 @@ class Context:
     role: Role
     club: Club
     t: Translator
+    place: Place = Place.CLUB
     repos: Repositories | None = field(default=None, repr=False)
     matrix: MatrixPort | None = field(default=None, repr=False)
+    # Whether a person is a club member (in a club room or a group's room); unset: everyone is.
+    membership: Callable[[str], Awaitable[bool]] | None = field(default=None, repr=False)
+
+    async def is_member(self, user_id: str) -> bool:
+        """Whether ``user_id`` is a club member."""
+        return True if self.membership is None else await self.membership(user_id)
+
+    async def took_part(self) -> None:
+        """The sender took part in the club's life now (an act that counts in the yearly
+        figures: see docs/bilan.md); called by the handler of each such act."""
+        await self.db().participants.took_part([self.sender], self.now,
+                                               self.now.astimezone(self.club.tz).year)
 
     def db(self) -> Repositories:
         """The repositories of this command's transaction."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from commands.arguments import MAX_LINE
-from commands.context import Context, Reply
+from commands.context import Context, Place, Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument, UnknownCommand, UserError
 from commands.i18n import Translator
 from commands.registry import Command, Registry, Role
@@ -49,14 +49,15 @@ def command_text(body: str, prefix: str) -> str | None:
     return rest
 
 
-def prepare(registry: Registry, line: str, role: Role) -> Prepared:
-    """Resolves and converts a command line; raises ``UserError`` for anything wrong."""
+def prepare(registry: Registry, line: str, role: Role, place: Place = Place.CLUB,
+            entrance: str = "") -> Prepared:
+    """Resolves and converts a command line; raises ``UserError`` for anything wrong, or
+    that the sender may not run it here (``entrance``: where a visitor joins the club)."""
     if len(line) > MAX_LINE:
         raise UserError("error.line_too_long", maximum=MAX_LINE)
     resolved = registry.resolve(line)
     command = resolved.command
-    if command.role >= Role.COORDINATOR and role < Role.COORDINATOR:
-        raise Forbidden("error.coordinators_only")
+    check_access(command, role, place, entrance)
     if command.handler is None:
         raise BadArgument("error.missing_subcommand", command=command)
     try:
@@ -64,6 +65,18 @@ def prepare(registry: Registry, line: str, role: Role) -> Prepared:
     except BadArgument as error:
         error.values.setdefault("command", command)
         raise
+
+
+def check_access(command: Command, role: Role, place: Place, entrance: str = "") -> None:
+    """Refuses (``Forbidden``) a command the sender may not run, or not in this place."""
+    if role < command.role and role == Role.VISITOR:
+        if entrance:
+            raise Forbidden("error.members_only", room=entrance)
+        raise Forbidden("error.members_only_no_room")
+    if command.role >= Role.COORDINATOR and role < Role.COORDINATOR:
+        raise Forbidden("error.coordinators_only")
+    if command.names_people and place is Place.OTHER:
+        raise Forbidden("error.names_not_here")
 
 
 async def run(prepared: Prepared, ctx: Context) -> Reply:

@@ -61,6 +61,7 @@ def register(registry: Registry) -> None:
             created_at=ctx.now, search_key=search_key(clean, description or "", town))
         await repos.audit.record(actor=ctx.sender, subject="initiative", subject_id=item.id,
                                  action="created", at=ctx.now, name=clean)
+        await ctx.took_part()
         return Reply(ctx.t("initiatives.added", number=item.id, name=escape_markdown(clean),
                            theme=THEMES.label(theme, ctx.t), commune=escape_markdown(town)))
 
@@ -87,7 +88,7 @@ def register(registry: Registry) -> None:
         return Reply(_listing(title, found[:LIST_LIMIT], len(found), ctx.t))
 
     @initiative.subcommand("info", fr=("info", "fiche", "voir"), en=("show",),
-                           params=(Param("number", Integer()),))
+                           params=(Param("number", Integer()),), names_people=True)
     async def info(ctx: Context, number: int) -> Reply:
         item = await _get(ctx, number)
         return Reply(card(item, ctx.t))

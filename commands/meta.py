@@ -15,27 +15,38 @@ def register(registry: Registry) -> None:
     """Declares the meta commands on ``registry``."""
 
     @registry.command("aide", fr=("aide", "commandes"), en=("help", "commands"), section="meta",
-                      params=(Param("command", Word(), required=False),))
+                      params=(Param("command", Word(), required=False),), role=Role.VISITOR)
     async def aide(ctx: Context, command: str | None) -> Reply:
         if command is None:
-            return Reply(help_index(registry, ctx.role, ctx.t, ctx.club.prefix))
+            text = help_index(registry, ctx.role, ctx.t, ctx.club.prefix)
+            if ctx.role == Role.VISITOR:
+                text += "\n\n" + visitor_hint(ctx)
+            return Reply(text)
         found = registry.find(command.lstrip(ctx.club.prefix))
         if found is None or not found.visible_to(ctx.role):
             raise NotFound("error.no_such_command", name=command, prefix=ctx.club.prefix)
         return Reply(help_detail(found, ctx.role, ctx.t, ctx.club.prefix))
 
-    @registry.command("ping", fr=("ping",), en=(), section="meta")
+    @registry.command("ping", fr=("ping",), en=(), section="meta", role=Role.VISITOR)
     async def ping(ctx: Context) -> Reply:
         latency = max(0, round((ctx.now - ctx.sent_at).total_seconds() * 1000))
         return Reply(ctx.t("ping.pong", version=ctx.club.version, latency=latency))
 
-    @registry.command("cadre", fr=("cadre", "charte"), en=("charter",), section="meta")
+    @registry.command("cadre", fr=("cadre", "charte"), en=("charter",), section="meta",
+                      role=Role.VISITOR)
     async def cadre(ctx: Context) -> Reply:
         if not ctx.club.charter:
             return Reply(ctx.t("charter.none"))
         return Reply(ctx.t("charter.title", club=ctx.club.name) + "\n\n" + ctx.club.charter)
 
     register_rooms(registry)
+
+
+def visitor_hint(ctx: Context) -> str:
+    """Where a visitor joins the club to take part."""
+    if ctx.club.entrance:
+        return ctx.t("help.visitor", room=escape_markdown(ctx.club.entrance))
+    return ctx.t("help.visitor_no_room")
 
 
 def register_rooms(registry: Registry) -> None:

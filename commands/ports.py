@@ -6,11 +6,21 @@ Most effects wait for the commit (``commands.effects``); these few need an answe
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 
 class RoomUnavailable(Exception):
     """The homeserver refused: unknown room, not invited, no permission…"""
+
+
+@dataclass(frozen=True)
+class RoomFacts:
+    """A room the bot is in, and one person's place there."""
+
+    room_id: str
+    joined: bool | None  # whether the person is joined (``None``: the bot cannot tell yet)
+    power: int  # their power level in the room
 
 
 class MatrixPort(Protocol):
@@ -21,8 +31,10 @@ class MatrixPort(Protocol):
         """Creates a private room (in ``space`` when given); returns its id."""
         ...
 
-    async def enter_room(self, room: str) -> str:
-        """Joins a room given by id, alias or matrix.to link; returns its id."""
+    def room_facts(self, room: str, user_id: str) -> RoomFacts | None:
+        """The room named by id, canonical alias or matrix.to link, if the bot is in it, with
+        ``user_id``'s membership and power level there; read from the synced state (the bot
+        never joins a room because a command named it)."""
         ...
 
     async def direct_room(self, user_id: str) -> str:

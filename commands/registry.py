@@ -28,9 +28,12 @@ SECTIONS: tuple[str, ...] = ("meta", "projects", "meetings", "polls", "agenda", 
 
 
 class Role(IntEnum):
-    """What a person may do; higher includes lower. ``REFERENT`` marks commands whose handler
-    checks the group's referents itself: everyone sees them, the handler decides."""
+    """What a person may do; higher includes lower. A ``VISITOR`` is not a club member (in none
+    of the club's rooms nor of the groups' rooms): only commands declared ``VISITOR`` are open
+    to them. ``REFERENT`` marks commands whose handler checks the group's referents itself:
+    every member sees them, the handler decides."""
 
+    VISITOR = 0
     PARTICIPANT = 1
     REFERENT = 2
     COORDINATOR = 3
@@ -96,6 +99,9 @@ class Command:
     subcommands: list[Command] = field(default_factory=list)
     parent: Command | None = None
     options: tuple[Option, ...] = ()
+    # Its reply names other people (members, authors, voters…): it is given only where every
+    # reader is a club member (a club room, a group's room, a direct message), never elsewhere.
+    names_people: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -114,17 +120,22 @@ class Command:
         return fold(word) in folded_names(self.names)
 
     def visible_to(self, role: Role) -> bool:
-        """Coordinators' commands are hidden from others; referents' ones are shown to all."""
-        return self.role != Role.COORDINATOR or role >= Role.COORDINATOR
+        """Coordinators' commands are hidden from others, members' ones from visitors;
+        referents' ones are shown to every member."""
+        if self.role == Role.REFERENT:
+            return role >= Role.PARTICIPANT
+        return role >= self.role
 
     def subcommand(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (),
                    params: Sequence[Param] = (), role: Role | None = None,
-                   options: Sequence[Option] = ()) -> Callable[[Handler], Handler]:
+                   options: Sequence[Option] = (),
+                   names_people: bool = False) -> Callable[[Handler], Handler]:
         """Declares a subcommand of this command (decorator)."""
 
         def register(handler: Handler) -> Handler:
             child = Command(f"{self.key}.{key}", tuple(fr), tuple(en), self.section, handler,
-                            tuple(params), role or self.role, parent=self, options=tuple(options))
+                            tuple(params), self.role if role is None else role, parent=self,
+                            options=tuple(options), names_people=names_people)
             self.subcommands.append(child)
             return handler
 
@@ -212,12 +223,13 @@ class Registry:
 
     def command(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
                 params: Sequence[Param] = (), role: Role = Role.PARTICIPANT,
-                options: Sequence[Option] = ()) -> Callable[[Handler], Command]:
+                options: Sequence[Option] = (),
+                names_people: bool = False) -> Callable[[Handler], Command]:
         """Declares a top-level command (decorator); returns the ``Command`` for subcommands."""
 
         def register(handler: Handler) -> Command:
             return self.add(Command(key, tuple(fr), tuple(en), section, handler, tuple(params),
-                                    role, options=tuple(options)))
+                                    role, options=tuple(options), names_people=names_people))
 
         return register
 
@@ -324,6 +336,6 @@ def help_detail(command: Command, role: Role, t: Translator, prefix: str) -> str
     other = command.en if t.language == "fr" else command.fr
     if other:
         lines += ["", t("help.aliases", names=", ".join(f"`{prefix}{n}`" for n in other))]
-    if command.role > Role.PARTICIPANT:
+    if command.role != Role.PARTICIPANT:
         lines += ["", t(f"help.role_{command.role.name.lower()}")]
     return "\n".join(lines)

@@ -62,15 +62,14 @@ class PollRepository:
 
     async def cast(self, *, poll_id: int, user_id: str,
                    answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
-                   event_id: str, tz: ZoneInfo, ledger: bool = True,
-                   ) -> tuple[bool, dict[int, str]]:
+                   event_id: str, tz: ZoneInfo) -> tuple[bool, dict[int, str]]:
         """Records a person's (slot id, answer) pairs for one poll, each unless a later answer
         is already known (the latest choice wins, whatever the way it was given; ``None``
         withdraws; a slot named twice keeps its first answer): one read of the person's
         answers, one statement writing those that change (run once per slot; it leaves alone an
-        answer a concurrent transaction recorded later), and, if anything was recorded and ``ledger``,
-        one write to the ledger (they took part at ``at``, its year in ``tz``, the club's time
-        zone; a command's sender is recorded by the dispatcher already). Returns whether
+        answer a concurrent transaction recorded later), and, if anything was recorded, one write
+        to the ledger (they took part at ``at``, its year in ``tz``, the club's time zone).
+        Returns whether
         anything was recorded, and the person's answers now (slot id → answer). (Plain
         statements: no vote is ever an object of the session.)"""
         rows = (await self.session.execute(statements.votes_of(),
@@ -87,7 +86,7 @@ class PollRepository:
                            "event_id": event_id})
         if writes:
             await self.session.execute(statements.vote_upsert(statements.dialect_of(self.session)), writes)
-        if writes and ledger:
+        if writes:
             await record_participation(self.session, [user_id], at, tz)
         return bool(writes), {slot: str(answer) for slot, answer in mine.items()
                               if answer is not None}

@@ -128,6 +128,11 @@ class GroupRepository:
         return await self.session.scalar(
             select(ProjectGroup).where(ProjectGroup.room_id == room_id).limit(1))
 
+    async def room_ids(self) -> set[str]:
+        """The rooms of the groups (every group that has one)."""
+        query = select(ProjectGroup.room_id).where(ProjectGroup.room_id.is_not(None))
+        return {room for room in (await self.session.scalars(query)).all() if room}
+
     async def search(self, words: Sequence[str]) -> Sequence[ProjectGroup]:
         """Groups whose folded name or slug holds every word."""
         text = ProjectGroup.name_key + " " + ProjectGroup.slug

@@ -74,13 +74,14 @@ def _register_participants(odj: Command) -> None:
             meeting_id=found.id, author=ctx.sender, text=value, room_id=ctx.room_id,
             confirmation_txn=txn_id("reply", ctx.event_id), at=ctx.now)
         await _audit(ctx, found, "suggested", suggestion=suggestion.id, text=value[:200])
+        await ctx.took_part()
         return Reply(ctx.t("odj.suggested", number=suggestion.id, meeting=found.id,
                            when=meeting_render.when(found, ctx.club, ctx.t),
                            deadline=format_moment(deadline, ctx.t.language, ctx.club.tz),
                            prefix=ctx.club.prefix))
 
     @odj.subcommand("liste", fr=("liste", "voir", "brouillon-actuel"), en=("list", "show"),
-                    options=(MEETING,))
+                    options=(MEETING,), names_people=True)
     async def liste(ctx: Context, meeting: int | None) -> Reply:
         repos = ctx.db()
         found = await _meeting(ctx, meeting)
@@ -108,6 +109,7 @@ def _register_participants(odj: Command) -> None:
         if not await repos.agenda.add_support(suggestion.id, ctx.sender, ctx.now):
             raise UserError("odj.support_twice", number=suggestion.id, prefix=ctx.club.prefix)
         await _audit(ctx, found, "supported", suggestion=suggestion.id)
+        await ctx.took_part()
         count = len(await repos.agenda.supporters(suggestion.id))
         return Reply(ctx.t("odj.supported", number=suggestion.id, count=count))
 
@@ -294,7 +296,7 @@ def _register_coordination(odj: Command) -> None:
 def _register_publication(odj: Command) -> None:
     @odj.subcommand("brouillon", fr=("brouillon", "projet-odj"), en=("draft",),
                     params=(Param("groups", GROUPS, required=False),), options=(MEETING,),
-                    role=Role.COORDINATOR)
+                    role=Role.COORDINATOR, names_people=True)
     async def brouillon(ctx: Context, groups: str | None, meeting: int | None) -> Reply:
         repos = ctx.db()
         found = await _meeting(ctx, meeting)

@@ -42,6 +42,8 @@ async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
             continue
         if await repos.agenda.add_support(suggestion.id, reaction.sender, reaction.at,
                                           reaction.event_id):
+            await repos.participants.took_part([reaction.sender], reaction.at,
+                                               reaction.at.astimezone(club.tz).year)
             await repos.audit.record(actor=reaction.sender, subject="agenda",
                                      subject_id=meeting.id, action="supported", at=reaction.at,
                                      suggestion=suggestion.id, reaction=reaction.event_id)

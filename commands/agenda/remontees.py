@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from commands.arguments import Integer, Text
-from commands.context import Club, Context, Reply
+from commands.context import Club, Context, Place, Reply
 from commands.dates import format_day
 from commands.effects import Post
 from commands.errors import BadArgument, NotFound, UserError
@@ -41,6 +41,7 @@ def register(registry: Registry) -> None:
         row = await ctx.db().remontees.add(author=ctx.sender, room_id=ctx.room_id, text=value,
                                            at=ctx.now)
         await _audit(ctx, row, "raised", text=value[:200])
+        await ctx.took_part()
         return Reply(ctx.t("remontee.raised", number=row.id, prefix=ctx.club.prefix))
 
     _register_subcommands(remontee)
@@ -49,8 +50,13 @@ def register(registry: Registry) -> None:
 def _register_subcommands(remontee: Command) -> None:
     @remontee.subcommand("liste", fr=("liste", "voir"), en=("list",))
     async def liste(ctx: Context) -> Reply:
+        """Authors are named to the coordinators only, and only in a direct message."""
         rows = await ctx.db().remontees.listing()
-        return Reply(listing(rows, ctx.club, ctx.t))
+        authors = ctx.role >= Role.COORDINATOR and ctx.place is Place.DIRECT
+        text = listing(rows, ctx.club, ctx.t, authors=authors)
+        if rows and ctx.role >= Role.COORDINATOR and not authors:
+            text += "\n\n" + ctx.t("remontee.authors_in_private")
+        return Reply(text)
 
     @remontee.subcommand("transmettre", fr=("transmettre", "transmises", "envoyer"),
                          en=("sent", "send", "forward"),
@@ -113,8 +119,10 @@ async def _audit(ctx: Context, row: Remontee, action: str, **details: object) ->
                                 action=action, at=ctx.now, **details)
 
 
-def _line(row: Remontee, club: Club, t: Translator) -> str:
-    text = f"- n°{row.id} {escape_markdown(shorten(row.text, 200))} — {pill(row.author)}"
+def _line(row: Remontee, club: Club, t: Translator, author: bool) -> str:
+    text = f"- n°{row.id} {escape_markdown(shorten(row.text, 200))}"
+    if author:
+        text += f" — {pill(row.author)}"
     if row.status == SENT and row.sent_at is not None:
         text += " — " + t("remontee.sent_on", date=format_day(row.sent_at, t.language, club.tz))
     if row.status == ANSWERED:
@@ -123,8 +131,9 @@ def _line(row: Remontee, club: Club, t: Translator) -> str:
     return text
 
 
-def listing(rows: Sequence[Remontee], club: Club, t: Translator) -> str:
-    """``!remontee liste``: by status, the newest answered ones last."""
+def listing(rows: Sequence[Remontee], club: Club, t: Translator, *, authors: bool) -> str:
+    """``!remontee liste``: by status, the newest answered ones last; with their ``authors``
+    or not."""
     if not rows:
         return t("remontee.list_empty", prefix=club.prefix)
     parts = []
@@ -134,7 +143,7 @@ def listing(rows: Sequence[Remontee], club: Club, t: Translator) -> str:
             chosen = chosen[-LISTED:]
         if chosen:
             parts.append(t(f"remontee.heading_{status}", count=len(chosen)) + "\n"
-                         + "\n".join(_line(row, club, t) for row in chosen[:LISTED]))
+                         + "\n".join(_line(row, club, t, authors) for row in chosen[:LISTED]))
     return "\n\n".join(parts)
 
 
@@ -156,7 +165,7 @@ def export_markdown(rows: Sequence[Remontee], t: Translator, club_name: str, now
         lines += [f"## {t(f'remontee.export_heading_{status}', count=len(chosen))}", ""]
         for row in chosen:
             lines.append(t("remontee.export_line", number=row.id, text=_plain(row.text),
-                           date=day(row.created_at), author=row.author))
+                           date=day(row.created_at)))
             if row.sent_at is not None:
                 lines.append("  " + t("remontee.export_sent", date=day(row.sent_at)))
             if row.status == ANSWERED and row.answered_at is not None:

@@ -76,7 +76,8 @@ def _register_reading(rencontre: Command) -> None:
         return Reply(render.listing(upcoming, past, total, ctx.club, ctx.t))
 
     @rencontre.subcommand("info", fr=("info", "fiche", "voir", "prochaine"), en=("show", "next"),
-                          params=(Param("number", NUMBER, required=False),))
+                          params=(Param("number", NUMBER, required=False),),
+                          names_people=True)
     async def info(ctx: Context, number: int | None) -> Reply:
         meeting = await _target(ctx, number)
         meetings = ctx.db().meetings
@@ -223,7 +224,7 @@ def _register_coordination(rencontre: Command, follow: Follow) -> None:
                           en=("attendance", "attended"),
                           params=(Param("number", NUMBER),
                                   Param("people", Text(10_000), required=False, rest=True)),
-                          role=Role.COORDINATOR)
+                          role=Role.COORDINATOR, names_people=True)
     async def presences(ctx: Context, number: int, people: str | None) -> Reply:
         repos = ctx.db()
         meeting = await _get(ctx, number)
@@ -232,8 +233,13 @@ def _register_coordination(rencontre: Command, follow: Follow) -> None:
         if meeting.starts_at > ctx.now:
             raise UserError("meeting.attendance_too_early", number=meeting.id,
                             when=render.when(meeting, ctx.club, ctx.t))
+        outsiders: list[str] = []
         if people:
-            users = [UserId().convert(word) for word in _PEOPLE_SEPARATORS.split(people) if word]
+            named = [UserId().convert(word) for word in _PEOPLE_SEPARATORS.split(people) if word]
+            users = [user for user in dict.fromkeys(named) if await ctx.is_member(user)]
+            outsiders = [user for user in dict.fromkeys(named) if user not in users]
+            if not users:
+                raise UserError("meeting.attendance_no_member", names=", ".join(outsiders))
         else:
             users = [r.user_id for r in await repos.meetings.rsvps(meeting.id)
                      if r.answer == "present"]
@@ -244,8 +250,12 @@ def _register_coordination(rencontre: Command, follow: Follow) -> None:
         meeting.updated_at = ctx.now
         await audit(repos, meeting, ctx.sender, "attendance", ctx.now, count=len(came),
                     people=came[:100])
-        return Reply(ctx.t("meeting.attendance_saved", number=meeting.id, count=len(came),
-                           names=render.names(came, ctx.t)))
+        text = ctx.t("meeting.attendance_saved", number=meeting.id, count=len(came),
+                     names=render.names(came, ctx.t))
+        if outsiders:
+            text += "\n\n" + ctx.t("meeting.attendance_outsiders",
+                                     names=render.names(outsiders, ctx.t))
+        return Reply(text)
 
     @rencontre.subcommand("compte-rendu", fr=("compte-rendu", "cr", "compterendu"),
                           en=("minutes", "report"),

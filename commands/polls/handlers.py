@@ -70,7 +70,8 @@ def _register_poll(sondage: Command) -> None:
         return await _open(ctx, spec, closes, territory or "tout")
 
     @sondage.subcommand("resultats", fr=("resultats", "résultats"), en=("results",),
-                        params=(Param("number", Integer(), required=False),))
+                        params=(Param("number", Integer(), required=False),),
+                        names_people=True)
     async def resultats(ctx: Context, number: int | None) -> Reply:
         poll = await _poll(ctx, number)
         return Reply(await service.message(ctx.db(), poll, ctx.club, ctx.t))
@@ -204,7 +205,7 @@ async def _vote(ctx: Context, text: str) -> Reply:
         answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in ballot.answers]
     _, mine = await ctx.db().polls.cast(poll_id=poll.id, user_id=ctx.sender, answers=answers,
                                         source="text", at=ctx.sent_at, event_id=ctx.event_id,
-                                        tz=ctx.club.tz, ledger=False)  # the command recorded it
+                                        tz=ctx.club.tz)
     summary = ", ".join(f"{position} {ctx.t(f'polls.answer_{mine[slot.id]}').lower()}"
                         for position, slot in sorted(slots.items()) if slot.id in mine)
     text_reply = (ctx.t("polls.voted", number=poll.id, summary=summary) if summary

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 ACTIVE_ORDER = ("en-cours", "en-definition", "idee", "en-pause", "realise")
 PAGE_SIZE = 30
+MODERATOR = 50  # the power level of a room's moderators (Element's « Modérateur »)
 DESCRIPTION_MAX = 1000
 TEXT_MAX = 2000
 GROUP = Text(max_length=200)
@@ -94,7 +95,8 @@ def _register_reading(projet: Command) -> None:
         return Reply("\n".join(text))
 
     @projet.subcommand("info", fr=("info", "fiche", "voir"), en=("show", "details"),
-                       params=(Param("group", GROUP, required=False, rest=True),))
+                       params=(Param("group", GROUP, required=False, rest=True),),
+                       names_people=True)
     async def info(ctx: Context, group: str | None) -> Reply:
         found = await _group_or_room(ctx, group)
         groups = ctx.db().groups
@@ -106,7 +108,8 @@ def _register_reading(projet: Command) -> None:
                                  ctx.club.prefix))
 
     @projet.subcommand("membres", fr=("membres",), en=("members",),
-                       params=(Param("group", GROUP, required=False, rest=True),))
+                       params=(Param("group", GROUP, required=False, rest=True),),
+                       names_people=True)
     async def membres(ctx: Context, group: str | None) -> Reply:
         found = await _group_or_room(ctx, group)
         members = await ctx.db().groups.members(found.id)
@@ -115,7 +118,7 @@ def _register_reading(projet: Command) -> None:
     @projet.subcommand("historique", fr=("historique", "journal"), en=("history", "log"),
                        params=(Param("group", GROUP, rest=True),),
                        options=(Option("page", Integer(1, 1000), fr=("page",)),),
-                       role=Role.REFERENT)
+                       role=Role.REFERENT, names_people=True)
     async def historique(ctx: Context, group: str, page: int | None) -> Reply:
         found = await find_group(ctx.db(), group)
         await _require_editor(ctx, found, "projects.history_forbidden")
@@ -235,6 +238,7 @@ def _register_editing(projet: Command) -> None:
                             prefix=ctx.club.prefix, slug=found.group.slug)
         await repos.groups.add_progress(found.group.id, ctx.sender, entry, ctx.now)
         await _audit(ctx, found.group, "progress", text=entry[:200])
+        await ctx.took_part()
         return Reply(ctx.t("projects.progress_added", group=group_label(found.group)))
 
     @projet.subcommand("besoin", fr=("besoin", "besoins"), en=("need", "needs"),
@@ -258,6 +262,7 @@ def _register_editing(projet: Command) -> None:
         kind, need_text = _need_kind(_non_empty(found.rest, "text", TEXT_MAX))
         need = await repos.groups.add_need(found.group.id, kind, need_text, ctx.sender, ctx.now)
         await _audit(ctx, found.group, "need", text=need_text[:200])
+        await ctx.took_part()
         return Reply(ctx.t("projects.need_added", number=need.id, group=label,
                            kind=NEED_KINDS.label(kind, ctx.t), prefix=ctx.club.prefix,
                            slug=found.group.slug))
@@ -384,19 +389,15 @@ async def _set_referent(ctx: Context, group: str, change: str) -> Reply:
         member.referent = False
         await _audit(ctx, found.group, "referent_removed", user=user)
         return Reply(ctx.t("projects.referent_removed", user=pill(user), group=label))
-    if member is not None and member.referent:
-        return Reply(ctx.t("projects.referent_already", user=pill(user), group=label))
-    effects: tuple[Effect, ...] = ()
     if member is None:
-        await repos.groups.add_member(found.group.id, user, ctx.now, tz=ctx.club.tz,
-                                      referent=True)
-        if found.group.room_id:
-            effects = (Invite(found.group.room_id, user),)
-    else:
-        member.referent = True
+        raise UserError("projects.referent_not_member", user=user, group=label,
+                        prefix=ctx.club.prefix, slug=found.group.slug)
+    if member.referent:
+        return Reply(ctx.t("projects.referent_already", user=pill(user), group=label))
+    member.referent = True
     await _audit(ctx, found.group, "referent_added", user=user)
     return Reply(ctx.t("projects.referent_added", user=pill(user), group=label),
-                 mentions=(user,), effects=effects)
+                 mentions=(user,))
 
 
 async def _room(ctx: Context, group: str, room: str | None) -> Reply:
@@ -410,17 +411,16 @@ async def _room(ctx: Context, group: str, room: str | None) -> Reply:
         return Reply(ctx.t("projects.room_exists", group=group_label(target), prefix=ctx.club.prefix,
                            room=render.room_link(target.room_id, target.name)))
     members = await repos.groups.members(target.id)
-    try:
-        if existing:
-            room_id = await ctx.homeserver().enter_room(existing)
-        else:
-            referents = {m.user_id: 50 for m in members if m.referent}
+    if existing:
+        room_id = await _linkable_room(ctx, target, existing)
+    else:
+        referents = {m.user_id: MODERATOR for m in members if m.referent}
+        try:
             room_id = await ctx.homeserver().create_room(
                 name=target.name, topic=target.description, space=ctx.club.space,
                 moderators=referents)
-    except RoomUnavailable:
-        key = "projects.room_unreachable" if existing else "projects.room_failed"
-        raise UserError(key, room=existing[:80]) from None
+        except RoomUnavailable:
+            raise UserError("projects.room_failed") from None
     target.room_id = room_id
     target.updated_at = ctx.now
     await _audit(ctx, target, "room_linked" if existing else "room_created", room=room_id)
@@ -428,6 +428,25 @@ async def _room(ctx: Context, group: str, room: str | None) -> Reply:
     key = "projects.room_linked" if existing else "projects.room_created"
     return Reply(ctx.t(key, group=group_label(target), room=render.room_link(room_id, target.name),
                        count=len(members)), effects=invites)
+
+
+async def _linkable_room(ctx: Context, group: ProjectGroup, room: str) -> str:
+    """The id of an existing room that may become ``group``'s: the bot is there already (it
+    never joins a room because a command named it), the asker is there as a moderator, and it
+    is neither a club room nor another group's."""
+    facts = ctx.homeserver().room_facts(room, ctx.sender)
+    if facts is None:
+        raise UserError("projects.room_bot_absent", room=room[:80])
+    if facts.room_id in ctx.club.rooms.values():
+        raise UserError("projects.room_is_club_room")
+    other = await ctx.db().groups.by_room(facts.room_id)
+    if other is not None and other.id != group.id:
+        raise UserError("projects.room_taken", group=group_label(other))
+    if facts.joined is None:
+        raise UserError("projects.room_members_unknown")
+    if not facts.joined or facts.power < MODERATOR:
+        raise Forbidden("projects.room_not_moderator")
+    return facts.room_id
 
 
 # --- shared helpers -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from commands.context import Context, Reply
 from commands.effects import Post, Upload
 from commands.errors import BadArgument, UserError
 from commands.ports import RoomUnavailable
-from commands.registry import Param, Registry
+from commands.registry import Param, Registry, Role
 from commands.text import escape_markdown
 from commands.vocabulary import TERRITORIES
 
@@ -115,7 +115,7 @@ def register(registry: Registry) -> None:
         return Reply(text)
 
     @registry.command("mes_donnees", fr=("mes-donnees", "mesdonnees", "donnees"),
-                      en=("my-data", "mydata"), section="privacy")
+                      en=("my-data", "mydata"), section="privacy", role=Role.VISITOR)
     async def mes_donnees(ctx: Context) -> Reply:
         repos = ctx.db()
         room = await repos.participants.direct_room(ctx.sender)
@@ -135,7 +135,7 @@ def register(registry: Registry) -> None:
                               Upload(room, f"mes-donnees-{stamp}.json", "application/json", data)))
 
     @registry.command("oublier_moi", fr=("oublier-moi", "oubliez-moi", "oubliermoi"),
-                      en=("forget-me", "forgetme"), section="privacy",
+                      en=("forget-me", "forgetme"), section="privacy", role=Role.VISITOR,
                       params=(Param("confirm", CONFIRM_WORDS, required=False),))
     async def oublier_moi(ctx: Context, confirm: str | None) -> Reply:
         people = ctx.db().participants

@@ -15,9 +15,10 @@ from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox
 from commands import build_registry
-from commands.context import Club
+from commands.context import Club, Place, Standing
 from commands.registry import Registry, Role
 from storage.db import Database
+from storage.repositories import Repositories
 from tests.handlers.fakes import FakeMatrix, FakeTransport, Sent
 from tests.storage.conftest import fresh_postgres
 
@@ -93,9 +94,11 @@ class Harness:
     transport: FakeTransport
     outbox: Outbox
     dispatcher: Dispatcher
-    roles: dict[str, Role]
+    roles: dict[str, Role]  # everyone else is a member (participant)
+    places: dict[str, Place]  # every other room is one of the club's
     _ids: itertools.count[int]
     matrix: FakeMatrix
+
     async def queue(self, body: str, *, sender: str = ALICE, room_id: str = ROOM,
                     event_id: str | None = None, age: timedelta = timedelta(0)) -> str:
         event_id = event_id or f"$cmd{next(self._ids)}"
@@ -122,17 +125,31 @@ class Harness:
         return str(sent[0].content["body"])
 
 
+@dataclass
+class FakeMembership:
+    """Roles and places set by the test: everyone is a member (participant) unless given
+    another role (``VISITOR``: not a member); every room is a club room unless placed."""
+
+    roles: dict[str, Role]
+    places: dict[str, Place]
+
+    async def standing_of(self, user_id: str, room_id: str, _repos: Repositories) -> Standing:
+        return Standing(self.roles.get(user_id, Role.PARTICIPANT),
+                        self.places.get(room_id, Place.CLUB))
+
+    async def is_member(self, user_id: str, _repos: Repositories) -> bool:
+        return self.roles.get(user_id, Role.PARTICIPANT) > Role.VISITOR
+
+
 def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,
                  registry: Registry, club: Club) -> Harness:
     roles = {COORDINATOR: Role.COORDINATOR}
-
-    async def role_of(user_id: str) -> Role:
-        return roles.get(user_id, Role.PARTICIPANT)
-
+    places: dict[str, Place] = {}
     matrix = FakeMatrix()
-    dispatcher = Dispatcher(registry, db, outbox, clock, club, role_of, matrix,
-                            follow_up_delay_s=0)
-    return Harness(db, clock, transport, outbox, dispatcher, roles, itertools.count(1), matrix)
+    dispatcher = Dispatcher(registry, db, outbox, clock, club, FakeMembership(roles, places),
+                            matrix, follow_up_delay_s=0)
+    return Harness(db, clock, transport, outbox, dispatcher, roles, places, itertools.count(1),
+                   matrix)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.matrix import MatrixError
-from commands.ports import RoomUnavailable
+from commands.ports import RoomFacts, RoomUnavailable
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,14 @@ class FakeTransport:
 @dataclass
 class FakeMatrix:
     """What handlers may ask the homeserver at once (``commands.ports.MatrixPort``): rooms are
-    created with made-up ids; a room whose address holds ``refuse`` cannot be entered."""
+    created with made-up ids; ``rooms`` are the rooms the bot is in (address → id), with the
+    power levels of their joined ``members`` ((room id, user) → level); the members of the
+    rooms in ``members_unknown`` are not loaded yet."""
 
     created: list[dict[str, Any]] = field(default_factory=list)
-    entered: list[str] = field(default_factory=list)
+    rooms: dict[str, str] = field(default_factory=dict)
+    members: dict[tuple[str, str], int] = field(default_factory=dict)
+    members_unknown: set[str] = field(default_factory=set)
     fail_creation: bool = False
     direct: list[tuple[str, str]] = field(default_factory=list)
     names: dict[str, list[str]] = field(default_factory=dict)
@@ -135,9 +139,10 @@ class FakeMatrix:
         self.direct.append((user_id, room_id))
         return room_id
 
-    async def enter_room(self, room: str) -> str:
-        if "refuse" in room or not room.startswith(("!", "#", "https://matrix.to/")):
-            raise RoomUnavailable(room)
-        room_id = room if room.startswith("!") else f"!alias-{abs(hash(room)) % 10_000}:example.org"
-        self.entered.append(room_id)
-        return room_id
+    def room_facts(self, room: str, user_id: str) -> RoomFacts | None:
+        room_id = self.rooms.get(room)
+        if room_id is None:
+            return None
+        if (room_id, user_id) in self.members:
+            return RoomFacts(room_id, True, self.members[room_id, user_id])
+        return RoomFacts(room_id, None if room_id in self.members_unknown else False, 0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -107,54 +107,44 @@ async def test_profile_is_optional_with_consent(bot: Harness) -> None:
     assert person is not None and person.commune is None and person.consent_at is None
 
 
-async def test_every_command_makes_a_participant(bot: Harness) -> None:
-    await ask(bot, "!ping", sender=BOB)
+async def test_only_acts_of_participation_make_a_participant(bot: Harness) -> None:
+    """Help, errors, refusals and reading lists are not participation; joining a group is, and
+    each act widens the person's span."""
+    from tests.handlers.conftest import COORDINATOR
+
+    for line in ("!ping", "!aide", "!cadre", "!projet liste", "!inconnue", "!vote 9 1+",
+                 "!sondage dates Quand ? | demain 18h", "!rappel demain 9h appeler"):
+        await bot.command(line, sender=BOB)
+    await bot.command("!rencontre liste", sender=COORDINATOR)
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.get(BOB) is None
+        assert await repos.participants.get(COORDINATOR) is None
+        assert await repos.participants.active_in(2099) == set()
+    await ask(bot, "!projet creer Atelier vélo")
+    await ask(bot, "!projet rejoindre atelier-velo", sender=BOB)
     bot.clock.advance(timedelta(days=400))
-    await ask(bot, "!ping", sender=BOB)
+    await ask(bot, "!projet avancement atelier-velo deux vélos réparés", sender=BOB)
     async with bot.db.transaction() as repos:
         person = await repos.participants.get(BOB)
         assert person is not None
         assert person.first_seen == START and person.last_seen == START + timedelta(days=400)
-        assert await repos.participants.active_in(2099) == {BOB}
+        assert await repos.participants.active_in(2099) == {ALICE, BOB}
         assert await repos.participants.active_in(2100) == {BOB}
         assert await repos.participants.active_in(2098) == set()
 
 
-async def test_participation_is_recorded_at_most_hourly_and_at_each_new_year(
+async def test_someone_forgotten_is_a_new_participant_at_their_next_act(
         bot: Harness) -> None:
-    """Two writes skipped per command for someone seen less than an hour ago, the same year."""
-    async def last_seen() -> datetime:
-        async with bot.db.transaction() as repos:
-            person = await repos.participants.get(BOB)
-        assert person is not None
-        return person.last_seen
-
-    await ask(bot, "!ping", sender=BOB)
-    bot.clock.advance(timedelta(minutes=59))
-    await ask(bot, "!ping", sender=BOB)
-    assert await last_seen() == START
-    bot.clock.advance(timedelta(minutes=2))
-    await ask(bot, "!ping", sender=BOB)
-    assert await last_seen() == START + timedelta(minutes=61)
-    new_year = datetime(2100, 1, 1, 0, 10, tzinfo=PARIS)
-    bot.clock.set(new_year - timedelta(minutes=20))
-    await ask(bot, "!ping", sender=BOB)
-    bot.clock.set(new_year)  # twenty minutes later, but another year
-    await ask(bot, "!ping", sender=BOB)
-    assert await last_seen() == new_year
-    async with bot.db.transaction() as repos:
-        assert await repos.participants.active_in(2100) == {BOB}
-
-
-async def test_someone_forgotten_is_a_new_participant_at_their_next_command(
-        bot: Harness) -> None:
-    await ask(bot, "!ping")
+    await ask(bot, "!projet creer Atelier vélo")
     await ask(bot, "!oublier-moi")
     await bot.command("!oublier-moi confirmer")
     async with bot.db.transaction() as repos:
         assert await repos.participants.get(ALICE) is None
     bot.clock.advance(timedelta(minutes=1))
     await ask(bot, "!ping")
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.get(ALICE) is None  # not an act
+    await ask(bot, "!projet rejoindre atelier-velo")
     async with bot.db.transaction() as repos:
         person = await repos.participants.get(ALICE)
     assert person is not None and person.first_seen == START + timedelta(minutes=1)
@@ -228,6 +218,7 @@ async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) ->
 
 
 async def test_forget_me_needs_a_recent_request(bot: Harness) -> None:
+    await ask(bot, "!profil commune Guillestre")
     reply = await ask(bot, "!oublier-moi confirmer")
     assert "Pas de demande en attente" in reply
     await ask(bot, "!forget-me")
@@ -274,8 +265,8 @@ async def test_retention_reaches_people_who_never_wrote_a_command(bot: Harness) 
     assert await holders(bot, BOB) == []
     assert await holders(bot, carol)
     bot.clock.advance(timedelta(days=25))
-    async with bot.db.transaction() as repos:  # Carol, and the coordinator's last command
-        assert await purge_inactive(repos, bot.clock.now(), timedelta(days=730)) == 2
+    async with bot.db.transaction() as repos:  # Carol (organising is not taking part)
+        assert await purge_inactive(repos, bot.clock.now(), timedelta(days=730)) == 1
     assert await holders(bot, carol) == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -440,8 +441,24 @@ async def test_archive(bot: Harness) -> None:
 
 # --- referent -------------------------------------------------------------------------------------
 
+async def test_only_a_member_of_the_group_becomes_its_referent(bot: Harness) -> None:
+    """Nobody becomes a member, is invited or counted because someone else named them."""
+    await create_velo(bot)
+    async with bot.db.transaction() as repos:
+        (await repos.groups.get(1)).room_id = ROOM  # type: ignore[union-attr]
+    before = await snapshot(bot)
+    reply = await refused(bot, f"!projet referent velo {BOB}")
+    assert reply.startswith(f"{BOB} n'est pas membre de n°1 Atelier vélo mobile"), reply
+    assert "!projet rejoindre atelier-velo-mobile" in reply
+    assert await snapshot(bot) == before
+    assert bot.transport.invites == []
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.get(BOB) is None
+
+
 async def test_referents_added_and_removed(bot: Harness) -> None:
     await create_velo(bot)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
     sent = await bot.command(f"!projet referent velo {BOB}")
     assert sent[0].content["body"] == f"{BOB} est maintenant référent de **n°1 Atelier vélo mobile**."
     assert sent[0].content["m.mentions"] == {"user_ids": [BOB, ALICE]}
@@ -459,6 +476,7 @@ async def test_referents_added_and_removed(bot: Harness) -> None:
 
 async def test_referent_from_a_pill_and_bad_people(bot: Harness) -> None:
     await create_velo(bot)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
     pill = f"[Bob](https://matrix.to/#/{BOB})"
     assert "maintenant référent" in await ask(bot, f"!projet referent velo {pill}")
     assert "n'est pas une personne" in await refused(bot, "!projet referent velo bob")
@@ -487,11 +505,52 @@ async def test_room_created_in_the_space_with_members_invited(bot: Harness) -> N
 
 async def test_an_existing_room_is_linked(bot: Harness) -> None:
     await create_velo(bot)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    existing = "!velo:example.org"
+    bot.matrix.rooms.update({"#velo:example.org": existing, existing: existing})
+    bot.matrix.members[existing, ALICE] = 50
     reply = await ask(bot, "!projet salon velo #velo:example.org")
-    assert "est maintenant celui de n°1 Atelier vélo mobile" in reply
-    assert bot.matrix.entered and not bot.matrix.created
-    assert "Je ne peux pas entrer dans le salon « #refuse:example.org »" in await refused(
-        bot, "!projet salon velo #refuse:example.org")
+    assert "est maintenant celui de n°1 Atelier vélo mobile ; j'y invite ses 2 membres" in reply
+    assert not bot.matrix.created
+    assert sorted(bot.transport.invites) == [(existing, ALICE), (existing, BOB)]
+    async with bot.db.transaction() as repos:
+        assert (await repos.groups.get(1)).room_id == existing  # type: ignore[union-attr]
+
+
+async def test_linking_a_room_needs_the_bot_there_and_the_asker_its_moderator(
+        bot: Harness) -> None:
+    """A referent cannot get the bot into a room, nor the group's members invited into a room,
+    that is not theirs to give: the bot must be there already and the asker a moderator
+    there; a club room or another group's room is never linked."""
+    await create_velo(bot)
+    await ask(bot, "!projet creer Jardin partagé")
+    private = "!private:example.org"
+    bot.matrix.rooms.update({"#private:example.org": private, private: private,
+                             "!main:example.org": "!main:example.org"})
+    bot.matrix.members[private, BOB] = 100  # Bob's room; Alice is not in it
+    before = await snapshot(bot)
+    absent = await refused(bot, "!projet salon velo #elsewhere:evil.example")
+    assert absent.startswith("Je ne suis pas dans le salon « #elsewhere:evil.example »")
+    assert "m'y inviter" in absent
+    assert "modérateur (niveau 50 ou plus) dans ce salon même" in await refused(
+        bot, "!projet salon velo #private:example.org")
+    bot.matrix.members[private, ALICE] = 0
+    assert "modérateur" in await refused(bot, f"!projet salon velo {private}")
+    bot.matrix.members[private, COORDINATOR] = 0  # coordinators too must be moderators there
+    assert "modérateur" in await refused(bot, f"!projet salon velo {private}",
+                                         sender=COORDINATOR)
+    bot.matrix.members_unknown.add(private)
+    del bot.matrix.members[private, ALICE]
+    assert "réessayez dans une minute" in await refused(bot, f"!projet salon velo {private}")
+    bot.dispatcher.club = replace(bot.dispatcher.club, rooms={"main": "!main:example.org"})
+    bot.matrix.members["!main:example.org", ALICE] = 100
+    assert "est un salon du club" in await refused(bot, "!projet salon velo !main:example.org")
+    assert await snapshot(bot) == before
+    assert bot.transport.invites == [] and bot.matrix.created == []
+    bot.matrix.members[private, ALICE] = 50
+    assert "est maintenant celui de" in await ask(bot, f"!projet salon velo {private}")
+    assert "est déjà celui de n°1 Atelier vélo mobile." in await refused(
+        bot, f"!projet salon jardin {private}")
 
 
 async def test_room_creation_refused_by_the_server(bot: Harness) -> None:

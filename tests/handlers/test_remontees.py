@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from commands.agenda.remontees import export_markdown
+from commands.context import Place
 from commands.i18n import Translator
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
@@ -26,12 +27,30 @@ async def raise_some(bot: Harness) -> None:  # noqa: F811
 async def test_anyone_raises_and_lists(bot: Harness) -> None:  # noqa: F811
     await raise_some(bot)
     listing = await ask(bot, "!remontee liste", ALICE)
-    assert listing.startswith("À transmettre (3)\n- n°1 Un abri vélo sécurisé à la gare — "
-                              "@alice:example.org")
+    assert listing.startswith("À transmettre (3)\n- n°1 Un abri vélo sécurisé à la gare\n"
+                              "- n°2 Plus de bus le samedi\n")
+    assert "example.org" not in listing and "auteurs" not in listing
     async with bot.db.transaction() as repos:
         row = await repos.remontees.get(2)
         assert row is not None and (row.author, row.room_id, row.status) == (BOB, NORTH, "nouvelle")
         assert [e.action for e in await repos.audit.entries("remontee", 2)] == ["raised"]
+
+
+async def test_authors_are_shown_to_coordinators_in_a_direct_message_only(
+        bot: Harness) -> None:  # noqa: F811
+    await raise_some(bot)
+    direct = "!dm-claire:example.org"
+    bot.places[direct] = Place.DIRECT
+    for room in (ROOM, NORTH):
+        listing = await ask(bot, "!remontee liste", COORDINATOR, room_id=room)
+        assert "example.org" not in listing, room
+        assert listing.endswith("ne sont montrés qu'à la coordination, en message privé avec moi._")
+    listing = await ask(bot, "!remontee liste", COORDINATOR, room_id=direct)
+    assert "n°1 Un abri vélo sécurisé à la gare — @alice:example.org" in listing
+    assert "n°2 Plus de bus le samedi — @bob:example.org" in listing
+    bot.places["!dm-alice:example.org"] = Place.DIRECT
+    listing = await ask(bot, "!remontee liste", ALICE, room_id="!dm-alice:example.org")
+    assert "example.org" not in listing  # a member, even in private
 
 
 async def test_empty_list_and_bad_text(bot: Harness) -> None:  # noqa: F811
@@ -56,8 +75,7 @@ async def test_transmit_marks_them_sent_with_the_date(bot: Harness) -> None:  # 
     assert "coordination" in (await refused(bot, "!remontee transmettre 2", ALICE)).lower()
     listing = await ask(bot, "!remontee liste", ALICE)
     assert "Transmises, en attente de réponse (2)" in listing
-    assert "n°1 Un abri vélo sécurisé à la gare — @alice:example.org — transmise le lundi 5 " \
-           "janvier 2099" in listing
+    assert "n°1 Un abri vélo sécurisé à la gare — transmise le lundi 5 janvier 2099" in listing
 
 
 async def test_answer_is_posted_where_it_was_raised_and_tells_the_author(
@@ -99,8 +117,8 @@ def test_export_markdown_groups_by_status() -> None:
                      answer="Oui,\nen mars")]
     text = export_markdown(rows, Translator("fr"), "CCT", at, PARIS)
     assert text.startswith("# Remontées aux élus — CCT\n\nAu lundi 5 janvier 2099.\n")
-    assert "## À transmettre (1)\n\n- **n°1** (lundi 5 janvier 2099, @alice:example.org) : " \
-           "Abri \\*vélo\\*" in text
+    assert "## À transmettre (1)\n\n- **n°1** (lundi 5 janvier 2099) : Abri \\*vélo\\*" in text
+    assert "example.org" not in text  # a digest for the council: no resident named
     assert "## Transmises, en attente de réponse (1)" in text
     assert "  transmise le mardi 6 janvier 2099" in text
     assert "## Répondues (1)" in text and "  réponse du mercredi 7 janvier 2099 : Oui, en mars" in text

@@ -15,38 +15,49 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.reports.figures import Figures, year_bounds, yearly_figures
 from storage.models import (
+    AgendaSuggestion,
+    AgendaSupport,
     GroupMember,
-    InboxEvent,
+    GroupNeed,
+    GroupProgress,
+    Initiative,
     Meeting,
     MeetingAttendance,
     MeetingRsvp,
     Participant,
     ParticipantYear,
     PollVote,
+    Remontee,
 )
 from storage.participants import ParticipantRepository, Participation
 from storage.repositories import Repositories
 
 
-def _union_people(start: datetime, end: datetime, year: int, commands: bool) -> Any:
+def _union_people(start: datetime, end: datetime, year: int, acts: bool) -> Any:
     """Per person: their first activity before ``end`` and whether they took part in ``year``
-    (the previous ``ParticipantRepository.participation``, unchanged). ``participant_years``
-    then held the years each person used the bot; now that it is the ledger, ``commands`` reads
-    the same from the handled commands instead (each one was a ``touch`` at its ``sent_at``), so
-    that the reference owes nothing to the ledger."""
+    (the previous ``ParticipantRepository.participation``, unchanged). Up to 0007,
+    ``participant_years`` held the years each person used the bot; with ``acts``, the other
+    acts of participation are read from their own tables instead (suggestions, supports,
+    remontées, initiatives, progress notes, needs), so that the reference owes nothing to the
+    ledger."""
     def source(user: Any, at: Any) -> Any:
         return (select(user.label("user_id"), func.min(at).label("at"),
                        case((func.max(at) >= start, 1), else_=0).label("active"))
                 .where(at < end).group_by(user))
 
-    used_the_bot = (source(InboxEvent.sender, InboxEvent.sent_at)
-                    .where(InboxEvent.handled_at.is_not(None)) if commands
-                    else select(ParticipantYear.user_id, null(), literal_column("1"))
-                    .where(ParticipantYear.year == year))
+    other_acts = (
+        [source(AgendaSuggestion.author, AgendaSuggestion.created_at),
+         source(AgendaSupport.user_id, AgendaSupport.at),
+         source(Remontee.author, Remontee.created_at),
+         source(Initiative.created_by, Initiative.created_at),
+         source(GroupProgress.author, GroupProgress.created_at),
+         source(GroupNeed.created_by, GroupNeed.created_at)] if acts
+        else [select(ParticipantYear.user_id, null(), literal_column("1"))
+              .where(ParticipantYear.year == year)])
     every = union_all(
         select(Participant.user_id.label("user_id"), Participant.first_seen.label("at"),
                literal_column("0").label("active")).where(Participant.first_seen < end),
-        used_the_bot,
+        *other_acts,
         source(GroupMember.user_id, GroupMember.joined_at),
         source(PollVote.user_id, PollVote.voted_at),
         source(MeetingRsvp.user_id, MeetingRsvp.at),
@@ -60,8 +71,8 @@ def _union_people(start: datetime, end: datetime, year: int, commands: bool) -> 
 
 async def union_participation(session: AsyncSession, start: datetime, end: datetime, year: int,
                               edges: Sequence[datetime], *,
-                              commands: bool = False) -> list[Participation]:
-    person = _union_people(start, end, year, commands)
+                              acts: bool = False) -> list[Participation]:
+    person = _union_people(start, end, year, acts)
     query = (select(Participant.territory, Participant.category, func.count(),
                     func.sum(person.c.active),
                     func.sum(case((person.c.first >= start, 1), else_=0)),
@@ -80,9 +91,9 @@ def ordered(rows: Iterable[Participation]) -> list[Participation]:
 
 
 async def union_people(session: AsyncSession, year: int, tz: ZoneInfo, *,
-                       commands: bool = False) -> dict[str, tuple[datetime | None, bool]]:
+                       acts: bool = False) -> dict[str, tuple[datetime | None, bool]]:
     """user id → (first activity, took part in ``year``), by the UNION."""
-    person = _union_people(*year_bounds(year, tz), year, commands)
+    person = _union_people(*year_bounds(year, tz), year, acts)
     rows = (await session.execute(select(person.c.user_id, person.c.first, person.c.active)))
     return {user: (first, bool(active)) for user, first, active in rows.all()}
 
@@ -97,20 +108,20 @@ async def ledger_people(session: AsyncSession, year: int) -> dict[str, tuple[dat
 
 
 class _UnionParticipants(ParticipantRepository):
-    def __init__(self, session: AsyncSession, tz: ZoneInfo, commands: bool) -> None:
+    def __init__(self, session: AsyncSession, tz: ZoneInfo, acts: bool) -> None:
         super().__init__(session)
-        self.tz, self.commands = tz, commands
+        self.tz, self.acts = tz, acts
 
     async def participation(self, year: int, edges: Sequence[datetime]) -> list[Participation]:
         start, end = year_bounds(year, self.tz)
         return await union_participation(self.session, start, end, year, edges,
-                                         commands=self.commands)
+                                         acts=self.acts)
 
 
 async def union_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
-                        commands: bool = False) -> Figures:
+                        acts: bool = False) -> Figures:
     """``yearly_figures`` with the participants counted by the UNION (works on a database at
     revision 0007 too: it reads no ``first_at``)."""
     union = copy.copy(repos)
-    union.participants = _UnionParticipants(repos.session, tz, commands)
+    union.participants = _UnionParticipants(repos.session, tz, acts)
     return await yearly_figures(union, year, tz)
