@@ -194,6 +194,7 @@ class Bot:
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
         self.main_room_id: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._members_work: asyncio.Task[None] | None = None
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
         self._token: str | None = None  # the sync token of the last batch handled
         self._token_saved_at = 0.0  # loop time of the last save
@@ -263,9 +264,10 @@ class Bot:
     async def stop(self) -> None:
         """Stops syncing, finishes the commands under way, sends what is queued, closes."""
         self._stopping.set()
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._members_work] if self._members_work else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self.dispatcher.hurry()
         await self.dispatcher.drain()
         await self._save_token()
@@ -333,11 +335,19 @@ class Bot:
         """The full member lists of the club's rooms (who is a club member), then, in the
         background, of the other rooms the bot is in (the groups' rooms, rooms to link)."""
         await self.transport.load_members(list(self.club_rooms))
-        others = [room for room in self.transport.joined_room_ids()
-                  if room not in self.club_rooms]
-        if others:
-            self._tasks.append(asyncio.create_task(self.transport.load_members(others),
-                                                   name="members"))
+        self._keep_members([room for room in self.transport.joined_room_ids()
+                            if room not in self.club_rooms])
+
+    def _keep_members(self, rooms: list[str] | None = None) -> None:
+        """Loads, in the background and one batch at a time, the member lists the bot knows
+        only in part: ``rooms``, or the club's rooms (one joined since the start becomes known
+        with the next sync)."""
+        if self._members_work is not None and not self._members_work.done():
+            return
+        wanted = self.transport.partly_known(list(self.club_rooms) if rooms is None else rooms)
+        if wanted:
+            self._members_work = asyncio.create_task(self.transport.load_members(wanted),
+                                                     name="members")
 
     async def _enter_space(self, space: str) -> None:
         """Joins the club's space, where group rooms are filed."""
@@ -404,6 +414,7 @@ class Bot:
                                                      self.settings.matrix.sync_timeout_ms)
                 self.transport.keep_keys_meanwhile()  # plain rooms' replies need not wait
                 tasks = await self.handle_sync(response)
+                self._keep_members()
                 await self._let_replies_go(tasks)
                 await self.transport.keys_kept()
                 delay = 1.0

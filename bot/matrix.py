@@ -430,6 +430,11 @@ class Transport:
         return (room is not None and room.joined_count + room.invited_count <= 2
                 and self.joined(room_id, user_id) is True)
 
+    def partly_known(self, room_ids: list[str]) -> list[str]:
+        """Those of the rooms the bot is in whose member list it has not loaded."""
+        return [room_id for room_id in room_ids if room_id in self.client.rooms
+                and not self.client.rooms[room_id].members_synced]
+
     async def load_members(self, room_ids: list[str], limit_s: float = 30.0) -> None:
         """Asks the homeserver for the member lists nio knows only in part (members are
         lazy-loaded); nio keeps them up to date from the sync afterwards. A room that does not

@@ -14,27 +14,28 @@ pytestmark = pytest.mark.integration
 
 
 async def club_with_group(bot_factory, users) -> tuple[object, str, MatrixUser, MatrixUser,
-                                                        MatrixUser]:
-    """A club room with the bot, Alice (referent of group 1) and Bob (its member), and a
-    coordinator who may invite the bot."""
+                                                        MatrixUser, MatrixUser]:
+    """A club room with the bot, Alice (referent of group 1), Bob (its member) and Carol (who
+    never writes there), and a coordinator who may invite the bot."""
     chargee, alice, bob = await users("chargee"), await users("alice"), await users("bob")
+    carol = await users("carol")
     runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
                                                   "allowed_inviters": [chargee.user_id]})
     room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id,
-                                                         bob.user_id])
+                                                         bob.user_id, carol.user_id])
     runner.overrides["rooms"] = {"main": room}
-    for person in (alice, bob):
+    for person in (alice, bob, carol):
         await person.join(room)
     await runner.start()
     await chargee.wait_membership(room, runner.user_id, "join")
     assert "créé" in (await ask(alice, room, "!projet creer Atelier vélo")).body
     assert "rejoint" in (await ask(bob, room, "!projet rejoindre velo")).body
-    return runner, room, chargee, alice, bob
+    return runner, room, chargee, alice, bob, carol
 
 
 async def test_linking_a_room_never_brings_the_bot_or_the_members_in(bot_factory,
                                                                      users) -> None:
-    runner, room, chargee, alice, bob = await club_with_group(bot_factory, users)
+    runner, room, chargee, alice, bob, _carol = await club_with_group(bot_factory, users)
     victim = await users("victim")
     private = await victim.create_room(name="Privé")  # the bot and Alice are not there
     refused = await ask(alice, room, f"!projet salon velo {private}")
@@ -73,14 +74,16 @@ async def bot_sees_level(alice: MatrixUser, room: str, shared: str) -> None:
 
 
 async def test_visitors_and_rooms_outside_the_club(bot_factory, users) -> None:
-    runner, room, chargee, alice, bob = await club_with_group(bot_factory, users)
+    runner, room, chargee, alice, bob, carol = await club_with_group(bot_factory, users)
     outsider = await users("outsider")
     partners = await chargee.create_room(name="Partenaires",
                                          invite=[runner.user_id, alice.user_id,
-                                                 outsider.user_id])
+                                                 outsider.user_id, carol.user_id])
     await chargee.wait_membership(partners, runner.user_id, "join", timeout=60)
-    for person in (alice, outsider):
+    for person in (alice, outsider, carol):
         await person.join(partners)
+    # Carol never wrote in the club's room: the bot knows her from its member list.
+    assert "Atelier vélo" in (await ask(carol, partners, "!projet liste")).body
 
     refused = await ask(outsider, partners, "!projet liste")
     assert refused.body.startswith("Réservé aux membres du club. Pour participer, rejoignez le "
@@ -104,3 +107,26 @@ async def test_visitors_and_rooms_outside_the_club(bot_factory, users) -> None:
     await outsider.join(room)
     joined = await ask(outsider, partners, "!projet rejoindre velo")
     assert "rejoint" in joined.body
+
+
+async def test_a_silent_member_of_the_club_room_is_a_member_elsewhere(bot_factory,
+                                                                      users) -> None:
+    """Members are lazy-loaded: Carol joined the club's room long before the bot's first sync
+    and never wrote there, so no sync ever told the bot about her; its member list does."""
+    chargee, carol = await users("chargee"), await users("carol")
+    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
+                                                  "allowed_inviters": [chargee.user_id]},
+                               matrix={"sync_timeline_limit": 2})
+    room = await chargee.create_room(name="CCT", invite=[runner.user_id, carol.user_id])
+    await carol.join(room)
+    for number in range(6):  # Carol's arrival leaves the timeline the bot will get
+        await chargee.send_text(room, f"message {number}")
+    runner.overrides["rooms"] = {"main": room}
+    await runner.start()
+    await chargee.wait_membership(room, runner.user_id, "join")
+    partners = await chargee.create_room(name="Partenaires", invite=[runner.user_id,
+                                                                    carol.user_id])
+    await chargee.wait_membership(partners, runner.user_id, "join", timeout=60)
+    await carol.join(partners)
+    listed = await ask(carol, partners, "!projet liste")
+    assert "Aucun groupe-projet" in listed.body, listed.body
