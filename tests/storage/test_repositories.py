@@ -23,16 +23,18 @@ async def test_state_get_set(db: Database) -> None:
         assert await repos.state.get("other") == "o"
 
 
-async def test_rooms_mark_joined_first_time_only(db: Database) -> None:
+async def test_rooms_mark_joined_records_the_latest_join(db: Database) -> None:
     async with db.transaction() as repos:
         row = await repos.rooms.mark_joined("!a:example.org", T0)
         assert row.joined_at == T0
-    async with db.transaction() as repos:
+        await repos.rooms.set_last_event("!a:example.org", "$e1")
+    async with db.transaction() as repos:  # joined again (kicked, invited back)
         row = await repos.rooms.mark_joined("!a:example.org", T0 + timedelta(hours=5))
-        assert row.joined_at == T0
+        assert row.joined_at == T0 + timedelta(hours=5)
     async with db.transaction() as repos:
         again = await repos.rooms.get("!a:example.org")
-        assert again is not None and again.joined_at == T0 and again.last_event_id is None
+        assert again is not None and again.joined_at == T0 + timedelta(hours=5)
+        assert again.last_event_id == "$e1"
 
 
 async def test_rooms_last_event_all_and_forget(db: Database) -> None:
