@@ -219,10 +219,14 @@ class Bot:
             await self._first_sync()
         await self.transport.keep_keys()
         await self._club_rooms_found()
-        await self.dispatcher.resume()
-        if catch_up is not None:
-            await self.handle_sync(catch_up)
-        await self._join_club_rooms()  # after the catch-up: it may say the bot was kicked
+        caught_up = asyncio.Event()  # commands queued at the last stop wait for the catch-up
+        await self.dispatcher.resume(caught_up)  # batch: it may take some of them back
+        try:
+            if catch_up is not None:
+                await self.handle_sync(catch_up)
+            await self._join_club_rooms()  # after the catch-up: it may say the bot was kicked
+        finally:
+            caught_up.set()
         await recount(self.db, self.transport, self.outbox, self.club, self.clock.now())
         await refresh_stale_polls(self.db, self.outbox, self.club, self.clock.now())
         await self.outbox.flush()
@@ -483,6 +487,7 @@ class Bot:
         await self._handle_invites(response)
         batch = await self._read_batch(self._rooms, response, self._late_decryptions())
         batch.left = [room_id for room_id in left if room_id not in self._rooms]  # not back in
+        self.dispatcher.note_redactions(batch.redactions)
         token = response.next_batch
         position = self._position_due(batch)
         if batch.is_empty() and not position:
@@ -631,6 +636,8 @@ class Bot:
             self._classify(batch, room_id, events, max(joined_at, cutoff))
             if events:
                 batch.last_events[room_id] = events[-1].event_id
+        if batch.redactions:
+            await self._weigh_redactions(batch)
         return batch
 
     def _new_join(self, room: KnownRoom | None, events: list[Any]) -> datetime | None:
@@ -643,6 +650,21 @@ class Bot:
         if joined is None or (room is not None and joined <= room.joined_at):
             return None
         return joined
+
+    async def _weigh_redactions(self, batch: Batch) -> None:
+        """Notes which redactions come from someone allowed to redact others' events in their
+        room (read from the room's current state), and drops the commands of the batch, and
+        the events still waiting for their key, that a redaction takes back."""
+        batch.redactions = [replace(r, may_redact=await self.transport.may_redact(r.room_id,
+                                                                                  r.sender))
+                            for r in batch.redactions]
+        taken = {redaction.redacts: redaction for redaction in batch.redactions}
+        batch.commands = [c for c in batch.commands if not (
+            c.event_id in taken and taken[c.event_id].takes_back(c.room_id, c.sender))]
+        for event_id, redaction in taken.items():
+            waiting = self._undecrypted.get(event_id)
+            if waiting is not None and redaction.takes_back(waiting[0], waiting[1].sender):
+                del self._undecrypted[event_id]
 
     async def _backfill(self, room_id: str, start: str, stop_at: str | None,
                         cutoff: datetime) -> list[Any]:
@@ -725,6 +747,9 @@ class Bot:
                 if row is not None:
                     batch.queued.append(Queued.of(row))
         effects = []
+        for redaction in batch.redactions:  # a command taken back: its text goes
+            await repos.inbox.withdraw(redaction.redacts, redaction.room_id,
+                                       None if redaction.may_redact else redaction.sender, now)
         if batch.poll_responses:
             effects += await service.record_native(repos, batch.poll_responses, self.club, self.t)
         if batch.reactions or batch.redactions:

@@ -445,6 +445,15 @@ class Transport:
         room = self.client.rooms.get(room_id)
         return int(room.power_levels.get_user_level(user_id)) if room else 0
 
+    async def may_redact(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` may redact other people's events in ``room_id``, a room the bot
+        is in: the room's ``redact`` power level, or a creator of it."""
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return False
+        return bool(room.power_levels.can_user_redact(user_id)
+                    or user_id in await self.creators(room_id))
+
     async def creators(self, room_id: str) -> set[str]:
         """The room's creators: in room version 12 they outrank every power level. Asked once
         per room while the bot is in it (none, not kept, when the homeserver does not answer)."""

@@ -107,6 +107,19 @@ class InboxRepository:
         await self.session.execute(statements.inbox_handled(),
                                    {"b_event_id": event_id, "b_handled_at": at})
 
+    async def withdraw(self, event_id: str, room_id: str, sender: str | None,
+                       at: datetime) -> bool:
+        """A command taken back (redacted): its text is emptied and, if it was still queued,
+        it is marked handled at ``at`` without being run. Only the command of ``room_id`` sent
+        by ``sender`` (by anyone, when ``sender`` is ``None``); ``False`` if there is none.
+        One statement."""
+        values = {"b_event_id": event_id, "b_room_id": room_id, "b_handled_at": at}
+        if sender is not None:
+            values["b_sender"] = sender
+        result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
+            statements.inbox_withdraw(by_author=sender is not None), values)
+        return result.rowcount == 1
+
     async def count_handled(self) -> int:
         query = select(InboxEvent.event_id).where(InboxEvent.handled_at.is_not(None))
         return len((await self.session.scalars(query)).all())

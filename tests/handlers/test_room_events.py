@@ -1,9 +1,12 @@
 """Room events as the sync reads them (no homeserver: nio parses real sync JSON, as after a real
 sync). What the bot knows of its rooms follows its membership: a room left (or a kick, a ban)
-is forgotten, a rejoin starts afresh, roles follow the main room's current power levels."""
+is forgotten, a rejoin starts afresh, roles follow the main room's current power levels. A
+command taken back (redacted) before it runs is not run, and its text leaves the inbox; only
+its author, or someone allowed to redact in its room, takes it back."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -15,6 +18,7 @@ import pytest
 from nio import RoomGetStateResponse, SyncResponse
 
 from bot.app import Bot
+from commands.errors import StorageUnavailable
 from commands.registry import Role
 from tests.handlers.test_sync_batches import BOT, NOW, ROOM, member, message, ms, offline_bot
 
@@ -22,6 +26,9 @@ CREATOR = "@creator:localhost"
 MOD = "@mod:localhost"
 CAROL = "@carol:localhost"
 COORDINATOR = "@coordo:localhost"
+ANA = "@ana:localhost"
+MALLORY = "@mallory:localhost"
+OTHER = "!other:localhost"
 
 
 def state(event_type: str, content: dict[str, Any], key: str = "") -> dict[str, Any]:
@@ -210,3 +217,93 @@ async def test_a_room_once_encrypted_stays_so_while_the_bot_is_out_of_it(bot: Bo
     assert bot.transport.is_encrypted(secret)
     assert not bot.transport.is_encrypted(ROOM)
 
+
+# --- redactions ---------------------------------------------------------------------------------
+
+def redaction(event_id: str, sender: str, target: str) -> dict[str, Any]:
+    return {"type": "m.room.redaction", "event_id": event_id, "sender": sender,
+            "origin_server_ts": ms(NOW), "redacts": target, "content": {"redacts": target}}
+
+
+def ping(event_id: str, sender: str = ANA) -> dict[str, Any]:
+    return message(event_id, sender, "!ping", NOW - timedelta(seconds=5))
+
+
+async def inbox(bot: Bot) -> dict[str, tuple[str, bool]]:
+    """Each received command: its stored text, and whether it is handled."""
+    async with bot.db.transaction() as repos:
+        return {event_id: (row.body, row.handled_at is not None)
+                for event_id in ("$a", "$b", "$c", "$d")
+                if (row := await repos.inbox.get(event_id)) is not None}
+
+
+async def test_a_command_taken_back_in_its_own_batch_is_not_queued(bot: Bot) -> None:
+    await deliver(bot, sync_of(join={
+        ROOM: {"timeline": [ping("$a"), ping("$b", MALLORY), ping("$c"), ping("$d"),
+                            redaction("$xa", ANA, "$a"),  # its author
+                            redaction("$xb", MOD, "$b"),  # a moderator of the room
+                            redaction("$xc", MALLORY, "$c")]},  # neither: not taken back
+        OTHER: {"timeline": [redaction("$xd", ANA, "$d")]}}))  # by its author, elsewhere
+    assert await inbox(bot) == {"$c": ("!ping", True), "$d": ("!ping", True)}
+    assert sorted(await answered(bot)) == ["$c", "$d"]
+
+
+async def test_a_queued_command_taken_back_by_a_later_batch_is_not_run(bot: Bot) -> None:
+    """The commands wait for their room (the database was busy, an earlier command was slow);
+    a later batch takes some back: they are not run, and their text is gone."""
+    async with bot.dispatcher._room_locks[ROOM]:
+        tasks = await bot.handle_sync(sync_of(join={ROOM: {"timeline": [
+            ping("$a"), ping("$b"), ping("$c"), ping("$d")]}}))
+        assert len(tasks) == 4
+        await deliver(bot, sync_of("s3", join={ROOM: {"timeline": [
+            redaction("$xa", ANA, "$a"), redaction("$xb", MOD, "$b"),
+            redaction("$xc", CREATOR, "$c"),  # room version 12: its creator may redact
+            redaction("$xd", MALLORY, "$d")]}}), wait=False)
+    await asyncio.gather(*tasks)
+    assert await inbox(bot) == {"$a": ("", True), "$b": ("", True), "$c": ("", True),
+                                "$d": ("!ping", True)}
+    assert await answered(bot) == ["$d"]
+
+
+async def test_a_redaction_the_database_could_not_save_still_stops_the_command(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch holding the redaction could not be saved (it will be, later): the queued
+    command, whose turn comes first, is not run all the same."""
+    async with bot.dispatcher._room_locks[ROOM]:
+        tasks = await bot.handle_sync(sync_of(join={ROOM: {"timeline": [ping("$a"),
+                                                                         ping("$b")]}}))
+
+        async def unavailable(*_args: Any) -> Any:
+            raise StorageUnavailable("read-only")
+
+        monkeypatch.setattr(bot, "_save", unavailable)
+        with pytest.raises(StorageUnavailable):
+            await bot.handle_sync(sync_of("s3", join={ROOM: {"timeline": [
+                redaction("$xa", ANA, "$a"), redaction("$xb", MALLORY, "$b")]}}))
+    await asyncio.gather(*tasks)
+    assert await inbox(bot) == {"$a": ("", True), "$b": ("!ping", True)}
+    assert await answered(bot) == ["$b"]
+
+
+async def test_a_handled_command_taken_back_loses_its_text(bot: Bot) -> None:
+    await deliver(bot, sync_of(join={ROOM: {"timeline": [ping("$a")]}}))
+    await deliver(bot, sync_of(join={ROOM: {"timeline": [ping("$b")]}}))
+    await deliver(bot, sync_of("s3", join={ROOM: {"timeline": [
+        redaction("$xa", ANA, "$a"), redaction("$xb", MALLORY, "$b")]}}))
+    assert await inbox(bot) == {"$a": ("", True), "$b": ("!ping", True)}
+    assert await answered(bot) == ["$a", "$b"]  # answered before: the answer stays
+
+
+async def test_an_event_waiting_for_its_key_and_taken_back_is_forgotten(bot: Bot) -> None:
+    encrypted = {"type": "m.room.encrypted", "event_id": "$secret", "sender": ANA,
+                 "origin_server_ts": ms(NOW), "content": {
+                     "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA", "device_id": "D",
+                     "sender_key": "k", "session_id": "s"}}
+    await deliver(bot, sync_of(join={ROOM: {"timeline": [encrypted]}}))
+    assert "$secret" in bot._undecrypted
+    await deliver(bot, sync_of("s3", join={ROOM: {"timeline": [
+        redaction("$x", MALLORY, "$secret")]}}))
+    assert "$secret" in bot._undecrypted
+    await deliver(bot, sync_of("s4", join={ROOM: {"timeline": [
+        redaction("$y", ANA, "$secret")]}}))
+    assert "$secret" not in bot._undecrypted

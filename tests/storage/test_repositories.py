@@ -108,6 +108,28 @@ async def test_inbox_pending_order_and_mark_handled(db: Database) -> None:
     assert await _queue(db, "$same_a", T0 + timedelta(hours=1)) is False
 
 
+async def test_inbox_withdraw_empties_the_text_of_the_author_s_command_only(db: Database) -> None:
+    await _queue(db, "$queued", T0)
+    await _queue(db, "$handled", T0)
+    await _queue(db, "$other", T0)
+    later = T0 + timedelta(minutes=1)
+    async with db.transaction() as repos:
+        await repos.inbox.mark_handled("$handled", T0)
+        withdraw = repos.inbox.withdraw
+        assert not await withdraw("$queued", "!r:example.org", "@mallory:example.org", later)
+        assert not await withdraw("$queued", "!elsewhere:example.org", "@u:example.org", later)
+        assert not await withdraw("$unknown", "!r:example.org", None, later)
+        assert await withdraw("$queued", "!r:example.org", "@u:example.org", later)
+        assert await withdraw("$handled", "!r:example.org", None, later)  # a moderator
+    async with db.transaction() as repos:
+        queued, handled, other = [await repos.inbox.get(e)
+                                  for e in ("$queued", "$handled", "$other")]
+        assert queued is not None and (queued.body, queued.handled_at) == ("", later)
+        assert handled is not None and (handled.body, handled.handled_at) == ("", T0)
+        assert other is not None and (other.body, other.handled_at) == ("!ping $other", None)
+        assert [r.event_id for r in await repos.inbox.pending()] == ["$other"]
+
+
 async def test_outbox_add_dedup_pending_sent_drop(db: Database) -> None:
     content = {"msgtype": "m.notice", "body": "Bienvenue à l'atelier ✓"}
     async with db.transaction() as repos:
