@@ -96,7 +96,8 @@ def _ts(event: Any) -> datetime:
 
 @dataclass
 class KnownRoom:
-    """What the bot remembers of a room it is in (mirrors the ``joined_rooms`` table)."""
+    """What the bot remembers of a room it is in (mirrors the ``joined_rooms`` table): when it
+    joined it last (older events are history) and the last timeline event seen there."""
 
     joined_at: datetime
     last_event_id: str | None = None
@@ -129,7 +130,8 @@ class Batch:
     redactions: list[Redaction] = field(default_factory=list)
     queued: list[Queued] = field(default_factory=list)  # welcomes, effects: sent after the commit
     last_events: dict[str, str] = field(default_factory=dict)
-    joined: dict[str, datetime] = field(default_factory=dict)
+    joined: dict[str, datetime] = field(default_factory=dict)  # rooms (re)joined: since when
+    left: list[str] = field(default_factory=list)  # rooms left, or kicked or banned from
 
     def is_empty(self) -> bool:
         """Nothing to save but the sync token and the rooms' last events."""
@@ -139,7 +141,7 @@ class Batch:
         """Nothing but commands (and chat): each command is known by its event id (the inbox),
         so reading the batch again from an earlier sync token would repeat nothing."""
         return not (self.arrivals or self.poll_responses or self.reactions or self.redactions
-                    or self.joined)
+                    or self.joined or self.left)
 
 
 async def _write_position(repos: Repositories, token: str,
@@ -191,8 +193,9 @@ class Bot:
             PollReminders(self.db, self.outbox, self.clock, lambda: self.club, self.transport),
             ReminderEngine(self.db, self.outbox, self.clock, lambda: self.club),
             RetentionPurge(self.db, self.clock, self.club.tz, settings.privacy.retention_days)])
-        self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
-        self.main_room_id: str | None = None
+        self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…), the bot in it
+        self.main_room_id: str | None = None  # the main room, while the bot is in it
+        self._configured: dict[str, tuple[str, str]] = {}  # room id -> (role, as configured)
         self._tasks: list[asyncio.Task[None]] = []
         self._members_work: asyncio.Task[None] | None = None
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
@@ -212,6 +215,7 @@ class Bot:
         await self.transport.login()
         await self.transport.keep_keys()  # others must know our device before they write to us
         token = await self.load_state()
+        await self._resolve_club_rooms()
         # A full-state sync at every start: nio must know each room's state (encryption, power
         # levels, members) before the bot answers there; with a token it also brings what was
         # said while the bot was down.
@@ -219,11 +223,16 @@ class Bot:
         if catch_up is None:
             await self._first_sync()
         await self.transport.keep_keys()
-        await self._join_club_rooms()
+        await self._club_rooms_found()
         await self._load_members()
-        await self.dispatcher.resume()
-        if catch_up is not None:
-            await self.handle_sync(catch_up)
+        caught_up = asyncio.Event()  # commands queued at the last stop wait for the catch-up
+        await self.dispatcher.resume(caught_up)  # batch: it may take some of them back
+        try:
+            if catch_up is not None:
+                await self.handle_sync(catch_up)
+            await self._join_club_rooms()  # after the catch-up: it may say the bot was kicked
+        finally:
+            caught_up.set()
         await recount(self.db, self.transport, self.outbox, self.club, self.clock.now())
         await refresh_stale_polls(self.db, self.outbox, self.club, self.clock.now())
         await self.outbox.flush()
@@ -311,25 +320,57 @@ class Bot:
         return user_id in allowed or server in allowed or user_id in self.settings.club.coordinators
 
     # --- rooms ----------------------------------------------------------------------------
-    async def _join_club_rooms(self) -> None:
+    async def _resolve_club_rooms(self) -> None:
+        """The ids of the configured rooms."""
         for role, room in self.settings.rooms.configured().items():
             try:
-                room_id = await self.transport.resolve(room)
-                if room_id not in self.transport.client.rooms:
-                    room_id = await self.transport.join(room)
-                    await self._mark_joined(room_id, self.clock.now())
+                self._configured[await self.transport.resolve(room)] = (role, room)
+            except MatrixError as error:
+                log.warning("cannot find the %s room %s (%s): invite the bot there", role, room,
+                            error)
+
+    async def _club_rooms_found(self) -> None:
+        """Once nio knows the rooms the bot is in: the configured ones are the club's rooms;
+        then the club's space is entered."""
+        for room_id in self._configured:
+            if room_id in self.transport.client.rooms:
+                self._back_in(room_id)
+        if self.settings.rooms.space:
+            await self._enter_space(self.settings.rooms.space)
+
+    async def _join_club_rooms(self) -> None:
+        """Joins the configured rooms the bot is not in (nor has just joined, invited)."""
+        for room_id, (role, room) in self._configured.items():
+            if room_id in self.club_rooms:
+                continue
+            try:
+                joined = await self.transport.join(room)
             except MatrixError as error:
                 log.warning("cannot join the %s room %s (%s): invite the bot there", role, room,
                             error)
                 continue
-            self.club_rooms[room_id] = role
-            if role == "main":
-                self.main_room_id = room_id
+            await self._mark_joined(joined, self.clock.now())
+
+    def _club_rooms_changed(self) -> None:
+        """The club's rooms the bot is in changed: the main room (the roles) and the commands'
+        view of the club follow."""
+        self.main_room_id = next((room_id for room_id, role in self.club_rooms.items()
+                                  if role == "main"), None)
         self.club = replace(self.club, rooms={role: room_id for room_id, role
                                               in self.club_rooms.items()})
         self.dispatcher.club = self.club
-        if self.settings.rooms.space:
-            await self._enter_space(self.settings.rooms.space)
+
+    def _forget_room(self, room_id: str) -> None:
+        """The bot is no longer in ``room_id`` (it left, was kicked or banned, or is invited
+        back): its state (members, power levels, creators), its club role and its events
+        waiting for a key are forgotten; a rejoin starts afresh."""
+        self.transport.forget_room(room_id)
+        self._rooms.pop(room_id, None)
+        for event_id in [e for e, (room, _) in self._undecrypted.items() if room == room_id]:
+            del self._undecrypted[event_id]
+        if self.club_rooms.pop(room_id, None) is not None:
+            self._club_rooms_changed()
+            log.info("no longer in the club room %s", room_id, extra={"room": room_id})
 
     async def _load_members(self) -> None:
         """The full member lists of the club's rooms (who is a club member), then, in the
@@ -360,6 +401,7 @@ class Bot:
         self.dispatcher.club = self.club
     async def _handle_invites(self, response: SyncResponse) -> None:
         for room_id, info in response.rooms.invite.items():
+            self._forget_room(room_id)  # invited: not in it (a kick may have gone unseen)
             inviter = self._inviter(info.invite_state)
             if inviter and self.may_invite(inviter):
                 try:
@@ -376,12 +418,20 @@ class Bot:
                 await self.transport.leave(room_id)
 
     async def _mark_joined(self, room_id: str, at: datetime) -> None:
-        """Remembers when the bot joined a room (the first time only)."""
-        if room_id in self._rooms:
-            return
+        """Records that the bot has just joined a room: what was said there before is history
+        (a rejoin too); a configured room is a club room again."""
         async with self.db.transaction() as repos:
             row = await repos.rooms.mark_joined(room_id, at)
-        self._rooms[room_id] = KnownRoom(row.joined_at, row.last_event_id)
+            last_event_id = row.last_event_id
+        self._rooms[room_id] = KnownRoom(at, last_event_id)
+        self._back_in(room_id)
+
+    def _back_in(self, room_id: str) -> None:
+        """The bot is in ``room_id`` (again): a configured room is a club room."""
+        configured = self._configured.get(room_id)
+        if configured is not None and self.club_rooms.get(room_id) != configured[0]:
+            self.club_rooms[room_id] = configured[0]
+            self._club_rooms_changed()
 
     def _inviter(self, invite_state: Iterable[Any]) -> str | None:
         for event in invite_state:
@@ -447,12 +497,17 @@ class Bot:
         """Queues the batch's commands and welcomes and saves the token, in one transaction;
         a batch holding a single command runs it in that same transaction (one commit before
         its reply goes); others run in the background (their tasks are returned)."""
+        left = self._rooms_left(response)
+        for room_id in left:
+            self._forget_room(room_id)
         await self._handle_invites(response)
         batch = await self._read_batch(self._rooms, response, self._late_decryptions())
+        batch.left = [room_id for room_id in left if room_id not in self._rooms]  # not back in
+        self.dispatcher.note_redactions(batch.redactions)
         token = response.next_batch
         position = self._position_due(batch)
         if batch.is_empty() and not position:
-            self._remember(batch, response, token)  # nothing to lose: saved with a later batch
+            self._remember(batch, token)  # nothing to lose: saved with a later batch
             return []
         try:
             new_commands, handled = await self._save(batch, token, position)
@@ -468,7 +523,7 @@ class Bot:
             "rooms": len(response.rooms.join), "token": token})
         for message in batch.queued:
             self.outbox.push(message)
-        self._remember(batch, response, token)
+        self._remember(batch, token)
         for done in handled:
             await self.dispatcher.after_commit(done)
         return [self.dispatcher.submit(c.event_id, c.room_id) for c in new_commands]
@@ -527,16 +582,21 @@ class Bot:
     def _token_save_due(self) -> bool:
         return asyncio.get_running_loop().time() - self._token_saved_at >= TOKEN_SAVE_EVERY_S
 
-    def _remember(self, batch: Batch, response: SyncResponse, token: str) -> None:
+    def _remember(self, batch: Batch, token: str) -> None:
         """What the bot keeps in memory of a batch (the database has it, or does not need it)."""
         self._token = token
         for room_id, joined_at in batch.joined.items():
-            self._rooms.setdefault(room_id, KnownRoom(joined_at))
+            self._rooms.setdefault(room_id, KnownRoom(joined_at)).joined_at = joined_at
+            self._back_in(room_id)
         for room_id, event_id in batch.last_events.items():
             if room_id in self._rooms:
                 self._rooms[room_id].last_event_id = event_id
-        for room_id in response.rooms.leave:
-            self.club_rooms.pop(room_id, None)
+
+    def _rooms_left(self, response: SyncResponse) -> list[str]:
+        """The rooms the bot is no longer in: left, kicked or banned (a room it is back in is
+        listed as joined instead), or invited to while it thought it was in them."""
+        left = [room_id for room_id in response.rooms.leave if room_id not in response.rooms.join]
+        return left + [room_id for room_id in response.rooms.invite if room_id in self._rooms]
 
     async def _tell_storage_is_down(self, commands: list[Command]) -> None:
         """The database refuses writes (read-only, disk full…): each command of the batch is
@@ -578,26 +638,49 @@ class Bot:
         for room_id, info in response.rooms.join.items():
             events = list(info.timeline.events)
             room = known.get(room_id)
-            own_join = None if room else self._own_join(events)
+            joined = self._new_join(room, events)
             if info.timeline.limited and info.timeline.prev_batch:
                 stop_at = room.last_event_id if room else None
-                since = max(room.joined_at if room else own_join or cutoff, cutoff)
+                since = max(joined or (room.joined_at if room else cutoff), cutoff)
                 events = await self._backfill(room_id, info.timeline.prev_batch, stop_at,
                                               since) + events
-            joined_at = room.joined_at if room else self._own_join(events) or self.clock.now()
-            if room is None:
-                batch.joined[room_id] = joined_at
+                joined = joined or self._new_join(room, events)
+            if room is None or joined is not None:
+                joined_at = batch.joined[room_id] = joined or self.clock.now()
+            else:
+                joined_at = room.joined_at
             self._classify(batch, room_id, events, max(joined_at, cutoff))
             if events:
                 batch.last_events[room_id] = events[-1].event_id
+        if batch.redactions:
+            await self._weigh_redactions(batch)
         return batch
 
-    def _own_join(self, events: list[Any]) -> datetime | None:
+    def _new_join(self, room: KnownRoom | None, events: list[Any]) -> datetime | None:
+        """When the bot last joined the room in ``events``, unless that is the join known."""
+        joined = None
         for event in events:
             if (isinstance(event, RoomMemberEvent) and event.state_key == self.transport.user_id
-                    and event.membership == "join"):
-                return _ts(event)
-        return None
+                    and event.membership == "join" and event.prev_membership != "join"):
+                joined = _ts(event)
+        if joined is None or (room is not None and joined <= room.joined_at):
+            return None
+        return joined
+
+    async def _weigh_redactions(self, batch: Batch) -> None:
+        """Notes which redactions come from someone allowed to redact others' events in their
+        room (read from the room's current state), and drops the commands of the batch, and
+        the events still waiting for their key, that a redaction takes back."""
+        batch.redactions = [replace(r, may_redact=await self.transport.may_redact(r.room_id,
+                                                                                  r.sender))
+                            for r in batch.redactions]
+        taken = {redaction.redacts: redaction for redaction in batch.redactions}
+        batch.commands = [c for c in batch.commands if not (
+            c.event_id in taken and taken[c.event_id].takes_back(c.room_id, c.sender))]
+        for event_id, redaction in taken.items():
+            waiting = self._undecrypted.get(event_id)
+            if waiting is not None and redaction.takes_back(waiting[0], waiting[1].sender):
+                del self._undecrypted[event_id]
 
     async def _backfill(self, room_id: str, start: str, stop_at: str | None,
                         cutoff: datetime) -> list[Any]:
@@ -658,6 +741,8 @@ class Bot:
         before."""
         now = self.clock.now()
         batch.queued = []  # what a rolled back attempt queued is gone with it
+        for room_id in batch.left:
+            await repos.rooms.forget(room_id)
         for room_id, joined_at in batch.joined.items():
             await repos.rooms.mark_joined(room_id, joined_at)
         new = []
@@ -678,6 +763,9 @@ class Bot:
                 if row is not None:
                     batch.queued.append(Queued.of(row))
         effects = []
+        for redaction in batch.redactions:  # a command taken back: its text goes
+            await repos.inbox.withdraw(redaction.redacts, redaction.room_id,
+                                       None if redaction.may_redact else redaction.sender, now)
         responses = [r for r in batch.poll_responses
                      if await self.standings.is_member(r.sender, repos)]
         if responses:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,6 +30,7 @@ from commands.dispatch import (
     run,
 )
 from commands.errors import StorageUnavailable, UserError
+from commands.events import Redaction
 from commands.i18n import Translator
 from commands.ports import MatrixPort
 from commands.registry import Registry
@@ -133,13 +134,24 @@ class Dispatcher:
         self.follow_up_delay_s = follow_up_delay_s
         self._hurry = asyncio.Event()  # set: follow-ups no longer wait out their delay
         self._rescheduling = asyncio.Lock()  # one rebuild of scheduled jobs at a time
+        # event id -> a redaction seen by the sync that may take back a command queued here
+        self._redactions: dict[str, Redaction] = {}
 
-    def submit(self, event_id: str, room_id: str) -> asyncio.Task[None]:
-        """Handles one queued command in the background."""
-        task = self._track(asyncio.create_task(self._handle_in_order(event_id, room_id)))
+    def submit(self, event_id: str, room_id: str,
+               hold: asyncio.Event | None = None) -> asyncio.Task[None]:
+        """Handles one queued command in the background (once ``hold`` is set, if given)."""
+        task = self._track(asyncio.create_task(self._handle_in_order(event_id, room_id, hold)))
         self._waiting[room_id] += 1
         task.add_done_callback(lambda _done: self._done(room_id))
         return task
+
+    def note_redactions(self, redactions: Iterable[Redaction]) -> None:
+        """Redactions read by the sync, before their batch is saved: a command of a busy room
+        that one of them takes back is not run, even if its task gets the database before the
+        batch does (the database was unavailable to both)."""
+        for redaction in redactions:
+            if self.busy(redaction.room_id):
+                self._redactions[redaction.redacts] = redaction
 
     def _track(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
         """Keeps the task until it ends (``drain`` waits for it)."""
@@ -151,6 +163,9 @@ class Dispatcher:
         self._waiting[room_id] -= 1
         if not self._waiting[room_id]:
             del self._waiting[room_id]
+            if self._redactions:  # nothing of the room is queued here any more
+                self._redactions = {event_id: redaction for event_id, redaction
+                                    in self._redactions.items() if redaction.room_id != room_id}
 
     def busy(self, room_id: str) -> bool:
         """Whether commands of this room are queued or running in the background (a newer one
@@ -175,18 +190,22 @@ class Dispatcher:
         without it."""
         self._hurry.set()
 
-    async def resume(self) -> int:
-        """Submits every command queued but not handled (after a restart)."""
+    async def resume(self, hold: asyncio.Event | None = None) -> int:
+        """Submits every command queued but not handled (after a restart); with ``hold``, they
+        run once it is set (when the batch that caught up, which may redact some, is saved)."""
         async with self.db.transaction() as repos:
             pending = [(row.event_id, row.room_id) for row in await repos.inbox.pending(100000)]
         for event_id, room_id in pending:
-            self.submit(event_id, room_id)
+            self.submit(event_id, room_id, hold)
         return len(pending)
 
-    async def _handle_in_order(self, event_id: str, room_id: str) -> None:
+    async def _handle_in_order(self, event_id: str, room_id: str,
+                               hold: asyncio.Event | None) -> None:
         delay = 1.0
         while True:
             async with self._room_locks[room_id]:
+                if hold is not None:
+                    await hold.wait()  # holding the room's turn: later commands wait behind
                 try:
                     await self.handle(event_id)
                     return
@@ -216,6 +235,11 @@ class Dispatcher:
         async with self.db.transaction() as repos:
             item = await repos.inbox.get(event_id)
             if item is None or item.handled_at is not None:
+                return None
+            redaction = self._redactions.get(event_id)
+            if redaction is not None and redaction.takes_back(item.room_id, item.sender):
+                await repos.inbox.withdraw(event_id, item.room_id, None, self.clock.now())
+                log.info("command %s taken back before it ran", event_id)
                 return None
             return await self.run_command(repos, item, undone=undone)
 

@@ -4,6 +4,7 @@ exceptions here and nowhere else; sends are retried until they go through or are
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import json
 import logging
@@ -23,6 +24,7 @@ from nio import (
     JoinResponse,
     LoginResponse,
     MegolmEvent,
+    PowerLevelsEvent,
     RoomCreateResponse,
     RoomGetStateEventResponse,
     RoomGetStateResponse,
@@ -45,6 +47,7 @@ from commands.ports import RoomFacts, RoomUnavailable
 log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
+STATE_TIMEOUT_S = 30.0  # a room's state asked while a batch or a command waits for it
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON",
                     "M_TOO_LARGE", "M_INVALID_PARAM", "M_MISSING_PARAM"}
 
@@ -195,7 +198,29 @@ class Transport:
         response = await self.client.sync(timeout=timeout_ms, since=since,
                                           sync_filter=sync_filter(self.settings.sync_timeline_limit),
                                           full_state=full_state)
-        return _check("sync", response, SyncResponse)
+        checked: SyncResponse = _check("sync", response, SyncResponse)
+        self._follow_power_levels(checked)
+        return checked
+
+    def _follow_power_levels(self, response: SyncResponse) -> None:
+        """nio merges a room's new ``m.room.power_levels`` into the old one (someone taken out
+        of its ``users`` keeps their level): the latest event of each room replaces them."""
+        for room_id, info in response.rooms.join.items():
+            latest = None
+            for event in (*info.state, *info.timeline.events):
+                if isinstance(event, PowerLevelsEvent):
+                    latest = event
+            room = self.client.rooms.get(room_id)
+            if latest is not None and room is not None:
+                room.power_levels = copy.deepcopy(latest.power_levels)
+
+    def forget_room(self, room_id: str) -> None:
+        """Drops what is known of a room the bot is no longer in (nio 0.26 keeps a left room
+        as it was: its members, power levels and creators would still be read). A room once
+        encrypted stays known as encrypted."""
+        self.client.rooms.pop(room_id, None)
+        self.client.invited_rooms.pop(room_id, None)
+        self._creators.pop(room_id, None)
 
     def keep_keys_meanwhile(self) -> None:
         """Starts ``keep_keys`` in the background, as the homeserver's device list changes call
@@ -243,8 +268,10 @@ class Transport:
         return str(response.event_id)
 
     def is_encrypted(self, room_id: str) -> bool:
+        """Whether the room is encrypted, or was when the bot was last in it (a room rejoined is
+        known again only at the next sync: what is sent there meanwhile is encrypted too)."""
         room = self.client.rooms.get(room_id)
-        return bool(room is not None and room.encrypted)
+        return bool(room is not None and room.encrypted) or room_id in self.client.encrypted_rooms
 
     async def upload(self, room_id: str, data: bytes, mimetype: str,
                      filename: str) -> dict[str, Any]:
@@ -470,10 +497,25 @@ class Transport:
         room = self.client.rooms.get(room_id)
         return int(room.power_levels.get_user_level(user_id)) if room else 0
 
+    async def may_redact(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` may redact other people's events in ``room_id``, a room the bot
+        is in: the room's ``redact`` power level, or a creator of it."""
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return False
+        return bool(room.power_levels.can_user_redact(user_id)
+                    or user_id in await self.creators(room_id))
+
     async def creators(self, room_id: str) -> set[str]:
-        """The room's creators: in room version 12 they outrank every power level."""
+        """The room's creators: in room version 12 they outrank every power level. Asked once
+        per room while the bot is in it (none, not kept, when the homeserver does not answer)."""
         if room_id not in self._creators:
-            response = await self.client.room_get_state(room_id)
+            try:
+                response = await asyncio.wait_for(self.client.room_get_state(room_id),
+                                                  STATE_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("the creators of %s are unknown for now (no answer)", room_id)
+                return set()
             if not isinstance(response, RoomGetStateResponse):
                 return set()
             found: set[str] = set()

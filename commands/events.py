@@ -29,13 +29,21 @@ class Reaction:
 
 @dataclass(frozen=True)
 class Redaction:
-    """Someone took an event back (a reaction removed…)."""
+    """Someone took an event back (a reaction removed, a command withdrawn…)."""
 
     event_id: str
     room_id: str
     sender: str
     redacts: str
     at: datetime | None = None  # when it was sent (the homeserver's time)
+    may_redact: bool = False  # the sender may redact other people's events in this room
+
+    def takes_back(self, room_id: str, author: str) -> bool:
+        """Whether this redaction takes back an event ``author`` sent in ``room_id``: it was
+        sent in that room, by the author or by someone allowed to redact there. (The
+        homeserver accepts a redaction naming any event id, even of another room, and only
+        applies it when it is allowed.)"""
+        return self.room_id == room_id and (self.sender == author or self.may_redact)
 
 
 @dataclass

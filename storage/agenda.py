@@ -68,14 +68,10 @@ class AgendaRepository:
         await self.session.flush()
         return True
 
-    async def remove_support_by_reaction(self, reaction_event_id: str) -> AgendaSupport | None:
-        """Forgets the support given by this reaction (it was redacted); returns it."""
-        row = await self.session.scalar(select(AgendaSupport).where(
+    async def support_by_reaction(self, reaction_event_id: str) -> AgendaSupport | None:
+        """The support given by this reaction, if any."""
+        return await self.session.scalar(select(AgendaSupport).where(
             AgendaSupport.reaction_event_id == reaction_event_id).limit(1))
-        if row is not None:
-            await self.session.delete(row)
-            await self.session.flush()
-        return row
 
     async def supporters(self, suggestion_id: int) -> list[str]:
         query = (select(AgendaSupport.user_id).where(AgendaSupport.suggestion_id == suggestion_id)

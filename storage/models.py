@@ -55,7 +55,8 @@ class BotState(Base):
 
 
 class JoinedRoom(Base):
-    """A room the bot is in, since when, and the last timeline event it has seen there."""
+    """A room the bot is in, since its latest join (older events are history; a room left is
+    deleted), and the last timeline event it has seen there."""
 
     __tablename__ = "joined_rooms"
     room_id: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -45,7 +45,7 @@ class StateRepository:
 
 
 class RoomRepository:
-    """The rooms the bot has joined."""
+    """The rooms the bot is in, each with the time of its latest join."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -57,14 +57,18 @@ class RoomRepository:
         return (await self.session.scalars(select(JoinedRoom))).all()
 
     async def mark_joined(self, room_id: str, joined_at: datetime) -> JoinedRoom:
-        """Records the join time the first time only (a re-sync does not move it)."""
+        """Records that the bot joined the room at ``joined_at``; a rejoin moves the time
+        (what was said while the bot was out is history)."""
         row = await self.get(room_id)
         if row is None:
             row = JoinedRoom(room_id=room_id, joined_at=joined_at)
             self.session.add(row)
+        else:
+            row.joined_at = joined_at
         return row
 
     async def forget(self, room_id: str) -> None:
+        """The bot is no longer in the room (it left, or was kicked or banned)."""
         row = await self.get(room_id)
         if row is not None:
             await self.session.delete(row)
@@ -102,6 +106,19 @@ class InboxRepository:
     async def mark_handled(self, event_id: str, at: datetime) -> None:
         await self.session.execute(statements.inbox_handled(),
                                    {"b_event_id": event_id, "b_handled_at": at})
+
+    async def withdraw(self, event_id: str, room_id: str, sender: str | None,
+                       at: datetime) -> bool:
+        """A command taken back (redacted): its text is emptied and, if it was still queued,
+        it is marked handled at ``at`` without being run. Only the command of ``room_id`` sent
+        by ``sender`` (by anyone, when ``sender`` is ``None``); ``False`` if there is none.
+        One statement."""
+        values = {"b_event_id": event_id, "b_room_id": room_id, "b_handled_at": at}
+        if sender is not None:
+            values["b_sender"] = sender
+        result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
+            statements.inbox_withdraw(by_author=sender is not None), values)
+        return result.rowcount == 1
 
     async def count_handled(self) -> int:
         query = select(InboxEvent.event_id).where(InboxEvent.handled_at.is_not(None))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, or_, select, union_all, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, union_all, update
 from sqlalchemy import insert as plain_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,6 +92,19 @@ def inbox_insert(dialect: str) -> Any:
 def inbox_handled() -> Any:
     """A command marked handled (values: b_event_id, b_handled_at)."""
     return _update(InboxEvent, "event_id", "handled_at")
+
+
+@cache
+def inbox_withdraw(by_author: bool) -> Any:
+    """A command redacted: its body emptied, its handled time set unless it was handled
+    (values: b_event_id, b_room_id, b_handled_at, and b_sender ``by_author``)."""
+    inbox = table(InboxEvent)
+    match = and_(inbox.c.event_id == _param(InboxEvent, "event_id"),
+                 inbox.c.room_id == _param(InboxEvent, "room_id"))
+    if by_author:
+        match = and_(match, inbox.c.sender == _param(InboxEvent, "sender"))
+    return update(inbox).where(match).values(
+        body="", handled_at=func.coalesce(inbox.c.handled_at, _param(InboxEvent, "handled_at")))
 
 
 @cache

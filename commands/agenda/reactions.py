@@ -27,15 +27,17 @@ def is_support(key: str) -> bool:
 @consumer
 async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
                           t: Translator) -> list[Effect]:
-    """A 👍 on the confirmation of a suggestion still open counts as a support (one per person;
-    the author's own does not count); removing the reaction removes the support."""
+    """A 👍 on the confirmation of a suggestion still open, in the suggestion's room, counts as
+    a support (one per person; the author's own does not count); removing the reaction (a
+    redaction of it in that room, by its author or someone allowed to redact there) removes
+    the support."""
     for reaction in events.reactions:
         if not is_support(reaction.key):
             continue
         txn = await repos.outbox.txn_of(reaction.target)
         suggestion = await repos.agenda.suggestion_confirmed_by(txn) if txn else None
         if (suggestion is None or suggestion.status not in (PROPOSED, ACCEPTED)
-                or suggestion.author == reaction.sender):
+                or suggestion.room_id != reaction.room_id or suggestion.author == reaction.sender):
             continue
         meeting = await repos.meetings.get(suggestion.meeting_id)
         if meeting is None or meeting.status in (CANCELLED, HELD) or meeting.starts_at <= reaction.at:
@@ -48,13 +50,15 @@ async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
                                      subject_id=meeting.id, action="supported", at=reaction.at,
                                      suggestion=suggestion.id, reaction=reaction.event_id)
     for redaction in events.redactions:
-        removed = await repos.agenda.remove_support_by_reaction(redaction.redacts)
-        if removed is None:
+        support = await repos.agenda.support_by_reaction(redaction.redacts)
+        if support is None:
             continue
-        suggestion = await repos.agenda.suggestion(removed.suggestion_id)
-        if suggestion is not None:
-            await repos.audit.record(actor=redaction.sender, subject="agenda",
-                                     subject_id=suggestion.meeting_id, action="unsupported",
-                                     at=redaction.at or removed.at, suggestion=suggestion.id,
-                                     reaction=redaction.redacts)
+        suggestion = await repos.agenda.suggestion(support.suggestion_id)
+        if suggestion is None or not redaction.takes_back(suggestion.room_id, support.user_id):
+            continue
+        await repos.agenda.remove_support(suggestion.id, support.user_id)
+        await repos.audit.record(actor=redaction.sender, subject="agenda",
+                                 subject_id=suggestion.meeting_id, action="unsupported",
+                                 at=redaction.at or support.at, suggestion=suggestion.id,
+                                 reaction=redaction.redacts)
     return []

@@ -216,6 +216,39 @@ async def test_a_thumbs_up_on_the_confirmation_counts_and_its_removal_uncounts(
     assert actions.count("supported") == 3 and actions.count("unsupported") == 1
 
 
+async def test_a_support_is_taken_back_only_in_its_room_by_its_author_or_a_moderator(
+        bot: Harness) -> None:
+    """The homeserver accepts a redaction naming any event id, even one of another room, and a
+    redaction of someone else's event by a person without the power to redact (it then does not
+    apply it): neither removes a support. A 👍 sent in another room naming the confirmation is
+    not one either."""
+    await plan(bot)
+    confirmation = await suggest(bot, "Atelier compost")
+    at = bot.clock.now()
+    await react(bot, RoomEvents(reactions=[
+        Reaction("$r1", ROOM, BOB, confirmation.event_id, "👍", at),
+        Reaction("$r2", ROOM, CAROL, confirmation.event_id, "👍", at),
+        Reaction("$r3", NORTH, COORDINATOR, confirmation.event_id, "👍", at),  # elsewhere
+    ]))
+    assert sorted(await supporters(bot, 1)) == [BOB, CAROL]
+    mallory = "@mallory:example.org"
+    await react(bot, RoomEvents(redactions=[
+        Redaction("$x1", NORTH, mallory, "$r1", at, may_redact=True),  # a moderator elsewhere
+        Redaction("$x2", NORTH, BOB, "$r1", at),  # Bob himself, but in another room
+        Redaction("$x3", ROOM, mallory, "$r1", at),  # in the room, without the power
+    ]))
+    assert sorted(await supporters(bot, 1)) == [BOB, CAROL]
+    await react(bot, RoomEvents(redactions=[
+        Redaction("$x4", ROOM, BOB, "$r1", at),
+        Redaction("$x5", ROOM, COORDINATOR, "$r2", at, may_redact=True),  # a moderator there
+    ]))
+    assert await supporters(bot, 1) == []
+    async with bot.db.transaction() as repos:
+        entries = await repos.audit.entries("agenda", 1, limit=50)
+    assert sorted((e.actor, e.action) for e in entries if e.action == "unsupported") == [
+        (BOB, "unsupported"), (COORDINATOR, "unsupported")]
+
+
 async def test_reactions_after_the_rencontre_started_or_on_a_refused_one_do_not_count(
         bot: Harness) -> None:
     await plan(bot)

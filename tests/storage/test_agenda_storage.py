@@ -38,9 +38,10 @@ async def test_suggestions_and_supports(db: Database) -> None:
     async with db.transaction() as repos:
         assert await repos.agenda.support_counts(mid) == {first.id: 2, second.id: 1}
         assert await repos.agenda.supporters(first.id) == ["@b:x", "@c:x"]
-        removed = await repos.agenda.remove_support_by_reaction("$reaction")
-        assert removed is not None and removed.user_id == "@b:x"
-        assert await repos.agenda.remove_support_by_reaction("$reaction") is None
+        given = await repos.agenda.support_by_reaction("$reaction")
+        assert given is not None and (given.suggestion_id, given.user_id) == (first.id, "@b:x")
+        assert await repos.agenda.support_by_reaction("$other") is None
+        assert await repos.agenda.remove_support(first.id, "@b:x")
         assert await repos.agenda.remove_support(second.id, "@c:x")
         assert not await repos.agenda.remove_support(second.id, "@c:x")
     async with db.transaction() as repos:

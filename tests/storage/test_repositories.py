@@ -23,16 +23,18 @@ async def test_state_get_set(db: Database) -> None:
         assert await repos.state.get("other") == "o"
 
 
-async def test_rooms_mark_joined_first_time_only(db: Database) -> None:
+async def test_rooms_mark_joined_records_the_latest_join(db: Database) -> None:
     async with db.transaction() as repos:
         row = await repos.rooms.mark_joined("!a:example.org", T0)
         assert row.joined_at == T0
-    async with db.transaction() as repos:
+        await repos.rooms.set_last_event("!a:example.org", "$e1")
+    async with db.transaction() as repos:  # joined again (kicked, invited back)
         row = await repos.rooms.mark_joined("!a:example.org", T0 + timedelta(hours=5))
-        assert row.joined_at == T0
+        assert row.joined_at == T0 + timedelta(hours=5)
     async with db.transaction() as repos:
         again = await repos.rooms.get("!a:example.org")
-        assert again is not None and again.joined_at == T0 and again.last_event_id is None
+        assert again is not None and again.joined_at == T0 + timedelta(hours=5)
+        assert again.last_event_id == "$e1"
 
 
 async def test_rooms_last_event_all_and_forget(db: Database) -> None:
@@ -104,6 +106,28 @@ async def test_inbox_pending_order_and_mark_handled(db: Database) -> None:
         assert await repos.inbox.count_handled() == 1
     # A handled event is still known: it is never queued again.
     assert await _queue(db, "$same_a", T0 + timedelta(hours=1)) is False
+
+
+async def test_inbox_withdraw_empties_the_text_of_the_author_s_command_only(db: Database) -> None:
+    await _queue(db, "$queued", T0)
+    await _queue(db, "$handled", T0)
+    await _queue(db, "$other", T0)
+    later = T0 + timedelta(minutes=1)
+    async with db.transaction() as repos:
+        await repos.inbox.mark_handled("$handled", T0)
+        withdraw = repos.inbox.withdraw
+        assert not await withdraw("$queued", "!r:example.org", "@mallory:example.org", later)
+        assert not await withdraw("$queued", "!elsewhere:example.org", "@u:example.org", later)
+        assert not await withdraw("$unknown", "!r:example.org", None, later)
+        assert await withdraw("$queued", "!r:example.org", "@u:example.org", later)
+        assert await withdraw("$handled", "!r:example.org", None, later)  # a moderator
+    async with db.transaction() as repos:
+        queued, handled, other = [await repos.inbox.get(e)
+                                  for e in ("$queued", "$handled", "$other")]
+        assert queued is not None and (queued.body, queued.handled_at) == ("", later)
+        assert handled is not None and (handled.body, handled.handled_at) == ("", T0)
+        assert other is not None and (other.body, other.handled_at) == ("!ping $other", None)
+        assert [r.event_id for r in await repos.inbox.pending()] == ["$other"]
 
 
 async def test_outbox_add_dedup_pending_sent_drop(db: Database) -> None:
