@@ -18,14 +18,13 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.i18n import LANGUAGES, Translator
+from commands.identifiers import is_server_name, is_user_id
 
 PASSWORD_ENV = "CCT_BOT_PASSWORD"
 ACCESS_TOKEN_ENV = "CCT_BOT_ACCESS_TOKEN"
 
-USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
 # Room ids of room version 12 have no server part (``!opaque``); aliases always have one.
 ROOM_RE = re.compile(r"^(![A-Za-z0-9._~+/=\-]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
-SERVER_RE = re.compile(r"^:[A-Za-z0-9.\-]+(:\d+)?$")
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 PREFIX_MAX = 3
 LOG_FORMATS = ("text", "json")
@@ -237,7 +236,7 @@ def _is_database_url(value: str) -> bool:
 
 
 def _is_user(value: str) -> bool:
-    return bool(USER_ID_RE.match(value))
+    return is_user_id(value)
 
 
 def _is_room(value: str) -> bool:
@@ -245,7 +244,7 @@ def _is_room(value: str) -> bool:
 
 
 def _is_inviter(value: str) -> bool:
-    return bool(USER_ID_RE.match(value) or SERVER_RE.match(value))
+    return is_user_id(value) or (value.startswith(":") and is_server_name(value[1:]))
 
 
 def _resolve(base: Path, path: str) -> Path:
