@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -124,13 +125,22 @@ async def export_bilan(db: Database, year: int, directory: Path, t: Translator, 
 
 
 def _write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
     for name, data in files.items():
         path = directory / name
-        path.write_bytes(data)
+        write_private(path, data)
         written.append(path)
     return written
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Writes ``data`` to ``path``, readable and writable by its owner only (0600), an
+    existing file's mode corrected before anything is written into it."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(data)
 
 
 async def _export_bilan(settings: Settings, year: int, directory: Path) -> list[Path]:
@@ -157,7 +167,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         text = asyncio.run(_export_initiatives(settings, args.format))
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_private(Path(args.output), text.encode())
     else:
         sys.stdout.write(text)
     return 0

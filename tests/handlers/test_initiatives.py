@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -132,11 +133,14 @@ url = "{bot.db.url}"
 main = "!main:example.org"
 """, encoding="utf-8")
     out = tmp_path / "panorama.csv"
+    out.write_text("ancien", encoding="utf-8")
+    out.chmod(0o644)  # a file already there, readable by all: corrected before it is written
     done = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "bot.cli", "export", "initiatives", "--format",
                            "csv", "--config", str(config), "--output", str(out)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert len(rows) == 4 and rows[1][1] in {"Centrale villageoise", "Compostage partagé",
                                               "Repair café du Briançonnais"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 import struct
 from dataclasses import replace
 from pathlib import Path
@@ -135,9 +136,16 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     await seed(database)
     await database.dispose()
     out = tmp_path / "bilan"
+    out.mkdir()
+    stale = out / f"bilan-{YEAR}.md"
+    stale.write_text("ancien", encoding="utf-8")
+    stale.chmod(0o644)  # a file left there, readable by all: corrected before it is written
     code = await asyncio.to_thread(main, ["export", "bilan", "--annee", str(YEAR), "--dir",
                                           str(out), "--config", str(config)])
     assert code == 0
+    assert len(list(out.iterdir())) == 6
+    assert {stat.S_IMODE(path.stat().st_mode) for path in out.iterdir()} == {0o600}
+    assert stale.read_text(encoding="utf-8").startswith("# ")
     rows = list(csv.DictReader((out / f"bilan-{YEAR}-indicateurs.csv").open(encoding="utf-8")))
     assert {r["indicator"]: r["value"] for r in rows if not r["key"]}["participants_year"] == "200"
     assert png_size((out / f"bilan-{YEAR}-graphique.png").read_bytes()) == (800, 700)
