@@ -97,7 +97,8 @@ class Database:
             _prepare_sqlite_file(url)
         if self.is_sqlite:
             self.engine: AsyncEngine = create_async_engine(
-                url, echo=echo, async_creator=connector(url[len(SQLITE_PREFIX):]))
+                url, echo=echo, hide_parameters=True,
+                async_creator=connector(url[len(SQLITE_PREFIX):]))
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
@@ -106,7 +107,7 @@ class Database:
             # knew was tried: a command right after sessions were ended then failed in 33 of
             # 60 tries, their backends not gone yet (docs/performance.md, sixth pass).
             self.engine = create_async_engine(
-                url, echo=echo, pool_pre_ping=True,
+                url, echo=echo, hide_parameters=True, pool_pre_ping=True,
                 connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer: serialising our own transactions avoids "database is locked".

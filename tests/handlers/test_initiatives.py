@@ -132,6 +132,7 @@ url = "{bot.db.url}"
 [rooms]
 main = "!main:example.org"
 """, encoding="utf-8")
+    config.chmod(0o600)  # it holds a password
     out = tmp_path / "panorama.csv"
     out.write_text("ancien", encoding="utf-8")
     out.chmod(0o644)  # a file already there, readable by all: corrected before it is written

@@ -130,6 +130,7 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
                       'password = "x"\n[rooms]\nmain = "#cct:localhost"\n', encoding="utf-8")
+    config.chmod(0o600)  # it holds a password
     (tmp_path / "data").mkdir()
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'cct.db'}")
     await database.upgrade()
