@@ -11,6 +11,7 @@ from commands.context import Context, Reply
 from commands.csvfiles import csv_text
 from commands.errors import BadArgument, Forbidden, NotFound, UserError
 from commands.i18n import Translator
+from commands.lookalikes import find_lookalike
 from commands.projects.names import clean_name, name_key
 from commands.registry import Option, Param, Registry, Role
 from commands.text import escape_markdown, fold, pill
@@ -54,6 +55,10 @@ def register(registry: Registry) -> None:
         if existing is not None:
             raise UserError("initiatives.duplicate", number=existing.id,
                             name=escape_markdown(existing.name))
+        twin = find_lookalike(clean, await repos.initiatives.names())
+        if twin is not None:
+            raise UserError("initiatives.name_lookalike", name=clean, number=twin[0],
+                            other=twin[1])
         item = await repos.initiatives.add(
             name=clean, name_key=name_key(clean), description=description or "", theme=theme,
             commune=town, contact=contact or "", link=link or "", created_by=ctx.sender,

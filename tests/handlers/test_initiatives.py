@@ -161,3 +161,16 @@ async def test_formulas_in_an_initiative_are_text_in_the_csv(bot: Harness) -> No
     [row] = list(csv.reader(io.StringIO(export_csv(items, Translator("fr")))))[1:]
     assert row[1:6] == ["'+Jardin partagé", "environnement et biodiversité", "'-Gap", "'@SOMME(1;2)",
                         "'" + contact]
+
+
+async def test_initiative_names_that_pass_for_another_are_refused(bot: Harness) -> None:
+    await ask(bot, REPAIR)
+    base = " --theme énergie --commune Gap"
+    reply = await refused(bot, "!initiative ajouter R\u0435pair café du Brian\u00e7onnais" + base)
+    assert "Le mot « R\u0435pair » mêle des lettres de plusieurs alphabets" in reply
+    reply = await refused(bot, "!initiative ajouter Repair\u200bcafé" + base)
+    assert "caractère invisible" in reply
+    reply = await refused(bot, "!initiative ajouter Repair café du Brianç0nnais" + base)
+    assert reply.startswith("« Repair café du Brianç0nnais » ressemble trop au nom de "
+                            "l'initiative n°1 Repair café du Briançonnais")
+    assert "n°2" in await ask(bot, "!initiative ajouter Île verte" + base)
