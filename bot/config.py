@@ -425,6 +425,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
             mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(str(path), t("config.file_missing"))]) from None
+    except OSError as exc:  # not readable by the bot's user
+        raise ConfigError([ConfigProblem(str(path), t("config.unreadable", value=path,
+                                                      reason=exc.strerror))]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([ConfigProblem(str(path), t("config.bad_toml", reason=str(exc)))]) from None
     exposed = file_exposed(path, mode, secrets_in_file(data), t)

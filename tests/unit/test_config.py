@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -441,3 +442,17 @@ def test_check_config_masks_a_password_in_a_url(tmp_path: Path,
     err = capsys.readouterr().err
     assert "database.url" in err and "postgresql://cct:***@db.example.org/cct" in err
     assert "db-s3cret-pw" not in err
+
+
+def test_a_file_the_bot_cannot_read_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = _config(tmp_path, GOOD, 0o600)
+    path.chmod(0o000)
+    try:
+        if os.access(path, os.R_OK):  # root reads anything: a folder stands for the file
+            path = tmp_path / "folder.toml"
+            path.mkdir()
+        with pytest.raises(ConfigError) as info:
+            load_settings(path, env={})
+    finally:
+        (tmp_path / "config.toml").chmod(0o600)
+    assert "illisible" in info.value.problems[0].message
