@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.latency import Child, guarded, toml_config
+from bench.latency import Child, guarded, write_config
 from bot.devserver import LocalSynapse, find_synapse_python
 from tests.integration.matrix_user import MatrixUser, reply_target
 
@@ -93,13 +93,13 @@ async def run(args: argparse.Namespace, server: LocalSynapse, work: Path,
                      token)
             if name == "cct-bot":
                 config = work / "config.toml"
-                config.write_text(toml_config({
+                write_config(config, {
                     "matrix": {"homeserver": server.url, "user_id": bot_id,
                                "password": "bot-pw", "device_id": "BURST",
                                "store_path": str(work / "store")},
                     "database": {"url": f"sqlite+aiosqlite:///{work / 'cct.db'}"},
                     "club": {"allowed_inviters": [listener.user_id]},
-                    "rooms": {"main": room}}), encoding="utf-8")
+                    "rooms": {"main": room}})
                 argv = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
                 children.append(Child(name, argv, work / "cct-bot.log", {}))
             else:

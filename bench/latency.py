@@ -45,6 +45,7 @@ from bench.peers import ensure_peers, peer_version, reminder_bot_config
 from bench.projects import seed as seed_groups
 from bench.trace import child_env
 from bot.devserver import LocalSynapse, find_synapse_python
+from bot.files import write_private
 from storage.db import Database
 from tests.integration.matrix_user import MatrixUser, reply_target
 
@@ -121,6 +122,11 @@ def toml_config(values: dict[str, dict[str, Any]]) -> str:
             lines.append(f"{key} = {text}")
         lines.append("")
     return "\n".join(lines)
+
+
+def write_config(path: Path, values: dict[str, dict[str, Any]]) -> None:
+    """The bot's config file, private (it holds a password: the bot refuses it otherwise)."""
+    write_private(path, toml_config(values).encode())
 
 
 def synapse_version(python: str) -> str:
@@ -267,7 +273,7 @@ class Bench:
             "rooms": {"main": main_room},
             "logging": {"level": self.args.bot_log_level},
         }
-        (folder / "config.toml").write_text(toml_config(config), encoding="utf-8")
+        write_config(folder / "config.toml", config)
         traced = child_env(self.args.trace) if self.args.trace else {}
         self.spawn(CCT, [sys.executable, "-m", "bot.cli", "run", "--config",
                          str(folder / "config.toml")], traced)

@@ -25,7 +25,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.latency import Child, guarded, toml_config
+from bench.latency import Child, guarded, write_config
 from bot.clock import SystemClock
 from bot.devserver import LocalSynapse, find_synapse_python
 from bot.reminders import ReminderEngine
@@ -91,12 +91,12 @@ async def live(args: argparse.Namespace, server: LocalSynapse, work: Path,
         bot_id = server.register("cctbot", "cctbot-pw")
         room = await listener.create_room(name="Bench", invite=[bot_id])
         config = work / "config.toml"
-        config.write_text(toml_config({
+        write_config(config, {
             "matrix": {"homeserver": server.url, "user_id": bot_id, "password": "cctbot-pw",
                        "device_id": "BENCH", "store_path": str(work / "store")},
             "database": {"url": f"sqlite+aiosqlite:///{work / 'cct.db'}"},
             "club": {"allowed_inviters": [listener.user_id]},
-            "rooms": {"main": room}}), encoding="utf-8")
+            "rooms": {"main": room}})
         first = datetime.now(UTC) + timedelta(seconds=20)
         due = await seed(f"sqlite+aiosqlite:///{work / 'cct.db'}", room, args.pending,
                          args.measured, first, timedelta(milliseconds=args.spacing_ms))

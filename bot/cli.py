@@ -7,32 +7,40 @@ import asyncio
 import logging
 import signal
 import sys
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import Bot, bot_version, settle_memory
 from bot.config import ConfigError, Settings, load_settings
+from bot.files import write_private
 from bot.logs import setup_logging
+from bot.redaction import Redactor, secrets_of
 from commands.i18n import Translator
 from storage.db import Database
 
 log = logging.getLogger("cct-bot")
 
 
-def _load(path: Path) -> Settings | None:
+def _load(args: argparse.Namespace, path: Path) -> Settings | None:
+    """The settings of ``path``, their secrets masked from now on in what the command writes;
+    ``None`` once the problems are printed (passwords in URLs masked)."""
+    redactor: Redactor = args.redactor
     try:
-        return load_settings(path)
+        settings = load_settings(path)
     except ConfigError as error:
         t = Translator("fr")
         print(t("cli.config_invalid", path=path, count=len(error.problems)), file=sys.stderr)
         for problem in error.problems:
-            print(f"  - {problem}", file=sys.stderr)
+            print(redactor.mask(f"  - {problem}"), file=sys.stderr)
         return None
+    redactor.add(*secrets_of(settings))
+    return settings
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    settings = _load(Path(args.file))
+    settings = _load(args, Path(args.file))
     if settings is None:
         return 2
     print(Translator(settings.club.language)("cli.config_ok", path=args.file))
@@ -55,10 +63,11 @@ async def run_bot(settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = _load(Path(args.config))
+    settings = _load(args, Path(args.config))
     if settings is None:
         return 2
-    setup_logging("DEBUG" if args.verbose else settings.log_level, settings.log_format)
+    setup_logging("DEBUG" if args.verbose else settings.log_level, settings.log_format,
+                  args.redactor)
     asyncio.run(run_bot(settings))
     return 0
 
@@ -73,7 +82,7 @@ async def _upgrade(url: str) -> str | None:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    settings = _load(Path(args.config))
+    settings = _load(args, Path(args.config))
     if settings is None:
         return 2
     revision = asyncio.run(_upgrade(settings.database_url))
@@ -124,11 +133,11 @@ async def export_bilan(db: Database, year: int, directory: Path, t: Translator, 
 
 
 def _write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
     for name, data in files.items():
         path = directory / name
-        path.write_bytes(data)
+        write_private(path, data)
         written.append(path)
     return written
 
@@ -144,7 +153,7 @@ async def _export_bilan(settings: Settings, year: int, directory: Path) -> list[
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    settings = _load(Path(args.config))
+    settings = _load(args, Path(args.config))
     if settings is None:
         return 2
     if args.what == "bilan":
@@ -157,7 +166,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         text = asyncio.run(_export_initiatives(settings, args.format))
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_private(Path(args.output), text.encode())
     else:
         sys.stdout.write(text)
     return 0
@@ -172,7 +181,7 @@ async def _backup(url: str, target: Path) -> None:
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
-    settings = _load(Path(args.config))
+    settings = _load(args, Path(args.config))
     if settings is None:
         return 2
     t = Translator(settings.club.language)
@@ -252,8 +261,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command; an unexpected error is printed with its traceback, secrets masked."""
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    args.redactor = Redactor()
+    try:
+        result: int = args.func(args)
+    except Exception:
+        print(args.redactor.mask(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
     return result
 
 

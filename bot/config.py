@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commands.i18n import LANGUAGES, Translator
+from commands.identifiers import is_server_name, is_user_id
 
 PASSWORD_ENV = "CCT_BOT_PASSWORD"
 ACCESS_TOKEN_ENV = "CCT_BOT_ACCESS_TOKEN"
 
-USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
 # Room ids of room version 12 have no server part (``!opaque``); aliases always have one.
 ROOM_RE = re.compile(r"^(![A-Za-z0-9._~+/=\-]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
-SERVER_RE = re.compile(r"^:[A-Za-z0-9.\-]+(:\d+)?$")
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 PREFIX_MAX = 3
 LOG_FORMATS = ("text", "json")
@@ -237,7 +238,7 @@ def _is_database_url(value: str) -> bool:
 
 
 def _is_user(value: str) -> bool:
-    return bool(USER_ID_RE.match(value))
+    return is_user_id(value)
 
 
 def _is_room(value: str) -> bool:
@@ -245,7 +246,7 @@ def _is_room(value: str) -> bool:
 
 
 def _is_inviter(value: str) -> bool:
-    return bool(USER_ID_RE.match(value) or SERVER_RE.match(value))
+    return is_user_id(value) or (value.startswith(":") and is_server_name(value[1:]))
 
 
 def _resolve(base: Path, path: str) -> Path:
@@ -415,13 +416,58 @@ def parse_settings(
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Reads and validates the TOML file at ``path``."""
+    """Reads and validates the TOML file at ``path``, refusing it when others may read the
+    secrets it holds (``file_exposed``) as ssh refuses a private key readable by others."""
     t = Translator("fr")
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(str(path), t("config.file_missing"))]) from None
+    except OSError as exc:  # not readable by the bot's user
+        raise ConfigError([ConfigProblem(str(path), t("config.unreadable", value=path,
+                                                      reason=exc.strerror))]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([ConfigProblem(str(path), t("config.bad_toml", reason=str(exc)))]) from None
-    return parse_settings(data, base=path.resolve().parent, env=env, source=path)
+    exposed = file_exposed(path, mode, secrets_in_file(data), t)
+    try:
+        settings = parse_settings(data, base=path.resolve().parent, env=env, source=path)
+    except ConfigError as error:
+        raise ConfigError([*exposed, *error.problems]) from None
+    if exposed:
+        raise ConfigError(exposed)
+    return settings
+
+
+def secrets_in_file(data: Mapping[str, Any]) -> list[str]:
+    """The keys of the secrets written in the file itself (not those from the environment)."""
+    matrix = data.get("matrix", {})
+    database = data.get("database", {})
+    found = [f"matrix.{key}" for key in ("password", "access_token")
+             if isinstance(matrix, Mapping) and isinstance(matrix.get(key), str)
+             and matrix[key].strip()]
+    url = database.get("url") if isinstance(database, Mapping) else None
+    if isinstance(url, str) and _url_password(url):
+        found.append("database.url")
+    return found
+
+
+def _url_password(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:  # a port that is not a number: the URL is refused elsewhere
+        return ""
+
+
+def file_exposed(path: Path, mode: int, secrets: list[str], t: Translator) -> list[ConfigProblem]:
+    """A file holding secrets must be the owner's alone (0600); any config, secrets or not,
+    must not be writable by everyone (anyone could name themselves coordinator)."""
+    quoted = shlex.quote(str(path))
+    if secrets and mode & 0o077:
+        return [ConfigProblem(str(path), t("config.secret_exposed", keys=", ".join(secrets),
+                                           mode=f"{mode:04o}", command=f"chmod 600 {quoted}"))]
+    if mode & 0o002:
+        return [ConfigProblem(str(path), t("config.world_writable", mode=f"{mode:04o}",
+                                           command=f"chmod 644 {quoted}"))]
+    return []

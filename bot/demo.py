@@ -40,7 +40,9 @@ from nio.api import RoomPreset
 from bot.app import Bot
 from bot.config import ConfigError, load_settings
 from bot.devserver import LocalSynapse, find_synapse_python, install_synapse
-from bot.logs import formatter
+from bot.files import write_private
+from bot.logs import RedactingFilter, formatter
+from bot.redaction import Redactor
 
 __all__ = ["run_demo"]
 
@@ -145,16 +147,6 @@ def _generate_password(groups: int = 3) -> str:
     return "-".join("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(groups))
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Writes ``text`` to ``path`` atomically, readable by its owner only."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
 def _load_credentials(directory: Path) -> Credentials:
     """The saved passwords and rooms, or new passwords (saved at once) on the first run."""
     path = directory / CREDENTIALS
@@ -190,7 +182,8 @@ def _save_credentials(directory: Path, credentials: Credentials) -> None:
                              "password": credentials.passwords[a.key]} for a in ACCOUNTS},
         "rooms": credentials.rooms,
     }
-    _write_private(directory / CREDENTIALS, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_private(directory / CREDENTIALS,
+                  (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def _has_synapse(python: str) -> bool:
@@ -443,11 +436,13 @@ Ctrl-C pour arrêter [Ctrl-C to stop].
 
 
 @contextlib.contextmanager
-def _bot_log(directory: Path) -> Iterator[None]:
-    """The bot's INFO log goes to ``bot.log``; the console keeps warnings only."""
+def _bot_log(directory: Path, redactor: Redactor) -> Iterator[None]:
+    """The bot's INFO log goes to ``bot.log``, masked by ``redactor``; the console keeps
+    warnings only."""
     root = logging.getLogger()
     handler = logging.FileHandler(directory / "bot.log", encoding="utf-8")
     handler.setFormatter(formatter("text"))
+    handler.addFilter(RedactingFilter(redactor))
     handler.setLevel(logging.INFO)
     previous_level = root.level
     console = [(h, h.level) for h in root.handlers]
@@ -513,7 +508,7 @@ async def _serve(synapse: LocalSynapse, directory: Path, credentials: Credential
         say(f"Salons réutilisés [rooms reused] : {', '.join(report.reused)}")
 
     config_path = directory / CONFIG
-    _write_private(config_path, _config_text(synapse.url, credentials))
+    write_private(config_path, _config_text(synapse.url, credentials).encode())
     try:
         settings = load_settings(config_path, env={})
     except ConfigError as error:
@@ -573,8 +568,10 @@ def run_demo(directory: Path, *, port: int = 8008) -> int:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         os.chmod(directory, 0o700)
-        with _bot_log(directory):
+        redactor = Redactor()
+        with _bot_log(directory, redactor):
             credentials = _load_credentials(directory)
+            redactor.add(*credentials.passwords.values())
             python = _synapse_python()
             chosen = _choose_port(port)
             synapse = LocalSynapse(directory / "synapse", python=python, port=chosen,

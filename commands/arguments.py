@@ -14,13 +14,13 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 from commands.errors import BadArgument
+from commands.identifiers import is_user_id
 from commands.text import fold
 
 MAX_LINE = 4000
 # ``--theme``; phones often turn ``--`` into an em or en dash, accepted as well.
 _OPTION_RE = re.compile(r"(?<!\S)(?:--|—|–)(\w[\w-]*)")
 _QUOTES = {'"': '"', "«": "»", "“": "”"}
-USER_ID_RE = re.compile(r"^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:\d+)?$")
 _PILL_RE = re.compile(r"https://matrix\.to/#/(@[^\s/?\"'<>()]+)")
 
 
@@ -147,7 +147,8 @@ class Choice:
 
 @dataclass(frozen=True)
 class UserId:
-    """A Matrix user: ``@name:server`` or a mention pill (``https://matrix.to/#/@…``)."""
+    """A Matrix user: ``@name:server`` or a mention pill (``https://matrix.to/#/@…``), valid
+    under the spec's grammar (``commands.identifiers``)."""
 
     kind: str = "user"
 
@@ -156,6 +157,6 @@ class UserId:
         pill = _PILL_RE.search(value)
         if pill:
             value = unquote(pill.group(1))
-        if not USER_ID_RE.match(value):
+        if not is_user_id(value):
             raise BadArgument("error.bad_user", value=raw[:60])
         return value

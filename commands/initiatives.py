@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from commands.arguments import Integer, Text
 from commands.context import Context, Reply
+from commands.csvfiles import csv_text
 from commands.errors import BadArgument, Forbidden, NotFound, UserError
 from commands.i18n import Translator
+from commands.lookalikes import find_lookalike
 from commands.projects.names import clean_name, name_key
 from commands.registry import Option, Param, Registry, Role
 from commands.text import escape_markdown, fold, pill
@@ -55,6 +55,10 @@ def register(registry: Registry) -> None:
         if existing is not None:
             raise UserError("initiatives.duplicate", number=existing.id,
                             name=escape_markdown(existing.name))
+        twin = find_lookalike(clean, await repos.initiatives.names())
+        if twin is not None:
+            raise UserError("initiatives.name_lookalike", name=clean, number=twin[0],
+                            other=twin[1])
         item = await repos.initiatives.add(
             name=clean, name_key=name_key(clean), description=description or "", theme=theme,
             commune=town, contact=contact or "", link=link or "", created_by=ctx.sender,
@@ -141,14 +145,10 @@ EXPORT_COLUMNS = ("number", "name", "theme", "commune", "description", "contact"
 
 def export_csv(items: Sequence[Initiative], t: Translator) -> str:
     """The panorama as CSV (UTF-8, one initiative per row, headers in the club's language)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([t(f"initiatives.column_{column}") for column in EXPORT_COLUMNS])
-    for item in items:
-        writer.writerow([item.id, item.name, THEMES.label(item.theme, t), item.commune,
-                         item.description, item.contact, item.link,
-                         item.created_at.date().isoformat()])
-    return out.getvalue()
+    head = [t(f"initiatives.column_{column}") for column in EXPORT_COLUMNS]
+    return csv_text([head, *([item.id, item.name, THEMES.label(item.theme, t), item.commune,
+                              item.description, item.contact, item.link,
+                              item.created_at.date().isoformat()] for item in items)])
 
 
 def export_markdown(items: Sequence[Initiative], t: Translator, club: str) -> str:

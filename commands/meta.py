@@ -8,7 +8,7 @@ from commands.effects import Leave
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
 from commands.registry import Param, Registry, Role, help_detail, help_index
-from commands.text import escape_markdown
+from commands.text import pill
 
 
 def register(registry: Registry) -> None:
@@ -62,8 +62,7 @@ def register_rooms(registry: Registry) -> None:
 
 def welcome(t: Translator, club: Club, user_id: str, display_name: str) -> Reply:
     """The message that greets a person the first time they join one of the club's rooms."""
-    name = escape_markdown(display_name or user_id)
-    parts = [t("welcome.hello", link=f"[{name}](https://matrix.to/#/{user_id})", club=club.name)]
+    parts = [t("welcome.hello", link=pill(user_id, display_name or user_id), club=club.name)]
     if club.welcome_message:
         parts.append(club.welcome_message)
     if club.charter:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from commands.identifiers import is_user_id, user_link
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 _MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])")
 _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
@@ -31,8 +33,12 @@ def escape_markdown(text: str) -> str:
 
 def pill(user_id: str, label: str | None = None) -> str:
     """A person as a Matrix pill (Element shows their name and avatar); never a notification by
-    itself: only ``m.mentions`` notifies."""
-    return f"[{escape_markdown(label or user_id)}](https://matrix.to/#/{user_id})"
+    itself: only ``m.mentions`` notifies. Only a valid user id becomes a link (percent-encoded);
+    anything else is shown as escaped text."""
+    text = escape_markdown(label or user_id)
+    if not is_user_id(user_id):
+        return text
+    return f"[{text}]({user_link(user_id)})"
 
 
 def pills_as_text(markdown: str) -> str:

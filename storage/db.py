@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -51,14 +52,33 @@ def _sqlite_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
 def _prepare_sqlite_file(url: str) -> None:
-    """Creates the database's folder, private to the bot's user (0700)."""
+    """Creates the database's folder (0700) and file (0600), private to the bot's user, and
+    takes the group's and others' rights off an existing file and its companions (``-wal``,
+    ``-shm``, ``-journal``; SQLite creates them with the database file's mode)."""
     path = url[len(SQLITE_PREFIX) :]
     if path and path != ":memory:":
         folder = Path(path).parent
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not Path(path).exists():
             Path(path).touch(mode=0o600)
+        for suffix in SQLITE_COMPANIONS:
+            _owner_only(Path(path + suffix))
+
+
+def _owner_only(path: Path) -> None:
+    """Takes the group's and others' rights off an existing file."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        log.warning("database file was readable by others: mode corrected",
+                    extra={"file": str(path), "mode": oct(mode), "new_mode": oct(mode & 0o700)})
+        os.chmod(path, mode & 0o700)
 
 
 def alembic_config() -> Config:
@@ -77,7 +97,8 @@ class Database:
             _prepare_sqlite_file(url)
         if self.is_sqlite:
             self.engine: AsyncEngine = create_async_engine(
-                url, echo=echo, async_creator=connector(url[len(SQLITE_PREFIX):]))
+                url, echo=echo, hide_parameters=True,
+                async_creator=connector(url[len(SQLITE_PREFIX):]))
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
@@ -86,7 +107,7 @@ class Database:
             # knew was tried: a command right after sessions were ended then failed in 33 of
             # 60 tries, their backends not gone yet (docs/performance.md, sixth pass).
             self.engine = create_async_engine(
-                url, echo=echo, pool_pre_ping=True,
+                url, echo=echo, hide_parameters=True, pool_pre_ping=True,
                 connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer: serialising our own transactions avoids "database is locked".

@@ -1,7 +1,9 @@
-"""Which database errors mean "cannot save right now" (read-only, disk full, server gone)."""
+"""Which database errors mean "cannot save right now" (read-only, disk full, server gone), and
+database error texts without the values they quote."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,3 +32,22 @@ async def storage_faults() -> AsyncIterator[None]:
         if is_unavailable(error):
             raise StorageUnavailable() from error
         raise
+
+
+# What PostgreSQL and asyncpg quote of a statement's values in their errors (the engine hides
+# the statement's parameters themselves: ``hide_parameters``): the DETAIL line (« Key (name)=(…)
+# already exists », « Failing row contains (…) »), the argument asyncpg could not encode, the
+# value a type could not read (« invalid input syntax for type integer: "…" »).
+_QUOTED_VALUES = (
+    (re.compile(r"^(\s*DETAIL:\s+).*$", re.MULTILINE), r"\1***"),
+    (re.compile(r"(invalid input for query argument \$\d+: ).*?( \(|$)", re.MULTILINE),
+     r"\1***\2"),
+    (re.compile(r'(: )"[^"\n]*"(\s*)$', re.MULTILINE), r'\1"***"\2'),
+)
+
+
+def without_values(text: str) -> str:
+    """``text`` (a database error, a traceback) with the values the database quoted masked."""
+    for pattern, replacement in _QUOTED_VALUES:
+        text = pattern.sub(replacement, text)
+    return text

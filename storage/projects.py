@@ -139,6 +139,11 @@ class GroupRepository:
         query = select(ProjectGroup).where(_like_all(text, words)).order_by(ProjectGroup.id)
         return (await self.session.scalars(query.limit(50))).all()
 
+    async def names(self) -> list[tuple[int, str]]:
+        """Every group's id and name (for names that look alike)."""
+        query = select(ProjectGroup.id, ProjectGroup.name).order_by(ProjectGroup.id)
+        return [(group_id, name) for group_id, name in await self.session.execute(query)]
+
     async def slugs_like(self, base: str) -> set[str]:
         query = select(ProjectGroup.slug).where(ProjectGroup.slug.like(f"{base}%"))
         return set((await self.session.scalars(query)).all())
@@ -276,6 +281,11 @@ class InitiativeRepository:
 
     async def by_name_key(self, name_key: str) -> Initiative | None:
         return await self.session.scalar(select(Initiative).where(Initiative.name_key == name_key))
+
+    async def names(self) -> list[tuple[int, str]]:
+        """Every initiative's id and name (for names that look alike)."""
+        query = select(Initiative.id, Initiative.name).order_by(Initiative.id)
+        return [(item_id, name) for item_id, name in await self.session.execute(query)]
 
     async def search(self, words: Sequence[str], limit: int = 20) -> Sequence[Initiative]:
         query = (select(Initiative).where(_like_all(Initiative.search_key, words))

@@ -17,6 +17,7 @@ from commands.projects.names import (
     find_group_then_text,
     group_label,
     name_key,
+    refuse_group_lookalike,
     slugify,
     unique_slug,
 )
@@ -167,6 +168,7 @@ def _register_membership(projet: Command) -> None:
         if existing is not None:
             raise UserError("projects.duplicate", group=group_label(existing),
                             slug=existing.slug, prefix=ctx.club.prefix)
+        await refuse_group_lookalike(repos, clean)
         slug = unique_slug(slugify(clean), await repos.groups.slugs_like(slugify(clean)))
         group = await repos.groups.create(
             name=clean, name_key=name_key(clean), slug=slug, description=description or "",
@@ -312,10 +314,12 @@ async def _change(ctx: Context, target: ProjectGroup, field: str, raw: str) -> R
     repos = ctx.db()
     await _require_editor(ctx, target)
     if field == "name":
-        duplicate = await repos.groups.by_name_key(name_key(clean_name(raw)))
+        clean = clean_name(raw)
+        duplicate = await repos.groups.by_name_key(name_key(clean))
         if duplicate is not None and duplicate.id != target.id:
             raise UserError("projects.duplicate", group=group_label(duplicate),
                             slug=duplicate.slug, prefix=ctx.club.prefix)
+        await refuse_group_lookalike(repos, clean, besides=target.id)
     if field == "slug":
         other = await repos.groups.by_slug(slugify(raw))
         if other is not None and other.id != target.id:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from commands.errors import BadArgument, NotFound, UserError
+from commands.lookalikes import find_lookalike, has_hidden_characters, word_mixing_scripts
 from commands.text import escape_markdown, fold
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ class Ambiguous(UserError):
 
 
 def clean_name(raw: str) -> str:
-    """A group or initiative name, checked: plain text of 3 to 80 characters, on one line."""
+    """A group or initiative name, checked: plain text of 3 to 80 characters, on one line,
+    nothing hidden in it and no word mixing scripts (``commands.lookalikes``)."""
     name = " ".join(raw.split())
     if not name:
         raise BadArgument("projects.name_empty")
@@ -40,11 +41,24 @@ def clean_name(raw: str) -> str:
                           length=len(name))
     if _MARKUP.search(name):
         raise BadArgument("projects.name_markup")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in name):
-        raise BadArgument("projects.name_markup")
+    if has_hidden_characters(name):
+        raise BadArgument("projects.name_invisible")
+    mixed = word_mixing_scripts(name)
+    if mixed is not None:
+        raise BadArgument("projects.name_mixed_scripts", word=mixed)
     if not any(c.isalnum() for c in name):
         raise BadArgument("projects.name_empty")
     return name
+
+
+async def refuse_group_lookalike(repos: Repositories, name: str, *,
+                                 besides: int | None = None) -> None:
+    """Refuses ``name`` when it looks like another group's (``commands.lookalikes``)."""
+    others = [(group_id, other) for group_id, other in await repos.groups.names()
+              if group_id != besides]
+    twin = find_lookalike(name, others)
+    if twin is not None:
+        raise UserError("projects.name_lookalike", name=name, number=twin[0], other=twin[1])
 
 
 def name_key(name: str) -> str:

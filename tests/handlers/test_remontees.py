@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -140,12 +141,14 @@ url = "{bot.db.url}"
 [rooms]
 main = "!main:example.org"
 """, encoding="utf-8")
+    config.chmod(0o600)  # it holds a password
     out = tmp_path / "remontees.md"
     done = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "bot.cli", "export", "remontees", "--format", "md",
                          "--config", str(config), "--output", str(out)],
         capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     text = out.read_text(encoding="utf-8")
     assert "## À transmettre (2)" in text and "## Transmises, en attente de réponse (1)" in text
     assert "Plus de bus le samedi" in text

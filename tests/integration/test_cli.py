@@ -120,6 +120,7 @@ def test_db_upgrade_creates_the_schema(tmp_path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
                       'password = "x"\n[rooms]\nmain = "#cct:localhost"\n', encoding="utf-8")
+    config.chmod(0o600)  # it holds a password
     result = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--config",
                              str(config)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -135,6 +136,7 @@ def test_db_backup_copies_the_database_while_it_is_open(tmp_path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
                       'password = "x"\n[rooms]\nmain = "#cct:localhost"\n', encoding="utf-8")
+    config.chmod(0o600)  # it holds a password
     upgrade = subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade", "--config",
                               str(config)], capture_output=True, text=True, timeout=60)
     assert upgrade.returncode == 0, upgrade.stderr
@@ -151,3 +153,67 @@ def test_db_backup_copies_the_database_while_it_is_open(tmp_path) -> None:
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT value FROM bot_state").fetchall() == [("s42",)]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def _with_password(url: str, password: str) -> str:
+    """``postgresql+asyncpg://user@host/db`` → ``postgresql+asyncpg://user:password@host/db``
+    (the test server trusts 127.0.0.1: the password is carried, not checked)."""
+    scheme, rest = url.split("://", 1)
+    user, at, host = rest.partition("@")
+    return f"{scheme}://{user}:{password}@{host}" if at else f"{scheme}://postgres:{password}@{rest}"
+
+
+def cli(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli", *arguments], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+async def test_secrets_stay_out_of_the_output_and_the_log(synapse, users, tmp_path,
+                                                          postgres_url) -> None:
+    """A database URL with a password and the Matrix password: neither is printed by
+    check-config, db upgrade or a failing command, nor written in the log of a run."""
+    db_password, matrix_password = "Db-S3cret-Pw-42", "Matrix-Passw0rd-42"
+    chargee = await users("chargee")
+    bot_id = synapse.register(unique("secretbot"), matrix_password)
+    room = await chargee.create_room(name="CCT", invite=[bot_id])
+    config = tmp_path / "config.toml"
+    write_config(config, synapse, bot_id, room, chargee.user_id)
+    url = _with_password(postgres_url, db_password)
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "sqlite+aiosqlite:///data/cct.db", url), encoding="utf-8")
+    config.chmod(0o600)
+    env = {"CCT_BOT_PASSWORD": matrix_password}
+
+    outputs = [cli("check-config", str(config), env=env),
+               cli("db", "upgrade", "--config", str(config), env=env)]
+    assert [o.returncode for o in outputs] == [0, 0], outputs
+    unreachable = tmp_path / "unreachable.toml"
+    unreachable.write_text(config.read_text(encoding="utf-8").replace(":5432/", ":1/"),
+                           encoding="utf-8")
+    unreachable.chmod(0o600)
+    failed = cli("db", "upgrade", "--config", str(unreachable), env=env)
+    assert failed.returncode == 1 and "Traceback" in failed.stderr
+    refused = tmp_path / "refused.toml"  # the usual slip: the driver left out of the URL
+    refused.write_text(config.read_text(encoding="utf-8").replace("postgresql+asyncpg://",
+                                                                  "postgresql://"), encoding="utf-8")
+    refused.chmod(0o600)
+    wrong = cli("check-config", str(refused), env=env)
+    assert wrong.returncode == 2 and "postgresql://" in wrong.stderr and ":***@" in wrong.stderr
+    outputs += [failed, wrong]
+
+    process = start_bot(config, matrix_password, "--verbose")
+    try:
+        await chargee.wait_membership(room, bot_id, "join", timeout=60)
+        event_id = await chargee.send_text(room, "!ping")
+        assert "pong" in (await chargee.wait_for_reply(room, event_id, timeout=60)).body
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    log = (tmp_path / "bot.log").read_text(encoding="utf-8")
+    assert "command handled command=ping outcome=ok" in log
+    token = json.loads((tmp_path / "data" / "store" / "credentials.json").read_text())
+    for text in [log, *(o.stdout + o.stderr for o in outputs)]:
+        assert db_password not in text and matrix_password not in text
+        assert token["access_token"] not in text

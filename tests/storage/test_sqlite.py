@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
 from pathlib import Path
@@ -95,3 +96,47 @@ async def test_autocommit_and_explicit_transactions(tmp_path: Path) -> None:
             assert await connection.scalar(text("SELECT value FROM bot_state WHERE key = 'a'")) == "1"
     finally:
         await db.dispose()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_an_existing_database_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "cct.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.upgrade()
+    async with db.engine.connect() as connection:  # the WAL and shared-memory files exist
+        await connection.execute(text("SELECT 1"))
+        companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
+        assert all(companion.exists() for companion in companions)
+        for file in (path, *companions):
+            file.chmod(0o644)
+        again = Database(f"sqlite+aiosqlite:///{path}")
+        await again.dispose()
+        assert [_mode(file) for file in (path, *companions)] == [0o600] * 3
+    await db.dispose()
+    path.chmod(0o664)
+    reopened = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with reopened.transaction() as repos:
+            await repos.state.set("k", "v")
+        assert _mode(path) == 0o600
+    finally:
+        await reopened.dispose()
+
+
+async def test_files_sqlite_creates_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0)
+    try:
+        path = tmp_path / "data" / "cct.db"
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await db.upgrade()
+        async with db.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+            assert [_mode(file) for file in files] == [0o600] * 3
+        assert _mode(path.parent) == 0o700
+        await db.dispose()
+    finally:
+        os.umask(previous)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,7 @@ def test_relative_paths_resolved_from_the_config_folder(tmp_path: Path) -> None:
             .replace('password = "s3cret"', 'password = "s3cret"\nstore_path = "state/store"'))
     path = folder / "config.toml"
     path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
     settings = load_settings(path, env={})
     assert settings.matrix.store_path == folder / "state" / "store"
     assert settings.database_url == f"sqlite+aiosqlite:///{folder / 'data' / 'cct.db'}"
@@ -301,6 +303,7 @@ def test_check_config_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
     monkeypatch.delenv(ACCESS_TOKEN_ENV, raising=False)
     path = tmp_path / "config.toml"
     path.write_text(GOOD, encoding="utf-8")
+    path.chmod(0o600)
     assert main(["check-config", str(path)]) == 0
     out, err = capsys.readouterr()
     assert "valide" in out and str(path) in out
@@ -347,3 +350,109 @@ def test_bad_agenda_deadline_is_a_problem(tmp_path: Path, value: str) -> None:
 def test_example_config_documents_the_agenda_deadline() -> None:
     example = Path(__file__).parents[2] / "config.example.toml"
     assert tomllib.loads(example.read_text())["meetings"]["agenda_deadline_hours"] == 48
+
+
+# --- a config file holding secrets is its owner's alone ----------------------------------------
+
+NO_SECRET = GOOD.replace('password = "s3cret"\n', "")
+PG_URL = "postgresql+asyncpg://cct:db-s3cret-pw@127.0.0.1:5432/cct"
+
+
+def _config(tmp_path: Path, text: str, mode: int, name: str = "config.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+@pytest.mark.parametrize(("text", "keys"), [
+    (GOOD, "matrix.password"),
+    (NO_SECRET.replace('user_id = "@cct-bot:example.org"',
+                       'user_id = "@cct-bot:example.org"\naccess_token = "syt_abc"'),
+     "matrix.access_token"),
+    (NO_SECRET.replace("sqlite+aiosqlite:///data/cct.db", PG_URL), "database.url"),
+    (GOOD.replace("sqlite+aiosqlite:///data/cct.db", PG_URL), "matrix.password, database.url"),
+])
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o620], ids=oct)
+def test_a_file_holding_a_secret_that_others_can_read_or_change_is_refused(
+        tmp_path: Path, text: str, keys: str, mode: int) -> None:
+    path = _config(tmp_path, text, mode)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={PASSWORD_ENV: "from-the-environment"})
+    [problem] = info.value.problems
+    assert problem.key == str(path)
+    assert f"contient un secret ({keys})" in problem.message
+    assert f"(droits {mode:04o})" in problem.message
+    assert f"« chmod 600 {path} »" in problem.message
+    path.chmod(0o600)
+    assert load_settings(path, env={PASSWORD_ENV: "from-the-environment"}).source == path
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o600, 0o400], ids=oct)
+def test_a_file_without_secrets_may_be_read_by_others(tmp_path: Path, mode: int) -> None:
+    path = _config(tmp_path, NO_SECRET, mode)
+    settings = load_settings(path, env={PASSWORD_ENV: "from-the-environment"})
+    assert settings.matrix.password == "from-the-environment"
+
+
+def test_a_file_anyone_can_change_is_refused_even_without_secrets(tmp_path: Path) -> None:
+    path = _config(tmp_path, NO_SECRET, 0o666)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={PASSWORD_ENV: "from-the-environment"})
+    [problem] = info.value.problems
+    assert "tout le monde peut modifier ce fichier (droits 0666)" in problem.message
+    assert f"« chmod 644 {path} »" in problem.message
+
+
+def test_the_exposed_file_is_reported_with_the_other_problems(tmp_path: Path) -> None:
+    path = _config(tmp_path, GOOD.replace('name = "Club', 'language = "de"\nname = "Club'), 0o644)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert [p.key for p in info.value.problems] == [str(path), "club.language"]
+
+
+def test_the_command_to_run_is_quoted_for_the_shell(tmp_path: Path) -> None:
+    path = _config(tmp_path, GOOD, 0o644, name="ma config.toml")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert f"« chmod 600 '{path}' »" in info.value.problems[0].message
+
+
+@pytest.mark.parametrize("command", [["check-config", "{path}"], ["run", "--config", "{path}"],
+                                     ["db", "upgrade", "--config", "{path}"]])
+def test_the_command_line_refuses_it_before_anything_else(
+        tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    path = _config(tmp_path, GOOD, 0o644)
+    assert main([part.format(path=path) for part in command]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"chmod 600 {path}" in err
+    assert "s3cret" not in err
+    assert not (tmp_path / "data").exists()  # no database was made
+
+
+def test_check_config_masks_a_password_in_a_url(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A refused database URL is quoted back, its password masked (a URL the bot cannot use
+    is no less secret)."""
+    text = GOOD.replace('"sqlite+aiosqlite:///data/cct.db"',
+                        '"postgresql://cct:db-s3cret-pw@db.example.org/cct"')
+    text = text.replace('"https://matrix.example.org/"', '"matrix.example.org"')
+    path = _config(tmp_path, text, 0o600)
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "database.url" in err and "postgresql://cct:***@db.example.org/cct" in err
+    assert "db-s3cret-pw" not in err
+
+
+def test_a_file_the_bot_cannot_read_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = _config(tmp_path, GOOD, 0o600)
+    path.chmod(0o000)
+    try:
+        if os.access(path, os.R_OK):  # root reads anything: a folder stands for the file
+            path = tmp_path / "folder.toml"
+            path.mkdir()
+        with pytest.raises(ConfigError) as info:
+            load_settings(path, env={})
+    finally:
+        (tmp_path / "config.toml").chmod(0o600)
+    assert "illisible" in info.value.problems[0].message

@@ -1,0 +1,28 @@
+"""commands.csvfiles: CSV cells a spreadsheet reads as text, never as formulas (OWASP)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from commands.csvfiles import csv_text, neutralise
+
+
+@pytest.mark.parametrize("cell", ['=HYPERLINK("https://evil.example","clic")', "+1+2", "-2+3",
+                                  "@SUM(A1:A2)", "\t=1", "\r=1"])
+def test_a_cell_that_a_spreadsheet_would_compute_becomes_text(cell: str) -> None:
+    assert neutralise(cell) == "'" + cell
+    [[read]] = list(csv.reader(io.StringIO(csv_text([[cell]]))))
+    assert read == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["Atelier vélo", "", " =pas en tête", "a=b", "l'atelier", "'=déjà"])
+def test_ordinary_text_is_kept(cell: str) -> None:
+    assert neutralise(cell) == cell
+
+
+def test_numbers_stay_numbers_and_text_is_quoted() -> None:
+    assert csv_text([["id", "name", "members"], [3, "Vélo;=1+1", -2], [4, None, 0]]) == (
+        '"id","name","members"\n3,"Vélo;=1+1",-2\n4,"",0\n')
