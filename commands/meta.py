@@ -8,7 +8,7 @@ from commands.effects import Leave
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
 from commands.registry import Param, Registry, Role, help_detail, help_index
-from commands.text import pill
+from commands.text import escape_markdown, pill
 
 
 def register(registry: Registry) -> None:
