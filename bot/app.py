@@ -176,7 +176,8 @@ class Bot:
                          poll_reminder=timedelta(hours=settings.meetings.poll_reminder_hours),
                          reminders=reminder_rules(settings.reminders),
                          agenda_deadline=timedelta(
-                             hours=settings.meetings.agenda_deadline_hours))
+                             hours=settings.meetings.agenda_deadline_hours),
+                         catch_up=timedelta(minutes=settings.matrix.catch_up_minutes))
         self.t = Translator(club.language)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
                                      self.clock, self.club, self.role_of, self.transport)
@@ -186,7 +187,7 @@ class Bot:
             PollDeadlines(self.db, self.outbox, self.clock, lambda: self.club),
             PollReminders(self.db, self.outbox, self.clock, lambda: self.club, self.transport),
             ReminderEngine(self.db, self.outbox, self.clock, lambda: self.club),
-            RetentionPurge(self.db, self.clock, self.club.tz, settings.privacy.retention_days)])
+            RetentionPurge(self.db, self.clock, lambda: self.club, settings.privacy)])
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…)
         self.main_room_id: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
