@@ -489,8 +489,12 @@ class PersonalDataRepository:
 
 def without_person(content: str, user_id: str, pseudonym: str) -> str:
     """A pending message's content (JSON) that no longer names ``user_id``: out of
-    ``m.mentions``, their pills become the pseudonym (as text), their id in plain text too."""
-    data = json.loads(content)
+    ``m.mentions``, their pills become the pseudonym (as text), their id in plain text too. A
+    content that is not JSON (damaged by an older erasure) is blanked."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return REDACTED
     token = re.compile(rf"(?<![\w@.:+=/-]){re.escape(user_id)}(?!\.?[\w:-])")
 
     def pills(text: str) -> str:

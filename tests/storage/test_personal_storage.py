@@ -53,6 +53,7 @@ def test_a_pending_message_loses_a_person_exactly() -> None:
     assert new["formatted_body"] == f"Bravo anonyme-1 et {html_pill(ALICE_COM, 'B')}"
     assert new["m.mentions"] == {"user_ids": [ALICE_COM]}
     assert new["msgtype"] == "m.notice"
+    assert json.loads(without_person('{"body": "x" anonyme-1', ALICE, "p")) == {"redacted": True}
 
 
 async def links(db: Database, table: str) -> list[tuple[object, ...]]:
