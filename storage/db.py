@@ -137,8 +137,12 @@ class Database:
                     log.warning("erasure: the write-ahead log could not be emptied (busy); it "
                                 "will be at the next checkpoint")
                 return
-            for name in tables:
-                await auto.exec_driver_sql(f'VACUUM "{name}"')
+            for name in tables:  # each on its own: one refused does not stop the others
+                try:
+                    await auto.exec_driver_sql(f'VACUUM "{name}"')
+                except DBAPIError as error:
+                    log.warning("erasure: %s could not be vacuumed yet (%s)", name,
+                                type(error.orig).__name__)
 
     async def upgrade(self) -> None:
         """Applies the Alembic migrations up to head."""

@@ -77,7 +77,7 @@ async def test_postgresql_tables_are_vacuumed_after_an_erasure(pg_bot: Harness) 
     await leave_traces(pg_bot, "Zorglub")
     before = await vacuums(pg_bot, "remontees")
     await forget(pg_bot)
-    for _ in range(50):  # the statistics reach other sessions a moment later
+    for _ in range(200):  # the statistics may reach other sessions a moment later
         if await vacuums(pg_bot, "remontees") > before:
             break
         await asyncio.sleep(0.1)
