@@ -180,7 +180,8 @@ class Bot:
                          reminders=reminder_rules(settings.reminders),
                          agenda_deadline=timedelta(
                              hours=settings.meetings.agenda_deadline_hours),
-                         entrance=settings.rooms.main or "")
+                         entrance=settings.rooms.main or "",
+                         catch_up=timedelta(minutes=settings.matrix.catch_up_minutes))
         self.t = Translator(club.language)
         self.standings = Standings(self.transport, club, lambda: self.club_rooms,
                                    lambda: self.main_room_id)
@@ -192,7 +193,7 @@ class Bot:
             PollDeadlines(self.db, self.outbox, self.clock, lambda: self.club),
             PollReminders(self.db, self.outbox, self.clock, lambda: self.club, self.transport),
             ReminderEngine(self.db, self.outbox, self.clock, lambda: self.club),
-            RetentionPurge(self.db, self.clock, self.club.tz, settings.privacy.retention_days)])
+            RetentionPurge(self.db, self.clock, lambda: self.club, settings.privacy)])
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…), the bot in it
         self.main_room_id: str | None = None  # the main room, while the bot is in it
         self._configured: dict[str, tuple[str, str]] = {}  # room id -> (role, as configured)

@@ -87,9 +87,11 @@ class ReminderSettings:
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    """Personal data: inactive participants' data is erased after this many days (0: never)."""
+    """Personal data: the data of people inactive for ``retention_days`` is erased; commands
+    handled and messages sent are deleted after ``messages_retention_days`` (0: never)."""
 
     retention_days: int = 730
+    messages_retention_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -369,7 +371,7 @@ def _check_unknown_keys(r: _Reader) -> None:
         "reminders": {"meeting_days_before", "meeting_hours_before", "agenda_call_days_before",
                       "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
                       "quiet_hours"},
-        "privacy": {"retention_days"},
+        "privacy": {"retention_days", "messages_retention_days"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -402,7 +404,9 @@ def parse_settings(
         poll_reminder_hours=r.integer("meetings.poll_reminder_hours", 24, 0, 24 * 14),
         agenda_deadline_hours=r.integer("meetings.agenda_deadline_hours", 48, 0, 24 * 30))
     reminders = _read_reminders(r)
-    privacy = PrivacySettings(retention_days=r.integer("privacy.retention_days", 730, 0, 36500))
+    privacy = PrivacySettings(
+        retention_days=r.integer("privacy.retention_days", 730, 0, 36500),
+        messages_retention_days=r.integer("privacy.messages_retention_days", 30, 0, 3650))
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)

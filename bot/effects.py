@@ -61,7 +61,7 @@ async def _queue_one(repos: Repositories, effect: Effect, txn: str, now: datetim
                                content={"user_id": effect.user_id}, created_at=now)
     elif isinstance(effect, Post):
         row = await outbox.add(txn_id=txn, room_id=effect.room_id, content=post_content(effect),
-                               created_at=now)
+                               created_at=now, about=effect.about)
     elif isinstance(effect, SendEvent):
         row = await outbox.add(txn_id=txn, room_id=effect.room_id, event_type=effect.event_type,
                                content=effect.content, created_at=now)
@@ -70,7 +70,7 @@ async def _queue_one(repos: Repositories, effect: Effect, txn: str, now: datetim
                    "info": {"mimetype": effect.mimetype, "size": len(effect.data)},
                    "data": base64.b64encode(effect.data).decode()}
         row = await outbox.add(txn_id=txn, room_id=effect.room_id, action="upload",
-                               content=content, created_at=now)
+                               content=content, created_at=now, about=effect.about)
     elif isinstance(effect, React):
         content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": effect.event_id,
                                     "key": effect.key}}

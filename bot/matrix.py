@@ -539,14 +539,11 @@ class Transport:
             return user_id
         return str(room.user_name(user_id) or user_id)
 
-    async def display_names(self, user_id: str) -> list[str]:
-        """The names ``user_id`` shows in the rooms the bot shares with them."""
-        names = set()
-        for room in self.client.rooms.values():
-            user = room.users.get(user_id)
-            if user is not None and user.display_name and user.display_name != user_id:
-                names.add(str(user.display_name))
-        return sorted(names)
+    def is_member(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is in ``room_id`` (joined or invited) as the bot last synced it
+        (nio's room state: no request); ``False`` for a room the bot is not in."""
+        room = self.client.rooms.get(room_id)
+        return room is not None and user_id in room.users
 
     def joined_room_ids(self) -> list[str]:
         return list(self.client.rooms)

@@ -81,6 +81,8 @@ class Club:
     poll_reminder: timedelta = timedelta(hours=24)  # before a poll's deadline; zero: none
     reminders: ReminderRules = field(default_factory=ReminderRules)
     agenda_deadline: timedelta = timedelta(hours=48)  # agenda suggestions close this long before
+    # Commands sent this recently while the bot was away are still run (matrix.catch_up_minutes)
+    catch_up: timedelta = timedelta(hours=24)
 
     @property
     def tz(self) -> ZoneInfo:

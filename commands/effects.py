@@ -52,6 +52,7 @@ class Post:
     key: str | None = None
     thread: str | None = None
     replaces: str | None = None
+    about: tuple[str, ...] = ()  # whom it concerns besides those it names (a direct message)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Upload:
     mimetype: str
     data: bytes
     key: str | None = None
+    about: tuple[str, ...] = ()  # whom the file concerns (a person's data)
 
 
 @dataclass(frozen=True)

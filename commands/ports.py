@@ -42,6 +42,7 @@ class MatrixPort(Protocol):
         id. The caller remembers it and reuses it."""
         ...
 
-    async def display_names(self, user_id: str) -> list[str]:
-        """The display names ``user_id`` uses in the rooms the bot shares with them."""
+    def is_member(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is in ``room_id`` (joined or invited) as the bot last synced it:
+        its own state, no request; ``False`` for a room the bot is not in."""
         ...

@@ -138,6 +138,18 @@ class AgendaRepository:
     async def state(self, meeting_id: int) -> AgendaState | None:
         return await self.session.get(AgendaState, meeting_id)
 
+    async def published_states(self) -> Sequence[AgendaState]:
+        """The agendas published (their pinned messages are still referenced)."""
+        return (await self.session.scalars(select(AgendaState).where(AgendaState.version > 0))
+                ).all()
+
+    async def confirmations(self, statuses: Sequence[str]) -> list[str]:
+        """The transaction ids of the confirmations of the suggestions in ``statuses`` (a 👍
+        there counts as a support)."""
+        query = select(AgendaSuggestion.confirmation_txn).where(
+            AgendaSuggestion.status.in_(list(statuses)))
+        return list((await self.session.scalars(query)).all())
+
     async def state_for_update(self, meeting_id: int) -> AgendaState:
         """The rencontre's state, created (nothing posted, nothing published) if new."""
         state = await self.state(meeting_id)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from commands.errors import StorageUnavailable
 from storage.faults import is_unavailable
+from storage.personal import ERASED_KEY
 from storage.repositories import Repositories
 from storage.sqlite_driver import connector
 
@@ -41,6 +42,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL + NORMAL: a commit survives the bot being killed (kill -9); only a power cut may lose
     # the last commits, never corrupt the file.
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # What is deleted or overwritten is overwritten with zeros in the file (erased personal
+    # data does not linger in free space).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -119,8 +123,12 @@ class Database:
         lock = self._write_lock or nullcontext()
         async with lock:
             try:
-                async with self._sessions() as session, session.begin():
-                    yield Repositories(session)
+                async with self._sessions() as session:
+                    async with session.begin():
+                        yield Repositories(session)
+                    erased = session.info.get(ERASED_KEY)
+                if erased:
+                    await self._scrub(sorted(erased))
             except (OperationalError, DBAPIError) as error:
                 if is_unavailable(error):
                     log.error("database unavailable: %s", error.orig)
@@ -129,6 +137,33 @@ class Database:
             except (OSError, TimeoutError) as error:  # the server refused or did not answer
                 log.error("database unreachable: %s", error)
                 raise StorageUnavailable() from error
+
+    async def _scrub(self, tables: list[str]) -> None:
+        """After personal data was erased: SQLite's write-ahead log is checkpointed and
+        emptied (the erased values' old pages leave the ``-wal`` file; ``secure_delete`` has
+        zeroed them in the database file); PostgreSQL's ``tables`` are vacuumed (their dead
+        row versions become free space; see docs/privacy.md for what remains). A failure is
+        logged: the erasure itself is committed."""
+        try:
+            await self._scrub_now(tables)
+        except Exception:
+            log.exception("erasure committed; the database files could not be scrubbed yet")
+
+    async def _scrub_now(self, tables: list[str]) -> None:
+        async with self.engine.connect() as connection:
+            auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_sqlite:
+                busy = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]
+                if busy:
+                    log.warning("erasure: the write-ahead log could not be emptied (busy); it "
+                                "will be at the next checkpoint")
+                return
+            for name in tables:  # each on its own: one refused does not stop the others
+                try:
+                    await auto.exec_driver_sql(f'VACUUM "{name}"')
+                except DBAPIError as error:
+                    log.warning("erasure: %s could not be vacuumed yet (%s)", name,
+                                type(error.orig).__name__)
 
     async def upgrade(self) -> None:
         """Applies the Alembic migrations up to head."""

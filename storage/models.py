@@ -95,8 +95,22 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     event_id: Mapped[str | None] = mapped_column(String(255))
 
+    # Row ids are never reused (SQLite's AUTOINCREMENT; PostgreSQL's sequence): the sender
+    # remembers the ids it sent, and old rows are purged.
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "id"),
-                      Index("ix_outbox_event", "event_id"))
+                      Index("ix_outbox_event", "event_id"), {"sqlite_autoincrement": True})
+
+
+class OutboxPerson(Base):
+    """A person a queued message concerns: its addressee, the people it mentions or shows as
+    pills, the person invited, the person a file is about (exact ids, found when it is queued)."""
+
+    __tablename__ = "outbox_people"
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+    __table_args__ = (Index("ix_outbox_people_user", "user_id"),)
 
 
 class Welcome(Base):
@@ -215,6 +229,18 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text, default="{}")
 
     __table_args__ = (Index("ix_audit_subject", "subject", "subject_id", "at"),)
+
+
+class AuditPerson(Base):
+    """A person an audit entry names besides its actor (``user``: a referent added or removed;
+    ``people``: those marked present), by exact id."""
+
+    __tablename__ = "audit_people"
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+    __table_args__ = (Index("ix_audit_people_user", "user_id"),)
 
 
 class Person(Base):

@@ -1,43 +1,26 @@
-"""Participants (who took part, their optional profile), the participation ledger and the
-yearly figures' raw data, and personal data: everything held about a person, and its erasure
-(pseudonymisation)."""
+"""Participants (who took part, their optional profile), the participation ledger, the yearly
+figures' raw data, and the runtime facts kept about a person (direct room, pending erasure).
+Everything held about a person and its erasure: ``storage.personal``."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    String,
-    Text,
-    delete,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements, yearly
 from storage.models import (
     AgendaSuggestion,
-    AuditEntry,
-    Base,
     BotState,
-    InboxEvent,
-    OutboxMessage,
     Participant,
     ParticipantYear,
-    Person,
-    Reminder,
     Remontee,
-    Welcome,
 )
 from storage.statements import dialect_of
 
@@ -48,6 +31,11 @@ FORGET_KEY = "forget:"  # bot_state key prefix: when the person asked to be forg
 def _key(prefix: str, user_id: str) -> str:
     """A ``bot_state`` key about a person (keys are short: a digest of the id)."""
     return prefix + hashlib.sha256(user_id.encode()).hexdigest()[:40]
+
+
+def state_keys(user_id: str) -> list[str]:
+    """The ``bot_state`` keys about a person: their direct room, their pending erasure."""
+    return [_key(DM_KEY, user_id), _key(FORGET_KEY, user_id)]
 
 
 async def record_participation(session: AsyncSession, user_ids: Iterable[str], at: datetime,
@@ -93,13 +81,6 @@ class ParticipantRepository:
     async def get(self, user_id: str) -> Participant | None:
         return await self.session.get(Participant, user_id)
 
-    async def inactive_since(self, before: datetime) -> Sequence[str]:
-        """Participants not seen since ``before`` who still have an identifiable id."""
-        query = (select(Participant.user_id).where(Participant.last_seen < before,
-                                                   Participant.user_id.like("@%"))
-                 .order_by(Participant.user_id))
-        return (await self.session.scalars(query)).all()
-
     async def direct_room(self, user_id: str) -> str | None:
         row = await self.session.get(BotState, _key(DM_KEY, user_id))
         return row.value if row else None
@@ -141,72 +122,6 @@ class ParticipantRepository:
         person.territory = person.commune = person.category = None
         person.consent_at = None
         return True
-
-    # --- personal data ------------------------------------------------------------------------
-
-    async def everything_about(self, user_id: str) -> dict[str, list[dict[str, Any]]]:
-        """Every row of every table that names ``user_id`` in a column or in its text (JSON…)."""
-        found: dict[str, list[dict[str, Any]]] = {}
-        for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
-            if not columns:
-                continue
-            condition = [c.like(f"%{_escape_like(user_id)}%", escape="\\") for c in columns]
-            rows = (await self.session.execute(select(table).where(or_(*condition)))).mappings()
-            kept = []
-            for row in rows:
-                values = {key: _jsonable(value) for key, value in row.items()}
-                if table.name == "outbox" and values.get("action") == "upload":
-                    content = json.loads(str(values["content"]))
-                    content.pop("data", None)
-                    values["content"] = json.dumps(content, ensure_ascii=False)
-                kept.append(values)
-            if kept:
-                found[table.name] = kept
-        return found
-
-    async def forget(self, user_id: str, pseudonym: str, names: Sequence[str] = ()) -> None:
-        """Erases the person's profile and personal entries and replaces their id by
-        ``pseudonym`` everywhere else, so every count (participants, votes, attendance,
-        members…) stays the same. Messages the bot sent that named them are blanked; their
-        display ``names`` are replaced in the recorded texts (audit details, commands, pending
-        messages), not in names the club chose (a group called « Jardin de Paul » stays)."""
-        session = self.session
-        await session.execute(delete(Person).where(Person.user_id == user_id))
-        await session.execute(delete(Welcome).where(Welcome.user_id == user_id))
-        await session.execute(delete(Reminder).where(Reminder.owner == user_id,
-                                                     Reminder.kind == "personal"))
-        await session.execute(delete(BotState).where(BotState.key.in_(
-            [_key(DM_KEY, user_id), _key(FORGET_KEY, user_id)])))
-        await session.execute(update(Participant).where(Participant.user_id == user_id).values(
-            territory=None, commune=None, category=None, consent_at=None))
-        # Their commands: the text may hold what they said about themselves.
-        await session.execute(update(InboxEvent).where(InboxEvent.sender == user_id,
-                                                       InboxEvent.handled_at.is_not(None))
-                              .values(body=""))
-        # What the bot sent that names them (replies, welcomes with their display name, the
-        # file of their data): sent ones are blanked; pending ones only lose the id (below).
-        outbox = (await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.sent_at.is_not(None)))).all()
-        for message in outbox:
-            if _mentions(message, user_id):
-                message.content = json.dumps({"redacted": True})
-        await session.flush()
-        # Everywhere else, the id becomes the pseudonym (columns, space-separated lists, JSON).
-        for table in Base.metadata.sorted_tables:
-            for column in table.columns:
-                if not isinstance(column.type, String | Text):
-                    continue
-                pattern = f"%{_escape_like(user_id)}%"
-                await session.execute(
-                    table.update().where(column.like(pattern, escape="\\"))
-                    .values({column.name: func.replace(column, user_id, pseudonym)}))
-        for name in {n for n in names if len(n.strip()) >= 3}:
-            for text_column in (AuditEntry.details, InboxEvent.body, OutboxMessage.content):
-                await session.execute(
-                    update(text_column.class_)
-                    .where(text_column.like(f"%{_escape_like(name)}%", escape="\\"))
-                    .values({text_column.key: func.replace(text_column, name, pseudonym)}))
 
     # --- raw data of the yearly figures -------------------------------------------------------
 
@@ -256,31 +171,4 @@ class ParticipantRepository:
         rows = await self.session.execute(yearly.statuses_between(model),
                                           {"b_start": start, "b_end": end})
         return {status: int(count) for status, count in rows.all()}
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _mentions(message: OutboxMessage, user_id: str) -> bool:
-    if user_id in message.content:
-        return True
-    if message.action != "upload":
-        return False
-    try:
-        data = base64.b64decode(json.loads(message.content).get("data", ""))
-    except (ValueError, AttributeError):
-        return False
-    return user_id.encode() in data
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     AuditEntry,
+    AuditPerson,
     GroupMember,
     GroupNeed,
     GroupProgress,
@@ -22,6 +23,7 @@ from storage.models import (
     ProjectGroup,
 )
 from storage.participants import record_participation
+from storage.personal import audit_people
 from storage.statements import table
 
 
@@ -314,9 +316,19 @@ class AuditRepository:
 
     async def record(self, *, actor: str, subject: str, subject_id: int, action: str,
                      at: datetime, **details: Any) -> None:
-        self.session.add(AuditEntry(actor=actor, subject=subject, subject_id=subject_id,
-                                    action=action, at=at,
-                                    details=json.dumps(details, ensure_ascii=False)))
+        """An entry; the people its details name (``user``, ``people``) are recorded by exact
+        id in ``audit_people`` (then two statements, the entry's insert returning its id)."""
+        values = {"actor": actor, "subject": subject, "subject_id": subject_id,
+                  "action": action, "at": at, "details": json.dumps(details, ensure_ascii=False)}
+        named = audit_people(details)
+        if not named:
+            self.session.add(AuditEntry(**values))
+            return
+        entry = table(AuditEntry)
+        entry_id = (await self.session.execute(
+            entry.insert().values(values).returning(entry.c.id))).scalar_one()
+        await self.session.execute(table(AuditPerson).insert(), [
+            {"audit_id": entry_id, "user_id": user} for user in sorted(named)])
 
     async def entries(self, subject: str, subject_id: int, limit: int = 20,
                       offset: int = 0) -> Sequence[AuditEntry]:

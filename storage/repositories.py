@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from storage.models import (
     Welcome,
 )
 from storage.participants import ParticipantRepository
+from storage.personal import PersonalDataRepository, people_in
 from storage.polls import PeopleRepository, PollRepository
 from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
 from storage.reminders import ReminderRepository
@@ -133,15 +134,23 @@ class OutboxRepository:
 
     async def add(self, *, txn_id: str, room_id: str, content: dict[str, Any], created_at: datetime,
                   event_type: str = "m.room.message", action: str = "send",
-                  state_key: str | None = None) -> OutboxMessage | None:
+                  state_key: str | None = None, about: Iterable[str] = ()) -> OutboxMessage | None:
         """Queues a message (or an invite, a state event); ``None`` if one with this transaction
-        id was queued already. One statement; the row returned is not tracked by the session."""
+        id was queued already. One statement, and one more (a single executemany) recording
+        the people it concerns: those its content names (``people_in``) and ``about``. The row
+        returned is not tracked by the session."""
         values = {"txn_id": txn_id, "room_id": room_id, "event_type": event_type,
                   "action": action, "state_key": state_key,
                   "content": json.dumps(content, ensure_ascii=False), "created_at": created_at}
         new_id = (await self.session.execute(
             statements.outbox_insert(dialect_of(self.session)), values)).scalar()
-        return None if new_id is None else OutboxMessage(id=new_id, **values)
+        if new_id is None:
+            return None
+        people = people_in(content).union(about)
+        if people:
+            await self.session.execute(statements.outbox_people_insert(), [
+                {"outbox_id": new_id, "user_id": user} for user in sorted(people)])
+        return OutboxMessage(id=new_id, **values)
 
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
@@ -236,6 +245,7 @@ class Repositories:
         self.reminders = ReminderRepository(session)
         self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
         self.participants = ParticipantRepository(session)
+        self.personal = PersonalDataRepository(session)
 
     async def flush(self) -> None:
         """Writes what is pending in the session now (its errors raise here, not at the

@@ -22,6 +22,7 @@ from storage.models import (
     InboxEvent,
     JoinedRoom,
     OutboxMessage,
+    OutboxPerson,
     Participant,
     ParticipantYear,
     Poll,
@@ -117,9 +118,17 @@ def outbox_insert(dialect: str) -> Any:
 
 
 @cache
+def outbox_people_insert() -> Any:
+    """The people a queued message concerns (values: outbox_id, user_id; an executemany)."""
+    return plain_insert(table(OutboxPerson))
+
+
+@cache
 def outbox_sent() -> Any:
-    """A message marked sent (values: b_id, b_sent_at, b_event_id)."""
-    return _update(OutboxMessage, "id", "sent_at", "event_id")
+    """A message marked sent (values: b_id, b_sent_at, b_event_id), unless it is already: an
+    erasure may have withdrawn it while it was being sent (its event id is not written)."""
+    outbox = table(OutboxMessage)
+    return _update(OutboxMessage, "id", "sent_at", "event_id").where(outbox.c.sent_at.is_(None))
 
 
 @cache

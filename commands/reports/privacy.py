@@ -1,26 +1,22 @@
 """Personal data: the optional profile (``!profil``), everything held about a person
-(``!mes-donnees``, sent in a direct message) and its erasure (``!oublier-moi``, and the
-retention purge of inactive participants). See docs/privacy.md."""
+(``!mes-donnees``, sent in a direct message) and its erasure (``!oublier-moi``; the retention
+purge: ``commands.reports.erasure``). See docs/privacy.md."""
 
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import Any
 
 from commands.arguments import Choice, Text
 from commands.context import Context, Reply
-from commands.effects import Post, Upload
+from commands.effects import Leave, Post, Upload
 from commands.errors import BadArgument, UserError
 from commands.ports import RoomUnavailable
 from commands.registry import Param, Registry, Role
+from commands.reports.erasure import erasure_for, forget_person
 from commands.text import escape_markdown
 from commands.vocabulary import TERRITORIES
-
-if TYPE_CHECKING:
-    from storage.repositories import Repositories
 
 CONFIRM_WITHIN = timedelta(minutes=10)
 CATEGORIES = Choice((
@@ -39,27 +35,6 @@ FIELDS = Choice((
 ), kind="field")
 CONFIRM_WORDS = Choice((("confirm", ("confirmer", "oui", "yes")),), kind="action")
 COMMUNE_MAX = 80
-
-
-def pseudonym() -> str:
-    """A stable stand-in for an erased person: random, stored nowhere with their id."""
-    return f"anonyme-{secrets.token_hex(8)}"
-
-
-async def forget_person(repos: Repositories, user_id: str, names: Sequence[str] = ()) -> str:
-    """Erases ``user_id``'s personal data (counts kept); returns the pseudonym used. ``names``:
-    their display names, erased from the recorded texts too."""
-    name = pseudonym()
-    await repos.participants.forget(user_id, name, names)
-    return name
-
-
-async def purge_inactive(repos: Repositories, now: datetime, retention: timedelta) -> int:
-    """Forgets the participants not seen for ``retention``; returns how many."""
-    people = await repos.participants.inactive_since(now - retention)
-    for user_id in people:
-        await forget_person(repos, user_id)
-    return len(people)
 
 
 def _profile_text(ctx: Context, person: Any) -> str:
@@ -119,20 +94,21 @@ def register(registry: Registry) -> None:
     async def mes_donnees(ctx: Context) -> Reply:
         repos = ctx.db()
         room = await repos.participants.direct_room(ctx.sender)
-        if room is None:
-            try:
+        if room is None or not ctx.homeserver().is_member(room, ctx.sender):
+            try:  # none yet, or one they left (or the bot is no longer in): a new one
                 room = await ctx.homeserver().direct_room(ctx.sender)
             except RoomUnavailable as error:
                 raise UserError("rgpd.no_direct_room") from error
             await repos.participants.set_direct_room(ctx.sender, room)
-        tables = await repos.participants.everything_about(ctx.sender)
+        tables = await repos.personal.everything_about(ctx.sender)
         data = _data_file(ctx, tables)
         intro = Reply(ctx.t("rgpd.data_intro", count=sum(len(rows) for rows in tables.values()),
                             prefix=ctx.club.prefix))
         stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
         return Reply(ctx.t("rgpd.data_sent"),
-                     effects=(Post(room, intro),
-                              Upload(room, f"mes-donnees-{stamp}.json", "application/json", data)))
+                     effects=(Post(room, intro, about=(ctx.sender,)),
+                              Upload(room, f"mes-donnees-{stamp}.json", "application/json", data,
+                                     about=(ctx.sender,))))
 
     @registry.command("oublier_moi", fr=("oublier-moi", "oubliez-moi", "oubliermoi"),
                       en=("forget-me", "forgetme"), section="privacy", role=Role.VISITOR,
@@ -146,11 +122,11 @@ def register(registry: Registry) -> None:
         asked = await people.forget_asked(ctx.sender)
         if asked is None or ctx.now - asked > CONFIRM_WITHIN:
             raise UserError("rgpd.forget_not_asked", prefix=ctx.club.prefix)
-        try:
-            names = await ctx.homeserver().display_names(ctx.sender)
-        except RoomUnavailable:
-            names = []
-        await forget_person(ctx.db(), ctx.sender, names)
-        # No reply to the command: a reply would name the person again (mentions).
-        return Reply("", effects=(Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten"))),),
+        repos = ctx.db()
+        direct = await people.direct_room(ctx.sender)
+        await forget_person(repos, ctx.sender, await erasure_for(repos, ctx.club, ctx.t, ctx.now))
+        # No reply to the command: a reply would name the person again (mentions). The bot
+        # leaves their direct room, forgotten too.
+        done = Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten")))
+        return Reply("", effects=(done, Leave(direct)) if direct else (done,),
                      forgotten=(ctx.sender,))

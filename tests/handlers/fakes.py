@@ -118,6 +118,9 @@ class FakeMatrix:
     members_unknown: set[str] = field(default_factory=set)
     fail_creation: bool = False
     direct: list[tuple[str, str]] = field(default_factory=list)
+    left: set[tuple[str, str]] = field(default_factory=set)  # (room, person) no longer there
+    # People's display names, for tests showing the bot no longer uses them (it once erased
+    # them from recorded texts with ``display_names``).
     names: dict[str, list[str]] = field(default_factory=dict)
 
     async def create_room(self, *, name: str, topic: str, space: str | None,
@@ -131,6 +134,10 @@ class FakeMatrix:
 
     async def display_names(self, user_id: str) -> list[str]:
         return list(self.names.get(user_id, []))
+
+    def is_member(self, room_id: str, user_id: str) -> bool:
+        """Someone is in the rooms made for them (direct ones) until they leave (``left``)."""
+        return (user_id, room_id) in self.direct and (room_id, user_id) not in self.left
 
     async def direct_room(self, user_id: str) -> str:
         if self.fail_creation:

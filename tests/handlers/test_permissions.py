@@ -162,6 +162,10 @@ async def everything(bot: Harness) -> str:
             query = select(table)
             if table.name == "outbox":
                 query = query.where(~table.c.txn_id.like("cct-reply-%"))
+            if table.name == "outbox_people":  # who the replies concern
+                replies = select(Base.metadata.tables["outbox"].c.id).where(
+                    Base.metadata.tables["outbox"].c.txn_id.like("cct-reply-%"))
+                query = query.where(table.c.outbox_id.not_in(replies))
             parts.append(repr(sorted(map(repr, (await repos.session.execute(query)).all()))))
         return "\n".join(parts)
 

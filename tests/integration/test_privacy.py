@@ -27,15 +27,23 @@ async def invited_room(user: MatrixUser, besides: set[str], timeout: float = 60)
     raise AssertionError(f"{user.user_id} was never invited to a direct room")
 
 
-async def test_my_data_arrives_in_an_encrypted_direct_message(bot_factory, users) -> None:
-    chargee, alice = await users("chargee"), await users("alice", encryption=True)
+async def club_room(bot_factory, chargee: MatrixUser, member: MatrixUser,
+                    **overrides: dict[str, object]) -> str:
+    """A bot started in a club room that ``chargee`` (its coordinator) made, ``member`` in it."""
     runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]})
-    room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id])
+                                                  "allowed_inviters": [chargee.user_id]},
+                               **overrides)
+    room = await chargee.create_room(name="CCT", invite=[runner.user_id, member.user_id])
     runner.overrides["rooms"] = {"main": room}
-    await alice.join(room)
+    await member.join(room)
     await runner.start()
     await chargee.wait_membership(room, runner.user_id, "join")
+    return room
+
+
+async def test_my_data_arrives_in_an_encrypted_direct_message(bot_factory, users) -> None:
+    chargee, alice = await users("chargee"), await users("alice", encryption=True)
+    room = await club_room(bot_factory, chargee, alice)
 
     assert "Merci" in (await ask(alice, room, "!profil commune Guillestre")).body
     assert "créé" in (await ask(alice, room, "!projet creer Jardin partagé")).body  # takes part
@@ -63,3 +71,23 @@ async def test_my_data_arrives_in_an_encrypted_direct_message(bot_factory, users
     assert alice.user_id not in json.dumps(done.source["content"])
     stats = await ask(chargee, room, "!stats")
     assert "Participants : 1 cette année" in stats.body.replace("**", "")  # Alice, by pseudonym
+
+
+async def test_my_data_opens_a_new_direct_room_once_the_person_left_hers(bot_factory,
+                                                                         users) -> None:
+    chargee, bea = await users("chargee"), await users("bea")
+    room = await club_room(bot_factory, chargee, bea, matrix={"encryption": False})
+
+    assert "message privé" in (await ask(bea, room, "!mes-donnees")).body
+    first = await invited_room(bea, {room})
+    await bea.join(first)
+    await bea.wait_for(first, lambda e: (getattr(e, "body", "") or "").endswith(".json"),
+                       timeout=60)
+    await bea.leave(first)
+
+    assert "message privé" in (await ask(bea, room, "!mes-donnees")).body
+    second = await invited_room(bea, {room, first})
+    await bea.join(second)
+    file = await bea.wait_for(second, lambda e: (getattr(e, "body", "") or "").endswith(".json"),
+                              timeout=60)
+    assert file.body.startswith("mes-donnees-")

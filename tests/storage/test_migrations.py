@@ -3,6 +3,7 @@ database with activity at 0007 keeps its yearly figures through 0008 (the partic
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,11 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commands.reports.figures import Figures, yearly_figures
 from storage.db import Database, alembic_config
 from storage.models import (
+    AuditEntry,
+    AuditPerson,
     Base,
     GroupMember,
+    InboxEvent,
     Meeting,
     MeetingAttendance,
     MeetingRsvp,
+    OutboxMessage,
+    OutboxPerson,
     Participant,
     ParticipantYear,
     Poll,
@@ -39,7 +45,8 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "project_groups", "group_members", "group_progress", "group_needs", "initiatives",
           "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
-          "agenda_states", "remontees", "reminders", "participants", "participant_years"}
+          "agenda_states", "remontees", "reminders", "participants", "participant_years",
+          "outbox_people", "audit_people"}
 
 
 def _head() -> str:
@@ -298,3 +305,63 @@ async def test_0010_gives_everyone_of_the_ledger_a_span_and_their_latest_activit
     assert await _figures(empty_db, union=True) == before
     await empty_db.upgrade()
     assert await _figures(empty_db, union=False) == before
+
+
+# --- 0011: exact keys of personal data --------------------------------------------------------
+
+async def test_0011_links_messages_and_audit_entries_to_the_people_they_name(
+        empty_db: Database) -> None:
+    alice, bob, carol = "@alice:example.co", "@bob:example.org", "@carol:example.org"
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0010")
+
+    def message(n: int, room: str, content: object, action: str = "send") -> OutboxMessage:
+        text = content if isinstance(content, str) else json.dumps(content)
+        return OutboxMessage(txn_id=f"t{n}", room_id=room, action=action, content=text,
+                             created_at=t0, sent_at=t0, event_id=f"$e{n}")
+
+    pill = f'<a href="https://matrix.to/#/{carol}">Carol</a>'
+    async with empty_db.transaction() as repos:
+        repos.session.add_all([
+            message(1, "!club:x", {"body": "ok", "formatted_body": pill,
+                                   "m.mentions": {"user_ids": [bob]}}),
+            message(2, "!club:x", {"user_id": alice}, "invite"),
+            message(3, "!dm:x", {"body": "mes-donnees.json", "data": "e30="}, "upload"),
+            message(4, "!club:x", '{"body": "anonyme-1abc: "'),  # not JSON any more
+            message(5, "!club:x", {"body": f"{alice} en texte"}),
+            AuditEntry(at=t0, actor=bob, subject="group", subject_id=1, action="joined",
+                       details="{}"),
+            AuditEntry(at=t0, actor=bob, subject="group", subject_id=1,
+                       action="referent_added", details=json.dumps({"user": alice})),
+            AuditEntry(at=t0, actor=bob, subject="meeting", subject_id=1, action="attendance",
+                       details=json.dumps({"count": 2, "people": [alice, carol]})),
+            AuditEntry(at=t0, actor=bob, subject="group", subject_id=1, action="progress",
+                       details="{broken"),
+            InboxEvent(event_id="$c1", room_id="!club:x", sender=alice, body="!mes-donnees",
+                       sent_at=t0, received_at=t0, handled_at=t0),
+        ])
+        await repos.participants.set_direct_room(alice, "!dm:x")
+
+    await empty_db.upgrade()
+
+    async with empty_db.transaction() as repos:
+        messages = dict((await repos.session.execute(select(OutboxMessage.txn_id,
+                                                            OutboxMessage.id))).all())
+        outbox = {(txn, user) for txn, user in (await repos.session.execute(
+            select(OutboxMessage.txn_id, OutboxPerson.user_id)
+            .join(OutboxPerson, OutboxPerson.outbox_id == OutboxMessage.id))).all()}
+        audit = set((await repos.session.execute(
+            select(AuditPerson.audit_id, AuditPerson.user_id))).all())
+    assert len(messages) == 5
+    assert outbox == {("t1", bob), ("t1", carol), ("t2", alice), ("t3", alice)}
+    assert audit == {(2, alice), (3, alice), (3, carol)}
+
+    if empty_db.is_sqlite:  # the outbox's ids are never reused (AUTOINCREMENT)
+        async with empty_db.transaction() as repos:
+            assert "AUTOINCREMENT" in (await repos.session.execute(sa.text(
+                "SELECT sql FROM sqlite_master WHERE name = 'outbox'"))).scalar_one()
+
+    async with empty_db.engine.begin() as connection:  # down and up again
+        await connection.run_sync(_migrate, "0010", True)
+    await empty_db.upgrade()

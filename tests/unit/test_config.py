@@ -456,3 +456,22 @@ def test_a_file_the_bot_cannot_read_is_a_problem_not_a_crash(tmp_path: Path) -> 
     finally:
         (tmp_path / "config.toml").chmod(0o600)
     assert "illisible" in info.value.problems[0].message
+
+
+def test_messages_retention_defaults_to_30_days_and_is_read(tmp_path: Path) -> None:
+    assert _parse(GOOD, tmp_path).privacy.messages_retention_days == 30
+    text = GOOD + "\n[privacy]\nmessages_retention_days = 0\n"
+    assert _parse(text, tmp_path).privacy.messages_retention_days == 0
+    text = GOOD + "\n[privacy]\nmessages_retention_days = 90\n"
+    assert _parse(text, tmp_path).privacy.messages_retention_days == 90
+
+
+@pytest.mark.parametrize("value", ["-1", "3651", '"un mois"', "true"])
+def test_bad_messages_retention_is_a_problem(tmp_path: Path, value: str) -> None:
+    text = GOOD + f"\n[privacy]\nmessages_retention_days = {value}\n"
+    assert set(_problems(text, tmp_path)) == {"privacy.messages_retention_days"}
+
+
+def test_example_config_documents_the_messages_retention() -> None:
+    example = Path(__file__).parents[2] / "config.example.toml"
+    assert tomllib.loads(example.read_text())["privacy"]["messages_retention_days"] == 30

@@ -1,0 +1,89 @@
+"""After an erasure the erased values leave the database's files: SQLite's database file and
+write-ahead log no longer hold them (``secure_delete``, a checkpoint that empties the log);
+PostgreSQL's tables are vacuumed (see docs/privacy.md for what remains there)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from sqlalchemy import text
+
+from bot.clock import FakeClock
+from bot.outbox import Outbox
+from commands.registry import Registry
+from storage.db import Database
+from tests.handlers.conftest import Harness, make_club, make_harness
+from tests.handlers.fakes import FakeTransport
+from tests.storage.conftest import fresh_postgres
+
+
+async def leave_traces(bot: Harness, marker: str) -> None:
+    """Alice writes ``marker`` in many places: a remontée, a group's description and progress,
+    an initiative, a reminder."""
+    for body in (f"!remontee {marker} au carrefour",
+                 f"!projet creer Atelier --theme mobilité --territoire sud --description {marker}",
+                 f"!projet avancement atelier {marker} encore",
+                 f"!initiative ajouter Repair --theme biens --commune Embrun --contact {marker}",
+                 f"!rappel demain 9h {marker}"):
+        await bot.command(body)
+
+
+async def forget(bot: Harness) -> None:
+    await bot.command("!oublier-moi")
+    await bot.command("!oublier-moi confirmer")
+
+
+def holding(files: list[Path], marker: str) -> list[str]:
+    needles = (marker.encode(), marker.lower().encode())
+    return [path.name for path in files
+            if path.exists() and any(n in path.read_bytes() for n in needles)]
+
+
+async def test_erased_text_is_gone_from_the_sqlite_files(bot: Harness, tmp_path: Path) -> None:
+    marker = f"Zorglub{secrets.token_hex(8)}"
+    files = [tmp_path / "cct.db", tmp_path / "cct.db-wal"]
+    await leave_traces(bot, marker)
+    assert holding(files, marker)
+
+    await forget(bot)
+
+    assert holding(files, marker) == []
+    assert (tmp_path / "cct.db-wal").stat().st_size < 100_000  # emptied, then a few commits
+
+
+@pytest_asyncio.fixture
+async def pg_bot(postgres_url: str, clock: FakeClock, transport: FakeTransport,
+                 registry: Registry) -> AsyncIterator[Harness]:
+    await fresh_postgres(postgres_url)
+    database = Database(postgres_url)
+    await database.upgrade()
+    yield make_harness(database, clock, transport, Outbox(database, transport, clock),  # type: ignore[arg-type]
+                       registry, make_club())
+    await database.dispose()
+
+
+async def vacuums(bot: Harness, table: str) -> int:
+    async with bot.db.transaction() as repos:
+        return int((await repos.session.execute(text(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = :name"),
+            {"name": table})).scalar_one())
+
+
+async def test_postgresql_tables_are_vacuumed_after_an_erasure(pg_bot: Harness) -> None:
+    await leave_traces(pg_bot, "Zorglub")
+    before = await vacuums(pg_bot, "remontees")
+    await forget(pg_bot)
+    for _ in range(200):  # the statistics may reach other sessions a moment later
+        if await vacuums(pg_bot, "remontees") > before:
+            break
+        await asyncio.sleep(0.1)
+    assert await vacuums(pg_bot, "remontees") > before
+    async with pg_bot.db.transaction() as repos:
+        [dead] = (await repos.session.execute(text(
+            "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'remontees'"))).one()
+    assert dead == 0
+
