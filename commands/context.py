@@ -35,7 +35,6 @@ class Reply:
     effects: tuple[Effect, ...] = ()
     reschedule: tuple[str, ...] = ()  # kinds of scheduled jobs to rebuild after the commit
     then: tuple[FollowUp, ...] = ()
-    forgotten: tuple[str, ...] = ()  # people whose data the command erased (nothing kept of them)
 
 
 class Place(Enum):

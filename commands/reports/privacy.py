@@ -128,5 +128,4 @@ def register(registry: Registry) -> None:
         # No reply to the command: a reply would name the person again (mentions). The bot
         # leaves their direct room, forgotten too.
         done = Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten")))
-        return Reply("", effects=(done, Leave(direct)) if direct else (done,),
-                     forgotten=(ctx.sender,))
+        return Reply("", effects=(done, Leave(direct)) if direct else (done,))

@@ -22,6 +22,7 @@ from commands.context import Place
 from commands.registry import Command, Role
 from storage.models import Base
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness
+from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 
 VISITOR, PARTICIPANT, MEMBER = "@visitor:elsewhere.org", "@paul:example.org", "@mia:example.org"
 OWNER = "@dave:example.org"
