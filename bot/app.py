@@ -29,7 +29,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import ReminderSettings, Settings
 from bot.dispatcher import Dispatcher, Handled, Undone
 from bot.effects import queue_effects
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixError, RoomUnavailable, Transport
 from bot.outbox import Outbox, Queued, txn_id
 from bot.polls import (
     PollDeadlines,
@@ -53,7 +53,6 @@ from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
 from commands.meta import welcome
 from commands.polls import native, service
-from commands.ports import RoomUnavailable
 from commands.registry import Registry, Role
 from commands.rhythm import ReminderRules
 from storage.db import Database
@@ -208,6 +207,7 @@ class Bot:
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         self.dispatcher.on_reschedule = self.scheduler.refresh
+        self.outbox.on_room_opened = self.dispatcher.room_opened
 
     # --- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:

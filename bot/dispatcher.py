@@ -17,9 +17,10 @@ from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.effects import queue_effects
+from bot.matrix import NewRoom
 from bot.outbox import Outbox, Queued, txn_id
 from bot.render import message_content
-from commands.context import Club, Context, Reply, Standing
+from commands.context import Club, Context, Reply, RoomOutcome, Standing
 from commands.dispatch import (
     Prepared,
     command_text,
@@ -29,6 +30,7 @@ from commands.dispatch import (
     prepare,
     run,
 )
+from commands.effects import Leave
 from commands.errors import StorageUnavailable, UserError
 from commands.events import Redaction
 from commands.i18n import Translator
@@ -358,6 +360,25 @@ class Dispatcher:
                 continue
             for message in queued:
                 self.outbox.push(message)
+
+    async def room_opened(self, repos: Repositories, row: Queued, outcome: dict[str, Any],
+                          room: NewRoom | None) -> list[Queued]:
+        """What became of a room an outbox row opened (``None``: refused), in the caller's
+        transaction: the outcome's handler records it and says so (``Outbox.on_room_opened``).
+        A row withdrawn meanwhile (its person erased) records nothing; the bot leaves the room."""
+        now = self.clock.now()
+        key = f"{row.txn_id}~opened"
+        stored = await repos.outbox.get(row.id)
+        if stored is None or stored.sent_at is not None:
+            left = (Leave(room.room_id),) if room else ()
+            return await queue_effects(repos, left, key, now)
+        handler = self.registry.outcomes[str(outcome["kind"])]
+        done = RoomOutcome(room.room_id if room else None, row.room_id, outcome["args"], repos,
+                           self.club, self.t, now,
+                           space_refused=room.space_refused if room else False)
+        async with storage_faults():
+            effects = await handler(done)
+            return await queue_effects(repos, effects, key, now)
 
     async def _unless_hurried(self, waiting: Coroutine[Any, Any, None]) -> None:
         """Waits for ``waiting``, or until the bot is stopping (``hurry``)."""

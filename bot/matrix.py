@@ -9,7 +9,7 @@ import io
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +42,12 @@ from nio.exceptions import LocalProtocolError
 from nio.store import DefaultStore
 
 from bot.config import MatrixSettings
-from commands.ports import RoomFacts, RoomUnavailable
+from commands.ports import RoomFacts
 
 log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
+MODERATOR = 50  # Element's « Modérateur »
 STATE_TIMEOUT_S = 30.0  # a room's state asked while a batch or a command waits for it
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON",
                     "M_TOO_LARGE", "M_INVALID_PARAM", "M_MISSING_PARAM"}
@@ -68,6 +69,18 @@ class MatrixError(Exception):
 
 class LoginFailed(MatrixError):
     """Neither the token nor the password let the bot in."""
+
+
+class RoomUnavailable(Exception):
+    """A room the bot cannot enter: unknown, not invited, no permission…"""
+
+
+@dataclass(frozen=True)
+class NewRoom:
+    """A room the bot created, and whether the space it was meant for refused to list it."""
+
+    room_id: str
+    space_refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -324,6 +337,8 @@ class Transport:
         pinned = [e for e in current if isinstance(e, str) and e not in unpin and e != event_id]
         if event_id:
             pinned.append(event_id)
+        if pinned == current:
+            return ""  # nothing to change (an unpin of what was never pinned): nothing to ask
         return await self.put_state(room_id, "m.room.pinned_events", "", {"pinned": pinned})
 
     async def _until_done(self, what: str, expected: type,
@@ -346,39 +361,41 @@ class Transport:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)
 
-    # --- what handlers may ask at once (commands.ports.MatrixPort) -----------------------
     async def create_room(self, *, name: str, topic: str, space: str | None,
-                          moderators: Mapping[str, int]) -> str:
-        """A private room named ``name``, encrypted when the bot uses encryption; in ``space``
-        (both ways) when one is given."""
+                          moderators: Sequence[str]) -> NewRoom:
+        """A private room named ``name``, encrypted when the bot uses encryption, where
+        ``moderators`` have the moderators' level; in ``space`` (both ways) when one is given.
+        A refusal raises ``MatrixError``."""
         initial_state = self._encryption_state()
         server = self.user_id.split(":", 1)[-1]
         if space:
             initial_state.append({"type": "m.space.parent", "state_key": space,
                                   "content": {"via": [server], "canonical": True}})
-        response = await self.client.room_create(
-            name=name, topic=topic or None, preset=RoomPreset.private_chat,
-            initial_state=initial_state,
-            power_level_override={"users": dict(moderators)} if moderators else None)
-        if not isinstance(response, RoomCreateResponse):
-            raise RoomUnavailable(str(MatrixError("create room", response)))
-        room_id = str(response.room_id)
+        response = await self._until_done(
+            f"create room {name!r}", RoomCreateResponse, lambda: self.client.room_create(
+                name=name, topic=topic or None, preset=RoomPreset.private_chat,
+                initial_state=initial_state,
+                power_level_override=({"users": dict.fromkeys(moderators, MODERATOR)}
+                                      if moderators else None)))
+        room = NewRoom(str(response.room_id))
         if space:
             try:
-                await self.put_state(space, "m.space.child", room_id, {"via": [server]})
-            except MatrixError as error:
-                log.warning("room %s created but not added to the space %s (%s)", room_id, space,
-                            error)
-        return room_id
+                await self.put_state(space, "m.space.child", room.room_id, {"via": [server]})
+            except MatrixError as error:  # refused for good (the bot's level in the space)
+                log.warning("room %s created but not added to the space %s (%s)", room.room_id,
+                            space, error)
+                room = NewRoom(room.room_id, space_refused=True)
+        return room
 
     async def direct_room(self, user_id: str) -> str:
         """A new direct-message room with ``user_id``, who is invited to it; encrypted when the
-        bot uses encryption (what it sends there may be personal data)."""
-        response = await self.client.room_create(
-            preset=RoomPreset.trusted_private_chat, is_direct=True, invite=[user_id],
-            initial_state=self._encryption_state())
-        if not isinstance(response, RoomCreateResponse):
-            raise RoomUnavailable(str(MatrixError("create direct room", response)))
+        bot uses encryption (what it sends there may be personal data). A refusal raises
+        ``MatrixError``."""
+        response = await self._until_done(
+            f"create a direct room with {user_id}", RoomCreateResponse,
+            lambda: self.client.room_create(preset=RoomPreset.trusted_private_chat,
+                                            is_direct=True, invite=[user_id],
+                                            initial_state=self._encryption_state()))
         return str(response.room_id)
 
     def _encryption_state(self) -> list[dict[str, Any]]:

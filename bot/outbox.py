@@ -1,5 +1,7 @@
 """Sends queued messages in order, exactly once: each row has a transaction id derived from what
-it is, so a retry after a crash is deduplicated by the homeserver."""
+it is, so a retry after a crash is deduplicated by the homeserver. Besides messages, a row may
+invite, set state, pin, upload, leave, or open a room (``create_room``, ``direct_room``: the
+room's outcome is recorded with the row marked sent, in one transaction)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,17 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixError, NewRoom, Transport
 from commands.effects import REF_PREFIX, txn_id
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 RECENTLY_SENT = 10000
@@ -25,13 +29,14 @@ RECENTLY_SENT = 10000
 # not while the homeserver is busy delivering it. Until then, a crash sends it again with the
 # same transaction id, which the homeserver deduplicates.
 MARK_AFTER_S = 0.2
-__all__ = ["Outbox", "Queued", "UnresolvedReference", "txn_id"]
+REFUSED = "refused"  # in an invite's or a pin's row: the message posted if it is forbidden
+OUTCOME = "outcome"  # in a row opening a room: what to do once it is opened (or refused)
+__all__ = ["OUTCOME", "REFUSED", "Outbox", "Queued", "RoomOpened", "UnresolvedReference",
+           "txn_id"]
 
 
 class UnresolvedReference(Exception):
     """A message names an earlier one that was never sent (refused for good)."""
-
-
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,12 @@ class Queued:
                    row.state_key)
 
 
+RoomOpened = Callable[[Repositories, Queued, dict[str, Any], NewRoom | None],
+                      Awaitable[list[Queued]]]
+"""Records what became of a room a row opened (``None``: refused), in the caller's transaction;
+returns the rows it queued (the messages telling it, the invitations)."""
+
+
 class Outbox:
     """The single sender: wakes when a message is queued, sends pending rows oldest first."""
 
@@ -68,6 +79,8 @@ class Outbox:
         self._marks: list[tuple[int, str, datetime]] = []  # sent, not yet marked in the database
         self._marking: asyncio.Task[None] | None = None
         self.sent_count = 0
+        self.on_room_opened: RoomOpened | None = None  # set by the runtime (the dispatcher)
+        self._opened: dict[int, NewRoom | None] = {}  # rooms opened, their outcome not recorded
 
     def push(self, message: Queued) -> None:
         """Sends a just-committed message as soon as possible."""
@@ -194,28 +207,90 @@ class Outbox:
         self.sent_count += 1
 
     async def _perform(self, message: Queued) -> str:
-        """Does what the row asks; returns the event id (empty for an invite)."""
+        """Does what the row asks; returns the event id (empty for an invite). An invite or a
+        pin the homeserver forbids posts the message it carries for that, then raises."""
         content = json.loads(message.content)
         if REF_PREFIX in message.content:  # names an earlier message (most do not)
             content = await self._resolve(content)
-        if message.action == "invite":
-            await self.transport.invite(message.room_id, str(content["user_id"]))
-            return ""
-        if message.action == "state":
-            return await self.transport.put_state(message.room_id, message.event_type,
-                                                  message.state_key or "", content)
-        if message.action == "leave":
-            await self.transport.leave(message.room_id)
-            return ""
-        if message.action == "pin":
-            return await self.transport.pin(message.room_id, content["pin"], content["unpin"])
-        if message.action == "upload":
-            data = base64.b64decode(content.pop("data"))
-            content.update(await self.transport.upload(message.room_id, data,
-                                                       content["info"]["mimetype"],
-                                                       content["body"]))
+        refused = content.pop(REFUSED, None) if message.action in ("invite", "pin") else None
+        try:
+            return await ACTIONS.get(message.action, Outbox._send)(self, message, content)
+        except MatrixError as error:
+            if refused is not None and error.code == "M_FORBIDDEN":
+                await self._tell_refusal(message, refused)
+            raise
+
+    async def _send(self, message: Queued, content: dict[str, Any]) -> str:
         return await self.transport.send(message.room_id, content, message.txn_id,
                                          message.event_type)
+
+    async def _upload(self, message: Queued, content: dict[str, Any]) -> str:
+        data = base64.b64decode(content.pop("data"))
+        content.update(await self.transport.upload(message.room_id, data,
+                                                   content["info"]["mimetype"], content["body"]))
+        return await self._send(message, content)
+
+    async def _invite(self, message: Queued, content: dict[str, Any]) -> str:
+        await self.transport.invite(message.room_id, str(content["user_id"]))
+        return ""
+
+    async def _state(self, message: Queued, content: dict[str, Any]) -> str:
+        return await self.transport.put_state(message.room_id, message.event_type,
+                                              message.state_key or "", content)
+
+    async def _leave(self, message: Queued, _content: dict[str, Any]) -> str:
+        await self.transport.leave(message.room_id)
+        return ""
+
+    async def _pin(self, message: Queued, content: dict[str, Any]) -> str:
+        return await self.transport.pin(message.room_id, content["pin"], content["unpin"])
+
+    async def _create_room(self, message: Queued, content: dict[str, Any]) -> str:
+        room = content["room"]
+        return await self._open(message, content[OUTCOME], lambda: self.transport.create_room(
+            name=room["name"], topic=room["topic"], space=room["space"],
+            moderators=room["user_ids"]))
+
+    async def _direct_room(self, message: Queued, content: dict[str, Any]) -> str:
+        async def direct() -> NewRoom:
+            return NewRoom(await self.transport.direct_room(str(content["user_id"])))
+        return await self._open(message, content[OUTCOME], direct)
+
+    async def _open(self, message: Queued, outcome: dict[str, Any],
+                    create: Callable[[], Awaitable[NewRoom]]) -> str:
+        """Opens a room (no transaction is open meanwhile), then records its outcome and marks
+        the row sent in one transaction. A room is opened once per row in this process: when
+        recording fails, the retry records the same room. A crash before the record opens it
+        again at the next start (the first one stays empty)."""
+        if message.id not in self._opened:
+            try:
+                self._opened[message.id] = await create()
+            except MatrixError as error:
+                if not error.permanent:
+                    raise
+                log.warning("%s %s refused for good (%s)", message.action, message.id, error)
+                self._opened[message.id] = None
+        room = self._opened[message.id]
+        if self.on_room_opened is None:
+            raise RuntimeError("no one records the outcome of the rooms the bot opens")
+        async with self.db.transaction() as repos:
+            queued = await self.on_room_opened(repos, message, outcome, room)
+            await repos.outbox.mark_sent(message.id, room.room_id if room else "",
+                                         self.clock.now())
+        del self._opened[message.id]
+        for row in queued:
+            self.push(row)
+        return room.room_id if room else ""
+
+    async def _tell_refusal(self, message: Queued, refused: dict[str, Any]) -> None:
+        """Queues the message an invite or a pin carries for when it is forbidden: once, by a
+        transaction id derived from the row's."""
+        async with self.db.transaction() as repos:
+            row = await repos.outbox.add(txn_id=txn_id("refused", message.txn_id),
+                                         room_id=str(refused["room_id"]),
+                                         content=refused["content"], created_at=self.clock.now())
+        if row is not None:
+            self.push(Queued.of(row))
 
     async def _resolve(self, content: Any) -> Any:
         """Puts the event ids of the messages named by ``ref`` placeholders in their place."""
@@ -231,3 +306,11 @@ class Outbox:
                 raise UnresolvedReference(content)
             return event_id
         return content
+
+
+Action = Callable[[Outbox, Queued, dict[str, Any]], Awaitable[str]]
+ACTIONS: dict[str, Action] = {
+    "send": Outbox._send, "upload": Outbox._upload, "invite": Outbox._invite,
+    "state": Outbox._state, "leave": Outbox._leave, "pin": Outbox._pin,
+    "create_room": Outbox._create_room, "direct_room": Outbox._direct_room}
+"""What each row's ``action`` does (``bot.effects`` makes the rows)."""

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from commands.i18n import Translator
@@ -135,7 +135,23 @@ class Context:
         return self.repos
 
     def homeserver(self) -> MatrixPort:
-        """What the handler may ask of the homeserver directly (create or join a room)."""
+        """What the bot knows of its rooms from its sync (no request: whatever needs the
+        homeserver is an effect)."""
         if self.matrix is None:
             raise RuntimeError("this command runs without a homeserver")
         return self.matrix
+
+
+@dataclass(frozen=True)
+class RoomOutcome:
+    """What became of a room the bot was asked to open (``commands.effects.Outcome``), handed
+    to its handler in a transaction of its own once the homeserver has answered."""
+
+    room_id: str | None  # the room opened; ``None``: the homeserver refused to open it
+    told_in: str  # where it was asked (the effect's ``room_id``): where to tell the outcome
+    data: Mapping[str, Any]  # the outcome's data, as the handler that asked for it gave it
+    repos: Repositories = field(repr=False)
+    club: Club
+    t: Translator
+    now: datetime
+    space_refused: bool = False  # a new room the club's space could not list (the bot's level)

@@ -2,13 +2,18 @@
 
 The dispatcher stores each effect in the outbox in the same transaction as the command, with a
 transaction id derived from the command (or from the effect's ``key``), so it happens exactly
-once after the commit. An effect may name a message queued before it (``ref(key)``): the
-sender puts that message's event id in its place when it sends (threads, edits, poll ends).
+once after the commit: no handler waits for the homeserver. An effect may name a message queued
+before it (``ref(key)``): the sender puts that message's event id in its place when it sends
+(threads, edits, poll ends). A room the bot opens (``CreateRoom``, ``OpenDirectRoom``) has an
+``Outcome``: the capability's handler for it records the new room and says what became of it,
+in a transaction of its own once the homeserver has answered. An invite or a pin may carry a
+``refused`` message, posted (once) if the homeserver forbids it to the bot.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +40,6 @@ def ref(key: str) -> str:
 
 
 @dataclass(frozen=True)
-class Invite:
-    """Invite a person into a room (already there or already invited: nothing happens)."""
-
-    room_id: str
-    user_id: str
-
-
-@dataclass(frozen=True)
 class Post:
     """A message in a room other than the command's (an announcement), possibly in a thread
     (``thread``: an event id or a ``ref``) or replacing an earlier message (``replaces``)."""
@@ -53,6 +50,16 @@ class Post:
     thread: str | None = None
     replaces: str | None = None
     about: tuple[str, ...] = ()  # whom it concerns besides those it names (a direct message)
+
+
+@dataclass(frozen=True)
+class Invite:
+    """Invite a person into a room (already there or already invited: nothing happens);
+    ``refused`` is posted if the homeserver forbids it (M_FORBIDDEN)."""
+
+    room_id: str
+    user_id: str
+    refused: Post | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,7 @@ class Pin:
     room_id: str
     event: str
     unpin: tuple[str, ...] = ()
+    refused: Post | None = None  # posted if the homeserver forbids it (the bot's power level)
 
 
 @dataclass(frozen=True)
@@ -113,4 +121,40 @@ class Leave:
     room_id: str
 
 
-Effect = Invite | Post | SendEvent | Upload | React | PutState | Pin | Leave
+@dataclass(frozen=True)
+class Outcome:
+    """What to do once a room the bot opens exists, or was refused: the handler declared for
+    ``kind`` (``Registry.outcome``) runs with ``data`` (JSON values; a person's id under
+    ``user_id``, so that an erasure finds it)."""
+
+    kind: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CreateRoom:
+    """A private room (encrypted when the bot encrypts), in ``space`` when given, where
+    ``moderators`` have the moderators' level (50); then its ``outcome``. ``room_id`` is where
+    the outcome is told (the command's room): the creation waits there behind the reply."""
+
+    room_id: str
+    name: str
+    topic: str
+    space: str | None
+    moderators: tuple[str, ...]
+    outcome: Outcome
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenDirectRoom:
+    """A new direct-message room with ``user_id`` (invited); then its ``outcome``. ``room_id``
+    is where the outcome is told if the room cannot be opened (the command's room)."""
+
+    room_id: str
+    user_id: str
+    outcome: Outcome
+
+
+Effect = (Invite | Post | SendEvent | Upload | React | PutState | Pin | Leave | CreateRoom
+          | OpenDirectRoom)

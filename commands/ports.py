@@ -1,17 +1,12 @@
-"""What handlers may ask of the homeserver while they run (implemented in ``bot/``).
-
-Most effects wait for the commit (``commands.effects``); these few need an answer at once.
+"""What handlers may know of the homeserver while they run (implemented in ``bot/``): only what
+the bot already holds from its sync, never a request. Whatever needs the homeserver (a room
+created, an invite, a pin) is an effect, done after the commit (``commands.effects``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
-
-
-class RoomUnavailable(Exception):
-    """The homeserver refused: unknown room, not invited, no permission…"""
 
 
 @dataclass(frozen=True)
@@ -24,22 +19,12 @@ class RoomFacts:
 
 
 class MatrixPort(Protocol):
-    """Room operations a handler may need an answer to."""
-
-    async def create_room(self, *, name: str, topic: str, space: str | None,
-                          moderators: Mapping[str, int]) -> str:
-        """Creates a private room (in ``space`` when given); returns its id."""
-        ...
+    """What the bot knows of its rooms, read from its synced state (no request)."""
 
     def room_facts(self, room: str, user_id: str) -> RoomFacts | None:
         """The room named by id, canonical alias or matrix.to link, if the bot is in it, with
         ``user_id``'s membership and power level there; read from the synced state (the bot
         never joins a room because a command named it)."""
-        ...
-
-    async def direct_room(self, user_id: str) -> str:
-        """Creates a direct-message room with ``user_id`` (invited, ``is_direct``); returns its
-        id. The caller remembers it and reuses it."""
         ...
 
     def is_member(self, room_id: str, user_id: str) -> bool:

@@ -19,9 +19,12 @@ from commands.i18n import Translator
 from commands.text import fold
 
 if TYPE_CHECKING:
-    from commands.context import Reply
+    from commands.context import Reply, RoomOutcome
+    from commands.effects import Effect
 
 Handler = Callable[..., Awaitable["Reply"]]
+# What becomes of a room the bot opened (``commands.effects.Outcome``): its effects
+OutcomeHandler = Callable[["RoomOutcome"], Awaitable[Sequence["Effect"]]]
 
 SECTIONS: tuple[str, ...] = ("meta", "projects", "meetings", "polls", "agenda", "reminders",
                              "reports", "privacy")
@@ -220,6 +223,19 @@ class Registry:
 
     def __init__(self) -> None:
         self._commands: list[Command] = []
+        self.outcomes: dict[str, OutcomeHandler] = {}
+
+    def outcome(self, kind: str) -> Callable[[OutcomeHandler], OutcomeHandler]:
+        """Declares the handler of the outcomes of ``kind`` (decorator): what is recorded and
+        told once a room the bot opens exists, or was refused."""
+
+        def register(handler: OutcomeHandler) -> OutcomeHandler:
+            if kind in self.outcomes:
+                raise ValueError(f"outcome {kind!r} declared twice")
+            self.outcomes[kind] = handler
+            return handler
+
+        return register
 
     def command(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
                 params: Sequence[Param] = (), role: Role = Role.PARTICIPANT,

@@ -41,6 +41,11 @@ def pill(user_id: str, label: str | None = None) -> str:
     return f"[{text}]({user_link(user_id)})"
 
 
+def room_link(room_id: str, label: str) -> str:
+    """A room as a matrix.to link (Element shows it as the room's pill)."""
+    return f"[{escape_markdown(label)}](https://matrix.to/#/{room_id})"
+
+
 def pills_as_text(markdown: str) -> str:
     """``[Alice](https://matrix.to/#/@alice:x)`` → ``Alice``, for a message's plain body."""
     return _PILL_LINK.sub(lambda m: m.group(1), markdown)

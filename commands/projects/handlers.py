@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from commands.arguments import Integer, Text, UserId
-from commands.context import Context, Reply
-from commands.effects import Effect, Invite
+from commands.context import Context, Reply, RoomOutcome
+from commands.effects import CreateRoom, Effect, Invite, Leave, Outcome, Post, effect_txn
 from commands.errors import BadArgument, Forbidden, MissingArgument, UserError
 from commands.i18n import Translator
-from commands.ports import RoomUnavailable
 from commands.projects import render
 from commands.projects.names import (
     clean_name,
@@ -22,7 +23,7 @@ from commands.projects.names import (
     unique_slug,
 )
 from commands.registry import Command, Option, Param, Registry, Role
-from commands.text import escape_markdown, pill
+from commands.text import escape_markdown, pill, room_link
 from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES, normalise
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 ACTIVE_ORDER = ("en-cours", "en-definition", "idee", "en-pause", "realise")
 PAGE_SIZE = 30
 MODERATOR = 50  # the power level of a room's moderators (Element's « Modérateur »)
+ROOM_OPENED = "group_room"  # the outcome of a group's room creation
 DESCRIPTION_MAX = 1000
 TEXT_MAX = 2000
 GROUP = Text(max_length=200)
@@ -52,6 +54,7 @@ def register(registry: Registry) -> None:
     _register_reading(projet)
     _register_membership(projet)
     _register_editing(projet)
+    registry.outcome(ROOM_OPENED)(_room_opened)
 
     @registry.command("mesprojets", fr=("mesprojets", "mes-projets"),
                       en=("myprojects", "my-projects"), section="projects")
@@ -201,9 +204,9 @@ def _register_membership(projet: Command) -> None:
         text = ctx.t("projects.joined", group=label, count=count)
         effects: tuple[Effect, ...] = ()
         if found.room_id:
-            text += " " + ctx.t("projects.joined_room", room=render.room_link(found.room_id,
+            text += " " + ctx.t("projects.joined_room", room=room_link(found.room_id,
                                                                               found.name))
-            effects = (Invite(found.room_id, ctx.sender),)
+            effects = _invites(ctx.t, found, [ctx.sender], ctx.room_id, notify=True)
         return Reply(text, effects=effects)
 
     @projet.subcommand("quitter", fr=("quitter", "partir"), en=("leave", "quit"),
@@ -405,33 +408,87 @@ async def _set_referent(ctx: Context, group: str, change: str) -> Reply:
 
 
 async def _room(ctx: Context, group: str, room: str | None) -> Reply:
-    """Creates the group's room and invites its members, or links an existing room."""
+    """Links an existing room to the group and invites its members, or asks for the group's
+    room to be created: « Salon créé » (or why not) follows once it exists (``_room_opened``)."""
     repos = ctx.db()
     found = await find_group_then_text(repos, group, room or "")
     target = found.group
     await _require_editor(ctx, target)
     existing = found.rest.strip()
+    label = group_label(target)
     if not existing and target.room_id:
-        return Reply(ctx.t("projects.room_exists", group=group_label(target), prefix=ctx.club.prefix,
-                           room=render.room_link(target.room_id, target.name)))
-    members = await repos.groups.members(target.id)
-    if existing:
-        room_id = await _linkable_room(ctx, target, existing)
-    else:
-        referents = {m.user_id: MODERATOR for m in members if m.referent}
-        try:
-            room_id = await ctx.homeserver().create_room(
-                name=target.name, topic=target.description, space=ctx.club.space,
-                moderators=referents)
-        except RoomUnavailable:
-            raise UserError("projects.room_failed") from None
+        return Reply(ctx.t("projects.room_exists", group=label, prefix=ctx.club.prefix,
+                           room=room_link(target.room_id, target.name)))
+    key = await _creation_key(ctx, target)
+    if key is None:
+        raise UserError("projects.room_under_way", group=label)
+    if not existing:
+        members = await repos.groups.members(target.id)
+        create = CreateRoom(ctx.room_id, name=target.name, topic=target.description,
+                            space=ctx.club.space,
+                            moderators=tuple(m.user_id for m in members if m.referent),
+                            outcome=Outcome(ROOM_OPENED, {"group": target.id,
+                                                          "user_id": ctx.sender}), key=key)
+        return Reply(ctx.t("projects.room_creating", group=label), effects=(create,))
+    room_id = await _linkable_room(ctx, target, existing)
     target.room_id = room_id
     target.updated_at = ctx.now
-    await _audit(ctx, target, "room_linked" if existing else "room_created", room=room_id)
-    invites = tuple(Invite(room_id, m.user_id) for m in members)
-    key = "projects.room_linked" if existing else "projects.room_created"
-    return Reply(ctx.t(key, group=group_label(target), room=render.room_link(room_id, target.name),
-                       count=len(members)), effects=invites)
+    await _audit(ctx, target, "room_linked", room=room_id)
+    members = await repos.groups.members(target.id)
+    invites = _invites(ctx.t, target, [m.user_id for m in members], ctx.room_id)
+    return Reply(ctx.t("projects.room_linked", group=label,
+                       room=room_link(room_id, target.name), count=len(members)),
+                 effects=invites)
+
+
+async def _creation_key(ctx: Context, group: ProjectGroup) -> str | None:
+    """The key of a new creation of ``group``'s room, ``None`` while one is under way (queued,
+    its outcome not recorded yet): one key per attempt, so a refused one can be tried again."""
+    outbox = ctx.db().outbox
+    for attempt in itertools.count(1):
+        key = f"group-{group.id}-room-{attempt}"
+        if not await outbox.has(effect_txn(key)):
+            return key
+        if await outbox.event_id_of(effect_txn(key)) is None:
+            return None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _room_opened(done: RoomOutcome) -> list[Effect]:
+    """The group's new room exists (recorded on the group, its members invited, « Salon créé »
+    told where it was asked), or the homeserver refused it (told there too)."""
+    t, told_in = done.t, done.told_in
+    group = await done.repos.groups.get(int(done.data["group"]))
+    if group is None:
+        return [Leave(done.room_id)] if done.room_id else []
+    label = group_label(group)
+    if done.room_id is None:
+        return [Post(told_in, Reply(t("projects.room_failed", group=label,
+                                      prefix=done.club.prefix)))]
+    if group.room_id:  # linked to another room meanwhile: this one is not needed
+        return [Leave(done.room_id)]
+    group.room_id = done.room_id
+    group.updated_at = done.now
+    await done.repos.audit.record(actor=str(done.data["user_id"]), subject="group",
+                                  subject_id=group.id, action="room_created", at=done.now,
+                                  room=done.room_id)
+    members = [m.user_id for m in await done.repos.groups.members(group.id)]
+    text = t("projects.room_created", group=label, count=len(members),
+             room=room_link(done.room_id, group.name))
+    if done.space_refused:
+        text += "\n\n" + t("projects.space_refused")
+    return [Post(told_in, Reply(text)), *_invites(t, group, members, told_in)]
+
+
+def _invites(t: Translator, group: ProjectGroup, people: Sequence[str], told_in: str,
+             notify: bool = False) -> tuple[Invite, ...]:
+    """People invited into the group's room; an invitation the homeserver forbids is told in
+    ``told_in`` (notifying the person when ``notify``)."""
+    room = str(group.room_id)
+    link = room_link(room, group.name)
+    return tuple(Invite(room, person, refused=Post(told_in, Reply(
+        t("projects.invite_refused", user=pill(person), group=group_label(group), room=link),
+        mentions=(person,) if notify else ()))) for person in people)
 
 
 async def _linkable_room(ctx: Context, group: ProjectGroup, room: str) -> str:

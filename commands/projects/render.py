@@ -13,7 +13,7 @@ from babel.dates import format_date
 from commands.dates.format import babel_locale
 from commands.i18n import Translator
 from commands.projects.names import group_label
-from commands.text import escape_markdown, pill, shorten
+from commands.text import escape_markdown, pill, room_link, shorten
 from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES
 
 if TYPE_CHECKING:
@@ -27,10 +27,6 @@ TABLE_CELL = 40
 def day(moment: datetime, tz: ZoneInfo, t: Translator) -> str:
     """``14/01/2027`` in the club's time zone."""
     return format_date(moment.astimezone(tz).date(), "short", locale=babel_locale(t.language))
-
-
-def room_link(room_id: str, label: str) -> str:
-    return f"[{escape_markdown(label)}](https://matrix.to/#/{room_id})"
 
 
 def table(groups: Sequence[GroupSummary], t: Translator) -> str:

@@ -5,18 +5,21 @@ purge: ``commands.reports.erasure``). See docs/privacy.md."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Choice, Text
-from commands.context import Context, Reply
-from commands.effects import Leave, Post, Upload
+from commands.context import Club, Context, Reply, RoomOutcome
+from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Upload
 from commands.errors import BadArgument, UserError
-from commands.ports import RoomUnavailable
+from commands.i18n import Translator
 from commands.registry import Param, Registry, Role
 from commands.reports.erasure import erasure_for, forget_person
-from commands.text import escape_markdown
+from commands.text import escape_markdown, pill
 from commands.vocabulary import TERRITORIES
+
+if TYPE_CHECKING:
+    from storage.repositories import Repositories
 
 CONFIRM_WITHIN = timedelta(minutes=10)
 CATEGORIES = Choice((
@@ -35,6 +38,7 @@ FIELDS = Choice((
 ), kind="field")
 CONFIRM_WORDS = Choice((("confirm", ("confirmer", "oui", "yes")),), kind="action")
 COMMUNE_MAX = 80
+DIRECT_ROOM_OPENED = "personal_data"  # the outcome of the direct room opened for !mes-donnees
 
 
 def _profile_text(ctx: Context, person: Any) -> str:
@@ -49,14 +53,36 @@ def _profile_text(ctx: Context, person: Any) -> str:
                  .strftime("%d/%m/%Y"), prefix=ctx.club.prefix)
 
 
-def _data_file(ctx: Context, tables: dict[str, Any]) -> bytes:
-    document = {"user_id": ctx.sender, "generated_at": ctx.now.isoformat(),
-                "controller": ctx.club.name, "tables": tables}
-    return json.dumps(document, ensure_ascii=False, indent=2).encode()
+async def _data_posts(repos: Repositories, user: str, room: str, club: Club, t: Translator,
+                      now: datetime) -> tuple[Effect, ...]:
+    """Everything held about ``user``, posted in their direct ``room``: a few words and the
+    JSON file."""
+    tables = await repos.personal.everything_about(user)
+    document = {"user_id": user, "generated_at": now.isoformat(), "controller": club.name,
+                "tables": tables}
+    data = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    intro = Reply(t("rgpd.data_intro", count=sum(len(rows) for rows in tables.values()),
+                    prefix=club.prefix))
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    return (Post(room, intro, about=(user,)),
+            Upload(room, f"mes-donnees-{stamp}.json", "application/json", data, about=(user,)))
+
+
+async def _direct_room_opened(done: RoomOutcome) -> tuple[Effect, ...]:
+    """The direct room of ``!mes-donnees`` is open (remembered, the data posted there), or the
+    homeserver refused it (the person is told in the room where they asked)."""
+    user = str(done.data["user_id"])
+    if done.room_id is None:
+        told = Reply(done.t("rgpd.no_direct_room", user=pill(user), prefix=done.club.prefix),
+                     mentions=(user,))
+        return (Post(done.told_in, told, about=(user,)),)
+    await done.repos.participants.set_direct_room(user, done.room_id)
+    return await _data_posts(done.repos, user, done.room_id, done.club, done.t, done.now)
 
 
 def register(registry: Registry) -> None:
     """Declares ``!profil``, ``!mes-donnees`` and ``!oublier-moi``."""
+    registry.outcome(DIRECT_ROOM_OPENED)(_direct_room_opened)
 
     @registry.command("profil", fr=("profil",), en=("profile",), section="privacy",
                       params=(Param("field", FIELDS, required=False),
@@ -94,21 +120,13 @@ def register(registry: Registry) -> None:
     async def mes_donnees(ctx: Context) -> Reply:
         repos = ctx.db()
         room = await repos.participants.direct_room(ctx.sender)
-        if room is None or not ctx.homeserver().is_member(room, ctx.sender):
-            try:  # none yet, or one they left (or the bot is no longer in): a new one
-                room = await ctx.homeserver().direct_room(ctx.sender)
-            except RoomUnavailable as error:
-                raise UserError("rgpd.no_direct_room") from error
-            await repos.participants.set_direct_room(ctx.sender, room)
-        tables = await repos.personal.everything_about(ctx.sender)
-        data = _data_file(ctx, tables)
-        intro = Reply(ctx.t("rgpd.data_intro", count=sum(len(rows) for rows in tables.values()),
-                            prefix=ctx.club.prefix))
-        stamp = ctx.now.strftime("%Y%m%d-%H%M%S")
-        return Reply(ctx.t("rgpd.data_sent"),
-                     effects=(Post(room, intro, about=(ctx.sender,)),
-                              Upload(room, f"mes-donnees-{stamp}.json", "application/json", data,
-                                     about=(ctx.sender,))))
+        if room is not None and ctx.homeserver().is_member(room, ctx.sender):
+            return Reply(ctx.t("rgpd.data_sent"), effects=await _data_posts(
+                repos, ctx.sender, room, ctx.club, ctx.t, ctx.now))
+        # None yet, or one they left (or the bot is no longer in): a new one, then the data
+        opening = OpenDirectRoom(ctx.room_id, ctx.sender,
+                                 Outcome(DIRECT_ROOM_OPENED, {"user_id": ctx.sender}))
+        return Reply(ctx.t("rgpd.data_opening"), effects=(opening,))
 
     @registry.command("oublier_moi", fr=("oublier-moi", "oubliez-moi", "oubliermoi"),
                       en=("forget-me", "forgetme"), section="privacy", role=Role.VISITOR,

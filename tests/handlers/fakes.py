@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.matrix import MatrixError
-from commands.ports import RoomFacts, RoomUnavailable
+from bot.matrix import MatrixError, NewRoom
+from commands.ports import RoomFacts
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class FakeTransport:
     first event id back and posts nothing. ``refuse`` maps a room to a Matrix error code; a
     permanent code raises ``MatrixError`` like the real transport does after its retries.
     ``fail_next`` holds exceptions raised by the next calls, one each (network trouble…).
+    ``forbidden`` holds (``invite``/``state``, room) pairs the homeserver forbids to the bot
+    (M_FORBIDDEN: its power level). Rooms are created with made-up ids (``created``,
+    ``direct``), once ``creating`` is set (a slow homeserver), or refused (``fail_creation``);
+    ``space_refused``: the club's space does not let the bot list a new room.
     """
 
     dedupe_txn: bool = True
@@ -48,6 +53,37 @@ class FakeTransport:
     invites: list[tuple[str, str]] = field(default_factory=list)
     states: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     _by_txn: dict[str, str] = field(default_factory=dict)
+    forbidden: set[tuple[str, str]] = field(default_factory=set)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    direct: list[tuple[str, str]] = field(default_factory=list)
+    fail_creation: bool = False
+    space_refused: bool = False
+    creating: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.creating.set()
+
+    def _forbid(self, kind: str, room_id: str) -> None:
+        if (kind, room_id) in self.forbidden:
+            raise MatrixError(kind, FakeErrorResponse("M_FORBIDDEN"))
+
+    async def create_room(self, *, name: str, topic: str, space: str | None,
+                          moderators: Sequence[str]) -> NewRoom:
+        await self.creating.wait()
+        if self.fail_creation:
+            raise MatrixError("create room", FakeErrorResponse("M_FORBIDDEN"))
+        room_id = f"!created{len(self.created) + 1}:example.org"
+        self.created.append({"room_id": room_id, "name": name, "topic": topic, "space": space,
+                             "moderators": list(moderators)})
+        return NewRoom(room_id, space_refused=bool(space) and self.space_refused)
+
+    async def direct_room(self, user_id: str) -> str:
+        await self.creating.wait()
+        if self.fail_creation:
+            raise MatrixError("create direct room", FakeErrorResponse("M_FORBIDDEN"))
+        room_id = f"!dm{len(self.direct) + 1}:example.org"
+        self.direct.append((user_id, room_id))
+        return room_id
 
     uploads: list[tuple[bytes, str, str]] = field(default_factory=list)
     members: dict[str, list[str]] = field(default_factory=dict)
@@ -56,10 +92,14 @@ class FakeTransport:
     pinned: dict[str, list[str]] = field(default_factory=dict)
 
     async def pin(self, room_id: str, event_id: str, unpin: list[str]) -> str:
-        current = [e for e in self.pinned.get(room_id, []) if e not in unpin and e != event_id]
-        self.pinned[room_id] = [*current, event_id] if event_id else current
-        return await self.put_state(room_id, "m.room.pinned_events", "",
-                                    {"pinned": self.pinned[room_id]})
+        before = self.pinned.get(room_id, [])
+        current = [e for e in before if e not in unpin and e != event_id]
+        pinned = [*current, event_id] if event_id else current
+        if pinned == before:
+            return ""
+        event = await self.put_state(room_id, "m.room.pinned_events", "", {"pinned": pinned})
+        self.pinned[room_id] = pinned
+        return event
 
     async def joined_members(self, room_id: str) -> list[str]:
         return list(self.members.get(room_id, []))
@@ -76,12 +116,14 @@ class FakeTransport:
 
     async def invite(self, room_id: str, user_id: str) -> None:
         self.calls.append((room_id, user_id, "invite"))
+        self._forbid("invite", room_id)
         if (room_id, user_id) not in self.invites:
             self.invites.append((room_id, user_id))
 
     async def put_state(self, room_id: str, event_type: str, state_key: str,
                         content: dict[str, Any]) -> str:
         self.calls.append((room_id, state_key, event_type))
+        self._forbid("state", room_id)
         self.states.append((room_id, event_type, state_key, content))
         return f"$state{len(self.states)}"
 
@@ -107,30 +149,19 @@ class FakeTransport:
 
 @dataclass
 class FakeMatrix:
-    """What handlers may ask the homeserver at once (``commands.ports.MatrixPort``): rooms are
-    created with made-up ids; ``rooms`` are the rooms the bot is in (address → id), with the
-    power levels of their joined ``members`` ((room id, user) → level); the members of the
-    rooms in ``members_unknown`` are not loaded yet."""
+    """What handlers may know of the homeserver (``commands.ports.MatrixPort``): ``rooms`` are
+    the rooms the bot is in (address → id), with the power levels of their joined ``members``
+    ((room id, user) → level); the members of the rooms in ``members_unknown`` are not loaded
+    yet; ``direct`` are the direct rooms opened (the transport's, in a harness)."""
 
-    created: list[dict[str, Any]] = field(default_factory=list)
     rooms: dict[str, str] = field(default_factory=dict)
     members: dict[tuple[str, str], int] = field(default_factory=dict)
     members_unknown: set[str] = field(default_factory=set)
-    fail_creation: bool = False
     direct: list[tuple[str, str]] = field(default_factory=list)
     left: set[tuple[str, str]] = field(default_factory=set)  # (room, person) no longer there
     # People's display names, for tests showing the bot no longer uses them (it once erased
     # them from recorded texts with ``display_names``).
     names: dict[str, list[str]] = field(default_factory=dict)
-
-    async def create_room(self, *, name: str, topic: str, space: str | None,
-                          moderators: Mapping[str, int]) -> str:
-        if self.fail_creation:
-            raise RoomUnavailable("refused")
-        room_id = f"!created{len(self.created) + 1}:example.org"
-        self.created.append({"room_id": room_id, "name": name, "topic": topic, "space": space,
-                             "moderators": dict(moderators)})
-        return room_id
 
     async def display_names(self, user_id: str) -> list[str]:
         return list(self.names.get(user_id, []))
@@ -138,13 +169,6 @@ class FakeMatrix:
     def is_member(self, room_id: str, user_id: str) -> bool:
         """Someone is in the rooms made for them (direct ones) until they leave (``left``)."""
         return (user_id, room_id) in self.direct and (room_id, user_id) not in self.left
-
-    async def direct_room(self, user_id: str) -> str:
-        if self.fail_creation:
-            raise RoomUnavailable("refused")
-        room_id = f"!dm{len(self.direct) + 1}:example.org"
-        self.direct.append((user_id, room_id))
-        return room_id
 
     def room_facts(self, room: str, user_id: str) -> RoomFacts | None:
         room_id = self.rooms.get(room)

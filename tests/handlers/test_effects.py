@@ -102,3 +102,24 @@ async def test_pins_keep_the_rooms_other_pins(db: Database, outbox: Outbox,
                              Pin(ROOM, ref("odj-2"), unpin=(ref("odj-1"),))], key="$2")
     assert transport.pinned[ROOM] == ["$someone-else", transport.sent[-1].event_id]
     assert transport.states[-1][1] == "m.room.pinned_events"
+
+
+async def test_a_forbidden_invite_or_pin_posts_its_refusal_once(
+        db: Database, outbox: Outbox, transport: FakeTransport) -> None:
+    """The refusal is posted once, even when the refused row is tried again (a crash before it
+    was dropped); the row is dropped; an allowed one posts nothing more."""
+    transport.forbidden |= {("invite", ROOM), ("state", ROOM)}
+    told = Post("!asked:example.org", Reply("pas pu"))
+    effects = [Invite(ROOM, "@a:example.org", refused=told),
+               Post(ROOM, Reply("odj"), key="odj"), Pin(ROOM, ref("odj"), refused=told)]
+    await queue(db, outbox, effects)
+    assert transport.bodies("!asked:example.org") == ["pas pu", "pas pu"]  # one for each
+    async with db.transaction() as repos:
+        assert await repos.outbox.pending() == []
+        assert not await repos.outbox.has(effect_txn("$cmd#0"))  # the invite row: dropped
+    await queue(db, outbox, effects)  # queued again, as if the drops had not been saved
+    assert transport.bodies("!asked:example.org") == ["pas pu", "pas pu"]
+    transport.forbidden.clear()
+    await queue(db, outbox, [Invite(ROOM, "@b:example.org", refused=told)], key="$3")
+    assert transport.invites == [(ROOM, "@b:example.org")]
+    assert transport.bodies("!asked:example.org") == ["pas pu", "pas pu"]

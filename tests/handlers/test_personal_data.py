@@ -426,12 +426,12 @@ async def test_no_messages_purge_when_its_delay_is_zero(bot: Harness) -> None:
 
 async def test_my_data_opens_a_new_direct_room_when_the_person_left_hers(bot: Harness) -> None:
     await bot.command("!mes-donnees")
-    assert bot.matrix.direct == [(ALICE, "!dm1:example.org")]
+    assert bot.transport.direct == [(ALICE, "!dm1:example.org")]
     await bot.command("!mes-donnees")
-    assert len(bot.matrix.direct) == 1  # still hers
+    assert len(bot.transport.direct) == 1  # still hers
     bot.matrix.left.add(("!dm1:example.org", ALICE))
     sent = await bot.command("!mes-donnees")
-    assert bot.matrix.direct == [(ALICE, "!dm1:example.org"), (ALICE, "!dm2:example.org")]
+    assert bot.transport.direct == [(ALICE, "!dm1:example.org"), (ALICE, "!dm2:example.org")]
     assert [s.room_id for s in sent[1:]] == ["!dm2:example.org"] * 2
     async with bot.db.transaction() as repos:
         assert await repos.participants.direct_room(ALICE) == "!dm2:example.org"

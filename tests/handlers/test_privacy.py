@@ -4,6 +4,7 @@ yearly counts are unchanged."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import timedelta
@@ -163,8 +164,10 @@ async def test_my_data_arrives_in_a_direct_message(bot: Harness) -> None:
     await alice_everywhere(bot)
     sent = await bot.command("!mes-donnees")
     reply, intro, file = sent
-    assert reply.room_id == ROOM and "message privé" in reply.content["body"]
-    assert bot.matrix.direct == [(ALICE, "!dm1:example.org")]
+    assert reply.room_id == ROOM and reply.content["body"] == (
+        "Je vous envoie vos données en message privé : je vous invite dans un salon avec moi "
+        "(acceptez l'invitation). Si je ne peux pas l'ouvrir, je vous le dis ici.")
+    assert bot.transport.direct == [(ALICE, "!dm1:example.org")]
     assert intro.room_id == file.room_id == "!dm1:example.org"
     assert file.content["msgtype"] == "m.file" and file.content["body"].endswith(".json")
     data, mimetype, _name = bot.transport.uploads[-1]
@@ -179,9 +182,49 @@ async def test_my_data_arrives_in_a_direct_message(bot: Harness) -> None:
     assert tables["participants"][0]["commune"] == "Guillestre"
     assert all(row["user_id"] == ALICE for row in tables["poll_votes"])
     # Again: the same direct room, not a new one.
-    await bot.command("!my-data")
-    assert len(bot.matrix.direct) == 1
+    again = await bot.command("!my-data")
+    assert again[0].content["body"] == ("Je vous envoie vos données en message privé (acceptez "
+                                        "l'invitation si besoin).")
+    assert len(bot.transport.direct) == 1
     assert bot.transport.sent[-1].room_id == "!dm1:example.org"
+
+
+async def test_a_direct_room_the_homeserver_refuses_is_told_where_asked(bot: Harness) -> None:
+    bot.transport.fail_creation = True
+    reply, told = await bot.command("!mes-donnees")
+    assert reply.content["body"].startswith("Je vous envoie vos données en message privé")
+    assert told.room_id == ROOM
+    assert told.content["body"] == (f"{ALICE}, je n'ai pas pu ouvrir de message privé avec vous :"
+                                    " le serveur l'a refusé. Réessayez plus tard (`!mes-donnees`).")
+    assert told.content["m.mentions"] == {"user_ids": [ALICE]}
+    assert bot.transport.uploads == []
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.direct_room(ALICE) is None
+
+
+async def test_forgotten_while_the_direct_room_opens_gets_no_data(bot: Harness) -> None:
+    """An erasure confirmed while the homeserver creates the room withdraws the request: the
+    room is not remembered, no data is posted there, and the bot leaves it."""
+    await alice_everywhere(bot)
+    bot.transport.creating.clear()
+    await bot.dispatcher.handle(await bot.queue("!mes-donnees"))
+    sending = asyncio.create_task(bot.outbox.flush())
+    try:
+        async with asyncio.timeout(5):
+            while not bot.transport.sent:
+                await asyncio.sleep(0.01)  # the reply is out; the room is being created
+        for body in ("!oublier-moi", "!oublier-moi confirmer"):
+            await bot.dispatcher.handle(await bot.queue(body))
+    finally:
+        bot.transport.creating.set()
+    await sending
+    await bot.outbox.flush()
+    assert bot.transport.direct == [(ALICE, "!dm1:example.org")]
+    assert bot.transport.left == ["!dm1:example.org"]
+    assert bot.transport.uploads == []
+    assert not [s for s in bot.transport.sent if s.room_id == "!dm1:example.org"]
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.direct_room(ALICE) is None
 
 
 async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from bot.outbox import Outbox, Queued
 from commands.registry import Role
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
@@ -33,6 +35,14 @@ async def ask(bot: Harness, body: str, **kwargs: object) -> str:
 async def create_velo(bot: Harness, sender: str = ALICE) -> str:
     return await ask(bot, "!projet creer Atelier vélo mobile --theme mobilité --territoire sud "
                               "--description Réparer les vélos dans les villages", sender=sender)
+
+
+async def make_room(bot: Harness, body: str = "!projet salon velo", **kwargs: object) -> list[str]:
+    """``!projet salon``: the bodies sent in the room of the command (the reply, then « Salon
+    créé » once the homeserver created it), without the bold marks."""
+    sent = await bot.command(body, **kwargs)
+    room = kwargs.get("room_id", ROOM)
+    return [s.content["body"].replace("**", "") for s in sent if s.room_id == room]
 
 
 async def refused(bot: Harness, body: str, sender: str = ALICE, **kwargs: object) -> str:
@@ -253,7 +263,7 @@ async def test_info_shows_everything(bot: Harness) -> None:
     await ask(bot, "!projet avancement velo Premier atelier : 12 vélos réparés", sender=BOB)
     await ask(bot, "!projet besoin velo matériel : un pied d'atelier")
     await ask(bot, "!projet modifier velo financement ADEME via le PETR")
-    await ask(bot, "!projet salon velo")
+    await make_room(bot)
     reply = await ask(bot, "!projet info velo")
     assert reply.startswith("n°1 Atelier vélo mobile (`atelier-velo-mobile`)")
     for expected in ("Réparer les vélos dans les villages",
@@ -304,8 +314,8 @@ async def test_unknown_group(bot: Harness, body: str, expected: str) -> None:
 
 async def test_info_and_members_default_to_the_group_of_the_room(bot: Harness) -> None:
     await create_velo(bot)
-    await ask(bot, "!projet salon velo")
-    room = bot.matrix.created[0]["room_id"]
+    await make_room(bot)
+    room = bot.transport.created[0]["room_id"]
     assert (await ask(bot, "!projet info", room_id=room)).startswith("n°1 Atelier vélo mobile")
     assert (await ask(bot, "!projet membres", room_id=room)).startswith(
         "Membres de n°1 Atelier vélo mobile (1)")
@@ -351,11 +361,31 @@ async def test_join_and_leave_are_idempotent(bot: Harness) -> None:
 
 async def test_joining_a_group_with_a_room_invites_into_it(bot: Harness) -> None:
     await create_velo(bot)
-    await ask(bot, "!projet salon velo")
-    room = bot.matrix.created[0]["room_id"]
+    await make_room(bot)
+    room = bot.transport.created[0]["room_id"]
     reply = await ask(bot, "!projet rejoindre velo", sender=BOB)
     assert "Je vous invite dans son salon" in reply
     assert (room, BOB) in bot.transport.invites
+
+
+async def test_an_invitation_the_homeserver_forbids_is_told_once(bot: Harness) -> None:
+    """« Je vous invite » is what is being done; if the homeserver forbids the invitation (the
+    bot's level in the group's room, or a ban), the person is told where they asked, once."""
+    await create_velo(bot)
+    await make_room(bot)
+    room = bot.transport.created[0]["room_id"]
+    bot.transport.forbidden.add(("invite", room))
+    sent = await bot.command("!projet rejoindre velo", sender=BOB)
+    assert [s.room_id for s in sent] == [ROOM, ROOM]
+    assert "Je vous invite dans son salon" in sent[0].content["body"]
+    told = sent[1].content
+    assert told["body"].replace("**", "").startswith(
+        f"Je n'ai pas pu inviter {BOB} dans le salon de n°1 Atelier vélo mobile")
+    assert "Un modérateur du salon peut l'inviter." in told["body"]
+    assert told["m.mentions"] == {"user_ids": [BOB]}
+    assert (room, BOB) not in bot.transport.invites
+    await bot.outbox.flush()
+    assert bot.transport.bodies().count(told["body"]) == 1
 
 
 async def test_joining_an_archived_group_is_refused(bot: Harness) -> None:
@@ -441,7 +471,7 @@ async def test_only_referents_and_coordinators_edit(bot: Harness, body: str) -> 
     assert "n°1 Atelier vélo mobile" in reply
     assert reply.startswith("Seuls les référents") or reply.startswith("L'historique")
     bot.roles[DAVE] = Role.COORDINATOR
-    assert not (await ask(bot, body, sender=DAVE)).startswith("Seuls")
+    assert not (await bot.command(body, sender=DAVE))[0].content["body"].startswith("Seuls")
 
 
 async def test_status_change_with_every_spelling(bot: Harness) -> None:
@@ -556,20 +586,166 @@ async def test_referent_from_a_pill_and_bad_people(bot: Harness) -> None:
 # --- salon ------------------------------------------------------------------------------------------
 
 async def test_room_created_in_the_space_with_members_invited(bot: Harness) -> None:
+    """The reply says the room is being created; « Salon créé » follows once it exists, with
+    its link, and the members are invited then."""
     await create_velo(bot)
     await ask(bot, "!projet rejoindre velo", sender=BOB)
-    reply = await ask(bot, "!projet salon velo")
-    assert reply.startswith("Salon Atelier vélo mobile créé pour n°1 Atelier vélo mobile ; "
-                            "j'y invite ses 2 membres.")
-    created = bot.matrix.created[0]
+    bot.dispatcher.club = replace(bot.dispatcher.club, space="!space:example.org")
+    reply, created_text = await make_room(bot)
+    assert reply == ("Je crée le salon de n°1 Atelier vélo mobile… Je vous dis ici quand il est "
+                     "prêt, et j'y invite alors les membres du groupe.")
+    assert created_text == ("Salon créé : Atelier vélo mobile, pour n°1 Atelier vélo mobile ; "
+                            "j'y invite les membres du groupe (2).")
+    created = bot.transport.created[0]
     assert created["name"] == "Atelier vélo mobile"
     assert created["topic"] == "Réparer les vélos dans les villages"
-    assert created["moderators"] == {ALICE: 50}
+    assert created["space"] == "!space:example.org"
+    assert created["moderators"] == [ALICE]
     room = created["room_id"]
+    html = bot.transport.sent[-1].content["formatted_body"]
+    assert f'href="https://matrix.to/#/{room}"' in html
     assert sorted(bot.transport.invites) == [(room, ALICE), (room, BOB)]
     async with bot.db.transaction() as repos:
         assert (await repos.groups.get(1)).room_id == room  # type: ignore[union-attr]
+        entry = (await repos.audit.entries("group", 1))[0]
+        assert (entry.actor, entry.action) == (ALICE, "room_created")
     assert "a déjà son salon" in await refused(bot, "!projet salon velo")
+
+
+async def test_the_room_is_created_after_the_commit_without_holding_the_bot(
+        bot: Harness) -> None:
+    """No handler waits for the homeserver: while it is slow to create the room, the command
+    is answered and committed, and another room's command is handled; « Salon créé » comes
+    once the room exists."""
+    await create_velo(bot)
+    before = len(bot.transport.sent)
+    bot.transport.creating.clear()  # the homeserver does not answer yet
+    event_id = await bot.queue("!projet salon velo")
+    async with asyncio.timeout(5):
+        await bot.dispatcher.handle(event_id)
+    sending = asyncio.create_task(bot.outbox.flush())
+    try:
+        async with asyncio.timeout(5):
+            while len(bot.transport.sent) == before:  # the reply leaves before the room exists
+                await asyncio.sleep(0.01)
+            ping = await bot.queue("!ping", room_id="!autre:example.org")
+            await bot.dispatcher.handle(ping)
+        assert bot.transport.bodies()[before:] == [
+            "Je crée le salon de **n°1 Atelier vélo mobile**… Je vous dis ici quand il est prêt, "
+            "et j'y invite alors les membres du groupe."]
+        async with bot.db.transaction() as repos:
+            assert (await repos.groups.get(1)).room_id is None  # type: ignore[union-attr]
+            assert (await repos.inbox.get(ping)).handled_at is not None  # type: ignore[union-attr]
+            assert any(row.room_id == "!autre:example.org" for row in await repos.outbox.pending())
+        assert not sending.done()
+        bot.transport.creating.set()
+        async with asyncio.timeout(5):
+            await sending
+    finally:
+        bot.transport.creating.set()
+    await bot.outbox.flush()
+    room = bot.transport.created[0]["room_id"]
+    assert bot.transport.bodies(ROOM)[-1].startswith("Salon créé : Atelier vélo mobile")
+    assert bot.transport.bodies("!autre:example.org")[0].startswith("pong")
+    assert (room, ALICE) in bot.transport.invites
+
+
+async def test_a_room_being_created_is_not_asked_twice(bot: Harness) -> None:
+    await create_velo(bot)
+    bot.transport.creating.clear()
+    first = await bot.queue("!projet salon velo")
+    await bot.dispatcher.handle(first)  # the room is not created yet (not sent)
+    bot.matrix.rooms["!velo:example.org"] = "!velo:example.org"
+    bot.matrix.members["!velo:example.org", ALICE] = 50
+    for body in ("!projet salon velo", "!projet salon velo !velo:example.org"):
+        event_id = await bot.queue(body)
+        await bot.dispatcher.handle(event_id)
+        async with bot.db.transaction() as repos:
+            rows = await repos.outbox.pending()
+        assert rows[-1].content.count("en cours de création : je le dis ici dès qu'il est prêt")
+    bot.transport.creating.set()
+    await bot.outbox.flush()
+    assert len(bot.transport.created) == 1
+
+
+async def test_room_creation_refused_by_the_server(bot: Harness) -> None:
+    """Told where it was asked, once; the group has no room, and asking again creates it."""
+    await create_velo(bot)
+    bot.transport.fail_creation = True
+    reply, told = await make_room(bot)
+    assert reply.startswith("Je crée le salon de n°1 Atelier vélo mobile")
+    assert told.startswith("Je n'ai pas pu créer le salon de n°1 Atelier vélo mobile : le "
+                           "serveur l'a refusé. Réessayez plus tard, ou créez-le vous-même")
+    async with bot.db.transaction() as repos:
+        assert (await repos.groups.get(1)).room_id is None  # type: ignore[union-attr]
+    bot.transport.fail_creation = False
+    assert (await make_room(bot))[1].startswith("Salon créé : Atelier vélo mobile")
+    assert len(bot.transport.created) == 1
+
+
+async def test_a_space_that_refuses_the_room_is_told(bot: Harness) -> None:
+    """A space child needs the bot's level in the space: « Salon créé » says it is not there."""
+    await create_velo(bot)
+    bot.dispatcher.club = replace(bot.dispatcher.club, space="!space:example.org")
+    bot.transport.space_refused = True
+    told = (await make_room(bot))[1]
+    assert told.startswith("Salon créé : Atelier vélo mobile")
+    assert told.endswith("Je n'ai pas pu le ranger dans l'espace du club : il faut que j'en "
+                         "sois modérateur (niveau 50). Un modérateur de l'espace peut l'y ajouter.")
+
+
+class Crash(BaseException):
+    """The process dies here (``kill -9``): nothing after it runs."""
+
+
+async def test_a_crash_at_any_point_loses_nothing_announced(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed after the command's commit, between the creation and its record (a second room
+    is created then: the first stays empty), or after the record: after a restart the group
+    has one room, « Salon créé » is said once, every member is invited."""
+    await create_velo(bot)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    # 1. Killed after the command's commit, before anything was sent: all is in the outbox.
+    await bot.dispatcher.handle(await bot.queue("!projet salon velo"))
+    restarted = restart(bot)
+
+    # 2. Killed after the homeserver created the room, before it was recorded.
+    async def dies(*_args: object) -> list[Queued]:
+        raise Crash
+
+    restarted.on_room_opened = dies
+    with pytest.raises(Crash):
+        await restarted.flush()
+    assert len(bot.transport.created) == 1
+    # 3. Killed once the room is recorded (committed), before what it queued was sent.
+    restarted = restart(bot)
+
+    def dies_before_sending(_row: Queued) -> None:
+        raise Crash
+
+    monkeypatch.setattr(restarted, "push", dies_before_sending)
+    with pytest.raises(Crash):
+        await restarted.flush()
+    assert "Salon créé" not in " ".join(bot.transport.bodies())
+    await restart(bot).flush()
+    assert len(bot.transport.created) == 2  # the second creation, recorded
+    room = bot.transport.created[1]["room_id"]
+    async with bot.db.transaction() as repos:
+        assert (await repos.groups.get(1)).room_id == room  # type: ignore[union-attr]
+    told = [sent for sent in bot.transport.sent
+            if sent.room_id == ROOM and sent.content["body"].startswith("Salon créé")]
+    assert len(told) == 1 and room in told[0].content["formatted_body"]
+    assert sorted(bot.transport.invites) == [(room, ALICE), (room, BOB)]
+    assert [b for b in bot.transport.bodies(ROOM) if b.startswith("Je crée")] == [
+        "Je crée le salon de **n°1 Atelier vélo mobile**… Je vous dis ici quand il est prêt, et "
+        "j'y invite alors les membres du groupe."]
+
+
+def restart(bot: Harness) -> Outbox:
+    """A new sender on the same database and homeserver, as after a restart."""
+    outbox = Outbox(bot.db, bot.transport, bot.clock)  # type: ignore[arg-type]
+    outbox.on_room_opened = bot.dispatcher.room_opened
+    return outbox
 
 
 async def test_an_existing_room_is_linked(bot: Harness) -> None:
@@ -579,8 +755,9 @@ async def test_an_existing_room_is_linked(bot: Harness) -> None:
     bot.matrix.rooms.update({"#velo:example.org": existing, existing: existing})
     bot.matrix.members[existing, ALICE] = 50
     reply = await ask(bot, "!projet salon velo #velo:example.org")
-    assert "est maintenant celui de n°1 Atelier vélo mobile ; j'y invite ses 2 membres" in reply
-    assert not bot.matrix.created
+    assert ("est maintenant celui de n°1 Atelier vélo mobile ; j'y invite les membres du groupe "
+            "(2)") in reply
+    assert not bot.transport.created
     assert sorted(bot.transport.invites) == [(existing, ALICE), (existing, BOB)]
     async with bot.db.transaction() as repos:
         assert (await repos.groups.get(1)).room_id == existing  # type: ignore[union-attr]
@@ -615,17 +792,11 @@ async def test_linking_a_room_needs_the_bot_there_and_the_asker_its_moderator(
     bot.matrix.members["!main:example.org", ALICE] = 100
     assert "est un salon du club" in await refused(bot, "!projet salon velo !main:example.org")
     assert await snapshot(bot) == before
-    assert bot.transport.invites == [] and bot.matrix.created == []
+    assert bot.transport.invites == [] and bot.transport.created == []
     bot.matrix.members[private, ALICE] = 50
     assert "est maintenant celui de" in await ask(bot, f"!projet salon velo {private}")
     assert "est déjà celui de n°1 Atelier vélo mobile." in await refused(
         bot, f"!projet salon jardin {private}")
-
-
-async def test_room_creation_refused_by_the_server(bot: Harness) -> None:
-    await create_velo(bot)
-    bot.matrix.fail_creation = True
-    assert "Le serveur a refusé de créer le salon" in await refused(bot, "!projet salon velo")
 
 
 # --- historique ---------------------------------------------------------------------------------

@@ -161,8 +161,8 @@ async def test_room_reminders_for_coordinators_and_group_members_in_their_room(b
     assert "Rappel n°1 pour le salon" in await ask(bot, "!rappel salon demain 9h réunion",
                                                    sender=COORDINATOR)
     await ask(bot, "!projet creer Atelier vélo")
-    await ask(bot, "!projet salon velo")
-    group_room = bot.matrix.created[0]["room_id"]
+    await bot.command("!projet salon velo")
+    group_room = bot.transport.created[0]["room_id"]
     assert "Rappel n°2 pour le salon" in await ask(bot, "!rappel salon demain 18h atelier",
                                                    room_id=group_room)
     sent = await run_until(bot, paris(2099, 1, 7))

@@ -1,5 +1,6 @@
 """Project groups against a real Synapse: create, join by a partial name, leave, the group's room
-created in the club's space with its members invited, and the group's card."""
+created in the club's space with its members invited (« Salon créé » once it exists), and the
+group's card."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from nio import RoomGetStateEventResponse
+from nio import RoomGetStateEventResponse, RoomMessageNotice
 
 from tests.integration.matrix_user import MatrixUser
 
@@ -49,8 +50,12 @@ async def test_group_life_on_a_real_homeserver(bot_factory, users) -> None:
     refused = await ask(bob, room, "!projet salon velo")
     assert refused.body.startswith("Seuls les référents de n°1 Atelier vélo mobile")
 
-    made = await ask(alice, room, "!projet salon velo", timeout=60)
-    assert "j'y invite ses 2 membres" in made.body
+    asked = await ask(alice, room, "!projet salon velo", timeout=60)
+    assert asked.body.startswith("Je crée le salon de **n°1 Atelier vélo mobile**…")
+    made = await alice.wait_for(room, lambda e: isinstance(e, RoomMessageNotice)
+                                and e.body.startswith("Salon créé : "), timeout=60)
+    assert "j'y invite les membres du groupe (2)" in made.body
+    assert "espace" not in made.body  # the bot is a moderator of the space: the room is there
     group_room = _room_in(made.source["content"]["formatted_body"])
     await bob.wait_membership(group_room, bob.user_id, "invite", timeout=60)
     await alice.wait_membership(group_room, alice.user_id, "invite", timeout=60)
