@@ -16,7 +16,7 @@ from commands.errors import Forbidden, NotFound, UserError
 from commands.meetings import render as meeting_render
 from commands.meetings.service import clean_text
 from commands.registry import Command, Option, Param, Registry, Role
-from commands.text import escape_markdown, pill, shorten
+from commands.text import escape_markdown, pill, room_link, shorten
 
 if TYPE_CHECKING:
     from storage.models import AgendaItem, AgendaSuggestion, Meeting
@@ -336,13 +336,26 @@ def _register_publication(odj: Command) -> None:
         await _audit(ctx, found, "published", version=version, rooms=rooms,
                      items=[line.id for line in lines])
         return Reply(ctx.t("odj.published", meeting=found.id, version=version,
-                           rooms=len(rooms), items=len(lines)), effects=tuple(effects))
+                           rooms=_rooms_named(ctx, rooms), items=len(lines)),
+                     effects=tuple(effects))
 
 
 # --- shared helpers -----------------------------------------------------------------------------
 
 def _method(method: str | None) -> str:
     return clean_text(method, "method", METHOD_MAX) if method else ""
+
+
+def _rooms_named(ctx: Context, rooms: list[str]) -> str:
+    """Rooms as links named by their place in the club (« salon nord »), or « ce salon »."""
+    roles = {room_id: role for role, room_id in ctx.club.rooms.items()}
+    names = []
+    for room in rooms:
+        role = roles.get(room)
+        label = (ctx.t(f"odj.room_{role}") if role and ctx.t.has(f"odj.room_{role}")
+                 else ctx.t("odj.room_here") if room == ctx.room_id else room)
+        names.append(room_link(room, label))
+    return ", ".join(names)
 
 
 def _with_update(ctx: Context, text: str, effects: list[Effect]) -> Reply:

@@ -207,9 +207,10 @@ async def publish(repos: Repositories, meeting: Meeting, club: Club, t: Translat
         effects.append(Post(room, Reply(text), key=key))
         unpin = ((ref(version_key(meeting.id, previous, room)),)
                  if previous and room in previous_rooms else ())
-        effects.append(Pin(room, ref(key), unpin=unpin))
+        effects.append(Pin(room, ref(key), unpin=unpin,
+                           refused=Post(room, Reply(t("odj.pin_refused")))))
     for room in sorted(previous_rooms - set(rooms)):  # a room the rencontre left: unpin there
-        effects.append(Pin(room, "", unpin=(ref(version_key(meeting.id, previous, room)),)))
+        effects.append(_unpin(room, ref(version_key(meeting.id, previous, room)), meeting, t))
     state.published = snapshot(lines)
     state.published_at = now
     state.rooms = json.dumps(rooms)
@@ -251,9 +252,15 @@ async def follow_meeting(repos: Repositories, meeting: Meeting, club: Club,
     rooms = json.loads(state.rooms or "[]")
     keys = {room: ref(version_key(meeting.id, state.version, room)) for room in rooms}
     if meeting.status == CANCELLED_MEETING:
-        return [Pin(room, "", unpin=(keys[room],)) for room in rooms]
+        return [_unpin(room, keys[room], meeting, t) for room in rooms]
     full = render.published(meeting, schedule(meeting.starts_at, lines), club, t)
     return [Post(room, Reply(full), replaces=keys[room]) for room in rooms]
+
+
+def _unpin(room: str, event: str, meeting: Meeting, t: Translator) -> Pin:
+    """Unpins a version of the agenda; told in the room if the bot may not."""
+    return Pin(room, "", unpin=(event,),
+               refused=Post(room, Reply(t("odj.unpin_refused", meeting=meeting.id))))
 
 
 def _kept_in_order(old: list[int], new: list[int], moved: int | None) -> set[int]:

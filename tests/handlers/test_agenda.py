@@ -307,7 +307,7 @@ async def test_refuse_tells_the_author_why_in_the_room_of_the_suggestion(bot: Ha
     await suggest(bot, "Hors sujet", room_id=NORTH)
     sent = await bot.command("!odj refuser 1 déjà traité en décembre", sender=COORDINATOR)
     assert (sent[0].room_id, plain(sent[0])) == (
-        ROOM, "Proposition n°1 refusée ; son auteur·e est prévenu·e dans le salon où elle a été "
+        ROOM, "Proposition n°1 refusée ; je préviens son auteur·e dans le salon où elle a été "
               "faite.")
     told = sent[1]
     assert told.room_id == NORTH
@@ -475,8 +475,8 @@ async def test_draft_with_groups_is_posted_with_the_deadline(bot: Harness) -> No
     await plan(bot, "jeudi 18h30 --territoire commun")
     await suggest(bot, "Covoiturage")
     sent = await bot.command("!odj brouillon groupes", sender=COORDINATOR)
-    assert plain(sent[0]) == ("Projet d'ordre du jour de la rencontre n°1 posté dans 3 salon(s) "
-                              "(3 groupe(s) ajouté(s) au tour des groupes).")
+    assert plain(sent[0]) == ("Je poste le projet d'ordre du jour de la rencontre n°1 dans 3 "
+                              "salons (3 groupes ajoutés au tour des groupes).")
     assert [s.room_id for s in sent[1:]] == [MAIN, NORTH, SOUTH]
     draft = plain(sent[1])
     assert draft.startswith("Projet d'ordre du jour — rencontre n°1, jeudi 8 janvier 2099")
@@ -503,8 +503,10 @@ async def test_publish_refusals(bot: Harness) -> None:
 async def test_publish_posts_and_pins_in_the_rooms_of_the_rencontre(bot: Harness) -> None:
     await build(bot)
     sent = await bot.command("!odj publier", sender=COORDINATOR)
-    assert plain(sent[0]) == ("Ordre du jour de la rencontre n°1 publié (version 1, 3 point(s)) "
-                              "et épinglé dans 1 salon(s).")
+    assert plain(sent[0]) == ("Je publie l'ordre du jour de la rencontre n°1 (version 1, 3 "
+                              "points) dans : salon nord.")
+    assert f'<a href="https://matrix.to/#/{NORTH}">salon nord</a>' in sent[0].content[
+        "formatted_body"]
     posted = [s for s in sent if s.room_id == NORTH]
     assert len(posted) == 1
     agenda = plain(posted[0])
@@ -538,8 +540,8 @@ async def test_a_change_after_publication_posts_only_the_change(bot: Harness) ->
     publication = await bot.command("!odj publier", sender=COORDINATOR)
     pinned = next(s for s in publication if s.room_id == NORTH)
     sent = await bot.command("!odj deplacer 2 1", sender=COORDINATOR)
-    assert plain(sent[0]) == ("Point n°2 déplacé en position 1. Mise à jour annoncée dans 1 "
-                              "salon(s) ; l'ordre du jour épinglé est corrigé.")
+    assert plain(sent[0]) == ("Point n°2 déplacé en position 1. J'annonce la mise à jour dans 1 "
+                              "salon et corrige l'ordre du jour publié.")
     change, edit = sent[1], sent[2]
     assert change.room_id == NORTH and "m.relates_to" not in change.content
     assert plain(change) == (
@@ -593,6 +595,42 @@ async def test_a_cancelled_rencontre_s_agenda_is_unpinned(bot: Harness) -> None:
     assert bot.transport.pinned == {NORTH: ["$someone-else"]}
 
 
+PIN_REFUSED = ("Impossible d'épingler l'ordre du jour : le bot doit être modérateur de ce salon "
+               "(niveau 50). Il est publié, pas épinglé.")
+
+
+async def test_a_pin_the_bot_may_not_make_is_told_once_in_the_room(bot: Harness) -> None:
+    """Without the moderators' level in the rencontre's room, the agenda is posted, the reply
+    claims no pin, and the room is told (once) why it is not pinned."""
+    await build(bot)
+    bot.transport.forbidden.add(("state", NORTH))
+    sent = await bot.command("!odj publier", sender=COORDINATOR)
+    assert "épingl" not in plain(sent[0])
+    assert [(s.room_id, plain(s)[:20]) for s in sent[1:]] == [
+        (NORTH, "Ordre du jour — renc"), (NORTH, PIN_REFUSED[:20])]
+    assert plain(sent[2]) == PIN_REFUSED
+    assert bot.transport.pinned == {}
+    await bot.outbox.flush()
+    assert bot.transport.bodies(NORTH).count(PIN_REFUSED) == 1
+    # Cancelled: nothing was pinned, so nothing to unpin and nothing to say.
+    await bot.command("!rencontre annuler 1 salle indisponible", sender=COORDINATOR)
+    assert bot.transport.bodies(NORTH).count(PIN_REFUSED) == 1
+    assert not [b for b in bot.transport.bodies() if "désépingler" in b]
+
+
+async def test_with_the_moderators_level_the_agenda_is_pinned_and_nothing_more_said(
+        bot: Harness) -> None:
+    await build(bot)
+    sent = await bot.command("!odj publier", sender=COORDINATOR)
+    assert [s.room_id for s in sent] == [ROOM, NORTH]
+    assert bot.transport.pinned == {NORTH: [sent[1].event_id]}
+    bot.transport.forbidden.add(("state", NORTH))  # the bot lost its level since
+    sent = await bot.command("!rencontre annuler 1 salle indisponible", sender=COORDINATOR)
+    assert plain(sent[-1]) == ("Impossible de désépingler l'ordre du jour de la rencontre n°1 : "
+                               "le bot doit être modérateur de ce salon (niveau 50).")
+    assert sent[-1].room_id == NORTH
+
+
 async def test_moving_an_unpublished_agenda_edits_nothing(bot: Harness) -> None:
     await build(bot)
     sent = await bot.command("!rencontre reporter 1 vendredi 9 janvier 2099 17h",
@@ -609,7 +647,7 @@ async def test_publishing_again_unpins_the_previous_version(bot: Harness) -> Non
     await bot.command("!odj deplacer 3 1", sender=COORDINATOR)
     # Published again (to bring it back down the room): a new full version, pinned instead.
     sent = await bot.command("!odj publier", sender=COORDINATOR)
-    assert "publié (version 2, 3 point(s))" in plain(sent[0])
+    assert "de la rencontre n°1 (version 2, 3 points) dans : salon nord" in plain(sent[0])
     second = [s for s in sent if s.room_id == NORTH]
     assert len(second) == 1 and "| 1 | 18h30 | Questions diverses (n°3)" in plain(second[0])
     assert second[0].event_id != first.event_id
@@ -624,7 +662,7 @@ async def test_a_joint_rencontre_is_published_in_every_room(bot: Harness) -> Non
     await ask(bot, "!odj ajouter Accueil")
     sent = await bot.command("!agenda publish", sender=COORDINATOR)
     assert sorted(bot.transport.pinned) == [MAIN, NORTH, SOUTH]
-    assert "épinglé dans 3 salon(s)" in plain(sent[0])
+    assert plain(sent[0]).endswith("dans : salon principal, salon nord, salon sud.")
 
 
 async def test_changes_to_a_past_or_cancelled_rencontre_are_refused(bot: Harness) -> None:

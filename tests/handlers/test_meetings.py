@@ -89,7 +89,7 @@ async def test_plan_announces_in_the_territory_rooms_with_the_calendar_file(bot:
     assert events(sent) == [(ROOM, "notice"), (NORTH, "notice"), (NORTH, "file")]
     reply = body(sent[0])
     assert reply.startswith("Rencontre n°1 planifiée : jeudi 8 janvier 2099, 18h30–20h30, "
-                            "Salle des fêtes, Embrun, territoire nord. Annoncée dans 1 salon(s)")
+                            "Salle des fêtes, Embrun, territoire nord. Je l'annonce dans 1 salon")
     announce = body(sent[1])
     assert "Rencontre n°1 du Club Climat et Transition — nord" in announce
     assert "Quand : jeudi 8 janvier 2099, 18h30–20h30" in announce

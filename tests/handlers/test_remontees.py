@@ -85,8 +85,8 @@ async def test_answer_is_posted_where_it_was_raised_and_tells_the_author(
     await ask(bot, "!remontee transmettre 2")
     sent = await bot.command("!remontee reponse 2 Une ligne le samedi dès mars.",
                              sender=COORDINATOR)
-    assert plain(sent[0]) == ("Réponse à la remontée n°2 publiée dans le salon où elle a été "
-                              "faite ; son auteur·e est prévenu·e.")
+    assert plain(sent[0]) == ("Je publie la réponse à la remontée n°2 dans le salon où elle a "
+                              "été faite, en prévenant son auteur·e.")
     assert sent[1].room_id == NORTH
     assert plain(sent[1]) == ("@bob:example.org, le conseil a répondu à votre remontée n°2 « Plus "
                               "de bus le samedi » : Une ligne le samedi dès mars.")

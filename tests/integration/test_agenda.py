@@ -89,7 +89,7 @@ async def test_agenda_on_a_real_homeserver(bot_factory, users) -> None:
     assert "n'est pas retenue" in told.body
 
     published = await ask(chargee, main, "!odj publier")
-    assert "épinglé dans 1 salon(s)" in published.body
+    assert "(version 1, 2 points) dans : salon nord" in published.body
     agenda = await chargee.wait_for(north, notice(lambda e: "Ordre du jour — rencontre n°1"
                                                   in e.body))
     assert "| 1 | 18h30 | Bilan de la fête du vélo (n°1) | 20 min | tour de table |" in agenda.body
@@ -98,7 +98,7 @@ async def test_agenda_on_a_real_homeserver(bot_factory, users) -> None:
     assert await pinned(chargee, main) == []
 
     moved = await ask(chargee, main, "!odj deplacer 2 1")
-    assert "Mise à jour annoncée dans 1 salon(s)" in moved.body
+    assert "J'annonce la mise à jour dans 1 salon" in moved.body
     change = await chargee.wait_for(north, notice(lambda e: "Ordre du jour mis à jour" in e.body))
     assert "point n°2 « Covoiturage vers Gap » déplacé en position 1" in change.body
     assert "horaires : 18h30 « Covoiturage vers Gap », 18h45 « Bilan de la fête du vélo »" \
@@ -114,3 +114,47 @@ async def test_agenda_on_a_real_homeserver(bot_factory, users) -> None:
 
 async def _is_pinned(user: MatrixUser, room: str, event_id: str) -> bool:
     return await pinned(user, room) == [event_id]
+
+
+async def test_without_the_moderators_level_the_agenda_is_published_and_the_room_told(
+        bot_factory, users) -> None:
+    """The bot without moderator rights in the rencontre's room: the agenda is posted there,
+    the reply claims no pin, and the room is told, in French and once, why it is not pinned.
+    With the rights, the next publication is pinned."""
+    chargee = await users("chargee")
+    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
+                                                  "allowed_inviters": [chargee.user_id]})
+    main = await chargee.create_room(name="CCT", invite=[runner.user_id])
+    north = await chargee.create_room(name="CCT Nord", invite=[runner.user_id])  # level 0
+    runner.overrides["rooms"] = {"main": main, "north": north}
+    await runner.start()
+    await chargee.wait_membership(north, runner.user_id, "join")
+
+    day = datetime.now(UTC) + timedelta(days=10)
+    await ask(chargee, main, f"!rencontre planifier {day.day:02d}/{day.month:02d}/{day.year} "
+                             "18h30 --territoire nord")
+    await ask(chargee, main, "!odj ajouter Accueil")
+    published = await ask(chargee, main, "!odj publier")
+    assert "épingl" not in published.body
+    assert "dans : salon nord" in published.body
+    agenda = await chargee.wait_for(north, notice(lambda e: "Ordre du jour — rencontre n°1"
+                                                  in e.body))
+    told = await chargee.wait_for(north, notice(lambda e: e.body.startswith("Impossible")),
+                                  timeout=60)
+    assert told.body == ("Impossible d'épingler l'ordre du jour : le bot doit être modérateur de "
+                         "ce salon (niveau 50). Il est publié, pas épinglé.")
+    assert await pinned(chargee, north) == []
+    assert "pong" in (await ask(chargee, main, "!ping")).body  # the bot goes on answering
+
+    levels = await chargee.client.room_get_state_event(north, "m.room.power_levels", "")
+    assert isinstance(levels, RoomGetStateEventResponse), levels
+    content = dict(levels.content)
+    content["users"] = {**content.get("users", {}), runner.user_id: 50}
+    await chargee.client.room_put_state(north, "m.room.power_levels", content)
+    await ask(chargee, main, "!odj publier")
+    again = await chargee.wait_for(north, notice(lambda e: "Ordre du jour — rencontre n°1"
+                                                 in e.body and e.event_id != agenda.event_id))
+    assert await eventually(lambda: _is_pinned(chargee, north, again.event_id))
+    failures = [e for e in chargee.events[north]
+                if isinstance(e, RoomMessageNotice) and e.body.startswith("Impossible")]
+    assert len(failures) == 1
