@@ -69,9 +69,6 @@ class MeetingRepository:
                                            _values(now, limit))
         return await self._summaries(found.all())
 
-    async def count_past(self, now: datetime) -> int:
-        return int(await self.session.scalar(_count_past(), {"b_now": now}) or 0)
-
     async def _summaries(self, meetings: Sequence[Meeting]) -> list[MeetingSummary]:
         """Each meeting with its answers by kind and its attendance, counted in one statement
         (attendance rows come with no answer)."""
@@ -167,12 +164,6 @@ def _meetings(upcoming: bool, limited: bool) -> Any:
         query = (select(Meeting).where(Meeting.starts_at < now)
                  .order_by(Meeting.starts_at.desc(), Meeting.id.desc()))
     return query.limit(bindparam("b_limit")) if limited else query
-
-
-@cache
-def _count_past() -> Any:
-    return (select(func.count()).select_from(Meeting)
-            .where(Meeting.starts_at < bindparam("b_now", type_=UTCDateTime())))
 
 
 @cache
