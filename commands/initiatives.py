@@ -12,16 +12,15 @@ from commands.csvfiles import csv_text
 from commands.errors import BadArgument, Forbidden, NotFound, UserError
 from commands.i18n import Translator
 from commands.lookalikes import find_lookalike
+from commands.paging import Window, more
 from commands.projects.names import clean_name, name_key
-from commands.registry import Option, Param, Registry, Role
+from commands.registry import PAGE, Option, PageRequest, Param, Registry, Role
 from commands.text import escape_markdown, fold, pill
 from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:
     from storage.models import Initiative
 
-SEARCH_LIMIT = 20
-LIST_LIMIT = 50
 _URL = re.compile(r"^https?://[^\s<>\"]+\.[^\s<>\"]+$")
 
 
@@ -71,25 +70,36 @@ def register(registry: Registry) -> None:
 
     @initiative.subcommand("chercher", fr=("chercher", "recherche", "trouver"),
                            en=("search", "find"),
-                           params=(Param("words", Text(max_length=200), rest=True),))
-    async def chercher(ctx: Context, words: str) -> Reply:
+                           params=(Param("words", Text(max_length=200), rest=True),),
+                           options=(PAGE,))
+    async def chercher(ctx: Context, words: str, page: PageRequest) -> Reply:
         folded = fold(words).split()
-        found = await ctx.db().initiatives.search(folded, limit=SEARCH_LIMIT)
-        if not found:
+        repos = ctx.db().initiatives
+        total = await repos.count_matching(folded)
+        if not total:
             return Reply(ctx.t("initiatives.search_none", words=escape_markdown(words)))
-        total = await ctx.db().initiatives.count_matching(folded)
+        window = Window(page.number).within(total)
+        found = await repos.search(folded, limit=window.size, offset=window.offset)
         title = ctx.t("initiatives.search_title", words=escape_markdown(words), count=total)
-        return Reply(_listing(title, found, total, ctx.t))
+        footer = more(page, window.number, window.pages(total), ctx.t, ctx.club.prefix,
+                      arguments=" ".join(words.split()))
+        return Reply(_listing(title, found, footer, ctx.t))
 
     @initiative.subcommand("liste", fr=("liste",), en=("list",),
-                           params=(Param("theme", THEMES, required=False, rest=True),))
-    async def liste(ctx: Context, theme: str | None) -> Reply:
-        found = await ctx.db().initiatives.listing(theme)
-        if not found:
+                           params=(Param("theme", THEMES, required=False, rest=True),),
+                           options=(PAGE,))
+    async def liste(ctx: Context, theme: str | None, page: PageRequest) -> Reply:
+        repos = ctx.db().initiatives
+        total = await repos.count(theme)
+        if not total:
             return Reply(ctx.t("initiatives.list_empty", prefix=ctx.club.prefix))
+        window = Window(page.number).within(total)
+        found = await repos.listing(theme, limit=window.size, offset=window.offset)
         label = THEMES.label(theme, ctx.t) if theme else ctx.t("initiatives.all_themes")
-        title = ctx.t("initiatives.list_title", theme=label, count=len(found))
-        return Reply(_listing(title, found[:LIST_LIMIT], len(found), ctx.t))
+        title = ctx.t("initiatives.list_title", theme=label, count=total)
+        footer = more(page, window.number, window.pages(total), ctx.t, ctx.club.prefix,
+                      arguments=theme or "")
+        return Reply(_listing(title, found, footer, ctx.t))
 
     @initiative.subcommand("info", fr=("info", "fiche", "voir"), en=("show",),
                            params=(Param("number", Integer()),), names_people=True)
@@ -116,13 +126,13 @@ async def _get(ctx: Context, number: int) -> Initiative:
     return item
 
 
-def _listing(title: str, items: Sequence[Initiative], total: int, t: Translator) -> str:
+def _listing(title: str, items: Sequence[Initiative], footer: str, t: Translator) -> str:
     lines = [title, ""]
     for item in items:
         lines.append(f"- n°{item.id} **{escape_markdown(item.name)}** — "
                      f"{escape_markdown(item.commune)} · {THEMES.label(item.theme, t)}")
-    if total > len(items):
-        lines += ["", t("initiatives.more", count=total - len(items))]
+    if footer:
+        lines += ["", footer]
     return "\n".join(lines)
 
 

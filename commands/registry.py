@@ -13,7 +13,7 @@ from enum import IntEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from commands.arguments import Converter, split_first, split_options, split_words
+from commands.arguments import Converter, Integer, split_first, split_options, split_words
 from commands.errors import BadArgument, MissingArgument, TooManyArguments, UnknownCommand
 from commands.i18n import Translator
 from commands.text import fold
@@ -82,10 +82,26 @@ class Option:
     def matches(self, word: str) -> bool:
         return fold(word) in folded_names(self.fr + self.en)
 
+    def name_in(self, language: str) -> str:
+        """``--theme``'s name in ``language`` (without the dashes)."""
+        return (self.en if language == "en" and self.en else self.fr)[0]
+
     def usage(self, t: Translator) -> str:
-        name = (self.en if t.language == "en" and self.en else self.fr)[0]
-        text = f"--{name} <{t(f'param.{self.name}')}>"
+        text = f"--{self.name_in(t.language)} <{t(f'param.{self.name}')}>"
         return text if self.required else f"[{text}]"
+
+
+# ``--page n``: declared by every command whose reply is a list that grows with the club; its
+# handler receives a ``PageRequest`` (``commands.paging`` cuts the reply into pages).
+PAGE = Option("page", Integer(), fr=("page",))
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The page of its reply a paginated command was asked for (the first one by default)."""
+
+    number: int
+    command: Command
 
 
 @dataclass
@@ -174,6 +190,8 @@ class Command:
             values[param.name] = param.converter.convert(raw)
         if remaining:
             raise TooManyArguments("error.too_many_arguments", extra=remaining[:40])
+        if PAGE in self.options:
+            values[PAGE.name] = PageRequest(values[PAGE.name] or 1, self)
         return values
 
     def _parse_options(self, found: list[tuple[str, str]]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ _MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])")
 _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
 # [text](https://matrix.to/#/…), brackets of the text possibly escaped
 _PILL_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(https://matrix\.to/#/[^)\s]+\)")
+_BACKTICKS = re.compile(r"`+")
 WORD_JOINER = "\u2060"
 
 
@@ -54,6 +55,14 @@ def pills_as_text(markdown: str) -> str:
 def unescape_markdown(text: str) -> str:
     """The plain text of escaped Markdown (for a message's plain ``body``)."""
     return _MARKDOWN_ESCAPED.sub(r"\1", text)
+
+
+def inline_code(text: str) -> str:
+    """``text`` as a Markdown code span, whatever backticks it holds (``@room`` defused)."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{defuse_mentions(text)}{pad}{fence}"
 
 
 def shorten(text: str, limit: int) -> str:

@@ -182,8 +182,10 @@ class RemonteeRepository:
         rows = (await self.session.scalars(select(Remontee).where(Remontee.id.in_(ids)))).all()
         return {row.id: row for row in rows}
 
-    async def listing(self, status: str | None = None, limit: int = 500) -> Sequence[Remontee]:
-        """Oldest first (the council reads them in the order they came)."""
+    async def listing(self, status: str | None = None,
+                      limit: int | None = None) -> Sequence[Remontee]:
+        """Oldest first (the council reads them in the order they came): all of them, or the
+        first ``limit``."""
         query: Any = select(Remontee)
         if status is not None:
             query = query.where(Remontee.status == status)

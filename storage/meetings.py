@@ -55,20 +55,19 @@ class MeetingRepository:
                  .order_by(Meeting.starts_at, Meeting.id).limit(1))
         return await self.session.scalar(query)
 
-    async def upcoming(self, now: datetime, limit: int = 50) -> list[MeetingSummary]:
-        """Meetings starting from ``now`` on (cancelled ones included), soonest first."""
-        found = await self.session.scalars(_meetings(upcoming=True),
-                                           {"b_now": now, "b_limit": limit})
+    async def upcoming(self, now: datetime, limit: int | None = None) -> list[MeetingSummary]:
+        """Meetings starting from ``now`` on (cancelled ones included), soonest first (all of
+        them, or the first ``limit``)."""
+        found = await self.session.scalars(_meetings(upcoming=True, limited=limit is not None),
+                                           _values(now, limit))
         return await self._summaries(found.all())
 
-    async def past(self, now: datetime, limit: int = 10) -> list[MeetingSummary]:
-        """Meetings that started before ``now``, most recent first."""
-        found = await self.session.scalars(_meetings(upcoming=False),
-                                           {"b_now": now, "b_limit": limit})
+    async def past(self, now: datetime, limit: int | None = None) -> list[MeetingSummary]:
+        """Meetings that started before ``now``, most recent first (all of them, or the latest
+        ``limit``)."""
+        found = await self.session.scalars(_meetings(upcoming=False, limited=limit is not None),
+                                           _values(now, limit))
         return await self._summaries(found.all())
-
-    async def count_past(self, now: datetime) -> int:
-        return int(await self.session.scalar(_count_past(), {"b_now": now}) or 0)
 
     async def _summaries(self, meetings: Sequence[Meeting]) -> list[MeetingSummary]:
         """Each meeting with its answers by kind and its attendance, counted in one statement
@@ -149,23 +148,22 @@ class MeetingRepository:
         return await self.session.scalar(query)
 
 
+def _values(now: datetime, limit: int | None) -> dict[str, Any]:
+    return {"b_now": now} if limit is None else {"b_now": now, "b_limit": limit}
+
+
 @cache
-def _meetings(upcoming: bool) -> Any:
-    """Meetings from ``b_now`` on, soonest first, or before it, latest first (at most
-    ``b_limit``); built once (values: b_now, b_limit)."""
+def _meetings(upcoming: bool, limited: bool) -> Any:
+    """Meetings from ``b_now`` on, soonest first, or before it, latest first (``limited``: at
+    most ``b_limit``); built once (values: b_now, b_limit)."""
     now = bindparam("b_now", type_=UTCDateTime())
-    limit: Any = bindparam("b_limit")
     if upcoming:
-        return (select(Meeting).where(Meeting.starts_at >= now)
-                .order_by(Meeting.starts_at, Meeting.id).limit(limit))
-    return (select(Meeting).where(Meeting.starts_at < now)
-            .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(limit))
-
-
-@cache
-def _count_past() -> Any:
-    return (select(func.count()).select_from(Meeting)
-            .where(Meeting.starts_at < bindparam("b_now", type_=UTCDateTime())))
+        query = (select(Meeting).where(Meeting.starts_at >= now)
+                 .order_by(Meeting.starts_at, Meeting.id))
+    else:
+        query = (select(Meeting).where(Meeting.starts_at < now)
+                 .order_by(Meeting.starts_at.desc(), Meeting.id.desc()))
+    return query.limit(bindparam("b_limit")) if limited else query
 
 
 @cache

@@ -289,20 +289,30 @@ class InitiativeRepository:
         query = select(Initiative.id, Initiative.name).order_by(Initiative.id)
         return [(item_id, name) for item_id, name in await self.session.execute(query)]
 
-    async def search(self, words: Sequence[str], limit: int = 20) -> Sequence[Initiative]:
+    async def search(self, words: Sequence[str], limit: int = 20,
+                     offset: int = 0) -> Sequence[Initiative]:
+        """Those whose search key holds every word, by name (``limit`` from ``offset``)."""
         query = (select(Initiative).where(_like_all(Initiative.search_key, words))
-                 .order_by(Initiative.name_key).limit(limit))
+                 .order_by(Initiative.name_key).limit(limit).offset(offset))
         return (await self.session.scalars(query)).all()
 
     async def count_matching(self, words: Sequence[str]) -> int:
         query = select(func.count()).where(_like_all(Initiative.search_key, words))
         return int(await self.session.scalar(query) or 0)
 
-    async def listing(self, theme: str | None = None) -> Sequence[Initiative]:
+    async def listing(self, theme: str | None = None, limit: int | None = None,
+                      offset: int = 0) -> Sequence[Initiative]:
+        """By theme, then by name (all of them, or ``limit`` from ``offset``)."""
         query = select(Initiative).order_by(Initiative.theme, Initiative.name_key)
         if theme:
             query = query.where(Initiative.theme == theme)
-        return (await self.session.scalars(query)).all()
+        return (await self.session.scalars(query.limit(limit).offset(offset))).all()
+
+    async def count(self, theme: str | None = None) -> int:
+        query = select(func.count()).select_from(Initiative)
+        if theme:
+            query = query.where(Initiative.theme == theme)
+        return int(await self.session.scalar(query) or 0)
 
     async def remove(self, initiative: Initiative) -> None:
         await self.session.delete(initiative)

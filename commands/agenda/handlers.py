@@ -15,7 +15,8 @@ from commands.effects import Effect, Post, txn_id
 from commands.errors import Forbidden, NotFound, UserError
 from commands.meetings import render as meeting_render
 from commands.meetings.service import clean_text
-from commands.registry import Command, Option, Param, Registry, Role
+from commands.paging import paged
+from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
 from commands.text import escape_markdown, pill, room_link, shorten
 
 if TYPE_CHECKING:
@@ -81,8 +82,8 @@ def _register_participants(odj: Command) -> None:
                            prefix=ctx.club.prefix))
 
     @odj.subcommand("liste", fr=("liste", "voir", "brouillon-actuel"), en=("list", "show"),
-                    options=(MEETING,), names_people=True)
-    async def liste(ctx: Context, meeting: int | None) -> Reply:
+                    options=(MEETING, PAGE), names_people=True)
+    async def liste(ctx: Context, meeting: int | None, page: PageRequest) -> Reply:
         repos = ctx.db()
         found = await _meeting(ctx, meeting)
         suggestions = await repos.agenda.suggestions(found.id)
@@ -90,10 +91,12 @@ def _register_participants(odj: Command) -> None:
         lines = await service.lines_of(repos, found, ctx.club, ctx.t)
         state = await repos.agenda.state(found.id)
         version = state.version if state is not None and state.published_at else None
-        return Reply(render.listing(found, suggestions, supports,
-                                    service.schedule(found.starts_at, lines),
-                                    service.suggestions_deadline(found, ctx.club), version,
-                                    ctx.now, ctx.club, ctx.t))
+        head, sections = render.listing(found, suggestions, supports,
+                                        service.schedule(found.starts_at, lines),
+                                        service.suggestions_deadline(found, ctx.club), version,
+                                        ctx.now, ctx.club, ctx.t)
+        which = f"--{MEETING.name_in(ctx.t.language)} {found.id}"
+        return Reply(paged(page, sections, ctx.t, ctx.club.prefix, head=head, arguments=which))
 
     @odj.subcommand("soutenir", fr=("soutenir", "soutien", "plussoyer"), en=("support", "upvote"),
                     params=(Param("number", NUMBER),))

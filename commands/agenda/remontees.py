@@ -17,7 +17,8 @@ from commands.effects import Post
 from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import Translator
 from commands.meetings.service import clean_text
-from commands.registry import Command, Param, Registry, Role
+from commands.paging import Section, paged
+from commands.registry import PAGE, Command, PageRequest, Param, Registry, Role
 from commands.text import escape_markdown, pill, shorten
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ NEW, SENT, ANSWERED = "nouvelle", "transmise", "repondue"
 STATUSES = (NEW, SENT, ANSWERED)
 TEXT_MAX = 2000
 ANSWER_MAX = 4000
-LISTED = 30
 _NUMBERS = re.compile(r"[\s,;]+")
 
 
@@ -48,15 +48,17 @@ def register(registry: Registry) -> None:
 
 
 def _register_subcommands(remontee: Command) -> None:
-    @remontee.subcommand("liste", fr=("liste", "voir"), en=("list",))
-    async def liste(ctx: Context) -> Reply:
+    @remontee.subcommand("liste", fr=("liste", "voir"), en=("list",), options=(PAGE,))
+    async def liste(ctx: Context, page: PageRequest) -> Reply:
         """Authors are named to the coordinators only, and only in a direct message."""
         rows = await ctx.db().remontees.listing()
+        if not rows:
+            return Reply(ctx.t("remontee.list_empty", prefix=ctx.club.prefix))
         authors = ctx.role >= Role.COORDINATOR and ctx.place is Place.DIRECT
-        text = listing(rows, ctx.club, ctx.t, authors=authors)
-        if rows and ctx.role >= Role.COORDINATOR and not authors:
-            text += "\n\n" + ctx.t("remontee.authors_in_private")
-        return Reply(text)
+        tail = (ctx.t("remontee.authors_in_private")
+                if ctx.role >= Role.COORDINATOR and not authors else "")
+        return Reply(paged(page, listing(rows, ctx.club, ctx.t, authors=authors), ctx.t,
+                           ctx.club.prefix, tail=tail))
 
     @remontee.subcommand("transmettre", fr=("transmettre", "transmises", "envoyer"),
                          en=("sent", "send", "forward"),
@@ -131,20 +133,16 @@ def _line(row: Remontee, club: Club, t: Translator, author: bool) -> str:
     return text
 
 
-def listing(rows: Sequence[Remontee], club: Club, t: Translator, *, authors: bool) -> str:
-    """``!remontee liste``: by status, the newest answered ones last; with their ``authors``
-    or not."""
-    if not rows:
-        return t("remontee.list_empty", prefix=club.prefix)
-    parts = []
+def listing(rows: Sequence[Remontee], club: Club, t: Translator, *,
+            authors: bool) -> list[Section]:
+    """``!remontee liste``: by status, oldest first; with their ``authors`` or not."""
+    sections = []
     for status in STATUSES:
         chosen = [row for row in rows if row.status == status]
-        if status == ANSWERED:
-            chosen = chosen[-LISTED:]
         if chosen:
-            parts.append(t(f"remontee.heading_{status}", count=len(chosen)) + "\n"
-                         + "\n".join(_line(row, club, t, authors) for row in chosen[:LISTED]))
-    return "\n\n".join(parts)
+            sections.append(Section([_line(row, club, t, authors) for row in chosen],
+                                    heading=t(f"remontee.heading_{status}", count=len(chosen))))
+    return sections
 
 
 def export_markdown(rows: Sequence[Remontee], t: Translator, club_name: str, now: datetime,

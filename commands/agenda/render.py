@@ -11,6 +11,7 @@ from commands.context import Club
 from commands.dates import format_moment, format_short, format_time
 from commands.i18n import Translator
 from commands.meetings import render as meeting_render
+from commands.paging import Section
 from commands.text import escape_markdown, pill, shorten
 
 if TYPE_CHECKING:
@@ -45,14 +46,22 @@ def _point(line: Line) -> str:
 
 def table(timed: Sequence[Timed], end: datetime, club: Club, t: Translator) -> str:
     """The agenda as a table: position, time, item (with its number), duration, method, who."""
-    lines = [t("odj.table_head"), "|---|---|---|---|---|---|"]
-    for row in timed:
-        line = row.line
-        lines.append(f"| {row.position} | {_time(row.start, club, t)} | {_point(line)} | "
-                     f"{t('odj.minutes', minutes=line.minutes)} | "
-                     f"{escape_markdown(line.method) or '—'} | {_people(line.presenters) or '—'} |")
-    lines.append(f"|  | {_time(end, club, t)} | {t('odj.end_row')} |  |  |  |")
-    return "\n".join(lines)
+    return "\n".join([_table_head(t), *_table_rows(timed, club, t), _table_end(end, club, t)])
+
+
+def _table_head(t: Translator) -> str:
+    return t("odj.table_head") + "\n|---|---|---|---|---|---|"
+
+
+def _table_rows(timed: Sequence[Timed], club: Club, t: Translator) -> list[str]:
+    return [f"| {row.position} | {_time(row.start, club, t)} | {_point(row.line)} | "
+            f"{t('odj.minutes', minutes=row.line.minutes)} | "
+            f"{escape_markdown(row.line.method) or '—'} | {_people(row.line.presenters) or '—'} |"
+            for row in timed]
+
+
+def _table_end(end: datetime, club: Club, t: Translator) -> str:
+    return f"|  | {_time(end, club, t)} | {t('odj.end_row')} |  |  |  |"
 
 
 def _title(meeting: Meeting, club: Club, t: Translator, key: str) -> str:
@@ -113,25 +122,27 @@ def suggestion_line(suggestion: AgendaSuggestion, supports: int, t: Translator) 
 
 def listing(meeting: Meeting, suggestions: Sequence[AgendaSuggestion], supports: Mapping[int, int],
             timed: Sequence[Timed], deadline: datetime, published_version: int | None,
-            now: datetime, club: Club, t: Translator) -> str:
-    """``!odj liste``: the suggestions and their status, then the current draft."""
-    parts = [_title(meeting, club, t, "odj.list_title")]
+            now: datetime, club: Club, t: Translator) -> tuple[str, list[Section]]:
+    """``!odj liste``: the title and deadline, then the suggestions and their status, then the
+    current draft (sections to cut into pages)."""
     when = format_moment(deadline, t.language, club.tz)
-    parts.append(t("odj.list_deadline_open" if deadline > now else "odj.list_deadline_closed",
-                   deadline=when))
+    head = "\n\n".join([
+        _title(meeting, club, t, "odj.list_title"),
+        t("odj.list_deadline_open" if deadline > now else "odj.list_deadline_closed",
+          deadline=when)])
     if suggestions:
-        parts.append(t("odj.list_suggestions", count=len(suggestions)) + "\n" + "\n".join(
-            suggestion_line(s, supports.get(s.id, 0), t) for s in suggestions[:SUGGESTIONS_SHOWN]))
+        proposed = Section([suggestion_line(s, supports.get(s.id, 0), t) for s in suggestions],
+                           heading=t("odj.list_suggestions", count=len(suggestions)))
     else:
-        parts.append(t("odj.list_no_suggestion", prefix=club.prefix))
-    if timed:
-        head = (t("odj.list_published", version=published_version) if published_version
-                else t("odj.list_draft"))
-        end = _end(timed) or meeting.starts_at
-        parts.append(head + "\n\n" + table(timed, end, club, t) + _overrun(meeting, end, club, t))
-    else:
-        parts.append(t("odj.list_no_item"))
-    return "\n\n".join(parts)
+        proposed = Section([t("odj.list_no_suggestion", prefix=club.prefix)])
+    if not timed:
+        return head, [proposed, Section([t("odj.list_no_item")])]
+    title = (t("odj.list_published", version=published_version) if published_version
+             else t("odj.list_draft"))
+    end = _end(timed) or meeting.starts_at
+    agenda = Section(_table_rows(timed, club, t), heading=f"{title}\n\n{_table_head(t)}",
+                     after=_table_end(end, club, t) + _overrun(meeting, end, club, t))
+    return head, [proposed, agenda]
 
 
 def summary(meeting: Meeting, timed: Sequence[Timed], club: Club, t: Translator) -> str:

@@ -30,7 +30,8 @@ from commands.meetings.vocabulary import (
     HELD,
     MEETING_TERRITORIES,
 )
-from commands.registry import Command, Option, Param, Registry, Role
+from commands.paging import Window, more, paged
+from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
 from commands.reminders.handlers import REMINDERS_KIND
 from commands.reminders.plan import plan_meeting
 
@@ -45,7 +46,6 @@ NUMBER = Integer()
 WHEN = Text(max_length=10_000)  # the date layer refuses long texts with its own message
 REASON_MAX = 500
 MINUTES_MAX = 5000
-PAST_SHOWN = 10
 _PEOPLE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -67,24 +67,32 @@ def register(registry: Registry, follow: Follow = _nothing_follows) -> None:
 # --- reading ------------------------------------------------------------------------------------
 
 def _register_reading(rencontre: Command) -> None:
-    @rencontre.subcommand("liste", fr=("liste", "lister", "toutes"), en=("list", "all"))
-    async def liste(ctx: Context) -> Reply:
+    @rencontre.subcommand("liste", fr=("liste", "lister", "toutes"), en=("list", "all"),
+                          options=(PAGE,))
+    async def liste(ctx: Context, page: PageRequest) -> Reply:
         meetings = ctx.db().meetings
         upcoming = await meetings.upcoming(ctx.now)
-        past = await meetings.past(ctx.now, limit=PAST_SHOWN)
-        total = await meetings.count_past(ctx.now) if past else 0
-        return Reply(render.listing(upcoming, past, total, ctx.club, ctx.t))
+        past = await meetings.past(ctx.now)
+        if not upcoming and not past:
+            return Reply(ctx.t("meeting.list_empty", prefix=ctx.club.prefix))
+        return Reply(paged(page, render.listing(upcoming, past, ctx.club, ctx.t), ctx.t,
+                           ctx.club.prefix))
 
     @rencontre.subcommand("info", fr=("info", "fiche", "voir", "prochaine"), en=("show", "next"),
-                          params=(Param("number", NUMBER, required=False),),
+                          params=(Param("number", NUMBER, required=False),), options=(PAGE,),
                           names_people=True)
-    async def info(ctx: Context, number: int | None) -> Reply:
+    async def info(ctx: Context, number: int | None, page: PageRequest) -> Reply:
         meeting = await _target(ctx, number)
         meetings = ctx.db().meetings
         rsvps = await meetings.rsvps(meeting.id)
         attendance = await meetings.attendance(meeting.id)
-        return Reply(render.card(meeting, rsvps, attendance, ctx.club, ctx.t,
-                                 upcoming=meeting.starts_at >= ctx.now))
+        most = render.most_named(rsvps, attendance)
+        window = Window(page.number, render.NAMES_SHOWN).within(most)
+        text = render.card(meeting, rsvps, attendance, ctx.club, ctx.t,
+                           upcoming=meeting.starts_at >= ctx.now, window=window)
+        footer = more(page, window.number, window.pages(most), ctx.t, ctx.club.prefix,
+                      arguments=str(meeting.id))
+        return Reply(text + ("\n\n" + footer if footer else ""))
 
     @rencontre.subcommand("ics", fr=("ics", "calendrier", "ical"), en=("calendar",),
                           params=(Param("number", NUMBER, required=False),))

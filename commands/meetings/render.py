@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from commands.dates import Slot, format_slot
 from commands.i18n import Translator
 from commands.meetings.calendar import place_url
 from commands.meetings.vocabulary import CANCELLED, HELD, MEETING_STATUSES, MEETING_TERRITORIES
+from commands.paging import Section, Window
 from commands.text import escape_markdown, pill, shorten
 
 if TYPE_CHECKING:
@@ -85,9 +87,16 @@ def minutes(text: str) -> str:
     return f"<{url}>" if url == text else escape_markdown(text)
 
 
+def most_named(rsvps: Sequence[MeetingRsvp], attendance: Sequence[MeetingAttendance]) -> int:
+    """The length of the card's longest list of people (one answer's, or who came)."""
+    counts = Counter(rsvp.answer for rsvp in rsvps)
+    return max([len(attendance), *counts.values()])
+
+
 def card(meeting: Meeting, rsvps: Sequence[MeetingRsvp], attendance: Sequence[MeetingAttendance],
-         club: Club, t: Translator, *, upcoming: bool) -> str:
-    """``!rencontre info``: everything about one rencontre."""
+         club: Club, t: Translator, *, upcoming: bool, window: Window) -> str:
+    """``!rencontre info``: everything about one rencontre; ``window`` tells which of the
+    people who answered (and came) are named, ``NAMES_SHOWN`` of each kind a page."""
     facts = _facts(meeting, club, t)
     lines = [t("meeting.card_title", number=meeting.id,
                status=MEETING_STATUSES.label(meeting.status, t)),
@@ -101,12 +110,13 @@ def card(meeting: Meeting, rsvps: Sequence[MeetingRsvp], attendance: Sequence[Me
         by_answer.setdefault(rsvp.answer, []).append(rsvp.user_id)
     lines.append(t("meeting.card_answers", present=len(by_answer["present"]),
                    maybe=len(by_answer["peutetre"]), absent=len(by_answer["absent"])))
+    shown = slice(window.offset, window.offset + window.size)
     for answer, people in by_answer.items():
-        if people:
-            lines.append("  " + t(f"meeting.card_answer_{answer}", names=names(people, t)))
-    if meeting.status == HELD or attendance:
-        came = [row.user_id for row in attendance]
-        lines.append(t("meeting.card_attendance", count=len(came), names=names(came, t)))
+        if people[shown]:
+            lines.append("  " + t(f"meeting.card_answer_{answer}", names=names(people[shown], t)))
+    came = [row.user_id for row in attendance]
+    if (meeting.status == HELD or attendance) and (came[shown] or window.number == 1):
+        lines.append(t("meeting.card_attendance", count=len(came), names=names(came[shown], t)))
     if meeting.status == CANCELLED:
         lines.append(t("meeting.card_cancel_reason",
                        reason=escape_markdown(meeting.cancel_reason) or t("meeting.no_reason")))
@@ -135,18 +145,15 @@ def _line(summary: MeetingSummary, club: Club, t: Translator, *, past: bool) -> 
                                maybe=answers.get("peutetre", 0))
 
 
-def listing(upcoming: Sequence[MeetingSummary], past: Sequence[MeetingSummary], past_total: int,
-            club: Club, t: Translator) -> str:
-    """``!rencontre liste``: upcoming ones soonest first, then the last past ones."""
-    if not upcoming and not past:
-        return t("meeting.list_empty", prefix=club.prefix)
-    lines = []
+def listing(upcoming: Sequence[MeetingSummary], past: Sequence[MeetingSummary], club: Club,
+            t: Translator) -> list[Section]:
+    """``!rencontre liste``: upcoming ones soonest first, then the past ones, latest first."""
     if upcoming:
-        lines.append(t("meeting.list_upcoming", count=len(upcoming)))
-        lines += [_line(s, club, t, past=False) for s in upcoming]
+        sections = [Section([_line(s, club, t, past=False) for s in upcoming],
+                            heading=t("meeting.list_upcoming", count=len(upcoming)))]
     else:
-        lines.append(t("meeting.list_no_upcoming", prefix=club.prefix))
+        sections = [Section([t("meeting.list_no_upcoming")])]
     if past:
-        lines += ["", t("meeting.list_past", shown=len(past), total=past_total)]
-        lines += [_line(s, club, t, past=True) for s in past]
-    return "\n".join(lines)
+        sections.append(Section([_line(s, club, t, past=True) for s in past],
+                                heading=t("meeting.list_past", count=len(past))))
+    return sections

@@ -15,9 +15,10 @@ from commands.errors import BadArgument, NotFound, UserError
 from commands.meetings import create_meeting
 from commands.meetings import render as meeting_render
 from commands.meetings.service import announce, rooms_of
+from commands.paging import Section, paged
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
-from commands.registry import Command, Option, Param, Registry, Role
+from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
 from commands.reminders.handlers import REMINDERS_KIND
 from commands.reminders.plan import plan_meeting
 from commands.text import escape_markdown
@@ -76,18 +77,19 @@ def _register_poll(sondage: Command) -> None:
         poll = await _poll(ctx, number)
         return Reply(await service.message(ctx.db(), poll, ctx.club, ctx.t))
 
-    @sondage.subcommand("liste", fr=("liste",), en=("list",))
-    async def liste(ctx: Context) -> Reply:
+    @sondage.subcommand("liste", fr=("liste",), en=("list",), options=(PAGE,))
+    async def liste(ctx: Context, page: PageRequest) -> Reply:
         polls = await ctx.db().polls.open_polls()
         if not polls:
             return Reply(ctx.t("polls.none_open", prefix=ctx.club.prefix))
-        lines = [ctx.t("polls.open_title", count=len(polls))]
+        lines = []
         for poll in polls:
             closes = (ctx.t("polls.until", when=format_moment(poll.closes_at, ctx.t.language,
                                                                ctx.club.tz))
                       if poll.closes_at else ctx.t("polls.no_deadline"))
             lines.append(f"- n°{poll.id} {escape_markdown(poll.question)} — {closes}")
-        return Reply("\n".join(lines))
+        open_polls = Section(lines, heading=ctx.t("polls.open_title", count=len(polls)))
+        return Reply(paged(page, [open_polls], ctx.t, ctx.club.prefix))
 
     @sondage.subcommand("choisir", fr=("choisir", "retenir"), en=("choose", "pick"),
                         role=Role.COORDINATOR,

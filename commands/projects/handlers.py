@@ -11,6 +11,7 @@ from commands.context import Context, Reply, RoomOutcome
 from commands.effects import CreateRoom, Effect, Invite, Leave, Outcome, Post, effect_txn
 from commands.errors import BadArgument, Forbidden, MissingArgument, UserError
 from commands.i18n import Translator
+from commands.paging import Section, Window, more, paged
 from commands.projects import render
 from commands.projects.names import (
     clean_name,
@@ -22,15 +23,16 @@ from commands.projects.names import (
     slugify,
     unique_slug,
 )
-from commands.registry import Command, Option, Param, Registry, Role
+from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
 from commands.text import escape_markdown, pill, room_link
 from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES, normalise
 
 if TYPE_CHECKING:
     from storage.models import ProjectGroup
+    from storage.projects import GroupPage
 
 ACTIVE_ORDER = ("en-cours", "en-definition", "idee", "en-pause", "realise")
-PAGE_SIZE = 30
+HISTORY_PAGE = 20  # an entry quotes up to two texts of 200 characters
 MODERATOR = 50  # the power level of a room's moderators (Element's « Modérateur »)
 ROOM_OPENED = "group_room"  # the outcome of a group's room creation
 DESCRIPTION_MAX = 1000
@@ -57,17 +59,18 @@ def register(registry: Registry) -> None:
     registry.outcome(ROOM_OPENED)(_room_opened)
 
     @registry.command("mesprojets", fr=("mesprojets", "mes-projets"),
-                      en=("myprojects", "my-projects"), section="projects")
-    async def mesprojets(ctx: Context) -> Reply:
+                      en=("myprojects", "my-projects"), section="projects", options=(PAGE,))
+    async def mesprojets(ctx: Context, page: PageRequest) -> Reply:
         rows = await ctx.db().groups.groups_of(ctx.sender)
         if not rows:
             return Reply(ctx.t("projects.mine_none", prefix=ctx.club.prefix))
-        lines = [ctx.t("projects.mine_title", count=len(rows))]
+        lines = []
         for group, member in rows:
             role = " " + ctx.t("projects.referent_mark") if member.referent else ""
             lines.append(f"- **{group_label(group)}** (`{group.slug}`) — "
                          f"{STATUSES.label(group.status, ctx.t)}{role}")
-        return Reply("\n".join(lines))
+        mine = Section(lines, heading=ctx.t("projects.mine_title", count=len(rows)))
+        return Reply(paged(page, [mine], ctx.t, ctx.club.prefix))
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -75,61 +78,69 @@ def register(registry: Registry) -> None:
 def _register_reading(projet: Command) -> None:
     @projet.subcommand("liste", fr=("liste", "lister", "tous"), en=("list", "all"),
                        params=(Param("filter", Text(max_length=80), required=False, rest=True),),
-                       options=(Option("page", Integer(1, 1000), fr=("page",)),))
-    async def liste(ctx: Context, filter: str | None, page: int | None) -> Reply:
+                       options=(PAGE,))
+    async def liste(ctx: Context, filter: str | None, page: PageRequest) -> Reply:
         criteria = _list_filter(filter) if filter else {}
-        wanted = max(page or 1, 1)
-        found = await ctx.db().groups.listing(
-            order=ACTIVE_ORDER, limit=PAGE_SIZE, offset=(wanted - 1) * PAGE_SIZE,
-            **criteria)
-        rows, total = found.rows, found.total
-        if not total:
+        window = Window(page.number)
+        found = await _listing(ctx, window, criteria)
+        if not found.total:
             key = "projects.list_empty_filtered" if filter else "projects.list_empty"
             return Reply(ctx.t(key, prefix=ctx.club.prefix))
-        pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-        if not rows:  # a page past the end: the last one
-            return await liste(ctx, filter, pages)
-        text = [ctx.t("projects.list_title", count=total), "", render.table(rows, ctx.t)]
-        if pages > 1:
-            text += ["", ctx.t("projects.list_pages", page=wanted, pages=pages,
-                               prefix=ctx.club.prefix, next=min(wanted + 1, pages))]
+        if not found.rows:  # a page past the end: the last one
+            window = window.within(found.total)
+            found = await _listing(ctx, window, criteria)
+        text = [ctx.t("projects.list_title", count=found.total), "",
+                render.table(found.rows, ctx.t)]
         if "status" not in criteria and found.archived:
             text += ["", ctx.t("projects.list_archived", count=found.archived,
                                prefix=ctx.club.prefix)]
-        return Reply("\n".join(text))
+        footer = more(page, window.number, window.pages(found.total), ctx.t, ctx.club.prefix,
+                      arguments=" ".join(criteria.values()))
+        return Reply("\n".join(text + (["", footer] if footer else [])))
 
     @projet.subcommand("info", fr=("info", "fiche", "voir"), en=("show", "details"),
                        params=(Param("group", GROUP, required=False, rest=True),),
-                       names_people=True)
-    async def info(ctx: Context, group: str | None) -> Reply:
+                       options=(PAGE,), names_people=True)
+    async def info(ctx: Context, group: str | None, page: PageRequest) -> Reply:
         found = await _group_or_room(ctx, group)
         groups = ctx.db().groups
         members = await groups.members(found.id)
         needs = await groups.open_needs(found.id)
         progress = await groups.progress(found.id, limit=3)
         total = await groups.progress_count(found.id)
-        return Reply(render.card(found, members, needs, progress, total, ctx.club.tz, ctx.t,
-                                 ctx.club.prefix))
+        sections = [render.need_section(needs, ctx.t),
+                    render.progress_section(progress, total, ctx.club.tz, ctx.t)]
+        return Reply(paged(page, sections, ctx.t, ctx.club.prefix, arguments=found.slug,
+                           head=render.card(found, members, ctx.club.tz, ctx.t, ctx.club.prefix)))
 
     @projet.subcommand("membres", fr=("membres",), en=("members",),
                        params=(Param("group", GROUP, required=False, rest=True),),
-                       names_people=True)
-    async def membres(ctx: Context, group: str | None) -> Reply:
+                       options=(PAGE,), names_people=True)
+    async def membres(ctx: Context, group: str | None, page: PageRequest) -> Reply:
         found = await _group_or_room(ctx, group)
         members = await ctx.db().groups.members(found.id)
-        return Reply(render.member_lines(found, members, ctx.club.tz, ctx.t))
+        return Reply(paged(page, [render.member_lines(found, members, ctx.club.tz, ctx.t)],
+                           ctx.t, ctx.club.prefix, arguments=found.slug))
 
     @projet.subcommand("historique", fr=("historique", "journal"), en=("history", "log"),
-                       params=(Param("group", GROUP, rest=True),),
-                       options=(Option("page", Integer(1, 1000), fr=("page",)),),
+                       params=(Param("group", GROUP, rest=True),), options=(PAGE,),
                        role=Role.REFERENT, names_people=True)
-    async def historique(ctx: Context, group: str, page: int | None) -> Reply:
+    async def historique(ctx: Context, group: str, page: PageRequest) -> Reply:
         found = await find_group(ctx.db(), group)
         await _require_editor(ctx, found, "projects.history_forbidden")
         audit = ctx.db().audit
         total = await audit.count("group", found.id)
-        entries = await audit.entries("group", found.id, limit=20, offset=((page or 1) - 1) * 20)
-        return Reply(render.audit_lines(found, entries, total, ctx.club.tz, ctx.t))
+        window = Window(page.number, HISTORY_PAGE).within(total)
+        entries = await audit.entries("group", found.id, limit=window.size, offset=window.offset)
+        text = render.audit_lines(found, entries, total, ctx.club.tz, ctx.t)
+        footer = more(page, window.number, window.pages(total), ctx.t, ctx.club.prefix,
+                      arguments=found.slug)
+        return Reply(text + ("\n\n" + footer if footer else ""))
+
+
+async def _listing(ctx: Context, window: Window, criteria: dict[str, str]) -> GroupPage:
+    return await ctx.db().groups.listing(order=ACTIVE_ORDER, limit=window.size,
+                                         offset=window.offset, **criteria)
 
 
 def _list_filter(raw: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from babel.dates import format_date
 
 from commands.dates.format import babel_locale
 from commands.i18n import Translator
+from commands.paging import Section
 from commands.projects.names import group_label
 from commands.text import escape_markdown, pill, room_link, shorten
 from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES
@@ -41,10 +42,9 @@ def table(groups: Sequence[GroupSummary], t: Translator) -> str:
     return "\n".join(lines)
 
 
-def card(group: ProjectGroup, members: Sequence[GroupMember], needs: Sequence[GroupNeed],
-         progress: Sequence[GroupProgress], progress_total: int, tz: ZoneInfo, t: Translator,
+def card(group: ProjectGroup, members: Sequence[GroupMember], tz: ZoneInfo, t: Translator,
          prefix: str) -> str:
-    """Everything about one group (``!projet info``)."""
+    """Who and what one group is (``!projet info``, above its needs and news)."""
     lines = [f"**{group_label(group)}** (`{group.slug}`)"]
     if group.description:
         lines += ["", escape_markdown(group.description)]
@@ -52,53 +52,55 @@ def card(group: ProjectGroup, members: Sequence[GroupMember], needs: Sequence[Gr
                     territory=TERRITORIES.label(group.territory, t),
                     status=STATUSES.label(group.status, t))]
     referents = [m.user_id for m in members if m.referent]
-    lines.append(t("projects.card_referents", names=people(referents) or t("projects.nobody")))
-    shown = ", ".join(pill(m.user_id) for m in members[:MEMBERS_IN_CARD])
-    if len(members) > MEMBERS_IN_CARD:
-        shown += " " + t("projects.and_more", count=len(members) - MEMBERS_IN_CARD,
-                         prefix=prefix, slug=group.slug)
-    lines.append(t("projects.card_members", count=len(members), names=shown or t("projects.nobody")))
+    lines.append(t("projects.card_referents",
+                   names=some_people(referents, group, t, prefix) or t("projects.nobody")))
+    lines.append(t("projects.card_members", count=len(members),
+                   names=some_people([m.user_id for m in members], group, t, prefix)
+                   or t("projects.nobody")))
     if group.room_id:
         lines.append(t("projects.card_room", room=room_link(group.room_id, group.name)))
     lines.append(t("projects.card_funding",
                    funding=escape_markdown(group.funding) if group.funding else t("projects.none")))
     lines.append(t("projects.card_created", date=day(group.created_at, tz, t),
                    who=pill(group.created_by)))
-    lines += need_lines(needs, t)
-    lines += progress_lines(progress, progress_total, tz, t)
     return "\n".join(lines)
 
 
-def people(user_ids: Sequence[str]) -> str:
-    return ", ".join(pill(user_id) for user_id in user_ids)
+def some_people(user_ids: Sequence[str], group: ProjectGroup, t: Translator, prefix: str) -> str:
+    """The first ``MEMBERS_IN_CARD`` people as pills, then how many more and where they are."""
+    shown = ", ".join(pill(user_id) for user_id in user_ids[:MEMBERS_IN_CARD])
+    if len(user_ids) > MEMBERS_IN_CARD:
+        shown += " " + t("projects.and_more", count=len(user_ids) - MEMBERS_IN_CARD,
+                         prefix=prefix, slug=group.slug)
+    return shown
 
 
-def need_lines(needs: Sequence[GroupNeed], t: Translator) -> list[str]:
+def need_section(needs: Sequence[GroupNeed], t: Translator) -> Section:
     if not needs:
-        return ["", t("projects.card_no_needs")]
-    lines = ["", t("projects.card_needs")]
-    lines += [f"- n°{n.id} ({NEED_KINDS.label(n.kind, t)}) {escape_markdown(n.text)}" for n in needs]
-    return lines
+        return Section([t("projects.card_no_needs")])
+    return Section([f"- n°{n.id} ({NEED_KINDS.label(n.kind, t)}) {escape_markdown(n.text)}"
+                    for n in needs], heading=t("projects.card_needs"))
 
 
-def progress_lines(progress: Sequence[GroupProgress], total: int, tz: ZoneInfo,
-                   t: Translator) -> list[str]:
+def progress_section(progress: Sequence[GroupProgress], total: int, tz: ZoneInfo,
+                     t: Translator) -> Section:
     if not progress:
-        return ["", t("projects.card_no_progress")]
-    lines = ["", t("projects.card_progress", shown=len(progress), total=total)]
-    lines += [f"- {day(p.created_at, tz, t)} — {pill(p.author)} : {escape_markdown(p.text)}"
-              for p in progress]
-    return lines
+        return Section([t("projects.card_no_progress")])
+    return Section([f"- {day(p.created_at, tz, t)} — {pill(p.author)} : {escape_markdown(p.text)}"
+                    for p in progress],
+                   heading=t("projects.card_progress", shown=len(progress), total=total))
 
 
 def member_lines(group: ProjectGroup, members: Sequence[GroupMember], tz: ZoneInfo,
-                 t: Translator) -> str:
-    lines = [t("projects.members_title", group=group_label(group), count=len(members))]
+                 t: Translator) -> Section:
+    """``!projet membres``: one line per member, referents first."""
+    lines = []
     for member in members:
         role = " " + t("projects.referent_mark") if member.referent else ""
         lines.append(f"- {pill(member.user_id)}{role} — "
                      + t("projects.member_since", date=day(member.joined_at, tz, t)))
-    return "\n".join(lines)
+    return Section(lines, heading=t("projects.members_title", group=group_label(group),
+                                    count=len(members)))
 
 
 def audit_lines(group: ProjectGroup, entries: Sequence[AuditEntry], total: int, tz: ZoneInfo,

@@ -13,7 +13,8 @@ from commands.dates import (
     split_recurrence,
 )
 from commands.errors import BadArgument, Forbidden, MissingArgument, NotFound, UserError
-from commands.registry import Param, Registry, Role
+from commands.paging import Section, paged
+from commands.registry import PAGE, PageRequest, Param, Registry, Role
 from commands.text import escape_markdown
 
 if TYPE_CHECKING:
@@ -51,16 +52,16 @@ def register(registry: Registry) -> None:
     async def chaque(ctx: Context, spec: str) -> Reply:
         return await _create(ctx, "chaque " + spec, room=False)
 
-    @command.subcommand("liste", fr=("liste", "mes"), en=("list", "mine"))
-    async def liste(ctx: Context) -> Reply:
+    @command.subcommand("liste", fr=("liste", "mes"), en=("list", "mine"), options=(PAGE,))
+    async def liste(ctx: Context, page: PageRequest) -> Reply:
         room = ctx.room_id if ctx.role >= Role.COORDINATOR else None
         pending = await ctx.db().reminders.pending_of(ctx.sender, room)
         if not pending:
             return Reply(ctx.t("reminder.none", prefix=ctx.club.prefix))
-        lines = [ctx.t("reminder.list_title", count=len(pending))]
-        lines += [_line(ctx, reminder) for reminder in pending]
-        lines += ["", ctx.t("reminder.list_help", prefix=ctx.club.prefix)]
-        return Reply("\n".join(lines))
+        entries = Section([_line(ctx, reminder) for reminder in pending],
+                          heading=ctx.t("reminder.list_title", count=len(pending)))
+        return Reply(paged(page, [entries], ctx.t, ctx.club.prefix,
+                           tail=ctx.t("reminder.list_help", prefix=ctx.club.prefix)))
 
     @command.subcommand("annuler", fr=("annuler", "supprimer"), en=("cancel", "delete"),
                         params=(Param("number", Integer()),))

@@ -282,22 +282,23 @@ async def test_list_upcoming_soonest_first_then_past_most_recent_first(bot: Harn
         lines[1].endswith("1 présent, 1 peut-être")
     assert lines[2].startswith("- ~~n°5 — mardi 13 janvier 2099") and lines[2].endswith("annulée")
     assert lines[3].startswith("- n°3 — jeudi 15 janvier 2099") and "Gap" in lines[3]
-    assert lines[5] == "Rencontres passées (2 dernières sur 2) :"
+    assert lines[5] == "Rencontres passées (2, les plus récentes d'abord) :"
     assert lines[6].startswith("- n°2 — mercredi 7 janvier 2099") and \
         lines[6].endswith("présences non notées")
     assert lines[7].startswith("- n°1 — mardi 6 janvier 2099") and \
         lines[7].endswith("tenue, 3 présents")
 
 
-async def test_list_shows_at_most_ten_past_meetings(bot: Harness) -> None:
+async def test_list_shows_every_past_meeting_latest_first(bot: Harness) -> None:
     for day in range(6, 18):
         await plan(bot, f"{day}/01 18h")
     bot.clock.set(datetime(2099, 2, 1, 9, 0, tzinfo=UTC))
     reply = await ask(bot, "!meetings list", ALICE)
     assert "Aucune rencontre à venir pour l'instant." in reply
-    assert "Rencontres passées (10 dernières sur 12) :" in reply
+    assert "Rencontres passées (12, les plus récentes d'abord) :" in reply
     numbers = [line.split(" — ")[0] for line in reply.splitlines() if line.startswith("- ")]
-    assert numbers == [f"- n°{n}" for n in range(12, 2, -1)]
+    assert numbers == [f"- n°{n}" for n in range(12, 0, -1)]
+    assert "Page " not in reply
 
 
 async def test_info_defaults_to_the_next_one_and_tells_everything(bot: Harness) -> None:

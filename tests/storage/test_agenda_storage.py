@@ -96,6 +96,7 @@ async def test_remontees(db: Database) -> None:
     async with db.transaction() as repos:
         assert [r.id for r in await repos.remontees.listing()] == [one.id, two.id]
         assert [r.id for r in await repos.remontees.listing("transmise")] == [two.id]
+        assert [r.id for r in await repos.remontees.listing(limit=1)] == [one.id]
         assert set(await repos.remontees.many([one.id, 999])) == {one.id}
         assert await repos.remontees.many([]) == {}
         assert await repos.remontees.count_by_status() == {"nouvelle": 1, "transmise": 1}

@@ -74,8 +74,18 @@ async def test_upcoming_and_past_lists_with_counts(db: Database) -> None:
         assert [s.meeting.id for s in past] == [recent.id, old.id]
         assert [s.attended for s in past] == [0, 3]
         assert [s.meeting.id for s in await repos.meetings.past(NOW, limit=1)] == [recent.id]
-        assert await repos.meetings.count_past(NOW) == 2
+        assert [s.meeting.id for s in await repos.meetings.upcoming(NOW, limit=1)] == [soon.id]
         assert await repos.meetings.upcoming(NOW + 100 * DAY) == []
+
+
+async def test_upcoming_and_past_lists_are_whole_unless_limited(db: Database) -> None:
+    async with db.transaction() as repos:
+        for day in range(-70, 70):
+            await make(repos, NOW + day * DAY + timedelta(hours=1))
+    async with db.transaction() as repos:
+        assert len(await repos.meetings.upcoming(NOW)) == 70
+        assert len(await repos.meetings.past(NOW)) == 70
+        assert len(await repos.meetings.past(NOW, limit=20)) == 20
 
 
 async def test_rsvp_set_replace_and_clear(db: Database) -> None:

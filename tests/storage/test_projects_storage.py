@@ -115,6 +115,26 @@ async def test_deleting_a_group_deletes_its_rows(db: Database) -> None:
         assert await repos.groups.progress_count(group.id) == 0
 
 
+async def test_initiatives_a_page_at_a_time(db: Database) -> None:
+    async with db.transaction() as repos:
+        for number, theme in enumerate(("energie", "mobilite") * 4):
+            name = f"initiative {number} velo"
+            await repos.initiatives.add(
+                name=name, name_key=name, description="", theme=theme, commune="Gap", contact="",
+                link="", search_key=name, created_by="@a:x", created_at=T0)
+    async with db.transaction() as repos:
+        every = [i.name_key for i in await repos.initiatives.listing()]
+        assert every == [f"initiative {n} velo" for n in (0, 2, 4, 6, 1, 3, 5, 7)]
+        pages = [[i.name_key for i in await repos.initiatives.listing(limit=3, offset=start)]
+                 for start in (0, 3, 6, 9)]
+        assert pages == [every[:3], every[3:6], every[6:], []]
+        assert [i.id for i in await repos.initiatives.listing("mobilite", limit=2, offset=1)] == [
+            4, 6]
+        found = [i.name_key for i in await repos.initiatives.search(["velo"], limit=5, offset=5)]
+        assert found == [f"initiative {n} velo" for n in (5, 6, 7)]
+        assert await repos.initiatives.count() == 8 and await repos.initiatives.count("energie") == 4
+
+
 async def test_initiatives_and_audit(db: Database) -> None:
     async with db.transaction() as repos:
         item = await repos.initiatives.add(
@@ -132,6 +152,8 @@ async def test_initiatives_and_audit(db: Database) -> None:
         assert await repos.initiatives.search(["gap"]) == []
         assert [i.name for i in await repos.initiatives.listing("biens-services")] == ["Repair café"]
         assert await repos.initiatives.listing("energie") == []
+        assert await repos.initiatives.count("biens-services") == await repos.initiatives.count() == 1
+        assert await repos.initiatives.count("energie") == 0
         entries = await repos.audit.entries("initiative", item.id)
         assert [(e.actor, e.action, e.details) for e in entries] == [
             ("@b:x", "removed", '{"name": "é"}'), ("@a:x", "created", '{"name": "Repair café"}')]

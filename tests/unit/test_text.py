@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.render import markdown_to_html
-from commands.text import WORD_JOINER, defuse_mentions, escape_markdown, fold, shorten
+from commands.text import (
+    WORD_JOINER,
+    defuse_mentions,
+    escape_markdown,
+    fold,
+    inline_code,
+    shorten,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,6 +78,19 @@ def test_escaped_text_never_produces_markup(text: str) -> None:
     html = markdown_to_html(escape_markdown(text))
     inner = html.removeprefix("<p>").removesuffix("</p>")
     assert "<" not in inner.replace("<br>", "").replace("<br />", "")
+
+
+@pytest.mark.parametrize("text", ["!rappel liste --page 2", "a `b` c", "``x", "y`", "*_[x](y)_*"])
+def test_inline_code_shows_the_text_as_is(text: str) -> None:
+    html = markdown_to_html(inline_code(text))
+    assert html.startswith("<p><code>") and html.endswith("</code></p>")
+    code = html.removeprefix("<p><code>").removesuffix("</code></p>")
+    assert code.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">") == text
+
+
+def test_inline_code_defuses_room() -> None:
+    assert inline_code("!initiative chercher @room") == (
+        f"`!initiative chercher @{WORD_JOINER}room`")
 
 
 def test_shorten() -> None:
