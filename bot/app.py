@@ -27,6 +27,7 @@ from nio import (
 
 from bot.clock import Clock, SystemClock
 from bot.config import ReminderSettings, Settings
+from bot.cross_signing import cross_sign
 from bot.dispatcher import Dispatcher, Handled, Undone
 from bot.effects import queue_effects
 from bot.matrix import MatrixError, Transport
@@ -215,6 +216,9 @@ class Bot:
         await self.db.upgrade()
         await self.transport.login()
         await self.transport.keep_keys()  # others must know our device before they write to us
+        if self.transport.client.olm is not None:
+            await cross_sign(self.transport.client, self.settings.matrix.password,
+                             self.settings.matrix.store_path)
         token = await self.load_state()
         await self._resolve_club_rooms()
         # A full-state sync at every start: nio must know each room's state (encryption, power
