@@ -182,3 +182,29 @@ async def test_keys_reset_replaces_the_identity_beside_the_running_bot(bot_facto
     reply = await ana.request("wait_reply", room_id=room, sender=runner.user_id,
                               event_id=sent["event_id"], timeout=60)
     assert reply["found"] and reply["decrypted"], reply
+
+
+async def test_a_person_whose_element_withholds_keys_is_told_what_to_check(
+        bot_factory, elements) -> None:
+    ana = await elements("ana")
+    # « Ne jamais envoyer de messages chiffrés aux sessions non vérifiées »: Ana has not
+    # verified the bot herself, so her Element keeps the room key from it.
+    await ana.request("isolation", mode="all", blacklist_unverified=True)
+    runner, room = await encrypted_club(bot_factory, ana,
+                                        matrix={"undecryptable_notice_seconds": 2})
+    await status(ana, runner)
+    sent = await ana.request("send", room_id=room, body="!ping")
+    notice = await ana.request("wait_reply", room_id=room, sender=runner.user_id,
+                               event_id=sent["event_id"], timeout=60)
+    assert notice["found"] and notice["encrypted"] and notice["decrypted"], notice
+    assert notice["body"].startswith("Je ne peux pas lire votre message : votre appareil ne "
+                                     "partage pas ses clés avec le bot."), notice
+    again = await ana.request("send", room_id=room, body="!ping")
+    await ana.request("isolation", mode="all", blacklist_unverified=False)
+    third = await ana.request("send", room_id=room, body="!ping")  # the key reaches the bot now
+    reply = await ana.request("wait_reply", room_id=room, sender=runner.user_id,
+                              event_id=third["event_id"], timeout=60)
+    assert "pong" in reply["body"].lower(), reply
+    unanswered = await ana.request("wait_reply", room_id=room, sender=runner.user_id,
+                                   event_id=again["event_id"], timeout=5)
+    assert not unanswered["found"]  # not told twice (once per person), its key never came
