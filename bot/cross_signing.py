@@ -225,45 +225,53 @@ class CrossSigning:
         """Makes the device signed by the account's keys, creating or replacing them as needed;
         returns what was done: ``unchanged``, ``signed``, ``created``, ``reset``."""
         own = await self.own_keys()
-        if own.device is None:
-            raise CrossSigningError(f"the homeserver does not know the keys of {self.device_id}")
+        device = self._device_of(own)
         candidates = self.files.load(self.user_id)
         keys = next((k for k in candidates if own.is_ours(k)), None)
         if keys is not None:
             self.files.save(keys, self.user_id)  # a file missing (restored from the other)
-            if own.device_signed_by(keys, self.user_id):
-                return "unchanged"
-            await self.sign_device(keys, own.device)
-            log.info("cross-signing: device %s signed", self.device_id,
-                     extra={"event_kind": "cross_signing", "outcome": "signed"})
-            return "signed"
-        if own.master is None:
-            await self.replace(candidates[0] if candidates else None, own.device)
-            return "created"
-        log.warning("cross-signing: the account's keys on the homeserver are not those of the "
-                    "store nor of the recovery file; replacing them")
-        await self.replace(None, own.device)
-        return "reset"
+            outcome = "unchanged" if own.device_signed_by(keys, self.user_id) else "signed"
+            if outcome == "signed":
+                await self.sign_device(keys, device)
+        elif own.master is None:
+            keys, outcome = await self.replace(candidates[0] if candidates else None,
+                                               device), "created"
+        else:
+            log.warning("cross-signing: the account's keys on the homeserver are neither the "
+                        "store's nor the recovery file's; replacing them")
+            keys, outcome = await self.replace(None, device), "reset"
+        self._log(outcome, keys, device)
+        return outcome
 
-    async def replace(self, keys: CrossSigningKeys | None, device: dict[str, Any]) -> None:
+    async def reset(self) -> CrossSigningKeys:
+        """New keys, published and kept, the device signed (``cct-bot keys reset``)."""
+        device = self._device_of(await self.own_keys())
+        keys = await self.replace(None, device)
+        self._log("reset", keys, device)
+        return keys
+
+    async def replace(self, keys: CrossSigningKeys | None,
+                      device: dict[str, Any]) -> CrossSigningKeys:
         """Publishes ``keys`` (new ones when ``None``), keeps them, signs the device."""
         keys = keys or CrossSigningKeys.generate()
         await self.publish(keys)
         self.files.save(keys, self.user_id)
         await self.sign_device(keys, device)
-        log.info("cross-signing: keys published (master key %s), device %s signed",
-                 keys.master.public, self.device_id,
-                 extra={"event_kind": "cross_signing", "outcome": "published",
-                        "master_key": keys.master.public})
+        return keys
 
-    async def reset(self) -> CrossSigningKeys:
-        """New keys, published and kept, the device signed (``cct-bot keys reset``)."""
-        own = await self.own_keys()
+    def _device_of(self, own: OwnKeys) -> dict[str, Any]:
         if own.device is None:
             raise CrossSigningError(f"the homeserver does not know the keys of {self.device_id}")
-        keys = CrossSigningKeys.generate()
-        await self.replace(keys, own.device)
-        return keys
+        return own.device
+
+    def _log(self, outcome: str, keys: CrossSigningKeys, device: dict[str, Any]) -> None:
+        """One line that lets an administrator compare the bot's identity with what a client
+        shows: the device, its ed25519 key, the master key."""
+        device_key = device.get("keys", {}).get(f"ed25519:{self.device_id}", "?")
+        log.info("cross-signing %s: device %s (ed25519 %s) signed by the master key %s", outcome,
+                 self.device_id, device_key, keys.master.public,
+                 extra={"event_kind": "cross_signing", "outcome": outcome,
+                        "device": self.device_id, "master_key": keys.master.public})
 
     async def own_keys(self) -> OwnKeys:
         status, answer = await self._call("POST", "keys/query",

@@ -45,12 +45,17 @@ async def status(person: ElementPeer, runner: BotRunner, device: str = BOT_DEVIC
 
 
 async def test_the_bot_device_is_signed_by_its_owner_after_a_fresh_start(bot_factory,
-                                                                         elements) -> None:
+                                                                         elements,
+                                                                         caplog) -> None:
     ana = await elements("ana")
-    runner, _room = await encrypted_club(bot_factory, ana)
+    with caplog.at_level(logging.INFO, logger="bot.cross_signing"):
+        runner, _room = await encrypted_club(bot_factory, ana)
     seen = await status(ana, runner)
     assert seen["signed_by_owner"] is True, seen
     assert seen["cross_signing_verified"] is False  # Ana has not verified the bot herself
+    master = await server_master(runner)
+    assert (f"cross-signing created: device {BOT_DEVICE} (ed25519 " in caplog.text
+            and f"signed by the master key {master}" in caplog.text)
 
 
 async def test_a_person_sharing_keys_only_with_signed_devices_is_answered(bot_factory,
