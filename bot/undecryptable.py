@@ -84,9 +84,14 @@ class UndecryptableNotices:
     async def run(self) -> None:
         """Tells senders as their delays end, until cancelled."""
         while True:
-            await self.tell_due()
+            floor = 0.0
+            try:
+                await self.tell_due()
+            except Exception:  # never let the notices stop for good
+                log.exception("undecryptable notices failed; trying again in a second")
+                floor = 1.0
             self._added.clear()
             dues = [w.due for w in self._pending.values()]
             wait = (min(dues) - self.clock.now()).total_seconds() if dues else IDLE_S
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._added.wait(), max(0.0, min(wait, IDLE_S)))
+                await asyncio.wait_for(self._added.wait(), max(floor, min(wait, IDLE_S)))

@@ -3,6 +3,7 @@ key arrives later is still handled, once (sync responses fed to an offline bot).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -144,3 +145,28 @@ async def test_no_notice_when_switched_off(bot: Bot, server: Homeserver) -> None
     later(bot, 3600)
     await bot.notices.tell_due()
     assert server.sent == []
+
+
+async def test_the_notices_go_on_after_an_unexpected_failure(bot: Bot, server: Homeserver,
+                                                             caplog: pytest.LogCaptureFixture,
+                                                             ) -> None:
+    waiting, failures = bot.notices.waiting, []
+
+    def failing_once(event_id: str) -> bool:
+        if not failures:
+            failures.append(event_id)
+            raise RuntimeError("a bug")
+        return waiting(event_id)
+
+    bot.notices.waiting = failing_once
+    await bot.handle_sync(sync([encrypted("$a")]))
+    later(bot, 60)
+    task = asyncio.create_task(bot.notices.run())
+    try:
+        async with asyncio.timeout(10):
+            while not server.sent:
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+    assert failures == ["$a"] and "undecryptable notices failed" in caplog.text
+    assert len(server.sent) == 1
