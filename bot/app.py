@@ -27,6 +27,7 @@ from nio import (
 
 from bot.clock import Clock, SystemClock
 from bot.config import ReminderSettings, Settings
+from bot.cross_signing import cross_sign
 from bot.dispatcher import Dispatcher, Handled, Undone
 from bot.effects import queue_effects
 from bot.matrix import MatrixError, RoomUnavailable, Transport
@@ -38,12 +39,14 @@ from bot.polls import (
     refresh_stale_polls,
     responses_of,
 )
+from bot.profile import Profile
 from bot.reminders import ReminderEngine
 from bot.render import message_content
 from bot.retention import RetentionPurge
 from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
 from bot.standing import Standings
+from bot.undecryptable import UndecryptableNotices
 from commands import build_registry
 from commands.context import Club, Reply
 from commands.dispatch import command_text
@@ -199,6 +202,10 @@ class Bot:
         self._tasks: list[asyncio.Task[None]] = []
         self._members_work: asyncio.Task[None] | None = None
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
+        self.notices = UndecryptableNotices(
+            self.transport, self.clock, self.t,
+            timedelta(seconds=settings.matrix.undecryptable_notice_seconds),
+            lambda event_id: event_id in self._undecrypted)
         self._token: str | None = None  # the sync token of the last batch handled
         self._token_saved_at = 0.0  # loop time of the last save
         self._saved_token: str | None = None  # the token the database holds
@@ -215,6 +222,10 @@ class Bot:
         await self.db.upgrade()
         await self.transport.login()
         await self.transport.keep_keys()  # others must know our device before they write to us
+        if self.transport.client.olm is not None:
+            await cross_sign(self.transport.client, self.settings.matrix.password,
+                             self.settings.matrix.store_path)
+        await Profile(self.transport.client, self.db, self.settings.matrix).keep()
         token = await self.load_state()
         await self._resolve_club_rooms()
         # A full-state sync at every start: nio must know each room's state (encryption, power
@@ -239,7 +250,8 @@ class Bot:
         await self.outbox.flush()
         await self.scheduler.start()
         self._tasks = [asyncio.create_task(self._sync_forever(), name="sync"),
-                       asyncio.create_task(self.outbox.run(), name="outbox")]
+                       asyncio.create_task(self.outbox.run(), name="outbox"),
+                       asyncio.create_task(self.notices.run(), name="undecryptable")]
         self.ready.set()
         await self._health_line()
 
@@ -729,9 +741,11 @@ class Bot:
                 batch.poll_responses += responses_of(room_id, [event])
 
     def _remember_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
-        """Keeps an event whose room key has not arrived yet, to retry after the next syncs."""
+        """Keeps an event whose room key has not arrived yet, to retry after the next syncs;
+        its sender is told if the key does not come soon."""
         log.warning("cannot decrypt %s in %s yet; waiting for its key", event.event_id, room_id)
         self._undecrypted[event.event_id] = (room_id, event)
+        self.notices.watch(event.event_id, room_id, event.sender)
         while len(self._undecrypted) > MAX_UNDECRYPTED:
             self._undecrypted.pop(next(iter(self._undecrypted)))
 

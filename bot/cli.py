@@ -1,4 +1,4 @@
-"""``cct-bot``: run, check-config, db upgrade, demo, version."""
+"""``cct-bot``: run, check-config, db upgrade, db backup, export, keys reset, demo, version."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ import logging
 import signal
 import sys
 import traceback
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import Bot, bot_version, settle_memory
 from bot.config import ConfigError, Settings, load_settings
+from bot.cross_signing import CrossSigning, CrossSigningError, KeyFiles, PasswordNeeded
 from bot.files import write_private
 from bot.logs import setup_logging
+from bot.matrix import MatrixError, Transport
 from bot.redaction import Redactor, secrets_of
 from commands.i18n import Translator
 from storage.db import Database
@@ -196,6 +199,37 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+async def reset_keys(settings: Settings) -> tuple[str, str]:
+    """New cross-signing keys for the bot's account, its device signed by them; returns the
+    master key and the device. Works beside a running bot: its encryption store is not opened."""
+    transport = Transport(replace(settings.matrix, encryption=False))
+    try:
+        await transport.login()
+        keys = await CrossSigning(transport.client, settings.matrix.password,
+                                  settings.matrix.store_path).reset()
+        return keys.master.public, str(transport.client.device_id)
+    finally:
+        await transport.close()
+
+
+def cmd_keys_reset(args: argparse.Namespace) -> int:
+    settings = _load(args, Path(args.config))
+    if settings is None:
+        return 2
+    t = Translator(settings.club.language)
+    try:
+        master, device = asyncio.run(reset_keys(settings))
+    except PasswordNeeded:
+        print(t("cli.keys_password_needed"), file=sys.stderr)
+        return 1
+    except (CrossSigningError, MatrixError) as error:
+        print(args.redactor.mask(t("cli.keys_reset_failed", reason=error)), file=sys.stderr)
+        return 1
+    print(t("cli.keys_reset", master=master, device=device,
+            recovery=KeyFiles(settings.matrix.store_path).recovery))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -251,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     bilan.add_argument("--dir", "-d", default=".", help="dossier où écrire les fichiers")
     bilan.add_argument("--config", "-c", default="config.toml")
     bilan.set_defaults(func=cmd_export)
+    keys = sub.add_parser("keys", help="clés de signature croisée du bot / the bot's "
+                                       "cross-signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    reset = keys_sub.add_parser("reset", help="remplace les clés et signe l'appareil du bot / "
+                                              "replace the keys and sign the bot's device")
+    reset.add_argument("--config", "-c", default="config.toml")
+    reset.set_defaults(func=cmd_keys_reset)
     demo = sub.add_parser("demo", help="démo locale avec Synapse / local demo with Synapse")
     demo.add_argument("--dir", default="demo-data")
     demo.add_argument("--port", type=int, default=8008)

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.files import image_mimetype
 from commands.i18n import LANGUAGES, Translator
 from commands.identifiers import is_server_name, is_user_id
 
@@ -29,6 +30,8 @@ ACCESS_TOKEN_ENV = "CCT_BOT_ACCESS_TOKEN"
 ROOM_RE = re.compile(r"^(![A-Za-z0-9._~+/=\-]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 PREFIX_MAX = 3
+DISPLAY_NAME_MAX = 256  # Synapse's limit
+AVATAR_MAX_BYTES = 1024 * 1024
 LOG_FORMATS = ("text", "json")
 
 
@@ -44,6 +47,9 @@ class MatrixSettings:
     catch_up_minutes: int = 1440
     sync_timeout_ms: int = 30000
     sync_timeline_limit: int = 100
+    undecryptable_notice_seconds: int = 60  # 0: never tell
+    display_name: str = ""  # the bot's profile; empty: left as it is
+    avatar: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,39 @@ def _read_matrix(r: _Reader, base: Path, env: Mapping[str, str]) -> MatrixSettin
         catch_up_minutes=r.integer("matrix.catch_up_minutes", 1440, 1, 60 * 24 * 30),
         sync_timeout_ms=r.integer("matrix.sync_timeout_ms", 30000, 1000, 120000),
         sync_timeline_limit=r.integer("matrix.sync_timeline_limit", 100, 1, 1000),
+        undecryptable_notice_seconds=r.integer("matrix.undecryptable_notice_seconds", 60, 0,
+                                               24 * 3600),
+        display_name=_read_display_name(r),
+        avatar=_read_avatar(r, base),
     )
+
+
+def _read_display_name(r: _Reader) -> str:
+    name = r.string("matrix.display_name")
+    if len(name) > DISPLAY_NAME_MAX:
+        r.problem("matrix.display_name", "config.display_name_too_long", maximum=DISPLAY_NAME_MAX)
+        return ""
+    return name
+
+
+def _read_avatar(r: _Reader, base: Path) -> Path | None:
+    """The avatar's path, once checked to be a readable PNG, JPEG, GIF or WebP image, small
+    enough for an avatar."""
+    value = r.string("matrix.avatar")
+    if not value:
+        return None
+    path = _resolve(base, value)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        r.problem("matrix.avatar", "config.unreadable", value=value, reason=exc.strerror)
+        return None
+    if len(data) > AVATAR_MAX_BYTES:
+        r.problem("matrix.avatar", "config.avatar_too_large", value=value,
+                  maximum=AVATAR_MAX_BYTES // 1024)
+    elif image_mimetype(data) is None:
+        r.problem("matrix.avatar", "config.avatar_not_image", value=value)
+    return path
 
 
 def _read_charter(r: _Reader, base: Path) -> str:
@@ -361,7 +399,8 @@ def _read_reminders(r: _Reader) -> ReminderSettings:
 def _check_unknown_keys(r: _Reader) -> None:
     known = {
         "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
-                   "encryption", "catch_up_minutes", "sync_timeout_ms", "sync_timeline_limit"},
+                   "encryption", "catch_up_minutes", "sync_timeout_ms", "sync_timeline_limit",
+                   "undecryptable_notice_seconds", "display_name", "avatar"},
         "database": {"url"},
         "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",
                  "welcome_message", "charter", "charter_file", "coordinator_power_level"},

@@ -9,12 +9,14 @@ import io
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
+from aiohttp import ClientError
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -23,6 +25,7 @@ from nio import (
     JoinedMembersResponse,
     JoinResponse,
     LoginResponse,
+    LogoutResponse,
     MegolmEvent,
     PowerLevelsEvent,
     RoomCreateResponse,
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
 MODERATOR = 50  # Element's « Modérateur »
+REQUEST_TIMEOUT_S = 30.0  # a request made without nio
 STATE_TIMEOUT_S = 30.0  # a room's state asked while a batch or a command waits for it
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON",
                     "M_TOO_LARGE", "M_INVALID_PARAM", "M_MISSING_PARAM"}
@@ -89,6 +93,32 @@ class History:
 
     events: list[Any]
     end: str | None
+
+
+@dataclass(frozen=True)
+class SavedLogin:
+    """The device and access token kept in the store."""
+
+    device_id: str
+    token: str
+
+
+async def api_request(client: AsyncClient, method: str, path: str, body: Mapping[str, Any],
+                      timeout_s: float = REQUEST_TIMEOUT_S) -> tuple[int, dict[str, Any]]:
+    """One JSON request to the client-server API (``/_matrix/client/v3/<path>``), for what nio
+    has no method for: the status and the JSON answer; ``MatrixError`` when the homeserver does
+    not answer within ``timeout_s``."""
+    url = "/_matrix/client/v3/" + "/".join(quote(part, safe="") for part in path.split("/"))
+    headers = {"Authorization": f"Bearer {client.access_token}",
+               "Content-Type": "application/json"}
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await client.send(method, url, json.dumps(body), headers,
+                                         timeout=timeout_s)
+            answer = await response.json(content_type=None)
+    except (ClientError, TimeoutError, ValueError) as error:
+        raise MatrixError(path, error) from error
+    return response.status, answer if isinstance(answer, dict) else {}
 
 
 def room_from_link(text: str) -> str:
@@ -141,7 +171,7 @@ class Transport:
         store = settings.store_path
         store.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(store, 0o700)
-        config = AsyncClientConfig(
+        self._config = AsyncClientConfig(
             encryption_enabled=settings.encryption,
             store_sync_tokens=False,
             max_limit_exceeded=None,
@@ -150,34 +180,54 @@ class Transport:
             request_timeout=60,
             store=BotStore,
         )
-        self.client = AsyncClient(settings.homeserver, settings.user_id,
-                                  device_id=settings.device_id, store_path=str(store),
-                                  config=config)
         self._credentials = store / CREDENTIALS_FILE
+        saved = None if settings.access_token else self._saved()
+        self.client = self._new_client(saved.device_id if saved else settings.device_id)
         self._creators: dict[str, set[str]] = {}
         self._key_work: asyncio.Task[None] | None = None
+
+    def _new_client(self, device_id: str) -> AsyncClient:
+        return AsyncClient(self.settings.homeserver, self.settings.user_id, device_id=device_id,
+                           store_path=str(self.settings.store_path), config=self._config)
 
     @property
     def user_id(self) -> str:
         return str(self.client.user_id or self.settings.user_id)
 
     async def login(self) -> None:
-        """Token from config, else the saved token, else the password (token then saved)."""
+        """Token from config, else the saved token, else the password (token then saved).
+        A device whose keys the store has lost (the homeserver holds others: other people's
+        clients would go on encrypting for them) is replaced by a new device,
+        ``<device_id>-XXXX``, when the password is known."""
+        await self._log_in()
+        if not await self._device_keys_lost():
+            return
+        if not self.settings.password:
+            log.warning("the homeserver holds other keys for device %s than the store's (the "
+                        "store was lost?): people's clients may not encrypt for the bot; with "
+                        "the password instead of an access token, the bot logs in as a new "
+                        "device", self.client.device_id)
+            return
+        await self._new_device()
+
+    async def _log_in(self) -> None:
         if self.settings.access_token:
             self.client.restore_login(self.settings.user_id, self.settings.device_id,
                                       self.settings.access_token)
             await self._whoami()
             return
-        saved = self._saved_token()
+        saved = self._saved()
         if saved:
-            self.client.restore_login(self.settings.user_id, self.settings.device_id, saved)
+            self.client.restore_login(self.settings.user_id, saved.device_id, saved.token)
             try:
                 await self._whoami()
                 return
             except MatrixError as error:
                 log.warning("saved token refused (%s), logging in with the password", error.code)
-        response = await self.client.login(self.settings.password,
-                                           device_name="cct-bot")
+        await self._password_login()
+
+    async def _password_login(self) -> None:
+        response = await self.client.login(self.settings.password, device_name="cct-bot")
         if not isinstance(response, LoginResponse):
             raise LoginFailed("login", response)
         self._save_token(response.access_token)
@@ -187,19 +237,55 @@ class Transport:
         if not isinstance(response, WhoamiResponse):
             raise LoginFailed("whoami", response)
 
-    def _saved_token(self) -> str | None:
+    async def _device_keys_lost(self) -> bool:
+        """Whether the homeserver holds identity keys for the bot's device other than those of
+        its store (a store lost, then a new one: nio made new keys for the same device)."""
+        if self.client.olm is None:
+            return False
+        device = str(self.client.device_id)
+        try:
+            status, answer = await api_request(self.client, "POST", "keys/query",
+                                               {"device_keys": {self.user_id: [device]}})
+        except MatrixError as error:
+            log.warning("the keys of device %s could not be checked (%s)", device, error)
+            return False
+        known = answer.get("device_keys", {}).get(self.user_id, {}).get(device)
+        ours = self.client.olm.account.identity_keys["ed25519"]
+        return (status == 200 and isinstance(known, dict)
+                and known.get("keys", {}).get(f"ed25519:{device}") != ours)
+
+    async def _new_device(self) -> None:
+        """Logs out of the device whose keys were lost (the homeserver deletes it) and logs in
+        as a new one."""
+        lost = str(self.client.device_id)
+        if not isinstance(await self.client.logout(), LogoutResponse):
+            log.warning("device %s could not be logged out", lost)
+        await self.client.close()
+        self.client = self._new_client(f"{self.settings.device_id}-{secrets.token_hex(2).upper()}")
+        await self._password_login()
+        log.warning("the store had lost the keys of device %s: logged in as the new device %s",
+                    lost, self.client.device_id,
+                    extra={"event_kind": "new_device", "lost_device": lost,
+                           "device": self.client.device_id})
+
+    def _saved(self) -> SavedLogin | None:
+        """The device and token of the store, if they are this account's, on this homeserver,
+        and of the configured device (or of one that replaced it)."""
         try:
             data = json.loads(self._credentials.read_text())
         except (OSError, ValueError):
             return None
+        device = str(data.get("device_id") or "")
+        base = self.settings.device_id
         same = (data.get("user_id") == self.settings.user_id
-                and data.get("device_id") == self.settings.device_id
-                and data.get("homeserver") == self.settings.homeserver)
-        return str(data["access_token"]) if same and data.get("access_token") else None
+                and data.get("homeserver") == self.settings.homeserver
+                and (device == base or device.startswith(base + "-")))
+        return SavedLogin(device, str(data["access_token"])) if same and data.get(
+            "access_token") else None
 
     def _save_token(self, token: str) -> None:
         data = {"homeserver": self.settings.homeserver, "user_id": self.settings.user_id,
-                "device_id": self.settings.device_id, "access_token": token}
+                "device_id": str(self.client.device_id), "access_token": token}
         tmp = self._credentials.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -1,5 +1,7 @@
 # Sourced by scripts/test.sh and scripts/demo.sh: creates the project's virtualenv (.venv) and
 # installs the project with pinned versions (constraints.txt); skipped when nothing changed.
+# For the tests: Synapse (.venv-synapse) and the Element peer (tests/peers: the Matrix JS SDK
+# with its Rust crypto, `npm ci` from package-lock.json; needs Node.js 20 or later).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
@@ -29,4 +31,22 @@ ensure_synapse() {
     "$ROOT/.venv/bin/python" -c "from pathlib import Path; from bot.devserver import install_synapse; install_synapse(Path('$ROOT/.venv-synapse'))"
   fi
   export CCT_SYNAPSE_PYTHON="$ROOT/.venv-synapse/bin/python"
+}
+
+ensure_peers() {
+  local dir="$ROOT/tests/peers"
+  local stamp="$dir/node_modules/.cct-installed"
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 \
+      || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
+    echo "==> Node.js 20+ and npm not found: the tests with Element (tests/peers) are skipped" \
+         "(a failure with CI=true)" >&2
+    return
+  fi
+  local want
+  want="$(cat "$dir/package.json" "$dir/package-lock.json" | { sha256sum 2>/dev/null || shasum -a 256; } | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "==> installing the Element peer (npm ci in tests/peers)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "$want" > "$stamp"
+  fi
 }

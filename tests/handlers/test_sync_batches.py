@@ -57,12 +57,14 @@ def sync(events: list[dict[str, Any]], token: str = "s2", room: str = ROOM) -> S
     return response
 
 
-async def offline_bot(folder: Path, database_url: str) -> Bot:
+async def offline_bot(folder: Path, database_url: str,
+                      matrix: dict[str, Any] | None = None) -> Bot:
     """A bot whose homeserver is unreachable (batches are handed to it), in ``ROOM`` since two
-    days, its database migrated."""
+    days, its database migrated; ``matrix`` adds to its ``[matrix]`` settings."""
     settings = parse_settings({
         "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": BOT, "password": "x",
-                   "store_path": "store", "catch_up_minutes": 60, "encryption": False},
+                   "store_path": "store", "catch_up_minutes": 60, "encryption": False,
+                   **(matrix or {})},
         "database": {"url": database_url},
         "club": {"charter": "On s'écoute."},
         "rooms": {"main": ROOM},

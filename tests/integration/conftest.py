@@ -13,6 +13,8 @@ from bot.app import Bot
 from bot.clock import Clock
 from bot.config import Settings, parse_settings
 from bot.devserver import LocalSynapse
+from tests.conftest import unavailable
+from tests.integration.element_peer import ElementPeer, missing
 from tests.integration.matrix_user import MatrixUser
 
 
@@ -93,3 +95,28 @@ async def users(synapse: LocalSynapse) -> AsyncIterator[Callable[..., Awaitable[
     yield make
     for user in made:
         await user.close()
+
+
+ElementFactory = Callable[[str], Awaitable[ElementPeer]]
+
+
+@pytest.fixture
+async def elements(synapse: LocalSynapse) -> AsyncIterator[ElementFactory]:
+    """Makes people on Element (the JS SDK with its Rust crypto, in Node), logged in; without
+    Node.js or the peer's packages, skipped (a failure under CI)."""
+    why = missing()
+    if why is not None:
+        unavailable(why)
+    made: list[ElementPeer] = []
+
+    async def make(name: str = "element") -> ElementPeer:
+        localpart = unique(name)
+        user_id = synapse.register(localpart, f"{localpart}-pw")
+        peer = await ElementPeer.start()
+        made.append(peer)
+        await peer.login(synapse.url, user_id, f"{localpart}-pw")
+        return peer
+
+    yield make
+    for peer in made:
+        await peer.close()

@@ -1,0 +1,97 @@
+"""Messages the bot cannot decrypt: their sender is told, in the room (encrypted like the room),
+what to check, once per sender while the bot runs, when a message's room key has not come
+within ``[matrix] undecryptable_notice_seconds``. The message itself is still handled if its key
+arrives later (``Bot._late_decryptions``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.matrix import MatrixError, Transport
+from bot.render import message_content
+from commands.context import Reply
+from commands.effects import txn_id
+from commands.i18n import Translator
+
+log = logging.getLogger(__name__)
+
+SEND_S = 30.0  # one notice's send
+IDLE_S = 60.0  # the longest sleep with nothing due (a new event wakes the loop)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An event waiting for its room key, and when its sender is due to be told."""
+
+    room_id: str
+    sender: str
+    due: datetime
+
+
+class UndecryptableNotices:
+    """Tells senders their messages cannot be read; ``waiting(event_id)`` says whether an
+    event still waits for its key (the bot's own record)."""
+
+    def __init__(self, transport: Transport, clock: Clock, t: Translator, delay: timedelta,
+                 waiting: Callable[[str], bool]) -> None:
+        self.transport = transport
+        self.clock = clock
+        self.t = t
+        self.delay = delay
+        self.waiting = waiting
+        self.told: set[str] = set()  # senders told since the bot started
+        self._pending: dict[str, Waiting] = {}
+        self._added = asyncio.Event()
+
+    def watch(self, event_id: str, room_id: str, sender: str) -> None:
+        """An event the bot cannot decrypt yet: its sender is told if it still cannot after
+        the delay (and was not told before)."""
+        if self.delay and sender not in self.told and event_id not in self._pending:
+            self._pending[event_id] = Waiting(room_id, sender, self.clock.now() + self.delay)
+            self._added.set()
+
+    async def tell_due(self) -> None:
+        """Tells the senders whose messages are still unreadable after the delay."""
+        now = self.clock.now()
+        for event_id, waiting in list(self._pending.items()):
+            if not self.waiting(event_id) or waiting.sender in self.told:
+                del self._pending[event_id]
+            elif waiting.due <= now:
+                del self._pending[event_id]
+                await self._tell(event_id, waiting)
+
+    async def _tell(self, event_id: str, waiting: Waiting) -> None:
+        content = message_content(Reply(self.t("encryption.undecryptable")),
+                                  in_reply_to=event_id, reply_sender=waiting.sender)
+        try:
+            await asyncio.wait_for(self.transport.send(
+                waiting.room_id, content, txn_id("undecryptable", event_id)), SEND_S)
+        except (MatrixError, TimeoutError) as error:
+            log.warning("could not tell %s that their message is unreadable (%s)",
+                        waiting.sender, error)
+            return
+        self.told.add(waiting.sender)
+        log.info("told %s that their message %s cannot be decrypted", waiting.sender, event_id,
+                 extra={"event_kind": "undecryptable_notice", "room": waiting.room_id,
+                        "event": event_id})
+
+    async def run(self) -> None:
+        """Tells senders as their delays end, until cancelled."""
+        while True:
+            floor = 0.0
+            try:
+                await self.tell_due()
+            except Exception:  # never let the notices stop for good
+                log.exception("undecryptable notices failed; trying again in a second")
+                floor = 1.0
+            self._added.clear()
+            dues = [w.due for w in self._pending.values()]
+            wait = (min(dues) - self.clock.now()).total_seconds() if dues else IDLE_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._added.wait(), max(floor, min(wait, IDLE_S)))
