@@ -26,7 +26,7 @@ from nio import (
 )
 
 from bot.clock import Clock, SystemClock
-from bot.config import ReminderSettings, Settings
+from bot.config import LimitSettings, ReminderSettings, Settings
 from bot.cross_signing import cross_sign
 from bot.dispatcher import Dispatcher, Handled, Undone
 from bot.effects import queue_effects
@@ -47,14 +47,15 @@ from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
 from bot.standing import Standings
 from bot.undecryptable import UndecryptableNotices
+from bot.welcomes import Welcomes
 from commands import build_registry
 from commands.context import Club, Reply
 from commands.dispatch import command_text
 from commands.errors import StorageUnavailable
 from commands.events import CONSUMERS, Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
+from commands.limits import Limits
 from commands.mentions import body_with_user_ids
-from commands.meta import welcome
 from commands.polls import native, service
 from commands.registry import Registry, Role
 from commands.rhythm import ReminderRules
@@ -83,6 +84,15 @@ def reminder_rules(settings: ReminderSettings) -> ReminderRules:
                          minutes_repeat_days=settings.minutes_repeat_days,
                          progress_weeks=settings.progress_weeks_after,
                          quiet_start=start, quiet_end=end)
+
+
+def limits_of(settings: LimitSettings) -> Limits:
+    """The configured limits, for the handlers and the dispatcher."""
+    return Limits(groups_per_day=settings.groups_per_day,
+                  suggestions_per_meeting=settings.suggestions_per_meeting,
+                  remontees_per_day=settings.remontees_per_day,
+                  initiatives_per_day=settings.initiatives_per_day,
+                  commands_per_minute=settings.commands_per_minute)
 
 
 def bot_version() -> str:
@@ -118,7 +128,6 @@ class Command:
 class Arrival:
     room_id: str
     user_id: str
-    display_name: str
 
 
 @dataclass
@@ -130,7 +139,10 @@ class Batch:
     poll_responses: list[native.Response] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     redactions: list[Redaction] = field(default_factory=list)
-    queued: list[Queued] = field(default_factory=list)  # welcomes, effects: sent after the commit
+    queued: list[Queued] = field(default_factory=list)  # effects: sent after the commit
+    # commands over their sender's rate, by event id: the notice to answer, or None (dropped)
+    limited: dict[str, Reply | None] = field(default_factory=dict)
+    newcomers: int = 0  # arrivals recorded for the first time: a welcome to schedule
     last_events: dict[str, str] = field(default_factory=dict)
     joined: dict[str, datetime] = field(default_factory=dict)  # rooms (re)joined: since when
     left: list[str] = field(default_factory=list)  # rooms left, or kicked or banned from
@@ -183,7 +195,8 @@ class Bot:
                          agenda_deadline=timedelta(
                              hours=settings.meetings.agenda_deadline_hours),
                          entrance=settings.rooms.main or "",
-                         catch_up=timedelta(minutes=settings.matrix.catch_up_minutes))
+                         catch_up=timedelta(minutes=settings.matrix.catch_up_minutes),
+                         limits=limits_of(settings.limits))
         self.t = Translator(club.language)
         self.standings = Standings(self.transport, club, lambda: self.club_rooms,
                                    lambda: self.main_room_id)
@@ -195,6 +208,8 @@ class Bot:
             PollDeadlines(self.db, self.outbox, self.clock, lambda: self.club),
             PollReminders(self.db, self.outbox, self.clock, lambda: self.club, self.transport),
             ReminderEngine(self.db, self.outbox, self.clock, lambda: self.club),
+            Welcomes(self.db, self.outbox, self.clock, lambda: self.club,
+                     timedelta(seconds=club.welcome_every_seconds)),
             RetentionPurge(self.db, self.clock, lambda: self.club, settings.privacy)])
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…), the bot in it
         self.main_room_id: str | None = None  # the main room, while the bot is in it
@@ -517,6 +532,8 @@ class Bot:
         batch = await self._read_batch(self._rooms, response, self._late_decryptions())
         batch.left = [room_id for room_id in left if room_id not in self._rooms]  # not back in
         self.dispatcher.note_redactions(batch.redactions)
+        batch.limited = await self.dispatcher.screen(
+            [c for c in batch.commands if c.event_id not in self._told_storage_down])
         token = response.next_batch
         position = self._position_due(batch)
         if batch.is_empty() and not position:
@@ -539,7 +556,17 @@ class Bot:
         self._remember(batch, token)
         for done in handled:
             await self.dispatcher.after_commit(done)
+        if batch.newcomers:
+            await self._schedule_welcomes()
         return [self.dispatcher.submit(c.event_id, c.room_id) for c in new_commands]
+
+    async def _schedule_welcomes(self) -> None:
+        """Newcomers were recorded: the welcomes' timer moves to the next one due."""
+        try:
+            await self.scheduler.refresh(Welcomes.kind)
+        except Exception:
+            log.exception("the welcomes could not be scheduled now; they will be with the next "
+                          "arrival, after the next welcome, or at the next start")
 
     async def _save(self, batch: Batch, token: str,
                     position: bool) -> tuple[list[Command], list[Handled]]:
@@ -580,7 +607,8 @@ class Bot:
         if len(batch.commands) != 1:
             return None
         command = batch.commands[0]
-        if command.event_id in self._told_storage_down or self.dispatcher.busy(command.room_id):
+        if (command.event_id in self._told_storage_down or command.event_id in batch.limited
+                or self.dispatcher.busy(command.room_id)):
             return None
         return command
 
@@ -727,8 +755,7 @@ class Bot:
             elif isinstance(event, RoomMemberEvent):
                 if (event.membership == "join" and event.prev_membership != "join"
                         and room_id in self.club_rooms):
-                    name = str(event.content.get("displayname") or event.state_key)
-                    batch.arrivals.append(Arrival(room_id, event.state_key, name))
+                    batch.arrivals.append(Arrival(room_id, event.state_key))
             elif isinstance(event, MegolmEvent):
                 self._remember_undecrypted(room_id, event)
             elif isinstance(event, ReactionEvent):
@@ -755,7 +782,7 @@ class Bot:
         handled), with the sync position if ``position``; returns the commands not received
         before."""
         now = self.clock.now()
-        batch.queued = []  # what a rolled back attempt queued is gone with it
+        batch.queued, batch.newcomers = [], 0  # what a rolled back attempt did is gone with it
         for room_id in batch.left:
             await repos.rooms.forget(room_id)
         for room_id, joined_at in batch.joined.items():
@@ -764,19 +791,20 @@ class Bot:
         for command in batch.commands:
             if command.event_id in self._told_storage_down:
                 continue  # answered "nothing was saved" while the database was down
-            if await repos.inbox.add_if_new(event_id=command.event_id, room_id=command.room_id,
-                                            sender=command.sender, body=command.body,
-                                            sent_at=command.sent_at, received_at=now,
-                                            handled_at=now if command is inline else None):
+            limited = command.event_id in batch.limited  # over the rate: recorded, never run
+            if not await repos.inbox.add_if_new(
+                    event_id=command.event_id, room_id=command.room_id, sender=command.sender,
+                    body=command.body, sent_at=command.sent_at, received_at=now,
+                    handled_at=now if command is inline or limited else None):
+                continue
+            notice = batch.limited.get(command.event_id)
+            if notice is not None:
+                batch.queued += await self.dispatcher.answer_limited(repos, command, notice)
+            elif not limited:
                 new.append(command)
-        for arrival in batch.arrivals:
+        for arrival in batch.arrivals:  # greeted later, together (``bot.welcomes``)
             if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
-                reply = welcome(self.t, self.club, arrival.user_id, arrival.display_name)
-                row = await repos.outbox.add(txn_id=txn_id("welcome", arrival.user_id),
-                                             room_id=arrival.room_id,
-                                             content=message_content(reply), created_at=now)
-                if row is not None:
-                    batch.queued.append(Queued.of(row))
+                batch.newcomers += 1
         effects = []
         for redaction in batch.redactions:  # a command taken back: its text goes
             await repos.inbox.withdraw(redaction.redacts, redaction.room_id,

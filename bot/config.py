@@ -63,6 +63,7 @@ class ClubSettings:
     welcome_message: str
     charter: str
     coordinator_power_level: int = 50
+    welcome_every_seconds: int = 60  # newcomers arriving this soon after a welcome wait for the next
 
     @property
     def tz(self) -> ZoneInfo:
@@ -101,6 +102,17 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """What one person may make the bot do (0: no limit); the coordinators have no limits."""
+
+    groups_per_day: int = 3
+    suggestions_per_meeting: int = 5
+    remontees_per_day: int = 5
+    initiatives_per_day: int = 5
+    commands_per_minute: int = 20
+
+
+@dataclass(frozen=True)
 class RoomSettings:
     main: str
     north: str = ""
@@ -127,6 +139,7 @@ class Settings:
     meetings: MeetingSettings = field(default_factory=MeetingSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
 
 @dataclass(frozen=True)
@@ -364,6 +377,7 @@ def _read_club(r: _Reader, base: Path) -> ClubSettings:
         welcome_message=r.string("club.welcome_message"),
         charter=_read_charter(r, base),
         coordinator_power_level=r.integer("club.coordinator_power_level", 50, 1, 100),
+        welcome_every_seconds=r.integer("club.welcome_every_seconds", 60, 0, 24 * 3600),
     )
 
 
@@ -396,6 +410,15 @@ def _read_reminders(r: _Reader) -> ReminderSettings:
         quiet_hours=quiet)
 
 
+def _read_limits(r: _Reader) -> LimitSettings:
+    return LimitSettings(
+        groups_per_day=r.integer("limits.groups_per_day", 3, 0, 1000),
+        suggestions_per_meeting=r.integer("limits.suggestions_per_meeting", 5, 0, 1000),
+        remontees_per_day=r.integer("limits.remontees_per_day", 5, 0, 1000),
+        initiatives_per_day=r.integer("limits.initiatives_per_day", 5, 0, 1000),
+        commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000))
+
+
 def _check_unknown_keys(r: _Reader) -> None:
     known = {
         "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
@@ -403,7 +426,8 @@ def _check_unknown_keys(r: _Reader) -> None:
                    "undecryptable_notice_seconds", "display_name", "avatar"},
         "database": {"url"},
         "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",
-                 "welcome_message", "charter", "charter_file", "coordinator_power_level"},
+                 "welcome_message", "charter", "charter_file", "coordinator_power_level",
+                 "welcome_every_seconds"},
         "rooms": {"main", "north", "south", "announcements", "space"},
         "logging": {"level", "format"},
         "meetings": {"duration_minutes", "poll_reminder_hours", "agenda_deadline_hours"},
@@ -411,6 +435,8 @@ def _check_unknown_keys(r: _Reader) -> None:
                       "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
                       "quiet_hours"},
         "privacy": {"retention_days", "messages_retention_days"},
+        "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
+                   "initiatives_per_day", "commands_per_minute"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -446,6 +472,7 @@ def parse_settings(
     privacy = PrivacySettings(
         retention_days=r.integer("privacy.retention_days", 730, 0, 36500),
         messages_retention_days=r.integer("privacy.messages_retention_days", 30, 0, 3650))
+    limits = _read_limits(r)
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
@@ -455,7 +482,7 @@ def parse_settings(
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, log_format,
-                    meetings, reminders, privacy)
+                    meetings, reminders, privacy, limits)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -1,18 +1,21 @@
 """Queued command -> context -> handler, inside one transaction; errors mapped to replies.
 
 Each command runs as a tracked background task, so a slow one never stalls the sync loop;
-commands of one room run in the order they were sent.
+commands of one room run in the order they were sent. Commands beyond a person's rate
+(``CommandRate``) are set aside before they are queued.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
@@ -35,7 +38,7 @@ from commands.errors import StorageUnavailable, UserError
 from commands.events import Redaction
 from commands.i18n import Translator
 from commands.ports import MatrixPort
-from commands.registry import Registry
+from commands.registry import Registry, Role
 from storage.db import Database
 from storage.faults import storage_faults
 from storage.repositories import Repositories
@@ -59,6 +62,10 @@ class Membership(Protocol):
 
     async def is_member(self, user_id: str, repos: Repositories) -> bool:
         """Whether ``user_id`` is a club member."""
+        ...
+
+    async def role_of(self, user_id: str) -> Role:
+        """The person's role in the club, from the synced state alone (membership unchecked)."""
         ...
 
 
@@ -104,6 +111,61 @@ class Handled:
     handling: Handling
 
 
+RATE_WINDOW = timedelta(minutes=1)
+
+
+@dataclass
+class _Sent:
+    """One sender's commands run in the last minute (times, oldest first), and when they were
+    last told they were over the rate."""
+
+    times: list[datetime] = field(default_factory=list)
+    noticed: datetime | None = None
+
+
+class CommandRate:
+    """At most ``limit`` commands a minute per person (a sliding window in memory, by the
+    time the homeserver gave each command; 0: no limit). Beyond it a command is not run: the
+    first of a minute is answered with a notice (``over`` gives how long until the person is
+    under the rate again), the others of that minute are dropped without a word."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._senders: dict[str, _Sent] = {}
+        self._checks = 0
+
+    def over(self, sender: str, at: datetime) -> timedelta | None:
+        """``None`` if a command of ``sender`` sent ``at`` is within the rate (it is counted),
+        else how long until it would be."""
+        if self.limit <= 0:
+            return None
+        self._checks += 1
+        if self._checks % 1000 == 0:
+            self._forget_before(at - RATE_WINDOW)
+        sent = self._senders.setdefault(sender, _Sent())
+        first = bisect.bisect_right(sent.times, at - RATE_WINDOW)
+        del sent.times[:first]
+        recent = bisect.bisect_right(sent.times, at)
+        if recent < self.limit:
+            sent.times.insert(recent, at)
+            return None
+        return sent.times[recent - self.limit] + RATE_WINDOW - at
+
+    def notice_due(self, sender: str, at: datetime) -> bool:
+        """Whether a command over the rate gets the notice: the first of each minute does."""
+        sent = self._senders.setdefault(sender, _Sent())
+        if sent.noticed is not None and at - sent.noticed < RATE_WINDOW:
+            return False
+        sent.noticed = at
+        return True
+
+    def _forget_before(self, moment: datetime) -> None:
+        """Drops the senders with nothing in the window (memory stays bounded)."""
+        self._senders = {sender: sent for sender, sent in self._senders.items()
+                         if (sent.times and sent.times[-1] > moment)
+                         or (sent.noticed is not None and sent.noticed > moment)}
+
+
 class Undone(Exception):
     """A command's handler refused or failed: the transaction it ran in is to be rolled back
     and ``reply`` recorded in a new one. (Cheaper than a savepoint around every handler: most
@@ -138,6 +200,32 @@ class Dispatcher:
         self._rescheduling = asyncio.Lock()  # one rebuild of scheduled jobs at a time
         # event id -> a redaction seen by the sync that may take back a command queued here
         self._redactions: dict[str, Redaction] = {}
+        self.rate = CommandRate(club.limits.commands_per_minute)
+
+    async def screen(self, commands: Iterable[Received]) -> dict[str, Reply | None]:
+        """The commands of a sync batch over their sender's rate (coordinators have none), by
+        event id: the notice to answer with, or ``None`` to drop silently. None of them is run;
+        the others count towards their sender's rate. Cheap when nobody is over it: no read."""
+        limited: dict[str, Reply | None] = {}
+        for command in commands:
+            wait = self.rate.over(command.sender, command.sent_at)
+            if wait is None or await self.membership.role_of(command.sender) >= Role.COORDINATOR:
+                continue
+            notice = None
+            if self.rate.notice_due(command.sender, command.sent_at):
+                notice = Reply(self.t("limit.commands", limit=self.rate.limit,
+                                      seconds=max(1, math.ceil(wait.total_seconds()))))
+            limited[command.event_id] = notice
+            log.info("command over its sender's rate: %s", "told" if notice else "dropped",
+                     extra={"event": command.event_id, "room": command.room_id,
+                            "outcome": "limited"})
+        return limited
+
+    async def answer_limited(self, repos: Repositories, item: Received,
+                             notice: Reply) -> list[Queued]:
+        """Queues the notice answering a command over its sender's rate (recorded as handled
+        with its batch, never run)."""
+        return await self._finish(repos, item, notice, mark_handled=False)
 
     def submit(self, event_id: str, room_id: str,
                hold: asyncio.Event | None = None) -> asyncio.Task[None]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from commands.i18n import Translator
+from commands.limits import Limits
 from commands.registry import Role
 from commands.rhythm import ReminderRules
 
@@ -82,6 +83,7 @@ class Club:
     agenda_deadline: timedelta = timedelta(hours=48)  # agenda suggestions close this long before
     # Commands sent this recently while the bot was away are still run (matrix.catch_up_minutes)
     catch_up: timedelta = timedelta(hours=24)
+    limits: Limits = field(default_factory=Limits)  # what one person may make the bot do
 
     @property
     def tz(self) -> ZoneInfo:

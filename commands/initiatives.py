@@ -11,6 +11,7 @@ from commands.context import Context, Reply
 from commands.csvfiles import csv_text
 from commands.errors import BadArgument, Forbidden, NotFound, UserError
 from commands.i18n import Translator
+from commands.limits import check_daily
 from commands.lookalikes import find_lookalike
 from commands.paging import Window, more
 from commands.projects.names import clean_name, name_key
@@ -46,6 +47,8 @@ def register(registry: Registry) -> None:
     async def ajouter(ctx: Context, name: str, theme: str, commune: str, description: str | None,
                       contact: str | None, link: str | None) -> Reply:
         repos = ctx.db()
+        await check_daily(ctx, ctx.club.limits.initiatives_per_day, "initiative", "created",
+                          "limit.initiatives")
         clean = clean_name(name)
         town = clean_name(commune)
         if link and not _URL.match(link):

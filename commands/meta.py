@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from babel.lists import format_list
+
 from commands.arguments import Word
 from commands.context import Club, Context, Reply
+from commands.dates.format import babel_locale
 from commands.effects import Leave
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
@@ -60,12 +65,21 @@ def register_rooms(registry: Registry) -> None:
         return Reply(ctx.t("meta.leaving"), effects=(Leave(ctx.room_id),))
 
 
-def welcome(t: Translator, club: Club, user_id: str, display_name: str) -> Reply:
-    """The message that greets a person the first time they join one of the club's rooms."""
-    parts = [t("welcome.hello", link=pill(user_id, display_name or user_id), club=club.name)]
+def welcome(t: Translator, club: Club, user_ids: Sequence[str]) -> Reply:
+    """The message that greets people the first time they join one of the club's rooms,
+    naming each (a pill, by their id: clients show their name): one newcomer gets the charter
+    in full; several, arrived together, a pointer to ``!cadre`` (the room is not buried under
+    the charter at each burst of arrivals)."""
+    names = format_list([pill(user) for user in user_ids], locale=babel_locale(t.language))
+    if len(user_ids) == 1:
+        parts = [t("welcome.hello", names=names, club=club.name)]
+    else:
+        parts = [t("welcome.hello_many", names=names, club=club.name, count=len(user_ids))]
     if club.welcome_message:
         parts.append(club.welcome_message)
-    if club.charter:
+    if club.charter and len(user_ids) == 1:
         parts += [t("welcome.charter"), club.charter]
+    elif club.charter:
+        parts.append(t("welcome.charter_pointer", prefix=club.prefix))
     parts.append(t("welcome.start", prefix=club.prefix, command=t("help.command_name")))
-    return Reply("\n\n".join(parts), mentions=(user_id,))
+    return Reply("\n\n".join(parts), mentions=tuple(user_ids))

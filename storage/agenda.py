@@ -40,6 +40,13 @@ class AgendaRepository:
                  .order_by(AgendaSuggestion.id))
         return (await self.session.scalars(query)).all()
 
+    async def waiting_suggestions_of(self, meeting_id: int, author: str) -> int:
+        """How many of ``author``'s suggestions for the rencontre still wait for a decision."""
+        query = (select(func.count()).select_from(AgendaSuggestion)
+                 .where(AgendaSuggestion.meeting_id == meeting_id,
+                        AgendaSuggestion.status == PROPOSED, AgendaSuggestion.author == author))
+        return int((await self.session.execute(query)).scalar_one())
+
     async def suggestion_confirmed_by(self, txn_id: str) -> AgendaSuggestion | None:
         """The suggestion whose confirmation message was sent with ``txn_id``."""
         query = select(AgendaSuggestion).where(AgendaSuggestion.confirmation_txn == txn_id)

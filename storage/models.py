@@ -114,12 +114,18 @@ class OutboxPerson(Base):
 
 
 class Welcome(Base):
-    """A person the bot has welcomed (once per person)."""
+    """A person the bot welcomes (once per person): recorded when they first join a club room
+    (``welcomed_at``), greeted in that room's next grouped welcome (``greeted_at``: when that
+    message was queued; ``None`` while waiting for it)."""
 
     __tablename__ = "welcomes"
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     room_id: Mapped[str] = mapped_column(String(255))
     welcomed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    greeted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_welcomes_waiting", "greeted_at", "room_id", "welcomed_at"),
+                      Index("ix_welcomes_room", "room_id", "greeted_at"))
 
 
 class ScheduledMessage(Base):
@@ -228,7 +234,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     details: Mapped[str] = mapped_column(Text, default="{}")
 
-    __table_args__ = (Index("ix_audit_subject", "subject", "subject_id", "at"),)
+    __table_args__ = (Index("ix_audit_subject", "subject", "subject_id", "at"),
+                      Index("ix_audit_actor", "actor", "at"))
 
 
 class AuditPerson(Base):

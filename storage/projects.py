@@ -27,7 +27,7 @@ from storage.personal import audit_people
 from storage.statements import table
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def aware(moment: datetime | None) -> datetime | None:
     """An aggregate (``max``) bypasses the column type: SQLite gives naive UTC text back."""
     if moment is None:
         return None
@@ -191,7 +191,7 @@ class GroupRepository:
         rows = (await self.session.execute(
             select(GroupProgress.group_id, func.max(GroupProgress.created_at))
             .where(GroupProgress.group_id.in_(ids)).group_by(GroupProgress.group_id))).all()
-        latest = {group_id: _aware(moment) for group_id, moment in rows}
+        latest = {group_id: aware(moment) for group_id, moment in rows}
         referents: dict[int, list[str]] = {}
         for member in (await self.session.scalars(
                 select(GroupMember).where(GroupMember.group_id.in_(ids),
@@ -339,6 +339,16 @@ class AuditRepository:
             entry.insert().values(values).returning(entry.c.id))).scalar_one()
         await self.session.execute(table(AuditPerson).insert(), [
             {"audit_id": entry_id, "user_id": user} for user in sorted(named)])
+
+    async def latest_of(self, actor: str, subject: str, action: str, since: datetime,
+                        limit: int) -> list[datetime]:
+        """When ``actor`` last did ``action`` on a ``subject`` after ``since``: at most
+        ``limit`` times, newest first (read from the index on actor and time)."""
+        query = (select(AuditEntry.at)
+                 .where(AuditEntry.actor == actor, AuditEntry.at > since,
+                        AuditEntry.subject == subject, AuditEntry.action == action)
+                 .order_by(AuditEntry.at.desc()).limit(limit))
+        return list((await self.session.scalars(query)).all())
 
     async def entries(self, subject: str, subject_id: int, limit: int = 20,
                       offset: int = 0) -> Sequence[AuditEntry]:

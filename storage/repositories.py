@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements
@@ -24,7 +24,7 @@ from storage.models import (
 from storage.participants import ParticipantRepository
 from storage.personal import PersonalDataRepository, people_in
 from storage.polls import PeopleRepository, PollRepository
-from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
+from storage.projects import AuditRepository, GroupRepository, InitiativeRepository, aware
 from storage.reminders import ReminderRepository
 from storage.statements import dialect_of
 
@@ -188,17 +188,44 @@ class OutboxRepository:
 
 
 class WelcomeRepository:
-    """Who has been welcomed."""
+    """Who is welcomed: recorded at their first arrival, greeted later with the others who
+    arrived in the same room meanwhile."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def first_time(self, user_id: str, room_id: str, at: datetime) -> bool:
-        """Records the welcome; ``False`` when this person was welcomed before."""
+        """Records the arrival, to be greeted; ``False`` when this person arrived before."""
         if await self.session.get(Welcome, user_id) is not None:
             return False
         self.session.add(Welcome(user_id=user_id, room_id=room_id, welcomed_at=at))
         return True
+
+    async def waiting_rooms(self) -> list[tuple[str, datetime, datetime | None]]:
+        """Each room where people wait to be greeted: the first of them's arrival, and the
+        room's latest welcome (``None``: none yet)."""
+        waiting = (select(Welcome.room_id, func.min(Welcome.welcomed_at))
+                   .where(Welcome.greeted_at.is_(None)).group_by(Welcome.room_id))
+        rooms = []
+        for room_id, first in (await self.session.execute(waiting)).all():
+            latest = await self.session.scalar(select(func.max(Welcome.greeted_at))
+                                               .where(Welcome.room_id == room_id))
+            first_at = aware(first)
+            if first_at is not None:
+                rooms.append((room_id, first_at, aware(latest)))
+        return rooms
+
+    async def waiting_in(self, room_id: str) -> list[str]:
+        """The people waiting to be greeted in ``room_id``, in the order they arrived."""
+        query = (select(Welcome.user_id)
+                 .where(Welcome.greeted_at.is_(None), Welcome.room_id == room_id)
+                 .order_by(Welcome.welcomed_at, Welcome.user_id))
+        return list((await self.session.scalars(query)).all())
+
+    async def greeted(self, user_ids: Sequence[str], at: datetime) -> None:
+        """Marks these people greeted (their welcome is queued in the same transaction)."""
+        await self.session.execute(update(Welcome).where(Welcome.user_id.in_(user_ids))
+                                   .values(greeted_at=at))
 
 
 class ScheduledMessageRepository:

@@ -13,6 +13,7 @@ from commands.context import Context, Reply
 from commands.dates import format_moment, parse_duration
 from commands.effects import Effect, Post, txn_id
 from commands.errors import Forbidden, NotFound, UserError
+from commands.limits import LimitReached, exempt
 from commands.meetings import render as meeting_render
 from commands.meetings.service import clean_text
 from commands.paging import paged
@@ -70,6 +71,7 @@ def _register_participants(odj: Command) -> None:
         if ctx.now >= deadline:
             raise UserError("odj.suggestions_closed", number=found.id,
                             deadline=format_moment(deadline, ctx.t.language, ctx.club.tz))
+        await _check_waiting_suggestions(ctx, found)
         value = clean_text(text, "text", TEXT_MAX)
         suggestion = await repos.agenda.add_suggestion(
             meeting_id=found.id, author=ctx.sender, text=value, room_id=ctx.room_id,
@@ -390,6 +392,16 @@ def _check_open(meeting: Meeting, ctx: Context) -> None:
     if meeting.status == HELD or meeting.starts_at <= ctx.now:
         raise UserError("odj.meeting_past", number=meeting.id,
                         when=meeting_render.when(meeting, ctx.club, ctx.t))
+
+
+async def _check_waiting_suggestions(ctx: Context, meeting: Meeting) -> None:
+    """A person has at most ``suggestions_per_meeting`` suggestions waiting for a decision
+    per rencontre (``LimitReached``): one decided or withdrawn makes room for another."""
+    limit = ctx.club.limits.suggestions_per_meeting
+    if exempt(ctx, limit):
+        return
+    if await ctx.db().agenda.waiting_suggestions_of(meeting.id, ctx.sender) >= limit:
+        raise LimitReached("limit.suggestions", limit=limit, meeting=meeting.id)
 
 
 async def _suggestion(ctx: Context, number: int) -> tuple[AgendaSuggestion, Meeting]:

@@ -16,6 +16,7 @@ from commands.dates import format_day
 from commands.effects import Post
 from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import Translator
+from commands.limits import check_daily
 from commands.meetings.service import clean_text
 from commands.paging import Section, paged
 from commands.registry import PAGE, Command, PageRequest, Param, Registry, Role
@@ -37,6 +38,8 @@ def register(registry: Registry) -> None:
     @registry.command("remontee", fr=("remontee", "remontees"), en=("feedback", "council"),
                       section="agenda", params=(Param("text", Text(10_000), rest=True),))
     async def remontee(ctx: Context, text: str) -> Reply:
+        await check_daily(ctx, ctx.club.limits.remontees_per_day, "remontee", "raised",
+                          "limit.remontees")
         value = clean_text(text, "text", TEXT_MAX)
         row = await ctx.db().remontees.add(author=ctx.sender, room_id=ctx.room_id, text=value,
                                            at=ctx.now)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from commands.context import Club, FollowUp, Reply
 from commands.dates import format_moment
+from commands.digest import in_groups_of
 from commands.effects import Effect, Post, SendEvent, effect_txn, ref
 from commands.i18n import Translator
 from commands.polls import native, render
@@ -161,8 +162,9 @@ async def close(repos: Repositories, poll: Poll, club: Club, t: Translator,
 
 async def remind(repos: Repositories, poll: Poll, members: Sequence[str], bot_id: str,
                  club: Club, t: Translator, now: datetime) -> list[Effect]:
-    """Before the deadline: those of the room who have not voted are mentioned if they agreed to
-    be; the others are only counted."""
+    """Before the deadline, one message in the poll's room: those who have not voted are
+    counted, and mentioned if they agreed to be (``MAX_NAMED`` at most a message: more are
+    named in the messages that follow it)."""
     poll.reminded_at = now
     voters = await repos.polls.voters(poll.id)
     missing = [m for m in members if m not in voters and m != bot_id]
@@ -171,6 +173,11 @@ async def remind(repos: Repositories, poll: Poll, members: Sequence[str], bot_id
     when = format_moment(poll.closes_at, t.language, club.tz)
     named = sorted(await repos.people.wants_mentions(missing))
     text = t("polls.reminder", number=poll.id, when=when, count=len(missing), prefix=club.prefix)
-    if named:
-        text += "\n\n" + t("polls.reminder_named", names=", ".join(pill(u) for u in named))
-    return [Post(poll.room_id, Reply(text, mentions=tuple(named)), key=f"poll-{poll.id}-reminder")]
+    parts = in_groups_of(named) or [[]]
+    effects: list[Effect] = []
+    for index, part in enumerate(parts):
+        names = t("polls.reminder_named", names=", ".join(pill(u) for u in part))
+        body = (text + "\n\n" + names if part else text) if index == 0 else names
+        key = f"poll-{poll.id}-reminder" + (f"-{index}" if index else "")
+        effects.append(Post(poll.room_id, Reply(body, mentions=tuple(part)), key=key))
+    return effects

@@ -11,6 +11,7 @@ from commands.context import Context, Reply, RoomOutcome
 from commands.effects import CreateRoom, Effect, Invite, Leave, Outcome, Post, effect_txn
 from commands.errors import BadArgument, Forbidden, MissingArgument, UserError
 from commands.i18n import Translator
+from commands.limits import check_daily
 from commands.paging import Section, Window, more, paged
 from commands.projects import render
 from commands.projects.names import (
@@ -177,6 +178,8 @@ def _register_membership(projet: Command) -> None:
     async def creer(ctx: Context, name: str, theme: str | None, territory: str | None,
                     description: str | None) -> Reply:
         repos = ctx.db()
+        await check_daily(ctx, ctx.club.limits.groups_per_day, "group", "created",
+                          "limit.groups")
         clean = clean_name(name)
         existing = await repos.groups.by_name_key(name_key(clean))
         if existing is not None:

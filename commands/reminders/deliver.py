@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from commands.agenda import agenda_summary, suggestions_deadline
 from commands.context import Club, Reply
 from commands.dates import Recurrence, Slot, format_moment, format_slot
+from commands.digest import Entry, parts_of, people_of
 from commands.effects import Effect, Post
 from commands.i18n import Translator
 from commands.reminders.plan import days_before, send_time
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
-    from storage.models import Meeting, Reminder
+    from storage.models import Meeting, ProjectGroup, Reminder
     from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -154,27 +155,54 @@ def _minutes_due(meeting: Meeting, reminder: Reminder, club: Club, t: Translator
 async def _progress_call(repos: Repositories, meeting: Meeting, reminder: Reminder, club: Club,
                          t: Translator, mark: str) -> list[Effect]:
     """Each active group of the territory is asked for news, in its room or the main room,
-    naming its referents; groups silent for two cycles are listed to the coordinators."""
+    naming its referents: one message per room (a digest where several groups share it);
+    groups silent for two cycles are listed to the coordinators."""
     territories = {"nord": ("nord", "tout"), "sud": ("sud", "tout")}.get(meeting.territory)
     effects: list[Effect] = []
     silent = []
     since = await _previous_start(repos, meeting)
+    by_room: dict[str, list[tuple[ProjectGroup, list[str]]]] = {}
     for group, referents, latest in await repos.groups.for_progress_call(ACTIVE_GROUPS,
                                                                          territories):
         room = group.room_id or club.rooms.get("main") or reminder.room_id
-        names = ", ".join(pill(r) for r in referents) or t("reminder.no_referent")
-        text = t("reminder.progress_call", group=escape_markdown(group.name), names=names,
-                 prefix=club.prefix, slug=group.slug, late=mark)
-        effects.append(Post(room, Reply(text, mentions=tuple(referents)),
-                            key=f"{reminder_key(reminder)}-group-{group.id}"))
+        by_room.setdefault(room, []).append((group, list(referents)))
         if since is not None and (latest is None or latest < since):
             silent.append(group)
+    for room, groups in by_room.items():
+        effects += _news_call(room, groups, reminder, club, t, mark)
     if silent and club.rooms.get("main"):
         listed = ", ".join(f"n°{g.id} {escape_markdown(g.name)}" for g in silent)
         text = t("reminder.silent_groups", groups=listed,
                  names=", ".join(pill(c) for c in club.coordinators) or t("reminder.coordination"))
         effects.append(Post(club.rooms["main"], Reply(text, mentions=club.coordinators),
                             key=f"{reminder_key(reminder)}-silent"))
+    return effects
+
+
+def _news_call(room: str, groups: list[tuple[ProjectGroup, list[str]]], reminder: Reminder,
+               club: Club, t: Translator, mark: str) -> list[Effect]:
+    """The call for news in one room: the group's own message, or a digest of the groups
+    sharing the room (``commands.digest``: at most ``MAX_NAMED`` referents a message)."""
+    if len(groups) == 1:
+        group, referents = groups[0]
+        names = ", ".join(pill(r) for r in referents) or t("reminder.no_referent")
+        text = t("reminder.progress_call", group=escape_markdown(group.name), names=names,
+                 prefix=club.prefix, slug=group.slug, late=mark)
+        return [Post(room, Reply(text, mentions=tuple(referents)),
+                     key=f"{reminder_key(reminder)}-group-{group.id}")]
+    entries = [Entry(t("reminder.progress_line", group=escape_markdown(group.name),
+                       slug=group.slug,
+                       names=", ".join(pill(r) for r in referents) or t("reminder.no_referent")),
+                     tuple(referents))
+               for group, referents in groups]
+    parts = parts_of(entries)
+    effects: list[Effect] = []
+    for index, part in enumerate(parts, start=1):
+        numbered = t("reminder.digest_part", part=index, parts=len(parts)) if len(parts) > 1 else ""
+        head = t("reminder.progress_digest", late=mark, part=numbered, prefix=club.prefix)
+        text = "\n".join([head, "", *(entry.markdown for entry in part)])
+        effects.append(Post(room, Reply(text, mentions=people_of(part)),
+                            key=f"{reminder_key(reminder)}-news-{room}-{index}"))
     return effects
 
 

@@ -140,6 +140,9 @@ class FakeMembership:
     async def is_member(self, user_id: str, _repos: Repositories) -> bool:
         return self.roles.get(user_id, Role.PARTICIPANT) > Role.VISITOR
 
+    async def role_of(self, user_id: str) -> Role:
+        return self.roles.get(user_id, Role.PARTICIPANT)
+
 
 def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,
                  registry: Registry, club: Club) -> Harness:

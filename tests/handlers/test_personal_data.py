@@ -162,7 +162,8 @@ async def test_display_names_that_look_like_json_corrupt_nothing(bot: Harness) -
     async with bot.db.transaction() as repos:
         assert await repos.welcomes.first_time(ALICE, ROOM, bot.clock.now())
         await repos.outbox.add(txn_id="welcome-alice", room_id=ROOM, created_at=bot.clock.now(),
-                               content=message_content(welcome(T, make_club(), ALICE, names[0])))
+                               content=message_content(Reply(f"Bienvenue {pill(ALICE, names[0])}",
+                                                             mentions=(ALICE,))))
     await bot.outbox.flush()
     await ask(bot, "!projet creer Atelier vélo --theme mobilité --territoire sud")
     await ask(bot, "!projet rejoindre atelier-velo", sender=BOB)
@@ -320,7 +321,7 @@ async def test_retention_reaches_people_only_welcomed_or_who_only_gave_a_thumbs_
     async with bot.db.transaction() as repos:
         assert await repos.welcomes.first_time(dave, ROOM, bot.clock.now())
         await repos.outbox.add(txn_id="welcome-dave", room_id=ROOM, created_at=bot.clock.now(),
-                               content=message_content(welcome(T, make_club(), dave, "Dave")))
+                               content=message_content(welcome(T, make_club(), [dave])))
         await reactions.record_supports(repos, RoomEvents(reactions=[
             Reaction("$thumb-erin", ROOM, erin, confirmation[0], "👍", bot.clock.now())]),
             make_club(), T)

@@ -354,6 +354,25 @@ async def test_reminder_mentions_only_those_who_opted_in(bot: Harness) -> None:
     assert bot.transport.sent[-1] is reminder and await source.pending() == []
 
 
+async def test_a_reminder_names_at_most_50_people_a_message(bot: Harness) -> None:
+    """120 people who agreed to be mentioned have not voted: one reminder, its names in three
+    messages of at most 50 (each named once), not one message per person."""
+    await open_poll(bot)
+    people = [f"@p{n:03d}:example.org" for n in range(120)]
+    bot.transport.members[ROOM] = [*people, bot.transport.user_id]
+    async with bot.db.transaction() as repos:
+        for person in people:
+            await repos.people.set_mentions(person, True, bot.clock.now())
+    before = len(bot.transport.sent)
+    await PollReminders(bot.db, bot.outbox, bot.clock, make_club, bot.transport).fire(1)  # type: ignore[arg-type]
+    await bot.outbox.flush()
+    sent = bot.transport.sent[before:]
+    assert [len(s.content["m.mentions"]["user_ids"]) for s in sent] == [50, 50, 20]
+    assert [user for s in sent for user in s.content["m.mentions"]["user_ids"]] == people
+    assert "120 personnes du salon n'ont pas encore voté" in sent[0].content["body"]
+    assert all(s.content["body"].startswith("Pas encore voté : ") for s in sent[1:])
+
+
 async def test_poll_list_and_mentions_setting(bot: Harness) -> None:
     assert (await said(bot, "!sondage liste")).startswith("Aucun sondage ouvert")
     await open_poll(bot)

@@ -93,7 +93,7 @@ async def alice_everywhere(bot: Harness) -> None:
         await repos.audit.record(actor=BOB, subject="group", subject_id=1, action="thanks", at=now,
                                  user=ALICE)
         await repos.welcomes.first_time(ALICE, ROOM, now)
-        content = message_content(welcome(bot.dispatcher.t, make_club(), ALICE, ALICE_NAME))
+        content = message_content(welcome(bot.dispatcher.t, make_club(), [ALICE]))
         await repos.outbox.add(txn_id="welcome-alice", room_id=ROOM, content=content,
                                created_at=now)
     await bot.outbox.flush()

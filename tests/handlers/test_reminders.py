@@ -303,17 +303,48 @@ async def test_groups_asked_for_news_three_weeks_after_and_silent_ones_listed(bo
     await ask(bot, "!projet avancement velo 12 vélos réparés")
     sent = await run_until(bot, paris(2099, 3, 1))
     calls = [s for s in sent if "🌱" in str(s.content["body"])]
-    # 29 January (3 weeks after the first) and 26 February: both groups each time.
-    assert [s.content["body"].split("**")[1] for s in calls] == [
-        "Atelier vélo", "Micro hydro", "Atelier vélo", "Micro hydro"]
-    assert calls[0].content["m.mentions"] == {"user_ids": [ALICE]}
-    assert calls[1].content["m.mentions"] == {"user_ids": [BOB]}
-    assert all(s.room_id == ROOM for s in calls)  # no room of their own: the main room
+    # 29 January (3 weeks after the first) and 26 February: both groups each time, in one
+    # message (no room of their own: the main room's digest).
+    assert len(calls) == 2 and all(s.room_id == ROOM for s in calls)
+    assert calls[0].content["body"].splitlines()[2:] == [
+        f"- **Atelier vélo** (`atelier-velo`) : {ALICE}",
+        f"- **Micro hydro** (`micro-hydro`) : {BOB}"]
+    assert calls[0].content["body"].startswith("🌱 Des nouvelles des groupes-projets ? Notez")
+    assert calls[0].content["m.mentions"] == {"user_ids": [ALICE, BOB]}
     silent = [s for s in sent if "sans nouvelles" in str(s.content["body"])]
     # Only after the second rencontre can a group be silent for two cycles: Micro hydro.
     assert len(silent) == 1 and "n°2 Micro hydro" in silent[0].content["body"]
     assert "Atelier vélo" not in silent[0].content["body"]
     assert silent[0].content["m.mentions"] == {"user_ids": [COORDINATOR]}
+
+
+async def test_the_call_for_news_is_one_message_per_room_whatever_the_number_of_groups(
+        bot: Harness) -> None:
+    """A group with its own room is asked there; the 120 others, in the main room, in a digest
+    naming at most 50 referents a message (3 messages, not 120); each referent named once."""
+    await plan(bot, "jeudi 8 janvier 2099 18h30", territory="commun")
+    referents = [f"@ref{n:03d}:example.org" for n in range(120)]
+    async with bot.db.transaction() as repos:
+        for n, referent in enumerate([*referents, ALICE]):
+            group = await repos.groups.create(
+                name=f"Groupe {n}", name_key=f"groupe {n}", slug=f"groupe-{n}", description="",
+                theme="energie", territory="tout", status="en-cours", created_by=referent,
+                at=bot.clock.now())
+            await repos.groups.add_member(group.id, referent, bot.clock.now(), tz=PARIS,
+                                          referent=True)
+        group.room_id = "!groupe-alice:example.org"
+    sent = await run_until(bot, paris(2099, 2, 1))
+    calls = [s for s in sent if "🌱" in str(s.content["body"])]
+    in_main = [s for s in calls if s.room_id == ROOM]
+    assert [len(s.content["m.mentions"]["user_ids"]) for s in in_main] == [50, 50, 20]
+    assert [s.content["body"].split(" Notez")[0] for s in in_main] == [
+        f"🌱 Des nouvelles des groupes-projets ? ({part}/3)" for part in (1, 2, 3)]
+    named = [user for s in in_main for user in s.content["m.mentions"]["user_ids"]]
+    assert named == referents
+    [own] = [s for s in calls if s.room_id != ROOM]
+    assert own.room_id == "!groupe-alice:example.org"
+    assert own.content["body"].startswith("🌱 Des nouvelles de **Groupe 120** ?")
+    assert own.content["m.mentions"] == {"user_ids": [ALICE]}
 
 
 async def test_the_engine_costs_one_timer(bot: Harness) -> None:

@@ -15,6 +15,8 @@ from nio import SyncResponse
 from bot.app import SYNC_TOKEN, Bot
 from bot.clock import FakeClock
 from bot.config import parse_settings
+from bot.dispatcher import CommandRate
+from bot.welcomes import GATHER, Welcomes
 from commands.context import Context, Reply
 from commands.errors import NotFound
 
@@ -58,15 +60,16 @@ def sync(events: list[dict[str, Any]], token: str = "s2", room: str = ROOM) -> S
 
 
 async def offline_bot(folder: Path, database_url: str,
-                      matrix: dict[str, Any] | None = None) -> Bot:
+                      matrix: dict[str, Any] | None = None, **club: Any) -> Bot:
     """A bot whose homeserver is unreachable (batches are handed to it), in ``ROOM`` since two
-    days, its database migrated; ``matrix`` adds to its ``[matrix]`` settings."""
+    days, its database migrated; ``matrix`` adds to its ``[matrix]`` settings, ``club`` to its
+    ``[club]`` settings."""
     settings = parse_settings({
         "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": BOT, "password": "x",
                    "store_path": "store", "catch_up_minutes": 60, "encryption": False,
                    **(matrix or {})},
         "database": {"url": database_url},
-        "club": {"charter": "On s'écoute."},
+        "club": {"charter": "On s'écoute.", **club},
         "rooms": {"main": ROOM},
     }, base=folder, env={})
     instance = Bot(settings, clock=FakeClock(NOW))
@@ -152,19 +155,168 @@ async def test_history_before_the_bot_joined_a_new_room_is_ignored(bot: Bot) -> 
         assert (await repos.rooms.get(room)).joined_at == joined  # type: ignore[union-attr]
 
 
-async def test_newcomers_are_welcomed_once_and_name_changes_are_not_arrivals(bot: Bot) -> None:
+def welcomes(bot: Bot) -> Welcomes:
+    source = bot.scheduler.sources[Welcomes.kind]
+    assert isinstance(source, Welcomes)
+    return source
+
+
+async def welcome_messages(bot: Bot) -> list[dict[str, Any]]:
+    async with bot.db.transaction() as repos:
+        rows = await repos.outbox.pending()
+    return [json.loads(row.content) for row in rows
+            if "Bienvenue" in json.loads(row.content).get("body", "")]
+
+
+async def waiting(bot: Bot) -> list[tuple[str, datetime, datetime | None]]:
+    async with bot.db.transaction() as repos:
+        return await repos.welcomes.waiting_rooms()
+
+
+async def test_newcomers_are_recorded_once_and_name_changes_are_not_arrivals(bot: Bot) -> None:
+    """The sync batch only records arrivals (no message yet); a second join is no arrival."""
     await bot.handle_sync(sync([
         member("$j1", "@ana:localhost", NOW, previous="invite", name="Ana <b>"),
         member("$j2", "@ana:localhost", NOW, previous="join", name="Ana B."),
         member("$j3", "@bob:localhost", NOW, previous="leave"),
     ]))
     await bot.handle_sync(sync([member("$j4", "@ana:localhost", NOW, previous="leave")], "s3"))
+    assert await welcome_messages(bot) == []
     async with bot.db.transaction() as repos:
-        messages = await repos.outbox.pending()
-    welcomed = [m.content for m in messages]
-    assert len(welcomed) == 2
-    assert "@ana:localhost" in welcomed[0] and "@bob:localhost" in welcomed[1]
-    assert "Ana &lt;b&gt;" in welcomed[0] and "<b>" not in welcomed[0].split("formatted_body")[1]
+        assert await repos.welcomes.waiting_in(ROOM) == ["@ana:localhost", "@bob:localhost"]
+    assert await waiting(bot) == [(ROOM, NOW, None)]
+    assert "welcomes:0" in bot.scheduler.jobs()  # the batch armed the welcomes' timer
+    assert await _token(bot) == "s3"  # saved with the arrivals
+
+
+async def test_newcomers_arriving_together_are_welcomed_in_one_message(bot: Bot) -> None:
+    await bot.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite"),
+                                member("$j2", "@bob:localhost", NOW, previous="leave")]))
+    source = welcomes(bot)
+    assert await source.pending() == [(0, NOW + GATHER)]  # a second to gather those joining too
+    await source.fire()
+    assert await welcome_messages(bot) == []  # not yet
+    bot.clock.set(NOW + GATHER)  # type: ignore[attr-defined]
+    await source.fire()
+    [message] = await welcome_messages(bot)
+    assert message["body"].startswith("Bienvenue aux 2 personnes arrivées au Club Climat")
+    assert "@ana:localhost et @bob:localhost" in message["body"]
+    assert message["m.mentions"] == {"user_ids": ["@ana:localhost", "@bob:localhost"]}
+    assert "On s'écoute" not in message["body"] and "`!cadre`" in message["body"]
+    assert await source.pending() == [] and await waiting(bot) == []
+    await source.fire()  # nothing more
+    assert len(await welcome_messages(bot)) == 1
+    await bot.handle_sync(sync([member("$j3", "@ana:localhost", NOW, previous="leave")], "s3"))
+    assert await source.pending() == []  # welcomed once, whatever she does
+
+
+async def test_later_newcomers_wait_for_the_next_welcome_of_their_room(bot: Bot) -> None:
+    """Within ``welcome_every_seconds`` of a room's welcome, newcomers are gathered into the
+    next one; in a quiet room, the first is welcomed after a second, with the whole charter."""
+    clock: FakeClock = bot.clock  # type: ignore[assignment]
+    source = welcomes(bot)
+    await bot.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite")]))
+    clock.set(NOW + GATHER)
+    await source.fire()
+    [first] = await welcome_messages(bot)
+    assert first["body"].startswith("Bienvenue @ana:localhost au Club Climat")
+    assert "On s'écoute." in first["body"]  # alone: the charter in full
+    for second, user in ((5, "@bob:localhost"), (20, "@cy:localhost"), (50, "@dan:localhost")):
+        clock.set(NOW + timedelta(seconds=second))
+        await bot.handle_sync(sync([member(f"$j-{user}", user, clock.now(), previous="invite")],
+                                   f"s{second}"))
+    assert await source.pending() == [(0, NOW + GATHER + timedelta(seconds=60))]
+    clock.set(NOW + timedelta(seconds=55))
+    await source.fire()
+    assert len(await welcome_messages(bot)) == 1
+    clock.set(NOW + GATHER + timedelta(seconds=60))
+    await source.fire()
+    second_welcome = (await welcome_messages(bot))[1]
+    assert second_welcome["m.mentions"]["user_ids"] == [
+        "@bob:localhost", "@cy:localhost", "@dan:localhost"]
+    clock.set(NOW + timedelta(minutes=10))  # quiet again
+    await bot.handle_sync(sync([member("$j9", "@eve:localhost", clock.now(),
+                                       previous="invite")], "s99"))
+    assert await source.pending() == [(0, clock.now() + GATHER)]
+
+
+async def test_a_burst_of_arrivals_gives_few_messages_each_naming_a_person_once(
+        bot: Bot) -> None:
+    people = [f"@p{n:03d}:localhost" for n in range(120)]
+    await bot.handle_sync(sync([member(f"$j{n}", user, NOW, previous="invite")
+                                for n, user in enumerate(people)]))
+    bot.clock.set(NOW + GATHER)  # type: ignore[attr-defined]
+    await welcomes(bot).fire()
+    messages = await welcome_messages(bot)
+    named = [user for m in messages for user in m["m.mentions"]["user_ids"]]
+    assert [len(m["m.mentions"]["user_ids"]) for m in messages] == [50, 50, 20]
+    assert sorted(named) == people  # each exactly once
+    assert all(len(json.dumps(m)) < 20_000 for m in messages)
+
+
+async def test_each_room_has_its_own_welcome(bot: Bot) -> None:
+    other = "!nord:localhost"
+    bot.club_rooms[other] = "north"
+    async with bot.db.transaction() as repos:
+        await repos.rooms.mark_joined(other, NOW - timedelta(days=2))
+    await bot.load_state()
+    await bot.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite")]))
+    await bot.handle_sync(sync([member("$j2", "@bob:localhost", NOW, previous="invite")], "s3",
+                               room=other))
+    bot.clock.set(NOW + GATHER)  # type: ignore[attr-defined]
+    await welcomes(bot).fire()
+    async with bot.db.transaction() as repos:
+        rows = await repos.outbox.pending()
+    assert sorted((row.room_id, json.loads(row.content)["m.mentions"]["user_ids"][0])
+                  for row in rows) == [(ROOM, "@ana:localhost"), (other, "@bob:localhost")]
+
+
+async def test_a_welcome_is_sent_exactly_once_across_crashes(tmp_path: Path) -> None:
+    """Recorded with its batch, a newcomer is welcomed once: not before the welcome's commit
+    (a crash while it is written leaves them waiting), never again after it (a restart finds
+    nobody waiting)."""
+    url = "sqlite+aiosqlite:///data/cct.db"
+    first = await offline_bot(tmp_path, url)
+    await first.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite")]))
+    await first.transport.close()
+    await first.db.dispose()  # stopped (kill -9) before the welcome was due
+
+    second = await offline_bot(tmp_path, url)
+    second.clock.set(NOW + GATHER)  # type: ignore[attr-defined]
+    source = welcomes(second)
+    assert await source.pending() == [(0, NOW + GATHER)]  # still waiting after the restart
+    original = second.db.transaction
+
+    def crashing() -> Any:
+        """The welcome's transaction dies instead of committing (rolled back, as by a crash)."""
+        context = original()
+
+        class Crash:
+            async def __aenter__(self) -> Any:
+                return await context.__aenter__()
+
+            async def __aexit__(self, *info: Any) -> None:
+                error = info[1] or RuntimeError("crash at the commit")
+                await context.__aexit__(type(error), error, None)
+                raise error
+        return Crash()
+
+    second.db.transaction = crashing  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await source.greet(ROOM)
+    second.db.transaction = original  # type: ignore[method-assign]
+    assert await welcome_messages(second) == []
+    assert await source.pending() == [(0, NOW + GATHER)]  # rolled back: still waiting
+    await source.fire()
+    await source.fire()
+    assert len(await welcome_messages(second)) == 1
+    await second.transport.close()
+    await second.db.dispose()
+
+    third = await offline_bot(tmp_path, url)
+    assert await welcomes(third).pending() == []  # welcomed: never again
+    await third.transport.close()
+    await third.db.dispose()
 
 
 async def _token(bot: Bot) -> str | None:
@@ -203,7 +355,7 @@ def _add_half_done_commands(bot: Bot) -> None:
 async def test_a_lone_command_that_refuses_or_fails_undoes_its_changes_only(
         bot: Bot, body: str, answer: str) -> None:
     """Run with its batch, a handler that wrote, then refused or failed: the transaction is
-    rolled back and the batch saved again with the command's answer (one reply, one welcome)
+    rolled back and the batch saved again with the command's answer (one reply, one arrival)
     and without what the handler wrote; a refusal or an error is not participation."""
     _add_half_done_commands(bot)
     tasks = await bot.handle_sync(sync([member("$j", "@bob:localhost", NOW, previous="invite"),
@@ -215,13 +367,13 @@ async def test_a_lone_command_that_refuses_or_fails_undoes_its_changes_only(
         messages = [json.loads(m.content) for m in await repos.outbox.pending()]
         ana = await repos.participants.get("@ana:localhost")
     assert row is not None and row.handled_at == NOW
-    assert len(messages) == 2  # the welcome and the answer, once each
-    assert "@bob:localhost" in messages[0]["body"]
-    assert messages[1]["body"].startswith(answer)
-    assert messages[1]["m.relates_to"]["m.in_reply_to"]["event_id"] == "$a"
+    assert len(messages) == 1  # the answer, once
+    assert messages[0]["body"].startswith(answer)
+    assert messages[0]["m.relates_to"]["m.in_reply_to"]["event_id"] == "$a"
     assert ana is None
-    assert await _token(bot) == "s8"  # saved with the welcome
-    assert len(bot.outbox._ready) == 2  # both handed to the sender
+    assert [room for room, _first, _last in await waiting(bot)] == [ROOM]  # Bob, once
+    assert await _token(bot) == "s8"  # saved with the arrival
+    assert len(bot.outbox._ready) == 1  # handed to the sender
 
 
 async def test_jobs_are_rebuilt_once_the_reply_is_on_the_wire(bot: Bot) -> None:
@@ -344,3 +496,97 @@ async def test_the_token_of_quiet_batches_is_saved_every_few_minutes(
     monkeypatch.setattr("bot.app.TOKEN_SAVE_EVERY_S", 0.0)
     await bot.handle_sync(sync([message("$b", "@ana:localhost", "bonjour", NOW)], "s3"))
     assert await _token(bot) == "s3"
+
+
+# --- commands per minute ------------------------------------------------------------------------
+
+async def answers(bot: Bot) -> dict[str, str]:
+    """The body of each reply, by the command it answers."""
+    async with bot.db.transaction() as repos:
+        rows = await repos.outbox.pending()
+    found = {}
+    for row in rows:
+        content = json.loads(row.content)
+        target = content.get("m.relates_to", {}).get("m.in_reply_to", {}).get("event_id")
+        if target:
+            found[target] = content["body"]
+    return found
+
+
+async def test_a_flood_is_cut_at_the_rate_with_one_notice_and_others_are_not_delayed(
+        bot: Bot) -> None:
+    """Ana sends 30 commands at once: 20 run, the 21st is answered why the others are not
+    (once), the rest are recorded and never run; Bob, in the same batch, is answered. The
+    commands over the rate never reach the dispatcher (no task, no transaction of their own)."""
+    ana, bob = "@ana:localhost", "@bob:localhost"
+    flood = [message(f"$a{n:02d}", ana, "!ping", NOW + timedelta(milliseconds=n))
+             for n in range(30)]
+    tasks = await bot.handle_sync(sync([*flood, message("$b", bob, "!ping", NOW)]))
+    assert len(tasks) == 21
+    await bot.dispatcher.drain()
+    replies = await answers(bot)
+    assert all(replies[f"$a{n:02d}"].startswith("pong") for n in range(20))
+    assert replies["$a20"].startswith("Doucement : plus de 20 commandes en une minute. Je ne "
+                                      "lis plus les vôtres pendant 60 s")
+    assert not any(f"$a{n:02d}" in replies for n in range(21, 30))
+    assert replies["$b"].startswith("pong")
+    async with bot.db.transaction() as repos:
+        assert await repos.inbox.pending() == []  # recorded as handled: never run, even later
+    bot.clock.set(NOW + timedelta(seconds=30))  # type: ignore[attr-defined]
+    more = [message(f"$c{n}", ana, "!ping", NOW + timedelta(seconds=30 + n)) for n in range(3)]
+    await bot.handle_sync(sync(more, "s3"))
+    await bot.dispatcher.drain()
+    replies = await answers(bot)
+    assert not any(f"$c{n}" in replies for n in range(3))  # one notice a minute
+    later = NOW + timedelta(seconds=61)
+    bot.clock.set(later)  # type: ignore[attr-defined]
+    await bot.handle_sync(sync([message("$d", ana, "!ping", later)], "s4"))
+    await bot.dispatcher.drain()
+    assert (await answers(bot))["$d"].startswith("pong")
+
+
+async def test_the_rate_applies_to_lone_commands_and_a_new_minute_gets_a_new_notice(
+        bot: Bot) -> None:
+    ana = "@ana:localhost"
+    for n in range(22):
+        await bot.handle_sync(sync([message(f"$a{n}", ana, "!ping", NOW + timedelta(seconds=n))],
+                                   f"s{n}"))
+    await bot.dispatcher.drain()
+    replies = await answers(bot)
+    assert replies["$a20"].startswith("Doucement") and "pendant 40 s" in replies["$a20"]
+    assert "$a21" not in replies
+    at = NOW + timedelta(seconds=81)  # a minute after the notice: a new flood, a new notice
+    await bot.handle_sync(sync([message(f"$b{n}", ana, "!ping", at) for n in range(22)], "s99"))
+    await bot.dispatcher.drain()
+    replies = await answers(bot)
+    assert all(replies[f"$b{n}"].startswith("pong") for n in range(20))
+    assert replies["$b20"].startswith("Doucement") and "$b21" not in replies
+
+
+async def test_coordinators_have_no_rate(tmp_path: Path) -> None:
+    chief = "@chief:localhost"
+    instance = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db",
+                                 coordinators=[chief])
+    try:
+        await instance.handle_sync(sync([message(f"$c{n}", chief, "!ping", NOW)
+                                         for n in range(30)]))
+        await instance.dispatcher.drain()
+        replies = await answers(instance)
+        assert len(replies) == 30 and all(r.startswith("pong") for r in replies.values())
+    finally:
+        await instance.transport.close()
+        await instance.db.dispose()
+
+
+def test_the_rate_window_slides_and_forgets_quiet_senders() -> None:
+    rate = CommandRate(3)
+    assert [rate.over("@a:x", NOW + timedelta(seconds=s)) for s in (0, 10, 20)] == [None] * 3
+    assert rate.over("@a:x", NOW + timedelta(seconds=30)) == timedelta(seconds=30)
+    assert rate.over("@b:x", NOW + timedelta(seconds=30)) is None  # each person their own
+    assert rate.over("@a:x", NOW + timedelta(seconds=60, milliseconds=1)) is None
+    assert rate.notice_due("@a:x", NOW) and not rate.notice_due("@a:x", NOW + timedelta(seconds=59))
+    assert rate.notice_due("@a:x", NOW + timedelta(seconds=60))
+    for n in range(5000):  # quiet senders do not pile up in memory
+        rate.over(f"@p{n}:x", NOW + timedelta(minutes=n))
+    assert len(rate._senders) < 1000
+    assert CommandRate(0).over("@a:x", NOW) is None  # 0: no limit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -13,7 +14,7 @@ from nio import DownloadResponse, RoomEncryptedFile
 from nio.crypto.attachments import decrypt_attachment
 
 from commands.registry import Role
-from tests.integration.conftest import BotRunner
+from tests.integration.conftest import BotRunner, unique
 from tests.integration.matrix_user import MatrixUser
 
 pytestmark = pytest.mark.integration
@@ -201,8 +202,12 @@ async def _each_answered_once(watcher: MatrixUser, room: str, sent: list[str]) -
     assert counts == [1] * len(sent)
 
 
+# The bursts test the bot's throughput: 100 commands each, without the per-person rate.
+NO_RATE = {"commands_per_minute": 0}
+
+
 async def test_burst_of_300_commands_from_3_users_each_answered_once(bot_factory, users) -> None:
-    _, chargee, room = await club(bot_factory, users)
+    _, chargee, room = await club(bot_factory, users, limits=NO_RATE)
     people = await _join_people(chargee, users, room, 3)
     sent = await _burst(people, room, 100)
     assert len(sent) == 300
@@ -211,7 +216,7 @@ async def test_burst_of_300_commands_from_3_users_each_answered_once(bot_factory
 
 async def test_burst_while_the_bot_is_down_is_backfilled(bot_factory, users) -> None:
     """300 commands while stopped: the first sync is limited (default settings); none is lost."""
-    runner, chargee, room = await club(bot_factory, users)
+    runner, chargee, room = await club(bot_factory, users, limits=NO_RATE)
     people = await _join_people(chargee, users, room, 3)
     await runner.stop()
     sent = await _burst(people, room, 100)
@@ -269,3 +274,53 @@ async def test_newcomer_is_welcomed_once_with_the_charter(bot_factory, users) ->
     welcomes = [e for e in chargee.events[room]
                 if getattr(e, "sender", "") == runner.user_id and is_welcome(e)]
     assert len(welcomes) == 1
+async def test_forty_people_joining_at_once_are_welcomed_in_a_few_messages(
+        bot_factory, users, synapse) -> None:
+    """After a public rencontre, 40 people join the main room at once: each is named (and
+    mentioned) in exactly one welcome, and the welcomes are a few messages, not 40 charters.
+    (``welcome_every_seconds`` is 10 here, to keep the test short; 60 by default.)"""
+    runner, chargee, room = await club(bot_factory, users, club={"welcome_every_seconds": 10})
+    crowd = await asyncio.gather(*(asyncio.to_thread(synapse.register, unique("crowd"), "crowd-pw")
+                                   for _ in range(40)))
+    tokens = await asyncio.gather(*(asyncio.to_thread(synapse.login_token, user, "crowd-pw")
+                                    for user in crowd))
+    for user in crowd:
+        await chargee.invite(room, user)
+    path = f"/_matrix/client/v3/join/{urllib.parse.quote(room)}"
+    await asyncio.gather(*(asyncio.to_thread(_call, synapse.url, "POST", path, token)
+                           for token in tokens))
+
+    named: dict[str, int] = {}
+    welcomes: dict[str, list[str]] = {}
+
+    def count(event: Any) -> bool:
+        """Notes each welcome of the bot once; true when all 40 are named."""
+        content = event.source.get("content", {})
+        if getattr(event, "sender", "") == runner.user_id and "Bienvenue" in content.get(
+                "body", "") and event.event_id not in welcomes:
+            welcomes[event.event_id] = content.get("m.mentions", {}).get("user_ids", [])
+            for user in welcomes[event.event_id]:
+                named[user] = named.get(user, 0) + 1
+        return set(crowd) <= set(named)
+
+    await chargee.wait_for(room, count, timeout=120)
+    sentinel = await chargee.send_text(room, "!ping")  # anything later would come before
+    await chargee.wait_for_reply(room, sentinel)
+    for event in chargee.events[room]:
+        count(event)
+    assert named == dict.fromkeys(crowd, 1)  # each exactly once
+    assert 1 <= len(welcomes) <= 4, len(welcomes)
+    grouped = [e for e in chargee.events[room] if e.event_id in welcomes
+               and len(welcomes[e.event_id]) > 1]
+    assert grouped and all("On s'écoute" not in e.body and "`!cadre`" in e.source["content"][
+        "body"] for e in grouped)
+
+
+def _call(base: str, method: str, path: str, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(base + path, method=method, data=b"{}", headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        result: dict[str, Any] = json.loads(response.read() or b"{}")
+        return result
+
+

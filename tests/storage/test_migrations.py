@@ -365,3 +365,29 @@ async def test_0011_links_messages_and_audit_entries_to_the_people_they_name(
     async with empty_db.engine.begin() as connection:  # down and up again
         await connection.run_sync(_migrate, "0010", True)
     await empty_db.upgrade()
+
+
+# --- 0013: grouped welcomes ---------------------------------------------------------------------
+
+async def test_0013_keeps_those_already_welcomed_from_being_welcomed_again(
+        empty_db: Database) -> None:
+    """People welcomed one by one before 0013 are greeted already: nobody waits after it."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0011")
+    welcomes = sa.table("welcomes", sa.column("user_id", sa.String()),
+                        sa.column("room_id", sa.String()), sa.column("welcomed_at", UTCDateTime()))
+    async with empty_db.transaction() as repos:
+        await repos.session.execute(welcomes.insert(), [
+            {"user_id": f"@p{n}:example.org", "room_id": "!club:x",
+             "welcomed_at": t0 + timedelta(minutes=n)} for n in range(3)])
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        assert await repos.welcomes.waiting_rooms() == []
+        assert not await repos.welcomes.first_time("@p1:example.org", "!club:x", t0)
+        greeted = (await repos.session.execute(sa.text(
+            "SELECT count(*) FROM welcomes WHERE greeted_at IS NOT NULL"))).scalar_one()
+    assert greeted == 3
+    async with empty_db.engine.begin() as connection:  # down and up again
+        await connection.run_sync(_migrate, "0011", True)
+    await empty_db.upgrade()

@@ -475,3 +475,43 @@ def test_bad_messages_retention_is_a_problem(tmp_path: Path, value: str) -> None
 def test_example_config_documents_the_messages_retention() -> None:
     example = Path(__file__).parents[2] / "config.example.toml"
     assert tomllib.loads(example.read_text())["privacy"]["messages_retention_days"] == 30
+
+
+# --- [limits] and the grouped welcomes ----------------------------------------------------------
+
+LIMIT_DEFAULTS = {"groups_per_day": 3, "suggestions_per_meeting": 5, "remontees_per_day": 5,
+                  "initiatives_per_day": 5, "commands_per_minute": 20}
+
+
+def test_limits_default_and_are_read(tmp_path: Path) -> None:
+    limits = _parse(GOOD, tmp_path).limits
+    assert {key: getattr(limits, key) for key in LIMIT_DEFAULTS} == LIMIT_DEFAULTS
+    lines = "".join(f"{key} = {index}\n" for index, key in enumerate(LIMIT_DEFAULTS))
+    limits = _parse(GOOD + "\n[limits]\n" + lines, tmp_path).limits
+    assert [getattr(limits, key) for key in LIMIT_DEFAULTS] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("key", sorted(LIMIT_DEFAULTS))
+@pytest.mark.parametrize("value", ["-1", "100000", '"trois"', "true", "2.5"])
+def test_bad_limit_is_a_problem(tmp_path: Path, key: str, value: str) -> None:
+    text = GOOD + f"\n[limits]\n{key} = {value}\n"
+    assert set(_problems(text, tmp_path)) == {f"limits.{key}"}
+
+
+def test_unknown_limit_is_a_problem(tmp_path: Path) -> None:
+    assert set(_problems(GOOD + "\n[limits]\nvotes_per_day = 3\n", tmp_path)) == {
+        "limits.votes_per_day"}
+
+
+def test_welcome_every_seconds_defaults_to_a_minute_and_is_read(tmp_path: Path) -> None:
+    assert _parse(GOOD, tmp_path).club.welcome_every_seconds == 60
+    text = GOOD.replace("[club]\n", "[club]\nwelcome_every_seconds = 0\n")
+    assert _parse(text, tmp_path).club.welcome_every_seconds == 0
+    bad = GOOD.replace("[club]\n", "[club]\nwelcome_every_seconds = -5\n")
+    assert set(_problems(bad, tmp_path)) == {"club.welcome_every_seconds"}
+
+
+def test_example_config_documents_the_limits_and_the_welcomes() -> None:
+    example = tomllib.loads((Path(__file__).parents[2] / "config.example.toml").read_text())
+    assert example["limits"] == LIMIT_DEFAULTS
+    assert example["club"]["welcome_every_seconds"] == 60

@@ -23,7 +23,8 @@ ERROR_CLASSES = {name for name, value in vars(error_module).items()
 # Calls whose first (or given) positional string argument is a catalog key.
 KEY_CALLS = {"t": 0, "translate": 1, "problem": 1, "required": 2, "string_list": 2,
              **{name: 0 for name in ERROR_CLASSES}}
-EXTRA_ERRORS = {"Ambiguous", "DateError"}  # UserError subclasses defined beside their capability
+# UserError subclasses defined beside their capability
+EXTRA_ERRORS = {"Ambiguous", "DateError", "LimitReached"}
 KEY_CALLS.update({name: 0 for name in EXTRA_ERRORS})
 # Readers that add the placeholders themselves: the key may only use these.
 NOT_KEYS = {"config.toml", "polls.id"}  # file names, foreign keys that look like keys

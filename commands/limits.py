@@ -1,0 +1,61 @@
+"""What one person may make the bot do: caps on what they create, per day or per rencontre
+(``[limits]`` in the config; 0: no limit). The coordinators have none. A person at a cap is
+refused in a short message saying the limit and when to try again; nothing is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from commands.dates import format_moment
+from commands.errors import UserError
+from commands.registry import Role
+
+if TYPE_CHECKING:
+    from commands.context import Context
+
+DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The caps of one person (0: none)."""
+
+    groups_per_day: int = 3  # groups created in 24 hours
+    suggestions_per_meeting: int = 5  # agenda suggestions waiting for a decision, per rencontre
+    remontees_per_day: int = 5  # remontées raised in 24 hours
+    initiatives_per_day: int = 5  # initiatives added to the panorama in 24 hours
+    commands_per_minute: int = 20  # commands of any kind (the dispatcher's sliding window)
+
+
+class LimitReached(UserError):
+    """A person reached one of their caps: nothing was done."""
+
+    key = "limit.reached"
+
+
+def exempt(ctx: Context, limit: int) -> bool:
+    """No cap applies: it is 0, or the sender is a coordinator."""
+    return limit <= 0 or ctx.role >= Role.COORDINATOR
+
+
+async def check_daily(ctx: Context, limit: int, subject: str, action: str, key: str) -> None:
+    """Refuses (``LimitReached``, with catalog ``key``) when the sender already did ``action``
+    on a ``subject`` ``limit`` times in the last 24 hours (the audit trail says so), saying
+    when they may do it again: 24 hours after the oldest of those times."""
+    if exempt(ctx, limit):
+        return
+    latest = await ctx.db().audit.latest_of(ctx.sender, subject, action, ctx.now - DAY, limit)
+    if len(latest) < limit:
+        return
+    again = next_minute(latest[-1] + DAY)
+    raise LimitReached(key, limit=limit,
+                       when=format_moment(again, ctx.t.language, ctx.club.tz))
+
+
+def next_minute(moment: datetime) -> datetime:
+    """``moment``, or the next whole minute if it falls within one (times are shown to the
+    minute: a person trying again at the time shown is not refused)."""
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)

@@ -1,0 +1,121 @@
+"""What one person may make the bot do (``[limits]``): groups, remontées and initiatives per
+24 hours, suggestions waiting per rencontre. A person at a cap is told the limit and when to
+try again, and nothing is written (no row, no participation); coordinators have no cap."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.outbox import Outbox
+from commands.limits import Limits
+from commands.registry import Registry
+from storage.db import Database
+from tests.handlers.conftest import (
+    ALICE,
+    COORDINATOR,
+    START,
+    Harness,
+    make_club,
+    make_harness,
+    table_snapshot,
+)
+from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
+from tests.handlers.fakes import FakeTransport
+
+BOB = "@bob:example.org"
+TABLES = ("project_groups", "group_members", "remontees", "initiatives", "agenda_suggestions",
+          "audit_log", "participants", "participant_years", "outbox")
+
+
+@pytest.fixture
+def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
+        registry: Registry) -> Harness:
+    club = replace(make_club(), coordinators=(COORDINATOR,),
+                   limits=Limits(groups_per_day=3, suggestions_per_meeting=2,
+                                 remontees_per_day=2, initiatives_per_day=2))
+    return make_harness(db, clock, transport, outbox, registry, club)
+
+
+async def ask(bot: Harness, body: str, sender: str = ALICE) -> str:
+    return await bot.reply_to(body, sender=sender)
+
+
+async def refused(bot: Harness, body: str, sender: str = ALICE) -> str:
+    """The reply to a command that must change nothing."""
+    before = await table_snapshot(bot.db, TABLES)
+    reply = await ask(bot, body, sender)
+    assert await table_snapshot(bot.db, TABLES) == before, f"{body!r} changed the database"
+    return reply
+
+
+async def test_groups_per_day(bot: Harness) -> None:
+    for number in range(3):
+        assert "créé" in await ask(bot, f"!projet creer Groupe {number}")
+        bot.clock.advance(timedelta(hours=1, seconds=30))
+    reply = await refused(bot, "!projet creer Groupe 3")
+    assert reply == ("Limite atteinte : vous avez déjà créé 3 groupes-projets ces dernières "
+                     "24 heures. Vous pourrez en créer un autre le mardi 6 janvier 2099 à 10h.")
+    assert "créé" in await ask(bot, "!projet creer Groupe de Bob", sender=BOB)  # her cap only
+    for number in range(4):
+        assert "créé" in await ask(bot, f"!projet creer Coordination {number}",
+                                   sender=COORDINATOR)
+    bot.clock.set(START + timedelta(hours=24))  # the first creation is 24 hours old
+    assert "créé" in await ask(bot, "!projet creer Groupe 3")
+    assert "Limite atteinte" in await refused(bot, "!projet creer Groupe 4")
+
+
+async def test_remontees_per_day(bot: Harness) -> None:
+    for number in range(2):
+        assert "Remontée n°" in await ask(bot, f"!remontee Des bus le dimanche {number}")
+    bot.clock.advance(timedelta(minutes=10, seconds=20))
+    reply = await refused(bot, "!remontee Encore des bus")
+    assert reply == ("Limite atteinte : vous avez déjà fait 2 remontées ces dernières 24 heures. "
+                     "Vous pourrez en faire une autre le mardi 6 janvier 2099 à 10h.")
+    assert "Remontée n°" in await ask(bot, "!remontee Des bus", sender=COORDINATOR)
+    bot.clock.set(START + timedelta(days=1))
+    assert "Remontée n°" in await ask(bot, "!remontee Encore des bus")
+
+
+async def test_initiatives_per_day_count_what_was_added_not_what_is_left(bot: Harness) -> None:
+    for name in ("Repair café", "AMAP du Guil"):
+        assert "ajoutée" in await ask(bot, f"!initiative ajouter {name} --theme energie "
+                                           "--commune Embrun")
+    assert "retirée" in await ask(bot, "!initiative retirer 2")  # removing one frees nothing
+    reply = await refused(bot, "!initiative ajouter Vélo-école --theme mobilite --commune Embrun")
+    assert reply.startswith("Limite atteinte : vous avez déjà ajouté 2 initiatives au panorama "
+                            "ces dernières 24 heures. Vous pourrez en ajouter une autre le "
+                            "mardi 6 janvier 2099 à 10h")
+    assert "ajoutée" in await ask(bot, "!initiative ajouter Vélo-école --theme mobilite "
+                                       "--commune Embrun", sender=COORDINATOR)
+
+
+async def test_suggestions_waiting_per_meeting(bot: Harness) -> None:
+    await bot.command("!rencontre planifier jeudi 18h30-20h30 --territoire nord",
+                      sender=COORDINATOR)
+    for what in ("Les bus", "Les vélos"):
+        assert "Proposition n°" in await ask(bot, f"!odj proposer {what}")
+    reply = await refused(bot, "!odj proposer Les trains")
+    assert reply == ("Limite atteinte : vous avez déjà 2 propositions en attente pour l'ordre "
+                     "du jour de la rencontre n°1. Vous pourrez en faire une autre quand la "
+                     "coordination en aura traité une, ou après en avoir retiré une "
+                     "(`!odj retirer <numéro>`).")
+    assert "Proposition n°" in await ask(bot, "!odj proposer Les trains", sender=BOB)
+    await ask(bot, "!odj refuser 1 hors sujet", sender=COORDINATOR)  # decided: room for one
+    assert "Proposition n°" in await ask(bot, "!odj proposer Les trains")
+    assert "Limite atteinte" in await refused(bot, "!odj proposer Les cars")
+    await ask(bot, "!odj retirer 2")  # withdrawn: room for one
+    assert "Proposition n°" in await ask(bot, "!odj proposer Les cars")
+
+
+async def test_a_limit_of_zero_is_no_limit(db: Database, clock: FakeClock,  # noqa: F811
+                                           transport: FakeTransport, outbox: Outbox,
+                                           registry: Registry) -> None:
+    club = replace(make_club(), limits=Limits(0, 0, 0, 0, 0))
+    bot = make_harness(db, clock, transport, outbox, registry, club)
+    for number in range(6):
+        assert "créé" in await ask(bot, f"!projet creer Groupe {number}")
+        assert "Remontée n°" in await ask(bot, f"!remontee Des bus {number}")
