@@ -99,6 +99,8 @@ def member_lines(group: ProjectGroup, members: Sequence[GroupMember], tz: ZoneIn
         role = " " + t("projects.referent_mark") if member.referent else ""
         lines.append(f"- {pill(member.user_id)}{role} — "
                      + t("projects.member_since", date=day(member.joined_at, tz, t)))
+    if not lines:  # everyone left: still an answer
+        lines.append(t("projects.members_none"))
     return Section(lines, heading=t("projects.members_title", group=group_label(group),
                                     count=len(members)))
 

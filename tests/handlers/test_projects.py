@@ -329,6 +329,10 @@ async def test_members_with_their_date_and_referents_first(bot: Harness) -> None
     assert reply.splitlines() == ["Membres de n°1 Atelier vélo mobile (2) :",
                                   f"- {ALICE} (référent) — depuis le 05/01/2099",
                                   f"- {BOB} — depuis le 07/01/2099"]
+    await ask(bot, "!projet quitter velo", sender=BOB)
+    await ask(bot, "!projet quitter velo")
+    assert (await ask(bot, "!projet members 1")).splitlines() == [
+        "Membres de n°1 Atelier vélo mobile (0) :", "Personne pour l'instant."]
 
 
 async def test_my_projects(bot: Harness) -> None:
