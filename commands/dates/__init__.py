@@ -52,7 +52,7 @@ from commands.dates.format import (
     format_time,
 )
 from commands.dates.parse import parse_duration, parse_moment, parse_slot, split_moment
-from commands.dates.recurrence import Recurrence, parse_recurrence, split_recurrence
+from commands.dates.recurrence import Recurrence, parse_recurrence, split_recurrence, split_reminder
 
 __all__ = [
     "MAX_INPUT",
@@ -73,5 +73,6 @@ __all__ = [
     "parse_slot",
     "split_moment",
     "split_recurrence",
+    "split_reminder",
     "wall_clock",
 ]

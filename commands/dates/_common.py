@@ -134,31 +134,59 @@ PART_WORDS: dict[str, str] = {
     "fin d'apres-midi": "fin d'apres-midi", "fin d'apres midi": "fin d'apres-midi",
     "fin d'aprem": "fin d'apres-midi", "late afternoon": "fin d'apres-midi",
     "soir": "soir", "soiree": "soir", "evening": "soir", "tonight": "soir",
+    "fin de journee": "fin d'apres-midi",
     "journee": "journee", "toute la journee": "journee", "all day": "journee",
 }
 PART_RE = alternation(PART_WORDS)
 AFTERNOON_PARTS = frozenset({"apres-midi", "fin d'apres-midi", "soir"})
 
-# A clock time as written: 18h, 18h30, 18 h 30, 18 heures, 18:30, 6pm, 6:30 pm, midi, minuit.
-TIME_RE = (r"(?:\d{1,2} ?(?:heures?|h) ?(?:\d{2})?|\d{1,2}:\d{2}(?: ?[ap]m)?|\d{1,2} ?[ap]m"
-           r"|midi|minuit|noon|midnight)")
+# A clock time as written: 18h, 18h30, 18 h 30, 18 heures, 18:30, 6pm, 6:30 pm, midi, minuit,
+# 18h et demie, midi et quart, 8h du soir, 9h du matin. « 8h 30 min de yoga » is 8h: minutes
+# after a space are not minutes when a unit follows them.
+QUANTITY = (r"(?:min|mins|mn|minutes?|m|secondes?|sec|s|km|kg|ans?|euros?|eur|personnes?|pers"
+             r"|places?|jours?|fois|tours?|pages?|participants?|inscrits?)")
+_SPOKEN = r"(?: et (?:demie?|quart)| moins (?:le )?quart)"
+_MERIDIEM = (r"(?: (?:du matin|du soir|de l'apres-midi|de l'apres midi|de l'aprem|de la nuit"
+             r"|in the morning|in the evening|in the afternoon|at night))")
+TIME_RE = (rf"(?:(?:\d{{1,2}} ?(?:heures?|h)(?:\d{{2}}| ?\d{{2}}(?! ?{QUANTITY}(?![a-z]))|{_SPOKEN})?"
+           rf"|\d{{1,2}} ?: ?\d{{2}}(?: ?[ap]\.?m\.?)?|\d{{1,2}} ?[ap]\.?m\.?"
+           rf"|(?:midi|minuit){_SPOKEN}?|noon|midnight){_MERIDIEM}?)")
 _TIME_PARTS = re.compile(
-    r"(?P<h>\d{1,2})(?: ?(?:heures?|h) ?(?P<m>\d{2})?| ?: ?(?P<m2>\d{2}))?(?: ?(?P<ampm>[ap]m))?",
+    r"(?P<h>\d{1,2})(?: ?(?:heures?|h) ?(?P<m>\d{2})?| ?: ?(?P<m2>\d{2}))?(?: ?(?P<ampm>[ap])\.?m\.?)?",
     re.ASCII)
-_NAMED_TIMES = {"midi": (12, 0), "noon": (12, 0), "minuit": (0, 0), "midnight": (0, 0)}
+_NAMED_TIMES = {"midi": (12, 0), "noon": (12, 0), "minuit": (24, 0), "midnight": (24, 0)}
+_AFTERNOON_WORDS = ("du soir", "de l'apres", "de l'aprem", "in the evening", "in the afternoon")
 
 
 def time_value(text: str) -> tuple[int, int]:
-    """(hour, minute) as written, not yet checked (``25h70`` → (25, 70)); am/pm applied."""
+    """(hour, minute) as written, not yet checked (``25h70`` → (25, 70)); am/pm, « du soir »,
+    « et demie » applied. Midnight is (24, 0): the end of the day it is written with."""
+    meridiem = re.search(_MERIDIEM + "$", text)
+    if meridiem:
+        text = text[:meridiem.start()]
+    spoken = re.search(_SPOKEN + "$", text)
+    shift = 0
+    if spoken:
+        word = spoken[0]
+        shift = 30 if "demi" in word else (15 if " et " in word else -15)
+        text = text[:spoken.start()]
     if text in _NAMED_TIMES:
-        return _NAMED_TIMES[text]
-    match = _TIME_PARTS.fullmatch(text)
-    if match is None:  # pragma: no cover - TIME_RE and _TIME_PARTS agree
-        raise ValueError(text)
-    hour = int(match["h"])
-    minute = int(match["m"] or match["m2"] or 0)
-    if match["ampm"]:
-        if not 1 <= hour <= 12:  # 13pm, 0am: refused as a bad time
+        hour, minute = _NAMED_TIMES[text]
+    else:
+        match = _TIME_PARTS.fullmatch(text)
+        if match is None:  # pragma: no cover - TIME_RE and _TIME_PARTS agree
+            raise ValueError(text)
+        hour = int(match["h"])
+        minute = int(match["m"] or match["m2"] or 0)
+        if match["ampm"]:
+            if not 1 <= hour <= 12:  # 13pm, 0am: refused as a bad time
+                return 99, minute
+            hour = hour % 12 + (12 if match["ampm"] == "p" else 0)
+    if meridiem and meridiem[0].strip().startswith(_AFTERNOON_WORDS) and 1 <= hour <= 11:
+        hour += 12  # « 8h du soir »
+    if shift:
+        if minute:  # « 18h30 et demie »
             return 99, minute
-        hour = hour % 12 + (12 if match["ampm"] == "pm" else 0)
+        total = hour * 60 + shift
+        hour, minute = divmod(total, 60)
     return hour, minute

@@ -7,7 +7,7 @@ shows it in ``tz`` (Europe/Paris unless told otherwise).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,14 @@ def day_and_month(dt: datetime, language: str = "fr", tz: ZoneInfo = PARIS) -> s
     locale = babel_locale(language)
     day = "1er" if local.day == 1 and locale.language == "fr" else str(local.day)
     return f"{day} {format_date(local.date(), 'MMMM', locale=locale)} {local.year}"
+
+
+def format_weekday_day(day: date, language: str = "fr") -> str:
+    """A day offered in a question, without its year: « jeudi 15 avril », "Thursday 15 April"."""
+    locale = babel_locale(language)
+    number = "1er" if day.day == 1 and locale.language == "fr" else str(day.day)
+    return (f"{format_date(day, 'EEEE', locale=locale)} {number} "
+            f"{format_date(day, 'MMMM', locale=locale)}")
 
 
 def format_time(dt: datetime, language: str = "fr", tz: ZoneInfo = PARIS) -> str:

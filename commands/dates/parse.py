@@ -1,18 +1,17 @@
-"""Reading dates, times, slots and durations written in French (or English).
+"""Placing what the grammar read in time: slots, moments (reminders, deadlines), delays.
 
-The text is folded (no accents, lower case) and read left to right as a sequence of parts, in any
-order, each at most once: a date (``14/01``, ``14 janvier 2027``, ``2027-01-14``), a weekday
-(``mardi``, ``mar.``, ``lundi prochain``), a relative day (``demain``), a time (``18h30``) or a
-range (``18h30-20h``), a part of the day (``matin``), a delay (``dans 2 jours``), and small
-linking words (``le``, ``à``, ``vers``) which may not end the text. Reading (``_scan``) only
-recognises the shape; checking values and placing them in time (``_resolve``) comes after, so
-that ``split_moment`` can find the longest leading part that *looks like* a date and then report
-what is wrong with it rather than silently reading a shorter part.
+``grammar.scan`` recognises the parts of the text; here their values are checked and placed in
+time, so that ``split_moment`` can find the longest leading part that *looks like* a date and
+then report what is wrong with it rather than silently reading a shorter part. A refusal says
+what was understood and, when there is one, the closest valid reading (« le 16 avril 2027 est un
+vendredi : vouliez-vous dire `jeudi 15 avril` ou `vendredi 16 avril` ? »).
 """
 
 from __future__ import annotations
 
+import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,16 +21,10 @@ from dateutil.relativedelta import relativedelta
 from commands.dates._common import (
     AFTERNOON_PARTS,
     MAX_INPUT,
-    MONTH_RE,
-    MONTH_WORDS,
     PARIS,
-    PART_RE,
-    PART_WORDS,
     PARTS_OF_DAY,
-    TIME_RE,
+    QUANTITY,
     WEEKDAY_NAMES,
-    WEEKDAY_RE,
-    WEEKDAY_WORDS,
     DateError,
     Slot,
     aware_now,
@@ -39,195 +32,33 @@ from commands.dates._common import (
     is_after,
     normalize,
     quoted,
-    time_value,
     wall_clock,
 )
-from commands.dates.format import day_and_month, format_moment
+from commands.dates.format import day_and_month, format_moment, format_weekday_day
+from commands.dates.grammar import NoMatch, Parts, normalize_words, scan
 
 MAX_AHEAD = relativedelta(years=2)
 MAX_SPLIT_WORDS = 12
-
-_END = r"(?=[ ,]|$)"
-_DAY_SUFFIX = r"(?:er|re|eme|e|st|nd|rd|th)?"
-_UNITS = (r"minutes?|mins?|mn|heures?|hours?|hrs?|h|jours?|days?|j|semaines?|weeks?|sem|mois"
-          r"|months?|annees?|ans?|years?")
-_RELATIVE_DAYS = {"aujourd'hui": 0, "aujourdhui": 0, "today": 0, "demain": 1, "tomorrow": 1,
-                  "apres-demain": 2, "apres demain": 2, "day after tomorrow": 2,
-                  "the day after tomorrow": 2}
+_DAY = timedelta(days=1)
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(f"(?:{pattern}){_END}", re.ASCII)
-
-
-# Tried in this order at each position; the first that matches is taken.
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("half_hour", _rx(r"(?:dans une demi-heure|dans une demi heure|in half an hour)")),
-    ("in_hm", _rx(r"(?:dans|in) (?P<h>\d{1,2}) ?h ?(?P<m>\d{2})")),
-    ("in", _rx(rf"(?:dans|in) (?:(?P<n>\d{{1,3}})|(?P<one>une?|an?|one)) ?(?P<unit>{_UNITS})")),
-    ("iso", _rx(r"(?:le |on )?(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")),
-    ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})(?:er)?/(?P<m>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?")),
-    ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})")),
-    ("day_month", _rx(rf"(?:le |on |the )?(?P<d>\d{{1,2}}{_DAY_SUFFIX}|premier) (?:of )?"
-                      rf"(?P<mon>{MONTH_RE})\.?(?:,? (?P<y>\d{{4}}))?")),
-    ("month_day", _rx(rf"(?P<mon>{MONTH_RE})\.? (?:the )?(?P<d>\d{{1,2}}){_DAY_SUFFIX}"
-                      r"(?:,? (?P<y>\d{4}))?")),
-    ("relative_part", _rx(rf"(?:ce|cet|cette|this) (?P<part>{PART_RE})|(?P<tonight>tonight)")),
-    ("relative_day", _rx("|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True)))),
-    ("weekday", _rx(rf"(?:(?P<next>next) |(?:ce|cette|this) )?(?P<wd>{WEEKDAY_RE})\.?"
-                    r"(?: (?P<prochain>prochaine?))?")),
-    ("range", _rx(rf"(?:(?:de|from|entre|between) )?(?P<a>{TIME_RE}) ?(?:-|a|to|et|and|jusqu'a) ?"
-                  rf"(?P<b>{TIME_RE})")),
-    ("part", _rx(rf"(?:en |dans la |dans l'|le |l'|in the |the )?(?P<part>{PART_RE})")),
-    ("time", _rx(rf"(?P<t>{TIME_RE})")),
-    ("bare_day", _rx(r"(?P<le>le |the )?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?")),
-    ("filler", _rx(r"a|at|on|vers|around|le|the")),
-)
-_SEPARATOR = re.compile(r"[ ,]+")
-
-
-class _NoMatch(Exception):
-    """The text does not have the shape of a date (internal: becomes ``dates.unparseable``)."""
-
-
-@dataclass
-class _Parts:
-    """What the text says, as written (values not checked yet)."""
-
-    ymd: tuple[int | None, int, int] | None = None
-    relative_days: int | None = None
-    weekday: int | None = None
-    weekday_word: str = ""
-    next_week: bool = False
-    bare_day: int | None = None
-    start: tuple[int, int] | None = None
-    end: tuple[int, int] | None = None
-    part: str | None = None
-    delta: relativedelta | None = None
-    clock_delta: timedelta | None = None
-
-    def has_day(self) -> bool:
-        return self.ymd is not None or self.relative_days is not None or self.bare_day is not None
-
-
-def _unit_delta(count: int, unit: str) -> tuple[relativedelta | None, timedelta | None]:
-    if unit.startswith(("min", "mn")):
-        return None, timedelta(minutes=count)
-    if unit.startswith(("h", "heure")):
-        return None, timedelta(hours=count)
-    if unit.startswith(("j", "d")):
-        return relativedelta(days=count), None
-    if unit.startswith(("sem", "week")):
-        return relativedelta(weeks=count), None
-    if unit.startswith(("mois", "month")):
-        return relativedelta(months=count), None
-    return relativedelta(years=count), None
-
-
-def _take(parts: _Parts, kind: str, match: re.Match[str], previous: str | None) -> bool:
-    """Records one matched part; False when it cannot be taken here (already given…)."""
-    relative = parts.delta is not None or parts.clock_delta is not None
-    if kind in ("half_hour", "in_hm", "in"):
-        if relative or parts.has_day() or parts.weekday is not None:
-            return False
-        if kind == "half_hour":
-            parts.clock_delta = timedelta(minutes=30)
-        elif kind == "in_hm":
-            parts.clock_delta = timedelta(hours=int(match["h"]), minutes=int(match["m"]))
-        else:
-            count = int(match["n"]) if match["n"] else 1
-            if count == 0:
-                return False
-            parts.delta, parts.clock_delta = _unit_delta(count, match["unit"])
-        return True
-    if kind in ("iso", "numeric", "day_month", "month_day"):
-        if parts.has_day() or relative:
-            return False
-        year = int(match["y"]) if match["y"] else None
-        if year is not None and year < 100:
-            year += 2000
-        if kind in ("day_month", "month_day"):
-            month = MONTH_WORDS[match["mon"]]
-            day_text = match["d"]
-            day = 1 if day_text == "premier" else int(day_text.rstrip("abcdefghijklmnopqrstuvwxyz"))
-        else:
-            month, day = int(match["m"]), int(match["d"])
-        parts.ymd = (year, month, day)
-        return True
-    if kind in ("relative_part", "relative_day"):
-        if parts.has_day() or relative:
-            return False
-        if kind == "relative_part":
-            if parts.part is not None:
-                return False
-            parts.relative_days = 0
-            parts.part = PART_WORDS[match["part"] or "tonight"]
-        else:
-            parts.relative_days = _RELATIVE_DAYS[match[0]]
-        return True
-    if kind == "weekday":
-        # First, or after « demain » / a date only: « demain 18h jeu de société » keeps its « jeu ».
-        if parts.weekday is not None or relative or parts.start is not None or parts.part is not None:
-            return False
-        parts.weekday = WEEKDAY_WORDS[match["wd"]]
-        parts.weekday_word = match["wd"]
-        parts.next_week = bool(match["next"] or match["prochain"])
-        return True
-    if kind in ("range", "time"):
-        if parts.start is not None or parts.clock_delta is not None:
-            return False
-        if kind == "range":
-            parts.start, parts.end = time_value(match["a"]), time_value(match["b"])
-        else:
-            parts.start = time_value(match["t"])
-        return True
-    if kind in ("part", "bare_day") and relative and parts.delta is None:
-        return False
-    if kind == "part":
-        # Not after a time: « demain 9h soirée crêpes » is 9h, not 21h.
-        if parts.part is not None or parts.start is not None:
-            return False
-        parts.part = PART_WORDS[match["part"]]
-        return True
-    if kind == "bare_day":
-        # A lone day number only right after a weekday (« mardi 14 ») or after « le » (« le 15 »).
-        if parts.has_day() or relative or not (match["le"] or previous == "weekday"):
-            return False
-        parts.bare_day = int(match["d"])
-        return True
-    return kind == "filler"
-
-
-def _scan(text: str) -> _Parts:
-    """The parts of a whole (normalised) text, or ``_NoMatch``."""
-    parts = _Parts()
-    pos, previous, taken = 0, None, 0
-    while pos < len(text):
-        separator = _SEPARATOR.match(text, pos)
-        if separator:
-            pos = separator.end()
-            continue
-        for kind, pattern in _PATTERNS:
-            match = pattern.match(text, pos)
-            if match and _take(parts, kind, match, previous):
-                break
-        else:
-            raise _NoMatch
-        pos, previous = match.end(), kind
-        taken += kind != "filler"
-    if taken == 0 or previous == "filler":
-        raise _NoMatch
-    return parts
+def read(text: str) -> Parts | None:
+    """The parts of a text (``None`` when it does not have the shape of a date)."""
+    try:
+        return scan(normalize_words(text))
+    except NoMatch:
+        return None
 
 
 # --- placing the parts in time ---------------------------------------------------------------
 
 
-def _valid_time(hour_minute: tuple[int, int], text: str) -> time:
+def minutes_of(hour_minute: tuple[int, int], text: str) -> int:
+    """Minutes from the start of the day; midnight (« minuit », ``24h``) is 1440: the day's end."""
     hour, minute = hour_minute
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+    if not (0 <= hour <= 24 and 0 <= minute <= 59):
         raise DateError("dates.bad_time", value=quoted(text))
-    return time(hour, minute)
+    return hour * 60 + minute
 
 
 def _valid_date(year: int, month: int, day: int) -> date | None:
@@ -237,20 +68,22 @@ def _valid_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def _explicit_day(ymd: tuple[int | None, int, int], today: date, text: str) -> date:
+def _explicit_day(ymd: tuple[int | None, int, int], today: date, text: str, language: str) -> date:
     year, month, day = ymd
     if not (1 <= month <= 12 and 1 <= day <= 31) or _valid_date(2028, month, day) is None:
         raise DateError("dates.bad_date", value=quoted(text))
-    if year is not None:
-        found = _valid_date(year, month, day)
-        if found is None:  # 29/02 of a year that is not a leap year
-            raise DateError("dates.bad_date", value=quoted(text))
-        return found
-    # No year: the next occurrence (today included), skipping years without a 29 February.
-    year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
-    while (found := _valid_date(year, month, day)) is None:
-        year += 1
+    if year is None:  # the next occurrence, today included
+        year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+    found = _valid_date(year, month, day)
+    if found is None:  # 29 February of a year that is not a leap year: say so, never move on
+        raise DateError("dates.not_leap_year", value=quoted(text), year=year,
+                        before=_day_month(date(year, 2, 28), language),
+                        after=_day_month(date(year, 3, 1), language))
     return found
+
+
+def _day_month(day: date, language: str) -> str:
+    return day_and_month(datetime.combine(day, time(12), PARIS), language, PARIS)
 
 
 def _bare_day(day: int, today: date, text: str) -> date:
@@ -265,19 +98,62 @@ def _bare_day(day: int, today: date, text: str) -> date:
     raise DateError("dates.bad_date", value=quoted(text))  # pragma: no cover - 31 comes back
 
 
-def _times(parts: _Parts, text: str) -> tuple[time | None, time | None]:
-    """Start and end times from the time, the range or the part of the day."""
+def nth_weekday_of(year: int, month: int, nth: int, weekday: int) -> date | None:
+    """The ``nth`` (1 to 4, or -1 for the last) ``weekday`` of a month."""
+    days = [d for d in range(1, calendar.monthrange(year, month)[1] + 1)
+            if date(year, month, d).weekday() == weekday]
+    return date(year, month, days[nth if nth < 0 else nth - 1]) if -len(days) <= nth <= len(days) \
+        else None
+
+
+def _nth_day(parts: Parts, today: date, text: str, start: int, now: datetime, tz: ZoneInfo,
+             language: str) -> date:
+    assert parts.nth_weekday is not None
+    nth, weekday, month, year, ahead = parts.nth_weekday
+    if month is None:  # « le dernier jeudi du mois »: this month (« du mois prochain »: the next)
+        first = today.replace(day=1) + relativedelta(months=ahead)
+        found = nth_weekday_of(first.year, first.month, nth, weekday)
+        assert found is not None
+        moment = _at(found, start, tz)
+        if not is_after(moment, now):
+            following = today.replace(day=1) + relativedelta(months=ahead + 1)
+            other = nth_weekday_of(following.year, following.month, nth, weekday)
+            assert other is not None
+            raise DateError("dates.in_past_closest", value=quoted(text),
+                            when=format_moment(moment, _lang(language), tz),
+                            suggestion=format_moment(_at(other, start, tz), _lang(language), tz))
+        return found
+    years = [year] if year is not None else [today.year, today.year + 1]
+    for candidate in years:
+        found = nth_weekday_of(candidate, month, nth, weekday)
+        if found is not None and (year is not None or is_after(_at(found, start, tz), now)):
+            return found
+    raise DateError("dates.in_past", value=quoted(text), when=text)  # pragma: no cover
+
+
+def _at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
+    """The wall-clock time ``minutes`` after the start of ``day`` (1440: the next midnight)."""
+    extra, rest = divmod(minutes, 1440)
+    naive = datetime.combine(day + timedelta(days=extra), time(rest // 60, rest % 60))
+    return wall_clock(naive, tz)
+
+
+def afternoon(hour_minute: tuple[int, int], part: str | None) -> tuple[int, int]:
+    """After « après-midi » / « soir », 1h to 11h is in the afternoon (« ce soir 8h » is 20h)."""
+    if part in AFTERNOON_PARTS and 1 <= hour_minute[0] <= 11:
+        return hour_minute[0] + 12, hour_minute[1]
+    return hour_minute
+
+
+def _times(parts: Parts, text: str) -> tuple[int | None, int | None]:
+    """Start and end, in minutes from the start of the day, from the time, range or part."""
     if parts.start is None:
         if parts.part is None:
             return None, None
-        return PARTS_OF_DAY[parts.part]
-    start_hm, end_hm = parts.start, parts.end
-    if parts.part in AFTERNOON_PARTS:  # « ce soir 8h » is 20h
-        start_hm = (start_hm[0] + 12, start_hm[1]) if 1 <= start_hm[0] <= 11 else start_hm
-        if end_hm is not None and 1 <= end_hm[0] <= 11:
-            end_hm = (end_hm[0] + 12, end_hm[1])
-    start = _valid_time(start_hm, text)
-    end = _valid_time(end_hm, text) if end_hm is not None else None
+        start_time, end_time = PARTS_OF_DAY[parts.part]
+        return start_time.hour * 60 + start_time.minute, end_time.hour * 60 + end_time.minute
+    start = minutes_of(afternoon(parts.start, parts.part), text)
+    end = minutes_of(afternoon(parts.end, parts.part), text) if parts.end is not None else None
     if end is not None and end <= start:
         raise DateError("dates.range_backwards", value=quoted(text))
     return start, end
@@ -286,84 +162,117 @@ def _times(parts: _Parts, text: str) -> tuple[time | None, time | None]:
 @dataclass(frozen=True)
 class _Placed:
     start: datetime
-    end_time: time | None
+    end: datetime | None
 
 
-def _place(parts: _Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
+def _weekday_mismatch(day: date, written: int, today: date, text: str, language: str) -> DateError:
+    """« le 16 avril 2027 est un vendredi, pas un jeudi : vouliez-vous dire `jeudi 15 avril` ou
+    `vendredi 16 avril` ? » (the nearest day with the written weekday that is not past)."""
+    back = (day.weekday() - written) % 7
+    nearest = day - timedelta(days=back)
+    if back > 3 or nearest < today:
+        nearest = day + timedelta(days=7 - back)
+    lang = _lang(language)
+    return DateError("dates.weekday_mismatch", value=quoted(text), date=_day_month(day, language),
+                     weekday=WEEKDAY_NAMES[lang][day.weekday()], written=WEEKDAY_NAMES[lang][written],
+                     nearest=format_weekday_day(nearest, lang), actual=format_weekday_day(day, lang))
+
+
+def _place(parts: Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
            default_time: time | None, language: str) -> _Placed:
-    """The start (and how to find the end) of what ``parts`` says, checked."""
+    """The start (and the end, for a range or a part of the day) of what ``parts`` says, checked."""
     local_now = aware_now(now, tz)
     today = local_now.date()
-    start_time, end_time = _times(parts, text)
+    if parts.past is not None or parts.rule is not None:
+        if parts.past is not None:
+            raise DateError("dates.past_day", value=quoted(text))
+        raise DateError("dates.unparseable", value=quoted(text))
+    start, end = _times(parts, text)
 
-    if parts.clock_delta is not None:  # dans 10 min, dans 2 heures: elapsed time
+    if parts.clock_delta is not None:  # dans 10 min, dans 2 heures: elapsed time, to the second
         if parts.start is not None or parts.part is not None or parts.weekday is not None:
             raise DateError("dates.unparseable", value=quoted(text))
-        moment = (now.astimezone(UTC) + parts.clock_delta).replace(second=0, microsecond=0)
-        start = moment.astimezone(tz)
-        return _checked(_Placed(start, None), now, tz, text, language)
+        later = (now.astimezone(UTC) + parts.clock_delta).astimezone(tz)
+        return _checked(_Placed(later, None), now, tz, text, language, None)
 
-    if start_time is None:
+    if parts.same_time:
+        start = local_now.hour * 60 + local_now.minute
+    if start is None:
         if slot:
             raise DateError("dates.missing_time", value=quoted(text))
         if parts.delta is not None:  # dans 2 jours: the same time of day
-            start_time = local_now.time().replace(second=0, microsecond=0)
+            start = local_now.hour * 60 + local_now.minute
         else:
-            start_time = default_time or time(9, 0)
+            default = default_time or time(9, 0)
+            start = default.hour * 60 + default.minute
 
     day: date | None = None
+    from_today = False
     if parts.delta is not None:
         if parts.weekday is not None:
             raise DateError("dates.unparseable", value=quoted(text))
         day = today + parts.delta
     elif parts.ymd is not None:
-        day = _explicit_day(parts.ymd, today, text)
+        day = _explicit_day(parts.ymd, today, text, language)
+        from_today = day == today
     elif parts.bare_day is not None:
         day = _bare_day(parts.bare_day, today, text)
+        from_today = day == today
+    elif parts.nth_weekday is not None:
+        day = _nth_day(parts, today, text, start, now, tz, language)
     elif parts.relative_days is not None:
-        day = today + timedelta(days=parts.relative_days)
+        day = today + timedelta(days=parts.relative_days + 7 * parts.weeks_after)
+        from_today = day == today
 
     if day is not None and parts.weekday is not None and day.weekday() != parts.weekday:
-        when = datetime.combine(day, time(12), tz)
-        raise DateError("dates.weekday_mismatch", value=quoted(text),
-                        date=day_and_month(when, language, tz),
-                        weekday=WEEKDAY_NAMES[_lang(language)][day.weekday()],
-                        written=WEEKDAY_NAMES[_lang(language)][parts.weekday])
+        raise _weekday_mismatch(day, parts.weekday, today, text, language)
     if day is None and parts.weekday is not None:
         ahead = (parts.weekday - today.weekday()) % 7
-        if ahead == 0 and (parts.next_week
-                           or not is_after(wall_clock(datetime.combine(today, start_time), tz), now)):
+        if parts.week_of_next:
+            ahead = 7 - today.weekday() + parts.weekday
+        elif parts.weeks_after:
+            ahead += 7 * parts.weeks_after
+        elif ahead == 0 and (parts.next_week or not is_after(_at(today, start, tz), now)):
             ahead = 7
         day = today + timedelta(days=ahead)
     if day is None:  # a time alone
-        if slot:
+        if slot and not parts.same_time:
+            raise DateError("dates.missing_date", value=quoted(text))
+        if parts.same_time:
             raise DateError("dates.missing_date", value=quoted(text))
         day = today
-        if not is_after(wall_clock(datetime.combine(day, start_time), tz), now):
-            day += timedelta(days=1)
-    start = wall_clock(datetime.combine(day, start_time), tz)
-    return _checked(_Placed(start, end_time), now, tz, text, language)
+        if not is_after(_at(day, start, tz), now):
+            day += _DAY
+    placed = _Placed(_at(day, start, tz), _at(day, end, tz) if end is not None else None)
+    return _checked(placed, now, tz, text, language, start if from_today else None)
 
 
 def _lang(language: str) -> str:
     return language if language in WEEKDAY_NAMES else "fr"
 
 
-def _checked(placed: _Placed, now: datetime, tz: ZoneInfo, text: str, language: str) -> _Placed:
+def _checked(placed: _Placed, now: datetime, tz: ZoneInfo, text: str, language: str,
+             today_at: int | None) -> _Placed:
+    """Refuses a start in the past (offering tomorrow at the same time when the day was today)
+    or more than two years ahead."""
     if not is_after(placed.start, now):
-        raise DateError("dates.in_past", value=quoted(text),
-                        when=format_moment(placed.start, _lang(language), tz))
+        when = format_moment(placed.start, _lang(language), tz)
+        if today_at is not None:
+            tomorrow = _at(aware_now(now, tz).date() + _DAY, today_at, tz)
+            raise DateError("dates.in_past_closest", value=quoted(text), when=when,
+                            suggestion=format_moment(tomorrow, _lang(language), tz))
+        raise DateError("dates.in_past", value=quoted(text), when=when)
     if is_after(placed.start, aware_now(now, tz) + MAX_AHEAD):
         raise DateError("dates.too_far", value=quoted(text))
     return placed
 
 
-def _parse(text: str) -> _Parts:
+def _parse(text: str) -> Parts:
     check_length(text)
-    try:
-        return _scan(normalize(text))
-    except _NoMatch:
-        raise DateError("dates.unparseable", value=quoted(text)) from None
+    parts = read(text)
+    if parts is None:
+        raise DateError("dates.unparseable", value=quoted(text))
+    return parts
 
 
 def parse_slot(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
@@ -375,12 +284,10 @@ def parse_slot(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
     """
     parts = _parse(text)
     placed = _place(parts, text, now, tz, slot=True, default_time=None, language=language)
-    start = placed.start
-    if placed.end_time is not None:
-        end = wall_clock(datetime.combine(start.date(), placed.end_time), tz)
-    else:
-        end = (start.astimezone(UTC) + default_duration).astimezone(tz)
-    return Slot(start, end)
+    end = placed.end
+    if end is None:  # a default duration is elapsed time (two hours across a DST change too)
+        end = (placed.start.astimezone(UTC) + default_duration).astimezone(tz)
+    return Slot(placed.start, end)
 
 
 def parse_moment(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
@@ -388,7 +295,8 @@ def parse_moment(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
     """A point in time: « demain 9h », « dans 2 jours », « lundi prochain », « le 12/01 à 14h »…
 
     A range is refused (use ``parse_slot``); a part of the day means its start (« ce soir »
-    is 18h30); a day without a time is at ``default_time``.
+    is 18h30); a day without a time is at ``default_time``; « dimanche minuit » is the end of
+    Sunday.
     """
     parts = _parse(text)
     if parts.end is not None:
@@ -397,7 +305,23 @@ def parse_moment(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
                   language=language).start
 
 
+def place_moment(parts: Parts, text: str, *, now: datetime, tz: ZoneInfo, default_time: time,
+                 language: str) -> datetime:
+    """The moment of parts already read (``split_moment``, ``split_reminder``)."""
+    if parts.end is not None:  # a range is not a moment: say so rather than read less
+        raise DateError("dates.unparseable", value=quoted(text))
+    return _place(parts, text, now, tz, slot=False, default_time=default_time,
+                  language=language).start
+
+
 _WORD = re.compile(r"\S+")
+_QUANTITY_AFTER = re.compile(rf"{QUANTITY}(?![a-z])", re.ASCII)
+_ENDS_WITH_NUMBER = re.compile(r"\s\d{1,2}$")
+
+
+def cuts_a_quantity(head: str, rest: str) -> bool:
+    """« demain 8h 30 min de yoga »: ``30`` belongs to « 30 min », not to the time."""
+    return bool(_ENDS_WITH_NUMBER.search(head)) and bool(_QUANTITY_AFTER.match(normalize(rest)))
 
 
 def leading_words(text: str, limit: int = MAX_SPLIT_WORDS) -> list[int]:
@@ -410,28 +334,35 @@ def leading_words(text: str, limit: int = MAX_SPLIT_WORDS) -> list[int]:
     return ends
 
 
-def split_moment(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
-                 default_time: time = time(9, 0), language: str = "fr") -> tuple[datetime, str]:
-    """For ``!rappel <quand> <texte>``: the longest leading part that reads as a moment, and the rest.
-
-    The longest part that has the shape of a date wins, even when its values are wrong, so that
-    « mardi 14 janvier 18h30 réunion » with a wrong weekday is refused rather than read as « mardi ».
-    """
+def leading_parts(text: str, reader: Callable[[str], Parts | None] | None = None,
+                  ) -> tuple[str, Parts, str] | None:
+    """The longest leading words of ``text`` that the grammar reads (``reader``: ``read``
+    unless told), with their parts and the rest of the text; ``None`` if none does."""
     stripped = text.strip()
     if not stripped:
         raise DateError("dates.empty")
     for end in reversed(leading_words(stripped)):
-        head = stripped[:end]
-        try:
-            parts = _scan(normalize(head))
-        except _NoMatch:
-            continue
-        if parts.end is not None:  # a range is not a moment: say so rather than read less
-            raise DateError("dates.unparseable", value=quoted(head))
-        moment = _place(parts, head, now, tz, slot=False, default_time=default_time,
-                        language=language).start
-        return moment, stripped[end:].strip()
-    raise DateError("dates.unparseable", value=quoted(stripped))
+        head, rest = stripped[:end], stripped[end:].strip()
+        parts = (reader or read)(head)
+        if parts is not None and not cuts_a_quantity(head, rest):
+            return head, parts, rest
+    return None
+
+
+def split_moment(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
+                 default_time: time = time(9, 0), language: str = "fr") -> tuple[datetime, str]:
+    """For ``!rappel reporter <n> <quand>``: the longest leading part that reads as a moment, and
+    the rest.
+
+    The longest part that has the shape of a date wins, even when its values are wrong, so that
+    « mardi 14 janvier 18h30 réunion » with a wrong weekday is refused rather than read as « mardi ».
+    """
+    found = leading_parts(text)
+    if found is None:
+        raise DateError("dates.unparseable", value=quoted(text.strip()))
+    head, parts, rest = found
+    return place_moment(parts, head, now=now, tz=tz, default_time=default_time,
+                        language=language), rest
 
 
 # --- durations ---------------------------------------------------------------------------------

@@ -2,16 +2,22 @@
 
 A ``Recurrence`` is stored as text: an RFC 5545 RRULE, a ``|`` and the local wall-clock time,
 e.g. ``FREQ=WEEKLY;BYDAY=MO|09:00``, ``FREQ=MONTHLY;BYDAY=1TU|18:00``,
-``FREQ=MONTHLY;BYDAY=-1FR|17:00``, ``FREQ=MONTHLY;BYMONTHDAY=15|10:00``, ``FREQ=DAILY|08:30``.
-Occurrences are computed with ``dateutil.rrule`` on naive local times, then placed in the club's
-time zone: Monday 09:00 stays 09:00 local before and after a DST change (the UTC offset changes).
+``FREQ=MONTHLY;BYDAY=-1FR|17:00``, ``FREQ=MONTHLY;BYMONTHDAY=15|10:00``, ``FREQ=DAILY|08:30``,
+``FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;DTSTART=20261126|18:00`` (every other week: the first
+occurrence anchors the count). Occurrences are computed with ``dateutil.rrule`` on naive local
+times, then placed in the club's time zone: Monday 09:00 stays 09:00 local before and after a
+DST change (the UTC offset changes).
+
+Reading goes through the same grammar as every other date (``grammar.scan``): the repetition is
+one of the parts, its time (« soir à 19h », « 8h du matin ») is read like any other.
+``split_reminder`` reads what ``!rappel`` gets: a repetition or a moment, and the text.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -21,25 +27,25 @@ from dateutil import rrule
 from commands.dates._common import (
     MAX_INPUT,
     PARIS,
-    PART_RE,
-    PART_WORDS,
     PARTS_OF_DAY,
     RRULE_DAYS,
-    TIME_RE,
     WEEKDAY_NAMES,
-    WEEKDAY_RE,
-    WEEKDAY_WORDS,
     DateError,
     aware_now,
     check_length,
     is_after,
-    normalize,
     quoted,
-    time_value,
     wall_clock,
 )
 from commands.dates.format import format_time
-from commands.dates.parse import leading_words
+from commands.dates.grammar import Parts, RuleHead
+from commands.dates.parse import (
+    afternoon,
+    leading_parts,
+    minutes_of,
+    place_moment,
+    read,
+)
 
 Frequency = Literal["DAILY", "WEEKLY", "MONTHLY"]
 _FREQUENCIES: dict[str, Literal[1, 2, 3]] = {"DAILY": rrule.DAILY, "WEEKLY": rrule.WEEKLY,
@@ -60,6 +66,10 @@ class Recurrence:
     """MONTHLY: 1 to 4, or -1 for the last such weekday of the month."""
     monthday: int | None = None
     """MONTHLY: 1 to 28, or -1 for the last day of the month."""
+    interval: int = 1
+    """Every ``interval`` days, weeks or months (« tous les 15 jours »: WEEKLY, 2)."""
+    anchor: date | None = None
+    """With an interval: the day of the first occurrence, from which the others are counted."""
 
     def __post_init__(self) -> None:
         ok = {
@@ -72,6 +82,7 @@ class Recurrence:
             or (self.nth is None and not self.weekdays and self.monthday is not None
                 and (1 <= self.monthday <= 28 or self.monthday == -1)),
         }.get(self.freq, False)
+        ok = ok and 1 <= self.interval <= 12 and (self.anchor is None) == (self.interval == 1)
         if not ok or self.at.tzinfo is not None or self.at.second or self.at.microsecond:
             raise ValueError(f"inconsistent recurrence: {self!r}")
 
@@ -80,21 +91,27 @@ class Recurrence:
     def to_rule(self) -> str:
         """``FREQ=MONTHLY;BYDAY=1TU|18:00`` (RRULE, then the local time)."""
         rule = f"FREQ={self.freq}"
+        if self.interval != 1:
+            rule += f";INTERVAL={self.interval}"
         if self.weekdays:
             nth = "" if self.nth is None else str(self.nth)
             rule += ";BYDAY=" + ",".join(f"{nth}{RRULE_DAYS[d]}" for d in self.weekdays)
         if self.monthday is not None:
             rule += f";BYMONTHDAY={self.monthday}"
+        if self.anchor is not None:
+            rule += f";DTSTART={self.anchor:%Y%m%d}"
         return f"{rule}|{self.at.hour:02d}:{self.at.minute:02d}"
 
     @classmethod
     def from_rule(cls, text: str) -> Recurrence:
         """The recurrence ``to_rule`` wrote; ``ValueError`` for anything else."""
-        match = re.fullmatch(r"FREQ=(DAILY|WEEKLY|MONTHLY)(?:;BYDAY=((?:-?\d)?[A-Z]{2}(?:,[A-Z]{2})*))?"
-                             r"(?:;BYMONTHDAY=(-?\d{1,2}))?\|(\d{2}):(\d{2})", text, re.ASCII)
+        match = re.fullmatch(r"FREQ=(DAILY|WEEKLY|MONTHLY)(?:;INTERVAL=(\d{1,2}))?"
+                             r"(?:;BYDAY=((?:-?\d)?[A-Z]{2}(?:,[A-Z]{2})*))?"
+                             r"(?:;BYMONTHDAY=(-?\d{1,2}))?(?:;DTSTART=(\d{8}))?\|(\d{2}):(\d{2})",
+                             text, re.ASCII)
         if match is None:
             raise ValueError(f"not a recurrence rule: {text!r}")
-        freq, byday, monthday, hour, minute = match.groups()
+        freq, interval, byday, monthday, anchor, hour, minute = match.groups()
         weekdays: list[int] = []
         nth = None
         for item in (byday.split(",") if byday else []):
@@ -106,7 +123,8 @@ class Recurrence:
         if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
             raise ValueError(f"not a recurrence rule: {text!r}")
         return cls(freq, time(int(hour), int(minute)), tuple(weekdays), nth,  # type: ignore[arg-type]
-                   int(monthday) if monthday else None)
+                   int(monthday) if monthday else None, int(interval or 1),
+                   datetime.strptime(anchor, "%Y%m%d").date() if anchor else None)
 
     # --- occurrences ---
 
@@ -115,9 +133,11 @@ class Recurrence:
         if self.weekdays:
             days = [rrule.weekdays[d] for d in self.weekdays]
             byweekday = [d(self.nth) for d in days] if self.nth is not None else days
-        return rrule.rrule(_FREQUENCIES[self.freq], dtstart=start, byweekday=byweekday,
-                           bymonthday=self.monthday, byhour=self.at.hour, byminute=self.at.minute,
-                           bysecond=0)
+        if self.anchor is not None:  # counted from the first occurrence
+            start = datetime.combine(self.anchor, time(0))
+        return rrule.rrule(_FREQUENCIES[self.freq], dtstart=start, interval=self.interval,
+                           byweekday=byweekday, bymonthday=self.monthday, byhour=self.at.hour,
+                           byminute=self.at.minute, bysecond=0)
 
     def next_after(self, moment: datetime, tz: ZoneInfo = PARIS) -> datetime:
         """The first occurrence strictly after ``moment``, aware in ``tz``, at the local time ``at``.
@@ -127,7 +147,9 @@ class Recurrence:
         """
         local = aware_now(moment, tz)
         start = datetime.combine(local.date() - timedelta(days=1), time(0))
-        for naive in islice(self._rule(start), 64):
+        if self.anchor is not None:
+            start = max(start, datetime.combine(self.anchor, time(0)))
+        for naive in islice(self._rule(start).xafter(start, inc=True), 64):
             candidate = wall_clock(naive, tz)
             if is_after(candidate, moment):
                 return candidate
@@ -147,29 +169,49 @@ class Recurrence:
         """« chaque premier mardi du mois à 18h », "every first Tuesday of the month at 18:00"."""
         english = language == "en"
         at = format_time(datetime.combine(datetime(2000, 1, 1), self.at, PARIS), language, PARIS)
+        return f"{self._what(english)} {'at' if english else 'à'} {at}"
+
+    def _what(self, english: bool) -> str:
         names = WEEKDAY_NAMES["en" if english else "fr"]
+        n = self.interval
         if self.freq == "DAILY":
-            what = "every day" if english else "chaque jour"
-        elif self.freq == "WEEKLY":
+            if n > 1:
+                return f"every {n} days" if english else f"tous les {n} jours"
+            return "every day" if english else "chaque jour"
+        if self.freq == "WEEKLY":
             days = [names[d] for d in self.weekdays]
-            listed = days[0] if len(days) == 1 else \
-                f"{', '.join(days[:-1])} {'and' if english else 'et'} {days[-1]}"
-            what = f"every {listed}" if english else f"chaque {listed}"
-        elif self.nth is not None:
+            run = list(range(self.weekdays[0], self.weekdays[-1] + 1))
+            if len(days) >= 3 and list(self.weekdays) == run:
+                listed = f"from {days[0]} to {days[-1]}" if english else f"du {days[0]} au {days[-1]}"
+                listed = ("every day " if english else "chaque jour ") + listed
+            else:
+                joined = days[0] if len(days) == 1 else \
+                    f"{', '.join(days[:-1])} {'and' if english else 'et'} {days[-1]}"
+                listed = f"every {joined}" if english else f"chaque {joined}"
+            if n == 1:
+                return listed
+            if english:
+                return f"every {n} weeks: {listed}"
+            if len(days) == 1:
+                return f"un {days[0]} sur {_SUR_FR.get(n, str(n))}"
+            return f"toutes les {n} semaines : {listed}"
+        every_n = ("" if n == 1 else (f"every {n} months, " if english else f"tous les {n} mois, "))
+        if self.nth is not None:
             day = names[self.weekdays[0]]
             if english:
-                what = f"every {_ORDINALS_EN[self.nth]} {day} of the month"
-            else:
-                what = f"chaque {_ORDINALS_FR[self.nth]} {day} du mois"
-        elif self.monthday == -1:
-            what = "every last day of the month" if english else "chaque dernier jour du mois"
-        else:
-            assert self.monthday is not None
-            if english:
-                what = f"every month on the {_english_ordinal(self.monthday)}"
-            else:
-                what = f"chaque mois le {'1er' if self.monthday == 1 else self.monthday}"
-        return f"{what} {'at' if english else 'à'} {at}"
+                return f"{every_n}every {_ORDINALS_EN[self.nth]} {day} of the month"
+            return f"{every_n}chaque {_ORDINALS_FR[self.nth]} {day} du mois"
+        if self.monthday == -1:
+            return every_n + ("every last day of the month" if english else "chaque dernier jour du mois")
+        assert self.monthday is not None
+        if english:
+            return f"every {n} months on the {_english_ordinal(self.monthday)}" if n > 1 else \
+                f"every month on the {_english_ordinal(self.monthday)}"
+        day = "1er" if self.monthday == 1 else str(self.monthday)
+        return f"tous les {n} mois le {day}" if n > 1 else f"chaque mois le {day}"
+
+
+_SUR_FR = {2: "deux", 3: "trois", 4: "quatre"}
 
 
 def _english_ordinal(day: int) -> str:
@@ -179,68 +221,58 @@ def _english_ordinal(day: int) -> str:
 
 # --- reading ---------------------------------------------------------------------------------
 
-_LEAD = r"(?:(?:chaque|tous les|toutes les|every|each) )?"
-_DAYS = rf"(?:{WEEKDAY_RE})s?\.?"
-_DAY_LIST = rf"(?P<days>{_DAYS}(?:(?:, ?| et | and | & ){_DAYS})*)"
-_NTH = (r"(?P<nth>1er|1re|1e|premiere?|first|2e|2eme|2nd|deuxieme|second|seconde|3e|3eme|3rd"
-        r"|troisieme|third|4e|4eme|4th|quatrieme|fourth|derniere?|last)")
-_OF_MONTH = r"(?: (?:du mois|de chaque mois|de tous les mois|of the month|of every month|of each month))"
-_MONTHDAY = r"(?P<md>\d{1,2})(?:er|e|st|nd|rd|th)?"
-_AT = rf"(?:,? (?:(?:a|at|vers|around) )?(?:(?P<t>{TIME_RE})|(?:le |l'|in the |the )?(?P<part>{PART_RE})))?"
-_FORMS = tuple(re.compile(_LEAD + form + _AT, re.ASCII) for form in (
-    r"(?P<daily>jours?|day|days)",
-    rf"(?:(?:semaines?|week|weeks) (?:(?:le|les|on) )?)?{_DAY_LIST}",
-    rf"(?:(?:le|the) )?{_NTH} (?P<day>{_DAYS}){_OF_MONTH}?",
-    rf"(?:(?:le|the) )?(?P<lastday>dernier jour|last day){_OF_MONTH}",
-    rf"(?:mois|month|months),? (?:(?:le|on the|the) )?{_MONTHDAY}",
-    rf"(?:(?:le|the) )?{_MONTHDAY}{_OF_MONTH}",
-))
-_NTH_VALUES = {"1": 1, "p": 1, "f": 1, "2": 2, "d": 2, "s": 2, "3": 3, "t": 3, "4": 4, "q": 4}
+
+def _at_time(parts: Parts, head: RuleHead, text: str, default_time: time) -> int:
+    """The time of the repetition in minutes (« soir à 19h » is 19h, « tous les soirs » 18h30)."""
+    part = parts.part or head.part
+    if parts.start is not None:
+        return minutes_of(afternoon(parts.start, part), text)
+    if part is not None:
+        start = PARTS_OF_DAY[part][0]
+        return start.hour * 60 + start.minute
+    return default_time.hour * 60 + default_time.minute
 
 
-def _nth_value(word: str) -> int:
-    if word.startswith(("dernier", "last")):
-        return -1
-    return _NTH_VALUES[word[0]]
-
-
-def _weekday(word: str) -> int:
-    word = word.rstrip(".")
-    return WEEKDAY_WORDS[word] if word in WEEKDAY_WORDS else WEEKDAY_WORDS[word[:-1]]
-
-
-def _match(folded: str) -> re.Match[str] | None:
-    for form in _FORMS:
-        match = form.fullmatch(folded)
-        if match is not None:
-            return match
-    return None
-
-
-def _build(match: re.Match[str], text: str, default_time: time) -> Recurrence:
-    found = match.groupdict()
-    if found.get("t"):
-        hour, minute = time_value(found["t"])
-        if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            raise DateError("dates.bad_time", value=quoted(text))
-        at = time(hour, minute)
-    elif found.get("part"):
-        at = PARTS_OF_DAY[PART_WORDS[found["part"]]][0]
-    else:
-        at = default_time
-    if found.get("daily"):
-        return Recurrence("DAILY", at)
-    if found.get("days"):
-        words = re.split(r", ?| et | and | & ", found["days"])
-        return Recurrence("WEEKLY", at, tuple(sorted({_weekday(w) for w in words})))
-    if found.get("nth"):
-        return Recurrence("MONTHLY", at, (_weekday(found["day"]),), _nth_value(found["nth"]))
-    if found.get("lastday"):
-        return Recurrence("MONTHLY", at, monthday=-1)
-    monthday = int(found["md"])
-    if not 1 <= monthday <= 28:
+def _build(parts: Parts, text: str, now: datetime, tz: ZoneInfo, default_time: time) -> Recurrence:
+    head = parts.rule
+    if head is None or parts.end is not None or parts.same_time:
+        raise DateError("dates.unparseable_recurrence", value=quoted(text))
+    minutes = _at_time(parts, head, text, default_time)
+    weekdays = head.weekdays
+    if minutes >= 1440:  # « chaque lundi à minuit »: the end of Monday
+        if head.freq == "MONTHLY":
+            raise DateError("dates.unparseable_recurrence", value=quoted(text))
+        minutes -= 1440
+        weekdays = tuple(sorted((d + 1) % 7 for d in weekdays))
+    at = time(minutes // 60, minutes % 60)
+    if head.monthday is not None and not (1 <= head.monthday <= 28 or head.monthday == -1):
         raise DateError("dates.bad_monthday", value=quoted(text))
-    return Recurrence("MONTHLY", at, monthday=monthday)
+    if head.interval == 1:
+        return Recurrence(head.freq, at, weekdays, head.nth, head.monthday)  # type: ignore[arg-type]
+    # Every other week, every three days…: counted from the first occurrence.
+    first = Recurrence("DAILY", at).next_after(now, tz).date()
+    monthday = head.monthday
+    if head.freq == "WEEKLY":
+        weekdays = weekdays or (first.weekday(),)
+        first = Recurrence("WEEKLY", at, weekdays).next_after(now, tz).date()
+    elif head.freq == "MONTHLY":
+        if head.nth is not None:
+            raise DateError("dates.unparseable_recurrence", value=quoted(text))
+        if monthday is None:
+            monthday = first.day
+            if monthday > 28:
+                raise DateError("dates.bad_monthday", value=quoted(text))
+        first = Recurrence("MONTHLY", at, monthday=monthday).next_after(now, tz).date()
+    return Recurrence(head.freq, at, weekdays, None, monthday,  # type: ignore[arg-type]
+                      head.interval, first)
+
+
+def _rule_parts(text: str) -> Parts | None:
+    parts = read(text)
+    if parts is None or parts.rule is None:
+        # Within « !rappel chaque … » the leading word is optional: « lundi 9h ».
+        parts = read("chaque " + text)
+    return parts if parts is not None and parts.rule is not None else None
 
 
 def parse_recurrence(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
@@ -248,26 +280,38 @@ def parse_recurrence(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
     """« chaque lundi 9h », « tous les jours 8h30 », « chaque dernier vendredi du mois 17h »…
 
     The leading « chaque » / « tous les » / « every » is optional. Without a time, ``default_time``.
-    ``now`` and ``tz`` are checked (aware) and kept for symmetry with the other readers.
     """
     aware_now(now, tz)
     check_length(text)
-    match = _match(normalize(text))
-    if match is None:
+    parts = _rule_parts(text)
+    if parts is None:
         raise DateError("dates.unparseable_recurrence", value=quoted(text))
-    return _build(match, text, default_time)
+    return _build(parts, text, now, tz, default_time)
 
 
 def split_recurrence(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
                      default_time: time = time(9, 0)) -> tuple[Recurrence, str]:
     """For ``!rappel chaque <règle> <texte>``: the longest leading rule, and the rest of the text."""
     aware_now(now, tz)
-    stripped = text.strip()
-    if not stripped:
-        raise DateError("dates.empty")
-    for end in reversed(leading_words(stripped)):
-        head = stripped[:end]
-        match = _match(normalize(head))
-        if match is not None:
-            return _build(match, head, default_time), stripped[end:].strip()
-    raise DateError("dates.unparseable_recurrence", value=quoted(stripped[:MAX_INPUT]))
+    found = leading_parts(text, _rule_parts)
+    if found is None:
+        raise DateError("dates.unparseable_recurrence", value=quoted(text.strip()[:MAX_INPUT]))
+    head, parts, rest = found
+    return _build(parts, head, now, tz, default_time), rest
+
+
+def split_reminder(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
+                   default_time: time = time(9, 0), language: str = "fr",
+                   ) -> tuple[datetime | Recurrence, str]:
+    """For ``!rappel <quand> <texte>``: a moment or a repetition (« le 15 de chaque mois à 10h »,
+    « du lundi au vendredi à 8h »), read by the longest leading part that has the shape of one,
+    and the rest of the text."""
+    aware_now(now, tz)
+    found = leading_parts(text)
+    if found is None:
+        raise DateError("dates.unparseable", value=quoted(text.strip()))
+    head, parts, rest = found
+    if parts.rule is not None:
+        return _build(parts, head, now, tz, default_time), rest
+    return place_moment(parts, head, now=now, tz=tz, default_time=default_time,
+                        language=language), rest

@@ -10,7 +10,7 @@ from commands.dates import (
     Recurrence,
     format_moment,
     split_moment,
-    split_recurrence,
+    split_reminder,
 )
 from commands.errors import BadArgument, Forbidden, MissingArgument, NotFound, UserError
 from commands.paging import Section, paged
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 REMINDERS_KIND = "reminders"  # the scheduler's job kind
 TEXT_MAX = 1000
 MAX_PER_PERSON = 100
-_RECURRING = ("chaque", "tous", "toutes", "every", "each")
 
 
 def register(registry: Registry) -> None:
@@ -89,12 +88,11 @@ async def _create(ctx: Context, spec: str, *, room: bool) -> Reply:
     """``<quand> <texte>`` or ``chaque <règle> <texte>``."""
     repos = ctx.db()
     rule: Recurrence | None = None
-    first = spec.strip().split(maxsplit=1)[0].lower() if spec.strip() else ""
-    if first in _RECURRING:
-        rule, text = split_recurrence(spec, now=ctx.now, tz=ctx.club.tz)
-        due = rule.next_after(ctx.now, ctx.club.tz)
+    read, text = split_reminder(spec, now=ctx.now, tz=ctx.club.tz, language=ctx.t.language)
+    if isinstance(read, Recurrence):
+        rule, due = read, read.next_after(ctx.now, ctx.club.tz)
     else:
-        due, text = split_moment(spec, now=ctx.now, tz=ctx.club.tz, language=ctx.t.language)
+        due = read
     text = text.strip()
     if not text:
         raise MissingArgument("error.missing_argument", name="text")

@@ -103,7 +103,7 @@ SLOTS: list[tuple[str, datetime, datetime, datetime]] = [
     ("demain 9am", NOW, at(2026, 11, 23, 9), at(2026, 11, 23, 11)),
     ("demain, 18h", NOW, at(2026, 11, 23, 18), at(2026, 11, 23, 20)),
     ("demain midi", NOW, at(2026, 11, 23, 12), at(2026, 11, 23, 14)),
-    ("demain minuit", NOW, at(2026, 11, 23, 0), at(2026, 11, 23, 2)),
+    ("demain minuit", NOW, at(2026, 11, 24, 0), at(2026, 11, 24, 2)),  # the end of tomorrow
     # Ranges.
     ("demain 18h30 - 20h", NOW, at(2026, 11, 23, 18, 30), at(2026, 11, 23, 20)),
     ("demain de 18h30 à 20h", NOW, at(2026, 11, 23, 18, 30), at(2026, 11, 23, 20)),
@@ -161,7 +161,8 @@ SLOTS: list[tuple[str, datetime, datetime, datetime]] = [
     ("14/01 18h30", NOW_DEC, at(Y, 1, 14, 18, 30), at(Y, 1, 14, 20, 30)),
     ("2/1 9h", NOW_DEC, at(Y, 1, 2, 9), at(Y, 1, 2, 11)),
     ("29/12 9h", NOW_DEC, at(2026, 12, 29, 9), at(2026, 12, 29, 11)),
-    ("29/02 18h", NOW, at(2028, 2, 29, 18), at(2028, 2, 29, 20)),  # the next 29 February
+    ("29/02 18h", at(Y, 3, 1, 10), at(2028, 2, 29, 18), at(2028, 2, 29, 20)),  # next February's
+    ("18.30 demain", NOW, at(2026, 11, 23, 18, 30), at(2026, 11, 23, 20, 30)),  # 30: not a month
     # DST: wall-clock times; the gap moves forward, the ambiguous hour is its first occurrence.
     ("dimanche 28 mars 9h", NOW, at(Y, 3, 28, 9), at(Y, 3, 28, 11)),
     ("dimanche 28 mars 2h30", NOW, datetime(Y, 3, 28, 3, 30, tzinfo=PARIS),
@@ -266,7 +267,7 @@ MOMENTS: list[tuple[str, datetime, datetime]] = [
     ("in an hour", NOW, at(2026, 11, 22, 11)),
     ("tonight", NOW, at(2026, 11, 22, 18, 30)),
     ("dans un mois", at(Y, 1, 31, 10), at(Y, 2, 28, 10)),  # calendar month (relativedelta)
-    ("dans 1 minute", NOW + timedelta(seconds=30), at(2026, 11, 22, 10, 1)),  # to the minute
+    ("dans 1 minute", NOW + timedelta(seconds=30), at(2026, 11, 22, 10, 1) + timedelta(seconds=30)),
     ("lundi", at(2026, 11, 23, 8), at(2026, 11, 23, 9)),  # Monday before 9h: today
     ("lundi prochain", at(2026, 11, 23, 8), at(2026, 11, 30, 9)),  # « prochain »: not today
     ("demain 9h", at(Y, 3, 27, 10), at(Y, 3, 28, 9)),  # DST night: 09:00 +02:00
@@ -342,7 +343,7 @@ REFUSALS: list[tuple[str, str, datetime, str]] = [
     ("slot", "n'importe quand", NOW, "dates.unparseable"),
     ("slot", "demain à", NOW, "dates.unparseable"),
     ("slot", "demain 18h demain", NOW, "dates.unparseable"),
-    ("slot", "18.30 demain", NOW, "dates.unparseable"),
+    ("slot", "29/02 18h", NOW, "dates.not_leap_year"),  # next February has none: said, not moved
     ("slot", "mardi 14 janvier 18h30", NOW, "dates.weekday_mismatch"),
     ("slot", "jeudi 16 avril 18h", NOW, "dates.weekday_mismatch"),
     ("slot", "mercredi 3 décembre à 18 h 30", NOW, "dates.weekday_mismatch"),
@@ -352,7 +353,7 @@ REFUSALS: list[tuple[str, str, datetime, str]] = [
     ("slot", "30 février 18h", NOW, "dates.bad_date"),
     ("slot", "32/01 18h", NOW, "dates.bad_date"),
     ("slot", "14/13 18h", NOW, "dates.bad_date"),
-    ("slot", "29/02/2027 18h", NOW, "dates.bad_date"),
+    ("slot", "29/02/2027 18h", NOW, "dates.not_leap_year"),
     ("slot", "demain 25h", NOW, "dates.bad_time"),
     ("slot", "demain 25h70", NOW, "dates.bad_time"),
     ("slot", "demain 18h75", NOW, "dates.bad_time"),
@@ -363,16 +364,16 @@ REFUSALS: list[tuple[str, str, datetime, str]] = [
     ("slot", "14/01", NOW, "dates.missing_time"),
     ("slot", "lundi prochain", NOW, "dates.missing_time"),
     ("slot", "18h", NOW, "dates.missing_date"),
-    ("slot", "aujourd'hui 9h", NOW, "dates.in_past"),
-    ("slot", "ce soir 20h", at(2026, 11, 22, 21), "dates.in_past"),
-    ("slot", "22/11 9h", NOW, "dates.in_past"),  # today, already past: not next year
+    ("slot", "aujourd'hui 9h", NOW, "dates.in_past_closest"),  # tomorrow at 9h offered
+    ("slot", "ce soir 20h", at(2026, 11, 22, 21), "dates.in_past_closest"),
+    ("slot", "22/11 9h", NOW, "dates.in_past_closest"),  # today, already past: not next year
     ("slot", "14/01/2025 18h", NOW, "dates.in_past"),
     ("slot", "14/01/2030 18h", NOW, "dates.too_far"),
     ("moment", "dans 3 ans", NOW, "dates.too_far"),
     ("moment", "demain 18h-20h", NOW, "dates.unparseable"),
     ("moment", "dans 2 heures à 18h", NOW, "dates.unparseable"),
     ("moment", "dans 0 minute", NOW, "dates.unparseable"),
-    ("moment", "aujourd'hui", NOW, "dates.in_past"),
+    ("moment", "aujourd'hui", NOW, "dates.in_past_closest"),
     ("moment", "", NOW, "dates.empty"),
     ("split", "appeler la mairie demain", NOW, "dates.unparseable"),
     ("split", "   ", NOW, "dates.empty"),
@@ -622,7 +623,7 @@ def test_comparisons_are_between_instants_in_the_repeated_hour() -> None:
     assert nightly.next_after(second_half_past_two, PARIS) == at(Y, 11, 1, 2, 45)
     with pytest.raises(DateError) as caught:
         parse_slot("aujourd'hui 2h45", now=second_half_past_two, tz=PARIS)
-    assert caught.value.message_key == "dates.in_past"
+    assert caught.value.message_key == "dates.in_past_closest"
     later = parse_moment("dans 10 min", now=second_half_past_two, tz=PARIS)
     assert later.astimezone(UTC) == datetime(Y, 10, 31, 1, 40, tzinfo=UTC)
 
