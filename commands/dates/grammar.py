@@ -86,9 +86,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Repetitions (a marker is required: « chaque », « tous les », « de chaque mois », « sur deux »…).
     ("rule_interval", _rx(
-        rf"(?:tous|toutes) les (?P<n>{_NUMBER}) (?P<unit>jours|semaines|mois)"
+        rf"(?:(?:tous|toutes) les (?P<n>{_NUMBER}) (?P<unit>jours|semaines|mois)"
         rf"|every (?P<en>\d{{1,3}}|other|two|three|four) (?P<eunit>days|weeks|months)"
-        rf"|une semaine sur (?P<sur>deux|2|trois|3|quatre|4)")),
+        rf"|une semaine sur (?P<sur>deux|2|trois|3|quatre|4))"
+        rf"(?:,? (?:le |les |on )?(?P<days>{_DAY_LIST})|,? (?:le |on the )?(?P<imd>{_MONTHDAY_WORDS}))?")),
     ("rule_every_other", _rx(
         rf"(?:un|une|chaque) (?P<day>{WEEKDAY_RE})\.? sur (?P<sur>deux|2|trois|3|quatre|4)"
         rf"|every other (?P<eday>{WEEKDAY_RE})")),
@@ -243,24 +244,47 @@ def _unit_delta(count: int, unit: str) -> tuple[relativedelta | None, timedelta 
 _SUR = {"deux": 2, "2": 2, "trois": 3, "3": 3, "quatre": 4, "4": 4}
 
 
+def _interval(found: dict[str, str]) -> RuleHead | None:
+    """« tous les 15 jours », « toutes les 2 semaines », « tous les deux mois », « une semaine sur
+    deux »: the frequency and the interval (the days are added by the caller)."""
+    if found.get("sur"):
+        return RuleHead("WEEKLY", interval=_SUR[found["sur"]])
+    if found.get("en"):
+        n = {"other": 2, "two": 2, "three": 3, "four": 4}.get(found["en"]) or int(found["en"])
+        unit = found["eunit"]
+    else:
+        n, unit = number(found["n"]), found["unit"]
+    if not 1 <= n <= 60:
+        return None
+    if unit.startswith(("jour", "day")):
+        if n in (7, 8, 14, 15, 21, 28):  # « tous les 15 jours »: every other week
+            return RuleHead("WEEKLY", interval={8: 1, 15: 2}.get(n, n // 7))
+        return RuleHead("DAILY", interval=n)
+    if unit.startswith(("semaine", "week")):
+        return RuleHead("WEEKLY", interval=n)
+    return RuleHead("MONTHLY", interval=n)
+
+
+def _monthday(text: str) -> int:
+    return 1 if text == "premier" else int(text.rstrip("abcdefghijklmnopqrstuvwxyz"))
+
+
 def _rule(kind: str, match: re.Match[str]) -> RuleHead | None:
     """The repetition of a ``rule_*`` match (None: a shape that is not a repetition we keep)."""
     found = match.groupdict()
     if kind == "rule_interval":
-        if found.get("sur"):
-            return RuleHead("WEEKLY", interval=_SUR[found["sur"]])
-        if found.get("en"):
-            n = {"other": 2, "two": 2, "three": 3, "four": 4}.get(found["en"]) or int(found["en"])
-            unit = found["eunit"]
-        else:
-            n, unit = number(found["n"]), found["unit"]
-        if unit.startswith(("jour", "day")):
-            if n in (7, 8, 14, 15, 21, 28):  # « tous les 15 jours »: every other week
-                return RuleHead("WEEKLY", interval={8: 1, 15: 2}.get(n, n // 7))
-            return RuleHead("DAILY", interval=n) if n >= 1 else None
-        if unit.startswith(("semaine", "week")):
-            return RuleHead("WEEKLY", interval=n) if n >= 1 else None
-        return RuleHead("MONTHLY", interval=n) if n >= 1 else None
+        head = _interval(found)
+        if head is None:
+            return None
+        if found.get("days"):
+            if head.freq != "WEEKLY":
+                return None
+            return RuleHead("WEEKLY", _day_list(found["days"]), interval=head.interval)
+        if found.get("imd"):
+            if head.freq != "MONTHLY":
+                return None
+            return RuleHead("MONTHLY", monthday=_monthday(found["imd"]), interval=head.interval)
+        return head
     if kind == "rule_every_other":
         day = weekday_of(found["day"] or found["eday"])
         return RuleHead("WEEKLY", (day,), interval=_SUR.get(found["sur"] or "2", 2))
@@ -293,9 +317,7 @@ def _rule(kind: str, match: re.Match[str]) -> RuleHead | None:
         return RuleHead("MONTHLY", (weekday_of(found["day"] or found["day2"]),),
                         nth=nth_value(found["nth"] or found["nth2"]))
     if kind == "rule_monthday":
-        text = found["md"] or found["md2"] or found["md3"]
-        day = 1 if text == "premier" else int(text.rstrip("abcdefghijklmnopqrstuvwxyz"))
-        return RuleHead("MONTHLY", monthday=day)
+        return RuleHead("MONTHLY", monthday=_monthday(found["md"] or found["md2"] or found["md3"]))
     return RuleHead("WEEKLY", _day_list(found["days"]))  # rule_weekly
 
 

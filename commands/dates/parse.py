@@ -165,12 +165,13 @@ class _Placed:
     end: datetime | None
 
 
-def _weekday_mismatch(day: date, written: int, today: date, text: str, language: str) -> DateError:
+def _weekday_mismatch(day: date, written: int, ahead: Callable[[date], bool], text: str,
+                      language: str) -> DateError:
     """« le 16 avril 2027 est un vendredi, pas un jeudi : vouliez-vous dire `jeudi 15 avril` ou
-    `vendredi 16 avril` ? » (the nearest day with the written weekday that is not past)."""
+    `vendredi 16 avril` ? » (the nearest day with the written weekday that is still ``ahead``)."""
     back = (day.weekday() - written) % 7
     nearest = day - timedelta(days=back)
-    if back > 3 or nearest < today:
+    if back > 3 or not ahead(nearest):
         nearest = day + timedelta(days=7 - back)
     lang = _lang(language)
     return DateError("dates.weekday_mismatch", value=quoted(text), date=_day_month(day, language),
@@ -225,7 +226,8 @@ def _place(parts: Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
         from_today = day == today
 
     if day is not None and parts.weekday is not None and day.weekday() != parts.weekday:
-        raise _weekday_mismatch(day, parts.weekday, today, text, language)
+        raise _weekday_mismatch(day, parts.weekday, lambda other: is_after(_at(other, start, tz), now),
+                                text, language)
     if day is None and parts.weekday is not None:
         ahead = (parts.weekday - today.weekday()) % 7
         if parts.week_of_next:

@@ -82,7 +82,7 @@ class Recurrence:
             or (self.nth is None and not self.weekdays and self.monthday is not None
                 and (1 <= self.monthday <= 28 or self.monthday == -1)),
         }.get(self.freq, False)
-        ok = ok and 1 <= self.interval <= 12 and (self.anchor is None) == (self.interval == 1)
+        ok = ok and 1 <= self.interval <= 60 and (self.anchor is None) == (self.interval == 1)
         if not ok or self.at.tzinfo is not None or self.at.second or self.at.microsecond:
             raise ValueError(f"inconsistent recurrence: {self!r}")
 
@@ -247,13 +247,15 @@ def _build(parts: Parts, text: str, now: datetime, tz: ZoneInfo, default_time: t
     at = time(minutes // 60, minutes % 60)
     if head.monthday is not None and not (1 <= head.monthday <= 28 or head.monthday == -1):
         raise DateError("dates.bad_monthday", value=quoted(text))
+    # « tous les 8 jours », « tous les 15 jours »: on the weekday of the first occurrence.
+    first = Recurrence("DAILY", at).next_after(now, tz).date()
+    if head.freq == "WEEKLY" and not weekdays:
+        weekdays = (first.weekday(),)
     if head.interval == 1:
         return Recurrence(head.freq, at, weekdays, head.nth, head.monthday)  # type: ignore[arg-type]
     # Every other week, every three days…: counted from the first occurrence.
-    first = Recurrence("DAILY", at).next_after(now, tz).date()
     monthday = head.monthday
     if head.freq == "WEEKLY":
-        weekdays = weekdays or (first.weekday(),)
         first = Recurrence("WEEKLY", at, weekdays).next_after(now, tz).date()
     elif head.freq == "MONTHLY":
         if head.nth is not None:
