@@ -120,7 +120,9 @@ MONTH_RE = alternation(MONTH_WORDS)
 # Parts of the day: (start, end). See the module docstring of commands.dates.
 PARTS_OF_DAY: dict[str, tuple[time, time]] = {
     "matin": (time(9, 0), time(12, 0)),
+    "fin de matinee": (time(11, 0), time(12, 0)),
     "midi": (time(12, 0), time(14, 0)),
+    "debut d'apres-midi": (time(14, 0), time(16, 0)),
     "apres-midi": (time(14, 0), time(17, 0)),
     "fin d'apres-midi": (time(17, 0), time(19, 0)),
     "soir": (time(18, 30), time(20, 30)),
@@ -135,10 +137,13 @@ PART_WORDS: dict[str, str] = {
     "fin d'aprem": "fin d'apres-midi", "late afternoon": "fin d'apres-midi",
     "soir": "soir", "soiree": "soir", "evening": "soir", "tonight": "soir",
     "fin de journee": "fin d'apres-midi",
+    "fin de matinee": "fin de matinee", "fin de mat": "fin de matinee",
+    "debut d'apres-midi": "debut d'apres-midi", "debut d'apres midi": "debut d'apres-midi",
+    "debut d'aprem": "debut d'apres-midi",
     "journee": "journee", "toute la journee": "journee", "all day": "journee",
 }
 PART_RE = alternation(PART_WORDS)
-AFTERNOON_PARTS = frozenset({"apres-midi", "fin d'apres-midi", "soir"})
+AFTERNOON_PARTS = frozenset({"apres-midi", "debut d'apres-midi", "fin d'apres-midi", "soir"})
 
 # A clock time as written: 18h, 18h30, 18 h 30, 18 heures, 18:30, 6pm, 6:30 pm, midi, minuit,
 # 18h et demie, midi et quart, 8h du soir, 9h du matin. « 8h 30 min de yoga » is 8h: minutes
@@ -146,7 +151,7 @@ AFTERNOON_PARTS = frozenset({"apres-midi", "fin d'apres-midi", "soir"})
 QUANTITY = (r"(?:min|mins|mn|minutes?|m|secondes?|sec|s|km|kg|ans?|euros?|eur|personnes?|pers"
              r"|places?|jours?|fois|tours?|pages?|participants?|inscrits?)")
 _SPOKEN = r"(?: et (?:demie?|quart)| moins (?:le )?quart)"
-_MERIDIEM = (r"(?: (?:du matin|du soir|de l'apres-midi|de l'apres midi|de l'aprem|de la nuit"
+_MERIDIEM = (r"(?: (?:du matin|du mat|du soir|de l'apres-midi|de l'apres midi|de l'aprem|de la nuit"
              r"|in the morning|in the evening|in the afternoon|at night))")
 TIME_RE = (rf"(?:(?:\d{{1,2}} ?(?:heures?|h)(?:\d{{2}}| ?\d{{2}}(?! ?{QUANTITY}(?![a-z]))|{_SPOKEN})?"
            rf"|\d{{1,2}} ?: ?\d{{2}}(?: ?[ap]\.?m\.?)?|\d{{1,2}} ?[ap]\.?m\.?"

@@ -62,8 +62,8 @@ _RELATIVE_DAYS = {"aujourd'hui": 0, "aujourdhui": 0, "aujourd hui": 0, "auj": 0,
                   "demain": 1, "tomorrow": 1, "apres-demain": 2, "apres demain": 2,
                   "day after tomorrow": 2, "the day after tomorrow": 2}
 _WEEKS_AFTER = r"en (?P<en>huit|8|quinze|15)"
-_NTH_WORDS = (r"(?:1er|1re|1ere|1e|premiere?|first|2e|2eme|2nd|deuxieme|second|seconde|3e|3eme|3rd"
-        r"|troisieme|third|4e|4eme|4th|quatrieme|fourth|derniere?|last)")
+_NTH_WORDS = (r"(?:1er|1re|1ere|1e|premiere?s?|first|2e|2eme|2nd|deuxiemes?|second|seconde|3e|3eme"
+              r"|3rd|troisiemes?|third|4e|4eme|4th|quatriemes?|fourth|derniere?s?|last)")
 _NTH = rf"(?P<nth>{_NTH_WORDS})"
 _NTH_VALUES = {"1": 1, "p": 1, "f": 1, "2": 2, "d": 2, "s": 2, "3": 3, "t": 3, "4": 4, "q": 4}
 _EVERY = r"(?:chaque|tous les|toutes les|every|each)"
@@ -71,11 +71,12 @@ _DAYS = rf"(?:{WEEKDAY_RE})s?\.?"
 _DAY_LIST = rf"{_DAYS}(?:(?:, ?| et | and | & |, et ){_DAYS})*"
 _OF_MONTH = r"(?:du mois|de chaque mois|de tous les mois|of the month|of every month|of each month)"
 _OF_EACH_MONTH = r"(?:de chaque mois|de tous les mois|of every month|of each month)"
-_MONTHDAY_WORDS = r"(?:\d{1,2}(?:er|e|st|nd|rd|th)?|premier)"
+_MONTHDAY_WORDS = r"(?:\d{1,2}(?:ers?|e|st|nd|rd|th)?|premier)"
 _RULE_PARTS = {"soir": "soir", "soiree": "soir", "matin": "matin", "matinee": "matin",
                "midi": "midi", "apres-midi": "apres-midi", "aprem": "apres-midi",
                "evening": "soir", "morning": "matin", "night": "soir"}
 _WEEKEND = r"(?:le |les )?(?:week-?ends?|weekends?|samedis? et dimanches?)"
+_EXCEPT = rf"(?:sauf|except|hors) (?:(?P<weekend>{_WEEKEND})|(?:le |les )?(?P<except>{_DAY_LIST}))"
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -95,14 +96,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"|every other (?P<eday>{WEEKDAY_RE})")),
     ("rule_workdays", _rx(
         rf"{_EVERY} (?:(?:les )?jours? (?:ouvres?|ouvrables?|de (?:la )?semaine)"
-        r"|weekdays?|working days?|business days?)")),
+        r"|weekdays?|working days?|business days?)|en semaine|on weekdays")),
     ("rule_weekend", _rx(rf"{_EVERY} {_WEEKEND}")),
     ("rule_range", _rx(
         rf"(?:{_EVERY} (?:les )?(?:jours?|days?|semaines?|weeks?) )?"
         rf"(?:du|de|from) (?P<from>{WEEKDAY_RE})\.? (?:au|a|to) (?P<to>{WEEKDAY_RE})\.?")),
     ("rule_daily", _rx(
         rf"{_EVERY} (?:(?:jours?|days?|(?P<part>{alternation(_RULE_PARTS)})s?))"
-        rf"(?: (?:sauf|except|hors) (?:(?P<weekend>{_WEEKEND})|(?:le |les )?(?P<except>{_DAY_LIST})))?"
+        rf"(?: {_EXCEPT})?"
         rf"(?: (?P<week>en semaine|du lundi au vendredi))?")),
     ("rule_lastday", _rx(
         rf"{_EVERY} (?:(?:le|the) )?(?:dernier jour|last day)(?: {_OF_MONTH})?"
@@ -114,7 +115,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"{_EVERY} (?:mois|month|months),? (?:(?:le|on the|the) )?(?P<md>{_MONTHDAY_WORDS})"
         rf"|{_EVERY} (?:les )?(?P<md2>{_MONTHDAY_WORDS}) {_OF_MONTH}"
         rf"|(?:le |the )?(?P<md3>{_MONTHDAY_WORDS}) {_OF_EACH_MONTH}")),
-    ("rule_weekly", _rx(rf"{_EVERY} (?:(?:semaines?|weeks?),? (?:(?:le|les|on) )?)?(?P<days>{_DAY_LIST})")),
+    ("rule_weekly", _rx(rf"{_EVERY} (?:(?:semaines?|weeks?),? (?:(?:le|les|on) )?)?(?P<days>{_DAY_LIST})"
+                        rf"|les (?P<pdays>{_DAY_LIST})")),
+    ("rule_every_unit", _rx(rf"{_EVERY} (?P<unit>semaines?|weeks?|mois|months?)")),
+    ("rule_except", _rx(_EXCEPT)),
     # Something past, kept to be refused with what was understood.
     ("past", _rx(rf"hier|avant-hier|avant hier|yesterday"
                  rf"|(?:la semaine|le mois|l'annee|l'an|le week-end|le weekend) (?:derniere?|passee?)"
@@ -127,7 +131,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("in_half", _rx(r"(?:dans|d'ici) une demi-heure|(?:dans|d'ici) une demi heure|in half an hour")),
     ("in_hm", _rx(rf"(?:dans|d'ici|in) (?P<h>{_NUMBER}) ?(?:h|heures?|hours?)"
                   r"(?: ?(?P<m>\d{1,2}) ?(?:min|mins|minutes|mn)?| et (?P<half>demie?|quart))")),
-    ("in", _rx(rf"(?:dans|d'ici|in) (?P<n>{_NUMBER}) ?(?P<unit>{_UNITS})")),
+    ("in", _rx(rf"(?:dans|d'ici|in) (?P<n>{_NUMBER}) ?(?P<unit>{_UNITS})"
+               r"|(?:dans|d'ici) une (?P<about>huitaine|quinzaine)(?: de jours)?")),
     # Dates.
     ("iso", _rx(r"(?:le |on )?(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")),
     ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})(?:er)?/(?P<m>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?")),
@@ -146,15 +151,16 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("relative_day", _rx(rf"(?:d')?(?P<rd>{alternation(_RELATIVE_DAYS)})(?: {_WEEKS_AFTER})?")),
     ("weekday", _rx(rf"(?:(?P<next>next) |(?:ce|cette|this) )?(?P<wd>{WEEKDAY_RE})(?P<dot>\.)?"
                     rf"(?: (?P<prochain>prochaine?|suivante?)| {_WEEKS_AFTER}"
-                    r"| (?P<nextweek>de la semaine prochaine|de la semaine d'apres|next week))?")),
+                    r"| (?P<nextweek>(?:de )?la semaine prochaine|semaine prochaine"
+                    r"|de la semaine d'apres|next week))?")),
     ("same_time", _rx(r"(?:a )?la meme heure|meme heure|(?:at )?the same time")),
     ("range", _rx(rf"(?:(?P<lead>de|from|entre|between) )?(?P<a>{TIME_RE}|\d{{1,2}}) ?"
                   rf"(?P<sep>-|/|a|to|et|and|jusqu'a) ?(?P<b>{TIME_RE}|\d{{1,2}})")),
-    ("part", _rx(rf"(?:en |dans la |dans l'|le |l'|in the |the )?(?P<part>{PART_RE})"
+    ("part", _rx(rf"(?:en |au |dans la |dans l'|le |l'|in the |the )?(?P<part>{PART_RE})s?"
                  r"(?! et (?:demie?|quart)| moins )")),
     ("time", _rx(rf"(?P<t>{TIME_RE})")),
-    ("bare_day", _rx(r"(?P<le>le |the )?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?")),
-    ("filler", _rx(r"a|at|on|vers|around|le|the|pour|for")),
+    ("bare_day", _rx(r"(?P<le>le |the )?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?(?: du mois| of the month)?")),
+    ("filler", _rx(r"a partir de|a partir d'|a|at|on|vers|around|des|le|the|pour|for|from")),
 )
 _SEPARATOR = re.compile(r"(?:[ ,;:!?)]|\.(?=[ ,;:!?)]|$))+")
 
@@ -318,12 +324,16 @@ def _rule(kind: str, match: re.Match[str]) -> RuleHead | None:
                         nth=nth_value(found["nth"] or found["nth2"]))
     if kind == "rule_monthday":
         return RuleHead("MONTHLY", monthday=_monthday(found["md"] or found["md2"] or found["md3"]))
-    return RuleHead("WEEKLY", _day_list(found["days"]))  # rule_weekly
+    if kind == "rule_every_unit":  # « chaque semaine », « tous les mois »: from the first one
+        return RuleHead("WEEKLY" if found["unit"].startswith(("semaine", "week")) else "MONTHLY")
+    return RuleHead("WEEKLY", _day_list(found["days"] or found["pdays"]))  # rule_weekly
 
 
 def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -> bool:
     """Records one matched part; False when it cannot be taken here (already given…)."""
     taken = [k for k in parts.kinds if k != "filler"]
+    if kind == "rule_except":  # « tous les jours à 8h sauf le week-end »
+        return _take_except(parts, match)
     if kind.startswith("rule_"):
         if taken:
             return False
@@ -394,6 +404,19 @@ def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -
     return kind == "filler"
 
 
+def _take_except(parts: Parts, match: re.Match[str]) -> bool:
+    head = parts.rule
+    if head is None or head.freq not in ("DAILY", "WEEKLY") or head.interval != 1 \
+            or "rule_except" in parts.kinds:
+        return False
+    days = set(head.weekdays or range(7))
+    days -= {5, 6} if match["weekend"] else set(_day_list(match["except"]))
+    if not days:
+        return False
+    parts.rule = RuleHead("WEEKLY", tuple(sorted(days)), part=head.part)
+    return True
+
+
 def _weeks_after(word: str | None) -> int:
     return 0 if word is None else (1 if word in ("huit", "8") else 2)
 
@@ -410,6 +433,8 @@ def _take_delay(parts: Parts, kind: str, match: re.Match[str]) -> bool:
         if minutes >= 60:
             return False
         parts.clock_delta = timedelta(hours=number(match["h"]), minutes=minutes)
+    elif match["about"]:  # « dans une quinzaine »: two weeks
+        parts.delta = relativedelta(weeks=1 if match["about"] == "huitaine" else 2)
     else:
         count = number(match["n"])
         if count == 0:
@@ -503,6 +528,7 @@ _TARGETS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanc
             "fevrier", "avril", "juillet", "septembre", "octobre", "novembre", "decembre", "demain",
             "prochain", "prochaine", "semaine", "minuit", "aujourd'hui", "apres-midi", "chaque")
 _KNOWN = frozenset(_TARGETS) | frozenset(WEEKDAY_WORDS) | frozenset(MONTH_WORDS) | frozenset(
+    word + "s" for word in _TARGETS) | frozenset(
     {"heure", "heures", "minute", "minutes", "jours", "semaines", "premier", "premiere",
      "dernier", "derniere", "soiree", "matinee", "journee", "quinze", "demie", "quart"})
 _WORD_RE = re.compile(r"[a-z'-]{5,}")

@@ -251,19 +251,19 @@ def _build(parts: Parts, text: str, now: datetime, tz: ZoneInfo, default_time: t
     first = Recurrence("DAILY", at).next_after(now, tz).date()
     if head.freq == "WEEKLY" and not weekdays:
         weekdays = (first.weekday(),)
-    if head.interval == 1:
-        return Recurrence(head.freq, at, weekdays, head.nth, head.monthday)  # type: ignore[arg-type]
-    # Every other week, every three days…: counted from the first occurrence.
     monthday = head.monthday
+    if head.freq == "MONTHLY" and monthday is None and head.nth is None:  # « tous les mois »
+        monthday = first.day
+        if monthday > 28:
+            raise DateError("dates.bad_monthday", value=quoted(text))
+    if head.interval == 1:
+        return Recurrence(head.freq, at, weekdays, head.nth, monthday)  # type: ignore[arg-type]
+    # Every other week, every three days…: counted from the first occurrence.
     if head.freq == "WEEKLY":
         first = Recurrence("WEEKLY", at, weekdays).next_after(now, tz).date()
     elif head.freq == "MONTHLY":
         if head.nth is not None:
             raise DateError("dates.unparseable_recurrence", value=quoted(text))
-        if monthday is None:
-            monthday = first.day
-            if monthday > 28:
-                raise DateError("dates.bad_monthday", value=quoted(text))
         first = Recurrence("MONTHLY", at, monthday=monthday).next_after(now, tz).date()
     return Recurrence(head.freq, at, weekdays, None, monthday,  # type: ignore[arg-type]
                       head.interval, first)

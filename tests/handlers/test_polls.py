@@ -451,3 +451,14 @@ async def test_choose_refusals(bot: Harness) -> None:
     assert "pas de créneau 7" in await refused(bot, "!sondage choisir 1 7", sender=COORDINATOR)
     assert "Pas de sondage n°4" in await refused(bot, "!sondage choisir 4 1", sender=COORDINATOR)
     assert "Réservé à la coordination" in await refused(bot, "!sondage choisir 1 1", sender=BOB)
+
+
+@pytest.mark.parametrize(("closes", "until"), [
+    ("dimanche minuit", "lundi 12 janvier 2099 à 0h"),  # the end of Sunday, not its start
+    ("ce soir à minuit", "mardi 6 janvier 2099 à 0h"),
+    ("vendredi en huit midi", "vendredi 16 janvier 2099 à 12h"),
+])
+async def test_deadlines_as_people_write_them(bot: Harness, closes: str, until: str) -> None:
+    reply = await said(bot, "!sondage dates Quand ? | 18h jeudi 22 janvier | de 18 à 20h le 23/01 "
+                            f"--cloture {closes}", sender=COORDINATOR)
+    assert f"jusqu'au {until}" in reply, reply

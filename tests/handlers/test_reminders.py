@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.reminders import ReminderEngine
+from bot.scheduler import Scheduler
 from commands.context import Club
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
@@ -22,6 +23,7 @@ NORTH, SOUTH = "!nord:example.org", "!sud:example.org"
 
 def paris(*args: int) -> datetime:
     return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+
 
 
 def club_with_rooms() -> Club:
@@ -367,3 +369,60 @@ async def test_agenda_call_deadline_and_the_published_agenda_in_the_reminder(bot
     sent = await run_until(bot, paris(2099, 2, 26, 12))
     before = [s for s in sent if "Rencontre n°1 dans 1 jour" in str(s.content["body"])]
     assert len(before) == 1 and "Accueil et tour de table" in before[0].content["body"]
+
+
+# --- exact delays and every repetition the docs list -----------------------------------------------
+
+async def test_a_delay_is_exact_to_the_second_up_to_the_timer(bot: Harness) -> None:
+    asked = paris(2099, 1, 5, 10, 0, 37) + timedelta(microseconds=250_000)
+    bot.clock.set(asked)
+    assert "à 10h01." in await ask(bot, "!rappel dans 1 minute tester le bot")
+    due = asked + timedelta(seconds=60)
+    assert await engine(bot).pending() == [(0, due.astimezone(UTC))]  # stored to the microsecond
+    scheduler = Scheduler([engine(bot)])
+    await scheduler.start()
+    try:
+        assert scheduler.jobs() == {"reminders:0": due.astimezone(UTC)}  # the timer, not a minute
+    finally:
+        scheduler.shutdown()
+    assert await run_until(bot, due - timedelta(milliseconds=1)) == []
+    sent = await run_until(bot, due)
+    assert bodies(sent) == [(ROOM, f"⏰ Rappel pour {ALICE} : tester le bot")]
+
+
+@pytest.mark.parametrize(("body", "rule", "first"), [
+    ("!rappel le 15 de chaque mois à 10h envoyer la lettre", "chaque mois le 15 à 10h",
+     "jeudi 15 janvier 2099 à 10h"),
+    ("!rappel chaque mercredi soir à 19h yoga", "chaque mercredi à 19h", "mercredi 7 janvier 2099 à 19h"),
+    ("!rappel chaque jour ouvré à 8h café", "chaque jour du lundi au vendredi à 8h",
+     "mardi 6 janvier 2099 à 8h"),
+    ("!rappel tous les jours sauf le week-end arroser", "chaque jour du lundi au vendredi à 9h",
+     "mardi 6 janvier 2099 à 9h"),
+    ("!rappel du lundi au vendredi à 8h pointer", "chaque jour du lundi au vendredi à 8h",
+     "mardi 6 janvier 2099 à 8h"),
+    ("!rappel tous les 15 jours compost", "un mardi sur deux à 9h", "mardi 6 janvier 2099 à 9h"),
+    ("!rappel tous les deux mois bilan", "tous les 2 mois le 6 à 9h", "mardi 6 janvier 2099 à 9h"),
+    ("!rappel tous les soirs lire", "chaque jour à 18h30", "lundi 5 janvier 2099 à 18h30"),
+    ("!rappel tous les matins courir", "chaque jour à 9h", "mardi 6 janvier 2099 à 9h"),
+])
+async def test_every_repetition_of_the_docs_is_routed_as_one(bot: Harness, body: str, rule: str,
+                                                             first: str) -> None:
+    reply = await ask(bot, body)
+    assert f": {rule} ; le prochain le {first}." in reply, reply
+
+
+async def test_every_other_week_counts_from_the_first_occurrence(bot: Harness) -> None:
+    await ask(bot, "!rappel tous les 15 jours à 18h compost")  # Monday 5 January 2099, 10h
+    sent = await run_until(bot, paris(2099, 2, 3))
+    assert len(sent) == 3  # 5 January, 19 January, 2 February
+    async with bot.db.transaction() as repos:
+        reminder = await repos.reminders.get(1)
+    assert reminder is not None and reminder.due_at == paris(2099, 2, 16, 18)
+
+
+async def test_du_matin_is_not_left_in_the_text(bot: Harness) -> None:
+    await ask(bot, "!rappel demain 9h du matin appeler la mairie")
+    await ask(bot, "!rappel demain 8h 30 min de yoga")
+    listed = await ask(bot, "!rappel liste")
+    assert "mardi 6 janvier 2099 à 9h : appeler la mairie" in listed
+    assert "mardi 6 janvier 2099 à 8h : 30 min de yoga" in listed
