@@ -6,10 +6,13 @@ whatever the DST change in between. A local time that does not exist (02:30 on t
 of March in Paris) moves forward by the size of the gap (03:30); an ambiguous one (02:30 on the
 last Sunday of October) is its first occurrence (+02:00).
 
-Readers (``parse``): ``parse_slot`` (a meeting: start and end), ``parse_moment`` and
-``split_moment`` (a reminder or a deadline), ``parse_duration``. Recurrences (``recurrence``):
-``parse_recurrence``, ``split_recurrence``, ``Recurrence``. Writers (``format``): ``format_day``,
-``format_time``, ``format_moment``, ``format_slot``, ``format_short``. Every refusal is a
+One grammar (``grammar.scan``) reads the parts of every date, time, delay and repetition; the
+readers place them in time. Readers (``parse``): ``parse_slot`` (a meeting: start and end),
+``parse_moment`` and ``split_moment`` (a deadline, a reminder moved), ``parse_duration``.
+Recurrences (``recurrence``): ``parse_recurrence``, ``split_recurrence``, ``Recurrence``, and
+``split_reminder`` (what ``!rappel`` gets: a moment or a repetition, then the text). Writers
+(``format``): ``format_day``, ``format_time``, ``format_moment``, ``format_slot``,
+``format_short``. Every refusal is a
 ``DateError`` (a ``BadArgument``) whose key is in ``locales/*/dates.toml``.
 
 Rules:
@@ -18,12 +21,17 @@ Rules:
   next January; today's date with a time already past is refused as past, not moved a year on;
 * a weekday alone is the next such day (today if the time is still ahead); « lundi prochain » /
   "next monday" is the next Monday strictly after today;
-* a written weekday must match the date (« le 14 janvier 2027 est un jeudi, pas un mardi »);
+* a written weekday must match the date (« le 14 janvier 2027 est un jeudi, pas un mardi », with
+  the nearest such weekday and the date's own weekday offered);
+* « minuit » is the end of the day it is written with (« dimanche minuit » is Monday 00:00);
+* something past (« hier », « lundi dernier ») is refused as past, and a 29 February the next
+  February does not have is refused, never moved to another year;
 * a start in the past, or more than two years ahead, is refused; texts longer than 200 characters
   are refused before any regular expression sees them;
 * a time alone (``parse_moment``) is today, or tomorrow when already past;
-* ``dans 2 jours`` / ``dans un mois`` keep the time of day (calendar arithmetic, relativedelta);
-  ``dans 2 heures`` / ``dans 10 min`` are elapsed time, rounded down to the minute.
+* ``dans 2 jours`` / ``dans un mois`` keep the time of day (calendar arithmetic, relativedelta),
+  « huit jours » is a week and « quinze jours » two; ``dans 2 heures`` / ``dans 10 min`` are
+  elapsed time, exact to the second.
 
 Parts of the day, when no time is given (a slot gets the whole part; a moment, its start):
 
@@ -31,6 +39,8 @@ Parts of the day, when no time is given (a slot gets the whole part; a moment, i
 ``matin``, ``matinée``, ``morning``                 09:00–12:00
 ``midi``, ``noon``                                  12:00–14:00
 ``après-midi``, ``aprem``, ``afternoon``            14:00–17:00
+``fin de matinée``                                  11:00–12:00
+``début d'après-midi``                              14:00–16:00
 ``fin d'après-midi``, ``fin d'aprem``               17:00–19:00
 ``soir``, ``soirée``, ``ce soir``, ``tonight``      18:30–20:30
 ``journée``, ``toute la journée``, ``all day``      09:00–17:00
@@ -38,8 +48,8 @@ Parts of the day, when no time is given (a slot gets the whole part; a moment, i
 
 With a time, the time wins, and after ``après-midi`` / ``soir`` a time from 1 to 11 is in the
 afternoon (« ce soir 8h » is 20:00). A slot with neither time nor part of the day is refused
-(``dates.missing_time``): a meeting needs one. ``18.30`` is not read as a time (too close to a
-date); ``mar`` is Tuesday, never March.
+(``dates.missing_time``): a meeting needs one. ``18.30`` is a time (30 is no month), ``15.01`` a
+date; ``mar`` is Tuesday, never March.
 """
 
 from commands.dates._common import MAX_INPUT, PARIS, PARTS_OF_DAY, DateError, Slot, wall_clock
