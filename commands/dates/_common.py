@@ -149,7 +149,7 @@ AFTERNOON_PARTS = frozenset({"apres-midi", "debut d'apres-midi", "fin d'apres-mi
 # 18h et demie, midi et quart, 8h du soir, 9h du matin. « 8h 30 min de yoga » is 8h: minutes
 # after a space are not minutes when a unit follows them.
 QUANTITY = (r"(?:min|mins|mn|minutes?|m|secondes?|sec|s|km|kg|ans?|euros?|eur|personnes?|pers"
-             r"|places?|jours?|fois|tours?|pages?|participants?|inscrits?)")
+             r"|places?|jours?|fois|tours?|pages?|participants?|inscrits?|€|chaises?|tables?|litres?|l|g|cm|m2)")
 _SPOKEN = r"(?: et (?:demie?|quart)| moins (?:le )?quart)"
 _MERIDIEM = (r"(?: (?:du matin|du mat|du soir|de l'apres-midi|de l'apres midi|de l'aprem|de la nuit"
              r"|in the morning|in the evening|in the afternoon|at night))")

@@ -87,9 +87,9 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Repetitions (a marker is required: « chaque », « tous les », « de chaque mois », « sur deux »…).
     ("rule_interval", _rx(
-        rf"(?:(?:tous|toutes) les (?P<n>{_NUMBER}) (?P<unit>jours|semaines|mois)"
+        rf"(?:(?:(?:tous|toutes) les|chaque) (?P<n>{_NUMBER}) (?P<unit>jours|semaines|mois)"
         rf"|every (?P<en>\d{{1,3}}|other|two|three|four) (?P<eunit>days|weeks|months)"
-        rf"|une semaine sur (?P<sur>deux|2|trois|3|quatre|4))"
+        rf"|(?:une|1) semaine sur (?P<sur>deux|2|trois|3|quatre|4))"
         rf"(?:,? (?:le |les |on )?(?P<days>{_DAY_LIST})|,? (?:le |on the )?(?P<imd>{_MONTHDAY_WORDS}))?")),
     ("rule_every_other", _rx(
         rf"(?:un|une|chaque) (?P<day>{WEEKDAY_RE})\.? sur (?P<sur>deux|2|trois|3|quatre|4)"
@@ -150,9 +150,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("relative_part", _rx(rf"(?:ce|cet|cette|this) (?P<part>{PART_RE})|(?P<tonight>tonight)")),
     ("relative_day", _rx(rf"(?:d')?(?P<rd>{alternation(_RELATIVE_DAYS)})(?: {_WEEKS_AFTER})?")),
     ("weekday", _rx(rf"(?:(?P<next>next) |(?:ce|cette|this) )?(?P<wd>{WEEKDAY_RE})(?P<dot>\.)?"
-                    rf"(?: (?P<prochain>prochaine?|suivante?)| {_WEEKS_AFTER}"
+                    rf"(?: (?P<prochain>prochaine?|suivante?)| qui vient| {_WEEKS_AFTER}"
                     r"| (?P<nextweek>(?:de )?la semaine prochaine|semaine prochaine"
                     r"|de la semaine d'apres|next week))?")),
+    ("vague", _rx(r"(?P<nextweek>(?:la |de la )?semaine prochaine|next week)|cette semaine|this week"
+                  r"|(?:ce|le) week-?end(?: prochain)?|(?:this|next) weekend|en fin de semaine"
+                  r"|(?:le|du) mois prochain|next month|(?:la )?semaine d'apres")),
     ("same_time", _rx(r"(?:a )?la meme heure|meme heure|(?:at )?the same time")),
     ("range", _rx(rf"(?:(?P<lead>de|from|entre|between) )?(?P<a>{TIME_RE}|\d{{1,2}}) ?"
                   rf"(?P<sep>-|/|a|to|et|and|jusqu'a) ?(?P<b>{TIME_RE}|\d{{1,2}})")),
@@ -201,6 +204,8 @@ class Parts:
     delta: relativedelta | None = None
     clock_delta: timedelta | None = None
     past: str | None = None
+    vague: bool = False
+    """« la semaine prochaine », « ce week-end »: no day said (with a weekday: its next week's)."""
     rule: RuleHead | None = None
     kinds: list[str] = field(default_factory=list)
 
@@ -375,6 +380,15 @@ def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -
         return True
     if kind == "weekday":
         return _take_weekday(parts, match)
+    if kind == "vague":
+        if parts.vague or parts.has_day() or parts.relative():
+            return False
+        if match["nextweek"] and parts.weekday is not None:  # « jeudi, la semaine prochaine »
+            parts.week_of_next = True
+            return not parts.next_week and not parts.weeks_after
+        parts.vague = not match["nextweek"]
+        parts.week_of_next = bool(match["nextweek"])
+        return True
     if kind == "same_time":
         if parts.start is not None or parts.same_time or parts.clock_delta is not None:
             return False
@@ -481,9 +495,11 @@ def _take_weekday(parts: Parts, match: re.Match[str]) -> bool:
         return False
     if parts.weeks_after and parts.relative_days is not None:
         return False
+    if parts.vague:
+        return False
     parts.weekday = WEEKDAY_WORDS[match["wd"]]
     parts.next_week = bool(match["next"] or match["prochain"])
-    parts.week_of_next = bool(match["nextweek"])
+    parts.week_of_next = parts.week_of_next or bool(match["nextweek"])
     parts.weeks_after = parts.weeks_after or _weeks_after(match["en"])
     return True
 
@@ -535,7 +551,8 @@ _WORD_RE = re.compile(r"[a-z'-]{5,}")
 
 
 def _close(word: str, target: str) -> bool:
-    """Damerau-Levenshtein distance at most 1 (one letter missing, added, changed or swapped)."""
+    """Damerau-Levenshtein distance at most 1 (one letter missing, added, changed or swapped);
+    the caller keeps the first letter, as typos do (« remain » is not « demain »)."""
     if abs(len(word) - len(target)) > 1:
         return False
     if len(word) == len(target):
@@ -551,7 +568,7 @@ def _close(word: str, target: str) -> bool:
 def _fix(word: str) -> str:
     if word in _KNOWN:
         return word
-    found = [target for target in _TARGETS if _close(word, target)]
+    found = [target for target in _TARGETS if word[0] == target[0] and _close(word, target)]
     return found[0] if len(found) == 1 else word
 
 

@@ -188,6 +188,8 @@ def _place(parts: Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
         if parts.past is not None:
             raise DateError("dates.past_day", value=quoted(text))
         raise DateError("dates.unparseable", value=quoted(text))
+    if parts.vague or (parts.week_of_next and parts.weekday is None):
+        raise DateError("dates.missing_date", value=quoted(text))
     start, end = _times(parts, text)
 
     if parts.clock_delta is not None:  # dans 10 min, dans 2 heures: elapsed time, to the second
@@ -318,7 +320,7 @@ def place_moment(parts: Parts, text: str, *, now: datetime, tz: ZoneInfo, defaul
 
 _WORD = re.compile(r"\S+")
 _QUANTITY_AFTER = re.compile(rf"{QUANTITY}(?![a-z])", re.ASCII)
-_ENDS_WITH_NUMBER = re.compile(r"\s\d{1,2}$")
+_ENDS_WITH_NUMBER = re.compile(r"[\s.,]\d{1,2}$")
 
 
 def cuts_a_quantity(head: str, rest: str) -> bool:
