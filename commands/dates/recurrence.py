@@ -181,20 +181,21 @@ class Recurrence:
         if self.freq == "WEEKLY":
             days = [names[d] for d in self.weekdays]
             run = list(range(self.weekdays[0], self.weekdays[-1] + 1))
+            joined = days[0] if len(days) == 1 else \
+                f"{', '.join(days[:-1])} {'and' if english else 'et'} {days[-1]}"
             if len(days) >= 3 and list(self.weekdays) == run:
                 listed = f"from {days[0]} to {days[-1]}" if english else f"du {days[0]} au {days[-1]}"
                 listed = ("every day " if english else "chaque jour ") + listed
             else:
-                joined = days[0] if len(days) == 1 else \
-                    f"{', '.join(days[:-1])} {'and' if english else 'et'} {days[-1]}"
                 listed = f"every {joined}" if english else f"chaque {joined}"
             if n == 1:
                 return listed
             if english:
-                return f"every {n} weeks: {listed}"
+                return f"every other {days[0]}" if n == 2 and len(days) == 1 else \
+                    f"every {n} weeks on {joined if len(days) < 3 else listed}"
             if len(days) == 1:
                 return f"un {days[0]} sur {_SUR_FR.get(n, str(n))}"
-            return f"toutes les {n} semaines : {listed}"
+            return f"toutes les {n} semaines, {listed}"
         every_n = ("" if n == 1 else (f"every {n} months, " if english else f"tous les {n} mois, "))
         if self.nth is not None:
             day = names[self.weekdays[0]]

@@ -743,3 +743,47 @@ def test_no_catastrophic_backtracking_on_date_like_noise(text: str) -> None:
 def test_recurrence_rule_round_trip(text: str) -> None:
     recurrence = parse_recurrence(text, now=NOW, tz=PARIS)
     assert Recurrence.from_rule(recurrence.to_rule()) == recurrence
+
+
+# --- repetitions every N days, weeks or months -----------------------------------------------
+
+@pytest.mark.parametrize(("text", "rule", "french", "english", "upcoming"), [
+    ("tous les 15 jours à 18h", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU;DTSTART=20261122|18:00",
+     "un dimanche sur deux à 18h", "every other Sunday at 18:00",
+     [at(2026, 11, 22, 18), at(2026, 12, 6, 18), at(2026, 12, 20, 18)]),
+    ("toutes les 3 semaines le lundi et jeudi", "FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,TH;DTSTART=20261123|09:00",
+     "toutes les 3 semaines, chaque lundi et jeudi à 9h", "every 3 weeks on Monday and Thursday at 09:00",
+     [at(2026, 11, 23, 9), at(2026, 11, 26, 9), at(2026, 12, 14, 9)]),
+    ("tous les 3 jours 8h", "FREQ=DAILY;INTERVAL=3;DTSTART=20261123|08:00", "tous les 3 jours à 8h",
+     "every 3 days at 08:00", [at(2026, 11, 23, 8), at(2026, 11, 26, 8), at(2026, 11, 29, 8)]),
+    ("tous les deux mois le 31", None, None, None, None),
+    ("tous les deux mois le 15", "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=15;DTSTART=20261215|09:00",
+     "tous les 2 mois le 15 à 9h", "every 2 months on the 15th at 09:00",
+     [at(2026, 12, 15, 9), at(Y, 2, 15, 9), at(Y, 4, 15, 9)]),
+    ("du lundi au vendredi 8h", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR|08:00",
+     "chaque jour du lundi au vendredi à 8h", "every day from Monday to Friday at 08:00",
+     [at(2026, 11, 23, 8), at(2026, 11, 24, 8), at(2026, 11, 25, 8)]),
+])
+def test_intervals_are_counted_from_the_first_occurrence(
+        text: str, rule: str | None, french: str | None, english: str | None,
+        upcoming: list[datetime] | None) -> None:
+    if rule is None:
+        with pytest.raises(DateError) as caught:
+            parse_recurrence(text, now=NOW, tz=PARIS)
+        assert caught.value.message_key == "dates.bad_monthday"
+        return
+    recurrence = parse_recurrence(text, now=NOW, tz=PARIS)
+    assert recurrence.to_rule() == rule
+    assert Recurrence.from_rule(rule) == recurrence
+    assert (recurrence.describe("fr"), recurrence.describe("en")) == (french, english)
+    assert recurrence.occurrences(NOW, 3, PARIS) == upcoming
+    # Asked again months later, the count still starts from the first occurrence.
+    later = recurrence.occurrences(at(Y, 6, 1), 1, PARIS)[0]
+    assert later in recurrence.occurrences(NOW, 200, PARIS)
+
+
+def test_an_interval_needs_its_anchor() -> None:
+    with pytest.raises(ValueError):
+        Recurrence("DAILY", time(9), interval=2)
+    with pytest.raises(ValueError):
+        Recurrence.from_rule("FREQ=DAILY;INTERVAL=2|09:00")
