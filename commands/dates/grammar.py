@@ -66,6 +66,7 @@ _NTH_WORDS = (r"(?:1er|1re|1ere|1e|premiere?s?|first|2e|2eme|2nd|deuxiemes?|seco
               r"|3rd|troisiemes?|third|4e|4eme|4th|quatriemes?|fourth|derniere?s?|last)")
 _NTH = rf"(?P<nth>{_NTH_WORDS})"
 _NTH_VALUES = {"1": 1, "p": 1, "f": 1, "2": 2, "d": 2, "s": 2, "3": 3, "t": 3, "4": 4, "q": 4}
+_FULL_WEEKDAYS = alternation(word for word in WEEKDAY_WORDS if len(word) >= 5)
 _EVERY = r"(?:chaque|tous les|toutes les|every|each)"
 _DAYS = rf"(?:{WEEKDAY_RE})s?\.?"
 _DAY_LIST = rf"{_DAYS}(?:(?:, ?| et | and | & |, et ){_DAYS})*"
@@ -123,7 +124,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("past", _rx(rf"hier|avant-hier|avant hier|yesterday"
                  rf"|(?:la semaine|le mois|l'annee|l'an|le week-end|le weekend) (?:derniere?|passee?)"
                  rf"|(?:last|past) (?:week|month|year|{WEEKDAY_RE})"
-                 rf"|(?:ce |cette )?(?:{WEEKDAY_RE})\.? (?:derniere?|passee?)"
+                 rf"|(?:ce |cette )?(?:{_FULL_WEEKDAYS}) (?:derniere?|passee?)|(?:{WEEKDAY_RE})\.? derniere?"
                  rf"|il y a {_NUMBER} ?(?:{_UNITS})")),
     # Delays.
     ("in_quarter", _rx(r"(?:dans|d'ici|in) (?:(?P<n>un|1|deux|2|trois|3) )?quarts? d'heure"
@@ -204,6 +205,8 @@ class Parts:
     delta: relativedelta | None = None
     clock_delta: timedelta | None = None
     past: str | None = None
+    short_weekday: bool = False
+    """« sam », « mer » without a dot: a weekday only with something more (« sam 10h »)."""
     vague: bool = False
     """« la semaine prochaine », « ce week-end »: no day said (with a weekday: its next week's)."""
     rule: RuleHead | None = None
@@ -384,8 +387,10 @@ def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -
         if parts.vague or parts.has_day() or parts.relative():
             return False
         if match["nextweek"] and parts.weekday is not None:  # « jeudi, la semaine prochaine »
+            if parts.next_week or parts.weeks_after:
+                return False
             parts.week_of_next = True
-            return not parts.next_week and not parts.weeks_after
+            return True
         parts.vague = not match["nextweek"]
         parts.week_of_next = bool(match["nextweek"])
         return True
@@ -498,6 +503,7 @@ def _take_weekday(parts: Parts, match: re.Match[str]) -> bool:
     if parts.vague:
         return False
     parts.weekday = WEEKDAY_WORDS[match["wd"]]
+    parts.short_weekday = len(match["wd"]) < 5 and not match["dot"]
     parts.next_week = bool(match["next"] or match["prochain"])
     parts.week_of_next = parts.week_of_next or bool(match["nextweek"])
     parts.weeks_after = parts.weeks_after or _weeks_after(match["en"])
@@ -533,8 +539,12 @@ def scan(text: str) -> Parts:
             raise NoMatch
         pos, previous = match.end(), kind
         parts.kinds.append(kind)
-    if not [k for k in parts.kinds if k != "filler"] or previous == "filler":
+    said = [k for k in parts.kinds if k != "filler"]
+    if not said or previous == "filler":
         raise NoMatch
+    if said == ["weekday"] and parts.short_weekday and not (parts.next_week or parts.weeks_after
+                                                             or parts.week_of_next):
+        raise NoMatch  # « sam passe demain », « mer calme » are not dates
     return parts
 
 
