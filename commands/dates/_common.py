@@ -150,12 +150,12 @@ AFTERNOON_PARTS = frozenset({"apres-midi", "debut d'apres-midi", "fin d'apres-mi
 # after a space are not minutes when a unit follows them.
 QUANTITY = (r"(?:min|mins|mn|minutes?|m|secondes?|sec|s|km|kg|ans?|euros?|eur|personnes?|pers"
              r"|places?|jours?|fois|tours?|pages?|participants?|inscrits?|€|chaises?|tables?|litres?|l|g|cm|m2)")
-_SPOKEN = r"(?: et (?:demie?|quart)| moins (?:le )?quart)"
-_MERIDIEM = (r"(?: (?:du matin|du mat|du soir|de l'apres-midi|de l'apres midi|de l'aprem|de la nuit"
+SPOKEN = r"(?: et (?:demie?|quart)| moins (?:le )?quart)"
+MERIDIEM = (r"(?: (?:du matin|du mat|du soir|de l'apres-midi|de l'apres midi|de l'aprem|de la nuit"
              r"|in the morning|in the evening|in the afternoon|at night))")
-TIME_RE = (rf"(?:(?:\d{{1,2}} ?(?:heures?|h)(?:\d{{2}}| ?\d{{2}}(?! ?{QUANTITY}(?![a-z]))|{_SPOKEN})?"
+TIME_RE = (rf"(?:(?:\d{{1,2}} ?(?:heures?|h)(?:\d{{2}}| ?\d{{2}}(?! ?{QUANTITY}(?![a-z]))|{SPOKEN})?"
            rf"|\d{{1,2}} ?: ?\d{{2}}(?: ?[ap]\.?m\.?)?|\d{{1,2}} ?[ap]\.?m\.?"
-           rf"|(?:midi|minuit){_SPOKEN}?|noon|midnight){_MERIDIEM}?)")
+           rf"|(?:midi|minuit){SPOKEN}?|noon|midnight){MERIDIEM}?)")
 _TIME_PARTS = re.compile(
     r"(?P<h>\d{1,2})(?: ?(?:heures?|h) ?(?P<m>\d{2})?| ?: ?(?P<m2>\d{2}))?(?: ?(?P<ampm>[ap])\.?m\.?)?",
     re.ASCII)
@@ -166,10 +166,10 @@ _AFTERNOON_WORDS = ("du soir", "de l'apres", "de l'aprem", "in the evening", "in
 def time_value(text: str) -> tuple[int, int]:
     """(hour, minute) as written, not yet checked (``25h70`` → (25, 70)); am/pm, « du soir »,
     « et demie » applied. Midnight is (24, 0): the end of the day it is written with."""
-    meridiem = re.search(_MERIDIEM + "$", text)
+    meridiem = re.search(MERIDIEM + "$", text)
     if meridiem:
         text = text[:meridiem.start()]
-    spoken = re.search(_SPOKEN + "$", text)
+    spoken = re.search(SPOKEN + "$", text)
     shift = 0
     if spoken:
         word = spoken[0]

@@ -32,10 +32,12 @@ from functools import cache
 from dateutil.relativedelta import relativedelta
 
 from commands.dates._common import (
+    MERIDIEM,
     MONTH_RE,
     MONTH_WORDS,
     PART_RE,
     PART_WORDS,
+    SPOKEN,
     TIME_RE,
     WEEKDAY_RE,
     WEEKDAY_WORDS,
@@ -44,7 +46,7 @@ from commands.dates._common import (
     time_value,
 )
 
-_END = r"(?=[ ,;:!?)]|\.(?:[ ,;:!?)]|$)|$)"
+_END = r"(?=[ ,;:!?()]|\.(?:[ ,;:!?()]|$)|$)"
 _DAY_SUFFIX = r"(?:er|re|eme|e|st|nd|rd|th)?"
 
 # Numbers written in words, as in « dans deux heures », « tous les quinze jours ».
@@ -56,6 +58,14 @@ NUMBER_WORDS: dict[str, int] = {
     "trente": 30, "quarante": 40, "quarante-cinq": 45, "cinquante": 50, "soixante": 60,
 }
 _NUMBER = rf"(?:\d{{1,3}}|{alternation(NUMBER_WORDS)})"
+# Hours in words, after « à » or « vers » only (« deux heures de route » is not a time).
+HOUR_WORDS: dict[str, int] = {
+    "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8,
+    "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
+    "seize": 16, "dix-sept": 17, "dix-huit": 18, "dix-neuf": 19, "vingt": 20,
+    "vingt et une": 21, "vingt-et-une": 21, "vingt-deux": 22, "vingt-trois": 23}
+_MINUTE_WORDS = {"cinq": 5, "dix": 10, "quinze": 15, "vingt": 20, "vingt-cinq": 25, "trente": 30,
+                 "quarante": 40, "quarante-cinq": 45, "cinquante": 50}
 _UNITS = (r"minutes?|mins?|mn|heures?|hours?|hrs?|h|jours?|days?|j|semaines?|weeks?|sem|mois"
           r"|months?|annees?|ans?|years?")
 _RELATIVE_DAYS = {"aujourd'hui": 0, "aujourdhui": 0, "aujourd hui": 0, "auj": 0, "today": 0,
@@ -163,10 +173,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("part", _rx(rf"(?:en |au |dans la |dans l'|le |l'|in the |the )?(?P<part>{PART_RE})s?"
                  r"(?! et (?:demie?|quart)| moins )")),
     ("time", _rx(rf"(?P<t>{TIME_RE})")),
+    ("time_words", _rx(rf"(?:a|vers|des) (?P<h>{alternation(HOUR_WORDS)}) heures?"
+                       rf"(?: (?P<m>{alternation(_MINUTE_WORDS)})|(?P<rest>{SPOKEN}))?(?P<mer>{MERIDIEM})?")),
     ("bare_day", _rx(r"(?P<le>le |the )?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?(?: du mois| of the month)?")),
     ("filler", _rx(r"a partir de|a partir d'|a|at|on|vers|around|des|le|the|pour|for|from")),
 )
-_SEPARATOR = re.compile(r"(?:[ ,;:!?)]|\.(?=[ ,;:!?)]|$))+")
+_SEPARATOR = re.compile(r"(?:[ ,;:!?()]|\.(?=[ ,;:!?()]|$)|(?<= )-(?= ))+")
 
 
 class NoMatch(Exception):
@@ -398,6 +410,13 @@ def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -
         if parts.start is not None or parts.same_time or parts.clock_delta is not None:
             return False
         parts.same_time = True
+        return True
+    if kind == "time_words":
+        if parts.start is not None or parts.clock_delta is not None or parts.same_time:
+            return False
+        hour, mer = HOUR_WORDS[match["h"]], match["mer"] or ""
+        said = match["rest"] or f"{_MINUTE_WORDS[match['m']] if match['m'] else 0:02d}"
+        parts.start = time_value(f"{hour}h{said}{mer}")
         return True
     if kind in ("range", "time"):
         if parts.start is not None or parts.clock_delta is not None or parts.same_time:
