@@ -66,8 +66,8 @@ HOUR_WORDS: dict[str, int] = {
     "vingt et une": 21, "vingt-et-une": 21, "vingt-deux": 22, "vingt-trois": 23}
 _MINUTE_WORDS = {"cinq": 5, "dix": 10, "quinze": 15, "vingt": 20, "vingt-cinq": 25, "trente": 30,
                  "quarante": 40, "quarante-cinq": 45, "cinquante": 50}
-_UNITS = (r"minutes?|mins?|mn|heures?|hours?|hrs?|h|jours?|days?|j|semaines?|weeks?|sem|mois"
-          r"|months?|annees?|ans?|years?")
+_UNITS = (r"secondes?|secs?|s|minutes?|mins?|mn|heures?|hours?|hrs?|h|jours?|days?|j|semaines?|weeks?"
+          r"|sem|mois|months?|annees?|ans?|years?")
 _RELATIVE_DAYS = {"aujourd'hui": 0, "aujourdhui": 0, "aujourd hui": 0, "auj": 0, "today": 0,
                   "demain": 1, "tomorrow": 1, "apres-demain": 2, "apres demain": 2,
                   "day after tomorrow": 2, "the day after tomorrow": 2}
@@ -100,18 +100,20 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("rule_interval", _rx(
         rf"(?:(?:(?:tous|toutes) les|chaque) (?P<n>{_NUMBER}) (?P<unit>jours|semaines|mois)"
         rf"|every (?P<en>\d{{1,3}}|other|two|three|four) (?P<eunit>days|weeks|months)"
-        rf"|(?:une|1) semaine sur (?P<sur>deux|2|trois|3|quatre|4))"
+        rf"|(?:une|1) semaine sur (?P<sur>deux|2|trois|3|quatre|4)"
+        rf"|(?:un|1) mois sur (?P<msur>deux|2|trois|3|quatre|4))"
         rf"(?:,? (?:le |les |on )?(?P<days>{_DAY_LIST})|,? (?:le |on the )?(?P<imd>{_MONTHDAY_WORDS}))?")),
     ("rule_every_other", _rx(
         rf"(?:un|une|chaque) (?P<day>{WEEKDAY_RE})\.? sur (?P<sur>deux|2|trois|3|quatre|4)"
         rf"|every other (?P<eday>{WEEKDAY_RE})")),
     ("rule_workdays", _rx(
-        rf"{_EVERY} (?:(?:les )?jours? (?:ouvres?|ouvrables?|de (?:la )?semaine)"
+        rf"(?:{_EVERY}|les) (?:(?:les )?jours? (?:ouvres?|ouvrables?|de (?:la )?semaine)"
         r"|weekdays?|working days?|business days?)|en semaine|on weekdays")),
     ("rule_weekend", _rx(rf"{_EVERY} {_WEEKEND}")),
     ("rule_range", _rx(
         rf"(?:{_EVERY} (?:les )?(?:jours?|days?|semaines?|weeks?) )?"
-        rf"(?:du|de|from) (?P<from>{WEEKDAY_RE})\.? (?:au|a|to) (?P<to>{WEEKDAY_RE})\.?")),
+        rf"(?:(?:du|de|from) (?P<from>{WEEKDAY_RE})\.? (?:au|a|to) (?P<to>{WEEKDAY_RE})\.?"
+        rf"|(?P<from2>{WEEKDAY_RE})\.?-(?P<to2>{WEEKDAY_RE})\.?)")),
     ("rule_daily", _rx(
         rf"{_EVERY} (?:(?:jours?|days?|(?P<part>{alternation(_RULE_PARTS)})s?))"
         rf"(?: {_EXCEPT})?"
@@ -137,9 +139,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                  rf"|(?:ce |cette )?(?:{_FULL_WEEKDAYS}) (?:derniere?|passee?)|(?:{WEEKDAY_RE})\.? derniere?"
                  rf"|il y a {_NUMBER} ?(?:{_UNITS})")),
     # Delays.
-    ("in_quarter", _rx(r"(?:dans|d'ici|in) (?:(?P<n>un|1|deux|2|trois|3) )?quarts? d'heure"
-                       r"|in (?:a )?quarter of an hour")),
-    ("in_half", _rx(r"(?:dans|d'ici) une demi-heure|(?:dans|d'ici) une demi heure|in half an hour")),
+    ("in_quarter", _rx(r"(?:dans|d'ici|in) (?:(?:(?P<n>un|1|deux|2|trois|3) )?quarts?|(?P<frac>[13])/4)"
+                       r" d'heure|in (?:a )?quarter of an hour")),
+    ("in_half", _rx(r"(?:dans|d'ici) (?:une demi-heure|une demi heure|1/2 ?h(?:eure)?)|in half an hour")),
     ("in_hm", _rx(rf"(?:dans|d'ici|in) (?P<h>{_NUMBER}) ?(?:h|heures?|hours?)"
                   r"(?: ?(?P<m>\d{1,2}) ?(?:min|mins|minutes|mn)?| et (?P<half>demie?|quart))")),
     ("in", _rx(rf"(?:dans|d'ici|in) (?P<n>{_NUMBER}) ?(?P<unit>{_UNITS})"
@@ -147,7 +149,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Dates.
     ("iso", _rx(r"(?:le |on )?(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")),
     ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})(?:er)?/(?P<m>\d{1,2})(?:/(?P<y>\d{4}|\d{2}))?")),
-    ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})-(?P<m>\d{1,2})-(?P<y>\d{4}|\d{2})")),
+    ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})-(?P<m>\d{1,2})(?:-(?P<y>\d{4}|\d{2}))?")),
     ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})")),
     ("dotted", _rx(r"(?P<le>le |on )?(?P<d>\d{1,2})\.(?P<m>\d{2})")),
     ("day_month", _rx(rf"(?:le |on |the )?(?P<d>\d{{1,2}}{_DAY_SUFFIX}|premier) (?:of )?"
@@ -155,7 +157,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("month_day", _rx(rf"(?P<mon>{MONTH_RE})\.? (?:the )?(?P<d>\d{{1,2}}){_DAY_SUFFIX}"
                       r"(?:,? (?P<y>\d{4}))?")),
     ("nth_weekday", _rx(
-        rf"(?:le |the )?{_NTH} (?P<wd>{WEEKDAY_RE})\.? (?:(?:de |d'|of |in )(?P<mon>{MONTH_RE})\.?"
+        rf"(?:le |the )?{_NTH} (?P<wd>{WEEKDAY_RE})\.? "
+        rf"(?:(?:de |d'|of |in |du mois de |du mois d')(?P<mon>{MONTH_RE})\.?"
         rf"(?: (?P<y>\d{{4}}))?|(?P<this>du mois|de ce mois|of the month|this month)"
         rf"(?: (?P<next>prochain))?|(?P<nextm>du mois prochain|next month))")),
     ("relative_part", _rx(rf"(?:ce|cet|cette|this) (?P<part>{PART_RE})|(?P<tonight>tonight)")),
@@ -176,7 +179,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("time_words", _rx(rf"(?:a|vers|des) (?P<h>{alternation(HOUR_WORDS)}) heures?"
                        rf"(?: (?P<m>{alternation(_MINUTE_WORDS)})|(?P<rest>{SPOKEN}))?(?P<mer>{MERIDIEM})?")),
     ("bare_day", _rx(r"(?P<le>le |the )?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?(?: du mois| of the month)?")),
-    ("filler", _rx(r"a partir de|a partir d'|a|at|on|vers|around|des|le|the|pour|for|from")),
+    ("filler", _rx(r"a partir de|jusqu'a|jusqu'au|a|at|on|vers|around|des|le|the|pour|for|from|until")),
 )
 _SEPARATOR = re.compile(r"(?:[ ,;:!?()]|\.(?=[ ,;:!?()]|$)|(?<= )-(?= ))+")
 
@@ -253,6 +256,8 @@ def _day_list(text: str) -> tuple[int, ...]:
 
 
 def _unit_delta(count: int, unit: str) -> tuple[relativedelta | None, timedelta | None]:
+    if unit.startswith("s") and not unit.startswith("sem"):
+        return None, timedelta(seconds=count)
     if unit.startswith(("min", "mn")):
         return None, timedelta(minutes=count)
     if unit.startswith(("h", "heure")):
@@ -275,6 +280,8 @@ def _interval(found: dict[str, str]) -> RuleHead | None:
     deux »: the frequency and the interval (the days are added by the caller)."""
     if found.get("sur"):
         return RuleHead("WEEKLY", interval=_SUR[found["sur"]])
+    if found.get("msur"):
+        return RuleHead("MONTHLY", interval=_SUR[found["msur"]])
     if found.get("en"):
         n = {"other": 2, "two": 2, "three": 3, "four": 4}.get(found["en"]) or int(found["en"])
         unit = found["eunit"]
@@ -319,7 +326,8 @@ def _rule(kind: str, match: re.Match[str]) -> RuleHead | None:
     if kind == "rule_weekend":
         return RuleHead("WEEKLY", (5, 6))
     if kind == "rule_range":
-        first, last = WEEKDAY_WORDS[found["from"]], WEEKDAY_WORDS[found["to"]]
+        first = WEEKDAY_WORDS[found["from"] or found["from2"]]
+        last = WEEKDAY_WORDS[found["to"] or found["to2"]]
         if first == last:
             return None
         return RuleHead("WEEKLY", tuple(sorted((first + i) % 7 for i in range((last - first) % 7 + 1))))
@@ -422,7 +430,7 @@ def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -
         if parts.start is not None or parts.clock_delta is not None or parts.same_time:
             return False
         if kind == "range":
-            return _take_range(parts, match)
+            return _take_range(parts, match, previous)
         parts.start = time_value(match["t"])
         return True
     if kind in ("part", "bare_day") and parts.relative() and parts.delta is None:
@@ -463,7 +471,7 @@ def _take_delay(parts: Parts, kind: str, match: re.Match[str]) -> bool:
     if parts.relative() or parts.has_day() or parts.weekday is not None:
         return False
     if kind == "in_quarter":
-        parts.clock_delta = timedelta(minutes=15 * number(match["n"] or "1"))
+        parts.clock_delta = timedelta(minutes=15 * number(match["n"] or match["frac"] or "1"))
     elif kind == "in_half":
         parts.clock_delta = timedelta(minutes=30)
     elif kind == "in_hm":
@@ -506,6 +514,8 @@ def _take_date(parts: Parts, kind: str, match: re.Match[str]) -> bool:
         day = 1 if day_text == "premier" else int(day_text.rstrip("abcdefghijklmnopqrstuvwxyz"))
     else:
         month, day = int(match["m"]), int(match["d"])
+        if "-" in match[0] and year is None and not 1 <= month <= 12:
+            return False  # « 18-20 h » is a range
     parts.ymd = (year, month, day)
     return True
 
@@ -529,12 +539,12 @@ def _take_weekday(parts: Parts, match: re.Match[str]) -> bool:
     return True
 
 
-def _take_range(parts: Parts, match: re.Match[str]) -> bool:
+def _take_range(parts: Parts, match: re.Match[str], previous: str | None) -> bool:
     a_bare, b_bare = match["a"].isdigit(), match["b"].isdigit()
     if a_bare and b_bare:
         return False
-    # « 18-20h », « de 18 à 20h », « entre 18 et 20h »; not « jeudi 3 à 18h » (the 3rd at 18h).
-    if a_bare and not (match["lead"] or match["sep"] in ("-", "/")):
+    # « 18-20h », « de 18 à 20h », « 18 à 20h jeudi »; not « jeudi 3 à 18h » (the 3rd at 18h).
+    if a_bare and not (match["lead"] or match["sep"] in ("-", "/")) and previous == "weekday":
         return False
     start, end = time_value(match["a"]), time_value(match["b"])
     parts.start, parts.end = start, end
