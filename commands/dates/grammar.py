@@ -143,7 +143,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                        r" d'heure|in (?:a )?quarter of an hour")),
     ("in_half", _rx(r"(?:dans|d'ici) (?:une demi-heure|une demi heure|1/2 ?h(?:eure)?)|in half an hour")),
     ("in_hm", _rx(rf"(?:dans|d'ici|in) (?P<h>{_NUMBER}) ?(?:h|heures?|hours?)"
-                  r"(?: ?(?P<m>\d{1,2}) ?(?:min|mins|minutes|mn)?| et (?P<half>demie?|quart))")),
+                  r"(?: ?(?P<m>\d{1,2}) ?(?:min|mins|minutes|mn)?| et (?P<half>demie?|quart)"
+                  r"| (?P<mw>trente|quinze|quarante-cinq|dix|vingt))")),
     ("in", _rx(rf"(?:dans|d'ici|in) (?P<n>{_NUMBER}) ?(?P<unit>{_UNITS})"
                r"|(?:dans|d'ici) une (?P<about>huitaine|quinzaine)(?: de jours)?")),
     # Dates.
@@ -476,6 +477,7 @@ def _take_delay(parts: Parts, kind: str, match: re.Match[str]) -> bool:
         parts.clock_delta = timedelta(minutes=30)
     elif kind == "in_hm":
         minutes = int(match["m"] or 0) + {"demi": 30, "demie": 30, "quart": 15}.get(match["half"] or "", 0)
+        minutes += NUMBER_WORDS.get(match["mw"] or "", 0)
         if minutes >= 60:
             return False
         parts.clock_delta = timedelta(hours=number(match["h"]), minutes=minutes)

@@ -275,6 +275,10 @@ def _parse(text: str) -> Parts:
     check_length(text)
     parts = read(text)
     if parts is None:
+        found = leading_parts(text)
+        if found is not None and found[2]:  # say what was understood, and what was not
+            raise DateError("dates.unparseable_rest", value=quoted(text), understood=quoted(found[0]),
+                            rest=quoted(found[2]))
         raise DateError("dates.unparseable", value=quoted(text))
     return parts
 

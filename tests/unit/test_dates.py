@@ -338,11 +338,11 @@ REFUSALS: list[tuple[str, str, datetime, str]] = [
     ("slot", "demain 18h " + "a" * MAX_INPUT, NOW, "dates.too_long"),
     ("slot", "<b>demain</b> 18h", NOW, "dates.unparseable"),
     ("slot", "📅 demain 18h", NOW, "dates.unparseable"),
-    ("slot", "demain 18h 🎉", NOW, "dates.unparseable"),
+    ("slot", "demain 18h 🎉", NOW, "dates.unparseable_rest"),
     ("slot", "@room demain 18h", NOW, "dates.unparseable"),
     ("slot", "n'importe quand", NOW, "dates.unparseable"),
-    ("slot", "demain à", NOW, "dates.unparseable"),
-    ("slot", "demain 18h demain", NOW, "dates.unparseable"),
+    ("slot", "demain à", NOW, "dates.unparseable_rest"),
+    ("slot", "demain 18h demain", NOW, "dates.unparseable_rest"),
     ("slot", "29/02 18h", NOW, "dates.not_leap_year"),  # next February has none: said, not moved
     ("slot", "mardi 14 janvier 18h30", NOW, "dates.weekday_mismatch"),
     ("slot", "jeudi 16 avril 18h", NOW, "dates.weekday_mismatch"),
@@ -371,7 +371,7 @@ REFUSALS: list[tuple[str, str, datetime, str]] = [
     ("slot", "14/01/2030 18h", NOW, "dates.too_far"),
     ("moment", "dans 3 ans", NOW, "dates.too_far"),
     ("moment", "demain 18h-20h", NOW, "dates.unparseable"),
-    ("moment", "dans 2 heures à 18h", NOW, "dates.unparseable"),
+    ("moment", "dans 2 heures à 18h", NOW, "dates.unparseable_rest"),
     ("moment", "dans 0 minute", NOW, "dates.unparseable"),
     ("moment", "aujourd'hui", NOW, "dates.in_past_closest"),
     ("moment", "", NOW, "dates.empty"),
@@ -441,6 +441,13 @@ def test_weekday_mismatch_names_the_real_weekday() -> None:
         parse_slot("samedi 1er janvier 18h", now=NOW, tz=PARIS)
     assert caught.value.values["date"] == "1er janvier 2027"
     assert caught.value.values["weekday"] == "vendredi"
+
+
+def test_a_refusal_says_what_was_understood() -> None:
+    with pytest.raises(DateError) as caught:
+        parse_slot("jeudi 18h au local", now=NOW, tz=PARIS)
+    assert translate("fr", caught.value.message_key, **caught.value.values).startswith(
+        "« jeudi 18h au local » : je comprends « jeudi 18h », mais pas « au local ».")
 
 
 def test_in_past_says_when() -> None:
