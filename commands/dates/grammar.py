@@ -112,7 +112,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("rule_weekend", _rx(rf"{_EVERY} {_WEEKEND}")),
     ("rule_range", _rx(
         rf"(?:{_EVERY} (?:les )?(?:jours?|days?|semaines?|weeks?) )?"
-        rf"(?:(?:du|de|from) (?P<from>{WEEKDAY_RE})\.? (?:au|a|to) (?P<to>{WEEKDAY_RE})\.?"
+        rf"(?:(?:(?:du|de|from) )?(?P<from>{WEEKDAY_RE})\.? (?:au|a|to) (?P<to>{WEEKDAY_RE})\.?"
         rf"|(?P<from2>{WEEKDAY_RE})\.?-(?P<to2>{WEEKDAY_RE})\.?)")),
     ("rule_daily", _rx(
         rf"{_EVERY} (?:(?:jours?|days?|(?P<part>{alternation(_RULE_PARTS)})s?))"
@@ -164,6 +164,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"(?: (?P<next>prochain))?|(?P<nextm>du mois prochain|next month))")),
     ("relative_part", _rx(rf"(?:ce|cet|cette|this) (?P<part>{PART_RE})|(?P<tonight>tonight)")),
     ("relative_day", _rx(rf"(?:d')?(?P<rd>{alternation(_RELATIVE_DAYS)})(?: {_WEEKS_AFTER})?")),
+    ("several_days", _rx(rf"(?:le |les )?{_DAYS}(?:(?:, ?| et | and | & |, et ){_DAYS})+")),
     ("weekday", _rx(rf"(?:(?P<next>next) |(?:ce|cette|this) )?(?P<wd>{WEEKDAY_RE})(?P<dot>\.)?"
                     rf"(?: (?P<prochain>prochaine?|suivante?)| qui vient| {_WEEKS_AFTER}"
                     r"| (?P<nextweek>(?:de )?la semaine prochaine|semaine prochaine"
@@ -223,6 +224,7 @@ class Parts:
     past: str | None = None
     short_weekday: bool = False
     """« sam », « mer » without a dot: a weekday only with something more (« sam 10h »)."""
+    several_days: bool = False
     vague: bool = False
     """« la semaine prochaine », « ce week-end »: no day said (with a weekday: its next week's)."""
     rule: RuleHead | None = None
@@ -404,6 +406,11 @@ def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -
         return True
     if kind == "weekday":
         return _take_weekday(parts, match)
+    if kind == "several_days":  # « lundi et jeudi 9h »: once each, or every week? Asked.
+        if taken:
+            return False
+        parts.several_days = True
+        return True
     if kind == "vague":
         if parts.vague or parts.has_day() or parts.relative():
             return False

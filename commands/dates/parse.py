@@ -188,6 +188,8 @@ def _place(parts: Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
         if parts.past is not None:
             raise DateError("dates.past_day", value=quoted(text))
         raise DateError("dates.unparseable", value=quoted(text))
+    if parts.several_days:
+        raise DateError("dates.several_days", value=quoted(text))
     if parts.vague or (parts.week_of_next and parts.weekday is None):
         raise DateError("dates.missing_date", value=quoted(text))
     start, end = _times(parts, text)
