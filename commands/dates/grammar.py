@@ -68,8 +68,8 @@ _MINUTE_WORDS = {"cinq": 5, "dix": 10, "quinze": 15, "vingt": 20, "vingt-cinq": 
                  "quarante": 40, "quarante-cinq": 45, "cinquante": 50}
 _UNITS = (r"secondes?|secs?|s|minutes?|mins?|mn|heures?|hours?|hrs?|h|jours?|days?|j|semaines?|weeks?"
           r"|sem|mois|months?|annees?|ans?|years?")
-_RELATIVE_DAYS = {"aujourd'hui": 0, "aujourdhui": 0, "aujourd hui": 0, "auj": 0, "today": 0,
-                  "demain": 1, "tomorrow": 1, "apres-demain": 2, "apres demain": 2,
+_RELATIVE_DAYS = {"aujourd'hui": 0, "aujourdhui": 0, "aujourd hui": 0, "auj": 0, "ajd": 0, "aujd": 0,
+                  "today": 0, "demain": 1, "tomorrow": 1, "apres-demain": 2, "apres demain": 2,
                   "day after tomorrow": 2, "the day after tomorrow": 2}
 _WEEKS_AFTER = r"en (?P<en>huit|8|quinze|15)"
 _NTH_WORDS = (r"(?:1er|1re|1ere|1e|premiere?s?|first|2e|2eme|2nd|deuxiemes?|second|seconde|3e|3eme"
@@ -77,7 +77,7 @@ _NTH_WORDS = (r"(?:1er|1re|1ere|1e|premiere?s?|first|2e|2eme|2nd|deuxiemes?|seco
 _NTH = rf"(?P<nth>{_NTH_WORDS})"
 _NTH_VALUES = {"1": 1, "p": 1, "f": 1, "2": 2, "d": 2, "s": 2, "3": 3, "t": 3, "4": 4, "q": 4}
 _FULL_WEEKDAYS = alternation(word for word in WEEKDAY_WORDS if len(word) >= 5)
-_EVERY = r"(?:chaque|tous les|toutes les|every|each)"
+_EVERY = r"(?:chaque|chq|tous les|toutes les|tt les|ts les|every|each)"
 _DAYS = rf"(?:{WEEKDAY_RE})s?\.?"
 _DAY_LIST = rf"{_DAYS}(?:(?:, ?| et | and | & |, et ){_DAYS})*"
 _OF_MONTH = r"(?:du mois|de chaque mois|de tous les mois|of the month|of every month|of each month)"
@@ -139,13 +139,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                  rf"|(?:ce |cette )?(?:{_FULL_WEEKDAYS}) (?:derniere?|passee?)|(?:{WEEKDAY_RE})\.? derniere?"
                  rf"|il y a {_NUMBER} ?(?:{_UNITS})")),
     # Delays.
-    ("in_quarter", _rx(r"(?:dans|d'ici|in) (?:(?:(?P<n>un|1|deux|2|trois|3) )?quarts?|(?P<frac>[13])/4)"
+    ("in_quarter", _rx(r"(?:dans|ds|d'ici|in) (?:(?:(?P<n>un|1|deux|2|trois|3) )?quarts?|(?P<frac>[13])/4)"
                        r" d'heure|in (?:a )?quarter of an hour")),
     ("in_half", _rx(r"(?:dans|d'ici) (?:une demi-heure|une demi heure|1/2 ?h(?:eure)?)|in half an hour")),
-    ("in_hm", _rx(rf"(?:dans|d'ici|in) (?P<h>{_NUMBER}) ?(?:h|heures?|hours?)"
+    ("in_hm", _rx(rf"(?:dans|ds|d'ici|in) (?P<h>{_NUMBER}) ?(?:h|heures?|hours?)"
                   r"(?: ?(?P<m>\d{1,2}) ?(?:min|mins|minutes|mn)?| et (?P<half>demie?|quart)"
                   r"| (?P<mw>trente|quinze|quarante-cinq|dix|vingt))")),
-    ("in", _rx(rf"(?:dans|d'ici|in) (?P<n>{_NUMBER}) ?(?P<unit>{_UNITS})"
+    ("in", _rx(rf"(?:dans|ds|d'ici|in) (?P<n>{_NUMBER}) ?(?P<unit>{_UNITS})"
                r"|(?:dans|d'ici) une (?P<about>huitaine|quinzaine)(?: de jours)?")),
     # Dates.
     ("iso", _rx(r"(?:le |on )?(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")),
@@ -166,11 +166,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("relative_day", _rx(rf"(?:d')?(?P<rd>{alternation(_RELATIVE_DAYS)})(?: {_WEEKS_AFTER})?")),
     ("several_days", _rx(rf"(?:le |les )?{_DAYS}(?:(?:, ?| et | and | & |, et ){_DAYS})+")),
     ("weekday", _rx(rf"(?:(?P<next>next) |(?:ce|cette|this) )?(?P<wd>{WEEKDAY_RE})(?P<dot>\.)?"
-                    rf"(?: (?P<prochain>prochaine?|suivante?)| qui vient| {_WEEKS_AFTER}"
+                    rf"(?: (?P<prochain>prochaine?|proch|suivante?)| qui vient| {_WEEKS_AFTER}"
                     r"| (?P<nextweek>(?:de )?la semaine prochaine|semaine prochaine"
                     r"|de la semaine d'apres|next week))?")),
-    ("vague", _rx(r"(?P<nextweek>(?:la |de la )?semaine prochaine|next week)|cette semaine|this week"
-                  r"|(?:ce|le) week-?end(?: prochain)?|(?:this|next) weekend|en fin de semaine"
+    ("vague", _rx(r"(?P<nextweek>(?:la |de la )?semaine (?:prochaine|pro|proch)|next week)"
+                  r"|cette semaine|this week|(?:ce|le) week-?end(?: prochain)?|(?:this|next) weekend"
+                  r"|en fin de semaine"
                   r"|(?:le|du) mois prochain|next month|(?:la )?semaine d'apres")),
     ("same_time", _rx(r"(?:a )?la meme heure|meme heure|(?:at )?the same time")),
     ("range", _rx(rf"(?:(?P<lead>de|from|entre|between) )?(?P<a>{TIME_RE}|\d{{1,2}}) ?"
@@ -181,6 +182,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("time_words", _rx(rf"(?:a|vers|des) (?P<h>{alternation(HOUR_WORDS)}) heures?"
                        rf"(?: (?P<m>{alternation(_MINUTE_WORDS)})|(?P<rest>{SPOKEN}))?(?P<mer>{MERIDIEM})?")),
     ("bare_day", _rx(r"(?P<le>le |the )?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?(?: du mois| of the month)?")),
+    ("suffix", _rx(r"pile|precises?|tapantes?|environ|sharp")),
     ("filler", _rx(r"a partir de|jusqu'a|jusqu'au|a|at|on|vers|around|des|le|the|pour|for|from|until")),
 )
 _SEPARATOR = re.compile(r"(?:[ ,;:!?()]|\.(?=[ ,;:!?()]|$)|(?<= )-(?= ))+")
@@ -455,6 +457,8 @@ def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -
             return False
         parts.bare_day = int(match["d"])
         return True
+    if kind == "suffix":  # « 18h pile », « 18h précises »: only after a time
+        return previous in ("time", "time_words")
     return kind == "filler"
 
 
