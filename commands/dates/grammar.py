@@ -99,13 +99,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Repetitions (a marker is required: « chaque », « tous les », « de chaque mois », « sur deux »…).
     ("rule_interval", _rx(
         rf"(?:(?:(?:tous|toutes) les|chaque) (?P<n>{_NUMBER}) (?P<unit>jours|semaines|mois)"
-        rf"|every (?P<en>\d{{1,3}}|other|two|three|four) (?P<eunit>days|weeks|months)"
+        rf"|(?:every|chaque) (?P<en>\d{{1,3}}|other|two|three|four) (?P<eunit>days|weeks|months)"
         rf"|(?:une|1) semaine sur (?P<sur>deux|2|trois|3|quatre|4)"
         rf"|(?:un|1) mois sur (?P<msur>deux|2|trois|3|quatre|4))"
         rf"(?:,? (?:le |les |on )?(?P<days>{_DAY_LIST})|,? (?:le |on the )?(?P<imd>{_MONTHDAY_WORDS}))?")),
     ("rule_every_other", _rx(
         rf"(?:un|une|chaque) (?P<day>{WEEKDAY_RE})\.? sur (?P<sur>deux|2|trois|3|quatre|4)"
-        rf"|every other (?P<eday>{WEEKDAY_RE})")),
+        rf"|(?:every|chaque) other (?P<eday>{WEEKDAY_RE})")),
     ("rule_workdays", _rx(
         rf"(?:{_EVERY}|les) (?:(?:les )?jours? (?:ouvres?|ouvrables?|de (?:la )?semaine)"
         r"|weekdays?|working days?|business days?)|en semaine|on weekdays")),
