@@ -43,6 +43,8 @@ Parts of the day, when no time is given (a slot gets the whole part; a moment, i
 ``début d'après-midi``                              14:00–16:00
 ``fin d'après-midi``, ``fin d'aprem``               17:00–19:00
 ``soir``, ``soirée``, ``ce soir``, ``tonight``      18:30–20:30
+``début de soirée``                                 18:00–20:00
+``fin de soirée``                                   21:00–23:00
 ``journée``, ``toute la journée``, ``all day``      09:00–17:00
 ==================================================  =============
 

@@ -126,6 +126,8 @@ PARTS_OF_DAY: dict[str, tuple[time, time]] = {
     "apres-midi": (time(14, 0), time(17, 0)),
     "fin d'apres-midi": (time(17, 0), time(19, 0)),
     "soir": (time(18, 30), time(20, 30)),
+    "debut de soiree": (time(18, 0), time(20, 0)),
+    "fin de soiree": (time(21, 0), time(23, 0)),
     "journee": (time(9, 0), time(17, 0)),
 }
 PART_WORDS: dict[str, str] = {
@@ -140,10 +142,12 @@ PART_WORDS: dict[str, str] = {
     "fin de matinee": "fin de matinee", "fin de mat": "fin de matinee",
     "debut d'apres-midi": "debut d'apres-midi", "debut d'apres midi": "debut d'apres-midi",
     "debut d'aprem": "debut d'apres-midi",
+    "debut de soiree": "debut de soiree", "fin de soiree": "fin de soiree",
     "journee": "journee", "toute la journee": "journee", "all day": "journee",
 }
 PART_RE = alternation(PART_WORDS)
-AFTERNOON_PARTS = frozenset({"apres-midi", "debut d'apres-midi", "fin d'apres-midi", "soir"})
+AFTERNOON_PARTS = frozenset({"apres-midi", "debut d'apres-midi", "fin d'apres-midi", "soir",
+                             "debut de soiree", "fin de soiree"})
 
 # A clock time as written: 18h, 18h30, 18 h 30, 18 heures, 18:30, 6pm, 6:30 pm, midi, minuit,
 # 18h et demie, midi et quart, 8h du soir, 9h du matin. « 8h 30 min de yoga » is 8h: minutes

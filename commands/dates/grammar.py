@@ -182,7 +182,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("time_words", _rx(rf"(?:a|vers|des) (?P<h>{alternation(HOUR_WORDS)}) heures?"
                        rf"(?: (?P<m>{alternation(_MINUTE_WORDS)})|(?P<rest>{SPOKEN}))?(?P<mer>{MERIDIEM})?")),
     ("bare_day", _rx(r"(?P<le>le |the )?(?P<d>\d{1,2})(?:er|st|nd|rd|th)?(?: du mois| of the month)?")),
-    ("suffix", _rx(r"pile|precises?|tapantes?|environ|sharp")),
+    ("suffix", _rx(r"pile|precises?|tapantes?|petantes?|environ|sharp")),
     ("filler", _rx(r"a partir de|jusqu'a|jusqu'au|a|at|on|vers|around|des|le|the|pour|for|from|until")),
 )
 _SEPARATOR = re.compile(r"(?:[ ,;:!?()]|\.(?=[ ,;:!?()]|$)|(?<= )-(?= ))+")
