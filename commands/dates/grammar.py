@@ -79,7 +79,8 @@ _NTH_VALUES = {"1": 1, "p": 1, "f": 1, "2": 2, "d": 2, "s": 2, "3": 3, "t": 3, "
 _FULL_WEEKDAYS = alternation(word for word in WEEKDAY_WORDS if len(word) >= 5)
 _EVERY = r"(?:chaque|chq|tous les|toutes les|tt les|ts les|every|each)"
 _DAYS = rf"(?:{WEEKDAY_RE})s?\.?"
-_DAY_LIST = rf"{_DAYS}(?:(?:, ?| et | and | & |, et ){_DAYS})*"
+_DAY_JOIN = rf"(?:, ?| et | and | & |, et )(?:le |les )?{_DAYS}"
+_DAY_LIST = rf"{_DAYS}(?:{_DAY_JOIN})*"
 _OF_MONTH = r"(?:du mois|de chaque mois|de tous les mois|of the month|of every month|of each month)"
 _OF_EACH_MONTH = r"(?:de chaque mois|de tous les mois|of every month|of each month)"
 _MONTHDAY_WORDS = r"(?:\d{1,2}(?:ers?|e|st|nd|rd|th)?|premier)"
@@ -164,7 +165,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"(?: (?P<next>prochain))?|(?P<nextm>du mois prochain|next month))")),
     ("relative_part", _rx(rf"(?:ce|cet|cette|this) (?P<part>{PART_RE})|(?P<tonight>tonight)")),
     ("relative_day", _rx(rf"(?:d')?(?P<rd>{alternation(_RELATIVE_DAYS)})(?: {_WEEKS_AFTER})?")),
-    ("several_days", _rx(rf"(?:le |les )?{_DAYS}(?:(?:, ?| et | and | & |, et ){_DAYS})+")),
+    ("several_days", _rx(rf"(?:le |les )?{_DAYS}(?:{_DAY_JOIN})+")),
     ("weekday", _rx(rf"(?:(?P<next>next) |(?:ce|cette|this) )?(?P<wd>{WEEKDAY_RE})(?P<dot>\.)?"
                     rf"(?: (?P<prochain>prochaine?|proch|suivante?)| qui vient| {_WEEKS_AFTER}"
                     r"| (?P<nextweek>(?:de )?la semaine prochaine|semaine prochaine"
@@ -256,7 +257,8 @@ def nth_value(word: str) -> int:
 
 
 def _day_list(text: str) -> tuple[int, ...]:
-    words = [w for w in re.split(r", et |, ?| et | and | & ", text) if w]
+    words = [w.removeprefix("les ").removeprefix("le ") for w in re.split(r", et |, ?| et | and | & ", text)
+             if w]
     return tuple(sorted({weekday_of(w) for w in words}))
 
 
