@@ -184,9 +184,9 @@ def _place(parts: Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
     """The start (and the end, for a range or a part of the day) of what ``parts`` says, checked."""
     local_now = aware_now(now, tz)
     today = local_now.date()
-    if parts.past is not None or parts.rule is not None:
-        if parts.past is not None:
-            raise DateError("dates.past_day", value=quoted(text))
+    if parts.past is not None:
+        raise DateError("dates.past_day", value=quoted(text))
+    if parts.rule is not None:  # a repetition is read by ``recurrence``, not here
         raise DateError("dates.unparseable", value=quoted(text))
     if parts.several_days:
         raise DateError("dates.several_days", value=quoted(text))
@@ -241,10 +241,8 @@ def _place(parts: Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
         elif ahead == 0 and (parts.next_week or not is_after(_at(today, start, tz), now)):
             ahead = 7
         day = today + timedelta(days=ahead)
-    if day is None:  # a time alone
-        if slot and not parts.same_time:
-            raise DateError("dates.missing_date", value=quoted(text))
-        if parts.same_time:
+    if day is None:  # a time alone: today, or tomorrow once past (not for a slot)
+        if slot or parts.same_time:
             raise DateError("dates.missing_date", value=quoted(text))
         day = today
         if not is_after(_at(day, start, tz), now):
