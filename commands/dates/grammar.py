@@ -172,9 +172,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                     r"|de la semaine d'apres|next week))?")),
     ("vague", _rx(r"(?P<nextweek>(?:la |de la )?semaine (?:prochaine|pro|proch)|next week)"
                   r"|cette semaine|this week|(?:ce|le) week-?end(?: prochain)?|(?:this|next) weekend"
-                  r"|en fin de semaine"
+                  r"|(?:en )?fin de semaine"
                   r"|(?:le|du) mois prochain|next month|(?:la )?semaine d'apres")),
     ("same_time", _rx(r"(?:a )?la meme heure|meme heure|(?:at )?the same time")),
+    ("noon_break", _rx(r"entre midi et (?:deux|2)(?: ?h(?:eures?)?)?")),  # 12h–14h, as everyone says
     ("range", _rx(rf"(?:(?P<lead>de|from|entre|between) )?(?P<a>{TIME_RE}|\d{{1,2}}) ?"
                   rf"(?P<sep>-|/|a|to|et|and|jusqu'a) ?(?P<b>{TIME_RE}|\d{{1,2}})")),
     ("part", _rx(rf"(?:en |au |dans la |dans l'|le |l'|in the |the )?(?P<part>{PART_RE})s?"
@@ -437,6 +438,11 @@ def _take(parts: Parts, kind: str, match: re.Match[str], previous: str | None) -
         hour, mer = HOUR_WORDS[match["h"]], match["mer"] or ""
         said = match["rest"] or f"{_MINUTE_WORDS[match['m']] if match['m'] else 0:02d}"
         parts.start = time_value(f"{hour}h{said}{mer}")
+        return True
+    if kind == "noon_break":
+        if parts.start is not None or parts.clock_delta is not None or parts.same_time:
+            return False
+        parts.start, parts.end = (12, 0), (14, 0)
         return True
     if kind in ("range", "time"):
         if parts.start is not None or parts.clock_delta is not None or parts.same_time:

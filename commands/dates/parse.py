@@ -350,7 +350,7 @@ def leading_parts(text: str, reader: Callable[[str], Parts | None] | None = None
     if not stripped:
         raise DateError("dates.empty")
     for end in reversed(leading_words(stripped)):
-        head, rest = stripped[:end], stripped[end:].strip()
+        head, rest = stripped[:end], stripped[end:].lstrip(" \t\n-–—:;,.")
         parts = (reader or read)(head)
         if parts is not None and not cuts_a_quantity(head, rest):
             return head, parts, rest
