@@ -241,6 +241,12 @@ class Parts:
     def relative(self) -> bool:
         return self.delta is not None or self.clock_delta is not None
 
+    def lone_short_weekday(self) -> bool:
+        """Only « sam » or « mer » (no dot, nothing more): a weekday as a whole text, but not at
+        the start of a reminder's text (« sam passe chercher les clés », « mer calme »)."""
+        return [k for k in self.kinds if k != "filler"] == ["weekday"] and self.short_weekday \
+            and not (self.next_week or self.weeks_after or self.week_of_next)
+
 
 def number(text: str) -> int:
     return int(text) if text.isdigit() else NUMBER_WORDS[text]
@@ -589,12 +595,8 @@ def scan(text: str) -> Parts:
             raise NoMatch
         pos, previous = match.end(), kind
         parts.kinds.append(kind)
-    said = [k for k in parts.kinds if k != "filler"]
-    if not said or previous == "filler":
+    if not [k for k in parts.kinds if k != "filler"] or previous == "filler":
         raise NoMatch
-    if said == ["weekday"] and parts.short_weekday and not (parts.next_week or parts.weeks_after
-                                                             or parts.week_of_next):
-        raise NoMatch  # « sam passe demain », « mer calme » are not dates
     return parts
 
 

@@ -352,7 +352,8 @@ def leading_parts(text: str, reader: Callable[[str], Parts | None] | None = None
     for end in reversed(leading_words(stripped)):
         head, rest = stripped[:end], stripped[end:].lstrip(" \t\n-–—:;,.")
         parts = (reader or read)(head)
-        if parts is not None and not cuts_a_quantity(head, rest):
+        if parts is not None and not cuts_a_quantity(head, rest) \
+                and not (rest and parts.lone_short_weekday()):
             return head, parts, rest
     return None
 
