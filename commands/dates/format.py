@@ -55,6 +55,13 @@ def format_weekday_day(day: date, language: str = "fr") -> str:
             f"{format_date(day, 'MMMM', locale=locale)}")
 
 
+def format_day_of_year(month: int, day: int, language: str = "fr") -> str:
+    """« 15 mars », « 1er mai », "15 March" (a day that comes back every year)."""
+    locale = babel_locale(language)
+    number = "1er" if day == 1 and locale.language == "fr" else str(day)
+    return f"{number} {format_date(date(2000, month, day), 'MMMM', locale=locale)}"
+
+
 def format_time(dt: datetime, language: str = "fr", tz: ZoneInfo = PARIS) -> str:
     """« 18h30 », « 18h » (whole hours), « 9h05 »; "18:30" in English."""
     local = _local(dt, tz)

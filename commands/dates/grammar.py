@@ -129,6 +129,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"{_EVERY} (?:mois|month|months),? (?:(?:le|on the|the) )?(?P<md>{_MONTHDAY_WORDS})"
         rf"|{_EVERY} (?:les )?(?P<md2>{_MONTHDAY_WORDS}) {_OF_MONTH}"
         rf"|(?:le |the )?(?P<md3>{_MONTHDAY_WORDS}) {_OF_EACH_MONTH}")),
+    ("rule_yearly", _rx(
+        rf"(?:chaque annee|tous les ans|toutes les annees|every year|each year|annuellement),? "
+        rf"(?:le |on )?(?P<d>\d{{1,2}}{_DAY_SUFFIX}|premier) (?P<mon>{MONTH_RE})\.?"
+        rf"|(?:le |on )?(?P<d2>\d{{1,2}}{_DAY_SUFFIX}|premier) (?P<mon2>{MONTH_RE})\.?,? "
+        rf"(?:de chaque annee|de tous les ans|chaque annee|tous les ans|every year)")),
     ("rule_weekly", _rx(rf"{_EVERY} (?:(?:semaines?|weeks?),? (?:(?:le|les|on) )?)?(?P<days>{_DAY_LIST})"
                         rf"|les (?P<pdays>{_DAY_LIST})")),
     ("rule_every_unit", _rx(rf"{_EVERY} (?P<unit>semaines?|weeks?|mois|months?)")),
@@ -204,6 +209,7 @@ class RuleHead:
     monthday: int | None = None
     interval: int = 1
     part: str | None = None  # « tous les soirs »
+    month: int | None = None  # YEARLY
 
 
 @dataclass
@@ -366,6 +372,9 @@ def _rule(kind: str, match: re.Match[str]) -> RuleHead | None:
                         nth=nth_value(found["nth"] or found["nth2"]))
     if kind == "rule_monthday":
         return RuleHead("MONTHLY", monthday=_monthday(found["md"] or found["md2"] or found["md3"]))
+    if kind == "rule_yearly":
+        return RuleHead("YEARLY", monthday=_monthday(found["d"] or found["d2"]),
+                        month=MONTH_WORDS[found["mon"] or found["mon2"]])
     if kind == "rule_every_unit":  # « chaque semaine », « tous les mois »: from the first one
         return RuleHead("WEEKLY" if found["unit"].startswith(("semaine", "week")) else "MONTHLY")
     return RuleHead("WEEKLY", _day_list(found["days"] or found["pdays"]))  # rule_weekly

@@ -37,7 +37,7 @@ from commands.dates._common import (
     quoted,
     wall_clock,
 )
-from commands.dates.format import format_time
+from commands.dates.format import format_day_of_year, format_time
 from commands.dates.grammar import Parts, RuleHead
 from commands.dates.parse import (
     afternoon,
@@ -47,16 +47,17 @@ from commands.dates.parse import (
     read,
 )
 
-Frequency = Literal["DAILY", "WEEKLY", "MONTHLY"]
-_FREQUENCIES: dict[str, Literal[1, 2, 3]] = {"DAILY": rrule.DAILY, "WEEKLY": rrule.WEEKLY,
-                                              "MONTHLY": rrule.MONTHLY}
+Frequency = Literal["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
+_FREQUENCIES: dict[str, Literal[0, 1, 2, 3]] = {"DAILY": rrule.DAILY, "WEEKLY": rrule.WEEKLY,
+                                                 "MONTHLY": rrule.MONTHLY, "YEARLY": rrule.YEARLY}
 _ORDINALS_FR = {1: "premier", 2: "deuxième", 3: "troisième", 4: "quatrième", -1: "dernier"}
 _ORDINALS_EN = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 
 
 @dataclass(frozen=True)
 class Recurrence:
-    """Every day, some weekdays, the n-th (or last) weekday of the month, or a day of the month."""
+    """Every day, some weekdays, the n-th (or last) weekday of the month, a day of the month, or a
+    day of the year."""
 
     freq: Frequency
     at: time
@@ -70,6 +71,8 @@ class Recurrence:
     """Every ``interval`` days, weeks or months (« tous les 15 jours »: WEEKLY, 2)."""
     anchor: date | None = None
     """With an interval: the day of the first occurrence, from which the others are counted."""
+    month: int | None = None
+    """YEARLY: the month of ``monthday`` (« chaque année le 15 mars »)."""
 
     def __post_init__(self) -> None:
         ok = {
@@ -81,7 +84,10 @@ class Recurrence:
                         and len(self.weekdays) == 1 and 0 <= self.weekdays[0] <= 6)
             or (self.nth is None and not self.weekdays and self.monthday is not None
                 and (1 <= self.monthday <= 28 or self.monthday == -1)),
+            "YEARLY": self.nth is None and not self.weekdays and self.month is not None
+            and self.monthday is not None and valid_day_of_year(self.month, self.monthday),
         }.get(self.freq, False)
+        ok = ok and (self.month is None) == (self.freq != "YEARLY")
         ok = ok and 1 <= self.interval <= 60 and (self.anchor is None) == (self.interval == 1)
         if not ok or self.at.tzinfo is not None or self.at.second or self.at.microsecond:
             raise ValueError(f"inconsistent recurrence: {self!r}")
@@ -96,6 +102,8 @@ class Recurrence:
         if self.weekdays:
             nth = "" if self.nth is None else str(self.nth)
             rule += ";BYDAY=" + ",".join(f"{nth}{RRULE_DAYS[d]}" for d in self.weekdays)
+        if self.month is not None:
+            rule += f";BYMONTH={self.month}"
         if self.monthday is not None:
             rule += f";BYMONTHDAY={self.monthday}"
         if self.anchor is not None:
@@ -105,13 +113,13 @@ class Recurrence:
     @classmethod
     def from_rule(cls, text: str) -> Recurrence:
         """The recurrence ``to_rule`` wrote; ``ValueError`` for anything else."""
-        match = re.fullmatch(r"FREQ=(DAILY|WEEKLY|MONTHLY)(?:;INTERVAL=(\d{1,2}))?"
-                             r"(?:;BYDAY=((?:-?\d)?[A-Z]{2}(?:,[A-Z]{2})*))?"
+        match = re.fullmatch(r"FREQ=(DAILY|WEEKLY|MONTHLY|YEARLY)(?:;INTERVAL=(\d{1,2}))?"
+                             r"(?:;BYDAY=((?:-?\d)?[A-Z]{2}(?:,[A-Z]{2})*))?(?:;BYMONTH=(\d{1,2}))?"
                              r"(?:;BYMONTHDAY=(-?\d{1,2}))?(?:;DTSTART=(\d{8}))?\|(\d{2}):(\d{2})",
                              text, re.ASCII)
         if match is None:
             raise ValueError(f"not a recurrence rule: {text!r}")
-        freq, interval, byday, monthday, anchor, hour, minute = match.groups()
+        freq, interval, byday, month, monthday, anchor, hour, minute = match.groups()
         weekdays: list[int] = []
         nth = None
         for item in (byday.split(",") if byday else []):
@@ -124,7 +132,8 @@ class Recurrence:
             raise ValueError(f"not a recurrence rule: {text!r}")
         return cls(freq, time(int(hour), int(minute)), tuple(weekdays), nth,  # type: ignore[arg-type]
                    int(monthday) if monthday else None, int(interval or 1),
-                   datetime.strptime(anchor, "%Y%m%d").date() if anchor else None)
+                   datetime.strptime(anchor, "%Y%m%d").date() if anchor else None,
+                   int(month) if month else None)
 
     # --- occurrences ---
 
@@ -136,7 +145,8 @@ class Recurrence:
         if self.anchor is not None:  # counted from the first occurrence
             start = datetime.combine(self.anchor, time(0))
         return rrule.rrule(_FREQUENCIES[self.freq], dtstart=start, interval=self.interval,
-                           byweekday=byweekday, bymonthday=self.monthday, byhour=self.at.hour,
+                           byweekday=byweekday, bymonth=self.month, bymonthday=self.monthday,
+                           byhour=self.at.hour,
                            byminute=self.at.minute, bysecond=0)
 
     def next_after(self, moment: datetime, tz: ZoneInfo = PARIS) -> datetime:
@@ -196,6 +206,10 @@ class Recurrence:
             if len(days) == 1:
                 return f"un {days[0]} sur {_SUR_FR.get(n, str(n))}"
             return f"toutes les {n} semaines, {listed}"
+        if self.freq == "YEARLY":
+            assert self.month is not None and self.monthday is not None
+            day = format_day_of_year(self.month, self.monthday, "en" if english else "fr")
+            return f"every year on {day}" if english else f"chaque année le {day}"
         every_n = ("" if n == 1 else (f"every {n} months, " if english else f"tous les {n} mois, "))
         if self.nth is not None:
             day = names[self.weekdays[0]]
@@ -213,6 +227,15 @@ class Recurrence:
 
 
 _SUR_FR = {2: "deux", 3: "trois", 4: "quatre"}
+
+
+def valid_day_of_year(month: int, day: int) -> bool:
+    """A day every year has (not 29 February)."""
+    try:
+        date(2027, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _english_ordinal(day: int) -> str:
@@ -241,11 +264,16 @@ def _build(parts: Parts, text: str, now: datetime, tz: ZoneInfo, default_time: t
     minutes = _at_time(parts, head, text, default_time)
     weekdays = head.weekdays
     if minutes >= 1440:  # « chaque lundi à minuit »: the end of Monday
-        if head.freq == "MONTHLY":
+        if head.freq in ("MONTHLY", "YEARLY"):
             raise DateError("dates.unparseable_recurrence", value=quoted(text))
         minutes -= 1440
         weekdays = tuple(sorted((d + 1) % 7 for d in weekdays))
     at = time(minutes // 60, minutes % 60)
+    if head.freq == "YEARLY":  # « chaque année le 15 mars »
+        assert head.month is not None and head.monthday is not None
+        if not valid_day_of_year(head.month, head.monthday):
+            raise DateError("dates.bad_date", value=quoted(text))
+        return Recurrence("YEARLY", at, monthday=head.monthday, month=head.month)
     if head.monthday is not None and not (1 <= head.monthday <= 28 or head.monthday == -1):
         raise DateError("dates.bad_monthday", value=quoted(text))
     # « tous les 8 jours », « tous les 15 jours »: on the weekday of the first occurrence.

@@ -664,7 +664,9 @@ def test_split_recurrence(text: str, rule: str, rest: str) -> None:
     "rule",
     ["", "FREQ=YEARLY|09:00", "FREQ=WEEKLY|09:00", "FREQ=WEEKLY;BYDAY=XX|09:00",
      "FREQ=DAILY|25:00", "FREQ=MONTHLY;BYMONTHDAY=31|09:00", "FREQ=MONTHLY;BYDAY=5MO|09:00",
-     "FREQ=DAILY;BYDAY=MO|09:00", "FREQ=WEEKLY;BYDAY=MO", "FREQ=MONTHLY;BYDAY=1MO,TU|09:00"],
+     "FREQ=DAILY;BYDAY=MO|09:00", "FREQ=WEEKLY;BYDAY=MO", "FREQ=MONTHLY;BYDAY=1MO,TU|09:00",
+     "FREQ=YEARLY|09:00", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29|09:00",
+     "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=3|09:00", "FREQ=YEARLY;BYMONTH=13;BYMONTHDAY=1|09:00"],
 )
 def test_from_rule_refuses_what_to_rule_never_writes(rule: str) -> None:
     with pytest.raises(ValueError):
@@ -787,6 +789,15 @@ def test_intervals_are_counted_from_the_first_occurrence(
     # Asked again months later, the count still starts from the first occurrence.
     later = recurrence.occurrences(at(Y, 6, 1), 1, PARIS)[0]
     assert later in recurrence.occurrences(NOW, 200, PARIS)
+
+
+def test_a_day_of_the_year() -> None:
+    recurrence = parse_recurrence("chaque année le 1er mai 10h", now=NOW, tz=PARIS)
+    assert recurrence.to_rule() == "FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=1|10:00"
+    assert Recurrence.from_rule(recurrence.to_rule()) == recurrence
+    assert (recurrence.describe("fr"), recurrence.describe("en")) == (
+        "chaque année le 1er mai à 10h", "every year on 1 May at 10:00")
+    assert recurrence.occurrences(NOW, 2, PARIS) == [at(Y, 5, 1, 10), at(2028, 5, 1, 10)]
 
 
 def test_an_interval_needs_its_anchor() -> None:
