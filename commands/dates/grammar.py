@@ -64,6 +64,15 @@ HOUR_WORDS: dict[str, int] = {
     "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
     "seize": 16, "dix-sept": 17, "dix-huit": 18, "dix-neuf": 19, "vingt": 20,
     "vingt et une": 21, "vingt-et-une": 21, "vingt-deux": 22, "vingt-trois": 23}
+_UNITS_FR = ("un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
+DAY_WORDS: dict[str, int] = {
+    **{word: n for n, word in enumerate(
+        ("premier", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
+         "douze", "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf",
+         "vingt"), 1)},
+    "vingt et un": 21, "vingt-et-un": 21, "trente": 30, "trente et un": 31, "trente-et-un": 31,
+    **{f"vingt-{word}": 20 + n for n, word in enumerate(_UNITS_FR[1:], 2)},
+}
 _MINUTE_WORDS = {"cinq": 5, "dix": 10, "quinze": 15, "vingt": 20, "vingt-cinq": 25, "trente": 30,
                  "quarante": 40, "quarante-cinq": 45, "cinquante": 50}
 _UNITS = (r"secondes?|secs?|s|minutes?|mins?|mn|heures?|hours?|hrs?|h|jours?|days?|j|semaines?|weeks?"
@@ -159,7 +168,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})-(?P<m>\d{1,2})(?:-(?P<y>\d{4}|\d{2}))?")),
     ("numeric", _rx(r"(?:le |on )?(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})")),
     ("dotted", _rx(r"(?P<le>le |on )?(?P<d>\d{1,2})\.(?P<m>\d{2})")),
-    ("day_month", _rx(rf"(?:le |on |the )?(?P<d>\d{{1,2}}{_DAY_SUFFIX}|premier) (?:of )?"
+    ("day_month", _rx(rf"(?:le |on |the )?(?P<d>\d{{1,2}}{_DAY_SUFFIX}|{alternation(DAY_WORDS)}) (?:of )?"
                       rf"(?P<mon>{MONTH_RE})\.?(?:,? (?P<y>\d{{4}}))?")),
     ("month_day", _rx(rf"(?P<mon>{MONTH_RE})\.? (?:the )?(?P<d>\d{{1,2}}){_DAY_SUFFIX}"
                       r"(?:,? (?P<y>\d{4}))?")),
@@ -547,7 +556,7 @@ def _take_date(parts: Parts, kind: str, match: re.Match[str]) -> bool:
     if kind in ("day_month", "month_day"):
         month = MONTH_WORDS[match["mon"]]
         day_text = match["d"]
-        day = 1 if day_text == "premier" else int(day_text.rstrip("abcdefghijklmnopqrstuvwxyz"))
+        day = DAY_WORDS.get(day_text) or int(day_text.rstrip("abcdefghijklmnopqrstuvwxyz"))
     else:
         month, day = int(match["m"]), int(match["d"])
         if "-" in match[0] and year is None and not 1 <= month <= 12:
