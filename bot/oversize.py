@@ -331,7 +331,8 @@ def _chunks(text: str, budget: int, weigh: _Weigher) -> Iterator[str]:
                 yield word
                 continue
             plain = html.unescape(word)
-            step = max(1, budget // 8)  # at most 8 bytes a character (JSON-escaped, twice)
+            widest = max(weigh.markup(html.escape(char, quote=False)) for char in set(plain))
+            step = max(1, budget // widest)
             for start in range(0, len(plain), step):
                 yield html.escape(plain[start:start + step], quote=False)
 
@@ -357,6 +358,7 @@ def inline_pieces(children: Sequence[Node | str], budget: int, weigh: _Weigher) 
     stack: list[Node] = []
     current: list[str] = []
     used = 0
+    text = False  # whether the current piece holds text yet
     for kind, value in tokens:
         if isinstance(value, Node):
             if kind == "open":
@@ -365,16 +367,18 @@ def inline_pieces(children: Sequence[Node | str], budget: int, weigh: _Weigher) 
             else:
                 stack.pop()
                 current.append(value.close)
-            used += weigh.markup(value.open + value.close) // 2
+            used += weigh.markup(value.open + value.close) // 2  # half at each end
             continue
         size = weigh.markup(value)
-        if used + size > budget and any(isinstance(v, str) and v.strip() for v in current):
+        if used + size > budget and text:
             pieces.append("".join(current) + "".join(n.close for n in reversed(stack)))
             current = [n.open for n in stack]
             used = sum(weigh.markup(n.open + n.close) for n in stack)
+            text = False
         current.append(value)
         used += size
-    if any(part.strip() for part in current):
+        text = text or bool(value.strip())
+    if text:
         pieces.append("".join(current))
     return pieces
 
@@ -428,18 +432,28 @@ def pack(pieces: Sequence[Atom], budget: int, weigh: _Weigher) -> list[list[Atom
     return parts
 
 
-def balanced(pieces: Sequence[Atom], grouped: list[list[Atom]], budget: int,
+def grouped(tree: Node, budget: int, weigh: _Weigher) -> list[list[Atom]]:
+    """The message's pieces for ``budget``, grouped into parts of about that much."""
+    return pack([piece for atom in atoms(tree.children) for piece in smaller(atom, budget, weigh)],
+                budget, weigh)
+
+
+def balanced(tree: Node, groups: list[list[Atom]], budget: int,
              weigh: _Weigher) -> list[list[Atom]]:
-    """The same number of parts as ``grouped``, of about the same size (the smallest budget,
-    from an even share up, that needs no more parts): not a full part and a scrap."""
-    count = len(grouped)
-    share = sum(weigh.markup(atom.markup) for atom in pieces) // count
-    while count > 1 and share < budget:
-        even = pack(pieces, share, weigh)
+    """As many parts as ``groups``, of about the same size: the smallest budget between an
+    even share and ``budget`` that needs no more parts (a binary search), so that the text is
+    not a full part and a scrap."""
+    count = len(groups)
+    low = sum(weigh.markup(atom.markup) for group in groups for atom in group) // count
+    best, high = groups, budget
+    while count > 1 and high - low > budget // 100:
+        middle = (low + high) // 2
+        even = grouped(tree, middle, weigh)
         if len(even) <= count:
-            return even
-        share = int(share * 1.05) + 1
-    return grouped
+            best, high = even, middle
+        else:
+            low = middle
+    return best
 
 
 # --- Plans ---------------------------------------------------------------------------------
@@ -508,13 +522,12 @@ def parts(message: Message, t: Translator) -> list[tuple[dict[str, Any], str]] |
     for _ in range(_ATTEMPTS):
         if budget <= HEADER_ALLOWANCE:
             return None
-        pieces = [p for atom in atoms(tree.children) for p in smaller(atom, budget, weigh)]
-        grouped = pack(pieces, budget, weigh)
-        if len(grouped) > MAX_PARTS:
+        groups = grouped(tree, budget, weigh)
+        if len(groups) > MAX_PARTS:
             return None
-        grouped = balanced(pieces, grouped, budget, weigh)
-        made = [_part(message, assemble(group), number, len(grouped), rich, t)
-                for number, group in enumerate(grouped, start=1)]
+        groups = balanced(tree, groups, budget, weigh)
+        made = [_part(message, assemble(group), number, len(groups), rich, t)
+                for number, group in enumerate(groups, start=1)]
         if all(message.fits(part) for part in made):
             return [(part, part_txn(message.txn_id, number))
                     for number, part in enumerate(made, start=1)]

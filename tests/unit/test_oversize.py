@@ -201,11 +201,18 @@ def test_a_single_line_longer_than_the_limit_is_cut_between_words() -> None:
     assert seen == words
 
 
-def test_a_word_longer_than_the_limit_is_cut_between_characters() -> None:
-    word = "".join(chr(0x4E00 + i % 2000) for i in range(18_000))  # three bytes each
-    made = cut(reply(word))
+@pytest.mark.parametrize(("word", "encrypted"), [
+    ("".join(chr(0x4E00 + i % 2000) for i in range(18_000)), False),  # three bytes each
+    ("🌱" * 5_000, True),  # twelve bytes each once encrypted (two escaped UTF-16 halves)
+], ids=["cjk", "emoji-encrypted"])
+def test_a_word_longer_than_the_limit_is_cut_between_characters(word: str,
+                                                                 encrypted: bool) -> None:
+    made = cut(reply(word), encrypted=encrypted)
     assert len(made) >= 2
     assert "".join("".join(without_labels(p["body"], len(made)).split()) for p in made) == word
+    sizes = [oversize.content_size(p, "m.room.message", ROOM, encrypted) for p in made]
+    assert max(sizes) <= CONTENT_LIMIT
+    assert max(sizes) < 1.2 * min(sizes)  # even parts
 
 
 def test_emphasis_cut_in_the_middle_is_closed_and_opened_again() -> None:
