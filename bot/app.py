@@ -230,6 +230,7 @@ class Bot:
         self.ready = asyncio.Event()
         self.dispatcher.on_reschedule = self.scheduler.refresh
         self.outbox.on_room_opened = self.dispatcher.room_opened
+        self.outbox.t = self.t
 
     # --- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import logging
 from collections import OrderedDict, deque
@@ -16,9 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot import oversize
 from bot.clock import Clock
 from bot.matrix import MatrixError, NewRoom, Transport
 from commands.effects import REF_PREFIX, txn_id
+from commands.i18n import Translator
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repositories import Repositories
@@ -81,6 +84,7 @@ class Outbox:
         self.sent_count = 0
         self.on_room_opened: RoomOpened | None = None  # set by the runtime (the dispatcher)
         self._opened: dict[int, NewRoom | None] = {}  # rooms opened, their outcome not recorded
+        self.t = Translator("fr")  # set by the runtime (the club's language)
 
     def push(self, message: Queued) -> None:
         """Sends a just-committed message as soon as possible."""
@@ -224,6 +228,20 @@ class Outbox:
         return await self.transport.send(message.room_id, content, message.txn_id,
                                          message.event_type)
 
+    async def _send_sized(self, message: Queued, content: dict[str, Any]) -> str:
+        """A message too large for one event goes in parts or as a file (``bot.oversize``)."""
+        room_id = message.room_id
+
+        async def send(part: dict[str, Any], txn: str) -> str:
+            return await self._send(dataclasses.replace(message, txn_id=txn), part)
+
+        async def upload(data: bytes, mimetype: str, filename: str) -> dict[str, Any]:
+            return await self.transport.upload(room_id, data, mimetype, filename)
+
+        sized = oversize.Message(room_id, content, message.txn_id, message.event_type,
+                                 self.transport.is_encrypted(room_id))
+        return await oversize.deliver(sized, send, upload, self.t)
+
     async def _upload(self, message: Queued, content: dict[str, Any]) -> str:
         data = base64.b64decode(content.pop("data"))
         content.update(await self.transport.upload(message.room_id, data,
@@ -310,7 +328,7 @@ class Outbox:
 
 Action = Callable[[Outbox, Queued, dict[str, Any]], Awaitable[str]]
 ACTIONS: dict[str, Action] = {
-    "send": Outbox._send, "upload": Outbox._upload, "invite": Outbox._invite,
+    "send": Outbox._send_sized, "upload": Outbox._upload, "invite": Outbox._invite,
     "state": Outbox._state, "leave": Outbox._leave, "pin": Outbox._pin,
     "create_room": Outbox._create_room, "direct_room": Outbox._direct_room}
 """What each row's ``action`` does (``bot.effects`` makes the rows)."""

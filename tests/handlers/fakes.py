@@ -110,6 +110,10 @@ class FakeTransport:
         return {"url": f"mxc://example.org/file{len(self.uploads)}"}
 
     left: list[str] = field(default_factory=list)
+    encrypted: set[str] = field(default_factory=set)  # rooms whose messages are encrypted
+
+    def is_encrypted(self, room_id: str) -> bool:
+        return room_id in self.encrypted
 
     async def leave(self, room_id: str) -> None:
         self.left.append(room_id)
