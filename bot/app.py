@@ -130,6 +130,16 @@ class Command:
 
 
 @dataclass
+class _Waiting:
+    """A command waiting for another program's lock on the database: since when (loop time),
+    and whether its sender was told."""
+
+    command: Command
+    since: float
+    told: bool = False
+
+
+@dataclass
 class Arrival:
     room_id: str
     user_id: str
@@ -252,7 +262,7 @@ class Bot:
         # (by event id: since when, loop time); the task saving them once the lock is freed
         self._unsaved: list[tuple[Batch, str]] = []
         self._answered: set[str] = set()
-        self._waiting: dict[str, tuple[Command, float]] = {}
+        self._waiting: dict[str, _Waiting] = {}
         self._answering: set[asyncio.Task[None]] = set()
         self._read_turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._saver: asyncio.Task[None] | None = None
@@ -635,12 +645,13 @@ class Bot:
         before it; else it waits for the lock."""
         async with self._read_turns[command.room_id]:
             blocked = (self.dispatcher.busy(command.room_id)
-                       or any(c.room_id == command.room_id for c, _ in self._waiting.values()))
+                       or any(w.command.room_id == command.room_id
+                              for w in self._waiting.values()))
             if not blocked and await self.dispatcher.answer_from_read(command):
                 self._answered.add(command.event_id)
                 return
             loop = asyncio.get_running_loop()
-            self._waiting[command.event_id] = (command, loop.time())
+            self._waiting[command.event_id] = _Waiting(command, loop.time())
 
     async def _save_when_free(self) -> None:
         """Saves the batches kept in memory once the lock is freed; each waiting command's
@@ -654,7 +665,7 @@ class Bot:
                 except StorageBusy:
                     await self._tell_waiting()
                 except StorageUnavailable:  # the database failed otherwise: told, tried again
-                    await self._tell_storage_is_down([c for c, _ in self._waiting.values()])
+                    await self._tell_storage_is_down([w.command for w in self._waiting.values()])
                     self._waiting.clear()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 60.0)
@@ -666,16 +677,16 @@ class Bot:
         told (at most ``busy_notice_seconds``: a command arriving meanwhile is counted)."""
         limit = float(self.settings.database_busy_notice_seconds)
         now = asyncio.get_running_loop().time()
-        dues = [since + limit - now for command, since in self._waiting.values()
-                if not self.dispatcher.told_busy(command.event_id)]
-        return max(0.0, min([limit, *dues]))
+        dues = [w.since + limit - now for w in self._waiting.values() if not w.told]
+        return max(0.0, min([max(limit, 1.0), *dues]))
 
     async def _tell_waiting(self) -> None:
         limit = self.settings.database_busy_notice_seconds
         now = asyncio.get_running_loop().time()
-        for command, since in list(self._waiting.values()):
-            if now - since >= limit:
-                await self.dispatcher.tell_busy(command)
+        for waiting in list(self._waiting.values()):
+            if not waiting.told and now - waiting.since >= limit:
+                waiting.told = True  # tried once: a notice that could not go is not repeated
+                await self.dispatcher.tell_busy(waiting.command)
 
     async def _save_unsaved(self, patience: float | None) -> None:
         """Saves the batches kept in memory, as one, with the last one's sync position, once

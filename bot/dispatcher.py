@@ -406,10 +406,6 @@ class Dispatcher:
         handling.log()
         return True
 
-    def told_busy(self, event_id: str) -> bool:
-        """Whether the sender of this command was told the database is busy."""
-        return event_id in self._told_busy
-
     async def tell_busy(self, item: Received | _Waiting) -> None:
         """Tells the sender of ``item``, once, that the database is busy and the command will
         be run when it frees (without the outbox: writing there waits for the lock too)."""

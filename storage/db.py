@@ -195,13 +195,10 @@ class Database:
         database refuses any write in it (``StorageUnavailable``). For what can be answered
         while another program holds the write lock."""
         try:
-            async with self._readers() as session:
-                try:
-                    if not self.is_sqlite:
-                        await session.execute(text("SET TRANSACTION READ ONLY"))
-                    yield Repositories(session)
-                finally:
-                    await session.rollback()
+            async with self._readers() as session:  # closing it rolls back (what was read
+                if not self.is_sqlite:                # stays readable, unlike a rollback)
+                    await session.execute(text("SET TRANSACTION READ ONLY"))
+                yield Repositories(session)
         except (OperationalError, DBAPIError) as error:
             if is_busy(error) or _write_refused(error):
                 raise StorageBusy() from error  # the work must wait for the write lock
