@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -36,7 +34,14 @@ from typing import Any
 
 from nio import MatrixRoom, RoomMessageNotice
 
-from bench.latency import Child, guarded, synapse_version, write_config
+from bench.latency import (
+    Child,
+    clean_up,
+    guarded,
+    load_average,
+    synapse_version,
+    write_config,
+)
 from bench.loop_probe import ENV as PROBE_ENV
 from bench.loop_probe import SITE as PROBE_SITE
 from bench.loop_probe import longest_stall
@@ -246,10 +251,6 @@ def report(phases: list[Phase], header: str) -> str:
     return "\n".join(lines + (["", *notes] if notes else []))
 
 
-def _load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="pings without fault")
@@ -287,25 +288,18 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 await scene.client.close()
 
-        load_before = _load()
+        load_before = load_average()
         phases = asyncio.run(measure())
         header = (f"faults, {time.strftime('%Y-%m-%d %H:%M')}, Synapse {synapse_version(python)}; "
                   f"{args.n} pings without fault (+{args.warmup} warm-up), at least "
                   f"{args.window:.0f} s of pings during each fault; load average {load_before} "
-                  f"before, {_load()} after")
+                  f"before, {load_average()} after")
         print(report(phases, header))
         return 0
     except KeyboardInterrupt:
         return 130
     finally:
-        for child in bench.children:
-            child.stop()
-        server.stop()
-        if args.keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-
+        clean_up(bench.children, server, work, keep=args.keep)
 
 
 if __name__ == "__main__":
