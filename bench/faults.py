@@ -1,7 +1,7 @@
 """Faults, measured: during each, the longest stall of cct-bot's event loop and the latency of
 `!ping` in another room, against the same without a fault.
 
-    .venv/bin/python -m bench.faults [--n 40] [--faults sqlite-lock,no-moderator] [--keep]
+    .venv/bin/python -m bench.faults [--n 40] [--faults sqlite-lock,no-moderator,…] [--keep]
 
 One fresh Synapse, one cct-bot process (SQLite) with a probe in its event loop
 (``bench/loop_probe.py``, through ``bench/probe_site`` on its ``PYTHONPATH``), one client. Rooms:
@@ -173,6 +173,7 @@ class Phase:
     name: str
     pings: list[float]  # answered
     stall_ms: float
+    stall_cpu_ms: float
     note: str = ""
     lost: int = 0  # not answered within ``--ping-timeout``
 
@@ -262,7 +263,8 @@ class Bench:
                 break
         note = await work if work else ""
         await asyncio.sleep(0.3)  # the probe's last window
-        return Phase(name, samples, longest_stall(self.probe, wall, time.time()), note, lost)
+        stall, cpu = longest_stall(self.probe, wall, time.time())
+        return Phase(name, samples, stall, cpu, note, lost)
 
     async def run(self, scene: Scene) -> list[Phase]:
         for _ in range(self.args.warmup):
@@ -277,18 +279,18 @@ class Bench:
 def report(phases: list[Phase], header: str) -> str:
     base = statistics.median(phases[0].pings) if phases[0].pings else float("nan")
     lines = [header, "",
-             "| phase | pings answered | lost | longest loop stall | `!ping` p50 | p99 | "
+             "| phase | pings answered | lost | longest loop stall (its CPU) | `!ping` p50 | p99 | "
              "p50 ÷ no fault | goal (stall ≤ 50 ms, p50 ≤ 1.2×) |",
              "|---|---|---|---|---|---|---|---|"]
     for phase in phases:
         if not phase.pings:
-            lines.append(f"| {phase.name} | 0 | {phase.lost} | {phase.stall_ms:.0f} ms | — | — "
-                         "| — | NO |")
+            lines.append(f"| {phase.name} | 0 | {phase.lost} | {phase.stall_ms:.0f} ms "
+                         f"({phase.stall_cpu_ms:.0f} ms) | — | — | — | NO |")
             continue
         p50 = statistics.median(phase.pings)
         ok = phase.stall_ms <= STALL_GOAL_MS and p50 <= P50_GOAL * base and not phase.lost
         lines.append(f"| {phase.name} | {len(phase.pings)} | {phase.lost} | "
-                     f"{phase.stall_ms:.0f} ms | {p50:.0f} ms | "
+                     f"{phase.stall_ms:.0f} ms ({phase.stall_cpu_ms:.0f} ms) | {p50:.0f} ms | "
                      f"{percentile(phase.pings, 99):.0f} ms | {p50 / base:.2f} | "
                      f"{'yes' if ok else 'NO'} |")
     notes = [f"- {phase.name}: {phase.note}" for phase in phases if phase.note]

@@ -673,6 +673,11 @@ class Bot:
                     self._waiting.clear()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 60.0)
+                except Exception:
+                    log.exception("sync batches kept in memory could not be saved; retrying in "
+                                  "%.0f s", delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
         finally:
             self._saver = None
 
