@@ -483,7 +483,7 @@ def _terminate(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _load() -> str:
+def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
@@ -513,13 +513,13 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 await bench.close()
 
-        load_before, started = _load(), time.monotonic()
+        load_before, started = load_average(), time.monotonic()
         rows = asyncio.run(measure())
         peer = f", matrix-reminder-bot {peer_version()}" if args.peer else ""
         header = (f"command → reply latency, {time.strftime('%Y-%m-%d %H:%M')}, Synapse "
                   f"{synapse_version(python)}{peer}; N={args.n} per row (+{args.warmup} warm-up "
                   f"rounds), {args.groups} project groups; {time.monotonic() - started:.0f} s; "
-                  f"load average {load_before} before, {_load()} after")
+                  f"load average {load_before} before, {load_average()} after")
         print(report(summarise(rows), header, args.markdown))
         if args.trace:
             print("\n" + trace.report(args.trace, f"@bench:{server.server_name}"))
@@ -528,13 +528,18 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
-        for child in children:
-            child.stop()
-        server.stop()
-        if args.keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        clean_up(children, server, work, keep=args.keep)
+
+
+def clean_up(children: Sequence[Child], server: LocalSynapse, work: Path, *, keep: bool) -> None:
+    """Stops the bots and the homeserver; removes the temporary folder unless ``keep``."""
+    for child in children:
+        child.stop()
+    server.stop()
+    if keep:
+        print(f"kept {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

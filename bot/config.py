@@ -140,6 +140,9 @@ class Settings:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    # how long a command waits for another program's lock on the database before its sender
+    # is told « La base de données est occupée, je réessaie… »
+    database_busy_notice_seconds: int = 5
 
 
 @dataclass(frozen=True)
@@ -424,7 +427,7 @@ def _check_unknown_keys(r: _Reader) -> None:
         "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
                    "encryption", "catch_up_minutes", "sync_timeout_ms", "sync_timeline_limit",
                    "undecryptable_notice_seconds", "display_name", "avatar"},
-        "database": {"url"},
+        "database": {"url", "busy_notice_seconds"},
         "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",
                  "welcome_message", "charter", "charter_file", "coordinator_power_level",
                  "welcome_every_seconds"},
@@ -462,6 +465,7 @@ def parse_settings(
     url = r.string("database.url", "sqlite+aiosqlite:///data/cct.db")
     if not _is_database_url(url):
         r.problem("database.url", "config.bad_database", value=url)
+    busy_notice = r.integer("database.busy_notice_seconds", 5, 0, 3600)
     club = _read_club(r, base)
     rooms = _read_rooms(r)
     meetings = MeetingSettings(
@@ -482,7 +486,7 @@ def parse_settings(
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, log_format,
-                    meetings, reminders, privacy, limits)
+                    meetings, reminders, privacy, limits, busy_notice)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -2,7 +2,9 @@
 
 Each command runs as a tracked background task, so a slow one never stalls the sync loop;
 commands of one room run in the order they were sent. Commands beyond a person's rate
-(``CommandRate``) are set aside before they are queued.
+(``CommandRate``) are set aside before they are queued. While another program holds SQLite's
+write lock, a command waits for it (without stopping the event loop) and its sender is told
+once when that lasts; one that a read can answer is answered at once (``answer_from_read``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from commands.dispatch import (
     run,
 )
 from commands.effects import Leave
-from commands.errors import StorageUnavailable, UserError
+from commands.errors import StorageBusy, StorageUnavailable, UserError
 from commands.events import Redaction
 from commands.i18n import Translator
 from commands.ports import MatrixPort
@@ -49,7 +51,11 @@ FOLLOW_UP_WAIT_S = 1.0  # a follow-up waits (at most this long) for the reply to
 # ... and then this long, so that the follow-ups of a burst of commands (the edit of a poll's
 # message after each vote) find one another's work done: one edit for the votes of 2 s.
 FOLLOW_UP_DELAY_S = 2.0
+# how long a command waits for another program's write lock before its sender is told
+BUSY_NOTICE_S = 5.0
+SEND_NOW_LIMIT_S = 30.0  # a message sent without the outbox: how long it may take
 Reschedule = Callable[[str], Awaitable[int]]
+SendNow = Callable[[str, dict[str, Any], str], Awaitable[Any]]  # room, content, txn id
 
 
 class Membership(Protocol):
@@ -109,6 +115,15 @@ class Handled:
     queued: list[Queued]
     reply: Reply
     handling: Handling
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """What ``tell_busy`` needs of a command: where to answer and whom."""
+
+    event_id: str
+    room_id: str
+    sender: str
 
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -182,7 +197,8 @@ class Dispatcher:
 
     def __init__(self, registry: Registry, db: Database, outbox: Outbox, clock: Clock,
                  club: Club, membership: Membership, matrix: MatrixPort | None = None,
-                 follow_up_delay_s: float = FOLLOW_UP_DELAY_S) -> None:
+                 follow_up_delay_s: float = FOLLOW_UP_DELAY_S,
+                 busy_notice_s: float = BUSY_NOTICE_S) -> None:
         self.registry = registry
         self.db = db
         self.outbox = outbox
@@ -191,6 +207,10 @@ class Dispatcher:
         self.membership = membership
         self.matrix = matrix
         self.on_reschedule: Reschedule | None = None  # rebuilds a kind of scheduled jobs
+        # sends at once, without the outbox (which needs a write): ``Transport.send``
+        self.send_now: SendNow | None = None
+        self.busy_notice_s = busy_notice_s
+        self._told_busy: set[str] = set()  # commands whose sender was told the database is busy
         self.t = Translator(club.language)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -297,7 +317,11 @@ class Dispatcher:
                 if hold is not None:
                     await hold.wait()  # holding the room's turn: later commands wait behind
                 try:
-                    await self.handle(event_id)
+                    try:
+                        await self.handle(event_id, self.busy_notice_s)
+                    except StorageBusy:  # another program's lock: told, and waiting its end
+                        await self._tell_queued_busy(event_id)
+                        await self.handle(event_id)
                     return
                 except StorageUnavailable:
                     log.error("command %s kept queued: the database is unavailable; retrying in "
@@ -308,21 +332,24 @@ class Dispatcher:
             await asyncio.sleep(delay)  # the database may come back: the command then runs
             delay = min(delay * 2, RETRY_MAX_S)
 
-    async def handle(self, event_id: str) -> None:
+    async def handle(self, event_id: str, patience: float | None = None) -> None:
         """Runs the queued command once: its changes, its reply and its 'handled' mark in one
         commit (a refused or failed command commits only its reply, the mark and the sender's
-        participation)."""
+        participation). Waits at most ``patience`` seconds for another program's write lock
+        (``StorageBusy``)."""
         try:
-            handled = await self._handle_queued(event_id, None)
+            handled = await self._handle_queued(event_id, None, patience)
         except Undone as undone:  # rolled back: its reply and mark go in a transaction of their own
-            handled = await self._handle_queued(event_id, undone)
+            handled = await self._handle_queued(event_id, undone, patience)
+        self._told_busy.discard(event_id)
         if handled is not None:
             await self.after_commit(handled)
 
-    async def _handle_queued(self, event_id: str, undone: Undone | None) -> Handled | None:
+    async def _handle_queued(self, event_id: str, undone: Undone | None,
+                             patience: float | None) -> Handled | None:
         """One transaction running the queued command (or recording its answer when it was
         ``undone``); ``None`` if it is unknown or handled already."""
-        async with self.db.transaction() as repos:
+        async with self.db.transaction(patience=patience) as repos:
             item = await repos.inbox.get(event_id)
             if item is None or item.handled_at is not None:
                 return None
@@ -351,6 +378,67 @@ class Dispatcher:
                 reply = await self._outcome(item, line, repos, handling)
         queued = await self._finish(repos, item, reply, mark_handled)
         return Handled(queued, reply, handling)
+
+    async def answer_from_read(self, item: Received) -> bool:
+        """While another program holds the database's write lock: answers ``item`` at once if
+        a read is enough — run in a read-only transaction, its handler wrote nothing and asks
+        nothing more (no effect, follow-up or job to rebuild) — and returns ``True``; else
+        ``False`` (it waits for the lock). The reply goes without the outbox, with the
+        transaction id the outbox would give it (sent again after a crash, the homeserver
+        keeps one); the caller records the command as handled once the lock is freed."""
+        line = command_text(item.body, self.club.prefix)
+        if line is None or self.send_now is None:
+            return False
+        handling = Handling(item.event_id, item.room_id, "?", started=time.perf_counter())
+        try:
+            async with self.db.reading() as repos:
+                try:
+                    reply = await self._outcome(item, line, repos, handling)
+                except Undone as undone:  # a refusal writes nothing either
+                    reply = undone.reply
+        except StorageUnavailable:  # it writes: it waits for the lock
+            return False
+        if not reply.markdown or reply.effects or reply.then or reply.reschedule:
+            return False
+        content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender)
+        if not await self._send_now(item, content, txn_id("reply", item.event_id)):
+            return False
+        handling.log()
+        return True
+
+    async def tell_busy(self, item: Received | _Waiting) -> None:
+        """Tells the sender of ``item``, once, that the database is busy and the command will
+        be run when it frees (without the outbox: writing there waits for the lock too)."""
+        if item.event_id in self._told_busy:
+            return
+        content = message_content(Reply(self.t("error.storage_busy")),
+                                  in_reply_to=item.event_id, reply_sender=item.sender)
+        if await self._send_now(item, content, txn_id("busy", item.event_id)):
+            self._told_busy.add(item.event_id)
+
+    async def _tell_queued_busy(self, event_id: str) -> None:
+        """``tell_busy`` for a command of the inbox (read without waiting for the lock)."""
+        try:
+            async with self.db.reading() as repos:
+                item = await repos.inbox.get(event_id)
+                if item is None or item.handled_at is not None:
+                    return
+                command = _Waiting(item.event_id, item.room_id, item.sender)
+        except StorageUnavailable:
+            return
+        await self.tell_busy(command)
+
+    async def _send_now(self, item: Received | _Waiting, content: dict[str, Any],
+                        txn: str) -> bool:
+        """Sends ``content`` in the command's room at once; ``False`` if it could not be."""
+        if self.send_now is None:
+            return False
+        try:
+            await asyncio.wait_for(self.send_now(item.room_id, content, txn), SEND_NOW_LIMIT_S)
+        except Exception as error:  # the message waits for the lock, with the command
+            log.warning("could not answer %s at once (%s)", item.event_id, error)
+            return False
+        return True
 
     async def _outcome(self, item: Received, line: str, repos: Repositories,
                        handling: Handling) -> Reply:

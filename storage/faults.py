@@ -1,5 +1,5 @@
-"""Which database errors mean "cannot save right now" (read-only, disk full, server gone), and
-database error texts without the values they quote."""
+"""Which database errors mean "cannot save right now" (read-only, disk full, server gone; another
+program holding SQLite's write lock), and database error texts without the values they quote."""
 
 from __future__ import annotations
 
@@ -9,10 +9,22 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError
 
-from commands.errors import StorageUnavailable
+from commands.errors import StorageBusy, StorageUnavailable
 
 _UNAVAILABLE_HINTS = ("readonly", "read-only", "disk", "full", "unable to open", "i/o",
                       "connection", "could not", "terminating")
+
+
+# SQLite's result codes (their low byte) for a lock held by another connection.
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+
+
+def is_busy(error: DBAPIError) -> bool:
+    """Whether ``error`` is SQLite's "database is locked": another program holds the lock (the
+    work can be done once it frees)."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
 
 
 def is_unavailable(error: DBAPIError) -> bool:
@@ -25,10 +37,13 @@ def is_unavailable(error: DBAPIError) -> bool:
 
 @asynccontextmanager
 async def storage_faults() -> AsyncIterator[None]:
-    """Turns the storage failing inside the block into ``StorageUnavailable``."""
+    """Turns the storage failing inside the block into ``StorageUnavailable`` (``StorageBusy``
+    for a lock held by another program)."""
     try:
         yield
     except DBAPIError as error:
+        if is_busy(error):
+            raise StorageBusy() from error
         if is_unavailable(error):
             raise StorageUnavailable() from error
         raise

@@ -11,6 +11,19 @@ from bot.matrix import MatrixError, NewRoom
 from commands.ports import RoomFacts
 
 
+def record_sends(transport: Any) -> list[tuple[str, dict[str, Any], str]]:
+    """Replaces ``transport.send`` by one that records (room, content, txn id) and succeeds."""
+    sent: list[tuple[str, dict[str, Any], str]] = []
+
+    async def send(room_id: str, content: dict[str, Any], txn_id: str,
+                   event_type: str = "m.room.message") -> str:
+        sent.append((room_id, content, txn_id))
+        return f"$sent{len(sent)}"
+
+    transport.send = send
+    return sent
+
+
 @dataclass(frozen=True)
 class FakeErrorResponse:
     """What nio returns for a refused request: ``MatrixError`` reads these two attributes."""

@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import asyncpg
 import pytest
@@ -18,6 +18,7 @@ from bot.app import Bot
 from commands.errors import StorageUnavailable
 from storage.db import Database
 from tests.conftest import PG_ADMIN_DSN
+from tests.handlers.fakes import record_sends
 from tests.handlers.test_sync_batches import NOW, ROOM, message, offline_bot, queued, sync
 from tests.storage.conftest import fresh_postgres
 
@@ -127,15 +128,7 @@ def fault(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fault]:
 async def bot(tmp_path: Path, fault: Fault) -> AsyncIterator[Bot]:
     await fault.prepare()
     instance = await offline_bot(tmp_path, fault.url)
-    sent: list[tuple[str, dict[str, Any], str]] = []
-
-    async def send(room_id: str, content: dict[str, Any], txn_id: str,
-                   event_type: str = "m.room.message") -> str:
-        sent.append((room_id, content, txn_id))
-        return f"$sent{len(sent)}"
-
-    instance.transport.send = send  # type: ignore[method-assign]
-    instance.sent = sent  # type: ignore[attr-defined]
+    instance.sent = record_sends(instance.transport)  # type: ignore[attr-defined]
     try:
         yield instance
     finally:

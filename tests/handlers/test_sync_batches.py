@@ -287,9 +287,9 @@ async def test_a_welcome_is_sent_exactly_once_across_crashes(tmp_path: Path) -> 
     assert await source.pending() == [(0, NOW + GATHER)]  # still waiting after the restart
     original = second.db.transaction
 
-    def crashing() -> Any:
+    def crashing(*, patience: float | None = None) -> Any:
         """The welcome's transaction dies instead of committing (rolled back, as by a crash)."""
-        context = original()
+        context = original(patience=patience)
 
         class Crash:
             async def __aenter__(self) -> Any:
