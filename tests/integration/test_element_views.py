@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.threads import ThreadHeads
 from tests.integration.conftest import BotRunner
 from tests.integration.element_peer import ElementPeer
 from tests.integration.test_cross_signing import encrypted_club, status
@@ -56,6 +57,16 @@ async def test_a_command_in_a_thread_is_answered_in_it(bot_factory, elements) ->
     reply = await ask(ana, runner, room, "!ping", thread=root)
     answered_in_thread(reply, root)
     assert reply["encrypted"] and reply["decrypted"] and "pong" in reply["body"].lower()
+
+    # The latest event of the thread, for the bot's own messages there: its answer, as it
+    # sent it; after a restart (nothing in memory), as the homeserver says.
+    assert runner.bot is not None
+    transport = runner.bot.transport
+    assert await transport.thread_latest(room, root) == reply["event_id"]
+    transport.threads = ThreadHeads()
+    assert await transport.thread_latest(room, root) == reply["event_id"]
+    transport.threads = ThreadHeads()
+    assert await transport.thread_latest(room, reply["event_id"]) == reply["event_id"]  # none
     main = await ask(ana, runner, room, "!ping")  # the main timeline: a plain reply
     assert main["relates_to"] == {"m.in_reply_to": {"event_id": main["command"]}}
 
