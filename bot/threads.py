@@ -23,10 +23,11 @@ class ThreadHeads:
         self._sent: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     def seen(self, room_id: str, events: Iterable[Any], me: str) -> None:
-        """Timeline events of a room, oldest first (the bot's own are recorded when it sends
-        them: one coming back from the sync is older than what it sent since)."""
+        """Timeline events of a room, oldest first. Those the bot sent lately were recorded as
+        it sent them (one coming back from the sync may be older than what it sent since);
+        its own from before the start count like anyone's."""
         for event in events:
-            if getattr(event, "sender", None) == me:
+            if getattr(event, "sender", None) == me and (room_id, event.event_id) in self._sent:
                 continue
             source = getattr(event, "source", None)
             content = source.get("content") if isinstance(source, dict) else None

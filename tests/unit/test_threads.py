@@ -75,6 +75,8 @@ def test_the_latest_event_of_a_thread_from_the_sync_and_the_bot_s_sends() -> Non
     assert heads.latest("!r", "$root") == "$3"
     heads.sent("!r", {"body": "racine"}, "$new-root")  # a message of the bot: an empty thread
     assert heads.latest("!r", "$new-root") == "$new-root"
+    heads.seen("!r", [in_root("$before-start", root="$old", sender=BOT)], BOT)
+    assert heads.latest("!r", "$old") == "$before-start"  # the bot's, sent before a restart
 
 
 def test_threads_long_quiet_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
