@@ -61,6 +61,7 @@ from commands.mentions import body_with_user_ids
 from commands.polls import native, service
 from commands.registry import Registry, Role
 from commands.rhythm import ReminderRules
+from commands.threads import thread_root
 from storage.db import Database
 from storage.repositories import Repositories
 
@@ -131,6 +132,7 @@ class Command:
     sender: str
     body: str
     sent_at: datetime
+    thread_root: str | None = None  # the thread it was sent in, if any
 
 
 @dataclass
@@ -816,7 +818,7 @@ class Bot:
                 continue
             reply = Reply(self.t("error.storage_unavailable"))
             content = message_content(reply, in_reply_to=command.event_id,
-                                      reply_sender=command.sender)
+                                      reply_sender=command.sender, thread=command.thread_root)
             try:
                 await asyncio.wait_for(self.transport.send(
                     command.room_id, content, txn_id("storage", command.event_id)), 30)
@@ -859,6 +861,7 @@ class Bot:
             else:
                 joined_at = room.joined_at
             self._classify(batch, room_id, events, max(joined_at, cutoff))
+            self.transport.threads.seen(room_id, events, self.transport.user_id)
             if events:
                 batch.last_events[room_id] = events[-1].event_id
         if batch.redactions:
@@ -919,7 +922,8 @@ class Bot:
                 body = body_with_user_ids(event.body, event.formatted_body)
                 if command_text(body, self.club.prefix) is not None:
                     batch.commands.append(Command(event.event_id, room_id, event.sender, body,
-                                                  _ts(event)))
+                                                  _ts(event), thread_root(event.source.get(
+                                                      "content", {}))))
             elif isinstance(event, RoomMemberEvent):
                 if (event.membership == "join" and event.prev_membership != "join"
                         and room_id in self.club_rooms):
@@ -940,7 +944,8 @@ class Bot:
         its sender is told if the key does not come soon."""
         log.warning("cannot decrypt %s in %s yet; waiting for its key", event.event_id, room_id)
         self._undecrypted[event.event_id] = (room_id, event)
-        self.notices.watch(event.event_id, room_id, event.sender)
+        self.notices.watch(event.event_id, room_id, event.sender,
+                           thread_root(event.source.get("content", {})))
         while len(self._undecrypted) > MAX_UNDECRYPTED:
             self._undecrypted.pop(next(iter(self._undecrypted)))
 
@@ -964,7 +969,8 @@ class Bot:
             if not await repos.inbox.add_if_new(
                     event_id=command.event_id, room_id=command.room_id, sender=command.sender,
                     body=command.body, sent_at=command.sent_at, received_at=now,
-                    handled_at=now if command is inline or limited or answered else None):
+                    handled_at=now if command is inline or limited or answered else None,
+                    thread_root=command.thread_root):
                 continue
             notice = batch.limited.get(command.event_id)
             if notice is not None:

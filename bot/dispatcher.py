@@ -88,6 +88,8 @@ class Received(Protocol):
     def body(self) -> str: ...
     @property
     def sent_at(self) -> datetime: ...
+    @property
+    def thread_root(self) -> str | None: ...  # the thread it was sent in (answered there)
 
 
 @dataclass
@@ -581,7 +583,8 @@ class Dispatcher:
         now = self.clock.now()
         queued = []
         if reply.markdown:
-            content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender)
+            content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender,
+                                      thread=item.thread_root)
             row = await repos.outbox.add(txn_id=txn_id("reply", item.event_id),
                                          room_id=item.room_id, content=content, created_at=now)
             if row is not None:

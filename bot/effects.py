@@ -24,6 +24,7 @@ from commands.effects import (
     Upload,
     effect_txn,
 )
+from commands.threads import in_thread
 from storage.models import OutboxMessage
 from storage.repositories import OutboxRepository, Repositories
 
@@ -52,9 +53,7 @@ def post_content(effect: Post) -> dict[str, Any]:
                    "formatted_body": "* " + content["formatted_body"], "m.new_content": new,
                    "m.relates_to": {"rel_type": "m.replace", "event_id": effect.replaces}}
     elif effect.thread:
-        content["m.relates_to"] = {"rel_type": "m.thread", "event_id": effect.thread,
-                                   "is_falling_back": True,
-                                   "m.in_reply_to": {"event_id": effect.thread}}
+        content["m.relates_to"] = in_thread(effect.thread)
     return content
 
 

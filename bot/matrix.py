@@ -45,7 +45,10 @@ from nio.exceptions import LocalProtocolError
 from nio.store import DefaultStore
 
 from bot.config import MatrixSettings
+from bot.threads import ThreadHeads
+from commands.pills import RoomNames, has_pills, with_names
 from commands.ports import RoomFacts
+from commands.threads import awaits_latest, with_latest
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ CREDENTIALS_FILE = "credentials.json"
 MODERATOR = 50  # Element's « Modérateur »
 REQUEST_TIMEOUT_S = 30.0  # a request made without nio
 STATE_TIMEOUT_S = 30.0  # a room's state asked while a batch or a command waits for it
+THREAD_ASK_S = 10.0  # the latest event of a thread asked of the homeserver (else: its root)
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON",
                     "M_TOO_LARGE", "M_INVALID_PARAM", "M_MISSING_PARAM"}
 
@@ -185,6 +189,8 @@ class Transport:
         self.client = self._new_client(saved.device_id if saved else settings.device_id)
         self._creators: dict[str, set[str]] = {}
         self._key_work: asyncio.Task[None] | None = None
+        self._names = RoomNames()
+        self.threads = ThreadHeads()
 
     def _new_client(self, device_id: str) -> AsyncClient:
         return AsyncClient(self.settings.homeserver, self.settings.user_id, device_id=device_id,
@@ -358,13 +364,52 @@ class Transport:
 
     async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
                    event_type: str = "m.room.message") -> str:
-        """Sends with a stable transaction id; retries transient failures; returns the event id."""
+        """Sends with a stable transaction id; retries transient failures; returns the event id.
+        People's pills in a message show their display name in the room (``commands.pills``);
+        a thread message that answers nobody falls back on the thread's latest event."""
+        if event_type == "m.room.message" and has_pills(content):
+            content = with_names(content, self.pill_names(room_id))
+        thread = awaits_latest(content)
+        if thread is not None:
+            content = with_latest(content, await self.thread_latest(room_id, thread))
         await self._encryption_ready(room_id)
         response = await self._until_done(
             f"send to {room_id}", RoomSendResponse,
             lambda: self.client.room_send(room_id, event_type, content, tx_id=txn_id,
                                           ignore_unverified_devices=True))
+        self.threads.sent(room_id, content, str(response.event_id))
         return str(response.event_id)
+
+    async def thread_latest(self, room_id: str, root: str) -> str:
+        """The latest event of the thread of ``root``: as seen by the sync or sent by the bot,
+        else asked of the homeserver (a thread not seen since the start); the root itself
+        when the thread is empty or the homeserver does not say."""
+        known = self.threads.latest(room_id, root)
+        if known is not None:
+            return known
+
+        async def newest() -> str:
+            async for event in self.client.room_get_event_relations(
+                    room_id, root, RelationshipType.thread, limit=1):
+                return str(event.event_id)
+            return root
+        try:
+            latest = await asyncio.wait_for(newest(), THREAD_ASK_S)
+        except Exception as error:  # a fallback: never worth failing a message for
+            log.info("the latest event of the thread %s is unknown (%s)", root, error)
+            return root
+        self.threads.note(room_id, root, latest)
+        return latest
+
+    def member_names(self, room_id: str) -> dict[str, str | None]:
+        """The display names of a room's members, joined or invited (``None``: no name set), as
+        last synced; empty for a room the bot is not in."""
+        room = self.client.rooms.get(room_id)
+        return {user_id: user.display_name for user_id, user in room.users.items()} if room else {}
+
+    def pill_names(self, room_id: str) -> dict[str, str]:
+        """The names people's pills may show in a room (``commands.pills.shown_names``)."""
+        return self._names.of(room_id, self.member_names(room_id))
 
     def is_encrypted(self, room_id: str) -> bool:
         """Whether the room is encrypted, or was when the bot was last in it (a room rejoined is

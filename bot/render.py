@@ -12,6 +12,7 @@ import nh3
 
 from commands.context import Reply
 from commands.text import defuse_mentions, pills_as_text, unescape_markdown
+from commands.threads import in_thread, reply_in_thread
 
 # Tags and attributes from the Matrix spec's recommended HTML subset (m.room.message formats).
 ALLOWED_TAGS = {
@@ -91,8 +92,11 @@ def sanitise(html: str) -> str:
 
 
 def message_content(reply: Reply, *, in_reply_to: str | None = None,
-                    reply_sender: str | None = None, msgtype: str = "m.notice") -> dict[str, Any]:
-    """The ``m.room.message`` content for ``reply``."""
+                    reply_sender: str | None = None, thread: str | None = None,
+                    msgtype: str = "m.notice") -> dict[str, Any]:
+    """The ``m.room.message`` content for ``reply``: an answer to ``in_reply_to`` if given, in
+    the thread of ``thread`` if given (there, an answer names the event it answers: not a
+    fallback)."""
     mentions = list(dict.fromkeys([*reply.mentions, *([reply_sender] if reply_sender else [])]))
     content: dict[str, Any] = {
         "msgtype": msgtype,
@@ -101,6 +105,9 @@ def message_content(reply: Reply, *, in_reply_to: str | None = None,
         "formatted_body": markdown_to_html(reply.markdown),
         "m.mentions": {"user_ids": mentions},
     }
-    if in_reply_to:
+    if thread:
+        content["m.relates_to"] = (reply_in_thread(thread, in_reply_to) if in_reply_to
+                                   else in_thread(thread))
+    elif in_reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
     return content

@@ -32,6 +32,7 @@ class Waiting:
     room_id: str
     sender: str
     due: datetime
+    thread: str | None = None  # the thread the event was sent in (told there)
 
 
 class UndecryptableNotices:
@@ -49,11 +50,13 @@ class UndecryptableNotices:
         self._pending: dict[str, Waiting] = {}
         self._added = asyncio.Event()
 
-    def watch(self, event_id: str, room_id: str, sender: str) -> None:
-        """An event the bot cannot decrypt yet: its sender is told if it still cannot after
-        the delay (and was not told before)."""
+    def watch(self, event_id: str, room_id: str, sender: str, thread: str | None = None) -> None:
+        """An event the bot cannot decrypt yet (sent in the thread of ``thread``, if given: its
+        relation is not encrypted): its sender is told if it still cannot after the delay (and
+        was not told before), in that thread."""
         if self.delay and sender not in self.told and event_id not in self._pending:
-            self._pending[event_id] = Waiting(room_id, sender, self.clock.now() + self.delay)
+            self._pending[event_id] = Waiting(room_id, sender, self.clock.now() + self.delay,
+                                              thread)
             self._added.set()
 
     async def tell_due(self) -> None:
@@ -68,7 +71,8 @@ class UndecryptableNotices:
 
     async def _tell(self, event_id: str, waiting: Waiting) -> None:
         content = message_content(Reply(self.t("encryption.undecryptable")),
-                                  in_reply_to=event_id, reply_sender=waiting.sender)
+                                  in_reply_to=event_id, reply_sender=waiting.sender,
+                                  thread=waiting.thread)
         try:
             await asyncio.wait_for(self.transport.send(
                 waiting.room_id, content, txn_id("undecryptable", event_id)), SEND_S)

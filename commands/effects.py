@@ -42,7 +42,8 @@ def ref(key: str) -> str:
 @dataclass(frozen=True)
 class Post:
     """A message in a room other than the command's (an announcement), possibly in a thread
-    (``thread``: an event id or a ``ref``) or replacing an earlier message (``replaces``)."""
+    (``thread``: its root, an event id or a ``ref``; its fallback reply is the thread's latest
+    event when it is sent) or replacing an earlier message (``replaces``)."""
 
     room_id: str
     reply: Reply

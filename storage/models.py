@@ -75,6 +75,8 @@ class InboxEvent(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the root of the thread the command was sent in (answered there); None: the main timeline
+    thread_root: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (Index("ix_inbox_pending", "handled_at", "received_at"),)
 

@@ -353,7 +353,7 @@ class PersonalDataRepository:
         await self.session.execute(delete(inbox).where(inbox.c.sender == user_id,
                                                        inbox.c.sent_at < since))
         await self.session.execute(update(inbox).where(inbox.c.sender == user_id)
-                                   .values(sender="", body="", room_id=""))
+                                   .values(sender="", body="", room_id="", thread_root=None))
 
     async def _erase_messages(self, user_id: str, erasure: Erasure) -> None:
         """Messages the bot sent about them are blanked (their event id and transaction id

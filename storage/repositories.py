@@ -87,13 +87,15 @@ class InboxRepository:
 
     async def add_if_new(self, *, event_id: str, room_id: str, sender: str, body: str,
                          sent_at: datetime, received_at: datetime,
-                         handled_at: datetime | None = None) -> bool:
+                         handled_at: datetime | None = None,
+                         thread_root: str | None = None) -> bool:
         """Queues a command (or records it as handled, when it is run in this transaction);
         ``False`` when this event was already received (one statement)."""
         result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
             statements.inbox_insert(dialect_of(self.session)),
             {"event_id": event_id, "room_id": room_id, "sender": sender, "body": body,
-             "sent_at": sent_at, "received_at": received_at, "handled_at": handled_at})
+             "sent_at": sent_at, "received_at": received_at, "handled_at": handled_at,
+             "thread_root": thread_root})
         return result.rowcount == 1
 
     async def get(self, event_id: str) -> InboxEvent | None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from commands.threads import in_thread
+
 START = "org.matrix.msc3381.poll.start"
 END = "org.matrix.msc3381.poll.end"
 TEXT = "org.matrix.msc1767.text"
@@ -21,23 +23,28 @@ ANSWERS = ("yes", "maybe", "no")
 
 
 def start_content(question: str, labels: Mapping[str, str], thread_root: str) -> dict[str, Any]:
-    """A single-choice, disclosed poll about one date, in the thread of the poll's message."""
+    """A single-choice, disclosed poll about one date, in the thread of the poll's message (its
+    fallback reply: the thread's latest event when it is sent). Shaped as the JS SDK's
+    ``PollStartEvent`` builds it (Element Web's polls): the question is a text message
+    (``msgtype: m.text``, ``body``), each answer a text, and the only fallback is the text
+    representation of the whole poll (no top-level ``body``: MSC3381 gives the fallback as
+    ``m.text`` only)."""
     answers = [{"id": answer, TEXT: labels[answer]} for answer in ANSWERS]
     fallback = question + "\n" + "\n".join(
         f"{index}. {labels[answer]}" for index, answer in enumerate(ANSWERS, 1))
     return {
         START: {"kind": "org.matrix.msc3381.poll.disclosed", "max_selections": 1,
-                "question": {TEXT: question, "body": question}, "answers": answers},
+                "question": {TEXT: question, "body": question, "msgtype": "m.text"},
+                "answers": answers},
         TEXT: fallback,
-        "body": fallback,
-        "m.relates_to": {"rel_type": "m.thread", "event_id": thread_root,
-                         "is_falling_back": True, "m.in_reply_to": {"event_id": thread_root}},
+        "m.relates_to": in_thread(thread_root),
     }
 
 
 def end_content(start_event: str, text: str) -> dict[str, Any]:
-    """Closes one poll, with its results as text."""
-    return {END: {}, TEXT: text, "body": text,
+    """Closes one poll, with its results as text: as the JS SDK's ``PollEndEvent`` builds it,
+    the closing message a text message (``body``, ``msgtype: m.text``)."""
+    return {END: {}, TEXT: text, "body": text, "msgtype": "m.text",
             "m.relates_to": {"rel_type": "m.reference", "event_id": start_event}}
 
 

@@ -100,12 +100,14 @@ class Harness:
     matrix: FakeMatrix
 
     async def queue(self, body: str, *, sender: str = ALICE, room_id: str = ROOM,
-                    event_id: str | None = None, age: timedelta = timedelta(0)) -> str:
+                    event_id: str | None = None, age: timedelta = timedelta(0),
+                    thread_root: str | None = None) -> str:
         event_id = event_id or f"$cmd{next(self._ids)}"
         async with self.db.transaction() as repos:
             assert await repos.inbox.add_if_new(event_id=event_id, room_id=room_id, sender=sender,
                                                 body=body, sent_at=self.clock.now() - age,
-                                                received_at=self.clock.now())
+                                                received_at=self.clock.now(),
+                                                thread_root=thread_root)
         return event_id
 
     async def command(self, body: str, **kwargs: object) -> list[Sent]:

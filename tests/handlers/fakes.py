@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.matrix import MatrixError, NewRoom
+from bot.threads import ThreadHeads
 from commands.ports import RoomFacts
+from commands.threads import awaits_latest, with_latest
 
 
 def record_sends(transport: Any) -> list[tuple[str, dict[str, Any], str]]:
@@ -72,6 +74,7 @@ class FakeTransport:
     fail_creation: bool = False
     space_refused: bool = False
     creating: asyncio.Event = field(default_factory=asyncio.Event)
+    threads: ThreadHeads = field(default_factory=ThreadHeads)  # as the real one (no requests)
 
     def __post_init__(self) -> None:
         self.creating.set()
@@ -155,7 +158,11 @@ class FakeTransport:
             raise error
         if self.dedupe_txn and txn_id in self._by_txn:
             return self._by_txn[txn_id]
+        thread = awaits_latest(content)
+        if thread is not None:
+            content = with_latest(content, self.threads.latest(room_id, thread) or thread)
         event_id = f"$fake{len(self.sent) + 1}"
+        self.threads.sent(room_id, content, event_id)
         self._by_txn[txn_id] = event_id
         self.sent.append(Sent(room_id, event_type, content, txn_id, event_id))
         return event_id

@@ -70,9 +70,9 @@ async def test_references_threads_and_edits(db: Database, outbox: Outbox,
                 key="$later")
     root, start, threaded, edit = transport.sent
     assert start.content["m.relates_to"]["event_id"] == root.event_id
-    assert threaded.content["m.relates_to"] == {
+    assert threaded.content["m.relates_to"] == {  # falls back on the thread's latest event
         "rel_type": "m.thread", "event_id": root.event_id, "is_falling_back": True,
-        "m.in_reply_to": {"event_id": root.event_id}}
+        "m.in_reply_to": {"event_id": start.event_id}}
     assert edit.content["m.relates_to"] == {"rel_type": "m.replace", "event_id": root.event_id}
     assert edit.content["m.new_content"]["body"] == "racine v2"
     assert edit.content["body"] == "* racine v2"

@@ -256,7 +256,7 @@ async def test_forget_me_drops_the_event_ids_that_would_name_the_person(bot: Har
                               f"'{native.START}' ORDER BY id")
     old = await bot.queue("!ping", age=timedelta(days=3))  # older than the catch-up window
     await bot.dispatcher.handle(old)
-    recent = await bot.queue("!aide")
+    recent = await bot.queue("!aide", thread_root="$thread-of-alice")
     await bot.dispatcher.handle(recent)
     await bot.outbox.flush()
     at = bot.clock.now()
@@ -268,12 +268,13 @@ async def test_forget_me_drops_the_event_ids_that_would_name_the_person(bot: Har
 
     await forget(bot, ALICE)
 
-    for needle in ("$vote-alice", "$thumb-alice", old, recent, ALICE):
+    for needle in ("$vote-alice", "$thumb-alice", old, recent, ALICE, "$thread-of-alice"):
         assert await rows_naming(bot, needle, skip=("inbox",)) == {}, needle
     inbox = {row["event_id"]: row for rows in (await rows_naming(bot, "$cmd")).values()
              for row in rows}
     assert old not in inbox  # gone
     assert inbox[recent]["sender"] == inbox[recent]["body"] == inbox[recent]["room_id"] == ""
+    assert inbox[recent]["thread_root"] == "None"  # nor where she wrote it
     async with bot.db.transaction() as repos:  # the same command seen again is not run again
         assert not await repos.inbox.add_if_new(event_id=recent, room_id=ROOM, sender=ALICE,
                                                 body="!aide", sent_at=at, received_at=at)

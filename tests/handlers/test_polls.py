@@ -66,8 +66,14 @@ async def test_opening_posts_the_message_then_one_native_poll_per_slot_in_its_th
         assert start["max_selections"] == 1
         assert [(a["id"], a[native.TEXT]) for a in start["answers"]] == [
             ("yes", "Oui"), ("maybe", "Si nécessaire"), ("no", "Non")]
-        assert poll.content["m.relates_to"]["rel_type"] == "m.thread"
-        assert poll.content["m.relates_to"]["event_id"] == root.event_id
+        assert start["question"] == {native.TEXT: start["question"][native.TEXT],
+                                     "body": start["question"][native.TEXT], "msgtype": "m.text"}
+        assert "body" not in poll.content  # as the JS SDK builds it: the m.text fallback only
+        assert poll.content[native.TEXT].startswith(start["question"][native.TEXT] + "\n1. Oui")
+    # In the message's thread, each falling back on the thread's latest event when sent.
+    assert [p.content["m.relates_to"] for p in polls] == [
+        {"rel_type": "m.thread", "event_id": root.event_id, "is_falling_back": True,
+         "m.in_reply_to": {"event_id": latest.event_id}} for latest in (root, *polls[:-1])]
 
 
 async def test_slots_are_sorted_by_date(bot: Harness) -> None:
@@ -315,6 +321,9 @@ async def test_the_deadline_closes_the_poll_with_end_events_and_the_outcome(bot:
     assert [e.content["m.relates_to"] for e in ends] == [
         {"rel_type": "m.reference", "event_id": p.event_id} for p in polls]
     assert ends[1].content[native.TEXT] == "jeudi 15 janvier 2099, 18h–20h : 2 oui, 0 si nécessaire, 0 non."
+    # As the JS SDK's PollEndEvent builds it: the closing message is a text message.
+    assert ends[1].content["body"] == ends[1].content[native.TEXT]
+    assert ends[1].content["msgtype"] == "m.text" and ends[1].content[native.END] == {}
     closing = new[-1]
     assert closing.content["body"].startswith("**Le sondage n°1 est clos.**")
     assert "Date retenue par le sondage n°1 : **jeudi 15 janvier 2099, 18h–20h**" in closing.content["body"]

@@ -100,6 +100,22 @@ async def test_the_sender_is_told_once_after_the_delay(bot: Bot, server: Homeser
             for _, content, _ in server.sent] == ["$a", "$c"]  # Ana was told already
 
 
+async def test_a_message_sent_in_a_thread_is_told_in_that_thread(bot: Bot,
+                                                                 server: Homeserver) -> None:
+    """The relation of an encrypted event is in clear: the notice goes where it was sent."""
+    event = encrypted("$a")
+    event["content"]["m.relates_to"] = {"rel_type": "m.thread", "event_id": "$root",
+                                        "is_falling_back": True,
+                                        "m.in_reply_to": {"event_id": "$root"}}
+    await bot.handle_sync(sync([event]))
+    later(bot, 60)
+    await bot.notices.tell_due()
+    [(_room, content, _txn)] = server.sent
+    assert content["m.relates_to"] == {"rel_type": "m.thread", "event_id": "$root",
+                                       "is_falling_back": False,
+                                       "m.in_reply_to": {"event_id": "$a"}}
+
+
 async def test_a_key_arriving_in_time_means_no_notice(bot: Bot, server: Homeserver) -> None:
     await bot.handle_sync(sync([encrypted("$a")]))
     server.keys["$a"] = message("$a", ANA, "!ping", NOW)

@@ -97,7 +97,7 @@ async def users(synapse: LocalSynapse) -> AsyncIterator[Callable[..., Awaitable[
         await user.close()
 
 
-ElementFactory = Callable[[str], Awaitable[ElementPeer]]
+ElementFactory = Callable[..., Awaitable[ElementPeer]]
 
 
 @pytest.fixture
@@ -109,12 +109,13 @@ async def elements(synapse: LocalSynapse) -> AsyncIterator[ElementFactory]:
         unavailable(why)
     made: list[ElementPeer] = []
 
-    async def make(name: str = "element") -> ElementPeer:
+    async def make(name: str = "element", **options: Any) -> ElementPeer:
+        """``options``: ``display_name``, ``threads`` (``ElementPeer.login``)."""
         localpart = unique(name)
         user_id = synapse.register(localpart, f"{localpart}-pw")
         peer = await ElementPeer.start()
         made.append(peer)
-        await peer.login(synapse.url, user_id, f"{localpart}-pw")
+        await peer.login(synapse.url, user_id, f"{localpart}-pw", **options)
         return peer
 
     yield make

@@ -74,9 +74,12 @@ class ElementPeer:
             raise PeerError(f"{op}: {answer.get('error')}")
         return dict(answer)
 
-    async def login(self, homeserver: str, user_id: str, password: str) -> None:
+    async def login(self, homeserver: str, user_id: str, password: str,
+                    **options: Any) -> None:
+        """Logs in (``display_name``: set once logged in; ``threads``: Element's thread model,
+        where thread events live in their thread's timeline)."""
         facts = await self.request("login", homeserver=homeserver, user_id=user_id,
-                                   password=password)
+                                   password=password, **options)
         self.user_id, self.device_id = facts["user_id"], facts["device_id"]
 
     async def close(self) -> None:

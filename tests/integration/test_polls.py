@@ -79,9 +79,11 @@ async def test_poll_on_a_real_homeserver(bot_factory, users) -> None:
         "1. mardi 12 janvier 2027, 18h30–20h30", "2. jeudi 14 janvier 2027, 18h–20h",
         "3. samedi 16 janvier 2027, 9h–12h"]
     root = starts[0].source["content"]["m.relates_to"]["event_id"]
-    assert all(s.source["content"]["m.relates_to"] == {
-        "rel_type": "m.thread", "event_id": root, "is_falling_back": True,
-        "m.in_reply_to": {"event_id": root}} for s in starts)
+    # In the thread of the poll's message, each falling back on the thread's latest event.
+    assert [s.source["content"]["m.relates_to"] for s in starts] == [
+        {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
+         "m.in_reply_to": {"event_id": latest}}
+        for latest in (root, starts[0].event_id, starts[1].event_id)]
 
     # Alice votes in Element (native polls), Bob with !vote, Carol changes her mind.
     for start, answer in zip(starts, ("yes", "no", "maybe"), strict=True):

@@ -6,7 +6,7 @@
 //
 // Everything the SDK logs goes to stderr; stdout carries only the answers.
 // Operations: login, isolation, create_room, join, wait_member, device_status, send, wait_reply,
-// stop.
+// wait_thread_reply, wait_message, polls, vote, stop.
 
 import readline from "node:readline";
 
@@ -19,6 +19,9 @@ const sdk = await import("matrix-js-sdk");
 const { logger } = await import("matrix-js-sdk/lib/logger.js");
 const { AllDevicesIsolationMode, OnlySignedDevicesIsolationMode } =
     await import("matrix-js-sdk/lib/crypto-api/index.js");
+const { PollStartEvent } = await import("matrix-js-sdk/lib/extensible_events_v1/PollStartEvent.js");
+const { PollEndEvent } = await import("matrix-js-sdk/lib/extensible_events_v1/PollEndEvent.js");
+const { PollResponseEvent } = await import("matrix-js-sdk/lib/extensible_events_v1/PollResponseEvent.js");
 logger.setLevel(process.env.CCT_PEER_LOG || "warn");
 
 let client = null;
@@ -37,7 +40,7 @@ async function until(what, timeoutS, probe) {
     }
 }
 
-async function login({ homeserver, user_id, password, device_id }) {
+async function login({ homeserver, user_id, password, device_id, display_name, threads }) {
     const bare = sdk.createClient({ baseUrl: homeserver });
     const session = await bare.loginRequest({
         type: "m.login.password",
@@ -59,8 +62,10 @@ async function login({ homeserver, user_id, password, device_id }) {
             if (state === "ERROR") reject(new Error("first sync failed"));
         });
     });
-    await client.startClient({ initialSyncLimit: 20 });
+    // ``threads``: Element's thread model (thread events live in their thread's timeline).
+    await client.startClient({ initialSyncLimit: 20, threadSupport: Boolean(threads) });
     await prepared;
+    if (display_name) await client.setDisplayName(display_name);
     // As Element does at the first login: the person's own cross-signing identity (needed to
     // encrypt at all in the "only signed devices" mode).
     await client.getCrypto().bootstrapCrossSigning({
@@ -126,8 +131,11 @@ async function deviceStatus({ user_id, device_id, wait_signed, timeout }) {
     }
 }
 
-async function send({ room_id, body }) {
-    const { event_id } = await client.sendMessage(room_id, { msgtype: "m.text", body });
+async function send({ room_id, body, thread_root }) {
+    // In a thread as Element sends it: the SDK adds the thread relation, falling back on the
+    // thread's latest event.
+    const { event_id } = await client.sendMessage(room_id, thread_root ?? null,
+        { msgtype: "m.text", body });
     return { event_id };
 }
 
@@ -141,7 +149,90 @@ function describe(event) {
         failure: event.decryptionFailureReason,
         msgtype: content.msgtype ?? null,
         body: content.body ?? null,
+        formatted_body: content.formatted_body ?? null,
+        relates_to: event.getWireContent()["m.relates_to"] ?? null,
+        thread_root: event.threadRootId ?? null,
+        reply_to: event.replyEventId ?? null,
     };
+}
+
+function decrypted(event) {
+    return event && !event.isBeingDecrypted() && !event.isDecryptionFailure() ? event : undefined;
+}
+
+async function waitThreadReply({ room_id, sender, event_id, root, timeout }) {
+    // Where Element shows it: the thread's own timeline, not the room's.
+    const room = client.getRoom(room_id);
+    const inThread = () => room.getThread(root)?.timeline.find(
+        (event) => event.getSender() === sender && event.replyEventId === event_id);
+    const found = await until(`a reply of ${sender} to ${event_id} in the thread ${root}`,
+        timeout ?? 60, () => decrypted(inThread()));
+    const main = room.getLiveTimeline().getEvents().some((event) => event.getId() === found.getId());
+    return { ...describe(found), in_thread: true, in_main_timeline: main };
+}
+
+async function waitMessage({ room_id, sender, contains, timeout }) {
+    const room = client.getRoom(room_id);
+    const events = () => [...room.getLiveTimeline().getEvents(),
+        ...room.getThreads().flatMap((thread) => thread.timeline)];
+    const found = await until(`a message of ${sender} saying ${contains}`, timeout ?? 60,
+        () => decrypted(events().find((event) => event.getSender() === sender
+            && (event.getContent().body ?? "").includes(contains))));
+    return describe(found);
+}
+
+async function polls({ room_id, count, ended, timeout }) {
+    // The SDK's own poll model (what Element renders): each start event parsed by
+    // PollStartEvent, its end found among its relations and parsed by PollEndEvent.
+    const room = client.getRoom(room_id);
+    const all = await until(`${count} polls in ${room_id}`, timeout ?? 60, async () => {
+        const found = [...room.polls.values()];
+        if (found.length < count) return undefined;
+        for (const poll of found) await poll.getResponses();
+        if (ended && !found.every((poll) => poll.isEnded)) return undefined;
+        return found;
+    });
+    all.sort((a, b) => a.rootEvent.getTs() - b.rootEvent.getTs());
+    const parse = (Parser, event) => {
+        try {
+            return new Parser({ type: event.getType(), content: event.getContent() });
+        } catch {
+            return undefined;
+        }
+    };
+    return { polls: all.map((poll) => {
+        const start = parse(PollStartEvent, poll.rootEvent);
+        const end = poll.isEnded ? room.findEventById(poll.endEventId) : undefined;
+        const closing = end && parse(PollEndEvent, end);
+        return {
+            event_id: poll.pollId,
+            // what the client made of it (the poll Element renders) and the SDK's parsers
+            parsed: poll.pollEvent?.constructor?.name === "PollStartEvent" && start !== undefined,
+            question: start?.question?.text ?? null,
+            kind: start?.kind?.name ?? null,
+            max_selections: start?.maxSelections ?? null,
+            answers: (start?.answers ?? []).map((answer) => ({ id: answer.id, text: answer.text })),
+            relates_to: poll.rootEvent.getWireContent()["m.relates_to"] ?? null,
+            thread_root: poll.rootEvent.threadRootId ?? null,
+            ended: poll.isEnded,
+            end_parsed: end?.unstableExtensibleEvent?.constructor?.name === "PollEndEvent"
+                && closing !== undefined,
+            end_text: closing?.closingMessage?.text ?? null,
+            end_poll: closing?.pollEventId ?? null,
+            // the bot's contents, and the SDK's own builders' from what it parsed
+            content: poll.rootEvent.getContent(),
+            sdk_content: JSON.parse(JSON.stringify(start?.serialize().content ?? null)),
+            end_content: end?.getContent() ?? null,
+            sdk_end_content: JSON.parse(JSON.stringify(closing?.serialize().content ?? null)),
+        };
+    }) };
+}
+
+async function vote({ room_id, poll_event_id, answer }) {
+    // As Element's poll body does: the SDK's PollResponseEvent, serialised.
+    const response = PollResponseEvent.from([answer], poll_event_id).serialize();
+    const { event_id } = await client.sendEvent(room_id, response.type, response.content);
+    return { event_id };
 }
 
 async function waitReply({ room_id, sender, event_id, timeout }) {
@@ -174,7 +265,8 @@ async function stop() {
 const operations = {
     login, isolation, create_room: createRoom, join, wait_member: waitMember,
     device_status: deviceStatus, send,
-    wait_reply: waitReply, stop,
+    wait_reply: waitReply, wait_thread_reply: waitThreadReply, wait_message: waitMessage, polls,
+    vote, stop,
 };
 
 const lines = readline.createInterface({ input: process.stdin });

@@ -25,7 +25,6 @@ from storage.models import (
     AuditPerson,
     Base,
     GroupMember,
-    InboxEvent,
     Meeting,
     MeetingAttendance,
     MeetingRsvp,
@@ -47,6 +46,13 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
           "agenda_states", "remontees", "reminders", "participants", "participant_years",
           "outbox_people", "audit_people"}
+
+
+# The inbox before 0015 (the model has a column more since).
+OLD_INBOX = sa.table("inbox", sa.column("event_id", sa.String()), sa.column("room_id", sa.String()),
+                     sa.column("sender", sa.String()), sa.column("body", sa.String()),
+                     sa.column("sent_at", UTCDateTime()), sa.column("received_at", UTCDateTime()),
+                     sa.column("handled_at", UTCDateTime()))
 
 
 def _head() -> str:
@@ -338,9 +344,10 @@ async def test_0011_links_messages_and_audit_entries_to_the_people_they_name(
                        details=json.dumps({"count": 2, "people": [alice, carol]})),
             AuditEntry(at=t0, actor=bob, subject="group", subject_id=1, action="progress",
                        details="{broken"),
-            InboxEvent(event_id="$c1", room_id="!club:x", sender=alice, body="!mes-donnees",
-                       sent_at=t0, received_at=t0, handled_at=t0),
         ])
+        await repos.session.execute(OLD_INBOX.insert(), [{  # as it was then (no thread_root)
+            "event_id": "$c1", "room_id": "!club:x", "sender": alice, "body": "!mes-donnees",
+            "sent_at": t0, "received_at": t0, "handled_at": t0}])
         await repos.participants.set_direct_room(alice, "!dm:x")
 
     await empty_db.upgrade()
@@ -390,4 +397,29 @@ async def test_0013_keeps_those_already_welcomed_from_being_welcomed_again(
     assert greeted == 3
     async with empty_db.engine.begin() as connection:  # down and up again
         await connection.run_sync(_migrate, "0011", True)
+    await empty_db.upgrade()
+
+
+# --- 0015: commands sent in a thread ------------------------------------------------------------
+
+async def test_0015_commands_queued_before_it_are_answered_in_the_main_timeline(
+        empty_db: Database) -> None:
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0013")
+    async with empty_db.transaction() as repos:
+        await repos.session.execute(OLD_INBOX.insert(), [{
+            "event_id": "$old", "room_id": "!club:x", "sender": "@a:x", "body": "!ping",
+            "sent_at": t0, "received_at": t0}])
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        assert [(row.event_id, row.thread_root) for row in await repos.inbox.pending()] == [
+            ("$old", None)]
+        assert await repos.inbox.add_if_new(event_id="$new", room_id="!club:x", sender="@a:x",
+                                            body="!ping", sent_at=t0, received_at=t0,
+                                            thread_root="$root")
+        row = await repos.inbox.get("$new")
+        assert row is not None and row.thread_root == "$root"
+    async with empty_db.engine.begin() as connection:  # down and up again
+        await connection.run_sync(_migrate, "0013", True)
     await empty_db.upgrade()

@@ -137,7 +137,7 @@ FREE_TEXT = {("inbox", "body"), ("group_progress", "text"), ("group_needs", "tex
              ("agenda_suggestions", "text"), ("remontees", "text"), ("reminders", "text"),
              ("initiatives", "description"), ("initiatives", "contact"),
              ("initiatives", "search_key"), ("project_groups", "description")}
-EVENT_IDS = {("inbox", "event_id"), ("poll_votes", "event_id"),
+EVENT_IDS = {("inbox", "event_id"), ("inbox", "thread_root"), ("poll_votes", "event_id"),
              ("agenda_supports", "reaction_event_id"), ("outbox", "event_id"),
              ("outbox", "txn_id"), ("agenda_suggestions", "confirmation_txn"),
              ("joined_rooms", "last_event_id")}

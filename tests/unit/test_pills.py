@@ -1,0 +1,94 @@
+"""People's pills show their display name in the room, escaped, unless the name could mislead."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.render import message_content
+from commands.context import Reply
+from commands.pills import MAX_NAME, RoomNames, has_pills, name_pills, shown_names, with_names
+from commands.text import pill
+
+ALICE, BOB, CAROL = "@alice:localhost", "@bob:localhost", "@carol:localhost"
+
+
+def test_clear_names_are_shown_and_missing_ones_are_not() -> None:
+    assert shown_names({ALICE: "Alice Martin", BOB: None, CAROL: "  Zoé   Dupont "}) == {
+        ALICE: "Alice Martin", CAROL: "Zoé Dupont"}
+
+
+@pytest.mark.parametrize("name", [
+    "", "   ",
+    "@bob:localhost",  # another person's id
+    "Bob (@bob:localhost)", "@bob", "alice@example.org",  # an @ could read as an id or a mention
+    "Ali\u200bce",  # an invisible character
+    "Bob\u202e",  # a bidi control
+    "Аlice",  # a word mixing Cyrillic and Latin letters
+    "x" * (MAX_NAME + 1),
+])
+def test_names_that_could_mislead_are_not_shown(name: str) -> None:
+    assert shown_names({ALICE: name}) == {}
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("Alice", "Alice"),  # the same name
+    ("Alice", "alice"),  # in another case
+    ("Paul", "PauI"),  # a capital I for an l (TR39 skeletons)
+    ("Alice", "Alice "),  # spaces are not seen
+])
+def test_ambiguous_names_are_shown_for_nobody(first: str, second: str) -> None:
+    assert shown_names({ALICE: first, BOB: second, CAROL: "Carole"}) == {CAROL: "Carole"}
+
+
+def test_a_name_made_hidden_still_makes_a_lookalike_ambiguous() -> None:
+    """Alice's name is not shown (an invisible character): Bob's copy of it is not either."""
+    assert shown_names({ALICE: "Alice\u200b", BOB: "Alice"}) == {}
+
+
+def rendered(markdown: str) -> dict[str, object]:
+    return message_content(Reply(markdown, mentions=(ALICE,)))
+
+
+def test_pills_take_the_name_escaped_and_the_rest_stays_exact() -> None:
+    content = rendered(f"Bravo {pill(ALICE)} et {pill(BOB)} !")
+    named = with_names(content, {ALICE: "<b>Alice</b> & Co", CAROL: "Carole"})
+    assert named["formatted_body"] == (
+        '<p>Bravo <a href="https://matrix.to/#/@alice:localhost">&lt;b&gt;Alice&lt;/b&gt; &amp; '
+        'Co</a> et <a href="https://matrix.to/#/@bob:localhost">@bob:localhost</a> !</p>')
+    # The plain body, the mentions and the link keep the ids (exact, as an erasure finds them).
+    assert named["body"] == content["body"] == "Bravo @alice:localhost et @bob:localhost !"
+    assert named["m.mentions"] == {"user_ids": [ALICE]}
+    assert "formatted_body" in content and content["formatted_body"] != named["formatted_body"]
+
+
+def test_only_pills_showing_their_id_are_named() -> None:
+    html = (f'<a href="https://matrix.to/#/{ALICE}">Madame</a> '
+            '<a href="https://example.org/@alice:localhost">@alice:localhost</a>')
+    assert name_pills(html, {ALICE: "Alice"}) == html
+
+
+def test_historic_ids_escaped_in_the_link_are_named_too() -> None:
+    odd = '@b&o"b:localhost'
+    content = rendered(f"Salut {pill(odd)}")
+    named = with_names(content, {odd: "Bob"})
+    assert named["formatted_body"] == '<p>Salut <a href="https://matrix.to/#/@b%26o%22b:localhost">Bob</a></p>'
+
+
+def test_edits_name_their_new_content() -> None:
+    content = rendered(f"Bravo {pill(ALICE)}")
+    edit = {**content, "m.new_content": dict(content)}
+    assert has_pills(edit) and not has_pills(rendered("Pas de pill"))
+    named = with_names(edit, {ALICE: "Alice"})
+    assert ">Alice</a>" in str(named["formatted_body"])
+    assert ">Alice</a>" in json.dumps(named["m.new_content"])
+
+
+def test_room_names_are_computed_again_when_members_change() -> None:
+    names = RoomNames(rooms=2)
+    assert names.of("!a", {ALICE: "Alice"}) == {ALICE: "Alice"}
+    assert names.of("!a", {ALICE: "Alice", BOB: "Alice"}) == {}
+    assert names.of("!b", {BOB: "Bob"}) == {BOB: "Bob"}
+    assert names.of("!c", {CAROL: "Carole"}) == {CAROL: "Carole"}
+    assert names.of("!a", {ALICE: "Alice"}) == {ALICE: "Alice"}  # forgotten, then computed
