@@ -218,6 +218,7 @@ class Bot:
         self.main_room_id: str | None = None  # the main room, while the bot is in it
         self._configured: dict[str, tuple[str, str]] = {}  # room id -> (role, as configured)
         self._tasks: list[asyncio.Task[None]] = []
+        self._invitations: set[asyncio.Task[None]] = set()  # invitations being answered
         self._members_work: asyncio.Task[None] | None = None
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
         self.notices = UndecryptableNotices(
@@ -310,7 +311,8 @@ class Bot:
     async def stop(self) -> None:
         """Stops syncing, finishes the commands under way, sends what is queued, closes."""
         self._stopping.set()
-        tasks = [*self._tasks, *([self._members_work] if self._members_work else [])]
+        tasks = [*self._tasks, *self._invitations,
+                 *([self._members_work] if self._members_work else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -440,25 +442,38 @@ class Bot:
         self.club = replace(self.club, space=space_id)
         self.dispatcher.club = self.club
     async def _handle_invites(self, response: SyncResponse) -> None:
+        """Accepts the invitations of the allowed people, declines the others — in the
+        background: joining a room of a server that never answers must not hold the sync."""
         for room_id, info in response.rooms.invite.items():
             self._forget_room(room_id)  # invited: not in it (a kick may have gone unseen)
             inviter = self._inviter(info.invite_state)
-            if inviter and self.may_invite(inviter):
-                try:
-                    await self.transport.join(room_id)
-                except MatrixError as error:
-                    log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
-                    continue
-                await self._mark_joined(room_id, self.clock.now())
-                log.info("joined %s, invited by %s", room_id, inviter,
-                         extra={"room": room_id, "inviter": inviter})
-            else:
-                log.info("refused the invite to %s from %s", room_id, inviter,
-                         extra={"room": room_id, "inviter": inviter})
-                try:
-                    await self.transport.leave(room_id)
-                except MatrixError as error:
-                    log.warning("could not decline the invite to %s (%s)", room_id, error)
+            work = self._accept(room_id, inviter) if inviter and self.may_invite(inviter) \
+                else self._decline(room_id, inviter)
+            task = asyncio.create_task(work, name=f"invite {room_id}")
+            self._invitations.add(task)
+            task.add_done_callback(self._invitations.discard)
+
+    async def invitations_answered(self) -> None:
+        """Waits for the invitations under way to be accepted or declined."""
+        await asyncio.gather(*self._invitations, return_exceptions=True)
+
+    async def _accept(self, room_id: str, inviter: str) -> None:
+        try:
+            await self.transport.join(room_id)
+        except MatrixError as error:
+            log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
+            return
+        await self._mark_joined(room_id, self.clock.now())
+        log.info("joined %s, invited by %s", room_id, inviter,
+                 extra={"room": room_id, "inviter": inviter})
+
+    async def _decline(self, room_id: str, inviter: str | None) -> None:
+        log.info("refused the invite to %s from %s", room_id, inviter,
+                 extra={"room": room_id, "inviter": inviter})
+        try:
+            await self.transport.leave(room_id)
+        except MatrixError as error:
+            log.warning("could not decline the invite to %s (%s)", room_id, error)
 
     async def _mark_joined(self, room_id: str, at: datetime) -> None:
         """Records that the bot has just joined a room: what was said there before is history

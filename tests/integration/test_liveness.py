@@ -94,6 +94,16 @@ class Club:
         await self.alice.join(room)
         return room
 
+    async def invitation_of(self, user_id: str) -> tuple[bool, bool, bool]:
+        """The invitation's row: (failing, set aside for good, sent)."""
+        assert self.runner.bot is not None
+        async with self.runner.bot.db.transaction() as repos:
+            rows = [row for row in [*await repos.outbox.pending(), *await repos.outbox.failed()]
+                    if row.action == "invite" and user_id in row.content]
+        assert len(rows) == 1, rows
+        return (rows[0].failing_since is not None, rows[0].failed_at is not None,
+                rows[0].sent_at is not None)
+
     def notices(self, room: str, start: str) -> list[str]:
         return [e.body for e in self.alice.events.get(room, [])
                 if isinstance(e, RoomMessageNotice) and e.body.startswith(start)]
@@ -116,6 +126,7 @@ async def test_a_member_on_a_server_that_never_answers_delays_nothing_else(
     in_group = await club.alice.send_text(room, "!ping")
     more = await _pings_answered_once(club.chargee, club.main, 2)
     await club.alice.wait_for_reply(room, in_group, timeout=300)
+    assert await club.invitation_of(ghost) == (True, False, False)  # retried on its own
     sentinel = await club.alice.send_text(club.main, "!ping")
     await club.alice.wait_for_reply(club.main, sentinel, timeout=90)
     for event_id in [*pings, sentinel]:
@@ -146,6 +157,7 @@ async def test_an_invitation_that_fails_every_time_is_set_aside_and_reported_onc
         club.main, lambda e: isinstance(e, RoomMessageNotice) and "j'ai abandonné" in e.body,
         timeout=300)
     assert f"l'invitation de {dead} dans le salon" in report.body, report.body
+    assert (await club.invitation_of(dead))[1]  # set aside for good
     assert report.source["content"]["m.mentions"] == {"user_ids": [club.chargee.user_id]}
     sentinel = await club.alice.send_text(club.main, "!ping")
     await club.alice.wait_for_reply(club.main, sentinel, timeout=90)
