@@ -495,8 +495,12 @@ class Transport:
                 if error.permanent or attempt == ATTEMPTS or (
                         error.retry_after or 0) > LONGEST_WAIT_S:
                     raise
-                wait = error.retry_after if error.retry_after is not None else backoff(attempt)
-                log.warning("%s failed (%s); retrying in %.1fs", what, error, wait)
+                if error.retry_after is not None:
+                    wait = error.retry_after
+                    log.warning("%s: rate-limited (429); retrying in %.1fs as asked", what, wait)
+                else:
+                    wait = backoff(attempt)
+                    log.warning("%s failed (%s); retrying in %.1fs", what, error, wait)
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
