@@ -385,13 +385,14 @@ class Bot:
         for room_id, (role, room) in self._configured.items():
             if room_id in self.club_rooms:
                 continue
+            known = room_id in self._rooms
             try:
                 joined = await self.transport.join(room)
             except MatrixError as error:
                 log.warning("cannot join the %s room %s (%s): invite the bot there", role, room,
                             error)
                 continue
-            await self._mark_joined(joined, self.clock.now())
+            await self._joined(joined, known)
 
     def _club_rooms_changed(self) -> None:
         """The club's rooms the bot is in changed: the main room (the roles) and the commands'
@@ -463,7 +464,7 @@ class Bot:
         except MatrixError as error:
             log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
             return
-        await self._mark_joined(room_id, self.clock.now())
+        await self._joined(room_id, False)
         log.info("joined %s, invited by %s", room_id, inviter,
                  extra={"room": room_id, "inviter": inviter})
 
@@ -474,6 +475,14 @@ class Bot:
             await self.transport.leave(room_id)
         except MatrixError as error:
             log.warning("could not decline the invite to %s (%s)", room_id, error)
+
+    async def _joined(self, room_id: str, known: bool) -> None:
+        """Records a join the bot has just made, unless another one recorded it meanwhile
+        (``known``: the room was recorded before this join). The start's join of a configured
+        room and the acceptance of the invitation to it may race: the later record would move
+        the join time past commands sent in between, which would be taken for history."""
+        if known or room_id not in self._rooms:
+            await self._mark_joined(room_id, self.clock.now())
 
     async def _mark_joined(self, room_id: str, at: datetime) -> None:
         """Records that the bot has just joined a room: what was said there before is history

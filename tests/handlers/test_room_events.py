@@ -18,6 +18,7 @@ import pytest
 from nio import RoomGetStateResponse, SyncResponse
 
 from bot.app import Bot
+from bot.clock import FakeClock
 from commands.errors import StorageUnavailable
 from commands.registry import Role
 from tests.handlers.test_sync_batches import BOT, NOW, ROOM, member, message, ms, offline_bot
@@ -337,3 +338,24 @@ async def test_an_invitation_to_a_room_of_a_silent_server_does_not_hold_the_sync
     answered.set()
     await bot.invitations_answered()
     assert OTHER in bot._rooms
+
+
+async def test_a_second_join_of_the_same_room_does_not_move_its_join_time(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At start the bot joins its configured rooms while it accepts, in the background, the
+    invitation to one of them: the later of the two must not move the join time past the
+    commands sent in between (they would be taken for history, never answered)."""
+    async def join(room: str) -> str:
+        return room
+
+    monkeypatch.setattr(bot.transport, "join", join)
+    bot._forget_room(OTHER)
+    await bot._joined(OTHER, known=False)  # the first join recorded
+    first = bot._rooms[OTHER].joined_at
+    assert isinstance(bot.clock, FakeClock)
+    bot.clock.advance(timedelta(seconds=5))  # a command is sent meanwhile
+    await bot._accept(OTHER, CREATOR)  # the invitation's join ends later
+    assert bot._rooms[OTHER].joined_at == first
+    async with bot.db.transaction() as repos:
+        rows = {row.room_id: row.joined_at for row in await repos.rooms.all()}
+    assert rows[OTHER] == first

@@ -17,7 +17,7 @@ import pytest
 from nio import RoomMessageNotice
 
 from tests.integration.conftest import BotRunner
-from tests.integration.matrix_user import MatrixUser
+from tests.integration.matrix_user import MatrixUser, reply_target
 
 pytestmark = pytest.mark.integration
 
@@ -112,9 +112,10 @@ class Club:
 async def test_a_member_on_a_server_that_never_answers_delays_nothing_else(
         bot_factory: Any, users: Any, silent_server: str) -> None:
     """The group's room invites a member whose server never answers (each try ends at the
-    request deadline): the main room is answered all along, a room alias on that server is
-    answered at once (no request), and the group room's own reply, queued behind the
-    invitation, goes once the invitation is set aside to be retried on its own."""
+    request deadline): the main room is answered all along, a reminder comes on time, a room
+    alias on that server is answered at once (no request), and the group room's own reply,
+    queued behind the invitation, goes once the invitation is set aside to be retried on its
+    own."""
     club = await Club.start(bot_factory, users)
     ghost = f"@ghost:{silent_server}"
     await club.add_member(ghost)
@@ -122,10 +123,17 @@ async def test_a_member_on_a_server_that_never_answers_delays_nothing_else(
     assert alias.body.startswith(f"Je ne suis pas dans le salon « #salon:{silent_server} »"), \
         alias.body
     room = await club.group_room()
+    asked = await club.alice.send_text(club.main, "!rappel dans 1 minute arroser le compost")
+    await club.alice.wait_for_reply(club.main, asked, timeout=90)
     pings = await _pings_answered_once(club.alice, club.main, 3)
     in_group = await club.alice.send_text(room, "!ping")
     more = await _pings_answered_once(club.chargee, club.main, 2)
     await club.alice.wait_for_reply(room, in_group, timeout=300)
+
+    def is_reminder(event: Any) -> bool:
+        return (isinstance(event, RoomMessageNotice) and "arroser le compost" in event.body
+                and reply_target(event) != asked)
+    await club.alice.wait_for(club.main, is_reminder, timeout=300)  # the fault goes on
     assert await club.invitation_of(ghost) == (True, False, False)  # retried on its own
     sentinel = await club.alice.send_text(club.main, "!ping")
     await club.alice.wait_for_reply(club.main, sentinel, timeout=90)
@@ -135,6 +143,7 @@ async def test_a_member_on_a_server_that_never_answers_delays_nothing_else(
         assert len(club.chargee.replies_to(club.main, event_id)) == 1
     assert len(club.alice.replies_to(room, in_group)) == 1
     assert len(club.notices(club.main, "Salon créé")) == 1
+    assert len([e for e in club.alice.events.get(club.main, []) if is_reminder(e)]) == 1
 
 
 async def test_an_invitation_that_fails_every_time_is_set_aside_and_reported_once(
