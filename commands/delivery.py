@@ -25,12 +25,12 @@ def failure_report(club: Club, t: Translator, *, row: int, action: str, room_id:
     data: dict[str, Any] = json.loads(content) if content else {}
     user = str(data.get("user_id", ""))
     name = str(data.get("room", {}).get("name", "")) if action == "create_room" else ""
-    what = t(f"outbox.what_{action}" if action in WHAT else "outbox.what_send",
+    what = t(f"delivery.what_{action}" if action in WHAT else "delivery.what_send",
              room=room_link(room_id, room_id), user=pill(user) if user else "",
              name=escape_markdown(name))
     hours = max(1, round((now - since).total_seconds() / 3600))
     names = ", ".join(pill(c) for c in club.coordinators) or t("reminder.coordination")
-    return Post(main, Reply(t("outbox.failed", names=names, what=what, hours=hours, row=row),
+    return Post(main, Reply(t("delivery.failed", names=names, what=what, hours=hours, row=row),
                             mentions=club.coordinators))
 
 
