@@ -167,6 +167,7 @@ class Batch:
     last_events: dict[str, str] = field(default_factory=dict)
     joined: dict[str, datetime] = field(default_factory=dict)  # rooms (re)joined: since when
     left: list[str] = field(default_factory=list)  # rooms left, or kicked or banned from
+    own: dict[str, str] = field(default_factory=dict)  # the bot's events: txn id -> event id
 
     def is_empty(self) -> bool:
         """Nothing to save but the sync token and the rooms' last events."""
@@ -195,7 +196,8 @@ class Batch:
 
 async def _write_position(repos: Repositories, token: str,
                           last_events: Mapping[str, str]) -> None:
-    """The sync position: the token and the last event seen of each room named."""
+    """The sync position: the token and the last event seen of each room named (the bot's
+    own events synced before it are marked sent first: ``Bot._write_own_marks``)."""
     for room_id, event_id in last_events.items():
         await repos.rooms.set_last_event(room_id, event_id)
     await repos.state.set(SYNC_TOKEN, token)
@@ -218,7 +220,8 @@ class Bot:
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
         self.transport = Transport(settings.matrix)
-        self.outbox = Outbox(self.db, self.transport, self.clock)
+        self.outbox = Outbox(self.db, self.transport, self.clock,
+                             retry_for=timedelta(hours=settings.matrix.send_retry_hours))
         club = settings.club
         self.club = Club(name=club.name, prefix=club.prefix, language=club.language,
                          timezone=club.timezone, charter=club.charter,
@@ -252,6 +255,7 @@ class Bot:
         self.main_room_id: str | None = None  # the main room, while the bot is in it
         self._configured: dict[str, tuple[str, str]] = {}  # room id -> (role, as configured)
         self._tasks: list[asyncio.Task[None]] = []
+        self._invitations: set[asyncio.Task[None]] = set()  # invitations being answered
         self._members_work: asyncio.Task[None] | None = None
         self._undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
         self.notices = UndecryptableNotices(
@@ -277,6 +281,9 @@ class Bot:
         self.dispatcher.on_reschedule = self.scheduler.refresh
         self.outbox.on_room_opened = self.dispatcher.room_opened
         self.outbox.t = self.t
+        self.outbox.on_failed = self.dispatcher.row_failed
+        self._own_seen: dict[str, str] = {}  # the bot's events synced since the position was
+        # saved: transaction id -> event id (``_write_own_marks``)
 
     # --- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -289,6 +296,11 @@ class Bot:
                              self.settings.matrix.store_path)
         await Profile(self.transport.client, self.db, self.settings.matrix).keep()
         token = await self.load_state()
+        # The sender starts now and never holds the start back: the rows queued at the last
+        # stop are read first (each room's go before what this start queues), and sent while
+        # the bot catches up.
+        await self.outbox.read_queue()
+        self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         await self._resolve_club_rooms()
         # A full-state sync at every start: nio must know each room's state (encryption, power
         # levels, members) before the bot answers there; with a token it also brings what was
@@ -309,10 +321,8 @@ class Bot:
             caught_up.set()
         await recount(self.db, self.transport, self.outbox, self.club, self.clock.now())
         await refresh_stale_polls(self.db, self.outbox, self.club, self.clock.now())
-        await self.outbox.flush()
         await self.scheduler.start()
-        self._tasks = [asyncio.create_task(self._sync_forever(), name="sync"),
-                       asyncio.create_task(self.outbox.run(), name="outbox"),
+        self._tasks += [asyncio.create_task(self._sync_forever(), name="sync"),
                        asyncio.create_task(self.notices.run(), name="undecryptable")]
         self.ready.set()
         await self._health_line()
@@ -348,7 +358,8 @@ class Bot:
     async def stop(self) -> None:
         """Stops syncing, finishes the commands under way, sends what is queued, closes."""
         self._stopping.set()
-        tasks = [*self._tasks, *([self._members_work] if self._members_work else []),
+        tasks = [*self._tasks, *self._invitations,
+                 *([self._members_work] if self._members_work else []),
                  *([self._saver] if self._saver else [])]
         for task in tasks:
             task.cancel()
@@ -360,6 +371,7 @@ class Bot:
             await asyncio.wait_for(self.outbox.flush(), timeout=10)
         except Exception:
             log.warning("some replies are still queued; they will be sent at the next start")
+        await self.outbox.close()
         self.scheduler.shutdown()
         await self.transport.close()
         await self.db.dispose()
@@ -382,7 +394,9 @@ class Bot:
                        if room.last_event_id}
         try:
             async with self.db.transaction(patience=STOP_LOCK_WAIT_S) as repos:
+                await self._write_own_marks(repos, {})
                 await _write_position(repos, self._token, last_events)
+            self._own_seen.clear()
         except StorageUnavailable:
             log.warning("the sync token could not be saved; the next start reads a little "
                         "history again")
@@ -428,13 +442,14 @@ class Bot:
         for room_id, (role, room) in self._configured.items():
             if room_id in self.club_rooms:
                 continue
+            known = room_id in self._rooms
             try:
                 joined = await self.transport.join(room)
             except MatrixError as error:
                 log.warning("cannot join the %s room %s (%s): invite the bot there", role, room,
                             error)
                 continue
-            await self._mark_joined(joined, self.clock.now())
+            await self._joined(joined, known)
 
     def _club_rooms_changed(self) -> None:
         """The club's rooms the bot is in changed: the main room (the roles) and the commands'
@@ -485,22 +500,46 @@ class Bot:
         self.club = replace(self.club, space=space_id)
         self.dispatcher.club = self.club
     async def _handle_invites(self, response: SyncResponse) -> None:
+        """Accepts the invitations of the allowed people, declines the others — in the
+        background: joining a room of a server that never answers must not hold the sync."""
         for room_id, info in response.rooms.invite.items():
             self._forget_room(room_id)  # invited: not in it (a kick may have gone unseen)
             inviter = self._inviter(info.invite_state)
-            if inviter and self.may_invite(inviter):
-                try:
-                    await self.transport.join(room_id)
-                except MatrixError as error:
-                    log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
-                    continue
-                await self._mark_joined(room_id, self.clock.now())
-                log.info("joined %s, invited by %s", room_id, inviter,
-                         extra={"room": room_id, "inviter": inviter})
-            else:
-                log.info("refused the invite to %s from %s", room_id, inviter,
-                         extra={"room": room_id, "inviter": inviter})
-                await self.transport.leave(room_id)
+            work = self._accept(room_id, inviter) if inviter and self.may_invite(inviter) \
+                else self._decline(room_id, inviter)
+            task = asyncio.create_task(work, name=f"invite {room_id}")
+            self._invitations.add(task)
+            task.add_done_callback(self._invitations.discard)
+
+    async def invitations_answered(self) -> None:
+        """Waits for the invitations under way to be accepted or declined."""
+        await asyncio.gather(*self._invitations, return_exceptions=True)
+
+    async def _accept(self, room_id: str, inviter: str) -> None:
+        try:
+            await self.transport.join(room_id)
+        except MatrixError as error:
+            log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
+            return
+        await self._joined(room_id, False)
+        log.info("joined %s, invited by %s", room_id, inviter,
+                 extra={"room": room_id, "inviter": inviter})
+
+    async def _decline(self, room_id: str, inviter: str | None) -> None:
+        log.info("refused the invite to %s from %s", room_id, inviter,
+                 extra={"room": room_id, "inviter": inviter})
+        try:
+            await self.transport.leave(room_id)
+        except MatrixError as error:
+            log.warning("could not decline the invite to %s (%s)", room_id, error)
+
+    async def _joined(self, room_id: str, known: bool) -> None:
+        """Records a join the bot has just made, unless another one recorded it meanwhile
+        (``known``: the room was recorded before this join). The start's join of a configured
+        room and the acceptance of the invitation to it may race: the later record would move
+        the join time past commands sent in between, which would be taken for history."""
+        if known or room_id not in self._rooms:
+            await self._mark_joined(room_id, self.clock.now())
 
     async def _mark_joined(self, room_id: str, at: datetime) -> None:
         """Records that the bot has just joined a room: what was said there before is history
@@ -595,6 +634,7 @@ class Bot:
         position = self._position_due(batch)
         if batch.is_empty() and not (position or self._unsaved):
             self._remember(batch, token)  # nothing to lose: saved with a later batch
+            self._own_seen.update(batch.own)
             return []
         if self._unsaved:  # waiting for another program's lock: this batch waits behind
             return self._keep_unsaved(batch, token)
@@ -619,6 +659,9 @@ class Bot:
         if position:
             self._token_saved_at = asyncio.get_running_loop().time()
             self._saved_token = token
+            self._own_seen.clear()
+        else:
+            self._own_seen.update(batch.own)
         for message in batch.queued:
             self.outbox.push(message)
         for done in handled:
@@ -916,7 +959,12 @@ class Bot:
     def _classify(self, batch: Batch, room_id: str, events: list[Any], since: datetime) -> None:
         me = self.transport.user_id
         for event in events:
-            if event.sender == me or _ts(event) < since:
+            if event.sender == me:
+                txn = event.source.get("unsigned", {}).get("transaction_id")
+                if isinstance(txn, str):
+                    batch.own[txn] = event.event_id
+                continue
+            if _ts(event) < since:
                 continue
             if isinstance(event, RoomMessageText):
                 body = body_with_user_ids(event.body, event.formatted_body)
@@ -949,6 +997,20 @@ class Bot:
         while len(self._undecrypted) > MAX_UNDECRYPTED:
             self._undecrypted.pop(next(iter(self._undecrypted)))
 
+    async def _write_own_marks(self, repos: Repositories, own: Mapping[str, str]) -> None:
+        """Marks sent, in the caller's transaction, the rows the bot has sent and not marked
+        yet (the outbox marks them a moment after sending) and those whose event the sync
+        brought back (``own``, and the batches not saved since the last position): a 👍 or a
+        vote on a message just sent finds it, and the sync position never passes one of the
+        bot's events whose row is unmarked — after a crash between the send and the mark,
+        the event comes back with the next start's first sync, and the 👍s made meanwhile
+        with it."""
+        now = self.clock.now()
+        for row_id, event_id, at in self.outbox.unmarked():
+            await repos.outbox.mark_sent(row_id, event_id, at)
+        for txn, event_id in {**self._own_seen, **own}.items():
+            await repos.outbox.mark_sent_by_txn(txn, event_id, now)
+
     async def _save_batch(self, repos: Repositories, batch: Batch, token: str, position: bool,
                           inline: Command | None) -> list[Command]:
         """Saves what the batch asks (``inline``, run in this transaction, is recorded as
@@ -980,6 +1042,8 @@ class Bot:
         for arrival in batch.arrivals:  # greeted later, together (``bot.welcomes``)
             if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
                 batch.newcomers += 1
+        if position or batch.reactions or batch.poll_responses:
+            await self._write_own_marks(repos, batch.own)
         effects = []
         for redaction in batch.redactions:  # a command taken back: its text goes
             await repos.inbox.withdraw(redaction.redacts, redaction.room_id,

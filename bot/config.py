@@ -47,6 +47,8 @@ class MatrixSettings:
     catch_up_minutes: int = 1440
     sync_timeout_ms: int = 30000
     sync_timeline_limit: int = 100
+    request_timeout_seconds: int = 30  # the deadline of each request to the homeserver
+    send_retry_hours: int = 24  # how long a failing outbox row is retried before it is set aside
     undecryptable_notice_seconds: int = 60  # 0: never tell
     display_name: str = ""  # the bot's profile; empty: left as it is
     avatar: Path | None = None
@@ -310,6 +312,8 @@ def _read_matrix(r: _Reader, base: Path, env: Mapping[str, str]) -> MatrixSettin
         catch_up_minutes=r.integer("matrix.catch_up_minutes", 1440, 1, 60 * 24 * 30),
         sync_timeout_ms=r.integer("matrix.sync_timeout_ms", 30000, 1000, 120000),
         sync_timeline_limit=r.integer("matrix.sync_timeline_limit", 100, 1, 1000),
+        request_timeout_seconds=r.integer("matrix.request_timeout_seconds", 30, 5, 300),
+        send_retry_hours=r.integer("matrix.send_retry_hours", 24, 1, 24 * 30),
         undecryptable_notice_seconds=r.integer("matrix.undecryptable_notice_seconds", 60, 0,
                                                24 * 3600),
         display_name=_read_display_name(r),
@@ -426,6 +430,7 @@ def _check_unknown_keys(r: _Reader) -> None:
     known = {
         "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
                    "encryption", "catch_up_minutes", "sync_timeout_ms", "sync_timeline_limit",
+                   "request_timeout_seconds", "send_retry_hours",
                    "undecryptable_notice_seconds", "display_name", "avatar"},
         "database": {"url", "busy_notice_seconds"},
         "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",

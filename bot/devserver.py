@@ -524,6 +524,9 @@ class LocalSynapse:
             "presence": {"enabled": False},
             "bcrypt_rounds": 4,
             "url_preview_enabled": False,
+            # Outbound requests to loopback are allowed (Synapse blocks private addresses by
+            # default): the fault tests put a server that never answers there.
+            "ip_range_whitelist": ["127.0.0.1"],
         }
         for key in _RATE_LIMIT_KEYS:
             _set_path(config, key, dict(_UNLIMITED))

@@ -26,6 +26,7 @@ from bot.matrix import NewRoom
 from bot.outbox import Outbox, Queued, txn_id
 from bot.render import message_content
 from commands.context import Club, Context, Reply, RoomOutcome, Standing
+from commands.delivery import failure_report
 from commands.dispatch import (
     Prepared,
     command_text,
@@ -538,6 +539,17 @@ class Dispatcher:
                 continue
             for message in queued:
                 self.outbox.push(message)
+
+    async def row_failed(self, repos: Repositories, row: Queued,
+                         since: datetime) -> list[Queued]:
+        """A row the outbox set aside for good: reported once to the coordinators in the main
+        room (its key derives from the row's), in the caller's transaction."""
+        report = failure_report(self.club, self.t, row=row.id, action=row.action,
+                                room_id=row.room_id, content=row.content, since=since,
+                                now=self.clock.now())
+        if report is None:
+            return []
+        return await queue_effects(repos, (report,), f"{row.txn_id}~failed", self.clock.now())
 
     async def room_opened(self, repos: Repositories, row: Queued, outcome: dict[str, Any],
                           room: NewRoom | None) -> list[Queued]:

@@ -4,13 +4,15 @@ exceptions here and nowhere else; sends are retried until they go through or are
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import io
 import json
 import logging
 import os
+import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,6 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     EncryptionError,
-    ErrorResponse,
     JoinedMembersResponse,
     JoinResponse,
     LoginResponse,
@@ -32,6 +33,7 @@ from nio import (
     RoomGetStateEventResponse,
     RoomGetStateResponse,
     RoomInviteResponse,
+    RoomLeaveResponse,
     RoomMessagesResponse,
     RoomPutStateResponse,
     RoomResolveAliasResponse,
@@ -54,7 +56,10 @@ log = logging.getLogger(__name__)
 
 CREDENTIALS_FILE = "credentials.json"
 MODERATOR = 50  # Element's « Modérateur »
-REQUEST_TIMEOUT_S = 30.0  # a request made without nio
+REQUEST_TIMEOUT_S = 30.0  # a request made without nio, unless told otherwise
+ATTEMPTS = 3  # tries of one request before its failure is the caller's (the outbox retries later)
+LONGEST_WAIT_S = 60.0  # a 429 asking for longer is the caller's to wait (the outbox)
+RATE_LIMITED_WAIT_S = 5.0  # a 429 that says nothing of how long to wait
 STATE_TIMEOUT_S = 30.0  # a room's state asked while a batch or a command waits for it
 THREAD_ASK_S = 10.0  # the latest event of a thread asked of the homeserver (else: its root)
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON", "M_NOT_JSON",
@@ -62,17 +67,41 @@ PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN", "M_BAD_JSON
 
 
 class MatrixError(Exception):
-    """A request the homeserver answered with an error."""
+    """A request the homeserver answered with an error, or did not answer in time (``code``
+    ``None``: transient). ``retry_after``: the seconds it asked the bot to wait (a 429)."""
 
     def __init__(self, what: str, response: Any) -> None:
         code = getattr(response, "status_code", None)
-        message = getattr(response, "message", str(response))
+        message = getattr(response, "message", None) or str(response) or type(response).__name__
         super().__init__(f"{what}: {code} {message}")
         self.code = code
+        self.retry_after = retry_after(response)
 
     @property
     def permanent(self) -> bool:
         return self.code in PERMANENT_ERRORS
+
+
+def retry_after(response: Any) -> float | None:
+    """The wait a 429 asks for, in seconds: the ``Retry-After`` header (seconds), else the
+    body's ``retry_after_ms``; ``None`` for any other answer."""
+    transport = getattr(response, "transport_response", None)
+    header = transport.headers.get("Retry-After") if transport is not None else None
+    if header is not None:
+        with contextlib.suppress(ValueError):
+            return max(0.0, float(header))
+    milliseconds = getattr(response, "retry_after_ms", None)
+    if isinstance(milliseconds, int | float) and milliseconds >= 0:
+        return float(milliseconds) / 1000
+    status = getattr(transport, "status", None)
+    return RATE_LIMITED_WAIT_S if getattr(response, "status_code", None) in (
+        "M_LIMIT_EXCEEDED", 429) or status == 429 else None
+
+
+def backoff(attempt: int, base: float = 1.0, cap: float = 30.0) -> float:
+    """The wait before try ``attempt + 1``: exponential from ``base``, at most ``cap``, with
+    jitter (×0.5 to ×1.5) so that the bot's many waits do not all end at once."""
+    return min(cap, base * 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.5)
 
 
 class LoginFailed(MatrixError):
@@ -108,10 +137,11 @@ class SavedLogin:
 
 
 async def api_request(client: AsyncClient, method: str, path: str, body: Mapping[str, Any],
-                      timeout_s: float = REQUEST_TIMEOUT_S) -> tuple[int, dict[str, Any]]:
+                      timeout_s: float | None = None) -> tuple[int, dict[str, Any]]:
     """One JSON request to the client-server API (``/_matrix/client/v3/<path>``), for what nio
     has no method for: the status and the JSON answer; ``MatrixError`` when the homeserver does
-    not answer within ``timeout_s``."""
+    not answer within ``timeout_s`` (by default the client's request deadline)."""
+    timeout_s = timeout_s or float(client.config.request_timeout) or REQUEST_TIMEOUT_S
     url = "/_matrix/client/v3/" + "/".join(quote(part, safe="") for part in path.split("/"))
     headers = {"Authorization": f"Bearer {client.access_token}",
                "Content-Type": "application/json"}
@@ -178,12 +208,16 @@ class Transport:
         self._config = AsyncClientConfig(
             encryption_enabled=settings.encryption,
             store_sync_tokens=False,
-            max_limit_exceeded=None,
-            max_timeouts=None,
-            max_timeout_retry_wait_time=15,  # back in service soon after an outage
-            request_timeout=60,
+            # A 429, a timeout or a lost connection comes back at once: the transport retries a
+            # few times (``_until_done``), then the caller decides (the outbox retries later, the
+            # sync loop syncs again). nio's own retries are endless.
+            max_limit_exceeded=0,
+            max_timeouts=0,
+            request_timeout=settings.request_timeout_seconds,
             store=BotStore,
         )
+        self.deadline = float(settings.request_timeout_seconds)
+        self.answered_at = 0.0  # loop time of the homeserver's last successful answer
         self._credentials = store / CREDENTIALS_FILE
         saved = None if settings.access_token else self._saved()
         self.client = self._new_client(saved.device_id if saved else settings.device_id)
@@ -300,11 +334,33 @@ class Transport:
 
     async def sync(self, since: str | None, timeout_ms: int, *, full_state: bool = False,
                    ) -> SyncResponse:
-        response = await self.client.sync(timeout=timeout_ms, since=since,
-                                          sync_filter=sync_filter(self.settings.sync_timeline_limit),
-                                          full_state=full_state)
+        # nio gives a long poll its timeout plus 15 s, and a full-state sync none: it may be
+        # long (every room's state), not endless.
+        deadline = max(4 * self.deadline, 120.0) if full_state else None
+        async with self._answer("sync"), asyncio.timeout(deadline):
+            response = await self.client.sync(
+                timeout=timeout_ms, since=since,
+                sync_filter=sync_filter(self.settings.sync_timeline_limit), full_state=full_state)
         checked: SyncResponse = _check("sync", response, SyncResponse)
+        self.answered_at = asyncio.get_running_loop().time()
         self._follow_power_levels(checked)
+        return checked
+
+    @contextlib.asynccontextmanager
+    async def _answer(self, what: str) -> AsyncIterator[None]:
+        """No answer in time, or no connection: a transient ``MatrixError``."""
+        try:
+            yield
+        except (ClientError, TimeoutError, LocalProtocolError) as error:
+            raise MatrixError(what, error) from error
+
+    async def _once(self, what: str, expected: type, call: Callable[[], Awaitable[Any]]) -> Any:
+        """One request (its deadline: nio's, ``request_timeout_seconds``); any failure raises
+        ``MatrixError``."""
+        async with self._answer(what), asyncio.timeout(self.deadline + 5):
+            response = await call()
+        checked = _check(what, response, expected)
+        self.answered_at = asyncio.get_running_loop().time()
         return checked
 
     def _follow_power_levels(self, response: SyncResponse) -> None:
@@ -474,23 +530,25 @@ class Transport:
 
     async def _until_done(self, what: str, expected: type,
                           call: Callable[[], Awaitable[Any]]) -> Any:
-        """Calls until the homeserver accepts; a permanent refusal raises ``MatrixError``."""
-        delay = 1.0
-        while True:
+        """Calls until the homeserver accepts, at most ``ATTEMPTS`` times, each within the
+        request deadline, waiting in between (exponential, with jitter; a 429 as long as it
+        asks). A permanent refusal, a 429 asking to wait longer than ``LONGEST_WAIT_S``, or the
+        last failure raise ``MatrixError``: what to do next is the caller's."""
+        for attempt in range(1, ATTEMPTS + 1):
             try:
-                response = await call()
-            except LocalProtocolError as error:
-                log.warning("%s: not yet possible (%s); retrying", what, error)
-                response = None
-            if isinstance(response, expected):
-                return response
-            if isinstance(response, ErrorResponse):
-                failure = MatrixError(what, response)
-                if failure.permanent:
-                    raise failure
-                log.warning("%s failed (%s); retrying in %.0fs", what, failure, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
+                return await self._once(what, expected, call)
+            except MatrixError as error:
+                if error.permanent or attempt == ATTEMPTS or (
+                        error.retry_after or 0) > LONGEST_WAIT_S:
+                    raise
+                if error.retry_after is not None:
+                    wait = error.retry_after
+                    log.warning("%s: rate-limited (429); retrying in %.1fs as asked", what, wait)
+                else:
+                    wait = backoff(attempt)
+                    log.warning("%s failed (%s); retrying in %.1fs", what, error, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def create_room(self, *, name: str, topic: str, space: str | None,
                           moderators: Sequence[str]) -> NewRoom:
@@ -547,44 +605,49 @@ class Transport:
 
     async def join(self, room: str) -> str:
         """Joins a room by id or alias; returns the room id."""
-        response = await self.client.join(room)
-        return str(_check(f"join {room}", response, JoinResponse).room_id)
+        response = await self._once(f"join {room}", JoinResponse, lambda: self.client.join(room))
+        return str(response.room_id)
 
     async def leave(self, room_id: str) -> None:
-        await self.client.room_leave(room_id)
+        await self._until_done(f"leave {room_id}", RoomLeaveResponse,
+                               lambda: self.client.room_leave(room_id))
 
     async def resolve(self, room: str) -> str:
         """A room id from an id or an alias."""
         if room.startswith("!"):
             return room
-        response = await self.client.room_resolve_alias(room)
-        return str(_check(f"resolve {room}", response, RoomResolveAliasResponse).room_id)
+        response = await self._once(f"resolve {room}", RoomResolveAliasResponse,
+                                    lambda: self.client.room_resolve_alias(room))
+        return str(response.room_id)
 
     async def history(self, room_id: str, start: str, limit: int = 100) -> History:
         """Older events of a room, from ``start`` backwards (decrypted where possible)."""
-        response = await self.client.room_messages(room_id, start=start, limit=limit)
-        page = _check("messages", response, RoomMessagesResponse)
+        page = await self._once("messages", RoomMessagesResponse, lambda: self.client.room_messages(
+            room_id, start=start, limit=limit))
         return History(list(page.chunk), page.end)
 
     async def state_event(self, room_id: str, event_type: str, state_key: str = "") -> dict[str, Any]:
-        response = await self.client.room_get_state_event(room_id, event_type, state_key)
-        return dict(_check("state", response, RoomGetStateEventResponse).content)
+        response = await self._once("state", RoomGetStateEventResponse,
+                                    lambda: self.client.room_get_state_event(
+                                        room_id, event_type, state_key))
+        return dict(response.content)
 
     async def joined_members(self, room_id: str) -> list[str]:
         """Who is in a room now (asked of the homeserver: lazy-loaded member lists are partial)."""
-        response = await self.client.joined_members(room_id)
-        return [str(member.user_id) for member in
-                _check(f"members of {room_id}", response, JoinedMembersResponse).members]
+        response = await self._once(f"members of {room_id}", JoinedMembersResponse,
+                                    lambda: self.client.joined_members(room_id))
+        return [str(member.user_id) for member in response.members]
 
     async def relations(self, room_id: str, event_id: str) -> list[Any]:
         """Every event that references ``event_id`` (poll responses…), decrypted when possible."""
         found = []
         try:
-            async for event in self.client.room_get_event_relations(
-                    room_id, event_id, RelationshipType.reference):
-                found.append(self.decrypt(event) or event if isinstance(event, MegolmEvent)
-                             else event)
-        except (LocalProtocolError, KeyError, TypeError) as error:
+            async with asyncio.timeout(self.deadline * 4):  # every page of them
+                async for event in self.client.room_get_event_relations(
+                        room_id, event_id, RelationshipType.reference):
+                    found.append(self.decrypt(event) or event if isinstance(event, MegolmEvent)
+                                 else event)
+        except (LocalProtocolError, KeyError, TypeError, ClientError, TimeoutError) as error:
             raise MatrixError(f"relations of {event_id}", error) from error
         return found
 
@@ -619,13 +682,10 @@ class Transport:
             if room is None or room.members_synced:
                 continue
             try:
-                response = await asyncio.wait_for(self.client.joined_members(room_id), limit_s)
-            except TimeoutError:
-                log.warning("the members of %s did not come in %.0f s", room_id, limit_s)
-                continue
-            if not isinstance(response, JoinedMembersResponse):
-                log.warning("the members of %s could not be read (%s)", room_id,
-                            MatrixError("members", response))
+                async with asyncio.timeout(limit_s):
+                    await self.joined_members(room_id)
+            except (MatrixError, TimeoutError) as error:
+                log.warning("the members of %s could not be read (%s)", room_id, error)
 
     def room_facts(self, room: str, user_id: str) -> RoomFacts | None:
         """The room named by id, canonical alias or matrix.to link, if the bot is in it, with
@@ -659,12 +719,10 @@ class Transport:
         per room while the bot is in it (none, not kept, when the homeserver does not answer)."""
         if room_id not in self._creators:
             try:
-                response = await asyncio.wait_for(self.client.room_get_state(room_id),
-                                                  STATE_TIMEOUT_S)
-            except TimeoutError:
-                log.warning("the creators of %s are unknown for now (no answer)", room_id)
-                return set()
-            if not isinstance(response, RoomGetStateResponse):
+                response = await self._once(f"state of {room_id}", RoomGetStateResponse,
+                                            lambda: self.client.room_get_state(room_id))
+            except MatrixError as error:
+                log.warning("the creators of %s are unknown for now (%s)", room_id, error)
                 return set()
             found: set[str] = set()
             for event in response.events:

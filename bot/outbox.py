@@ -1,7 +1,16 @@
-"""Sends queued messages in order, exactly once: each row has a transaction id derived from what
-it is, so a retry after a crash is deduplicated by the homeserver. Besides messages, a row may
-invite, set state, pin, upload, leave, or open a room (``create_room``, ``direct_room``: the
-room's outcome is recorded with the row marked sent, in one transaction)."""
+"""Sends queued rows exactly once, each room's in order, rooms independently: each row has a
+transaction id derived from what it is, so a retry after a crash is deduplicated by the
+homeserver. Besides messages, a row may invite, set state, pin, upload, leave, or open a room
+(``create_room``, ``direct_room``: the room's outcome is recorded with the row marked sent, in
+one transaction).
+
+A row that fails is retried with growing waits (jitter included). While it is retried, the rows
+after it in its room wait — a short outage keeps every room's order — until it has failed for
+``hold_s`` while the homeserver answered other requests: then it is the one to blame, it is set
+aside and retried on its own, and its room's later rows go on (a row that names it by ``ref``
+waits for it, or is dropped with it). After ``retry_for`` since its first failure it is set
+aside for good (``failed_at``): logged, reported once (``on_failed``), a room it was to open
+told as not opened."""
 
 from __future__ import annotations
 
@@ -14,12 +23,12 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import oversize
 from bot.clock import Clock
-from bot.matrix import MatrixError, NewRoom, Transport
+from bot.matrix import MatrixError, NewRoom, Transport, backoff
 from commands.effects import REF_PREFIX, txn_id
 from commands.i18n import Translator
 from storage.db import Database
@@ -34,12 +43,20 @@ RECENTLY_SENT = 10000
 MARK_AFTER_S = 0.2
 REFUSED = "refused"  # in an invite's or a pin's row: the message posted if it is forbidden
 OUTCOME = "outcome"  # in a row opening a room: what to do once it is opened (or refused)
-__all__ = ["OUTCOME", "REFUSED", "Outbox", "Queued", "RoomOpened", "UnresolvedReference",
-           "txn_id"]
+OPENS_ROOM = ("create_room", "direct_room")
+HOLD_S = 60.0  # how long a failing row holds its room's later rows (the homeserver answering)
+LONGEST_WAIT_S = 600.0  # the longest wait between two tries of a failing row
+SCAN_PAGE = 100
+__all__ = ["OUTCOME", "REFUSED", "Outbox", "Queued", "RoomOpened", "RowFailed",
+           "UnresolvedReference", "txn_id"]
 
 
 class UnresolvedReference(Exception):
-    """A message names an earlier one that was never sent (refused for good)."""
+    """A message names an earlier one that was never sent (refused or set aside for good)."""
+
+
+class WaitingForReference(Exception):
+    """A message names an earlier one not sent yet (set aside, retried): it waits for it."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +70,12 @@ class Queued:
     txn_id: str
     action: str = "send"
     state_key: str | None = None
+    failing_since: datetime | None = None
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Queued:
         return cls(row.id, row.room_id, row.event_type, row.content, row.txn_id, row.action,
-                   row.state_key)
+                   row.state_key, row.failing_since)
 
 
 RoomOpened = Callable[[Repositories, Queued, dict[str, Any], NewRoom | None],
@@ -65,80 +83,186 @@ RoomOpened = Callable[[Repositories, Queued, dict[str, Any], NewRoom | None],
 """Records what became of a room a row opened (``None``: refused), in the caller's transaction;
 returns the rows it queued (the messages telling it, the invitations)."""
 
+RowFailed = Callable[[Repositories, Queued, datetime], Awaitable[list[Queued]]]
+"""Reports a row set aside for good (failing since the datetime), in the transaction that sets
+it aside; returns the rows it queued (the report)."""
+
+
+@dataclass
+class _Failing:
+    """A row that failed and is retried: since when (the database's clock, kept across
+    restarts), since when in this process (loop time), how many tries, the next one."""
+
+    since: datetime
+    first: float
+    tries: int
+    retry_at: float
+    paced: bool  # the last failure was the homeserver's pace (a 429), not the row's fault
+
 
 class Outbox:
-    """The single sender: wakes when a message is queued, sends pending rows oldest first."""
+    """The single sender: one worker per room with rows to send, each room's rows oldest
+    first; rows set aside retried on their own."""
 
-    def __init__(self, db: Database, transport: Transport, clock: Clock) -> None:
+    def __init__(self, db: Database, transport: Transport, clock: Clock, *,
+                 retry_for: timedelta = timedelta(hours=24), first_wait_s: float = 1.0,
+                 longest_wait_s: float = LONGEST_WAIT_S, hold_s: float = HOLD_S) -> None:
         self.db = db
         self.transport = transport
         self.clock = clock
+        self.retry_for = retry_for
+        self.first_wait_s = first_wait_s
+        self.longest_wait_s = longest_wait_s
+        self.hold_s = hold_s
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._ready: deque[Queued] = deque()
+        self._lanes: dict[str, deque[Queued]] = {}  # each room's rows to send, oldest first
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._aside: dict[int, asyncio.Task[None]] = {}  # rows set aside, retried on their own
+        self._known: set[int] = set()  # row ids in a lane or set aside
+        self._failing: dict[int, _Failing] = {}
         self._scan = True  # rows may be in the database that were not handed over in memory
+        self._wake.set()
+        self._running = False  # ``run``: each room's worker sends as soon as rows come
         self._sent: OrderedDict[int, None] = OrderedDict()  # recently sent row ids
         self._marks: list[tuple[int, str, datetime]] = []  # sent, not yet marked in the database
         self._marking: asyncio.Task[None] | None = None
+        self._answered = 0.0  # loop time of the last row performed
         self.sent_count = 0
         self.on_room_opened: RoomOpened | None = None  # set by the runtime (the dispatcher)
+        self.on_failed: RowFailed | None = None  # set by the runtime (the dispatcher)
         self._opened: dict[int, NewRoom | None] = {}  # rooms opened, their outcome not recorded
         self.t = Translator("fr")  # set by the runtime (the club's language)
 
     def push(self, message: Queued) -> None:
-        """Sends a just-committed message as soon as possible."""
-        self._ready.append(message)
-        self._signal()
+        """Sends a just-committed message as soon as possible (after its room's earlier ones)."""
+        if message.id in self._sent or message.id in self._known:
+            return
+        self._known.add(message.id)
+        self._lanes.setdefault(message.room_id, deque()).append(message)
+        self._idle.clear()
+        if self._running:
+            self._start_worker(message.room_id)
+
+    def _start_worker(self, room_id: str) -> None:
+        if room_id not in self._workers:
+            self._workers[room_id] = asyncio.create_task(self._work(room_id),
+                                                         name=f"outbox {room_id}")
 
     def wake(self) -> None:
         """Messages were committed without being handed over: the database is read for them."""
         self._scan = True
-        self._signal()
-
-    def _signal(self) -> None:
         self._idle.clear()
         self._wake.set()
 
     @property
     def idle(self) -> bool:
-        """Nothing handed over or woken for is left to send."""
+        """Nothing handed over or woken for is left to send (rows set aside do not count)."""
         return self._idle.is_set()
+
+    @property
+    def handed_over(self) -> int:
+        """How many rows wait in the rooms' queues (set aside ones not counted)."""
+        return sum(len(lane) for lane in self._lanes.values())
 
     async def settled(self, limit_s: float) -> None:
         """Waits until nothing is left to send (at most ``limit_s`` seconds)."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), limit_s)
 
+    def _check_idle(self) -> None:
+        if not self._scan and not any(self._lanes.values()):
+            self._idle.set()
+
     async def run(self) -> None:
-        """Sends forever (until cancelled)."""
+        """Reads the database for rows not handed over (at start, when woken), forever (until
+        cancelled); the rooms' workers send them."""
         delay = 1.0
+        self._running = True
+        for room_id in list(self._lanes):
+            self._start_worker(room_id)
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                try:
+                    await self._scan_pending()
+                    delay = 1.0
+                except Exception:
+                    log.exception("outbox: reading the queue failed; retrying in %.0fs", delay)
+                    self._scan = True
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
+                    self._wake.set()
+                self._check_idle()
+        finally:
+            self._running = False
+            await self._stop_workers()
+
+    async def close(self) -> None:
+        """Stops sending (what is left stays queued in the database for the next start)."""
+        await self._stop_workers()
+        if self._marking is not None:
+            self._marking.cancel()
+            await asyncio.gather(self._marking, return_exceptions=True)
+            self._marking = None
+
+    async def _stop_workers(self) -> None:
+        tasks = [*self._workers.values(), *self._aside.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def read_queue(self) -> None:
+        """Reads the rows queued in the database (at start: before anything new is pushed,
+        so that each room's go first)."""
+        self._scan = True
+        await self._scan_pending()
+
+    async def _scan_pending(self) -> None:
+        """Hands over the rows of the database not sent, not set aside, not known yet."""
+        if not self._scan:
+            return
+        self._scan = False
+        await self.write_marks()  # what is sent is not read as pending
+        after = 0
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self._send_pending()
-                delay = 1.0
-                if not self._wake.is_set():
-                    self._idle.set()
-            except Exception:
-                log.exception("outbox: sending failed; retrying in %.0fs", delay)
-                self._scan = True  # what was handed over and not sent is still in the database
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 60.0)
-                self._wake.set()
+            async with self.db.transaction() as repos:
+                rows = [Queued.of(row) for row in
+                        await repos.outbox.pending(limit=SCAN_PAGE, after=after)]
+            if not rows:
+                return
+            for message in rows:
+                self.push(message)
+            after = rows[-1].id
+
+    async def send_all(self) -> None:
+        """Sends every pending message now (those handed over in memory, then the
+        database's), with the sender not running (tests, the stop): each room's rows until
+        they are sent or one fails (tried again later). The marks are written a moment later,
+        as always."""
+        self._scan = True
+        await self._scan_pending()
+        failed: set[str] = set()  # rooms whose queue waits behind a row that failed
+        while True:
+            for room_id, lane in list(self._lanes.items()):
+                if lane and room_id not in failed:  # new queues too (rooms just opened…)
+                    self._start_worker(room_id)
+            if not self._workers:
+                return
+            await asyncio.wait(list(self._workers.values()))
+            failed.update(room_id for room_id, lane in self._lanes.items()
+                          if lane and lane[0].id in self._failing)
 
     async def flush(self) -> None:
-        """Sends every pending message now: those handed over in memory, then the database's;
-        and marks them sent."""
-        self._scan = True
-        await self._send_pending()
+        """``send_all``, and the marks written at once."""
+        await self.send_all()
         if self._marking is not None:
             self._marking.cancel()  # written now instead
             self._marking = None
         await self.write_marks()
-        if not self._ready:
-            self._idle.set()
+        self._check_idle()
 
     async def write_marks(self) -> None:
         """Marks what was sent as sent in the database, in one transaction."""
@@ -153,6 +277,12 @@ class Outbox:
             self._marks = marks + self._marks  # kept for the next try (sent only once meanwhile)
             raise
 
+    def unmarked(self) -> list[tuple[int, str, datetime]]:
+        """The rows sent whose mark is not written yet (id, event id, time): a sync batch that
+        reads the bot's events writes them in its own transaction first (``mark_sent`` is
+        idempotent), so that a 👍 on a message sent a moment ago finds it."""
+        return list(self._marks)
+
     async def _write_marks_soon(self) -> None:
         await asyncio.sleep(MARK_AFTER_S)
         self._marking = None
@@ -166,49 +296,171 @@ class Outbox:
         if self._marking is None:
             self._marking = asyncio.create_task(self._write_marks_soon())
 
-    async def _send_pending(self) -> None:
-        """Sends what was handed over in memory, then, when rows may have been committed
-        without it (at start, after a failure, ``wake()``), what the database holds."""
-        while self._ready:
-            await self._send_one(self._ready.popleft())
-        if not self._scan:
-            return
-        self._scan = False
-        while True:
-            await self.write_marks()  # what is sent is not read as pending
-            async with self.db.transaction() as repos:
-                pending = [Queued.of(row) for row in await repos.outbox.pending(limit=100)]
-            if not pending:
-                return
-            for message in pending:
-                await self._send_one(message)
+    # --- one room's rows --------------------------------------------------------------------
+    async def _work(self, room_id: str) -> None:
+        """Sends the room's rows in order; a failing one holds the others until it is set
+        aside (``_to_blame``)."""
+        lane = self._lanes[room_id]
+        try:
+            while lane:
+                message = lane[0]
+                if await self._attempt(message):
+                    lane.popleft()
+                    self._known.discard(message.id)
+                    continue
+                failing = self._failing[message.id]
+                if not self._running:
+                    return  # ``flush``: tried again later
+                if self._to_blame(failing):
+                    lane.popleft()
+                    self._set_aside(message)
+                    continue
+                await asyncio.sleep(max(0.0, failing.retry_at - self._now()))
+        finally:
+            if self._workers.get(room_id) is asyncio.current_task():
+                del self._workers[room_id]
+            if not lane and self._lanes.get(room_id) is lane:
+                del self._lanes[room_id]
+            self._check_idle()
 
-    async def _send_one(self, message: Queued) -> None:
+    def _to_blame(self, failing: _Failing) -> bool:
+        """Whether a failing row, not the homeserver, is the trouble: it has failed for
+        ``hold_s``, not for the homeserver's pace, and the homeserver answered meanwhile."""
+        answered = max(self._answered, getattr(self.transport, "answered_at", 0.0))
+        return (not failing.paced and self._now() - failing.first >= self.hold_s
+                and answered > failing.first)
+
+    def _set_aside(self, message: Queued) -> None:
+        log.warning("outbox: %s %s to %s keeps failing; the room's later rows go on, it is "
+                    "retried on its own", message.action, message.id, message.room_id,
+                    extra={"row": message.id, "room": message.room_id})
+        self._aside[message.id] = asyncio.create_task(self._retry_aside(message),
+                                                      name=f"outbox row {message.id}")
+
+    async def _retry_aside(self, message: Queued) -> None:
+        try:
+            while True:
+                failing = self._failing.get(message.id)
+                if failing is not None:
+                    await asyncio.sleep(max(0.0, failing.retry_at - self._now()))
+                if await self._attempt(message):
+                    return
+        finally:
+            self._aside.pop(message.id, None)
+            self._known.discard(message.id)
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()
+
+    async def _attempt(self, message: Queued) -> bool:
+        """Tries the row once: ``True`` when it is done with (sent, dropped, set aside for
+        good), ``False`` when it failed and is to be tried again (``_failing``)."""
         if message.id in self._sent:
-            return
+            return True
+        started = self._now()
         try:
             event_id = await self._perform(message)
         except UnresolvedReference as error:
             log.error("%s %s to %s names a message never sent (%s); dropped", message.action,
                       message.id, message.room_id, error)
-            async with self.db.transaction() as repos:
-                await repos.outbox.drop(message.id)
-            return
+            await self._drop(message)
+            return True
         except MatrixError as error:
+            if not error.permanent:
+                return await self._failed(message, error, started,
+                                          paced=error.retry_after is not None)
             log.error("%s %s to %s refused for good (%s); dropped", message.action, message.id,
                       message.room_id, error)
+            await self._drop(message)
+            return True
+        except WaitingForReference as error:
+            return await self._failed(message, error, started, paced=False)
+        except Exception as error:
+            log.exception("outbox: %s %s to %s failed", message.action, message.id,
+                          message.room_id)
+            return await self._failed(message, error, started, paced=False)
+        self._done(message, event_id)
+        return True
+
+    async def _drop(self, message: Queued) -> None:
+        self._failing.pop(message.id, None)
+        try:
             async with self.db.transaction() as repos:
                 await repos.outbox.drop(message.id)
-            return
+        except Exception:
+            log.exception("outbox: row %s could not be dropped; it stays queued", message.id)
+
+    def _done(self, message: Queued, event_id: str) -> None:
         log.debug("outbox: %s sent", message.action, extra={  # done, whatever happens next
             "action": message.action, "row": message.id, "room": message.room_id,
             "sent_event": event_id})
-        self._marks.append((message.id, event_id, self.clock.now()))
-        self._schedule_marks()
+        if self._failing.pop(message.id, None) is not None:
+            log.info("outbox: %s %s to %s went through after failing", message.action,
+                     message.id, message.room_id)
+        self._answered = self._now()
+        if message.action not in OPENS_ROOM:  # marked when its outcome was recorded
+            self._marks.append((message.id, event_id, self.clock.now()))
+            self._schedule_marks()
         self._sent[message.id] = None
         while len(self._sent) > RECENTLY_SENT:
             self._sent.popitem(last=False)
         self.sent_count += 1
+
+    async def _failed(self, message: Queued, error: BaseException, started: float, *,
+                      paced: bool) -> bool:
+        """Notes a failure (of a try begun at ``started``) and when to try again; past
+        ``retry_for`` since the first one, the row is set aside for good (``True``)."""
+        failing = self._failing.get(message.id)
+        now = self._now()
+        if failing is None:
+            since = message.failing_since or self.clock.now()
+            if message.failing_since is None:
+                try:
+                    async with self.db.transaction() as repos:
+                        since = await repos.outbox.failing(message.id, since)
+                except Exception:
+                    log.exception("outbox: the failure of row %s could not be noted", message.id)
+            failing = self._failing[message.id] = _Failing(since, started, 0, now, paced)
+        failing.tries += 1
+        failing.paced = paced
+        if self.clock.now() - failing.since >= self.retry_for:
+            await self._give_up(message, failing, error)
+            return True
+        wait = backoff(failing.tries, self.first_wait_s, self.longest_wait_s)
+        if isinstance(error, MatrixError) and error.retry_after is not None:
+            wait = max(wait, error.retry_after)
+        failing.retry_at = now + wait
+        log.warning("outbox: %s %s to %s failed (%s); try %d, next in %.0fs", message.action,
+                    message.id, message.room_id, error, failing.tries, wait,
+                    extra={"row": message.id, "room": message.room_id, "tries": failing.tries})
+        return False
+
+    async def _give_up(self, message: Queued, failing: _Failing, error: BaseException) -> None:
+        """Sets a row aside for good: logged, its room's outcome told (not opened), reported."""
+        hours = (self.clock.now() - failing.since).total_seconds() / 3600
+        log.error("outbox: %s %s to %s set aside after %.1f h of failures (%s)", message.action,
+                  message.id, message.room_id, hours, error,
+                  extra={"event_kind": "outbox_failed", "row": message.id,
+                         "room": message.room_id, "action": message.action})
+        self._failing.pop(message.id, None)
+        if message.action in OPENS_ROOM:  # told as refused: « je n'ai pas pu créer… »
+            self._opened[message.id] = None
+            try:
+                await self._perform(message)
+            except Exception:
+                log.exception("outbox: the outcome of row %s could not be recorded", message.id)
+        queued: list[Queued] = []
+        try:
+            async with self.db.transaction() as repos:
+                await repos.outbox.mark_failed(message.id, self.clock.now())
+                if self.on_failed is not None:
+                    queued = await self.on_failed(repos, message, failing.since)
+        except Exception:
+            log.exception("outbox: row %s could not be set aside", message.id)
+            return
+        for row in queued:
+            self.push(row)
 
     async def _perform(self, message: Queued) -> str:
         """Does what the row asks; returns the event id (empty for an invite). An invite or a
@@ -319,7 +571,9 @@ class Outbox:
         if isinstance(content, str) and content.startswith(REF_PREFIX):
             await self.write_marks()  # the message named may have just been sent
             async with self.db.transaction() as repos:
-                event_id = await repos.outbox.event_id_of(content[len(REF_PREFIX):])
+                event_id = await repos.outbox.reference(content[len(REF_PREFIX):])
+            if event_id is None:
+                raise WaitingForReference(content)
             if not event_id:
                 raise UnresolvedReference(content)
             return event_id

@@ -96,6 +96,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     event_id: Mapped[str | None] = mapped_column(String(255))
+    # The first failure of a row still retried (the retries stop ``send_retry_hours`` later),
+    # and when it was set aside as failed: never tried again, reported once.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Row ids are never reused (SQLite's AUTOINCREMENT; PostgreSQL's sequence): the sender
     # remembers the ids it sent, and old rows are purged.

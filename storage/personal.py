@@ -465,12 +465,13 @@ class PersonalDataRepository:
         return sorted(user for user, at in (await self.last_activity()).items() if at < before)
 
     async def purge_messages(self, before: datetime, needed: Collection[str]) -> tuple[int, int]:
-        """Deletes the commands handled and the messages sent before ``before``, except the
-        messages still referenced (``needed``: transaction ids); returns how many of each."""
+        """Deletes the commands handled and the messages sent (or set aside as failed) before
+        ``before``, except the messages still referenced (``needed``: transaction ids); returns
+        how many of each."""
         inbox, outbox = table(InboxEvent), table(OutboxMessage)
         commands = await self.session.execute(delete(inbox).where(
             inbox.c.handled_at.is_not(None), inbox.c.handled_at < before))
-        condition = [outbox.c.sent_at.is_not(None), outbox.c.sent_at < before]
+        condition = [or_(outbox.c.sent_at < before, outbox.c.failed_at < before)]
         if needed:
             condition.append(outbox.c.txn_id.not_in(list(needed)))
         messages = await self.session.execute(delete(outbox).where(*condition))

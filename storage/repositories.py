@@ -173,14 +173,59 @@ class OutboxRepository:
         return await self.session.scalar(
             select(OutboxMessage.event_id).where(OutboxMessage.txn_id == txn_id))
 
-    async def pending(self, limit: int = 1000) -> Sequence[OutboxMessage]:
-        query = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+    async def pending(self, limit: int = 1000, after: int = 0) -> Sequence[OutboxMessage]:
+        """Rows to send, oldest first (ids above ``after``): neither sent nor set aside."""
+        query = (select(OutboxMessage).where(OutboxMessage.sent_at.is_(None),
+                                             OutboxMessage.failed_at.is_(None),
+                                             OutboxMessage.id > after)
                  .order_by(OutboxMessage.id).limit(limit))
+        return (await self.session.scalars(query)).all()
+
+    async def reference(self, txn_id: str) -> str | None:
+        """The event id of the message ``txn_id``, once sent; ``""`` when it will never have
+        one (unknown, dropped, set aside as failed, sent as something that is not an event);
+        ``None`` while it waits to be sent."""
+        row = (await self.session.execute(
+            select(OutboxMessage.event_id, OutboxMessage.sent_at, OutboxMessage.failed_at)
+            .where(OutboxMessage.txn_id == txn_id))).first()
+        if row is None or row.failed_at is not None:
+            return ""
+        return row.event_id or ("" if row.sent_at is not None else None)
+
+    async def failing(self, message_id: int, at: datetime) -> datetime:
+        """Notes the first failure of a row (kept if one was noted before); returns it."""
+        row = await self.get(message_id)
+        if row is None:
+            return at
+        if row.failing_since is None:
+            row.failing_since = at
+        return row.failing_since
+
+    async def mark_failed(self, message_id: int, at: datetime) -> bool:
+        """Sets a row aside as failed, unless it was sent (or withdrawn) meanwhile."""
+        row = await self.get(message_id)
+        if row is None or row.sent_at is not None:
+            return False
+        row.failed_at = at
+        return True
+
+    async def failed(self) -> Sequence[OutboxMessage]:
+        """The rows set aside as failed, oldest first."""
+        query = (select(OutboxMessage).where(OutboxMessage.failed_at.is_not(None))
+                 .order_by(OutboxMessage.id))
         return (await self.session.scalars(query)).all()
 
     async def mark_sent(self, message_id: int, event_id: str, at: datetime) -> None:
         await self.session.execute(statements.outbox_sent(),
                                    {"b_id": message_id, "b_sent_at": at, "b_event_id": event_id})
+
+    async def mark_sent_by_txn(self, txn_id: str, event_id: str, at: datetime) -> None:
+        """Marks the message ``txn_id`` sent as ``event_id`` (the sync brought the bot's event
+        back with its transaction id), unless it is marked already."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.txn_id == txn_id,
+                                        OutboxMessage.sent_at.is_(None))
+            .values(sent_at=at, event_id=event_id))
 
     async def drop(self, message_id: int) -> None:
         """Gives up on a message the homeserver will never accept (room left, forbidden)."""

@@ -457,13 +457,14 @@ async def _room(ctx: Context, group: str, room: str | None) -> Reply:
 
 async def _creation_key(ctx: Context, group: ProjectGroup) -> str | None:
     """The key of a new creation of ``group``'s room, ``None`` while one is under way (queued,
-    its outcome not recorded yet): one key per attempt, so a refused one can be tried again."""
+    its outcome not recorded yet): one key per attempt, so a refused one, or one set aside
+    after failing for ``send_retry_hours``, can be tried again."""
     outbox = ctx.db().outbox
     for attempt in itertools.count(1):
         key = f"group-{group.id}-room-{attempt}"
         if not await outbox.has(effect_txn(key)):
             return key
-        if await outbox.event_id_of(effect_txn(key)) is None:
+        if await outbox.reference(effect_txn(key)) is None:  # still queued, or retried
             return None
     raise AssertionError("unreachable")  # pragma: no cover
 

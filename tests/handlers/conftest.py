@@ -154,6 +154,7 @@ def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbo
     dispatcher = Dispatcher(registry, db, outbox, clock, club, FakeMembership(roles, places),
                             matrix, follow_up_delay_s=0)
     outbox.on_room_opened = dispatcher.room_opened
+    outbox.on_failed = dispatcher.row_failed
     return Harness(db, clock, transport, outbox, dispatcher, roles, places, itertools.count(1),
                    matrix)
 

@@ -75,6 +75,9 @@ class FakeTransport:
     space_refused: bool = False
     creating: asyncio.Event = field(default_factory=asyncio.Event)
     threads: ThreadHeads = field(default_factory=ThreadHeads)  # as the real one (no requests)
+    answered_at: float = 0.0  # loop time of the last request that went through
+    refuse_body: dict[str, str] = field(default_factory=dict)  # a message's body -> error code
+    creation_error: str | None = None  # every room creation fails with this code
 
     def __post_init__(self) -> None:
         self.creating.set()
@@ -86,6 +89,8 @@ class FakeTransport:
     async def create_room(self, *, name: str, topic: str, space: str | None,
                           moderators: Sequence[str]) -> NewRoom:
         await self.creating.wait()
+        if self.creation_error:
+            raise MatrixError("create room", FakeErrorResponse(self.creation_error))
         if self.fail_creation:
             raise MatrixError("create room", FakeErrorResponse("M_FORBIDDEN"))
         room_id = f"!created{len(self.created) + 1}:example.org"
@@ -152,7 +157,7 @@ class FakeTransport:
         self.calls.append((room_id, txn_id, event_type))
         if self.fail_next:
             raise self.fail_next.pop(0)
-        code = self.refuse.get(room_id)
+        code = self.refuse.get(room_id) or self.refuse_body.get(str(content.get("body")))
         if code is not None:
             error = MatrixError("send", FakeErrorResponse(code))
             raise error
@@ -163,6 +168,7 @@ class FakeTransport:
             content = with_latest(content, self.threads.latest(room_id, thread) or thread)
         event_id = f"$fake{len(self.sent) + 1}"
         self.threads.sent(room_id, content, event_id)
+        self.answered_at = asyncio.get_running_loop().time()
         self._by_txn[txn_id] = event_id
         self.sent.append(Sent(room_id, event_type, content, txn_id, event_id))
         return event_id

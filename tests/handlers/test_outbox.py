@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,9 +13,11 @@ from sqlalchemy import update
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox, txn_id
+from commands.effects import effect_txn, ref
+from commands.registry import Registry
 from storage.db import Database
 from storage.models import OutboxMessage
-from tests.handlers.conftest import ROOM, Harness
+from tests.handlers.conftest import COORDINATOR, ROOM, Harness, make_club, make_harness
 from tests.handlers.fakes import FakeTransport
 
 OTHER = "!other:example.org"
@@ -44,12 +48,15 @@ async def test_sends_in_order_and_marks_sent(db: Database, clock: FakeClock, out
     ids = await _queue(db, clock, (ROOM, "un"), (OTHER, "deux"), (ROOM, "trois"))
     clock.advance(timedelta(seconds=3))
     await outbox.flush()
-    assert transport.bodies() == ["un", "deux", "trois"]
-    assert [s.txn_id for s in transport.sent] == [txn_id("test", b) for b in ("un", "deux", "trois")]
+    assert transport.bodies(ROOM) == ["un", "trois"]  # each room's in order
+    assert transport.bodies(OTHER) == ["deux"]
+    assert sorted(s.txn_id for s in transport.sent) == sorted(
+        txn_id("test", b) for b in ("un", "deux", "trois"))
     assert outbox.sent_count == 3
+    by_body = {s.content["body"]: s for s in transport.sent}
     async with db.transaction() as repos:
         assert await repos.outbox.pending() == []
-        for row_id, sent in zip(ids, transport.sent, strict=True):
+        for row_id, sent in zip(ids, [by_body[b] for b in ("un", "deux", "trois")], strict=True):
             row = await repos.outbox.get(row_id)
             assert row is not None
             assert row.sent_at == clock.now()
@@ -165,13 +172,14 @@ async def test_a_pushed_message_is_sent_once_even_if_the_database_scan_sees_it(
         assert await repos.outbox.pending() == []
 
 
-async def test_a_pushed_message_is_sent_without_reading_the_database_and_a_failure_rereads_it(
-        db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox) -> None:
+async def test_a_pushed_message_is_sent_without_reading_the_database(
+        db: Database, clock: FakeClock, transport: FakeTransport) -> None:
     """Sending what was handed over does not scan the outbox table (a read per reply); rows
-    committed without being handed over are read when ``wake()`` says so, at start, and after
-    a failure (a message popped and not sent is still in the table)."""
+    committed without being handed over are read when ``wake()`` says so, and at start. A
+    row that failed stays in its room's queue and is tried again (once sent, once only)."""
     from bot.outbox import Queued
 
+    outbox = _quick(db, transport, clock)
     await outbox.flush()  # the start's scan
     (unannounced,) = await _queue(db, clock, (ROOM, "pas annoncé"))
     (pushed_id,) = await _queue(db, clock, (ROOM, "poussé"))
@@ -182,23 +190,15 @@ async def test_a_pushed_message_is_sent_without_reading_the_database_and_a_failu
     task = asyncio.create_task(outbox.run())
     try:
         outbox.push(Queued.of(row))
-        async with asyncio.timeout(10):
-            while "poussé" not in transport.bodies():
-                await asyncio.sleep(0.01)
+        await _until(lambda: "poussé" in transport.bodies(), "the failed row was not retried")
         await outbox.settled(5)
-        # The failure made the sender read the table: both are sent, each once.
-        assert sorted(transport.bodies()) == sorted(["poussé", "pas annoncé"])
-        (later,) = await _queue(db, clock, (ROOM, "plus tard"))
-        await asyncio.sleep(0.1)
-        outbox.push(Queued.of(row))  # a push alone does not read the table again
-        await asyncio.sleep(0.1)
-        assert "plus tard" not in transport.bodies()
+        outbox.push(Queued.of(row))  # handed over again: not sent again
+        await outbox.settled(5)
+        assert transport.bodies() == ["poussé"]  # the other row was never read
         outbox.wake()
-        async with asyncio.timeout(5):
-            while "plus tard" not in transport.bodies():
-                await asyncio.sleep(0.01)
-        assert sorted(transport.bodies()) == sorted(["plus tard", "poussé", "pas annoncé"])
-        assert unannounced and later
+        await _until(lambda: "pas annoncé" in transport.bodies(), "wake() read nothing")
+        assert transport.bodies() == ["poussé", "pas annoncé"]
+        assert unannounced
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -234,3 +234,162 @@ async def test_a_sent_message_is_marked_a_moment_later_with_the_others(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+# --- rows that fail ----------------------------------------------------------------------------
+def _quick(db: Database, transport: FakeTransport, clock: FakeClock, **kwargs: object) -> Outbox:
+    """An outbox whose waits between tries are a few milliseconds."""
+    settings: dict[str, object] = {"first_wait_s": 0.01, "longest_wait_s": 0.05, "hold_s": 0.1,
+                                   **kwargs}
+    return Outbox(db, transport, clock, **settings)  # type: ignore[arg-type]
+
+
+async def _homeserver_answering(transport: FakeTransport) -> None:
+    """The sync loop's requests go through, again and again."""
+    while True:
+        transport.answered_at = asyncio.get_running_loop().time()
+        await asyncio.sleep(0.01)
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    async with asyncio.timeout(10):
+        while not check():
+            await asyncio.sleep(0.01)
+    assert check(), what
+
+
+async def test_a_row_that_keeps_failing_holds_no_other_room(
+        db: Database, clock: FakeClock, transport: FakeTransport) -> None:
+    """An invitation the homeserver answers M_UNKNOWN every time: the other rooms' rows go,
+    in order, while it is retried with growing waits — not thousands of times a second."""
+    transport.refuse[OTHER] = "M_UNKNOWN"
+    outbox = _quick(db, transport, clock, longest_wait_s=0.2)
+    await _queue(db, clock, (OTHER, "bloqué"), (ROOM, "un"), (ROOM, "deux"))
+    task = asyncio.create_task(outbox.run())
+    try:
+        await _until(lambda: len(transport.sent) == 2, "the other room's rows were held")
+        assert transport.bodies() == ["un", "deux"]
+        await asyncio.sleep(0.5)
+        tries = [c[0] for c in transport.calls].count(OTHER)
+        assert 2 <= tries < 25  # retried, with waits (0.01 s, 0.02 s… up to 0.2 s)
+        async with db.transaction() as repos:
+            (failing,) = await repos.outbox.pending()
+        assert failing.failing_since == clock.now() and failing.failed_at is None
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_later_rows_of_its_room_pass_a_row_to_blame_not_one_that_names_it(
+        db: Database, clock: FakeClock, transport: FakeTransport) -> None:
+    """Its room's next rows wait while the failing row may be a passing trouble; once it has
+    failed for ``hold_s`` while the homeserver answered others, they go on — except one that
+    names it (``ref``), which waits for it."""
+    transport.refuse_body["cassé"] = "M_UNKNOWN"
+    outbox = _quick(db, transport, clock)
+    async with db.transaction() as repos:
+        broken = await repos.outbox.add(txn_id=effect_txn("broken"), room_id=ROOM,
+                                        content={"msgtype": "m.notice", "body": "cassé"},
+                                        created_at=clock.now())
+        after = await repos.outbox.add(txn_id=effect_txn("after"), room_id=ROOM, content={
+            "msgtype": "m.notice", "body": "après",
+            "m.relates_to": {"m.in_reply_to": {"event_id": ref("broken")}}},
+            created_at=clock.now())
+        plain = await repos.outbox.add(txn_id=effect_txn("plain"), room_id=ROOM,
+                                       content={"msgtype": "m.notice", "body": "ensuite"},
+                                       created_at=clock.now())
+    assert broken and after and plain
+    await _queue(db, clock, (OTHER, "ailleurs"))
+    task = asyncio.create_task(outbox.run())
+    sync = asyncio.create_task(_homeserver_answering(transport))
+    try:
+        await _until(lambda: "ensuite" in transport.bodies(), "the room stayed held")
+        assert "après" not in transport.bodies()  # it names the failing row: it waits
+        transport.refuse_body.clear()  # the trouble ends
+        await _until(lambda: "après" in transport.bodies(), "the waiting row never went")
+        sent = {s.content["body"]: s for s in transport.sent}
+        assert sent["après"].content["m.relates_to"]["m.in_reply_to"]["event_id"] == \
+            sent["cassé"].event_id
+        assert sorted(transport.bodies()) == ["ailleurs", "après", "cassé", "ensuite"]
+    finally:
+        task.cancel()
+        sync.cancel()
+        await asyncio.gather(task, sync, return_exceptions=True)
+
+
+async def test_a_row_failing_past_the_limit_is_set_aside_and_reported_once(
+        db: Database, clock: FakeClock, transport: FakeTransport, registry: Registry) -> None:
+    """Past ``send_retry_hours`` since its first failure (kept across restarts), a row is set
+    aside: never tried again, reported once to the coordinators in the main room."""
+    club = replace(make_club(), rooms={"main": ROOM}, coordinators=(COORDINATOR,))
+    transport.refuse[OTHER] = "M_UNKNOWN"
+    outbox = _quick(db, transport, clock, retry_for=timedelta(hours=24))
+    make_harness(db, clock, transport, outbox, registry, club)
+    (row_id,) = await _queue(db, clock, (OTHER, "jamais"))
+    await outbox.flush()  # fails once: noted
+    clock.advance(timedelta(hours=23))
+    restarted = _quick(db, transport, clock, retry_for=timedelta(hours=24))
+    make_harness(db, clock, transport, restarted, registry, club)
+    await restarted.flush()  # 23 h after its first failure: still retried
+    assert transport.bodies() == []
+    clock.advance(timedelta(hours=2))
+    await restarted.flush()  # 25 h: set aside, reported
+    await restarted.flush()
+    (report,) = transport.sent
+    assert report.room_id == ROOM
+    assert report.content["body"] == (
+        f"⚠️ {COORDINATOR} : j'ai abandonné un message pour le salon {OTHER}, après 25 h "
+        f"d'échecs (le serveur Matrix l'a refusé ou n'a pas répondu). Le détail est dans le "
+        f"journal du bot (envoi n° {row_id}).")
+    assert report.content["m.mentions"] == {"user_ids": [COORDINATOR]}
+    async with db.transaction() as repos:
+        (failed,) = await repos.outbox.failed()
+        assert failed.id == row_id and failed.failed_at == clock.now()
+        assert await repos.outbox.pending() == []
+    tries = len(transport.calls)
+    again = _quick(db, transport, clock)
+    make_harness(db, clock, transport, again, registry, club)
+    await again.flush()
+    assert len(transport.calls) == tries  # neither tried nor reported again
+    assert len(transport.sent) == 1
+
+
+async def test_a_room_creation_set_aside_is_told_and_can_be_asked_again(
+        db: Database, clock: FakeClock, transport: FakeTransport, registry: Registry) -> None:
+    """A group's room the homeserver never creates: the replies after it in its room go on
+    once it is the one to blame; once set aside for good, the asker is told it was not created
+    (not « en cours de création » forever), the coordinators too, and it may be asked again."""
+    club = replace(make_club(), rooms={"main": ROOM}, coordinators=(COORDINATOR,))
+    outbox = _quick(db, transport, clock, retry_for=timedelta(hours=1))
+    bot = make_harness(db, clock, transport, outbox, registry, club)
+    await bot.reply_to("!projet creer Vélo-école")
+    transport.creation_error = "M_UNKNOWN"
+    task = asyncio.create_task(outbox.run())
+    sync = asyncio.create_task(_homeserver_answering(transport))
+
+    async def answer(body: str) -> list[str]:
+        event_id = await bot.queue(body)
+        await bot.dispatcher.handle(event_id)
+
+        def replies() -> list[str]:
+            return [s.content["body"] for s in transport.sent if s.content.get(
+                "m.relates_to", {}).get("m.in_reply_to", {}).get("event_id") == event_id]
+        await _until(lambda: bool(replies()), f"no reply to {body}")
+        return replies()
+
+    try:
+        assert (await answer("!projet salon vélo"))[0].startswith("Je crée le salon")
+        assert "en cours de création" in (await answer("!projet salon vélo"))[0]
+        clock.advance(timedelta(hours=2))
+        await _until(lambda: any(b.startswith("Je n'ai pas pu créer le salon de **n°1 Vélo-école**")
+                                 for b in transport.bodies()), "the asker was not told")
+        await _until(lambda: any("j'ai abandonné la création du salon « Vélo-école »" in b
+                                 for b in transport.bodies()), "no report")
+        transport.creation_error = None
+        assert (await answer("!projet salon vélo"))[0].startswith("Je crée le salon")
+        await _until(lambda: len(transport.created) == 1, "the second creation never came")
+        assert [room["name"] for room in transport.created] == ["Vélo-école"]
+    finally:
+        task.cancel()
+        sync.cancel()
+        await asyncio.gather(task, sync, return_exceptions=True)

@@ -288,7 +288,7 @@ async def test_an_erasure_right_after_a_reply_is_sent_loses_no_message(bot: Harn
     row erased then would give its id to the next one, which the sender takes as sent)."""
     await ask(bot, "!ping")
     await bot.dispatcher.handle(await bot.queue("!oublier-moi"))
-    await bot.outbox._send_pending()  # sent; marked sent in 0.2 s
+    await bot.outbox.send_all()  # sent; marked sent in 0.2 s
     await bot.dispatcher.handle(await bot.queue("!oublier-moi confirmer"))
     await bot.outbox.flush()
     assert bot.transport.bodies()[-1].startswith("C'est fait")

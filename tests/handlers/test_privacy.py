@@ -195,7 +195,8 @@ async def test_a_direct_room_the_homeserver_refuses_is_told_where_asked(bot: Har
     assert reply.content["body"].startswith("Je vous envoie vos données en message privé")
     assert told.room_id == ROOM
     assert told.content["body"] == (f"{ALICE}, je n'ai pas pu ouvrir de message privé avec vous :"
-                                    " le serveur l'a refusé. Réessayez plus tard (`!mes-donnees`).")
+                                    " le serveur l'a refusé, ou n'a pas répondu pendant des heures."
+                                    " Réessayez plus tard (`!mes-donnees`).")
     assert told.content["m.mentions"] == {"user_ids": [ALICE]}
     assert bot.transport.uploads == []
     async with bot.db.transaction() as repos:

@@ -18,6 +18,7 @@ import pytest
 from nio import RoomGetStateResponse, SyncResponse
 
 from bot.app import Bot
+from bot.clock import FakeClock
 from commands.errors import StorageUnavailable
 from commands.registry import Role
 from tests.handlers.test_sync_batches import BOT, NOW, ROOM, member, message, ms, offline_bot
@@ -190,6 +191,7 @@ async def test_an_invite_to_a_room_the_bot_thought_it_was_in_starts_afresh(
     invite = {"type": "m.room.member", "sender": CREATOR, "state_key": BOT,
               "content": {"membership": "invite"}}
     await deliver(bot, sync_of("s2", invite={ROOM: [invite]}))
+    await bot.invitations_answered()  # in the background: the sync does not wait for it
     assert joins == [ROOM]
     assert await joined_at(bot) == NOW  # the bot's clock: it has just joined
     assert ROOM not in bot.transport.client.rooms  # its state comes with the next sync
@@ -308,3 +310,52 @@ async def test_an_event_waiting_for_its_key_and_taken_back_is_forgotten(bot: Bot
     await deliver(bot, sync_of("s4", join={ROOM: {"timeline": [
         redaction("$y", ANA, "$secret")]}}))
     assert "$secret" not in bot._undecrypted
+
+
+async def test_an_invitation_to_a_room_of_a_silent_server_does_not_hold_the_sync(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Joining a room whose server never answers takes a request deadline; the batch is
+    handled (its command answered, its position saved) without waiting for it."""
+    answered = asyncio.Event()
+
+    async def join(room: str) -> str:
+        await answered.wait()  # the server has not answered yet
+        return room
+
+    monkeypatch.setattr(bot.transport, "join", join)
+    monkeypatch.setattr(bot, "may_invite", lambda user: user == CREATOR)
+    invite = {"type": "m.room.member", "sender": CREATOR, "state_key": BOT,
+              "content": {"membership": "invite"}}
+    response = sync_of("s2", invite={OTHER: [invite]},
+                       join={ROOM: {"timeline": [message("$p", ANA, "!ping", NOW)]}})
+    async with asyncio.timeout(60):  # it would wait for the join forever
+        await deliver(bot, response)
+    async with bot.db.transaction() as repos:
+        command = await repos.inbox.get("$p")
+    assert command is not None and command.handled_at is not None
+    assert bot._token == "s2"
+    assert OTHER not in bot._rooms  # not joined yet
+    answered.set()
+    await bot.invitations_answered()
+    assert OTHER in bot._rooms
+
+
+async def test_a_second_join_of_the_same_room_does_not_move_its_join_time(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At start the bot joins its configured rooms while it accepts, in the background, the
+    invitation to one of them: the later of the two must not move the join time past the
+    commands sent in between (they would be taken for history, never answered)."""
+    async def join(room: str) -> str:
+        return room
+
+    monkeypatch.setattr(bot.transport, "join", join)
+    bot._forget_room(OTHER)
+    await bot._joined(OTHER, known=False)  # the first join recorded
+    first = bot._rooms[OTHER].joined_at
+    assert isinstance(bot.clock, FakeClock)
+    bot.clock.advance(timedelta(seconds=5))  # a command is sent meanwhile
+    await bot._accept(OTHER, CREATOR)  # the invitation's join ends later
+    assert bot._rooms[OTHER].joined_at == first
+    async with bot.db.transaction() as repos:
+        rows = {row.room_id: row.joined_at for row in await repos.rooms.all()}
+    assert rows[OTHER] == first

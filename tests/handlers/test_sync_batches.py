@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from nio import SyncResponse
+from sqlalchemy import text
 
 from bot.app import SYNC_TOKEN, Bot
 from bot.clock import FakeClock
@@ -334,7 +335,7 @@ async def test_a_lone_command_is_answered_in_the_batch_transaction(bot: Bot) -> 
     assert [json.loads(r.content)["m.relates_to"]["m.in_reply_to"]["event_id"]
             for r in replies] == ["$a"]
     assert await _token(bot) is None and bot._token == "s7"  # the position: saved later
-    assert bot.outbox._ready  # handed to the sender at once, no database read before sending
+    assert bot.outbox.handed_over == 1  # handed to the sender at once, no database read
 
 
 def _add_half_done_commands(bot: Bot) -> None:
@@ -373,7 +374,7 @@ async def test_a_lone_command_that_refuses_or_fails_undoes_its_changes_only(
     assert ana is None
     assert [room for room, _first, _last in await waiting(bot)] == [ROOM]  # Bob, once
     assert await _token(bot) == "s8"  # saved with the arrival
-    assert len(bot.outbox._ready) == 1  # handed to the sender
+    assert bot.outbox.handed_over == 1  # handed to the sender
 
 
 async def test_jobs_are_rebuilt_once_the_reply_is_on_the_wire(bot: Bot) -> None:
@@ -590,3 +591,102 @@ def test_the_rate_window_slides_and_forgets_quiet_senders() -> None:
         rate.over(f"@p{n}:x", NOW + timedelta(minutes=n))
     assert len(rate._senders) < 1000
     assert CommandRate(0).over("@a:x", NOW) is None  # 0: no limit
+
+
+# --- the bot's own events: a 👍 on a message just sent ---------------------------------------------
+COORDO = "@coordo:localhost"
+BOB = "@bob:localhost"
+
+
+def sent_to_fake(bot: Bot) -> dict[str, str]:
+    """The bot's sends land on a stand-in homeserver: transaction id -> event id."""
+    landed: dict[str, str] = {}
+
+    async def send(room_id: str, content: dict[str, Any], txn_id: str,
+                   event_type: str = "m.room.message") -> str:
+        landed[txn_id] = "$sent-" + txn_id
+        return landed[txn_id]
+
+    async def upload(room_id: str, data: bytes, mimetype: str, filename: str) -> dict[str, Any]:
+        return {"url": "mxc://localhost/" + filename}
+
+    bot.transport.send = send  # type: ignore[method-assign]
+    bot.transport.upload = upload  # type: ignore[method-assign]
+    return landed
+
+
+def thumbs_up(event_id: str, sender: str, target: str) -> dict[str, Any]:
+    return {"type": "m.reaction", "event_id": event_id, "sender": sender,
+            "origin_server_ts": ms(NOW), "content": {"m.relates_to": {
+                "rel_type": "m.annotation", "event_id": target, "key": "👍"}}}
+
+
+async def _suggestion(bot: Bot) -> str:
+    """A rencontre on Thursday and Ana's suggestion for it; the transaction id of the message
+    confirming it (where a 👍 counts as a support)."""
+    await bot.handle_sync(sync([message("$plan", COORDO, "!rencontre planifier jeudi 18h30",
+                                        NOW)], "s3"))
+    await bot.handle_sync(sync([message("$idea", "@ana:localhost",
+                                        "!odj proposer Atelier compost", NOW)], "s4"))
+    async with bot.db.transaction() as repos:
+        (txn,) = await repos.agenda.confirmations(("proposee",))
+    return txn
+
+
+async def _supporters(bot: Bot) -> list[str]:
+    async with bot.db.transaction() as repos:
+        return await repos.agenda.supporters(1)
+
+
+async def test_a_thumbs_up_right_after_the_send_counts_before_the_mark_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outbox writes a sent message's event id a moment after sending it; a 👍 synced in
+    between finds the message all the same (the batch writes the marks first)."""
+    monkeypatch.setattr("bot.outbox.MARK_AFTER_S", 3600.0)  # not before the 👍
+    bot = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db", coordinators=[COORDO])
+    landed = sent_to_fake(bot)
+    sender = asyncio.create_task(bot.outbox.run())
+    try:
+        txn = await _suggestion(bot)
+        async with asyncio.timeout(10):
+            while txn not in landed:
+                await asyncio.sleep(0.01)
+        await bot.handle_sync(sync([thumbs_up("$r1", BOB, landed[txn])], "s5"))
+        assert await _supporters(bot) == [BOB]
+    finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+        await bot.dispatcher.drain()
+        await bot.transport.close()
+        await bot.db.dispose()
+
+
+async def test_a_thumbs_up_made_while_the_bot_was_down_counts_though_the_mark_was_lost(
+        tmp_path: Path) -> None:
+    """Killed between sending the confirmation and marking it sent: at the restart, the first
+    sync brings the bot's message back (with its transaction id) and the 👍 made meanwhile;
+    the 👍 counts, and the message is not sent again."""
+    url = "sqlite+aiosqlite:///data/cct.db"
+    first = await offline_bot(tmp_path, url, coordinators=[COORDO])
+    landed = sent_to_fake(first)
+    txn = await _suggestion(first)
+    await first.outbox.flush()
+    async with first.db.transaction() as repos:  # the mark never made it to the database
+        await repos.session.execute(text("UPDATE outbox SET sent_at = NULL, event_id = NULL "
+                                         "WHERE txn_id = :txn"), {"txn": txn})
+    await first.dispatcher.drain()
+    await first.transport.close()
+    await first.db.dispose()
+    second = await offline_bot(tmp_path, url, coordinators=[COORDO])
+    resent = sent_to_fake(second)
+    try:
+        own = message(landed[txn], BOT, "Proposition n°1…", NOW, "m.notice")
+        own["unsigned"] = {"transaction_id": txn}
+        await second.handle_sync(sync([own, thumbs_up("$r1", BOB, landed[txn])], "s5"))
+        assert await _supporters(second) == [BOB]
+        await second.outbox.flush()
+        assert txn not in resent  # known as sent
+    finally:
+        await second.dispatcher.drain()
+        await second.transport.close()
+        await second.db.dispose()
