@@ -128,6 +128,14 @@ async def test_kinds_typed_by_label_or_beginning_and_from_the_config(bot: Harnes
     assert "echange n°1" in listing and "Café climat n°3" in listing  # a kind no longer listed
 
 
+async def test_help_tells_the_kinds_of_event(bot: Harness) -> None:
+    reply = await ask(bot, "!aide rencontre")
+    assert "Types d'événements (`--type`) : Rencontre du club (`rencontre`), Rencontre " \
+           "territoriale (`territoriale`), Webinaire (`webinaire`)" in reply
+    assert "Types d'événements" in await ask(bot, "!aide programme", sender=ALICE)
+    assert "Types d'événements" not in await ask(bot, "!aide projet", sender=ALICE)
+
+
 async def test_a_group_event_is_announced_in_the_group_room(bot: Harness) -> None:
     await ask(bot, "!projet creer Atelier vélo --territoire nord", sender=ALICE)
     async with bot.db.transaction() as repos:
