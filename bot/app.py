@@ -54,6 +54,7 @@ from commands import build_registry
 from commands.context import Club, Reply
 from commands.dispatch import command_text
 from commands.errors import StorageBusy, StorageUnavailable
+from commands.event_kinds import EventKinds
 from commands.events import CONSUMERS, Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
 from commands.limits import Limits
@@ -234,7 +235,8 @@ class Bot:
                              hours=settings.meetings.agenda_deadline_hours),
                          entrance=settings.rooms.main or "",
                          catch_up=timedelta(minutes=settings.matrix.catch_up_minutes),
-                         limits=limits_of(settings.limits))
+                         limits=limits_of(settings.limits),
+                         event_kinds=EventKinds(settings.events.kinds))
         self.t = Translator(club.language)
         self.standings = Standings(self.transport, club, lambda: self.club_rooms,
                                    lambda: self.main_room_id)

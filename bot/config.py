@@ -20,6 +20,7 @@ from urllib.parse import urlparse, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.files import image_mimetype
+from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
 from commands.i18n import LANGUAGES, Translator
 from commands.identifiers import is_server_name, is_user_id
 
@@ -79,6 +80,13 @@ class MeetingSettings:
     duration_minutes: int = 120
     poll_reminder_hours: int = 24
     agenda_deadline_hours: int = 48  # suggestions for the agenda close this long before
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """The kinds of the club's events: (key, French label), the first one the default."""
+
+    kinds: tuple[tuple[str, str], ...] = DEFAULT_EVENT_KINDS
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,7 @@ class Settings:
     # how long a command waits for another program's lock on the database before its sender
     # is told « La base de données est occupée, je réessaie… »
     database_busy_notice_seconds: int = 5
+    events: EventSettings = field(default_factory=EventSettings)
 
 
 @dataclass(frozen=True)
@@ -417,6 +426,25 @@ def _read_reminders(r: _Reader) -> ReminderSettings:
         quiet_hours=quiet)
 
 
+def _read_events(r: _Reader) -> EventSettings:
+    """``[events.kinds]``: ``key = "Label"`` lines, in order; absent: the default kinds."""
+    table = r.raw("events.kinds")
+    if table is None:
+        return EventSettings()
+    if not isinstance(table, Mapping) or not table:
+        r.problem("events.kinds", "config.bad_event_kinds")
+        return EventSettings()
+    kinds = []
+    for key, label in table.items():
+        if not KEY_PATTERN.match(key):
+            r.problem(f"events.kinds.{key}", "config.bad_event_kind_key")
+        elif not isinstance(label, str) or not label.strip() or len(label) > LABEL_MAX:
+            r.problem(f"events.kinds.{key}", "config.bad_event_kind_label", maximum=LABEL_MAX)
+        else:
+            kinds.append((key, " ".join(label.split())))
+    return EventSettings(tuple(kinds)) if kinds else EventSettings()
+
+
 def _read_limits(r: _Reader) -> LimitSettings:
     return LimitSettings(
         groups_per_day=r.integer("limits.groups_per_day", 3, 0, 1000),
@@ -445,6 +473,7 @@ def _check_unknown_keys(r: _Reader) -> None:
         "privacy": {"retention_days", "messages_retention_days"},
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
                    "initiatives_per_day", "commands_per_minute"},
+        "events": {"kinds"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -482,6 +511,7 @@ def parse_settings(
         retention_days=r.integer("privacy.retention_days", 730, 0, 36500),
         messages_retention_days=r.integer("privacy.messages_retention_days", 30, 0, 3650))
     limits = _read_limits(r)
+    events = _read_events(r)
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
@@ -491,7 +521,7 @@ def parse_settings(
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, log_format,
-                    meetings, reminders, privacy, limits, busy_notice)
+                    meetings, reminders, privacy, limits, busy_notice, events)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from commands.errors import BadArgument
 from commands.identifiers import is_user_id
@@ -159,4 +159,20 @@ class UserId:
             value = unquote(pill.group(1))
         if not is_user_id(value):
             raise BadArgument("error.bad_user", value=raw[:60])
+        return value
+
+
+@dataclass(frozen=True)
+class HttpsLink:
+    """An absolute ``https://`` web address (a visio link): a host, no spaces, no markup."""
+
+    max_length: int = 500
+    kind: str = "link"
+
+    def convert(self, raw: str) -> str:
+        value = raw.strip().strip("<>")
+        parts = urlsplit(value)
+        if (parts.scheme.lower() != "https" or not parts.hostname or len(value) > self.max_length
+                or any(char.isspace() or char in "<>\"'`" for char in value)):
+            raise BadArgument("error.bad_link", value=raw.strip()[:60])
         return value

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commands.event_kinds import EventKinds
 from commands.i18n import Translator
 from commands.limits import Limits
 from commands.registry import Role
@@ -84,6 +85,7 @@ class Club:
     # Commands sent this recently while the bot was away are still run (matrix.catch_up_minutes)
     catch_up: timedelta = timedelta(hours=24)
     limits: Limits = field(default_factory=Limits)  # what one person may make the bot do
+    event_kinds: EventKinds = field(default_factory=EventKinds)  # [events.kinds]
 
     @property
     def tz(self) -> ZoneInfo:

@@ -30,7 +30,11 @@ def register(registry: Registry) -> None:
         found = registry.find(command.lstrip(ctx.club.prefix))
         if found is None or not found.visible_to(ctx.role):
             raise NotFound("error.no_such_command", name=command, prefix=ctx.club.prefix)
-        return Reply(help_detail(found, ctx.role, ctx.t, ctx.club.prefix))
+        text = help_detail(found, ctx.role, ctx.t, ctx.club.prefix)
+        if any(option.name == "kind" for each in (found, *found.subcommands)
+               for option in each.options):  # the club's kinds of event, from its config
+            text += "\n\n" + ctx.t("help.event_kinds", kinds=ctx.club.event_kinds.choices())
+        return Reply(text)
 
     @registry.command("ping", fr=("ping",), en=(), section="meta", role=Role.VISITOR)
     async def ping(ctx: Context) -> Reply:

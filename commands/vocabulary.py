@@ -24,6 +24,20 @@ def normalise(text: str) -> str:
     return "-".join(part for part in _SEPARATORS.split(folded) if part)
 
 
+def find_key(raw: str, forms: dict[str, set[str]]) -> str | None:
+    """The key one of whose normalised ``forms`` is ``raw`` (normalised), else the only key one
+    of whose forms begins with it (three characters at least); ``None`` otherwise."""
+    wanted = normalise(raw)
+    if not wanted:
+        return None
+    exact = [key for key, names in forms.items() if wanted in names]
+    if exact:
+        return exact[0]
+    starts = {key for key, names in forms.items()
+              if len(wanted) >= 3 and any(name.startswith(wanted) for name in names)}
+    return starts.pop() if len(starts) == 1 else None
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """A converter for one closed list; ``entries`` are (key, aliases) in display order."""
@@ -46,16 +60,7 @@ class Vocabulary:
 
     def find(self, raw: str) -> str | None:
         """The key ``raw`` names, or ``None``."""
-        wanted = normalise(raw)
-        if not wanted:
-            return None
-        forms = {key: self._forms(key, aliases) for key, aliases in self.entries}
-        exact = [key for key, names in forms.items() if wanted in names]
-        if exact:
-            return exact[0]
-        starts = {key for key, names in forms.items()
-                  if len(wanted) >= 3 and any(name.startswith(wanted) for name in names)}
-        return starts.pop() if len(starts) == 1 else None
+        return find_key(raw, {key: self._forms(key, aliases) for key, aliases in self.entries})
 
     def convert(self, raw: str) -> str:
         key = self.find(raw)

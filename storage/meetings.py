@@ -37,11 +37,15 @@ class MeetingRepository:
     # --- meetings ---------------------------------------------------------------------------
     async def create(self, *, starts_at: datetime, ends_at: datetime, place: str, territory: str,
                      created_by: str, at: datetime, poll_id: int | None = None,
-                     rooms: str = "[]") -> Meeting:
+                     rooms: str = "[]", **details: Any) -> Meeting:
+        """A planned event; ``details``: its other columns (kind, title, theme, description,
+        link, group_id, capacity, organiser), their defaults otherwise."""
+        details.setdefault("organiser", created_by)
         meeting = Meeting(starts_at=starts_at, ends_at=ends_at, place=place, territory=territory,
                           status=PLANNED, poll_id=poll_id, sequence=0, minutes="",
                           cancel_reason="", rooms=rooms, created_by=created_by, created_at=at,
-                          updated_at=at)
+                          updated_at=at, **{"kind": "rencontre", "title": "", "description": "",
+                                            "link": "", **details})
         self.session.add(meeting)
         await self.session.flush()
         return meeting
@@ -68,6 +72,23 @@ class MeetingRepository:
         found = await self.session.scalars(_meetings(upcoming=False, limited=limit is not None),
                                            _values(now, limit))
         return await self._summaries(found.all())
+
+    async def programme(self, now: datetime, *, kind: str | None = None,
+                        territories: Sequence[str] = (), group_id: int | None = None,
+                        theme: str | None = None) -> list[MeetingSummary]:
+        """The planned events from ``now`` on, soonest first, of ``kind``, for one of
+        ``territories``, for the group ``group_id``, about ``theme`` (each when given)."""
+        query = (select(Meeting).where(Meeting.status == PLANNED, Meeting.starts_at >= now)
+                 .order_by(Meeting.starts_at, Meeting.id))
+        if kind is not None:
+            query = query.where(Meeting.kind == kind)
+        if territories:
+            query = query.where(Meeting.territory.in_(territories))
+        if group_id is not None:
+            query = query.where(Meeting.group_id == group_id)
+        if theme is not None:
+            query = query.where(Meeting.theme == theme)
+        return await self._summaries((await self.session.scalars(query)).all())
 
     async def _summaries(self, meetings: Sequence[Meeting]) -> list[MeetingSummary]:
         """Each meeting with its answers by kind and its attendance, counted in one statement
@@ -118,6 +139,22 @@ class MeetingRepository:
         query = (select(MeetingRsvp).where(MeetingRsvp.meeting_id == meeting_id)
                  .order_by(MeetingRsvp.at, MeetingRsvp.user_id))
         return (await self.session.scalars(query)).all()
+
+    # --- places ---------------------------------------------------------------------------
+    async def locked(self, meeting_id: int) -> Meeting | None:
+        """The meeting, its row locked until the transaction ends (PostgreSQL: ``FOR UPDATE``;
+        SQLite has one writer at a time): whoever takes a place next waits for this one."""
+        query = (select(Meeting).where(Meeting.id == meeting_id).with_for_update()
+                 .execution_options(populate_existing=True))
+        return await self.session.scalar(query)
+
+    async def answered(self, meeting_id: int, answer: str) -> list[str]:
+        """Who gave ``answer`` (``present``: the places taken; ``attente``: the waiting list),
+        in the order they gave it."""
+        query = (select(MeetingRsvp.user_id)
+                 .where(MeetingRsvp.meeting_id == meeting_id, MeetingRsvp.answer == answer)
+                 .order_by(MeetingRsvp.at, MeetingRsvp.user_id))
+        return list((await self.session.scalars(query)).all())
 
     # --- attendance --------------------------------------------------------------------------
     async def set_attendance(self, meeting_id: int, user_ids: Iterable[str], at: datetime, *,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -266,10 +267,22 @@ class Person(Base):
 
 
 class Meeting(Base):
-    """A rencontre of the club: when, where, for which territory, and what became of it."""
+    """An event of the club's programme (a rencontre, a webinaire, a formation…): its kind,
+    when, where (a place and/or an online link), for whom (a territory or a group), how many
+    places, who organises it, and what became of it."""
 
     __tablename__ = "meetings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), default="rencontre",
+                                      server_default="rencontre")  # a key of [events.kinds]
+    title: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    theme: Mapped[str | None] = mapped_column(String(32))  # a key of commands.vocabulary.THEMES
+    description: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    link: Mapped[str] = mapped_column(String(500), default="",
+                                      server_default=text("''"))  # https visio
+    group_id: Mapped[int | None] = mapped_column(Integer)  # audience: a groupe-projet
+    capacity: Mapped[int | None] = mapped_column(Integer)  # places; none: no registration
+    organiser: Mapped[str | None] = mapped_column(String(255))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     place: Mapped[str] = mapped_column(String(500), default="")
@@ -288,7 +301,8 @@ class Meeting(Base):
 
 
 class MeetingRsvp(Base):
-    """Who says they will come (present, absent, peutetre)."""
+    """Who says they will come (present, absent, peutetre); for an event with places,
+    ``present`` holds a place and ``attente`` waits for one, in the order of ``at``."""
 
     __tablename__ = "meeting_rsvps"
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),

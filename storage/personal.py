@@ -139,6 +139,7 @@ HOLDERS = (
     Holder(AuditEntry, "actor", "at"),
     Holder(Person, "user_id", "updated_at"),
     Holder(Meeting, "created_by", "created_at"),
+    Holder(Meeting, "organiser", "created_at"),
     Holder(MeetingRsvp, "user_id", "at"),
     Holder(MeetingAttendance, "user_id", "recorded_at"),
     Holder(Poll, "created_by", "created_at"),

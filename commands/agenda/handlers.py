@@ -15,7 +15,7 @@ from commands.effects import Effect, Post, txn_id
 from commands.errors import Forbidden, NotFound, UserError
 from commands.limits import LimitReached, exempt
 from commands.meetings import render as meeting_render
-from commands.meetings.service import clean_text
+from commands.meetings.details import clean_text
 from commands.paging import paged
 from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
 from commands.text import escape_markdown, pill, room_link, shorten

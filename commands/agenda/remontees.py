@@ -17,7 +17,7 @@ from commands.effects import Post
 from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import Translator
 from commands.limits import check_daily
-from commands.meetings.service import clean_text
+from commands.meetings.details import clean_text
 from commands.paging import Section, paged
 from commands.registry import PAGE, Command, PageRequest, Param, Registry, Role
 from commands.text import escape_markdown, pill, shorten

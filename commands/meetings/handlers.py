@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Integer, Text, UserId
 from commands.context import Club, Context, Reply
@@ -14,24 +14,20 @@ from commands.dates import Slot, parse_slot
 from commands.effects import Effect, React
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
-from commands.meetings import render
-from commands.meetings.service import (
+from commands.meetings import programme, registration, render
+from commands.meetings.details import (
+    EVENT_OPTIONS,
+    PLACE,
     PLACE_MAX,
-    announce,
-    audit,
+    TERRITORY,
     clean_text,
-    create_meeting,
-    ics_upload,
-    rooms_of,
+    read_details,
 )
-from commands.meetings.vocabulary import (
-    ANSWERS,
-    CANCELLED,
-    HELD,
-    MEETING_TERRITORIES,
-)
+from commands.meetings.registration import answer_with_places
+from commands.meetings.service import announce, audit, create_meeting, ics_upload, rooms_of
+from commands.meetings.vocabulary import ANSWERS, CANCELLED, HELD
 from commands.paging import Window, more, paged
-from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
+from commands.registry import PAGE, Command, PageRequest, Param, Registry, Role
 from commands.reminders.handlers import REMINDERS_KIND
 from commands.reminders.plan import plan_meeting
 
@@ -62,6 +58,8 @@ def register(registry: Registry, follow: Follow = _nothing_follows) -> None:
     _register_reading(rencontre)
     _register_answers(rencontre)
     _register_coordination(rencontre, follow)
+    registration.register(registry)
+    programme.register(registry)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -108,8 +106,9 @@ def _register_reading(rencontre: Command) -> None:
 def _register_answers(rencontre: Command) -> None:
     number = (Param("number", NUMBER, required=False),)
 
-    @rencontre.subcommand("present", fr=("present", "presente", "oui", "viens"),
-                          en=("yes", "attending", "going"), params=number)
+    @rencontre.subcommand("present", fr=("present", "presente", "oui", "viens", "inscrire",
+                                         "inscription", "sinscrire"),
+                          en=("yes", "attending", "going", "register", "sign-up"), params=number)
     async def present(ctx: Context, number: int | None) -> Reply:
         return await _answer(ctx, number, "present")
 
@@ -132,6 +131,8 @@ async def _answer(ctx: Context, number: int | None, answer: str) -> Reply:
         raise UserError("meeting.answer_cancelled", number=meeting.id)
     if meeting.status == HELD or meeting.starts_at < ctx.now:
         raise UserError("meeting.answer_past", number=meeting.id)
+    if meeting.capacity is not None:
+        return await answer_with_places(ctx, meeting, answer)
     if await repos.meetings.rsvp(meeting.id, ctx.sender) != answer:
         await repos.meetings.set_rsvp(meeting.id, ctx.sender, answer, ctx.now, tz=ctx.club.tz)
         await audit(repos, meeting, ctx.sender, "rsvp", ctx.now, answer=answer)
@@ -141,39 +142,14 @@ async def _answer(ctx: Context, number: int | None, answer: str) -> Reply:
 # --- coordination -------------------------------------------------------------------------------
 
 def _register_coordination(rencontre: Command, follow: Follow) -> None:
-    @rencontre.subcommand("planifier", fr=("planifier", "prevoir", "nouvelle"),
-                          en=("plan", "schedule", "new"),
-                          params=(Param("when", WHEN, rest=True),),
-                          options=(Option("place", Text(PLACE_MAX), fr=("lieu", "ou", "adresse"),
-                                          en=("place", "where", "location")),
-                                   Option("territory", MEETING_TERRITORIES, fr=("territoire",),
-                                          en=("territory",))),
-                          role=Role.COORDINATOR)
-    async def planifier(ctx: Context, when: str, place: str | None,
-                        territory: str | None) -> Reply:
-        slot = _slot(ctx, when)
-        meeting, effects = await create_meeting(
-            ctx.db(), ctx.club, ctx.t, start=slot.start, end=slot.end, place=place or "",
-            territory=territory or "commun", created_by=ctx.sender, now=ctx.now)
-        if not effects:  # no club room for this territory: the announcement is the reply
-            meeting.rooms = json.dumps([ctx.room_id])
-            await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
-            return Reply(render.announcement(meeting, ctx.club, ctx.t),
-                         effects=(ics_upload(meeting, ctx.club, ctx.t, ctx.room_id),),
-                         reschedule=(REMINDERS_KIND,))
-        return Reply(ctx.t("meeting.planned", number=meeting.id,
-                           when=render.when(meeting, ctx.club, ctx.t),
-                           place=render.place(meeting.place, ctx.t),
-                           territory=render.territory(meeting, ctx.t),
-                           rooms=len(rooms_of(meeting))), effects=tuple(effects),
-                     reschedule=(REMINDERS_KIND,))
+    rencontre.subcommand("planifier", fr=("planifier", "prevoir", "nouvelle"),
+                         en=("plan", "schedule", "new"), params=(Param("when", WHEN, rest=True),),
+                         options=(*EVENT_OPTIONS, TERRITORY), role=Role.COORDINATOR)(planifier)
 
     @rencontre.subcommand("reporter", fr=("reporter", "deplacer", "decaler"),
                           en=("reschedule", "move", "postpone"),
                           params=(Param("number", NUMBER), Param("when", WHEN, rest=True)),
-                          options=(Option("place", Text(PLACE_MAX), fr=("lieu", "ou", "adresse"),
-                                          en=("place", "where", "location")),),
-                          role=Role.COORDINATOR)
+                          options=(PLACE,), role=Role.COORDINATOR)
     async def reporter(ctx: Context, number: int, when: str, place: str | None) -> Reply:
         meeting = await _get(ctx, number)
         if meeting.status == CANCELLED:
@@ -282,6 +258,28 @@ def _register_coordination(rencontre: Command, follow: Follow) -> None:
         await audit(ctx.db(), meeting, ctx.sender, "minutes", ctx.now, text=value[:200])
         key = "meeting.minutes_replaced" if replaced else "meeting.minutes_saved"
         return Reply(ctx.t(key, number=meeting.id))
+
+
+async def planifier(ctx: Context, when: str, **options: Any) -> Reply:
+    """``!rencontre planifier <quand> [--type …] [--titre …] [--lieu …] [--lien …] …``: an
+    event of any kind, announced in its rooms (or here, when it has none) with its ``.ics``."""
+    slot = _slot(ctx, when)
+    details = await read_details(ctx, options)
+    meeting, effects = await create_meeting(ctx.db(), ctx.club, ctx.t, start=slot.start,
+                                            end=slot.end, details=details, created_by=ctx.sender,
+                                            now=ctx.now)
+    if not effects:  # no room for its audience: the announcement is the reply
+        meeting.rooms = json.dumps([ctx.room_id])
+        await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
+        return Reply(render.announcement(meeting, ctx.club, ctx.t),
+                     effects=(ics_upload(meeting, ctx.club, ctx.t, ctx.room_id),),
+                     reschedule=(REMINDERS_KIND,))
+    return Reply(ctx.t("meeting.planned", heading=render.heading(meeting, ctx.club, ctx.t),
+                       when=render.when(meeting, ctx.club, ctx.t),
+                       place=render.where(meeting, ctx.t),
+                       territory=render.territory(meeting, ctx.t),
+                       rooms=len(rooms_of(meeting))), effects=tuple(effects),
+                 reschedule=(REMINDERS_KIND,))
 
 
 # --- shared helpers -----------------------------------------------------------------------------

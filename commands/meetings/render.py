@@ -10,9 +10,16 @@ from commands.context import Club
 from commands.dates import Slot, format_slot
 from commands.i18n import Translator
 from commands.meetings.calendar import place_url
-from commands.meetings.vocabulary import CANCELLED, HELD, MEETING_STATUSES, MEETING_TERRITORIES
+from commands.meetings.vocabulary import (
+    CANCELLED,
+    HELD,
+    MEETING_STATUSES,
+    MEETING_TERRITORIES,
+    WAITING,
+)
 from commands.paging import Section, Window
 from commands.text import escape_markdown, pill, shorten
+from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:
     from storage.meetings import MeetingSummary
@@ -31,33 +38,74 @@ def when(meeting: Meeting, club: Club, t: Translator) -> str:
     return format_slot(slot_of(meeting), t.language, club.tz)
 
 
-def place(text: str, t: Translator, limit: int | None = None) -> str:
-    """The place as Markdown: a bare link is clickable, anything else is escaped text."""
+def place(text: str, t: Translator, limit: int | None = None, *, online: bool = False) -> str:
+    """The place as Markdown: a bare link is clickable, anything else is escaped text; no
+    place: « en ligne » for an online event."""
     if not text:
-        return t("meeting.no_place")
+        return t("meeting.online") if online else t("meeting.no_place")
     url = place_url(text)
     if url == text and limit is None:
         return f"<{url}>"
     return escape_markdown(shorten(text, limit) if limit else text)
 
 
+def where(meeting: Meeting, t: Translator, limit: int | None = None) -> str:
+    return place(meeting.place, t, limit, online=bool(meeting.link))
+
+
+def kind(meeting: Meeting, club: Club) -> str:
+    """The kind's label (« Webinaire »), from the config."""
+    return club.event_kinds.label(meeting.kind)
+
+
+def heading(meeting: Meeting, club: Club, t: Translator) -> str:
+    """« Webinaire n°4 — Rénover sa maison » (its title escaped), « Rencontre du club n°1 »."""
+    title = escape_markdown(meeting.title) if meeting.title else ""
+    return t("meeting.heading", kind=kind(meeting, club), number=meeting.id,
+             title=f" — {title}" if title else "")
+
+
 def territory(meeting: Meeting, t: Translator) -> str:
+    """Whom it is for: a territory, or its groupe-projet."""
+    if meeting.group_id is not None:
+        return t("meeting.for_group", group=meeting.group_id)
     return MEETING_TERRITORIES.label(meeting.territory, t)
 
 
 def _facts(meeting: Meeting, club: Club, t: Translator) -> dict[str, object]:
     return {"number": meeting.id, "club": club.name, "when": when(meeting, club, t),
-            "place": place(meeting.place, t), "territory": territory(meeting, t),
-            "prefix": club.prefix}
+            "place": where(meeting, t), "territory": territory(meeting, t),
+            "prefix": club.prefix, "heading": heading(meeting, club, t)}
+
+
+def details(meeting: Meeting, t: Translator) -> list[str]:
+    """The lines of what an event has besides its date and place: link, theme, organiser,
+    places."""
+    lines = []
+    if meeting.link:
+        lines.append(t("meeting.line_link", link=f"<{meeting.link}>"))
+    if meeting.theme:
+        lines.append(t("meeting.line_theme", theme=THEMES.label(meeting.theme, t)))
+    if meeting.organiser:
+        lines.append(t("meeting.line_organiser", organiser=pill(meeting.organiser)))
+    if meeting.capacity is not None:
+        lines.append(t("meeting.line_capacity", count=meeting.capacity))
+    return lines
 
 
 def announcement(meeting: Meeting, club: Club, t: Translator) -> str:
-    """The message announcing a new rencontre in the rooms of its territory."""
-    text = t("meeting.announce", **_facts(meeting, club, t))
+    """The message announcing a new event in its rooms."""
+    text = "\n".join([t("meeting.announce", **_facts(meeting, club, t)), *details(meeting, t)])
+    if meeting.description:
+        text += "\n\n" + escape_markdown(meeting.description)
     if meeting.poll_id is not None:
         text += "\n\n" + t("meeting.announce_poll", poll=meeting.poll_id)
-    return "\n\n".join([text, t("meeting.how_to_answer", number=meeting.id, prefix=club.prefix),
-                        t("meeting.announce_ics")])
+    return "\n\n".join([text, how_to_answer(meeting, club, t), t("meeting.announce_ics")])
+
+
+def how_to_answer(meeting: Meeting, club: Club, t: Translator) -> str:
+    key = "meeting.how_to_register" if meeting.capacity is not None else "meeting.how_to_answer"
+    return t(key, number=meeting.id, prefix=club.prefix)
 
 
 def rescheduled(meeting: Meeting, old: Slot, club: Club, t: Translator) -> str:
@@ -95,21 +143,50 @@ def most_named(rsvps: Sequence[MeetingRsvp], attendance: Sequence[MeetingAttenda
 
 def card(meeting: Meeting, rsvps: Sequence[MeetingRsvp], attendance: Sequence[MeetingAttendance],
          club: Club, t: Translator, *, upcoming: bool, window: Window) -> str:
-    """``!rencontre info``: everything about one rencontre; ``window`` tells which of the
-    people who answered (and came) are named, ``NAMES_SHOWN`` of each kind a page."""
+    """``!rencontre info``: everything about one event; ``window`` tells which of the people
+    who answered (and came) are named, ``NAMES_SHOWN`` of each kind a page."""
     facts = _facts(meeting, club, t)
-    lines = [t("meeting.card_title", number=meeting.id,
+    lines = [t("meeting.card_title", heading=facts["heading"],
                status=MEETING_STATUSES.label(meeting.status, t)),
              t("meeting.card_when", when=facts["when"]),
              t("meeting.card_place", place=facts["place"]),
-             t("meeting.card_territory", territory=facts["territory"])]
+             t("meeting.card_territory", territory=facts["territory"]), *details(meeting, t)]
     if meeting.poll_id is not None:
         lines.append(t("meeting.card_poll", poll=meeting.poll_id))
-    by_answer: dict[str, list[str]] = {"present": [], "peutetre": [], "absent": []}
+    lines += _answers(meeting, rsvps, attendance, t, window)
+    if meeting.status == CANCELLED:
+        lines.append(t("meeting.card_cancel_reason",
+                       reason=escape_markdown(meeting.cancel_reason) or t("meeting.no_reason")))
+    text = "\n".join(lines)
+    if meeting.description:
+        text += "\n\n" + escape_markdown(meeting.description)
+    if meeting.minutes:
+        text += "\n\n" + t("meeting.card_minutes") + "\n\n" + minutes(meeting.minutes)
+    if upcoming and meeting.status not in (CANCELLED, HELD):
+        text += "\n\n" + how_to_answer(meeting, club, t)
+    if meeting.status != CANCELLED:
+        text += "\n\n" + t("meeting.card_ics", number=meeting.id, prefix=club.prefix)
+    return text
+
+
+def places_line(meeting: Meeting, taken: int, waiting: int, t: Translator) -> str:
+    """« 12 inscrits sur 20 places, 8 libres, 3 en attente »."""
+    capacity = meeting.capacity or 0
+    return t("meeting.card_places", taken=taken, capacity=capacity,
+             free=max(capacity - taken, 0), waiting=waiting)
+
+
+def _answers(meeting: Meeting, rsvps: Sequence[MeetingRsvp],
+             attendance: Sequence[MeetingAttendance], t: Translator, window: Window) -> list[str]:
+    """The answers counted, the people of each answer on this page, who came."""
+    by_answer: dict[str, list[str]] = {"present": [], "peutetre": [], "absent": [], WAITING: []}
     for rsvp in rsvps:
         by_answer.setdefault(rsvp.answer, []).append(rsvp.user_id)
-    lines.append(t("meeting.card_answers", present=len(by_answer["present"]),
-                   maybe=len(by_answer["peutetre"]), absent=len(by_answer["absent"])))
+    if meeting.capacity is not None:
+        lines = [places_line(meeting, len(by_answer["present"]), len(by_answer[WAITING]), t)]
+    else:
+        lines = [t("meeting.card_answers", present=len(by_answer["present"]),
+                   maybe=len(by_answer["peutetre"]), absent=len(by_answer["absent"]))]
     shown = slice(window.offset, window.offset + window.size)
     for answer, people in by_answer.items():
         if people[shown]:
@@ -117,23 +194,13 @@ def card(meeting: Meeting, rsvps: Sequence[MeetingRsvp], attendance: Sequence[Me
     came = [row.user_id for row in attendance]
     if (meeting.status == HELD or attendance) and (came[shown] or window.number == 1):
         lines.append(t("meeting.card_attendance", count=len(came), names=names(came[shown], t)))
-    if meeting.status == CANCELLED:
-        lines.append(t("meeting.card_cancel_reason",
-                       reason=escape_markdown(meeting.cancel_reason) or t("meeting.no_reason")))
-    text = "\n".join(lines)
-    if meeting.minutes:
-        text += "\n\n" + t("meeting.card_minutes") + "\n\n" + minutes(meeting.minutes)
-    if upcoming and meeting.status not in (CANCELLED, HELD):
-        text += "\n\n" + t("meeting.how_to_answer", number=meeting.id, prefix=club.prefix)
-    if meeting.status != CANCELLED:
-        text += "\n\n" + t("meeting.card_ics", number=meeting.id, prefix=club.prefix)
-    return text
+    return lines
 
 
 def _line(summary: MeetingSummary, club: Club, t: Translator, *, past: bool) -> str:
     meeting = summary.meeting
-    head = t("meeting.list_line", number=meeting.id, when=when(meeting, club, t),
-             territory=territory(meeting, t), place=place(meeting.place, t, PLACE_IN_LIST))
+    head = t("meeting.list_line", heading=heading(meeting, club, t), when=when(meeting, club, t),
+             territory=territory(meeting, t), place=where(meeting, t, PLACE_IN_LIST))
     if meeting.status == CANCELLED:
         return f"- ~~{head}~~ — {t('meeting.list_cancelled')}"
     if past:
@@ -141,6 +208,9 @@ def _line(summary: MeetingSummary, club: Club, t: Translator, *, past: bool) -> 
             return f"- {head} — " + t("meeting.list_held", count=summary.attended)
         return f"- {head} — " + t("meeting.list_not_recorded")
     answers = summary.answers
+    if meeting.capacity is not None:
+        return f"- {head} — " + places_line(meeting, answers.get("present", 0),
+                                             answers.get(WAITING, 0), t)
     return f"- {head} — " + t("meeting.list_answers", present=answers.get("present", 0),
                                maybe=answers.get("peutetre", 0))
 

@@ -9,17 +9,17 @@ meeting's id and SEQUENCE, so a replay never posts twice and each change posts o
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from commands.context import Club, Reply
 from commands.dates import Slot, format_slot
 from commands.effects import Effect, Post, Upload
-from commands.errors import BadArgument, MissingArgument, UserError
+from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
 from commands.meetings import render
 from commands.meetings.calendar import ics_filename, meeting_ics
+from commands.meetings.details import PLACE_MAX, EventDetails, clean_text
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.reminders.plan import plan_meeting
 
@@ -27,25 +27,7 @@ if TYPE_CHECKING:
     from storage.models import Meeting
     from storage.repositories import Repositories
 
-PLACE_MAX = 300
 ICS_MIMETYPE = "text/calendar"
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
-_ROOM_PING = re.compile(r"@room\b", re.IGNORECASE)
-
-
-def clean_text(raw: str, name: str, limit: int) -> str:
-    """Free text from a user (a place, a reason, minutes): at most ``limit`` characters, no HTML
-    and no ``@room`` (it is escaped when shown anyway: refusing says so plainly)."""
-    value = raw.strip()
-    if not value:
-        raise MissingArgument("error.missing_argument", name=name)
-    if len(value) > limit:
-        raise BadArgument("error.text_too_long", maximum=limit)
-    if _MARKUP.search(value):
-        raise BadArgument("meeting.no_markup")
-    if _ROOM_PING.search(value):
-        raise BadArgument("meeting.no_room_ping")
-    return value
 
 
 def rooms_of(meeting: Meeting) -> list[str]:
@@ -57,7 +39,7 @@ def rooms_of(meeting: Meeting) -> list[str]:
 def ics_upload(meeting: Meeting, club: Club, t: Translator, room_id: str,
                key: str | None = None) -> Upload:
     return Upload(room_id, ics_filename(meeting.id), ICS_MIMETYPE,
-                  meeting_ics(meeting, club.name, t, club.tz), key=key)
+                  meeting_ics(meeting, club, t, club.tz), key=key)
 
 
 def announce(meeting: Meeting, club: Club, t: Translator, markdown: str, rooms: list[str],
@@ -78,34 +60,36 @@ async def audit(repos: Repositories, meeting: Meeting, actor: str, action: str, 
 
 
 async def create_meeting(repos: Repositories, club: Club, t: Translator, *, start: datetime,
-                         end: datetime, place: str, territory: str, created_by: str,
-                         now: datetime, poll_id: int | None = None
-                         ) -> tuple[Meeting, list[Effect]]:
-    """Creates a rencontre (status « prévue »), records it in the audit trail, and returns the
-    announcements to queue: for each room of ``club.rooms_for(territory)`` a message and the
-    ``.ics`` (``rencontre-<n>.ics``). Those rooms are stored in ``meeting.rooms``; with no room
-    configured for the territory, there are no effects (the caller says it where it is).
+                         end: datetime, details: EventDetails, created_by: str, now: datetime,
+                         poll_id: int | None = None) -> tuple[Meeting, list[Effect]]:
+    """Creates an event (status « prévue ») with its ``details`` (``read_details``), records it
+    in the audit trail, and returns the announcements to queue: for each of its rooms (its
+    group's room, or ``club.rooms_for(territory)``) a message and the ``.ics``
+    (``rencontre-<n>.ics``). Those rooms are stored in ``meeting.rooms``; with none, there are
+    no effects (the caller says it where it is).
 
-    ``territory`` is read like people type it (``nord``, ``sud``, ``commun``, ``tous``, ``tout``,
-    ``both``…). ``start`` and ``end`` must be aware. Raises ``UserError`` for a start already
-    past, an end not after the start, an unknown territory or a bad place (``UserError``
-    subclasses, with a French message); nothing is written then.
+    The territory is read like people type it (``nord``, ``sud``, ``commun``, ``tous``…).
+    ``start`` and ``end`` must be aware. Raises ``UserError`` for a start already past, an end
+    not after the start, an unknown territory or a bad place (``UserError`` subclasses, with a
+    French message); nothing is written then.
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be aware datetimes")
-    key = MEETING_TERRITORIES.convert(territory)
+    key = MEETING_TERRITORIES.convert(details.territory)
     if end <= start:
         raise BadArgument("meeting.end_before_start")
     if start < now:
         raise UserError("meeting.start_in_past",
                         when=format_slot(Slot(start, end), t.language, club.tz))
-    where = clean_text(place, "place", PLACE_MAX) if place.strip() else ""
-    rooms = club.rooms_for(key)
+    where = clean_text(details.place, "place", PLACE_MAX) if details.place.strip() else ""
+    rooms = list(details.rooms) if details.rooms is not None else club.rooms_for(key)
     meeting = await repos.meetings.create(
         starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC), place=where,
-        territory=key, created_by=created_by, at=now, poll_id=poll_id, rooms=json.dumps(rooms))
+        territory=key, created_by=created_by, at=now, poll_id=poll_id, rooms=json.dumps(rooms),
+        **details.columns())
     await audit(repos, meeting, created_by, "created", now, start=meeting.starts_at.isoformat(),
-                end=meeting.ends_at.isoformat(), place=where[:200], territory=key, poll=poll_id)
+                end=meeting.ends_at.isoformat(), place=where[:200], territory=key, poll=poll_id,
+                kind=details.kind, capacity=details.capacity, group=details.group_id)
     await plan_meeting(repos, meeting, club, now)
     return meeting, announce(meeting, club, t, render.announcement(meeting, club, t), rooms,
                              "created")

@@ -22,3 +22,5 @@ PLANNED, HELD, CANCELLED = "prevue", "tenue", "annulee"
 
 # A person's answer: stored key, the reaction the bot puts on the command.
 ANSWERS = {"present": "✅", "absent": "❌", "peutetre": "🤔"}
+# For an event with places: ``present`` holds one, ``attente`` waits for one.
+PRESENT, WAITING = "present", "attente"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Integer, Text
 from commands.context import Context, Reply
@@ -14,6 +15,7 @@ from commands.effects import Effect
 from commands.errors import BadArgument, NotFound, UserError
 from commands.meetings import create_meeting
 from commands.meetings import render as meeting_render
+from commands.meetings.details import EVENT_OPTIONS, read_details
 from commands.meetings.service import announce, rooms_of
 from commands.paging import Section, paged
 from commands.polls import service
@@ -94,10 +96,9 @@ def _register_poll(sondage: Command) -> None:
     @sondage.subcommand("choisir", fr=("choisir", "retenir"), en=("choose", "pick"),
                         role=Role.COORDINATOR,
                         params=(Param("number", Integer()), Param("slot", Integer(1, MAX_SLOTS))),
-                        options=(Option("place", Text(max_length=300), fr=("lieu", "ou"),
-                                        en=("place", "where")),))
-    async def choisir(ctx: Context, number: int, slot: int, place: str | None) -> Reply:
-        return await _choose(ctx, number, slot, place or "")
+                        options=EVENT_OPTIONS)
+    async def choisir(ctx: Context, number: int, slot: int, **options: Any) -> Reply:
+        return await _choose(ctx, number, slot, options)
 
     @sondage.subcommand("cloturer", fr=("cloturer", "clôturer", "clore", "fermer"),
                         en=("close", "end"), role=Role.COORDINATOR,
@@ -112,9 +113,9 @@ def _register_poll(sondage: Command) -> None:
                      reschedule=(POLL_KIND,))
 
 
-async def _choose(ctx: Context, number: int, position: int, place: str) -> Reply:
-    """Turns a slot of the poll into a rencontre, announced with its calendar file; closes the
-    poll if it is still open."""
+async def _choose(ctx: Context, number: int, position: int, options: Mapping[str, Any]) -> Reply:
+    """Turns a slot of the poll into an event (of the kind and with the details ``options``
+    give), announced with its calendar file; closes the poll if it is still open."""
     repos = ctx.db()
     poll = await _poll(ctx, number)
     if poll.meeting_id is not None:
@@ -124,12 +125,13 @@ async def _choose(ctx: Context, number: int, position: int, place: str) -> Reply
         raise BadArgument("polls.no_such_slot", positions=str(position), count=len(slots),
                           number=poll.id)
     chosen = slots[position]
+    details = await read_details(ctx, options, territory=poll.territory)
     effects: list[Effect] = []
     if poll.status == "open":
         effects += await service.close(repos, poll, ctx.club, ctx.t, ctx.now)
     meeting, announcements = await create_meeting(
-        repos, ctx.club, ctx.t, start=chosen.starts_at, end=chosen.ends_at, place=place,
-        territory=poll.territory, created_by=ctx.sender, now=ctx.now, poll_id=poll.id)
+        repos, ctx.club, ctx.t, start=chosen.starts_at, end=chosen.ends_at, details=details,
+        created_by=ctx.sender, now=ctx.now, poll_id=poll.id)
     if not announcements:  # no club room for the territory: announced where the poll was
         meeting.rooms = json.dumps([poll.room_id])
         await plan_meeting(repos, meeting, ctx.club, ctx.now)

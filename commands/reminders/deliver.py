@@ -130,13 +130,19 @@ def _agenda_call(meeting: Meeting, reminder: Reminder, club: Club, t: Translator
 def _before_meeting(meeting: Meeting, reminder: Reminder, club: Club, t: Translator,
                     mark: str, agenda: str | None) -> list[Effect]:
     when = format_slot(Slot(meeting.starts_at, meeting.ends_at), t.language, club.tz)
+    title = f" — {escape_markdown(meeting.title)}" if meeting.title else ""
+    heading = t("meeting.heading", kind=club.event_kinds.label(meeting.kind), number=meeting.id,
+                title=title)
     lines = [t(f"reminder.meeting_{'hours' if reminder.offset.startswith('H') else 'days'}",
-               number=meeting.id, count=int(reminder.offset[2:]), when=when, late=mark)]
+               heading=heading, count=int(reminder.offset[2:]), when=when, late=mark)]
     if meeting.place:
         lines.append(t("reminder.meeting_place", place=escape_markdown(meeting.place)))
+    if meeting.link:  # an online event's reminders carry its link
+        lines.append(t("reminder.meeting_link", link=f"<{meeting.link}>"))
     if agenda:
         lines += ["", agenda, ""]
-    lines.append(t("reminder.meeting_rsvp", prefix=club.prefix, number=meeting.id))
+    key = "reminder.meeting_register" if meeting.capacity is not None else "reminder.meeting_rsvp"
+    lines.append(t(key, prefix=club.prefix, number=meeting.id))
     reply = Reply("\n".join(lines))
     return [Post(room, reply, key=f"{reminder_key(reminder)}-{index}")
             for index, room in enumerate(_rooms(meeting, reminder))]

@@ -70,7 +70,7 @@ async def refused(bot: Harness, body: str, sender: str = COORDINATOR,
 async def plan(bot: Harness, body: str = "jeudi 18h30-20h30 --territoire nord") -> None:
     """A rencontre: by default Thursday 8 January 2099, 18h30 in Paris, territory nord."""
     sent = await bot.command(f"!rencontre planifier {body}", sender=COORDINATOR)
-    assert "planifiée" in plain(sent[0]), plain(sent[0])
+    assert "planifié" in plain(sent[0]), plain(sent[0])
 
 
 async def suggest(bot: Harness, what: str, sender: str = ALICE, room_id: str = ROOM) -> Sent:

@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.outbox import Outbox
 from commands.i18n import Translator
 from commands.meetings import create_meeting
+from commands.meetings.details import EventDetails
 from commands.registry import Registry
 from storage.db import Database
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness, table_snapshot
@@ -88,10 +89,11 @@ async def test_plan_announces_in_the_territory_rooms_with_the_calendar_file(bot:
     sent = await plan(bot)
     assert events(sent) == [(ROOM, "notice"), (NORTH, "notice"), (NORTH, "file")]
     reply = body(sent[0])
-    assert reply.startswith("Rencontre n°1 planifiée : jeudi 8 janvier 2099, 18h30–20h30, "
-                            "Salle des fêtes, Embrun, territoire nord. Je l'annonce dans 1 salon")
+    assert reply.startswith("C'est planifié : Rencontre du club n°1, jeudi 8 janvier 2099, "
+                            "18h30–20h30, Salle des fêtes, Embrun, nord. Je l'annonce dans 1 salon")
     announce = body(sent[1])
-    assert "Rencontre n°1 du Club Climat et Transition — nord" in announce
+    assert "📅 Rencontre du club n°1 — nord" in announce
+    assert "Organisation : @claire:example.org" in announce
     assert "Quand : jeudi 8 janvier 2099, 18h30–20h30" in announce
     assert "Où : Salle des fêtes, Embrun" in announce
     assert "!rencontre present 1" in announce and "!rencontre peutetre 1" in announce
@@ -164,7 +166,7 @@ async def test_plan_without_club_rooms_announces_in_the_command_room(
     bot = make_harness(db, clock, transport, outbox, registry, make_club())
     sent = await plan(bot)
     assert events(sent) == [(ROOM, "notice"), (ROOM, "file")]
-    assert "Rencontre n°1 du Club Climat et Transition — nord" in body(sent[0])
+    assert "Rencontre du club n°1 — nord" in body(sent[0])
     assert json.loads((await meeting_row(bot)).rooms) == [ROOM]
     moved = await bot.command("!rencontre reporter 1 vendredi 18h30", sender=COORDINATOR)
     assert events(moved) == [(ROOM, "notice"), (ROOM, "notice"), (ROOM, "file")]
@@ -201,7 +203,8 @@ async def test_create_meeting_for_the_polls(bot: Harness) -> None:
     async with bot.db.transaction() as repos:
         meeting, effects = await create_meeting(
             repos, bot.dispatcher.club, Translator("fr"), start=now + timedelta(days=3),
-            end=now + timedelta(days=3, hours=2), place="Gap", territory="tous",
+            end=now + timedelta(days=3, hours=2),
+            details=EventDetails(kind="rencontre", place="Gap", territory="tous"),
             created_by=COORDINATOR, now=now, poll_id=4)
         assert meeting.territory == "commun" and meeting.poll_id == 4
         assert [(type(e).__name__, e.room_id) for e in effects] == [
@@ -278,14 +281,15 @@ async def test_list_upcoming_soonest_first_then_past_most_recent_first(bot: Harn
     reply = await ask(bot, "!rencontre liste", ALICE)
     lines = reply.splitlines()
     assert lines[0] == "Rencontres à venir (3) :"
-    assert lines[1].startswith("- n°4 — lundi 12 janvier 2099, 18h–20h") and \
+    assert lines[1].startswith("- Rencontre du club n°4 — lundi 12 janvier 2099, 18h–20h") and \
         lines[1].endswith("1 présent, 1 peut-être")
-    assert lines[2].startswith("- ~~n°5 — mardi 13 janvier 2099") and lines[2].endswith("annulée")
-    assert lines[3].startswith("- n°3 — jeudi 15 janvier 2099") and "Gap" in lines[3]
+    assert lines[2].startswith("- ~~Rencontre du club n°5 — mardi 13 janvier 2099") and \
+        lines[2].endswith("annulée")
+    assert lines[3].startswith("- Rencontre du club n°3 — jeudi 15 janvier 2099") and "Gap" in lines[3]
     assert lines[5] == "Rencontres passées (2, les plus récentes d'abord) :"
-    assert lines[6].startswith("- n°2 — mercredi 7 janvier 2099") and \
+    assert lines[6].startswith("- Rencontre du club n°2 — mercredi 7 janvier 2099") and \
         lines[6].endswith("présences non notées")
-    assert lines[7].startswith("- n°1 — mardi 6 janvier 2099") and \
+    assert lines[7].startswith("- Rencontre du club n°1 — mardi 6 janvier 2099") and \
         lines[7].endswith("tenue, 3 présents")
 
 
@@ -297,7 +301,7 @@ async def test_list_shows_every_past_meeting_latest_first(bot: Harness) -> None:
     assert "Aucune rencontre à venir pour l'instant." in reply
     assert "Rencontres passées (12, les plus récentes d'abord) :" in reply
     numbers = [line.split(" — ")[0] for line in reply.splitlines() if line.startswith("- ")]
-    assert numbers == [f"- n°{n}" for n in range(12, 0, -1)]
+    assert numbers == [f"- Rencontre du club n°{n}" for n in range(12, 0, -1)]
     assert "Page " not in reply
 
 
@@ -308,13 +312,13 @@ async def test_info_defaults_to_the_next_one_and_tells_everything(bot: Harness) 
     await bot.command("!rencontre present 2", sender=BOB)
     await bot.command("!rencontre absent 2", sender=CAROL)
     reply = await ask(bot, "!rencontre info", ALICE)
-    assert reply.startswith("Rencontre n°2 — prévue\n- Quand : jeudi 8 janvier 2099, 18h30–20h30")
+    assert reply.startswith("Rencontre du club n°2 — prévue\n- Quand : jeudi 8 janvier 2099, 18h30–20h30")
     assert "Territoire : commune (nord et sud)" in reply
     assert "Réponses : 2 présents, 0 peut-être, 1 absent\n" in reply
     assert f"présents : {ALICE}, {BOB}" in reply and f"absents : {CAROL}" in reply
     assert "!rencontre present 2" in reply and "!rencontre ics 2" in reply
     reply = await ask(bot, "!meeting show 1", ALICE)
-    assert reply.startswith("Rencontre n°1 — prévue")  # English command, the club's language
+    assert reply.startswith("Rencontre du club n°1 — prévue")  # English command, the club's language
     assert "Où : Mairie de Guillestre" in reply and "Territoire : nord" in reply
 
 
@@ -326,11 +330,11 @@ async def test_info_of_a_held_and_a_cancelled_meeting(bot: Harness) -> None:
     await bot.command(f"!rencontre presences 1 {ALICE}", sender=COORDINATOR)
     await bot.command("!rencontre compte-rendu 1 https://pad.example.org/cr-1", sender=COORDINATOR)
     reply = await ask(bot, "!rencontre info 1", ALICE)
-    assert reply.startswith("Rencontre n°1 — tenue")
+    assert reply.startswith("Rencontre du club n°1 — tenue")
     assert f"Venus (1) : {ALICE}" in reply
     assert "Compte-rendu :\n\n<https://pad.example.org/cr-1>" in reply
     reply = await ask(bot, "!rencontre info 2", ALICE)
-    assert reply.startswith("Rencontre n°2 — annulée")
+    assert reply.startswith("Rencontre du club n°2 — annulée")
     assert "Raison de l'annulation : Salle indisponible" in reply
     assert "!rencontre present" not in reply
 
@@ -522,5 +526,8 @@ async def test_help_lists_the_meeting_commands_by_role(bot: Harness) -> None:
     participant = await ask(bot, "!aide rencontre", ALICE)
     assert "!rencontre present [n°]" in participant and "planifier" not in participant
     coordinator = await ask(bot, "!aide rencontre")
-    assert "!rencontre planifier <quand…> [--lieu <lieu>] [--territoire <territoire>]" in coordinator
+    assert ("!rencontre planifier <quand…> [--type <type>] [--titre <titre>] [--theme <thème>] "
+            "[--description <description>] [--lieu <lieu>] [--lien <lien>] [--groupe <groupe>] "
+            "[--places <nombre de places>] [--organisateur <@organisateur>] "
+            "[--territoire <territoire>]") in coordinator
     assert "!rencontre presences <n°> [@personne @personne…]" in coordinator

@@ -232,6 +232,7 @@ def people(count: int) -> set[str]:
 
 LINE_NUMBER = r"(?m)^- n°(\d+) "
 TABLE_ROW = r"(?m)^\| (\d+) \| "
+MEETING_NUMBER = r"(?m)^- Rencontre du club n°(\d+) "
 PERSON = r"@camille\.dupont-\d+:[a-z.-]+"
 
 
@@ -267,7 +268,8 @@ LISTINGS = {
                                 numbers(1, 1200)),
     "initiative chercher": Listing("!initiative chercher Vélo", initiatives, 20, LINE_NUMBER,
                                    numbers(2, 1200, 2)),
-    "rencontre liste": Listing("!rencontre liste", meetings, 12, LINE_NUMBER, numbers(1, 360)),
+    "rencontre liste": Listing("!rencontre liste", meetings, 12, MEETING_NUMBER, numbers(1, 360)),
+    "programme": Listing("!programme", meetings, 2, MEETING_NUMBER, numbers(301, 360)),
     "rencontre info": Listing("!rencontre info", answers, 14, PERSON, people(650)),
     "rencontre info, venus": Listing("!rencontre info 1", attendance, 10, PERSON, people(300)),
     "sondage liste": Listing("!sondage liste", polls, 7, LINE_NUMBER, numbers(1, 200)),
@@ -346,9 +348,9 @@ async def test_past_meetings_follow_upcoming_ones(bot: Harness) -> None:
     await seed(bot, meetings)
     walked = await walk(bot, "!rencontre liste")
     assert walked.bodies[0].startswith("**Rencontres à venir** (60) :")
-    assert walked.bodies[1].startswith("**Rencontres à venir** (60) :\n- n°331 ")
+    assert walked.bodies[1].startswith("**Rencontres à venir** (60) :\n- Rencontre du club n°331 ")
     assert walked.bodies[2].startswith(
-        "**Rencontres passées** (300, les plus récentes d'abord) :\n- n°300 ")
+        "**Rencontres passées** (300, les plus récentes d'abord) :\n- Rencontre du club n°300 ")
 
 
 async def test_the_agenda_table_keeps_its_head_and_end(bot: Harness) -> None:

@@ -76,6 +76,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "vote": ("!vote 1 1+", "nothing"),
     "mentions": ("!mentions oui", "nothing"),
     "rencontre.liste": ("!rencontre liste", "nothing"),
+    "programme": ("!programme", "nothing"),
     "rencontre.info": ("!rencontre info 1", "nothing"),
     "rencontre.ics": ("!rencontre ics 1", "nothing"),
     "rencontre.present": ("!rencontre present 1", "nothing"),

@@ -87,7 +87,7 @@ async def plan_meeting(bot: Harness, days: int = 60) -> None:
     day = (bot.clock.now() + timedelta(days=days)).astimezone(PARIS)
     sent = await bot.command(f"!rencontre planifier {day:%d/%m/%Y} 18h30 --lieu Embrun",
                              sender=COORDINATOR)
-    assert "Rencontre n°" in sent[0].content["body"], sent
+    assert "Rencontre du club n°" in sent[0].content["body"], sent
 
 
 def last_upload(bot: Harness) -> dict[str, Any]:

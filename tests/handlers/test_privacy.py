@@ -241,6 +241,7 @@ async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) ->
         "audit_people.user_id", "group_members.user_id", "group_needs.created_by", "inbox.body",
         "inbox.sender", "initiatives.created_by",
         "meeting_attendance.user_id", "meeting_rsvps.user_id", "meetings.created_by",
+        "meetings.organiser",
         "outbox.content", "outbox_people.user_id", "participant_years.user_id",
         "participants.user_id", "people.user_id",
         "poll_votes.user_id", "polls.created_by", "project_groups.created_by", "reminders.owner",

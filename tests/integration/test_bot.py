@@ -98,7 +98,7 @@ async def test_files_in_an_encrypted_room_are_encrypted(bot_factory, users) -> N
     _, chargee, room = await club(bot_factory, users, encrypted=True)
     planned = await ask(chargee, room, "!rencontre planifier 12/01 18h30 --lieu Embrun "
                         "--territoire commun", timeout=60)
-    assert "planifiée" in planned.body
+    assert "planifié" in planned.body
     file = await chargee.wait_for(room, lambda e: isinstance(e, RoomEncryptedFile), timeout=60)
     assert file.body == "rencontre-1.ics"
     assert "url" not in file.source["content"]  # the file is named only inside "file"

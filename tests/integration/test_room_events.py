@@ -85,7 +85,7 @@ async def test_only_its_author_or_a_moderator_of_its_room_takes_a_support_back(
     day = datetime.now(UTC) + timedelta(days=10)
     planned = await ask(chargee, main, f"!rencontre planifier {day.day:02d}/{day.month:02d}/"
                                        f"{day.year} 18h30")
-    assert "planifiée" in planned.body, planned.body
+    assert "planifié" in planned.body, planned.body
     confirmation = await ask(chargee, main, "!odj proposer Atelier compost")
     sent = await bob.client.room_send(main, "m.reaction", {"m.relates_to": {
         "rel_type": "m.annotation", "event_id": confirmation.event_id, "key": "👍"}})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,6 @@ from storage.models import (
     AuditPerson,
     Base,
     GroupMember,
-    Meeting,
     MeetingAttendance,
     MeetingRsvp,
     OutboxMessage,
@@ -176,6 +176,17 @@ def _paris_year(moment: datetime) -> int:
     return moment.astimezone(PARIS).year
 
 
+# The meetings' table as revisions 0003 to 0013 had it (the model has more columns since 0016).
+_MEETINGS_0003 = sa.table(
+    "meetings", sa.column("id", sa.Integer()), sa.column("starts_at", UTCDateTime()),
+    sa.column("ends_at", UTCDateTime()), sa.column("place", sa.String()),
+    sa.column("territory", sa.String()), sa.column("status", sa.String()),
+    sa.column("sequence", sa.Integer()), sa.column("minutes", sa.String()),
+    sa.column("cancel_reason", sa.String()), sa.column("rooms", sa.String()),
+    sa.column("created_by", sa.String()), sa.column("created_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()))
+
+
 async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
     """Every kind of activity as revision 0007 stored it: ``participant_years`` without times,
     written with each command (the year of the first use, and of any later use)."""
@@ -183,12 +194,15 @@ async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
     groups = [ProjectGroup(slug=f"g{n}", name=f"G{n}", name_key=f"g{n}", description="",
                            theme="energie", territory="sud", status="idee", funding="",
                            created_by="@x:x", created_at=t0, updated_at=t0) for n in range(3)]
-    meetings = [Meeting(starts_at=_moment(rng), ends_at=t0, place="", territory="commun",
-                        status="tenue", sequence=0, minutes="", cancel_reason="", rooms="[]",
-                        created_by="@x:x", created_at=t0, updated_at=t0) for _ in range(8)]
+    meetings = [SimpleNamespace(id=(await session.execute(
+        _MEETINGS_0003.insert().values(
+            starts_at=_moment(rng), ends_at=t0, place="", territory="commun", status="tenue",
+            sequence=0, minutes="", cancel_reason="", rooms="[]", created_by="@x:x",
+            created_at=t0, updated_at=t0).returning(_MEETINGS_0003.c.id))).scalar_one())
+        for _ in range(8)]
     poll = Poll(question="?", territory="tous", room_id="!r:x", status="open", created_by="@x:x",
                 created_at=t0, results_version=0)
-    session.add_all([*groups, *meetings, poll])
+    session.add_all([*groups, poll])
     await session.flush()
     slots = [PollSlot(poll_id=poll.id, position=n, starts_at=t0, ends_at=t0) for n in range(1, 5)]
     session.add_all(slots)
@@ -431,3 +445,46 @@ async def test_0015_commands_queued_before_it_are_answered_in_the_main_timeline(
     async with empty_db.engine.begin() as connection:  # down and up again
         await connection.run_sync(_migrate, "0013", True)
     await empty_db.upgrade()
+
+
+# --- 0016: kinds of event -----------------------------------------------------------------------
+
+async def test_0016_makes_every_rencontre_a_rencontre_du_club_and_keeps_its_answers(
+        empty_db: Database) -> None:
+    """Existing rencontres become events of kind « rencontre », organised by whoever planned
+    them; their answers and attendance stay (SQLite: no copy of the table that would cascade)."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0013")
+    answers = sa.table("meeting_rsvps", sa.column("meeting_id", sa.Integer()),
+                       sa.column("user_id", sa.String()), sa.column("answer", sa.String()),
+                       sa.column("at", UTCDateTime()))
+    came = sa.table("meeting_attendance", sa.column("meeting_id", sa.Integer()),
+                    sa.column("user_id", sa.String()), sa.column("recorded_at", UTCDateTime()))
+    async with empty_db.transaction() as repos:
+        ids = [(await repos.session.execute(_MEETINGS_0003.insert().values(
+            starts_at=t0 + timedelta(days=n), ends_at=t0 + timedelta(days=n, hours=2),
+            place="Gap", territory=territory, status="tenue", sequence=n, minutes="",
+            cancel_reason="", rooms="[]", created_by=f"@planner{n}:x", created_at=t0,
+            updated_at=t0).returning(_MEETINGS_0003.c.id))).scalar_one()
+            for n, territory in enumerate(("nord", "commun"))]
+        await repos.session.execute(answers.insert(), [
+            {"meeting_id": ids[0], "user_id": "@a:x", "answer": "present", "at": t0},
+            {"meeting_id": ids[1], "user_id": "@b:x", "answer": "peutetre", "at": t0}])
+        await repos.session.execute(came.insert(), [
+            {"meeting_id": ids[0], "user_id": "@a:x", "recorded_at": t0}])
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        rows = [await repos.meetings.get(number) for number in ids]
+        assert [(m.kind, m.title, m.description, m.link, m.theme, m.group_id, m.capacity,  # type: ignore[union-attr]
+                 m.organiser, m.territory, m.place) for m in rows] == [
+            ("rencontre", "", "", "", None, None, None, "@planner0:x", "nord", "Gap"),
+            ("rencontre", "", "", "", None, None, None, "@planner1:x", "commun", "Gap")]
+        assert await repos.meetings.rsvp(ids[0], "@a:x") == "present"
+        assert await repos.meetings.rsvp(ids[1], "@b:x") == "peutetre"
+        assert [row.user_id for row in await repos.meetings.attendance(ids[0])] == ["@a:x"]
+    async with empty_db.engine.begin() as connection:  # down and up again, nothing lost
+        await connection.run_sync(_migrate, "0013", True)
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        assert [row.user_id for row in await repos.meetings.attendance(ids[0])] == ["@a:x"]

@@ -147,6 +147,8 @@ NOT_PERSONAL = {
     ("initiatives", "commune"), ("initiatives", "link"), ("joined_rooms", "room_id"),
     ("meetings", "place"), ("meetings", "territory"), ("meetings", "status"),
     ("meetings", "minutes"), ("meetings", "cancel_reason"), ("meetings", "rooms"),
+    ("meetings", "kind"), ("meetings", "title"), ("meetings", "theme"),
+    ("meetings", "description"), ("meetings", "link"),
     ("outbox", "room_id"), ("outbox", "action"), ("outbox", "event_type"),
     ("outbox", "state_key"), ("participants", "territory"), ("participants", "commune"),
     ("participants", "category"), ("polls", "question"), ("polls", "territory"),

@@ -17,6 +17,7 @@ from bot.config import (
     load_settings,
     parse_settings,
 )
+from commands.event_kinds import DEFAULT_EVENT_KINDS
 
 GOOD = """
 [matrix]
@@ -515,3 +516,38 @@ def test_example_config_documents_the_limits_and_the_welcomes() -> None:
     example = tomllib.loads((Path(__file__).parents[2] / "config.example.toml").read_text())
     assert example["limits"] == LIMIT_DEFAULTS
     assert example["club"]["welcome_every_seconds"] == 60
+
+
+# --- [events.kinds] -----------------------------------------------------------------------------
+
+def test_event_kinds_default_to_the_club_programme(tmp_path: Path) -> None:
+    kinds = _parse(GOOD, tmp_path).events.kinds
+    assert kinds == DEFAULT_EVENT_KINDS and kinds[0] == ("rencontre", "Rencontre du club")
+    assert len(kinds) == 8
+
+
+def test_event_kinds_are_read_in_order(tmp_path: Path) -> None:
+    text = GOOD + '\n[events.kinds]\ncafe = "Café  climat"\nwebinaire = "Webinaire"\n'
+    assert _parse(text, tmp_path).events.kinds == (("cafe", "Café climat"),
+                                                   ("webinaire", "Webinaire"))
+
+
+@pytest.mark.parametrize(("lines", "key"), [
+    ('"Café" = "Café climat"', "events.kinds.Café"),
+    ('cafe = ""', "events.kinds.cafe"),
+    ("cafe = 3", "events.kinds.cafe"),
+    (f'cafe = "{"x" * 81}"', "events.kinds.cafe"),
+])
+def test_bad_event_kinds_are_problems(tmp_path: Path, lines: str, key: str) -> None:
+    assert set(_problems(GOOD + f"\n[events.kinds]\n{lines}\n", tmp_path)) == {key}
+
+
+def test_events_section_keys_are_checked(tmp_path: Path) -> None:
+    assert set(_problems(GOOD + "\n[events]\nkinds = []\n", tmp_path)) == {"events.kinds"}
+    assert set(_problems(GOOD + "\n[events]\ntypo = 1\n", tmp_path)) == {"events.typo"}
+
+
+def test_example_config_lists_the_default_kinds() -> None:
+    example = Path(__file__).parents[2] / "config.example.toml"
+    kinds = tomllib.loads(example.read_text())["events"]["kinds"]
+    assert tuple(kinds.items()) == DEFAULT_EVENT_KINDS

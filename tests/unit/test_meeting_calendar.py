@@ -9,12 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
+from commands.context import Club
 from commands.i18n import Translator
 from commands.meetings import meeting_ics
 from storage.models import Meeting
 
 PARIS = ZoneInfo("Europe/Paris")
-CLUB = "Club Climat et Transition"
+CLUB = Club(name="Club Climat et Transition", prefix="!", language="fr",
+            timezone="Europe/Paris", charter="", welcome_message="", version="0")
 FR = Translator("fr")
 
 
@@ -23,7 +25,8 @@ def meeting(start: datetime, *, hours: int = 2, place: str = "Salle des fêtes, 
             reason: str = "") -> Meeting:
     """A meeting as stored: ``start`` is local Paris time, kept in UTC like the database."""
     utc = start.replace(tzinfo=PARIS).astimezone(UTC)
-    return Meeting(id=7, starts_at=utc, ends_at=utc + timedelta(hours=hours), place=place,
+    return Meeting(id=7, kind="rencontre", title="", description="", link="",
+                   starts_at=utc, ends_at=utc + timedelta(hours=hours), place=place,
                    territory=territory, status=status, poll_id=None, sequence=sequence,
                    minutes="", cancel_reason=reason, rooms="[]", created_by="@claire:x",
                    created_at=datetime(2026, 11, 1, tzinfo=UTC),
@@ -68,7 +71,7 @@ def test_the_fields_of_a_planned_meeting() -> None:
     assert str(event["status"]) == "CONFIRMED"
     assert str(event["summary"]) == "Rencontre du Club Climat et Transition — nord"
     assert str(event["location"]) == "Salle des fêtes, Embrun"
-    assert "Rencontre n°7" in str(event["description"])
+    assert "Rencontre du club n°7" in str(event["description"])
     assert event.decoded("dtstamp") == datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
     assert "url" not in event
 

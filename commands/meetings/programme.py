@@ -1,0 +1,59 @@
+"""``!programme``: the club's coming events of every kind, month by month, filtered by kind,
+territory, group or theme; one message, in pages."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+from babel.dates import format_date
+
+from commands.context import Context, Reply
+from commands.meetings import render
+from commands.meetings.details import GROUP, KIND, TERRITORY, THEME
+from commands.paging import Section, paged
+from commands.projects.names import find_group
+from commands.registry import PAGE, PageRequest, Registry
+
+if TYPE_CHECKING:
+    from storage.meetings import MeetingSummary
+
+# Whom a territory's filter shows: its own events and the whole club's.
+CONCERNS = {"nord": ("nord", "commun"), "sud": ("sud", "commun"), "commun": ("commun",)}
+
+
+async def programme(ctx: Context, page: PageRequest, kind: str | None, territory: str | None,
+                    group: str | None, theme: str | None) -> Reply:
+    """The coming events matching the filters, under a heading per month."""
+    group_id = (await find_group(ctx.db(), group)).id if group else None
+    events = await ctx.db().meetings.programme(
+        ctx.now, kind=ctx.club.event_kinds.convert(kind) if kind else None,
+        territories=CONCERNS[territory] if territory else (), group_id=group_id, theme=theme)
+    if not events:
+        return Reply(ctx.t("programme.empty", prefix=ctx.club.prefix))
+    return Reply(paged(page, _months(ctx, events), ctx.t, ctx.club.prefix,
+                       head=ctx.t("programme.title", count=len(events))))
+
+
+def _months(ctx: Context, events: list[MeetingSummary]) -> list[Section]:
+    def month(summary: MeetingSummary) -> str:
+        start = summary.meeting.starts_at.astimezone(ctx.club.tz)
+        return format_date(start, "LLLL y", locale=ctx.t.language).capitalize()
+
+    return [Section([_line(ctx, summary) for summary in summaries], heading=f"**{name}**")
+            for name, summaries in ((name, list(group)) for name, group in groupby(events, month))]
+
+
+def _line(ctx: Context, summary: MeetingSummary) -> str:
+    meeting, t = summary.meeting, ctx.t
+    parts = [render.heading(meeting, ctx.club, t), render.when(meeting, ctx.club, t),
+             render.territory(meeting, t), render.where(meeting, t, render.PLACE_IN_LIST)]
+    if meeting.capacity is not None:
+        free = max(meeting.capacity - summary.answers.get("present", 0), 0)
+        parts.append(t("programme.free", free=free) if free else t("programme.full"))
+    return "- " + " — ".join(parts)
+
+
+def register(registry: Registry) -> None:
+    registry.command("programme", fr=("programme", "prog"), en=("program", "schedule"),
+                     section="meetings", options=(KIND, TERRITORY, GROUP, THEME, PAGE))(programme)

@@ -1,0 +1,39 @@
+"""Registration against a real Synapse: a webinaire with one place, two people register, the
+second waits; the first withdraws, and the second is told in a direct message."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.test_privacy import club_room, invited_room
+from tests.integration.test_projects import ask
+
+pytestmark = pytest.mark.integration
+
+
+async def test_the_waiting_list_moves_and_the_next_one_is_told_privately(bot_factory,
+                                                                          users) -> None:
+    chargee, alice, bob = await users("chargee"), await users("alice"), await users("bob")
+    room = await club_room(bot_factory, chargee, alice, matrix={"encryption": False})
+    await chargee.invite(room, bob.user_id)
+    await bob.join(room)
+
+    planned = await ask(chargee, room, "!rencontre planifier jeudi 14 janvier 2027 18h30 "
+                                       "--type webinaire --titre Rénover sa maison --places 1 "
+                                       "--lien https://visio.example.org/renovation")
+    assert "Webinaire n°1 — Rénover sa maison" in planned.body, planned.body
+    assert "Vous êtes inscrit·e" in (await ask(alice, room, "!rencontre inscrire 1")).body
+    waiting = await ask(bob, room, "!rencontre inscrire 1")
+    assert "vous êtes n°1 sur la liste d'attente" in waiting.body, waiting.body
+
+    withdrawn = await ask(alice, room, "!rencontre absent 1")
+    assert "revient à la première personne en attente" in withdrawn.body, withdrawn.body
+    direct = await invited_room(bob, {room})
+    await bob.join(direct)
+    told = await bob.wait_for(direct, lambda e: "Une place s'est libérée" in (
+        getattr(e, "body", "") or ""), timeout=60)
+    assert "Webinaire n°1" in told.body and "https://visio.example.org/renovation" in told.body
+    info = await ask(chargee, room, "!rencontre info 1")
+    assert "1 inscrit sur 1, 0 libre, 0 en attente" in info.body.replace("**", "")
+
+
