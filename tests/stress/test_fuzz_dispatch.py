@@ -143,6 +143,18 @@ class Fuzz:
         except UserError as error:
             return error_reply(error, t, "!"), True
 
+    def _answered_authors(self, line: str) -> set[str]:
+        """An answered remontée's author is told of the answer, mentioned, in the room where
+        they raised it: the one person a reply may mention without being named in the line."""
+        words = line.split()
+        if (len(words) < 3 or words[0] not in ("remontee", "feedback")
+                or words[1] not in ("reponse", "repondre", "answer", "reply")
+                or not words[2].isdigit()):
+            return set()
+        rows = self.observer.execute("SELECT author FROM remontees WHERE id = ?",
+                                     (int(words[2]),)).fetchall()
+        return {row[0] for row in rows}
+
     def check(self, body: str, sender: str, role: Role) -> None:
         line = command_text(body, "!")
         if line is None:
@@ -152,7 +164,7 @@ class Fuzz:
         reply, refused = self.loop.run_until_complete(self.answer(line, sender, role))
         self.counts["refused" if refused else "ran"] += 1
         assert reply.markdown.strip() or _reacts(reply), f"no answer to {line!r}"
-        named = {sender, *USER_ID.findall(body)}
+        named = {sender, *USER_ID.findall(body), *self._answered_authors(line)}
         for message in _messages(reply):
             _check_safe(message, named, line)
         if refused:
