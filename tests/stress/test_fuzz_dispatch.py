@@ -143,17 +143,26 @@ class Fuzz:
         except UserError as error:
             return error_reply(error, t, "!"), True
 
+    # Commands that tell an item's author what became of it, mentioning them in the room where
+    # they raised it: (group words, subcommand words, the table of the items).
+    TELL_AUTHOR = (
+        (("remontee", "feedback"), ("reponse", "repondre", "answer", "reply"), "remontees"),
+        (("odj", "ordre-du-jour", "ordredujour", "agenda"),
+         ("refuser", "rejeter", "refuse", "reject", "decline"), "agenda_suggestions"),
+    )
+
     def _answered_authors(self, line: str) -> set[str]:
-        """An answered remontée's author is told of the answer, mentioned, in the room where
-        they raised it: the one person a reply may mention without being named in the line."""
+        """The author of the item an answer or a refusal names: the one person such a reply may
+        mention without being named in the line."""
         words = line.split()
-        if (len(words) < 3 or words[0] not in ("remontee", "feedback")
-                or words[1] not in ("reponse", "repondre", "answer", "reply")
-                or not words[2].isdigit()):
+        if len(words) < 3 or not words[2].isdigit():
             return set()
-        rows = self.observer.execute("SELECT author FROM remontees WHERE id = ?",
-                                     (int(words[2]),)).fetchall()
-        return {row[0] for row in rows}
+        for groups, subcommands, table in self.TELL_AUTHOR:
+            if words[0] in groups and words[1] in subcommands:
+                rows = self.observer.execute(f"SELECT author FROM {table} WHERE id = ?",
+                                             (int(words[2]),)).fetchall()
+                return {row[0] for row in rows}
+        return set()
 
     def check(self, body: str, sender: str, role: Role) -> None:
         line = command_text(body, "!")
