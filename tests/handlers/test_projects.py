@@ -679,7 +679,8 @@ async def test_room_creation_refused_by_the_server(bot: Harness) -> None:
     reply, told = await make_room(bot)
     assert reply.startswith("Je crée le salon de n°1 Atelier vélo mobile")
     assert told.startswith("Je n'ai pas pu créer le salon de n°1 Atelier vélo mobile : le "
-                           "serveur l'a refusé. Réessayez plus tard, ou créez-le vous-même")
+                           "serveur l'a refusé, ou n'a pas répondu pendant des heures. "
+                           "Réessayez plus tard, ou créez-le vous-même")
     async with bot.db.transaction() as repos:
         assert (await repos.groups.get(1)).room_id is None  # type: ignore[union-attr]
     bot.transport.fail_creation = False
