@@ -251,7 +251,10 @@ class Outbox:
                     self._start_worker(room_id)
             if not self._workers:
                 return
-            await asyncio.wait(list(self._workers.values()))
+            done, _ = await asyncio.wait(list(self._workers.values()))
+            for task in done:  # what ``_attempt`` does not catch (the process dying) goes on up
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
             failed.update(room_id for room_id, lane in self._lanes.items()
                           if lane and lane[0].id in self._failing)
 
