@@ -155,7 +155,8 @@ class Fuzz:
         """The author of the item an answer or a refusal names: the one person such a reply may
         mention without being named in the line."""
         words = line.split()
-        if len(words) < 3 or not words[2].isdigit():
+        if (len(words) < 3 or not (words[2].isascii() and words[2].isdigit())
+                or int(words[2]) >= 2**63):
             return set()
         for groups, subcommands, table in self.TELL_AUTHOR:
             if words[0] in groups and words[1] in subcommands:
