@@ -117,6 +117,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._progress = asyncio.Event()  # set when a row is done with or fails
         self._lanes: dict[str, deque[Queued]] = {}  # each room's rows to send, oldest first
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._aside: dict[int, asyncio.Task[None]] = {}  # rows set aside, retried on their own
@@ -167,11 +168,24 @@ class Outbox:
         return sum(len(lane) for lane in self._lanes.values())
 
     async def settled(self, limit_s: float) -> None:
-        """Waits until nothing is left to send (at most ``limit_s`` seconds)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), limit_s)
+        """Waits (at most ``limit_s`` seconds) until nothing is left to send but rows waiting
+        to be tried again: a room held by a failing row does not hold up the others' waits."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit_s
+        while not self._only_failing_left():
+            self._progress.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), max(0.0, deadline - loop.time()))
+            if loop.time() >= deadline:
+                return
+
+    def _only_failing_left(self) -> bool:
+        """Every room's queue is empty or headed by a row waiting to be tried again."""
+        return not self._scan and all(not lane or lane[0].id in self._failing
+                                      for lane in self._lanes.values())
 
     def _check_idle(self) -> None:
+        self._progress.set()
         if not self._scan and not any(self._lanes.values()):
             self._idle.set()
 
@@ -361,6 +375,12 @@ class Outbox:
         good), ``False`` when it failed and is to be tried again (``_failing``)."""
         if message.id in self._sent:
             return True
+        try:
+            return await self._attempt_once(message)
+        finally:
+            self._progress.set()
+
+    async def _attempt_once(self, message: Queued) -> bool:
         started = self._now()
         try:
             event_id = await self._perform(message)
