@@ -25,8 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from commands.errors import StorageBusy, StorageUnavailable
-from storage.faults import is_busy, is_unavailable
+from storage.faults import StorageBusy, StorageUnavailable, is_busy, is_unavailable
 from storage.personal import ERASED_KEY
 from storage.repositories import Repositories
 from storage.sqlite_driver import connector
