@@ -53,7 +53,6 @@ from bot.welcomes import Welcomes
 from commands import build_registry
 from commands.context import Club, Reply
 from commands.dispatch import command_text
-from commands.errors import StorageBusy, StorageUnavailable
 from commands.event_kinds import EventKinds
 from commands.events import CONSUMERS, Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
@@ -64,6 +63,7 @@ from commands.registry import Registry, Role
 from commands.rhythm import ReminderRules
 from commands.threads import thread_root
 from storage.db import Database
+from storage.faults import StorageBusy, StorageUnavailable
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
