@@ -9,9 +9,9 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commands.caps import Limits
 from commands.event_kinds import EventKinds
 from commands.i18n import Translator
-from commands.limits import Limits
 from commands.registry import Role
 from commands.rhythm import ReminderRules
 
