@@ -35,7 +35,8 @@ from commands.dates._common import (
     wall_clock,
 )
 from commands.dates.format import day_and_month, format_moment, format_weekday_day
-from commands.dates.grammar import NoMatch, Parts, normalize_words, scan
+from commands.dates.grammar import NoMatch, Parts, scan
+from commands.dates.typos import normalize_words
 
 MAX_AHEAD = relativedelta(years=2)
 MAX_SPLIT_WORDS = 12

@@ -38,7 +38,7 @@ from commands.dates._common import (
     wall_clock,
 )
 from commands.dates.format import format_day_of_year, format_time
-from commands.dates.grammar import Parts, RuleHead
+from commands.dates.grammar import Parts
 from commands.dates.parse import (
     afternoon,
     leading_parts,
@@ -46,6 +46,7 @@ from commands.dates.parse import (
     place_moment,
     read,
 )
+from commands.dates.rules import RuleHead
 
 Frequency = Literal["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
 _FREQUENCIES: dict[str, Literal[0, 1, 2, 3]] = {"DAILY": rrule.DAILY, "WEEKLY": rrule.WEEKLY,
