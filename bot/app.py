@@ -51,19 +51,19 @@ from bot.standing import Standings
 from bot.undecryptable import UndecryptableNotices
 from bot.welcomes import Welcomes
 from commands import build_registry
+from commands.caps import Limits
 from commands.context import Club, Reply
 from commands.dispatch import command_text
-from commands.errors import StorageBusy, StorageUnavailable
 from commands.event_kinds import EventKinds
 from commands.events import CONSUMERS, Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
-from commands.limits import Limits
 from commands.mentions import body_with_user_ids
 from commands.polls import native, service
 from commands.registry import Registry, Role
 from commands.rhythm import ReminderRules
 from commands.threads import thread_root
 from storage.db import Database
+from storage.faults import StorageBusy, StorageUnavailable
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)

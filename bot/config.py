@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.files import image_mimetype
 from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
 from commands.i18n import LANGUAGES, Translator
-from commands.identifiers import is_server_name, is_user_id
+from matrix_ids import is_server_name, is_user_id
 
 PASSWORD_ENV = "CCT_BOT_PASSWORD"
 ACCESS_TOKEN_ENV = "CCT_BOT_ACCESS_TOKEN"

@@ -37,13 +37,13 @@ from commands.dispatch import (
     run,
 )
 from commands.effects import Leave
-from commands.errors import StorageBusy, StorageUnavailable, UserError
+from commands.errors import UserError
 from commands.events import Redaction
 from commands.i18n import Translator
 from commands.ports import MatrixPort
 from commands.registry import Registry, Role
 from storage.db import Database
-from storage.faults import storage_faults
+from storage.faults import StorageBusy, StorageUnavailable, storage_faults
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from commands.errors import BadArgument
-from commands.identifiers import is_user_id
 from commands.text import fold
+from matrix_ids import is_user_id
 
 MAX_LINE = 4000
 # ``--theme``; phones often turn ``--`` into an em or en dash, accepted as well.
@@ -148,7 +148,7 @@ class Choice:
 @dataclass(frozen=True)
 class UserId:
     """A Matrix user: ``@name:server`` or a mention pill (``https://matrix.to/#/@…``), valid
-    under the spec's grammar (``commands.identifiers``)."""
+    under the spec's grammar (``matrix_ids``)."""
 
     kind: str = "user"
 

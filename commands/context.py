@@ -1,42 +1,26 @@
-"""What a handler receives (``Context``) and returns (``Reply``)."""
+"""What a handler receives (``Context``) and returns (``Reply``, defined beside the effects it
+carries in ``commands.effects``, whose ``Post`` holds one: both are importable from here)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from commands.caps import Limits
+from commands.effects import FollowUp as FollowUp
+from commands.effects import Reply as Reply
 from commands.event_kinds import EventKinds
 from commands.i18n import Translator
-from commands.limits import Limits
 from commands.registry import Role
 from commands.rhythm import ReminderRules
 
 if TYPE_CHECKING:
-    from commands.effects import Effect
     from commands.ports import MatrixPort
     from storage.repositories import Repositories
-
-
-FollowUp = Callable[["Repositories"], Awaitable[Sequence["Effect"]]]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A Markdown message for the room; ``mentions`` are the users it may notify; ``effects``
-    are done after the commit (invites, announcements elsewhere…); ``then`` is work that can
-    wait until the reply is on its way (a view to bring up to date): each runs in a transaction
-    of its own, and the effects it returns are queued like ``effects``. A follow-up must be
-    idempotent and its work recoverable at start, as it is lost if the bot stops first."""
-
-    markdown: str
-    mentions: tuple[str, ...] = ()
-    effects: tuple[Effect, ...] = ()
-    reschedule: tuple[str, ...] = ()  # kinds of scheduled jobs to rebuild after the commit
-    then: tuple[FollowUp, ...] = ()
 
 
 class Place(Enum):

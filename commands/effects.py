@@ -1,4 +1,6 @@
-"""What a handler asks the runtime to do besides replying, saved with the command's changes.
+"""What a handler returns (``Reply``: its message, and what it asks the runtime to do besides
+replying), saved with the command's changes. ``Reply`` is here, not in ``commands.context``,
+because an effect (``Post``) holds one: one module, no import cycle.
 
 The dispatcher stores each effect in the outbox in the same transaction as the command, with a
 transaction id derived from the command (or from the effect's ``key``), so it happens exactly
@@ -13,12 +15,12 @@ in a transaction of its own once the homeserver has answered. An invite or a pin
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from commands.context import Reply
+    from storage.repositories import Repositories
 
 REF_PREFIX = "$$cct-ref:"
 
@@ -37,6 +39,24 @@ def effect_txn(key: str) -> str:
 def ref(key: str) -> str:
     """A placeholder for the event id of the keyed effect ``key``, filled in when sending."""
     return REF_PREFIX + effect_txn(key)
+
+
+FollowUp = Callable[["Repositories"], Awaitable[Sequence["Effect"]]]  # Reply.then
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A Markdown message for the room; ``mentions`` are the users it may notify; ``effects``
+    are done after the commit (invites, announcements elsewhere…); ``then`` is work that can
+    wait until the reply is on its way (a view to bring up to date): each runs in a transaction
+    of its own, and the effects it returns are queued like ``effects``. A follow-up must be
+    idempotent and its work recoverable at start, as it is lost if the bot stops first."""
+
+    markdown: str
+    mentions: tuple[str, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    reschedule: tuple[str, ...] = ()  # kinds of scheduled jobs to rebuild after the commit
+    then: tuple[FollowUp, ...] = ()
 
 
 @dataclass(frozen=True)

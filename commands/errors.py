@@ -54,15 +54,3 @@ class UnknownCommand(UserError):
         self.name = name
         self.suggestions = suggestions
 
-
-class StorageUnavailable(UserError):
-    """The database cannot save right now (read-only, disk full…): nothing was changed."""
-
-    key = "error.storage_unavailable"
-
-
-class StorageBusy(StorageUnavailable):
-    """Another program holds the database's write lock (an administrator's ``sqlite3``, a
-    backup): nothing was changed; the work waits for the lock and is done when it frees."""
-
-    key = "error.storage_busy"

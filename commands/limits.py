@@ -1,10 +1,9 @@
-"""What one person may make the bot do: caps on what they create, per day or per rencontre
-(``[limits]`` in the config; 0: no limit). The coordinators have none. A person at a cap is
-refused in a short message saying the limit and when to try again; nothing is written."""
+"""Checking what one person may make the bot do against their caps (``commands.caps.Limits``).
+The coordinators have none. A person at a cap is refused in a short message saying the limit
+and when to try again; nothing is written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,17 +15,6 @@ if TYPE_CHECKING:
     from commands.context import Context
 
 DAY = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The caps of one person (0: none)."""
-
-    groups_per_day: int = 3  # groups created in 24 hours
-    suggestions_per_meeting: int = 5  # agenda suggestions waiting for a decision, per rencontre
-    remontees_per_day: int = 5  # remontées raised in 24 hours
-    initiatives_per_day: int = 5  # initiatives added to the panorama in 24 hours
-    commands_per_minute: int = 20  # commands of any kind (the dispatcher's sliding window)
 
 
 class LimitReached(UserError):

@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from urllib.parse import unquote
 
-from commands.identifiers import MATRIX_TO
 from commands.lookalikes import has_hidden_characters, lookalike_keys, word_mixing_scripts
+from matrix_ids import MATRIX_TO
 
 MAX_NAME = 80
 # A pill as the renderer writes it (sanitised HTML): the link to a user id, its text the id.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from commands.identifiers import is_user_id, user_link
+from matrix_ids import is_user_id, user_link
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 _MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "commands", "storage", "devtools", "bench")
+PACKAGES = ("bot", "commands", "storage", "matrix_ids", "devtools", "bench")
 EXCLUDED = ("migrations",)
 
 

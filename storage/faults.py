@@ -9,10 +9,20 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import DBAPIError
 
-from commands.errors import StorageBusy, StorageUnavailable
-
 _UNAVAILABLE_HINTS = ("readonly", "read-only", "disk", "full", "unable to open", "i/o",
                       "connection", "could not", "terminating")
+
+
+class StorageUnavailable(Exception):
+    """The database cannot save right now (read-only, disk full, server gone…): nothing was
+    changed. Not a user's mistake: the bot tells the user so in its own words (the catalog's
+    ``error.storage_unavailable``) and keeps the work to do again."""
+
+
+class StorageBusy(StorageUnavailable):
+    """Another program holds the database's write lock (an administrator's ``sqlite3``, a
+    backup): nothing was changed; the work waits for the lock and is done when it frees
+    (the catalog's ``error.storage_busy``)."""
 
 
 # SQLite's result codes (their low byte) for a lock held by another connection.

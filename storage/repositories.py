@@ -22,7 +22,8 @@ from storage.models import (
     Welcome,
 )
 from storage.participants import ParticipantRepository
-from storage.personal import PersonalDataRepository, people_in
+from storage.personal import people_in
+from storage.personal_data import PersonalDataRepository
 from storage.polls import PeopleRepository, PollRepository
 from storage.projects import AuditRepository, GroupRepository, InitiativeRepository, aware
 from storage.reminders import ReminderRepository

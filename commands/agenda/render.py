@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from commands.agenda.lines import Line, Timed
 from commands.context import Club
 from commands.dates import format_moment, format_short, format_time
 from commands.i18n import Translator
@@ -15,7 +16,6 @@ from commands.paging import Section
 from commands.text import escape_markdown, pill, shorten
 
 if TYPE_CHECKING:
-    from commands.agenda.service import Line, Timed
     from storage.models import AgendaSuggestion, Meeting
 
 NEWS_SHOWN = 200

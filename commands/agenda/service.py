@@ -9,11 +9,13 @@ zone: a rencontre that crosses a DST change still shows the right wall-clock tim
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from commands.agenda import render
+from commands.agenda.lines import Line, end_of
+from commands.agenda.lines import schedule as schedule  # handlers call service.schedule
 from commands.context import Club, Reply
 from commands.effects import Effect, Pin, Post, ref
 from commands.i18n import Translator
@@ -31,55 +33,6 @@ GROUP_TERRITORIES = {"nord": ("nord", "tout"), "sud": ("sud", "tout")}  # commun
 PRESENTER_MAX = 255  # the column holding the presenters (space-separated user ids)
 PROPOSED, ACCEPTED, REFUSED, WITHDRAWN = "proposee", "acceptee", "refusee", "retiree"
 CANCELLED, HELD = "annulee", "tenue"
-
-
-@dataclass(frozen=True)
-class Line:
-    """One agenda item as shown (and as kept in the published snapshot)."""
-
-    id: int
-    title: str
-    minutes: int
-    method: str = ""
-    presenters: tuple[str, ...] = ()
-    note: str = ""  # a project group's latest news (tour des groupes)
-    group: int | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Line:
-        return cls(id=int(data["id"]), title=str(data["title"]), minutes=int(data["minutes"]),
-                   method=str(data.get("method", "")),
-                   presenters=tuple(data.get("presenters", ())), note=str(data.get("note", "")),
-                   group=data.get("group"))
-
-    def same_item(self, other: Line) -> bool:
-        """Same content, whatever the news of its group."""
-        return (self.title, self.minutes, self.method, self.presenters) == (
-            other.title, other.minutes, other.method, other.presenters)
-
-
-@dataclass(frozen=True)
-class Timed:
-    """A line with its position (1-based) and its start."""
-
-    position: int
-    start: datetime
-    line: Line
-
-
-def schedule(start: datetime, lines: list[Line]) -> list[Timed]:
-    """Item k starts at ``start`` plus the durations of the items before it: elapsed time,
-    computed in UTC (adding minutes to a Paris datetime would be wall-clock arithmetic, wrong
-    across a DST change)."""
-    timed, at = [], start.astimezone(UTC)
-    for position, line in enumerate(lines, start=1):
-        timed.append(Timed(position, at, line))
-        at = at + timedelta(minutes=line.minutes)
-    return timed
-
-
-def end_of(start: datetime, lines: list[Line]) -> datetime:
-    return start.astimezone(UTC) + timedelta(minutes=sum(line.minutes for line in lines))
 
 
 def suggestions_deadline(meeting: Meeting, club: Club) -> datetime:

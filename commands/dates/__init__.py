@@ -55,6 +55,7 @@ date; ``mar`` is Tuesday, never March.
 """
 
 from commands.dates._common import MAX_INPUT, PARIS, PARTS_OF_DAY, DateError, Slot, wall_clock
+from commands.dates.durations import parse_duration
 from commands.dates.format import (
     day_and_month,
     format_day,
@@ -63,7 +64,7 @@ from commands.dates.format import (
     format_slot,
     format_time,
 )
-from commands.dates.parse import parse_duration, parse_moment, parse_slot, split_moment
+from commands.dates.parse import parse_moment, parse_slot, split_moment
 from commands.dates.recurrence import Recurrence, parse_recurrence, split_recurrence, split_reminder
 
 __all__ = [

@@ -35,7 +35,8 @@ from commands.dates._common import (
     wall_clock,
 )
 from commands.dates.format import day_and_month, format_moment, format_weekday_day
-from commands.dates.grammar import NoMatch, Parts, normalize_words, scan
+from commands.dates.grammar import NoMatch, Parts, scan
+from commands.dates.typos import normalize_words
 
 MAX_AHEAD = relativedelta(years=2)
 MAX_SPLIT_WORDS = 12
@@ -184,63 +185,16 @@ def _place(parts: Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
     """The start (and the end, for a range or a part of the day) of what ``parts`` says, checked."""
     local_now = aware_now(now, tz)
     today = local_now.date()
-    if parts.past is not None:
-        raise DateError("dates.past_day", value=quoted(text))
-    if parts.rule is not None:  # a repetition is read by ``recurrence``, not here
-        raise DateError("dates.unparseable", value=quoted(text))
-    if parts.several_days:
-        raise DateError("dates.several_days", value=quoted(text))
-    if parts.vague or (parts.week_of_next and parts.weekday is None):
-        raise DateError("dates.missing_date", value=quoted(text))
+    _refuse_unplaceable(parts, text)
     start, end = _times(parts, text)
-
     if parts.clock_delta is not None:  # dans 10 min, dans 2 heures: elapsed time, to the second
         if parts.start is not None or parts.part is not None or parts.weekday is not None:
             raise DateError("dates.unparseable", value=quoted(text))
         later = (now.astimezone(UTC) + parts.clock_delta).astimezone(tz)
         return _checked(_Placed(later, None), now, tz, text, language, None)
-
-    if parts.same_time:
-        start = local_now.hour * 60 + local_now.minute
-    if start is None:
-        if slot:
-            raise DateError("dates.missing_time", value=quoted(text))
-        if parts.delta is not None:  # dans 2 jours: the same time of day
-            start = local_now.hour * 60 + local_now.minute
-        else:
-            default = default_time or time(9, 0)
-            start = default.hour * 60 + default.minute
-
-    day: date | None = None
-    from_today = False
-    if parts.delta is not None:
-        if parts.weekday is not None:
-            raise DateError("dates.unparseable", value=quoted(text))
-        day = today + parts.delta
-    elif parts.ymd is not None:
-        day = _explicit_day(parts.ymd, today, text, language)
-        from_today = day == today
-    elif parts.bare_day is not None:
-        day = _bare_day(parts.bare_day, today, text)
-        from_today = day == today
-    elif parts.nth_weekday is not None:
-        day = _nth_day(parts, today, text, start, now, tz, language)
-    elif parts.relative_days is not None:
-        day = today + timedelta(days=parts.relative_days + 7 * parts.weeks_after)
-        from_today = day == today
-
-    if day is not None and parts.weekday is not None and day.weekday() != parts.weekday:
-        raise _weekday_mismatch(day, parts.weekday, lambda other: is_after(_at(other, start, tz), now),
-                                text, language)
-    if day is None and parts.weekday is not None:
-        ahead = (parts.weekday - today.weekday()) % 7
-        if parts.week_of_next:
-            ahead = 7 - today.weekday() + parts.weekday
-        elif parts.weeks_after:
-            ahead += 7 * parts.weeks_after
-        elif ahead == 0 and (parts.next_week or not is_after(_at(today, start, tz), now)):
-            ahead = 7
-        day = today + timedelta(days=ahead)
+    start = _start_of(parts, start, local_now, slot=slot, default_time=default_time, text=text)
+    day, from_today = _day_of(parts, today, text, start, now, tz, language)
+    day = _with_weekday(parts, day, today, start, now, tz, text, language)
     if day is None:  # a time alone: today, or tomorrow once past (not for a slot)
         if slot or parts.same_time:
             raise DateError("dates.missing_date", value=quoted(text))
@@ -249,6 +203,77 @@ def _place(parts: Parts, text: str, now: datetime, tz: ZoneInfo, *, slot: bool,
             day += _DAY
     placed = _Placed(_at(day, start, tz), _at(day, end, tz) if end is not None else None)
     return _checked(placed, now, tz, text, language, start if from_today else None)
+
+
+def _refuse_unplaceable(parts: Parts, text: str) -> None:
+    """Something past, a repetition, several days or no day said: not one moment."""
+    if parts.past is not None:
+        raise DateError("dates.past_day", value=quoted(text))
+    if parts.rule is not None:  # a repetition is read by ``recurrence``, not here
+        raise DateError("dates.unparseable", value=quoted(text))
+    if parts.several_days:
+        raise DateError("dates.several_days", value=quoted(text))
+    if parts.vague or (parts.week_of_next and parts.weekday is None):
+        raise DateError("dates.missing_date", value=quoted(text))
+
+
+def _start_of(parts: Parts, start: int | None, local_now: datetime, *, slot: bool,
+              default_time: time | None, text: str) -> int:
+    """The start, in minutes from the start of the day: as said; now's for « à la même heure »
+    and a delay in days; else ``default_time`` (a slot needs a time)."""
+    if parts.same_time:
+        return local_now.hour * 60 + local_now.minute
+    if start is not None:
+        return start
+    if slot:
+        raise DateError("dates.missing_time", value=quoted(text))
+    if parts.delta is not None:  # dans 2 jours: the same time of day
+        return local_now.hour * 60 + local_now.minute
+    default = default_time or time(9, 0)
+    return default.hour * 60 + default.minute
+
+
+def _day_of(parts: Parts, today: date, text: str, start: int, now: datetime, tz: ZoneInfo,
+            language: str) -> tuple[date | None, bool]:
+    """The day said (by a delay, a date, a bare day, an nth weekday or a relative day; ``None``:
+    none), and whether it is today as written."""
+    if parts.delta is not None:
+        if parts.weekday is not None:
+            raise DateError("dates.unparseable", value=quoted(text))
+        return today + parts.delta, False
+    if parts.ymd is not None:
+        day = _explicit_day(parts.ymd, today, text, language)
+    elif parts.bare_day is not None:
+        day = _bare_day(parts.bare_day, today, text)
+    elif parts.nth_weekday is not None:
+        return _nth_day(parts, today, text, start, now, tz, language), False
+    elif parts.relative_days is not None:
+        day = today + timedelta(days=parts.relative_days + 7 * parts.weeks_after)
+    else:
+        return None, False
+    return day, day == today
+
+
+def _with_weekday(parts: Parts, day: date | None, today: date, start: int, now: datetime,
+                  tz: ZoneInfo, text: str, language: str) -> date | None:
+    """``day`` checked against the weekday written with it; with no day, the weekday's next
+    date (« lundi prochain », « vendredi en huit », « jeudi de la semaine prochaine »)."""
+    if parts.weekday is None:
+        return day
+    if day is not None:
+        if day.weekday() != parts.weekday:
+            raise _weekday_mismatch(day, parts.weekday,
+                                    lambda other: is_after(_at(other, start, tz), now),
+                                    text, language)
+        return day
+    ahead = (parts.weekday - today.weekday()) % 7
+    if parts.week_of_next:
+        ahead = 7 - today.weekday() + parts.weekday
+    elif parts.weeks_after:
+        ahead += 7 * parts.weeks_after
+    elif ahead == 0 and (parts.next_week or not is_after(_at(today, start, tz), now)):
+        ahead = 7
+    return today + timedelta(days=ahead)
 
 
 def _lang(language: str) -> str:
@@ -372,42 +397,3 @@ def split_moment(text: str, *, now: datetime, tz: ZoneInfo = PARIS,
     head, parts, rest = found
     return place_moment(parts, head, now=now, tz=tz, default_time=default_time,
                         language=language), rest
-
-
-# --- durations ---------------------------------------------------------------------------------
-
-MAX_DURATION = timedelta(hours=12)
-_MINUTE_WORDS = r"(?:minutes?|mins?|mn|m)"
-_HOUR_WORDS = r"(?:heures?|hours?|hrs?|h)"
-_DURATIONS = (
-    re.compile(rf"(?P<h>\d{{1,2}}) ?{_HOUR_WORDS}(?: ?(?P<m>\d{{1,2}}) ?{_MINUTE_WORDS}?)?", re.ASCII),
-    re.compile(rf"(?P<h>\d{{1,2}}) ?{_HOUR_WORDS} et (?P<half>demie?)", re.ASCII),
-    re.compile(rf"(?P<h>\d{{1,2}})[.,](?P<tenth>\d) ?{_HOUR_WORDS}", re.ASCII),
-    re.compile(rf"(?P<m>\d{{1,4}}) ?{_MINUTE_WORDS}", re.ASCII),
-    re.compile(r"(?P<h>\d{1,2}):(?P<m>\d{2})", re.ASCII),
-    re.compile(rf"(?P<one>une|an|one|a) ?{_HOUR_WORDS}(?: et (?P<half>demie?))?", re.ASCII),
-    re.compile(r"(?P<halfhour>une demi-heure|une demi heure|demi-heure|half an hour)", re.ASCII),
-)
-
-
-def parse_duration(text: str) -> timedelta:
-    """``20min``, ``1h30``, ``1 h 30``, ``90 minutes``, ``45mn``, ``1:30``, ``1 hour``…: 0 < d ≤ 12 h."""
-    check_length(text)
-    folded = normalize(text)
-    for pattern in _DURATIONS:
-        match = pattern.fullmatch(folded)
-        if match is None:
-            continue
-        found = match.groupdict()
-        if found.get("halfhour"):
-            return timedelta(minutes=30)
-        hours = 1 if found.get("one") else int(found.get("h") or 0)
-        minutes = int(found.get("m") or 0) + (30 if found.get("half") else 0)
-        minutes += int(found.get("tenth") or 0) * 6
-        if hours and minutes >= 60:
-            raise DateError("dates.bad_duration", value=quoted(text))
-        duration = timedelta(hours=hours, minutes=minutes)
-        if not timedelta(0) < duration <= MAX_DURATION:
-            raise DateError("dates.bad_duration", value=quoted(text))
-        return duration
-    raise DateError("dates.unparseable_duration", value=quoted(text))

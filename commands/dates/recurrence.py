@@ -38,7 +38,7 @@ from commands.dates._common import (
     wall_clock,
 )
 from commands.dates.format import format_day_of_year, format_time
-from commands.dates.grammar import Parts, RuleHead
+from commands.dates.grammar import Parts
 from commands.dates.parse import (
     afternoon,
     leading_parts,
@@ -46,6 +46,7 @@ from commands.dates.parse import (
     place_moment,
     read,
 )
+from commands.dates.rules import RuleHead
 
 Frequency = Literal["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
 _FREQUENCIES: dict[str, Literal[0, 1, 2, 3]] = {"DAILY": rrule.DAILY, "WEEKLY": rrule.WEEKLY,
@@ -182,37 +183,46 @@ class Recurrence:
         return f"{self._what(english)} {'at' if english else 'à'} {at}"
 
     def _what(self, english: bool) -> str:
-        names = WEEKDAY_NAMES["en" if english else "fr"]
-        n = self.interval
         if self.freq == "DAILY":
-            if n > 1:
-                return f"every {n} days" if english else f"tous les {n} jours"
+            if self.interval > 1:
+                return f"every {self.interval} days" if english else f"tous les {self.interval} jours"
             return "every day" if english else "chaque jour"
         if self.freq == "WEEKLY":
-            days = [names[d] for d in self.weekdays]
-            run = list(range(self.weekdays[0], self.weekdays[-1] + 1))
-            joined = days[0] if len(days) == 1 else \
-                f"{', '.join(days[:-1])} {'and' if english else 'et'} {days[-1]}"
-            if len(days) >= 3 and list(self.weekdays) == run:
-                listed = f"from {days[0]} to {days[-1]}" if english else f"du {days[0]} au {days[-1]}"
-                listed = ("every day " if english else "chaque jour ") + listed
-            else:
-                listed = f"every {joined}" if english else f"chaque {joined}"
-            if n == 1:
-                return listed
-            if english:
-                return f"every other {days[0]}" if n == 2 and len(days) == 1 else \
-                    f"every {n} weeks on {joined if len(days) < 3 else listed}"
-            if len(days) == 1:
-                return f"un {days[0]} sur {_SUR_FR.get(n, str(n))}"
-            return f"toutes les {n} semaines, {listed}"
+            return self._weekly(english)
         if self.freq == "YEARLY":
             assert self.month is not None and self.monthday is not None
             day = format_day_of_year(self.month, self.monthday, "en" if english else "fr")
             return f"every year on {day}" if english else f"chaque année le {day}"
+        return self._monthly(english)
+
+    def _weekly(self, english: bool) -> str:
+        """« chaque mardi et jeudi », « chaque jour du lundi au vendredi », « un mardi sur deux »."""
+        names = WEEKDAY_NAMES["en" if english else "fr"]
+        n = self.interval
+        days = [names[d] for d in self.weekdays]
+        run = list(range(self.weekdays[0], self.weekdays[-1] + 1))
+        joined = days[0] if len(days) == 1 else \
+            f"{', '.join(days[:-1])} {'and' if english else 'et'} {days[-1]}"
+        if len(days) >= 3 and list(self.weekdays) == run:
+            listed = f"from {days[0]} to {days[-1]}" if english else f"du {days[0]} au {days[-1]}"
+            listed = ("every day " if english else "chaque jour ") + listed
+        else:
+            listed = f"every {joined}" if english else f"chaque {joined}"
+        if n == 1:
+            return listed
+        if english:
+            return f"every other {days[0]}" if n == 2 and len(days) == 1 else \
+                f"every {n} weeks on {joined if len(days) < 3 else listed}"
+        if len(days) == 1:
+            return f"un {days[0]} sur {_SUR_FR.get(n, str(n))}"
+        return f"toutes les {n} semaines, {listed}"
+
+    def _monthly(self, english: bool) -> str:
+        """« chaque premier mardi du mois », « chaque dernier jour du mois », « chaque mois le 15 »."""
+        n = self.interval
         every_n = ("" if n == 1 else (f"every {n} months, " if english else f"tous les {n} mois, "))
         if self.nth is not None:
-            day = names[self.weekdays[0]]
+            day = WEEKDAY_NAMES["en" if english else "fr"][self.weekdays[0]]
             if english:
                 return f"{every_n}every {_ORDINALS_EN[self.nth]} {day} of the month"
             return f"{every_n}chaque {_ORDINALS_FR[self.nth]} {day} du mois"

@@ -24,12 +24,11 @@ from commands.meetings.details import (
     read_details,
 )
 from commands.meetings.registration import answer_with_places, refuse_if_closed
+from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
 from commands.meetings.service import announce, audit, create_meeting, ics_upload, rooms_of
 from commands.meetings.vocabulary import ANSWERS, CANCELLED, HELD
 from commands.paging import Window, more, paged
 from commands.registry import PAGE, Command, PageRequest, Param, Registry, Role
-from commands.reminders.handlers import REMINDERS_KIND
-from commands.reminders.plan import plan_meeting
 
 if TYPE_CHECKING:
     from storage.models import Meeting

@@ -20,8 +20,8 @@ from commands.i18n import Translator
 from commands.meetings import render
 from commands.meetings.calendar import ics_filename, meeting_ics
 from commands.meetings.details import PLACE_MAX, EventDetails, clean_text
+from commands.meetings.reminders import plan_meeting
 from commands.meetings.vocabulary import MEETING_TERRITORIES
-from commands.reminders.plan import plan_meeting
 
 if TYPE_CHECKING:
     from storage.models import Meeting

@@ -16,13 +16,12 @@ from commands.errors import BadArgument, NotFound, UserError
 from commands.meetings import create_meeting
 from commands.meetings import render as meeting_render
 from commands.meetings.details import EVENT_OPTIONS, read_details
+from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
 from commands.meetings.service import announce, rooms_of
 from commands.paging import Section, paged
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
 from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
-from commands.reminders.handlers import REMINDERS_KIND
-from commands.reminders.plan import plan_meeting
 from commands.text import escape_markdown
 from commands.vocabulary import TERRITORIES, Vocabulary
 

@@ -15,7 +15,7 @@ from commands.dates import Recurrence, Slot, format_moment, format_slot
 from commands.digest import Entry, parts_of, people_of
 from commands.effects import Effect, Post
 from commands.i18n import Translator
-from commands.reminders.plan import days_before, send_time
+from commands.meetings.reminders import days_before, send_time
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:

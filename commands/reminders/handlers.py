@@ -13,6 +13,7 @@ from commands.dates import (
     split_reminder,
 )
 from commands.errors import BadArgument, Forbidden, MissingArgument, NotFound, UserError
+from commands.meetings.reminders import REMINDERS_KIND
 from commands.paging import Section, paged
 from commands.registry import PAGE, PageRequest, Param, Registry, Role
 from commands.text import escape_markdown
@@ -20,7 +21,6 @@ from commands.text import escape_markdown
 if TYPE_CHECKING:
     from storage.models import Reminder
 
-REMINDERS_KIND = "reminders"  # the scheduler's job kind
 TEXT_MAX = 1000
 MAX_PER_PERSON = 100
 

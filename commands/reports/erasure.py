@@ -1,6 +1,6 @@
 """Erasure of a person (``!oublier-moi``, the retention purge) and the nightly purge of old
 commands and messages: the domain's part (which texts a person wrote, which messages the bot
-still needs); ``storage.personal`` does the rest by exact key. See docs/privacy.md."""
+still needs); ``storage.erasure`` does the rest by exact key. See docs/privacy.md."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from commands.initiatives import search_key
 from commands.polls.service import results_key, root_key, slot_key
 
 if TYPE_CHECKING:
-    from storage.personal import AuditFacts
+    from storage.erasure import AuditFacts
     from storage.repositories import Repositories
 
 ERASED_TEXT = "rgpd.erased_text"  # the marker of what a person asked to erase
@@ -32,7 +32,7 @@ NEED_TEXT_KEPT = 200  # how much of a need's text its audit entries copy
 
 @dataclass(frozen=True)
 class Erasure:
-    """What erasing a person needs besides their id (``storage.personal.Erasure``)."""
+    """What erasing a person needs besides their id (``storage.erasure.Erasure``)."""
 
     marker: str  # replaces the free text they wrote
     now: datetime

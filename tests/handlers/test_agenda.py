@@ -16,7 +16,7 @@ from bot.clock import FakeClock
 from bot.outbox import Outbox
 from commands.agenda import agenda_summary, reactions, service, suggestions_deadline
 from commands.agenda import render as agenda_render
-from commands.agenda.service import Line
+from commands.agenda.lines import Line
 from commands.effects import txn_id
 from commands.events import Reaction, Redaction, RoomEvents
 from commands.i18n import Translator

@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
-from commands.limits import Limits
+from commands.caps import Limits
 from commands.registry import Registry
 from storage.db import Database
 from tests.handlers.conftest import (

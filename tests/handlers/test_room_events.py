@@ -19,8 +19,8 @@ from nio import RoomGetStateResponse, SyncResponse
 
 from bot.app import Bot
 from bot.clock import FakeClock
-from commands.errors import StorageUnavailable
 from commands.registry import Role
+from storage.faults import StorageUnavailable
 from tests.handlers.test_sync_batches import BOT, NOW, ROOM, member, message, ms, offline_bot
 
 CREATOR = "@creator:localhost"

@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 
 from bot.app import Bot
-from commands.errors import StorageUnavailable
 from storage.db import Database
+from storage.faults import StorageUnavailable
 from tests.conftest import PG_ADMIN_DSN
 from tests.handlers.fakes import record_sends
 from tests.handlers.test_sync_batches import NOW, ROOM, message, offline_bot, queued, sync

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from commands.errors import StorageBusy, StorageUnavailable
 from storage.db import Database
-from storage.faults import is_busy, storage_faults
+from storage.faults import StorageBusy, StorageUnavailable, is_busy, storage_faults
 from tests.lock_holder import LockHolder
 
 

@@ -69,7 +69,7 @@ async def test_user_errors_pass_through_unchanged(db: Database) -> None:
 
 
 async def test_unreachable_postgres_is_storage_unavailable() -> None:
-    from commands.errors import StorageUnavailable
+    from storage.faults import StorageUnavailable
 
     db = Database("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
     try:

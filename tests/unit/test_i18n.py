@@ -16,7 +16,7 @@ from commands.i18n import LANGUAGES, Translator, catalog, placeholders, translat
 from commands.registry import SECTIONS, Role
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ("bot", "commands", "storage")
+SOURCE_DIRS = ("bot", "commands", "storage", "matrix_ids")
 KEY_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 ERROR_CLASSES = {name for name, value in vars(error_module).items()
                  if isinstance(value, type) and issubclass(value, error_module.UserError)}

@@ -12,8 +12,8 @@ from bot.render import message_content
 from commands.arguments import UserId
 from commands.context import Reply
 from commands.errors import BadArgument
-from commands.identifiers import is_server_name, is_user_id, user_link
 from commands.text import pill
+from matrix_ids import is_server_name, is_user_id, user_link
 
 VALID = ["@alice:example.org", "@a.b_c=d-e/f+g:matrix.example.org:8448", "@x:192.0.2.1",
          "@x:[2001:db8::1]:8448", "@x:localhost", "@0:a"]

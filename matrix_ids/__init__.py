@@ -6,6 +6,10 @@ A user id is ``@localpart:server_name``, at most 255 bytes. The localpart is mad
 ASCII character but ``:``), which the spec asks clients to accept: they are accepted too, and made
 harmless where they are shown (escaped text, percent-encoded link). The server name is a DNS
 name, an IPv4 address or a bracketed IPv6 address, with an optional port.
+
+A package of its own, below every layer (the standard library only): the bot's config, the
+commands' converters and pills, and storage finding a person's exact id in what it keeps all
+use this one grammar.
 """
 
 from __future__ import annotations

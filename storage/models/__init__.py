@@ -1,0 +1,60 @@
+"""Typed SQLAlchemy models, by capability; every timestamp is stored and returned as aware UTC
+(``UTCDateTime``). Importing this package maps every table on ``Base.metadata``."""
+
+from storage.models.agenda import AgendaItem, AgendaState, AgendaSuggestion, AgendaSupport, Remontee
+from storage.models.base import Base, UTCDateTime
+from storage.models.groups import (
+    AuditEntry,
+    AuditPerson,
+    GroupMember,
+    GroupNeed,
+    GroupProgress,
+    Initiative,
+    ProjectGroup,
+)
+from storage.models.meetings import Meeting, MeetingAttendance, MeetingRsvp, Poll, PollSlot, PollVote
+from storage.models.people import Participant, ParticipantYear, Person
+from storage.models.runtime import (
+    BotState,
+    InboxEvent,
+    JoinedRoom,
+    OutboxMessage,
+    OutboxPerson,
+    Reminder,
+    ScheduledMessage,
+    Welcome,
+)
+
+__all__ = [
+    "AgendaItem",
+    "AgendaState",
+    "AgendaSuggestion",
+    "AgendaSupport",
+    "AuditEntry",
+    "AuditPerson",
+    "Base",
+    "BotState",
+    "GroupMember",
+    "GroupNeed",
+    "GroupProgress",
+    "InboxEvent",
+    "Initiative",
+    "JoinedRoom",
+    "Meeting",
+    "MeetingAttendance",
+    "MeetingRsvp",
+    "OutboxMessage",
+    "OutboxPerson",
+    "Participant",
+    "ParticipantYear",
+    "Person",
+    "Poll",
+    "PollSlot",
+    "PollVote",
+    "ProjectGroup",
+    "Reminder",
+    "Remontee",
+    "ScheduledMessage",
+    "UTCDateTime",
+    "Welcome",
+]

@@ -1,0 +1,119 @@
+"""Rencontres (answers, attendance) and polls (slots, votes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UTCDateTime
+
+
+class Meeting(Base):
+    """An event of the club's programme (a rencontre, a webinaire, a formation…): its kind,
+    when, where (a place and/or an online link), for whom (a territory or a group), how many
+    places, who organises it, and what became of it."""
+
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), default="rencontre",
+                                      server_default="rencontre")  # a key of [events.kinds]
+    title: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    theme: Mapped[str | None] = mapped_column(String(32))  # a key of commands.vocabulary.THEMES
+    description: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    link: Mapped[str] = mapped_column(String(500), default="",
+                                      server_default=text("''"))  # https visio
+    group_id: Mapped[int | None] = mapped_column(Integer)  # audience: a groupe-projet
+    capacity: Mapped[int | None] = mapped_column(Integer)  # places; none: no registration
+    organiser: Mapped[str | None] = mapped_column(String(255))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    place: Mapped[str] = mapped_column(String(500), default="")
+    territory: Mapped[str] = mapped_column(String(16))  # nord, sud, commun
+    status: Mapped[str] = mapped_column(String(16), default="prevue")  # prevue, tenue, annulee
+    poll_id: Mapped[int | None] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # ICS SEQUENCE, bumped on changes
+    minutes: Mapped[str] = mapped_column(Text, default="")  # compte-rendu: text or a link
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    rooms: Mapped[str] = mapped_column(Text, default="[]")  # JSON: rooms it was announced in
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_meetings_start", "starts_at"),)
+
+
+class MeetingRsvp(Base):
+    """Who says they will come (present, absent, peutetre); for an event with places,
+    ``present`` holds a place and ``attente`` waits for one, in the order of ``at``."""
+
+    __tablename__ = "meeting_rsvps"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MeetingAttendance(Base):
+    """Who actually came."""
+
+    __tablename__ = "meeting_attendance"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Poll(Base):
+    """A date poll: a question, candidate slots, votes, a deadline."""
+
+    __tablename__ = "polls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(Text)
+    territory: Mapped[str] = mapped_column(String(16))  # nord, sud, tous
+    room_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, closed
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    meeting_id: Mapped[int | None] = mapped_column(Integer)
+    results_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_polls_status", "status", "closes_at"),)
+
+
+class PollSlot(Base):
+    """A candidate date of a poll, numbered from 1."""
+
+    __tablename__ = "poll_slots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_poll_slots_poll", "poll_id", "position", unique=True),)
+
+
+class PollVote(Base):
+    """A person's latest answer for one slot (yes, maybe, no; none when withdrawn)."""
+
+    __tablename__ = "poll_votes"
+    slot_id: Mapped[int] = mapped_column(ForeignKey("poll_slots.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str | None] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(8))  # native, text
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event_id: Mapped[str] = mapped_column(String(255))
+
+    # Covering indexes: the tally counts and lists from the index alone.
+    __table_args__ = (Index("ix_poll_votes_poll", "poll_id", "slot_id", "answer"),
+                      Index("ix_poll_votes_voter", "poll_id", "user_id", "answer"),
+                      Index("ix_poll_votes_slot", "slot_id", "answer", "voted_at"),
+                      Index("ix_poll_votes_user", "user_id", "voted_at"))
