@@ -21,7 +21,7 @@ from typing import Any
 from bot import oversize
 from bot.delivery import OUTCOME, REFUSED, Delivery, Queued
 from bot.matrix_api import MatrixError
-from bot.render import message_content
+from bot.render import file_content, message_content
 from bot.transport import NewRoom
 from commands.effects import (
     REF_PREFIX,
@@ -131,8 +131,7 @@ def _react_row(effect: React) -> Row:  # its ``key`` is the emoji: no key of its
 # --- upload: a file, then its m.file message
 
 def _upload_row(effect: Upload) -> Row:
-    content = {"msgtype": "m.file", "body": effect.filename, "filename": effect.filename,
-               "info": {"mimetype": effect.mimetype, "size": len(effect.data)},
+    content = {**file_content(effect.filename, effect.mimetype, len(effect.data)),
                "data": base64.b64encode(effect.data).decode()}
     return Row(effect.room_id, content, key=effect.key, about=effect.about)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixError, MatrixTransport
 from bot.render import message_content
 from commands.context import Reply
 from commands.effects import txn_id
@@ -39,7 +39,7 @@ class UndecryptableNotices:
     """Tells senders their messages cannot be read; ``waiting(event_id)`` says whether an
     event still waits for its key (the bot's own record)."""
 
-    def __init__(self, transport: Transport, clock: Clock, t: Translator, delay: timedelta,
+    def __init__(self, transport: MatrixTransport, clock: Clock, t: Translator, delay: timedelta,
                  waiting: Callable[[str], bool]) -> None:
         self.transport = transport
         self.clock = clock
