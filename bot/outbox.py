@@ -2,15 +2,16 @@
 transaction id derived from what it is, so a retry after a crash is deduplicated by the
 homeserver. Besides messages, a row may invite, set state, pin, upload, leave, or open a room
 (``create_room``, ``direct_room``: the room's outcome is recorded with the row marked sent, in
-one transaction).
+one transaction): each ``action`` is performed by its executor (``bot.effects``).
 
-A row that fails is retried with growing waits (jitter included). While it is retried, the rows
-after it in its room wait — a short outage keeps every room's order — until it has failed for
-``hold_s`` while the homeserver answered other requests: then it is the one to blame, it is set
-aside and retried on its own, and its room's later rows go on (a row that names it by ``ref``
-waits for it, or is dropped with it). After ``retry_for`` since its first failure it is set
-aside for good (``failed_at``): logged, reported once (``on_failed``), a room it was to open
-told as not opened."""
+The outbox is the one place that tries a row's requests again (the transport makes one request
+per call). A row that fails is retried with growing waits (jitter included; ``bot.failures``).
+While it is retried, the rows after it in its room wait — a short outage keeps every room's
+order — until it has failed for ``hold_s`` while the homeserver answered other requests: then
+it is the one to blame, it is set aside and retried on its own, and its room's later rows go on
+(a row that names it by ``ref`` waits for it, or is dropped with it). After ``retry_for`` since
+its first failure it is set aside for good (``failed_at``): logged, reported once
+(``on_failed``), a room it was to open told as not opened."""
 
 from __future__ import annotations
 
