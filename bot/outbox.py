@@ -284,7 +284,7 @@ class Outbox:
 
     async def _attempt(self, message: Queued) -> bool:
         """Tries the row once: ``True`` when it is done with (sent, dropped, set aside for
-        good), ``False`` when it failed and is to be tried again (``_failing``)."""
+        good), ``False`` when it failed and is to be tried again (``failures``)."""
         if message.id in self._sent:
             return True
         started = now()

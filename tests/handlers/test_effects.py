@@ -8,12 +8,15 @@ from typing import Any, get_args
 from sqlalchemy import insert
 
 from bot.effects import ACTIONS, EFFECTS, queue_effects
+from bot.matrix_api import MatrixError
 from bot.outbox import Outbox, Queued
 from bot.transport import NewRoom
 from commands.context import Reply
 from commands.effects import (
+    CreateRoom,
     Effect,
     Invite,
+    Outcome,
     Pin,
     Post,
     PutState,
@@ -26,7 +29,7 @@ from commands.effects import (
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repositories import Repositories
-from tests.handlers.fakes import FakeTransport
+from tests.handlers.fakes import FakeErrorResponse, FakeTransport
 
 NOW = datetime(2099, 1, 5, 9, tzinfo=UTC)
 ROOM = "!room:example.org"
@@ -176,7 +179,7 @@ async def test_rows_queued_before_the_effects_table_are_sent(
 
     async def room_opened(_repos: Repositories, _row: Queued, outcome: dict[str, Any],
                           room: NewRoom | None) -> list[Queued]:
-        opened.append((outcome["kind"], outcome["args"], room and room.room_id,
+        opened.append((outcome["kind"], outcome["args"], room.room_id if room else None,
                        bool(room and room.space_refused)))
         return []
 
@@ -202,3 +205,35 @@ async def test_rows_queued_before_the_effects_table_are_sent(
     assert transport.left == [ROOM]
     async with db.transaction() as repos:
         assert await repos.outbox.pending() == []
+
+
+async def test_a_room_whose_space_listing_fails_is_listed_when_retried_not_created_twice(
+        db: Database, outbox: Outbox, transport: FakeTransport) -> None:
+    """The room is created, its listing in the space fails for a passing reason: the row is
+    tried again on the same room, and its outcome recorded once."""
+    opened: list[tuple[str | None, bool]] = []
+
+    async def room_opened(_repos: Repositories, _row: Queued, _outcome: dict[str, Any],
+                          room: NewRoom | None) -> list[Queued]:
+        opened.append((room.room_id if room else None, bool(room and room.space_refused)))
+        return []
+
+    put_state = transport.put_state
+    failures = [MatrixError("space child", FakeErrorResponse("M_UNKNOWN"))]
+
+    async def flaky(room_id: str, event_type: str, state_key: str,
+                    content: dict[str, Any]) -> str:
+        if event_type == "m.space.child" and failures:
+            raise failures.pop()
+        return await put_state(room_id, event_type, state_key, content)
+
+    transport.put_state = flaky  # type: ignore[method-assign]
+    outbox.on_room_opened = room_opened
+    create = CreateRoom(ROOM, "Vélo", "", SPACE, (), Outcome("group-room", {"group": 1}))
+    await queue(db, outbox, [create])
+    assert len(transport.created) == 1 and opened == []  # created, not listed: tried again
+    await outbox.flush()
+    room = transport.created[0]["room_id"]
+    assert len(transport.created) == 1
+    assert [state[:3] for state in transport.states] == [(SPACE, "m.space.child", room)]
+    assert opened == [(room, False)]

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -238,9 +239,9 @@ async def test_a_sent_message_is_marked_a_moment_later_with_the_others(
 
 
 # --- rows that fail ----------------------------------------------------------------------------
-def _quick(db: Database, transport: FakeTransport, clock: FakeClock, **kwargs: object) -> Outbox:
+def _quick(db: Database, transport: FakeTransport, clock: FakeClock, **kwargs: Any) -> Outbox:
     """An outbox whose waits between tries are a few milliseconds."""
-    settings: dict[str, object] = {"first_wait_s": 0.01, "longest_wait_s": 0.05, "hold_s": 0.1,
+    settings: dict[str, Any] = {"first_wait_s": 0.01, "longest_wait_s": 0.05, "hold_s": 0.1,
                                    **kwargs}
     return Outbox(db, transport, clock, **settings)
 
