@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -22,6 +22,8 @@ from commands.i18n import Translator
 log = logging.getLogger(__name__)
 
 SEND_S = 30.0  # one notice's send
+TRIES = 3  # a notice the homeserver did not take (not a refusal) is tried again, this often at most
+RETRY_S = 5.0  # the wait before its second try (then twice as long)
 IDLE_S = 60.0  # the longest sleep with nothing due (a new event wakes the loop)
 
 
@@ -33,6 +35,7 @@ class Waiting:
     sender: str
     due: datetime
     thread: str | None = None  # the thread the event was sent in (told there)
+    tries: int = 0  # the notice's tries that failed
 
 
 class UndecryptableNotices:
@@ -77,8 +80,13 @@ class UndecryptableNotices:
             await asyncio.wait_for(self.transport.send(
                 waiting.room_id, content, txn_id("undecryptable", event_id)), SEND_S)
         except (MatrixError, TimeoutError) as error:
-            log.warning("could not tell %s that their message is unreadable (%s)",
-                        waiting.sender, error)
+            again = waiting.tries + 1 < TRIES and not getattr(error, "permanent", False)
+            log.warning("could not tell %s that their message is unreadable (%s)%s",
+                        waiting.sender, error, "; trying again" if again else "")
+            if again:  # the transport asks once: trying again is the caller's
+                wait = timedelta(seconds=RETRY_S * 2 ** waiting.tries)
+                self._pending[event_id] = replace(waiting, due=self.clock.now() + wait,
+                                                  tries=waiting.tries + 1)
             return
         self.told.add(waiting.sender)
         log.info("told %s that their message %s cannot be decrypted", waiting.sender, event_id,
