@@ -36,6 +36,7 @@ from nio import (
 from nio.api import RelationshipType, RoomPreset
 from nio.exceptions import LocalProtocolError
 
+from bot import transport as protocol
 from bot.config import MatrixSettings
 from bot.keys import KeyUpkeep
 from bot.login import CREDENTIALS_FILE, Login
@@ -370,6 +371,11 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
 def store_is_private(path: Path) -> bool:
     """Whether the store folder is closed to other users."""
     return (path.stat().st_mode & 0o077) == 0
+
+
+def _implements(real: MatrixTransport) -> protocol.Transport:
+    """mypy checks here that the real transport is a ``bot.transport.Transport``."""
+    return real
 
 
 Transport = MatrixTransport  # the name ``bot.app`` and ``bot.cli`` import
