@@ -1,15 +1,30 @@
-"""Effects asked by handlers become outbox rows, in the transaction of what caused them."""
+"""Each kind of effect, once: the outbox row it becomes and how that row is performed, side by
+side, listed in ``EFFECTS`` (effect type → row maker, executor).
+
+A row's ``action`` names its executor (``ACTIONS``); actions and row contents are kept in the
+database until sent, so an action is never renamed nor its content's keys changed: rows queued
+before an upgrade are sent after it. Adding an effect: its dataclass in ``commands/effects.py``
+(and in the ``Effect`` union), then here a row maker, an executor (or an existing one: a new
+kind of message is a ``send``) and one line in ``EFFECTS``.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
+import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.outbox import OUTCOME, REFUSED, Queued, txn_id
-from bot.render import message_content
+from bot import oversize
+from bot.delivery import OUTCOME, REFUSED, Delivery, Queued
+from bot.matrix_api import MatrixError
+from bot.render import file_content, message_content
+from bot.transport import NewRoom
 from commands.effects import (
+    REF_PREFIX,
     CreateRoom,
     Effect,
     Invite,
@@ -23,25 +38,38 @@ from commands.effects import (
     SendEvent,
     Upload,
     effect_txn,
+    txn_id,
 )
 from commands.threads import in_thread
-from storage.models import OutboxMessage
-from storage.repositories import OutboxRepository, Repositories
+from storage.repositories import Repositories
+
+log = logging.getLogger("bot.outbox")
+Perform = Callable[[Delivery, Queued, dict[str, Any]], Awaitable[str]]
+"""Does what a row asks (its content parsed, references resolved); returns the event id (empty
+when there is none: an invite, a leave)."""
 
 
-async def queue_effects(repos: Repositories, effects: Sequence[Effect], key: str,
-                        now: datetime) -> list[Queued]:
-    """Queues each effect with a transaction id derived from its own key, or from ``key`` (the
-    command's event id, or a scheduled item) and its position: a replay after a crash queues
-    nothing twice."""
-    queued = []
-    for index, effect in enumerate(effects):
-        own = getattr(effect, "key", None) if not isinstance(effect, React) else None
-        txn = effect_txn(own) if own else txn_id("effect", f"{key}#{index}")
-        row = await _queue_one(repos, effect, txn, now)
-        if row is not None:
-            queued.append(row)
-    return queued
+@dataclass(frozen=True)
+class Executor:
+    """How rows of one ``action`` are performed. ``refusable``: the row may carry a message
+    posted if the homeserver forbids it; ``opens_room``: it is marked sent with its outcome."""
+
+    action: str
+    perform: Perform
+    refusable: bool = False
+    opens_room: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    """What an effect becomes in the outbox, besides its action and transaction id."""
+
+    room_id: str
+    content: dict[str, Any]
+    event_type: str = "m.room.message"
+    state_key: str | None = None
+    key: str | None = None  # the effect's own key: its transaction id is derived from it
+    about: tuple[str, ...] = ()  # whom it concerns besides those its content names
 
 
 def post_content(effect: Post) -> dict[str, Any]:
@@ -67,89 +95,192 @@ def outcome(what: Outcome) -> dict[str, Any]:
     return {"kind": what.kind, "args": dict(what.data)}
 
 
-Queuer = Callable[[OutboxRepository, Any, str, datetime], Awaitable[OutboxMessage | None]]
+# --- send: messages, reactions, any room event (a message too large goes in parts or as a file)
+
+async def _send(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    room_id = message.room_id
+
+    async def send(part: dict[str, Any], txn: str) -> str:
+        return await delivery.send(message, part, txn)
+
+    async def upload(data: bytes, mimetype: str, filename: str) -> dict[str, Any]:
+        return await delivery.transport.upload(room_id, data, mimetype, filename)
+
+    sized = oversize.Message(room_id, content, message.txn_id, message.event_type,
+                             delivery.transport.is_encrypted(room_id))
+    return await oversize.deliver(sized, send, upload, delivery.t)
 
 
-async def _invite(outbox: OutboxRepository, effect: Invite, txn: str,
-                  now: datetime) -> OutboxMessage | None:
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, action="invite",
-                            content={"user_id": effect.user_id, **refusal(effect.refused)},
-                            created_at=now)
+SEND = Executor("send", _send)
 
 
-async def _post(outbox: OutboxRepository, effect: Post, txn: str,
-                now: datetime) -> OutboxMessage | None:
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, content=post_content(effect),
-                            created_at=now, about=effect.about)
+def _post_row(effect: Post) -> Row:
+    return Row(effect.room_id, post_content(effect), key=effect.key, about=effect.about)
 
 
-async def _send_event(outbox: OutboxRepository, effect: SendEvent, txn: str,
-                      now: datetime) -> OutboxMessage | None:
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, event_type=effect.event_type,
-                            content=effect.content, created_at=now)
+def _send_event_row(effect: SendEvent) -> Row:
+    return Row(effect.room_id, effect.content, effect.event_type, key=effect.key)
 
 
-async def _upload(outbox: OutboxRepository, effect: Upload, txn: str,
-                  now: datetime) -> OutboxMessage | None:
-    content = {"msgtype": "m.file", "body": effect.filename, "filename": effect.filename,
-               "info": {"mimetype": effect.mimetype, "size": len(effect.data)},
+def _react_row(effect: React) -> Row:  # its ``key`` is the emoji: no key of its own
+    return Row(effect.room_id, {"m.relates_to": {"rel_type": "m.annotation",
+                                                 "event_id": effect.event_id, "key": effect.key}},
+               "m.reaction")
+
+
+# --- upload: a file, then its m.file message
+
+def _upload_row(effect: Upload) -> Row:
+    content = {**file_content(effect.filename, effect.mimetype, len(effect.data)),
                "data": base64.b64encode(effect.data).decode()}
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, action="upload",
-                            content=content, created_at=now, about=effect.about)
+    return Row(effect.room_id, content, key=effect.key, about=effect.about)
 
 
-async def _react(outbox: OutboxRepository, effect: React, txn: str,
-                 now: datetime) -> OutboxMessage | None:
-    content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": effect.event_id,
-                                "key": effect.key}}
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, event_type="m.reaction",
-                            content=content, created_at=now)
+async def _upload(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    data = base64.b64decode(content.pop("data"))
+    content.update(await delivery.transport.upload(message.room_id, data,
+                                                   content["info"]["mimetype"], content["body"]))
+    return await delivery.send(message, content)
 
 
-async def _leave(outbox: OutboxRepository, effect: Leave, txn: str,
-                 now: datetime) -> OutboxMessage | None:
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, action="leave", content={},
-                            created_at=now)
+# --- invite
+
+def _invite_row(effect: Invite) -> Row:
+    return Row(effect.room_id, {"user_id": effect.user_id, **refusal(effect.refused)})
 
 
-async def _pin(outbox: OutboxRepository, effect: Pin, txn: str,
-               now: datetime) -> OutboxMessage | None:
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, action="pin",
-                            event_type="m.room.pinned_events", state_key="",
-                            content={"pin": effect.event, "unpin": list(effect.unpin),
-                                     **refusal(effect.refused)}, created_at=now)
+async def _invite(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    await delivery.transport.invite(message.room_id, str(content["user_id"]))
+    return ""
 
 
-async def _put_state(outbox: OutboxRepository, effect: PutState, txn: str,
-                     now: datetime) -> OutboxMessage | None:
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, action="state",
-                            event_type=effect.event_type, state_key=effect.state_key,
-                            content=effect.content, created_at=now)
+# --- state, pin, leave
+
+def _state_row(effect: PutState) -> Row:
+    return Row(effect.room_id, effect.content, effect.event_type, effect.state_key)
 
 
-async def _create_room(outbox: OutboxRepository, effect: CreateRoom, txn: str,
-                       now: datetime) -> OutboxMessage | None:
+async def _state(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    return await delivery.transport.put_state(message.room_id, message.event_type,
+                                              message.state_key or "", content)
+
+
+def _pin_row(effect: Pin) -> Row:
+    return Row(effect.room_id, {"pin": effect.event, "unpin": list(effect.unpin),
+                                **refusal(effect.refused)}, "m.room.pinned_events", "")
+
+
+async def _pin(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    return await delivery.transport.pin(message.room_id, content["pin"], content["unpin"])
+
+
+def _leave_row(effect: Leave) -> Row:
+    return Row(effect.room_id, {})
+
+
+async def _leave(delivery: Delivery, message: Queued, _content: dict[str, Any]) -> str:
+    await delivery.transport.leave(message.room_id)
+    return ""
+
+
+# --- rooms opened: their outcome recorded with the row marked sent
+
+def _create_room_row(effect: CreateRoom) -> Row:
     content = {"room": {"name": effect.name, "topic": effect.topic, "space": effect.space,
                         "user_ids": list(effect.moderators)}, OUTCOME: outcome(effect.outcome)}
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, action="create_room",
-                            content=content, created_at=now)
+    return Row(effect.room_id, content, key=effect.key)
 
 
-async def _open_direct_room(outbox: OutboxRepository, effect: OpenDirectRoom, txn: str,
-                            now: datetime) -> OutboxMessage | None:
-    content = {"user_id": effect.user_id, OUTCOME: outcome(effect.outcome)}
-    return await outbox.add(txn_id=txn, room_id=effect.room_id, action="direct_room",
-                            content=content, created_at=now, about=(effect.user_id,))
+async def _create_room(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    room, transport = content["room"], delivery.transport
+
+    async def create() -> NewRoom:
+        return NewRoom(await transport.create_room(
+            name=room["name"], topic=room["topic"], space=room["space"],
+            moderators=room["user_ids"]))
+
+    async def list_in_space(new: NewRoom) -> NewRoom:
+        """The space names the room as its child (refused for good: told, the room kept)."""
+        server = transport.user_id.split(":", 1)[-1]
+        try:
+            await transport.put_state(room["space"], "m.space.child", new.room_id,
+                                      {"via": [server]})
+        except MatrixError as error:
+            if not error.permanent:
+                raise  # the row is tried again, with the same room
+            log.warning("room %s created but not added to the space %s (%s)", new.room_id,
+                        room["space"], error)
+            return NewRoom(new.room_id, space_refused=True)
+        return new
+
+    return await delivery.open_room(message, content[OUTCOME], create,
+                                    list_in_space if room["space"] else None)
 
 
-QUEUERS: dict[type, Queuer] = {
-    Invite: _invite, Post: _post, SendEvent: _send_event, Upload: _upload, React: _react,
-    Leave: _leave, Pin: _pin, PutState: _put_state, CreateRoom: _create_room,
-    OpenDirectRoom: _open_direct_room}
-"""Each kind of effect and how it becomes an outbox row (its ``action`` is performed by
-``bot.outbox``)."""
+def _direct_room_row(effect: OpenDirectRoom) -> Row:
+    return Row(effect.room_id, {"user_id": effect.user_id, OUTCOME: outcome(effect.outcome)},
+               about=(effect.user_id,))
 
 
-async def _queue_one(repos: Repositories, effect: Effect, txn: str, now: datetime) -> Queued | None:
-    row = await QUEUERS[type(effect)](repos.outbox, effect, txn, now)
-    return Queued.of(row) if row is not None else None
+async def _direct_room(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    async def direct() -> NewRoom:
+        return NewRoom(await delivery.transport.direct_room(str(content["user_id"])))
+    return await delivery.open_room(message, content[OUTCOME], direct)
+
+
+RowMaker = Callable[[Any], Row]
+EFFECTS: dict[type[Any], tuple[RowMaker, Executor]] = {
+    Post: (_post_row, SEND),
+    SendEvent: (_send_event_row, SEND),
+    React: (_react_row, SEND),
+    Upload: (_upload_row, Executor("upload", _upload)),
+    Invite: (_invite_row, Executor("invite", _invite, refusable=True)),
+    PutState: (_state_row, Executor("state", _state)),
+    Pin: (_pin_row, Executor("pin", _pin, refusable=True)),
+    Leave: (_leave_row, Executor("leave", _leave)),
+    CreateRoom: (_create_room_row, Executor("create_room", _create_room, opens_room=True)),
+    OpenDirectRoom: (_direct_room_row, Executor("direct_room", _direct_room, opens_room=True)),
+}
+"""Each kind of effect: the row it becomes, the executor of that row."""
+
+ACTIONS: dict[str, Executor] = {executor.action: executor for _, executor in EFFECTS.values()}
+"""The executor of each ``action`` a row may hold (replies, welcomes… are ``send`` rows)."""
+
+
+def executor_of(message: Queued) -> Executor:
+    return ACTIONS.get(message.action, SEND)
+
+
+async def queue_effects(repos: Repositories, effects: Sequence[Effect], key: str,
+                        now: datetime) -> list[Queued]:
+    """Queues each effect with a transaction id derived from its own key, or from ``key`` (the
+    command's event id, or a scheduled item) and its position: a replay after a crash queues
+    nothing twice."""
+    queued = []
+    for index, effect in enumerate(effects):
+        make_row, executor = EFFECTS[type(effect)]
+        row = make_row(effect)
+        txn = effect_txn(row.key) if row.key else txn_id("effect", f"{key}#{index}")
+        added = await repos.outbox.add(
+            txn_id=txn, room_id=row.room_id, content=row.content, created_at=now,
+            event_type=row.event_type, action=executor.action, state_key=row.state_key,
+            about=row.about)
+        if added is not None:
+            queued.append(Queued.of(added))
+    return queued
+
+
+async def perform(delivery: Delivery, message: Queued) -> str:
+    """Does what the row asks; returns the event id. A row the homeserver forbids posts the
+    message it carries for that (``refusable``), then raises."""
+    executor = executor_of(message)
+    content = json.loads(message.content)
+    if REF_PREFIX in message.content:  # names an earlier message (most do not)
+        content = await delivery.resolve(content)
+    refused = content.pop(REFUSED, None) if executor.refusable else None
+    try:
+        return await executor.perform(delivery, message, content)
+    except MatrixError as error:
+        if refused is not None and error.code == "M_FORBIDDEN":
+            await delivery.tell_refusal(message, refused)
+        raise

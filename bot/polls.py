@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.effects import queue_effects
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixError, MatrixTransport
 from bot.outbox import Outbox
 from commands.context import Club
 from commands.effects import effect_txn
@@ -54,7 +54,7 @@ class PollReminders:
     kind = "poll-remind"
 
     def __init__(self, db: Database, outbox: Outbox, clock: Clock, club: Callable[[], Club],
-                 transport: Transport) -> None:
+                 transport: MatrixTransport) -> None:
         self.db, self.outbox, self.clock, self.club = db, outbox, clock, club
         self.transport = transport
 
@@ -124,7 +124,7 @@ async def refresh_stale_polls(db: Database, outbox: Outbox, club: Club, now: dat
     return len(effects)
 
 
-async def recount(db: Database, transport: Transport, outbox: Outbox, club: Club,
+async def recount(db: Database, transport: MatrixTransport, outbox: Outbox, club: Club,
                   now: datetime) -> int:
     """Reads every response to the open polls from the homeserver (``/relations``), so votes
     cast while the bot was down count; returns how many responses were read."""

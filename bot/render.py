@@ -111,3 +111,9 @@ def message_content(reply: Reply, *, in_reply_to: str | None = None,
     elif in_reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
     return content
+
+
+def file_content(filename: str, mimetype: str, size: int) -> dict[str, Any]:
+    """An ``m.file`` message (the fields naming the file are added once it is uploaded)."""
+    return {"msgtype": "m.file", "body": filename, "filename": filename,
+            "info": {"mimetype": mimetype, "size": size}}

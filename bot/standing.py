@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.config import ClubSettings
-from bot.matrix import Transport
+from bot.matrix import MatrixTransport
 from commands.context import Place, Standing
 from commands.registry import Role
 from storage.repositories import Repositories
@@ -20,7 +20,7 @@ from storage.repositories import Repositories
 class Standings:
     """The role and place of each command's sender, from the bot's synced state."""
 
-    def __init__(self, transport: Transport, club: ClubSettings,
+    def __init__(self, transport: MatrixTransport, club: ClubSettings,
                  club_rooms: Callable[[], Mapping[str, str]],
                  main_room: Callable[[], str | None]) -> None:
         self.transport = transport

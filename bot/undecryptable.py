@@ -13,11 +13,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixError, MatrixTransport
 from bot.render import message_content
 from commands.context import Reply
 from commands.effects import txn_id
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 SEND_S = 30.0  # one notice's send
 PER_SENDER = 20  # events of one sender watched at once
+TRIES = 3  # a notice the homeserver did not take (not a refusal) is tried again, this often at most
+RETRY_S = 5.0  # the wait before its second try (then twice as long)
 IDLE_S = 60.0  # the longest sleep with nothing due (a new event wakes the loop)
 
 
@@ -38,13 +40,14 @@ class Waiting:
     sender: str
     due: datetime
     thread: str | None = None  # the thread the event was sent in (told there)
+    tries: int = 0  # the notice's tries that failed
 
 
 class UndecryptableNotices:
     """Tells senders their messages cannot be read; ``waiting(event_id)`` says whether an
     event still waits for its key (the bot's own record)."""
 
-    def __init__(self, transport: Transport, clock: Clock, t: Translator, delay: timedelta,
+    def __init__(self, transport: MatrixTransport, clock: Clock, t: Translator, delay: timedelta,
                  waiting: Callable[[str], bool]) -> None:
         self.transport = transport
         self.clock = clock
@@ -90,6 +93,7 @@ class UndecryptableNotices:
     def _start(self, event_id: str, waiting: Waiting) -> asyncio.Task[None]:
         task = asyncio.create_task(self._tell(event_id, waiting), name=f"notice {event_id}")
         self._telling[waiting.sender] = task
+
         def done(_: asyncio.Task[None]) -> None:
             self._telling.pop(waiting.sender, None)
             self._added.set()  # its other events: dropped if told, due again if not
@@ -105,8 +109,14 @@ class UndecryptableNotices:
             await asyncio.wait_for(self.transport.send(
                 waiting.room_id, content, txn_id("undecryptable", event_id)), SEND_S)
         except (MatrixError, TimeoutError) as error:
-            log.warning("could not tell %s that their message is unreadable (%s)",
-                        waiting.sender, error)
+            again = waiting.tries + 1 < TRIES and not getattr(error, "permanent", False)
+            log.warning("could not tell %s that their message is unreadable (%s)%s",
+                        waiting.sender, error, "; trying again" if again else "")
+            self._room_free.pop(waiting.room_id, None)  # no notice went: the room is free
+            if again:  # the transport asks once: trying again is the caller's
+                wait = timedelta(seconds=RETRY_S * 2 ** waiting.tries)
+                self._pending[event_id] = replace(waiting, due=self.clock.now() + wait,
+                                                  tries=waiting.tries + 1)
             return
         self.told.add(waiting.sender)
         log.info("told %s that their message %s cannot be decrypted", waiting.sender, event_id,

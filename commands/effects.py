@@ -10,6 +10,9 @@ before it (``ref(key)``): the sender puts that message's event id in its place w
 ``Outcome``: the capability's handler for it records the new room and says what became of it,
 in a transaction of its own once the homeserver has answered. An invite or a pin may carry a
 ``refused`` message, posted (once) if the homeserver forbids it to the bot.
+
+A new effect is a dataclass here, added to ``Effect``; its outbox row and its executor are one
+line of ``bot.effects.EFFECTS`` (docs/architecture.md, *How to add an effect*).
 """
 
 from __future__ import annotations

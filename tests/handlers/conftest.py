@@ -77,7 +77,7 @@ def transport() -> FakeTransport:
 
 @pytest.fixture
 def outbox(db: Database, transport: FakeTransport, clock: FakeClock) -> Outbox:
-    return Outbox(db, transport, clock)  # type: ignore[arg-type]
+    return Outbox(db, transport, clock)
 
 
 @pytest.fixture

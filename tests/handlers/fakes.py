@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.matrix import MatrixError, NewRoom
+from bot.matrix_api import MatrixError
 from bot.threads import ThreadHeads
+from bot.transport import Transport
 from commands.ports import RoomFacts
 from commands.threads import awaits_latest, with_latest
 
@@ -47,7 +48,7 @@ class Sent:
 
 @dataclass
 class FakeTransport:
-    """The part of ``bot.matrix.Transport`` the Outbox uses: ``send``.
+    """A homeserver as the Outbox sees it (``bot.transport.Transport``).
 
     ``calls`` records every request; ``sent`` only what really landed in a room. With
     ``dedupe_txn`` (the default, like a homeserver), a request repeating a transaction id gets the
@@ -89,7 +90,7 @@ class FakeTransport:
             raise MatrixError(kind, FakeErrorResponse("M_FORBIDDEN"))
 
     async def create_room(self, *, name: str, topic: str, space: str | None,
-                          moderators: Sequence[str]) -> NewRoom:
+                          moderators: Sequence[str]) -> str:
         await self.creating.wait()
         if self.creation_error:
             raise MatrixError("create room", FakeErrorResponse(self.creation_error))
@@ -98,7 +99,7 @@ class FakeTransport:
         room_id = f"!created{len(self.created) + 1}:example.org"
         self.created.append({"room_id": room_id, "name": name, "topic": topic, "space": space,
                              "moderators": list(moderators)})
-        return NewRoom(room_id, space_refused=bool(space) and self.space_refused)
+        return room_id
 
     async def direct_room(self, user_id: str) -> str:
         await self.creating.wait()
@@ -151,6 +152,8 @@ class FakeTransport:
                         content: dict[str, Any]) -> str:
         self.calls.append((room_id, state_key, event_type))
         self._forbid("state", room_id)
+        if event_type == "m.space.child" and self.space_refused:
+            raise MatrixError("space child", FakeErrorResponse("M_FORBIDDEN"))
         self.states.append((room_id, event_type, state_key, content))
         return f"$state{len(self.states)}"
 
@@ -211,3 +214,8 @@ class FakeMatrix:
         if (room_id, user_id) in self.members:
             return RoomFacts(room_id, True, self.members[room_id, user_id])
         return RoomFacts(room_id, None if room_id in self.members_unknown else False, 0)
+
+
+def _implements(fake: FakeTransport) -> Transport:
+    """mypy checks here that the fake is a ``Transport``."""
+    return fake

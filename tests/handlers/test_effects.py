@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, get_args
 
-from bot.effects import queue_effects
-from bot.outbox import Outbox
+from sqlalchemy import insert
+
+from bot.effects import ACTIONS, EFFECTS, queue_effects
+from bot.matrix_api import MatrixError
+from bot.outbox import Outbox, Queued
+from bot.transport import NewRoom
 from commands.context import Reply
 from commands.effects import (
+    CreateRoom,
+    Effect,
     Invite,
+    Outcome,
     Pin,
     Post,
     PutState,
@@ -19,7 +27,9 @@ from commands.effects import (
     ref,
 )
 from storage.db import Database
-from tests.handlers.fakes import FakeTransport
+from storage.models import OutboxMessage
+from storage.repositories import Repositories
+from tests.handlers.fakes import FakeErrorResponse, FakeTransport
 
 NOW = datetime(2099, 1, 5, 9, tzinfo=UTC)
 ROOM = "!room:example.org"
@@ -123,3 +133,107 @@ async def test_a_forbidden_invite_or_pin_posts_its_refusal_once(
     await queue(db, outbox, [Invite(ROOM, "@b:example.org", refused=told)], key="$3")
     assert transport.invites == [(ROOM, "@b:example.org")]
     assert transport.bodies("!asked:example.org") == ["pas pu", "pas pu"]
+
+
+def test_every_effect_has_a_row_and_an_executor() -> None:
+    assert set(get_args(Effect)) == set(EFFECTS)
+    assert {executor.action for _, executor in EFFECTS.values()} == set(ACTIONS)
+
+
+# Rows as the code before the effects table wrote them: (action, event type, state key, content).
+# Rows still queued at an upgrade are sent after it, so these never change.
+SPACE = "!space:example.org"
+OLD_ROWS = [
+    ("send", "m.room.message", None,
+     '{"msgtype": "m.notice", "body": "Annonce", "format": "org.matrix.custom.html", '
+     '"formatted_body": "<p>Annonce</p>", "m.mentions": {}}'),
+    ("send", "m.reaction", None,
+     '{"m.relates_to": {"rel_type": "m.annotation", "event_id": "$ev", "key": "✅"}}'),
+    ("upload", "m.room.message", None,
+     '{"msgtype": "m.file", "body": "r.ics", "filename": "r.ics", '
+     '"info": {"mimetype": "text/calendar", "size": 5}, "data": "QkVHSU4="}'),
+    ("invite", "m.room.message", None,
+     '{"user_id": "@a:example.org", "refused": {"room_id": "!asked:example.org", '
+     '"content": {"msgtype": "m.notice", "body": "pas pu"}}}'),
+    ("state", "m.room.topic", "", '{"topic": "Le vélo"}'),
+    ("pin", "m.room.pinned_events", "", '{"pin": "$ev", "unpin": ["$old"]}'),
+    ("create_room", "m.room.message", None,
+     '{"room": {"name": "Vélo", "topic": "t", "space": "' + SPACE + '", '
+     '"user_ids": ["@a:example.org"]}, "outcome": {"kind": "group-room", "args": {"group": 1}}}'),
+    ("direct_room", "m.room.message", None,
+     '{"user_id": "@b:example.org", "outcome": {"kind": "dm", "args": {"user_id": "@b:example.org"}}}'),
+    ("leave", "m.room.message", None, "{}"),
+]
+
+
+async def test_rows_queued_before_the_effects_table_are_sent(
+        db: Database, outbox: Outbox, transport: FakeTransport) -> None:
+    """Rows written by hand in the outbox's stored format (as an older version queued them)
+    are performed after an upgrade, each by its action's executor."""
+    async with db.transaction() as repos:
+        for number, (action, event_type, state_key, content) in enumerate(OLD_ROWS):
+            await repos.session.execute(insert(OutboxMessage).values(
+                txn_id=f"cct-old-{number}", room_id=ROOM, action=action, event_type=event_type,
+                state_key=state_key, content=content, created_at=NOW))
+    opened: list[tuple[str, dict[str, object], str | None, bool]] = []
+
+    async def room_opened(_repos: Repositories, _row: Queued, outcome: dict[str, Any],
+                          room: NewRoom | None) -> list[Queued]:
+        opened.append((outcome["kind"], outcome["args"], room.room_id if room else None,
+                       bool(room and room.space_refused)))
+        return []
+
+    outbox.on_room_opened = room_opened
+    transport.forbidden.add(("invite", ROOM))
+    await outbox.flush()
+    message, reaction, file, refusal = transport.sent
+    assert (message.content["body"], message.txn_id) == ("Annonce", "cct-old-0")
+    assert reaction.content["m.relates_to"]["key"] == "✅"
+    assert transport.uploads == [(b"BEGIN", "text/calendar", "r.ics")]
+    assert file.content["url"] == "mxc://example.org/file1" and "data" not in file.content
+    assert (refusal.room_id, refusal.content["body"]) == ("!asked:example.org", "pas pu")
+    assert transport.calls[3] == (ROOM, "@a:example.org", "invite")
+    created = transport.created[0]["room_id"]
+    assert [state[:3] for state in transport.states] == [
+        (ROOM, "m.room.topic", ""), (ROOM, "m.room.pinned_events", ""),
+        (SPACE, "m.space.child", created)]
+    assert transport.pinned[ROOM] == ["$ev"]
+    assert transport.created[0]["name"] == "Vélo" and transport.created[0]["space"] == SPACE
+    assert transport.direct == [("@b:example.org", "!dm1:example.org")]
+    assert opened == [("group-room", {"group": 1}, created, False),
+                      ("dm", {"user_id": "@b:example.org"}, "!dm1:example.org", False)]
+    assert transport.left == [ROOM]
+    async with db.transaction() as repos:
+        assert await repos.outbox.pending() == []
+
+
+async def test_a_room_whose_space_listing_fails_is_listed_when_retried_not_created_twice(
+        db: Database, outbox: Outbox, transport: FakeTransport) -> None:
+    """The room is created, its listing in the space fails for a passing reason: the row is
+    tried again on the same room, and its outcome recorded once."""
+    opened: list[tuple[str | None, bool]] = []
+
+    async def room_opened(_repos: Repositories, _row: Queued, _outcome: dict[str, Any],
+                          room: NewRoom | None) -> list[Queued]:
+        opened.append((room.room_id if room else None, bool(room and room.space_refused)))
+        return []
+
+    put_state = transport.put_state
+    failures = [MatrixError("space child", FakeErrorResponse("M_UNKNOWN"))]
+
+    async def flaky(room_id: str, event_type: str, state_key: str,
+                    content: dict[str, Any]) -> str:
+        if event_type == "m.space.child" and failures:
+            raise failures.pop()
+        return await put_state(room_id, event_type, state_key, content)
+
+    transport.put_state = flaky  # type: ignore[method-assign]
+    outbox.on_room_opened = room_opened
+    create = CreateRoom(ROOM, "Vélo", "", SPACE, (), Outcome("group-room", {"group": 1}))
+    await queue(db, outbox, [create])
+    assert len(transport.created) == 1 and opened == []  # created, not listed: tried again
+    await outbox.flush()
+    room = transport.created[0]["room_id"]
+    assert len(transport.created) == 1
+    assert [state[:3] for state in transport.states] == [(SPACE, "m.space.child", room)]
+    assert opened == [(room, False)]

@@ -61,7 +61,7 @@ async def pg_bot(postgres_url: str, clock: FakeClock, transport: FakeTransport,
     await fresh_postgres(postgres_url)
     database = Database(postgres_url)
     await database.upgrade()
-    yield make_harness(database, clock, transport, Outbox(database, transport, clock),  # type: ignore[arg-type]
+    yield make_harness(database, clock, transport, Outbox(database, transport, clock),
                        registry, make_club())
     await database.dispose()
 

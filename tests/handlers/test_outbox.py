@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
 
 from bot.clock import FakeClock
+from bot.matrix_api import MatrixError
 from bot.outbox import Outbox, txn_id
 from commands.effects import effect_txn, ref
 from commands.registry import Registry
@@ -81,7 +83,7 @@ async def test_crash_before_the_mark_resends_with_the_same_txn_id(
     async with db.transaction() as repos:
         await repos.session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
                                     .values(sent_at=None, event_id=None))
-    restarted = Outbox(db, transport, clock)  # type: ignore[arg-type]
+    restarted = Outbox(db, transport, clock)
     await restarted.flush()
     assert [call[1] for call in transport.calls] == [first_txn, first_txn]
     assert transport.bodies() == ["réponse"]  # the homeserver deduplicated the retry
@@ -211,7 +213,7 @@ async def test_a_sent_message_is_marked_a_moment_later_with_the_others(
     again with the same transaction id (deduplicated by the homeserver)."""
     from bot.outbox import Queued
 
-    monkeypatch.setattr("bot.outbox.MARK_AFTER_S", 0.3)
+    monkeypatch.setattr("bot.marks.MARK_AFTER_S", 0.3)
     await outbox.flush()
     ids = await _queue(db, clock, (ROOM, "un"), (ROOM, "deux"))
     async with db.transaction() as repos:
@@ -237,11 +239,11 @@ async def test_a_sent_message_is_marked_a_moment_later_with_the_others(
 
 
 # --- rows that fail ----------------------------------------------------------------------------
-def _quick(db: Database, transport: FakeTransport, clock: FakeClock, **kwargs: object) -> Outbox:
+def _quick(db: Database, transport: FakeTransport, clock: FakeClock, **kwargs: Any) -> Outbox:
     """An outbox whose waits between tries are a few milliseconds."""
-    settings: dict[str, object] = {"first_wait_s": 0.01, "longest_wait_s": 0.05, "hold_s": 0.1,
+    settings: dict[str, Any] = {"first_wait_s": 0.01, "longest_wait_s": 0.05, "hold_s": 0.1,
                                    **kwargs}
-    return Outbox(db, transport, clock, **settings)  # type: ignore[arg-type]
+    return Outbox(db, transport, clock, **settings)
 
 
 async def _homeserver_answering(transport: FakeTransport) -> None:
@@ -324,6 +326,31 @@ async def test_waiting_for_new_replies_does_not_wait_for_an_older_row_still_in_i
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@dataclass(frozen=True)
+class _RateLimited:
+    """nio's answer to a 429 asking for ten minutes."""
+
+    status_code: str = "M_LIMIT_EXCEEDED"
+    message: str = "slow down"
+    retry_after_ms: int = 600_000
+
+
+async def test_a_429_is_waited_out_by_the_outbox_and_holds_its_room(
+        db: Database, clock: FakeClock, transport: FakeTransport) -> None:
+    """The transport asks once and hands the 429 over; the outbox tries the row again no
+    sooner than asked, and the row, failing for the homeserver's pace, is never to blame:
+    its room's later rows wait behind it."""
+    transport.fail_next.append(MatrixError("send", _RateLimited()))
+    outbox = _quick(db, transport, clock, hold_s=0.0)
+    first, _ = await _queue(db, clock, (ROOM, "un"), (ROOM, "deux"))
+    await outbox.flush()
+    failing = outbox.failures.rows[first]
+    assert failing.paced and failing.tries == 1
+    assert failing.retry_at - asyncio.get_running_loop().time() > 590
+    assert not outbox.failures.to_blame(failing, answered=failing.first + 1)
+    assert transport.bodies() == [] and len(transport.calls) == 1
 
 
 async def test_later_rows_of_its_room_pass_a_row_to_blame_not_one_that_names_it(

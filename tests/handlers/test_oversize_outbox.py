@@ -74,7 +74,7 @@ async def test_in_an_encrypted_room_the_parts_are_measured_encrypted(
         assert content_size(sent.content, "m.room.message", ROOM, True) <= CONTENT_LIMIT
     plain = FakeTransport()  # the same text in a plain room: fewer parts
     await queue(db, clock, long_text(400), key="plain")
-    await Outbox(db, plain, clock).flush()  # type: ignore[arg-type]
+    await Outbox(db, plain, clock).flush()
     assert (len(plain.sent), len(transport.sent)) == (2, 3)
 
 
@@ -96,7 +96,7 @@ async def test_a_crash_between_two_parts_posts_no_part_twice(
         await outbox.flush()
     assert len(transport.sent) == 1
     transport.send = original_send  # type: ignore[method-assign]
-    await Outbox(db, transport, clock).flush()  # type: ignore[arg-type]  # the next start
+    await Outbox(db, transport, clock).flush()  # the next start
     assert numbers_in(transport) == list(range(1, 801))  # the first part was deduplicated
     assert [c[1] for c in transport.calls].count(part_txn(txn_id("test", "long"), 1)) == 2
 
@@ -109,7 +109,7 @@ async def test_a_sent_row_resent_after_a_crash_is_deduplicated_part_by_part(
     async with db.transaction() as repos:  # died after sending, before the mark was saved
         await repos.session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
                                     .values(sent_at=None, event_id=None))
-    await Outbox(db, transport, clock).flush()  # type: ignore[arg-type]
+    await Outbox(db, transport, clock).flush()
     assert len(transport.sent) == sent
     assert len(transport.calls) == 2 * sent
 

@@ -187,7 +187,7 @@ async def test_display_names_that_look_like_json_corrupt_nothing(bot: Harness) -
     history = await ask(bot, "!projet historique atelier-velo", sender=COORDINATOR)
     assert "a rejoint" in history and "Erreur interne" not in history
     assert "ça roule" in history  # Bob's words are his
-    await Outbox(bot.db, FakeTransport(), bot.clock).flush()  # at the next start  # type: ignore[arg-type]
+    await Outbox(bot.db, FakeTransport(), bot.clock).flush()  # at the next start
 
 
 async def test_forget_me_replaces_what_the_person_wrote_and_keeps_the_counts(
@@ -288,7 +288,7 @@ async def test_an_erasure_right_after_a_reply_is_sent_loses_no_message(bot: Harn
     row erased then would give its id to the next one, which the sender takes as sent)."""
     await ask(bot, "!ping")
     await bot.dispatcher.handle(await bot.queue("!oublier-moi"))
-    await bot.outbox.send_all()  # sent; marked sent in 0.2 s
+    await bot.outbox.flush(mark_now=False)  # sent; marked sent in 0.2 s
     await bot.dispatcher.handle(await bot.queue("!oublier-moi confirmer"))
     await bot.outbox.flush()
     assert bot.transport.bodies()[-1].startswith("C'est fait")

@@ -748,7 +748,7 @@ async def test_a_crash_at_any_point_loses_nothing_announced(
 
 def restart(bot: Harness) -> Outbox:
     """A new sender on the same database and homeserver, as after a restart."""
-    outbox = Outbox(bot.db, bot.transport, bot.clock)  # type: ignore[arg-type]
+    outbox = Outbox(bot.db, bot.transport, bot.clock)
     outbox.on_room_opened = bot.dispatcher.room_opened
     return outbox
 

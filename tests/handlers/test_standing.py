@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from bot.config import ClubSettings
-from bot.matrix import Transport
+from bot.matrix import MatrixTransport
 from bot.standing import Standings
 from commands.context import Place, Standing
 from commands.registry import Role
@@ -45,7 +45,7 @@ class Rooms:
 
 
 def standings(rooms: Rooms, main: str | None = MAIN) -> Standings:
-    transport = cast(Transport, type("T", (), {
+    transport = cast(MatrixTransport, type("T", (), {
         "joined": staticmethod(rooms.joined_to), "alone_with": staticmethod(rooms.alone_with),
         "power_level": staticmethod(rooms.power_level),
         "creators": staticmethod(rooms.creators)})())

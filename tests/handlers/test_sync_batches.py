@@ -674,7 +674,7 @@ async def test_a_thumbs_up_right_after_the_send_counts_before_the_mark_is_writte
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The outbox writes a sent message's event id a moment after sending it; a 👍 synced in
     between finds the message all the same (the batch writes the marks first)."""
-    monkeypatch.setattr("bot.outbox.MARK_AFTER_S", 3600.0)  # not before the 👍
+    monkeypatch.setattr("bot.marks.MARK_AFTER_S", 3600.0)  # not before the 👍
     bot = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db", coordinators=[COORDO])
     landed = sent_to_fake(bot)
     sender = asyncio.create_task(bot.outbox.run())

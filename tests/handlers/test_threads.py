@@ -49,7 +49,7 @@ async def test_the_answer_keeps_its_thread_when_sent_after_a_restart(bot: Harnes
     await bot.queue("!ping", thread_root=ROOT, event_id="$cmd")
     await bot.dispatcher.handle("$cmd")  # committed; the bot stops before sending it
     transport = FakeTransport()
-    await Outbox(bot.db, transport, bot.clock).flush()  # type: ignore[arg-type]
+    await Outbox(bot.db, transport, bot.clock).flush()
     assert [s.content["m.relates_to"] for s in transport.sent] == [in_thread("$cmd")]
 
 

@@ -15,8 +15,11 @@ from nio import Event, MegolmEvent
 
 from bot.app import Bot
 from bot.clock import FakeClock
+from bot.matrix_api import MatrixError
 from bot.undecryptable import PER_SENDER, UndecryptableNotices
+from commands.effects import txn_id
 from commands.i18n import Translator
+from tests.handlers.fakes import FakeErrorResponse
 from tests.handlers.test_room_events import redaction
 from tests.handlers.test_sync_batches import NOW, ROOM, message, ms, offline_bot, sync
 
@@ -37,9 +40,12 @@ class Homeserver:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any], str]] = []
         self.keys: dict[str, dict[str, Any]] = {}  # event id -> its clear event
+        self.fail_next: list[BaseException] = []  # raised by the next sends, one each
 
     async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
                    event_type: str = "m.room.message") -> str:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
         self.sent.append((room_id, content, txn_id))
         return f"$sent{len(self.sent)}"
 
@@ -259,3 +265,29 @@ async def test_a_slow_room_does_not_hold_up_another_rooms_notice() -> None:
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_notice_the_homeserver_did_not_take_is_tried_again(bot: Bot,
+                                                                   server: Homeserver) -> None:
+    """The transport asks once: a notice that failed for a passing reason is tried again a
+    little later (at most three tries); one refused for good is not."""
+    unanswered = MatrixError("send", FakeErrorResponse("M_UNKNOWN"))
+    server.fail_next = [unanswered, unanswered]
+    await bot.handle_sync(sync([encrypted("$a")]))
+    later(bot, 60)
+    await bot.notices.tell_due()
+    later(bot, 4)
+    await bot.notices.tell_due()
+    assert server.fail_next == [unanswered]  # not before its wait
+    later(bot, 1)
+    await bot.notices.tell_due()
+    later(bot, 10)
+    await bot.notices.tell_due()
+    assert [txn for _, _, txn in server.sent] == [txn_id("undecryptable", "$a")]
+    server.fail_next = [MatrixError("send", FakeErrorResponse("M_FORBIDDEN"))]
+    await bot.handle_sync(sync([encrypted("$b", BEA)], token="s3"))
+    later(bot, 60)
+    await bot.notices.tell_due()
+    later(bot, 3600)
+    await bot.notices.tell_due()
+    assert len(server.sent) == 1  # a refusal is not tried again

@@ -157,7 +157,7 @@ async def test_an_invitation_that_fails_every_time_is_set_aside_and_reported_onc
     dead = "@ghost:127.0.0.1:1"
     await club.add_member(dead)
     assert club.runner.bot is not None
-    club.runner.bot.outbox.retry_for = timedelta(seconds=60)  # instead of 24 h
+    club.runner.bot.outbox.failures.retry_for = timedelta(seconds=60)  # instead of 24 h
     room = await club.group_room()
     pings = await _pings_answered_once(club.alice, club.main, 3)
     in_group = await club.alice.send_text(room, "!ping")

@@ -11,7 +11,7 @@ import pytest
 from nio import RoomSendResponse
 
 from bot.config import parse_settings
-from bot.matrix import Transport
+from bot.matrix import MatrixTransport
 
 PLAIN, ENCRYPTED = "!plain:localhost", "!secret:localhost"
 
@@ -24,13 +24,13 @@ async def transport(tmp_path: Path) -> Any:
         "database": {"url": "sqlite+aiosqlite:///data/cct.db"},
         "club": {"charter": "x"}, "rooms": {"main": PLAIN},
     }, base=tmp_path, env={})
-    instance = Transport(settings.matrix)
+    instance = MatrixTransport(settings.matrix)
     yield instance
     await instance.close()
 
 
 async def test_only_encrypted_rooms_wait_for_the_key_query(
-        transport: Transport, monkeypatch: pytest.MonkeyPatch) -> None:
+        transport: MatrixTransport, monkeypatch: pytest.MonkeyPatch) -> None:
     query_answered = asyncio.Event()
     sent: list[str] = []
 
@@ -55,7 +55,7 @@ async def test_only_encrypted_rooms_wait_for_the_key_query(
 
 
 async def test_a_failed_key_query_is_the_sync_loop_s_to_report(
-        transport: Transport, monkeypatch: pytest.MonkeyPatch) -> None:
+        transport: MatrixTransport, monkeypatch: pytest.MonkeyPatch) -> None:
     async def keep_keys() -> None:
         raise ConnectionError("homeserver gone")
 

@@ -9,7 +9,7 @@ import pytest
 from nio.crypto import OlmAccount
 
 from bot.config import parse_settings
-from bot.matrix import BotStore, Transport
+from bot.matrix import BotStore, MatrixTransport
 
 
 def open_store(folder: Path) -> BotStore:
@@ -43,4 +43,4 @@ def test_the_transport_uses_it(tmp_path: Path) -> None:
         "database": {"url": "sqlite+aiosqlite:///data/cct.db"},
         "club": {"charter": "x"}, "rooms": {"main": "!main:localhost"},
     }, base=tmp_path, env={})
-    assert Transport(settings.matrix).client.config.store is BotStore
+    assert MatrixTransport(settings.matrix).client.config.store is BotStore

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import vodozemac
 
-from bot import oversize
+from bot import markup, oversize
 from bot.matrix import MatrixError
 from bot.oversize import CONTENT_LIMIT, MAX_PARTS, Message, as_file, body_of, deliver, parts
 from bot.render import message_content
@@ -56,7 +56,7 @@ class Balance(HTMLParser):
         self.stack: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag not in oversize.VOID:
+        if tag not in markup.VOID:
             self.stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:

@@ -1,0 +1,157 @@
+"""What performing an outbox row may use (``Delivery``): the transport, the database for a room's
+outcome or a refusal's message, the club's language; and the row as the sender holds it
+(``Queued``). The executors of each kind of row are in ``bot.effects``."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.matrix_api import MatrixError
+from bot.transport import NewRoom, Transport
+from commands.effects import REF_PREFIX, txn_id
+from commands.i18n import Translator
+from storage.db import Database
+from storage.models import OutboxMessage
+from storage.repositories import Repositories
+
+log = logging.getLogger("bot.outbox")
+REFUSED = "refused"  # in an invite's or a pin's row: the message posted if it is forbidden
+OUTCOME = "outcome"  # in a row opening a room: what to do once it is opened (or refused)
+
+
+class UnresolvedReference(Exception):
+    """A message names an earlier one that was never sent (refused or set aside for good)."""
+
+
+class WaitingForReference(Exception):
+    """A message names an earlier one not sent yet (set aside, retried): it waits for it."""
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A committed outbox row, handed to the sender in memory (no re-read before sending)."""
+
+    id: int
+    room_id: str
+    event_type: str
+    content: str
+    txn_id: str
+    action: str = "send"
+    state_key: str | None = None
+    failing_since: datetime | None = None
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> Queued:
+        return cls(row.id, row.room_id, row.event_type, row.content, row.txn_id, row.action,
+                   row.state_key, row.failing_since)
+
+
+RoomOpened = Callable[[Repositories, Queued, dict[str, Any], NewRoom | None],
+                      Awaitable[list[Queued]]]
+"""Records what became of a room a row opened (``None``: refused), in the caller's transaction;
+returns the rows it queued (the messages telling it, the invitations)."""
+
+
+@dataclass
+class _Opening:
+    """A room opened for a row whose outcome is not recorded yet (``None``: refused);
+    ``final``: nothing more is asked of the homeserver for it (a row given up)."""
+
+    room: NewRoom | None
+    final: bool = False
+
+
+class Delivery:
+    """The sender's side an executor sees. Rows it queues (a refusal's message, what a room's
+    outcome says) are handed to ``push``; ``write_marks`` writes the sent rows' event ids (a
+    ``ref`` may name one sent a moment ago)."""
+
+    def __init__(self, db: Database, transport: Transport, clock: Clock,
+                 push: Callable[[Queued], None], write_marks: Callable[[], Awaitable[None]]) -> None:
+        self.db = db
+        self.transport = transport
+        self.clock = clock
+        self.push = push
+        self.write_marks = write_marks
+        self.t = Translator("fr")  # set by the runtime (the club's language)
+        self.on_room_opened: RoomOpened | None = None  # set by the runtime (the dispatcher)
+        self._opened: dict[int, _Opening] = {}
+
+    async def send(self, message: Queued, content: dict[str, Any], txn: str | None = None) -> str:
+        """Sends ``content`` as the row's event (with another transaction id: a part of it)."""
+        if txn is not None:
+            message = dataclasses.replace(message, txn_id=txn)
+        return await self.transport.send(message.room_id, content, message.txn_id,
+                                         message.event_type)
+
+    def give_up_opening(self, row_id: int) -> None:
+        """The row opening a room is given up: its outcome is recorded as it stands (a room
+        created is told as such, its space listing refused; none is told as refused)."""
+        opening = self._opened.setdefault(row_id, _Opening(None, True))
+        if not opening.final and opening.room is not None:  # created, not completed
+            opening.room = NewRoom(opening.room.room_id, space_refused=True)
+        opening.final = True
+
+    async def open_room(self, message: Queued, outcome: dict[str, Any],
+                        create: Callable[[], Awaitable[NewRoom]],
+                        complete: Callable[[NewRoom], Awaitable[NewRoom]] | None = None) -> str:
+        """Opens a room, then ``complete``s it (no transaction is open meanwhile), then records
+        its outcome and marks the row sent in one transaction. A room is created once per row
+        in this process: a retry (``complete`` failed, or recording) uses the same room. A crash
+        before the record opens it again at the next start (the first one stays empty)."""
+        if message.id not in self._opened:
+            try:
+                self._opened[message.id] = _Opening(await create(), final=complete is None)
+            except MatrixError as error:
+                if not error.permanent:
+                    raise
+                log.warning("%s %s refused for good (%s)", message.action, message.id, error)
+                self._opened[message.id] = _Opening(None, True)
+        opening = self._opened[message.id]
+        if opening.room is not None and complete is not None and not opening.final:
+            opening.room = await complete(opening.room)
+            opening.final = True
+        room = opening.room
+        if self.on_room_opened is None:
+            raise RuntimeError("no one records the outcome of the rooms the bot opens")
+        async with self.db.transaction() as repos:
+            queued = await self.on_room_opened(repos, message, outcome, room)
+            await repos.outbox.mark_sent(message.id, room.room_id if room else "",
+                                         self.clock.now())
+        del self._opened[message.id]
+        for row in queued:
+            self.push(row)
+        return room.room_id if room else ""
+
+    async def tell_refusal(self, message: Queued, refused: dict[str, Any]) -> None:
+        """Queues the message an invite or a pin carries for when it is forbidden: once, by a
+        transaction id derived from the row's."""
+        async with self.db.transaction() as repos:
+            row = await repos.outbox.add(txn_id=txn_id("refused", message.txn_id),
+                                         room_id=str(refused["room_id"]),
+                                         content=refused["content"], created_at=self.clock.now())
+        if row is not None:
+            self.push(Queued.of(row))
+
+    async def resolve(self, content: Any) -> Any:
+        """Puts the event ids of the messages named by ``ref`` placeholders in their place."""
+        if isinstance(content, dict):
+            return {key: await self.resolve(value) for key, value in content.items()}
+        if isinstance(content, list):
+            return [await self.resolve(value) for value in content]
+        if isinstance(content, str) and content.startswith(REF_PREFIX):
+            await self.write_marks()  # the message named may have just been sent
+            async with self.db.transaction() as repos:
+                event_id = await repos.outbox.reference(content[len(REF_PREFIX):])
+            if event_id is None:
+                raise WaitingForReference(content)
+            if not event_id:
+                raise UnresolvedReference(content)
+            return event_id
+        return content

@@ -1,0 +1,148 @@
+"""How the bot logs in (``Login``, part of ``bot.matrix.MatrixTransport``): the configured
+token, else the token saved in the store, else the password; a new device when the store lost
+the keys of its own."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from nio import AsyncClient, AsyncClientConfig, LoginResponse, LogoutResponse, WhoamiResponse
+
+from bot.config import MatrixSettings
+from bot.matrix_api import LoginFailed, MatrixError, api_request
+
+log = logging.getLogger("bot.matrix")
+CREDENTIALS_FILE = "credentials.json"
+
+
+@dataclass(frozen=True)
+class SavedLogin:
+    """The device and access token kept in the store."""
+
+    device_id: str
+    token: str
+
+
+class Login:
+    """The login part of the transport: ``client`` is replaced when a new device is made."""
+
+    settings: MatrixSettings
+    client: AsyncClient
+    _credentials: Path
+    _config: AsyncClientConfig
+
+    def _new_client(self, device_id: str) -> AsyncClient:
+        return AsyncClient(self.settings.homeserver, self.settings.user_id, device_id=device_id,
+                           store_path=str(self.settings.store_path), config=self._config)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.client.user_id or self.settings.user_id)
+
+    @property
+    def server(self) -> str:
+        """The bot's homeserver name (the ``via`` of the rooms it lists)."""
+        return self.user_id.split(":", 1)[-1]
+
+    async def login(self) -> None:
+        """Token from config, else the saved token, else the password (token then saved).
+        A device whose keys the store has lost (the homeserver holds others: other people's
+        clients would go on encrypting for them) is replaced by a new device,
+        ``<device_id>-XXXX``, when the password is known."""
+        await self._log_in()
+        if not await self._device_keys_lost():
+            return
+        if not self.settings.password:
+            log.warning("the homeserver holds other keys for device %s than the store's (the "
+                        "store was lost?): people's clients may not encrypt for the bot; with "
+                        "the password instead of an access token, the bot logs in as a new "
+                        "device", self.client.device_id)
+            return
+        await self._new_device()
+
+    async def _log_in(self) -> None:
+        if self.settings.access_token:
+            self.client.restore_login(self.settings.user_id, self.settings.device_id,
+                                      self.settings.access_token)
+            await self._whoami()
+            return
+        saved = self._saved()
+        if saved:
+            self.client.restore_login(self.settings.user_id, saved.device_id, saved.token)
+            try:
+                await self._whoami()
+                return
+            except MatrixError as error:
+                log.warning("saved token refused (%s), logging in with the password", error.code)
+        await self._password_login()
+
+    async def _password_login(self) -> None:
+        response = await self.client.login(self.settings.password, device_name="cct-bot")
+        if not isinstance(response, LoginResponse):
+            raise LoginFailed("login", response)
+        self._save_token(response.access_token)
+
+    async def _whoami(self) -> None:
+        response = await self.client.whoami()
+        if not isinstance(response, WhoamiResponse):
+            raise LoginFailed("whoami", response)
+
+    async def _device_keys_lost(self) -> bool:
+        """Whether the homeserver holds identity keys for the bot's device other than those of
+        its store (a store lost, then a new one: nio made new keys for the same device)."""
+        if self.client.olm is None:
+            return False
+        device = str(self.client.device_id)
+        try:
+            status, answer = await api_request(self.client, "POST", "keys/query",
+                                               {"device_keys": {self.user_id: [device]}})
+        except MatrixError as error:
+            log.warning("the keys of device %s could not be checked (%s)", device, error)
+            return False
+        known = answer.get("device_keys", {}).get(self.user_id, {}).get(device)
+        ours = self.client.olm.account.identity_keys["ed25519"]
+        return (status == 200 and isinstance(known, dict)
+                and known.get("keys", {}).get(f"ed25519:{device}") != ours)
+
+    async def _new_device(self) -> None:
+        """Logs out of the device whose keys were lost (the homeserver deletes it) and logs in
+        as a new one."""
+        lost = str(self.client.device_id)
+        if not isinstance(await self.client.logout(), LogoutResponse):
+            log.warning("device %s could not be logged out", lost)
+        await self.client.close()
+        self.client = self._new_client(f"{self.settings.device_id}-{secrets.token_hex(2).upper()}")
+        await self._password_login()
+        log.warning("the store had lost the keys of device %s: logged in as the new device %s",
+                    lost, self.client.device_id,
+                    extra={"event_kind": "new_device", "lost_device": lost,
+                           "device": self.client.device_id})
+
+    def _saved(self) -> SavedLogin | None:
+        """The device and token of the store, if they are this account's, on this homeserver,
+        and of the configured device (or of one that replaced it)."""
+        try:
+            data = json.loads(self._credentials.read_text())
+        except (OSError, ValueError):
+            return None
+        device = str(data.get("device_id") or "")
+        base = self.settings.device_id
+        same = (data.get("user_id") == self.settings.user_id
+                and data.get("homeserver") == self.settings.homeserver
+                and (device == base or device.startswith(base + "-")))
+        return SavedLogin(device, str(data["access_token"])) if same and data.get(
+            "access_token") else None
+
+    def _save_token(self, token: str) -> None:
+        data = {"homeserver": self.settings.homeserver, "user_id": self.settings.user_id,
+                "device_id": str(self.client.device_id), "access_token": token}
+        tmp = self._credentials.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, self._credentials)
