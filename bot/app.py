@@ -635,10 +635,9 @@ class Bot:
                 response = await self.transport.sync(self._token,
                                                      self.settings.matrix.sync_timeout_ms)
                 self.transport.keep_keys_meanwhile()  # plain rooms' replies need not wait
-                was_idle = self.outbox.idle
                 tasks = await self.handle_sync(response)
                 self._keep_members()
-                await self._let_replies_go(tasks, was_idle)
+                await self._let_replies_go(tasks)
                 await self.transport.keys_kept()
                 delay = 1.0
                 if failing_since is not None:
@@ -654,19 +653,17 @@ class Bot:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 
-    async def _let_replies_go(self, tasks: list[asyncio.Task[None]], was_idle: bool) -> None:
+    async def _let_replies_go(self, tasks: list[asyncio.Task[None]]) -> None:
         """Waits (at most ``REPLY_GRACE_S``) for the batch's commands to run and their replies
         to be sent before syncing again: a sync already waiting on the homeserver slows our own
-        sends down. Not for the outbox when it was busy before the batch (``was_idle``): a row
-        whose request hangs (a server that never answers) would hold every sync back."""
-        if not tasks and (self.outbox.idle or not was_idle):
+        sends down."""
+        if not tasks and self.outbox.idle:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REPLY_GRACE_S
         if tasks:
             await asyncio.wait(tasks, timeout=REPLY_GRACE_S)
-        if was_idle:
-            await self.outbox.settled(max(0.0, deadline - loop.time()))
+        await self.outbox.settled(max(0.0, deadline - loop.time()))
 
     async def handle_sync(self, response: SyncResponse) -> list[asyncio.Task[None]]:
         """Queues the batch's commands and welcomes and saves the token, in one transaction;

@@ -690,20 +690,3 @@ async def test_a_thumbs_up_made_while_the_bot_was_down_counts_though_the_mark_wa
         await second.dispatcher.drain()
         await second.transport.close()
         await second.db.dispose()
-
-
-async def test_a_send_that_hangs_does_not_hold_the_next_sync_back(bot: Bot) -> None:
-    """The outbox was busy before the batch (a row whose request hangs on a server that never
-    answers, say): the sync loop syncs again without waiting for it to settle; with nothing
-    queued before the batch it waits for the batch's replies, as before."""
-    bot.outbox.wake()  # rows to send that nothing sends here
-    assert not bot.outbox.idle
-    going = asyncio.create_task(bot._let_replies_go([], was_idle=False))
-    for _ in range(3):
-        await asyncio.sleep(0)
-    assert going.done()
-    waiting = asyncio.create_task(bot._let_replies_go([], was_idle=True))
-    for _ in range(3):
-        await asyncio.sleep(0)
-    assert not waiting.done()  # the batch's own replies are waited for (at most 1 s)
-    await waiting
