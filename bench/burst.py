@@ -14,17 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import Any
 
-from bench.latency import Child, guarded, write_config
-from bot.devserver import LocalSynapse, find_synapse_python
+from bench.harness import Child, Live, LocalSynapse, guarded, run_live, write_config
 from tests.integration.matrix_user import MatrixUser, reply_target
 
 WAIT_S = 180.0
@@ -78,8 +74,8 @@ async def measure(server: LocalSynapse, listener: MatrixUser, tokens: list[str],
     return len(sent), count, last - started
 
 
-async def run(args: argparse.Namespace, server: LocalSynapse, work: Path,
-              children: list[Child]) -> list[tuple[str, int, int, float]]:
+async def run(args: argparse.Namespace, live: Live) -> list[tuple[str, int, int, float]]:
+    server, work, children = live.server, live.work, live.children
     listener = await MatrixUser.create(server, "listener")
     try:
         people = [server.register(f"p{i}", "p-pw") for i in range(args.people)]
@@ -125,27 +121,17 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=50)
     parser.add_argument("--each", type=int, default=10)
     args = parser.parse_args()
-    python = find_synapse_python()
-    if python is None:
-        print("no Synapse: set CCT_SYNAPSE_PYTHON", file=sys.stderr)
-        return 2
-    work = Path(tempfile.mkdtemp(prefix="cct-bench-burst-"))
-    server = LocalSynapse(work / "synapse", python=python)
-    children: list[Child] = []
-    try:
-        server.start()
-        results = asyncio.run(run(args, server, work, children))
+
+    def measure(live: Live) -> int:
+        results = asyncio.run(run(args, live))
         print(f"{args.people} people × {args.each} commands at once (Synapse default timeline "
               "settings)\n")
         print("| bot | sent | answered | first send → last reply |\n|---|---|---|---|")
         for name, sent, answered, elapsed in results:
             print(f"| {name} | {sent} | {answered} | {elapsed:.1f} s |")
         return 0
-    finally:
-        for child in children:
-            child.stop()
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+
+    return run_live("burst", measure)
 
 
 if __name__ == "__main__":

@@ -4,17 +4,15 @@
     .venv/bin/python -m bench.faults [--n 40] [--faults sqlite-lock,no-moderator,…] [--keep]
 
 One fresh Synapse, one cct-bot process (SQLite) with a probe in its event loop
-(``bench/loop_probe.py``, through ``bench/probe_site`` on its ``PYTHONPATH``), one client. Rooms:
-the club's main room (A), a rencontre's room where the bot is not a moderator (« nord »), and a
-room of its own for the pings (B). First ``--n`` pings in B without a fault (after a warm-up);
-then, for each fault, the fault runs while the client keeps sending ``!ping`` in B, one at a
-time, until the fault is over and at least ``--window`` seconds have passed. Prints, per phase:
-the longest stall of the bot's loop (ms), the pings' p50 / p99 (ms) and the p50's ratio to the
-one without fault, against the goal (stall ≤ 50 ms, p50 ≤ 1.2×), and what became of the fault's
-own command. Figures, not a test: nothing here is asserted by pytest.
-
-A fault is one async function taking the ``Scene`` and returning a short note on how its own
-work ended; add one to ``FAULTS``.
+(``bench/loop_probe.py``, through ``bench/probe_site`` on its ``PYTHONPATH``), one client and a
+server on loopback that never answers. Rooms: the club's main room, a rencontre's room where the
+bot is not a moderator (« nord »), a plain and an encrypted room for long replies, and a room of
+its own for the pings. First ``--n`` pings without a fault (after a warm-up); then, for each
+fault (``bench/fault_kinds.py``), the fault runs while the client keeps sending ``!ping``, one
+at a time, until the fault is over and at least ``--window`` seconds have passed. Prints, per
+phase: the longest stall of the bot's loop (ms), the pings' p50 / p99 (ms) and the p50's ratio
+to the one without fault, against the goal (stall ≤ 50 ms, p50 ≤ 1.2×), and what became of the
+fault's own command. Figures, not a test: nothing here is asserted by pytest.
 """
 
 from __future__ import annotations
@@ -22,150 +20,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sqlite3
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from nio import MatrixRoom, RoomMessageNotice
 
-from bench.latency import (
-    Child,
-    clean_up,
-    guarded,
-    load_average,
-    synapse_version,
-    write_config,
-)
+from bench.fault_kinds import FAULTS, Fault, Scene, charter
+from bench.harness import Live, guarded, load_average, run_live, synapse_version, write_config
 from bench.loop_probe import ENV as PROBE_ENV
 from bench.loop_probe import SITE as PROBE_SITE
 from bench.loop_probe import longest_stall
-from bot.devserver import LocalSynapse, find_synapse_python
 from tests.integration.matrix_user import MatrixUser, reply_target
-from tests.lock_holder import LockHolder
+from tests.silent_server import silent_server
 
 STALL_GOAL_MS = 50.0
 P50_GOAL = 1.2
-REPLY_WAIT_S = 60.0
-
-
-@dataclass
-class Scene:
-    """What a fault can use: the homeserver, the client, the rooms, the bot's database file."""
-
-    server: LocalSynapse
-    client: MatrixUser
-    bot_id: str
-    main: str
-    north: str
-    pings: str
-    database: Path
-    children: list[Child]
-    arrivals: dict[str, float] = field(default_factory=dict)  # replied-to event -> monotonic
-
-    async def ask(self, room: str, text: str, replies: int = 1) -> list[str]:
-        """Sends ``text`` in ``room``; the bodies of the first ``replies`` replies to it."""
-        event_id = await self.client.send_text(room, text)
-
-        async def answered() -> list[str]:
-            while len(found := self.client.replies_to(room, event_id)) < replies:
-                await asyncio.sleep(0.05)
-            return [event.body for event in found]
-
-        return await guarded(answered(), self.children, REPLY_WAIT_S)
-
-    def replies(self, room: str, event_id: str) -> list[str]:
-        return [event.body for event in self.client.replies_to(room, event_id)]
-
-
-Fault = Callable[[Scene], Coroutine[Any, Any, str]]
-
-
-async def sqlite_lock(scene: Scene, held_s: float = 10.0) -> str:
-    """Another process holds the write lock of the bot's SQLite file for ``held_s`` seconds;
-    meanwhile a command that writes is sent in the main room."""
-    async with LockHolder(scene.database) as other:
-        started = time.monotonic()
-        event_id = await scene.client.send_text(scene.main, "!rappel dans 3 jours bench")
-        await asyncio.sleep(held_s - (time.monotonic() - started))
-        during = len(scene.replies(scene.main, event_id))
-        await other.release()
-    freed = time.monotonic()
-
-    def answers() -> list[str]:
-        return [body for body in scene.replies(scene.main, event_id) if "occupée" not in body]
-
-    async def answered() -> None:
-        while not answers():
-            await asyncio.sleep(0.05)
-
-    await guarded(answered(), scene.children, REPLY_WAIT_S)
-    after_ms = (time.monotonic() - freed) * 1000
-    await asyncio.sleep(1)  # anything more would come now
-    bodies = scene.replies(scene.main, event_id)
-    return (f"the write: {len(answers())} answer(s) (« {answers()[0][:40]}… »), "
-            f"{after_ms:.0f} ms after the lock was freed; {len(bodies) - len(answers())} "
-            f"« occupée » notice(s); {during} message(s) during the lock")
-
-
-async def no_moderator(scene: Scene) -> str:
-    """The bot publishes a rencontre's agenda in a room where it is not a moderator: the pin is
-    refused, the room is told why."""
-    day = datetime.now(UTC) + timedelta(days=10)
-    await scene.ask(scene.main, f"!rencontre planifier {day.day:02d}/{day.month:02d}/"
-                                f"{day.year} 18h30 --territoire nord")
-    await scene.ask(scene.main, "!odj ajouter Accueil")
-    published = (await scene.ask(scene.main, "!odj publier"))[0]
-
-    async def told() -> str:
-        while True:
-            for event in scene.client.events.get(scene.north, []):
-                body = getattr(event, "body", "")
-                if isinstance(event, RoomMessageNotice) and body.startswith("Impossible"):
-                    return str(body)
-            await asyncio.sleep(0.05)
-
-    notice = await guarded(told(), scene.children, REPLY_WAIT_S)
-    claims_pin = "épingl" in published
-    return (f"reply {'claims' if claims_pin else 'does not claim'} a pin; the room is told: "
-            f"« {notice[:60]}… »")
-
-
-async def failing_invite(scene: Scene) -> str:
-    """A group with a member whose server does not exist (written into the bot's database, as
-    a member whose server has gone since), then its room: the bot's invite of that member
-    into the room fails every time."""
-    await scene.ask(scene.main, "!projet creer Vélo")
-    await asyncio.to_thread(_add_member, scene.database, "velo", "@x:dead.invalid")
-    await scene.ask(scene.main, "!projet salon velo")
-
-    async def room_made() -> None:
-        while not any("Salon créé" in getattr(event, "body", "")
-                      for event in scene.client.events.get(scene.main, [])):
-            await asyncio.sleep(0.05)
-
-    await guarded(room_made(), scene.children, REPLY_WAIT_S)
-    return "the room is created, its members invited"
-
-
-def _add_member(database: Path, slug: str, user_id: str) -> None:
-    with sqlite3.connect(database, timeout=30) as connection:
-        connection.execute(
-            "INSERT INTO group_members (group_id, user_id, joined_at, referent) "
-            "SELECT group_id, ?, joined_at, 0 FROM group_members WHERE group_id = "
-            "(SELECT id FROM project_groups WHERE slug = ?) LIMIT 1", (user_id, slug))
-    connection.close()
-
-
-# The order they run in: a fault whose effect lasts (a failing invite) comes last.
-FAULTS: dict[str, Fault] = {"sqlite-lock": sqlite_lock, "no-moderator": no_moderator,
-                            "failing-invite": failing_invite}
+REQUEST_DEADLINE_S = 30  # the bot's matrix.request_timeout_seconds (its default)
 
 
 @dataclass
@@ -185,45 +59,56 @@ def percentile(samples: list[float], p: int) -> float:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, server: LocalSynapse, work: Path) -> None:
+    def __init__(self, args: argparse.Namespace, live: Live) -> None:
         self.args = args
-        self.server = server
-        self.work = work
-        self.children: list[Child] = []
-        self.probe = work / "loop-probe.jsonl"
+        self.live = live
+        self.children = live.children
+        self.probe = live.work / "loop-probe.jsonl"
 
-    async def setup(self) -> Scene:
-        client = await MatrixUser.create(self.server, "bench")
-        bot_id = self.server.register("cctbot", "cctbot-pw")
-        main = await client.create_room(name="CCT", invite=[bot_id])
-        north = await client.create_room(name="CCT Nord", invite=[bot_id])  # the bot: level 0
-        pings = await client.create_room(name="pings", invite=[bot_id])
-        folder = self.work / "cct-bot"
+    async def setup(self, silent: str) -> Scene:
+        server = self.live.server
+        client = await MatrixUser.create(server, "bench", encryption=True,
+                                         store_dir=self.live.work / "bench-store")
+        bot_id = server.register("cctbot", "cctbot-pw")
+        rooms = {name: await client.create_room(name=title, invite=[bot_id],
+                                                encrypted=name == "long-e2e")
+                 for name, title in (("main", "CCT"), ("north", "CCT Nord"), ("pings", "pings"),
+                                     ("long", "long"), ("long-e2e", "long e2e"))}
+        database = self.start_bot(bot_id, client.user_id, rooms)
+        for room in rooms.values():
+            await guarded(client.wait_membership(room, bot_id, timeout=120), self.children, 130)
+        scene = Scene(server, client, bot_id, rooms, database, self.children, silent,
+                      REQUEST_DEADLINE_S)
+        client.client.add_event_callback(self._stamp(scene), RoomMessageNotice)
+        return scene
+
+    def start_bot(self, bot_id: str, person: str, rooms: dict[str, str]) -> Path:
+        """cct-bot as a process, its loop probed; the main and north rooms are the club's (the
+        bot is not a moderator in north); returns its database file."""
+        folder = self.live.work / "cct-bot"
         folder.mkdir()
         database = folder / "cct.db"
         write_config(folder / "config.toml", {
-            "matrix": {"homeserver": self.server.url, "user_id": bot_id, "password": "cctbot-pw",
-                       "device_id": "CCTFAULTS", "store_path": str(folder / "store")},
+            "matrix": {"homeserver": self.live.server.url, "user_id": bot_id,
+                       "password": "cctbot-pw", "device_id": "CCTFAULTS",
+                       "store_path": str(folder / "store"),
+                       "request_timeout_seconds": REQUEST_DEADLINE_S},
             "database": {"url": f"sqlite+aiosqlite:///{database}"},
-            "club": {"allowed_inviters": [client.user_id], "coordinators": [client.user_id]},
-            "rooms": {"main": main, "north": north},
+            "club": {"allowed_inviters": [person], "coordinators": [person],
+                     "charter": charter()},
+            "rooms": {"main": rooms["main"], "north": rooms["north"]},
             "limits": {"commands_per_minute": 0},  # the pings measure latency, not the rate
             "logging": {"level": "INFO"}})
-        env = {PROBE_ENV: str(self.probe), "PYTHONPATH": str(PROBE_SITE)}
-        self.children.append(Child("cct-bot", [sys.executable, "-m", "bot.cli", "run", "--config",
-                                               str(folder / "config.toml")],
-                                   self.work / "cct-bot.log", env))
-        for room in (main, north, pings):
-            await guarded(client.wait_membership(room, bot_id, timeout=120), self.children, 130)
-        scene = Scene(self.server, client, bot_id, main, north, pings, database, self.children)
-        client.client.add_event_callback(self._stamp(scene), RoomMessageNotice)
-        return scene
+        self.live.spawn("cct-bot", [sys.executable, "-m", "bot.cli", "run", "--config",
+                                    str(folder / "config.toml")],
+                        {PROBE_ENV: str(self.probe), "PYTHONPATH": str(PROBE_SITE)})
+        return database
 
     @staticmethod
     def _stamp(scene: Scene) -> Callable[[MatrixRoom, RoomMessageNotice], None]:
         def stamp(room: MatrixRoom, event: RoomMessageNotice) -> None:
             target = reply_target(event)
-            if room.room_id == scene.pings and target is not None:
+            if room.room_id == scene.rooms["pings"] and target is not None:
                 scene.arrivals.setdefault(target, time.monotonic())
         return stamp
 
@@ -231,7 +116,7 @@ class Bench:
         """One ``!ping`` in the pings' room: ms from just before the send to its reply; ``None``
         if no reply came within ``--ping-timeout``."""
         started = time.monotonic()
-        event_id = await scene.client.send_text(scene.pings, "!ping")
+        event_id = await scene.client.send_text(scene.rooms["pings"], "!ping")
 
         async def answered() -> float:
             while event_id not in scene.arrivals:
@@ -315,39 +200,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    python = find_synapse_python()
-    if python is None:
-        print("no Synapse: set CCT_SYNAPSE_PYTHON or create .venv-synapse", file=sys.stderr)
-        return 2
-    logging.getLogger("nio").setLevel(logging.ERROR)
-    work = Path(tempfile.mkdtemp(prefix="cct-bench-faults-"))
-    server = LocalSynapse(work / "synapse", python=python)
-    bench = Bench(args, server, work)
-    try:
-        print(f"setting up in {work} ...", file=sys.stderr, flush=True)
-        server.start()
+def measure(args: argparse.Namespace, live: Live) -> int:
+    """The phases on ``live``'s Synapse; prints their table."""
+    bench = Bench(args, live)
 
-        async def measure() -> list[Phase]:
-            scene = await bench.setup()
+    async def phases() -> list[Phase]:
+        async with silent_server() as silent:
+            scene = await bench.setup(silent)
             try:
                 return await bench.run(scene)
             finally:
                 await scene.client.close()
 
-        load_before = load_average()
-        phases = asyncio.run(measure())
-        header = (f"faults, {time.strftime('%Y-%m-%d %H:%M')}, Synapse {synapse_version(python)}; "
-                  f"{args.n} pings without fault (+{args.warmup} warm-up), at least "
-                  f"{args.window:.0f} s of pings during each fault; load average {load_before} "
-                  f"before, {load_average()} after")
-        print(report(phases, header))
-        return 0
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        clean_up(bench.children, server, work, keep=args.keep)
+    load_before = load_average()
+    measured = asyncio.run(phases())
+    header = (f"faults, {time.strftime('%Y-%m-%d %H:%M')}, Synapse {synapse_version(live.python)}; "
+              f"{args.n} pings without fault (+{args.warmup} warm-up), at least "
+              f"{args.window:.0f} s of pings during each fault; load average {load_before} "
+              f"before, {load_average()} after")
+    print(report(measured, header))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.getLogger("nio").setLevel(logging.ERROR)
+    return run_live("faults", lambda live: measure(args, live), keep=args.keep)
 
 
 if __name__ == "__main__":

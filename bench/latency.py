@@ -19,173 +19,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
-import os
 import random
 import re
-import shutil
-import signal
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from nio import Event, MatrixRoom, RoomMessageNotice, RoomMessageText, RoomSendResponse
 
 from bench import trace
+from bench.harness import Live, guarded, load_average, run_live, synapse_version, write_config
+from bench.latency_rows import CASES, CCT, ECHO, PEER, Row, report, summarise
 from bench.peers import ensure_peers, peer_version, reminder_bot_config
 from bench.projects import seed as seed_groups
 from bench.trace import child_env
-from bot.devserver import LocalSynapse, find_synapse_python
-from bot.files import write_private
 from storage.db import Database
 from tests.integration.matrix_user import MatrixUser, reply_target
 
-REPO = Path(__file__).resolve().parent.parent
-GOAL_P50_RATIO = 1.10
 REPLY_TIMEOUT = 60.0
 MODES = ("plain", "encrypted")
-ECHO, CCT, PEER = "echo", "cct-bot", "matrix-reminder-bot"
-T = TypeVar("T")
-
-
-class Child:
-    """A subprocess in its own process group, output to a log file; ``stop()`` is idempotent."""
-
-    def __init__(self, name: str, argv: list[str], log_path: Path, env: dict[str, str]) -> None:
-        self.name = name
-        self.log_path = log_path
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(argv, cwd=REPO, env={**os.environ, **env},
-                                            stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-
-    def check(self) -> None:
-        if self.process.poll() is not None:
-            tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
-            raise RuntimeError(f"{self.name} exited with code {self.process.returncode}:\n{tail}")
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        for sig, grace in ((signal.SIGTERM, 15.0), (signal.SIGKILL, None)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=grace)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-
-@dataclass
-class Target:
-    """One bot under test: its account, its room and its measured latencies (ms)."""
-
-    name: str
-    user_id: str
-    room_id: str = ""
-    samples: list[float] = field(default_factory=list)
-
-
-async def guarded(awaitable: Awaitable[T], children: Sequence[Child], timeout: float) -> T:
-    """Awaits ``awaitable``, failing early if a child process dies or ``timeout`` passes."""
-    task = asyncio.ensure_future(awaitable)
-    deadline = time.monotonic() + timeout
-    try:
-        while not task.done():
-            for child in children:
-                child.check()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing after {timeout:.0f} s")
-            await asyncio.wait({task}, timeout=0.25)
-        return task.result()
-    finally:
-        task.cancel()
-
-
-def toml_config(values: dict[str, dict[str, Any]]) -> str:
-    """A TOML file from a table → key → (str | bool | int | list[str]) mapping."""
-    lines: list[str] = []
-    for table, entries in values.items():
-        lines.append(f"[{table}]")
-        for key, value in entries.items():
-            text = str(value).lower() if isinstance(value, bool) else json.dumps(value)
-            lines.append(f"{key} = {text}")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def write_config(path: Path, values: dict[str, dict[str, Any]]) -> None:
-    """The bot's config file, private (it holds a password: the bot refuses it otherwise)."""
-    write_private(path, toml_config(values).encode())
-
-
-def synapse_version(python: str) -> str:
-    result = subprocess.run([python, "-c", "import synapse; print(synapse.__version__)"],
-                            capture_output=True, text=True, check=False)
-    return result.stdout.strip() or "unknown"
-
-
-@dataclass(frozen=True)
-class Case:
-    """One command to one bot: what is sent, how its reply is recognised and checked."""
-
-    bot: str
-    label: str
-    commands: tuple[str, ...]  # round i sends commands[i % len]; ``{poll}``: the room's poll
-    expect: str  # the reply's body must contain this (else the run stops: wrong measurement)
-    threaded: bool = True  # the reply names the command (m.in_reply_to); else the bot's next message
-    edits: bool = False  # an edit of another message follows the reply: waited for, not timed
-    undo: Callable[[str], tuple[str, str]] | None = None  # reply body → (command, expected)
-
-    def command(self, round_: int, poll: int) -> str:
-        return self.commands[round_ % len(self.commands)].format(poll=poll)
-
-
-def _cancel_rappel(body: str) -> tuple[str, str]:
-    found = re.search(r"n°(\d+)", body)
-    if found is None:
-        raise RuntimeError(f"no reminder number in {body!r}")
-    return f"!rappel annuler {found.group(1)}", "annulé"
-
-
-CASES = (
-    Case(ECHO, "!ping", ("!ping",), "pong"),
-    Case(CCT, "!ping", ("!ping",), "pong"),
-    Case(CCT, "!projet liste", ("!projet liste",), "Groupes-projets"),
-    # Alternating ballots: each vote changes something (then the poll message is edited).
-    Case(CCT, "!vote <poll> 1+ 2?", ("!vote {poll} 1+ 2?", "!vote {poll} 1? 2+"),
-         "Vote enregistré", edits=True),
-    # Cancelled after each round (not timed): cct-bot keeps at most 100 pending per person.
-    Case(CCT, "!rappel dans 3 jours relancer le groupe",
-         ("!rappel dans 3 jours relancer le groupe",), "Rappel n°", undo=_cancel_rappel),
-    # Its confirmation is an m.notice that does not name the command; cancelled likewise, else
-    # the next one is refused as "a similar reminder already exists".
-    Case(PEER, "!remindme 3 days; relancer le groupe", ("!remindme 3 days; relancer le groupe",),
-         "OK, I will remind you", threaded=False,
-         undo=lambda _body: ("!cancelreminder relancer le groupe", "cancelled")),
-)
-
-
-@dataclass
-class Row:
-    """One case in one kind of room, with its measured latencies (ms)."""
-
-    case: Case
-    mode: str
-    room_id: str
-    poll: int = 0
-    samples: list[float] = field(default_factory=list)  # command sent → reply received
-    turns: list[float] = field(default_factory=list)  # the two events' origin_server_ts apart
 
 
 async def seed_database(url: str, groups: int) -> None:
@@ -207,12 +64,12 @@ def slot(days: int) -> str:
 class Bench:
     """Starts the bots on a running Synapse, gives each its rooms, then times every row."""
 
-    def __init__(self, args: argparse.Namespace, server: LocalSynapse, work: Path,
-                 children: list[Child]) -> None:
+    def __init__(self, args: argparse.Namespace, live: Live) -> None:
         self.args = args
-        self.server = server
-        self.work = work
-        self.children = children
+        self.live = live
+        self.server = live.server
+        self.work = live.work
+        self.children = live.children
         self.arrivals: dict[str, float] = {}  # event id -> monotonic arrival time
         self.bots: dict[str, str] = {}  # bot name -> user id
         self.user: MatrixUser | None = None
@@ -290,7 +147,7 @@ class Bench:
             self.spawn(PEER, [str(self.args.reminder_bot), str(folder / "config.yaml")])
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
-        self.children.append(Child(name, argv, self.work / f"{name}.log", env or {}))
+        self.live.spawn(name, argv, env)
 
     async def learn_devices(self, user: MatrixUser, bots: Sequence[tuple[str, str]]) -> None:
         """Encrypted rooms: wait until the client knows each bot's device (so it gets the key)."""
@@ -391,64 +248,6 @@ def _replaces(event: Event) -> bool:
     return isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
 
 
-def percentile(samples: list[float], p: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
-
-
-@dataclass(frozen=True)
-class Line:
-    """One row of the printed table."""
-
-    mode: str
-    bot: str
-    command: str
-    p50: float
-    p95: float
-    p99: float
-    ratio: float  # p50 / the echo bot's p50 in the same kind of room
-    turn: float  # p50 of the bot's turn (origin_server_ts of the command → of the reply)
-    within: str  # cct-bot: p50 ≤ 1.10 × echo ("yes"/"NO"), else ""
-    below_peer: str  # cct-bot: p50 < matrix-reminder-bot's ("yes"/"NO"/"n/a"), else ""
-
-
-def summarise(rows: Sequence[Row]) -> list[Line]:
-    lines = []
-    for mode in dict.fromkeys(row.mode for row in rows):
-        here = [row for row in rows if row.mode == mode]
-        p50 = {(row.case.bot, row.case.label): percentile(row.samples, 50) for row in here}
-        echo = p50[ECHO, "!ping"]
-        peer = next((value for (bot, _label), value in p50.items() if bot == PEER), None)
-        for row in here:
-            mine = p50[row.case.bot, row.case.label]
-            within = below = ""
-            if row.case.bot == CCT:
-                within = "yes" if mine <= GOAL_P50_RATIO * echo else "NO"
-                below = "n/a" if peer is None else "yes" if mine < peer else "NO"
-            lines.append(Line(mode, row.case.bot, row.case.label, mine,
-                              percentile(row.samples, 95), percentile(row.samples, 99),
-                              mine / echo, percentile(row.turns, 50), within, below))
-    return lines
-
-
-def report(lines: Sequence[Line], header: str, markdown: bool) -> str:
-    titles = ("rooms", "bot", "command", "p50 ms", "p95 ms", "p99 ms", "p50/echo",
-              "bot turn p50", f"≤ {GOAL_P50_RATIO:.2f}× echo", "< reminder-bot")
-    cells = [(line.mode, line.bot, line.command, f"{line.p50:.1f}", f"{line.p95:.1f}",
-              f"{line.p99:.1f}", f"{line.ratio:.2f}", f"{line.turn:.0f}", line.within,
-              line.below_peer)
-             for line in lines]
-    if markdown:
-        table = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
-        table += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |"
-                  for row in cells]
-    else:
-        widths = [max(len(row[i]) for row in [titles, *cells]) for i in range(len(titles))]
-        table = ["  ".join(cell.ljust(width) if i < 3 else cell.rjust(width)
-                           for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
-                 for row in [titles, *cells]]
-    return "\n".join([header, *table])
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.latency",
                                      description=(__doc__ or "").split("\n\n")[0])
@@ -479,67 +278,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _terminate(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+def measure(args: argparse.Namespace, live: Live) -> int:
+    """Runs the rounds on ``live``'s Synapse and prints the table (and the trace's)."""
+    bench = Bench(args, live)
 
+    async def rounds() -> list[Row]:
+        try:
+            return await bench.run()
+        finally:
+            await bench.close()
 
-def load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    load_before, started = load_average(), time.monotonic()
+    rows = asyncio.run(rounds())
+    peer = f", matrix-reminder-bot {peer_version()}" if args.peer else ""
+    header = (f"command → reply latency, {time.strftime('%Y-%m-%d %H:%M')}, Synapse "
+              f"{synapse_version(live.python)}{peer}; N={args.n} per row (+{args.warmup} warm-up "
+              f"rounds), {args.groups} project groups; {time.monotonic() - started:.0f} s; "
+              f"load average {load_before} before, {load_average()} after")
+    print(report(summarise(rows), header, args.markdown))
+    if args.trace:
+        print("\n" + trace.report(args.trace, f"@bench:{live.server.server_name}"))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    python = find_synapse_python()
-    if python is None:
-        print("no Synapse: set CCT_SYNAPSE_PYTHON or create .venv-synapse", file=sys.stderr)
-        return 2
     args.reminder_bot = ensure_peers() if args.peer else None
     logging.getLogger("nio").setLevel(logging.ERROR)  # "Missing session for device …" before a claim
-    signal.signal(signal.SIGTERM, _terminate)  # a SIGTERM cleans up like Ctrl-C
     if args.trace:
         args.trace.mkdir(parents=True, exist_ok=True)
         trace.install(args.trace)
-    work = Path(tempfile.mkdtemp(prefix="cct-bench-"))
-    server = LocalSynapse(work / "synapse", python=python)
-    children: list[Child] = []
-    try:
-        print(f"setting up in {work} ...", file=sys.stderr, flush=True)
-        server.start()
-        bench = Bench(args, server, work, children)
-
-        async def measure() -> list[Row]:
-            try:
-                return await bench.run()
-            finally:
-                await bench.close()
-
-        load_before, started = load_average(), time.monotonic()
-        rows = asyncio.run(measure())
-        peer = f", matrix-reminder-bot {peer_version()}" if args.peer else ""
-        header = (f"command → reply latency, {time.strftime('%Y-%m-%d %H:%M')}, Synapse "
-                  f"{synapse_version(python)}{peer}; N={args.n} per row (+{args.warmup} warm-up "
-                  f"rounds), {args.groups} project groups; {time.monotonic() - started:.0f} s; "
-                  f"load average {load_before} before, {load_average()} after")
-        print(report(summarise(rows), header, args.markdown))
-        if args.trace:
-            print("\n" + trace.report(args.trace, f"@bench:{server.server_name}"))
-        return 0
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        clean_up(children, server, work, keep=args.keep)
-
-
-def clean_up(children: Sequence[Child], server: LocalSynapse, work: Path, *, keep: bool) -> None:
-    """Stops the bots and the homeserver; removes the temporary folder unless ``keep``."""
-    for child in children:
-        child.stop()
-    server.stop()
-    if keep:
-        print(f"kept {work}", file=sys.stderr)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
+    return run_live("latency", lambda live: measure(args, live), keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -19,17 +19,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from bench.harness import Live, LocalSynapse, run_live
 from bot.app import Bot
 from bot.config import parse_settings
-from bot.devserver import LocalSynapse, find_synapse_python
 from tests.integration.matrix_user import MatrixUser
 
 TICK_S = 0.005
@@ -104,13 +102,15 @@ def person(conn: Connection, base: str, python: str, port: int, bot_id: str, n: 
     asyncio.run(act())
 
 
-async def run(args: argparse.Namespace, server: LocalSynapse, work: Path,
-              python: str) -> list[str]:
+async def run(args: argparse.Namespace, live: Live) -> list[str]:
+    """The person's process makes the rooms; the bot runs here, watched, and writes a line
+    of the table when each phase ends."""
+    server = live.server
     bot_id = server.register("cctbench", "bot-pw")
     parent, child = multiprocessing.get_context("spawn").Pipe()
     process = multiprocessing.get_context("spawn").Process(
-        target=person, args=(child, str(server.base_dir), python, server.port, bot_id, args.n,
-                             args.encrypted), daemon=True)
+        target=person, args=(child, str(server.base_dir), live.python, server.port, bot_id,
+                             args.n, args.encrypted), daemon=True)
     process.start()
     who, long_room = await asyncio.to_thread(parent.recv)
     charter = "\n".join(f"{n}. " + LINE.format(n=n) for n in range(1, args.lines + 1))
@@ -120,32 +120,36 @@ async def run(args: argparse.Namespace, server: LocalSynapse, work: Path,
         "database": {"url": "sqlite+aiosqlite:///cct.db"},
         "club": {"charter": charter, "allowed_inviters": [who], "coordinators": [who]},
         "rooms": {"main": long_room},
-        "limits": {"commands_per_minute": 0}}, base=work, env={})
+        "limits": {"commands_per_minute": 0}}, base=live.work, env={})
     bot = Bot(settings)
     await bot.start()
     watch = Watch()
     watcher = asyncio.create_task(watch.run())
-    lines: list[str] = []
     try:
-        while True:
-            message = await asyncio.to_thread(parent.recv)
-            if message[0] == "start":
-                watch.reset()
-            elif message[0] == "end":
-                samples = message[2]
-                lines.append(f"| {message[1]} | {percentile(samples, 50) * 1000:.0f} ms | "
-                             f"{percentile(samples, 99) * 1000:.0f} ms | "
-                             f"{watch.worst * 1000:.0f} ms | {watch.busiest * 1000:.0f} ms |")
-            else:
-                lines.append(f"\n{message[1]} messages of the bot in the long room "
-                             f"(`--lines {args.lines}`, "
-                             f"{'encrypted' if args.encrypted else 'plain'}, `--n {args.n}`)")
-                break
+        return await table_lines(parent, watch, args)
     finally:
         watcher.cancel()
         await bot.stop()
         process.join(30)
-    return lines
+
+
+async def table_lines(parent: Connection, watch: Watch, args: argparse.Namespace) -> list[str]:
+    """The lines of the table, as the person's process tells of each phase's pings."""
+    lines: list[str] = []
+    while True:
+        message = await asyncio.to_thread(parent.recv)
+        if message[0] == "start":
+            watch.reset()
+        elif message[0] == "end":
+            samples = message[2]
+            lines.append(f"| {message[1]} | {percentile(samples, 50) * 1000:.0f} ms | "
+                         f"{percentile(samples, 99) * 1000:.0f} ms | "
+                         f"{watch.worst * 1000:.0f} ms | {watch.busiest * 1000:.0f} ms |")
+        else:
+            lines.append(f"\n{message[1]} messages of the bot in the long room "
+                         f"(`--lines {args.lines}`, "
+                         f"{'encrypted' if args.encrypted else 'plain'}, `--n {args.n}`)")
+            return lines
 
 
 def main() -> int:
@@ -154,22 +158,15 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=350)
     parser.add_argument("--encrypted", action="store_true")
     args = parser.parse_args()
-    python = find_synapse_python()
-    if python is None:
-        print("no Synapse: set CCT_SYNAPSE_PYTHON", file=sys.stderr)
-        return 2
-    work = Path(tempfile.mkdtemp(prefix="cct-bench-oversize-"))
-    server = LocalSynapse(work / "synapse", python=python)
-    try:
-        server.start()
-        lines = asyncio.run(run(args, server, work, python))
+
+    def measure(live: Live) -> int:
+        lines = asyncio.run(run(args, live))
         print("| `!ping` in another room | p50 | p99 | longest event-loop stall | of which "
               "running the bot's code |\n|---|---|---|---|---|")
         print("\n".join(lines))
         return 0
-    finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+
+    return run_live("oversize", measure)
 
 
 if __name__ == "__main__":

@@ -50,14 +50,16 @@ async def seed(db: Database, slots: int, voters: int, rng: random.Random) -> int
         return poll.id
 
 
+CLUB = Club("CCT", "!", "fr", "Europe/Paris", "", "", "bench")
+T = Translator("fr")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def main(args: argparse.Namespace) -> None:
-    club = Club("CCT", "!", "fr", "Europe/Paris", "", "", "bench")
-    t = Translator("fr")
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         db = Database(url)
@@ -71,43 +73,56 @@ async def main(args: argparse.Namespace) -> None:
         print(f"seeded 1 poll, {args.slots} slots, {args.voters} voters "
               f"({args.slots * args.voters} votes) in {time.perf_counter() - started:.1f} s "
               f"({url.split(':')[0]})\n")
-        tally_ms, message_ms, command_ms = [], [], []
-        registry = build_registry()
-        for _ in range(args.n):
-            async with db.transaction() as repos:
-                poll = await repos.polls.get(poll_id)
-                assert poll is not None
-                start = time.perf_counter()
-                await service.tally(repos, poll)
-                tally_ms.append((time.perf_counter() - start) * 1000)
-                start = time.perf_counter()
-                await service.message(repos, poll, club, t)
-                message_ms.append((time.perf_counter() - start) * 1000)
-            start = time.perf_counter()
-            async with db.transaction() as repos:
-                now = datetime.now(UTC)
-                ctx = Context("@p1:cct.example", "!bench:cct.example", "$e", now, now,
-                              Role.PARTICIPANT, club, t, repos=repos)
-                await run(prepare(registry, f"sondage resultats {poll_id}", Role.PARTICIPANT), ctx)
-            command_ms.append((time.perf_counter() - start) * 1000)
-        tracemalloc.start()
-        async with db.transaction() as repos:
-            poll = await repos.polls.get(poll_id)
-            assert poll is not None
-            await service.message(repos, poll, club, t)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        timings = await measure(db, poll_id, args.n)
+        peak = await message_memory(db, poll_id)
         print("| measure                                   | p50 ms | p99 ms |")
         print("|-------------------------------------------|--------|--------|")
-        for label, values in (("tally (counts, refusals)", tally_ms),
-                              ("poll message (tally + voters + render)", message_ms),
-                              ("!sondage resultats (whole command)", command_ms)):
+        for label, values in timings.items():
             print(f"| {label:<41} | {statistics.median(values):6.1f} | "
                   f"{percentile(values, 0.99):6.1f} |")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\nmemory allocated by one poll message: {peak / 1024:.0f} KiB (tracemalloc peak); "
               f"process max RSS {rss:.0f} MiB")
         await db.dispose()
+
+
+async def measure(db: Database, poll_id: int, n: int) -> dict[str, list[float]]:
+    """``n`` times: the tally, the poll message, and ``!sondage resultats`` through the
+    dispatch path (ms each)."""
+    tally_ms, message_ms, command_ms = [], [], []
+    registry = build_registry()
+    for _ in range(n):
+        async with db.transaction() as repos:
+            poll = await repos.polls.get(poll_id)
+            assert poll is not None
+            start = time.perf_counter()
+            await service.tally(repos, poll)
+            tally_ms.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            await service.message(repos, poll, CLUB, T)
+            message_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        async with db.transaction() as repos:
+            now = datetime.now(UTC)
+            ctx = Context("@p1:cct.example", "!bench:cct.example", "$e", now, now,
+                          Role.PARTICIPANT, CLUB, T, repos=repos)
+            await run(prepare(registry, f"sondage resultats {poll_id}", Role.PARTICIPANT), ctx)
+        command_ms.append((time.perf_counter() - start) * 1000)
+    return {"tally (counts, refusals)": tally_ms,
+            "poll message (tally + voters + render)": message_ms,
+            "!sondage resultats (whole command)": command_ms}
+
+
+async def message_memory(db: Database, poll_id: int) -> int:
+    """The memory one poll message allocates (bytes, tracemalloc's peak)."""
+    tracemalloc.start()
+    async with db.transaction() as repos:
+        poll = await repos.polls.get(poll_id)
+        assert poll is not None
+        await service.message(repos, poll, CLUB, T)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -25,9 +24,8 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.latency import Child, guarded, write_config
+from bench.harness import Live, guarded, run_live, write_config
 from bot.clock import SystemClock
-from bot.devserver import LocalSynapse, find_synapse_python
 from bot.reminders import ReminderEngine
 from bot.scheduler import Scheduler
 from commands.context import Club
@@ -84,8 +82,10 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def live(args: argparse.Namespace, server: LocalSynapse, work: Path,
-               children: list[Child]) -> tuple[list[float], float, str]:
+async def live_part(args: argparse.Namespace, live: Live) -> tuple[list[float], float, str]:
+    """cct-bot as a process with the pending reminders: the measured ones' delays (ms), its
+    RSS (MiB) and the rebuild time it logged."""
+    server, work = live.server, live.work
     listener = await MatrixUser.create(server, "listener")
     try:
         bot_id = server.register("cctbot", "cctbot-pw")
@@ -100,33 +100,37 @@ async def live(args: argparse.Namespace, server: LocalSynapse, work: Path,
         first = datetime.now(UTC) + timedelta(seconds=20)
         due = await seed(f"sqlite+aiosqlite:///{work / 'cct.db'}", room, args.pending,
                          args.measured, first, timedelta(milliseconds=args.spacing_ms))
-        argv = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
-        child = Child("cct-bot", argv, work / "cct-bot.log", {})
-        children.append(child)
-        await guarded(listener.wait_membership(room, bot_id, "join", timeout=60), children, 90)
+        child = live.spawn("cct-bot", [sys.executable, "-m", "bot.cli", "run", "--config",
+                                       str(config)])
+        await guarded(listener.wait_membership(room, bot_id, "join", timeout=60), live.children,
+                      90)
         rss = rss_mib(child.process.pid)
-
-        async def all_arrived() -> list[float]:
-            while True:
-                delays = {}
-                for event in listener.events.get(room, []):
-                    match = _TEXT.match(getattr(event, "body", "") or "")
-                    if match:
-                        index = int(match.group(1))
-                        arrived = datetime.fromtimestamp(event.server_timestamp / 1000, tz=UTC)
-                        delays[index] = (arrived - due[index]).total_seconds() * 1000
-                if len(delays) >= args.measured:
-                    return list(delays.values())
-                await asyncio.sleep(0.5)
-
         spread = args.measured * args.spacing_ms / 1000
-        delays = await guarded(all_arrived(), children, 60 + spread + 30)
+        delays = await guarded(arrivals(listener, room, due, args.measured), live.children,
+                               60 + spread + 30)
         rss = max(rss, rss_mib(child.process.pid))
         logged = re.findall(r"scheduler: \d+ jobs from the database in (\d+) ms",
                             (work / "cct-bot.log").read_text())
         return delays, rss, (logged[0] + " ms") if logged else "?"
     finally:
         await listener.close()
+
+
+async def arrivals(listener: MatrixUser, room: str, due: dict[int, datetime],
+                   measured: int) -> list[float]:
+    """Waits for the ``measured`` reminders' messages; their delays after their due times (ms,
+    by the homeserver's timestamps)."""
+    while True:
+        delays = {}
+        for event in listener.events.get(room, []):
+            match = _TEXT.match(getattr(event, "body", "") or "")
+            if match:
+                index = int(match.group(1))
+                arrived = datetime.fromtimestamp(event.server_timestamp / 1000, tz=UTC)
+                delays[index] = (arrived - due[index]).total_seconds() * 1000
+        if len(delays) >= measured:
+            return list(delays.values())
+        await asyncio.sleep(0.5)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -143,16 +147,9 @@ def main() -> int:
     elapsed, kib = asyncio.run(rebuild_in_process(args.pending))
     print(f"in process: schedule of {args.pending} pending reminders rebuilt in {elapsed:.0f} ms "
           f"({kib:.0f} KiB allocated)")
-    python = find_synapse_python()
-    if python is None:
-        print("no Synapse for the live part: set CCT_SYNAPSE_PYTHON", file=sys.stderr)
-        return 2
-    work = Path(tempfile.mkdtemp(prefix="cct-bench-reminders-"))
-    server = LocalSynapse(work / "synapse", python=python)
-    children: list[Child] = []
-    try:
-        server.start()
-        delays, rss, logged = asyncio.run(live(args, server, work, children))
+
+    def measure(live: Live) -> int:
+        delays, rss, logged = asyncio.run(live_part(args, live))
         print(f"live: {args.pending} pending, {args.measured} due one every {args.spacing_ms} ms")
         print("| measure | value |\n|---|---|")
         print(f"| rebuild at start (bot's log) | {logged} |")
@@ -161,11 +158,8 @@ def main() -> int:
         print(f"| delay max | {max(delays):.0f} ms |")
         print(f"| bot RSS | {rss:.0f} MiB |")
         return 0
-    finally:
-        for child in children:
-            child.stop()
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+
+    return run_live("reminders", measure)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ from typing import Any
 from nio import SyncResponse
 from sqlalchemy import event
 
-from bench.latency import percentile, seed_database, slot
+from bench.latency import seed_database, slot
+from bench.latency_rows import percentile
 from bot.app import Bot
 from bot.config import parse_settings
 

@@ -256,6 +256,10 @@ class Bot:
         self.club_rooms: dict[str, str] = {}  # room id -> role (main, north…), the bot in it
         self.main_room_id: str | None = None  # the main room, while the bot is in it
         self._configured: dict[str, tuple[str, str]] = {}  # room id -> (role, as configured)
+        self._synced = False  # nio knows the rooms the bot is in (the start's first sync)
+        self._caught_up = asyncio.Event()  # the start's catch-up batch is handled
+        self._rooms_known = asyncio.Event()  # every configured room resolved or given up
+        self._resolving = 0  # configured rooms still being resolved
         self._tasks: list[asyncio.Task[None]] = []
         self._invitations: set[asyncio.Task[None]] = set()  # invitations being answered
         self._members_work: asyncio.Task[None] | None = None
@@ -303,7 +307,8 @@ class Bot:
         # the bot catches up.
         await self.outbox.read_queue()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
-        await self._resolve_club_rooms()
+        self._resolving = len(self.settings.rooms.configured())
+        self._tasks.append(asyncio.create_task(self._find_club_rooms(), name="club rooms"))
         # A full-state sync at every start: nio must know each room's state (encryption, power
         # levels, members) before the bot answers there; with a token it also brings what was
         # said while the bot was down.
@@ -311,16 +316,18 @@ class Bot:
         if catch_up is None:
             await self._first_sync()
         await self.transport.keep_keys()
-        await self._club_rooms_found()
+        self._club_rooms_found()
         await self._load_members()
-        caught_up = asyncio.Event()  # commands queued at the last stop wait for the catch-up
-        await self.dispatcher.resume(caught_up)  # batch: it may take some of them back
+        # Commands queued at the last stop wait for the catch-up batch (it may take some of
+        # them back) and for the club's rooms to be known.
+        settled = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self._settle(settled), name="settle"))
+        await self.dispatcher.resume(settled)
         try:
             if catch_up is not None:
                 await self.handle_sync(catch_up)
-            await self._join_club_rooms()  # after the catch-up: it may say the bot was kicked
         finally:
-            caught_up.set()
+            self._caught_up.set()  # the configured rooms may be joined now (not kicked since)
         await recount(self.db, self.transport, self.outbox, self.club, self.clock.now())
         await refresh_stale_polls(self.db, self.outbox, self.club, self.clock.now())
         await self.scheduler.start()
@@ -421,37 +428,76 @@ class Bot:
         return user_id in allowed or server in allowed or user_id in self.settings.club.coordinators
 
     # --- rooms ----------------------------------------------------------------------------
-    async def _resolve_club_rooms(self) -> None:
-        """The ids of the configured rooms."""
-        for role, room in self.settings.rooms.configured().items():
-            try:
-                self._configured[await self.transport.resolve(room)] = (role, room)
-            except MatrixError as error:
-                log.warning("cannot find the %s room %s (%s): invite the bot there", role, room,
-                            error)
+    async def _find_club_rooms(self) -> None:
+        """Finds the configured rooms in the background, each on its own: a room on a server
+        that never answers delays nothing but itself. Until every one is resolved or given
+        up, commands in rooms not known to be the club's wait (``_held``)."""
+        rooms = self.settings.rooms.configured()
+        if not rooms:
+            self._rooms_known.set()
+        await asyncio.gather(*(self._find_club_room(role, room) for role, room in rooms.items()))
 
-    async def _club_rooms_found(self) -> None:
-        """Once nio knows the rooms the bot is in: the configured ones are the club's rooms;
-        then the club's space is entered."""
-        for room_id in self._configured:
-            if room_id in self.transport.client.rooms:
-                self._back_in(room_id)
+    async def _find_club_room(self, role: str, room: str) -> None:
+        """Resolves a configured room; joins it once the start has caught up (the catch-up
+        may say the bot was kicked) if the bot is not in it."""
+        room_id = await self._resolve(role, room)
+        if room_id is not None:
+            self._configured[room_id] = (role, room)
+            if self._synced:
+                self._back_in_if_there(room_id)
+        self._resolving -= 1
+        if not self._resolving:
+            self._rooms_known.set()
+        if room_id is None:
+            return
+        await self._caught_up.wait()
+        if room_id in self.club_rooms:
+            return
+        known = room_id in self._rooms
+        try:
+            joined = await self.transport.join(room)
+        except MatrixError as error:
+            log.warning("cannot join the %s room %s (%s): invite the bot there", role, room,
+                        error)
+            return
+        await self._joined(joined, known)
+
+    async def _resolve(self, role: str, room: str) -> str | None:
+        try:
+            return await self.transport.resolve(room)
+        except MatrixError as error:
+            log.warning("cannot find the %s room %s (%s): invite the bot there", role, room,
+                        error)
+        except Exception:
+            log.exception("cannot find the %s room %s", role, room)
+        return None
+
+    async def _settle(self, settled: asyncio.Event) -> None:
+        await self._caught_up.wait()
+        await self._rooms_known.wait()
+        settled.set()
+
+    def _held(self, room_id: str) -> asyncio.Event | None:
+        """What a command in ``room_id`` waits for before it runs: while a configured room is
+        still being resolved, a room not known to be the club's may be that room."""
+        if not self._resolving or room_id in self.club_rooms:
+            return None
+        return self._rooms_known
+
+    def _club_rooms_found(self) -> None:
+        """Once nio knows the rooms the bot is in: the configured ones found so far are the
+        club's rooms (those found later, as they are); the club's space is entered in the
+        background."""
+        self._synced = True
+        for room_id in list(self._configured):
+            self._back_in_if_there(room_id)
         if self.settings.rooms.space:
-            await self._enter_space(self.settings.rooms.space)
+            self._tasks.append(asyncio.create_task(self._enter_space(self.settings.rooms.space),
+                                                   name="space"))
 
-    async def _join_club_rooms(self) -> None:
-        """Joins the configured rooms the bot is not in (nor has just joined, invited)."""
-        for room_id, (role, room) in self._configured.items():
-            if room_id in self.club_rooms:
-                continue
-            known = room_id in self._rooms
-            try:
-                joined = await self.transport.join(room)
-            except MatrixError as error:
-                log.warning("cannot join the %s room %s (%s): invite the bot there", role, room,
-                            error)
-                continue
-            await self._joined(joined, known)
+    def _back_in_if_there(self, room_id: str) -> None:
+        if room_id in self.transport.client.rooms:
+            self._back_in(room_id)
 
     def _club_rooms_changed(self) -> None:
         """The club's rooms the bot is in changed: the main room (the roles) and the commands'
@@ -671,7 +717,8 @@ class Bot:
             await self.dispatcher.after_commit(done)
         if batch.newcomers:
             await self._schedule_welcomes()
-        return [self.dispatcher.submit(c.event_id, c.room_id) for c in new_commands]
+        return [self.dispatcher.submit(c.event_id, c.room_id, self._held(c.room_id))
+                for c in new_commands]
 
     # --- another program holding the database's lock -------------------------------------
     def _keep_unsaved(self, batch: Batch, token: str) -> list[asyncio.Task[None]]:
@@ -698,6 +745,7 @@ class Bot:
         before it; else it waits for the lock."""
         async with self._read_turns[command.room_id]:
             blocked = (self.dispatcher.busy(command.room_id)
+                       or self._held(command.room_id) is not None
                        or any(w.command.room_id == command.room_id
                               for w in self._waiting.values()))
             if not blocked and await self.dispatcher.answer_from_read(command):
@@ -824,7 +872,8 @@ class Bot:
             return None
         command = batch.commands[0]
         if (command.event_id in self._told_storage_down or command.event_id in batch.limited
-                or self.dispatcher.busy(command.room_id)):
+                or self.dispatcher.busy(command.room_id)
+                or self._held(command.room_id) is not None):
             return None
         return command
 
