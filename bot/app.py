@@ -30,7 +30,7 @@ from nio import (
 from bot.clock import Clock, SystemClock
 from bot.config import LimitSettings, ReminderSettings, Settings
 from bot.cross_signing import cross_sign
-from bot.dispatcher import Dispatcher, Handled, Undone
+from bot.dispatcher import Dispatcher, Handled
 from bot.effects import queue_effects
 from bot.matrix import MatrixError, RoomUnavailable, Transport
 from bot.outbox import Outbox, Queued, txn_id
@@ -764,7 +764,7 @@ class Bot:
             for later, _ in self._unsaved[1:count]:
                 batch = batch.then(later)
             token = self._unsaved[count - 1][1]  # the sync position: the last batch's
-            new_commands = await self._save_batch(repos, batch, token, True, None)
+            new_commands = await self._save_batch(repos, batch, token, True)
         del self._unsaved[:count]
         log.info("sync batches kept while the database was locked are saved",
                  extra={"batches": count, "commands": len(batch.commands),
@@ -784,16 +784,13 @@ class Bot:
 
     async def _save(self, batch: Batch, token: str,
                     position: bool) -> tuple[list[Command], list[Handled]]:
-        """Saves the batch; a lone command is run in the same transaction and recorded as
-        handled at once. If running it fails in a way the dispatcher did not catch, the batch is
-        saved again without it (the command then runs in the background), so that no command
-        can keep the sync token from moving on."""
+        """Saves the batch; a lone command is run in the same transaction. If running it fails
+        in a way the dispatcher did not catch, the batch is saved again without it (the command
+        then runs in the background), so that no command can keep the sync token from moving
+        on."""
         inline = self._inline_candidate(batch)
         try:
-            try:
-                return await self._save_with(batch, token, position, inline, None)
-            except Undone as undone:  # rolled back; saved again with the command's answer
-                return await self._save_with(batch, token, position, inline, undone)
+            return await self._save_with(batch, token, position, inline)
         except StorageUnavailable:
             raise
         except Exception:
@@ -801,20 +798,17 @@ class Bot:
                 raise
             log.exception("command %s could not run with its batch; queued instead",
                           inline.event_id)
-        async with self.db.transaction(patience=0) as repos:
-            return await self._save_batch(repos, batch, token, position, None), []
+        return await self._save_with(batch, token, position, None)
 
-    async def _save_with(self, batch: Batch, token: str, position: bool, inline: Command | None,
-                         undone: Undone | None) -> tuple[list[Command], list[Handled]]:
-        """One transaction: the batch, and ``inline`` run in it (or its answer when it was
-        ``undone`` in an earlier try). It does not wait for another program's lock on the
-        database (``StorageBusy``): the sync must go on."""
+    async def _save_with(self, batch: Batch, token: str, position: bool,
+                         inline: Command | None) -> tuple[list[Command], list[Handled]]:
+        """One transaction: the batch, and ``inline`` run in it. It does not wait for another
+        program's lock on the database (``StorageBusy``): the sync must go on."""
         async with self.db.transaction(patience=0) as repos:
-            new_commands = await self._save_batch(repos, batch, token, position, inline)
+            new_commands = await self._save_batch(repos, batch, token, position)
             if inline is None or inline not in new_commands:
                 return new_commands, []
-            handled = await self.dispatcher.run_command(repos, inline, mark_handled=False,
-                                                        undone=undone)
+            handled = await self.dispatcher.run_command(repos, inline)
             return [c for c in new_commands if c is not inline], [handled]
 
     def _inline_candidate(self, batch: Batch) -> Command | None:
@@ -1013,11 +1007,10 @@ class Bot:
         for txn, event_id in {**self._own_seen, **own}.items():
             await repos.outbox.mark_sent_by_txn(txn, event_id, now)
 
-    async def _save_batch(self, repos: Repositories, batch: Batch, token: str, position: bool,
-                          inline: Command | None) -> list[Command]:
-        """Saves what the batch asks (``inline``, run in this transaction, is recorded as
-        handled), with the sync position if ``position``; returns the commands not received
-        before."""
+    async def _save_batch(self, repos: Repositories, batch: Batch, token: str,
+                          position: bool) -> list[Command]:
+        """Saves what the batch asks, with the sync position if ``position``; returns the
+        commands not received before."""
         now = self.clock.now()
         batch.queued, batch.newcomers = [], 0  # what a rolled back attempt did is gone with it
         for room_id in batch.left:
@@ -1033,7 +1026,7 @@ class Bot:
             if not await repos.inbox.add_if_new(
                     event_id=command.event_id, room_id=command.room_id, sender=command.sender,
                     body=command.body, sent_at=command.sent_at, received_at=now,
-                    handled_at=now if command is inline or limited or answered else None,
+                    handled_at=now if limited or answered else None,
                     thread_root=command.thread_root):
                 continue
             notice = batch.limited.get(command.event_id)

@@ -16,6 +16,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -184,17 +185,6 @@ class CommandRate:
                          or (sent.noticed is not None and sent.noticed > moment)}
 
 
-class Undone(Exception):
-    """A command's handler refused or failed: the transaction it ran in is to be rolled back
-    and ``reply`` recorded in a new one. (Cheaper than a savepoint around every handler: most
-    commands succeed.)"""
-
-    def __init__(self, reply: Reply, handling: Handling) -> None:
-        super().__init__(handling.outcome)
-        self.reply = reply
-        self.handling = handling
-
-
 class Dispatcher:
     """Runs queued commands and queues their replies."""
 
@@ -248,7 +238,7 @@ class Dispatcher:
                              notice: Reply) -> list[Queued]:
         """Queues the notice answering a command over its sender's rate (recorded as handled
         with its batch, never run)."""
-        return await self._finish(repos, item, notice, mark_handled=False)
+        return await self._finish(repos, item, notice)
 
     def submit(self, event_id: str, room_id: str,
                hold: asyncio.Event | None = None) -> asyncio.Task[None]:
@@ -340,46 +330,38 @@ class Dispatcher:
         commit (a refused or failed command commits only its reply, the mark and the sender's
         participation). Waits at most ``patience`` seconds for another program's write lock
         (``StorageBusy``)."""
-        try:
-            handled = await self._handle_queued(event_id, None, patience)
-        except Undone as undone:  # rolled back: its reply and mark go in a transaction of their own
-            handled = await self._handle_queued(event_id, undone, patience)
+        async with self.db.transaction(patience=patience) as repos:
+            handled = await self._handle_queued(repos, event_id)
         self._told_busy.discard(event_id)
         if handled is not None:
             await self.after_commit(handled)
 
-    async def _handle_queued(self, event_id: str, undone: Undone | None,
-                             patience: float | None) -> Handled | None:
-        """One transaction running the queued command (or recording its answer when it was
-        ``undone``); ``None`` if it is unknown or handled already."""
-        async with self.db.transaction(patience=patience) as repos:
-            item = await repos.inbox.get(event_id)
-            if item is None or item.handled_at is not None:
-                return None
-            redaction = self._redactions.get(event_id)
-            if redaction is not None and redaction.takes_back(item.room_id, item.sender):
-                await repos.inbox.withdraw(event_id, item.room_id, None, self.clock.now())
-                log.info("command %s taken back before it ran", event_id)
-                return None
-            return await self.run_command(repos, item, undone=undone)
+    async def _handle_queued(self, repos: Repositories, event_id: str) -> Handled | None:
+        """Runs the queued command in the caller's transaction; ``None`` if it is unknown,
+        handled already or taken back."""
+        item = await repos.inbox.get(event_id)
+        if item is None or item.handled_at is not None:
+            return None
+        redaction = self._redactions.get(event_id)
+        if redaction is not None and redaction.takes_back(item.room_id, item.sender):
+            await repos.inbox.withdraw(event_id, item.room_id, None, self.clock.now())
+            log.info("command %s taken back before it ran", event_id)
+            return None
+        return await self.run_command(repos, item)
 
-    async def run_command(self, repos: Repositories, item: Received, *,
-                          mark_handled: bool = True, undone: Undone | None = None) -> Handled:
-        """Runs a received command in the caller's transaction: the handler's changes, then its
-        reply, effects and 'handled' mark. A handler that refuses or fails raises ``Undone``:
-        the caller rolls the transaction back (what the handler wrote is gone) and calls again
-        with it, which records the refusal or error reply and the mark. The storage failing
-        raises ``StorageUnavailable`` (nothing is kept)."""
+    async def run_command(self, repos: Repositories, item: Received) -> Handled:
+        """Runs a received command in the caller's transaction: the handler's changes in a
+        savepoint (undone if it refuses or fails), then its reply and effects queued and the
+        command marked handled. The storage failing raises ``StorageUnavailable`` (nothing is
+        kept)."""
+        handling = Handling(item.event_id, started=time.perf_counter())
         line = command_text(item.body, self.club.prefix)
-        handling = undone.handling if undone else Handling(item.event_id,
-                                                           started=time.perf_counter())
-        reply = undone.reply if undone else Reply("")
+        reply = Reply("")
         if line is not None:
-            handling.room_id = item.room_id
-            if undone is None:
-                handling.command = "?"
-                reply = await self._outcome(item, line, repos, handling)
-        queued = await self._finish(repos, item, reply, mark_handled)
+            handling.room_id, handling.command = item.room_id, "?"
+            reply = await self._outcome(item, line, repos, handling, undoable=True)
+        queued = await self._finish(repos, item, reply)
+        await repos.inbox.mark_handled(item.event_id, self.clock.now())
         return Handled(queued, reply, handling)
 
     async def answer_from_read(self, item: Received) -> bool:
@@ -395,10 +377,7 @@ class Dispatcher:
         handling = Handling(item.event_id, item.room_id, "?", started=time.perf_counter())
         try:
             async with self.db.reading() as repos:
-                try:
-                    reply = await self._outcome(item, line, repos, handling)
-                except Undone as undone:  # a refusal writes nothing either
-                    reply = undone.reply
+                reply = await self._outcome(item, line, repos, handling, undoable=False)
         except StorageUnavailable:  # it writes: it waits for the lock
             return False
         if not reply.markdown or reply.effects or reply.then or reply.reschedule:
@@ -444,12 +423,12 @@ class Dispatcher:
         return True
 
     async def _outcome(self, item: Received, line: str, repos: Repositories,
-                       handling: Handling) -> Reply:
-        """The handler's reply. A command refused before its handler runs (unknown, badly
-        written, not allowed) is answered at once: nothing was written. ``Undone``, with the
-        reply to give instead, if the handler refuses or fails (what it left to write fails
-        here too, not at the commit)."""
-        event_id = item.event_id  # ``item`` may be a row, unreadable once a failure rolled back
+                       handling: Handling, *, undoable: bool) -> Reply:
+        """The handler's reply, or the refusal or error reply if it refuses or fails (what it
+        left to write fails here too, not at the commit); ``undoable``: what it wrote is then
+        undone (a savepoint). A command refused before its handler runs (unknown, badly
+        written, not allowed) is answered at once: nothing was written."""
+        event_id = item.event_id
         try:
             prepared, standing = await self._prepare(item, line, repos, handling)
         except StorageUnavailable:
@@ -462,14 +441,14 @@ class Dispatcher:
                       matrix=self.matrix,
                       membership=lambda user: self.membership.is_member(user, repos))
         try:
-            async with storage_faults():
+            async with storage_faults(), repos.savepoint() if undoable else nullcontext():
                 reply = await run(prepared, ctx)
                 await repos.flush()
                 return reply
         except StorageUnavailable:
             raise
         except Exception as error:
-            raise Undone(self._failure_reply(error, event_id, handling), handling) from error
+            return self._failure_reply(error, event_id, handling)
 
     def _failure_reply(self, error: Exception, event_id: str, handling: Handling) -> Reply:
         """The answer to a command that was refused (``UserError``: why, in French) or failed
@@ -588,10 +567,8 @@ class Dispatcher:
         log.exception("internal error (ref. %s) on command %s", reference, event_id)
         return internal_error_reply(self.t, reference)
 
-    async def _finish(self, repos: Repositories, item: Received, reply: Reply,
-                      mark_handled: bool) -> list[Queued]:
-        """Queues the reply and its effects, and marks the command handled (same transaction;
-        not when it was recorded as handled already)."""
+    async def _finish(self, repos: Repositories, item: Received, reply: Reply) -> list[Queued]:
+        """Queues the reply and its effects (in the caller's transaction)."""
         now = self.clock.now()
         queued = []
         if reply.markdown:
@@ -602,7 +579,5 @@ class Dispatcher:
             if row is not None:
                 queued.append(Queued.of(row))
         queued += await queue_effects(repos, reply.effects, item.event_id, now)
-        if mark_handled:
-            await repos.inbox.mark_handled(item.event_id, now)
         return queued
 
