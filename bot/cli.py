@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import Bot, bot_version, settle_memory
+from bot.app import Bot, settle_memory
+from bot.club import bot_version
 from bot.config import ConfigError, Settings, load_settings
 from bot.cross_signing import CrossSigning, CrossSigningError, KeyFiles, PasswordNeeded
 from bot.files import write_private
