@@ -232,7 +232,7 @@ def cmd_keys_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from devtools.demo import run_demo
 
     setup_logging("WARNING")
     return run_demo(Path(args.dir), port=args.port)
