@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.latency import Child, guarded, write_config
-from bot.devserver import LocalSynapse, find_synapse_python
+from devtools.devserver import LocalSynapse, find_synapse_python
 from tests.integration.matrix_user import MatrixUser, reply_target
 
 WAIT_S = 180.0

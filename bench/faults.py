@@ -46,7 +46,7 @@ from bench.latency import (
 from bench.loop_probe import ENV as PROBE_ENV
 from bench.loop_probe import SITE as PROBE_SITE
 from bench.loop_probe import longest_stall
-from bot.devserver import LocalSynapse, find_synapse_python
+from devtools.devserver import LocalSynapse, find_synapse_python
 from tests.integration.matrix_user import MatrixUser, reply_target
 from tests.lock_holder import LockHolder
 

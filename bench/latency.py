@@ -44,8 +44,8 @@ from bench import trace
 from bench.peers import ensure_peers, peer_version, reminder_bot_config
 from bench.projects import seed as seed_groups
 from bench.trace import child_env
-from bot.devserver import LocalSynapse, find_synapse_python
 from bot.files import write_private
+from devtools.devserver import LocalSynapse, find_synapse_python
 from storage.db import Database
 from tests.integration.matrix_user import MatrixUser, reply_target
 

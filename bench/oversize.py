@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bot.app import Bot
 from bot.config import parse_settings
-from bot.devserver import LocalSynapse, find_synapse_python
+from devtools.devserver import LocalSynapse, find_synapse_python
 from tests.integration.matrix_user import MatrixUser
 
 TICK_S = 0.005

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from bench.latency import Child, guarded, write_config
 from bot.clock import SystemClock
-from bot.devserver import LocalSynapse, find_synapse_python
 from bot.reminders import ReminderEngine
 from bot.scheduler import Scheduler
 from commands.context import Club
+from devtools.devserver import LocalSynapse, find_synapse_python
 from storage.db import Database
 from storage.models import Reminder
 from tests.integration.matrix_user import MatrixUser
