@@ -14,7 +14,7 @@ import asyncio
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -113,7 +113,7 @@ class Dispatcher:
     def send_now(self, send: SendNow | None) -> None:
         self.reads.send_now = send
 
-    async def take(self, repos: Repositories, commands: list[Received], *,
+    async def take(self, repos: Repositories, commands: Sequence[Received], *,
                    inline: bool = True) -> Taken:
         """The commands of a sync batch, just queued in ``repos``' transaction: a lone one whose
         room has nothing waiting before it runs in that transaction (``inline``: one commit

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from nio import SyncResponse
 
@@ -120,7 +119,7 @@ class SyncBatches:
     async def _save_and_take(self, batch: Batch, token: str, position: bool,
                              inline: bool) -> tuple[Taken, int]:
         async with self.db.transaction(patience=0) as repos:
-            new_commands: list[Any] = await self.recorder.save(repos, batch, token, position)
+            new_commands = await self.recorder.save(repos, batch, token, position)
             taken = await self.dispatcher.take(repos, new_commands, inline=inline)
         return taken, len(new_commands)
 
@@ -141,10 +140,9 @@ class SyncBatches:
         return tasks
 
     async def _saved_unsaved(self, batch: Batch, token: str,
-                             new_commands: list[Command]) -> object:
+                             new_commands: list[Command]) -> None:
         """Batches kept in memory are saved: their commands not answered yet run."""
-        return await self._saved(batch, token, True,
-                                 Taken(self.dispatcher, later=list(new_commands)))
+        await self._saved(batch, token, True, Taken(self.dispatcher, later=list(new_commands)))
 
     def _keep_unsaved(self, batch: Batch, token: str) -> list[asyncio.Task[None]]:
         """Another program holds the database's write lock: ``batch`` waits in memory and the

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 # transaction of its own: a long lock under a stream of commands leaves many batches, which
 # saved at once would stop the event loop (``bench.faults``).
 SAVED_TOGETHER = 20
-Saved = Callable[[Batch, str, list[Command]], Awaitable[object]]
+Saved = Callable[[Batch, str, list[Command]], Awaitable[None]]
 
 
 @dataclass
