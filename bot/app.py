@@ -40,6 +40,7 @@ from bot.standing import Standings
 from bot.sync import SyncBatches
 from bot.welcomes import Welcomes
 from commands import build_registry
+from commands.context import Club
 from commands.i18n import Translator
 from commands.registry import Registry, Role
 from storage.db import Database
@@ -85,7 +86,7 @@ class Bot:
 
     def _scheduler(self) -> Scheduler:
         """The scheduler and its job sources."""
-        club = lambda: self.club  # noqa: E731 (the club changes with its rooms)
+        club = self.current_club
         self.scheduled = ScheduledMessages(self.db, self.outbox, self.clock)
         return Scheduler([
             self.scheduled,
@@ -105,7 +106,7 @@ class Bot:
             timedelta(seconds=matrix.undecryptable_notice_seconds))
         self.notices = self.reader.notices
         self.recorder = BatchRecorder(self.transport, self.outbox, self.clock, self.dispatcher,
-                                      self.standings, lambda: self.club, self.t)
+                                      self.standings, self.current_club, self.t)
         self.invitations = Invitations(self.transport, self.rooms, self.settings.club,
                                        self._forget_room)
         self.sync = SyncBatches(self.db, self.outbox, self.dispatcher, self.rooms,
@@ -116,6 +117,10 @@ class Bot:
         self.outbox.on_room_opened = self.dispatcher.room_opened
         self.outbox.t = self.t
         self.outbox.on_failed = self.dispatcher.row_failed
+
+    def current_club(self) -> Club:
+        """The commands' view of the club as it is now (it changes with its rooms)."""
+        return self.club
 
     @property
     def club_rooms(self) -> dict[str, str]:
