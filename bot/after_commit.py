@@ -14,7 +14,7 @@ from bot.outbox import Outbox
 from bot.running import Handled
 from storage.db import Database
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.dispatcher")  # the dispatcher's records, as the log names them
 FOLLOW_UP_WAIT_S = 1.0  # a follow-up waits (at most this long) for the reply to be sent
 # ... and then this long, so that the follow-ups of a burst of commands (the edit of a poll's
 # message after each vote) find one another's work done: one edit for the votes of 2 s.

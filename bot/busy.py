@@ -18,7 +18,7 @@ from commands.dispatch import command_text
 from commands.errors import StorageUnavailable
 from storage.db import Database
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.dispatcher")  # the dispatcher's records, as the log names them
 SEND_NOW_LIMIT_S = 30.0  # a message sent without the outbox: how long it may take
 SendNow = Callable[[str, dict[str, Any], str], Awaitable[Any]]  # room, content, txn id
 

@@ -34,7 +34,7 @@ from commands.registry import Registry, Role
 from storage.faults import storage_faults
 from storage.repositories import Repositories
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.dispatcher")  # the dispatcher's records, as the log names them
 
 
 class Membership(Protocol):
