@@ -15,7 +15,7 @@ from bot.config import ClubSettings
 from bot.matrix import MatrixError, Transport
 from bot.rooms import Rooms
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 
 
 class Invitations:

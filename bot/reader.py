@@ -31,7 +31,7 @@ from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
 from commands.threads import thread_root
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 MAX_BACKFILL_PAGES = 50
 MAX_UNDECRYPTED = 500
 

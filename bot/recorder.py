@@ -24,7 +24,7 @@ from commands.i18n import Translator
 from commands.polls import service
 from storage.repositories import Repositories
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 SYNC_TOKEN = "sync_token"
 
 

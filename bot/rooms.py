@@ -18,7 +18,7 @@ from bot.matrix import MatrixError, RoomUnavailable, Transport
 from storage.db import Database
 from storage.repositories import Repositories
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 ClubChanged = Callable[..., None]  # the changes to ``Club`` (``rooms``, ``space``)
 
 

@@ -25,7 +25,7 @@ from bot.welcomes import Welcomes
 from commands.errors import StorageBusy, StorageUnavailable
 from storage.db import Database
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 # A batch with nothing to save leaves its token in memory; it is saved with the next batch
 # that has something, at stop, or after this long. Losing it (kill -9) only replays batches
 # that held nothing to act on.

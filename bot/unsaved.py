@@ -16,7 +16,7 @@ from bot.recorder import BatchRecorder
 from commands.errors import StorageBusy, StorageUnavailable
 from storage.db import Database
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 # Batches kept in memory are saved this many at a time once the lock frees, each group in a
 # transaction of its own: a long lock under a stream of commands leaves many batches, which
 # saved at once would stop the event loop (``bench.faults``).
