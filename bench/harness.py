@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.devserver import LocalSynapse, find_synapse_python
 from bot.files import write_private
+from devtools.devserver import LocalSynapse, find_synapse_python
 
 __all__ = ["REPO", "Child", "Live", "LocalSynapse", "NoSynapse", "guarded", "live_synapse",
            "load_average", "run_live", "synapse_version", "toml_config", "write_config"]

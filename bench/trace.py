@@ -33,7 +33,7 @@ SITE = Path(__file__).resolve().parent / "trace_site"
 # cct-bot's steps, timed from its sync response: (class path, method, label at its start).
 STEPS = (
     ("bot.app:Bot", "handle_sync", "batch read"),
-    ("bot.app:Bot", "_save", "transaction"),
+    ("bot.sync:SyncBatches", "_save", "transaction"),
     ("bot.dispatcher:Dispatcher", "run_command", "command"),
     ("bot.dispatcher:Dispatcher", "after_commit", "committed"),
     ("bot.outbox:Outbox", "_attempt", "sender"),

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import Bot, bot_version, settle_memory
+from bot.app import Bot, settle_memory
+from bot.club import bot_version
 from bot.config import ConfigError, Settings, load_settings
 from bot.cross_signing import CrossSigning, CrossSigningError, KeyFiles, PasswordNeeded
 from bot.files import write_private
@@ -231,7 +232,7 @@ def cmd_keys_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from devtools.demo import run_demo
 
     setup_logging("WARNING")
     return run_demo(Path(args.dir), port=args.port)
@@ -240,6 +241,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_version(_args: argparse.Namespace) -> int:
     print(f"cct-bot {bot_version()}")
     return 0
+
+
+Subparsers = argparse._SubParsersAction  # what ``add_subparsers`` gives
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,6 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="vérifie la configuration / check a config file")
     check.add_argument("file")
     check.set_defaults(func=cmd_check_config)
+    _add_db(sub)
+    _add_export(sub.add_parser("export", help="exporte des données / export data"))
+    _add_keys(sub)
+    demo = sub.add_parser("demo", help="démo locale avec Synapse / local demo with Synapse")
+    demo.add_argument("--dir", default="demo-data")
+    demo.add_argument("--port", type=int, default=8008)
+    demo.set_defaults(func=cmd_demo)
+    ver = sub.add_parser("version", help="version")
+    ver.set_defaults(func=cmd_version)
+    return parser
+
+
+def _add_db(sub: Subparsers[argparse.ArgumentParser]) -> None:
     db = sub.add_parser("db", help="base de données / database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="applique les migrations / apply migrations")
@@ -264,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--config", "-c", default="config.toml")
     backup.add_argument("--output", "-o", help="fichier de sauvegarde (défaut : data/cct-<date>.db)")
     backup.set_defaults(func=cmd_db_backup)
-    export = sub.add_parser("export", help="exporte des données / export data")
+
+
+def _add_export(export: argparse.ArgumentParser) -> None:
     export_sub = export.add_subparsers(dest="what", required=True)
     initiatives = export_sub.add_parser(
         "initiatives", help="le panorama des initiatives (CSV ou Markdown) / the panorama")
@@ -285,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     bilan.add_argument("--dir", "-d", default=".", help="dossier où écrire les fichiers")
     bilan.add_argument("--config", "-c", default="config.toml")
     bilan.set_defaults(func=cmd_export)
+
+
+def _add_keys(sub: Subparsers[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser("keys", help="clés de signature croisée du bot / the bot's "
                                        "cross-signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -292,13 +314,6 @@ def build_parser() -> argparse.ArgumentParser:
                                               "replace the keys and sign the bot's device")
     reset.add_argument("--config", "-c", default="config.toml")
     reset.set_defaults(func=cmd_keys_reset)
-    demo = sub.add_parser("demo", help="démo locale avec Synapse / local demo with Synapse")
-    demo.add_argument("--dir", default="demo-data")
-    demo.add_argument("--port", type=int, default=8008)
-    demo.set_defaults(func=cmd_demo)
-    ver = sub.add_parser("version", help="version")
-    ver.set_defaults(func=cmd_version)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,23 +12,49 @@ import re
 import shlex
 import stat
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from urllib.parse import urlsplit
 
+from bot.config_reader import (
+    Reader,
+    is_database_url,
+    is_inviter,
+    is_room,
+    is_timezone,
+    is_url,
+    is_user,
+    resolve,
+    resolve_sqlite,
+)
 from bot.files import image_mimetype
-from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
+from bot.settings import (
+    ClubSettings,
+    ConfigError,
+    ConfigProblem,
+    EventSettings,
+    LimitSettings,
+    MatrixSettings,
+    MeetingSettings,
+    PrivacySettings,
+    ReminderSettings,
+    RoomSettings,
+    Settings,
+)
+from commands.event_kinds import KEY_PATTERN, LABEL_MAX
 from commands.i18n import LANGUAGES, Translator
-from matrix_ids import is_server_name, is_user_id
+
+__all__ = [
+    "ACCESS_TOKEN_ENV", "PASSWORD_ENV", "ClubSettings", "ConfigError", "ConfigProblem",
+    "EventSettings", "LimitSettings", "MatrixSettings", "MeetingSettings", "PrivacySettings",
+    "ReminderSettings", "RoomSettings", "Settings", "file_exposed", "load_settings",
+    "parse_settings", "secrets_in_file",
+]
 
 PASSWORD_ENV = "CCT_BOT_PASSWORD"
 ACCESS_TOKEN_ENV = "CCT_BOT_ACCESS_TOKEN"
 
-# Room ids of room version 12 have no server part (``!opaque``); aliases always have one.
-ROOM_RE = re.compile(r"^(![A-Za-z0-9._~+/=\-]+(:[A-Za-z0-9.\-]+(:\d+)?)?|#[^:\s]+:[A-Za-z0-9.\-]+(:\d+)?)$")
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 PREFIX_MAX = 3
 DISPLAY_NAME_MAX = 256  # Synapse's limit
@@ -36,273 +62,9 @@ AVATAR_MAX_BYTES = 1024 * 1024
 LOG_FORMATS = ("text", "json")
 
 
-@dataclass(frozen=True)
-class MatrixSettings:
-    homeserver: str
-    user_id: str
-    password: str
-    access_token: str
-    device_id: str
-    store_path: Path
-    encryption: bool = True
-    catch_up_minutes: int = 1440
-    sync_timeout_ms: int = 30000
-    sync_timeline_limit: int = 100
-    request_timeout_seconds: int = 30  # the deadline of each request to the homeserver
-    send_retry_hours: int = 24  # how long a failing outbox row is retried before it is set aside
-    undecryptable_notice_seconds: int = 60  # 0: never tell
-    display_name: str = ""  # the bot's profile; empty: left as it is
-    avatar: Path | None = None
-
-
-@dataclass(frozen=True)
-class ClubSettings:
-    name: str
-    timezone: str
-    language: str
-    prefix: str
-    coordinators: tuple[str, ...]
-    allowed_inviters: tuple[str, ...]
-    welcome_message: str
-    charter: str
-    coordinator_power_level: int = 50
-    welcome_every_seconds: int = 60  # newcomers arriving this soon after a welcome wait for the next
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True)
-class MeetingSettings:
-    """Rencontres and date polls."""
-
-    duration_minutes: int = 120
-    poll_reminder_hours: int = 24
-    agenda_deadline_hours: int = 48  # suggestions for the agenda close this long before
-
-
-@dataclass(frozen=True)
-class EventSettings:
-    """The kinds of the club's events: (key, French label), the first one the default."""
-
-    kinds: tuple[tuple[str, str], ...] = DEFAULT_EVENT_KINDS
-
-
-@dataclass(frozen=True)
-class ReminderSettings:
-    """The club's automatic reminders (each can be turned off) and quiet hours."""
-
-    meeting_days_before: tuple[int, ...] = (7, 1)
-    meeting_hours_before: tuple[int, ...] = (2,)
-    agenda_call_days_before: int = 14
-    minutes_days_after: int = 3
-    minutes_repeat_days: int = 7
-    progress_weeks_after: int = 3
-    quiet_hours: str = "21:00-08:00"
-
-
-@dataclass(frozen=True)
-class PrivacySettings:
-    """Personal data: the data of people inactive for ``retention_days`` is erased; commands
-    handled and messages sent are deleted after ``messages_retention_days`` (0: never)."""
-
-    retention_days: int = 730
-    messages_retention_days: int = 30
-
-
-@dataclass(frozen=True)
-class LimitSettings:
-    """What one person may make the bot do (0: no limit); the coordinators have no limits."""
-
-    groups_per_day: int = 3
-    suggestions_per_meeting: int = 5
-    remontees_per_day: int = 5
-    initiatives_per_day: int = 5
-    commands_per_minute: int = 20
-
-
-@dataclass(frozen=True)
-class RoomSettings:
-    main: str
-    north: str = ""
-    south: str = ""
-    announcements: str = ""
-    space: str = ""  # the club's Matrix space: group rooms are created in it
-
-    def configured(self) -> dict[str, str]:
-        """The configured rooms by role (main, north, south, announcements), empty ones left out."""
-        rooms = {"main": self.main, "north": self.north, "south": self.south}
-        rooms["announcements"] = self.announcements
-        return {role: room for role, room in rooms.items() if room}
-
-
-@dataclass(frozen=True)
-class Settings:
-    matrix: MatrixSettings
-    database_url: str
-    club: ClubSettings
-    rooms: RoomSettings
-    source: Path | None = None
-    log_level: str = "INFO"
-    log_format: str = "text"
-    meetings: MeetingSettings = field(default_factory=MeetingSettings)
-    reminders: ReminderSettings = field(default_factory=ReminderSettings)
-    privacy: PrivacySettings = field(default_factory=PrivacySettings)
-    limits: LimitSettings = field(default_factory=LimitSettings)
-    # how long a command waits for another program's lock on the database before its sender
-    # is told « La base de données est occupée, je réessaie… »
-    database_busy_notice_seconds: int = 5
-    events: EventSettings = field(default_factory=EventSettings)
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.message}"
-
-
-class ConfigError(Exception):
-    """A config file with one or more problems."""
-
-    def __init__(self, problems: list[ConfigProblem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
-
-
-@dataclass
-class _Reader:
-    """Reads typed values from the parsed TOML, collecting problems instead of stopping."""
-
-    data: Mapping[str, Any]
-    t: Translator
-    problems: list[ConfigProblem] = field(default_factory=list)
-
-    def problem(self, key: str, msg_key: str, **values: object) -> None:
-        self.problems.append(ConfigProblem(key, self.t(msg_key, **values)))
-
-    def raw(self, key: str) -> Any:
-        section, _, name = key.partition(".")
-        table = self.data.get(section, {})
-        if not isinstance(table, Mapping):
-            return None
-        return table.get(name)
-
-    def string(self, key: str, default: str = "") -> str:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            self.problem(key, "config.not_string")
-            return default
-        return value.strip()
-
-    def required(self, key: str, check: Callable[[str], bool], msg_key: str) -> str:
-        value = self.string(key)
-        if not value:
-            self.problem(key, "config.missing")
-        elif not check(value):
-            self.problem(key, msg_key, value=value)
-        return value
-
-    def integer(self, key: str, default: int, minimum: int, maximum: int) -> int:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(key, "config.not_integer")
-            return default
-        if not minimum <= value <= maximum:
-            self.problem(key, "config.out_of_range", minimum=minimum, maximum=maximum)
-            return default
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.problem(key, "config.not_boolean")
-            return default
-        return value
-
-    def int_list(self, key: str, default: tuple[int, ...], maximum: int) -> tuple[int, ...]:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if (not isinstance(value, list)
-                or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-            self.problem(key, "config.not_int_list")
-            return default
-        if not all(0 < v <= maximum for v in value):
-            self.problem(key, "config.out_of_range", minimum=1, maximum=maximum)
-            return default
-        return tuple(sorted(set(value), reverse=True))
-
-    def string_list(self, key: str, check: Callable[[str], bool], msg_key: str) -> tuple[str, ...]:
-        value = self.raw(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(key, "config.not_string_list")
-            return ()
-        for item in value:
-            if not check(item.strip()):
-                self.problem(key, msg_key, value=item)
-        return tuple(v.strip() for v in value)
-
-
-def _is_url(value: str) -> bool:
-    parsed = urlparse(value)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
-
-
-def _is_timezone(value: str) -> bool:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def _is_database_url(value: str) -> bool:
-    return value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://"))
-
-
-def _is_user(value: str) -> bool:
-    return is_user_id(value)
-
-
-def _is_room(value: str) -> bool:
-    return bool(ROOM_RE.match(value))
-
-
-def _is_inviter(value: str) -> bool:
-    return is_user_id(value) or (value.startswith(":") and is_server_name(value[1:]))
-
-
-def _resolve(base: Path, path: str) -> Path:
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else (base / candidate)
-
-
-def _resolve_sqlite(base: Path, url: str) -> str:
-    """Makes a relative SQLite path relative to the config file's folder."""
-    prefix = "sqlite+aiosqlite:///"
-    if not url.startswith(prefix) or url == prefix + ":memory:":
-        return url
-    path = url[len(prefix) :]
-    if path.startswith("/"):
-        return url
-    return prefix + str(_resolve(base, path))
-
-
-def _read_matrix(r: _Reader, base: Path, env: Mapping[str, str]) -> MatrixSettings:
-    homeserver = r.required("matrix.homeserver", _is_url, "config.bad_url")
-    user_id = r.required("matrix.user_id", _is_user, "config.bad_user")
+def _read_matrix(r: Reader, base: Path, env: Mapping[str, str]) -> MatrixSettings:
+    homeserver = r.required("matrix.homeserver", is_url, "config.bad_url")
+    user_id = r.required("matrix.user_id", is_user, "config.bad_user")
     password = r.string("matrix.password") or env.get(PASSWORD_ENV, "")
     token = r.string("matrix.access_token") or env.get(ACCESS_TOKEN_ENV, "")
     if not password and not token:
@@ -316,7 +78,7 @@ def _read_matrix(r: _Reader, base: Path, env: Mapping[str, str]) -> MatrixSettin
         password=password,
         access_token=token,
         device_id=device_id,
-        store_path=_resolve(base, r.string("matrix.store_path", "data/store")),
+        store_path=resolve(base, r.string("matrix.store_path", "data/store")),
         encryption=r.boolean("matrix.encryption", True),
         catch_up_minutes=r.integer("matrix.catch_up_minutes", 1440, 1, 60 * 24 * 30),
         sync_timeout_ms=r.integer("matrix.sync_timeout_ms", 30000, 1000, 120000),
@@ -330,7 +92,7 @@ def _read_matrix(r: _Reader, base: Path, env: Mapping[str, str]) -> MatrixSettin
     )
 
 
-def _read_display_name(r: _Reader) -> str:
+def _read_display_name(r: Reader) -> str:
     name = r.string("matrix.display_name")
     if len(name) > DISPLAY_NAME_MAX:
         r.problem("matrix.display_name", "config.display_name_too_long", maximum=DISPLAY_NAME_MAX)
@@ -338,13 +100,13 @@ def _read_display_name(r: _Reader) -> str:
     return name
 
 
-def _read_avatar(r: _Reader, base: Path) -> Path | None:
+def _read_avatar(r: Reader, base: Path) -> Path | None:
     """The avatar's path, once checked to be a readable PNG, JPEG, GIF or WebP image, small
     enough for an avatar."""
     value = r.string("matrix.avatar")
     if not value:
         return None
-    path = _resolve(base, value)
+    path = resolve(base, value)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -358,14 +120,14 @@ def _read_avatar(r: _Reader, base: Path) -> Path | None:
     return path
 
 
-def _read_charter(r: _Reader, base: Path) -> str:
+def _read_charter(r: Reader, base: Path) -> str:
     text = r.string("club.charter")
     path = r.string("club.charter_file")
     if text and path:
         r.problem("club.charter_file", "config.charter_both")
     if path:
         try:
-            return _resolve(base, path).read_text(encoding="utf-8").strip()
+            return resolve(base, path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             r.problem("club.charter_file", "config.unreadable", value=path, reason=exc.strerror)
         except UnicodeDecodeError:
@@ -373,23 +135,23 @@ def _read_charter(r: _Reader, base: Path) -> str:
     return text
 
 
-def _read_club(r: _Reader, base: Path) -> ClubSettings:
+def _read_club(r: Reader, base: Path) -> ClubSettings:
     language = r.string("club.language", "fr")
     if language not in LANGUAGES:
         r.problem("club.language", "config.bad_language", value=language, choices=", ".join(LANGUAGES))
     timezone = r.string("club.timezone", "Europe/Paris")
-    if not _is_timezone(timezone):
+    if not is_timezone(timezone):
         r.problem("club.timezone", "config.bad_timezone", value=timezone)
     prefix = r.string("club.prefix", "!")
     if not prefix or len(prefix) > PREFIX_MAX or any(c.isalnum() or c.isspace() for c in prefix):
         r.problem("club.prefix", "config.bad_prefix", value=prefix)
     return ClubSettings(
         name=r.string("club.name", "Club Climat et Transition"),
-        timezone=timezone if _is_timezone(timezone) else "Europe/Paris",
+        timezone=timezone if is_timezone(timezone) else "Europe/Paris",
         language=language if language in LANGUAGES else "fr",
         prefix=prefix or "!",
-        coordinators=r.string_list("club.coordinators", _is_user, "config.bad_user"),
-        allowed_inviters=r.string_list("club.allowed_inviters", _is_inviter, "config.bad_inviter"),
+        coordinators=r.string_list("club.coordinators", is_user, "config.bad_user"),
+        allowed_inviters=r.string_list("club.allowed_inviters", is_inviter, "config.bad_inviter"),
         welcome_message=r.string("club.welcome_message"),
         charter=_read_charter(r, base),
         coordinator_power_level=r.integer("club.coordinator_power_level", 50, 1, 100),
@@ -397,12 +159,12 @@ def _read_club(r: _Reader, base: Path) -> ClubSettings:
     )
 
 
-def _read_rooms(r: _Reader) -> RoomSettings:
-    main = r.required("rooms.main", _is_room, "config.bad_room")
+def _read_rooms(r: Reader) -> RoomSettings:
+    main = r.required("rooms.main", is_room, "config.bad_room")
     others = {}
     for name in ("north", "south", "announcements", "space"):
         value = r.string(f"rooms.{name}")
-        if value and not _is_room(value):
+        if value and not is_room(value):
             r.problem(f"rooms.{name}", "config.bad_room", value=value)
         others[name] = value
     return RoomSettings(main=main, **others)
@@ -411,7 +173,7 @@ def _read_rooms(r: _Reader) -> RoomSettings:
 QUIET_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
-def _read_reminders(r: _Reader) -> ReminderSettings:
+def _read_reminders(r: Reader) -> ReminderSettings:
     quiet = r.string("reminders.quiet_hours", "21:00-08:00")
     if quiet and not QUIET_RE.match(quiet):
         r.problem("reminders.quiet_hours", "config.bad_quiet_hours", value=quiet)
@@ -426,7 +188,7 @@ def _read_reminders(r: _Reader) -> ReminderSettings:
         quiet_hours=quiet)
 
 
-def _read_events(r: _Reader) -> EventSettings:
+def _read_events(r: Reader) -> EventSettings:
     """``[events.kinds]``: ``key = "Label"`` lines, in order; absent: the default kinds."""
     table = r.raw("events.kinds")
     if table is None:
@@ -445,7 +207,7 @@ def _read_events(r: _Reader) -> EventSettings:
     return EventSettings(tuple(kinds)) if kinds else EventSettings()
 
 
-def _read_limits(r: _Reader) -> LimitSettings:
+def _read_limits(r: Reader) -> LimitSettings:
     return LimitSettings(
         groups_per_day=r.integer("limits.groups_per_day", 3, 0, 1000),
         suggestions_per_meeting=r.integer("limits.suggestions_per_meeting", 5, 0, 1000),
@@ -454,7 +216,7 @@ def _read_limits(r: _Reader) -> LimitSettings:
         commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000))
 
 
-def _check_unknown_keys(r: _Reader) -> None:
+def _check_unknown_keys(r: Reader) -> None:
     known = {
         "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
                    "encryption", "catch_up_minutes", "sync_timeout_ms", "sync_timeline_limit",
@@ -493,11 +255,11 @@ def parse_settings(
     """Validates parsed TOML into ``Settings``; raises ``ConfigError`` listing every problem."""
     club_table = data.get("club", {})
     lang = club_table.get("language", "fr") if isinstance(club_table, Mapping) else "fr"
-    r = _Reader(data, Translator(lang if lang in LANGUAGES else "fr"))
+    r = Reader(data, Translator(lang if lang in LANGUAGES else "fr"))
     _check_unknown_keys(r)
     matrix = _read_matrix(r, base, os.environ if env is None else env)
     url = r.string("database.url", "sqlite+aiosqlite:///data/cct.db")
-    if not _is_database_url(url):
+    if not is_database_url(url):
         r.problem("database.url", "config.bad_database", value=url)
     busy_notice = r.integer("database.busy_notice_seconds", 5, 0, 3600)
     club = _read_club(r, base)
@@ -520,7 +282,7 @@ def parse_settings(
         r.problem("logging.format", "config.bad_log_format", value=log_format)
     if r.problems:
         raise ConfigError(r.problems)
-    return Settings(matrix, _resolve_sqlite(base, url), club, rooms, source, level, log_format,
+    return Settings(matrix, resolve_sqlite(base, url), club, rooms, source, level, log_format,
                     meetings, reminders, privacy, limits, busy_notice, events)
 
 

@@ -28,7 +28,7 @@ ensure_synapse() {
   fi
   if [ ! -x "$ROOT/.venv-synapse/bin/python" ] || ! "$ROOT/.venv-synapse/bin/python" -c "import synapse" 2>/dev/null; then
     echo "==> installing Synapse (test homeserver) into .venv-synapse (~30 s)" >&2
-    "$ROOT/.venv/bin/python" -c "from pathlib import Path; from bot.devserver import install_synapse; install_synapse(Path('$ROOT/.venv-synapse'))"
+    "$ROOT/.venv/bin/python" -c "from pathlib import Path; from devtools.devserver import install_synapse; install_synapse(Path('$ROOT/.venv-synapse'))"
   fi
   export CCT_SYNAPSE_PYTHON="$ROOT/.venv-synapse/bin/python"
 }

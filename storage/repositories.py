@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements
 from storage.agenda import AgendaRepository, RemonteeRepository
+from storage.faults import storage_faults
 from storage.meetings import MeetingRepository
 from storage.models import (
     BotState,
@@ -329,3 +331,10 @@ class Repositories:
         commit); nothing to do, no call into the session's thread (most commands)."""
         if self.session.new or self.session.dirty or self.session.deleted:
             await self.session.flush()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: what the block wrote is undone if it raises, the rest of the
+        transaction stays. The storage failing raises ``StorageUnavailable``."""
+        async with storage_faults(), self.session.begin_nested():
+            yield

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.devserver import LocalSynapse, find_synapse_python
+from devtools.devserver import LocalSynapse, find_synapse_python
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_DSN = os.environ.get("CCT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Batch, Bot, Command
+from bot.app import Bot
+from bot.batch import Batch, Command
 from tests.handlers.fakes import record_sends
 from tests.handlers.test_sync_batches import NOW, ROOM, message, offline_bot, queued, sync
 from tests.lock_holder import LockHolder
@@ -44,8 +45,8 @@ async def bot(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[B
         yield instance
     finally:
         await instance.dispatcher.drain(limit_s=5)
-        if instance._saver is not None:
-            instance._saver.cancel()
+        if instance.sync.unsaved.saver is not None:
+            instance.sync.unsaved.saver.cancel()
         await instance.transport.close()
         await instance.db.dispose()
 
@@ -75,8 +76,8 @@ async def _inbox(bot: Bot) -> list[str]:
 
 async def _saved(bot: Bot) -> None:
     """Waits for the batches kept in memory to be saved and their commands to run."""
-    if bot._saver is not None:
-        await bot._saver
+    if bot.sync.unsaved.saver is not None:
+        await bot.sync.unsaved.saver
     await bot.dispatcher.drain()
 
 
@@ -86,7 +87,7 @@ async def test_a_write_waits_for_the_lock_while_another_room_is_answered(bot: Bo
         await bot.handle_sync(sync([message("$a", ALICE, "!projet creer Atelier vélo", NOW)],
                                    "s2"))
         # The sync went on: the batch waits in memory, nothing is saved or answered yet.
-        assert bot._token == "s2" and bot._unsaved
+        assert bot.sync.token == "s2" and bot.sync.unsaved.batches
         tasks = await bot.handle_sync(sync([message("$b", BOB, "!ping", NOW)], "s3",
                                            room=OTHER_ROOM))
         await asyncio.gather(*tasks)
@@ -143,13 +144,13 @@ async def test_a_queued_command_meeting_the_lock_is_told_and_answered_once(bot: 
 
 async def test_at_stop_batches_still_waiting_are_left_to_the_next_start(
         bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.app.STOP_LOCK_WAIT_S", 0)
+    monkeypatch.setattr("bot.sync.STOP_LOCK_WAIT_S", 0)
     async with LockHolder(_file(bot)):
         await bot.handle_sync(sync([message("$a", ALICE, "!projet creer Atelier vélo", NOW)],
                                    "s2"))
-        assert bot._saver is not None
-        bot._saver.cancel()
-        await bot._save_token()
+        assert bot.sync.unsaved.saver is not None
+        bot.sync.unsaved.saver.cancel()
+        await bot.sync.save_position()
     async with bot.db.reading() as repos:  # the next start reads the batch again
         assert await repos.state.get("sync_token") is None
     assert await _inbox(bot) == []

@@ -166,10 +166,10 @@ async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
     sent = await open_poll(bot)
     assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 0
 
-    async def stopped(_handled: object) -> None:  # the bot stopped before the follow-up ran
+    async def stopped(*_args: object) -> None:  # the bot stopped before the follow-up ran
         return None
 
-    monkeypatch.setattr(bot.dispatcher, "_follow_up", stopped)
+    monkeypatch.setattr(bot.dispatcher.after, "_follow_up", stopped)
     after = await bot.command("!vote 1+ 2-", sender=BOB)
     assert len(after) == 1  # the reply only
     assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 1

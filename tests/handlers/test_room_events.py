@@ -78,7 +78,7 @@ async def deliver(bot: Bot, response: SyncResponse, *, wait: bool = True) -> Non
         return response
 
     bot.transport.client.sync = nio_sync  # type: ignore[method-assign]
-    await bot.handle_sync(await bot.transport.sync(bot._token, 0))
+    await bot.handle_sync(await bot.transport.sync(bot.sync.token, 0))
     if wait:
         await bot.dispatcher.drain()
 
@@ -92,8 +92,8 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     club = replace(instance.settings.club, coordinators=(COORDINATOR,))
     instance.settings = replace(instance.settings, club=club)
     instance.standings.club = club
-    instance._configured[ROOM] = ("main", ROOM)
-    instance._club_rooms_changed()
+    instance.rooms._configured[ROOM] = ("main", ROOM)
+    instance.rooms.changed()
     asked: list[str] = []
 
     async def room_get_state(room_id: str) -> RoomGetStateResponse:
@@ -187,11 +187,11 @@ async def test_an_invite_to_a_room_the_bot_thought_it_was_in_starts_afresh(
         return room
 
     monkeypatch.setattr(bot.transport, "join", join)
-    monkeypatch.setattr(bot, "may_invite", lambda user: user == CREATOR)
+    monkeypatch.setattr(bot.invitations, "may_invite", lambda user: user == CREATOR)
     invite = {"type": "m.room.member", "sender": CREATOR, "state_key": BOT,
               "content": {"membership": "invite"}}
     await deliver(bot, sync_of("s2", invite={ROOM: [invite]}))
-    await bot.invitations_answered()  # in the background: the sync does not wait for it
+    await bot.invitations.answered()  # in the background: the sync does not wait for it
     assert joins == [ROOM]
     assert await joined_at(bot) == NOW  # the bot's clock: it has just joined
     assert ROOM not in bot.transport.client.rooms  # its state comes with the next sync
@@ -279,7 +279,7 @@ async def test_a_redaction_the_database_could_not_save_still_stops_the_command(
         async def unavailable(*_args: Any) -> Any:
             raise StorageUnavailable("read-only")
 
-        monkeypatch.setattr(bot, "_save", unavailable)
+        monkeypatch.setattr(bot.sync, "_save", unavailable)
         with pytest.raises(StorageUnavailable):
             await bot.handle_sync(sync_of("s3", join={ROOM: {"timeline": [
                 redaction("$xa", ANA, "$a"), redaction("$xb", MALLORY, "$b")]}}))
@@ -303,13 +303,13 @@ async def test_an_event_waiting_for_its_key_and_taken_back_is_forgotten(bot: Bot
                      "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgA", "device_id": "D",
                      "sender_key": "k", "session_id": "s"}}
     await deliver(bot, sync_of(join={ROOM: {"timeline": [encrypted]}}))
-    assert "$secret" in bot._undecrypted
+    assert "$secret" in bot.reader.undecrypted
     await deliver(bot, sync_of("s3", join={ROOM: {"timeline": [
         redaction("$x", MALLORY, "$secret")]}}))
-    assert "$secret" in bot._undecrypted
+    assert "$secret" in bot.reader.undecrypted
     await deliver(bot, sync_of("s4", join={ROOM: {"timeline": [
         redaction("$y", ANA, "$secret")]}}))
-    assert "$secret" not in bot._undecrypted
+    assert "$secret" not in bot.reader.undecrypted
 
 
 async def test_an_invitation_to_a_room_of_a_silent_server_does_not_hold_the_sync(
@@ -323,7 +323,7 @@ async def test_an_invitation_to_a_room_of_a_silent_server_does_not_hold_the_sync
         return room
 
     monkeypatch.setattr(bot.transport, "join", join)
-    monkeypatch.setattr(bot, "may_invite", lambda user: user == CREATOR)
+    monkeypatch.setattr(bot.invitations, "may_invite", lambda user: user == CREATOR)
     invite = {"type": "m.room.member", "sender": CREATOR, "state_key": BOT,
               "content": {"membership": "invite"}}
     response = sync_of("s2", invite={OTHER: [invite]},
@@ -333,11 +333,11 @@ async def test_an_invitation_to_a_room_of_a_silent_server_does_not_hold_the_sync
     async with bot.db.transaction() as repos:
         command = await repos.inbox.get("$p")
     assert command is not None and command.handled_at is not None
-    assert bot._token == "s2"
-    assert OTHER not in bot._rooms  # not joined yet
+    assert bot.sync.token == "s2"
+    assert OTHER not in bot.rooms.known  # not joined yet
     answered.set()
-    await bot.invitations_answered()
-    assert OTHER in bot._rooms
+    await bot.invitations.answered()
+    assert OTHER in bot.rooms.known
 
 
 async def test_a_second_join_of_the_same_room_does_not_move_its_join_time(
@@ -350,12 +350,12 @@ async def test_a_second_join_of_the_same_room_does_not_move_its_join_time(
 
     monkeypatch.setattr(bot.transport, "join", join)
     bot._forget_room(OTHER)
-    await bot._joined(OTHER, known=False)  # the first join recorded
-    first = bot._rooms[OTHER].joined_at
+    await bot.rooms.joined(OTHER, known=False)  # the first join recorded
+    first = bot.rooms.known[OTHER].joined_at
     assert isinstance(bot.clock, FakeClock)
     bot.clock.advance(timedelta(seconds=5))  # a command is sent meanwhile
-    await bot._accept(OTHER, CREATOR)  # the invitation's join ends later
-    assert bot._rooms[OTHER].joined_at == first
+    await bot.invitations.accept(OTHER, CREATOR)  # the invitation's join ends later
+    assert bot.rooms.known[OTHER].joined_at == first
     async with bot.db.transaction() as repos:
         rows = {row.room_id: row.joined_at for row in await repos.rooms.all()}
     assert rows[OTHER] == first

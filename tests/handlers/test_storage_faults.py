@@ -166,4 +166,4 @@ async def test_refused_writes_are_answered_change_nothing_and_recover(bot: Bot,
     assert group is not None and group.name == "Atelier vélo"
     # The refused command's batch is past for good (a restart must not run it); the next
     # one, commands only, is known by the inbox: its position is saved later.
-    assert token == "s2" and bot._token == "s3"
+    assert token == "s2" and bot.sync.token == "s3"

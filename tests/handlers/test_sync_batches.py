@@ -16,7 +16,7 @@ from sqlalchemy import text
 from bot.app import SYNC_TOKEN, Bot
 from bot.clock import FakeClock
 from bot.config import parse_settings
-from bot.dispatcher import CommandRate
+from bot.rate import CommandRate
 from bot.welcomes import GATHER, Welcomes
 from commands.context import Context, Reply
 from commands.errors import NotFound
@@ -111,7 +111,7 @@ async def test_commands_are_queued_and_the_token_kept_for_later(bot: Bot) -> Non
                                 message("$c", "@ana:localhost", "!ping", NOW, "m.notice"),
                                 message("$d", BOT, "!ping", NOW)], token="s42"))
     await bot.dispatcher.drain()
-    assert bot._token == "s42"
+    assert bot.sync.token == "s42"
     async with bot.db.transaction() as repos:
         assert await repos.state.get(SYNC_TOKEN) is None  # commands are known by their ids
         assert (await repos.inbox.get("$a")) is not None
@@ -366,7 +366,7 @@ async def test_a_lone_command_is_answered_in_the_batch_transaction(bot: Bot) -> 
     assert row is not None and row.handled_at == NOW  # recorded as handled in that same commit
     assert [json.loads(r.content)["m.relates_to"]["m.in_reply_to"]["event_id"]
             for r in replies] == ["$a"]
-    assert await _token(bot) is None and bot._token == "s7"  # the position: saved later
+    assert await _token(bot) is None and bot.sync.token == "s7"  # the position: saved later
     assert bot.outbox.handed_over == 1  # handed to the sender at once, no database read
 
 
@@ -477,7 +477,7 @@ async def test_a_command_failing_outside_its_handler_cannot_hold_the_batch_back(
 
     monkeypatch.setattr(bot.dispatcher, "run_command", breaks_once)
     tasks = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW)], "s9"))
-    assert bot._token == "s9"  # the token moved on
+    assert bot.sync.token == "s9"  # the token moved on
     assert len(tasks) == 1
     await asyncio.gather(*tasks)
     assert await queued(bot) == ["handled"]
@@ -491,7 +491,7 @@ async def test_the_sync_position_is_saved_with_what_could_not_be_read_again(bot:
     await bot.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW)], "s2"))
     await bot.handle_sync(sync([message("$b", "@ana:localhost", "bonjour", NOW)], "s3"))
     assert await _token(bot) is None
-    assert bot._token == "s3"  # the next sync starts after it all the same
+    assert bot.sync.token == "s3"  # the next sync starts after it all the same
     await bot.handle_sync(sync([member("$j", "@bob:localhost", NOW, previous="invite")], "s4"))
     assert await _token(bot) == "s4"  # a welcome, keyed by the batch: saved with its position
     await bot.handle_sync(sync([message("$d", "@ana:localhost", "!ping", NOW)], "s5"))
@@ -510,7 +510,7 @@ async def test_a_command_read_again_after_a_crash_is_not_answered_twice(tmp_path
     await first.db.dispose()  # killed: the batch's token was never saved
     again = await offline_bot(tmp_path, url)
     try:
-        assert again._token is None
+        assert again.sync.token is None
         tasks = await again.handle_sync(sync([message("$a", "@ana:localhost", "!ping", NOW)],
                                              "s2"))
         await asyncio.gather(*tasks)
@@ -526,7 +526,7 @@ async def test_the_token_of_quiet_batches_is_saved_every_few_minutes(
         bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     await bot.handle_sync(sync([message("$a", "@ana:localhost", "bonjour", NOW)], "s2"))
     assert await _token(bot) is None
-    monkeypatch.setattr("bot.app.TOKEN_SAVE_EVERY_S", 0.0)
+    monkeypatch.setattr("bot.sync.TOKEN_SAVE_EVERY_S", 0.0)
     await bot.handle_sync(sync([message("$b", "@ana:localhost", "bonjour", NOW)], "s3"))
     assert await _token(bot) == "s3"
 

@@ -12,7 +12,7 @@ import pytest
 from bot.app import Bot
 from bot.clock import Clock
 from bot.config import Settings, parse_settings
-from bot.devserver import LocalSynapse
+from devtools.devserver import LocalSynapse
 from tests.conftest import unavailable
 from tests.integration.element_peer import ElementPeer, missing
 from tests.integration.matrix_user import MatrixUser

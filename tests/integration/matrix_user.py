@@ -1,7 +1,7 @@
 """A human test user driving a real matrix-nio client, for integration tests.
 
 Each :class:`MatrixUser` logs in with its own nio ``AsyncClient`` against a
-:class:`bot.devserver.LocalSynapse`, keeps a background sync loop running and
+:class:`devtools.devserver.LocalSynapse`, keeps a background sync loop running and
 records every timeline event of its joined rooms (decrypted when the room is
 encrypted), so tests can wait for the bot's answers without sleeping::
 
@@ -44,7 +44,7 @@ from nio import (
     SyncResponse,
 )
 
-from bot.devserver import LocalSynapse
+from devtools.devserver import LocalSynapse
 
 __all__ = ["MatrixUser", "reply_target"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot.devserver import LocalSynapse
+from devtools.devserver import LocalSynapse
 from storage.db import alembic_config
 from tests.integration.conftest import unique
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.devserver import LocalSynapse, find_synapse_python
+from devtools.devserver import LocalSynapse, find_synapse_python
 from tests.integration.conftest import BotRunner, unique
 from tests.integration.matrix_user import MatrixUser
 

@@ -191,7 +191,9 @@ async def test_a_command_taken_back_while_the_bot_was_down_is_not_run_at_start(
         return asyncio.create_task(asyncio.sleep(0))  # queued in the inbox, never run
 
     bot.dispatcher.submit = queue_only  # type: ignore[method-assign]
-    bot._inline_candidate = lambda batch: None  # type: ignore[method-assign]
+    take = bot.dispatcher.take  # nothing runs with its batch either
+    bot.dispatcher.take = (  # type: ignore[method-assign]
+        lambda repos, commands, inline=True: take(repos, commands, inline=False))
     hers = await ana.send_text(room, "!ping")
     his = await bob.send_text(room, "!ping")
     kept = await bob.send_text(room, "!cadre")

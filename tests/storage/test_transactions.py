@@ -68,6 +68,39 @@ async def test_user_errors_pass_through_unchanged(db: Database) -> None:
         assert await repos.state.get("k") is None
 
 
+async def test_a_savepoint_undoes_its_block_only(db: Database) -> None:
+    async with db.transaction() as repos:
+        await repos.state.set("outer", "kept")
+        with pytest.raises(Boom):
+            async with repos.savepoint():
+                await repos.state.set("inner", "undone")
+                await repos.state.set("outer", "changed, then undone")
+                raise Boom
+        async with repos.savepoint():
+            await repos.state.set("second", "kept")
+    async with db.transaction() as repos:
+        assert await repos.state.get("outer") == "kept"
+        assert await repos.state.get("inner") is None
+        assert await repos.state.get("second") == "kept"
+
+
+async def test_a_statement_failing_in_a_savepoint_leaves_the_transaction_usable(
+        db: Database) -> None:
+    async with db.transaction() as repos:
+        await repos.state.set("k", "v")
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            async with repos.savepoint():
+                await repos.inbox.add_if_new(event_id="$1", room_id="!r:x", sender="@u:x",
+                                             body="!ping", sent_at=T0, received_at=T0)
+                await repos.session.execute(text(
+                    "INSERT INTO inbox (event_id, room_id, sender, body, sent_at, received_at) "
+                    "VALUES ('$1', '!r:x', '@u:x', '!ping', '2026-01-01', '2026-01-01')"))
+        await repos.state.set("after", "yes")
+    async with db.transaction() as repos:
+        assert await repos.state.get("k") == "v" and await repos.state.get("after") == "yes"
+        assert await repos.inbox.get("$1") is None
+
+
 async def test_unreachable_postgres_is_storage_unavailable() -> None:
     from storage.faults import StorageUnavailable
 

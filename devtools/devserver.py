@@ -26,11 +26,9 @@ import hmac
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -39,6 +37,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from devtools.synapse_config import (
+    FIXED_SETTINGS,
+    generate_config,
+    lift_rate_limits,
+    write_json,
+    write_log_config,
+)
+from devtools.synapse_install import SYNAPSE_REQUIREMENT, find_synapse_python, install_synapse
+
 __all__ = [
     "SYNAPSE_REQUIREMENT",
     "LocalSynapse",
@@ -46,110 +53,12 @@ __all__ = [
     "install_synapse",
 ]
 
-SYNAPSE_REQUIREMENT = "matrix-synapse==1.163.2"
-"""The pip requirement :func:`install_synapse` installs."""
-
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-
-# "Unlimited" rate limit: far above anything a test or benchmark produces.
-_UNLIMITED: dict[str, float] = {"per_second": 100_000.0, "burst_count": 100_000}
-
-# Every rate limiter Synapse 1.163 reads from the config (synapse/config/ratelimiting.py),
-# by config path.  `rc_message` is handled separately (it may be given a real limit).
-_RATE_LIMIT_KEYS: tuple[str, ...] = (
-    "rc_registration",
-    "rc_registration_token_validity",
-    "rc_login.address",
-    "rc_login.account",
-    "rc_login.failed_attempts",
-    "rc_admin_redaction",
-    "rc_joins.local",
-    "rc_joins.remote",
-    "rc_joins_per_room",
-    "rc_key_requests",
-    "rc_3pid_validation",
-    "rc_invites.per_room",
-    "rc_invites.per_user",
-    "rc_invites.per_issuer",
-    "rc_third_party_invite",
-    "rc_media_create",
-    "rc_presence.per_user",
-    "rc_delayed_event_mgmt",
-    "rc_room_creation",
-    "rc_reports",
-    "rc_user_directory",
-    "rc_profile",
-)
-
-_LOG_FORMAT = "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s"
-
-
-def find_synapse_python() -> str | None:
-    """Return the python interpreter of a Synapse installation, if there is one.
-
-    ``$CCT_SYNAPSE_PYTHON`` wins when set; otherwise ``<repo>/.venv-synapse/bin/python``
-    is used when it exists.  Returns ``None`` when neither is available.
-    """
-    env = os.environ.get("CCT_SYNAPSE_PYTHON")
-    if env:
-        return env
-    candidate = _REPO_ROOT / ".venv-synapse" / "bin" / "python"
-    if candidate.exists() and _can_import_synapse(str(candidate)):
-        return str(candidate)
-    return None
-
-
-def _can_import_synapse(python: str) -> bool:
-    """Whether ``python`` has Synapse installed (a half-made venv does not)."""
-    check = "import importlib.util, sys; sys.exit(importlib.util.find_spec('synapse') is None)"
-    return subprocess.run([python, "-c", check], check=False).returncode == 0
-
-
-def install_synapse(venv_dir: Path) -> str:
-    """Create ``venv_dir`` and pip-install :data:`SYNAPSE_REQUIREMENT` into it.
-
-    Returns the path of the new virtualenv's python interpreter.  Takes about
-    half a minute (prebuilt wheels only).
-    """
-    venv_dir = Path(venv_dir)
-    print(
-        f"devserver: installing {SYNAPSE_REQUIREMENT} into {venv_dir} ...",
-        file=sys.stderr,
-        flush=True,
-    )
-    python = venv_dir / "bin" / "python"
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(venv_dir)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             SYNAPSE_REQUIREMENT],
-            check=True,
-        )
-    except BaseException:
-        shutil.rmtree(venv_dir, ignore_errors=True)  # never leave a half-made venv behind
-        raise
-    return str(python)
-
-
 def _free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _set_path(config: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``config["a"]["b"] = value`` for ``dotted == "a.b"``, creating dicts."""
-    parts = dotted.split(".")
-    node = config
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -182,18 +91,12 @@ class LocalSynapse:
         rc_message: tuple[float, int] | None = None,
         extra_config: dict[str, Any] | None = None,
     ) -> None:
-        """Prepare (but do not start) a homeserver.
-
-        Args:
-            base_dir: Working directory; created if missing; reused (with its
-                data and secrets) if it already holds a server made by this class.
-            python: Interpreter of a virtualenv with matrix-synapse installed.
-            port: Port to listen on; a free one is picked when ``None``.
-            server_name: The homeserver's server name.
-            rc_message: ``(per_second, burst_count)`` for Synapse's message rate
-                limiter; ``None`` lifts it like every other rate limit.
-            extra_config: Top-level keys merged over the generated config last.
-        """
+        """Prepares (but does not start) a homeserver in ``base_dir`` (created if missing;
+        reused, with its data and secrets, if it holds one made by this class), run by
+        ``python`` (a virtualenv with matrix-synapse), on ``port`` (a free one if ``None``).
+        ``rc_message``: ``(per_second, burst_count)`` of the message rate limiter (``None``
+        lifts it like every other); ``extra_config``: top-level keys merged over the config
+        last."""
         self.base_dir = Path(base_dir).resolve()
         self.python = python
         self.server_name = server_name
@@ -208,7 +111,6 @@ class LocalSynapse:
         self.data_dir = self.base_dir / "data"
         self._process: subprocess.Popen[bytes] | None = None
         self._atexit_registered = False
-
         previous = self._read_previous_config()
         self.registration_shared_secret: str = str(
             previous.get("registration_shared_secret") or secrets.token_urlsafe(32)
@@ -244,10 +146,15 @@ class LocalSynapse:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self._signing_key_path().exists():
-            self._generate_config()
-        self._write_log_config()
+            generate_config(self.python, self.server_name, self.config_path, self.data_dir,
+                            self._signing_key_path())
+        write_log_config(self.log_config_path, self.log_path)
         self._write_config()
 
+        self._launch()
+        self._wait_ready(timeout)
+
+    def _launch(self) -> None:
         with self.output_path.open("ab") as out:
             self._process = subprocess.Popen(
                 [self.python, "-m", "synapse.app.homeserver", "-c", str(self.config_path)],
@@ -261,8 +168,11 @@ class LocalSynapse:
             atexit.register(self.stop)
             self._atexit_registered = True
 
+    def _wait_ready(self, timeout: float) -> None:
+        """Polls ``/_matrix/client/versions`` until it answers."""
         deadline = time.monotonic() + timeout
         while True:
+            assert self._process is not None
             if self._process.poll() is not None:
                 code = self._process.returncode
                 self._process = None
@@ -444,105 +354,31 @@ class LocalSynapse:
             return {}
         return previous if isinstance(previous, dict) else {}
 
-    def _generate_config(self) -> None:
-        """Let Synapse generate a config and (above all) the signing key."""
-        cmd = [
-            self.python,
-            "-m",
-            "synapse.app.homeserver",
-            "--server-name",
-            self.server_name,
-            "--config-path",
-            str(self.config_path),
-            "--data-directory",
-            str(self.data_dir),
-            "--generate-config",
-            "--report-stats=no",
-        ]
-        result = subprocess.run(
-            cmd,
-            cwd=self.base_dir,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if result.returncode != 0 or not self._signing_key_path().exists():
-            raise RuntimeError(
-                f"synapse --generate-config failed (exit {result.returncode}):\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-
-    def _write_log_config(self) -> None:
-        log_config = {
-            "version": 1,
-            "formatters": {"precise": {"format": _LOG_FORMAT}},
-            "handlers": {
-                "file": {
-                    "class": "logging.FileHandler",
-                    "formatter": "precise",
-                    "filename": str(self.log_path),
-                    "encoding": "utf8",
-                }
-            },
-            "root": {"level": "WARNING", "handlers": ["file"]},
-            "disable_existing_loggers": False,
-        }
-        self.log_config_path.write_text(json.dumps(log_config, indent=2) + "\n", encoding="utf-8")
-
     def build_config(self) -> dict[str, Any]:
         """Return the homeserver config this instance writes (before ``extra_config``)."""
         config: dict[str, Any] = {
+            **FIXED_SETTINGS,
             "server_name": self.server_name,
             "public_baseurl": f"{self.url}/",
-            "listeners": [
-                {
-                    "port": self.port,
-                    "bind_addresses": ["127.0.0.1"],
-                    "type": "http",
-                    "tls": False,
-                    "x_forwarded": False,
-                    "resources": [{"names": ["client"], "compress": False}],
-                }
-            ],
-            "database": {
-                "name": "sqlite3",
-                "args": {"database": str(self.data_dir / "homeserver.db")},
-            },
+            "listeners": [{"port": self.port, "bind_addresses": ["127.0.0.1"], "type": "http",
+                           "tls": False, "x_forwarded": False,
+                           "resources": [{"names": ["client"], "compress": False}]}],
+            "database": {"name": "sqlite3",
+                         "args": {"database": str(self.data_dir / "homeserver.db")}},
             "log_config": str(self.log_config_path),
             "media_store_path": str(self.data_dir / "media_store"),
             "signing_key_path": str(self._signing_key_path()),
             "registration_shared_secret": self.registration_shared_secret,
             "macaroon_secret_key": self._macaroon_secret_key,
             "form_secret": self._form_secret,
-            "enable_registration": False,
-            "report_stats": False,
-            "enable_metrics": False,
-            "trusted_key_servers": [],
-            "suppress_key_server_warning": True,
-            "presence": {"enabled": False},
-            "bcrypt_rounds": 4,
-            "url_preview_enabled": False,
-            # Outbound requests to loopback are allowed (Synapse blocks private addresses by
-            # default): the fault tests put a server that never answers there.
-            "ip_range_whitelist": ["127.0.0.1"],
         }
-        for key in _RATE_LIMIT_KEYS:
-            _set_path(config, key, dict(_UNLIMITED))
-        if self.rc_message is None:
-            config["rc_message"] = dict(_UNLIMITED)
-        else:
-            per_second, burst_count = self.rc_message
-            config["rc_message"] = {"per_second": per_second, "burst_count": burst_count}
+        lift_rate_limits(config, self.rc_message)
         return config
 
     def _write_config(self) -> None:
         config = self.build_config()
         config.update(self.extra_config)
-        tmp = self.config_path.with_suffix(".yaml.tmp")
-        tmp.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(self.config_path)
+        write_json(self.config_path, config)
 
     def _log_tails(self) -> str:
         parts = []

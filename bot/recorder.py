@@ -1,0 +1,154 @@
+"""Recording a batch in the caller's transaction: its commands in the inbox (event id primary
+key: a re-delivered one is not queued twice), its arrivals in ``welcomes``, the rooms joined
+and left, what the capabilities make of its room events, and the sync position."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from bot.batch import Batch, Command
+from bot.clock import Clock
+from bot.dispatcher import Dispatcher
+from bot.effects import queue_effects
+from bot.matrix import MatrixError, Transport
+from bot.outbox import Outbox, txn_id
+from bot.render import message_content
+from bot.standing import Standings
+from commands.context import Club, Reply
+from commands.effects import Effect
+from commands.events import CONSUMERS, RoomEvents
+from commands.i18n import Translator
+from commands.polls import service
+from storage.repositories import Repositories
+
+log = logging.getLogger("bot.app")  # the bot's records, as the log names them
+SYNC_TOKEN = "sync_token"
+
+
+async def write_position(repos: Repositories, token: str,
+                         last_events: Mapping[str, str]) -> None:
+    """The sync position: the token and the last event seen of each room named (the bot's
+    own events synced before it are marked sent first: ``BatchRecorder.write_own_marks``)."""
+    for room_id, event_id in last_events.items():
+        await repos.rooms.set_last_event(room_id, event_id)
+    await repos.state.set(SYNC_TOKEN, token)
+
+
+class BatchRecorder:
+    """Saves batches. ``told_down``: commands answered that nothing could be saved (never
+    run); ``answered``: commands answered from a read while another program held the lock
+    (recorded as handled); ``own_seen``: the bot's events synced since the position was last
+    saved (transaction id -> event id)."""
+
+    def __init__(self, transport: Transport, outbox: Outbox, clock: Clock,
+                 dispatcher: Dispatcher, standings: Standings, club: Callable[[], Club],
+                 t: Translator) -> None:
+        self.transport = transport
+        self.outbox = outbox
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.standings = standings
+        self.club = club
+        self.t = t
+        self.told_down: set[str] = set()
+        self.answered: set[str] = set()
+        self.own_seen: dict[str, str] = {}
+
+    async def save(self, repos: Repositories, batch: Batch, token: str,
+                   position: bool) -> list[Command]:
+        """Saves what the batch asks, with the sync position if ``position``; returns the
+        commands not received before."""
+        now = self.clock.now()
+        batch.queued, batch.newcomers = [], 0  # what a rolled back attempt did is gone with it
+        for room_id in batch.left:
+            await repos.rooms.forget(room_id)
+        for room_id, joined_at in batch.joined.items():
+            await repos.rooms.mark_joined(room_id, joined_at)
+        new = await self._save_commands(repos, batch, now)
+        for arrival in batch.arrivals:  # greeted later, together (``bot.welcomes``)
+            if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
+                batch.newcomers += 1
+        if position or batch.reactions or batch.poll_responses:
+            await self.write_own_marks(repos, batch.own)
+        for redaction in batch.redactions:  # a command taken back: its text goes
+            await repos.inbox.withdraw(redaction.redacts, redaction.room_id,
+                                       None if redaction.may_redact else redaction.sender, now)
+        effects = await self._room_events(repos, batch)
+        batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)
+        if position:
+            await write_position(repos, token, batch.last_events)
+        return new
+
+    async def _save_commands(self, repos: Repositories, batch: Batch,
+                             now: datetime) -> list[Command]:
+        """The batch's commands in the inbox; those over their sender's rate, or answered
+        from a read, recorded as handled (the notice of the first queued as its reply)."""
+        new = []
+        for command in batch.commands:
+            if command.event_id in self.told_down:
+                continue  # answered "nothing was saved" while the database was down
+            limited = command.event_id in batch.limited  # over the rate: recorded, never run
+            done = limited or command.event_id in self.answered
+            if not await repos.inbox.add_if_new(
+                    event_id=command.event_id, room_id=command.room_id, sender=command.sender,
+                    body=command.body, sent_at=command.sent_at, received_at=now,
+                    handled_at=now if done else None, thread_root=command.thread_root):
+                continue
+            notice = batch.limited.get(command.event_id)
+            if notice is not None:
+                batch.queued += await self.dispatcher.answer_limited(repos, command, notice)
+            elif not done:
+                new.append(command)
+        return new
+
+    async def _room_events(self, repos: Repositories, batch: Batch) -> list[Effect]:
+        """What the capabilities make of the batch's room events from club members: native
+        poll responses, reactions and redactions (the capabilities' wiring)."""
+        effects: list[Effect] = []
+        club = self.club()
+        responses = [r for r in batch.poll_responses
+                     if await self.standings.is_member(r.sender, repos)]
+        if responses:
+            effects += await service.record_native(repos, responses, club, self.t)
+        reactions = [r for r in batch.reactions if await self.standings.is_member(r.sender, repos)]
+        if reactions or batch.redactions:
+            events = RoomEvents(reactions, batch.redactions)
+            for consume in CONSUMERS:
+                effects += await consume(repos, events, club, self.t)
+        return effects
+
+    async def write_own_marks(self, repos: Repositories, own: Mapping[str, str]) -> None:
+        """Marks sent, in the caller's transaction, the rows the bot has sent and not marked
+        yet (the outbox marks them a moment after sending) and those whose event the sync
+        brought back (``own``, and the batches not saved since the last position): a 👍 or a
+        vote on a message just sent finds it, and the sync position never passes one of the
+        bot's events whose row is unmarked — after a crash between the send and the mark,
+        the event comes back with the next start's first sync, and the 👍s made meanwhile
+        with it."""
+        now = self.clock.now()
+        for row_id, event_id, at in self.outbox.unmarked():
+            await repos.outbox.mark_sent(row_id, event_id, at)
+        for txn, event_id in {**self.own_seen, **own}.items():
+            await repos.outbox.mark_sent_by_txn(txn, event_id, now)
+
+    async def tell_storage_is_down(self, commands: list[Command]) -> None:
+        """The database refuses writes (read-only, disk full…): each command is answered at
+        once, without the outbox, that nothing was saved; it will not be run when the database
+        is back (the person was told to try again)."""
+        for command in commands:
+            if command.event_id in self.told_down:
+                continue
+            reply = Reply(self.t("error.storage_unavailable"))
+            content = message_content(reply, in_reply_to=command.event_id,
+                                      reply_sender=command.sender, thread=command.thread_root)
+            try:
+                await asyncio.wait_for(self.transport.send(
+                    command.room_id, content, txn_id("storage", command.event_id)), 30)
+            except (MatrixError, TimeoutError) as error:
+                log.warning("could not tell %s that the database is down (%s)", command.sender,
+                            error)
+                continue
+            self.told_down.add(command.event_id)

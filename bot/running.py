@@ -1,0 +1,194 @@
+"""One received command run in the caller's transaction: resolved, its arguments converted,
+the sender's right checked, its handler run with a ``Context`` in a savepoint; its reply and
+effects queued. A refusal (``UserError``) or an error undoes what the handler wrote and is
+answered instead."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.effects import queue_effects
+from bot.outbox import Queued, txn_id
+from bot.render import message_content
+from commands.context import Club, Context, Reply, Standing
+from commands.dispatch import (
+    Prepared,
+    command_text,
+    error_reply,
+    internal_error_reply,
+    new_reference,
+    prepare,
+    run,
+)
+from commands.errors import UserError
+from commands.i18n import Translator
+from commands.ports import MatrixPort
+from commands.registry import Registry, Role
+from storage.faults import StorageUnavailable, storage_faults
+from storage.repositories import Repositories
+
+log = logging.getLogger("bot.dispatcher")  # the dispatcher's records, as the log names them
+
+
+class Membership(Protocol):
+    """Who belongs to the club and where a command is said, read in the command's transaction
+    (the groups' rooms are in the database)."""
+
+    async def standing_of(self, user_id: str, room_id: str, repos: Repositories) -> Standing:
+        """The sender's role (``VISITOR`` if not a club member) and the place of the room."""
+        ...
+
+    async def is_member(self, user_id: str, repos: Repositories) -> bool:
+        """Whether ``user_id`` is a club member."""
+        ...
+
+    async def role_of(self, user_id: str) -> Role:
+        """The person's role in the club, from the synced state alone (membership unchecked)."""
+        ...
+
+
+class Received(Protocol):
+    """A command as received: queued in the inbox, or still in its sync batch."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def room_id(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def sent_at(self) -> datetime: ...
+    @property
+    def thread_root(self) -> str | None: ...  # the thread it was sent in (answered there)
+
+
+@dataclass
+class Handling:
+    """What the log says of one command: which one (``None``: not a command) and how it ended."""
+
+    event_id: str
+    room_id: str = ""
+    command: str | None = None
+    outcome: str = "ok"
+    started: float = 0.0
+
+    def log(self) -> None:
+        if self.command is None:
+            return
+        log.info("command handled", extra={
+            "command": self.command, "outcome": self.outcome, "room": self.room_id,
+            "event": self.event_id, "ms": round((time.perf_counter() - self.started) * 1000, 1)})
+
+
+@dataclass
+class Handled:
+    """A command run in a transaction, and what to do once it is committed."""
+
+    queued: list[Queued]
+    reply: Reply
+    handling: Handling
+
+
+class CommandRunner:
+    """Runs received commands in the caller's transaction and queues their replies."""
+
+    def __init__(self, registry: Registry, clock: Clock, membership: Membership,
+                 matrix: MatrixPort | None, club: Callable[[], Club], t: Translator) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.membership = membership
+        self.matrix = matrix
+        self.club = club
+        self.t = t
+
+    async def run(self, repos: Repositories, item: Received) -> Handled:
+        """The handler's changes in a savepoint (undone if it refuses or fails), then its reply
+        and effects queued and the command marked handled. The storage failing raises
+        ``StorageUnavailable`` (nothing is kept)."""
+        handling = Handling(item.event_id, started=time.perf_counter())
+        line = command_text(item.body, self.club().prefix)
+        reply = Reply("")
+        if line is not None:
+            handling.room_id, handling.command = item.room_id, "?"
+            reply = await self.reply(item, line, repos, handling, undoable=True)
+        queued = await self.finish(repos, item, reply)
+        await repos.inbox.mark_handled(item.event_id, self.clock.now())
+        return Handled(queued, reply, handling)
+
+    async def reply(self, item: Received, line: str, repos: Repositories,
+                    handling: Handling, *, undoable: bool) -> Reply:
+        """The handler's reply, or the refusal or error reply if it refuses or fails (what it
+        left to write fails here too, not at the commit); ``undoable``: what it wrote is then
+        undone (a savepoint). A command refused before its handler runs (unknown, badly
+        written, not allowed) is answered at once: nothing was written."""
+        event_id = item.event_id
+        try:
+            prepared, standing = await self._prepare(item, line, repos, handling)
+        except StorageUnavailable:
+            raise
+        except Exception as error:
+            return self._failure_reply(error, event_id, handling)
+        ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
+                      sent_at=item.sent_at, now=self.clock.now(), role=standing.role,
+                      club=self.club(), t=self.t, place=standing.place, repos=repos,
+                      matrix=self.matrix,
+                      membership=lambda user: self.membership.is_member(user, repos))
+        try:
+            async with storage_faults(), repos.savepoint() if undoable else nullcontext():
+                reply = await run(prepared, ctx)
+                await repos.flush()
+                return reply
+        except StorageUnavailable:
+            raise
+        except Exception as error:
+            return self._failure_reply(error, event_id, handling)
+
+    async def _prepare(self, item: Received, line: str, repos: Repositories,
+                       handling: Handling) -> tuple[Prepared, Standing]:
+        """The command named by ``line``, its arguments converted and the sender's right to it
+        here checked (``UserError`` if not)."""
+        standing = await self.membership.standing_of(item.sender, item.room_id, repos)
+        prepared = prepare(self.registry, line, standing.role, standing.place,
+                           self.club().entrance)
+        handling.command = prepared.command.key
+        return prepared, standing
+
+    def _failure_reply(self, error: Exception, event_id: str, handling: Handling) -> Reply:
+        """The answer to a command that was refused (``UserError``: why, in French) or failed
+        (an internal error, logged with a reference); called while handling ``error``."""
+        if isinstance(error, UserError):
+            handling.outcome = "refused"
+            try:
+                return error_reply(error, self.t, self.club().prefix)
+            except Exception:
+                return self._internal_error(event_id)
+        handling.outcome = "error"
+        return self._internal_error(event_id)
+
+    def _internal_error(self, event_id: str) -> Reply:
+        reference = new_reference()
+        log.exception("internal error (ref. %s) on command %s", reference, event_id)
+        return internal_error_reply(self.t, reference)
+
+    async def finish(self, repos: Repositories, item: Received, reply: Reply) -> list[Queued]:
+        """Queues the reply and its effects (in the caller's transaction)."""
+        now = self.clock.now()
+        queued = []
+        if reply.markdown:
+            content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender,
+                                      thread=item.thread_root)
+            row = await repos.outbox.add(txn_id=txn_id("reply", item.event_id),
+                                         room_id=item.room_id, content=content, created_at=now)
+            if row is not None:
+                queued.append(Queued.of(row))
+        queued += await queue_effects(repos, reply.effects, item.event_id, now)
+        return queued

@@ -1,0 +1,146 @@
+"""The bot's settings, typed (read and validated by ``bot.config``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from commands.event_kinds import DEFAULT_EVENT_KINDS
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    homeserver: str
+    user_id: str
+    password: str
+    access_token: str
+    device_id: str
+    store_path: Path
+    encryption: bool = True
+    catch_up_minutes: int = 1440
+    sync_timeout_ms: int = 30000
+    sync_timeline_limit: int = 100
+    request_timeout_seconds: int = 30  # the deadline of each request to the homeserver
+    send_retry_hours: int = 24  # how long a failing outbox row is retried before it is set aside
+    undecryptable_notice_seconds: int = 60  # 0: never tell
+    display_name: str = ""  # the bot's profile; empty: left as it is
+    avatar: Path | None = None
+
+
+@dataclass(frozen=True)
+class ClubSettings:
+    name: str
+    timezone: str
+    language: str
+    prefix: str
+    coordinators: tuple[str, ...]
+    allowed_inviters: tuple[str, ...]
+    welcome_message: str
+    charter: str
+    coordinator_power_level: int = 50
+    welcome_every_seconds: int = 60  # newcomers arriving this soon after a welcome wait for the next
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class MeetingSettings:
+    """Rencontres and date polls."""
+
+    duration_minutes: int = 120
+    poll_reminder_hours: int = 24
+    agenda_deadline_hours: int = 48  # suggestions for the agenda close this long before
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """The kinds of the club's events: (key, French label), the first one the default."""
+
+    kinds: tuple[tuple[str, str], ...] = DEFAULT_EVENT_KINDS
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """The club's automatic reminders (each can be turned off) and quiet hours."""
+
+    meeting_days_before: tuple[int, ...] = (7, 1)
+    meeting_hours_before: tuple[int, ...] = (2,)
+    agenda_call_days_before: int = 14
+    minutes_days_after: int = 3
+    minutes_repeat_days: int = 7
+    progress_weeks_after: int = 3
+    quiet_hours: str = "21:00-08:00"
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """Personal data: the data of people inactive for ``retention_days`` is erased; commands
+    handled and messages sent are deleted after ``messages_retention_days`` (0: never)."""
+
+    retention_days: int = 730
+    messages_retention_days: int = 30
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """What one person may make the bot do (0: no limit); the coordinators have no limits."""
+
+    groups_per_day: int = 3
+    suggestions_per_meeting: int = 5
+    remontees_per_day: int = 5
+    initiatives_per_day: int = 5
+    commands_per_minute: int = 20
+
+
+@dataclass(frozen=True)
+class RoomSettings:
+    main: str
+    north: str = ""
+    south: str = ""
+    announcements: str = ""
+    space: str = ""  # the club's Matrix space: group rooms are created in it
+
+    def configured(self) -> dict[str, str]:
+        """The configured rooms by role (main, north, south, announcements), empty ones left out."""
+        rooms = {"main": self.main, "north": self.north, "south": self.south}
+        rooms["announcements"] = self.announcements
+        return {role: room for role, room in rooms.items() if room}
+
+
+@dataclass(frozen=True)
+class Settings:
+    matrix: MatrixSettings
+    database_url: str
+    club: ClubSettings
+    rooms: RoomSettings
+    source: Path | None = None
+    log_level: str = "INFO"
+    log_format: str = "text"
+    meetings: MeetingSettings = field(default_factory=MeetingSettings)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    # how long a command waits for another program's lock on the database before its sender
+    # is told « La base de données est occupée, je réessaie… »
+    database_busy_notice_seconds: int = 5
+    events: EventSettings = field(default_factory=EventSettings)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class ConfigError(Exception):
+    """A config file with one or more problems."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
