@@ -6,19 +6,37 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from commands.event_kinds import EventKinds
 from commands.i18n import Translator
 from commands.limits import Limits
-from commands.registry import Role
 from commands.rhythm import ReminderRules
+from commands.roles import Role
 
 if TYPE_CHECKING:
     from commands.effects import Effect
     from commands.ports import MatrixPort
     from storage.repositories import Repositories
+
+
+class HelpTopic(Protocol):
+    """A command as ``!aide`` shows it (``commands.registry.Command``)."""
+
+    def visible_to(self, role: Role) -> bool: ...
+
+    def takes_option(self, name: str) -> bool: ...
+
+    def detail(self, role: Role, t: Translator, prefix: str) -> str: ...
+
+
+class Commands(Protocol):
+    """The bot's commands as ``!aide`` reads them (``commands.registry.Registry``)."""
+
+    def index(self, role: Role, t: Translator, prefix: str) -> str: ...
+
+    def find(self, name: str) -> HelpTopic | None: ...
 
 
 FollowUp = Callable[["Repositories"], Awaitable[Sequence["Effect"]]]
@@ -121,6 +139,7 @@ class Context:
     matrix: MatrixPort | None = field(default=None, repr=False)
     # Whether a person is a club member (in a club room or a group's room); unset: everyone is.
     membership: Callable[[str], Awaitable[bool]] | None = field(default=None, repr=False)
+    commands: Commands | None = field(default=None, repr=False)  # the registry it was found in
 
     async def is_member(self, user_id: str) -> bool:
         """Whether ``user_id`` is a club member."""

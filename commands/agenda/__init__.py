@@ -4,7 +4,7 @@ the coordinators) and the remontées aux élus (``!remontee``).
 For other capabilities (the rencontre reminders): ``agenda_summary`` (the published agenda as
 short Markdown, ``None`` if unpublished) and ``suggestions_deadline`` (when suggestions close);
 for ``!rencontre``: ``follow_meeting`` (the pinned agenda follows a moved or cancelled rencontre).
-Importing this package registers the consumer of 👍 reactions (``reactions.record_supports``).
+The consumer of 👍 reactions: ``reactions.record_supports`` (listed in ``commands.CAPABILITIES``).
 """
 
 from commands.agenda import reactions

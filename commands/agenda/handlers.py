@@ -17,7 +17,9 @@ from commands.limits import LimitReached, exempt
 from commands.meetings import render as meeting_render
 from commands.meetings.details import clean_text
 from commands.paging import paged
-from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
+from commands.params import PAGE, Option, Param
+from commands.registry import Command, PageRequest, Registry
+from commands.roles import Role
 from commands.text import escape_markdown, pill, room_link, shorten
 
 if TYPE_CHECKING:

@@ -19,7 +19,9 @@ from commands.i18n import Translator
 from commands.limits import check_daily
 from commands.meetings.details import clean_text
 from commands.paging import Section, paged
-from commands.registry import PAGE, Command, PageRequest, Param, Registry, Role
+from commands.params import PAGE, Param
+from commands.registry import Command, PageRequest, Registry
+from commands.roles import Role
 from commands.text import escape_markdown, pill, shorten
 
 if TYPE_CHECKING:

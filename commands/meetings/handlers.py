@@ -27,9 +27,11 @@ from commands.meetings.registration import answer_with_places
 from commands.meetings.service import announce, audit, create_meeting, ics_upload, rooms_of
 from commands.meetings.vocabulary import ANSWERS, CANCELLED, HELD
 from commands.paging import Window, more, paged
-from commands.registry import PAGE, Command, PageRequest, Param, Registry, Role
+from commands.params import PAGE, Param
+from commands.registry import Command, PageRequest, Registry
 from commands.reminders.handlers import REMINDERS_KIND
 from commands.reminders.plan import plan_meeting
+from commands.roles import Role
 
 if TYPE_CHECKING:
     from storage.models import Meeting

@@ -12,8 +12,9 @@ from commands.context import Context, Reply
 from commands.meetings import render
 from commands.meetings.details import GROUP, KIND, TERRITORY, THEME
 from commands.paging import Section, paged
+from commands.params import PAGE
 from commands.projects.names import find_group
-from commands.registry import PAGE, PageRequest, Registry
+from commands.registry import PageRequest, Registry
 
 if TYPE_CHECKING:
     from storage.meetings import MeetingSummary

@@ -18,11 +18,13 @@ from commands.meetings import render as meeting_render
 from commands.meetings.details import EVENT_OPTIONS, read_details
 from commands.meetings.service import announce, rooms_of
 from commands.paging import Section, paged
+from commands.params import PAGE, Option, Param
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
-from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
+from commands.registry import Command, PageRequest, Registry
 from commands.reminders.handlers import REMINDERS_KIND
 from commands.reminders.plan import plan_meeting
+from commands.roles import Role
 from commands.text import escape_markdown
 from commands.vocabulary import TERRITORIES, Vocabulary
 

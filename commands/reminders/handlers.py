@@ -14,7 +14,9 @@ from commands.dates import (
 )
 from commands.errors import BadArgument, Forbidden, MissingArgument, NotFound, UserError
 from commands.paging import Section, paged
-from commands.registry import PAGE, PageRequest, Param, Registry, Role
+from commands.params import PAGE, Param
+from commands.registry import PageRequest, Registry
+from commands.roles import Role
 from commands.text import escape_markdown
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from bot.outbox import Outbox
 from commands.context import Context, Reply
 from commands.errors import NotFound
 from commands.i18n import catalog
-from commands.registry import Registry, Role
+from commands.registry import Registry
+from commands.roles import Role
 from storage.db import Database
 from storage.models import BotState
 from tests.handlers.conftest import (

@@ -10,6 +10,7 @@ import pytest
 
 from bot.polls import PollDeadlines, PollReminders
 from commands.errors import BadArgument
+from commands.events import PollResponse
 from commands.polls import native, service
 from commands.polls.ballot import read_ballot
 from commands.polls.tally import SlotResult, best
@@ -38,7 +39,7 @@ def slot_events(sent: list[Sent]) -> list[Sent]:
 
 async def native_vote(bot: Harness, start: Sent, sender: str, answer: str | None,
                       at: datetime, event_id: str) -> list[Any]:
-    response = native.Response(event_id, ROOM, sender, at, start.event_id,
+    response = PollResponse(event_id, ROOM, sender, at, start.event_id,
                                (answer,) if answer else ())
     async with bot.db.transaction() as repos:
         return await service.record_native(repos, [response], make_club(), bot.dispatcher.t)
@@ -257,7 +258,7 @@ async def test_native_vote_refreshes_the_message_once_per_batch(bot: Harness) ->
     effects = await native_vote(bot, first, ALICE, "yes", bot.clock.now(), "$x")
     assert len(effects) == 1 and effects[0].replaces
     # Responses to events that are not our polls are ignored.
-    response = native.Response("$y", ROOM, ALICE, bot.clock.now(), "$unknown", ("yes",))
+    response = PollResponse("$y", ROOM, ALICE, bot.clock.now(), "$unknown", ("yes",))
     async with bot.db.transaction() as repos:
         assert await service.record_native(repos, [response], make_club(), bot.dispatcher.t) == []
 

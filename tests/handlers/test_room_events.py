@@ -20,7 +20,7 @@ from nio import RoomGetStateResponse, SyncResponse
 from bot.app import Bot
 from bot.clock import FakeClock
 from commands.errors import StorageUnavailable
-from commands.registry import Role
+from commands.roles import Role
 from tests.handlers.test_sync_batches import BOT, NOW, ROOM, member, message, ms, offline_bot
 
 CREATOR = "@creator:localhost"
