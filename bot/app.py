@@ -55,13 +55,13 @@ from commands.context import Club, Reply
 from commands.dispatch import command_text
 from commands.errors import StorageBusy, StorageUnavailable
 from commands.event_kinds import EventKinds
-from commands.events import CONSUMERS, Reaction, Redaction, RoomEvents
+from commands.events import PollResponse, Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
 from commands.limits import Limits
 from commands.mentions import body_with_user_ids
-from commands.polls import native, service
-from commands.registry import Registry, Role
+from commands.registry import Registry
 from commands.rhythm import ReminderRules
+from commands.roles import Role
 from commands.threads import thread_root
 from storage.db import Database
 from storage.repositories import Repositories
@@ -158,7 +158,7 @@ class Batch:
 
     commands: list[Command] = field(default_factory=list)
     arrivals: list[Arrival] = field(default_factory=list)
-    poll_responses: list[native.Response] = field(default_factory=list)
+    poll_responses: list[PollResponse] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     redactions: list[Redaction] = field(default_factory=list)
     queued: list[Queued] = field(default_factory=list)  # effects: sent after the commit
@@ -1052,12 +1052,13 @@ class Bot:
                                        None if redaction.may_redact else redaction.sender, now)
         responses = [r for r in batch.poll_responses
                      if await self.standings.is_member(r.sender, repos)]
-        if responses:
-            effects += await service.record_native(repos, responses, self.club, self.t)
+        registry = self.dispatcher.registry  # what the capabilities consume
+        for answers in registry.poll_answers if responses else ():
+            effects += await answers(repos, responses, self.club, self.t)
         reactions = [r for r in batch.reactions if await self.standings.is_member(r.sender, repos)]
         if reactions or batch.redactions:
             events = RoomEvents(reactions, batch.redactions)
-            for consume in CONSUMERS:
+            for consume in registry.consumers:
                 effects += await consume(repos, events, self.club, self.t)
         batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)
         if position:

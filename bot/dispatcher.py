@@ -30,10 +30,11 @@ from commands.delivery import failure_report
 from commands.dispatch import (
     Prepared,
     command_text,
+    convert,
     error_reply,
     internal_error_reply,
     new_reference,
-    prepare,
+    resolve,
     run,
 )
 from commands.effects import Leave
@@ -41,7 +42,8 @@ from commands.errors import StorageBusy, StorageUnavailable, UserError
 from commands.events import Redaction
 from commands.i18n import Translator
 from commands.ports import MatrixPort
-from commands.registry import Registry, Role
+from commands.registry import Registry
+from commands.roles import Role
 from storage.db import Database
 from storage.faults import storage_faults
 from storage.repositories import Repositories
@@ -451,16 +453,11 @@ class Dispatcher:
         here too, not at the commit)."""
         event_id = item.event_id  # ``item`` may be a row, unreadable once a failure rolled back
         try:
-            prepared, standing = await self._prepare(item, line, repos, handling)
+            prepared, ctx = await self._prepare(item, line, repos, handling)
         except StorageUnavailable:
             raise
         except Exception as error:
             return self._failure_reply(error, event_id, handling)
-        ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
-                      sent_at=item.sent_at, now=self.clock.now(), role=standing.role,
-                      club=self.club, t=self.t, place=standing.place, repos=repos,
-                      matrix=self.matrix,
-                      membership=lambda user: self.membership.is_member(user, repos))
         try:
             async with storage_faults():
                 reply = await run(prepared, ctx)
@@ -481,14 +478,21 @@ class Dispatcher:
         return self._internal_error(event_id)
 
     async def _prepare(self, item: Received, line: str, repos: Repositories,
-                       handling: Handling) -> tuple[Prepared, Standing]:
-        """The command named by ``line``, its arguments converted and the sender's right to it
-        here checked (``UserError`` if not)."""
+                       handling: Handling) -> tuple[Prepared, Context]:
+        """The command named by ``line``, the sender's right to it here checked, its arguments
+        converted (the objects they name looked up) and its checks passed (``UserError`` if
+        not); and the context its handler runs with."""
         standing = await self.membership.standing_of(item.sender, item.room_id, repos)
-        prepared = prepare(self.registry, line, standing.role, standing.place,
+        resolved = resolve(self.registry, line, standing.role, standing.place,
                            self.club.entrance)
-        handling.command = prepared.command.key
-        return prepared, standing
+        handling.command = resolved.command.key
+        ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
+                      sent_at=item.sent_at, now=self.clock.now(), role=standing.role,
+                      club=self.club, t=self.t, place=standing.place, repos=repos,
+                      matrix=self.matrix, commands=self.registry,
+                      membership=lambda user: self.membership.is_member(user, repos))
+        async with storage_faults():
+            return await convert(resolved, ctx), ctx
 
     async def after_commit(self, handled: Handled) -> None:
         """Once the command's transaction is committed: its messages go, its follow-ups start,
