@@ -589,9 +589,10 @@ class Bot:
                 response = await self.transport.sync(self._token,
                                                      self.settings.matrix.sync_timeout_ms)
                 self.transport.keep_keys_meanwhile()  # plain rooms' replies need not wait
+                handed_over = self.outbox.pushes
                 tasks = await self.handle_sync(response)
                 self._keep_members()
-                await self._let_replies_go(tasks)
+                await self._let_replies_go(tasks, handed_over)
                 await self.transport.keys_kept()
                 delay = 1.0
                 if failing_since is not None:
@@ -607,17 +608,17 @@ class Bot:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 
-    async def _let_replies_go(self, tasks: list[asyncio.Task[None]]) -> None:
+    async def _let_replies_go(self, tasks: list[asyncio.Task[None]], since: int) -> None:
         """Waits (at most ``REPLY_GRACE_S``) for the batch's commands to run and their replies
-        to be sent before syncing again: a sync already waiting on the homeserver slows our own
-        sends down."""
+        (the rows handed over after the ``since``-th) to be sent before syncing again: a sync
+        already waiting on the homeserver slows our own sends down."""
         if not tasks and self.outbox.idle:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REPLY_GRACE_S
         if tasks:
             await asyncio.wait(tasks, timeout=REPLY_GRACE_S)
-        await self.outbox.settled(max(0.0, deadline - loop.time()))
+        await self.outbox.settled(max(0.0, deadline - loop.time()), since)
 
     async def handle_sync(self, response: SyncResponse) -> list[asyncio.Task[None]]:
         """Queues the batch's commands and welcomes and saves the token, in one transaction;

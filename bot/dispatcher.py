@@ -497,6 +497,7 @@ class Dispatcher:
     async def after_commit(self, handled: Handled) -> None:
         """Once the command's transaction is committed: its messages go, its follow-ups start,
         its jobs are rebuilt."""
+        handed_over = self.outbox.pushes
         for message in handled.queued:
             self.outbox.push(message)
         if handled.queued:  # the reply leaves now; the rest (and the next sync) can wait for it:
@@ -505,17 +506,18 @@ class Dispatcher:
             # two turns: what nio 0.26 and aiohttp 3.14 take (``bench.latency --trace``'s "wire")
         handled.handling.log()
         if handled.reply.then:
-            self._track(asyncio.create_task(self._follow_up(handled)))
+            self._track(asyncio.create_task(self._follow_up(handled, handed_over)))
         if handled.reply.reschedule and self.on_reschedule is not None:
-            self._track(asyncio.create_task(self._reschedule(handled.reply.reschedule)))
+            self._track(asyncio.create_task(self._reschedule(handled.reply.reschedule,
+                                                             handed_over)))
 
-    async def _reschedule(self, kinds: tuple[str, ...]) -> None:
+    async def _reschedule(self, kinds: tuple[str, ...], since: int) -> None:
         """Rebuilds the jobs of ``kinds`` once the reply is sent (or after
         ``FOLLOW_UP_WAIT_S``), one of the dispatcher's rebuilds at a time: the rebuild reads the
         database, and on Python < 3.12 the reply's request is written by a task of its own,
         which would wait for it (0.8 ms, measured with ``bench.latency --trace``). Jobs come
         from the database: a stop before this runs loses nothing (the start rebuilds them)."""
-        await self._unless_hurried(self.outbox.settled(FOLLOW_UP_WAIT_S))
+        await self._unless_hurried(self.outbox.settled(FOLLOW_UP_WAIT_S, since))
         async with self._rescheduling:
             for kind in kinds:
                 try:
@@ -525,11 +527,11 @@ class Dispatcher:
                     log.exception("the %s jobs could not be rebuilt; they will be at the next "
                                   "start", kind)
 
-    async def _follow_up(self, handled: Handled) -> None:
+    async def _follow_up(self, handled: Handled, since: int) -> None:
         """Runs the reply's follow-ups once it is sent (or after ``FOLLOW_UP_WAIT_S``) and
         ``follow_up_delay_s`` more (less if the bot stops), each in its own transaction; a
         failure is logged (the view catches up later)."""
-        await self._unless_hurried(self.outbox.settled(FOLLOW_UP_WAIT_S))
+        await self._unless_hurried(self.outbox.settled(FOLLOW_UP_WAIT_S, since))
         await self._unless_hurried(asyncio.sleep(self.follow_up_delay_s))
         event_id = handled.handling.event_id
         for index, follow_up in enumerate(handled.reply.then):

@@ -117,6 +117,9 @@ class Outbox:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._progress = asyncio.Event()  # set when a row is done with or fails
+        self.pushes = 0  # rows handed over so far: ``settled(since=…)`` waits for later ones
+        self._order: dict[int, int] = {}  # a row in a queue: its place in the handing over
         self._lanes: dict[str, deque[Queued]] = {}  # each room's rows to send, oldest first
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._aside: dict[int, asyncio.Task[None]] = {}  # rows set aside, retried on their own
@@ -140,6 +143,8 @@ class Outbox:
         if message.id in self._sent or message.id in self._known:
             return
         self._known.add(message.id)
+        self.pushes += 1
+        self._order[message.id] = self.pushes
         self._lanes.setdefault(message.room_id, deque()).append(message)
         self._idle.clear()
         if self._running:
@@ -166,12 +171,30 @@ class Outbox:
         """How many rows wait in the rooms' queues (set aside ones not counted)."""
         return sum(len(lane) for lane in self._lanes.values())
 
-    async def settled(self, limit_s: float) -> None:
-        """Waits until nothing is left to send (at most ``limit_s`` seconds)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), limit_s)
+    async def settled(self, limit_s: float, since: int = 0) -> None:
+        """Waits (at most ``limit_s`` seconds) until the rows handed over after the ``since``-th
+        one are sent, or wait behind a row that failed and is to be tried again: a room held
+        by a failing row, or a row still in its first long try, does not hold up the others'
+        waits."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit_s
+        while not self._only_failing_left(since):
+            self._progress.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), max(0.0, deadline - loop.time()))
+            if loop.time() >= deadline:
+                return
+
+    def _only_failing_left(self, since: int) -> bool:
+        """No room's queue holds a row handed over after the ``since``-th one, except behind
+        a row waiting to be tried again."""
+        return not self._scan and all(
+            not lane or lane[0].id in self._failing
+            or all(self._order.get(message.id, 0) <= since for message in lane)
+            for lane in self._lanes.values())
 
     def _check_idle(self) -> None:
+        self._progress.set()
         if not self._scan and not any(self._lanes.values()):
             self._idle.set()
 
@@ -310,12 +333,14 @@ class Outbox:
                 if await self._attempt(message):
                     lane.popleft()
                     self._known.discard(message.id)
+                    self._order.pop(message.id, None)
                     continue
                 failing = self._failing[message.id]
                 if not self._running:
                     return  # ``flush``: tried again later
                 if self._to_blame(failing):
                     lane.popleft()
+                    self._order.pop(message.id, None)
                     self._set_aside(message)
                     continue
                 await asyncio.sleep(max(0.0, failing.retry_at - self._now()))
@@ -361,6 +386,12 @@ class Outbox:
         good), ``False`` when it failed and is to be tried again (``_failing``)."""
         if message.id in self._sent:
             return True
+        try:
+            return await self._attempt_once(message)
+        finally:
+            self._progress.set()
+
+    async def _attempt_once(self, message: Queued) -> bool:
         started = self._now()
         try:
             event_id = await self._perform(message)

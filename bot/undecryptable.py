@@ -1,7 +1,11 @@
 """Messages the bot cannot decrypt: their sender is told, in the room (encrypted like the room),
 what to check, once per sender while the bot runs, when a message's room key has not come
 within ``[matrix] undecryptable_notice_seconds``. The message itself is still handled if its key
-arrives later (``Bot._late_decryptions``)."""
+arrives later (``Bot._late_decryptions``).
+
+Against a flood of unreadable events (anyone can send some, from many accounts): at most one
+notice per room in each such delay (the others wait their turn), at most ``PER_SENDER`` events
+watched per sender, and each notice sent on its own, so that a slow room holds up no other."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from commands.i18n import Translator
 log = logging.getLogger(__name__)
 
 SEND_S = 30.0  # one notice's send
+PER_SENDER = 20  # events of one sender watched at once
 IDLE_S = 60.0  # the longest sleep with nothing due (a new event wakes the loop)
 
 
@@ -49,25 +54,48 @@ class UndecryptableNotices:
         self.told: set[str] = set()  # senders told since the bot started
         self._pending: dict[str, Waiting] = {}
         self._added = asyncio.Event()
+        self._room_free: dict[str, datetime] = {}  # when a room may get its next notice
+        self._telling: dict[str, asyncio.Task[None]] = {}  # sender -> its notice being sent
 
     def watch(self, event_id: str, room_id: str, sender: str, thread: str | None = None) -> None:
         """An event the bot cannot decrypt yet (sent in the thread of ``thread``, if given: its
         relation is not encrypted): its sender is told if it still cannot after the delay (and
         was not told before), in that thread."""
-        if self.delay and sender not in self.told and event_id not in self._pending:
-            self._pending[event_id] = Waiting(room_id, sender, self.clock.now() + self.delay,
-                                              thread)
-            self._added.set()
+        if (not self.delay or sender in self.told or event_id in self._pending
+                or sum(w.sender == sender for w in self._pending.values()) >= PER_SENDER):
+            return
+        self._pending[event_id] = Waiting(room_id, sender, self.clock.now() + self.delay, thread)
+        self._added.set()
 
-    async def tell_due(self) -> None:
-        """Tells the senders whose messages are still unreadable after the delay."""
+    async def tell_due(self, wait: bool = True) -> None:
+        """Tells the senders whose messages are still unreadable after the delay, each notice
+        sent on its own (and waited for, unless ``wait`` is false)."""
         now = self.clock.now()
+        started = []
         for event_id, waiting in list(self._pending.items()):
             if not self.waiting(event_id) or waiting.sender in self.told:
                 del self._pending[event_id]
-            elif waiting.due <= now:
+            elif self._due(waiting) <= now and waiting.sender not in self._telling:
                 del self._pending[event_id]
-                await self._tell(event_id, waiting)
+                self._room_free[waiting.room_id] = now + self.delay
+                started.append(self._start(event_id, waiting))
+        if wait:
+            await asyncio.gather(*started)
+
+    def _due(self, waiting: Waiting) -> datetime:
+        """When its sender may be told: after the delay, and the room's previous notice's."""
+        free = self._room_free.get(waiting.room_id)
+        return waiting.due if free is None else max(waiting.due, free)
+
+    def _start(self, event_id: str, waiting: Waiting) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._tell(event_id, waiting), name=f"notice {event_id}")
+        self._telling[waiting.sender] = task
+        def done(_: asyncio.Task[None]) -> None:
+            self._telling.pop(waiting.sender, None)
+            self._added.set()  # its other events: dropped if told, due again if not
+
+        task.add_done_callback(done)
+        return task
 
     async def _tell(self, event_id: str, waiting: Waiting) -> None:
         content = message_content(Reply(self.t("encryption.undecryptable")),
@@ -87,15 +115,22 @@ class UndecryptableNotices:
 
     async def run(self) -> None:
         """Tells senders as their delays end, until cancelled."""
+        try:
+            await self._run()
+        finally:
+            for task in list(self._telling.values()):
+                task.cancel()
+
+    async def _run(self) -> None:
         while True:
             floor = 0.0
             try:
-                await self.tell_due()
+                await self.tell_due(wait=False)
             except Exception:  # never let the notices stop for good
                 log.exception("undecryptable notices failed; trying again in a second")
                 floor = 1.0
             self._added.clear()
-            dues = [w.due for w in self._pending.values()]
+            dues = [self._due(w) for w in self._pending.values() if w.sender not in self._telling]
             wait = (min(dues) - self.clock.now()).total_seconds() if dues else IDLE_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._added.wait(), max(floor, min(wait, IDLE_S)))

@@ -49,12 +49,15 @@ class Welcomes:
                  every: timedelta) -> None:
         self.db, self.outbox, self.clock, self.club = db, outbox, clock, club
         self.every = every
+        self._retry_at: dict[str, datetime] = {}  # a room whose welcome failed: tried again then
 
     async def _due_rooms(self) -> list[tuple[str, datetime]]:
         """Each room with newcomers waiting, and when they are greeted."""
         async with self.db.transaction() as repos:
             waiting = await repos.welcomes.waiting_rooms()
-        return [(room_id, due_at(first, last, self.every)) for room_id, first, last in waiting]
+        return [(room_id, max(due_at(first, last, self.every),
+                              self._retry_at.get(room_id, first)))
+                for room_id, first, last in waiting]
 
     async def pending(self) -> Sequence[tuple[int, datetime]]:
         due = [at for _room, at in await self._due_rooms()]
@@ -68,7 +71,7 @@ class Welcomes:
             rooms = await self._due_rooms()
             for room_id, at in rooms:
                 if at <= now:
-                    await self.greet(room_id)
+                    await self._greet_or_log(room_id)
             upcoming = [at for _room, at in rooms if at > now]
             if len(upcoming) < len(rooms):
                 continue  # greeted some: others may have arrived meanwhile
@@ -77,6 +80,18 @@ class Welcomes:
             await asyncio.sleep(max((min(upcoming) - now).total_seconds(), 0))
             if self.clock.now() == now:  # a clock that does not move by itself (tests)
                 return
+
+    async def _greet_or_log(self, room_id: str) -> None:
+        """One room's welcome; a failure is logged and the room tried again ``every`` later,
+        without holding back the other rooms."""
+        try:
+            await self.greet(room_id)
+        except Exception:
+            log.exception("the newcomers of %s could not be welcomed; tried again later", room_id,
+                          extra={"room": room_id})
+            self._retry_at[room_id] = self.clock.now() + max(self.every, GATHER)
+        else:
+            self._retry_at.pop(room_id, None)
 
     async def greet(self, room_id: str) -> int:
         """One room's waiting newcomers: their welcome queued and them marked greeted in the

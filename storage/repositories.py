@@ -251,15 +251,17 @@ class WelcomeRepository:
     async def waiting_rooms(self) -> list[tuple[str, datetime, datetime | None]]:
         """Each room where people wait to be greeted: the first of them's arrival, and the
         room's latest welcome (``None``: none yet)."""
-        waiting = (select(Welcome.room_id, func.min(Welcome.welcomed_at))
-                   .where(Welcome.greeted_at.is_(None)).group_by(Welcome.room_id))
+        waiting = (select(Welcome.room_id, func.min(Welcome.welcomed_at).label("first"))
+                   .where(Welcome.greeted_at.is_(None)).group_by(Welcome.room_id).subquery())
+        latest = (select(Welcome.room_id, func.max(Welcome.greeted_at).label("latest"))
+                  .where(Welcome.greeted_at.is_not(None)).group_by(Welcome.room_id).subquery())
+        query = (select(waiting.c.room_id, waiting.c.first, latest.c.latest)
+                 .outerjoin(latest, latest.c.room_id == waiting.c.room_id))
         rooms = []
-        for room_id, first in (await self.session.execute(waiting)).all():
-            latest = await self.session.scalar(select(func.max(Welcome.greeted_at))
-                                               .where(Welcome.room_id == room_id))
+        for room_id, first, last in (await self.session.execute(query)).all():
             first_at = aware(first)
             if first_at is not None:
-                rooms.append((room_id, first_at, aware(latest)))
+                rooms.append((room_id, first_at, aware(last)))
         return rooms
 
     async def waiting_in(self, room_id: str) -> list[str]:

@@ -23,7 +23,7 @@ from commands.meetings.details import (
     clean_text,
     read_details,
 )
-from commands.meetings.registration import answer_with_places
+from commands.meetings.registration import answer_with_places, refuse_if_closed
 from commands.meetings.service import announce, audit, create_meeting, ics_upload, rooms_of
 from commands.meetings.vocabulary import ANSWERS, CANCELLED, HELD
 from commands.paging import Window, more, paged
@@ -129,10 +129,7 @@ async def _answer(ctx: Context, number: int | None, answer: str) -> Reply:
     """Records the answer and reacts to the command: no message in the room."""
     repos = ctx.db()
     meeting = await _target(ctx, number)
-    if meeting.status == CANCELLED:
-        raise UserError("meeting.answer_cancelled", number=meeting.id)
-    if meeting.status == HELD or meeting.starts_at < ctx.now:
-        raise UserError("meeting.answer_past", number=meeting.id)
+    refuse_if_closed(meeting, ctx.now)
     if meeting.capacity is not None:
         return await answer_with_places(ctx, meeting, answer)
     if await repos.meetings.rsvp(meeting.id, ctx.sender) != answer:

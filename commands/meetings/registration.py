@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from commands.context import Club, Context, Reply, RoomOutcome
 from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, React
-from commands.errors import NotFound
+from commands.errors import NotFound, UserError
 from commands.i18n import Translator
 from commands.meetings import render
-from commands.meetings.service import audit
-from commands.meetings.vocabulary import ANSWERS, PRESENT, WAITING
+from commands.meetings.service import audit, rooms_of
+from commands.meetings.vocabulary import ANSWERS, CANCELLED, HELD, PRESENT, WAITING
 from commands.registry import Registry
 from commands.text import pill
 
@@ -31,12 +31,21 @@ if TYPE_CHECKING:
 PLACE_GIVEN = "meeting_place"  # the outcome of the direct room opened to tell of a place
 
 
+def refuse_if_closed(meeting: Meeting, now: datetime) -> None:
+    """No answer to a cancelled event, or one that has taken place."""
+    if meeting.status == CANCELLED:
+        raise UserError("meeting.answer_cancelled", number=meeting.id)
+    if meeting.status == HELD or meeting.starts_at < now:
+        raise UserError("meeting.answer_past", number=meeting.id)
+
+
 async def answer_with_places(ctx: Context, meeting: Meeting, answer: str) -> Reply:
     """A person's answer to an event with places."""
     repos = ctx.db()
     locked = await repos.meetings.locked(meeting.id)
     if locked is None:  # deleted meanwhile
         raise NotFound("meeting.not_found", number=meeting.id)
+    refuse_if_closed(locked, ctx.now)  # cancelled or moved since it was read
     before = await repos.meetings.rsvp(meeting.id, ctx.sender)
     if answer == PRESENT:
         return await _take_place(ctx, locked, before)
@@ -47,8 +56,7 @@ async def answer_with_places(ctx: Context, meeting: Meeting, answer: str) -> Rep
         return Reply(ctx.t("meeting.left_waiting", heading=render.heading(locked, ctx.club, ctx.t)))
     if before != PRESENT:
         return Reply("", effects=(React(ctx.room_id, ctx.event_id, ANSWERS[answer]),))
-    told = await fill_places(repos, locked, ctx.club, ctx.t, ctx.now, ctx.homeserver(),
-                             told_in=ctx.room_id)
+    told = await fill_places(repos, locked, ctx.club, ctx.t, ctx.now, ctx.homeserver())
     key = "meeting.withdrawn_promoted" if told else "meeting.withdrawn"
     return Reply(ctx.t(key, heading=render.heading(locked, ctx.club, ctx.t)), effects=tuple(told))
 
@@ -81,9 +89,12 @@ async def _record(ctx: Context, meeting: Meeting, answer: str) -> None:
 
 
 async def fill_places(repos: Repositories, meeting: Meeting, club: Club, t: Translator,
-                      now: datetime, matrix: MatrixPort, *, told_in: str) -> list[Effect]:
+                      now: datetime, matrix: MatrixPort) -> list[Effect]:
     """Gives the free places to the first people waiting (the meeting's row locked by the
-    caller); returns the direct messages telling them (or the rooms to open for that)."""
+    caller); returns the direct messages telling them (or the rooms to open for that: if one
+    cannot be opened, the person is told in the event's first room, which the club's members
+    share — never in the room where someone else withdrew)."""
+    told_in = next(iter(rooms_of(meeting)), None) or club.rooms.get("main", "")
     taken = len(await repos.meetings.answered(meeting.id, PRESENT))
     waiting = await repos.meetings.answered(meeting.id, WAITING)
     effects: list[Effect] = []

@@ -78,6 +78,8 @@ class FakeTransport:
     answered_at: float = 0.0  # loop time of the last request that went through
     refuse_body: dict[str, str] = field(default_factory=dict)  # a message's body -> error code
     creation_error: str | None = None  # every room creation fails with this code
+    stalled: set[str] = field(default_factory=set)  # rooms whose sends wait for ``unstalled``
+    unstalled: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.creating.set()
@@ -155,6 +157,8 @@ class FakeTransport:
     async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
                    event_type: str = "m.room.message") -> str:
         self.calls.append((room_id, txn_id, event_type))
+        if room_id in self.stalled:
+            await self.unstalled.wait()
         if self.fail_next:
             raise self.fail_next.pop(0)
         code = self.refuse.get(room_id) or self.refuse_body.get(str(content.get("body")))

@@ -280,6 +280,52 @@ async def test_a_row_that_keeps_failing_holds_no_other_room(
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_waiting_for_the_replies_does_not_wait_for_a_failing_row(
+        db: Database, clock: FakeClock, transport: FakeTransport) -> None:
+    """The sync loop waits for the batch's replies (``settled``) before syncing again: a room
+    held by a row that keeps failing does not make that wait last its whole limit."""
+    transport.refuse[OTHER] = "M_UNKNOWN"
+    outbox = _quick(db, transport, clock, first_wait_s=3600.0, longest_wait_s=3600.0)
+    await _queue(db, clock, (OTHER, "bloqué"))
+    task = asyncio.create_task(outbox.run())
+    try:
+        await _until(lambda: OTHER in [c[0] for c in transport.calls], "never tried")
+        await _queue(db, clock, (ROOM, "réponse"))
+        outbox.wake()
+        async with asyncio.timeout(60):  # an hour if the failing row were waited for
+            await outbox.settled(3600.0)
+        assert transport.bodies() == ["réponse"]
+        assert not outbox.idle  # the failing row is still there, to be tried again
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_waiting_for_new_replies_does_not_wait_for_an_older_row_still_in_its_try(
+        db: Database, clock: FakeClock, transport: FakeTransport) -> None:
+    """A row whose first try lasts (a homeserver slow to refuse an invite) has not failed yet;
+    waiting for the rows handed over after it (``since``) does not wait for it."""
+    transport.stalled.add(OTHER)
+    outbox = _quick(db, transport, clock)
+    await _queue(db, clock, (OTHER, "lent"))
+    task = asyncio.create_task(outbox.run())
+    try:
+        await _until(lambda: OTHER in [c[0] for c in transport.calls], "never tried")
+        since = outbox.pushes
+        await _queue(db, clock, (ROOM, "réponse"))
+        outbox.wake()
+        async with asyncio.timeout(60):  # an hour if the older row were waited for
+            await outbox.settled(3600.0, since)
+        assert transport.bodies() == ["réponse"]
+        transport.unstalled.set()
+        await _until(lambda: "lent" in transport.bodies(), "the slow row never went")
+        await outbox.settled(3600.0)
+        assert outbox.idle
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_later_rows_of_its_room_pass_a_row_to_blame_not_one_that_names_it(
         db: Database, clock: FakeClock, transport: FakeTransport) -> None:
     """Its room's next rows wait while the failing row may be a passing trouble; once it has

@@ -5,6 +5,7 @@ a place taken, the waiting list, a place given back and told in a direct message
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -24,6 +25,7 @@ from tests.handlers.fakes import FakeTransport, Sent
 
 BOB, CAROL, DAVE = "@bob:example.org", "@carol:example.org", "@dave:example.org"
 MAIN, NORTH, SOUTH = "!main:example.org", "!north:example.org", "!south:example.org"
+ALICE_DM = "!alice-dm:example.org"
 VISIO = "https://visio.example.org/cct-renovation"
 WEBINAIRE = (f"!rencontre planifier 14/01 18h30-20h --type webinaire --titre Rénover sa maison "
              f"--theme énergie --lien {VISIO} --places 1 --description Les aides et les artisans.")
@@ -106,6 +108,12 @@ async def test_a_plain_rencontre_is_a_rencontre_du_club_answered_by_reactions(
     ("--organisateur @visitor:elsewhere.org", "n'est pas membre du club"),
     ("--groupe 1 --territoire nord", "pour un territoire (`--territoire`), pas les deux"),
     ("--titre <b>gras</b>", "Texte simple ou lien seulement"),
+    ("--lien data:text/html,<script>alert(1)</script>", "n'est pas un lien web"),
+    ("--lien https://visio.example.org/" + "x" * 600, "n'est pas un lien web"),
+    ("--lien https://visio.example.org/<b>", "n'est pas un lien web"),
+    ("--description Venez tous @room", "n'est pas permis ici : le bot ne prévient pas tout"),
+    ("--lieu <img src=x onerror=alert(1)>", "Texte simple ou lien seulement"),
+    ("--description " + "mot " * 1000, "trop long"),
 ])
 async def test_bad_details_are_refused_and_nothing_is_planned(bot: Harness, option: str,
                                                               expected: str) -> None:
@@ -200,8 +208,8 @@ async def test_register_wait_withdraw_and_the_first_waiting_is_told_privately(
 
     sent = await bot.command("!rencontre absent 1", sender=ALICE)
     assert text(sent[0]) == ("Désinscription notée (Webinaire n°1 — Rénover sa maison) : votre "
-                             "place revient à la première personne en attente, prévenue en "
-                             "message privé.")
+                             "place revient à la première personne en attente ; je la préviens "
+                             "en message privé.")
     assert bot.transport.direct == [(BOB, "!dm1:example.org")]
     told = [s for s in sent if s.room_id == "!dm1:example.org"]
     assert len(told) == 1 and text(told[0]).startswith(
@@ -250,6 +258,23 @@ async def test_a_place_told_to_someone_who_withdrew_meanwhile_is_not_told(bot: H
     assert bot.transport.left == ["!dm1:example.org"]
 
 
+async def test_a_place_that_cannot_be_told_privately_is_told_in_the_events_room(
+        bot: Harness) -> None:
+    """Bob's direct room cannot be opened: he is told, mentioned, in the room the event was
+    announced in — not in the room where Alice withdrew (her own direct room, say)."""
+    await bot.command(WEBINAIRE, sender=COORDINATOR)
+    async with bot.db.transaction() as repos:
+        announced = json.loads((await repos.meetings.get(1)).rooms)  # type: ignore[union-attr]
+    await ask(bot, "!rencontre inscrire 1", sender=ALICE)
+    await ask(bot, "!rencontre inscrire 1", sender=BOB)
+    bot.transport.fail_creation = True
+    sent = await bot.command("!rencontre absent 1", sender=ALICE, room_id=ALICE_DM)
+    told = [s for s in sent if "une place s'est libérée" in text(s)]
+    assert [s.room_id for s in told] == [announced[0]] and announced[0] != ALICE_DM
+    assert told[0].content["m.mentions"] == {"user_ids": [BOB]}
+    assert [s.room_id for s in sent if s.room_id == ALICE_DM] == [ALICE_DM]  # her reply only
+
+
 async def test_two_people_taking_the_last_place_at_once_one_gets_it(bot: Harness) -> None:
     await bot.command(WEBINAIRE, sender=COORDINATOR)
     first = await bot.queue("!rencontre inscrire 1", sender=ALICE)
@@ -276,8 +301,14 @@ async def test_registration_counts_as_participation_and_is_in_my_data(bot: Harne
 
 async def test_answers_to_a_cancelled_or_past_event_with_places_are_refused(bot: Harness) -> None:
     await bot.command(WEBINAIRE, sender=COORDINATOR)
+    await bot.command(WEBINAIRE.replace("14/01", "15/01"), sender=COORDINATOR)
+    await ask(bot, "!rencontre annuler 2 neige")
+    assert "annulé" in await ask(bot, "!rencontre inscrire 2", sender=ALICE)
     bot.clock.set(bot.clock.now() + timedelta(days=30))
     assert "a déjà eu lieu" in await ask(bot, "!rencontre inscrire 1", sender=ALICE)
+    async with bot.db.transaction() as repos:
+        assert await repos.meetings.answered(1, "present") == []
+        assert await repos.meetings.answered(2, "present") == []
 
 
 # --- !programme ---------------------------------------------------------------------------------

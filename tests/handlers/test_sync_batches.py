@@ -272,6 +272,38 @@ async def test_each_room_has_its_own_welcome(bot: Bot) -> None:
                   for row in rows) == [(ROOM, "@ana:localhost"), (other, "@bob:localhost")]
 
 
+async def test_a_room_whose_welcome_fails_holds_back_no_other_and_is_tried_again_later(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = "!nord:localhost"
+    bot.club_rooms[other] = "north"
+    async with bot.db.transaction() as repos:
+        await repos.rooms.mark_joined(other, NOW - timedelta(days=2))
+    await bot.load_state()
+    await bot.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite")]))
+    await bot.handle_sync(sync([member("$j2", "@bob:localhost", NOW, previous="invite")], "s3",
+                               room=other))
+    source = welcomes(bot)
+    greet = source.greet
+
+    async def broken_in_main(room_id: str) -> int:
+        if room_id == ROOM:
+            raise RuntimeError("a bug in one room")
+        return await greet(room_id)
+
+    monkeypatch.setattr(source, "greet", broken_in_main)
+    bot.clock.set(NOW + GATHER)  # type: ignore[attr-defined]
+    await source.fire()
+    assert [m["m.mentions"]["user_ids"] for m in await welcome_messages(bot)] == [
+        ["@bob:localhost"]]
+    retry = NOW + GATHER + source.every
+    assert await source.pending() == [(0, retry)]  # not at once: no firing in a loop
+    monkeypatch.setattr(source, "greet", greet)
+    bot.clock.set(retry)  # type: ignore[attr-defined]
+    await source.fire()
+    assert [m["m.mentions"]["user_ids"] for m in await welcome_messages(bot)] == [
+        ["@bob:localhost"], ["@ana:localhost"]]
+
+
 async def test_a_welcome_is_sent_exactly_once_across_crashes(tmp_path: Path) -> None:
     """Recorded with its batch, a newcomer is welcomed once: not before the welcome's commit
     (a crash while it is written leaves them waiting), never again after it (a restart finds

@@ -15,10 +15,13 @@ from nio import Event, MegolmEvent
 
 from bot.app import Bot
 from bot.clock import FakeClock
+from bot.undecryptable import PER_SENDER, UndecryptableNotices
+from commands.i18n import Translator
 from tests.handlers.test_room_events import redaction
 from tests.handlers.test_sync_batches import NOW, ROOM, message, ms, offline_bot, sync
 
 ANA, BEA = "@ana:localhost", "@bea:localhost"
+OTHER = "!other:localhost"
 
 
 def encrypted(event_id: str, sender: str = ANA) -> dict[str, Any]:
@@ -186,3 +189,73 @@ async def test_the_notices_go_on_after_an_unexpected_failure(bot: Bot, server: H
         task.cancel()
     assert failures == ["$a"] and "undecryptable notices failed" in caplog.text
     assert len(server.sent) == 1
+
+
+# --- a flood of unreadable events -----------------------------------------------------------------
+class SlowHomeserver(Homeserver):
+    """Sends to ``stalled`` rooms wait until ``free`` is set."""
+
+    def __init__(self, stalled: str) -> None:
+        super().__init__()
+        self.stalled = stalled
+        self.free = asyncio.Event()
+
+    async def send(self, room_id: str, content: dict[str, Any], txn_id: str,
+                   event_type: str = "m.room.message") -> str:
+        if room_id == self.stalled:
+            await self.free.wait()
+        return await super().send(room_id, content, txn_id, event_type)
+
+
+def notices(server: Homeserver, clock: FakeClock) -> UndecryptableNotices:
+    return UndecryptableNotices(server, clock, Translator("fr"),  # type: ignore[arg-type]
+                                timedelta(seconds=60), lambda _event_id: True)
+
+
+async def test_one_notice_per_room_per_delay_whatever_the_number_of_senders() -> None:
+    clock, server = FakeClock(NOW), Homeserver()
+    told = notices(server, clock)
+    for index in range(5):  # five throw-away accounts in the same room
+        told.watch(f"$e{index}", ROOM, f"@spam{index}:localhost")
+    told.watch("$other", OTHER, ANA)
+    clock.advance(timedelta(seconds=60))
+    await told.tell_due()
+    assert sorted(room for room, _, _ in server.sent) == sorted([ROOM, OTHER])
+    clock.advance(timedelta(seconds=59))
+    await told.tell_due()
+    assert len(server.sent) == 2  # the room's next notice waits a whole delay
+    clock.advance(timedelta(seconds=1))
+    await told.tell_due()
+    assert len(server.sent) == 3
+
+
+async def test_a_sender_flooding_is_watched_for_a_few_events_only() -> None:
+    clock, server = FakeClock(NOW), Homeserver()
+    told = notices(server, clock)
+    for index in range(1000):
+        told.watch(f"$e{index}", ROOM, ANA)
+    assert len(told._pending) == PER_SENDER
+    told.watch("$bea", ROOM, BEA)
+    assert "$bea" in told._pending  # others are still watched
+
+
+async def test_a_slow_room_does_not_hold_up_another_rooms_notice() -> None:
+    clock, server = FakeClock(NOW), SlowHomeserver(stalled=ROOM)
+    told = notices(server, clock)
+    told.watch("$a", ROOM, ANA)
+    told.watch("$b", OTHER, BEA)
+    clock.advance(timedelta(seconds=60))
+    running = asyncio.create_task(told.run())
+    try:
+        async with asyncio.timeout(10):
+            while not server.sent:
+                await asyncio.sleep(0.01)
+        assert [room for room, _, _ in server.sent] == [OTHER]
+        server.free.set()
+        async with asyncio.timeout(10):
+            while len(server.sent) < 2:
+                await asyncio.sleep(0.01)
+        assert told.told == {ANA, BEA}
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

@@ -6,6 +6,7 @@ person's display name."""
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +14,13 @@ import pytest
 from bot.threads import ThreadHeads
 from tests.integration.conftest import BotRunner
 from tests.integration.element_peer import ElementPeer
+from tests.integration.future_dates import long_fr, numeric_fr, tuesday_ahead
 from tests.integration.test_cross_signing import encrypted_club, status
 
 pytestmark = pytest.mark.integration
+
+TUE = tuesday_ahead()
+THU = TUE + timedelta(days=2)
 
 NAME = "Ana Lefèvre <CCT>"  # HTML in a display name: shown, never markup
 
@@ -75,13 +80,13 @@ async def test_polls_as_element_reads_them_votes_and_pills(bot_factory, elements
     ana = await elements("ana", threads=True, display_name=NAME)
     runner, room = await encrypted_club(bot_factory, ana)  # Ana, its creator, coordinates
     await status(ana, runner)
-    opened = await ask(ana, runner, room, "!sondage dates Rencontre ? | mardi 12 janvier 2027 "
-                                          "18h30 | 14/01/2027 18h-20h")
+    opened = await ask(ana, runner, room, f"!sondage dates Rencontre ? | {long_fr(TUE)} "
+                                          f"18h30 | {numeric_fr(THU)} 18h-20h")
     assert "Sondage n°1 ouvert avec 2 créneaux" in opened["body"]
 
     polls = (await ana.request("polls", room_id=room, count=2, timeout=60))["polls"]
-    assert [p["question"] for p in polls] == ["1. mardi 12 janvier 2027, 18h30–20h30",
-                                              "2. jeudi 14 janvier 2027, 18h–20h"]
+    assert [p["question"] for p in polls] == [f"1. {long_fr(TUE)}, 18h30–20h30",
+                                              f"2. {long_fr(THU)}, 18h–20h"]
     root = polls[0]["thread_root"]
     for poll, latest in zip(polls, (root, polls[0]["event_id"]), strict=True):
         assert poll["parsed"] and poll["kind"] == "org.matrix.msc3381.poll.disclosed", poll
@@ -106,8 +111,8 @@ async def test_polls_as_element_reads_them_votes_and_pills(bot_factory, elements
         results = (await ask(ana, runner, room, "!sondage resultats", thread=root))["body"]
         if "1 personne a voté" in results:
             break
-    assert "| 1 | **mardi 12 janvier 2027, 18h30–20h30** 🏆 | 1 | 0 | 0 | 2 | — |" in results
-    assert f"| 2 | jeudi 14 janvier 2027, 18h–20h | 0 | 0 | 1 | 0 | {ana.user_id} |" in results
+    assert f"| 1 | **{long_fr(TUE)}, 18h30–20h30** 🏆 | 1 | 0 | 0 | 2 | — |" in results
+    assert f"| 2 | {long_fr(THU)}, 18h–20h | 0 | 0 | 1 | 0 | {ana.user_id} |" in results
 
     # Closed: Element's poll model finds and parses each end event.
     await ask(ana, runner, room, "!sondage cloturer")
@@ -116,7 +121,7 @@ async def test_polls_as_element_reads_them_votes_and_pills(bot_factory, elements
         assert poll["ended"] and poll["end_parsed"], poll
         assert poll["end_poll"] == poll["event_id"]
         assert poll["end_content"] == poll["sdk_end_content"], poll  # PollEndEvent's shape
-    assert ended[0]["end_text"] == ("mardi 12 janvier 2027, 18h30–20h30 : 1 oui, "
+    assert ended[0]["end_text"] == (f"{long_fr(TUE)}, 18h30–20h30 : 1 oui, "
                                     "0 si nécessaire, 0 non.")
 
     # The closing message names Ana: her pill shows her display name, escaped.

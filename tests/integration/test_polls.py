@@ -5,7 +5,7 @@ events."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +14,15 @@ import pytest
 from nio import DownloadResponse, RoomMessageFile
 
 from commands.polls import native
+from tests.integration.future_dates import long_fr, numeric_fr, tuesday_ahead
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_projects import ask
 
 pytestmark = pytest.mark.integration
+
+# A Tuesday, Thursday and Saturday of the same week, weeks ahead.
+TUE = tuesday_ahead()
+THU, SAT = TUE + timedelta(days=2), TUE + timedelta(days=4)
 
 
 class OffsetClock:
@@ -68,16 +73,16 @@ async def test_poll_on_a_real_homeserver(bot_factory, users) -> None:
     await runner.start()
     await chargee.wait_membership(room, runner.user_id, "join")
 
-    opened = await ask(chargee, room, "!sondage dates Rencontre sud ? | mardi 12 janvier 2027 "
-                                      "18h30 | 14/01/2027 18h-20h | samedi 16 janvier 2027 matin "
+    opened = await ask(chargee, room, f"!sondage dates Rencontre sud ? | {long_fr(TUE)} "
+                                      f"18h30 | {numeric_fr(THU)} 18h-20h | {long_fr(SAT)} matin "
                                       "--cloture dans 3 jours --territoire sud")
     assert "Sondage n°1 ouvert avec 3 créneaux" in opened.body
     await alice.wait_for(room, lambda e: len(poll_starts(alice, room, runner.user_id)) >= 3
                          if getattr(e, "type", None) == native.START else False)
     starts = poll_starts(alice, room, runner.user_id)
     assert [s.source["content"][native.START]["question"][native.TEXT] for s in starts] == [
-        "1. mardi 12 janvier 2027, 18h30–20h30", "2. jeudi 14 janvier 2027, 18h–20h",
-        "3. samedi 16 janvier 2027, 9h–12h"]
+        f"1. {long_fr(TUE)}, 18h30–20h30", f"2. {long_fr(THU)}, 18h–20h",
+        f"3. {long_fr(SAT)}, 9h–12h"]
     root = starts[0].source["content"]["m.relates_to"]["event_id"]
     # In the thread of the poll's message, each falling back on the thread's latest event.
     assert [s.source["content"]["m.relates_to"] for s in starts] == [
@@ -92,9 +97,9 @@ async def test_poll_on_a_real_homeserver(bot_factory, users) -> None:
     await respond(carol, room, starts[0], "no")
     assert "1 oui" in (await ask(carol, room, "!vote 1 oui")).body
     body = await results_when(chargee, room, "3 personnes ont voté")
-    assert "| 1 | **mardi 12 janvier 2027, 18h30–20h30** 🏆 | 2 | 0 | 1 | 4 |" in body
-    assert "| 2 | jeudi 14 janvier 2027, 18h–20h | 1 | 0 | 1 | 2 |" in body
-    assert "| 3 | samedi 16 janvier 2027, 9h–12h | 1 | 1 | 0 | 3 |" in body
+    assert f"| 1 | **{long_fr(TUE)}, 18h30–20h30** 🏆 | 2 | 0 | 1 | 4 |" in body
+    assert f"| 2 | {long_fr(THU)}, 18h–20h | 1 | 0 | 1 | 2 |" in body
+    assert f"| 3 | {long_fr(SAT)}, 9h–12h | 1 | 1 | 0 | 3 |" in body
 
     # The poll's own message is edited with the results.
     edits = [e for e in chargee.events[room] if e.source["content"].get("m.relates_to", {})
@@ -108,9 +113,9 @@ async def test_poll_on_a_real_homeserver(bot_factory, users) -> None:
     clock.offset = timedelta(minutes=3)  # the catch-up sync at start sees them as too old
     await runner.start()
     clock.offset = timedelta(0)
-    body = await results_when(chargee, room, "| 2 | jeudi 14 janvier 2027, 18h–20h | 2 | 0 | 1 |")
-    assert "| 2 | jeudi 14 janvier 2027, 18h–20h | 2 | 0 | 1 | 4 |" in body
-    assert "| 3 | samedi 16 janvier 2027, 9h–12h | 0 | 1 | 1 | 1 |" in body
+    body = await results_when(chargee, room, f"| 2 | {long_fr(THU)}, 18h–20h | 2 | 0 | 1 |")
+    assert f"| 2 | {long_fr(THU)}, 18h–20h | 2 | 0 | 1 | 4 |" in body
+    assert f"| 3 | {long_fr(SAT)}, 9h–12h | 0 | 1 | 1 | 1 |" in body
 
     # The deadline passes: the poll closes by itself with MSC3381 end events.
     clock.offset = timedelta(days=3, minutes=5)
@@ -136,8 +141,8 @@ async def test_poll_on_a_real_homeserver(bot_factory, users) -> None:
     calendar = icalendar.Calendar.from_ical(downloaded.body)
     event = next(c for c in calendar.walk() if c.name == "VEVENT")
     paris = ZoneInfo("Europe/Paris")
-    assert event.decoded("dtstart") == datetime(2027, 1, 12, 18, 30, tzinfo=paris)
-    assert event.decoded("dtend") == datetime(2027, 1, 12, 20, 30, tzinfo=paris)
+    assert event.decoded("dtstart") == datetime.combine(TUE, time(18, 30), tzinfo=paris)
+    assert event.decoded("dtend") == datetime.combine(TUE, time(20, 30), tzinfo=paris)
     assert "Guillestre" in str(event["location"])
 
 
@@ -154,9 +159,9 @@ async def test_rencontre_answers_by_reaction_on_a_real_homeserver(bot_factory, u
     runner.overrides["rooms"] = {"main": room}
     await runner.start()
     await chargee.wait_membership(room, runner.user_id, "join")
-    planned = await ask(chargee, room, "!rencontre planifier jeudi 14 janvier 2027 18h30 "
+    planned = await ask(chargee, room, f"!rencontre planifier {long_fr(THU)} 18h30 "
                                        "--lieu https://visio.example.org/cct --territoire commun")
-    assert "jeudi 14 janvier 2027" in planned.body
+    assert long_fr(THU) in planned.body
     command = await alice.send_text(room, "!rencontre present")
     reaction = await alice.wait_for(
         room, lambda e: e.source.get("type") == "m.reaction"

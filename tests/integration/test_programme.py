@@ -3,12 +3,17 @@ second waits; the first withdraws, and the second is told in a direct message.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from tests.integration.future_dates import long_fr, tuesday_ahead
 from tests.integration.test_privacy import club_room, invited_room
 from tests.integration.test_projects import ask
 
 pytestmark = pytest.mark.integration
+
+THURSDAY = tuesday_ahead() + timedelta(days=2)
 
 
 async def test_the_waiting_list_moves_and_the_next_one_is_told_privately(bot_factory,
@@ -18,7 +23,7 @@ async def test_the_waiting_list_moves_and_the_next_one_is_told_privately(bot_fac
     await chargee.invite(room, bob.user_id)
     await bob.join(room)
 
-    planned = await ask(chargee, room, "!rencontre planifier jeudi 14 janvier 2027 18h30 "
+    planned = await ask(chargee, room, f"!rencontre planifier {long_fr(THURSDAY)} 18h30 "
                                        "--type webinaire --titre Rénover sa maison --places 1 "
                                        "--lien https://visio.example.org/renovation")
     assert "Webinaire n°1 — Rénover sa maison" in planned.body, planned.body
