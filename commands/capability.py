@@ -1,8 +1,8 @@
 """A capability (projects, rencontres, polls…) declares in one place everything it reacts to:
 its commands, what becomes of the rooms it opens, the room events it consumes, and what it
-does when another capability announces something. ``build`` makes the bot's ``Registry`` from
-the capabilities ``commands.CAPABILITIES`` lists; ``bot/`` wires whatever the registry holds and
-never names a capability."""
+does when another capability announces something (``Context.announce``). ``build`` makes the
+bot's ``Registry`` from the capabilities ``commands.CAPABILITIES`` lists; ``bot/`` wires
+whatever the registry holds and never names a capability."""
 
 from __future__ import annotations
 
@@ -28,8 +28,6 @@ class Capability:
     poll_answers: Sequence[PollAnswers] = ()  # members' answers to native polls
     # what it does when another capability announces ``name`` (``Registry.listeners``)
     listens: Mapping[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
-    # a capability still declaring its commands on a registry (``register(registry)``)
-    install: Callable[[Registry], None] | None = None
 
 
 def build(capabilities: Iterable[Capability]) -> Registry:
@@ -45,6 +43,4 @@ def build(capabilities: Iterable[Capability]) -> Registry:
         registry.poll_answers += capability.poll_answers
         for announcement, listener in capability.listens.items():
             registry.listeners.setdefault(announcement, []).append(listener)
-        if capability.install is not None:
-            capability.install(registry)
     return registry

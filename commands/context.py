@@ -38,6 +38,9 @@ class Commands(Protocol):
 
     def find(self, name: str) -> HelpTopic | None: ...
 
+    @property
+    def listeners(self) -> Mapping[str, Sequence[Callable[..., Awaitable[Any]]]]: ...
+
 
 FollowUp = Callable[["Repositories"], Awaitable[Sequence["Effect"]]]
 
@@ -150,6 +153,15 @@ class Context:
         figures: see docs/bilan.md); called by the handler of each such act."""
         await self.db().participants.took_part([self.sender], self.now,
                                                self.now.astimezone(self.club.tz).year)
+
+    async def announce(self, name: str, *facts: Any) -> list[Effect]:
+        """Tells the capabilities listening to ``name`` (``Capability.listens``) what happened:
+        each listener is called with ``facts`` and returns effects to add to the reply's."""
+        listeners = self.commands.listeners.get(name, ()) if self.commands else ()
+        effects: list[Effect] = []
+        for listener in listeners:
+            effects += await listener(*facts)
+        return effects
 
     def db(self) -> Repositories:
         """The repositories of this command's transaction."""

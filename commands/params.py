@@ -3,7 +3,10 @@
 A parameter's converter is either a plain one (``Converter``: ``convert(raw)``, no context:
 text, numbers, words) or one that looks something up (``ContextConverter``:
 ``async convert(ctx, raw)``: a group, a rencontre…), which raises the French ``UserError`` of
-what it did not find. ``value`` calls either.
+what it did not find. A command's arguments are read first (plain conversions, missing
+arguments, a lookup's ``read`` of its raw text), then the objects are looked up (``Later``), in
+the order of the parameters then the options: a malformed argument is refused before anything
+is looked up, as if the handler looked the objects up itself.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from commands.text import fold
 if TYPE_CHECKING:
     from commands.context import Context
 
+NUMBER = Integer()
 # A check declared for a command or a whole family of commands: it reads the converted
 # arguments (by parameter name) and raises a ``UserError`` to refuse, before the handler runs.
 Check = Callable[["Context", Mapping[str, Any]], Awaitable[None]]
@@ -35,6 +39,13 @@ class ContextConverter(Protocol):
     def kind(self) -> str: ...
 
     async def convert(self, ctx: Context, raw: str) -> Any: ...
+
+
+class Reads(Protocol):
+    """A context converter that checks its raw text before anything is looked up (a number
+    that is not one), raising ``BadArgument``."""
+
+    def read(self, raw: str) -> None: ...
 
 
 class Absent(Protocol):
@@ -57,6 +68,48 @@ async def value(converter: AnyConverter, ctx: Context, raw: str) -> Any:
     if takes_context(converter):
         return await converter.convert(ctx, raw)
     return cast(Converter, converter).convert(raw)
+
+
+class NumberRef:
+    """A context converter of what is named by its number (``3``, ``n°3``, ``#3``): the number
+    is read with the other arguments, then ``find`` looks the object up (raising the French
+    ``UserError`` of what it did not find)."""
+
+    kind: str = "number"
+
+    def read(self, raw: str) -> None:
+        NUMBER.convert(raw)
+
+    async def convert(self, ctx: Context, raw: str) -> Any:
+        return await self.find(ctx, NUMBER.convert(raw))
+
+    async def find(self, ctx: Context, number: int) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Later:
+    """An argument whose object is looked up once every argument is read: ``raw``, or the
+    converter's ``absent`` value when it was left out (``None``)."""
+
+    converter: ContextConverter
+    raw: str | None
+
+    async def find(self, ctx: Context) -> Any:
+        if self.raw is None:
+            return await cast(Absent, self.converter).absent(ctx)
+        return await self.converter.convert(ctx, self.raw)
+
+
+def read(converter: AnyConverter, raw: str) -> Any:
+    """``raw`` converted, or, for a converter that looks something up, a ``Later`` (its raw
+    text checked by its ``read`` if it has one)."""
+    if not takes_context(converter):
+        return cast(Converter, converter).convert(raw)
+    check = getattr(converter, "read", None)
+    if check is not None:
+        check(raw)
+    return Later(converter, raw)
 
 
 @dataclass(frozen=True)
@@ -90,15 +143,16 @@ class Param:
         """The name of what is missing when nothing is given."""
         return (self.shows or (self.name,))[0].rstrip("?…")
 
-    async def value(self, ctx: Context, raw: str) -> Any:
-        """The handler's value for ``raw`` (``None``, or the converter's ``absent`` value,
-        when an optional argument is left out)."""
+    def read(self, raw: str) -> Any:
+        """The handler's value for ``raw``, or the ``Later`` lookup giving it (``None``, or
+        the converter's ``absent`` value, when an optional argument is left out)."""
         if raw:
-            return await value(self.converter, ctx, raw)
+            return read(self.converter, raw)
         if self.required:
             raise MissingArgument("error.missing_argument", name=self.first_name)
-        absent = getattr(self.converter, "absent", None)
-        return await absent(ctx) if absent is not None else None
+        if hasattr(self.converter, "absent"):
+            return Later(cast(ContextConverter, self.converter), None)
+        return None
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,22 @@ from __future__ import annotations
 import difflib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from commands.arguments import split_first, split_options
 from commands.errors import BadArgument, MissingArgument, TooManyArguments, UnknownCommand
 from commands.i18n import Translator
-from commands.params import PAGE, Check, Option, Param, folded_names, next_word, value
+from commands.params import (
+    PAGE,
+    Check,
+    ContextConverter,
+    Later,
+    Option,
+    Param,
+    folded_names,
+    next_word,
+    read,
+)
 from commands.roles import Role
 from commands.text import fold
 
@@ -135,27 +145,31 @@ class Command:
         return " ".join(parts)
 
     async def parse(self, ctx: Context, text: str) -> dict[str, Any]:
-        """Converts the argument text into keyword arguments for the handler (the objects the
-        arguments name, looked up with ``ctx``)."""
+        """Converts the argument text into keyword arguments for the handler: every argument
+        read first, then the objects they name looked up with ``ctx`` (``params.Later``)."""
         values: dict[str, Any] = {}
         remaining = text.strip()
         if self.options:
             remaining, found = split_options(remaining)
-            values.update(await self._parse_options(ctx, found))
+            values.update(self._parse_options(found))
+        arguments: dict[str, Any] = {}
         for param in self.params:
             if param.rest:
                 raw, remaining = remaining, ""
             else:
                 raw, remaining = next_word(remaining)
-            values[param.name] = await param.value(ctx, raw)
+            arguments[param.name] = param.read(raw)
         if remaining:
             raise TooManyArguments("error.too_many_arguments", extra=remaining[:40])
+        values = arguments | values
+        for name, each in values.items():
+            if isinstance(each, Later):
+                values[name] = await each.find(ctx)
         if PAGE in self.options:
             values[PAGE.name] = PageRequest(values[PAGE.name] or 1, self)
         return values
 
-    async def _parse_options(self, ctx: Context,
-                             found: list[tuple[str, str]]) -> dict[str, Any]:
+    def _parse_options(self, found: list[tuple[str, str]]) -> dict[str, Any]:
         values: dict[str, Any] = {option.name: None for option in self.options}
         seen: set[str] = set()
         for name, raw in found:
@@ -168,11 +182,13 @@ class Command:
             if not raw:
                 raise BadArgument("error.option_without_value", name=name[:40])
             seen.add(option.name)
-            values[option.name] = await value(option.converter, ctx, raw)
+            values[option.name] = read(option.converter, raw)
         for option in self.options:
             if option.required and option.name not in seen:
                 raise MissingArgument("error.missing_option", name=option.name,
                                       option=option.fr[0])
+            if option.name not in seen and hasattr(option.converter, "absent"):
+                values[option.name] = Later(cast(ContextConverter, option.converter), None)
         return values
 
 
@@ -246,24 +262,6 @@ class Registry:
             return handler
 
         return register
-
-    def command(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
-                params: Sequence[Param] = (), role: Role = Role.PARTICIPANT,
-                options: Sequence[Option] = (),
-                names_people: bool = False) -> Callable[[Handler], Command]:
-        """Declares a top-level command on this registry (decorator)."""
-
-        def register(handler: Handler) -> Command:
-            return self.add(command(key, fr=fr, en=en, section=section, params=params,
-                                    role=role, options=options,
-                                    names_people=names_people)(handler))
-
-        return register
-
-    def group(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
-              role: Role = Role.PARTICIPANT) -> Command:
-        """Declares a command made only of subcommands on this registry."""
-        return self.add(group(key, fr=fr, en=en, section=section, role=role))
 
     def add(self, command: Command) -> Command:
         for name in command.names:

@@ -42,6 +42,23 @@ async def plan_meeting(repos: Repositories, meeting: Meeting, club: Club, now: d
     await repos.reminders.cancel_of_meeting(meeting.id, MEETING_KINDS)
     if meeting.status == "annulee":
         return 0
+    planned = _planned(meeting, club) + (extra or [])
+    count = 0
+    for kind, offset, due in planned:
+        if due <= now:
+            continue
+        rooms = _rooms(meeting, club)
+        if not rooms:
+            continue
+        await repos.reminders.add(kind=kind, room_id=rooms[0], owner=BOT, text="", rule=None,
+                                  due_at=due, send_at=send_time(due, offset, club),
+                                  meeting_id=meeting.id, offset=offset, created_at=now)
+        count += 1
+    return count
+
+
+def _planned(meeting: Meeting, club: Club) -> list[tuple[str, str, datetime]]:
+    """The (kind, offset, due) of the reminders the rencontre's date and status call for."""
     rules = club.reminders
     planned: list[tuple[str, str, datetime]] = []
     if meeting.status == "prevue":
@@ -62,19 +79,7 @@ async def plan_meeting(repos: Repositories, meeting: Meeting, club: Club, now: d
     if rules.progress_weeks > 0:
         planned.append(("progress_call", f"S+{rules.progress_weeks}",
                         days_before(meeting.ends_at, -7 * rules.progress_weeks, club)))
-    planned += extra or []
-    count = 0
-    for kind, offset, due in planned:
-        if due <= now:
-            continue
-        rooms = _rooms(meeting, club)
-        if not rooms:
-            continue
-        await repos.reminders.add(kind=kind, room_id=rooms[0], owner=BOT, text="", rule=None,
-                                  due_at=due, send_at=send_time(due, offset, club),
-                                  meeting_id=meeting.id, offset=offset, created_at=now)
-        count += 1
-    return count
+    return planned
 
 
 def _rooms(meeting: Meeting, club: Club) -> list[str]:

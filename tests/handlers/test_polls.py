@@ -167,7 +167,7 @@ async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
     sent = await open_poll(bot)
     assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 0
 
-    async def stopped(_handled: object) -> None:  # the bot stopped before the follow-up ran
+    async def stopped(_handled: object, _since: int) -> None:  # the bot stopped before it ran
         return None
 
     monkeypatch.setattr(bot.dispatcher, "_follow_up", stopped)

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from commands import CAPABILITIES, build_registry, meta, projects
+from commands.arguments import Integer
 from commands.capability import Capability, build
 from commands.context import Context, Reply
-from commands.errors import Forbidden, MissingArgument
-from commands.params import Param
+from commands.errors import BadArgument, Forbidden, MissingArgument
+from commands.params import Option, Param
 from commands.registry import group
 from commands.roles import Role
 from tests.unit.commandline import context, prepare_line
@@ -107,3 +108,65 @@ def test_a_command_declared_at_module_level_is_called_like_its_handler() -> None
     visitor = asyncio.run(meta.aide(context(Role.VISITOR, registry), command=None)).markdown
     member = asyncio.run(meta.aide(context(Role.PARTICIPANT, registry), command=None)).markdown
     assert "`!projet`" in member and "`!projet`" not in visitor
+
+
+@dataclass(frozen=True)
+class Looked:
+    """A converter that records each lookup (the raw text must be a number: ``read``)."""
+
+    seen: list[str]
+    kind: str = "number"
+
+    def read(self, raw: str) -> None:
+        Integer().convert(raw)
+
+    async def convert(self, ctx: Context, raw: str) -> str:
+        self.seen.append(raw)
+        return f"n°{raw}"
+
+    async def absent(self, ctx: Context) -> str:
+        self.seen.append("next")
+        return "the next one"
+
+
+def test_every_argument_is_read_before_anything_is_looked_up() -> None:
+    seen: list[str] = []
+    essai = group("essai", fr=("essai",), section="meetings")
+    essai.subcommand("deplacer", fr=("deplacer",),
+                     params=(Param("what", Looked(seen)), Param("where", Integer())),
+                     options=(Option("meeting", Looked(seen), fr=("rencontre",)),))(_handler)
+    registry = build([Capability("essai", commands=(essai,))])
+    with pytest.raises(BadArgument):  # the second argument is not a number: nothing looked up
+        prepare_line(registry, "essai deplacer 3 ici")
+    with pytest.raises(MissingArgument):
+        prepare_line(registry, "essai deplacer 3 --rencontre 2")
+    with pytest.raises(BadArgument):  # the looked-up one is read (a number) first too
+        prepare_line(registry, "essai deplacer trois 4")
+    assert seen == []
+    assert prepare_line(registry, "essai deplacer 3 4").arguments == {
+        "what": "n°3", "where": 4, "meeting": "the next one"}
+    assert prepare_line(registry, "essai deplacer 5 6 --rencontre 7").arguments == {
+        "what": "n°5", "where": 6, "meeting": "n°7"}
+    assert seen == ["3", "next", "5", "7"]
+
+
+def test_an_announcement_reaches_the_capabilities_listening() -> None:
+    heard: list[tuple[Any, ...]] = []
+
+    async def listener(*facts: Any) -> list[str]:
+        heard.append(facts)
+        return [f"effect of {facts[0]}"]
+
+    registry = build([Capability("a", listens={"moved": listener}),
+                      Capability("b", listens={"moved": listener, "other": listener})])
+    effects = asyncio.run(context(Role.COORDINATOR, registry).announce("moved", 12))
+    assert effects == ["effect of 12", "effect of 12"]
+    assert heard == [(12,), (12,)]
+    assert asyncio.run(context(Role.COORDINATOR, registry).announce("nobody listens")) == []
+
+
+def test_moving_a_rencontre_is_announced_to_the_agenda() -> None:
+    from commands.agenda.service import follow_meeting
+    from commands.meetings import MEETING_CHANGED
+
+    assert build_registry().listeners == {MEETING_CHANGED: [follow_meeting]}

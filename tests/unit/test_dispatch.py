@@ -29,7 +29,7 @@ from commands.errors import (
 )
 from commands.i18n import Translator, catalog
 from commands.params import Param
-from commands.registry import Registry
+from commands.registry import Registry, command, group
 from commands.roles import Role
 from tests.unit.commandline import prepare_line
 
@@ -51,12 +51,12 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Registry:
         monkeypatch.setitem(catalog(language), "cmd.essai.summary", "essai")
         monkeypatch.setitem(catalog(language), "cmd.essai.voir.summary", "voir")
     registry = build_registry()
-    registry.command("fermer", fr=("fermer",), en=("close",), section="polls",
-                     role=Role.COORDINATOR)(_handler)
-    registry.command("voir", fr=("voir",), en=("show",), section="polls",
-                     params=(Param("numero", Integer()),))(_handler)
-    group = registry.group("essai", fr=("essai",), section="projects")
-    group.subcommand("voir", fr=("voir",))(_handler)
+    registry.add(command("fermer", fr=("fermer",), en=("close",), section="polls",
+                     role=Role.COORDINATOR)(_handler))
+    registry.add(command("voir", fr=("voir",), en=("show",), section="polls",
+                     params=(Param("numero", Integer()),))(_handler))
+    essai = registry.add(group("essai", fr=("essai",), section="projects"))
+    essai.subcommand("voir", fr=("voir",))(_handler)
     return registry
 
 

@@ -13,7 +13,7 @@ from commands.context import Context, Reply
 from commands.errors import MissingArgument, TooManyArguments, UnknownCommand
 from commands.i18n import Translator, catalog
 from commands.params import Param
-from commands.registry import Command, Registry, help_detail, help_index
+from commands.registry import Command, Registry, command, group, help_detail, help_index
 from commands.roles import Role
 from tests.unit.commandline import parse
 
@@ -61,17 +61,19 @@ async def _handler(ctx: Context, **_kwargs: Any) -> Reply:
 def small_registry() -> Registry:
     """The meta commands and test-only ones (a ``projet`` group of its own)."""
     registry = Registry()
-    for command in meta.CAPABILITY.commands:
-        registry.add(command)
-    projet = registry.group("projet", fr=("projet", "projets"), en=("project",), section="projects")
+    for declared in meta.CAPABILITY.commands:
+        registry.add(declared)
+    projet = registry.add(group("projet", fr=("projet", "projets"), en=("project",),
+                                section="projects"))
     projet.subcommand("rejoindre", fr=("rejoindre",), en=("join",),
                       params=(Param("numero", Integer()),))(_handler)
     projet.subcommand("creer", fr=("créer",), en=("create",), role=Role.COORDINATOR,
                       params=(Param("titre", Text(), rest=True),))(_handler)
-    registry.command("note", fr=("note",), en=("idea",), section="agenda",
+    registry.add(command("note", fr=("note",), en=("idea",), section="agenda",
                      params=(Param("personne", UserId()), Param("titre", Text(), rest=True,
-                                                                required=False)))(_handler)
-    registry.command("secret", fr=("secret",), section="reports", role=Role.COORDINATOR)(_handler)
+                                                                required=False)))(_handler))
+    registry.add(command("secret", fr=("secret",), section="reports",
+                         role=Role.COORDINATOR)(_handler))
     return registry
 
 
@@ -130,9 +132,9 @@ def test_subcommand_path_and_inherited_role() -> None:
 def test_name_declared_twice_or_unknown_section_refused() -> None:
     registry = build_registry()
     with pytest.raises(ValueError, match="declared twice"):
-        registry.command("autre", fr=("Aidé",), section="meta")(_handler)
+        registry.add(command("autre", fr=("Aidé",), section="meta")(_handler))
     with pytest.raises(ValueError, match="unknown section"):
-        registry.command("autre", fr=("autre",), section="nowhere")(_handler)
+        registry.add(command("autre", fr=("autre",), section="nowhere")(_handler))
 
 
 # --- unknown commands ---------------------------------------------------------------------------
