@@ -26,7 +26,7 @@ from commands.context import Club, Context
 from commands.dispatch import prepare, run
 from commands.i18n import Translator
 from commands.polls import service
-from commands.registry import Role
+from commands.roles import Role
 from storage.db import Database
 from storage.models import PollVote
 
@@ -106,7 +106,7 @@ async def measure(db: Database, poll_id: int, n: int) -> dict[str, list[float]]:
             now = datetime.now(UTC)
             ctx = Context("@p1:cct.example", "!bench:cct.example", "$e", now, now,
                           Role.PARTICIPANT, CLUB, T, repos=repos)
-            await run(prepare(registry, f"sondage resultats {poll_id}", Role.PARTICIPANT), ctx)
+            await run(await prepare(registry, f"sondage resultats {poll_id}", ctx), ctx)
         command_ms.append((time.perf_counter() - start) * 1000)
     return {"tally (counts, refusals)": tally_ms,
             "poll message (tally + voters + render)": message_ms,

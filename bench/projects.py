@@ -25,7 +25,7 @@ from commands import build_registry
 from commands.context import Club, Context
 from commands.dispatch import prepare, run
 from commands.i18n import Translator
-from commands.registry import Role
+from commands.roles import Role
 from commands.text import fold
 from commands.vocabulary import STATUSES, TERRITORIES, THEMES
 from storage.db import Database
@@ -77,7 +77,7 @@ async def measure(db: Database, line: str, n: int, sender: str) -> list[float]:
             now = datetime.now(UTC)
             ctx = Context(sender, "!bench:cct.example", "$e", now, now, Role.PARTICIPANT, club, t,
                           repos=repos)
-            await run(prepare(registry, line, Role.PARTICIPANT), ctx)
+            await run(await prepare(registry, line, ctx), ctx)
         times.append((time.perf_counter() - start) * 1000)
     return times
 

@@ -37,7 +37,7 @@ from commands.context import Club, Context
 from commands.dispatch import prepare, run
 from commands.errors import UserError
 from commands.i18n import Translator
-from commands.registry import Role
+from commands.roles import Role
 from storage.db import Database
 from storage.models import Meeting, Poll, PollSlot, PollVote, Reminder
 
@@ -114,8 +114,9 @@ async def timed(db: Database, line: str, sender: str, n: int) -> tuple[list[floa
         try:
             async with db.transaction() as repos:
                 now = datetime.now(UTC)
-                ctx = Context(sender, ROOM, f"$e{index}", now, now, role, club, t, repos=repos)
-                reply = await run(prepare(registry, line[1:], role), ctx)
+                ctx = Context(sender, ROOM, f"$e{index}", now, now, role, club, t, repos=repos,
+                              commands=registry)
+                reply = await run(await prepare(registry, line[1:], ctx), ctx)
         except UserError:
             pass
         times.append((time.perf_counter() - start) * 1000)

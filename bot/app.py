@@ -42,7 +42,8 @@ from bot.welcomes import Welcomes
 from commands import build_registry
 from commands.context import Club
 from commands.i18n import Translator
-from commands.registry import Registry, Role
+from commands.registry import Registry
+from commands.roles import Role
 from storage.db import Database
 
 __all__ = ["SYNC_TOKEN", "Bot", "settle_memory"]

@@ -8,8 +8,7 @@ from typing import Any
 
 from bot.outbox import Queued
 from commands.context import Reply
-from commands.events import Reaction, Redaction
-from commands.polls import native
+from commands.events import PollResponse, Reaction, Redaction
 
 
 def event_time(event: Any) -> datetime:
@@ -48,7 +47,7 @@ class Batch:
 
     commands: list[Command] = field(default_factory=list)
     arrivals: list[Arrival] = field(default_factory=list)
-    poll_responses: list[native.Response] = field(default_factory=list)
+    poll_responses: list[PollResponse] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     redactions: list[Redaction] = field(default_factory=list)
     queued: list[Queued] = field(default_factory=list)  # effects: sent after the commit

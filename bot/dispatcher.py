@@ -33,7 +33,8 @@ from commands.effects import Leave
 from commands.events import Redaction
 from commands.i18n import Translator
 from commands.ports import MatrixPort
-from commands.registry import Registry, Role
+from commands.registry import Registry
+from commands.roles import Role
 from storage.db import Database
 from storage.faults import StorageBusy, StorageUnavailable, storage_faults
 from storage.repositories import Repositories

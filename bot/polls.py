@@ -14,6 +14,7 @@ from bot.matrix import MatrixError, MatrixTransport
 from bot.outbox import Outbox
 from commands.context import Club
 from commands.effects import effect_txn
+from commands.events import PollResponse
 from commands.i18n import Translator
 from commands.polls import native, service
 from storage.db import Database
@@ -95,7 +96,7 @@ def _outside_quiet_hours(due: datetime, deadline: datetime, club: Club) -> datet
     return moved if moved < deadline else due
 
 
-def responses_of(room_id: str, events: Sequence[Any]) -> list[native.Response]:
+def responses_of(room_id: str, events: Sequence[Any]) -> list[PollResponse]:
     """The poll responses among nio events (unknown to nio, so ``UnknownEvent``)."""
     found = []
     for event in events:
@@ -136,7 +137,7 @@ async def recount(db: Database, transport: MatrixTransport, outbox: Outbox, club
                     effect_txn(service.slot_key(poll.id, slot.position)))
                 if event_id:
                     targets.append((poll.room_id, event_id))
-    responses: list[native.Response] = []
+    responses: list[PollResponse] = []
     for room_id, event_id in targets:
         try:
             events = await transport.relations(room_id, event_id)

@@ -19,9 +19,8 @@ from bot.render import message_content
 from bot.standing import Standings
 from commands.context import Club, Reply
 from commands.effects import Effect
-from commands.events import CONSUMERS, RoomEvents
+from commands.events import RoomEvents
 from commands.i18n import Translator
-from commands.polls import service
 from storage.repositories import Repositories
 
 log = logging.getLogger("bot.app")  # the bot's records, as the log names them
@@ -111,12 +110,13 @@ class BatchRecorder:
         club = self.club()
         responses = [r for r in batch.poll_responses
                      if await self.standings.is_member(r.sender, repos)]
-        if responses:
-            effects += await service.record_native(repos, responses, club, self.t)
+        registry = self.dispatcher.registry  # what the capabilities consume
+        for answers in registry.poll_answers if responses else ():
+            effects += await answers(repos, responses, club, self.t)
         reactions = [r for r in batch.reactions if await self.standings.is_member(r.sender, repos)]
         if reactions or batch.redactions:
             events = RoomEvents(reactions, batch.redactions)
-            for consume in CONSUMERS:
+            for consume in registry.consumers:
                 effects += await consume(repos, events, club, self.t)
         return effects
 

@@ -19,18 +19,19 @@ from bot.outbox import Queued, txn_id
 from bot.render import message_content
 from commands.context import Club, Context, Reply, Standing
 from commands.dispatch import (
-    Prepared,
     command_text,
+    convert,
     error_reply,
     internal_error_reply,
     new_reference,
-    prepare,
+    resolve,
     run,
 )
 from commands.errors import UserError
 from commands.i18n import Translator
 from commands.ports import MatrixPort
-from commands.registry import Registry, Role
+from commands.registry import Registry, Resolved
+from commands.roles import Role
 from storage.faults import StorageUnavailable, storage_faults
 from storage.repositories import Repositories
 
@@ -132,18 +133,14 @@ class CommandRunner:
         written, not allowed) is answered at once: nothing was written."""
         event_id = item.event_id
         try:
-            prepared, standing = await self._prepare(item, line, repos, handling)
+            resolved, ctx = await self._resolve(item, line, repos, handling)
         except StorageUnavailable:
             raise
         except Exception as error:
             return self._failure_reply(error, event_id, handling)
-        ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
-                      sent_at=item.sent_at, now=self.clock.now(), role=standing.role,
-                      club=self.club(), t=self.t, place=standing.place, repos=repos,
-                      matrix=self.matrix,
-                      membership=lambda user: self.membership.is_member(user, repos))
         try:
             async with storage_faults(), repos.savepoint() if undoable else nullcontext():
+                prepared = await convert(resolved, ctx)  # the objects named looked up, checks
                 reply = await run(prepared, ctx)
                 await repos.flush()
                 return reply
@@ -152,15 +149,20 @@ class CommandRunner:
         except Exception as error:
             return self._failure_reply(error, event_id, handling)
 
-    async def _prepare(self, item: Received, line: str, repos: Repositories,
-                       handling: Handling) -> tuple[Prepared, Standing]:
-        """The command named by ``line``, its arguments converted and the sender's right to it
-        here checked (``UserError`` if not)."""
+    async def _resolve(self, item: Received, line: str, repos: Repositories,
+                       handling: Handling) -> tuple[Resolved, Context]:
+        """The command named by ``line`` and the sender's right to it here checked
+        (``UserError`` if not); and the context its handler runs with."""
         standing = await self.membership.standing_of(item.sender, item.room_id, repos)
-        prepared = prepare(self.registry, line, standing.role, standing.place,
+        resolved = resolve(self.registry, line, standing.role, standing.place,
                            self.club().entrance)
-        handling.command = prepared.command.key
-        return prepared, standing
+        handling.command = resolved.command.key
+        ctx = Context(sender=item.sender, room_id=item.room_id, event_id=item.event_id,
+                      sent_at=item.sent_at, now=self.clock.now(), role=standing.role,
+                      club=self.club(), t=self.t, place=standing.place, repos=repos,
+                      matrix=self.matrix, commands=self.registry,
+                      membership=lambda user: self.membership.is_member(user, repos))
+        return resolved, ctx
 
     def _failure_reply(self, error: Exception, event_id: str, handling: Handling) -> Reply:
         """The answer to a command that was refused (``UserError``: why, in French) or failed

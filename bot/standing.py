@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from bot.config import ClubSettings
 from bot.matrix import MatrixTransport
 from commands.context import Place, Standing
-from commands.registry import Role
+from commands.roles import Role
 from storage.repositories import Repositories
 
 

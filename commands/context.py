@@ -3,24 +3,46 @@ carries in ``commands.effects``, whose ``Post`` holds one: both are importable f
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from commands.caps import Limits
+from commands.effects import Effect
 from commands.effects import FollowUp as FollowUp
 from commands.effects import Reply as Reply
 from commands.event_kinds import EventKinds
 from commands.i18n import Translator
-from commands.registry import Role
 from commands.rhythm import ReminderRules
+from commands.roles import Role
 
 if TYPE_CHECKING:
     from commands.ports import MatrixPort
     from storage.repositories import Repositories
+
+
+class HelpTopic(Protocol):
+    """A command as ``!aide`` shows it (``commands.registry.Command``)."""
+
+    def visible_to(self, role: Role) -> bool: ...
+
+    def takes_option(self, name: str) -> bool: ...
+
+    def detail(self, role: Role, t: Translator, prefix: str) -> str: ...
+
+
+class Commands(Protocol):
+    """The bot's commands as ``!aide`` reads them (``commands.registry.Registry``)."""
+
+    def index(self, role: Role, t: Translator, prefix: str) -> str: ...
+
+    def find(self, name: str) -> HelpTopic | None: ...
+
+    @property
+    def listeners(self) -> Mapping[str, Sequence[Callable[..., Awaitable[Any]]]]: ...
 
 
 class Place(Enum):
@@ -105,6 +127,7 @@ class Context:
     matrix: MatrixPort | None = field(default=None, repr=False)
     # Whether a person is a club member (in a club room or a group's room); unset: everyone is.
     membership: Callable[[str], Awaitable[bool]] | None = field(default=None, repr=False)
+    commands: Commands | None = field(default=None, repr=False)  # the registry it was found in
 
     async def is_member(self, user_id: str) -> bool:
         """Whether ``user_id`` is a club member."""
@@ -115,6 +138,15 @@ class Context:
         figures: see docs/bilan.md); called by the handler of each such act."""
         await self.db().participants.took_part([self.sender], self.now,
                                                self.now.astimezone(self.club.tz).year)
+
+    async def announce(self, name: str, *facts: Any) -> list[Effect]:
+        """Tells the capabilities listening to ``name`` (``Capability.listens``) what happened:
+        each listener is called with ``facts`` and returns effects to add to the reply's."""
+        listeners = self.commands.listeners.get(name, ()) if self.commands else ()
+        effects: list[Effect] = []
+        for listener in listeners:
+            effects += await listener(*facts)
+        return effects
 
     def db(self) -> Repositories:
         """The repositories of this command's transaction."""

@@ -14,7 +14,8 @@ from commands.arguments import MAX_LINE
 from commands.context import Context, Place, Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument, UnknownCommand, UserError
 from commands.i18n import Translator
-from commands.registry import Command, Registry, Role
+from commands.registry import Command, Registry, Resolved
+from commands.roles import Role
 from commands.text import escape_markdown
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,11 @@ def command_text(body: str, prefix: str) -> str | None:
     return rest
 
 
-def prepare(registry: Registry, line: str, role: Role, place: Place = Place.CLUB,
-            entrance: str = "") -> Prepared:
-    """Resolves and converts a command line; raises ``UserError`` for anything wrong, or
-    that the sender may not run it here (``entrance``: where a visitor joins the club)."""
+def resolve(registry: Registry, line: str, role: Role, place: Place = Place.CLUB,
+            entrance: str = "") -> Resolved:
+    """The command a line names and the text of its arguments; raises ``UserError`` for an
+    unknown command, or one the sender may not run here (``entrance``: where a visitor joins
+    the club)."""
     if len(line) > MAX_LINE:
         raise UserError("error.line_too_long", maximum=MAX_LINE)
     resolved = registry.resolve(line)
@@ -60,11 +62,26 @@ def prepare(registry: Registry, line: str, role: Role, place: Place = Place.CLUB
     check_access(command, role, place, entrance)
     if command.handler is None:
         raise BadArgument("error.missing_subcommand", command=command)
+    return resolved
+
+
+async def convert(resolved: Resolved, ctx: Context) -> Prepared:
+    """Converts the arguments (finding the objects they name) and runs the command's checks;
+    raises ``UserError`` for anything wrong."""
+    command = resolved.command
     try:
-        return Prepared(command, command.parse(resolved.arguments))
+        arguments = await command.parse(ctx, resolved.arguments)
+        for check in command.checks:
+            await check(ctx, arguments)
     except BadArgument as error:
         error.values.setdefault("command", command)
         raise
+    return Prepared(command, arguments)
+
+
+async def prepare(registry: Registry, line: str, ctx: Context, entrance: str = "") -> Prepared:
+    """``resolve`` then ``convert``, with the sender's role and place in ``ctx``."""
+    return await convert(resolve(registry, line, ctx.role, ctx.place, entrance), ctx)
 
 
 def check_access(command: Command, role: Role, place: Place, entrance: str = "") -> None:

@@ -1,5 +1,6 @@
-"""Room events other than commands that a capability may care about (reactions, their removal),
-handed over by the sync loop in the transaction that saves the batch."""
+"""Room events other than commands that a capability may care about (reactions, their removal,
+answers to native polls), handed over by the sync loop in the transaction that saves the batch
+to the consumers the capabilities declare (``commands.capability.Capability``)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,18 @@ class Redaction:
         return self.room_id == room_id and (self.sender == author or self.may_redact)
 
 
+@dataclass(frozen=True)
+class PollResponse:
+    """Someone's answer to one of the bot's native polls (empty ``answers``: withdrawn)."""
+
+    event_id: str
+    room_id: str
+    sender: str
+    at: datetime
+    start_event_id: str
+    answers: tuple[str, ...]
+
+
 @dataclass
 class RoomEvents:
     """What one sync batch brought besides commands."""
@@ -56,10 +69,6 @@ class RoomEvents:
 
 # A consumer records what concerns it and returns the effects to queue (same transaction).
 Consumer = Callable[["Repositories", RoomEvents, "Club", "Translator"], Awaitable[list["Effect"]]]
-CONSUMERS: list[Consumer] = []
-
-
-def consumer(function: Consumer) -> Consumer:
-    """Registers a capability's consumer of reactions and redactions (decorator)."""
-    CONSUMERS.append(function)
-    return function
+# The same for the answers club members gave to native polls.
+PollAnswers = Callable[["Repositories", Sequence[PollResponse], "Club", "Translator"],
+                       Awaitable[list["Effect"]]]

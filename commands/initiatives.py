@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from commands.arguments import Integer, Text
+from commands.capability import Capability
 from commands.context import Context, Reply
 from commands.csvfiles import csv_text
 from commands.errors import BadArgument, Forbidden, NotFound, UserError
@@ -14,8 +16,10 @@ from commands.i18n import Translator
 from commands.limits import check_daily
 from commands.lookalikes import find_lookalike
 from commands.paging import Window, more
+from commands.params import PAGE, Option, Param
 from commands.projects.names import clean_name, name_key
-from commands.registry import PAGE, Option, PageRequest, Param, Registry, Role
+from commands.registry import PageRequest, group
+from commands.roles import Role
 from commands.text import escape_markdown, fold, pill
 from commands.vocabulary import THEMES
 
@@ -30,103 +34,111 @@ def search_key(name: str, description: str, commune: str) -> str:
     return " ".join(fold(f"{name} {description} {commune}").split())
 
 
-def register(registry: Registry) -> None:
-    """Declares ``!initiative`` and its subcommands."""
-    initiative = registry.group("initiative", fr=("initiative", "initiatives", "panorama"),
-                                section="projects")
-
-    @initiative.subcommand(
-        "ajouter", fr=("ajouter", "nouvelle"), en=("add", "new"),
-        params=(Param("name", Text(max_length=10_000), rest=True),),
-        options=(Option("theme", THEMES, fr=("theme", "thematique"), required=True),
-                 Option("commune", Text(max_length=80), fr=("commune", "lieu"),
-                        en=("town", "place"), required=True),
-                 Option("description", Text(max_length=1000), fr=("description", "desc")),
-                 Option("contact", Text(max_length=200), fr=("contact",)),
-                 Option("link", Text(max_length=500), fr=("lien", "site"), en=("link", "url"))))
-    async def ajouter(ctx: Context, name: str, theme: str, commune: str, description: str | None,
-                      contact: str | None, link: str | None) -> Reply:
-        repos = ctx.db()
-        await check_daily(ctx, ctx.club.limits.initiatives_per_day, "initiative", "created",
-                          "limit.initiatives")
-        clean = clean_name(name)
-        town = clean_name(commune)
-        if link and not _URL.match(link):
-            raise BadArgument("initiatives.bad_link", value=link[:80])
-        existing = await repos.initiatives.by_name_key(name_key(clean))
-        if existing is not None:
-            raise UserError("initiatives.duplicate", number=existing.id,
-                            name=escape_markdown(existing.name))
-        twin = find_lookalike(clean, await repos.initiatives.names())
-        if twin is not None:
-            raise UserError("initiatives.name_lookalike", name=clean, number=twin[0],
-                            other=twin[1])
-        item = await repos.initiatives.add(
-            name=clean, name_key=name_key(clean), description=description or "", theme=theme,
-            commune=town, contact=contact or "", link=link or "", created_by=ctx.sender,
-            created_at=ctx.now, search_key=search_key(clean, description or "", town))
-        await repos.audit.record(actor=ctx.sender, subject="initiative", subject_id=item.id,
-                                 action="created", at=ctx.now, name=clean)
-        await ctx.took_part()
-        return Reply(ctx.t("initiatives.added", number=item.id, name=escape_markdown(clean),
-                           theme=THEMES.label(theme, ctx.t), commune=escape_markdown(town)))
-
-    @initiative.subcommand("chercher", fr=("chercher", "recherche", "trouver"),
-                           en=("search", "find"),
-                           params=(Param("words", Text(max_length=200), rest=True),),
-                           options=(PAGE,))
-    async def chercher(ctx: Context, words: str, page: PageRequest) -> Reply:
-        folded = fold(words).split()
-        repos = ctx.db().initiatives
-        total = await repos.count_matching(folded)
-        if not total:
-            return Reply(ctx.t("initiatives.search_none", words=escape_markdown(words)))
-        window = Window(page.number).within(total)
-        found = await repos.search(folded, limit=window.size, offset=window.offset)
-        title = ctx.t("initiatives.search_title", words=escape_markdown(words), count=total)
-        footer = more(page, window.number, window.pages(total), ctx.t, ctx.club.prefix,
-                      arguments=" ".join(words.split()))
-        return Reply(_listing(title, found, footer, ctx.t))
-
-    @initiative.subcommand("liste", fr=("liste",), en=("list",),
-                           params=(Param("theme", THEMES, required=False, rest=True),),
-                           options=(PAGE,))
-    async def liste(ctx: Context, theme: str | None, page: PageRequest) -> Reply:
-        repos = ctx.db().initiatives
-        total = await repos.count(theme)
-        if not total:
-            return Reply(ctx.t("initiatives.list_empty", prefix=ctx.club.prefix))
-        window = Window(page.number).within(total)
-        found = await repos.listing(theme, limit=window.size, offset=window.offset)
-        label = THEMES.label(theme, ctx.t) if theme else ctx.t("initiatives.all_themes")
-        title = ctx.t("initiatives.list_title", theme=label, count=total)
-        footer = more(page, window.number, window.pages(total), ctx.t, ctx.club.prefix,
-                      arguments=theme or "")
-        return Reply(_listing(title, found, footer, ctx.t))
-
-    @initiative.subcommand("info", fr=("info", "fiche", "voir"), en=("show",),
-                           params=(Param("number", Integer()),), names_people=True)
-    async def info(ctx: Context, number: int) -> Reply:
-        item = await _get(ctx, number)
-        return Reply(card(item, ctx.t))
-
-    @initiative.subcommand("retirer", fr=("retirer", "supprimer"), en=("remove", "delete"),
-                           params=(Param("number", Integer()),))
-    async def retirer(ctx: Context, number: int) -> Reply:
-        item = await _get(ctx, number)
-        if item.created_by != ctx.sender and ctx.role < Role.COORDINATOR:
-            raise Forbidden("initiatives.remove_forbidden", number=number)
-        await ctx.db().audit.record(actor=ctx.sender, subject="initiative", subject_id=item.id,
-                                    action="removed", at=ctx.now, name=item.name)
-        await ctx.db().initiatives.remove(item)
-        return Reply(ctx.t("initiatives.removed", number=number, name=escape_markdown(item.name)))
+initiative = group("initiative", fr=("initiative", "initiatives", "panorama"), section="projects")
 
 
-async def _get(ctx: Context, number: int) -> Initiative:
-    item = await ctx.db().initiatives.get(number)
-    if item is None:
-        raise NotFound("initiatives.not_found", number=number, prefix=ctx.club.prefix)
-    return item
+@dataclass(frozen=True)
+class InitiativeRef:
+    """An initiative by its number (``n°3``, ``#3``, ``3``)."""
+
+    kind: str = "integer"
+
+    async def convert(self, ctx: Context, raw: str) -> Initiative:
+        number = Integer().convert(raw)
+        item = await ctx.db().initiatives.get(number)
+        if item is None:
+            raise NotFound("initiatives.not_found", number=number, prefix=ctx.club.prefix)
+        return item
+
+
+@initiative.subcommand(
+    "ajouter", fr=("ajouter", "nouvelle"), en=("add", "new"),
+    params=(Param("name", Text(max_length=10_000), rest=True),),
+    options=(Option("theme", THEMES, fr=("theme", "thematique"), required=True),
+             Option("commune", Text(max_length=80), fr=("commune", "lieu"),
+                    en=("town", "place"), required=True),
+             Option("description", Text(max_length=1000), fr=("description", "desc")),
+             Option("contact", Text(max_length=200), fr=("contact",)),
+             Option("link", Text(max_length=500), fr=("lien", "site"), en=("link", "url"))))
+async def ajouter(ctx: Context, name: str, theme: str, commune: str, description: str | None,
+                  contact: str | None, link: str | None) -> Reply:
+    repos = ctx.db()
+    await check_daily(ctx, ctx.club.limits.initiatives_per_day, "initiative", "created",
+                      "limit.initiatives")
+    clean = clean_name(name)
+    town = clean_name(commune)
+    if link and not _URL.match(link):
+        raise BadArgument("initiatives.bad_link", value=link[:80])
+    existing = await repos.initiatives.by_name_key(name_key(clean))
+    if existing is not None:
+        raise UserError("initiatives.duplicate", number=existing.id,
+                        name=escape_markdown(existing.name))
+    twin = find_lookalike(clean, await repos.initiatives.names())
+    if twin is not None:
+        raise UserError("initiatives.name_lookalike", name=clean, number=twin[0],
+                        other=twin[1])
+    item = await repos.initiatives.add(
+        name=clean, name_key=name_key(clean), description=description or "", theme=theme,
+        commune=town, contact=contact or "", link=link or "", created_by=ctx.sender,
+        created_at=ctx.now, search_key=search_key(clean, description or "", town))
+    await repos.audit.record(actor=ctx.sender, subject="initiative", subject_id=item.id,
+                             action="created", at=ctx.now, name=clean)
+    await ctx.took_part()
+    return Reply(ctx.t("initiatives.added", number=item.id, name=escape_markdown(clean),
+                       theme=THEMES.label(theme, ctx.t), commune=escape_markdown(town)))
+
+
+@initiative.subcommand("chercher", fr=("chercher", "recherche", "trouver"),
+                       en=("search", "find"),
+                       params=(Param("words", Text(max_length=200), rest=True),),
+                       options=(PAGE,))
+async def chercher(ctx: Context, words: str, page: PageRequest) -> Reply:
+    folded = fold(words).split()
+    repos = ctx.db().initiatives
+    total = await repos.count_matching(folded)
+    if not total:
+        return Reply(ctx.t("initiatives.search_none", words=escape_markdown(words)))
+    window = Window(page.number).within(total)
+    found = await repos.search(folded, limit=window.size, offset=window.offset)
+    title = ctx.t("initiatives.search_title", words=escape_markdown(words), count=total)
+    footer = more(page, window.number, window.pages(total), ctx.t, ctx.club.prefix,
+                  arguments=" ".join(words.split()))
+    return Reply(_listing(title, found, footer, ctx.t))
+
+
+@initiative.subcommand("liste", fr=("liste",), en=("list",),
+                       params=(Param("theme", THEMES, required=False, rest=True),),
+                       options=(PAGE,))
+async def liste(ctx: Context, theme: str | None, page: PageRequest) -> Reply:
+    repos = ctx.db().initiatives
+    total = await repos.count(theme)
+    if not total:
+        return Reply(ctx.t("initiatives.list_empty", prefix=ctx.club.prefix))
+    window = Window(page.number).within(total)
+    found = await repos.listing(theme, limit=window.size, offset=window.offset)
+    label = THEMES.label(theme, ctx.t) if theme else ctx.t("initiatives.all_themes")
+    title = ctx.t("initiatives.list_title", theme=label, count=total)
+    footer = more(page, window.number, window.pages(total), ctx.t, ctx.club.prefix,
+                  arguments=theme or "")
+    return Reply(_listing(title, found, footer, ctx.t))
+
+
+@initiative.subcommand("info", fr=("info", "fiche", "voir"), en=("show",),
+                       params=(Param("item", InitiativeRef(), shows=("number",)),),
+                       names_people=True)
+async def info(ctx: Context, item: Initiative) -> Reply:
+    return Reply(card(item, ctx.t))
+
+
+@initiative.subcommand("retirer", fr=("retirer", "supprimer"), en=("remove", "delete"),
+                       params=(Param("item", InitiativeRef(), shows=("number",)),))
+async def retirer(ctx: Context, item: Initiative) -> Reply:
+    if item.created_by != ctx.sender and ctx.role < Role.COORDINATOR:
+        raise Forbidden("initiatives.remove_forbidden", number=item.id)
+    await ctx.db().audit.record(actor=ctx.sender, subject="initiative", subject_id=item.id,
+                                action="removed", at=ctx.now, name=item.name)
+    await ctx.db().initiatives.remove(item)
+    return Reply(ctx.t("initiatives.removed", number=item.id, name=escape_markdown(item.name)))
 
 
 def _listing(title: str, items: Sequence[Initiative], footer: str, t: Translator) -> str:
@@ -137,6 +149,9 @@ def _listing(title: str, items: Sequence[Initiative], footer: str, t: Translator
     if footer:
         lines += ["", footer]
     return "\n".join(lines)
+
+
+CAPABILITY = Capability("initiatives", commands=(initiative,))
 
 
 def card(item: Initiative, t: Translator) -> str:

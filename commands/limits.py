@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from commands.dates import format_moment
 from commands.errors import UserError
-from commands.registry import Role
+from commands.roles import Role
 
 if TYPE_CHECKING:
     from commands.context import Context

@@ -7,48 +7,49 @@ from collections.abc import Sequence
 from babel.lists import format_list
 
 from commands.arguments import Word
+from commands.capability import Capability
 from commands.context import Club, Context, Reply
 from commands.dates.format import babel_locale
 from commands.effects import Leave
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
-from commands.registry import Param, Registry, Role, help_detail, help_index
+from commands.params import Param
+from commands.registry import command
+from commands.roles import Role
 from commands.text import escape_markdown, pill
 
 
-def register(registry: Registry) -> None:
-    """Declares the meta commands on ``registry``."""
-
-    @registry.command("aide", fr=("aide", "commandes"), en=("help", "commands"), section="meta",
-                      params=(Param("command", Word(), required=False),), role=Role.VISITOR)
-    async def aide(ctx: Context, command: str | None) -> Reply:
-        if command is None:
-            text = help_index(registry, ctx.role, ctx.t, ctx.club.prefix)
-            if ctx.role == Role.VISITOR:
-                text += "\n\n" + visitor_hint(ctx)
-            return Reply(text)
-        found = registry.find(command.lstrip(ctx.club.prefix))
-        if found is None or not found.visible_to(ctx.role):
-            raise NotFound("error.no_such_command", name=command, prefix=ctx.club.prefix)
-        text = help_detail(found, ctx.role, ctx.t, ctx.club.prefix)
-        if any(option.name == "kind" for each in (found, *found.subcommands)
-               for option in each.options):  # the club's kinds of event, from its config
-            text += "\n\n" + ctx.t("help.event_kinds", kinds=ctx.club.event_kinds.choices())
+@command("aide", fr=("aide", "commandes"), en=("help", "commands"), section="meta",
+         params=(Param("command", Word(), required=False),), role=Role.VISITOR)
+async def aide(ctx: Context, command: str | None) -> Reply:
+    """``!aide``: the commands the asker may run; ``!aide projet``: one in full."""
+    commands = ctx.commands
+    assert commands is not None, "!aide runs with the registry it was found in"
+    if command is None:
+        text = commands.index(ctx.role, ctx.t, ctx.club.prefix)
+        if ctx.role == Role.VISITOR:
+            text += "\n\n" + visitor_hint(ctx)
         return Reply(text)
+    found = commands.find(command.lstrip(ctx.club.prefix))
+    if found is None or not found.visible_to(ctx.role):
+        raise NotFound("error.no_such_command", name=command, prefix=ctx.club.prefix)
+    text = found.detail(ctx.role, ctx.t, ctx.club.prefix)
+    if found.takes_option("kind"):  # the club's kinds of event, from its config
+        text += "\n\n" + ctx.t("help.event_kinds", kinds=ctx.club.event_kinds.choices())
+    return Reply(text)
 
-    @registry.command("ping", fr=("ping",), en=(), section="meta", role=Role.VISITOR)
-    async def ping(ctx: Context) -> Reply:
-        latency = max(0, round((ctx.now - ctx.sent_at).total_seconds() * 1000))
-        return Reply(ctx.t("ping.pong", version=ctx.club.version, latency=latency))
 
-    @registry.command("cadre", fr=("cadre", "charte"), en=("charter",), section="meta",
-                      role=Role.VISITOR)
-    async def cadre(ctx: Context) -> Reply:
-        if not ctx.club.charter:
-            return Reply(ctx.t("charter.none"))
-        return Reply(ctx.t("charter.title", club=ctx.club.name) + "\n\n" + ctx.club.charter)
+@command("ping", fr=("ping",), en=(), section="meta", role=Role.VISITOR)
+async def ping(ctx: Context) -> Reply:
+    latency = max(0, round((ctx.now - ctx.sent_at).total_seconds() * 1000))
+    return Reply(ctx.t("ping.pong", version=ctx.club.version, latency=latency))
 
-    register_rooms(registry)
+
+@command("cadre", fr=("cadre", "charte"), en=("charter",), section="meta", role=Role.VISITOR)
+async def cadre(ctx: Context) -> Reply:
+    if not ctx.club.charter:
+        return Reply(ctx.t("charter.none"))
+    return Reply(ctx.t("charter.title", club=ctx.club.name) + "\n\n" + ctx.club.charter)
 
 
 def visitor_hint(ctx: Context) -> str:
@@ -58,15 +59,16 @@ def visitor_hint(ctx: Context) -> str:
     return ctx.t("help.visitor_no_room")
 
 
-def register_rooms(registry: Registry) -> None:
+@command("quitter-salon", fr=("quitter-salon", "quittersalon", "sortir"),
+         en=("leave-room", "leaveroom"), section="meta", role=Role.COORDINATOR)
+async def quitter_salon(ctx: Context) -> Reply:
     """``!quitter-salon``: the coordinators send the bot out of a room."""
+    if ctx.room_id in ctx.club.rooms.values():
+        raise UserError("meta.leave_club_room")
+    return Reply(ctx.t("meta.leaving"), effects=(Leave(ctx.room_id),))
 
-    @registry.command("quitter-salon", fr=("quitter-salon", "quittersalon", "sortir"),
-                      en=("leave-room", "leaveroom"), section="meta", role=Role.COORDINATOR)
-    async def quitter_salon(ctx: Context) -> Reply:
-        if ctx.room_id in ctx.club.rooms.values():
-            raise UserError("meta.leave_club_room")
-        return Reply(ctx.t("meta.leaving"), effects=(Leave(ctx.room_id),))
+
+CAPABILITY = Capability("meta", commands=(aide, ping, cadre, quitter_salon))
 
 
 def welcome(t: Translator, club: Club, user_ids: Sequence[str]) -> Reply:

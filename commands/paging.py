@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from commands.i18n import Translator
-from commands.registry import PAGE, PageRequest
+from commands.params import PAGE
+from commands.registry import PageRequest
 from commands.text import inline_code
 
 PAGE_LINES = 30

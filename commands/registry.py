@@ -1,7 +1,11 @@
-"""One declaration per command: names (fr/en), typed parameters, role, section, help.
+"""One declaration per command: names (fr/en), typed parameters, role, checks, section, help.
 
-Help and usage texts are generated from these declarations and the catalogs
-(``cmd.<key>.summary``, ``cmd.<key>.help``, ``param.<name>``), so they cannot drift apart.
+Commands are declared at module level by their capability (``command``, ``group``, then
+``@group.subcommand`` or ``@family.subcommand`` on plain ``async def`` handlers); a
+``Registry`` lists the commands of the bot (``commands.capability.build``), and the same
+declarations may be listed by several registries. Help and usage texts are generated from the
+declarations and the catalogs (``cmd.<key>.summary``, ``cmd.<key>.help``, ``param.<name>``),
+so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -9,18 +13,29 @@ from __future__ import annotations
 import difflib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from commands.arguments import Converter, Integer, split_first, split_options, split_words
+from commands.arguments import split_first, split_options
 from commands.errors import BadArgument, MissingArgument, TooManyArguments, UnknownCommand
 from commands.i18n import Translator
+from commands.params import (
+    PAGE,
+    Check,
+    ContextConverter,
+    Later,
+    Option,
+    Param,
+    folded_names,
+    next_word,
+    read,
+)
+from commands.roles import Role
 from commands.text import fold
 
 if TYPE_CHECKING:
-    from commands.context import Reply, RoomOutcome
+    from commands.context import Context, Reply, RoomOutcome
     from commands.effects import Effect
+    from commands.events import Consumer, PollAnswers
 
 Handler = Callable[..., Awaitable["Reply"]]
 # What becomes of a room the bot opened (``commands.effects.Outcome``): its effects
@@ -28,72 +43,6 @@ OutcomeHandler = Callable[["RoomOutcome"], Awaitable[Sequence["Effect"]]]
 
 SECTIONS: tuple[str, ...] = ("meta", "projects", "meetings", "polls", "agenda", "reminders",
                              "reports", "privacy")
-
-
-class Role(IntEnum):
-    """What a person may do; higher includes lower. A ``VISITOR`` is not a club member (in none
-    of the club's rooms nor of the groups' rooms): only commands declared ``VISITOR`` are open
-    to them. ``REFERENT`` marks commands whose handler checks the group's referents itself:
-    every member sees them, the handler decides."""
-
-    VISITOR = 0
-    PARTICIPANT = 1
-    REFERENT = 2
-    COORDINATOR = 3
-
-
-@dataclass(frozen=True)
-class Param:
-    """A command parameter; a ``rest`` one takes the remainder of the line as one value."""
-
-    name: str
-    converter: Converter
-    required: bool = True
-    rest: bool = False
-    shows: tuple[str, ...] = ()  # names displayed in the usage instead of ``name``
-
-    def usage(self, t: Translator) -> str:
-        """``<nom>``, ``[nom]``, ``<texte…>``; ``shows`` parts ending in ``?`` are optional."""
-        parts = []
-        for index, name in enumerate(self.shows or (self.name,)):
-            optional = not self.required or name.endswith("?")
-            label = t(f"param.{name.rstrip('?')}")
-            if self.rest and index == len(self.shows or (self.name,)) - 1 and not name.endswith("?"):
-                label += "…"
-            parts.append(f"[{label}]" if optional else f"<{label}>")
-        return " ".join(parts)
-
-    @property
-    def first_name(self) -> str:
-        """The name of what is missing when nothing is given."""
-        return (self.shows or (self.name,))[0].rstrip("?")
-
-
-@dataclass(frozen=True)
-class Option:
-    """A named option (``--theme énergie``): its names in each language, accents ignored."""
-
-    name: str
-    converter: Converter
-    fr: tuple[str, ...]
-    en: tuple[str, ...] = ()
-    required: bool = False
-
-    def matches(self, word: str) -> bool:
-        return fold(word) in folded_names(self.fr + self.en)
-
-    def name_in(self, language: str) -> str:
-        """``--theme``'s name in ``language`` (without the dashes)."""
-        return (self.en if language == "en" and self.en else self.fr)[0]
-
-    def usage(self, t: Translator) -> str:
-        text = f"--{self.name_in(t.language)} <{t(f'param.{self.name}')}>"
-        return text if self.required else f"[{text}]"
-
-
-# ``--page n``: declared by every command whose reply is a list that grows with the club; its
-# handler receives a ``PageRequest`` (``commands.paging`` cuts the reply into pages).
-PAGE = Option("page", Integer(), fr=("page",))
 
 
 @dataclass(frozen=True)
@@ -104,9 +53,9 @@ class PageRequest:
     command: Command
 
 
-@dataclass
+@dataclass(eq=False)
 class Command:
-    """A command or subcommand, declared once."""
+    """A command or subcommand, declared once. Calling it calls its handler."""
 
     key: str
     fr: tuple[str, ...]
@@ -121,6 +70,15 @@ class Command:
     # Its reply names other people (members, authors, voters…): it is given only where every
     # reader is a club member (a club room, a group's room, a direct message), never elsewhere.
     names_people: bool = False
+    checks: tuple[Check, ...] = ()  # run on the converted arguments, before the handler
+
+    def __post_init__(self) -> None:
+        if self.section not in SECTIONS:
+            raise ValueError(f"unknown section {self.section!r}")
+
+    async def __call__(self, ctx: Context, **arguments: Any) -> Reply:
+        assert self.handler is not None, f"{self.key} has only subcommands"
+        return await self.handler(ctx, **arguments)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -145,20 +103,37 @@ class Command:
             return role >= Role.PARTICIPANT
         return role >= self.role
 
+    def takes_option(self, name: str) -> bool:
+        """Whether this command, or one of its subcommands, declares the option ``name``."""
+        return any(option.name == name for each in (self, *self.subcommands)
+                   for option in each.options)
+
+    def detail(self, role: Role, t: Translator, prefix: str) -> str:
+        """``!aide <commande>``'s text (``help_detail``)."""
+        return help_detail(self, role, t, prefix)
+
     def subcommand(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (),
                    params: Sequence[Param] = (), role: Role | None = None,
-                   options: Sequence[Option] = (),
-                   names_people: bool = False) -> Callable[[Handler], Handler]:
-        """Declares a subcommand of this command (decorator)."""
+                   options: Sequence[Option] = (), names_people: bool = False,
+                   checks: Sequence[Check] = ()) -> Callable[[Handler], Handler]:
+        """Declares a subcommand of this command (decorator); the handler stays a plain
+        function."""
 
         def register(handler: Handler) -> Handler:
+            if any(named(self.subcommands, name) for name in (*fr, *en)):
+                raise ValueError(f"subcommand {key!r} of {self.key!r} declared twice")
             child = Command(f"{self.key}.{key}", tuple(fr), tuple(en), self.section, handler,
                             tuple(params), self.role if role is None else role, parent=self,
-                            options=tuple(options), names_people=names_people)
+                            options=tuple(options), names_people=names_people,
+                            checks=tuple(checks))
             self.subcommands.append(child)
             return handler
 
         return register
+
+    def family(self, *, role: Role | None = None, checks: Sequence[Check] = ()) -> Family:
+        """Subcommands that share a role and checks (``rencontre.family(role=COORDINATOR)``)."""
+        return Family(self, self.role if role is None else role, tuple(checks))
 
     def usage(self, t: Translator, prefix: str) -> str:
         """``!aide [commande]``: the command line to type, parameters named in ``t``'s language."""
@@ -169,27 +144,27 @@ class Command:
         parts += [option.usage(t) for option in self.options]
         return " ".join(parts)
 
-    def parse(self, text: str) -> dict[str, Any]:
-        """Converts the argument text into keyword arguments for the handler."""
+    async def parse(self, ctx: Context, text: str) -> dict[str, Any]:
+        """Converts the argument text into keyword arguments for the handler: every argument
+        read first, then the objects they name looked up with ``ctx`` (``params.Later``)."""
         values: dict[str, Any] = {}
         remaining = text.strip()
         if self.options:
             remaining, found = split_options(remaining)
             values.update(self._parse_options(found))
+        arguments: dict[str, Any] = {}
         for param in self.params:
             if param.rest:
-                raw = remaining
-                remaining = ""
+                raw, remaining = remaining, ""
             else:
-                raw, remaining = _next_word(remaining)
-            if not raw:
-                if param.required:
-                    raise MissingArgument("error.missing_argument", name=param.first_name)
-                values[param.name] = None
-                continue
-            values[param.name] = param.converter.convert(raw)
+                raw, remaining = next_word(remaining)
+            arguments[param.name] = param.read(raw)
         if remaining:
             raise TooManyArguments("error.too_many_arguments", extra=remaining[:40])
+        values = arguments | values
+        for name, each in values.items():
+            if isinstance(each, Later):
+                values[name] = await each.find(ctx)
         if PAGE in self.options:
             values[PAGE.name] = PageRequest(values[PAGE.name] or 1, self)
         return values
@@ -207,25 +182,53 @@ class Command:
             if not raw:
                 raise BadArgument("error.option_without_value", name=name[:40])
             seen.add(option.name)
-            values[option.name] = option.converter.convert(raw)
+            values[option.name] = read(option.converter, raw)
         for option in self.options:
             if option.required and option.name not in seen:
                 raise MissingArgument("error.missing_option", name=option.name,
                                       option=option.fr[0])
+            if option.name not in seen and hasattr(option.converter, "absent"):
+                values[option.name] = Later(cast(ContextConverter, option.converter), None)
         return values
 
 
-def _next_word(text: str) -> tuple[str, str]:
-    """The first argument (quoted parts kept together) and the rest of the text."""
-    if not text:
-        return "", ""
-    if text[0] in "\"«“":
-        words = split_words(text)
-        first = words[0] if words else ""
-        closing = {'"': '"', "«": "»", "“": "”"}[text[0]]
-        end = text.find(closing, 1)
-        return first, (text[end + 1 :].strip() if end >= 0 else "")
-    return split_first(text)
+@dataclass(frozen=True)
+class Family:
+    """Subcommands of ``parent`` declared together: each has the family's role, and its checks
+    run before the handler (the group's editors only, the rencontre still open…)."""
+
+    parent: Command
+    role: Role
+    checks: tuple[Check, ...] = ()
+
+    def subcommand(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (),
+                   params: Sequence[Param] = (), options: Sequence[Option] = (),
+                   names_people: bool = False,
+                   checks: Sequence[Check] = ()) -> Callable[[Handler], Handler]:
+        """Declares a subcommand of the family (decorator); ``checks`` are added to the
+        family's."""
+        return self.parent.subcommand(key, fr=fr, en=en, params=params, role=self.role,
+                                      options=options, names_people=names_people,
+                                      checks=self.checks + tuple(checks))
+
+
+def command(key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
+            params: Sequence[Param] = (), role: Role = Role.PARTICIPANT,
+            options: Sequence[Option] = (), names_people: bool = False,
+            checks: Sequence[Check] = ()) -> Callable[[Handler], Command]:
+    """Declares a top-level command (decorator): the ``Command``, which calls the handler."""
+
+    def declare(handler: Handler) -> Command:
+        return Command(key, tuple(fr), tuple(en), section, handler, tuple(params), role,
+                       options=tuple(options), names_people=names_people, checks=tuple(checks))
+
+    return declare
+
+
+def group(key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
+          role: Role = Role.PARTICIPANT) -> Command:
+    """Declares a command made only of subcommands (``!projet …``)."""
+    return Command(key, tuple(fr), tuple(en), section, None, (), role)
 
 
 @dataclass
@@ -237,11 +240,16 @@ class Resolved:
 
 
 class Registry:
-    """All the commands of the bot, looked up by any of their fr/en names."""
+    """All the commands of the bot, looked up by any of their fr/en names, and what else the
+    capabilities react to (rooms opened, reactions and redactions, answers to native polls,
+    other capabilities' announcements): built by ``commands.capability.build``."""
 
     def __init__(self) -> None:
         self._commands: list[Command] = []
         self.outcomes: dict[str, OutcomeHandler] = {}
+        self.consumers: list[Consumer] = []
+        self.poll_answers: list[PollAnswers] = []
+        self.listeners: dict[str, list[Callable[..., Awaitable[Any]]]] = {}
 
     def outcome(self, kind: str) -> Callable[[OutcomeHandler], OutcomeHandler]:
         """Declares the handler of the outcomes of ``kind`` (decorator): what is recorded and
@@ -255,26 +263,7 @@ class Registry:
 
         return register
 
-    def command(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
-                params: Sequence[Param] = (), role: Role = Role.PARTICIPANT,
-                options: Sequence[Option] = (),
-                names_people: bool = False) -> Callable[[Handler], Command]:
-        """Declares a top-level command (decorator); returns the ``Command`` for subcommands."""
-
-        def register(handler: Handler) -> Command:
-            return self.add(Command(key, tuple(fr), tuple(en), section, handler, tuple(params),
-                                    role, options=tuple(options), names_people=names_people))
-
-        return register
-
-    def group(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
-              role: Role = Role.PARTICIPANT) -> Command:
-        """Declares a command made only of subcommands (``!projet …``)."""
-        return self.add(Command(key, tuple(fr), tuple(en), section, None, (), role))
-
     def add(self, command: Command) -> Command:
-        if command.section not in SECTIONS:
-            raise ValueError(f"unknown section {command.section!r}")
         for name in command.names:
             if self.find(name):
                 raise ValueError(f"command name {name!r} declared twice")
@@ -323,11 +312,9 @@ class Registry:
     def visible_to(self, role: Role) -> list[Command]:
         return [c for c in self._commands if c.visible_to(role)]
 
-
-@cache
-def folded_names(names: tuple[str, ...]) -> frozenset[str]:
-    """Declared names as matched: accents and case ignored (computed once per command)."""
-    return frozenset(fold(name) for name in names)
+    def index(self, role: Role, t: Translator, prefix: str) -> str:
+        """``!aide``'s text (``help_index``)."""
+        return help_index(self, role, t, prefix)
 
 
 def named(commands: Iterable[Command], word: str) -> Command | None:

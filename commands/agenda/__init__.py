@@ -1,23 +1,27 @@
 """The agenda of each rencontre (``!odj`` / ``!agenda``: suggestions from everyone, published by
 the coordinators) and the remontées aux élus (``!remontee``).
 
+``!odj``'s subcommands are declared by the modules below, in the order ``!aide odj`` lists
+them: participants, coordination, publication. The capability also takes 👍 reactions as
+supports (``reactions.record_supports``) and makes the pinned agenda follow a rencontre moved
+or cancelled (it listens to ``MEETING_CHANGED``).
+
 For other capabilities (the rencontre reminders): ``agenda_summary`` (the published agenda as
-short Markdown, ``None`` if unpublished) and ``suggestions_deadline`` (when suggestions close);
-for ``!rencontre``: ``follow_meeting`` (the pinned agenda follows a moved or cancelled rencontre).
-Importing this package registers the consumer of 👍 reactions (``reactions.record_supports``).
+short Markdown, ``None`` if unpublished) and ``suggestions_deadline`` (when suggestions close).
 """
 
-from commands.agenda import reactions
-from commands.agenda.handlers import register as register_agenda
-from commands.agenda.remontees import register as register_remontees
+# isort: off
+from commands.agenda import participants, coordination, publication
+# isort: on
+from commands.agenda import reactions, remontees
+from commands.agenda.common import odj
 from commands.agenda.service import agenda_summary, follow_meeting, suggestions_deadline
-from commands.registry import Registry
+from commands.capability import Capability
+from commands.meetings.service import MEETING_CHANGED
 
+CAPABILITY = Capability("agenda", commands=(odj, remontees.remontee),
+                        consumers=(reactions.record_supports,),
+                        listens={MEETING_CHANGED: follow_meeting})
 
-def register(registry: Registry) -> None:
-    """Declares ``!odj`` and ``!remontee``."""
-    register_agenda(registry)
-    register_remontees(registry)
-
-
-__all__ = ["agenda_summary", "follow_meeting", "reactions", "register", "suggestions_deadline"]
+__all__ = ["CAPABILITY", "agenda_summary", "coordination", "participants", "publication",
+           "reactions", "suggestions_deadline"]

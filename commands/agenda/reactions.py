@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commands.agenda.service import ACCEPTED, CANCELLED, HELD, PROPOSED
-from commands.events import RoomEvents, consumer
+from commands.events import RoomEvents
 
 if TYPE_CHECKING:
     from commands.context import Club
@@ -24,7 +24,6 @@ def is_support(key: str) -> bool:
     return key.replace("\ufe0f", "").strip() in SUPPORT_KEYS
 
 
-@consumer
 async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
                           t: Translator) -> list[Effect]:
     """A 👍 on the confirmation of a suggestion still open, in the suggestion's room, counts as

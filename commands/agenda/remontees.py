@@ -19,7 +19,9 @@ from commands.i18n import Translator
 from commands.limits import check_daily
 from commands.meetings.details import clean_text
 from commands.paging import Section, paged
-from commands.registry import PAGE, Command, PageRequest, Param, Registry, Role
+from commands.params import PAGE, NumberRef, Param
+from commands.registry import PageRequest, command
+from commands.roles import Role
 from commands.text import escape_markdown, pill, shorten
 
 if TYPE_CHECKING:
@@ -30,90 +32,95 @@ STATUSES = (NEW, SENT, ANSWERED)
 TEXT_MAX = 2000
 ANSWER_MAX = 4000
 _NUMBERS = re.compile(r"[\s,;]+")
+NUMBER = Integer()
 
 
-def register(registry: Registry) -> None:
-    """Declares ``!remontee <texte>`` and its subcommands."""
+class RemonteeRef(NumberRef):
+    """A remontée by its number (« Aucune remontée n°… »)."""
 
-    @registry.command("remontee", fr=("remontee", "remontees"), en=("feedback", "council"),
-                      section="agenda", params=(Param("text", Text(10_000), rest=True),))
-    async def remontee(ctx: Context, text: str) -> Reply:
-        await check_daily(ctx, ctx.club.limits.remontees_per_day, "remontee", "raised",
-                          "limit.remontees")
-        value = clean_text(text, "text", TEXT_MAX)
-        row = await ctx.db().remontees.add(author=ctx.sender, room_id=ctx.room_id, text=value,
-                                           at=ctx.now)
-        await _audit(ctx, row, "raised", text=value[:200])
-        await ctx.took_part()
-        return Reply(ctx.t("remontee.raised", number=row.id, prefix=ctx.club.prefix))
-
-    _register_subcommands(remontee)
-
-
-def _register_subcommands(remontee: Command) -> None:
-    @remontee.subcommand("liste", fr=("liste", "voir"), en=("list",), options=(PAGE,))
-    async def liste(ctx: Context, page: PageRequest) -> Reply:
-        """Authors are named to the coordinators only, and only in a direct message."""
-        rows = await ctx.db().remontees.listing()
-        if not rows:
-            return Reply(ctx.t("remontee.list_empty", prefix=ctx.club.prefix))
-        authors = ctx.role >= Role.COORDINATOR and ctx.place is Place.DIRECT
-        tail = (ctx.t("remontee.authors_in_private")
-                if ctx.role >= Role.COORDINATOR and not authors else "")
-        return Reply(paged(page, listing(rows, ctx.club, ctx.t, authors=authors), ctx.t,
-                           ctx.club.prefix, tail=tail))
-
-    @remontee.subcommand("transmettre", fr=("transmettre", "transmises", "envoyer"),
-                         en=("sent", "send", "forward"),
-                         params=(Param("numbers", Text(1000), rest=True),), role=Role.COORDINATOR)
-    async def transmettre(ctx: Context, numbers: str) -> Reply:
-        wanted = _numbers(numbers)
-        repos = ctx.db()
-        found = await repos.remontees.many(wanted)
-        missing = [n for n in wanted if n not in found]
-        if missing:
-            raise NotFound("remontee.not_found", number=", ".join(f"n°{n}" for n in missing))
-        for number in wanted:
-            row = found[number]
-            if row.status == ANSWERED:
-                raise UserError("remontee.already_answered", number=number)
-            if row.status == SENT and row.sent_at is not None:
-                raise UserError("remontee.already_sent", number=number,
-                                date=format_day(row.sent_at, ctx.t.language, ctx.club.tz))
-        for number in wanted:
-            row = found[number]
-            row.status, row.sent_at, row.sent_by = SENT, ctx.now, ctx.sender
-            await _audit(ctx, row, "sent")
-        return Reply(ctx.t("remontee.sent", count=len(wanted),
-                           numbers=", ".join(f"n°{n}" for n in wanted),
-                           date=format_day(ctx.now, ctx.t.language, ctx.club.tz)))
-
-    @remontee.subcommand("reponse", fr=("reponse", "repondre"), en=("answer", "reply"),
-                         params=(Param("number", Integer()), Param("answer", Text(10_000),
-                                                                   rest=True)),
-                         role=Role.COORDINATOR)
-    async def reponse(ctx: Context, number: int, answer: str) -> Reply:
+    async def find(self, ctx: Context, number: int) -> Remontee:
         row = await ctx.db().remontees.get(number)
         if row is None:
             raise NotFound("remontee.not_found", number=f"n°{number}")
+        return row
+
+
+@command("remontee", fr=("remontee", "remontees"), en=("feedback", "council"),
+         section="agenda", params=(Param("text", Text(10_000), rest=True),))
+async def remontee(ctx: Context, text: str) -> Reply:
+    await check_daily(ctx, ctx.club.limits.remontees_per_day, "remontee", "raised",
+                      "limit.remontees")
+    value = clean_text(text, "text", TEXT_MAX)
+    row = await ctx.db().remontees.add(author=ctx.sender, room_id=ctx.room_id, text=value,
+                                       at=ctx.now)
+    await _audit(ctx, row, "raised", text=value[:200])
+    await ctx.took_part()
+    return Reply(ctx.t("remontee.raised", number=row.id, prefix=ctx.club.prefix))
+
+
+# ``!remontee transmettre|reponse``: the coordinators (the élue référente is one of them)
+coordination = remontee.family(role=Role.COORDINATOR)
+
+
+@remontee.subcommand("liste", fr=("liste", "voir"), en=("list",), options=(PAGE,))
+async def liste(ctx: Context, page: PageRequest) -> Reply:
+    """Authors are named to the coordinators only, and only in a direct message."""
+    rows = await ctx.db().remontees.listing()
+    if not rows:
+        return Reply(ctx.t("remontee.list_empty", prefix=ctx.club.prefix))
+    authors = ctx.role >= Role.COORDINATOR and ctx.place is Place.DIRECT
+    tail = (ctx.t("remontee.authors_in_private")
+            if ctx.role >= Role.COORDINATOR and not authors else "")
+    return Reply(paged(page, listing(rows, ctx.club, ctx.t, authors=authors), ctx.t,
+                       ctx.club.prefix, tail=tail))
+
+
+@coordination.subcommand("transmettre", fr=("transmettre", "transmises", "envoyer"),
+                         en=("sent", "send", "forward"),
+                         params=(Param("numbers", Text(1000), rest=True),))
+async def transmettre(ctx: Context, numbers: str) -> Reply:
+    wanted = _numbers(numbers)
+    found = await ctx.db().remontees.many(wanted)
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise NotFound("remontee.not_found", number=", ".join(f"n°{n}" for n in missing))
+    for number in wanted:
+        row = found[number]
         if row.status == ANSWERED:
             raise UserError("remontee.already_answered", number=number)
-        value = clean_text(answer, "answer", ANSWER_MAX)
-        row.status, row.answer, row.answered_at, row.answered_by = (
-            ANSWERED, value, ctx.now, ctx.sender)
-        await _audit(ctx, row, "answered", answer=value[:200])
-        told = ctx.t("remontee.answer_told", author=pill(row.author), number=row.id,
-                     text=escape_markdown(shorten(row.text, 300)), answer=escape_markdown(value))
-        if row.room_id == ctx.room_id:
-            return Reply(told, mentions=(row.author,))
-        return Reply(ctx.t("remontee.answered", number=row.id),
-                     effects=(Post(row.room_id, Reply(told, mentions=(row.author,))),))
+        if row.status == SENT and row.sent_at is not None:
+            raise UserError("remontee.already_sent", number=number,
+                            date=format_day(row.sent_at, ctx.t.language, ctx.club.tz))
+    for number in wanted:
+        row = found[number]
+        row.status, row.sent_at, row.sent_by = SENT, ctx.now, ctx.sender
+        await _audit(ctx, row, "sent")
+    return Reply(ctx.t("remontee.sent", count=len(wanted),
+                       numbers=", ".join(f"n°{n}" for n in wanted),
+                       date=format_day(ctx.now, ctx.t.language, ctx.club.tz)))
+
+
+@coordination.subcommand("reponse", fr=("reponse", "repondre"), en=("answer", "reply"),
+                         params=(Param("row", RemonteeRef(), shows=("number",)),
+                                 Param("answer", Text(10_000), rest=True)))
+async def reponse(ctx: Context, row: Remontee, answer: str) -> Reply:
+    if row.status == ANSWERED:
+        raise UserError("remontee.already_answered", number=row.id)
+    value = clean_text(answer, "answer", ANSWER_MAX)
+    row.status, row.answer, row.answered_at, row.answered_by = (
+        ANSWERED, value, ctx.now, ctx.sender)
+    await _audit(ctx, row, "answered", answer=value[:200])
+    told = ctx.t("remontee.answer_told", author=pill(row.author), number=row.id,
+                 text=escape_markdown(shorten(row.text, 300)), answer=escape_markdown(value))
+    if row.room_id == ctx.room_id:
+        return Reply(told, mentions=(row.author,))
+    return Reply(ctx.t("remontee.answered", number=row.id),
+                 effects=(Post(row.room_id, Reply(told, mentions=(row.author,))),))
 
 
 def _numbers(text: str) -> list[int]:
     """``3 4 5``, ``3,4,5``, ``n°3 #4``: each once, in the order given."""
-    converter = Integer()
-    values = [converter.convert(word) for word in _NUMBERS.split(text) if word]
+    values = [NUMBER.convert(word) for word in _NUMBERS.split(text) if word]
     if not values:
         raise BadArgument("error.missing_argument", name="numbers")
     return list(dict.fromkeys(values))

@@ -1,11 +1,18 @@
 """Rencontres (club meetings): planning, answers, attendance, minutes, calendar files.
 
-``create_meeting`` is also what a date poll calls when it settles on a date.
+``create_meeting`` is also what a date poll calls when it settles on a date; ``MEETING_CHANGED``
+is announced to the other capabilities when a rencontre moves or is cancelled.
 """
 
+from commands.capability import Capability
 from commands.meetings.calendar import meeting_ics
-from commands.meetings.handlers import register
-from commands.meetings.service import create_meeting
+from commands.meetings.handlers import programme, rencontre
+from commands.meetings.registration import PLACE_GIVEN, direct_room_opened
+from commands.meetings.service import MEETING_CHANGED, create_meeting
 from commands.meetings.vocabulary import MEETING_STATUSES, MEETING_TERRITORIES
 
-__all__ = ["MEETING_STATUSES", "MEETING_TERRITORIES", "create_meeting", "meeting_ics", "register"]
+CAPABILITY = Capability("meetings", commands=(rencontre, programme),
+                        outcomes={PLACE_GIVEN: direct_room_opened})
+
+__all__ = ["CAPABILITY", "MEETING_CHANGED", "MEETING_STATUSES", "MEETING_TERRITORIES",
+           "create_meeting", "meeting_ics"]

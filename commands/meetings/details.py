@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from commands.arguments import HttpsLink, Integer, Text, UserId
 from commands.errors import BadArgument, MissingArgument, UserError
 from commands.meetings.vocabulary import MEETING_TERRITORIES
+from commands.params import Option
 from commands.projects.names import find_group
-from commands.registry import Option
 from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:

@@ -3,32 +3,52 @@ territory, group or theme; one message, in pages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from babel.dates import format_date
 
+from commands.arguments import Converter
 from commands.context import Context, Reply
 from commands.meetings import render
 from commands.meetings.details import GROUP, KIND, TERRITORY, THEME
 from commands.paging import Section, paged
+from commands.params import PAGE
 from commands.projects.names import find_group
-from commands.registry import PAGE, PageRequest, Registry
+from commands.registry import PageRequest, command
 
 if TYPE_CHECKING:
     from storage.meetings import MeetingSummary
+    from storage.models import ProjectGroup
 
+GROUP_NAME = cast(Converter, GROUP.converter)  # what may name a group here
 # Whom a territory's filter shows: its own events and the whole club's.
 CONCERNS = {"nord": ("nord", "commun"), "sud": ("sud", "commun"), "commun": ("commun",)}
 
 
+@dataclass(frozen=True)
+class ProgrammeGroup:
+    """``--groupe``: the group whose events are shown (``find_group``)."""
+
+    kind: str = "group"
+
+    def read(self, raw: str) -> None:
+        GROUP_NAME.convert(raw)
+
+    async def convert(self, ctx: Context, raw: str) -> ProjectGroup:
+        return await find_group(ctx.db(), GROUP_NAME.convert(raw))
+
+
+@command("programme", fr=("programme", "prog"), en=("program", "schedule"), section="meetings",
+         options=(KIND, TERRITORY, replace(GROUP, converter=ProgrammeGroup()), THEME, PAGE))
 async def programme(ctx: Context, page: PageRequest, kind: str | None, territory: str | None,
-                    group: str | None, theme: str | None) -> Reply:
+                    group: ProjectGroup | None, theme: str | None) -> Reply:
     """The coming events matching the filters, under a heading per month."""
-    group_id = (await find_group(ctx.db(), group)).id if group else None
     events = await ctx.db().meetings.programme(
         ctx.now, kind=ctx.club.event_kinds.convert(kind) if kind else None,
-        territories=CONCERNS[territory] if territory else (), group_id=group_id, theme=theme)
+        territories=CONCERNS[territory] if territory else (),
+        group_id=group.id if group else None, theme=theme)
     if not events:
         return Reply(ctx.t("programme.empty", prefix=ctx.club.prefix))
     return Reply(paged(page, _months(ctx, events), ctx.t, ctx.club.prefix,
@@ -53,7 +73,3 @@ def _line(ctx: Context, summary: MeetingSummary) -> str:
         parts.append(t("programme.free", free=free) if free else t("programme.full"))
     return "- " + " — ".join(parts)
 
-
-def register(registry: Registry) -> None:
-    registry.command("programme", fr=("programme", "prog"), en=("program", "schedule"),
-                     section="meetings", options=(KIND, TERRITORY, GROUP, THEME, PAGE))(programme)

@@ -18,7 +18,6 @@ from commands.i18n import Translator
 from commands.meetings import render
 from commands.meetings.service import audit, rooms_of
 from commands.meetings.vocabulary import ANSWERS, CANCELLED, HELD, PRESENT, WAITING
-from commands.registry import Registry
 from commands.text import pill
 
 if TYPE_CHECKING:
@@ -117,7 +116,7 @@ def _place_given(meeting: Meeting, club: Club, t: Translator) -> str:
              number=meeting.id, prefix=club.prefix)
 
 
-async def _direct_room_opened(done: RoomOutcome) -> tuple[Effect, ...]:
+async def direct_room_opened(done: RoomOutcome) -> tuple[Effect, ...]:
     """The direct room to tell someone of their place is open (remembered, told there), or
     was refused (told, mentioned, where the place was freed). Someone no longer registered
     meanwhile (withdrawn, forgotten) is told nothing; the bot leaves the room."""
@@ -132,7 +131,3 @@ async def _direct_room_opened(done: RoomOutcome) -> tuple[Effect, ...]:
         return (Post(done.told_in, Reply(text, mentions=(user,)), about=(user,)),)
     await done.repos.participants.set_direct_room(user, done.room_id)
     return (Post(done.room_id, Reply(_place_given(meeting, done.club, done.t)), about=(user,)),)
-
-
-def register(registry: Registry) -> None:
-    registry.outcome(PLACE_GIVEN)(_direct_room_opened)

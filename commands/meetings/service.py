@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from storage.repositories import Repositories
 
 ICS_MIMETYPE = "text/calendar"
+# Announced to the other capabilities when a rencontre moves or is cancelled, with the
+# transaction's repositories, the meeting, the club and the translator; each listener returns
+# the effects to add to the announcement (the pinned agenda follows: ``commands.agenda``).
+MEETING_CHANGED = "meeting_changed"
 
 
 def rooms_of(meeting: Meeting) -> list[str]:

@@ -1,6 +1,12 @@
 """Date polls (``!sondage``, ``!vote``): find a date together, with native Matrix polls and a
-text command for clients without them."""
+text command for clients without them. Members' answers to the native polls are recorded by
+``service.record_native``."""
 
-from commands.polls.handlers import POLL_KIND, register
+from commands.capability import Capability
+from commands.polls.handlers import POLL_KIND, mentions, sondage, vote
+from commands.polls.service import record_native
 
-__all__ = ["POLL_KIND", "register"]
+CAPABILITY = Capability("polls", commands=(sondage, vote, mentions),
+                        poll_answers=(record_native,))
+
+__all__ = ["CAPABILITY", "POLL_KIND"]

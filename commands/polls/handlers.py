@@ -1,10 +1,10 @@
-"""``!sondage …``, ``!vote`` and ``!mentions``."""
+"""``!sondage …``, ``!vote`` and ``!mentions``: handlers declared at module level; a poll named
+by its number (or the one the room is about) is found by ``PollRef``."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,20 +13,21 @@ from commands.context import Context, Reply
 from commands.dates import DateError, Slot, format_moment, format_slot, parse_moment, parse_slot
 from commands.effects import Effect
 from commands.errors import BadArgument, NotFound, UserError
-from commands.meetings import create_meeting
 from commands.meetings import render as meeting_render
 from commands.meetings.details import EVENT_OPTIONS, read_details
 from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
-from commands.meetings.service import announce, rooms_of
+from commands.meetings.service import announce, create_meeting, rooms_of
 from commands.paging import Section, paged
+from commands.params import PAGE, NumberRef, Option, Param
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
-from commands.registry import PAGE, Command, Option, PageRequest, Param, Registry, Role
+from commands.registry import PageRequest, command, group
+from commands.roles import Role
 from commands.text import escape_markdown
 from commands.vocabulary import TERRITORIES, Vocabulary
 
 if TYPE_CHECKING:
-    from storage.models import Poll
+    from storage.models import Poll, PollSlot
 
 MIN_SLOTS, MAX_SLOTS = 2, 20
 QUESTION_MAX = 300
@@ -36,94 +37,153 @@ SWITCH = Vocabulary("switch", (("oui", ("on", "yes", "o", "true", "1", "activer"
                                ("non", ("off", "no", "n", "false", "0", "desactiver"))))
 
 
-def register(registry: Registry) -> None:
-    """Declares ``!sondage``, ``!vote`` and ``!mentions``."""
-    sondage = registry.group("sondage", fr=("sondage", "sondages"), en=("poll", "polls"),
-                             section="polls")
-    _register_poll(sondage)
-
-    @registry.command("vote", fr=("vote", "voter"), section="polls",
-                      params=(Param("ballot", Text(max_length=500), rest=True),))
-    async def vote(ctx: Context, ballot: str) -> Reply:
-        return await _vote(ctx, ballot)
-
-    @registry.command("mentions", fr=("mentions", "mention"), section="reminders",
-                      params=(Param("switch", SWITCH, required=False),))
-    async def mentions(ctx: Context, switch: str | None) -> Reply:
-        if switch is None:
-            wanted = bool(await ctx.db().people.wants_mentions([ctx.sender]))
-            return Reply(ctx.t("polls.mentions_on" if wanted else "polls.mentions_off",
-                               prefix=ctx.club.prefix))
-        await ctx.db().people.set_mentions(ctx.sender, switch == "oui", ctx.now)
-        key = "polls.mentions_set_on" if switch == "oui" else "polls.mentions_set_off"
-        return Reply(ctx.t(key, prefix=ctx.club.prefix))
-
-
-def _register_poll(sondage: Command) -> None:
-    @sondage.subcommand("dates", fr=("dates", "date"), role=Role.COORDINATOR,
-                        params=(Param("spec", Text(max_length=4000), rest=True,
-                                      shows=("question", "slots")),),
-                        options=(Option("closes", Text(max_length=100),
-                                        fr=("cloture", "clôture", "fin", "jusqua"),
-                                        en=("close", "closes", "until", "deadline")),
-                                 Option("territory", TERRITORIES, fr=("territoire",),
-                                        en=("territory",))))
-    async def dates(ctx: Context, spec: str, closes: str | None, territory: str | None) -> Reply:
-        return await _open(ctx, spec, closes, territory or "tout")
-
-    @sondage.subcommand("resultats", fr=("resultats", "résultats"), en=("results",),
-                        params=(Param("number", Integer(), required=False),),
-                        names_people=True)
-    async def resultats(ctx: Context, number: int | None) -> Reply:
-        poll = await _poll(ctx, number)
-        return Reply(await service.message(ctx.db(), poll, ctx.club, ctx.t))
-
-    @sondage.subcommand("liste", fr=("liste",), en=("list",), options=(PAGE,))
-    async def liste(ctx: Context, page: PageRequest) -> Reply:
-        polls = await ctx.db().polls.open_polls()
-        if not polls:
-            return Reply(ctx.t("polls.none_open", prefix=ctx.club.prefix))
-        lines = []
-        for poll in polls:
-            closes = (ctx.t("polls.until", when=format_moment(poll.closes_at, ctx.t.language,
-                                                               ctx.club.tz))
-                      if poll.closes_at else ctx.t("polls.no_deadline"))
-            lines.append(f"- n°{poll.id} {escape_markdown(poll.question)} — {closes}")
-        open_polls = Section(lines, heading=ctx.t("polls.open_title", count=len(polls)))
-        return Reply(paged(page, [open_polls], ctx.t, ctx.club.prefix))
-
-    @sondage.subcommand("choisir", fr=("choisir", "retenir"), en=("choose", "pick"),
-                        role=Role.COORDINATOR,
-                        params=(Param("number", Integer()), Param("slot", Integer(1, MAX_SLOTS))),
-                        options=EVENT_OPTIONS)
-    async def choisir(ctx: Context, number: int, slot: int, **options: Any) -> Reply:
-        return await _choose(ctx, number, slot, options)
-
-    @sondage.subcommand("cloturer", fr=("cloturer", "clôturer", "clore", "fermer"),
-                        en=("close", "end"), role=Role.COORDINATOR,
-                        params=(Param("number", Integer(), required=False),))
-    async def cloturer(ctx: Context, number: int | None) -> Reply:
-        poll = await _poll(ctx, number)
-        if poll.status != "open":
-            raise UserError("polls.already_closed", number=poll.id)
-        effects = await service.close(ctx.db(), poll, ctx.club, ctx.t, ctx.now)
-        await _audit(ctx, poll, "closed")
-        return Reply(ctx.t("polls.closing", number=poll.id), effects=tuple(effects),
-                     reschedule=(POLL_KIND,))
+async def find_poll(ctx: Context, number: int | None) -> Poll:
+    """The poll named, or this room's open one (the newest), or the only open one, or the
+    room's latest when none is open anywhere."""
+    repos = ctx.db()
+    if number is not None:
+        poll = await repos.polls.get(number)
+        if poll is None:
+            raise NotFound("polls.not_found", number=number)
+        return poll
+    here = await repos.polls.open_polls(ctx.room_id)
+    if here:
+        return here[0]
+    everywhere = await repos.polls.open_polls()
+    if len(everywhere) == 1:
+        return everywhere[0]
+    latest = await repos.polls.latest(ctx.room_id)
+    if not everywhere and latest is not None:
+        return latest
+    if everywhere:
+        raise UserError("polls.which", numbers=", ".join(f"n°{p.id}" for p in everywhere))
+    raise NotFound("polls.none")
 
 
-async def _choose(ctx: Context, number: int, position: int, options: Mapping[str, Any]) -> Reply:
+class PollRef(NumberRef):
+    """A poll by its number; left out (when optional), the one ``find_poll`` picks."""
+
+    async def find(self, ctx: Context, number: int) -> Poll:
+        return await find_poll(ctx, number)
+
+    async def absent(self, ctx: Context) -> Poll:
+        return await find_poll(ctx, None)
+
+
+sondage = group("sondage", fr=("sondage", "sondages"), en=("poll", "polls"), section="polls")
+# ``!sondage dates|choisir|cloturer``: the coordinators' subcommands
+coordination = sondage.family(role=Role.COORDINATOR)
+
+
+@command("vote", fr=("vote", "voter"), section="polls",
+         params=(Param("ballot", Text(max_length=500), rest=True),))
+async def vote(ctx: Context, ballot: str) -> Reply:
+    """``!vote [n°] 1+ 2- 3?``: the poll is named inside the ballot (or found as by
+    ``PollRef``); a position the poll does not have is refused."""
+    read = read_ballot(ballot)
+    poll = await find_poll(ctx, read.poll)
+    if poll.status != "open":
+        raise UserError("polls.closed_no_vote", number=poll.id)
+    slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+    answers: list[tuple[int, str | None]]
+    if read.withdraw_all:
+        answers = [(slot.id, None) for slot in slots.values()]
+    else:
+        unknown = sorted({p for p, _ in read.answers if p not in slots})
+        if unknown:
+            raise BadArgument("polls.no_such_slot", positions=", ".join(map(str, unknown)),
+                              count=len(slots), number=poll.id)
+        answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in read.answers]
+    _, mine = await ctx.db().polls.cast(poll_id=poll.id, user_id=ctx.sender, answers=answers,
+                                        source="text", at=ctx.sent_at, event_id=ctx.event_id,
+                                        tz=ctx.club.tz)
+    return Reply(_voted(ctx, poll, slots, mine),
+                 then=(await service.changed(ctx.db(), poll, ctx.club, ctx.t),))
+
+
+def _voted(ctx: Context, poll: Poll, slots: dict[int, PollSlot], mine: dict[int, str]) -> str:
+    summary = ", ".join(f"{position} {ctx.t(f'polls.answer_{mine[slot.id]}').lower()}"
+                        for position, slot in sorted(slots.items()) if slot.id in mine)
+    return (ctx.t("polls.voted", number=poll.id, summary=summary) if summary
+            else ctx.t("polls.withdrawn", number=poll.id))
+
+
+@command("mentions", fr=("mentions", "mention"), section="reminders",
+         params=(Param("switch", SWITCH, required=False),))
+async def mentions(ctx: Context, switch: str | None) -> Reply:
+    if switch is None:
+        wanted = bool(await ctx.db().people.wants_mentions([ctx.sender]))
+        return Reply(ctx.t("polls.mentions_on" if wanted else "polls.mentions_off",
+                           prefix=ctx.club.prefix))
+    await ctx.db().people.set_mentions(ctx.sender, switch == "oui", ctx.now)
+    key = "polls.mentions_set_on" if switch == "oui" else "polls.mentions_set_off"
+    return Reply(ctx.t(key, prefix=ctx.club.prefix))
+
+
+@coordination.subcommand("dates", fr=("dates", "date"),
+                         params=(Param("spec", Text(max_length=4000), rest=True,
+                                       shows=("question", "slots")),),
+                         options=(Option("closes", Text(max_length=100),
+                                         fr=("cloture", "clôture", "fin", "jusqua"),
+                                         en=("close", "closes", "until", "deadline")),
+                                  Option("territory", TERRITORIES, fr=("territoire",),
+                                         en=("territory",))))
+async def dates(ctx: Context, spec: str, closes: str | None, territory: str | None) -> Reply:
+    """``!sondage dates Question | créneau | créneau …``."""
+    question, slots = _question_and_slots(ctx, spec)
+    deadline = _deadline(ctx, closes, min(slot.start for slot in slots))
+    repos = ctx.db()
+    poll = await repos.polls.create(question=question, territory=territory or "tout",
+                                    room_id=ctx.room_id, closes_at=deadline,
+                                    created_by=ctx.sender, at=ctx.now)
+    for position, slot in enumerate(sorted(slots, key=lambda s: s.start), 1):
+        await repos.polls.add_slot(poll.id, position, slot.start, slot.end)
+    await _audit(ctx, poll, "opened")
+    effects = await service.opening(repos, poll, ctx.club, ctx.t)
+    when = (ctx.t("polls.until", when=format_moment(deadline, ctx.t.language, ctx.club.tz))
+            if deadline else ctx.t("polls.no_deadline"))
+    return Reply(ctx.t("polls.opened", number=poll.id, count=len(slots), when=when,
+                       prefix=ctx.club.prefix),
+                 effects=tuple(effects), reschedule=(POLL_KIND,))
+
+
+@sondage.subcommand("resultats", fr=("resultats", "résultats"), en=("results",),
+                    params=(Param("poll", PollRef(), required=False, shows=("number",)),),
+                    names_people=True)
+async def resultats(ctx: Context, poll: Poll) -> Reply:
+    return Reply(await service.message(ctx.db(), poll, ctx.club, ctx.t))
+
+
+@sondage.subcommand("liste", fr=("liste",), en=("list",), options=(PAGE,))
+async def liste(ctx: Context, page: PageRequest) -> Reply:
+    polls = await ctx.db().polls.open_polls()
+    if not polls:
+        return Reply(ctx.t("polls.none_open", prefix=ctx.club.prefix))
+    lines = []
+    for poll in polls:
+        closes = (ctx.t("polls.until", when=format_moment(poll.closes_at, ctx.t.language,
+                                                           ctx.club.tz))
+                  if poll.closes_at else ctx.t("polls.no_deadline"))
+        lines.append(f"- n°{poll.id} {escape_markdown(poll.question)} — {closes}")
+    open_polls = Section(lines, heading=ctx.t("polls.open_title", count=len(polls)))
+    return Reply(paged(page, [open_polls], ctx.t, ctx.club.prefix))
+
+
+@coordination.subcommand("choisir", fr=("choisir", "retenir"), en=("choose", "pick"),
+                         params=(Param("poll", PollRef(), shows=("number",)),
+                                 Param("slot", Integer(1, MAX_SLOTS))),
+                         options=EVENT_OPTIONS)
+async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
     """Turns a slot of the poll into an event (of the kind and with the details ``options``
     give), announced with its calendar file; closes the poll if it is still open."""
     repos = ctx.db()
-    poll = await _poll(ctx, number)
     if poll.meeting_id is not None:
         raise UserError("polls.already_chosen", number=poll.id, meeting=poll.meeting_id)
-    slots = {slot.position: slot for slot in await repos.polls.slots(poll.id)}
-    if position not in slots:
-        raise BadArgument("polls.no_such_slot", positions=str(position), count=len(slots),
+    slots = {each.position: each for each in await repos.polls.slots(poll.id)}
+    if slot not in slots:
+        raise BadArgument("polls.no_such_slot", positions=str(slot), count=len(slots),
                           number=poll.id)
-    chosen = slots[position]
+    chosen = slots[slot]
     details = await read_details(ctx, options, territory=poll.territory)
     effects: list[Effect] = []
     if poll.status == "open":
@@ -145,8 +205,20 @@ async def _choose(ctx: Context, number: int, position: int, options: Mapping[str
                  effects=(*effects, *announcements), reschedule=(POLL_KIND, REMINDERS_KIND))
 
 
-async def _open(ctx: Context, spec: str, closes: str | None, territory: str) -> Reply:
-    """``!sondage dates Question | créneau | créneau …``."""
+@coordination.subcommand("cloturer", fr=("cloturer", "clôturer", "clore", "fermer"),
+                         en=("close", "end"),
+                         params=(Param("poll", PollRef(), required=False, shows=("number",)),))
+async def cloturer(ctx: Context, poll: Poll) -> Reply:
+    if poll.status != "open":
+        raise UserError("polls.already_closed", number=poll.id)
+    effects = await service.close(ctx.db(), poll, ctx.club, ctx.t, ctx.now)
+    await _audit(ctx, poll, "closed")
+    return Reply(ctx.t("polls.closing", number=poll.id), effects=tuple(effects),
+                 reschedule=(POLL_KIND,))
+
+
+def _question_and_slots(ctx: Context, spec: str) -> tuple[str, list[Slot]]:
+    """The question and the slots of ``Question | créneau | créneau …``, checked."""
     parts = [part for part in _SEPARATOR.split(spec.strip()) if part]
     if len(parts) < 1 + MIN_SLOTS:
         raise BadArgument("polls.too_few", minimum=MIN_SLOTS)
@@ -162,19 +234,7 @@ async def _open(ctx: Context, spec: str, closes: str | None, territory: str) -> 
         if any(slot.start == other.start for other in slots):
             raise BadArgument("polls.duplicate_slot", value=text[:60])
         slots.append(slot)
-    deadline = _deadline(ctx, closes, min(slot.start for slot in slots))
-    repos = ctx.db()
-    poll = await repos.polls.create(question=question, territory=territory, room_id=ctx.room_id,
-                                    closes_at=deadline, created_by=ctx.sender, at=ctx.now)
-    for position, slot in enumerate(sorted(slots, key=lambda s: s.start), 1):
-        await repos.polls.add_slot(poll.id, position, slot.start, slot.end)
-    await _audit(ctx, poll, "opened")
-    effects = await service.opening(repos, poll, ctx.club, ctx.t)
-    when = (ctx.t("polls.until", when=format_moment(deadline, ctx.t.language, ctx.club.tz))
-            if deadline else ctx.t("polls.no_deadline"))
-    return Reply(ctx.t("polls.opened", number=poll.id, count=len(slots), when=when,
-                       prefix=ctx.club.prefix),
-                 effects=tuple(effects), reschedule=(POLL_KIND,))
+    return question, slots
 
 
 def _deadline(ctx: Context, closes: str | None, first_slot: datetime) -> datetime | None:
@@ -189,54 +249,6 @@ def _deadline(ctx: Context, closes: str | None, first_slot: datetime) -> datetim
         raise BadArgument("polls.deadline_after_slot",
                           when=format_moment(deadline, ctx.t.language, ctx.club.tz))
     return deadline
-
-
-async def _vote(ctx: Context, text: str) -> Reply:
-    ballot = read_ballot(text)
-    poll = await _poll(ctx, ballot.poll)
-    if poll.status != "open":
-        raise UserError("polls.closed_no_vote", number=poll.id)
-    slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
-    answers: list[tuple[int, str | None]]
-    if ballot.withdraw_all:
-        answers = [(slot.id, None) for slot in slots.values()]
-    else:
-        unknown = sorted({p for p, _ in ballot.answers if p not in slots})
-        if unknown:
-            raise BadArgument("polls.no_such_slot", positions=", ".join(map(str, unknown)),
-                              count=len(slots), number=poll.id)
-        answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in ballot.answers]
-    _, mine = await ctx.db().polls.cast(poll_id=poll.id, user_id=ctx.sender, answers=answers,
-                                        source="text", at=ctx.sent_at, event_id=ctx.event_id,
-                                        tz=ctx.club.tz)
-    summary = ", ".join(f"{position} {ctx.t(f'polls.answer_{mine[slot.id]}').lower()}"
-                        for position, slot in sorted(slots.items()) if slot.id in mine)
-    text_reply = (ctx.t("polls.voted", number=poll.id, summary=summary) if summary
-                  else ctx.t("polls.withdrawn", number=poll.id))
-    return Reply(text_reply, then=(await service.changed(ctx.db(), poll, ctx.club, ctx.t),))
-
-
-async def _poll(ctx: Context, number: int | None) -> Poll:
-    """The poll named, or this room's open one (the newest), or the only open one."""
-    repos = ctx.db()
-    if number is not None:
-        poll = await repos.polls.get(number)
-        if poll is None:
-            raise NotFound("polls.not_found", number=number)
-        return poll
-    here = await repos.polls.open_polls(ctx.room_id)
-    if here:
-        return here[0]
-    everywhere = await repos.polls.open_polls()
-    if len(everywhere) == 1:
-        return everywhere[0]
-    latest = await repos.polls.latest(ctx.room_id)
-    if not everywhere and latest is not None:
-        return latest
-    if everywhere:
-        numbers = ", ".join(f"n°{p.id}" for p in everywhere)
-        raise UserError("polls.which", numbers=numbers)
-    raise NotFound("polls.none")
 
 
 async def _audit(ctx: Context, poll: Poll, action: str) -> None:

@@ -8,10 +8,10 @@ per candidate date (Oui / Si nécessaire / Non) works in every client, Element W
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from commands.events import PollResponse
 from commands.threads import in_thread
 
 START = "org.matrix.msc3381.poll.start"
@@ -48,20 +48,8 @@ def end_content(start_event: str, text: str) -> dict[str, Any]:
             "m.relates_to": {"rel_type": "m.reference", "event_id": start_event}}
 
 
-@dataclass(frozen=True)
-class Response:
-    """Someone's answer to one of the bot's native polls (empty ``answers``: withdrawn)."""
-
-    event_id: str
-    room_id: str
-    sender: str
-    at: datetime
-    start_event_id: str
-    answers: tuple[str, ...]
-
-
 def read_response(event_id: str, room_id: str, sender: str, at: datetime,
-                  content: Mapping[str, Any]) -> Response | None:
+                  content: Mapping[str, Any]) -> PollResponse | None:
     """The answer a response event carries, unstable or stable form; ``None`` if malformed."""
     relates = content.get("m.relates_to")
     if not isinstance(relates, Mapping) or relates.get("rel_type") != "m.reference":
@@ -72,4 +60,4 @@ def read_response(event_id: str, room_id: str, sender: str, at: datetime,
     if not isinstance(start, str) or not isinstance(answers, list):
         return None
     valid = tuple(a for a in answers if isinstance(a, str) and a in ANSWERS)
-    return Response(event_id, room_id, sender, at, start, valid[:1])
+    return PollResponse(event_id, room_id, sender, at, start, valid[:1])

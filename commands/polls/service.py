@@ -11,6 +11,7 @@ from commands.context import Club, FollowUp, Reply
 from commands.dates import format_moment
 from commands.digest import in_groups_of
 from commands.effects import Effect, Post, SendEvent, effect_txn, ref
+from commands.events import PollResponse
 from commands.i18n import Translator
 from commands.polls import native, render
 from commands.polls.tally import SlotResult, results
@@ -108,7 +109,7 @@ async def stale_edits(repos: Repositories, club: Club, t: Translator) -> list[Ef
     return edits
 
 
-async def record_native(repos: Repositories, responses: Sequence[native.Response], club: Club,
+async def record_native(repos: Repositories, responses: Sequence[PollResponse], club: Club,
                         t: Translator) -> list[Effect]:
     """Counts the answers given with native polls; one message refresh per poll touched."""
     if not responses:

@@ -1,5 +1,15 @@
-"""Project groups (groupes-projets): the registry, members, progress, needs, rooms, history."""
+"""Project groups (groupes-projets): the registry, members, progress, needs, rooms, history.
 
-from commands.projects.handlers import register
+``!projet``'s subcommands are declared by the modules below, in the order ``!aide projet``
+lists them: reading, membership, editing, rooms (each module adds its own when imported)."""
 
-__all__ = ["register"]
+# isort: off
+from commands.projects import reading, membership, editing, rooms
+# isort: on
+from commands.capability import Capability
+from commands.projects.common import projet
+
+CAPABILITY = Capability("projects", commands=(projet, reading.mesprojets),
+                        outcomes={rooms.ROOM_OPENED: rooms.room_opened})
+
+__all__ = ["CAPABILITY", "editing", "membership", "reading", "rooms"]

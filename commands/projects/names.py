@@ -1,4 +1,5 @@
-"""Names of groups and initiatives: what is accepted, their slugs, and finding a group by name."""
+"""Names of groups and initiatives: what is accepted, their slugs, and finding a group by name
+(``GroupRef`` and ``GroupThen``, the converters of the commands naming a group)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from commands.errors import BadArgument, NotFound, UserError
+from commands.arguments import Converter, Text
+from commands.errors import BadArgument, MissingArgument, NotFound, UserError
 from commands.lookalikes import find_lookalike, has_hidden_characters, word_mixing_scripts
+from commands.params import next_word
 from commands.text import escape_markdown, fold
 
 if TYPE_CHECKING:
+    from commands.context import Context
     from storage.models import ProjectGroup
     from storage.repositories import Repositories
 
@@ -22,6 +26,7 @@ _MARKUP = re.compile(r"[<>*_`\[\]|~\\{}]")
 _NUMBER = re.compile(r"^(?:#|n°|N°)?(\d{1,9})$")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 MAX_EXTRA_WORDS = 6
+GROUP_REF = Text(max_length=200)  # what may name a group
 
 
 class Ambiguous(UserError):
@@ -152,3 +157,43 @@ def _prefer_active(groups: Sequence[ProjectGroup]) -> list[ProjectGroup]:
     """Archived groups count only when no active group matches."""
     active = [g for g in groups if g.status != "archive"]
     return active or list(groups)
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    """A group named by its number, slug, name or an unambiguous part of its name
+    (``find_group``); an optional one left out is the group whose room the command is said in."""
+
+    kind: str = "group"
+
+    async def convert(self, ctx: Context, raw: str) -> ProjectGroup:
+        return await find_group(ctx.db(), GROUP_REF.convert(raw))
+
+    async def absent(self, ctx: Context) -> ProjectGroup:
+        here = await ctx.db().groups.by_room(ctx.room_id)
+        if here is None:  # said like a lookup's refusal: without the usage
+            raise MissingArgument("error.missing_argument", name="group", command=None)
+        return here
+
+
+@dataclass(frozen=True)
+class GroupThen:
+    """A group, then text (``!projet avancement atelier vélo 12 vélos réparés``): the group's
+    name may take several words (``find_group_then_text``). ``text`` checks what follows the
+    first word, ``text_name`` names it when it is missing (unless ``optional``)."""
+
+    text: Converter
+    text_name: str = "text"
+    optional: bool = False
+    kind: str = "group"
+
+    async def convert(self, ctx: Context, raw: str) -> Found:
+        first, rest = next_word(raw)
+        if not first:  # ``"" texte``
+            raise MissingArgument("error.missing_argument", name="group")
+        first = GROUP_REF.convert(first)
+        if rest:
+            rest = self.text.convert(rest)
+        elif not self.optional:
+            raise MissingArgument("error.missing_argument", name=self.text_name)
+        return await find_group_then_text(ctx.db(), first, rest)

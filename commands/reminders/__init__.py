@@ -1,7 +1,10 @@
 """Reminders: people's and rooms' (``!rappel``) and the club's rhythm (before a rencontre,
 minutes due, news from the groups), sent once each, on time, in Paris time."""
 
+from commands.capability import Capability
 from commands.meetings.reminders import REMINDERS_KIND
-from commands.reminders.handlers import register
+from commands.reminders.handlers import rappel
 
-__all__ = ["REMINDERS_KIND", "register"]
+CAPABILITY = Capability("reminders", commands=(rappel,))
+
+__all__ = ["CAPABILITY", "REMINDERS_KIND"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from commands.arguments import Integer, Text
+from commands.arguments import Text
 from commands.context import Context, Reply
 from commands.dates import (
     Recurrence,
@@ -15,7 +16,9 @@ from commands.dates import (
 from commands.errors import BadArgument, Forbidden, MissingArgument, NotFound, UserError
 from commands.meetings.reminders import REMINDERS_KIND
 from commands.paging import Section, paged
-from commands.registry import PAGE, PageRequest, Param, Registry, Role
+from commands.params import PAGE, NumberRef, Param
+from commands.registry import PageRequest, command
+from commands.roles import Role
 from commands.text import escape_markdown
 
 if TYPE_CHECKING:
@@ -25,63 +28,86 @@ TEXT_MAX = 1000
 MAX_PER_PERSON = 100
 
 
-def register(registry: Registry) -> None:
-    """Declares ``!rappel`` and its subcommands."""
+async def own_reminder(ctx: Context, number: int) -> Reminder:
+    """A pending reminder of a person or a room, changed by its owner or a coordinator."""
+    reminder = await ctx.db().reminders.get(number)
+    if reminder is None or reminder.status != "pending" or reminder.kind not in ("personal", "room"):
+        raise NotFound("reminder.not_found", number=number)
+    if reminder.owner != ctx.sender and ctx.role < Role.COORDINATOR:
+        raise Forbidden("reminder.not_yours", number=number)
+    return reminder
 
-    @registry.command("rappel", fr=("rappel", "rappels", "rappelle-moi", "rappellemoi"),
-                      en=("remind", "remindme", "reminder", "reminders"), section="reminders",
-                      params=(Param("spec", Text(max_length=2000), rest=True,
-                                    shows=("when", "text")),))
-    async def rappel(ctx: Context, spec: str) -> Reply:
-        return await _create(ctx, spec, room=False)
 
-    command = registry.find("rappel")
-    assert command is not None
+class ReminderRef(NumberRef):
+    """One's own pending reminder by its number (``own_reminder``)."""
 
-    @command.subcommand("salon", fr=("salon", "ici"), en=("room", "here"),
-                        params=(Param("spec", Text(max_length=2000), rest=True,
-                                      shows=("when", "text")),))
-    async def salon(ctx: Context, spec: str) -> Reply:
-        await _require_room_right(ctx)
-        return await _create(ctx, spec, room=True)
+    async def find(self, ctx: Context, number: int) -> Reminder:
+        return await own_reminder(ctx, number)
 
-    @command.subcommand("chaque", fr=("chaque",), en=("every",),
-                        params=(Param("spec", Text(max_length=2000), rest=True,
-                                      shows=("rule", "text")),))
-    async def chaque(ctx: Context, spec: str) -> Reply:
-        return await _create(ctx, "chaque " + spec, room=False)
 
-    @command.subcommand("liste", fr=("liste", "mes"), en=("list", "mine"), options=(PAGE,))
-    async def liste(ctx: Context, page: PageRequest) -> Reply:
-        room = ctx.room_id if ctx.role >= Role.COORDINATOR else None
-        pending = await ctx.db().reminders.pending_of(ctx.sender, room)
-        if not pending:
-            return Reply(ctx.t("reminder.none", prefix=ctx.club.prefix))
-        entries = Section([_line(ctx, reminder) for reminder in pending],
-                          heading=ctx.t("reminder.list_title", count=len(pending)))
-        return Reply(paged(page, [entries], ctx.t, ctx.club.prefix,
-                           tail=ctx.t("reminder.list_help", prefix=ctx.club.prefix)))
+async def room_right(ctx: Context, _arguments: Mapping[str, Any]) -> None:
+    """Room reminders: coordinators anywhere, members of a group in the group's room."""
+    if ctx.role >= Role.COORDINATOR:
+        return
+    group = await ctx.db().groups.by_room(ctx.room_id)
+    if group is None or await ctx.db().groups.membership(group.id, ctx.sender) is None:
+        raise Forbidden("reminder.room_forbidden")
 
-    @command.subcommand("annuler", fr=("annuler", "supprimer"), en=("cancel", "delete"),
-                        params=(Param("number", Integer()),))
-    async def annuler(ctx: Context, number: int) -> Reply:
-        reminder = await _own(ctx, number)
-        reminder.status = "cancelled"
-        return Reply(ctx.t("reminder.cancelled", number=number,
-                           text=escape_markdown(reminder.text)), reschedule=(REMINDERS_KIND,))
 
-    @command.subcommand("reporter", fr=("reporter", "decaler", "deplacer"),
-                        en=("move", "snooze", "postpone"),
-                        params=(Param("number", Integer()), Param("when", Text(200), rest=True)))
-    async def reporter(ctx: Context, number: int, when: str) -> Reply:
-        reminder = await _own(ctx, number)
-        moment, rest = split_moment(when, now=ctx.now, tz=ctx.club.tz, language=ctx.t.language)
-        if rest.strip():
-            raise BadArgument("reminder.move_extra", extra=rest[:60])
-        reminder.due_at = reminder.send_at = moment
-        return Reply(ctx.t("reminder.moved", number=number,
-                           when=format_moment(moment, ctx.t.language, ctx.club.tz)),
-                     reschedule=(REMINDERS_KIND,))
+SPEC = Param("spec", Text(max_length=2000), rest=True, shows=("when", "text"))
+REMINDER = Param("reminder", ReminderRef(), shows=("number",))
+
+
+@command("rappel", fr=("rappel", "rappels", "rappelle-moi", "rappellemoi"),
+         en=("remind", "remindme", "reminder", "reminders"), section="reminders", params=(SPEC,))
+async def rappel(ctx: Context, spec: str) -> Reply:
+    return await _create(ctx, spec, room=False)
+
+
+@rappel.subcommand("salon", fr=("salon", "ici"), en=("room", "here"), params=(SPEC,),
+                   checks=(room_right,))
+async def salon(ctx: Context, spec: str) -> Reply:
+    return await _create(ctx, spec, room=True)
+
+
+@rappel.subcommand("chaque", fr=("chaque",), en=("every",),
+                   params=(Param("spec", Text(max_length=2000), rest=True,
+                                 shows=("rule", "text")),))
+async def chaque(ctx: Context, spec: str) -> Reply:
+    return await _create(ctx, "chaque " + spec, room=False)
+
+
+@rappel.subcommand("liste", fr=("liste", "mes"), en=("list", "mine"), options=(PAGE,))
+async def liste(ctx: Context, page: PageRequest) -> Reply:
+    room = ctx.room_id if ctx.role >= Role.COORDINATOR else None
+    pending = await ctx.db().reminders.pending_of(ctx.sender, room)
+    if not pending:
+        return Reply(ctx.t("reminder.none", prefix=ctx.club.prefix))
+    entries = Section([_line(ctx, reminder) for reminder in pending],
+                      heading=ctx.t("reminder.list_title", count=len(pending)))
+    return Reply(paged(page, [entries], ctx.t, ctx.club.prefix,
+                       tail=ctx.t("reminder.list_help", prefix=ctx.club.prefix)))
+
+
+@rappel.subcommand("annuler", fr=("annuler", "supprimer"), en=("cancel", "delete"),
+                   params=(REMINDER,))
+async def annuler(ctx: Context, reminder: Reminder) -> Reply:
+    reminder.status = "cancelled"
+    return Reply(ctx.t("reminder.cancelled", number=reminder.id,
+                       text=escape_markdown(reminder.text)), reschedule=(REMINDERS_KIND,))
+
+
+@rappel.subcommand("reporter", fr=("reporter", "decaler", "deplacer"),
+                   en=("move", "snooze", "postpone"),
+                   params=(REMINDER, Param("when", Text(200), rest=True)))
+async def reporter(ctx: Context, reminder: Reminder, when: str) -> Reply:
+    moment, rest = split_moment(when, now=ctx.now, tz=ctx.club.tz, language=ctx.t.language)
+    if rest.strip():
+        raise BadArgument("reminder.move_extra", extra=rest[:60])
+    reminder.due_at = reminder.send_at = moment
+    return Reply(ctx.t("reminder.moved", number=reminder.id,
+                       when=format_moment(moment, ctx.t.language, ctx.club.tz)),
+                 reschedule=(REMINDERS_KIND,))
 
 
 async def _create(ctx: Context, spec: str, *, room: bool) -> Reply:
@@ -113,24 +139,6 @@ async def _create(ctx: Context, spec: str, *, room: bool) -> Reply:
         key = "reminder.created_room" if room else "reminder.created"
         text_reply = ctx.t(key, number=number, when=when, prefix=ctx.club.prefix)
     return Reply(text_reply, reschedule=(REMINDERS_KIND,))
-
-
-async def _require_room_right(ctx: Context) -> None:
-    """Room reminders: coordinators anywhere, members of a group in the group's room."""
-    if ctx.role >= Role.COORDINATOR:
-        return
-    group = await ctx.db().groups.by_room(ctx.room_id)
-    if group is None or await ctx.db().groups.membership(group.id, ctx.sender) is None:
-        raise Forbidden("reminder.room_forbidden")
-
-
-async def _own(ctx: Context, number: int) -> Reminder:
-    reminder = await ctx.db().reminders.get(number)
-    if reminder is None or reminder.status != "pending" or reminder.kind not in ("personal", "room"):
-        raise NotFound("reminder.not_found", number=number)
-    if reminder.owner != ctx.sender and ctx.role < Role.COORDINATOR:
-        raise Forbidden("reminder.not_yours", number=number)
-    return reminder
 
 
 def _line(ctx: Context, reminder: Reminder) -> str:

@@ -1,13 +1,13 @@
 """Participation figures, the yearly report (``!stats``, ``!bilan``) and personal data
 (``!profil``, ``!mes-donnees``, ``!oublier-moi``, the retention purge)."""
 
-from commands.registry import Registry
+from commands.capability import Capability
 from commands.reports import handlers, privacy
 
+CAPABILITY = Capability(
+    "reports",
+    commands=(handlers.stats, handlers.bilan, privacy.profil, privacy.mes_donnees,
+              privacy.oublier_moi),
+    outcomes={privacy.DIRECT_ROOM_OPENED: privacy.direct_room_opened})
 
-def register(registry: Registry) -> None:
-    handlers.register(registry)
-    privacy.register(registry)
-
-
-__all__ = ["register"]
+__all__ = ["CAPABILITY"]

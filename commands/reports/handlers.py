@@ -6,9 +6,11 @@ from commands.arguments import Integer
 from commands.context import Context, Reply
 from commands.effects import Upload
 from commands.errors import BadArgument
-from commands.registry import Param, Registry, Role
+from commands.params import Param
+from commands.registry import command
 from commands.reports.figures import yearly_figures
 from commands.reports.render import report_files, stats_text
+from commands.roles import Role
 
 MIMETYPES = {"md": "text/markdown", "html": "text/html", "csv": "text/csv", "png": "image/png"}
 
@@ -22,24 +24,19 @@ def _year(ctx: Context, year: int | None) -> int:
     return year
 
 
-def register(registry: Registry) -> None:
-    """Declares ``!stats`` and ``!bilan``."""
+@command("stats", fr=("stats", "statistiques", "chiffres"), en=("statistics",),
+         section="reports", role=Role.COORDINATOR, params=(Param("year", Integer(), required=False),))
+async def stats(ctx: Context, year: int | None) -> Reply:
+    figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz, detailed=False)
+    return Reply(stats_text(figures, ctx.t))
 
-    @registry.command("stats", fr=("stats", "statistiques", "chiffres"), en=("statistics",),
-                      section="reports", role=Role.COORDINATOR,
-                      params=(Param("year", Integer(), required=False),))
-    async def stats(ctx: Context, year: int | None) -> Reply:
-        figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz, detailed=False)
-        return Reply(stats_text(figures, ctx.t))
 
-    @registry.command("bilan", fr=("bilan", "rapport"), en=("report", "yearly-report"),
-                      section="reports", role=Role.COORDINATOR,
-                      params=(Param("year", Integer(), required=False),))
-    async def bilan(ctx: Context, year: int | None) -> Reply:
-        figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz)
-        files = report_files(figures, ctx.t, ctx.club.name, ctx.club.tz)
-        uploads = tuple(Upload(ctx.room_id, name, MIMETYPES[name.rsplit(".", 1)[1]], data)
-                        for name, data in files.items())
-        text = "\n".join([stats_text(figures, ctx.t), "",
-                          ctx.t("report.files", count=len(files))])
-        return Reply(text, effects=uploads)
+@command("bilan", fr=("bilan", "rapport"), en=("report", "yearly-report"), section="reports",
+         role=Role.COORDINATOR, params=(Param("year", Integer(), required=False),))
+async def bilan(ctx: Context, year: int | None) -> Reply:
+    figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz)
+    files = report_files(figures, ctx.t, ctx.club.name, ctx.club.tz)
+    uploads = tuple(Upload(ctx.room_id, name, MIMETYPES[name.rsplit(".", 1)[1]], data)
+                    for name, data in files.items())
+    text = "\n".join([stats_text(figures, ctx.t), "", ctx.t("report.files", count=len(files))])
+    return Reply(text, effects=uploads)

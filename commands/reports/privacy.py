@@ -13,8 +13,10 @@ from commands.context import Club, Context, Reply, RoomOutcome
 from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Upload
 from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
-from commands.registry import Param, Registry, Role
+from commands.params import Param
+from commands.registry import command
 from commands.reports.erasure import erasure_for, forget_person
+from commands.roles import Role
 from commands.text import escape_markdown, pill
 from commands.vocabulary import TERRITORIES
 
@@ -68,7 +70,7 @@ async def _data_posts(repos: Repositories, user: str, room: str, club: Club, t: 
             Upload(room, f"mes-donnees-{stamp}.json", "application/json", data, about=(user,)))
 
 
-async def _direct_room_opened(done: RoomOutcome) -> tuple[Effect, ...]:
+async def direct_room_opened(done: RoomOutcome) -> tuple[Effect, ...]:
     """The direct room of ``!mes-donnees`` is open (remembered, the data posted there), or the
     homeserver refused it (the person is told in the room where they asked)."""
     user = str(done.data["user_id"])
@@ -80,70 +82,68 @@ async def _direct_room_opened(done: RoomOutcome) -> tuple[Effect, ...]:
     return await _data_posts(done.repos, user, done.room_id, done.club, done.t, done.now)
 
 
-def register(registry: Registry) -> None:
-    """Declares ``!profil``, ``!mes-donnees`` and ``!oublier-moi``."""
-    registry.outcome(DIRECT_ROOM_OPENED)(_direct_room_opened)
+@command("profil", fr=("profil",), en=("profile",), section="privacy",
+         params=(Param("field", FIELDS, required=False),
+                 Param("value", Text(max_length=200), required=False, rest=True)))
+async def profil(ctx: Context, field: str | None, value: str | None) -> Reply:
+    people = ctx.db().participants
+    if field is None:
+        return Reply(_profile_text(ctx, await people.get(ctx.sender)))
+    if field == "clear":
+        if value:
+            raise BadArgument("error.too_many_arguments", extra=value[:40])
+        cleared = await people.clear_profile(ctx.sender)
+        return Reply(ctx.t("profile.cleared" if cleared else "profile.empty",
+                           prefix=ctx.club.prefix))
+    if not value:
+        raise BadArgument("profile.missing_value", field=field, prefix=ctx.club.prefix)
+    if field == "territory":
+        stored = TERRITORIES.convert(value)
+    elif field == "category":
+        stored = CATEGORIES.convert(value)
+    else:
+        stored = " ".join(value.split())
+        if len(stored) > COMMUNE_MAX:
+            raise BadArgument("error.text_too_long", maximum=COMMUNE_MAX)
+    existing = await people.get(ctx.sender)
+    first = existing is None or existing.consent_at is None
+    person = await people.set_profile(ctx.sender, ctx.now, **{field: stored})
+    text = _profile_text(ctx, person)
+    if first:
+        text = ctx.t("profile.consent") + "\n\n" + text
+    return Reply(text)
 
-    @registry.command("profil", fr=("profil",), en=("profile",), section="privacy",
-                      params=(Param("field", FIELDS, required=False),
-                              Param("value", Text(max_length=200), required=False, rest=True)))
-    async def profil(ctx: Context, field: str | None, value: str | None) -> Reply:
-        people = ctx.db().participants
-        if field is None:
-            return Reply(_profile_text(ctx, await people.get(ctx.sender)))
-        if field == "clear":
-            if value:
-                raise BadArgument("error.too_many_arguments", extra=value[:40])
-            cleared = await people.clear_profile(ctx.sender)
-            return Reply(ctx.t("profile.cleared" if cleared else "profile.empty",
-                               prefix=ctx.club.prefix))
-        if not value:
-            raise BadArgument("profile.missing_value", field=field, prefix=ctx.club.prefix)
-        if field == "territory":
-            stored = TERRITORIES.convert(value)
-        elif field == "category":
-            stored = CATEGORIES.convert(value)
-        else:
-            stored = " ".join(value.split())
-            if len(stored) > COMMUNE_MAX:
-                raise BadArgument("error.text_too_long", maximum=COMMUNE_MAX)
-        existing = await people.get(ctx.sender)
-        first = existing is None or existing.consent_at is None
-        person = await people.set_profile(ctx.sender, ctx.now, **{field: stored})
-        text = _profile_text(ctx, person)
-        if first:
-            text = ctx.t("profile.consent") + "\n\n" + text
-        return Reply(text)
 
-    @registry.command("mes_donnees", fr=("mes-donnees", "mesdonnees", "donnees"),
-                      en=("my-data", "mydata"), section="privacy", role=Role.VISITOR)
-    async def mes_donnees(ctx: Context) -> Reply:
-        repos = ctx.db()
-        room = await repos.participants.direct_room(ctx.sender)
-        if room is not None and ctx.homeserver().is_member(room, ctx.sender):
-            return Reply(ctx.t("rgpd.data_sent"), effects=await _data_posts(
-                repos, ctx.sender, room, ctx.club, ctx.t, ctx.now))
-        # None yet, or one they left (or the bot is no longer in): a new one, then the data
-        opening = OpenDirectRoom(ctx.room_id, ctx.sender,
-                                 Outcome(DIRECT_ROOM_OPENED, {"user_id": ctx.sender}))
-        return Reply(ctx.t("rgpd.data_opening"), effects=(opening,))
+@command("mes_donnees", fr=("mes-donnees", "mesdonnees", "donnees"),
+         en=("my-data", "mydata"), section="privacy", role=Role.VISITOR)
+async def mes_donnees(ctx: Context) -> Reply:
+    repos = ctx.db()
+    room = await repos.participants.direct_room(ctx.sender)
+    if room is not None and ctx.homeserver().is_member(room, ctx.sender):
+        return Reply(ctx.t("rgpd.data_sent"), effects=await _data_posts(
+            repos, ctx.sender, room, ctx.club, ctx.t, ctx.now))
+    # None yet, or one they left (or the bot is no longer in): a new one, then the data
+    opening = OpenDirectRoom(ctx.room_id, ctx.sender,
+                             Outcome(DIRECT_ROOM_OPENED, {"user_id": ctx.sender}))
+    return Reply(ctx.t("rgpd.data_opening"), effects=(opening,))
 
-    @registry.command("oublier_moi", fr=("oublier-moi", "oubliez-moi", "oubliermoi"),
-                      en=("forget-me", "forgetme"), section="privacy", role=Role.VISITOR,
-                      params=(Param("confirm", CONFIRM_WORDS, required=False),))
-    async def oublier_moi(ctx: Context, confirm: str | None) -> Reply:
-        people = ctx.db().participants
-        if confirm is None:
-            await people.ask_forget(ctx.sender, ctx.now)
-            return Reply(ctx.t("rgpd.forget_ask", prefix=ctx.club.prefix,
-                               minutes=int(CONFIRM_WITHIN.total_seconds() // 60)))
-        asked = await people.forget_asked(ctx.sender)
-        if asked is None or ctx.now - asked > CONFIRM_WITHIN:
-            raise UserError("rgpd.forget_not_asked", prefix=ctx.club.prefix)
-        repos = ctx.db()
-        direct = await people.direct_room(ctx.sender)
-        await forget_person(repos, ctx.sender, await erasure_for(repos, ctx.club, ctx.t, ctx.now))
-        # No reply to the command: a reply would name the person again (mentions). The bot
-        # leaves their direct room, forgotten too.
-        done = Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten")))
-        return Reply("", effects=(done, Leave(direct)) if direct else (done,))
+
+@command("oublier_moi", fr=("oublier-moi", "oubliez-moi", "oubliermoi"),
+         en=("forget-me", "forgetme"), section="privacy", role=Role.VISITOR,
+         params=(Param("confirm", CONFIRM_WORDS, required=False),))
+async def oublier_moi(ctx: Context, confirm: str | None) -> Reply:
+    people = ctx.db().participants
+    if confirm is None:
+        await people.ask_forget(ctx.sender, ctx.now)
+        return Reply(ctx.t("rgpd.forget_ask", prefix=ctx.club.prefix,
+                           minutes=int(CONFIRM_WITHIN.total_seconds() // 60)))
+    asked = await people.forget_asked(ctx.sender)
+    if asked is None or ctx.now - asked > CONFIRM_WITHIN:
+        raise UserError("rgpd.forget_not_asked", prefix=ctx.club.prefix)
+    repos = ctx.db()
+    direct = await people.direct_room(ctx.sender)
+    await forget_person(repos, ctx.sender, await erasure_for(repos, ctx.club, ctx.t, ctx.now))
+    # No reply to the command: a reply would name the person again (mentions). The bot
+    # leaves their direct room, forgotten too.
+    done = Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten")))
+    return Reply("", effects=(done, Leave(direct)) if direct else (done,))

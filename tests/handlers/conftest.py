@@ -16,7 +16,8 @@ from bot.dispatcher import Dispatcher
 from bot.outbox import Outbox
 from commands import build_registry
 from commands.context import Club, Place, Standing
-from commands.registry import Registry, Role
+from commands.registry import Registry
+from commands.roles import Role
 from storage.db import Database
 from storage.repositories import Repositories
 from tests.handlers.fakes import FakeMatrix, FakeTransport, Sent

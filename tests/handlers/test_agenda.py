@@ -165,10 +165,20 @@ async def test_suggestions_close_at_the_deadline_but_coordinators_still_add(bot:
 async def test_deadline_is_configurable(db: Database, clock: FakeClock,  # noqa: F811
                                         transport: FakeTransport, outbox: Outbox,
                                         registry: Registry) -> None:
+    """The same suggestion, at the same time, is refused under the default deadline (two days
+    before) and accepted when the club sets none."""
     bot = make_harness(db, clock, transport, outbox, registry,
                        replace(club(), agenda_deadline=timedelta(0)))
+    default = make_harness(db, clock, transport, outbox, registry, club())
+    assert club().agenda_deadline == timedelta(days=2)
     await plan(bot)
     bot.clock.set(datetime(2099, 1, 8, 17, 0, tzinfo=UTC))  # half an hour before
+    before = await snapshot(default)
+    reply = await default.reply_to("!odj proposer Encore possible ?", sender=ALICE,
+                                   event_id="$under-the-default-deadline")
+    assert await snapshot(default) == before
+    assert reply.replace("**", "").startswith("Les propositions pour la rencontre n°1 sont closes depuis le "
+                            "mardi 6 janvier 2099 à 18h30."), reply
     await suggest(bot, "Encore possible")
 
 

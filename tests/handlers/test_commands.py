@@ -13,7 +13,8 @@ from bot.outbox import Outbox
 from commands.context import Context, Reply
 from commands.errors import NotFound
 from commands.i18n import catalog
-from commands.registry import Registry, Role
+from commands.registry import Registry, command
+from commands.roles import Role
 from storage.db import Database
 from storage.models import BotState
 from tests.handlers.conftest import (
@@ -145,28 +146,33 @@ async def test_unknown_event_is_ignored(bot: Harness) -> None:
 
 
 def _add_test_commands(registry: Registry) -> None:
-    @registry.command("boom", fr=("boom",), section="reports")
+    @registry.add
+    @command("boom", fr=("boom",), section="reports")
     async def boom(ctx: Context) -> Reply:
         await ctx.db().state.set("boom", "half-done")
         raise RuntimeError("détail secret <script>@room</script> password=hunter2")
 
-    @registry.command("refus", fr=("refus",), section="reports")
+    @registry.add
+    @command("refus", fr=("refus",), section="reports")
     async def refus(ctx: Context) -> Reply:
         await ctx.db().state.set("refus", "half-done")
         raise NotFound("error.not_found")
 
-    @registry.command("bancal", fr=("bancal",), section="reports")
+    @registry.add
+    @command("bancal", fr=("bancal",), section="reports")
     async def bancal(ctx: Context) -> Reply:
         await ctx.db().state.set("bancal", "half-done")
         ctx.db().session.add(BotState(key="bancal-sans-valeur"))  # NOT NULL: fails when written
         return Reply("jamais envoyé")
 
-    @registry.command("note", fr=("note",), section="reports")
+    @registry.add
+    @command("note", fr=("note",), section="reports")
     async def note(ctx: Context) -> Reply:
         await ctx.db().state.set("note", ctx.sender)
         return Reply("noté")
 
-    @registry.command("fermer", fr=("fermer",), section="reports", role=Role.COORDINATOR)
+    @registry.add
+    @command("fermer", fr=("fermer",), section="reports", role=Role.COORDINATOR)
     async def fermer(ctx: Context) -> Reply:
         return Reply("fermé")
 

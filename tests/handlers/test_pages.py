@@ -17,7 +17,8 @@ from bot.clock import FakeClock
 from bot.outbox import Outbox
 from commands.context import Place
 from commands.projects.names import name_key, slugify
-from commands.registry import Registry, Role
+from commands.registry import Registry
+from commands.roles import Role
 from storage.db import Database
 from storage.models import Meeting
 from storage.repositories import Repositories

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from commands import build_registry
 from commands.context import Place
-from commands.registry import Command, Role
+from commands.registry import Command
+from commands.roles import Role
 from storage.models import Base
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)

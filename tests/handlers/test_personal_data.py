@@ -22,7 +22,7 @@ from commands.agenda import reactions
 from commands.agenda.service import version_key
 from commands.context import Reply
 from commands.effects import effect_txn
-from commands.events import Reaction, RoomEvents
+from commands.events import PollResponse, Reaction, RoomEvents
 from commands.i18n import Translator
 from commands.meta import welcome
 from commands.polls import native
@@ -261,7 +261,7 @@ async def test_forget_me_drops_the_event_ids_that_would_name_the_person(bot: Har
     await bot.outbox.flush()
     at = bot.clock.now()
     async with bot.db.transaction() as repos:
-        response = native.Response("$vote-alice", ROOM, ALICE, at, start[0], ("yes",))
+        response = PollResponse("$vote-alice", ROOM, ALICE, at, start[0], ("yes",))
         await polls.record_native(repos, [response], make_club(), T)
         await reactions.record_supports(repos, RoomEvents(reactions=[
             Reaction("$thumb-alice", ROOM, ALICE, confirmation[0], "👍", at)]), make_club(), T)
@@ -396,7 +396,7 @@ async def test_old_commands_and_messages_are_purged_but_what_the_bot_needs_stays
     at = bot.clock.now()
     async with bot.db.transaction() as repos:
         # The open poll still counts native votes, and its message is edited.
-        response = native.Response("$vote-bob", ROOM, BOB, at, needed["slot"], ("yes",))
+        response = PollResponse("$vote-bob", ROOM, BOB, at, needed["slot"], ("yes",))
         [edit] = await polls.record_native(repos, [response], make_club(), T)
         # The suggestion still open counts a 👍 on its confirmation.
         await reactions.record_supports(repos, RoomEvents(reactions=[

@@ -10,6 +10,7 @@ import pytest
 
 from bot.polls import PollDeadlines, PollReminders
 from commands.errors import BadArgument
+from commands.events import PollResponse
 from commands.polls import native, service
 from commands.polls.ballot import read_ballot
 from commands.polls.tally import SlotResult, best
@@ -38,7 +39,7 @@ def slot_events(sent: list[Sent]) -> list[Sent]:
 
 async def native_vote(bot: Harness, start: Sent, sender: str, answer: str | None,
                       at: datetime, event_id: str) -> list[Any]:
-    response = native.Response(event_id, ROOM, sender, at, start.event_id,
+    response = PollResponse(event_id, ROOM, sender, at, start.event_id,
                                (answer,) if answer else ())
     async with bot.db.transaction() as repos:
         return await service.record_native(repos, [response], make_club(), bot.dispatcher.t)
@@ -166,7 +167,7 @@ async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
     sent = await open_poll(bot)
     assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 0
 
-    async def stopped(*_args: object) -> None:  # the bot stopped before the follow-up ran
+    async def stopped(_handled: object, _since: int) -> None:  # the bot stopped before it ran
         return None
 
     monkeypatch.setattr(bot.dispatcher.after, "_follow_up", stopped)
@@ -257,7 +258,7 @@ async def test_native_vote_refreshes_the_message_once_per_batch(bot: Harness) ->
     effects = await native_vote(bot, first, ALICE, "yes", bot.clock.now(), "$x")
     assert len(effects) == 1 and effects[0].replaces
     # Responses to events that are not our polls are ignored.
-    response = native.Response("$y", ROOM, ALICE, bot.clock.now(), "$unknown", ("yes",))
+    response = PollResponse("$y", ROOM, ALICE, bot.clock.now(), "$unknown", ("yes",))
     async with bot.db.transaction() as repos:
         assert await service.record_native(repos, [response], make_club(), bot.dispatcher.t) == []
 

@@ -16,7 +16,8 @@ from icalendar import Calendar
 from bot.clock import FakeClock
 from bot.outbox import Outbox
 from bot.reminders import ReminderEngine
-from commands.registry import Registry, Role
+from commands.registry import Registry
+from commands.roles import Role
 from storage.db import Database
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)

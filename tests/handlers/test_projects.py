@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.outbox import Outbox, Queued
-from commands.registry import Role
+from commands.roles import Role
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 
@@ -824,5 +824,5 @@ async def test_history_lists_who_did_what(bot: Harness) -> None:
 
 async def test_replies_go_to_the_room_of_the_command(bot: Harness) -> None:
     sent = await bot.command("!projet liste", room_id="!autre:example.org")
-    assert sent[0].room_id == "!autre:example.org"
-    assert ROOM != "!autre:example.org"
+    assert [s.room_id for s in sent] == ["!autre:example.org"]  # one reply, none in ROOM
+    assert bot.transport.bodies(ROOM) == []

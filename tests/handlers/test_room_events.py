@@ -19,7 +19,7 @@ from nio import RoomGetStateResponse, SyncResponse
 
 from bot.app import Bot
 from bot.clock import FakeClock
-from commands.registry import Role
+from commands.roles import Role
 from storage.faults import StorageUnavailable
 from tests.handlers.test_sync_batches import BOT, NOW, ROOM, member, message, ms, offline_bot
 

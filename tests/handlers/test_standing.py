@@ -10,7 +10,7 @@ from bot.config import ClubSettings
 from bot.matrix import MatrixTransport
 from bot.standing import Standings
 from commands.context import Place, Standing
-from commands.registry import Role
+from commands.roles import Role
 from storage.db import Database
 from tests.handlers.conftest import START
 

@@ -20,6 +20,7 @@ from bot.rate import CommandRate
 from bot.welcomes import GATHER, Welcomes
 from commands.context import Context, Reply
 from commands.errors import NotFound
+from commands.registry import command
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 BOT = "@cct-bot:localhost"
@@ -372,12 +373,14 @@ async def test_a_lone_command_is_answered_in_the_batch_transaction(bot: Bot) -> 
 
 def _add_half_done_commands(bot: Bot) -> None:
     """``!refus`` and ``!boom`` write, then refuse or fail (test commands)."""
-    @bot.dispatcher.registry.command("refus", fr=("refus",), section="reports")
+    @bot.dispatcher.registry.add
+    @command("refus", fr=("refus",), section="reports")
     async def refus(ctx: Context) -> Reply:
         await ctx.db().state.set("refus", "half-done")
         raise NotFound("error.not_found")
 
-    @bot.dispatcher.registry.command("boom", fr=("boom",), section="reports")
+    @bot.dispatcher.registry.add
+    @command("boom", fr=("boom",), section="reports")
     async def boom(ctx: Context) -> Reply:
         await ctx.db().state.set("boom", "half-done")
         raise RuntimeError("boom")

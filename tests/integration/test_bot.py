@@ -13,7 +13,7 @@ import pytest
 from nio import DownloadResponse, RoomEncryptedFile
 from nio.crypto.attachments import decrypt_attachment
 
-from commands.registry import Role
+from commands.roles import Role
 from tests.integration.conftest import BotRunner, unique
 from tests.integration.matrix_user import MatrixUser
 

@@ -21,7 +21,7 @@ from nio import (
 )
 
 from bot.app import Bot
-from commands.registry import Role
+from commands.roles import Role
 from tests.integration.conftest import BotRunner
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_agenda import eventually

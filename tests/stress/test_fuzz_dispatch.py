@@ -35,7 +35,7 @@ from commands.dispatch import command_text, error_reply, prepare, run
 from commands.effects import Post, React
 from commands.errors import UserError
 from commands.i18n import Translator
-from commands.registry import Role
+from commands.roles import Role
 from storage.db import Database
 from tests.handlers.fakes import FakeMatrix
 

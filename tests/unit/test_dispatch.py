@@ -16,7 +16,6 @@ from commands.dispatch import (
     error_reply,
     internal_error_reply,
     new_reference,
-    prepare,
     strip_reply_fallback,
 )
 from commands.errors import (
@@ -29,7 +28,10 @@ from commands.errors import (
     UserError,
 )
 from commands.i18n import Translator, catalog
-from commands.registry import Param, Registry, Role
+from commands.params import Param
+from commands.registry import Registry, command, group
+from commands.roles import Role
+from tests.unit.commandline import prepare_line
 
 FR = Translator("fr")
 EN = Translator("en")
@@ -49,18 +51,18 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Registry:
         monkeypatch.setitem(catalog(language), "cmd.essai.summary", "essai")
         monkeypatch.setitem(catalog(language), "cmd.essai.voir.summary", "voir")
     registry = build_registry()
-    registry.command("fermer", fr=("fermer",), en=("close",), section="polls",
-                     role=Role.COORDINATOR)(_handler)
-    registry.command("voir", fr=("voir",), en=("show",), section="polls",
-                     params=(Param("numero", Integer()),))(_handler)
-    group = registry.group("essai", fr=("essai",), section="projects")
-    group.subcommand("voir", fr=("voir",))(_handler)
+    registry.add(command("fermer", fr=("fermer",), en=("close",), section="polls",
+                     role=Role.COORDINATOR)(_handler))
+    registry.add(command("voir", fr=("voir",), en=("show",), section="polls",
+                     params=(Param("numero", Integer()),))(_handler))
+    essai = registry.add(group("essai", fr=("essai",), section="projects"))
+    essai.subcommand("voir", fr=("voir",))(_handler)
     return registry
 
 
 def _error(registry: Registry, line: str, role: Role = Role.PARTICIPANT) -> UserError:
     with pytest.raises(UserError) as info:
-        prepare(registry, line, role)
+        prepare_line(registry, line, role)
     return info.value
 
 
@@ -110,10 +112,10 @@ def test_strip_reply_fallback_only_strips_a_leading_quote() -> None:
 # --- prepare ------------------------------------------------------------------------------------
 
 def test_prepare_converts_arguments(registry: Registry) -> None:
-    prepared = prepare(registry, "VOIR #3", Role.PARTICIPANT)
+    prepared = prepare_line(registry, "VOIR #3", Role.PARTICIPANT)
     assert prepared.command.key == "voir"
     assert prepared.arguments == {"numero": 3}
-    assert prepare(registry, "aide", Role.PARTICIPANT).arguments == {"command": None}
+    assert prepare_line(registry, "aide", Role.PARTICIPANT).arguments == {"command": None}
 
 
 def test_prepare_forbidden_for_participant(registry: Registry) -> None:
@@ -122,7 +124,7 @@ def test_prepare_forbidden_for_participant(registry: Registry) -> None:
     assert error.message_key == "error.coordinators_only"
     error = _error(registry, "close", Role.REFERENT)
     assert isinstance(error, Forbidden)
-    assert prepare(registry, "fermer", Role.COORDINATOR).command.key == "fermer"
+    assert prepare_line(registry, "fermer", Role.COORDINATOR).command.key == "fermer"
 
 
 def test_prepare_role_checked_before_arguments(registry: Registry) -> None:

@@ -9,7 +9,9 @@ from commands import build_registry
 from commands.errors import BadArgument
 from commands.i18n import Translator
 from commands.paging import PAGE_BYTES, PAGE_LINES, Section, Window, cut, more, paged
-from commands.registry import PAGE, Command, PageRequest, Registry
+from commands.params import PAGE
+from commands.registry import Command, PageRequest, Registry
+from tests.unit.commandline import parse
 
 FR = Translator("fr")
 EN = Translator("en")
@@ -133,15 +135,15 @@ def test_window() -> None:
 
 def test_page_option_gives_a_request_to_the_handler() -> None:
     liste = command()
-    assert liste.parse("") == {"page": PageRequest(1, liste)}
-    assert liste.parse("--page 3") == {"page": PageRequest(3, liste)}
-    assert liste.parse("—Page 12") == {"page": PageRequest(12, liste)}
+    assert parse(liste, "") == {"page": PageRequest(1, liste)}
+    assert parse(liste, "--page 3") == {"page": PageRequest(3, liste)}
+    assert parse(liste, "—Page 12") == {"page": PageRequest(12, liste)}
 
 
 @pytest.mark.parametrize("raw", ["--page 0", "--page deux", "--page", "--page -1"])
 def test_a_bad_page_number_is_refused(raw: str) -> None:
     with pytest.raises(BadArgument):
-        command().parse(raw)
+        parse(command(), raw)
 
 
 PAGED = {"rappel.liste", "projet.liste", "projet.info", "projet.membres", "projet.historique",

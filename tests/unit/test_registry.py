@@ -12,10 +12,14 @@ from commands.arguments import Integer, Text, UserId, Word
 from commands.context import Context, Reply
 from commands.errors import MissingArgument, TooManyArguments, UnknownCommand
 from commands.i18n import Translator, catalog
-from commands.registry import Command, Param, Registry, Role, help_detail, help_index
+from commands.params import Param
+from commands.registry import Command, Registry, command, group, help_detail, help_index
+from commands.roles import Role
+from tests.unit.commandline import parse
 
 FR = Translator("fr")
 EN = Translator("en")
+
 
 TEST_TEXTS = {
     "fr": {
@@ -57,16 +61,19 @@ async def _handler(ctx: Context, **_kwargs: Any) -> Reply:
 def small_registry() -> Registry:
     """The meta commands and test-only ones (a ``projet`` group of its own)."""
     registry = Registry()
-    meta.register(registry)
-    projet = registry.group("projet", fr=("projet", "projets"), en=("project",), section="projects")
+    for declared in meta.CAPABILITY.commands:
+        registry.add(declared)
+    projet = registry.add(group("projet", fr=("projet", "projets"), en=("project",),
+                                section="projects"))
     projet.subcommand("rejoindre", fr=("rejoindre",), en=("join",),
                       params=(Param("numero", Integer()),))(_handler)
     projet.subcommand("creer", fr=("créer",), en=("create",), role=Role.COORDINATOR,
                       params=(Param("titre", Text(), rest=True),))(_handler)
-    registry.command("note", fr=("note",), en=("idea",), section="agenda",
+    registry.add(command("note", fr=("note",), en=("idea",), section="agenda",
                      params=(Param("personne", UserId()), Param("titre", Text(), rest=True,
-                                                                required=False)))(_handler)
-    registry.command("secret", fr=("secret",), section="reports", role=Role.COORDINATOR)(_handler)
+                                                                required=False)))(_handler))
+    registry.add(command("secret", fr=("secret",), section="reports",
+                         role=Role.COORDINATOR)(_handler))
     return registry
 
 
@@ -125,9 +132,9 @@ def test_subcommand_path_and_inherited_role() -> None:
 def test_name_declared_twice_or_unknown_section_refused() -> None:
     registry = build_registry()
     with pytest.raises(ValueError, match="declared twice"):
-        registry.command("autre", fr=("Aidé",), section="meta")(_handler)
+        registry.add(command("autre", fr=("Aidé",), section="meta")(_handler))
     with pytest.raises(ValueError, match="unknown section"):
-        registry.command("autre", fr=("autre",), section="nowhere")(_handler)
+        registry.add(command("autre", fr=("autre",), section="nowhere")(_handler))
 
 
 # --- unknown commands ---------------------------------------------------------------------------
@@ -262,52 +269,52 @@ def _command(registry: Registry, key: str) -> Command:
 
 def test_parse_optional_argument() -> None:
     aide = _command(build_registry(), "aide")
-    assert aide.parse("") == {"command": None}
-    assert aide.parse("  Ping ") == {"command": "ping"}
+    assert parse(aide, "") == {"command": None}
+    assert parse(aide, "  Ping ") == {"command": "ping"}
 
 
 def test_parse_missing_argument() -> None:
     join = _command(small_registry(), "projet.rejoindre")
     with pytest.raises(MissingArgument) as info:
-        join.parse("   ")
+        parse(join, "   ")
     assert info.value.values == {"name": "numero"}
 
 
 def test_parse_too_many_arguments() -> None:
     aide = _command(build_registry(), "aide")
     with pytest.raises(TooManyArguments) as info:
-        aide.parse("ping cadre encore")
+        parse(aide, "ping cadre encore")
     assert info.value.values == {"extra": "cadre encore"}
     with pytest.raises(TooManyArguments) as info:
-        aide.parse("ping " + "z" * 1000)
+        parse(aide, "ping " + "z" * 1000)
     assert info.value.values["extra"] == "z" * 40
 
 
 def test_parse_rest_parameter_takes_the_remainder() -> None:
     registry = small_registry()
     create = _command(registry, "projet.creer")
-    assert create.parse("  Atelier « vélo » d'été  ") == {"titre": "Atelier « vélo » d'été"}
+    assert parse(create, "  Atelier « vélo » d'été  ") == {"titre": "Atelier « vélo » d'été"}
     note = _command(registry, "note")
-    assert note.parse("@alice:example.org une idée, deux idées") == {
+    assert parse(note, "@alice:example.org une idée, deux idées") == {
         "personne": "@alice:example.org", "titre": "une idée, deux idées"}
-    assert note.parse("@alice:example.org") == {"personne": "@alice:example.org", "titre": None}
+    assert parse(note, "@alice:example.org") == {"personne": "@alice:example.org", "titre": None}
 
 
 def test_parse_quoted_argument() -> None:
     aide = _command(build_registry(), "aide")
-    assert aide.parse('"ping"') == {"command": "ping"}
+    assert parse(aide, '"ping"') == {"command": "ping"}
     with pytest.raises(TooManyArguments) as info:
-        aide.parse("« ping » cadre")
+        parse(aide, "« ping » cadre")
     assert info.value.values["extra"] == "cadre"
 
 
 def test_parse_converts_with_the_param_converter() -> None:
     join = _command(small_registry(), "projet.rejoindre")
-    assert join.parse("n°12") == {"numero": 12}
+    assert parse(join, "n°12") == {"numero": 12}
     from commands.errors import BadArgument
 
     with pytest.raises(BadArgument) as info:
-        join.parse("douze")
+        parse(join, "douze")
     assert info.value.message_key == "error.not_integer"
 
 
