@@ -17,10 +17,13 @@ CAPABILITIES: tuple[Capability, ...] = (
     projects.CAPABILITY,
     initiatives.CAPABILITY,
     Capability("polls", install=polls.register, poll_answers=(record_native,)),
+    # until its handlers announce ``rencontre.changed`` (``Context.announce``), !rencontre is
+    # given the agenda's listener directly
     Capability("meetings",
                install=lambda registry: meetings.register(registry, follow=agenda.follow_meeting)),
     Capability("reminders", install=reminders.register),
-    Capability("agenda", install=agenda.register, consumers=(agenda.reactions.record_supports,)),
+    Capability("agenda", install=agenda.register, consumers=(agenda.reactions.record_supports,),
+               listens={"rencontre.changed": agenda.follow_meeting}),
     reports.CAPABILITY,
 )
 

@@ -6,13 +6,14 @@ never names a capability."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from commands.registry import Command, OutcomeHandler, Registry
 
 if TYPE_CHECKING:
+    from commands.context import Listener
     from commands.events import Consumer, PollAnswers
 
 
@@ -26,8 +27,8 @@ class Capability:
     outcomes: Mapping[str, OutcomeHandler] = field(default_factory=dict)
     consumers: Sequence[Consumer] = ()  # reactions and redactions of a sync batch
     poll_answers: Sequence[PollAnswers] = ()  # members' answers to native polls
-    # what it does when another capability announces ``name`` (``Registry.listeners``)
-    listens: Mapping[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
+    # what it does when another capability announces something (``Context.announce``)
+    listens: Mapping[str, Listener] = field(default_factory=dict)
     # a capability still declaring its commands on a registry (``register(registry)``)
     install: Callable[[Registry], None] | None = None
 

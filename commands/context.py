@@ -31,12 +31,20 @@ class HelpTopic(Protocol):
     def detail(self, role: Role, t: Translator, prefix: str) -> str: ...
 
 
+# What a capability does when another announces something (``Capability.listens``): the
+# effects to queue with the announcer's reply.
+Listener = Callable[..., Awaitable[Sequence["Effect"]]]
+
+
 class Commands(Protocol):
-    """The bot's commands as ``!aide`` reads them (``commands.registry.Registry``)."""
+    """The bot's registry (``commands.registry.Registry``) as handlers read it: ``!aide``'s
+    texts, and who listens to an announcement."""
 
     def index(self, role: Role, t: Translator, prefix: str) -> str: ...
 
     def find(self, name: str) -> HelpTopic | None: ...
+
+    def listening(self, announcement: str) -> Sequence[Listener]: ...
 
 
 FollowUp = Callable[["Repositories"], Awaitable[Sequence["Effect"]]]
@@ -150,6 +158,15 @@ class Context:
         figures: see docs/bilan.md); called by the handler of each such act."""
         await self.db().participants.took_part([self.sender], self.now,
                                                self.now.astimezone(self.club.tz).year)
+
+    async def announce(self, announcement: str, *args: Any) -> list[Effect]:
+        """Tells the capabilities listening to ``announcement`` (``Capability.listens``), in
+        this command's transaction: the effects they ask for (``rencontre.changed``: the
+        rencontre's pinned agenda follows it)."""
+        effects: list[Effect] = []
+        for listener in self.commands.listening(announcement) if self.commands else ():
+            effects += await listener(*args)
+        return effects
 
     def db(self) -> Repositories:
         """The repositories of this command's transaction."""

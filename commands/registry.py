@@ -23,7 +23,7 @@ from commands.roles import Role
 from commands.text import fold
 
 if TYPE_CHECKING:
-    from commands.context import Context, Reply, RoomOutcome
+    from commands.context import Context, Listener, Reply, RoomOutcome
     from commands.effects import Effect
     from commands.events import Consumer, PollAnswers
 
@@ -233,7 +233,7 @@ class Registry:
         self.outcomes: dict[str, OutcomeHandler] = {}
         self.consumers: list[Consumer] = []
         self.poll_answers: list[PollAnswers] = []
-        self.listeners: dict[str, list[Callable[..., Awaitable[Any]]]] = {}
+        self.listeners: dict[str, list[Listener]] = {}
 
     def outcome(self, kind: str) -> Callable[[OutcomeHandler], OutcomeHandler]:
         """Declares the handler of the outcomes of ``kind`` (decorator): what is recorded and
@@ -317,6 +317,10 @@ class Registry:
     def index(self, role: Role, t: Translator, prefix: str) -> str:
         """``!aide``'s text (``help_index``)."""
         return help_index(self, role, t, prefix)
+
+    def listening(self, announcement: str) -> list[Listener]:
+        """The listeners of ``announcement``, in the capabilities' order."""
+        return self.listeners.get(announcement, [])
 
 
 def named(commands: Iterable[Command], word: str) -> Command | None:
