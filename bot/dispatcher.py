@@ -448,13 +448,14 @@ class Dispatcher:
     async def _outcome(self, item: Received, line: str, repos: Repositories,
                        handling: Handling) -> Reply:
         """The handler's reply. A command refused before its handler runs (unknown, badly
-        written, not allowed) is answered at once: nothing was written. ``Undone``, with the
-        reply to give instead, if the handler refuses or fails (what it left to write fails
-        here too, not at the commit)."""
+        written, not allowed, naming nothing that exists) is answered at once: nothing was
+        written. ``Undone``, with the reply to give instead, if the handler refuses or fails, or
+        a converter fails (what the handler left to write fails here too, not at the
+        commit)."""
         event_id = item.event_id  # ``item`` may be a row, unreadable once a failure rolled back
         try:
             prepared, ctx = await self._prepare(item, line, repos, handling)
-        except StorageUnavailable:
+        except (StorageUnavailable, Undone):
             raise
         except Exception as error:
             return self._failure_reply(error, event_id, handling)
@@ -491,8 +492,13 @@ class Dispatcher:
                       club=self.club, t=self.t, place=standing.place, repos=repos,
                       matrix=self.matrix, commands=self.registry,
                       membership=lambda user: self.membership.is_member(user, repos))
-        async with storage_faults():
-            return await convert(resolved, ctx), ctx
+        try:
+            async with storage_faults():
+                return await convert(resolved, ctx), ctx
+        except UserError:
+            raise
+        except Exception as error:  # a converter or a check failing: undone like a handler
+            raise Undone(self._failure_reply(error, item.event_id, handling), handling) from error
 
     async def after_commit(self, handled: Handled) -> None:
         """Once the command's transaction is committed: its messages go, its follow-ups start,
