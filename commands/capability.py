@@ -35,7 +35,7 @@ class Capability:
 
 def build(capabilities: Iterable[Capability]) -> Registry:
     """A registry holding everything ``capabilities`` declare, in their order (the order of
-    ``!aide``'s sections and of the consumers' calls)."""
+    the commands within ``!aide``'s sections, and of the consumers' calls)."""
     registry = Registry()
     for capability in capabilities:
         for command in capability.commands:
