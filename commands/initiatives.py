@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Integer, Text
 from commands.capability import Capability
@@ -130,11 +130,17 @@ async def info(ctx: Context, item: Initiative) -> Reply:
     return Reply(card(item, ctx.t))
 
 
-@initiative.subcommand("retirer", fr=("retirer", "supprimer"), en=("remove", "delete"),
-                       params=(Param("item", InitiativeRef(), shows=("number",)),))
-async def retirer(ctx: Context, item: Initiative) -> Reply:
+async def its_author(ctx: Context, arguments: Mapping[str, Any]) -> None:
+    """A check: the initiative named (``item``) is for its author and the coordinators."""
+    item = arguments["item"]
     if item.created_by != ctx.sender and ctx.role < Role.COORDINATOR:
         raise Forbidden("initiatives.remove_forbidden", number=item.id)
+
+
+@initiative.subcommand("retirer", fr=("retirer", "supprimer"), en=("remove", "delete"),
+                       params=(Param("item", InitiativeRef(), shows=("number",)),),
+                       checks=(its_author,))
+async def retirer(ctx: Context, item: Initiative) -> Reply:
     await ctx.db().audit.record(actor=ctx.sender, subject="initiative", subject_id=item.id,
                                 action="removed", at=ctx.now, name=item.name)
     await ctx.db().initiatives.remove(item)

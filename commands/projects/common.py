@@ -10,6 +10,7 @@ from commands.context import Context, Reply
 from commands.effects import Invite, Post
 from commands.errors import BadArgument, Forbidden, MissingArgument
 from commands.i18n import Translator
+from commands.params import Check
 from commands.projects.names import Found, group_label
 from commands.registry import group
 from commands.roles import Role
@@ -35,15 +36,19 @@ async def require_editor(ctx: Context, group: ProjectGroup,
         raise Forbidden(key, group=group_label(group))
 
 
-async def group_editor(ctx: Context, arguments: Mapping[str, Any]) -> None:
-    """The check of the editing family: the group named (``group``) is changed by its referents
-    and the coordinators only."""
-    named = arguments["group"]
-    await require_editor(ctx, named.group if isinstance(named, Found) else named)
+def editors_only(key: str = "projects.edit_forbidden") -> Check:
+    """A check: the group named (the ``group`` argument) is for its referents and the
+    coordinators only; others are refused with ``key``."""
+
+    async def check(ctx: Context, arguments: Mapping[str, Any]) -> None:
+        named = arguments["group"]
+        await require_editor(ctx, named.group if isinstance(named, Found) else named, key)
+
+    return check
 
 
 # ``!projet besoin|statut|referent|salon``: the group's referents (and coordinators) only
-editing = projet.family(role=Role.REFERENT, checks=(group_editor,))
+editing = projet.family(role=Role.REFERENT, checks=(editors_only(),))
 
 
 async def audit(ctx: Context, group: ProjectGroup, action: str, **details: str) -> None:

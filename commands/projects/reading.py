@@ -11,7 +11,7 @@ from commands.i18n import Translator
 from commands.paging import Section, Window, more, paged
 from commands.params import PAGE, Param
 from commands.projects import render
-from commands.projects.common import projet, require_editor
+from commands.projects.common import editors_only, projet
 from commands.projects.names import GroupRef, group_label
 from commands.registry import PageRequest, command
 from commands.roles import Role
@@ -89,9 +89,9 @@ async def membres(ctx: Context, group: ProjectGroup, page: PageRequest) -> Reply
 
 @projet.subcommand("historique", fr=("historique", "journal"), en=("history", "log"),
                    params=(Param("group", GroupRef(), rest=True),), options=(PAGE,),
-                   role=Role.REFERENT, names_people=True)
+                   role=Role.REFERENT, names_people=True,
+                   checks=(editors_only("projects.history_forbidden"),))
 async def historique(ctx: Context, group: ProjectGroup, page: PageRequest) -> Reply:
-    await require_editor(ctx, group, "projects.history_forbidden")
     audit = ctx.db().audit
     total = await audit.count("group", group.id)
     window = Window(page.number, HISTORY_PAGE).within(total)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from bot.outbox import Outbox
 from commands.context import Context, Reply
 from commands.errors import NotFound
 from commands.i18n import catalog
+from commands.params import Param
 from commands.registry import Registry, command
 from commands.roles import Role
 from storage.db import Database
@@ -176,12 +178,29 @@ def _add_test_commands(registry: Registry) -> None:
     async def fermer(ctx: Context) -> Reply:
         return Reply("fermé")
 
+    @registry.add
+    @command("casse", fr=("casse",), section="reports",
+             params=(Param("what", Broken(), rest=True),))
+    async def casse(ctx: Context, what: str) -> Reply:
+        return Reply("jamais envoyé")
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A context converter that fails after writing (a bug in a lookup)."""
+
+    kind: str = "text"
+
+    async def convert(self, ctx: Context, raw: str) -> str:
+        await ctx.db().state.set("casse", "half-done")
+        raise RuntimeError("lookup bug")
+
 
 @pytest.fixture
 def registry(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> Registry:
     """The bot's commands plus the test ones above (with catalog texts, restored afterwards)."""
     for language in ("fr", "en"):
-        for key in ("boom", "refus", "bancal", "note", "fermer"):
+        for key in ("boom", "refus", "bancal", "note", "fermer", "casse"):
             monkeypatch.setitem(catalog(language), f"cmd.{key}.summary", f"test {key}")
     _add_test_commands(registry)
     return registry
@@ -204,6 +223,15 @@ async def test_internal_error_has_a_reference_in_reply_and_log(
     # The handler's half-done change was rolled back; the command is handled (not retried).
     async with bot.db.transaction() as repos:
         assert await repos.state.get("boom") is None
+        assert await repos.inbox.pending() == []
+
+
+async def test_a_converter_failing_is_an_internal_error_undone_like_a_handler(
+        bot: Harness) -> None:
+    body = await bot.reply_to("!casse quelque chose", event_id="$casse")
+    assert body.startswith("Erreur interne (réf. ")
+    async with bot.db.transaction() as repos:
+        assert await repos.state.get("casse") is None
         assert await repos.inbox.pending() == []
 
 

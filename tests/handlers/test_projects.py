@@ -312,6 +312,15 @@ async def test_unknown_group(bot: Harness, body: str, expected: str) -> None:
     assert expected in await refused(bot, body)
 
 
+async def test_a_group_left_out_outside_a_groups_room_is_asked_for_alone(bot: Harness) -> None:
+    """Outside a group's room, the group is asked for like a lookup's refusal (no usage); a
+    group left out before its text gets the usage, as any missing argument."""
+    await seed(bot)
+    assert await refused(bot, "!projet membres") == "Il manque : groupe."
+    reply = await refused(bot, '!projet avancement "" 12 vélos réparés')
+    assert reply.startswith("Il manque : groupe.\n\nUsage : `!projet avancement <groupe> <texte…>`")
+
+
 async def test_info_and_members_default_to_the_group_of_the_room(bot: Harness) -> None:
     await create_velo(bot)
     await make_room(bot)

@@ -132,13 +132,10 @@ class Fuzz:
         """The reply, and whether the command was refused (its transaction rolled back)."""
         t = Translator("fr")
         try:
-            prepared = prepare(REGISTRY, line, role)  # pure: no database yet
-        except UserError as error:
-            return error_reply(error, t, "!"), True
-        try:
             async with self.db.transaction() as repos:
                 ctx = Context(sender, "!r:b", "$e", NOW, NOW, role, CLUB, t, repos=repos,
-                              matrix=FakeMatrix())
+                              matrix=FakeMatrix(), commands=REGISTRY)
+                prepared = await prepare(REGISTRY, line, ctx)  # the objects named looked up
                 return await run(prepared, ctx), False
         except UserError as error:
             return error_reply(error, t, "!"), True

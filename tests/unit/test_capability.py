@@ -14,6 +14,7 @@ from commands import CAPABILITIES, build_registry, meta, projects
 from commands.arguments import Integer
 from commands.capability import Capability, build
 from commands.context import Context, Reply
+from commands.effects import Effect, Leave
 from commands.errors import BadArgument, Forbidden, MissingArgument
 from commands.params import Option, Param
 from commands.registry import group
@@ -54,10 +55,15 @@ def test_a_capability_brings_everything_it_reacts_to() -> None:
     assert [c.__name__ for c in registry.consumers] == ["record_supports"]
     assert [a.__name__ for a in registry.poll_answers] == ["record_native"]
 
-    async def listener() -> None: ...
+    async def follow(number: int) -> list[Effect]:
+        return [Leave(f"!room{number}:example.org")]
 
-    extra = Capability("extra", listens={"meeting_changed": listener})
-    assert build([extra]).listeners == {"meeting_changed": [listener]}
+    extra = Capability("extra", listens={"rencontre.changed": follow})
+    registry = build([meta.CAPABILITY, extra])
+    assert registry.listeners["rencontre.changed"] == [follow]
+    ctx = context(registry=registry)
+    assert asyncio.run(ctx.announce("rencontre.changed", 3)) == [Leave("!room3:example.org")]
+    assert asyncio.run(ctx.announce("rencontre.moved", 3)) == []
     with pytest.raises(ValueError, match="declared twice"):
         build([projects.CAPABILITY, projects.CAPABILITY])
 
