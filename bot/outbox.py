@@ -136,10 +136,8 @@ class Outbox:
         return sum(len(lane) for lane in self._lanes.values())
 
     async def settled(self, limit_s: float, since: int = 0) -> None:
-        """Waits (at most ``limit_s`` seconds) until the rows handed over after the ``since``-th
-        one are sent, or wait behind a row that failed and is to be tried again: a room held
-        by a failing row, or a row still in its first long try, does not hold up the others'
-        waits."""
+        """Waits (at most ``limit_s``) until the rows handed over after the ``since``-th are
+        sent or wait behind a failing row: an older row's long try holds up no other wait."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit_s
         while not self._only_failing_left(since):
@@ -150,8 +148,7 @@ class Outbox:
                 return
 
     def _only_failing_left(self, since: int) -> bool:
-        """No room's queue holds a row handed over after the ``since``-th one, except behind
-        a row waiting to be tried again."""
+        """No queue holds a row handed over after the ``since``-th, but behind a failing row."""
         return not self._scan and all(
             not lane or lane[0].id in self.failures.rows
             or all(self._order.get(message.id, 0) <= since for message in lane)
