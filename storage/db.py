@@ -66,9 +66,9 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", begin_immediate)
         else:
             # A connection the server closed or lost is replaced before use: a ping at each
-            # checkout (three round trips, ~0.3 ms here). Checking only what asyncpg already
-            # knew was tried: a command right after sessions were ended then failed in 33 of
-            # 60 tries, their backends not gone yet (docs/performance.md, sixth pass).
+            # checkout. Checking only what asyncpg already knows is not enough: right after an
+            # administrator ends the sessions, their backends are not gone yet
+            # (tests/storage/test_transactions.py, the "still ending" case).
             self.engine = create_async_engine(
                 url, echo=echo, hide_parameters=True, pool_pre_ping=True,
                 connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
