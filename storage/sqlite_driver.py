@@ -3,7 +3,7 @@
 aiosqlite runs each call (cursor, execute, fetch, close, commit) in a thread of its own and
 wakes the event loop with the result: four or five thread hand-offs per statement. The bot's
 statements take microseconds in SQLite, so those hand-offs were most of a command's database
-time (measured in ``bench.turn``: 5.2 → 2.4 ms per command with an idle host between commands).
+time (``bench.turn`` measures it; docs/performance.md has the figure).
 Here the same calls run at once, in the loop's thread: this module gives SQLAlchemy's aiosqlite
 adapter (``create_async_engine(..., async_creator=connector(path))``) an object with the part
 of aiosqlite's interface that the adapter uses, over a plain ``sqlite3`` connection.
