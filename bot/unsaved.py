@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from bot.batch import Batch, Command
 from bot.dispatcher import Dispatcher
@@ -48,6 +49,7 @@ class UnsavedBatches:
         self.saver: asyncio.Task[None] | None = None  # saves them once the lock is freed
         self._waiting: dict[str, _Waiting] = {}  # by event id
         self._answering: set[asyncio.Task[None]] = set()
+        self._in_flight: set[str] = set()  # commands being answered from a read (event ids)
         self._read_turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def keep(self, batch: Batch, token: str) -> list[asyncio.Task[None]]:
@@ -61,7 +63,9 @@ class UnsavedBatches:
                 continue  # answered when the batch is saved, or never run
             task = asyncio.create_task(self._answer_from_read(command))
             self._answering.add(task)
+            self._in_flight.add(command.event_id)
             task.add_done_callback(self._answering.discard)
+            task.add_done_callback(partial(_discard, self._in_flight, command.event_id))
             tasks.append(task)
         if self.saver is None:
             self.saver = asyncio.create_task(self._save_when_free(), name="saver")
@@ -130,12 +134,15 @@ class UnsavedBatches:
             await asyncio.sleep(0)  # the sync and the replies between two groups
 
     async def _save_some(self, patience: float | None) -> None:
-        if self._answering:  # what is answered from a read is recorded as such
-            await asyncio.wait(list(self._answering))
+        """Saves the first batches (at most ``SAVED_TOGETHER``) none of whose commands is
+        still being answered from a read (recorded as answered once it is): those are waited
+        for before the transaction, never in it (a send may wait on the homeserver)."""
+        while not self._ready() and self._answering:
+            await asyncio.wait(list(self._answering), return_when=asyncio.FIRST_COMPLETED)
         async with self.db.transaction(patience=patience) as repos:
-            if self._answering:  # batches that came while the lock was being taken
-                await asyncio.wait(list(self._answering))
-            count = min(len(self.batches), SAVED_TOGETHER)
+            count = self._ready()  # batches that came while the lock was being taken may wait
+            if not count:
+                return
             batch, token = self.batches[0]
             for later, _ in self.batches[1:count]:
                 batch = batch.then(later)
@@ -149,3 +156,16 @@ class UnsavedBatches:
         for command in batch.commands:
             self._waiting.pop(command.event_id, None)
         await self.on_saved(batch, token, new_commands)
+
+    def _ready(self) -> int:
+        """How many of the first batches have no command still being answered from a read."""
+        count = 0
+        for batch, _ in self.batches[:SAVED_TOGETHER]:
+            if any(command.event_id in self._in_flight for command in batch.commands):
+                break
+            count += 1
+        return count
+
+
+def _discard(in_flight: set[str], event_id: str, _task: asyncio.Task[None]) -> None:
+    in_flight.discard(event_id)

@@ -168,3 +168,34 @@ def test_batches_kept_in_memory_are_saved_as_one_in_their_order() -> None:
     assert merged.joined == {"!a": at, "!c": NOW}  # !b joined then left: left
     assert merged.left == ["!c", "!b"]  # !c: left (forgotten), then joined again (recorded)
     assert merged.last_events == {ROOM: "$2", "!a": "$x"}
+
+
+async def test_a_read_answer_still_being_sent_is_not_waited_for_inside_the_transaction(
+        bot: Bot) -> None:
+    """A batch came while the lock was being taken, its command answered from a read whose
+    send hangs (a slow homeserver): the batches before it are saved without waiting for that
+    send (the write lock is not held meanwhile); it is saved once its answer is sent, recorded
+    as answered (not run again)."""
+    gate = asyncio.Event()
+    send = bot.dispatcher.send_now
+    assert send is not None
+
+    async def hanging(*args: object, **kwargs: object) -> str:
+        await gate.wait()
+        return await send(*args, **kwargs)  # type: ignore[arg-type]
+
+    async with LockHolder(_file(bot)) as other:
+        await bot.handle_sync(sync([message("$a", ALICE, "!projet creer Atelier vélo", NOW)],
+                                   "s2"))
+        bot.dispatcher.send_now = hanging
+        await bot.handle_sync(sync([message("$b", BOB, "!ping", NOW)], "s3", room=OTHER_ROOM))
+        await other.release()
+        async with asyncio.timeout(30):  # for ever if the send were waited for in the transaction
+            while len(bot.sync.unsaved.batches) > 1:
+                await asyncio.sleep(0.01)
+        assert len(await queued(bot)) == 1 and not gate.is_set()  # $a's batch alone
+        gate.set()
+        await _saved(bot)
+    assert len(_sent_to(bot, "$b")) == 1  # answered once, from the read
+    assert await _queued_replies(bot) == ["$a"]  # $b is not run again
+    assert await queued(bot) == ["handled", "handled"]
