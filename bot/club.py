@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import LimitSettings, ReminderSettings, Settings
 from commands.caps import Limits
+from commands.categories import Categories
 from commands.context import Club
 from commands.event_kinds import EventKinds
 from commands.rhythm import ReminderRules
@@ -55,4 +56,5 @@ def club_of(settings: Settings) -> Club:
                 entrance=settings.rooms.main or "",
                 catch_up=timedelta(minutes=settings.matrix.catch_up_minutes),
                 limits=limits_of(settings.limits),
-                event_kinds=EventKinds(settings.events.kinds))
+                event_kinds=EventKinds(settings.events.kinds),
+                categories=Categories(settings.events.categories))

@@ -1,7 +1,8 @@
 """The retention purge: once a day, the personal data of everyone recorded and inactive for
-longer than ``[privacy] retention_days`` is erased like ``!oublier-moi`` does (counts kept),
-and the commands handled and messages sent more than ``[privacy] messages_retention_days`` ago
-are deleted (except the messages the bot still needs)."""
+longer than ``[privacy] retention_days`` is erased like ``!oublier-moi`` does (counts kept), so
+are the names of the guests of events older than that (they become headcounts), and the
+commands handled and messages sent more than ``[privacy] messages_retention_days`` ago are
+deleted (except the messages the bot still needs)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,11 @@ class RetentionPurge:
             commands, messages = await purge_messages(repos, club, now, self.messages_retention)
             people = (await purge_inactive(repos, club, Translator(club.language), now,
                                            self.retention) if self.retention else 0)
+            guests = (await repos.attendance.expire_guests(now - self.retention)
+                      if self.retention else 0)
         if people:
             log.info("retention: personal data of %d inactive people erased", people)
+        if guests:
+            log.info("retention: the names of %d guests of past events erased", guests)
         if commands or messages:
             log.info("retention: %d commands and %d messages deleted", commands, messages)

@@ -5,9 +5,11 @@ try again (the outbox does, for its rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from commands.ports import PostedFile
 
 
 @dataclass(frozen=True)
@@ -69,4 +71,15 @@ class Transport(Protocol):
 
     async def direct_room(self, user_id: str) -> str:
         """A new direct-message room with ``user_id`` (invited); returns its id."""
+        ...
+
+    def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:
+        """The latest CSV file ``user_id`` posted in ``room_id`` within a day, as the sync
+        brought it (``commands.ports.MatrixPort.latest_file``): no request."""
+        ...
+
+    async def fetch_file(self, source: Mapping[str, Any]) -> dict[str, Any]:
+        """A posted file's bytes, decrypted (``PostedFile.source``), within a deadline and
+        ``commands.ports.FILE_SIZE_LIMIT``: ``{"content": base64}``, or ``{"problem":
+        "too_big"}`` / ``{"problem": "unreadable"}``; never raises."""
         ...

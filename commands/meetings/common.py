@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 from commands.arguments import Text
 from commands.context import Context
 from commands.dates import Slot, parse_slot
+from commands.errors import Forbidden, UserError
 from commands.meetings.lookup import MeetingRef
 from commands.meetings.registration import refuse_if_closed
+from commands.meetings.vocabulary import CANCELLED
 from commands.params import Param
 from commands.registry import group
 from commands.roles import Role
@@ -34,8 +36,30 @@ async def answerable(ctx: Context, arguments: Mapping[str, Any]) -> None:
 
 # ``!rencontre present|absent|peutetre``: anyone, to a rencontre still to come
 answering = rencontre.family(checks=(answerable,))
-# ``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators
+# ``!rencontre planifier|reporter|annuler|compte-rendu``: the coordinators
 coordination = rencontre.family(role=Role.COORDINATOR)
+
+
+async def organised(ctx: Context, arguments: Mapping[str, Any]) -> None:
+    """Only the event's organiser and the coordinators record who came."""
+    meeting = arguments["meeting"]
+    if ctx.role < Role.COORDINATOR and ctx.sender != meeting.organiser:
+        raise Forbidden("attendance.forbidden", number=meeting.id)
+
+
+async def started(ctx: Context, arguments: Mapping[str, Any]) -> None:
+    """People are counted at an event that has started and is not cancelled."""
+    meeting = arguments["meeting"]
+    if meeting.status == CANCELLED:
+        raise UserError("meeting.attendance_cancelled", number=meeting.id)
+    if meeting.starts_at > ctx.now:
+        raise UserError("attendance.too_early", number=meeting.id)
+
+
+# ``!rencontre presences``: the event's organiser or a coordinator
+recording = rencontre.family(role=Role.REFERENT, checks=(organised,))
+# ``!rencontre effectif|invite|oublier-invite|feuille``: the same, once the event has started
+counting = rencontre.family(role=Role.REFERENT, checks=(organised, started))
 
 
 def read_slot(ctx: Context, text: str, duration_of: Meeting | None = None) -> Slot:

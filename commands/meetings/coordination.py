@@ -1,6 +1,7 @@
 """``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators plan,
 move and cancel events (announced in their rooms, the other capabilities told through
-``MEETING_CHANGED``), record who came and the minutes."""
+``MEETING_CHANGED``) and record the minutes; the event's organiser or a coordinator records
+who came."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from commands.context import Context, Reply
 from commands.effects import Effect
 from commands.errors import UserError
 from commands.meetings import render
-from commands.meetings.common import MEETING, WHEN, coordination, read_slot
+from commands.meetings.common import MEETING, WHEN, coordination, read_slot, recording
 from commands.meetings.details import (
     EVENT_OPTIONS,
     PLACE,
@@ -120,11 +121,11 @@ async def annuler(ctx: Context, meeting: Meeting, reason: str | None) -> Reply:
                  effects=tuple(effects), reschedule=(REMINDERS_KIND,))
 
 
-@coordination.subcommand("presences", fr=("presences", "presence", "venus"),
-                         en=("attendance", "attended"),
-                         params=(MEETING, Param("people", Text(10_000), required=False,
-                                                rest=True)),
-                         names_people=True)
+@recording.subcommand("presences", fr=("presences", "presence", "venus"),
+                      en=("attendance", "attended"),
+                      params=(MEETING, Param("people", Text(10_000), required=False,
+                                             rest=True)),
+                      names_people=True)
 async def presences(ctx: Context, meeting: Meeting, people: str | None) -> Reply:
     repos = ctx.db()
     if meeting.status == CANCELLED:

@@ -1,4 +1,5 @@
-"""``!rencontre liste|info|ics``: the rencontres, one in full, its calendar file."""
+"""``!rencontre liste|info|ics``: the rencontres, one in full (with everyone who came), its
+calendar file."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from commands.context import Context, Reply
 from commands.meetings import render
 from commands.meetings.common import NEXT_MEETING, rencontre
 from commands.meetings.service import ics_upload
+from commands.meetings.turnout import card_lines
 from commands.paging import Window, more, paged
 from commands.params import PAGE
 from commands.registry import PageRequest
@@ -38,6 +40,7 @@ async def info(ctx: Context, meeting: Meeting, page: PageRequest) -> Reply:
     window = Window(page.number, render.NAMES_SHOWN).within(most)
     text = render.card(meeting, rsvps, attendance, ctx.club, ctx.t,
                        upcoming=meeting.starts_at >= ctx.now, window=window)
+    text += await card_lines(ctx, meeting)
     footer = more(page, window.number, window.pages(most), ctx.t, ctx.club.prefix,
                   arguments=str(meeting.id))
     return Reply(text + ("\n\n" + footer if footer else ""))
