@@ -1,6 +1,6 @@
 """What the outbox needs from the homeserver: the ``Transport`` protocol, implemented by
-``bot.matrix.MatrixTransport`` (nio) and by the tests' fake. Each call is one request (its
-deadline: the transport's); a failure raises ``MatrixError`` and the caller decides whether to
+``bot.matrix.MatrixTransport`` (nio) and by the tests' fake. Each call but ``latest_file`` (the
+synced files, read) is one request (its deadline: the transport's); a failure raises ``MatrixError`` and the caller decides whether to
 try again (the outbox does, for its rows)."""
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ class Transport(Protocol):
 
     def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:
         """The latest CSV file ``user_id`` posted in ``room_id`` within a day, as the sync
-        brought it (``commands.ports.MatrixPort.latest_file``): no request."""
+        brought it: no request (what handlers read through ``commands.ports.MatrixPort``; the
+        file is then fetched by a ``fetch`` row)."""
         ...
 
     async def fetch_file(self, source: Mapping[str, Any]) -> dict[str, Any]:
