@@ -1,7 +1,7 @@
 """What the outbox needs from the homeserver: the ``Transport`` protocol, implemented by
 ``bot.matrix.MatrixTransport`` (nio) and by the tests' fake. Each call but ``latest_file`` (the
-synced files, read) is one request (its deadline: the transport's); a failure raises ``MatrixError`` and the caller decides whether to
-try again (the outbox does, for its rows)."""
+synced files, read) is one request (its deadline: the transport's); a failure raises
+``MatrixError`` and the caller decides whether to try again (the outbox does, for its rows)."""
 
 from __future__ import annotations
 
