@@ -25,6 +25,7 @@ from commands.registry import command
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 BOT = "@cct-bot:localhost"
 ROOM = "!main:localhost"
+NORTH = "!nord:localhost"
 
 
 def ms(moment: datetime) -> int:
@@ -256,33 +257,30 @@ async def test_a_burst_of_arrivals_gives_few_messages_each_naming_a_person_once(
     assert all(len(json.dumps(m)) < 20_000 for m in messages)
 
 
-async def test_each_room_has_its_own_welcome(bot: Bot) -> None:
-    other = "!nord:localhost"
-    bot.club_rooms[other] = "north"
+async def ana_and_bob_arrive_in_two_rooms(bot: Bot) -> None:
+    """Ana arrives in the main room, Bob in the north room (joined since two days)."""
+    bot.club_rooms[NORTH] = "north"
     async with bot.db.transaction() as repos:
-        await repos.rooms.mark_joined(other, NOW - timedelta(days=2))
+        await repos.rooms.mark_joined(NORTH, NOW - timedelta(days=2))
     await bot.load_state()
     await bot.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite")]))
     await bot.handle_sync(sync([member("$j2", "@bob:localhost", NOW, previous="invite")], "s3",
-                               room=other))
+                               room=NORTH))
+
+
+async def test_each_room_has_its_own_welcome(bot: Bot) -> None:
+    await ana_and_bob_arrive_in_two_rooms(bot)
     bot.clock.set(NOW + GATHER)  # type: ignore[attr-defined]
     await welcomes(bot).fire()
     async with bot.db.transaction() as repos:
         rows = await repos.outbox.pending()
     assert sorted((row.room_id, json.loads(row.content)["m.mentions"]["user_ids"][0])
-                  for row in rows) == [(ROOM, "@ana:localhost"), (other, "@bob:localhost")]
+                  for row in rows) == [(ROOM, "@ana:localhost"), (NORTH, "@bob:localhost")]
 
 
 async def test_a_room_whose_welcome_fails_holds_back_no_other_and_is_tried_again_later(
         bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
-    other = "!nord:localhost"
-    bot.club_rooms[other] = "north"
-    async with bot.db.transaction() as repos:
-        await repos.rooms.mark_joined(other, NOW - timedelta(days=2))
-    await bot.load_state()
-    await bot.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite")]))
-    await bot.handle_sync(sync([member("$j2", "@bob:localhost", NOW, previous="invite")], "s3",
-                               room=other))
+    await ana_and_bob_arrive_in_two_rooms(bot)
     source = welcomes(bot)
     greet = source.greet
 
