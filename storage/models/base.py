@@ -1,11 +1,12 @@
-"""The column type of every timestamp (stored and returned as aware UTC) and the declarative base."""
+"""The column type of every timestamp (stored and returned as aware UTC) and the declarative base,
+which gives a column its type from its annotation unless it names one."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, TypeDecorator
+from sqlalchemy import DateTime, Dialect, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -33,4 +34,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    """``Mapped[datetime]`` is a ``UTCDateTime``; ``Mapped[str]`` a ``String(255)`` (Matrix ids,
+    transaction ids: a column of free text names ``Text``, a short code its own length)."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), str: String(255)}
