@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
+from storage.models.groups import (
     AuditEntry,
     AuditPerson,
     GroupMember,

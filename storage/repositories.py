@@ -127,8 +127,8 @@ class InboxRepository:
         return result.rowcount == 1
 
     async def count_handled(self) -> int:
-        query = select(InboxEvent.event_id).where(InboxEvent.handled_at.is_not(None))
-        return len((await self.session.scalars(query)).all())
+        query = select(func.count()).where(InboxEvent.handled_at.is_not(None))
+        return int(await self.session.scalar(query) or 0)
 
 
 class OutboxRepository:
