@@ -23,11 +23,12 @@ from storage.models import (
     ScheduledMessage,
     Welcome,
 )
+from storage.models.base import aware
 from storage.participants import ParticipantRepository
 from storage.personal import people_in
 from storage.personal_data import PersonalDataRepository
 from storage.polls import PeopleRepository, PollRepository
-from storage.projects import AuditRepository, GroupRepository, InitiativeRepository, aware
+from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
 from storage.reminders import ReminderRepository
 from storage.statements import dialect_of
 

@@ -4,7 +4,7 @@ which gives a column its type from its annotation unless it names one."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from sqlalchemy import DateTime, Dialect, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
@@ -25,12 +25,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime | str | None = value
+        return aware(moment)
+
+
+@overload
+def aware(moment: datetime | str) -> datetime: ...
+@overload
+def aware(moment: datetime | str | None) -> datetime | None: ...
+def aware(moment: datetime | str | None) -> datetime | None:
+    """A stored moment as aware UTC: SQLite gives naive UTC text back, to the column type and
+    to an aggregate (``max``) alike, which bypasses the column type."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
