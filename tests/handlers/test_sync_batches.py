@@ -583,6 +583,7 @@ async def test_the_rate_applies_to_lone_commands_and_a_new_minute_gets_a_new_not
         bot: Bot) -> None:
     ana = "@ana:localhost"
     for n in range(22):
+        bot.clock.set(NOW + timedelta(seconds=n))  # type: ignore[attr-defined]
         await bot.handle_sync(sync([message(f"$a{n}", ana, "!ping", NOW + timedelta(seconds=n))],
                                    f"s{n}"))
     await bot.dispatcher.drain()
@@ -590,6 +591,7 @@ async def test_the_rate_applies_to_lone_commands_and_a_new_minute_gets_a_new_not
     assert replies["$a20"].startswith("Doucement") and "pendant 40 s" in replies["$a20"]
     assert "$a21" not in replies
     at = NOW + timedelta(seconds=81)  # a minute after the notice: a new flood, a new notice
+    bot.clock.set(at)  # type: ignore[attr-defined]
     await bot.handle_sync(sync([message(f"$b{n}", ana, "!ping", at) for n in range(22)], "s99"))
     await bot.dispatcher.drain()
     replies = await answers(bot)
@@ -610,6 +612,24 @@ async def test_coordinators_have_no_rate(tmp_path: Path) -> None:
     finally:
         await instance.transport.close()
         await instance.db.dispose()
+
+
+async def test_a_flood_dated_by_its_own_homeserver_is_still_cut(bot: Bot) -> None:
+    """The times a sender's homeserver gives are its word: 90 commands arriving at once,
+    dated ten seconds apart (as if sent over a quarter of an hour), run three minutes' worth
+    (60), with one notice; the rest are never run."""
+    ana = "@ana:localhost"
+    flood = [message(f"$a{n:02d}", ana, "!ping", NOW - timedelta(seconds=10 * (90 - n)))
+             for n in range(90)]
+    tasks = await bot.handle_sync(sync(flood))
+    assert len(tasks) == 60
+    await bot.dispatcher.drain()
+    replies = await answers(bot)
+    assert sum(reply.startswith("pong") for reply in replies.values()) == 60
+    assert replies["$a60"].startswith("Doucement")
+    assert not any(f"$a{n:02d}" in replies for n in range(61, 90))
+    async with bot.db.transaction() as repos:
+        assert await repos.inbox.pending() == []  # recorded as handled: never run, even later
 
 
 def test_the_rate_window_slides_and_forgets_quiet_senders() -> None:
