@@ -70,14 +70,13 @@ class Bot:
         self.transport = Transport(settings.matrix)
         self.outbox = Outbox(self.db, self.transport, self.clock,
                              retry_for=timedelta(hours=settings.matrix.send_retry_hours))
-        self.club = club_of(settings)
         self.t = Translator(settings.club.language)
         self.rooms = Rooms(self.transport, self.db, self.clock, settings.rooms,
                            self._club_changed)
         self.standings = Standings(self.transport, settings.club, lambda: self.club_rooms,
                                    lambda: self.rooms.main_room_id)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
-                                     self.clock, self.club, self.standings, self.transport,
+                                     self.clock, club_of(settings), self.standings, self.transport,
                                      busy_notice_s=settings.database_busy_notice_seconds)
         self.dispatcher.hold = self.rooms.held
         self.scheduler = self._scheduler()
@@ -120,8 +119,14 @@ class Bot:
         self.outbox.t = self.t
         self.outbox.on_failed = self.dispatcher.row_failed
 
+    @property
+    def club(self) -> Club:
+        """The commands' view of the club as it is now (it changes with its rooms): the
+        dispatcher's, the one copy."""
+        return self.dispatcher.club
+
     def current_club(self) -> Club:
-        """The commands' view of the club as it is now (it changes with its rooms)."""
+        """``club``, for the parts that read it when they need it."""
         return self.club
 
     @property
@@ -136,8 +141,7 @@ class Bot:
 
     def _club_changed(self, **changes: Any) -> None:
         """The club's rooms or space changed: the commands see it."""
-        self.club = replace(self.club, **changes)
-        self.dispatcher.club = self.club
+        self.dispatcher.club = replace(self.dispatcher.club, **changes)
 
     # --- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:
