@@ -82,6 +82,7 @@ class Bot:
         self.scheduler = self._scheduler()
         self._connect()
         self._tasks: list[asyncio.Task[None]] = []
+        self.profile_kept: asyncio.Task[None] | None = None  # the profile's upkeep, at start
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -152,7 +153,11 @@ class Bot:
         if self.transport.client.olm is not None:
             await cross_sign(self.transport.client, self.settings.matrix.password,
                              self.settings.matrix.store_path)
-        await Profile(self.transport.client, self.db, self.settings.matrix).keep()
+        # The profile is brought in line in the background: the bot works with any profile,
+        # and its requests (an avatar's upload) never hold the start back.
+        self.profile_kept = asyncio.create_task(
+            Profile(self.transport.client, self.db, self.settings.matrix).keep(), name="profile")
+        self._tasks.append(self.profile_kept)
         token = await self.load_state()
         # The sender starts now and never holds the start back: the rows queued at the last
         # stop are read first (each room's go before what this start queues), and sent while
