@@ -287,6 +287,26 @@ async def test_two_people_taking_the_last_place_at_once_one_gets_it(bot: Harness
     assert set(registered + waiting) == {ALICE, BOB}
 
 
+async def test_an_erased_registrant_gives_their_places_back(bot: Harness) -> None:
+    """``!oublier-moi``: Alice's place goes to Bob (told privately), her waiting turn on
+    another event is gone, and the list moves in the erasure's own transaction."""
+    await bot.command(WEBINAIRE, sender=COORDINATOR)
+    await bot.command(WEBINAIRE.replace("14/01", "15/01"), sender=COORDINATOR)
+    for number, sender in ((1, ALICE), (1, BOB), (1, CAROL), (2, DAVE), (2, ALICE)):
+        await ask(bot, f"!rencontre inscrire {number}", sender=sender)
+    await ask(bot, "!oublier-moi", sender=ALICE)
+    sent = await bot.command("!oublier-moi confirmer", sender=ALICE)
+    assert bot.transport.direct == [(BOB, "!dm1:example.org")]
+    told = [text(s) for s in sent if s.room_id == "!dm1:example.org"]
+    assert len(told) == 1 and told[0].startswith("🎉 Une place s'est libérée")
+    async with bot.db.transaction() as repos:
+        assert await repos.meetings.answered(1, "present") == [BOB]
+        assert await repos.meetings.answered(1, "attente") == [CAROL]
+        assert await repos.meetings.answered(2, "present") == [DAVE]
+        assert await repos.meetings.answered(2, "attente") == []
+        assert ALICE not in {r.user_id for n in (1, 2) for r in await repos.meetings.rsvps(n)}
+
+
 async def test_registration_counts_as_participation_and_is_in_my_data(bot: Harness) -> None:
     await bot.command(WEBINAIRE, sender=COORDINATOR)
     await ask(bot, "!rencontre inscrire 1", sender=ALICE)
