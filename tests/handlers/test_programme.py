@@ -202,9 +202,14 @@ async def test_register_wait_withdraw_and_the_first_waiting_is_told_privately(
         "⏳ C'est complet : vous êtes n°2")
     assert "liste d'attente de Webinaire n°1 — Rénover sa maison : n°2" in await ask(
         bot, "!rencontre inscrire 1", sender=CAROL)
-    card = await ask(bot, "!rencontre info 1", sender=ALICE)
+    card = await ask(bot, "!rencontre info 1", sender=COORDINATOR)
     assert "Places : 1 inscrit sur 1, 0 libre, 2 en attente" in card
-    assert card.index("bob") < card.index("carol")  # the waiting list in its order
+    assert card.index("alice") < card.index("bob") < card.index("carol")  # in its order
+    for sender, own in ((CAROL, "Vous êtes n°2 sur la liste d'attente."),
+                        (ALICE, "Vous êtes inscrit·e."), (DAVE, "Les noms des inscrits")):
+        card = await ask(bot, "!rencontre info 1", sender=sender)  # counts, not names
+        assert "Places : 1 inscrit sur 1, 0 libre, 2 en attente" in card and own in card
+        assert not {"alice", "bob", "carol"} & set(re.findall(r"[a-z]+", card.split("Places")[1]))
 
     sent = await bot.command("!rencontre absent 1", sender=ALICE)
     assert text(sent[0]) == ("Désinscription notée (Webinaire n°1 — Rénover sa maison) : votre "
