@@ -223,9 +223,15 @@ def _direct_room_row(effect: OpenDirectRoom) -> Row:
 
 
 async def _direct_room(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    transport = delivery.transport
+
     async def direct() -> NewRoom:
-        return NewRoom(await delivery.transport.direct_room(str(content["user_id"])))
-    return await delivery.open_room(message, content[OUTCOME], direct)
+        return NewRoom(await transport.direct_room(str(content["user_id"]), message.txn_id))
+
+    async def made_before() -> NewRoom | None:
+        room = await transport.opened_room(message.txn_id)
+        return NewRoom(room) if room else None
+    return await delivery.open_room(message, content[OUTCOME], direct, find=made_before)
 
 
 RowMaker = Callable[[Any], Row]

@@ -19,6 +19,7 @@ from nio import (
     AsyncClientConfig,
     EncryptionError,
     JoinedMembersResponse,
+    JoinedRoomsResponse,
     JoinResponse,
     MegolmEvent,
     RoomCreateResponse,
@@ -51,6 +52,7 @@ from bot.matrix_api import (
     room_from_link,
     sync_filter,
 )
+from bot.openings import find_opening, opening_state
 from bot.room_state import SyncedRooms
 from bot.threads import ThreadHeads
 from bot.transport import NewRoom
@@ -238,16 +240,22 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                                       if moderators else None)))
         return str(response.room_id)
 
-    async def direct_room(self, user_id: str) -> str:
+    async def direct_room(self, user_id: str, opening: str = "") -> str:
         """A new direct-message room with ``user_id``, who is invited to it; encrypted when the
-        bot uses encryption (what it sends there may be personal data). A refusal raises
-        ``MatrixError``."""
+        bot uses encryption (what it sends there may be personal data); marked ``opening`` for
+        ``opened_room``. A refusal raises ``MatrixError``."""
         response = await self._once(
             f"create a direct room with {user_id}", RoomCreateResponse,
-            lambda: self.client.room_create(preset=RoomPreset.trusted_private_chat,
-                                            is_direct=True, invite=[user_id],
-                                            initial_state=self._encryption_state()))
+            lambda: self.client.room_create(
+                preset=RoomPreset.trusted_private_chat, is_direct=True, invite=[user_id],
+                initial_state=self._encryption_state() + opening_state(opening)))
         return str(response.room_id)
+
+    async def opened_room(self, opening: str) -> str | None:
+        """The room a ``direct_room`` call marked ``opening`` made, among the rooms the
+        homeserver says the bot is in (one request each: only after a lost answer)."""
+        response = await self._once("joined rooms", JoinedRoomsResponse, self.client.joined_rooms)
+        return await find_opening(response.rooms, opening, self.state_event, self.client.rooms)
 
     def _encryption_state(self) -> list[dict[str, Any]]:
         if not self.settings.encryption:

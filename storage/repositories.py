@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements
@@ -46,6 +46,9 @@ class StateRepository:
         """Creates or replaces the value, in one statement."""
         await self.session.execute(statements.state_upsert(dialect_of(self.session)),
                                    {"key": key, "value": value})
+
+    async def delete(self, key: str) -> None:
+        await self.session.execute(delete(BotState).where(BotState.key == key))
 
 
 class RoomRepository:
