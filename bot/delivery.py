@@ -5,6 +5,8 @@ outcome or a refusal's message, the club's language; and the row as the sender h
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from storage.repositories import Repositories
 log = logging.getLogger("bot.outbox")
 REFUSED = "refused"  # in an invite's or a pin's row: the message posted if it is forbidden
 OUTCOME = "outcome"  # in a row opening a room: what to do once it is opened (or refused)
+SHARED = "shared"  # in an upload's row: the same bytes uploaded before may be posted again
+UPLOADED = "uploaded:"  # bot_state: the content fields of a shared file, by its bytes' digest
 OPENING = "opening:"  # bot_state: a room asked for a row (its txn id), outcome not recorded yet
 
 
@@ -90,6 +94,22 @@ class Delivery:
             message = dataclasses.replace(message, txn_id=txn)
         return await self.transport.send(message.room_id, content, message.txn_id,
                                          message.event_type)
+
+    async def uploaded(self, room_id: str, data: bytes, mimetype: str,
+                       filename: str) -> dict[str, Any]:
+        """The content fields naming ``data`` uploaded for ``room_id``: the same bytes are
+        uploaded once (per kind of room: encrypted or not) and their fields kept in the
+        database; no transaction is open while the homeserver answers."""
+        encrypted = self.transport.is_encrypted(room_id)
+        key = UPLOADED + hashlib.sha256(data).hexdigest()[:40] + (":e2e" if encrypted else "")
+        async with self.db.transaction() as repos:
+            kept = await repos.state.get(key)
+        if kept is not None:
+            return dict(json.loads(kept))
+        fields = await self.transport.upload(room_id, data, mimetype, filename)
+        async with self.db.transaction() as repos:
+            await repos.state.set(key, json.dumps(fields))
+        return fields
 
     def give_up_opening(self, row_id: int) -> None:
         """The row opening a room is given up: its outcome is recorded as it stands (a room
