@@ -56,7 +56,7 @@ from bot.openings import find_opening, opening_state
 from bot.room_state import SyncedRooms
 from bot.threads import ThreadHeads
 from bot.transport import NewRoom
-from commands.pills import RoomNames, has_pills, with_names
+from commands.pills import RoomNames, content_has_pills, with_names
 from commands.threads import awaits_latest, with_latest
 
 __all__ = ["BotStore", "History", "LoginFailed", "MatrixError", "MatrixTransport", "NewRoom",
@@ -133,7 +133,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         """Sends with a stable transaction id (one request); returns the event id.
         People's pills in a message show their display name in the room (``commands.pills``);
         a thread message that answers nobody falls back on the thread's latest event."""
-        if event_type == "m.room.message" and has_pills(content):
+        if event_type == "m.room.message" and content_has_pills(content):
             content = with_names(content, self.pill_names(room_id))
         thread = awaits_latest(content)
         if thread is not None:
