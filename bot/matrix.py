@@ -65,7 +65,7 @@ __all__ = ["BotStore", "History", "LoginFailed", "MatrixError", "MatrixTransport
 log = logging.getLogger(__name__)
 
 MODERATOR = 50  # Element's « Modérateur »
-THREAD_ASK_S = 10.0  # the latest event of a thread asked of the homeserver (else: its root)
+THREAD_ASK_S = 2.0  # the latest event of a thread asked of the homeserver (else: its root)
 
 
 class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
@@ -148,8 +148,9 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
 
     async def thread_latest(self, room_id: str, root: str) -> str:
         """The latest event of the thread of ``root``: as seen by the sync or sent by the bot,
-        else asked of the homeserver (a thread not seen since the start); the root itself
-        when the thread is empty or the homeserver does not say."""
+        else asked of the homeserver (a thread not seen since the start: a send waits
+        ``THREAD_ASK_S`` at most); the root itself when the thread is empty or the homeserver
+        does not say in time (kept: the thread's next sends do not wait again)."""
         known = self.threads.latest(room_id, root)
         if known is not None:
             return known
@@ -163,7 +164,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
             latest = await asyncio.wait_for(newest(), THREAD_ASK_S)
         except Exception as error:  # a fallback: never worth failing a message for
             log.info("the latest event of the thread %s is unknown (%s)", root, error)
-            return root
+            latest = root
         self.threads.note(room_id, root, latest)
         return latest
 
