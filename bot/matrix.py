@@ -364,7 +364,12 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         return self._creators[room_id]
 
     def decrypt(self, event: MegolmEvent) -> Any | None:
-        """The decrypted event, or ``None`` while its room key is missing."""
+        """The decrypted event, or ``None`` while its room key is missing (then nothing is
+        tried: a look-up, not nio's warning and wedged-session check, for each event kept)."""
+        olm = self.client.olm
+        if olm is not None and event.room_id and olm.inbound_group_store.get(
+                event.room_id, event.sender_key, event.session_id) is None:
+            return None
         try:
             return self.client.decrypt_event(event)
         except (EncryptionError, LocalProtocolError):
