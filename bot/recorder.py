@@ -128,11 +128,8 @@ class BatchRecorder:
         bot's events whose row is unmarked — after a crash between the send and the mark,
         the event comes back with the next start's first sync, and the 👍s made meanwhile
         with it."""
-        now = self.clock.now()
-        for row_id, event_id, at in self.outbox.unmarked():
-            await repos.outbox.mark_sent(row_id, event_id, at)
-        for txn, event_id in {**self.own_seen, **own}.items():
-            await repos.outbox.mark_sent_by_txn(txn, event_id, now)
+        await repos.outbox.mark_all_sent(self.outbox.unmarked())
+        await repos.outbox.mark_all_sent_by_txn({**self.own_seen, **own}, self.clock.now())
 
     async def tell_storage_is_down(self, commands: list[Command]) -> None:
         """The database refuses writes (read-only, disk full…): each command is answered at

@@ -15,13 +15,13 @@ from urllib.parse import unquote, urlsplit
 
 from commands.errors import BadArgument
 from commands.text import fold
-from matrix_ids import is_user_id
+from matrix_ids import MATRIX_TO, is_user_id
 
 MAX_LINE = 4000
 # ``--theme``; phones often turn ``--`` into an em or en dash, accepted as well.
 _OPTION_RE = re.compile(r"(?<!\S)(?:--|—|–)(\w[\w-]*)")
 _QUOTES = {'"': '"', "«": "»", "“": "”"}
-_PILL_RE = re.compile(r"https://matrix\.to/#/(@[^\s/?\"'<>()]+)")
+_PILL_RE = re.compile(re.escape(MATRIX_TO) + r"(@[^\s/?\"'<>()]+)")
 
 
 def split_words(text: str) -> list[str]:

@@ -45,9 +45,9 @@ from storage.models import (
 from storage.statements import table
 
 # A pill's target as the bot writes it (in HTML: the href's value; its ``?via=`` left out).
-_PILL = re.compile(r"https://matrix\.to/#/((?:@|%40)[^\"'<>\s)?]+)")
+_PILL = re.compile(re.escape(MATRIX_TO) + r"((?:@|%40)[^\"'<>\s)?]+)")
 # A pill in HTML, the whole link (its label may be a display name).
-_PILL_LINK = re.compile(r"<a href=\"https://matrix\.to/#/((?:@|%40)[^\"]+)\"[^>]*>.*?</a>",
+_PILL_LINK = re.compile(r"<a href=\"" + re.escape(MATRIX_TO) + r"((?:@|%40)[^\"]+)\"[^>]*>.*?</a>",
                         re.DOTALL)
 REDACTED = json.dumps({"redacted": True})
 ERASED_KEY = "personal_data_erased"  # session.info: tables whose rows were erased (db.py)

@@ -109,6 +109,24 @@ async def fill_places(repos: Repositories, meeting: Meeting, club: Club, t: Tran
     return effects
 
 
+async def give_back_places(repos: Repositories, user: str, club: Club, t: Translator,
+                           now: datetime, matrix: MatrixPort) -> list[Effect]:
+    """Before ``user`` is erased: their answers to the events with places to come are
+    withdrawn (a place held goes to the first person waiting, told as by ``fill_places``);
+    returns the messages telling them."""
+    effects: list[Effect] = []
+    for number in await repos.meetings.places_held(user, now):
+        meeting = await repos.meetings.locked(number)
+        if meeting is None:
+            continue
+        held = await repos.meetings.rsvp(number, user)
+        await repos.meetings.clear_rsvp(number, user)
+        await audit(repos, meeting, user, "place_released", now)
+        if held == PRESENT:
+            effects.extend(await fill_places(repos, meeting, club, t, now, matrix))
+    return effects
+
+
 def _place_given(meeting: Meeting, club: Club, t: Translator) -> str:
     link = t("meeting.promoted_link", link=f"<{meeting.link}>") if meeting.link else ""
     return t("meeting.promoted", heading=render.heading(meeting, club, t),

@@ -42,8 +42,9 @@ def rooms_of(meeting: Meeting) -> list[str]:
 
 def ics_upload(meeting: Meeting, club: Club, t: Translator, room_id: str,
                key: str | None = None) -> Upload:
+    """The event's ``.ics`` (the file uploaded once per version: ``Upload.shared``)."""
     return Upload(room_id, ics_filename(meeting.id), ICS_MIMETYPE,
-                  meeting_ics(meeting, club, t, club.tz), key=key)
+                  meeting_ics(meeting, club, t, club.tz), key=key, shared=True)
 
 
 def announce(meeting: Meeting, club: Club, t: Translator, markdown: str, rooms: list[str],

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from nio import SyncResponse
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.app import SYNC_TOKEN, Bot
 from bot.clock import FakeClock
@@ -743,3 +743,36 @@ async def test_a_thumbs_up_made_while_the_bot_was_down_counts_though_the_mark_wa
         await second.dispatcher.drain()
         await second.transport.close()
         await second.db.dispose()
+
+
+async def test_the_bots_own_events_are_marked_sent_in_one_statement(tmp_path: Path) -> None:
+    """Five of the bot's messages come back with the sync (and a 👍 on one: a batch to save),
+    their rows not marked yet: they are marked sent with one UPDATE executed for all, not one
+    each."""
+    bot = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db")
+    txns = [f"cct-test-{n}" for n in range(5)]
+    async with bot.db.transaction() as repos:
+        for txn in txns:
+            await repos.outbox.add(txn_id=txn, room_id=ROOM, content={"body": "x"},
+                                   created_at=NOW)
+    updates: list[bool] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any,
+             executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            updates.append(executemany)
+
+    event.listen(bot.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        own = [message(f"$own{n}", BOT, "x", NOW, "m.notice") for n in range(5)]
+        for event_json, txn in zip(own, txns, strict=True):
+            event_json["unsigned"] = {"transaction_id": txn}
+        await bot.handle_sync(sync([*own, thumbs_up("$r1", BOB, "$own0")], "s3"))
+        async with bot.db.transaction() as repos:
+            assert await repos.outbox.pending() == []
+        assert updates == [True]
+    finally:
+        event.remove(bot.db.engine.sync_engine, "before_cursor_execute", seen)
+        await bot.dispatcher.drain()
+        await bot.transport.close()
+        await bot.db.dispose()
