@@ -120,7 +120,7 @@ async def test_more_places_go_to_the_first_people_waiting(bot: Harness) -> None:
     told = [text(s) for s in sent if s.room_id == "!dm1:example.org"]
     assert len(told) == 1 and told[0].startswith("🎉 Une place s'est libérée : vous êtes "
                                                  "inscrit·e à Rencontre du club n°1")
-    announce = [text(s) for s in sent if s.room_id == SOUTH][0]
+    announce = next(text(s) for s in sent if s.room_id == SOUTH)
     assert "- Places : 3, sur inscription" in announce
 
 
