@@ -12,6 +12,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
+from bot.reminders import ReminderEngine
 from commands.context import Place
 from commands.registry import Registry
 from storage.db import Database
@@ -92,6 +93,23 @@ async def test_a_referent_plans_in_the_groups_room_for_the_group(bot: Harness) -
     async with bot.db.transaction() as repos:
         reminders = await repos.reminders.of_meeting(1, ("meeting",))
     assert reminders and {r.room_id for r in reminders} == {VELO}  # its members reminded there
+
+
+async def test_the_groups_referents_are_reminded_of_its_minutes_in_its_room(
+        bot: Harness) -> None:
+    await ask(bot, "!rencontre planifier 14/01 18h", room=VELO)
+    async with bot.db.transaction() as repos:
+        kinds = {r.kind for r in await repos.reminders.of_meeting(1, ("minutes_due",
+                                                                      "progress_call"))}
+        due = (await repos.reminders.of_meeting(1, ("minutes_due",)))[0]
+    assert kinds == {"minutes_due"}  # the calls for news follow the club's events only
+    before = len(bot.transport.sent)
+    bot.clock.set(due.send_at)
+    await ReminderEngine(bot.db, bot.outbox, bot.clock, lambda: bot.dispatcher.club).fire()
+    await bot.outbox.flush()
+    sent = [s for s in bot.transport.sent[before:] if "📝" in text(s)]
+    assert [(s.room_id, s.content["m.mentions"]) for s in sent] == [
+        (VELO, {"user_ids": [ALICE]})]
 
 
 async def test_a_referent_plans_from_elsewhere_with_groupe(bot: Harness) -> None:
