@@ -17,7 +17,8 @@ from commands.errors import BadArgument, MissingArgument, UserError
 from commands.event_kinds import GROUP_MEETING
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.params import Option
-from commands.projects.names import find_group
+from commands.projects.names import find_group, group_label
+from commands.roles import Role
 from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:
@@ -99,8 +100,9 @@ async def read_details(ctx: Context, options: Mapping[str, Any],
                        territory: str | None = None) -> EventDetails:
     """The details typed with a command (``EVENT_OPTIONS``, ``--territoire``): free texts
     checked (``clean_text``), the kind among the club's, the group found, the organiser a club
-    member (the sender by default). A group's event is for its territory, in its room, and a
-    « réunion de groupe-projet » unless another kind is typed."""
+    member (the sender by default). A group's event is for its territory, in its room (only a
+    coordinator plans one for a group without a room), and a « réunion de groupe-projet »
+    unless another kind is typed."""
     def text(name: str, limit: int) -> str:
         raw = options.get(name)
         return clean_text(raw, name, limit) if raw else ""
@@ -120,6 +122,9 @@ async def read_details(ctx: Context, options: Mapping[str, Any],
     if options.get("territory"):
         raise UserError("meeting.group_or_territory")
     group = await find_group(ctx.db(), options["group"])
+    if not group.room_id and ctx.role < Role.COORDINATOR:  # its referents speak in its room
+        raise UserError("meeting.group_without_room", group=group_label(group),
+                        prefix=ctx.club.prefix)
     territory_key = {"nord": "nord", "sud": "sud"}.get(group.territory, "commun")
     if not options.get("kind") and GROUP_MEETING in dict(kinds.entries):
         kind = GROUP_MEETING

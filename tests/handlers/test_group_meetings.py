@@ -238,9 +238,17 @@ async def test_a_coordinator_choosing_a_groups_poll_makes_a_group_meeting(bot: H
     assert await meeting_of(bot) == (1, "groupe", "prevue")
 
 
-async def test_a_group_without_room_holds_no_poll(bot: Harness) -> None:
+async def test_a_group_without_room_holds_no_poll_and_its_referents_plan_nothing(
+        bot: Harness) -> None:
     async with bot.db.transaction() as repos:
         (await repos.groups.get(2)).room_id = None  # type: ignore[union-attr]
     assert (await refused(bot, "!sondage dates Q ? | 12/01 18h | 13/01 18h --groupe jardin",
                           sender=COORDINATOR)).startswith(
         "Le groupe n°2 Jardin partagé n'a pas encore de salon")
+    # else its reminders would go to the room the command was said in, a club room
+    assert await refused(bot, "!rencontre planifier 14/01 18h --groupe jardin", sender=DAVE) == (
+        "Le groupe n°2 Jardin partagé n'a pas encore de salon : ses événements y sont annoncés, "
+        "ouvrez-le d'abord (`!projet salon`).")
+    sent = await bot.command("!rencontre planifier 14/01 18h --groupe jardin",
+                             sender=COORDINATOR, room_id=ROOM)
+    assert [s.room_id for s in sent] == [ROOM, ROOM]  # the announcement is the reply
