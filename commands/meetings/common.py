@@ -1,5 +1,5 @@
-"""What the ``!rencontre`` handlers share: the command and its families, the rencontre's
-parameter, the slot read by the date layer."""
+"""What the ``!rencontre`` handlers share: the command and its families (who may run them),
+the rencontre's parameter, the slot read by the date layer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from commands.arguments import Text
 from commands.context import Context
 from commands.dates import Slot, parse_slot
 from commands.meetings.lookup import MeetingRef
+from commands.meetings.organisers import organisers_only
 from commands.meetings.registration import refuse_if_closed
 from commands.params import Param
 from commands.registry import group
@@ -34,8 +35,11 @@ async def answerable(ctx: Context, arguments: Mapping[str, Any]) -> None:
 
 # ``!rencontre present|absent|peutetre``: anyone, to a rencontre still to come
 answering = rencontre.family(checks=(answerable,))
-# ``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators
-coordination = rencontre.family(role=Role.COORDINATOR)
+# ``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators, and a
+# group's referents for their group's events (``organisers``)
+coordination = rencontre.family(role=Role.REFERENT, checks=(organisers_only(),))
+# ``!rencontre modifier``: the same, and the event's organiser
+editing = rencontre.family(role=Role.REFERENT, checks=(organisers_only(organiser=True),))
 
 
 def read_slot(ctx: Context, text: str, duration_of: Meeting | None = None) -> Slot:

@@ -1,6 +1,8 @@
-"""``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators plan,
-move and cancel events (announced in their rooms, the other capabilities told through
-``MEETING_CHANGED``), record who came and the minutes."""
+"""``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators (and a
+group's referents, for their group: ``organisers``) plan, move and cancel events (announced in
+their rooms, the other capabilities told through ``MEETING_CHANGED``), record who came and the
+minutes. Planned in a group's room without ``--groupe`` nor ``--territoire``, an event is the
+group's."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Text, UserId
 from commands.context import Context, Reply
-from commands.effects import Effect
 from commands.errors import UserError
 from commands.meetings import render
 from commands.meetings.common import MEETING, WHEN, coordination, read_slot
@@ -23,10 +24,10 @@ from commands.meetings.details import (
     clean_text,
     read_details,
 )
+from commands.meetings.organisers import group_by_default
 from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
 from commands.meetings.service import (
-    MEETING_CHANGED,
-    announce,
+    announce_change,
     audit,
     create_meeting,
     ics_upload,
@@ -50,7 +51,7 @@ async def planifier(ctx: Context, when: str, **options: Any) -> Reply:
     """``!rencontre planifier <quand> [--type …] [--titre …] [--lieu …] [--lien …] …``: an
     event of any kind, announced in its rooms (or here, when it has none) with its ``.ics``."""
     slot = read_slot(ctx, when)
-    details = await read_details(ctx, options)
+    details = await read_details(ctx, await group_by_default(ctx, options))
     meeting, effects = await create_meeting(ctx.db(), ctx.club, ctx.t, start=slot.start,
                                             end=slot.end, details=details, created_by=ctx.sender,
                                             now=ctx.now)
@@ -89,7 +90,7 @@ async def reporter(ctx: Context, meeting: Meeting, when: str, place: str | None)
     await audit(ctx.db(), meeting, ctx.sender, "rescheduled", ctx.now,
                 old=old.start.isoformat(), new=meeting.starts_at.isoformat(),
                 place=new_place[:200])
-    effects = await _announce_change(ctx, meeting, render.rescheduled(meeting, old, ctx.club,
+    effects = await announce_change(ctx, meeting, render.rescheduled(meeting, old, ctx.club,
                                                                       ctx.t), "moved")
     return Reply(ctx.t("meeting.moved", number=meeting.id,
                        when=render.when(meeting, ctx.club, ctx.t),
@@ -112,7 +113,7 @@ async def annuler(ctx: Context, meeting: Meeting, reason: str | None) -> Reply:
     meeting.sequence += 1
     meeting.updated_at = ctx.now
     await audit(ctx.db(), meeting, ctx.sender, "cancelled", ctx.now, reason=why[:200])
-    effects = await _announce_change(ctx, meeting, render.cancelled(meeting, ctx.club, ctx.t),
+    effects = await announce_change(ctx, meeting, render.cancelled(meeting, ctx.club, ctx.t),
                                      "cancelled")
     return Reply(ctx.t("meeting.cancelled", number=meeting.id,
                        when=render.when(meeting, ctx.club, ctx.t),
@@ -161,15 +162,6 @@ async def compte_rendu(ctx: Context, meeting: Meeting, text: str) -> Reply:
     await audit(ctx.db(), meeting, ctx.sender, "minutes", ctx.now, text=value[:200])
     key = "meeting.minutes_replaced" if replaced else "meeting.minutes_saved"
     return Reply(ctx.t(key, number=meeting.id))
-
-
-async def _announce_change(ctx: Context, meeting: Meeting, markdown: str,
-                           change: str) -> list[Effect]:
-    """The change announced in the rencontre's rooms, its reminders planned again, and what
-    the capabilities listening to ``MEETING_CHANGED`` add (the pinned agenda follows)."""
-    await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
-    effects = announce(meeting, ctx.club, ctx.t, markdown, rooms_of(meeting), change)
-    return effects + await ctx.announce(MEETING_CHANGED, ctx.db(), meeting, ctx.club, ctx.t)
 
 
 async def _who_came(ctx: Context, meeting: Meeting,

@@ -1,11 +1,11 @@
 """``!rencontre …`` and ``!programme``: the handlers, one module per sub-capability, imported in
 the order ``!aide rencontre`` lists their subcommands (each module declares its own when
-imported): reading, answers, coordination."""
+imported): reading, answers, coordination, editing."""
 
 # isort: off
-from commands.meetings import reading, answers, coordination
+from commands.meetings import reading, answers, coordination, editing
 # isort: on
 from commands.meetings.common import rencontre
 from commands.meetings.programme import programme
 
-__all__ = ["answers", "coordination", "programme", "reading", "rencontre"]
+__all__ = ["answers", "coordination", "editing", "programme", "reading", "rencontre"]

@@ -113,6 +113,27 @@ def rescheduled(meeting: Meeting, old: Slot, club: Club, t: Translator) -> str:
              **_facts(meeting, club, t))
 
 
+def edited(meeting: Meeting, changed: Sequence[str], club: Club, t: Translator) -> str:
+    """The announcement of an event's changed details (``changed``: their names), each with
+    its new value."""
+    lines = [t("meeting.edited_announce", **_facts(meeting, club, t))]
+    lines += [t(f"meeting.edited_{name}", value=_detail(meeting, name, t))
+              for name in changed]
+    return "\n".join(lines) + "\n\n" + t("meeting.edited_ics")
+
+
+def _detail(meeting: Meeting, name: str, t: Translator) -> str:
+    if name == "capacity":
+        return str(meeting.capacity)
+    if name == "place":
+        return where(meeting, t)
+    if name == "link":
+        return f"<{meeting.link}>"
+    if name == "theme":
+        return THEMES.label(meeting.theme, t) if meeting.theme else ""
+    return escape_markdown(str(getattr(meeting, name)))
+
+
 def cancelled(meeting: Meeting, club: Club, t: Translator) -> str:
     text = t("meeting.cancelled_announce", **_facts(meeting, club, t))
     if meeting.cancel_reason:

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from commands.context import Club, Reply
+from commands.context import Club, Context, Reply
 from commands.dates import Slot, format_slot
 from commands.effects import Effect, Post, Upload
 from commands.errors import BadArgument, UserError
@@ -98,3 +98,12 @@ async def create_meeting(repos: Repositories, club: Club, t: Translator, *, star
     await plan_meeting(repos, meeting, club, now)
     return meeting, announce(meeting, club, t, render.announcement(meeting, club, t), rooms,
                              "created")
+
+
+async def announce_change(ctx: Context, meeting: Meeting, markdown: str,
+                          change: str) -> list[Effect]:
+    """The change announced in the event's rooms, its reminders planned again, and what the
+    capabilities listening to ``MEETING_CHANGED`` add (the pinned agenda follows)."""
+    await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
+    effects = announce(meeting, ctx.club, ctx.t, markdown, rooms_of(meeting), change)
+    return effects + await ctx.announce(MEETING_CHANGED, ctx.db(), meeting, ctx.club, ctx.t)

@@ -14,13 +14,15 @@ from commands.dates import DateError, Slot, format_moment, format_slot, parse_mo
 from commands.effects import Effect
 from commands.errors import BadArgument, NotFound, UserError
 from commands.meetings import render as meeting_render
-from commands.meetings.details import EVENT_OPTIONS, read_details
+from commands.meetings.details import EVENT_OPTIONS, GROUP, read_details
+from commands.meetings.organisers import group_by_default, organisers_only
 from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
 from commands.meetings.service import announce, create_meeting, rooms_of
 from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Option, Param
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
+from commands.projects.names import find_group, group_label
 from commands.registry import PageRequest, command, group
 from commands.roles import Role
 from commands.text import escape_markdown
@@ -71,8 +73,9 @@ class PollRef(NumberRef):
 
 
 sondage = group("sondage", fr=("sondage", "sondages"), en=("poll", "polls"), section="polls")
-# ``!sondage dates|choisir|cloturer``: the coordinators' subcommands
-coordination = sondage.family(role=Role.COORDINATOR)
+# ``!sondage dates|choisir|cloturer``: the coordinators, and a group's referents for their
+# group's polls (held in the group's room: ``commands.meetings.organisers``)
+coordination = sondage.family(role=Role.REFERENT, checks=(organisers_only(),))
 
 
 @command("vote", fr=("vote", "voter"), section="polls",
@@ -127,14 +130,18 @@ async def mentions(ctx: Context, switch: str | None) -> Reply:
                                          fr=("cloture", "clôture", "fin", "jusqua"),
                                          en=("close", "closes", "until", "deadline")),
                                   Option("territory", TERRITORIES, fr=("territoire",),
-                                         en=("territory",))))
-async def dates(ctx: Context, spec: str, closes: str | None, territory: str | None) -> Reply:
-    """``!sondage dates Question | créneau | créneau …``."""
+                                         en=("territory",)),
+                                  GROUP))
+async def dates(ctx: Context, spec: str, closes: str | None, territory: str | None,
+                group: str | None) -> Reply:
+    """``!sondage dates Question | créneau | créneau …``: in this room, or in the group's room
+    for a group's poll (``--groupe``, or said in its room)."""
     question, slots = _question_and_slots(ctx, spec)
     deadline = _deadline(ctx, closes, min(slot.start for slot in slots))
+    room_id, territory, elsewhere = await _poll_place(ctx, group, territory)
     repos = ctx.db()
-    poll = await repos.polls.create(question=question, territory=territory or "tout",
-                                    room_id=ctx.room_id, closes_at=deadline,
+    poll = await repos.polls.create(question=question, territory=territory,
+                                    room_id=room_id, closes_at=deadline,
                                     created_by=ctx.sender, at=ctx.now)
     for position, slot in enumerate(sorted(slots, key=lambda s: s.start), 1):
         await repos.polls.add_slot(poll.id, position, slot.start, slot.end)
@@ -142,8 +149,9 @@ async def dates(ctx: Context, spec: str, closes: str | None, territory: str | No
     effects = await service.opening(repos, poll, ctx.club, ctx.t)
     when = (ctx.t("polls.until", when=format_moment(deadline, ctx.t.language, ctx.club.tz))
             if deadline else ctx.t("polls.no_deadline"))
-    return Reply(ctx.t("polls.opened", number=poll.id, count=len(slots), when=when,
-                       prefix=ctx.club.prefix),
+    key = "polls.opened_in_group" if elsewhere else "polls.opened"
+    return Reply(ctx.t(key, number=poll.id, count=len(slots), when=when,
+                       prefix=ctx.club.prefix, group=elsewhere),
                  effects=tuple(effects), reschedule=(POLL_KIND,))
 
 
@@ -184,7 +192,8 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
         raise BadArgument("polls.no_such_slot", positions=str(slot), count=len(slots),
                           number=poll.id)
     chosen = slots[slot]
-    details = await read_details(ctx, options, territory=poll.territory)
+    typed = await group_by_default(ctx, options, room_id=poll.room_id)
+    details = await read_details(ctx, typed, territory=poll.territory)
     effects: list[Effect] = []
     if poll.status == "open":
         effects += await service.close(repos, poll, ctx.club, ctx.t, ctx.now)
@@ -215,6 +224,23 @@ async def cloturer(ctx: Context, poll: Poll) -> Reply:
     await _audit(ctx, poll, "closed")
     return Reply(ctx.t("polls.closing", number=poll.id), effects=tuple(effects),
                  reschedule=(POLL_KIND,))
+
+
+async def _poll_place(ctx: Context, named: str | None,
+                      territory: str | None) -> tuple[str, str, str]:
+    """Where a poll is held, for which territory, and the group's label when that is not
+    here: a group's poll is in the group's room, for its territory."""
+    found = await group_by_default(ctx, {"group": named, "territory": territory})
+    if not found.get("group"):
+        return ctx.room_id, territory or "tout", ""
+    if territory:
+        raise UserError("meeting.group_or_territory")
+    group = await find_group(ctx.db(), found["group"])
+    if not group.room_id:
+        raise UserError("polls.group_without_room", group=group_label(group),
+                        prefix=ctx.club.prefix)
+    territory = group.territory if group.territory in ("nord", "sud") else "tout"
+    return group.room_id, territory, "" if group.room_id == ctx.room_id else group_label(group)
 
 
 def _question_and_slots(ctx: Context, spec: str) -> tuple[str, list[Slot]]:

@@ -101,7 +101,7 @@ async def _automatic(repos: Repositories, reminder: Reminder, club: Club, t: Tra
     if reminder.kind == "minutes_due":
         if meeting.minutes:
             return Outcome([], "dropped")
-        return Outcome(_minutes_due(meeting, reminder, club, t, mark), "sent")
+        return Outcome(await _minutes_due(repos, meeting, reminder, club, t, mark), "sent")
     if reminder.kind == "progress_call":
         return Outcome(await _progress_call(repos, meeting, reminder, club, t, mark), "sent")
     if reminder.kind in ("agenda_call", "agenda_deadline"):
@@ -148,14 +148,20 @@ def _before_meeting(meeting: Meeting, reminder: Reminder, club: Club, t: Transla
             for index, room in enumerate(_rooms(meeting, reminder))]
 
 
-def _minutes_due(meeting: Meeting, reminder: Reminder, club: Club, t: Translator,
-                 mark: str) -> list[Effect]:
-    coordinators = club.coordinators
+async def _minutes_due(repos: Repositories, meeting: Meeting, reminder: Reminder, club: Club,
+                       t: Translator, mark: str) -> list[Effect]:
+    """The minutes are missing: the coordinators are told in the main room; for a group's
+    meeting, its referents in its room."""
+    people: tuple[str, ...] = club.coordinators
+    room = club.rooms.get("main") or _rooms(meeting, reminder)[0]
+    if meeting.group_id is not None:
+        people = tuple(m.user_id for m in await repos.groups.members(meeting.group_id)
+                       if m.referent) or people
+        room = _rooms(meeting, reminder)[0]
     text = t("reminder.minutes_due", number=meeting.id, prefix=club.prefix, late=mark,
              when=format_moment(meeting.starts_at, t.language, club.tz),
-             names=", ".join(pill(c) for c in coordinators) or t("reminder.coordination"))
-    room = club.rooms.get("main") or _rooms(meeting, reminder)[0]
-    return [Post(room, Reply(text, mentions=coordinators), key=reminder_key(reminder))]
+             names=", ".join(pill(c) for c in people) or t("reminder.coordination"))
+    return [Post(room, Reply(text, mentions=people), key=reminder_key(reminder))]
 
 
 async def _progress_call(repos: Repositories, meeting: Meeting, reminder: Reminder, club: Club,

@@ -193,9 +193,10 @@ async def test_plan_refusals_change_nothing(bot: Harness, body: str, expected: s
     assert expected in reply
 
 
-async def test_only_coordinators_plan(bot: Harness) -> None:
+async def test_only_coordinators_plan_for_the_club(bot: Harness) -> None:
     reply = await refused(bot, "!rencontre planifier demain 18h", sender=ALICE)
-    assert reply == "Réservé à la coordination du club (chargée de mission, élue référente)."
+    assert reply == ("Réservé à la coordination, et aux référents d'un groupe-projet pour leur "
+                     "groupe : dans le salon du groupe, ou avec `--groupe`.")
 
 
 async def test_create_meeting_for_the_polls(bot: Harness) -> None:
@@ -540,8 +541,13 @@ async def test_minutes_refusals(bot: Harness) -> None:
 
 
 async def test_help_lists_the_meeting_commands_by_role(bot: Harness) -> None:
-    participant = await ask(bot, "!aide rencontre", ALICE)
-    assert "!rencontre present [n°]" in participant and "planifier" not in participant
+    participant = await ask(bot, "!aide rencontre", ALICE)  # a group's referent may plan
+    assert "!rencontre present [n°]" in participant
+    assert "— planifier un événement de tout type et l'annoncer (coordination ; référents pour " \
+           "leur groupe)" in participant
+    assert ("!rencontre modifier <n°> [--places <nombre de places>] [--titre <titre>] "
+            "[--lieu <lieu>] [--lien <lien>] [--description <description>] [--theme <thème>]"
+            ) in participant
     coordinator = await ask(bot, "!aide rencontre")
     assert ("!rencontre planifier <quand…> [--type <type>] [--titre <titre>] [--theme <thème>] "
             "[--description <description>] [--lieu <lieu>] [--lien <lien>] [--groupe <groupe>] "

@@ -69,11 +69,11 @@ TABLE: dict[str, tuple[str, str]] = {
     "initiative.liste": ("!initiative liste", "nothing"),
     "initiative.info": ("!initiative info 1", "nothing"),
     "initiative.retirer": ("!initiative retirer 1", "owner"),
-    "sondage.dates": ("!sondage dates Quand ? | 20/01 18h | 21/01 18h", "nothing"),
+    "sondage.dates": ("!sondage dates Quand ? | 20/01 18h | 21/01 18h", "referent-here"),
     "sondage.resultats": ("!sondage resultats 1", "nothing"),
     "sondage.liste": ("!sondage liste", "nothing"),
-    "sondage.choisir": ("!sondage choisir 1 1", "nothing"),
-    "sondage.cloturer": ("!sondage cloturer 1", "nothing"),
+    "sondage.choisir": ("!sondage choisir 1 1", "coordinator"),
+    "sondage.cloturer": ("!sondage cloturer 1", "coordinator"),
     "vote": ("!vote 1 1+", "nothing"),
     "mentions": ("!mentions oui", "nothing"),
     "rencontre.liste": ("!rencontre liste", "nothing"),
@@ -83,11 +83,13 @@ TABLE: dict[str, tuple[str, str]] = {
     "rencontre.present": ("!rencontre present 1", "nothing"),
     "rencontre.absent": ("!rencontre absent 1", "nothing"),
     "rencontre.peutetre": ("!rencontre peutetre 1", "nothing"),
-    "rencontre.planifier": ("!rencontre planifier 10/02 18h", "nothing"),
-    "rencontre.reporter": ("!rencontre reporter 1 11/02 18h", "nothing"),
-    "rencontre.annuler": ("!rencontre annuler 1 neige", "nothing"),
-    "rencontre.presences": ("!rencontre presences 1 @mia:example.org", "nothing"),
-    "rencontre.compte-rendu": ("!rencontre compte-rendu 1 https://pad.example.org", "nothing"),
+    "rencontre.planifier": ("!rencontre planifier 10/02 18h", "referent-here"),
+    "rencontre.reporter": ("!rencontre reporter 1 11/02 18h", "coordinator"),
+    "rencontre.annuler": ("!rencontre annuler 1 neige", "coordinator"),
+    "rencontre.presences": ("!rencontre presences 1 @mia:example.org", "coordinator"),
+    "rencontre.compte-rendu": ("!rencontre compte-rendu 1 https://pad.example.org",
+                               "coordinator"),
+    "rencontre.modifier": ("!rencontre modifier 1 --titre Bilan", "coordinator"),
     "rappel": ("!rappel demain 9h appeler", "nothing"),
     "rappel.salon": ("!rappel salon demain 9h réunion", "member-here"),
     "rappel.chaque": ("!rappel chaque lundi 9h point", "nothing"),
@@ -120,10 +122,12 @@ TABLE: dict[str, tuple[str, str]] = {
 }
 # Who passes the handler's own check: a coordinator passes every one (an "owner" command acts on
 # something Dave made: only he and the coordinators may; "member-here": the group's members in
-# the group's own room).
+# the group's own room; "referent-here": the group's referents in the group's own room, for the
+# group; "coordinator": the club's rencontre 1 and poll 1, the coordinators' only).
 HANDLER_ALLOWS = {"nothing": set(ORDER), "member": {"member", "referent", "coordinator"},
                   "referent": {"referent", "coordinator"}, "owner": {"coordinator"},
-                  "member-here": {"coordinator"}}
+                  "member-here": {"coordinator"}, "referent-here": {"coordinator"},
+                  "coordinator": {"coordinator"}}
 REGISTRY = build_registry()
 
 
@@ -134,8 +138,8 @@ def allowed(command: Command, person: str, place: str) -> bool:
     if command.names_people and PLACES[place][1] is Place.OTHER:
         declared = False
     rule = TABLE[command.key][1]
-    if rule == "member-here" and place == "group":
-        rule = "member"
+    if rule.endswith("-here") and place == "group":
+        rule = rule.removesuffix("-here")
     return declared and person in HANDLER_ALLOWS[rule]
 
 
