@@ -1,6 +1,6 @@
 """``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators plan,
 move and cancel events (announced in their rooms, the other capabilities told through
-``MEETING_CHANGED``), record who came and the minutes."""
+``MEETING_CHANGED``), record who came and the minutes (posted in the event's rooms)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from commands.meetings.details import (
     clean_text,
     read_details,
 )
+from commands.meetings.minutes import publish_minutes
 from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
 from commands.meetings.service import (
     MEETING_CHANGED,
@@ -159,8 +160,10 @@ async def compte_rendu(ctx: Context, meeting: Meeting, text: str) -> Reply:
     meeting.minutes = value
     meeting.updated_at = ctx.now
     await audit(ctx.db(), meeting, ctx.sender, "minutes", ctx.now, text=value[:200])
+    done = await publish_minutes(ctx.db(), meeting, ctx.club, ctx.t, replaced=replaced)
     key = "meeting.minutes_replaced" if replaced else "meeting.minutes_saved"
-    return Reply(ctx.t(key, number=meeting.id))
+    return Reply(" ".join([ctx.t(key, number=meeting.id), *done.told(ctx.t, replaced)]),
+                 effects=tuple(done.effects))
 
 
 async def _announce_change(ctx: Context, meeting: Meeting, markdown: str,
