@@ -18,7 +18,7 @@ from commands.registry import Registry
 from commands.rhythm import ReminderRules
 from commands.roles import Role
 from storage.db import Database
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness, table_snapshot
+from tests.handlers.conftest import ALICE, COORDINATOR, Harness, make_club, make_harness, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import FakeTransport, Sent
 
