@@ -28,6 +28,8 @@ class Published:
 
     def told(self, t: Translator, replaced: bool) -> list[str]:
         """What the reply says of it."""
+        if not self.effects:
+            return [t("meeting.minutes_no_room")]
         said = [t("meeting.minutes_edited", edited=self.edited)] if self.edited else []
         if self.posted:
             key = "meeting.minutes_reposted" if replaced else "meeting.minutes_published"

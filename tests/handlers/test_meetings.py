@@ -533,6 +533,19 @@ async def test_minutes_replaced_after_the_first_message_is_gone_are_posted_anew(
     assert first[1].event_id != sent[1].event_id
 
 
+async def test_minutes_of_an_event_without_room_say_they_are_posted_nowhere(
+        bot: Harness) -> None:
+    async with bot.db.transaction() as repos:
+        start = bot.clock.now() - timedelta(days=1)
+        await repos.meetings.create(starts_at=start, ends_at=start + timedelta(hours=2),
+                                    place="", territory="nord", created_by=COORDINATOR,
+                                    at=start, rooms="[]")
+    sent = await bot.command("!rencontre cr 1 Douze présents", sender=COORDINATOR)
+    assert [body(s) for s in sent] == [
+        "Compte-rendu de la rencontre n°1 enregistré. Publié nulle part : la rencontre n'a pas "
+        "de salon."]
+
+
 async def test_minutes_refusals(bot: Harness) -> None:
     await plan(bot, "demain 18h")
     await plan(bot, "mercredi 18h")
