@@ -27,6 +27,7 @@ from commands.text import escape_markdown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from storage.models import Action, Meeting, ProjectGroup
 
@@ -82,7 +83,7 @@ async def organising(ctx: Context, arguments: Mapping[str, Any]) -> None:
 @rencontre.subcommand("action", fr=("action", "decision"), en=("action",),
                       params=(MEETING, Param("who", Assignee()),
                               Param("text", Text(10_000), rest=True)),
-                      options=(DUE,), checks=(organising,))
+                      options=(DUE,), checks=(organising,), names_people=True)
 async def rencontre_action(ctx: Context, meeting: Meeting, who: str | ProjectGroup, text: str,
                            due: str | None) -> Reply:
     """Records an action in the charge of ``who``; its reminder before the due date."""
@@ -101,20 +102,21 @@ async def rencontre_action(ctx: Context, meeting: Meeting, who: str | ProjectGro
                              action="created", at=ctx.now, meeting=meeting.id, user=person,
                              group=action.group_id, text=value[:200])
     reminded = await plan_action(repos, action, meeting, ctx.club, ctx.now)
-    return Reply(_recorded(ctx, action, who, reminded is not None and format_moment(
-        reminded, ctx.t.language, ctx.club.tz)), mentions=(person,) if person else (),
-        reschedule=(REMINDERS_KIND,) if reminded else ())
+    return Reply(_recorded(ctx, action, who, reminded), mentions=(person,) if person else (),
+                 reschedule=(REMINDERS_KIND,) if reminded else ())
 
 
-def _recorded(ctx: Context, action: Action, who: str | ProjectGroup, reminded: str | bool) -> str:
+def _recorded(ctx: Context, action: Action, who: str | ProjectGroup,
+              reminded: datetime | None) -> str:
+    """What was recorded, for whom, when they will be reminded, how to close it."""
     t = ctx.t
     groups = {} if isinstance(who, str) else {who.id: who}
     text = t("action.recorded", number=action.id, meeting=action.meeting_id,
              text=escape_markdown(action.text), who=common.who(action, groups, t),
              due=(" " + common.due(action, ctx.club, t)) if action.due_at else "")
-    if reminded:
+    if reminded is not None:
         where = "action.reminded_direct" if isinstance(who, str) else "action.reminded_group"
-        text += " " + t(where, when=reminded)
+        text += " " + t(where, when=format_moment(reminded, t.language, ctx.club.tz))
     return text + " " + t("action.how_to_close", prefix=ctx.club.prefix, number=action.id)
 
 
