@@ -218,3 +218,26 @@ async def test_an_action_is_in_the_person_s_data_and_pseudonymised_on_erasure(
     assert action.assignee is not None and action.assignee.startswith("anonyme-")
     assert action.text == "Envoyer le devis"  # written for the club by the coordinator
     assert await run_until(bot, paris(2099, 1, 11)) == []  # no reminder to no one
+
+
+async def test_a_reminder_whose_direct_room_is_refused_is_told_in_the_event_s_room(
+        bot: Harness) -> None:
+    await held(bot)
+    await ask(bot, f"!rencontre action 1 {BOB} Envoyer le devis --pour 12/01")
+    bot.transport.fail_creation = True
+    sent = await run_until(bot, paris(2099, 1, 10, 10))
+    assert [s.room_id for s in sent] == [NORTH]
+    assert plain(sent[0]) == (
+        f"{BOB}, je n'ai pas pu vous écrire en message privé :\n⏰ Rappel : action n°1 « Envoyer "
+        "le devis » pour le lundi 12 janvier 2099 (rencontre n°1). Une fois faite : "
+        "`!action fait 1`.")
+    assert sent[0].content["m.mentions"] == {"user_ids": [BOB]}
+
+
+async def test_a_known_direct_room_is_used_again(bot: Harness) -> None:
+    await held(bot)
+    await ask(bot, f"!rencontre action 1 {BOB} Premier --pour 12/01")
+    await ask(bot, f"!rencontre action 1 {BOB} Second --pour 13/01")
+    sent = await run_until(bot, paris(2099, 1, 11, 10))
+    assert [s.room_id for s in sent] == ["!dm1:example.org", "!dm1:example.org"]
+    assert len(bot.transport.direct) == 1
