@@ -80,7 +80,7 @@ async def organising(ctx: Context, arguments: Mapping[str, Any]) -> None:
         raise UserError("action.meeting_to_come", number=meeting.id)
 
 
-@rencontre.subcommand("action", fr=("action", "decision"), en=("action",),
+@rencontre.subcommand("action", fr=("action", "decision"),
                       params=(MEETING, Param("who", Assignee()),
                               Param("text", Text(10_000), rest=True)),
                       options=(DUE,), checks=(organising,), names_people=True)
@@ -120,7 +120,7 @@ def _recorded(ctx: Context, action: Action, who: str | ProjectGroup,
     return text + " " + t("action.how_to_close", prefix=ctx.club.prefix, number=action.id)
 
 
-@command("actions", fr=("actions",), en=("actions",), section="meetings",
+@command("actions", fr=("actions",), section="meetings",
          options=(replace(GROUP, converter=ProgrammeGroup()), PAGE), names_people=True)
 async def actions(ctx: Context, page: PageRequest, group: ProjectGroup | None) -> Reply:
     """The open actions (of one group's charge with ``--groupe``), oldest event first."""
@@ -137,7 +137,7 @@ async def actions(ctx: Context, page: PageRequest, group: ProjectGroup | None) -
                        tail=ctx.t("action.how_to_close", prefix=ctx.club.prefix, number="n")))
 
 
-action = group("action", fr=("action",), en=("action",), section="meetings")
+action = group("action", fr=("action",), section="meetings")  # the same word in English
 ACTION = Param("action", ActionRef(), shows=("number",))
 
 
