@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from commands.actions.common import OPEN, due
 from commands.context import Club, Reply, RoomOutcome
 from commands.dates import wall_clock
+from commands.digest import MAX_NAMED
 from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post
 from commands.i18n import Translator
 from commands.meetings.reminders import BOT
@@ -78,7 +79,8 @@ async def remind(repos: Repositories, reminder: Reminder, club: Club, t: Transla
     group = await repos.groups.get(action.group_id or 0)
     if group is None:
         return [], "dropped"
-    referents = [m.user_id for m in await repos.groups.members(group.id) if m.referent]
+    # a group's referents, named and mentioned: at most MAX_NAMED, as in every digest
+    referents = [m.user_id for m in await repos.groups.members(group.id) if m.referent][:MAX_NAMED]
     names = ", ".join(pill(r) for r in referents) or t("reminder.no_referent")
     room = group.room_id or club.rooms.get("main") or reminder.room_id
     body = t("action.reminder_group", group=escape_markdown(group.name), names=names) + "\n" + text

@@ -241,3 +241,16 @@ async def test_a_known_direct_room_is_used_again(bot: Harness) -> None:
     sent = await run_until(bot, paris(2099, 1, 11, 10))
     assert [s.room_id for s in sent] == ["!dm1:example.org", "!dm1:example.org"]
     assert len(bot.transport.direct) == 1
+
+
+async def test_a_group_s_reminder_mentions_at_most_fifty_referents(bot: Harness) -> None:
+    await ask(bot, "!projet creer Atelier vélo", sender=ALICE)
+    async with bot.db.transaction() as repos:
+        for n in range(60):
+            await repos.groups.add_member(1, f"@ref{n:02d}:example.org", bot.clock.now(),
+                                          tz=PARIS, referent=True)
+    await held(bot)
+    await ask(bot, "!rencontre action 1 velo Trouver un local --pour 15/01")
+    [sent] = await run_until(bot, paris(2099, 1, 13, 10))
+    assert sent.room_id == MAIN  # the group has no room of its own
+    assert len(sent.content["m.mentions"]["user_ids"]) == 50
