@@ -15,7 +15,7 @@ from bot.dispatcher import Dispatcher
 from bot.effects import queue_effects
 from bot.matrix import MatrixError, Transport
 from bot.outbox import Outbox, txn_id
-from bot.render import message_content
+from bot.render import answer_content
 from bot.standing import Standings
 from commands.context import Club, Reply
 from commands.effects import Effect
@@ -142,8 +142,7 @@ class BatchRecorder:
             if command.event_id in self.told_down:
                 continue
             reply = Reply(self.t("error.storage_unavailable"))
-            content = message_content(reply, in_reply_to=command.event_id,
-                                      reply_sender=command.sender, thread=command.thread_root)
+            content = answer_content(reply, command)
             try:
                 await asyncio.wait_for(self.transport.send(
                     command.room_id, content, txn_id("storage", command.event_id)), 30)
