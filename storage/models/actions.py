@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, UTCDateTime
+from storage.models.base import Base
 
 
 class Action(Base):
@@ -18,15 +18,15 @@ class Action(Base):
     __tablename__ = "actions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    assignee: Mapped[str | None] = mapped_column(String(255))  # a member's Matrix id
+    assignee: Mapped[str | None]  # a member's Matrix id
     group_id: Mapped[int | None] = mapped_column(Integer)  # or a groupe-projet
     text: Mapped[str] = mapped_column(Text)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(12), default="ouverte")  # ouverte, faite, annulee
-    created_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    closed_by: Mapped[str | None] = mapped_column(String(255))
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    closed_by: Mapped[str | None]
+    closed_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_actions_status", "status", "meeting_id"),
                       Index("ix_actions_assignee", "assignee"))
