@@ -22,6 +22,7 @@ def reminder_rules(settings: ReminderSettings) -> ReminderRules:
                          minutes_days=settings.minutes_days_after,
                          minutes_repeat_days=settings.minutes_repeat_days,
                          progress_weeks=settings.progress_weeks_after,
+                         action_days=settings.action_days_before,
                          quiet_start=start, quiet_end=end)
 
 

@@ -185,6 +185,7 @@ def _read_reminders(r: Reader) -> ReminderSettings:
         minutes_days_after=r.integer("reminders.minutes_days_after", 3, 0, 60),
         minutes_repeat_days=r.integer("reminders.minutes_repeat_days", 7, 1, 60),
         progress_weeks_after=r.integer("reminders.progress_weeks_after", 3, 0, 26),
+        action_days_before=r.integer("reminders.action_days_before", 2, 0, 30),
         quiet_hours=quiet)
 
 
@@ -231,7 +232,7 @@ def _check_unknown_keys(r: Reader) -> None:
         "meetings": {"duration_minutes", "poll_reminder_hours", "agenda_deadline_hours"},
         "reminders": {"meeting_days_before", "meeting_hours_before", "agenda_call_days_before",
                       "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
-                      "quiet_hours"},
+                      "action_days_before", "quiet_hours"},
         "privacy": {"retention_days", "messages_retention_days"},
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
                    "initiatives_per_day", "commands_per_minute"},

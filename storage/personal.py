@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from matrix_ids import MATRIX_TO, is_user_id
 from storage.models import (
+    Action,
     AgendaItem,
     AgendaSuggestion,
     AgendaSupport,
@@ -139,6 +140,9 @@ HOLDERS = (
     Holder(Reminder, "owner", "created_at"),
     Holder(Participant, "user_id", "last_seen"),
     Holder(ParticipantYear, "user_id", "first_at"),
+    Holder(Action, "assignee", "created_at"),
+    Holder(Action, "created_by", "created_at"),
+    Holder(Action, "closed_by", "closed_at"),
 )
 # Rows removed, not kept under the pseudonym: what only served the person.
 DELETED_ON_ERASURE = (Person, Welcome, Reminder)

@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements
+from storage.actions import ActionRepository
 from storage.agenda import AgendaRepository, RemonteeRepository
 from storage.faults import storage_faults
 from storage.meetings import MeetingRepository
@@ -336,6 +337,7 @@ class Repositories:
         self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
         self.participants = ParticipantRepository(session)
         self.personal = PersonalDataRepository(session)
+        self.actions = ActionRepository(session)
 
     async def flush(self) -> None:
         """Writes what is pending in the session now (its errors raise here, not at the

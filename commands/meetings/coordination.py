@@ -1,8 +1,8 @@
 """``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators (and a
 group's referents, for their group: ``organisers``) plan, move and cancel events (announced in
 their rooms, the other capabilities told through ``MEETING_CHANGED``), record who came and the
-minutes. Planned in a group's room without ``--groupe`` nor ``--territoire``, an event is the
-group's."""
+minutes (posted in the event's rooms). Planned in a group's room without ``--groupe`` nor
+``--territoire``, an event is the group's."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from commands.meetings.details import (
     clean_text,
     read_details,
 )
+from commands.meetings.minutes import publish_minutes
 from commands.meetings.organisers import group_by_default
 from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
 from commands.meetings.service import (
@@ -160,8 +161,10 @@ async def compte_rendu(ctx: Context, meeting: Meeting, text: str) -> Reply:
     meeting.minutes = value
     meeting.updated_at = ctx.now
     await audit(ctx.db(), meeting, ctx.sender, "minutes", ctx.now, text=value[:200])
+    done = await publish_minutes(ctx.db(), meeting, ctx.club, ctx.t, replaced=replaced)
     key = "meeting.minutes_replaced" if replaced else "meeting.minutes_saved"
-    return Reply(ctx.t(key, number=meeting.id))
+    return Reply(" ".join([ctx.t(key, number=meeting.id), *done.told(ctx.t, replaced)]),
+                 effects=tuple(done.effects))
 
 
 async def _who_came(ctx: Context, meeting: Meeting,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from commands.actions import ACTION_KIND, remind
 from commands.agenda import agenda_summary, suggestions_deadline
 from commands.context import Club, Reply
 from commands.dates import Recurrence, Slot, format_moment, format_slot
@@ -47,6 +48,9 @@ async def deliver(repos: Repositories, reminder: Reminder, club: Club, t: Transl
     late = now - reminder.send_at > LATE
     if reminder.kind in ("personal", "room"):
         outcome = Outcome(_personal(reminder, club, t, late), "sent")
+    elif reminder.kind == ACTION_KIND:
+        outcome = Outcome(*await remind(repos, reminder, club, t,
+                                        t("reminder.late") if late else ""))
     else:
         outcome = await _automatic(repos, reminder, club, t, now, late)
     reminder.sent_at = now

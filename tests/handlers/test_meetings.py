@@ -513,18 +513,55 @@ async def test_attendance_refusals(bot: Harness) -> None:
 
 # --- compte-rendu -------------------------------------------------------------------------------
 
-async def test_minutes_saved_then_replaced(bot: Harness) -> None:
-    await plan(bot, "demain 18h")
+async def test_minutes_saved_posted_in_the_rooms_then_replaced_by_an_edit(bot: Harness) -> None:
+    await plan(bot, "demain 18h --territoire nord")
     bot.clock.advance(timedelta(days=2))
-    assert await ask(bot, "!rencontre compte-rendu 1 Douze présents. Vélo : **3** ateliers.") == (
-        "Compte-rendu de la rencontre n°1 enregistré.")
-    assert await ask(bot, "!rencontre cr 1 https://pad.example.org/cr") == (
-        "Compte-rendu de la rencontre n°1 remplacé.")
+    sent = await bot.command("!rencontre compte-rendu 1 Douze présents. Vélo : **3** ateliers. "
+                             "@alice:example.org", sender=COORDINATOR)
+    assert events(sent) == [(ROOM, "notice"), (NORTH, "notice")]
+    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 enregistré. "
+                             "Publié dans 1 salon de la rencontre.")
+    posted = sent[1].content
+    assert body(sent[1]).startswith("📝 Compte-rendu — Rencontre du club n°1, ")
+    assert "Vélo : **3** ateliers." in posted["body"]  # Markdown shown, not rendered
+    assert "<strong>3</strong>" not in posted["formatted_body"]
+    assert posted["m.mentions"] == {"user_ids": []}  # a name in the text pings no one
+    original = sent[1].event_id
+    sent = await bot.command("!rencontre cr 1 https://pad.example.org/cr", sender=COORDINATOR)
+    assert events(sent) == [(ROOM, "notice"), (NORTH, "notice")]
+    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 remplacé. "
+                             "Le message déjà publié est modifié dans 1 salon.")
+    edit = sent[1].content
+    assert edit["m.relates_to"] == {"rel_type": "m.replace", "event_id": original}
+    assert "https://pad.example.org/cr" in edit["m.new_content"]["body"]
     assert (await meeting_row(bot)).minutes == "https://pad.example.org/cr"
-    await ask(bot, "!meeting minutes 1 Douze présents. Vélo : **3** ateliers.")
-    sent = await bot.command("!rencontre info 1", sender=ALICE)
-    assert "<strong>3</strong>" not in sent[0].content["formatted_body"]
-    assert "Vélo : **3** ateliers." in sent[0].content["body"]
+
+
+async def test_minutes_replaced_after_the_first_message_is_gone_are_posted_anew(
+        bot: Harness) -> None:
+    await plan(bot, "demain 18h --territoire nord")
+    bot.clock.advance(timedelta(days=2))
+    first = await bot.command("!rencontre cr 1 Premier texte", sender=COORDINATOR)
+    async with bot.db.transaction() as repos:  # the retention purge took the first message
+        await repos.personal.purge_messages(bot.clock.now() + timedelta(seconds=1), ())
+    sent = await bot.command("!meeting minutes 1 Second texte", sender=COORDINATOR)
+    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 remplacé. Publié à nouveau dans "
+                             "1 salon (l'ancien message n'y est plus connu).")
+    assert "m.relates_to" not in sent[1].content and sent[1].room_id == NORTH
+    assert first[1].event_id != sent[1].event_id
+
+
+async def test_minutes_of_an_event_without_room_say_they_are_posted_nowhere(
+        bot: Harness) -> None:
+    async with bot.db.transaction() as repos:
+        start = bot.clock.now() - timedelta(days=1)
+        await repos.meetings.create(starts_at=start, ends_at=start + timedelta(hours=2),
+                                    place="", territory="nord", created_by=COORDINATOR,
+                                    at=start, rooms="[]")
+    sent = await bot.command("!rencontre cr 1 Douze présents", sender=COORDINATOR)
+    assert [body(s) for s in sent] == [
+        "Compte-rendu de la rencontre n°1 enregistré. Publié nulle part : la rencontre n'a pas "
+        "de salon."]
 
 
 async def test_minutes_refusals(bot: Harness) -> None:

@@ -36,7 +36,7 @@ PLACES = {"club": (ROOM, Place.CLUB), "group": ("!velo:example.org", Place.GROUP
           "other": ("!partners:elsewhere.org", Place.OTHER)}
 VISITOR_PLACES = ("direct", "other")
 SEEDED_PEOPLE = (ALICE, MEMBER, OWNER, "alice", "mia", "dave")
-DENIED = re.compile(r"^(Réservé à la coordination|Réservé aux membres du club|Seuls "
+DENIED = re.compile(r"^(Réservé à la coordination|Réservé aux membres du club|Seule?s "
                     r"|L'historique .* est réservé|Cette réponse nomme des membres"
                     r"|Le rappel n°\d+ n'est pas le vôtre|Un rappel pour tout le salon est réservé"
                     r"|Seul·e l'auteur·e|Seul l'auteur)")
@@ -90,6 +90,10 @@ TABLE: dict[str, tuple[str, str]] = {
     "rencontre.compte-rendu": ("!rencontre compte-rendu 1 https://pad.example.org",
                                "coordinator"),
     "rencontre.modifier": ("!rencontre modifier 1 --titre Bilan", "coordinator"),
+    "rencontre.action": ("!rencontre action 1 @mia:example.org Faire le devis", "owner"),
+    "actions": ("!actions", "nothing"),
+    "action.fait": ("!action fait 1", "owner"),
+    "action.annuler": ("!action annuler 1", "owner"),
     "rappel": ("!rappel demain 9h appeler", "nothing"),
     "rappel.salon": ("!rappel salon demain 9h réunion", "member-here"),
     "rappel.chaque": ("!rappel chaque lundi 9h point", "nothing"),
@@ -178,8 +182,8 @@ async def everything(bot: Harness) -> str:
 
 
 async def club(bot: Harness) -> int:
-    """Group 1 (referent Alice, member Mia, its room), rencontre 1, poll 1, and Dave's
-    initiative, reminder, suggestion and remontée."""
+    """Group 1 (referent Alice, member Mia, its room), rencontre 1 (organised by the
+    coordinator), poll 1, and Dave's initiative, reminder, suggestion, remontée and action."""
     bot.roles.update({VISITOR: Role.VISITOR, COORDINATOR: Role.COORDINATOR})
     bot.places.update({room: place for room, place in PLACES.values()})
     steps = [("!projet creer Atelier vélo", ALICE), ("!projet rejoindre 1", MEMBER),
@@ -193,6 +197,8 @@ async def club(bot: Harness) -> int:
         assert sent and not DENIED.match(str(sent[0].content["body"])), (body, sent)
     async with bot.db.transaction() as repos:
         (await repos.groups.get(1)).room_id = PLACES["group"][0]  # type: ignore[union-attr]
+        await repos.actions.add(meeting_id=1, assignee=OWNER, group_id=None, text="Le devis",
+                                due_at=None, created_by=COORDINATOR, created_at=bot.clock.now())
         return (await repos.reminders.pending_of(OWNER))[0].id  # after the rencontre's own
 
 

@@ -163,7 +163,8 @@ NOT_PERSONAL = {
     ("agenda_items", "method"), ("agenda_states", "rooms"), ("agenda_suggestions", "status"),
     ("agenda_suggestions", "reason"), ("agenda_suggestions", "room_id"),
     ("group_needs", "kind"), ("meeting_rsvps", "answer"), ("poll_votes", "answer"),
-    ("poll_votes", "source")}
+    ("poll_votes", "source"),
+    ("actions", "text"), ("actions", "status")}  # an action: written for the club, in a role
 
 
 def test_every_text_column_is_known_to_the_personal_data_rules() -> None:
