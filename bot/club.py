@@ -55,4 +55,12 @@ def club_of(settings: Settings) -> Club:
                 entrance=settings.rooms.main or "",
                 catch_up=timedelta(minutes=settings.matrix.catch_up_minutes),
                 limits=limits_of(settings.limits),
-                event_kinds=EventKinds(settings.events.kinds))
+                event_kinds=EventKinds(settings.events.kinds),
+                welcome_every=timedelta(seconds=club.welcome_every_seconds),
+                retention=_days(settings.privacy.retention_days),
+                messages_retention=_days(settings.privacy.messages_retention_days))
+
+
+def _days(days: int) -> timedelta | None:
+    """A number of days from the config; ``None`` for zero (nothing expires)."""
+    return timedelta(days=days) if days else None

@@ -23,7 +23,7 @@ from nio import (
 from bot.batch import Arrival, Batch, Command, KnownRoom, event_time
 from bot.clock import Clock
 from bot.matrix import Transport
-from bot.polls import responses_of
+from bot.poll_responses import responses_of
 from bot.undecryptable import UndecryptableNotices
 from commands.dispatch import command_text
 from commands.events import Reaction, Redaction

@@ -1,6 +1,7 @@
 """A capability (projects, rencontres, polls…) declares in one place everything it reacts to:
-its commands, what becomes of the rooms it opens, the room events it consumes, and what it
-does when another capability announces something (``Context.announce``). ``build`` makes the
+its commands, what becomes of the rooms it opens, the room events it consumes, what it
+does when another capability announces something (``Context.announce``), its scheduled work
+(``commands.jobs``) and what it does at each start. ``build`` makes the
 bot's ``Registry`` from the capabilities ``commands.CAPABILITIES`` lists; ``bot/`` wires
 whatever the registry holds and never names a capability."""
 
@@ -14,6 +15,7 @@ from commands.registry import Command, OutcomeHandler, Registry
 
 if TYPE_CHECKING:
     from commands.events import Consumer, PollAnswers
+    from commands.jobs import Answered, AtStart, Job
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class Capability:
     poll_answers: Sequence[PollAnswers] = ()  # members' answers to native polls
     # what it does when another capability announces ``name`` (``Registry.listeners``)
     listens: Mapping[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
+    jobs: Sequence[Job] = ()  # scheduled work: due items read from the database, their run
+    at_start: Sequence[AtStart] = ()  # run once at each start, after the catch-up
+    answered: Sequence[Answered] = ()  # native polls whose answers are read again at start
 
 
 def build(capabilities: Iterable[Capability]) -> Registry:
@@ -43,4 +48,7 @@ def build(capabilities: Iterable[Capability]) -> Registry:
         registry.poll_answers += capability.poll_answers
         for announcement, listener in capability.listens.items():
             registry.listeners.setdefault(announcement, []).append(listener)
+        registry.jobs += capability.jobs
+        registry.at_start += capability.at_start
+        registry.answered += capability.answered
     return registry

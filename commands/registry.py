@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from commands.context import Context, Reply, RoomOutcome
     from commands.effects import Effect
     from commands.events import Consumer, PollAnswers
+    from commands.jobs import Answered, AtStart, Job
 
 Handler = Callable[..., Awaitable["Reply"]]
 # What becomes of a room the bot opened (``commands.effects.Outcome``): its effects
@@ -250,6 +251,9 @@ class Registry:
         self.consumers: list[Consumer] = []
         self.poll_answers: list[PollAnswers] = []
         self.listeners: dict[str, list[Callable[..., Awaitable[Any]]]] = {}
+        self.jobs: list[Job] = []  # scheduled work (``commands.jobs``)
+        self.at_start: list[AtStart] = []
+        self.answered: list[Answered] = []
 
     def outcome(self, kind: str) -> Callable[[OutcomeHandler], OutcomeHandler]:
         """Declares the handler of the outcomes of ``kind`` (decorator): what is recorded and
