@@ -21,12 +21,11 @@ from nio import SyncResponse
 
 from bot.clock import Clock, SystemClock
 from bot.club import club_of
-from bot.config import Settings
 from bot.cross_signing import cross_sign
 from bot.dispatcher import Dispatcher
 from bot.invites import Invitations
 from bot.jobs import declared_jobs, start_work
-from bot.matrix import Transport
+from bot.matrix import MatrixTransport
 from bot.outbox import Outbox
 from bot.profile import Profile
 from bot.reader import BatchReader
@@ -34,6 +33,7 @@ from bot.recorder import SYNC_TOKEN, BatchRecorder, write_position
 from bot.rooms import Rooms
 from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
+from bot.settings import Settings
 from bot.standing import Standings
 from bot.sync import SyncBatches
 from commands import build_registry
@@ -64,7 +64,7 @@ class Bot:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
-        self.transport = Transport(settings.matrix)
+        self.transport = MatrixTransport(settings.matrix)
         self.outbox = Outbox(self.db, self.transport, self.clock,
                              retry_for=timedelta(hours=settings.matrix.send_retry_hours))
         self.club = club_of(settings)

@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 
 from bot.app import Bot, settle_memory
 from bot.club import bot_version
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import load_settings
 from bot.cross_signing import CrossSigning, CrossSigningError, KeyFiles, PasswordNeeded
 from bot.files import write_private
 from bot.logs import setup_logging
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixTransport
+from bot.matrix_api import MatrixError
 from bot.redaction import Redactor, secrets_of
+from bot.settings import ConfigError, Settings
 from commands.i18n import Translator
 from storage.db import Database
 
@@ -203,7 +205,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 async def reset_keys(settings: Settings) -> tuple[str, str]:
     """New cross-signing keys for the bot's account, its device signed by them; returns the
     master key and the device. Works beside a running bot: its encryption store is not opened."""
-    transport = Transport(replace(settings.matrix, encryption=False))
+    transport = MatrixTransport(replace(settings.matrix, encryption=False))
     try:
         await transport.login()
         keys = await CrossSigning(transport.client, settings.matrix.password,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.config import LimitSettings, ReminderSettings, Settings
+from bot.settings import LimitSettings, ReminderSettings, Settings
 from commands.caps import Limits
 from commands.context import Club
 from commands.event_kinds import EventKinds

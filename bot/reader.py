@@ -22,7 +22,7 @@ from nio import (
 
 from bot.batch import Arrival, Batch, Command, KnownRoom, event_time
 from bot.clock import Clock
-from bot.matrix import Transport
+from bot.matrix import MatrixTransport
 from bot.poll_responses import responses_of
 from bot.undecryptable import UndecryptableNotices
 from commands.dispatch import command_text
@@ -40,7 +40,7 @@ class BatchReader:
     """Reads sync responses; ``undecrypted``: the events waiting for their room key (event id
     -> room id, event), whose senders ``notices`` tells if the key does not come soon."""
 
-    def __init__(self, transport: Transport, clock: Clock, catch_up: timedelta,
+    def __init__(self, transport: MatrixTransport, clock: Clock, catch_up: timedelta,
                  prefix: Callable[[], str], club_rooms: Mapping[str, str], t: Translator,
                  notice_after: timedelta) -> None:
         self.transport = transport

@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo
 
 from commands.caps import Limits
 from commands.effects import Effect
-from commands.effects import FollowUp as FollowUp
-from commands.effects import Reply as Reply
 from commands.event_kinds import EventKinds
 from commands.i18n import Translator
 from commands.rhythm import ReminderRules

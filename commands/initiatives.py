@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Integer, Text
 from commands.capability import Capability
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.csvfiles import csv_text
+from commands.effects import Reply
 from commands.errors import BadArgument, Forbidden, NotFound, UserError
 from commands.i18n import Translator
 from commands.limits import check_daily

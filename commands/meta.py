@@ -12,10 +12,10 @@ from babel.lists import format_list
 
 from commands.arguments import Word
 from commands.capability import Capability
-from commands.context import Club, Context, Reply
+from commands.context import Club, Context
 from commands.dates.format import babel_locale
 from commands.digest import in_groups_of
-from commands.effects import Effect, Leave, Post
+from commands.effects import Effect, Leave, Post, Reply
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
 from commands.jobs import ARRIVALS, Item, Job, JobRun

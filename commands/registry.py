@@ -33,8 +33,8 @@ from commands.roles import Role
 from commands.text import fold
 
 if TYPE_CHECKING:
-    from commands.context import Context, Reply, RoomOutcome
-    from commands.effects import Effect
+    from commands.context import Context, RoomOutcome
+    from commands.effects import Effect, Reply
     from commands.events import Consumer, PollAnswers
     from commands.jobs import Answered, AtStart, Job
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from commands.arguments import Integer, Text
-from commands.context import Club, Context, Place, Reply
+from commands.context import Club, Context, Place
 from commands.dates import format_day
-from commands.effects import Post
+from commands.effects import Post, Reply
 from commands.errors import BadArgument, NotFound, UserError
 from commands.i18n import Translator
 from commands.limits import check_daily

@@ -10,8 +10,8 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Text, UserId
-from commands.context import Context, Reply
-from commands.effects import Effect
+from commands.context import Context
+from commands.effects import Effect, Reply
 from commands.errors import UserError
 from commands.meetings import render
 from commands.meetings.common import MEETING, WHEN, coordination, read_slot

@@ -12,9 +12,9 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from commands.context import Club, Reply
+from commands.context import Club
 from commands.dates import Slot, format_slot
-from commands.effects import Effect, Post, Upload
+from commands.effects import Effect, Post, Reply, Upload
 from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
 from commands.meetings import render

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Integer, Text
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.dates import DateError, Slot, format_moment, format_slot, parse_moment, parse_slot
-from commands.effects import Effect
+from commands.effects import Effect, Reply
 from commands.errors import BadArgument, NotFound, UserError
 from commands.meetings import render as meeting_render
 from commands.meetings.details import EVENT_OPTIONS, read_details

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from commands.context import Club, FollowUp, Reply
+from commands.context import Club
 from commands.dates import format_moment
 from commands.digest import in_groups_of
-from commands.effects import Effect, Post, SendEvent, effect_txn, ref
+from commands.effects import Effect, FollowUp, Post, Reply, SendEvent, effect_txn, ref
 from commands.events import PollResponse
 from commands.i18n import Translator
 from commands.polls import native, render

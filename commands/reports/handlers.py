@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from commands.arguments import Integer
-from commands.context import Context, Reply
-from commands.effects import Upload
+from commands.context import Context
+from commands.effects import Reply, Upload
 from commands.errors import BadArgument
 from commands.params import Param
 from commands.registry import command

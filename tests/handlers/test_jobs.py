@@ -17,8 +17,8 @@ from bot.jobs import declared_jobs
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from commands.capability import Capability, build
-from commands.context import Club, Reply
-from commands.effects import Effect, Post
+from commands.context import Club
+from commands.effects import Effect, Post, Reply
 from commands.jobs import Item, Job, JobRun
 from storage.db import Database
 from storage.repositories import Repositories

@@ -18,8 +18,7 @@ from bot.outbox import Outbox
 from bot.render import message_content
 from commands.agenda import reactions
 from commands.agenda.service import version_key
-from commands.context import Reply
-from commands.effects import effect_txn
+from commands.effects import Reply, effect_txn
 from commands.events import PollResponse, Reaction, RoomEvents
 from commands.i18n import Translator
 from commands.meta import welcome

@@ -18,7 +18,8 @@ from bot.clock import FakeClock
 from bot.config import parse_settings
 from bot.jobs import DeclaredJob
 from bot.rate import CommandRate
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import NotFound
 from commands.jobs import ARRIVALS
 from commands.meta import GATHER

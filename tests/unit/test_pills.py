@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.render import message_content
-from commands.context import Reply
+from commands.effects import Reply
 from commands.pills import MAX_NAME, RoomNames, has_pills, name_pills, shown_names, with_names
 from commands.text import pill
 
