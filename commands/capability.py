@@ -1,7 +1,7 @@
 """A capability (projects, rencontres, polls…) declares in one place everything it reacts to:
 its commands, what becomes of the rooms it opens, the room events it consumes, what it
 does when another capability announces something (``Context.announce``), its scheduled work
-(``commands.jobs``) and what it does at each start. ``build`` makes the
+(``commands.jobs``), what it does at each start and what ``cct-bot export`` writes. ``build`` makes the
 bot's ``Registry`` from the capabilities ``commands.CAPABILITIES`` lists; ``bot/`` wires
 whatever the registry holds and never names a capability."""
 
@@ -15,6 +15,7 @@ from commands.registry import Command, OutcomeHandler, Registry
 
 if TYPE_CHECKING:
     from commands.events import Consumer, PollAnswers
+    from commands.exports import Export
     from commands.jobs import Answered, AtStart, Job
 
 
@@ -33,6 +34,7 @@ class Capability:
     jobs: Sequence[Job] = ()  # scheduled work: due items read from the database, their run
     at_start: Sequence[AtStart] = ()  # run once at each start, after the catch-up
     answered: Sequence[Answered] = ()  # native polls whose answers are read again at start
+    exports: Sequence[Export] = ()  # what ``cct-bot export`` writes (``commands.exports``)
 
 
 def build(capabilities: Iterable[Capability]) -> Registry:
@@ -51,4 +53,5 @@ def build(capabilities: Iterable[Capability]) -> Registry:
         registry.jobs += capability.jobs
         registry.at_start += capability.at_start
         registry.answered += capability.answered
+        registry.exports += capability.exports
     return registry

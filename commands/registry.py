@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from commands.context import Context, RoomOutcome
     from commands.effects import Effect, Reply
     from commands.events import Consumer, PollAnswers
+    from commands.exports import Export
     from commands.jobs import Answered, AtStart, Job
 
 Handler = Callable[..., Awaitable["Reply"]]
@@ -254,6 +255,7 @@ class Registry:
         self.jobs: list[Job] = []  # scheduled work (``commands.jobs``)
         self.at_start: list[AtStart] = []
         self.answered: list[Answered] = []
+        self.exports: list[Export] = []
 
     def outcome(self, kind: str) -> Callable[[OutcomeHandler], OutcomeHandler]:
         """Declares the handler of the outcomes of ``kind`` (decorator): what is recorded and

@@ -15,6 +15,7 @@ from commands.context import Club, Context, Place
 from commands.dates import format_day
 from commands.effects import Post, Reply
 from commands.errors import BadArgument, NotFound, UserError
+from commands.exports import Export, ExportRun
 from commands.i18n import Translator
 from commands.limits import check_daily
 from commands.meetings.details import clean_text
@@ -26,6 +27,7 @@ from commands.text import escape_markdown, pill, shorten
 
 if TYPE_CHECKING:
     from storage.models import Remontee
+    from storage.repositories import Repositories
 
 NEW, SENT, ANSWERED = "nouvelle", "transmise", "repondue"
 STATUSES = (NEW, SENT, ANSWERED)
@@ -186,3 +188,13 @@ def export_markdown(rows: Sequence[Remontee], t: Translator, club_name: str, now
 def _plain(text: str) -> str:
     """One line of escaped Markdown."""
     return escape_markdown(" ".join(text.split()))
+
+
+async def _council(repos: Repositories, run: ExportRun) -> dict[str, bytes]:
+    rows = await repos.remontees.listing(limit=100_000)
+    text = export_markdown(rows, run.t, run.club.name, run.now, run.club.tz)
+    return {"remontees.md": text.encode()}
+
+
+COUNCIL = Export("remontees", "les remontées aux élus, pour le conseil (Markdown) / council digest",
+                 _council)

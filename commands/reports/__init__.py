@@ -10,6 +10,6 @@ CAPABILITY = Capability(
     commands=(handlers.stats, handlers.bilan, privacy.profil, privacy.mes_donnees,
               privacy.oublier_moi),
     outcomes={privacy.DIRECT_ROOM_OPENED: privacy.direct_room_opened},
-    jobs=(RETENTION,))
+    jobs=(RETENTION,), exports=(handlers.BILAN,))
 
 __all__ = ["CAPABILITY"]
