@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -75,30 +76,52 @@ sondage = group("sondage", fr=("sondage", "sondages"), en=("poll", "polls"), sec
 coordination = sondage.family(role=Role.COORDINATOR)
 
 
-@command("vote", fr=("vote", "voter"), section="polls",
-         params=(Param("ballot", Text(max_length=500), rest=True),))
-async def vote(ctx: Context, ballot: str) -> Reply:
-    """``!vote [n°] 1+ 2- 3?``: the poll is named inside the ballot (or found as by
-    ``PollRef``); a position the poll does not have is refused."""
-    read = read_ballot(ballot)
-    poll = await find_poll(ctx, read.poll)
-    if poll.status != "open":
-        raise UserError("polls.closed_no_vote", number=poll.id)
-    slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+@dataclass(frozen=True)
+class Vote:
+    """A ballot for an open poll: its slots by position, the answers by slot id (``None``:
+    withdrawn)."""
+
+    poll: Poll
+    slots: dict[int, PollSlot]
     answers: list[tuple[int, str | None]]
-    if read.withdraw_all:
-        answers = [(slot.id, None) for slot in slots.values()]
-    else:
-        unknown = sorted({p for p, _ in read.answers if p not in slots})
+
+
+class BallotRef:
+    """``[n°] 1+ 2- 3?``: the ballot read (``BadArgument`` with examples), then the poll it
+    names (or the one ``find_poll`` picks) found open, and its positions checked."""
+
+    kind = "ballot"
+    text = Text(max_length=500)
+
+    def read(self, raw: str) -> None:
+        read_ballot(self.text.convert(raw))
+
+    async def convert(self, ctx: Context, raw: str) -> Vote:
+        ballot = read_ballot(self.text.convert(raw))
+        poll = await find_poll(ctx, ballot.poll)
+        if poll.status != "open":
+            raise UserError("polls.closed_no_vote", number=poll.id)
+        slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+        if ballot.withdraw_all:
+            return Vote(poll, slots, [(slot.id, None) for slot in slots.values()])
+        unknown = sorted({p for p, _ in ballot.answers if p not in slots})
         if unknown:
             raise BadArgument("polls.no_such_slot", positions=", ".join(map(str, unknown)),
                               count=len(slots), number=poll.id)
-        answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in read.answers]
-    _, mine = await ctx.db().polls.cast(poll_id=poll.id, user_id=ctx.sender, answers=answers,
-                                        source="text", at=ctx.sent_at, event_id=ctx.event_id,
-                                        tz=ctx.club.tz)
-    return Reply(_voted(ctx, poll, slots, mine),
-                 then=(await service.changed(ctx.db(), poll, ctx.club, ctx.t),))
+        return Vote(poll, slots, [(slots[p].id, None if a == WITHDRAW else a)
+                                  for p, a in ballot.answers])
+
+
+@command("vote", fr=("vote", "voter"), section="polls",
+         params=(Param("ballot", BallotRef(), rest=True),))
+async def vote(ctx: Context, ballot: Vote) -> Reply:
+    """``!vote [n°] 1+ 2- 3?``: the sender's answers recorded (the poll's message edited in a
+    follow-up)."""
+    _, mine = await ctx.db().polls.cast(poll_id=ballot.poll.id, user_id=ctx.sender,
+                                        answers=ballot.answers, source="text", at=ctx.sent_at,
+                                        event_id=ctx.event_id, tz=ctx.club.tz)
+    return Reply(_voted(ctx, ballot.poll, ballot.slots, mine),
+                 then=(await service.changed(ctx.db(), ballot.poll, ctx.club, ctx.t),))
 
 
 def _voted(ctx: Context, poll: Poll, slots: dict[int, PollSlot], mine: dict[int, str]) -> str:
