@@ -47,6 +47,25 @@ class RemonteeRef(NumberRef):
         return row
 
 
+class RemonteesRef:
+    """Several remontées by number (``3 4 5``, ``3,4,5``, ``n°3 #4``): each once, in the order
+    given; « Aucune remontée n°… » names those that do not exist."""
+
+    kind = "numbers"
+    text = Text(1000)
+
+    def read(self, raw: str) -> None:
+        _numbers(self.text.convert(raw))
+
+    async def convert(self, ctx: Context, raw: str) -> list[Remontee]:
+        wanted = _numbers(self.text.convert(raw))
+        found = await ctx.db().remontees.many(wanted)
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            raise NotFound("remontee.not_found", number=", ".join(f"n°{n}" for n in missing))
+        return [found[number] for number in wanted]
+
+
 @command("remontee", fr=("remontee", "remontees"), en=("feedback", "council"),
          section="agenda", params=(Param("text", Text(10_000), rest=True),))
 async def remontee(ctx: Context, text: str) -> Reply:
@@ -79,26 +98,19 @@ async def liste(ctx: Context, page: PageRequest) -> Reply:
 
 @coordination.subcommand("transmettre", fr=("transmettre", "transmises", "envoyer"),
                          en=("sent", "send", "forward"),
-                         params=(Param("numbers", Text(1000), rest=True),))
-async def transmettre(ctx: Context, numbers: str) -> Reply:
-    wanted = _numbers(numbers)
-    found = await ctx.db().remontees.many(wanted)
-    missing = [n for n in wanted if n not in found]
-    if missing:
-        raise NotFound("remontee.not_found", number=", ".join(f"n°{n}" for n in missing))
-    for number in wanted:
-        row = found[number]
+                         params=(Param("numbers", RemonteesRef(), rest=True),))
+async def transmettre(ctx: Context, numbers: list[Remontee]) -> Reply:
+    for row in numbers:
         if row.status == ANSWERED:
-            raise UserError("remontee.already_answered", number=number)
+            raise UserError("remontee.already_answered", number=row.id)
         if row.status == SENT and row.sent_at is not None:
-            raise UserError("remontee.already_sent", number=number,
+            raise UserError("remontee.already_sent", number=row.id,
                             date=format_day(row.sent_at, ctx.t.language, ctx.club.tz))
-    for number in wanted:
-        row = found[number]
+    for row in numbers:
         row.status, row.sent_at, row.sent_by = SENT, ctx.now, ctx.sender
         await _audit(ctx, row, "sent")
-    return Reply(ctx.t("remontee.sent", count=len(wanted),
-                       numbers=", ".join(f"n°{n}" for n in wanted),
+    return Reply(ctx.t("remontee.sent", count=len(numbers),
+                       numbers=", ".join(f"n°{row.id}" for row in numbers),
                        date=format_day(ctx.now, ctx.t.language, ctx.club.tz)))
 
 
