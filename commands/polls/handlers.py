@@ -3,7 +3,6 @@ by its number (or the one the room is about) is found by ``PollRef``."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,10 +13,9 @@ from commands.context import Context
 from commands.dates import DateError, Slot, format_moment, format_slot, parse_moment, parse_slot
 from commands.effects import Effect, Reply
 from commands.errors import BadArgument, NotFound, UserError
-from commands.meetings import render as meeting_render
 from commands.meetings.details import EVENT_OPTIONS, read_details
-from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
-from commands.meetings.service import announce, create_meeting, rooms_of
+from commands.meetings.reminders import REMINDERS_KIND
+from commands.meetings.service import create_meeting, rooms_of
 from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Option, Param
 from commands.polls import service
@@ -213,13 +211,8 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
         effects += await service.close(repos, poll, ctx.club, ctx.t, ctx.now)
     meeting, announcements = await create_meeting(
         repos, ctx.club, ctx.t, start=chosen.starts_at, end=chosen.ends_at, details=details,
-        created_by=ctx.sender, now=ctx.now, poll_id=poll.id)
-    if not announcements:  # no club room for the territory: announced where the poll was
-        meeting.rooms = json.dumps([poll.room_id])
-        await plan_meeting(repos, meeting, ctx.club, ctx.now)
-        announcements = announce(meeting, ctx.club, ctx.t,
-                                 meeting_render.announcement(meeting, ctx.club, ctx.t),
-                                 [poll.room_id], "created")
+        created_by=ctx.sender, now=ctx.now, poll_id=poll.id,
+        fallback_room=poll.room_id)  # no club room for the territory: where the poll was
     poll.meeting_id = meeting.id
     await _audit(ctx, poll, "chosen")
     when = format_slot(Slot(chosen.starts_at, chosen.ends_at), ctx.t.language, ctx.club.tz)
