@@ -96,7 +96,8 @@ class Bot:
         self.reader = BatchReader(
             self.transport, self.clock, timedelta(minutes=matrix.catch_up_minutes),
             lambda: self.club.prefix, self.club_rooms, self.t,
-            timedelta(seconds=matrix.undecryptable_notice_seconds))
+            timedelta(seconds=matrix.undecryptable_notice_seconds),
+            self.dispatcher.registry.answer_events)
         self.notices = self.reader.notices
         self.recorder = BatchRecorder(self.transport, self.outbox, self.clock, self.dispatcher,
                                       self.standings, self.current_club, self.t)

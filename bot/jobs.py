@@ -170,7 +170,7 @@ async def _answers_again(registry: Registry, db: Database,
         except MatrixError as error:
             log.warning("cannot recount the votes of %s in %s (%s)", event_id, room_id, error)
             continue
-        responses += responses_of(room_id, events)
+        responses += responses_of(room_id, events, registry.answer_events)
     log.info("recounted %d poll responses of %d native polls", len(responses), len(targets))
     return sorted(responses, key=lambda r: r.at)
 

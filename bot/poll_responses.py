@@ -1,25 +1,26 @@
-"""Answers to native polls (MSC3381 responses) read from nio events: the sync's and those read
-again from the homeserver at start."""
+"""Answers to native polls read from nio events (the sync's, and those read again from the
+homeserver at start), by the readers the capabilities declare for their event types
+(``Registry.answer_events``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from commands.events import PollResponse
-from commands.polls import native
+from commands.events import PollResponse, ReadAnswer
 
 
-def responses_of(room_id: str, events: Sequence[Any]) -> list[PollResponse]:
+def responses_of(room_id: str, events: Sequence[Any],
+                 readers: Mapping[str, ReadAnswer]) -> list[PollResponse]:
     """The poll responses among nio events (unknown to nio, so ``UnknownEvent``)."""
     found = []
     for event in events:
-        if getattr(event, "type", None) in native.RESPONSE_TYPES:
+        read = readers.get(getattr(event, "type", None) or "")
+        if read is not None:
             source = event.source
-            response = native.read_response(
-                source["event_id"], room_id, source["sender"],
-                datetime_of(source["origin_server_ts"]), source.get("content", {}))
+            response = read(source["event_id"], room_id, source["sender"],
+                            datetime_of(source["origin_server_ts"]), source.get("content", {}))
             if response is not None:
                 found.append(response)
     return found

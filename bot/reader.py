@@ -26,7 +26,7 @@ from bot.matrix import MatrixTransport
 from bot.poll_responses import responses_of
 from bot.undecryptable import UndecryptableNotices
 from commands.dispatch import command_text
-from commands.events import Reaction, Redaction
+from commands.events import Reaction, ReadAnswer, Redaction
 from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
 from commands.threads import thread_root
@@ -42,8 +42,9 @@ class BatchReader:
 
     def __init__(self, transport: MatrixTransport, clock: Clock, catch_up: timedelta,
                  prefix: Callable[[], str], club_rooms: Mapping[str, str], t: Translator,
-                 notice_after: timedelta) -> None:
+                 notice_after: timedelta, answer_events: Mapping[str, ReadAnswer]) -> None:
         self.transport = transport
+        self.answer_events = answer_events  # native poll answers: event type → reader
         self.clock = clock
         self.catch_up = catch_up
         self.prefix = prefix
@@ -178,7 +179,7 @@ class BatchReader:
             batch.redactions.append(Redaction(event.event_id, room_id, event.sender,
                                               event.redacts, at))
         else:
-            batch.poll_responses += responses_of(room_id, [event])
+            batch.poll_responses += responses_of(room_id, [event], self.answer_events)
 
     def _remember_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
         """Keeps an event whose room key has not arrived yet, to retry after the next syncs;

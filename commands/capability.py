@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from commands.registry import Command, OutcomeHandler, Registry
 
 if TYPE_CHECKING:
-    from commands.events import Consumer, PollAnswers
+    from commands.events import Consumer, PollAnswers, ReadAnswer
     from commands.exports import Export
     from commands.jobs import Answered, AtStart, Job
 
@@ -29,6 +29,8 @@ class Capability:
     outcomes: Mapping[str, OutcomeHandler] = field(default_factory=dict)
     consumers: Sequence[Consumer] = ()  # reactions and redactions of a sync batch
     poll_answers: Sequence[PollAnswers] = ()  # members' answers to native polls
+    # the event types of those answers, and how each is read
+    answer_events: Mapping[str, ReadAnswer] = field(default_factory=dict)
     # what it does when another capability announces ``name`` (``Registry.listeners``)
     listens: Mapping[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)
     jobs: Sequence[Job] = ()  # scheduled work: due items read from the database, their run
@@ -48,6 +50,7 @@ def build(capabilities: Iterable[Capability]) -> Registry:
             registry.outcome(kind)(handler)
         registry.consumers += capability.consumers
         registry.poll_answers += capability.poll_answers
+        registry.answer_events.update(capability.answer_events)
         for announcement, listener in capability.listens.items():
             registry.listeners.setdefault(announcement, []).append(listener)
         registry.jobs += capability.jobs

@@ -35,7 +35,7 @@ from commands.text import fold
 if TYPE_CHECKING:
     from commands.context import Context, RoomOutcome
     from commands.effects import Effect, Reply
-    from commands.events import Consumer, PollAnswers
+    from commands.events import Consumer, PollAnswers, ReadAnswer
     from commands.exports import Export
     from commands.jobs import Answered, AtStart, Job
 
@@ -251,6 +251,7 @@ class Registry:
         self.outcomes: dict[str, OutcomeHandler] = {}
         self.consumers: list[Consumer] = []
         self.poll_answers: list[PollAnswers] = []
+        self.answer_events: dict[str, ReadAnswer] = {}  # event type → how it is read
         self.listeners: dict[str, list[Callable[..., Awaitable[Any]]]] = {}
         self.jobs: list[Job] = []  # scheduled work (``commands.jobs``)
         self.at_start: list[AtStart] = []
