@@ -67,19 +67,19 @@ class Bot:
         self.transport = MatrixTransport(settings.matrix)
         self.outbox = Outbox(self.db, self.transport, self.clock,
                              retry_for=timedelta(hours=settings.matrix.send_retry_hours))
-        self.club = club_of(settings)
         self.t = Translator(settings.club.language)
         self.rooms = Rooms(self.transport, self.db, self.clock, settings.rooms,
                            self._club_changed)
         self.standings = Standings(self.transport, settings.club, lambda: self.club_rooms,
                                    lambda: self.rooms.main_room_id)
         self.dispatcher = Dispatcher(registry or build_registry(), self.db, self.outbox,
-                                     self.clock, self.club, self.standings, self.transport,
+                                     self.clock, club_of(settings), self.standings, self.transport,
                                      busy_notice_s=settings.database_busy_notice_seconds)
         self.dispatcher.hold = self.rooms.held
         self.scheduler = self._scheduler()
         self._connect()
         self._tasks: list[asyncio.Task[None]] = []
+        self.profile_kept: asyncio.Task[None] | None = None  # the profile's upkeep, at start
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -112,8 +112,14 @@ class Bot:
         self.outbox.t = self.t
         self.outbox.on_failed = self.dispatcher.row_failed
 
+    @property
+    def club(self) -> Club:
+        """The commands' view of the club as it is now (it changes with its rooms): the
+        dispatcher's, the one copy."""
+        return self.dispatcher.club
+
     def current_club(self) -> Club:
-        """The commands' view of the club as it is now (it changes with its rooms)."""
+        """``club``, for the parts that read it when they need it."""
         return self.club
 
     @property
@@ -128,8 +134,7 @@ class Bot:
 
     def _club_changed(self, **changes: Any) -> None:
         """The club's rooms or space changed: the commands see it."""
-        self.club = replace(self.club, **changes)
-        self.dispatcher.club = self.club
+        self.dispatcher.club = replace(self.dispatcher.club, **changes)
 
     # --- life cycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -140,7 +145,11 @@ class Bot:
         if self.transport.client.olm is not None:
             await cross_sign(self.transport.client, self.settings.matrix.password,
                              self.settings.matrix.store_path)
-        await Profile(self.transport.client, self.db, self.settings.matrix).keep()
+        # The profile is brought in line in the background: the bot works with any profile,
+        # and its requests (an avatar's upload) never hold the start back.
+        self.profile_kept = asyncio.create_task(
+            Profile(self.transport.client, self.db, self.settings.matrix).keep(), name="profile")
+        self._tasks.append(self.profile_kept)
         token = await self.load_state()
         # The sender starts now and never holds the start back: the rows queued at the last
         # stop are read first (each room's go before what this start queues), and sent while

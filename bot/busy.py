@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.outbox import txn_id
-from bot.render import message_content
+from bot.render import answer_content
 from bot.running import CommandRunner, Handling, Received
 from commands.dispatch import command_text
 from commands.effects import Reply
@@ -25,11 +25,12 @@ SendNow = Callable[[str, dict[str, Any], str], Awaitable[Any]]  # room, content,
 
 @dataclass(frozen=True)
 class _Waiting:
-    """What ``tell_busy`` needs of a command: where to answer and whom."""
+    """What ``tell_busy`` needs of a command: where to answer, whom, and in which thread."""
 
     event_id: str
     room_id: str
     sender: str
+    thread_root: str | None
 
 
 class BusyDatabase:
@@ -64,7 +65,7 @@ class BusyDatabase:
             return False
         if not reply.markdown or reply.effects or reply.then or reply.reschedule:
             return False
-        content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender)
+        content = answer_content(reply, item)
         if not await self._send_now(item, content, txn_id("reply", item.event_id)):
             return False
         handling.log()
@@ -75,8 +76,7 @@ class BusyDatabase:
         be run when it frees (without the outbox: writing there waits for the lock too)."""
         if item.event_id in self._told_busy:
             return
-        content = message_content(Reply(self.runner.t("error.storage_busy")),
-                                  in_reply_to=item.event_id, reply_sender=item.sender)
+        content = answer_content(Reply(self.runner.t("error.storage_busy")), item)
         if await self._send_now(item, content, txn_id("busy", item.event_id)):
             self._told_busy.add(item.event_id)
 
@@ -87,7 +87,7 @@ class BusyDatabase:
                 item = await repos.inbox.get(event_id)
                 if item is None or item.handled_at is not None:
                     return
-                command = _Waiting(item.event_id, item.room_id, item.sender)
+                command = _Waiting(item.event_id, item.room_id, item.sender, item.thread_root)
         except StorageUnavailable:
             return
         await self.tell_busy(command)

@@ -136,12 +136,13 @@ class Dispatcher:
         event id: the notice to answer with, or ``None`` to drop silently. None of them is run;
         the others count towards their sender's rate. Cheap when nobody is over it: no read."""
         limited: dict[str, Reply | None] = {}
+        now = self.clock.now()
         for command in commands:
-            wait = self.rate.over(command.sender, command.sent_at)
+            wait = self.rate.over(command.sender, command.sent_at, now)
             if wait is None or await self.membership.role_of(command.sender) >= Role.COORDINATOR:
                 continue
             notice = None
-            if self.rate.notice_due(command.sender, command.sent_at):
+            if self.rate.notice_due(command.sender, now):
                 notice = Reply(self.t("limit.commands", limit=self.rate.limit,
                                       seconds=max(1, math.ceil(wait.total_seconds()))))
             limited[command.event_id] = notice

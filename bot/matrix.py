@@ -23,7 +23,6 @@ from nio import (
     MegolmEvent,
     RoomCreateResponse,
     RoomGetStateEventResponse,
-    RoomGetStateResponse,
     RoomInviteResponse,
     RoomLeaveResponse,
     RoomMessagesResponse,
@@ -101,6 +100,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         checked: SyncResponse = check("sync", response, SyncResponse)
         self.answered_at = asyncio.get_running_loop().time()
         self._follow_power_levels(checked)
+        self._follow_creators(checked)
         return checked
 
     @contextlib.asynccontextmanager
@@ -320,33 +320,6 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                     await self.joined_members(room_id)
             except (MatrixError, TimeoutError) as error:
                 log.warning("the members of %s could not be read (%s)", room_id, error)
-
-    async def may_redact(self, room_id: str, user_id: str) -> bool:
-        """Whether ``user_id`` may redact other people's events in ``room_id``, a room the bot
-        is in: the room's ``redact`` power level, or a creator of it."""
-        room = self.client.rooms.get(room_id)
-        if room is None:
-            return False
-        return bool(room.power_levels.can_user_redact(user_id)
-                    or user_id in await self.creators(room_id))
-
-    async def creators(self, room_id: str) -> set[str]:
-        """The room's creators: in room version 12 they outrank every power level. Asked once
-        per room while the bot is in it (none, not kept, when the homeserver does not answer)."""
-        if room_id not in self._creators:
-            try:
-                response = await self._once(f"state of {room_id}", RoomGetStateResponse,
-                                            lambda: self.client.room_get_state(room_id))
-            except MatrixError as error:
-                log.warning("the creators of %s are unknown for now (%s)", room_id, error)
-                return set()
-            found: set[str] = set()
-            for event in response.events:
-                if event.get("type") == "m.room.create":
-                    found.add(str(event["sender"]))
-                    found.update(str(u) for u in event.get("content", {}).get("additional_creators", []))
-            self._creators[room_id] = found
-        return self._creators[room_id]
 
     def decrypt(self, event: MegolmEvent) -> Any | None:
         """The decrypted event, or ``None`` while its room key is missing."""

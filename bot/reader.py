@@ -117,8 +117,7 @@ class BatchReader:
         """Notes which redactions come from someone allowed to redact others' events in their
         room (read from the room's current state), and drops the commands of the batch, and
         the events still waiting for their key, that a redaction takes back."""
-        batch.redactions = [replace(r, may_redact=await self.transport.may_redact(r.room_id,
-                                                                                  r.sender))
+        batch.redactions = [replace(r, may_redact=self.transport.may_redact(r.room_id, r.sender))
                             for r in batch.redactions]
         taken = {redaction.redacts: redaction for redaction in batch.redactions}
         batch.commands = [c for c in batch.commands if not (

@@ -16,7 +16,7 @@ from bot.effects import queue_effects
 from bot.matrix import MatrixTransport
 from bot.matrix_api import MatrixError
 from bot.outbox import Outbox, txn_id
-from bot.render import message_content
+from bot.render import answer_content
 from bot.standing import Standings
 from commands.context import Club
 from commands.effects import Effect, Reply
@@ -68,7 +68,7 @@ class BatchRecorder:
         for room_id, joined_at in batch.joined.items():
             await repos.rooms.mark_joined(room_id, joined_at)
         new = await self._save_commands(repos, batch, now)
-        for arrival in batch.arrivals:  # greeted later, together (``bot.welcomes``)
+        for arrival in batch.arrivals:  # greeted later, together (the ``welcomes`` job)
             if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
                 batch.newcomers += 1
         if position or batch.reactions or batch.poll_responses:
@@ -143,8 +143,7 @@ class BatchRecorder:
             if command.event_id in self.told_down:
                 continue
             reply = Reply(self.t("error.storage_unavailable"))
-            content = message_content(reply, in_reply_to=command.event_id,
-                                      reply_sender=command.sender, thread=command.thread_root)
+            content = answer_content(reply, command)
             try:
                 await asyncio.wait_for(self.transport.send(
                     command.room_id, content, txn_id("storage", command.event_id)), 30)

@@ -4,7 +4,7 @@ mentions, a reply relation, and ``m.notice`` (the bots' convention)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import cmarkgfm
@@ -112,6 +112,24 @@ def message_content(reply: Reply, *, in_reply_to: str | None = None,
     elif in_reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": in_reply_to}}
     return content
+
+
+class Asked(Protocol):
+    """A message the bot answers (a command): who sent it, and the thread it is in."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def thread_root(self) -> str | None: ...
+
+
+def answer_content(reply: Reply, asked: Asked) -> dict[str, Any]:
+    """``reply`` as the answer to ``asked``: in its thread if it was sent in one, naming its
+    sender. Every answer to a command is made so, through the outbox or not."""
+    return message_content(reply, in_reply_to=asked.event_id, reply_sender=asked.sender,
+                           thread=asked.thread_root)
 
 
 def file_content(filename: str, mimetype: str, size: int) -> dict[str, Any]:

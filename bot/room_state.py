@@ -1,12 +1,12 @@
 """What the bot knows of its rooms from the sync (``SyncedRooms``, part of
-``bot.matrix.MatrixTransport``): members and their names, power levels, encryption. No
-request: nio's room state as last synced."""
+``bot.matrix.MatrixTransport``): members and their names, power levels, creators, encryption.
+No request: nio's room state as last synced."""
 
 from __future__ import annotations
 
 import copy
 
-from nio import AsyncClient, PowerLevelsEvent, SyncResponse
+from nio import AsyncClient, PowerLevelsEvent, RoomCreateEvent, SyncResponse
 
 from bot.matrix_api import room_from_link
 from commands.pills import RoomNames
@@ -31,6 +31,31 @@ class SyncedRooms:
             room = self.client.rooms.get(room_id)
             if latest is not None and room is not None:
                 room.power_levels = copy.deepcopy(latest.power_levels)
+
+    def _follow_creators(self, response: SyncResponse) -> None:
+        """A room's creators, from its ``m.room.create`` event: every sync that (re)joins a room
+        brings its state with it (and the full-state sync at start, every room's)."""
+        for room_id, info in response.rooms.join.items():
+            for event in (*info.state, *info.timeline.events):
+                if isinstance(event, RoomCreateEvent):
+                    content = event.source.get("content", {})
+                    extra = content.get("additional_creators", [])
+                    self._creators[room_id] = {event.sender, *(
+                        str(user) for user in (extra if isinstance(extra, list) else []))}
+
+    def creators(self, room_id: str) -> set[str]:
+        """The room's creators (in room version 12 they outrank every power level), as synced;
+        empty for a room the bot is not in."""
+        return self._creators.get(room_id, set())
+
+    def may_redact(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` may redact other people's events in ``room_id``, a room the bot
+        is in: the room's ``redact`` power level, or a creator of it."""
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return False
+        return bool(room.power_levels.can_user_redact(user_id)
+                    or user_id in self.creators(room_id))
 
     def forget_room(self, room_id: str) -> None:
         """Drops what is known of a room the bot is no longer in (nio 0.26 keeps a left room

@@ -16,7 +16,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.effects import queue_effects
 from bot.outbox import Queued, txn_id
-from bot.render import message_content
+from bot.render import Asked, answer_content
 from commands.context import Club, Context, Standing
 from commands.dispatch import (
     command_text,
@@ -56,21 +56,16 @@ class Membership(Protocol):
         ...
 
 
-class Received(Protocol):
-    """A command as received: queued in the inbox, or still in its sync batch."""
+class Received(Asked, Protocol):
+    """A command as received: queued in the inbox, or still in its sync batch (who sent it
+    and the thread it was sent in, answered there: ``Asked``)."""
 
     @property
-    def event_id(self) -> str: ...
-    @property
     def room_id(self) -> str: ...
-    @property
-    def sender(self) -> str: ...
     @property
     def body(self) -> str: ...
     @property
     def sent_at(self) -> datetime: ...
-    @property
-    def thread_root(self) -> str | None: ...  # the thread it was sent in (answered there)
 
 
 @dataclass
@@ -187,8 +182,7 @@ class CommandRunner:
         now = self.clock.now()
         queued = []
         if reply.markdown:
-            content = message_content(reply, in_reply_to=item.event_id, reply_sender=item.sender,
-                                      thread=item.thread_root)
+            content = answer_content(reply, item)
             row = await repos.outbox.add(txn_id=txn_id("reply", item.event_id),
                                          room_id=item.room_id, content=content, created_at=now)
             if row is not None:

@@ -38,7 +38,7 @@ class Standings:
             return Role.PARTICIPANT
         if self.transport.power_level(main, user_id) >= self.club.coordinator_power_level:
             return Role.COORDINATOR
-        if user_id in await self.transport.creators(main):
+        if user_id in self.transport.creators(main):
             return Role.COORDINATOR
         return Role.PARTICIPANT
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, func, or_, select, union_all
@@ -28,6 +28,7 @@ from storage.models import (
     ProjectGroup,
     Reminder,
 )
+from storage.models.base import aware
 from storage.participants import state_keys
 from storage.personal import (
     ERASED_KEY,
@@ -133,7 +134,7 @@ class PersonalDataRepository:
         rows = await self.session.execute(select(every.c.user_id, func.max(every.c.at))
                                           .group_by(every.c.user_id))
         latest: dict[str, datetime] = {}
-        found: list[tuple[Iterable[str], datetime]] = [([user], _utc(at))
+        found: list[tuple[Iterable[str], datetime]] = [([user], aware(at))
                                                        for user, at in rows.all()]
         for names, at in (await self.session.execute(
                 select(items.c.presenter, items.c.created_at)
@@ -175,13 +176,6 @@ class PersonalDataRepository:
         result = await self.session.execute(delete(inbox).where(inbox.c.sender == "",
                                                                 inbox.c.sent_at < before))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _utc(moment: datetime | str) -> datetime:
-    """An aggregate (``max``) bypasses the column type: SQLite gives naive UTC text back."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _exported(table_name: str, row: Mapping[Any, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
+from storage.models.base import aware
+from storage.models.groups import (
     AuditEntry,
     AuditPerson,
     GroupMember,
@@ -25,15 +26,6 @@ from storage.models import (
 from storage.participants import record_participation
 from storage.personal import audit_people
 from storage.statements import table
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """An aggregate (``max``) bypasses the column type: SQLite gives naive UTC text back."""
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,12 @@ from storage.models import (
     ScheduledMessage,
     Welcome,
 )
+from storage.models.base import aware
 from storage.participants import ParticipantRepository
 from storage.personal import people_in
 from storage.personal_data import PersonalDataRepository
 from storage.polls import PeopleRepository, PollRepository
-from storage.projects import AuditRepository, GroupRepository, InitiativeRepository, aware
+from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
 from storage.reminders import ReminderRepository
 from storage.statements import dialect_of
 
@@ -127,8 +128,8 @@ class InboxRepository:
         return result.rowcount == 1
 
     async def count_handled(self) -> int:
-        query = select(InboxEvent.event_id).where(InboxEvent.handled_at.is_not(None))
-        return len((await self.session.scalars(query)).all())
+        query = select(func.count()).where(InboxEvent.handled_at.is_not(None))
+        return int(await self.session.scalar(query) or 0)
 
 
 class OutboxRepository:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, UTCDateTime
+from storage.models.base import Base
 
 
 class ProjectGroup(Base):
@@ -24,10 +24,10 @@ class ProjectGroup(Base):
     territory: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     funding: Mapped[str] = mapped_column(Text, default="")
-    room_id: Mapped[str | None] = mapped_column(String(255))
-    created_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    room_id: Mapped[str | None]
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_project_groups_status", "status", "id"),)
 
@@ -38,8 +38,8 @@ class GroupMember(Base):
     __tablename__ = "group_members"
     group_id: Mapped[int] = mapped_column(ForeignKey("project_groups.id", ondelete="CASCADE"),
                                           primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[str] = mapped_column(primary_key=True)
+    joined_at: Mapped[datetime]
     referent: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_group_members_user", "user_id"),)
@@ -51,9 +51,9 @@ class GroupProgress(Base):
     __tablename__ = "group_progress"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("project_groups.id", ondelete="CASCADE"))
-    author: Mapped[str] = mapped_column(String(255))
+    author: Mapped[str]
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_group_progress_group", "group_id", "created_at"),)
 
@@ -66,9 +66,9 @@ class GroupNeed(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("project_groups.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    met_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_group_needs_group", "group_id"),)
 
@@ -86,8 +86,8 @@ class Initiative(Base):
     contact: Mapped[str] = mapped_column(String(200), default="")
     link: Mapped[str] = mapped_column(String(500), default="")
     search_key: Mapped[str] = mapped_column(Text)  # folded name, description and commune
-    created_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 class AuditEntry(Base):
@@ -95,8 +95,8 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime]
+    actor: Mapped[str]
     subject: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(32))
@@ -113,6 +113,6 @@ class AuditPerson(Base):
     __tablename__ = "audit_people"
     audit_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id", ondelete="CASCADE"),
                                           primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(primary_key=True)
 
     __table_args__ = (Index("ix_audit_people_user", "user_id"),)

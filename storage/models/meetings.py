@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, UTCDateTime
+from storage.models.base import Base
 
 
 class Meeting(Base):
@@ -26,9 +26,9 @@ class Meeting(Base):
                                       server_default=text("''"))  # https visio
     group_id: Mapped[int | None] = mapped_column(Integer)  # audience: a groupe-projet
     capacity: Mapped[int | None] = mapped_column(Integer)  # places; none: no registration
-    organiser: Mapped[str | None] = mapped_column(String(255))
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    organiser: Mapped[str | None]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(500), default="")
     territory: Mapped[str] = mapped_column(String(16))  # nord, sud, commun
     status: Mapped[str] = mapped_column(String(16), default="prevue")  # prevue, tenue, annulee
@@ -37,9 +37,9 @@ class Meeting(Base):
     minutes: Mapped[str] = mapped_column(Text, default="")  # compte-rendu: text or a link
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     rooms: Mapped[str] = mapped_column(Text, default="[]")  # JSON: rooms it was announced in
-    created_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_meetings_start", "starts_at"),)
 
@@ -51,9 +51,9 @@ class MeetingRsvp(Base):
     __tablename__ = "meeting_rsvps"
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
                                             primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(primary_key=True)
     answer: Mapped[str] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    at: Mapped[datetime]
 
 
 class MeetingAttendance(Base):
@@ -62,8 +62,8 @@ class MeetingAttendance(Base):
     __tablename__ = "meeting_attendance"
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
                                             primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user_id: Mapped[str] = mapped_column(primary_key=True)
+    recorded_at: Mapped[datetime]
 
 
 class Poll(Base):
@@ -73,15 +73,15 @@ class Poll(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     question: Mapped[str] = mapped_column(Text)
     territory: Mapped[str] = mapped_column(String(16))  # nord, sud, tous
-    room_id: Mapped[str] = mapped_column(String(255))
+    room_id: Mapped[str]
     status: Mapped[str] = mapped_column(String(16), default="open")  # open, closed
-    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
     meeting_id: Mapped[int | None] = mapped_column(Integer)
     results_version: Mapped[int] = mapped_column(Integer, default=0)
-    created_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_polls_status", "status", "closes_at"),)
 
@@ -93,8 +93,8 @@ class PollSlot(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_poll_slots_poll", "poll_id", "position", unique=True),)
 
@@ -105,12 +105,12 @@ class PollVote(Base):
     __tablename__ = "poll_votes"
     slot_id: Mapped[int] = mapped_column(ForeignKey("poll_slots.id", ondelete="CASCADE"),
                                          primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(Integer)
     answer: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(String(8))  # native, text
-    voted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    event_id: Mapped[str] = mapped_column(String(255))
+    voted_at: Mapped[datetime]
+    event_id: Mapped[str]
 
     # Covering indexes: the tally counts and lists from the index alone.
     __table_args__ = (Index("ix_poll_votes_poll", "poll_id", "slot_id", "answer"),

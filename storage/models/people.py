@@ -7,16 +7,16 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, UTCDateTime
+from storage.models.base import Base
 
 
 class Person(Base):
     """What a person chose about the bot (mentions in reminders…)."""
 
     __tablename__ = "people"
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(primary_key=True)
     mentions: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime]
 
 
 class Participant(Base):
@@ -26,16 +26,16 @@ class Participant(Base):
     (``!profil``), with the date of their consent."""
 
     __tablename__ = "participants"
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())  # earliest activity
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())  # latest (retention)
+    user_id: Mapped[str] = mapped_column(primary_key=True)
+    first_seen: Mapped[datetime]  # earliest activity
+    last_seen: Mapped[datetime]  # latest (retention)
     # Their first and last calendar years in the ledger (empty: a profile, no activity yet).
     first_year: Mapped[int | None] = mapped_column(Integer)
     last_year: Mapped[int | None] = mapped_column(Integer)
     territory: Mapped[str | None] = mapped_column(String(16))
     commune: Mapped[str | None] = mapped_column(String(80))
     category: Mapped[str | None] = mapped_column(String(16))
-    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_participants_last_seen", "last_seen"),
                       # the yearly counts by profile read this index, not the rows
@@ -49,6 +49,6 @@ class ParticipantYear(Base):
     their earliest activity of that year. Written with each activity, never withdrawn."""
 
     __tablename__ = "participant_years"
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_at: Mapped[datetime]

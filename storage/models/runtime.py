@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, UTCDateTime
+from storage.models.base import Base
 
 
 class BotState(Base):
@@ -24,24 +24,24 @@ class JoinedRoom(Base):
     deleted), and the last timeline event it has seen there."""
 
     __tablename__ = "joined_rooms"
-    room_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_event_id: Mapped[str | None] = mapped_column(String(255))
+    room_id: Mapped[str] = mapped_column(primary_key=True)
+    joined_at: Mapped[datetime]
+    last_event_id: Mapped[str | None]
 
 
 class InboxEvent(Base):
     """A command received from the homeserver, kept until handled (a durable queue)."""
 
     __tablename__ = "inbox"
-    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    room_id: Mapped[str] = mapped_column(String(255))
-    sender: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(primary_key=True)
+    room_id: Mapped[str]
+    sender: Mapped[str]
     body: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
     # the root of the thread the command was sent in (answered there); None: the main timeline
-    thread_root: Mapped[str | None] = mapped_column(String(255))
+    thread_root: Mapped[str | None]
 
     __table_args__ = (Index("ix_inbox_pending", "handled_at", "received_at"),)
 
@@ -51,20 +51,20 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    txn_id: Mapped[str] = mapped_column(String(255), unique=True)
-    room_id: Mapped[str] = mapped_column(String(255))
+    txn_id: Mapped[str] = mapped_column(unique=True)
+    room_id: Mapped[str]
     # send (an event), invite (content: user_id) or state (event_type + state_key)
     action: Mapped[str] = mapped_column(String(16), default="send", server_default="send")
-    event_type: Mapped[str] = mapped_column(String(255), default="m.room.message")
-    state_key: Mapped[str | None] = mapped_column(String(255))
+    event_type: Mapped[str] = mapped_column(default="m.room.message")
+    state_key: Mapped[str | None]
     content: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    event_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    event_id: Mapped[str | None]
     # The first failure of a row still retried (the retries stop ``send_retry_hours`` later),
     # and when it was set aside as failed: never tried again, reported once.
-    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failing_since: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
 
     # Row ids are never reused (SQLite's AUTOINCREMENT; PostgreSQL's sequence): the sender
     # remembers the ids it sent, and old rows are purged.
@@ -79,7 +79,7 @@ class OutboxPerson(Base):
     __tablename__ = "outbox_people"
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"),
                                            primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(primary_key=True)
 
     __table_args__ = (Index("ix_outbox_people_user", "user_id"),)
 
@@ -90,10 +90,10 @@ class Welcome(Base):
     message was queued; ``None`` while waiting for it)."""
 
     __tablename__ = "welcomes"
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    room_id: Mapped[str] = mapped_column(String(255))
-    welcomed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    greeted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_id: Mapped[str] = mapped_column(primary_key=True)
+    room_id: Mapped[str]
+    welcomed_at: Mapped[datetime]
+    greeted_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_welcomes_waiting", "greeted_at", "room_id", "welcomed_at"),
                       Index("ix_welcomes_room", "room_id", "greeted_at"))
@@ -104,12 +104,12 @@ class ScheduledMessage(Base):
 
     __tablename__ = "scheduled_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    room_id: Mapped[str] = mapped_column(String(255))
+    room_id: Mapped[str]
     markdown: Mapped[str] = mapped_column(Text)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_scheduled_messages_due", "sent_at", "cancelled_at", "due_at"),)
 
@@ -122,18 +122,18 @@ class Reminder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     # personal, room, meeting, agenda_call, agenda_deadline, progress_call, minutes_due
     kind: Mapped[str] = mapped_column(String(24))
-    room_id: Mapped[str] = mapped_column(String(255))
-    owner: Mapped[str] = mapped_column(String(255))  # who asked (the bot for automatic ones)
+    room_id: Mapped[str]
+    owner: Mapped[str]  # who asked (the bot for automatic ones)
     text: Mapped[str] = mapped_column(Text, default="")
     rule: Mapped[str | None] = mapped_column(String(100))  # recurrence (commands.dates)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when it is meant for
-    send_at: Mapped[datetime] = mapped_column(UTCDateTime())  # after the quiet hours
+    due_at: Mapped[datetime]  # when it is meant for
+    send_at: Mapped[datetime]  # after the quiet hours
     occurrence: Mapped[int] = mapped_column(Integer, default=0)  # part of the txn id
     meeting_id: Mapped[int | None] = mapped_column(Integer)
     offset: Mapped[str] = mapped_column(String(16), default="")  # J-7, J-1, H-2…
     status: Mapped[str] = mapped_column(String(12), default="pending")  # sent, cancelled, dropped
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_reminders_due", "status", "send_at"),
                       Index("ix_reminders_owner", "owner", "status"),

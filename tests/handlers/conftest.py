@@ -143,6 +143,24 @@ class Harness:
         return str(sent[0].content["body"])
 
 
+def offline_config(folder: Path, database_url: str) -> Path:
+    """A config file for the command line (``cct-bot export``…) whose homeserver is never
+    reached, private as the bot requires (it holds a password)."""
+    config = folder / "config.toml"
+    config.write_text(f"""
+[matrix]
+homeserver = "http://127.0.0.1:1"
+user_id = "@bot:example.org"
+password = "x"
+[database]
+url = "{database_url}"
+[rooms]
+main = "!main:example.org"
+""", encoding="utf-8")
+    config.chmod(0o600)
+    return config
+
+
 @dataclass
 class FakeMembership:
     """Roles and places set by the test: everyone is a member (participant) unless given

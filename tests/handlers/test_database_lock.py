@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,3 +200,30 @@ async def test_a_read_answer_still_being_sent_is_not_waited_for_inside_the_trans
     assert len(_sent_to(bot, "$b")) == 1  # answered once, from the read
     assert await _queued_replies(bot) == ["$a"]  # $b is not run again
     assert await queued(bot) == ["handled", "handled"]
+
+
+def _in_thread(event: dict[str, Any], root: str) -> dict[str, Any]:
+    event["content"]["m.relates_to"] = {"rel_type": "m.thread", "event_id": root}
+    return event
+
+
+async def test_answers_sent_during_the_lock_stay_in_the_commands_thread(bot: Bot) -> None:
+    """A command written in a thread is answered there, from a read or told to wait, as the
+    outbox would answer it."""
+    notice_at_once = bot.settings.database_busy_notice_seconds == 0
+    async with LockHolder(_file(bot)) as other:
+        await bot.handle_sync(sync([_in_thread(message(
+            "$a", ALICE, "!projet creer Atelier vélo", NOW), "$root-a")], "s2"))
+        tasks = await bot.handle_sync(sync([_in_thread(message("$b", BOB, "!ping", NOW),
+                                                       "$root-b")], "s3", room=OTHER_ROOM))
+        await asyncio.gather(*tasks)
+        if notice_at_once:
+            while not _sent_to(bot, "$a"):
+                await asyncio.sleep(0.01)
+        await other.release()
+        await _saved(bot)
+    threads = {content["m.relates_to"]["m.in_reply_to"]["event_id"]:
+               content["m.relates_to"].get("event_id")
+               for _room, content, _txn in bot.sent}  # type: ignore[attr-defined]
+    assert threads == ({"$a": "$root-a", "$b": "$root-b"} if notice_at_once
+                       else {"$b": "$root-b"})

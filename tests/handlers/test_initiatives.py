@@ -14,7 +14,7 @@ import pytest
 
 from commands.i18n import Translator
 from commands.initiatives import export_csv, export_markdown
-from tests.handlers.conftest import ALICE, COORDINATOR, Harness
+from tests.handlers.conftest import ALICE, COORDINATOR, Harness, offline_config
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.test_projects import BOB, ask, refused
 
@@ -121,18 +121,7 @@ async def test_exports_csv_and_markdown(bot: Harness) -> None:
 
 async def test_export_command_line(bot: Harness, tmp_path: Path) -> None:
     await seed(bot)
-    config = tmp_path / "config.toml"
-    config.write_text(f"""
-[matrix]
-homeserver = "http://127.0.0.1:1"
-user_id = "@bot:example.org"
-password = "x"
-[database]
-url = "{bot.db.url}"
-[rooms]
-main = "!main:example.org"
-""", encoding="utf-8")
-    config.chmod(0o600)  # it holds a password
+    config = offline_config(tmp_path, bot.db.url)
     out = tmp_path / "panorama.csv"
     out.write_text("ancien", encoding="utf-8")
     out.chmod(0o644)  # a file already there, readable by all: corrected before it is written

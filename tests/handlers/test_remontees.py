@@ -13,7 +13,7 @@ from pathlib import Path
 from commands.agenda.remontees import export_markdown
 from commands.context import Place
 from commands.i18n import Translator
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, offline_config
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.test_agenda import BOB, NORTH, PARIS, ask, bot, plain, refused  # noqa: F401
 
@@ -130,18 +130,7 @@ def test_export_markdown_groups_by_status() -> None:
 async def test_export_command_line(bot: Harness, tmp_path: Path) -> None:  # noqa: F811
     await raise_some(bot)
     await ask(bot, "!remontee transmettre 1")
-    config = tmp_path / "config.toml"
-    config.write_text(f"""
-[matrix]
-homeserver = "http://127.0.0.1:1"
-user_id = "@bot:example.org"
-password = "x"
-[database]
-url = "{bot.db.url}"
-[rooms]
-main = "!main:example.org"
-""", encoding="utf-8")
-    config.chmod(0o600)  # it holds a password
+    config = offline_config(tmp_path, bot.db.url)
     out = tmp_path / "remontees.md"
     done = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "bot.cli", "export", "remontees", "--format", "md",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import RoomGetStateResponse, SyncResponse
+from nio import SyncResponse
 
 from bot.app import Bot
 from bot.clock import FakeClock
@@ -40,6 +40,11 @@ def state(event_type: str, content: dict[str, Any], key: str = "") -> dict[str, 
 
 def levels(users: dict[str, int]) -> dict[str, Any]:
     return state("m.room.power_levels", {"users": users, "redact": 50})
+
+
+def created(*additional: str) -> dict[str, Any]:
+    """The room's ``m.room.create`` (room version 12): its sender and ``additional`` create it."""
+    return state("m.room.create", {"room_version": "12", "additional_creators": list(additional)})
 
 
 def kicked(at_minutes: int) -> dict[str, Any]:
@@ -87,24 +92,20 @@ async def deliver(bot: Bot, response: SyncResponse, *, wait: bool = True) -> Non
 async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     """In ``ROOM``, the configured main room, since two days: ``MOD`` has power 50 there,
     ``CREATOR`` created it (room version 12: no power level needed), ``COORDINATOR`` is
-    named in the config. The room's creators are asked of the homeserver (counted)."""
+    named in the config. Nothing is asked of the homeserver: any request fails the test."""
     instance = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db")
     club = replace(instance.settings.club, coordinators=(COORDINATOR,))
     instance.settings = replace(instance.settings, club=club)
     instance.standings.club = club
     instance.rooms._configured[ROOM] = ("main", ROOM)
     instance.rooms.changed()
-    asked: list[str] = []
 
-    async def room_get_state(room_id: str) -> RoomGetStateResponse:
-        asked.append(room_id)
-        return RoomGetStateResponse([{"type": "m.room.create", "sender": CREATOR,
-                                      "state_key": "", "content": {}}], room_id)
+    async def no_request(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a request to the homeserver: {args}")
 
-    instance.transport.client.room_get_state = room_get_state  # type: ignore[method-assign]
-    instance.creators_asked = asked  # type: ignore[attr-defined]
+    instance.transport.client.room_get_state = no_request  # type: ignore[method-assign]
     await deliver(instance, sync_of("s1", join={ROOM: {"state": [
-        levels({MOD: 50}), member("$m", MOD, NOW - timedelta(days=1), name="Max")]}}))
+        created(), levels({MOD: 50}), member("$m", MOD, NOW - timedelta(days=1), name="Max")]}}))
     yield instance
     await instance.dispatcher.drain()
     await instance.transport.close()
@@ -150,7 +151,7 @@ async def test_back_in_the_room_roles_come_from_its_current_power_levels(bot: Bo
     await deliver(bot, sync_of("s2", leave={ROOM: [kicked(40)]}))
     back = NOW - timedelta(minutes=20)
     await deliver(bot, sync_of("s3", join={ROOM: {
-        "state": [levels({CAROL: 50})],
+        "state": [created(), levels({CAROL: 50})],
         "timeline": [message("$while_out", CAROL, "!ping", NOW - timedelta(minutes=30)),
                      member("$back", BOT, back, previous="leave"),
                      message("$after", CAROL, "!ping", NOW - timedelta(minutes=10))]}}))
@@ -159,7 +160,20 @@ async def test_back_in_the_room_roles_come_from_its_current_power_levels(bot: Bo
     assert (bot.main_room_id, bot.club.rooms) == (ROOM, {"main": ROOM})
     assert await roles(bot, MOD, CAROL, CREATOR) == [
         Role.PARTICIPANT, Role.COORDINATOR, Role.COORDINATOR]
-    assert bot.creators_asked == [ROOM, ROOM]  # type: ignore[attr-defined]  # asked again
+
+
+async def test_the_creators_come_from_the_synced_state(bot: Bot) -> None:
+    """A room's creators are read from its ``m.room.create`` as synced (room version 12: its
+    additional creators too), never asked of the homeserver while a command runs."""
+    assert await roles(bot, CREATOR, CAROL) == [Role.COORDINATOR, Role.PARTICIPANT]
+    await deliver(bot, sync_of("s2", leave={ROOM: [kicked(40)]}))
+    await deliver(bot, sync_of("s3", join={ROOM: {
+        "state": [created(CAROL), levels({})],
+        "timeline": [member("$back", BOT, NOW - timedelta(minutes=20), previous="leave"),
+                     message("$after", CAROL, "!ping", NOW - timedelta(minutes=10))]}}))
+    assert await answered(bot) == ["$after"]
+    assert await roles(bot, CREATOR, CAROL, MOD) == [
+        Role.COORDINATOR, Role.COORDINATOR, Role.PARTICIPANT]
 
 
 async def test_a_rejoin_seen_only_in_the_timeline_moves_the_join_time(bot: Bot) -> None:

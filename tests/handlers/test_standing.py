@@ -40,7 +40,7 @@ class Rooms:
     def power_level(self, room_id: str, user_id: str) -> int:
         return self.levels.get((room_id, user_id), 0)
 
-    async def creators(self, room_id: str) -> set[str]:
+    def creators(self, room_id: str) -> set[str]:
         return {CHAIR} if room_id == MAIN else set()
 
 

@@ -28,6 +28,7 @@ from commands.registry import command
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 BOT = "@cct-bot:localhost"
 ROOM = "!main:localhost"
+NORTH = "!nord:localhost"
 
 
 def ms(moment: datetime) -> int:
@@ -259,33 +260,30 @@ async def test_a_burst_of_arrivals_gives_few_messages_each_naming_a_person_once(
     assert all(len(json.dumps(m)) < 20_000 for m in messages)
 
 
-async def test_each_room_has_its_own_welcome(bot: Bot) -> None:
-    other = "!nord:localhost"
-    bot.club_rooms[other] = "north"
+async def ana_and_bob_arrive_in_two_rooms(bot: Bot) -> None:
+    """Ana arrives in the main room, Bob in the north room (joined since two days)."""
+    bot.club_rooms[NORTH] = "north"
     async with bot.db.transaction() as repos:
-        await repos.rooms.mark_joined(other, NOW - timedelta(days=2))
+        await repos.rooms.mark_joined(NORTH, NOW - timedelta(days=2))
     await bot.load_state()
     await bot.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite")]))
     await bot.handle_sync(sync([member("$j2", "@bob:localhost", NOW, previous="invite")], "s3",
-                               room=other))
+                               room=NORTH))
+
+
+async def test_each_room_has_its_own_welcome(bot: Bot) -> None:
+    await ana_and_bob_arrive_in_two_rooms(bot)
     bot.clock.set(NOW + GATHER)  # type: ignore[attr-defined]
     await welcomes(bot).fire()
     async with bot.db.transaction() as repos:
         rows = await repos.outbox.pending()
     assert sorted((row.room_id, json.loads(row.content)["m.mentions"]["user_ids"][0])
-                  for row in rows) == [(ROOM, "@ana:localhost"), (other, "@bob:localhost")]
+                  for row in rows) == [(ROOM, "@ana:localhost"), (NORTH, "@bob:localhost")]
 
 
 async def test_a_room_whose_welcome_fails_holds_back_no_other_and_is_tried_again_later(
         bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
-    other = "!nord:localhost"
-    bot.club_rooms[other] = "north"
-    async with bot.db.transaction() as repos:
-        await repos.rooms.mark_joined(other, NOW - timedelta(days=2))
-    await bot.load_state()
-    await bot.handle_sync(sync([member("$j1", "@ana:localhost", NOW, previous="invite")]))
-    await bot.handle_sync(sync([member("$j2", "@bob:localhost", NOW, previous="invite")], "s3",
-                               room=other))
+    await ana_and_bob_arrive_in_two_rooms(bot)
     source = welcomes(bot)
     greet = source.run
 
@@ -588,6 +586,7 @@ async def test_the_rate_applies_to_lone_commands_and_a_new_minute_gets_a_new_not
         bot: Bot) -> None:
     ana = "@ana:localhost"
     for n in range(22):
+        bot.clock.set(NOW + timedelta(seconds=n))  # type: ignore[attr-defined]
         await bot.handle_sync(sync([message(f"$a{n}", ana, "!ping", NOW + timedelta(seconds=n))],
                                    f"s{n}"))
     await bot.dispatcher.drain()
@@ -595,6 +594,7 @@ async def test_the_rate_applies_to_lone_commands_and_a_new_minute_gets_a_new_not
     assert replies["$a20"].startswith("Doucement") and "pendant 40 s" in replies["$a20"]
     assert "$a21" not in replies
     at = NOW + timedelta(seconds=81)  # a minute after the notice: a new flood, a new notice
+    bot.clock.set(at)  # type: ignore[attr-defined]
     await bot.handle_sync(sync([message(f"$b{n}", ana, "!ping", at) for n in range(22)], "s99"))
     await bot.dispatcher.drain()
     replies = await answers(bot)
@@ -615,6 +615,24 @@ async def test_coordinators_have_no_rate(tmp_path: Path) -> None:
     finally:
         await instance.transport.close()
         await instance.db.dispose()
+
+
+async def test_a_flood_dated_by_its_own_homeserver_is_still_cut(bot: Bot) -> None:
+    """The times a sender's homeserver gives are its word: 90 commands arriving at once,
+    dated ten seconds apart (as if sent over a quarter of an hour), run three minutes' worth
+    (60), with one notice; the rest are never run."""
+    ana = "@ana:localhost"
+    flood = [message(f"$a{n:02d}", ana, "!ping", NOW - timedelta(seconds=10 * (90 - n)))
+             for n in range(90)]
+    tasks = await bot.handle_sync(sync(flood))
+    assert len(tasks) == 60
+    await bot.dispatcher.drain()
+    replies = await answers(bot)
+    assert sum(reply.startswith("pong") for reply in replies.values()) == 60
+    assert replies["$a60"].startswith("Doucement")
+    assert not any(f"$a{n:02d}" in replies for n in range(61, 90))
+    async with bot.db.transaction() as repos:
+        assert await repos.inbox.pending() == []  # recorded as handled: never run, even later
 
 
 def test_the_rate_window_slides_and_forgets_quiet_senders() -> None:

@@ -153,7 +153,7 @@ async def test_a_command_whose_key_comes_after_the_notice_is_handled_once(
 
 async def test_no_notice_for_a_message_its_sender_took_back(
         bot: Bot, server: Homeserver, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def moderator(_room_id: str, _user_id: str) -> bool:
+    def moderator(_room_id: str, _user_id: str) -> bool:
         return False  # Ana takes back her own message
 
     monkeypatch.setattr(bot.transport, "may_redact", moderator)

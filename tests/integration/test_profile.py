@@ -1,8 +1,10 @@
 """The bot's profile on a real Synapse: display name and avatar from the config, set at start
-when they differ, the avatar uploaded once while the file does not change."""
+(in the background) when they differ, the avatar uploaded once while the file does not
+change; a profile request that never ends holds nothing back."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -34,13 +36,20 @@ class Calls:
         return counts
 
 
+async def started(runner: Any) -> None:
+    """Starts the bot and waits for its profile's upkeep."""
+    bot = await runner.start()
+    assert bot.profile_kept is not None
+    await bot.profile_kept
+
+
 async def test_the_profile_follows_the_config_and_the_avatar_is_uploaded_once(
         bot_factory, users, monkeypatch) -> None:
     calls = Calls(monkeypatch)
     runner = await bot_factory(start=False, rooms={"main": "#nowhere:localhost"})
     Image.new("RGB", (64, 64), "green").save(runner.base / "avatar.png")
     runner.overrides["matrix"] = {"display_name": "Bot du CCT", "avatar": "avatar.png"}
-    await runner.start()
+    await started(runner)
     assert calls.take() == {"set_displayname": 1, "upload": 1, "set_avatar": 1}
     reader = await users("reader")
     profile = await reader.client.get_profile(runner.user_id)
@@ -50,15 +59,32 @@ async def test_the_profile_follows_the_config_and_the_avatar_is_uploaded_once(
     assert first is not None and first.startswith("mxc://")
 
     await runner.stop()
-    await runner.start()  # nothing differs: nothing is asked of the homeserver
+    await started(runner)  # nothing differs: nothing is asked of the homeserver
     assert calls.take() == {}
 
     await runner.stop()
     Image.new("RGB", (64, 64), "blue").save(runner.base / "avatar.png")
     runner.overrides["matrix"]["display_name"] = "Le bot du club"
-    await runner.start()
+    await started(runner)
     assert calls.take() == {"set_displayname": 1, "upload": 1, "set_avatar": 1}
     profile = await reader.client.get_profile(runner.user_id)
     assert isinstance(profile, ProfileGetResponse)
     assert profile.displayname == "Le bot du club"
     assert profile.avatar_url not in (None, first)
+
+
+async def test_a_profile_request_that_never_ends_holds_the_start_back_not(
+        bot_factory, monkeypatch) -> None:
+    asked = asyncio.Event()
+
+    async def never(_client: AsyncClient, *_args: Any, **_kwargs: Any) -> Any:
+        asked.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(AsyncClient, "get_profile", never)
+    runner = await bot_factory(start=False, rooms={"main": "#nowhere:localhost"})
+    runner.overrides["matrix"] = {"display_name": "Bot du CCT"}
+    bot = await asyncio.wait_for(runner.start(), 60)
+    assert bot.ready.is_set() and asked.is_set()
+    assert bot.profile_kept is not None and not bot.profile_kept.done()
+    await runner.stop()  # the request is given up with the bot

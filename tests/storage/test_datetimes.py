@@ -11,6 +11,7 @@ from sqlalchemy.exc import StatementError
 
 from storage.db import Database
 from storage.models import InboxEvent, ScheduledMessage
+from storage.models.base import aware
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -90,3 +91,14 @@ async def test_stored_as_utc_in_the_database(db: Database) -> None:
             await connection.execute(text("SET TIME ZONE 'UTC'"))
             raw = await connection.scalar(text("SELECT joined_at::text FROM joined_rooms"))
             assert raw == "2026-07-14 20:30:00+00"
+
+
+@pytest.mark.parametrize("stored", [
+    "2026-07-14 20:30:00",  # SQLite's text of an aggregate (max): naive UTC
+    datetime(2026, 7, 14, 20, 30),
+    datetime(2026, 7, 14, 22, 30, tzinfo=PARIS),  # PostgreSQL: aware, in its session's zone
+])
+def test_aware_reads_every_stored_form_as_the_same_utc_instant(stored: datetime | str) -> None:
+    moment = aware(stored)
+    assert moment == datetime(2026, 7, 14, 20, 30, tzinfo=UTC) and moment.tzinfo is UTC
+    assert aware(None) is None
