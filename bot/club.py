@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.config import LimitSettings, ReminderSettings, Settings
+from bot.settings import LimitSettings, ReminderSettings, Settings
 from commands.caps import Limits
 from commands.context import Club
 from commands.event_kinds import EventKinds
@@ -56,4 +56,12 @@ def club_of(settings: Settings) -> Club:
                 entrance=settings.rooms.main or "",
                 catch_up=timedelta(minutes=settings.matrix.catch_up_minutes),
                 limits=limits_of(settings.limits),
-                event_kinds=EventKinds(settings.events.kinds))
+                event_kinds=EventKinds(settings.events.kinds),
+                welcome_every=timedelta(seconds=club.welcome_every_seconds),
+                retention=_days(settings.privacy.retention_days),
+                messages_retention=_days(settings.privacy.messages_retention_days))
+
+
+def _days(days: int) -> timedelta | None:
+    """A number of days from the config; ``None`` for zero (nothing expires)."""
+    return timedelta(days=days) if days else None

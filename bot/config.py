@@ -45,13 +45,6 @@ from bot.settings import (
 from commands.event_kinds import KEY_PATTERN, LABEL_MAX
 from commands.i18n import LANGUAGES, Translator
 
-__all__ = [
-    "ACCESS_TOKEN_ENV", "PASSWORD_ENV", "ClubSettings", "ConfigError", "ConfigProblem",
-    "EventSettings", "LimitSettings", "MatrixSettings", "MeetingSettings", "PrivacySettings",
-    "ReminderSettings", "RoomSettings", "Settings", "file_exposed", "load_settings",
-    "parse_settings", "secrets_in_file",
-]
-
 PASSWORD_ENV = "CCT_BOT_PASSWORD"
 ACCESS_TOKEN_ENV = "CCT_BOT_ACCESS_TOKEN"
 

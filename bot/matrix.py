@@ -37,30 +37,24 @@ from nio.api import RelationshipType, RoomPreset
 from nio.exceptions import LocalProtocolError
 
 from bot import transport as protocol
-from bot.config import MatrixSettings
 from bot.keys import KeyUpkeep
 from bot.login import CREDENTIALS_FILE, Login
 from bot.matrix_api import (
     BotStore,
     History,
-    LoginFailed,
     MatrixError,
     RoomUnavailable,
-    api_request,
     check,
     room_from_link,
     sync_filter,
 )
 from bot.openings import find_opening, opening_state
 from bot.room_state import SyncedRooms
+from bot.settings import MatrixSettings
 from bot.threads import ThreadHeads
-from bot.transport import NewRoom
 from commands.pills import RoomNames, content_has_pills, with_names
 from commands.threads import awaits_latest, with_latest
 
-__all__ = ["BotStore", "History", "LoginFailed", "MatrixError", "MatrixTransport", "NewRoom",
-           "RoomUnavailable", "Transport", "api_request", "room_from_link",
-           "store_is_private", "sync_filter"]
 log = logging.getLogger(__name__)
 
 MODERATOR = 50  # Element's « Modérateur »
@@ -365,4 +359,3 @@ def _implements(real: MatrixTransport) -> protocol.Transport:
     return real
 
 
-Transport = MatrixTransport  # the name ``bot.app`` and ``bot.cli`` import

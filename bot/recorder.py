@@ -13,12 +13,13 @@ from bot.batch import Batch, Command
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.effects import queue_effects
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixTransport
+from bot.matrix_api import MatrixError
 from bot.outbox import Outbox, txn_id
 from bot.render import answer_content
 from bot.standing import Standings
-from commands.context import Club, Reply
-from commands.effects import Effect
+from commands.context import Club
+from commands.effects import Effect, Reply
 from commands.events import RoomEvents
 from commands.i18n import Translator
 from storage.repositories import Repositories
@@ -42,7 +43,7 @@ class BatchRecorder:
     (recorded as handled); ``own_seen``: the bot's events synced since the position was last
     saved (transaction id -> event id)."""
 
-    def __init__(self, transport: Transport, outbox: Outbox, clock: Clock,
+    def __init__(self, transport: MatrixTransport, outbox: Outbox, clock: Clock,
                  dispatcher: Dispatcher, standings: Standings, club: Callable[[], Club],
                  t: Translator) -> None:
         self.transport = transport
@@ -67,7 +68,7 @@ class BatchRecorder:
         for room_id, joined_at in batch.joined.items():
             await repos.rooms.mark_joined(room_id, joined_at)
         new = await self._save_commands(repos, batch, now)
-        for arrival in batch.arrivals:  # greeted later, together (``bot.welcomes``)
+        for arrival in batch.arrivals:  # greeted later, together (the ``welcomes`` job)
             if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
                 batch.newcomers += 1
         if position or batch.reactions or batch.poll_responses:

@@ -163,6 +163,23 @@ class UserId:
 
 
 @dataclass(frozen=True)
+class People:
+    """Several Matrix users (ids or pills) separated by spaces, commas or semicolons: each
+    once, in the order given; at most ``max_length`` characters."""
+
+    max_length: int = 10_000
+    kind: str = "people"
+
+    def convert(self, raw: str) -> tuple[str, ...]:
+        value = Text(self.max_length).convert(raw)
+        return tuple(dict.fromkeys(UserId().convert(word)
+                                   for word in _PEOPLE_SEPARATORS.split(value) if word))
+
+
+_PEOPLE_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
 class HttpsLink:
     """An absolute ``https://`` web address (a visio link): a host, no spaces, no markup."""
 

@@ -1,7 +1,7 @@
 """People's pills shown with their display name in the room, as Element shows its own.
 
 The bot writes a person as a link to their id (``commands.text.pill``): the id, escaped, is the
-link's text, and that is what is stored. When the message leaves (``bot.matrix.Transport``),
+link's text, and that is what is stored. When the message leaves (``bot.matrix.MatrixTransport``),
 each such pill takes the person's display name in the room it is sent to, HTML-escaped, unless
 the name could mislead; the id stays in the link, in ``m.mentions`` and in the plain ``body``
 (exact: what an erasure finds). The id is kept when the name

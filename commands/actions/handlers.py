@@ -11,8 +11,9 @@ from commands.actions import common
 from commands.actions.common import CANCELLED, DONE, OPEN, OPEN_PER_MEETING, TEXT_MAX
 from commands.actions.reminding import plan_action
 from commands.arguments import Text, UserId
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.dates import format_moment, parse_moment
+from commands.effects import Reply
 from commands.errors import NotFound, UserError
 from commands.meetings.common import MEETING, rencontre
 from commands.meetings.details import GROUP, clean_text

@@ -10,10 +10,10 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from commands.actions.common import OPEN, due
-from commands.context import Club, Reply, RoomOutcome
+from commands.context import Club, RoomOutcome
 from commands.dates import wall_clock
 from commands.digest import MAX_NAMED
-from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post
+from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Reply
 from commands.i18n import Translator
 from commands.meetings.reminders import BOT
 from commands.meetings.service import rooms_of

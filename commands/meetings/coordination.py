@@ -7,12 +7,12 @@ minutes (posted in the event's rooms). Planned in a group's room without ``--gro
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from commands.arguments import Text, UserId
-from commands.context import Context, Reply
+from commands.arguments import People, Text
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import UserError
 from commands.meetings import render
 from commands.meetings.common import MEETING, WHEN, coordination, read_slot
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 REASON_MAX = 500
 MINUTES_MAX = 5000
-_PEOPLE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 @coordination.subcommand("planifier", fr=("planifier", "prevoir", "nouvelle"),
@@ -124,10 +123,11 @@ async def annuler(ctx: Context, meeting: Meeting, reason: str | None) -> Reply:
 
 @coordination.subcommand("presences", fr=("presences", "presence", "venus"),
                          en=("attendance", "attended"),
-                         params=(MEETING, Param("people", Text(10_000), required=False,
+                         params=(MEETING, Param("people", People(), required=False,
                                                 rest=True)),
                          names_people=True)
-async def presences(ctx: Context, meeting: Meeting, people: str | None) -> Reply:
+async def presences(ctx: Context, meeting: Meeting,
+                    people: tuple[str, ...] | None) -> Reply:
     repos = ctx.db()
     if meeting.status == CANCELLED:
         raise UserError("meeting.attendance_cancelled", number=meeting.id)
@@ -168,13 +168,12 @@ async def compte_rendu(ctx: Context, meeting: Meeting, text: str) -> Reply:
 
 
 async def _who_came(ctx: Context, meeting: Meeting,
-                    people: str | None) -> tuple[list[str], list[str]]:
+                    people: tuple[str, ...] | None) -> tuple[list[str], list[str]]:
     """The members named (and the others named, not recorded), or those who said they
     would come."""
     if people:
-        named = [UserId().convert(word) for word in _PEOPLE_SEPARATORS.split(people) if word]
-        users = [user for user in dict.fromkeys(named) if await ctx.is_member(user)]
-        outsiders = [user for user in dict.fromkeys(named) if user not in users]
+        users = [user for user in people if await ctx.is_member(user)]
+        outsiders = [user for user in people if user not in users]
         if not users:
             raise UserError("meeting.attendance_no_member", names=", ".join(outsiders))
         return users, outsiders

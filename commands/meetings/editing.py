@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from commands.context import Context, Reply
-from commands.effects import Effect
+from commands.context import Context
+from commands.effects import Effect, Reply
 from commands.errors import BadArgument, NotFound, UserError
 from commands.meetings import render
 from commands.meetings.common import MEETING, editing

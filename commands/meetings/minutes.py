@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from commands.context import Club, Reply
-from commands.effects import Effect, Post, effect_txn, ref
+from commands.context import Club
+from commands.effects import Effect, Post, Reply, effect_txn, ref
 from commands.i18n import Translator
 from commands.meetings import render
 from commands.meetings.service import rooms_of

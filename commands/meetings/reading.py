@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.meetings import render
 from commands.meetings.common import NEXT_MEETING, rencontre
 from commands.meetings.service import ics_upload

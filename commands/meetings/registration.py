@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from commands.context import Club, Context, Reply, RoomOutcome
-from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, React
+from commands.context import Club, Context, RoomOutcome
+from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, React, Reply
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
 from commands.meetings import render

@@ -3,21 +3,20 @@ by its number (or the one the room is about) is found by ``PollRef``."""
 
 from __future__ import annotations
 
-import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Integer, Text
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.dates import DateError, Slot, format_moment, format_slot, parse_moment, parse_slot
-from commands.effects import Effect
+from commands.effects import Effect, Reply
 from commands.errors import BadArgument, NotFound, UserError
-from commands.meetings import render as meeting_render
 from commands.meetings.details import EVENT_OPTIONS, GROUP, read_details
 from commands.meetings.organisers import group_by_default, organisers_only
-from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
-from commands.meetings.service import announce, create_meeting, rooms_of
+from commands.meetings.reminders import REMINDERS_KIND
+from commands.meetings.service import create_meeting, rooms_of
 from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Option, Param
 from commands.polls import service
@@ -78,30 +77,52 @@ sondage = group("sondage", fr=("sondage", "sondages"), en=("poll", "polls"), sec
 coordination = sondage.family(role=Role.REFERENT, checks=(organisers_only(),))
 
 
-@command("vote", fr=("vote", "voter"), section="polls",
-         params=(Param("ballot", Text(max_length=500), rest=True),))
-async def vote(ctx: Context, ballot: str) -> Reply:
-    """``!vote [n°] 1+ 2- 3?``: the poll is named inside the ballot (or found as by
-    ``PollRef``); a position the poll does not have is refused."""
-    read = read_ballot(ballot)
-    poll = await find_poll(ctx, read.poll)
-    if poll.status != "open":
-        raise UserError("polls.closed_no_vote", number=poll.id)
-    slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+@dataclass(frozen=True)
+class Vote:
+    """A ballot for an open poll: its slots by position, the answers by slot id (``None``:
+    withdrawn)."""
+
+    poll: Poll
+    slots: dict[int, PollSlot]
     answers: list[tuple[int, str | None]]
-    if read.withdraw_all:
-        answers = [(slot.id, None) for slot in slots.values()]
-    else:
-        unknown = sorted({p for p, _ in read.answers if p not in slots})
+
+
+class BallotRef:
+    """``[n°] 1+ 2- 3?``: the ballot read (``BadArgument`` with examples), then the poll it
+    names (or the one ``find_poll`` picks) found open, and its positions checked."""
+
+    kind = "ballot"
+    text = Text(max_length=500)
+
+    def read(self, raw: str) -> None:
+        read_ballot(self.text.convert(raw))
+
+    async def convert(self, ctx: Context, raw: str) -> Vote:
+        ballot = read_ballot(self.text.convert(raw))
+        poll = await find_poll(ctx, ballot.poll)
+        if poll.status != "open":
+            raise UserError("polls.closed_no_vote", number=poll.id)
+        slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+        if ballot.withdraw_all:
+            return Vote(poll, slots, [(slot.id, None) for slot in slots.values()])
+        unknown = sorted({p for p, _ in ballot.answers if p not in slots})
         if unknown:
             raise BadArgument("polls.no_such_slot", positions=", ".join(map(str, unknown)),
                               count=len(slots), number=poll.id)
-        answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in read.answers]
-    _, mine = await ctx.db().polls.cast(poll_id=poll.id, user_id=ctx.sender, answers=answers,
-                                        source="text", at=ctx.sent_at, event_id=ctx.event_id,
-                                        tz=ctx.club.tz)
-    return Reply(_voted(ctx, poll, slots, mine),
-                 then=(await service.changed(ctx.db(), poll, ctx.club, ctx.t),))
+        return Vote(poll, slots, [(slots[p].id, None if a == WITHDRAW else a)
+                                  for p, a in ballot.answers])
+
+
+@command("vote", fr=("vote", "voter"), section="polls",
+         params=(Param("ballot", BallotRef(), rest=True),))
+async def vote(ctx: Context, ballot: Vote) -> Reply:
+    """``!vote [n°] 1+ 2- 3?``: the sender's answers recorded (the poll's message edited in a
+    follow-up)."""
+    _, mine = await ctx.db().polls.cast(poll_id=ballot.poll.id, user_id=ctx.sender,
+                                        answers=ballot.answers, source="text", at=ctx.sent_at,
+                                        event_id=ctx.event_id, tz=ctx.club.tz)
+    return Reply(_voted(ctx, ballot.poll, ballot.slots, mine),
+                 then=(await service.changed(ctx.db(), ballot.poll, ctx.club, ctx.t),))
 
 
 def _voted(ctx: Context, poll: Poll, slots: dict[int, PollSlot], mine: dict[int, str]) -> str:
@@ -199,13 +220,8 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
         effects += await service.close(repos, poll, ctx.club, ctx.t, ctx.now)
     meeting, announcements = await create_meeting(
         repos, ctx.club, ctx.t, start=chosen.starts_at, end=chosen.ends_at, details=details,
-        created_by=ctx.sender, now=ctx.now, poll_id=poll.id)
-    if not announcements:  # no club room for the territory: announced where the poll was
-        meeting.rooms = json.dumps([poll.room_id])
-        await plan_meeting(repos, meeting, ctx.club, ctx.now)
-        announcements = announce(meeting, ctx.club, ctx.t,
-                                 meeting_render.announcement(meeting, ctx.club, ctx.t),
-                                 [poll.room_id], "created")
+        created_by=ctx.sender, now=ctx.now, poll_id=poll.id,
+        fallback_room=poll.room_id)  # no club room for the territory: where the poll was
     poll.meeting_id = meeting.id
     await _audit(ctx, poll, "chosen")
     when = format_slot(Slot(chosen.starts_at, chosen.ends_at), ctx.t.language, ctx.club.tz)

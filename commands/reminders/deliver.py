@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from commands.actions import ACTION_KIND, remind
 from commands.agenda import agenda_summary, suggestions_deadline
-from commands.context import Club, Reply
+from commands.context import Club
 from commands.dates import Recurrence, Slot, format_moment, format_slot
 from commands.digest import Entry, parts_of, people_of
-from commands.effects import Effect, Post
+from commands.effects import Effect, Post, Reply
 from commands.i18n import Translator
 from commands.meetings.reminders import days_before, send_time
 from commands.text import escape_markdown, pill

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Choice, Text
-from commands.context import Club, Context, Reply, RoomOutcome
-from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Upload
+from commands.context import Club, Context, RoomOutcome
+from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Reply, Upload
 from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
 from commands.meetings.registration import give_back_places

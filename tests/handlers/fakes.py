@@ -137,6 +137,10 @@ class FakeTransport:
     async def joined_members(self, room_id: str) -> list[str]:
         return list(self.members.get(room_id, []))
 
+    async def relations(self, room_id: str, event_id: str) -> list[Any]:
+        """No answers to native polls (the recount at start reads none)."""
+        return []
+
     async def upload(self, room_id: str, data: bytes, mimetype: str,
                      filename: str) -> dict[str, Any]:
         self.uploads.append((data, mimetype, filename))

@@ -13,7 +13,6 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
-from bot.reminders import ReminderEngine
 from commands.registry import Registry
 from commands.rhythm import ReminderRules
 from commands.roles import Role
@@ -70,7 +69,7 @@ async def held(bot: Harness, organiser: str = "") -> None:
 async def run_until(bot: Harness, moment: datetime) -> list[Sent]:
     """The clock moved to ``moment``, the reminders' engine fired at each send time."""
     before = len(bot.transport.sent)
-    engine = ReminderEngine(bot.db, bot.outbox, bot.clock, lambda: bot.dispatcher.club)
+    engine = bot.job("reminders")
     while (pending := await engine.pending()) and pending[0][1] <= moment:
         bot.clock.set(max(pending[0][1], bot.clock.now()))
         await engine.fire()

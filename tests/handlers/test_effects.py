@@ -13,7 +13,6 @@ from bot.effects import ACTIONS, EFFECTS, queue_effects
 from bot.matrix_api import MatrixError
 from bot.outbox import Outbox, Queued
 from bot.transport import NewRoom
-from commands.context import Reply
 from commands.effects import (
     CreateRoom,
     Effect,
@@ -24,6 +23,7 @@ from commands.effects import (
     Post,
     PutState,
     React,
+    Reply,
     SendEvent,
     Upload,
     effect_txn,

@@ -12,7 +12,6 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
-from bot.reminders import ReminderEngine
 from commands.context import Place
 from commands.registry import Registry
 from storage.db import Database
@@ -105,7 +104,7 @@ async def test_the_groups_referents_are_reminded_of_its_minutes_in_its_room(
     assert kinds == {"minutes_due"}  # the calls for news follow the club's events only
     before = len(bot.transport.sent)
     bot.clock.set(due.send_at)
-    await ReminderEngine(bot.db, bot.outbox, bot.clock, lambda: bot.dispatcher.club).fire()
+    await bot.job("reminders").fire()
     await bot.outbox.flush()
     sent = [s for s in bot.transport.sent[before:] if "📝" in text(s)]
     assert [(s.room_id, s.content["m.mentions"]) for s in sent] == [

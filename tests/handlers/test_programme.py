@@ -15,7 +15,6 @@ from icalendar import Calendar
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
-from bot.reminders import ReminderEngine
 from commands.registry import Registry
 from commands.roles import Role
 from storage.db import Database
@@ -173,7 +172,7 @@ async def test_a_date_poll_leads_to_any_kind(bot: Harness) -> None:
 
 async def test_an_online_events_reminders_carry_its_link(bot: Harness) -> None:
     await bot.command(WEBINAIRE, sender=COORDINATOR)
-    engine = ReminderEngine(bot.db, bot.outbox, bot.clock, lambda: bot.dispatcher.club)
+    engine = bot.job("reminders")
     before = len(bot.transport.sent)
     async with bot.db.transaction() as repos:
         reminder = (await repos.reminders.of_meeting(1, ("meeting",)))[-1]  # H-2

@@ -11,13 +11,8 @@ import pytest
 
 from bot.cli import main
 from bot.club import reminder_rules
-from bot.config import (
-    ACCESS_TOKEN_ENV,
-    PASSWORD_ENV,
-    ConfigError,
-    load_settings,
-    parse_settings,
-)
+from bot.config import ACCESS_TOKEN_ENV, PASSWORD_ENV, load_settings, parse_settings
+from bot.settings import ConfigError
 from commands.event_kinds import DEFAULT_EVENT_KINDS
 
 GOOD = """

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.render import message_content
-from commands.context import Reply
+from commands.effects import Reply
 from commands.mentions import body_with_user_ids
 from commands.pills import (
     MAX_NAME,

@@ -16,7 +16,8 @@ import pytest
 from aiohttp import web
 
 from bot.config import parse_settings
-from bot.matrix import THREAD_ASK_S, MatrixError, MatrixTransport
+from bot.matrix import THREAD_ASK_S, MatrixTransport
+from bot.matrix_api import MatrixError
 
 ROOM = "!room:localhost"
 
