@@ -31,7 +31,7 @@ from nio import (
     RoomMessageText,
 )
 
-from bot.matrix import sync_filter
+from bot.matrix_api import sync_filter
 
 PASSWORD_ENV = "ECHO_BOT_PASSWORD"
 

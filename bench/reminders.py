@@ -26,9 +26,10 @@ from pathlib import Path
 
 from bench.harness import Live, guarded, run_live, write_config
 from bot.clock import SystemClock
-from bot.reminders import ReminderEngine
+from bot.jobs import DeclaredJob
 from bot.scheduler import Scheduler
 from commands.context import Club
+from commands.reminders.jobs import REMINDERS
 from storage.db import Database
 from storage.models import Reminder
 from tests.integration.matrix_user import MatrixUser
@@ -61,8 +62,9 @@ async def rebuild_in_process(pending: int) -> tuple[float, float]:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         await seed(url, "!room:localhost", pending, 0, FAR, timedelta(0))
         db = Database(url)
-        engine = ReminderEngine(db, None, SystemClock(),  # type: ignore[arg-type]
-                                lambda: Club("CCT", "!", "fr", "Europe/Paris", "", "", "bench"))
+        engine = DeclaredJob(REMINDERS, db, None, SystemClock(),  # type: ignore[arg-type]
+                             lambda: Club("CCT", "!", "fr", "Europe/Paris", "", "", "bench"),
+                             None)  # type: ignore[arg-type]
         scheduler = Scheduler([engine])
         tracemalloc.start()
         started = time.perf_counter()

@@ -29,8 +29,7 @@ from pathlib import Path
 from bench.projects import PARIS
 from bench.projects import seed as seed_groups
 from bot.clock import SystemClock
-from bot.polls import PollDeadlines, PollReminders
-from bot.reminders import ReminderEngine
+from bot.jobs import declared_jobs
 from bot.scheduler import Scheduler
 from commands import build_registry
 from commands.context import Club, Context
@@ -149,9 +148,8 @@ async def startup(url: str) -> tuple[Database, Scheduler, float]:
     db = Database(url)
     await db.upgrade()
     clock = SystemClock()
-    scheduler = Scheduler([ReminderEngine(db, None, clock, lambda: club),  # type: ignore[arg-type]
-                           PollDeadlines(db, None, clock, lambda: club),  # type: ignore[arg-type]
-                           PollReminders(db, None, clock, lambda: club, None)])  # type: ignore[arg-type]
+    jobs = build_registry().jobs  # the outbox and the homeserver are not needed to rebuild
+    scheduler = Scheduler(declared_jobs(jobs, db, None, clock, lambda: club, None))  # type: ignore[arg-type]
     await scheduler.start()
     return db, scheduler, time.perf_counter() - started
 

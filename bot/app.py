@@ -21,24 +21,21 @@ from nio import SyncResponse
 
 from bot.clock import Clock, SystemClock
 from bot.club import club_of
-from bot.config import Settings
 from bot.cross_signing import cross_sign
 from bot.dispatcher import Dispatcher
 from bot.invites import Invitations
-from bot.matrix import Transport
+from bot.jobs import declared_jobs, start_work
+from bot.matrix import MatrixTransport
 from bot.outbox import Outbox
-from bot.polls import PollDeadlines, PollReminders, recount, refresh_stale_polls
 from bot.profile import Profile
 from bot.reader import BatchReader
 from bot.recorder import SYNC_TOKEN, BatchRecorder, write_position
-from bot.reminders import ReminderEngine
-from bot.retention import RetentionPurge
 from bot.rooms import Rooms
 from bot.scheduled import ScheduledMessages
 from bot.scheduler import Scheduler
+from bot.settings import Settings
 from bot.standing import Standings
 from bot.sync import SyncBatches
-from bot.welcomes import Welcomes
 from commands import build_registry
 from commands.context import Club
 from commands.i18n import Translator
@@ -67,7 +64,7 @@ class Bot:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
-        self.transport = Transport(settings.matrix)
+        self.transport = MatrixTransport(settings.matrix)
         self.outbox = Outbox(self.db, self.transport, self.clock,
                              retry_for=timedelta(hours=settings.matrix.send_retry_hours))
         self.t = Translator(settings.club.language)
@@ -87,17 +84,11 @@ class Bot:
         self.ready = asyncio.Event()
 
     def _scheduler(self) -> Scheduler:
-        """The scheduler and its job sources."""
-        club = self.current_club
+        """The scheduler: the scheduled messages and the jobs the capabilities declare."""
         self.scheduled = ScheduledMessages(self.db, self.outbox, self.clock)
-        return Scheduler([
-            self.scheduled,
-            PollDeadlines(self.db, self.outbox, self.clock, club),
-            PollReminders(self.db, self.outbox, self.clock, club, self.transport),
-            ReminderEngine(self.db, self.outbox, self.clock, club),
-            Welcomes(self.db, self.outbox, self.clock, club,
-                     timedelta(seconds=self.settings.club.welcome_every_seconds)),
-            RetentionPurge(self.db, self.clock, club, self.settings.privacy)])
+        return Scheduler([self.scheduled, *declared_jobs(
+            self.dispatcher.registry.jobs, self.db, self.outbox, self.clock, self.current_club,
+            self.transport)])
 
     def _connect(self) -> None:
         """The parts that read, record and answer the sync, and their callbacks."""
@@ -105,7 +96,8 @@ class Bot:
         self.reader = BatchReader(
             self.transport, self.clock, timedelta(minutes=matrix.catch_up_minutes),
             lambda: self.club.prefix, self.club_rooms, self.t,
-            timedelta(seconds=matrix.undecryptable_notice_seconds))
+            timedelta(seconds=matrix.undecryptable_notice_seconds),
+            self.dispatcher.registry.answer_events)
         self.notices = self.reader.notices
         self.recorder = BatchRecorder(self.transport, self.outbox, self.clock, self.dispatcher,
                                       self.standings, self.current_club, self.t)
@@ -166,8 +158,8 @@ class Bot:
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self.rooms.resolve()
         await self._catch_up(token)
-        await recount(self.db, self.transport, self.outbox, self.club, self.clock.now())
-        await refresh_stale_polls(self.db, self.outbox, self.club, self.clock.now())
+        await start_work(self.dispatcher.registry, self.db, self.outbox, self.club,
+                         self.transport, self.clock.now())
         await self.scheduler.start()
         self._tasks += [asyncio.create_task(self._sync_forever(), name="sync"),
                         asyncio.create_task(self.notices.run(), name="undecryptable")]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.outbox import Queued
-from commands.context import Reply
+from commands.effects import Reply
 from commands.events import PollResponse, Reaction, Redaction
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from bot.outbox import txn_id
 from bot.render import answer_content
 from bot.running import CommandRunner, Handling, Received
-from commands.context import Reply
 from commands.dispatch import command_text
+from commands.effects import Reply
 from storage.db import Database
 from storage.faults import StorageUnavailable
 

@@ -11,16 +11,19 @@ import traceback
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.app import Bot, settle_memory
-from bot.club import bot_version
-from bot.config import ConfigError, Settings, load_settings
+from bot.club import bot_version, club_of
+from bot.config import load_settings
 from bot.cross_signing import CrossSigning, CrossSigningError, KeyFiles, PasswordNeeded
 from bot.files import write_private
 from bot.logs import setup_logging
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixTransport
+from bot.matrix_api import MatrixError
 from bot.redaction import Redactor, secrets_of
+from bot.settings import ConfigError, Settings
+from commands import build_registry
+from commands.exports import Export, ExportRun
 from commands.i18n import Translator
 from storage.db import Database
 
@@ -94,45 +97,11 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _export_initiatives(settings: Settings, fmt: str) -> str:
-    from commands.initiatives import export_csv, export_markdown
-
-    db = Database(settings.database_url)
-    try:
-        await db.upgrade()
-        async with db.transaction() as repos:
-            items = await repos.initiatives.listing()
-            t = Translator(settings.club.language)
-            if fmt == "csv":
-                return export_csv(items, t)
-            return export_markdown(items, t, settings.club.name)
-    finally:
-        await db.dispose()
-
-
-async def _export_remontees(settings: Settings) -> str:
-    from commands.agenda.remontees import export_markdown
-
-    db = Database(settings.database_url)
-    try:
-        await db.upgrade()
-        async with db.transaction() as repos:
-            rows = await repos.remontees.listing(limit=100_000)
-            return export_markdown(rows, Translator(settings.club.language), settings.club.name,
-                                   datetime.now(UTC), settings.club.tz)
-    finally:
-        await db.dispose()
-
-
-async def export_bilan(db: Database, year: int, directory: Path, t: Translator, club_name: str,
-                       tz: ZoneInfo) -> list[Path]:
-    """Writes the yearly report's files (the same as ``!bilan``'s) into ``directory``."""
-    from commands.reports.figures import yearly_figures
-    from commands.reports.render import report_files
-
+async def export_to(db: Database, export: Export, run: ExportRun,
+                    directory: Path) -> list[Path]:
+    """Writes an export's files (``cct-bot export <name>``) into ``directory``."""
     async with db.transaction() as repos:
-        figures = await yearly_figures(repos, year, tz)
-    files = report_files(figures, t, club_name, tz)
+        files = dict(await export.make(repos, run))
     return await asyncio.to_thread(_write_files, directory, files)
 
 
@@ -146,12 +115,18 @@ def _write_files(directory: Path, files: dict[str, bytes]) -> list[Path]:
     return written
 
 
-async def _export_bilan(settings: Settings, year: int, directory: Path) -> list[Path]:
+async def _export(settings: Settings, export: Export, args: argparse.Namespace) -> dict[str, bytes]:
+    """An export's files, by name, made from the configured database."""
+    club = club_of(settings)
+    now = datetime.now(UTC)
+    run = ExportRun(club, Translator(club.language), now,
+                    getattr(args, "format", None) or export.formats[0],
+                    getattr(args, "annee", None) or now.astimezone(club.tz).year)
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        return await export_bilan(db, year, directory, Translator(settings.club.language),
-                                  settings.club.name, settings.club.tz)
+        async with db.transaction() as repos:
+            return dict(await export.make(repos, run))
     finally:
         await db.dispose()
 
@@ -160,19 +135,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = _load(args, Path(args.config))
     if settings is None:
         return 2
-    if args.what == "bilan":
-        year = args.annee or datetime.now(settings.club.tz).year
-        for path in asyncio.run(_export_bilan(settings, year, Path(args.dir))):
+    export: Export = args.export
+    files = asyncio.run(_export(settings, export, args))
+    if export.folder:
+        for path in _write_files(Path(args.dir), files):
             print(path)
         return 0
-    if args.what == "remontees":
-        text = asyncio.run(_export_remontees(settings))
-    else:
-        text = asyncio.run(_export_initiatives(settings, args.format))
+    [data] = files.values()
     if args.output:
-        write_private(Path(args.output), text.encode())
+        write_private(Path(args.output), data)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(data.decode())
     return 0
 
 
@@ -203,7 +176,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 async def reset_keys(settings: Settings) -> tuple[str, str]:
     """New cross-signing keys for the bot's account, its device signed by them; returns the
     master key and the device. Works beside a running bot: its encryption store is not opened."""
-    transport = Transport(replace(settings.matrix, encryption=False))
+    transport = MatrixTransport(replace(settings.matrix, encryption=False))
     try:
         await transport.login()
         keys = await CrossSigning(transport.client, settings.matrix.password,
@@ -284,26 +257,21 @@ def _add_db(sub: Subparsers[argparse.ArgumentParser]) -> None:
 
 
 def _add_export(export: argparse.ArgumentParser) -> None:
+    """One subcommand for each export a capability declares (``commands.exports``)."""
     export_sub = export.add_subparsers(dest="what", required=True)
-    initiatives = export_sub.add_parser(
-        "initiatives", help="le panorama des initiatives (CSV ou Markdown) / the panorama")
-    initiatives.add_argument("--format", "-f", choices=("csv", "md"), default="md")
-    initiatives.add_argument("--config", "-c", default="config.toml")
-    initiatives.add_argument("--output", "-o", help="fichier (sinon la sortie standard)")
-    initiatives.set_defaults(func=cmd_export)
-    remontees = export_sub.add_parser(
-        "remontees", help="les remontées aux élus, pour le conseil (Markdown) / council digest")
-    remontees.add_argument("--format", "-f", choices=("md",), default="md")
-    remontees.add_argument("--config", "-c", default="config.toml")
-    remontees.add_argument("--output", "-o", help="fichier (sinon la sortie standard)")
-    remontees.set_defaults(func=cmd_export)
-    bilan = export_sub.add_parser(
-        "bilan", help="le bilan annuel (Markdown, CSV, PNG) / the yearly report")
-    bilan.add_argument("--annee", "--year", type=int, dest="annee",
-                       help="l'année (par défaut l'année en cours)")
-    bilan.add_argument("--dir", "-d", default=".", help="dossier où écrire les fichiers")
-    bilan.add_argument("--config", "-c", default="config.toml")
-    bilan.set_defaults(func=cmd_export)
+    for declared in build_registry().exports:
+        parser = export_sub.add_parser(declared.name, help=declared.help)
+        if declared.yearly:
+            parser.add_argument("--annee", "--year", type=int, dest="annee",
+                                help="l'année (par défaut l'année en cours)")
+        if declared.folder:
+            parser.add_argument("--dir", "-d", default=".", help="dossier où écrire les fichiers")
+        else:
+            parser.add_argument("--format", "-f", choices=declared.formats,
+                                default=declared.formats[0])
+            parser.add_argument("--output", "-o", help="fichier (sinon la sortie standard)")
+        parser.add_argument("--config", "-c", default="config.toml")
+        parser.set_defaults(func=cmd_export, export=declared)
 
 
 def _add_keys(sub: Subparsers[argparse.ArgumentParser]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.config import LimitSettings, ReminderSettings, Settings
+from bot.settings import LimitSettings, ReminderSettings, Settings
 from commands.caps import Limits
 from commands.categories import Categories
 from commands.context import Club
@@ -23,6 +23,7 @@ def reminder_rules(settings: ReminderSettings) -> ReminderRules:
                          minutes_days=settings.minutes_days_after,
                          minutes_repeat_days=settings.minutes_repeat_days,
                          progress_weeks=settings.progress_weeks_after,
+                         action_days=settings.action_days_before,
                          quiet_start=start, quiet_end=end)
 
 
@@ -57,4 +58,12 @@ def club_of(settings: Settings) -> Club:
                 catch_up=timedelta(minutes=settings.matrix.catch_up_minutes),
                 limits=limits_of(settings.limits),
                 event_kinds=EventKinds(settings.events.kinds),
-                categories=Categories(settings.events.categories))
+                categories=Categories(settings.events.categories),
+                welcome_every=timedelta(seconds=club.welcome_every_seconds),
+                retention=_days(settings.privacy.retention_days),
+                messages_retention=_days(settings.privacy.messages_retention_days))
+
+
+def _days(days: int) -> timedelta | None:
+    """A number of days from the config; ``None`` for zero (nothing expires)."""
+    return timedelta(days=days) if days else None

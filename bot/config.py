@@ -46,13 +46,6 @@ from commands.categories import DEFAULT_CATEGORIES
 from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
 from commands.i18n import LANGUAGES, Translator
 
-__all__ = [
-    "ACCESS_TOKEN_ENV", "PASSWORD_ENV", "ClubSettings", "ConfigError", "ConfigProblem",
-    "EventSettings", "LimitSettings", "MatrixSettings", "MeetingSettings", "PrivacySettings",
-    "ReminderSettings", "RoomSettings", "Settings", "file_exposed", "load_settings",
-    "parse_settings", "secrets_in_file",
-]
-
 PASSWORD_ENV = "CCT_BOT_PASSWORD"
 ACCESS_TOKEN_ENV = "CCT_BOT_ACCESS_TOKEN"
 
@@ -186,6 +179,7 @@ def _read_reminders(r: Reader) -> ReminderSettings:
         minutes_days_after=r.integer("reminders.minutes_days_after", 3, 0, 60),
         minutes_repeat_days=r.integer("reminders.minutes_repeat_days", 7, 1, 60),
         progress_weeks_after=r.integer("reminders.progress_weeks_after", 3, 0, 26),
+        action_days_before=r.integer("reminders.action_days_before", 2, 0, 30),
         quiet_hours=quiet)
 
 
@@ -240,7 +234,7 @@ def _check_unknown_keys(r: Reader) -> None:
         "meetings": {"duration_minutes", "poll_reminder_hours", "agenda_deadline_hours"},
         "reminders": {"meeting_days_before", "meeting_hours_before", "agenda_call_days_before",
                       "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
-                      "quiet_hours"},
+                      "action_days_before", "quiet_hours"},
         "privacy": {"retention_days", "messages_retention_days"},
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
                    "initiatives_per_day", "commands_per_minute"},

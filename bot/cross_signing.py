@@ -33,7 +33,7 @@ from nio.api import Api
 from unpaddedbase64 import decode_base64, encode_base64
 
 from bot.files import write_private
-from bot.matrix import MatrixError, api_request
+from bot.matrix_api import MatrixError, api_request
 
 log = logging.getLogger(__name__)
 

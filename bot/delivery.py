@@ -5,6 +5,8 @@ outcome or a refusal's message, the club's language; and the row as the sender h
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +25,9 @@ from storage.repositories import Repositories
 log = logging.getLogger("bot.outbox")
 REFUSED = "refused"  # in an invite's or a pin's row: the message posted if it is forbidden
 OUTCOME = "outcome"  # in a row opening a room: what to do once it is opened (or refused)
+SHARED = "shared"  # in an upload's row: the same bytes uploaded before may be posted again
+UPLOADED = "uploaded:"  # bot_state: the content fields of a shared file, by its bytes' digest
+OPENING = "opening:"  # bot_state: a room asked for a row (its txn id), outcome not recorded yet
 
 
 class UnresolvedReference(Exception):
@@ -90,6 +95,22 @@ class Delivery:
         return await self.transport.send(message.room_id, content, message.txn_id,
                                          message.event_type)
 
+    async def uploaded(self, room_id: str, data: bytes, mimetype: str,
+                       filename: str) -> dict[str, Any]:
+        """The content fields naming ``data`` uploaded for ``room_id``: the same bytes are
+        uploaded once (per kind of room: encrypted or not) and their fields kept in the
+        database; no transaction is open while the homeserver answers."""
+        encrypted = self.transport.is_encrypted(room_id)
+        key = UPLOADED + hashlib.sha256(data).hexdigest()[:40] + (":e2e" if encrypted else "")
+        async with self.db.transaction() as repos:
+            kept = await repos.state.get(key)
+        if kept is not None:
+            return dict(json.loads(kept))
+        fields = await self.transport.upload(room_id, data, mimetype, filename)
+        async with self.db.transaction() as repos:
+            await repos.state.set(key, json.dumps(fields))
+        return fields
+
     def give_up_opening(self, row_id: int) -> None:
         """The row opening a room is given up: its outcome is recorded as it stands (a room
         created is told as such, its space listing refused; none is told as refused)."""
@@ -100,14 +121,17 @@ class Delivery:
 
     async def open_room(self, message: Queued, outcome: dict[str, Any],
                         create: Callable[[], Awaitable[NewRoom]],
-                        complete: Callable[[NewRoom], Awaitable[NewRoom]] | None = None) -> str:
+                        complete: Callable[[NewRoom], Awaitable[NewRoom]] | None = None,
+                        find: Callable[[], Awaitable[NewRoom | None]] | None = None) -> str:
         """Opens a room, then ``complete``s it (no transaction is open meanwhile), then records
         its outcome and marks the row sent in one transaction. A room is created once per row
-        in this process: a retry (``complete`` failed, or recording) uses the same room. A crash
-        before the record opens it again at the next start (the first one stays empty)."""
+        in this process: a retry (``complete`` failed, or recording) uses the same room. With
+        ``find``, once across runs too (``_create``); without, a crash before the record opens
+        it again at the next start (the first one stays empty)."""
         if message.id not in self._opened:
             try:
-                self._opened[message.id] = _Opening(await create(), final=complete is None)
+                self._opened[message.id] = _Opening(await self._create(message, create, find),
+                                                    final=complete is None)
             except MatrixError as error:
                 if not error.permanent:
                     raise
@@ -118,7 +142,8 @@ class Delivery:
             opening.room = await complete(opening.room)
             opening.final = True
         room = opening.room
-        await self._record(message, outcome, room)
+        await self._record(message, outcome, room,
+                           forget=None if find is None else OPENING + message.txn_id)
         del self._opened[message.id]
         return room.room_id if room else ""
 
@@ -135,16 +160,40 @@ class Delivery:
         return ""
 
     async def _record(self, message: Queued, outcome: dict[str, Any],
-                      room: NewRoom | None) -> None:
-        """The outcome recorded and the row marked sent, in one transaction."""
+                      room: NewRoom | None, forget: str | None = None) -> None:
+        """The outcome recorded and the row marked sent, in one transaction (which deletes the
+        ``forget`` state key: the record of a room asked for)."""
         if self.on_room_opened is None:
             raise RuntimeError("no one records the outcome of the rows that open rooms")
         async with self.db.transaction() as repos:
             queued = await self.on_room_opened(repos, message, outcome, room)
             await repos.outbox.mark_sent(message.id, room.room_id if room else "",
                                          self.clock.now())
+            if forget is not None:
+                await repos.state.delete(forget)
         for row in queued:
             self.push(row)
+
+    async def _create(self, message: Queued, create: Callable[[], Awaitable[NewRoom]],
+                      find: Callable[[], Awaitable[NewRoom | None]] | None) -> NewRoom:
+        """The room created for the row. With ``find``, the request is recorded before it is
+        made (committed: no transaction stays open while the homeserver answers); a row already
+        asked for (an answer lost, or a crash before the outcome was recorded) first looks for
+        the room that request made (``find``), and uses it."""
+        if find is None:
+            return await create()
+        key = OPENING + message.txn_id
+        async with self.db.transaction() as repos:
+            asked = await repos.state.get(key)
+            if asked is None:
+                await repos.state.set(key, self.clock.now().isoformat())
+        if asked is not None:
+            found = await find()
+            if found is not None:
+                log.info("%s %s: the room asked for before is %s", message.action, message.id,
+                         found.room_id)
+                return found
+        return await create()
 
     async def tell_refusal(self, message: Queued, refused: dict[str, Any]) -> None:
         """Queues the message an invite or a pin carries for when it is forbidden: once, by a

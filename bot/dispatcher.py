@@ -23,13 +23,13 @@ from bot.after_commit import FOLLOW_UP_DELAY_S, AfterCommit, Reschedule
 from bot.busy import BusyDatabase, SendNow
 from bot.clock import Clock
 from bot.effects import queue_effects
-from bot.matrix import NewRoom
 from bot.outbox import Outbox, Queued
 from bot.rate import CommandRate
 from bot.running import CommandRunner, Handled, Membership, Received
-from commands.context import Club, Reply, RoomOutcome
+from bot.transport import NewRoom
+from commands.context import Club, RoomOutcome
 from commands.delivery import failure_report
-from commands.effects import Leave
+from commands.effects import Leave, Reply
 from commands.events import Redaction
 from commands.i18n import Translator
 from commands.ports import MatrixPort

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import oversize
-from bot.delivery import OUTCOME, REFUSED, Delivery, Queued
+from bot.delivery import OUTCOME, REFUSED, SHARED, Delivery, Queued
 from bot.matrix_api import MatrixError
 from bot.render import file_content, message_content
 from bot.transport import NewRoom
@@ -134,13 +134,16 @@ def _react_row(effect: React) -> Row:  # its ``key`` is the emoji: no key of its
 def _upload_row(effect: Upload) -> Row:
     content = {**file_content(effect.filename, effect.mimetype, len(effect.data)),
                "data": base64.b64encode(effect.data).decode()}
+    if effect.shared:
+        content[SHARED] = True
     return Row(effect.room_id, content, key=effect.key, about=effect.about)
 
 
 async def _upload(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
     data = base64.b64decode(content.pop("data"))
-    content.update(await delivery.transport.upload(message.room_id, data,
-                                                   content["info"]["mimetype"], content["body"]))
+    upload = delivery.uploaded if content.pop(SHARED, False) else delivery.transport.upload
+    content.update(await upload(message.room_id, data, content["info"]["mimetype"],
+                                content["body"]))
     return await delivery.send(message, content)
 
 
@@ -224,9 +227,15 @@ def _direct_room_row(effect: OpenDirectRoom) -> Row:
 
 
 async def _direct_room(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    transport = delivery.transport
+
     async def direct() -> NewRoom:
-        return NewRoom(await delivery.transport.direct_room(str(content["user_id"])))
-    return await delivery.open_room(message, content[OUTCOME], direct)
+        return NewRoom(await transport.direct_room(str(content["user_id"]), message.txn_id))
+
+    async def made_before() -> NewRoom | None:
+        room = await transport.opened_room(message.txn_id)
+        return NewRoom(room) if room else None
+    return await delivery.open_room(message, content[OUTCOME], direct, find=made_before)
 
 
 # --- fetch: a posted file downloaded, then its outcome recorded with the row marked sent

@@ -11,9 +11,10 @@ from typing import Any
 
 from nio import InviteMemberEvent, SyncResponse
 
-from bot.config import ClubSettings
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixTransport
+from bot.matrix_api import MatrixError
 from bot.rooms import Rooms
+from bot.settings import ClubSettings
 
 log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 
@@ -22,7 +23,7 @@ class Invitations:
     """Answers the invitations of each sync; ``forget`` is called for each room invited to
     (the bot is not in it, whatever it thought)."""
 
-    def __init__(self, transport: Transport, rooms: Rooms, club: ClubSettings,
+    def __init__(self, transport: MatrixTransport, rooms: Rooms, club: ClubSettings,
                  forget: Callable[[str], None]) -> None:
         self.transport = transport
         self.rooms = rooms

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, LogoutResponse, WhoamiResponse
 
-from bot.config import MatrixSettings
 from bot.matrix_api import LoginFailed, MatrixError, api_request
+from bot.settings import MatrixSettings
 
 log = logging.getLogger("bot.matrix")
 CREDENTIALS_FILE = "credentials.json"

@@ -36,8 +36,7 @@ class Marks:
             return
         try:
             async with self.db.transaction() as repos:
-                for row_id, event_id, at in marks:
-                    await repos.outbox.mark_sent(row_id, event_id, at)
+                await repos.outbox.mark_all_sent(marks)
         except BaseException:
             self._marks = marks + self._marks  # kept for the next try (sent only once meanwhile)
             raise

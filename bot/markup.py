@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from commands.text import defuse_mentions
+from matrix_ids import MATRIX_TO
 
 _TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>|[^<]+|<")
 VOID = {"br", "hr", "img"}
@@ -155,7 +156,7 @@ def _link(node: Node) -> str:
     text = _inline(node.children)
     found = _HREF.search(node.open)
     href = html.unescape(found.group(1)) if found else ""
-    if not href or href.startswith("https://matrix.to/#/") or href == text:
+    if not href or href.startswith(MATRIX_TO) or href == text:
         return text  # a pill shows as its text, like the renderer's bodies
     return f"[{text}]({href})"
 

@@ -20,6 +20,7 @@ from nio import (
     AsyncClientConfig,
     EncryptionError,
     JoinedMembersResponse,
+    JoinedRoomsResponse,
     JoinResponse,
     MegolmEvent,
     RoomCreateResponse,
@@ -38,34 +39,29 @@ from nio.exceptions import LocalProtocolError
 
 from bot import transport as protocol
 from bot.attachments import PostedFiles, fetched
-from bot.config import MatrixSettings
 from bot.keys import KeyUpkeep
 from bot.login import CREDENTIALS_FILE, Login
 from bot.matrix_api import (
     BotStore,
     History,
-    LoginFailed,
     MatrixError,
     RoomUnavailable,
-    api_request,
     check,
     room_from_link,
     sync_filter,
 )
+from bot.openings import find_opening, opening_state
 from bot.room_state import SyncedRooms
+from bot.settings import MatrixSettings
 from bot.threads import ThreadHeads
-from bot.transport import NewRoom
-from commands.pills import RoomNames, has_pills, with_names
+from commands.pills import RoomNames, content_has_pills, with_names
 from commands.ports import PostedFile
 from commands.threads import awaits_latest, with_latest
 
-__all__ = ["BotStore", "History", "LoginFailed", "MatrixError", "MatrixTransport", "NewRoom",
-           "RoomUnavailable", "Transport", "api_request", "room_from_link",
-           "store_is_private", "sync_filter"]
 log = logging.getLogger(__name__)
 
 MODERATOR = 50  # Element's « Modérateur »
-THREAD_ASK_S = 10.0  # the latest event of a thread asked of the homeserver (else: its root)
+THREAD_ASK_S = 2.0  # the latest event of a thread asked of the homeserver (else: its root)
 
 
 class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
@@ -135,7 +131,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         """Sends with a stable transaction id (one request); returns the event id.
         People's pills in a message show their display name in the room (``commands.pills``);
         a thread message that answers nobody falls back on the thread's latest event."""
-        if event_type == "m.room.message" and has_pills(content):
+        if event_type == "m.room.message" and content_has_pills(content):
             content = with_names(content, self.pill_names(room_id))
         thread = awaits_latest(content)
         if thread is not None:
@@ -150,8 +146,9 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
 
     async def thread_latest(self, room_id: str, root: str) -> str:
         """The latest event of the thread of ``root``: as seen by the sync or sent by the bot,
-        else asked of the homeserver (a thread not seen since the start); the root itself
-        when the thread is empty or the homeserver does not say."""
+        else asked of the homeserver (a thread not seen since the start: a send waits
+        ``THREAD_ASK_S`` at most); the root itself when the thread is empty or the homeserver
+        does not say in time (kept: the thread's next sends do not wait again)."""
         known = self.threads.latest(room_id, root)
         if known is not None:
             return known
@@ -165,7 +162,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
             latest = await asyncio.wait_for(newest(), THREAD_ASK_S)
         except Exception as error:  # a fallback: never worth failing a message for
             log.info("the latest event of the thread %s is unknown (%s)", root, error)
-            return root
+            latest = root
         self.threads.note(room_id, root, latest)
         return latest
 
@@ -242,16 +239,22 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                                       if moderators else None)))
         return str(response.room_id)
 
-    async def direct_room(self, user_id: str) -> str:
+    async def direct_room(self, user_id: str, opening: str = "") -> str:
         """A new direct-message room with ``user_id``, who is invited to it; encrypted when the
-        bot uses encryption (what it sends there may be personal data). A refusal raises
-        ``MatrixError``."""
+        bot uses encryption (what it sends there may be personal data); marked ``opening`` for
+        ``opened_room``. A refusal raises ``MatrixError``."""
         response = await self._once(
             f"create a direct room with {user_id}", RoomCreateResponse,
-            lambda: self.client.room_create(preset=RoomPreset.trusted_private_chat,
-                                            is_direct=True, invite=[user_id],
-                                            initial_state=self._encryption_state()))
+            lambda: self.client.room_create(
+                preset=RoomPreset.trusted_private_chat, is_direct=True, invite=[user_id],
+                initial_state=self._encryption_state() + opening_state(opening)))
         return str(response.room_id)
+
+    async def opened_room(self, opening: str) -> str | None:
+        """The room a ``direct_room`` call marked ``opening`` made, among the rooms the
+        homeserver says the bot is in (one request each: only after a lost answer)."""
+        response = await self._once("joined rooms", JoinedRoomsResponse, self.client.joined_rooms)
+        return await find_opening(response.rooms, opening, self.state_event, self.client.rooms)
 
     def _encryption_state(self) -> list[dict[str, Any]]:
         if not self.settings.encryption:
@@ -339,7 +342,12 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         return await fetched(self.client, source)
 
     def decrypt(self, event: MegolmEvent) -> Any | None:
-        """The decrypted event, or ``None`` while its room key is missing."""
+        """The decrypted event, or ``None`` while its room key is missing (then nothing is
+        tried: a look-up, not nio's warning and wedged-session check, for each event kept)."""
+        olm = self.client.olm
+        if olm is not None and event.room_id and olm.inbound_group_store.get(
+                event.room_id, event.sender_key, event.session_id) is None:
+            return None
         try:
             return self.client.decrypt_event(event)
         except (EncryptionError, LocalProtocolError):
@@ -362,4 +370,3 @@ def _implements(real: MatrixTransport) -> protocol.Transport:
     return real
 
 
-Transport = MatrixTransport  # the name ``bot.app`` and ``bot.cli`` import

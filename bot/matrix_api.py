@@ -17,6 +17,8 @@ from aiohttp import ClientError
 from nio import AsyncClient
 from nio.store import DefaultStore
 
+from matrix_ids import MATRIX_TO
+
 REQUEST_TIMEOUT_S = 30.0  # a request made without nio, unless told otherwise
 RATE_LIMITED_WAIT_S = 5.0  # a 429 that says nothing of how long to wait
 
@@ -100,7 +102,7 @@ async def api_request(client: AsyncClient, method: str, path: str, body: Mapping
 def room_from_link(text: str) -> str:
     """``https://matrix.to/#/#salon:server?via=…`` → ``#salon:server``; ids and aliases as they are."""
     value = text.strip()
-    for prefix in ("https://matrix.to/#/", "matrix:r/", "matrix:roomid/"):
+    for prefix in (MATRIX_TO, "matrix:r/", "matrix:roomid/"):
         if value.startswith(prefix):
             value = unquote(value[len(prefix):]).split("?", 1)[0].split("/", 1)[0]
             if prefix == "matrix:r/":

@@ -22,9 +22,9 @@ from nio import (
     UploadResponse,
 )
 
-from bot.config import MatrixSettings
 from bot.files import image_mimetype
-from bot.matrix import MatrixError
+from bot.matrix_api import MatrixError
+from bot.settings import MatrixSettings
 from storage.db import Database
 
 log = logging.getLogger(__name__)

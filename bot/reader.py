@@ -23,11 +23,11 @@ from nio import (
 from bot.attachments import FILE_EVENTS
 from bot.batch import Arrival, Batch, Command, KnownRoom, event_time
 from bot.clock import Clock
-from bot.matrix import Transport
-from bot.polls import responses_of
+from bot.matrix import MatrixTransport
+from bot.poll_responses import responses_of
 from bot.undecryptable import UndecryptableNotices
 from commands.dispatch import command_text
-from commands.events import Reaction, Redaction
+from commands.events import Reaction, ReadAnswer, Redaction
 from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
 from commands.threads import thread_root
@@ -41,10 +41,11 @@ class BatchReader:
     """Reads sync responses; ``undecrypted``: the events waiting for their room key (event id
     -> room id, event), whose senders ``notices`` tells if the key does not come soon."""
 
-    def __init__(self, transport: Transport, clock: Clock, catch_up: timedelta,
+    def __init__(self, transport: MatrixTransport, clock: Clock, catch_up: timedelta,
                  prefix: Callable[[], str], club_rooms: Mapping[str, str], t: Translator,
-                 notice_after: timedelta) -> None:
+                 notice_after: timedelta, answer_events: Mapping[str, ReadAnswer]) -> None:
         self.transport = transport
+        self.answer_events = answer_events  # native poll answers: event type → reader
         self.clock = clock
         self.catch_up = catch_up
         self.prefix = prefix
@@ -180,7 +181,7 @@ class BatchReader:
         elif isinstance(event, FILE_EVENTS):  # a sign-in sheet, maybe (``!rencontre feuille``)
             self.transport.files.seen(room_id, event)
         else:
-            batch.poll_responses += responses_of(room_id, [event])
+            batch.poll_responses += responses_of(room_id, [event], self.answer_events)
 
     def _remember_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
         """Keeps an event whose room key has not arrived yet, to retry after the next syncs;

@@ -13,12 +13,13 @@ from bot.batch import Batch, Command
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.effects import queue_effects
-from bot.matrix import MatrixError, Transport
+from bot.matrix import MatrixTransport
+from bot.matrix_api import MatrixError
 from bot.outbox import Outbox, txn_id
 from bot.render import answer_content
 from bot.standing import Standings
-from commands.context import Club, Reply
-from commands.effects import Effect
+from commands.context import Club
+from commands.effects import Effect, Reply
 from commands.events import RoomEvents
 from commands.i18n import Translator
 from storage.repositories import Repositories
@@ -42,7 +43,7 @@ class BatchRecorder:
     (recorded as handled); ``own_seen``: the bot's events synced since the position was last
     saved (transaction id -> event id)."""
 
-    def __init__(self, transport: Transport, outbox: Outbox, clock: Clock,
+    def __init__(self, transport: MatrixTransport, outbox: Outbox, clock: Clock,
                  dispatcher: Dispatcher, standings: Standings, club: Callable[[], Club],
                  t: Translator) -> None:
         self.transport = transport
@@ -67,7 +68,7 @@ class BatchRecorder:
         for room_id, joined_at in batch.joined.items():
             await repos.rooms.mark_joined(room_id, joined_at)
         new = await self._save_commands(repos, batch, now)
-        for arrival in batch.arrivals:  # greeted later, together (``bot.welcomes``)
+        for arrival in batch.arrivals:  # greeted later, together (the ``welcomes`` job)
             if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
                 batch.newcomers += 1
         if position or batch.reactions or batch.poll_responses:
@@ -128,11 +129,8 @@ class BatchRecorder:
         bot's events whose row is unmarked — after a crash between the send and the mark,
         the event comes back with the next start's first sync, and the 👍s made meanwhile
         with it."""
-        now = self.clock.now()
-        for row_id, event_id, at in self.outbox.unmarked():
-            await repos.outbox.mark_sent(row_id, event_id, at)
-        for txn, event_id in {**self.own_seen, **own}.items():
-            await repos.outbox.mark_sent_by_txn(txn, event_id, now)
+        await repos.outbox.mark_all_sent(self.outbox.unmarked())
+        await repos.outbox.mark_all_sent_by_txn({**self.own_seen, **own}, self.clock.now())
 
     async def tell_storage_is_down(self, commands: list[Command]) -> None:
         """The database refuses writes (read-only, disk full…): each command is answered at

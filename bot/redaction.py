@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 from storage.faults import without_values
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from bot.settings import Settings
 
 MASK = "***"
 # A configured secret shorter than this is not masked by value: it would mask ordinary words

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import cmarkgfm
 import nh3
 
-from commands.context import Reply
+from commands.effects import Reply
 from commands.text import defuse_mentions, pills_as_text, unescape_markdown
 from commands.threads import in_thread, reply_in_thread
 

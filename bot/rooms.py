@@ -13,8 +13,9 @@ from nio import SyncResponse
 
 from bot.batch import Batch, KnownRoom
 from bot.clock import Clock
-from bot.config import RoomSettings
-from bot.matrix import MatrixError, RoomUnavailable, Transport
+from bot.matrix import MatrixTransport
+from bot.matrix_api import MatrixError, RoomUnavailable
+from bot.settings import RoomSettings
 from storage.db import Database
 from storage.repositories import Repositories
 
@@ -28,7 +29,7 @@ class Rooms:
     room, while the bot is in it. ``on_change`` is told what the commands' view of the club
     becomes."""
 
-    def __init__(self, transport: Transport, db: Database, clock: Clock,
+    def __init__(self, transport: MatrixTransport, db: Database, clock: Clock,
                  settings: RoomSettings, on_change: ClubChanged) -> None:
         self.transport = transport
         self.db = db

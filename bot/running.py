@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.effects import queue_effects
 from bot.outbox import Queued, txn_id
 from bot.render import Asked, answer_content
-from commands.context import Club, Context, Reply, Standing
+from commands.context import Club, Context, Standing
 from commands.dispatch import (
     command_text,
     convert,
@@ -27,6 +27,7 @@ from commands.dispatch import (
     resolve,
     run,
 )
+from commands.effects import Reply
 from commands.errors import UserError
 from commands.i18n import Translator
 from commands.ports import MatrixPort

@@ -8,7 +8,8 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.outbox import Outbox, txn_id
 from bot.render import message_content
-from commands.context import Reply
+from commands.effects import Reply
+from commands.jobs import Item
 from storage.db import Database
 
 
@@ -22,14 +23,14 @@ class ScheduledMessages:
         self.outbox = outbox
         self.clock = clock
 
-    async def pending(self) -> Sequence[tuple[int, datetime]]:
+    async def pending(self) -> Sequence[tuple[Item, datetime]]:
         async with self.db.transaction() as repos:
             return [(row.id, row.due_at) for row in await repos.scheduled.pending()]
 
-    async def fire(self, item_id: int) -> None:
+    async def fire(self, item_id: Item) -> None:
         now = self.clock.now()
         async with self.db.transaction() as repos:
-            row = await repos.scheduled.get(item_id)
+            row = await repos.scheduled.get(int(item_id))
             if row is None or row.sent_at or row.cancelled_at or row.due_at > now:
                 return
             content = message_content(Reply(row.markdown))

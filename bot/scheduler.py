@@ -1,6 +1,8 @@
-"""Timers derived from the database: one APScheduler job per pending row, rebuilt at start.
+"""Timers derived from the database: one APScheduler job per pending item of each source,
+rebuilt at start (the sources: the capabilities' declared jobs, ``bot.jobs``, and the
+scheduled room messages, ``bot.scheduled``).
 
-A job carries only ``(kind, id)``; ``fire`` re-reads the row, so a cancelled or moved item is
+A job carries only ``(kind, item)``; ``fire`` re-reads the row, so a cancelled or moved item is
 skipped. Tests call ``fire`` directly with a fake clock instead of waiting.
 """
 
@@ -14,6 +16,8 @@ from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from commands.jobs import Item
+
 log = logging.getLogger(__name__)
 
 
@@ -22,16 +26,16 @@ class JobSource(Protocol):
 
     kind: str
 
-    async def pending(self) -> Sequence[tuple[int, datetime]]:
+    async def pending(self) -> Sequence[tuple[Item, datetime]]:
         """Every item still to fire, with its due time (aware)."""
         ...
 
-    async def fire(self, item_id: int) -> None:
+    async def fire(self, item_id: Item) -> None:
         """Does what the item is for, if it is still due; marks it done in the same step."""
         ...
 
 
-def job_id(kind: str, item_id: int) -> str:
+def job_id(kind: str, item_id: Item) -> str:
     return f"{kind}:{item_id}"
 
 
@@ -75,13 +79,13 @@ class Scheduler:
                 count += 1
         return count
 
-    def schedule(self, kind: str, item_id: int, due: datetime) -> None:
+    def schedule(self, kind: str, item_id: Item, due: datetime) -> None:
         """Creates or moves the job of one item."""
         self._scheduler.add_job(self.fire, "date", run_date=due, args=[kind, item_id],
                                 id=job_id(kind, item_id), replace_existing=True,
                                 misfire_grace_time=None, coalesce=True)
 
-    def cancel(self, kind: str, item_id: int) -> None:
+    def cancel(self, kind: str, item_id: Item) -> None:
         job = self._scheduler.get_job(job_id(kind, item_id))
         if job is not None:
             job.remove()
@@ -91,7 +95,7 @@ class Scheduler:
         starts)."""
         return {job.id: getattr(job, "next_run_time", None) for job in self._scheduler.get_jobs()}
 
-    async def fire(self, kind: str, item_id: int) -> None:
+    async def fire(self, kind: str, item_id: Item) -> None:
         """Runs one item now (what a job does when it is due)."""
         source = self.sources.get(kind)
         try:

@@ -75,6 +75,7 @@ class ReminderSettings:
     minutes_days_after: int = 3
     minutes_repeat_days: int = 7
     progress_weeks_after: int = 3
+    action_days_before: int = 2
     quiet_hours: str = "21:00-08:00"
 
 

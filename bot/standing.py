@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from bot.config import ClubSettings
 from bot.matrix import MatrixTransport
+from bot.settings import ClubSettings
 from commands.context import Place, Standing
 from commands.roles import Role
 from storage.repositories import Repositories

@@ -21,7 +21,7 @@ from bot.recorder import BatchRecorder, write_position
 from bot.rooms import Rooms
 from bot.scheduler import Scheduler
 from bot.unsaved import UnsavedBatches
-from bot.welcomes import Welcomes
+from commands.jobs import ARRIVALS
 from storage.db import Database
 from storage.faults import StorageBusy, StorageUnavailable
 
@@ -153,7 +153,7 @@ class SyncBatches:
     async def _schedule_welcomes(self) -> None:
         """Newcomers were recorded: the welcomes' timer moves to the next one due."""
         try:
-            await self.scheduler.refresh(Welcomes.kind)
+            await self.scheduler.refresh(ARRIVALS)
         except Exception:
             log.exception("the welcomes could not be scheduled now; they will be with the next "
                           "arrival, after the next welcome, or at the next start")

@@ -69,8 +69,13 @@ class Transport(Protocol):
         """A private room (in ``space``'s hierarchy as its child's parent); returns its id."""
         ...
 
-    async def direct_room(self, user_id: str) -> str:
-        """A new direct-message room with ``user_id`` (invited); returns its id."""
+    async def direct_room(self, user_id: str, opening: str = "") -> str:
+        """A new direct-message room with ``user_id`` (invited), marked ``opening``; returns
+        its id."""
+        ...
+
+    async def opened_room(self, opening: str) -> str | None:
+        """The room the bot is in that a ``direct_room`` call marked ``opening`` made."""
         ...
 
     def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.matrix import MatrixError, MatrixTransport
+from bot.matrix import MatrixTransport
+from bot.matrix_api import MatrixError
 from bot.render import message_content
-from commands.context import Reply
-from commands.effects import txn_id
+from commands.effects import Reply, txn_id
 from commands.i18n import Translator
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ capability declares its commands and everything else it reacts to next to its ha
 
 from __future__ import annotations
 
-from commands import agenda, initiatives, meetings, meta, polls, projects, reminders, reports
+from commands import actions, agenda, initiatives, meetings, meta, polls, projects, reminders, reports
 from commands.capability import Capability, build
 from commands.registry import Registry
 
@@ -16,6 +16,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     initiatives.CAPABILITY,
     polls.CAPABILITY,
     meetings.CAPABILITY,
+    actions.CAPABILITY,
     reminders.CAPABILITY,
     agenda.CAPABILITY,
     reports.CAPABILITY,

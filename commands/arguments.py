@@ -15,13 +15,13 @@ from urllib.parse import unquote, urlsplit
 
 from commands.errors import BadArgument
 from commands.text import fold
-from matrix_ids import is_user_id
+from matrix_ids import MATRIX_TO, is_user_id
 
 MAX_LINE = 4000
 # ``--theme``; phones often turn ``--`` into an em or en dash, accepted as well.
 _OPTION_RE = re.compile(r"(?<!\S)(?:--|—|–)(\w[\w-]*)")
 _QUOTES = {'"': '"', "«": "»", "“": "”"}
-_PILL_RE = re.compile(r"https://matrix\.to/#/(@[^\s/?\"'<>()]+)")
+_PILL_RE = re.compile(re.escape(MATRIX_TO) + r"(@[^\s/?\"'<>()]+)")
 
 
 def split_words(text: str) -> list[str]:
@@ -160,6 +160,23 @@ class UserId:
         if not is_user_id(value):
             raise BadArgument("error.bad_user", value=raw[:60])
         return value
+
+
+@dataclass(frozen=True)
+class People:
+    """Several Matrix users (ids or pills) separated by spaces, commas or semicolons: each
+    once, in the order given; at most ``max_length`` characters."""
+
+    max_length: int = 10_000
+    kind: str = "people"
+
+    def convert(self, raw: str) -> tuple[str, ...]:
+        value = Text(self.max_length).convert(raw)
+        return tuple(dict.fromkeys(UserId().convert(word)
+                                   for word in _PEOPLE_SEPARATORS.split(value) if word))
+
+
+_PEOPLE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 from commands.caps import Limits
 from commands.categories import Categories
 from commands.effects import Effect
-from commands.effects import FollowUp as FollowUp
-from commands.effects import Reply as Reply
 from commands.event_kinds import EventKinds
 from commands.i18n import Translator
 from commands.rhythm import ReminderRules
@@ -96,6 +94,12 @@ class Club:
     limits: Limits = field(default_factory=Limits)  # what one person may make the bot do
     event_kinds: EventKinds = field(default_factory=EventKinds)  # [events.kinds]
     categories: Categories = field(default_factory=Categories)  # [events.categories]
+    # a room's newcomers are greeted at most this often (club.welcome_every_seconds)
+    welcome_every: timedelta = timedelta(seconds=60)
+    # the personal data of people inactive this long is erased ([privacy] retention_days;
+    # ``None``: kept), and the commands and messages this old deleted (messages_retention_days)
+    retention: timedelta | None = None
+    messages_retention: timedelta | None = None
 
     @property
     def tz(self) -> ZoneInfo:

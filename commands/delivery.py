@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from commands.context import Club, Reply
-from commands.effects import Post
+from commands.context import Club
+from commands.effects import Post, Reply
 from commands.i18n import Translator
 from commands.text import escape_markdown, pill, room_link
 

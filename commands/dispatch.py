@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from commands.arguments import MAX_LINE
-from commands.context import Context, Place, Reply
+from commands.context import Context, Place
+from commands.effects import Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument, UnknownCommand, UserError
 from commands.i18n import Translator
 from commands.registry import Command, Registry, Resolved

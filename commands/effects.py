@@ -106,6 +106,7 @@ class Upload:
     data: bytes
     key: str | None = None
     about: tuple[str, ...] = ()  # whom the file concerns (a person's data)
+    shared: bool = False  # the same bytes uploaded before may be posted again (a calendar)
 
 
 @dataclass(frozen=True)

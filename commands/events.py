@@ -4,10 +4,10 @@ to the consumers the capabilities declare (``commands.capability.Capability``)."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from commands.context import Club
@@ -69,6 +69,9 @@ class RoomEvents:
 
 # A consumer records what concerns it and returns the effects to queue (same transaction).
 Consumer = Callable[["Repositories", RoomEvents, "Club", "Translator"], Awaitable[list["Effect"]]]
+# How an answer to a native poll is read from an event's content (event id, room, sender,
+# time, content); ``None`` if it is not one.
+ReadAnswer = Callable[[str, str, str, datetime, Mapping[str, Any]], "PollResponse | None"]
 # The same for the answers club members gave to native polls.
 PollAnswers = Callable[["Repositories", Sequence[PollResponse], "Club", "Translator"],
                        Awaitable[list["Effect"]]]

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Integer, Text
 from commands.capability import Capability
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.csvfiles import csv_text
+from commands.effects import Reply
 from commands.errors import BadArgument, Forbidden, NotFound, UserError
+from commands.exports import Export, ExportRun
 from commands.i18n import Translator
 from commands.limits import check_daily
 from commands.lookalikes import find_lookalike
@@ -25,6 +27,7 @@ from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:
     from storage.models import Initiative
+    from storage.repositories import Repositories
 
 _URL = re.compile(r"^https?://[^\s<>\"]+\.[^\s<>\"]+$")
 
@@ -157,9 +160,6 @@ def _listing(title: str, items: Sequence[Initiative], footer: str, t: Translator
     return "\n".join(lines)
 
 
-CAPABILITY = Capability("initiatives", commands=(initiative,))
-
-
 def card(item: Initiative, t: Translator) -> str:
     """One initiative in full."""
     lines = [f"**n°{item.id} {escape_markdown(item.name)}** — {escape_markdown(item.commune)}",
@@ -206,3 +206,16 @@ def export_markdown(items: Sequence[Initiative], t: Translator, club: str) -> st
     if not items:
         lines.append(t("initiatives.export_empty"))
     return "\n".join(lines).rstrip() + "\n"
+
+
+async def _panorama(repos: Repositories, run: ExportRun) -> dict[str, bytes]:
+    """``cct-bot export initiatives``: the panorama, CSV or Markdown."""
+    items = await repos.initiatives.listing()
+    text = (export_csv(items, run.t) if run.format == "csv"
+            else export_markdown(items, run.t, run.club.name))
+    return {f"initiatives.{run.format}": text.encode()}
+
+
+PANORAMA = Export("initiatives", "le panorama des initiatives (CSV ou Markdown) / the panorama",
+                  _panorama, formats=("md", "csv"))
+CAPABILITY = Capability("initiatives", commands=(initiative,), exports=(PANORAMA,))

@@ -6,7 +6,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
-_PILL_PREFIX = "https://matrix.to/#/"
+from commands.pills import has_pills
+from matrix_ids import MATRIX_TO
 
 
 class _PillText(HTMLParser):
@@ -22,8 +23,8 @@ class _PillText(HTMLParser):
         href = dict(attrs).get("href") or ""
         if tag == "mx-reply" or self._in_reply:
             self._in_reply += tag == "mx-reply"
-        elif tag == "a" and href.startswith(_PILL_PREFIX + "@"):
-            self.parts.append(unquote(href[len(_PILL_PREFIX):]).split("?")[0])
+        elif tag == "a" and href.startswith(MATRIX_TO + "@"):
+            self.parts.append(unquote(href[len(MATRIX_TO):]).split("?")[0])
             self._in_pill += 1
         elif tag == "a" and self._in_pill:
             self._in_pill += 1
@@ -41,15 +42,11 @@ class _PillText(HTMLParser):
             self.parts.append(data)
 
 
-def has_pills(formatted_body: str) -> bool:
-    return (_PILL_PREFIX + "@") in formatted_body or (_PILL_PREFIX + "%40") in formatted_body
-
-
 def body_with_user_ids(body: str, formatted_body: str | None) -> str:
     """The command text to parse: from the HTML when it holds user pills, else the plain body."""
     if not formatted_body or not has_pills(formatted_body):
         return body
     parser = _PillText()
-    parser.feed(formatted_body.replace(_PILL_PREFIX + "%40", _PILL_PREFIX + "@"))
+    parser.feed(formatted_body.replace(MATRIX_TO + "%40", MATRIX_TO + "@"))
     parser.close()
     return "".join(parser.parts).strip()

@@ -1,22 +1,33 @@
-"""The newcomer's commands: ``!aide``, ``!ping``, ``!cadre``; and the welcome message."""
+"""The newcomer's commands: ``!aide``, ``!ping``, ``!cadre``; the welcome message, and the
+newcomers greeted together (the ``welcomes`` job)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from babel.lists import format_list
 
 from commands.arguments import Word
 from commands.capability import Capability
-from commands.context import Club, Context, Reply
+from commands.context import Club, Context
 from commands.dates.format import babel_locale
-from commands.effects import Leave
+from commands.digest import in_groups_of
+from commands.effects import Effect, Leave, Post, Reply
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
+from commands.jobs import ARRIVALS, Item, Job, JobRun
 from commands.params import Param
 from commands.registry import command
 from commands.roles import Role
 from commands.text import escape_markdown, pill
+
+if TYPE_CHECKING:
+    from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
 
 
 @command("aide", fr=("aide", "commandes"), en=("help", "commands"), section="meta",
@@ -70,9 +81,6 @@ async def quitter_salon(ctx: Context) -> Reply:
     return Reply(ctx.t("meta.leaving"), effects=(Leave(ctx.room_id),))
 
 
-CAPABILITY = Capability("meta", commands=(aide, ping, cadre, quitter_salon))
-
-
 def welcome(t: Translator, club: Club, user_ids: Sequence[str]) -> Reply:
     """The message that greets people the first time they join one of the club's rooms,
     naming each (a pill, by their id: clients show their name): one newcomer gets the charter
@@ -91,3 +99,45 @@ def welcome(t: Translator, club: Club, user_ids: Sequence[str]) -> Reply:
         parts.append(t("welcome.charter_pointer", prefix=club.prefix))
     parts.append(t("welcome.start", prefix=club.prefix, command=t("help.command_name")))
     return Reply("\n\n".join(parts), mentions=tuple(user_ids))
+
+
+GATHER = timedelta(seconds=1)  # the first newcomer waits this long for others joining with them
+
+
+def welcome_due(first_arrival: datetime, last_welcome: datetime | None,
+                every: timedelta) -> datetime:
+    """When a room's waiting newcomers are greeted: ``GATHER`` after the first of them arrived
+    (those who join within that second come in the same message), and never sooner than
+    ``every`` after the room's previous welcome (a burst of arrivals gives one message a
+    minute, not one per person)."""
+    gathered = first_arrival + GATHER
+    return gathered if last_welcome is None else max(gathered, last_welcome + every)
+
+
+async def _waiting_rooms(repos: Repositories, club: Club,
+                         _now: datetime) -> Sequence[tuple[Item, datetime]]:
+    return [(room_id, welcome_due(first, last, club.welcome_every))
+            for room_id, first, last in await repos.welcomes.waiting_rooms()]
+
+
+async def _greet(job: JobRun, item: Item) -> Sequence[Effect]:
+    """One room's waiting newcomers: their welcome (``MAX_NAMED`` names at most a message),
+    them marked greeted in the same commit."""
+    room_id = str(item)
+    newcomers = await job.repos.welcomes.waiting_in(room_id)
+    await job.repos.welcomes.greeted(newcomers, job.now)
+    job.key = f"welcome-{room_id}"
+    log.info("%d newcomer(s) welcomed in %s", len(newcomers), room_id,
+             extra={"room": room_id, "newcomers": len(newcomers)})
+    return [Post(room_id, welcome(job.t, job.club, part), key=f"welcome-{room_id}-{part[0]}")
+            for part in in_groups_of(newcomers)]
+
+
+def _welcome_retry(club: Club) -> timedelta:
+    return max(club.welcome_every, GATHER)
+
+
+# The newcomers the sync recorded (``welcomes`` rows), greeted together: one timer at the
+# earliest room's time, each room's welcome in its own transaction.
+WELCOMES = Job(ARRIVALS, pending=_waiting_rooms, run=_greet, timer=True, retry=_welcome_retry)
+CAPABILITY = Capability("meta", commands=(aide, ping, cadre, quitter_salon), jobs=(WELCOMES,))

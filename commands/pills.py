@@ -1,7 +1,7 @@
 """People's pills shown with their display name in the room, as Element shows its own.
 
 The bot writes a person as a link to their id (``commands.text.pill``): the id, escaped, is the
-link's text, and that is what is stored. When the message leaves (``bot.matrix.Transport``),
+link's text, and that is what is stored. When the message leaves (``bot.matrix.MatrixTransport``),
 each such pill takes the person's display name in the room it is sent to, HTML-escaped, unless
 the name could mislead; the id stays in the link, in ``m.mentions`` and in the plain ``body``
 (exact: what an erasure finds). The id is kept when the name
@@ -70,11 +70,17 @@ def name_pills(formatted: str, names: Mapping[str, str]) -> str:
     return _PILL.sub(named, formatted)
 
 
-def has_pills(content: Mapping[str, object]) -> bool:
+def has_pills(formatted: str) -> bool:
+    """Whether HTML may hold a person's pill (a link to a user id, its ``@`` as it is or
+    percent-encoded, as some clients write it)."""
+    return MATRIX_TO + "@" in formatted or MATRIX_TO + "%40" in formatted
+
+
+def content_has_pills(content: Mapping[str, object]) -> bool:
     """Whether a message's HTML (or its edit's) may hold a person's pill."""
     new = content.get("m.new_content")
     parts = [content, *([new] if isinstance(new, Mapping) else [])]
-    return any(isinstance(part.get(key), str) and MATRIX_TO + "@" in str(part[key])
+    return any(isinstance(part.get(key), str) and has_pills(str(part[key]))
                for part in parts for key in HTML_FIELDS)
 
 

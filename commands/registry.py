@@ -33,9 +33,11 @@ from commands.roles import Role
 from commands.text import fold
 
 if TYPE_CHECKING:
-    from commands.context import Context, Reply, RoomOutcome
-    from commands.effects import Effect
-    from commands.events import Consumer, PollAnswers
+    from commands.context import Context, RoomOutcome
+    from commands.effects import Effect, Reply
+    from commands.events import Consumer, PollAnswers, ReadAnswer
+    from commands.exports import Export
+    from commands.jobs import Answered, AtStart, Job
 
 Handler = Callable[..., Awaitable["Reply"]]
 # What becomes of a room the bot opened (``commands.effects.Outcome``): its effects
@@ -254,7 +256,12 @@ class Registry:
         self.outcomes: dict[str, OutcomeHandler] = {}
         self.consumers: list[Consumer] = []
         self.poll_answers: list[PollAnswers] = []
+        self.answer_events: dict[str, ReadAnswer] = {}  # event type → how it is read
         self.listeners: dict[str, list[Callable[..., Awaitable[Any]]]] = {}
+        self.jobs: list[Job] = []  # scheduled work (``commands.jobs``)
+        self.at_start: list[AtStart] = []
+        self.answered: list[Answered] = []
+        self.exports: list[Export] = []
 
     def outcome(self, kind: str) -> Callable[[OutcomeHandler], OutcomeHandler]:
         """Declares the handler of the outcomes of ``kind`` (decorator): what is recorded and

@@ -19,6 +19,7 @@ class ReminderRules:
     minutes_days: int = 3  # minutes missing that long after a rencontre: tell the coordinators
     minutes_repeat_days: int = 7  # …then every week until they are recorded
     progress_weeks: int = 3  # that long after a rencontre, each active group is asked for news
+    action_days: int = 2  # an action's reminder, that many days before its due date (09:00)
     quiet_start: time | None = time(21, 0)
     quiet_end: time | None = time(8, 0)
 

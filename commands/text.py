@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from matrix_ids import is_user_id, user_link
+from matrix_ids import MATRIX_TO, is_user_id, user_link
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
 _MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])")
 _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
 # [text](https://matrix.to/#/…), brackets of the text possibly escaped
-_PILL_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(https://matrix\.to/#/[^)\s]+\)")
+_PILL_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(" + re.escape(MATRIX_TO) + r"[^)\s]+\)")
 _BACKTICKS = re.compile(r"`+")
 WORD_JOINER = "\u2060"
 
@@ -44,7 +44,7 @@ def pill(user_id: str, label: str | None = None) -> str:
 
 def room_link(room_id: str, label: str) -> str:
     """A room as a matrix.to link (Element shows it as the room's pill)."""
-    return f"[{escape_markdown(label)}](https://matrix.to/#/{room_id})"
+    return f"[{escape_markdown(label)}]({MATRIX_TO}{room_id})"
 
 
 def pills_as_text(markdown: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 THREAD = "m.thread"
 # In a stored message, the fallback reply of a thread message: the thread's latest event, put in
-# when the message is sent (``bot.matrix.Transport``: the latest the bot knows then).
+# when the message is sent (``bot.matrix.MatrixTransport``: the latest the bot knows then).
 LATEST = "$$cct-thread-latest"
 
 

@@ -20,10 +20,11 @@ from pathlib import Path
 from types import FrameType
 
 from bot.app import Bot
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import load_settings
 from bot.files import write_private
 from bot.logs import RedactingFilter, formatter
 from bot.redaction import Redactor
+from bot.settings import ConfigError, Settings
 from devtools.demo_rooms import banner, prepare_rooms
 from devtools.demo_setup import (
     ACCOUNTS,

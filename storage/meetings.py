@@ -163,6 +163,17 @@ class MeetingRepository:
                  .order_by(MeetingRsvp.at, MeetingRsvp.user_id))
         return list((await self.session.scalars(query)).all())
 
+    async def places_held(self, user_id: str, now: datetime) -> list[int]:
+        """The planned events with places, not started at ``now``, where ``user_id`` holds a
+        place or waits for one (``present``, ``attente``), soonest first."""
+        query = (select(Meeting.id).join(MeetingRsvp, MeetingRsvp.meeting_id == Meeting.id)
+                 .where(MeetingRsvp.user_id == user_id,
+                        MeetingRsvp.answer.in_(("present", "attente")),
+                        Meeting.capacity.is_not(None), Meeting.status == PLANNED,
+                        Meeting.starts_at >= now)
+                 .order_by(Meeting.starts_at, Meeting.id))
+        return list((await self.session.scalars(query)).all())
+
     # --- attendance --------------------------------------------------------------------------
     async def set_attendance(self, meeting_id: int, user_ids: Iterable[str], at: datetime, *,
                              tz: ZoneInfo) -> list[str]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from matrix_ids import MATRIX_TO, is_user_id
 from storage.models import (
+    Action,
     AgendaItem,
     AgendaSuggestion,
     AgendaSupport,
@@ -45,9 +46,9 @@ from storage.models import (
 from storage.statements import table
 
 # A pill's target as the bot writes it (in HTML: the href's value; its ``?via=`` left out).
-_PILL = re.compile(r"https://matrix\.to/#/((?:@|%40)[^\"'<>\s)?]+)")
+_PILL = re.compile(re.escape(MATRIX_TO) + r"((?:@|%40)[^\"'<>\s)?]+)")
 # A pill in HTML, the whole link (its label may be a display name).
-_PILL_LINK = re.compile(r"<a href=\"https://matrix\.to/#/((?:@|%40)[^\"]+)\"[^>]*>.*?</a>",
+_PILL_LINK = re.compile(r"<a href=\"" + re.escape(MATRIX_TO) + r"((?:@|%40)[^\"]+)\"[^>]*>.*?</a>",
                         re.DOTALL)
 REDACTED = json.dumps({"redacted": True})
 ERASED_KEY = "personal_data_erased"  # session.info: tables whose rows were erased (db.py)
@@ -139,6 +140,9 @@ HOLDERS = (
     Holder(Reminder, "owner", "created_at"),
     Holder(Participant, "user_id", "last_seen"),
     Holder(ParticipantYear, "user_id", "first_at"),
+    Holder(Action, "assignee", "created_at"),
+    Holder(Action, "created_by", "created_at"),
+    Holder(Action, "closed_by", "closed_at"),
 )
 # Rows removed, not kept under the pseudonym: what only served the person.
 DELETED_ON_ERASURE = (Person, Welcome, Reminder)

@@ -53,6 +53,12 @@ class ReminderRepository:
                  .order_by(Reminder.send_at, Reminder.id).limit(limit))
         return (await self.session.scalars(query)).all()
 
+    async def upcoming(self, limit: int) -> list[tuple[int, datetime]]:
+        """The first pending reminders by send time (due or not), with it."""
+        query = (select(Reminder.id, Reminder.send_at).where(Reminder.status == PENDING)
+                 .order_by(Reminder.send_at, Reminder.id).limit(limit))
+        return [(row.id, row.send_at) for row in await self.session.execute(query)]
+
     async def due_ids(self, now: datetime, limit: int = 1000) -> list[int]:
         query = (select(Reminder.id).where(Reminder.status == PENDING, Reminder.send_at <= now)
                  .order_by(Reminder.send_at, Reminder.id).limit(limit))

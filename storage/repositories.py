@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements
+from storage.actions import ActionRepository
 from storage.agenda import AgendaRepository, RemonteeRepository
 from storage.attendance import AttendanceRepository
 from storage.faults import storage_faults
@@ -48,6 +49,9 @@ class StateRepository:
         """Creates or replaces the value, in one statement."""
         await self.session.execute(statements.state_upsert(dialect_of(self.session)),
                                    {"key": key, "value": value})
+
+    async def delete(self, key: str) -> None:
+        await self.session.execute(delete(BotState).where(BotState.key == key))
 
 
 class RoomRepository:
@@ -224,13 +228,20 @@ class OutboxRepository:
         await self.session.execute(statements.outbox_sent(),
                                    {"b_id": message_id, "b_sent_at": at, "b_event_id": event_id})
 
-    async def mark_sent_by_txn(self, txn_id: str, event_id: str, at: datetime) -> None:
-        """Marks the message ``txn_id`` sent as ``event_id`` (the sync brought the bot's event
-        back with its transaction id), unless it is marked already."""
-        await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.txn_id == txn_id,
-                                        OutboxMessage.sent_at.is_(None))
-            .values(sent_at=at, event_id=event_id))
+    async def mark_all_sent(self, marks: Sequence[tuple[int, str, datetime]]) -> None:
+        """``mark_sent`` for each (id, event id, time), in one statement executed for all."""
+        if marks:
+            await self.session.execute(statements.outbox_sent(), [
+                {"b_id": row, "b_event_id": event, "b_sent_at": at} for row, event, at in marks])
+
+    async def mark_all_sent_by_txn(self, events: dict[str, str], at: datetime) -> None:
+        """Marks each message (transaction id -> event id: the sync brought the bot's events
+        back with their transaction ids) sent at ``at`` as that event, unless it is marked
+        already; one statement executed for all."""
+        if events:
+            await self.session.execute(statements.outbox_sent_by_txn(), [
+                {"b_txn_id": txn, "b_event_id": event, "b_sent_at": at}
+                for txn, event in events.items()])
 
     async def drop(self, message_id: int) -> None:
         """Gives up on a message the homeserver will never accept (room left, forbidden)."""
@@ -328,6 +339,7 @@ class Repositories:
         self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
         self.participants = ParticipantRepository(session)
         self.personal = PersonalDataRepository(session)
+        self.actions = ActionRepository(session)
 
     async def flush(self) -> None:
         """Writes what is pending in the session now (its errors raise here, not at the

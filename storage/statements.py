@@ -132,6 +132,15 @@ def outbox_sent() -> Any:
 
 
 @cache
+def outbox_sent_by_txn() -> Any:
+    """A message marked sent by its transaction id (values: b_txn_id, b_sent_at, b_event_id),
+    unless it is already."""
+    outbox = table(OutboxMessage)
+    return (_update(OutboxMessage, "txn_id", "sent_at", "event_id")
+            .where(outbox.c.sent_at.is_(None)))
+
+
+@cache
 def participant_took_part(dialect: str) -> Any:
     """A participant created, or the span of their participation widened: the earliest
     ``first_seen`` and ``first_year`` are kept, the latest ``last_seen`` and ``last_year``

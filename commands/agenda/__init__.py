@@ -21,7 +21,8 @@ from commands.meetings.service import MEETING_CHANGED
 
 CAPABILITY = Capability("agenda", commands=(odj, remontees.remontee),
                         consumers=(reactions.record_supports,),
-                        listens={MEETING_CHANGED: follow_meeting})
+                        listens={MEETING_CHANGED: follow_meeting},
+                        exports=(remontees.COUNCIL,))
 
 __all__ = ["CAPABILITY", "agenda_summary", "coordination", "participants", "publication",
            "reactions", "suggestions_deadline"]

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from commands.agenda.service import CANCELLED, HELD
 from commands.arguments import Choice, Integer, Text, UserId
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.dates import parse_duration
-from commands.effects import Effect, Post
+from commands.effects import Effect, Post, Reply
 from commands.errors import NotFound, UserError
 from commands.meetings import render as meeting_render
 from commands.meetings.details import clean_text

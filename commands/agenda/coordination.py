@@ -24,8 +24,8 @@ from commands.agenda.common import (
 )
 from commands.agenda.service import ACCEPTED, PROPOSED, REFUSED
 from commands.arguments import Text
-from commands.context import Context, Reply
-from commands.effects import Post
+from commands.context import Context
+from commands.effects import Post, Reply
 from commands.errors import UserError
 from commands.meetings.details import clean_text
 from commands.params import Param

@@ -18,11 +18,12 @@ from commands.agenda.common import (
     odj,
     with_update,
 )
+from commands.agenda.lines import schedule
 from commands.agenda.service import ACCEPTED, PROPOSED, WITHDRAWN
 from commands.arguments import Text
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.dates import format_moment
-from commands.effects import Effect, txn_id
+from commands.effects import Effect, Reply, txn_id
 from commands.errors import Forbidden, UserError
 from commands.limits import LimitReached, exempt
 from commands.meetings import render as meeting_render
@@ -70,7 +71,7 @@ async def liste(ctx: Context, meeting: Meeting, page: PageRequest) -> Reply:
     state = await repos.agenda.state(meeting.id)
     version = state.version if state is not None and state.published_at else None
     head, sections = render.listing(meeting, suggestions, supports,
-                                    service.schedule(meeting.starts_at, lines),
+                                    schedule(meeting.starts_at, lines),
                                     service.suggestions_deadline(meeting, ctx.club), version,
                                     ctx.now, ctx.club, ctx.t)
     which = f"--{MEETING.name_in(ctx.t.language)} {meeting.id}"

@@ -1,15 +1,17 @@
-"""``!odj brouillon|publier``: the coordinators post the draft of a rencontre's agenda, then
-publish it (pinned in its rooms, « mis à jour » afterwards)."""
+"""``!odj brouillon|publier``: the coordinators post the draft of a rencontre's agenda (opening
+with the actions to follow up), then publish it (pinned in its rooms, « mis à jour » afterwards)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from commands.actions import follow_up
 from commands.agenda import render, service
 from commands.agenda.common import GROUPS, MEETING, audit, coordination
+from commands.agenda.lines import schedule
 from commands.agenda.service import PROPOSED
-from commands.context import Context, Reply
-from commands.effects import Effect, Post
+from commands.context import Context
+from commands.effects import Effect, Post, Reply
 from commands.errors import UserError
 from commands.params import Param
 from commands.text import room_link
@@ -29,8 +31,9 @@ async def brouillon(ctx: Context, groups: str | None, meeting: Meeting) -> Reply
     lines = await service.lines_of(repos, meeting, ctx.club, ctx.t)
     pending = [s for s in await repos.agenda.suggestions(meeting.id) if s.status == PROPOSED]
     deadline = service.suggestions_deadline(meeting, ctx.club)
-    text = render.draft(meeting, service.schedule(meeting.starts_at, lines), pending, deadline,
-                        ctx.now, ctx.club, ctx.t)
+    text = render.draft(meeting, schedule(meeting.starts_at, lines), pending, deadline,
+                        ctx.now, ctx.club, ctx.t,
+                        await follow_up(repos, meeting, ctx.club, ctx.t, ctx.now))
     rooms = service.agenda_rooms(meeting, ctx.club)
     state = await repos.agenda.state_for_update(meeting.id)
     state.draft_posted_at = ctx.now

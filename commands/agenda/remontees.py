@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from commands.arguments import Integer, Text
-from commands.context import Club, Context, Place, Reply
+from commands.context import Club, Context, Place
 from commands.dates import format_day
-from commands.effects import Post
+from commands.effects import Post, Reply
 from commands.errors import BadArgument, NotFound, UserError
+from commands.exports import Export, ExportRun
 from commands.i18n import Translator
 from commands.limits import check_daily
 from commands.meetings.details import clean_text
@@ -26,6 +27,7 @@ from commands.text import escape_markdown, pill, shorten
 
 if TYPE_CHECKING:
     from storage.models import Remontee
+    from storage.repositories import Repositories
 
 NEW, SENT, ANSWERED = "nouvelle", "transmise", "repondue"
 STATUSES = (NEW, SENT, ANSWERED)
@@ -43,6 +45,25 @@ class RemonteeRef(NumberRef):
         if row is None:
             raise NotFound("remontee.not_found", number=f"n°{number}")
         return row
+
+
+class RemonteesRef:
+    """Several remontées by number (``3 4 5``, ``3,4,5``, ``n°3 #4``): each once, in the order
+    given; « Aucune remontée n°… » names those that do not exist."""
+
+    kind = "numbers"
+    text = Text(1000)
+
+    def read(self, raw: str) -> None:
+        _numbers(self.text.convert(raw))
+
+    async def convert(self, ctx: Context, raw: str) -> list[Remontee]:
+        wanted = _numbers(self.text.convert(raw))
+        found = await ctx.db().remontees.many(wanted)
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            raise NotFound("remontee.not_found", number=", ".join(f"n°{n}" for n in missing))
+        return [found[number] for number in wanted]
 
 
 @command("remontee", fr=("remontee", "remontees"), en=("feedback", "council"),
@@ -77,26 +98,19 @@ async def liste(ctx: Context, page: PageRequest) -> Reply:
 
 @coordination.subcommand("transmettre", fr=("transmettre", "transmises", "envoyer"),
                          en=("sent", "send", "forward"),
-                         params=(Param("numbers", Text(1000), rest=True),))
-async def transmettre(ctx: Context, numbers: str) -> Reply:
-    wanted = _numbers(numbers)
-    found = await ctx.db().remontees.many(wanted)
-    missing = [n for n in wanted if n not in found]
-    if missing:
-        raise NotFound("remontee.not_found", number=", ".join(f"n°{n}" for n in missing))
-    for number in wanted:
-        row = found[number]
+                         params=(Param("numbers", RemonteesRef(), rest=True),))
+async def transmettre(ctx: Context, numbers: list[Remontee]) -> Reply:
+    for row in numbers:
         if row.status == ANSWERED:
-            raise UserError("remontee.already_answered", number=number)
+            raise UserError("remontee.already_answered", number=row.id)
         if row.status == SENT and row.sent_at is not None:
-            raise UserError("remontee.already_sent", number=number,
+            raise UserError("remontee.already_sent", number=row.id,
                             date=format_day(row.sent_at, ctx.t.language, ctx.club.tz))
-    for number in wanted:
-        row = found[number]
+    for row in numbers:
         row.status, row.sent_at, row.sent_by = SENT, ctx.now, ctx.sender
         await _audit(ctx, row, "sent")
-    return Reply(ctx.t("remontee.sent", count=len(wanted),
-                       numbers=", ".join(f"n°{n}" for n in wanted),
+    return Reply(ctx.t("remontee.sent", count=len(numbers),
+                       numbers=", ".join(f"n°{row.id}" for row in numbers),
                        date=format_day(ctx.now, ctx.t.language, ctx.club.tz)))
 
 
@@ -186,3 +200,13 @@ def export_markdown(rows: Sequence[Remontee], t: Translator, club_name: str, now
 def _plain(text: str) -> str:
     """One line of escaped Markdown."""
     return escape_markdown(" ".join(text.split()))
+
+
+async def _council(repos: Repositories, run: ExportRun) -> dict[str, bytes]:
+    rows = await repos.remontees.listing(limit=100_000)
+    text = export_markdown(rows, run.t, run.club.name, run.now, run.club.tz)
+    return {"remontees.md": text.encode()}
+
+
+COUNCIL = Export("remontees", "les remontées aux élus, pour le conseil (Markdown) / council digest",
+                 _council)

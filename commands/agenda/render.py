@@ -91,9 +91,13 @@ def published(meeting: Meeting, timed: Sequence[Timed], club: Club, t: Translato
 
 
 def draft(meeting: Meeting, timed: Sequence[Timed], pending: Sequence[AgendaSuggestion],
-          deadline: datetime, now: datetime, club: Club, t: Translator) -> str:
-    """The draft posted in the rooms: the items so far, the suggestions waiting, how to add."""
+          deadline: datetime, now: datetime, club: Club, t: Translator,
+          follow_up: str = "") -> str:
+    """The draft posted in the rooms: the actions to follow up (``follow_up``), the items so
+    far, the suggestions waiting, how to add."""
     parts = [_title(meeting, club, t, "odj.draft_title")]
+    if follow_up:
+        parts.append(follow_up)
     if timed:
         end = _end(timed) or meeting.starts_at
         parts.append(table(timed, end, club, t) + _overrun(meeting, end, club, t))

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from commands.agenda import render
-from commands.agenda.lines import Line, end_of
-from commands.agenda.lines import schedule as schedule  # handlers call service.schedule
-from commands.context import Club, Reply
-from commands.effects import Effect, Pin, Post, ref
+from commands.agenda.lines import Line, end_of, schedule
+from commands.context import Club
+from commands.effects import Effect, Pin, Post, Reply, ref
 from commands.i18n import Translator
 from commands.meetings.service import rooms_of
 from commands.meetings.vocabulary import CANCELLED as CANCELLED_MEETING

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from commands.context import Context, Reply
-from commands.effects import React
+from commands.context import Context
+from commands.effects import React, Reply
 from commands.meetings.common import NEXT_MEETING, answering
 from commands.meetings.registration import answer_with_places
 from commands.meetings.service import audit

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from commands.arguments import Text
 from commands.categories import NOT_SAID
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import BadArgument, UserError
-from commands.meetings.common import MEETING, counting
+from commands.meetings.common import MEETING, recording
 from commands.meetings.details import clean_text
 from commands.meetings.service import audit
 from commands.meetings.turnout import (
@@ -105,10 +106,10 @@ def _count(word: str) -> int:
     return int(word)
 
 
-@counting.subcommand("effectif", fr=("effectif", "effectifs", "comptage", "compter"),
-                     en=("headcount", "count"),
-                     params=(MEETING, Param("counts", Text(2000), rest=True)),
-                     options=(TERRITORY_OPTION,))
+@recording.subcommand("effectif", fr=("effectif", "effectifs", "comptage", "compter"),
+                      en=("headcount", "count"),
+                      params=(MEETING, Param("counts", Text(2000), rest=True)),
+                      options=(TERRITORY_OPTION,))
 async def effectif(ctx: Context, meeting: Meeting, counts: str, territory: str | None) -> Reply:
     """``!rencontre effectif <n> 8 élus 14 habitants [--territoire nord]``: the headcount of the
     people without Matrix of that territory (replacing the one noted before)."""
@@ -128,10 +129,10 @@ async def effectif(ctx: Context, meeting: Meeting, counts: str, territory: str |
 
 # --- !rencontre invite, oublier-invite --------------------------------------------------------
 
-@counting.subcommand("invite", fr=("invite", "invites", "invitee", "invitees"),
-                     en=("guest", "guests"),
-                     params=(MEETING, Param("names", Text(10_000), rest=True)),
-                     options=(CATEGORY_OPTION, TERRITORY_OPTION), names_people=True)
+@recording.subcommand("invite", fr=("invite", "invites", "invitee", "invitees"),
+                      en=("guest", "guests"),
+                      params=(MEETING, Param("names", Text(10_000), rest=True)),
+                      options=(CATEGORY_OPTION, TERRITORY_OPTION), names_people=True)
 async def invite(ctx: Context, meeting: Meeting, names: str, category: str | None,
                  territory: str | None) -> Reply:
     """``!rencontre invite <n> Marie Durand; Jean Martin [--categorie élus] [--territoire
@@ -153,9 +154,9 @@ async def invite(ctx: Context, meeting: Meeting, names: str, category: str | Non
     return Reply(text + "\n\n" + summary(turnout, ctx.club, ctx.t))
 
 
-@counting.subcommand("oublier-invite", fr=("oublier-invite", "retirer-invite", "effacer-invite"),
-                     en=("forget-guest", "remove-guest"),
-                     params=(MEETING, Param("name", Text(GUEST_NAME_MAX), rest=True)))
+@recording.subcommand("oublier-invite", fr=("oublier-invite", "retirer-invite", "effacer-invite"),
+                      en=("forget-guest", "remove-guest"),
+                      params=(MEETING, Param("name", Text(GUEST_NAME_MAX), rest=True)))
 async def oublier_invite(ctx: Context, meeting: Meeting, name: str) -> Reply:
     """``!rencontre oublier-invite <n> <nom>``: a guest's name erased (they asked); they stay
     counted in the headcount of their category and territory."""

@@ -1,5 +1,5 @@
-"""What the ``!rencontre`` handlers share: the command and its families, the rencontre's
-parameter, the slot read by the date layer."""
+"""What the ``!rencontre`` handlers share: the command and its families (who may run them),
+the rencontre's parameter, the slot read by the date layer."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 from commands.arguments import Text
 from commands.context import Context
 from commands.dates import Slot, parse_slot
-from commands.errors import Forbidden, UserError
+from commands.errors import UserError
+from commands.meetings import render
 from commands.meetings.lookup import MeetingRef
+from commands.meetings.organisers import organisers_only
 from commands.meetings.registration import refuse_if_closed
 from commands.meetings.vocabulary import CANCELLED
 from commands.params import Param
@@ -36,15 +38,11 @@ async def answerable(ctx: Context, arguments: Mapping[str, Any]) -> None:
 
 # ``!rencontre present|absent|peutetre``: anyone, to a rencontre still to come
 answering = rencontre.family(checks=(answerable,))
-# ``!rencontre planifier|reporter|annuler|compte-rendu``: the coordinators
-coordination = rencontre.family(role=Role.COORDINATOR)
-
-
-async def organised(ctx: Context, arguments: Mapping[str, Any]) -> None:
-    """Only the event's organiser and the coordinators record who came."""
-    meeting = arguments["meeting"]
-    if ctx.role < Role.COORDINATOR and ctx.sender != meeting.organiser:
-        raise Forbidden("attendance.forbidden", number=meeting.id)
+# ``!rencontre planifier|reporter|annuler|compte-rendu``: the coordinators, and a group's
+# referents for their group's events (``organisers``)
+coordination = rencontre.family(role=Role.REFERENT, checks=(organisers_only(),))
+# ``!rencontre modifier``: the same, and the event's organiser
+editing = rencontre.family(role=Role.REFERENT, checks=(organisers_only(organiser=True),))
 
 
 async def started(ctx: Context, arguments: Mapping[str, Any]) -> None:
@@ -53,13 +51,14 @@ async def started(ctx: Context, arguments: Mapping[str, Any]) -> None:
     if meeting.status == CANCELLED:
         raise UserError("meeting.attendance_cancelled", number=meeting.id)
     if meeting.starts_at > ctx.now:
-        raise UserError("attendance.too_early", number=meeting.id)
+        raise UserError("meeting.attendance_too_early", number=meeting.id,
+                        when=render.when(meeting, ctx.club, ctx.t))
 
 
-# ``!rencontre presences``: the event's organiser or a coordinator
-recording = rencontre.family(role=Role.REFERENT, checks=(organised,))
-# ``!rencontre effectif|invite|oublier-invite|feuille``: the same, once the event has started
-counting = rencontre.family(role=Role.REFERENT, checks=(organised, started))
+# ``!rencontre presences|effectif|invite|oublier-invite|feuille``: the same as ``editing``
+# (refused in the attendance's words), once the event has started
+recording = rencontre.family(role=Role.REFERENT, checks=(
+    organisers_only(organiser=True, refusals="attendance"), started))
 
 
 def read_slot(ctx: Context, text: str, duration_of: Meeting | None = None) -> Slot:

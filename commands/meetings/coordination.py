@@ -1,18 +1,19 @@
-"""``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators plan,
-move and cancel events (announced in their rooms, the other capabilities told through
-``MEETING_CHANGED``) and record the minutes; the event's organiser or a coordinator records
-who came."""
+"""``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators (and a
+group's referents, for their group: ``organisers``) plan, move and cancel events (announced in
+their rooms, the other capabilities told through ``MEETING_CHANGED``) and record the minutes
+(posted in the event's rooms); they and the event's organiser record who came, once it has
+begun. Planned in a group's room without ``--groupe`` nor ``--territoire``, an event is the
+group's."""
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from commands.arguments import Text, UserId
-from commands.context import Context, Reply
-from commands.effects import Effect
+from commands.arguments import People, Text
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import UserError
 from commands.meetings import render
 from commands.meetings.common import MEETING, WHEN, coordination, read_slot, recording
@@ -24,10 +25,11 @@ from commands.meetings.details import (
     clean_text,
     read_details,
 )
+from commands.meetings.minutes import publish_minutes
+from commands.meetings.organisers import group_by_default
 from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
 from commands.meetings.service import (
-    MEETING_CHANGED,
-    announce,
+    announce_change,
     audit,
     create_meeting,
     ics_upload,
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
 
 REASON_MAX = 500
 MINUTES_MAX = 5000
-_PEOPLE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 @coordination.subcommand("planifier", fr=("planifier", "prevoir", "nouvelle"),
@@ -51,7 +52,7 @@ async def planifier(ctx: Context, when: str, **options: Any) -> Reply:
     """``!rencontre planifier <quand> [--type …] [--titre …] [--lieu …] [--lien …] …``: an
     event of any kind, announced in its rooms (or here, when it has none) with its ``.ics``."""
     slot = read_slot(ctx, when)
-    details = await read_details(ctx, options)
+    details = await read_details(ctx, await group_by_default(ctx, options))
     meeting, effects = await create_meeting(ctx.db(), ctx.club, ctx.t, start=slot.start,
                                             end=slot.end, details=details, created_by=ctx.sender,
                                             now=ctx.now)
@@ -90,7 +91,7 @@ async def reporter(ctx: Context, meeting: Meeting, when: str, place: str | None)
     await audit(ctx.db(), meeting, ctx.sender, "rescheduled", ctx.now,
                 old=old.start.isoformat(), new=meeting.starts_at.isoformat(),
                 place=new_place[:200])
-    effects = await _announce_change(ctx, meeting, render.rescheduled(meeting, old, ctx.club,
+    effects = await announce_change(ctx, meeting, render.rescheduled(meeting, old, ctx.club,
                                                                       ctx.t), "moved")
     return Reply(ctx.t("meeting.moved", number=meeting.id,
                        when=render.when(meeting, ctx.club, ctx.t),
@@ -113,7 +114,7 @@ async def annuler(ctx: Context, meeting: Meeting, reason: str | None) -> Reply:
     meeting.sequence += 1
     meeting.updated_at = ctx.now
     await audit(ctx.db(), meeting, ctx.sender, "cancelled", ctx.now, reason=why[:200])
-    effects = await _announce_change(ctx, meeting, render.cancelled(meeting, ctx.club, ctx.t),
+    effects = await announce_change(ctx, meeting, render.cancelled(meeting, ctx.club, ctx.t),
                                      "cancelled")
     return Reply(ctx.t("meeting.cancelled", number=meeting.id,
                        when=render.when(meeting, ctx.club, ctx.t),
@@ -123,16 +124,11 @@ async def annuler(ctx: Context, meeting: Meeting, reason: str | None) -> Reply:
 
 @recording.subcommand("presences", fr=("presences", "presence", "venus"),
                       en=("attendance", "attended"),
-                      params=(MEETING, Param("people", Text(10_000), required=False,
-                                             rest=True)),
+                      params=(MEETING, Param("people", People(), required=False, rest=True)),
                       names_people=True)
-async def presences(ctx: Context, meeting: Meeting, people: str | None) -> Reply:
+async def presences(ctx: Context, meeting: Meeting,
+                    people: tuple[str, ...] | None) -> Reply:
     repos = ctx.db()
-    if meeting.status == CANCELLED:
-        raise UserError("meeting.attendance_cancelled", number=meeting.id)
-    if meeting.starts_at > ctx.now:
-        raise UserError("meeting.attendance_too_early", number=meeting.id,
-                        when=render.when(meeting, ctx.club, ctx.t))
     users, outsiders = await _who_came(ctx, meeting, people)
     came = await repos.meetings.set_attendance(meeting.id, users, ctx.now, tz=ctx.club.tz)
     meeting.status = HELD
@@ -160,27 +156,19 @@ async def compte_rendu(ctx: Context, meeting: Meeting, text: str) -> Reply:
     meeting.minutes = value
     meeting.updated_at = ctx.now
     await audit(ctx.db(), meeting, ctx.sender, "minutes", ctx.now, text=value[:200])
+    done = await publish_minutes(ctx.db(), meeting, ctx.club, ctx.t, replaced=replaced)
     key = "meeting.minutes_replaced" if replaced else "meeting.minutes_saved"
-    return Reply(ctx.t(key, number=meeting.id))
-
-
-async def _announce_change(ctx: Context, meeting: Meeting, markdown: str,
-                           change: str) -> list[Effect]:
-    """The change announced in the rencontre's rooms, its reminders planned again, and what
-    the capabilities listening to ``MEETING_CHANGED`` add (the pinned agenda follows)."""
-    await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
-    effects = announce(meeting, ctx.club, ctx.t, markdown, rooms_of(meeting), change)
-    return effects + await ctx.announce(MEETING_CHANGED, ctx.db(), meeting, ctx.club, ctx.t)
+    return Reply(" ".join([ctx.t(key, number=meeting.id), *done.told(ctx.t, replaced)]),
+                 effects=tuple(done.effects))
 
 
 async def _who_came(ctx: Context, meeting: Meeting,
-                    people: str | None) -> tuple[list[str], list[str]]:
+                    people: tuple[str, ...] | None) -> tuple[list[str], list[str]]:
     """The members named (and the others named, not recorded), or those who said they
     would come."""
     if people:
-        named = [UserId().convert(word) for word in _PEOPLE_SEPARATORS.split(people) if word]
-        users = [user for user in dict.fromkeys(named) if await ctx.is_member(user)]
-        outsiders = [user for user in dict.fromkeys(named) if user not in users]
+        users = [user for user in people if await ctx.is_member(user)]
+        outsiders = [user for user in people if user not in users]
         if not users:
             raise UserError("meeting.attendance_no_member", names=", ".join(outsiders))
         return users, outsiders

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from commands.arguments import HttpsLink, Integer, Text, UserId
 from commands.errors import BadArgument, MissingArgument, UserError
+from commands.event_kinds import GROUP_MEETING
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.params import Option
-from commands.projects.names import find_group
+from commands.projects.names import find_group, group_label
+from commands.roles import Role
 from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:
@@ -35,16 +37,21 @@ TERRITORY = Option("territory", MEETING_TERRITORIES, fr=("territoire",), en=("te
 KIND = Option("kind", Text(80), fr=("type", "genre"), en=("kind",))
 GROUP = Option("group", Text(120), fr=("groupe",), en=("group",))
 THEME = Option("theme", THEMES, fr=("theme",), en=("topic",))
+TITLE = Option("title", Text(TITLE_MAX), fr=("titre", "intitule"), en=("title",))
+DESCRIPTION = Option("description", Text(DESCRIPTION_MAX), fr=("description", "desc"),
+                     en=("about",))
+LINK = Option("link", HttpsLink(), fr=("lien", "visio", "url"), en=("link", "online"))
+CAPACITY = Option("capacity", Integer(1, CAPACITY_MAX), fr=("places", "capacite", "jauge"),
+                  en=("capacity", "seats"))
 EVENT_OPTIONS = (
     KIND,
-    Option("title", Text(TITLE_MAX), fr=("titre", "intitule"), en=("title",)),
+    TITLE,
     THEME,
-    Option("description", Text(DESCRIPTION_MAX), fr=("description", "desc"), en=("about",)),
+    DESCRIPTION,
     PLACE,
-    Option("link", HttpsLink(), fr=("lien", "visio", "url"), en=("link", "online")),
+    LINK,
     GROUP,
-    Option("capacity", Integer(1, CAPACITY_MAX), fr=("places", "capacite", "jauge"),
-           en=("capacity", "seats")),
+    CAPACITY,
     Option("organiser", UserId(), fr=("organisateur", "organisatrice", "par"),
            en=("organiser", "organizer", "by")),
 )
@@ -93,7 +100,9 @@ async def read_details(ctx: Context, options: Mapping[str, Any],
                        territory: str | None = None) -> EventDetails:
     """The details typed with a command (``EVENT_OPTIONS``, ``--territoire``): free texts
     checked (``clean_text``), the kind among the club's, the group found, the organiser a club
-    member (the sender by default). A group's event is for its territory, in its room."""
+    member (the sender by default). A group's event is for its territory, in its room (only a
+    coordinator plans one for a group without a room), and a « réunion de groupe-projet »
+    unless another kind is typed."""
     def text(name: str, limit: int) -> str:
         raw = options.get(name)
         return clean_text(raw, name, limit) if raw else ""
@@ -113,6 +122,11 @@ async def read_details(ctx: Context, options: Mapping[str, Any],
     if options.get("territory"):
         raise UserError("meeting.group_or_territory")
     group = await find_group(ctx.db(), options["group"])
+    if not group.room_id and ctx.role < Role.COORDINATOR:  # its referents speak in its room
+        raise UserError("meeting.group_without_room", group=group_label(group),
+                        prefix=ctx.club.prefix)
     territory_key = {"nord": "nord", "sud": "sud"}.get(group.territory, "commun")
-    return replace(details, group_id=group.id, territory=territory_key,
+    if not options.get("kind") and GROUP_MEETING in dict(kinds.entries):
+        kind = GROUP_MEETING
+    return replace(details, kind=kind, group_id=group.id, territory=territory_key,
                    rooms=(group.room_id,) if group.room_id else ())

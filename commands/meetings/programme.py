@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, cast
 from babel.dates import format_date
 
 from commands.arguments import Converter
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.meetings import render
 from commands.meetings.details import GROUP, KIND, TERRITORY, THEME
 from commands.paging import Section, paged

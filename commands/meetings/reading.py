@@ -5,17 +5,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.meetings import render
 from commands.meetings.common import NEXT_MEETING, rencontre
 from commands.meetings.service import ics_upload
 from commands.meetings.turnout import card_lines
+from commands.meetings.vocabulary import PRESENT, WAITING
 from commands.paging import Window, more, paged
 from commands.params import PAGE
 from commands.registry import PageRequest
+from commands.roles import Role
 
 if TYPE_CHECKING:
-    from storage.models import Meeting
+    from collections.abc import Sequence
+
+    from storage.models import Meeting, MeetingRsvp
 
 
 @rencontre.subcommand("liste", fr=("liste", "lister", "toutes"), en=("list", "all"),
@@ -33,17 +38,34 @@ async def liste(ctx: Context, page: PageRequest) -> Reply:
 @rencontre.subcommand("info", fr=("info", "fiche", "voir", "prochaine"), en=("show", "next"),
                       params=(NEXT_MEETING,), options=(PAGE,), names_people=True)
 async def info(ctx: Context, meeting: Meeting, page: PageRequest) -> Reply:
+    """The event's card. The registrations to an event with places (and its waiting list)
+    are named to its organiser and the coordination only; others see the counts and their
+    own place."""
     meetings = ctx.db().meetings
     rsvps = await meetings.rsvps(meeting.id)
     attendance = await meetings.attendance(meeting.id)
-    most = render.most_named(rsvps, attendance)
+    named = meeting.capacity is None or ctx.role >= Role.COORDINATOR \
+        or ctx.sender in (meeting.organiser, meeting.created_by)
+    most = render.most_named(rsvps if named else (), attendance)
     window = Window(page.number, render.NAMES_SHOWN).within(most)
     text = render.card(meeting, rsvps, attendance, ctx.club, ctx.t,
-                       upcoming=meeting.starts_at >= ctx.now, window=window)
+                       upcoming=meeting.starts_at >= ctx.now, window=window, named=named)
     text += await card_lines(ctx, meeting)
+    if not named:
+        text += "\n\n" + _own_place(ctx, rsvps)
     footer = more(page, window.number, window.pages(most), ctx.t, ctx.club.prefix,
                   arguments=str(meeting.id))
     return Reply(text + ("\n\n" + footer if footer else ""))
+
+
+def _own_place(ctx: Context, rsvps: Sequence[MeetingRsvp]) -> str:
+    """Where the sender stands among the registrations (the names are not shown to them)."""
+    waiting = [rsvp.user_id for rsvp in rsvps if rsvp.answer == WAITING]
+    if ctx.sender in waiting:
+        return ctx.t("meeting.card_you_waiting", position=waiting.index(ctx.sender) + 1)
+    if any(r.user_id == ctx.sender and r.answer == PRESENT for r in rsvps):
+        return ctx.t("meeting.card_you_registered")
+    return ctx.t("meeting.card_names_private")
 
 
 @rencontre.subcommand("ics", fr=("ics", "calendrier", "ical"), en=("calendar",),

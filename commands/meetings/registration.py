@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from commands.context import Club, Context, Reply, RoomOutcome
-from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, React
+from commands.context import Club, Context, RoomOutcome
+from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, React, Reply
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
 from commands.meetings import render
@@ -106,6 +106,24 @@ async def fill_places(repos: Repositories, meeting: Meeting, club: Club, t: Tran
         else:
             effects.append(OpenDirectRoom(told_in, user, Outcome(
                 PLACE_GIVEN, {"user_id": user, "meeting_id": meeting.id})))
+    return effects
+
+
+async def give_back_places(repos: Repositories, user: str, club: Club, t: Translator,
+                           now: datetime, matrix: MatrixPort) -> list[Effect]:
+    """Before ``user`` is erased: their answers to the events with places to come are
+    withdrawn (a place held goes to the first person waiting, told as by ``fill_places``);
+    returns the messages telling them."""
+    effects: list[Effect] = []
+    for number in await repos.meetings.places_held(user, now):
+        meeting = await repos.meetings.locked(number)
+        if meeting is None:
+            continue
+        held = await repos.meetings.rsvp(number, user)
+        await repos.meetings.clear_rsvp(number, user)
+        await audit(repos, meeting, user, "place_released", now)
+        if held == PRESENT:
+            effects.extend(await fill_places(repos, meeting, club, t, now, matrix))
     return effects
 
 

@@ -62,13 +62,14 @@ async def plan_meeting(repos: Repositories, meeting: Meeting, club: Club, now: d
 
 def _due_times(meeting: Meeting, club: Club) -> list[tuple[str, str, datetime]]:
     """(kind, offset, due) of the reminders of ``meeting``: those before it if it is still
-    planned, the minutes and the progress calls after it."""
+    planned, the minutes and the progress calls after it (the groups' calls for news follow the
+    club's events, not a group's own meetings)."""
     rules = club.reminders
     planned = _before(meeting, club) if meeting.status == "prevue" else []
     if rules.minutes_days > 0:
         planned.append(("minutes_due", f"J+{rules.minutes_days}",
                         days_before(meeting.ends_at, -rules.minutes_days, club)))
-    if rules.progress_weeks > 0:
+    if rules.progress_weeks > 0 and meeting.group_id is None:
         planned.append(("progress_call", f"S+{rules.progress_weeks}",
                         days_before(meeting.ends_at, -7 * rules.progress_weeks, club)))
     return planned

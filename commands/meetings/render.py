@@ -113,6 +113,27 @@ def rescheduled(meeting: Meeting, old: Slot, club: Club, t: Translator) -> str:
              **_facts(meeting, club, t))
 
 
+def edited(meeting: Meeting, changed: Sequence[str], club: Club, t: Translator) -> str:
+    """The announcement of an event's changed details (``changed``: their names), each with
+    its new value."""
+    lines = [t("meeting.edited_announce", **_facts(meeting, club, t))]
+    lines += [t(f"meeting.edited_{name}", value=_detail(meeting, name, t))
+              for name in changed]
+    return "\n".join(lines) + "\n\n" + t("meeting.edited_ics")
+
+
+def _detail(meeting: Meeting, name: str, t: Translator) -> str:
+    if name == "capacity":
+        return str(meeting.capacity)
+    if name == "place":
+        return where(meeting, t)
+    if name == "link":
+        return f"<{meeting.link}>"
+    if name == "theme":
+        return THEMES.label(meeting.theme, t) if meeting.theme else ""
+    return escape_markdown(str(getattr(meeting, name)))
+
+
 def cancelled(meeting: Meeting, club: Club, t: Translator) -> str:
     text = t("meeting.cancelled_announce", **_facts(meeting, club, t))
     if meeting.cancel_reason:
@@ -142,9 +163,11 @@ def most_named(rsvps: Sequence[MeetingRsvp], attendance: Sequence[MeetingAttenda
 
 
 def card(meeting: Meeting, rsvps: Sequence[MeetingRsvp], attendance: Sequence[MeetingAttendance],
-         club: Club, t: Translator, *, upcoming: bool, window: Window) -> str:
+         club: Club, t: Translator, *, upcoming: bool, window: Window,
+         named: bool = True) -> str:
     """``!rencontre info``: everything about one event; ``window`` tells which of the people
-    who answered (and came) are named, ``NAMES_SHOWN`` of each kind a page."""
+    who answered (and came) are named, ``NAMES_SHOWN`` of each kind a page; ``named``:
+    whether the answers name people at all (else they are counted only)."""
     facts = _facts(meeting, club, t)
     lines = [t("meeting.card_title", heading=facts["heading"],
                status=MEETING_STATUSES.label(meeting.status, t)),
@@ -153,7 +176,8 @@ def card(meeting: Meeting, rsvps: Sequence[MeetingRsvp], attendance: Sequence[Me
              t("meeting.card_territory", territory=facts["territory"]), *details(meeting, t)]
     if meeting.poll_id is not None:
         lines.append(t("meeting.card_poll", poll=meeting.poll_id))
-    lines += _answers(meeting, rsvps, attendance, t, window)
+    lines += _answers(meeting, rsvps if named else (), attendance, t, window,
+                      Counter(rsvp.answer for rsvp in rsvps))
     if meeting.status == CANCELLED:
         lines.append(t("meeting.card_cancel_reason",
                        reason=escape_markdown(meeting.cancel_reason) or t("meeting.no_reason")))
@@ -177,16 +201,18 @@ def places_line(meeting: Meeting, taken: int, waiting: int, t: Translator) -> st
 
 
 def _answers(meeting: Meeting, rsvps: Sequence[MeetingRsvp],
-             attendance: Sequence[MeetingAttendance], t: Translator, window: Window) -> list[str]:
-    """The answers counted, the people of each answer on this page, who came."""
+             attendance: Sequence[MeetingAttendance], t: Translator, window: Window,
+             counts: Counter[str]) -> list[str]:
+    """The answers counted, the people of each answer named in ``rsvps`` on this page, who
+    came."""
     by_answer: dict[str, list[str]] = {"present": [], "peutetre": [], "absent": [], WAITING: []}
     for rsvp in rsvps:
         by_answer.setdefault(rsvp.answer, []).append(rsvp.user_id)
     if meeting.capacity is not None:
-        lines = [places_line(meeting, len(by_answer["present"]), len(by_answer[WAITING]), t)]
+        lines = [places_line(meeting, counts["present"], counts[WAITING], t)]
     else:
-        lines = [t("meeting.card_answers", present=len(by_answer["present"]),
-                   maybe=len(by_answer["peutetre"]), absent=len(by_answer["absent"]))]
+        lines = [t("meeting.card_answers", present=counts["present"],
+                   maybe=counts["peutetre"], absent=counts["absent"])]
     shown = slice(window.offset, window.offset + window.size)
     for answer, people in by_answer.items():
         if people[shown]:

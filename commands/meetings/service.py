@@ -12,9 +12,9 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from commands.context import Club, Reply
+from commands.context import Club, Context
 from commands.dates import Slot, format_slot
-from commands.effects import Effect, Post, Upload
+from commands.effects import Effect, Post, Reply, Upload
 from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
 from commands.meetings import render
@@ -42,8 +42,9 @@ def rooms_of(meeting: Meeting) -> list[str]:
 
 def ics_upload(meeting: Meeting, club: Club, t: Translator, room_id: str,
                key: str | None = None) -> Upload:
+    """The event's ``.ics`` (the file uploaded once per version: ``Upload.shared``)."""
     return Upload(room_id, ics_filename(meeting.id), ICS_MIMETYPE,
-                  meeting_ics(meeting, club, t, club.tz), key=key)
+                  meeting_ics(meeting, club, t, club.tz), key=key, shared=True)
 
 
 def announce(meeting: Meeting, club: Club, t: Translator, markdown: str, rooms: list[str],
@@ -65,12 +66,14 @@ async def audit(repos: Repositories, meeting: Meeting, actor: str, action: str, 
 
 async def create_meeting(repos: Repositories, club: Club, t: Translator, *, start: datetime,
                          end: datetime, details: EventDetails, created_by: str, now: datetime,
-                         poll_id: int | None = None) -> tuple[Meeting, list[Effect]]:
+                         poll_id: int | None = None,
+                         fallback_room: str | None = None) -> tuple[Meeting, list[Effect]]:
     """Creates an event (status « prévue ») with its ``details`` (``read_details``), records it
     in the audit trail, and returns the announcements to queue: for each of its rooms (its
     group's room, or ``club.rooms_for(territory)``) a message and the ``.ics``
-    (``rencontre-<n>.ics``). Those rooms are stored in ``meeting.rooms``; with none, there are
-    no effects (the caller says it where it is).
+    (``rencontre-<n>.ics``). Those rooms are stored in ``meeting.rooms``; with none,
+    ``fallback_room`` (where it was decided) is its room, or there are no effects (the caller
+    says it where it is).
 
     The territory is read like people type it (``nord``, ``sud``, ``commun``, ``tous``…).
     ``start`` and ``end`` must be aware. Raises ``UserError`` for a start already past, an end
@@ -87,6 +90,8 @@ async def create_meeting(repos: Repositories, club: Club, t: Translator, *, star
                         when=format_slot(Slot(start, end), t.language, club.tz))
     where = clean_text(details.place, "place", PLACE_MAX) if details.place.strip() else ""
     rooms = list(details.rooms) if details.rooms is not None else club.rooms_for(key)
+    if not rooms and fallback_room is not None:
+        rooms = [fallback_room]
     meeting = await repos.meetings.create(
         starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC), place=where,
         territory=key, created_by=created_by, at=now, poll_id=poll_id, rooms=json.dumps(rooms),
@@ -97,3 +102,12 @@ async def create_meeting(repos: Repositories, club: Club, t: Translator, *, star
     await plan_meeting(repos, meeting, club, now)
     return meeting, announce(meeting, club, t, render.announcement(meeting, club, t), rooms,
                              "created")
+
+
+async def announce_change(ctx: Context, meeting: Meeting, markdown: str,
+                          change: str) -> list[Effect]:
+    """The change announced in the event's rooms, its reminders planned again, and what the
+    capabilities listening to ``MEETING_CHANGED`` add (the pinned agenda follows)."""
+    await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
+    effects = announce(meeting, ctx.club, ctx.t, markdown, rooms_of(meeting), change)
+    return effects + await ctx.announce(MEETING_CHANGED, ctx.db(), meeting, ctx.club, ctx.t)

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from commands.arguments import UserId
 from commands.categories import NOT_SAID
-from commands.context import Context, Reply, RoomOutcome
-from commands.effects import Effect, Fetch, Outcome, Post
+from commands.context import Context, RoomOutcome
+from commands.effects import Effect, Fetch, Outcome, Post, Reply
 from commands.errors import BadArgument, UserError
 from commands.meetings.attendance import GUEST_NAME_MAX, default_territory, held
-from commands.meetings.common import MEETING, counting
+from commands.meetings.common import MEETING, recording
 from commands.meetings.details import clean_text
 from commands.meetings.render import names
 from commands.meetings.sheet import SheetLine, read_sheet
@@ -34,8 +34,8 @@ REFUSALS_SHOWN = 30
 FRESH_HOURS = 24
 
 
-@counting.subcommand("feuille", fr=("feuille", "emargement", "feuille-emargement"),
-                     en=("sheet", "sign-in-sheet"), params=(MEETING,), names_people=True)
+@recording.subcommand("feuille", fr=("feuille", "emargement", "feuille-emargement"),
+                      en=("sheet", "sign-in-sheet"), params=(MEETING,), names_people=True)
 async def feuille(ctx: Context, meeting: Meeting) -> Reply:
     """Asks for the latest CSV file the sender posted here, for the event."""
     posted = ctx.homeserver().latest_file(ctx.room_id, ctx.sender)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from commands.categories import NOT_SAID, Territories
 from commands.context import Club, Context, Place
+from commands.errors import Forbidden
 from commands.i18n import Translator
-from commands.roles import Role
+from commands.meetings.organisers import organisers_only
 from commands.text import escape_markdown
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def summary(turnout: Turnout, club: Club, t: Translator) -> str:
 
 async def card_lines(ctx: Context, meeting: Meeting) -> str:
     """What ``!rencontre info`` adds for an event someone was recorded at: the figures, and
-    the guests' names for its organiser or a coordinator in a direct message (elsewhere, how
+    the guests' names, in a direct message, for those who record them (elsewhere, how
     to see them)."""
     repos = ctx.db()
     turnout = await repos.attendance.turnout(meeting.id)
@@ -62,7 +63,7 @@ async def card_lines(ctx: Context, meeting: Meeting) -> str:
     text = "\n\n" + summary(turnout, ctx.club, ctx.t)
     if not turnout.guests:
         return text
-    may_see = ctx.role >= Role.COORDINATOR or ctx.sender == meeting.organiser
+    may_see = await _records(ctx, meeting)
     if may_see and ctx.place is Place.DIRECT:
         guests = await repos.attendance.guests(meeting.id)
         text += "\n" + ctx.t("attendance.guest_names",
@@ -71,3 +72,12 @@ async def card_lines(ctx: Context, meeting: Meeting) -> str:
         text += "\n" + ctx.t("attendance.guest_names_elsewhere", number=meeting.id,
                              prefix=ctx.club.prefix)
     return text
+
+
+async def _records(ctx: Context, meeting: Meeting) -> bool:
+    """Whether the sender may record who came to the event (``organisers_only``)."""
+    try:
+        await organisers_only(organiser=True)(ctx, {"meeting": meeting})
+    except Forbidden:
+        return False
+    return True

@@ -1,12 +1,16 @@
 """Date polls (``!sondage``, ``!vote``): find a date together, with native Matrix polls and a
 text command for clients without them. Members' answers to the native polls are recorded by
-``service.record_native``."""
+``service.record_native``; deadlines and reminders are jobs (``jobs.py``)."""
 
 from commands.capability import Capability
+from commands.polls import jobs, native
 from commands.polls.handlers import POLL_KIND, mentions, sondage, vote
 from commands.polls.service import record_native
 
 CAPABILITY = Capability("polls", commands=(sondage, vote, mentions),
-                        poll_answers=(record_native,))
+                        poll_answers=(record_native,),
+                        answer_events=dict.fromkeys(native.RESPONSE_TYPES, native.read_response),
+                        jobs=jobs.JOBS,
+                        at_start=jobs.AT_START, answered=jobs.ANSWERED)
 
 __all__ = ["CAPABILITY", "POLL_KIND"]

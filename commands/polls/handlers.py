@@ -3,24 +3,25 @@ by its number (or the one the room is about) is found by ``PollRef``."""
 
 from __future__ import annotations
 
-import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Integer, Text
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.dates import DateError, Slot, format_moment, format_slot, parse_moment, parse_slot
-from commands.effects import Effect
+from commands.effects import Effect, Reply
 from commands.errors import BadArgument, NotFound, UserError
-from commands.meetings import render as meeting_render
-from commands.meetings.details import EVENT_OPTIONS, read_details
-from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
-from commands.meetings.service import announce, create_meeting, rooms_of
+from commands.meetings.details import EVENT_OPTIONS, GROUP, read_details
+from commands.meetings.organisers import group_by_default, organisers_only
+from commands.meetings.reminders import REMINDERS_KIND
+from commands.meetings.service import create_meeting, rooms_of
 from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Option, Param
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
+from commands.projects.names import find_group, group_label
 from commands.registry import PageRequest, command, group
 from commands.roles import Role
 from commands.text import escape_markdown
@@ -71,34 +72,57 @@ class PollRef(NumberRef):
 
 
 sondage = group("sondage", fr=("sondage", "sondages"), en=("poll", "polls"), section="polls")
-# ``!sondage dates|choisir|cloturer``: the coordinators' subcommands
-coordination = sondage.family(role=Role.COORDINATOR)
+# ``!sondage dates|choisir|cloturer``: the coordinators, and a group's referents for their
+# group's polls (held in the group's room: ``commands.meetings.organisers``)
+coordination = sondage.family(role=Role.REFERENT, checks=(organisers_only(),))
 
 
-@command("vote", fr=("vote", "voter"), section="polls",
-         params=(Param("ballot", Text(max_length=500), rest=True),))
-async def vote(ctx: Context, ballot: str) -> Reply:
-    """``!vote [n°] 1+ 2- 3?``: the poll is named inside the ballot (or found as by
-    ``PollRef``); a position the poll does not have is refused."""
-    read = read_ballot(ballot)
-    poll = await find_poll(ctx, read.poll)
-    if poll.status != "open":
-        raise UserError("polls.closed_no_vote", number=poll.id)
-    slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+@dataclass(frozen=True)
+class Vote:
+    """A ballot for an open poll: its slots by position, the answers by slot id (``None``:
+    withdrawn)."""
+
+    poll: Poll
+    slots: dict[int, PollSlot]
     answers: list[tuple[int, str | None]]
-    if read.withdraw_all:
-        answers = [(slot.id, None) for slot in slots.values()]
-    else:
-        unknown = sorted({p for p, _ in read.answers if p not in slots})
+
+
+class BallotRef:
+    """``[n°] 1+ 2- 3?``: the ballot read (``BadArgument`` with examples), then the poll it
+    names (or the one ``find_poll`` picks) found open, and its positions checked."""
+
+    kind = "ballot"
+    text = Text(max_length=500)
+
+    def read(self, raw: str) -> None:
+        read_ballot(self.text.convert(raw))
+
+    async def convert(self, ctx: Context, raw: str) -> Vote:
+        ballot = read_ballot(self.text.convert(raw))
+        poll = await find_poll(ctx, ballot.poll)
+        if poll.status != "open":
+            raise UserError("polls.closed_no_vote", number=poll.id)
+        slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+        if ballot.withdraw_all:
+            return Vote(poll, slots, [(slot.id, None) for slot in slots.values()])
+        unknown = sorted({p for p, _ in ballot.answers if p not in slots})
         if unknown:
             raise BadArgument("polls.no_such_slot", positions=", ".join(map(str, unknown)),
                               count=len(slots), number=poll.id)
-        answers = [(slots[p].id, None if a == WITHDRAW else a) for p, a in read.answers]
-    _, mine = await ctx.db().polls.cast(poll_id=poll.id, user_id=ctx.sender, answers=answers,
-                                        source="text", at=ctx.sent_at, event_id=ctx.event_id,
-                                        tz=ctx.club.tz)
-    return Reply(_voted(ctx, poll, slots, mine),
-                 then=(await service.changed(ctx.db(), poll, ctx.club, ctx.t),))
+        return Vote(poll, slots, [(slots[p].id, None if a == WITHDRAW else a)
+                                  for p, a in ballot.answers])
+
+
+@command("vote", fr=("vote", "voter"), section="polls",
+         params=(Param("ballot", BallotRef(), rest=True),))
+async def vote(ctx: Context, ballot: Vote) -> Reply:
+    """``!vote [n°] 1+ 2- 3?``: the sender's answers recorded (the poll's message edited in a
+    follow-up)."""
+    _, mine = await ctx.db().polls.cast(poll_id=ballot.poll.id, user_id=ctx.sender,
+                                        answers=ballot.answers, source="text", at=ctx.sent_at,
+                                        event_id=ctx.event_id, tz=ctx.club.tz)
+    return Reply(_voted(ctx, ballot.poll, ballot.slots, mine),
+                 then=(await service.changed(ctx.db(), ballot.poll, ctx.club, ctx.t),))
 
 
 def _voted(ctx: Context, poll: Poll, slots: dict[int, PollSlot], mine: dict[int, str]) -> str:
@@ -127,14 +151,18 @@ async def mentions(ctx: Context, switch: str | None) -> Reply:
                                          fr=("cloture", "clôture", "fin", "jusqua"),
                                          en=("close", "closes", "until", "deadline")),
                                   Option("territory", TERRITORIES, fr=("territoire",),
-                                         en=("territory",))))
-async def dates(ctx: Context, spec: str, closes: str | None, territory: str | None) -> Reply:
-    """``!sondage dates Question | créneau | créneau …``."""
+                                         en=("territory",)),
+                                  GROUP))
+async def dates(ctx: Context, spec: str, closes: str | None, territory: str | None,
+                group: str | None) -> Reply:
+    """``!sondage dates Question | créneau | créneau …``: in this room, or in the group's room
+    for a group's poll (``--groupe``, or said in its room)."""
     question, slots = _question_and_slots(ctx, spec)
     deadline = _deadline(ctx, closes, min(slot.start for slot in slots))
+    room_id, territory, elsewhere = await _poll_place(ctx, group, territory)
     repos = ctx.db()
-    poll = await repos.polls.create(question=question, territory=territory or "tout",
-                                    room_id=ctx.room_id, closes_at=deadline,
+    poll = await repos.polls.create(question=question, territory=territory,
+                                    room_id=room_id, closes_at=deadline,
                                     created_by=ctx.sender, at=ctx.now)
     for position, slot in enumerate(sorted(slots, key=lambda s: s.start), 1):
         await repos.polls.add_slot(poll.id, position, slot.start, slot.end)
@@ -142,8 +170,9 @@ async def dates(ctx: Context, spec: str, closes: str | None, territory: str | No
     effects = await service.opening(repos, poll, ctx.club, ctx.t)
     when = (ctx.t("polls.until", when=format_moment(deadline, ctx.t.language, ctx.club.tz))
             if deadline else ctx.t("polls.no_deadline"))
-    return Reply(ctx.t("polls.opened", number=poll.id, count=len(slots), when=when,
-                       prefix=ctx.club.prefix),
+    key = "polls.opened_in_group" if elsewhere else "polls.opened"
+    return Reply(ctx.t(key, number=poll.id, count=len(slots), when=when,
+                       prefix=ctx.club.prefix, group=elsewhere),
                  effects=tuple(effects), reschedule=(POLL_KIND,))
 
 
@@ -184,19 +213,15 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
         raise BadArgument("polls.no_such_slot", positions=str(slot), count=len(slots),
                           number=poll.id)
     chosen = slots[slot]
-    details = await read_details(ctx, options, territory=poll.territory)
+    typed = await group_by_default(ctx, options, room_id=poll.room_id)
+    details = await read_details(ctx, typed, territory=poll.territory)
     effects: list[Effect] = []
     if poll.status == "open":
         effects += await service.close(repos, poll, ctx.club, ctx.t, ctx.now)
     meeting, announcements = await create_meeting(
         repos, ctx.club, ctx.t, start=chosen.starts_at, end=chosen.ends_at, details=details,
-        created_by=ctx.sender, now=ctx.now, poll_id=poll.id)
-    if not announcements:  # no club room for the territory: announced where the poll was
-        meeting.rooms = json.dumps([poll.room_id])
-        await plan_meeting(repos, meeting, ctx.club, ctx.now)
-        announcements = announce(meeting, ctx.club, ctx.t,
-                                 meeting_render.announcement(meeting, ctx.club, ctx.t),
-                                 [poll.room_id], "created")
+        created_by=ctx.sender, now=ctx.now, poll_id=poll.id,
+        fallback_room=poll.room_id)  # no club room for the territory: where the poll was
     poll.meeting_id = meeting.id
     await _audit(ctx, poll, "chosen")
     when = format_slot(Slot(chosen.starts_at, chosen.ends_at), ctx.t.language, ctx.club.tz)
@@ -215,6 +240,23 @@ async def cloturer(ctx: Context, poll: Poll) -> Reply:
     await _audit(ctx, poll, "closed")
     return Reply(ctx.t("polls.closing", number=poll.id), effects=tuple(effects),
                  reschedule=(POLL_KIND,))
+
+
+async def _poll_place(ctx: Context, named: str | None,
+                      territory: str | None) -> tuple[str, str, str]:
+    """Where a poll is held, for which territory, and the group's label when that is not
+    here: a group's poll is in the group's room, for its territory."""
+    found = await group_by_default(ctx, {"group": named, "territory": territory})
+    if not found.get("group"):
+        return ctx.room_id, territory or "tout", ""
+    if territory:
+        raise UserError("meeting.group_or_territory")
+    group = await find_group(ctx.db(), found["group"])
+    if not group.room_id:
+        raise UserError("polls.group_without_room", group=group_label(group),
+                        prefix=ctx.club.prefix)
+    territory = group.territory if group.territory in ("nord", "sud") else "tout"
+    return group.room_id, territory, "" if group.room_id == ctx.room_id else group_label(group)
 
 
 def _question_and_slots(ctx: Context, spec: str) -> tuple[str, list[Slot]]:

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from commands.context import Club, FollowUp, Reply
+from commands.context import Club
 from commands.dates import format_moment
 from commands.digest import in_groups_of
-from commands.effects import Effect, Post, SendEvent, effect_txn, ref
+from commands.effects import Effect, FollowUp, Post, Reply, SendEvent, effect_txn, ref
 from commands.events import PollResponse
 from commands.i18n import Translator
 from commands.polls import native, render
@@ -161,14 +161,15 @@ async def close(repos: Repositories, poll: Poll, club: Club, t: Translator,
     return effects
 
 
-async def remind(repos: Repositories, poll: Poll, members: Sequence[str], bot_id: str,
-                 club: Club, t: Translator, now: datetime) -> list[Effect]:
-    """Before the deadline, one message in the poll's room: those who have not voted are
+async def remind(repos: Repositories, poll: Poll, members: Sequence[str], club: Club,
+                 t: Translator, now: datetime) -> list[Effect]:
+    """Before the deadline, one message in the poll's room (``members``: its members but
+    the bot): those who have not voted are
     counted, and mentioned if they agreed to be (``MAX_NAMED`` at most a message: more are
     named in the messages that follow it)."""
     poll.reminded_at = now
     voters = await repos.polls.voters(poll.id)
-    missing = [m for m in members if m not in voters and m != bot_id]
+    missing = [m for m in members if m not in voters]
     if not missing or poll.closes_at is None:
         return []
     when = format_moment(poll.closes_at, t.language, club.tz)

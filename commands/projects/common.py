@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from commands.context import Context, Reply
-from commands.effects import Invite, Post
+from commands.context import Context
+from commands.effects import Invite, Post, Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument
 from commands.i18n import Translator
 from commands.params import Check

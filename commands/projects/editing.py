@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commands.arguments import Integer, Text, UserId
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument, UserError
 from commands.params import Option, Param
 from commands.projects.common import (

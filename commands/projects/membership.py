@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commands.arguments import Text
-from commands.context import Context, Reply
-from commands.effects import Effect
+from commands.context import Context
+from commands.effects import Effect, Reply
 from commands.errors import UserError
 from commands.limits import check_daily
 from commands.params import Option, Param

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commands.arguments import Text
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import BadArgument
 from commands.i18n import Translator
 from commands.paging import Section, Window, more, paged

@@ -7,8 +7,8 @@ import itertools
 from typing import TYPE_CHECKING
 
 from commands.arguments import Text
-from commands.context import Context, Reply, RoomOutcome
-from commands.effects import CreateRoom, Effect, Leave, Outcome, Post, effect_txn
+from commands.context import Context, RoomOutcome
+from commands.effects import CreateRoom, Effect, Leave, Outcome, Post, Reply, effect_txn
 from commands.errors import Forbidden, UserError
 from commands.params import Param
 from commands.projects.common import audit, editing, invites

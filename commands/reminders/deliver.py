@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from commands.actions import ACTION_KIND, remind
 from commands.agenda import agenda_summary, suggestions_deadline
-from commands.context import Club, Reply
+from commands.context import Club
 from commands.dates import Recurrence, Slot, format_moment, format_slot
 from commands.digest import Entry, parts_of, people_of
-from commands.effects import Effect, Post
+from commands.effects import Effect, Post, Reply
 from commands.i18n import Translator
 from commands.meetings.reminders import days_before, send_time
 from commands.text import escape_markdown, pill
@@ -47,6 +48,9 @@ async def deliver(repos: Repositories, reminder: Reminder, club: Club, t: Transl
     late = now - reminder.send_at > LATE
     if reminder.kind in ("personal", "room"):
         outcome = Outcome(_personal(reminder, club, t, late), "sent")
+    elif reminder.kind == ACTION_KIND:
+        outcome = Outcome(*await remind(repos, reminder, club, t,
+                                        t("reminder.late") if late else ""))
     else:
         outcome = await _automatic(repos, reminder, club, t, now, late)
     reminder.sent_at = now
@@ -101,7 +105,7 @@ async def _automatic(repos: Repositories, reminder: Reminder, club: Club, t: Tra
     if reminder.kind == "minutes_due":
         if meeting.minutes:
             return Outcome([], "dropped")
-        return Outcome(_minutes_due(meeting, reminder, club, t, mark), "sent")
+        return Outcome(await _minutes_due(repos, meeting, reminder, club, t, mark), "sent")
     if reminder.kind == "progress_call":
         return Outcome(await _progress_call(repos, meeting, reminder, club, t, mark), "sent")
     if reminder.kind in ("agenda_call", "agenda_deadline"):
@@ -148,14 +152,20 @@ def _before_meeting(meeting: Meeting, reminder: Reminder, club: Club, t: Transla
             for index, room in enumerate(_rooms(meeting, reminder))]
 
 
-def _minutes_due(meeting: Meeting, reminder: Reminder, club: Club, t: Translator,
-                 mark: str) -> list[Effect]:
-    coordinators = club.coordinators
+async def _minutes_due(repos: Repositories, meeting: Meeting, reminder: Reminder, club: Club,
+                       t: Translator, mark: str) -> list[Effect]:
+    """The minutes are missing: the coordinators are told in the main room; for a group's
+    meeting, its referents in its room."""
+    people: tuple[str, ...] = club.coordinators
+    room = club.rooms.get("main") or _rooms(meeting, reminder)[0]
+    if meeting.group_id is not None:
+        people = tuple(m.user_id for m in await repos.groups.members(meeting.group_id)
+                       if m.referent) or people
+        room = _rooms(meeting, reminder)[0]
     text = t("reminder.minutes_due", number=meeting.id, prefix=club.prefix, late=mark,
              when=format_moment(meeting.starts_at, t.language, club.tz),
-             names=", ".join(pill(c) for c in coordinators) or t("reminder.coordination"))
-    room = club.rooms.get("main") or _rooms(meeting, reminder)[0]
-    return [Post(room, Reply(text, mentions=coordinators), key=reminder_key(reminder))]
+             names=", ".join(pill(c) for c in people) or t("reminder.coordination"))
+    return [Post(room, Reply(text, mentions=people), key=reminder_key(reminder))]
 
 
 async def _progress_call(repos: Repositories, meeting: Meeting, reminder: Reminder, club: Club,

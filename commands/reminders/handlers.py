@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Text
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.dates import (
     Recurrence,
     format_moment,
     split_moment,
     split_reminder,
 )
+from commands.effects import Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument, NotFound, UserError
 from commands.meetings.reminders import REMINDERS_KIND
 from commands.paging import Section, paged

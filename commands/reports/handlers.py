@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from commands.arguments import Integer
-from commands.context import Context, Reply
-from commands.effects import Upload
+from commands.context import Context
+from commands.effects import Reply, Upload
 from commands.errors import BadArgument
+from commands.exports import Export, ExportRun
 from commands.params import Param
 from commands.registry import command
 from commands.reports.figures import yearly_figures
 from commands.reports.render import report_files, stats_text
 from commands.roles import Role
+
+if TYPE_CHECKING:
+    from storage.repositories import Repositories
 
 MIMETYPES = {"md": "text/markdown", "html": "text/html", "csv": "text/csv", "png": "image/png"}
 
@@ -40,3 +46,13 @@ async def bilan(ctx: Context, year: int | None) -> Reply:
                     for name, data in files.items())
     text = "\n".join([stats_text(figures, ctx.t), "", ctx.t("report.files", count=len(files))])
     return Reply(text, effects=uploads)
+
+
+async def _yearly_report(repos: Repositories, run: ExportRun) -> dict[str, bytes]:
+    """``cct-bot export bilan``: the same files as ``!bilan``'s."""
+    figures = await yearly_figures(repos, run.year, run.club.tz)
+    return report_files(figures, run.t, run.club.name, run.club.tz)
+
+
+BILAN = Export("bilan", "le bilan annuel (Markdown, CSV, PNG) / the yearly report", _yearly_report,
+               formats=("all",), folder=True, yearly=True)

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Choice, Text
-from commands.context import Club, Context, Reply, RoomOutcome
-from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Upload
+from commands.context import Club, Context, RoomOutcome
+from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Reply, Upload
 from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
+from commands.meetings.registration import give_back_places
 from commands.params import Param
 from commands.registry import command
 from commands.reports.erasure import erasure_for, forget_person
@@ -142,8 +143,9 @@ async def oublier_moi(ctx: Context, confirm: str | None) -> Reply:
         raise UserError("rgpd.forget_not_asked", prefix=ctx.club.prefix)
     repos = ctx.db()
     direct = await people.direct_room(ctx.sender)
+    told = await give_back_places(repos, ctx.sender, ctx.club, ctx.t, ctx.now, ctx.homeserver())
     await forget_person(repos, ctx.sender, await erasure_for(repos, ctx.club, ctx.t, ctx.now))
     # No reply to the command: a reply would name the person again (mentions). The bot
-    # leaves their direct room, forgotten too.
+    # leaves their direct room, forgotten too; the people given their places are told.
     done = Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten")))
-    return Reply("", effects=(done, Leave(direct)) if direct else (done,))
+    return Reply("", effects=(done, *told, Leave(direct)) if direct else (done, *told))

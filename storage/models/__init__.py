@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, by capability; every timestamp is stored and returned as aware UTC
 (``UTCDateTime``). Importing this package maps every table on ``Base.metadata``."""
 
+from storage.models.actions import Action
 from storage.models.agenda import AgendaItem, AgendaState, AgendaSuggestion, AgendaSupport, Remontee
 from storage.models.base import Base, UTCDateTime
 from storage.models.groups import (
@@ -35,6 +36,7 @@ from storage.models.runtime import (
 )
 
 __all__ = [
+    "Action",
     "AgendaItem",
     "AgendaState",
     "AgendaSuggestion",

@@ -120,7 +120,7 @@ class Reminder(Base):
 
     __tablename__ = "reminders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # personal, room, meeting, agenda_call, agenda_deadline, progress_call, minutes_due
+    # personal, room, meeting, agenda_call, agenda_deadline, progress_call, minutes_due, action
     kind: Mapped[str] = mapped_column(String(24))
     room_id: Mapped[str]
     owner: Mapped[str]  # who asked (the bot for automatic ones)
@@ -130,6 +130,7 @@ class Reminder(Base):
     send_at: Mapped[datetime]  # after the quiet hours
     occurrence: Mapped[int] = mapped_column(Integer, default=0)  # part of the txn id
     meeting_id: Mapped[int | None] = mapped_column(Integer)
+    action_id: Mapped[int | None] = mapped_column(Integer)  # an action's reminder (kind action)
     offset: Mapped[str] = mapped_column(String(16), default="")  # J-7, J-1, H-2…
     status: Mapped[str] = mapped_column(String(12), default="pending")  # sent, cancelled, dropped
     created_at: Mapped[datetime]
@@ -137,4 +138,5 @@ class Reminder(Base):
 
     __table_args__ = (Index("ix_reminders_due", "status", "send_at"),
                       Index("ix_reminders_owner", "owner", "status"),
-                      Index("ix_reminders_meeting", "meeting_id", "kind", "status"))
+                      Index("ix_reminders_meeting", "meeting_id", "kind", "status"),
+                      Index("ix_reminders_action", "action_id", "status"))

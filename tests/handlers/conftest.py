@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest_asyncio
 
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
+from bot.jobs import DeclaredJob
 from bot.outbox import Outbox
 from commands import build_registry
 from commands.context import Club, Place, Standing
@@ -30,6 +31,13 @@ ALICE = "@alice:example.org"
 COORDINATOR = "@claire:example.org"
 CHARTER = "1. Bienveillance.\n2. Écoute."
 VERSION = "9.8.7-test"
+
+
+def retaining(days: int, messages_days: int = 30) -> Callable[[], Club]:
+    """The club with ``[privacy] retention_days`` and ``messages_retention_days`` so (0: kept)."""
+    return lambda: replace(make_club(), retention=timedelta(days=days) if days else None,
+                           messages_retention=timedelta(days=messages_days) if messages_days
+                           else None)
 
 
 def make_club(charter: str = CHARTER) -> Club:
@@ -120,6 +128,13 @@ class Harness:
         await self.dispatcher.drain()
         await self.outbox.flush()
         return self.transport.sent[before:]
+
+    def job(self, kind: str, club: Callable[[], Club] | None = None) -> DeclaredJob:
+        """The scheduler's source of the job a capability declares, as the bot derives it
+        (``bot.jobs``); ``club``: the club it sees (the dispatcher's by default)."""
+        [job] = [job for job in self.dispatcher.registry.jobs if job.kind == kind]
+        return DeclaredJob(job, self.db, self.outbox, self.clock,
+                           club or (lambda: self.dispatcher.club), self.transport)
 
     async def reply_to(self, body: str, **kwargs: object) -> str:
         """The one reply's Markdown body."""

@@ -74,6 +74,8 @@ class FakeTransport:
     created: list[dict[str, Any]] = field(default_factory=list)
     direct: list[tuple[str, str]] = field(default_factory=list)
     fail_creation: bool = False
+    lose_creation_answers: int = 0  # direct rooms created whose answer is lost (a timeout)
+    openings: dict[str, str] = field(default_factory=dict)  # a direct room's mark -> the room
     space_refused: bool = False
     creating: asyncio.Event = field(default_factory=asyncio.Event)
     threads: ThreadHeads = field(default_factory=ThreadHeads)  # as the real one (no requests)
@@ -102,13 +104,20 @@ class FakeTransport:
                              "moderators": list(moderators)})
         return room_id
 
-    async def direct_room(self, user_id: str) -> str:
+    async def direct_room(self, user_id: str, opening: str = "") -> str:
         await self.creating.wait()
         if self.fail_creation:
             raise MatrixError("create direct room", FakeErrorResponse("M_FORBIDDEN"))
         room_id = f"!dm{len(self.direct) + 1}:example.org"
         self.direct.append((user_id, room_id))
+        self.openings[opening] = room_id
+        if self.lose_creation_answers:
+            self.lose_creation_answers -= 1
+            raise MatrixError("create direct room", TimeoutError("no answer"))
         return room_id
+
+    async def opened_room(self, opening: str) -> str | None:
+        return self.openings.get(opening) if opening else None
 
     uploads: list[tuple[bytes, str, str]] = field(default_factory=list)
     members: dict[str, list[str]] = field(default_factory=dict)
@@ -128,6 +137,10 @@ class FakeTransport:
 
     async def joined_members(self, room_id: str) -> list[str]:
         return list(self.members.get(room_id, []))
+
+    async def relations(self, room_id: str, event_id: str) -> list[Any]:
+        """No answers to native polls (the recount at start reads none)."""
+        return []
 
     async def upload(self, room_id: str, data: bytes, mimetype: str,
                      filename: str) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from sqlalchemy import text
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
-from commands.agenda import agenda_summary, reactions, service, suggestions_deadline
+from commands.agenda import agenda_summary, reactions, suggestions_deadline
 from commands.agenda import render as agenda_render
-from commands.agenda.lines import Line
+from commands.agenda.lines import Line, schedule
 from commands.effects import txn_id
 from commands.events import Reaction, Redaction, RoomEvents
 from commands.i18n import Translator
@@ -370,7 +370,7 @@ async def test_times_are_computed_from_the_start_and_the_durations(bot: Harness)
 
 def _timed_column(start: datetime, minutes: list[int]) -> list[str]:
     lines = [Line(i, f"P{i}", m) for i, m in enumerate(minutes, start=1)]
-    return [agenda_render._time(row.start, club(), T) for row in service.schedule(start, lines)]
+    return [agenda_render._time(row.start, club(), T) for row in schedule(start, lines)]
 
 
 def test_time_column_across_a_dst_weekend() -> None:

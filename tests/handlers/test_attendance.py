@@ -9,9 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import FakeClock
-from bot.config import PrivacySettings
 from bot.outbox import Outbox
-from bot.retention import RetentionPurge
 from commands.context import Place
 from commands.registry import Registry
 from storage.db import Database
@@ -21,6 +19,7 @@ from tests.handlers.conftest import (
     Harness,
     make_club,
     make_harness,
+    retaining,
     table_snapshot,
 )
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
@@ -146,8 +145,8 @@ async def test_refusals_change_nothing(bot: Harness) -> None:
     assert "est annulée" in await refused(bot, "!rencontre effectif 3 3 elus")
     assert "pas de rencontre n°9" in await refused(bot, "!rencontre effectif 9 3 elus")
     assert await refused(bot, "!rencontre effectif 1 3 elus", sender=BOB) == (
-        "Seuls la personne qui organise l'événement n°1 et la coordination notent qui est venu.")
-    assert "Seuls" in await refused(bot, "!rencontre invite 1 Marie", sender=BOB)
+        "Seules l'organisation de l'événement et la coordination notent qui est venu.")
+    assert "Seules" in await refused(bot, "!rencontre invite 1 Marie", sender=BOB)
     assert "sans balises HTML" in await refused(bot, "!rencontre invite 1 <b>Marie</b>")
     assert "120 caractères au plus" in await refused(bot, "!rencontre invite 1 " + "x" * 121)
     assert "n'est pas une catégorie" in await refused(
@@ -172,7 +171,7 @@ async def test_a_guest_who_asks_is_forgotten_and_stays_counted(bot: Harness) -> 
         assert await repos.attendance.headcounts(1) == {("nord", "elu"): 1}
         assert (await repos.attendance.turnout(1)).total == 2
     assert "Aucun invité de ce nom" in await refused(bot, "!rencontre oublier-invite 1 Élise")
-    assert "Seuls" in await refused(bot, "!rencontre oublier-invite 1 Jean Martin", sender=BOB)
+    assert "Seules" in await refused(bot, "!rencontre oublier-invite 1 Jean Martin", sender=BOB)
 
 
 async def test_the_nightly_purge_turns_old_guests_into_headcounts(bot: Harness) -> None:
@@ -181,7 +180,7 @@ async def test_the_nightly_purge_turns_old_guests_into_headcounts(bot: Harness) 
     await bot.command("!rencontre invite 1 Marie Durand; Jean Martin --categorie élus",
                       sender=ORGANISER)
     await bot.command("!rencontre effectif 1 3 élus", sender=ORGANISER)
-    job = RetentionPurge(bot.db, bot.clock, make_club, PrivacySettings(730, 0))
+    job = bot.job("retention", retaining(730, 0))
     for days, names in ((729, ["Marie Durand", "Jean Martin"]), (2, [])):
         bot.clock.advance(timedelta(days=days))
         [(item, due)] = await job.pending()

@@ -11,7 +11,8 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import NotFound
 from commands.i18n import catalog
 from commands.params import Param

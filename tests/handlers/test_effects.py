@@ -5,29 +5,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, get_args
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
+from bot.clock import FakeClock
+from bot.delivery import OPENING
 from bot.effects import ACTIONS, EFFECTS, queue_effects
 from bot.matrix_api import MatrixError
 from bot.outbox import Outbox, Queued
 from bot.transport import NewRoom
-from commands.context import Reply
 from commands.effects import (
     CreateRoom,
     Effect,
     Invite,
+    OpenDirectRoom,
     Outcome,
     Pin,
     Post,
     PutState,
     React,
+    Reply,
     SendEvent,
     Upload,
     effect_txn,
     ref,
 )
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models import BotState, OutboxMessage
 from storage.repositories import Repositories
 from tests.handlers.fakes import FakeErrorResponse, FakeTransport
 
@@ -237,3 +240,30 @@ async def test_a_room_whose_space_listing_fails_is_listed_when_retried_not_creat
     assert len(transport.created) == 1
     assert [state[:3] for state in transport.states] == [(SPACE, "m.space.child", room)]
     assert opened == [(room, False)]
+
+
+async def test_a_direct_room_whose_answer_was_lost_is_found_again_after_a_restart(
+        db: Database, outbox: Outbox, transport: FakeTransport, clock: FakeClock) -> None:
+    """The homeserver created the direct room but its answer was lost, and the bot stopped
+    before trying again: the next run finds that room (marked with the row's transaction id)
+    and records it, instead of inviting the person to a second room."""
+    opened: list[str | None] = []
+
+    async def room_opened(_repos: Repositories, _row: Queued, _outcome: dict[str, Any],
+                          room: NewRoom | None) -> list[Queued]:
+        opened.append(room.room_id if room else None)
+        return []
+
+    transport.lose_creation_answers = 1
+    outbox.on_room_opened = room_opened
+    await queue(db, outbox, [OpenDirectRoom(ROOM, "@b:example.org", Outcome("dm", {}))])
+    assert transport.direct == [("@b:example.org", "!dm1:example.org")] and opened == []
+    restarted = Outbox(db, transport, clock)
+    restarted.on_room_opened = room_opened
+    await restarted.flush()
+    assert transport.direct == [("@b:example.org", "!dm1:example.org")]  # no second room
+    assert opened == ["!dm1:example.org"]
+    async with db.transaction() as repos:
+        assert await repos.outbox.pending() == []
+        assert (await repos.session.scalars(select(BotState.key).where(
+            BotState.key.startswith(OPENING)))).all() == []

@@ -118,8 +118,9 @@ async def test_plan_announces_in_the_territory_rooms_with_the_calendar_file(bot:
 
 async def test_plan_defaults_to_a_joint_meeting_in_every_club_room(bot: Harness) -> None:
     sent = await plan(bot, "14/01 18h30-20h")
-    assert events(sent)[1:] == [(MAIN, "notice"), (MAIN, "file"), (NORTH, "notice"),
-                                (NORTH, "file"), (SOUTH, "notice"), (SOUTH, "file")]
+    assert len(sent) == 7  # each room's in order, the rooms independently
+    for room in (MAIN, NORTH, SOUTH):
+        assert [e for e in events(sent) if e[0] == room] == [(room, "notice"), (room, "file")]
     assert "commune (nord et sud)" in body(sent[0])
     assert "lieu à préciser" in body(sent[0])
     meeting = await meeting_row(bot)
@@ -192,9 +193,10 @@ async def test_plan_refusals_change_nothing(bot: Harness, body: str, expected: s
     assert expected in reply
 
 
-async def test_only_coordinators_plan(bot: Harness) -> None:
+async def test_only_coordinators_plan_for_the_club(bot: Harness) -> None:
     reply = await refused(bot, "!rencontre planifier demain 18h", sender=ALICE)
-    assert reply == "Réservé à la coordination du club (chargée de mission, élue référente)."
+    assert reply == ("Réservé à la coordination, et aux référents d'un groupe-projet pour leur "
+                     "groupe : dans le salon du groupe, ou avec `--groupe`.")
 
 
 async def test_create_meeting_for_the_polls(bot: Harness) -> None:
@@ -356,6 +358,22 @@ async def test_ics_uploads_the_file_here(bot: Harness) -> None:
     assert str(vevent(data)["uid"]) == "rencontre-1@cct-bot"
 
 
+async def test_the_ics_is_uploaded_once_per_version_of_the_event(bot: Harness) -> None:
+    """The file of the announcement is posted again, not uploaded again; once the event
+    changed, or in an encrypted room (never a file in clear there), it is uploaded anew."""
+    await plan(bot)
+    assert len(bot.transport.uploads) == 1  # with the announcement
+    first = (await bot.command("!rencontre ics", sender=ALICE))[-1].content["url"]
+    again = (await bot.command("!rencontre ics", sender=ALICE))[-1].content["url"]
+    assert again == first == "mxc://example.org/file1" and len(bot.transport.uploads) == 1
+    bot.transport.encrypted.add(NORTH)
+    await bot.command("!rencontre ics", sender=ALICE, room_id=NORTH)
+    assert len(bot.transport.uploads) == 2
+    await bot.command("!rencontre reporter 1 vendredi 18h30", sender=COORDINATOR)
+    moved = (await bot.command("!rencontre ics", sender=ALICE))[-1].content["url"]
+    assert moved != first and vevent(bot.transport.uploads[-1][0])["sequence"] == 1
+
+
 # --- reporter -----------------------------------------------------------------------------------
 
 async def test_reschedule_announces_in_the_same_rooms_with_the_updated_file(bot: Harness) -> None:
@@ -413,8 +431,8 @@ async def test_reschedule_and_cancel_are_for_coordinators(bot: Harness) -> None:
     for body in ("!rencontre reporter 1 vendredi 18h", "!rencontre annuler 1",
                  "!rencontre compte-rendu 1 texte"):
         assert (await refused(bot, body, sender=ALICE)).startswith("Réservé à la coordination")
-    assert (await refused(bot, f"!rencontre presences 1 {ALICE}", sender=ALICE)).startswith(
-        "Seuls la personne qui organise l'événement n°1 et la coordination")
+    assert await refused(bot, f"!rencontre presences 1 {ALICE}", sender=ALICE) == (
+        "Seules l'organisation de l'événement et la coordination notent qui est venu.")
 
 
 # --- annuler ------------------------------------------------------------------------------------
@@ -497,18 +515,55 @@ async def test_attendance_refusals(bot: Harness) -> None:
 
 # --- compte-rendu -------------------------------------------------------------------------------
 
-async def test_minutes_saved_then_replaced(bot: Harness) -> None:
-    await plan(bot, "demain 18h")
+async def test_minutes_saved_posted_in_the_rooms_then_replaced_by_an_edit(bot: Harness) -> None:
+    await plan(bot, "demain 18h --territoire nord")
     bot.clock.advance(timedelta(days=2))
-    assert await ask(bot, "!rencontre compte-rendu 1 Douze présents. Vélo : **3** ateliers.") == (
-        "Compte-rendu de la rencontre n°1 enregistré.")
-    assert await ask(bot, "!rencontre cr 1 https://pad.example.org/cr") == (
-        "Compte-rendu de la rencontre n°1 remplacé.")
+    sent = await bot.command("!rencontre compte-rendu 1 Douze présents. Vélo : **3** ateliers. "
+                             "@alice:example.org", sender=COORDINATOR)
+    assert events(sent) == [(ROOM, "notice"), (NORTH, "notice")]
+    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 enregistré. "
+                             "Publié dans 1 salon de la rencontre.")
+    posted = sent[1].content
+    assert body(sent[1]).startswith("📝 Compte-rendu — Rencontre du club n°1, ")
+    assert "Vélo : **3** ateliers." in posted["body"]  # Markdown shown, not rendered
+    assert "<strong>3</strong>" not in posted["formatted_body"]
+    assert posted["m.mentions"] == {"user_ids": []}  # a name in the text pings no one
+    original = sent[1].event_id
+    sent = await bot.command("!rencontre cr 1 https://pad.example.org/cr", sender=COORDINATOR)
+    assert events(sent) == [(ROOM, "notice"), (NORTH, "notice")]
+    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 remplacé. "
+                             "Le message déjà publié est modifié dans 1 salon.")
+    edit = sent[1].content
+    assert edit["m.relates_to"] == {"rel_type": "m.replace", "event_id": original}
+    assert "https://pad.example.org/cr" in edit["m.new_content"]["body"]
     assert (await meeting_row(bot)).minutes == "https://pad.example.org/cr"
-    await ask(bot, "!meeting minutes 1 Douze présents. Vélo : **3** ateliers.")
-    sent = await bot.command("!rencontre info 1", sender=ALICE)
-    assert "<strong>3</strong>" not in sent[0].content["formatted_body"]
-    assert "Vélo : **3** ateliers." in sent[0].content["body"]
+
+
+async def test_minutes_replaced_after_the_first_message_is_gone_are_posted_anew(
+        bot: Harness) -> None:
+    await plan(bot, "demain 18h --territoire nord")
+    bot.clock.advance(timedelta(days=2))
+    first = await bot.command("!rencontre cr 1 Premier texte", sender=COORDINATOR)
+    async with bot.db.transaction() as repos:  # the retention purge took the first message
+        await repos.personal.purge_messages(bot.clock.now() + timedelta(seconds=1), ())
+    sent = await bot.command("!meeting minutes 1 Second texte", sender=COORDINATOR)
+    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 remplacé. Publié à nouveau dans "
+                             "1 salon (l'ancien message n'y est plus connu).")
+    assert "m.relates_to" not in sent[1].content and sent[1].room_id == NORTH
+    assert first[1].event_id != sent[1].event_id
+
+
+async def test_minutes_of_an_event_without_room_say_they_are_posted_nowhere(
+        bot: Harness) -> None:
+    async with bot.db.transaction() as repos:
+        start = bot.clock.now() - timedelta(days=1)
+        await repos.meetings.create(starts_at=start, ends_at=start + timedelta(hours=2),
+                                    place="", territory="nord", created_by=COORDINATOR,
+                                    at=start, rooms="[]")
+    sent = await bot.command("!rencontre cr 1 Douze présents", sender=COORDINATOR)
+    assert [body(s) for s in sent] == [
+        "Compte-rendu de la rencontre n°1 enregistré. Publié nulle part : la rencontre n'a pas "
+        "de salon."]
 
 
 async def test_minutes_refusals(bot: Harness) -> None:
@@ -525,8 +580,13 @@ async def test_minutes_refusals(bot: Harness) -> None:
 
 
 async def test_help_lists_the_meeting_commands_by_role(bot: Harness) -> None:
-    participant = await ask(bot, "!aide rencontre", ALICE)
-    assert "!rencontre present [n°]" in participant and "planifier" not in participant
+    participant = await ask(bot, "!aide rencontre", ALICE)  # a group's referent may plan
+    assert "!rencontre present [n°]" in participant
+    assert "— planifier un événement de tout type et l'annoncer (coordination ; référents pour " \
+           "leur groupe)" in participant
+    assert ("!rencontre modifier <n°> [--places <nombre de places>] [--titre <titre>] "
+            "[--lieu <lieu>] [--lien <lien>] [--description <description>] [--theme <thème>]"
+            ) in participant
     coordinator = await ask(bot, "!aide rencontre")
     assert ("!rencontre planifier <quand…> [--type <type>] [--titre <titre>] [--theme <thème>] "
             "[--description <description>] [--lieu <lieu>] [--lien <lien>] [--groupe <groupe>] "

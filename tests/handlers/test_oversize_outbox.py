@@ -12,7 +12,7 @@ from bot.clock import FakeClock
 from bot.outbox import Outbox, txn_id
 from bot.oversize import CONTENT_LIMIT, content_size, part_txn
 from bot.render import message_content
-from commands.context import Reply
+from commands.effects import Reply
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.handlers.conftest import ROOM, Harness, make_club, make_harness

@@ -36,7 +36,7 @@ PLACES = {"club": (ROOM, Place.CLUB), "group": ("!velo:example.org", Place.GROUP
           "other": ("!partners:elsewhere.org", Place.OTHER)}
 VISITOR_PLACES = ("direct", "other")
 SEEDED_PEOPLE = (ALICE, MEMBER, OWNER, "alice", "mia", "dave")
-DENIED = re.compile(r"^(Réservé à la coordination|Réservé aux membres du club|Seuls "
+DENIED = re.compile(r"^(Réservé à la coordination|Réservé aux membres du club|Seule?s "
                     r"|L'historique .* est réservé|Cette réponse nomme des membres"
                     r"|Le rappel n°\d+ n'est pas le vôtre|Un rappel pour tout le salon est réservé"
                     r"|Seul·e l'auteur·e|Seul l'auteur)")
@@ -69,11 +69,11 @@ TABLE: dict[str, tuple[str, str]] = {
     "initiative.liste": ("!initiative liste", "nothing"),
     "initiative.info": ("!initiative info 1", "nothing"),
     "initiative.retirer": ("!initiative retirer 1", "owner"),
-    "sondage.dates": ("!sondage dates Quand ? | 20/01 18h | 21/01 18h", "nothing"),
+    "sondage.dates": ("!sondage dates Quand ? | 20/01 18h | 21/01 18h", "referent-here"),
     "sondage.resultats": ("!sondage resultats 1", "nothing"),
     "sondage.liste": ("!sondage liste", "nothing"),
-    "sondage.choisir": ("!sondage choisir 1 1", "nothing"),
-    "sondage.cloturer": ("!sondage cloturer 1", "nothing"),
+    "sondage.choisir": ("!sondage choisir 1 1", "coordinator"),
+    "sondage.cloturer": ("!sondage cloturer 1", "coordinator"),
     "vote": ("!vote 1 1+", "nothing"),
     "mentions": ("!mentions oui", "nothing"),
     "rencontre.liste": ("!rencontre liste", "nothing"),
@@ -83,15 +83,21 @@ TABLE: dict[str, tuple[str, str]] = {
     "rencontre.present": ("!rencontre present 1", "nothing"),
     "rencontre.absent": ("!rencontre absent 1", "nothing"),
     "rencontre.peutetre": ("!rencontre peutetre 1", "nothing"),
-    "rencontre.planifier": ("!rencontre planifier 10/02 18h", "nothing"),
-    "rencontre.reporter": ("!rencontre reporter 1 11/02 18h", "nothing"),
-    "rencontre.annuler": ("!rencontre annuler 1 neige", "nothing"),
-    "rencontre.presences": ("!rencontre presences 1 @mia:example.org", "owner"),
-    "rencontre.compte-rendu": ("!rencontre compte-rendu 1 https://pad.example.org", "nothing"),
-    "rencontre.effectif": ("!rencontre effectif 1 3 elus", "owner"),
-    "rencontre.invite": ("!rencontre invite 1 Marie Durand", "owner"),
-    "rencontre.feuille": ("!rencontre feuille 1", "owner"),
-    "rencontre.oublier-invite": ("!rencontre oublier-invite 1 Marie Durand", "owner"),
+    "rencontre.planifier": ("!rencontre planifier 10/02 18h", "referent-here"),
+    "rencontre.reporter": ("!rencontre reporter 1 11/02 18h", "coordinator"),
+    "rencontre.annuler": ("!rencontre annuler 1 neige", "coordinator"),
+    "rencontre.presences": ("!rencontre presences 1 @mia:example.org", "coordinator"),
+    "rencontre.compte-rendu": ("!rencontre compte-rendu 1 https://pad.example.org",
+                               "coordinator"),
+    "rencontre.modifier": ("!rencontre modifier 1 --titre Bilan", "coordinator"),
+    "rencontre.effectif": ("!rencontre effectif 1 3 elus", "coordinator"),
+    "rencontre.invite": ("!rencontre invite 1 Marie Durand", "coordinator"),
+    "rencontre.feuille": ("!rencontre feuille 1", "coordinator"),
+    "rencontre.oublier-invite": ("!rencontre oublier-invite 1 Marie Durand", "coordinator"),
+    "rencontre.action": ("!rencontre action 1 @mia:example.org Faire le devis", "owner"),
+    "actions": ("!actions", "nothing"),
+    "action.fait": ("!action fait 1", "owner"),
+    "action.annuler": ("!action annuler 1", "owner"),
     "rappel": ("!rappel demain 9h appeler", "nothing"),
     "rappel.salon": ("!rappel salon demain 9h réunion", "member-here"),
     "rappel.chaque": ("!rappel chaque lundi 9h point", "nothing"),
@@ -124,10 +130,12 @@ TABLE: dict[str, tuple[str, str]] = {
 }
 # Who passes the handler's own check: a coordinator passes every one (an "owner" command acts on
 # something Dave made: only he and the coordinators may; "member-here": the group's members in
-# the group's own room).
+# the group's own room; "referent-here": the group's referents in the group's own room, for the
+# group; "coordinator": the club's rencontre 1 and poll 1, the coordinators' only).
 HANDLER_ALLOWS = {"nothing": set(ORDER), "member": {"member", "referent", "coordinator"},
                   "referent": {"referent", "coordinator"}, "owner": {"coordinator"},
-                  "member-here": {"coordinator"}}
+                  "member-here": {"coordinator"}, "referent-here": {"coordinator"},
+                  "coordinator": {"coordinator"}}
 REGISTRY = build_registry()
 
 
@@ -138,8 +146,8 @@ def allowed(command: Command, person: str, place: str) -> bool:
     if command.names_people and PLACES[place][1] is Place.OTHER:
         declared = False
     rule = TABLE[command.key][1]
-    if rule == "member-here" and place == "group":
-        rule = "member"
+    if rule.endswith("-here") and place == "group":
+        rule = rule.removesuffix("-here")
     return declared and person in HANDLER_ALLOWS[rule]
 
 
@@ -178,8 +186,8 @@ async def everything(bot: Harness) -> str:
 
 
 async def club(bot: Harness) -> int:
-    """Group 1 (referent Alice, member Mia, its room), rencontre 1, poll 1, and Dave's
-    initiative, reminder, suggestion and remontée."""
+    """Group 1 (referent Alice, member Mia, its room), rencontre 1 (organised by the
+    coordinator), poll 1, and Dave's initiative, reminder, suggestion, remontée and action."""
     bot.roles.update({VISITOR: Role.VISITOR, COORDINATOR: Role.COORDINATOR})
     bot.places.update({room: place for room, place in PLACES.values()})
     steps = [("!projet creer Atelier vélo", ALICE), ("!projet rejoindre 1", MEMBER),
@@ -193,6 +201,8 @@ async def club(bot: Harness) -> int:
         assert sent and not DENIED.match(str(sent[0].content["body"])), (body, sent)
     async with bot.db.transaction() as repos:
         (await repos.groups.get(1)).room_id = PLACES["group"][0]  # type: ignore[union-attr]
+        await repos.actions.add(meeting_id=1, assignee=OWNER, group_id=None, text="Le devis",
+                                due_at=None, created_by=COORDINATOR, created_at=bot.clock.now())
         return (await repos.reminders.pending_of(OWNER))[0].id  # after the rencontre's own
 
 

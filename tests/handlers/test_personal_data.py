@@ -13,15 +13,12 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from bot.config import PrivacySettings
 from bot.effects import queue_effects
 from bot.outbox import Outbox
 from bot.render import message_content
-from bot.retention import RetentionPurge
 from commands.agenda import reactions
 from commands.agenda.service import version_key
-from commands.context import Reply
-from commands.effects import effect_txn
+from commands.effects import Reply, effect_txn
 from commands.events import PollResponse, Reaction, RoomEvents
 from commands.i18n import Translator
 from commands.meta import welcome
@@ -37,6 +34,7 @@ from tests.handlers.conftest import (
     START,
     Harness,
     make_club,
+    retaining,
 )
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import FakeTransport, Sent
@@ -335,7 +333,7 @@ async def test_retention_reaches_people_only_welcomed_or_who_only_gave_a_thumbs_
         latest = await repos.personal.last_activity()
     assert latest[erin] == START and latest[dave] == START + timedelta(days=700)
 
-    job = RetentionPurge(bot.db, bot.clock, make_club, PrivacySettings(730, 0))
+    job = bot.job("retention", retaining(730, 0))
     [(item, due)] = await job.pending()
     bot.clock.set(due)
     await job.fire(item)
@@ -379,7 +377,7 @@ async def test_old_commands_and_messages_are_purged_but_what_the_bot_needs_stays
     sent_before = (await column(bot, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"))[0]
     assert await column(bot, "SELECT count(*) FROM inbox") == [6]
 
-    job = RetentionPurge(bot.db, bot.clock, make_club, PrivacySettings(730, 30))
+    job = bot.job("retention", retaining(730, 30))
     for days in (29, 2):
         bot.clock.advance(timedelta(days=days))
         [(item, due)] = await job.pending()
@@ -417,7 +415,7 @@ async def test_old_commands_and_messages_are_purged_but_what_the_bot_needs_stays
 async def test_no_messages_purge_when_its_delay_is_zero(bot: Harness) -> None:
     await ask(bot, "!ping", sender=BOB)
     bot.clock.advance(timedelta(days=400))
-    job = RetentionPurge(bot.db, bot.clock, make_club, PrivacySettings(730, 0))
+    job = bot.job("retention", retaining(730, 0))
     [(item, due)] = await job.pending()
     bot.clock.set(due)
     await job.fire(item)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.polls import PollDeadlines, PollReminders
+from bot.jobs import DeclaredJob, start_work
 from commands.errors import BadArgument
 from commands.events import PollResponse
 from commands.polls import native, service
@@ -162,10 +162,16 @@ async def test_the_vote_is_answered_before_the_poll_message_is_edited(bot: Harne
 
 async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.polls import refresh_stale_polls
+    async def start() -> int:
+        """What the capabilities do at start (``bot.jobs.start_work``): how many messages."""
+        before = len(bot.transport.sent)
+        await start_work(bot.dispatcher.registry, bot.db, bot.outbox, make_club(), bot.transport,
+                         bot.clock.now())
+        await bot.outbox.flush()
+        return len(bot.transport.sent) - before
 
     sent = await open_poll(bot)
-    assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 0
+    assert await start() == 0
 
     async def stopped(_handled: object, _since: int) -> None:  # the bot stopped before it ran
         return None
@@ -173,13 +179,12 @@ async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
     monkeypatch.setattr(bot.dispatcher.after, "_follow_up", stopped)
     after = await bot.command("!vote 1+ 2-", sender=BOB)
     assert len(after) == 1  # the reply only
-    assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 1
-    await bot.outbox.flush()
+    assert await start() == 1
     edit = bot.transport.sent[-1]
     assert edit.content["m.relates_to"]["event_id"] == sent[1].event_id
     assert "1 personne a voté" in edit.content["m.new_content"]["body"]
     # Up to date now: a second start edits nothing.
-    assert await refresh_stale_polls(bot.db, bot.outbox, make_club(), bot.clock.now()) == 0
+    assert await start() == 0
 
 
 async def test_quick_votes_never_edit_twice_for_the_same_results(bot: Harness) -> None:
@@ -300,8 +305,8 @@ async def test_votes_go_to_the_rooms_open_poll_or_the_named_one(bot: Harness) ->
 
 # --- closing, reminders --------------------------------------------------------------------------
 
-def deadlines(bot: Harness) -> PollDeadlines:
-    return PollDeadlines(bot.db, bot.outbox, bot.clock, make_club)
+def deadlines(bot: Harness) -> DeclaredJob:
+    return bot.job("poll-close", make_club)
 
 
 async def test_the_deadline_closes_the_poll_with_end_events_and_the_outcome(bot: Harness) -> None:
@@ -352,7 +357,7 @@ async def test_reminder_mentions_only_those_who_opted_in(bot: Harness) -> None:
     await said(bot, "!vote 1+", sender=BOB)
     assert (await said(bot, "!mentions oui", sender=CAROL)).startswith("C'est noté : vous serez")
     await said(bot, "!mentions oui", sender=BOB)  # voted already: not reminded
-    source = PollReminders(bot.db, bot.outbox, bot.clock, make_club, bot.transport)  # type: ignore[arg-type]
+    source = bot.job("poll-remind", make_club)
     assert await source.pending() == [(1, datetime(2099, 1, 8, 17, tzinfo=UTC))]
     await source.fire(1)
     await bot.outbox.flush()
@@ -374,7 +379,7 @@ async def test_a_reminder_names_at_most_50_people_a_message(bot: Harness) -> Non
         for person in people:
             await repos.people.set_mentions(person, True, bot.clock.now())
     before = len(bot.transport.sent)
-    await PollReminders(bot.db, bot.outbox, bot.clock, make_club, bot.transport).fire(1)  # type: ignore[arg-type]
+    await bot.job("poll-remind", make_club).fire(1)
     await bot.outbox.flush()
     sent = bot.transport.sent[before:]
     assert [len(s.content["m.mentions"]["user_ids"]) for s in sent] == [50, 50, 20]

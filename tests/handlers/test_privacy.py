@@ -11,14 +11,13 @@ from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from bot.config import PrivacySettings
 from bot.render import message_content
 from commands.i18n import Translator
 from commands.meta import welcome
 from commands.reports.erasure import purge_inactive
 from commands.reports.figures import yearly_figures
 from storage.models import Base, MeetingAttendance, MeetingRsvp, PollVote
-from tests.handlers.conftest import ALICE, ROOM, START, Harness, make_club
+from tests.handlers.conftest import ALICE, ROOM, START, Harness, make_club, retaining
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import PARIS
 
@@ -328,10 +327,8 @@ async def test_retention_reaches_people_who_never_wrote_a_command(bot: Harness) 
 
 
 async def test_the_daily_retention_job(bot: Harness) -> None:
-    from bot.retention import RetentionPurge
-
     await ask(bot, "!profil commune Guillestre")
-    job = RetentionPurge(bot.db, bot.clock, make_club, PrivacySettings(730))
+    job = bot.job("retention", retaining(730, 30))
     [(item, due)] = await job.pending()
     assert due.astimezone(PARIS).hour == 4 and due > bot.clock.now()
     await job.fire(item)  # not due yet: nothing

@@ -15,7 +15,6 @@ from icalendar import Calendar
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
-from bot.reminders import ReminderEngine
 from commands.registry import Registry
 from commands.roles import Role
 from storage.db import Database
@@ -173,7 +172,7 @@ async def test_a_date_poll_leads_to_any_kind(bot: Harness) -> None:
 
 async def test_an_online_events_reminders_carry_its_link(bot: Harness) -> None:
     await bot.command(WEBINAIRE, sender=COORDINATOR)
-    engine = ReminderEngine(bot.db, bot.outbox, bot.clock, lambda: bot.dispatcher.club)
+    engine = bot.job("reminders")
     before = len(bot.transport.sent)
     async with bot.db.transaction() as repos:
         reminder = (await repos.reminders.of_meeting(1, ("meeting",)))[-1]  # H-2
@@ -202,9 +201,14 @@ async def test_register_wait_withdraw_and_the_first_waiting_is_told_privately(
         "⏳ C'est complet : vous êtes n°2")
     assert "liste d'attente de Webinaire n°1 — Rénover sa maison : n°2" in await ask(
         bot, "!rencontre inscrire 1", sender=CAROL)
-    card = await ask(bot, "!rencontre info 1", sender=ALICE)
+    card = await ask(bot, "!rencontre info 1", sender=COORDINATOR)
     assert "Places : 1 inscrit sur 1, 0 libre, 2 en attente" in card
-    assert card.index("bob") < card.index("carol")  # the waiting list in its order
+    assert card.index("alice") < card.index("bob") < card.index("carol")  # in its order
+    for sender, own in ((CAROL, "Vous êtes n°2 sur la liste d'attente."),
+                        (ALICE, "Vous êtes inscrit·e."), (DAVE, "Les noms des inscrits")):
+        card = await ask(bot, "!rencontre info 1", sender=sender)  # counts, not names
+        assert "Places : 1 inscrit sur 1, 0 libre, 2 en attente" in card and own in card
+        assert not {"alice", "bob", "carol"} & set(re.findall(r"[a-z]+", card.split("Places")[1]))
 
     sent = await bot.command("!rencontre absent 1", sender=ALICE)
     assert text(sent[0]) == ("Désinscription notée (Webinaire n°1 — Rénover sa maison) : votre "
@@ -285,6 +289,26 @@ async def test_two_people_taking_the_last_place_at_once_one_gets_it(bot: Harness
         waiting = await repos.meetings.answered(1, "attente")
     assert len(registered) == 1 and len(waiting) == 1
     assert set(registered + waiting) == {ALICE, BOB}
+
+
+async def test_an_erased_registrant_gives_their_places_back(bot: Harness) -> None:
+    """``!oublier-moi``: Alice's place goes to Bob (told privately), her waiting turn on
+    another event is gone, and the list moves in the erasure's own transaction."""
+    await bot.command(WEBINAIRE, sender=COORDINATOR)
+    await bot.command(WEBINAIRE.replace("14/01", "15/01"), sender=COORDINATOR)
+    for number, sender in ((1, ALICE), (1, BOB), (1, CAROL), (2, DAVE), (2, ALICE)):
+        await ask(bot, f"!rencontre inscrire {number}", sender=sender)
+    await ask(bot, "!oublier-moi", sender=ALICE)
+    sent = await bot.command("!oublier-moi confirmer", sender=ALICE)
+    assert bot.transport.direct == [(BOB, "!dm1:example.org")]
+    told = [text(s) for s in sent if s.room_id == "!dm1:example.org"]
+    assert len(told) == 1 and told[0].startswith("🎉 Une place s'est libérée")
+    async with bot.db.transaction() as repos:
+        assert await repos.meetings.answered(1, "present") == [BOB]
+        assert await repos.meetings.answered(1, "attente") == [CAROL]
+        assert await repos.meetings.answered(2, "present") == [DAVE]
+        assert await repos.meetings.answered(2, "attente") == []
+        assert ALICE not in {r.user_id for n in (1, 2) for r in await repos.meetings.rsvps(n)}
 
 
 async def test_registration_counts_as_participation_and_is_in_my_data(bot: Harness) -> None:

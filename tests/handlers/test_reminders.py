@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reminders import ReminderEngine
+from bot.jobs import DeclaredJob
 from bot.scheduler import Scheduler
 from commands.context import Club
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club
@@ -31,8 +31,8 @@ def club_with_rooms() -> Club:
                    coordinators=(COORDINATOR,))
 
 
-def engine(bot: Harness) -> ReminderEngine:
-    return ReminderEngine(bot.db, bot.outbox, bot.clock, lambda: bot.dispatcher.club)
+def engine(bot: Harness) -> DeclaredJob:
+    return bot.job("reminders")
 
 
 async def run_until(bot: Harness, moment: datetime) -> list[Sent]:

@@ -10,7 +10,9 @@ import struct
 from dataclasses import replace
 from pathlib import Path
 
-from bot.cli import export_bilan
+from bot.cli import export_to
+from commands import build_registry
+from commands.exports import ExportRun
 from commands.i18n import Translator
 from commands.reports.figures import yearly_figures
 from tests.handlers.conftest import COORDINATOR, Harness
@@ -26,6 +28,14 @@ def png_size(data: bytes) -> tuple[int, int]:
     width, height = struct.unpack(">II", data[16:24])
     assert data[-8:-4] == b"IEND"
     return width, height
+
+
+async def export_bilan(bot: Harness, year: int, directory: Path, club_name: str) -> list[Path]:
+    """``cct-bot export bilan``'s files, written as the command line writes them."""
+    [bilan] = [export for export in build_registry().exports if export.name == "bilan"]
+    club = replace(bot.dispatcher.club, name=club_name, timezone=str(PARIS))
+    return await export_to(bot.db, bilan, ExportRun(club, Translator("fr"), bot.clock.now(),
+                                                    "all", year), directory)
 
 
 async def test_the_figures_of_a_seeded_year_are_exact(bot: Harness) -> None:
@@ -107,8 +117,7 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
     assert "<table>" in page and "<td>45</td>" in page and "<script" not in page
 
-    written = await export_bilan(bot.db, YEAR, tmp_path / "out", Translator("fr"),
-                                 "Club Climat et Transition", PARIS)
+    written = await export_bilan(bot, YEAR, tmp_path / "out", "Club Climat et Transition")
     assert sorted(p.name for p in written) == sorted(uploaded)
     for path in written:
         if path.suffix != ".png":
@@ -159,7 +168,7 @@ async def test_a_formula_as_a_group_name_is_text_in_the_bilan(bot: Harness, tmp_
     reply = await bot.reply_to(f"!projet creer {formula}")
     assert "créé" in reply, reply
     year = bot.clock.now().year
-    written = await export_bilan(bot.db, year, tmp_path / "out", Translator("fr"), "CCT", PARIS)
+    written = await export_bilan(bot, year, tmp_path / "out", "CCT")
     groups_csv = next(p for p in written if p.name.endswith("-groupes.csv"))
     names = [row["name"] for row in csv.DictReader(groups_csv.open(encoding="utf-8"))]
     assert names == ["'" + formula]

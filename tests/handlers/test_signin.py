@@ -153,7 +153,7 @@ async def test_without_a_readable_sheet_nothing_is_recorded(bot: Harness) -> Non
     post(bot, "Catégorie;Territoire\nélu;nord\n".encode())
     assert "aucune colonne « nom »" in (await import_sheet(bot))[1]
     post(bot, SHEET, sender=BOB)
-    assert (await import_sheet(bot, sender=BOB))[0].startswith("Seuls la personne qui organise")
+    assert (await import_sheet(bot, sender=BOB))[0].startswith("Seules l'organisation")
     assert await table_snapshot(bot.db, TABLES) == before
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import cast
 
-from bot.config import ClubSettings
 from bot.matrix import MatrixTransport
+from bot.settings import ClubSettings
 from bot.standing import Standings
 from commands.context import Place, Standing
 from commands.roles import Role

@@ -11,15 +11,18 @@ from typing import Any
 
 import pytest
 from nio import SyncResponse
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.app import SYNC_TOKEN, Bot
 from bot.clock import FakeClock
 from bot.config import parse_settings
+from bot.jobs import DeclaredJob
 from bot.rate import CommandRate
-from bot.welcomes import GATHER, Welcomes
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import NotFound
+from commands.jobs import ARRIVALS
+from commands.meta import GATHER
 from commands.registry import command
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -158,9 +161,9 @@ async def test_history_before_the_bot_joined_a_new_room_is_ignored(bot: Bot) -> 
         assert (await repos.rooms.get(room)).joined_at == joined  # type: ignore[union-attr]
 
 
-def welcomes(bot: Bot) -> Welcomes:
-    source = bot.scheduler.sources[Welcomes.kind]
-    assert isinstance(source, Welcomes)
+def welcomes(bot: Bot) -> DeclaredJob:
+    source = bot.scheduler.sources[ARRIVALS]
+    assert isinstance(source, DeclaredJob)
     return source
 
 
@@ -282,21 +285,21 @@ async def test_a_room_whose_welcome_fails_holds_back_no_other_and_is_tried_again
         bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     await ana_and_bob_arrive_in_two_rooms(bot)
     source = welcomes(bot)
-    greet = source.greet
+    greet = source.run
 
-    async def broken_in_main(room_id: str) -> int:
+    async def broken_in_main(room_id: str | int) -> int:
         if room_id == ROOM:
             raise RuntimeError("a bug in one room")
         return await greet(room_id)
 
-    monkeypatch.setattr(source, "greet", broken_in_main)
+    monkeypatch.setattr(source, "run", broken_in_main)
     bot.clock.set(NOW + GATHER)  # type: ignore[attr-defined]
     await source.fire()
     assert [m["m.mentions"]["user_ids"] for m in await welcome_messages(bot)] == [
         ["@bob:localhost"]]
-    retry = NOW + GATHER + source.every
+    retry = NOW + GATHER + bot.club.welcome_every
     assert await source.pending() == [(0, retry)]  # not at once: no firing in a loop
-    monkeypatch.setattr(source, "greet", greet)
+    monkeypatch.setattr(source, "run", greet)
     bot.clock.set(retry)  # type: ignore[attr-defined]
     await source.fire()
     assert [m["m.mentions"]["user_ids"] for m in await welcome_messages(bot)] == [
@@ -335,7 +338,7 @@ async def test_a_welcome_is_sent_exactly_once_across_crashes(tmp_path: Path) -> 
 
     second.db.transaction = crashing  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
-        await source.greet(ROOM)
+        await source.run(ROOM)
     second.db.transaction = original  # type: ignore[method-assign]
     assert await welcome_messages(second) == []
     assert await source.pending() == [(0, NOW + GATHER)]  # rolled back: still waiting
@@ -743,3 +746,36 @@ async def test_a_thumbs_up_made_while_the_bot_was_down_counts_though_the_mark_wa
         await second.dispatcher.drain()
         await second.transport.close()
         await second.db.dispose()
+
+
+async def test_the_bots_own_events_are_marked_sent_in_one_statement(tmp_path: Path) -> None:
+    """Five of the bot's messages come back with the sync (and a 👍 on one: a batch to save),
+    their rows not marked yet: they are marked sent with one UPDATE executed for all, not one
+    each."""
+    bot = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db")
+    txns = [f"cct-test-{n}" for n in range(5)]
+    async with bot.db.transaction() as repos:
+        for txn in txns:
+            await repos.outbox.add(txn_id=txn, room_id=ROOM, content={"body": "x"},
+                                   created_at=NOW)
+    updates: list[bool] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any,
+             executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            updates.append(executemany)
+
+    event.listen(bot.db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        own = [message(f"$own{n}", BOT, "x", NOW, "m.notice") for n in range(5)]
+        for event_json, txn in zip(own, txns, strict=True):
+            event_json["unsigned"] = {"transaction_id": txn}
+        await bot.handle_sync(sync([*own, thumbs_up("$r1", BOB, "$own0")], "s3"))
+        async with bot.db.transaction() as repos:
+            assert await repos.outbox.pending() == []
+        assert updates == [True]
+    finally:
+        event.remove(bot.db.engine.sync_engine, "before_cursor_execute", seen)
+        await bot.dispatcher.drain()
+        await bot.transport.close()
+        await bot.db.dispose()

@@ -13,8 +13,7 @@ from sqlalchemy import text
 
 from bot.app import Bot
 from bot.outbox import Outbox
-from commands.context import Reply
-from commands.effects import Post
+from commands.effects import Post, Reply
 from commands.threads import LATEST
 from tests.handlers.conftest import ROOM, Harness
 from tests.handlers.fakes import FakeTransport

@@ -11,7 +11,8 @@ import pytest
 
 from bot.app import Bot
 from bot.clock import Clock
-from bot.config import Settings, parse_settings
+from bot.config import parse_settings
+from bot.settings import Settings
 from devtools.devserver import LocalSynapse
 from tests.conftest import unavailable
 from tests.integration.element_peer import ElementPeer, missing

@@ -16,7 +16,7 @@ from nio.crypto.attachments import decrypt_attachment
 from bot import oversize
 from bot.outbox import txn_id
 from bot.render import message_content
-from commands.context import Reply
+from commands.effects import Reply
 from tests.integration.conftest import BotRunner
 from tests.integration.matrix_user import MatrixUser, reply_target
 from tests.integration.test_bot import ask, club

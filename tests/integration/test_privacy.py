@@ -91,3 +91,23 @@ async def test_my_data_opens_a_new_direct_room_once_the_person_left_hers(bot_fac
     file = await bea.wait_for(second, lambda e: (getattr(e, "body", "") or "").endswith(".json"),
                               timeout=60)
     assert file.body.startswith("mes-donnees-")
+
+
+async def test_a_direct_room_is_found_again_by_the_mark_of_its_request(bot_factory,
+                                                                       users) -> None:
+    """A direct room asked with a mark (an outbox row's transaction id) is found by it among
+    the bot's rooms, not another room with that person: a retry after a lost answer or a
+    crash reuses it rather than inviting them to a second one."""
+    chargee, alice = await users("chargee"), await users("alice")
+    runners: list = []
+
+    async def factory(**kwargs: object):  # type: ignore[no-untyped-def]
+        runners.append(await bot_factory(**kwargs))
+        return runners[-1]
+    await club_room(factory, chargee, alice)
+    transport = runners[0].bot.transport
+    await transport.direct_room(alice.user_id)  # another direct room with her, unmarked
+    room = await transport.direct_room(alice.user_id, "cct-effect-mark")
+    await alice.wait_membership(room, alice.user_id, "invite")  # she is invited there
+    assert await transport.opened_room("cct-effect-mark") == room
+    assert await transport.opened_room("cct-effect-other") is None

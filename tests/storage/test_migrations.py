@@ -45,7 +45,7 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
           "agenda_states", "remontees", "reminders", "participants", "participant_years",
-          "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests"}
+          "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests", "actions"}
 
 
 # The inbox before 0015 (the model has a column more since).
@@ -525,3 +525,50 @@ async def test_0017_keeps_the_named_attendance_and_adds_headcounts_and_guests(
         assert [row.user_id for row in await repos.meetings.attendance(meeting.id)] == [
             "@a:x", "@b:x"]
     await empty_db.upgrade()
+
+
+# --- 0018: actions ------------------------------------------------------------------------------
+
+# The reminders' table before 0018 (the model has ``action_id`` since).
+_REMINDERS_0017 = sa.table(
+    "reminders", sa.column("id", sa.Integer()), sa.column("kind", sa.String()),
+    sa.column("room_id", sa.String()), sa.column("owner", sa.String()),
+    sa.column("text", sa.String()), sa.column("rule", sa.String()),
+    sa.column("due_at", UTCDateTime()), sa.column("send_at", UTCDateTime()),
+    sa.column("occurrence", sa.Integer()), sa.column("meeting_id", sa.Integer()),
+    sa.column("offset", sa.String()), sa.column("status", sa.String()),
+    sa.column("created_at", UTCDateTime()))
+
+
+async def test_0018_adds_the_actions_and_keeps_the_pending_reminders(empty_db: Database) -> None:
+    """The reminders pending at 0017 stay (no copy of the table on SQLite), with no action; an
+    action and its reminder can be recorded; down to 0017 and up again, the reminders stay."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0017")
+    async with empty_db.transaction() as repos:
+        await repos.session.execute(_REMINDERS_0017.insert().values(
+            kind="personal", room_id="!r:x", owner="@a:x", text="appeler", rule=None, due_at=t0,
+            send_at=t0, occurrence=0, meeting_id=None, offset="", status="pending",
+            created_at=t0))
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        [kept] = await repos.reminders.pending_of("@a:x")
+        assert (kept.text, kept.action_id) == ("appeler", None)
+        meeting = await repos.meetings.create(
+            starts_at=t0, ends_at=t0 + timedelta(hours=2), place="", territory="nord",
+            created_by="@c:x", at=t0, poll_id=None, rooms="[]")
+        action = await repos.actions.add(meeting_id=meeting.id, assignee="@b:x", group_id=None,
+                                         text="Envoyer le devis", due_at=t0 + timedelta(days=9),
+                                         created_by="@c:x", created_at=t0)
+        await repos.reminders.add(kind="action", room_id="!r:x", owner="@cct-bot", text="",
+                                  rule=None, due_at=t0, send_at=t0, meeting_id=meeting.id,
+                                  action_id=action.id, offset="J-2", created_at=t0)
+        assert [a.text for a in await repos.actions.open()] == ["Envoyer le devis"]
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0017", True)
+        assert "actions" not in await connection.run_sync(_tables)
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        assert [r.text for r in await repos.reminders.pending_of("@a:x")] == ["appeler"]
+        assert await repos.reminders.count_pending() == 2

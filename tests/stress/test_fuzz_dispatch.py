@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 
 from bot.render import ALLOWED_TAGS, URL_SCHEMES, message_content
 from commands import build_registry
-from commands.context import Club, Context, Reply
+from commands.context import Club, Context
 from commands.dispatch import command_text, error_reply, prepare, run
-from commands.effects import Post, React
+from commands.effects import Post, React, Reply
 from commands.errors import UserError
 from commands.i18n import Translator
 from commands.roles import Role

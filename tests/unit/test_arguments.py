@@ -199,3 +199,14 @@ def test_user_id_refused(raw: str) -> None:
 def test_converters_name_their_kind() -> None:
     assert [c.kind for c in (Text(), Word(), Integer(), CHOICE, UserId())] == [
         "text", "word", "integer", "choice", "user"]
+
+
+def test_people_reads_ids_and_pills_each_once_in_order() -> None:
+    from commands.arguments import People
+
+    raw = "@bob:example.org, https://matrix.to/#/@ana:example.org ; @bob:example.org @cy:x.org"
+    assert People().convert(raw) == ("@bob:example.org", "@ana:example.org", "@cy:x.org")
+    with pytest.raises(BadArgument):
+        People().convert("@bob:example.org bob")  # one is not a user id: refused whole
+    with pytest.raises(BadArgument):
+        People(max_length=20).convert("@bob:example.org @ana:example.org")

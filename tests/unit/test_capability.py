@@ -13,8 +13,8 @@ import pytest
 from commands import CAPABILITIES, build_registry, meta, projects
 from commands.arguments import Integer
 from commands.capability import Capability, build
-from commands.context import Context, Reply
-from commands.effects import Effect, Leave
+from commands.context import Context
+from commands.effects import Effect, Leave, Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument
 from commands.params import Option, Param
 from commands.registry import group

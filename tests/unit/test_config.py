@@ -10,13 +10,9 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.config import (
-    ACCESS_TOKEN_ENV,
-    PASSWORD_ENV,
-    ConfigError,
-    load_settings,
-    parse_settings,
-)
+from bot.club import reminder_rules
+from bot.config import ACCESS_TOKEN_ENV, PASSWORD_ENV, load_settings, parse_settings
+from bot.settings import ConfigError
 from commands.categories import DEFAULT_CATEGORIES
 from commands.event_kinds import DEFAULT_EVENT_KINDS
 
@@ -552,6 +548,14 @@ def test_example_config_lists_the_default_kinds() -> None:
     example = Path(__file__).parents[2] / "config.example.toml"
     kinds = tomllib.loads(example.read_text())["events"]["kinds"]
     assert tuple(kinds.items()) == DEFAULT_EVENT_KINDS
+
+
+def test_an_action_s_reminder_days_before_its_date(tmp_path: Path) -> None:
+    assert reminder_rules(_parse(GOOD, tmp_path).reminders).action_days == 2
+    text = GOOD + "\n[reminders]\naction_days_before = 5\n"
+    assert reminder_rules(_parse(text, tmp_path).reminders).action_days == 5
+    assert "reminders.action_days_before" in _problems(
+        GOOD + "\n[reminders]\naction_days_before = 31\n", tmp_path)
 
 
 # --- [events.categories] ------------------------------------------------------------------------

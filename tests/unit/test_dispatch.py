@@ -10,7 +10,7 @@ import pytest
 from bot.render import message_content
 from commands import build_registry
 from commands.arguments import MAX_LINE, Integer
-from commands.context import Context, Reply
+from commands.context import Context
 from commands.dispatch import (
     command_text,
     error_reply,
@@ -18,6 +18,7 @@ from commands.dispatch import (
     new_reference,
     strip_reply_fallback,
 )
+from commands.effects import Reply
 from commands.errors import (
     BadArgument,
     Forbidden,

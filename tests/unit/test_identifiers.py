@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.render import message_content
 from commands.arguments import UserId
-from commands.context import Reply
+from commands.effects import Reply
 from commands.errors import BadArgument
 from commands.text import pill
 from matrix_ids import is_server_name, is_user_id, user_link

@@ -1,14 +1,17 @@
 """Key maintenance runs beside a batch's commands: replies to plain rooms do not wait for it,
-replies to encrypted rooms do (a member's new device must get the room key)."""
+replies to encrypted rooms do (a member's new device must get the room key); an event kept for
+its room key is decrypted once the key is there, and not tried before."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import RoomSendResponse
+from nio import MegolmEvent, RoomSendResponse
+from nio.crypto.sessions import InboundGroupSession, OutboundGroupSession
 
 from bot.config import parse_settings
 from bot.matrix import MatrixTransport
@@ -64,3 +67,47 @@ async def test_a_failed_key_query_is_the_sync_loop_s_to_report(
     with pytest.raises(ConnectionError):
         await transport.keys_kept()
     await transport.keys_kept()  # reported once
+
+
+async def test_an_event_kept_for_its_room_key_is_decrypted_once_the_key_is_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The events waiting for their room key are tried at every sync: while the key is
+    missing, nio is not asked (it would log a warning and check the session each time);
+    once it arrived, the event is decrypted."""
+    settings = parse_settings({
+        "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": "@bot:localhost",
+                   "password": "x", "store_path": "store"},
+        "database": {"url": "sqlite+aiosqlite:///data/cct.db"},
+        "club": {"charter": "x"}, "rooms": {"main": ENCRYPTED},
+    }, base=tmp_path, env={})
+    instance = MatrixTransport(settings.matrix)
+    instance.client.restore_login("@bot:localhost", "DEVICE", "token")
+    olm = instance.client.olm
+    assert olm is not None
+    outbound = OutboundGroupSession()
+    room_key = outbound.session_key  # from the first message on
+    clear = {"type": "m.room.message", "room_id": ENCRYPTED,
+             "content": {"msgtype": "m.text", "body": "!ping"}}
+    event = MegolmEvent.from_dict({
+        "type": "m.room.encrypted", "event_id": "$late", "sender": "@ana:localhost",
+        "origin_server_ts": 1, "content": {
+            "algorithm": "m.megolm.v1.aes-sha2", "sender_key": "KEY", "device_id": "ANA",
+            "session_id": outbound.id,
+            "ciphertext": outbound._session.encrypt(json.dumps(clear).encode()).to_base64()}})
+    event.room_id = ENCRYPTED
+    asked: list[str] = []
+    decrypt_event = instance.client.decrypt_event
+
+    def counted(megolm: MegolmEvent) -> Any:
+        asked.append(megolm.event_id)
+        return decrypt_event(megolm)
+
+    monkeypatch.setattr(instance.client, "decrypt_event", counted)
+    try:
+        assert [instance.decrypt(event) for _ in range(3)] == [None] * 3 and asked == []
+        olm.inbound_group_store.add(InboundGroupSession(
+            room_key, "SIGNING", "KEY", ENCRYPTED))
+        late = instance.decrypt(event)
+        assert asked == ["$late"] and late is not None and late.body == "!ping"
+    finally:
+        await instance.close()

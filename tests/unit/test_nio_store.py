@@ -9,7 +9,8 @@ import pytest
 from nio.crypto import OlmAccount
 
 from bot.config import parse_settings
-from bot.matrix import BotStore, MatrixTransport
+from bot.matrix import MatrixTransport
+from bot.matrix_api import BotStore
 
 
 def open_store(folder: Path) -> BotStore:

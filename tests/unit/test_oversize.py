@@ -13,10 +13,10 @@ import pytest
 import vodozemac
 
 from bot import markup, oversize
-from bot.matrix import MatrixError
+from bot.matrix_api import MatrixError
 from bot.oversize import CONTENT_LIMIT, MAX_PARTS, Message, as_file, body_of, deliver, parts
 from bot.render import message_content
-from commands.context import Reply
+from commands.effects import Reply
 from commands.i18n import Translator
 from commands.text import escape_markdown, pill
 from tests.handlers.fakes import FakeErrorResponse

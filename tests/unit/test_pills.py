@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.render import message_content
-from commands.context import Reply
-from commands.pills import MAX_NAME, RoomNames, has_pills, name_pills, shown_names, with_names
+from commands.effects import Reply
+from commands.mentions import body_with_user_ids
+from commands.pills import (
+    MAX_NAME,
+    RoomNames,
+    content_has_pills,
+    has_pills,
+    name_pills,
+    shown_names,
+    with_names,
+)
 from commands.text import pill
 
 ALICE, BOB, CAROL = "@alice:localhost", "@bob:localhost", "@carol:localhost"
@@ -79,7 +91,7 @@ def test_historic_ids_escaped_in_the_link_are_named_too() -> None:
 def test_edits_name_their_new_content() -> None:
     content = rendered(f"Bravo {pill(ALICE)}")
     edit = {**content, "m.new_content": dict(content)}
-    assert has_pills(edit) and not has_pills(rendered("Pas de pill"))
+    assert content_has_pills(edit) and not content_has_pills(rendered("Pas de pill"))
     named = with_names(edit, {ALICE: "Alice"})
     assert ">Alice</a>" in str(named["formatted_body"])
     assert ">Alice</a>" in json.dumps(named["m.new_content"])
@@ -92,3 +104,34 @@ def test_room_names_are_computed_again_when_members_change() -> None:
     assert names.of("!b", {BOB: "Bob"}) == {BOB: "Bob"}
     assert names.of("!c", {CAROL: "Carole"}) == {CAROL: "Carole"}
     assert names.of("!a", {ALICE: "Alice"}) == {ALICE: "Alice"}  # forgotten, then computed
+
+
+def test_a_pill_is_found_with_its_at_sign_as_it_is_or_percent_encoded() -> None:
+    """One test for a pill, for what the bot sends and what it reads (Element may write the
+    ``@`` of a user id as ``%40``)."""
+    for href in ("https://matrix.to/#/@alice:x", "https://matrix.to/#/%40alice:x"):
+        html = f'<a href="{href}">Alice</a>'
+        assert has_pills(html) and content_has_pills({"formatted_body": html})
+        assert body_with_user_ids("Alice", html) == "@alice:x"
+    assert not has_pills('<a href="https://matrix.to/#/#salon:x">salon</a>')
+
+
+def _literals(tree: ast.AST) -> Iterator[str]:
+    """The string constants of a module, docstrings left out."""
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef
+                                | ast.AsyncFunctionDef)
+                  and node.body and isinstance(node.body[0], ast.Expr)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and id(node) not in docstrings:
+            yield node.value
+
+
+def test_the_matrix_to_prefix_is_written_in_one_place() -> None:
+    root = Path(__file__).resolve().parents[2]
+    written = [str(path.relative_to(root)) for package in ("bot", "commands", "storage")
+               for path in sorted((root / package).rglob("*.py"))
+               if any("matrix.to/#" in text or r"matrix\.to/#" in text
+                      for text in _literals(ast.parse(path.read_text())))]
+    assert written == []  # matrix_ids.MATRIX_TO

@@ -9,7 +9,8 @@ import pytest
 
 from commands import build_registry, meta
 from commands.arguments import Integer, Text, UserId, Word
-from commands.context import Context, Reply
+from commands.context import Context
+from commands.effects import Reply
 from commands.errors import MissingArgument, TooManyArguments, UnknownCommand
 from commands.i18n import Translator, catalog
 from commands.params import Param

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.render import markdown_to_html, message_content
-from commands.context import Reply
+from commands.effects import Reply
 from commands.text import WORD_JOINER
 
 DANGEROUS = [
@@ -200,7 +200,7 @@ def test_msgtype_can_be_text() -> None:
 
 def test_plain_body_has_no_markdown_escapes_and_no_room_ping() -> None:
     from bot.render import message_content
-    from commands.context import Reply
+    from commands.effects import Reply
     from commands.text import escape_markdown
 
     content = message_content(Reply("Commande inconnue : « " + escape_markdown("!pign @room") + " »"))

@@ -11,7 +11,7 @@ import pytest
 from bot import threads as heads_module
 from bot.render import message_content
 from bot.threads import ThreadHeads
-from commands.context import Reply
+from commands.effects import Reply
 from commands.threads import LATEST, awaits_latest, in_thread, thread_root, with_latest
 
 BOT = "@bot:localhost"

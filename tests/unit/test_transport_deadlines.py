@@ -16,7 +16,8 @@ import pytest
 from aiohttp import web
 
 from bot.config import parse_settings
-from bot.matrix import MatrixError, MatrixTransport
+from bot.matrix import THREAD_ASK_S, MatrixTransport
+from bot.matrix_api import MatrixError
 
 ROOM = "!room:localhost"
 
@@ -110,3 +111,22 @@ async def test_a_429_gives_the_wait_it_asks(tmp_path: Path, header: str | None, 
     finally:
         await transport.close()
         await runner.cleanup()
+
+
+async def test_a_thread_not_known_delays_a_send_a_moment_once(
+        tmp_path: Path, silent: tuple[str, list[asyncio.StreamWriter]]) -> None:
+    """The latest event of a thread the bot has not seen is asked of the homeserver for the
+    fallback reply of a thread message: a silent homeserver holds the send ``THREAD_ASK_S`` at
+    most, then the root stands in, and the thread's next sends do not ask again."""
+    url, connections = silent
+    transport = make_transport(tmp_path, url)
+    loop = asyncio.get_running_loop()
+    try:
+        started = loop.time()
+        assert await transport.thread_latest(ROOM, "$root") == "$root"
+        assert loop.time() - started < THREAD_ASK_S + 0.5 <= 2.5
+        started = loop.time()
+        assert await transport.thread_latest(ROOM, "$root") == "$root"
+        assert loop.time() - started < 0.1 and len(connections) == 1
+    finally:
+        await transport.close()
