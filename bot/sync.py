@@ -125,11 +125,14 @@ class SyncBatches:
 
     async def _saved(self, batch: Batch, token: str, position: bool,
                      taken: Taken) -> list[asyncio.Task[None]]:
-        """Once ``batch`` is committed: its messages go, its commands run."""
+        """Once ``batch`` is committed: its messages go, its commands run. With the sync
+        position, its commands will not come again: those told that nothing could be saved
+        are forgotten."""
         if position:
             self.saved_at = asyncio.get_running_loop().time()
             self.saved_token = token
             self.recorder.own_seen.clear()
+            self.recorder.told_down.difference_update(c.event_id for c in batch.commands)
         else:
             self.recorder.own_seen.update(batch.own)
         for message in batch.queued:

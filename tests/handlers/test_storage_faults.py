@@ -155,6 +155,7 @@ async def test_refused_writes_are_answered_change_nothing_and_recover(bot: Bot,
     await fault.stop()  # the fault is gone: the same process carries on, no restart
     await bot.handle_sync(batch)
     assert await queued(bot) == []  # the refused command is not run after all
+    assert bot.sync.recorder.told_down == set()  # its batch is past: nothing left to remember
     later = sync([message("$c2", ALICE, "!projet creer Atelier vélo", NOW)], token="s3")
     tasks = await bot.handle_sync(later)
     for task in tasks:
