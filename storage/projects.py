@@ -129,6 +129,13 @@ class GroupRepository:
         query = select(ProjectGroup.room_id).where(ProjectGroup.room_id.is_not(None))
         return {room for room in (await self.session.scalars(query)).all() if room}
 
+    async def rooms_of(self, user_id: str) -> set[str]:
+        """The rooms of the groups ``user_id`` is a member of (that have one)."""
+        query = (select(ProjectGroup.room_id)
+                 .join(GroupMember, GroupMember.group_id == ProjectGroup.id)
+                 .where(GroupMember.user_id == user_id, ProjectGroup.room_id.is_not(None)))
+        return {room for room in (await self.session.scalars(query)).all() if room}
+
     async def search(self, words: Sequence[str]) -> Sequence[ProjectGroup]:
         """Groups whose folded name or slug holds every word."""
         text = ProjectGroup.name_key + " " + ProjectGroup.slug
