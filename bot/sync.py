@@ -78,8 +78,9 @@ class SyncBatches:
             taken, new_commands = await self._save(batch, token, position)
         except StorageBusy:
             return self._keep_unsaved(batch, token)
-        except StorageUnavailable:
-            await self.recorder.tell_storage_is_down(batch.commands)
+        except StorageUnavailable:  # those over their sender's rate: answered as such later
+            await self.recorder.tell_storage_is_down(
+                [c for c in batch.commands if c.event_id not in batch.limited])
             raise
         log.debug("sync batch saved", extra={
             "commands": len(batch.commands), "new_commands": new_commands,
