@@ -194,7 +194,7 @@ class Delivery:
             return [await self.resolve(value) for value in content]
         if isinstance(content, str) and content.startswith(REF_PREFIX):
             await self.write_marks()  # the message named may have just been sent
-            async with self.db.transaction() as repos:
+            async with self.db.reading() as repos:  # a read: no wait for the write lock
                 event_id = await repos.outbox.reference(content[len(REF_PREFIX):])
             if event_id is None:
                 raise WaitingForReference(content)

@@ -39,9 +39,10 @@ async def write_position(repos: Repositories, token: str,
 
 class BatchRecorder:
     """Saves batches. ``told_down``: commands answered that nothing could be saved (never
-    run); ``answered``: commands answered from a read while another program held the lock
-    (recorded as handled); ``own_seen``: the bot's events synced since the position was last
-    saved (transaction id -> event id)."""
+    run; forgotten once their batch is saved with the sync position); ``answered``: commands
+    answered from a read while another program held the lock (recorded as handled);
+    ``own_seen``: the bot's events synced since the position was last saved (transaction id
+    -> event id)."""
 
     def __init__(self, transport: MatrixTransport, outbox: Outbox, clock: Clock,
                  dispatcher: Dispatcher, standings: Standings, club: Callable[[], Club],

@@ -78,8 +78,9 @@ class SyncBatches:
             taken, new_commands = await self._save(batch, token, position)
         except StorageBusy:
             return self._keep_unsaved(batch, token)
-        except StorageUnavailable:
-            await self.recorder.tell_storage_is_down(batch.commands)
+        except StorageUnavailable:  # those over their sender's rate: answered as such later
+            await self.recorder.tell_storage_is_down(
+                [c for c in batch.commands if c.event_id not in batch.limited])
             raise
         log.debug("sync batch saved", extra={
             "commands": len(batch.commands), "new_commands": new_commands,
@@ -125,11 +126,14 @@ class SyncBatches:
 
     async def _saved(self, batch: Batch, token: str, position: bool,
                      taken: Taken) -> list[asyncio.Task[None]]:
-        """Once ``batch`` is committed: its messages go, its commands run."""
+        """Once ``batch`` is committed: its messages go, its commands run. With the sync
+        position, its commands will not come again: those told that nothing could be saved
+        are forgotten."""
         if position:
             self.saved_at = asyncio.get_running_loop().time()
             self.saved_token = token
             self.recorder.own_seen.clear()
+            self.recorder.told_down.difference_update(c.event_id for c in batch.commands)
         else:
             self.recorder.own_seen.update(batch.own)
         for message in batch.queued:
