@@ -313,14 +313,15 @@ class Bot:
     async def _let_replies_go(self, tasks: list[asyncio.Task[None]], since: int) -> None:
         """Waits (at most ``REPLY_GRACE_S``) for the batch's commands to run and their replies
         (the rows handed over after the ``since``-th) to be sent before syncing again: a sync
-        already waiting on the homeserver slows our own sends down."""
+        already waiting on the homeserver slows our own sends down. Not for a reply long to
+        send (``Outbox.quick``): meanwhile the other rooms' commands would wait."""
         if not tasks and self.outbox.idle:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REPLY_GRACE_S
         if tasks:
             await asyncio.wait(tasks, timeout=REPLY_GRACE_S)
-        await self.outbox.settled(max(0.0, deadline - loop.time()), since)
+        await self.outbox.settled(max(0.0, deadline - loop.time()), since, quick_only=True)
 
     async def handle_sync(self, response: SyncResponse) -> list[asyncio.Task[None]]:
         """Handles one sync response (``SyncBatches.handle``); the tasks of the commands
