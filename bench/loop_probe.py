@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,11 +43,12 @@ class Watchdog(threading.Thread):
         self.loop_thread = threading.get_ident()
         self.tick = time.perf_counter()  # the probe's last wake-up
         self.clock = time.pthread_getcpuclockid(self.loop_thread)
+        self.stopped = False  # the program ended: its files are closed
 
     def run(self) -> None:
         stacks: collections.Counter[str] = collections.Counter()
         seen_tick, cpu_at_tick, cpu_at_stall = self.tick, time.clock_gettime(self.clock), 0.0
-        while True:
+        while not self.stopped:
             time.sleep(SAMPLE_S)
             overdue = time.perf_counter() - self.tick - TICK_S
             if self.tick != seen_tick:
@@ -63,7 +64,7 @@ class Watchdog(threading.Thread):
                 stacks = collections.Counter()
             seen_tick = self.tick
 
-    def watch_collections(self) -> None:
+    def watch_collections(self) -> Callable[[], None]:
         """Appends each garbage collection of generation 2, or of more than ``GC_MS``, to the
         stalls' file: the collector runs inside whatever allocates, so a stack alone hides it."""
         started = [0.0, 0.0]
@@ -82,6 +83,7 @@ class Watchdog(threading.Thread):
                     if info["generation"] == 2 else None}) + "\n")
 
         gc.callbacks.append(callback)
+        return lambda: gc.callbacks.remove(callback)
 
     def dump(self, stacks: collections.Counter[str], tick: float, cpu_ms: float) -> None:
         wall = (self.tick - tick) * 1000
@@ -115,12 +117,14 @@ def install(path: str) -> None:
                     Path(path + ".stalls").open("a", buffering=1) as stalls:  # noqa: ASYNC230
                 watchdog = Watchdog(stalls)
                 watchdog.start()
-                watchdog.watch_collections()
+                unwatch = watchdog.watch_collections()
                 task = asyncio.create_task(probe(out, watchdog), name="loop-probe")
                 try:
                     return await main
                 finally:
                     task.cancel()
+                    unwatch()
+                    watchdog.stopped = True
 
         return original(probed(), **kwargs)
 
