@@ -32,8 +32,7 @@ async def write_position(repos: Repositories, token: str,
                          last_events: Mapping[str, str]) -> None:
     """The sync position: the token and the last event seen of each room named (the bot's
     own events synced before it are marked sent first: ``BatchRecorder.write_own_marks``)."""
-    for room_id, event_id in last_events.items():
-        await repos.rooms.set_last_event(room_id, event_id)
+    await repos.rooms.set_last_events(last_events)
     await repos.state.set(SYNC_TOKEN, token)
 
 

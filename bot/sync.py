@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from nio import SyncResponse
 
-from bot.batch import Batch, Command
+from bot.batch import Arrival, Batch, Command
 from bot.dispatcher import Dispatcher, Taken
 from bot.invites import Invitations
 from bot.outbox import Outbox
@@ -66,6 +67,8 @@ class SyncBatches:
         transaction (a lone command runs in it); the tasks of the commands started in the
         background are returned."""
         batch = await self._read(response)
+        if batch.maybe_arrivals:
+            self._arrivals_once_known(batch.maybe_arrivals)
         token = response.next_batch
         position = self._position_due(batch)
         if batch.is_empty() and not (position or self.unsaved.batches):
@@ -153,6 +156,30 @@ class SyncBatches:
         sync goes on (``UnsavedBatches``)."""
         self._remember(batch, token)
         return self.unsaved.keep(batch, token)
+
+    def _arrivals_once_known(self, arrivals: list[Arrival]) -> None:
+        """Arrivals in rooms that may be configured rooms still being resolved: those in the
+        club's rooms are recorded, to be welcomed, once every configured room is resolved."""
+        at = self.recorder.clock.now()
+        self.rooms.tasks.append(asyncio.create_task(self._record_arrivals(arrivals, at),
+                                                    name="arrivals"))
+
+    async def _record_arrivals(self, arrivals: list[Arrival], at: datetime) -> None:
+        await self.rooms.known_all.wait()
+        club = [arrival for arrival in arrivals if arrival.room_id in self.rooms.club_rooms]
+        if not club:
+            return
+        try:
+            async with self.db.transaction() as repos:
+                newcomers = [arrival for arrival in club
+                             if await repos.welcomes.first_time(arrival.user_id,
+                                                                arrival.room_id, at)]
+        except Exception:
+            log.exception("%d newcomer(s) in a room found late could not be recorded; they "
+                          "will not be welcomed", len(club))
+            return
+        if newcomers:
+            await self._schedule_welcomes()
 
     async def _schedule_welcomes(self) -> None:
         """Newcomers were recorded: the welcomes' timer moves to the next one due."""
