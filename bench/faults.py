@@ -4,15 +4,19 @@
     .venv/bin/python -m bench.faults [--n 40] [--faults sqlite-lock,no-moderator,…] [--keep]
 
 One fresh Synapse, one cct-bot process (SQLite) with a probe in its event loop
-(``bench/loop_probe.py``, through ``bench/probe_site`` on its ``PYTHONPATH``), one client and a
-server on loopback that never answers. Rooms: the club's main room, a rencontre's room where the
-bot is not a moderator (« nord »), a plain and an encrypted room for long replies, and a room of
-its own for the pings. First ``--n`` pings without a fault (after a warm-up); then, for each
-fault (``bench/fault_kinds.py``), the fault runs while the client keeps sending ``!ping``, one
-at a time, until the fault is over and at least ``--window`` seconds have passed. Prints, per
-phase: the longest stall of the bot's loop (ms), the pings' p50 / p99 (ms) and the p50's ratio
-to the one without fault, against the goal (stall ≤ 50 ms, p50 ≤ 1.2×), and what became of the
-fault's own command. Figures, not a test: nothing here is asserted by pytest.
+(``bench/loop_probe.py``, through ``bench/probe_site`` on its ``PYTHONPATH``; it also records
+what the loop ran during each stall over 50 ms), the bare nio echo bot (``bench/echo_bot.py``)
+as a process, one client and a server on loopback that never answers. Rooms: the club's main
+room, a rencontre's room where the bot is not a moderator (« nord »), a plain and an encrypted
+room for long replies, a room of its own for the pings and one for the echo bot's. First
+``--n`` pings without a fault (after a warm-up); then, for each fault
+(``bench/fault_kinds.py``), the fault runs while the client keeps sending ``!ping``, one at a
+time, to cct-bot and to the echo bot in turns, until the fault is over and at least
+``--window`` seconds have passed. Prints, per phase: the longest stall of the bot's loop (ms),
+cct-bot's p50 / p99 (ms) and its p50's ratio to the one without fault, the same ratio for the
+echo bot (how much the homeserver itself slowed down), cct-bot's ratio over the echo bot's
+against the goal (stall ≤ 50 ms, ≤ 1.2×), and what became of the fault's own command. Figures,
+not a test: nothing here is asserted by pytest.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nio import MatrixRoom, RoomMessageNotice
@@ -50,6 +54,7 @@ class Phase:
     stall_cpu_ms: float
     note: str = ""
     lost: int = 0  # not answered within ``--ping-timeout``
+    echo: list[float] = field(default_factory=list)  # the bare nio echo bot's, answered
 
 
 def percentile(samples: list[float], p: int) -> float:
@@ -75,8 +80,17 @@ class Bench:
                  for name, title in (("main", "CCT"), ("north", "CCT Nord"), ("pings", "pings"),
                                      ("long", "long"), ("long-e2e", "long e2e"))}
         database = self.start_bot(bot_id, client.user_id, rooms)
-        for room in rooms.values():
-            await guarded(client.wait_membership(room, bot_id, timeout=120), self.children, 130)
+        echo_id = server.register("echo", "echo-pw")
+        rooms["echo"] = await client.create_room(name="echo", invite=[echo_id])
+        self.live.spawn("echo-bot", [sys.executable, "-m", "bench.echo_bot", "--homeserver",
+                                     server.url, "--user-id", echo_id, "--inviter",
+                                     client.user_id], {"ECHO_BOT_PASSWORD": "echo-pw"})
+        await guarded(client.wait_membership(rooms["echo"], echo_id, timeout=120),
+                      self.children, 130)
+        for name, room in rooms.items():
+            if name != "echo":
+                await guarded(client.wait_membership(room, bot_id, timeout=120),
+                              self.children, 130)
         scene = Scene(server, client, bot_id, rooms, database, self.children, silent,
                       REQUEST_DEADLINE_S)
         client.client.add_event_callback(self._stamp(scene), RoomMessageNotice)
@@ -108,15 +122,15 @@ class Bench:
     def _stamp(scene: Scene) -> Callable[[MatrixRoom, RoomMessageNotice], None]:
         def stamp(room: MatrixRoom, event: RoomMessageNotice) -> None:
             target = reply_target(event)
-            if room.room_id == scene.rooms["pings"] and target is not None:
+            if room.room_id in (scene.rooms["pings"], scene.rooms["echo"]) and target is not None:
                 scene.arrivals.setdefault(target, time.monotonic())
         return stamp
 
-    async def ping(self, scene: Scene) -> float | None:
-        """One ``!ping`` in the pings' room: ms from just before the send to its reply; ``None``
-        if no reply came within ``--ping-timeout``."""
+    async def ping(self, scene: Scene, room: str = "pings") -> float | None:
+        """One ``!ping`` in ``room`` (cct-bot's ``pings``, or the echo bot's ``echo``): ms from
+        just before the send to its reply; ``None`` if no reply came within ``--ping-timeout``."""
         started = time.monotonic()
-        event_id = await scene.client.send_text(scene.rooms["pings"], "!ping")
+        event_id = await scene.client.send_text(scene.rooms[room], "!ping")
 
         async def answered() -> float:
             while event_id not in scene.arrivals:
@@ -128,17 +142,29 @@ class Bench:
         except TimeoutError:
             return None
 
+    async def pair(self, scene: Scene, turn: int) -> tuple[float | None, float | None]:
+        """A ``!ping`` to cct-bot and one to the echo bot, one after the other, in turns
+        first: cct-bot's latency, the echo bot's."""
+        if turn % 2:
+            floor = await self.ping(scene, "echo")
+            return await self.ping(scene), floor
+        latency = await self.ping(scene)
+        return latency, await self.ping(scene, "echo")
+
     async def phase(self, scene: Scene, name: str, fault: Fault | None) -> Phase:
         wall, started = time.time(), time.monotonic()
         work = asyncio.create_task(fault(scene)) if fault else None
         samples: list[float] = []
+        echo: list[float] = []
         lost = 0
         while True:
-            latency = await self.ping(scene)
+            latency, floor = await self.pair(scene, len(samples) + lost)
             if latency is None:
                 lost += 1
             else:
                 samples.append(latency)
+            if floor is not None:
+                echo.append(floor)
             if work is None and len(samples) + lost >= self.args.n:
                 break
             if work is not None and work.done() and \
@@ -149,11 +175,11 @@ class Bench:
         note = await work if work else ""
         await asyncio.sleep(0.3)  # the probe's last window
         stall, cpu = longest_stall(self.probe, wall, time.time())
-        return Phase(name, samples, stall, cpu, note, lost)
+        return Phase(name, samples, stall, cpu, note, lost, echo)
 
     async def run(self, scene: Scene) -> list[Phase]:
-        for _ in range(self.args.warmup):
-            await self.ping(scene)
+        for turn in range(self.args.warmup):
+            await self.pair(scene, turn)
         phases = [await self.phase(scene, "no fault", None)]
         for name in self.args.faults:
             print(f"fault: {name} ...", file=sys.stderr, flush=True)
@@ -162,24 +188,35 @@ class Bench:
 
 
 def report(phases: list[Phase], header: str) -> str:
-    base = statistics.median(phases[0].pings) if phases[0].pings else float("nan")
+    """The table: per phase, cct-bot's `!ping` p50 against its own without fault, and against
+    the bare echo bot's measured in the same minutes (the homeserver's share of a slowdown)."""
+    base = _median(phases[0].pings)
+    echo_base = _median(phases[0].echo)
     lines = [header, "",
              "| phase | pings answered | lost | longest loop stall (its CPU) | `!ping` p50 | p99 | "
-             "p50 ÷ no fault | goal (stall ≤ 50 ms, p50 ≤ 1.2×) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "p50 ÷ no fault | echo bot p50 | its ÷ no fault | cct-bot's ÷ echo bot's | "
+             "goal (stall ≤ 50 ms, p50 ≤ 1.2× the echo bot's slowdown) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for phase in phases:
+        stall = f"{phase.stall_ms:.0f} ms ({phase.stall_cpu_ms:.0f} ms)"
         if not phase.pings:
-            lines.append(f"| {phase.name} | 0 | {phase.lost} | {phase.stall_ms:.0f} ms "
-                         f"({phase.stall_cpu_ms:.0f} ms) | — | — | — | NO |")
+            lines.append(f"| {phase.name} | 0 | {phase.lost} | {stall} | — | — | — | — | — | — "
+                         "| NO |")
             continue
-        p50 = statistics.median(phase.pings)
-        ok = phase.stall_ms <= STALL_GOAL_MS and p50 <= P50_GOAL * base and not phase.lost
-        lines.append(f"| {phase.name} | {len(phase.pings)} | {phase.lost} | "
-                     f"{phase.stall_ms:.0f} ms ({phase.stall_cpu_ms:.0f} ms) | {p50:.0f} ms | "
-                     f"{percentile(phase.pings, 99):.0f} ms | {p50 / base:.2f} | "
+        p50, echo = _median(phase.pings), _median(phase.echo)
+        slowdown, echo_slowdown = p50 / base, echo / echo_base
+        relative = slowdown / echo_slowdown
+        ok = phase.stall_ms <= STALL_GOAL_MS and relative <= P50_GOAL and not phase.lost
+        lines.append(f"| {phase.name} | {len(phase.pings)} | {phase.lost} | {stall} | "
+                     f"{p50:.0f} ms | {percentile(phase.pings, 99):.0f} ms | {slowdown:.2f} | "
+                     f"{echo:.0f} ms | {echo_slowdown:.2f} | {relative:.2f} | "
                      f"{'yes' if ok else 'NO'} |")
     notes = [f"- {phase.name}: {phase.note}" for phase in phases if phase.note]
     return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def _median(samples: list[float]) -> float:
+    return statistics.median(samples) if samples else float("nan")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

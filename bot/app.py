@@ -98,6 +98,7 @@ class Bot:
             lambda: self.club.prefix, self.club_rooms, self.t,
             timedelta(seconds=matrix.undecryptable_notice_seconds),
             self.dispatcher.registry.answer_events)
+        self.reader.maybe_club = lambda room_id: self.rooms.held(room_id) is not None
         self.notices = self.reader.notices
         self.recorder = BatchRecorder(self.transport, self.outbox, self.clock, self.dispatcher,
                                       self.standings, self.current_club, self.t)
@@ -192,23 +193,37 @@ class Bot:
         settled.set()
 
     async def _health_line(self) -> None:
-        """One line at start that says whether everything is there."""
+        """One line at start that says whether everything is there; the configured rooms are
+        joined in the background: while some are, a second line says what they came to."""
         async with self.db.transaction() as repos:
             reminders = await repos.reminders.count_pending()
             polls = len(await repos.polls.open_polls())
         facts = {"version": self.club.version, "user": self.transport.user_id,
-                 "homeserver": self.settings.matrix.homeserver,
-                 "club_rooms": len(self.club_rooms),
-                 "configured_rooms": len(self.settings.rooms.configured()),
-                 "joined_rooms": len(self.rooms.known),
+                 "homeserver": self.settings.matrix.homeserver, **self._rooms_facts(),
                  "database": "SQLite" if self.db.is_sqlite else "PostgreSQL",
                  "revision": await self.db.current_revision(), "pending_reminders": reminders,
                  "open_polls": polls, "scheduled_jobs": len(self.scheduler.jobs())}
         log.info("cct-bot %(version)s ready as %(user)s on %(homeserver)s: %(club_rooms)d club "
-                 "room(s) of %(configured_rooms)d configured, %(joined_rooms)d room(s) joined, "
-                 "database %(database)s (revision %(revision)s), %(pending_reminders)d pending "
-                 "reminder(s), %(open_polls)d open poll(s), %(scheduled_jobs)d scheduled job(s)",
+                 "room(s) of %(configured_rooms)d configured (%(rooms_joining)d being joined), "
+                 "%(joined_rooms)d room(s) joined, database %(database)s (revision "
+                 "%(revision)s), %(pending_reminders)d pending reminder(s), %(open_polls)d open "
+                 "poll(s), %(scheduled_jobs)d scheduled job(s)",
                  facts, extra={"event_kind": "ready", **facts})
+        if not self.rooms.settled.is_set():
+            self._tasks.append(asyncio.create_task(self._rooms_line(), name="rooms line"))
+
+    def _rooms_facts(self) -> dict[str, int]:
+        return {"club_rooms": len(self.club_rooms),
+                "configured_rooms": len(self.settings.rooms.configured()),
+                "rooms_joining": self.rooms.joining, "joined_rooms": len(self.rooms.known)}
+
+    async def _rooms_line(self) -> None:
+        """Once the configured rooms are joined or given up: the rooms, as the ready line."""
+        await self.rooms.settled.wait()
+        facts = self._rooms_facts()
+        log.info("configured rooms joined: %(club_rooms)d club room(s) of %(configured_rooms)d "
+                 "configured, %(joined_rooms)d room(s) joined", facts,
+                 extra={"event_kind": "rooms_ready", **facts})
 
     async def load_state(self) -> str | None:
         """Reads the sync token and the known rooms from the database; returns the token."""
@@ -298,14 +313,15 @@ class Bot:
     async def _let_replies_go(self, tasks: list[asyncio.Task[None]], since: int) -> None:
         """Waits (at most ``REPLY_GRACE_S``) for the batch's commands to run and their replies
         (the rows handed over after the ``since``-th) to be sent before syncing again: a sync
-        already waiting on the homeserver slows our own sends down."""
+        already waiting on the homeserver slows our own sends down. Not for a reply long to
+        send (``Outbox.quick``): meanwhile the other rooms' commands would wait."""
         if not tasks and self.outbox.idle:
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REPLY_GRACE_S
         if tasks:
             await asyncio.wait(tasks, timeout=REPLY_GRACE_S)
-        await self.outbox.settled(max(0.0, deadline - loop.time()), since)
+        await self.outbox.settled(max(0.0, deadline - loop.time()), since, quick_only=True)
 
     async def handle_sync(self, response: SyncResponse) -> list[asyncio.Task[None]]:
         """Handles one sync response (``SyncBatches.handle``); the tasks of the commands

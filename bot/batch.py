@@ -47,6 +47,8 @@ class Batch:
 
     commands: list[Command] = field(default_factory=list)
     arrivals: list[Arrival] = field(default_factory=list)
+    # arrivals in a room that may be a configured room still being resolved (``Rooms.held``)
+    maybe_arrivals: list[Arrival] = field(default_factory=list)
     poll_responses: list[PollResponse] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     redactions: list[Redaction] = field(default_factory=list)

@@ -28,6 +28,8 @@ OUTCOME = "outcome"  # in a row opening a room: what to do once it is opened (or
 SHARED = "shared"  # in an upload's row: the same bytes uploaded before may be posted again
 UPLOADED = "uploaded:"  # bot_state: the content fields of a shared file, by its bytes' digest
 OPENING = "opening:"  # bot_state: a room asked for a row (its txn id), outcome not recorded yet
+# Longer content is not sent in one short request: a reply is a few KB, one cut in parts 60+
+QUICK_CONTENT_CHARS = 16_384
 
 
 class UnresolvedReference(Exception):
@@ -50,6 +52,12 @@ class Queued:
     action: str = "send"
     state_key: str | None = None
     failing_since: datetime | None = None
+
+    @property
+    def quick(self) -> bool:
+        """Sent in one short request: an event of ordinary size (not one to cut into parts or
+        to send as a file), not an upload, an invitation, a room to open…"""
+        return self.action == "send" and len(self.content) <= QUICK_CONTENT_CHARS
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Queued:
@@ -213,7 +221,7 @@ class Delivery:
             return [await self.resolve(value) for value in content]
         if isinstance(content, str) and content.startswith(REF_PREFIX):
             await self.write_marks()  # the message named may have just been sent
-            async with self.db.transaction() as repos:
+            async with self.db.reading() as repos:  # a read: no wait for the write lock
                 event_id = await repos.outbox.reference(content[len(REF_PREFIX):])
             if event_id is None:
                 raise WaitingForReference(content)

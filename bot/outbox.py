@@ -135,24 +135,27 @@ class Outbox:
         """How many rows wait in the rooms' queues (set aside ones not counted)."""
         return sum(len(lane) for lane in self._lanes.values())
 
-    async def settled(self, limit_s: float, since: int = 0) -> None:
+    async def settled(self, limit_s: float, since: int = 0, *, quick_only: bool = False) -> None:
         """Waits (at most ``limit_s``) until the rows handed over after the ``since``-th are
-        sent or wait behind a failing row: an older row's long try holds up no other wait."""
+        sent or wait behind a failing row (with ``quick_only``, or one long to send by nature:
+        ``Queued.quick``): an older row's long try holds up no other wait."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit_s
-        while not self._only_failing_left(since):
+        while self._scan or not all(self._lane_settled(lane, since, quick_only)
+                                    for lane in self._lanes.values()):
             self._progress.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._progress.wait(), max(0.0, deadline - loop.time()))
             if loop.time() >= deadline:
                 return
 
-    def _only_failing_left(self, since: int) -> bool:
-        """No queue holds a row handed over after the ``since``-th, but behind a failing row."""
-        return not self._scan and all(
-            not lane or lane[0].id in self.failures.rows
-            or all(self._order.get(message.id, 0) <= since for message in lane)
-            for lane in self._lanes.values())
+    def _lane_settled(self, lane: deque[Queued], since: int, quick_only: bool) -> bool:
+        for message in lane:
+            if message.id in self.failures.rows or (quick_only and not message.quick):
+                return True  # what follows waits behind a long try
+            if self._order.get(message.id, 0) > since:
+                return False
+        return True
 
     def _check_idle(self) -> None:
         self._progress.set()
@@ -319,18 +322,12 @@ class Outbox:
         try:
             event_id = await perform(self.delivery, message)
         except UnresolvedReference as error:
-            log.error("%s %s to %s names a message never sent (%s); dropped", message.action,
-                      message.id, message.room_id, error)
-            await self._drop(message)
-            return True
+            return await self._drop(message, f"names a message never sent ({error})")
         except MatrixError as error:
             if not error.permanent:
                 return await self._failed(message, error, started,
                                           paced=error.retry_after is not None)
-            log.error("%s %s to %s refused for good (%s); dropped", message.action, message.id,
-                      message.room_id, error)
-            await self._drop(message)
-            return True
+            return await self._drop(message, f"refused for good ({error})")
         except WaitingForReference as error:
             return await self._failed(message, error, started, paced=False)
         except Exception as error:
@@ -340,13 +337,16 @@ class Outbox:
         self._done(message, event_id)
         return True
 
-    async def _drop(self, message: Queued) -> None:
+    async def _drop(self, message: Queued, why: str) -> bool:
+        """Drops a row that can never be sent (logged); done with it (``True``)."""
+        log.error("%s %s to %s %s; dropped", message.action, message.id, message.room_id, why)
         self.failures.rows.pop(message.id, None)
         try:
             async with self.db.transaction() as repos:
                 await repos.outbox.drop(message.id)
         except Exception:
             log.exception("outbox: row %s could not be dropped; it stays queued", message.id)
+        return True
 
     def _done(self, message: Queued, event_id: str) -> None:
         log.debug("outbox: %s sent", message.action, extra={  # done, whatever happens next

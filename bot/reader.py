@@ -50,6 +50,8 @@ class BatchReader:
         self.catch_up = catch_up
         self.prefix = prefix
         self.club_rooms = club_rooms
+        # whether a room not known to be the club's may be a configured room being resolved
+        self.maybe_club: Callable[[str], bool] = lambda _room_id: False
         self.undecrypted: dict[str, tuple[str, MegolmEvent]] = {}
         self.notices = UndecryptableNotices(transport, clock, t, notice_after,
                                             lambda event_id: event_id in self.undecrypted)
@@ -167,9 +169,8 @@ class BatchReader:
                 batch.commands.append(Command(event.event_id, room_id, event.sender, body, at,
                                               thread_root(event.source.get("content", {}))))
         elif isinstance(event, RoomMemberEvent):
-            if (event.membership == "join" and event.prev_membership != "join"
-                    and room_id in self.club_rooms):
-                batch.arrivals.append(Arrival(room_id, event.state_key))
+            if event.membership == "join" and event.prev_membership != "join":
+                self._arrival(batch, Arrival(room_id, event.state_key))
         elif isinstance(event, MegolmEvent):
             self._remember_undecrypted(room_id, event)
         elif isinstance(event, ReactionEvent):
@@ -182,6 +183,12 @@ class BatchReader:
             self.transport.files.seen(room_id, event)
         else:
             batch.poll_responses += responses_of(room_id, [event], self.answer_events)
+
+    def _arrival(self, batch: Batch, arrival: Arrival) -> None:
+        if arrival.room_id in self.club_rooms:
+            batch.arrivals.append(arrival)
+        elif self.maybe_club(arrival.room_id):
+            batch.maybe_arrivals.append(arrival)
 
     def _remember_undecrypted(self, room_id: str, event: MegolmEvent) -> None:
         """Keeps an event whose room key has not arrived yet, to retry after the next syncs;

@@ -32,16 +32,16 @@ async def write_position(repos: Repositories, token: str,
                          last_events: Mapping[str, str]) -> None:
     """The sync position: the token and the last event seen of each room named (the bot's
     own events synced before it are marked sent first: ``BatchRecorder.write_own_marks``)."""
-    for room_id, event_id in last_events.items():
-        await repos.rooms.set_last_event(room_id, event_id)
+    await repos.rooms.set_last_events(last_events)
     await repos.state.set(SYNC_TOKEN, token)
 
 
 class BatchRecorder:
     """Saves batches. ``told_down``: commands answered that nothing could be saved (never
-    run); ``answered``: commands answered from a read while another program held the lock
-    (recorded as handled); ``own_seen``: the bot's events synced since the position was last
-    saved (transaction id -> event id)."""
+    run; forgotten once their batch is saved with the sync position); ``answered``: commands
+    answered from a read while another program held the lock (recorded as handled);
+    ``own_seen``: the bot's events synced since the position was last saved (transaction id
+    -> event id)."""
 
     def __init__(self, transport: MatrixTransport, outbox: Outbox, clock: Clock,
                  dispatcher: Dispatcher, standings: Standings, club: Callable[[], Club],

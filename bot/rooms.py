@@ -46,6 +46,8 @@ class Rooms:
         self.caught_up = asyncio.Event()  # the start's catch-up batch is handled: joins may go
         self.known_all = asyncio.Event()  # every configured room resolved or given up
         self._resolving = 0  # configured rooms still being resolved
+        self.joining = 0  # configured rooms still being resolved or joined
+        self.settled = asyncio.Event()  # every configured room joined, or given up
 
     async def load(self, repos: Repositories) -> None:
         """The known rooms, from the database."""
@@ -62,13 +64,22 @@ class Rooms:
         that never answers delays nothing but itself. Until every one is resolved or given
         up, commands in rooms not known to be the club's wait (``held``)."""
         rooms = self.settings.configured()
-        self._resolving = len(rooms)
+        self._resolving = self.joining = len(rooms)
         if not rooms:
             self.known_all.set()
+            self.settled.set()
         for role, room in rooms.items():
             self.tasks.append(asyncio.create_task(self._find(role, room), name=f"room {role}"))
 
     async def _find(self, role: str, room: str) -> None:
+        try:
+            await self._find_and_join(role, room)
+        finally:
+            self.joining -= 1
+            if not self.joining:
+                self.settled.set()
+
+    async def _find_and_join(self, role: str, room: str) -> None:
         """Resolves a configured room; joins it once the start has caught up (the catch-up
         may say the bot was kicked) if the bot is not in it."""
         room_id = await self._resolve(role, room)

@@ -1,9 +1,11 @@
 """Who belongs to the club, with which role, and where a command is said: read from the rooms'
 state the bot syncs (no request to the homeserver while a command runs).
 
-A club member is a member of one of the club's configured rooms or of a group's room (or a
-coordinator named in the config); anyone else is a visitor. Roles come from the main room's
-current power levels and creators.
+A club member is a member of one of the club's configured rooms, or of the room of a group
+they joined (``!projet rejoindre``: only a club member can), or a coordinator named in the
+config; anyone else is a visitor. Being in a group's room is not enough: its moderators (any
+referent) may invite anyone there. Roles come from the main room's current power levels and
+creators.
 """
 
 from __future__ import annotations
@@ -43,31 +45,25 @@ class Standings:
         return Role.PARTICIPANT
 
     async def is_member(self, user_id: str, repos: Repositories) -> bool:
-        """Whether ``user_id`` is in one of the club's rooms or of the groups' rooms (the
-        latter read from the database only for people in no club room)."""
+        """Whether ``user_id`` is in one of the club's rooms, or in the room of a group they
+        are a member of (read from the database only for people in no club room)."""
         if user_id in self.club.coordinators or self._in_any(self.club_rooms(), user_id):
             return True
-        return self._in_any(await repos.groups.room_ids(), user_id)
+        return self._in_any(await repos.groups.rooms_of(user_id), user_id)
 
     async def standing_of(self, user_id: str, room_id: str, repos: Repositories) -> Standing:
         """The sender's role (``VISITOR`` if not a member) and where they speak."""
         role = await self.role_of(user_id)
-        group_rooms: set[str] | None = None
-        if role < Role.COORDINATOR and not self._in_any(self.club_rooms(), user_id):
-            group_rooms = await repos.groups.room_ids()
-            if not self._in_any(group_rooms, user_id):
-                role = Role.VISITOR
-        return Standing(role, await self._place(room_id, user_id, repos, group_rooms))
+        if role < Role.COORDINATOR and not await self.is_member(user_id, repos):
+            role = Role.VISITOR
+        return Standing(role, await self._place(room_id, user_id, repos))
 
-    async def _place(self, room_id: str, user_id: str, repos: Repositories,
-                     group_rooms: set[str] | None) -> Place:
+    async def _place(self, room_id: str, user_id: str, repos: Repositories) -> Place:
         if room_id in self.club_rooms():
             return Place.CLUB
         if self.transport.alone_with(room_id, user_id):
             return Place.DIRECT
-        if group_rooms is None:
-            group_rooms = await repos.groups.room_ids()
-        return Place.GROUP if room_id in group_rooms else Place.OTHER
+        return Place.GROUP if room_id in await repos.groups.room_ids() else Place.OTHER
 
     def _in_any(self, rooms: Mapping[str, str] | set[str], user_id: str) -> bool:
         return any(self.transport.joined(room_id, user_id) for room_id in rooms)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from nio import SyncResponse
 
-from bot.batch import Batch, Command
+from bot.batch import Arrival, Batch, Command
 from bot.dispatcher import Dispatcher, Taken
 from bot.invites import Invitations
 from bot.outbox import Outbox
@@ -66,6 +67,8 @@ class SyncBatches:
         transaction (a lone command runs in it); the tasks of the commands started in the
         background are returned."""
         batch = await self._read(response)
+        if batch.maybe_arrivals:
+            self._arrivals_once_known(batch.maybe_arrivals)
         token = response.next_batch
         position = self._position_due(batch)
         if batch.is_empty() and not (position or self.unsaved.batches):
@@ -78,8 +81,9 @@ class SyncBatches:
             taken, new_commands = await self._save(batch, token, position)
         except StorageBusy:
             return self._keep_unsaved(batch, token)
-        except StorageUnavailable:
-            await self.recorder.tell_storage_is_down(batch.commands)
+        except StorageUnavailable:  # those over their sender's rate: answered as such later
+            await self.recorder.tell_storage_is_down(
+                [c for c in batch.commands if c.event_id not in batch.limited])
             raise
         log.debug("sync batch saved", extra={
             "commands": len(batch.commands), "new_commands": new_commands,
@@ -125,11 +129,14 @@ class SyncBatches:
 
     async def _saved(self, batch: Batch, token: str, position: bool,
                      taken: Taken) -> list[asyncio.Task[None]]:
-        """Once ``batch`` is committed: its messages go, its commands run."""
+        """Once ``batch`` is committed: its messages go, its commands run. With the sync
+        position, its commands will not come again: those told that nothing could be saved
+        are forgotten."""
         if position:
             self.saved_at = asyncio.get_running_loop().time()
             self.saved_token = token
             self.recorder.own_seen.clear()
+            self.recorder.told_down.difference_update(c.event_id for c in batch.commands)
         else:
             self.recorder.own_seen.update(batch.own)
         for message in batch.queued:
@@ -149,6 +156,30 @@ class SyncBatches:
         sync goes on (``UnsavedBatches``)."""
         self._remember(batch, token)
         return self.unsaved.keep(batch, token)
+
+    def _arrivals_once_known(self, arrivals: list[Arrival]) -> None:
+        """Arrivals in rooms that may be configured rooms still being resolved: those in the
+        club's rooms are recorded, to be welcomed, once every configured room is resolved."""
+        at = self.recorder.clock.now()
+        self.rooms.tasks.append(asyncio.create_task(self._record_arrivals(arrivals, at),
+                                                    name="arrivals"))
+
+    async def _record_arrivals(self, arrivals: list[Arrival], at: datetime) -> None:
+        await self.rooms.known_all.wait()
+        club = [arrival for arrival in arrivals if arrival.room_id in self.rooms.club_rooms]
+        if not club:
+            return
+        try:
+            async with self.db.transaction() as repos:
+                newcomers = [arrival for arrival in club
+                             if await repos.welcomes.first_time(arrival.user_id,
+                                                                arrival.room_id, at)]
+        except Exception:
+            log.exception("%d newcomer(s) in a room found late could not be recorded; they "
+                          "will not be welcomed", len(club))
+            return
+        if newcomers:
+            await self._schedule_welcomes()
 
     async def _schedule_welcomes(self) -> None:
         """Newcomers were recorded: the welcomes' timer moves to the next one due."""

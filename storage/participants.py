@@ -26,6 +26,7 @@ from storage.statements import dialect_of
 
 DM_KEY = "dm:"  # bot_state key prefix: the direct-message room of a person
 FORGET_KEY = "forget:"  # bot_state key prefix: when the person asked to be forgotten
+EXPORT_KEY = "export:"  # bot_state key prefix: when the person's data was last sent to them
 
 
 def _key(prefix: str, user_id: str) -> str:
@@ -34,8 +35,9 @@ def _key(prefix: str, user_id: str) -> str:
 
 
 def state_keys(user_id: str) -> list[str]:
-    """The ``bot_state`` keys about a person: their direct room, their pending erasure."""
-    return [_key(DM_KEY, user_id), _key(FORGET_KEY, user_id)]
+    """The ``bot_state`` keys about a person: their direct room, their pending erasure, their
+    last ``!mes-donnees``."""
+    return [_key(DM_KEY, user_id), _key(FORGET_KEY, user_id), _key(EXPORT_KEY, user_id)]
 
 
 async def record_participation(session: AsyncSession, user_ids: Iterable[str], at: datetime,
@@ -95,6 +97,14 @@ class ParticipantRepository:
 
     async def ask_forget(self, user_id: str, at: datetime) -> None:
         await self._set_state(_key(FORGET_KEY, user_id), at.isoformat())
+
+    async def last_export(self, user_id: str) -> datetime | None:
+        """When the person's data was last sent to them (``!mes-donnees``)."""
+        row = await self.session.get(BotState, _key(EXPORT_KEY, user_id))
+        return datetime.fromisoformat(row.value) if row else None
+
+    async def exported(self, user_id: str, at: datetime) -> None:
+        await self._set_state(_key(EXPORT_KEY, user_id), at.isoformat())
 
     async def _set_state(self, key: str, value: str) -> None:
         await self.session.execute(statements.state_upsert(dialect_of(self.session)),

@@ -24,8 +24,10 @@ from storage.models.groups import (
     ProjectGroup,
 )
 from storage.participants import record_participation
-from storage.personal import audit_people
+from storage.personal import audit_people, json_object
 from storage.statements import table
+
+RESTATED_AMONG = 50  # the latest entries ``AuditRepository.restate`` looks through
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,13 @@ class GroupRepository:
     async def room_ids(self) -> set[str]:
         """The rooms of the groups (every group that has one)."""
         query = select(ProjectGroup.room_id).where(ProjectGroup.room_id.is_not(None))
+        return {room for room in (await self.session.scalars(query)).all() if room}
+
+    async def rooms_of(self, user_id: str) -> set[str]:
+        """The rooms of the groups ``user_id`` is a member of (that have one)."""
+        query = (select(ProjectGroup.room_id)
+                 .join(GroupMember, GroupMember.group_id == ProjectGroup.id)
+                 .where(GroupMember.user_id == user_id, ProjectGroup.room_id.is_not(None)))
         return {room for room in (await self.session.scalars(query)).all() if room}
 
     async def search(self, words: Sequence[str]) -> Sequence[ProjectGroup]:
@@ -331,6 +340,26 @@ class AuditRepository:
             entry.insert().values(values).returning(entry.c.id))).scalar_one()
         await self.session.execute(table(AuditPerson).insert(), [
             {"audit_id": entry_id, "user_id": user} for user in sorted(named)])
+
+    async def restate(self, *, actor: str, subject: str, subject_id: int, action: str,
+                      at: datetime, of: tuple[str, ...], same: str, since: datetime,
+                      **details: Any) -> None:
+        """Like ``record`` (for details naming no one), but the latest entry of ``actor`` on
+        the subject written after ``since``, with an action of ``of`` and the same detail
+        ``same``, takes the new action, time and details instead: a stance changed back and
+        forth leaves one entry, its latest."""
+        query = (select(AuditEntry)
+                 .where(AuditEntry.actor == actor, AuditEntry.at > since,
+                        AuditEntry.subject == subject, AuditEntry.subject_id == subject_id,
+                        AuditEntry.action.in_(of))
+                 .order_by(AuditEntry.at.desc()).limit(RESTATED_AMONG))
+        for entry in (await self.session.scalars(query)).all():
+            if (json_object(entry.details) or {}).get(same) == details[same]:
+                entry.action, entry.at = action, at
+                entry.details = json.dumps(details, ensure_ascii=False)
+                return
+        await self.record(actor=actor, subject=subject, subject_id=subject_id, action=action,
+                          at=at, **details)
 
     async def latest_of(self, actor: str, subject: str, action: str, since: datetime,
                         limit: int) -> list[datetime]:

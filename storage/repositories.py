@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -84,8 +84,15 @@ class RoomRepository:
             await self.session.delete(row)
 
     async def set_last_event(self, room_id: str, event_id: str) -> None:
-        await self.session.execute(statements.last_event_update(),
-                                   {"b_room_id": room_id, "b_last_event_id": event_id})
+        await self.set_last_events({room_id: event_id})
+
+    async def set_last_events(self, last_events: Mapping[str, str]) -> None:
+        """The last event seen of each room (room id -> event id): one statement run for all;
+        a room the bot is not in is left alone."""
+        if last_events:
+            await self.session.execute(statements.last_event_update(), [
+                {"b_room_id": room_id, "b_last_event_id": event_id}
+                for room_id, event_id in last_events.items()])
 
 
 class InboxRepository:

@@ -3,6 +3,7 @@ the reaction (its redaction), recorded in the sync batch's transaction."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from commands.agenda.service import ACCEPTED, CANCELLED, HELD, PROPOSED
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 THUMBS_UP = "👍"
 SKIN_TONES = ("", "\U0001f3fb", "\U0001f3fc", "\U0001f3fd", "\U0001f3fe", "\U0001f3ff")
+STANCES = ("supported", "unsupported")  # the audit trail's actions of a support
+RESTATED_WITHIN = timedelta(hours=1)  # a stance changed again within it: one audit entry
 SUPPORT_KEYS = frozenset({THUMBS_UP + tone for tone in SKIN_TONES} | {"+1", ":+1:", ":thumbsup:"})
 
 
@@ -45,9 +48,8 @@ async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
                                           reaction.event_id):
             await repos.participants.took_part([reaction.sender], reaction.at,
                                                reaction.at.astimezone(club.tz).year)
-            await repos.audit.record(actor=reaction.sender, subject="agenda",
-                                     subject_id=meeting.id, action="supported", at=reaction.at,
-                                     suggestion=suggestion.id, reaction=reaction.event_id)
+            await _audit(repos, reaction.sender, meeting.id, "supported", reaction.at,
+                         suggestion.id, reaction.event_id)
     for redaction in events.redactions:
         support = await repos.agenda.support_by_reaction(redaction.redacts)
         if support is None:
@@ -56,8 +58,16 @@ async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
         if suggestion is None or not redaction.takes_back(suggestion.room_id, support.user_id):
             continue
         await repos.agenda.remove_support(suggestion.id, support.user_id)
-        await repos.audit.record(actor=redaction.sender, subject="agenda",
-                                 subject_id=suggestion.meeting_id, action="unsupported",
-                                 at=redaction.at or support.at, suggestion=suggestion.id,
-                                 reaction=redaction.redacts)
+        await _audit(repos, redaction.sender, suggestion.meeting_id, "unsupported",
+                     redaction.at or support.at, suggestion.id, redaction.redacts)
     return []
+
+
+async def _audit(repos: Repositories, actor: str, meeting: int, action: str, at: datetime,
+                 suggestion: int, reaction: str) -> None:
+    """The audit entry of a 👍 given or taken back; the same person's entry on the same
+    suggestion within ``RESTATED_WITHIN`` takes the new stance instead (a 👍 added and removed
+    again and again writes one row, its latest state; the supports are counted apart)."""
+    await repos.audit.restate(actor=actor, subject="agenda", subject_id=meeting, action=action,
+                              at=at, of=STANCES, same="suggestion", since=at - RESTATED_WITHIN,
+                              suggestion=suggestion, reaction=reaction)

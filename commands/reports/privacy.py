@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Choice, Text
 from commands.context import Club, Context, RoomOutcome
+from commands.dates import format_moment
 from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Reply, Upload
 from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
+from commands.limits import next_minute
 from commands.meetings.registration import give_back_places
 from commands.params import Param
 from commands.registry import command
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from storage.repositories import Repositories
 
 CONFIRM_WITHIN = timedelta(minutes=10)
+EXPORT_EVERY = timedelta(hours=1)  # !mes-donnees: at most one file (and direct room) per person
 CATEGORIES = Choice((
     ("habitant", ("habitante", "habitants", "resident", "citizen")),
     ("elu", ("elue", "elus", "elected", "councillor", "official")),
@@ -118,7 +121,15 @@ async def profil(ctx: Context, field: str | None, value: str | None) -> Reply:
 @command("mes_donnees", fr=("mes-donnees", "mesdonnees", "donnees"),
          en=("my-data", "mydata"), section="privacy", role=Role.VISITOR)
 async def mes_donnees(ctx: Context) -> Reply:
+    """Everything held about the sender, sent in their direct room (the known one while they
+    are there or invited, else a new one), once per ``EXPORT_EVERY``."""
     repos = ctx.db()
+    last = await repos.participants.last_export(ctx.sender)
+    if last is not None and ctx.now < last + EXPORT_EVERY:
+        again = next_minute(last + EXPORT_EVERY)
+        raise UserError("rgpd.data_too_soon", when=format_moment(again, ctx.t.language,
+                                                                 ctx.club.tz))
+    await repos.participants.exported(ctx.sender, ctx.now)
     room = await repos.participants.direct_room(ctx.sender)
     if room is not None and ctx.homeserver().is_member(room, ctx.sender):
         return Reply(ctx.t("rgpd.data_sent"), effects=await _data_posts(

@@ -222,8 +222,38 @@ async def test_a_thumbs_up_on_the_confirmation_counts_and_its_removal_uncounts(
                                             Redaction("$y", ROOM, BOB, "$unrelated")]))
     assert await supporters(bot, 1) == [CAROL]
     async with bot.db.transaction() as repos:
-        actions = [e.action for e in await repos.audit.entries("agenda", 1, limit=50)]
-    assert actions.count("supported") == 3 and actions.count("unsupported") == 1
+        entries = await repos.audit.entries("agenda", 1, limit=50)
+    # Bob's 👍 taken back within the hour: one entry, his latest stance
+    assert sorted((e.actor, e.action) for e in entries if e.action != "suggested") == [
+        (BOB, "unsupported"), (CAROL, "supported"), (CAROL, "supported")]
+
+
+async def test_a_thumbs_up_toggled_again_and_again_writes_one_audit_entry(
+        bot: Harness) -> None:
+    """Adding and removing a 👍 in a loop keeps the count right but leaves one audit entry
+    per person and suggestion, its latest stance; a change over an hour later is a new one."""
+    await plan(bot)
+    confirmation = await suggest(bot, "Atelier compost")
+    for turn in range(30):
+        at = bot.clock.now() + timedelta(seconds=turn)
+        await react(bot, RoomEvents(reactions=[
+            Reaction(f"$r{turn}", ROOM, BOB, confirmation.event_id, "👍", at)]))
+        assert await supporters(bot, 1) == [BOB]
+        if turn < 29:
+            await react(bot, RoomEvents(redactions=[Redaction(f"$x{turn}", ROOM, BOB,
+                                                              f"$r{turn}", at)]))
+            assert await supporters(bot, 1) == []
+    async with bot.db.transaction() as repos:
+        entries = await repos.audit.entries("agenda", 1, limit=50)
+    entries = [e for e in entries if e.actor == BOB]
+    assert [e.action for e in entries] == ["supported"]
+    assert json.loads(entries[0].details) == {"suggestion": 1, "reaction": "$r29"}
+    later = bot.clock.now() + timedelta(hours=2)
+    await react(bot, RoomEvents(redactions=[Redaction("$x29", ROOM, BOB, "$r29", later)]))
+    async with bot.db.transaction() as repos:
+        entries = await repos.audit.entries("agenda", 1, limit=50)
+    assert [e.action for e in entries if e.actor == BOB] == ["unsupported", "supported"]
+    assert await supporters(bot, 1) == []
 
 
 async def test_a_support_is_taken_back_only_in_its_room_by_its_author_or_a_moderator(

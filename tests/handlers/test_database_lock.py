@@ -16,6 +16,7 @@ import pytest
 
 from bot.app import Bot
 from bot.batch import Batch, Command
+from commands.effects import REF_PREFIX
 from tests.handlers.fakes import record_sends
 from tests.handlers.test_sync_batches import NOW, ROOM, message, offline_bot, queued, sync
 from tests.lock_holder import LockHolder
@@ -227,3 +228,17 @@ async def test_answers_sent_during_the_lock_stay_in_the_commands_thread(bot: Bot
                for _room, content, _txn in bot.sent}  # type: ignore[attr-defined]
     assert threads == ({"$a": "$root-a", "$b": "$root-b"} if notice_at_once
                        else {"$b": "$root-b"})
+
+
+async def test_a_reference_is_resolved_while_another_program_holds_the_lock(bot: Bot) -> None:
+    """A message naming an earlier one (a thread, an edit) finds its event id from a read: the
+    outbox does not wait for the write lock to send it."""
+    async with bot.db.transaction() as repos:
+        row = await repos.outbox.add(txn_id="first", room_id=ROOM, content={"body": "a"},
+                                     created_at=NOW)
+        assert row is not None
+        await repos.outbox.mark_sent(row.id, "$first", NOW)
+    async with LockHolder(_file(bot)):
+        async with asyncio.timeout(5):  # for ever if it took the write lock
+            resolved = await bot.outbox.delivery.resolve({"event_id": f"{REF_PREFIX}first"})
+    assert resolved == {"event_id": "$first"}

@@ -328,6 +328,34 @@ async def test_waiting_for_new_replies_does_not_wait_for_an_older_row_still_in_i
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_the_sync_does_not_wait_for_a_reply_long_to_send(
+        db: Database, clock: FakeClock, transport: FakeTransport) -> None:
+    """The sync loop's wait (``quick_only``) is for replies sent in one short request: a reply
+    to cut into parts (a homeserver slow to take it) is not waited for, so the next sync (the
+    other rooms' commands) does not wait for it; a short reply handed over with it is."""
+    transport.stalled.add(OTHER)
+    outbox = _quick(db, transport, clock)
+    await outbox.read_queue()
+    task = asyncio.create_task(outbox.run())
+    try:
+        since = outbox.pushes
+        await _queue(db, clock, (OTHER, "charte " * 20_000), (ROOM, "réponse"))
+        outbox.wake()
+        async with asyncio.timeout(60):  # an hour if the long reply were waited for
+            await outbox.settled(3600.0, since, quick_only=True)
+        assert transport.bodies(ROOM) == ["réponse"]  # the short one was waited for
+        assert transport.bodies(OTHER) == []
+        with pytest.raises(TimeoutError):  # what other waits (follow-ups) still wait for
+            async with asyncio.timeout(0.3):
+                await outbox.settled(3600.0, since)
+        transport.unstalled.set()
+        await outbox.settled(3600.0)
+        assert outbox.idle
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 @dataclass(frozen=True)
 class _RateLimited:
     """nio's answer to a 429 asking for ten minutes."""

@@ -25,6 +25,7 @@ from commands.meta import welcome
 from commands.polls import native
 from commands.polls import service as polls
 from commands.reports.figures import yearly_figures
+from commands.roles import Role
 from commands.text import pill
 from storage.models import Base, Initiative, OutboxMessage
 from tests.handlers.conftest import (
@@ -427,12 +428,39 @@ async def test_no_messages_purge_when_its_delay_is_zero(bot: Harness) -> None:
 async def test_my_data_opens_a_new_direct_room_when_the_person_left_hers(bot: Harness) -> None:
     await bot.command("!mes-donnees")
     assert bot.transport.direct == [(ALICE, "!dm1:example.org")]
+    bot.clock.advance(timedelta(hours=1))
     await bot.command("!mes-donnees")
     assert len(bot.transport.direct) == 1  # still hers
     bot.matrix.left.add(("!dm1:example.org", ALICE))
+    bot.clock.advance(timedelta(hours=1))
     sent = await bot.command("!mes-donnees")
     assert bot.transport.direct == [(ALICE, "!dm1:example.org"), (ALICE, "!dm2:example.org")]
     assert [s.room_id for s in sent[1:]] == ["!dm2:example.org"] * 2
     async with bot.db.transaction() as repos:
         assert await repos.participants.direct_room(ALICE) == "!dm2:example.org"
 
+
+
+async def test_my_data_is_sent_once_an_hour_whoever_asks_and_wherever(bot: Harness) -> None:
+    """Leaving the direct room and asking again in a loop would have the bot open a room each
+    time: one file (and at most one new room) an hour per person, the reply saying when."""
+    bot.roles[ALICE] = Role.VISITOR  # an erased member, say: her data is still hers to ask
+    await bot.command("!mes-donnees")
+    assert bot.transport.direct == [(ALICE, "!dm1:example.org")]
+    uploads = len(bot.transport.uploads)
+    for minutes in (0, 30, 59):
+        bot.matrix.left.add(("!dm1:example.org", ALICE))
+        bot.clock.set(START + timedelta(minutes=minutes, seconds=30))
+        sent = await bot.command("!mes-donnees", room_id=f"!elsewhere{minutes}:example.org")
+        assert [s.content["body"] for s in sent] == [
+            "Vos données vous ont été envoyées il y a moins d'une heure, en message privé. "
+            "Vous pourrez les redemander le lundi 5 janvier 2099 à 11h."]
+    assert len(bot.transport.direct) == 1 and len(bot.transport.uploads) == uploads
+    async with bot.db.transaction() as repos:
+        assert await repos.participants.direct_room(ALICE) == "!dm1:example.org"
+    bot.clock.set(START + timedelta(hours=1))
+    sent = await bot.command("!mes-donnees")
+    assert bot.transport.direct == [(ALICE, "!dm1:example.org"), (ALICE, "!dm2:example.org")]
+    assert len(bot.transport.uploads) == uploads + 1
+    assert await bot.command("!mes-donnees", sender=BOB)  # someone else is not held back
+    assert len(bot.transport.uploads) == uploads + 2

@@ -180,7 +180,8 @@ async def test_my_data_arrives_in_a_direct_message(bot: Harness) -> None:
         assert table in tables, table
     assert tables["participants"][0]["commune"] == "Guillestre"
     assert all(row["user_id"] == ALICE for row in tables["poll_votes"])
-    # Again: the same direct room, not a new one.
+    # Again, an hour later: the same direct room, not a new one.
+    bot.clock.advance(timedelta(hours=1))
     again = await bot.command("!my-data")
     assert again[0].content["body"] == ("Je vous envoie vos données en message privé (acceptez "
                                         "l'invitation si besoin).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from bot.matrix import MatrixTransport
 from bot.settings import ClubSettings
@@ -18,6 +19,7 @@ MAIN, NORTH, GROUP, DIRECT, OTHER = (f"!{name}:example.org" for name in
                                      ("main", "north", "velo", "direct", "partners"))
 ALICE, BOB, CAROL, DAVE = (f"@{name}:example.org" for name in ("alice", "bob", "carol", "dave"))
 CHAIR = "@chair:example.org"
+UTC = ZoneInfo("UTC")
 
 
 @dataclass
@@ -72,6 +74,12 @@ async def test_members_roles_and_places(db: Database) -> None:
                                           status="idee", created_by=ALICE, at=START)
         group.room_id = GROUP
     async with db.transaction() as repos:
+        # A group's room now, but Carol is not a member of the group: a visitor still.
+        assert await found.standing_of(CAROL, GROUP, repos) == Standing(Role.VISITOR,
+                                                                        Place.GROUP)
+        assert not await found.is_member(CAROL, repos)
+        await repos.groups.add_member(group.id, CAROL, START, tz=UTC)
+    async with db.transaction() as repos:
         assert await found.standing_of(CAROL, GROUP, repos) == Standing(Role.PARTICIPANT,
                                                                         Place.GROUP)
         assert await found.is_member(CAROL, repos)
@@ -93,3 +101,30 @@ async def test_members_roles_and_places(db: Database) -> None:
         assert (await found.standing_of(BOB, NORTH, repos)).role == Role.VISITOR
         # Without the main room (the bot is out of it), its levels decide nothing.
         assert await standings(rooms, main=None).role_of(ALICE) == Role.PARTICIPANT
+
+
+async def test_people_a_referent_invites_into_a_group_s_room_are_not_club_members(
+        db: Database) -> None:
+    """A referent moderates their group's room (created by the bot, or one they linked) and may
+    invite anyone there: only the group's own members, who joined it as club members, count;
+    they still do once they left the club's rooms."""
+    rooms = Rooms(joined={MAIN: {ALICE}, GROUP: {ALICE, BOB, "@eve:example.org"}})
+    found = standings(rooms)
+    async with db.transaction() as repos:
+        group = await repos.groups.create(name="Vélo", name_key="velo", slug="velo",
+                                          description="", theme="mobilite", territory="sud",
+                                          status="idee", created_by=ALICE, at=START)
+        await repos.groups.add_member(group.id, ALICE, START, tz=UTC, referent=True)
+        await repos.groups.add_member(group.id, BOB, START, tz=UTC)
+        group.room_id = GROUP
+    rooms.joined[MAIN].discard(ALICE)  # Alice left the main room, Bob never was there
+    async with db.transaction() as repos:
+        for member in (ALICE, BOB):
+            assert await found.is_member(member, repos)
+            assert (await found.standing_of(member, GROUP, repos)).role == Role.PARTICIPANT
+        assert not await found.is_member("@eve:example.org", repos)
+        assert await found.standing_of("@eve:example.org", GROUP, repos) == Standing(
+            Role.VISITOR, Place.GROUP)
+        # Bob left the group: being in its room no longer makes him a member.
+        await repos.groups.remove_member(group.id, BOB)
+        assert not await found.is_member(BOB, repos)

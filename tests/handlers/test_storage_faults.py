@@ -155,6 +155,7 @@ async def test_refused_writes_are_answered_change_nothing_and_recover(bot: Bot,
     await fault.stop()  # the fault is gone: the same process carries on, no restart
     await bot.handle_sync(batch)
     assert await queued(bot) == []  # the refused command is not run after all
+    assert bot.sync.recorder.told_down == set()  # its batch is past: nothing left to remember
     later = sync([message("$c2", ALICE, "!projet creer Atelier vélo", NOW)], token="s3")
     tasks = await bot.handle_sync(later)
     for task in tasks:
@@ -167,3 +168,22 @@ async def test_refused_writes_are_answered_change_nothing_and_recover(bot: Bot,
     # The refused command's batch is past for good (a restart must not run it); the next
     # one, commands only, is known by the inbox: its position is saved later.
     assert token == "s2" and bot.sync.token == "s3"
+
+
+async def test_commands_over_their_sender_s_rate_are_not_each_told(bot: Bot,
+                                                                   fault: Fault) -> None:
+    """One person sending commands in a burst while the database is down has the bot answer
+    those within their rate only, never one message each: the others are recorded as over it
+    once the database is back."""
+    limit = bot.settings.limits.commands_per_minute
+    burst = [message(f"$b{n}", ALICE, "!ping", NOW) for n in range(limit + 15)]
+    await fault.start(bot.db)
+    with pytest.raises(StorageUnavailable):
+        await bot.handle_sync(sync(burst, token="s2"))
+    assert len(bot.sent) == limit  # type: ignore[attr-defined]
+    await fault.stop()
+    await bot.handle_sync(sync(burst, token="s2"))  # the sync loop's retry, the database back
+    # those told are never run; the others are recorded as over the rate, never run either
+    assert await queued(bot) == ["handled"] * (len(burst) - limit)
+    async with bot.db.reading() as repos:
+        assert await repos.outbox.pending() == []  # the minute's rate notice went with the try

@@ -66,17 +66,18 @@ def sync(events: list[dict[str, Any]], token: str = "s2", room: str = ROOM) -> S
 
 
 async def offline_bot(folder: Path, database_url: str,
-                      matrix: dict[str, Any] | None = None, **club: Any) -> Bot:
+                      matrix: dict[str, Any] | None = None, rooms: dict[str, str] | None = None,
+                      **club: Any) -> Bot:
     """A bot whose homeserver is unreachable (batches are handed to it), in ``ROOM`` since two
-    days, its database migrated; ``matrix`` adds to its ``[matrix]`` settings, ``club`` to its
-    ``[club]`` settings."""
+    days, its database migrated; ``matrix`` adds to its ``[matrix]`` settings, ``rooms`` to its
+    configured rooms, ``club`` to its ``[club]`` settings."""
     settings = parse_settings({
         "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": BOT, "password": "x",
                    "store_path": "store", "catch_up_minutes": 60, "encryption": False,
                    **(matrix or {})},
         "database": {"url": database_url},
         "club": {"charter": "On s'écoute.", **club},
-        "rooms": {"main": ROOM},
+        "rooms": {"main": ROOM, **(rooms or {})},
     }, base=folder, env={})
     instance = Bot(settings, clock=FakeClock(NOW))
     handle_sync = instance.handle_sync

@@ -54,6 +54,13 @@ def start_bot(config: Path, password: str, *options: str) -> subprocess.Popen[by
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+async def _logged(log: Path, text: str, timeout: float = 30) -> None:
+    """Waits until the bot's log holds ``text``."""
+    async with asyncio.timeout(timeout):
+        while text not in await asyncio.to_thread(log.read_text, encoding="utf-8"):
+            await asyncio.sleep(0.1)
+
+
 @pytest.mark.parametrize(("signum", "log_format"), [(signal.SIGTERM, "text"),
                                                     (signal.SIGINT, "json")])
 async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path, signum,
@@ -70,6 +77,7 @@ async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path
         event_id = await chargee.send_text(room, "!ping")
         reply = await chargee.wait_for_reply(room, event_id, timeout=60)
         assert "pong" in reply.body
+        await _logged(tmp_path / "bot.log", "1 club room(s) of 1 configured")
         process.send_signal(signum)
         code = await asyncio.to_thread(process.wait, 30)
         output = (tmp_path / "bot.log").read_text(encoding="utf-8")
@@ -87,8 +95,15 @@ async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path
         assert [(h["command"], h["outcome"], h["event"]) for h in handled] == [
             ("ping", "ok", event_id)]
         ready = next(line for line in lines if line.get("event_kind") == "ready")
-        # the configured room is found and joined in the background: the line may come first
         assert ready["configured_rooms"] == 1 and ready["database"] == "SQLite"
+        # the configured room is joined in the background: the ready line says whether it is
+        # still being joined, and then a second line says it is
+        rooms = [line for line in lines if line.get("event_kind") == "rooms_ready"]
+        if ready["rooms_joining"]:
+            assert (ready["club_rooms"], ready["rooms_joining"]) == (0, 1)
+            assert [(r["club_rooms"], r["joined_rooms"]) for r in rooms] == [(1, 1)]
+        else:
+            assert (ready["club_rooms"], ready["joined_rooms"], rooms) == (1, 1, [])
     else:
         assert f"command handled command=ping outcome=ok room={room} event={event_id}" in output
         assert "DEBUG bot.app: sync batch saved commands=1" in output  # --verbose says more

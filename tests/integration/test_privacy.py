@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from nio import DownloadResponse, RoomEncryptedFile
 from nio.crypto.attachments import decrypt_attachment
 
 from tests.integration.matrix_user import MatrixUser
+from tests.integration.test_polls import OffsetClock
 from tests.integration.test_projects import ask
 
 pytestmark = pytest.mark.integration
@@ -28,11 +30,12 @@ async def invited_room(user: MatrixUser, besides: set[str], timeout: float = 60)
 
 
 async def club_room(bot_factory, chargee: MatrixUser, member: MatrixUser,
-                    **overrides: dict[str, object]) -> str:
+                    clock: OffsetClock | None = None, **overrides: dict[str, object]) -> str:
     """A bot started in a club room that ``chargee`` (its coordinator) made, ``member`` in it."""
     runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
                                                   "allowed_inviters": [chargee.user_id]},
                                **overrides)
+    runner.clock = clock
     room = await chargee.create_room(name="CCT", invite=[runner.user_id, member.user_id])
     runner.overrides["rooms"] = {"main": room}
     await member.join(room)
@@ -76,7 +79,8 @@ async def test_my_data_arrives_in_an_encrypted_direct_message(bot_factory, users
 async def test_my_data_opens_a_new_direct_room_once_the_person_left_hers(bot_factory,
                                                                          users) -> None:
     chargee, bea = await users("chargee"), await users("bea")
-    room = await club_room(bot_factory, chargee, bea, matrix={"encryption": False})
+    clock = OffsetClock()
+    room = await club_room(bot_factory, chargee, bea, clock, matrix={"encryption": False})
 
     assert "message privé" in (await ask(bea, room, "!mes-donnees")).body
     first = await invited_room(bea, {room})
@@ -85,6 +89,9 @@ async def test_my_data_opens_a_new_direct_room_once_the_person_left_hers(bot_fac
                        timeout=60)
     await bea.leave(first)
 
+    # Within the hour: told when to ask again, no room opened.
+    assert "Vous pourrez les redemander le" in (await ask(bea, room, "!mes-donnees")).body
+    clock.offset = timedelta(hours=1)
     assert "message privé" in (await ask(bea, room, "!mes-donnees")).body
     second = await invited_room(bea, {room, first})
     await bea.join(second)

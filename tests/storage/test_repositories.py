@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event, select
+
 from storage.db import Database
+from storage.models import OutboxMessage
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -165,6 +168,48 @@ async def test_outbox_add_dedup_pending_sent_drop(db: Database) -> None:
         # A dropped or sent message's txn id is still not reusable for a sent one.
         assert await repos.outbox.add(txn_id="cct-reply-1", room_id="!r:example.org",
                                       content={}, created_at=T0) is None
+
+
+async def _outbox_rows(db: Database, count: int) -> list[int]:
+    async with db.transaction() as repos:
+        rows = [await repos.outbox.add(txn_id=f"cct-m-{n}", room_id="!r:example.org",
+                                       content={"body": str(n)}, created_at=T0)
+                for n in range(count)]
+    return [row.id for row in rows if row is not None]
+
+
+async def test_outbox_marks_many_rows_sent_in_one_statement(db: Database) -> None:
+    """The bot's events synced since the last saved position (hundreds after a few busy
+    minutes) are marked in one statement run for all, by id or by transaction id; a row marked
+    already keeps its event id, an unknown transaction id changes nothing."""
+    ids = await _outbox_rows(db, 300)
+    statements: list[tuple[str, bool]] = []
+
+    def note(_conn: object, _cursor: object, sql: str, _params: object, _context: object,
+             executemany: bool) -> None:
+        statements.append((sql.split()[0], executemany))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        async with db.transaction() as repos:
+            await repos.outbox.mark_all_sent([(ids[0], "$first", T0)])
+            await repos.outbox.mark_all_sent_by_txn(
+                {f"cct-m-{n}": f"$e{n}" for n in range(200)} | {"cct-unknown": "$u"}, T0)
+            await repos.outbox.mark_all_sent(
+                [(row_id, f"$id{row_id}", T0) for row_id in ids[150:250]])
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+    assert [s for s in statements if s[0] == "UPDATE"] == [("UPDATE", False), ("UPDATE", True),
+                                                            ("UPDATE", True)]
+    async with db.transaction() as repos:
+        rows = await repos.session.execute(
+            select(OutboxMessage.id, OutboxMessage.event_id).order_by(OutboxMessage.id))
+        marked = {row_id: event_id for row_id, event_id in rows}
+    assert marked[ids[0]] == "$first"
+    assert all(marked[ids[n]] == f"$e{n}" for n in range(1, 200))
+    assert all(marked[ids[n]] == f"$id{ids[n]}" for n in range(200, 250))
+    async with db.transaction() as repos:
+        assert [row.id for row in await repos.outbox.pending()] == ids[250:]
 
 
 async def test_welcomes_first_time(db: Database) -> None:
