@@ -239,4 +239,6 @@ def test_100_000_lines_each_get_a_safe_reply_and_refusals_change_nothing() -> No
         jobs = [pool.submit(run_shard, shard, LINES // shards) for shard in range(shards)]
         counts = sum((job.result() for job in jobs), Counter[str]())
     assert counts["lines"] >= LINES - shards * PER_EXAMPLE, counts
-    assert counts["ran"] >= LINES // 20, counts  # many reached a handler and were accepted
+    # Many reached a handler and were accepted; the share falls a little with each command
+    # that refuses most generated arguments (a number, then words of its own).
+    assert counts["ran"] >= LINES // 25, counts
