@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from bot.settings import LimitSettings, ReminderSettings, Settings
 from commands.caps import Limits
+from commands.categories import Categories
 from commands.context import Club
 from commands.event_kinds import EventKinds
 from commands.rhythm import ReminderRules
@@ -57,6 +58,7 @@ def club_of(settings: Settings) -> Club:
                 catch_up=timedelta(minutes=settings.matrix.catch_up_minutes),
                 limits=limits_of(settings.limits),
                 event_kinds=EventKinds(settings.events.kinds),
+                categories=Categories(settings.events.categories),
                 welcome_every=timedelta(seconds=club.welcome_every_seconds),
                 retention=_days(settings.privacy.retention_days),
                 messages_retention=_days(settings.privacy.messages_retention_days))

@@ -42,7 +42,8 @@ from bot.settings import (
     RoomSettings,
     Settings,
 )
-from commands.event_kinds import KEY_PATTERN, LABEL_MAX
+from commands.categories import DEFAULT_CATEGORIES
+from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
 from commands.i18n import LANGUAGES, Translator
 
 PASSWORD_ENV = "CCT_BOT_PASSWORD"
@@ -183,22 +184,30 @@ def _read_reminders(r: Reader) -> ReminderSettings:
 
 
 def _read_events(r: Reader) -> EventSettings:
-    """``[events.kinds]``: ``key = "Label"`` lines, in order; absent: the default kinds."""
-    table = r.raw("events.kinds")
+    """``[events.kinds]`` and ``[events.categories]``: ``key = "Label"`` lines, in order;
+    absent: the defaults."""
+    return EventSettings(_labels(r, "events.kinds", DEFAULT_EVENT_KINDS),
+                         _labels(r, "events.categories", DEFAULT_CATEGORIES))
+
+
+def _labels(r: Reader, name: str,
+            default: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """A table of ``key = "Label"`` lines, in order; absent (or all wrong): ``default``."""
+    table = r.raw(name)
     if table is None:
-        return EventSettings()
+        return default
     if not isinstance(table, Mapping) or not table:
-        r.problem("events.kinds", "config.bad_event_kinds")
-        return EventSettings()
+        r.problem(name, "config.bad_event_kinds", section=name)
+        return default
     kinds = []
     for key, label in table.items():
         if not KEY_PATTERN.match(key):
-            r.problem(f"events.kinds.{key}", "config.bad_event_kind_key")
+            r.problem(f"{name}.{key}", "config.bad_event_kind_key")
         elif not isinstance(label, str) or not label.strip() or len(label) > LABEL_MAX:
-            r.problem(f"events.kinds.{key}", "config.bad_event_kind_label", maximum=LABEL_MAX)
+            r.problem(f"{name}.{key}", "config.bad_event_kind_label", maximum=LABEL_MAX)
         else:
             kinds.append((key, " ".join(label.split())))
-    return EventSettings(tuple(kinds)) if kinds else EventSettings()
+    return tuple(kinds) or default
 
 
 def _read_limits(r: Reader) -> LimitSettings:
@@ -229,7 +238,7 @@ def _check_unknown_keys(r: Reader) -> None:
         "privacy": {"retention_days", "messages_retention_days"},
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
                    "initiatives_per_day", "commands_per_minute"},
-        "events": {"kinds"},
+        "events": {"kinds", "categories"},
     }
     for section, table in r.data.items():
         if section not in known:

@@ -150,18 +150,37 @@ class Delivery:
             opening.room = await complete(opening.room)
             opening.final = True
         room = opening.room
+        await self._record(message, outcome, room,
+                           forget=None if find is None else OPENING + message.txn_id)
+        del self._opened[message.id]
+        return room.room_id if room else ""
+
+    async def fetch(self, message: Queued, outcome: dict[str, Any],
+                    source: dict[str, Any]) -> str:
+        """Downloads a posted file (no transaction is open meanwhile; a failure is told, not
+        retried), then records its outcome, given ``content`` or ``problem``, and marks the row
+        sent in one transaction. A row given up is told unreadable."""
+        given_up = message.id in self._opened
+        got = ({"problem": "unreadable"} if given_up
+               else await self.transport.fetch_file(source))
+        await self._record(message, {**outcome, "args": {**outcome["args"], **got}}, None)
+        self._opened.pop(message.id, None)
+        return ""
+
+    async def _record(self, message: Queued, outcome: dict[str, Any],
+                      room: NewRoom | None, forget: str | None = None) -> None:
+        """The outcome recorded and the row marked sent, in one transaction (which deletes the
+        ``forget`` state key: the record of a room asked for)."""
         if self.on_room_opened is None:
-            raise RuntimeError("no one records the outcome of the rooms the bot opens")
+            raise RuntimeError("no one records the outcome of the rows that open rooms")
         async with self.db.transaction() as repos:
             queued = await self.on_room_opened(repos, message, outcome, room)
             await repos.outbox.mark_sent(message.id, room.room_id if room else "",
                                          self.clock.now())
-            if find is not None:
-                await repos.state.delete(OPENING + message.txn_id)
-        del self._opened[message.id]
+            if forget is not None:
+                await repos.state.delete(forget)
         for row in queued:
             self.push(row)
-        return room.room_id if room else ""
 
     async def _create(self, message: Queued, create: Callable[[], Awaitable[NewRoom]],
                       find: Callable[[], Awaitable[NewRoom | None]] | None) -> NewRoom:

@@ -303,7 +303,8 @@ class Dispatcher:
         handler = self.registry.outcomes[str(outcome["kind"])]
         done = RoomOutcome(room.room_id if room else None, row.room_id, outcome["args"], repos,
                            self.club, self.t, now,
-                           space_refused=room.space_refused if room else False)
+                           space_refused=room.space_refused if room else False,
+                           membership=lambda user: self.membership.is_member(user, repos))
         async with storage_faults():
             effects = await handler(done)
             return await queue_effects(repos, effects, key, now)

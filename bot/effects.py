@@ -27,6 +27,7 @@ from commands.effects import (
     REF_PREFIX,
     CreateRoom,
     Effect,
+    Fetch,
     Invite,
     Leave,
     OpenDirectRoom,
@@ -237,6 +238,17 @@ async def _direct_room(delivery: Delivery, message: Queued, content: dict[str, A
     return await delivery.open_room(message, content[OUTCOME], direct, find=made_before)
 
 
+# --- fetch: a posted file downloaded, then its outcome recorded with the row marked sent
+
+def _fetch_row(effect: Fetch) -> Row:
+    content = {"file": dict(effect.source), OUTCOME: outcome(effect.outcome)}
+    return Row(effect.room_id, content, key=effect.key, about=effect.about)
+
+
+async def _fetch(delivery: Delivery, message: Queued, content: dict[str, Any]) -> str:
+    return await delivery.fetch(message, content[OUTCOME], content["file"])
+
+
 RowMaker = Callable[[Any], Row]
 EFFECTS: dict[type[Any], tuple[RowMaker, Executor]] = {
     Post: (_post_row, SEND),
@@ -249,6 +261,7 @@ EFFECTS: dict[type[Any], tuple[RowMaker, Executor]] = {
     Leave: (_leave_row, Executor("leave", _leave)),
     CreateRoom: (_create_room_row, Executor("create_room", _create_room, opens_room=True)),
     OpenDirectRoom: (_direct_room_row, Executor("direct_room", _direct_room, opens_room=True)),
+    Fetch: (_fetch_row, Executor("fetch", _fetch, opens_room=True)),
 }
 """Each kind of effect: the row it becomes, the executor of that row."""
 

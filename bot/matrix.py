@@ -10,7 +10,8 @@ import contextlib
 import io
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from nio.api import RelationshipType, RoomPreset
 from nio.exceptions import LocalProtocolError
 
 from bot import transport as protocol
+from bot.attachments import PostedFiles, fetched
 from bot.keys import KeyUpkeep
 from bot.login import CREDENTIALS_FILE, Login
 from bot.matrix_api import (
@@ -53,6 +55,7 @@ from bot.room_state import SyncedRooms
 from bot.settings import MatrixSettings
 from bot.threads import ThreadHeads
 from commands.pills import RoomNames, content_has_pills, with_names
+from commands.ports import PostedFile
 from commands.threads import awaits_latest, with_latest
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         self._key_work: asyncio.Task[None] | None = None
         self._names = RoomNames()
         self.threads = ThreadHeads()
+        self.files = PostedFiles()  # the latest CSV file of each person in each room
 
     async def sync(self, since: str | None, timeout_ms: int, *, full_state: bool = False,
                    ) -> SyncResponse:
@@ -329,6 +333,13 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                     await self.joined_members(room_id)
             except (MatrixError, TimeoutError) as error:
                 log.warning("the members of %s could not be read (%s)", room_id, error)
+
+    def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:
+        return self.files.latest(room_id, user_id, datetime.now(UTC))
+
+    async def fetch_file(self, source: Mapping[str, Any]) -> dict[str, Any]:
+        """A posted file's content (``bot.attachments.fetched``): deadline, size limit."""
+        return await fetched(self.client, source)
 
     def decrypt(self, event: MegolmEvent) -> Any | None:
         """The decrypted event, or ``None`` while its room key is missing (then nothing is

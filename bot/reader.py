@@ -1,6 +1,6 @@
 """Reading a sync response into a ``Batch``: gaps in limited timelines backfilled from
 ``/messages``, our own events, history and events older than the catch-up window set aside,
-commands, arrivals, reactions, redactions and native poll responses sorted out; undecryptable
+commands, arrivals, reactions, redactions, native poll responses and posted files sorted out; undecryptable
 events kept until their room key arrives."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from nio import (
     SyncResponse,
 )
 
+from bot.attachments import FILE_EVENTS
 from bot.batch import Arrival, Batch, Command, KnownRoom, event_time
 from bot.clock import Clock
 from bot.matrix import MatrixTransport
@@ -178,6 +179,8 @@ class BatchReader:
         elif isinstance(event, RedactionEvent):
             batch.redactions.append(Redaction(event.event_id, room_id, event.sender,
                                               event.redacts, at))
+        elif isinstance(event, FILE_EVENTS):  # a sign-in sheet, maybe (``!rencontre feuille``)
+            self.transport.files.seen(room_id, event)
         else:
             batch.poll_responses += responses_of(room_id, [event], self.answer_events)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from commands.categories import DEFAULT_CATEGORIES
 from commands.event_kinds import DEFAULT_EVENT_KINDS
 
 
@@ -57,9 +58,11 @@ class MeetingSettings:
 
 @dataclass(frozen=True)
 class EventSettings:
-    """The kinds of the club's events: (key, French label), the first one the default."""
+    """The kinds of the club's events: (key, French label), the first one the default; the
+    categories of the people who come to them (headcounts, sign-in sheets)."""
 
     kinds: tuple[tuple[str, str], ...] = DEFAULT_EVENT_KINDS
+    categories: tuple[tuple[str, str], ...] = DEFAULT_CATEGORIES
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
 """What the outbox needs from the homeserver: the ``Transport`` protocol, implemented by
-``bot.matrix.MatrixTransport`` (nio) and by the tests' fake. Each call is one request (its
-deadline: the transport's); a failure raises ``MatrixError`` and the caller decides whether to
-try again (the outbox does, for its rows)."""
+``bot.matrix.MatrixTransport`` (nio) and by the tests' fake. Each call but ``latest_file`` (the
+synced files, read) is one request (its deadline: the transport's); a failure raises
+``MatrixError`` and the caller decides whether to try again (the outbox does, for its rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from commands.ports import PostedFile
 
 
 @dataclass(frozen=True)
@@ -74,4 +76,16 @@ class Transport(Protocol):
 
     async def opened_room(self, opening: str) -> str | None:
         """The room the bot is in that a ``direct_room`` call marked ``opening`` made."""
+        ...
+
+    def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:
+        """The latest CSV file ``user_id`` posted in ``room_id`` within a day, as the sync
+        brought it: no request (what handlers read through ``commands.ports.MatrixPort``; the
+        file is then fetched by a ``fetch`` row)."""
+        ...
+
+    async def fetch_file(self, source: Mapping[str, Any]) -> dict[str, Any]:
+        """A posted file's bytes, decrypted (``PostedFile.source``), within a deadline and
+        ``commands.ports.FILE_SIZE_LIMIT``: ``{"content": base64}``, or ``{"problem":
+        "too_big"}`` / ``{"problem": "unreadable"}``; never raises."""
         ...

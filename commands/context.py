@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from commands.caps import Limits
+from commands.categories import Categories
 from commands.effects import Effect
 from commands.event_kinds import EventKinds
 from commands.i18n import Translator
@@ -28,6 +29,8 @@ class HelpTopic(Protocol):
     def visible_to(self, role: Role) -> bool: ...
 
     def takes_option(self, name: str) -> bool: ...
+
+    def takes_param(self, name: str) -> bool: ...
 
     def detail(self, role: Role, t: Translator, prefix: str) -> str: ...
 
@@ -90,6 +93,7 @@ class Club:
     catch_up: timedelta = timedelta(hours=24)
     limits: Limits = field(default_factory=Limits)  # what one person may make the bot do
     event_kinds: EventKinds = field(default_factory=EventKinds)  # [events.kinds]
+    categories: Categories = field(default_factory=Categories)  # [events.categories]
     # a room's newcomers are greeted at most this often (club.welcome_every_seconds)
     welcome_every: timedelta = timedelta(seconds=60)
     # the personal data of people inactive this long is erased ([privacy] retention_days;
@@ -179,3 +183,8 @@ class RoomOutcome:
     t: Translator
     now: datetime
     space_refused: bool = False  # a new room the club's space could not list (the bot's level)
+    # Whether a person is a club member (as ``Context.membership``); unset: everyone is.
+    membership: Callable[[str], Awaitable[bool]] | None = field(default=None, repr=False)
+
+    async def is_member(self, user_id: str) -> bool:
+        return True if self.membership is None else await self.membership(user_id)

@@ -181,5 +181,20 @@ class OpenDirectRoom:
     outcome: Outcome
 
 
+@dataclass(frozen=True)
+class Fetch:
+    """Fetches a file posted in a room (``source``: ``commands.ports.PostedFile.source``),
+    outside any transaction, with a deadline and a size limit; then the handler declared for
+    ``outcome.kind`` runs with ``outcome.data`` plus ``content`` (the bytes, base64) or
+    ``problem`` (``too_big``, ``unreadable``). ``room_id``: where the file was posted (the
+    fetch waits there behind the reply); ``about``: whom it concerns (who posted it)."""
+
+    room_id: str
+    source: Mapping[str, Any]
+    outcome: Outcome
+    about: tuple[str, ...] = ()
+    key: str | None = None
+
+
 Effect = (Invite | Post | SendEvent | Upload | React | PutState | Pin | Leave | CreateRoom
-          | OpenDirectRoom)
+          | OpenDirectRoom | Fetch)

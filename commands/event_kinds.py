@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from commands.errors import BadArgument
 from commands.vocabulary import find_key, normalise
@@ -37,6 +38,7 @@ class EventKinds:
     """The configured kinds, in the order the config gives them (the first is the default)."""
 
     entries: tuple[tuple[str, str], ...] = DEFAULT_EVENT_KINDS
+    refusal: ClassVar[str] = "meeting.bad_kind"  # the message for a value not in the list
 
     @property
     def default(self) -> str:
@@ -53,7 +55,7 @@ class EventKinds:
     def convert(self, raw: str) -> str:
         key = self.find(raw)
         if key is None:
-            raise BadArgument("meeting.bad_kind", value=raw.strip()[:40], choices=self.choices())
+            raise BadArgument(self.refusal, value=raw.strip()[:40], choices=self.choices())
         return key
 
     def choices(self) -> str:

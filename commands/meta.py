@@ -47,6 +47,8 @@ async def aide(ctx: Context, command: str | None) -> Reply:
     text = found.detail(ctx.role, ctx.t, ctx.club.prefix)
     if found.takes_option("kind"):  # the club's kinds of event, from its config
         text += "\n\n" + ctx.t("help.event_kinds", kinds=ctx.club.event_kinds.choices())
+    if found.takes_param("counts"):  # the club's categories of people, from its config
+        text += "\n\n" + ctx.t("help.categories", categories=ctx.club.categories.choices())
     return Reply(text)
 
 

@@ -5,8 +5,9 @@ created, an invite, a pin) is an effect, done after the commit (``commands.effec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,22 @@ class RoomFacts:
     room_id: str
     joined: bool | None  # whether the person is joined (``None``: the bot cannot tell yet)
     power: int  # their power level in the room
+
+
+FILE_SIZE_LIMIT = 1_000_000  # bytes: the largest posted file the bot fetches (a sign-in sheet)
+
+
+@dataclass(frozen=True)
+class PostedFile:
+    """A file someone posted in a room (``m.file``), as the sync brought it: enough to fetch it
+    later (``source``: the content's ``url``, or its ``file`` when the room is encrypted)."""
+
+    event_id: str
+    name: str
+    mimetype: str
+    size: int | None  # as the sender declared it
+    sent_at: datetime
+    source: dict[str, Any] = field(default_factory=dict)
 
 
 class MatrixPort(Protocol):
@@ -30,4 +47,9 @@ class MatrixPort(Protocol):
     def is_member(self, room_id: str, user_id: str) -> bool:
         """Whether ``user_id`` is in ``room_id`` (joined or invited) as the bot last synced it:
         its own state, no request; ``False`` for a room the bot is not in."""
+        ...
+
+    def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:
+        """The latest file ``user_id`` posted in ``room_id`` that the bot saw since it started
+        (within a day), from its sync: no request."""
         ...

@@ -110,6 +110,11 @@ class Command:
         return any(option.name == name for each in (self, *self.subcommands)
                    for option in each.options)
 
+    def takes_param(self, name: str) -> bool:
+        """Whether this command, or one of its subcommands, declares the parameter ``name``."""
+        return any(param.name == name for each in (self, *self.subcommands)
+                   for param in each.params)
+
     def detail(self, role: Role, t: Translator, prefix: str) -> str:
         """``!aide <commande>``'s text (``help_detail``)."""
         return help_detail(self, role, t, prefix)

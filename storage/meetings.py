@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, bindparam, cast, delete, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Meeting, MeetingAttendance, MeetingRsvp, UTCDateTime
+from storage.models import (
+    Meeting,
+    MeetingAttendance,
+    MeetingGuest,
+    MeetingHeadcount,
+    MeetingRsvp,
+    UTCDateTime,
+)
 from storage.participants import record_participation
 from storage.statements import dialect_of, insert
 
@@ -25,7 +32,7 @@ class MeetingSummary:
 
     meeting: Meeting
     answers: dict[str, int] = field(default_factory=dict)  # present, absent, peutetre
-    attended: int = 0
+    attended: int = 0  # everyone who came: members named, guests, headcounts
 
 
 class MeetingRepository:
@@ -100,8 +107,8 @@ class MeetingRepository:
         attended: dict[int, int] = {}
         for meeting_id, answer, count in await self.session.execute(_answers_and_attendance(),
                                                                     {"b_ids": ids}):
-            if answer is None:
-                attended[meeting_id] = int(count)
+            if answer is None:  # members named, guests, headcounts: everyone who came
+                attended[meeting_id] = attended.get(meeting_id, 0) + int(count)
             else:
                 answers[meeting_id][answer] = int(count)
         return [MeetingSummary(m, answers[m.id], attended.get(m.id, 0)) for m in meetings]
@@ -217,7 +224,8 @@ def _meetings(upcoming: bool, limited: bool) -> Any:
 @cache
 def _answers_and_attendance() -> Any:
     """(meeting_id, answer, people) of the answers of the meetings ``b_ids``, then
-    (meeting_id, NULL, people) of their attendance: one statement."""
+    (meeting_id, NULL, people) of their attendance (members named, guests, headcounts): one
+    statement."""
     ids: Any = bindparam("b_ids", expanding=True)
     rsvps = (select(MeetingRsvp.meeting_id, MeetingRsvp.answer, func.count())
              .where(MeetingRsvp.meeting_id.in_(ids))
@@ -225,4 +233,10 @@ def _answers_and_attendance() -> Any:
     came = (select(MeetingAttendance.meeting_id, cast(null(), String), func.count())
             .where(MeetingAttendance.meeting_id.in_(ids))
             .group_by(MeetingAttendance.meeting_id))
-    return union_all(rsvps, came)
+    guests = (select(MeetingGuest.meeting_id, cast(null(), String), func.count())
+              .where(MeetingGuest.meeting_id.in_(ids)).group_by(MeetingGuest.meeting_id))
+    counted = (select(MeetingHeadcount.meeting_id, cast(null(), String),
+                      func.sum(MeetingHeadcount.count))
+               .where(MeetingHeadcount.meeting_id.in_(ids))
+               .group_by(MeetingHeadcount.meeting_id))
+    return union_all(rsvps, came, guests, counted)

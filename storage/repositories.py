@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import statements
 from storage.actions import ActionRepository
 from storage.agenda import AgendaRepository, RemonteeRepository
+from storage.attendance import AttendanceRepository
 from storage.faults import storage_faults
 from storage.meetings import MeetingRepository
 from storage.models import (
@@ -340,6 +341,7 @@ class Repositories:
         self.polls = PollRepository(session)
         self.people = PeopleRepository(session)
         self.meetings = MeetingRepository(session)
+        self.attendance = AttendanceRepository(session)
         self.reminders = ReminderRepository(session)
         self.agenda, self.remontees = AgendaRepository(session), RemonteeRepository(session)
         self.participants = ParticipantRepository(session)

@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Any
 from commands.arguments import Text
 from commands.context import Context
 from commands.dates import Slot, parse_slot
+from commands.errors import UserError
+from commands.meetings import render
 from commands.meetings.lookup import MeetingRef
 from commands.meetings.organisers import organisers_only
 from commands.meetings.registration import refuse_if_closed
+from commands.meetings.vocabulary import CANCELLED
 from commands.params import Param
 from commands.registry import group
 from commands.roles import Role
@@ -35,11 +38,27 @@ async def answerable(ctx: Context, arguments: Mapping[str, Any]) -> None:
 
 # ``!rencontre present|absent|peutetre``: anyone, to a rencontre still to come
 answering = rencontre.family(checks=(answerable,))
-# ``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators, and a
-# group's referents for their group's events (``organisers``)
+# ``!rencontre planifier|reporter|annuler|compte-rendu``: the coordinators, and a group's
+# referents for their group's events (``organisers``)
 coordination = rencontre.family(role=Role.REFERENT, checks=(organisers_only(),))
 # ``!rencontre modifier``: the same, and the event's organiser
 editing = rencontre.family(role=Role.REFERENT, checks=(organisers_only(organiser=True),))
+
+
+async def started(ctx: Context, arguments: Mapping[str, Any]) -> None:
+    """People are counted at an event that has started and is not cancelled."""
+    meeting = arguments["meeting"]
+    if meeting.status == CANCELLED:
+        raise UserError("meeting.attendance_cancelled", number=meeting.id)
+    if meeting.starts_at > ctx.now:
+        raise UserError("meeting.attendance_too_early", number=meeting.id,
+                        when=render.when(meeting, ctx.club, ctx.t))
+
+
+# ``!rencontre presences|effectif|invite|oublier-invite|feuille``: the same as ``editing``
+# (refused in the attendance's words), once the event has started
+recording = rencontre.family(role=Role.REFERENT, checks=(
+    organisers_only(organiser=True, refusals="attendance"), started))
 
 
 def read_slot(ctx: Context, text: str, duration_of: Meeting | None = None) -> Slot:

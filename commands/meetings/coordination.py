@@ -1,8 +1,9 @@
 """``!rencontre planifier|reporter|annuler|presences|compte-rendu``: the coordinators (and a
 group's referents, for their group: ``organisers``) plan, move and cancel events (announced in
-their rooms, the other capabilities told through ``MEETING_CHANGED``), record who came and the
-minutes (posted in the event's rooms). Planned in a group's room without ``--groupe`` nor
-``--territoire``, an event is the group's."""
+their rooms, the other capabilities told through ``MEETING_CHANGED``) and record the minutes
+(posted in the event's rooms); they and the event's organiser record who came, once it has
+begun. Planned in a group's room without ``--groupe`` nor ``--territoire``, an event is the
+group's."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from commands.context import Context
 from commands.effects import Reply
 from commands.errors import UserError
 from commands.meetings import render
-from commands.meetings.common import MEETING, WHEN, coordination, read_slot
+from commands.meetings.common import MEETING, WHEN, coordination, read_slot, recording
 from commands.meetings.details import (
     EVENT_OPTIONS,
     PLACE,
@@ -121,19 +122,13 @@ async def annuler(ctx: Context, meeting: Meeting, reason: str | None) -> Reply:
                  effects=tuple(effects), reschedule=(REMINDERS_KIND,))
 
 
-@coordination.subcommand("presences", fr=("presences", "presence", "venus"),
-                         en=("attendance", "attended"),
-                         params=(MEETING, Param("people", People(), required=False,
-                                                rest=True)),
-                         names_people=True)
+@recording.subcommand("presences", fr=("presences", "presence", "venus"),
+                      en=("attendance", "attended"),
+                      params=(MEETING, Param("people", People(), required=False, rest=True)),
+                      names_people=True)
 async def presences(ctx: Context, meeting: Meeting,
                     people: tuple[str, ...] | None) -> Reply:
     repos = ctx.db()
-    if meeting.status == CANCELLED:
-        raise UserError("meeting.attendance_cancelled", number=meeting.id)
-    if meeting.starts_at > ctx.now:
-        raise UserError("meeting.attendance_too_early", number=meeting.id,
-                        when=render.when(meeting, ctx.club, ctx.t))
     users, outsiders = await _who_came(ctx, meeting, people)
     came = await repos.meetings.set_attendance(meeting.id, users, ctx.now, tz=ctx.club.tz)
     meeting.status = HELD

@@ -1,6 +1,7 @@
 """Who organises the club's events and date polls: the coordinators, everything; a group's
 referents, their group's events and polls (said in the group's room, or with ``--groupe``);
-for ``!rencontre modifier``, the event's organiser too.
+for ``!rencontre modifier`` and the attendance (``presences``, ``effectif``, ``invite``,
+``oublier-invite``, ``feuille``), the event's organiser too.
 
 The ``!rencontre`` and ``!sondage`` families declare ``organisers_only`` once: it finds the
 groups a command is about from its arguments (``groups_of``) before the handler runs.
@@ -39,9 +40,10 @@ async def groups_of(ctx: Context, arguments: Mapping[str, Any]) -> list[ProjectG
     return found or [None]
 
 
-def organisers_only(*, organiser: bool = False) -> Check:
+def organisers_only(*, organiser: bool = False, refusals: str = "meeting") -> Check:
     """A check: the coordinators, or the referents of the groups the command is about (and,
-    with ``organiser``, the event's organiser); anyone else is told who may."""
+    with ``organiser``, the event's organiser); anyone else is told who may, by the
+    ``organisers_only…`` messages of the catalogue section ``refusals``."""
 
     async def check(ctx: Context, arguments: Mapping[str, Any]) -> None:
         if ctx.role >= Role.COORDINATOR:
@@ -52,10 +54,10 @@ def organisers_only(*, organiser: bool = False) -> Check:
         suffix = "_or_organiser" if organiser else ""
         for group in await groups_of(ctx, arguments):
             if group is None:
-                raise Forbidden(f"meeting.organisers_only{suffix}")
+                raise Forbidden(f"{refusals}.organisers_only{suffix}")
             member = await ctx.db().groups.membership(group.id, ctx.sender)
             if member is None or not member.referent:
-                raise Forbidden(f"meeting.group_organisers_only{suffix}",
+                raise Forbidden(f"{refusals}.group_organisers_only{suffix}",
                                 group=group_label(group))
 
     return check

@@ -1,4 +1,5 @@
-"""``!rencontre liste|info|ics``: the rencontres, one in full, its calendar file."""
+"""``!rencontre liste|info|ics``: the rencontres, one in full (with everyone who came), its
+calendar file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from commands.effects import Reply
 from commands.meetings import render
 from commands.meetings.common import NEXT_MEETING, rencontre
 from commands.meetings.service import ics_upload
+from commands.meetings.turnout import card_lines
 from commands.meetings.vocabulary import PRESENT, WAITING
 from commands.paging import Window, more, paged
 from commands.params import PAGE
@@ -48,6 +50,7 @@ async def info(ctx: Context, meeting: Meeting, page: PageRequest) -> Reply:
     window = Window(page.number, render.NAMES_SHOWN).within(most)
     text = render.card(meeting, rsvps, attendance, ctx.club, ctx.t,
                        upcoming=meeting.starts_at >= ctx.now, window=window, named=named)
+    text += await card_lines(ctx, meeting)
     if not named:
         text += "\n\n" + _own_place(ctx, rsvps)
     footer = more(page, window.number, window.pages(most), ctx.t, ctx.club.prefix,

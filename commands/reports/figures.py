@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from storage.attendance import Turnout
     from storage.repositories import Repositories
 
 NOT_SAID = "non-renseigne"
@@ -55,6 +56,8 @@ class Figures:
     groups_by_status: dict[str, int]  # of the groups not archived
     suggestions: dict[str, int]  # agenda suggestions of the year, by status
     remontees: dict[str, int]  # remontées of the year, by status
+    # Everyone who came to the year's events, once per event: members named, guests, headcounts
+    turnout: Turnout
     cumulative: tuple[int, ...] = field(default=())  # participants so far at each month's end
     # (empty without the detail, as groups)
 
@@ -120,6 +123,7 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
         remontees=await people.remontees_between(start, end),
         cumulative=tuple(sum(row.before[month] for row in counts)
                          for month in range(len(edges))),
+        turnout=await repos.attendance.turnout_between(start, end),
     )
 
 

@@ -35,6 +35,8 @@ def stats_text(figures: Figures, t: Translator) -> str:
           new=f.new_participants),
         t("report.line_attended", attended=f.attended, held=f.meetings_held,
           attendance=f.attendance_total),
+        t("report.line_turnout", total=f.turnout.total,
+          without=f.turnout.total - f.turnout.members),
         t("report.line_territory", counts=_counts(t, "territory", f.by_territory)),
         t("report.line_category", counts=_counts(t, "profile_category", f.by_category)),
         t("report.line_groups", count=f.active_groups,

@@ -1,7 +1,8 @@
 """The retention purge, a daily job: the personal data of everyone recorded and inactive for
-longer than ``Club.retention`` is erased like ``!oublier-moi`` does (counts kept), and the
-commands handled and messages sent longer than ``Club.messages_retention`` ago are deleted
-(except the messages the bot still needs)."""
+longer than ``Club.retention`` is erased like ``!oublier-moi`` does (counts kept), so are the
+names of the guests of events older than that (they become headcounts), and the commands
+handled and messages sent longer than ``Club.messages_retention`` ago are deleted (except the
+messages the bot still needs)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,12 @@ async def _purge(job: JobRun, item: Item) -> Sequence[Effect]:
                                               job.club.messages_retention)
     people = (await purge_inactive(job.repos, job.club, job.t, job.now, job.club.retention)
               if job.club.retention else 0)
+    guests = (await job.repos.attendance.expire_guests(job.now - job.club.retention)
+              if job.club.retention else 0)
     if people:
         log.info("retention: personal data of %d inactive people erased", people)
+    if guests:
+        log.info("retention: the names of %d guests of past events erased", guests)
     if commands or messages:
         log.info("retention: %d commands and %d messages deleted", commands, messages)
     return ()

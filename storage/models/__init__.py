@@ -13,7 +13,16 @@ from storage.models.groups import (
     Initiative,
     ProjectGroup,
 )
-from storage.models.meetings import Meeting, MeetingAttendance, MeetingRsvp, Poll, PollSlot, PollVote
+from storage.models.meetings import (
+    Meeting,
+    MeetingAttendance,
+    MeetingGuest,
+    MeetingHeadcount,
+    MeetingRsvp,
+    Poll,
+    PollSlot,
+    PollVote,
+)
 from storage.models.people import Participant, ParticipantYear, Person
 from storage.models.runtime import (
     BotState,
@@ -44,6 +53,8 @@ __all__ = [
     "JoinedRoom",
     "Meeting",
     "MeetingAttendance",
+    "MeetingGuest",
+    "MeetingHeadcount",
     "MeetingRsvp",
     "OutboxMessage",
     "OutboxPerson",

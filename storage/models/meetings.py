@@ -66,6 +66,35 @@ class MeetingAttendance(Base):
     recorded_at: Mapped[datetime]
 
 
+class MeetingHeadcount(Base):
+    """How many people without Matrix came to an event, by category and territory (keys of
+    ``[events.categories]`` and ``commands.categories.TERRITORIES``): no names."""
+
+    __tablename__ = "meeting_headcounts"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    territory: Mapped[str] = mapped_column(String(32), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime]
+
+
+class MeetingGuest(Base):
+    """Someone without Matrix who came, by name only (a sign-in sheet, the organiser): personal
+    data, turned into a headcount once the event is older than the retention delay."""
+
+    __tablename__ = "meeting_guests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    category: Mapped[str] = mapped_column(String(32))
+    territory: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # commande (typed), feuille (a sheet)
+    recorded_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_meeting_guests_meeting", "meeting_id"),)
+
+
 class Poll(Base):
     """A date poll: a question, candidate slots, votes, a deadline."""
 

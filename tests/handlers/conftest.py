@@ -184,7 +184,7 @@ def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbo
                  registry: Registry, club: Club) -> Harness:
     roles = {COORDINATOR: Role.COORDINATOR}
     places: dict[str, Place] = {}
-    matrix = FakeMatrix(direct=transport.direct)
+    matrix = FakeMatrix(direct=transport.direct, files=transport.files)
     dispatcher = Dispatcher(registry, db, outbox, clock, club, FakeMembership(roles, places),
                             matrix, follow_up_delay_s=0)
     outbox.on_room_opened = dispatcher.room_opened

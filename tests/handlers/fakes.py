@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import base64
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.matrix_api import MatrixError
 from bot.threads import ThreadHeads
 from bot.transport import Transport
-from commands.ports import RoomFacts
+from commands.ports import FILE_SIZE_LIMIT, PostedFile, RoomFacts
 from commands.threads import awaits_latest, with_latest
 
 
@@ -148,6 +149,22 @@ class FakeTransport:
 
     left: list[str] = field(default_factory=list)
     encrypted: set[str] = field(default_factory=set)  # rooms whose messages are encrypted
+    media: dict[str, bytes] = field(default_factory=dict)  # posted files by mxc url
+    fetched: list[str] = field(default_factory=list)  # the urls fetched, in order
+    files: dict[tuple[str, str], PostedFile] = field(default_factory=dict)  # (room, sender)
+
+    def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:
+        return self.files.get((room_id, user_id))
+
+    async def fetch_file(self, source: Mapping[str, Any]) -> dict[str, Any]:
+        """As ``bot.attachments.fetched``: the content, or the problem."""
+        url = str(source.get("url") or source.get("file", {}).get("url"))
+        self.fetched.append(url)
+        if url not in self.media:
+            return {"problem": "unreadable"}
+        if len(self.media[url]) > FILE_SIZE_LIMIT:
+            return {"problem": "too_big"}
+        return {"content": base64.b64encode(self.media[url]).decode()}
 
     def is_encrypted(self, room_id: str) -> bool:
         return room_id in self.encrypted
@@ -215,6 +232,11 @@ class FakeMatrix:
 
     async def display_names(self, user_id: str) -> list[str]:
         return list(self.names.get(user_id, []))
+
+    files: dict[tuple[str, str], PostedFile] = field(default_factory=dict)  # (room, sender)
+
+    def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:
+        return self.files.get((room_id, user_id))
 
     def is_member(self, room_id: str, user_id: str) -> bool:
         """Someone is in the rooms made for them (direct ones) until they leave (``left``)."""

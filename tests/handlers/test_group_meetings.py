@@ -158,8 +158,9 @@ async def test_a_referent_runs_the_groups_event_and_not_the_clubs(bot: Harness) 
     for line in ("!rencontre reporter 2 16/01 18h", "!rencontre annuler 2",
                  "!rencontre modifier 2 --places 4", f"!rencontre presences 2 {BOB}",
                  "!rencontre compte-rendu 2 https://pad.example.org/x"):
-        expected = (GROUP_ONLY if "modifier" not in line
-                    else "Réservé à la coordination et à l'organisation de l'événement.")
+        expected = {"modifier": "Réservé à la coordination et à l'organisation de l'événement.",
+                    "presences": "Seules l'organisation de l'événement et la coordination "
+                                 "notent qui est venu."}.get(line.split()[1], GROUP_ONLY)
         assert await refused(bot, line) == expected, line
         assert (await refused(bot, line.replace(" 2", " 1", 1), sender=DAVE)).startswith(
             "Seuls "), line
@@ -191,6 +192,35 @@ async def test_the_organiser_edits_but_does_not_cancel(bot: Harness) -> None:
     assert await refused(bot, "!rencontre modifier 2 --places 3", sender=DAVE) == (
         "Seuls l'organisation de l'événement, les référents de n°1 Atelier vélo et la "
         "coordination peuvent le modifier.")
+
+
+async def test_the_groups_referents_and_the_organiser_record_who_came(bot: Harness) -> None:
+    """At a group's event organised by someone else, its referents record who came (members,
+    guests, headcounts) and see the guests' names; a member of the group does not; nobody
+    records anything before the event has begun."""
+    await ask(bot, f"!rencontre planifier 14/01 18h --groupe velo --organisateur {DAVE}",
+              sender=COORDINATOR)
+    assert "n'a pas encore commencé" in await refused(bot, "!rencontre effectif 1 3 elus")
+    bot.clock.set(bot.clock.now() + timedelta(days=12))  # after the meeting
+    assert (await ask(bot, f"!rencontre presences 1 {BOB}")).startswith("Rencontre n°1 tenue : 1")
+    assert (await ask(bot, "!rencontre effectif 1 3 élus")).startswith(
+        "Effectif de l'événement n°1, nord : 3 élus")
+    assert (await ask(bot, "!rencontre invite 1 Marie Durand", sender=DAVE)).startswith(
+        "1 invité noté à l'événement n°1")
+    attendance = ("meeting_attendance", "meeting_headcounts", "meeting_guests")
+    before = await table_snapshot(bot.db, attendance)
+    for line in ("!rencontre effectif 1 9 élus", "!rencontre invite 1 Jean Martin",
+                 "!rencontre oublier-invite 1 Marie Durand", "!rencontre feuille 1",
+                 f"!rencontre presences 1 {DAVE}"):
+        assert await refused(bot, line, sender=BOB) == (
+            "Seuls l'organisation de l'événement, les référents de n°1 Atelier vélo et la "
+            "coordination notent qui est venu."), line
+    assert await table_snapshot(bot.db, attendance) == before
+    bot.places["!direct:example.org"] = Place.DIRECT
+    assert "Invités : Marie Durand" in await ask(bot, "!rencontre info 1",
+                                                  room="!direct:example.org")
+    assert "Marie Durand" not in await ask(bot, "!rencontre info 1", sender=BOB,
+                                           room="!direct:example.org")
 
 
 # --- date polls ---------------------------------------------------------------------------------

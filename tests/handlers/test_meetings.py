@@ -429,8 +429,10 @@ async def test_reschedule_refusals(bot: Harness, body: str, expected: str) -> No
 async def test_reschedule_and_cancel_are_for_coordinators(bot: Harness) -> None:
     await plan(bot)
     for body in ("!rencontre reporter 1 vendredi 18h", "!rencontre annuler 1",
-                 f"!rencontre presences 1 {ALICE}", "!rencontre compte-rendu 1 texte"):
+                 "!rencontre compte-rendu 1 texte"):
         assert (await refused(bot, body, sender=ALICE)).startswith("Réservé à la coordination")
+    assert await refused(bot, f"!rencontre presences 1 {ALICE}", sender=ALICE) == (
+        "Seules l'organisation de l'événement et la coordination notent qui est venu.")
 
 
 # --- annuler ------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
           "agenda_states", "remontees", "reminders", "participants", "participant_years",
-          "outbox_people", "audit_people", "actions"}
+          "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests", "actions"}
 
 
 # The inbox before 0015 (the model has a column more since).
@@ -490,10 +490,47 @@ async def test_0016_makes_every_rencontre_a_rencontre_du_club_and_keeps_its_answ
         assert [row.user_id for row in await repos.meetings.attendance(ids[0])] == ["@a:x"]
 
 
+# --- 0017: headcounts and guests ----------------------------------------------------------------
+
+async def test_0017_keeps_the_named_attendance_and_adds_headcounts_and_guests(
+        empty_db: Database) -> None:
+    """An event held at 0016 keeps who came; the yearly turnout counts them, and headcounts
+    and guests can be added; going down drops only the new tables."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0016")
+    came = sa.table("meeting_attendance", sa.column("meeting_id", sa.Integer()),
+                    sa.column("user_id", sa.String()), sa.column("recorded_at", UTCDateTime()))
+    async with empty_db.transaction() as repos:
+        meeting = await repos.meetings.create(starts_at=t0, ends_at=t0 + timedelta(hours=2),
+                                              place="Gap", territory="nord", created_by="@c:x",
+                                              at=t0, kind="webinaire")
+        meeting.status = "tenue"
+        await repos.session.flush()
+        await repos.session.execute(came.insert(), [
+            {"meeting_id": meeting.id, "user_id": user, "recorded_at": t0}
+            for user in ("@a:x", "@b:x")])
+    await empty_db.upgrade()
+    year = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    async with empty_db.transaction() as repos:
+        assert (await repos.attendance.turnout_between(*year)).ways == {"membres": 2}
+        await repos.attendance.set_headcount(meeting.id, "nord", {"elu": 8}, t0)
+        await repos.attendance.add_guests(meeting.id, [("Marie", "habitant", "sud")], t0)
+    async with empty_db.transaction() as repos:
+        assert (await repos.attendance.turnout(meeting.id)).total == 11
+    async with empty_db.engine.begin() as connection:  # down: the new tables go, nothing else
+        await connection.run_sync(_migrate, "0016", True)
+        assert not {"meeting_headcounts", "meeting_guests"} & await connection.run_sync(_tables)
+    async with empty_db.transaction() as repos:
+        assert [row.user_id for row in await repos.meetings.attendance(meeting.id)] == [
+            "@a:x", "@b:x"]
+    await empty_db.upgrade()
+
+
 # --- 0018: actions ------------------------------------------------------------------------------
 
 # The reminders' table before 0018 (the model has ``action_id`` since).
-_REMINDERS_0016 = sa.table(
+_REMINDERS_0017 = sa.table(
     "reminders", sa.column("id", sa.Integer()), sa.column("kind", sa.String()),
     sa.column("room_id", sa.String()), sa.column("owner", sa.String()),
     sa.column("text", sa.String()), sa.column("rule", sa.String()),
@@ -504,13 +541,13 @@ _REMINDERS_0016 = sa.table(
 
 
 async def test_0018_adds_the_actions_and_keeps_the_pending_reminders(empty_db: Database) -> None:
-    """The reminders pending at 0016 stay (no copy of the table on SQLite), with no action; an
-    action and its reminder can be recorded; down to 0016 and up again, the reminders stay."""
+    """The reminders pending at 0017 stay (no copy of the table on SQLite), with no action; an
+    action and its reminder can be recorded; down to 0017 and up again, the reminders stay."""
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
     async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0016")
+        await connection.run_sync(_migrate, "0017")
     async with empty_db.transaction() as repos:
-        await repos.session.execute(_REMINDERS_0016.insert().values(
+        await repos.session.execute(_REMINDERS_0017.insert().values(
             kind="personal", room_id="!r:x", owner="@a:x", text="appeler", rule=None, due_at=t0,
             send_at=t0, occurrence=0, meeting_id=None, offset="", status="pending",
             created_at=t0))
@@ -529,7 +566,7 @@ async def test_0018_adds_the_actions_and_keeps_the_pending_reminders(empty_db: D
                                   action_id=action.id, offset="J-2", created_at=t0)
         assert [a.text for a in await repos.actions.open()] == ["Envoyer le devis"]
     async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0016", True)
+        await connection.run_sync(_migrate, "0017", True)
         assert "actions" not in await connection.run_sync(_tables)
     await empty_db.upgrade()
     async with empty_db.transaction() as repos:

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.reports.figures import Figures, year_bounds, yearly_figures
+from storage.attendance import MEMBERS, AttendanceRepository
 from storage.models import (
     AgendaSuggestion,
     AgendaSupport,
@@ -118,10 +119,17 @@ class _UnionParticipants(ParticipantRepository):
                                          acts=self.acts)
 
 
+class _NamedOnly(AttendanceRepository):
+    """Before revision 0017 only the members named were recorded (no guests, no headcounts)."""
+
+    ways = (MEMBERS,)
+
+
 async def union_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
                         acts: bool = False) -> Figures:
     """``yearly_figures`` with the participants counted by the UNION (works on a database at
     revision 0007 too: it reads no ``first_at``)."""
     union = copy.copy(repos)
     union.participants = _UnionParticipants(repos.session, tz, acts)
+    union.attendance = _NamedOnly(repos.session)
     return await yearly_figures(union, year, tz)

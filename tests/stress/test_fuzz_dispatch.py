@@ -127,6 +127,20 @@ class Fuzz:
                      "rappel dans 3 jours relancer l'atelier"):
             reply, refused = await self.answer(line, "@coord:b", Role.COORDINATOR)
             assert not refused, reply.markdown
+        await self._past_event()
+
+    async def _past_event(self) -> None:
+        """Event n°2, held yesterday and organised by the referent: who came to it may be
+        recorded (``!rencontre presences|effectif|invite|feuille``)."""
+        reply, refused = await self.answer("rencontre planifier 13/12 18h --territoire nord "
+                                           f"--organisateur {REFERENT}", "@coord:b",
+                                           Role.COORDINATOR)
+        assert not refused, reply.markdown
+        async with self.db.transaction() as repos:
+            meeting = await repos.meetings.get(2)
+            assert meeting is not None
+            meeting.starts_at = NOW - timedelta(days=1)
+            meeting.ends_at = NOW - timedelta(days=1) + timedelta(hours=2)
 
     async def answer(self, line: str, sender: str, role: Role) -> tuple[Reply, bool]:
         """The reply, and whether the command was refused (its transaction rolled back)."""
@@ -225,4 +239,6 @@ def test_100_000_lines_each_get_a_safe_reply_and_refusals_change_nothing() -> No
         jobs = [pool.submit(run_shard, shard, LINES // shards) for shard in range(shards)]
         counts = sum((job.result() for job in jobs), Counter[str]())
     assert counts["lines"] >= LINES - shards * PER_EXAMPLE, counts
-    assert counts["ran"] >= LINES // 20, counts  # many reached a handler and were accepted
+    # Many reached a handler and were accepted; the share falls a little with each command
+    # that refuses most generated arguments (a number, then words of its own).
+    assert counts["ran"] >= LINES // 25, counts

@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.club import reminder_rules
 from bot.config import ACCESS_TOKEN_ENV, PASSWORD_ENV, load_settings, parse_settings
 from bot.settings import ConfigError
+from commands.categories import DEFAULT_CATEGORIES
 from commands.event_kinds import DEFAULT_EVENT_KINDS
 
 GOOD = """
@@ -555,3 +556,25 @@ def test_an_action_s_reminder_days_before_its_date(tmp_path: Path) -> None:
     assert reminder_rules(_parse(text, tmp_path).reminders).action_days == 5
     assert "reminders.action_days_before" in _problems(
         GOOD + "\n[reminders]\naction_days_before = 31\n", tmp_path)
+
+
+# --- [events.categories] ------------------------------------------------------------------------
+
+def test_categories_default_to_elus_habitants_and_the_others(tmp_path: Path) -> None:
+    assert _parse(GOOD, tmp_path).events.categories == DEFAULT_CATEGORIES
+    assert [key for key, _ in DEFAULT_CATEGORIES] == [
+        "elu", "habitant", "entreprise", "association", "agent", "etudiant", "autre"]
+
+
+def test_categories_are_read_in_order_and_checked(tmp_path: Path) -> None:
+    text = GOOD + '\n[events.categories]\nelu = "Élus"\nscolaire = "Scolaires"\n'
+    assert _parse(text, tmp_path).events.categories == (("elu", "Élus"),
+                                                        ("scolaire", "Scolaires"))
+    bad = GOOD + '\n[events.categories]\n"Élu" = "Élus"\nautre = ""\n'
+    assert set(_problems(bad, tmp_path)) == {"events.categories.Élu", "events.categories.autre"}
+
+
+def test_example_config_lists_the_default_categories() -> None:
+    example = Path(__file__).parents[2] / "config.example.toml"
+    categories = tomllib.loads(example.read_text())["events"]["categories"]
+    assert tuple(categories.items()) == DEFAULT_CATEGORIES

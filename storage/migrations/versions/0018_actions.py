@@ -5,7 +5,7 @@ groupe-projet (``group_id``), with an optional due date, open until done or canc
 ``reminders.action_id``: the reminder sent before an action's due date (kind ``action``).
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06 14:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import storage.models
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
