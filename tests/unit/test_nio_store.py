@@ -37,6 +37,14 @@ def test_newly_encrypted_rooms_are_kept_across_restarts(tmp_path: Path) -> None:
     assert reopened.load_encrypted_rooms() == {"!a:localhost", "!b:localhost"}
 
 
+def test_its_commits_wait_for_no_flush_to_disk(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    pragma = store.database.execute_sql
+    assert pragma("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert pragma("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+    assert pragma("PRAGMA foreign_keys").fetchone() == (1,)
+
+
 def test_the_transport_uses_it(tmp_path: Path) -> None:
     settings = parse_settings({
         "matrix": {"homeserver": "http://127.0.0.1:9", "user_id": "@bot:localhost",
