@@ -124,7 +124,7 @@ async def plan_and_fill(club: Club, event: Event) -> None:
     waiting = await ask(club.dave, room, f"!rencontre inscrire {n}")
     assert "vous êtes n°1 sur la liste d'attente" in waiting.body, waiting.body
     seen = body(await ask(event.organiser, room, f"!rencontre info {n}"))
-    assert "2 inscrits sur 2, 0 libre, 1 en attente" in seen, seen
+    assert "2 inscrits sur 2, 0 libre, 1 en attente" in seen and seen.count("Places :") == 1, seen
     assert f"liste d'attente : {club.dave.user_id}" in seen, seen  # the organiser sees names
     assert club.dave.user_id not in body(await ask(club.carol, room, f"!rencontre info {n}"))
 
