@@ -78,9 +78,9 @@ def _facts(meeting: Meeting, club: Club, t: Translator) -> dict[str, object]:
             "prefix": club.prefix, "heading": heading(meeting, club, t)}
 
 
-def details(meeting: Meeting, t: Translator) -> list[str]:
+def details(meeting: Meeting, t: Translator, *, capacity: bool = True) -> list[str]:
     """The lines of what an event has besides its date and place: link, theme, organiser,
-    places."""
+    places (unless ``capacity`` is false: the card says them with the registrations)."""
     lines = []
     if meeting.link:
         lines.append(t("meeting.line_link", link=f"<{meeting.link}>"))
@@ -88,7 +88,7 @@ def details(meeting: Meeting, t: Translator) -> list[str]:
         lines.append(t("meeting.line_theme", theme=THEMES.label(meeting.theme, t)))
     if meeting.organiser:
         lines.append(t("meeting.line_organiser", organiser=pill(meeting.organiser)))
-    if meeting.capacity is not None:
+    if capacity and meeting.capacity is not None:
         lines.append(t("meeting.line_capacity", count=meeting.capacity))
     return lines
 
@@ -173,7 +173,8 @@ def card(meeting: Meeting, rsvps: Sequence[MeetingRsvp], attendance: Sequence[Me
                status=MEETING_STATUSES.label(meeting.status, t)),
              t("meeting.card_when", when=facts["when"]),
              t("meeting.card_place", place=facts["place"]),
-             t("meeting.card_territory", territory=facts["territory"]), *details(meeting, t)]
+             t("meeting.card_territory", territory=facts["territory"]),
+             *details(meeting, t, capacity=False)]
     if meeting.poll_id is not None:
         lines.append(t("meeting.card_poll", poll=meeting.poll_id))
     lines += _answers(meeting, rsvps if named else (), attendance, t, window,

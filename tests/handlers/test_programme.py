@@ -203,6 +203,7 @@ async def test_register_wait_withdraw_and_the_first_waiting_is_told_privately(
         bot, "!rencontre inscrire 1", sender=CAROL)
     card = await ask(bot, "!rencontre info 1", sender=COORDINATOR)
     assert "Places : 1 inscrit sur 1, 0 libre, 2 en attente" in card
+    assert card.count("Places :") == 1  # the places once, with the registrations
     assert card.index("alice") < card.index("bob") < card.index("carol")  # in its order
     for sender, own in ((CAROL, "Vous êtes n°2 sur la liste d'attente."),
                         (ALICE, "Vous êtes inscrit·e."), (DAVE, "Les noms des inscrits")):
