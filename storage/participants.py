@@ -62,6 +62,8 @@ class Participation:
 class ParticipantRepository:
     """Participants, their profile and the participation ledger."""
 
+    everyone_counted = True  # a rencontre's attendance: guests and headcounts with the named
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -153,9 +155,9 @@ class ParticipantRepository:
         return set((await self.session.scalars(query)).all())
 
     async def meetings_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """The rencontres starting in the period, with their attendance and positive RSVPs
-        (counted for these meetings only, in the same query)."""
-        rows = await self.session.execute(yearly.meetings_between(),
+        """The rencontres starting in the period, with their attendance (members named, guests,
+        headcounts) and positive RSVPs (counted for these meetings only, in the same query)."""
+        rows = await self.session.execute(yearly.meetings_between(self.everyone_counted),
                                           {"b_start": start, "b_end": end})
         return [dict(row) for row in rows.mappings()]
 

@@ -14,6 +14,8 @@ from storage.models import (
     GroupMember,
     Meeting,
     MeetingAttendance,
+    MeetingGuest,
+    MeetingHeadcount,
     MeetingRsvp,
     Participant,
     ParticipantYear,
@@ -50,10 +52,15 @@ def participation(edges: int) -> Any:
 
 
 @cache
-def meetings_between() -> Any:
-    """The rencontres starting in [b_start, b_end), with their attendance and positive RSVPs."""
-    attendance = (select(func.count()).where(MeetingAttendance.meeting_id == Meeting.id)
-                  .scalar_subquery())
+def meetings_between(everyone: bool = True) -> Any:
+    """The rencontres starting in [b_start, b_end), with their attendance (members named and,
+    with ``everyone``, guests and headcounts) and positive RSVPs."""
+    named = (select(func.count()).where(MeetingAttendance.meeting_id == Meeting.id)
+             .scalar_subquery())
+    guests = select(func.count()).where(MeetingGuest.meeting_id == Meeting.id).scalar_subquery()
+    counted = (select(func.coalesce(func.sum(MeetingHeadcount.count), 0))
+               .where(MeetingHeadcount.meeting_id == Meeting.id).scalar_subquery())
+    attendance = named + guests + counted if everyone else named
     rsvps = (select(func.count()).where(MeetingRsvp.meeting_id == Meeting.id,
                                         MeetingRsvp.answer == "present").scalar_subquery())
     return (select(Meeting.id, Meeting.starts_at, Meeting.territory, Meeting.status,

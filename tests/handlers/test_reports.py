@@ -55,6 +55,19 @@ async def test_the_figures_of_a_seeded_year_are_exact(bot: Harness) -> None:
     assert list(figures.cumulative) == sorted(figures.cumulative)
 
 
+async def test_a_rencontres_attendance_counts_its_guests_and_headcounts(bot: Harness) -> None:
+    await seed(bot.db)
+    async with bot.db.transaction() as repos:
+        first = (await yearly_figures(repos, YEAR, PARIS)).meetings[0]
+        await repos.attendance.set_headcount(first.id, "nord", {"elus": 8, "habitants": 14},
+                                             first.starts_at)
+        await repos.attendance.add_guests(first.id, [("Jeanne M.", "habitants", "nord")],
+                                          first.starts_at)
+    async with bot.db.transaction() as repos:
+        figures = await yearly_figures(repos, YEAR, PARIS)
+    assert [m.attendance for m in figures.meetings] == [45 + 22 + 1, 60, 0, 10]
+
+
 async def test_stats_for_coordinators(bot: Harness) -> None:
     await seed(bot.db)
     reply = await bot.reply_to(f"!stats {YEAR}", sender=COORDINATOR)

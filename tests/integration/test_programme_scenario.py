@@ -260,7 +260,7 @@ async def test_a_webinaire_and_a_group_meeting_from_planning_to_stats(bot_factor
     assert "Actions en cours : 2" in of_group, of_group
     stats = body(await ask(club.chargee, club.main, "!stats"))
     assert "44 personnes comptées aux événements (dont 38 sans Matrix)" in stats, stats
-    assert "Rencontres : 2 tenues" in stats, stats
+    assert "Rencontres : 2 tenues, 44 présences" in stats, stats
     in_main = [body(e) for e in club.carol.events[club.main]]
     announced = [text for text in in_main if text.startswith(f"📅 {meeting.heading}")]
     assert not announced, announced  # announced and reminded in the group's room only

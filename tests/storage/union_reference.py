@@ -109,6 +109,8 @@ async def ledger_people(session: AsyncSession, year: int) -> dict[str, tuple[dat
 
 
 class _UnionParticipants(ParticipantRepository):
+    everyone_counted = False  # before revision 0017, only the members named
+
     def __init__(self, session: AsyncSession, tz: ZoneInfo, acts: bool) -> None:
         super().__init__(session)
         self.tz, self.acts = tz, acts
