@@ -54,12 +54,13 @@ class Invitations:
         return user_id in allowed or server in allowed or user_id in self.club.coordinators
 
     async def accept(self, room_id: str, inviter: str) -> None:
+        asked_at = self.rooms.clock.now()  # what is said after this is not history
         try:
             await self.transport.join(room_id)
         except MatrixError as error:
             log.warning("invite to %s from %s: join failed (%s)", room_id, inviter, error)
             return
-        await self.rooms.joined(room_id, False)
+        await self.rooms.joined(room_id, False, asked_at)
         log.info("joined %s, invited by %s", room_id, inviter,
                  extra={"room": room_id, "inviter": inviter})
 

@@ -108,14 +108,14 @@ class Rooms:
 
     async def _join(self, role: str, room: str, room_id: str) -> None:
         """Joins a configured room the bot is not in (nor has just joined, invited)."""
-        known = room_id in self.known
+        known, asked_at = room_id in self.known, self.clock.now()
         try:
             joined = await self.transport.join(room)
         except MatrixError as error:
             log.warning("cannot join the %s room %s (%s): invite the bot there", role, room,
                         error)
             return
-        await self.joined(joined, known)
+        await self.joined(joined, known, asked_at)
 
     def held(self, room_id: str) -> asyncio.Event | None:
         """What a command in ``room_id`` waits for before it runs: while a configured room is
@@ -189,13 +189,15 @@ class Rooms:
             return
         self.on_change(space=space_id)
 
-    async def joined(self, room_id: str, known: bool) -> None:
+    async def joined(self, room_id: str, known: bool, asked_at: datetime) -> None:
         """Records a join the bot has just made, unless another one recorded it meanwhile
         (``known``: the room was recorded before this join). The start's join of a configured
         room and the acceptance of the invitation to it may race: the later record would move
-        the join time past commands sent in between, which would be taken for history."""
+        the join time past commands sent in between, which would be taken for history. The join
+        time is when the join was asked (``asked_at``): a command sent as soon as the join shows,
+        while the bot's loop was busy elsewhere, is not history."""
         if known or room_id not in self.known:
-            await self._mark_joined(room_id, self.clock.now())
+            await self._mark_joined(room_id, asked_at)
 
     async def _mark_joined(self, room_id: str, at: datetime) -> None:
         """Records that the bot has just joined a room: what was said there before is history

@@ -364,7 +364,7 @@ async def test_a_second_join_of_the_same_room_does_not_move_its_join_time(
 
     monkeypatch.setattr(bot.transport, "join", join)
     bot._forget_room(OTHER)
-    await bot.rooms.joined(OTHER, known=False)  # the first join recorded
+    await bot.rooms.joined(OTHER, known=False, asked_at=bot.clock.now())  # the first join
     first = bot.rooms.known[OTHER].joined_at
     assert isinstance(bot.clock, FakeClock)
     bot.clock.advance(timedelta(seconds=5))  # a command is sent meanwhile
@@ -373,3 +373,20 @@ async def test_a_second_join_of_the_same_room_does_not_move_its_join_time(
     async with bot.db.transaction() as repos:
         rows = {row.room_id: row.joined_at for row in await repos.rooms.all()}
     assert rows[OTHER] == first
+
+
+async def test_the_join_time_is_when_the_join_was_asked(
+        bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command sent as soon as the bot's join shows, while the bot's loop was busy before it
+    could record the join, is not history: the join time is when the join was asked."""
+    assert isinstance(bot.clock, FakeClock)
+    asked = bot.clock.now()
+
+    async def join(room: str) -> str:
+        bot.clock.advance(timedelta(seconds=2))  # the answer handled late: a command came
+        return room
+
+    monkeypatch.setattr(bot.transport, "join", join)
+    bot._forget_room(OTHER)
+    await bot.invitations.accept(OTHER, CREATOR)
+    assert bot.rooms.known[OTHER].joined_at == asked
