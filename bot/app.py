@@ -209,7 +209,7 @@ class Bot:
                  "%(revision)s), %(pending_reminders)d pending reminder(s), %(open_polls)d open "
                  "poll(s), %(scheduled_jobs)d scheduled job(s)",
                  facts, extra={"event_kind": "ready", **facts})
-        if not self.rooms.settled.is_set():
+        if self.rooms.joining:
             self._tasks.append(asyncio.create_task(self._rooms_line(), name="rooms line"))
 
     def _rooms_facts(self) -> dict[str, int]:

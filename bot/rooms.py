@@ -46,7 +46,8 @@ class Rooms:
         self.caught_up = asyncio.Event()  # the start's catch-up batch is handled: joins may go
         self.known_all = asyncio.Event()  # every configured room resolved or given up
         self._resolving = 0  # configured rooms still being resolved
-        self.joining = 0  # configured rooms still being resolved or joined
+        # configured rooms not yet settled, by role: their room id once resolved
+        self._unsettled: dict[str, str | None] = {}
         self.settled = asyncio.Event()  # every configured room joined, or given up
 
     async def load(self, repos: Repositories) -> None:
@@ -64,7 +65,8 @@ class Rooms:
         that never answers delays nothing but itself. Until every one is resolved or given
         up, commands in rooms not known to be the club's wait (``held``)."""
         rooms = self.settings.configured()
-        self._resolving = self.joining = len(rooms)
+        self._resolving = len(rooms)
+        self._unsettled = dict.fromkeys(rooms)
         if not rooms:
             self.known_all.set()
             self.settled.set()
@@ -75,9 +77,15 @@ class Rooms:
         try:
             await self._find_and_join(role, room)
         finally:
-            self.joining -= 1
-            if not self.joining:
+            del self._unsettled[role]
+            if not self._unsettled:
                 self.settled.set()
+
+    @property
+    def joining(self) -> int:
+        """Configured rooms still being resolved or joined; one the bot is already in as a club
+        room (its invitation accepted meanwhile) is not."""
+        return sum(1 for room_id in self._unsettled.values() if room_id not in self.club_rooms)
 
     async def _find_and_join(self, role: str, room: str) -> None:
         """Resolves a configured room; joins it once the start has caught up (the catch-up
@@ -85,6 +93,7 @@ class Rooms:
         room_id = await self._resolve(role, room)
         if room_id is not None:
             self._configured[room_id] = (role, room)
+            self._unsettled[role] = room_id
             if self._synced:
                 self._back_in_if_there(room_id)
         self._resolving -= 1

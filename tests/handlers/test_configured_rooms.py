@@ -105,3 +105,27 @@ async def test_the_ready_line_says_which_rooms_are_still_being_joined_then_a_lin
     [rooms] = [r for r in caplog.records if getattr(r, "event_kind", None) == "rooms_ready"]
     assert rooms.getMessage() == ("configured rooms joined: 2 club room(s) of 2 configured, "
                                   "3 room(s) joined")
+
+
+async def test_a_configured_room_the_bot_is_already_in_is_not_said_to_be_joined(
+        slow_north: tuple[Bot, asyncio.Event], caplog: pytest.LogCaptureFixture) -> None:
+    """The bot is in a configured room (it was there, or its invitation was just accepted)
+    while that room's own join still waits for the start's catch-up: the ready line counts it
+    as a club room, not as being joined, and no second line follows."""
+    bot, answered = slow_north
+    caplog.set_level(logging.INFO, logger="bot.app")
+    bot.rooms.caught_up.clear()  # the room's join waits for the start's catch-up
+    await bot.handle_sync(sync([], "s3", room=NORTH))  # the bot is in the north room
+    answered.set()
+    async with asyncio.timeout(10):
+        while NORTH not in bot.club_rooms:
+            await asyncio.sleep(0.01)
+    assert not bot.rooms.settled.is_set()
+    await bot._health_line()
+    [ready] = [r for r in caplog.records if getattr(r, "event_kind", None) == "ready"]
+    assert (ready.club_rooms, ready.configured_rooms, ready.rooms_joining) == (2, 2, 0)
+    bot.rooms.caught_up.set()
+    async with asyncio.timeout(10):
+        await bot.rooms.settled.wait()
+    await asyncio.gather(*bot._tasks, return_exceptions=True)
+    assert not [r for r in caplog.records if getattr(r, "event_kind", None) == "rooms_ready"]
