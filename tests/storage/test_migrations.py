@@ -473,7 +473,8 @@ async def test_0016_makes_every_rencontre_a_rencontre_du_club_and_keeps_its_answ
             {"meeting_id": ids[1], "user_id": "@b:x", "answer": "peutetre", "at": t0}])
         await repos.session.execute(came.insert(), [
             {"meeting_id": ids[0], "user_id": "@a:x", "recorded_at": t0}])
-    await empty_db.upgrade()
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0016")
     async with empty_db.transaction() as repos:
         rows = [await repos.meetings.get(number) for number in ids]
         assert [(m.kind, m.title, m.description, m.link, m.theme, m.group_id, m.capacity,  # type: ignore[union-attr]
@@ -483,6 +484,8 @@ async def test_0016_makes_every_rencontre_a_rencontre_du_club_and_keeps_its_answ
         assert await repos.meetings.rsvp(ids[0], "@a:x") == "present"
         assert await repos.meetings.rsvp(ids[1], "@b:x") == "peutetre"
         assert [row.user_id for row in await repos.meetings.attendance(ids[0])] == ["@a:x"]
+    await empty_db.upgrade()  # 0019: the north's rencontre is territorial, the joint one stays
+    assert await _kinds(empty_db, ids) == ["territoriale", "rencontre"]
     async with empty_db.engine.begin() as connection:  # down and up again, nothing lost
         await connection.run_sync(_migrate, "0013", True)
     await empty_db.upgrade()
@@ -572,3 +575,34 @@ async def test_0018_adds_the_actions_and_keeps_the_pending_reminders(empty_db: D
     async with empty_db.transaction() as repos:
         assert [r.text for r in await repos.reminders.pending_of("@a:x")] == ["appeler"]
         assert await repos.reminders.count_pending() == 2
+
+
+# --- 0019: territorial rencontres ---------------------------------------------------------------
+
+async def _kinds(db: Database, ids: list[int]) -> list[str]:
+    async with db.transaction() as repos:
+        return [(await repos.meetings.get(number)).kind for number in ids]  # type: ignore[union-attr]
+
+
+async def test_0019_makes_the_rencontres_of_the_north_and_south_territorial(
+        empty_db: Database) -> None:
+    """The club's rencontres of one territory become « territoriale »; the joint ones, the
+    group meetings and the events of another kind keep theirs; down, they are « rencontre »."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0018")
+    events = [("nord", "rencontre", None), ("sud", "rencontre", None),
+              ("commun", "rencontre", None), ("nord", "webinaire", None),
+              ("sud", "rencontre", 4), ("sud", "groupe", 4)]
+    async with empty_db.transaction() as repos:
+        ids = [(await repos.meetings.create(
+            starts_at=t0, ends_at=t0 + timedelta(hours=2), place="Gap", territory=territory,
+            created_by="@c:x", at=t0, kind=kind, group_id=group)).id
+            for territory, kind, group in events]
+    await empty_db.upgrade()
+    assert await _kinds(empty_db, ids) == ["territoriale", "territoriale", "rencontre",
+                                           "webinaire", "rencontre", "groupe"]
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0018", True)
+    assert await _kinds(empty_db, ids) == [kind for _territory, kind, _group in events]
+    await empty_db.upgrade()
