@@ -132,6 +132,9 @@ async def test_without_a_readable_sheet_nothing_is_recorded(bot: Harness) -> Non
         await import_sheet(bot))[1]
     post(bot, "Catégorie;Territoire\nélu;nord\n".encode())
     assert "aucune colonne « nom »" in (await import_sheet(bot))[1]
+    post(bot, b'Nom;Territoire\n"Marie' + b" Durand" * 20_000)  # a quote never closed
+    assert "n'est pas une feuille CSV lisible : une cellule de plus de" in (
+        await import_sheet(bot))[1]
     post(bot, SHEET, sender=BOB)
     assert (await import_sheet(bot, sender=BOB))[0].startswith("Seules l'organisation")
     assert await table_snapshot(bot.db, TABLES) == before
