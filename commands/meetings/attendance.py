@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 COUNT_MAX = 5000  # people of one category and territory at one event
 GUEST_NAME_MAX = 120
-GUESTS_MAX = 500  # guests named in one command or one sheet
+GUESTS_MAX = 500  # guests named in one command (a sheet: its lines, sheet.LINES_MAX)
 _WORDS = re.compile(r"[\s,;:=]+")
 _FILLERS = {"et", "and", "dont", "plus", "+"}
 _NONE = {"aucun", "aucune", "personne", "zero", "none", "0"}

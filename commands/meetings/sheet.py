@@ -81,8 +81,16 @@ def _cell(row: list[str], index: int | None) -> str:
 
 def read_sheet(data: bytes) -> list[SheetLine]:
     """The sheet's lines (blank ones skipped); ``UserError`` (``signin.*``) when it is not a
-    sheet: no header naming the columns, no name column, too many lines, unknown encoding."""
-    text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    sheet: no header naming the columns, no name column, too many lines, unknown encoding, a
+    cell longer than the ``csv`` module reads (a quote never closed takes the rest of the file)."""
+    try:
+        return _lines(decode(data))
+    except csv.Error:
+        raise UserError("signin.bad_csv", maximum=csv.field_size_limit()) from None
+
+
+def _lines(text: str) -> list[SheetLine]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     first = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text), delimiter=_separator(first))
     rows = iter(reader)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -199,6 +199,23 @@ def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox
     return make_harness(db, clock, transport, outbox, registry, make_club())
 
 
+@pytest.fixture
+def build_bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,
+              registry: Registry) -> Callable[..., Harness]:
+    """``make_harness`` on this test's fixtures (its ``db``: the module's), for ``club``
+    (``make_club()`` by default) with these rooms (``main="!main:…"``, ``north=…``)."""
+    def build(club: Club | None = None, **rooms: str) -> Harness:
+        chosen = club or make_club()
+        return make_harness(db, clock, transport, outbox, registry,
+                            replace(chosen, rooms=rooms) if rooms else chosen)
+    return build
+
+
+def plain(sent: Sent) -> str:
+    """A message's body without the bold marks."""
+    return str(sent.content["body"]).replace("**", "")
+
+
 EFFECTS_QUEUED = ("SELECT room_id, event_type, content FROM outbox "
                   "WHERE txn_id NOT LIKE 'cct-reply-%' ORDER BY id")
 
@@ -215,3 +232,12 @@ async def table_snapshot(db: Database, tables: tuple[str, ...],
             query = outbox_query if table == "outbox" else f"SELECT * FROM {table} ORDER BY 1, 2"
             parts.append(repr((await repos.session.execute(text(query))).all()))
         return "\n".join(parts)
+
+
+async def unchanged(db: Database, tables: tuple[str, ...], command: str,
+                    reply: Awaitable[str]) -> str:
+    """``reply`` (the answer to ``command``), which must leave ``tables`` as they were."""
+    before = await table_snapshot(db, tables)
+    answer = await reply
+    assert await table_snapshot(db, tables) == before, f"{command!r} changed the database"
+    return answer

@@ -5,36 +5,32 @@ refusal (which changes nothing), the person's data."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.outbox import Outbox
-from commands.registry import Registry
 from commands.rhythm import ReminderRules
 from commands.roles import Role
-from storage.db import Database
-from tests.handlers.conftest import ALICE, COORDINATOR, Harness, make_club, make_harness, table_snapshot
+from tests.handlers.conftest import ALICE, COORDINATOR, Harness, make_club, plain, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
-from tests.handlers.fakes import FakeTransport, Sent
+from tests.handlers.fakes import Sent
+from tests.handlers.rencontres import MAIN, NORTH
 
 BOB = "@bob:example.org"
 CAROL = "@carol:example.org"
 STRANGER = "@eve:elsewhere.org"
-MAIN, NORTH = "!main:example.org", "!north:example.org"
 PARIS = ZoneInfo("Europe/Paris")
 TABLES = ("actions", "reminders", "audit_log", "outbox")
 
 
 @pytest.fixture
-def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
-        registry: Registry) -> Harness:
-    club = replace(make_club(), rooms={"main": MAIN, "north": NORTH}, coordinators=(COORDINATOR,),
+def bot(build_bot: Callable[..., Harness]) -> Harness:
+    club = replace(make_club(), coordinators=(COORDINATOR,),
                    reminders=ReminderRules(minutes_days=0, progress_weeks=0))
-    harness = make_harness(db, clock, transport, outbox, registry, club)
+    harness = build_bot(club, main=MAIN, north=NORTH)
     harness.roles[STRANGER] = Role.VISITOR
     return harness
 
@@ -43,19 +39,12 @@ def paris(*args: int) -> datetime:
     return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
 
 
-def plain(sent: Sent) -> str:
-    return str(sent.content["body"]).replace("**", "")
-
-
 async def ask(bot: Harness, body: str, sender: str = COORDINATOR) -> str:
     return (await bot.reply_to(body, sender=sender)).replace("**", "")
 
 
 async def refused(bot: Harness, body: str, sender: str = COORDINATOR) -> str:
-    before = await table_snapshot(bot.db, TABLES)
-    reply = await ask(bot, body, sender=sender)
-    assert await table_snapshot(bot.db, TABLES) == before, f"{body!r} changed the database"
-    return reply
+    return await unchanged(bot.db, TABLES, body, ask(bot, body, sender=sender))
 
 
 async def held(bot: Harness, organiser: str = "") -> None:

@@ -3,41 +3,25 @@ accounts, on SQLite and PostgreSQL; the figures in ``!rencontre info`` and ``!st
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.outbox import Outbox
 from commands.context import Place
-from commands.registry import Registry
-from storage.db import Database
-from tests.handlers.conftest import (
-    ALICE,
-    COORDINATOR,
-    Harness,
-    make_club,
-    make_harness,
-    retaining,
-    table_snapshot,
-)
+from tests.handlers.conftest import ALICE, COORDINATOR, Harness, retaining, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
-from tests.handlers.fakes import FakeTransport
+from tests.handlers.rencontres import MAIN, NORTH, ORGANISER, held_event
 
 BOB = "@bob:example.org"
 CAROL = "@carol:example.org"
-ORGANISER = "@olga:example.org"
-MAIN, NORTH = "!main:example.org", "!north:example.org"
 DIRECT = "!direct:example.org"
 TABLES = ("meetings", "meeting_attendance", "meeting_headcounts", "meeting_guests", "audit_log")
 
 
 @pytest.fixture
-def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
-        registry: Registry) -> Harness:
-    club = replace(make_club(), rooms={"main": MAIN, "north": NORTH})
-    harness = make_harness(db, clock, transport, outbox, registry, club)
+def bot(build_bot: Callable[..., Harness]) -> Harness:
+    harness = build_bot(main=MAIN, north=NORTH)
     harness.places[DIRECT] = Place.DIRECT
     return harness
 
@@ -48,17 +32,7 @@ async def ask(bot: Harness, body: str, sender: str = COORDINATOR, **kwargs: obje
 
 async def refused(bot: Harness, body: str, sender: str = COORDINATOR) -> str:
     """The reply to a command that must change nothing."""
-    before = await table_snapshot(bot.db, TABLES)
-    reply = await ask(bot, body, sender=sender)
-    assert await table_snapshot(bot.db, TABLES) == before, f"{body!r} changed the database"
-    return reply
-
-
-async def held_event(bot: Harness, extra: str = "--territoire nord") -> None:
-    """Event 1, organised by Olga (a member), planned for tomorrow 18h; then it starts."""
-    await bot.command(f"!rencontre planifier demain 18h {extra} --organisateur {ORGANISER}",
-                      sender=COORDINATOR)
-    bot.clock.advance(timedelta(days=1, hours=10))
+    return await unchanged(bot.db, TABLES, body, ask(bot, body, sender=sender))
 
 
 async def test_headcount_per_territory_replaced_when_typed_again(bot: Harness) -> None:

@@ -4,55 +4,33 @@ places go to the first people waiting, told in a direct message."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
 
-from bot.clock import FakeClock
-from bot.outbox import Outbox
-from commands.registry import Registry
-from storage.db import Database
-from tests.handlers.conftest import (
-    ALICE,
-    COORDINATOR,
-    ROOM,
-    Harness,
-    make_club,
-    make_harness,
-    table_snapshot,
-)
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
-from tests.handlers.fakes import FakeTransport, Sent
+from tests.handlers.rencontres import MAIN, SOUTH
 
 BOB, CAROL, DAVE = "@bob:example.org", "@carol:example.org", "@dave:example.org"
-MAIN, SOUTH = "!main:example.org", "!south:example.org"
 VISIO = "https://visio.example.org/cct"
 TABLES = ("meetings", "meeting_rsvps", "reminders", "audit_log", "outbox")
 
 
 @pytest.fixture
-def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
-        registry: Registry) -> Harness:
-    club = replace(make_club(), rooms={"main": MAIN, "south": SOUTH})
-    return make_harness(db, clock, transport, outbox, registry, club)
-
-
-def text(event: Sent) -> str:
-    return str(event.content["body"]).replace("**", "")
+def bot(build_bot: Callable[..., Harness]) -> Harness:
+    return build_bot(main=MAIN, south=SOUTH)
 
 
 async def ask(bot: Harness, line: str, sender: str = COORDINATOR) -> str:
     bot.clock.advance(timedelta(seconds=1))  # answers in the order they are given
-    return text((await bot.command(line, sender=sender, room_id=ROOM))[0])
+    return plain((await bot.command(line, sender=sender, room_id=ROOM))[0])
 
 
 async def refused(bot: Harness, line: str, sender: str = COORDINATOR) -> str:
-    before = await table_snapshot(bot.db, TABLES)
-    reply = await ask(bot, line, sender)
-    assert await table_snapshot(bot.db, TABLES) == before, f"{line!r} changed the database"
-    return reply
+    return await unchanged(bot.db, TABLES, line, ask(bot, line, sender))
 
 
 async def places(bot: Harness) -> tuple[int | None, list[str], list[str]]:
@@ -75,12 +53,12 @@ async def test_details_changed_and_announced_with_the_updated_calendar(bot: Harn
     sent = await bot.command(f"!rencontre modifier 1 --titre Rénover sa maison --lien {VISIO} "
                              "--theme énergie --lieu Mairie d'Embrun --description Les aides.",
                              sender=COORDINATOR, room_id=ROOM)
-    assert text(sent[0]) == (
+    assert plain(sent[0]) == (
         "Modifications de Rencontre du club n°1 — Rénover sa maison enregistrées (titre, lieu, "
         "lien, description, thème). J'annonce le changement dans 1 salon, avec le fichier "
         "d'agenda mis à jour.")
     assert [s.room_id for s in sent[1:]] == [SOUTH, SOUTH]
-    announce = text(sent[1])
+    announce = plain(sent[1])
     assert announce.startswith("✏️ Rencontre du club n°1 — Rénover sa maison : modifications — sud")
     for line in ("- Titre : Rénover sa maison", "- Où : Mairie d'Embrun",
                  f"- En ligne : <{VISIO}>", "- Thème : énergie", "- Description : Les aides."):
@@ -113,14 +91,14 @@ async def test_more_places_go_to_the_first_people_waiting(bot: Harness) -> None:
     await full_event(bot)
     sent = await bot.command("!rencontre modifier 1 --places 3", sender=COORDINATOR,
                              room_id=ROOM)
-    assert text(sent[0]).endswith("1 personne en attente a maintenant une place : je la préviens "
+    assert plain(sent[0]).endswith("1 personne en attente a maintenant une place : je la préviens "
                                   "en message privé.")
     assert await places(bot) == (3, [ALICE, BOB, CAROL], [DAVE])
     assert bot.transport.direct == [(CAROL, "!dm1:example.org")]
-    told = [text(s) for s in sent if s.room_id == "!dm1:example.org"]
+    told = [plain(s) for s in sent if s.room_id == "!dm1:example.org"]
     assert len(told) == 1 and told[0].startswith("🎉 Une place s'est libérée : vous êtes "
                                                  "inscrit·e à Rencontre du club n°1")
-    announce = next(text(s) for s in sent if s.room_id == SOUTH)
+    announce = next(plain(s) for s in sent if s.room_id == SOUTH)
     assert "- Places : 3, sur inscription" in announce
 
 

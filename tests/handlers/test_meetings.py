@@ -3,40 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 
-from bot.clock import FakeClock
-from bot.outbox import Outbox
 from commands.i18n import Translator
 from commands.meetings import create_meeting
 from commands.meetings.details import EventDetails
-from commands.registry import Registry
-from storage.db import Database
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness, table_snapshot
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
-from tests.handlers.fakes import FakeTransport, Sent
+from tests.handlers.fakes import Sent
+from tests.handlers.rencontres import MAIN, NORTH, SOUTH
 
 BOB = "@bob:example.org"
 CAROL = "@carol:example.org"
-MAIN, NORTH, SOUTH = "!main:example.org", "!north:example.org", "!south:example.org"
 TABLES = ("meetings", "meeting_rsvps", "meeting_attendance", "audit_log", "outbox")
 PARIS = "Europe/Paris"
 
 
 @pytest.fixture
-def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
-        registry: Registry) -> Harness:
-    club = replace(make_club(), rooms={"main": MAIN, "north": NORTH, "south": SOUTH})
-    return make_harness(db, clock, transport, outbox, registry, club)
-
-
-async def snapshot(bot: Harness) -> str:
-    """Every row of the rencontres' tables, and what was queued besides command replies."""
-    return await table_snapshot(bot.db, TABLES)
+def bot(build_bot: Callable[..., Harness]) -> Harness:
+    return build_bot(main=MAIN, north=NORTH, south=SOUTH)
 
 
 async def ask(bot: Harness, body: str, sender: str = COORDINATOR) -> str:
@@ -45,10 +35,7 @@ async def ask(bot: Harness, body: str, sender: str = COORDINATOR) -> str:
 
 async def refused(bot: Harness, body: str, sender: str = COORDINATOR) -> str:
     """The reply to a command that must change nothing."""
-    before = await snapshot(bot)
-    reply = await ask(bot, body, sender=sender)
-    assert await snapshot(bot) == before, f"{body!r} changed the database"
-    return reply
+    return await unchanged(bot.db, TABLES, body, ask(bot, body, sender=sender))
 
 
 async def plan(bot: Harness, body: str = "jeudi 18h30 --lieu Salle des fêtes, Embrun "
@@ -67,11 +54,6 @@ def events(sent: list[Sent]) -> list[tuple[str, str]]:
     return kinds
 
 
-def body(event: Sent) -> str:
-    """A message's plain body without the bold marks."""
-    return str(event.content["body"]).replace("**", "")
-
-
 def vevent(data: bytes):  # type: ignore[no-untyped-def]
     return Calendar.from_ical(data).walk("VEVENT")[0]
 
@@ -88,16 +70,16 @@ async def meeting_row(bot: Harness, number: int = 1):  # type: ignore[no-untyped
 async def test_plan_announces_in_the_territory_rooms_with_the_calendar_file(bot: Harness) -> None:
     sent = await plan(bot)
     assert events(sent) == [(ROOM, "notice"), (NORTH, "notice"), (NORTH, "file")]
-    reply = body(sent[0])
+    reply = plain(sent[0])
     assert reply.startswith("C'est planifié : Rencontre du club n°1, jeudi 8 janvier 2099, "
                             "18h30–20h30, Salle des fêtes, Embrun, nord. Je l'annonce dans 1 salon")
-    announce = body(sent[1])
+    announce = plain(sent[1])
     assert "📅 Rencontre du club n°1 — nord" in announce
     assert "Organisation : @claire:example.org" in announce
     assert "Quand : jeudi 8 janvier 2099, 18h30–20h30" in announce
     assert "Où : Salle des fêtes, Embrun" in announce
     assert "!rencontre present 1" in announce and "!rencontre peutetre 1" in announce
-    assert body(sent[2]) == "rencontre-1.ics"
+    assert plain(sent[2]) == "rencontre-1.ics"
     data, mimetype, filename = bot.transport.uploads[0]
     assert (mimetype, filename) == ("text/calendar", "rencontre-1.ics")
     event = vevent(data)
@@ -121,8 +103,8 @@ async def test_plan_defaults_to_a_joint_meeting_in_every_club_room(bot: Harness)
     assert len(sent) == 7  # each room's in order, the rooms independently
     for room in (MAIN, NORTH, SOUTH):
         assert [e for e in events(sent) if e[0] == room] == [(room, "notice"), (room, "file")]
-    assert "commune (nord et sud)" in body(sent[0])
-    assert "lieu à préciser" in body(sent[0])
+    assert "commune (nord et sud)" in plain(sent[0])
+    assert "lieu à préciser" in plain(sent[0])
     meeting = await meeting_row(bot)
     assert meeting.territory == "commun" and json.loads(meeting.rooms) == [MAIN, NORTH, SOUTH]
     assert meeting.ends_at - meeting.starts_at == timedelta(hours=1, minutes=30)
@@ -162,12 +144,11 @@ async def test_place_markup_is_escaped_when_shown(bot: Harness) -> None:
 
 
 async def test_plan_without_club_rooms_announces_in_the_command_room(
-        db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
-        registry: Registry) -> None:
-    bot = make_harness(db, clock, transport, outbox, registry, make_club())
+        build_bot: Callable[..., Harness]) -> None:
+    bot = build_bot()
     sent = await plan(bot)
     assert events(sent) == [(ROOM, "notice"), (ROOM, "file")]
-    assert "Rencontre du club n°1 — nord" in body(sent[0])
+    assert "Rencontre du club n°1 — nord" in plain(sent[0])
     assert json.loads((await meeting_row(bot)).rooms) == [ROOM]
     moved = await bot.command("!rencontre reporter 1 vendredi 18h30", sender=COORDINATOR)
     assert events(moved) == [(ROOM, "notice"), (ROOM, "notice"), (ROOM, "file")]
@@ -351,7 +332,7 @@ async def test_ics_uploads_the_file_here(bot: Harness) -> None:
     await plan(bot)
     sent = await bot.command("!rencontre ics", sender=ALICE)
     assert events(sent) == [(ROOM, "notice"), (ROOM, "file")]
-    assert body(sent[0]) == ("Fichier d'agenda de la rencontre n°1 "
+    assert plain(sent[0]) == ("Fichier d'agenda de la rencontre n°1 "
                                        "(jeudi 8 janvier 2099, 18h30–20h30) :")
     data, mimetype, filename = bot.transport.uploads[-1]
     assert (mimetype, filename) == ("text/calendar", "rencontre-1.ics")
@@ -381,9 +362,9 @@ async def test_reschedule_announces_in_the_same_rooms_with_the_updated_file(bot:
     await bot.command("!rencontre present", sender=ALICE)
     sent = await bot.command("!rencontre reporter 1 vendredi 18h30", sender=COORDINATOR)
     assert events(sent) == [(ROOM, "notice"), (NORTH, "notice"), (NORTH, "file")]
-    assert body(sent[0]).startswith("Rencontre n°1 déplacée : vendredi 9 janvier 2099, "
+    assert plain(sent[0]).startswith("Rencontre n°1 déplacée : vendredi 9 janvier 2099, "
                                               "18h30–21h30")  # same duration
-    announce = body(sent[1])
+    announce = plain(sent[1])
     assert "Nouvelle date : vendredi 9 janvier 2099, 18h30–21h30" in announce
     assert "Au lieu de : jeudi 8 janvier 2099, 18h–21h" in announce
     first, moved = vevent(bot.transport.uploads[0][0]), vevent(bot.transport.uploads[-1][0])
@@ -397,13 +378,9 @@ async def test_reschedule_announces_in_the_same_rooms_with_the_updated_file(bot:
         assert (await repos.audit.entries("meeting", 1))[0].action == "rescheduled"
 
 
-async def test_reschedule_keeps_the_rooms_of_the_first_announcement(
-        db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
-        registry: Registry) -> None:
-    club = replace(make_club(), rooms={"main": MAIN, "north": NORTH, "south": SOUTH})
-    bot = make_harness(db, clock, transport, outbox, registry, club)
+async def test_reschedule_keeps_the_rooms_of_the_first_announcement(bot: Harness) -> None:
     await plan(bot, "jeudi 18h --territoire sud")
-    bot.dispatcher.club = replace(club, rooms={"main": MAIN})  # the club's rooms changed since
+    bot.dispatcher.club = replace(bot.dispatcher.club, rooms={"main": MAIN})  # the club's rooms changed since
     sent = await bot.command("!meeting move 1 friday 6pm-8pm --place Briançon",
                              sender=COORDINATOR)
     assert events(sent) == [(ROOM, "notice"), (SOUTH, "notice"), (SOUTH, "file")]
@@ -441,9 +418,9 @@ async def test_cancel_announces_in_the_same_rooms_with_a_cancelled_file(bot: Har
     await plan(bot, "jeudi 18h --territoire sud")
     sent = await bot.command("!rencontre annuler 1 Tempête de neige sur le col", sender=COORDINATOR)
     assert events(sent) == [(ROOM, "notice"), (SOUTH, "notice"), (SOUTH, "file")]
-    assert body(sent[0]).startswith("Rencontre n°1 (jeudi 8 janvier 2099, 18h–20h) "
+    assert plain(sent[0]).startswith("Rencontre n°1 (jeudi 8 janvier 2099, 18h–20h) "
                                               "annulée.")
-    assert "Raison : Tempête de neige sur le col" in body(sent[1])
+    assert "Raison : Tempête de neige sur le col" in plain(sent[1])
     data = bot.transport.uploads[-1][0]
     calendar = Calendar.from_ical(data)
     assert str(calendar["method"]) == "CANCEL"
@@ -459,7 +436,7 @@ async def test_cancel_in_english_without_reason(bot: Harness) -> None:
     await plan(bot)
     sent = await bot.command("!meeting cancel 1", sender=COORDINATOR)
     assert events(sent) == [(ROOM, "notice"), (NORTH, "notice"), (NORTH, "file")]
-    assert "Raison" not in body(sent[1])
+    assert "Raison" not in plain(sent[1])
 
 
 async def test_cancel_refusals(bot: Harness) -> None:
@@ -521,17 +498,17 @@ async def test_minutes_saved_posted_in_the_rooms_then_replaced_by_an_edit(bot: H
     sent = await bot.command("!rencontre compte-rendu 1 Douze présents. Vélo : **3** ateliers. "
                              "@alice:example.org", sender=COORDINATOR)
     assert events(sent) == [(ROOM, "notice"), (NORTH, "notice")]
-    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 enregistré. "
+    assert plain(sent[0]) == ("Compte-rendu de la rencontre n°1 enregistré. "
                              "Publié dans 1 salon de la rencontre.")
     posted = sent[1].content
-    assert body(sent[1]).startswith("📝 Compte-rendu — Rencontre du club n°1, ")
+    assert plain(sent[1]).startswith("📝 Compte-rendu — Rencontre du club n°1, ")
     assert "Vélo : **3** ateliers." in posted["body"]  # Markdown shown, not rendered
     assert "<strong>3</strong>" not in posted["formatted_body"]
     assert posted["m.mentions"] == {"user_ids": []}  # a name in the text pings no one
     original = sent[1].event_id
     sent = await bot.command("!rencontre cr 1 https://pad.example.org/cr", sender=COORDINATOR)
     assert events(sent) == [(ROOM, "notice"), (NORTH, "notice")]
-    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 remplacé. "
+    assert plain(sent[0]) == ("Compte-rendu de la rencontre n°1 remplacé. "
                              "Le message déjà publié est modifié dans 1 salon.")
     edit = sent[1].content
     assert edit["m.relates_to"] == {"rel_type": "m.replace", "event_id": original}
@@ -547,7 +524,7 @@ async def test_minutes_replaced_after_the_first_message_is_gone_are_posted_anew(
     async with bot.db.transaction() as repos:  # the retention purge took the first message
         await repos.personal.purge_messages(bot.clock.now() + timedelta(seconds=1), ())
     sent = await bot.command("!meeting minutes 1 Second texte", sender=COORDINATOR)
-    assert body(sent[0]) == ("Compte-rendu de la rencontre n°1 remplacé. Publié à nouveau dans "
+    assert plain(sent[0]) == ("Compte-rendu de la rencontre n°1 remplacé. Publié à nouveau dans "
                              "1 salon (l'ancien message n'y est plus connu).")
     assert "m.relates_to" not in sent[1].content and sent[1].room_id == NORTH
     assert first[1].event_id != sent[1].event_id
@@ -561,7 +538,7 @@ async def test_minutes_of_an_event_without_room_say_they_are_posted_nowhere(
                                     place="", territory="nord", created_by=COORDINATOR,
                                     at=start, rooms="[]")
     sent = await bot.command("!rencontre cr 1 Douze présents", sender=COORDINATOR)
-    assert [body(s) for s in sent] == [
+    assert [plain(s) for s in sent] == [
         "Compte-rendu de la rencontre n°1 enregistré. Publié nulle part : la rencontre n'a pas "
         "de salon."]
 

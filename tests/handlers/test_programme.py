@@ -7,23 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
 
-from bot.clock import FakeClock
-from bot.outbox import Outbox
-from commands.registry import Registry
 from commands.roles import Role
-from storage.db import Database
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club, make_harness
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
-from tests.handlers.fakes import FakeTransport, Sent
+from tests.handlers.rencontres import MAIN, NORTH, SOUTH
 
 BOB, CAROL, DAVE = "@bob:example.org", "@carol:example.org", "@dave:example.org"
-MAIN, NORTH, SOUTH = "!main:example.org", "!north:example.org", "!south:example.org"
 ALICE_DM = "!alice-dm:example.org"
 VISIO = "https://visio.example.org/cct-renovation"
 WEBINAIRE = (f"!rencontre planifier 14/01 18h30-20h --type webinaire --titre Rénover sa maison "
@@ -31,19 +27,13 @@ WEBINAIRE = (f"!rencontre planifier 14/01 18h30-20h --type webinaire --titre Ré
 
 
 @pytest.fixture
-def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
-        registry: Registry) -> Harness:
-    club = replace(make_club(), rooms={"main": MAIN, "north": NORTH, "south": SOUTH})
-    return make_harness(db, clock, transport, outbox, registry, club)
-
-
-def text(event: Sent) -> str:
-    return str(event.content["body"]).replace("**", "")
+def bot(build_bot: Callable[..., Harness]) -> Harness:
+    return build_bot(main=MAIN, north=NORTH, south=SOUTH)
 
 
 async def ask(bot: Harness, line: str, sender: str = COORDINATOR, room: str = ROOM) -> str:
     bot.clock.advance(timedelta(seconds=1))  # answers in the order they are given
-    return text((await bot.command(line, sender=sender, room_id=room))[0])
+    return plain((await bot.command(line, sender=sender, room_id=room))[0])
 
 
 def vevent(data: bytes):  # type: ignore[no-untyped-def]
@@ -54,9 +44,9 @@ def vevent(data: bytes):  # type: ignore[no-untyped-def]
 
 async def test_a_webinaire_with_its_details_everywhere(bot: Harness) -> None:
     sent = await bot.command(WEBINAIRE, sender=COORDINATOR)
-    assert text(sent[0]).startswith("C'est planifié : Webinaire n°1 — Rénover sa maison, "
+    assert plain(sent[0]).startswith("C'est planifié : Webinaire n°1 — Rénover sa maison, "
                                     "mercredi 14 janvier 2099, 18h30–20h, en ligne, commune")
-    announce = text(sent[1])
+    announce = plain(sent[1])
     assert announce.startswith("📅 Webinaire n°1 — Rénover sa maison — commune (nord et sud)")
     for line in ("Où : en ligne", f"En ligne : <{VISIO}>", "Thème : énergie",
                  "Places : 1, sur inscription", "Les aides et les artisans.",
@@ -87,8 +77,8 @@ async def test_a_plain_rencontre_is_a_rencontre_du_club_answered_by_reactions(
         bot: Harness) -> None:
     sent = await bot.command("!rencontre planifier 14/01 18h30 --lieu Gap --territoire sud",
                              sender=COORDINATOR)
-    assert "Rencontre du club n°1 — sud" in text(sent[1])
-    assert "!rencontre present 1" in text(sent[1]) and "Places" not in text(sent[1])
+    assert "Rencontre du club n°1 — sud" in plain(sent[1])
+    assert "!rencontre present 1" in plain(sent[1]) and "Places" not in plain(sent[1])
     reaction = await bot.command("!rencontre inscrire 1", sender=ALICE)
     assert [s.event_type for s in reaction] == ["m.reaction"]
     event = vevent(bot.transport.uploads[0][0])
@@ -151,7 +141,7 @@ async def test_a_group_event_is_announced_in_the_group_room(bot: Harness) -> Non
     sent = await bot.command("!rencontre planifier 14/01 18h30 --type groupe --groupe velo "
                              "--organisateur @alice:example.org", sender=COORDINATOR)
     assert [s.room_id for s in sent[1:]] == ["!velo:example.org", "!velo:example.org"]
-    assert "Réunion de groupe-projet n°1 — groupe-projet n°1" in text(sent[1])
+    assert "Réunion de groupe-projet n°1 — groupe-projet n°1" in plain(sent[1])
     async with bot.db.transaction() as repos:
         meeting = await repos.meetings.get(1)
         assert meeting is not None
@@ -179,7 +169,7 @@ async def test_an_online_events_reminders_carry_its_link(bot: Harness) -> None:
     bot.clock.set(reminder.send_at)
     await engine.fire()
     await bot.outbox.flush()
-    sent = [text(s) for s in bot.transport.sent[before:]]
+    sent = [plain(s) for s in bot.transport.sent[before:]]
     assert len(sent) == 9 and all(f"En ligne : <{VISIO}>" in s for s in sent)  # 3 rooms × 3
     assert sent[-1].startswith("📅 Webinaire n°1 — Rénover sa maison dans 2 heure(s)")
     assert all("!rencontre inscrire 1" in s for s in sent)
@@ -212,14 +202,14 @@ async def test_register_wait_withdraw_and_the_first_waiting_is_told_privately(
         assert not {"alice", "bob", "carol"} & set(re.findall(r"[a-z]+", card.split("Places")[1]))
 
     sent = await bot.command("!rencontre absent 1", sender=ALICE)
-    assert text(sent[0]) == ("Désinscription notée (Webinaire n°1 — Rénover sa maison) : votre "
+    assert plain(sent[0]) == ("Désinscription notée (Webinaire n°1 — Rénover sa maison) : votre "
                              "place revient à la première personne en attente ; je la préviens "
                              "en message privé.")
     assert bot.transport.direct == [(BOB, "!dm1:example.org")]
     told = [s for s in sent if s.room_id == "!dm1:example.org"]
-    assert len(told) == 1 and text(told[0]).startswith(
+    assert len(told) == 1 and plain(told[0]).startswith(
         "🎉 Une place s'est libérée : vous êtes inscrit·e à Webinaire n°1")
-    assert f"En ligne : <{VISIO}>" in text(told[0])
+    assert f"En ligne : <{VISIO}>" in plain(told[0])
     async with bot.db.transaction() as repos:
         assert await repos.meetings.answered(1, "present") == [BOB]
         assert await repos.meetings.answered(1, "attente") == [CAROL]
@@ -274,7 +264,7 @@ async def test_a_place_that_cannot_be_told_privately_is_told_in_the_events_room(
     await ask(bot, "!rencontre inscrire 1", sender=BOB)
     bot.transport.fail_creation = True
     sent = await bot.command("!rencontre absent 1", sender=ALICE, room_id=ALICE_DM)
-    told = [s for s in sent if "une place s'est libérée" in text(s)]
+    told = [s for s in sent if "une place s'est libérée" in plain(s)]
     assert [s.room_id for s in told] == [announced[0]] and announced[0] != ALICE_DM
     assert told[0].content["m.mentions"] == {"user_ids": [BOB]}
     assert [s.room_id for s in sent if s.room_id == ALICE_DM] == [ALICE_DM]  # her reply only
@@ -302,7 +292,7 @@ async def test_an_erased_registrant_gives_their_places_back(bot: Harness) -> Non
     await ask(bot, "!oublier-moi", sender=ALICE)
     sent = await bot.command("!oublier-moi confirmer", sender=ALICE)
     assert bot.transport.direct == [(BOB, "!dm1:example.org")]
-    told = [text(s) for s in sent if s.room_id == "!dm1:example.org"]
+    told = [plain(s) for s in sent if s.room_id == "!dm1:example.org"]
     assert len(told) == 1 and told[0].startswith("🎉 Une place s'est libérée")
     async with bot.db.transaction() as repos:
         assert await repos.meetings.answered(1, "present") == [BOB]

@@ -4,33 +4,20 @@ transaction, read and recorded; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.outbox import Outbox
 from commands.meetings.sheet import read_sheet
 from commands.ports import FILE_SIZE_LIMIT, PostedFile
-from commands.registry import Registry, Role
-from storage.db import Database
-from tests.handlers.conftest import (
-    ALICE,
-    COORDINATOR,
-    ROOM,
-    Harness,
-    make_club,
-    make_harness,
-    table_snapshot,
-)
+from commands.registry import Role
+from tests.handlers.conftest import ALICE, ROOM, Harness, plain, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
-from tests.handlers.fakes import FakeTransport
+from tests.handlers.rencontres import ORGANISER, held_event
 
 BOB = "@bob:example.org"
 DAVE = "@dave:elsewhere.org"
-ORGANISER = "@olga:example.org"
 TABLES = ("meetings", "meeting_attendance", "meeting_headcounts", "meeting_guests", "audit_log")
 SHEET = "\r\n".join([
     "Nom;Catégorie;Territoire;Identifiant Matrix",
@@ -52,9 +39,8 @@ SHEET = "\r\n".join([
 
 
 @pytest.fixture
-def bot(db: Database, clock: FakeClock, transport: FakeTransport, outbox: Outbox,  # noqa: F811
-        registry: Registry) -> Harness:
-    harness = make_harness(db, clock, transport, outbox, registry, make_club())
+def bot(build_bot: Callable[..., Harness]) -> Harness:
+    harness = build_bot()
     harness.roles[DAVE] = Role.VISITOR
     return harness
 
@@ -69,15 +55,9 @@ def post(bot: Harness, data: bytes, *, name: str = "feuille.csv", sender: str = 
         len(data) if size is None else size, bot.clock.now(), {"url": url})
 
 
-async def held_event(bot: Harness) -> None:
-    await bot.command(f"!rencontre planifier demain 18h --territoire nord --organisateur "
-                      f"{ORGANISER}", sender=COORDINATOR)
-    bot.clock.advance(timedelta(days=1, hours=10))
-
-
 async def import_sheet(bot: Harness, sender: str = ORGANISER) -> list[str]:
     sent = await bot.command("!rencontre feuille 1", sender=sender)
-    return [str(s.content["body"]).replace("**", "") for s in sent]
+    return [plain(s) for s in sent]
 
 
 async def test_a_sheet_names_members_and_guests_and_says_which_lines_were_refused(
@@ -152,6 +132,9 @@ async def test_without_a_readable_sheet_nothing_is_recorded(bot: Harness) -> Non
         await import_sheet(bot))[1]
     post(bot, "Catégorie;Territoire\nélu;nord\n".encode())
     assert "aucune colonne « nom »" in (await import_sheet(bot))[1]
+    post(bot, b'Nom;Territoire\n"Marie' + b" Durand" * 20_000)  # a quote never closed
+    assert "n'est pas une feuille CSV lisible : une cellule de plus de" in (
+        await import_sheet(bot))[1]
     post(bot, SHEET, sender=BOB)
     assert (await import_sheet(bot, sender=BOB))[0].startswith("Seules l'organisation")
     assert await table_snapshot(bot.db, TABLES) == before

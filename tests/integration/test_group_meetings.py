@@ -10,7 +10,8 @@ import pytest
 from nio import RoomMessageNotice
 
 from tests.integration.future_dates import long_fr, tuesday_ahead
-from tests.integration.test_privacy import club_room, invited_room
+from tests.integration.registration import register, withdraw
+from tests.integration.test_privacy import club_room
 from tests.integration.test_projects import ask
 
 pytestmark = pytest.mark.integration
@@ -48,17 +49,10 @@ async def test_a_referent_runs_a_group_meeting_with_places(bot_factory, users) -
                                    .startswith("📅"), timeout=60)
     assert "Réunion de groupe-projet n°1" in announced.body and "Places" in announced.body
 
-    assert "Vous êtes inscrit·e" in (await ask(bob, group_room, "!rencontre inscrire 1")).body
-    assert "Vous êtes inscrit·e" in (await ask(carol, group_room, "!rencontre inscrire 1")).body
-    waiting = await ask(dave, group_room, "!rencontre inscrire 1")
-    assert "vous êtes n°1 sur la liste d'attente" in waiting.body, waiting.body
-
-    withdrawn = await ask(bob, group_room, "!rencontre absent 1")
-    assert "revient à la première personne en attente" in withdrawn.body, withdrawn.body
-    direct = await invited_room(dave, {room, group_room})
-    await dave.join(direct)
-    told = await dave.wait_for(direct, lambda e: "Une place s'est libérée" in (
-        getattr(e, "body", "") or ""), timeout=60)
+    await register(bob, group_room)
+    await register(carol, group_room)
+    await register(dave, group_room, waiting=True)
+    _, told = await withdraw(bob, dave, group_room, besides={room, group_room})
     assert "Réunion de groupe-projet n°1" in told.body and "Local vélo" in told.body
     info = await ask(alice, group_room, "!rencontre info 1")
     assert "2 inscrits sur 2, 0 libre, 0 en attente" in info.body.replace("**", "")

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from tests.integration.future_dates import long_fr, tuesday_ahead
-from tests.integration.test_privacy import club_room, invited_room
+from tests.integration.registration import register, withdraw
+from tests.integration.test_privacy import club_room
 from tests.integration.test_projects import ask
 
 pytestmark = pytest.mark.integration
@@ -27,16 +28,9 @@ async def test_the_waiting_list_moves_and_the_next_one_is_told_privately(bot_fac
                                        "--type webinaire --titre Rénover sa maison --places 1 "
                                        "--lien https://visio.example.org/renovation")
     assert "Webinaire n°1 — Rénover sa maison" in planned.body, planned.body
-    assert "Vous êtes inscrit·e" in (await ask(alice, room, "!rencontre inscrire 1")).body
-    waiting = await ask(bob, room, "!rencontre inscrire 1")
-    assert "vous êtes n°1 sur la liste d'attente" in waiting.body, waiting.body
-
-    withdrawn = await ask(alice, room, "!rencontre absent 1")
-    assert "revient à la première personne en attente" in withdrawn.body, withdrawn.body
-    direct = await invited_room(bob, {room})
-    await bob.join(direct)
-    told = await bob.wait_for(direct, lambda e: "Une place s'est libérée" in (
-        getattr(e, "body", "") or ""), timeout=60)
+    await register(alice, room)
+    await register(bob, room, waiting=True)
+    _, told = await withdraw(alice, bob, room)
     assert "Webinaire n°1" in told.body and "https://visio.example.org/renovation" in told.body
     info = await ask(chargee, room, "!rencontre info 1")
     assert "1 inscrit sur 1, 0 libre, 0 en attente" in info.body.replace("**", "")

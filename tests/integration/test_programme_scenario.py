@@ -21,8 +21,8 @@ from nio import DownloadResponse, RoomMessageFile, RoomMessageNotice
 from tests.integration.conftest import BotFactory, BotRunner
 from tests.integration.future_dates import long_fr, tuesday_ahead
 from tests.integration.matrix_user import MatrixUser
+from tests.integration.registration import body, register, withdraw
 from tests.integration.test_polls import OffsetClock
-from tests.integration.test_privacy import invited_room
 from tests.integration.test_projects import ask
 
 pytestmark = pytest.mark.integration
@@ -30,10 +30,6 @@ pytestmark = pytest.mark.integration
 PARIS = ZoneInfo("Europe/Paris")
 DAY = tuesday_ahead(weeks=1) + timedelta(days=2)  # a Thursday 9 to 15 days ahead
 DUE = DAY + timedelta(days=14)  # the actions' date
-
-
-def body(event: object) -> str:
-    return str(getattr(event, "body", "") or "").replace("**", "")
 
 
 def at(day: Any, hour: int, minute: int = 0) -> timedelta:
@@ -119,22 +115,16 @@ async def plan_and_fill(club: Club, event: Event) -> None:
     assert f"rencontre inscrire {n}" in body(announced), body(announced)
 
     for person in (club.bob, club.carol):
-        reply = await ask(person, room, f"!rencontre inscrire {n}")
-        assert "Vous êtes inscrit·e" in reply.body, reply.body
-    waiting = await ask(club.dave, room, f"!rencontre inscrire {n}")
-    assert "vous êtes n°1 sur la liste d'attente" in waiting.body, waiting.body
+        await register(person, room, n)
+    await register(club.dave, room, n, waiting=True)
     seen = body(await ask(event.organiser, room, f"!rencontre info {n}"))
     assert "2 inscrits sur 2, 0 libre, 1 en attente" in seen and seen.count("Places :") == 1, seen
     assert f"liste d'attente : {club.dave.user_id}" in seen, seen  # the organiser sees names
     assert club.dave.user_id not in body(await ask(club.carol, room, f"!rencontre info {n}"))
 
-    withdrawn = await ask(club.bob, room, f"!rencontre absent {n}")
-    assert "revient à la première personne en attente" in withdrawn.body, withdrawn.body
-    if not club.direct:
-        club.direct = await invited_room(club.dave, {club.main, club.group_room})
-        await club.dave.join(club.direct)
-    told = await club.dave.wait_for(club.direct, lambda e: "Une place s'est libérée" in body(e)
-                                    and event.heading in body(e), timeout=60)
+    club.direct, told = await withdraw(club.bob, club.dave, room, n, direct=club.direct,
+                                       besides={club.main, club.group_room},
+                                       about=event.heading)
     assert event.link in body(told), body(told)
     seen = body(await ask(event.organiser, room, f"!rencontre info {n}"))
     assert "2 inscrits sur 2, 0 libre, 0 en attente" in seen, seen

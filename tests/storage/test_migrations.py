@@ -251,9 +251,19 @@ def _migrate(connection: Connection, revision: str, down: bool = False) -> None:
     (command.downgrade if down else command.upgrade)(config, revision)
 
 
+async def _migrate_to(db: Database, revision: str, down: bool = False) -> None:
+    async with db.engine.begin() as connection:
+        await connection.run_sync(_migrate, revision, down)
+
+
+async def _down_and_up(db: Database, revision: str) -> None:
+    """Down to ``revision``, then up to the head again."""
+    await _migrate_to(db, revision, down=True)
+    await db.upgrade()
+
+
 async def test_0008_fills_the_ledger_so_that_the_figures_stay_the_same(empty_db: Database) -> None:
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0007")
+    await _migrate_to(empty_db, "0007")
     async with empty_db.transaction() as repos:
         await _seed_0007(repos.session, random.Random(8))
     before = await _figures(empty_db, union=True)
@@ -271,8 +281,7 @@ async def test_0008_fills_the_ledger_so_that_the_figures_stay_the_same(empty_db:
         ("@placeholder:x", 2025, datetime(2025, 3, 1, tzinfo=UTC)),
         ("@placeholder:x", 2027, datetime(2027, 1, 1, tzinfo=PARIS))]  # no time was known
 
-    async with empty_db.engine.begin() as connection:  # down to 0007: the same figures
-        await connection.run_sync(_migrate, "0007", True)
+    await _migrate_to(empty_db, "0007", down=True)  # down to 0007: the same figures
     assert await _figures(empty_db, union=True) == before
     await empty_db.upgrade()
     assert await _figures(empty_db, union=False) == before
@@ -282,12 +291,10 @@ async def test_0008_fills_the_ledger_so_that_the_figures_stay_the_same(empty_db:
 
 async def test_0010_gives_everyone_of_the_ledger_a_span_and_their_latest_activity(
         empty_db: Database) -> None:
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0007")
+    await _migrate_to(empty_db, "0007")
     async with empty_db.transaction() as repos:
         await _seed_0007(repos.session, random.Random(10))
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0009")
+    await _migrate_to(empty_db, "0009")
     before = await _figures(empty_db, union=True)
     async with empty_db.transaction() as repos:
         known = set((await repos.session.scalars(select(Participant.user_id))).all())
@@ -320,8 +327,7 @@ async def test_0010_gives_everyone_of_the_ledger_a_span_and_their_latest_activit
     assert (people["@newyear:x"].first_year, people["@newyear:x"].last_seen) == (
         2027, datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
 
-    async with empty_db.engine.begin() as connection:  # down to 0009 and up: the same figures
-        await connection.run_sync(_migrate, "0009", True)
+    await _migrate_to(empty_db, "0009", down=True)  # down to 0009 and up: the same figures
     assert await _figures(empty_db, union=True) == before
     await empty_db.upgrade()
     assert await _figures(empty_db, union=False) == before
@@ -333,8 +339,7 @@ async def test_0011_links_messages_and_audit_entries_to_the_people_they_name(
         empty_db: Database) -> None:
     alice, bob, carol = "@alice:example.co", "@bob:example.org", "@carol:example.org"
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0010")
+    await _migrate_to(empty_db, "0010")
 
     def message(n: int, room: str, content: object, action: str = "send") -> dict[str, Any]:
         """A row as 0010 knows it (the model has columns later revisions add)."""
@@ -391,9 +396,7 @@ async def test_0011_links_messages_and_audit_entries_to_the_people_they_name(
             assert "AUTOINCREMENT" in (await repos.session.execute(sa.text(
                 "SELECT sql FROM sqlite_master WHERE name = 'outbox'"))).scalar_one()
 
-    async with empty_db.engine.begin() as connection:  # down and up again
-        await connection.run_sync(_migrate, "0010", True)
-    await empty_db.upgrade()
+    await _down_and_up(empty_db, "0010")
 
 
 # --- 0013: grouped welcomes ---------------------------------------------------------------------
@@ -402,8 +405,7 @@ async def test_0013_keeps_those_already_welcomed_from_being_welcomed_again(
         empty_db: Database) -> None:
     """People welcomed one by one before 0013 are greeted already: nobody waits after it."""
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0011")
+    await _migrate_to(empty_db, "0011")
     welcomes = sa.table("welcomes", sa.column("user_id", sa.String()),
                         sa.column("room_id", sa.String()), sa.column("welcomed_at", UTCDateTime()))
     async with empty_db.transaction() as repos:
@@ -417,9 +419,7 @@ async def test_0013_keeps_those_already_welcomed_from_being_welcomed_again(
         greeted = (await repos.session.execute(sa.text(
             "SELECT count(*) FROM welcomes WHERE greeted_at IS NOT NULL"))).scalar_one()
     assert greeted == 3
-    async with empty_db.engine.begin() as connection:  # down and up again
-        await connection.run_sync(_migrate, "0011", True)
-    await empty_db.upgrade()
+    await _down_and_up(empty_db, "0011")
 
 
 # --- 0015: commands sent in a thread ------------------------------------------------------------
@@ -427,8 +427,7 @@ async def test_0013_keeps_those_already_welcomed_from_being_welcomed_again(
 async def test_0015_commands_queued_before_it_are_answered_in_the_main_timeline(
         empty_db: Database) -> None:
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0013")
+    await _migrate_to(empty_db, "0013")
     async with empty_db.transaction() as repos:
         await repos.session.execute(OLD_INBOX.insert(), [{
             "event_id": "$old", "room_id": "!club:x", "sender": "@a:x", "body": "!ping",
@@ -442,25 +441,24 @@ async def test_0015_commands_queued_before_it_are_answered_in_the_main_timeline(
                                             thread_root="$root")
         row = await repos.inbox.get("$new")
         assert row is not None and row.thread_root == "$root"
-    async with empty_db.engine.begin() as connection:  # down and up again
-        await connection.run_sync(_migrate, "0013", True)
-    await empty_db.upgrade()
+    await _down_and_up(empty_db, "0013")
 
 
 # --- 0016: kinds of event -----------------------------------------------------------------------
+
+_ATTENDANCE = sa.table("meeting_attendance", sa.column("meeting_id", sa.Integer()),
+                       sa.column("user_id", sa.String()), sa.column("recorded_at", UTCDateTime()))
+
 
 async def test_0016_makes_every_rencontre_a_rencontre_du_club_and_keeps_its_answers(
         empty_db: Database) -> None:
     """Existing rencontres become events of kind « rencontre », organised by whoever planned
     them; their answers and attendance stay (SQLite: no copy of the table that would cascade)."""
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0013")
+    await _migrate_to(empty_db, "0013")
     answers = sa.table("meeting_rsvps", sa.column("meeting_id", sa.Integer()),
                        sa.column("user_id", sa.String()), sa.column("answer", sa.String()),
                        sa.column("at", UTCDateTime()))
-    came = sa.table("meeting_attendance", sa.column("meeting_id", sa.Integer()),
-                    sa.column("user_id", sa.String()), sa.column("recorded_at", UTCDateTime()))
     async with empty_db.transaction() as repos:
         ids = [(await repos.session.execute(_MEETINGS_0003.insert().values(
             starts_at=t0 + timedelta(days=n), ends_at=t0 + timedelta(days=n, hours=2),
@@ -471,9 +469,9 @@ async def test_0016_makes_every_rencontre_a_rencontre_du_club_and_keeps_its_answ
         await repos.session.execute(answers.insert(), [
             {"meeting_id": ids[0], "user_id": "@a:x", "answer": "present", "at": t0},
             {"meeting_id": ids[1], "user_id": "@b:x", "answer": "peutetre", "at": t0}])
-        await repos.session.execute(came.insert(), [
+        await repos.session.execute(_ATTENDANCE.insert(), [
             {"meeting_id": ids[0], "user_id": "@a:x", "recorded_at": t0}])
-    await empty_db.upgrade()
+    await _migrate_to(empty_db, "0016")
     async with empty_db.transaction() as repos:
         rows = [await repos.meetings.get(number) for number in ids]
         assert [(m.kind, m.title, m.description, m.link, m.theme, m.group_id, m.capacity,  # type: ignore[union-attr]
@@ -483,9 +481,9 @@ async def test_0016_makes_every_rencontre_a_rencontre_du_club_and_keeps_its_answ
         assert await repos.meetings.rsvp(ids[0], "@a:x") == "present"
         assert await repos.meetings.rsvp(ids[1], "@b:x") == "peutetre"
         assert [row.user_id for row in await repos.meetings.attendance(ids[0])] == ["@a:x"]
-    async with empty_db.engine.begin() as connection:  # down and up again, nothing lost
-        await connection.run_sync(_migrate, "0013", True)
-    await empty_db.upgrade()
+    await empty_db.upgrade()  # 0019: the north's rencontre is territorial, the joint one stays
+    assert await _kinds(empty_db, ids) == ["territoriale", "rencontre"]
+    await _down_and_up(empty_db, "0013")  # nothing lost
     async with empty_db.transaction() as repos:
         assert [row.user_id for row in await repos.meetings.attendance(ids[0])] == ["@a:x"]
 
@@ -497,17 +495,14 @@ async def test_0017_keeps_the_named_attendance_and_adds_headcounts_and_guests(
     """An event held at 0016 keeps who came; the yearly turnout counts them, and headcounts
     and guests can be added; going down drops only the new tables."""
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0016")
-    came = sa.table("meeting_attendance", sa.column("meeting_id", sa.Integer()),
-                    sa.column("user_id", sa.String()), sa.column("recorded_at", UTCDateTime()))
+    await _migrate_to(empty_db, "0016")
     async with empty_db.transaction() as repos:
         meeting = await repos.meetings.create(starts_at=t0, ends_at=t0 + timedelta(hours=2),
                                               place="Gap", territory="nord", created_by="@c:x",
                                               at=t0, kind="webinaire")
         meeting.status = "tenue"
         await repos.session.flush()
-        await repos.session.execute(came.insert(), [
+        await repos.session.execute(_ATTENDANCE.insert(), [
             {"meeting_id": meeting.id, "user_id": user, "recorded_at": t0}
             for user in ("@a:x", "@b:x")])
     await empty_db.upgrade()
@@ -544,8 +539,7 @@ async def test_0018_adds_the_actions_and_keeps_the_pending_reminders(empty_db: D
     """The reminders pending at 0017 stay (no copy of the table on SQLite), with no action; an
     action and its reminder can be recorded; down to 0017 and up again, the reminders stay."""
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
-    async with empty_db.engine.begin() as connection:
-        await connection.run_sync(_migrate, "0017")
+    await _migrate_to(empty_db, "0017")
     async with empty_db.transaction() as repos:
         await repos.session.execute(_REMINDERS_0017.insert().values(
             kind="personal", room_id="!r:x", owner="@a:x", text="appeler", rule=None, due_at=t0,
@@ -572,3 +566,32 @@ async def test_0018_adds_the_actions_and_keeps_the_pending_reminders(empty_db: D
     async with empty_db.transaction() as repos:
         assert [r.text for r in await repos.reminders.pending_of("@a:x")] == ["appeler"]
         assert await repos.reminders.count_pending() == 2
+
+
+# --- 0019: territorial rencontres ---------------------------------------------------------------
+
+async def _kinds(db: Database, ids: list[int]) -> list[str]:
+    async with db.transaction() as repos:
+        return [(await repos.meetings.get(number)).kind for number in ids]  # type: ignore[union-attr]
+
+
+async def test_0019_makes_the_rencontres_of_the_north_and_south_territorial(
+        empty_db: Database) -> None:
+    """The club's rencontres of one territory become « territoriale »; the joint ones, the
+    group meetings and the events of another kind keep theirs; down, they are « rencontre »."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    await _migrate_to(empty_db, "0018")
+    events = [("nord", "rencontre", None), ("sud", "rencontre", None),
+              ("commun", "rencontre", None), ("nord", "webinaire", None),
+              ("sud", "rencontre", 4), ("sud", "groupe", 4)]
+    async with empty_db.transaction() as repos:
+        ids = [(await repos.meetings.create(
+            starts_at=t0, ends_at=t0 + timedelta(hours=2), place="Gap", territory=territory,
+            created_by="@c:x", at=t0, kind=kind, group_id=group)).id
+            for territory, kind, group in events]
+    await empty_db.upgrade()
+    assert await _kinds(empty_db, ids) == ["territoriale", "territoriale", "rencontre",
+                                           "webinaire", "rencontre", "groupe"]
+    await _migrate_to(empty_db, "0018", down=True)
+    assert await _kinds(empty_db, ids) == [kind for _territory, kind, _group in events]
+    await empty_db.upgrade()
