@@ -53,10 +53,11 @@ class _DecimalComma:
 def spreadsheet_csv(rows: Iterable[Sequence[object]]) -> bytes:
     """The rows as a French spreadsheet opens them by a double click: UTF-8 with a byte order
     mark (without it, Excel reads Latin-1), ``;`` between cells, ``\\r\\n`` line ends, decimal
-    numbers with a comma (``2,5``); text cells neutralised and quoted as in ``csv_text``."""
+    numbers with a comma (``2,5``); text cells neutralised and quoted as in ``csv_text``. A lone
+    surrogate (which a JSON string can carry) is written as ``?``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerows(
         [_DecimalComma(cell) if isinstance(cell, float) else neutralise("" if cell is None else cell)
          for cell in row] for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode()
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8", "replace")

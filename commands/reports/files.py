@@ -1,5 +1,6 @@
 """Every file of the report, from its ``ReportDocument`` alone: the OpenDocument text, one CSV
-per table (as French spreadsheets open them), one PNG per chart."""
+per table (as French spreadsheets open them), one PNG per chart. The texts are the same in every
+file: control characters are dropped from the CSV cells as from the document."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from commands.reports.charts import chart_png
 from commands.reports.document import ReportDocument
 from commands.reports.odt import MIMETYPE as ODT_MIMETYPE
 from commands.reports.odt import odt_bytes
+from commands.reports.writing import clean
 
 MIMETYPES = {
     "odt": ODT_MIMETYPE,
@@ -32,7 +34,11 @@ def report_files(document: ReportDocument, t: Translator | None = None) -> dict[
     pictures = {key: chart_png(chart, t.language) for key, chart in parts.report_charts(document).items()}
     files = {parts.odt_name(document): odt_bytes(document, pictures, t)}
     for key, table in parts.report_tables(document).items():
-        files[parts.csv_name(document, key)] = spreadsheet_csv([table.headers, *table.rows])
+        rows = [
+            [clean(cell) if isinstance(cell, str) else cell for cell in row]
+            for row in (table.headers, *table.rows)
+        ]
+        files[parts.csv_name(document, key)] = spreadsheet_csv(rows)
     for key, picture in pictures.items():
         files[parts.png_name(document, key)] = picture
     return files

@@ -212,8 +212,9 @@ class _Writer:
                 height=f"{height:.2f}cm",
             )
             frame.addElement(draw.Image(href=href, type="simple", show="embed", actuate="onLoad"))
-            frame.addElement(_add_text(svg.Title(), chart.title))
-            frame.addElement(_add_text(svg.Desc(), self.t("report_file.figure_alt", title=chart.title)))
+            title = " ".join(clean(chart.title).split())  # the alternative text: plain text only
+            frame.addElement(svg.Title(text=title))
+            frame.addElement(svg.Desc(text=self.t("report_file.figure_alt", title=title)))
             paragraph = text.P(stylename="Figure")
             paragraph.addElement(frame)
             self.add(paragraph)

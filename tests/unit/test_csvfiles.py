@@ -38,3 +38,7 @@ def test_a_spreadsheet_csv_is_utf8_with_bom_semicolons_and_decimal_commas() -> N
                                         '"Infini";;-3\r\n')
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert rows[1] == ["Vélo;=1+1", "12500,5", "14"]
+
+
+def test_a_lone_surrogate_does_not_stop_a_spreadsheet_csv() -> None:
+    assert spreadsheet_csv([["a\ud83db"]]).decode("utf-8-sig") == '"a?b"\r\n'

@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from odf import dc, draw, table, teletype, text
+from odf import dc, draw, svg, table, teletype, text
 from odf.element import Element
 from odf.opendocument import OpenDocument, load
 from PIL import Image
@@ -23,7 +23,7 @@ from commands.reports.writing import clean, number_text, percent_text
 
 TRICKY = (
     "<b>gras</b> & « guillemets » **markdown** [lien](javascript:alert(1)) "
-    '=HYPERLINK("x") 🚲 עברית e\u0301 \x07bip\x00 fin'
+    '=HYPERLINK("x") 🚲 עברית e\u0301 \x07bip\x00 \ud83d fin'
 )
 LONG = " ".join(["Le groupe a tenu ses réunions mensuelles, accueilli de nouveaux membres"] * 60)
 EMPTY = Table("remontees", "Remontées portées aux élus", ("Date", "Remontée", "Réponse"), ())
@@ -247,6 +247,8 @@ def test_every_chart_is_an_image_in_the_package_with_its_caption(
         if p.getAttribute("stylename") == "Figure_20_Caption"
     ]
     assert captions == [f"Figure {i} : {clean(c.title)}" for i, c in enumerate(CHARTS, 1)]
+    alternative = [_text(title) for title in odt.text.getElementsByType(svg.Title)]
+    assert alternative == [" ".join(clean(c.title).split()) for c in CHARTS]
 
 
 def test_the_title_page_the_headings_and_every_paragraph(odt: OpenDocument) -> None:
@@ -304,6 +306,7 @@ def test_each_table_is_a_csv_as_french_spreadsheets_open_it(files: dict[str, byt
     )
     assert groups[1][2] == "12500,5" and groups[1][3] == "ligne 1\nligne 2\tavec tab"
     assert groups[2][0] == "'=1+1" and groups[3][2] == ""
+    assert groups[1][0] == clean("Atelier vélo " + TRICKY)  # no control character, no surrogate
     people = files["bilan-phase2-categories.csv"].decode("utf-8-sig").splitlines()
     assert people[2] == '"Habitants; riverains";210;264'
 
