@@ -10,7 +10,7 @@ from babel.numbers import format_decimal, format_percent
 
 from commands.dates.format import babel_locale
 
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _GROUPED_FROM = 10_000  # « 2024 », « 3500 » (a year, a count of four digits), « 12 345 »
 
 

@@ -10,6 +10,8 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from odf import dc, draw, svg, table, teletype, text
 from odf.element import Element
 from odf.opendocument import OpenDocument, load
@@ -330,3 +332,22 @@ def test_an_empty_chart_and_a_report_without_tables_or_charts() -> None:
         "Synthèse des indicateurs",
         "Graphiques",
     ]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=80), st.text(max_size=80))
+def test_any_text_goes_into_the_document_and_reads_back(title: str, cell: str) -> None:
+    document = ReportDocument(
+        "bilan",
+        title,
+        title,
+        title,
+        (Indicator("i", cell, 1, 2),),
+        sections=(Section(title, (cell,), (Table("t", title, (cell,), ((cell,),)),)),),
+    )
+    doc = load(io.BytesIO(report_files(document)["bilan.odt"]))
+    assert _text(doc.meta.getElementsByType(dc.Title)[0]) == clean(title)
+    assert [_text(h) for h in doc.text.getElementsByType(text.H)][1] == clean(title)
+    summary, section_table, annex_table = _tables(doc)
+    assert summary[1][0] == clean(cell)
+    assert section_table == annex_table == [[clean(cell)], [clean(cell)]]
