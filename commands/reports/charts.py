@@ -28,7 +28,8 @@ from commands.reports.writing import clean, number_text
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 4.5, 150
 EMPTY_INK = "#888888"
-_MAX_LABELLED_BARS = 24  # above this, the values are read from the axis only
+_MAX_LABELLED_BARS = 24
+_MAX_TICKS = 16  # labels written on the x axis, at most  # above this, the values are read from the axis only
 
 
 def _values(values: Sequence[float], count: int) -> list[float]:
@@ -40,12 +41,15 @@ def _values(values: Sequence[float], count: int) -> list[float]:
 
 
 def _tick_labels(labels: Sequence[str]) -> tuple[list[str], int]:
-    """Long labels wrapped on a few lines; turned when there are many of them."""
-    width = 14 if len(labels) <= 6 else 10
-    wrapped = [textwrap.shorten(" ".join(clean(label).split()), 40, placeholder="…") for label in labels]
-    wrapped = [textwrap.fill(label, width) for label in wrapped]
-    rotation = 0 if len(labels) <= 8 and all(len(label) <= 14 for label in labels) else 35
-    return wrapped, rotation
+    """The x axis' labels and their angle: a few labels wrapped on lines, many of them shortened
+    and turned; past ``_MAX_TICKS``, one label in two (three…) is written."""
+    texts = [" ".join(clean(label).split()) for label in labels]
+    if len(texts) <= 8:
+        width = 14 if len(texts) <= 6 else 10
+        return [textwrap.fill(textwrap.shorten(t, 40, placeholder="…"), width) for t in texts], 0
+    step = math.ceil(len(texts) / _MAX_TICKS)
+    shown = [textwrap.shorten(t, 24, placeholder="…") if i % step == 0 else "" for i, t in enumerate(texts)]
+    return shown, 35
 
 
 def _values_text(values: Sequence[float], language: str) -> list[str]:
@@ -88,11 +92,19 @@ def _legend(axes: Axes, chart: Chart) -> None:
 
 def _axes(axes: Axes, chart: Chart, language: str) -> None:
     labels, rotation = _tick_labels(chart.labels)
-    axes.set_xticks(range(len(labels)), labels, rotation=rotation, ha="right" if rotation else "center")
+    axes.set_xticks(
+        range(len(labels)),
+        labels,
+        rotation=rotation,
+        ha="right" if rotation else "center",
+        rotation_mode="anchor",
+    )
     axes.tick_params(axis="x", labelsize=9)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    values = [value for one in chart.series for value in _values(one.values, len(labels))]
+    axes.yaxis.set_major_locator(MaxNLocator(integer=all(value == int(value) for value in values)))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: number_text(value, language)))
-    axes.set_ylim(bottom=0)
+    if min(values, default=0) >= 0:
+        axes.set_ylim(bottom=0)
     axes.margins(y=0.12)
     axes.grid(axis="y", color="#dddddd", linewidth=0.8)
     axes.set_axisbelow(True)

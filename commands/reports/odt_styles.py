@@ -34,7 +34,10 @@ _HEADING = {"nextstylename": "Text_20_body"}
 
 NAMED = (
     _Paragraph("Standard", None, attributes={"class": "text"}),
-    _Paragraph("Text_20_body", paragraph={"marginbottom": "0.22cm", "lineheight": "125%"}),
+    _Paragraph(
+        "Text_20_body",
+        paragraph={"marginbottom": "0.22cm", "lineheight": "125%", "orphans": "2", "widows": "2"},
+    ),
     _Paragraph(
         "Title",
         paragraph={"textalign": "center", "margintop": "7cm", "marginbottom": "0.6cm"},

@@ -19,6 +19,7 @@ from PIL import Image
 
 from commands.i18n import Translator
 from commands.reports import parts
+from commands.reports.charts import _tick_labels
 from commands.reports.document import Chart, Indicator, ReportDocument, Section, Series, Table
 from commands.reports.files import mimetype, report_files
 from commands.reports.writing import clean, number_text, percent_text
@@ -351,3 +352,12 @@ def test_any_text_goes_into_the_document_and_reads_back(title: str, cell: str) -
     summary, section_table, annex_table = _tables(doc)
     assert summary[1][0] == clean(cell)
     assert section_table == annex_table == [[clean(cell)], [clean(cell)]]
+
+
+def test_a_long_axis_writes_at_most_sixteen_labels_and_a_short_one_all() -> None:
+    months = [f"{m:02d}/{y}" for y in (2024, 2025, 2026) for m in range(1, 13)][:34]
+    shown, rotation = _tick_labels(months)
+    assert len(shown) == 34 and rotation == 35
+    assert [label for label in shown if label] == months[::3]
+    shown, rotation = _tick_labels(["Communauté de communes des Coteaux", "Ville-centre"])
+    assert rotation == 0 and shown == ["Communauté de\ncommunes des\nCoteaux", "Ville-centre"]
