@@ -50,3 +50,24 @@ ensure_peers() {
     echo "$want" > "$stamp"
   fi
 }
+
+# Debian packages for the report's check (scripts/check_report_odt.py and
+# tests/unit/test_report_libreoffice.py): LibreOffice converts the .odt to PDF, poppler reads and
+# renders it, Liberation fonts stand in for Arial.
+REPORT_APT_PACKAGES=(libreoffice-writer poppler-utils fonts-liberation2)
+
+ensure_report_tools() {
+  if command -v libreoffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing ${REPORT_APT_PACKAGES[*]} (apt-get, a few minutes)" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${REPORT_APT_PACKAGES[@]}" >&2
+  else
+    echo "==> LibreOffice or poppler not found: the report's LibreOffice test is skipped" \
+         "(a failure with CI=true); apt-get install --no-install-recommends" \
+         "${REPORT_APT_PACKAGES[*]}" >&2
+  fi
+}
