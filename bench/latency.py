@@ -150,11 +150,16 @@ class Bench:
         self.live.spawn(name, argv, env)
 
     async def learn_devices(self, user: MatrixUser, bots: Sequence[tuple[str, str]]) -> None:
-        """Encrypted rooms: wait until the client knows each bot's device (so it gets the key)."""
+        """Encrypted rooms: wait until the client has each bot among the room's members and knows
+        its device: nio shares the room key with the devices it knows when it first sends, and a
+        bot it did not know then would never get the key."""
         client = user.client
         for user_id, room_id in bots:
             deadline = time.monotonic() + 60
-            while not client.device_store.active_user_devices(user_id):
+            room = client.rooms[room_id]
+            # (active_user_devices is a generator: always true, even when it yields nothing)
+            while (user_id not in room.users or user_id in room.invited_users
+                   or not list(client.device_store.active_user_devices(user_id))):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no device keys for {user_id}")
                 await client.joined_members(room_id)
