@@ -87,7 +87,8 @@ async def resultats(ctx: Context, poll: Poll) -> Reply:
                         params=(Param("poll", PollRef(), shows=("number",)),))
 async def cloturer(ctx: Context, poll: Poll) -> Reply:
     """Closes a proposal before its deadline: its author or a coordinator."""
-    _author_or_coordinator(ctx, _proposal(poll))
+    _author_or_coordinator(ctx, poll)
+    _proposal(poll)
     return await close_now(ctx, poll, "decisions.closing")
 
 
@@ -98,7 +99,8 @@ async def cloturer(ctx: Context, poll: Poll) -> Reply:
 async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
     """Writes (or rewrites) a closed proposal's outcome: kept, shown in its message, announced
     in its room, listed by ``!decisions``."""
-    _author_or_coordinator(ctx, _proposal(poll))
+    _author_or_coordinator(ctx, poll)
+    _proposal(poll)
     if poll.status == "open":
         raise UserError("decisions.outcome_while_open", number=poll.id, prefix=ctx.club.prefix)
     repos = ctx.db()

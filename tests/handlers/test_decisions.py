@@ -114,9 +114,9 @@ async def test_a_member_opens_a_proposal_in_the_groups_room(bot: Harness) -> Non
 
 
 async def test_who_may_open_a_proposal(bot: Harness) -> None:
-    assert "Dans le salon d'un groupe-projet, tout membre" in await refused(
+    assert "dans le salon d'un groupe-projet, tout membre" in await refused(
         bot, PROPOSE, room_id=MAIN)
-    assert "Dans le salon d'un groupe-projet, tout membre" in await refused(
+    assert "dans le salon d'un groupe-projet, tout membre" in await refused(
         bot, PROPOSE, room_id="!dm:example.org")
     assert "Réservé aux membres du club" in await refused(bot, PROPOSE, sender=EVE)
     assert "Il manque l'option --cloture" in await refused(
@@ -223,7 +223,7 @@ async def test_the_deadline_closes_then_the_outcome_is_written_announced_and_lis
     assert closing.content["m.mentions"]["user_ids"] == [BOB]  # its author (no coordinator set)
     assert "est clos : on ne peut plus voter" in await refused(bot, "!position 1 contre", DAVE)
     # The outcome: its author or a coordinator only.
-    assert "Réservé à l'auteur·rice de la proposition n°1" in await refused(
+    assert "Seul·e l'auteur·e de la proposition n°1" in await refused(
         bot, "!proposition issue 1 Rejetée", DAVE)
     announced = await said(bot, "!proposition issue 1 Adoptée : achat en février", BOB)
     assert announced.startswith("Issue de la proposition n°1")
@@ -243,7 +243,7 @@ async def test_the_deadline_closes_then_the_outcome_is_written_announced_and_lis
 
 async def test_closing_early_is_for_the_author_or_a_coordinator(bot: Harness) -> None:
     await bot.command(PROPOSE, sender=BOB, room_id=VELO)
-    assert "Réservé à l'auteur·rice" in await refused(bot, "!proposition cloturer 1", CAROL)
+    assert "Seul·e l'auteur·e" in await refused(bot, "!proposition cloturer 1", CAROL)
     assert await said(bot, "!proposition cloturer 1") == (
         "Je clos la proposition n°1 : positions ci-dessous.")
     assert "déjà clos" in await refused(bot, "!proposition cloturer 1")
@@ -361,7 +361,7 @@ async def test_a_closed_poll_takes_no_vote_and_tells_its_results(bot: Harness) -
 
 
 async def test_members_open_polls_only_in_a_groups_room(bot: Harness) -> None:
-    assert "Dans le salon d'un groupe-projet" in await refused(bot, QUESTION, room_id=MAIN)
+    assert "Réservé à la coordination ici" in await refused(bot, QUESTION, room_id=MAIN)
     assert (await said(bot, QUESTION)).startswith("Sondage n°1 ouvert avec 3 choix")
     assert "proposé deux fois" in await refused(
         bot, '!sondage question "Quoi ?" choix A | a', COORDINATOR, MAIN)

@@ -591,3 +591,50 @@ async def test_0018_adds_the_actions_and_keeps_the_pending_reminders(empty_db: D
     async with empty_db.transaction() as repos:
         assert [r.text for r in await repos.reminders.pending_of("@a:x")] == ["appeler"]
         assert await repos.reminders.count_pending() == 2
+
+
+# --- 0021: proposals and polls on anything --------------------------------------------------------
+
+async def test_0021_keeps_the_date_polls_and_their_votes(empty_db: Database) -> None:
+    """A date poll voted at 0018 is a date poll after 0021 (no copy of the polls' tables on
+    SQLite: its votes stay, with no reason); a proposal with a reasoned position can be
+    recorded; down to 0018 and up again, the date poll and its votes stay."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0018")
+    async with empty_db.transaction() as repos:
+        poll_id = (await repos.session.execute(_POLLS_0003.insert().values(
+            question="Quand ?", territory="tous", room_id="!r:x", status="open",
+            created_by="@c:x", created_at=t0, results_version=0)
+            .returning(_POLLS_0003.c.id))).scalar_one()
+        slot_id = (await repos.session.execute(_POLL_SLOTS_0003.insert().values(
+            poll_id=poll_id, position=1, starts_at=t0, ends_at=t0)
+            .returning(_POLL_SLOTS_0003.c.id))).scalar_one()
+        await _vote_0003(repos.session, slot_id=slot_id, user_id="@a:x", poll_id=poll_id,
+                         answer="yes", source="text", voted_at=t0, event_id="$v")
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        poll = await repos.polls.get(poll_id)
+        assert poll is not None and (poll.kind, poll.multiple, poll.anonymous,
+                                     poll.allow_other, poll.outcome) == (
+            "dates", False, False, False, None)
+        [slot] = await repos.polls.slots(poll_id)
+        assert (slot.label, slot.other) == (None, False)
+        [vote] = await repos.polls.votes(poll_id)
+        assert (vote.user_id, vote.answer, vote.reason) == ("@a:x", "yes", None)
+        proposal = await repos.polls.create(question="Adopter le cadre", territory="tout",
+                                            room_id="!r:x", closes_at=t0, created_by="@b:x",
+                                            at=t0, kind="proposal", anonymous=True)
+        option = await repos.polls.add_slot(proposal.id, 1, t0, t0)
+        await repos.polls.cast(poll_id=proposal.id, user_id="@a:x",
+                               answers=[(option.id, "disagree")], source="text", at=t0,
+                               event_id="$p", tz=PARIS, reasons={option.id: "trop long"})
+        await repos.polls.set_outcome(proposal, "Adopté", "@b:x", t0)
+        assert [(v.answer, v.reason) for v in await repos.polls.votes(proposal.id)] == [
+            ("disagree", "trop long")]
+        assert [p.id for p in await repos.polls.decisions()] == [proposal.id]
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0018", True)
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        assert [v.answer for v in await repos.polls.votes(poll_id)] == ["yes"]
