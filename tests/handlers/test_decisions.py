@@ -24,7 +24,13 @@ from storage.db import Database
 from tests.handlers.conftest import COORDINATOR, Harness, make_club, make_harness, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import FakeTransport, Sent
-from tests.handlers.test_personal_data import MARKER, column, forget, last_upload
+from tests.handlers.test_personal_data import (
+    MARKER,
+    column,
+    forget,
+    last_upload,
+    rows_naming,
+)
 
 BOB, CAROL, DAVE = "@bob:example.org", "@carol:example.org", "@dave:example.org"
 ALICE, EVE = "@alice:example.org", "@eve:example.org"
@@ -274,6 +280,23 @@ async def test_markup_and_room_mentions_in_texts_stay_inert(bot: Harness) -> Non
         assert "<script>" not in formatted and "@room" not in sent_event.content.get("body", "")
 
 
+async def test_nobody_answers_in_someone_elses_name_nor_pings_through_a_text(
+        bot: Harness) -> None:
+    """A position names its sender only; ids and @room written in reasons or « autre » texts
+    notify nobody."""
+    await bot.command(QUESTION + " --autre", sender=COORDINATOR, room_id=MAIN)
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    await said(bot, f"!position 2 bloquer {DAVE} est contre @room", CAROL)
+    await said(bot, f"!vote 1 autre {DAVE} @room", CAROL, MAIN)
+    async with bot.db.transaction() as repos:
+        voters = {v.user_id for poll in (1, 2) for v in await repos.polls.votes(poll)}
+    assert voters == {CAROL}
+    for sent in bot.transport.sent:
+        assert DAVE not in sent.content.get("m.mentions", {}).get("user_ids", [])
+        assert not sent.content.get("m.mentions", {}).get("room")
+        assert "@room" not in str(sent.content.get("body", ""))
+
+
 async def test_positions_are_personal_data_exported_and_erased(bot: Harness) -> None:
     await bot.command(PROPOSE, sender=BOB, room_id=VELO)
     await said(bot, "!position 1 pas-d'accord mon voisin en a une", CAROL)
@@ -282,6 +305,7 @@ async def test_positions_are_personal_data_exported_and_erased(bot: Harness) -> 
     assert (row["answer"], row["reason"]) == ("disagree", "mon voisin en a une")
     await forget(bot, CAROL)
     assert await column(bot, "SELECT reason FROM poll_votes") == [MARKER]
+    assert await rows_naming(bot, "mon voisin en a une") == {}
     assert await column(bot, f"SELECT count(*) FROM poll_votes WHERE user_id = '{CAROL}'"
                         ) == [0]
     assert "Pas d'accord : 1" in await results(bot)  # the count stays
