@@ -40,7 +40,8 @@ OPTION_MAX = 200
 _SEPARATOR = re.compile(r"\s*(?:\||\n)\s*")
 _QUOTED = re.compile(r'^["«“](.+?)["»”]\s*(?:(?:choix|choices?|options?)\s*:?\s*)?(.*)$',
                      re.IGNORECASE | re.DOTALL)
-_CHOICES_WORD = re.compile(r"^(.*?)\s+(?:choix|choices?|options?)\s*:?\s+(.*)$",
+# ``Question ? choix A``: the word right after the question mark (a question may hold it)
+_CHOICES_WORD = re.compile(r"^(.*\?)\s*(?:choix|choices?|options?)\s*:?\s+(.*)$",
                            re.IGNORECASE | re.DOTALL)
 MULTIPLE = Option("multiple", Text(), fr=("multiple", "plusieurs"), en=("multiple",), flag=True)
 ANONYMOUS = Option("anonymous", Text(), fr=("anonyme",), en=("anonymous",), flag=True)
@@ -81,7 +82,8 @@ async def new_poll(ctx: Context, asked: str, place: Place, deadline: datetime | 
 
 
 def question_and_options(spec: str) -> tuple[str, list[str]]:
-    """``"Question ?" choix A | B | C``, ``Question ? choix A | B``, or ``Question ? | A | B``;
+    """``"Question ?" choix A | B | C``, ``Question ? choix A | B`` (the word right after the
+    question mark), or ``Question ? | A | B``;
     ``BadArgument`` with the usage when it is not that."""
     parts = [part for part in _SEPARATOR.split(spec.strip()) if part]
     first = parts[0] if parts else ""

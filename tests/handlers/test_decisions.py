@@ -402,3 +402,42 @@ async def test_the_list_of_open_polls_tells_their_kind(bot: Harness) -> None:
     assert "n°1 Sondage : Quel thème ?" in listed
     assert "n°2 Proposition : Acheter une remorque" in listed
     assert (await said(bot, "!decisions", CAROL, MAIN)).startswith("Aucune décision")
+
+
+@pytest.mark.parametrize(("spec", "question", "options"), [
+    ('"Quel thème ?" choix A | B | C', "Quel thème ?", ["A", "B", "C"]),
+    ("« Quel thème ? » A | B", "Quel thème ?", ["A", "B"]),
+    ("Quel thème ? choix A | B", "Quel thème ?", ["A", "B"]),
+    ("Which topic? choices: A | B", "Which topic?", ["A", "B"]),
+    ("Quelles options pour le local ? | Salle | Jardin", "Quelles options pour le local ?",
+     ["Salle", "Jardin"]),
+    ("Quel choix de thème ?\nMobilité\nÉnergie", "Quel choix de thème ?",
+     ["Mobilité", "Énergie"]),
+])
+def test_reading_a_question_and_its_choices(spec: str, question: str,
+                                            options: list[str]) -> None:
+    from commands.polls.anything import question_and_options
+
+    assert question_and_options(spec) == (question, options)
+
+
+@pytest.mark.parametrize(("line", "answer", "reason"), [
+    ("3 d'accord", "agree", None),
+    ("n°3 D’accord : parce que", "agree", "parce que"),
+    ("3 pour", "agree", None),
+    ("3 agree fine by me", "agree", "fine by me"),
+    ("3 abstention", "abstain", None),
+    ("3 abstain", "abstain", None),
+    ("3 pas d'accord trop cher", "disagree", "trop cher"),
+    ("3 pas-d'accord", "disagree", None),
+    ("3 contre", "disagree", None),
+    ("3 disagree", "disagree", None),
+    ("3 bloquer — contraire au cadre", "block", "contraire au cadre"),
+    ("3 block against our charter", "block", "against our charter"),
+    ("3 retirer", "withdraw", None),
+])
+def test_reading_positions(line: str, answer: str, reason: str | None) -> None:
+    from commands.polls.choices import read_position
+
+    read = read_position(line)
+    assert (read.poll, read.answer, read.reason) == (3, answer, reason)
