@@ -247,6 +247,22 @@ async def test_the_deadline_closes_then_the_outcome_is_written_announced_and_lis
     assert "Issue : Adoptée, achat en mars" in await results(bot)
 
 
+async def test_the_yearly_figures_count_proposals_decisions_and_who_took_a_position(
+        bot: Harness) -> None:
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    await bot.command(PROPOSE, sender=COORDINATOR, room_id=MAIN)
+    await said(bot, "!position 1 d'accord", CAROL)
+    await said(bot, "!position 2 contre", CAROL, MAIN)
+    await said(bot, "!position 1 abstention", DAVE)
+    await said(bot, "!position 2 pour", ALICE, MAIN)
+    await said(bot, "!position 2 retirer", ALICE, MAIN)  # withdrawn: not counted
+    await said(bot, "!proposition cloturer 1")
+    await said(bot, "!proposition issue 1 Adoptée")
+    stats = await said(bot, "!stats", COORDINATOR, MAIN)
+    assert ("Décisions collectives : 2 propositions, 1 décision prise, 2 personnes y ont pris "
+            "position") in stats
+
+
 async def test_closing_early_is_for_the_author_or_a_coordinator(bot: Harness) -> None:
     await bot.command(PROPOSE, sender=BOB, room_id=VELO)
     assert "Seul·e l'auteur·e" in await refused(bot, "!proposition cloturer 1", CAROL)
