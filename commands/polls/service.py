@@ -81,7 +81,8 @@ async def message(repos: Repositories, poll: Poll, club: Club, t: Translator,
 
 
 async def opening(repos: Repositories, poll: Poll, club: Club, t: Translator) -> list[Effect]:
-    """The poll's message, then one native poll per slot in its thread."""
+    """The poll's message, then its native polls in its thread: one per slot (dates, several
+    choices), or one for all (a single choice, a proposal's positions)."""
     effects: list[Effect] = [Post(poll.room_id, Reply(await message(repos, poll, club, t)),
                                   key=root_key(poll.id))]
     slots = await repos.polls.slots(poll.id)
