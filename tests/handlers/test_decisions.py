@@ -457,3 +457,23 @@ def test_reading_positions(line: str, answer: str, reason: str | None) -> None:
 
     read = read_position(line)
     assert (read.poll, read.answer, read.reason) == (3, answer, reason)
+
+
+async def test_the_native_polls_read_again_at_start_are_those_of_every_open_kind(
+        bot: Harness) -> None:
+    """At start the bot reads again the answers to the native polls of the open polls: a
+    proposal's one poll, a single choice's one, a multiple choice's one per option; a closed
+    poll's are left alone."""
+    from commands.polls import jobs
+
+    proposal = starts(await bot.command(PROPOSE, sender=BOB, room_id=VELO))
+    single = starts(await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN))
+    several = starts(await bot.command(QUESTION + " --multiple", sender=COORDINATOR,
+                                       room_id=MAIN))
+    closed = starts(await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN))
+    await said(bot, "!sondage cloturer 4", COORDINATOR, MAIN)
+    [read_again] = jobs.ANSWERED
+    async with bot.db.transaction() as repos:
+        targets = set(await read_again(repos))
+    assert targets == {(s.room_id, s.event_id) for s in (*proposal, *single, *several)}
+    assert not {s.event_id for s in closed} & {event for _, event in targets}
