@@ -157,13 +157,15 @@ class Param:
 
 @dataclass(frozen=True)
 class Option:
-    """A named option (``--theme énergie``): its names in each language, accents ignored."""
+    """A named option (``--theme énergie``): its names in each language, accents ignored. A
+    ``flag`` takes no value (``--anonyme``): the handler receives whether it was given."""
 
     name: str
     converter: AnyConverter
     fr: tuple[str, ...]
     en: tuple[str, ...] = ()
     required: bool = False
+    flag: bool = False
 
     def matches(self, word: str) -> bool:
         return fold(word) in folded_names(self.fr + self.en)
@@ -173,6 +175,8 @@ class Option:
         return (self.en if language == "en" and self.en else self.fr)[0]
 
     def usage(self, t: Translator) -> str:
+        if self.flag:
+            return f"[--{self.name_in(t.language)}]"
         text = f"--{self.name_in(t.language)} <{t(f'param.{self.name}')}>"
         return text if self.required else f"[{text}]"
 

@@ -177,7 +177,8 @@ class Command:
         return values
 
     def _parse_options(self, found: list[tuple[str, str]]) -> dict[str, Any]:
-        values: dict[str, Any] = {option.name: None for option in self.options}
+        values: dict[str, Any] = {option.name: False if option.flag else None
+                                  for option in self.options}
         seen: set[str] = set()
         for name, raw in found:
             option = next((o for o in self.options if o.matches(name)), None)
@@ -186,6 +187,12 @@ class Command:
                 raise BadArgument("error.unknown_option", name=name[:40], options=listed)
             if option.name in seen:
                 raise BadArgument("error.option_twice", name=name[:40])
+            if option.flag:
+                if raw:
+                    raise BadArgument("error.flag_with_value", name=name[:40], extra=raw[:40])
+                seen.add(option.name)
+                values[option.name] = True
+                continue
             if not raw:
                 raise BadArgument("error.option_without_value", name=name[:40])
             seen.add(option.name)

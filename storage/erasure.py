@@ -131,8 +131,10 @@ async def _erase_texts(session: AsyncSession, user_id: str, erasure: Erasure) ->
     marker = erasure.marker
     for model, author, columns in AUTHORED:
         target = table(model)
-        await session.execute(update(target).where(target.c[author] == user_id)
-                              .values({column: marker for column in columns}))
+        for column in columns:  # a text never written (a vote without a reason) stays empty
+            await session.execute(update(target).where(target.c[author] == user_id,
+                                                       target.c[column].is_not(None))
+                                  .values({column: marker}))
     if erasure.descriptions:
         groups = table(ProjectGroup)
         await session.execute(update(groups).where(

@@ -129,6 +129,7 @@ HOLDERS = (
     Holder(MeetingRsvp, "user_id", "at"),
     Holder(MeetingAttendance, "user_id", "recorded_at"),
     Holder(Poll, "created_by", "created_at"),
+    Holder(Poll, "outcome_by", "outcome_at"),
     Holder(PollVote, "user_id", "voted_at"),
     Holder(AgendaSuggestion, "author", "created_at"),
     Holder(AgendaSuggestion, "decided_by", "decided_at"),
@@ -148,7 +149,8 @@ HOLDERS = (
 DELETED_ON_ERASURE = (Person, Welcome, Reminder)
 # Free text a person wrote, by the column naming its author.
 AUTHORED = ((GroupProgress, "author", ("text",)), (GroupNeed, "created_by", ("text",)),
-            (AgendaSuggestion, "author", ("text",)), (Remontee, "author", ("text",)))
+            (AgendaSuggestion, "author", ("text",)), (Remontee, "author", ("text",)),
+            (PollVote, "user_id", ("reason",)))
 
 
 async def presenting(session: AsyncSession, user_id: str) -> list[int]:

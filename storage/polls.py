@@ -1,12 +1,12 @@
-"""Repositories of date polls (slots, votes) and of people's preferences."""
+"""Repositories of polls of every kind (their options, votes) and of people's preferences."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,16 +22,21 @@ class PollRepository:
         self.session = session
 
     async def create(self, *, question: str, territory: str, room_id: str,
-                     closes_at: datetime | None, created_by: str, at: datetime) -> Poll:
+                     closes_at: datetime | None, created_by: str, at: datetime,
+                     kind: str = "dates", multiple: bool = False, anonymous: bool = False,
+                     allow_other: bool = False) -> Poll:
         poll = Poll(question=question, territory=territory, room_id=room_id, status="open",
-                    closes_at=closes_at, created_by=created_by, created_at=at, results_version=0)
+                    closes_at=closes_at, created_by=created_by, created_at=at, results_version=0,
+                    kind=kind, multiple=multiple, anonymous=anonymous, allow_other=allow_other)
         self.session.add(poll)
         await self.session.flush()
         return poll
 
     async def add_slot(self, poll_id: int, position: int, starts_at: datetime,
-                       ends_at: datetime) -> PollSlot:
-        slot = PollSlot(poll_id=poll_id, position=position, starts_at=starts_at, ends_at=ends_at)
+                       ends_at: datetime, label: str | None = None,
+                       other: bool = False) -> PollSlot:
+        slot = PollSlot(poll_id=poll_id, position=position, starts_at=starts_at, ends_at=ends_at,
+                        label=label, other=other)
         self.session.add(slot)
         await self.session.flush()
         return slot
@@ -62,28 +67,36 @@ class PollRepository:
 
     async def cast(self, *, poll_id: int, user_id: str,
                    answers: Iterable[tuple[int, str | None]], source: str, at: datetime,
-                   event_id: str, tz: ZoneInfo) -> tuple[bool, dict[int, str]]:
+                   event_id: str, tz: ZoneInfo,
+                   reasons: Mapping[int, str] | None = None) -> tuple[bool, dict[int, str]]:
         """Records a person's (slot id, answer) pairs for one poll, each unless a later answer
         is already known (the latest choice wins, whatever the way it was given; ``None``
         withdraws; a slot named twice keeps its first answer): one read of the person's
         answers, one statement writing those that change (run once per slot; it leaves alone an
         answer a concurrent transaction recorded later), and, if anything was recorded, one write
         to the ledger (they took part at ``at``, its year in ``tz``, the club's time zone).
-        Returns whether
+        ``reasons`` (slot id → text): the reason or « autre » text given with an answer; an
+        answer without one keeps the reason recorded when it does not change, and drops it
+        when it does. Returns whether
         anything was recorded, and the person's answers now (slot id → answer). (Plain
         statements: no vote is ever an object of the session.)"""
+        reasons = reasons or {}
         rows = (await self.session.execute(statements.votes_of(),
                                            {"b_poll_id": poll_id, "b_user_id": user_id})).all()
         mine = {row.slot_id: row.answer for row in rows}
+        kept = {row.slot_id: row.reason for row in rows}
         known = {row.slot_id: (row.voted_at, row.event_id) for row in rows}
         writes = []
         for slot_id, answer in answers:
             if slot_id in known and (known[slot_id][0] > at or known[slot_id][1] == event_id):
                 continue
+            reason = reasons.get(slot_id)
+            if reason is None and answer is not None and mine.get(slot_id) == answer:
+                reason = kept.get(slot_id)
             mine[slot_id], known[slot_id] = answer, (at, event_id)
             writes.append({"slot_id": slot_id, "user_id": user_id, "poll_id": poll_id,
                            "answer": answer, "source": source, "voted_at": at,
-                           "event_id": event_id})
+                           "event_id": event_id, "reason": reason})
         if writes:
             await self.session.execute(statements.vote_upsert(statements.dialect_of(self.session)), writes)
         if writes:
@@ -121,6 +134,30 @@ class PollRepository:
                 statements.refusals(len(slot_ids)), values):
             found.setdefault(slot_id, []).append(user_id)
         return found
+
+    async def set_outcome(self, poll: Poll, text: str, by: str, at: datetime) -> None:
+        poll.outcome, poll.outcome_by, poll.outcome_at = text, by, at
+        await self.session.flush()
+
+    async def decisions(self) -> Sequence[Poll]:
+        """The proposals whose outcome is written, the latest decided first."""
+        query = (select(Poll).where(Poll.kind == "proposal", Poll.outcome_at.is_not(None))
+                 .order_by(Poll.outcome_at.desc(), Poll.id.desc()))
+        return (await self.session.scalars(query)).all()
+
+    async def decisions_between(self, start: datetime, end: datetime) -> tuple[int, int, int]:
+        """The proposals opened from ``start`` to ``end``, the outcomes written then, and the
+        people who then took a position (not withdrawn since) on a proposal."""
+        opened = await self.session.scalar(select(func.count()).where(
+            Poll.kind == "proposal", Poll.created_at >= start, Poll.created_at < end))
+        decided = await self.session.scalar(select(func.count()).where(
+            Poll.kind == "proposal", Poll.outcome_at >= start, Poll.outcome_at < end))
+        people = await self.session.scalar(
+            select(func.count(PollVote.user_id.distinct()))
+            .join(Poll, Poll.id == PollVote.poll_id)
+            .where(Poll.kind == "proposal", PollVote.answer.is_not(None),
+                   PollVote.voted_at >= start, PollVote.voted_at < end))
+        return int(opened or 0), int(decided or 0), int(people or 0)
 
     async def voter_count(self, poll_id: int) -> int:
         return int(await self.session.scalar(statements.voter_count(),

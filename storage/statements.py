@@ -171,10 +171,11 @@ def ledger_upsert(dialect: str) -> Any:
 
 @cache
 def votes_of() -> Any:
-    """A person's answers to one poll: slot_id, answer, voted_at, event_id (values: b_poll_id,
-    b_user_id)."""
+    """A person's answers to one poll: slot_id, answer, voted_at, event_id, reason (values:
+    b_poll_id, b_user_id)."""
     votes = table(PollVote)
-    return (select(votes.c.slot_id, votes.c.answer, votes.c.voted_at, votes.c.event_id)
+    return (select(votes.c.slot_id, votes.c.answer, votes.c.voted_at, votes.c.event_id,
+                   votes.c.reason)
             .where(votes.c.poll_id == bindparam("b_poll_id"),
                    votes.c.user_id == bindparam("b_user_id")))
 
@@ -227,7 +228,7 @@ def vote_upsert(dialect: str) -> Any:
     return statement.on_conflict_do_update(
         index_elements=[votes.c.slot_id, votes.c.user_id],
         set_={column: statement.excluded[column]
-              for column in ("poll_id", "answer", "source", "voted_at", "event_id")},
+              for column in ("poll_id", "answer", "source", "voted_at", "event_id", "reason")},
         where=votes.c.voted_at <= statement.excluded.voted_at)
 
 

@@ -4,11 +4,11 @@ by its number (or the one the room is about) is found by ``PollRef``."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from commands.arguments import Integer, Text
+from commands.arguments import Integer, Text, split_first
 from commands.context import Context
 from commands.dates import DateError, Slot, format_moment, format_slot, parse_moment, parse_slot
 from commands.effects import Effect, Reply
@@ -21,10 +21,12 @@ from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Option, Param
 from commands.polls import service
 from commands.polls.ballot import WITHDRAW, read_ballot
+from commands.polls.boards import option_label
+from commands.polls.choices import poll_number, read_choice
 from commands.projects.names import find_group, group_label
 from commands.registry import PageRequest, command, group
 from commands.roles import Role
-from commands.text import escape_markdown
+from commands.text import escape_markdown, shorten
 from commands.vocabulary import TERRITORIES, Vocabulary
 
 if TYPE_CHECKING:
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 MIN_SLOTS, MAX_SLOTS = 2, 20
 QUESTION_MAX = 300
 POLL_KIND = "poll"  # the scheduler's jobs of polls (deadlines and reminders)
+CLOSES = Option("closes", Text(max_length=100), fr=("cloture", "clôture", "fin", "jusqua"),
+                en=("close", "closes", "until", "deadline"))
 _SEPARATOR = re.compile(r"\s*(?:\||\n)\s*")
 SWITCH = Vocabulary("switch", (("oui", ("on", "yes", "o", "true", "1", "activer")),
                                ("non", ("off", "no", "n", "false", "0", "desactiver"))))
@@ -80,29 +84,44 @@ coordination = sondage.family(role=Role.REFERENT, checks=(organisers_only(),))
 @dataclass(frozen=True)
 class Vote:
     """A ballot for an open poll: its slots by position, the answers by slot id (``None``:
-    withdrawn)."""
+    withdrawn), and the « autre » text of a poll on anything (by slot id)."""
 
     poll: Poll
     slots: dict[int, PollSlot]
     answers: list[tuple[int, str | None]]
+    reasons: dict[int, str] = field(default_factory=dict)
 
 
 class BallotRef:
-    """``[n°] 1+ 2- 3?``: the ballot read (``BadArgument`` with examples), then the poll it
-    names (or the one ``find_poll`` picks) found open, and its positions checked."""
+    """``[n°] 1+ 2- 3?`` (a date poll) or ``n° 2 3``, ``n° autre <texte>`` (a poll on
+    anything): the poll named (or the one ``find_poll`` picks) found open, then the ballot
+    read for its kind (``BadArgument`` with examples) and its options checked."""
 
     kind = "ballot"
     text = Text(max_length=500)
 
     def read(self, raw: str) -> None:
-        read_ballot(self.text.convert(raw))
+        self.text.convert(raw)
 
     async def convert(self, ctx: Context, raw: str) -> Vote:
-        ballot = read_ballot(self.text.convert(raw))
+        text = self.text.convert(raw)
+        first, rest = split_first(text)
+        number = poll_number(first)
+        if number is not None and rest:
+            named = await ctx.db().polls.get(number)
+            if named is not None and named.kind != "dates":
+                return await _choice_vote(ctx, named, rest)
+        try:
+            ballot = read_ballot(text)
+        except BadArgument:
+            here = await find_poll(ctx, None)
+            if here.kind == "dates":
+                raise
+            return await _choice_vote(ctx, here, text)
         poll = await find_poll(ctx, ballot.poll)
-        if poll.status != "open":
-            raise UserError("polls.closed_no_vote", number=poll.id)
-        slots = {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+        if poll.kind != "dates":
+            return await _choice_vote(ctx, poll, text if ballot.poll is None else rest)
+        slots = await _open_slots(ctx, poll)
         if ballot.withdraw_all:
             return Vote(poll, slots, [(slot.id, None) for slot in slots.values()])
         unknown = sorted({p for p, _ in ballot.answers if p not in slots})
@@ -113,19 +132,47 @@ class BallotRef:
                                   for p, a in ballot.answers])
 
 
+async def _open_slots(ctx: Context, poll: Poll) -> dict[int, PollSlot]:
+    if poll.status != "open":
+        raise UserError("polls.closed_no_vote", number=poll.id)
+    return {slot.position: slot for slot in await ctx.db().polls.slots(poll.id)}
+
+
+async def _choice_vote(ctx: Context, poll: Poll, text: str) -> Vote:
+    """A ballot for a poll on anything: the whole choice, replacing the previous one."""
+    if poll.kind == "proposal":
+        raise UserError("decisions.vote_on_proposal", number=poll.id, prefix=ctx.club.prefix)
+    slots = await _open_slots(ctx, poll)
+    other = next((slot for slot in slots.values() if slot.other), None)
+    choice = read_choice(text, len(slots) - (other is not None), poll.multiple, poll.allow_other)
+    chosen = set(choice.positions)
+    if choice.other is not None and other is not None:
+        chosen.add(other.position)
+    answers: list[tuple[int, str | None]] = [
+        (slot.id, "yes" if position in chosen else None) for position, slot in slots.items()]
+    reasons = {other.id: choice.other} if other is not None and choice.other else {}
+    return Vote(poll, slots, answers, reasons)
+
+
 @command("vote", fr=("vote", "voter"), section="polls",
          params=(Param("ballot", BallotRef(), rest=True),))
 async def vote(ctx: Context, ballot: Vote) -> Reply:
-    """``!vote [n°] 1+ 2- 3?``: the sender's answers recorded (the poll's message edited in a
-    follow-up)."""
+    """``!vote [n°] 1+ 2- 3?`` or ``!vote n° 2 3``: the sender's answers recorded (the poll's
+    message edited in a follow-up)."""
     _, mine = await ctx.db().polls.cast(poll_id=ballot.poll.id, user_id=ctx.sender,
                                         answers=ballot.answers, source="text", at=ctx.sent_at,
-                                        event_id=ctx.event_id, tz=ctx.club.tz)
+                                        event_id=ctx.event_id, tz=ctx.club.tz,
+                                        reasons=ballot.reasons)
     return Reply(_voted(ctx, ballot.poll, ballot.slots, mine),
                  then=(await service.changed(ctx.db(), ballot.poll, ctx.club, ctx.t),))
 
 
 def _voted(ctx: Context, poll: Poll, slots: dict[int, PollSlot], mine: dict[int, str]) -> str:
+    if poll.kind != "dates":
+        chosen = ", ".join(f"{position} ({escape_markdown(shorten(option_label(slot, ctx.t), 60))})"
+                           for position, slot in sorted(slots.items()) if slot.id in mine)
+        return (ctx.t("decisions.voted", number=poll.id, summary=chosen) if chosen
+                else ctx.t("polls.withdrawn", number=poll.id))
     summary = ", ".join(f"{position} {ctx.t(f'polls.answer_{mine[slot.id]}').lower()}"
                         for position, slot in sorted(slots.items()) if slot.id in mine)
     return (ctx.t("polls.voted", number=poll.id, summary=summary) if summary
@@ -147,9 +194,7 @@ async def mentions(ctx: Context, switch: str | None) -> Reply:
 @coordination.subcommand("dates", fr=("dates", "date"),
                          params=(Param("spec", Text(max_length=4000), rest=True,
                                        shows=("question", "slots")),),
-                         options=(Option("closes", Text(max_length=100),
-                                         fr=("cloture", "clôture", "fin", "jusqua"),
-                                         en=("close", "closes", "until", "deadline")),
+                         options=(CLOSES,
                                   Option("territory", TERRITORIES, fr=("territoire",),
                                          en=("territory",)),
                                   GROUP))
@@ -158,15 +203,15 @@ async def dates(ctx: Context, spec: str, closes: str | None, territory: str | No
     """``!sondage dates Question | créneau | créneau …``: in this room, or in the group's room
     for a group's poll (``--groupe``, or said in its room)."""
     question, slots = _question_and_slots(ctx, spec)
-    deadline = _deadline(ctx, closes, min(slot.start for slot in slots))
-    room_id, territory, elsewhere = await _poll_place(ctx, group, territory)
+    deadline = deadline_of(ctx, closes, min(slot.start for slot in slots))
+    room_id, territory, elsewhere = await poll_place(ctx, group, territory)
     repos = ctx.db()
     poll = await repos.polls.create(question=question, territory=territory,
                                     room_id=room_id, closes_at=deadline,
                                     created_by=ctx.sender, at=ctx.now)
     for position, slot in enumerate(sorted(slots, key=lambda s: s.start), 1):
         await repos.polls.add_slot(poll.id, position, slot.start, slot.end)
-    await _audit(ctx, poll, "opened")
+    await audit(ctx, poll, "opened")
     effects = await service.opening(repos, poll, ctx.club, ctx.t)
     when = (ctx.t("polls.until", when=format_moment(deadline, ctx.t.language, ctx.club.tz))
             if deadline else ctx.t("polls.no_deadline"))
@@ -193,7 +238,9 @@ async def liste(ctx: Context, page: PageRequest) -> Reply:
         closes = (ctx.t("polls.until", when=format_moment(poll.closes_at, ctx.t.language,
                                                            ctx.club.tz))
                   if poll.closes_at else ctx.t("polls.no_deadline"))
-        lines.append(f"- n°{poll.id} {escape_markdown(poll.question)} — {closes}")
+        kind = "" if poll.kind == "dates" else ctx.t(f"decisions.kind_{poll.kind}") + " : "
+        lines.append(f"- n°{poll.id} {kind}{escape_markdown(shorten(poll.question, 120))} "
+                     f"— {closes}")
     open_polls = Section(lines, heading=ctx.t("polls.open_title", count=len(polls)))
     return Reply(paged(page, [open_polls], ctx.t, ctx.club.prefix))
 
@@ -206,6 +253,8 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
     """Turns a slot of the poll into an event (of the kind and with the details ``options``
     give), announced with its calendar file; closes the poll if it is still open."""
     repos = ctx.db()
+    if poll.kind != "dates":
+        raise UserError("decisions.not_dates", number=poll.id)
     if poll.meeting_id is not None:
         raise UserError("polls.already_chosen", number=poll.id, meeting=poll.meeting_id)
     slots = {each.position: each for each in await repos.polls.slots(poll.id)}
@@ -223,7 +272,7 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
         created_by=ctx.sender, now=ctx.now, poll_id=poll.id,
         fallback_room=poll.room_id)  # no club room for the territory: where the poll was
     poll.meeting_id = meeting.id
-    await _audit(ctx, poll, "chosen")
+    await audit(ctx, poll, "chosen")
     when = format_slot(Slot(chosen.starts_at, chosen.ends_at), ctx.t.language, ctx.club.tz)
     return Reply(ctx.t("polls.chosen", number=poll.id, meeting=meeting.id, when=when,
                        rooms=len(rooms_of(meeting))),
@@ -234,15 +283,19 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
                          en=("close", "end"),
                          params=(Param("poll", PollRef(), required=False, shows=("number",)),))
 async def cloturer(ctx: Context, poll: Poll) -> Reply:
+    return await close_now(ctx, poll, "polls.closing")
+
+
+async def close_now(ctx: Context, poll: Poll, told: str) -> Reply:
+    """Closes an open poll of any kind now (its results posted); ``told``: the reply's key."""
     if poll.status != "open":
         raise UserError("polls.already_closed", number=poll.id)
     effects = await service.close(ctx.db(), poll, ctx.club, ctx.t, ctx.now)
-    await _audit(ctx, poll, "closed")
-    return Reply(ctx.t("polls.closing", number=poll.id), effects=tuple(effects),
-                 reschedule=(POLL_KIND,))
+    await audit(ctx, poll, "closed")
+    return Reply(ctx.t(told, number=poll.id), effects=tuple(effects), reschedule=(POLL_KIND,))
 
 
-async def _poll_place(ctx: Context, named: str | None,
+async def poll_place(ctx: Context, named: str | None,
                       territory: str | None) -> tuple[str, str, str]:
     """Where a poll is held, for which territory, and the group's label when that is not
     here: a group's poll is in the group's room, for its territory."""
@@ -279,7 +332,8 @@ def _question_and_slots(ctx: Context, spec: str) -> tuple[str, list[Slot]]:
     return question, slots
 
 
-def _deadline(ctx: Context, closes: str | None, first_slot: datetime) -> datetime | None:
+def deadline_of(ctx: Context, closes: str | None,
+                first_slot: datetime | None = None) -> datetime | None:
     if closes is None:
         return None
     try:
@@ -287,12 +341,12 @@ def _deadline(ctx: Context, closes: str | None, first_slot: datetime) -> datetim
     except DateError as error:
         error.values.setdefault("option", "cloture")
         raise
-    if deadline > first_slot:
+    if first_slot is not None and deadline > first_slot:
         raise BadArgument("polls.deadline_after_slot",
                           when=format_moment(deadline, ctx.t.language, ctx.club.tz))
     return deadline
 
 
-async def _audit(ctx: Context, poll: Poll, action: str) -> None:
+async def audit(ctx: Context, poll: Poll, action: str) -> None:
     await ctx.db().audit.record(actor=ctx.sender, subject="poll", subject_id=poll.id,
                                 action=action, at=ctx.now)

@@ -1,6 +1,6 @@
-"""The polls' scheduled work: each poll closed at its deadline, those who have not voted
-reminded before it; at start, the answers given while the bot was down counted and the poll
-messages that do not show their latest results edited."""
+"""The polls' scheduled work (polls of every kind, proposals too): each poll closed at its
+deadline, those who have not voted reminded before it; at start, the answers given while the
+bot was down counted and the poll messages that do not show their latest results edited."""
 
 from __future__ import annotations
 
@@ -81,9 +81,8 @@ async def _native_polls(repos: Repositories) -> Sequence[tuple[str, str]]:
     """The native poll events of the open polls, whose answers are read again at start."""
     targets = []
     for poll in await repos.polls.open_polls():
-        for slot in await repos.polls.slots(poll.id):
-            event_id = await repos.outbox.event_id_of(
-                effect_txn(service.slot_key(poll.id, slot.position)))
+        for key, _ in service.native_keys(poll, await repos.polls.slots(poll.id)):
+            event_id = await repos.outbox.event_id_of(effect_txn(key))
             if event_id:
                 targets.append((poll.room_id, event_id))
     return targets

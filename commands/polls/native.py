@@ -7,11 +7,12 @@ per candidate date (Oui / Si nécessaire / Non) works in every client, Element W
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from commands.events import PollResponse
+from commands.text import defuse_mentions
 from commands.threads import in_thread
 
 START = "org.matrix.msc3381.poll.start"
@@ -20,22 +21,28 @@ TEXT = "org.matrix.msc1767.text"
 RESPONSE_TYPES = ("org.matrix.msc3381.poll.response", "m.poll.response")
 END_TYPES = (END, "m.poll.end")
 ANSWERS = ("yes", "maybe", "no")
+ANSWER_ID_MAX = 16
 
 
-def start_content(question: str, labels: Mapping[str, str], thread_root: str) -> dict[str, Any]:
-    """A single-choice, disclosed poll about one date, in the thread of the poll's message (its
-    fallback reply: the thread's latest event when it is sent). Shaped as the JS SDK's
+def start_content(question: str, answers: Sequence[tuple[str, str]],
+                  thread_root: str) -> dict[str, Any]:
+    """A single-choice, disclosed poll (``answers``: id and label of each), in the thread of the
+    poll's message (its fallback reply: the thread's latest event when it is sent): about one
+    date (Oui / Si nécessaire / Non), one option of a multiple-choice poll (Oui / Non), the
+    options of a single-choice one, or a proposal's positions. ``@room`` in the texts is
+    defused. Shaped as the JS SDK's
     ``PollStartEvent`` builds it (Element Web's polls): the question is a text message
     (``msgtype: m.text``, ``body``), each answer a text, and the only fallback is the text
     representation of the whole poll (no top-level ``body``: MSC3381 gives the fallback as
     ``m.text`` only)."""
-    answers = [{"id": answer, TEXT: labels[answer]} for answer in ANSWERS]
+    question = defuse_mentions(question)
+    listed = [{"id": answer, TEXT: defuse_mentions(label)} for answer, label in answers]
     fallback = question + "\n" + "\n".join(
-        f"{index}. {labels[answer]}" for index, answer in enumerate(ANSWERS, 1))
+        f"{index}. {answer[TEXT]}" for index, answer in enumerate(listed, 1))
     return {
         START: {"kind": "org.matrix.msc3381.poll.disclosed", "max_selections": 1,
                 "question": {TEXT: question, "body": question, "msgtype": "m.text"},
-                "answers": answers},
+                "answers": listed},
         TEXT: fallback,
         "m.relates_to": in_thread(thread_root),
     }
@@ -50,7 +57,8 @@ def end_content(start_event: str, text: str) -> dict[str, Any]:
 
 def read_response(event_id: str, room_id: str, sender: str, at: datetime,
                   content: Mapping[str, Any]) -> PollResponse | None:
-    """The answer a response event carries, unstable or stable form; ``None`` if malformed."""
+    """The answer a response event carries, unstable or stable form (an answer id of the
+    poll's is checked when it is counted); ``None`` if malformed."""
     relates = content.get("m.relates_to")
     if not isinstance(relates, Mapping) or relates.get("rel_type") != "m.reference":
         return None
@@ -59,5 +67,5 @@ def read_response(event_id: str, room_id: str, sender: str, at: datetime,
     answers = body.get("answers") if isinstance(body, Mapping) else content.get("m.selections")
     if not isinstance(start, str) or not isinstance(answers, list):
         return None
-    valid = tuple(a for a in answers if isinstance(a, str) and a in ANSWERS)
+    valid = tuple(a for a in answers if isinstance(a, str) and 0 < len(a) <= ANSWER_ID_MAX)
     return PollResponse(event_id, room_id, sender, at, start, valid[:1])

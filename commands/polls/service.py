@@ -1,5 +1,6 @@
-"""What happens to a poll, whoever asks (a command, a native vote, the deadline): voting,
-counting, refreshing its message, reminding, closing. Each returns the effects to queue."""
+"""What happens to a poll of any kind (dates, a poll on anything, a proposal), whoever asks (a
+command, a native vote, the deadline): voting, counting, refreshing its message, reminding,
+closing. Each returns the effects to queue."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from commands.digest import in_groups_of
 from commands.effects import Effect, FollowUp, Post, Reply, SendEvent, effect_txn, ref
 from commands.events import PollResponse
 from commands.i18n import Translator
-from commands.polls import native, render
+from commands.polls import boards, native, render
+from commands.polls.choices import POSITIONS
 from commands.polls.tally import SlotResult, results
-from commands.text import pill
+from commands.text import pill, shorten
 
 if TYPE_CHECKING:
     from storage.models import Poll, PollSlot
@@ -32,8 +34,29 @@ def slot_key(poll_id: int, position: int) -> str:
     return f"poll-{poll_id}-slot-{position}"
 
 
-def answer_labels(t: Translator) -> dict[str, str]:
-    return {answer: t(f"polls.answer_{answer}") for answer in native.ANSWERS}
+def choice_key(poll_id: int) -> str:
+    """The one native poll of a proposal or of a single-choice poll."""
+    return f"poll-{poll_id}-choice"
+
+
+def per_option(poll: Poll) -> bool:
+    """Whether the poll has a native poll per option (dates, several choices) rather than one."""
+    return poll.kind == "dates" or (poll.kind == "choice" and poll.multiple)
+
+
+def native_keys(poll: Poll, slots: Sequence[PollSlot]) -> list[tuple[str, PollSlot | None]]:
+    """The keys of the poll's native polls, with the option each is about (``None``: all)."""
+    if per_option(poll):
+        return [(slot_key(poll.id, slot.position), slot) for slot in slots]
+    return [(choice_key(poll.id), None)]
+
+
+def answer_labels(t: Translator) -> list[tuple[str, str]]:
+    return [(answer, t(f"polls.answer_{answer}")) for answer in native.ANSWERS]
+
+
+async def board(repos: Repositories, poll: Poll) -> boards.Board:
+    return boards.Board(poll, await repos.polls.slots(poll.id), await repos.polls.votes(poll.id))
 
 
 async def tally(repos: Repositories, poll: Poll) -> tuple[Sequence[PollSlot], list[SlotResult]]:
@@ -44,28 +67,51 @@ async def tally(repos: Repositories, poll: Poll) -> tuple[Sequence[PollSlot], li
                           refusing)
 
 
-async def message(repos: Repositories, poll: Poll, club: Club, t: Translator) -> str:
-    """The poll's message as it should read now."""
+async def message(repos: Repositories, poll: Poll, club: Club, t: Translator,
+                  limit: int = boards.IN_MESSAGE) -> str:
+    """The poll's message as it should read now (``limit``: names or reasons shown per option
+    of a poll on anything or a proposal)."""
+    closes = format_moment(poll.closes_at, t.language, club.tz) if poll.closes_at else None
+    if poll.kind != "dates":
+        return boards.message(await board(repos, poll), closes, t, club.prefix, limit)
     _, found = await tally(repos, poll)
     voters = await repos.polls.voter_count(poll.id)
-    closes = format_moment(poll.closes_at, t.language, club.tz) if poll.closes_at else None
     return render.poll_message(poll.id, poll.question, poll.territory, found, voters, closes,
                                poll.status != "open", t, club.tz, club.prefix)
 
 
 async def opening(repos: Repositories, poll: Poll, club: Club, t: Translator) -> list[Effect]:
-    """The poll's message, then one native poll per slot in its thread."""
+    """The poll's message, then its native polls in its thread: one per slot (dates, several
+    choices), or one for all (a single choice, a proposal's positions)."""
     effects: list[Effect] = [Post(poll.room_id, Reply(await message(repos, poll, club, t)),
                                   key=root_key(poll.id))]
-    labels = answer_labels(t)
-    for slot in await repos.polls.slots(poll.id):
-        question = t("polls.native_question", position=slot.position,
-                     slot=render.slot_label(SlotResult(slot.id, slot.position, slot.starts_at,
-                                                       slot.ends_at), t, club.tz))
+    slots = await repos.polls.slots(poll.id)
+    for key, slot in native_keys(poll, slots):
+        question, answers = _native_poll(poll, slot, slots, club, t)
         effects.append(SendEvent(poll.room_id, native.START,
-                                 native.start_content(question, labels, ref(root_key(poll.id))),
-                                 key=slot_key(poll.id, slot.position)))
+                                 native.start_content(question, answers, ref(root_key(poll.id))),
+                                 key=key))
     return effects
+
+
+def _native_poll(poll: Poll, slot: PollSlot | None, slots: Sequence[PollSlot], club: Club,
+                 t: Translator) -> tuple[str, list[tuple[str, str]]]:
+    """The question and answers (id, label) of one of the poll's native polls."""
+    label = boards.NATIVE_LABEL_MAX
+    if slot is not None and poll.kind == "dates":
+        when = render.slot_label(SlotResult(slot.id, slot.position, slot.starts_at,
+                                            slot.ends_at), t, club.tz)
+        return t("polls.native_question", position=slot.position, slot=when), answer_labels(t)
+    if slot is not None:  # one option of a multiple-choice poll
+        question = t("polls.native_question", position=slot.position,
+                     slot=shorten(boards.option_label(slot, t), label))
+        return question, [("yes", t("polls.answer_yes")), ("no", t("polls.answer_no"))]
+    if poll.kind == "proposal":
+        question = t("decisions.native_question", number=poll.id,
+                     text=shorten(poll.question, 300))
+        return question, [(p, boards.position_label(p, t)) for p in POSITIONS]
+    return (shorten(poll.question, 300),
+            [(str(s.position), shorten(boards.option_label(s, t), label)) for s in slots])
 
 
 def results_key(poll: Poll) -> str:
@@ -114,29 +160,46 @@ async def record_native(repos: Repositories, responses: Sequence[PollResponse], 
     """Counts the answers given with native polls; one message refresh per poll touched."""
     if not responses:
         return []
-    slots = await _native_slots(repos)
+    targets = await _native_targets(repos)
     touched: dict[int, Poll] = {}
     for response in responses:
         txn = await repos.outbox.txn_of(response.start_event_id)
-        found = slots.get(txn or "")
+        found = targets.get(txn or "")
         if found is None:
             continue  # not one of our open polls: somebody else's, or closed
-        poll, slot = found
+        poll, slot, slots = found
         answer = response.answers[0] if response.answers else None
         changed, _ = await repos.polls.cast(
-            poll_id=poll.id, user_id=response.sender, answers=[(slot.id, answer)],
-            source="native", at=response.at, event_id=response.event_id, tz=club.tz)
+            poll_id=poll.id, user_id=response.sender,
+            answers=native_answers(poll, slot, slots, answer), source="native", at=response.at,
+            event_id=response.event_id, tz=club.tz)
         if changed:
             touched[poll.id] = poll
     return [await refresh(repos, poll, club, t) for poll in touched.values()]
 
 
-async def _native_slots(repos: Repositories) -> dict[str, tuple[Poll, PollSlot]]:
-    """The open polls' slots by the transaction id of their native poll."""
+def native_answers(poll: Poll, slot: PollSlot | None, slots: Sequence[PollSlot],
+                   answer: str | None) -> list[tuple[int, str | None]]:
+    """What an answer to one of the poll's native polls records (an unknown answer id
+    withdraws): a date's answer, one option chosen or not, the one option of a single choice
+    (the others withdrawn), a proposal's position (its reason kept if unchanged)."""
+    if slot is not None:
+        valid = native.ANSWERS if poll.kind == "dates" else ("yes",)
+        return [(slot.id, answer if answer in valid else None)]
+    if poll.kind == "proposal":
+        return [(slots[0].id, answer if answer in POSITIONS else None)]
+    return [(each.id, "yes" if str(each.position) == answer else None) for each in slots]
+
+
+async def _native_targets(
+        repos: Repositories) -> dict[str, tuple[Poll, PollSlot | None, Sequence[PollSlot]]]:
+    """The open polls' native polls by their transaction id: the poll, the option it is
+    about (``None``: all of them), the poll's options."""
     found = {}
     for poll in await repos.polls.open_polls():
-        for slot in await repos.polls.slots(poll.id):
-            found[effect_txn(slot_key(poll.id, slot.position))] = (poll, slot)
+        slots = await repos.polls.slots(poll.id)
+        for key, slot in native_keys(poll, slots):
+            found[effect_txn(key)] = (poll, slot, slots)
     return found
 
 
@@ -145,6 +208,8 @@ async def close(repos: Repositories, poll: Poll, club: Club, t: Translator,
     """Closes the poll: end events with each slot's results, the message's last edit, and the
     outcome told in the room, naming the coordinators."""
     poll.status, poll.closed_at = "closed", now
+    if poll.kind != "dates":
+        return await _close_other(repos, poll, club, t)
     _slots, found = await tally(repos, poll)
     effects: list[Effect] = []
     for result in found:
@@ -157,6 +222,33 @@ async def close(repos: Repositories, poll: Poll, club: Club, t: Translator,
     text = (t("polls.closed", number=poll.id) + "\n\n" + render.table(found, t, club.tz) + "\n\n"
             + render.outcome(poll.id, found, t, club.tz, club.prefix) + "\n\n"
             + t("polls.closed_coordinators", names=", ".join(pill(u) for u in told)))
+    effects.append(Post(poll.room_id, Reply(text, mentions=told), key=f"poll-{poll.id}-closed"))
+    return effects
+
+
+async def _close_other(repos: Repositories, poll: Poll, club: Club,
+                       t: Translator) -> list[Effect]:
+    """Closes a poll on anything or a proposal: its native polls ended with their counts,
+    the message's last edit, and the results told in the room, naming its author and the
+    coordinators (who write a proposal's outcome)."""
+    shown = await board(repos, poll)
+    effects: list[Effect] = []
+    for key, slot in native_keys(poll, shown.slots):
+        text = (boards.option_end_text(shown, slot, t) if slot is not None
+                else boards.end_text(shown, t))
+        effects.append(SendEvent(poll.room_id, native.END, native.end_content(ref(key), text),
+                                 key=f"{key}-end"))
+    effects.append(await refresh(repos, poll, club, t))
+    told = tuple(dict.fromkeys([poll.created_by, *club.coordinators]))
+    if poll.kind == "proposal":
+        lines = boards.proposal_lines(shown, t, boards.IN_MESSAGE)
+        after = t("decisions.outcome_awaited", prefix=club.prefix, number=poll.id)
+    else:
+        lines = boards.choice_lines(shown, t, boards.IN_MESSAGE)
+        after = ""
+    text = "\n".join([t(f"decisions.closed_{poll.kind}", number=poll.id), "", *lines, "",
+                      t("decisions.voters", count=shown.voters), after,
+                      t("polls.closed_coordinators", names=", ".join(pill(u) for u in told))])
     effects.append(Post(poll.room_id, Reply(text, mentions=told), key=f"poll-{poll.id}-closed"))
     return effects
 
@@ -174,11 +266,13 @@ async def remind(repos: Repositories, poll: Poll, members: Sequence[str], club: 
         return []
     when = format_moment(poll.closes_at, t.language, club.tz)
     named = sorted(await repos.people.wants_mentions(missing))
-    text = t("polls.reminder", number=poll.id, when=when, count=len(missing), prefix=club.prefix)
+    section = "polls" if poll.kind == "dates" else f"decisions.{poll.kind}"
+    text = t(f"{section}.reminder", number=poll.id, when=when, count=len(missing),
+             prefix=club.prefix)
     parts = in_groups_of(named) or [[]]
     effects: list[Effect] = []
     for index, part in enumerate(parts):
-        names = t("polls.reminder_named", names=", ".join(pill(u) for u in part))
+        names = t(f"{section}.reminder_named", names=", ".join(pill(u) for u in part))
         body = (text + "\n\n" + names if part else text) if index == 0 else names
         key = f"poll-{poll.id}-reminder" + (f"-{index}" if index else "")
         effects.append(Post(poll.room_id, Reply(body, mentions=tuple(part)), key=key))

@@ -40,6 +40,16 @@ class GroupFigure:
 
 
 @dataclass(frozen=True)
+class DecisionFigure:
+    """The year's collective decisions: proposals opened, outcomes written, and the people
+    who took a position (by Element poll or ``!position``) on a proposal."""
+
+    proposals: int = 0
+    decided: int = 0
+    people: int = 0
+
+
+@dataclass(frozen=True)
 class Figures:
     """Everything the yearly report counts."""
 
@@ -60,6 +70,7 @@ class Figures:
     turnout: Turnout
     cumulative: tuple[int, ...] = field(default=())  # participants so far at each month's end
     # (empty without the detail, as groups)
+    decisions: DecisionFigure = field(default=DecisionFigure())
 
     @property
     def meetings_held(self) -> int:
@@ -124,6 +135,7 @@ async def yearly_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
         cumulative=tuple(sum(row.before[month] for row in counts)
                          for month in range(len(edges))),
         turnout=await repos.attendance.turnout_between(start, end),
+        decisions=DecisionFigure(*await repos.polls.decisions_between(start, end)),
     )
 
 

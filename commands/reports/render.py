@@ -45,6 +45,8 @@ def stats_text(figures: Figures, t: Translator) -> str:
           accepted=f.suggestions.get("acceptee", 0)),
         t("report.line_remontees", count=sum(f.remontees.values()),
           answered=f.remontees.get("repondue", 0)),
+        t("report.line_decisions", count=f.decisions.proposals, decided=f.decisions.decided,
+          people=f.decisions.people),
     ])
 
 
@@ -93,6 +95,9 @@ def summary_csv(figures: Figures) -> str:
     rows += [["groups_by_status", k, v] for k, v in f.groups_by_status.items()]
     rows += [["suggestions_by_status", k, v] for k, v in sorted(f.suggestions.items())]
     rows += [["remontees_by_status", k, v] for k, v in sorted(f.remontees.items())]
+    rows += [["proposals", "", f.decisions.proposals],
+             ["decisions_taken", "", f.decisions.decided],
+             ["decision_participants", "", f.decisions.people]]
     rows += [["participants_cumulative_month", str(m), c] for m, c in enumerate(f.cumulative, 1)]
     return csv_text(rows)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -96,7 +96,11 @@ class MeetingGuest(Base):
 
 
 class Poll(Base):
-    """A date poll: a question, candidate slots, votes, a deadline."""
+    """A poll: a question, its options (``poll_slots``), votes, a deadline. ``kind``: ``dates``
+    (candidate dates, answered yes / maybe / no each), ``choice`` (options of any kind, one or,
+    with ``multiple``, several chosen; ``allow_other``: an « autre » option answered with a
+    text), ``proposal`` (one text, answered agree / abstain / disagree / block with a reason,
+    its ``outcome`` written at the close). ``anonymous``: voters' names are never shown."""
 
     __tablename__ = "polls"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -111,12 +115,22 @@ class Poll(Base):
     results_version: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str]
     created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16), default="dates", server_default="dates")
+    multiple: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    allow_other: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome_by: Mapped[str | None]
+    outcome_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_polls_status", "status", "closes_at"),)
+    __table_args__ = (Index("ix_polls_status", "status", "closes_at"),
+                      Index("ix_polls_outcome", "kind", "outcome_at"))
 
 
 class PollSlot(Base):
-    """A candidate date of a poll, numbered from 1."""
+    """An option of a poll, numbered from 1: a candidate date (``starts_at``, ``ends_at``), or,
+    for the other kinds, a ``label`` (a proposal's one slot has none; ``other``: the « autre »
+    option) with the poll's opening time as its (unused) dates."""
 
     __tablename__ = "poll_slots"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -124,12 +138,16 @@ class PollSlot(Base):
     position: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
+    label: Mapped[str | None] = mapped_column(Text)
+    other: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_poll_slots_poll", "poll_id", "position", unique=True),)
 
 
 class PollVote(Base):
-    """A person's latest answer for one slot (yes, maybe, no; none when withdrawn)."""
+    """A person's latest answer for one slot (yes, maybe, no for a date; yes for a chosen
+    option; agree, abstain, disagree, block for a proposal; none when withdrawn), and its
+    ``reason`` (a proposal's position) or the text of an « autre » answer."""
 
     __tablename__ = "poll_votes"
     slot_id: Mapped[int] = mapped_column(ForeignKey("poll_slots.id", ondelete="CASCADE"),
@@ -140,6 +158,7 @@ class PollVote(Base):
     source: Mapped[str] = mapped_column(String(8))  # native, text
     voted_at: Mapped[datetime]
     event_id: Mapped[str]
+    reason: Mapped[str | None] = mapped_column(Text)
 
     # Covering indexes: the tally counts and lists from the index alone.
     __table_args__ = (Index("ix_poll_votes_poll", "poll_id", "slot_id", "answer"),

@@ -75,6 +75,13 @@ TABLE: dict[str, tuple[str, str]] = {
     "sondage.choisir": ("!sondage choisir 1 1", "coordinator"),
     "sondage.cloturer": ("!sondage cloturer 1", "coordinator"),
     "vote": ("!vote 1 1+", "nothing"),
+    "sondage.question": ("!sondage question Quoi ? | A | B", "club-here"),
+    "proposition": ("!proposition Un local --cloture vendredi 18h", "club-here"),
+    "proposition.resultats": ("!proposition resultats 1", "nothing"),
+    "proposition.cloturer": ("!proposition cloturer 1", "coordinator"),
+    "proposition.issue": ("!proposition issue 1 Adoptée", "coordinator"),
+    "position": ("!position 1 d'accord", "nothing"),
+    "decisions": ("!decisions", "nothing"),
     "mentions": ("!mentions oui", "nothing"),
     "rencontre.liste": ("!rencontre liste", "nothing"),
     "programme": ("!programme", "nothing"),
@@ -131,8 +138,10 @@ TABLE: dict[str, tuple[str, str]] = {
 # Who passes the handler's own check: a coordinator passes every one (an "owner" command acts on
 # something Dave made: only he and the coordinators may; "member-here": the group's members in
 # the group's own room; "referent-here": the group's referents in the group's own room, for the
-# group; "coordinator": the club's rencontre 1 and poll 1, the coordinators' only).
-HANDLER_ALLOWS = {"nothing": set(ORDER), "member": {"member", "referent", "coordinator"},
+# group; "club-here": any club member in a group's room, for the group; "coordinator": the
+# club's rencontre 1 and poll 1, the coordinators' only).
+HANDLER_ALLOWS = {"nothing": set(ORDER), "club": set(ORDER), "club-here": {"coordinator"},
+                  "member": {"member", "referent", "coordinator"},
                   "referent": {"referent", "coordinator"}, "owner": {"coordinator"},
                   "member-here": {"coordinator"}, "referent-here": {"coordinator"},
                   "coordinator": {"coordinator"}}

@@ -417,8 +417,11 @@ def test_reading_stable_and_unstable_responses() -> None:
     assert native.read_response("$e", ROOM, ALICE, at, unstable).answers == ("maybe",)  # type: ignore[union-attr]
     assert native.read_response("$e", ROOM, ALICE, at, stable).answers == ("no",)  # type: ignore[union-attr]
     assert native.read_response("$e", ROOM, ALICE, at, {"m.selections": ["no"]}) is None
+    # Answer ids are checked against the poll's when counted: an unknown one withdraws.
     odd = {"m.selections": ["autre"], "m.relates_to": {"rel_type": "m.reference", "event_id": "$s"}}
-    assert native.read_response("$e", ROOM, ALICE, at, odd).answers == ()  # type: ignore[union-attr]
+    assert native.read_response("$e", ROOM, ALICE, at, odd).answers == ("autre",)  # type: ignore[union-attr]
+    junk = {"m.selections": [7, "x" * 17], "m.relates_to": {"rel_type": "m.reference", "event_id": "$s"}}
+    assert native.read_response("$e", ROOM, ALICE, at, junk).answers == ()  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("text", ["", "oui", "1", "bla bla", "1 peutetre 2"])

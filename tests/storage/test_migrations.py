@@ -32,8 +32,6 @@ from storage.models import (
     OutboxPerson,
     Participant,
     ParticipantYear,
-    Poll,
-    PollSlot,
     PollVote,
     ProjectGroup,
     UTCDateTime,
@@ -187,6 +185,27 @@ _MEETINGS_0003 = sa.table(
     sa.column("updated_at", UTCDateTime()))
 
 
+# The polls' tables as revisions 0003 to 0018 had them (the models have more columns since 0020).
+_POLLS_0003 = sa.table(
+    "polls", sa.column("id", sa.Integer()), sa.column("question", sa.String()),
+    sa.column("territory", sa.String()), sa.column("room_id", sa.String()),
+    sa.column("status", sa.String()), sa.column("created_by", sa.String()),
+    sa.column("created_at", UTCDateTime()), sa.column("results_version", sa.Integer()))
+_POLL_SLOTS_0003 = sa.table(
+    "poll_slots", sa.column("id", sa.Integer()), sa.column("poll_id", sa.Integer()),
+    sa.column("position", sa.Integer()), sa.column("starts_at", UTCDateTime()),
+    sa.column("ends_at", UTCDateTime()))
+_POLL_VOTES_0003 = sa.table(
+    "poll_votes", sa.column("slot_id", sa.Integer()), sa.column("user_id", sa.String()),
+    sa.column("poll_id", sa.Integer()), sa.column("answer", sa.String()),
+    sa.column("source", sa.String()), sa.column("voted_at", UTCDateTime()),
+    sa.column("event_id", sa.String()))
+
+
+async def _vote_0003(session: AsyncSession, **values: Any) -> None:
+    await session.execute(_POLL_VOTES_0003.insert().values(**values))
+
+
 async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
     """Every kind of activity as revision 0007 stored it: ``participant_years`` without times,
     written with each command (the year of the first use, and of any later use)."""
@@ -200,19 +219,19 @@ async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
             sequence=0, minutes="", cancel_reason="", rooms="[]", created_by="@x:x",
             created_at=t0, updated_at=t0).returning(_MEETINGS_0003.c.id))).scalar_one())
         for _ in range(8)]
-    poll = Poll(question="?", territory="tous", room_id="!r:x", status="open", created_by="@x:x",
-                created_at=t0, results_version=0)
-    session.add_all([*groups, poll])
-    await session.flush()
-    slots = [PollSlot(poll_id=poll.id, position=n, starts_at=t0, ends_at=t0) for n in range(1, 5)]
-    session.add_all(slots)
-    await session.flush()
+    session.add_all(groups)
+    poll = SimpleNamespace(id=(await session.execute(_POLLS_0003.insert().values(
+        question="?", territory="tous", room_id="!r:x", status="open", created_by="@x:x",
+        created_at=t0, results_version=0).returning(_POLLS_0003.c.id))).scalar_one())
+    slots = [SimpleNamespace(id=(await session.execute(_POLL_SLOTS_0003.insert().values(
+        poll_id=poll.id, position=n, starts_at=t0, ends_at=t0)
+        .returning(_POLL_SLOTS_0003.c.id))).scalar_one()) for n in range(1, 5)]
     years: set[tuple[str, int]] = {("@placeholder:x", 2025), ("@placeholder:x", 2027)}
     people = [dict(user_id="@placeholder:x", first_seen=datetime(2025, 3, 1, tzinfo=UTC),
                    last_seen=datetime(2027, 5, 1, tzinfo=UTC), territory=None, category=None)]
-    session.add(PollVote(slot_id=slots[0].id, user_id="@newyear:x", poll_id=poll.id, answer="yes",
-                         source="native", voted_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
-                         event_id="$ny"))
+    await _vote_0003(session, slot_id=slots[0].id, user_id="@newyear:x", poll_id=poll.id,
+                     answer="yes", source="native",
+                     voted_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC), event_id="$ny")
     for n in range(80):
         user = f"@p{n}:x"
         if rng.random() < 0.7:  # used the bot: the year of the first use, maybe later ones
@@ -225,9 +244,9 @@ async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
         for group in rng.sample(groups, rng.randint(0, 2)):
             session.add(GroupMember(group_id=group.id, user_id=user, joined_at=_moment(rng)))
         for slot in rng.sample(slots, rng.randint(0, 3)):
-            session.add(PollVote(slot_id=slot.id, user_id=user, poll_id=poll.id,
-                                 answer=rng.choice(["yes", "maybe", "no", None]), source="text",
-                                 voted_at=_moment(rng), event_id=f"${n}-{slot.id}"))
+            await _vote_0003(session, slot_id=slot.id, user_id=user, poll_id=poll.id,
+                             answer=rng.choice(["yes", "maybe", "no", None]), source="text",
+                             voted_at=_moment(rng), event_id=f"${n}-{slot.id}")
         for meeting in rng.sample(meetings, rng.randint(0, 2)):
             session.add(MeetingRsvp(meeting_id=meeting.id, user_id=user, answer="present",
                                     at=_moment(rng)))
@@ -595,3 +614,50 @@ async def test_0019_makes_the_rencontres_of_the_north_and_south_territorial(
     await _migrate_to(empty_db, "0018", down=True)
     assert await _kinds(empty_db, ids) == [kind for _territory, kind, _group in events]
     await empty_db.upgrade()
+
+
+# --- 0020: proposals and polls on anything --------------------------------------------------------
+
+async def test_0020_keeps_the_date_polls_and_their_votes(empty_db: Database) -> None:
+    """A date poll voted at 0018 is a date poll after 0020 (no copy of the polls' tables on
+    SQLite: its votes stay, with no reason); a proposal with a reasoned position can be
+    recorded; down to 0018 and up again, the date poll and its votes stay."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0018")
+    async with empty_db.transaction() as repos:
+        poll_id = (await repos.session.execute(_POLLS_0003.insert().values(
+            question="Quand ?", territory="tous", room_id="!r:x", status="open",
+            created_by="@c:x", created_at=t0, results_version=0)
+            .returning(_POLLS_0003.c.id))).scalar_one()
+        slot_id = (await repos.session.execute(_POLL_SLOTS_0003.insert().values(
+            poll_id=poll_id, position=1, starts_at=t0, ends_at=t0)
+            .returning(_POLL_SLOTS_0003.c.id))).scalar_one()
+        await _vote_0003(repos.session, slot_id=slot_id, user_id="@a:x", poll_id=poll_id,
+                         answer="yes", source="text", voted_at=t0, event_id="$v")
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        poll = await repos.polls.get(poll_id)
+        assert poll is not None and (poll.kind, poll.multiple, poll.anonymous,
+                                     poll.allow_other, poll.outcome) == (
+            "dates", False, False, False, None)
+        [slot] = await repos.polls.slots(poll_id)
+        assert (slot.label, slot.other) == (None, False)
+        [vote] = await repos.polls.votes(poll_id)
+        assert (vote.user_id, vote.answer, vote.reason) == ("@a:x", "yes", None)
+        proposal = await repos.polls.create(question="Adopter le cadre", territory="tout",
+                                            room_id="!r:x", closes_at=t0, created_by="@b:x",
+                                            at=t0, kind="proposal", anonymous=True)
+        option = await repos.polls.add_slot(proposal.id, 1, t0, t0)
+        await repos.polls.cast(poll_id=proposal.id, user_id="@a:x",
+                               answers=[(option.id, "disagree")], source="text", at=t0,
+                               event_id="$p", tz=PARIS, reasons={option.id: "trop long"})
+        await repos.polls.set_outcome(proposal, "Adopté", "@b:x", t0)
+        assert [(v.answer, v.reason) for v in await repos.polls.votes(proposal.id)] == [
+            ("disagree", "trop long")]
+        assert [p.id for p in await repos.polls.decisions()] == [proposal.id]
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0018", True)
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        assert [v.answer for v in await repos.polls.votes(poll_id)] == ["yes"]

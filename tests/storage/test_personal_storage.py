@@ -136,7 +136,8 @@ READ_EXACTLY = {("outbox_people", "user_id"), ("audit_people", "user_id"),  # li
 FREE_TEXT = {("inbox", "body"), ("group_progress", "text"), ("group_needs", "text"),
              ("agenda_suggestions", "text"), ("remontees", "text"), ("reminders", "text"),
              ("initiatives", "description"), ("initiatives", "contact"),
-             ("initiatives", "search_key"), ("project_groups", "description")}
+             ("initiatives", "search_key"), ("project_groups", "description"),
+             ("poll_votes", "reason")}  # a position's reason, an « autre » answer
 EVENT_IDS = {("inbox", "event_id"), ("inbox", "thread_root"), ("poll_votes", "event_id"),
              ("agenda_supports", "reaction_event_id"), ("outbox", "event_id"),
              ("outbox", "txn_id"), ("agenda_suggestions", "confirmation_txn"),
@@ -170,7 +171,9 @@ NOT_PERSONAL = {
     ("poll_votes", "source"), ("meeting_guests", "category"), ("meeting_guests", "territory"),
     ("meeting_guests", "source"), ("meeting_headcounts", "category"),
     ("meeting_headcounts", "territory"),
-    ("actions", "text"), ("actions", "status")}  # an action: written for the club, in a role
+    ("actions", "text"), ("actions", "status"),  # an action: written for the club, in a role
+    # a poll's kind, its options, a proposal's outcome: written for the club
+    ("polls", "kind"), ("polls", "outcome"), ("poll_slots", "label")}
 
 
 def test_every_text_column_is_known_to_the_personal_data_rules() -> None:

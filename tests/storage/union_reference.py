@@ -31,6 +31,7 @@ from storage.models import (
     Remontee,
 )
 from storage.participants import ParticipantRepository, Participation
+from storage.polls import PollRepository
 from storage.repositories import Repositories
 
 
@@ -134,4 +135,12 @@ async def union_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
     union = copy.copy(repos)
     union.participants = _UnionParticipants(repos.session, tz, acts)
     union.attendance = _NamedOnly(repos.session)
+    union.polls = _NoDecisions(repos.session)
     return await yearly_figures(union, year, tz)
+
+
+class _NoDecisions(PollRepository):
+    """No proposals: a database before revision 0020 has neither them nor their columns."""
+
+    async def decisions_between(self, start: datetime, end: datetime) -> tuple[int, int, int]:
+        return 0, 0, 0

@@ -1,0 +1,160 @@
+"""Proposals (``!proposition``), positions (``!position``) and the decisions taken
+(``!decisions``). A proposal is a poll of kind ``proposal`` with one option: its positions are
+votes (agree, abstain, disagree, block, with a reason), given by a native poll or by
+``!position``, counted, reminded and closed by the polls' paths (``service``, ``jobs``); at
+the close its author or a coordinator writes its outcome, announced and kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from commands.arguments import Text
+from commands.context import Context
+from commands.dates import format_moment
+from commands.effects import Post, Reply
+from commands.errors import Forbidden, UserError
+from commands.meetings.details import GROUP
+from commands.paging import Section, paged
+from commands.params import PAGE, Param
+from commands.polls import boards, service
+from commands.polls.anything import ANONYMOUS, new_poll, opening_place
+from commands.polls.choices import WITHDRAW, read_position
+from commands.polls.handlers import (
+    CLOSES,
+    POLL_KIND,
+    PollRef,
+    audit,
+    close_now,
+    deadline_of,
+    find_poll,
+)
+from commands.registry import PageRequest, command
+from commands.roles import Role
+from commands.text import escape_markdown, pill
+
+if TYPE_CHECKING:
+    from storage.models import Poll
+
+TEXT_MAX = 2000
+OUTCOME_MAX = 2000
+
+
+@command("proposition", fr=("proposition", "propositions"), en=("proposal", "proposals"),
+         section="polls", params=(Param("text", Text(max_length=TEXT_MAX), rest=True),),
+         options=(replace(CLOSES, required=True), ANONYMOUS, GROUP))
+async def proposition(ctx: Context, text: str, closes: str, anonymous: bool,
+                      group: str | None) -> Reply:
+    """``!proposition <texte> --cloture <quand> [--anonyme]``: a proposal in this room (a
+    group's: any member; elsewhere: the coordinators)."""
+    deadline = deadline_of(ctx, closes)
+    place = await opening_place(ctx, group)
+    repos = ctx.db()
+    poll = await new_poll(ctx, text, place, deadline, "proposal", anonymous=anonymous)
+    await repos.polls.add_slot(poll.id, 1, ctx.now, ctx.now)
+    await repos.participants.took_part([ctx.sender], ctx.now,
+                                       ctx.now.astimezone(ctx.club.tz).year)
+    effects = await service.opening(repos, poll, ctx.club, ctx.t)
+    assert deadline is not None  # the option is required
+    when = format_moment(deadline, ctx.t.language, ctx.club.tz)
+    key = ("decisions.proposal_opened_in_group" if place.elsewhere
+           else "decisions.proposal_opened")
+    return Reply(ctx.t(key, number=poll.id, when=when, prefix=ctx.club.prefix,
+                       group=place.elsewhere),
+                 effects=tuple(effects), reschedule=(POLL_KIND,))
+
+
+def _proposal(poll: Poll) -> Poll:
+    if poll.kind != "proposal":
+        raise UserError("decisions.not_a_proposal", number=poll.id)
+    return poll
+
+
+def _author_or_coordinator(ctx: Context, poll: Poll) -> None:
+    if ctx.role < Role.COORDINATOR and ctx.sender != poll.created_by:
+        raise Forbidden("decisions.author_only", number=poll.id, who=pill(poll.created_by))
+
+
+@proposition.subcommand("resultats", fr=("resultats", "résultats"), en=("results",),
+                        params=(Param("poll", PollRef(), required=False, shows=("number",)),),
+                        names_people=True)
+async def resultats(ctx: Context, poll: Poll) -> Reply:
+    return Reply(await service.message(ctx.db(), poll, ctx.club, ctx.t, boards.ON_DEMAND))
+
+
+@proposition.subcommand("cloturer", fr=("cloturer", "clôturer", "clore", "fermer"),
+                        en=("close", "end"),
+                        params=(Param("poll", PollRef(), shows=("number",)),))
+async def cloturer(ctx: Context, poll: Poll) -> Reply:
+    """Closes a proposal before its deadline: its author or a coordinator."""
+    _author_or_coordinator(ctx, poll)
+    _proposal(poll)
+    return await close_now(ctx, poll, "decisions.closing")
+
+
+@proposition.subcommand("issue", fr=("issue", "decision", "décision", "resultat-final"),
+                        en=("outcome", "decision"),
+                        params=(Param("poll", PollRef(), shows=("number",)),
+                                Param("text", Text(max_length=OUTCOME_MAX), rest=True)))
+async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
+    """Writes (or rewrites) a closed proposal's outcome: kept, shown in its message, announced
+    in its room, listed by ``!decisions``."""
+    _author_or_coordinator(ctx, poll)
+    _proposal(poll)
+    if poll.status == "open":
+        raise UserError("decisions.outcome_while_open", number=poll.id, prefix=ctx.club.prefix)
+    repos = ctx.db()
+    again = poll.outcome is not None
+    await repos.polls.set_outcome(poll, text, ctx.sender, ctx.now)
+    await audit(ctx, poll, "decided")
+    announcement = ctx.t("decisions.outcome_announced", number=poll.id,
+                         question=escape_markdown(poll.question[:300]),
+                         text=escape_markdown(text), who=pill(ctx.sender))
+    effects = [await service.refresh(repos, poll, ctx.club, ctx.t)]
+    key = f"poll-{poll.id}-outcome-{int(ctx.now.timestamp())}"
+    if poll.room_id == ctx.room_id:
+        return Reply(announcement, effects=tuple(effects))
+    effects.append(Post(poll.room_id, Reply(announcement), key=key))
+    return Reply(ctx.t("decisions.outcome_recorded_again" if again
+                       else "decisions.outcome_recorded", number=poll.id),
+                 effects=tuple(effects))
+
+
+@command("position", fr=("position", "positionner", "avis"), en=("stance",), section="polls",
+         params=(Param("line", Text(max_length=700), rest=True,
+                       shows=("number", "stance", "reason?")),))
+async def position(ctx: Context, line: str) -> Reply:
+    """``!position <n> d'accord|abstention|pas-d'accord|bloquer [raison]`` (``retirer``): the
+    sender's position on an open proposal, with its reason (a block needs one)."""
+    read = read_position(line)
+    poll = _proposal(await find_poll(ctx, read.poll))
+    if poll.status != "open":
+        raise UserError("polls.closed_no_vote", number=poll.id)
+    repos = ctx.db()
+    [slot] = await repos.polls.slots(poll.id)
+    answer = None if read.answer == WITHDRAW else read.answer
+    _, mine = await repos.polls.cast(
+        poll_id=poll.id, user_id=ctx.sender, answers=[(slot.id, answer)], source="text",
+        at=ctx.sent_at, event_id=ctx.event_id, tz=ctx.club.tz,
+        reasons={slot.id: read.reason} if read.reason else None)
+    follow = (await service.changed(repos, poll, ctx.club, ctx.t),)
+    if slot.id not in mine:
+        return Reply(ctx.t("decisions.position_withdrawn", number=poll.id), then=follow)
+    label = boards.position_label(mine[slot.id], ctx.t)
+    key = "decisions.position_taken_reason" if read.reason else "decisions.position_taken"
+    return Reply(ctx.t(key, number=poll.id, position=label,
+                       reason=escape_markdown(read.reason or "")), then=follow)
+
+
+@command("decisions", fr=("decisions", "décisions"), en=("decisions",), section="polls",
+         options=(PAGE,), names_people=True)
+async def decisions(ctx: Context, page: PageRequest) -> Reply:
+    """The proposals whose outcome is written, the latest first."""
+    found = await ctx.db().polls.decisions()
+    if not found:
+        return Reply(ctx.t("decisions.none", prefix=ctx.club.prefix))
+    lines = [boards.decision_line(poll, format_moment(poll.outcome_at or poll.created_at,
+                                                      ctx.t.language, ctx.club.tz))
+             for poll in found]
+    section = Section(lines, heading=ctx.t("decisions.title", count=len(found)))
+    return Reply(paged(page, [section], ctx.t, ctx.club.prefix))

@@ -1,0 +1,479 @@
+"""Proposals and polls on anything end to end without a homeserver (real SQLite and
+PostgreSQL): who may open them, positions and votes by text and by native poll counted
+together, reasons, anonymity, the reminder, the close, the outcome and ``!decisions``, the
+caps, and what an attacker cannot make the bot do."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.outbox import Outbox
+from commands.caps import Limits
+from commands.context import Place
+from commands.events import PollResponse
+from commands.polls import native, service
+from commands.registry import Registry
+from commands.roles import Role
+from commands.text import WORD_JOINER
+from storage.db import Database
+from tests.handlers.conftest import COORDINATOR, Harness, make_club, make_harness, table_snapshot
+from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
+from tests.handlers.fakes import FakeTransport, Sent
+from tests.handlers.test_personal_data import (
+    MARKER,
+    column,
+    forget,
+    last_upload,
+    rows_naming,
+)
+
+BOB, CAROL, DAVE = "@bob:example.org", "@carol:example.org", "@dave:example.org"
+ALICE, EVE = "@alice:example.org", "@eve:example.org"
+MAIN, VELO = "!main:example.org", "!velo:example.org"
+TABLES = ("polls", "poll_slots", "poll_votes", "participant_years", "outbox")
+# The harness clock: Monday 5 January 2099, 10:00 in Paris; this closes on Friday 18:00.
+CLOSE = "--cloture vendredi 9 janvier 18h"
+FRIDAY = datetime(2099, 1, 9, 17, tzinfo=UTC)
+PROPOSE = f"!proposition Acheter une remorque pour l'atelier {CLOSE}"
+QUESTION = f'!sondage question "Quel thème ?" choix Mobilité | Énergie | Alimentation {CLOSE}'
+
+
+def limited_club() -> Any:
+    return replace(make_club(), rooms={"main": MAIN},
+                   limits=replace(Limits(), proposals_per_day=2))
+
+
+@pytest.fixture
+async def bot(db: Database, clock: FakeClock, transport: FakeTransport,  # noqa: F811
+              outbox: Outbox, registry: Registry) -> Harness:
+    """Group 1 « Atelier vélo » (referent Alice, member Bob) in room VELO; Eve is a visitor."""
+    harness = make_harness(db, clock, transport, outbox, registry, limited_club())
+    harness.places.update({VELO: Place.GROUP})
+    harness.roles[EVE] = Role.VISITOR
+    await harness.command("!projet creer Atelier vélo --territoire nord", sender=ALICE,
+                          room_id=MAIN)
+    await harness.command("!projet rejoindre velo", sender=BOB, room_id=MAIN)
+    async with db.transaction() as repos:
+        (await repos.groups.get(1)).room_id = VELO  # type: ignore[union-attr]
+    return harness
+
+
+def body(sent: Sent) -> str:
+    return str(sent.content["body"]).replace("**", "")
+
+
+async def said(bot: Harness, text: str, sender: str = BOB, room_id: str = VELO) -> str:
+    return body((await bot.command(text, sender=sender, room_id=room_id))[0])
+
+
+async def refused(bot: Harness, text: str, sender: str = BOB, room_id: str = VELO) -> str:
+    before = await table_snapshot(bot.db, TABLES)
+    reply = await said(bot, text, sender, room_id)
+    assert await table_snapshot(bot.db, TABLES) == before, f"{text!r} changed the database"
+    return reply
+
+
+def starts(sent: list[Sent]) -> list[Sent]:
+    return [s for s in sent if s.event_type == native.START]
+
+
+async def native_vote(bot: Harness, start: Sent, sender: str, answer: str | None,
+                      event_id: str, room_id: str = VELO) -> None:
+    response = PollResponse(event_id, room_id, sender, bot.clock.now(), start.event_id,
+                            (answer,) if answer else ())
+    async with bot.db.transaction() as repos:
+        await service.record_native(repos, [response], bot.dispatcher.club, bot.dispatcher.t)
+
+
+async def results(bot: Harness, number: int = 1, sender: str = COORDINATOR) -> str:
+    return await said(bot, f"!proposition resultats {number}", sender, MAIN)
+
+
+# --- proposals ------------------------------------------------------------------------------------
+
+async def test_a_member_opens_a_proposal_in_the_groups_room(bot: Harness) -> None:
+    sent = await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    reply, root, start = sent
+    assert body(reply).startswith("Proposition n°1 ouverte jusqu'au vendredi 9 janvier 2099 "
+                                  "à 18h")
+    assert root.room_id == VELO and body(root).startswith("Proposition n°1 de ")
+    assert "> Acheter une remorque pour l'atelier" in body(root)
+    content = start.content[native.START]
+    assert content["question"][native.TEXT] == (
+        "Proposition n°1 : Acheter une remorque pour l'atelier")
+    assert [(a["id"], a[native.TEXT]) for a in content["answers"]] == [
+        ("agree", "D'accord"), ("abstain", "Abstention"), ("disagree", "Pas d'accord"),
+        ("block", "Bloquer")]
+    assert start.content["m.relates_to"]["event_id"] == root.event_id  # in its thread
+    async with bot.db.transaction() as repos:
+        poll = await repos.polls.get(1)
+        assert poll is not None and (poll.kind, poll.room_id, poll.territory) == (
+            "proposal", VELO, "nord")
+    # Proposing is taking part.
+    assert await column(bot, f"SELECT user_id FROM participant_years WHERE user_id = '{BOB}'"
+                        ) == [BOB]
+
+
+async def test_who_may_open_a_proposal(bot: Harness) -> None:
+    assert "dans le salon d'un groupe-projet, tout membre" in await refused(
+        bot, PROPOSE, room_id=MAIN)
+    assert "dans le salon d'un groupe-projet, tout membre" in await refused(
+        bot, PROPOSE, room_id="!dm:example.org")
+    assert "Réservé aux membres du club" in await refused(bot, PROPOSE, sender=EVE)
+    assert "Il manque l'option --cloture" in await refused(
+        bot, "!proposition Acheter une remorque")
+    assert "hier" in await refused(bot, "!proposition Acheter --cloture hier")
+    assert "Texte trop long" in await refused(bot, "!proposition " + "x" * 2001 + " " + CLOSE)
+    assert (await said(bot, PROPOSE, COORDINATOR, MAIN)).startswith("Proposition n°1 ouverte")
+
+
+async def test_positions_by_text_and_by_element_are_counted_together_with_reasons(
+        bot: Harness) -> None:
+    start = starts(await bot.command(PROPOSE, sender=BOB, room_id=VELO))[0]
+    assert await said(bot, "!position 1 d'accord on en a besoin") == (
+        "Position enregistrée (proposition n°1) : D'accord — on en a besoin")
+    await native_vote(bot, start, CAROL, "block", "$c1")
+    assert "Pas d'accord" in await said(bot, "!position 1 pas d’accord trop cher", DAVE)
+    await native_vote(bot, start, ALICE, "abstain", "$a1")
+    shown = await results(bot)
+    assert "D'accord : 1 · Abstention : 1 · Pas d'accord : 1 · Bloquer : 1" in shown
+    assert f"{BOB} : on en a besoin" in shown and f"{DAVE} : trop cher" in shown
+    assert f"{CAROL} : (raison non donnée)" in shown
+    # A reason is added or changed until the close; an unchanged position keeps it.
+    await said(bot, "!position 1 bloquer contraire au cadre de confiance", CAROL)
+    await said(bot, "!position 1 pour", BOB)
+    await native_vote(bot, start, DAVE, "disagree", "$d2")
+    shown = await results(bot)
+    assert f"{CAROL} : contraire au cadre de confiance" in shown
+    assert f"{BOB} : on en a besoin" in shown and f"{DAVE} : trop cher" in shown
+    # A changed position drops the old reason; withdrawing removes the position.
+    await said(bot, "!position 1 contre", BOB)
+    assert "on en a besoin" not in await results(bot)
+    assert await said(bot, "!position 1 retirer", ALICE) == (
+        "Votre position sur la proposition n°1 est retirée.")
+    shown = await results(bot)
+    assert "D'accord : 0 · Abstention : 0 · Pas d'accord : 2 · Bloquer : 1" in shown
+    assert "3 personnes ont répondu" in shown
+    # The proposal's message is kept up to date.
+    edits = [s for s in bot.transport.sent if s.content.get("m.relates_to", {}).get(
+        "rel_type") == "m.replace"]
+    assert edits and "Pas d'accord : 2" in body(edits[-1])
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("!position 1 bloquer", "Bloquer demande une raison"),
+    ("!position 1 peut-être", "Je ne comprends pas"),
+    ("!position d'accord", "Je ne comprends pas"),
+    ("!position 7 d'accord", "Pas de sondage n°7"),
+    ("!position 1 d'accord " + "x" * 501, "Texte trop long"),
+])
+async def test_unreadable_positions_change_nothing(bot: Harness, line: str,
+                                                   expected: str) -> None:
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    assert expected in await refused(bot, line, CAROL)
+
+
+async def test_an_anonymous_proposal_never_shows_names(bot: Harness) -> None:
+    start = starts(await bot.command(PROPOSE + " --anonyme", sender=BOB, room_id=VELO))[0]
+    await said(bot, "!position 1 d'accord super idée", CAROL)
+    await native_vote(bot, start, DAVE, "block", "$d1")
+    shown = await results(bot)  # even a coordinator sees no name
+    assert "Anonyme" in shown and "super idée" in shown and "(raison non donnée)" in shown
+    assert CAROL not in shown and DAVE not in shown
+    edits = [s for s in bot.transport.sent if s.content.get("m.relates_to", {}).get(
+        "rel_type") == "m.replace"]
+    assert edits and all(CAROL not in body(e) and DAVE not in body(e) for e in edits)
+
+
+async def test_the_reminder_goes_once_to_those_who_have_not_taken_part(bot: Harness) -> None:
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    bot.transport.members[VELO] = [ALICE, BOB, CAROL, DAVE, bot.transport.user_id]
+    await said(bot, "!position 1 d'accord", BOB)
+    await said(bot, "!mentions oui", CAROL)
+    source = bot.job("poll-remind")
+    assert await source.pending() == [(1, datetime(2099, 1, 8, 17, tzinfo=UTC))]
+    await source.fire(1)
+    await bot.outbox.flush()
+    reminder = bot.transport.sent[-1]
+    assert reminder.room_id == VELO
+    assert "3 personnes du salon n'ont pas encore pris position" in body(reminder)
+    assert f"Pas encore pris position : {CAROL}" in body(reminder)
+    assert reminder.content["m.mentions"] == {"user_ids": [CAROL]}
+    await source.fire(1)
+    assert bot.transport.sent[-1] is reminder and await source.pending() == []
+
+
+async def test_the_deadline_closes_then_the_outcome_is_written_announced_and_listed(
+        bot: Harness) -> None:
+    start = starts(await bot.command(PROPOSE, sender=BOB, room_id=VELO))[0]
+    await said(bot, "!position 1 d'accord", CAROL)
+    assert "encore ouverte" in await refused(bot, "!proposition issue 1 Adoptée")
+    source = bot.job("poll-close")
+    assert await source.pending() == [(1, FRIDAY)]
+    bot.clock.set(FRIDAY)
+    before = len(bot.transport.sent)
+    await source.fire(1)
+    await bot.outbox.flush()
+    new = bot.transport.sent[before:]
+    [end] = [s for s in new if s.event_type == native.END]
+    assert end.content["m.relates_to"] == {"rel_type": "m.reference", "event_id": start.event_id}
+    assert end.content[native.TEXT].startswith("D'accord : 1, Abstention : 0")
+    closing = new[-1]
+    assert body(closing).startswith("La proposition n°1 est close.")
+    assert "`!proposition issue 1 <texte>`" in body(closing)
+    assert closing.content["m.mentions"]["user_ids"] == [BOB]  # its author (no coordinator set)
+    assert "est clos : on ne peut plus voter" in await refused(bot, "!position 1 contre", DAVE)
+    # The outcome: its author or a coordinator only.
+    assert "Seul·e l'auteur·e de la proposition n°1" in await refused(
+        bot, "!proposition issue 1 Rejetée", DAVE)
+    announced = await said(bot, "!proposition issue 1 Adoptée : achat en février", BOB)
+    assert announced.startswith("Issue de la proposition n°1")
+    assert "Adoptée : achat en février" in announced
+    listed = await said(bot, "!decisions", DAVE, MAIN)
+    assert listed.startswith("Décisions (1)")
+    assert "n°1" in listed and "Acheter une remorque" in listed and "Adoptée" in listed
+    # A coordinator rewrites it from elsewhere: announced in the proposal's room.
+    before = len(bot.transport.sent)
+    assert "modifiée et annoncée" in await said(
+        bot, "!proposition issue 1 Adoptée, achat en mars", COORDINATOR, MAIN)
+    elsewhere = [s for s in bot.transport.sent[before:] if s.room_id == VELO
+                 and "Issue de la proposition" in body(s)]
+    assert elsewhere and "achat en mars" in body(elsewhere[0])
+    assert "Issue : Adoptée, achat en mars" in await results(bot)
+
+
+async def test_the_yearly_figures_count_proposals_decisions_and_who_took_a_position(
+        bot: Harness) -> None:
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    await bot.command(PROPOSE, sender=COORDINATOR, room_id=MAIN)
+    await said(bot, "!position 1 d'accord", CAROL)
+    await said(bot, "!position 2 contre", CAROL, MAIN)
+    await said(bot, "!position 1 abstention", DAVE)
+    await said(bot, "!position 2 pour", ALICE, MAIN)
+    await said(bot, "!position 2 retirer", ALICE, MAIN)  # withdrawn: not counted
+    await said(bot, "!proposition cloturer 1")
+    await said(bot, "!proposition issue 1 Adoptée")
+    stats = await said(bot, "!stats", COORDINATOR, MAIN)
+    assert ("Décisions collectives : 2 propositions, 1 décision prise, 2 personnes y ont pris "
+            "position") in stats
+
+
+async def test_closing_early_is_for_the_author_or_a_coordinator(bot: Harness) -> None:
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    assert "Seul·e l'auteur·e" in await refused(bot, "!proposition cloturer 1", CAROL)
+    assert await said(bot, "!proposition cloturer 1") == (
+        "Je clos la proposition n°1 : positions ci-dessous.")
+    assert "déjà clos" in await refused(bot, "!proposition cloturer 1")
+    assert await bot.job("poll-close").pending() == []
+
+
+async def test_a_member_opens_at_most_so_many_proposals_and_polls_a_day(bot: Harness) -> None:
+    await said(bot, PROPOSE)
+    await said(bot, QUESTION)
+    assert "Limite atteinte : vous avez déjà ouvert 2 propositions ou sondages" in await refused(
+        bot, PROPOSE)
+    for _ in range(3):  # the coordinators have no cap
+        assert "ouverte" in await said(bot, PROPOSE, COORDINATOR, VELO)
+
+
+async def test_markup_and_room_mentions_in_texts_stay_inert(bot: Harness) -> None:
+    sent = await bot.command(f"!proposition @room <b>gras</b> **fort** {CLOSE}", sender=BOB,
+                             room_id=VELO)
+    root, start = sent[1], starts(sent)[0]
+    assert "<b>" not in root.content.get("formatted_body", "")
+    assert f"@{WORD_JOINER}room" in root.content["body"]
+    assert root.content.get("m.mentions", {}) in ({}, {"user_ids": []})
+    question = start.content[native.START]["question"][native.TEXT]
+    assert f"@{WORD_JOINER}room" in question
+    await said(bot, "!position 1 contre @room <script>x</script>", CAROL)
+    for sent_event in bot.transport.sent:
+        formatted = sent_event.content.get("formatted_body", "")
+        assert "<script>" not in formatted and "@room" not in sent_event.content.get("body", "")
+
+
+async def test_nobody_answers_in_someone_elses_name_nor_pings_through_a_text(
+        bot: Harness) -> None:
+    """A position names its sender only; ids and @room written in reasons or « autre » texts
+    notify nobody."""
+    await bot.command(QUESTION + " --autre", sender=COORDINATOR, room_id=MAIN)
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    await said(bot, f"!position 2 bloquer {DAVE} est contre @room", CAROL)
+    await said(bot, f"!vote 1 autre {DAVE} @room", CAROL, MAIN)
+    async with bot.db.transaction() as repos:
+        voters = {v.user_id for poll in (1, 2) for v in await repos.polls.votes(poll)}
+    assert voters == {CAROL}
+    for sent in bot.transport.sent:
+        assert DAVE not in sent.content.get("m.mentions", {}).get("user_ids", [])
+        assert not sent.content.get("m.mentions", {}).get("room")
+        assert "@room" not in str(sent.content.get("body", ""))
+
+
+async def test_positions_are_personal_data_exported_and_erased(bot: Harness) -> None:
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    await said(bot, "!position 1 pas-d'accord mon voisin en a une", CAROL)
+    await bot.command("!mes-donnees", sender=CAROL, room_id=MAIN)
+    [row] = last_upload(bot)["tables"]["poll_votes"]
+    assert (row["answer"], row["reason"]) == ("disagree", "mon voisin en a une")
+    await forget(bot, CAROL)
+    assert await column(bot, "SELECT reason FROM poll_votes") == [MARKER]
+    assert await rows_naming(bot, "mon voisin en a une") == {}
+    assert await column(bot, f"SELECT count(*) FROM poll_votes WHERE user_id = '{CAROL}'"
+                        ) == [0]
+    assert "Pas d'accord : 1" in await results(bot)  # the count stays
+
+
+# --- polls on anything ----------------------------------------------------------------------------
+
+async def test_a_single_choice_poll_by_element_and_by_text(bot: Harness) -> None:
+    sent = await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN)
+    assert body(sent[0]).startswith("Sondage n°1 ouvert avec 3 choix, jusqu'au vendredi")
+    [start] = starts(sent)
+    content = start.content[native.START]
+    assert content["question"][native.TEXT] == "Quel thème ?"
+    assert [(a["id"], a[native.TEXT]) for a in content["answers"]] == [
+        ("1", "Mobilité"), ("2", "Énergie"), ("3", "Alimentation")]
+    await native_vote(bot, start, BOB, "2", "$b1", MAIN)
+    assert await said(bot, "!vote 1 3", CAROL, MAIN) == (
+        "Vote enregistré (sondage n°1) : 3 (Alimentation).")
+    assert "Un seul choix" in await refused(bot, "!vote 1 1 2", CAROL, MAIN)
+    await said(bot, "!vote 1 1", CAROL, MAIN)  # a change of mind replaces the choice
+    await native_vote(bot, start, DAVE, "9", "$d1", MAIN)  # not an answer: nothing chosen
+    shown = await said(bot, "!sondage resultats 1", COORDINATOR, MAIN)
+    assert "1. Mobilité — 1" in shown and "2. Énergie — 1" in shown
+    assert "3. Alimentation — 0" in shown and CAROL in shown and BOB in shown
+    assert "2 personnes ont répondu" in shown
+    assert "pas un sondage de dates" in await refused(bot, "!sondage choisir 1 1", COORDINATOR,
+                                                      MAIN)
+
+
+async def test_a_multiple_choice_anonymous_poll_with_other_answers(bot: Harness) -> None:
+    sent = await bot.command(QUESTION + " --multiple --anonyme --autre", sender=COORDINATOR,
+                             room_id=MAIN)
+    polls = starts(sent)  # one Yes / No poll per choice, « Autre » included
+    assert [p.content[native.START]["question"][native.TEXT] for p in polls] == [
+        "1. Mobilité", "2. Énergie", "3. Alimentation", "4. Autre"]
+    assert [a["id"] for a in polls[0].content[native.START]["answers"]] == ["yes", "no"]
+    assert "Plusieurs choix possibles · anonyme" in body(sent[1])
+    assert (await said(bot, "!vote 1 1 3", BOB, MAIN)).startswith(
+        "Vote enregistré (sondage n°1) : 1 (Mobilité), 3 (Alimentation)")
+    await native_vote(bot, polls[1], CAROL, "yes", "$c1", MAIN)
+    await native_vote(bot, polls[0], CAROL, "yes", "$c2", MAIN)
+    await native_vote(bot, polls[0], CAROL, "no", "$c3", MAIN)  # changed her mind
+    await said(bot, "!vote 1 2, autre Le vélo cargo", DAVE, MAIN)
+    shown = await said(bot, "!sondage resultats 1", COORDINATOR, MAIN)
+    assert "1. Mobilité — 1" in shown and "2. Énergie — 2" in shown
+    assert "3. Alimentation — 1" in shown and "4. Autre — 1" in shown
+    assert "« Le vélo cargo »" in shown and "3 personnes ont répondu" in shown
+    assert not {BOB, CAROL, DAVE} & set(shown.split())
+    assert all(p not in shown for p in (BOB, CAROL, DAVE))
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("!vote 1 autre Le vélo", "pas de réponse « autre »"),
+    ("!vote 1 9", "« 9 » n'est pas un choix"),
+    ("!vote 1 oui", "« oui » n'est pas un choix"),
+    ("!vote 2 d'accord", "on y prend position avec `!position 2 d'accord"),
+    ("!position 1 d'accord", "Le n°1 n'est pas une proposition"),
+])
+async def test_wrong_votes_change_nothing(bot: Harness, line: str, expected: str) -> None:
+    await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN)
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    assert expected in await refused(bot, line, CAROL, MAIN)
+
+
+async def test_a_closed_poll_takes_no_vote_and_tells_its_results(bot: Harness) -> None:
+    await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN)
+    await said(bot, "!vote 1 2", BOB, MAIN)
+    bot.clock.set(FRIDAY)
+    before = len(bot.transport.sent)
+    await bot.job("poll-close").fire(1)
+    await bot.outbox.flush()
+    new = bot.transport.sent[before:]
+    [end] = [s for s in new if s.event_type == native.END]
+    assert end.content[native.TEXT] == "Mobilité : 0, Énergie : 1, Alimentation : 0"
+    assert body(new[-1]).startswith("Le sondage n°1 est clos.")
+    assert "on ne peut plus voter" in await refused(bot, "!vote 1 1", CAROL, MAIN)
+
+
+async def test_members_open_polls_only_in_a_groups_room(bot: Harness) -> None:
+    assert "Réservé à la coordination ici" in await refused(bot, QUESTION, room_id=MAIN)
+    assert (await said(bot, QUESTION)).startswith("Sondage n°1 ouvert avec 3 choix")
+    assert "proposé deux fois" in await refused(
+        bot, '!sondage question "Quoi ?" choix A | a', COORDINATOR, MAIN)
+    assert "au moins 2 choix" in await refused(bot, "!sondage question Quoi ? | A", COORDINATOR,
+                                               MAIN)
+    assert "ne prend pas de valeur" in await refused(
+        bot, "!sondage question Quoi ? | A | B --anonyme oui", COORDINATOR, MAIN)
+
+
+async def test_the_list_of_open_polls_tells_their_kind(bot: Harness) -> None:
+    await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN)
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    listed = await said(bot, "!sondage liste", CAROL, MAIN)
+    assert "n°1 Sondage : Quel thème ?" in listed
+    assert "n°2 Proposition : Acheter une remorque" in listed
+    assert (await said(bot, "!decisions", CAROL, MAIN)).startswith("Aucune décision")
+
+
+@pytest.mark.parametrize(("spec", "question", "options"), [
+    ('"Quel thème ?" choix A | B | C', "Quel thème ?", ["A", "B", "C"]),
+    ("« Quel thème ? » A | B", "Quel thème ?", ["A", "B"]),
+    ("Quel thème ? choix A | B", "Quel thème ?", ["A", "B"]),
+    ("Which topic? choices: A | B", "Which topic?", ["A", "B"]),
+    ("Quelles options pour le local ? | Salle | Jardin", "Quelles options pour le local ?",
+     ["Salle", "Jardin"]),
+    ("Quel choix de thème ?\nMobilité\nÉnergie", "Quel choix de thème ?",
+     ["Mobilité", "Énergie"]),
+])
+def test_reading_a_question_and_its_choices(spec: str, question: str,
+                                            options: list[str]) -> None:
+    from commands.polls.anything import question_and_options
+
+    assert question_and_options(spec) == (question, options)
+
+
+@pytest.mark.parametrize(("line", "answer", "reason"), [
+    ("3 d'accord", "agree", None),
+    ("n°3 D’accord : parce que", "agree", "parce que"),
+    ("3 pour", "agree", None),
+    ("3 agree fine by me", "agree", "fine by me"),
+    ("3 abstention", "abstain", None),
+    ("3 abstain", "abstain", None),
+    ("3 pas d'accord trop cher", "disagree", "trop cher"),
+    ("3 pas-d'accord", "disagree", None),
+    ("3 contre", "disagree", None),
+    ("3 disagree", "disagree", None),
+    ("3 bloquer — contraire au cadre", "block", "contraire au cadre"),
+    ("3 block against our charter", "block", "against our charter"),
+    ("3 retirer", "withdraw", None),
+])
+def test_reading_positions(line: str, answer: str, reason: str | None) -> None:
+    from commands.polls.choices import read_position
+
+    read = read_position(line)
+    assert (read.poll, read.answer, read.reason) == (3, answer, reason)
+
+
+async def test_the_native_polls_read_again_at_start_are_those_of_every_open_kind(
+        bot: Harness) -> None:
+    """At start the bot reads again the answers to the native polls of the open polls: a
+    proposal's one poll, a single choice's one, a multiple choice's one per option; a closed
+    poll's are left alone."""
+    from commands.polls import jobs
+
+    proposal = starts(await bot.command(PROPOSE, sender=BOB, room_id=VELO))
+    single = starts(await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN))
+    several = starts(await bot.command(QUESTION + " --multiple", sender=COORDINATOR,
+                                       room_id=MAIN))
+    closed = starts(await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN))
+    await said(bot, "!sondage cloturer 4", COORDINATOR, MAIN)
+    [read_again] = jobs.ANSWERED
+    async with bot.db.transaction() as repos:
+        targets = set(await read_again(repos))
+    assert targets == {(s.room_id, s.event_id) for s in (*proposal, *single, *several)}
+    assert not {s.event_id for s in closed} & {event for _, event in targets}
