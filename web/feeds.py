@@ -1,0 +1,83 @@
+"""The calendar feeds (RFC 5545) to subscribe to: every event of the club, a territory's
+(its own and the whole club's, as ``!programme --territoire``), one kind's, one group's.
+Each VEVENT is the one of the event's own ``.ics`` file (``commands.meetings.calendar``):
+the same UID, its SEQUENCE bumped at each change; cancelled events stay, STATUS:CANCELLED."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from aiohttp import web
+
+from commands.meetings.calendar import feed_ics
+from commands.meetings.programme import CONCERNS
+from commands.meetings.vocabulary import MEETING_TERRITORIES
+from web.public import PUBLIC, Public
+
+REFRESH = timedelta(hours=1)  # how often a calendar application should read a feed again
+CALENDAR_TYPE = "text/calendar"
+
+routes = web.RouteTableDef()
+
+
+def feed_paths(base_url: str, scope: str) -> tuple[str, str]:
+    """The ``https://`` and ``webcal://`` addresses of a feed (``scope``: the path after
+    ``/calendrier``, e.g. ``/territoire/sud``; empty: every event)."""
+    https = f"{base_url}/calendrier{scope}.ics"
+    return https, "webcal://" + https.split("://", 1)[1]
+
+
+async def _feed(request: web.Request, name: str, **filters: object) -> web.Response:
+    public = request.app[PUBLIC]
+    club = public.club()
+    meetings = await public.calendar(**filters)  # type: ignore[arg-type]
+    body = feed_ics(meetings, club, public.t, club.tz, name=name, refresh=REFRESH)
+    response = web.Response(body=body, content_type=CALENDAR_TYPE, charset="utf-8",
+                            headers={"Cache-Control": "public, max-age=900",
+                                     "Access-Control-Allow-Origin": "*"})
+    if meetings:
+        response.last_modified = max(m.updated_at for m in meetings)
+    return response
+
+
+def _name(public: Public, key: str, **values: object) -> str:
+    return public.t(f"web.feed_{key}", club=public.club().name, **values)
+
+
+@routes.get("/calendrier.ics")
+async def all_events(request: web.Request) -> web.Response:
+    return await _feed(request, _name(request.app[PUBLIC], "all"))
+
+
+@routes.get("/calendrier/territoire/{territory}.ics")
+async def territory(request: web.Request) -> web.Response:
+    key = MEETING_TERRITORIES.find(request.match_info["territory"])
+    if key is None:
+        raise web.HTTPNotFound()
+    public = request.app[PUBLIC]
+    label = MEETING_TERRITORIES.label(key, public.t)
+    return await _feed(request, _name(public, "territory", territory=label),
+                       territories=CONCERNS[key])
+
+
+@routes.get("/calendrier/type/{kind}.ics")
+async def kind(request: web.Request) -> web.Response:
+    public = request.app[PUBLIC]
+    kinds = public.club().event_kinds
+    key = kinds.find(request.match_info["kind"])
+    if key is None:
+        raise web.HTTPNotFound()
+    return await _feed(request, _name(public, "kind", kind=kinds.label(key)), kind=key)
+
+
+@routes.get("/calendrier/groupe/{group}.ics")
+async def group(request: web.Request) -> web.Response:
+    public = request.app[PUBLIC]
+    group_id = await public.group_id(request.match_info["group"])
+    if group_id is None:
+        raise web.HTTPNotFound()
+    return await _feed(request, _name(public, "group", group=group_id), group_id=group_id)
+
+
+ROUTES: Sequence[web.RouteDef] = tuple(r for r in routes if isinstance(r, web.RouteDef))
