@@ -74,10 +74,10 @@ async def kind(request: web.Request) -> web.Response:
 @routes.get("/calendrier/groupe/{group}.ics")
 async def group(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
-    group_id = await public.group_id(request.match_info["group"])
-    if group_id is None:
+    found = await public.group_named(request.match_info["group"])
+    if found is None:
         raise web.HTTPNotFound()
-    return await _feed(request, _name(public, "group", group=group_id), group_id=group_id)
+    return await _feed(request, _name(public, "group", group=found[1]), group_id=found[0])
 
 
 ROUTES: Sequence[web.RouteDef] = tuple(r for r in routes if isinstance(r, web.RouteDef))

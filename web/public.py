@@ -42,12 +42,13 @@ class Public:
             return await repos.meetings.calendar(self.now() - FEED_PAST, kind=kind,
                                                  territories=territories, group_id=group_id)
 
-    async def group_id(self, name: str) -> int | None:
-        """The group a feed's address names, by number or by its short name (slug)."""
+    async def group_named(self, name: str) -> tuple[int, str] | None:
+        """The number and name of the group an address names, by number or by its short
+        name (slug)."""
         async with self.db.reading() as repos:
             group = (await repos.groups.get(int(name)) if name.isdigit() and len(name) < 10
-                     else await repos.groups.by_slug(name))
-            return group.id if group is not None else None
+                     else await repos.groups.by_slug(name[:64]))
+            return (group.id, group.name) if group is not None else None
 
 
 PUBLIC = web.AppKey("public", Public)

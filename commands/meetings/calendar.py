@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from commands.event_kinds import CLUB_MEETING
 from commands.i18n import Translator
@@ -60,7 +60,7 @@ def feed_ics(meetings: Sequence[Meeting], club: Club, t: Translator, tz: ZoneInf
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", tz.key)
     calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", refresh)
+    calendar.add("x-published-ttl", vDuration(refresh))
     for meeting in meetings:
         calendar.add_component(meeting_event(meeting, club, t, tz))
     return _with_timezone(calendar, meetings, tz)
