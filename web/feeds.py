@@ -21,13 +21,6 @@ CALENDAR_TYPE = "text/calendar"
 routes = web.RouteTableDef()
 
 
-def feed_paths(base_url: str, scope: str) -> tuple[str, str]:
-    """The ``https://`` and ``webcal://`` addresses of a feed (``scope``: the path after
-    ``/calendrier``, e.g. ``/territoire/sud``; empty: every event)."""
-    https = f"{base_url}/calendrier{scope}.ics"
-    return https, "webcal://" + https.split("://", 1)[1]
-
-
 async def _feed(request: web.Request, name: str, **filters: object) -> web.Response:
     public = request.app[PUBLIC]
     club = public.club()
@@ -42,12 +35,12 @@ async def _feed(request: web.Request, name: str, **filters: object) -> web.Respo
 
 
 def _name(public: Public, key: str, **values: object) -> str:
-    return public.t(f"web.feed_{key}", club=public.club().name, **values)
+    return public.t(key, club=public.club().name, **values)
 
 
 @routes.get("/calendrier.ics")
 async def all_events(request: web.Request) -> web.Response:
-    return await _feed(request, _name(request.app[PUBLIC], "all"))
+    return await _feed(request, _name(request.app[PUBLIC], "feed.all"))
 
 
 @routes.get("/calendrier/territoire/{territory}.ics")
@@ -57,7 +50,7 @@ async def territory(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     public = request.app[PUBLIC]
     label = MEETING_TERRITORIES.label(key, public.t)
-    return await _feed(request, _name(public, "territory", territory=label),
+    return await _feed(request, _name(public, "feed.territory", territory=label),
                        territories=CONCERNS[key])
 
 
@@ -68,7 +61,7 @@ async def kind(request: web.Request) -> web.Response:
     key = kinds.find(request.match_info["kind"])
     if key is None:
         raise web.HTTPNotFound()
-    return await _feed(request, _name(public, "kind", kind=kinds.label(key)), kind=key)
+    return await _feed(request, _name(public, "feed.kind", kind=kinds.label(key)), kind=key)
 
 
 @routes.get("/calendrier/groupe/{group}.ics")
@@ -77,7 +70,7 @@ async def group(request: web.Request) -> web.Response:
     found = await public.group_named(request.match_info["group"])
     if found is None:
         raise web.HTTPNotFound()
-    return await _feed(request, _name(public, "group", group=found[1]), group_id=found[0])
+    return await _feed(request, _name(public, "feed.group", group=found[1]), group_id=found[0])
 
 
 ROUTES: Sequence[web.RouteDef] = tuple(r for r in routes if isinstance(r, web.RouteDef))

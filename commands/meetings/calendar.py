@@ -37,6 +37,26 @@ def ics_filename(meeting_id: int) -> str:
     return f"rencontre-{meeting_id}.ics"
 
 
+def feed_path(*, territory: str | None = None, kind: str | None = None,
+              group_id: int | None = None) -> str:
+    """The path of a calendar feed of the web server (``web.feeds``): a territory's, a kind's,
+    a group's, or (none given) the whole programme's."""
+    if territory is not None:
+        return f"/calendrier/territoire/{territory}.ics"
+    if kind is not None:
+        return f"/calendrier/type/{kind}.ics"
+    if group_id is not None:
+        return f"/calendrier/groupe/{group_id}.ics"
+    return "/calendrier.ics"
+
+
+def subscription_links(base_url: str, path: str) -> tuple[str, str]:
+    """A feed's ``webcal://`` address (calendar applications open it and subscribe) and its
+    ``https://`` one (to paste where an application asks for a calendar's address)."""
+    https = base_url.rstrip("/") + path
+    return "webcal://" + https.split("://", 1)[1], https
+
+
 def place_url(place: str) -> str | None:
     """The first web link of a place (a video call), if any."""
     found = _URL.search(place)
