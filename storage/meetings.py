@@ -102,6 +102,11 @@ class MeetingRepository:
                           kind, territories, group_id)
         return (await self.session.scalars(query)).all()
 
+    async def summary(self, meeting_id: int) -> MeetingSummary | None:
+        """One meeting with its answers by kind and its attendance."""
+        meeting = await self.get(meeting_id)
+        return None if meeting is None else (await self._summaries([meeting]))[0]
+
     async def _summaries(self, meetings: Sequence[Meeting]) -> list[MeetingSummary]:
         """Each meeting with its answers by kind and its attendance, counted in one statement
         (attendance rows come with no answer)."""

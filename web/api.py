@@ -1,12 +1,105 @@
 """The JSON API (documented in docs/web.md): the programme, the groups and the panorama, the
-same content as the public pages."""
+same content as the public pages, for the PETR's website (any origin may read it: CORS).
+
+- ``/api/evenements`` (``?type=``, ``?territoire=``), ``/api/evenements/<n>``;
+- ``/api/groupes``, ``/api/groupes/<n or short name>``;
+- ``/api/initiatives`` (``?q=`` words, accents aside; ``?theme=``; ``?commune=``),
+  ``/api/initiatives/<n>``.
+A filter the club does not know is answered 400 with what it accepts."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 
+from commands.meetings.vocabulary import MEETING_TERRITORIES
+from commands.vocabulary import THEMES
+from web.public import PUBLIC
+
 routes = web.RouteTableDef()
+MAX_ID = 10**9
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return web.Response(body=body, status=status, content_type="application/json",
+                        charset="utf-8", headers={"Access-Control-Allow-Origin": "*",
+                                                  "Cache-Control": "public, max-age=60"})
+
+
+def _refused(name: str, value: str, accepted: Sequence[str]) -> web.HTTPBadRequest:
+    body = json.dumps({"erreur": f"{name} inconnu : {value[:40]}", "valeurs": list(accepted)},
+                      ensure_ascii=False)
+    return web.HTTPBadRequest(text=body, content_type="application/json")
+
+
+def _number(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or int(raw) >= MAX_ID:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+@routes.get("/api/evenements")
+async def events(request: web.Request) -> web.Response:
+    public = request.app[PUBLIC]
+    kinds = public.club().event_kinds
+    kind = territory = None
+    if raw := request.query.get("type", ""):
+        kind = kinds.find(raw)
+        if kind is None:
+            raise _refused("type", raw, [key for key, _ in kinds.entries])
+    if raw := request.query.get("territoire", ""):
+        territory = MEETING_TERRITORIES.find(raw)
+        if territory is None:
+            raise _refused("territoire", raw, MEETING_TERRITORIES.keys)
+    found = await public.events(kind=kind, territory=territory)
+    return _json({"evenements": [view.as_json() for view in found]})
+
+
+@routes.get("/api/evenements/{id}")
+async def event(request: web.Request) -> web.Response:
+    view = await request.app[PUBLIC].event(_number(request))
+    if view is None:
+        raise web.HTTPNotFound()
+    return _json(view.as_json())
+
+
+@routes.get("/api/groupes")
+async def groups(request: web.Request) -> web.Response:
+    found = await request.app[PUBLIC].groups()
+    return _json({"groupes": [view.as_json() for view in found]})
+
+
+@routes.get("/api/groupes/{name}")
+async def group(request: web.Request) -> web.Response:
+    view = await request.app[PUBLIC].group(request.match_info["name"])
+    if view is None:
+        raise web.HTTPNotFound()
+    return _json(view.as_json())
+
+
+@routes.get("/api/initiatives")
+async def initiatives(request: web.Request) -> web.Response:
+    theme = None
+    if raw := request.query.get("theme", ""):
+        theme = THEMES.find(raw)
+        if theme is None:
+            raise _refused("theme", raw, THEMES.keys)
+    found = await request.app[PUBLIC].initiatives(words=request.query.get("q", ""), theme=theme,
+                                                  commune=request.query.get("commune", ""))
+    return _json({"initiatives": [view.as_json() for view in found]})
+
+
+@routes.get("/api/initiatives/{id}")
+async def initiative(request: web.Request) -> web.Response:
+    view = await request.app[PUBLIC].initiative(_number(request))
+    if view is None:
+        raise web.HTTPNotFound()
+    return _json(view.as_json())
+
 
 ROUTES: Sequence[web.RouteDef] = tuple(r for r in routes if isinstance(r, web.RouteDef))
