@@ -18,9 +18,11 @@ from aiohttp import web
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.vocabulary import THEMES
 from web.public import PUBLIC
+from web.views import EventView, GroupView, InitiativeView
 
 routes = web.RouteTableDef()
 MAX_ID = 10**9
+View = EventView | GroupView | InitiativeView
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -28,6 +30,16 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type="application/json",
                         charset="utf-8", headers={"Access-Control-Allow-Origin": "*",
                                                   "Cache-Control": "public, max-age=60"})
+
+
+def _list(name: str, views: Sequence[View]) -> web.Response:
+    return _json({name: [view.as_json() for view in views]})
+
+
+def _one(view: View | None) -> web.Response:
+    if view is None:
+        raise web.HTTPNotFound()
+    return _json(view.as_json())
 
 
 def _refused(name: str, value: str, accepted: Sequence[str]) -> web.HTTPBadRequest:
@@ -56,30 +68,22 @@ async def events(request: web.Request) -> web.Response:
         territory = MEETING_TERRITORIES.find(raw)
         if territory is None:
             raise _refused("territoire", raw, MEETING_TERRITORIES.keys)
-    found = await public.events(kind=kind, territory=territory)
-    return _json({"evenements": [view.as_json() for view in found]})
+    return _list("evenements", await public.events(kind=kind, territory=territory))
 
 
 @routes.get("/api/evenements/{id}")
 async def event(request: web.Request) -> web.Response:
-    view = await request.app[PUBLIC].event(_number(request))
-    if view is None:
-        raise web.HTTPNotFound()
-    return _json(view.as_json())
+    return _one(await request.app[PUBLIC].event(_number(request)))
 
 
 @routes.get("/api/groupes")
 async def groups(request: web.Request) -> web.Response:
-    found = await request.app[PUBLIC].groups()
-    return _json({"groupes": [view.as_json() for view in found]})
+    return _list("groupes", await request.app[PUBLIC].groups())
 
 
 @routes.get("/api/groupes/{name}")
 async def group(request: web.Request) -> web.Response:
-    view = await request.app[PUBLIC].group(request.match_info["name"])
-    if view is None:
-        raise web.HTTPNotFound()
-    return _json(view.as_json())
+    return _one(await request.app[PUBLIC].group(request.match_info["name"]))
 
 
 @routes.get("/api/initiatives")
@@ -89,17 +93,13 @@ async def initiatives(request: web.Request) -> web.Response:
         theme = THEMES.find(raw)
         if theme is None:
             raise _refused("theme", raw, THEMES.keys)
-    found = await request.app[PUBLIC].initiatives(words=request.query.get("q", ""), theme=theme,
-                                                  commune=request.query.get("commune", ""))
-    return _json({"initiatives": [view.as_json() for view in found]})
+    return _list("initiatives", await request.app[PUBLIC].initiatives(
+        words=request.query.get("q", ""), theme=theme, commune=request.query.get("commune", "")))
 
 
 @routes.get("/api/initiatives/{id}")
 async def initiative(request: web.Request) -> web.Response:
-    view = await request.app[PUBLIC].initiative(_number(request))
-    if view is None:
-        raise web.HTTPNotFound()
-    return _json(view.as_json())
+    return _one(await request.app[PUBLIC].initiative(_number(request)))
 
 
 ROUTES: Sequence[web.RouteDef] = tuple(r for r in routes if isinstance(r, web.RouteDef))
