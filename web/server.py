@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from web import api, feeds
+from web import api, feeds, pages
 from web.public import PUBLIC, Public
 
 log = logging.getLogger(__name__)
 
-ROUTES: tuple[web.RouteDef, ...] = (*feeds.ROUTES, *api.ROUTES)
+ROUTES: tuple[web.RouteDef, ...] = (*feeds.ROUTES, *api.ROUTES, *pages.ROUTES)
 
 MAX_URL = 2048  # characters of the path and query
 MAX_LINE = 4096  # bytes of the request line
