@@ -12,4 +12,5 @@ cd "$ROOT"
 ensure_project_venv
 ensure_synapse
 ensure_peers
+ensure_browser
 exec "$ROOT/.venv/bin/python" -m pytest -n auto --maxprocesses 4 --dist loadfile "$@"

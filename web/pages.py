@@ -240,4 +240,10 @@ async def initiative(request: web.Request) -> web.Response:
     return _page(request, "initiative.html", initiative=found)
 
 
+@routes.get("/{anything:.*}")
+async def elsewhere(request: web.Request) -> web.Response:
+    """Any other address (this route comes last): a page saying so, and the way home."""
+    return _not_found(request, "Cette adresse ne mène à aucune page du site.")
+
+
 ROUTES: Sequence[web.RouteDef] = tuple(r for r in routes if isinstance(r, web.RouteDef))

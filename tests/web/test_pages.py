@@ -90,6 +90,7 @@ async def test_an_event(client: Client, ids: dict[str, int]) -> None:
     assert "Cet événement est <strong>annulée</strong>" in cancelled
     for missing in ("999", "abc", "99999999999"):
         assert "Page introuvable" in await page(client, f"/programme/{missing}", status=404)
+    assert "aucune page du site" in await page(client, "/nulle/part", status=404)
 
 
 async def test_the_groups(client: Client, ids: dict[str, int]) -> None:
