@@ -57,7 +57,7 @@ def _number(request: web.Request) -> int:
 
 
 @routes.get("/api/evenements")
-@cached
+@cached("type", "territoire")
 async def events(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     kinds = public.club().event_kinds
@@ -74,25 +74,25 @@ async def events(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/evenements/{id}")
-@cached
+@cached()
 async def event(request: web.Request) -> web.Response:
     return _one(await request.app[PUBLIC].event(_number(request)))
 
 
 @routes.get("/api/groupes")
-@cached
+@cached()
 async def groups(request: web.Request) -> web.Response:
     return _list("groupes", await request.app[PUBLIC].groups())
 
 
 @routes.get("/api/groupes/{name}")
-@cached
+@cached()
 async def group(request: web.Request) -> web.Response:
     return _one(await request.app[PUBLIC].group(request.match_info["name"]))
 
 
 @routes.get("/api/initiatives")
-@cached
+@cached("q", "theme", "commune")
 async def initiatives(request: web.Request) -> web.Response:
     theme = None
     if raw := request.query.get("theme", ""):
@@ -104,7 +104,7 @@ async def initiatives(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/initiatives/{id}")
-@cached
+@cached()
 async def initiative(request: web.Request) -> web.Response:
     return _one(await request.app[PUBLIC].initiative(_number(request)))
 

@@ -71,12 +71,17 @@ class ResponseCache:
 CACHE = web.AppKey("cache", ResponseCache)
 
 
-def cached(handler: Handler) -> Handler:
-    """``handler``'s response, kept for its address while the public facts stay the same."""
+def cached(*params: str) -> Callable[[Handler], Handler]:
+    """The route's response, kept for its path and the values of its query ``params`` (the
+    others ignored: varying them renders nothing again) while the public facts stay the same."""
+    return lambda handler: _cached(handler, params)
+
+
+def _cached(handler: Handler, params: tuple[str, ...]) -> Handler:
     async def answer(request: web.Request) -> web.Response:
         cache, public = request.app[CACHE], request.app[PUBLIC]
         version = (await public.version(), public.now().replace(second=0, microsecond=0))
-        key = request.path_qs
+        key = "\n".join([request.path, *(request.query.get(name, "") for name in params)])
         found = cache.get(key, version)
         if found is not None:
             return found

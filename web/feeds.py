@@ -43,13 +43,13 @@ def _name(public: Public, key: str, **values: object) -> str:
 
 
 @routes.get("/calendrier.ics")
-@cached
+@cached()
 async def all_events(request: web.Request) -> web.Response:
     return await _feed(request, _name(request.app[PUBLIC], "feed.all"))
 
 
 @routes.get("/calendrier/territoire/{territory}.ics")
-@cached
+@cached()
 async def territory(request: web.Request) -> web.Response:
     key = MEETING_TERRITORIES.find(request.match_info["territory"])
     if key is None:
@@ -61,7 +61,7 @@ async def territory(request: web.Request) -> web.Response:
 
 
 @routes.get("/calendrier/type/{kind}.ics")
-@cached
+@cached()
 async def kind(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     kinds = public.club().event_kinds
@@ -72,7 +72,7 @@ async def kind(request: web.Request) -> web.Response:
 
 
 @routes.get("/calendrier/groupe/{group}.ics")
-@cached
+@cached()
 async def group(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     found = await public.group_named(request.match_info["group"])

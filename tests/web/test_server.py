@@ -136,8 +136,13 @@ async def test_responses_are_rendered_again_only_when_something_changed(
     clock.advance(timedelta(minutes=1))  # what is « coming » moves with time
     await client.get("/calendrier.ics")
     assert cache.renders == 4
-    await client.get("/calendrier.ics?autre=1")  # another address, its own response
+    await client.get("/calendrier.ics?autre=1")  # a query the feed does not read: the same
+    assert cache.renders == 4
+    await client.get("/calendrier/territoire/sud.ics")  # another feed, its own response
     assert cache.renders == 5
+    for query in ("?territoire=sud", "?territoire=sud&x=1", "?territoire=nord"):
+        await client.get("/api/evenements" + query)
+    assert cache.renders == 7
 
 
 def test_the_cache_keeps_a_bounded_number_of_responses() -> None:
