@@ -17,6 +17,7 @@ from aiohttp import web
 
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.vocabulary import THEMES
+from web.cache import cached
 from web.public import PUBLIC
 from web.views import EventView, GroupView, InitiativeView
 
@@ -56,6 +57,7 @@ def _number(request: web.Request) -> int:
 
 
 @routes.get("/api/evenements")
+@cached("type", "territoire")
 async def events(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     kinds = public.club().event_kinds
@@ -72,21 +74,25 @@ async def events(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/evenements/{id}")
+@cached()
 async def event(request: web.Request) -> web.Response:
     return _one(await request.app[PUBLIC].event(_number(request)))
 
 
 @routes.get("/api/groupes")
+@cached()
 async def groups(request: web.Request) -> web.Response:
     return _list("groupes", await request.app[PUBLIC].groups())
 
 
 @routes.get("/api/groupes/{name}")
+@cached()
 async def group(request: web.Request) -> web.Response:
     return _one(await request.app[PUBLIC].group(request.match_info["name"]))
 
 
 @routes.get("/api/initiatives")
+@cached("q", "theme", "commune")
 async def initiatives(request: web.Request) -> web.Response:
     theme = None
     if raw := request.query.get("theme", ""):
@@ -98,6 +104,7 @@ async def initiatives(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/initiatives/{id}")
+@cached()
 async def initiative(request: web.Request) -> web.Response:
     return _one(await request.app[PUBLIC].initiative(_number(request)))
 

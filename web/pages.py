@@ -26,6 +26,7 @@ from commands.meetings.calendar import feed_path, subscription_links
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.text import fold
 from commands.vocabulary import THEMES
+from web.cache import cached
 from web.public import PUBLIC, Public
 from web.views import EventView, GroupView, InitiativeView
 
@@ -117,6 +118,7 @@ async def stylesheet(request: web.Request) -> web.Response:
 
 
 @routes.get("/")
+@cached()
 async def home(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     events = await public.events()
@@ -131,6 +133,7 @@ async def home(request: web.Request) -> web.Response:
 
 
 @routes.get("/programme")
+@cached("type", "territoire", "groupe", "theme")
 async def programme(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     query, t = request.query, public.t
@@ -167,6 +170,7 @@ async def programme(request: web.Request) -> web.Response:
 
 
 @routes.get("/programme/{id}")
+@cached()
 async def event(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     found = await _item(request, public.event)
@@ -177,11 +181,13 @@ async def event(request: web.Request) -> web.Response:
 
 
 @routes.get("/groupes")
+@cached()
 async def groups(request: web.Request) -> web.Response:
     return _page(request, "groups.html", groups=await request.app[PUBLIC].groups())
 
 
 @routes.get("/groupes/{name}")
+@cached()
 async def group(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     found: GroupView | None = await public.group(request.match_info["name"][:64])
@@ -198,6 +204,7 @@ async def group(request: web.Request) -> web.Response:
 
 
 @routes.get("/initiatives")
+@cached("q", "theme", "commune")
 async def initiatives(request: web.Request) -> web.Response:
     public = request.app[PUBLIC]
     query = request.query
@@ -233,6 +240,7 @@ async def initiatives(request: web.Request) -> web.Response:
 
 
 @routes.get("/initiatives/{id}")
+@cached()
 async def initiative(request: web.Request) -> web.Response:
     found = await _item(request, request.app[PUBLIC].initiative)
     if found is None:

@@ -6,7 +6,7 @@ counts are fine (places taken, members of a group)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -49,6 +49,11 @@ class Public:
     t: Translator
     now: Callable[[], datetime]
     base_url: str  # the public address (``[web] base_url``), without a trailing slash
+
+    async def version(self) -> Hashable:
+        """Changes whenever something shown changes (``web.cache``)."""
+        async with self.db.reading() as repos:
+            return await repos.published.version()
 
     async def calendar(self, *, kind: str | None = None, territories: Sequence[str] = (),
                        group_id: int | None = None) -> Sequence[Meeting]:

@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from web import api, feeds, pages
+from web.cache import CACHE, ResponseCache
 from web.public import PUBLIC, Public
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,7 @@ def make_app(public: Public, *, routes: Sequence[web.RouteDef] = ROUTES,
     app = web.Application(middlewares=[read_only, rate_limited(limit), conditional],
                           client_max_size=1024)
     app[PUBLIC] = public
+    app[CACHE] = ResponseCache()
     app.on_response_prepare.append(_security_headers)
     app.add_routes(routes)
     return app

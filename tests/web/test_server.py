@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from bot.clock import FakeClock
 from storage.db import Database
 from tests.web.conftest import START, add_event, public_of, serve
+from web.cache import CACHE, ResponseCache
 from web.server import ADDRESSES_KEPT, RateLimit, WebConfig, WebServer
 
 
@@ -111,3 +112,46 @@ def test_the_rate_limit_forgets_the_least_recent_addresses() -> None:
         limit.wait(f"10.0.{n // 256}.{n % 256}")
     assert len(limit.buckets) == ADDRESSES_KEPT
     assert limit.wait("198.51.100.1") == 0  # forgotten: a full bucket again
+
+
+async def test_responses_are_rendered_again_only_when_something_changed(
+        client: TestClient[object, object], db: Database, clock: FakeClock) -> None:
+    cache = client.app[CACHE]  # type: ignore[index]
+    await add_event(db, START + timedelta(days=3), title="Atelier")
+    first = await (await client.get("/calendrier.ics")).read()
+    assert await (await client.get("/calendrier.ics")).read() == first
+    assert await (await client.get("/calendrier.ics")).read() == first
+    assert cache.renders == 1
+    async with db.transaction() as repos:  # a change: the feed is rendered again
+        meeting = await repos.meetings.get(1)
+        assert meeting is not None
+        meeting.status, meeting.sequence = "annulee", 1
+    changed = await (await client.get("/calendrier.ics")).read()
+    assert b"STATUS:CANCELLED" in changed and cache.renders == 2
+    async with db.transaction() as repos:  # someone registers: the programme's places move
+        await repos.meetings.set_rsvp(1, "@marc:example.org", "present", START,
+                                      tz=clock.now().astimezone().tzinfo)  # type: ignore[arg-type]
+    await client.get("/calendrier.ics")
+    assert cache.renders == 3
+    clock.advance(timedelta(minutes=1))  # what is « coming » moves with time
+    await client.get("/calendrier.ics")
+    assert cache.renders == 4
+    await client.get("/calendrier.ics?autre=1")  # a query the feed does not read: the same
+    assert cache.renders == 4
+    await client.get("/calendrier/territoire/sud.ics")  # another feed, its own response
+    assert cache.renders == 5
+    for query in ("?territoire=sud", "?territoire=sud&x=1", "?territoire=nord"):
+        await client.get("/api/evenements" + query)
+    assert cache.renders == 7
+
+
+def test_the_cache_keeps_a_bounded_number_of_responses() -> None:
+    from aiohttp import web
+
+    cache = ResponseCache(entries=2)
+    for key in ("/a", "/b", "/c"):
+        cache.put(key, 1, web.Response(body=key.encode()))
+    assert list(cache.kept) == ["/b", "/c"]
+    assert cache.get("/b", 2) is None  # another version: not this response
+    found = cache.get("/c", 1)
+    assert found is not None and found.body == b"/c"
