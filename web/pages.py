@@ -87,7 +87,14 @@ def _feed(public: Public, label: str, path: str) -> Feed:
 def _page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     public = request.app[PUBLIC]
     body = ENV.get_template(template).render(club=public.club().name, path=request.path, **values)
-    return web.Response(body=body.encode(), status=status, content_type=HTML, charset="utf-8")
+    # Browsers ask again each time (a 304 when nothing changed): a cancellation shows at once.
+    return web.Response(
+        body=body.encode(),
+        status=status,
+        content_type=HTML,
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 def _not_found(request: web.Request, what: str) -> web.Response:

@@ -87,7 +87,7 @@ async def test_an_event(client: Client, ids: dict[str, int]) -> None:
     atelier = await page(client, f"/programme/{ids['atelier']}")
     assert 'href="/groupes/velo"' in atelier
     cancelled = await page(client, f"/programme/{ids['annulee']}")
-    assert "Cet événement est <strong>annulée</strong>" in cancelled
+    assert "<strong>Annulé :</strong> cet événement n'aura pas lieu." in cancelled
     for missing in ("999", "abc", "99999999999"):
         assert "Page introuvable" in await page(client, f"/programme/{missing}", status=404)
     assert "aucune page du site" in await page(client, "/nulle/part", status=404)
@@ -155,5 +155,6 @@ async def test_the_stylesheet_and_the_cache(client: Client, ids: dict[str, int])
     css = await client.get("/site.css")
     assert css.status == 200 and css.content_type == "text/css"
     first = await client.get("/programme")
+    assert first.headers["Cache-Control"] == "no-cache"  # asked again, each time
     again = await client.get("/programme", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status == 304
