@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import socket
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import icalendar
@@ -37,7 +39,21 @@ def vevents(data: bytes) -> list[icalendar.Event]:
     return list(icalendar.Calendar.from_ical(data).walk("VEVENT"))
 
 
-async def test_a_resident_subscribes_to_the_south_feed(bot_factory, users) -> None:
+@dataclass
+class ClubSite:
+    """The bot with its web server at ``site``, a coordinator, a resident, two rooms."""
+
+    site: str
+    port: int
+    chargee: Any
+    alice: Any
+    main: str
+    south: str
+
+
+async def club_with_site(bot_factory: Any, users: Any) -> ClubSite:
+    """The bot started with its web server on a free port, its main and south rooms joined by
+    the coordinator (``chargee``) and ``alice``."""
     chargee, alice = await users("chargee"), await users("alice")
     port = free_port()
     site = f"http://127.0.0.1:{port}"
@@ -53,6 +69,13 @@ async def test_a_resident_subscribes_to_the_south_feed(bot_factory, users) -> No
     await runner.start()
     for room in (main, south):
         await chargee.wait_membership(room, runner.user_id, "join")
+    return ClubSite(site, port, chargee, alice, main, south)
+
+
+async def test_a_resident_subscribes_to_the_south_feed(bot_factory, users) -> None:
+    club = await club_with_site(bot_factory, users)
+    site, port, chargee, alice = club.site, club.port, club.chargee, club.alice
+    main, south = club.main, club.south
 
     links = (await ask(alice, south, "!calendrier")).body
     feed = f"{site}/calendrier/territoire/sud.ics"

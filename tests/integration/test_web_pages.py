@@ -14,7 +14,7 @@ from devtools.browser import PHONE, axe_violations, chromium, missing
 from tests.conftest import unavailable
 from tests.integration.future_dates import long_fr, tuesday_ahead
 from tests.integration.test_projects import ask
-from tests.integration.test_web import VISIO, free_port
+from tests.integration.test_web import VISIO, club_with_site
 
 pytestmark = pytest.mark.integration
 CONTACT = "06 11 22 33 44"
@@ -30,23 +30,8 @@ async def test_residents_browse_what_the_club_does_on_a_phone(bot_factory, users
     why = missing()
     if why is not None:
         unavailable(why)
-    chargee, alice = await users("chargee"), await users("alice")
-    port = free_port()
-    site = f"http://127.0.0.1:{port}"
-    runner = await bot_factory(
-        start=False,
-        club={"coordinators": [chargee.user_id], "allowed_inviters": [chargee.user_id]},
-        matrix={"encryption": False},
-        web={"enabled": True, "port": port, "base_url": site},
-    )
-    main = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id])
-    south = await chargee.create_room(name="CCT sud", invite=[runner.user_id, alice.user_id])
-    runner.overrides["rooms"] = {"main": main, "south": south}
-    for room in (main, south):
-        await alice.join(room)
-    await runner.start()
-    for room in (main, south):
-        await chargee.wait_membership(room, runner.user_id, "join")
+    club = await club_with_site(bot_factory, users)
+    site, chargee, alice, main, south = club.site, club.chargee, club.alice, club.main, club.south
 
     planned = await ask(
         chargee,
