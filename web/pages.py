@@ -157,9 +157,9 @@ async def programme(request: web.Request) -> web.Response:
         and (group is None or event.group == group.id)
     ]
     feeds = [_feed(public, "Tout le programme", feed_path())]
-    if territory is not None:
-        label = MEETING_TERRITORIES.label(territory, t)
-        feeds.append(_feed(public, f"Territoire {label}", feed_path(territory=territory)))
+    for place in dict.fromkeys(("nord", "sud", territory or "nord")):  # and the one filtered
+        label = MEETING_TERRITORIES.label(place, t)
+        feeds.append(_feed(public, f"Territoire {label}", feed_path(territory=place)))
     if kind is not None:
         feeds.append(_feed(public, kinds.label(kind), feed_path(kind=kind)))
     if group is not None:

@@ -64,6 +64,9 @@ async def test_the_programme_and_its_filters(client: Client, ids: dict[str, int]
     assert "Complet (3 places), 1 en liste d'attente" in html  # counts, no names
     assert "11 places libres sur 12" in html
     assert "En ligne" in html and "Salle des fêtes, Ribérac" in html
+    for path in ("/calendrier.ics", "/calendrier/territoire/sud.ics"):  # to subscribe to
+        assert f'href="webcal://agenda.example.org{path}"' in html
+        assert f'href="https://agenda.example.org{path}"' in html
     assert titles(await page(client, "/programme?territoire=nord")) == [
         "Rénover sa maison",
         "Rencontre du nord",
