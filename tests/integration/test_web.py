@@ -101,3 +101,26 @@ async def test_a_resident_subscribes_to_the_south_feed(bot_factory, users) -> No
     assert str(event["UID"]) == "rencontre-1@cct-bot"
     whole = (await ask(alice, main, "!calendrier")).body
     assert f"{site}/calendrier.ics" in whole and "territoire/sud" not in whole
+
+
+async def test_the_bot_answers_when_its_web_server_cannot_listen(bot_factory, users,
+                                                                 caplog) -> None:
+    chargee, alice = await users("chargee"), await users("alice")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
+                                                      "allowed_inviters": [chargee.user_id]},
+                                   matrix={"encryption": False},
+                                   web={"enabled": True, "port": port,
+                                        "base_url": "https://agenda.example.org"})
+        main = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id])
+        runner.overrides["rooms"] = {"main": main}
+        await alice.join(main)
+        await runner.start()
+        await chargee.wait_membership(main, runner.user_id, "join")
+        assert "pong" in (await ask(alice, main, "!ping")).body.lower()
+    assert "web server not started" in caplog.text
+    links = (await ask(alice, main, "!calendrier")).body  # the links, for when it is back
+    assert "https://agenda.example.org/calendrier.ics" in links
