@@ -113,6 +113,8 @@ async def test_the_keyboard_reaches_the_content_first(page: Any, site: Site) -> 
     await page.wait_for_url(url + "/programme#contenu")
     await page.keyboard.press("Tab")
     assert await page.evaluate("document.activeElement.id") == "f-type"  # the first filter
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # the focus is seen
 
 
 PAGES = [
