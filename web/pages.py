@@ -25,7 +25,7 @@ from commands.dates.format import format_day, format_time
 from commands.meetings.calendar import feed_path, subscription_links
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.text import fold
-from commands.vocabulary import THEMES
+from commands.vocabulary import TERRITORIES, THEMES
 from web.cache import cached
 from web.public import PUBLIC, Public
 from web.views import EventView, GroupView, InitiativeView
@@ -188,9 +188,26 @@ async def event(request: web.Request) -> web.Response:
 
 
 @routes.get("/groupes")
-@cached()
+@cached("theme", "territoire", "besoin")
 async def groups(request: web.Request) -> web.Response:
-    return _page(request, "groups.html", groups=await request.app[PUBLIC].groups())
+    """The groups; of a theme, of a territory (and those of the whole territory), those that
+    need help only (``?besoin=1``)."""
+    public, query = request.app[PUBLIC], request.query
+    theme = _choice(query, "theme", THEMES.find)
+    territory = _choice(query, "territoire", TERRITORIES.find)
+    needing = query.get("besoin", "") == "1"
+    everything = await public.groups()
+    shown = [g for g in everything
+             if (theme is None or g.theme.key == theme)
+             and (territory is None or g.territory.key in (territory, "tout"))
+             and (not needing or g.needs)]  # fmt: skip
+    filters = {
+        "theme": _options([(k, THEMES.label(k, public.t)) for k in THEMES.keys], theme),
+        "territoire": _options([(k, TERRITORIES.label(k, public.t)) for k in TERRITORIES.keys
+                                if k != "tout"], territory),
+    }  # fmt: skip
+    return _page(request, "groups.html", groups=shown, filters=filters, needing=needing,
+                 filtered=bool(theme or territory or needing), total=len(everything))  # fmt: skip
 
 
 @routes.get("/groupes/{name}")

@@ -60,6 +60,10 @@ async def test_a_resident_browses_the_pages_without_javascript(page: Any, site: 
     )
     await page.get_by_role("link", name="Groupes-projets", exact=True).first.click()
     await page.wait_for_url(url + "/groupes")
+    await page.get_by_label("Seulement ceux qui cherchent de l'aide").check()
+    await page.get_by_role("button", name="Filtrer").click()
+    await page.wait_for_url("**/groupes?theme=&territoire=&besoin=1")
+    assert await headings(page) == ["Jardins de Ribérac", "Vélo partagé"]  # where to help
     assert (
         await page.get_by_role("link", name="Groupes-projets", exact=True).first.get_attribute("aria-current")
         == "page"
@@ -124,6 +128,7 @@ PAGES = [
     "/programme/{webinaire}",
     "/programme/{annulee}",
     "/groupes",
+    "/groupes?besoin=1",
     "/groupes/velo",
     "/initiatives",
     "/initiatives?q=jardin",

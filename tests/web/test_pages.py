@@ -105,6 +105,15 @@ async def test_the_groups(client: Client, ids: dict[str, int]) -> None:
         "Fête de la réparation",
     ]  # by status
     assert "un ou une mécanicienne pour l&#39;atelier du samedi" in html
+    assert titles(await page(client, "/groupes?besoin=1")) == [
+        "Jardins de Ribérac",
+        "Vélo partagé",
+    ]  # those that need help
+    assert titles(await page(client, "/groupes?territoire=nord")) == [
+        "Isolation collective",  # the whole territory's
+        "Jardins de Ribérac",
+    ]
+    assert titles(await page(client, "/groupes?theme=energie&besoin=1")) == []
     velo = await page(client, "/groupes/velo")
     assert '<code class="command">!projet rejoindre velo</code>' in velo
     assert titles(velo) == ["Réparer son vélo"]  # its coming events
