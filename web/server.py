@@ -2,7 +2,8 @@
 (``WebServer``: started and stopped with it; a failure to listen is logged, never stops the bot).
 
 Every response goes through the same middlewares:
-- read-only: GET and HEAD only (405 otherwise), no request body (413), short addresses (414);
+- read-only: GET and HEAD only (405 otherwise), no request body (413), short addresses (414)
+  without control characters (400);
 - a rate limit per client address (429 with ``Retry-After``): the address the reverse proxy
   on this machine gives (``X-Forwarded-For``'s last entry) when the peer is a loopback one;
 - caching: a strong ETag of the body, ``Last-Modified`` when the route gives it, and 304 to
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -47,6 +49,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "interest-cohort=(), geolocation=(), camera=(), microphone=()",
 }
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 KEPT_IN_304 = ("ETag", "Last-Modified", "Cache-Control", "Vary", "Access-Control-Allow-Origin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -107,6 +110,8 @@ async def read_only(request: web.Request, handler: Handler) -> web.StreamRespons
         raise web.HTTPRequestEntityTooLarge(max_size=0, actual_size=request.content_length or 0)
     if len(request.raw_path) > MAX_URL:
         raise web.HTTPRequestURITooLong()
+    if _CONTROL.search(request.path) or _CONTROL.search(request.query_string):
+        raise web.HTTPBadRequest()  # no name holds one (and PostgreSQL refuses a NUL)
     return await handler(request)
 
 
