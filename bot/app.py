@@ -98,9 +98,12 @@ class Bot:
         web = self.settings.web
         if not web.enabled:
             return None
-        public = Public(self.db, self.current_club, self.t, self.clock.now, web.base_url)
-        return WebServer(public, WebConfig(host=web.host, port=web.port,
-                                           requests_per_minute=web.requests_per_minute))
+        url = self.settings.database_url
+        return WebServer(lambda: Database(url),
+                         lambda db: Public(db, self.current_club, self.t, self.clock.now,
+                                           web.base_url),
+                         WebConfig(host=web.host, port=web.port,
+                                   requests_per_minute=web.requests_per_minute))
 
     def _connect(self) -> None:
         """The parts that read, record and answer the sync, and their callbacks."""

@@ -2,7 +2,7 @@
 rendered again only when the database's fingerprint of the public facts changes
 (``Public.version``), or at the next minute (what is « coming » moves with time). Rendering
 the full feed of 200 events takes about 0.2 s of CPU: without this, a few clients asking for
-it again and again would hold the bot's event loop."""
+it again and again would keep the interpreter the bot shares busy."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ async def _feed(request: web.Request, name: str, **filters: object) -> web.Respo
     public = request.app[PUBLIC]
     club = public.club()
     meetings = await public.calendar(**filters)  # type: ignore[arg-type]
-    # In a thread: the bot's event loop goes on meanwhile (0.2 s for 200 events).
+    # In a worker thread: the server's other requests go on meanwhile (0.2 s for 200 events).
     body = await asyncio.to_thread(feed_ics, meetings, club, public.t, club.tz, name=name,
                                    refresh=REFRESH)
     response = web.Response(body=body, content_type=CALENDAR_TYPE, charset="utf-8",

@@ -1,8 +1,10 @@
 """The web server: an aiohttp application (``make_app``) and its life beside the bot's
-(``WebServer``: started and stopped with it; a failure to listen is logged, never stops the bot).
+(``WebServer``: started and stopped with it, in a thread of its own; a failure to listen is
+logged, never stops the bot).
 
 Every response goes through the same middlewares:
-- read-only: GET and HEAD only (405 otherwise), no request body (413), short addresses (414);
+- read-only: GET and HEAD only (405 otherwise), no request body (413), short addresses (414)
+  without control characters (400);
 - a rate limit per client address (429 with ``Retry-After``): the address the reverse proxy
   on this machine gives (``X-Forwarded-For``'s last entry) when the peer is a loopback one;
 - caching: a strong ETag of the body, ``Last-Modified`` when the route gives it, and 304 to
@@ -13,13 +15,18 @@ Every response goes through the same middlewares:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import logging
+import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -27,6 +34,9 @@ from aiohttp.typedefs import Middleware
 from web import api, feeds, pages
 from web.cache import CACHE, ResponseCache
 from web.public import PUBLIC, Public
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +57,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "interest-cohort=(), geolocation=(), camera=(), microphone=()",
 }
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 KEPT_IN_304 = ("ETag", "Last-Modified", "Cache-Control", "Vary", "Access-Control-Allow-Origin")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -107,6 +118,8 @@ async def read_only(request: web.Request, handler: Handler) -> web.StreamRespons
         raise web.HTTPRequestEntityTooLarge(max_size=0, actual_size=request.content_length or 0)
     if len(request.raw_path) > MAX_URL:
         raise web.HTTPRequestURITooLong()
+    if _CONTROL.search(request.path) or _CONTROL.search(request.query_string):
+        raise web.HTTPBadRequest()  # no name holds one (and PostgreSQL refuses a NUL)
     return await handler(request)
 
 
@@ -167,19 +180,42 @@ def make_app(public: Public, *, routes: Sequence[web.RouteDef] = ROUTES,
 
 
 class WebServer:
-    """The application served on ``config.host``:``config.port`` while the bot runs."""
+    """The application served on ``config.host``:``config.port`` while the bot runs, in a
+    thread of its own with its own event loop and its own connections to the database: a
+    crowd of requests queues there, never in front of the bot's commands (they share only
+    the interpreter)."""
 
-    def __init__(self, public: Public, config: WebConfig,
-                 routes: Sequence[web.RouteDef] = ROUTES) -> None:
+    def __init__(self, database: Callable[[], Database], public: Callable[[Database], Public],
+                 config: WebConfig, routes: Sequence[web.RouteDef] = ROUTES) -> None:
+        self.database = database  # opened in the server's thread, closed there
+        self.public = public
         self.config = config
-        limit = (RateLimit(config.requests_per_minute, config.burst)
-                 if config.requests_per_minute else None)
-        self.app = make_app(public, routes=routes, limit=limit)
-        self.runner: web.AppRunner | None = None
+        self.routes = routes
+        self.port: int | None = None  # the port it listens on (the system's choice for 0)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
 
     async def start(self) -> bool:
         """Listens; ``False`` (logged) if it cannot (the port taken, the address wrong)."""
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=5, max_line_size=MAX_LINE,
+        started: Future[bool] = Future()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve(started)),
+                                        name="web", daemon=True)
+        self._thread.start()
+        if not await asyncio.wrap_future(started):
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+            return False
+        return True
+
+    async def _serve(self, started: Future[bool]) -> None:
+        """The server's thread: serves until ``stop``; ``started`` says whether it listens."""
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        limit = (RateLimit(self.config.requests_per_minute, self.config.burst)
+                 if self.config.requests_per_minute else None)
+        database = self.database()
+        runner = web.AppRunner(make_app(self.public(database), routes=self.routes, limit=limit),
+                               access_log=None, shutdown_timeout=5, max_line_size=MAX_LINE,
                                max_field_size=MAX_FIELD, max_headers=MAX_HEADERS)
         try:
             await runner.setup()
@@ -189,22 +225,23 @@ class WebServer:
                       self.config.port, error,
                       extra={"event_kind": "web_failed", "port": self.config.port})
             await runner.cleanup()
-            return False
-        self.runner = runner
-        log.info("web server listening on %s:%s", self.config.host, self.config.port,
-                 extra={"event_kind": "web_ready", "port": self.config.port})
-        return True
-
-    @property
-    def port(self) -> int | None:
-        """The port it listens on (the one the system chose for port 0)."""
-        if self.runner is None:
-            return None
-        for address in self.runner.addresses:
-            return int(address[1])
-        return None
+            await database.dispose()
+            started.set_result(False)
+            return
+        self.port = next((int(address[1]) for address in runner.addresses), None)
+        log.info("web server listening on %s:%s", self.config.host, self.port,
+                 extra={"event_kind": "web_ready", "port": self.port})
+        started.set_result(True)
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+            await database.dispose()
 
     async def stop(self) -> None:
-        if self.runner is not None:
-            runner, self.runner = self.runner, None
-            await runner.cleanup()
+        """Stops serving (the requests under way end first, 5 s at most) and waits for it."""
+        thread, self._thread = self._thread, None
+        if thread is None or self._loop is None or self._stop is None:
+            return
+        self._loop.call_soon_threadsafe(self._stop.set)
+        await asyncio.to_thread(thread.join)

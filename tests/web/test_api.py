@@ -136,3 +136,35 @@ async def test_the_api_on_postgresql(both_db: Database) -> None:
         assert groups["groupes"][0]["needs"][0]["text"] == "un mécanicien"  # type: ignore[index]
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize("path", [
+    "/api/initiatives?q=%00", "/api/initiatives?q=%25%5F%5C", "/api/initiatives?commune=%00",
+    "/api/groupes/%00", "/api/groupes/" + "x" * 500, "/calendrier/groupe/%2e%2e.ics",
+    "/api/evenements?type=%00&territoire=%FF", "/api/evenements/0", "/api/initiatives/-1",
+    "/calendrier/type/%C3%A9.ics", "/api/initiatives?q=" + "é" * 300])
+async def test_odd_addresses_are_answered_not_failed(client: Client, db: Database,
+                                                     path: str) -> None:
+    await seed(db)
+    response = await client.get(path)
+    assert response.status in (200, 400, 404), (path, response.status)
+
+
+async def test_any_site_may_read_the_api_and_the_feeds(client: Client, db: Database) -> None:
+    await seed(db)
+    for path in ("/api/evenements", "/api/groupes/velo", "/calendrier.ics"):
+        response = await client.get(path, headers={"Origin": "https://www.petr.example"})
+        assert response.headers["Access-Control-Allow-Origin"] == "*", path
+        again = await client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status == 304
+        assert again.headers["Access-Control-Allow-Origin"] == "*", path
+
+
+@pytest.mark.parametrize("path", ["/api/initiatives?q=%00", "/api/groupes/a%00b",
+                                  "/calendrier/groupe/a%00b.ics"])
+async def test_a_nul_character_on_both_databases(both_db: Database, path: str) -> None:
+    client = await serve(both_db, FakeClock(START))
+    try:
+        assert (await client.get(path)).status == 400
+    finally:
+        await client.close()

@@ -17,13 +17,18 @@ from web.cache import CACHE, ResponseCache
 from web.server import ADDRESSES_KEPT, RateLimit, WebConfig, WebServer
 
 
-async def test_the_server_listens_until_stopped(db: Database, clock: FakeClock) -> None:
-    server = WebServer(public_of(db, clock), WebConfig(port=0))
+async def test_the_server_listens_until_stopped(both_db: Database, clock: FakeClock) -> None:
+    """In its own thread, with its own event loop and database connections."""
+    db = both_db
+    server = WebServer(lambda: Database(db.url), lambda opened: public_of(opened, clock),
+                       WebConfig(port=0))
     assert await server.start()
     port = server.port
+    await add_event(db, START + timedelta(days=3), title="Atelier")  # seen by its own connection
     async with (aiohttp.ClientSession() as session,
                 session.get(f"http://127.0.0.1:{port}/calendrier.ics") as response):
         assert response.status == 200
+        assert "Atelier" in await response.text()
     await server.stop()
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as session:
@@ -35,7 +40,8 @@ async def test_a_port_taken_is_logged_not_raised(db: Database, clock: FakeClock,
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        server = WebServer(public_of(db, clock), WebConfig(port=taken.getsockname()[1]))
+        server = WebServer(lambda: Database(db.url), lambda opened: public_of(opened, clock),
+                           WebConfig(port=taken.getsockname()[1]))
         assert not await server.start()
     assert "web server not started" in caplog.text
     await server.stop()  # nothing to stop: no error either
