@@ -87,6 +87,8 @@ async def test_an_event(client: Client, ids: dict[str, int]) -> None:
     assert "<h1>Rénover sa maison</h1>" in html
     assert 'href="https://visio.example.org/renovation"' in html
     assert "!rencontre inscrire" in html
+    free = await page(client, f"/programme/{ids['rencontre']}")
+    assert f"!rencontre present {ids['rencontre']}" in free  # no registration: say you come
     atelier = await page(client, f"/programme/{ids['atelier']}")
     assert 'href="/groupes/velo"' in atelier
     cancelled = await page(client, f"/programme/{ids['annulee']}")
