@@ -42,6 +42,8 @@ from commands.i18n import Translator
 from commands.registry import Registry
 from commands.roles import Role
 from storage.db import Database
+from web.public import Public
+from web.server import WebConfig, WebServer
 
 __all__ = ["SYNC_TOKEN", "Bot", "settle_memory"]
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ class Bot:
                                      busy_notice_s=settings.database_busy_notice_seconds)
         self.dispatcher.hold = self.rooms.held
         self.scheduler = self._scheduler()
+        self.web = self._web_server()
         self._connect()
         self._tasks: list[asyncio.Task[None]] = []
         self.profile_kept: asyncio.Task[None] | None = None  # the profile's upkeep, at start
@@ -89,6 +92,18 @@ class Bot:
         return Scheduler([self.scheduled, *declared_jobs(
             self.dispatcher.registry.jobs, self.db, self.outbox, self.clock, self.current_club,
             self.transport)])
+
+    def _web_server(self) -> WebServer | None:
+        """The public web server, if ``[web]`` enables it."""
+        web = self.settings.web
+        if not web.enabled:
+            return None
+        url = self.settings.database_url
+        return WebServer(lambda: Database(url),
+                         lambda db: Public(db, self.current_club, self.t, self.clock.now,
+                                           web.base_url),
+                         WebConfig(host=web.host, port=web.port,
+                                   requests_per_minute=web.requests_per_minute))
 
     def _connect(self) -> None:
         """The parts that read, record and answer the sync, and their callbacks."""
@@ -164,6 +179,8 @@ class Bot:
         await self.scheduler.start()
         self._tasks += [asyncio.create_task(self._sync_forever(), name="sync"),
                         asyncio.create_task(self.notices.run(), name="undecryptable")]
+        if self.web is not None:
+            await self.web.start()  # a failure is logged: the bot works without it
         self.ready.set()
         await self._health_line()
 
@@ -236,6 +253,8 @@ class Bot:
     async def stop(self) -> None:
         """Stops syncing, finishes the commands under way, sends what is queued, closes."""
         self._stopping.set()
+        if self.web is not None:
+            await self.web.stop()
         tasks = [*self._tasks, *self.rooms.tasks, *self.invitations.tasks,
                  *([self.rooms.members_work] if self.rooms.members_work else []),
                  *([self.sync.unsaved.saver] if self.sync.unsaved.saver else [])]

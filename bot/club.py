@@ -62,7 +62,8 @@ def club_of(settings: Settings) -> Club:
                 categories=Categories(settings.events.categories),
                 welcome_every=timedelta(seconds=club.welcome_every_seconds),
                 retention=_days(settings.privacy.retention_days),
-                messages_retention=_days(settings.privacy.messages_retention_days))
+                messages_retention=_days(settings.privacy.messages_retention_days),
+                web_url=settings.web.base_url if settings.web.enabled else "")
 
 
 def _days(days: int) -> timedelta | None:

@@ -41,6 +41,7 @@ from bot.settings import (
     ReminderSettings,
     RoomSettings,
     Settings,
+    WebSettings,
 )
 from commands.categories import DEFAULT_CATEGORIES
 from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
@@ -220,6 +221,25 @@ def _read_limits(r: Reader) -> LimitSettings:
         commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000))
 
 
+def _read_web(r: Reader) -> WebSettings:
+    """``[web]``: the public web server; its public address is required once it is enabled
+    (the calendar links ``!calendrier`` gives are made from it)."""
+    enabled = r.boolean("web.enabled", False)
+    host = r.string("web.host", "127.0.0.1")
+    if not host:
+        r.problem("web.host", "config.missing")
+    port = r.integer("web.port", 8080, 1, 65535)
+    base_url = r.string("web.base_url")
+    if base_url and (not is_url(base_url) or urlsplit(base_url).query
+                     or urlsplit(base_url).fragment):
+        r.problem("web.base_url", "config.bad_url", value=base_url)
+    elif enabled and not base_url:
+        r.problem("web.base_url", "config.missing")
+    return WebSettings(enabled=enabled, host=host or "127.0.0.1", port=port,
+                       base_url=base_url.rstrip("/"),
+                       requests_per_minute=r.integer("web.requests_per_minute", 120, 0, 100_000))
+
+
 def _check_unknown_keys(r: Reader) -> None:
     known = {
         "matrix": {"homeserver", "user_id", "password", "access_token", "device_id", "store_path",
@@ -240,6 +260,7 @@ def _check_unknown_keys(r: Reader) -> None:
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
                    "initiatives_per_day", "proposals_per_day", "commands_per_minute"},
         "events": {"kinds", "categories"},
+        "web": {"enabled", "host", "port", "base_url", "requests_per_minute"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -278,6 +299,7 @@ def parse_settings(
         messages_retention_days=r.integer("privacy.messages_retention_days", 30, 0, 3650))
     limits = _read_limits(r)
     events = _read_events(r)
+    web = _read_web(r)
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
@@ -287,7 +309,7 @@ def parse_settings(
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(matrix, resolve_sqlite(base, url), club, rooms, source, level, log_format,
-                    meetings, reminders, privacy, limits, busy_notice, events)
+                    meetings, reminders, privacy, limits, busy_notice, events, web)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -101,6 +101,18 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The public web server (calendar feeds, JSON API, pages): off unless enabled; it listens
+    on ``host``:``port`` behind a reverse proxy that serves it at ``base_url``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = ""  # the public address, https://…, without a trailing slash
+    requests_per_minute: int = 120  # per client address; 0: no limit
+
+
+@dataclass(frozen=True)
 class RoomSettings:
     main: str
     north: str = ""
@@ -132,6 +144,7 @@ class Settings:
     # is told « La base de données est occupée, je réessaie… »
     database_busy_notice_seconds: int = 5
     events: EventSettings = field(default_factory=EventSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,8 @@ class Club:
     # ``None``: kept), and the commands and messages this old deleted (messages_retention_days)
     retention: timedelta | None = None
     messages_retention: timedelta | None = None
+    # the public address of the bot's web server ([web] base_url), if it is enabled
+    web_url: str = ""
 
     @property
     def tz(self) -> ZoneInfo:

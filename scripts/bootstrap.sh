@@ -1,7 +1,8 @@
 # Sourced by scripts/test.sh and scripts/demo.sh: creates the project's virtualenv (.venv) and
 # installs the project with pinned versions (constraints.txt); skipped when nothing changed.
 # For the tests: Synapse (.venv-synapse) and the Element peer (tests/peers: the Matrix JS SDK
-# with its Rust crypto, `npm ci` from package-lock.json; needs Node.js 20 or later).
+# with its Rust crypto, `npm ci` from package-lock.json; needs Node.js 20 or later); for the browser
+# tests: Debian's Chromium (apt) and axe-core (tests/browser, `npm ci`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
@@ -34,18 +35,21 @@ ensure_synapse() {
 }
 
 ensure_peers() {
-  local dir="$ROOT/tests/peers"
-  local stamp="$dir/node_modules/.cct-installed"
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 \
       || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
     echo "==> Node.js 20+ and npm not found: the tests with Element (tests/peers) are skipped" \
          "(a failure with CI=true)" >&2
     return
   fi
-  local want
+  npm_ci "$ROOT/tests/peers" "the Element peer"
+}
+
+npm_ci() {
+  # `npm ci` in $1 (what it installs: $2), unless its package.json and lock are unchanged since.
+  local dir="$1" stamp="$1/node_modules/.cct-installed" want
   want="$(cat "$dir/package.json" "$dir/package-lock.json" | { sha256sum 2>/dev/null || shasum -a 256; } | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "==> installing the Element peer (npm ci in tests/peers)" >&2
+    echo "==> installing $2 (npm ci in ${dir#"$ROOT/"})" >&2
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
     echo "$want" > "$stamp"
   fi
@@ -70,4 +74,25 @@ ensure_report_tools() {
          "(a failure with CI=true); apt-get install --no-install-recommends" \
          "${REPORT_APT_PACKAGES[*]}" >&2
   fi
+}
+
+ensure_browser() {
+  # The browser tests (tests/browser) and scripts/screenshots.py: Debian's Chromium (apt; Playwright's
+  # own browsers are never downloaded) and axe-core (`npm ci` in tests/browser).
+  if [ ! -x "${CCT_CHROMIUM:-/usr/bin/chromium}" ]; then
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; fi
+    if command -v apt-get >/dev/null 2>&1; then
+      echo "==> installing Chromium (apt-get install chromium) for the browser tests" >&2
+      { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends chromium; } >&2 \
+        || echo "==> Chromium not installed: the browser tests are skipped (a failure with CI=true)" >&2
+    else
+      echo "==> apt-get not found: install Chromium for the browser tests (CCT_CHROMIUM=its path)" >&2
+    fi
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "==> npm not found: the browser tests are skipped (a failure with CI=true)" >&2
+    return
+  fi
+  npm_ci "$ROOT/tests/browser" "axe-core"
 }

@@ -13,4 +13,5 @@ ensure_project_venv
 ensure_synapse
 ensure_peers
 ensure_report_tools
+ensure_browser
 exec "$ROOT/.venv/bin/python" -m pytest -n auto --maxprocesses 4 --dist loadfile "$@"

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, bindparam, cast, delete, func, null, select, union_all
+from sqlalchemy import Select, String, bindparam, cast, delete, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -85,17 +85,27 @@ class MeetingRepository:
                         theme: str | None = None) -> list[MeetingSummary]:
         """The planned events from ``now`` on, soonest first, of ``kind``, for one of
         ``territories``, for the group ``group_id``, about ``theme`` (each when given)."""
-        query = (select(Meeting).where(Meeting.status == PLANNED, Meeting.starts_at >= now)
-                 .order_by(Meeting.starts_at, Meeting.id))
-        if kind is not None:
-            query = query.where(Meeting.kind == kind)
-        if territories:
-            query = query.where(Meeting.territory.in_(territories))
-        if group_id is not None:
-            query = query.where(Meeting.group_id == group_id)
+        query = _filtered(select(Meeting).where(Meeting.status == PLANNED, Meeting.starts_at >= now)
+                          .order_by(Meeting.starts_at, Meeting.id), kind, territories, group_id)
         if theme is not None:
             query = query.where(Meeting.theme == theme)
         return await self._summaries((await self.session.scalars(query)).all())
+
+    async def calendar(self, since: datetime, *, kind: str | None = None,
+                       territories: Sequence[str] = (), group_id: int | None = None,
+                       limit: int = 2000) -> Sequence[Meeting]:
+        """The events starting from ``since`` on, whatever became of them (cancelled ones
+        included), soonest first, of ``kind``, for one of ``territories``, for the group
+        ``group_id`` (each when given); at most ``limit``."""
+        query = _filtered(select(Meeting).where(Meeting.starts_at >= since)
+                          .order_by(Meeting.starts_at, Meeting.id).limit(limit),
+                          kind, territories, group_id)
+        return (await self.session.scalars(query)).all()
+
+    async def summary(self, meeting_id: int) -> MeetingSummary | None:
+        """One meeting with its answers by kind and its attendance."""
+        meeting = await self.get(meeting_id)
+        return None if meeting is None else (await self._summaries([meeting]))[0]
 
     async def _summaries(self, meetings: Sequence[Meeting]) -> list[MeetingSummary]:
         """Each meeting with its answers by kind and its attendance, counted in one statement
@@ -201,6 +211,19 @@ class MeetingRepository:
                  .where(Meeting.starts_at < before, Meeting.id != meeting_id,
                         Meeting.status != "annulee"))
         return await self.session.scalar(query)
+
+
+def _filtered(query: Select[Meeting], kind: str | None, territories: Sequence[str],
+              group_id: int | None) -> Select[Meeting]:
+    """``query`` narrowed to ``kind``, to one of ``territories``, to ``group_id`` (each when
+    given)."""
+    if kind is not None:
+        query = query.where(Meeting.kind == kind)
+    if territories:
+        query = query.where(Meeting.territory.in_(territories))
+    if group_id is not None:
+        query = query.where(Meeting.group_id == group_id)
+    return query
 
 
 def _values(now: datetime, limit: int | None) -> dict[str, Any]:

@@ -262,6 +262,16 @@ class GroupRepository:
                  .order_by(GroupNeed.id))
         return (await self.session.scalars(query)).all()
 
+    async def open_needs_of(self, group_ids: Sequence[int]) -> dict[int, list[GroupNeed]]:
+        """The open needs of each of ``group_ids`` (one statement)."""
+        found: dict[int, list[GroupNeed]] = {group_id: [] for group_id in group_ids}
+        if group_ids:
+            query = (select(GroupNeed).where(GroupNeed.group_id.in_(group_ids),
+                                             GroupNeed.met_at.is_(None)).order_by(GroupNeed.id))
+            for need in (await self.session.scalars(query)).all():
+                found[need.group_id].append(need)
+        return found
+
     async def need(self, group_id: int, need_id: int) -> GroupNeed | None:
         need = await self.session.get(GroupNeed, need_id)
         return need if need is not None and need.group_id == group_id else None

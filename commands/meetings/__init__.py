@@ -10,9 +10,10 @@ from commands.meetings.calendar import meeting_ics
 from commands.meetings.handlers import programme, rencontre, signin
 from commands.meetings.registration import PLACE_GIVEN, direct_room_opened
 from commands.meetings.service import MEETING_CHANGED, create_meeting
+from commands.meetings.subscription import calendrier
 from commands.meetings.vocabulary import MEETING_STATUSES, MEETING_TERRITORIES
 
-CAPABILITY = Capability("meetings", commands=(rencontre, programme),
+CAPABILITY = Capability("meetings", commands=(rencontre, programme, calendrier),
                         outcomes={PLACE_GIVEN: direct_room_opened,
                                   signin.OUTCOME: signin.sheet_read})
 

@@ -3,16 +3,18 @@
 One VCALENDAR, one VEVENT: a stable UID (``rencontre-<id>@cct-bot``) and a SEQUENCE bumped at
 each change, so calendar applications update the event they already have instead of adding a
 second one; local wall-clock times with ``TZID=Europe/Paris`` and the matching VTIMEZONE.
+The calendar feeds of the web server (``web.feeds``) hold the same VEVENTs, many at a time.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from commands.event_kinds import CLUB_MEETING
 from commands.i18n import Translator
@@ -35,6 +37,26 @@ def ics_filename(meeting_id: int) -> str:
     return f"rencontre-{meeting_id}.ics"
 
 
+def feed_path(*, territory: str | None = None, kind: str | None = None,
+              group_id: int | None = None) -> str:
+    """The path of a calendar feed of the web server (``web.feeds``): a territory's, a kind's,
+    a group's, or (none given) the whole programme's."""
+    if territory is not None:
+        return f"/calendrier/territoire/{territory}.ics"
+    if kind is not None:
+        return f"/calendrier/type/{kind}.ics"
+    if group_id is not None:
+        return f"/calendrier/groupe/{group_id}.ics"
+    return "/calendrier.ics"
+
+
+def subscription_links(base_url: str, path: str) -> tuple[str, str]:
+    """A feed's ``webcal://`` address (calendar applications open it and subscribe) and its
+    ``https://`` one (to paste where an application asks for a calendar's address)."""
+    https = base_url.rstrip("/") + path
+    return "webcal://" + https.split("://", 1)[1], https
+
+
 def place_url(place: str) -> str | None:
     """The first web link of a place (a video call), if any."""
     found = _URL.search(place)
@@ -42,18 +64,58 @@ def place_url(place: str) -> str | None:
 
 
 def meeting_ics(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> bytes:
-    """The ``.ics`` of an event: PUBLISH while it stands, CANCEL (STATUS:CANCELLED) after;
-    LOCATION its place (or its link), URL its link, CATEGORIES its kind and theme."""
-    cancelled = meeting.status == CANCELLED
+    """The ``.ics`` of an event: PUBLISH while it stands, CANCEL (STATUS:CANCELLED) after."""
+    calendar = _calendar("CANCEL" if meeting.status == CANCELLED else "PUBLISH")
+    calendar.add_component(meeting_event(meeting, club, t, tz))
+    return _with_timezone(calendar, [meeting], tz)
+
+
+def feed_ics(meetings: Sequence[Meeting], club: Club, t: Translator, tz: ZoneInfo, *,
+             name: str, refresh: timedelta) -> bytes:
+    """A calendar to subscribe to: one VEVENT per event, the cancelled ones kept (STATUS:
+    CANCELLED) so that calendars drop them; the same UIDs and SEQUENCEs as the events' own
+    ``.ics`` files, and how often to read it again (REFRESH-INTERVAL, X-PUBLISHED-TTL)."""
+    calendar = _calendar("PUBLISH")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", tz.key)
+    calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(refresh))
+    for meeting in meetings:
+        calendar.add_component(meeting_event(meeting, club, t, tz))
+    return _with_timezone(calendar, meetings, tz)
+
+
+def _calendar(method: str) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    calendar.add("method", method)
+    return calendar
+
+
+def _with_timezone(calendar: Calendar, meetings: Sequence[Meeting], tz: ZoneInfo) -> bytes:
+    """The calendar's bytes, with the VTIMEZONE of ``tz``: only the transitions around its
+    events (a short VTIMEZONE, right even after 2037); none without events."""
+    years = [m.starts_at.astimezone(tz).year for m in meetings]
+    years += [m.ends_at.astimezone(tz).year for m in meetings]
+    calendar.add_missing_timezones(first_date=date(min(years, default=2000) - 1, 1, 1),
+                                   last_date=date(max(years, default=2000) + 2, 1, 1))
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def meeting_event(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> Event:
+    """An event as a VEVENT: a stable UID, its SEQUENCE, local wall-clock times; LOCATION its
+    place (or its link), URL its link, CATEGORIES its kind and theme; STATUS CANCELLED once
+    cancelled, CONFIRMED otherwise."""
+    cancelled = meeting.status == CANCELLED
     start, end = meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz)
     event = Event()
     event.add("uid", meeting_uid(meeting.id))
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", meeting.updated_at)
+    event.add("last-modified", meeting.updated_at)
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("summary", _summary(meeting, club, t))
@@ -66,12 +128,7 @@ def meeting_ics(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> by
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if url:
         event.add("url", url)
-    calendar.add_component(event)
-    # Only the transitions around the event: a short VTIMEZONE, right even after 2037.
-    calendar.add_missing_timezones(first_date=date(start.year - 1, 1, 1),
-                                   last_date=date(end.year + 2, 1, 1))
-    data: bytes = calendar.to_ical()
-    return data
+    return event
 
 
 def _audience(meeting: Meeting, t: Translator) -> str:

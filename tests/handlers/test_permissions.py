@@ -85,6 +85,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "mentions": ("!mentions oui", "nothing"),
     "rencontre.liste": ("!rencontre liste", "nothing"),
     "programme": ("!programme", "nothing"),
+    "calendrier": ("!calendrier", "nothing"),
     "rencontre.info": ("!rencontre info 1", "nothing"),
     "rencontre.ics": ("!rencontre ics 1", "nothing"),
     "rencontre.present": ("!rencontre present 1", "nothing"),

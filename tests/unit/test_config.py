@@ -578,3 +578,38 @@ def test_example_config_lists_the_default_categories() -> None:
     example = Path(__file__).parents[2] / "config.example.toml"
     categories = tomllib.loads(example.read_text())["events"]["categories"]
     assert tuple(categories.items()) == DEFAULT_CATEGORIES
+
+
+# --- [web]: the public web server ---------------------------------------------------------------
+
+def test_web_is_off_by_default(tmp_path: Path) -> None:
+    web = _parse(GOOD, tmp_path).web
+    assert (web.enabled, web.host, web.port, web.base_url) == (False, "127.0.0.1", 8080, "")
+
+
+def test_web_enabled(tmp_path: Path) -> None:
+    text = GOOD + ('\n[web]\nenabled = true\nhost = "0.0.0.0"\nport = 8090\n'
+                   'base_url = "https://agenda.example.org/"\nrequests_per_minute = 0\n')
+    settings = _parse(text, tmp_path)
+    assert (settings.web.enabled, settings.web.host, settings.web.port, settings.web.base_url,
+            settings.web.requests_per_minute) == (True, "0.0.0.0", 8090,
+                                                  "https://agenda.example.org", 0)
+
+
+@pytest.mark.parametrize(("lines", "key"), [
+    ("enabled = true", "web.base_url"),  # enabled without its public address
+    ('base_url = "agenda.example.org"', "web.base_url"),
+    ('base_url = "https://agenda.example.org/?a=1"', "web.base_url"),
+    ("port = 70000", "web.port"),
+    ('enabled = "oui"', "web.enabled"),
+    ("requests_per_minute = -1", "web.requests_per_minute"),
+    ("listen = 1", "web.listen"),
+])
+def test_bad_web_settings_are_problems(tmp_path: Path, lines: str, key: str) -> None:
+    assert set(_problems(GOOD + f"\n[web]\n{lines}\n", tmp_path)) == {key}
+
+
+def test_example_config_documents_the_web_server() -> None:
+    example = tomllib.loads((Path(__file__).parents[2] / "config.example.toml").read_text())
+    assert set(example["web"]) == {"enabled", "host", "port", "base_url", "requests_per_minute"}
+    assert example["web"]["enabled"] is False

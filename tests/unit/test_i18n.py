@@ -17,7 +17,7 @@ from commands.registry import SECTIONS
 from commands.roles import Role
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ("bot", "commands", "storage", "matrix_ids")
+SOURCE_DIRS = ("bot", "web", "commands", "storage", "matrix_ids")
 KEY_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 ERROR_CLASSES = {name for name, value in vars(error_module).items()
                  if isinstance(value, type) and issubclass(value, error_module.UserError)}

@@ -1,0 +1,152 @@
+"""The public pages in headless Chromium, JavaScript off (the pages have none): a resident
+navigates from the home page to an event and a group, filters the programme, searches the
+panorama without accents, at a phone's width too; the skip link and the focus work from the
+keyboard; nothing breaks the CSP; axe-core finds no serious or critical violation on any page,
+at phone and desktop widths."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from devtools.browser import DESKTOP, PHONE, axe_violations
+
+Site = tuple[str, dict[str, int]]
+
+
+@pytest_asyncio.fixture
+async def page(browser: Any) -> AsyncIterator[Any]:
+    """A page without JavaScript, at a phone's width; the CSP violations it reports kept."""
+    context = await browser.new_context(java_script_enabled=False, viewport=PHONE, locale="fr-FR")
+    opened = await context.new_page()
+    opened.csp = []
+    opened.on(
+        "console",
+        lambda message: (
+            opened.csp.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield opened
+    assert opened.csp == []
+    await context.close()
+
+
+async def headings(page: Any) -> list[str]:
+    return [text.strip() for text in await page.locator("main h3, main .cards h2").all_inner_texts()]
+
+
+async def test_a_resident_browses_the_pages_without_javascript(page: Any, site: Site) -> None:
+    url, ids = site
+    await page.goto(url + "/")
+    assert await page.title() == "Accueil — Club Climat et Transition"
+    assert (await headings(page))[:2] == ["Rénover sa maison", "Réparer son vélo"]
+    await page.get_by_role("navigation").get_by_role("link", name="Programme").click()
+    await page.wait_for_url(url + "/programme")
+    assert await page.get_by_role("heading", level=1).inner_text() == "Programme"
+    await page.get_by_role("link", name="Réparer son vélo").click()
+    await page.wait_for_url(f"{url}/programme/{ids['atelier']}")
+    assert "11 places libres sur 12" in await page.locator("main").inner_text()
+    await page.get_by_role("link", name="Vélo partagé").click()
+    await page.wait_for_url(url + "/groupes/velo")
+    main = await page.locator("main").inner_text()
+    assert "un local fermé pour ranger six vélos" in main  # where to help
+    assert "!projet rejoindre velo" in main  # how to join
+    assert (
+        await page.get_by_role("link", name="s'abonner dans l'agenda").get_attribute("href")
+        == f"webcal://agenda.example.org/calendrier/groupe/{ids['velo']}.ics"
+    )
+    await page.get_by_role("link", name="Groupes-projets", exact=True).first.click()
+    await page.wait_for_url(url + "/groupes")
+    await page.get_by_label("Seulement ceux qui cherchent de l'aide").check()
+    await page.get_by_role("button", name="Filtrer").click()
+    await page.wait_for_url("**/groupes?theme=&territoire=&besoin=1")
+    assert await headings(page) == ["Jardins de Ribérac", "Vélo partagé"]  # where to help
+    assert (
+        await page.get_by_role("link", name="Groupes-projets", exact=True).first.get_attribute("aria-current")
+        == "page"
+    )
+
+
+async def test_filtering_the_programme(page: Any, site: Site) -> None:
+    url, _ = site
+    await page.goto(url + "/programme")
+    assert len(await headings(page)) == 4
+    await page.get_by_label("Territoire").select_option(label="nord")
+    await page.get_by_role("button", name="Filtrer").click()
+    await page.wait_for_url(url + "/programme?type=&territoire=nord&groupe=&theme=")
+    assert await headings(page) == ["Rénover sa maison", "Rencontre du nord", "Plan du jardin"]
+    await page.get_by_label("Thème").select_option(label="agriculture et alimentation")
+    await page.get_by_role("button", name="Filtrer").click()
+    await page.wait_for_url("**theme=agriculture")
+    assert await headings(page) == ["Plan du jardin"]
+    assert await page.get_by_label("Territoire").input_value() == "nord"  # the form remembers
+    await page.get_by_role("link", name="Tout afficher").click()
+    await page.wait_for_url(url + "/programme")
+    assert len(await headings(page)) == 4
+
+
+async def test_searching_the_panorama_without_accents(page: Any, site: Site) -> None:
+    url, ids = site
+    await page.goto(url + "/initiatives")
+    search = page.get_by_label("Mots cherchés")
+    await search.fill("epicerie riberacois")
+    await search.press("Enter")
+    await page.wait_for_url("**/initiatives?q=epicerie+riberacois**")
+    assert await headings(page) == ["Épicerie solidaire du Ribéracois"]
+    await search.fill("")
+    await page.get_by_label("Commune").select_option(label="Périgueux")
+    await page.get_by_role("button", name="Chercher").click()
+    await page.wait_for_url("**commune=P%C3%A9rigueux**")
+    assert await headings(page) == ["Jardin partagé des Mounards", "Repair café"]
+    await page.get_by_role("link", name="Repair café").click()
+    await page.wait_for_url(f"{url}/initiatives/{ids['repair']}")
+    assert await page.get_by_role("heading", level=1).inner_text() == "Repair café"
+
+
+async def test_the_keyboard_reaches_the_content_first(page: Any, site: Site) -> None:
+    url, _ = site
+    await page.goto(url + "/programme")
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    assert await skip.evaluate("link => link === document.activeElement")
+    assert (await skip.bounding_box())["y"] >= 0  # shown once focused
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(url + "/programme#contenu")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "f-type"  # the first filter
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # the focus is seen
+
+
+PAGES = [
+    "/",
+    "/programme",
+    "/programme?territoire=sud",
+    "/programme/{webinaire}",
+    "/programme/{annulee}",
+    "/groupes",
+    "/groupes?besoin=1",
+    "/groupes/velo",
+    "/initiatives",
+    "/initiatives?q=jardin",
+    "/initiatives/{epicerie}",
+    "/absente",
+]
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+async def test_no_serious_accessibility_violation(browser: Any, site: Site, viewport: dict[str, int]) -> None:
+    url, ids = site
+    context = await browser.new_context(viewport=viewport, bypass_csp=True, locale="fr-FR")
+    page = await context.new_page()
+    found = {}
+    for path in PAGES:
+        await page.goto(url + path.format(**ids))
+        found[path] = await axe_violations(page)
+        wide = await page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= viewport["width"], path  # nothing wider than the screen
+    await context.close()
+    assert found == {path: [] for path in PAGES}

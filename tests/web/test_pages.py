@@ -1,0 +1,174 @@
+"""The public pages, read as HTML by aiohttp's test client on a real SQLite database: the same
+content as the API, in French, with the filters of their forms; every value escaped, links
+only to web addresses, nothing personal; a French 404; no script at all."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.clock import FakeClock
+from devtools.sample_site import CONTACT, seed_site
+from storage.db import Database
+
+Client = TestClient[object, object]
+
+
+async def page(client: Client, path: str, status: int = 200) -> str:
+    response = await client.get(path)
+    assert response.status == status, path
+    assert response.content_type == "text/html"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    text = await response.text()
+    assert '<html lang="fr">' in text
+    assert "<script" not in text and "style=" not in text  # nothing inline: the CSP holds
+    assert "secret" not in text and CONTACT not in text  # no Matrix id, no contact
+    return text
+
+
+def titles(html: str) -> list[str]:
+    """The titles of the cards, in order."""
+    return re.findall(r'<h[23]><a href="/[a-z]+/[^"]+">([^<]+)</a>', html)
+
+
+@pytest.fixture
+async def ids(db: Database, clock: FakeClock) -> dict[str, int]:
+    return await seed_site(db, clock.now())
+
+
+async def test_the_home_page(client: Client, ids: dict[str, int]) -> None:
+    html = await page(client, "/")
+    assert titles(html)[:4] == [
+        "Rénover sa maison",
+        "Réparer son vélo",
+        "Rencontre du nord",
+        "Plan du jardin",
+    ]  # the cancelled one is not coming
+    assert "Vélo partagé" in html and "un local fermé pour ranger six vélos" in html
+    for link in (
+        'href="/programme"',
+        'href="/groupes"',
+        'href="/initiatives"',
+        'href="webcal://agenda.example.org/calendrier.ics"',
+    ):
+        assert link in html
+
+
+async def test_the_programme_and_its_filters(client: Client, ids: dict[str, int]) -> None:
+    html = await page(client, "/programme")
+    assert "4 événements à venir" in html
+    assert "jeudi 8 janvier 2099, 18h30–20h30" in html  # Europe/Paris, French
+    assert "Entrée libre, sans inscription" in html
+    assert "Complet (3 places), 1 en liste d'attente" in html  # counts, no names
+    assert "11 places libres sur 12" in html
+    assert "En ligne" in html and "Salle des fêtes, Ribérac" in html
+    for path in ("/calendrier.ics", "/calendrier/territoire/sud.ics"):  # to subscribe to
+        assert f'href="webcal://agenda.example.org{path}"' in html
+        assert f'href="https://agenda.example.org{path}"' in html
+    assert titles(await page(client, "/programme?territoire=nord")) == [
+        "Rénover sa maison",
+        "Rencontre du nord",
+        "Plan du jardin",
+    ]  # the north and the club's
+    assert titles(await page(client, "/programme?type=formation")) == ["Réparer son vélo"]
+    assert titles(await page(client, "/programme?theme=energie")) == ["Rénover sa maison"]
+    grouped = await page(client, "/programme?groupe=jardins")
+    assert titles(grouped) == ["Plan du jardin"]
+    assert '<option value="jardins" selected>' in grouped
+    assert f"webcal://agenda.example.org/calendrier/groupe/{ids['jardins']}.ics" in grouped
+    unknown = await page(client, "/programme?type=bal&territoire=ouest&groupe=x&theme=y")
+    assert len(titles(unknown)) == 4  # a value the form never offers: everything
+
+
+async def test_an_event(client: Client, ids: dict[str, int]) -> None:
+    html = await page(client, f"/programme/{ids['webinaire']}")
+    assert "<h1>Rénover sa maison</h1>" in html
+    assert 'href="https://visio.example.org/renovation"' in html
+    assert "!rencontre inscrire" in html
+    free = await page(client, f"/programme/{ids['rencontre']}")
+    assert f"!rencontre present {ids['rencontre']}" in free  # no registration: say you come
+    atelier = await page(client, f"/programme/{ids['atelier']}")
+    assert 'href="/groupes/velo"' in atelier
+    cancelled = await page(client, f"/programme/{ids['annulee']}")
+    assert "<strong>Annulé :</strong> cet événement n'aura pas lieu." in cancelled
+    for missing in ("999", "abc", "99999999999"):
+        assert "Page introuvable" in await page(client, f"/programme/{missing}", status=404)
+    assert "aucune page du site" in await page(client, "/nulle/part", status=404)
+
+
+async def test_the_groups(client: Client, ids: dict[str, int]) -> None:
+    html = await page(client, "/groupes")
+    assert titles(html) == [
+        "Isolation collective",
+        "Jardins de Ribérac",
+        "Vélo partagé",
+        "Fête de la réparation",
+    ]  # by status
+    assert "un ou une mécanicienne pour l&#39;atelier du samedi" in html
+    assert titles(await page(client, "/groupes?besoin=1")) == [
+        "Jardins de Ribérac",
+        "Vélo partagé",
+    ]  # those that need help
+    assert titles(await page(client, "/groupes?territoire=nord")) == [
+        "Isolation collective",  # the whole territory's
+        "Jardins de Ribérac",
+    ]
+    assert titles(await page(client, "/groupes?theme=energie&besoin=1")) == []
+    velo = await page(client, "/groupes/velo")
+    assert '<code class="command">!projet rejoindre velo</code>' in velo
+    assert titles(velo) == ["Réparer son vélo"]  # its coming events
+    assert f"https://agenda.example.org/calendrier/groupe/{ids['velo']}.ics" in velo
+    assert "<dt>Membres</dt><dd>4</dd>" in velo  # a count, no names
+    assert await page(client, f"/groupes/{ids['velo']}") == velo
+    await page(client, "/groupes/inconnu", status=404)
+
+
+async def test_the_panorama_searched_without_accents(client: Client, ids: dict[str, int]) -> None:
+    html = await page(client, "/initiatives")
+    assert "5 initiatives" in html and len(titles(html)) == 5
+    assert titles(await page(client, "/initiatives?q=EPICERIE+riberacois")) == [
+        "Épicerie solidaire du Ribéracois"
+    ]
+    assert titles(await page(client, "/initiatives?commune=perigueux")) == [
+        "Jardin partagé des Mounards",
+        "Repair café",
+    ]
+    assert titles(await page(client, "/initiatives?theme=agriculture&commune=Ribérac")) == [
+        "Épicerie solidaire du Ribéracois"
+    ]
+    one = await page(client, f"/initiatives/{ids['epicerie']}")
+    assert 'href="https://epicerie.example.org"' in one and "Ribérac" in one
+    nothing = await page(client, "/initiatives?q=piscine")
+    assert "Aucune initiative ne correspond" in nothing and "0 initiative sur 5" in nothing
+
+
+async def test_values_are_escaped_and_only_web_links_are_links(
+    client: Client, db: Database, clock: FakeClock
+) -> None:
+    async with db.transaction() as repos:
+        item = await repos.initiatives.add(
+            name="<script>alert(1)</script>",
+            name_key="x",
+            description="",
+            theme="energie",
+            commune="",
+            contact="",
+            link="javascript:alert(1)",
+            search_key="x",
+            created_by="@a:example.org",
+            created_at=clock.now(),
+        )
+    html = await page(client, f"/initiatives/{item.id}")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "javascript:" not in html
+
+
+async def test_the_stylesheet_and_the_cache(client: Client, ids: dict[str, int]) -> None:
+    css = await client.get("/site.css")
+    assert css.status == 200 and css.content_type == "text/css"
+    first = await client.get("/programme")
+    assert first.headers["Cache-Control"] == "no-cache"  # asked again, each time
+    again = await client.get("/programme", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status == 304
