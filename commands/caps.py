@@ -15,3 +15,4 @@ class Limits:
     remontees_per_day: int = 5  # remontées raised in 24 hours
     initiatives_per_day: int = 5  # initiatives added to the panorama in 24 hours
     commands_per_minute: int = 20  # commands of any kind (the dispatcher's sliding window)
+    comments_per_poll: int = 5  # comments on one poll

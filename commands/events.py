@@ -1,6 +1,7 @@
 """Room events other than commands that a capability may care about (reactions, their removal,
-answers to native polls), handed over by the sync loop in the transaction that saves the batch
-to the consumers the capabilities declare (``commands.capability.Capability``)."""
+messages in threads, answers to native polls), handed over by the sync loop in the transaction
+that saves the batch to the consumers the capabilities declare
+(``commands.capability.Capability``)."""
 
 from __future__ import annotations
 
@@ -59,12 +60,26 @@ class PollResponse:
     answers: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ThreadMessage:
+    """A text message in a thread that is not a command (``root``: the thread's first event),
+    e.g. a comment answering one of the bot's polls in its thread."""
+
+    event_id: str
+    room_id: str
+    sender: str
+    root: str
+    body: str
+    at: datetime
+
+
 @dataclass
 class RoomEvents:
     """What one sync batch brought besides commands."""
 
     reactions: Sequence[Reaction] = ()
     redactions: Sequence[Redaction] = ()
+    thread_messages: Sequence[ThreadMessage] = ()
 
 
 # A consumer records what concerns it and returns the effects to queue (same transaction).

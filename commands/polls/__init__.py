@@ -1,13 +1,15 @@
 """Date polls (``!sondage``, ``!vote``): find a date together, with native Matrix polls and a
 text command for clients without them. Members' answers to the native polls are recorded by
-``service.record_native``; deadlines and reminders are jobs (``jobs.py``)."""
+``service.record_native``; their comments (``!commenter``, replies in a poll's thread) by
+``comments``; deadlines and reminders are jobs (``jobs.py``)."""
 
 from commands.capability import Capability
-from commands.polls import jobs, native
+from commands.polls import comments, jobs, native
 from commands.polls.handlers import POLL_KIND, mentions, sondage, vote
 from commands.polls.service import record_native
 
-CAPABILITY = Capability("polls", commands=(sondage, vote, mentions),
+CAPABILITY = Capability("polls", commands=(sondage, vote, comments.commenter, mentions),
+                        consumers=(comments.record_thread_comments,),
                         poll_answers=(record_native,),
                         answer_events=dict.fromkeys(native.RESPONSE_TYPES, native.read_response),
                         jobs=jobs.JOBS,

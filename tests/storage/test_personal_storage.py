@@ -136,11 +136,14 @@ READ_EXACTLY = {("outbox_people", "user_id"), ("audit_people", "user_id"),  # li
 FREE_TEXT = {("inbox", "body"), ("group_progress", "text"), ("group_needs", "text"),
              ("agenda_suggestions", "text"), ("remontees", "text"), ("reminders", "text"),
              ("initiatives", "description"), ("initiatives", "contact"),
-             ("initiatives", "search_key"), ("project_groups", "description")}
+             ("initiatives", "search_key"), ("project_groups", "description"),
+             ("poll_comments", "text")}
 EVENT_IDS = {("inbox", "event_id"), ("inbox", "thread_root"), ("poll_votes", "event_id"),
              ("agenda_supports", "reaction_event_id"), ("outbox", "event_id"),
              ("outbox", "txn_id"), ("agenda_suggestions", "confirmation_txn"),
-             ("joined_rooms", "last_event_id")}
+             ("joined_rooms", "last_event_id"), ("poll_comments", "event_id"),
+             ("remontee_supports", "reaction_event_id"), ("remontees", "confirmation_txn"),
+             ("charter_adoptions", "reaction_event_id"), ("charter_posts", "txn_id")}
 # Names of people without Matrix (guests of an event, from a sign-in sheet): no Matrix id, so no
 # access or erasure by id; erased with the event's retention, or on request, their count kept
 # (``storage.attendance``: ``expire_guests``, ``forget_guest``).
@@ -170,7 +173,8 @@ NOT_PERSONAL = {
     ("poll_votes", "source"), ("meeting_guests", "category"), ("meeting_guests", "territory"),
     ("meeting_guests", "source"), ("meeting_headcounts", "category"),
     ("meeting_headcounts", "territory"),
-    ("actions", "text"), ("actions", "status")}  # an action: written for the club, in a role
+    ("actions", "text"), ("actions", "status"),  # an action: written for the club, in a role
+    ("charter_adoptions", "version"), ("charter_posts", "version"), ("charter_posts", "room_id")}
 
 
 def test_every_text_column_is_known_to_the_personal_data_rules() -> None:
