@@ -14,7 +14,7 @@ from commands.dates import format_day
 from commands.digest import in_groups_of
 from commands.effects import Effect, Post, Reply, effect_txn, txn_id
 from commands.errors import UserError
-from commands.events import RoomEvents
+from commands.events import RoomEvents, took_part
 from commands.i18n import Translator
 from commands.jobs import JobRun
 from commands.paging import Section, paged
@@ -102,8 +102,7 @@ async def record_adoptions(repos: Repositories, events: RoomEvents, club: Club,
             continue
         if await repos.charter.adopt(reaction.sender, post.version, reaction.at,
                                      reaction.event_id):
-            await repos.participants.took_part([reaction.sender], reaction.at,
-                                               reaction.at.astimezone(club.tz).year)
+            await took_part(repos, reaction.sender, reaction.at, club)
     for redaction in events.redactions:
         adoption = await repos.charter.by_reaction(redaction.redacts)
         if adoption is not None and redaction.sender == adoption.user_id:

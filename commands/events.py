@@ -90,3 +90,9 @@ ReadAnswer = Callable[[str, str, str, datetime, Mapping[str, Any]], "PollRespons
 # The same for the answers club members gave to native polls.
 PollAnswers = Callable[["Repositories", Sequence[PollResponse], "Club", "Translator"],
                        Awaitable[list["Effect"]]]
+
+
+async def took_part(repos: Repositories, user_id: str, at: datetime, club: Club) -> None:
+    """``user_id`` took part in the club's life at ``at`` by a room event (a 👍 that supports,
+    a ✅ that adopts, a reply that comments): counted like a command (docs/bilan.md)."""
+    await repos.participants.took_part([user_id], at, at.astimezone(club.tz).year)

@@ -63,24 +63,16 @@ class AgendaRepository:
     async def add_support(self, suggestion_id: int, user_id: str, at: datetime,
                           reaction_event_id: str | None = None) -> bool:
         """Records a support; ``False`` when this person already supports it."""
-        if await self.session.get(AgendaSupport, (suggestion_id, user_id)) is not None:
-            return False
-        self.session.add(AgendaSupport(suggestion_id=suggestion_id, user_id=user_id, at=at,
-                                       reaction_event_id=reaction_event_id))
-        await self.session.flush()
-        return True
+        return await _add_support(self.session, AgendaSupport(
+            suggestion_id=suggestion_id, user_id=user_id, at=at,
+            reaction_event_id=reaction_event_id), (suggestion_id, user_id))
 
     async def support(self, suggestion_id: int, user_id: str) -> AgendaSupport | None:
         return await self.session.get(AgendaSupport, (suggestion_id, user_id))
 
     async def remove_support(self, suggestion_id: int, user_id: str) -> bool:
         """Forgets a support; ``False`` when there was none."""
-        row = await self.support(suggestion_id, user_id)
-        if row is None:
-            return False
-        await self.session.delete(row)
-        await self.session.flush()
-        return True
+        return await _remove_support(self.session, AgendaSupport, (suggestion_id, user_id))
 
     async def support_by_reaction(self, reaction_event_id: str) -> AgendaSupport | None:
         """The support given by this reaction, if any."""
@@ -225,21 +217,13 @@ class RemonteeRepository:
     async def add_support(self, remontee_id: int, user_id: str, at: datetime,
                           reaction_event_id: str | None = None) -> bool:
         """Records a support; ``False`` when this person already supports it."""
-        if await self.session.get(RemonteeSupport, (remontee_id, user_id)) is not None:
-            return False
-        self.session.add(RemonteeSupport(remontee_id=remontee_id, user_id=user_id, at=at,
-                                         reaction_event_id=reaction_event_id))
-        await self.session.flush()
-        return True
+        return await _add_support(self.session, RemonteeSupport(
+            remontee_id=remontee_id, user_id=user_id, at=at,
+            reaction_event_id=reaction_event_id), (remontee_id, user_id))
 
     async def remove_support(self, remontee_id: int, user_id: str) -> bool:
         """Forgets a support; ``False`` when there was none."""
-        row = await self.session.get(RemonteeSupport, (remontee_id, user_id))
-        if row is None:
-            return False
-        await self.session.delete(row)
-        await self.session.flush()
-        return True
+        return await _remove_support(self.session, RemonteeSupport, (remontee_id, user_id))
 
     async def support_by_reaction(self, reaction_event_id: str) -> RemonteeSupport | None:
         return await self.session.scalar(select(RemonteeSupport).where(
@@ -250,3 +234,25 @@ class RemonteeRepository:
         query = (select(RemonteeSupport.remontee_id, func.count())
                  .group_by(RemonteeSupport.remontee_id))
         return {int(rid): int(n) for rid, n in (await self.session.execute(query)).all()}
+
+
+async def _add_support(session: AsyncSession, row: AgendaSupport | RemonteeSupport,
+                       key: tuple[int, str]) -> bool:
+    """Adds a support (``row``, of primary ``key``); ``False`` when it exists already."""
+    if await session.get(type(row), key) is not None:
+        return False
+    session.add(row)
+    await session.flush()
+    return True
+
+
+async def _remove_support(session: AsyncSession,
+                          model: type[AgendaSupport] | type[RemonteeSupport],
+                          key: tuple[int, str]) -> bool:
+    """Deletes the support of primary ``key``; ``False`` when there was none."""
+    row = await session.get(model, key)
+    if row is None:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True

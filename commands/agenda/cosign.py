@@ -13,7 +13,7 @@ from commands.agenda.remontees import ANSWERED, RemonteeRef, remontee
 from commands.context import Context
 from commands.effects import Reply
 from commands.errors import UserError
-from commands.events import RoomEvents
+from commands.events import RoomEvents, took_part
 from commands.params import Param
 
 if TYPE_CHECKING:
@@ -67,8 +67,7 @@ async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
             continue
         if await repos.remontees.add_support(row.id, reaction.sender, reaction.at,
                                              reaction.event_id):
-            await repos.participants.took_part([reaction.sender], reaction.at,
-                                               reaction.at.astimezone(club.tz).year)
+            await took_part(repos, reaction.sender, reaction.at, club)
             await _audit(repos, reaction.sender, row.id, "supported", reaction.at,
                          reaction.event_id)
     for redaction in events.redactions:

@@ -12,7 +12,7 @@ from commands.context import Club, Context
 from commands.dispatch import strip_reply_fallback
 from commands.effects import Effect, Reply, effect_txn
 from commands.errors import UserError
-from commands.events import RoomEvents
+from commands.events import RoomEvents, took_part
 from commands.i18n import Translator
 from commands.meetings.details import clean_text
 from commands.params import Param
@@ -64,8 +64,7 @@ async def record_thread_comments(repos: Repositories, events: RoomEvents, club: 
             continue
         await repos.comments.add(poll_id=poll.id, author=message.sender, text=text,
                                  at=message.at, event_id=message.event_id)
-        await repos.participants.took_part([message.sender], message.at,
-                                           message.at.astimezone(club.tz).year)
+        await took_part(repos, message.sender, message.at, club)
         touched[poll.id] = poll
     for redaction in events.redactions:
         comment = await repos.comments.by_event(redaction.redacts)
