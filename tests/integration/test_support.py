@@ -85,7 +85,7 @@ async def test_support_adoption_and_comments_on_a_real_homeserver(bot_factory, u
                                       f"{numeric_fr(tuesday)} 20h")
     assert "Sondage n°1 ouvert avec 2 créneaux" in opened.body, opened.body
     root = await alice.wait_for(main, notice(lambda e: e.sender == runner.user_id
-                                             and e.body.startswith("Sondage n°1 — Rencontre ?")))
+                                             and e.body.startswith("**Sondage n°1 — Rencontre ?")))
     await reply_in_thread(alice, main, root.event_id, "Le mardi me va, @room !")
 
     async def commented() -> Any:
