@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.outbox import Queued
 from commands.effects import Reply
-from commands.events import PollResponse, Reaction, Redaction
+from commands.events import PollResponse, Reaction, Redaction, ThreadMessage
 
 
 def event_time(event: Any) -> datetime:
@@ -52,6 +52,8 @@ class Batch:
     poll_responses: list[PollResponse] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     redactions: list[Redaction] = field(default_factory=list)
+    # text messages in threads that are not commands (comments on the bot's polls, maybe)
+    thread_messages: list[ThreadMessage] = field(default_factory=list)
     queued: list[Queued] = field(default_factory=list)  # effects: sent after the commit
     # commands over their sender's rate, by event id: the notice to answer, or None (dropped)
     limited: dict[str, Reply | None] = field(default_factory=dict)
@@ -69,7 +71,7 @@ class Batch:
         """Nothing but commands (and chat): each command is known by its event id (the inbox),
         so reading the batch again from an earlier sync token would repeat nothing."""
         return not (self.arrivals or self.poll_responses or self.reactions or self.redactions
-                    or self.joined or self.left)
+                    or self.thread_messages or self.joined or self.left)
 
     def then(self, later: Batch) -> Batch:
         """This batch followed by ``later``, as one to save (batches kept in memory while
@@ -80,6 +82,7 @@ class Batch:
             poll_responses=self.poll_responses + later.poll_responses,
             reactions=self.reactions + later.reactions,
             redactions=self.redactions + later.redactions,
+            thread_messages=self.thread_messages + later.thread_messages,
             limited={**self.limited, **later.limited},
             last_events={**self.last_events, **later.last_events},
             joined={**joined, **later.joined},

@@ -34,7 +34,8 @@ def limits_of(settings: LimitSettings) -> Limits:
                   remontees_per_day=settings.remontees_per_day,
                   initiatives_per_day=settings.initiatives_per_day,
                   proposals_per_day=settings.proposals_per_day,
-                  commands_per_minute=settings.commands_per_minute)
+                  commands_per_minute=settings.commands_per_minute,
+                  comments_per_poll=settings.comments_per_poll)
 
 
 def bot_version() -> str:
@@ -49,6 +50,7 @@ def club_of(settings: Settings) -> Club:
     club, meetings = settings.club, settings.meetings
     return Club(name=club.name, prefix=club.prefix, language=club.language,
                 timezone=club.timezone, charter=club.charter,
+                charter_version=club.charter_version,
                 welcome_message=club.welcome_message, version=bot_version(),
                 coordinators=club.coordinators,
                 meeting_duration=timedelta(minutes=meetings.duration_minutes),

@@ -55,6 +55,7 @@ PREFIX_MAX = 3
 DISPLAY_NAME_MAX = 256  # Synapse's limit
 AVATAR_MAX_BYTES = 1024 * 1024
 LOG_FORMATS = ("text", "json")
+CHARTER_VERSION_RE = re.compile(r"^[\w.\-]{1,64}$")
 
 
 def _read_matrix(r: Reader, base: Path, env: Mapping[str, str]) -> MatrixSettings:
@@ -130,6 +131,16 @@ def _read_charter(r: Reader, base: Path) -> str:
     return text
 
 
+def _read_charter_version(r: Reader) -> str:
+    """The charter's version (a short label: ``1``, ``2026-03``): adopting records it, and a
+    new one asks those who adopted an older one to adopt it."""
+    version = r.string("club.charter_version", "1").strip()
+    if not CHARTER_VERSION_RE.match(version):
+        r.problem("club.charter_version", "config.bad_charter_version", value=version[:80])
+        return "1"
+    return version
+
+
 def _read_club(r: Reader, base: Path) -> ClubSettings:
     language = r.string("club.language", "fr")
     if language not in LANGUAGES:
@@ -149,6 +160,7 @@ def _read_club(r: Reader, base: Path) -> ClubSettings:
         allowed_inviters=r.string_list("club.allowed_inviters", is_inviter, "config.bad_inviter"),
         welcome_message=r.string("club.welcome_message"),
         charter=_read_charter(r, base),
+        charter_version=_read_charter_version(r),
         coordinator_power_level=r.integer("club.coordinator_power_level", 50, 1, 100),
         welcome_every_seconds=r.integer("club.welcome_every_seconds", 60, 0, 24 * 3600),
     )
@@ -218,7 +230,8 @@ def _read_limits(r: Reader) -> LimitSettings:
         remontees_per_day=r.integer("limits.remontees_per_day", 5, 0, 1000),
         initiatives_per_day=r.integer("limits.initiatives_per_day", 5, 0, 1000),
         proposals_per_day=r.integer("limits.proposals_per_day", 5, 0, 1000),
-        commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000))
+        commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000),
+        comments_per_poll=r.integer("limits.comments_per_poll", 5, 0, 1000))
 
 
 def _read_web(r: Reader) -> WebSettings:
@@ -248,7 +261,8 @@ def _check_unknown_keys(r: Reader) -> None:
                    "undecryptable_notice_seconds", "display_name", "avatar"},
         "database": {"url", "busy_notice_seconds"},
         "club": {"name", "timezone", "language", "prefix", "coordinators", "allowed_inviters",
-                 "welcome_message", "charter", "charter_file", "coordinator_power_level",
+                 "welcome_message", "charter", "charter_file", "charter_version",
+                 "coordinator_power_level",
                  "welcome_every_seconds"},
         "rooms": {"main", "north", "south", "announcements", "space"},
         "logging": {"level", "format"},
@@ -258,7 +272,8 @@ def _check_unknown_keys(r: Reader) -> None:
                       "action_days_before", "quiet_hours"},
         "privacy": {"retention_days", "messages_retention_days"},
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
-                   "initiatives_per_day", "proposals_per_day", "commands_per_minute"},
+                   "initiatives_per_day", "proposals_per_day", "commands_per_minute",
+                   "comments_per_poll"},
         "events": {"kinds", "categories"},
         "web": {"enabled", "host", "port", "base_url", "requests_per_minute"},
     }

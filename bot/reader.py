@@ -27,7 +27,7 @@ from bot.matrix import MatrixTransport
 from bot.poll_responses import responses_of
 from bot.undecryptable import UndecryptableNotices
 from commands.dispatch import command_text
-from commands.events import Reaction, ReadAnswer, Redaction
+from commands.events import Reaction, ReadAnswer, Redaction, ThreadMessage
 from commands.i18n import Translator
 from commands.mentions import body_with_user_ids
 from commands.threads import thread_root
@@ -165,9 +165,13 @@ class BatchReader:
         at = event_time(event)
         if isinstance(event, RoomMessageText):
             body = body_with_user_ids(event.body, event.formatted_body)
+            root = thread_root(event.source.get("content", {}))
             if command_text(body, self.prefix()) is not None:
                 batch.commands.append(Command(event.event_id, room_id, event.sender, body, at,
-                                              thread_root(event.source.get("content", {}))))
+                                              root))
+            elif root is not None:  # a message in a thread (an edit relates by m.replace)
+                batch.thread_messages.append(ThreadMessage(event.event_id, room_id,
+                                                           event.sender, root, event.body, at))
         elif isinstance(event, RoomMemberEvent):
             if event.membership == "join" and event.prev_membership != "join":
                 self._arrival(batch, Arrival(room_id, event.state_key))
@@ -199,3 +203,4 @@ class BatchReader:
                            thread_root(event.source.get("content", {})))
         while len(self.undecrypted) > MAX_UNDECRYPTED:
             self.undecrypted.pop(next(iter(self.undecrypted)))
+

@@ -71,7 +71,7 @@ class BatchRecorder:
         for arrival in batch.arrivals:  # greeted later, together (the ``welcomes`` job)
             if await repos.welcomes.first_time(arrival.user_id, arrival.room_id, now):
                 batch.newcomers += 1
-        if position or batch.reactions or batch.poll_responses:
+        if position or batch.reactions or batch.poll_responses or batch.thread_messages:
             await self.write_own_marks(repos, batch.own)
         for redaction in batch.redactions:  # a command taken back: its text goes
             await repos.inbox.withdraw(redaction.redacts, redaction.room_id,
@@ -106,7 +106,8 @@ class BatchRecorder:
 
     async def _room_events(self, repos: Repositories, batch: Batch) -> list[Effect]:
         """What the capabilities make of the batch's room events from club members: native
-        poll responses, reactions and redactions (the capabilities' wiring)."""
+        poll responses, reactions, messages in threads, and redactions (the capabilities'
+        wiring)."""
         effects: list[Effect] = []
         club = self.club()
         responses = [r for r in batch.poll_responses
@@ -115,8 +116,10 @@ class BatchRecorder:
         for answers in registry.poll_answers if responses else ():
             effects += await answers(repos, responses, club, self.t)
         reactions = [r for r in batch.reactions if await self.standings.is_member(r.sender, repos)]
-        if reactions or batch.redactions:
-            events = RoomEvents(reactions, batch.redactions)
+        threads = [m for m in batch.thread_messages
+                   if await self.standings.is_member(m.sender, repos)]
+        if reactions or batch.redactions or threads:
+            events = RoomEvents(reactions, batch.redactions, threads)
             for consume in registry.consumers:
                 effects += await consume(repos, events, club, self.t)
         return effects

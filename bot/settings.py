@@ -39,6 +39,7 @@ class ClubSettings:
     allowed_inviters: tuple[str, ...]
     welcome_message: str
     charter: str
+    charter_version: str = "1"
     coordinator_power_level: int = 50
     welcome_every_seconds: int = 60  # newcomers arriving this soon after a welcome wait for the next
 
@@ -98,6 +99,7 @@ class LimitSettings:
     initiatives_per_day: int = 5
     proposals_per_day: int = 5
     commands_per_minute: int = 20
+    comments_per_poll: int = 5
 
 
 @dataclass(frozen=True)

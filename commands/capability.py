@@ -27,7 +27,7 @@ class Capability:
     commands: Sequence[Command] = ()
     # what is recorded and told once a room the bot opened exists (``Outcome.kind`` → handler)
     outcomes: Mapping[str, OutcomeHandler] = field(default_factory=dict)
-    consumers: Sequence[Consumer] = ()  # reactions and redactions of a sync batch
+    consumers: Sequence[Consumer] = ()  # reactions, redactions, thread messages of a batch
     poll_answers: Sequence[PollAnswers] = ()  # members' answers to native polls
     # the event types of those answers, and how each is read
     answer_events: Mapping[str, ReadAnswer] = field(default_factory=dict)

@@ -80,6 +80,7 @@ class Club:
     charter: str
     welcome_message: str
     version: str
+    charter_version: str = "1"  # club.charter_version: adopting the charter records it
     space: str | None = None  # the club's Matrix space (room id), if one is configured
     entrance: str = ""  # the main room's address as configured (an alias, for visitors)
     # The club's rooms by role (main, north, south, announcements), as room ids.

@@ -1,6 +1,7 @@
 """Room events other than commands that a capability may care about (reactions, their removal,
-answers to native polls), handed over by the sync loop in the transaction that saves the batch
-to the consumers the capabilities declare (``commands.capability.Capability``)."""
+messages in threads, answers to native polls), handed over by the sync loop in the transaction
+that saves the batch to the consumers the capabilities declare
+(``commands.capability.Capability``)."""
 
 from __future__ import annotations
 
@@ -59,12 +60,26 @@ class PollResponse:
     answers: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ThreadMessage:
+    """A text message in a thread that is not a command (``root``: the thread's first event),
+    e.g. a comment answering one of the bot's polls in its thread."""
+
+    event_id: str
+    room_id: str
+    sender: str
+    root: str
+    body: str
+    at: datetime
+
+
 @dataclass
 class RoomEvents:
     """What one sync batch brought besides commands."""
 
     reactions: Sequence[Reaction] = ()
     redactions: Sequence[Redaction] = ()
+    thread_messages: Sequence[ThreadMessage] = ()
 
 
 # A consumer records what concerns it and returns the effects to queue (same transaction).
@@ -75,3 +90,9 @@ ReadAnswer = Callable[[str, str, str, datetime, Mapping[str, Any]], "PollRespons
 # The same for the answers club members gave to native polls.
 PollAnswers = Callable[["Repositories", Sequence[PollResponse], "Club", "Translator"],
                        Awaitable[list["Effect"]]]
+
+
+async def took_part(repos: Repositories, user_id: str, at: datetime, club: Club) -> None:
+    """``user_id`` took part in the club's life at ``at`` by a room event (a 👍 that supports,
+    a ✅ that adopts, a reply that comments): counted like a command (docs/bilan.md)."""
+    await repos.participants.took_part([user_id], at, at.astimezone(club.tz).year)

@@ -1,5 +1,6 @@
-"""The newcomer's commands: ``!aide``, ``!ping``, ``!cadre``; the welcome message, and the
-newcomers greeted together (the ``welcomes`` job)."""
+"""The newcomer's commands: ``!aide``, ``!ping``, ``!cadre`` (and its adoption:
+``commands.charter``); the welcome message, and the newcomers greeted together (the
+``welcomes`` job)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import TYPE_CHECKING
 
 from babel.lists import format_list
 
+from commands import charter
 from commands.arguments import Word
 from commands.capability import Capability
+from commands.charter import cadre
 from commands.context import Club, Context
 from commands.dates.format import babel_locale
 from commands.digest import in_groups_of
-from commands.effects import Effect, Leave, Post, Reply
+from commands.effects import Effect, Leave, Post, Reply, effect_txn
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
 from commands.jobs import ARRIVALS, Item, Job, JobRun
@@ -58,13 +61,6 @@ async def ping(ctx: Context) -> Reply:
     return Reply(ctx.t("ping.pong", version=ctx.club.version, latency=latency))
 
 
-@command("cadre", fr=("cadre", "charte"), en=("charter",), section="meta", role=Role.VISITOR)
-async def cadre(ctx: Context) -> Reply:
-    if not ctx.club.charter:
-        return Reply(ctx.t("charter.none"))
-    return Reply(ctx.t("charter.title", club=ctx.club.name) + "\n\n" + ctx.club.charter)
-
-
 def visitor_hint(ctx: Context) -> str:
     """Where a visitor joins the club to take part."""
     if ctx.club.entrance:
@@ -85,7 +81,8 @@ def welcome(t: Translator, club: Club, user_ids: Sequence[str]) -> Reply:
     """The message that greets people the first time they join one of the club's rooms,
     naming each (a pill, by their id: clients show their name): one newcomer gets the charter
     in full; several, arrived together, a pointer to ``!cadre`` (the room is not buried under
-    the charter at each burst of arrivals)."""
+    the charter at each burst of arrivals); both invite them to adopt it (a ✅ on the welcome
+    adopts the charter's version: ``commands.charter``)."""
     names = format_list([pill(user) for user in user_ids], locale=babel_locale(t.language))
     if len(user_ids) == 1:
         parts = [t("welcome.hello", names=names, club=club.name)]
@@ -97,6 +94,8 @@ def welcome(t: Translator, club: Club, user_ids: Sequence[str]) -> Reply:
         parts += [t("welcome.charter"), club.charter]
     elif club.charter:
         parts.append(t("welcome.charter_pointer", prefix=club.prefix))
+    if club.charter:
+        parts.append(t("adoption.welcome", prefix=club.prefix))
     parts.append(t("welcome.start", prefix=club.prefix, command=t("help.command_name")))
     return Reply("\n\n".join(parts), mentions=tuple(user_ids))
 
@@ -129,8 +128,14 @@ async def _greet(job: JobRun, item: Item) -> Sequence[Effect]:
     job.key = f"welcome-{room_id}"
     log.info("%d newcomer(s) welcomed in %s", len(newcomers), room_id,
              extra={"room": room_id, "newcomers": len(newcomers)})
-    return [Post(room_id, welcome(job.t, job.club, part), key=f"welcome-{room_id}-{part[0]}")
-            for part in in_groups_of(newcomers)]
+    posts = []
+    for part in in_groups_of(newcomers):
+        key = f"welcome-{room_id}-{part[0]}"
+        if job.club.charter:  # a ✅ on the welcome adopts the charter
+            await job.repos.charter.posted(effect_txn(key), job.club.charter_version, room_id,
+                                           job.now)
+        posts.append(Post(room_id, welcome(job.t, job.club, part), key=key))
+    return posts
 
 
 def _welcome_retry(club: Club) -> timedelta:
@@ -140,4 +145,5 @@ def _welcome_retry(club: Club) -> timedelta:
 # The newcomers the sync recorded (``welcomes`` rows), greeted together: one timer at the
 # earliest room's time, each room's welcome in its own transaction.
 WELCOMES = Job(ARRIVALS, pending=_waiting_rooms, run=_greet, timer=True, retry=_welcome_retry)
-CAPABILITY = Capability("meta", commands=(aide, ping, cadre, quitter_salon), jobs=(WELCOMES,))
+CAPABILITY = Capability("meta", commands=(aide, ping, cadre, quitter_salon), jobs=(WELCOMES,),
+                        consumers=(charter.record_adoptions,), at_start=charter.AT_START)

@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AgendaItem, AgendaState, AgendaSuggestion, AgendaSupport, Remontee
+from storage.models import (
+    AgendaItem,
+    AgendaState,
+    AgendaSuggestion,
+    AgendaSupport,
+    Remontee,
+    RemonteeSupport,
+)
 
 PROPOSED = "proposee"
 
@@ -56,24 +63,16 @@ class AgendaRepository:
     async def add_support(self, suggestion_id: int, user_id: str, at: datetime,
                           reaction_event_id: str | None = None) -> bool:
         """Records a support; ``False`` when this person already supports it."""
-        if await self.session.get(AgendaSupport, (suggestion_id, user_id)) is not None:
-            return False
-        self.session.add(AgendaSupport(suggestion_id=suggestion_id, user_id=user_id, at=at,
-                                       reaction_event_id=reaction_event_id))
-        await self.session.flush()
-        return True
+        return await _add_support(self.session, AgendaSupport(
+            suggestion_id=suggestion_id, user_id=user_id, at=at,
+            reaction_event_id=reaction_event_id), (suggestion_id, user_id))
 
     async def support(self, suggestion_id: int, user_id: str) -> AgendaSupport | None:
         return await self.session.get(AgendaSupport, (suggestion_id, user_id))
 
     async def remove_support(self, suggestion_id: int, user_id: str) -> bool:
         """Forgets a support; ``False`` when there was none."""
-        row = await self.support(suggestion_id, user_id)
-        if row is None:
-            return False
-        await self.session.delete(row)
-        await self.session.flush()
-        return True
+        return await _remove_support(self.session, AgendaSupport, (suggestion_id, user_id))
 
     async def support_by_reaction(self, reaction_event_id: str) -> AgendaSupport | None:
         """The support given by this reaction, if any."""
@@ -173,9 +172,10 @@ class RemonteeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, *, author: str, room_id: str, text: str, at: datetime) -> Remontee:
+    async def add(self, *, author: str, room_id: str, text: str, at: datetime,
+                  confirmation_txn: str | None = None) -> Remontee:
         row = Remontee(author=author, room_id=room_id, text=text, status="nouvelle",
-                       created_at=at, answer="")
+                       created_at=at, answer="", confirmation_txn=confirmation_txn)
         self.session.add(row)
         await self.session.flush()
         return row
@@ -201,3 +201,58 @@ class RemonteeRepository:
     async def count_by_status(self) -> dict[str, int]:
         query = select(Remontee.status, func.count()).group_by(Remontee.status)
         return {status: int(n) for status, n in (await self.session.execute(query)).all()}
+
+    async def confirmed_by(self, txn_id: str) -> Remontee | None:
+        """The remontée whose confirmation message was sent with ``txn_id``."""
+        query = select(Remontee).where(Remontee.confirmation_txn == txn_id)
+        return await self.session.scalar(query.limit(1))
+
+    async def confirmations(self, statuses: Sequence[str]) -> list[str]:
+        """The transaction ids of the confirmations of the remontées in ``statuses``."""
+        query = select(Remontee.confirmation_txn).where(Remontee.status.in_(list(statuses)),
+                                                        Remontee.confirmation_txn.is_not(None))
+        return [txn for txn in (await self.session.scalars(query)).all() if txn]
+
+    # --- supports ---------------------------------------------------------------------------
+    async def add_support(self, remontee_id: int, user_id: str, at: datetime,
+                          reaction_event_id: str | None = None) -> bool:
+        """Records a support; ``False`` when this person already supports it."""
+        return await _add_support(self.session, RemonteeSupport(
+            remontee_id=remontee_id, user_id=user_id, at=at,
+            reaction_event_id=reaction_event_id), (remontee_id, user_id))
+
+    async def remove_support(self, remontee_id: int, user_id: str) -> bool:
+        """Forgets a support; ``False`` when there was none."""
+        return await _remove_support(self.session, RemonteeSupport, (remontee_id, user_id))
+
+    async def support_by_reaction(self, reaction_event_id: str) -> RemonteeSupport | None:
+        return await self.session.scalar(select(RemonteeSupport).where(
+            RemonteeSupport.reaction_event_id == reaction_event_id).limit(1))
+
+    async def support_counts(self) -> dict[int, int]:
+        """How many people support each remontée (absent: none)."""
+        query = (select(RemonteeSupport.remontee_id, func.count())
+                 .group_by(RemonteeSupport.remontee_id))
+        return {int(rid): int(n) for rid, n in (await self.session.execute(query)).all()}
+
+
+async def _add_support(session: AsyncSession, row: AgendaSupport | RemonteeSupport,
+                       key: tuple[int, str]) -> bool:
+    """Adds a support (``row``, of primary ``key``); ``False`` when it exists already."""
+    if await session.get(type(row), key) is not None:
+        return False
+    session.add(row)
+    await session.flush()
+    return True
+
+
+async def _remove_support(session: AsyncSession,
+                          model: type[AgendaSupport] | type[RemonteeSupport],
+                          key: tuple[int, str]) -> bool:
+    """Deletes the support of primary ``key``; ``False`` when there was none."""
+    row = await session.get(model, key)
+    if row is None:
+        return False
+    await session.delete(row)
+    await session.flush()
+    return True

@@ -29,8 +29,10 @@ from storage.models import (
     OutboxMessage,
     OutboxPerson,
     Participant,
+    PollComment,
     PollVote,
     ProjectGroup,
+    RemonteeSupport,
 )
 from storage.participants import state_keys
 from storage.personal import (
@@ -112,9 +114,11 @@ async def forget(session: AsyncSession, user_id: str, erasure: Erasure) -> None:
     await _erase_audit(session, user_id, erasure)
     await session.execute(update(table(PollVote)).where(table(PollVote).c.user_id == user_id)
                           .values(event_id=""))
-    await session.execute(update(table(AgendaSupport))
-                          .where(table(AgendaSupport).c.user_id == user_id)
-                          .values(reaction_event_id=None))
+    for supports in (table(AgendaSupport), table(RemonteeSupport)):
+        await session.execute(update(supports).where(supports.c.user_id == user_id)
+                              .values(reaction_event_id=None))
+    await session.execute(update(table(PollComment)).where(table(PollComment).c.author == user_id)
+                          .values(event_id=None))
     await _erase_commands(session, user_id, erasure.commands_since)
     await _erase_messages(session, user_id, erasure)
     for holder in HOLDERS:

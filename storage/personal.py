@@ -25,6 +25,7 @@ from storage.models import (
     AgendaSupport,
     AuditEntry,
     Base,
+    CharterAdoption,
     GroupMember,
     GroupNeed,
     GroupProgress,
@@ -37,10 +38,12 @@ from storage.models import (
     ParticipantYear,
     Person,
     Poll,
+    PollComment,
     PollVote,
     ProjectGroup,
     Reminder,
     Remontee,
+    RemonteeSupport,
     Welcome,
 )
 from storage.statements import table
@@ -144,13 +147,16 @@ HOLDERS = (
     Holder(Action, "assignee", "created_at"),
     Holder(Action, "created_by", "created_at"),
     Holder(Action, "closed_by", "closed_at"),
+    Holder(PollComment, "author", "created_at"),
+    Holder(RemonteeSupport, "user_id", "at"),
+    Holder(CharterAdoption, "user_id", "at"),
 )
 # Rows removed, not kept under the pseudonym: what only served the person.
-DELETED_ON_ERASURE = (Person, Welcome, Reminder)
+DELETED_ON_ERASURE = (Person, Welcome, Reminder, CharterAdoption)
 # Free text a person wrote, by the column naming its author.
 AUTHORED = ((GroupProgress, "author", ("text",)), (GroupNeed, "created_by", ("text",)),
             (AgendaSuggestion, "author", ("text",)), (Remontee, "author", ("text",)),
-            (PollVote, "user_id", ("reason",)))
+            (PollVote, "user_id", ("reason",)), (PollComment, "author", ("text",)))
 
 
 async def presenting(session: AsyncSession, user_id: str) -> list[int]:

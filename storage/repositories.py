@@ -15,6 +15,7 @@ from storage import statements
 from storage.actions import ActionRepository
 from storage.agenda import AgendaRepository, RemonteeRepository
 from storage.attendance import AttendanceRepository
+from storage.decisions import CharterRepository, CommentRepository
 from storage.faults import storage_faults
 from storage.meetings import MeetingRepository
 from storage.models import (
@@ -349,6 +350,7 @@ class Repositories:
         self.personal = PersonalDataRepository(session)
         self.actions = ActionRepository(session)
         self.published = PublishedRepository(session)
+        self.comments, self.charter = CommentRepository(session), CharterRepository(session)
 
     async def flush(self) -> None:
         """Writes what is pending in the session now (its errors raise here, not at the

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from commands.agenda.service import ACCEPTED, CANCELLED, HELD, PROPOSED
-from commands.events import RoomEvents
+from commands.events import RoomEvents, took_part
 
 if TYPE_CHECKING:
     from commands.context import Club
@@ -46,8 +46,7 @@ async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
             continue
         if await repos.agenda.add_support(suggestion.id, reaction.sender, reaction.at,
                                           reaction.event_id):
-            await repos.participants.took_part([reaction.sender], reaction.at,
-                                               reaction.at.astimezone(club.tz).year)
+            await took_part(repos, reaction.sender, reaction.at, club)
             await _audit(repos, reaction.sender, meeting.id, "supported", reaction.at,
                          suggestion.id, reaction.event_id)
     for redaction in events.redactions:

@@ -5,7 +5,7 @@ sent to the council and post its answers where they were raised."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from commands.arguments import Integer, Text
 from commands.context import Club, Context, Place
 from commands.dates import format_day
-from commands.effects import Post, Reply
+from commands.effects import Post, Reply, txn_id
 from commands.errors import BadArgument, NotFound, UserError
 from commands.exports import Export, ExportRun
 from commands.i18n import Translator
@@ -73,7 +73,7 @@ async def remontee(ctx: Context, text: str) -> Reply:
                       "limit.remontees")
     value = clean_text(text, "text", TEXT_MAX)
     row = await ctx.db().remontees.add(author=ctx.sender, room_id=ctx.room_id, text=value,
-                                       at=ctx.now)
+                                       at=ctx.now, confirmation_txn=txn_id("reply", ctx.event_id))
     await _audit(ctx, row, "raised", text=value[:200])
     await ctx.took_part()
     return Reply(ctx.t("remontee.raised", number=row.id, prefix=ctx.club.prefix))
@@ -87,13 +87,14 @@ coordination = remontee.family(role=Role.COORDINATOR)
 async def liste(ctx: Context, page: PageRequest) -> Reply:
     """Authors are named to the coordinators only, and only in a direct message."""
     rows = await ctx.db().remontees.listing()
+    supports = await ctx.db().remontees.support_counts()
     if not rows:
         return Reply(ctx.t("remontee.list_empty", prefix=ctx.club.prefix))
     authors = ctx.role >= Role.COORDINATOR and ctx.place is Place.DIRECT
     tail = (ctx.t("remontee.authors_in_private")
             if ctx.role >= Role.COORDINATOR and not authors else "")
-    return Reply(paged(page, listing(rows, ctx.club, ctx.t, authors=authors), ctx.t,
-                       ctx.club.prefix, tail=tail))
+    return Reply(paged(page, listing(rows, ctx.club, ctx.t, authors=authors, supports=supports),
+                       ctx.t, ctx.club.prefix, tail=tail))
 
 
 @coordination.subcommand("transmettre", fr=("transmettre", "transmises", "envoyer"),
@@ -145,10 +146,12 @@ async def _audit(ctx: Context, row: Remontee, action: str, **details: object) ->
                                 action=action, at=ctx.now, **details)
 
 
-def _line(row: Remontee, club: Club, t: Translator, author: bool) -> str:
+def _line(row: Remontee, club: Club, t: Translator, author: bool, supports: int) -> str:
     text = f"- n°{row.id} {escape_markdown(shorten(row.text, 200))}"
     if author:
         text += f" — {pill(row.author)}"
+    if supports:
+        text += " — " + t("remontee.supports", count=supports)
     if row.status == SENT and row.sent_at is not None:
         text += " — " + t("remontee.sent_on", date=format_day(row.sent_at, t.language, club.tz))
     if row.status == ANSWERED:
@@ -157,21 +160,25 @@ def _line(row: Remontee, club: Club, t: Translator, author: bool) -> str:
     return text
 
 
-def listing(rows: Sequence[Remontee], club: Club, t: Translator, *,
-            authors: bool) -> list[Section]:
-    """``!remontee liste``: by status, oldest first; with their ``authors`` or not."""
+def listing(rows: Sequence[Remontee], club: Club, t: Translator, *, authors: bool,
+            supports: Mapping[int, int]) -> list[Section]:
+    """``!remontee liste``: by status, oldest first, each with its number of supporters
+    (``supports``); with their ``authors`` or not."""
     sections = []
     for status in STATUSES:
         chosen = [row for row in rows if row.status == status]
         if chosen:
-            sections.append(Section([_line(row, club, t, authors) for row in chosen],
+            sections.append(Section([_line(row, club, t, authors, supports.get(row.id, 0))
+                                     for row in chosen],
                                     heading=t(f"remontee.heading_{status}", count=len(chosen))))
     return sections
 
 
 def export_markdown(rows: Sequence[Remontee], t: Translator, club_name: str, now: datetime,
-                    tz: ZoneInfo) -> str:
-    """``cct-bot export remontees --format md``: a digest for the council meeting, by status."""
+                    tz: ZoneInfo, supports: Mapping[int, int] | None = None) -> str:
+    """``cct-bot export remontees --format md``: a digest for the council meeting, by status,
+    each remontée with its number of supporters (``supports``: the members who co-sign it)."""
+    supports = supports or {}
 
     def day(at: datetime) -> str:
         return format_day(at, t.language, tz)
@@ -188,6 +195,8 @@ def export_markdown(rows: Sequence[Remontee], t: Translator, club_name: str, now
         for row in chosen:
             lines.append(t("remontee.export_line", number=row.id, text=_plain(row.text),
                            date=day(row.created_at)))
+            if supports.get(row.id):
+                lines.append("  " + t("remontee.export_supports", count=supports[row.id]))
             if row.sent_at is not None:
                 lines.append("  " + t("remontee.export_sent", date=day(row.sent_at)))
             if row.status == ANSWERED and row.answered_at is not None:
@@ -204,7 +213,8 @@ def _plain(text: str) -> str:
 
 async def _council(repos: Repositories, run: ExportRun) -> dict[str, bytes]:
     rows = await repos.remontees.listing(limit=100_000)
-    text = export_markdown(rows, run.t, run.club.name, run.now, run.club.tz)
+    text = export_markdown(rows, run.t, run.club.name, run.now, run.club.tz,
+                           await repos.remontees.support_counts())
     return {"remontees.md": text.encode()}
 
 

@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 from commands.dates import Slot, format_slot
 from commands.i18n import Translator
 from commands.polls.tally import SlotResult, best
-from commands.text import escape_markdown, pill
+from commands.text import escape_markdown, pill, shorten
 from commands.vocabulary import TERRITORIES
 
 REFUSING_SHOWN = 8
+COMMENTS_SHOWN = 5  # the latest comments shown with the results
+COMMENT_SHOWN_CHARS = 300  # each cut to this length there
 
 
 def slot_label(result: SlotResult, t: Translator, tz: ZoneInfo) -> str:
@@ -66,3 +68,15 @@ def end_text(result: SlotResult, t: Translator, tz: ZoneInfo) -> str:
     """The text of a native poll's end event."""
     return t("polls.end_text", slot=slot_label(result, t, tz), yes=result.yes,
              maybe=result.maybe, no=result.no)
+
+
+def comments(shown: Sequence[tuple[str | None, str]], count: int, t: Translator) -> str:
+    """The latest comments (author, or ``None`` for an anonymous poll; text), oldest first,
+    under a heading with their number; user text made inert (no Markdown, no ``@room``)."""
+    lines = [t("comments.heading", count=count)]
+    for author, text in shown:
+        said = escape_markdown(shorten(" ".join(text.split()), COMMENT_SHOWN_CHARS))
+        lines.append(f"- {pill(author)} : {said}" if author else f"- {said}")
+    if count > len(shown):
+        lines.append(t("comments.older", count=count - len(shown)))
+    return "\n".join(lines)

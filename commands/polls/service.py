@@ -73,11 +73,25 @@ async def message(repos: Repositories, poll: Poll, club: Club, t: Translator,
     of a poll on anything or a proposal)."""
     closes = format_moment(poll.closes_at, t.language, club.tz) if poll.closes_at else None
     if poll.kind != "dates":
-        return boards.message(await board(repos, poll), closes, t, club.prefix, limit)
-    _, found = await tally(repos, poll)
-    voters = await repos.polls.voter_count(poll.id)
-    return render.poll_message(poll.id, poll.question, poll.territory, found, voters, closes,
-                               poll.status != "open", t, club.tz, club.prefix)
+        text = boards.message(await board(repos, poll), closes, t, club.prefix, limit)
+    else:
+        _, found = await tally(repos, poll)
+        voters = await repos.polls.voter_count(poll.id)
+        text = render.poll_message(poll.id, poll.question, poll.territory, found, voters, closes,
+                                   poll.status != "open", t, club.tz, club.prefix)
+    count = await repos.comments.count(poll.id)
+    if count:
+        shown = await repos.comments.latest(poll.id, render.COMMENTS_SHOWN)
+        text += "\n\n" + render.comments(
+            [(c.author if comment_authors_shown(poll) else None, c.text) for c in shown],
+            count, t)
+    return text
+
+
+def comment_authors_shown(poll: Poll) -> bool:
+    """Whether the poll's comments are shown with their authors: not when the poll is
+    anonymous."""
+    return not poll.anonymous
 
 
 async def opening(repos: Repositories, poll: Poll, club: Club, t: Translator) -> list[Effect]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from commands.agenda.remontees import NEW, SENT
 from commands.agenda.service import ACCEPTED, PROPOSED, version_key
 from commands.context import Club
 from commands.effects import REF_PREFIX, effect_txn
@@ -66,10 +67,12 @@ def pseudonym() -> str:
     return f"anonyme-{secrets.token_hex(8)}"
 
 
-async def needed_messages(repos: Repositories) -> set[str]:
+async def needed_messages(repos: Repositories, club: Club) -> set[str]:
     """The transaction ids of the messages sent that the bot still reads or names: each open
     poll's message, native polls and latest results edit (votes are matched to them, edits and
-    ends name them); the confirmations of suggestions still open (a 👍 there is a support); each
+    ends name them); the confirmations of suggestions still open and of remontées not answered
+    yet (a 👍 there is a support); the messages showing the charter's current version (a ✅
+    there adopts it); each
     published agenda's pinned message (later changes edit or unpin it); and every message a
     message still to be sent names."""
     needed: set[str] = set()
@@ -78,6 +81,8 @@ async def needed_messages(repos: Repositories) -> set[str]:
         needed.update(effect_txn(slot_key(poll.id, slot.position))
                       for slot in await repos.polls.slots(poll.id))
     needed.update(await repos.agenda.confirmations((PROPOSED, ACCEPTED)))
+    needed.update(await repos.remontees.confirmations((NEW, SENT)))
+    needed.update(await repos.charter.posts_of(club.charter_version))
     for state in await repos.agenda.published_states():
         needed.update(effect_txn(version_key(state.meeting_id, state.version, room))
                       for room in json.loads(state.rooms or "[]"))
@@ -117,7 +122,7 @@ async def erasure_for(repos: Repositories, club: Club, t: Translator, now: datet
                       marker_key: str = ERASED_TEXT) -> Erasure:
     """What erasing people now needs (the same for everyone erased in one transaction)."""
     return Erasure(marker=t(marker_key), now=now, commands_since=now - club.catch_up,
-                   needed=frozenset(await needed_messages(repos)))
+                   needed=frozenset(await needed_messages(repos, club)))
 
 
 async def forget_person(repos: Repositories, user_id: str, erasure: Erasure,
@@ -159,6 +164,6 @@ async def purge_messages(repos: Repositories, club: Club, now: datetime,
     if retention is None:
         return bare, 0
     commands, messages = await repos.personal.purge_messages(
-        now - max(retention, club.catch_up), await needed_messages(repos))
+        now - max(retention, club.catch_up), await needed_messages(repos, club))
     return bare + commands, messages
 

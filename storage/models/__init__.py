@@ -4,6 +4,7 @@
 from storage.models.actions import Action
 from storage.models.agenda import AgendaItem, AgendaState, AgendaSuggestion, AgendaSupport, Remontee
 from storage.models.base import Base, UTCDateTime
+from storage.models.decisions import CharterAdoption, CharterPost, PollComment, RemonteeSupport
 from storage.models.groups import (
     AuditEntry,
     AuditPerson,
@@ -45,6 +46,8 @@ __all__ = [
     "AuditPerson",
     "Base",
     "BotState",
+    "CharterAdoption",
+    "CharterPost",
     "GroupMember",
     "GroupNeed",
     "GroupProgress",
@@ -62,11 +65,13 @@ __all__ = [
     "ParticipantYear",
     "Person",
     "Poll",
+    "PollComment",
     "PollSlot",
     "PollVote",
     "ProjectGroup",
     "Reminder",
     "Remontee",
+    "RemonteeSupport",
     "ScheduledMessage",
     "UTCDateTime",
     "Welcome",

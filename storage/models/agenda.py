@@ -91,3 +91,6 @@ class Remontee(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None]
     answered_by: Mapped[str | None]
+    confirmation_txn: Mapped[str | None]  # the bot's reply: a 👍 there supports it
+
+    __table_args__ = (Index("ix_remontees_confirmation", "confirmation_txn"),)

@@ -94,7 +94,9 @@ async def test_wrong_call_gets_the_usage(bot: Harness) -> None:
 
 async def test_charter(bot: Harness) -> None:
     body = await bot.reply_to("!cadre")
-    assert body == f"**Cadre de confiance — Club Climat et Transition**\n\n{CHARTER}"
+    assert body == (f"**Cadre de confiance — Club Climat et Transition**\n\n{CHARTER}\n\n"
+                    "Pour adhérer à ce cadre (version 1) : un ✅ sur ce message, ou "
+                    "`!cadre adherer`.")
     assert await bot.reply_to("!charte") == body
 
 

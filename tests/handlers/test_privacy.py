@@ -88,6 +88,11 @@ async def alice_everywhere(bot: Harness) -> None:
                                     presenter=f"{ALICE} {BOB}", created_by=ALICE, at=now)
         remontee = await repos.remontees.add(author=ALICE, room_id=ROOM, text="Des bus", at=now)
         remontee.sent_by = remontee.answered_by = ALICE
+        await repos.comments.add(poll_id=poll.id, author=ALICE, text="Le samedi, svp",
+                                 at=now, event_id="$c1")
+        bobs = await repos.remontees.add(author=BOB, room_id=ROOM, text="Un abri", at=now)
+        await repos.remontees.add_support(bobs.id, ALICE, now, "$r1")
+        await repos.charter.adopt(ALICE, "1", now, "$a1")
         await repos.groups.add_need(1, "competence", "Un mécanicien", ALICE, now)
         await repos.audit.record(actor=BOB, subject="group", subject_id=1, action="thanks", at=now,
                                  user=ALICE)
@@ -176,10 +181,15 @@ async def test_my_data_arrives_in_a_direct_message(bot: Harness) -> None:
     tables = document["tables"]
     for table in ("participants", "group_members", "meeting_attendance", "meeting_rsvps",
                   "poll_votes", "agenda_suggestions", "remontees", "reminders", "people",
-                  "audit_log", "initiatives", "welcomes", "inbox", "outbox", "agenda_items"):
+                  "audit_log", "initiatives", "welcomes", "inbox", "outbox", "agenda_items",
+                  "poll_comments", "remontee_supports", "charter_adoptions"):
         assert table in tables, table
     assert tables["participants"][0]["commune"] == "Guillestre"
     assert all(row["user_id"] == ALICE for row in tables["poll_votes"])
+    assert [row["text"] for row in tables["poll_comments"]] == ["Le samedi, svp"]
+    assert [(row["remontee_id"], row["reaction_event_id"])
+            for row in tables["remontee_supports"]] == [(2, "$r1")]
+    assert [row["version"] for row in tables["charter_adoptions"]] == ["1"]
     # Again, an hour later: the same direct room, not a new one.
     bot.clock.advance(timedelta(hours=1))
     again = await bot.command("!my-data")
@@ -238,15 +248,15 @@ async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) ->
     assert await holders(bot, ALICE, ALICE_NAME) == [
         "agenda_items.created_by", "agenda_items.presenter", "agenda_suggestions.author",
         "agenda_supports.user_id", "audit_log.actor", "audit_log.details",
-        "audit_people.user_id", "group_members.user_id", "group_needs.created_by", "inbox.body",
-        "inbox.sender", "initiatives.created_by",
+        "audit_people.user_id", "charter_adoptions.user_id", "group_members.user_id",
+        "group_needs.created_by", "inbox.body", "inbox.sender", "initiatives.created_by",
         "meeting_attendance.user_id", "meeting_rsvps.user_id", "meetings.created_by",
         "meetings.organiser",
         "outbox.content", "outbox_people.user_id", "participant_years.user_id",
-        "participants.user_id", "people.user_id",
+        "participants.user_id", "people.user_id", "poll_comments.author",
         "poll_votes.user_id", "polls.created_by", "project_groups.created_by", "reminders.owner",
-        "reminders.text", "remontees.answered_by", "remontees.author", "remontees.sent_by",
-        "welcomes.user_id"]
+        "reminders.text", "remontee_supports.user_id", "remontees.answered_by", "remontees.author",
+        "remontees.sent_by", "welcomes.user_id"]
 
     reply = await ask(bot, "!oublier-moi")
     assert "`!oublier-moi confirmer` dans les 10 minutes" in reply
@@ -274,6 +284,12 @@ async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) ->
             "meetings", "groups", "groups_by_status", "suggestions", "remontees", "cumulative")
     for name in same:
         assert getattr(after, name) == getattr(before, name), name
+    async with bot.db.transaction() as repos:
+        comment = (await repos.comments.latest(1, 5))[0]
+        assert (comment.text, comment.event_id) == ("[supprimé à la demande de son auteur]", None)
+        assert await repos.charter.adoptions() == []  # adopting served her alone: gone
+        assert await repos.remontees.support_counts() == {2: 1}  # the co-signature counts
+    assert await holders(bot, "$r1", "$c1", "$a1") == []  # the event ids that find her
     # Bob is untouched.
     assert "group_members.user_id" in await holders(bot, BOB)
 

@@ -43,7 +43,8 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
           "agenda_states", "remontees", "reminders", "participants", "participant_years",
-          "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests", "actions"}
+          "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests", "actions",
+          "poll_comments", "remontee_supports", "charter_adoptions", "charter_posts"}
 
 
 # The inbox before 0015 (the model has a column more since).
@@ -661,3 +662,53 @@ async def test_0020_keeps_the_date_polls_and_their_votes(empty_db: Database) -> 
     await empty_db.upgrade()
     async with empty_db.transaction() as repos:
         assert [v.answer for v in await repos.polls.votes(poll_id)] == ["yes"]
+
+
+# --- 0021: comments, supports of remontées, adoption of the charter -----------------------------
+
+# The remontées' table before 0021 (the model has ``confirmation_txn`` since).
+_REMONTEES_0018 = sa.table(
+    "remontees", sa.column("id", sa.Integer()), sa.column("author", sa.String()),
+    sa.column("room_id", sa.String()), sa.column("text", sa.String()),
+    sa.column("status", sa.String()), sa.column("created_at", UTCDateTime()),
+    sa.column("answer", sa.String()))
+_0021_TABLES = {"poll_comments", "remontee_supports", "charter_adoptions", "charter_posts"}
+
+
+async def test_0021_keeps_the_remontees_and_adds_comments_supports_and_adoptions(
+        empty_db: Database) -> None:
+    """A remontée raised at 0018 stays (no copy of the table on SQLite), without a confirmation
+    (supported by command only); supports, comments and adoptions can be recorded; down to 0018
+    and up again, the remontée stays and the new tables are empty."""
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0018")
+        assert not _0021_TABLES & await connection.run_sync(_tables)
+    async with empty_db.transaction() as repos:
+        await repos.session.execute(_REMONTEES_0018.insert().values(
+            author="@a:x", room_id="!r:x", text="Un abri vélo", status="nouvelle",
+            created_at=t0, answer=""))
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        kept = await repos.remontees.get(1)
+        assert kept is not None and (kept.text, kept.confirmation_txn) == ("Un abri vélo", None)
+        assert await repos.remontees.confirmations(("nouvelle",)) == []
+        assert await repos.remontees.add_support(1, "@b:x", t0, "$r1")
+        poll = await repos.polls.create(question="Quand ?", territory="tout", room_id="!r:x",
+                                        closes_at=None, created_by="@c:x", at=t0)
+        await repos.comments.add(poll_id=poll.id, author="@b:x", text="Mardi", at=t0)
+        assert await repos.charter.adopt("@b:x", "1", t0, "$a1")
+        await repos.charter.posted("txn-1", "1", "!r:x", t0)
+    async with empty_db.transaction() as repos:
+        assert await repos.remontees.support_counts() == {1: 1}
+        assert [c.text for c in await repos.comments.latest(1, 5)] == ["Mardi"]
+        assert await repos.charter.posts_of("1") == ["txn-1"]
+    async with empty_db.engine.begin() as connection:
+        await connection.run_sync(_migrate, "0018", True)
+        assert not _0021_TABLES & await connection.run_sync(_tables)
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        kept = await repos.remontees.get(1)
+        assert kept is not None and kept.text == "Un abri vélo"
+        assert await repos.remontees.support_counts() == {}
+        assert await repos.charter.adoptions() == []

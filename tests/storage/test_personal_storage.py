@@ -137,11 +137,14 @@ FREE_TEXT = {("inbox", "body"), ("group_progress", "text"), ("group_needs", "tex
              ("agenda_suggestions", "text"), ("remontees", "text"), ("reminders", "text"),
              ("initiatives", "description"), ("initiatives", "contact"),
              ("initiatives", "search_key"), ("project_groups", "description"),
-             ("poll_votes", "reason")}  # a position's reason, an « autre » answer
+             ("poll_votes", "reason"),  # a position's reason, an « autre » answer
+             ("poll_comments", "text")}
 EVENT_IDS = {("inbox", "event_id"), ("inbox", "thread_root"), ("poll_votes", "event_id"),
              ("agenda_supports", "reaction_event_id"), ("outbox", "event_id"),
              ("outbox", "txn_id"), ("agenda_suggestions", "confirmation_txn"),
-             ("joined_rooms", "last_event_id")}
+             ("joined_rooms", "last_event_id"), ("poll_comments", "event_id"),
+             ("remontee_supports", "reaction_event_id"), ("remontees", "confirmation_txn"),
+             ("charter_adoptions", "reaction_event_id"), ("charter_posts", "txn_id")}
 # Names of people without Matrix (guests of an event, from a sign-in sheet): no Matrix id, so no
 # access or erasure by id; erased with the event's retention, or on request, their count kept
 # (``storage.attendance``: ``expire_guests``, ``forget_guest``).
@@ -173,7 +176,8 @@ NOT_PERSONAL = {
     ("meeting_headcounts", "territory"),
     ("actions", "text"), ("actions", "status"),  # an action: written for the club, in a role
     # a poll's kind, its options, a proposal's outcome: written for the club
-    ("polls", "kind"), ("polls", "outcome"), ("poll_slots", "label")}
+    ("polls", "kind"), ("polls", "outcome"), ("poll_slots", "label"),
+    ("charter_adoptions", "version"), ("charter_posts", "version"), ("charter_posts", "room_id")}
 
 
 def test_every_text_column_is_known_to_the_personal_data_rules() -> None:

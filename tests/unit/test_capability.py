@@ -52,7 +52,9 @@ def test_a_capability_brings_everything_it_reacts_to() -> None:
     registry = build_registry()
     names = [capability.name for capability in CAPABILITIES]
     assert names[:3] == ["meta", "projects", "initiatives"]
-    assert [c.__name__ for c in registry.consumers] == ["record_supports"]
+    assert [f"{c.__module__}.{c.__name__}" for c in registry.consumers] == [
+        "commands.charter.record_adoptions", "commands.polls.comments.record_thread_comments",
+        "commands.agenda.reactions.record_supports", "commands.agenda.cosign.record_supports"]
     assert [a.__name__ for a in registry.poll_answers] == ["record_native"]
 
     async def follow(number: int) -> list[Effect]:

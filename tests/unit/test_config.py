@@ -278,6 +278,18 @@ def test_charter_file_not_utf8_is_a_problem(tmp_path: Path) -> None:
     assert set(problems) == {"club.charter_file"}
 
 
+def test_charter_version_defaults_to_one_and_is_a_short_label(tmp_path: Path) -> None:
+    assert _parse(GOOD, tmp_path).club.charter_version == "1"
+    text = GOOD.replace("[club]\n", '[club]\ncharter_version = "2026-03"\n')
+    assert _parse(text, tmp_path).club.charter_version == "2026-03"
+    for bad in ('"deux mots"', '""', '"' + "x" * 65 + '"', "2"):
+        problems = _problems(GOOD.replace("[club]\n", f"[club]\ncharter_version = {bad}\n"),
+                             tmp_path)
+        assert set(problems) == {"club.charter_version"}, bad
+    example = tomllib.loads((Path(__file__).parents[2] / "config.example.toml").read_text())
+    assert example["club"]["charter_version"] == "1"
+
+
 def test_section_that_is_not_a_table(tmp_path: Path) -> None:
     text = 'logging = "DEBUG"\n' + GOOD
     problems = _problems(text, tmp_path)
@@ -478,7 +490,8 @@ def test_example_config_documents_the_messages_retention() -> None:
 # --- [limits] and the grouped welcomes ----------------------------------------------------------
 
 LIMIT_DEFAULTS = {"groups_per_day": 3, "suggestions_per_meeting": 5, "remontees_per_day": 5,
-                  "proposals_per_day": 5, "initiatives_per_day": 5, "commands_per_minute": 20}
+                  "proposals_per_day": 5, "initiatives_per_day": 5, "commands_per_minute": 20,
+                  "comments_per_poll": 5}
 
 
 def test_limits_default_and_are_read(tmp_path: Path) -> None:

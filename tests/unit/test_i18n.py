@@ -29,6 +29,7 @@ EXTRA_ERRORS = {"Ambiguous", "DateError", "LimitReached"}
 KEY_CALLS.update({name: 0 for name in EXTRA_ERRORS})
 # Readers that add the placeholders themselves: the key may only use these.
 NOT_KEYS = {"config.toml", "polls.id"}  # file names, foreign keys that look like keys
+FILE_SUFFIXES = (".html", ".toml")  # the web pages' templates are named like keys
 READER_VALUES = {"required": {"value"}, "string_list": {"value"}}
 
 
@@ -80,7 +81,9 @@ def _all_literal_keys() -> set[str]:
         in_fstrings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
                        for part in node.values}
         for node in ast.walk(tree):
-            if id(node) in in_fstrings or (isinstance(node, ast.Constant) and node.value in NOT_KEYS):
+            if id(node) in in_fstrings or (isinstance(node, ast.Constant) and (
+                    node.value in NOT_KEYS
+                    or (isinstance(node.value, str) and node.value.endswith(FILE_SUFFIXES)))):
                 continue
             if (isinstance(node, ast.Constant) and isinstance(node.value, str)
                     and KEY_RE.match(node.value) and node.value.split(".")[0] in tables):

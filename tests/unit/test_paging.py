@@ -149,7 +149,7 @@ def test_a_bad_page_number_is_refused(raw: str) -> None:
 PAGED = {"rappel.liste", "projet.liste", "projet.info", "projet.membres", "projet.historique",
          "mesprojets", "initiative.liste", "initiative.chercher", "rencontre.liste",
          "rencontre.info", "sondage.liste", "odj.liste", "remontee.liste", "programme",
-         "actions", "decisions"}
+         "actions", "decisions", "cadre.adhesions"}
 
 
 def test_the_commands_that_list_what_grows_take_a_page() -> None:

@@ -115,7 +115,8 @@ def test_subcommand_resolution() -> None:
 
 def test_walk_yields_commands_and_subcommands() -> None:
     keys = [c.key for c in small_registry().walk()]
-    assert keys == ["aide", "ping", "cadre", "quitter-salon", "projet", "projet.rejoindre",
+    assert keys == ["aide", "ping", "cadre", "cadre.adherer", "cadre.adhesions",
+                    "quitter-salon", "projet", "projet.rejoindre",
                     "projet.creer", "note", "secret"]
 
 

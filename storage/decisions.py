@@ -1,0 +1,107 @@
+"""Comments on polls and the adoption of the cadre de confiance. Every timestamp is aware
+UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import CharterAdoption, CharterPost, PollComment
+
+
+class CommentRepository:
+    """Members' comments on polls."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *, poll_id: int, author: str, text: str, at: datetime,
+                  event_id: str | None = None) -> PollComment:
+        row = PollComment(poll_id=poll_id, author=author, text=text, event_id=event_id,
+                          created_at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def count_by(self, poll_id: int, author: str) -> int:
+        query = select(func.count()).select_from(PollComment).where(
+            PollComment.poll_id == poll_id, PollComment.author == author)
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def count(self, poll_id: int) -> int:
+        query = select(func.count()).select_from(PollComment).where(PollComment.poll_id == poll_id)
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def latest(self, poll_id: int, limit: int) -> list[PollComment]:
+        """The poll's ``limit`` latest comments, oldest first."""
+        query = (select(PollComment).where(PollComment.poll_id == poll_id)
+                 .order_by(PollComment.id.desc()).limit(limit))
+        return list(reversed((await self.session.scalars(query)).all()))
+
+    async def by_event(self, event_id: str) -> PollComment | None:
+        """The comment a thread reply became (``None``: it was not one)."""
+        return await self.session.scalar(
+            select(PollComment).where(PollComment.event_id == event_id).limit(1))
+
+    async def has_event(self, event_id: str) -> bool:
+        return await self.by_event(event_id) is not None
+
+    async def remove(self, comment: PollComment) -> None:
+        await self.session.delete(comment)
+        await self.session.flush()
+
+
+class CharterRepository:
+    """Who adopted which version of the charter, and the bot's messages that show it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def adopt(self, user_id: str, version: str, at: datetime,
+                    reaction_event_id: str | None = None) -> bool:
+        """Records that ``user_id`` adopted ``version``; ``False`` when they had already."""
+        row = await self.session.get(CharterAdoption, user_id)
+        if row is not None and row.version == version:
+            return False
+        if row is None:
+            self.session.add(CharterAdoption(user_id=user_id, version=version, at=at,
+                                             reaction_event_id=reaction_event_id))
+        else:
+            row.version, row.at, row.reaction_event_id = version, at, reaction_event_id
+        await self.session.flush()
+        return True
+
+    async def adoption(self, user_id: str) -> CharterAdoption | None:
+        return await self.session.get(CharterAdoption, user_id)
+
+    async def by_reaction(self, reaction_event_id: str) -> CharterAdoption | None:
+        return await self.session.scalar(select(CharterAdoption).where(
+            CharterAdoption.reaction_event_id == reaction_event_id).limit(1))
+
+    async def withdraw(self, user_id: str) -> bool:
+        result = await self.session.execute(
+            delete(CharterAdoption).where(CharterAdoption.user_id == user_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def adoptions(self) -> Sequence[CharterAdoption]:
+        """Everyone who adopted a version, by when they did."""
+        query = select(CharterAdoption).order_by(CharterAdoption.at, CharterAdoption.user_id)
+        return (await self.session.scalars(query)).all()
+
+    async def posted(self, txn_id: str, version: str, room_id: str, at: datetime) -> None:
+        """Notes a message showing ``version`` of the charter (once per transaction id)."""
+        if await self.session.get(CharterPost, txn_id) is None:
+            self.session.add(CharterPost(txn_id=txn_id, version=version, room_id=room_id,
+                                         posted_at=at))
+            await self.session.flush()
+
+    async def post(self, txn_id: str) -> CharterPost | None:
+        return await self.session.get(CharterPost, txn_id)
+
+    async def posts_of(self, version: str) -> list[str]:
+        """The transaction ids of the messages showing ``version``."""
+        query = select(CharterPost.txn_id).where(CharterPost.version == version)
+        return list((await self.session.scalars(query)).all())

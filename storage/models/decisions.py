@@ -1,0 +1,62 @@
+"""What members add to the club's collective decisions: comments on polls, supports of a
+remontée, the adoption of the cadre de confiance (and the bot's messages that carry it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base
+
+
+class PollComment(Base):
+    """A member's comment on a poll (``!commenter``, or a reply in the poll's thread)."""
+
+    __tablename__ = "poll_comments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    author: Mapped[str]
+    text: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str | None]  # the thread reply it came from (its redaction removes it)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_poll_comments_poll", "poll_id", "author"),
+                      Index("ix_poll_comments_event", "event_id"))
+
+
+class RemonteeSupport(Base):
+    """A member co-signs a remontée (``!remontee soutenir``, or a 👍 on its confirmation)."""
+
+    __tablename__ = "remontee_supports"
+    remontee_id: Mapped[int] = mapped_column(ForeignKey("remontees.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    user_id: Mapped[str] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    reaction_event_id: Mapped[str | None]
+
+    __table_args__ = (Index("ix_remontee_supports_reaction", "reaction_event_id"),)
+
+
+class CharterAdoption(Base):
+    """A member adopted the cadre de confiance, in the version it had then (their latest)."""
+
+    __tablename__ = "charter_adoptions"
+    user_id: Mapped[str] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    reaction_event_id: Mapped[str | None]  # the ✅ it was given with (its removal withdraws it)
+
+    __table_args__ = (Index("ix_charter_adoptions_reaction", "reaction_event_id"),)
+
+
+class CharterPost(Base):
+    """A message of the bot showing the charter (``!cadre``, a welcome, the call to adopt a
+    new version): a ✅ on it adopts the version it showed."""
+
+    __tablename__ = "charter_posts"
+    txn_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    room_id: Mapped[str]
+    posted_at: Mapped[datetime]
