@@ -7,6 +7,7 @@ from storage.models.base import Base, UTCDateTime
 from storage.models.groups import (
     AuditEntry,
     AuditPerson,
+    GroupFunding,
     GroupMember,
     GroupNeed,
     GroupProgress,
@@ -45,6 +46,7 @@ __all__ = [
     "AuditPerson",
     "Base",
     "BotState",
+    "GroupFunding",
     "GroupMember",
     "GroupNeed",
     "GroupProgress",

@@ -45,7 +45,8 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
           "agenda_states", "remontees", "reminders", "participants", "participant_years",
-          "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests", "actions"}
+          "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests", "actions",
+          "group_funding"}
 
 
 # The inbox before 0015 (the model has a column more since).
