@@ -28,6 +28,7 @@ from bot.config_reader import (
     resolve,
     resolve_sqlite,
 )
+from bot.config_report import read_report
 from bot.files import image_mimetype
 from bot.settings import (
     ClubSettings,
@@ -239,6 +240,7 @@ def _check_unknown_keys(r: Reader) -> None:
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
                    "initiatives_per_day", "commands_per_minute"},
         "events": {"kinds", "categories"},
+        "report": {"periods", "indicators"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -277,6 +279,7 @@ def parse_settings(
         messages_retention_days=r.integer("privacy.messages_retention_days", 30, 0, 3650))
     limits = _read_limits(r)
     events = _read_events(r)
+    report = read_report(r)
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
@@ -286,7 +289,7 @@ def parse_settings(
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(matrix, resolve_sqlite(base, url), club, rooms, source, level, log_format,
-                    meetings, reminders, privacy, limits, busy_notice, events)
+                    meetings, reminders, privacy, limits, busy_notice, events, report)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from commands.categories import DEFAULT_CATEGORIES
 from commands.event_kinds import DEFAULT_EVENT_KINDS
+from commands.report_settings import ReportSettings
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class Settings:
     # is told « La base de données est occupée, je réessaie… »
     database_busy_notice_seconds: int = 5
     events: EventSettings = field(default_factory=EventSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)  # [report]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from storage.personal_data import PersonalDataRepository
 from storage.polls import PeopleRepository, PollRepository
 from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
 from storage.reminders import ReminderRepository
+from storage.report import ReportRepository
 from storage.statements import dialect_of
 
 
@@ -347,6 +348,7 @@ class Repositories:
         self.participants = ParticipantRepository(session)
         self.personal = PersonalDataRepository(session)
         self.actions = ActionRepository(session)
+        self.report = ReportRepository(session)
 
     async def flush(self) -> None:
         """Writes what is pending in the session now (its errors raise here, not at the
