@@ -4,8 +4,13 @@ of phase 2 and of each of its years, against their targets; the counting rules o
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
+from pathlib import Path
 
+import pytest
+
+from bot.cli import main
 from commands.i18n import Translator
 from commands.report_settings import DEFAULT_INDICATORS
 from commands.reports.content import build_report, gather, indicators
@@ -163,3 +168,19 @@ async def test_periods_refused_with_usage(bot: Harness) -> None:
         reply = await bot.reply_to(body, sender=COORDINATOR)
         assert words in reply, (body, reply)
         assert "--du" in reply, reply  # the usage
+
+
+async def test_the_command_line_refuses_a_period_as_the_chat_does(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
+                      'password = "x"\n[rooms]\nmain = "#cct:localhost"\n'
+                      '[database]\nurl = "sqlite+aiosqlite:///cct.db"\n', encoding="utf-8")
+    config.chmod(0o600)  # it holds a password
+    for arguments, words in ((["--periode", "phase9"], "Période « phase9 » inconnue"),
+                             (["--du", "2026-01-01", "--au", "2025-01-01"], "finit (2025-01-01)")):
+        code = await asyncio.to_thread(main, ["export", "bilan", *arguments, "--dir",
+                                              str(tmp_path / "out"), "--config", str(config)])
+        assert code == 2
+        assert words in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -108,3 +108,12 @@ colour = "vert"
 
 def test_every_key_the_config_accepts_is_measured() -> None:
     assert tuple(COUNTS) == COUNT_KEYS
+
+
+def test_the_example_config_says_the_defaults() -> None:
+    example = Path(__file__).parents[2] / "config.example.toml"
+    data = tomllib.loads(example.read_text())
+    report = parse_settings({**data, "matrix": {**data["matrix"], "password": "x"}},
+                            base=example.parent, env={}).report
+    assert report.periods == DEFAULT_PERIODS
+    assert report.indicators == DEFAULT_INDICATORS
