@@ -131,7 +131,7 @@ def _groups_section(w: Words, m: Measures) -> Section:
                   for f in m.funding if f.group_id == group.id]
         if group.funding_note:
             lines.append(t("bilan.group_funding_note", text=group.funding_note))
-        lines += [t("bilan.group_action", text=a.text, status=w.label("bilan.action_status", a.status))
+        lines += [t("bilan.group_action", text=a.text, status=w.label("action_status", a.status))
                   for a in m.actions if a.group_id == group.id]
         parts.append(Section(group.name, tuple(lines)))
     intro = t("bilan.groups_intro", count=len(parts)) if parts else t("bilan.groups_none")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from commands.report_settings import IndicatorSpec, ReportSettings
 from commands.reports.document import Cell, Chart, Indicator, Series, Table
 from commands.reports.indicators import ARCHIVED, CANCELLED, Measures, active_groups, measure, target
-from commands.reports.words import NOT_SAID, Words, by_profile, share
+from commands.reports.words import NOT_SAID, Words, by_profile, share, shown
 
 if TYPE_CHECKING:
     from commands.i18n import Translator
@@ -61,11 +61,11 @@ def _follow_up_tables(w: Words, m: Measures) -> tuple[Table, ...]:
         Table("actions", t("bilan.table_actions"),
               _heads(t, "number", "event", "group", "action", "status", "due", "closed"),
               tuple((a.id, a.meeting_id, groups.get(a.group_id or 0, ""), a.text,
-                     w.label("bilan.action_status", a.status), w.day(a.due_at) if a.due_at else "",
+                     w.label("action_status", a.status), w.day(a.due_at) if a.due_at else "",
                      w.day(a.closed_at) if a.closed_at else "") for a in m.actions)),
         Table("remontees", t("bilan.table_remontees"),
               _heads(t, "number", "date", "text", "status", "carried", "answer", "answered"),
-              tuple((r.id, w.day(r.created_at), r.text, w.label("bilan.remontee_status", r.status),
+              tuple((r.id, w.day(r.created_at), r.text, w.label("remontee_status", r.status),
                      w.day(r.sent_at) if r.sent_at else "", r.answer,
                      w.day(r.answered_at) if r.answered_at else "") for r in m.remontees)),
         Table("financements", t("bilan.table_funding"),
@@ -78,7 +78,7 @@ def _follow_up_tables(w: Words, m: Measures) -> tuple[Table, ...]:
 def _year_cell(spec: IndicatorSpec, m: Measures) -> Cell:
     goal = target(spec, m.period)
     value = measure(spec, m)
-    return value if goal is None else f"{value} / {goal}"
+    return value if goal is None else f"{shown(value)} / {shown(goal)}"
 
 
 def _heads(t: Translator, *names: str) -> tuple[str, ...]:

@@ -62,7 +62,7 @@ async def test_each_year_of_the_period_alone(bot: Harness) -> None:
     years = {table.key: table for table in document.annex}["annees"]
     assert years.headers[1:] == ("2024", "2025", "2026")
     rows = {row[0]: row[1:] for row in years.rows}
-    assert rows["Rencontres du club tenues"] == ("3 / 3", "2 / 3", "1 / 2.5")
+    assert rows["Rencontres du club tenues"] == ("3 / 3", "2 / 3", "1 / 2,5")
     assert rows["Participants (membres du club)"] == (17, 19, 8)
 
 
