@@ -135,13 +135,17 @@ class ReportRepository:
             .where(_in(Meeting.starts_at, start, end)).order_by(Meeting.starts_at, Meeting.id))
         return [EventRow(*row[:7], *(int(n) for n in row[7:])) for row in rows.all()]
 
-    async def participants(self, start: datetime, end: datetime) -> Counter[tuple[str, str]]:
+    async def participants(self, start: datetime, end: datetime,
+                           years: tuple[int, int]) -> Counter[tuple[str, str]]:
         """The people who took part in the period, once each, by (territory, category): those
         whose first participation of a year falls in the period (the ledger keeps each year's
-        first one)."""
+        first one). ``years``: the first and last calendar years the period touches (only the
+        people whose span of participation meets them are looked up in the ledger)."""
         in_period = exists().where(ParticipantYear.user_id == Participant.user_id,
+                                   ParticipantYear.year.between(*years),
                                    _in(ParticipantYear.first_at, start, end))
-        return await self._by_profile(in_period)
+        return await self._by_profile(Participant.first_year <= years[1],
+                                      Participant.last_year >= years[0], in_period)
 
     async def newcomers(self, start: datetime, end: datetime) -> Counter[tuple[str, str]]:
         """The people whose very first participation falls in the period."""

@@ -38,7 +38,8 @@ async def gather(repos: Repositories, period: Period, tz: ZoneInfo) -> Measures:
     return Measures(
         period=period, start=start, end=end,
         events=tuple(await report.events(start, end)),
-        participants=await report.participants(start, end),
+        participants=await report.participants(start, end,
+                                                (period.first.year, period.last.year)),
         newcomers=await report.newcomers(start, end),
         participants_until=await report.participants_until(end),
         attendees=await report.attendees(start, end),
