@@ -31,8 +31,11 @@ if TYPE_CHECKING:
     from commands.i18n import Translator
     from storage.repositories import Repositories
 
-async def gather(repos: Repositories, period: Period, tz: ZoneInfo) -> Measures:
-    """Everything the report counts over ``period``, read from the database."""
+async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
+                 detailed: bool = True) -> Measures:
+    """Everything the report counts over ``period``, read from the database; the groups'
+    progress notes and needs met (what the report tells, no indicator counts) only if
+    ``detailed``: ``!stats`` does without them."""
     start, end = period.bounds(tz)
     report = repos.report
     return Measures(
@@ -46,8 +49,8 @@ async def gather(repos: Repositories, period: Period, tz: ZoneInfo) -> Measures:
         turnout=await repos.attendance.turnout_between(start, end),
         groups=tuple(await report.groups(end)),
         status_changes=tuple(await report.status_changes(start, end)),
-        progress=tuple(await report.progress(start, end)),
-        needs_met=tuple(await report.needs_met(start, end)),
+        progress=tuple(await report.progress(start, end)) if detailed else (),
+        needs_met=tuple(await report.needs_met(start, end)) if detailed else (),
         funding=tuple(await report.funding(period.first, period.last)),
         actions=tuple(await report.actions(start, end)),
         remontees=tuple(await report.remontees(start, end)),
@@ -70,7 +73,8 @@ async def build_report(repos: Repositories, period: Period, club: Club, t: Trans
     tz = club.tz
     whole = await gather(repos, period, tz)
     years = period.years()
-    by_year = [whole] if len(years) == 1 else [await gather(repos, part, tz) for part in years]
+    by_year = [whole] if len(years) == 1 else [await gather(repos, part, tz, detailed=False)
+                                               for part in years]
     words = Words(t, tz, club)
     summary = indicators(settings.indicators, whole)
     tables = annex_tables(words, whole, by_year, summary, settings)

@@ -76,5 +76,5 @@ def _counts(t: Translator, counts: dict[str, int], label: Callable[[str], str]) 
 async def stats(repos: Repositories, period: Period, club: Club, t: Translator,
                 settings: ReportSettings) -> str:
     """``!stats`` for ``period``: the same measures and indicators as the report's."""
-    m = await gather(repos, period, club.tz)
+    m = await gather(repos, period, club.tz, detailed=False)
     return stats_text(m, indicators(settings.indicators, m), Words(t, club.tz, club))
