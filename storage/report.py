@@ -5,13 +5,12 @@ events, the remontées, the initiatives and the funding obtained."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -135,35 +134,40 @@ class ReportRepository:
             .where(_in(Meeting.starts_at, start, end)).order_by(Meeting.starts_at, Meeting.id))
         return [EventRow(*row[:7], *(int(n) for n in row[7:])) for row in rows.all()]
 
-    async def participants(self, start: datetime, end: datetime,
-                           years: tuple[int, int]) -> Counter[tuple[str, str]]:
-        """The people who took part in the period, once each, by (territory, category): those
-        whose first participation of a year falls in the period (the ledger keeps each year's
-        first one). ``years``: the first and last calendar years the period touches (only the
-        people whose span of participation meets them are looked up in the ledger)."""
-        in_period = exists().where(ParticipantYear.user_id == Participant.user_id,
-                                   ParticipantYear.year.between(*years),
+    async def participants(self, start: datetime, end: datetime, years: tuple[int, int],
+                           whole_years: bool) -> dict[tuple[str, str], tuple[int, int]]:
+        """The people who took part in the period, once each, and those of them whose very
+        first participation falls in it, by (territory, category). A person took part in the
+        period if the first participation of one of their years falls in it (the ledger keeps
+        each year's first one). ``years``: the first and last calendar years it touches;
+        ``whole_years``: it is made of whole years, so that, as for the yearly figures, the
+        ledger is read only for people whose span of participation goes beyond its years."""
+        first, last = years
+        person = Participant
+        in_ledger = exists().where(ParticipantYear.user_id == person.user_id,
+                                   ParticipantYear.year.between(first, last),
                                    _in(ParticipantYear.first_at, start, end))
-        return await self._by_profile(Participant.first_year <= years[1],
-                                      Participant.last_year >= years[0], in_period)
-
-    async def newcomers(self, start: datetime, end: datetime) -> Counter[tuple[str, str]]:
-        """The people whose very first participation falls in the period."""
-        return await self._by_profile(Participant.first_year.is_not(None),
-                                      _in(Participant.first_seen, start, end))
+        if whole_years:  # read from the profile and span index alone, as the yearly figures
+            # their last year in the period: its first participation is in it
+            took_part = or_(person.last_year <= last, in_ledger)
+            fresh = person.first_year >= first
+        else:
+            took_part = or_(_in(person.first_seen, start, end), in_ledger)
+            fresh = _in(person.first_seen, start, end)
+        territory = func.coalesce(person.territory, NOT_SAID)
+        category = func.coalesce(person.category, NOT_SAID)
+        new = func.sum(case((fresh, 1), else_=0))
+        rows = await self.session.execute(
+            select(territory, category, func.count(), new)
+            .where(person.first_year <= last, person.last_year >= first, took_part)
+            .group_by(territory, category))
+        return {(t, c): (int(n), int(fresh or 0)) for t, c, n, fresh in rows.all()}
 
     async def participants_until(self, end: datetime) -> int:
         """Everyone who took part before ``end``."""
         return int(await self.session.scalar(
             select(func.count()).where(Participant.first_year.is_not(None),
                                        Participant.first_seen < end)) or 0)
-
-    async def _by_profile(self, *where: Any) -> Counter[tuple[str, str]]:
-        territory = func.coalesce(Participant.territory, NOT_SAID)
-        category = func.coalesce(Participant.category, NOT_SAID)
-        rows = await self.session.execute(select(territory, category, func.count())
-                                          .where(*where).group_by(territory, category))
-        return Counter({(t, c): int(n) for t, c, n in rows.all()})
 
     async def attendees(self, start: datetime, end: datetime) -> int:
         """The members named at an event (not cancelled) of the period, once each."""

@@ -5,6 +5,7 @@ docs/bilan.md."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -38,12 +39,13 @@ async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
     ``detailed``: ``!stats`` does without them."""
     start, end = period.bounds(tz)
     report = repos.report
+    took_part = await report.participants(start, end, (period.first.year, period.last.year),
+                                          period.whole_years)
     return Measures(
         period=period, start=start, end=end,
         events=tuple(await report.events(start, end)),
-        participants=await report.participants(start, end,
-                                                (period.first.year, period.last.year)),
-        newcomers=await report.newcomers(start, end),
+        participants=Counter({cell: people for cell, (people, _new) in took_part.items()}),
+        newcomers=Counter({cell: new for cell, (_people, new) in took_part.items() if new}),
         participants_until=await report.participants_until(end),
         attendees=await report.attendees(start, end),
         turnout=await repos.attendance.turnout_between(start, end),

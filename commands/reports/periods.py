@@ -31,6 +31,11 @@ class Period:
                 and (self.last.month, self.last.day) == (12, 31))
 
     @property
+    def whole_years(self) -> bool:
+        """From a 1 January to a 31 December."""
+        return (self.first.month, self.first.day, self.last.month, self.last.day) == (1, 1, 12, 31)
+
+    @property
     def key(self) -> str:
         """``phase2``, ``2025``, ``2024-01-01-2026-10-31``: the name of its files."""
         if self.name:

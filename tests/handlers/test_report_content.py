@@ -184,3 +184,17 @@ async def test_the_command_line_refuses_a_period_as_the_chat_does(
         assert code == 2
         assert words in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+async def test_a_period_starting_within_a_year_never_counts_too_many(bot: Harness) -> None:
+    """From 1 June 2025: members 15–19 (first act of 2025 on 18 June) and 0–2 (1 October)
+    took part; 10–14 also came on 18 June, but their first act of 2025 was in March, before the
+    period: the ledger cannot tell, and they are left out (docs/bilan.md) — never one too many."""
+    await seed(bot.db)
+    async with bot.db.transaction() as repos:
+        measures = await gather(repos, Period(date(2025, 6, 1), date(2025, 12, 31)), PARIS)
+        whole = await gather(repos, Period(date(2025, 1, 1), date(2025, 12, 31)), PARIS)
+    assert sum(measures.participants.values()) == 5 + 3
+    assert sum(measures.newcomers.values()) == 5  # 15–19: their very first act
+    assert sum(whole.participants.values()) == YEARS[2025]["participants"]
+    assert measures.attendees == 10  # but everyone named at its events held is counted there
