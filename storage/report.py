@@ -126,11 +126,12 @@ class ReportRepository:
         [(count,)] = await self._rows(q.attendees(), start=start, end=end)
         return int(count or 0)
 
-    async def groups(self, end: datetime) -> list[GroupRow]:
-        """The groups created before ``end``, with their members today."""
-        return [GroupRow(gid, name, slug, status, territory, created, int(members), note)
-                for gid, name, slug, status, territory, created, members, note
-                in await self._rows(q.groups(), end=end)]
+    async def groups(self, end: datetime, members: bool = True) -> list[GroupRow]:
+        """The groups created before ``end``, with their members today (0 unless
+        ``members``)."""
+        return [GroupRow(gid, name, slug, status, territory, created, int(count), note)
+                for gid, name, slug, status, territory, created, count, note
+                in await self._rows(q.groups(members), end=end)]
 
     async def status_changes(self, start: datetime, end: datetime) -> list[Dated]:
         """The groups' status changes of the period (their audit entries), old and new status

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select
 
 from storage.models import (
     Action,
@@ -91,9 +91,11 @@ def attendees() -> Any:
 
 
 @cache
-def groups() -> Any:
+def groups(members_counted: bool) -> Any:
+    """The groups created before the end, with their members today (or 0 unless
+    ``members_counted``: their count is what costs)."""
     members = (select(func.count()).where(GroupMember.group_id == ProjectGroup.id)
-               .scalar_subquery())
+               .scalar_subquery() if members_counted else literal(0))
     return (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.status,
                    ProjectGroup.territory, ProjectGroup.created_at, members, ProjectGroup.funding)
             .where(ProjectGroup.created_at < END).order_by(ProjectGroup.id))

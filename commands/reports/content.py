@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
                  detailed: bool = True) -> Measures:
     """Everything the report counts over ``period``, read from the database; the groups'
-    progress notes and needs met (what the report tells, no indicator counts) only if
-    ``detailed``: ``!stats`` does without them."""
+    progress notes, needs met and members (what the report tells, no indicator counts) only
+    if ``detailed``: ``!stats`` does without them."""
     start, end = period.bounds(tz)
     report = repos.report
     took_part = await report.participants(start, end, (period.first.year, period.last.year),
@@ -49,7 +49,7 @@ async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
         participants_until=await report.participants_until(end),
         attendees=await report.attendees(start, end),
         turnout=await repos.attendance.turnout_between(start, end),
-        groups=tuple(await report.groups(end)),
+        groups=tuple(await report.groups(end, members=detailed)),
         status_changes=tuple(await report.status_changes(start, end)),
         progress=tuple(await report.progress(start, end)) if detailed else (),
         needs_met=tuple(await report.needs_met(start, end)) if detailed else (),
