@@ -9,7 +9,7 @@ import signal
 import sys
 import traceback
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.app import Bot, settle_memory
@@ -23,6 +23,8 @@ from bot.matrix_api import MatrixError
 from bot.redaction import Redactor, secrets_of
 from bot.settings import ConfigError, Settings
 from commands import build_registry
+from commands.dates.days import parse_day
+from commands.errors import UserError
 from commands.exports import Export, ExportRun
 from commands.i18n import Translator
 from storage.db import Database
@@ -121,7 +123,9 @@ async def _export(settings: Settings, export: Export, args: argparse.Namespace) 
     now = datetime.now(UTC)
     run = ExportRun(club, Translator(club.language), now,
                     getattr(args, "format", None) or export.formats[0],
-                    getattr(args, "annee", None) or now.astimezone(club.tz).year)
+                    getattr(args, "annee", None) or now.astimezone(club.tz).year,
+                    getattr(args, "periode", None) or "", getattr(args, "du", None),
+                    getattr(args, "au", None))
     db = Database(settings.database_url)
     try:
         await db.upgrade()
@@ -136,7 +140,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     export: Export = args.export
-    files = asyncio.run(_export(settings, export, args))
+    try:
+        files = asyncio.run(_export(settings, export, args))
+    except UserError as error:  # a period unknown, reversed…: the same words as in the chat
+        print(Translator(settings.club.language)(error.message_key,
+                                                 **error.values), file=sys.stderr)
+        return 2
     if export.folder:
         for path in _write_files(Path(args.dir), files):
             print(path)
@@ -256,6 +265,13 @@ def _add_db(sub: Subparsers[argparse.ArgumentParser]) -> None:
     backup.set_defaults(func=cmd_db_backup)
 
 
+def _day(raw: str) -> date:
+    day = parse_day(raw)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"« {raw} » : une date comme 2024-01-31")
+    return day
+
+
 def _add_export(export: argparse.ArgumentParser) -> None:
     """One subcommand for each export a capability declares (``commands.exports``)."""
     export_sub = export.add_subparsers(dest="what", required=True)
@@ -264,6 +280,13 @@ def _add_export(export: argparse.ArgumentParser) -> None:
         if declared.yearly:
             parser.add_argument("--annee", "--year", type=int, dest="annee",
                                 help="l'année (par défaut l'année en cours)")
+        if declared.periodic:
+            parser.add_argument("--periode", "--period", dest="periode",
+                                help="une période de [report.periods] (phase2…)")
+            parser.add_argument("--du", "--from", dest="du", type=_day,
+                                help="premier jour (2024-01-01)")
+            parser.add_argument("--au", "--to", dest="au", type=_day,
+                                help="dernier jour (2026-10-31)")
         if declared.folder:
             parser.add_argument("--dir", "-d", default=".", help="dossier où écrire les fichiers")
         else:

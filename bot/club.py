@@ -62,6 +62,7 @@ def club_of(settings: Settings) -> Club:
                 limits=limits_of(settings.limits),
                 event_kinds=EventKinds(settings.events.kinds),
                 categories=Categories(settings.events.categories),
+                report=settings.report,
                 welcome_every=timedelta(seconds=club.welcome_every_seconds),
                 retention=_days(settings.privacy.retention_days),
                 messages_retention=_days(settings.privacy.messages_retention_days),

@@ -28,6 +28,7 @@ from bot.config_reader import (
     resolve,
     resolve_sqlite,
 )
+from bot.config_report import read_report
 from bot.files import image_mimetype
 from bot.settings import (
     ClubSettings,
@@ -276,6 +277,7 @@ def _check_unknown_keys(r: Reader) -> None:
                    "comments_per_poll"},
         "events": {"kinds", "categories"},
         "web": {"enabled", "host", "port", "base_url", "requests_per_minute"},
+        "report": {"periods", "indicators"},
     }
     for section, table in r.data.items():
         if section not in known:
@@ -315,6 +317,7 @@ def parse_settings(
     limits = _read_limits(r)
     events = _read_events(r)
     web = _read_web(r)
+    report = read_report(r)
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
@@ -324,7 +327,8 @@ def parse_settings(
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(matrix, resolve_sqlite(base, url), club, rooms, source, level, log_format,
-                    meetings, reminders, privacy, limits, busy_notice, events, web)
+                    meetings, reminders, privacy, limits, busy_notice, events, web,
+                    report)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from commands.categories import DEFAULT_CATEGORIES
 from commands.event_kinds import DEFAULT_EVENT_KINDS
+from commands.report_settings import ReportSettings
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class Settings:
     database_busy_notice_seconds: int = 5
     events: EventSettings = field(default_factory=EventSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)  # [report]
 
 
 @dataclass(frozen=True)

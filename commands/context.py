@@ -15,6 +15,7 @@ from commands.categories import Categories
 from commands.effects import Effect
 from commands.event_kinds import EventKinds
 from commands.i18n import Translator
+from commands.report_settings import ReportSettings
 from commands.rhythm import ReminderRules
 from commands.roles import Role
 
@@ -95,6 +96,7 @@ class Club:
     limits: Limits = field(default_factory=Limits)  # what one person may make the bot do
     event_kinds: EventKinds = field(default_factory=EventKinds)  # [events.kinds]
     categories: Categories = field(default_factory=Categories)  # [events.categories]
+    report: ReportSettings = field(default_factory=ReportSettings)  # [report]
     # a room's newcomers are greeted at most this often (club.welcome_every_seconds)
     welcome_every: timedelta = timedelta(seconds=60)
     # the personal data of people inactive this long is erased ([privacy] retention_days;

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,6 +24,10 @@ class ExportRun:
     now: datetime
     format: str  # one of ``Export.formats``
     year: int  # the year asked (``Export.yearly``), else the current one
+    # ``Export.periodic``: a period named in the config, or its first and last days
+    period: str = ""
+    first_day: date | None = None
+    last_day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,4 @@ class Export:
     # ``--output`` or the standard output
     folder: bool = False
     yearly: bool = False  # takes ``--annee``
+    periodic: bool = False  # takes ``--periode`` (a name of ``[report.periods]``), ``--du``, ``--au``

@@ -68,3 +68,10 @@ def inline_code(text: str) -> str:
 def shorten(text: str, limit: int) -> str:
     """At most ``limit`` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def euros(cents: int) -> str:
+    """An amount of money as French writes it: ``12 000 €``, ``1 500,50 €``."""
+    whole, rest = divmod(cents, 100)
+    text = f"{whole:,}".replace(",", "\u202f")
+    return f"{text},{rest:02d} €" if rest else f"{text} €"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from storage.models.base import aware
 from storage.models.groups import (
     AuditEntry,
     AuditPerson,
+    GroupFunding,
     GroupMember,
     GroupNeed,
     GroupProgress,
@@ -275,6 +276,20 @@ class GroupRepository:
     async def need(self, group_id: int, need_id: int) -> GroupNeed | None:
         need = await self.session.get(GroupNeed, need_id)
         return need if need is not None and need.group_id == group_id else None
+
+    async def add_funding(self, group_id: int, funder: str, amount_cents: int, day: date,
+                          created_by: str, at: datetime) -> GroupFunding:
+        funding = GroupFunding(group_id=group_id, funder=funder, amount_cents=amount_cents,
+                               obtained_on=day, created_by=created_by, created_at=at)
+        self.session.add(funding)
+        await self.session.flush()
+        return funding
+
+    async def funding(self, group_id: int) -> Sequence[GroupFunding]:
+        """The money the group obtained, by day."""
+        query = (select(GroupFunding).where(GroupFunding.group_id == group_id)
+                 .order_by(GroupFunding.obtained_on, GroupFunding.id))
+        return (await self.session.scalars(query)).all()
 
 
 class InitiativeRepository:

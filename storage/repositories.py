@@ -34,6 +34,7 @@ from storage.polls import PeopleRepository, PollRepository
 from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
 from storage.published import PublishedRepository
 from storage.reminders import ReminderRepository
+from storage.report import ReportRepository
 from storage.statements import dialect_of
 
 
@@ -351,6 +352,7 @@ class Repositories:
         self.actions = ActionRepository(session)
         self.published = PublishedRepository(session)
         self.comments, self.charter = CommentRepository(session), CharterRepository(session)
+        self.report = ReportRepository(session)
 
     async def flush(self) -> None:
         """Writes what is pending in the session now (its errors raise here, not at the

@@ -73,10 +73,12 @@ async def info(ctx: Context, group: ProjectGroup, page: PageRequest) -> Reply:
     needs = await groups.open_needs(group.id)
     progress = await groups.progress(group.id, limit=3)
     total = await groups.progress_count(group.id)
+    funding = await groups.funding(group.id)
     sections = [render.need_section(needs, ctx.t),
                 render.progress_section(progress, total, ctx.club.tz, ctx.t)]
     return Reply(paged(page, sections, ctx.t, ctx.club.prefix, arguments=group.slug,
-                       head=render.card(group, members, ctx.club.tz, ctx.t, ctx.club.prefix)))
+                       head=render.card(group, members, ctx.club.tz, ctx.t, ctx.club.prefix,
+                                        funding)))
 
 
 @projet.subcommand("membres", fr=("membres",), en=("members",),

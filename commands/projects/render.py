@@ -14,11 +14,18 @@ from commands.dates.format import babel_locale
 from commands.i18n import Translator
 from commands.paging import Section
 from commands.projects.names import group_label
-from commands.text import escape_markdown, pill, room_link, shorten
+from commands.text import escape_markdown, euros, pill, room_link, shorten
 from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES
 
 if TYPE_CHECKING:
-    from storage.models import AuditEntry, GroupMember, GroupNeed, GroupProgress, ProjectGroup
+    from storage.models import (
+        AuditEntry,
+        GroupFunding,
+        GroupMember,
+        GroupNeed,
+        GroupProgress,
+        ProjectGroup,
+    )
     from storage.projects import GroupSummary
 
 MEMBERS_IN_CARD = 10
@@ -43,7 +50,7 @@ def table(groups: Sequence[GroupSummary], t: Translator) -> str:
 
 
 def card(group: ProjectGroup, members: Sequence[GroupMember], tz: ZoneInfo, t: Translator,
-         prefix: str) -> str:
+         prefix: str, funding: Sequence[GroupFunding] = ()) -> str:
     """Who and what one group is (``!projet info``, above its needs and news)."""
     lines = [f"**{group_label(group)}** (`{group.slug}`)"]
     if group.description:
@@ -59,8 +66,13 @@ def card(group: ProjectGroup, members: Sequence[GroupMember], tz: ZoneInfo, t: T
                    or t("projects.nobody")))
     if group.room_id:
         lines.append(t("projects.card_room", room=room_link(group.room_id, group.name)))
-    lines.append(t("projects.card_funding",
-                   funding=escape_markdown(group.funding) if group.funding else t("projects.none")))
+    obtained = [t("projects.card_funding_line", amount=euros(f.amount_cents),
+                  funder=escape_markdown(f.funder), date=format_date(
+                      f.obtained_on, "short", locale=babel_locale(t.language)))
+                for f in funding]
+    if group.funding or not obtained:
+        obtained.append(escape_markdown(group.funding) if group.funding else t("projects.none"))
+    lines.append(t("projects.card_funding", funding=" ; ".join(obtained)))
     lines.append(t("projects.card_created", date=day(group.created_at, tz, t),
                    who=pill(group.created_by)))
     return "\n".join(lines)

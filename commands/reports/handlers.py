@@ -1,58 +1,88 @@
-"""``!stats`` and ``!bilan``: the club's figures and the yearly report (coordinators)."""
+"""``!stats`` and ``!bilan``: the club's figures and the report for any period (coordinators):
+a year (``2025``), a period of the config (``phase2``) or ``--du 2024-01-01 --au 2026-10-31``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
-from commands.arguments import Integer
-from commands.context import Context
+from commands.arguments import Text
+from commands.context import Club, Context
+from commands.dates.days import Day
 from commands.effects import Reply, Upload
-from commands.errors import BadArgument
 from commands.exports import Export, ExportRun
-from commands.params import Param
+from commands.params import Check, Option, Param
 from commands.registry import command
-from commands.reports.figures import yearly_figures
-from commands.reports.render import report_files, stats_text
+from commands.reports import content, periods, summary
+from commands.reports.files import mimetype, report_files
 from commands.roles import Role
 
 if TYPE_CHECKING:
     from storage.repositories import Repositories
 
-MIMETYPES = {"md": "text/markdown", "html": "text/html", "csv": "text/csv", "png": "image/png"}
+PERIOD = (Param("period", Text(40), required=False),)
+DAYS = (Option("first_day", Day(), fr=("du",), en=("from",)),
+        Option("last_day", Day(), fr=("au",), en=("to",)))
 
 
-def _year(ctx: Context, year: int | None) -> int:
-    current = ctx.now.astimezone(ctx.club.tz).year
-    if year is None:
-        return current
-    if not 2000 <= year <= current:
-        raise BadArgument("report.bad_year", value=year, current=current)
-    return year
+def period_asked(club: Club, now_day: date, raw: str | None, first: date | None,
+                 last: date | None, *, default_year: int) -> periods.Period:
+    """The period of a command or an export, checked (``BadArgument`` otherwise)."""
+    return periods.resolve(raw, first, last, today=now_day, named=club.report.periods,
+                           default_year=default_year)
+
+
+def _period(ctx: Context, raw: str | None, first: date | None, last: date | None,
+            years_back: int) -> periods.Period:
+    """The period a command asks (by default the current year, or ``years_back`` before)."""
+    today = ctx.now.astimezone(ctx.club.tz).date()
+    return period_asked(ctx.club, today, raw, first, last, default_year=today.year - years_back)
+
+
+def _checked(years_back: int) -> Check:
+    """Refuses a wrong period before the command runs, its usage shown."""
+    async def check(ctx: Context, arguments: Mapping[str, Any]) -> None:
+        _period(ctx, arguments["period"], arguments["first_day"], arguments["last_day"],
+                years_back)
+    return check
 
 
 @command("stats", fr=("stats", "statistiques", "chiffres"), en=("statistics",),
-         section="reports", role=Role.COORDINATOR, params=(Param("year", Integer(), required=False),))
-async def stats(ctx: Context, year: int | None) -> Reply:
-    figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz, detailed=False)
-    return Reply(stats_text(figures, ctx.t))
+         section="reports", role=Role.COORDINATOR, params=PERIOD, options=DAYS,
+         checks=(_checked(0),))
+async def stats(ctx: Context, period: str | None, first_day: date | None,
+                last_day: date | None) -> Reply:
+    chosen = _period(ctx, period, first_day, last_day, 0)  # by default the current year
+    return Reply(await summary.stats(ctx.db(), chosen, ctx.club, ctx.t, ctx.club.report))
 
 
 @command("bilan", fr=("bilan", "rapport"), en=("report", "yearly-report"), section="reports",
-         role=Role.COORDINATOR, params=(Param("year", Integer(), required=False),))
-async def bilan(ctx: Context, year: int | None) -> Reply:
-    figures = await yearly_figures(ctx.db(), _year(ctx, year), ctx.club.tz)
-    files = report_files(figures, ctx.t, ctx.club.name, ctx.club.tz)
-    uploads = tuple(Upload(ctx.room_id, name, MIMETYPES[name.rsplit(".", 1)[1]], data)
+         role=Role.COORDINATOR, params=PERIOD, options=DAYS, checks=(_checked(1),))
+async def bilan(ctx: Context, period: str | None, first_day: date | None,
+                last_day: date | None) -> Reply:
+    chosen = _period(ctx, period, first_day, last_day, 1)  # by default the last full year
+    repos = ctx.db()
+    document = await content.build_report(repos, chosen, ctx.club, ctx.t, ctx.club.report)
+    files = report_files(document, ctx.t)
+    uploads = tuple(Upload(ctx.room_id, name, mimetype(name), data)
                     for name, data in files.items())
-    text = "\n".join([stats_text(figures, ctx.t), "", ctx.t("report.files", count=len(files))])
-    return Reply(text, effects=uploads)
+    lines = summary.summary_lines(document.period_label, document.indicators, ctx.t)
+    lines += ["", ctx.t("bilan.files", count=len(files))]
+    return Reply("\n".join(lines), effects=uploads)
 
 
-async def _yearly_report(repos: Repositories, run: ExportRun) -> dict[str, bytes]:
+async def _report(repos: Repositories, run: ExportRun) -> dict[str, bytes]:
     """``cct-bot export bilan``: the same files as ``!bilan``'s."""
-    figures = await yearly_figures(repos, run.year, run.club.tz)
-    return report_files(figures, run.t, run.club.name, run.club.tz)
+    today = run.now.astimezone(run.club.tz).date()
+    if run.period or run.first_day or run.last_day:
+        chosen = period_asked(run.club, today, run.period or None, run.first_day, run.last_day,
+                              default_year=run.year)
+    else:
+        chosen = period_asked(run.club, today, str(run.year), None, None, default_year=run.year)
+    document = await content.build_report(repos, chosen, run.club, run.t, run.club.report)
+    return report_files(document, run.t)
 
 
-BILAN = Export("bilan", "le bilan annuel (Markdown, CSV, PNG) / the yearly report", _yearly_report,
-               formats=("all",), folder=True, yearly=True)
+BILAN = Export("bilan", "le bilan (rapport, CSV, graphiques) / the report", _report,
+               formats=("all",), folder=True, yearly=True, periodic=True)

@@ -3,9 +3,9 @@ trail (with the people each entry names)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -71,6 +71,23 @@ class GroupNeed(Base):
     met_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_group_needs_group", "group_id"),)
+
+
+class GroupFunding(Base):
+    """Money a group obtained: from whom, how much (in cents of euro), on which day; a group's
+    free text ``funding`` stays beside these as its note."""
+
+    __tablename__ = "group_funding"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("project_groups.id", ondelete="CASCADE"))
+    funder: Mapped[str] = mapped_column(String(120))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    obtained_on: Mapped[date] = mapped_column(Date)  # the day, in the club's calendar
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_group_funding_group", "group_id", "obtained_on"),
+                      Index("ix_group_funding_day", "obtained_on"))
 
 
 class Initiative(Base):

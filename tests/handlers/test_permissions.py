@@ -60,6 +60,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "projet.avancement": ("!projet avancement 1 ça avance", "member"),
     "projet.besoin": ("!projet besoin 1 du matériel", "referent"),
     "projet.statut": ("!projet statut 1 en cours", "referent"),
+    "projet.financement": ("!projet financement 1 12000 Région Sud", "referent"),
     "projet.modifier": ("!projet modifier 1 description nouvelle", "referent"),
     "projet.referent": ("!projet referent 1 @mia:example.org", "referent"),
     "projet.archiver": ("!projet archiver 1", "referent"),

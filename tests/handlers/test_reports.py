@@ -88,7 +88,8 @@ async def test_stats_and_bilan_are_for_coordinators_only(bot: Harness) -> None:
 
 async def test_bilan_rejects_a_future_year(bot: Harness) -> None:
     reply = await bot.reply_to("!bilan 3000", sender=COORDINATOR)
-    assert "Année 3000 invalide" in reply
+    assert "La période doit commencer entre le 1er janvier 2000 et aujourd'hui" in reply
+    assert "pas le 3000-01-01" in reply
 
 
 async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness,
@@ -96,7 +97,7 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
     await seed(bot.db)
     sent = await bot.command(f"!bilan {YEAR}", sender=COORDINATOR)
     summary, *files = sent
-    assert "201 au total" in summary.content["body"]
+    assert "- Participants (membres du club) : 200" in summary.content["body"]
     assert "6 fichiers du bilan" in summary.content["body"]
     uploaded = {s.content["body"]: data for s, (data, _mime, _name) in
                 zip(files, bot.transport.uploads, strict=True)}

@@ -44,7 +44,8 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",
           "agenda_states", "remontees", "reminders", "participants", "participant_years",
           "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests", "actions",
-          "poll_comments", "remontee_supports", "charter_adoptions", "charter_posts"}
+          "poll_comments", "remontee_supports", "charter_adoptions", "charter_posts",
+          "group_funding"}
 
 
 # The inbox before 0015 (the model has a column more since).

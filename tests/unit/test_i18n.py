@@ -28,7 +28,8 @@ KEY_CALLS = {"t": 0, "translate": 1, "problem": 1, "required": 2, "string_list":
 EXTRA_ERRORS = {"Ambiguous", "DateError", "LimitReached"}
 KEY_CALLS.update({name: 0 for name in EXTRA_ERRORS})
 # Readers that add the placeholders themselves: the key may only use these.
-NOT_KEYS = {"config.toml", "polls.id"}  # file names, foreign keys that look like keys
+NOT_KEYS = {"config.toml", "polls.id",  # file names, foreign keys that look like keys
+            "report.periods", "report.indicators"}  # config sections
 FILE_SUFFIXES = (".html", ".toml")  # the web pages' templates are named like keys
 READER_VALUES = {"required": {"value"}, "string_list": {"value"}}
 

@@ -1,0 +1,70 @@
+"""``!projet financement <groupe> <montant> <financeur…> [--date …]``: money a group obtained
+(its referents and the coordinators), shown in ``!projet info`` and counted in the report."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from commands.arguments import Text
+from commands.context import Context
+from commands.dates.days import Day
+from commands.effects import Reply
+from commands.errors import BadArgument, MissingArgument
+from commands.params import Option, Param
+from commands.projects.common import audit, editing
+from commands.projects.names import Found, GroupThen, group_label
+from commands.text import euros
+
+FUNDER_MAX = 120
+AMOUNT_MAX_CENTS = 100_000_000_00  # a hundred million euros
+# 12000, 12 000, 12.000, 1 500,50, 1500.5, 12000€, 12 000 €
+_AMOUNT = re.compile(r"^(\d{1,3}(?:[ \u202f\u00a0.]\d{3})+|\d+)(?:[,.](\d{1,2}))?\s*(?:€|eur|euros?)?$",
+                     re.IGNORECASE)
+
+
+def parse_amount(raw: str) -> int | None:
+    """An amount in euros, as cents; ``None`` if it is not one (or zero)."""
+    match = _AMOUNT.match(raw.strip())
+    if match is None:
+        return None
+    whole = int(re.sub(r"\D", "", match.group(1)))
+    cents = int((match.group(2) or "0").ljust(2, "0"))
+    total = whole * 100 + cents
+    return total if 0 < total <= AMOUNT_MAX_CENTS else None
+
+
+def _amount_and_funder(rest: str) -> tuple[int, str]:
+    """``12 000 € Région Sud`` → (1200000, "Région Sud"): the longest beginning that reads as
+    an amount, the rest as the funder."""
+    words = rest.split()
+    for cut in range(min(len(words), 4), 0, -1):
+        cents = parse_amount(" ".join(words[:cut]))
+        if cents is not None:
+            funder = " ".join(words[cut:])
+            if not funder:
+                raise MissingArgument("error.missing_argument", name="funder")
+            if len(funder) > FUNDER_MAX:
+                raise BadArgument("error.text_too_long", maximum=FUNDER_MAX)
+            return cents, funder
+    raise BadArgument("projects.bad_amount", value=(words[0] if words else "")[:40])
+
+
+@editing.subcommand("financement", fr=("financement", "financements", "finance"),
+                    en=("funding", "fund"),
+                    params=(Param("group", GroupThen(Text(400), "amount"), rest=True,
+                                  shows=("group", "amount", "funder…")),),
+                    options=(Option("day", Day(), fr=("date", "le"), en=("date", "on")),))
+async def financement(ctx: Context, group: Found, day: date | None) -> Reply:
+    cents, funder = _amount_and_funder(group.rest)
+    today = ctx.now.astimezone(ctx.club.tz).date()
+    obtained = day or today
+    if obtained > today:
+        raise BadArgument("projects.funding_future", date=obtained.isoformat())
+    target = group.group
+    await ctx.db().groups.add_funding(target.id, funder, cents, obtained, ctx.sender, ctx.now)
+    await audit(ctx, target, "funding", amount=euros(cents), funder=funder,
+                date=obtained.isoformat())
+    return Reply(ctx.t("projects.funding_added", group=group_label(target), amount=euros(cents),
+                       funder=funder, date=obtained.strftime("%d/%m/%Y"),
+                       prefix=ctx.club.prefix))

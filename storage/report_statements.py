@@ -1,0 +1,151 @@
+"""The statements of the report's reads (``storage.report``), built once and then run with each
+call's values (``b_start``, ``b_end``: the period's bounds; ``b_first``, ``b_last``: its first
+and last years, or days for the funding): building them cost as much as running them."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select
+
+from storage.models import (
+    Action,
+    AuditEntry,
+    GroupFunding,
+    GroupMember,
+    GroupNeed,
+    GroupProgress,
+    Initiative,
+    Meeting,
+    MeetingAttendance,
+    MeetingGuest,
+    MeetingHeadcount,
+    MeetingRsvp,
+    Participant,
+    ParticipantYear,
+    ProjectGroup,
+    Remontee,
+)
+
+NOT_SAID = "non-renseigne"
+START: Any = bindparam("b_start")
+END: Any = bindparam("b_end")
+FIRST: Any = bindparam("b_first")
+LAST: Any = bindparam("b_last")
+
+
+def _in(column: Any) -> Any:
+    return and_(column >= START, column < END)
+
+
+@cache
+def events() -> Any:
+    """Every event starting in the period, with the members named, the guests, the
+    headcounts and the positive answers."""
+    def count(model: Any) -> Any:
+        return select(func.count()).where(model.meeting_id == Meeting.id).scalar_subquery()
+    counted = (select(func.coalesce(func.sum(MeetingHeadcount.count), 0))
+               .where(MeetingHeadcount.meeting_id == Meeting.id).scalar_subquery())
+    rsvps = (select(func.count()).where(MeetingRsvp.meeting_id == Meeting.id,
+                                        MeetingRsvp.answer == "present").scalar_subquery())
+    return (select(Meeting.id, Meeting.kind, Meeting.title, Meeting.starts_at, Meeting.territory,
+                   Meeting.status, Meeting.group_id, count(MeetingAttendance),
+                   count(MeetingGuest), counted, rsvps)
+            .where(_in(Meeting.starts_at)).order_by(Meeting.starts_at, Meeting.id))
+
+
+@cache
+def participants(whole_years: bool) -> Any:
+    """(territory, category, people, newcomers) of the people who took part in the period: the
+    first participation of one of their years (the ledger keeps each year's first one) falls
+    in it. For whole years, read from the profile and span index alone, as the yearly figures:
+    a person whose last year is in the period took part in it (its first participation is in
+    it), the ledger is read only for those who took part after it too."""
+    person = Participant
+    in_ledger = exists().where(ParticipantYear.user_id == person.user_id,
+                               ParticipantYear.year.between(FIRST, LAST),
+                               _in(ParticipantYear.first_at))
+    if whole_years:
+        took_part, fresh = or_(person.last_year <= LAST, in_ledger), person.first_year >= FIRST
+    else:
+        took_part, fresh = or_(_in(person.first_seen), in_ledger), _in(person.first_seen)
+    territory = func.coalesce(person.territory, NOT_SAID)
+    category = func.coalesce(person.category, NOT_SAID)
+    return (select(territory, category, func.count(), func.sum(case((fresh, 1), else_=0)))
+            .where(person.first_year <= LAST, person.last_year >= FIRST, took_part)
+            .group_by(territory, category))
+
+
+@cache
+def participants_until() -> Any:
+    return select(func.count()).where(Participant.first_year.is_not(None),
+                                      Participant.first_seen < END)
+
+
+@cache
+def attendees() -> Any:
+    return (select(func.count(func.distinct(MeetingAttendance.user_id)))
+            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+            .where(_in(Meeting.starts_at), Meeting.status != "annulee"))
+
+
+@cache
+def groups(members_counted: bool) -> Any:
+    """The groups created before the end, with their members today (or 0 unless
+    ``members_counted``: their count is what costs)."""
+    members = (select(func.count()).where(GroupMember.group_id == ProjectGroup.id)
+               .scalar_subquery() if members_counted else literal(0))
+    return (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.status,
+                   ProjectGroup.territory, ProjectGroup.created_at, members, ProjectGroup.funding)
+            .where(ProjectGroup.created_at < END).order_by(ProjectGroup.id))
+
+
+@cache
+def status_changes() -> Any:
+    return (select(AuditEntry.subject_id, AuditEntry.at, AuditEntry.details)
+            .where(AuditEntry.subject == "group", AuditEntry.action == "status",
+                   _in(AuditEntry.at)).order_by(AuditEntry.at, AuditEntry.id))
+
+
+@cache
+def progress() -> Any:
+    return (select(GroupProgress.group_id, GroupProgress.created_at, GroupProgress.text)
+            .where(_in(GroupProgress.created_at))
+            .order_by(GroupProgress.created_at, GroupProgress.id))
+
+
+@cache
+def needs_met() -> Any:
+    return (select(GroupNeed.group_id, GroupNeed.met_at, GroupNeed.text)
+            .where(_in(GroupNeed.met_at)).order_by(GroupNeed.met_at, GroupNeed.id))
+
+
+@cache
+def funding() -> Any:
+    return (select(GroupFunding.group_id, GroupFunding.funder, GroupFunding.amount_cents,
+                   GroupFunding.obtained_on)
+            .where(GroupFunding.obtained_on >= FIRST, GroupFunding.obtained_on <= LAST)
+            .order_by(GroupFunding.obtained_on, GroupFunding.id))
+
+
+@cache
+def actions() -> Any:
+    return (select(Action.id, Action.meeting_id, Action.group_id, Action.text, Action.status,
+                   Action.due_at, Action.closed_at)
+            .join(Meeting, Meeting.id == Action.meeting_id)
+            .where(_in(Meeting.starts_at)).order_by(Meeting.starts_at, Action.id))
+
+
+@cache
+def remontees() -> Any:
+    return (select(Remontee.id, Remontee.text, Remontee.status, Remontee.created_at,
+                   Remontee.sent_at, Remontee.answer, Remontee.answered_at)
+            .where(_in(Remontee.created_at) | _in(Remontee.sent_at) | _in(Remontee.answered_at))
+            .order_by(Remontee.id))
+
+
+@cache
+def initiatives() -> Any:
+    return (select(Initiative.name, Initiative.commune)
+            .where(_in(Initiative.created_at)).order_by(Initiative.id))

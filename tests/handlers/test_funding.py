@@ -1,0 +1,61 @@
+"""``!projet financement``: money a group obtained, by its referents and the coordinators only;
+shown in ``!projet info`` beside the group's free-text note; refused with nothing changed when
+the amount, the funder or the day is wrong."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.handlers.conftest import ALICE, COORDINATOR, Harness, table_snapshot
+from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
+from tests.handlers.test_projects import BOB, ask, create_velo
+
+TABLES = ("group_funding", "audit_log")
+
+
+async def test_a_referent_records_funding_shown_in_the_card(bot: Harness) -> None:
+    await create_velo(bot)  # Alice: its referent
+    await ask(bot, "!projet modifier velo financement Dossier LEADER déposé")
+    reply = await ask(bot, "!projet financement velo 12 000 € Région Sud --date 2026-03-15")
+    assert ("Financement noté pour n°1 Atelier vélo mobile : 12\u202f000 €, Région Sud, "
+            "le 15/03/2026") in reply
+    reply = await ask(bot, "!projet financement velo 1500,50 Commune d'Embrun",
+                      sender=COORDINATOR)
+    async with bot.db.transaction() as repos:
+        group = await repos.groups.get(1)  # the only group
+        assert group is not None
+        funding = await repos.groups.funding(group.id)
+    assert [(f.funder, f.amount_cents, f.obtained_on) for f in funding] == [
+        ("Région Sud", 1_200_000, date(2026, 3, 15)),
+        ("Commune d'Embrun", 150_050, bot.clock.now().date())]
+    card = await ask(bot, "!projet info velo")
+    assert "12\u202f000 € (Région Sud, 15/03/2026)" in card
+    assert "1\u202f500,50 € (Commune d'Embrun" in card
+    assert "Dossier LEADER déposé" in card  # the note stays
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("!projet financement velo beaucoup Région", "n'est pas un montant"),
+    ("!projet financement velo 0 Région", "n'est pas un montant"),
+    ("!projet financement velo 12000", "Il manque : financeur"),
+    ("!projet financement velo 12000 Région --date 2999-01-01", "dans le futur"),
+    ("!projet financement velo 12000 Région --date hier", "n'est pas une date"),
+])
+async def test_wrong_funding_is_refused_and_changes_nothing(bot: Harness, body: str,
+                                                            words: str) -> None:
+    await create_velo(bot)
+    before = await table_snapshot(bot.db, TABLES)
+    reply = await ask(bot, body)
+    assert words in reply, reply
+    assert await table_snapshot(bot.db, TABLES) == before
+
+
+async def test_only_referents_and_coordinators_record_funding(bot: Harness) -> None:
+    await create_velo(bot, sender=ALICE)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)  # a member, not a referent
+    before = await table_snapshot(bot.db, TABLES)
+    reply = await ask(bot, "!projet financement velo 500 Mécène", sender=BOB)
+    assert "référent" in reply.lower(), reply
+    assert await table_snapshot(bot.db, TABLES) == before
