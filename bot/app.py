@@ -64,7 +64,7 @@ class Bot:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
-        self.transport = MatrixTransport(settings.matrix)
+        self.transport = MatrixTransport(settings.matrix, self.clock)
         self.outbox = Outbox(self.db, self.transport, self.clock,
                              retry_for=timedelta(hours=settings.matrix.send_retry_hours))
         self.t = Translator(settings.club.language)
