@@ -118,7 +118,7 @@ async def test_coordinators_keep_every_right(bot: Harness) -> None:
     sent = await bot.command("!rencontre planifier 15/01 18h --territoire nord",
                              sender=COORDINATOR, room_id=VELO)
     assert [s.room_id for s in sent[1:]] == [NORTH, NORTH]
-    assert await meeting_of(bot, 2) == (None, "rencontre", "prevue")
+    assert await meeting_of(bot, 2) == (None, "territoriale", "prevue")
     assert (await ask(bot, "!rencontre reporter 1 16/01 18h", sender=COORDINATOR)).startswith(
         "Rencontre n°1 déplacée")
     assert (await ask(bot, "!rencontre modifier 1 --titre Révision", sender=COORDINATOR)
