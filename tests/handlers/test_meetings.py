@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import select
 
 from commands.i18n import Translator
 from commands.meetings import create_meeting
 from commands.meetings.details import EventDetails
+from storage.models import Reminder
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import Sent
@@ -147,9 +149,13 @@ async def test_plan_without_club_rooms_announces_in_the_command_room(
         build_bot: Callable[..., Harness]) -> None:
     bot = build_bot()
     sent = await plan(bot)
-    assert events(sent) == [(ROOM, "notice"), (ROOM, "file")]
-    assert "Rencontre territoriale n°1 — nord" in plain(sent[0])
+    assert events(sent) == [(ROOM, "notice"), (ROOM, "notice"), (ROOM, "file")]
+    assert plain(sent[0]).endswith("Je l'annonce dans 1 salon, avec son fichier d'agenda.")
+    assert "Rencontre territoriale n°1 — nord" in plain(sent[1])
     assert json.loads((await meeting_row(bot)).rooms) == [ROOM]
+    async with bot.db.transaction() as repos:  # its reminders planned once: none cancelled
+        rows = (await repos.session.scalars(select(Reminder))).all()
+    assert rows and {(r.status, r.room_id) for r in rows} == {("pending", ROOM)}
     moved = await bot.command("!rencontre reporter 1 vendredi 18h30", sender=COORDINATOR)
     assert events(moved) == [(ROOM, "notice"), (ROOM, "notice"), (ROOM, "file")]
 
