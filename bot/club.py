@@ -33,6 +33,7 @@ def limits_of(settings: LimitSettings) -> Limits:
                   suggestions_per_meeting=settings.suggestions_per_meeting,
                   remontees_per_day=settings.remontees_per_day,
                   initiatives_per_day=settings.initiatives_per_day,
+                  actions_per_day=settings.actions_per_day,
                   commands_per_minute=settings.commands_per_minute)
 
 

@@ -216,6 +216,7 @@ def _read_limits(r: Reader) -> LimitSettings:
         suggestions_per_meeting=r.integer("limits.suggestions_per_meeting", 5, 0, 1000),
         remontees_per_day=r.integer("limits.remontees_per_day", 5, 0, 1000),
         initiatives_per_day=r.integer("limits.initiatives_per_day", 5, 0, 1000),
+        actions_per_day=r.integer("limits.actions_per_day", 20, 0, 1000),
         commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000))
 
 
@@ -237,7 +238,7 @@ def _check_unknown_keys(r: Reader) -> None:
                       "action_days_before", "quiet_hours"},
         "privacy": {"retention_days", "messages_retention_days"},
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
-                   "initiatives_per_day", "commands_per_minute"},
+                   "initiatives_per_day", "actions_per_day", "commands_per_minute"},
         "events": {"kinds", "categories"},
     }
     for section, table in r.data.items():

@@ -96,6 +96,7 @@ class LimitSettings:
     suggestions_per_meeting: int = 5
     remontees_per_day: int = 5
     initiatives_per_day: int = 5
+    actions_per_day: int = 20
     commands_per_minute: int = 20
 
 

@@ -14,4 +14,5 @@ class Limits:
     suggestions_per_meeting: int = 5  # agenda suggestions waiting for a decision, per rencontre
     remontees_per_day: int = 5  # remontées raised in 24 hours
     initiatives_per_day: int = 5  # initiatives added to the panorama in 24 hours
+    actions_per_day: int = 20  # actions recorded at events in 24 hours (``!rencontre action``)
     commands_per_minute: int = 20  # commands of any kind (the dispatcher's sliding window)

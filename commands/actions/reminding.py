@@ -55,7 +55,8 @@ async def plan_action(repos: Repositories, action: Action, meeting: Meeting, clu
 
 def _text(action: Action, club: Club, t: Translator, late: str) -> str:
     return t("action.reminder", number=action.id, text=escape_markdown(action.text),
-             due=due(action, club, t), meeting=action.meeting_id, prefix=club.prefix, late=late)
+             due=due(action, club, t), meeting=action.meeting_id, prefix=club.prefix, late=late,
+             by=pill(action.created_by))
 
 
 async def remind(repos: Repositories, reminder: Reminder, club: Club, t: Translator,

@@ -478,7 +478,7 @@ def test_example_config_documents_the_messages_retention() -> None:
 # --- [limits] and the grouped welcomes ----------------------------------------------------------
 
 LIMIT_DEFAULTS = {"groups_per_day": 3, "suggestions_per_meeting": 5, "remontees_per_day": 5,
-                  "initiatives_per_day": 5, "commands_per_minute": 20}
+                  "initiatives_per_day": 5, "actions_per_day": 20, "commands_per_minute": 20}
 
 
 def test_limits_default_and_are_read(tmp_path: Path) -> None:
@@ -486,7 +486,7 @@ def test_limits_default_and_are_read(tmp_path: Path) -> None:
     assert {key: getattr(limits, key) for key in LIMIT_DEFAULTS} == LIMIT_DEFAULTS
     lines = "".join(f"{key} = {index}\n" for index, key in enumerate(LIMIT_DEFAULTS))
     limits = _parse(GOOD + "\n[limits]\n" + lines, tmp_path).limits
-    assert [getattr(limits, key) for key in LIMIT_DEFAULTS] == [0, 1, 2, 3, 4]
+    assert [getattr(limits, key) for key in LIMIT_DEFAULTS] == list(range(len(LIMIT_DEFAULTS)))
 
 
 @pytest.mark.parametrize("key", sorted(LIMIT_DEFAULTS))
