@@ -88,7 +88,7 @@ class Bot:
         self.scheduled = ScheduledMessages(self.db, self.outbox, self.clock)
         return Scheduler([self.scheduled, *declared_jobs(
             self.dispatcher.registry.jobs, self.db, self.outbox, self.clock, self.current_club,
-            self.transport)])
+            self.transport, self.transport)])
 
     def _connect(self) -> None:
         """The parts that read, record and answer the sync, and their callbacks."""

@@ -134,7 +134,7 @@ class Harness:
         (``bot.jobs``); ``club``: the club it sees (the dispatcher's by default)."""
         [job] = [job for job in self.dispatcher.registry.jobs if job.kind == kind]
         return DeclaredJob(job, self.db, self.outbox, self.clock,
-                           club or (lambda: self.dispatcher.club), self.transport)
+                           club or (lambda: self.dispatcher.club), self.transport, self.matrix)
 
     async def reply_to(self, body: str, **kwargs: object) -> str:
         """The one reply's Markdown body."""

@@ -298,3 +298,16 @@ async def test_no_more_than_a_day_s_cap_of_actions_recorded_by_one_person(
         bot, f"!rencontre action 1 {ALICE} Tâche 3", sender=ALICE)
     assert (await ask(bot, f"!rencontre action 1 {ALICE} Tâche 3")).startswith(
         "Action n°3 notée")  # the coordinators have no cap
+
+
+async def test_a_reminder_is_not_posted_in_a_direct_room_the_person_left(bot: Harness) -> None:
+    await held(bot)
+    await ask(bot, f"!rencontre action 1 {BOB} Premier --pour 12/01")
+    await ask(bot, f"!rencontre action 1 {BOB} Second --pour 14/01")
+    assert [s.room_id for s in await run_until(bot, paris(2099, 1, 10, 10))] == [
+        "!dm1:example.org"]
+    bot.matrix.left.add(("!dm1:example.org", BOB))
+    sent = await run_until(bot, paris(2099, 1, 12, 10))
+    assert bot.transport.direct == [(BOB, "!dm1:example.org"), (BOB, "!dm2:example.org")]
+    assert [s.room_id for s in sent] == ["!dm2:example.org"]
+    assert "action n°2 « Second »" in plain(sent[0])
