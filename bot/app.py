@@ -112,6 +112,7 @@ class Bot:
         self.outbox.on_room_opened = self.dispatcher.room_opened
         self.outbox.t = self.t
         self.outbox.on_failed = self.dispatcher.row_failed
+        self.outbox.delivery.on_outcome_failed = self.dispatcher.outcome_failed
 
     @property
     def club(self) -> Club:
