@@ -251,11 +251,16 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                 initial_state=self._encryption_state() + opening_state(opening)))
         return str(response.room_id)
 
-    async def opened_room(self, opening: str) -> str | None:
-        """The room a ``direct_room`` call marked ``opening`` made, among the rooms the
-        homeserver says the bot is in (one request each: only after a lost answer)."""
+    async def opened_room(self, user_id: str, opening: str) -> str | None:
+        """The room a ``direct_room`` call for ``user_id`` marked ``opening`` made, among the
+        rooms the homeserver says the bot is in that the sync shows it created with ``user_id``
+        in them (only after a lost answer; ``bot.openings``)."""
         response = await self._once("joined rooms", JoinedRoomsResponse, self.client.joined_rooms)
-        return await find_opening(response.rooms, opening, self.state_event, self.client.rooms)
+
+        def made_for(room_id: str) -> bool:
+            return (self.user_id in self.creators(room_id)
+                    and self.is_member(room_id, user_id))
+        return await find_opening(response.rooms, opening, self.state_event, made_for)
 
     def _encryption_state(self) -> list[dict[str, Any]]:
         if not self.settings.encryption:
