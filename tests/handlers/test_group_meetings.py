@@ -255,4 +255,4 @@ async def test_a_group_without_room_holds_no_poll_and_its_referents_plan_nothing
         "ouvrez-le d'abord (`!projet salon`).")
     sent = await bot.command("!rencontre planifier 14/01 18h --groupe jardin",
                              sender=COORDINATOR, room_id=ROOM)
-    assert [s.room_id for s in sent] == [ROOM, ROOM]  # the announcement is the reply
+    assert [s.room_id for s in sent] == [ROOM, ROOM, ROOM]  # the reply, the announcement, the .ics
