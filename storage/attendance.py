@@ -82,11 +82,12 @@ class AttendanceRepository:
                             at: datetime) -> None:
         """Replaces the headcount of ``territory`` at the event (categories left out: none);
         the people it holds from forgotten guests (``from_guests``) stay, on top of it."""
-        kept = dict((await self.session.execute(
+        rows = await self.session.execute(
             select(MeetingHeadcount.category, MeetingHeadcount.from_guests).where(
                 MeetingHeadcount.meeting_id == meeting_id,
                 MeetingHeadcount.territory == territory,
-                MeetingHeadcount.from_guests > 0))).tuples().all())
+                MeetingHeadcount.from_guests > 0))
+        kept = {category: people for category, people in rows.all()}
         await self.session.execute(delete(MeetingHeadcount).where(
             MeetingHeadcount.meeting_id == meeting_id, MeetingHeadcount.territory == territory))
         await self.session.flush()
