@@ -66,7 +66,7 @@ class Bot:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
-        self.transport = MatrixTransport(settings.matrix)
+        self.transport = MatrixTransport(settings.matrix, self.clock)
         self.outbox = Outbox(self.db, self.transport, self.clock,
                              retry_for=timedelta(hours=settings.matrix.send_retry_hours))
         self.t = Translator(settings.club.language)
@@ -91,7 +91,7 @@ class Bot:
         self.scheduled = ScheduledMessages(self.db, self.outbox, self.clock)
         return Scheduler([self.scheduled, *declared_jobs(
             self.dispatcher.registry.jobs, self.db, self.outbox, self.clock, self.current_club,
-            self.transport)])
+            self.transport, self.transport)])
 
     def _web_server(self) -> WebServer | None:
         """The public web server, if ``[web]`` enables it."""
@@ -127,6 +127,7 @@ class Bot:
         self.outbox.on_room_opened = self.dispatcher.room_opened
         self.outbox.t = self.t
         self.outbox.on_failed = self.dispatcher.row_failed
+        self.outbox.delivery.on_outcome_failed = self.dispatcher.outcome_failed
 
     @property
     def club(self) -> Club:

@@ -16,9 +16,11 @@ from typing import Any
 from bot.clock import Clock
 from bot.matrix_api import MatrixError
 from bot.transport import NewRoom, Transport
+from commands.dispatch import new_reference
 from commands.effects import REF_PREFIX, txn_id
 from commands.i18n import Translator
 from storage.db import Database
+from storage.faults import StorageUnavailable
 from storage.models import OutboxMessage
 from storage.repositories import Repositories
 
@@ -69,6 +71,9 @@ RoomOpened = Callable[[Repositories, Queued, dict[str, Any], NewRoom | None],
                       Awaitable[list[Queued]]]
 """Records what became of a room a row opened (``None``: refused), in the caller's transaction;
 returns the rows it queued (the messages telling it, the invitations)."""
+OutcomeFailed = Callable[[Repositories, Queued, dict[str, Any], str], Awaitable[list[Queued]]]
+"""Tells, in the caller's transaction, that the outcome of a row could not be recorded (its
+handler failed: error reference given); returns the rows it queued."""
 
 
 @dataclass
@@ -94,6 +99,7 @@ class Delivery:
         self.write_marks = write_marks
         self.t = Translator("fr")  # set by the runtime (the club's language)
         self.on_room_opened: RoomOpened | None = None  # set by the runtime (the dispatcher)
+        self.on_outcome_failed: OutcomeFailed | None = None  # likewise
         self._opened: dict[int, _Opening] = {}
 
     async def send(self, message: Queued, content: dict[str, Any], txn: str | None = None) -> str:
@@ -170,17 +176,34 @@ class Delivery:
     async def _record(self, message: Queued, outcome: dict[str, Any],
                       room: NewRoom | None, forget: str | None = None) -> None:
         """The outcome recorded and the row marked sent, in one transaction (which deletes the
-        ``forget`` state key: the record of a room asked for)."""
+        ``forget`` state key: the record of a room asked for). An outcome whose handler fails
+        (not the storage: that is tried again) is final: logged with a reference, told where
+        it was asked (``on_outcome_failed``), the row marked sent; nothing is asked again of
+        the homeserver (a room, a download) for it."""
         if self.on_room_opened is None:
             raise RuntimeError("no one records the outcome of the rows that open rooms")
-        async with self.db.transaction() as repos:
-            queued = await self.on_room_opened(repos, message, outcome, room)
-            await repos.outbox.mark_sent(message.id, room.room_id if room else "",
-                                         self.clock.now())
-            if forget is not None:
-                await repos.state.delete(forget)
+        try:
+            async with self.db.transaction() as repos:
+                queued = await self.on_room_opened(repos, message, outcome, room)
+                await self._sent(repos, message, room, forget)
+        except StorageUnavailable:
+            raise
+        except Exception:
+            reference = new_reference()
+            log.exception("the outcome of %s %s failed (ref. %s): recorded as it stands",
+                          message.action, message.id, reference)
+            async with self.db.transaction() as repos:
+                queued = ([] if self.on_outcome_failed is None else
+                          await self.on_outcome_failed(repos, message, outcome, reference))
+                await self._sent(repos, message, room, forget)
         for row in queued:
             self.push(row)
+
+    async def _sent(self, repos: Repositories, message: Queued, room: NewRoom | None,
+                    forget: str | None) -> None:
+        await repos.outbox.mark_sent(message.id, room.room_id if room else "", self.clock.now())
+        if forget is not None:
+            await repos.state.delete(forget)
 
     async def _create(self, message: Queued, create: Callable[[], Awaitable[NewRoom]],
                       find: Callable[[], Awaitable[NewRoom | None]] | None) -> NewRoom:

@@ -29,7 +29,7 @@ from bot.running import CommandRunner, Handled, Membership, Received
 from bot.transport import NewRoom
 from commands.context import Club, RoomOutcome
 from commands.delivery import failure_report
-from commands.effects import Leave, Reply
+from commands.effects import Leave, Post, Reply
 from commands.events import Redaction
 from commands.i18n import Translator
 from commands.ports import MatrixPort
@@ -288,6 +288,17 @@ class Dispatcher:
         if report is None:
             return []
         return await queue_effects(repos, (report,), f"{row.txn_id}~failed", self.clock.now())
+
+    async def outcome_failed(self, repos: Repositories, row: Queued, outcome: dict[str, Any],
+                             reference: str) -> list[Queued]:
+        """An outcome whose handler failed (``Delivery._record``): told where it was asked, the
+        person it was for mentioned, with the error's reference; in the caller's
+        transaction."""
+        user = outcome.get("args", {}).get("user_id")
+        mentions = (str(user),) if isinstance(user, str) and user else ()
+        told = Reply(self.t("error.internal", reference=reference), mentions=mentions)
+        return await queue_effects(repos, (Post(row.room_id, told, about=mentions),),
+                                   f"{row.txn_id}~outcome-failed", self.clock.now())
 
     async def room_opened(self, repos: Repositories, row: Queued, outcome: dict[str, Any],
                           room: NewRoom | None) -> list[Queued]:

@@ -233,7 +233,7 @@ async def _direct_room(delivery: Delivery, message: Queued, content: dict[str, A
         return NewRoom(await transport.direct_room(str(content["user_id"]), message.txn_id))
 
     async def made_before() -> NewRoom | None:
-        room = await transport.opened_room(message.txn_id)
+        room = await transport.opened_room(str(content["user_id"]), message.txn_id)
         return NewRoom(room) if room else None
     return await delivery.open_room(message, content[OUTCOME], direct, find=made_before)
 

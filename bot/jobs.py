@@ -24,6 +24,7 @@ from commands.effects import Effect
 from commands.events import PollResponse
 from commands.i18n import Translator
 from commands.jobs import AtStart, Item, Job, JobRun
+from commands.ports import MatrixPort
 from commands.registry import Registry
 from storage.db import Database
 from storage.repositories import Repositories
@@ -51,10 +52,12 @@ class DeclaredJob:
     refresh_after_fire = True  # the scheduler re-reads ``pending`` once a firing is done
 
     def __init__(self, job: Job, db: Database, outbox: Outbox, clock: Clock,
-                 club: Callable[[], Club], homeserver: Homeserver) -> None:
+                 club: Callable[[], Club], homeserver: Homeserver,
+                 matrix: MatrixPort | None = None) -> None:
         self.job, self.kind = job, job.kind
         self.db, self.outbox, self.clock, self.club = db, outbox, clock, club
         self.homeserver = homeserver
+        self.matrix = matrix  # what the runs see of the rooms (``JobRun.matrix``)
         self.ran = 0  # items run (what they asked queued)
         self._retry_at: dict[Item, datetime] = {}  # an item whose run failed: tried again then
 
@@ -114,7 +117,7 @@ class DeclaredJob:
         now = self.clock.now()
         async with self.db.transaction() as repos:
             job = JobRun(repos, club, Translator(club.language), now, members,
-                         key=f"{self.kind}-{item}")
+                         matrix=self.matrix, key=f"{self.kind}-{item}")
             effects = await self.job.run(job, item)
             queued = await queue_effects(repos, effects, job.key, now)
         for message in queued:
@@ -136,9 +139,10 @@ class DeclaredJob:
 
 
 def declared_jobs(jobs: Iterable[Job], db: Database, outbox: Outbox, clock: Clock,
-                  club: Callable[[], Club], homeserver: Homeserver) -> list[DeclaredJob]:
+                  club: Callable[[], Club], homeserver: Homeserver,
+                  matrix: MatrixPort | None = None) -> list[DeclaredJob]:
     """The scheduler's sources of the capabilities' jobs (``Registry.jobs``)."""
-    return [DeclaredJob(job, db, outbox, clock, club, homeserver) for job in jobs]
+    return [DeclaredJob(job, db, outbox, clock, club, homeserver, matrix) for job in jobs]
 
 
 async def start_work(registry: Registry, db: Database, outbox: Outbox, club: Club,

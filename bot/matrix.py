@@ -11,7 +11,6 @@ import io
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from nio.exceptions import LocalProtocolError
 
 from bot import transport as protocol
 from bot.attachments import PostedFiles, fetched
+from bot.clock import Clock, SystemClock
 from bot.keys import KeyUpkeep
 from bot.login import CREDENTIALS_FILE, Login
 from bot.matrix_api import (
@@ -67,8 +67,9 @@ THREAD_ASK_S = 2.0  # the latest event of a thread asked of the homeserver (else
 class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
     """One logged-in Matrix client with a persistent device and encryption store."""
 
-    def __init__(self, settings: MatrixSettings) -> None:
+    def __init__(self, settings: MatrixSettings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or SystemClock()
         store = settings.store_path
         store.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(store, 0o700)
@@ -250,11 +251,16 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                 initial_state=self._encryption_state() + opening_state(opening)))
         return str(response.room_id)
 
-    async def opened_room(self, opening: str) -> str | None:
-        """The room a ``direct_room`` call marked ``opening`` made, among the rooms the
-        homeserver says the bot is in (one request each: only after a lost answer)."""
+    async def opened_room(self, user_id: str, opening: str) -> str | None:
+        """The room a ``direct_room`` call for ``user_id`` marked ``opening`` made, among the
+        rooms the homeserver says the bot is in that the sync shows it created with ``user_id``
+        in them (only after a lost answer; ``bot.openings``)."""
         response = await self._once("joined rooms", JoinedRoomsResponse, self.client.joined_rooms)
-        return await find_opening(response.rooms, opening, self.state_event, self.client.rooms)
+
+        def made_for(room_id: str) -> bool:
+            return (self.user_id in self.creators(room_id)
+                    and self.is_member(room_id, user_id))
+        return await find_opening(response.rooms, opening, self.state_event, made_for)
 
     def _encryption_state(self) -> list[dict[str, Any]]:
         if not self.settings.encryption:
@@ -335,7 +341,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                 log.warning("the members of %s could not be read (%s)", room_id, error)
 
     def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:
-        return self.files.latest(room_id, user_id, datetime.now(UTC))
+        return self.files.latest(room_id, user_id, self.clock.now())
 
     async def fetch_file(self, source: Mapping[str, Any]) -> dict[str, Any]:
         """A posted file's content (``bot.attachments.fetched``): deadline, size limit."""

@@ -99,6 +99,7 @@ class LimitSettings:
     remontees_per_day: int = 5
     initiatives_per_day: int = 5
     proposals_per_day: int = 5
+    actions_per_day: int = 20
     commands_per_minute: int = 20
     comments_per_poll: int = 5
 

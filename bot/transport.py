@@ -74,8 +74,9 @@ class Transport(Protocol):
         its id."""
         ...
 
-    async def opened_room(self, opening: str) -> str | None:
-        """The room the bot is in that a ``direct_room`` call marked ``opening`` made."""
+    async def opened_room(self, user_id: str, opening: str) -> str | None:
+        """The room the bot is in that a ``direct_room`` call for ``user_id`` marked
+        ``opening`` made: one the bot created, ``user_id`` in it."""
         ...
 
     def latest_file(self, room_id: str, user_id: str) -> PostedFile | None:

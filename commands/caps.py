@@ -15,5 +15,6 @@ class Limits:
     remontees_per_day: int = 5  # remontées raised in 24 hours
     initiatives_per_day: int = 5  # initiatives added to the panorama in 24 hours
     proposals_per_day: int = 5  # proposals and polls on anything opened in 24 hours
+    actions_per_day: int = 20  # actions recorded at events in 24 hours (``!rencontre action``)
     commands_per_minute: int = 20  # commands of any kind (the dispatcher's sliding window)
     comments_per_poll: int = 5  # comments on one poll

@@ -27,6 +27,9 @@ DEFAULT_EVENT_KINDS: tuple[tuple[str, str], ...] = (
 )
 # The kind of the rencontres planned before kinds existed (and of the migrated rows).
 CLUB_MEETING = "rencontre"
+# The kind of an event of the north or the south when none is typed (if the club's kinds list
+# it and the default is the club's rencontre): a rencontre territoriale.
+TERRITORIAL_MEETING = "territoriale"
 # The kind of a group's event when none is typed (if the club's kinds list it).
 GROUP_MEETING = "groupe"
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from commands.context import Club
     from commands.effects import Effect
     from commands.i18n import Translator
+    from commands.ports import MatrixPort
     from storage.repositories import Repositories
 
 Item = int | str  # a row's id, or a room's
@@ -42,6 +43,9 @@ class JobRun:
     # the members of the room ``Job.room`` named (asked of the homeserver before the
     # transaction, the bot left out); empty for jobs that name none
     members: Sequence[str] = ()
+    # what the bot knows of its rooms from its sync (no request: ``MatrixPort``); ``None``
+    # when the runtime gives none
+    matrix: MatrixPort | None = None
     # the key of the effects' outbox rows (a replay after a crash queues nothing twice):
     # ``<kind>-<item>`` unless the run sets another
     key: str = ""

@@ -80,12 +80,23 @@ class AttendanceRepository:
 
     async def set_headcount(self, meeting_id: int, territory: str, counts: Mapping[str, int],
                             at: datetime) -> None:
-        """Replaces the headcount of ``territory`` at the event (categories left out: none)."""
+        """Replaces the headcount of ``territory`` at the event (categories left out: none);
+        the people it holds from forgotten guests (``from_guests``) stay, on top of it."""
+        rows = await self.session.execute(
+            select(MeetingHeadcount.category, MeetingHeadcount.from_guests).where(
+                MeetingHeadcount.meeting_id == meeting_id,
+                MeetingHeadcount.territory == territory,
+                MeetingHeadcount.from_guests > 0))
+        kept = {category: people for category, people in rows.all()}
         await self.session.execute(delete(MeetingHeadcount).where(
             MeetingHeadcount.meeting_id == meeting_id, MeetingHeadcount.territory == territory))
-        self.session.add_all(MeetingHeadcount(meeting_id=meeting_id, territory=territory,
-                                              category=category, count=count, recorded_at=at)
-                             for category, count in counts.items() if count > 0)
+        await self.session.flush()
+        typed = {category: count for category, count in counts.items() if count > 0}
+        self.session.add_all(
+            MeetingHeadcount(meeting_id=meeting_id, territory=territory, category=category,
+                             count=typed.get(category, 0) + kept.get(category, 0),
+                             from_guests=kept.get(category, 0), recorded_at=at)
+            for category in {**typed, **kept})
         await self.session.flush()
 
     async def headcounts(self, meeting_id: int) -> dict[tuple[str, str], int]:
@@ -198,9 +209,10 @@ class AttendanceRepository:
             if row is None:
                 self.session.add(MeetingHeadcount(meeting_id=meeting_id, territory=territory,
                                                   category=category, count=int(people),
-                                                  recorded_at=at))
+                                                  from_guests=int(people), recorded_at=at))
             else:
                 row.count += int(people)
+                row.from_guests += int(people)
         await self.session.execute(delete(MeetingGuest).where(which))
         if rows:  # their names are zeroed in the files (``storage.db``)
             self.session.info.setdefault(ERASED_KEY, set()).add("meeting_guests")

@@ -15,17 +15,20 @@ from commands.context import Context
 from commands.dates import format_moment, parse_moment
 from commands.effects import Reply
 from commands.errors import NotFound, UserError
+from commands.limits import check_daily
 from commands.meetings.common import MEETING, rencontre
 from commands.meetings.details import GROUP, clean_text
 from commands.meetings.organisers import organisers_only
 from commands.meetings.programme import ProgrammeGroup
 from commands.meetings.reminders import REMINDERS_KIND
 from commands.meetings.vocabulary import CANCELLED as MEETING_CANCELLED
+from commands.meetings.vocabulary import PRESENT
 from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Option, Param
 from commands.projects.names import GroupRef
 from commands.registry import PageRequest, command, group
-from commands.text import escape_markdown
+from commands.roles import Role
+from commands.text import escape_markdown, pill
 from matrix_ids import MATRIX_TO
 
 if TYPE_CHECKING:
@@ -97,8 +100,10 @@ async def rencontre_action(ctx: Context, meeting: Meeting, who: str | ProjectGro
     due_at = (parse_moment(due, now=ctx.now, tz=ctx.club.tz, default_time=DUE_TIME,
                            language=ctx.t.language) if due else None)
     repos = ctx.db()
+    await _may_give(ctx, meeting, who)
     if await repos.actions.count_open_of_meeting(meeting.id) >= OPEN_PER_MEETING:
         raise UserError("action.too_many", number=meeting.id, limit=OPEN_PER_MEETING)
+    await check_daily(ctx, ctx.club.limits.actions_per_day, "action", "created", "limit.actions")
     person = who if isinstance(who, str) else None
     group_id = None if isinstance(who, str) else who.id
     action = await repos.actions.add(meeting_id=meeting.id, assignee=person, group_id=group_id,
@@ -112,12 +117,33 @@ async def rencontre_action(ctx: Context, meeting: Meeting, who: str | ProjectGro
                  reschedule=(REMINDERS_KIND,) if reminded else ())
 
 
+async def _may_give(ctx: Context, meeting: Meeting, who: str | ProjectGroup) -> None:
+    """Who an action may be given to (the bot names them, reminds them): anyone, by a
+    coordinator; else the event's own group, a member of it, or someone who answered present
+    at the event (or the sender). Refused otherwise."""
+    if ctx.role >= Role.COORDINATOR:
+        return
+    repos = ctx.db()
+    if isinstance(who, str):
+        if who == ctx.sender or await repos.meetings.rsvp(meeting.id, who) == PRESENT:
+            return
+        if (meeting.group_id is not None
+                and await repos.groups.membership(meeting.group_id, who) is not None):
+            return
+        shown = escape_markdown(who)
+    elif who.id == meeting.group_id:
+        return
+    else:
+        shown = ctx.t("action.group", name=escape_markdown(who.name))
+    raise UserError("action.not_for_you", number=meeting.id, who=shown)
+
+
 def _recorded(ctx: Context, action: Action, who: str | ProjectGroup,
               reminded: datetime | None) -> str:
     """What was recorded, for whom, when they will be reminded, how to close it."""
     t = ctx.t
     groups = {} if isinstance(who, str) else {who.id: who}
-    text = t("action.recorded", number=action.id, meeting=action.meeting_id,
+    text = t("action.recorded", number=action.id, meeting=action.meeting_id, by=pill(ctx.sender),
              text=escape_markdown(action.text), who=common.who(action, groups, t),
              due=(" " + common.due(action, ctx.club, t)) if action.due_at else "")
     if reminded is not None:

@@ -13,14 +13,16 @@ from commands.actions.common import OPEN, due
 from commands.context import Club, RoomOutcome
 from commands.dates import wall_clock
 from commands.digest import MAX_NAMED
-from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Reply
+from commands.effects import Effect, Leave, Outcome, Post, Reply
 from commands.i18n import Translator
 from commands.meetings.reminders import BOT
 from commands.meetings.service import rooms_of
+from commands.privately import message, tell_privately
 from commands.text import escape_markdown, pill
 from matrix_ids import is_user_id
 
 if TYPE_CHECKING:
+    from commands.ports import MatrixPort
     from storage.models import Action, Meeting, Reminder
     from storage.repositories import Repositories
 
@@ -55,11 +57,12 @@ async def plan_action(repos: Repositories, action: Action, meeting: Meeting, clu
 
 def _text(action: Action, club: Club, t: Translator, late: str) -> str:
     return t("action.reminder", number=action.id, text=escape_markdown(action.text),
-             due=due(action, club, t), meeting=action.meeting_id, prefix=club.prefix, late=late)
+             due=due(action, club, t), meeting=action.meeting_id, prefix=club.prefix, late=late,
+             by=pill(action.created_by))
 
 
 async def remind(repos: Repositories, reminder: Reminder, club: Club, t: Translator,
-                 late: str) -> tuple[list[Effect], str]:
+                 late: str, matrix: MatrixPort | None = None) -> tuple[list[Effect], str]:
     """The messages of an action's reminder and what became of it (sent, or dropped: the
     action is closed, or its person erased)."""
     action = await repos.actions.get(reminder.action_id or 0)
@@ -71,11 +74,9 @@ async def remind(repos: Repositories, reminder: Reminder, club: Club, t: Transla
         user = action.assignee
         if not is_user_id(user):  # erased: a pseudonym
             return [], "dropped"
-        room = await repos.participants.direct_room(user)
-        if room is not None:
-            return [Post(room, Reply(text), key=key, about=(user,))], "sent"
-        return [OpenDirectRoom(reminder.room_id, user, Outcome(
-            ACTION_REMINDED, {"user_id": user, "action_id": action.id}))], "sent"
+        return await tell_privately(
+            repos, matrix, user, message(Reply(text), user, key), reminder.room_id,
+            Outcome(ACTION_REMINDED, {"user_id": user, "action_id": action.id})), "sent"
     group = await repos.groups.get(action.group_id or 0)
     if group is None:
         return [], "dropped"

@@ -7,7 +7,6 @@ group's."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -27,12 +26,11 @@ from commands.meetings.details import (
 )
 from commands.meetings.minutes import publish_minutes
 from commands.meetings.organisers import group_by_default
-from commands.meetings.reminders import REMINDERS_KIND, plan_meeting
+from commands.meetings.reminders import REMINDERS_KIND
 from commands.meetings.service import (
     announce_change,
     audit,
     create_meeting,
-    ics_upload,
     rooms_of,
 )
 from commands.meetings.vocabulary import CANCELLED, HELD
@@ -50,18 +48,13 @@ MINUTES_MAX = 5000
                          options=(*EVENT_OPTIONS, TERRITORY))
 async def planifier(ctx: Context, when: str, **options: Any) -> Reply:
     """``!rencontre planifier <quand> [--type …] [--titre …] [--lieu …] [--lien …] …``: an
-    event of any kind, announced in its rooms (or here, when it has none) with its ``.ics``."""
+    event of any kind, announced in its rooms (or here, when it has none: ``fallback_room``)
+    with its ``.ics``."""
     slot = read_slot(ctx, when)
     details = await read_details(ctx, await group_by_default(ctx, options))
     meeting, effects = await create_meeting(ctx.db(), ctx.club, ctx.t, start=slot.start,
                                             end=slot.end, details=details, created_by=ctx.sender,
-                                            now=ctx.now)
-    if not effects:  # no room for its audience: the announcement is the reply
-        meeting.rooms = json.dumps([ctx.room_id])
-        await plan_meeting(ctx.db(), meeting, ctx.club, ctx.now)
-        return Reply(render.announcement(meeting, ctx.club, ctx.t),
-                     effects=(ics_upload(meeting, ctx.club, ctx.t, ctx.room_id),),
-                     reschedule=(REMINDERS_KIND,))
+                                            now=ctx.now, fallback_room=ctx.room_id)
     return Reply(ctx.t("meeting.planned", heading=render.heading(meeting, ctx.club, ctx.t),
                        when=render.when(meeting, ctx.club, ctx.t),
                        place=render.where(meeting, ctx.t),

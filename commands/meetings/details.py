@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from commands.arguments import HttpsLink, Integer, Text, UserId
 from commands.errors import BadArgument, MissingArgument, UserError
-from commands.event_kinds import GROUP_MEETING
+from commands.event_kinds import CLUB_MEETING, GROUP_MEETING, TERRITORIAL_MEETING
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.params import Option
 from commands.projects.names import find_group, group_label
@@ -23,6 +23,7 @@ from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:
     from commands.context import Context
+    from commands.event_kinds import EventKinds
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -96,26 +97,38 @@ class EventDetails:
                 "capacity": self.capacity, "organiser": self.organiser}
 
 
+def _default_kind(kinds: EventKinds, territory: str) -> str:
+    """The kind of an event typed without ``--type``: the club's default, a rencontre
+    territoriale instead of the club's rencontre for the north or the south."""
+    north_or_south = MEETING_TERRITORIES.find(territory) in ("nord", "sud")
+    if (north_or_south and kinds.default == CLUB_MEETING
+            and TERRITORIAL_MEETING in dict(kinds.entries)):
+        return TERRITORIAL_MEETING
+    return kinds.default
+
+
 async def read_details(ctx: Context, options: Mapping[str, Any],
                        territory: str | None = None) -> EventDetails:
     """The details typed with a command (``EVENT_OPTIONS``, ``--territoire``): free texts
     checked (``clean_text``), the kind among the club's, the group found, the organiser a club
-    member (the sender by default). A group's event is for its territory, in its room (only a
-    coordinator plans one for a group without a room), and a « réunion de groupe-projet »
-    unless another kind is typed."""
+    member (the sender by default). An event of the north or the south is a « rencontre
+    territoriale » unless another kind is typed (a joint one, the club's default kind). A group's
+    event is for its territory, in its room (only a coordinator plans one for a group without a
+    room), and a « réunion de groupe-projet » unless another kind is typed."""
     def text(name: str, limit: int) -> str:
         raw = options.get(name)
         return clean_text(raw, name, limit) if raw else ""
 
     kinds = ctx.club.event_kinds
-    kind = kinds.convert(options["kind"]) if options.get("kind") else kinds.default
+    where = territory or options.get("territory") or "commun"
+    kind = kinds.convert(options["kind"]) if options.get("kind") else _default_kind(kinds, where)
     organiser = options.get("organiser") or ctx.sender
     if not await ctx.is_member(organiser):
         raise UserError("meeting.organiser_not_member", user=organiser)
     details = EventDetails(kind=kind, title=text("title", TITLE_MAX), theme=options.get("theme"),
                            description=text("description", DESCRIPTION_MAX),
                            place=text("place", PLACE_MAX), link=options.get("link") or "",
-                           territory=territory or options.get("territory") or "commun",
+                           territory=where,
                            capacity=options.get("capacity"), organiser=organiser)
     if not options.get("group"):
         return details

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commands.context import Club, Context, RoomOutcome
-from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, React, Reply
+from commands.effects import Effect, Leave, Outcome, Post, React, Reply
 from commands.errors import NotFound, UserError
 from commands.i18n import Translator
 from commands.meetings import render
 from commands.meetings.service import audit, rooms_of
 from commands.meetings.vocabulary import ANSWERS, CANCELLED, HELD, PRESENT, WAITING
+from commands.privately import message, tell_privately
 from commands.text import pill
 
 if TYPE_CHECKING:
@@ -100,12 +101,9 @@ async def fill_places(repos: Repositories, meeting: Meeting, club: Club, t: Tran
     for user in waiting[:max((meeting.capacity or 0) - taken, 0)]:
         await repos.meetings.set_rsvp(meeting.id, user, PRESENT, now, tz=club.tz)
         await audit(repos, meeting, user, "place_given", now)
-        room = await repos.participants.direct_room(user)
-        if room is not None and matrix.is_member(room, user):
-            effects.append(Post(room, Reply(_place_given(meeting, club, t)), about=(user,)))
-        else:
-            effects.append(OpenDirectRoom(told_in, user, Outcome(
-                PLACE_GIVEN, {"user_id": user, "meeting_id": meeting.id})))
+        effects += await tell_privately(
+            repos, matrix, user, message(Reply(_place_given(meeting, club, t)), user), told_in,
+            Outcome(PLACE_GIVEN, {"user_id": user, "meeting_id": meeting.id}))
     return effects
 
 

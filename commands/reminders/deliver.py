@@ -20,6 +20,7 @@ from commands.meetings.reminders import days_before, send_time
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
+    from commands.ports import MatrixPort
     from storage.models import Meeting, ProjectGroup, Reminder
     from storage.repositories import Repositories
 
@@ -42,7 +43,7 @@ def reminder_key(reminder: Reminder) -> str:
 
 
 async def deliver(repos: Repositories, reminder: Reminder, club: Club, t: Translator,
-                  now: datetime) -> Outcome:
+                  now: datetime, matrix: MatrixPort | None = None) -> Outcome:
     """Sends one due reminder (its messages are queued by the caller in the same transaction as
     this change of state)."""
     late = now - reminder.send_at > LATE
@@ -50,7 +51,7 @@ async def deliver(repos: Repositories, reminder: Reminder, club: Club, t: Transl
         outcome = Outcome(_personal(reminder, club, t, late), "sent")
     elif reminder.kind == ACTION_KIND:
         outcome = Outcome(*await remind(repos, reminder, club, t,
-                                        t("reminder.late") if late else ""))
+                                        t("reminder.late") if late else "", matrix))
     else:
         outcome = await _automatic(repos, reminder, club, t, now, late)
     reminder.sent_at = now

@@ -35,7 +35,7 @@ async def _send(job: JobRun, item: Item) -> Sequence[Effect]:
     job.key = reminder_key(reminder)
     facts = {"reminder": reminder.id, "kind": reminder.kind,
              "late_s": int((job.now - reminder.send_at).total_seconds())}
-    outcome = await deliver(job.repos, reminder, job.club, job.t, job.now)
+    outcome = await deliver(job.repos, reminder, job.club, job.t, job.now, job.matrix)
     if outcome.status == "dropped":
         log.info("reminder %s dropped: no longer useful", reminder.id, extra=facts)
     else:

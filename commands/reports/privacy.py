@@ -17,6 +17,7 @@ from commands.i18n import Translator
 from commands.limits import next_minute
 from commands.meetings.registration import give_back_places
 from commands.params import Param
+from commands.privately import tell_privately
 from commands.registry import command
 from commands.reports.erasure import erasure_for, forget_person
 from commands.roles import Role
@@ -130,14 +131,14 @@ async def mes_donnees(ctx: Context) -> Reply:
         raise UserError("rgpd.data_too_soon", when=format_moment(again, ctx.t.language,
                                                                  ctx.club.tz))
     await repos.participants.exported(ctx.sender, ctx.now)
-    room = await repos.participants.direct_room(ctx.sender)
-    if room is not None and ctx.homeserver().is_member(room, ctx.sender):
-        return Reply(ctx.t("rgpd.data_sent"), effects=await _data_posts(
-            repos, ctx.sender, room, ctx.club, ctx.t, ctx.now))
     # None yet, or one they left (or the bot is no longer in): a new one, then the data
-    opening = OpenDirectRoom(ctx.room_id, ctx.sender,
-                             Outcome(DIRECT_ROOM_OPENED, {"user_id": ctx.sender}))
-    return Reply(ctx.t("rgpd.data_opening"), effects=(opening,))
+    effects = await tell_privately(
+        repos, ctx.homeserver(), ctx.sender,
+        lambda room: _data_posts(repos, ctx.sender, room, ctx.club, ctx.t, ctx.now),
+        ctx.room_id, Outcome(DIRECT_ROOM_OPENED, {"user_id": ctx.sender}))
+    opening = isinstance(effects[0], OpenDirectRoom)
+    return Reply(ctx.t("rgpd.data_opening" if opening else "rgpd.data_sent"),
+                 effects=tuple(effects))
 
 
 @command("oublier_moi", fr=("oublier-moi", "oubliez-moi", "oubliermoi"),

@@ -76,6 +76,8 @@ class MeetingHeadcount(Base):
     territory: Mapped[str] = mapped_column(String(32), primary_key=True)
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+    # of ``count``, the people added from forgotten guests (kept when the headcount is typed again)
+    from_guests: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     recorded_at: Mapped[datetime]
 
 

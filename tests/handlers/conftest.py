@@ -134,7 +134,7 @@ class Harness:
         (``bot.jobs``); ``club``: the club it sees (the dispatcher's by default)."""
         [job] = [job for job in self.dispatcher.registry.jobs if job.kind == kind]
         return DeclaredJob(job, self.db, self.outbox, self.clock,
-                           club or (lambda: self.dispatcher.club), self.transport)
+                           club or (lambda: self.dispatcher.club), self.transport, self.matrix)
 
     async def reply_to(self, body: str, **kwargs: object) -> str:
         """The one reply's Markdown body."""
@@ -189,6 +189,7 @@ def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbo
                             matrix, follow_up_delay_s=0)
     outbox.on_room_opened = dispatcher.room_opened
     outbox.on_failed = dispatcher.row_failed
+    outbox.delivery.on_outcome_failed = dispatcher.outcome_failed
     return Harness(db, clock, transport, outbox, dispatcher, roles, places, itertools.count(1),
                    matrix)
 

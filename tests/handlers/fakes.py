@@ -116,8 +116,9 @@ class FakeTransport:
             raise MatrixError("create direct room", TimeoutError("no answer"))
         return room_id
 
-    async def opened_room(self, opening: str) -> str | None:
-        return self.openings.get(opening) if opening else None
+    async def opened_room(self, user_id: str, opening: str) -> str | None:
+        room = self.openings.get(opening) if opening else None
+        return room if room is not None and (user_id, room) in self.direct else None
 
     uploads: list[tuple[bytes, str, str]] = field(default_factory=list)
     members: dict[str, list[str]] = field(default_factory=dict)

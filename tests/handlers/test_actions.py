@@ -82,7 +82,8 @@ async def test_a_member_s_action_is_listed_reminded_in_a_direct_message_then_don
     assert len(sent) == 1  # BOB told (mentioned), besides the coordinator answered
     assert sent[0].content["m.mentions"] == {"user_ids": [BOB, COORDINATOR]}
     assert plain(sent[0]) == (
-        f"Action n°1 notée (rencontre n°1) : « Envoyer le devis à la mairie » — {BOB} pour le "
+        f"Action n°1 notée par {COORDINATOR} (rencontre n°1) : « Envoyer le devis à la mairie » "
+        f"— {BOB} pour le "
         "lundi 12 janvier 2099. Rappel en message privé le samedi 10 janvier 2099 à 9h. "
         "Une fois faite : `!action fait 1`.")
     action = await action_row(bot)
@@ -98,7 +99,7 @@ async def test_a_member_s_action_is_listed_reminded_in_a_direct_message_then_don
     assert bot.transport.direct == [(BOB, "!dm1:example.org")]
     assert [(s.room_id, plain(s)) for s in sent] == [("!dm1:example.org", (
         "⏰ Rappel : action n°1 « Envoyer le devis à la mairie » pour le lundi 12 janvier 2099 "
-        "(rencontre n°1). Une fois faite : `!action fait 1`."))]
+        f"(rencontre n°1, notée par {COORDINATOR}). Une fois faite : `!action fait 1`."))]
     assert "n'est pas chargée" not in await ask(bot, "!actions", sender=ALICE)
     assert "Seules la personne chargée" in await refused(bot, "!action fait 1", sender=CAROL)
     assert await ask(bot, "!action done 1", sender=BOB) == (
@@ -142,8 +143,12 @@ async def test_the_organiser_records_actions_other_members_may_not(bot: Harness)
     await held(bot, organiser=ALICE)
     assert "Réservé à la coordination et à l'organisation de l'événement" in await refused(
         bot, f"!rencontre action 1 {BOB} Faire le compte", sender=BOB)
+    assert "pas à @bob:example" in await refused(  # Bob did not say he would be there
+        bot, f"!rencontre action 1 {BOB} Faire le compte", sender=ALICE)
+    async with bot.db.transaction() as repos:
+        await repos.meetings.set_rsvp(1, BOB, "present", bot.clock.now(), tz=PARIS)
     reply = await ask(bot, f"!rencontre action 1 {BOB} Faire le compte", sender=ALICE)
-    assert reply.startswith("Action n°1 notée")
+    assert reply.startswith(f"Action n°1 notée par {ALICE}")
     assert "Rappel" not in reply  # no due date, no reminder
     assert await ask(bot, "!action annuler 1", sender=ALICE) == (
         "Action n°1 annulée : « Faire le compte ».")
@@ -156,6 +161,9 @@ async def test_a_group_s_referents_record_actions_at_their_group_s_meeting(
     await bot.command("!rencontre planifier demain 18h --groupe velo", sender=ALICE)
     await bot.command("!rencontre planifier demain 19h --territoire nord", sender=COORDINATOR)
     bot.clock.set(paris(2099, 1, 7, 10))
+    assert "pas à @bob:example" in await refused(  # Bob is not in the group
+        bot, f"!rencontre action 1 {BOB} Réparer la pompe", sender=ALICE)
+    await bot.command("!projet rejoindre velo", sender=BOB)
     reply = await ask(bot, f"!rencontre action 1 {BOB} Réparer la pompe", sender=ALICE)
     assert reply.startswith("Action n°1 notée")
     assert "Réservé à la coordination" in await refused(  # not the club's meeting
@@ -231,8 +239,8 @@ async def test_a_reminder_whose_direct_room_is_refused_is_told_in_the_event_s_ro
     assert [s.room_id for s in sent] == [NORTH]
     assert plain(sent[0]) == (
         f"{BOB}, je n'ai pas pu vous écrire en message privé :\n⏰ Rappel : action n°1 « Envoyer "
-        "le devis » pour le lundi 12 janvier 2099 (rencontre n°1). Une fois faite : "
-        "`!action fait 1`.")
+        f"le devis » pour le lundi 12 janvier 2099 (rencontre n°1, notée par {COORDINATOR}). "
+        "Une fois faite : `!action fait 1`.")
     assert sent[0].content["m.mentions"] == {"user_ids": [BOB]}
 
 
@@ -256,3 +264,50 @@ async def test_a_group_s_reminder_mentions_at_most_fifty_referents(bot: Harness)
     [sent] = await run_until(bot, paris(2099, 1, 13, 10))
     assert sent.room_id == MAIN  # the group has no room of its own
     assert len(sent.content["m.mentions"]["user_ids"]) == 50
+
+
+async def test_a_referent_gives_actions_to_their_group_not_to_another_or_to_strangers(
+        bot: Harness) -> None:
+    """Someone who made a group of their own and held its meeting cannot have the bot remind
+    another group, or anyone outside it, in its voice; the coordinators can."""
+    await ask(bot, "!projet creer Atelier vélo", sender=ALICE)
+    await bot.command("!projet salon velo", sender=ALICE)
+    await ask(bot, "!projet creer Jardins partagés", sender=CAROL)
+    await bot.command("!rencontre planifier demain 18h --groupe velo", sender=ALICE)
+    bot.clock.set(paris(2099, 1, 7, 10))
+    assert "pas à le groupe Jardins partagés" in await refused(
+        bot, "!rencontre action 1 jardins Arroser --pour 15/01", sender=ALICE)
+    assert "pas à @carol:example" in await refused(
+        bot, f"!rencontre action 1 {CAROL} Arroser --pour 15/01", sender=ALICE)
+    assert (await ask(bot, "!rencontre action 1 velo Trouver un local", sender=ALICE)
+            ).startswith(f"Action n°1 notée par {ALICE}")
+    assert (await ask(bot, f"!rencontre action 1 {CAROL} Arroser")).startswith(
+        f"Action n°2 notée par {COORDINATOR}")
+
+
+async def test_no_more_than_a_day_s_cap_of_actions_recorded_by_one_person(
+        build_bot: Callable[..., Harness]) -> None:
+    club = replace(make_club(), coordinators=(COORDINATOR,),
+                   limits=replace(make_club().limits, actions_per_day=2))
+    bot = build_bot(club, main=MAIN, north=NORTH)
+    await held(bot, organiser=ALICE)
+    for n in (1, 2):
+        assert (await ask(bot, f"!rencontre action 1 {ALICE} Tâche {n}", sender=ALICE)
+                ).startswith(f"Action n°{n} notée")
+    assert "Limite atteinte : vous avez déjà noté 2 actions" in await refused(
+        bot, f"!rencontre action 1 {ALICE} Tâche 3", sender=ALICE)
+    assert (await ask(bot, f"!rencontre action 1 {ALICE} Tâche 3")).startswith(
+        "Action n°3 notée")  # the coordinators have no cap
+
+
+async def test_a_reminder_is_not_posted_in_a_direct_room_the_person_left(bot: Harness) -> None:
+    await held(bot)
+    await ask(bot, f"!rencontre action 1 {BOB} Premier --pour 12/01")
+    await ask(bot, f"!rencontre action 1 {BOB} Second --pour 14/01")
+    assert [s.room_id for s in await run_until(bot, paris(2099, 1, 10, 10))] == [
+        "!dm1:example.org"]
+    bot.matrix.left.add(("!dm1:example.org", BOB))
+    sent = await run_until(bot, paris(2099, 1, 12, 10))
+    assert bot.transport.direct == [(BOB, "!dm1:example.org"), (BOB, "!dm2:example.org")]
+    assert [s.room_id for s in sent] == ["!dm2:example.org"]
+    assert "action n°2 « Second »" in plain(sent[0])

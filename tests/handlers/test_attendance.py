@@ -146,6 +146,11 @@ async def test_a_guest_who_asks_is_forgotten_and_stays_counted(bot: Harness) -> 
         assert (await repos.attendance.turnout(1)).total == 2
     assert "Aucun invité de ce nom" in await refused(bot, "!rencontre oublier-invite 1 Élise")
     assert "Seules" in await refused(bot, "!rencontre oublier-invite 1 Jean Martin", sender=BOB)
+    # the north's headcount typed again: Élise is still counted, on top of it
+    await bot.command("!rencontre effectif 1 3 élus", sender=ORGANISER)
+    async with bot.db.transaction() as repos:
+        assert await repos.attendance.headcounts(1) == {("nord", "elu"): 4}
+        assert (await repos.attendance.turnout(1)).total == 5
 
 
 async def test_the_nightly_purge_turns_old_guests_into_headcounts(bot: Harness) -> None:

@@ -118,7 +118,7 @@ async def test_coordinators_keep_every_right(bot: Harness) -> None:
     sent = await bot.command("!rencontre planifier 15/01 18h --territoire nord",
                              sender=COORDINATOR, room_id=VELO)
     assert [s.room_id for s in sent[1:]] == [NORTH, NORTH]
-    assert await meeting_of(bot, 2) == (None, "rencontre", "prevue")
+    assert await meeting_of(bot, 2) == (None, "territoriale", "prevue")
     assert (await ask(bot, "!rencontre reporter 1 16/01 18h", sender=COORDINATOR)).startswith(
         "Rencontre n°1 déplacée")
     assert (await ask(bot, "!rencontre modifier 1 --titre Révision", sender=COORDINATOR)
@@ -255,4 +255,4 @@ async def test_a_group_without_room_holds_no_poll_and_its_referents_plan_nothing
         "ouvrez-le d'abord (`!projet salon`).")
     sent = await bot.command("!rencontre planifier 14/01 18h --groupe jardin",
                              sender=COORDINATOR, room_id=ROOM)
-    assert [s.room_id for s in sent] == [ROOM, ROOM]  # the announcement is the reply
+    assert [s.room_id for s in sent] == [ROOM, ROOM, ROOM]  # the reply, the announcement, the .ics

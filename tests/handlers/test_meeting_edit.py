@@ -54,12 +54,12 @@ async def test_details_changed_and_announced_with_the_updated_calendar(bot: Harn
                              "--theme énergie --lieu Mairie d'Embrun --description Les aides.",
                              sender=COORDINATOR, room_id=ROOM)
     assert plain(sent[0]) == (
-        "Modifications de Rencontre du club n°1 — Rénover sa maison enregistrées (titre, lieu, "
+        "Modifications de Rencontre territoriale n°1 — Rénover sa maison enregistrées (titre, lieu, "
         "lien, description, thème). J'annonce le changement dans 1 salon, avec le fichier "
         "d'agenda mis à jour.")
     assert [s.room_id for s in sent[1:]] == [SOUTH, SOUTH]
     announce = plain(sent[1])
-    assert announce.startswith("✏️ Rencontre du club n°1 — Rénover sa maison : modifications — sud")
+    assert announce.startswith("✏️ Rencontre territoriale n°1 — Rénover sa maison : modifications — sud")
     for line in ("- Titre : Rénover sa maison", "- Où : Mairie d'Embrun",
                  f"- En ligne : <{VISIO}>", "- Thème : énergie", "- Description : Les aides."):
         assert line in announce, line
@@ -97,7 +97,7 @@ async def test_more_places_go_to_the_first_people_waiting(bot: Harness) -> None:
     assert bot.transport.direct == [(CAROL, "!dm1:example.org")]
     told = [plain(s) for s in sent if s.room_id == "!dm1:example.org"]
     assert len(told) == 1 and told[0].startswith("🎉 Une place s'est libérée : vous êtes "
-                                                 "inscrit·e à Rencontre du club n°1")
+                                                 "inscrit·e à Rencontre territoriale n°1")
     announce = next(plain(s) for s in sent if s.room_id == SOUTH)
     assert "- Places : 3, sur inscription" in announce
 

@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import select
 
 from commands.i18n import Translator
 from commands.meetings import create_meeting
 from commands.meetings.details import EventDetails
+from storage.models import Reminder
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import Sent
@@ -71,10 +73,10 @@ async def test_plan_announces_in_the_territory_rooms_with_the_calendar_file(bot:
     sent = await plan(bot)
     assert events(sent) == [(ROOM, "notice"), (NORTH, "notice"), (NORTH, "file")]
     reply = plain(sent[0])
-    assert reply.startswith("C'est planifié : Rencontre du club n°1, jeudi 8 janvier 2099, "
+    assert reply.startswith("C'est planifié : Rencontre territoriale n°1, jeudi 8 janvier 2099, "
                             "18h30–20h30, Salle des fêtes, Embrun, nord. Je l'annonce dans 1 salon")
     announce = plain(sent[1])
-    assert "📅 Rencontre du club n°1 — nord" in announce
+    assert "📅 Rencontre territoriale n°1 — nord" in announce
     assert "Organisation : @claire:example.org" in announce
     assert "Quand : jeudi 8 janvier 2099, 18h30–20h30" in announce
     assert "Où : Salle des fêtes, Embrun" in announce
@@ -147,9 +149,13 @@ async def test_plan_without_club_rooms_announces_in_the_command_room(
         build_bot: Callable[..., Harness]) -> None:
     bot = build_bot()
     sent = await plan(bot)
-    assert events(sent) == [(ROOM, "notice"), (ROOM, "file")]
-    assert "Rencontre du club n°1 — nord" in plain(sent[0])
+    assert events(sent) == [(ROOM, "notice"), (ROOM, "notice"), (ROOM, "file")]
+    assert plain(sent[0]).endswith("Je l'annonce dans 1 salon, avec son fichier d'agenda.")
+    assert "Rencontre territoriale n°1 — nord" in plain(sent[1])
     assert json.loads((await meeting_row(bot)).rooms) == [ROOM]
+    async with bot.db.transaction() as repos:  # its reminders planned once: none cancelled
+        rows = (await repos.session.scalars(select(Reminder))).all()
+    assert rows and {(r.status, r.room_id) for r in rows} == {("pending", ROOM)}
     moved = await bot.command("!rencontre reporter 1 vendredi 18h30", sender=COORDINATOR)
     assert events(moved) == [(ROOM, "notice"), (ROOM, "notice"), (ROOM, "file")]
 
@@ -270,9 +276,9 @@ async def test_list_upcoming_soonest_first_then_past_most_recent_first(bot: Harn
         lines[2].endswith("annulée")
     assert lines[3].startswith("- Rencontre du club n°3 — jeudi 15 janvier 2099") and "Gap" in lines[3]
     assert lines[5] == "Rencontres passées (2, les plus récentes d'abord) :"
-    assert lines[6].startswith("- Rencontre du club n°2 — mercredi 7 janvier 2099") and \
+    assert lines[6].startswith("- Rencontre territoriale n°2 — mercredi 7 janvier 2099") and \
         lines[6].endswith("présences non notées")
-    assert lines[7].startswith("- Rencontre du club n°1 — mardi 6 janvier 2099") and \
+    assert lines[7].startswith("- Rencontre territoriale n°1 — mardi 6 janvier 2099") and \
         lines[7].endswith("tenue, 3 présents")
 
 
@@ -301,7 +307,7 @@ async def test_info_defaults_to_the_next_one_and_tells_everything(bot: Harness) 
     assert f"présents : {ALICE}, {BOB}" in reply and f"absents : {CAROL}" in reply
     assert "!rencontre present 2" in reply and "!rencontre ics 2" in reply
     reply = await ask(bot, "!meeting show 1", ALICE)
-    assert reply.startswith("Rencontre du club n°1 — prévue")  # English command, the club's language
+    assert reply.startswith("Rencontre territoriale n°1 — prévue")  # English command, the club's language
     assert "Où : Mairie de Guillestre" in reply and "Territoire : nord" in reply
 
 
@@ -501,7 +507,7 @@ async def test_minutes_saved_posted_in_the_rooms_then_replaced_by_an_edit(bot: H
     assert plain(sent[0]) == ("Compte-rendu de la rencontre n°1 enregistré. "
                              "Publié dans 1 salon de la rencontre.")
     posted = sent[1].content
-    assert plain(sent[1]).startswith("📝 Compte-rendu — Rencontre du club n°1, ")
+    assert plain(sent[1]).startswith("📝 Compte-rendu — Rencontre territoriale n°1, ")
     assert "Vélo : **3** ateliers." in posted["body"]  # Markdown shown, not rendered
     assert "<strong>3</strong>" not in posted["formatted_body"]
     assert posted["m.mentions"] == {"user_ids": []}  # a name in the text pings no one

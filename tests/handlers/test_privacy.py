@@ -9,13 +9,17 @@ import base64
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, text
 
 from bot.render import message_content
+from commands.context import RoomOutcome
+from commands.effects import Effect
 from commands.i18n import Translator
 from commands.meta import welcome
 from commands.reports.erasure import purge_inactive
 from commands.reports.figures import yearly_figures
+from commands.reports.privacy import DIRECT_ROOM_OPENED
 from storage.models import Base, MeetingAttendance, MeetingRsvp, PollVote
 from tests.handlers.conftest import ALICE, ROOM, START, Harness, make_club, retaining
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
@@ -354,3 +358,25 @@ async def test_the_daily_retention_job(bot: Harness) -> None:
     bot.clock.advance(due - bot.clock.now())
     await job.fire(item)
     assert await holders(bot, ALICE, "Guillestre") == []
+
+
+async def test_an_outcome_handler_that_fails_is_told_once_not_tried_again(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The direct room opened, its handler fails: the person is told where they asked (an
+    error reference), the row is done; no second room, nothing sent again."""
+    calls: list[str] = []
+
+    async def failing(done: RoomOutcome) -> tuple[Effect, ...]:
+        calls.append(str(done.room_id))
+        raise RuntimeError("a bug in the handler")
+
+    monkeypatch.setitem(bot.dispatcher.registry.outcomes, DIRECT_ROOM_OPENED, failing)
+    reply, told = await bot.command("!mes-donnees")
+    assert told.room_id == ROOM and told.content["body"].startswith("Erreur interne (réf. ")
+    assert told.content["m.mentions"] == {"user_ids": [ALICE]}
+    await bot.outbox.flush()
+    await bot.outbox.flush()
+    assert calls == ["!dm1:example.org"]
+    assert bot.transport.direct == [(ALICE, "!dm1:example.org")]
+    async with bot.db.transaction() as repos:
+        assert list(await repos.outbox.pending()) == []

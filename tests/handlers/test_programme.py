@@ -75,16 +75,29 @@ async def test_a_webinaire_with_its_details_everywhere(bot: Harness) -> None:
 
 async def test_a_plain_rencontre_is_a_rencontre_du_club_answered_by_reactions(
         bot: Harness) -> None:
-    sent = await bot.command("!rencontre planifier 14/01 18h30 --lieu Gap --territoire sud",
-                             sender=COORDINATOR)
-    assert "Rencontre du club n°1 — sud" in plain(sent[1])
+    sent = await bot.command("!rencontre planifier 14/01 18h30 --lieu Gap", sender=COORDINATOR)
+    assert "Rencontre du club n°1 — commune" in plain(sent[1])
     assert "!rencontre present 1" in plain(sent[1]) and "Places" not in plain(sent[1])
     reaction = await bot.command("!rencontre inscrire 1", sender=ALICE)
     assert [s.event_type for s in reaction] == ["m.reaction"]
     event = vevent(bot.transport.uploads[0][0])
-    assert str(event["summary"]) == "Rencontre du Club Climat et Transition — sud"
+    assert str(event["summary"]) == "Rencontre du Club Climat et Transition — commune (nord et sud)"
     assert [str(c) for c in event["categories"].cats] == ["Rencontre du club"]
     assert "url" not in event
+
+
+async def test_a_rencontre_of_the_north_or_south_is_territoriale_unless_typed(
+        bot: Harness) -> None:
+    await ask(bot, "!rencontre planifier 14/01 18h30 --territoire sud")
+    await ask(bot, "!rencontre planifier 15/01 18h30 --territoire north")
+    await ask(bot, "!rencontre planifier 16/01 18h30 --territoire nord --type rencontre")
+    await ask(bot, "!rencontre planifier 17/01 18h30 --territoire tous")
+    async with bot.db.transaction() as repos:
+        kinds = [(await repos.meetings.get(n)).kind  # type: ignore[union-attr]
+                 for n in (1, 2, 3, 4)]
+    assert kinds == ["territoriale", "territoriale", "rencontre", "rencontre"]
+    assert "- Rencontre territoriale n°1 — mercredi 14 janvier 2099" in await ask(
+        bot, "!rencontre liste", sender=ALICE)
 
 
 @pytest.mark.parametrize(("option", "expected"), [
@@ -347,7 +360,7 @@ async def test_the_programme_by_month_with_its_filters(bot: Harness) -> None:
     assert whole.index("Janvier 2099") < whole.index("Webinaire n°1") < whole.index(
         "Formation n°2") < whole.index("Février 2099") < whole.index(
         "Réunion de groupe-projet n°3") < whole.index("Mars 2099") < whole.index(
-        "Rencontre du club n°4")
+        "Rencontre territoriale n°4")
     assert "Temps d'échange" not in whole  # cancelled
     assert "complet (liste d'attente)" in whole and "10 places libres" in whole
 

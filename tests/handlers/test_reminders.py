@@ -195,10 +195,10 @@ async def test_meeting_reminders_at_the_right_wall_clock_times_across_dst(bot: H
     await plan(bot, "mardi 31 mars 2099 18h30")  # DST on Sunday 29 March 2099
     sent = await run_until(bot, paris(2099, 4, 1))
     meeting_reminders = [(s.room_id, s.content["body"]) for s in sent
-                         if "Rencontre du club n°1 dans" in str(s.content["body"])]
+                         if "Rencontre territoriale n°1 dans" in str(s.content["body"])]
     assert [body.split(" : ")[0] for _, body in meeting_reminders] == [
-        "📅 Rencontre du club n°1 dans 7 jour(s)", "📅 Rencontre du club n°1 dans 1 jour(s)",
-        "📅 Rencontre du club n°1 dans 2 heure(s)"]
+        "📅 Rencontre territoriale n°1 dans 7 jour(s)", "📅 Rencontre territoriale n°1 dans 1 jour(s)",
+        "📅 Rencontre territoriale n°1 dans 2 heure(s)"]
     assert {room for room, _ in meeting_reminders} == {SOUTH}
     assert "Lieu : Salle des fêtes" in meeting_reminders[0][1]
     assert "`!rencontre present 1`" in meeting_reminders[0][1]
@@ -267,7 +267,7 @@ async def test_rescheduling_moves_the_reminders_and_cancelling_drops_them(bot: H
                                         paris(2099, 1, 29, 16, 30)]
     await bot.command("!rencontre annuler 1 neige", sender=COORDINATOR)
     sent = await run_until(bot, paris(2099, 3, 1))
-    assert [s for s in sent if "Rencontre du club n°1 dans" in str(s.content["body"])] == []
+    assert [s for s in sent if "Rencontre territoriale n°1 dans" in str(s.content["body"])] == []
     async with bot.db.transaction() as repos:
         assert await repos.reminders.of_meeting(1, ("meeting", "minutes_due")) == []
 
@@ -277,7 +277,7 @@ async def test_a_meeting_reminder_that_is_no_longer_useful_is_dropped(bot: Harne
     bot.clock.set(paris(2099, 1, 8, 19))  # down until after the start
     await engine(bot).fire()
     await bot.outbox.flush()
-    assert not any("Rencontre du club n°1 dans" in b for b in bot.transport.bodies())
+    assert not any("Rencontre territoriale n°1 dans" in b for b in bot.transport.bodies())
     async with bot.db.transaction() as repos:
         assert await repos.reminders.of_meeting(1, ("meeting",)) == []
 
@@ -367,7 +367,7 @@ async def test_agenda_call_deadline_and_the_published_agenda_in_the_reminder(bot
     await bot.command("!odj ajouter Accueil et tour de table --duree 20min", sender=COORDINATOR)
     await bot.command("!odj publier", sender=COORDINATOR)
     sent = await run_until(bot, paris(2099, 2, 26, 12))
-    before = [s for s in sent if "Rencontre du club n°1 dans 1 jour" in str(s.content["body"])]
+    before = [s for s in sent if "Rencontre territoriale n°1 dans 1 jour" in str(s.content["body"])]
     assert len(before) == 1 and "Accueil et tour de table" in before[0].content["body"]
 
 

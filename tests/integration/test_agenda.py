@@ -62,7 +62,7 @@ async def test_agenda_on_a_real_homeserver(bot_factory, users) -> None:
     day = datetime.now(UTC) + timedelta(days=10)
     planned = await ask(chargee, main, f"!rencontre planifier {day.day:02d}/{day.month:02d}/"
                                        f"{day.year} 18h30 --territoire nord")
-    assert "C'est planifié : Rencontre du club n°1" in planned.body, planned.body
+    assert "C'est planifié : Rencontre territoriale n°1" in planned.body, planned.body
 
     first = await ask(alice, main, "!odj proposer Bilan de la fête du vélo")
     await ask(bob, main, "!agenda suggest Covoiturage vers Gap")

@@ -11,6 +11,7 @@ import pytest
 from nio import DownloadResponse, RoomEncryptedFile
 from nio.crypto.attachments import decrypt_attachment
 
+from bot.openings import OPENING_STATE
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_polls import OffsetClock
 from tests.integration.test_projects import ask
@@ -116,5 +117,15 @@ async def test_a_direct_room_is_found_again_by_the_mark_of_its_request(bot_facto
     await transport.direct_room(alice.user_id)  # another direct room with her, unmarked
     room = await transport.direct_room(alice.user_id, "cct-effect-mark")
     await alice.wait_membership(room, alice.user_id, "invite")  # she is invited there
-    assert await transport.opened_room("cct-effect-mark") == room
-    assert await transport.opened_room("cct-effect-other") is None
+    # a room someone else made with her, marked like a request of the bot's, the bot in it
+    planted = await chargee.create_room(name="piège", invite=[alice.user_id])
+    await chargee.client.room_put_state(planted, OPENING_STATE,
+                                        {"opening": "cct-effect-planted"})
+    await chargee.invite(planted, transport.user_id)
+    async with asyncio.timeout(60):  # the bot's sync shows both rooms, and who made them
+        while not (transport.creators(room) and transport.creators(planted)):
+            await asyncio.sleep(0.1)
+    assert await transport.opened_room(alice.user_id, "cct-effect-mark") == room
+    assert await transport.opened_room(chargee.user_id, "cct-effect-mark") is None
+    assert await transport.opened_room(alice.user_id, "cct-effect-other") is None
+    assert await transport.opened_room(alice.user_id, "cct-effect-planted") is None

@@ -98,3 +98,25 @@ async def test_guests_of_old_events_become_headcounts(db: Database) -> None:
         after = await repos.attendance.turnout(old)
         assert after.cells == before.cells and after.total == before.total == 5
         assert await repos.attendance.expire_guests(NOW - 730 * DAY) == 0
+
+
+async def test_a_forgotten_guest_stays_counted_when_the_headcount_is_typed_again(
+        db: Database) -> None:
+    async with db.transaction() as repos:
+        first = await make(repos, NOW - DAY)
+        await repos.attendance.set_headcount(first, "sud", {"elu": 2}, NOW)
+        await repos.attendance.add_guests(first, [("Marie", "elu", "sud"),
+                                                  ("Paul", "habitant", "sud")], NOW)
+        assert await repos.attendance.forget_guest(first, "marie", NOW) == 1
+        assert await repos.attendance.forget_guest(first, "Paul", NOW) == 1
+    async with db.transaction() as repos:
+        assert (await repos.attendance.turnout(first)).total == 4
+        # the organiser types the south's headcount again: Marie and Paul are still counted
+        await repos.attendance.set_headcount(first, "sud", {"elu": 3}, NOW)
+    async with db.transaction() as repos:
+        assert await repos.attendance.headcounts(first) == {("sud", "elu"): 4,
+                                                           ("sud", "habitant"): 1}
+        assert (await repos.attendance.turnout(first)).total == 5
+        await repos.attendance.set_headcount(first, "sud", {}, NOW)
+        assert await repos.attendance.headcounts(first) == {("sud", "elu"): 1,
+                                                           ("sud", "habitant"): 1}

@@ -713,3 +713,30 @@ async def test_0021_keeps_the_remontees_and_adds_comments_supports_and_adoptions
         assert kept is not None and kept.text == "Un abri vélo"
         assert await repos.remontees.support_counts() == {}
         assert await repos.charter.adoptions() == []
+
+
+# --- 0023: the people a headcount holds from forgotten guests ------------------------------------
+
+async def test_0023_keeps_the_headcounts_and_counts_none_of_them_from_guests(
+        empty_db: Database) -> None:
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    await _migrate_to(empty_db, "0019")
+    async with empty_db.transaction() as repos:
+        meeting = await repos.meetings.create(
+            starts_at=t0, ends_at=t0 + timedelta(hours=2), place="Gap", territory="sud",
+            created_by="@c:x", at=t0)
+        number = meeting.id
+    async with empty_db.engine.begin() as connection:
+        await connection.execute(sa.text(
+            "INSERT INTO meeting_headcounts (meeting_id, territory, category, count, recorded_at)"
+            " VALUES (:m, 'sud', 'elu', 3, :at)"), {"m": number, "at": t0})
+    await empty_db.upgrade()
+    async with empty_db.transaction() as repos:
+        assert await repos.attendance.headcounts(number) == {("sud", "elu"): 3}
+        await repos.attendance.set_headcount(number, "sud", {"elu": 2}, t0)  # none kept
+        assert await repos.attendance.headcounts(number) == {("sud", "elu"): 2}
+    await _migrate_to(empty_db, "0019", down=True)
+    async with empty_db.engine.begin() as connection:
+        assert (await connection.execute(sa.text(
+            "SELECT count FROM meeting_headcounts"))).scalar_one() == 2
+    await empty_db.upgrade()

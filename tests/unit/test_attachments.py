@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,6 +18,9 @@ from nio import AsyncClient
 from nio.crypto.attachments import encrypt_attachment
 
 from bot.attachments import FileTooLarge, FileUnreadable, PostedFiles, download, posted_file
+from bot.clock import FakeClock
+from bot.config import parse_settings
+from bot.matrix import MatrixTransport
 
 NOW = datetime(2027, 3, 1, 18, 0, tzinfo=UTC)
 
@@ -104,3 +108,21 @@ async def test_an_encrypted_file_is_decrypted_or_refused(media: Any) -> None:
     wrong = {"file": {**keys, "url": "mxc://x/secret", "hashes": {"sha256": "AAAA"}}}
     with pytest.raises(FileUnreadable):
         await download(client, wrong)
+
+
+def test_the_transport_offers_the_latest_file_by_the_bot_s_clock(tmp_path: Path) -> None:
+    """The day a file is offered is counted on the injected clock, not the machine's."""
+    settings = parse_settings({
+        "matrix": {"homeserver": "http://127.0.0.1:1", "user_id": "@bot:localhost",
+                   "password": "x", "store_path": "store", "encryption": False},
+        "database": {"url": "sqlite+aiosqlite:///data/cct.db"},
+        "club": {"charter": "x"}, "rooms": {"main": "!r"},
+    }, base=tmp_path, env={})
+    clock = FakeClock(NOW + timedelta(hours=2))  # the machine's clock is years ahead of NOW
+    transport = MatrixTransport(settings.matrix, clock)
+    transport.files.seen("!r", file_event({"msgtype": "m.file", "body": "feuille.csv",
+                                           "url": "mxc://x/1"}))
+    found = transport.latest_file("!r", "@c:x")
+    assert found is not None and found.name == "feuille.csv"
+    clock.advance(timedelta(days=1))
+    assert transport.latest_file("!r", "@c:x") is None
