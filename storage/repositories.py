@@ -15,6 +15,7 @@ from storage import statements
 from storage.actions import ActionRepository
 from storage.agenda import AgendaRepository, RemonteeRepository
 from storage.attendance import AttendanceRepository
+from storage.audit import AuditRepository
 from storage.decisions import CharterRepository, CommentRepository
 from storage.faults import storage_faults
 from storage.meetings import MeetingRepository
@@ -31,7 +32,7 @@ from storage.participants import ParticipantRepository
 from storage.personal import people_in
 from storage.personal_data import PersonalDataRepository
 from storage.polls import PeopleRepository, PollRepository
-from storage.projects import AuditRepository, GroupRepository, InitiativeRepository
+from storage.projects import GroupRepository, InitiativeRepository
 from storage.published import PublishedRepository
 from storage.reminders import ReminderRepository
 from storage.report import ReportRepository
