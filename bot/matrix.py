@@ -19,7 +19,6 @@ from aiohttp import ClientError
 from nio import (
     AsyncClientConfig,
     EncryptionError,
-    JoinedMembersResponse,
     JoinedRoomsResponse,
     JoinResponse,
     MegolmEvent,
@@ -50,6 +49,7 @@ from bot.matrix_api import (
     room_from_link,
     sync_filter,
 )
+from bot.members import Members, apply_members, joined_members
 from bot.openings import find_opening, opening_state
 from bot.room_state import SyncedRooms
 from bot.settings import MatrixSettings
@@ -303,9 +303,13 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
 
     async def joined_members(self, room_id: str) -> list[str]:
         """Who is in a room now (asked of the homeserver: lazy-loaded member lists are partial)."""
-        response = await self._once(f"members of {room_id}", JoinedMembersResponse,
-                                    lambda: self.client.joined_members(room_id))
-        return [str(member.user_id) for member in response.members]
+        return list(await self._members(room_id))
+
+    async def _members(self, room_id: str) -> Members:
+        async with self._answer(f"members of {room_id}"), asyncio.timeout(self.deadline + 5):
+            members = await joined_members(self.client, room_id, self.deadline)
+        self.answered_at = asyncio.get_running_loop().time()
+        return members
 
     async def relations(self, room_id: str, event_id: str) -> list[Any]:
         """Every event that references ``event_id`` (poll responses…), decrypted when possible."""
@@ -330,7 +334,9 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                 continue
             try:
                 async with asyncio.timeout(limit_s):
-                    await self.joined_members(room_id)
+                    members = await self._members(room_id)
+                if self.client.rooms.get(room_id) is room:
+                    await apply_members(self.client, room, members)
             except (MatrixError, TimeoutError) as error:
                 log.warning("the members of %s could not be read (%s)", room_id, error)
 

@@ -34,6 +34,8 @@ from storage.projects import AuditRepository, GroupRepository, InitiativeReposit
 from storage.reminders import ReminderRepository
 from storage.statements import dialect_of
 
+ID_BATCH = 500  # values in one IN (…) list: SQLite allows 32,766 parameters, a statement stays small
+
 
 class StateRepository:
     """Key/value runtime facts."""
@@ -188,6 +190,18 @@ class OutboxRepository:
         """The event id a queued message got when sent (``None`` while unsent or unknown)."""
         return await self.session.scalar(
             select(OutboxMessage.event_id).where(OutboxMessage.txn_id == txn_id))
+
+    async def event_ids_of(self, txn_ids: Sequence[str],
+                           batch: int = ID_BATCH) -> dict[str, str]:
+        """The event ids the queued messages of ``txn_ids`` got when sent (those sent only),
+        read ``batch`` transaction ids per statement."""
+        found: dict[str, str] = {}
+        for start in range(0, len(txn_ids), batch):
+            query = (select(OutboxMessage.txn_id, OutboxMessage.event_id)
+                     .where(OutboxMessage.txn_id.in_(txn_ids[start:start + batch]),
+                            OutboxMessage.event_id.is_not(None)))
+            found.update({txn: str(event) for txn, event in await self.session.execute(query)})
+        return found
 
     async def pending(self, limit: int = 1000, after: int = 0) -> Sequence[OutboxMessage]:
         """Rows to send, oldest first (ids above ``after``): neither sent nor set aside."""

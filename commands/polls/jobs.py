@@ -79,14 +79,10 @@ async def _refresh_stale(job: JobRun) -> Sequence[Effect]:
 
 async def _native_polls(repos: Repositories) -> Sequence[tuple[str, str]]:
     """The native poll events of the open polls, whose answers are read again at start."""
-    targets = []
-    for poll in await repos.polls.open_polls():
-        for slot in await repos.polls.slots(poll.id):
-            event_id = await repos.outbox.event_id_of(
-                effect_txn(service.slot_key(poll.id, slot.position)))
-            if event_id:
-                targets.append((poll.room_id, event_id))
-    return targets
+    slots = [(room_id, effect_txn(service.slot_key(poll_id, position)))
+             for poll_id, room_id, position in await repos.polls.open_slots()]
+    sent = await repos.outbox.event_ids_of([txn for _room, txn in slots])
+    return [(room_id, sent[txn]) for room_id, txn in slots if txn in sent]
 
 
 DEADLINES = Job(f"{POLL_KIND}-close", pending=_deadlines, run=_close)
