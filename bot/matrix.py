@@ -54,7 +54,7 @@ from bot.openings import find_opening, opening_state
 from bot.room_state import SyncedRooms
 from bot.settings import MatrixSettings
 from bot.threads import ThreadHeads
-from commands.pills import RoomNames, content_has_pills, with_names
+from commands.pills import RoomNames, content_has_pills, pilled_users, with_names
 from commands.ports import PostedFile
 from commands.threads import awaits_latest, with_latest
 
@@ -107,6 +107,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         self.answered_at = asyncio.get_running_loop().time()
         self._follow_power_levels(checked)
         self._follow_creators(checked)
+        self._follow_names(checked)
         return checked
 
     @contextlib.asynccontextmanager
@@ -132,7 +133,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         People's pills in a message show their display name in the room (``commands.pills``);
         a thread message that answers nobody falls back on the thread's latest event."""
         if event_type == "m.room.message" and content_has_pills(content):
-            content = with_names(content, self.pill_names(room_id))
+            content = with_names(content, await self.pill_names(room_id, pilled_users(content)))
         thread = awaits_latest(content)
         if thread is not None:
             content = with_latest(content, await self.thread_latest(room_id, thread))
@@ -337,6 +338,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                     members = await self._members(room_id)
                 if self.client.rooms.get(room_id) is room:
                     await apply_members(self.client, room, members)
+                    self._names.forget(room_id)
             except (MatrixError, TimeoutError) as error:
                 log.warning("the members of %s could not be read (%s)", room_id, error)
 

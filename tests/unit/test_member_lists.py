@@ -5,7 +5,6 @@ bounded number at a time with the event loop free in between (the club's main ro
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from aiohttp import web
 from nio import MatrixRoom
 
 from bot import members as member_lists
+from tests.loop_turns import counted_turns
 from tests.unit.test_transport_deadlines import ROOM, _server, make_transport
 
 PEOPLE = {f"@p{n}:localhost": {"display_name": f"Personne {n}", "avatar_url": None}
@@ -39,30 +39,18 @@ async def test_a_member_list_is_applied_whole_a_bounded_number_at_a_time(
     runner, url = await _server(handler)
     transport = make_transport(tmp_path, url)
     room = _room(transport.client.rooms)
-    turns = 0
-
-    async def other_work() -> None:  # what the loop runs meanwhile: the sync, other rooms
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    beside = asyncio.create_task(other_work())
     try:
-        await asyncio.sleep(0)
-        before = turns
-        members = await member_lists.joined_members(transport.client, ROOM)
-        request_turns = turns
-        await member_lists.apply_members(transport.client, room, members, chunk=500)
-        assert turns - request_turns >= 2  # the loop ran between the 3 chunks of 1,200
-        assert turns > before
+        async with counted_turns() as turns:  # what the loop runs meanwhile: the sync, other rooms
+            members = await member_lists.joined_members(transport.client, ROOM)
+            before = turns.count
+            await member_lists.apply_members(transport.client, room, members, chunk=500)
+            assert turns.count - before >= 2  # the loop ran between the 3 chunks of 1,200
         assert asked == [f"/_matrix/client/v3/rooms/{ROOM}/joined_members"]
         assert set(room.users) == {*PEOPLE, "@invited:localhost"}
         assert room.members_synced
         assert room.users["@p7:localhost"].display_name == "Personne 7"
         assert "@invited:localhost" in room.invited_users
     finally:
-        beside.cancel()
         await transport.close()
         await runner.cleanup()
 
