@@ -95,14 +95,15 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         self.files = PostedFiles()  # the latest CSV file of each person in each room
 
     async def sync(self, since: str | None, timeout_ms: int, *, full_state: bool = False,
-                   ) -> SyncResponse:
+                   timeline_limit: int | None = None) -> SyncResponse:
         # nio gives a long poll its timeout plus 15 s, and a full-state sync none: it may be
         # long (every room's state), not endless.
         deadline = max(4 * self.deadline, 120.0) if full_state else None
         async with self._answer("sync"), asyncio.timeout(deadline):
             response = await self.client.sync(
                 timeout=timeout_ms, since=since,
-                sync_filter=sync_filter(self.settings.sync_timeline_limit), full_state=full_state)
+                sync_filter=sync_filter(timeline_limit or self.settings.sync_timeline_limit),
+                full_state=full_state)
         checked: SyncResponse = check("sync", response, SyncResponse)
         self.answered_at = asyncio.get_running_loop().time()
         self._follow_power_levels(checked)
