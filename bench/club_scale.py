@@ -46,6 +46,7 @@ from bench.club_populate import (
 from bench.harness import LocalSynapse, find_synapse_python, load_average, synapse_version
 from bench.loop_probe import print_stalls
 
+NO_PUSH = {"push": {"enabled": False}}
 PG_DSN = os.environ.get("CCT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -71,6 +72,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16, help="parallel registrations/joins")
     parser.add_argument("--folder", type=Path, default=Path.home() / ".cache" / "cct-bot" /
                         "club-scale", help="where the populated homeserver is kept")
+    parser.add_argument("--populate-only", action="store_true",
+                        help="populate the homeserver (and keep it) without measuring")
+    parser.add_argument("--push-rules", action="store_true",
+                        help="measure with the homeserver's push rules on (populating: always off)")
     parser.add_argument("--reuse", action="store_true",
                         help="start from the homeserver a previous run kept for these sizes")
     parser.add_argument("--keep", action="store_true",
@@ -80,16 +85,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def populated(args: argparse.Namespace, sizes: Sizes, python: str, folder: Path) -> Club:
     """The club on the homeserver in ``folder``: populated now unless a previous run finished
-    doing it. Meanwhile the homeserver computes no push rules (``push.enabled`` false): for
-    each join, Synapse evaluates every member's rules, and the joins of a 3,500-member room
-    slowed to a few a second; the measurement runs with the suite's config, push rules on."""
+    doing it. The homeserver computes no push rules (``push.enabled`` false): for each event,
+    Synapse evaluates every member's rules, and the joins of a 3,500-member room slowed to a
+    few a second (the measurement too, unless ``--push-rules``: one message a second in a room
+    of 1,000 on 2 loaded cores)."""
     state = folder / "club.json"
     previous = Club.load(state)
     if previous is not None and state.with_suffix(".done").exists():
         return previous
     server = LocalSynapse(folder / "synapse", python=python,
                           port=previous.port if previous else None,
-                          extra_config={"push": {"enabled": False}})
+                          extra_config=NO_PUSH)
     try:
         server.start()
         club = asyncio.run(populate(server, sizes, state, args.concurrency))
@@ -134,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = Sizes(args.members, args.north, args.south, args.group_rooms,
                   args.group_room_members, history=args.history)
     folder = (args.folder / sizes.key).resolve()
+    args.keep = args.keep or args.populate_only
     if folder.exists() and not args.reuse:
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -141,7 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     server: LocalSynapse | None = None
     try:
         club = populated(args, sizes, python, folder)
-        server = LocalSynapse(folder / "synapse", python=python, port=club.port)
+        if args.populate_only:
+            print(f"populated: {folder}", file=sys.stderr)
+            return 0
+        server = LocalSynapse(folder / "synapse", python=python, port=club.port,
+                              extra_config=None if args.push_rules else NO_PUSH)
         server.start()
         figures, elapsed, work = asyncio.run(measure(args, sizes, server, folder, club))
     except KeyboardInterrupt:
@@ -153,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     header = (f"club at scale, {time.strftime('%Y-%m-%d %H:%M')} UTC, Synapse "
-              f"{synapse_version(python)} (SQLite), bot database {args.db}; {sizes.members} in "
+              f"{synapse_version(python)} (SQLite, push rules "
+              f"{'on' if args.push_rules else 'off'}), bot database {args.db}; {sizes.members} in "
               f"main, {sizes.north} north, {sizes.south} south, {sizes.group_rooms} group rooms "
               f"of {sizes.group_room_members}, {sizes.history} messages of history; "
               f"{os.cpu_count()} CPUs; {elapsed:.0f} s; load average {load_before} at start, "
