@@ -315,6 +315,16 @@ async def pg_exists(dsn: str, name: str) -> bool:
         await connection.close()
 
 
+def pg_template(folder: Path, sizes: Sizes) -> str:
+    """The PostgreSQL database the bot's databases of the runs in ``folder`` are copied from."""
+    name = f"cct_club_{hashlib.sha1(str(folder).encode()).hexdigest()[:8]}_{sizes.db_key}"
+    return name.replace("-", "_")
+
+
+async def drop_pg_template(folder: Path, sizes: Sizes, pg_dsn: str) -> None:
+    await pg_admin(pg_dsn, f'DROP DATABASE IF EXISTS "{pg_template(folder, sizes)}" WITH (FORCE)')
+
+
 async def bot_database(kind: str, folder: Path, sizes: Sizes, club: Club, run: str,
                        pg_dsn: str) -> tuple[str, Callable[[], Awaitable[None]]]:
     """A fresh copy of the seeded bot database for this run (seeded once per sizes and kept):
@@ -335,8 +345,7 @@ async def bot_database(kind: str, folder: Path, sizes: Sizes, club: Club, run: s
             return None
         return f"sqlite+aiosqlite:///{copy}", nothing
     base = pg_dsn.rsplit("/", 1)[0]
-    template_name = f"cct_club_{hashlib.sha1(str(folder).encode()).hexdigest()[:8]}_{sizes.db_key}"
-    template_name = template_name.replace("-", "_")
+    template_name = pg_template(folder, sizes)
     if not await pg_exists(pg_dsn, template_name):
         print("seeding the bot's database (PostgreSQL) ...", file=sys.stderr, flush=True)
         building = template_name + "_partial"

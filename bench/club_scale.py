@@ -41,6 +41,7 @@ from bench.club_populate import (
     Club,
     Sizes,
     bot_database,
+    drop_pg_template,
     populate,
 )
 from bench.harness import LocalSynapse, find_synapse_python, load_average, synapse_version
@@ -163,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
+            if args.db == "postgres":
+                asyncio.run(drop_pg_template(folder, sizes, PG_DSN))
     header = (f"club at scale, {time.strftime('%Y-%m-%d %H:%M')} UTC, Synapse "
               f"{synapse_version(python)} (SQLite, push rules "
               f"{'on' if args.push_rules else 'off'}), bot database {args.db}; {sizes.members} in "
