@@ -167,9 +167,10 @@ class RoomNames:
         (user id → display name), read only when the room has no index yet."""
         building = self._building.get(room_id)
         if building is None and room_id not in self._index:
+            listed = members()
             index = self._index[room_id] = _Index()  # the sync's changes go to it meanwhile
             building = self._building[room_id] = asyncio.ensure_future(
-                self._build(room_id, index, members()))
+                self._build(room_id, index, listed))
         if building is not None:
             return (await asyncio.shield(building)).shown(users)
         return self._index[room_id].shown(users)
@@ -188,6 +189,10 @@ class RoomNames:
             while len(self._index) > self._rooms:
                 self._index.pop(next(iter(self._index)))
             return index
+        except BaseException:
+            if self._index.get(room_id) is index:  # half built: built again next time
+                del self._index[room_id]
+            raise
         finally:
             self._building.pop(room_id, None)
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,6 +140,25 @@ async def test_room_names_follow_the_members_without_reading_the_list_again() ->
     await names.shown("!c", {BOB}, listed("!c"))  # three rooms: the oldest index goes
     assert await names.shown("!a", {ALICE}, listed("!a")) == {ALICE: "Alice"}
     assert reads == ["!a", "!a", "!b", "!c", "!a"]
+
+
+async def test_a_room_whose_members_could_not_be_read_is_read_again_next_time() -> None:
+    names = RoomNames()
+
+    def failing() -> dict[str, str | None]:
+        raise RuntimeError("no member list")
+
+    with pytest.raises(RuntimeError):
+        await names.shown("!a", {ALICE}, failing)
+    assert await names.shown("!a", {ALICE}, lambda: {ALICE: "Alice"}) == {ALICE: "Alice"}
+
+    class Odd(dict[str, str | None]):
+        def items(self) -> Any:  # fails while the index is being built
+            raise RuntimeError("half read")
+
+    with pytest.raises(RuntimeError):
+        await names.shown("!b", {ALICE}, lambda: Odd({ALICE: "Alice"}))
+    assert await names.shown("!b", {ALICE}, lambda: {ALICE: "Alicia"}) == {ALICE: "Alicia"}
 
 
 async def test_a_room_index_is_built_a_chunk_at_a_time_once_for_all_its_messages() -> None:
