@@ -279,8 +279,7 @@ class Bot:
         now = self.clock.now()
         last_events = self.rooms.first_known(response.rooms.join, now)
         async with self.db.transaction() as repos:
-            for room_id in response.rooms.join:
-                await repos.rooms.mark_joined(room_id, now)
+            await repos.rooms.mark_all_joined(list(response.rooms.join), now)
             await write_position(repos, response.next_batch, last_events)
         self.sync.position_saved(response.next_batch)
         self.invitations.answer(response)

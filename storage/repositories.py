@@ -79,6 +79,21 @@ class RoomRepository:
             row.joined_at = joined_at
         return row
 
+    async def mark_all_joined(self, room_ids: Sequence[str], joined_at: datetime,
+                              batch: int = ID_BATCH) -> None:
+        """``mark_joined`` for many rooms (the bot's first start: every room it is in), a
+        bounded number per statement: a few statements, not two per room."""
+        for start in range(0, len(room_ids), batch):
+            rooms = list(room_ids[start:start + batch])
+            known = set((await self.session.scalars(
+                select(JoinedRoom.room_id).where(JoinedRoom.room_id.in_(rooms)))).all())
+            if known:
+                await self.session.execute(update(JoinedRoom).where(
+                    JoinedRoom.room_id.in_(known)).values(joined_at=joined_at))
+            self.session.add_all(JoinedRoom(room_id=room_id, joined_at=joined_at)
+                                 for room_id in rooms if room_id not in known)
+        await self.session.flush()
+
     async def forget(self, room_id: str) -> None:
         """The bot is no longer in the room (it left, or was kicked or banned)."""
         row = await self.get(room_id)
