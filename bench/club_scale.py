@@ -131,6 +131,18 @@ async def measure(args: argparse.Namespace, sizes: Sizes, server: LocalSynapse,
     return bench.figures, time.monotonic() - started, str(bench.work)
 
 
+def heading(args: argparse.Namespace, sizes: Sizes, python: str, elapsed: float,
+            load_before: str, work: str) -> str:
+    """The table's header: what was measured, on what, under which load."""
+    return (f"club at scale, {time.strftime('%Y-%m-%d %H:%M')} UTC, Synapse "
+            f"{synapse_version(python)} (SQLite, push rules "
+            f"{'on' if args.push_rules else 'off'}), bot database {args.db}; {sizes.members} in "
+            f"main, {sizes.north} north, {sizes.south} south, {sizes.group_rooms} group rooms "
+            f"of {sizes.group_room_members}, {sizes.history} messages of history; "
+            f"{os.cpu_count()} CPUs; {elapsed:.0f} s; load average {load_before} at start, "
+            f"{load_average()} at end" + (f"; kept {work}" if args.keep else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.getLogger("nio").setLevel(logging.ERROR)
@@ -166,13 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
             if args.db == "postgres":
                 asyncio.run(drop_pg_template(folder, sizes, PG_DSN))
-    header = (f"club at scale, {time.strftime('%Y-%m-%d %H:%M')} UTC, Synapse "
-              f"{synapse_version(python)} (SQLite, push rules "
-              f"{'on' if args.push_rules else 'off'}), bot database {args.db}; {sizes.members} in "
-              f"main, {sizes.north} north, {sizes.south} south, {sizes.group_rooms} group rooms "
-              f"of {sizes.group_room_members}, {sizes.history} messages of history; "
-              f"{os.cpu_count()} CPUs; {elapsed:.0f} s; load average {load_before} at start, "
-              f"{load_average()} at end" + (f"; kept {work}" if args.keep else ""))
+    header = heading(args, sizes, python, elapsed, load_before, work)
     print(report(figures, header))
     return 0
 
