@@ -161,7 +161,7 @@ class Bench:
                     label = "echo" if sender == echo_id else command
                     samples[label].append((reply.arrived - started) * 1000)
         echo = statistics.median(samples["echo"])
-        self.figures.add("echo bot `!ping` p50 (same room, same run)", f"{echo:.0f} ms")
+        self.figures.add("echo bot `?ping` p50 (same room, same run)", f"{echo:.0f} ms")
         for command in ("!ping", "!projet liste"):
             mine = statistics.median(samples[command])
             self.figures.add(f"cct-bot `{command}` p50 (p99) ÷ echo bot's",
