@@ -223,6 +223,23 @@ class Bench:
                          f"{rate:.1f} messages/s")
         return rate
 
+    async def parallel_rate(self) -> float:
+        """Messages per second the homeserver takes from one sender per room in 8 rooms at
+        once (the bot sends each room's messages in parallel with the other rooms')."""
+        rooms = [*self.club.rooms.values(), *self.club.group_rooms][:8]
+        each = max(1, self.args.rate_messages // len(rooms))
+
+        async def room_sends(room_id: str) -> None:
+            for number in range(each):
+                await self.coord.send(room_id, f"mesure du débit {number}")
+
+        started = time.monotonic()
+        await asyncio.gather(*(room_sends(room_id) for room_id in rooms))
+        rate = float(each * len(rooms) / (time.monotonic() - started))
+        self.figures.add(f"homeserver's send rate, {len(rooms)} rooms at once, the bot stopped",
+                         f"{rate:.1f} messages/s")
+        return rate
+
     async def catch_up_commands(self) -> dict[str, str]:
         """``--catch-up`` ``!ping`` from as many people, across the rooms: event id → room."""
         joins = room_members(self.sizes)
@@ -292,6 +309,7 @@ class Bench:
         rate = await self.send_rate("the bot running")
         self.stop(self.bot)
         await self.send_rate("the bot stopped")
+        await self.parallel_rate()
         commands = await self.catch_up_commands()
         expected_s = len(commands) / rate
         due = datetime.now(UTC) + timedelta(seconds=25 + 1.5 * expected_s)
