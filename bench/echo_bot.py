@@ -44,6 +44,7 @@ class EchoBot:
         self.client = AsyncClient(args.homeserver, args.user_id, device_id=args.device_id,
                                   store_path=args.store if args.encrypted else "", config=config)
         self.inviter: str = args.inviter
+        self.trigger: str = args.trigger
         self.started_ms = time.time() * 1000
         self.client.add_event_callback(self.on_invite, InviteMemberEvent)
         self.client.add_event_callback(self.on_text, RoomMessageText)
@@ -55,7 +56,7 @@ class EchoBot:
 
     async def on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
         if (event.sender == self.client.user_id or event.server_timestamp < self.started_ms
-                or event.body.strip() != "!ping"):
+                or event.body.strip() != self.trigger):
             return
         # The same shape as cct-bot's replies: Synapse takes a few ms longer to accept an event
         # with ``m.mentions``, and that is not the bot's overhead.
@@ -100,6 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device-id", default="ECHOBOT")
     parser.add_argument("--inviter", required=True, help="the only user whose invites are accepted")
     parser.add_argument("--encrypted", action="store_true", help="enable end-to-end encryption")
+    parser.add_argument("--trigger", default="!ping",
+                        help="the message it answers (another bot in the room may answer !ping)")
     parser.add_argument("--store", default="echo-store", help="nio store folder (with --encrypted)")
     return parser.parse_args(argv)
 

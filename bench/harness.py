@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 from bot.files import write_private
 from devtools.devserver import LocalSynapse, find_synapse_python
 
-__all__ = ["REPO", "Child", "Live", "LocalSynapse", "NoSynapse", "guarded", "live_synapse",
+__all__ = ["REPO", "Child", "Live", "LocalSynapse", "NoSynapse", "find_synapse_python",
+           "guarded", "live_synapse",
            "load_average", "run_live", "synapse_version", "toml_config", "write_config"]
 
 REPO = Path(__file__).resolve().parent.parent

@@ -26,7 +26,7 @@ from commands import build_registry
 from commands.dates.days import parse_day
 from commands.errors import UserError
 from commands.exports import Export, ExportRun
-from commands.i18n import Translator
+from commands.i18n import Translator, preload
 from storage.db import Database
 
 log = logging.getLogger("cct-bot")
@@ -77,6 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     setup_logging("DEBUG" if args.verbose else settings.log_level, settings.log_format,
                   args.redactor)
+    preload()  # what the first replies need from disk, read before the loop runs
+    settle_memory()  # the libraries out of the collector's way: the one after the start is short
     asyncio.run(run_bot(settings))
     return 0
 

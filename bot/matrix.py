@@ -18,7 +18,6 @@ from aiohttp import ClientError
 from nio import (
     AsyncClientConfig,
     EncryptionError,
-    JoinedMembersResponse,
     JoinedRoomsResponse,
     JoinResponse,
     MegolmEvent,
@@ -50,11 +49,12 @@ from bot.matrix_api import (
     room_from_link,
     sync_filter,
 )
+from bot.members import Members, apply_members, joined_members
 from bot.openings import find_opening, opening_state
 from bot.room_state import SyncedRooms
 from bot.settings import MatrixSettings
 from bot.threads import ThreadHeads
-from commands.pills import RoomNames, content_has_pills, with_names
+from commands.pills import RoomNames, content_has_pills, pilled_users, with_names
 from commands.ports import PostedFile
 from commands.threads import awaits_latest, with_latest
 
@@ -96,18 +96,20 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         self.files = PostedFiles()  # the latest CSV file of each person in each room
 
     async def sync(self, since: str | None, timeout_ms: int, *, full_state: bool = False,
-                   ) -> SyncResponse:
+                   timeline_limit: int | None = None) -> SyncResponse:
         # nio gives a long poll its timeout plus 15 s, and a full-state sync none: it may be
         # long (every room's state), not endless.
         deadline = max(4 * self.deadline, 120.0) if full_state else None
         async with self._answer("sync"), asyncio.timeout(deadline):
             response = await self.client.sync(
                 timeout=timeout_ms, since=since,
-                sync_filter=sync_filter(self.settings.sync_timeline_limit), full_state=full_state)
+                sync_filter=sync_filter(timeline_limit or self.settings.sync_timeline_limit),
+                full_state=full_state)
         checked: SyncResponse = check("sync", response, SyncResponse)
         self.answered_at = asyncio.get_running_loop().time()
         self._follow_power_levels(checked)
         self._follow_creators(checked)
+        self._follow_names(checked)
         return checked
 
     @contextlib.asynccontextmanager
@@ -133,7 +135,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
         People's pills in a message show their display name in the room (``commands.pills``);
         a thread message that answers nobody falls back on the thread's latest event."""
         if event_type == "m.room.message" and content_has_pills(content):
-            content = with_names(content, self.pill_names(room_id))
+            content = with_names(content, await self.pill_names(room_id, pilled_users(content)))
         thread = awaits_latest(content)
         if thread is not None:
             content = with_latest(content, await self.thread_latest(room_id, thread))
@@ -309,9 +311,13 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
 
     async def joined_members(self, room_id: str) -> list[str]:
         """Who is in a room now (asked of the homeserver: lazy-loaded member lists are partial)."""
-        response = await self._once(f"members of {room_id}", JoinedMembersResponse,
-                                    lambda: self.client.joined_members(room_id))
-        return [str(member.user_id) for member in response.members]
+        return list(await self._members(room_id))
+
+    async def _members(self, room_id: str) -> Members:
+        async with self._answer(f"members of {room_id}"), asyncio.timeout(self.deadline + 5):
+            members = await joined_members(self.client, room_id, self.deadline)
+        self.answered_at = asyncio.get_running_loop().time()
+        return members
 
     async def relations(self, room_id: str, event_id: str) -> list[Any]:
         """Every event that references ``event_id`` (poll responses…), decrypted when possible."""
@@ -336,7 +342,10 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
                 continue
             try:
                 async with asyncio.timeout(limit_s):
-                    await self.joined_members(room_id)
+                    members = await self._members(room_id)
+                if self.client.rooms.get(room_id) is room:
+                    await apply_members(self.client, room, members)
+                    self._names.forget(room_id)
             except (MatrixError, TimeoutError) as error:
                 log.warning("the members of %s could not be read (%s)", room_id, error)
 

@@ -5,8 +5,9 @@ No request: nio's room state as last synced."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 
-from nio import AsyncClient, PowerLevelsEvent, RoomCreateEvent, SyncResponse
+from nio import AsyncClient, PowerLevelsEvent, RoomCreateEvent, RoomMemberEvent, SyncResponse
 
 from bot.matrix_api import room_from_link
 from commands.pills import RoomNames
@@ -64,6 +65,7 @@ class SyncedRooms:
         self.client.rooms.pop(room_id, None)
         self.client.invited_rooms.pop(room_id, None)
         self._creators.pop(room_id, None)
+        self._names.forget(room_id)
 
     def member_names(self, room_id: str) -> dict[str, str | None]:
         """The display names of a room's members, joined or invited (``None``: no name set), as
@@ -71,9 +73,21 @@ class SyncedRooms:
         room = self.client.rooms.get(room_id)
         return {user_id: user.display_name for user_id, user in room.users.items()} if room else {}
 
-    def pill_names(self, room_id: str) -> dict[str, str]:
-        """The names people's pills may show in a room (``commands.pills.shown_names``)."""
-        return self._names.of(room_id, self.member_names(room_id))
+    async def pill_names(self, room_id: str, users: Iterable[str]) -> dict[str, str]:
+        """The names the pills of ``users`` may show in a room (``commands.pills.RoomNames``:
+        the room's whole member list is read at its first message with pills only)."""
+        return await self._names.shown(room_id, users, lambda: self.member_names(room_id))
+
+    def _follow_names(self, response: SyncResponse) -> None:
+        """The members a sync changed (joined, invited, renamed, gone), after nio applied it:
+        the pills' names of their rooms follow."""
+        for room_id, info in response.rooms.join.items():
+            changed = {event.state_key for event in (*info.state, *info.timeline.events)
+                       if isinstance(event, RoomMemberEvent)}
+            room = self.client.rooms.get(room_id)
+            for user_id in changed:
+                user = room.users.get(user_id) if room is not None else None
+                self._names.update(room_id, user_id, user.display_name if user else None)
 
     def is_encrypted(self, room_id: str) -> bool:
         """Whether the room is encrypted, or was when the bot was last in it (a room rejoined is

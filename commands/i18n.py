@@ -50,6 +50,17 @@ def catalog(language: str) -> dict[str, str]:
     return merged
 
 
+def preload() -> None:
+    """Every language's catalog and babel's data for it (plurals, lists, dates), read now: the
+    bot calls it before its event loop runs, so that its first replies do not read and parse
+    them in the loop (a third of a second on a loaded host, every room waiting)."""
+    for language in LANGUAGES:
+        catalog(language)
+        locale = babel_locale(language)
+        locale.plural_form(1)
+        _ = locale.list_patterns, locale.date_formats, locale.time_formats
+
+
 def placeholders(template: str) -> set[str]:
     """The named fields of a template (``{name}`` → ``name``)."""
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}

@@ -48,6 +48,14 @@ class PollRepository:
         return (await self.session.scalars(statements.poll_slots(),
                                            {"b_poll_id": poll_id})).all()
 
+    async def open_slots(self) -> Sequence[tuple[int, str, int]]:
+        """(poll id, room, slot position) of every slot of the open polls, in one statement."""
+        query = (select(Poll.id, Poll.room_id, PollSlot.position)
+                 .join(PollSlot, PollSlot.poll_id == Poll.id).where(Poll.status == "open")
+                 .order_by(Poll.id.desc(), PollSlot.position))
+        return [(poll_id, room_id, position)
+                for poll_id, room_id, position in await self.session.execute(query)]
+
     async def open_polls(self, room_id: str | None = None) -> Sequence[Poll]:
         """Open polls, newest first (of one room when given)."""
         query = select(Poll).where(Poll.status == "open").order_by(Poll.id.desc())

@@ -38,6 +38,8 @@ from storage.reminders import ReminderRepository
 from storage.report import ReportRepository
 from storage.statements import dialect_of
 
+ID_BATCH = 500  # values in one IN (…) list: SQLite allows 32,766 parameters, a statement stays small
+
 
 class StateRepository:
     """Key/value runtime facts."""
@@ -80,6 +82,21 @@ class RoomRepository:
         else:
             row.joined_at = joined_at
         return row
+
+    async def mark_all_joined(self, room_ids: Sequence[str], joined_at: datetime,
+                              batch: int = ID_BATCH) -> None:
+        """``mark_joined`` for many rooms (the bot's first start: every room it is in), a
+        bounded number per statement: a few statements, not two per room."""
+        for start in range(0, len(room_ids), batch):
+            rooms = list(room_ids[start:start + batch])
+            known = set((await self.session.scalars(
+                select(JoinedRoom.room_id).where(JoinedRoom.room_id.in_(rooms)))).all())
+            if known:
+                await self.session.execute(update(JoinedRoom).where(
+                    JoinedRoom.room_id.in_(known)).values(joined_at=joined_at))
+            self.session.add_all(JoinedRoom(room_id=room_id, joined_at=joined_at)
+                                 for room_id in rooms if room_id not in known)
+        await self.session.flush()
 
     async def forget(self, room_id: str) -> None:
         """The bot is no longer in the room (it left, or was kicked or banned)."""
@@ -192,6 +209,18 @@ class OutboxRepository:
         """The event id a queued message got when sent (``None`` while unsent or unknown)."""
         return await self.session.scalar(
             select(OutboxMessage.event_id).where(OutboxMessage.txn_id == txn_id))
+
+    async def event_ids_of(self, txn_ids: Sequence[str],
+                           batch: int = ID_BATCH) -> dict[str, str]:
+        """The event ids the queued messages of ``txn_ids`` got when sent (those sent only),
+        read ``batch`` transaction ids per statement."""
+        found: dict[str, str] = {}
+        for start in range(0, len(txn_ids), batch):
+            query = (select(OutboxMessage.txn_id, OutboxMessage.event_id)
+                     .where(OutboxMessage.txn_id.in_(txn_ids[start:start + batch]),
+                            OutboxMessage.event_id.is_not(None)))
+            found.update({txn: str(event) for txn, event in await self.session.execute(query)})
+        return found
 
     async def pending(self, limit: int = 1000, after: int = 0) -> Sequence[OutboxMessage]:
         """Rows to send, oldest first (ids above ``after``): neither sent nor set aside."""

@@ -79,13 +79,18 @@ async def _refresh_stale(job: JobRun) -> Sequence[Effect]:
 
 async def _native_polls(repos: Repositories) -> Sequence[tuple[str, str]]:
     """The native poll events of the open polls, whose answers are read again at start."""
-    targets = []
+    positions: dict[int, list[int]] = {}
+    for poll_id, _room, position in await repos.polls.open_slots():
+        positions.setdefault(poll_id, []).append(position)
+    keys: list[tuple[str, str]] = []  # (room, the native poll's transaction)
     for poll in await repos.polls.open_polls():
-        for key, _ in service.native_keys(poll, await repos.polls.slots(poll.id)):
-            event_id = await repos.outbox.event_id_of(effect_txn(key))
-            if event_id:
-                targets.append((poll.room_id, event_id))
-    return targets
+        if service.per_option(poll):
+            keys += [(poll.room_id, effect_txn(service.slot_key(poll.id, position)))
+                     for position in positions.get(poll.id, [])]
+        else:
+            keys.append((poll.room_id, effect_txn(service.choice_key(poll.id))))
+    sent = await repos.outbox.event_ids_of([txn for _room, txn in keys])
+    return [(room_id, sent[txn]) for room_id, txn in keys if txn in sent]
 
 
 DEADLINES = Job(f"{POLL_KIND}-close", pending=_deadlines, run=_close)

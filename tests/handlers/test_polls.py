@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from bot.jobs import DeclaredJob, start_work
+from commands.effects import effect_txn
 from commands.errors import BadArgument
 from commands.events import PollResponse
 from commands.polls import native, service
@@ -185,6 +187,40 @@ async def test_an_edit_lost_in_a_stop_is_made_at_start(bot: Harness,
     assert "1 personne a voté" in edit.content["m.new_content"]["body"]
     # Up to date now: a second start edits nothing.
     assert await start() == 0
+
+
+async def test_the_native_polls_recounted_at_start_are_read_in_bounded_statements(
+        bot: Harness) -> None:
+    """At start the answers to every open poll's native polls are read again: their events
+    are found in two statements however many polls are open (one per poll and slot stalled the
+    bot's loop for 0.5 s with the club's 100 open polls), and every slot of every poll is
+    there."""
+    opened = [slot_events(await open_poll(bot)) for _ in range(3)]
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql.split()[0])
+
+    event.listen(bot.db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        async with bot.db.transaction() as repos:
+            targets = [target for answered in bot.dispatcher.registry.answered
+                       for target in await answered(repos)]
+    finally:
+        event.remove(bot.db.engine.sync_engine, "before_cursor_execute", note)
+    assert sorted(targets) == sorted((ROOM, s.event_id) for poll in opened for s in poll)
+    assert len(targets) == 9
+    assert statements.count("SELECT") == 2
+
+
+async def test_event_ids_of_many_messages_are_read_in_batches(bot: Harness) -> None:
+    """Transaction ids over a statement's batch are read in several statements, all found;
+    unknown or unsent ones are left out."""
+    sent = slot_events(await open_poll(bot))
+    txns = [effect_txn(service.slot_key(1, position)) for position in (1, 2, 3)]
+    async with bot.db.transaction() as repos:
+        found = await repos.outbox.event_ids_of([*txns, "cct-unknown"], batch=2)
+    assert found == {txn: s.event_id for txn, s in zip(txns, sent, strict=True)}
 
 
 async def test_quick_votes_never_edit_twice_for_the_same_results(bot: Harness) -> None:

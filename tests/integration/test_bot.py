@@ -177,7 +177,6 @@ async def _join_people(chargee: MatrixUser, users: Any, room: str, count: int) -
         person = await users(name)
         await chargee.invite(room, person.user_id)
         await person.join(room)
-        people.append(person)
     return people
 
 
@@ -274,6 +273,28 @@ async def test_newcomer_is_welcomed_once_with_the_charter(bot_factory, users) ->
     welcomes = [e for e in chargee.events[room]
                 if getattr(e, "sender", "") == runner.user_id and is_welcome(e)]
     assert len(welcomes) == 1
+async def test_welcomes_show_the_names_of_people_who_joined_since_the_room_was_read(
+        bot_factory, users) -> None:
+    """The pills of a room's messages show people's names from an index of its members read
+    at its first message with pills, then kept up to date by the sync (the main room's 3,500
+    are not read again for each message): someone who joins later is shown by their name."""
+    runner, chargee, room = await club(bot_factory, users, club={"welcome_every_seconds": 0})
+    for name in ("Première Arrivée", "Deuxième Arrivée"):
+        person = await users("arrival")
+        await person.client.set_displayname(name)
+        await chargee.invite(room, person.user_id)
+        await person.join(room)
+
+        def welcomes(event: Any, user: str = person.user_id) -> bool:
+            content = event.source.get("content", {})
+            return getattr(event, "sender", "") == runner.user_id and user in content.get(
+                "m.mentions", {}).get("user_ids", [])
+
+        welcome = await chargee.wait_for(room, welcomes)
+        assert f'<a href="https://matrix.to/#/{person.user_id}">{name}</a>' in welcome.source[
+            "content"]["formatted_body"]
+
+
 async def test_forty_people_joining_at_once_are_welcomed_in_a_few_messages(
         bot_factory, users, synapse) -> None:
     """After a public rencontre, 40 people join the main room at once: each is named (and

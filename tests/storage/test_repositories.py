@@ -313,3 +313,31 @@ async def test_the_first_refusals_of_each_slot_in_one_read(db: Database) -> None
         assert await repos.polls.refusals(slots[1:2], 5) == {slots[1]: ["@a:x", "@d:x", "@e:x"]}
         assert await repos.polls.refusals(slots[2:], 5) == {}
         assert await repos.polls.refusals([], 5) == {}
+
+
+async def test_many_rooms_are_marked_joined_in_a_few_statements(db: Database) -> None:
+    """At the bot's first start every room it is in is marked joined: a few statements per
+    batch of rooms, not two per room (the club's 63 rooms stalled the loop); a room already
+    known gets the new time and keeps its last event."""
+    rooms = [f"!r{n}:example.org" for n in range(20)]
+    async with db.transaction() as repos:
+        await repos.rooms.mark_joined(rooms[3], T0)
+        await repos.rooms.set_last_event(rooms[3], "$seen")
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        statements.append(sql.split()[0])
+
+    later = T0 + timedelta(days=1)
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        async with db.transaction() as repos:
+            await repos.rooms.mark_all_joined(rooms, later, batch=10)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+    assert len([s for s in statements if s in ("SELECT", "INSERT", "UPDATE")]) <= 6
+    async with db.transaction() as repos:
+        rows = {row.room_id: row for row in await repos.rooms.all()}
+    assert sorted(rows) == sorted(rooms)
+    assert all(row.joined_at == later for row in rows.values())
+    assert rows[rooms[3]].last_event_id == "$seen"

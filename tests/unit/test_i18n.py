@@ -6,6 +6,7 @@ import ast
 import re
 import string
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,33 @@ def test_the_club_figures_agree_with_their_numbers() -> None:
     assert line == ("- Rencontres : 1 tenue, 2 présences, 0 personne venue au moins une fois")
     assert translate("en", "polls.message_voters", count=1).startswith("1 person voted.")
     assert translate("fr", "polls.message_voters", count=5).startswith("5 personnes ont voté.")
+
+
+def test_what_replies_need_from_disk_is_read_before_the_loop_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``preload`` (``cct-bot run`` calls it before its event loop starts) reads every catalog
+    and babel's data for each language: a first reply then reads nothing from disk (read in
+    the loop, they stalled every room for a third of a second on a loaded host)."""
+    import babel.localedata
+    from babel.dates import format_date
+    from babel.lists import format_list
+
+    from commands.dates.format import babel_locale
+    from commands.i18n import preload
+
+    catalog.cache_clear()
+    babel_locale.cache_clear()
+    monkeypatch.setattr(babel.localedata, "_cache", {})
+    preload()
+
+    def no_disk(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("read from disk after preload()")
+
+    monkeypatch.setattr("commands.i18n.tomllib.load", no_disk)
+    monkeypatch.setattr(babel.localedata, "load", no_disk)
+    for language in LANGUAGES:
+        text = translate(language, "welcome.hello_many", names="A, B", club="CCT", count=2)
+        assert "CCT" in text
+        locale = babel_locale(language)
+        assert format_list(["a", "b"], locale=locale)
+        assert format_date(date(2099, 1, 5), format="full", locale=locale)

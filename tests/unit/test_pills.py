@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +20,15 @@ from commands.pills import (
     content_has_pills,
     has_pills,
     name_pills,
+    pilled_users,
     shown_names,
     with_names,
 )
 from commands.text import pill
+from tests.loop_turns import counted_turns
 
 ALICE, BOB, CAROL = "@alice:localhost", "@bob:localhost", "@carol:localhost"
+DAVE, ERIN = "@dave:localhost", "@erin:localhost"
 
 
 def test_clear_names_are_shown_and_missing_ones_are_not() -> None:
@@ -97,13 +102,89 @@ def test_edits_name_their_new_content() -> None:
     assert ">Alice</a>" in json.dumps(named["m.new_content"])
 
 
-def test_room_names_are_computed_again_when_members_change() -> None:
-    names = RoomNames(rooms=2)
-    assert names.of("!a", {ALICE: "Alice"}) == {ALICE: "Alice"}
-    assert names.of("!a", {ALICE: "Alice", BOB: "Alice"}) == {}
-    assert names.of("!b", {BOB: "Bob"}) == {BOB: "Bob"}
-    assert names.of("!c", {CAROL: "Carole"}) == {CAROL: "Carole"}
-    assert names.of("!a", {ALICE: "Alice"}) == {ALICE: "Alice"}  # forgotten, then computed
+def test_the_people_a_message_pills_are_found_in_it_and_its_edit() -> None:
+    content = {"formatted_body": f'<a href="https://matrix.to/#/{ALICE}">{ALICE}</a>',
+               "m.new_content": {"formatted_body": f'<a href="https://matrix.to/#/{BOB}">x</a>'
+                                                   ' <a href="https://example.org">y</a>'}}
+    assert pilled_users(content) == {ALICE, BOB}
+
+
+async def test_room_names_follow_the_members_without_reading_the_list_again() -> None:
+    """A room's member list is read at its first message with pills; then joins, renames and
+    departures reach its names one by one (a message never reads the whole list again: the
+    club's main room holds 3,500 people), until the room is forgotten or evicted."""
+    members = {ALICE: "Alice", BOB: "Bob", CAROL: "Carole", DAVE: None}
+    reads: list[str] = []
+
+    def listed(room: str) -> Callable[[], dict[str, str | None]]:
+        def read() -> dict[str, str | None]:
+            reads.append(room)
+            return dict(members)
+        return read
+
+    names = RoomNames(rooms=2, chunk=2)
+    assert await names.shown("!a", {ALICE, BOB, DAVE}, listed("!a")) == {ALICE: "Alice",
+                                                                        BOB: "Bob"}
+    names.update("!a", ERIN, "Alіce")  # a look-alike joins (a Cyrillic і)
+    assert await names.shown("!a", {ALICE, ERIN}, listed("!a")) == {}
+    names.update("!a", ERIN, None)  # and leaves
+    names.update("!a", BOB, "Bobby")
+    names.update("!a", DAVE, "Dave")
+    names.update("!b", ERIN, "Erin")  # a room without an index: nothing to follow
+    assert await names.shown("!a", {ALICE, BOB, DAVE, ERIN}, listed("!a")) == {
+        ALICE: "Alice", BOB: "Bobby", DAVE: "Dave"}
+    assert reads == ["!a"]
+    names.forget("!a")  # its members read again (or the bot left)
+    assert await names.shown("!a", {BOB}, listed("!a")) == {BOB: "Bob"}
+    await names.shown("!b", {BOB}, listed("!b"))
+    await names.shown("!c", {BOB}, listed("!c"))  # three rooms: the oldest index goes
+    assert await names.shown("!a", {ALICE}, listed("!a")) == {ALICE: "Alice"}
+    assert reads == ["!a", "!a", "!b", "!c", "!a"]
+
+
+async def test_a_room_whose_members_could_not_be_read_is_read_again_next_time() -> None:
+    names = RoomNames()
+
+    def failing() -> dict[str, str | None]:
+        raise RuntimeError("no member list")
+
+    with pytest.raises(RuntimeError):
+        await names.shown("!a", {ALICE}, failing)
+    assert await names.shown("!a", {ALICE}, lambda: {ALICE: "Alice"}) == {ALICE: "Alice"}
+
+    class Odd(dict[str, str | None]):
+        def items(self) -> Any:  # fails while the index is being built
+            raise RuntimeError("half read")
+
+    with pytest.raises(RuntimeError):
+        await names.shown("!b", {ALICE}, lambda: Odd({ALICE: "Alice"}))
+    assert await names.shown("!b", {ALICE}, lambda: {ALICE: "Alicia"}) == {ALICE: "Alicia"}
+
+
+async def test_a_room_index_is_built_a_chunk_at_a_time_once_for_all_its_messages() -> None:
+    """The first messages with pills in a big room share one reading of its members, built a
+    chunk at a time with the event loop free in between; a change synced meanwhile wins over
+    the list read before it."""
+    people = {f"@p{n}:example.org": f"Personne {n}" for n in range(1000)}
+    reads = 0
+
+    def read() -> dict[str, str | None]:
+        nonlocal reads
+        reads += 1
+        return dict(people)
+
+    names = RoomNames(chunk=100)
+    async with counted_turns() as turns:
+        first = asyncio.ensure_future(names.shown("!big", {"@p1:example.org"}, read))
+        second = asyncio.ensure_future(names.shown("!big", {"@p999:example.org"}, read))
+        await asyncio.sleep(0)
+        before = turns.count
+        names.update("!big", "@p999:example.org", "Nouveau nom")  # synced during the build
+        assert await first == {"@p1:example.org": "Personne 1"}
+        assert await second == {"@p999:example.org": "Nouveau nom"}
+        during = turns.count - before
+    assert reads == 1
+    assert during >= 5  # the loop ran between the ten chunks
 
 
 def test_a_pill_is_found_with_its_at_sign_as_it_is_or_percent_encoded() -> None:
