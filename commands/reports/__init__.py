@@ -1,5 +1,5 @@
-"""Participation figures, the yearly report (``!stats``, ``!bilan``) and personal data
-(``!profil``, ``!mes-donnees``, ``!oublier-moi``, the retention purge)."""
+"""Participation figures, the report to ADEME for any period (``!stats``, ``!bilan``) and
+personal data (``!profil``, ``!mes-donnees``, ``!oublier-moi``, the retention purge)."""
 
 from commands.capability import Capability
 from commands.reports import handlers, privacy

@@ -15,6 +15,7 @@ from commands.reports.indicators import (
     CANCELLED,
     DONE,
     HELD,
+    Decisions,
     Measures,
     active_groups,
     measure,
@@ -58,6 +59,7 @@ async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
         remontees=tuple(await report.remontees(start, end)),
         suggestions=await repos.participants.suggestions_between(start, end),
         initiatives=tuple(await report.initiatives(start, end)),
+        decisions=Decisions(*await repos.polls.decisions_between(start, end)),
     )
 
 

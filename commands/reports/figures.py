@@ -1,5 +1,6 @@
-"""The club's figures for one calendar year: one function for ``!stats``, ``!bilan`` and the
-command line, so the numbers are the same everywhere."""
+"""The club's figures for one calendar year, read from the participation ledger
+(``participants.participation``): what the tests of erasure, retention and migrations compare
+before and after. ``!stats`` and ``!bilan`` count with ``commands.reports.content.gather``."""
 
 from __future__ import annotations
 

@@ -17,8 +17,6 @@ MIMETYPES = {
     "odt": ODT_MIMETYPE,
     "csv": "text/csv",
     "png": "image/png",
-    "md": "text/markdown",
-    "html": "text/html",
 }
 
 

@@ -22,6 +22,16 @@ JOINT = "commun"  # the territory of an event for both territorial groups
 
 
 @dataclass(frozen=True)
+class Decisions:
+    """The collective decisions of a period (docs/decisions.md): proposals opened, outcomes
+    written, and the people who took a position (not withdrawn) on a proposal."""
+
+    proposals: int = 0
+    decided: int = 0
+    people: int = 0
+
+
+@dataclass(frozen=True)
 class Measures:
     """Everything counted over one period (or one year of it)."""
 
@@ -43,6 +53,7 @@ class Measures:
     remontees: tuple[RemonteeRow, ...]
     suggestions: Mapping[str, int]
     initiatives: tuple[tuple[str, str], ...]
+    decisions: Decisions
 
     def in_period(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment < self.end
@@ -97,6 +108,9 @@ COUNTS: dict[str, Callable[[IndicatorSpec, Measures], float]] = {
                                            if m.in_period(r.answered_at)),
     "initiatives_added": lambda s, m: len(m.initiatives),
     "funding_obtained": lambda s, m: sum(f.amount_cents for f in m.funding) / 100,
+    "proposals": lambda s, m: m.decisions.proposals,
+    "decisions_taken": lambda s, m: m.decisions.decided,
+    "decision_participants": lambda s, m: m.decisions.people,
 }
 
 

@@ -60,6 +60,8 @@ def stats_text(m: Measures, summary: Sequence[Indicator], w: Words) -> str:
         t("report.line_suggestions", count=sum(m.suggestions.values()),
           accepted=m.suggestions.get("acceptee", 0)),
         t("report.line_remontees", count=sum(made.values()), answered=made.get("repondue", 0)),
+        t("report.line_decisions", count=m.decisions.proposals, decided=m.decisions.decided,
+          people=m.decisions.people),
         "",
         *summary_lines(w.period(m.period), summary, t)[1:],
     ]

@@ -18,6 +18,7 @@ from commands.context import Place
 from commands.events import PollResponse
 from commands.polls import native, service
 from commands.registry import Registry
+from commands.report_settings import IndicatorSpec
 from commands.roles import Role
 from commands.text import WORD_JOINER
 from storage.db import Database
@@ -247,8 +248,8 @@ async def test_the_deadline_closes_then_the_outcome_is_written_announced_and_lis
     assert "Issue : Adoptée, achat en mars" in await results(bot)
 
 
-async def test_the_yearly_figures_count_proposals_decisions_and_who_took_a_position(
-        bot: Harness) -> None:
+async def two_proposals_one_decided(bot: Harness) -> None:
+    """Two proposals, one decided; Carol and Dave took a position, Alice withdrew hers."""
     await bot.command(PROPOSE, sender=BOB, room_id=VELO)
     await bot.command(PROPOSE, sender=COORDINATOR, room_id=MAIN)
     await said(bot, "!position 1 d'accord", CAROL)
@@ -258,9 +259,38 @@ async def test_the_yearly_figures_count_proposals_decisions_and_who_took_a_posit
     await said(bot, "!position 2 retirer", ALICE, MAIN)  # withdrawn: not counted
     await said(bot, "!proposition cloturer 1")
     await said(bot, "!proposition issue 1 Adoptée")
+
+
+async def test_the_yearly_figures_count_proposals_decisions_and_who_took_a_position(
+        bot: Harness) -> None:
+    await two_proposals_one_decided(bot)
     stats = await said(bot, "!stats", COORDINATOR, MAIN)
     assert ("Décisions collectives : 2 propositions, 1 décision prise, 2 personnes y ont pris "
             "position") in stats
+
+
+async def test_the_report_counts_proposals_decisions_and_who_took_a_position(
+        bot: Harness) -> None:
+    """The report's indicators ``proposals``, ``decisions_taken`` and ``decision_participants``
+    (as configured in ``[report.indicators]``), in ``!bilan``'s summary and its CSV."""
+    specs = (IndicatorSpec("propositions", "Propositions ouvertes", "proposals"),
+             IndicatorSpec("decisions", "Décisions prises", "decisions_taken", target_per_year=3),
+             IndicatorSpec("avis", "Personnes ayant pris position", "decision_participants"))
+    club = bot.dispatcher.club
+    bot.dispatcher.club = replace(club, report=replace(club.report, indicators=specs))
+    await two_proposals_one_decided(bot)
+    summary, *files = await bot.command("!bilan 2099", sender=COORDINATOR, room_id=MAIN)
+    lines = body(summary).splitlines()
+    assert "- Propositions ouvertes : 2" in lines
+    assert "- Décisions prises : 1 (objectif 3, 33 %) ⚠️ en retard" in lines
+    assert "- Personnes ayant pris position : 2" in lines
+    [indicators] = [data for sent, (data, _mime, _name) in
+                    zip(files, bot.transport.uploads[-len(files):], strict=True)
+                    if sent.content["body"] == "bilan-2099-indicateurs.csv"]
+    rows = indicators.decode("utf-8-sig").splitlines()[1:]
+    assert [row.split(";")[:3] for row in rows] == [['"Propositions ouvertes"', "2", '""'],
+                                                    ['"Décisions prises"', "1", "3"],
+                                                    ['"Personnes ayant pris position"', "2", '""']]
 
 
 async def test_closing_early_is_for_the_author_or_a_coordinator(bot: Harness) -> None:

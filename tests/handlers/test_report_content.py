@@ -151,11 +151,16 @@ async def test_stats_says_the_reports_figures(bot: Harness) -> None:
 
 async def test_bilan_posts_the_indicators_of_the_period(bot: Harness) -> None:
     await seed(bot.db)
-    reply = await bot.reply_to("!bilan phase2", sender=COORDINATOR)
+    summary, *files = await bot.command("!bilan phase2", sender=COORDINATOR)
+    reply = summary.content["body"]
     assert "**Indicateurs — Phase 2 du contrat d'objectifs (du 1 janvier 2024" in reply
     assert "- Rencontres du club tenues : 6 (objectif 8,5, 71 %) ⚠️ en retard" in reply
     assert "- Personnes mobilisées : 79 (objectif 3500, 2 %) ⚠️ en retard" in reply
     assert "- Financements obtenus (€) : 13500,5" in reply
+    names = [f.content["body"] for f in files]
+    assert f"J'envoie ci-dessous les {len(files)} fichiers du bilan." in reply
+    assert names[0] == "bilan-phase2.odt"
+    assert "bilan-phase2-indicateurs.csv" in names and "bilan-phase2-presences.png" in names
 
 
 async def test_periods_refused_with_usage(bot: Harness) -> None:

@@ -7,8 +7,12 @@ import csv
 import io
 import stat
 import struct
+import zipfile
 from dataclasses import replace
 from pathlib import Path
+
+from odf import table, teletype
+from odf.opendocument import load
 
 from bot.cli import export_to
 from commands import build_registry
@@ -92,52 +96,88 @@ async def test_bilan_rejects_a_future_year(bot: Harness) -> None:
     assert "pas le 3000-01-01" in reply
 
 
+def spreadsheet_rows(data: bytes) -> list[list[str]]:
+    """A CSV of the report as a French spreadsheet reads it: UTF-8 with a BOM, ``;``."""
+    assert data.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+
+def by_first_cell(data: bytes) -> dict[str, list[str]]:
+    return {row[0]: row[1:] for row in spreadsheet_rows(data)[1:]}
+
+
+def odt_tables(data: bytes) -> dict[str, list[list[str]]]:
+    """The tables of an .odt read back with odfpy, by name, as rows of cell texts."""
+    document = load(io.BytesIO(data))
+    found = {}
+    for element in document.getElementsByType(table.Table):
+        rows = [[teletype.extractText(cell) for cell in row.getElementsByType(table.TableCell)]
+                for row in element.getElementsByType(table.TableRow)]
+        found[str(element.getAttribute("name"))] = rows
+    return found
+
+
+def files_of(year: int) -> list[str]:
+    stem = f"bilan-{year}"
+    return [f"{stem}.odt",
+            *(f"{stem}-{key}.csv" for key in TABLES),
+            *(f"{stem}-{key}.png" for key in ("presences", "categories", "territoires", "groupes"))]
+
+
+TABLES = ("indicateurs", "evenements", "groupes", "actions", "remontees", "financements",
+          "presences-categories", "presences-territoires", "annees")
+
+
 async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness,
                                                                     tmp_path: Path) -> None:
     await seed(bot.db)
     sent = await bot.command(f"!bilan {YEAR}", sender=COORDINATOR)
     summary, *files = sent
     assert "- Participants (membres du club) : 200" in summary.content["body"]
-    assert "6 fichiers du bilan" in summary.content["body"]
+    assert f"les {len(files_of(YEAR))} fichiers du bilan" in summary.content["body"]
     uploaded = {s.content["body"]: data for s, (data, _mime, _name) in
                 zip(files, bot.transport.uploads, strict=True)}
-    assert sorted(uploaded) == sorted([f"bilan-{YEAR}.md", f"bilan-{YEAR}.html",
-                                       f"bilan-{YEAR}-indicateurs.csv",
-                                       f"bilan-{YEAR}-rencontres.csv", f"bilan-{YEAR}-groupes.csv",
-                                       f"bilan-{YEAR}-graphique.png"])
-    assert all(s.content["msgtype"] == "m.file" for s in files)
+    assert sorted(uploaded) == sorted(files_of(YEAR))
+    assert all(s.content["msgtype"] == "m.file" and s.content["url"].startswith("mxc://")
+               for s in files)
+    kinds = {s.content["body"].rsplit(".", 1)[1]: s.content["info"]["mimetype"] for s in files}
+    assert kinds == {"odt": "application/vnd.oasis.opendocument.text", "csv": "text/csv",
+                     "png": "image/png"}
 
-    indicators = list(csv.DictReader(io.StringIO(uploaded[f"bilan-{YEAR}-indicateurs.csv"]
-                                                 .decode())))
-    plain = {row["indicator"]: int(row["value"]) for row in indicators if not row["key"]}
-    for name in ("participants_year", "participants_total", "new_participants", "meetings_held",
-                 "attendance_total", "active_groups"):
-        assert plain[name] == EXPECTED[name], name
-    assert plain["attended_at_least_once"] == EXPECTED["attended"]
-    territory = {row["key"]: int(row["value"]) for row in indicators
-                 if row["indicator"] == "participants_by_territory"}
-    assert territory == EXPECTED["by_territory"]
-    meetings = list(csv.DictReader(io.StringIO(uploaded[f"bilan-{YEAR}-rencontres.csv"].decode())))
-    assert [int(m["attendance"]) for m in meetings] == [45, 60, 0, 10]
-    assert [m["status"] for m in meetings] == ["tenue", "tenue", "annulee", "tenue"]
-    groups = list(csv.DictReader(io.StringIO(uploaded[f"bilan-{YEAR}-groupes.csv"].decode())))
-    assert [(g["status"], int(g["members"])) for g in groups] == [("en-cours", 21), ("idee", 10),
-                                                                   ("archive", 0)]
-    assert png_size(uploaded[f"bilan-{YEAR}-graphique.png"]) == (800, 700)
-    markdown = uploaded[f"bilan-{YEAR}.md"].decode()
-    assert markdown.startswith(f"# Club Climat et Transition — bilan {YEAR}")
-    assert "| 2 | 20/03/2026 18:00 | commune (nord et sud) | tenue | 45 | 0 |" in markdown
-    page = uploaded[f"bilan-{YEAR}.html"].decode()
-    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
-    assert "<table>" in page and "<td>45</td>" in page and "<script" not in page
+    indicators = by_first_cell(uploaded[f"bilan-{YEAR}-indicateurs.csv"])
+    for label, name in (("Participants (membres du club)", "participants_year"),
+                        ("Nouveaux participants", "new_participants"),
+                        ("Événements tenus (tous types)", "meetings_held"),
+                        ("Présences aux événements", "attendance_total"),
+                        ("Groupes-projets actifs", "active_groups")):
+        assert indicators[label][0] == str(EXPECTED[name]), label
+    assert indicators["Rencontres du club tenues"][:3] == ["3", "3", "100"]
+    territories = by_first_cell(uploaded[f"bilan-{YEAR}-presences-territoires.csv"])
+    assert {k: int(v[1]) for k, v in territories.items()} == {
+        "nord": 60, "sud": 40, "non renseigné": 100}
+    events = spreadsheet_rows(uploaded[f"bilan-{YEAR}-evenements.csv"])[1:]
+    assert [int(e[-1]) for e in events] == [45, 60, 0, 10]
+    assert [e[5] for e in events] == ["tenue", "tenue", "annulée", "tenue"]
+    groups = spreadsheet_rows(uploaded[f"bilan-{YEAR}-groupes.csv"])[1:]
+    assert [(g[2], int(g[4])) for g in groups] == [("en cours", 21), ("idée", 10)]
+    for name in files_of(YEAR):
+        if name.endswith(".png"):
+            assert png_size(uploaded[name]) == (1200, 675), name
+    tables = odt_tables(uploaded[f"bilan-{YEAR}.odt"])
+    assert len(tables) >= len(TABLES)
+    summary_table = next(rows for rows in tables.values()
+                         if rows and rows[0][:2] == ["indicateur", "réalisé"])
+    assert ["Participants (membres du club)", "200", "", "", ""] in summary_table, summary_table
 
     written = await export_bilan(bot, YEAR, tmp_path / "out", "Club Climat et Transition")
     assert sorted(p.name for p in written) == sorted(uploaded)
     for path in written:
-        if path.suffix != ".png":
+        if path.suffix == ".csv":
             assert path.read_bytes() == uploaded[path.name], path.name
+        elif path.suffix == ".odt":
+            assert odt_tables(path.read_bytes()) == tables
         else:
-            assert png_size(path.read_bytes()) == (800, 700)
+            assert png_size(path.read_bytes()) == (1200, 675)
     # The outbox keeps the files until sent (base64): nothing else is needed to send them.
     async with bot.db.transaction() as repos:
         pending = await repos.outbox.pending()
@@ -161,18 +201,18 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     await database.dispose()
     out = tmp_path / "bilan"
     out.mkdir()
-    stale = out / f"bilan-{YEAR}.md"
+    stale = out / f"bilan-{YEAR}.odt"
     stale.write_text("ancien", encoding="utf-8")
     stale.chmod(0o644)  # a file left there, readable by all: corrected before it is written
     code = await asyncio.to_thread(main, ["export", "bilan", "--annee", str(YEAR), "--dir",
                                           str(out), "--config", str(config)])
     assert code == 0
-    assert len(list(out.iterdir())) == 6
+    assert sorted(path.name for path in out.iterdir()) == sorted(files_of(YEAR))
     assert {stat.S_IMODE(path.stat().st_mode) for path in out.iterdir()} == {0o600}
-    assert stale.read_text(encoding="utf-8").startswith("# ")
-    rows = list(csv.DictReader((out / f"bilan-{YEAR}-indicateurs.csv").open(encoding="utf-8")))
-    assert {r["indicator"]: r["value"] for r in rows if not r["key"]}["participants_year"] == "200"
-    assert png_size((out / f"bilan-{YEAR}-graphique.png").read_bytes()) == (800, 700)
+    assert zipfile.is_zipfile(stale)
+    indicators = by_first_cell((out / f"bilan-{YEAR}-indicateurs.csv").read_bytes())
+    assert indicators["Participants (membres du club)"][0] == "200"
+    assert png_size((out / f"bilan-{YEAR}-presences.png").read_bytes()) == (1200, 675)
 
 
 async def test_a_formula_as_a_group_name_is_text_in_the_bilan(bot: Harness, tmp_path: Path) -> None:
@@ -184,5 +224,9 @@ async def test_a_formula_as_a_group_name_is_text_in_the_bilan(bot: Harness, tmp_
     year = bot.clock.now().year
     written = await export_bilan(bot, year, tmp_path / "out", "CCT")
     groups_csv = next(p for p in written if p.name.endswith("-groupes.csv"))
-    names = [row["name"] for row in csv.DictReader(groups_csv.open(encoding="utf-8"))]
+    names = [row[1] for row in spreadsheet_rows(groups_csv.read_bytes())[1:]]
     assert names == ["'" + formula]
+    sent = await bot.command(f"!bilan {year}", sender=COORDINATOR)
+    uploaded = {s.content["body"]: data for s, (data, _mime, _name) in
+                zip(sent[1:], bot.transport.uploads, strict=True)}
+    assert uploaded[groups_csv.name] == groups_csv.read_bytes()

@@ -177,6 +177,7 @@ NOT_PERSONAL = {
     ("actions", "text"), ("actions", "status"),  # an action: written for the club, in a role
     # a poll's kind, its options, a proposal's outcome: written for the club
     ("polls", "kind"), ("polls", "outcome"), ("poll_slots", "label"),
+    ("group_funding", "funder"),  # an organisation's name (ADEME, the Région…), not a person's
     ("charter_adoptions", "version"), ("charter_posts", "version"), ("charter_posts", "room_id")}
 
 
