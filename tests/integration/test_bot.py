@@ -177,6 +177,7 @@ async def _join_people(chargee: MatrixUser, users: Any, room: str, count: int) -
         person = await users(name)
         await chargee.invite(room, person.user_id)
         await person.join(room)
+        people.append(person)
     return people
 
 
@@ -273,6 +274,8 @@ async def test_newcomer_is_welcomed_once_with_the_charter(bot_factory, users) ->
     welcomes = [e for e in chargee.events[room]
                 if getattr(e, "sender", "") == runner.user_id and is_welcome(e)]
     assert len(welcomes) == 1
+
+
 async def test_welcomes_show_the_names_of_people_who_joined_since_the_room_was_read(
         bot_factory, users) -> None:
     """The pills of a room's messages show people's names from an index of its members read
