@@ -507,3 +507,20 @@ async def test_the_native_polls_read_again_at_start_are_those_of_every_open_kind
         targets = set(await read_again(repos))
     assert targets == {(s.room_id, s.event_id) for s in (*proposal, *single, *several)}
     assert not {s.event_id for s in closed} & {event for _, event in targets}
+
+
+async def test_the_native_polls_of_proposals_and_polls_are_read_again_at_start(
+        bot: Harness) -> None:
+    """At start the answers given in Element while the bot was away are read again: a
+    proposal's one poll, a single choice's one poll and each option's poll of a multiple choice
+    are all among the events read."""
+    sent = [*await bot.command(PROPOSE, sender=BOB, room_id=VELO),
+            *await bot.command(QUESTION, sender=COORDINATOR, room_id=MAIN),
+            *await bot.command(QUESTION + " --multiple",
+                               sender=COORDINATOR, room_id=MAIN)]
+    started = [(s.room_id, s.event_id) for s in starts(sent)]
+    assert len(started) == 1 + 1 + 3
+    async with bot.db.transaction() as repos:
+        targets = [target for answered in bot.dispatcher.registry.answered
+                   for target in await answered(repos)]
+    assert sorted(targets) == sorted(started)
