@@ -15,7 +15,7 @@ import gc
 import logging
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nio import SyncResponse
 
@@ -42,10 +42,11 @@ from commands.i18n import Translator
 from commands.registry import Registry
 from commands.roles import Role
 from storage.db import Database
-from web.public import Public
-from web.server import WebConfig, WebServer
 
 __all__ = ["SYNC_TOKEN", "Bot", "settle_memory"]
+if TYPE_CHECKING:
+    from web.server import WebServer
+
 log = logging.getLogger(__name__)
 REPLY_GRACE_S = 1.0
 
@@ -94,10 +95,14 @@ class Bot:
             self.transport, self.transport)])
 
     def _web_server(self) -> WebServer | None:
-        """The public web server, if ``[web]`` enables it."""
+        """The public web server, if ``[web]`` enables it (its modules, aiohttp's server and
+        the page templates, are loaded only then)."""
         web = self.settings.web
         if not web.enabled:
             return None
+        from web.public import Public
+        from web.server import WebConfig, WebServer
+
         url = self.settings.database_url
         return WebServer(lambda: Database(url),
                          lambda db: Public(db, self.current_club, self.t, self.clock.now,

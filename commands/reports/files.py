@@ -7,14 +7,11 @@ from __future__ import annotations
 from commands.csvfiles import spreadsheet_csv
 from commands.i18n import Translator
 from commands.reports import parts
-from commands.reports.charts import chart_png
 from commands.reports.document import ReportDocument
-from commands.reports.odt import MIMETYPE as ODT_MIMETYPE
-from commands.reports.odt import odt_bytes
 from commands.reports.writing import clean
 
 MIMETYPES = {
-    "odt": ODT_MIMETYPE,
+    "odt": "application/vnd.oasis.opendocument.text",
     "csv": "text/csv",
     "png": "image/png",
 }
@@ -27,7 +24,11 @@ def mimetype(filename: str) -> str:
 
 def report_files(document: ReportDocument, t: Translator | None = None) -> dict[str, bytes]:
     """``<stem>.odt``, ``<stem>-<table>.csv`` for each table, ``<stem>-<chart>.png`` for each
-    chart, by file name. ``t`` gives the words the files add (French unless told)."""
+    chart, by file name. ``t`` gives the words the files add (French unless told). The
+    writers (matplotlib, odfpy) are loaded at the first report, not with the bot."""
+    from commands.reports.charts import chart_png
+    from commands.reports.odt import odt_bytes
+
     t = t or Translator()
     pictures = {key: chart_png(chart, t.language) for key, chart in parts.report_charts(document).items()}
     files = {parts.odt_name(document): odt_bytes(document, pictures, t)}
