@@ -112,8 +112,8 @@ async def record_config(repos: Repositories, club: Club, now: datetime) -> None:
     if known is None:
         await repos.charter.record_version(club.charter_version, club.charter, now)
     elif known.poll_id is None:
-        known.text = club.charter
-    else:
+        await repos.charter.correct(known, club.charter)
+    elif known.text != club.charter:
         log.warning("club.charter_version %r names version %r, adopted by proposal %s: the "
                     "config's text is not used", club.charter_version, known.version,
                     known.poll_id)

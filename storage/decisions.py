@@ -137,6 +137,12 @@ class CharterRepository:
         await self.session.flush()
         return row
 
+    async def correct(self, row: CharterVersion, text: str) -> None:
+        """The text of a version, corrected (the config's text under the same label)."""
+        if row.text != text:
+            row.text = text
+            await self.session.flush()
+
     async def propose(self, poll_id: int, label: str, text: str) -> None:
         self.session.add(CharterProposal(poll_id=poll_id, version=label, text=text))
         await self.session.flush()

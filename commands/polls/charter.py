@@ -6,6 +6,7 @@ to adopt it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 CHARTER_MAX = 3800
 ADOPTED = frozenset({"adoptee", "adopte", "adoptees", "adoptes", "adopted"})
 REJECTED = frozenset({"rejetee", "rejete", "rejetees", "rejetes", "rejected"})
+_FIRST_WORD = re.compile(r"[\W_]*(\w+)")  # quotes, dashes, spaces before it left out
 
 
 @cadre.subcommand("proposer", fr=("proposer", "nouvelle-version"), en=("propose",),
@@ -59,8 +61,8 @@ async def proposer(ctx: Context, version: str, charter_text: str, closes: str,
 def outcome_word(text: str) -> bool | None:
     """Whether an outcome's first word says adopted (``True``), rejected (``False``), or
     neither (``None``): ``Adoptée : …``, ``rejected, 3 blocks``."""
-    first = text.split(maxsplit=1)[0] if text.strip() else ""
-    word = fold(first.strip(".,;:!?…—-«»\"'()"))
+    first = _FIRST_WORD.match(text)
+    word = fold(first.group(1)) if first else ""
     return True if word in ADOPTED else False if word in REJECTED else None
 
 
