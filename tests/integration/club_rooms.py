@@ -16,16 +16,16 @@ from tests.integration.test_projects import ask
 
 
 async def club_room(bot_factory: Any, chargee: MatrixUser, members: Sequence[MatrixUser],
-                    clock: Any = None, *, encrypted: bool = False,
+                    clock: Any = None, *, name: str = "CCT", encrypted: bool = False,
                     **overrides: Any) -> tuple[BotRunner, str]:
-    """The club's room (``main``), made by ``chargee`` (its coordinator, who may invite the
-    bot) and joined by ``members``; the bot started on ``clock`` (its own if ``None``) once it
+    """The club's room (``main``, named ``name``), made by ``chargee`` (its coordinator, who
+    may invite the bot) and joined by ``members``; the bot started on ``clock`` (its own if ``None``) once it
     is invited there, and joined. Returns the bot and the room."""
     runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
                                                   "allowed_inviters": [chargee.user_id]},
                                **overrides)
     runner.clock = clock
-    room = await chargee.create_room(name="CCT", encrypted=encrypted,
+    room = await chargee.create_room(name=name, encrypted=encrypted,
                                      invite=[runner.user_id, *(m.user_id for m in members)])
     runner.overrides["rooms"] = {"main": room}
     for member in members:
