@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from devtools.browser import DESKTOP, PHONE, axe_violations
+from devtools.browser import DESKTOP, PHONE, axe_violations, opened
 
 Site = tuple[str, dict[str, int]]
 
@@ -20,18 +20,16 @@ Site = tuple[str, dict[str, int]]
 @pytest_asyncio.fixture
 async def page(browser: Any) -> AsyncIterator[Any]:
     """A page without JavaScript, at a phone's width; the CSP violations it reports kept."""
-    context = await browser.new_context(java_script_enabled=False, viewport=PHONE, locale="fr-FR")
-    opened = await context.new_page()
-    opened.csp = []
-    opened.on(
-        "console",
-        lambda message: (
-            opened.csp.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    yield opened
-    assert opened.csp == []
-    await context.close()
+    async with opened(browser, PHONE) as shown:
+        shown.csp = []
+        shown.on(
+            "console",
+            lambda message: (
+                shown.csp.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        yield shown
+        assert shown.csp == []
 
 
 async def headings(page: Any) -> list[str]:
@@ -140,13 +138,20 @@ PAGES = [
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 async def test_no_serious_accessibility_violation(browser: Any, site: Site, viewport: dict[str, int]) -> None:
     url, ids = site
-    context = await browser.new_context(viewport=viewport, bypass_csp=True, locale="fr-FR")
-    page = await context.new_page()
     found = {}
-    for path in PAGES:
-        await page.goto(url + path.format(**ids))
-        found[path] = await axe_violations(page)
-        wide = await page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= viewport["width"], path  # nothing wider than the screen
-    await context.close()
+    async with opened(browser, viewport, javascript=True, bypass_csp=True) as page:
+        for path in PAGES:
+            await page.goto(url + path.format(**ids))
+            found[path] = await axe_violations(page)
+            wide = await page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= viewport["width"], path  # nothing wider than the screen
     assert found == {path: [] for path in PAGES}
+
+
+async def test_a_page_is_opened_in_french_without_javascript(browser: Any, site: Site) -> None:
+    url, _ = site
+    async with opened(browser, PHONE) as page:
+        await page.goto(url + "/")
+        assert await page.evaluate("[navigator.language, innerWidth]") == ["fr-FR", PHONE["width"]]
+        await page.set_content("<title>sans</title><script>document.title = 'avec'</script>")
+        assert await page.title() == "sans"  # no script runs
