@@ -1,7 +1,8 @@
 """The JSON API (documented in docs/web.md): the programme, the groups and the panorama, the
 same content as the public pages, for the PETR's website (any origin may read it: CORS).
 
-- ``/api/evenements`` (``?type=``, ``?territoire=``), ``/api/evenements/<n>``;
+- ``/api/evenements`` (``?type=``, ``?territoire=``, ``?groupe=``, ``?theme=``),
+  ``/api/evenements/<n>``;
 - ``/api/groupes``, ``/api/groupes/<n or short name>``;
 - ``/api/initiatives`` (``?q=`` words, accents aside; ``?theme=``; ``?commune=``),
   ``/api/initiatives/<n>``.
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -23,12 +24,13 @@ from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.vocabulary import THEMES
 from web.cache import cached
 from web.public import PUBLIC
-from web.views import EventView, GroupView, InitiativeView
+from web.views import EventView, GroupView, InitiativeView, named
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 MAX_ID = 10**9
 View = EventView | GroupView | InitiativeView
+T = TypeVar("T")
 PREFIX = "/api"
 JSON = "application/json"
 # What an error under /api says, by status (a route may say more: ``_refused``, ``_one``).
@@ -114,21 +116,34 @@ def _number(request: web.Request, absent: str) -> int:
     return int(raw)
 
 
+def _filter(request: web.Request, name: str, find: Callable[[str], T | None],
+            accepted: Callable[[], Sequence[str]]) -> T | None:
+    """The value the query's filter ``name`` names, ``None`` without it; 400 if unknown."""
+    raw = request.query.get(name, "")
+    if not raw:
+        return None
+    found = find(raw)
+    if found is None:
+        raise _refused(name, raw, accepted())
+    return found
+
+
 @routes.get("/api/evenements")
-@cached("type", "territoire")
+@cached("type", "territoire", "groupe", "theme")
 async def events(request: web.Request) -> web.Response:
+    """The coming programme, of a type, a territory, a group (number or short name; not an
+    archived one), a theme."""
     public = request.app[PUBLIC]
     kinds = public.club().event_kinds
-    kind = territory = None
-    if raw := request.query.get("type", ""):
-        kind = kinds.find(raw)
-        if kind is None:
-            raise _refused("type", raw, [key for key, _ in kinds.entries])
-    if raw := request.query.get("territoire", ""):
-        territory = MEETING_TERRITORIES.find(raw)
-        if territory is None:
-            raise _refused("territoire", raw, MEETING_TERRITORIES.keys)
-    return _list("evenements", await public.events(kind=kind, territory=territory))
+    kind = _filter(request, "type", kinds.find, lambda: [key for key, _ in kinds.entries])
+    territory = _filter(request, "territoire", MEETING_TERRITORIES.find,
+                        lambda: MEETING_TERRITORIES.keys)
+    theme = _filter(request, "theme", THEMES.find, lambda: THEMES.keys)
+    groups = await public.groups() if request.query.get("groupe") else []
+    group = _filter(request, "groupe", lambda raw: named(groups, raw),
+                    lambda: [g.slug for g in groups])
+    return _list("evenements", await public.events(
+        kind=kind, territory=territory, theme=theme, group_id=group.id if group else None))
 
 
 @routes.get("/api/evenements/{id}")
@@ -154,11 +169,7 @@ async def group(request: web.Request) -> web.Response:
 @routes.get("/api/initiatives")
 @cached("q", "theme", "commune")
 async def initiatives(request: web.Request) -> web.Response:
-    theme = None
-    if raw := request.query.get("theme", ""):
-        theme = THEMES.find(raw)
-        if theme is None:
-            raise _refused("theme", raw, THEMES.keys)
+    theme = _filter(request, "theme", THEMES.find, lambda: THEMES.keys)
     return _list("initiatives", await request.app[PUBLIC].initiatives(
         words=request.query.get("q", ""), theme=theme, commune=request.query.get("commune", "")))
 

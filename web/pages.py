@@ -28,7 +28,7 @@ from commands.text import fold
 from commands.vocabulary import TERRITORIES, THEMES
 from web.cache import cached
 from web.public import PUBLIC, Public
-from web.views import EventView, GroupView, InitiativeView
+from web.views import EventView, GroupView, InitiativeView, named
 
 routes = web.RouteTableDef()
 HOME_EVENTS = 5  # coming events on the home page
@@ -149,13 +149,9 @@ async def programme(request: web.Request) -> web.Response:
     territory = _choice(query, "territoire", MEETING_TERRITORIES.find)
     theme = _choice(query, "theme", THEMES.find)
     groups = await public.groups()
-    group = next((g for g in groups if query.get("groupe", "") in (g.slug, str(g.id))), None)
-    events = [
-        event
-        for event in await public.events(kind=kind, territory=territory)
-        if (theme is None or (event.theme is not None and event.theme.key == theme))
-        and (group is None or event.group == group.id)
-    ]
+    group = named(groups, query.get("groupe", "")) if query.get("groupe") else None
+    events = await public.events(kind=kind, territory=territory, theme=theme,
+                                 group_id=group.id if group else None)
     feeds = [_feed(public, "Tout le programme", feed_path())]
     for place in dict.fromkeys(("nord", "sud", territory or "nord")):  # and the one filtered
         label = MEETING_TERRITORIES.label(place, t)

@@ -70,15 +70,16 @@ class Public:
             group = await _group(repos, name)
             return (group.id, group.name) if group is not None else None
 
-
-    async def events(self, *, kind: str | None = None,
-                     territory: str | None = None) -> list[EventView]:
+    async def events(self, *, kind: str | None = None, territory: str | None = None,
+                     group_id: int | None = None, theme: str | None = None) -> list[EventView]:
         """The coming programme (as ``!programme``): planned events from now on, soonest
-        first, of ``kind``, for ``territory`` (its own events and the whole club's)."""
+        first, of ``kind``, for ``territory`` (its own events and the whole club's), of the
+        group ``group_id``, about ``theme``."""
         club = self.club()
         async with self.db.reading() as repos:
             found = await repos.meetings.programme(
-                self.now(), kind=kind, territories=CONCERNS[territory] if territory else ())
+                self.now(), kind=kind, territories=CONCERNS[territory] if territory else (),
+                group_id=group_id, theme=theme)
         return [event_view(summary, club, self.t) for summary in found]
 
     async def event(self, event_id: int) -> EventView | None:

@@ -144,3 +144,8 @@ def initiative_view(item: Initiative, t: Translator) -> InitiativeView:
     return InitiativeView(id=item.id, name=item.name,
                           theme=Label.of(THEMES, item.theme, t),
                           commune=item.commune, description=item.description, link=item.link)
+
+
+def named(groups: list[GroupView], name: str) -> GroupView | None:
+    """The group of ``groups`` that ``name`` names: its number or its short name."""
+    return next((group for group in groups if name in (group.slug, str(group.id))), None)

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.clock import FakeClock
 from commands.initiatives import search_key
 from commands.text import fold
+from commands.vocabulary import THEMES
 from storage.db import Database
 from tests.web.conftest import START, add_event, public_of, serve
 from web.server import ROUTES, RateLimit, make_app
@@ -85,11 +86,44 @@ async def test_the_programme(client: Client, db: Database) -> None:
     assert one["status"] == {"key": "annulee", "label": "annulée"}  # type: ignore[index]
 
 
+async def test_events_of_a_group_or_of_a_theme(client: Client, db: Database) -> None:
+    ids = await seed(db)
+    async with db.transaction() as repos:
+        old = await repos.groups.by_slug("ancien")
+        assert old is not None
+    ride = await add_event(db, SOON + timedelta(days=3), kind="groupe", title="Sortie vélo",
+                           theme="mobilite", group_id=ids["velo"], place="Local de l'atelier")
+    await add_event(db, SOON + timedelta(days=4), title="Réunion", theme="energie",
+                    group_id=old.id)  # an archived group's: still in the programme
+
+    async def found(query: str) -> list[int]:
+        data = await get(client, "/api/evenements" + query)
+        return [e["id"] for e in data["evenements"]]  # type: ignore[index]
+
+    assert await found("?groupe=velo") == [ride.id]
+    assert await found(f"?groupe={ids['velo']}") == [ride.id]
+    assert await found("?theme=mobilite") == [ride.id]
+    assert await found("?theme=mobilité") == [ride.id]  # its label too
+    assert len(await found("?theme=energie")) == 2
+    assert await found("?groupe=velo&theme=energie") == []
+    assert await found("?groupe=velo&territoire=nord") == []
+    assert await found("?groupe=velo&type=groupe&territoire=sud&theme=mobilite") == [ride.id]
+    for name in ("ancien", str(old.id), "inconnu"):  # an archived group is not named
+        refused = await error(client, f"/api/evenements?groupe={name}", 400)
+        assert refused == {"erreur": f"groupe inconnu : {name}", "valeurs": ["velo"]}
+    refused = await error(client, "/api/evenements?theme=cuisine", 400)
+    assert refused["valeurs"] == THEMES.keys
+    sneaky = await client.get("/api/evenements?groupe=%3Cscript%3E" + "x" * 100)
+    assert sneaky.status == 400 and sneaky.content_type == "application/json"
+    assert json.loads(await sneaky.text())["erreur"] == "groupe inconnu : <script>" + "x" * 32
+
+
 @pytest.mark.parametrize("path", ["/api/evenements?type=bal", "/api/evenements?territoire=ouest",
+                                  "/api/evenements?groupe=ancien", "/api/evenements?theme=x",
                                   "/api/initiatives?theme=cuisine"])
 async def test_unknown_filters_are_refused(client: Client, db: Database, path: str) -> None:
     data = await error(client, path, 400)
-    assert "inconnu" in data["erreur"] and data["valeurs"]
+    assert "inconnu" in data["erreur"] and "valeurs" in data
 
 
 async def error(client: Client, path: str, status: int, method: str = "GET") -> dict[str, Any]:
@@ -199,6 +233,8 @@ async def test_the_api_on_postgresql(both_db: Database) -> None:
     try:
         data = await get(client, "/api/evenements")
         assert [e["id"] for e in data["evenements"]] == [ids["webinaire"], ids["nord"]]  # type: ignore[index]
+        data = await get(client, "/api/evenements?theme=energie&groupe=velo")
+        assert data == {"evenements": []}
         groups = await get(client, "/api/groupes")
         assert groups["groupes"][0]["needs"][0]["text"] == "un mécanicien"  # type: ignore[index]
     finally:
