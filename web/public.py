@@ -88,6 +88,11 @@ class Public:
             summary = await repos.meetings.summary(event_id)
         return None if summary is None else event_view(summary, self.club(), self.t)
 
+    async def meeting(self, event_id: int) -> Meeting | None:
+        """Any event as stored, for its calendar file (``web.feeds``)."""
+        async with self.db.reading() as repos:
+            return await repos.meetings.get(event_id)
+
     async def groups(self) -> list[GroupView]:
         """The groups (archived ones left out) by status, then by number, with their open
         needs and how many members they have."""

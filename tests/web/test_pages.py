@@ -87,13 +87,16 @@ async def test_an_event(client: Client, ids: dict[str, int]) -> None:
     assert "<h1>Rénover sa maison</h1>" in html
     assert 'href="https://visio.example.org/renovation"' in html
     assert "!rencontre inscrire" in html
+    link = f'<a href="/programme/{ids["webinaire"]}.ics" download>Ajouter à mon agenda (fichier .ics)</a>'
+    assert link in html  # its calendar file
     free = await page(client, f"/programme/{ids['rencontre']}")
     assert f"!rencontre present {ids['rencontre']}" in free  # no registration: say you come
     atelier = await page(client, f"/programme/{ids['atelier']}")
     assert 'href="/groupes/velo"' in atelier
     cancelled = await page(client, f"/programme/{ids['annulee']}")
     assert "<strong>Annulé :</strong> cet événement n'aura pas lieu." in cancelled
-    for missing in ("999", "abc", "99999999999"):
+    assert f'href="/programme/{ids["annulee"]}.ics" download>Mettre à jour mon agenda' in cancelled
+    for missing in ("999", "abc", "99999999999", "abc.ics"):
         assert "Page introuvable" in await page(client, f"/programme/{missing}", status=404)
     assert "aucune page du site" in await page(client, "/nulle/part", status=404)
 
