@@ -15,20 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 
-from commands.dates import PARIS
 from commands.dates.format import format_day, format_time
 from commands.meetings.calendar import feed_path, subscription_links
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.text import fold
 from commands.vocabulary import TERRITORIES, THEMES
 from web.cache import cached
+from web.paging import page_number, paged
 from web.public import PUBLIC, Public
-from web.views import EventView, GroupView, InitiativeView, named
+from web.views import EventView, GroupView, InitiativeView, named, zone_of
 
 routes = web.RouteTableDef()
 HOME_EVENTS = 5  # coming events on the home page
@@ -50,8 +49,7 @@ def _web_link(value: str) -> str:
 
 def _when(event: EventView) -> str:
     """« jeudi 14 janvier 2027, 18h30–20h » in the club's time zone (the view's)."""
-    start, end = event.starts_at, event.ends_at
-    tz = start.tzinfo if isinstance(start.tzinfo, ZoneInfo) else PARIS
+    start, end, tz = event.starts_at, event.ends_at, zone_of(event)
     day, begins, ends = format_day(start, tz=tz), format_time(start, tz=tz), format_time(end, tz=tz)
     if start.astimezone(tz).date() == end.astimezone(tz).date():
         return f"{day}, {begins}–{ends}"
@@ -140,8 +138,9 @@ async def home(request: web.Request) -> web.Response:
 
 
 @routes.get("/programme")
-@cached("type", "territoire", "groupe", "theme")
+@cached("type", "territoire", "groupe", "theme", "page")
 async def programme(request: web.Request) -> web.Response:
+    """The coming events, filtered, a page at a time, under the headings of their months."""
     public = request.app[PUBLIC]
     query, t = request.query, public.t
     kinds = public.club().event_kinds
@@ -168,8 +167,12 @@ async def programme(request: web.Request) -> web.Response:
         "groupe": _options([(g.slug, g.name) for g in groups], group.slug if group else None),
         "theme": _options([(k, THEMES.label(k, t)) for k in THEMES.keys], theme),
     }
-    filtered = any(value is not None for value in (kind, territory, theme, group))
-    return _page(request, "programme.html", events=events, filters=filters, filtered=filtered, feeds=feeds)
+    chosen = {"type": kind, "territoire": territory, "groupe": group.slug if group else None,
+              "theme": theme}
+    paging = paged(events, page_number(query.get("page", "")),
+                   {name: value or "" for name, value in chosen.items()})
+    return _page(request, "programme.html", events=events, paging=paging, filters=filters,
+                 filtered=any(chosen.values()), feeds=feeds)
 
 
 @routes.get("/programme/{id}")

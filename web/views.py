@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from commands.context import Club
+from commands.dates import PARIS
 from commands.i18n import Translator
 from commands.meetings.calendar import place_url
 from commands.meetings.vocabulary import MEETING_STATUSES, MEETING_TERRITORIES, PRESENT, WAITING
@@ -105,6 +107,12 @@ def _json(view: object) -> dict[str, Any]:
         return item
 
     return value(asdict(view))  # type: ignore[call-overload,no-any-return]
+
+
+def zone_of(event: EventView) -> ZoneInfo:
+    """The club's time zone, the one the view's times are in."""
+    tz = event.starts_at.tzinfo
+    return tz if isinstance(tz, ZoneInfo) else PARIS
 
 
 def event_view(summary: MeetingSummary, club: Club, t: Translator) -> EventView:
