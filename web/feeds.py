@@ -61,8 +61,8 @@ async def all_events(request: web.Request) -> web.Response:
 @routes.get(r"/programme/{id:\d+}.ics")
 @cached()
 async def event(request: web.Request) -> web.Response:
-    """One event's calendar file (any event, as its page): the VEVENT of the feeds, PUBLISH,
-    STATUS:CANCELLED once cancelled."""
+    """One event's calendar file: its VEVENT in the feeds (so not an event older than they
+    go back), PUBLISH, STATUS:CANCELLED once cancelled."""
     public = request.app[PUBLIC]
     raw = request.match_info["id"]
     meeting = await public.meeting(int(raw)) if len(raw) < 10 else None

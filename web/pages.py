@@ -26,7 +26,7 @@ from commands.text import fold
 from commands.vocabulary import TERRITORIES, THEMES
 from web.cache import cached
 from web.paging import page_number, paged
-from web.public import PUBLIC, Public
+from web.public import FEED_PAST, PUBLIC, Public
 from web.views import EventView, GroupView, InitiativeView, named, zone_of
 
 routes = web.RouteTableDef()
@@ -183,7 +183,9 @@ async def event(request: web.Request) -> web.Response:
     if found is None:
         return _not_found(request, "Cet événement n'existe pas.")
     group = None if found.group is None else await public.group(str(found.group))
-    return _page(request, "event.html", event=found, group=group, prefix=public.club().prefix)
+    in_feeds = found.starts_at >= public.now() - FEED_PAST  # its own .ics too
+    return _page(request, "event.html", event=found, group=group, ics=in_feeds,
+                 prefix=public.club().prefix)
 
 
 @routes.get("/groupes")

@@ -89,9 +89,13 @@ class Public:
         return None if summary is None else event_view(summary, self.club(), self.t)
 
     async def meeting(self, event_id: int) -> Meeting | None:
-        """Any event as stored, for its calendar file (``web.feeds``)."""
+        """An event of the calendar feeds (of the last months or coming, cancelled ones
+        included) as stored, for its own calendar file (``web.feeds``): nothing older."""
         async with self.db.reading() as repos:
-            return await repos.meetings.get(event_id)
+            meeting = await repos.meetings.get(event_id)
+        if meeting is None or meeting.starts_at < self.now() - FEED_PAST:
+            return None
+        return meeting
 
     async def groups(self) -> list[GroupView]:
         """The groups (archived ones left out) by status, then by number, with their open

@@ -153,7 +153,8 @@ async def test_the_feed_holds_the_events_own_ics(client: Client, db: Database) -
 
 async def test_one_events_file_is_its_vevent_in_the_feeds(client: Client, db: Database) -> None:
     """``/programme/<n>.ics``, linked from the event's page: the feeds' VEVENT (same UID,
-    SEQUENCE), PUBLISH; a cancelled event STATUS:CANCELLED, a past one still there."""
+    SEQUENCE), PUBLISH; a cancelled event STATUS:CANCELLED; one the feeds no longer hold,
+    none (its cancellation's reason, say, published no longer)."""
     events = await programme(db)
     feed = icalendar.Calendar.from_ical(await read(client, "/calendrier.ics")).walk("VEVENT")
     for name, status in (("webinaire", "CONFIRMED"), ("annule", "CANCELLED"),
@@ -173,8 +174,9 @@ async def test_one_events_file_is_its_vevent_in_the_feeds(client: Client, db: Da
         assert event.to_ical() == next(e for e in feed if e["UID"] == event["UID"]).to_ical()
         [parsed] = IcsCalendarStream.calendar_from_ics(data.decode()).events  # a second parser
         assert parsed.uid == uid(meeting)
-    old = await read(client, f"/programme/{events['ancien'].id}.ics")  # as its page: any event
-    assert uids(old) == {uid(events["ancien"])}
+    recent = await add_event(db, START - timedelta(days=30), title="Le mois dernier")
+    assert uids(await read(client, f"/programme/{recent.id}.ics")) == {uid(recent)}
+    assert (await client.get(f"/programme/{events['ancien'].id}.ics")).status == 404
 
 
 @pytest.mark.parametrize("path", ["/programme/999.ics", "/programme/99999999999.ics"])

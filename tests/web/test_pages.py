@@ -84,7 +84,7 @@ async def test_the_programme_and_its_filters(client: Client, ids: dict[str, int]
     assert len(titles(unknown)) == 4  # a value the form never offers: everything
 
 
-async def test_an_event(client: Client, ids: dict[str, int]) -> None:
+async def test_an_event(client: Client, db: Database, ids: dict[str, int]) -> None:
     html = await page(client, f"/programme/{ids['webinaire']}")
     assert "<h1>Rénover sa maison</h1>" in html
     assert 'href="https://visio.example.org/renovation"' in html
@@ -98,6 +98,13 @@ async def test_an_event(client: Client, ids: dict[str, int]) -> None:
     cancelled = await page(client, f"/programme/{ids['annulee']}")
     assert "<strong>Annulé :</strong> cet événement n'aura pas lieu." in cancelled
     assert f'href="/programme/{ids["annulee"]}.ics" download>Mettre à jour mon agenda' in cancelled
+    async with db.transaction() as repos:  # older than the feeds go back: no .ics of its own
+        long_ago = await repos.meetings.get(ids["rencontre"])
+        assert long_ago is not None
+        long_ago.starts_at -= timedelta(days=400)
+        long_ago.ends_at -= timedelta(days=400)
+        long_ago.sequence += 1  # as the bot moves an event
+    assert f'/programme/{ids["rencontre"]}.ics' not in await page(client, f"/programme/{ids['rencontre']}")
     for missing in ("999", "abc", "99999999999", "abc.ics"):
         assert "Page introuvable" in await page(client, f"/programme/{missing}", status=404)
     assert "aucune page du site" in await page(client, "/nulle/part", status=404)
