@@ -524,3 +524,29 @@ async def test_the_native_polls_of_proposals_and_polls_are_read_again_at_start(
         targets = [target for answered in bot.dispatcher.registry.answered
                    for target in await answered(repos)]
     assert sorted(targets) == sorted(started)
+
+
+async def test_the_messages_purge_keeps_the_native_polls_of_every_open_kind(
+        bot: Harness) -> None:
+    """``messages_retention_days`` purges old messages but the native polls of the open polls:
+    a proposal's and a single choice's one poll too (not only a poll per option), so that a
+    month-long proposal still counts the positions given in Element."""
+    from datetime import timedelta
+
+    from tests.handlers.conftest import retaining
+
+    close = "--cloture 20/02 18h"
+    proposal = starts(await bot.command(f"!proposition Acheter une remorque {close}",
+                                        sender=BOB, room_id=VELO))[0]
+    single = starts(await bot.command(
+        f'!sondage question "Quel thème ?" choix Mobilité | Énergie {close}',
+        sender=COORDINATOR, room_id=MAIN))[0]
+    job = bot.job("retention", retaining(730, 30))
+    bot.clock.advance(timedelta(days=31))
+    [(item, due)] = await job.pending()
+    bot.clock.set(due)
+    await job.fire(item)
+    await native_vote(bot, proposal, CAROL, "agree", "$c1")
+    await native_vote(bot, single, DAVE, "2", "$d1", MAIN)
+    assert "D'accord : 1" in await results(bot)
+    assert "2. Énergie — 1" in await said(bot, "!sondage resultats 2", COORDINATOR, MAIN)
