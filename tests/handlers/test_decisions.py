@@ -240,8 +240,10 @@ async def test_the_deadline_closes_then_the_outcome_is_written_announced_and_lis
     assert "n°1" in listed and "Acheter une remorque" in listed and "Adoptée" in listed
     # A coordinator rewrites it from elsewhere: announced in the proposal's room.
     before = len(bot.transport.sent)
-    assert "modifiée et annoncée" in await said(
-        bot, "!proposition issue 1 Adoptée, achat en mars", COORDINATOR, MAIN)
+    # The reply says the announcement is on its way, not that it is made (it is queued).
+    assert await said(bot, "!proposition issue 1 Adoptée, achat en mars", COORDINATOR,
+                      MAIN) == ("Issue de la proposition n°1 modifiée : j'annonce la nouvelle "
+                                "issue dans son salon.")
     elsewhere = [s for s in bot.transport.sent[before:] if s.room_id == VELO
                  and "Issue de la proposition" in body(s)]
     assert elsewhere and "achat en mars" in body(elsewhere[0])
