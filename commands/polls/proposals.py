@@ -111,10 +111,9 @@ async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
                          question=escape_markdown(poll.question[:300]),
                          text=escape_markdown(text), who=pill(ctx.sender))
     effects = [await service.refresh(repos, poll, ctx.club, ctx.t)]
-    key = f"poll-{poll.id}-outcome-{int(ctx.now.timestamp())}"
     if poll.room_id == ctx.room_id:
         return Reply(announcement, effects=tuple(effects))
-    effects.append(Post(poll.room_id, Reply(announcement), key=key))
+    effects.append(Post(poll.room_id, Reply(announcement)))  # the command's own transaction id
     return Reply(ctx.t("decisions.outcome_recorded_again" if again
                        else "decisions.outcome_recorded", number=poll.id),
                  effects=tuple(effects))

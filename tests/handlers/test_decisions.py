@@ -552,3 +552,16 @@ async def test_the_messages_purge_keeps_the_native_polls_of_every_open_kind(
     await native_vote(bot, single, DAVE, "2", "$d1", MAIN)
     assert "D'accord : 1" in await results(bot)
     assert "2. Énergie — 1" in await said(bot, "!sondage resultats 2", COORDINATOR, MAIN)
+
+
+async def test_each_outcome_written_from_elsewhere_is_announced_even_within_a_second(
+        bot: Harness) -> None:
+    """Two outcomes written in the same second (commands read together after a restart): the
+    second, the one that stands, is announced in the proposal's room too."""
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    await said(bot, "!proposition cloturer 1", BOB)
+    for text in ("Adoptée", "Adoptée, achat en mars"):
+        await said(bot, f"!proposition issue 1 {text}", COORDINATOR, MAIN)
+    announced = [body(s) for s in bot.transport.sent if s.room_id == VELO
+                 and str(s.content.get("body", "")).startswith("**Issue de la proposition")]
+    assert len(announced) == 2 and "achat en mars" in announced[-1]
