@@ -52,8 +52,7 @@ async def proposition(ctx: Context, text: str, closes: str, anonymous: bool,
     repos = ctx.db()
     poll = await new_poll(ctx, text, place, deadline, "proposal", anonymous=anonymous)
     await repos.polls.add_slot(poll.id, 1, ctx.now, ctx.now)
-    await repos.participants.took_part([ctx.sender], ctx.now,
-                                       ctx.now.astimezone(ctx.club.tz).year)
+    await ctx.took_part()
     effects = await service.opening(repos, poll, ctx.club, ctx.t)
     assert deadline is not None  # the option is required
     when = format_moment(deadline, ctx.t.language, ctx.club.tz)
