@@ -567,3 +567,14 @@ async def test_each_outcome_written_from_elsewhere_is_announced_even_within_a_se
     announced = [body(s) for s in bot.transport.sent if s.room_id == VELO
                  and str(s.content.get("body", "")).startswith("**Issue de la proposition")]
     assert len(announced) == 2 and "achat en mars" in announced[-1]
+
+
+@pytest.mark.parametrize("word", ["autré", "Autres", "ａｕｔｒｅ"])
+async def test_the_other_answer_is_read_whatever_the_accents_or_width(bot: Harness,
+                                                                      word: str) -> None:
+    """« autre » is recognised folded (accents, case, full width): the text after it is the
+    answer (it was an internal error when the written word differed from ``autre``)."""
+    await bot.command(QUESTION + " --autre", sender=COORDINATOR, room_id=MAIN)
+    assert (await said(bot, f"!vote 1 {word} Le vélo cargo", BOB, MAIN)).startswith(
+        "Vote enregistré (sondage n°1) : 4 (Autre)")
+    assert "« Le vélo cargo »" in await said(bot, "!sondage resultats 1", COORDINATOR, MAIN)
