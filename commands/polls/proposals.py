@@ -13,7 +13,7 @@ from commands.arguments import Text
 from commands.context import Context
 from commands.dates import format_moment
 from commands.effects import Post, Reply
-from commands.errors import Forbidden, UserError
+from commands.errors import UserError
 from commands.meetings.details import GROUP
 from commands.paging import Section, paged
 from commands.params import PAGE, Param
@@ -25,12 +25,12 @@ from commands.polls.handlers import (
     POLL_KIND,
     PollRef,
     audit,
+    author_or_coordinator,
     close_now,
     deadline_of,
     find_poll,
 )
 from commands.registry import PageRequest, command
-from commands.roles import Role
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
@@ -69,11 +69,6 @@ def _proposal(poll: Poll) -> Poll:
     return poll
 
 
-def _author_or_coordinator(ctx: Context, poll: Poll) -> None:
-    if ctx.role < Role.COORDINATOR and ctx.sender != poll.created_by:
-        raise Forbidden("decisions.author_only", number=poll.id, who=pill(poll.created_by))
-
-
 @proposition.subcommand("resultats", fr=("resultats", "résultats"), en=("results",),
                         params=(Param("poll", PollRef(), required=False, shows=("number",)),),
                         names_people=True)
@@ -86,7 +81,7 @@ async def resultats(ctx: Context, poll: Poll) -> Reply:
                         params=(Param("poll", PollRef(), shows=("number",)),))
 async def cloturer(ctx: Context, poll: Poll) -> Reply:
     """Closes a proposal before its deadline: its author or a coordinator."""
-    _author_or_coordinator(ctx, poll)
+    author_or_coordinator(ctx, poll)
     _proposal(poll)
     return await close_now(ctx, poll, "decisions.closing")
 
@@ -98,7 +93,7 @@ async def cloturer(ctx: Context, poll: Poll) -> Reply:
 async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
     """Writes (or rewrites) a closed proposal's outcome: kept, shown in its message, announced
     in its room, listed by ``!decisions``."""
-    _author_or_coordinator(ctx, poll)
+    author_or_coordinator(ctx, poll)
     _proposal(poll)
     if poll.status == "open":
         raise UserError("decisions.outcome_while_open", number=poll.id, prefix=ctx.club.prefix)

@@ -304,6 +304,17 @@ async def test_closing_early_is_for_the_author_or_a_coordinator(bot: Harness) ->
     assert await bot.job("poll-close").pending() == []
 
 
+async def test_a_referent_does_not_close_a_members_proposal_through_sondage_cloturer(
+        bot: Harness) -> None:
+    """``!sondage cloturer`` lets a group's referents close their group's polls; a proposal
+    stays closed early by its author or a coordinator only, whichever command is used."""
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    assert "Seul·e l'auteur·e" in await refused(bot, "!sondage cloturer 1", ALICE)
+    assert (await said(bot, "!sondage cloturer 1", COORDINATOR)).startswith("Je clos")
+    await bot.command(PROPOSE, sender=ALICE, room_id=VELO)  # a referent's own proposal
+    assert (await said(bot, "!sondage cloturer 2", ALICE)).startswith("Je clos")
+
+
 async def test_a_member_opens_at_most_so_many_proposals_and_polls_a_day(bot: Harness) -> None:
     await said(bot, PROPOSE)
     await said(bot, QUESTION)
