@@ -266,6 +266,20 @@ async def test_adopting_the_charter_by_command_and_the_coordinators_list(bot: Ha
                                              room_id="!partners:elsewhere.org")
 
 
+async def test_a_visitors_charter_is_shown_but_not_kept_as_a_message_to_adopt(
+        bot: Harness) -> None:
+    """Only a club member adopts: the bot keeps (for good, with its message) only the charters
+    it shows to members, so a stranger repeating ``!cadre`` grows nothing."""
+    bot.roles[VISITOR] = Role.VISITOR
+    bot.places["!partners:elsewhere.org"] = Place.OTHER
+    for _ in range(3):
+        assert "Bienveillance" in await said(bot, "!cadre", sender=VISITOR,
+                                             room_id="!partners:elsewhere.org")
+    await said(bot, "!cadre", sender=BOB)
+    async with bot.db.transaction() as repos:
+        assert len(await repos.charter.posts_of("1")) == 1
+
+
 async def test_a_check_mark_on_the_charter_adopts_it_and_nowhere_else(bot: Harness) -> None:
     charter_message = (await bot.command("!cadre", sender=BOB))[0].event_id
     other = (await bot.command("!aide", sender=BOB))[0].event_id
