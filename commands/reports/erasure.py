@@ -70,7 +70,8 @@ def pseudonym() -> str:
 async def needed_messages(repos: Repositories, club: Club) -> set[str]:
     """The transaction ids of the messages sent that the bot still reads or names: each open
     poll's message, native polls (one per option, or one for all) and latest results edit
-    (votes are matched to them, edits and ends name them); the confirmations of suggestions
+    (votes are matched to them, edits and ends name them); every proposal's message (its
+    outcome, written at any time, edits it); the confirmations of suggestions
     still open and of remontées not answered yet (a 👍 there is a support); the messages
     showing the charter's current version (a ✅ there adopts it); each published agenda's
     pinned message (later changes edit or unpin it); and every message a message still to be
@@ -80,6 +81,7 @@ async def needed_messages(repos: Repositories, club: Club) -> set[str]:
         needed.update(effect_txn(key) for key in (root_key(poll.id), results_key(poll)))
         needed.update(effect_txn(key)
                       for key, _ in native_keys(poll, await repos.polls.slots(poll.id)))
+    needed.update(effect_txn(root_key(number)) for number in await repos.polls.proposal_ids())
     needed.update(await repos.agenda.confirmations((PROPOSED, ACCEPTED)))
     needed.update(await repos.remontees.confirmations((NEW, SENT)))
     needed.update(await repos.charter.posts_of(club.charter_version))

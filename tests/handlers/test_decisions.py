@@ -589,3 +589,26 @@ async def test_the_other_answer_is_read_whatever_the_accents_or_width(bot: Harne
     assert (await said(bot, f"!vote 1 {word} Le vélo cargo", BOB, MAIN)).startswith(
         "Vote enregistré (sondage n°1) : 4 (Autre)")
     assert "« Le vélo cargo »" in await said(bot, "!sondage resultats 1", COORDINATOR, MAIN)
+
+
+async def test_an_outcome_written_long_after_the_opening_edits_the_proposals_message(
+        bot: Harness) -> None:
+    """A closed proposal's message is kept by the messages purge: its outcome, written (or
+    rewritten) any time, is shown there by an edit of it."""
+    from datetime import timedelta
+
+    from tests.handlers.conftest import retaining
+
+    root = (await bot.command(PROPOSE, sender=BOB, room_id=VELO))[1]
+    await said(bot, "!proposition cloturer 1", BOB)
+    job = bot.job("retention", retaining(730, 30))
+    bot.clock.advance(timedelta(days=31))
+    [(item, due)] = await job.pending()
+    bot.clock.set(due)
+    await job.fire(item)
+    before = len(bot.transport.sent)
+    await said(bot, "!proposition issue 1 Adoptée", BOB)
+    edits = [s for s in bot.transport.sent[before:]
+             if s.content.get("m.relates_to", {}).get("rel_type") == "m.replace"]
+    assert [e.content["m.relates_to"]["event_id"] for e in edits] == [root.event_id]
+    assert "Issue : Adoptée" in body(edits[0])
