@@ -13,7 +13,7 @@ from commands.arguments import Text
 from commands.context import Context
 from commands.dates import format_moment
 from commands.effects import Post, Reply
-from commands.errors import Forbidden, UserError
+from commands.errors import UserError
 from commands.meetings.details import GROUP
 from commands.paging import Section, paged
 from commands.params import PAGE, Param
@@ -25,12 +25,12 @@ from commands.polls.handlers import (
     POLL_KIND,
     PollRef,
     audit,
+    author_or_coordinator,
     close_now,
     deadline_of,
     find_poll,
 )
 from commands.registry import PageRequest, command
-from commands.roles import Role
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
@@ -52,8 +52,7 @@ async def proposition(ctx: Context, text: str, closes: str, anonymous: bool,
     repos = ctx.db()
     poll = await new_poll(ctx, text, place, deadline, "proposal", anonymous=anonymous)
     await repos.polls.add_slot(poll.id, 1, ctx.now, ctx.now)
-    await repos.participants.took_part([ctx.sender], ctx.now,
-                                       ctx.now.astimezone(ctx.club.tz).year)
+    await ctx.took_part()
     effects = await service.opening(repos, poll, ctx.club, ctx.t)
     assert deadline is not None  # the option is required
     when = format_moment(deadline, ctx.t.language, ctx.club.tz)
@@ -70,11 +69,6 @@ def _proposal(poll: Poll) -> Poll:
     return poll
 
 
-def _author_or_coordinator(ctx: Context, poll: Poll) -> None:
-    if ctx.role < Role.COORDINATOR and ctx.sender != poll.created_by:
-        raise Forbidden("decisions.author_only", number=poll.id, who=pill(poll.created_by))
-
-
 @proposition.subcommand("resultats", fr=("resultats", "résultats"), en=("results",),
                         params=(Param("poll", PollRef(), required=False, shows=("number",)),),
                         names_people=True)
@@ -87,7 +81,7 @@ async def resultats(ctx: Context, poll: Poll) -> Reply:
                         params=(Param("poll", PollRef(), shows=("number",)),))
 async def cloturer(ctx: Context, poll: Poll) -> Reply:
     """Closes a proposal before its deadline: its author or a coordinator."""
-    _author_or_coordinator(ctx, poll)
+    author_or_coordinator(ctx, poll)
     _proposal(poll)
     return await close_now(ctx, poll, "decisions.closing")
 
@@ -99,7 +93,7 @@ async def cloturer(ctx: Context, poll: Poll) -> Reply:
 async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
     """Writes (or rewrites) a closed proposal's outcome: kept, shown in its message, announced
     in its room, listed by ``!decisions``."""
-    _author_or_coordinator(ctx, poll)
+    author_or_coordinator(ctx, poll)
     _proposal(poll)
     if poll.status == "open":
         raise UserError("decisions.outcome_while_open", number=poll.id, prefix=ctx.club.prefix)
@@ -111,10 +105,9 @@ async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
                          question=escape_markdown(poll.question[:300]),
                          text=escape_markdown(text), who=pill(ctx.sender))
     effects = [await service.refresh(repos, poll, ctx.club, ctx.t)]
-    key = f"poll-{poll.id}-outcome-{int(ctx.now.timestamp())}"
     if poll.room_id == ctx.room_id:
         return Reply(announcement, effects=tuple(effects))
-    effects.append(Post(poll.room_id, Reply(announcement), key=key))
+    effects.append(Post(poll.room_id, Reply(announcement)))  # the command's own transaction id
     return Reply(ctx.t("decisions.outcome_recorded_again" if again
                        else "decisions.outcome_recorded", number=poll.id),
                  effects=tuple(effects))
