@@ -130,12 +130,15 @@ def is_adoption(key: str) -> bool:
 
 @command("cadre", fr=("cadre", "charte"), en=("charter",), section="meta", role=Role.VISITOR)
 async def cadre(ctx: Context) -> Reply:
-    """The charter, with how to adopt it (a ✅ on this message adopts its version)."""
+    """The charter, with how to adopt it (a member's ✅ on this message adopts its version:
+    only a member's message is kept as one to adopt, a visitor's repeated ``!cadre`` keeps
+    nothing)."""
     shown = await current(ctx.db(), ctx.club)
     if shown is None:
         return Reply(ctx.t("charter.none"))
-    await ctx.db().charter.posted(txn_id("reply", ctx.event_id), shown.version, ctx.room_id,
-                                  ctx.now)
+    if ctx.role >= Role.PARTICIPANT:
+        await ctx.db().charter.posted(txn_id("reply", ctx.event_id), shown.version,
+                                      ctx.room_id, ctx.now)
     return Reply(ctx.t("charter.title", club=ctx.club.name) + "\n\n" + shown.shown + "\n\n"
                  + ctx.t("adoption.how", prefix=ctx.club.prefix,
                          version=escape_markdown(shown.version)))

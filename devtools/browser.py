@@ -44,6 +44,20 @@ def missing() -> str | None:
 
 
 @asynccontextmanager
+async def opened(browser: Any, viewport: dict[str, int], *, javascript: bool = False,
+                 bypass_csp: bool = False) -> AsyncIterator[Any]:
+    """A page of a context of its own in ``browser``: in French, ``viewport`` wide, without
+    JavaScript (as the pages are meant to be read) unless ``javascript``; ``bypass_csp`` for a
+    scan whose script is injected inline (``axe_violations``). The context is closed after."""
+    context = await browser.new_context(viewport=viewport, locale="fr-FR",
+                                        java_script_enabled=javascript, bypass_csp=bypass_csp)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+@asynccontextmanager
 async def chromium() -> AsyncIterator[Any]:
     """A headless Chromium (a ``playwright.async_api.Browser``)."""
     from playwright.async_api import async_playwright

@@ -1,19 +1,39 @@
 """A small club to show on the public pages (the browser tests, ``scripts/screenshots.py``):
 events of several kinds and territories around ``now``, groups with needs and members, a
-panorama of initiatives with accented names; some registrations (their names never shown)."""
+panorama of initiatives with accented names; some registrations (their names never shown).
+``served_site`` serves it on a free loopback port, as both show it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiohttp.test_utils import TestServer
+
+from commands.context import Club
+from commands.i18n import Translator
 from commands.initiatives import search_key
 from commands.text import fold
 from storage.db import Database
 from storage.repositories import Repositories
+from web.public import Public
+from web.server import make_app
 
 PARIS = ZoneInfo("Europe/Paris")
+CLUB = Club(
+    name="Club Climat et Transition",
+    prefix="!",
+    language="fr",
+    timezone="Europe/Paris",
+    charter="",
+    welcome_message="",
+    version="",
+    entrance="#cct:example.org",
+    web_url="https://agenda.example.org",
+)
 COORDINATOR = "@claire.secret:example.org"
 RESIDENTS = [f"@habitant{n}.secret:example.org" for n in range(1, 5)]
 CONTACT = "06 12 34 56 78"  # an initiative's contact: never published
@@ -152,3 +172,18 @@ async def _events(repos: Repositories, now: datetime, ids: dict[str, int]) -> No
         await repos.meetings.set_rsvp(ids["webinaire"], user, "present", now, tz=PARIS)
     await repos.meetings.set_rsvp(ids["webinaire"], RESIDENTS[3], "attente", now, tz=PARIS)
     await repos.meetings.set_rsvp(ids["atelier"], RESIDENTS[0], "present", now, tz=PARIS)
+
+
+@asynccontextmanager
+async def served_site(db: Database, now: Callable[[], datetime],
+                      club: Club = CLUB) -> AsyncIterator[tuple[str, dict[str, int]]]:
+    """The sample club seeded into ``db`` (upgraded, empty) and its site served on a free
+    loopback port: the site's address (``http://127.0.0.1:<port>``) and the sample's numbers."""
+    ids = await seed_site(db, now())
+    public = Public(db, lambda: club, Translator(club.language), now, club.web_url)
+    server = TestServer(make_app(public), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/"), ids
+    finally:
+        await server.close()

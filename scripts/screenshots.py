@@ -12,33 +12,16 @@ import argparse
 import asyncio
 import sys
 import tempfile
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiohttp.test_utils import TestServer
-
 from bot.clock import FakeClock
-from commands.context import Club
-from commands.i18n import Translator
-from devtools.browser import DESKTOP, PHONE, chromium, missing
-from devtools.sample_site import seed_site
+from devtools.browser import DESKTOP, PHONE, chromium, missing, opened
+from devtools.sample_site import served_site
 from storage.db import Database
-from web.public import Public
-from web.server import make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
-CLUB = Club(
-    name="Club Climat et Transition",
-    prefix="!",
-    language="fr",
-    timezone="Europe/Paris",
-    charter="",
-    welcome_message="",
-    version="",
-    entrance="#cct:example.org",
-)
 PAGES = {  # file name: address
     "accueil": "/",
     "programme": "/programme",
@@ -57,28 +40,16 @@ async def shoot(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite+aiosqlite:///{folder}/site.db")
         await db.upgrade()
-        clock = FakeClock(DAY)
-        ids = await seed_site(db, clock.now())
-        club = replace(CLUB, web_url="https://agenda.example.org")
-        public = Public(db, lambda: club, Translator("fr"), clock.now, club.web_url)
-        server = TestServer(make_app(public), host="127.0.0.1")
-        await server.start_server()
-        base = str(server.make_url("")).rstrip("/")
         try:
-            async with chromium() as browser:
+            async with served_site(db, FakeClock(DAY).now) as (base, ids), chromium() as browser:
                 for width_name, viewport in WIDTHS.items():
-                    context = await browser.new_context(
-                        viewport=viewport, locale="fr-FR", java_script_enabled=False
-                    )
-                    page = await context.new_page()
-                    for name, path in PAGES.items():
-                        await page.goto(base + path.format(**ids))
-                        target = out / f"{name}-{width_name}.png"
-                        await page.screenshot(path=str(target), full_page=True)
-                        made.append(target)
-                    await context.close()
+                    async with opened(browser, viewport) as page:
+                        for name, path in PAGES.items():
+                            await page.goto(base + path.format(**ids))
+                            target = out / f"{name}-{width_name}.png"
+                            await page.screenshot(path=str(target), full_page=True)
+                            made.append(target)
         finally:
-            await server.close()
             await db.dispose()
     return made
 

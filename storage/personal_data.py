@@ -40,6 +40,8 @@ from storage.personal import (
 )
 from storage.statements import table
 
+PURGE_CHUNK = 1000  # messages deleted by one statement (its parameters are bounded)
+
 
 class PersonalDataRepository:
     """Everything held about a person, its erasure, and when each person last took part."""
@@ -161,11 +163,16 @@ class PersonalDataRepository:
         inbox, outbox = table(InboxEvent), table(OutboxMessage)
         commands = await self.session.execute(delete(inbox).where(
             inbox.c.handled_at.is_not(None), inbox.c.handled_at < before))
-        condition = [or_(outbox.c.sent_at < before, outbox.c.failed_at < before)]
-        if needed:
-            condition.append(outbox.c.txn_id.not_in(list(needed)))
-        messages = await self.session.execute(delete(outbox).where(*condition))
-        counts = int(commands.rowcount or 0), int(messages.rowcount or 0)  # type: ignore[attr-defined]
+        kept = set(needed)  # any number: compared here, not sent as the statement's parameters
+        old = await self.session.execute(select(outbox.c.id, outbox.c.txn_id).where(
+            or_(outbox.c.sent_at < before, outbox.c.failed_at < before)))
+        ids = [row.id for row in old if row.txn_id not in kept]
+        messages = 0
+        for start in range(0, len(ids), PURGE_CHUNK):
+            done = await self.session.execute(
+                delete(outbox).where(outbox.c.id.in_(ids[start:start + PURGE_CHUNK])))
+            messages += int(done.rowcount or 0)  # type: ignore[attr-defined]
+        counts = int(commands.rowcount or 0), messages  # type: ignore[attr-defined]
         if any(counts):
             self.session.info.setdefault(ERASED_KEY, set()).update({"inbox", "outbox"})
         return counts

@@ -147,6 +147,12 @@ class PollRepository:
         poll.outcome, poll.outcome_by, poll.outcome_at = text, by, at
         await self.session.flush()
 
+    async def proposal_ids(self) -> list[int]:
+        """The number of every proposal, open or closed (its message shows its outcome, written
+        or rewritten at any time)."""
+        return list((await self.session.scalars(
+            select(Poll.id).where(Poll.kind == "proposal"))).all())
+
     async def decisions(self) -> Sequence[Poll]:
         """The proposals whose outcome is written, the latest decided first."""
         query = (select(Poll).where(Poll.kind == "proposal", Poll.outcome_at.is_not(None))

@@ -18,6 +18,7 @@ from web.public import PUBLIC
 
 ENTRIES = 128  # responses kept (the least recently asked forgotten first)
 MAX_BODY = 2 * 1024 * 1024  # a larger body is never kept
+KEPT_HEADERS = ("cache-control", "access-control-allow-origin", "content-disposition")
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
@@ -60,7 +61,7 @@ class ResponseCache:
         if response.status != 200 or not isinstance(body, bytes) or len(body) > MAX_BODY:
             return
         kept_headers = tuple((name, value) for name, value in response.headers.items()
-                             if name.lower() in ("cache-control", "access-control-allow-origin"))
+                             if name.lower() in KEPT_HEADERS)
         self.kept[key] = Kept(version, body, response.content_type, response.charset,
                               kept_headers, response.last_modified)
         self.kept.move_to_end(key)

@@ -15,20 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 
-from commands.dates import PARIS
 from commands.dates.format import format_day, format_time
 from commands.meetings.calendar import feed_path, subscription_links
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.text import fold
 from commands.vocabulary import TERRITORIES, THEMES
 from web.cache import cached
-from web.public import PUBLIC, Public
-from web.views import EventView, GroupView, InitiativeView
+from web.paging import page_number, paged
+from web.public import FEED_PAST, PUBLIC, Public
+from web.views import EventView, GroupView, InitiativeView, named, zone_of
 
 routes = web.RouteTableDef()
 HOME_EVENTS = 5  # coming events on the home page
@@ -50,8 +49,7 @@ def _web_link(value: str) -> str:
 
 def _when(event: EventView) -> str:
     """« jeudi 14 janvier 2027, 18h30–20h » in the club's time zone (the view's)."""
-    start, end = event.starts_at, event.ends_at
-    tz = start.tzinfo if isinstance(start.tzinfo, ZoneInfo) else PARIS
+    start, end, tz = event.starts_at, event.ends_at, zone_of(event)
     day, begins, ends = format_day(start, tz=tz), format_time(start, tz=tz), format_time(end, tz=tz)
     if start.astimezone(tz).date() == end.astimezone(tz).date():
         return f"{day}, {begins}–{ends}"
@@ -140,8 +138,9 @@ async def home(request: web.Request) -> web.Response:
 
 
 @routes.get("/programme")
-@cached("type", "territoire", "groupe", "theme")
+@cached("type", "territoire", "groupe", "theme", "page")
 async def programme(request: web.Request) -> web.Response:
+    """The coming events, filtered, a page at a time, under the headings of their months."""
     public = request.app[PUBLIC]
     query, t = request.query, public.t
     kinds = public.club().event_kinds
@@ -149,13 +148,9 @@ async def programme(request: web.Request) -> web.Response:
     territory = _choice(query, "territoire", MEETING_TERRITORIES.find)
     theme = _choice(query, "theme", THEMES.find)
     groups = await public.groups()
-    group = next((g for g in groups if query.get("groupe", "") in (g.slug, str(g.id))), None)
-    events = [
-        event
-        for event in await public.events(kind=kind, territory=territory)
-        if (theme is None or (event.theme is not None and event.theme.key == theme))
-        and (group is None or event.group == group.id)
-    ]
+    group = named(groups, query.get("groupe", "")) if query.get("groupe") else None
+    events = await public.events(kind=kind, territory=territory, theme=theme,
+                                 group_id=group.id if group else None)
     feeds = [_feed(public, "Tout le programme", feed_path())]
     for place in dict.fromkeys(("nord", "sud", territory or "nord")):  # and the one filtered
         label = MEETING_TERRITORIES.label(place, t)
@@ -172,8 +167,12 @@ async def programme(request: web.Request) -> web.Response:
         "groupe": _options([(g.slug, g.name) for g in groups], group.slug if group else None),
         "theme": _options([(k, THEMES.label(k, t)) for k in THEMES.keys], theme),
     }
-    filtered = any(value is not None for value in (kind, territory, theme, group))
-    return _page(request, "programme.html", events=events, filters=filters, filtered=filtered, feeds=feeds)
+    chosen = {"type": kind, "territoire": territory, "groupe": group.slug if group else None,
+              "theme": theme}
+    paging = paged(events, page_number(query.get("page", "")),
+                   {name: value or "" for name, value in chosen.items()})
+    return _page(request, "programme.html", events=events, paging=paging, filters=filters,
+                 filtered=any(chosen.values()), feeds=feeds)
 
 
 @routes.get("/programme/{id}")
@@ -184,7 +183,9 @@ async def event(request: web.Request) -> web.Response:
     if found is None:
         return _not_found(request, "Cet événement n'existe pas.")
     group = None if found.group is None else await public.group(str(found.group))
-    return _page(request, "event.html", event=found, group=group, prefix=public.club().prefix)
+    in_feeds = found.starts_at >= public.now() - FEED_PAST  # its own .ics too
+    return _page(request, "event.html", event=found, group=group, ics=in_feeds,
+                 prefix=public.club().prefix)
 
 
 @routes.get("/groupes")

@@ -70,15 +70,16 @@ class Public:
             group = await _group(repos, name)
             return (group.id, group.name) if group is not None else None
 
-
-    async def events(self, *, kind: str | None = None,
-                     territory: str | None = None) -> list[EventView]:
+    async def events(self, *, kind: str | None = None, territory: str | None = None,
+                     group_id: int | None = None, theme: str | None = None) -> list[EventView]:
         """The coming programme (as ``!programme``): planned events from now on, soonest
-        first, of ``kind``, for ``territory`` (its own events and the whole club's)."""
+        first, of ``kind``, for ``territory`` (its own events and the whole club's), of the
+        group ``group_id``, about ``theme``."""
         club = self.club()
         async with self.db.reading() as repos:
             found = await repos.meetings.programme(
-                self.now(), kind=kind, territories=CONCERNS[territory] if territory else ())
+                self.now(), kind=kind, territories=CONCERNS[territory] if territory else (),
+                group_id=group_id, theme=theme)
         return [event_view(summary, club, self.t) for summary in found]
 
     async def event(self, event_id: int) -> EventView | None:
@@ -86,6 +87,15 @@ class Public:
         async with self.db.reading() as repos:
             summary = await repos.meetings.summary(event_id)
         return None if summary is None else event_view(summary, self.club(), self.t)
+
+    async def meeting(self, event_id: int) -> Meeting | None:
+        """An event of the calendar feeds (of the last months or coming, cancelled ones
+        included) as stored, for its own calendar file (``web.feeds``): nothing older."""
+        async with self.db.reading() as repos:
+            meeting = await repos.meetings.get(event_id)
+        if meeting is None or meeting.starts_at < self.now() - FEED_PAST:
+            return None
+        return meeting
 
     async def groups(self) -> list[GroupView]:
         """The groups (archived ones left out) by status, then by number, with their open

@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from commands.context import Club
+from commands.dates import PARIS
 from commands.i18n import Translator
 from commands.meetings.calendar import place_url
 from commands.meetings.vocabulary import MEETING_STATUSES, MEETING_TERRITORIES, PRESENT, WAITING
-from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES
+from commands.vocabulary import NEED_KINDS, STATUSES, TERRITORIES, THEMES, Vocabulary
 
 if TYPE_CHECKING:
     from storage.meetings import MeetingSummary
@@ -26,6 +28,18 @@ class Label:
     key: str
     label: str
 
+    @classmethod
+    def of(cls, vocabulary: Vocabulary, key: str, t: Translator) -> Label:
+        """``key`` and its label in ``vocabulary``."""
+        return cls(key, vocabulary.label(key, t))
+
+
+class PublicView:
+    """A view the API gives as JSON (``as_json``: its fields, dates in ISO 8601)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return _json(self)
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -38,7 +52,7 @@ class Registration:
 
 
 @dataclass(frozen=True)
-class EventView:
+class EventView(PublicView):
     id: int
     kind: Label
     title: str
@@ -53,10 +67,6 @@ class EventView:
     status: Label
     registration: Registration | None  # ``None``: no registration, come along
 
-    def as_json(self) -> dict[str, Any]:
-        return _json(self)
-
-
 @dataclass(frozen=True)
 class NeedView:
     kind: Label
@@ -64,7 +74,7 @@ class NeedView:
 
 
 @dataclass(frozen=True)
-class GroupView:
+class GroupView(PublicView):
     id: int
     slug: str
     name: str
@@ -77,22 +87,14 @@ class GroupView:
     room: str  # the club's room to say it in (its address)
     description: str = ""
 
-    def as_json(self) -> dict[str, Any]:
-        return _json(self)
-
-
 @dataclass(frozen=True)
-class InitiativeView:
+class InitiativeView(PublicView):
     id: int
     name: str
     theme: Label
     commune: str
     description: str
     link: str
-
-    def as_json(self) -> dict[str, Any]:
-        return _json(self)
-
 
 def _json(view: object) -> dict[str, Any]:
     def value(item: Any) -> Any:
@@ -107,6 +109,12 @@ def _json(view: object) -> dict[str, Any]:
     return value(asdict(view))  # type: ignore[call-overload,no-any-return]
 
 
+def zone_of(event: EventView) -> ZoneInfo:
+    """The club's time zone, the one the view's times are in."""
+    tz = event.starts_at.tzinfo
+    return tz if isinstance(tz, ZoneInfo) else PARIS
+
+
 def event_view(summary: MeetingSummary, club: Club, t: Translator) -> EventView:
     meeting = summary.meeting
     registration = None
@@ -118,13 +126,13 @@ def event_view(summary: MeetingSummary, club: Club, t: Translator) -> EventView:
     return EventView(
         id=meeting.id, kind=Label(meeting.kind, club.event_kinds.label(meeting.kind)),
         title=meeting.title,
-        theme=Label(meeting.theme, THEMES.label(meeting.theme, t)) if meeting.theme else None,
+        theme=Label.of(THEMES, meeting.theme, t) if meeting.theme else None,
         description=meeting.description, starts_at=meeting.starts_at.astimezone(club.tz),
         ends_at=meeting.ends_at.astimezone(club.tz),
-        territory=Label(meeting.territory, MEETING_TERRITORIES.label(meeting.territory, t)),
+        territory=Label.of(MEETING_TERRITORIES, meeting.territory, t),
         group=meeting.group_id, place=meeting.place,
         link=meeting.link or place_url(meeting.place) or "",
-        status=Label(meeting.status, MEETING_STATUSES.label(meeting.status, t)),
+        status=Label.of(MEETING_STATUSES, meeting.status, t),
         registration=registration)
 
 
@@ -132,15 +140,20 @@ def group_view(group: GroupSummary | ProjectGroup, members: int, needs: list[Gro
                club: Club, t: Translator, prefix: str) -> GroupView:
     return GroupView(
         id=group.id, slug=group.slug, name=group.name,
-        theme=Label(group.theme, THEMES.label(group.theme, t)),
-        territory=Label(group.territory, TERRITORIES.label(group.territory, t)),
-        status=Label(group.status, STATUSES.label(group.status, t)), members=members,
-        needs=[NeedView(Label(n.kind, NEED_KINDS.label(n.kind, t)), n.text) for n in needs],
+        theme=Label.of(THEMES, group.theme, t),
+        territory=Label.of(TERRITORIES, group.territory, t),
+        status=Label.of(STATUSES, group.status, t), members=members,
+        needs=[NeedView(Label.of(NEED_KINDS, n.kind, t), n.text) for n in needs],
         join=f"{prefix}projet rejoindre {group.slug}", room=club.entrance,
         description=getattr(group, "description", ""))
 
 
 def initiative_view(item: Initiative, t: Translator) -> InitiativeView:
     return InitiativeView(id=item.id, name=item.name,
-                          theme=Label(item.theme, THEMES.label(item.theme, t)),
+                          theme=Label.of(THEMES, item.theme, t),
                           commune=item.commune, description=item.description, link=item.link)
+
+
+def named(groups: list[GroupView], name: str) -> GroupView | None:
+    """The group of ``groups`` that ``name`` names: its number or its short name."""
+    return next((group for group in groups if name in (group.slug, str(group.id))), None)

@@ -4,8 +4,8 @@ the coordinators) and the remontées aux élus (``!remontee``).
 ``!odj``'s subcommands are declared by the modules below, in the order ``!aide odj`` lists
 them: participants, coordination, publication. The capability also takes 👍 reactions as
 supports (``reactions.record_supports``), 👍 on a remontée's confirmation as co-signatures
-(``cosign.record_supports``), and makes the pinned agenda follow a rencontre moved
-or cancelled (it listens to ``MEETING_CHANGED``).
+(``cosign.record_supports``), both by ``by_reaction.SupportByReaction``, and makes the pinned
+agenda follow a rencontre moved or cancelled (it listens to ``MEETING_CHANGED``).
 
 For other capabilities (the rencontre reminders): ``agenda_summary`` (the published agenda as
 short Markdown, ``None`` if unpublished) and ``suggestions_deadline`` (when suggestions close).

@@ -5,15 +5,14 @@ the élus see (``!remontee liste``, the council digest)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from commands.agenda.reactions import RESTATED_WITHIN, STANCES, is_support
+from commands.agenda.by_reaction import SupportByReaction, not_own
 from commands.agenda.remontees import ANSWERED, RemonteeRef, remontee
 from commands.context import Context
 from commands.effects import Reply
 from commands.errors import UserError
-from commands.events import RoomEvents, took_part
+from commands.events import Reaction, RoomEvents
 from commands.params import Param
 
 if TYPE_CHECKING:
@@ -26,6 +25,19 @@ if TYPE_CHECKING:
 REMONTEE = Param("row", RemonteeRef(), shows=("number",))
 
 
+async def not_answered(repos: Repositories, row: Remontee, reaction: Reaction) -> bool:
+    """An answered remontée is no longer supported."""
+    return row.status != ANSWERED
+
+
+REMONTEES = SupportByReaction(
+    store=lambda repos: repos.remontees,
+    confirmed_by=lambda repos, txn: repos.remontees.confirmed_by(txn),
+    supported=lambda repos, support: repos.remontees.get(support.remontee_id),
+    checks=(not_answered, not_own), subject="remontee", named="remontee",
+    subject_id=lambda row: row.id)
+
+
 @remontee.subcommand("soutenir", fr=("soutenir", "soutien", "cosigner"),
                      en=("support", "cosign"), params=(REMONTEE,))
 async def soutenir(ctx: Context, row: Remontee) -> Reply:
@@ -36,7 +48,7 @@ async def soutenir(ctx: Context, row: Remontee) -> Reply:
     repos = ctx.db()
     if not await repos.remontees.add_support(row.id, ctx.sender, ctx.now):
         raise UserError("remontee.support_twice", number=row.id, prefix=ctx.club.prefix)
-    await _audit(repos, ctx.sender, row.id, "supported", ctx.now)
+    await REMONTEES.audit(repos, ctx.sender, row, "supported", ctx.now)
     await ctx.took_part()
     count = (await repos.remontees.support_counts()).get(row.id, 0)
     return Reply(ctx.t("remontee.supported", number=row.id, count=count))
@@ -47,7 +59,7 @@ async def soutenir(ctx: Context, row: Remontee) -> Reply:
 async def retirer_soutien(ctx: Context, row: Remontee) -> Reply:
     if not await ctx.db().remontees.remove_support(row.id, ctx.sender):
         raise UserError("remontee.support_none", number=row.id)
-    await _audit(ctx.db(), ctx.sender, row.id, "unsupported", ctx.now)
+    await REMONTEES.audit(ctx.db(), ctx.sender, row, "unsupported", ctx.now)
     return Reply(ctx.t("remontee.unsupported", number=row.id))
 
 
@@ -57,40 +69,5 @@ async def record_supports(repos: Repositories, events: RoomEvents, club: Club,
     it was raised in, supports it (once per person; the author's own does not count); removing
     that reaction (its redaction, by its author or someone allowed to redact there) withdraws
     the support."""
-    for reaction in events.reactions:
-        if not is_support(reaction.key):
-            continue
-        txn = await repos.outbox.txn_of(reaction.target)
-        row = await repos.remontees.confirmed_by(txn) if txn else None
-        if (row is None or row.status == ANSWERED or row.room_id != reaction.room_id
-                or row.author == reaction.sender):
-            continue
-        if await repos.remontees.add_support(row.id, reaction.sender, reaction.at,
-                                             reaction.event_id):
-            await took_part(repos, reaction.sender, reaction.at, club)
-            await _audit(repos, reaction.sender, row.id, "supported", reaction.at,
-                         reaction.event_id)
-    for redaction in events.redactions:
-        support = await repos.remontees.support_by_reaction(redaction.redacts)
-        if support is None:
-            continue
-        row = await repos.remontees.get(support.remontee_id)
-        if row is None or not redaction.takes_back(row.room_id, support.user_id):
-            continue
-        await repos.remontees.remove_support(row.id, support.user_id)
-        await _audit(repos, redaction.sender, row.id, "unsupported", redaction.at or support.at,
-                     redaction.redacts)
+    await REMONTEES.record(repos, events, club)
     return []
-
-
-async def _audit(repos: Repositories, actor: str, number: int, action: str, at: datetime,
-                 reaction: str | None = None) -> None:
-    """The audit entry of a support given or withdrawn; the same person's entry on the same
-    remontée within ``RESTATED_WITHIN`` takes the new stance instead (a 👍 toggled again and
-    again writes one row)."""
-    details: dict[str, object] = {"remontee": number}
-    if reaction:
-        details["reaction"] = reaction
-    await repos.audit.restate(actor=actor, subject="remontee", subject_id=number, action=action,
-                              at=at, of=STANCES, same="remontee", since=at - RESTATED_WITHIN,
-                              **details)

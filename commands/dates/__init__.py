@@ -12,7 +12,7 @@ readers place them in time. Readers (``parse``): ``parse_slot`` (a meeting: star
 Recurrences (``recurrence``): ``parse_recurrence``, ``split_recurrence``, ``Recurrence``, and
 ``split_reminder`` (what ``!rappel`` gets: a moment or a repetition, then the text). Writers
 (``format``): ``format_day``, ``format_time``, ``format_moment``, ``format_slot``,
-``format_short``. Every refusal is a
+``format_short``, ``format_month``. Every refusal is a
 ``DateError`` (a ``BadArgument``) whose key is in ``locales/*/dates.toml``.
 
 Rules:
@@ -60,6 +60,7 @@ from commands.dates.format import (
     day_and_month,
     format_day,
     format_moment,
+    format_month,
     format_short,
     format_slot,
     format_time,
@@ -77,6 +78,7 @@ __all__ = [
     "day_and_month",
     "format_day",
     "format_moment",
+    "format_month",
     "format_short",
     "format_slot",
     "format_time",

@@ -47,6 +47,11 @@ def day_and_month(dt: datetime, language: str = "fr", tz: ZoneInfo = PARIS) -> s
     return f"{day} {format_date(local.date(), 'MMMM', locale=locale)} {local.year}"
 
 
+def format_month(dt: datetime, language: str = "fr", tz: ZoneInfo = PARIS) -> str:
+    """The month and its year: « janvier 2027 », "January 2027"."""
+    return format_date(_local(dt, tz).date(), "LLLL y", locale=babel_locale(language))
+
+
 def format_weekday_day(day: date, language: str = "fr") -> str:
     """A day offered in a question, without its year: « jeudi 15 avril », "Thursday 15 April"."""
     locale = babel_locale(language)

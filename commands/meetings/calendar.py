@@ -63,9 +63,13 @@ def place_url(place: str) -> str | None:
     return found.group(0).rstrip(".,;)") if found else None
 
 
-def meeting_ics(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> bytes:
-    """The ``.ics`` of an event: PUBLISH while it stands, CANCEL (STATUS:CANCELLED) after."""
-    calendar = _calendar("CANCEL" if meeting.status == CANCELLED else "PUBLISH")
+def meeting_ics(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo, *,
+                publish: bool = False) -> bytes:
+    """The ``.ics`` of an event: PUBLISH while it stands, CANCEL (STATUS:CANCELLED) after;
+    ``publish``: PUBLISH always, a cancelled event STATUS:CANCELLED as in the feeds (the web
+    server's file of one event, opened by people who may never have had it)."""
+    cancel = meeting.status == CANCELLED and not publish
+    calendar = _calendar("CANCEL" if cancel else "PUBLISH")
     calendar.add_component(meeting_event(meeting, club, t, tz))
     return _with_timezone(calendar, [meeting], tz)
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import TYPE_CHECKING, cast
 
-from babel.dates import format_date
-
 from commands.arguments import Converter
 from commands.context import Context
+from commands.dates import format_month
 from commands.effects import Reply
 from commands.meetings import render
 from commands.meetings.details import GROUP, KIND, TERRITORY, THEME
@@ -58,8 +57,7 @@ async def programme(ctx: Context, page: PageRequest, kind: str | None, territory
 
 def _months(ctx: Context, events: list[MeetingSummary]) -> list[Section]:
     def month(summary: MeetingSummary) -> str:
-        start = summary.meeting.starts_at.astimezone(ctx.club.tz)
-        return format_date(start, "LLLL y", locale=ctx.t.language).capitalize()
+        return format_month(summary.meeting.starts_at, ctx.t.language, ctx.club.tz).capitalize()
 
     return [Section([_line(ctx, summary) for summary in summaries], heading=f"**{name}**")
             for name, summaries in ((name, list(group)) for name, group in groupby(events, month))]

@@ -27,6 +27,7 @@ _BY_WORD = {word: answer for answer, words in _POSITION_WORDS.items() for word i
 _PAS = re.compile(r"^(pas|not)[\s-]+(d'accord|daccord|agree)\b", re.IGNORECASE)
 _OTHER_WORDS = ("autre", "autres", "other")
 _NUMBER = re.compile(r"^(?:#|n°)?(\d{1,6})$")
+_CHOICE_WORD = re.compile(r"[^\s,;]+")  # a ``!vote`` line's words: spaces, commas, semicolons
 
 
 @dataclass(frozen=True)
@@ -83,25 +84,27 @@ def read_choice(text: str, count: int, multiple: bool, allow_other: bool) -> Cho
     """The options of a ``!vote`` line for a poll of ``count`` options (numbers, separated by
     spaces or commas; ``autre <texte>`` last when the poll allows it); ``BadArgument`` else."""
     text = _plain(text)
-    words = [w for w in re.split(r"[\s,;]+", text) if w]
+    found = list(_CHOICE_WORD.finditer(text))
+    words = [match.group() for match in found]
     if not words:
         raise BadArgument("decisions.choice_empty")
     if len(words) == 1 and _BY_WORD.get(fold(words[0])) == WITHDRAW:
         return Choice(withdraw=True)
     positions: list[int] = []
     other = None
-    for index, word in enumerate(words):
+    for match in found:
+        word = match.group()
         if fold(word) in _OTHER_WORDS:
             if not allow_other:
                 raise BadArgument("decisions.no_other")
-            other = re.split(r"(?i)\b(?:autres?|other)\b", text, maxsplit=1)[1].strip(" :—-–")
+            other = text[match.end():].strip(" ,;:—-–")  # the rest, as written
             if not other:
                 raise BadArgument("decisions.other_empty")
             if len(other) > OTHER_MAX:
                 raise BadArgument("error.text_too_long", maximum=OTHER_MAX)
             break
-        if not word.isdigit() or not 1 <= int(word) <= count:
-            raise BadArgument("decisions.no_such_choice", value=words[index][:20], count=count)
+        if not word.isdecimal() or not 1 <= int(word) <= count:
+            raise BadArgument("decisions.no_such_choice", value=word[:20], count=count)
         if int(word) not in positions:
             positions.append(int(word))
     if not multiple and len(positions) + (other is not None) > 1:

@@ -49,7 +49,8 @@ async def record_thread_comments(repos: Repositories, events: RoomEvents, club: 
     """A club member's reply in the thread of an open poll's message is a comment (the
     bounds of ``!commenter``: a reply over them is left out, a long one cut); the redaction
     of such a reply, by its author or someone allowed to redact there, removes it. One edit
-    of each poll touched."""
+    of each poll touched whose message is still known (a poll closed long ago may have lost
+    it to the messages purge)."""
     touched: dict[int, Poll] = {}
     roots = await _poll_roots(repos) if events.thread_messages else {}
     for message in events.thread_messages:
@@ -74,7 +75,8 @@ async def record_thread_comments(repos: Repositories, events: RoomEvents, club: 
             continue
         await repos.comments.remove(comment)
         touched[poll.id] = poll
-    return [await service.refresh(repos, poll, club, t) for poll in touched.values()]
+    return [await service.refresh(repos, poll, club, t) for poll in touched.values()
+            if await repos.outbox.has(effect_txn(service.root_key(poll.id)))]
 
 
 async def _poll_roots(repos: Repositories) -> dict[str, Poll]:

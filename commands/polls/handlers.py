@@ -12,7 +12,7 @@ from commands.arguments import Integer, Text, split_first
 from commands.context import Context
 from commands.dates import DateError, Slot, format_moment, format_slot, parse_moment, parse_slot
 from commands.effects import Effect, Reply
-from commands.errors import BadArgument, NotFound, UserError
+from commands.errors import BadArgument, Forbidden, NotFound, UserError
 from commands.meetings.details import EVENT_OPTIONS, GROUP, read_details
 from commands.meetings.organisers import group_by_default, organisers_only
 from commands.meetings.reminders import REMINDERS_KIND
@@ -26,7 +26,7 @@ from commands.polls.choices import poll_number, read_choice
 from commands.projects.names import find_group, group_label
 from commands.registry import PageRequest, command, group
 from commands.roles import Role
-from commands.text import escape_markdown, shorten
+from commands.text import escape_markdown, pill, shorten
 from commands.vocabulary import TERRITORIES, Vocabulary
 
 if TYPE_CHECKING:
@@ -283,7 +283,18 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
                          en=("close", "end"),
                          params=(Param("poll", PollRef(), required=False, shows=("number",)),))
 async def cloturer(ctx: Context, poll: Poll) -> Reply:
+    """Closes a poll now; a proposal only by its author or a coordinator (as
+    ``!proposition cloturer``), not by the group's referents."""
+    if poll.kind == "proposal":
+        author_or_coordinator(ctx, poll)
+        return await close_now(ctx, poll, "decisions.closing")
     return await close_now(ctx, poll, "polls.closing")
+
+
+def author_or_coordinator(ctx: Context, poll: Poll) -> None:
+    """``Forbidden`` unless the sender opened ``poll`` or is a coordinator."""
+    if ctx.role < Role.COORDINATOR and ctx.sender != poll.created_by:
+        raise Forbidden("decisions.author_only", number=poll.id, who=pill(poll.created_by))
 
 
 async def close_now(ctx: Context, poll: Poll, told: str) -> Reply:

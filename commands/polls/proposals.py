@@ -13,7 +13,7 @@ from commands.arguments import Text
 from commands.context import Context
 from commands.dates import format_moment
 from commands.effects import Post, Reply
-from commands.errors import Forbidden, UserError
+from commands.errors import UserError
 from commands.meetings.details import GROUP
 from commands.paging import Section, paged
 from commands.params import PAGE, Param
@@ -25,12 +25,12 @@ from commands.polls.handlers import (
     CLOSES,
     PollRef,
     audit,
+    author_or_coordinator,
     close_now,
     deadline_of,
     find_poll,
 )
 from commands.registry import PageRequest, command
-from commands.roles import Role
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
@@ -62,11 +62,6 @@ def _proposal(poll: Poll) -> Poll:
     return poll
 
 
-def _author_or_coordinator(ctx: Context, poll: Poll) -> None:
-    if ctx.role < Role.COORDINATOR and ctx.sender != poll.created_by:
-        raise Forbidden("decisions.author_only", number=poll.id, who=pill(poll.created_by))
-
-
 @proposition.subcommand("resultats", fr=("resultats", "résultats"), en=("results",),
                         params=(Param("poll", PollRef(), required=False, shows=("number",)),),
                         names_people=True)
@@ -79,7 +74,7 @@ async def resultats(ctx: Context, poll: Poll) -> Reply:
                         params=(Param("poll", PollRef(), shows=("number",)),))
 async def cloturer(ctx: Context, poll: Poll) -> Reply:
     """Closes a proposal before its deadline: its author or a coordinator."""
-    _author_or_coordinator(ctx, poll)
+    author_or_coordinator(ctx, poll)
     _proposal(poll)
     return await close_now(ctx, poll, "decisions.closing")
 
@@ -91,7 +86,7 @@ async def cloturer(ctx: Context, poll: Poll) -> Reply:
 async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
     """Writes (or rewrites) a closed proposal's outcome: kept, shown in its message, announced
     in its room, listed by ``!decisions``."""
-    _author_or_coordinator(ctx, poll)
+    author_or_coordinator(ctx, poll)
     _proposal(poll)
     if poll.status == "open":
         raise UserError("decisions.outcome_while_open", number=poll.id, prefix=ctx.club.prefix)
@@ -106,10 +101,9 @@ async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
     if charter.note:
         announcement += "\n\n" + charter.note
     effects = [await service.refresh(repos, poll, ctx.club, ctx.t), *charter.effects]
-    key = f"poll-{poll.id}-outcome-{int(ctx.now.timestamp())}"
     if poll.room_id == ctx.room_id:
         return Reply(announcement, effects=tuple(effects))
-    effects.append(Post(poll.room_id, Reply(announcement), key=key))
+    effects.append(Post(poll.room_id, Reply(announcement)))  # the command's own transaction id
     return Reply(ctx.t("decisions.outcome_recorded_again" if again
                        else "decisions.outcome_recorded", number=poll.id),
                  effects=tuple(effects))

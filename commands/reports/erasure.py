@@ -18,7 +18,7 @@ from commands.context import Club
 from commands.effects import REF_PREFIX, effect_txn
 from commands.i18n import LANGUAGES, Translator, translate
 from commands.initiatives import search_key
-from commands.polls.service import results_key, root_key, slot_key
+from commands.polls.service import native_keys, results_key, root_key
 
 if TYPE_CHECKING:
     from storage.erasure import AuditFacts
@@ -70,17 +70,19 @@ def pseudonym() -> str:
 
 async def needed_messages(repos: Repositories, club: Club) -> set[str]:
     """The transaction ids of the messages sent that the bot still reads or names: each open
-    poll's message, native polls and latest results edit (votes are matched to them, edits and
-    ends name them); the confirmations of suggestions still open and of remontées not answered
-    yet (a 👍 there is a support); the messages showing the charter's current version (a ✅
-    there adopts it); each
-    published agenda's pinned message (later changes edit or unpin it); and every message a
-    message still to be sent names."""
+    poll's message, native polls (one per option, or one for all) and latest results edit
+    (votes are matched to them, edits and ends name them); every proposal's message (its
+    outcome, written at any time, edits it); the confirmations of suggestions
+    still open and of remontées not answered yet (a 👍 there is a support); the messages
+    showing the charter's current version (a ✅ there adopts it); each published agenda's
+    pinned message (later changes edit or unpin it); and every message a message still to be
+    sent names."""
     needed: set[str] = set()
     for poll in await repos.polls.open_polls():
         needed.update(effect_txn(key) for key in (root_key(poll.id), results_key(poll)))
-        needed.update(effect_txn(slot_key(poll.id, slot.position))
-                      for slot in await repos.polls.slots(poll.id))
+        needed.update(effect_txn(key)
+                      for key, _ in native_keys(poll, await repos.polls.slots(poll.id)))
+    needed.update(effect_txn(root_key(number)) for number in await repos.polls.proposal_ids())
     needed.update(await repos.agenda.confirmations((PROPOSED, ACCEPTED)))
     needed.update(await repos.remontees.confirmations((NEW, SENT)))
     shown = await charter.current(repos, club)

@@ -1,6 +1,7 @@
-"""The public pages in a real browser: the aiohttp application served on a free loopback port,
-on a real SQLite database holding the sample club (``devtools.sample_site``), and a headless
-Chromium. Without Chromium, Playwright or axe-core: skipped (a failure under CI)."""
+"""The public pages in a real browser: the sample club (``devtools.sample_site``) on a real
+SQLite database, its site served on a free loopback port (``served_site``, as
+``scripts/screenshots.py`` shows it), and a headless Chromium (``devtools.browser``). Without
+Chromium, Playwright or axe-core: skipped (a failure under CI)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
-from aiohttp.test_utils import TestServer
 
 from bot.clock import FakeClock
 from devtools.browser import chromium, missing
-from devtools.sample_site import seed_site
+from devtools.sample_site import served_site
 from storage.db import Database
 from tests.conftest import unavailable
-from tests.web.conftest import clock, db, public_of
-from web.server import make_app
+from tests.web.conftest import clock, db
 
 __all__ = ["clock", "db"]
 
@@ -33,8 +32,5 @@ async def browser() -> AsyncIterator[Any]:
 @pytest_asyncio.fixture
 async def site(db: Database, clock: FakeClock) -> AsyncIterator[tuple[str, dict[str, int]]]:
     """The site's address (``http://127.0.0.1:<port>``) and the sample's numbers."""
-    ids = await seed_site(db, clock.now())
-    server = TestServer(make_app(public_of(db, clock)), host="127.0.0.1")
-    await server.start_server()
-    yield str(server.make_url("")).rstrip("/"), ids
-    await server.close()
+    async with served_site(db, clock.now) as served:
+        yield served

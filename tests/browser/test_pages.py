@@ -7,12 +7,15 @@ at phone and desktop widths."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from devtools.browser import DESKTOP, PHONE, axe_violations
+from devtools.browser import DESKTOP, PHONE, axe_violations, opened
+from storage.db import Database
+from tests.web.conftest import START, add_event
 
 Site = tuple[str, dict[str, int]]
 
@@ -20,22 +23,20 @@ Site = tuple[str, dict[str, int]]
 @pytest_asyncio.fixture
 async def page(browser: Any) -> AsyncIterator[Any]:
     """A page without JavaScript, at a phone's width; the CSP violations it reports kept."""
-    context = await browser.new_context(java_script_enabled=False, viewport=PHONE, locale="fr-FR")
-    opened = await context.new_page()
-    opened.csp = []
-    opened.on(
-        "console",
-        lambda message: (
-            opened.csp.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    yield opened
-    assert opened.csp == []
-    await context.close()
+    async with opened(browser, PHONE) as shown:
+        shown.csp = []
+        shown.on(
+            "console",
+            lambda message: (
+                shown.csp.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        yield shown
+        assert shown.csp == []
 
 
 async def headings(page: Any) -> list[str]:
-    return [text.strip() for text in await page.locator("main h3, main .cards h2").all_inner_texts()]
+    return [text.strip() for text in await page.locator("main .cards :is(h2, h3, h4)").all_inner_texts()]
 
 
 async def test_a_resident_browses_the_pages_without_javascript(page: Any, site: Site) -> None:
@@ -140,13 +141,40 @@ PAGES = [
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 async def test_no_serious_accessibility_violation(browser: Any, site: Site, viewport: dict[str, int]) -> None:
     url, ids = site
-    context = await browser.new_context(viewport=viewport, bypass_csp=True, locale="fr-FR")
-    page = await context.new_page()
     found = {}
-    for path in PAGES:
-        await page.goto(url + path.format(**ids))
-        found[path] = await axe_violations(page)
-        wide = await page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= viewport["width"], path  # nothing wider than the screen
-    await context.close()
+    async with opened(browser, viewport, javascript=True, bypass_csp=True) as page:
+        for path in PAGES:
+            await page.goto(url + path.format(**ids))
+            found[path] = await axe_violations(page)
+            wide = await page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= viewport["width"], path  # nothing wider than the screen
     assert found == {path: [] for path in PAGES}
+
+
+async def test_a_page_is_opened_in_french_without_javascript(browser: Any, site: Site) -> None:
+    url, _ = site
+    async with opened(browser, PHONE) as page:
+        await page.goto(url + "/")
+        assert await page.evaluate("[navigator.language, innerWidth]") == ["fr-FR", PHONE["width"]]
+        await page.set_content("<title>sans</title><script>document.title = 'avec'</script>")
+        assert await page.title() == "sans"  # no script runs
+
+
+async def test_a_long_programme_page_by_page(browser: Any, site: Site, db: Database) -> None:
+    url, _ = site
+    for n in range(30):
+        await add_event(db, START + timedelta(days=20 + 3 * n, hours=8), kind="webinaire",
+                        title=f"Atelier {n:02d}")
+    async with opened(browser, PHONE, javascript=True, bypass_csp=True) as page:
+        await page.goto(url + "/programme?territoire=sud")
+        months = page.locator("main h3.month")
+        assert await months.all_inner_texts() == ["Janvier 2099", "Février 2099", "Mars 2099"]
+        assert await axe_violations(page) == []
+        await page.get_by_role("navigation", name="Pages du programme").get_by_role(
+            "link", name="Page suivante").click()
+        await page.wait_for_url(url + "/programme?territoire=sud&page=2")
+        assert (await months.all_inner_texts())[0] == "Mars 2099 (suite)"
+        assert await page.locator("[aria-current=page]").last.inner_text() == "Page 2 sur 2"
+        assert await axe_violations(page) == []
+        wide = await page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"]

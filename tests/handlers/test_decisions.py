@@ -240,8 +240,10 @@ async def test_the_deadline_closes_then_the_outcome_is_written_announced_and_lis
     assert "n°1" in listed and "Acheter une remorque" in listed and "Adoptée" in listed
     # A coordinator rewrites it from elsewhere: announced in the proposal's room.
     before = len(bot.transport.sent)
-    assert "modifiée et annoncée" in await said(
-        bot, "!proposition issue 1 Adoptée, achat en mars", COORDINATOR, MAIN)
+    # The reply says the announcement is on its way, not that it is made (it is queued).
+    assert await said(bot, "!proposition issue 1 Adoptée, achat en mars", COORDINATOR,
+                      MAIN) == ("Issue de la proposition n°1 modifiée : j'annonce la nouvelle "
+                                "issue dans son salon.")
     elsewhere = [s for s in bot.transport.sent[before:] if s.room_id == VELO
                  and "Issue de la proposition" in body(s)]
     assert elsewhere and "achat en mars" in body(elsewhere[0])
@@ -300,6 +302,17 @@ async def test_closing_early_is_for_the_author_or_a_coordinator(bot: Harness) ->
         "Je clos la proposition n°1 : positions ci-dessous.")
     assert "déjà clos" in await refused(bot, "!proposition cloturer 1")
     assert await bot.job("poll-close").pending() == []
+
+
+async def test_a_referent_does_not_close_a_members_proposal_through_sondage_cloturer(
+        bot: Harness) -> None:
+    """``!sondage cloturer`` lets a group's referents close their group's polls; a proposal
+    stays closed early by its author or a coordinator only, whichever command is used."""
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    assert "Seul·e l'auteur·e" in await refused(bot, "!sondage cloturer 1", ALICE)
+    assert (await said(bot, "!sondage cloturer 1", COORDINATOR)).startswith("Je clos")
+    await bot.command(PROPOSE, sender=ALICE, room_id=VELO)  # a referent's own proposal
+    assert (await said(bot, "!sondage cloturer 2", ALICE)).startswith("Je clos")
 
 
 async def test_a_member_opens_at_most_so_many_proposals_and_polls_a_day(bot: Harness) -> None:
@@ -407,6 +420,8 @@ async def test_a_multiple_choice_anonymous_poll_with_other_answers(bot: Harness)
     ("!vote 1 autre Le vélo", "pas de réponse « autre »"),
     ("!vote 1 9", "« 9 » n'est pas un choix"),
     ("!vote 1 oui", "« oui » n'est pas un choix"),
+    ("!vote 1 ²", "« ² » n'est pas un choix"),  # a digit int() does not read
+    ("!vote 1 ⑴", "« ⑴ » n'est pas un choix"),
     ("!vote 2 d'accord", "on y prend position avec `!position 2 d'accord"),
     ("!position 1 d'accord", "Le n°1 n'est pas une proposition"),
 ])
@@ -524,3 +539,76 @@ async def test_the_native_polls_of_proposals_and_polls_are_read_again_at_start(
         targets = [target for answered in bot.dispatcher.registry.answered
                    for target in await answered(repos)]
     assert sorted(targets) == sorted(started)
+
+
+async def test_the_messages_purge_keeps_the_native_polls_of_every_open_kind(
+        bot: Harness) -> None:
+    """``messages_retention_days`` purges old messages but the native polls of the open polls:
+    a proposal's and a single choice's one poll too (not only a poll per option), so that a
+    month-long proposal still counts the positions given in Element."""
+    from datetime import timedelta
+
+    from tests.handlers.conftest import retaining
+
+    close = "--cloture 20/02 18h"
+    proposal = starts(await bot.command(f"!proposition Acheter une remorque {close}",
+                                        sender=BOB, room_id=VELO))[0]
+    single = starts(await bot.command(
+        f'!sondage question "Quel thème ?" choix Mobilité | Énergie {close}',
+        sender=COORDINATOR, room_id=MAIN))[0]
+    job = bot.job("retention", retaining(730, 30))
+    bot.clock.advance(timedelta(days=31))
+    [(item, due)] = await job.pending()
+    bot.clock.set(due)
+    await job.fire(item)
+    await native_vote(bot, proposal, CAROL, "agree", "$c1")
+    await native_vote(bot, single, DAVE, "2", "$d1", MAIN)
+    assert "D'accord : 1" in await results(bot)
+    assert "2. Énergie — 1" in await said(bot, "!sondage resultats 2", COORDINATOR, MAIN)
+
+
+async def test_each_outcome_written_from_elsewhere_is_announced_even_within_a_second(
+        bot: Harness) -> None:
+    """Two outcomes written in the same second (commands read together after a restart): the
+    second, the one that stands, is announced in the proposal's room too."""
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    await said(bot, "!proposition cloturer 1", BOB)
+    for text in ("Adoptée", "Adoptée, achat en mars"):
+        await said(bot, f"!proposition issue 1 {text}", COORDINATOR, MAIN)
+    announced = [body(s) for s in bot.transport.sent if s.room_id == VELO
+                 and str(s.content.get("body", "")).startswith("**Issue de la proposition")]
+    assert len(announced) == 2 and "achat en mars" in announced[-1]
+
+
+@pytest.mark.parametrize("word", ["autré", "Autres", "ａｕｔｒｅ"])
+async def test_the_other_answer_is_read_whatever_the_accents_or_width(bot: Harness,
+                                                                      word: str) -> None:
+    """« autre » is recognised folded (accents, case, full width): the text after it is the
+    answer (it was an internal error when the written word differed from ``autre``)."""
+    await bot.command(QUESTION + " --autre", sender=COORDINATOR, room_id=MAIN)
+    assert (await said(bot, f"!vote 1 {word} Le vélo cargo", BOB, MAIN)).startswith(
+        "Vote enregistré (sondage n°1) : 4 (Autre)")
+    assert "« Le vélo cargo »" in await said(bot, "!sondage resultats 1", COORDINATOR, MAIN)
+
+
+async def test_an_outcome_written_long_after_the_opening_edits_the_proposals_message(
+        bot: Harness) -> None:
+    """A closed proposal's message is kept by the messages purge: its outcome, written (or
+    rewritten) any time, is shown there by an edit of it."""
+    from datetime import timedelta
+
+    from tests.handlers.conftest import retaining
+
+    root = (await bot.command(PROPOSE, sender=BOB, room_id=VELO))[1]
+    await said(bot, "!proposition cloturer 1", BOB)
+    job = bot.job("retention", retaining(730, 30))
+    bot.clock.advance(timedelta(days=31))
+    [(item, due)] = await job.pending()
+    bot.clock.set(due)
+    await job.fire(item)
+    before = len(bot.transport.sent)
+    await said(bot, "!proposition issue 1 Adoptée", BOB)
+    edits = [s for s in bot.transport.sent[before:]
+             if s.content.get("m.relates_to", {}).get("rel_type") == "m.replace"]
+    assert [e.content["m.relates_to"]["event_id"] for e in edits] == [root.event_id]
+    assert "Issue : Adoptée" in body(edits[0])

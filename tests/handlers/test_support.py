@@ -137,6 +137,31 @@ async def test_a_reply_in_the_poll_thread_is_a_comment_and_its_redaction_removes
     assert "Commentaires" not in await results(bot)
 
 
+async def test_a_comment_taken_back_long_after_the_close_edits_no_purged_message(
+        bot: Harness) -> None:
+    """A poll closed long ago has no message left to edit (the messages purge took it): the
+    comment its author takes back is removed, and no edit naming a purged message is queued
+    (it would wait a day, then be reported to the coordination as abandoned)."""
+    from tests.handlers.conftest import retaining
+
+    sent = await open_poll(bot)
+    at = bot.clock.now()
+    await consume(bot, comments.record_thread_comments, RoomEvents(thread_messages=[
+        ThreadMessage("$t1", ROOM, BOB, sent[1].event_id, "Je préfère mardi", at)]))
+    assert (await said(bot, "!sondage cloturer 1", sender=COORDINATOR)).startswith("Je clos")
+    job = bot.job("retention", retaining(730, 30))
+    bot.clock.advance(timedelta(days=31))
+    [(item, due)] = await job.pending()
+    bot.clock.set(due)
+    await job.fire(item)
+    effects = await consume(bot, comments.record_thread_comments,
+                            RoomEvents(redactions=[Redaction("$y", ROOM, BOB, "$t1")]))
+    assert effects == []
+    async with bot.db.transaction() as repos:
+        assert await repos.comments.count(1) == 0
+        assert list(await repos.outbox.pending()) == []
+
+
 async def test_a_flood_of_thread_replies_is_bounded(bot: Harness) -> None:
     sent = await open_poll(bot)
     at = bot.clock.now()
@@ -264,6 +289,20 @@ async def test_adopting_the_charter_by_command_and_the_coordinators_list(bot: Ha
     bot.places["!partners:elsewhere.org"] = Place.OTHER
     assert "nomme des membres" in await said(bot, "!cadre adhesions", sender=COORDINATOR,
                                              room_id="!partners:elsewhere.org")
+
+
+async def test_a_visitors_charter_is_shown_but_not_kept_as_a_message_to_adopt(
+        bot: Harness) -> None:
+    """Only a club member adopts: the bot keeps (for good, with its message) only the charters
+    it shows to members, so a stranger repeating ``!cadre`` grows nothing."""
+    bot.roles[VISITOR] = Role.VISITOR
+    bot.places["!partners:elsewhere.org"] = Place.OTHER
+    for _ in range(3):
+        assert "Bienveillance" in await said(bot, "!cadre", sender=VISITOR,
+                                             room_id="!partners:elsewhere.org")
+    await said(bot, "!cadre", sender=BOB)
+    async with bot.db.transaction() as repos:
+        assert len(await repos.charter.posts_of("1")) == 1
 
 
 async def test_a_check_mark_on_the_charter_adopts_it_and_nowhere_else(bot: Harness) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.integration.club_rooms import club_room
 from tests.integration.future_dates import long_fr, tuesday_ahead
 from tests.integration.test_polls import OffsetClock
 from tests.integration.test_privacy import invited_room
@@ -34,18 +35,9 @@ def offset_to(moment: datetime) -> timedelta:
 async def test_minutes_and_an_action_from_recording_to_the_next_agenda(bot_factory,
                                                                        users) -> None:
     chargee, alice, bob = await users("chargee"), await users("alice"), await users("bob")
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]},
-                               matrix={"encryption": False, "catch_up_minutes": 43200})
     clock = OffsetClock()
-    runner.clock = clock
-    room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id,
-                                                         bob.user_id])
-    runner.overrides["rooms"] = {"main": room}
-    for person in (alice, bob):
-        await person.join(room)
-    await runner.start()
-    await chargee.wait_membership(room, runner.user_id, "join")
+    runner, room = await club_room(bot_factory, chargee, [alice, bob], clock,
+                                   matrix={"encryption": False, "catch_up_minutes": 43200})
 
     planned = await ask(chargee, room, f"!rencontre planifier {long_fr(DAY)} 18h30")
     assert "n°1" in planned.body, planned.body

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from nio import RoomSendResponse, UploadResponse
 
+from tests.integration.club_rooms import club_room
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_polls import OffsetClock
 from tests.integration.test_projects import ask
@@ -49,16 +50,8 @@ async def send_file(user: MatrixUser, room: str, name: str, data: bytes) -> str:
 async def test_a_sign_in_sheet_and_a_headcount_make_22_people(bot_factory, users) -> None:
     chargee = await users("chargee", encryption=True)
     members = [await users(name, encryption=True) for name in ("alice", "bob", "carol")]
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]})
-    clock = runner.clock = OffsetClock()
-    room = await chargee.create_room(name="CCT", encrypted=True,
-                                     invite=[runner.user_id] + [m.user_id for m in members])
-    runner.overrides["rooms"] = {"main": room}
-    for member in members:
-        await member.join(room)
-    await runner.start()
-    await chargee.wait_membership(room, runner.user_id, "join")
+    clock = OffsetClock()
+    _, room = await club_room(bot_factory, chargee, members, clock, encrypted=True)
     for member in members:
         assert "Merci" in (await ask(member, room, "!profil categorie habitant", 60)).body
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from commands.polls import native
+from tests.integration.club_rooms import club_room
 from tests.integration.test_agenda import ask, eventually
 from tests.integration.test_decisions import _body, _until
 from tests.integration.test_polls import OffsetClock, respond
@@ -28,18 +29,8 @@ async def test_a_new_charter_adopted_through_a_proposal_on_a_real_homeserver(
     chargee, bob, carol, dan = (await users("chargee"), await users("bob"), await users("carol"),
                                 await users("dan"))
     clock = OffsetClock()
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]},
-                               matrix={"encryption": False})
-    runner.clock = clock
-    people = [bob, carol, dan]
-    main = await chargee.create_room(name="CCT", invite=[runner.user_id,
-                                                         *[p.user_id for p in people]])
-    for person in people:
-        await person.join(main)
-    runner.overrides["rooms"] = {"main": main}
-    await runner.start()
-    await chargee.wait_membership(main, runner.user_id, "join")
+    runner, main = await club_room(bot_factory, chargee, [bob, carol, dan], clock,
+                                   matrix={"encryption": False})
     runner_id = runner.user_id
 
     # Bob adopted version 1 (and accepts mentions).

@@ -7,14 +7,13 @@ anonymous poll in the main room."""
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from nio import RoomMessageNotice
 
 from commands.polls import native
+from tests.integration import club_rooms
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_polls import OffsetClock, poll_starts, respond
 from tests.integration.test_projects import ask
@@ -36,42 +35,14 @@ async def _until(user: MatrixUser, room: str, line: str, check: str, timeout: fl
         await asyncio.sleep(0.5)
 
 
-async def _group_room(alice: MatrixUser, room: str, members: list[MatrixUser]) -> str:
-    """Alice's group « Atelier vélo », its members, and its room (everyone joined)."""
-    assert "créé" in (await ask(alice, room, "!projet creer Atelier vélo")).body
-    for person in members:
-        assert "rejoint" in (await ask(person, room, "!projet rejoindre velo")).body
-    await ask(alice, room, "!projet salon velo", timeout=60)
-    made = await alice.wait_for(room, lambda e: isinstance(e, RoomMessageNotice)
-                                and e.body.startswith("Salon créé : "), timeout=60)
-    match = re.search(r'href="https://matrix\.to/#/(![^"]+)"',
-                      made.source["content"]["formatted_body"])
-    assert match, made.source
-    group_room = match.group(1)
-    for person in (alice, *members):
-        await person.wait_membership(group_room, person.user_id, "invite", timeout=60)
-        await person.join(group_room)
-    return group_room
-
-
 async def test_a_proposal_and_an_anonymous_poll_on_a_real_homeserver(bot_factory,
                                                                       users) -> None:
     chargee, alice = await users("chargee"), await users("alice")
     bob, carol, dave = await users("bob"), await users("carol"), await users("dave")
     clock = OffsetClock()
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]},
-                               matrix={"encryption": False})
-    runner.clock = clock
-    room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id,
-                                                         bob.user_id, carol.user_id,
-                                                         dave.user_id])
-    runner.overrides["rooms"] = {"main": room}
-    for person in (alice, bob, carol, dave):
-        await person.join(room)
-    await runner.start()
-    await chargee.wait_membership(room, runner.user_id, "join")
-    group_room = await _group_room(alice, room, [bob, carol, dave])
+    runner, room = await club_rooms.club_room(bot_factory, chargee, [alice, bob, carol, dave],
+                                              clock, matrix={"encryption": False})
+    group_room = await club_rooms.group_room(alice, room, [bob, carol, dave])
     runner_id = runner.user_id
 
     # The referent opens a proposal in the group's room.

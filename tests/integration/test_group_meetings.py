@@ -4,14 +4,11 @@ withdraws, and the one waiting is told in a direct message."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from nio import RoomMessageNotice
 
+from tests.integration import club_rooms
 from tests.integration.future_dates import long_fr, tuesday_ahead
 from tests.integration.registration import register, withdraw
-from tests.integration.test_privacy import club_room
 from tests.integration.test_projects import ask
 
 pytestmark = pytest.mark.integration
@@ -22,23 +19,9 @@ WEDNESDAY = tuesday_ahead(weeks=5)
 async def test_a_referent_runs_a_group_meeting_with_places(bot_factory, users) -> None:
     chargee, alice = await users("chargee"), await users("alice")
     bob, carol, dave = await users("bob"), await users("carol"), await users("dave")
-    room = await club_room(bot_factory, chargee, alice, matrix={"encryption": False})
-    for person in (bob, carol, dave):
-        await chargee.invite(room, person.user_id)
-        await person.join(room)
-    assert "créé" in (await ask(alice, room, "!projet creer Atelier vélo")).body
-    for person in (bob, carol, dave):
-        assert "rejoint" in (await ask(person, room, "!projet rejoindre velo")).body
-    await ask(alice, room, "!projet salon velo", timeout=60)
-    made = await alice.wait_for(room, lambda e: isinstance(e, RoomMessageNotice)
-                                and e.body.startswith("Salon créé : "), timeout=60)
-    match = re.search(r'href="https://matrix\.to/#/(![^"]+)"',
-                      made.source["content"]["formatted_body"])
-    assert match, made.source
-    group_room = match.group(1)
-    for person in (alice, bob, carol, dave):
-        await person.wait_membership(group_room, person.user_id, "invite", timeout=60)
-        await person.join(group_room)
+    _, room = await club_rooms.club_room(bot_factory, chargee, [alice, bob, carol, dave],
+                                         matrix={"encryption": False})
+    group_room = await club_rooms.group_room(alice, room, [bob, carol, dave])
 
     line = f"!rencontre planifier {long_fr(WEDNESDAY)} 18h30 --places 2 --lieu Local vélo"
     refused = await ask(bob, group_room, line)

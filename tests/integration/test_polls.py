@@ -14,6 +14,7 @@ import pytest
 from nio import DownloadResponse, RoomMessageFile
 
 from commands.polls import native
+from tests.integration.club_rooms import club_room
 from tests.integration.future_dates import long_fr, numeric_fr, tuesday_ahead
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_projects import ask
@@ -60,18 +61,9 @@ async def results_when(user: MatrixUser, room: str, check: str, timeout: float =
 async def test_poll_on_a_real_homeserver(bot_factory, users) -> None:
     chargee = await users("chargee")
     alice, bob, carol = await users("alice"), await users("bob"), await users("carol")
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]},
-                               matrix={"catch_up_minutes": 1})
     clock = OffsetClock()
-    runner.clock = clock
-    room = await chargee.create_room(name="CCT sud", invite=[runner.user_id, alice.user_id,
-                                                             bob.user_id, carol.user_id])
-    runner.overrides["rooms"] = {"main": room}
-    for person in (alice, bob, carol):
-        await person.join(room)
-    await runner.start()
-    await chargee.wait_membership(room, runner.user_id, "join")
+    runner, room = await club_room(bot_factory, chargee, [alice, bob, carol], clock,
+                                   name="CCT sud", matrix={"catch_up_minutes": 1})
 
     opened = await ask(chargee, room, f"!sondage dates Rencontre sud ? | {long_fr(TUE)} "
                                       f"18h30 | {numeric_fr(THU)} 18h-20h | {long_fr(SAT)} matin "
@@ -152,13 +144,7 @@ def _ends(user: MatrixUser, room: str) -> list[Any]:
 
 async def test_rencontre_answers_by_reaction_on_a_real_homeserver(bot_factory, users) -> None:
     chargee, alice = await users("chargee"), await users("alice")
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]})
-    room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id])
-    await alice.join(room)
-    runner.overrides["rooms"] = {"main": room}
-    await runner.start()
-    await chargee.wait_membership(room, runner.user_id, "join")
+    _, room = await club_room(bot_factory, chargee, [alice])
     planned = await ask(chargee, room, f"!rencontre planifier {long_fr(THU)} 18h30 "
                                        "--lieu https://visio.example.org/cct --territoire commun")
     assert long_fr(THU) in planned.body

@@ -12,6 +12,7 @@ from nio import DownloadResponse, RoomEncryptedFile
 from nio.crypto.attachments import decrypt_attachment
 
 from bot.openings import OPENING_STATE
+from tests.integration.club_rooms import club_room
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_polls import OffsetClock
 from tests.integration.test_projects import ask
@@ -30,24 +31,9 @@ async def invited_room(user: MatrixUser, besides: set[str], timeout: float = 60)
     raise AssertionError(f"{user.user_id} was never invited to a direct room")
 
 
-async def club_room(bot_factory, chargee: MatrixUser, member: MatrixUser,
-                    clock: OffsetClock | None = None, **overrides: dict[str, object]) -> str:
-    """A bot started in a club room that ``chargee`` (its coordinator) made, ``member`` in it."""
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]},
-                               **overrides)
-    runner.clock = clock
-    room = await chargee.create_room(name="CCT", invite=[runner.user_id, member.user_id])
-    runner.overrides["rooms"] = {"main": room}
-    await member.join(room)
-    await runner.start()
-    await chargee.wait_membership(room, runner.user_id, "join")
-    return room
-
-
 async def test_my_data_arrives_in_an_encrypted_direct_message(bot_factory, users) -> None:
     chargee, alice = await users("chargee"), await users("alice", encryption=True)
-    room = await club_room(bot_factory, chargee, alice)
+    _, room = await club_room(bot_factory, chargee, [alice])
 
     assert "Merci" in (await ask(alice, room, "!profil commune Guillestre")).body
     assert "créé" in (await ask(alice, room, "!projet creer Jardin partagé")).body  # takes part
@@ -81,7 +67,7 @@ async def test_my_data_opens_a_new_direct_room_once_the_person_left_hers(bot_fac
                                                                          users) -> None:
     chargee, bea = await users("chargee"), await users("bea")
     clock = OffsetClock()
-    room = await club_room(bot_factory, chargee, bea, clock, matrix={"encryption": False})
+    _, room = await club_room(bot_factory, chargee, [bea], clock, matrix={"encryption": False})
 
     assert "message privé" in (await ask(bea, room, "!mes-donnees")).body
     first = await invited_room(bea, {room})
@@ -112,7 +98,7 @@ async def test_a_direct_room_is_found_again_by_the_mark_of_its_request(bot_facto
     async def factory(**kwargs: object):  # type: ignore[no-untyped-def]
         runners.append(await bot_factory(**kwargs))
         return runners[-1]
-    await club_room(factory, chargee, alice)
+    await club_room(factory, chargee, [alice])
     transport = runners[0].bot.transport
     await transport.direct_room(alice.user_id)  # another direct room with her, unmarked
     room = await transport.direct_room(alice.user_id, "cct-effect-mark")

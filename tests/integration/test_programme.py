@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from tests.integration.club_rooms import club_room
 from tests.integration.future_dates import long_fr, tuesday_ahead
 from tests.integration.registration import register, withdraw
-from tests.integration.test_privacy import club_room
 from tests.integration.test_projects import ask
 
 pytestmark = pytest.mark.integration
@@ -20,9 +20,7 @@ THURSDAY = tuesday_ahead() + timedelta(days=2)
 async def test_the_waiting_list_moves_and_the_next_one_is_told_privately(bot_factory,
                                                                           users) -> None:
     chargee, alice, bob = await users("chargee"), await users("alice"), await users("bob")
-    room = await club_room(bot_factory, chargee, alice, matrix={"encryption": False})
-    await chargee.invite(room, bob.user_id)
-    await bob.join(room)
+    _, room = await club_room(bot_factory, chargee, [alice, bob], matrix={"encryption": False})
 
     planned = await ask(chargee, room, f"!rencontre planifier {long_fr(THURSDAY)} 18h30 "
                                        "--type webinaire --titre Rénover sa maison --places 1 "

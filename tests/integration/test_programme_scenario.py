@@ -18,6 +18,7 @@ import icalendar
 import pytest
 from nio import DownloadResponse, RoomMessageFile, RoomMessageNotice
 
+from tests.integration.club_rooms import club_room
 from tests.integration.conftest import BotFactory, BotRunner
 from tests.integration.future_dates import long_fr, tuesday_ahead
 from tests.integration.matrix_user import MatrixUser
@@ -65,17 +66,9 @@ class Event:
 async def start_club(bot_factory: BotFactory, users: Any) -> Club:
     people = [await users(name) for name in ("chargee", "alice", "bob", "carol", "dave")]
     chargee = people[0]
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]},
-                               matrix={"encryption": False, "catch_up_minutes": 43200})
-    clock = runner.clock = OffsetClock()
-    main = await chargee.create_room(name="CCT", invite=[runner.user_id]
-                                     + [p.user_id for p in people[1:]])
-    runner.overrides["rooms"] = {"main": main}
-    for person in people[1:]:
-        await person.join(main)
-    await runner.start()
-    await chargee.wait_membership(main, runner.user_id, "join")
+    clock = OffsetClock()
+    runner, main = await club_room(bot_factory, chargee, people[1:], clock,
+                                   matrix={"encryption": False, "catch_up_minutes": 43200})
     alice, bob, carol, dave = people[1:]
     club = Club(runner, clock, chargee, alice, bob, carol, dave, main)
     for person, category in ((club.bob, "elu"), (club.carol, "habitant"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.club_rooms import club_room
 from tests.integration.matrix_user import MatrixUser
 from tests.integration.test_projects import ask
 
@@ -19,15 +20,7 @@ async def club_with_group(bot_factory, users) -> tuple[object, str, MatrixUser, 
     never writes there), and a coordinator who may invite the bot."""
     chargee, alice, bob = await users("chargee"), await users("alice"), await users("bob")
     carol = await users("carol")
-    runner = await bot_factory(start=False, club={"coordinators": [chargee.user_id],
-                                                  "allowed_inviters": [chargee.user_id]})
-    room = await chargee.create_room(name="CCT", invite=[runner.user_id, alice.user_id,
-                                                         bob.user_id, carol.user_id])
-    runner.overrides["rooms"] = {"main": room}
-    for person in (alice, bob, carol):
-        await person.join(room)
-    await runner.start()
-    await chargee.wait_membership(room, runner.user_id, "join")
+    runner, room = await club_room(bot_factory, chargee, [alice, bob, carol])
     assert "créé" in (await ask(alice, room, "!projet creer Atelier vélo")).body
     assert "rejoint" in (await ask(bob, room, "!projet rejoindre velo")).body
     return runner, room, chargee, alice, bob, carol

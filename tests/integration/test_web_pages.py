@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from devtools.browser import PHONE, axe_violations, chromium, missing
+from devtools.browser import PHONE, axe_violations, chromium, missing, opened
 from tests.conftest import unavailable
 from tests.integration.future_dates import long_fr, tuesday_ahead
 from tests.integration.test_projects import ask
@@ -57,9 +57,7 @@ async def test_residents_browse_what_the_club_does_on_a_phone(bot_factory, users
     )
     assert "Épicerie solidaire" in added.body, added.body
 
-    async with chromium() as browser:
-        context = await browser.new_context(java_script_enabled=False, viewport=PHONE, locale="fr-FR")
-        page = await context.new_page()
+    async with chromium() as browser, opened(browser, PHONE) as page:
         home = await text_of(page, site + "/")
         assert "Le vélo au quotidien" in home and "Atelier vélo" in home
         await page.get_by_role("link", name="Le vélo au quotidien").click()
@@ -85,7 +83,6 @@ async def test_residents_browse_what_the_club_does_on_a_phone(bot_factory, users
         programme = await text_of(page, site + "/programme?territoire=sud")
         assert "Le vélo au quotidien" not in programme and "0 événement à venir" in programme
 
-        scanned = await browser.new_context(viewport=PHONE, bypass_csp=True, locale="fr-FR")
-        scan = await scanned.new_page()
-        await scan.goto(site + "/groupes/1")
-        assert await axe_violations(scan) == []
+        async with opened(browser, PHONE, javascript=True, bypass_csp=True) as scan:
+            await scan.goto(site + "/groupes/1")
+            assert await axe_violations(scan) == []

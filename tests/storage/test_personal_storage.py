@@ -193,3 +193,20 @@ def test_every_text_column_is_known_to_the_personal_data_rules() -> None:
                for column in table.columns if isinstance(column.type, String | Text)}
     assert columns - known == set()
     assert known - columns == set()
+
+
+async def test_the_messages_purge_keeps_any_number_of_needed_messages(db: Database) -> None:
+    """The messages still needed may be many (each adoptable charter message, every open
+    poll's): more than a statement takes parameters (32,767 on PostgreSQL, 32,766 on SQLite)."""
+    needed = {f"needed-{index}" for index in range(40_000)}
+    async with db.transaction() as repos:
+        for txn in ("needed-7", "needed-39999", "gone"):
+            row = await repos.outbox.add(txn_id=txn, room_id="!r:x", content={}, created_at=AT)
+            assert row is not None
+            await repos.outbox.mark_sent(row.id, f"${txn}", AT)
+    async with db.transaction() as repos:
+        assert await repos.personal.purge_messages(datetime(2031, 1, 1, tzinfo=UTC),
+                                                   needed) == (0, 1)
+    async with db.transaction() as repos:
+        assert await repos.outbox.event_ids_of(["needed-7", "needed-39999", "gone"]) == {
+            "needed-7": "$needed-7", "needed-39999": "$needed-39999"}

@@ -28,6 +28,7 @@ from commands.dates import (
     Slot,
     format_day,
     format_moment,
+    format_month,
     format_short,
     format_slot,
     format_time,
@@ -696,6 +697,9 @@ def test_formatting_french_and_english() -> None:
     assert format_slot(late, "fr") == "jeudi 14 janvier 2027, 23h – vendredi 15 janvier 2027 à 1h"
     assert format_short(EVENING, "fr") == "14/01 18h30"
     assert format_short(EVENING, "en") == "14/01 18:30"
+    assert format_month(EVENING, "fr") == "janvier 2027"
+    assert format_month(at(2027, 8, 31, 23, 30).astimezone(UTC)) == "août 2027"  # in Paris
+    assert format_month(EVENING, "en") == "January 2027"
 
 
 def test_formatting_converts_to_the_given_zone() -> None:

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import FakeClock
 from commands.initiatives import search_key
 from commands.text import fold
+from commands.vocabulary import THEMES
 from storage.db import Database
-from tests.web.conftest import START, add_event, serve
+from tests.web.conftest import START, add_event, public_of, serve
+from web.server import ROUTES, RateLimit, make_app
 
 Client = TestClient[object, object]
 SOON = START + timedelta(days=3)
@@ -82,20 +86,117 @@ async def test_the_programme(client: Client, db: Database) -> None:
     assert one["status"] == {"key": "annulee", "label": "annulée"}  # type: ignore[index]
 
 
+async def test_events_of_a_group_or_of_a_theme(client: Client, db: Database) -> None:
+    ids = await seed(db)
+    async with db.transaction() as repos:
+        old = await repos.groups.by_slug("ancien")
+        assert old is not None
+    ride = await add_event(db, SOON + timedelta(days=3), kind="groupe", title="Sortie vélo",
+                           theme="mobilite", group_id=ids["velo"], place="Local de l'atelier")
+    await add_event(db, SOON + timedelta(days=4), title="Réunion", theme="energie",
+                    group_id=old.id)  # an archived group's: still in the programme
+
+    async def found(query: str) -> list[int]:
+        data = await get(client, "/api/evenements" + query)
+        return [e["id"] for e in data["evenements"]]  # type: ignore[index]
+
+    assert await found("?groupe=velo") == [ride.id]
+    assert await found(f"?groupe={ids['velo']}") == [ride.id]
+    assert await found("?theme=mobilite") == [ride.id]
+    assert await found("?theme=mobilité") == [ride.id]  # its label too
+    assert len(await found("?theme=energie")) == 2
+    assert await found("?groupe=velo&theme=energie") == []
+    assert await found("?groupe=velo&territoire=nord") == []
+    assert await found("?groupe=velo&type=groupe&territoire=sud&theme=mobilite") == [ride.id]
+    for name in ("ancien", str(old.id), "inconnu"):  # an archived group is not named
+        refused = await error(client, f"/api/evenements?groupe={name}", 400)
+        assert refused == {"erreur": f"groupe inconnu : {name}", "valeurs": ["velo"]}
+    refused = await error(client, "/api/evenements?theme=cuisine", 400)
+    assert refused["valeurs"] == THEMES.keys
+    sneaky = await client.get("/api/evenements?groupe=%3Cscript%3E" + "x" * 100)
+    assert sneaky.status == 400 and sneaky.content_type == "application/json"
+    assert json.loads(await sneaky.text())["erreur"] == "groupe inconnu : <script>" + "x" * 32
+
+
 @pytest.mark.parametrize("path", ["/api/evenements?type=bal", "/api/evenements?territoire=ouest",
+                                  "/api/evenements?groupe=ancien", "/api/evenements?theme=x",
                                   "/api/initiatives?theme=cuisine"])
 async def test_unknown_filters_are_refused(client: Client, db: Database, path: str) -> None:
-    response = await client.get(path)
-    assert response.status == 400
-    assert "valeurs" in json.loads(await response.text())
+    data = await error(client, path, 400)
+    assert "inconnu" in data["erreur"] and "valeurs" in data
 
 
-@pytest.mark.parametrize("path", ["/api/evenements/999", "/api/evenements/abc",
-                                  "/api/groupes/ancien", "/api/groupes/999",
-                                  "/api/initiatives/99999999999"])
-async def test_unknown_items_are_not_found(client: Client, db: Database, path: str) -> None:
+async def error(client: Client, path: str, status: int, method: str = "GET") -> dict[str, Any]:
+    """An error of the API: JSON with a short French ``erreur``, readable from any origin,
+    never kept by a cache, the HTML pages' nowhere."""
+    response = await client.request(method, path)
+    assert response.status == status, path
+    assert response.content_type == "application/json", path
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == "no-store"
+    data: dict[str, Any] = json.loads(await response.text())
+    assert 0 < len(data["erreur"]) <= 120 and "<" not in data["erreur"]
+    return data
+
+
+@pytest.mark.parametrize(("path", "said"), [
+    ("/api/evenements/999", "Cet événement n'existe pas."),
+    ("/api/evenements/abc", "Cet événement n'existe pas."),
+    ("/api/groupes/ancien", "Ce groupe-projet n'existe pas, ou plus."),  # archived
+    ("/api/groupes/999", "Ce groupe-projet n'existe pas, ou plus."),
+    ("/api/initiatives/99999999999", "Cette initiative n'existe pas, ou plus."),
+])  # fmt: skip
+async def test_unknown_items_are_not_found(client: Client, db: Database, path: str,
+                                           said: str) -> None:
     await seed(db)
-    assert (await client.get(path)).status == 404
+    assert await error(client, path, 404) == {"erreur": said}
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/", "/api/evenement", "/api/groupes/velo/x",
+                                  "/api/../api/x", "/api/%3Cscript%3E"])
+async def test_unknown_api_addresses_are_json(client: Client, db: Database, path: str) -> None:
+    data = await error(client, path, 404)
+    assert "/api/evenements" in data["erreur"]  # where to look instead
+
+
+async def test_the_servers_limits_are_json_under_api(client: Client) -> None:
+    refused = await error(client, "/api/evenements", 405, method="POST")
+    assert refused == {"erreur": "L'API se lit seulement (GET ou HEAD)."}
+    assert (await client.post("/api/evenements")).headers["Allow"] == "GET,HEAD"
+    assert "trop longue" in (await error(client, "/api/groupes/" + "x" * 3000, 414))["erreur"]
+    assert await error(client, "/api/evenements?type=%01", 400) == {"erreur": "Requête invalide."}
+
+
+async def test_the_rate_limit_is_json_under_api(db: Database, clock: FakeClock) -> None:
+    test_client = await serve(db, clock, RateLimit(60, 1, clock=lambda: 0.0))
+    try:
+        assert (await test_client.get("/api/evenements")).status == 200
+        data = await error(test_client, "/api/evenements", 429)
+        assert data == {"erreur": "Trop de requêtes : réessayez dans 2 s."}
+        assert (await test_client.get("/api/groupes")).headers["Retry-After"] == "2"
+    finally:
+        await test_client.close()
+
+
+async def test_a_failure_is_logged_and_answered_in_json(db: Database, clock: FakeClock,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("a bug")
+
+    app = make_app(public_of(db, clock), routes=[web.get("/api/panne", broken), *ROUTES])
+    async with TestClient(TestServer(app)) as test_client:
+        data = await error(test_client, "/api/panne", 500)
+    assert data == {"erreur": "Erreur du serveur : réessayez plus tard."}
+    assert "a bug" not in json.dumps(data)  # nothing of the server's inside
+    [record] = [r for r in caplog.records if getattr(r, "event_kind", "") == "web_error"]
+    assert record.exc_info is not None and "/api/panne" in record.getMessage()
+
+
+@pytest.mark.parametrize("path", ["/apis", "/programme/999", "/absente"])
+async def test_pages_keep_their_html_404(client: Client, path: str) -> None:
+    response = await client.get(path)
+    assert response.status == 404 and response.content_type == "text/html"
+    assert "Page introuvable" in await response.text()
 
 
 async def test_the_groups(client: Client, db: Database) -> None:
@@ -132,6 +233,8 @@ async def test_the_api_on_postgresql(both_db: Database) -> None:
     try:
         data = await get(client, "/api/evenements")
         assert [e["id"] for e in data["evenements"]] == [ids["webinaire"], ids["nord"]]  # type: ignore[index]
+        data = await get(client, "/api/evenements?theme=energie&groupe=velo")
+        assert data == {"evenements": []}
         groups = await get(client, "/api/groupes")
         assert groups["groupes"][0]["needs"][0]["text"] == "un mécanicien"  # type: ignore[index]
     finally:

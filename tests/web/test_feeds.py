@@ -151,9 +151,46 @@ async def test_the_feed_holds_the_events_own_ics(client: Client, db: Database) -
     assert same.to_ical() == own.to_ical()
 
 
-async def test_nothing_personal_in_the_feeds(client: Client, db: Database) -> None:
+async def test_one_events_file_is_its_vevent_in_the_feeds(client: Client, db: Database) -> None:
+    """``/programme/<n>.ics``, linked from the event's page: the feeds' VEVENT (same UID,
+    SEQUENCE), PUBLISH; a cancelled event STATUS:CANCELLED; one the feeds no longer hold,
+    none (its cancellation's reason, say, published no longer)."""
+    events = await programme(db)
+    feed = icalendar.Calendar.from_ical(await read(client, "/calendrier.ics")).walk("VEVENT")
+    for name, status in (("webinaire", "CONFIRMED"), ("annule", "CANCELLED"),
+                         ("groupe", "CONFIRMED")):
+        meeting = events[name]
+        for _ in range(2):  # rendered, then kept: the same headers
+            response = await client.get(f"/programme/{meeting.id}.ics")
+            assert response.status == 200 and response.content_type == "text/calendar"
+            assert (response.headers["Content-Disposition"]
+                    == f'attachment; filename="rencontre-{meeting.id}.ics"')
+            assert response.headers["Last-Modified"]
+            data = await response.read()
+        calendar = icalendar.Calendar.from_ical(data)
+        assert calendar["METHOD"] == "PUBLISH"
+        [event] = calendar.walk("VEVENT")
+        assert event["UID"] == uid(meeting) and event["STATUS"] == status
+        assert event.to_ical() == next(e for e in feed if e["UID"] == event["UID"]).to_ical()
+        [parsed] = IcsCalendarStream.calendar_from_ics(data.decode()).events  # a second parser
+        assert parsed.uid == uid(meeting)
+    recent = await add_event(db, START - timedelta(days=30), title="Le mois dernier")
+    assert uids(await read(client, f"/programme/{recent.id}.ics")) == {uid(recent)}
+    assert (await client.get(f"/programme/{events['ancien'].id}.ics")).status == 404
+
+
+@pytest.mark.parametrize("path", ["/programme/999.ics", "/programme/99999999999.ics"])
+async def test_an_unknown_events_file_is_not_found(client: Client, db: Database,
+                                                   path: str) -> None:
     await programme(db)
-    for path in ("/calendrier.ics", "/calendrier/groupe/velo.ics"):
+    response = await client.get(path)
+    assert response.status == 404 and response.content_type != "text/calendar"
+
+
+async def test_nothing_personal_in_the_feeds(client: Client, db: Database) -> None:
+    events = await programme(db)
+    one = f"/programme/{events['webinaire'].id}.ics"
+    for path in ("/calendrier.ics", "/calendrier/groupe/velo.ics", one):
         body = (await read(client, path)).decode()
         assert "example.org" not in body.replace("visio.example.org", "")
         assert "@" not in body.replace("@cct-bot", "")

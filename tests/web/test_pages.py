@@ -5,6 +5,7 @@ only to web addresses, nothing personal; a French 404; no script at all."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -12,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from bot.clock import FakeClock
 from devtools.sample_site import CONTACT, seed_site
 from storage.db import Database
+from tests.web.conftest import START, add_event
 
 Client = TestClient[object, object]
 
@@ -30,7 +32,7 @@ async def page(client: Client, path: str, status: int = 200) -> str:
 
 def titles(html: str) -> list[str]:
     """The titles of the cards, in order."""
-    return re.findall(r'<h[23]><a href="/[a-z]+/[^"]+">([^<]+)</a>', html)
+    return re.findall(r'<h[234]><a href="/[a-z]+/[^"]+">([^<]+)</a>', html)
 
 
 @pytest.fixture
@@ -82,18 +84,28 @@ async def test_the_programme_and_its_filters(client: Client, ids: dict[str, int]
     assert len(titles(unknown)) == 4  # a value the form never offers: everything
 
 
-async def test_an_event(client: Client, ids: dict[str, int]) -> None:
+async def test_an_event(client: Client, db: Database, ids: dict[str, int]) -> None:
     html = await page(client, f"/programme/{ids['webinaire']}")
     assert "<h1>Rénover sa maison</h1>" in html
     assert 'href="https://visio.example.org/renovation"' in html
     assert "!rencontre inscrire" in html
+    link = f'<a href="/programme/{ids["webinaire"]}.ics" download>Ajouter à mon agenda (fichier .ics)</a>'
+    assert link in html  # its calendar file
     free = await page(client, f"/programme/{ids['rencontre']}")
     assert f"!rencontre present {ids['rencontre']}" in free  # no registration: say you come
     atelier = await page(client, f"/programme/{ids['atelier']}")
     assert 'href="/groupes/velo"' in atelier
     cancelled = await page(client, f"/programme/{ids['annulee']}")
     assert "<strong>Annulé :</strong> cet événement n'aura pas lieu." in cancelled
-    for missing in ("999", "abc", "99999999999"):
+    assert f'href="/programme/{ids["annulee"]}.ics" download>Mettre à jour mon agenda' in cancelled
+    async with db.transaction() as repos:  # older than the feeds go back: no .ics of its own
+        long_ago = await repos.meetings.get(ids["rencontre"])
+        assert long_ago is not None
+        long_ago.starts_at -= timedelta(days=400)
+        long_ago.ends_at -= timedelta(days=400)
+        long_ago.sequence += 1  # as the bot moves an event
+    assert f'/programme/{ids["rencontre"]}.ics' not in await page(client, f"/programme/{ids['rencontre']}")
+    for missing in ("999", "abc", "99999999999", "abc.ics"):
         assert "Page introuvable" in await page(client, f"/programme/{missing}", status=404)
     assert "aucune page du site" in await page(client, "/nulle/part", status=404)
 
@@ -172,3 +184,43 @@ async def test_the_stylesheet_and_the_cache(client: Client, ids: dict[str, int])
     assert first.headers["Cache-Control"] == "no-cache"  # asked again, each time
     again = await client.get("/programme", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status == 304
+
+
+def months(html: str) -> list[str]:
+    return re.findall(r'<h3 class="month" id="mois-[0-9-]+">([^<]+)</h3>', html)
+
+
+async def test_a_long_programme_a_page_at_a_time_under_its_months(client: Client,
+                                                                  db: Database) -> None:
+    for n in range(45):  # every three days from 8 January 2099 to 20 May
+        await add_event(db, START + timedelta(days=3 * (n + 1)), kind="webinaire",
+                        title=f"Atelier {n:02d}")
+    first = await page(client, "/programme")
+    assert "45 événements à venir" in first and "Page 1 sur 3." in first
+    assert months(first) == ["Janvier 2099", "Février 2099", "Mars 2099"]
+    assert titles(first) == [f"Atelier {n:02d}" for n in range(20)]
+    assert '<a href="/programme?page=2" rel="next">Page suivante</a>' in first
+    assert 'rel="prev"' not in first
+    second = await page(client, "/programme?page=2")
+    assert months(second) == ["Mars 2099 (suite)", "Avril 2099", "Mai 2099"]
+    assert titles(second) == [f"Atelier {n:02d}" for n in range(20, 40)]
+    assert '<a href="/programme" rel="prev">Page précédente</a>' in second
+    assert '<a href="/programme?page=3" rel="next">' in second
+    last = await page(client, "/programme?page=3")
+    assert titles(last) == [f"Atelier {n:02d}" for n in range(40, 45)]
+    assert months(last) == ["Mai 2099 (suite)"] and 'rel="next"' not in last
+    assert titles(await page(client, "/programme?page=99")) == titles(last)  # the last one
+    for wrong in ("abc", "0", "-1", "1" * 40):
+        assert titles(await page(client, f"/programme?page={wrong}")) == titles(first)
+
+
+async def test_the_pages_links_keep_the_filters_and_nothing_else(client: Client,
+                                                                 db: Database) -> None:
+    for n in range(25):
+        await add_event(db, START + timedelta(days=n + 1), kind="webinaire", title=f"Atelier {n:02d}")
+    html = await page(client, "/programme?type=Webinaire&territoire=sud&theme=&page=2&junk=%3Cb%3E")
+    assert titles(html) == [f"Atelier {n:02d}" for n in range(20, 25)]
+    assert '<a href="/programme?type=webinaire&amp;territoire=sud" rel="prev">' in html
+    assert "junk" not in html and "&lt;b&gt;" not in html  # never echoed (nor kept in the cache)
+    few = await page(client, "/programme?type=formation")
+    assert "Page 1 sur" not in few and "Pages du programme" not in few
