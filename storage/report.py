@@ -114,7 +114,12 @@ class ReportRepository:
         of whole years."""
         rows = await self._rows(q.participants(whole_years), start=start, end=end,
                                 first=years[0], last=years[1])
-        return {(t, c): (int(n), int(fresh or 0)) for t, c, n, fresh in rows}
+        cells: dict[tuple[str, str], tuple[int, int]] = {}
+        for territory, category, people, fresh in rows:  # grouped as the index is: NULL first
+            cell = (territory or q.NOT_SAID, category or q.NOT_SAID)
+            before = cells.get(cell, (0, 0))
+            cells[cell] = (before[0] + int(people), before[1] + int(fresh or 0))
+        return cells
 
     async def participants_until(self, end: datetime) -> int:
         """Everyone who took part before ``end``."""
@@ -167,6 +172,11 @@ class ReportRepository:
         """The remontées made, carried to the élus or answered in the period."""
         return [RemonteeRow(*row) for row in await self._rows(q.remontees(), start=start,
                                                               end=end)]
+
+    async def suggestions(self, start: datetime, end: datetime) -> dict[str, int]:
+        """The agenda suggestions made in the period, by status."""
+        return {status: int(count) for status, count
+                in await self._rows(q.suggestions(), start=start, end=end)}
 
     async def initiatives(self, start: datetime, end: datetime) -> Sequence[tuple[str, str]]:
         """(name, commune) of the initiatives added to the panorama in the period."""

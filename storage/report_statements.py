@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select
 
 from storage.models import (
     Action,
+    AgendaSuggestion,
     AuditEntry,
     GroupFunding,
     GroupMember,
@@ -59,9 +60,11 @@ def events() -> Any:
 def participants(whole_years: bool) -> Any:
     """(territory, category, people, newcomers) of the people who took part in the period: the
     first participation of one of their years (the ledger keeps each year's first one) falls
-    in it. For whole years, read from the profile and span index alone, as the yearly figures:
+    in it. For whole years, read from the profile and span index alone:
     a person whose last year is in the period took part in it (its first participation is in
-    it), the ledger is read only for those who took part after it too."""
+    it), the ledger is read only for those who took part after it too. Grouped by the profile
+    as it is stored (``NULL`` when not said), the order of ``ix_participants_profile_span``: one
+    pass over that index, no sort."""
     person = Participant
     in_ledger = exists().where(ParticipantYear.user_id == person.user_id,
                                ParticipantYear.year.between(FIRST, LAST),
@@ -70,11 +73,10 @@ def participants(whole_years: bool) -> Any:
         took_part, fresh = or_(person.last_year <= LAST, in_ledger), person.first_year >= FIRST
     else:
         took_part, fresh = or_(_in(person.first_seen), in_ledger), _in(person.first_seen)
-    territory = func.coalesce(person.territory, NOT_SAID)
-    category = func.coalesce(person.category, NOT_SAID)
-    return (select(territory, category, func.count(), func.sum(case((fresh, 1), else_=0)))
+    return (select(person.territory, person.category, func.count(),
+                   func.sum(case((fresh, 1), else_=0)))
             .where(person.first_year <= LAST, person.last_year >= FIRST, took_part)
-            .group_by(territory, category))
+            .group_by(person.territory, person.category))
 
 
 @cache
@@ -143,6 +145,13 @@ def remontees() -> Any:
                    Remontee.sent_at, Remontee.answer, Remontee.answered_at)
             .where(_in(Remontee.created_at) | _in(Remontee.sent_at) | _in(Remontee.answered_at))
             .order_by(Remontee.id))
+
+
+@cache
+def suggestions() -> Any:
+    """(status, count) of the agenda suggestions made in the period."""
+    return (select(AgendaSuggestion.status, func.count())
+            .where(_in(AgendaSuggestion.created_at)).group_by(AgendaSuggestion.status))
 
 
 @cache

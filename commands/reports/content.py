@@ -57,7 +57,7 @@ async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
         funding=tuple(await report.funding(period.first, period.last)),
         actions=tuple(await report.actions(start, end)),
         remontees=tuple(await report.remontees(start, end)),
-        suggestions=await repos.participants.suggestions_between(start, end),
+        suggestions=await report.suggestions(start, end),
         initiatives=tuple(await report.initiatives(start, end)),
         decisions=Decisions(*await repos.polls.decisions_between(start, end)),
     )
