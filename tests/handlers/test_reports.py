@@ -142,8 +142,15 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
     uploaded = {s.content["body"]: data for s, (data, _mime, _name) in
                 zip(files, bot.transport.uploads, strict=True)}
     assert sorted(uploaded) == sorted(files_of(YEAR))
-    assert all(s.content["msgtype"] == "m.file" and s.content["url"].startswith("mxc://")
-               for s in files)
+    assert all(s.content["url"].startswith("mxc://") for s in files)
+    # The charts are pictures Element shows inline, with their size; the rest are files.
+    assert {s.content["body"]: s.content["msgtype"] for s in files} == {
+        name: "m.image" if name.endswith(".png") else "m.file" for name in files_of(YEAR)}
+    for s in files:
+        if s.content["msgtype"] == "m.image":
+            data = uploaded[s.content["body"]]
+            assert s.content["info"] == {"mimetype": "image/png", "size": len(data),
+                                         "w": 1200, "h": 675}, s.content["body"]
     kinds = {s.content["body"].rsplit(".", 1)[1]: s.content["info"]["mimetype"] for s in files}
     assert kinds == {"odt": "application/vnd.oasis.opendocument.text", "csv": "text/csv",
                      "png": "image/png"}
