@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 
 from storage.models import (
     Action,
@@ -25,6 +25,8 @@ from storage.models import (
     MeetingRsvp,
     Participant,
     ParticipantYear,
+    Poll,
+    PollVote,
     ProjectGroup,
     Remontee,
 )
@@ -93,14 +95,21 @@ def attendees() -> Any:
 
 
 @cache
-def groups(members_counted: bool) -> Any:
-    """The groups created before the end, with their members today (or 0 unless
-    ``members_counted``: their count is what costs)."""
+def groups() -> Any:
+    """The groups created before the end, with their members today."""
     members = (select(func.count()).where(GroupMember.group_id == ProjectGroup.id)
-               .scalar_subquery() if members_counted else literal(0))
+               .scalar_subquery())
     return (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.status,
                    ProjectGroup.territory, ProjectGroup.created_at, members, ProjectGroup.funding)
             .where(ProjectGroup.created_at < END).order_by(ProjectGroup.id))
+
+
+@cache
+def group_statuses() -> Any:
+    """(status, count) of the groups created before the end: what the indicators count of
+    them, without a row per group."""
+    return (select(ProjectGroup.status, func.count()).where(ProjectGroup.created_at < END)
+            .group_by(ProjectGroup.status))
 
 
 @cache
@@ -152,6 +161,20 @@ def suggestions() -> Any:
     """(status, count) of the agenda suggestions made in the period."""
     return (select(AgendaSuggestion.status, func.count())
             .where(_in(AgendaSuggestion.created_at)).group_by(AgendaSuggestion.status))
+
+
+@cache
+def decisions() -> Any:
+    """The proposals opened in the period, the outcomes written in it, and the people who took
+    a position in it (not withdrawn since) on a proposal: one row."""
+    proposal = Poll.kind == "proposal"
+    opened = select(func.count()).where(proposal, _in(Poll.created_at)).scalar_subquery()
+    decided = select(func.count()).where(proposal, _in(Poll.outcome_at)).scalar_subquery()
+    people = (select(func.count(PollVote.user_id.distinct()))
+              .join(Poll, Poll.id == PollVote.poll_id)
+              .where(proposal, PollVote.answer.is_not(None), _in(PollVote.voted_at))
+              .scalar_subquery())
+    return select(opened, decided, people)
 
 
 @cache

@@ -44,7 +44,8 @@ class Measures:
     participants_until: int  # everyone who took part before the period's end
     attendees: int  # members named at an event, once each
     turnout: Turnout  # everyone who came, once per event, by territory and category
-    groups: tuple[GroupRow, ...]  # created before the period's end
+    groups: tuple[GroupRow, ...]  # created before the period's end (the report's detail)
+    group_statuses: Mapping[str, int]  # how many of them have each status (archived too)
     status_changes: tuple[Dated, ...]
     progress: tuple[Dated, ...]
     needs_met: tuple[Dated, ...]
@@ -84,8 +85,8 @@ def _joint(spec: IndicatorSpec, m: Measures) -> int:
 
 
 def _groups_active(spec: IndicatorSpec, m: Measures) -> int:
-    return sum(1 for g in m.groups if g.status != ARCHIVED
-               and (not spec.status or g.status == spec.status))
+    return sum(count for status, count in active_statuses(m).items()
+               if not spec.status or status == spec.status)
 
 
 # What an indicator may count: key → its measure over a period. Documented in docs/bilan.md.
@@ -117,6 +118,12 @@ COUNTS: dict[str, Callable[[IndicatorSpec, Measures], float]] = {
 def measure(spec: IndicatorSpec, measures: Measures) -> float:
     value = COUNTS[spec.counts](spec, measures)
     return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def active_statuses(m: Measures) -> dict[str, int]:
+    """How many groups not archived have each status, by status."""
+    return {status: count for status, count in sorted(m.group_statuses.items())
+            if status != ARCHIVED}
 
 
 def active_groups(m: Measures) -> list[GroupRow]:
