@@ -1,7 +1,7 @@
 """What the report reads over any period [start, end): the events with everyone who came, the
 participants (from the ledger), the groups and what became of them, the actions decided at
-events, the remontées, the agenda suggestions, the collective decisions, the initiatives and
-the funding obtained."""
+events, the remontées, the agenda suggestions, the collective decisions, the adoptions of the
+cadre de confiance, the initiatives and the funding obtained."""
 
 from __future__ import annotations
 
@@ -188,6 +188,12 @@ class ReportRepository:
         then took a position (not withdrawn since) on a proposal."""
         [(opened, decided, people)] = await self._rows(q.decisions(), start=start, end=end)
         return int(opened or 0), int(decided or 0), int(people or 0)
+
+    async def charter_adoptions(self, start: datetime, end: datetime) -> int:
+        """The people whose adoption of the cadre de confiance (their latest, not withdrawn)
+        falls in the period."""
+        [(count,)] = await self._rows(q.charter_adoptions(), start=start, end=end)
+        return int(count or 0)
 
     async def initiatives(self, start: datetime, end: datetime) -> Sequence[tuple[str, str]]:
         """(name, commune) of the initiatives added to the panorama in the period."""

@@ -13,6 +13,7 @@ from storage.models import (
     Action,
     AgendaSuggestion,
     AuditEntry,
+    CharterAdoption,
     GroupFunding,
     GroupMember,
     GroupNeed,
@@ -175,6 +176,13 @@ def decisions() -> Any:
               .where(proposal, PollVote.answer.is_not(None), _in(PollVote.voted_at))
               .scalar_subquery())
     return select(opened, decided, people)
+
+
+@cache
+def charter_adoptions() -> Any:
+    """How many people adopted the cadre de confiance in the period (each person's latest
+    adoption: the one the table keeps)."""
+    return select(func.count()).where(_in(CharterAdoption.at))
 
 
 @cache

@@ -61,6 +61,7 @@ async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
         suggestions=await report.suggestions(start, end),
         initiatives=tuple(await report.initiatives(start, end)),
         decisions=Decisions(*await report.decisions(start, end)),
+        charter_adoptions=await report.charter_adoptions(start, end),
     )
 
 

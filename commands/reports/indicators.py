@@ -55,6 +55,7 @@ class Measures:
     suggestions: Mapping[str, int]
     initiatives: tuple[tuple[str, str], ...]
     decisions: Decisions
+    charter_adoptions: int  # people whose adoption of the cadre de confiance is in the period
 
     def in_period(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment < self.end
@@ -112,6 +113,7 @@ COUNTS: dict[str, Callable[[IndicatorSpec, Measures], float]] = {
     "proposals": lambda s, m: m.decisions.proposals,
     "decisions_taken": lambda s, m: m.decisions.decided,
     "decision_participants": lambda s, m: m.decisions.people,
+    "charter_adoptions": lambda s, m: m.charter_adoptions,
 }
 
 
