@@ -117,3 +117,13 @@ def test_the_example_config_says_the_defaults() -> None:
                             base=example.parent, env={}).report
     assert report.periods == DEFAULT_PERIODS
     assert report.indicators == DEFAULT_INDICATORS
+
+
+def test_the_example_configs_adoptions_indicator_is_accepted(tmp_path: Path) -> None:
+    """The indicator left commented in config.example.toml, once uncommented."""
+    example = (Path(__file__).parents[2] / "config.example.toml").read_text()
+    block = example[example.index("# [report.indicators.cadre]"):].split("\n\n")[0]
+    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    [cadre] = _parse(uncommented, tmp_path).report.indicators
+    assert (cadre.key, cadre.label, cadre.counts) == (
+        "cadre", "Adhésions au cadre de confiance", "charter_adoptions")
