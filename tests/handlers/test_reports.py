@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from odf import table, teletype
 from odf.opendocument import load
 
@@ -94,6 +95,23 @@ async def test_bilan_rejects_a_future_year(bot: Harness) -> None:
     reply = await bot.reply_to("!bilan 3000", sender=COORDINATOR)
     assert "La période doit commencer entre le 1er janvier 2000 et aujourd'hui" in reply
     assert "pas le 3000-01-01" in reply
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("!stats 0000", "pas le 0000-01-01"),
+    ("!bilan 1999", "pas le 1999-01-01"),
+    ("!stats --du 2020-01-01 --au 9999-12-31", "finir au plus tard le 2104-12-31"),
+    ("!bilan --du 2000-01-01 --au 2300-12-31", "finir au plus tard le 2104-12-31"),
+])
+async def test_a_period_out_of_bounds_is_refused_with_the_usage(bot: Harness, body: str,
+                                                                 words: str) -> None:
+    """Year 0 and a last day of 9999 were internal errors; a period of three centuries made
+    !bilan write its figures year by year for 40 s, the bot's loop and database held."""
+    sent = await bot.command(body, sender=COORDINATOR)
+    assert len(sent) == 1 and not sent[0].content.get("url")  # no file: nothing was run
+    reply = sent[0].content["body"]
+    assert words in reply, reply
+    assert "Usage" in reply
 
 
 def spreadsheet_rows(data: bytes) -> list[list[str]]:
