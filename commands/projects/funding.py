@@ -17,30 +17,33 @@ from commands.projects.names import Found, GroupThen, group_label
 from commands.text import euros
 
 FUNDER_MAX = 120
-AMOUNT_MAX_CENTS = 100_000_000_00  # a hundred million euros
+AMOUNT_MAX_CENTS = 10_000_000_00  # ten million euros (the column holds up to 2**31 - 1 cents)
 # 12000, 12 000, 12.000, 1 500,50, 1500.5, 12000€, 12 000 €
 _AMOUNT = re.compile(r"^(\d{1,3}(?:[ \u202f\u00a0.]\d{3})+|\d+)(?:[,.](\d{1,2}))?\s*(?:€|eur|euros?)?$",
                      re.IGNORECASE)
 
 
 def parse_amount(raw: str) -> int | None:
-    """An amount in euros, as cents; ``None`` if it is not one (or zero)."""
+    """An amount in euros, as cents; ``None`` if it is not one (or zero). It may be over
+    ``AMOUNT_MAX_CENTS``: the caller refuses it, saying so."""
     match = _AMOUNT.match(raw.strip())
     if match is None:
         return None
     whole = int(re.sub(r"\D", "", match.group(1)))
     cents = int((match.group(2) or "0").ljust(2, "0"))
     total = whole * 100 + cents
-    return total if 0 < total <= AMOUNT_MAX_CENTS else None
+    return total if total > 0 else None
 
 
 def _amount_and_funder(rest: str) -> tuple[int, str]:
     """``12 000 € Région Sud`` → (1200000, "Région Sud"): the longest beginning that reads as
-    an amount, the rest as the funder."""
+    an amount, the rest as the funder; an amount over ``AMOUNT_MAX_CENTS`` is refused."""
     words = rest.split()
     for cut in range(min(len(words), 4), 0, -1):
         cents = parse_amount(" ".join(words[:cut]))
         if cents is not None:
+            if cents > AMOUNT_MAX_CENTS:
+                raise BadArgument("projects.amount_too_large", maximum=euros(AMOUNT_MAX_CENTS))
             funder = " ".join(words[cut:])
             if not funder:
                 raise MissingArgument("error.missing_argument", name="funder")
