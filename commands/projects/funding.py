@@ -1,5 +1,6 @@
 """``!projet financement <groupe> <montant> <financeur…> [--date …]``: money a group obtained
-(its referents and the coordinators), shown in ``!projet info`` and counted in the report."""
+(its referents and the coordinators; ``limits.funding_per_day`` for the referents), shown in
+``!projet info`` and counted in the report."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from commands.context import Context
 from commands.dates.days import Day
 from commands.effects import Reply
 from commands.errors import BadArgument, MissingArgument
+from commands.limits import check_daily
 from commands.params import Option, Param
 from commands.projects.common import audit, editing
 from commands.projects.names import Found, GroupThen, group_label
@@ -64,6 +66,7 @@ async def financement(ctx: Context, group: Found, day: date | None) -> Reply:
     obtained = day or today
     if obtained > today:
         raise BadArgument("projects.funding_future", date=obtained.isoformat())
+    await check_daily(ctx, ctx.club.limits.funding_per_day, "group", "funding", "limit.funding")
     target = group.group
     await ctx.db().groups.add_funding(target.id, funder, cents, obtained, ctx.sender, ctx.now)
     await audit(ctx, target, "funding", amount=euros(cents), funder=funder,

@@ -4,11 +4,13 @@ the amount, the funder or the day is wrong."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 
-from tests.handlers.conftest import ALICE, COORDINATOR, Harness, table_snapshot
+from tests.handlers.conftest import ALICE, COORDINATOR, Harness, make_club, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.test_projects import BOB, ask, create_velo
 
@@ -63,3 +65,22 @@ async def test_only_referents_and_coordinators_record_funding(bot: Harness) -> N
     reply = await ask(bot, "!projet financement velo 500 Mécène", sender=BOB)
     assert "référent" in reply.lower(), reply
     assert await table_snapshot(bot.db, TABLES) == before
+
+
+async def test_no_more_than_a_day_s_cap_of_funding_recorded_by_one_referent(
+        build_bot: Callable[..., Harness]) -> None:
+    """Any member may create a group and so be its referent: without a cap, one person could
+    record funding without end (the card of !projet info lists every one)."""
+    bot = build_bot(replace(make_club(), limits=replace(make_club().limits,
+                                                         funding_per_day=2)))
+    await create_velo(bot)  # Alice: its referent
+    for n in (1, 2):
+        assert "Financement noté" in await ask(bot, f"!projet financement velo {n}000 Mécène {n}")
+    before = await table_snapshot(bot.db, TABLES)
+    reply = await ask(bot, "!projet financement velo 3000 Mécène 3")
+    assert "Limite atteinte : vous avez déjà noté 2 financements ces dernières 24 heures" in reply
+    assert await table_snapshot(bot.db, TABLES) == before
+    bot.clock.advance(timedelta(hours=24))
+    assert "Financement noté" in await ask(bot, "!projet financement velo 3000 Mécène 3")
+    assert "Financement noté" in await ask(bot, "!projet financement velo 4000 Mécène 4",
+                                           sender=COORDINATOR)  # the coordinators: no cap
