@@ -7,9 +7,11 @@ import csv
 import io
 import stat
 import struct
+import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from odf import table, teletype
@@ -19,7 +21,9 @@ from bot.cli import export_to
 from commands import build_registry
 from commands.exports import ExportRun
 from commands.i18n import Translator
+from commands.reports import handlers
 from commands.reports.figures import yearly_figures
+from commands.reports.files import report_files
 from tests.handlers.conftest import COORDINATOR, Harness
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import EXPECTED, PARIS, YEAR, seed
@@ -112,6 +116,22 @@ async def test_a_period_out_of_bounds_is_refused_with_the_usage(bot: Harness, bo
     reply = sent[0].content["body"]
     assert words in reply, reply
     assert "Usage" in reply
+
+
+async def test_bilan_writes_its_files_away_from_the_event_loop(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts and the document take seconds of CPU: written in the loop's thread, they
+    held the sync and every other room's commands that long."""
+    threads: list[threading.Thread] = []
+
+    def watched(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+        threads.append(threading.current_thread())
+        return report_files(*args, **kwargs)
+
+    monkeypatch.setattr(handlers, "report_files", watched)
+    sent = await bot.command("!bilan 2098", sender=COORDINATOR)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    assert sum(1 for s in sent if s.content.get("url")) == len(files_of(2098))
 
 
 def spreadsheet_rows(data: bytes) -> list[list[str]]:
