@@ -16,7 +16,7 @@ from commands.limits import check_daily
 from commands.params import Option, Param
 from commands.projects.common import audit, editing
 from commands.projects.names import Found, GroupThen, group_label
-from commands.text import euros
+from commands.text import escape_markdown, euros
 
 FUNDER_MAX = 120
 AMOUNT_MAX_CENTS = 10_000_000_00  # ten million euros (the column holds up to 2**31 - 1 cents)
@@ -72,5 +72,5 @@ async def financement(ctx: Context, group: Found, day: date | None) -> Reply:
     await audit(ctx, target, "funding", amount=euros(cents), funder=funder,
                 date=obtained.isoformat())
     return Reply(ctx.t("projects.funding_added", group=group_label(target), amount=euros(cents),
-                       funder=funder, date=obtained.strftime("%d/%m/%Y"),
+                       funder=escape_markdown(funder), date=obtained.strftime("%d/%m/%Y"),
                        prefix=ctx.club.prefix))

@@ -84,3 +84,15 @@ async def test_no_more_than_a_day_s_cap_of_funding_recorded_by_one_referent(
     assert "Financement noté" in await ask(bot, "!projet financement velo 3000 Mécène 3")
     assert "Financement noté" in await ask(bot, "!projet financement velo 4000 Mécène 4",
                                            sender=COORDINATOR)  # the coordinators: no cap
+
+
+async def test_the_funder_is_shown_as_typed_not_as_markdown(bot: Harness) -> None:
+    await create_velo(bot)
+    funder = "*Fondation* [Nature](https://example.org) `x`"
+    [sent] = await bot.command(f"!projet financement velo 500 {funder}")
+    assert "Financement noté" in sent.content["body"]
+    html = sent.content["formatted_body"]
+    link = 'href="https://example.org'
+    assert "<em>" not in html and link not in html and "<code>x" not in html, html
+    card = (await bot.command("!projet info velo"))[0].content["formatted_body"]
+    assert "<em>Fondation" not in card and link not in card  # as the card showed it
