@@ -319,7 +319,7 @@ def parse_settings(
     limits = _read_limits(r)
     events = _read_events(r)
     web = _read_web(r)
-    report = read_report(r)
+    report = read_report(r, [key for key, _label in events.kinds])
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)
