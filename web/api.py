@@ -18,11 +18,10 @@ from aiohttp import web
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.vocabulary import THEMES
 from web.cache import cached
-from web.public import PUBLIC
+from web.public import PUBLIC, item_number
 from web.views import EventView, GroupView, InitiativeView
 
 routes = web.RouteTableDef()
-MAX_ID = 10**9
 View = EventView | GroupView | InitiativeView
 
 
@@ -50,10 +49,10 @@ def _refused(name: str, value: str, accepted: Sequence[str]) -> web.HTTPBadReque
 
 
 def _number(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or int(raw) >= MAX_ID:
+    number = item_number(request.match_info["id"])
+    if number is None:
         raise web.HTTPNotFound()
-    return int(raw)
+    return number
 
 
 @routes.get("/api/evenements")
