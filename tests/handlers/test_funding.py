@@ -96,3 +96,15 @@ async def test_the_funder_is_shown_as_typed_not_as_markdown(bot: Harness) -> Non
     assert "<em>" not in html and link not in html and "<code>x" not in html, html
     card = (await bot.command("!projet info velo"))[0].content["formatted_body"]
     assert "<em>Fondation" not in card and link not in card  # as the card showed it
+
+
+async def test_the_card_shows_the_latest_funding_and_counts_the_earlier(bot: Harness) -> None:
+    """Funding accumulates over the years: the card of !projet info stays short."""
+    await create_velo(bot)
+    for n in range(1, 8):
+        await ask(bot, f"!projet financement velo {n}000 Mécène {n} --date 2026-0{n}-01",
+                  sender=COORDINATOR)
+    card = await ask(bot, "!projet info velo")
+    assert "2 financements plus anciens (3\u202f000 €)" in card, card
+    assert "Mécène 1," not in card and "Mécène 2," not in card
+    assert all(f"Mécène {n}," in card for n in range(3, 8))
