@@ -7,10 +7,13 @@ import csv
 import io
 import stat
 import struct
+import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from odf import table, teletype
 from odf.opendocument import load
 
@@ -18,7 +21,9 @@ from bot.cli import export_to
 from commands import build_registry
 from commands.exports import ExportRun
 from commands.i18n import Translator
+from commands.reports import handlers
 from commands.reports.content import gather
+from commands.reports.files import report_files
 from tests.handlers.conftest import COORDINATOR, Harness
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import EXPECTED, PARIS, YEAR, seed
@@ -99,6 +104,39 @@ async def test_bilan_rejects_a_future_year(bot: Harness) -> None:
     reply = await bot.reply_to("!bilan 3000", sender=COORDINATOR)
     assert "La période doit commencer entre le 1er janvier 2000 et aujourd'hui" in reply
     assert "pas le 3000-01-01" in reply
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("!stats 0000", "pas le 0000-01-01"),
+    ("!bilan 1999", "pas le 1999-01-01"),
+    ("!stats --du 2020-01-01 --au 9999-12-31", "finir au plus tard le 2104-12-31"),
+    ("!bilan --du 2000-01-01 --au 2300-12-31", "finir au plus tard le 2104-12-31"),
+])
+async def test_a_period_out_of_bounds_is_refused_with_the_usage(bot: Harness, body: str,
+                                                                 words: str) -> None:
+    """Year 0 and a last day of 9999 were internal errors; a period of three centuries made
+    !bilan write its figures year by year for 40 s, the bot's loop and database held."""
+    sent = await bot.command(body, sender=COORDINATOR)
+    assert len(sent) == 1 and not sent[0].content.get("url")  # no file: nothing was run
+    reply = sent[0].content["body"]
+    assert words in reply, reply
+    assert "Usage" in reply
+
+
+async def test_bilan_writes_its_files_away_from_the_event_loop(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts and the document take seconds of CPU: written in the loop's thread, they
+    held the sync and every other room's commands that long."""
+    threads: list[threading.Thread] = []
+
+    def watched(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+        threads.append(threading.current_thread())
+        return report_files(*args, **kwargs)
+
+    monkeypatch.setattr(handlers, "report_files", watched)
+    sent = await bot.command("!bilan 2098", sender=COORDINATOR)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    assert sum(1 for s in sent if s.content.get("url")) == len(files_of(2098))
 
 
 def spreadsheet_rows(data: bytes) -> list[list[str]]:

@@ -106,6 +106,22 @@ colour = "vert"
     assert "phase2" in problems["report.indicators.c.target_per_period.phase9"]
 
 
+def test_a_filter_naming_what_the_club_has_not_is_named(tmp_path: Path) -> None:
+    """A typo counted nothing, silently: a report sent to the ADEME with a 0."""
+    problems = _problems("""
+[report.indicators]
+a = { label = "A", counts = "attendance", kind = ["webinaire", "webinaires"], territory = "ouest" }
+b = { label = "B", counts = "groups_active", status = "actif" }
+c = { label = "C", counts = "events_held", kind = "rencontre", territory = "commun" }
+""", tmp_path)
+    assert set(problems) == {"report.indicators.a.kind", "report.indicators.a.territory",
+                             "report.indicators.b.status"}
+    assert "webinaires" in problems["report.indicators.a.kind"]
+    assert "webinaire," in problems["report.indicators.a.kind"]  # the choices
+    assert "nord, sud, commun" in problems["report.indicators.a.territory"]
+    assert "en-cours" in problems["report.indicators.b.status"]
+
+
 def test_every_key_the_config_accepts_is_measured() -> None:
     assert tuple(COUNTS) == COUNT_KEYS
 
