@@ -298,8 +298,8 @@ class Bot:
     # --- sync -----------------------------------------------------------------------------
     async def _first_sync(self) -> None:
         """First start ever: learn the rooms and their state, answer nothing from history (of
-        which one event per room is asked, the room's last: a hundred in each of the club's 60
-        rooms took a loaded homeserver seconds to send, and the bot to read)."""
+        which one event per room is asked, the room's last: the position where history ends,
+        without the homeserver sending, nor the bot reading, a timeline of each room)."""
         response = await self.transport.sync(None, 0, full_state=True, timeline_limit=1)
         now = self.clock.now()
         last_events = self.rooms.first_known(response.rooms.join, now)

@@ -35,6 +35,7 @@ def limits_of(settings: LimitSettings) -> Limits:
                   initiatives_per_day=settings.initiatives_per_day,
                   proposals_per_day=settings.proposals_per_day,
                   actions_per_day=settings.actions_per_day,
+                  funding_per_day=settings.funding_per_day,
                   commands_per_minute=settings.commands_per_minute,
                   comments_per_poll=settings.comments_per_poll)
 

@@ -232,6 +232,7 @@ def _read_limits(r: Reader) -> LimitSettings:
         initiatives_per_day=r.integer("limits.initiatives_per_day", 5, 0, 1000),
         proposals_per_day=r.integer("limits.proposals_per_day", 5, 0, 1000),
         actions_per_day=r.integer("limits.actions_per_day", 20, 0, 1000),
+        funding_per_day=r.integer("limits.funding_per_day", 5, 0, 1000),
         commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000),
         comments_per_poll=r.integer("limits.comments_per_poll", 5, 0, 1000))
 
@@ -275,7 +276,7 @@ def _check_unknown_keys(r: Reader) -> None:
         "privacy": {"retention_days", "messages_retention_days"},
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
                    "initiatives_per_day", "proposals_per_day", "commands_per_minute",
-                   "comments_per_poll", "actions_per_day"},
+                   "comments_per_poll", "actions_per_day", "funding_per_day"},
         "events": {"kinds", "categories"},
         "web": {"enabled", "host", "port", "base_url", "requests_per_minute"},
         "report": {"periods", "indicators"},
@@ -318,7 +319,7 @@ def parse_settings(
     limits = _read_limits(r)
     events = _read_events(r)
     web = _read_web(r)
-    report = read_report(r)
+    report = read_report(r, [key for key, _label in events.kinds])
     level = r.string("logging.level", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         r.problem("logging.level", "config.bad_log_level", value=level)

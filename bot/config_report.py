@@ -3,7 +3,7 @@ indicators with their targets, checked (``commands.reports.indicators``; docs/bi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
@@ -21,15 +21,18 @@ from commands.report_settings import (
     NamedPeriod,
     ReportSettings,
 )
+from commands.vocabulary import MEETING_TERRITORIES, STATUSES
 
 TARGET_MAX = 10_000_000
 INDICATOR_KEYS = {"label", "counts", "kind", "territory", "status", "target_per_year",
                   "target_per_period"}
 
 
-def read_report(r: Reader) -> ReportSettings:
+def read_report(r: Reader, event_kinds: Collection[str]) -> ReportSettings:
+    """``event_kinds``: the keys of the club's kinds of events (``[events.kinds]``), which an
+    indicator's ``kind`` names."""
     periods = _periods(r)
-    return ReportSettings(periods, _indicators(r, {p.name for p in periods}))
+    return ReportSettings(periods, _indicators(r, {p.name for p in periods}, event_kinds))
 
 
 def _table(r: Reader, name: str) -> Mapping[str, Any] | None:
@@ -72,7 +75,8 @@ def _day(value: object) -> date | None:
     return parse_day(value) if isinstance(value, str) else None
 
 
-def _indicators(r: Reader, period_names: set[str]) -> tuple[IndicatorSpec, ...]:
+def _indicators(r: Reader, period_names: set[str],
+                event_kinds: Collection[str]) -> tuple[IndicatorSpec, ...]:
     table = _table(r, "report.indicators")
     if table is None:
         return DEFAULT_INDICATORS
@@ -80,8 +84,25 @@ def _indicators(r: Reader, period_names: set[str]) -> tuple[IndicatorSpec, ...]:
     for key, value in table.items():
         spec = _indicator(r, f"report.indicators.{key}", key, value, period_names)
         if spec is not None:
+            _known_filters(r, f"report.indicators.{key}", spec, event_kinds)
             specs.append(spec)
     return tuple(specs)
+
+
+def _known_filters(r: Reader, name: str, spec: IndicatorSpec,
+                   event_kinds: Collection[str]) -> None:
+    """An indicator's filters name kinds, a territory and a status the club has (a typo
+    would count nothing, silently)."""
+    for kind in spec.kinds:
+        if kind not in event_kinds:
+            r.problem(f"{name}.kind", "config.bad_report_value", value=kind[:40],
+                      choices=", ".join(event_kinds))
+    if spec.territory and spec.territory not in MEETING_TERRITORIES.keys:
+        r.problem(f"{name}.territory", "config.bad_report_value", value=spec.territory[:40],
+                  choices=", ".join(MEETING_TERRITORIES.keys))
+    if spec.status and spec.status not in STATUSES.keys:
+        r.problem(f"{name}.status", "config.bad_report_value", value=spec.status[:40],
+                  choices=", ".join(STATUSES.keys))
 
 
 def _indicator(r: Reader, name: str, key: str, value: object,

@@ -21,7 +21,7 @@ from typing import Any
 from bot import oversize
 from bot.delivery import OUTCOME, REFUSED, SHARED, Delivery, Queued
 from bot.matrix_api import MatrixError
-from bot.render import file_content, message_content
+from bot.render import attachment_content, message_content
 from bot.transport import NewRoom
 from commands.effects import (
     REF_PREFIX,
@@ -129,10 +129,10 @@ def _react_row(effect: React) -> Row:  # its ``key`` is the emoji: no key of its
                "m.reaction")
 
 
-# --- upload: a file, then its m.file message
+# --- upload: a file, then its m.file message (m.image for a PNG picture)
 
 def _upload_row(effect: Upload) -> Row:
-    content = {**file_content(effect.filename, effect.mimetype, len(effect.data)),
+    content = {**attachment_content(effect.filename, effect.mimetype, effect.data),
                "data": base64.b64encode(effect.data).decode()}
     if effect.shared:
         content[SHARED] = True

@@ -1,9 +1,11 @@
 """A ``Reply`` becomes Matrix message content: Markdown rendered to safe HTML, intentional
-mentions, a reply relation, and ``m.notice`` (the bots' convention)."""
+mentions, a reply relation, and ``m.notice`` (the bots' convention); a file becomes an
+``m.file`` message, a PNG picture an ``m.image`` one (clients show it inline)."""
 
 from __future__ import annotations
 
 import re
+import struct
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -132,7 +134,30 @@ def answer_content(reply: Reply, asked: Asked) -> dict[str, Any]:
                            thread=asked.thread_root)
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 def file_content(filename: str, mimetype: str, size: int) -> dict[str, Any]:
     """An ``m.file`` message (the fields naming the file are added once it is uploaded)."""
     return {"msgtype": "m.file", "body": filename, "filename": filename,
             "info": {"mimetype": mimetype, "size": size}}
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG picture, from its header (``IHDR``, the first chunk); ``None``
+    when ``data`` is not one."""
+    if len(data) < 24 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    return (width, height) if width and height else None
+
+
+def attachment_content(filename: str, mimetype: str, data: bytes) -> dict[str, Any]:
+    """The message of a file posted: an ``m.image`` with its size in pixels for a PNG picture
+    (Element shows it in the timeline), an ``m.file`` for anything else."""
+    content = file_content(filename, mimetype, len(data))
+    size = png_size(data) if mimetype == "image/png" else None
+    if size is not None:
+        content["msgtype"] = "m.image"
+        content["info"].update(w=size[0], h=size[1])
+    return content

@@ -100,6 +100,7 @@ class LimitSettings:
     initiatives_per_day: int = 5
     proposals_per_day: int = 5
     actions_per_day: int = 20
+    funding_per_day: int = 5
     commands_per_minute: int = 20
     comments_per_poll: int = 5
 

@@ -98,7 +98,8 @@ class SendEvent:
 
 @dataclass(frozen=True)
 class Upload:
-    """A file posted in a room (a calendar file): uploaded, then sent as ``m.file``."""
+    """A file posted in a room (a calendar file, the report's files): uploaded, then sent as
+    ``m.file``, or as ``m.image`` for a PNG picture (a chart: shown inline)."""
 
     room_id: str
     filename: str

@@ -20,7 +20,8 @@ STATUS_COUNTS = ("groups_active",)
 COUNT_KEYS = (*EVENT_COUNTS, "participants", "new_participants", "people_mobilised",
               *STATUS_COUNTS, "group_status_changes", "actions_decided", "actions_done",
               "remontees_made", "remontees_carried", "remontees_answered", "initiatives_added",
-              "funding_obtained", "proposals", "decisions_taken", "decision_participants")
+              "funding_obtained", "proposals", "decisions_taken", "decision_participants",
+              "charter_adoptions")
 
 
 @dataclass(frozen=True)

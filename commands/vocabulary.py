@@ -92,6 +92,15 @@ TERRITORIES = Vocabulary("territory", (
               "whole-territory")),
 ))
 
+# The territories of an event (a group's are TERRITORIES): ``commun``, the whole territory's.
+MEETING_TERRITORIES = Vocabulary("meeting_territory", (
+    ("nord", ("north",)),
+    ("sud", ("south",)),
+    ("commun", ("commune", "tous", "tout", "toutes", "tout-le-territoire", "territoire", "ensemble",
+                "nord-et-sud", "nord-sud", "both", "joint", "all", "together", "whole-territory",
+                "north-and-south")),
+))
+
 STATUSES = Vocabulary("status", (
     ("idee", ("idea",)),
     ("en-definition", ("definition", "defining", "draft")),

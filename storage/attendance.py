@@ -9,10 +9,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, func, literal, select, union_all
+from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -147,38 +148,18 @@ class AttendanceRepository:
 
     async def turnout(self, meeting_id: int) -> Turnout:
         """Who came to one event, counted."""
-        return await self._counted(Meeting.id == meeting_id)
+        return await self._counted(_turnout(self.ways, between=False), {"b_meeting": meeting_id})
 
     async def turnout_between(self, start: datetime, end: datetime) -> Turnout:
         """Who came to the events (not cancelled) starting in [start, end), counted: a person
         is counted once per event (the report's people counted, with the headcounts)."""
-        return await self._counted(Meeting.starts_at >= start, Meeting.starts_at < end,
-                                   Meeting.status != CANCELLED)
+        return await self._counted(_turnout(self.ways, between=True),
+                                   {"b_start": start, "b_end": end})
 
-    async def _counted(self, *where: ColumnElement[bool]) -> Turnout:
-        """One statement: (way, territory, category, people) of the members (by their
-        profile), the guests and the headcounts of the events ``where`` selects."""
-        territory = func.coalesce(Participant.territory, NOT_SAID)
-        category = func.coalesce(Participant.category, NOT_SAID)
-        members = (select(literal(MEMBERS), territory, category, func.count())
-                   .select_from(MeetingAttendance)
-                   .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
-                   .outerjoin(Participant, Participant.user_id == MeetingAttendance.user_id)
-                   .where(*where).group_by(territory, category))
-        guests = (select(literal(GUESTS), MeetingGuest.territory, MeetingGuest.category,
-                         func.count())
-                  .join(Meeting, Meeting.id == MeetingGuest.meeting_id)
-                  .where(*where).group_by(MeetingGuest.territory, MeetingGuest.category))
-        counted = (select(literal(HEADCOUNT), MeetingHeadcount.territory,
-                          MeetingHeadcount.category, func.sum(MeetingHeadcount.count))
-                   .join(Meeting, Meeting.id == MeetingHeadcount.meeting_id)
-                   .where(*where)
-                   .group_by(MeetingHeadcount.territory, MeetingHeadcount.category))
+    async def _counted(self, statement: Any, values: dict[str, Any]) -> Turnout:
         ways: Counter[str] = Counter()
         cells: Counter[tuple[str, str]] = Counter()
-        parts = {MEMBERS: members, GUESTS: guests, HEADCOUNT: counted}
-        for way, where_from, what, people in await self.session.execute(
-                union_all(*(parts[name] for name in self.ways))):
+        for way, where_from, what, people in await self.session.execute(statement, values):
             ways[way] += int(people)
             cells[(where_from, what)] += int(people)
         return Turnout(dict(ways), dict(cells))
@@ -217,3 +198,31 @@ class AttendanceRepository:
         if rows:  # their names are zeroed in the files (``storage.db``)
             self.session.info.setdefault(ERASED_KEY, set()).add("meeting_guests")
         return sum(int(people) for *_, people in rows)
+
+
+@cache
+def _turnout(ways: tuple[str, ...], *, between: bool) -> Any:
+    """One statement, built once: (way, territory, category, people) of the members (by their
+    profile), the guests and the headcounts (the ``ways`` asked) of one event (``b_meeting``)
+    or of the events not cancelled starting in [``b_start``, ``b_end``)."""
+    where: tuple[ColumnElement[bool], ...] = (
+        (Meeting.starts_at >= bindparam("b_start"), Meeting.starts_at < bindparam("b_end"),
+         Meeting.status != CANCELLED) if between else (Meeting.id == bindparam("b_meeting"),))
+    territory = func.coalesce(Participant.territory, NOT_SAID)
+    category = func.coalesce(Participant.category, NOT_SAID)
+    members = (select(literal(MEMBERS), territory, category, func.count())
+               .select_from(MeetingAttendance)
+               .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+               .outerjoin(Participant, Participant.user_id == MeetingAttendance.user_id)
+               .where(*where).group_by(territory, category))
+    guests = (select(literal(GUESTS), MeetingGuest.territory, MeetingGuest.category,
+                     func.count())
+              .join(Meeting, Meeting.id == MeetingGuest.meeting_id)
+              .where(*where).group_by(MeetingGuest.territory, MeetingGuest.category))
+    counted = (select(literal(HEADCOUNT), MeetingHeadcount.territory,
+                      MeetingHeadcount.category, func.sum(MeetingHeadcount.count))
+               .join(Meeting, Meeting.id == MeetingHeadcount.meeting_id)
+               .where(*where)
+               .group_by(MeetingHeadcount.territory, MeetingHeadcount.category))
+    parts = {MEMBERS: members, GUESTS: guests, HEADCOUNT: counted}
+    return union_all(*(parts[name] for name in ways))

@@ -1,27 +1,20 @@
-"""Participants (who took part, their optional profile), the participation ledger, the yearly
-figures' raw data, and the runtime facts kept about a person (direct room, pending erasure).
+"""Participants (who took part, their optional profile), the participation ledger, and the
+runtime facts kept about a person (direct room, pending erasure). The report's counts:
+``storage.report``.
 Everything held about a person and its erasure: ``storage.personal``."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import statements, yearly
-from storage.models import (
-    AgendaSuggestion,
-    BotState,
-    Participant,
-    ParticipantYear,
-    Remontee,
-)
+from storage import statements
+from storage.models import BotState, Participant, ParticipantYear
 from storage.statements import dialect_of
 
 DM_KEY = "dm:"  # bot_state key prefix: the direct-message room of a person
@@ -47,22 +40,8 @@ async def record_participation(session: AsyncSession, user_ids: Iterable[str], a
     await ParticipantRepository(session).took_part(user_ids, at, at.astimezone(tz).year)
 
 
-@dataclass(frozen=True)
-class Participation:
-    """Counts of people who took part, for one (territory, category) of their profile."""
-
-    territory: str | None
-    category: str | None
-    people: int  # took part at least once, until the end of the year
-    active: int  # took part during the year
-    new: int  # first took part during the year
-    before: tuple[int, ...]  # had taken part before each edge asked for
-
-
 class ParticipantRepository:
     """Participants, their profile and the participation ledger."""
-
-    everyone_counted = True  # a rencontre's attendance: guests and headcounts with the named
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -135,52 +114,10 @@ class ParticipantRepository:
         person.consent_at = None
         return True
 
-    # --- raw data of the yearly figures -------------------------------------------------------
-
-    async def participation(self, year: int,
-                            edges: Sequence[datetime] = ()) -> list[Participation]:
-        """Everyone who took part until the end of ``year``, by profile (territory, category):
-        how many, how many took part in ``year``, how many for the first time then, and how
-        many had taken part before each of ``edges``; read from each person's span of
-        participation (see ``yearly.participation``)."""
-        values = {"b_year": year, **{yearly.edge(n): at for n, at in enumerate(edges)}}
-        rows = await self.session.execute(yearly.participation(len(edges)), values)
-        return [Participation(territory, category, int(people), int(active or 0), int(new or 0),
-                              tuple(int(count or 0) for count in before))
-                for territory, category, people, active, new, *before in rows.all()]
+    # --- the ledger -----------------------------------------------------------------------
 
     async def active_in(self, year: int) -> set[str]:
         """Everyone who took part in the calendar ``year`` (the ledger's rows of that year)."""
         query = select(ParticipantYear.user_id).where(ParticipantYear.year == year)
         return set((await self.session.scalars(query)).all())
-
-    async def meetings_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """The rencontres starting in the period, with their attendance (members named, guests,
-        headcounts) and positive RSVPs (counted for these meetings only, in the same query)."""
-        rows = await self.session.execute(yearly.meetings_between(self.everyone_counted),
-                                          {"b_start": start, "b_end": end})
-        return [dict(row) for row in rows.mappings()]
-
-    async def attendees_between(self, start: datetime, end: datetime) -> set[str]:
-        return set((await self.session.scalars(yearly.attendees_between(),
-                                               {"b_start": start, "b_end": end})).all())
-
-    async def groups_until(self, end: datetime) -> list[tuple[int, str, str, str, int]]:
-        """(id, name, status, territory, members) of the groups created before ``end`` (members
-        counted from the index, group by group, in the same query)."""
-        rows = await self.session.execute(yearly.groups_until(), {"b_end": end})
-        return [(gid, name, status, territory, int(count))
-                for gid, name, status, territory, count in rows.all()]
-
-    async def suggestions_between(self, start: datetime, end: datetime) -> dict[str, int]:
-        return await self._statuses(AgendaSuggestion, start, end)
-
-    async def remontees_between(self, start: datetime, end: datetime) -> dict[str, int]:
-        return await self._statuses(Remontee, start, end)
-
-    async def _statuses(self, model: type[AgendaSuggestion] | type[Remontee], start: datetime,
-                        end: datetime) -> dict[str, int]:
-        rows = await self.session.execute(yearly.statuses_between(model),
-                                          {"b_start": start, "b_end": end})
-        return {status: int(count) for status, count in rows.all()}
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -158,20 +158,6 @@ class PollRepository:
         query = (select(Poll).where(Poll.kind == "proposal", Poll.outcome_at.is_not(None))
                  .order_by(Poll.outcome_at.desc(), Poll.id.desc()))
         return (await self.session.scalars(query)).all()
-
-    async def decisions_between(self, start: datetime, end: datetime) -> tuple[int, int, int]:
-        """The proposals opened from ``start`` to ``end``, the outcomes written then, and the
-        people who then took a position (not withdrawn since) on a proposal."""
-        opened = await self.session.scalar(select(func.count()).where(
-            Poll.kind == "proposal", Poll.created_at >= start, Poll.created_at < end))
-        decided = await self.session.scalar(select(func.count()).where(
-            Poll.kind == "proposal", Poll.outcome_at >= start, Poll.outcome_at < end))
-        people = await self.session.scalar(
-            select(func.count(PollVote.user_id.distinct()))
-            .join(Poll, Poll.id == PollVote.poll_id)
-            .where(Poll.kind == "proposal", PollVote.answer.is_not(None),
-                   PollVote.voted_at >= start, PollVote.voted_at < end))
-        return int(opened or 0), int(decided or 0), int(people or 0)
 
     async def voter_count(self, poll_id: int) -> int:
         return int(await self.session.scalar(statements.voter_count(),

@@ -1,6 +1,7 @@
 """What the report reads over any period [start, end): the events with everyone who came, the
 participants (from the ledger), the groups and what became of them, the actions decided at
-events, the remontées, the initiatives and the funding obtained."""
+events, the remontées, the agenda suggestions, the collective decisions, the adoptions of the
+cadre de confiance, the initiatives and the funding obtained."""
 
 from __future__ import annotations
 
@@ -114,7 +115,12 @@ class ReportRepository:
         of whole years."""
         rows = await self._rows(q.participants(whole_years), start=start, end=end,
                                 first=years[0], last=years[1])
-        return {(t, c): (int(n), int(fresh or 0)) for t, c, n, fresh in rows}
+        cells: dict[tuple[str, str], tuple[int, int]] = {}
+        for territory, category, people, fresh in rows:  # grouped as the index is: NULL first
+            cell = (territory or q.NOT_SAID, category or q.NOT_SAID)
+            before = cells.get(cell, (0, 0))
+            cells[cell] = (before[0] + int(people), before[1] + int(fresh or 0))
+        return cells
 
     async def participants_until(self, end: datetime) -> int:
         """Everyone who took part before ``end``."""
@@ -126,12 +132,16 @@ class ReportRepository:
         [(count,)] = await self._rows(q.attendees(), start=start, end=end)
         return int(count or 0)
 
-    async def groups(self, end: datetime, members: bool = True) -> list[GroupRow]:
-        """The groups created before ``end``, with their members today (0 unless
-        ``members``)."""
+    async def groups(self, end: datetime) -> list[GroupRow]:
+        """The groups created before ``end``, with their members today."""
         return [GroupRow(gid, name, slug, status, territory, created, int(count), note)
                 for gid, name, slug, status, territory, created, count, note
-                in await self._rows(q.groups(members), end=end)]
+                in await self._rows(q.groups(), end=end)]
+
+    async def group_statuses(self, end: datetime) -> dict[str, int]:
+        """How many groups created before ``end`` have each status (archived too)."""
+        return {status: int(count) for status, count
+                in await self._rows(q.group_statuses(), end=end)}
 
     async def status_changes(self, start: datetime, end: datetime) -> list[Dated]:
         """The groups' status changes of the period (their audit entries), old and new status
@@ -167,6 +177,23 @@ class ReportRepository:
         """The remontées made, carried to the élus or answered in the period."""
         return [RemonteeRow(*row) for row in await self._rows(q.remontees(), start=start,
                                                               end=end)]
+
+    async def suggestions(self, start: datetime, end: datetime) -> dict[str, int]:
+        """The agenda suggestions made in the period, by status."""
+        return {status: int(count) for status, count
+                in await self._rows(q.suggestions(), start=start, end=end)}
+
+    async def decisions(self, start: datetime, end: datetime) -> tuple[int, int, int]:
+        """The proposals opened in the period, the outcomes written then, and the people who
+        then took a position (not withdrawn since) on a proposal."""
+        [(opened, decided, people)] = await self._rows(q.decisions(), start=start, end=end)
+        return int(opened or 0), int(decided or 0), int(people or 0)
+
+    async def charter_adoptions(self, start: datetime, end: datetime) -> int:
+        """The people whose adoption of the cadre de confiance (their latest, not withdrawn)
+        falls in the period."""
+        [(count,)] = await self._rows(q.charter_adoptions(), start=start, end=end)
+        return int(count or 0)
 
     async def initiatives(self, start: datetime, end: datetime) -> Sequence[tuple[str, str]]:
         """(name, commune) of the initiatives added to the panorama in the period."""

@@ -7,11 +7,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 
 from storage.models import (
     Action,
+    AgendaSuggestion,
     AuditEntry,
+    CharterAdoption,
     GroupFunding,
     GroupMember,
     GroupNeed,
@@ -24,6 +26,8 @@ from storage.models import (
     MeetingRsvp,
     Participant,
     ParticipantYear,
+    Poll,
+    PollVote,
     ProjectGroup,
     Remontee,
 )
@@ -59,9 +63,11 @@ def events() -> Any:
 def participants(whole_years: bool) -> Any:
     """(territory, category, people, newcomers) of the people who took part in the period: the
     first participation of one of their years (the ledger keeps each year's first one) falls
-    in it. For whole years, read from the profile and span index alone, as the yearly figures:
+    in it. For whole years, read from the profile and span index alone:
     a person whose last year is in the period took part in it (its first participation is in
-    it), the ledger is read only for those who took part after it too."""
+    it), the ledger is read only for those who took part after it too. Grouped by the profile
+    as it is stored (``NULL`` when not said), the order of ``ix_participants_profile_span``: one
+    pass over that index, no sort."""
     person = Participant
     in_ledger = exists().where(ParticipantYear.user_id == person.user_id,
                                ParticipantYear.year.between(FIRST, LAST),
@@ -70,11 +76,10 @@ def participants(whole_years: bool) -> Any:
         took_part, fresh = or_(person.last_year <= LAST, in_ledger), person.first_year >= FIRST
     else:
         took_part, fresh = or_(_in(person.first_seen), in_ledger), _in(person.first_seen)
-    territory = func.coalesce(person.territory, NOT_SAID)
-    category = func.coalesce(person.category, NOT_SAID)
-    return (select(territory, category, func.count(), func.sum(case((fresh, 1), else_=0)))
+    return (select(person.territory, person.category, func.count(),
+                   func.sum(case((fresh, 1), else_=0)))
             .where(person.first_year <= LAST, person.last_year >= FIRST, took_part)
-            .group_by(territory, category))
+            .group_by(person.territory, person.category))
 
 
 @cache
@@ -91,14 +96,21 @@ def attendees() -> Any:
 
 
 @cache
-def groups(members_counted: bool) -> Any:
-    """The groups created before the end, with their members today (or 0 unless
-    ``members_counted``: their count is what costs)."""
+def groups() -> Any:
+    """The groups created before the end, with their members today."""
     members = (select(func.count()).where(GroupMember.group_id == ProjectGroup.id)
-               .scalar_subquery() if members_counted else literal(0))
+               .scalar_subquery())
     return (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.slug, ProjectGroup.status,
                    ProjectGroup.territory, ProjectGroup.created_at, members, ProjectGroup.funding)
             .where(ProjectGroup.created_at < END).order_by(ProjectGroup.id))
+
+
+@cache
+def group_statuses() -> Any:
+    """(status, count) of the groups created before the end: what the indicators count of
+    them, without a row per group."""
+    return (select(ProjectGroup.status, func.count()).where(ProjectGroup.created_at < END)
+            .group_by(ProjectGroup.status))
 
 
 @cache
@@ -143,6 +155,34 @@ def remontees() -> Any:
                    Remontee.sent_at, Remontee.answer, Remontee.answered_at)
             .where(_in(Remontee.created_at) | _in(Remontee.sent_at) | _in(Remontee.answered_at))
             .order_by(Remontee.id))
+
+
+@cache
+def suggestions() -> Any:
+    """(status, count) of the agenda suggestions made in the period."""
+    return (select(AgendaSuggestion.status, func.count())
+            .where(_in(AgendaSuggestion.created_at)).group_by(AgendaSuggestion.status))
+
+
+@cache
+def decisions() -> Any:
+    """The proposals opened in the period, the outcomes written in it, and the people who took
+    a position in it (not withdrawn since) on a proposal: one row."""
+    proposal = Poll.kind == "proposal"
+    opened = select(func.count()).where(proposal, _in(Poll.created_at)).scalar_subquery()
+    decided = select(func.count()).where(proposal, _in(Poll.outcome_at)).scalar_subquery()
+    people = (select(func.count(PollVote.user_id.distinct()))
+              .join(Poll, Poll.id == PollVote.poll_id)
+              .where(proposal, PollVote.answer.is_not(None), _in(PollVote.voted_at))
+              .scalar_subquery())
+    return select(opened, decided, people)
+
+
+@cache
+def charter_adoptions() -> Any:
+    """How many people adopted the cadre de confiance in the period (each person's latest
+    adoption: the one the table keeps)."""
+    return select(func.count()).where(_in(CharterAdoption.at))
 
 
 @cache

@@ -23,12 +23,11 @@ from aiohttp.typedefs import Handler
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.vocabulary import THEMES
 from web.cache import cached
-from web.public import PUBLIC
+from web.public import PUBLIC, item_number
 from web.views import EventView, GroupView, InitiativeView, named
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-MAX_ID = 10**9
 View = EventView | GroupView | InitiativeView
 T = TypeVar("T")
 PREFIX = "/api"
@@ -110,10 +109,10 @@ def _refused(name: str, value: str, accepted: Sequence[str]) -> web.HTTPExceptio
 
 
 def _number(request: web.Request, absent: str) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or int(raw) >= MAX_ID:
+    number = item_number(request.match_info["id"])
+    if number is None:
         raise _error(404, absent)
-    return int(raw)
+    return number
 
 
 def _filter(request: web.Request, name: str, find: Callable[[str], T | None],

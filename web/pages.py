@@ -26,12 +26,11 @@ from commands.text import fold
 from commands.vocabulary import TERRITORIES, THEMES
 from web.cache import cached
 from web.paging import page_number, paged
-from web.public import FEED_PAST, PUBLIC, Public
+from web.public import FEED_PAST, PUBLIC, Public, item_number
 from web.views import EventView, GroupView, InitiativeView, named, zone_of
 
 routes = web.RouteTableDef()
 HOME_EVENTS = 5  # coming events on the home page
-MAX_ID = 10**9
 MAX_WORDS = 200  # characters of a search kept
 CSS = importlib.resources.files("web").joinpath("static/site.css").read_bytes()
 HTML = "text/html"
@@ -101,8 +100,8 @@ def _not_found(request: web.Request, what: str) -> web.Response:
 
 async def _item(request: web.Request, read: Callable[[int], Awaitable[T | None]]) -> T | None:
     """The item the address's number names, if any."""
-    raw = request.match_info["id"]
-    return await read(int(raw)) if raw.isdigit() and int(raw) < MAX_ID else None
+    number = item_number(request.match_info["id"])
+    return None if number is None else await read(number)
 
 
 def _choice(query: Mapping[str, str], name: str, find: Any) -> str | None:

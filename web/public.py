@@ -38,6 +38,15 @@ FEED_PAST = timedelta(days=183)
 SHOWN_STATUSES = tuple(key for key in STATUSES.keys if key != "archive")
 MAX_GROUPS = 2000
 MAX_INITIATIVES = 2000
+MAX_ID = 10**9  # an item's number in an address is below it
+
+
+def item_number(raw: str) -> int | None:
+    """The number an address's part writes (ASCII digits, below ``MAX_ID``), else ``None``
+    (``str.isdigit`` also takes « ² », which ``int`` refuses)."""
+    if raw.isascii() and raw.isdigit() and int(raw) < MAX_ID:
+        return int(raw)
+    return None
 
 
 @dataclass(frozen=True)
@@ -139,8 +148,9 @@ class Public:
 
 async def _group(repos: Repositories, name: str) -> ProjectGroup | None:
     """The group ``name`` names: its number or its short name (slug)."""
-    if name.isdigit() and len(name) < 10:
-        return await repos.groups.get(int(name))
+    number = item_number(name)
+    if number is not None:
+        return await repos.groups.get(number)
     return await repos.groups.by_slug(name[:64])
 
 

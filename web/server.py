@@ -201,14 +201,25 @@ class WebServer:
     async def start(self) -> bool:
         """Listens; ``False`` (logged) if it cannot (the port taken, the address wrong)."""
         started: Future[bool] = Future()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve(started)),
-                                        name="web", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(started,), name="web",
+                                        daemon=True)
         self._thread.start()
         if not await asyncio.wrap_future(started):
             await asyncio.to_thread(self._thread.join)
             self._thread = None
             return False
         return True
+
+    def _run(self, started: Future[bool]) -> None:
+        """The server's thread; whatever ends it, ``started`` is answered (the bot's start
+        waits for it)."""
+        try:
+            asyncio.run(self._serve(started))
+        except Exception:
+            log.exception("the web server stopped")
+        finally:
+            if not started.done():
+                started.set_result(False)
 
     async def _serve(self, started: Future[bool]) -> None:
         """The server's thread: serves until ``stop``; ``started`` says whether it listens."""
@@ -222,7 +233,7 @@ class WebServer:
         try:
             await runner.setup()
             await web.TCPSite(runner, self.config.host, self.config.port).start()
-        except (OSError, RuntimeError) as error:
+        except Exception as error:  # the port taken, a name the resolver refuses (UnicodeError)…
             log.error("web server not started on %s:%s: %s", self.config.host,
                       self.config.port, error,
                       extra={"event_kind": "web_failed", "port": self.config.port})

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
+# The territories of an event, here with the rencontres' other lists (the config's report
+# settings read them from commands.vocabulary).
+from commands.vocabulary import MEETING_TERRITORIES as MEETING_TERRITORIES
 from commands.vocabulary import Vocabulary
-
-MEETING_TERRITORIES = Vocabulary("meeting_territory", (
-    ("nord", ("north",)),
-    ("sud", ("south",)),
-    ("commun", ("commune", "tous", "tout", "toutes", "tout-le-territoire", "territoire", "ensemble",
-                "nord-et-sud", "nord-sud", "both", "joint", "all", "together", "whole-territory",
-                "north-and-south")),
-))
 
 MEETING_STATUSES = Vocabulary("meeting_status", (
     ("prevue", ("prevu", "planned", "scheduled")),

@@ -103,7 +103,7 @@ def read_choice(text: str, count: int, multiple: bool, allow_other: bool) -> Cho
             if len(other) > OTHER_MAX:
                 raise BadArgument("error.text_too_long", maximum=OTHER_MAX)
             break
-        if not word.isdecimal() or not 1 <= int(word) <= count:
+        if not (word.isascii() and word.isdecimal()) or not 1 <= int(word) <= count:
             raise BadArgument("decisions.no_such_choice", value=word[:20], count=count)
         if int(word) not in positions:
             positions.append(int(word))

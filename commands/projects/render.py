@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from storage.projects import GroupSummary
 
 MEMBERS_IN_CARD = 10
+FUNDING_IN_CARD = 5  # the latest funding lines a card shows (the earlier ones: a count, a total)
 TABLE_CELL = 40
 
 
@@ -66,16 +67,25 @@ def card(group: ProjectGroup, members: Sequence[GroupMember], tz: ZoneInfo, t: T
                    or t("projects.nobody")))
     if group.room_id:
         lines.append(t("projects.card_room", room=room_link(group.room_id, group.name)))
-    obtained = [t("projects.card_funding_line", amount=euros(f.amount_cents),
-                  funder=escape_markdown(f.funder), date=format_date(
-                      f.obtained_on, "short", locale=babel_locale(t.language)))
-                for f in funding]
-    if group.funding or not obtained:
-        obtained.append(escape_markdown(group.funding) if group.funding else t("projects.none"))
-    lines.append(t("projects.card_funding", funding=" ; ".join(obtained)))
+    lines.append(t("projects.card_funding", funding=funding_text(group, funding, t)))
     lines.append(t("projects.card_created", date=day(group.created_at, tz, t),
                    who=pill(group.created_by)))
     return "\n".join(lines)
+
+
+def funding_text(group: ProjectGroup, funding: Sequence[GroupFunding], t: Translator) -> str:
+    """The group's latest ``FUNDING_IN_CARD`` funding lines (the earlier ones counted, with
+    their total), then its funding note."""
+    earlier, latest = funding[:-FUNDING_IN_CARD], funding[-FUNDING_IN_CARD:]
+    obtained = [t("projects.card_funding_earlier", count=len(earlier),
+                  total=euros(sum(f.amount_cents for f in earlier)))] if earlier else []
+    obtained += [t("projects.card_funding_line", amount=euros(f.amount_cents),
+                   funder=escape_markdown(f.funder), date=format_date(
+                       f.obtained_on, "short", locale=babel_locale(t.language)))
+                 for f in latest]
+    if group.funding or not obtained:
+        obtained.append(escape_markdown(group.funding) if group.funding else t("projects.none"))
+    return " ; ".join(obtained)
 
 
 def some_people(user_ids: Sequence[str], group: ProjectGroup, t: Translator, prefix: str) -> str:

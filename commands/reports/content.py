@@ -35,9 +35,9 @@ if TYPE_CHECKING:
 
 async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
                  detailed: bool = True) -> Measures:
-    """Everything the report counts over ``period``, read from the database; the groups'
-    progress notes, needs met and members (what the report tells, no indicator counts) only
-    if ``detailed``: ``!stats`` does without them."""
+    """Everything the report counts over ``period``, read from the database; the groups one
+    by one, their progress notes and needs met (what the report tells, no indicator counts:
+    they count the groups by status) only if ``detailed``: ``!stats`` does without them."""
     start, end = period.bounds(tz)
     report = repos.report
     took_part = await report.participants(start, end, (period.first.year, period.last.year),
@@ -50,16 +50,18 @@ async def gather(repos: Repositories, period: Period, tz: ZoneInfo, *,
         participants_until=await report.participants_until(end),
         attendees=await report.attendees(start, end),
         turnout=await repos.attendance.turnout_between(start, end),
-        groups=tuple(await report.groups(end, members=detailed)),
+        groups=tuple(await report.groups(end)) if detailed else (),
+        group_statuses=await report.group_statuses(end),
         status_changes=tuple(await report.status_changes(start, end)),
         progress=tuple(await report.progress(start, end)) if detailed else (),
         needs_met=tuple(await report.needs_met(start, end)) if detailed else (),
         funding=tuple(await report.funding(period.first, period.last)),
         actions=tuple(await report.actions(start, end)),
         remontees=tuple(await report.remontees(start, end)),
-        suggestions=await repos.participants.suggestions_between(start, end),
+        suggestions=await report.suggestions(start, end),
         initiatives=tuple(await report.initiatives(start, end)),
-        decisions=Decisions(*await repos.polls.decisions_between(start, end)),
+        decisions=Decisions(*await report.decisions(start, end)),
+        charter_adoptions=await report.charter_adoptions(start, end),
     )
 
 

@@ -3,6 +3,8 @@ a year (``2025``), a period of the config (``phase2``) or ``--du 2024-01-01 --au
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -15,15 +17,29 @@ from commands.exports import Export, ExportRun
 from commands.params import Check, Option, Param
 from commands.registry import command
 from commands.reports import content, periods, summary
+from commands.reports.document import ReportDocument
 from commands.reports.files import mimetype, report_files
 from commands.roles import Role
 
 if TYPE_CHECKING:
+    from commands.i18n import Translator
     from storage.repositories import Repositories
 
 PERIOD = (Param("period", Text(40), required=False),)
 DAYS = (Option("first_day", Day(), fr=("du",), en=("from",)),
         Option("last_day", Day(), fr=("au",), en=("to",)))
+_RENDERING = threading.Lock()  # matplotlib's pyplot keeps global state: one report at a time
+
+
+def _rendered(document: ReportDocument, t: Translator) -> dict[str, bytes]:
+    with _RENDERING:
+        return report_files(document, t)
+
+
+async def render_files(document: ReportDocument, t: Translator) -> dict[str, bytes]:
+    """The report's files, written in a worker thread: its charts and document take seconds
+    of CPU, during which the event loop goes on (the sync, the other rooms' commands)."""
+    return await asyncio.to_thread(_rendered, document, t)
 
 
 def period_asked(club: Club, now_day: date, raw: str | None, first: date | None,
@@ -64,7 +80,7 @@ async def bilan(ctx: Context, period: str | None, first_day: date | None,
     chosen = _period(ctx, period, first_day, last_day, 1)  # by default the last full year
     repos = ctx.db()
     document = await content.build_report(repos, chosen, ctx.club, ctx.t, ctx.club.report)
-    files = report_files(document, ctx.t)
+    files = await render_files(document, ctx.t)
     uploads = tuple(Upload(ctx.room_id, name, mimetype(name), data)
                     for name, data in files.items())
     lines = summary.summary_lines(document.period_label, document.indicators, ctx.t)
@@ -81,7 +97,7 @@ async def _report(repos: Repositories, run: ExportRun) -> dict[str, bytes]:
     else:
         chosen = period_asked(run.club, today, str(run.year), None, None, default_year=run.year)
     document = await content.build_report(repos, chosen, run.club, run.t, run.club.report)
-    return report_files(document, run.t)
+    return await render_files(document, run.t)
 
 
 BILAN = Export("bilan", "le bilan (rapport, CSV, graphiques) / the report", _report,

@@ -44,7 +44,8 @@ class Measures:
     participants_until: int  # everyone who took part before the period's end
     attendees: int  # members named at an event, once each
     turnout: Turnout  # everyone who came, once per event, by territory and category
-    groups: tuple[GroupRow, ...]  # created before the period's end
+    groups: tuple[GroupRow, ...]  # created before the period's end (the report's detail)
+    group_statuses: Mapping[str, int]  # how many of them have each status (archived too)
     status_changes: tuple[Dated, ...]
     progress: tuple[Dated, ...]
     needs_met: tuple[Dated, ...]
@@ -54,6 +55,7 @@ class Measures:
     suggestions: Mapping[str, int]
     initiatives: tuple[tuple[str, str], ...]
     decisions: Decisions
+    charter_adoptions: int  # people whose adoption of the cadre de confiance is in the period
 
     def in_period(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment < self.end
@@ -84,8 +86,8 @@ def _joint(spec: IndicatorSpec, m: Measures) -> int:
 
 
 def _groups_active(spec: IndicatorSpec, m: Measures) -> int:
-    return sum(1 for g in m.groups if g.status != ARCHIVED
-               and (not spec.status or g.status == spec.status))
+    return sum(count for status, count in active_statuses(m).items()
+               if not spec.status or status == spec.status)
 
 
 # What an indicator may count: key → its measure over a period. Documented in docs/bilan.md.
@@ -111,12 +113,19 @@ COUNTS: dict[str, Callable[[IndicatorSpec, Measures], float]] = {
     "proposals": lambda s, m: m.decisions.proposals,
     "decisions_taken": lambda s, m: m.decisions.decided,
     "decision_participants": lambda s, m: m.decisions.people,
+    "charter_adoptions": lambda s, m: m.charter_adoptions,
 }
 
 
 def measure(spec: IndicatorSpec, measures: Measures) -> float:
     value = COUNTS[spec.counts](spec, measures)
     return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def active_statuses(m: Measures) -> dict[str, int]:
+    """How many groups not archived have each status, by status."""
+    return {status: count for status, count in sorted(m.group_statuses.items())
+            if status != ARCHIVED}
 
 
 def active_groups(m: Measures) -> list[GroupRow]:

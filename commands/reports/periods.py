@@ -13,6 +13,7 @@ from commands.report_settings import NamedPeriod
 from commands.vocabulary import normalise
 
 EARLIEST = date(2000, 1, 1)
+YEARS_AHEAD = 5  # a period ends by 31 December of this many years after the current one
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,13 @@ def resolve(raw: str | None, first: date | None, last: date | None, *, today: da
             named: tuple[NamedPeriod, ...], default_year: int) -> Period:
     """The period asked: a year or a configured name (``raw``), or ``--du``/``--au``; nothing
     asked: the calendar year ``default_year``. Raises ``BadArgument`` for a period unknown,
-    reversed, before 2000 or starting in the future."""
+    reversed, before 2000, starting in the future or ending more than ``YEARS_AHEAD`` years
+    ahead (the report's figures are written year by year)."""
     choices = ", ".join(p.name for p in named) or "—"
     if raw and (first or last):
         raise BadArgument("report.period_twice")
     if raw:
-        period = _named_or_year(raw, named, choices)
+        period = _named_or_year(raw, named, choices, today)
     elif first or last:
         if first is None or last is None:
             raise BadArgument("report.period_both_days")
@@ -89,15 +91,23 @@ def resolve(raw: str | None, first: date | None, last: date | None, *, today: da
     if period.first < EARLIEST or period.first > today:
         raise BadArgument("report.period_out", first=period.first.isoformat(),
                           today=today.isoformat())
+    latest = date(today.year + YEARS_AHEAD, 12, 31)
+    if period.last > latest:
+        raise BadArgument("report.period_end_out", latest=latest.isoformat(),
+                          last=period.last.isoformat())
     return period
 
 
-def _named_or_year(raw: str, named: tuple[NamedPeriod, ...], choices: str) -> Period:
+def _named_or_year(raw: str, named: tuple[NamedPeriod, ...], choices: str,
+                   today: date) -> Period:
     word = normalise(raw)
     for period in named:
         if normalise(period.name) == word:
             return Period(period.first, period.last, period.name, period.label)
     if word.isdigit() and len(word) == 4:
         year = int(word)
+        if year < EARLIEST.year:  # before 2000 (0000 is no date at all)
+            raise BadArgument("report.period_out", first=f"{word}-01-01",
+                              today=today.isoformat())
         return Period(date(year, 1, 1), date(year, 12, 31))
     raise BadArgument("report.unknown_period", value=raw.strip()[:40], choices=choices)

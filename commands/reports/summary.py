@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from commands.reports.content import gather, indicators
 from commands.reports.document import Indicator
-from commands.reports.indicators import ARCHIVED, HELD, Measures
+from commands.reports.indicators import HELD, Measures, active_statuses
 from commands.reports.words import NOT_SAID, Words, by_profile, share, shown
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def stats_text(m: Measures, summary: Sequence[Indicator], w: Words) -> str:
     else:
         lines.append(t("bilan.line_participants", count=participants,
                        total=m.participants_until, new=new))
-    groups = Counter(g.status for g in m.groups if g.status != ARCHIVED)
+    groups = active_statuses(m)
     made = Counter(r.status for r in m.remontees if m.in_period(r.created_at))
     lines += [
         t("report.line_attended", attended=m.attendees, held=len(held),
@@ -56,7 +56,7 @@ def stats_text(m: Measures, summary: Sequence[Indicator], w: Words) -> str:
         t("report.line_territory", counts=_counts(t, by_profile(m.participants, 0), w.territory)),
         t("report.line_category", counts=_counts(t, by_profile(m.participants, 1), w.category)),
         t("report.line_groups", count=sum(groups.values()),
-          counts=_counts(t, dict(sorted(groups.items())), lambda k: w.label("status", k))),
+          counts=_counts(t, groups, lambda k: w.label("status", k))),
         t("report.line_suggestions", count=sum(m.suggestions.values()),
           accepted=m.suggestions.get("acceptee", 0)),
         t("report.line_remontees", count=sum(made.values()), answered=made.get("repondue", 0)),

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 
 from commands.report_settings import IndicatorSpec, ReportSettings
 from commands.reports.document import Cell, Chart, Indicator, Series, Table
-from commands.reports.indicators import ARCHIVED, CANCELLED, Measures, active_groups, measure, target
+from commands.reports.indicators import (
+    CANCELLED,
+    Measures,
+    active_groups,
+    active_statuses,
+    measure,
+    target,
+)
 from commands.reports.words import NOT_SAID, Words, by_profile, share, shown
 
 if TYPE_CHECKING:
@@ -127,7 +134,7 @@ def charts(w: Words, m: Measures, by_year: Sequence[Measures]) -> tuple[Chart, .
                              Series(t("bilan.series_came"),
                                     tuple(float(came.get(k, 0)) for k in keys))),
                             t("report.chart_people")))
-    statuses = Counter(g.status for g in m.groups if g.status != ARCHIVED)
+    statuses = active_statuses(m)
     drawn.append(Chart("groupes", t("bilan.chart_groups"), "bar",
                         tuple(w.label("status", s) for s in sorted(statuses)),
                         (Series(t("bilan.series_groups"),

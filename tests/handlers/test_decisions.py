@@ -419,6 +419,7 @@ async def test_a_multiple_choice_anonymous_poll_with_other_answers(bot: Harness)
 @pytest.mark.parametrize(("line", "expected"), [
     ("!vote 1 autre Le vélo", "pas de réponse « autre »"),
     ("!vote 1 9", "« 9 » n'est pas un choix"),
+    ("!vote 1 ²", "« ² » n'est pas un choix"),  # a digit to str.isdigit: an internal error
     ("!vote 1 oui", "« oui » n'est pas un choix"),
     ("!vote 1 ²", "« ² » n'est pas un choix"),  # a digit int() does not read
     ("!vote 1 ⑴", "« ⑴ » n'est pas un choix"),

@@ -4,11 +4,13 @@ the amount, the funder or the day is wrong."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 
-from tests.handlers.conftest import ALICE, COORDINATOR, Harness, table_snapshot
+from tests.handlers.conftest import ALICE, COORDINATOR, Harness, make_club, table_snapshot
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.test_projects import BOB, ask, create_velo
 
@@ -42,6 +44,10 @@ async def test_a_referent_records_funding_shown_in_the_card(bot: Harness) -> Non
     ("!projet financement velo 12000", "Il manque : financeur"),
     ("!projet financement velo 12000 Région --date 2999-01-01", "dans le futur"),
     ("!projet financement velo 12000 Région --date hier", "n'est pas une date"),
+    # over PostgreSQL's integer (cents): an internal error there
+    ("!projet financement velo 50 000 000 € Europe", "dépasse 10\u202f000\u202f000 €"),
+    # its beginning « 99 000 000 » was taken for the amount, « 000 € Europe » for the funder
+    ("!projet financement velo 99 000 000 000 € Europe", "dépasse 10\u202f000\u202f000 €"),
 ])
 async def test_wrong_funding_is_refused_and_changes_nothing(bot: Harness, body: str,
                                                             words: str) -> None:
@@ -59,3 +65,46 @@ async def test_only_referents_and_coordinators_record_funding(bot: Harness) -> N
     reply = await ask(bot, "!projet financement velo 500 Mécène", sender=BOB)
     assert "référent" in reply.lower(), reply
     assert await table_snapshot(bot.db, TABLES) == before
+
+
+async def test_no_more_than_a_day_s_cap_of_funding_recorded_by_one_referent(
+        build_bot: Callable[..., Harness]) -> None:
+    """Any member may create a group and so be its referent: without a cap, one person could
+    record funding without end (the card of !projet info lists every one)."""
+    bot = build_bot(replace(make_club(), limits=replace(make_club().limits,
+                                                         funding_per_day=2)))
+    await create_velo(bot)  # Alice: its referent
+    for n in (1, 2):
+        assert "Financement noté" in await ask(bot, f"!projet financement velo {n}000 Mécène {n}")
+    before = await table_snapshot(bot.db, TABLES)
+    reply = await ask(bot, "!projet financement velo 3000 Mécène 3")
+    assert "Limite atteinte : vous avez déjà noté 2 financements ces dernières 24 heures" in reply
+    assert await table_snapshot(bot.db, TABLES) == before
+    bot.clock.advance(timedelta(hours=24))
+    assert "Financement noté" in await ask(bot, "!projet financement velo 3000 Mécène 3")
+    assert "Financement noté" in await ask(bot, "!projet financement velo 4000 Mécène 4",
+                                           sender=COORDINATOR)  # the coordinators: no cap
+
+
+async def test_the_funder_is_shown_as_typed_not_as_markdown(bot: Harness) -> None:
+    await create_velo(bot)
+    funder = "*Fondation* [Nature](https://example.org) `x`"
+    [sent] = await bot.command(f"!projet financement velo 500 {funder}")
+    assert "Financement noté" in sent.content["body"]
+    html = sent.content["formatted_body"]
+    link = 'href="https://example.org'
+    assert "<em>" not in html and link not in html and "<code>x" not in html, html
+    card = (await bot.command("!projet info velo"))[0].content["formatted_body"]
+    assert "<em>Fondation" not in card and link not in card  # as the card showed it
+
+
+async def test_the_card_shows_the_latest_funding_and_counts_the_earlier(bot: Harness) -> None:
+    """Funding accumulates over the years: the card of !projet info stays short."""
+    await create_velo(bot)
+    for n in range(1, 8):
+        await ask(bot, f"!projet financement velo {n}000 Mécène {n} --date 2026-0{n}-01",
+                  sender=COORDINATOR)
+    card = await ask(bot, "!projet info velo")
+    assert "2 financements plus anciens (3\u202f000 €)" in card, card
+    assert "Mécène 1," not in card and "Mécène 2," not in card
+    assert all(f"Mécène {n}," in card for n in range(3, 8))

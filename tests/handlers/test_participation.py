@@ -8,16 +8,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from commands.reports.figures import month_ends, year_bounds, yearly_figures
 from tests.handlers.conftest import ALICE, COORDINATOR, Harness
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import PARIS
 from tests.handlers.test_polls import OPEN, native_vote, slot_events
+from tests.report_facts import year_bounds, year_facts
 from tests.storage.union_reference import (
     ledger_people,
-    ordered,
     union_figures,
-    union_participation,
     union_people,
 )
 
@@ -76,18 +74,16 @@ async def test_every_way_of_taking_part_feeds_the_ledger_as_the_union_counted(
         assert await repos.participants.active_in(2100) == {HUGO, IVAN}
         for year in YEARS:
             start_at, end_at = year_bounds(year, PARIS)
-            edges = month_ends(year, PARIS)
-            assert (ordered(await repos.participants.participation(year, edges))
-                    == await union_participation(repos.session, start_at, end_at, year, edges,
-                                                 acts=True))
             assert (await ledger_people(repos.session, year)
                     == await union_people(repos.session, year, PARIS, acts=True)), year
-            assert (await yearly_figures(repos, year, PARIS)
-                    == await union_figures(repos, year, PARIS, acts=True)), year
-            assert (ordered(await repos.participants.participation(year))  # as !stats asks
-                    == await union_participation(repos.session, start_at, end_at, year, (),
-                                                 acts=True))
-        figures = await yearly_figures(repos, 2100, PARIS)
+            facts = await year_facts(repos, year, PARIS)
+            assert facts == await union_figures(repos, year, PARIS, acts=True), year
+            # A period of whole years counts from the spans; the same days given as a period
+            # of days (``--du``/``--au``) count from the ledger's times: the same people.
+            for whole in (True, False):
+                assert await repos.report.participants(start_at, end_at, (year, year),
+                                                       whole) == facts.participants, (year, whole)
+        figures = await year_facts(repos, 2100, PARIS)
     assert (figures.participants_year, figures.participants_total, figures.new_participants) == (
         2, 9, 2)
 
@@ -95,7 +91,7 @@ async def test_every_way_of_taking_part_feeds_the_ledger_as_the_union_counted(
 async def test_an_activity_withdrawn_later_still_counts_for_its_year(bot: Harness) -> None:
     first_poll = await a_year_of_every_activity(bot)
     async with bot.db.transaction() as repos:
-        before = await yearly_figures(repos, 2099, PARIS)
+        before = await year_facts(repos, 2099, PARIS)
     assert before.participants_year == 7
 
     bot.clock.set(datetime(2100, 2, 1, 9, 0, tzinfo=UTC))
@@ -106,7 +102,7 @@ async def test_an_activity_withdrawn_later_still_counts_for_its_year(bot: Harnes
     await bot.command(f"!rencontre presences 1 {FRANK}", sender=COORDINATOR)  # Grace struck off
 
     async with bot.db.transaction() as repos:
-        after = await yearly_figures(repos, 2099, PARIS)
+        after = await year_facts(repos, 2099, PARIS)
         union = await union_figures(repos, 2099, PARIS, acts=True)
         assert await repos.participants.active_in(2099) == {ALICE, BOB, CAROL, DAVE, ERIN,
                                                             FRANK, GRACE}

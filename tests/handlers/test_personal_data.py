@@ -25,7 +25,6 @@ from commands.i18n import Translator
 from commands.meta import welcome
 from commands.polls import native
 from commands.polls import service as polls
-from commands.reports.figures import yearly_figures
 from commands.roles import Role
 from commands.text import pill
 from storage.models import Base, Initiative, OutboxMessage
@@ -41,6 +40,7 @@ from tests.handlers.conftest import (
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import FakeTransport, Sent
 from tests.handlers.seed_year import PARIS
+from tests.report_facts import year_facts
 
 CO, COM = "@alice:example.co", "@alice:example.com"  # one is a prefix of the other
 BOB = "@bob:example.org"
@@ -212,7 +212,7 @@ async def test_forget_me_replaces_what_the_person_wrote_and_keeps_the_counts(
     await ask(bot, "!rappel salon chaque lundi 9h réunion chez Alice")
     year = START.astimezone(PARIS).year
     async with bot.db.transaction() as repos:
-        before = await yearly_figures(repos, year, PARIS)
+        before = await year_facts(repos, year, PARIS)
 
     await forget(bot, ALICE)
 
@@ -223,7 +223,7 @@ async def test_forget_me_replaces_what_the_person_wrote_and_keeps_the_counts(
     assert descriptions == [MARKER, "Le jardin de la gare", "Le compost de Bob"]
     async with bot.db.transaction() as repos:
         [initiative] = (await repos.session.scalars(select(Initiative))).all()
-        after = await yearly_figures(repos, year, PARIS)
+        after = await year_facts(repos, year, PARIS)
     assert (initiative.name, initiative.description, initiative.contact) == (
         "Repair café", MARKER, MARKER)
     assert "rue haute" not in initiative.search_key and "repair cafe" in initiative.search_key

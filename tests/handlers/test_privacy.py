@@ -19,12 +19,12 @@ from commands.effects import Effect
 from commands.i18n import Translator
 from commands.meta import welcome
 from commands.reports.erasure import purge_inactive
-from commands.reports.figures import yearly_figures
 from commands.reports.privacy import DIRECT_ROOM_OPENED
 from storage.models import Base, MeetingAttendance, MeetingRsvp, PollVote
 from tests.handlers.conftest import ALICE, ROOM, START, Harness, make_club, retaining
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import PARIS
+from tests.report_facts import year_facts
 
 BOB = "@bob:example.org"
 ALICE_NAME = "Alice Martin"
@@ -248,7 +248,7 @@ async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) ->
     await bot.command("!mes-donnees")  # a file in the outbox that names her
     year = START.astimezone(PARIS).year
     async with bot.db.transaction() as repos:
-        before = await yearly_figures(repos, year, PARIS)
+        before = await year_facts(repos, year, PARIS)
     assert before.participants_year == 2 and before.attended == 2
     assert await holders(bot, ALICE, ALICE_NAME) == [
         "agenda_items.created_by", "agenda_items.presenter", "agenda_suggestions.author",
@@ -280,7 +280,7 @@ async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) ->
             "SELECT owner, text FROM reminders WHERE text LIKE '%appeler%'"))).all()
     assert {who for who, _ in texts} == {BOB}
     async with bot.db.transaction() as repos:
-        after = await yearly_figures(repos, year, PARIS)
+        after = await year_facts(repos, year, PARIS)
         assert await repos.reminders.pending_of(ALICE) == []
     # Every count stays; only her profile's territory is no longer known.
     assert after.by_territory == {"non-renseigne": 2}

@@ -7,10 +7,13 @@ import csv
 import io
 import stat
 import struct
+import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from odf import table, teletype
 from odf.opendocument import load
 
@@ -18,10 +21,13 @@ from bot.cli import export_to
 from commands import build_registry
 from commands.exports import ExportRun
 from commands.i18n import Translator
-from commands.reports.figures import yearly_figures
+from commands.reports import handlers
+from commands.reports.content import gather
+from commands.reports.files import report_files
 from tests.handlers.conftest import COORDINATOR, Harness
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import EXPECTED, PARIS, YEAR, seed
+from tests.report_facts import year_facts, year_period
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -45,9 +51,13 @@ async def export_bilan(bot: Harness, year: int, directory: Path, club_name: str)
 async def test_the_figures_of_a_seeded_year_are_exact(bot: Harness) -> None:
     await seed(bot.db)
     async with bot.db.transaction() as repos:
-        figures = await yearly_figures(repos, YEAR, PARIS)
-        quick = await yearly_figures(repos, YEAR, PARIS, detailed=False)  # what !stats reads
-    assert quick == replace(figures, cumulative=(), groups=())
+        figures = await year_facts(repos, YEAR, PARIS)
+        whole = await gather(repos, year_period(YEAR), PARIS)
+        quick = await gather(repos, year_period(YEAR), PARIS, detailed=False)  # !stats reads
+    # !stats does without what no indicator counts: the groups one by one, their notes and
+    # needs met; it counts them by status as the report does.
+    assert quick == replace(whole, progress=(), needs_met=(), groups=())
+    assert whole.group_statuses == {"archive": 1, "en-cours": 1, "idee": 1}  # not 2027's
     for name, value in EXPECTED.items():
         assert getattr(figures, name) == value, name
     assert [m.attendance for m in figures.meetings] == [45, 60, 0, 10]
@@ -62,13 +72,13 @@ async def test_the_figures_of_a_seeded_year_are_exact(bot: Harness) -> None:
 async def test_a_rencontres_attendance_counts_its_guests_and_headcounts(bot: Harness) -> None:
     await seed(bot.db)
     async with bot.db.transaction() as repos:
-        first = (await yearly_figures(repos, YEAR, PARIS)).meetings[0]
+        first = (await year_facts(repos, YEAR, PARIS)).meetings[0]
         await repos.attendance.set_headcount(first.id, "nord", {"elus": 8, "habitants": 14},
                                              first.starts_at)
         await repos.attendance.add_guests(first.id, [("Jeanne M.", "habitants", "nord")],
                                           first.starts_at)
     async with bot.db.transaction() as repos:
-        figures = await yearly_figures(repos, YEAR, PARIS)
+        figures = await year_facts(repos, YEAR, PARIS)
     assert [m.attendance for m in figures.meetings] == [45 + 22 + 1, 60, 0, 10]
 
 
@@ -94,6 +104,39 @@ async def test_bilan_rejects_a_future_year(bot: Harness) -> None:
     reply = await bot.reply_to("!bilan 3000", sender=COORDINATOR)
     assert "La période doit commencer entre le 1er janvier 2000 et aujourd'hui" in reply
     assert "pas le 3000-01-01" in reply
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("!stats 0000", "pas le 0000-01-01"),
+    ("!bilan 1999", "pas le 1999-01-01"),
+    ("!stats --du 2020-01-01 --au 9999-12-31", "finir au plus tard le 2104-12-31"),
+    ("!bilan --du 2000-01-01 --au 2300-12-31", "finir au plus tard le 2104-12-31"),
+])
+async def test_a_period_out_of_bounds_is_refused_with_the_usage(bot: Harness, body: str,
+                                                                 words: str) -> None:
+    """Year 0 and a last day of 9999 were internal errors; a period of three centuries made
+    !bilan write its figures year by year for 40 s, the bot's loop and database held."""
+    sent = await bot.command(body, sender=COORDINATOR)
+    assert len(sent) == 1 and not sent[0].content.get("url")  # no file: nothing was run
+    reply = sent[0].content["body"]
+    assert words in reply, reply
+    assert "Usage" in reply
+
+
+async def test_bilan_writes_its_files_away_from_the_event_loop(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts and the document take seconds of CPU: written in the loop's thread, they
+    held the sync and every other room's commands that long."""
+    threads: list[threading.Thread] = []
+
+    def watched(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+        threads.append(threading.current_thread())
+        return report_files(*args, **kwargs)
+
+    monkeypatch.setattr(handlers, "report_files", watched)
+    sent = await bot.command("!bilan 2098", sender=COORDINATOR)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    assert sum(1 for s in sent if s.content.get("url")) == len(files_of(2098))
 
 
 def spreadsheet_rows(data: bytes) -> list[list[str]]:
@@ -138,8 +181,15 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
     uploaded = {s.content["body"]: data for s, (data, _mime, _name) in
                 zip(files, bot.transport.uploads, strict=True)}
     assert sorted(uploaded) == sorted(files_of(YEAR))
-    assert all(s.content["msgtype"] == "m.file" and s.content["url"].startswith("mxc://")
-               for s in files)
+    assert all(s.content["url"].startswith("mxc://") for s in files)
+    # The charts are pictures Element shows inline, with their size; the rest are files.
+    assert {s.content["body"]: s.content["msgtype"] for s in files} == {
+        name: "m.image" if name.endswith(".png") else "m.file" for name in files_of(YEAR)}
+    for s in files:
+        if s.content["msgtype"] == "m.image":
+            data = uploaded[s.content["body"]]
+            assert s.content["info"] == {"mimetype": "image/png", "size": len(data),
+                                         "w": 1200, "h": 675}, s.content["body"]
     kinds = {s.content["body"].rsplit(".", 1)[1]: s.content["info"]["mimetype"] for s in files}
     assert kinds == {"odt": "application/vnd.oasis.opendocument.text", "csv": "text/csv",
                      "png": "image/png"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from bot.effects import queue_effects
@@ -22,6 +22,7 @@ from commands.jobs import ARRIVALS
 from commands.meta import welcome
 from commands.polls import comments, render, service
 from commands.polls.render import COMMENTS_SHOWN
+from commands.report_settings import IndicatorSpec
 from commands.roles import Role
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
@@ -329,6 +330,37 @@ async def test_a_check_mark_on_the_charter_adopts_it_and_nowhere_else(bot: Harne
                   RoomEvents(redactions=[Redaction("$y", ROOM, BOB, "$a1")]))
     async with bot.db.transaction() as repos:
         assert [row.user_id for row in await repos.charter.adoptions()] == [ALICE]
+
+
+async def test_the_report_counts_who_adopted_the_charter_in_the_period(bot: Harness) -> None:
+    """The indicator ``charter_adoptions`` (not a default one: given in ``[report.indicators]``):
+    the people whose adoption, their latest and not withdrawn, falls in the period, in the
+    club's time zone; ``!stats`` and ``!bilan`` say it."""
+    club = bot.dispatcher.club
+    bot.dispatcher.club = replace(club, report=replace(club.report, indicators=(
+        IndicatorSpec("cadre", "Adhésions au cadre de confiance", "charter_adoptions",
+                      target_per_year=4),)))
+    bot.clock.set(datetime(2098, 12, 31, 22, 30, tzinfo=UTC))  # 23:30 in Paris: 2098's
+    for who in (DAN, BOB):
+        await said(bot, "!cadre adherer", sender=who)
+    bot.clock.set(datetime(2099, 1, 5, 9, tzinfo=UTC))
+    await said(bot, "!cadre adherer", sender=CAROL)
+    shown = (await bot.command("!cadre", sender=ALICE))[0].event_id
+    await consume(bot, charter.record_adoptions, RoomEvents(reactions=[
+        Reaction("$c1", ROOM, ALICE, shown, "✅", bot.clock.now())]))
+    line = "- Adhésions au cadre de confiance : "
+    stats = await said(bot, "!stats 2099", sender=COORDINATOR)
+    assert f"{line}2 (objectif 4, 50 %)" in stats, stats  # Carol, Alice
+    bot.dispatcher.club = replace(bot.dispatcher.club, charter_version="2")
+    await said(bot, "!cadre adherer", sender=BOB)  # his latest adoption: 2099's now
+    stats = await said(bot, "!stats 2099", sender=COORDINATOR)
+    assert f"{line}3 (objectif 4, 75 %)" in stats, stats  # Carol, Alice, Bob
+    stats = await said(bot, "!stats 2098", sender=COORDINATOR)
+    assert f"{line}1 (objectif 4, 25 %)" in stats, stats  # Dan
+    await consume(bot, charter.record_adoptions,  # Alice takes her ✅ back: withdrawn
+                  RoomEvents(redactions=[Redaction("$r1", ROOM, ALICE, "$c1")]))
+    summary = await said(bot, "!bilan 2099", sender=COORDINATOR)
+    assert f"{line}2 (objectif 4, 50 %)" in summary, summary  # Carol, Bob
 
 
 async def test_the_welcome_invites_to_adopt_and_a_check_mark_on_it_adopts(bot: Harness) -> None:

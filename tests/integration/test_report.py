@@ -1,7 +1,7 @@
 """The report to ADEME against a real Synapse: on the seeded three-year club, a coordinator asks
-``!bilan phase2`` and receives the .odt, one CSV per table and the PNG charts as files in the
-room; the .odt, downloaded from the media repository and read back with odfpy, holds the
-indicators table with the figures ``!stats phase2`` says."""
+``!bilan phase2`` and receives the .odt and one CSV per table as files in the room, the PNG
+charts as pictures (``m.image``, shown inline); the .odt, downloaded from the media repository
+and read back with odfpy, holds the indicators table with the figures ``!stats phase2`` says."""
 
 from __future__ import annotations
 
@@ -90,6 +90,17 @@ async def test_bilan_phase2_posts_the_odt_the_csvs_and_the_charts(bot_factory, u
     } <= set(names)
 
     by_name = {e.body: e for e in files}
+    # The charts come back from the homeserver as pictures (shown inline), with their size;
+    # the document and the tables as files.
+    for name, event in by_name.items():
+        content = event.source["content"]
+        if name.endswith(".png"):
+            assert isinstance(event, RoomMessageImage), (name, content)
+            assert content["msgtype"] == "m.image", content
+            assert (content["info"]["mimetype"], content["info"]["w"], content["info"]["h"]) == (
+                "image/png", 1200, 675), content
+        else:
+            assert isinstance(event, RoomMessageFile) and content["msgtype"] == "m.file", content
     downloads = {}
     for name in (f"{STEM}.odt", f"{STEM}-indicateurs.csv", f"{STEM}-presences.png"):
         downloaded = await chargee.client.download(by_name[name].url)

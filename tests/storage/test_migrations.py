@@ -19,7 +19,6 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.reports.figures import Figures, yearly_figures
 from storage.db import Database, alembic_config
 from storage.models import (
     AuditEntry,
@@ -36,6 +35,7 @@ from storage.models import (
     ProjectGroup,
     UTCDateTime,
 )
+from tests.report_facts import YearFacts, year_facts
 from tests.storage.union_reference import union_figures
 
 TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled_messages",
@@ -260,9 +260,9 @@ async def _seed_0007(session: AsyncSession, rng: random.Random) -> None:
     await session.execute(YEARS_0007.insert(), [{"user_id": u, "year": y} for u, y in years])
 
 
-async def _figures(db: Database, union: bool) -> dict[int, Figures]:
+async def _figures(db: Database, union: bool) -> dict[int, YearFacts]:
     async with db.transaction() as repos:
-        count = union_figures if union else yearly_figures
+        count = union_figures if union else year_facts
         return {year: await count(repos, year, PARIS) for year in FIGURE_YEARS}
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 
-from storage import yearly
+from storage import report_statements
 from storage.db import Database
-from storage.participants import Participation
+from storage.repositories import Repositories
 
 ANN, BEN, CLEA, DAN = "@ann:x", "@ben:x", "@clea:x", "@dan:x"
 
@@ -21,8 +21,19 @@ def at(year: int, month: int = 6, day: int = 1) -> datetime:
     return datetime(year, month, day, 12, tzinfo=UTC)
 
 
-def by_profile(rows: list[Participation]) -> list[Participation]:
-    return sorted(rows, key=lambda row: (row.territory or "", row.category or ""))
+NOT_SAID = "non-renseigne"
+
+
+def year(number: int) -> tuple[datetime, datetime]:
+    return datetime(number, 1, 1, tzinfo=UTC), datetime(number + 1, 1, 1, tzinfo=UTC)
+
+
+async def took_part(repos: Repositories, number: int,
+                    whole: bool = True) -> dict[tuple[str, str], tuple[int, int]]:
+    """The report's count of the year ``number``: (territory, category) → (people, of whom
+    for the first time), read from the spans (a period of whole years) or from the ledger's
+    times (a period of days)."""
+    return await repos.report.participants(*year(number), (number, number), whole)
 
 
 async def span(db: Database, user_id: str) -> tuple[object, ...]:
@@ -49,7 +60,8 @@ async def test_a_profile_before_any_activity_takes_the_first_activitys_time(
         await repos.participants.set_profile(ANN, at(2031, 1), territory="nord")
     assert await span(db, ANN) == (None, None, at(2031, 1), at(2031, 1))
     async with db.transaction() as repos:
-        assert await repos.participants.participation(2031) == []  # a profile is no activity
+        assert await took_part(repos, 2031) == {}  # a profile is no activity
+        assert await repos.report.participants_until(year(2031)[1]) == 0
         await repos.participants.took_part([ANN], at(2031, 5), 2031)
     assert await span(db, ANN) == (2031, 2031, at(2031, 5), at(2031, 5))
     async with db.transaction() as repos:
@@ -67,31 +79,35 @@ async def test_the_yearly_counts_come_from_the_spans_and_the_ledger(db: Database
         await people.took_part([DAN], at(2029), 2029)
         await people.took_part([DAN], at(2031, 8), 2031)
         await people.set_profile(DAN, at(2031, 8), territory="sud")
-        edges = [at(2031, 1, 1), at(2031, 5, 1), at(2031, 12, 1)]
-        assert by_profile(await people.participation(2031, edges)) == [
-            # Ann, Ben, Clea: active: Ben and Clea, new: both; before each edge: Ann, then all.
-            Participation(None, None, people=3, active=2, new=2, before=(1, 3, 3)),
-            Participation("sud", None, people=1, active=1, new=0, before=(1, 1, 1))]
-        assert by_profile(await people.participation(2031)) == [
-            Participation(None, None, 3, 2, 2, ()), Participation("sud", None, 1, 1, 0, ())]
-        assert by_profile(await people.participation(2032)) == [
-            Participation(None, None, 3, 2, 0, ()), Participation("sud", None, 1, 0, 0, ())]
-        assert await people.participation(2028) == []
+        for whole in (True, False):
+            # Active in 2031: Ben and Clea (new, no profile), Dan (sud, since 2029); not Ann.
+            assert await took_part(repos, 2031, whole) == {(NOT_SAID, NOT_SAID): (2, 2),
+                                                           ("sud", NOT_SAID): (1, 0)}, whole
+            assert await took_part(repos, 2032, whole) == {(NOT_SAID, NOT_SAID): (2, 0)}, whole
+            assert await took_part(repos, 2028, whole) == {}, whole
+        # Everyone who had taken part before each edge: Dan, Dan and Ann, then all four.
+        edges = [at(2030, 1, 1), at(2031, 1, 1), at(2031, 5, 1), at(2031, 12, 1)]
+        assert [await repos.report.participants_until(edge) for edge in edges] == [1, 2, 4, 4]
 
 
 async def test_the_yearly_counts_read_the_profile_index_not_the_rows(tmp_path: Path) -> None:
-    """``!stats``' pass over the participants goes through ``ix_participants_profile_span``
-    (SQLite's plan: no scan of the table, no sort for the grouping)."""
+    """The report's pass over the participants (``!stats``) goes through
+    ``ix_participants_profile_span`` (SQLite's plan: no scan of the table, no sort for the
+    grouping), for a period of whole years as for one of days."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}")
     await db.upgrade()
     try:
-        sql = str(yearly.participation(0).params(b_year=2031).compile(
-            dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
-        async with db.transaction() as repos:
-            plan = [row[3] for row in
-                    await repos.session.execute(text("EXPLAIN QUERY PLAN " + sql))]
-        assert any("USING INDEX ix_participants_profile_span" in step for step in plan), plan
-        assert not any("TEMP B-TREE" in step for step in plan), plan
+        start, end = year(2031)
+        for whole in (True, False):
+            sql = str(report_statements.participants(whole).params(
+                b_start=start, b_end=end, b_first=2031, b_last=2031).compile(
+                dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+            async with db.transaction() as repos:
+                plan = [row[3] for row in
+                        await repos.session.execute(text("EXPLAIN QUERY PLAN " + sql))]
+            assert any("USING INDEX ix_participants_profile_span" in step
+                       for step in plan), plan
+            assert not any("TEMP B-TREE" in step for step in plan), plan
     finally:
         await db.dispose()
 

@@ -1,19 +1,21 @@
-"""The reference recount: participation as the yearly figures computed it before the ledger
-(up to migration 0007), one UNION ALL of every activity table grouped by person. Kept for the
-tests only, to prove the ledger (and the migration that fills it) gives the same counts."""
+"""The reference recount: participation as it was computed before the ledger (up to migration
+0007), one UNION ALL of every activity table grouped by person, and the year's other facts read
+from the tables as 0007 had them. Kept for the tests only, to prove the ledger (and the
+migration that fills it) gives the report the same counts."""
 
 from __future__ import annotations
 
-import copy
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal_column, null, select, union_all
+from sqlalchemy import bindparam, case, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.reports.figures import Figures, year_bounds, yearly_figures
+from commands.reports.indicators import Decisions
 from storage.attendance import MEMBERS, AttendanceRepository
 from storage.models import (
     AgendaSuggestion,
@@ -28,11 +30,33 @@ from storage.models import (
     Participant,
     ParticipantYear,
     PollVote,
+    ProjectGroup,
     Remontee,
 )
-from storage.participants import ParticipantRepository, Participation
-from storage.polls import PollRepository
 from storage.repositories import Repositories
+from tests.report_facts import (
+    NOT_SAID,
+    GroupFact,
+    MeetingFact,
+    YearFacts,
+    month_ends,
+    year_bounds,
+)
+
+START: Any = bindparam("b_start")
+END: Any = bindparam("b_end")
+
+
+@dataclass(frozen=True)
+class Participation:
+    """Counts of people who took part, for one (territory, category) of their profile."""
+
+    territory: str | None
+    category: str | None
+    people: int  # took part at least once, until the end of the year
+    active: int  # took part during the year
+    new: int  # first took part during the year
+    before: tuple[int, ...]  # had taken part before each edge asked for
 
 
 def _union_people(start: datetime, end: datetime, year: int, acts: bool) -> Any:
@@ -109,17 +133,37 @@ async def ledger_people(session: AsyncSession, year: int) -> dict[str, tuple[dat
             for user, first, last in (await session.execute(query)).all()}
 
 
-class _UnionParticipants(ParticipantRepository):
-    everyone_counted = False  # before revision 0017, only the members named
+def _meetings() -> Any:
+    """The rencontres of [b_start, b_end) as revision 0007 holds them: the members named, the
+    positive answers."""
+    named = (select(func.count()).where(MeetingAttendance.meeting_id == Meeting.id)
+             .scalar_subquery())
+    rsvps = (select(func.count()).where(MeetingRsvp.meeting_id == Meeting.id,
+                                        MeetingRsvp.answer == "present").scalar_subquery())
+    return (select(Meeting.id, Meeting.starts_at, Meeting.territory, Meeting.status, named,
+                   rsvps)
+            .where(Meeting.starts_at >= START, Meeting.starts_at < END)
+            .order_by(Meeting.starts_at, Meeting.id))
 
-    def __init__(self, session: AsyncSession, tz: ZoneInfo, acts: bool) -> None:
-        super().__init__(session)
-        self.tz, self.acts = tz, acts
 
-    async def participation(self, year: int, edges: Sequence[datetime]) -> list[Participation]:
-        start, end = year_bounds(year, self.tz)
-        return await union_participation(self.session, start, end, year, edges,
-                                         acts=self.acts)
+def _attendees() -> Any:
+    return (select(func.count(func.distinct(MeetingAttendance.user_id)))
+            .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+            .where(Meeting.starts_at >= START, Meeting.starts_at < END,
+                   Meeting.status != "annulee"))
+
+
+def _groups() -> Any:
+    members = (select(func.count()).where(GroupMember.group_id == ProjectGroup.id)
+               .scalar_subquery())
+    return (select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.status,
+                   ProjectGroup.territory, members).where(ProjectGroup.created_at < END)
+            .order_by(ProjectGroup.id))
+
+
+def _statuses(model: type[AgendaSuggestion] | type[Remontee]) -> Any:
+    return (select(model.status, func.count())
+            .where(model.created_at >= START, model.created_at < END).group_by(model.status))
 
 
 class _NamedOnly(AttendanceRepository):
@@ -129,18 +173,32 @@ class _NamedOnly(AttendanceRepository):
 
 
 async def union_figures(repos: Repositories, year: int, tz: ZoneInfo, *,
-                        acts: bool = False) -> Figures:
-    """``yearly_figures`` with the participants counted by the UNION (works on a database at
-    revision 0007 too: it reads no ``first_at``)."""
-    union = copy.copy(repos)
-    union.participants = _UnionParticipants(repos.session, tz, acts)
-    union.attendance = _NamedOnly(repos.session)
-    union.polls = _NoDecisions(repos.session)
-    return await yearly_figures(union, year, tz)
+                        acts: bool = False) -> YearFacts:
+    """The facts of ``year`` (``tests.report_facts``) with the participants counted by the UNION,
+    read by statements of their own from what revision 0007 already held (they work on a
+    database at 0007 too: no ``first_at``, no guests, no headcounts, no proposals)."""
+    session = repos.session
+    start, end = year_bounds(year, tz)
+    edges = month_ends(year, tz)
+    rows = await union_participation(session, start, end, year, edges, acts=acts)
+    cells: Counter[tuple[str, str]] = Counter()
+    fresh: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        if row.active:
+            cell = (row.territory or NOT_SAID, row.category or NOT_SAID)
+            cells[cell] += row.active
+            fresh[cell] += row.new
+    bounds = {"b_start": start, "b_end": end}
 
+    async def statuses(model: type[AgendaSuggestion] | type[Remontee]) -> dict[str, int]:
+        return {status: int(n) for status, n in await session.execute(_statuses(model), bounds)}
 
-class _NoDecisions(PollRepository):
-    """No proposals: a database before revision 0020 has neither them nor their columns."""
-
-    async def decisions_between(self, start: datetime, end: datetime) -> tuple[int, int, int]:
-        return 0, 0, 0
+    return YearFacts(
+        participants={cell: (people, fresh[cell]) for cell, people in cells.items()},
+        participants_total=sum(row.people for row in rows),
+        attended=int(await session.scalar(_attendees(), bounds) or 0),
+        meetings=tuple(MeetingFact(*row) for row in await session.execute(_meetings(), bounds)),
+        groups=tuple(GroupFact(*row) for row in await session.execute(_groups(), bounds)),
+        suggestions=await statuses(AgendaSuggestion), remontees=await statuses(Remontee),
+        turnout=await _NamedOnly(session).turnout_between(start, end), decisions=Decisions(),
+        cumulative=tuple(sum(row.before[n] for row in rows) for n in range(len(edges))))

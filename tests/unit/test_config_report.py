@@ -106,6 +106,22 @@ colour = "vert"
     assert "phase2" in problems["report.indicators.c.target_per_period.phase9"]
 
 
+def test_a_filter_naming_what_the_club_has_not_is_named(tmp_path: Path) -> None:
+    """A typo counted nothing, silently: a report sent to the ADEME with a 0."""
+    problems = _problems("""
+[report.indicators]
+a = { label = "A", counts = "attendance", kind = ["webinaire", "webinaires"], territory = "ouest" }
+b = { label = "B", counts = "groups_active", status = "actif" }
+c = { label = "C", counts = "events_held", kind = "rencontre", territory = "commun" }
+""", tmp_path)
+    assert set(problems) == {"report.indicators.a.kind", "report.indicators.a.territory",
+                             "report.indicators.b.status"}
+    assert "webinaires" in problems["report.indicators.a.kind"]
+    assert "webinaire," in problems["report.indicators.a.kind"]  # the choices
+    assert "nord, sud, commun" in problems["report.indicators.a.territory"]
+    assert "en-cours" in problems["report.indicators.b.status"]
+
+
 def test_every_key_the_config_accepts_is_measured() -> None:
     assert tuple(COUNTS) == COUNT_KEYS
 
@@ -117,3 +133,13 @@ def test_the_example_config_says_the_defaults() -> None:
                             base=example.parent, env={}).report
     assert report.periods == DEFAULT_PERIODS
     assert report.indicators == DEFAULT_INDICATORS
+
+
+def test_the_example_configs_adoptions_indicator_is_accepted(tmp_path: Path) -> None:
+    """The indicator left commented in config.example.toml, once uncommented."""
+    example = (Path(__file__).parents[2] / "config.example.toml").read_text()
+    block = example[example.index("# [report.indicators.cadre]"):].split("\n\n")[0]
+    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines())
+    [cadre] = _parse(uncommented, tmp_path).report.indicators
+    assert (cadre.key, cadre.label, cadre.counts) == (
+        "cadre", "Adhésions au cadre de confiance", "charter_adoptions")

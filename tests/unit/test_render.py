@@ -287,3 +287,35 @@ def test_a_table_of_groups_skips_the_sanitiser(monkeypatch: pytest.MonkeyPatch) 
                             "| 1 | Vélo \\& co (`velo`) | 3 |\n| 2 | Zéro déchet (`zero`) | 5 |\n\n"
                             "Page 1/2 — `!projet liste --page 2`")
     assert "<td>Vélo &amp; co (<code>velo</code>)</td>" in html
+
+
+def _png(width: int, height: int) -> bytes:
+    """The header of a PNG picture of ``width`` × ``height`` (all the size is read from)."""
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + header
+    return (render.PNG_SIGNATURE + struct.pack(">I", len(header)) + chunk
+            + struct.pack(">I", zlib.crc32(chunk)) + b"\0" * 20)
+
+
+def test_a_png_picture_is_posted_as_an_image_with_its_size() -> None:
+    data = _png(1200, 675)
+    assert render.attachment_content("bilan-2026-presences.png", "image/png", data) == {
+        "msgtype": "m.image", "body": "bilan-2026-presences.png",
+        "filename": "bilan-2026-presences.png",
+        "info": {"mimetype": "image/png", "size": len(data), "w": 1200, "h": 675}}
+
+
+@pytest.mark.parametrize(("mimetype", "data"), [
+    ("text/csv", _png(10, 10)),  # PNG bytes under another type: the type says what it is
+    ("image/png", b"not a picture"),  # said to be a PNG, but no header to read a size from
+    ("image/png", _png(0, 10)),
+    ("image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 8),  # cut short
+    ("application/vnd.oasis.opendocument.text", b"PK\x03\x04"),
+])
+def test_anything_else_is_posted_as_a_file(mimetype: str, data: bytes) -> None:
+    content = render.attachment_content("x", mimetype, data)
+    assert content == {"msgtype": "m.file", "body": "x", "filename": "x",
+                       "info": {"mimetype": mimetype, "size": len(data)}}

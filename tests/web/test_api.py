@@ -245,7 +245,11 @@ async def test_the_api_on_postgresql(both_db: Database) -> None:
     "/api/initiatives?q=%00", "/api/initiatives?q=%25%5F%5C", "/api/initiatives?commune=%00",
     "/api/groupes/%00", "/api/groupes/" + "x" * 500, "/calendrier/groupe/%2e%2e.ics",
     "/api/evenements?type=%00&territoire=%FF", "/api/evenements/0", "/api/initiatives/-1",
-    "/calendrier/type/%C3%A9.ics", "/api/initiatives?q=" + "é" * 300])
+    "/calendrier/type/%C3%A9.ics", "/api/initiatives?q=" + "é" * 300,
+    # digits to str.isdigit, not to int(): « ² » and « ³ » were answered 500
+    "/api/evenements/%C2%B2", "/api/initiatives/%C2%B3", "/api/groupes/%C2%B2",
+    "/calendrier/groupe/%C2%B2.ics", "/programme/%C2%B2", "/initiatives/%C2%B2",
+    "/groupes/%C2%B2", "/api/evenements/%D9%A3"])
 async def test_odd_addresses_are_answered_not_failed(client: Client, db: Database,
                                                      path: str) -> None:
     await seed(db)

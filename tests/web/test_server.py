@@ -3,6 +3,7 @@ bounded, rate-limited, cached with ETag/Last-Modified, security headers."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from datetime import timedelta
 
@@ -55,6 +56,28 @@ async def test_security_headers_on_every_response(client: TestClient[object, obj
         assert "script-src 'self'" in csp
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("host", ["a..b", "x" * 300])
+async def test_a_host_that_cannot_be_listened_on_is_logged_not_raised(
+        db: Database, clock: FakeClock, host: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A name the resolver refuses (UnicodeError, not OSError) ended the server's thread
+    before it said whether it listens: the bot's start waited for it for ever."""
+    server = WebServer(lambda: Database(db.url), lambda opened: public_of(opened, clock),
+                       WebConfig(host=host, port=0))
+    assert not await asyncio.wait_for(server.start(), 30)
+    assert "web server not started" in caplog.text
+    await server.stop()
+
+
+async def test_a_server_that_fails_to_begin_is_logged_not_waited_for(
+        clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    def no_database() -> Database:
+        raise RuntimeError("no database")
+
+    server = WebServer(no_database, lambda opened: public_of(opened, clock), WebConfig(port=0))
+    assert not await asyncio.wait_for(server.start(), 30)
+    assert "the web server stopped" in caplog.text
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
