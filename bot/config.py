@@ -45,6 +45,7 @@ from bot.settings import (
     WebSettings,
 )
 from commands.categories import DEFAULT_CATEGORIES
+from commands.charter import valid_version
 from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
 from commands.i18n import LANGUAGES, Translator
 
@@ -56,7 +57,6 @@ PREFIX_MAX = 3
 DISPLAY_NAME_MAX = 256  # Synapse's limit
 AVATAR_MAX_BYTES = 1024 * 1024
 LOG_FORMATS = ("text", "json")
-CHARTER_VERSION_RE = re.compile(r"^[\w.\-]{1,64}$")
 
 
 def _read_matrix(r: Reader, base: Path, env: Mapping[str, str]) -> MatrixSettings:
@@ -136,7 +136,7 @@ def _read_charter_version(r: Reader) -> str:
     """The charter's version (a short label: ``1``, ``2026-03``): adopting records it, and a
     new one asks those who adopted an older one to adopt it."""
     version = r.string("club.charter_version", "1").strip()
-    if not CHARTER_VERSION_RE.match(version):
+    if not valid_version(version):
         r.problem("club.charter_version", "config.bad_charter_version", value=version[:80])
         return "1"
     return version

@@ -77,12 +77,13 @@ async def quitter_salon(ctx: Context) -> Reply:
     return Reply(ctx.t("meta.leaving"), effects=(Leave(ctx.room_id),))
 
 
-def welcome(t: Translator, club: Club, user_ids: Sequence[str]) -> Reply:
+def welcome(t: Translator, club: Club, user_ids: Sequence[str],
+            shown: charter.Charter | None) -> Reply:
     """The message that greets people the first time they join one of the club's rooms,
-    naming each (a pill, by their id: clients show their name): one newcomer gets the charter
-    in full; several, arrived together, a pointer to ``!cadre`` (the room is not buried under
-    the charter at each burst of arrivals); both invite them to adopt it (a ✅ on the welcome
-    adopts the charter's version: ``commands.charter``)."""
+    naming each (a pill, by their id: clients show their name): one newcomer gets the club's
+    charter (``shown``) in full; several, arrived together, a pointer to ``!cadre`` (the room
+    is not buried under the charter at each burst of arrivals); both invite them to adopt it
+    (a ✅ on the welcome adopts the charter's version: ``commands.charter``)."""
     names = format_list([pill(user) for user in user_ids], locale=babel_locale(t.language))
     if len(user_ids) == 1:
         parts = [t("welcome.hello", names=names, club=club.name)]
@@ -90,11 +91,11 @@ def welcome(t: Translator, club: Club, user_ids: Sequence[str]) -> Reply:
         parts = [t("welcome.hello_many", names=names, club=club.name, count=len(user_ids))]
     if club.welcome_message:
         parts.append(club.welcome_message)
-    if club.charter and len(user_ids) == 1:
-        parts += [t("welcome.charter"), club.charter]
-    elif club.charter:
+    if shown and len(user_ids) == 1:
+        parts += [t("welcome.charter"), shown.shown]
+    elif shown:
         parts.append(t("welcome.charter_pointer", prefix=club.prefix))
-    if club.charter:
+    if shown:
         parts.append(t("adoption.welcome", prefix=club.prefix))
     parts.append(t("welcome.start", prefix=club.prefix, command=t("help.command_name")))
     return Reply("\n\n".join(parts), mentions=tuple(user_ids))
@@ -129,12 +130,12 @@ async def _greet(job: JobRun, item: Item) -> Sequence[Effect]:
     log.info("%d newcomer(s) welcomed in %s", len(newcomers), room_id,
              extra={"room": room_id, "newcomers": len(newcomers)})
     posts = []
+    shown = await charter.current(job.repos, job.club)
     for part in in_groups_of(newcomers):
         key = f"welcome-{room_id}-{part[0]}"
-        if job.club.charter:  # a ✅ on the welcome adopts the charter
-            await job.repos.charter.posted(effect_txn(key), job.club.charter_version, room_id,
-                                           job.now)
-        posts.append(Post(room_id, welcome(job.t, job.club, part), key=key))
+        if shown:  # a ✅ on the welcome adopts the charter
+            await job.repos.charter.posted(effect_txn(key), shown.version, room_id, job.now)
+        posts.append(Post(room_id, welcome(job.t, job.club, part, shown), key=key))
     return posts
 
 

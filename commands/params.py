@@ -114,16 +114,18 @@ def read(converter: AnyConverter, raw: str) -> Any:
 
 @dataclass(frozen=True)
 class Param:
-    """A command parameter; a ``rest`` one takes the remainder of the line as one value.
-    ``shows``: the names displayed in the usage instead of ``name`` (a converter reading
-    several words: ``("group", "text")``); a name ending in ``?`` is optional, one ending in
-    ``…`` takes the rest of the line."""
+    """A command parameter; a ``rest`` one takes the remainder of the line as one value, a
+    ``lines`` one (the last) the lines after the command's first line, never read for options
+    (a multi-line text sent in one message). ``shows``: the names displayed in the usage
+    instead of ``name`` (a converter reading several words: ``("group", "text")``); a name
+    ending in ``?`` is optional, one ending in ``…`` takes the rest of the line."""
 
     name: str
     converter: AnyConverter
     required: bool = True
     rest: bool = False
     shows: tuple[str, ...] = ()
+    lines: bool = False
 
     def usage(self, t: Translator) -> str:
         """``<nom>``, ``[nom]``, ``<texte…>``; ``shows`` parts ending in ``?`` are optional."""
@@ -133,7 +135,8 @@ class Param:
             optional = not self.required or "?" in name
             label = t(f"param.{name.rstrip('?…')}")
             last = index == len(names) - 1
-            if name.endswith("…") or (self.rest and last and not name.endswith("?")):
+            if name.endswith("…") or ((self.rest or self.lines) and last
+                                      and not name.endswith("?")):
                 label += "…"
             parts.append(f"[{label}]" if optional else f"<{label}>")
         return " ".join(parts)

@@ -147,21 +147,26 @@ class Command:
         parts = [f"{prefix}{self.path_in(t.language)}"]
         if self.subcommands and not self.handler:
             parts.append("<" + "|".join(c.name_in(t.language) for c in self.subcommands) + ">")
-        parts += [param.usage(t) for param in self.params]
+        parts += [param.usage(t) for param in self.params if not param.lines]
         parts += [option.usage(t) for option in self.options]
+        parts += ["↵ " + param.usage(t) for param in self.params if param.lines]
         return " ".join(parts)
 
     async def parse(self, ctx: Context, text: str) -> dict[str, Any]:
         """Converts the argument text into keyword arguments for the handler: every argument
         read first, then the objects they name looked up with ``ctx`` (``params.Later``)."""
         values: dict[str, Any] = {}
-        remaining = text.strip()
+        remaining, body = text.strip(), ""
+        if any(param.lines for param in self.params):
+            remaining, _, body = remaining.partition("\n")
         if self.options:
             remaining, found = split_options(remaining)
             values.update(self._parse_options(found))
         arguments: dict[str, Any] = {}
         for param in self.params:
-            if param.rest:
+            if param.lines:
+                raw = body
+            elif param.rest:
                 raw, remaining = remaining, ""
             else:
                 raw, remaining = next_word(remaining)

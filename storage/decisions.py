@@ -9,7 +9,14 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import CharterAdoption, CharterPost, PollComment
+from storage.models import (
+    CharterAdoption,
+    CharterPost,
+    CharterProposal,
+    CharterVersion,
+    Poll,
+    PollComment,
+)
 
 
 class CommentRepository:
@@ -55,7 +62,8 @@ class CommentRepository:
 
 
 class CharterRepository:
-    """Who adopted which version of the charter, and the bot's messages that show it."""
+    """The versions of the charter, the proposals carrying a new one, who adopted which version,
+    and the bot's messages that show it."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -105,3 +113,45 @@ class CharterRepository:
         """The transaction ids of the messages showing ``version``."""
         query = select(CharterPost.txn_id).where(CharterPost.version == version)
         return list((await self.session.scalars(query)).all())
+
+    async def current(self) -> CharterVersion | None:
+        """The version adopted last (``None``: none recorded yet)."""
+        query = (select(CharterVersion)
+                 .order_by(CharterVersion.adopted_at.desc(), CharterVersion.seq.desc()).limit(1))
+        return await self.session.scalar(query)
+
+    async def versions(self) -> Sequence[CharterVersion]:
+        """Every version recorded, the first adopted first."""
+        query = select(CharterVersion).order_by(CharterVersion.adopted_at, CharterVersion.seq)
+        return (await self.session.scalars(query)).all()
+
+    async def version(self, label: str) -> CharterVersion | None:
+        return await self.session.scalar(
+            select(CharterVersion).where(CharterVersion.version == label).limit(1))
+
+    async def record_version(self, label: str, text: str, at: datetime,
+                             poll_id: int | None = None) -> CharterVersion:
+        """``label`` becomes the club's charter (the newest) with ``text``."""
+        row = CharterVersion(version=label, text=text, poll_id=poll_id, adopted_at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def correct(self, row: CharterVersion, text: str) -> None:
+        """The text of a version, corrected (the config's text under the same label)."""
+        if row.text != text:
+            row.text = text
+            await self.session.flush()
+
+    async def propose(self, poll_id: int, label: str, text: str) -> None:
+        self.session.add(CharterProposal(poll_id=poll_id, version=label, text=text))
+        await self.session.flush()
+
+    async def proposal(self, poll_id: int) -> CharterProposal | None:
+        return await self.session.get(CharterProposal, poll_id)
+
+    async def undecided_proposals(self) -> Sequence[CharterProposal]:
+        """The proposals of a new version whose outcome is not written yet (open or closed)."""
+        query = (select(CharterProposal).join(Poll, Poll.id == CharterProposal.poll_id)
+                 .where(Poll.outcome.is_(None)).order_by(CharterProposal.poll_id))
+        return (await self.session.scalars(query)).all()

@@ -81,6 +81,19 @@ async def new_poll(ctx: Context, asked: str, place: Place, deadline: datetime | 
     return poll
 
 
+async def opened(ctx: Context, poll: Poll, key: str, **values: object) -> Reply:
+    """A new proposal's one slot, its proposer's participation, its message and native poll;
+    the reply ``key`` (with the proposal's number, closing moment and the prefix)."""
+    repos = ctx.db()
+    await repos.polls.add_slot(poll.id, 1, ctx.now, ctx.now)
+    await ctx.took_part()
+    effects = await service.opening(repos, poll, ctx.club, ctx.t)
+    assert poll.closes_at is not None  # a proposal's deadline is required
+    when = format_moment(poll.closes_at, ctx.t.language, ctx.club.tz)
+    return Reply(ctx.t(key, number=poll.id, when=when, prefix=ctx.club.prefix, **values),
+                 effects=tuple(effects), reschedule=(POLL_KIND,))
+
+
 def question_and_options(spec: str) -> tuple[str, list[str]]:
     """``"Question ?" choix A | B | C``, ``Question ? choix A | B`` (the word right after the
     question mark), or ``Question ? | A | B``;

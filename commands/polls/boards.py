@@ -27,6 +27,7 @@ class Board:
     poll: Poll
     slots: Sequence[PollSlot]
     votes: Sequence[PollVote]  # answered (not withdrawn), earliest first
+    proposed: str = ""  # the Markdown of the new charter a proposal carries (``!cadre proposer``)
 
     @property
     def voters(self) -> int:
@@ -106,10 +107,10 @@ def message(board: Board, closes: str | None, t: Translator, prefix: str, limit:
     """The message of a poll on anything or of a proposal, as it should read now."""
     poll = board.poll
     if poll.kind == "proposal":
-        quoted = "\n".join(f"> {escape_markdown(line)}" if line else ">"
-                           for line in poll.question.splitlines())
         lines = [t("decisions.proposal_title", number=poll.id, who=pill(poll.created_by)),
-                 quoted, ""]
+                 quote([escape_markdown(line) for line in poll.question.splitlines()]), ""]
+        if board.proposed:
+            lines += [quote(board.proposed.splitlines()), ""]
         how = t("decisions.proposal_how", prefix=prefix, number=poll.id)
     else:
         lines = [t("decisions.poll_title", number=poll.id,
@@ -134,6 +135,11 @@ def message(board: Board, closes: str | None, t: Translator, prefix: str, limit:
     elif poll.kind == "proposal" and poll.status != "open":
         lines += ["", t("decisions.outcome_awaited", prefix=prefix, number=poll.id)]
     return "\n".join(lines)
+
+
+def quote(lines: Sequence[str]) -> str:
+    """Markdown lines as one quoted block (its blank lines kept inside it)."""
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
 
 
 def mode(poll: Poll, t: Translator) -> str:

@@ -18,11 +18,11 @@ from commands.meetings.details import GROUP
 from commands.paging import Section, paged
 from commands.params import PAGE, Param
 from commands.polls import boards, service
-from commands.polls.anything import ANONYMOUS, new_poll, opening_place
+from commands.polls.anything import ANONYMOUS, new_poll, opened, opening_place
+from commands.polls.charter import decided
 from commands.polls.choices import WITHDRAW, read_position
 from commands.polls.handlers import (
     CLOSES,
-    POLL_KIND,
     PollRef,
     audit,
     author_or_coordinator,
@@ -49,18 +49,11 @@ async def proposition(ctx: Context, text: str, closes: str, anonymous: bool,
     group's: any member; elsewhere: the coordinators)."""
     deadline = deadline_of(ctx, closes)
     place = await opening_place(ctx, group)
-    repos = ctx.db()
     poll = await new_poll(ctx, text, place, deadline, "proposal", anonymous=anonymous)
-    await repos.polls.add_slot(poll.id, 1, ctx.now, ctx.now)
-    await ctx.took_part()
-    effects = await service.opening(repos, poll, ctx.club, ctx.t)
-    assert deadline is not None  # the option is required
-    when = format_moment(deadline, ctx.t.language, ctx.club.tz)
     key = ("decisions.proposal_opened_in_group" if place.elsewhere
            else "decisions.proposal_opened")
-    return Reply(ctx.t(key, number=poll.id, when=when, prefix=ctx.club.prefix,
-                       group=place.elsewhere),
-                 effects=tuple(effects), reschedule=(POLL_KIND,))
+    return await opened(ctx, poll, key, group=place.elsewhere)
+
 
 
 def _proposal(poll: Poll) -> Poll:
@@ -99,12 +92,15 @@ async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
         raise UserError("decisions.outcome_while_open", number=poll.id, prefix=ctx.club.prefix)
     repos = ctx.db()
     again = poll.outcome is not None
+    charter = await decided(ctx, poll, text)  # a new version of the charter adopted or not
     await repos.polls.set_outcome(poll, text, ctx.sender, ctx.now)
     await audit(ctx, poll, "decided")
     announcement = ctx.t("decisions.outcome_announced", number=poll.id,
                          question=escape_markdown(poll.question[:300]),
                          text=escape_markdown(text), who=pill(ctx.sender))
-    effects = [await service.refresh(repos, poll, ctx.club, ctx.t)]
+    if charter.note:
+        announcement += "\n\n" + charter.note
+    effects = [await service.refresh(repos, poll, ctx.club, ctx.t), *charter.effects]
     if poll.room_id == ctx.room_id:
         return Reply(announcement, effects=tuple(effects))
     effects.append(Post(poll.room_id, Reply(announcement)))  # the command's own transaction id

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from commands.charter import proposed_markdown
 from commands.context import Club
 from commands.dates import format_moment
 from commands.digest import in_groups_of
@@ -56,7 +57,9 @@ def answer_labels(t: Translator) -> list[tuple[str, str]]:
 
 
 async def board(repos: Repositories, poll: Poll) -> boards.Board:
-    return boards.Board(poll, await repos.polls.slots(poll.id), await repos.polls.votes(poll.id))
+    proposed = await repos.charter.proposal(poll.id) if poll.kind == "proposal" else None
+    return boards.Board(poll, await repos.polls.slots(poll.id), await repos.polls.votes(poll.id),
+                        proposed_markdown(proposed.text) if proposed else "")
 
 
 async def tally(repos: Repositories, poll: Poll) -> tuple[Sequence[PollSlot], list[SlotResult]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from commands import charter
 from commands.agenda.remontees import NEW, SENT
 from commands.agenda.service import ACCEPTED, PROPOSED, version_key
 from commands.context import Club
@@ -84,7 +85,9 @@ async def needed_messages(repos: Repositories, club: Club) -> set[str]:
     needed.update(effect_txn(root_key(number)) for number in await repos.polls.proposal_ids())
     needed.update(await repos.agenda.confirmations((PROPOSED, ACCEPTED)))
     needed.update(await repos.remontees.confirmations((NEW, SENT)))
-    needed.update(await repos.charter.posts_of(club.charter_version))
+    shown = await charter.current(repos, club)
+    if shown is not None:
+        needed.update(await repos.charter.posts_of(shown.version))
     for state in await repos.agenda.published_states():
         needed.update(effect_txn(version_key(state.meeting_id, state.version, room))
                       for room in json.loads(state.rooms or "[]"))

@@ -4,7 +4,14 @@
 from storage.models.actions import Action
 from storage.models.agenda import AgendaItem, AgendaState, AgendaSuggestion, AgendaSupport, Remontee
 from storage.models.base import Base, UTCDateTime
-from storage.models.decisions import CharterAdoption, CharterPost, PollComment, RemonteeSupport
+from storage.models.decisions import (
+    CharterAdoption,
+    CharterPost,
+    CharterProposal,
+    CharterVersion,
+    PollComment,
+    RemonteeSupport,
+)
 from storage.models.groups import (
     AuditEntry,
     AuditPerson,
@@ -49,6 +56,8 @@ __all__ = [
     "BotState",
     "CharterAdoption",
     "CharterPost",
+    "CharterProposal",
+    "CharterVersion",
     "GroupFunding",
     "GroupMember",
     "GroupNeed",

@@ -60,3 +60,27 @@ class CharterPost(Base):
     version: Mapped[str] = mapped_column(String(64))
     room_id: Mapped[str]
     posted_at: Mapped[datetime]
+
+
+class CharterVersion(Base):
+    """A version of the cadre de confiance that became the club's: the config's text the first
+    start it was seen (``poll_id`` none), or a text adopted by a proposal (``poll_id``). The
+    club's charter is the one adopted last (``adopted_at``, then ``seq``)."""
+
+    __tablename__ = "charter_versions"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    poll_id: Mapped[int | None] = mapped_column(Integer)  # the proposal that adopted it
+    adopted_at: Mapped[datetime]
+
+
+class CharterProposal(Base):
+    """A proposal (a poll of kind ``proposal``) that carries a new version of the charter: its
+    label and its text, as the coordinator wrote them."""
+
+    __tablename__ = "charter_proposals"
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)

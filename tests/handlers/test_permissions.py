@@ -49,6 +49,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "cadre": ("!cadre", "nothing"),
     "cadre.adherer": ("!cadre adherer", "nothing"),
     "cadre.adhesions": ("!cadre adhesions", "nothing"),
+    "cadre.proposer": ("!cadre proposer 2 --cloture vendredi 18h\nUn texte.", "nothing"),
     "quitter-salon": ("!quitter-salon", "nothing"),
     "projet.liste": ("!projet liste", "nothing"),
     "projet.info": ("!projet info 1", "nothing"),

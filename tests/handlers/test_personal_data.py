@@ -18,6 +18,7 @@ from bot.outbox import Outbox
 from bot.render import message_content
 from commands.agenda import reactions
 from commands.agenda.service import version_key
+from commands.charter import configured
 from commands.effects import Reply, effect_txn
 from commands.events import PollResponse, Reaction, RoomEvents
 from commands.i18n import Translator
@@ -321,7 +322,8 @@ async def test_retention_reaches_people_only_welcomed_or_who_only_gave_a_thumbs_
     async with bot.db.transaction() as repos:
         assert await repos.welcomes.first_time(dave, ROOM, bot.clock.now())
         await repos.outbox.add(txn_id="welcome-dave", room_id=ROOM, created_at=bot.clock.now(),
-                               content=message_content(welcome(T, make_club(), [dave])))
+                               content=message_content(welcome(T, make_club(), [dave],
+                                                               configured(make_club()))))
         await reactions.record_supports(repos, RoomEvents(reactions=[
             Reaction("$thumb-erin", ROOM, erin, confirmation[0], "👍", bot.clock.now())]),
             make_club(), T)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.render import message_content
+from commands.charter import configured
 from commands.context import RoomOutcome
 from commands.effects import Effect
 from commands.i18n import Translator
@@ -101,7 +102,7 @@ async def alice_everywhere(bot: Harness) -> None:
         await repos.audit.record(actor=BOB, subject="group", subject_id=1, action="thanks", at=now,
                                  user=ALICE)
         await repos.welcomes.first_time(ALICE, ROOM, now)
-        content = message_content(welcome(bot.dispatcher.t, make_club(), [ALICE]))
+        content = message_content(welcome(bot.dispatcher.t, make_club(), [ALICE], configured(make_club())))
         await repos.outbox.add(txn_id="welcome-alice", room_id=ROOM, content=content,
                                created_at=now)
     await bot.outbox.flush()

@@ -364,12 +364,13 @@ async def test_the_report_counts_who_adopted_the_charter_in_the_period(bot: Harn
 
 
 async def test_the_welcome_invites_to_adopt_and_a_check_mark_on_it_adopts(bot: Harness) -> None:
-    text = welcome(T, make_club(), [BOB]).markdown
+    text = welcome(T, make_club(), [BOB], charter.configured(make_club())).markdown
     assert text.index("Notre cadre de confiance") < text.index(
         "Pour adhérer au cadre de confiance : un ✅ sur ce message, ou `!cadre adherer`.")
-    many = welcome(T, make_club(), [BOB, CAROL]).markdown
+    many = welcome(T, make_club(), [BOB, CAROL],
+                   charter.configured(make_club())).markdown
     assert "un ✅ sur ce message" in many
-    assert "adhérer" not in welcome(T, replace(make_club(), charter=""), [BOB]).markdown
+    assert "adhérer" not in welcome(T, replace(make_club(), charter=""), [BOB], None).markdown
     async with bot.db.transaction() as repos:
         await repos.welcomes.first_time(BOB, ROOM, bot.clock.now())
     bot.clock.advance(timedelta(seconds=2))

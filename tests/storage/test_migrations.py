@@ -45,7 +45,7 @@ TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled
           "agenda_states", "remontees", "reminders", "participants", "participant_years",
           "outbox_people", "audit_people", "meeting_headcounts", "meeting_guests", "actions",
           "poll_comments", "remontee_supports", "charter_adoptions", "charter_posts",
-          "group_funding"}
+          "group_funding", "charter_versions", "charter_proposals"}
 
 
 # The inbox before 0015 (the model has a column more since).

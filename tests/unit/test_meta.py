@@ -5,6 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from bot.render import message_content
+from commands.charter import configured
 from commands.context import Club
 from commands.i18n import Translator
 from commands.meta import welcome
@@ -24,7 +25,7 @@ class _Links(HTMLParser):
 
 
 def test_welcome_parts_in_order() -> None:
-    reply = welcome(Translator("fr"), CLUB, ["@bob:example.org"])
+    reply = welcome(Translator("fr"), CLUB, ["@bob:example.org"], configured(CLUB))
     text = reply.markdown
     assert text.startswith(r"Bienvenue [@bob:example\.org](https://matrix.to/#/@bob:example.org)"
                            " au Club Climat")
@@ -36,14 +37,14 @@ def test_welcome_parts_in_order() -> None:
 
 def test_several_newcomers_are_welcomed_together_with_a_pointer_to_the_charter() -> None:
     people = ["@ana:example.org", "@bob:example.org", "@cy:example.org"]
-    reply = welcome(Translator("fr"), CLUB, people)
+    reply = welcome(Translator("fr"), CLUB, people, configured(CLUB))
     text = reply.markdown
     assert text.startswith("Bienvenue aux 3 personnes arrivées au Club Climat et Transition : ")
     assert r"[@bob:example\.org](https://matrix.to/#/@bob:example.org) et [@cy" in text
     assert "Respect." not in text  # the charter once read with !cadre, not pasted again
     assert "tapez `!cadre` pour le lire" in text and "`!aide`" in text
     assert reply.mentions == tuple(people)
-    english = welcome(Translator("en"), CLUB, people[:2]).markdown
+    english = welcome(Translator("en"), CLUB, people[:2], configured(CLUB)).markdown
     assert english.startswith("Welcome to the 2 people who joined the Club Climat")
     assert "`!charter`" in english and " and [@bob" in english
 
@@ -52,7 +53,7 @@ def test_welcome_without_charter_or_message() -> None:
     club = Club(name="C", prefix="?", language="en", timezone="UTC", charter="", welcome_message="",
                 version="1")
     for people in (["@bob:example.org"], ["@bob:example.org", "@eve:example.org"]):
-        text = welcome(Translator("en"), club, people).markdown
+        text = welcome(Translator("en"), club, people, configured(club)).markdown
         assert "charter" not in text.lower()
         assert "`?help`" in text
         assert "@bob" in text
@@ -61,7 +62,8 @@ def test_welcome_without_charter_or_message() -> None:
 def test_welcome_user_id_cannot_inject_markup() -> None:
     """A pill is a link only for a valid user id: anything else is escaped text."""
     reply = welcome(Translator("fr"), CLUB,
-                    ["@bob:example.org", "@x:evil.org/<img src=x onerror=1>](javascript:1) @room"])
+                    ["@bob:example.org", "@x:evil.org/<img src=x onerror=1>](javascript:1) @room"],
+                    configured(CLUB))
     content = message_content(reply)
     links = _Links()
     links.feed(content["formatted_body"])

@@ -115,8 +115,9 @@ def test_subcommand_resolution() -> None:
 
 def test_walk_yields_commands_and_subcommands() -> None:
     keys = [c.key for c in small_registry().walk()]
+    # ``cadre proposer`` is declared with the proposals (commands.polls.charter)
     assert keys == ["aide", "ping", "cadre", "cadre.adherer", "cadre.adhesions",
-                    "quitter-salon", "projet", "projet.rejoindre",
+                    "cadre.proposer", "quitter-salon", "projet", "projet.rejoindre",
                     "projet.creer", "note", "secret"]
 
 
