@@ -1,4 +1,5 @@
-"""Text helpers: accent/case folding for matching, Markdown escaping, mention neutralising."""
+"""Text helpers: text from outside made storable, accent/case folding for matching, Markdown
+escaping, mention neutralising."""
 
 from __future__ import annotations
 
@@ -14,6 +15,29 @@ _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
 _PILL_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(" + re.escape(MATRIX_TO) + r"[^)\s]+\)")
 _BACKTICKS = re.compile(r"`+")
 WORD_JOINER = "\u2060"
+# Controls that break a line (CR, CRLF, VT, FF, FS, GS, RS, NEL), and the other controls but tab
+# (C0, DEL, C1) and lone surrogates (JSON may escape them: ``"\\ud800"``).
+_LINE_BREAK = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85]")
+_UNSTORABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_ID_BYTES = 255  # an event or room id, by the Matrix spec
+
+
+def storable(text: str) -> str:
+    """Text from outside (a message, a reaction, a file) as the bot keeps and shows it: line
+    breaks as ``\\n``, no other control character but tab (PostgreSQL refuses NUL in text, and
+    none is visible) and no lone surrogate (it cannot be encoded)."""
+    if text.isprintable():
+        return text
+    return _UNSTORABLE.sub("", _LINE_BREAK.sub("\n", text))
+
+
+def storable_id(value: str) -> str:
+    """An event id named in an event's content (a thread's root, a reaction's target): as it is
+    when it may be one (no control, no surrogate, at most 255 bytes), else ``""`` (names
+    nothing)."""
+    if not value.isprintable() or len(value.encode("utf-8", "replace")) > MAX_ID_BYTES:
+        return ""
+    return value
 
 
 def fold(text: str) -> str:

@@ -10,6 +10,7 @@ A filter the club does not know is answered 400 with what it accepts."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,8 +27,19 @@ MAX_ID = 10**9
 View = EventView | GroupView | InitiativeView
 
 
+# What ``json.dumps`` leaves as it is with ``ensure_ascii=False`` and should not: DEL, the C1
+# controls, lone surrogates (escaped the same way as the C0 controls it escapes).
+_UNESCAPED = re.compile("[\x7f-\x9f\ud800-\udfff]")
+
+
+def json_text(data: Any) -> str:
+    """Compact JSON, accents as they are, every control character escaped."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _UNESCAPED.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def _json(data: Any, status: int = 200) -> web.Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    body = json_text(data).encode()
     return web.Response(body=body, status=status, content_type="application/json",
                         charset="utf-8", headers={"Access-Control-Allow-Origin": "*",
                                                   "Cache-Control": "public, max-age=60"})
@@ -44,8 +56,7 @@ def _one(view: View | None) -> web.Response:
 
 
 def _refused(name: str, value: str, accepted: Sequence[str]) -> web.HTTPBadRequest:
-    body = json.dumps({"erreur": f"{name} inconnu : {value[:40]}", "valeurs": list(accepted)},
-                      ensure_ascii=False)
+    body = json_text({"erreur": f"{name} inconnu : {value[:40]}", "valeurs": list(accepted)})
     return web.HTTPBadRequest(text=body, content_type="application/json")
 
 
