@@ -9,6 +9,7 @@ from typing import Any
 from bot.outbox import Queued
 from commands.effects import Reply
 from commands.events import PollResponse, Reaction, Redaction, ThreadMessage
+from commands.text import storable, storable_id
 
 
 def event_time(event: Any) -> datetime:
@@ -27,12 +28,19 @@ class KnownRoom:
 
 @dataclass
 class Command:
+    """A command received: its text storable (``commands.text.storable``), its thread's root
+    kept only if it may be an event id."""
+
     event_id: str
     room_id: str
     sender: str
     body: str
     sent_at: datetime
     thread_root: str | None = None  # the thread it was sent in, if any
+
+    def __post_init__(self) -> None:
+        self.body = storable(self.body)
+        self.thread_root = storable_id(self.thread_root or "") or None
 
 
 @dataclass

@@ -240,7 +240,7 @@ def as_file(message: Message, t: Translator) -> AsFile:
     if isinstance(relation, dict) and relation.get("rel_type") != "m.replace":
         file["m.relates_to"] = relation
     title = _title(shown.get("formatted_body"), text)
-    lines = [escape_markdown(shorten(title, TITLE_CHARS))] if title else []
+    lines: list[str] = [escape_markdown(shorten(title, TITLE_CHARS))] if title else []
     lines.append(t("oversize.as_file", filename=filename, size=max(1, round(len(data) / 1024)),
                    lines=text.count("\n") + 1))
     markdown = "\n\n".join(lines)

@@ -6,6 +6,7 @@ Pure logic: the runtime (``bot/dispatcher.py``) wraps it in a database transacti
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -14,12 +15,13 @@ from commands.arguments import MAX_LINE
 from commands.context import Context, Place
 from commands.effects import Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument, UnknownCommand, UserError
-from commands.i18n import Translator
+from commands.i18n import Translator, placeholders
 from commands.registry import Command, Registry, Resolved
 from commands.roles import Role
-from commands.text import escape_markdown
+from commands.text import Markdown, defuse_mentions, escape_markdown
 
 log = logging.getLogger(__name__)
+_CODE_SPAN = re.compile(r"`[^`]*`")
 
 
 @dataclass
@@ -110,7 +112,8 @@ def error_reply(error: UserError, t: Translator, prefix: str) -> Reply:
     values = {k: v for k, v in error.values.items() if k != "command"}
     if isinstance(error, MissingArgument):
         values["name"] = t(f"param.{values['name']}")
-    safe = {k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()}
+    in_code = placeholders(" ".join(_CODE_SPAN.findall(t.template(error.message_key))))
+    safe = {k: _shown(v, k in in_code) for k, v in values.items()}
     safe["prefix"] = prefix  # the club's own prefix, never user text
     text = t(error.message_key, **safe)
     command = error.values.get("command")
@@ -119,6 +122,15 @@ def error_reply(error: UserError, t: Translator, prefix: str) -> Reply:
         text += "\n" + t("error.usage_help", prefix=prefix, help=t("help.command_name"),
                          command=command.path_in(t.language).split()[0])
     return Reply(text)
+
+
+def _shown(value: object, in_code: bool) -> object:
+    """A refusal's value as Markdown: already Markdown (a pill, escaped text) as it is; other
+    text escaped, or, inside a code span of the message, as it is (escapes would show there),
+    a backtick that would end the span made a quote; ``@room`` defused either way."""
+    if not isinstance(value, str) or isinstance(value, Markdown):
+        return value
+    return defuse_mentions(value.replace("`", "'")) if in_code else escape_markdown(value)
 
 
 def _unknown_command_text(error: UnknownCommand, t: Translator, prefix: str) -> str:

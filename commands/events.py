@@ -1,7 +1,9 @@
 """Room events other than commands that a capability may care about (reactions, their removal,
 messages in threads, answers to native polls), handed over by the sync loop in the transaction
 that saves the batch to the consumers the capabilities declare
-(``commands.capability.Capability``)."""
+(``commands.capability.Capability``). What they carry from the event's content is storable:
+text without control characters (``commands.text.storable``), event ids that may be ones
+(``storable_id``, else empty)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from commands.text import storable, storable_id
 
 if TYPE_CHECKING:
     from commands.context import Club
@@ -28,6 +32,10 @@ class Reaction:
     key: str
     at: datetime
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", storable_id(self.target))
+        object.__setattr__(self, "key", storable(self.key))
+
 
 @dataclass(frozen=True)
 class Redaction:
@@ -39,6 +47,9 @@ class Redaction:
     redacts: str
     at: datetime | None = None  # when it was sent (the homeserver's time)
     may_redact: bool = False  # the sender may redact other people's events in this room
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "redacts", storable_id(self.redacts))
 
     def takes_back(self, room_id: str, author: str) -> bool:
         """Whether this redaction takes back an event ``author`` sent in ``room_id``: it was
@@ -59,6 +70,10 @@ class PollResponse:
     start_event_id: str
     answers: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start_event_id", storable_id(self.start_event_id))
+        object.__setattr__(self, "answers", tuple(storable(a) for a in self.answers))
+
 
 @dataclass(frozen=True)
 class ThreadMessage:
@@ -71,6 +86,10 @@ class ThreadMessage:
     root: str
     body: str
     at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", storable_id(self.root))
+        object.__setattr__(self, "body", storable(self.body))
 
 
 @dataclass

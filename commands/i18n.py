@@ -107,6 +107,10 @@ class Translator:
     def __call__(self, key: str, /, **values: object) -> str:
         return translate(self.language, key, **values)
 
+    def template(self, key: str) -> str:
+        """The unfilled template of ``key`` (French when this language lacks it)."""
+        return catalog(self.language).get(key) or catalog(DEFAULT_LANGUAGE)[key]
+
     def has(self, key: str) -> bool:
         """Whether the catalog holds ``key``."""
         return key in catalog(self.language)

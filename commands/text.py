@@ -1,4 +1,5 @@
-"""Text helpers: accent/case folding for matching, Markdown escaping, mention neutralising."""
+"""Text helpers: text from outside made storable, accent/case folding for matching, Markdown
+escaping, mention neutralising."""
 
 from __future__ import annotations
 
@@ -14,6 +15,36 @@ _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
 _PILL_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(" + re.escape(MATRIX_TO) + r"[^)\s]+\)")
 _BACKTICKS = re.compile(r"`+")
 WORD_JOINER = "\u2060"
+# Controls that break a line (CR, CRLF, VT, FF, FS, GS, RS, NEL), and the other controls but tab
+# (C0, DEL, C1) and lone surrogates (JSON may escape them: ``"\\ud800"``).
+_LINE_BREAK = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85]")
+_UNSTORABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_ID_BYTES = 255  # an event or room id, by the Matrix spec
+
+
+class Markdown(str):
+    """Text already written as safe Markdown (escaped user text, a pill, a code span): a refusal
+    shows it as it is (``commands.dispatch.error_reply`` escapes its other values)."""
+
+    __slots__ = ()
+
+
+def storable(text: str) -> str:
+    """Text from outside (a message, a reaction, a file) as the bot keeps and shows it: line
+    breaks as ``\\n``, no other control character but tab (PostgreSQL refuses NUL in text, and
+    none is visible) and no lone surrogate (it cannot be encoded)."""
+    if text.isprintable():
+        return text
+    return _UNSTORABLE.sub("", _LINE_BREAK.sub("\n", text))
+
+
+def storable_id(value: str) -> str:
+    """An event id named in an event's content (a thread's root, a reaction's target): as it is
+    when it may be one (no control, no surrogate, at most 255 bytes), else ``""`` (names
+    nothing)."""
+    if not value.isprintable() or len(value.encode("utf-8", "replace")) > MAX_ID_BYTES:
+        return ""
+    return value
 
 
 def fold(text: str) -> str:
@@ -27,24 +58,24 @@ def defuse_mentions(text: str) -> str:
     return _ROOM_PING.sub(lambda m: f"@{WORD_JOINER}{m.group(1)}", text)
 
 
-def escape_markdown(text: str) -> str:
+def escape_markdown(text: str) -> Markdown:
     """User text made inert for the Markdown renderer (and ``@room`` defused)."""
-    return defuse_mentions(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+    return Markdown(defuse_mentions(_MARKDOWN_SPECIAL.sub(r"\\\1", text)))
 
 
-def pill(user_id: str, label: str | None = None) -> str:
+def pill(user_id: str, label: str | None = None) -> Markdown:
     """A person as a Matrix pill (Element shows their name and avatar); never a notification by
     itself: only ``m.mentions`` notifies. Only a valid user id becomes a link (percent-encoded);
     anything else is shown as escaped text."""
     text = escape_markdown(label or user_id)
     if not is_user_id(user_id):
         return text
-    return f"[{text}]({user_link(user_id)})"
+    return Markdown(f"[{text}]({user_link(user_id)})")
 
 
-def room_link(room_id: str, label: str) -> str:
+def room_link(room_id: str, label: str) -> Markdown:
     """A room as a matrix.to link (Element shows it as the room's pill)."""
-    return f"[{escape_markdown(label)}]({MATRIX_TO}{room_id})"
+    return Markdown(f"[{escape_markdown(label)}]({MATRIX_TO}{room_id})")
 
 
 def pills_as_text(markdown: str) -> str:
@@ -57,12 +88,12 @@ def unescape_markdown(text: str) -> str:
     return _MARKDOWN_ESCAPED.sub(r"\1", text)
 
 
-def inline_code(text: str) -> str:
+def inline_code(text: str) -> Markdown:
     """``text`` as a Markdown code span, whatever backticks it holds (``@room`` defused)."""
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{defuse_mentions(text)}{pad}{fence}"
+    return Markdown(f"{fence}{pad}{defuse_mentions(text)}{pad}{fence}")
 
 
 def shorten(text: str, limit: int) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -46,8 +47,19 @@ ERRORS = {
 KEPT_IN_ERRORS = ("Retry-After", "Allow")
 
 
+# What ``json.dumps`` leaves as it is with ``ensure_ascii=False`` and should not: DEL, the C1
+# controls, lone surrogates (escaped the same way as the C0 controls it escapes).
+_UNESCAPED = re.compile("[\x7f-\x9f\ud800-\udfff]")
+
+
+def json_text(data: Any) -> str:
+    """Compact JSON, accents as they are, every control character escaped."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return _UNESCAPED.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def _json(data: Any, status: int = 200, cache: str = "public, max-age=60") -> web.Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    body = json_text(data).encode()
     return web.Response(body=body, status=status, content_type=JSON, charset="utf-8",
                         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": cache})
 
@@ -55,7 +67,7 @@ def _json(data: Any, status: int = 200, cache: str = "public, max-age=60") -> we
 def _error(status: int, message: str, **more: Any) -> web.HTTPException:
     """An error to raise (400 or 404), its body JSON: ``{"erreur": message, **more}``."""
     kind = web.HTTPBadRequest if status == 400 else web.HTTPNotFound
-    return kind(text=json.dumps({"erreur": message, **more}, ensure_ascii=False),
+    return kind(text=json_text({"erreur": message, **more}),
                 content_type=JSON)
 
 

@@ -28,7 +28,7 @@ from commands.params import PAGE, NumberRef, Option, Param
 from commands.projects.names import GroupRef
 from commands.registry import PageRequest, command, group
 from commands.roles import Role
-from commands.text import escape_markdown, pill
+from commands.text import Markdown, escape_markdown, pill
 from matrix_ids import MATRIX_TO
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ async def _may_give(ctx: Context, meeting: Meeting, who: str | ProjectGroup) -> 
     elif who.id == meeting.group_id:
         return
     else:
-        shown = ctx.t("action.group", name=escape_markdown(who.name))
+        shown = Markdown(ctx.t("action.group", name=escape_markdown(who.name)))
     raise UserError("action.not_for_you", number=meeting.id, who=shown)
 
 

@@ -19,6 +19,7 @@ from icalendar import Calendar, Event, vDuration
 from commands.event_kinds import CLUB_MEETING
 from commands.i18n import Translator
 from commands.meetings.vocabulary import CANCELLED, MEETING_TERRITORIES
+from commands.text import storable
 from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:
@@ -80,8 +81,8 @@ def feed_ics(meetings: Sequence[Meeting], club: Club, t: Translator, tz: ZoneInf
     CANCELLED) so that calendars drop them; the same UIDs and SEQUENCEs as the events' own
     ``.ics`` files, and how often to read it again (REFRESH-INTERVAL, X-PUBLISHED-TTL)."""
     calendar = _calendar("PUBLISH")
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
+    calendar.add("name", storable(name))
+    calendar.add("x-wr-calname", storable(name))
     calendar.add("x-wr-timezone", tz.key)
     calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(refresh))
@@ -112,7 +113,8 @@ def _with_timezone(calendar: Calendar, meetings: Sequence[Meeting], tz: ZoneInfo
 def meeting_event(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> Event:
     """An event as a VEVENT: a stable UID, its SEQUENCE, local wall-clock times; LOCATION its
     place (or its link), URL its link, CATEGORIES its kind and theme; STATUS CANCELLED once
-    cancelled, CONFIRMED otherwise."""
+    cancelled, CONFIRMED otherwise. No control character in its text but line breaks (RFC 5545
+    forbids them; one stored before the bot cleaned its input is left out)."""
     cancelled = meeting.status == CANCELLED
     start, end = meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz)
     event = Event()
@@ -122,12 +124,12 @@ def meeting_event(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> 
     event.add("last-modified", meeting.updated_at)
     event.add("dtstart", start)
     event.add("dtend", end)
-    event.add("summary", _summary(meeting, club, t))
+    event.add("summary", storable(_summary(meeting, club, t)))
     url = meeting.link or place_url(meeting.place)
     if meeting.place or meeting.link:
-        event.add("location", meeting.place or meeting.link)
-    event.add("description", _description(meeting, club, t))
-    kind = club.event_kinds.label(meeting.kind)
+        event.add("location", storable(meeting.place or meeting.link))
+    event.add("description", storable(_description(meeting, club, t)))
+    kind = storable(club.event_kinds.label(meeting.kind))
     event.add("categories", [kind, *([THEMES.label(meeting.theme, t)] if meeting.theme else [])])
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if url:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from commands.csvfiles import FORMULA_STARTS
 from commands.errors import UserError
+from commands.text import storable
 from commands.vocabulary import normalise
 
 LINES_MAX = 3000
@@ -90,7 +91,7 @@ def read_sheet(data: bytes) -> list[SheetLine]:
 
 
 def _lines(text: str) -> list[SheetLine]:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = storable(text)  # line breaks as \n; no NUL or other control in a name
     first = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text), delimiter=_separator(first))
     rows = iter(reader)

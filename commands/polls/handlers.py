@@ -4,6 +4,7 @@ by its number (or the one the room is about) is found by ``PollRef``."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -76,8 +77,8 @@ class PollRef(NumberRef):
 
 
 sondage = group("sondage", fr=("sondage", "sondages"), en=("poll", "polls"), section="polls")
-# ``!sondage dates|choisir|cloturer``: the coordinators, and a group's referents for their
-# group's polls (held in the group's room: ``commands.meetings.organisers``)
+# ``!sondage dates|choisir``: the coordinators, and a group's referents for their group's polls
+# (held in the group's room: ``commands.meetings.organisers``)
 coordination = sondage.family(role=Role.REFERENT, checks=(organisers_only(),))
 
 
@@ -279,9 +280,27 @@ async def choisir(ctx: Context, poll: Poll, slot: int, **options: Any) -> Reply:
                  effects=(*effects, *announcements), reschedule=(POLL_KIND, REMINDERS_KIND))
 
 
-@coordination.subcommand("cloturer", fr=("cloturer", "clôturer", "clore", "fermer"),
-                         en=("close", "end"),
-                         params=(Param("poll", PollRef(), required=False, shows=("number",)),))
+async def creator_or_organisers(ctx: Context, arguments: Mapping[str, Any]) -> None:
+    """A check: the poll's creator (a member's poll on anything, a referent's date poll), or
+    those who organise for its room (``organisers_only``); anyone else is told who may."""
+    poll: Poll = arguments["poll"]
+    if poll.created_by == ctx.sender:
+        return
+    try:
+        await ORGANISERS(ctx, arguments)
+    except Forbidden:
+        raise Forbidden("polls.close_creator_or_organisers", number=poll.id) from None
+
+
+ORGANISERS = organisers_only()
+
+
+# ``!sondage cloturer``: its creator too (a family of its own: ``coordination``'s check would
+# refuse them)
+@sondage.family(role=Role.REFERENT).subcommand(
+    "cloturer", fr=("cloturer", "clôturer", "clore", "fermer"), en=("close", "end"),
+    params=(Param("poll", PollRef(), required=False, shows=("number",)),),
+    checks=(creator_or_organisers,))
 async def cloturer(ctx: Context, poll: Poll) -> Reply:
     """Closes a poll now; a proposal only by its author or a coordinator (as
     ``!proposition cloturer``), not by the group's referents."""

@@ -25,7 +25,7 @@ def table(found: Sequence[SlotResult], t: Translator, tz: ZoneInfo) -> str:
     winner = best(found)
     lines = [t("polls.table_head"), "|---|---|---|---|---|---|---|"]
     for result in found:
-        label = escape_markdown(slot_label(result, t, tz))
+        label: str = escape_markdown(slot_label(result, t, tz))
         if winner is not None and result.slot_id == winner.slot_id:
             label = f"**{label}** 🏆"
         refusing = ", ".join(pill(user) for user in result.refusing[:REFUSING_SHOWN])

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from bot.batch import Command
 from bot.clock import FakeClock
 from bot.dispatcher import Dispatcher
 from bot.jobs import DeclaredJob
@@ -111,12 +112,15 @@ class Harness:
     async def queue(self, body: str, *, sender: str = ALICE, room_id: str = ROOM,
                     event_id: str | None = None, age: timedelta = timedelta(0),
                     thread_root: str | None = None) -> str:
+        """Queues the command as the sync does (``bot.recorder``): the ``Command`` it reads from
+        the event, in the inbox."""
         event_id = event_id or f"$cmd{next(self._ids)}"
+        received = Command(event_id, room_id, sender, body, self.clock.now() - age, thread_root)
         async with self.db.transaction() as repos:
-            assert await repos.inbox.add_if_new(event_id=event_id, room_id=room_id, sender=sender,
-                                                body=body, sent_at=self.clock.now() - age,
-                                                received_at=self.clock.now(),
-                                                thread_root=thread_root)
+            assert await repos.inbox.add_if_new(
+                event_id=event_id, room_id=room_id, sender=sender, body=received.body,
+                sent_at=received.sent_at, received_at=self.clock.now(),
+                thread_root=received.thread_root)
         return event_id
 
     async def command(self, body: str, **kwargs: object) -> list[Sent]:

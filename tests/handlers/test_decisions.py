@@ -446,6 +446,24 @@ async def test_a_closed_poll_takes_no_vote_and_tells_its_results(bot: Harness) -
     assert "on ne peut plus voter" in await refused(bot, "!vote 1 1", CAROL, MAIN)
 
 
+async def test_a_poll_is_closed_early_by_whoever_opened_it_not_by_other_members(
+        bot: Harness) -> None:
+    assert (await said(bot, QUESTION)).startswith("Sondage n°1 ouvert")  # Bob, in the group's room
+    await bot.command("!projet rejoindre 1", sender=CAROL)
+    assert (await said(bot, QUESTION, CAROL)).startswith("Sondage n°2 ouvert")
+    assert (await refused(bot, "!sondage cloturer 2")).startswith(
+        "Seuls la personne qui a ouvert le sondage n°2, la coordination et, pour le sondage d'un "
+        "groupe, ses référents peuvent le clore")
+    assert await said(bot, "!sondage cloturer 1") == "Je clos le sondage n°1 : résultats ci-dessous."
+    assert await said(bot, "!sondage cloturer 2", ALICE) == (  # the group's referent
+        "Je clos le sondage n°2 : résultats ci-dessous.")
+    # A proposal: its author or the coordinators, as with ``!proposition cloturer``.
+    assert (await said(bot, PROPOSE, CAROL)).startswith("Proposition n°3 ouverte")
+    assert "Seul·e l'auteur·e" in await refused(bot, "!proposition cloturer 3", ALICE)
+    assert await said(bot, "!proposition cloturer 3", CAROL) == (
+        "Je clos la proposition n°3 : positions ci-dessous.")
+
+
 async def test_members_open_polls_only_in_a_groups_room(bot: Harness) -> None:
     assert "Réservé à la coordination ici" in await refused(bot, QUESTION, room_id=MAIN)
     assert (await said(bot, QUESTION)).startswith("Sondage n°1 ouvert avec 3 choix")

@@ -223,8 +223,8 @@ async def test_a_referent_holds_the_groups_date_poll(bot: Harness) -> None:
     ("!sondage dates Quand ? | 12/01 18h | 13/01 18h", BOB, VELO, VELO_ONLY),
     ("!sondage choisir 1 1", DAVE, VELO, VELO_ONLY),
     ("!sondage choisir 1 1 --groupe jardin", ALICE, VELO, "Seuls les référents de n°2"),
-    ("!sondage cloturer 1", BOB, VELO, VELO_ONLY),
-    ("!sondage cloturer 2", ALICE, ROOM, GROUP_ONLY),  # the club's poll
+    ("!sondage cloturer 1", BOB, VELO, "Seuls la personne qui a ouvert le sondage n°1, "),
+    ("!sondage cloturer 2", ALICE, ROOM, "Seuls la personne qui a ouvert le sondage n°2, "),
     ("!sondage dates Quand ? | 12/01 18h | 13/01 18h --groupe velo --territoire sud",
      COORDINATOR, ROOM, "Un événement est pour un groupe-projet (`--groupe`) ou pour un "
                         "territoire"),

@@ -383,7 +383,8 @@ async def test_close_now_by_command(bot: Harness) -> None:
     assert reply == "Je clos le sondage n°1 : résultats ci-dessous."
     assert "personne ne peut venir" in bot.transport.sent[-1].content["body"]
     assert "déjà clos" in await refused(bot, "!sondage cloturer 1", sender=COORDINATOR)
-    assert "Réservé à la coordination" in await refused(bot, "!sondage cloturer 1", sender=BOB)
+    assert "Seuls la personne qui a ouvert le sondage n°1" in await refused(
+        bot, "!sondage cloturer 1", sender=BOB)
 
 
 async def test_reminder_mentions_only_those_who_opted_in(bot: Harness) -> None:

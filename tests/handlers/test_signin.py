@@ -174,3 +174,6 @@ def test_sheets_as_spreadsheets_write_them() -> None:
     lines = read_sheet(b'Name,Category,Territory\n"Durand,  Marie",elus,Sud\n')
     assert [(line.name, line.category, line.territory) for line in lines] == [
         ("Durand, Marie", "elus", "Sud")]
+    # NUL (refused by PostgreSQL) and the other controls are not kept; CR ends a line.
+    lines = read_sheet(b"Nom;Cat\xc3\xa9gorie\rJe\x00anne\x01 Dupont;\x7f\xc2\x9fhabitante\r\n")
+    assert [(line.name, line.category) for line in lines] == [("Jeanne Dupont", "habitante")]

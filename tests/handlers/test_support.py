@@ -16,7 +16,7 @@ from commands.agenda import cosign
 from commands.agenda.remontees import export_markdown
 from commands.context import Club, Place
 from commands.effects import effect_txn
-from commands.events import Reaction, Redaction, RoomEvents, ThreadMessage
+from commands.events import PollResponse, Reaction, Redaction, RoomEvents, ThreadMessage
 from commands.i18n import Translator
 from commands.jobs import ARRIVALS
 from commands.meta import welcome
@@ -436,3 +436,32 @@ async def test_the_new_version_is_asked_at_start(bot: Harness) -> None:
     assert len([s for s in bot.transport.sent
                 if "a changé (version 2)" in str(s.content.get("body"))]) == 1
 
+
+
+async def test_room_events_holding_control_characters_are_consumed_without_them(
+        bot: Harness) -> None:
+    """A thread reply, a reaction, a redaction and a native poll answer whose text or ids hold
+    NUL (refused by PostgreSQL) or another control character: every consumer of the registry
+    takes them as the sync hands them over, without a database error; the comment is kept
+    without them, the ids naming nothing are ignored."""
+    sent = await open_poll(bot)
+    root = sent[1].event_id
+    at = bot.clock.now()
+    events = RoomEvents(
+        thread_messages=[ThreadMessage("$t1", ROOM, BOB, root, "Je pré\x00fère\x01 mardi", at),
+                         ThreadMessage("$t2", ROOM, BOB, root + "\x00", "autre fil", at)],
+        reactions=[Reaction("$r1", ROOM, BOB, root + "\x00", "👍\x00", at),
+                   Reaction("$r2", ROOM, BOB, "\x00" * 300, "\ud800", at)],
+        redactions=[Redaction("$x1", ROOM, BOB, "$t1\x00")])
+    registry = bot.dispatcher.registry
+    async with bot.db.transaction() as repos:
+        for consumer in registry.consumers:
+            await consumer(repos, events, make_club(), T)
+        for answers in registry.poll_answers:
+            await answers(repos, [PollResponse("$v1", ROOM, BOB, at, sent[2].event_id + "\x00",
+                                               ("yes\x00",))], make_club(), T)
+    async with bot.db.transaction() as repos:
+        [comment] = await repos.comments.latest(1, 10)
+        assert (comment.text, comment.event_id) == ("Je préfère mardi", "$t1")
+    assert events.reactions[0].key == "👍" and events.reactions[0].target == ""
+    assert events.reactions[1].key == "" and events.thread_messages[1].root == ""

@@ -32,6 +32,7 @@ from commands.i18n import Translator, catalog
 from commands.params import Param
 from commands.registry import Registry, command, group
 from commands.roles import Role
+from commands.text import pill
 from tests.unit.commandline import prepare_line
 
 FR = Translator("fr")
@@ -259,3 +260,18 @@ def test_internal_error_reply() -> None:
     assert len({new_reference() for _ in range(50)}) > 45
     text = internal_error_reply(FR, reference).markdown
     assert text.startswith(f"Erreur interne (réf. {reference})")
+
+
+def test_a_refusal_shows_pills_and_escaped_text_once_and_code_spans_as_they_are() -> None:
+    t = Translator("fr")
+    pilled = message_content(error_reply(
+        Forbidden("decisions.author_only", number=3, who=pill("@bob:example.org")), t, "!"))
+    assert "@bob:example.org" in pilled["body"] and "\\" not in pilled["body"]
+    assert ('<a href="https://matrix.to/#/@bob:example.org">@bob:example.org</a>'
+            in pilled["formatted_body"])
+    plain = message_content(error_reply(UserError("action.not_member", user="@bob:x.org"), t, "!"))
+    assert plain["body"].startswith("@bob:x.org n'est") and "\\" not in plain["formatted_body"]
+    coded = message_content(error_reply(UserError("projects.slug_taken", slug="a-b`@room"), t,
+                                        "!"))
+    assert "<code>a-b'@\u2060room</code>" in coded["formatted_body"]
+    assert "`a-b'@\u2060room`" in coded["body"]

@@ -1,6 +1,8 @@
-"""commands.text: folding, Markdown escaping, @room defusing."""
+"""commands.text: storable text, folding, Markdown escaping, @room defusing."""
 
 from __future__ import annotations
+
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -14,6 +16,8 @@ from commands.text import (
     fold,
     inline_code,
     shorten,
+    storable,
+    storable_id,
 )
 
 
@@ -104,3 +108,36 @@ def test_unescape_markdown_gives_back_the_user_text() -> None:
 
     raw = "!pign <b>*x*</b> [a](b) #1 - 2.5 _c_ \\ `d`"
     assert unescape_markdown(escape_markdown(raw)) == raw
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    ("sans contrôle", "sans contrôle"),
+    ("a\x00b", "ab"),  # NUL: PostgreSQL refuses it in text
+    ("a\x01\x08\x0e\x1f\x7fb", "ab"),
+    ("a\x80\x9fb", "ab"),  # C1 controls
+    ("a\ud800b\udfff", "ab"),  # lone surrogates (JSON may escape them)
+    ("a\r\nb\rc\x0bd\x0ce\x1cf\x1dg\x1eh\x85i", "a\nb\nc\nd\ne\nf\ng\nh\ni"),
+    ("a\tb\nc", "a\tb\nc"),
+    ("\u200b\u202e\u2028🚲", "\u200b\u202e\u2028🚲"),  # not controls: left to each command
+])
+def test_storable_text(raw: str, kept: str) -> None:
+    assert storable(raw) == kept
+
+
+@given(st.text())
+def test_storable_text_holds_no_control_but_tab_and_line_feed(text: str) -> None:
+    kept = storable(text)
+    assert all(c in "\t\n" or unicodedata.category(c) not in ("Cc", "Cs") for c in kept)
+    kept.encode("utf-8")  # no lone surrogate
+    assert storable(kept) == kept
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    ("$abc:example.org", "$abc:example.org"),
+    ("$abc\x00", ""),
+    ("$a\ud800", ""),
+    ("$" + "é" * 128, ""),  # over 255 bytes
+    ("$" + "a" * 254, "$" + "a" * 254),
+])
+def test_storable_id(raw: str, kept: str) -> None:
+    assert storable_id(raw) == kept

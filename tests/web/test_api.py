@@ -4,6 +4,7 @@ panorama (search without accents, theme and commune filters); nothing personal."
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -275,3 +276,31 @@ async def test_a_nul_character_on_both_databases(both_db: Database, path: str) -
         assert (await client.get(path)).status == 400
     finally:
         await client.close()
+
+
+CONTROLS = "\x00\x01\x08\x0b\x0c\x1b\x7f\x85\x9f"
+
+
+def raw_controls(data: str, allowed: str = "") -> set[str]:
+    """The control characters ``data`` holds as they are (not escaped), but ``allowed``."""
+    return {c for c in data if unicodedata.category(c) == "Cc" and c not in allowed}
+
+
+async def test_stored_control_characters_never_reach_the_json_raw(client: Client,
+                                                                   db: Database) -> None:
+    """Text kept before the bot cleaned it at its boundary (SQLite takes any character), or
+    written by another program: the API escapes every control character."""
+    await add_event(db, SOON, title=f"Titre{CONTROLS}", description=f"Des\ncription{CONTROLS}",
+                    place=f"Mairie{CONTROLS}")
+    async with db.transaction() as repos:
+        await repos.groups.create(name=f"Vélo{CONTROLS}", name_key="velo", slug="velo",
+                                  description=f"D{CONTROLS}", theme="mobilite", territory="sud",
+                                  status="en-cours", created_by=MARC, at=START)
+    for path in ("/api/evenements", "/api/evenements/1", "/api/groupes", "/api/groupes/velo"):
+        response = await client.get(path)
+        assert response.status == 200, path
+        body = await response.text()
+        assert raw_controls(body) == set(), path
+        json.loads(body)
+    event = json.loads(await (await client.get("/api/evenements/1")).text())
+    assert event["title"] == f"Titre{CONTROLS}"  # kept, escaped

@@ -3,6 +3,7 @@ by a calendar library (recurring-ical-events); the same events as the bot's own 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -214,3 +215,20 @@ def test_an_empty_feed_is_still_a_calendar() -> None:
                     refresh=timedelta(hours=1))
     assert IcsCalendarStream.calendar_from_ics(data.decode()).events == []
     assert datetime.now(UTC) > START - timedelta(days=365 * 100)
+
+
+async def test_stored_control_characters_never_reach_a_feed(client: Client, db: Database) -> None:
+    """Text kept before the bot cleaned it at its boundary, or written by another program: a
+    calendar holds no control character but its line ends (RFC 5545 forbids them in text)."""
+    controls = "\x00\x01\x08\x0b\x0c\x1b\x7f\x85\x9f"
+    event = await add_event(db, SOON, title=f"Titre{controls}", place=f"Mairie{controls}",
+                            description=f"Des\ncription{controls}")
+    for data in (await read(client, "/calendrier.ics"),
+                 meeting_ics(event, web_club(), Translator("fr"), PARIS)):
+        text = data.decode()
+        assert {c for c in text if unicodedata.category(c) == "Cc"} <= {"\r", "\n"}
+        assert "\r\n" in text and "\r" not in text.replace("\r\n", "")
+        [parsed] = icalendar.Calendar.from_ical(data).walk("VEVENT")
+        assert str(parsed["summary"]).startswith("Rencontre du club — Titre")
+        assert str(parsed["description"]).startswith(
+            "Rencontre du club n°1 du Club Climat et Transition, pour : sud.\nDes\ncription")
