@@ -17,7 +17,7 @@ from commands.event_kinds import EventKinds
 from commands.i18n import Translator
 from commands.report_settings import ReportSettings
 from commands.rhythm import ReminderRules
-from commands.roles import Role
+from commands.roles import Asker, Role
 
 if TYPE_CHECKING:
     from commands.ports import MatrixPort
@@ -27,19 +27,21 @@ if TYPE_CHECKING:
 class HelpTopic(Protocol):
     """A command as ``!aide`` shows it (``commands.registry.Command``)."""
 
-    def visible_to(self, role: Role) -> bool: ...
+    def visible_to(self, who: Asker | Role) -> bool: ...
+
+    def find(self, word: str) -> HelpTopic | None: ...
 
     def takes_option(self, name: str) -> bool: ...
 
     def takes_param(self, name: str) -> bool: ...
 
-    def detail(self, role: Role, t: Translator, prefix: str) -> str: ...
+    def detail(self, who: Asker | Role, t: Translator, prefix: str) -> str: ...
 
 
 class Commands(Protocol):
     """The bot's commands as ``!aide`` reads them (``commands.registry.Registry``)."""
 
-    def index(self, role: Role, t: Translator, prefix: str) -> str: ...
+    def index(self, who: Asker | Role, t: Translator, prefix: str) -> str: ...
 
     def find(self, name: str) -> HelpTopic | None: ...
 

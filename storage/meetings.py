@@ -60,6 +60,12 @@ class MeetingRepository:
     async def get(self, meeting_id: int) -> Meeting | None:
         return await self.session.get(Meeting, meeting_id)
 
+    async def organises(self, user_id: str) -> bool:
+        """Whether ``user_id`` is the organiser of an event (one not cancelled)."""
+        query = select(Meeting.id).where(Meeting.organiser == user_id,
+                                         Meeting.status != "annulee").limit(1)
+        return await self.session.scalar(query) is not None
+
     async def next_planned(self, now: datetime) -> Meeting | None:
         """The soonest planned meeting that has not started yet."""
         query = (select(Meeting).where(Meeting.status == PLANNED, Meeting.starts_at >= now)

@@ -92,7 +92,8 @@ async def organising(ctx: Context, arguments: Mapping[str, Any]) -> None:
 @rencontre.subcommand("action", fr=("action", "decision"),
                       params=(MEETING, Param("who", Assignee()),
                               Param("text", Text(10_000), rest=True)),
-                      options=(DUE,), checks=(organising,), names_people=True)
+                      options=(DUE,), checks=(organising,), names_people=True,
+                      role=Role.REFERENT, organisers=True)
 async def rencontre_action(ctx: Context, meeting: Meeting, who: str | ProjectGroup, text: str,
                            due: str | None) -> Reply:
     """Records an action in the charge of ``who``; its reminder before the due date."""

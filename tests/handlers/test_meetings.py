@@ -563,8 +563,11 @@ async def test_minutes_refusals(bot: Harness) -> None:
 
 
 async def test_help_lists_the_meeting_commands_by_role(bot: Harness) -> None:
-    participant = await ask(bot, "!aide rencontre", ALICE)  # a group's referent may plan
+    participant = await ask(bot, "!aide rencontre", ALICE)
     assert "!rencontre present [n°]" in participant
+    assert "!rencontre planifier" not in participant  # named among those kept for others
+    await bot.command("!projet creer Atelier vélo", sender=ALICE)  # a group's referent may plan
+    participant = await ask(bot, "!aide rencontre", ALICE)
     assert "— planifier un événement de tout type et l'annoncer (coordination ; référents pour " \
            "leur groupe)" in participant
     assert ("!rencontre modifier <n°> [--places <nombre de places>] [--titre <titre>] "
