@@ -55,6 +55,7 @@ class MeetingRepository:
                                             "link": "", **details})
         self.session.add(meeting)
         await self.session.flush()
+        await self.session.refresh(meeting, ["group_name", "group_slug"])
         return meeting
 
     async def get(self, meeting_id: int) -> Meeting | None:

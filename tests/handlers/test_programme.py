@@ -154,7 +154,8 @@ async def test_a_group_event_is_announced_in_the_group_room(bot: Harness) -> Non
     sent = await bot.command("!rencontre planifier 14/01 18h30 --type groupe --groupe velo "
                              "--organisateur @alice:example.org", sender=COORDINATOR)
     assert [s.room_id for s in sent[1:]] == ["!velo:example.org", "!velo:example.org"]
-    assert "Réunion de groupe-projet n°1 — groupe-projet n°1" in plain(sent[1])
+    assert "Réunion de groupe-projet n°1 — groupe-projet « Atelier vélo » (atelier-velo)" in plain(
+        sent[1])
     async with bot.db.transaction() as repos:
         meeting = await repos.meetings.get(1)
         assert meeting is not None
