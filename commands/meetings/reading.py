@@ -52,19 +52,22 @@ async def info(ctx: Context, meeting: Meeting, page: PageRequest) -> Reply:
                        upcoming=meeting.starts_at >= ctx.now, window=window, named=named)
     text += await card_lines(ctx, meeting)
     if not named:
-        text += "\n\n" + _own_place(ctx, rsvps)
+        text += "\n\n" + _own_place(ctx, rsvps, over=meeting.ends_at <= ctx.now)
     footer = more(page, window.number, window.pages(most), ctx.t, ctx.club.prefix,
                   arguments=str(meeting.id))
     return Reply(text + ("\n\n" + footer if footer else ""))
 
 
-def _own_place(ctx: Context, rsvps: Sequence[MeetingRsvp]) -> str:
-    """Where the sender stands among the registrations (the names are not shown to them)."""
+def _own_place(ctx: Context, rsvps: Sequence[MeetingRsvp], *, over: bool) -> str:
+    """Where the sender stands among the registrations (the names are not shown to them); in
+    the past tense once the event is ``over``."""
+    tense = "_past" if over else ""
     waiting = [rsvp.user_id for rsvp in rsvps if rsvp.answer == WAITING]
     if ctx.sender in waiting:
-        return ctx.t("meeting.card_you_waiting", position=waiting.index(ctx.sender) + 1)
+        return ctx.t(f"meeting.card_you_waiting{tense}",
+                     position=waiting.index(ctx.sender) + 1)
     if any(r.user_id == ctx.sender and r.answer == PRESENT for r in rsvps):
-        return ctx.t("meeting.card_you_registered")
+        return ctx.t(f"meeting.card_you_registered{tense}")
     return ctx.t("meeting.card_names_private")
 
 

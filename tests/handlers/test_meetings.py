@@ -249,7 +249,11 @@ async def test_answer_refusals(bot: Harness) -> None:
     assert "Il n'y a pas de rencontre n°9" in await refused(bot, "!rencontre present 9", ALICE)
     assert "La rencontre n°2 est annulée" in await refused(bot, "!rencontre absent 2", ALICE)
     bot.clock.advance(timedelta(days=1, hours=9, minutes=30))  # 1 started half an hour ago
-    assert "a déjà eu lieu" in await refused(bot, "!rencontre present 1", ALICE)
+    assert await refused(bot, "!rencontre present 1", ALICE) == (
+        "La rencontre n°1 a commencé : inscriptions et réponses sont closes.")
+    bot.clock.advance(timedelta(hours=2))  # and ended
+    assert await refused(bot, "!rencontre absent 1", ALICE) == (
+        "La rencontre n°1 a déjà eu lieu : inscriptions et réponses sont closes.")
     assert "« x » n'est pas un nombre" in await refused(bot, "!rencontre present x", ALICE)
 
 

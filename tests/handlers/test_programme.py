@@ -9,13 +9,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 
 from commands.roles import Role
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.rencontres import MAIN, NORTH, SOUTH
 
@@ -243,6 +243,29 @@ async def test_register_wait_withdraw_and_the_first_waiting_is_told_privately(
         assert await repos.meetings.answered(1, "attente") == []
         actions = [(e.actor, e.action) for e in await repos.audit.entries("meeting", 1)]
     assert (BOB, "place_given") in actions and (CAROL, "place_given") in actions
+
+
+async def test_once_begun_no_sign_up_and_once_over_the_card_speaks_in_the_past(
+        bot: Harness) -> None:
+    await bot.command(WEBINAIRE, sender=COORDINATOR)  # 14 January, 18h30–20h (Paris)
+    await ask(bot, "!rencontre inscrire 1", sender=ALICE)
+    await ask(bot, "!rencontre inscrire 1", sender=BOB)  # waits
+    tables = ("meetings", "meeting_rsvps", "audit_log", "participants")
+    bot.clock.set(datetime(2099, 1, 14, 17, 40, tzinfo=UTC))  # under way
+    for line, sender in (("!rencontre inscrire 1", CAROL), ("!rencontre absent 1", ALICE)):
+        assert await unchanged(bot.db, tables, line, ask(bot, line, sender=sender)) == (
+            "La rencontre n°1 a commencé : inscriptions et réponses sont closes.")
+    assert "Vous êtes inscrit·e." in await ask(bot, "!rencontre info 1", sender=ALICE)
+    bot.clock.set(datetime(2099, 1, 14, 19, 0, tzinfo=UTC))  # over
+    for line, sender in (("!rencontre inscrire 1", CAROL), ("!rencontre present 1", ALICE),
+                         ("!rencontre peutetre 1", BOB), ("!meeting register 1", DAVE)):
+        assert await unchanged(bot.db, tables, line, ask(bot, line, sender=sender)) == (
+            "La rencontre n°1 a déjà eu lieu : inscriptions et réponses sont closes.")
+    registered = await ask(bot, "!rencontre info 1", sender=ALICE)
+    assert "Vous étiez inscrit·e." in registered and "Vous êtes" not in registered
+    waiting = await ask(bot, "!rencontre info 1", sender=BOB)
+    assert "Vous étiez n°1 sur la liste d'attente." in waiting
+    assert "Les noms des inscrits" in await ask(bot, "!rencontre info 1", sender=CAROL)
 
 
 async def test_a_place_told_to_someone_who_withdrew_meanwhile_is_not_told(bot: Harness) -> None:
