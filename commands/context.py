@@ -163,6 +163,12 @@ class Context:
             effects += await listener(*facts)
         return effects
 
+    async def gather(self, name: str, *facts: Any) -> list[Any]:
+        """Asks the capabilities listening to ``name`` for their part of a reply: what each
+        listener returns for ``facts``, in their order."""
+        listeners = self.commands.listeners.get(name, ()) if self.commands else ()
+        return [await listener(*facts) for listener in listeners]
+
     def db(self) -> Repositories:
         """The repositories of this command's transaction."""
         if self.repos is None:

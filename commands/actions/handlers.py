@@ -170,6 +170,18 @@ async def actions(ctx: Context, page: PageRequest, group: ProjectGroup | None) -
                        tail=ctx.t("action.how_to_close", prefix=ctx.club.prefix, number="n")))
 
 
+async def card_section(ctx: Context, meeting: Meeting) -> tuple[str, list[str]]:
+    """``!rencontre info``'s part (``MEETING_CARD``): the actions decided at the event, who,
+    what, for when, in the order recorded; the closed ones say so."""
+    repos = ctx.db()
+    found = list(await repos.actions.of_meeting(meeting.id))
+    groups = await common.groups_of(repos, found)
+    lines = [common.line(a, groups, ctx.club, ctx.t, meeting=False,
+                         late=a.status == OPEN and a.due_at is not None and a.due_at < ctx.now)
+             for a in found]
+    return ctx.t("action.card_title", count=len(found)), lines
+
+
 action = group("action", fr=("action",), section="meetings")  # the same word in English
 ACTION = Param("action", ActionRef(), shows=("number",))
 
@@ -200,4 +212,4 @@ async def annuler(ctx: Context, action: Action) -> Reply:
     return await _close(ctx, action, CANCELLED)
 
 
-__all__ = ["action", "actions", "rencontre_action"]
+__all__ = ["action", "actions", "card_section", "rencontre_action"]
