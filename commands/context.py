@@ -17,7 +17,7 @@ from commands.event_kinds import EventKinds
 from commands.i18n import Translator
 from commands.report_settings import ReportSettings
 from commands.rhythm import ReminderRules
-from commands.roles import Role
+from commands.roles import Asker, Role
 
 if TYPE_CHECKING:
     from commands.ports import MatrixPort
@@ -27,19 +27,21 @@ if TYPE_CHECKING:
 class HelpTopic(Protocol):
     """A command as ``!aide`` shows it (``commands.registry.Command``)."""
 
-    def visible_to(self, role: Role) -> bool: ...
+    def visible_to(self, who: Asker | Role) -> bool: ...
+
+    def find(self, word: str) -> HelpTopic | None: ...
 
     def takes_option(self, name: str) -> bool: ...
 
     def takes_param(self, name: str) -> bool: ...
 
-    def detail(self, role: Role, t: Translator, prefix: str) -> str: ...
+    def detail(self, who: Asker | Role, t: Translator, prefix: str) -> str: ...
 
 
 class Commands(Protocol):
     """The bot's commands as ``!aide`` reads them (``commands.registry.Registry``)."""
 
-    def index(self, role: Role, t: Translator, prefix: str) -> str: ...
+    def index(self, who: Asker | Role, t: Translator, prefix: str) -> str: ...
 
     def find(self, name: str) -> HelpTopic | None: ...
 
@@ -160,6 +162,12 @@ class Context:
         for listener in listeners:
             effects += await listener(*facts)
         return effects
+
+    async def gather(self, name: str, *facts: Any) -> list[Any]:
+        """Asks the capabilities listening to ``name`` for their part of a reply: what each
+        listener returns for ``facts``, in their order."""
+        listeners = self.commands.listeners.get(name, ()) if self.commands else ()
+        return [await listener(*facts) for listener in listeners]
 
     def db(self) -> Repositories:
         """The repositories of this command's transaction."""

@@ -24,7 +24,7 @@ from commands.i18n import Translator
 from commands.jobs import ARRIVALS, Item, Job, JobRun
 from commands.params import Param
 from commands.registry import command
-from commands.roles import Role
+from commands.roles import Asker, Role
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
@@ -34,25 +34,43 @@ log = logging.getLogger(__name__)
 
 
 @command("aide", fr=("aide", "commandes"), en=("help", "commands"), section="meta",
-         params=(Param("command", Word(), required=False),), role=Role.VISITOR)
-async def aide(ctx: Context, command: str | None) -> Reply:
-    """``!aide``: the commands the asker may run; ``!aide projet``: one in full."""
+         params=(Param("command", Word(), required=False),
+                 Param("subcommand", Word(), required=False)), role=Role.VISITOR)
+async def aide(ctx: Context, command: str | None, subcommand: str | None) -> Reply:
+    """``!aide``: the commands the asker may run; ``!aide projet``, ``!aide rencontre
+    planifier``: one in full, with who may run it (even one kept for another role)."""
     commands = ctx.commands
     assert commands is not None, "!aide runs with the registry it was found in"
+    reader = await _asker(ctx)
     if command is None:
-        text = commands.index(ctx.role, ctx.t, ctx.club.prefix)
+        text = commands.index(reader, ctx.t, ctx.club.prefix)
         if ctx.role == Role.VISITOR:
             text += "\n\n" + visitor_hint(ctx)
         return Reply(text)
     found = commands.find(command.lstrip(ctx.club.prefix))
-    if found is None or not found.visible_to(ctx.role):
+    if found is not None and subcommand is not None:
+        found = found.find(subcommand)
+        command = f"{command} {subcommand}"
+    if found is None:
         raise NotFound("error.no_such_command", name=command, prefix=ctx.club.prefix)
-    text = found.detail(ctx.role, ctx.t, ctx.club.prefix)
+    text = found.detail(reader, ctx.t, ctx.club.prefix)
     if found.takes_option("kind"):  # the club's kinds of event, from its config
         text += "\n\n" + ctx.t("help.event_kinds", kinds=ctx.club.event_kinds.choices())
     if found.takes_param("counts"):  # the club's categories of people, from its config
         text += "\n\n" + ctx.t("help.categories", categories=ctx.club.categories.choices())
+    if ctx.role == Role.VISITOR and not found.visible_to(reader):
+        text += "\n\n" + visitor_hint(ctx)
     return Reply(text)
+
+
+async def _asker(ctx: Context) -> Asker:
+    """The sender as ``!aide`` sees them: a member's places as a group's referent and as an
+    event's organiser are read from the database."""
+    if ctx.role != Role.PARTICIPANT:
+        return Asker(ctx.role)
+    repos = ctx.db()
+    referent = any(member.referent for _, member in await repos.groups.groups_of(ctx.sender))
+    return Asker(ctx.role, referent=referent, organiser=await repos.meetings.organises(ctx.sender))
 
 
 @command("ping", fr=("ping",), en=(), section="meta", role=Role.VISITOR)

@@ -12,13 +12,13 @@ is looked up, as if the handler looked the objects up itself.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
 
 from commands.arguments import Converter, Integer, split_first, split_words
-from commands.errors import MissingArgument
+from commands.errors import BadArgument, MissingArgument
 from commands.i18n import Translator
 from commands.text import fold
 
@@ -206,3 +206,31 @@ def next_word(text: str) -> tuple[str, str]:
 def folded_names(names: tuple[str, ...]) -> frozenset[str]:
     """Declared names as matched: accents and case ignored (computed once per command)."""
     return frozenset(fold(name) for name in names)
+
+
+def parse_options(options: Sequence[Option], found: list[tuple[str, str]]) -> dict[str, Any]:
+    """The handler's values of a command's ``options`` from the ``--name value`` pairs
+    ``found`` in its line: ``False`` or ``None`` for those not given (or the ``Later`` lookup
+    of their ``absent`` value); an unknown, repeated or empty option, or a missing required
+    one, refused."""
+    values: dict[str, Any] = {option.name: False if option.flag else None for option in options}
+    seen: set[str] = set()
+    for name, raw in found:
+        option = next((o for o in options if o.matches(name)), None)
+        if option is None:
+            listed = ", ".join(f"--{o.fr[0]}" for o in options)
+            raise BadArgument("error.unknown_option", name=name[:40], options=listed)
+        if option.name in seen:
+            raise BadArgument("error.option_twice", name=name[:40])
+        if option.flag and raw:
+            raise BadArgument("error.flag_with_value", name=name[:40], extra=raw[:40])
+        if not option.flag and not raw:
+            raise BadArgument("error.option_without_value", name=name[:40])
+        seen.add(option.name)
+        values[option.name] = True if option.flag else read(option.converter, raw)
+    for option in options:
+        if option.required and option.name not in seen:
+            raise MissingArgument("error.missing_option", name=option.name, option=option.fr[0])
+        if option.name not in seen and hasattr(option.converter, "absent"):
+            values[option.name] = Later(cast(ContextConverter, option.converter), None)
+    return values

@@ -13,23 +13,22 @@ from __future__ import annotations
 import difflib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from commands.arguments import split_first, split_options
-from commands.errors import BadArgument, MissingArgument, TooManyArguments, UnknownCommand
+from commands.errors import TooManyArguments, UnknownCommand
 from commands.i18n import Translator
 from commands.params import (
     PAGE,
     Check,
-    ContextConverter,
     Later,
     Option,
     Param,
     folded_names,
     next_word,
-    read,
+    parse_options,
 )
-from commands.roles import Role
+from commands.roles import Asker, Role, asker
 from commands.text import fold
 
 if TYPE_CHECKING:
@@ -39,12 +38,12 @@ if TYPE_CHECKING:
     from commands.exports import Export
     from commands.jobs import Answered, AtStart, Job
 
+SECTIONS: tuple[str, ...] = ("meta", "projects", "meetings", "polls", "agenda", "reminders",
+                             "reports", "privacy")
+
 Handler = Callable[..., Awaitable["Reply"]]
 # What becomes of a room the bot opened (``commands.effects.Outcome``): its effects
 OutcomeHandler = Callable[["RoomOutcome"], Awaitable[Sequence["Effect"]]]
-
-SECTIONS: tuple[str, ...] = ("meta", "projects", "meetings", "polls", "agenda", "reminders",
-                             "reports", "privacy")
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,8 @@ class Command:
     # reader is a club member (a club room, a group's room, a direct message), never elsewhere.
     names_people: bool = False
     checks: tuple[Check, ...] = ()  # run on the converted arguments, before the handler
+    # A ``REFERENT`` command an event's organiser may run too (``!aide`` shows it to them).
+    organisers: bool = False
 
     def __post_init__(self) -> None:
         if self.section not in SECTIONS:
@@ -98,12 +99,15 @@ class Command:
     def matches(self, word: str) -> bool:
         return fold(word) in folded_names(self.names)
 
-    def visible_to(self, role: Role) -> bool:
-        """Coordinators' commands are hidden from others, members' ones from visitors;
-        referents' ones are shown to every member."""
-        if self.role == Role.REFERENT:
-            return role >= Role.PARTICIPANT
-        return role >= self.role
+    def visible_to(self, who: Asker | Role) -> bool:
+        """Whether ``!aide`` lists it for ``who``: coordinators' commands for coordinators,
+        members' ones for members, referents' ones for the referents of a group (and, for
+        ``organisers`` ones, an event's organiser)."""
+        return asker(who).may(self.role, organisers=self.organisers)
+
+    def find(self, word: str) -> Command | None:
+        """The subcommand one of whose names is ``word``."""
+        return named(self.subcommands, word)
 
     def takes_option(self, name: str) -> bool:
         """Whether this command, or one of its subcommands, declares the option ``name``."""
@@ -115,14 +119,15 @@ class Command:
         return any(param.name == name for each in (self, *self.subcommands)
                    for param in each.params)
 
-    def detail(self, role: Role, t: Translator, prefix: str) -> str:
+    def detail(self, who: Asker | Role, t: Translator, prefix: str) -> str:
         """``!aide <commande>``'s text (``help_detail``)."""
-        return help_detail(self, role, t, prefix)
+        return help_detail(self, who, t, prefix)
 
     def subcommand(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (),
                    params: Sequence[Param] = (), role: Role | None = None,
                    options: Sequence[Option] = (), names_people: bool = False,
-                   checks: Sequence[Check] = ()) -> Callable[[Handler], Handler]:
+                   checks: Sequence[Check] = (),
+                   organisers: bool = False) -> Callable[[Handler], Handler]:
         """Declares a subcommand of this command (decorator); the handler stays a plain
         function."""
 
@@ -132,15 +137,16 @@ class Command:
             child = Command(f"{self.key}.{key}", tuple(fr), tuple(en), self.section, handler,
                             tuple(params), self.role if role is None else role, parent=self,
                             options=tuple(options), names_people=names_people,
-                            checks=tuple(checks))
+                            checks=tuple(checks), organisers=organisers)
             self.subcommands.append(child)
             return handler
 
         return register
 
-    def family(self, *, role: Role | None = None, checks: Sequence[Check] = ()) -> Family:
+    def family(self, *, role: Role | None = None, checks: Sequence[Check] = (),
+               organisers: bool = False) -> Family:
         """Subcommands that share a role and checks (``rencontre.family(role=COORDINATOR)``)."""
-        return Family(self, self.role if role is None else role, tuple(checks))
+        return Family(self, self.role if role is None else role, tuple(checks), organisers)
 
     def usage(self, t: Translator, prefix: str) -> str:
         """``!aide [commande]``: the command line to type, parameters named in ``t``'s language."""
@@ -161,7 +167,7 @@ class Command:
             remaining, _, body = remaining.partition("\n")
         if self.options:
             remaining, found = split_options(remaining)
-            values.update(self._parse_options(found))
+            values.update(parse_options(self.options, found))
         arguments: dict[str, Any] = {}
         for param in self.params:
             if param.lines:
@@ -181,35 +187,6 @@ class Command:
             values[PAGE.name] = PageRequest(values[PAGE.name] or 1, self)
         return values
 
-    def _parse_options(self, found: list[tuple[str, str]]) -> dict[str, Any]:
-        values: dict[str, Any] = {option.name: False if option.flag else None
-                                  for option in self.options}
-        seen: set[str] = set()
-        for name, raw in found:
-            option = next((o for o in self.options if o.matches(name)), None)
-            if option is None:
-                listed = ", ".join(f"--{o.fr[0]}" for o in self.options)
-                raise BadArgument("error.unknown_option", name=name[:40], options=listed)
-            if option.name in seen:
-                raise BadArgument("error.option_twice", name=name[:40])
-            if option.flag:
-                if raw:
-                    raise BadArgument("error.flag_with_value", name=name[:40], extra=raw[:40])
-                seen.add(option.name)
-                values[option.name] = True
-                continue
-            if not raw:
-                raise BadArgument("error.option_without_value", name=name[:40])
-            seen.add(option.name)
-            values[option.name] = read(option.converter, raw)
-        for option in self.options:
-            if option.required and option.name not in seen:
-                raise MissingArgument("error.missing_option", name=option.name,
-                                      option=option.fr[0])
-            if option.name not in seen and hasattr(option.converter, "absent"):
-                values[option.name] = Later(cast(ContextConverter, option.converter), None)
-        return values
-
 
 @dataclass(frozen=True)
 class Family:
@@ -219,6 +196,7 @@ class Family:
     parent: Command
     role: Role
     checks: tuple[Check, ...] = ()
+    organisers: bool = False
 
     def subcommand(self, key: str, *, fr: Sequence[str], en: Sequence[str] = (),
                    params: Sequence[Param] = (), options: Sequence[Option] = (),
@@ -228,7 +206,8 @@ class Family:
         family's."""
         return self.parent.subcommand(key, fr=fr, en=en, params=params, role=self.role,
                                       options=options, names_people=names_people,
-                                      checks=self.checks + tuple(checks))
+                                      checks=self.checks + tuple(checks),
+                                      organisers=self.organisers)
 
 
 def command(key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
@@ -333,12 +312,12 @@ class Registry:
         close = difflib.get_close_matches(fold(name[:40]), list(names), n=limit, cutoff=0.6)
         return [names[n] for n in close]
 
-    def visible_to(self, role: Role) -> list[Command]:
-        return [c for c in self._commands if c.visible_to(role)]
+    def visible_to(self, who: Asker | Role) -> list[Command]:
+        return [c for c in self._commands if c.visible_to(who)]
 
-    def index(self, role: Role, t: Translator, prefix: str) -> str:
+    def index(self, who: Asker | Role, t: Translator, prefix: str) -> str:
         """``!aide``'s text (``help_index``)."""
-        return help_index(self, role, t, prefix)
+        return help_index(self, who, t, prefix)
 
 
 def named(commands: Iterable[Command], word: str) -> Command | None:
@@ -347,40 +326,67 @@ def named(commands: Iterable[Command], word: str) -> Command | None:
     return next((c for c in commands if folded in folded_names(c.names)), None)
 
 
-def help_index(registry: Registry, role: Role, t: Translator, prefix: str) -> str:
-    """``!aide``: the commands the asker may run, grouped by section."""
+def help_index(registry: Registry, who: Asker | Role, t: Translator, prefix: str) -> str:
+    """``!aide``: the commands the asker may run, grouped by section; a line if others are
+    kept for the referents or the coordination."""
     lines = [t("help.title"), ""]
     for section in SECTIONS:
-        commands = [c for c in registry.visible_to(role) if c.section == section]
+        commands = [c for c in registry.visible_to(who) if c.section == section]
         if not commands:
             continue
         lines.append(f"**{t(f'section.{section}')}**")
         for command in commands:
             lines.append(f"- `{prefix}{command.name_in(t.language)}` — {t(f'cmd.{command.key}.summary')}")
         lines.append("")
-    lines.append(t("help.footer", prefix=prefix, example=_help_name(registry, t)))
+    help_name = t("help.command_name")
+    whom = _kept_for(registry.walk(), who, t)
+    if whom:
+        lines += [t("help.more", whom=whom, prefix=prefix, help=help_name), ""]
+    lines.append(t("help.footer", prefix=prefix, example=help_name))
     return "\n".join(lines)
 
 
-def _help_name(registry: Registry, t: Translator) -> str:
-    found = registry.find("aide")
-    return found.name_in(t.language) if found else "aide"
-
-
-def help_detail(command: Command, role: Role, t: Translator, prefix: str) -> str:
-    """``!aide projet``: one command in full, with its usage and subcommands."""
-    lines = [f"**{prefix}{command.path_in(t.language)}** — {t(f'cmd.{command.key}.summary')}", ""]
+def help_detail(command: Command, who: Asker | Role, t: Translator, prefix: str) -> str:
+    """``!aide projet``: one command in full, with its usage, the subcommands the asker may
+    run and a line naming the others; who may run it, unless every member may."""
+    title = f"**{prefix}{command.path_in(t.language)}** — {t(f'cmd.{command.key}.summary')}"
+    lines = [title, ""]
     if command.handler:
         lines.append(f"`{command.usage(t, prefix)}`")
     if t.has(f"cmd.{command.key}.help"):
         lines += ["", t(f"cmd.{command.key}.help")]
-    subs = [c for c in command.subcommands if c.visible_to(role)]
+    subs = [c for c in command.subcommands if c.visible_to(who)]
     if subs:
         lines += ["", t("help.subcommands")]
         lines += [f"- `{c.usage(t, prefix)}` — {t(f'cmd.{c.key}.summary')}" for c in subs]
+    kept = [c for c in command.subcommands if not c.visible_to(who)]
+    whom = _kept_for(kept, who, t)
+    if whom:
+        names = ", ".join(f"`{c.name_in(t.language)}`" for c in kept)
+        example = f"{prefix}{t('help.command_name')} {command.path_in(t.language)} " \
+                  f"{kept[0].name_in(t.language)}"
+        lines += ["", t("help.more_subcommands", whom=whom, names=names, example=example)]
     other = command.en if t.language == "fr" else command.fr
     if other:
         lines += ["", t("help.aliases", names=", ".join(f"`{prefix}{n}`" for n in other))]
     if command.role != Role.PARTICIPANT:
-        lines += ["", t(f"help.role_{command.role.name.lower()}")]
+        lines += ["", t(f"help.role_{_role_name(command)}")]
     return "\n".join(lines)
+
+
+def _role_name(command: Command) -> str:
+    if command.role == Role.REFERENT and command.organisers:
+        return "organiser"
+    return command.role.name.lower()
+
+
+def _kept_for(commands: Iterable[Command], who: Asker | Role, t: Translator) -> str:
+    """Whom the commands hidden from a member are for (« aux référents… »), or nothing (none
+    hidden, or a visitor: told to join the club instead)."""
+    reader = asker(who)
+    if reader.role == Role.VISITOR:
+        return ""
+    roles = {c.role for c in commands if not c.visible_to(reader)}
+    if Role.REFERENT in roles:
+        return t("help.whom_referents")
+    return t("help.whom_coordination") if Role.COORDINATOR in roles else ""

@@ -44,6 +44,12 @@ class ActionRepository:
                  .order_by(Action.meeting_id, Action.id).offset(offset).limit(limit))
         return (await self.session.scalars(query)).all()
 
+    async def of_meeting(self, meeting_id: int) -> Sequence[Action]:
+        """Every action decided at the event ``meeting_id`` (open, done or cancelled), in the
+        order they were recorded."""
+        query = select(Action).where(Action.meeting_id == meeting_id).order_by(Action.id)
+        return (await self.session.scalars(query)).all()
+
     async def count_open(self, group_id: int | None = None) -> int:
         query = select(func.count()).select_from(Action).where(*_open(group_id))
         return int(await self.session.scalar(query) or 0)

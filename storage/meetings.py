@@ -55,10 +55,17 @@ class MeetingRepository:
                                             "link": "", **details})
         self.session.add(meeting)
         await self.session.flush()
+        await self.session.refresh(meeting, ["group_name", "group_slug"])
         return meeting
 
     async def get(self, meeting_id: int) -> Meeting | None:
         return await self.session.get(Meeting, meeting_id)
+
+    async def organises(self, user_id: str) -> bool:
+        """Whether ``user_id`` is the organiser of an event (one not cancelled)."""
+        query = select(Meeting.id).where(Meeting.organiser == user_id,
+                                         Meeting.status != "annulee").limit(1)
+        return await self.session.scalar(query) is not None
 
     async def next_planned(self, now: datetime) -> Meeting | None:
         """The soonest planned meeting that has not started yet."""

@@ -51,13 +51,17 @@ def due(action: Action, club: Club, t: Translator) -> str:
 
 
 def line(action: Action, groups: dict[int, ProjectGroup], club: Club, t: Translator,
-         *, late: bool = False) -> str:
-    """``- n°3 Envoyer le devis — @bob — pour le … — rencontre n°1``."""
+         *, late: bool = False, meeting: bool = True) -> str:
+    """``- n°3 Envoyer le devis — @bob — pour le … — rencontre n°1`` (its event left out
+    without ``meeting``); a closed one says so (« faite », « annulée »)."""
     parts = [f"- n°{action.id} {escape_markdown(shorten(action.text, SHOWN))}",
              who(action, groups, t)]
     if action.due_at is not None:
         parts.append(due(action, club, t) + (" " + t("action.late") if late else ""))
-    parts.append(t("action.of_meeting", number=action.meeting_id))
+    if meeting:
+        parts.append(t("action.of_meeting", number=action.meeting_id))
+    if action.status != OPEN:
+        parts.append(t(f"action.status_{action.status}"))
     return " — ".join(parts)
 
 

@@ -92,7 +92,8 @@ async def organising(ctx: Context, arguments: Mapping[str, Any]) -> None:
 @rencontre.subcommand("action", fr=("action", "decision"),
                       params=(MEETING, Param("who", Assignee()),
                               Param("text", Text(10_000), rest=True)),
-                      options=(DUE,), checks=(organising,), names_people=True)
+                      options=(DUE,), checks=(organising,), names_people=True,
+                      role=Role.REFERENT, organisers=True)
 async def rencontre_action(ctx: Context, meeting: Meeting, who: str | ProjectGroup, text: str,
                            due: str | None) -> Reply:
     """Records an action in the charge of ``who``; its reminder before the due date."""
@@ -169,6 +170,18 @@ async def actions(ctx: Context, page: PageRequest, group: ProjectGroup | None) -
                        tail=ctx.t("action.how_to_close", prefix=ctx.club.prefix, number="n")))
 
 
+async def card_section(ctx: Context, meeting: Meeting) -> tuple[str, list[str]]:
+    """``!rencontre info``'s part (``MEETING_CARD``): the actions decided at the event, who,
+    what, for when, in the order recorded; the closed ones say so."""
+    repos = ctx.db()
+    found = list(await repos.actions.of_meeting(meeting.id))
+    groups = await common.groups_of(repos, found)
+    lines = [common.line(a, groups, ctx.club, ctx.t, meeting=False,
+                         late=a.status == OPEN and a.due_at is not None and a.due_at < ctx.now)
+             for a in found]
+    return ctx.t("action.card_title", count=len(found)), lines
+
+
 action = group("action", fr=("action",), section="meetings")  # the same word in English
 ACTION = Param("action", ActionRef(), shows=("number",))
 
@@ -199,4 +212,4 @@ async def annuler(ctx: Context, action: Action) -> Reply:
     return await _close(ctx, action, CANCELLED)
 
 
-__all__ = ["action", "actions", "rencontre_action"]
+__all__ = ["action", "actions", "card_section", "rencontre_action"]

@@ -19,7 +19,7 @@ from icalendar import Calendar, Event, vDuration
 from commands.event_kinds import CLUB_MEETING
 from commands.i18n import Translator
 from commands.meetings.vocabulary import CANCELLED, MEETING_TERRITORIES
-from commands.text import storable
+from commands.text import escape_markdown, storable
 from commands.vocabulary import THEMES
 
 if TYPE_CHECKING:
@@ -137,23 +137,29 @@ def meeting_event(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> 
     return event
 
 
-def _audience(meeting: Meeting, t: Translator) -> str:
-    if meeting.group_id is not None:
-        return t("meeting.for_group", group=meeting.group_id)
-    return MEETING_TERRITORIES.label(meeting.territory, t)
+def audience(meeting: Meeting, t: Translator, *, markdown: bool = False) -> str:
+    """Whom it is for: a territory, or its groupe-projet by name and slug (escaped for
+    Markdown with ``markdown``); a group no longer found, by its number."""
+    if meeting.group_id is None:
+        return MEETING_TERRITORIES.label(meeting.territory, t)
+    if meeting.group_name is None:
+        return t("meeting.for_group_number", group=meeting.group_id)
+    name = escape_markdown(meeting.group_name) if markdown else meeting.group_name
+    return t("meeting.for_group", name=name, slug=meeting.group_slug)
 
 
 def _summary(meeting: Meeting, club: Club, t: Translator) -> str:
     """« Rencontre du Club … — nord » for a club's rencontre without a title; else « Webinaire —
-    its title » (or its audience)."""
+    its title » (or its group's name, or its audience)."""
     if meeting.kind == CLUB_MEETING and not meeting.title:
-        return t("meeting.ics_summary", club=club.name, territory=_audience(meeting, t))
-    return f"{club.event_kinds.label(meeting.kind)} — {meeting.title or _audience(meeting, t)}"
+        return t("meeting.ics_summary", club=club.name, territory=audience(meeting, t))
+    about = meeting.title or meeting.group_name or audience(meeting, t)
+    return f"{club.event_kinds.label(meeting.kind)} — {about}"
 
 
 def _description(meeting: Meeting, club: Club, t: Translator) -> str:
     lines = [t("meeting.ics_description", kind=club.event_kinds.label(meeting.kind),
-               number=meeting.id, club=club.name, territory=_audience(meeting, t))]
+               number=meeting.id, club=club.name, territory=audience(meeting, t))]
     if meeting.description:
         lines.append(meeting.description)
     if meeting.link:

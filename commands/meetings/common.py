@@ -42,7 +42,8 @@ answering = rencontre.family(checks=(answerable,))
 # referents for their group's events (``organisers``)
 coordination = rencontre.family(role=Role.REFERENT, checks=(organisers_only(),))
 # ``!rencontre modifier``: the same, and the event's organiser
-editing = rencontre.family(role=Role.REFERENT, checks=(organisers_only(organiser=True),))
+editing = rencontre.family(role=Role.REFERENT, checks=(organisers_only(organiser=True),),
+                          organisers=True)
 
 
 async def started(ctx: Context, arguments: Mapping[str, Any]) -> None:
@@ -58,7 +59,7 @@ async def started(ctx: Context, arguments: Mapping[str, Any]) -> None:
 # ``!rencontre presences|effectif|invite|oublier-invite|feuille``: the same as ``editing``
 # (refused in the attendance's words), once the event has started
 recording = rencontre.family(role=Role.REFERENT, checks=(
-    organisers_only(organiser=True, refusals="attendance"), started))
+    organisers_only(organiser=True, refusals="attendance"), started), organisers=True)
 
 
 def read_slot(ctx: Context, text: str, duration_of: Meeting | None = None) -> Slot:

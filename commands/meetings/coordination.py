@@ -55,7 +55,8 @@ async def planifier(ctx: Context, when: str, **options: Any) -> Reply:
     meeting, effects = await create_meeting(ctx.db(), ctx.club, ctx.t, start=slot.start,
                                             end=slot.end, details=details, created_by=ctx.sender,
                                             now=ctx.now, fallback_room=ctx.room_id)
-    return Reply(ctx.t("meeting.planned", heading=render.heading(meeting, ctx.club, ctx.t),
+    heading = render.heading(meeting, ctx.club, ctx.t, group=False)  # its audience follows
+    return Reply(ctx.t("meeting.planned", heading=heading,
                        when=render.when(meeting, ctx.club, ctx.t),
                        place=render.where(meeting, ctx.t),
                        territory=render.territory(meeting, ctx.t),

@@ -65,7 +65,7 @@ def _months(ctx: Context, events: list[MeetingSummary]) -> list[Section]:
 
 def _line(ctx: Context, summary: MeetingSummary) -> str:
     meeting, t = summary.meeting, ctx.t
-    parts = [render.heading(meeting, ctx.club, t), render.when(meeting, ctx.club, t),
+    parts = [render.heading(meeting, ctx.club, t, group=False), render.when(meeting, ctx.club, t),
              render.territory(meeting, t), render.where(meeting, t, render.PLACE_IN_LIST)]
     if meeting.capacity is not None:
         free = max(meeting.capacity - summary.answers.get("present", 0), 0)

@@ -9,7 +9,7 @@ from commands.context import Context
 from commands.effects import Reply
 from commands.meetings import render
 from commands.meetings.common import NEXT_MEETING, rencontre
-from commands.meetings.service import ics_upload
+from commands.meetings.service import MEETING_CARD, ics_upload
 from commands.meetings.turnout import card_lines
 from commands.meetings.vocabulary import PRESENT, WAITING
 from commands.paging import Window, more, paged
@@ -46,25 +46,33 @@ async def info(ctx: Context, meeting: Meeting, page: PageRequest) -> Reply:
     attendance = await meetings.attendance(meeting.id)
     named = meeting.capacity is None or ctx.role >= Role.COORDINATOR \
         or ctx.sender in (meeting.organiser, meeting.created_by)
-    most = render.most_named(rsvps if named else (), attendance)
+    parts: list[tuple[str, list[str]]] = await ctx.gather(MEETING_CARD, ctx, meeting)
+    most = max([render.most_named(rsvps if named else (), attendance),
+                *(len(lines) for _, lines in parts)])
     window = Window(page.number, render.NAMES_SHOWN).within(most)
     text = render.card(meeting, rsvps, attendance, ctx.club, ctx.t,
                        upcoming=meeting.starts_at >= ctx.now, window=window, named=named)
     text += await card_lines(ctx, meeting)
+    for head, lines in parts:  # the same page of each list as of the names
+        if shown := lines[window.offset:window.offset + window.size]:
+            text += "\n\n" + "\n".join([head, *shown])
     if not named:
-        text += "\n\n" + _own_place(ctx, rsvps)
+        text += "\n\n" + _own_place(ctx, rsvps, over=meeting.ends_at <= ctx.now)
     footer = more(page, window.number, window.pages(most), ctx.t, ctx.club.prefix,
                   arguments=str(meeting.id))
     return Reply(text + ("\n\n" + footer if footer else ""))
 
 
-def _own_place(ctx: Context, rsvps: Sequence[MeetingRsvp]) -> str:
-    """Where the sender stands among the registrations (the names are not shown to them)."""
+def _own_place(ctx: Context, rsvps: Sequence[MeetingRsvp], *, over: bool) -> str:
+    """Where the sender stands among the registrations (the names are not shown to them); in
+    the past tense once the event is ``over``."""
+    tense = "_past" if over else ""
     waiting = [rsvp.user_id for rsvp in rsvps if rsvp.answer == WAITING]
     if ctx.sender in waiting:
-        return ctx.t("meeting.card_you_waiting", position=waiting.index(ctx.sender) + 1)
+        return ctx.t(f"meeting.card_you_waiting{tense}",
+                     position=waiting.index(ctx.sender) + 1)
     if any(r.user_id == ctx.sender and r.answer == PRESENT for r in rsvps):
-        return ctx.t("meeting.card_you_registered")
+        return ctx.t(f"meeting.card_you_registered{tense}")
     return ctx.t("meeting.card_names_private")
 
 

@@ -32,11 +32,14 @@ PLACE_GIVEN = "meeting_place"  # the outcome of the direct room opened to tell o
 
 
 def refuse_if_closed(meeting: Meeting, now: datetime) -> None:
-    """No answer to a cancelled event, or one that has taken place."""
+    """No answer (nor sign-up) to a cancelled event, one under way or one that has taken
+    place."""
     if meeting.status == CANCELLED:
         raise UserError("meeting.answer_cancelled", number=meeting.id)
-    if meeting.status == HELD or meeting.starts_at < now:
+    if meeting.status == HELD or meeting.ends_at <= now:
         raise UserError("meeting.answer_past", number=meeting.id)
+    if meeting.starts_at < now:
+        raise UserError("meeting.answer_started", number=meeting.id)
 
 
 async def answer_with_places(ctx: Context, meeting: Meeting, answer: str) -> Reply:

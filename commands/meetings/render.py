@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 from commands.context import Club
 from commands.dates import Slot, format_slot
 from commands.i18n import Translator
-from commands.meetings.calendar import place_url
+from commands.meetings.calendar import audience, place_url
 from commands.meetings.vocabulary import (
     CANCELLED,
     HELD,
     MEETING_STATUSES,
-    MEETING_TERRITORIES,
     WAITING,
 )
 from commands.paging import Section, Window
@@ -58,24 +57,27 @@ def kind(meeting: Meeting, club: Club) -> str:
     return club.event_kinds.label(meeting.kind)
 
 
-def heading(meeting: Meeting, club: Club, t: Translator) -> str:
-    """« Webinaire n°4 — Rénover sa maison » (its title escaped), « Rencontre du club n°1 »."""
+def heading(meeting: Meeting, club: Club, t: Translator, *, group: bool = True) -> str:
+    """« Webinaire n°4 — Rénover sa maison » (its title escaped), « Rencontre du club n°1 »;
+    a group's event names its group, « Réunion de groupe-projet n°5 (Atelier vélo) », unless
+    ``group`` is false (its audience, ``territory``, follows)."""
     title = escape_markdown(meeting.title) if meeting.title else ""
+    named = group and meeting.group_name
+    group_part = f" ({escape_markdown(meeting.group_name or '')})" if named else ""
     return t("meeting.heading", kind=kind(meeting, club), number=meeting.id,
-             title=f" — {title}" if title else "")
+             title=group_part + (f" — {title}" if title else ""))
 
 
 def territory(meeting: Meeting, t: Translator) -> str:
-    """Whom it is for: a territory, or its groupe-projet."""
-    if meeting.group_id is not None:
-        return t("meeting.for_group", group=meeting.group_id)
-    return MEETING_TERRITORIES.label(meeting.territory, t)
+    """Whom it is for: a territory, or its groupe-projet (``calendar.audience``)."""
+    return audience(meeting, t, markdown=True)
 
 
 def _facts(meeting: Meeting, club: Club, t: Translator) -> dict[str, object]:
     return {"number": meeting.id, "club": club.name, "when": when(meeting, club, t),
             "place": where(meeting, t), "territory": territory(meeting, t),
-            "prefix": club.prefix, "heading": heading(meeting, club, t)}
+            "prefix": club.prefix,
+            "heading": heading(meeting, club, t, group=False)}
 
 
 def details(meeting: Meeting, t: Translator, *, capacity: bool = True) -> list[str]:
@@ -226,7 +228,8 @@ def _answers(meeting: Meeting, rsvps: Sequence[MeetingRsvp],
 
 def _line(summary: MeetingSummary, club: Club, t: Translator, *, past: bool) -> str:
     meeting = summary.meeting
-    head = t("meeting.list_line", heading=heading(meeting, club, t), when=when(meeting, club, t),
+    head = t("meeting.list_line", heading=heading(meeting, club, t, group=False),
+             when=when(meeting, club, t),
              territory=territory(meeting, t), place=where(meeting, t, PLACE_IN_LIST))
     if meeting.status == CANCELLED:
         return f"- ~~{head}~~ — {t('meeting.list_cancelled')}"

@@ -32,6 +32,9 @@ ICS_MIMETYPE = "text/calendar"
 # transaction's repositories, the meeting, the club and the translator; each listener returns
 # the effects to add to the announcement (the pinned agenda follows: ``commands.agenda``).
 MEETING_CHANGED = "meeting_changed"
+# ``!rencontre info`` asks the capabilities listening to it for lines about the event (its
+# actions): each listener is called with the context and the event, and returns its lines
+MEETING_CARD = "meeting_card"
 
 
 def rooms_of(meeting: Meeting) -> list[str]:

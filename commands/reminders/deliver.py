@@ -17,6 +17,7 @@ from commands.digest import Entry, parts_of, people_of
 from commands.effects import Effect, Post, Reply
 from commands.i18n import Translator
 from commands.meetings.reminders import days_before, send_time
+from commands.meetings.render import heading
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
@@ -135,11 +136,8 @@ def _agenda_call(meeting: Meeting, reminder: Reminder, club: Club, t: Translator
 def _before_meeting(meeting: Meeting, reminder: Reminder, club: Club, t: Translator,
                     mark: str, agenda: str | None) -> list[Effect]:
     when = format_slot(Slot(meeting.starts_at, meeting.ends_at), t.language, club.tz)
-    title = f" — {escape_markdown(meeting.title)}" if meeting.title else ""
-    heading = t("meeting.heading", kind=club.event_kinds.label(meeting.kind), number=meeting.id,
-                title=title)
     lines = [t(f"reminder.meeting_{'hours' if reminder.offset.startswith('H') else 'days'}",
-               heading=heading, count=int(reminder.offset[2:]), when=when, late=mark)]
+               heading=heading(meeting, club, t), count=int(reminder.offset[2:]), when=when, late=mark)]
     if meeting.place:
         lines.append(t("reminder.meeting_place", place=escape_markdown(meeting.place)))
     if meeting.link:  # an online event's reminders carry its link

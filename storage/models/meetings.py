@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, select, text
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from storage.models.base import Base
+from storage.models.groups import ProjectGroup
 
 
 class Meeting(Base):
@@ -25,6 +26,14 @@ class Meeting(Base):
     link: Mapped[str] = mapped_column(String(500), default="",
                                       server_default=text("''"))  # https visio
     group_id: Mapped[int | None] = mapped_column(Integer)  # audience: a groupe-projet
+    # that group's current name and slug, read with the event (none for a territory's); kept
+    # over a flush (an event never changes group): no hidden query when a changed one is read
+    group_name: Mapped[str | None] = column_property(
+        select(ProjectGroup.name).where(ProjectGroup.id == group_id)
+        .correlate_except(ProjectGroup).scalar_subquery(), expire_on_flush=False)
+    group_slug: Mapped[str | None] = column_property(
+        select(ProjectGroup.slug).where(ProjectGroup.id == group_id)
+        .correlate_except(ProjectGroup).scalar_subquery(), expire_on_flush=False)
     capacity: Mapped[int | None] = mapped_column(Integer)  # places; none: no registration
     organiser: Mapped[str | None]
     starts_at: Mapped[datetime]

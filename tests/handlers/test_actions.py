@@ -311,3 +311,32 @@ async def test_a_reminder_is_not_posted_in_a_direct_room_the_person_left(bot: Ha
     assert bot.transport.direct == [(BOB, "!dm1:example.org"), (BOB, "!dm2:example.org")]
     assert [s.room_id for s in sent] == ["!dm2:example.org"]
     assert "action n°2 « Second »" in plain(sent[0])
+
+
+# --- in the event's card ------------------------------------------------------------------------
+
+async def test_the_events_card_lists_its_actions_paged_like_its_names(bot: Harness) -> None:
+    await held(bot)
+    assert "Actions décidées" not in await ask(bot, "!rencontre info 1")
+    await bot.command("!projet creer Atelier vélo", sender=ALICE)
+    await ask(bot, f"!rencontre action 1 {BOB} Envoyer le devis --pour 15/01")
+    await ask(bot, "!rencontre action 1 velo Réserver la salle")
+    await ask(bot, f"!rencontre action 1 {CAROL} Appeler la mairie --pour 8/01")
+    await ask(bot, "!action fait 3", sender=CAROL)
+    await ask(bot, f"!rencontre action 1 {BOB} Imprimer les affiches --pour 8/01")
+    bot.clock.set(paris(2099, 1, 9, 10))  # the fourth is late now; the third was done
+    card = await ask(bot, "!rencontre info 1", sender=BOB)
+    assert card.split("Actions décidées (4) :\n")[1].splitlines() == [
+        f"- n°1 Envoyer le devis — {BOB} — pour le jeudi 15 janvier 2099",
+        "- n°2 Réserver la salle — le groupe Atelier vélo",
+        f"- n°3 Appeler la mairie — {CAROL} — pour le jeudi 8 janvier 2099 — faite",
+        f"- n°4 Imprimer les affiches — {BOB} — pour le jeudi 8 janvier 2099 (en retard)",
+    ]
+    for number in range(5, 36):  # 35 in all: 30 a page, as the names
+        await bot.command(f"!rencontre action 1 {BOB} Tâche {number}", sender=COORDINATOR)
+    first = await ask(bot, "!rencontre info 1", sender=BOB)
+    assert "Actions décidées (35) :" in first and "- n°30 Tâche 30" in first
+    assert "- n°31 " not in first and "`!rencontre info 1 --page 2`" in first
+    second = await ask(bot, "!rencontre info 1 --page 2", sender=BOB)
+    assert "- n°31 Tâche 31" in second and "- n°35 Tâche 35" in second
+    assert "- n°30 " not in second

@@ -278,7 +278,9 @@ async def test_coordinator_only_command(bot: Harness) -> None:
 async def test_coordinator_commands_hidden_from_participants_help(bot: Harness) -> None:
     assert "!fermer" not in await bot.reply_to("!aide")
     assert "!fermer" in await bot.reply_to("!aide", sender=COORDINATOR)
-    assert (await bot.reply_to("!aide fermer")).startswith("Pas de commande")
+    # still explained, with who may use it
+    assert await bot.reply_to("!aide fermer") == ("**!fermer** — test fermer\n\n`!fermer`\n\n"
+                                                   "_Réservé à la coordination du club._")
 
 
 async def test_user_text_never_comes_back_raw(bot: Harness) -> None:

@@ -5,10 +5,12 @@ right; anyone else is refused, and a refusal changes nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from icalendar import Calendar
 
 from commands.context import Place
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain, unchanged
@@ -63,7 +65,8 @@ async def test_a_referent_plans_in_the_groups_room_for_the_group(bot: Harness) -
     sent = await bot.command("!rencontre planifier 14/01 18h30 --places 8 --lieu Local vélo",
                              sender=ALICE, room_id=VELO)
     assert plain(sent[0]).startswith("C'est planifié : Réunion de groupe-projet n°1, mercredi "
-                                    "14 janvier 2099, 18h30–20h30, Local vélo, groupe-projet n°1")
+                                    "14 janvier 2099, 18h30–20h30, Local vélo, groupe-projet "
+                                    "« Atelier vélo » (atelier-velo).")
     assert [s.room_id for s in sent[1:]] == [VELO, VELO]  # the announcement and its .ics
     assert "!rencontre inscrire 1" in plain(sent[1])
     assert await meeting_of(bot) == (1, "groupe", "prevue")
@@ -87,6 +90,36 @@ async def test_the_groups_referents_are_reminded_of_its_minutes_in_its_room(
     sent = [s for s in bot.transport.sent[before:] if "📝" in plain(s)]
     assert [(s.room_id, s.content["m.mentions"]) for s in sent] == [
         (VELO, {"user_ids": [ALICE]})]
+
+
+async def test_a_groups_event_is_shown_with_the_groups_name(bot: Harness) -> None:
+    """Never « groupe-projet n°1 »: its replies, announcement, lists, card, calendar file and
+    reminders name the group (its current name), and its slug where it is the audience."""
+    sent = await bot.command("!rencontre planifier 14/01 18h30 --lieu Local vélo", sender=ALICE,
+                             room_id=VELO)
+    announcement = plain(sent[1])
+    assert announcement.startswith("📅 Réunion de groupe-projet n°1 — groupe-projet « Atelier vélo » "
+                                   "(atelier-velo)")
+    event = Calendar.from_ical(bot.transport.uploads[-1][0]).walk("VEVENT")[0]
+    assert str(event["summary"]) == "Réunion de groupe-projet — Atelier vélo"
+    assert "pour : groupe-projet « Atelier vélo » (atelier-velo)." in str(event["description"])
+    listing = await ask(bot, "!rencontre liste", room=VELO)
+    assert "Réunion de groupe-projet n°1 — mercredi 14 janvier 2099, 18h30–20h30 — groupe-projet « " \
+           "Atelier vélo » (atelier-velo)" in listing
+    card = await ask(bot, "!rencontre info 1", room=VELO)
+    assert "Territoire : groupe-projet « Atelier vélo » (atelier-velo)" in card
+    assert "groupe-projet « Atelier vélo » (atelier-velo)" in await ask(bot, "!programme")
+    await ask(bot, "!projet modifier velo nom Atelier cycles", room=VELO)
+    async with bot.db.transaction() as repos:
+        due = (await repos.reminders.of_meeting(1, ("meeting",)))[0]
+    before = len(bot.transport.sent)
+    bot.clock.set(due.send_at)
+    await bot.job("reminders").fire()
+    await bot.outbox.flush()
+    [reminder] = [plain(s) for s in bot.transport.sent[before:] if "📅" in plain(s)]
+    assert reminder.startswith("📅 Réunion de groupe-projet n°1 (Atelier cycles) dans ")
+    everything = "\n".join(plain(s) for s in bot.transport.sent)
+    assert not re.search(r"(?<!Réunion de )groupe-projet n°\d", everything), everything
 
 
 async def test_a_referent_plans_from_elsewhere_with_groupe(bot: Harness) -> None:
@@ -122,7 +155,8 @@ async def test_coordinators_keep_every_right(bot: Harness) -> None:
     assert (await ask(bot, "!rencontre reporter 1 16/01 18h", sender=COORDINATOR)).startswith(
         "Rencontre n°1 déplacée")
     assert (await ask(bot, "!rencontre modifier 1 --titre Révision", sender=COORDINATOR)
-            ).startswith("Modifications de Réunion de groupe-projet n°1 — Révision enregistrées")
+            ).startswith("Modifications de Réunion de groupe-projet n°1 (Atelier vélo) — Révision "
+                         "enregistrées")
 
 
 # --- the group's events afterwards --------------------------------------------------------------

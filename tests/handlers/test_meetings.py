@@ -249,7 +249,11 @@ async def test_answer_refusals(bot: Harness) -> None:
     assert "Il n'y a pas de rencontre n°9" in await refused(bot, "!rencontre present 9", ALICE)
     assert "La rencontre n°2 est annulée" in await refused(bot, "!rencontre absent 2", ALICE)
     bot.clock.advance(timedelta(days=1, hours=9, minutes=30))  # 1 started half an hour ago
-    assert "a déjà eu lieu" in await refused(bot, "!rencontre present 1", ALICE)
+    assert await refused(bot, "!rencontre present 1", ALICE) == (
+        "La rencontre n°1 a commencé : inscriptions et réponses sont closes.")
+    bot.clock.advance(timedelta(hours=2))  # and ended
+    assert await refused(bot, "!rencontre absent 1", ALICE) == (
+        "La rencontre n°1 a déjà eu lieu : inscriptions et réponses sont closes.")
     assert "« x » n'est pas un nombre" in await refused(bot, "!rencontre present x", ALICE)
 
 
@@ -563,8 +567,11 @@ async def test_minutes_refusals(bot: Harness) -> None:
 
 
 async def test_help_lists_the_meeting_commands_by_role(bot: Harness) -> None:
-    participant = await ask(bot, "!aide rencontre", ALICE)  # a group's referent may plan
+    participant = await ask(bot, "!aide rencontre", ALICE)
     assert "!rencontre present [n°]" in participant
+    assert "!rencontre planifier" not in participant  # named among those kept for others
+    await bot.command("!projet creer Atelier vélo", sender=ALICE)  # a group's referent may plan
+    participant = await ask(bot, "!aide rencontre", ALICE)
     assert "— planifier un événement de tout type et l'annoncer (coordination ; référents pour " \
            "leur groupe)" in participant
     assert ("!rencontre modifier <n°> [--places <nombre de places>] [--titre <titre>] "

@@ -383,7 +383,8 @@ async def test_a_bad_page_number_gets_the_usage_and_a_phones_dash_is_read(bot: H
 
 async def test_help_shows_the_page_option(bot: Harness) -> None:
     assert "`!rappel liste [--page <page>]`" in await bot.reply_to("!aide rappel")
-    assert "`!projet historique <groupe…> [--page <page>]`" in await bot.reply_to("!aide projet")
+    assert "`!projet historique <groupe…> [--page <page>]`" in await bot.reply_to(
+        "!aide projet", sender=COORDINATOR)
 
 
 async def test_a_short_list_says_nothing_of_pages(bot: Harness) -> None:

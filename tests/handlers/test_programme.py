@@ -9,13 +9,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 
 from commands.roles import Role
-from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain
+from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.rencontres import MAIN, NORTH, SOUTH
 
@@ -154,7 +154,8 @@ async def test_a_group_event_is_announced_in_the_group_room(bot: Harness) -> Non
     sent = await bot.command("!rencontre planifier 14/01 18h30 --type groupe --groupe velo "
                              "--organisateur @alice:example.org", sender=COORDINATOR)
     assert [s.room_id for s in sent[1:]] == ["!velo:example.org", "!velo:example.org"]
-    assert "Réunion de groupe-projet n°1 — groupe-projet n°1" in plain(sent[1])
+    assert "Réunion de groupe-projet n°1 — groupe-projet « Atelier vélo » (atelier-velo)" in plain(
+        sent[1])
     async with bot.db.transaction() as repos:
         meeting = await repos.meetings.get(1)
         assert meeting is not None
@@ -242,6 +243,29 @@ async def test_register_wait_withdraw_and_the_first_waiting_is_told_privately(
         assert await repos.meetings.answered(1, "attente") == []
         actions = [(e.actor, e.action) for e in await repos.audit.entries("meeting", 1)]
     assert (BOB, "place_given") in actions and (CAROL, "place_given") in actions
+
+
+async def test_once_begun_no_sign_up_and_once_over_the_card_speaks_in_the_past(
+        bot: Harness) -> None:
+    await bot.command(WEBINAIRE, sender=COORDINATOR)  # 14 January, 18h30–20h (Paris)
+    await ask(bot, "!rencontre inscrire 1", sender=ALICE)
+    await ask(bot, "!rencontre inscrire 1", sender=BOB)  # waits
+    tables = ("meetings", "meeting_rsvps", "audit_log", "participants")
+    bot.clock.set(datetime(2099, 1, 14, 17, 40, tzinfo=UTC))  # under way
+    for line, sender in (("!rencontre inscrire 1", CAROL), ("!rencontre absent 1", ALICE)):
+        assert await unchanged(bot.db, tables, line, ask(bot, line, sender=sender)) == (
+            "La rencontre n°1 a commencé : inscriptions et réponses sont closes.")
+    assert "Vous êtes inscrit·e." in await ask(bot, "!rencontre info 1", sender=ALICE)
+    bot.clock.set(datetime(2099, 1, 14, 19, 0, tzinfo=UTC))  # over
+    for line, sender in (("!rencontre inscrire 1", CAROL), ("!rencontre present 1", ALICE),
+                         ("!rencontre peutetre 1", BOB), ("!meeting register 1", DAVE)):
+        assert await unchanged(bot.db, tables, line, ask(bot, line, sender=sender)) == (
+            "La rencontre n°1 a déjà eu lieu : inscriptions et réponses sont closes.")
+    registered = await ask(bot, "!rencontre info 1", sender=ALICE)
+    assert "Vous étiez inscrit·e." in registered and "Vous êtes" not in registered
+    waiting = await ask(bot, "!rencontre info 1", sender=BOB)
+    assert "Vous étiez n°1 sur la liste d'attente." in waiting
+    assert "Les noms des inscrits" in await ask(bot, "!rencontre info 1", sender=CAROL)
 
 
 async def test_a_place_told_to_someone_who_withdrew_meanwhile_is_not_told(bot: Harness) -> None:

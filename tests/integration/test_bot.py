@@ -142,6 +142,35 @@ async def test_moderator_of_the_main_room_is_coordinator_after_a_restart(bot_fac
     assert await runner.bot.role_of("@someone:localhost") == Role.PARTICIPANT
 
 
+async def test_help_follows_the_power_levels_of_the_main_room(bot_factory, users) -> None:
+    """A member sees the members' commands and a line saying others exist; a moderator of the
+    main room sees the coordination's; once given that power, the member does too."""
+    from tests.integration.test_room_events import set_levels  # it imports this module
+
+    chargee, membre = await users("chargee"), await users("membre")
+    moderator = await users("moderatrice")
+    runner = await bot_factory(start=False, club={"allowed_inviters": [chargee.user_id]})
+    room = await chargee.create_room(name="CCT", invite=[runner.user_id, membre.user_id,
+                                                         moderator.user_id],
+                                     power_levels={moderator.user_id: 50})
+    await membre.join(room)
+    await moderator.join(room)
+    runner.overrides["rooms"] = {"main": room}
+    await runner.start()
+    await chargee.wait_membership(room, runner.user_id, "join")
+    member_index = (await ask(membre, room, "!aide")).body
+    assert "!rencontre" in member_index and "!bilan" not in member_index
+    assert "D'autres commandes sont réservées aux référents des groupes-projets et à la " \
+           "coordination" in member_index
+    member_detail = (await ask(membre, room, "!aide bilan")).body
+    assert "!bilan" in member_detail and "Réservé à la coordination du club." in member_detail
+    moderator_index = (await ask(moderator, room, "!aide")).body
+    assert "!bilan" in moderator_index and "D'autres commandes" not in moderator_index
+    await set_levels(chargee, room, {membre.user_id: 50})
+    promoted = (await ask(membre, room, "!aide")).body
+    assert "!bilan" in promoted and "D'autres commandes" not in promoted
+
+
 async def test_restart_never_repeats_and_catches_up_once(bot_factory, users) -> None:
     runner, chargee, room = await club(bot_factory, users)
     before = await chargee.send_text(room, "!ping")

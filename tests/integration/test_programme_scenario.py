@@ -61,6 +61,11 @@ class Event:
     link: str
     hour: int
     plan: str  # the ``!rencontre planifier`` line
+    named: str = ""  # the heading where no audience follows it: a group's event names its group
+
+    @property
+    def alone(self) -> str:
+        return self.named or self.heading
 
 
 async def start_club(bot_factory: BotFactory, users: Any) -> Club:
@@ -117,7 +122,7 @@ async def plan_and_fill(club: Club, event: Event) -> None:
 
     club.direct, told = await withdraw(club.bob, club.dave, room, n, direct=club.direct,
                                        besides={club.main, club.group_room},
-                                       about=event.heading)
+                                       about=event.alone)
     assert event.link in body(told), body(told)
     seen = body(await ask(event.organiser, room, f"!rencontre info {n}"))
     assert "2 inscrits sur 2, 0 libre, 0 en attente" in seen, seen
@@ -165,7 +170,7 @@ async def remind(club: Club, event: Event, place: str | None) -> None:
     assert club.runner.bot is not None
     await club.runner.bot.scheduler.fire("reminders", 0)
     reminded = await club.carol.wait_for(event.room, lambda e: body(e).startswith(
-        f"📅 {event.heading} dans 1 jour(s) :"), timeout=60)
+        f"📅 {event.alone} dans 1 jour(s) :"), timeout=60)
     text = body(reminded)
     assert "(en retard)" not in text, text
     assert (f"Lieu : {place}" in text) if place else ("Lieu" not in text), text
@@ -190,7 +195,7 @@ async def record(club: Club, event: Event, actions: list[tuple[str, str]]) -> No
     reply = await ask(organiser, room, f"!rencontre compte-rendu {n} {pad}")
     assert "Publié dans 1 salon de la rencontre" in reply.body, reply.body
     posted = await club.carol.wait_for(room, lambda e: body(e).startswith(
-        f"📝 Compte-rendu — {event.heading}"), timeout=60)
+        f"📝 Compte-rendu — {event.alone}"), timeout=60)
     assert posted.sender == club.runner.user_id and pad in body(posted), body(posted)
     for who, what in actions:
         line = f"!rencontre action {n} {who} {what} --pour {long_fr(DUE)}"
@@ -212,7 +217,8 @@ async def test_a_webinaire_and_a_group_meeting_from_planning_to_stats(bot_factor
         2, "Réunion de groupe-projet n°2 — Réparer ensemble", club.alice, club.group_room,
         "https://visio.example.org/velo", 10,
         f"!rencontre planifier {long_fr(DAY)} 10h --titre Réparer ensemble --lieu Local vélo "
-        "--lien https://visio.example.org/velo --places 2")
+        "--lien https://visio.example.org/velo --places 2",
+        named="Réunion de groupe-projet n°2 (Atelier vélo) — Réparer ensemble")
     refused = await ask(club.bob, club.group_room, meeting.plan)  # a member, not a referent
     assert refused.body.startswith("Seuls les référents de n°1 Atelier vélo"), refused.body
     await plan_and_fill(club, webinaire)

@@ -123,3 +123,35 @@ async def test_attendance_replaces_the_whole_list(db: Database) -> None:
         assert [r.user_id for r in await repos.meetings.attendance(meeting.id)] == ["@a:x", "@c:x"]
         await repos.meetings.set_attendance(meeting.id, [], NOW, tz=PARIS)
         assert await repos.meetings.attendance(meeting.id) == []
+
+
+async def test_a_groups_event_carries_the_groups_current_name_and_who_organises(
+        db: Database) -> None:
+    async with db.transaction() as repos:
+        group = await repos.groups.create(name="Atelier vélo", name_key="atelier velo",
+                                          slug="atelier-velo", description="", theme="mobilite",
+                                          territory="nord", status="en-cours",
+                                          created_by="@alice:x", at=NOW)
+        created = await repos.meetings.create(starts_at=NOW + DAY, ends_at=NOW + 2 * DAY,
+                                              place="", territory="nord", created_by="@claire:x",
+                                              at=NOW, group_id=group.id, organiser="@olga:x")
+        assert (created.group_name, created.group_slug) == ("Atelier vélo", "atelier-velo")
+        created.place = "Local"  # a change flushed keeps them, with no hidden query
+        await repos.session.flush()
+        assert created.group_name == "Atelier vélo"
+        club = await make(repos, NOW + DAY)
+        assert (club.group_name, club.group_slug) == (None, None)
+        assert await repos.meetings.organises("@olga:x")
+        assert await repos.meetings.organises("@claire:x")  # the planner, of the club's one
+        assert not await repos.meetings.organises("@bob:x")
+    async with db.transaction() as repos:
+        renamed = await repos.groups.get(group.id)
+        assert renamed is not None
+        renamed.name = "Atelier cycles"
+    async with db.transaction() as repos:
+        meeting = await repos.meetings.get(created.id)
+        assert meeting is not None and meeting.group_name == "Atelier cycles"
+        meeting.status = "annulee"
+    async with db.transaction() as repos:
+        assert not await repos.meetings.organises("@olga:x")  # only a cancelled one left
+        assert await repos.actions.of_meeting(created.id) == []

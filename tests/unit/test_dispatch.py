@@ -117,7 +117,8 @@ def test_prepare_converts_arguments(registry: Registry) -> None:
     prepared = prepare_line(registry, "VOIR #3", Role.PARTICIPANT)
     assert prepared.command.key == "voir"
     assert prepared.arguments == {"numero": 3}
-    assert prepare_line(registry, "aide", Role.PARTICIPANT).arguments == {"command": None}
+    assert prepare_line(registry, "aide", Role.PARTICIPANT).arguments == {"command": None,
+                                                                          "subcommand": None}
 
 
 def test_prepare_forbidden_for_participant(registry: Registry) -> None:

@@ -15,7 +15,7 @@ from commands.errors import MissingArgument, TooManyArguments, UnknownCommand
 from commands.i18n import Translator, catalog
 from commands.params import Param
 from commands.registry import Command, Registry, command, group, help_detail, help_index
-from commands.roles import Role
+from commands.roles import Asker, Role
 from tests.unit.commandline import parse
 
 FR = Translator("fr")
@@ -172,9 +172,9 @@ def test_unknown_command_name_cut_to_40() -> None:
 def test_usage_of_help_in_both_languages() -> None:
     aide = build_registry().find("aide")
     assert aide is not None
-    assert aide.usage(FR, "!") == "!aide [commande]"
-    assert aide.usage(EN, "!") == "!help [command]"
-    assert aide.usage(FR, "?") == "?aide [commande]"
+    assert aide.usage(FR, "!") == "!aide [commande] [sous-commande]"
+    assert aide.usage(EN, "!") == "!help [command] [subcommand]"
+    assert aide.usage(FR, "?") == "?aide [commande] [sous-commande]"
 
 
 def test_usage_of_group_and_subcommands(texts: None) -> None:
@@ -218,6 +218,43 @@ def test_help_index_hides_coordinator_commands_from_participants(texts: None) ->
     assert "!secret" in help_index(small_registry(), Role.COORDINATOR, FR, "!")
 
 
+def test_help_index_says_when_commands_are_kept_for_others(texts: None) -> None:
+    more = ("_D'autres commandes sont réservées à la coordination du club : `!aide <commande>` "
+            "les explique aussi._")
+    assert more in help_index(small_registry(), Role.PARTICIPANT, FR, "!")
+    assert "D'autres commandes" not in help_index(small_registry(), Role.COORDINATOR, FR, "!")
+    # a visitor is told to join the club instead (``!aide``'s handler)
+    assert "D'autres commandes" not in help_index(small_registry(), Role.VISITOR, FR, "!")
+    english = help_index(small_registry(), Role.PARTICIPANT, EN, "!")
+    assert ("_Other commands are kept for the club's coordinators: `!help <command>` explains "
+            "them too._") in english
+
+
+def test_referents_commands_shown_to_referents_and_organisers(texts: None) -> None:
+    registry = small_registry()
+    projet = registry.find("projet")
+    assert projet is not None
+    projet.subcommand("statut", fr=("statut",), role=Role.REFERENT)(_handler)
+    projet.subcommand("bilan", fr=("bilan",), role=Role.REFERENT, organisers=True)(_handler)
+    statut, bilan = projet.find("statut"), projet.find("bilan")
+    assert statut is not None and bilan is not None
+    member, referent = Asker(Role.PARTICIPANT), Asker(Role.PARTICIPANT, referent=True)
+    organiser = Asker(Role.PARTICIPANT, organiser=True)
+    assert not statut.visible_to(member) and not bilan.visible_to(member)
+    assert statut.visible_to(referent) and bilan.visible_to(referent)
+    assert not statut.visible_to(organiser) and bilan.visible_to(organiser)
+    assert statut.visible_to(Role.COORDINATOR)
+    assert not statut.visible_to(Asker(Role.VISITOR, referent=True, organiser=True))
+    assert "aux référents des groupes-projets et à la coordination" in help_index(
+        registry, organiser, FR, "!")
+    assert "aux référents" not in help_index(registry, referent, FR, "!")
+    real = build_registry()
+    assert FR("help.role_organiser") in help_detail(_command(real, "rencontre.presences"),
+                                                    member, FR, "!")
+    assert FR("help.role_referent") in help_detail(_command(real, "rencontre.planifier"),
+                                                   member, FR, "!")
+
+
 def test_help_index_in_english(texts: None) -> None:
     text = help_index(small_registry(), Role.PARTICIPANT, EN, "!")
     assert "**Getting started**" in text
@@ -232,7 +269,7 @@ def test_help_detail_of_a_command() -> None:
     assert aide is not None
     text = help_detail(aide, Role.PARTICIPANT, FR, "!")
     assert text.startswith("**!aide** — la liste des commandes")
-    assert "`!aide [commande]`" in text
+    assert "`!aide [commande] [sous-commande]`" in text
     assert FR("cmd.aide.help") in text
     assert "Aussi : `!help`, `!commands`" in text
     english = help_detail(aide, Role.PARTICIPANT, EN, "!")
@@ -246,9 +283,12 @@ def test_help_detail_of_a_group_filters_subcommands_by_role(texts: None) -> None
     participant = help_detail(projet, Role.PARTICIPANT, FR, "!")
     assert "Sous-commandes :" in participant
     assert "- `!projet rejoindre <numéro>` — rejoindre un groupe-projet" in participant
-    assert "créer" not in participant
+    assert "- `!projet créer" not in participant
+    assert participant.endswith("_Réservées à la coordination du club : `créer` (détail : "
+                                "`!aide projet créer`)._\n\nAussi : `!project`")
     coordinator = help_detail(projet, Role.COORDINATOR, FR, "!")
     assert "- `!projet créer <titre…>` — créer un groupe-projet" in coordinator
+    assert "Réservées" not in coordinator
     # A group has no usage line of its own.
     assert "`!projet <" not in coordinator
 
@@ -272,8 +312,10 @@ def _command(registry: Registry, key: str) -> Command:
 
 def test_parse_optional_argument() -> None:
     aide = _command(build_registry(), "aide")
-    assert parse(aide, "") == {"command": None}
-    assert parse(aide, "  Ping ") == {"command": "ping"}
+    assert parse(aide, "") == {"command": None, "subcommand": None}
+    assert parse(aide, "  Ping ") == {"command": "ping", "subcommand": None}
+    assert parse(aide, "Rencontre  Planifier") == {"command": "rencontre",
+                                                   "subcommand": "planifier"}
 
 
 def test_parse_missing_argument() -> None:
@@ -287,9 +329,9 @@ def test_parse_too_many_arguments() -> None:
     aide = _command(build_registry(), "aide")
     with pytest.raises(TooManyArguments) as info:
         parse(aide, "ping cadre encore")
-    assert info.value.values == {"extra": "cadre encore"}
+    assert info.value.values == {"extra": "encore"}
     with pytest.raises(TooManyArguments) as info:
-        parse(aide, "ping " + "z" * 1000)
+        parse(aide, "ping cadre " + "z" * 1000)
     assert info.value.values["extra"] == "z" * 40
 
 
@@ -305,10 +347,10 @@ def test_parse_rest_parameter_takes_the_remainder() -> None:
 
 def test_parse_quoted_argument() -> None:
     aide = _command(build_registry(), "aide")
-    assert parse(aide, '"ping"') == {"command": "ping"}
+    assert parse(aide, '"ping"') == {"command": "ping", "subcommand": None}
     with pytest.raises(TooManyArguments) as info:
-        parse(aide, "« ping » cadre")
-    assert info.value.values["extra"] == "cadre"
+        parse(aide, "« ping » cadre encore")
+    assert info.value.values["extra"] == "encore"
 
 
 def test_parse_converts_with_the_param_converter() -> None:
