@@ -164,14 +164,14 @@ class BatchReader:
     def _classify_one(self, batch: Batch, room_id: str, event: Any) -> None:
         at = event_time(event)
         if isinstance(event, RoomMessageText):
-            body = _storable(body_with_user_ids(event.body, event.formatted_body))
+            body = body_with_user_ids(event.body, event.formatted_body)
             root = thread_root(event.source.get("content", {}))
             if command_text(body, self.prefix()) is not None:
                 batch.commands.append(Command(event.event_id, room_id, event.sender, body, at,
                                               root))
             elif root is not None:  # a message in a thread (an edit relates by m.replace)
                 batch.thread_messages.append(ThreadMessage(
-                    event.event_id, room_id, event.sender, root, _storable(event.body), at))
+                    event.event_id, room_id, event.sender, root, event.body, at))
         elif isinstance(event, RoomMemberEvent):
             if event.membership == "join" and event.prev_membership != "join":
                 self._arrival(batch, Arrival(room_id, event.state_key))
@@ -203,10 +203,3 @@ class BatchReader:
                            thread_root(event.source.get("content", {})))
         while len(self.undecrypted) > MAX_UNDECRYPTED:
             self.undecrypted.pop(next(iter(self.undecrypted)))
-
-
-
-def _storable(text: str) -> str:
-    """A message's text without U+0000: the homeserver lets it through, PostgreSQL text cannot
-    hold it (a command or a comment carrying one would fail its whole batch)."""
-    return text.replace("\x00", "")

@@ -61,6 +61,7 @@ LINES = (
     f"!cadre{N}",
     f"!cadre adherer{N}",
     f"!cadre adhesions --page 1{N}",
+    f"!cadre proposer 2 --cloture dans 3 jours\nOn s'écoute {MARK} et on agit.",
     f"!quitter-salon{N}",
     f"!projet liste mobi{N}lite",
     f"!projet info ve{N}lo",
