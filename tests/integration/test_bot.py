@@ -266,7 +266,7 @@ async def test_room_mention_and_html_come_back_escaped_and_ping_nobody(bot_facto
     listener = await users("listener")
     await chargee.invite(room, listener.user_id)
     await listener.join(room)
-    event_id = await chargee.send_text(room, "!aide @room <script>alert(1)</script>")
+    event_id = await chargee.send_text(room, "!aide <script>alert(1)</script>@room")
     reply = await chargee.wait_for_reply(room, event_id)
     content = reply.source["content"]
     assert "<script" not in content["formatted_body"]

@@ -151,6 +151,8 @@ EVENT_IDS = {("inbox", "event_id"), ("inbox", "thread_root"), ("poll_votes", "ev
 GUEST_NAMES = {("meeting_guests", "name")}
 NOT_PERSONAL = {
     ("audit_log", "subject"), ("audit_log", "action"), ("inbox", "room_id"),
+    ("charter_versions", "version"), ("charter_versions", "text"),  # the club's charter
+    ("charter_proposals", "version"), ("charter_proposals", "text"),
     ("initiatives", "name"), ("initiatives", "name_key"), ("initiatives", "theme"),
     ("initiatives", "commune"), ("initiatives", "link"), ("joined_rooms", "room_id"),
     ("meetings", "place"), ("meetings", "territory"), ("meetings", "status"),

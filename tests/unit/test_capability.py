@@ -111,11 +111,9 @@ def test_an_optional_argument_left_out_may_come_from_the_context() -> None:
 
 
 def test_a_command_declared_at_module_level_is_called_like_its_handler() -> None:
-    registry = build_registry()
+    """(``!aide`` reads the database for who organises what: tests/handlers/test_help.py.)"""
+    assert build_registry().resolve("ping").command is meta.ping
     assert asyncio.run(meta.ping(context(Role.VISITOR))).markdown.startswith("pong")
-    visitor = asyncio.run(meta.aide(context(Role.VISITOR, registry), command=None)).markdown
-    member = asyncio.run(meta.aide(context(Role.PARTICIPANT, registry), command=None)).markdown
-    assert "`!projet`" in member and "`!projet`" not in visitor
 
 
 @dataclass(frozen=True)
@@ -174,7 +172,11 @@ def test_an_announcement_reaches_the_capabilities_listening() -> None:
 
 
 def test_moving_a_rencontre_is_announced_to_the_agenda() -> None:
+    """The agenda follows a moved rencontre; the actions add their part to its card."""
+    from commands.actions.handlers import card_section
     from commands.agenda.service import follow_meeting
     from commands.meetings import MEETING_CHANGED
+    from commands.meetings.service import MEETING_CARD
 
-    assert build_registry().listeners == {MEETING_CHANGED: [follow_meeting]}
+    assert build_registry().listeners == {MEETING_CHANGED: [follow_meeting],
+                                          MEETING_CARD: [card_section]}
