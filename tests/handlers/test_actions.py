@@ -143,7 +143,7 @@ async def test_the_organiser_records_actions_other_members_may_not(bot: Harness)
     await held(bot, organiser=ALICE)
     assert "Réservé à la coordination et à l'organisation de l'événement" in await refused(
         bot, f"!rencontre action 1 {BOB} Faire le compte", sender=BOB)
-    assert "pas à @bob:example" in await refused(  # Bob did not say he would be there
+    assert "Pour @bob:example" in await refused(  # Bob did not say he would be there
         bot, f"!rencontre action 1 {BOB} Faire le compte", sender=ALICE)
     async with bot.db.transaction() as repos:
         await repos.meetings.set_rsvp(1, BOB, "present", bot.clock.now(), tz=PARIS)
@@ -161,7 +161,7 @@ async def test_a_group_s_referents_record_actions_at_their_group_s_meeting(
     await bot.command("!rencontre planifier demain 18h --groupe velo", sender=ALICE)
     await bot.command("!rencontre planifier demain 19h --territoire nord", sender=COORDINATOR)
     bot.clock.set(paris(2099, 1, 7, 10))
-    assert "pas à @bob:example" in await refused(  # Bob is not in the group
+    assert "Pour @bob:example" in await refused(  # Bob is not in the group
         bot, f"!rencontre action 1 {BOB} Réparer la pompe", sender=ALICE)
     await bot.command("!projet rejoindre velo", sender=BOB)
     reply = await ask(bot, f"!rencontre action 1 {BOB} Réparer la pompe", sender=ALICE)
@@ -275,9 +275,9 @@ async def test_a_referent_gives_actions_to_their_group_not_to_another_or_to_stra
     await ask(bot, "!projet creer Jardins partagés", sender=CAROL)
     await bot.command("!rencontre planifier demain 18h --groupe velo", sender=ALICE)
     bot.clock.set(paris(2099, 1, 7, 10))
-    assert "pas à le groupe Jardins partagés" in await refused(
+    assert "Pour le groupe Jardins partagés" in await refused(
         bot, "!rencontre action 1 jardins Arroser --pour 15/01", sender=ALICE)
-    assert "pas à @carol:example" in await refused(
+    assert "Pour @carol:example" in await refused(
         bot, f"!rencontre action 1 {CAROL} Arroser --pour 15/01", sender=ALICE)
     assert (await ask(bot, "!rencontre action 1 velo Trouver un local", sender=ALICE)
             ).startswith(f"Action n°1 notée par {ALICE}")

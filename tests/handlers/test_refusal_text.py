@@ -32,11 +32,11 @@ async def test_a_group_named_in_a_refusal(bot: Harness) -> None:
     await held_event(bot)
     body, html = await both_bodies(bot, "!rencontre action 1 velo-ecole-test x",
                                    sender=ORGANISER)
-    assert "pas à le groupe Vélo-école (test)" in body, body
-    assert "pas à le groupe Vélo-école (test)" in html, html
+    assert "Pour le groupe Vélo-école (test)" in body, body
+    assert "Pour le groupe Vélo-école (test)" in html, html
     body, html = await both_bodies(bot, "!rencontre action 1 @bob:example.org x",
                                    sender=ORGANISER)
-    assert "pas à @bob:example.org (" in body and "pas à @bob:example.org (" in html
+    assert "Pour @bob:example.org, c" in body and "Pour @bob:example.org, c" in html
 
 
 async def test_a_short_name_in_a_code_span_of_a_refusal(bot: Harness) -> None:
