@@ -7,8 +7,10 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import re
+import signal
 import statistics
 import sys
 import time
@@ -36,6 +38,7 @@ from bench.harness import Child, LocalSynapse, write_config
 from bench.loop_probe import ENV as PROBE_ENV
 from bench.loop_probe import SITE as PROBE_SITE
 from bench.loop_probe import longest_stall
+from bench.mem_probe import ENV as MEM_ENV
 from bench.reminders import rss_mib
 from storage.db import Database
 from storage.models import Reminder
@@ -61,6 +64,7 @@ class Bench:
         self.bot: Child | None = None
         self.echo: Child | None = None
         self.probe = self.work / "loop-probe.jsonl"
+        self.memory = self.work / "memory.jsonl"
         self.figures = Figures()
         self.main = club.rooms["main"]
         self.starts = 0
@@ -88,8 +92,15 @@ class Bench:
         launched = time.monotonic()
         self.bot = self.spawn(f"cct-bot-{self.starts}", [
             sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
-            {PROBE_ENV: str(self.probe), "PYTHONPATH": str(PROBE_SITE)})
+            {PROBE_ENV: str(self.probe), "PYTHONPATH": str(PROBE_SITE), **self.memory_env()})
         return launched
+
+    def memory_env(self) -> dict[str, str]:
+        """The memory probe's variables with ``--memory [FRAMES]`` (tracemalloc when > 0)."""
+        if self.args.memory is None:
+            return {}
+        frames = {"PYTHONTRACEMALLOC": str(self.args.memory)} if self.args.memory else {}
+        return {MEM_ENV: str(self.memory), **frames}
 
     def stop(self, child: Child | None) -> None:
         if child is not None:
@@ -131,12 +142,24 @@ class Bench:
 
     last_ping = 0.0
 
-    def rss(self, what: str) -> float:
+    async def rss(self, what: str) -> float:
         assert self.bot is not None
         value = rss_mib(self.bot.process.pid)
         self.figures.add(what, f"{value:.0f} MiB", f"≤ {GOALS['rss']:.0f} MB",
                          value * 1.048576 <= GOALS["rss"])
+        if self.args.memory is not None:
+            await self.dump_memory()
         return value
+
+    async def dump_memory(self) -> None:
+        """The memory probe's dump, waited for (with tracemalloc it takes a while)."""
+        assert self.bot is not None
+        count = len(self.memory.read_text().splitlines()) if self.memory.exists() else 0
+        os.kill(self.bot.process.pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 300
+        while (not self.memory.exists() or len(self.memory.read_text().splitlines()) == count) \
+                and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
 
     async def latency(self) -> None:
         """``!ping`` and ``!projet liste`` to cct-bot, ``?ping`` to the echo bot (were both to
@@ -282,7 +305,7 @@ class Bench:
         self.phase("start, until the first answer", wall)
         wall = time.time()
         await asyncio.sleep(10)  # the other rooms' member lists, loaded in the background
-        self.rss("RSS after start (+10 s)")
+        await self.rss("RSS after start (+10 s)")
         self.phase("10 s after the first answer", wall)
         wall = time.time()
         await self.latency()
@@ -290,7 +313,7 @@ class Bench:
         wall = time.time()
         await self.welcomes()
         self.phase("welcomes", wall)
-        self.rss("RSS after latency rounds and welcomes")
+        await self.rss("RSS after latency rounds and welcomes")
         self.stop(self.bot)  # a restart with every room joined and nothing waiting
         wall = time.time()
         launched = self.start_bot(url)
@@ -326,7 +349,7 @@ class Bench:
         wall = time.time()
         await self.storm(due, rate)
         self.phase("storm", wall)
-        self.rss("RSS after catch-up and storm")
+        await self.rss("RSS after catch-up and storm")
         self.stop(self.bot)
 
     async def caught_up(self, commands: dict[str, str], launched: float,

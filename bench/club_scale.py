@@ -46,6 +46,7 @@ from bench.club_populate import (
 )
 from bench.harness import LocalSynapse, find_synapse_python, load_average, synapse_version
 from bench.loop_probe import print_stalls
+from bench.mem_probe import main as print_memory
 
 NO_PUSH = {"push": {"enabled": False}}
 PG_DSN = os.environ.get("CCT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -77,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="populate the homeserver (and keep it) without measuring")
     parser.add_argument("--push-rules", action="store_true",
                         help="measure with the homeserver's push rules on (populating: always off)")
+    parser.add_argument("--memory", type=int, nargs="?", const=0, default=None, metavar="FRAMES",
+                        help="dump what the bot's memory is made of at each RSS figure "
+                             "(bench/mem_probe.py; with FRAMES > 0, tracemalloc too: slower)")
     parser.add_argument("--reuse", action="store_true",
                         help="start from the homeserver a previous run kept for these sizes")
     parser.add_argument("--keep", action="store_true",
@@ -128,6 +132,9 @@ async def measure(args: argparse.Namespace, sizes: Sizes, server: LocalSynapse,
         if bench.probe.with_suffix(".jsonl.stalls").exists():
             print("\nlongest stalls, with what the loop ran:", file=sys.stderr)
             print_stalls(bench.probe.with_suffix(".jsonl.stalls"), top=3)
+        if bench.memory.exists():
+            print("\nthe bot's memory at each RSS figure:", file=sys.stderr)
+            print_memory([str(bench.memory)])
     return bench.figures, time.monotonic() - started, str(bench.work)
 
 
