@@ -3,7 +3,8 @@
 logged, never stops the bot).
 
 Every response goes through the same middlewares:
-- under ``/api``, errors in JSON (``api.json_errors``), the limits' below too;
+- under ``/api``, errors in JSON (``api.json_errors``), elsewhere short French pages
+  (``pages.html_errors``), the limits' below too;
 - read-only: GET and HEAD only (405 otherwise), no request body (413), short addresses (414)
   without control characters (400);
 - a rate limit per client address (429 with ``Retry-After``): the address the reverse proxy
@@ -171,8 +172,8 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 def make_app(public: Public, *, routes: Sequence[web.RouteDef] = ROUTES,
              limit: RateLimit | None = None) -> web.Application:
     """The application: ``routes`` behind the middlewares, reading ``public``."""
-    app = web.Application(middlewares=[api.json_errors, read_only, rate_limited(limit),
-                                       conditional],
+    app = web.Application(middlewares=[api.json_errors, pages.html_errors, read_only,
+                                       rate_limited(limit), conditional],
                           client_max_size=1024)
     app[PUBLIC] = public
     app[CACHE] = ResponseCache()
