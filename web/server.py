@@ -99,16 +99,24 @@ class RateLimit:
 def client_address(request: web.Request) -> str:
     """The client's address: the peer's, or, when the peer is the reverse proxy on this
     machine (a loopback address), the last address of ``X-Forwarded-For`` (the one the proxy
-    saw; earlier ones are the client's own words)."""
+    saw; earlier ones are the client's own words). An IPv6 address stands for its /64: one
+    subscriber holds all of it, and would otherwise have 2**64 buckets."""
     peer = request.remote or ""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    try:
-        loopback = ipaddress.ip_address(peer).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback and forwarded:
-        return forwarded.rsplit(",", 1)[-1].strip()[:64]
+    proxy = _ip(peer)
+    if proxy is not None and proxy.is_loopback and forwarded:
+        peer = forwarded.rsplit(",", 1)[-1].strip()[:64]
+    address = _ip(peer)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
     return peer
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 @web.middleware
