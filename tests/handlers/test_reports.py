@@ -3,13 +3,16 @@ readable by the csv module, a valid PNG, the same files from the chat and the co
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import stat
 import struct
 import threading
 import zipfile
+from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,9 @@ from commands.i18n import Translator
 from commands.reports import handlers
 from commands.reports.content import gather
 from commands.reports.files import report_files
-from tests.handlers.conftest import COORDINATOR, Harness
+from storage.db import Database
+from storage.repositories import Repositories
+from tests.handlers.conftest import COORDINATOR, Harness, make_club
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import EXPECTED, PARIS, YEAR, seed
 from tests.report_facts import year_facts, year_period
@@ -235,10 +240,7 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
 
 
 async def test_the_command_line_export(tmp_path: Path) -> None:
-    import asyncio
-
     from bot.cli import main
-    from storage.db import Database
 
     config = tmp_path / "config.toml"
     config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
@@ -263,6 +265,34 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     indicators = by_first_cell((out / f"bilan-{YEAR}-indicateurs.csv").read_bytes())
     assert indicators["Participants (membres du club)"][0] == "200"
     assert png_size((out / f"bilan-{YEAR}-presences.png").read_bytes()) == (1200, 675)
+
+
+async def test_an_export_never_holds_the_write_lock(db: Database, both_url: str,  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    """``cct-bot export bilan`` reads the database while the bot runs (another program): the
+    bot's writes never wait for it, however long its files take to render."""
+    await seed(db)
+    [bilan] = [export for export in build_registry().exports if export.name == "bilan"]
+    inside, done = asyncio.Event(), asyncio.Event()
+
+    async def slow(repos: Repositories, run: ExportRun) -> Mapping[str, bytes]:
+        files = await bilan.make(repos, run)
+        inside.set()  # still in the export's transaction
+        await done.wait()
+        return files
+
+    club = replace(make_club(), timezone=str(PARIS))
+    run = ExportRun(club, Translator("fr"), datetime(YEAR + 1, 3, 1, tzinfo=UTC), "all", YEAR)
+    exporting = asyncio.create_task(export_to(db, replace(bilan, make=slow), run, tmp_path))
+    await asyncio.wait_for(inside.wait(), 60)
+    the_bot = Database(both_url)
+    try:
+        async with the_bot.transaction(patience=0) as repos:  # StorageBusy if it must wait
+            await repos.state.set("written", "during the export")
+    finally:
+        done.set()
+        await the_bot.dispose()
+    assert sorted(path.name for path in await exporting) == sorted(files_of(YEAR))
 
 
 async def test_a_formula_as_a_group_name_is_text_in_the_bilan(bot: Harness, tmp_path: Path) -> None:
