@@ -203,3 +203,17 @@ def test_the_cache_keeps_a_bounded_number_of_responses() -> None:
     assert cache.get("/b", 2) is None  # another version: not this response
     found = cache.get("/c", 1)
     assert found is not None and found.body == b"/c"
+
+
+def test_the_cache_keeps_a_bounded_number_of_bytes() -> None:
+    """Many large bodies (a whole panorama under each of ``?q=+``, ``?q=++``…): the least
+    recently asked are forgotten once the bodies kept pass ``max_bytes``."""
+    from aiohttp import web
+
+    cache = ResponseCache(entries=100, max_bytes=2500)
+    for n in range(5):
+        cache.put(f"/initiatives?q={'+' * n}", 1, web.Response(body=bytes(1000)))
+    assert list(cache.kept) == ["/initiatives?q=+++", "/initiatives?q=++++"]
+    assert cache.size == 2000
+    cache.put("/initiatives?q=++++", 1, web.Response(body=bytes(10)))  # kept again, smaller
+    assert cache.size == 1010 and len(cache.kept) == 2
