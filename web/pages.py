@@ -260,7 +260,7 @@ async def group(request: web.Request) -> web.Response:
     found: GroupView | None = await public.group(request.match_info["name"][:64])
     if found is None:
         return _not_found(request, "Ce groupe-projet n'existe pas, ou plus.")
-    events = [e for e in await public.events() if e.group == found.id]
+    events = await public.events(group_id=found.id)  # its own, not the programme's
     return _page(
         request,
         "group.html",
