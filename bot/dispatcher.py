@@ -27,8 +27,10 @@ from bot.outbox import Outbox, Queued
 from bot.rate import CommandRate
 from bot.running import CommandRunner, Handled, Membership, Received
 from bot.transport import NewRoom
+from commands.arguments import split_first
 from commands.context import Club, RoomOutcome
 from commands.delivery import failure_report
+from commands.dispatch import command_text
 from commands.effects import Leave, Post, Reply
 from commands.events import Redaction
 from commands.i18n import Translator
@@ -123,9 +125,17 @@ class Dispatcher:
         room has nothing waiting before it runs in that transaction (``inline``: one commit
         before its reply leaves); the others run once it is committed (``Taken.start``)."""
         room_id = commands[0].room_id if len(commands) == 1 else ""
-        if inline and room_id and not self.busy(room_id) and self.hold(room_id) is None:
+        if (inline and room_id and not self.busy(room_id) and self.hold(room_id) is None
+                and not self._slow(commands[0])):
             return Taken(self, [await self.run_command(repos, commands[0])])
         return Taken(self, later=list(commands))
+
+    def _slow(self, item: Received) -> bool:
+        """Whether ``item`` names a slow command (``Command.slow``: ``!bilan``): run with its
+        batch, the sync would wait for it, and the bot's other rooms with it."""
+        line = command_text(item.body, self.club.prefix)
+        found = None if line is None else self.registry.find(split_first(line)[0])
+        return found is not None and found.slow
 
     async def run_command(self, repos: Repositories, item: Received) -> Handled:
         """Runs a received command in the caller's transaction (``CommandRunner.run``)."""

@@ -20,7 +20,9 @@ import pytest
 from odf import table, teletype
 from odf.opendocument import load
 
+from bot.batch import Command
 from bot.cli import export_to
+from bot.dispatcher import Taken
 from commands import build_registry
 from commands.exports import ExportRun
 from commands.i18n import Translator
@@ -29,7 +31,7 @@ from commands.reports.content import gather
 from commands.reports.files import report_files
 from storage.db import Database
 from storage.repositories import Repositories
-from tests.handlers.conftest import COORDINATOR, Harness, make_club
+from tests.handlers.conftest import COORDINATOR, ROOM, Harness, make_club
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import EXPECTED, PARIS, YEAR, seed
 from tests.report_facts import year_facts, year_period
@@ -265,6 +267,30 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     indicators = by_first_cell((out / f"bilan-{YEAR}-indicateurs.csv").read_bytes())
     assert indicators["Participants (membres du club)"][0] == "200"
     assert png_size((out / f"bilan-{YEAR}-presences.png").read_bytes()) == (1200, 675)
+
+
+async def test_the_bilan_never_runs_in_its_sync_batchs_transaction(bot: Harness) -> None:
+    """A lone command runs in the transaction that saves its sync batch, but not !bilan: the
+    sync, and every other room with it, would wait the seconds its files take."""
+    await seed(bot.db)
+
+    async def taken_with_batch(body: str) -> Taken:
+        command = Command(f"$lone-{len(body)}", ROOM, COORDINATOR, body, bot.clock.now())
+        async with bot.db.transaction() as repos:  # as the sync saves a batch
+            assert await repos.inbox.add_if_new(
+                event_id=command.event_id, room_id=command.room_id, sender=command.sender,
+                body=command.body, sent_at=command.sent_at, received_at=bot.clock.now(),
+                thread_root=None)
+            return await bot.dispatcher.take(repos, [command])
+
+    ping = await taken_with_batch("!ping")
+    assert len(ping.handled) == 1 and not ping.later  # run with its batch
+    await ping.start()
+    bilan = await taken_with_batch(f"!bilan {YEAR}")
+    assert not bilan.handled and [c.body for c in bilan.later] == [f"!bilan {YEAR}"]
+    await asyncio.gather(*await bilan.start())  # in a transaction of its own, once committed
+    await bot.outbox.flush()
+    assert sorted(name for _data, _mime, name in bot.transport.uploads) == sorted(files_of(YEAR))
 
 
 async def test_an_export_never_holds_the_write_lock(db: Database, both_url: str,  # noqa: F811
