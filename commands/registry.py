@@ -74,8 +74,9 @@ class Command:
     checks: tuple[Check, ...] = ()  # run on the converted arguments, before the handler
     # A ``REFERENT`` command an event's organiser may run too (``!aide`` shows it to them).
     organisers: bool = False
-    # Its handler takes seconds (``!bilan`` renders files): never run in a sync batch's
-    # transaction (a top-level command's flag, read before the line is parsed).
+    # Its handler only reads but takes seconds (``!bilan`` renders files): run apart from its
+    # sync batch, its reply made in a read-only transaction, queued in a short one after
+    # (``bot.dispatcher``; a top-level command's flag, read before the line is parsed).
     slow: bool = False
 
     def __post_init__(self) -> None:

@@ -269,28 +269,65 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     assert png_size((out / f"bilan-{YEAR}-presences.png").read_bytes()) == (1200, 675)
 
 
+async def taken_with_batch(bot: Harness, body: str) -> Taken:
+    """A lone command handed to the dispatcher as the sync does, in its batch's transaction."""
+    command = Command(f"$lone-{len(body)}", ROOM, COORDINATOR, body, bot.clock.now())
+    async with bot.db.transaction() as repos:
+        assert await repos.inbox.add_if_new(
+            event_id=command.event_id, room_id=command.room_id, sender=command.sender,
+            body=command.body, sent_at=command.sent_at, received_at=bot.clock.now(),
+            thread_root=None)
+        return await bot.dispatcher.take(repos, [command])
+
+
 async def test_the_bilan_never_runs_in_its_sync_batchs_transaction(bot: Harness) -> None:
     """A lone command runs in the transaction that saves its sync batch, but not !bilan: the
     sync, and every other room with it, would wait the seconds its files take."""
     await seed(bot.db)
-
-    async def taken_with_batch(body: str) -> Taken:
-        command = Command(f"$lone-{len(body)}", ROOM, COORDINATOR, body, bot.clock.now())
-        async with bot.db.transaction() as repos:  # as the sync saves a batch
-            assert await repos.inbox.add_if_new(
-                event_id=command.event_id, room_id=command.room_id, sender=command.sender,
-                body=command.body, sent_at=command.sent_at, received_at=bot.clock.now(),
-                thread_root=None)
-            return await bot.dispatcher.take(repos, [command])
-
-    ping = await taken_with_batch("!ping")
+    ping = await taken_with_batch(bot, "!ping")
     assert len(ping.handled) == 1 and not ping.later  # run with its batch
     await ping.start()
-    bilan = await taken_with_batch(f"!bilan {YEAR}")
+    bilan = await taken_with_batch(bot, f"!bilan {YEAR}")
     assert not bilan.handled and [c.body for c in bilan.later] == [f"!bilan {YEAR}"]
     await asyncio.gather(*await bilan.start())  # in a transaction of its own, once committed
     await bot.outbox.flush()
     assert sorted(name for _data, _mime, name in bot.transport.uploads) == sorted(files_of(YEAR))
+
+
+@pytest.mark.parametrize("arrival", ["batch", "restart"])
+async def test_the_bilan_renders_before_its_transaction(bot: Harness, arrival: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """!bilan reads and renders in a read-only transaction, then queues its reply and files in
+    a short one: while its files render, the bot's other writes go on (on SQLite they waited
+    for its write lock). Come with a sync batch, or queued when the bot stopped."""
+    await seed(bot.db)
+    rendering, go = threading.Event(), threading.Event()
+    render = handlers._rendered
+
+    def held(document: Any, t: Translator) -> dict[str, bytes]:
+        rendering.set()
+        go.wait(60)
+        return render(document, t)
+
+    monkeypatch.setattr(handlers, "_rendered", held)
+    if arrival == "batch":
+        [task] = await (await taken_with_batch(bot, f"!bilan {YEAR}")).start()
+    else:
+        await bot.queue(f"!bilan {YEAR}", sender=COORDINATOR)
+        assert await bot.dispatcher.resume() == 1
+        task = asyncio.ensure_future(bot.dispatcher.drain())
+    try:
+        assert await asyncio.to_thread(rendering.wait, 60)
+        async with asyncio.timeout(5), bot.db.transaction() as repos:
+            await repos.state.set("written", "while the bilan renders")
+    finally:
+        go.set()
+    await task
+    await bot.outbox.flush()
+    assert sorted(name for _data, _mime, name in bot.transport.uploads) == sorted(files_of(YEAR))
+    async with bot.db.reading() as repos:
+        assert await repos.inbox.pending(10) == []  # handled, once
+        assert await repos.state.get("written") == "while the bilan renders"
 
 
 async def test_an_export_never_holds_the_write_lock(db: Database, both_url: str,  # noqa: F811
