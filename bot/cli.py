@@ -103,8 +103,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 async def export_to(db: Database, export: Export, run: ExportRun,
                     directory: Path) -> list[Path]:
-    """Writes an export's files (``cct-bot export <name>``) into ``directory``."""
-    async with db.transaction() as repos:
+    """Writes an export's files (``cct-bot export <name>``) into ``directory``: made in a
+    read-only transaction, which never holds the write lock the running bot needs (the
+    bilan's files take seconds to render)."""
+    async with db.reading() as repos:
         files = dict(await export.make(repos, run))
     return await asyncio.to_thread(_write_files, directory, files)
 
@@ -131,7 +133,7 @@ async def _export(settings: Settings, export: Export, args: argparse.Namespace) 
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        async with db.transaction() as repos:
+        async with db.reading() as repos:  # as ``export_to``: the bot's writes never wait
             return dict(await export.make(repos, run))
     finally:
         await db.dispose()

@@ -25,10 +25,12 @@ from bot.clock import Clock
 from bot.effects import queue_effects
 from bot.outbox import Outbox, Queued
 from bot.rate import CommandRate
-from bot.running import CommandRunner, Handled, Membership, Received
+from bot.running import CommandRunner, Handled, Membership, Prepared, Received
 from bot.transport import NewRoom
+from commands.arguments import split_first
 from commands.context import Club, RoomOutcome
 from commands.delivery import failure_report
+from commands.dispatch import command_text
 from commands.effects import Leave, Post, Reply
 from commands.events import Redaction
 from commands.i18n import Translator
@@ -89,6 +91,7 @@ class Dispatcher:
         self._waiting: defaultdict[str, int] = defaultdict(int)  # room id -> tasks not done
         # event id -> a redaction seen by the sync that may take back a command queued here
         self._redactions: dict[str, Redaction] = {}
+        self._slow_ids: set[str] = set()  # slow commands queued (``_prepared``)
         self.rate = CommandRate(club.limits.commands_per_minute)
 
     @property
@@ -122,14 +125,25 @@ class Dispatcher:
         """The commands of a sync batch, just queued in ``repos``' transaction: a lone one whose
         room has nothing waiting before it runs in that transaction (``inline``: one commit
         before its reply leaves); the others run once it is committed (``Taken.start``)."""
+        slow = {command.event_id for command in commands if self._slow(command)}
+        self._slow_ids |= slow
         room_id = commands[0].room_id if len(commands) == 1 else ""
-        if inline and room_id and not self.busy(room_id) and self.hold(room_id) is None:
+        if (inline and room_id and not self.busy(room_id) and self.hold(room_id) is None
+                and not slow):
             return Taken(self, [await self.run_command(repos, commands[0])])
         return Taken(self, later=list(commands))
 
-    async def run_command(self, repos: Repositories, item: Received) -> Handled:
+    def _slow(self, item: Received) -> bool:
+        """Whether ``item`` names a slow command (``Command.slow``: ``!bilan``): run with its
+        batch, the sync would wait for it, and the bot's other rooms with it."""
+        line = command_text(item.body, self.club.prefix)
+        found = None if line is None else self.registry.find(split_first(line)[0])
+        return found is not None and found.slow
+
+    async def run_command(self, repos: Repositories, item: Received,
+                          prepared: Prepared | None = None) -> Handled:
         """Runs a received command in the caller's transaction (``CommandRunner.run``)."""
-        return await self.runner.run(repos, item)
+        return await self.runner.run(repos, item, prepared)
 
     async def screen(self, commands: Iterable[Received]) -> dict[str, Reply | None]:
         """The commands of a sync batch over their sender's rate (coordinators have none), by
@@ -214,7 +228,9 @@ class Dispatcher:
         """Submits every command queued but not handled (after a restart); with ``hold``, they
         run once it is set (when the batch that caught up, which may redact some, is saved)."""
         async with self.db.transaction() as repos:
-            pending = [(row.event_id, row.room_id) for row in await repos.inbox.pending(100000)]
+            rows = await repos.inbox.pending(100000)
+            pending = [(row.event_id, row.room_id) for row in rows]
+            self._slow_ids |= {row.event_id for row in rows if self._slow(row)}
         for event_id, room_id in pending:
             self.submit(event_id, room_id, hold)
         return len(pending)
@@ -227,11 +243,12 @@ class Dispatcher:
                 if hold is not None:
                     await hold.wait()  # holding the room's turn: later commands wait behind
                 try:
+                    prepared = await self._prepared(event_id)
                     try:
-                        await self.handle(event_id, self.busy_notice_s)
+                        await self.handle(event_id, self.busy_notice_s, prepared)
                     except StorageBusy:  # another program's lock: told, and waiting its end
                         await self.reads.tell_queued_busy(event_id)
-                        await self.handle(event_id)
+                        await self.handle(event_id, prepared=prepared)
                     return
                 except StorageUnavailable:
                     log.error("command %s kept queued: the database is unavailable; retrying in "
@@ -242,18 +259,40 @@ class Dispatcher:
             await asyncio.sleep(delay)  # the database may come back: the command then runs
             delay = min(delay * 2, RETRY_MAX_S)
 
-    async def handle(self, event_id: str, patience: float | None = None) -> None:
+    async def handle(self, event_id: str, patience: float | None = None,
+                     prepared: Prepared | None = None) -> None:
         """Runs the queued command once: its changes, its reply and its 'handled' mark in one
         commit (a refused or failed command commits only its reply, the mark and the sender's
-        participation). Waits at most ``patience`` seconds for another program's write lock
-        (``StorageBusy``)."""
+        participation); ``prepared``: its reply made already (``_prepared``). Waits at most
+        ``patience`` seconds for another program's write lock (``StorageBusy``)."""
         async with self.db.transaction(patience=patience) as repos:
-            handled = await self._handle_queued(repos, event_id)
+            handled = await self._handle_queued(repos, event_id, prepared)
         self.reads.handled(event_id)
+        self._slow_ids.discard(event_id)
         if handled is not None:
             await self.after_commit(handled)
 
-    async def _handle_queued(self, repos: Repositories, event_id: str) -> Handled | None:
+    async def _prepared(self, event_id: str) -> Prepared | None:
+        """A slow command's reply (``Command.slow``: ``!bilan``), made in a read-only
+        transaction before the one that queues it: its seconds of work never hold the write
+        lock (nothing is kept until that one commits: a stop in between runs it again).
+        ``None`` for any other command, or if its handler writes (it runs as any other)."""
+        if event_id not in self._slow_ids:
+            return None
+        try:
+            async with self.db.reading() as repos:
+                item = await repos.inbox.get(event_id)
+                if item is None or item.handled_at is not None:
+                    return None
+                return await self.runner.prepare(repos, item)
+        except StorageUnavailable:
+            return None
+        except Exception:  # it runs as any other: what failed here fails there, answered
+            log.exception("command %s could not be prepared; run in its transaction", event_id)
+            return None
+
+    async def _handle_queued(self, repos: Repositories, event_id: str,
+                             prepared: Prepared | None = None) -> Handled | None:
         """Runs the queued command in the caller's transaction; ``None`` if it is unknown,
         handled already or taken back."""
         item = await repos.inbox.get(event_id)
@@ -264,7 +303,7 @@ class Dispatcher:
             await repos.inbox.withdraw(event_id, item.room_id, None, self.clock.now())
             log.info("command %s taken back before it ran", event_id)
             return None
-        return await self.run_command(repos, item)
+        return await self.run_command(repos, item, prepared)
 
     async def after_commit(self, handled: Handled) -> None:
         """Once the command's transaction is committed (``AfterCommit.run``)."""

@@ -86,6 +86,15 @@ class Handling:
             "event": self.event_id, "ms": round((time.perf_counter() - self.started) * 1000, 1)})
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A command's reply made in a read-only transaction (``CommandRunner.prepare``), to be
+    queued in a transaction of its own (``CommandRunner.run``)."""
+
+    reply: Reply
+    handling: Handling
+
+
 @dataclass
 class Handled:
     """A command run in a transaction, and what to do once it is committed."""
@@ -107,19 +116,32 @@ class CommandRunner:
         self.club = club
         self.t = t
 
-    async def run(self, repos: Repositories, item: Received) -> Handled:
+    async def run(self, repos: Repositories, item: Received,
+                  prepared: Prepared | None = None) -> Handled:
         """The handler's changes in a savepoint (undone if it refuses or fails), then its reply
-        and effects queued and the command marked handled. The storage failing raises
-        ``StorageUnavailable`` (nothing is kept)."""
+        and effects queued and the command marked handled; ``prepared``: the reply made
+        already, queued as it is. The storage failing raises ``StorageUnavailable`` (nothing
+        is kept)."""
+        if prepared is None:
+            prepared = await self._replied(repos, item, undoable=True)
+        queued = await self.finish(repos, item, prepared.reply)
+        await repos.inbox.mark_handled(item.event_id, self.clock.now())
+        return Handled(queued, prepared.reply, prepared.handling)
+
+    async def prepare(self, repos: Repositories, item: Received) -> Prepared:
+        """The command's reply, made in ``repos``, a read-only transaction: a handler that
+        writes raises ``StorageUnavailable`` there."""
+        return await self._replied(repos, item, undoable=False)
+
+    async def _replied(self, repos: Repositories, item: Received, *,
+                       undoable: bool) -> Prepared:
         handling = Handling(item.event_id, started=time.perf_counter())
         line = command_text(item.body, self.club().prefix)
         reply = Reply("")
         if line is not None:
             handling.room_id, handling.command = item.room_id, "?"
-            reply = await self.reply(item, line, repos, handling, undoable=True)
-        queued = await self.finish(repos, item, reply)
-        await repos.inbox.mark_handled(item.event_id, self.clock.now())
-        return Handled(queued, reply, handling)
+            reply = await self.reply(item, line, repos, handling, undoable=undoable)
+        return Prepared(reply, handling)
 
     async def reply(self, item: Received, line: str, repos: Repositories,
                     handling: Handling, *, undoable: bool) -> Reply:

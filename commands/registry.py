@@ -74,6 +74,10 @@ class Command:
     checks: tuple[Check, ...] = ()  # run on the converted arguments, before the handler
     # A ``REFERENT`` command an event's organiser may run too (``!aide`` shows it to them).
     organisers: bool = False
+    # Its handler only reads but takes seconds (``!bilan`` renders files): run apart from its
+    # sync batch, its reply made in a read-only transaction, queued in a short one after
+    # (``bot.dispatcher``; a top-level command's flag, read before the line is parsed).
+    slow: bool = False
 
     def __post_init__(self) -> None:
         if self.section not in SECTIONS:
@@ -213,12 +217,13 @@ class Family:
 def command(key: str, *, fr: Sequence[str], en: Sequence[str] = (), section: str,
             params: Sequence[Param] = (), role: Role = Role.PARTICIPANT,
             options: Sequence[Option] = (), names_people: bool = False,
-            checks: Sequence[Check] = ()) -> Callable[[Handler], Command]:
+            checks: Sequence[Check] = (), slow: bool = False) -> Callable[[Handler], Command]:
     """Declares a top-level command (decorator): the ``Command``, which calls the handler."""
 
     def declare(handler: Handler) -> Command:
         return Command(key, tuple(fr), tuple(en), section, handler, tuple(params), role,
-                       options=tuple(options), names_people=names_people, checks=tuple(checks))
+                       options=tuple(options), names_people=names_people, checks=tuple(checks),
+                       slow=slow)
 
     return declare
 

@@ -18,6 +18,9 @@ from web.public import PUBLIC
 
 ENTRIES = 128  # responses kept (the least recently asked forgotten first)
 MAX_BODY = 2 * 1024 * 1024  # a larger body is never kept
+# bytes of the bodies kept in all: addresses that differ only by a value shown as « all »
+# (``?q=+``, ``?q=++``…) each keep a whole panorama, and 128 of 2 MiB would be 256 MiB
+MAX_BYTES = 32 * 1024 * 1024
 KEPT_HEADERS = ("cache-control", "access-control-allow-origin", "content-disposition")
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
@@ -43,8 +46,10 @@ class Kept:
 class ResponseCache:
     """The kept responses by address (path and query), each with the version it shows."""
 
-    def __init__(self, entries: int = ENTRIES) -> None:
+    def __init__(self, entries: int = ENTRIES, max_bytes: int = MAX_BYTES) -> None:
         self.entries = entries
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes of the bodies kept
         self.kept: OrderedDict[str, Kept] = OrderedDict()
         self.rendering = asyncio.Lock()  # one rendering at a time: the others wait, then share
         self.renders = 0  # how many responses were rendered (tests, benchmarks)
@@ -62,11 +67,17 @@ class ResponseCache:
             return
         kept_headers = tuple((name, value) for name, value in response.headers.items()
                              if name.lower() in KEPT_HEADERS)
+        self._forget(key)
         self.kept[key] = Kept(version, body, response.content_type, response.charset,
                               kept_headers, response.last_modified)
-        self.kept.move_to_end(key)
-        while len(self.kept) > self.entries:
-            self.kept.popitem(last=False)
+        self.size += len(body)
+        while len(self.kept) > self.entries or self.size > self.max_bytes:
+            self._forget(next(iter(self.kept)))
+
+    def _forget(self, key: str) -> None:
+        kept = self.kept.pop(key, None)
+        if kept is not None:
+            self.size -= len(kept.body)
 
 
 CACHE = web.AppKey("cache", ResponseCache)

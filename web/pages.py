@@ -10,6 +10,7 @@ known ones). Nothing personal: counts only, as in the API."""
 from __future__ import annotations
 
 import importlib.resources
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,23 +19,36 @@ from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from commands.dates.format import format_day, format_time
 from commands.meetings.calendar import feed_path, subscription_links
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.text import fold
 from commands.vocabulary import TERRITORIES, THEMES
+from web.api import in_api
 from web.cache import cached
 from web.paging import page_number, paged
-from web.public import FEED_PAST, PUBLIC, Public, item_number
+from web.public import FEED_PAST, MAX_WORDS, PUBLIC, Public, item_number
 from web.views import EventView, GroupView, InitiativeView, named, zone_of
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 HOME_EVENTS = 5  # coming events on the home page
-MAX_WORDS = 200  # characters of a search kept
 CSS = importlib.resources.files("web").joinpath("static/site.css").read_bytes()
 HTML = "text/html"
 T = TypeVar("T")
+# What an error outside /api says, by status: a heading and a sentence (``html_errors``).
+REFUSALS = {
+    400: ("Adresse invalide", "Cette adresse contient des caractères qu'aucune page n'emploie."),
+    404: ("Page introuvable", "Cette adresse ne mène à aucune page du site."),
+    405: ("Lecture seule", "Ce site se lit seulement : il ne reçoit aucun envoi."),
+    413: ("Requête refusée", "Ce site ne lit aucun envoi de données."),
+    414: ("Adresse trop longue", "Cette adresse est trop longue pour une page du site."),
+    429: ("Trop de requêtes", "Trop de requêtes depuis votre adresse : réessayez dans {retry} s."),
+    500: ("Erreur du serveur", "Le site n'a pas pu répondre : réessayez plus tard."),
+}
+KEPT_IN_REFUSALS = ("Retry-After", "Allow")
 
 
 def _web_link(value: str) -> str:
@@ -92,6 +106,35 @@ def _page(request: web.Request, template: str, status: int = 200, **values: Any)
         charset="utf-8",
         headers={"Cache-Control": "no-cache"},
     )
+
+
+@web.middleware
+async def html_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outside ``/api``, an error (the server's limits' too: 405, 413, 414, 429…) answered by
+    a short French page, never kept by a cache; under ``/api``, untouched (``api.json_errors``)."""
+    if in_api(request.path):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return _refusal(request, error.status, error.headers)
+    except Exception:
+        log.exception("web page request failed: %s", request.path[:200],
+                      extra={"event_kind": "web_error"})
+        return _refusal(request, 500, {})
+
+
+def _refusal(request: web.Request, status: int, headers: Mapping[str, str]) -> web.Response:
+    heading, what = REFUSALS.get(status, ("Requête refusée", "Le site ne peut pas y répondre."))
+    response = _page(request, "refused.html", status=status, heading=heading,
+                     what=what.format(retry=headers.get("Retry-After", "")))
+    response.headers["Cache-Control"] = "no-store"
+    for name in KEPT_IN_REFUSALS:
+        if name in headers:
+            response.headers[name] = headers[name]
+    return response
 
 
 def _not_found(request: web.Request, what: str) -> web.Response:
@@ -217,7 +260,7 @@ async def group(request: web.Request) -> web.Response:
     found: GroupView | None = await public.group(request.match_info["name"][:64])
     if found is None:
         return _not_found(request, "Ce groupe-projet n'existe pas, ou plus.")
-    events = [e for e in await public.events() if e.group == found.id]
+    events = await public.events(group_id=found.id)  # its own, not the programme's
     return _page(
         request,
         "group.html",
@@ -239,7 +282,7 @@ async def initiatives(request: web.Request) -> web.Response:
     for item in everything:
         towns.setdefault(" ".join(fold(item.commune).split()), item.commune.strip())
     towns.pop("", None)
-    commune = " ".join(fold(query.get("commune", "")).split())
+    commune = " ".join(fold(query.get("commune", "")[:MAX_WORDS]).split())
     commune = commune if commune in towns else ""
     found = (
         everything

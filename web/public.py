@@ -39,6 +39,7 @@ SHOWN_STATUSES = tuple(key for key in STATUSES.keys if key != "archive")
 MAX_GROUPS = 2000
 MAX_INITIATIVES = 2000
 MAX_ID = 10**9  # an item's number in an address is below it
+MAX_WORDS = 200  # characters of a search (``?q=``, ``?commune=``) read, the rest ignored
 
 
 def item_number(raw: str) -> int | None:
@@ -130,12 +131,13 @@ class Public:
     async def initiatives(self, *, words: str = "", theme: str | None = None,
                           commune: str = "") -> list[InitiativeView]:
         """The panorama: those holding every word of ``words`` (accents and case aside), of
-        ``theme``, in ``commune`` (accents and case aside), by theme then name."""
-        folded = fold(words).split()
+        ``theme``, in ``commune`` (accents and case aside), by theme then name; each of
+        ``words`` and ``commune`` read up to ``MAX_WORDS`` characters (the API's as the pages')."""
+        folded = fold(words[:MAX_WORDS]).split()
         async with self.db.reading() as repos:
             found = (await repos.initiatives.search(folded, limit=MAX_INITIATIVES) if folded
                      else await repos.initiatives.listing(limit=MAX_INITIATIVES))
-        town = " ".join(fold(commune).split())
+        town = " ".join(fold(commune[:MAX_WORDS]).split())
         return [initiative_view(item, self.t) for item in found
                 if (theme is None or item.theme == theme)
                 and (not town or " ".join(fold(item.commune).split()) == town)]

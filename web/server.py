@@ -3,7 +3,8 @@
 logged, never stops the bot).
 
 Every response goes through the same middlewares:
-- under ``/api``, errors in JSON (``api.json_errors``), the limits' below too;
+- under ``/api``, errors in JSON (``api.json_errors``), elsewhere short French pages
+  (``pages.html_errors``), the limits' below too;
 - read-only: GET and HEAD only (405 otherwise), no request body (413), short addresses (414)
   without control characters (400);
 - a rate limit per client address (429 with ``Retry-After``): the address the reverse proxy
@@ -98,16 +99,24 @@ class RateLimit:
 def client_address(request: web.Request) -> str:
     """The client's address: the peer's, or, when the peer is the reverse proxy on this
     machine (a loopback address), the last address of ``X-Forwarded-For`` (the one the proxy
-    saw; earlier ones are the client's own words)."""
+    saw; earlier ones are the client's own words). An IPv6 address stands for its /64: one
+    subscriber holds all of it, and would otherwise have 2**64 buckets."""
     peer = request.remote or ""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    try:
-        loopback = ipaddress.ip_address(peer).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback and forwarded:
-        return forwarded.rsplit(",", 1)[-1].strip()[:64]
+    proxy = _ip(peer)
+    if proxy is not None and proxy.is_loopback and forwarded:
+        peer = forwarded.rsplit(",", 1)[-1].strip()[:64]
+    address = _ip(peer)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
     return peer
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 @web.middleware
@@ -171,8 +180,8 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 def make_app(public: Public, *, routes: Sequence[web.RouteDef] = ROUTES,
              limit: RateLimit | None = None) -> web.Application:
     """The application: ``routes`` behind the middlewares, reading ``public``."""
-    app = web.Application(middlewares=[api.json_errors, read_only, rate_limited(limit),
-                                       conditional],
+    app = web.Application(middlewares=[api.json_errors, pages.html_errors, read_only,
+                                       rate_limited(limit), conditional],
                           client_max_size=1024)
     app[PUBLIC] = public
     app[CACHE] = ResponseCache()

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 PRODID = "-//Club Climat et Transition//cct-bot//FR"
 _URL = re.compile(r"https?://[^\s<>\"']+")
+_NOT_IN_URI = re.compile(r"[\x00-\x20\x7f-\x9f]")  # controls and spaces: none in a link
 
 
 def meeting_uid(meeting_id: int) -> str:
@@ -114,7 +115,7 @@ def meeting_event(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> 
     """An event as a VEVENT: a stable UID, its SEQUENCE, local wall-clock times; LOCATION its
     place (or its link), URL its link, CATEGORIES its kind and theme; STATUS CANCELLED once
     cancelled, CONFIRMED otherwise. No control character in its text but line breaks (RFC 5545
-    forbids them; one stored before the bot cleaned its input is left out)."""
+    forbids them; one stored before the bot cleaned its input is left out, in a link any)."""
     cancelled = meeting.status == CANCELLED
     start, end = meeting.starts_at.astimezone(tz), meeting.ends_at.astimezone(tz)
     event = Event()
@@ -125,7 +126,9 @@ def meeting_event(meeting: Meeting, club: Club, t: Translator, tz: ZoneInfo) -> 
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("summary", storable(_summary(meeting, club, t)))
-    url = meeting.link or place_url(meeting.place)
+    # the bot checks links at its boundary; one stored otherwise (an older row, another
+    # program) must not make the whole feed fail (icalendar refuses a line break in a URI)
+    url = _NOT_IN_URI.sub("", meeting.link or place_url(meeting.place) or "")
     if meeting.place or meeting.link:
         event.add("location", storable(meeting.place or meeting.link))
     event.add("description", storable(_description(meeting, club, t)))

@@ -74,7 +74,7 @@ async def stats(ctx: Context, period: str | None, first_day: date | None,
 
 
 @command("bilan", fr=("bilan", "rapport"), en=("report", "yearly-report"), section="reports",
-         role=Role.COORDINATOR, params=PERIOD, options=DAYS, checks=(_checked(1),))
+         role=Role.COORDINATOR, params=PERIOD, options=DAYS, checks=(_checked(1),), slow=True)
 async def bilan(ctx: Context, period: str | None, first_day: date | None,
                 last_day: date | None) -> Reply:
     chosen = _period(ctx, period, first_day, last_day, 1)  # by default the last full year

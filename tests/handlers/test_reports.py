@@ -3,13 +3,16 @@ readable by the csv module, a valid PNG, the same files from the chat and the co
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import stat
 import struct
 import threading
 import zipfile
+from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +20,18 @@ import pytest
 from odf import table, teletype
 from odf.opendocument import load
 
+from bot.batch import Command
 from bot.cli import export_to
+from bot.dispatcher import Taken
 from commands import build_registry
 from commands.exports import ExportRun
 from commands.i18n import Translator
 from commands.reports import handlers
 from commands.reports.content import gather
 from commands.reports.files import report_files
-from tests.handlers.conftest import COORDINATOR, Harness
+from storage.db import Database
+from storage.repositories import Repositories
+from tests.handlers.conftest import COORDINATOR, ROOM, Harness, make_club
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import EXPECTED, PARIS, YEAR, seed
 from tests.report_facts import year_facts, year_period
@@ -235,10 +242,7 @@ async def test_bilan_uploads_the_report_and_the_cli_writes_the_same(bot: Harness
 
 
 async def test_the_command_line_export(tmp_path: Path) -> None:
-    import asyncio
-
     from bot.cli import main
-    from storage.db import Database
 
     config = tmp_path / "config.toml"
     config.write_text('[matrix]\nhomeserver = "http://127.0.0.1:1"\nuser_id = "@b:localhost"\n'
@@ -263,6 +267,95 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
     indicators = by_first_cell((out / f"bilan-{YEAR}-indicateurs.csv").read_bytes())
     assert indicators["Participants (membres du club)"][0] == "200"
     assert png_size((out / f"bilan-{YEAR}-presences.png").read_bytes()) == (1200, 675)
+
+
+async def taken_with_batch(bot: Harness, body: str) -> Taken:
+    """A lone command handed to the dispatcher as the sync does, in its batch's transaction."""
+    command = Command(f"$lone-{len(body)}", ROOM, COORDINATOR, body, bot.clock.now())
+    async with bot.db.transaction() as repos:
+        assert await repos.inbox.add_if_new(
+            event_id=command.event_id, room_id=command.room_id, sender=command.sender,
+            body=command.body, sent_at=command.sent_at, received_at=bot.clock.now(),
+            thread_root=None)
+        return await bot.dispatcher.take(repos, [command])
+
+
+async def test_the_bilan_never_runs_in_its_sync_batchs_transaction(bot: Harness) -> None:
+    """A lone command runs in the transaction that saves its sync batch, but not !bilan: the
+    sync, and every other room with it, would wait the seconds its files take."""
+    await seed(bot.db)
+    ping = await taken_with_batch(bot, "!ping")
+    assert len(ping.handled) == 1 and not ping.later  # run with its batch
+    await ping.start()
+    bilan = await taken_with_batch(bot, f"!bilan {YEAR}")
+    assert not bilan.handled and [c.body for c in bilan.later] == [f"!bilan {YEAR}"]
+    await asyncio.gather(*await bilan.start())  # in a transaction of its own, once committed
+    await bot.outbox.flush()
+    assert sorted(name for _data, _mime, name in bot.transport.uploads) == sorted(files_of(YEAR))
+
+
+@pytest.mark.parametrize("arrival", ["batch", "restart"])
+async def test_the_bilan_renders_before_its_transaction(bot: Harness, arrival: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """!bilan reads and renders in a read-only transaction, then queues its reply and files in
+    a short one: while its files render, the bot's other writes go on (on SQLite they waited
+    for its write lock). Come with a sync batch, or queued when the bot stopped."""
+    await seed(bot.db)
+    rendering, go = threading.Event(), threading.Event()
+    render = handlers._rendered
+
+    def held(document: Any, t: Translator) -> dict[str, bytes]:
+        rendering.set()
+        go.wait(60)
+        return render(document, t)
+
+    monkeypatch.setattr(handlers, "_rendered", held)
+    if arrival == "batch":
+        [task] = await (await taken_with_batch(bot, f"!bilan {YEAR}")).start()
+    else:
+        await bot.queue(f"!bilan {YEAR}", sender=COORDINATOR)
+        assert await bot.dispatcher.resume() == 1
+        task = asyncio.ensure_future(bot.dispatcher.drain())
+    try:
+        assert await asyncio.to_thread(rendering.wait, 60)
+        async with asyncio.timeout(5), bot.db.transaction() as repos:
+            await repos.state.set("written", "while the bilan renders")
+    finally:
+        go.set()
+    await task
+    await bot.outbox.flush()
+    assert sorted(name for _data, _mime, name in bot.transport.uploads) == sorted(files_of(YEAR))
+    async with bot.db.reading() as repos:
+        assert await repos.inbox.pending(10) == []  # handled, once
+        assert await repos.state.get("written") == "while the bilan renders"
+
+
+async def test_an_export_never_holds_the_write_lock(db: Database, both_url: str,  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    """``cct-bot export bilan`` reads the database while the bot runs (another program): the
+    bot's writes never wait for it, however long its files take to render."""
+    await seed(db)
+    [bilan] = [export for export in build_registry().exports if export.name == "bilan"]
+    inside, done = asyncio.Event(), asyncio.Event()
+
+    async def slow(repos: Repositories, run: ExportRun) -> Mapping[str, bytes]:
+        files = await bilan.make(repos, run)
+        inside.set()  # still in the export's transaction
+        await done.wait()
+        return files
+
+    club = replace(make_club(), timezone=str(PARIS))
+    run = ExportRun(club, Translator("fr"), datetime(YEAR + 1, 3, 1, tzinfo=UTC), "all", YEAR)
+    exporting = asyncio.create_task(export_to(db, replace(bilan, make=slow), run, tmp_path))
+    await asyncio.wait_for(inside.wait(), 60)
+    the_bot = Database(both_url)
+    try:
+        async with the_bot.transaction(patience=0) as repos:  # StorageBusy if it must wait
+            await repos.state.set("written", "during the export")
+    finally:
+        done.set()
+        await the_bot.dispose()
+    assert sorted(path.name for path in await exporting) == sorted(files_of(YEAR))
 
 
 async def test_a_formula_as_a_group_name_is_text_in_the_bilan(bot: Harness, tmp_path: Path) -> None:

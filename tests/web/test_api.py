@@ -228,6 +228,18 @@ async def test_the_panorama(client: Client, db: Database) -> None:
     assert await names("?commune=Ribérac") == ["Épicerie solidaire"]
 
 
+async def test_a_search_reads_200_characters_as_the_page_does(client: Client,
+                                                                 db: Database) -> None:
+    await seed(db)
+    words = "repair " * 40 + "introuvable"  # the last word beyond the 200th character
+    data = await get(client, "/api/initiatives?q=" + words.replace(" ", "+"))
+    assert [item["name"] for item in data["initiatives"]] == ["Repair café"]  # type: ignore[index]
+    page = await (await client.get("/initiatives?q=" + words.replace(" ", "+"))).text()
+    assert "Repair café" in page
+    data = await get(client, "/api/initiatives?commune=" + "P%C3%A9rigueux" + "+" * 200 + "x")
+    assert len(data["initiatives"]) == 2  # type: ignore[arg-type]
+
+
 async def test_the_api_on_postgresql(both_db: Database) -> None:
     ids = await seed(both_db)
     client = await serve(both_db, FakeClock(START))

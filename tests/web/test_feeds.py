@@ -223,12 +223,19 @@ async def test_stored_control_characters_never_reach_a_feed(client: Client, db: 
     controls = "\x00\x01\x08\x0b\x0c\x1b\x7f\x85\x9f"
     event = await add_event(db, SOON, title=f"Titre{controls}", place=f"Mairie{controls}",
                             description=f"Des\ncription{controls}")
+    # a link with a line break (icalendar refuses it in a URI): the feeds still answer
+    linked = await add_event(db, SOON + timedelta(days=1), title="En ligne",
+                             link=f"https://visio.example.org/a\r\nX-INJECTE:1{controls}b")
+    assert (await client.get(f"/programme/{linked.id}.ics")).status == 200
     for data in (await read(client, "/calendrier.ics"),
                  meeting_ics(event, web_club(), Translator("fr"), PARIS)):
         text = data.decode()
         assert {c for c in text if unicodedata.category(c) == "Cc"} <= {"\r", "\n"}
         assert "\r\n" in text and "\r" not in text.replace("\r\n", "")
-        [parsed] = icalendar.Calendar.from_ical(data).walk("VEVENT")
+        assert "\r\nX-INJECTE" not in text
+        parsed, *others = icalendar.Calendar.from_ical(data).walk("VEVENT")
+        assert [str(e["URL"]) for e in others] in (
+            [], ["https://visio.example.org/aX-INJECTE:1b"])
         assert str(parsed["summary"]).startswith("Rencontre du club — Titre")
         assert str(parsed["description"]).startswith(
             "Rencontre du club n°1 du Club Climat et Transition, pour : sud.\nDes\ncription")

@@ -8,12 +8,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import FakeClock
 from devtools.sample_site import CONTACT, seed_site
 from storage.db import Database
-from tests.web.conftest import START, add_event
+from tests.web.conftest import START, add_event, public_of, serve
+from web.server import ROUTES, RateLimit, make_app
 
 Client = TestClient[object, object]
 
@@ -224,3 +226,50 @@ async def test_the_pages_links_keep_the_filters_and_nothing_else(client: Client,
     assert "junk" not in html and "&lt;b&gt;" not in html  # never echoed (nor kept in the cache)
     few = await page(client, "/programme?type=formation")
     assert "Page 1 sur" not in few and "Pages du programme" not in few
+
+
+async def refusal(response: ClientResponse, status: int) -> str:
+    """A refusal outside /api: a short French page, never cached."""
+    assert response.status == status
+    assert response.content_type == "text/html"
+    assert response.headers["Cache-Control"] == "no-store"
+    text = await response.text()
+    assert '<html lang="fr">' in text and "<script" not in text
+    return text
+
+
+@pytest.mark.parametrize("path", ["/", "/programme", "/calendrier.ics", "/site.css"])
+async def test_the_servers_limits_are_french_pages(client: Client, path: str) -> None:
+    posted = await client.post(path)
+    assert "Lecture seule" in await refusal(posted, 405)
+    assert set(posted.headers["Allow"].split(",")) == {"GET", "HEAD"}
+    assert "trop longue" in await refusal(await client.get(path + "?q=" + "a" * 3000), 414)
+    assert "Requête refusée" in await refusal(await client.get(path, data=b"x"), 413)
+    assert "Adresse invalide" in await refusal(await client.get(path + "?q=%01"), 400)
+
+
+async def test_the_rate_limit_is_a_french_page(db: Database, clock: FakeClock) -> None:
+    test_client = await serve(db, clock, RateLimit(60, 1, clock=lambda: 0.0))
+    try:
+        assert (await test_client.get("/programme")).status == 200
+        refused = await test_client.get("/programme")
+        assert "réessayez dans 2 s" in await refusal(refused, 429)
+        assert refused.headers["Retry-After"] == "2"
+        assert "réessayez" in await refusal(await test_client.get("/calendrier.ics"), 429)
+    finally:
+        await test_client.close()
+
+
+async def test_a_calendar_not_found_and_a_failure_are_french_pages(
+        db: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("a bug")
+
+    app = make_app(public_of(db, clock), routes=[web.get("/panne", broken), *ROUTES])
+    async with TestClient(TestServer(app)) as test_client:
+        missing = await test_client.get("/calendrier/type/bal.ics")
+        assert "Page introuvable" in await refusal(missing, 404)
+        text = await refusal(await test_client.get("/panne"), 500)
+    assert "Erreur du serveur" in text and "a bug" not in text
+    [record] = [r for r in caplog.records if getattr(r, "event_kind", "") == "web_error"]
+    assert record.exc_info is not None and "/panne" in record.getMessage()

@@ -133,6 +133,25 @@ async def test_rate_limit_per_address(db: Database, clock: FakeClock) -> None:
         await test_client.close()
 
 
+async def test_the_rate_limit_counts_an_ipv6_network_as_one_address(db: Database,
+                                                                     clock: FakeClock) -> None:
+    """Each subscriber holds a whole /64: its addresses share one bucket (IPv4 ones do not)."""
+    test_client = await serve(db, clock, RateLimit(60, 2, clock=lambda: 0.0))
+
+    async def status(address: str) -> int:
+        response = await test_client.get("/calendrier.ics", headers={"X-Forwarded-For": address})
+        return response.status
+
+    try:
+        assert [await status(f"2001:db8:1:2::{n:x}") for n in range(1, 4)] == [200, 200, 429]
+        assert await status("2001:db8:1:3::1") == 200  # the next /64: someone else
+        assert [await status(f"203.0.113.{n}") for n in range(1, 4)] == [200, 200, 200]
+        assert [await status("::ffff:198.51.100.7") for _ in range(3)] == [200, 200, 429]
+        assert await status("::ffff:198.51.100.8") == 200  # an IPv4 address, written as IPv6
+    finally:
+        await test_client.close()
+
+
 def test_the_rate_limit_forgets_the_least_recent_addresses() -> None:
     limit = RateLimit(60, 1, clock=lambda: 0.0)
     assert limit.wait("198.51.100.1") == 0
@@ -184,3 +203,17 @@ def test_the_cache_keeps_a_bounded_number_of_responses() -> None:
     assert cache.get("/b", 2) is None  # another version: not this response
     found = cache.get("/c", 1)
     assert found is not None and found.body == b"/c"
+
+
+def test_the_cache_keeps_a_bounded_number_of_bytes() -> None:
+    """Many large bodies (a whole panorama under each of ``?q=+``, ``?q=++``…): the least
+    recently asked are forgotten once the bodies kept pass ``max_bytes``."""
+    from aiohttp import web
+
+    cache = ResponseCache(entries=100, max_bytes=2500)
+    for n in range(5):
+        cache.put(f"/initiatives?q={'+' * n}", 1, web.Response(body=bytes(1000)))
+    assert list(cache.kept) == ["/initiatives?q=+++", "/initiatives?q=++++"]
+    assert cache.size == 2000
+    cache.put("/initiatives?q=++++", 1, web.Response(body=bytes(10)))  # kept again, smaller
+    assert cache.size == 1010 and len(cache.kept) == 2
