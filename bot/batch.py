@@ -73,13 +73,15 @@ class Batch:
 
     def is_empty(self) -> bool:
         """Nothing to save but the sync token and the rooms' last events."""
-        return not self.commands and self.is_repeatable()
+        return not (self.commands or self.thread_messages) and self.is_repeatable()
 
     def is_repeatable(self) -> bool:
-        """Nothing but commands (and chat): each command is known by its event id (the inbox),
-        so reading the batch again from an earlier sync token would repeat nothing."""
+        """Nothing but commands, messages in threads (and chat): each command is known by its
+        event id (the inbox), each comment too (a thread message recorded is skipped when read
+        again, and gives no effect), so reading the batch again from an earlier sync token
+        would repeat nothing."""
         return not (self.arrivals or self.poll_responses or self.reactions or self.redactions
-                    or self.thread_messages or self.joined or self.left)
+                    or self.joined or self.left)
 
     def then(self, later: Batch) -> Batch:
         """This batch followed by ``later``, as one to save (batches kept in memory while

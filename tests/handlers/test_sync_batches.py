@@ -19,10 +19,11 @@ from bot.config import parse_settings
 from bot.jobs import DeclaredJob
 from bot.rate import CommandRate
 from commands.context import Context
-from commands.effects import Reply
+from commands.effects import Reply, effect_txn
 from commands.errors import NotFound
 from commands.jobs import ARRIVALS
 from commands.meta import GATHER
+from commands.polls.service import root_key
 from commands.registry import command
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -780,3 +781,47 @@ async def test_the_bots_own_events_are_marked_sent_in_one_statement(tmp_path: Pa
         await bot.dispatcher.drain()
         await bot.transport.close()
         await bot.db.dispose()
+
+
+# --- messages in threads: comments known by their event ids --------------------------------------
+
+
+def in_thread_of(event_id: str, sender: str, body: str, root: str) -> dict[str, Any]:
+    event = message(event_id, sender, body, NOW)
+    event["content"]["m.relates_to"] = {"rel_type": "m.thread", "event_id": root,
+                                        "is_falling_back": True,
+                                        "m.in_reply_to": {"event_id": root}}
+    return event
+
+
+async def test_thread_messages_leave_the_sync_position_for_later_and_count_once(
+        tmp_path: Path) -> None:
+    """Anyone's message in any thread used to force a write of the sync position; a comment is
+    known by its event id, so a thread message is safe to read again: the position waits (as
+    for commands and chat), the comment is recorded, and reading it again after a crash does
+    not record it twice."""
+    url = "sqlite+aiosqlite:///data/cct.db"
+    first = await offline_bot(tmp_path, url, coordinators=[COORDO])
+    landed = sent_to_fake(first)
+    await first.handle_sync(sync([message(
+        "$q", COORDO, '!sondage question "Quel thème ?" choix Mobilité | Énergie', NOW)], "s3"))
+    await first.dispatcher.drain()
+    await first.outbox.flush()
+    root = landed[effect_txn(root_key(1))]  # the poll's message: its thread takes comments
+    await first.handle_sync(sync([in_thread_of("$chat", BOB, "hors sujet", "$elsewhere")], "s4"))
+    assert await _token(first) is None  # nothing to act on: not even a write of the position
+    await first.handle_sync(sync([in_thread_of("$c1", BOB, "Le vélo d'abord", root)], "s5"))
+    assert await _token(first) is None
+    await first.dispatcher.drain()
+    await first.transport.close()
+    await first.db.dispose()  # killed: the batches' token was never saved
+    again = await offline_bot(tmp_path, url, coordinators=[COORDO])
+    sent_to_fake(again)
+    try:
+        await again.handle_sync(sync([in_thread_of("$c1", BOB, "Le vélo d'abord", root)], "s5"))
+        async with again.db.transaction() as repos:
+            assert [c.text for c in await repos.comments.latest(1, 5)] == ["Le vélo d'abord"]
+    finally:
+        await again.dispatcher.drain()
+        await again.transport.close()
+        await again.db.dispose()
