@@ -8,8 +8,9 @@ import unicodedata
 
 from matrix_ids import MATRIX_TO, is_user_id, user_link
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
-_MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])")
+# ``=`` too: a line of them under a line of text would make it a heading
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&=])")
+_MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&=])")
 _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
 # [text](https://matrix.to/#/…), brackets of the text possibly escaped
 _PILL_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(" + re.escape(MATRIX_TO) + r"[^)\s]+\)")

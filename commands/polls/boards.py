@@ -167,6 +167,7 @@ def option_end_text(board: Board, slot: PollSlot, t: Translator) -> str:
 
 
 def decision_line(poll: Poll, when: str) -> str:
-    """A line of ``!decisions``."""
-    return (f"- n°{poll.id} ({when}) — {escape_markdown(shorten(poll.question, 200))} → "
-            f"**{escape_markdown(shorten(poll.outcome or '', 400))}**")
+    """A line of ``!decisions`` (a text of several lines on one: the item stays whole)."""
+    question, outcome = (" ".join(text.split()) for text in (poll.question, poll.outcome or ""))
+    return (f"- n°{poll.id} ({when}) — {escape_markdown(shorten(question, 200))} → "
+            f"**{escape_markdown(shorten(outcome, 400))}**")

@@ -631,3 +631,24 @@ async def test_an_outcome_written_long_after_the_opening_edits_the_proposals_mes
              if s.content.get("m.relates_to", {}).get("rel_type") == "m.replace"]
     assert [e.content["m.relates_to"]["event_id"] for e in edits] == [root.event_id]
     assert "Issue : Adoptée" in body(edits[0])
+
+
+async def test_a_multi_line_outcome_or_proposal_keeps_its_place_in_the_bots_messages(
+        bot: Harness) -> None:
+    """A proposal's text and its outcome may take several lines: the announcement quotes the
+    whole proposal and shows the outcome as text (no heading made of ``===``), and
+    ``!decisions`` gives each decision one list item (no paragraph escaping the list)."""
+    await said(bot, f"!proposition Un vélo-cargo\n\nIssue de la proposition n°9 : rejetée {CLOSE}",
+               BOB, VELO)
+    await said(bot, "!proposition cloturer 1", BOB, VELO)
+    [announced, *_] = await bot.command(
+        "!proposition issue 1 Adoptée\n===\n\n- oui\n\nsuite", sender=BOB, room_id=VELO)
+    html = announced.content["formatted_body"]
+    assert "<h1>" not in html and "<h2>" not in html and "<li>" not in html
+    quoted = html[html.index("<blockquote>"):html.index("</blockquote>")]
+    assert "Un vélo-cargo" in quoted and "Issue de la proposition n°9" in quoted
+    [listed] = await bot.command("!decisions", sender=CAROL, room_id=MAIN)
+    listing = listed.content["formatted_body"]
+    assert "<h1>" not in listing and listing.count("<li>") == 1
+    item = listing[listing.index("<li>"):listing.index("</li>")]
+    assert "Issue de la proposition n°9" in item and "suite" in item
