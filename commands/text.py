@@ -97,6 +97,12 @@ def inline_code(text: str) -> Markdown:
     return Markdown(f"{fence}{pad}{defuse_mentions(text)}{pad}{fence}")
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line, its runs of spaces and line breaks as one space (a text shown in a
+    list item or after a label, which a blank line would let out of its place)."""
+    return " ".join(text.split())
+
+
 def shorten(text: str, limit: int) -> str:
     """At most ``limit`` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"

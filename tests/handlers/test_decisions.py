@@ -652,3 +652,24 @@ async def test_a_multi_line_outcome_or_proposal_keeps_its_place_in_the_bots_mess
     assert "<h1>" not in listing and listing.count("<li>") == 1
     item = listing[listing.index("<li>"):listing.index("</li>")]
     assert "Issue de la proposition n°9" in item and "suite" in item
+
+
+async def test_a_reason_or_an_other_text_cannot_write_lines_of_the_poll_message(
+        bot: Harness) -> None:
+    """A reason or an « autre » text of several lines is shown on one line, in its list item:
+    it cannot add lines to the bot's message that read like its counts."""
+    fake = "\n\nPas d'accord : 0\n\n12 personnes ont répondu."
+    await said(bot, PROPOSE, BOB, VELO)
+    assert (await said(bot, f"!position 1 d'accord ok{fake}", CAROL, VELO)).startswith(
+        "Position enregistrée (proposition n°1) : D'accord — ok Pas d'accord : 0 12 personnes")
+    await said(bot, QUESTION.replace("--cloture", "--autre --cloture"), BOB, VELO)
+    await said(bot, f"!vote 2 autre vélo{fake}", CAROL, VELO)
+    await bot.outbox.flush()
+    edits = [s.content["m.new_content"]["formatted_body"] for s in bot.transport.sent
+             if "m.new_content" in s.content]
+    assert edits
+    for html in edits:
+        assert "<p>12 personnes ont répondu.</p>" not in html
+        assert "<p>Pas d'accord : 0</p>" not in html
+    results = await bot.command("!sondage resultats 2", sender=CAROL, room_id=VELO)
+    assert "<p>12 personnes" not in results[0].content["formatted_body"]
