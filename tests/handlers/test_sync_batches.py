@@ -23,7 +23,7 @@ from commands.effects import Reply, effect_txn
 from commands.errors import NotFound
 from commands.jobs import ARRIVALS
 from commands.meta import GATHER
-from commands.polls.service import root_key
+from commands.polls.service import choice_key, root_key
 from commands.registry import command
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -816,6 +816,39 @@ async def test_a_thread_message_saves_the_sync_position_only_when_it_becomes_a_c
         assert await _token(bot) == "s5"  # a comment: saved with the position
         async with bot.db.transaction() as repos:
             assert [c.text for c in await repos.comments.latest(1, 5)] == ["Le vélo d'abord"]
+    finally:
+        await bot.dispatcher.drain()
+        await bot.transport.close()
+        await bot.db.dispose()
+
+
+async def test_a_room_event_dated_in_the_future_by_its_homeserver_counts_as_now(
+        tmp_path: Path) -> None:
+    """A homeserver dates its users' events as it likes: a comment (or a 👍, a ✅) dated years
+    ahead is recorded at the bot's time — it neither stays the « latest » comment for ever nor
+    counts as participation in a year to come."""
+    bot = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db", coordinators=[COORDO])
+    landed = sent_to_fake(bot)
+    try:
+        await bot.handle_sync(sync([message(
+            "$q", COORDO, '!sondage question "Quel thème ?" choix Mobilité | Énergie', NOW)],
+            "s3"))
+        await bot.dispatcher.drain()
+        await bot.outbox.flush()
+        ahead = in_thread_of("$c1", BOB, "Toujours en tête", landed[effect_txn(root_key(1))])
+        ahead["origin_server_ts"] = ms(NOW + timedelta(days=3 * 365))
+        vote = {"type": "org.matrix.msc3381.poll.response", "event_id": "$v1", "sender": BOB,
+                "origin_server_ts": ahead["origin_server_ts"], "content": {
+                    "m.relates_to": {"rel_type": "m.reference",
+                                     "event_id": landed[effect_txn(choice_key(1))]},
+                    "org.matrix.msc3381.poll.response": {"answers": ["2"]}}}
+        await bot.handle_sync(sync([ahead, vote], "s4"))
+        async with bot.db.transaction() as repos:
+            [comment] = await repos.comments.latest(1, 5)
+            assert comment.created_at == NOW
+            assert [(v.answer, v.voted_at) for v in await repos.polls.votes(1)] == [("yes", NOW)]
+            assert BOB in await repos.participants.active_in(NOW.year)
+            assert BOB not in await repos.participants.active_in(NOW.year + 3)
     finally:
         await bot.dispatcher.drain()
         await bot.transport.close()
