@@ -793,6 +793,16 @@ def in_thread_of(event_id: str, sender: str, body: str, root: str) -> dict[str, 
                                         "m.in_reply_to": {"event_id": root}}
     return event
 
+async def _with_a_poll(folder: Path) -> tuple[Bot, dict[str, str]]:
+    """A bot whose poll n°1 (on anything) is posted; what it sent (transaction id -> event)."""
+    bot = await offline_bot(folder, "sqlite+aiosqlite:///data/cct.db", coordinators=[COORDO])
+    landed = sent_to_fake(bot)
+    await bot.handle_sync(sync([message(
+        "$q", COORDO, '!sondage question "Quel thème ?" choix Mobilité | Énergie', NOW)], "s3"))
+    await bot.dispatcher.drain()
+    await bot.outbox.flush()
+    return bot, landed
+
 
 async def test_a_thread_message_saves_the_sync_position_only_when_it_becomes_a_comment(
         tmp_path: Path) -> None:
@@ -800,14 +810,8 @@ async def test_a_thread_message_saves_the_sync_position_only_when_it_becomes_a_c
     no comment is harmless to read again, so the position waits (as for commands and chat). A
     comment saves it: read again after ``!oublier-moi`` dropped its event id, it would come
     back under its author's id."""
-    bot = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db", coordinators=[COORDO])
-    landed = sent_to_fake(bot)
+    bot, landed = await _with_a_poll(tmp_path)
     try:
-        await bot.handle_sync(sync([message(
-            "$q", COORDO, '!sondage question "Quel thème ?" choix Mobilité | Énergie', NOW)],
-            "s3"))
-        await bot.dispatcher.drain()
-        await bot.outbox.flush()
         root = landed[effect_txn(root_key(1))]  # the poll's message: its thread takes comments
         await bot.handle_sync(sync([in_thread_of("$chat", BOB, "hors sujet", "$elsewhere")],
                                    "s4"))
@@ -827,14 +831,8 @@ async def test_a_room_event_dated_in_the_future_by_its_homeserver_counts_as_now(
     """A homeserver dates its users' events as it likes: a comment (or a 👍, a ✅) dated years
     ahead is recorded at the bot's time — it neither stays the « latest » comment for ever nor
     counts as participation in a year to come."""
-    bot = await offline_bot(tmp_path, "sqlite+aiosqlite:///data/cct.db", coordinators=[COORDO])
-    landed = sent_to_fake(bot)
+    bot, landed = await _with_a_poll(tmp_path)
     try:
-        await bot.handle_sync(sync([message(
-            "$q", COORDO, '!sondage question "Quel thème ?" choix Mobilité | Énergie', NOW)],
-            "s3"))
-        await bot.dispatcher.drain()
-        await bot.outbox.flush()
         ahead = in_thread_of("$c1", BOB, "Toujours en tête", landed[effect_txn(root_key(1))])
         ahead["origin_server_ts"] = ms(NOW + timedelta(days=3 * 365))
         vote = {"type": "org.matrix.msc3381.poll.response", "event_id": "$v1", "sender": BOB,
