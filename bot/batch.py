@@ -70,16 +70,19 @@ class Batch:
     joined: dict[str, datetime] = field(default_factory=dict)  # rooms (re)joined: since when
     left: list[str] = field(default_factory=list)  # rooms left, or kicked or banned from
     own: dict[str, str] = field(default_factory=dict)  # the bot's events: txn id -> event id
+    positioned: bool = False  # saved with the sync position (``BatchRecorder.save``)
 
     def is_empty(self) -> bool:
         """Nothing to save but the sync token and the rooms' last events."""
-        return not self.commands and self.is_repeatable()
+        return not (self.commands or self.thread_messages) and self.is_repeatable()
 
     def is_repeatable(self) -> bool:
-        """Nothing but commands (and chat): each command is known by its event id (the inbox),
-        so reading the batch again from an earlier sync token would repeat nothing."""
+        """Nothing but commands, messages in threads (and chat): each command is known by its
+        event id (the inbox), so reading the batch again from an earlier sync token would
+        repeat nothing; a thread message read again is weighed again (one that became a
+        comment saves the position with it: ``BatchRecorder.save``)."""
         return not (self.arrivals or self.poll_responses or self.reactions or self.redactions
-                    or self.thread_messages or self.joined or self.left)
+                    or self.joined or self.left)
 
     def then(self, later: Batch) -> Batch:
         """This batch followed by ``later``, as one to save (batches kept in memory while

@@ -162,6 +162,10 @@ class BatchReader:
                 self._classify_one(batch, room_id, event)
 
     def _classify_one(self, batch: Batch, room_id: str, event: Any) -> None:
+        """One event sorted into ``batch``. A room event (not a command: the rate weighs its
+        time apart) is dated by the homeserver, at the latest now: another homeserver may date
+        its users' events years ahead (a comment « latest » for ever, participation counted
+        in a year to come)."""
         at = event_time(event)
         if isinstance(event, RoomMessageText):
             body = body_with_user_ids(event.body, event.formatted_body)
@@ -171,7 +175,7 @@ class BatchReader:
                                               root))
             elif root is not None:  # a message in a thread (an edit relates by m.replace)
                 batch.thread_messages.append(ThreadMessage(
-                    event.event_id, room_id, event.sender, root, event.body, at))
+                    event.event_id, room_id, event.sender, root, event.body, self._until_now(at)))
         elif isinstance(event, RoomMemberEvent):
             if event.membership == "join" and event.prev_membership != "join":
                 self._arrival(batch, Arrival(room_id, event.state_key))
@@ -179,14 +183,19 @@ class BatchReader:
             self._remember_undecrypted(room_id, event)
         elif isinstance(event, ReactionEvent):
             batch.reactions.append(Reaction(event.event_id, room_id, event.sender,
-                                            event.reacts_to, event.key, at))
+                                            event.reacts_to, event.key, self._until_now(at)))
         elif isinstance(event, RedactionEvent):
             batch.redactions.append(Redaction(event.event_id, room_id, event.sender,
-                                              event.redacts, at))
+                                              event.redacts, self._until_now(at)))
         elif isinstance(event, FILE_EVENTS):  # a sign-in sheet, maybe (``!rencontre feuille``)
             self.transport.files.seen(room_id, event)
         else:
-            batch.poll_responses += responses_of(room_id, [event], self.answer_events)
+            batch.poll_responses += [replace(response, at=self._until_now(response.at))
+                                     for response in responses_of(room_id, [event],
+                                                                  self.answer_events)]
+
+    def _until_now(self, at: datetime) -> datetime:
+        return min(at, self.clock.now())
 
     def _arrival(self, batch: Batch, arrival: Arrival) -> None:
         if arrival.room_id in self.club_rooms:

@@ -59,8 +59,10 @@ class BatchRecorder:
 
     async def save(self, repos: Repositories, batch: Batch, token: str,
                    position: bool) -> list[Command]:
-        """Saves what the batch asks, with the sync position if ``position``; returns the
-        commands not received before."""
+        """Saves what the batch asks, with the sync position if ``position`` or if its room
+        events gave something to do (a message in a thread that became a comment: read again
+        after an erasure dropped its event id, it would be recorded again); returns the
+        commands not received before (``batch.positioned``: whether the position was saved)."""
         now = self.clock.now()
         batch.queued, batch.newcomers = [], 0  # what a rolled back attempt did is gone with it
         for room_id in batch.left:
@@ -78,7 +80,8 @@ class BatchRecorder:
                                        None if redaction.may_redact else redaction.sender, now)
         effects = await self._room_events(repos, batch)
         batch.queued += await queue_effects(repos, effects, f"sync-{token}", now)
-        if position:
+        batch.positioned = position or bool(effects)
+        if batch.positioned:
             await write_position(repos, token, batch.last_events)
         return new
 

@@ -90,7 +90,7 @@ class SyncBatches:
             "inline": len(taken.handled), "reactions": len(batch.reactions),
             "rooms": len(response.rooms.join), "token": token})
         self._remember(batch, token)
-        return await self._saved(batch, token, position, taken)
+        return await self._saved(batch, token, batch.positioned, taken)
 
     async def _read(self, response: SyncResponse) -> Batch:
         """The batch of ``response``: the rooms left forgotten, invitations answered, commands

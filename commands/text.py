@@ -8,8 +8,9 @@ import unicodedata
 
 from matrix_ids import MATRIX_TO, is_user_id, user_link
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
-_MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])")
+# ``=`` too: a line of them under a line of text would make it a heading
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&=])")
+_MARKDOWN_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~&=])")
 _ROOM_PING = re.compile(r"@(room)\b", re.IGNORECASE)
 # [text](https://matrix.to/#/…), brackets of the text possibly escaped
 _PILL_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\]\\])*)\]\(" + re.escape(MATRIX_TO) + r"[^)\s]+\)")
@@ -94,6 +95,12 @@ def inline_code(text: str) -> Markdown:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return Markdown(f"{fence}{pad}{defuse_mentions(text)}{pad}{fence}")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, its runs of spaces and line breaks as one space (a text shown in a
+    list item or after a label, which a blank line would let out of its place)."""
+    return " ".join(text.split())
 
 
 def shorten(text: str, limit: int) -> str:

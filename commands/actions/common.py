@@ -9,7 +9,7 @@ from commands.context import Club, Context
 from commands.dates import format_day
 from commands.i18n import Translator
 from commands.roles import Role
-from commands.text import escape_markdown, pill, shorten
+from commands.text import escape_markdown, one_line, pill, shorten
 
 if TYPE_CHECKING:
     from storage.models import Action, Meeting, ProjectGroup
@@ -54,7 +54,7 @@ def line(action: Action, groups: dict[int, ProjectGroup], club: Club, t: Transla
          *, late: bool = False, meeting: bool = True) -> str:
     """``- n°3 Envoyer le devis — @bob — pour le … — rencontre n°1`` (its event left out
     without ``meeting``); a closed one says so (« faite », « annulée »)."""
-    parts = [f"- n°{action.id} {escape_markdown(shorten(action.text, SHOWN))}",
+    parts = [f"- n°{action.id} {escape_markdown(shorten(one_line(action.text), SHOWN))}",
              who(action, groups, t)]
     if action.due_at is not None:
         parts.append(due(action, club, t) + (" " + t("action.late") if late else ""))

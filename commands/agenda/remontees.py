@@ -23,7 +23,7 @@ from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Param
 from commands.registry import PageRequest, command
 from commands.roles import Role
-from commands.text import escape_markdown, pill, shorten
+from commands.text import escape_markdown, one_line, pill, shorten
 
 if TYPE_CHECKING:
     from storage.models import Remontee
@@ -147,7 +147,7 @@ async def _audit(ctx: Context, row: Remontee, action: str, **details: object) ->
 
 
 def _line(row: Remontee, club: Club, t: Translator, author: bool, supports: int) -> str:
-    text = f"- n°{row.id} {escape_markdown(shorten(row.text, 200))}"
+    text = f"- n°{row.id} {escape_markdown(shorten(one_line(row.text), 200))}"
     if author:
         text += f" — {pill(row.author)}"
     if supports:
@@ -156,7 +156,7 @@ def _line(row: Remontee, club: Club, t: Translator, author: bool, supports: int)
         text += " — " + t("remontee.sent_on", date=format_day(row.sent_at, t.language, club.tz))
     if row.status == ANSWERED:
         text += " — " + t("remontee.answer_shown",
-                          answer=escape_markdown(shorten(row.answer, 200)))
+                          answer=escape_markdown(shorten(one_line(row.answer), 200)))
     return text
 
 
@@ -208,7 +208,7 @@ def export_markdown(rows: Sequence[Remontee], t: Translator, club_name: str, now
 
 def _plain(text: str) -> str:
     """One line of escaped Markdown."""
-    return escape_markdown(" ".join(text.split()))
+    return escape_markdown(one_line(text))
 
 
 async def _council(repos: Repositories, run: ExportRun) -> dict[str, bytes]:

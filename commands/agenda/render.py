@@ -13,7 +13,7 @@ from commands.dates import format_moment, format_short, format_time
 from commands.i18n import Translator
 from commands.meetings import render as meeting_render
 from commands.paging import Section
-from commands.text import escape_markdown, pill, shorten
+from commands.text import escape_markdown, one_line, pill, shorten
 
 if TYPE_CHECKING:
     from storage.models import AgendaSuggestion, Meeting
@@ -38,9 +38,9 @@ def _people(users: Sequence[str]) -> str:
 
 
 def _point(line: Line) -> str:
-    text = f"{escape_markdown(line.title)} (n°{line.id})"
+    text = f"{escape_markdown(one_line(line.title))} (n°{line.id})"
     if line.note:
-        text += f" — {escape_markdown(line.note)}"
+        text += f" — {escape_markdown(one_line(line.note))}"
     return text
 
 
@@ -56,7 +56,8 @@ def _table_head(t: Translator) -> str:
 def _table_rows(timed: Sequence[Timed], club: Club, t: Translator) -> list[str]:
     return [f"| {row.position} | {_time(row.start, club, t)} | {_point(row.line)} | "
             f"{t('odj.minutes', minutes=row.line.minutes)} | "
-            f"{escape_markdown(row.line.method) or '—'} | {_people(row.line.presenters) or '—'} |"
+            f"{escape_markdown(one_line(row.line.method)) or '—'} | "
+            f"{_people(row.line.presenters) or '—'} |"
             for row in timed]
 
 
@@ -105,7 +106,7 @@ def draft(meeting: Meeting, timed: Sequence[Timed], pending: Sequence[AgendaSugg
         parts.append(t("odj.draft_empty"))
     if pending:
         parts.append(t("odj.draft_pending", count=len(pending)) + "\n"
-                     + "\n".join(f"- n°{s.id} {escape_markdown(shorten(s.text, 120))}"
+                     + "\n".join(f"- n°{s.id} {escape_markdown(shorten(one_line(s.text), 120))}"
                                  for s in pending[:SUGGESTIONS_SHOWN]))
     if deadline > now:
         parts.append(t("odj.draft_invite", deadline=format_moment(deadline, t.language, club.tz),
@@ -117,10 +118,11 @@ def draft(meeting: Meeting, timed: Sequence[Timed], pending: Sequence[AgendaSugg
 
 def suggestion_line(suggestion: AgendaSuggestion, supports: int, t: Translator) -> str:
     status = t(f"odj.status_{suggestion.status}")
-    text = (f"- n°{suggestion.id} {escape_markdown(shorten(suggestion.text, 200))} — "
+    text = (f"- n°{suggestion.id} {escape_markdown(shorten(one_line(suggestion.text), 200))} — "
             f"{pill(suggestion.author)} — {status} — {t('odj.supports', count=supports)}")
     if suggestion.reason:
-        text += " — " + t("odj.reason_shown", reason=escape_markdown(suggestion.reason))
+        text += " — " + t("odj.reason_shown",
+                          reason=escape_markdown(one_line(suggestion.reason)))
     return text
 
 
@@ -154,14 +156,15 @@ def summary(meeting: Meeting, timed: Sequence[Timed], club: Club, t: Translator)
     lines = [t("odj.summary_title", number=meeting.id)]
     for row in timed:
         who = f" — {_people(row.line.presenters)}" if row.line.presenters else ""
-        lines.append(f"- {_time(row.start, club, t)} {escape_markdown(row.line.title)}{who}")
+        lines.append(f"- {_time(row.start, club, t)} "
+                     f"{escape_markdown(one_line(row.line.title))}{who}")
     return "\n".join(lines)
 
 
 # --- « ordre du jour mis à jour » ---------------------------------------------------------------
 
 def _short(line: Line) -> str:
-    return escape_markdown(shorten(line.title, TITLE_IN_CHANGES))
+    return escape_markdown(shorten(one_line(line.title), TITLE_IN_CHANGES))
 
 
 def change_added(row: Timed, club: Club, t: Translator) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from commands.i18n import Translator
 from commands.polls.choices import POSITIONS
-from commands.text import escape_markdown, pill, shorten
+from commands.text import escape_markdown, one_line, pill, shorten
 
 if TYPE_CHECKING:
     from storage.models import Poll, PollSlot, PollVote
@@ -64,7 +64,7 @@ def choice_lines(board: Board, t: Translator, limit: int) -> list[str]:
         label = escape_markdown(option_label(slot, t))
         lines.append(f"{slot.position}. {label} — **{len(chosen)}**")
         if slot.other:
-            texts = [f"  - « {escape_markdown(v.reason)} »"
+            texts = [f"  - « {escape_markdown(one_line(v.reason))} »"
                      + (f" ({_who(board, v)})" if _who(board, v) else "")
                      for v in chosen if v.reason]
             lines += _capped(texts, limit, t)
@@ -90,7 +90,7 @@ def proposal_lines(board: Board, t: Translator, limit: int) -> list[str]:
         for vote in given:
             who = _who(board, vote)
             if vote.reason:
-                reason = escape_markdown(vote.reason)
+                reason = escape_markdown(one_line(vote.reason))
                 shown.append(f"  - {who} : {reason}" if who else f"  - {reason}")
             elif position == "block":
                 shown.append(f"  - {who} : {t('decisions.block_without_reason')}" if who
@@ -167,6 +167,7 @@ def option_end_text(board: Board, slot: PollSlot, t: Translator) -> str:
 
 
 def decision_line(poll: Poll, when: str) -> str:
-    """A line of ``!decisions``."""
-    return (f"- n°{poll.id} ({when}) — {escape_markdown(shorten(poll.question, 200))} → "
-            f"**{escape_markdown(shorten(poll.outcome or '', 400))}**")
+    """A line of ``!decisions`` (a text of several lines on one: the item stays whole)."""
+    question, outcome = one_line(poll.question), one_line(poll.outcome or "")
+    return (f"- n°{poll.id} ({when}) — {escape_markdown(shorten(question, 200))} → "
+            f"**{escape_markdown(shorten(outcome, 400))}**")

@@ -15,7 +15,7 @@ from commands.arguments import Text
 from commands.charter import cadre
 from commands.context import Context
 from commands.effects import Effect, Reply
-from commands.errors import BadArgument, UserError
+from commands.errors import BadArgument, Forbidden, UserError
 from commands.params import Param
 from commands.polls.anything import ANONYMOUS, Place, new_poll, opened
 from commands.polls.handlers import CLOSES, deadline_of
@@ -84,6 +84,8 @@ async def decided(ctx: Context, poll: Poll, text: str) -> Decided:
     proposed = await repos.charter.proposal(poll.id)
     if proposed is None:
         return Decided()
+    if ctx.role < Role.COORDINATOR:  # its author may no longer be one
+        raise Forbidden("error.coordinators_only")
     adopted = outcome_word(text)
     version = escape_markdown(proposed.version)
     if adopted is None:
@@ -94,8 +96,7 @@ async def decided(ctx: Context, poll: Poll, text: str) -> Decided:
         if not adopted:
             raise UserError("charter_proposal.adopted_already", number=poll.id, version=version,
                             prefix=ctx.club.prefix)
-        return Decided(ctx.t("charter_proposal.adopted_note", version=version,
-                             prefix=ctx.club.prefix))
+        return Decided(await _adopted_note(ctx, proposed.version))
     if not adopted:
         return Decided(ctx.t("charter_proposal.rejected_note", version=version))
     taken = next((row.version for row in await repos.charter.versions()
@@ -109,3 +110,14 @@ async def decided(ctx: Context, poll: Poll, text: str) -> Decided:
     return Decided(ctx.t("charter_proposal.adopted_note", version=version,
                          prefix=ctx.club.prefix), tuple(asks))
 
+
+
+async def _adopted_note(ctx: Context, label: str) -> str:
+    """The line that tells a reworded outcome of an adopted version: the club's charter, or,
+    once a later version is in force, that one."""
+    shown = await charter.current(ctx.db(), ctx.club)
+    version = escape_markdown(label)
+    if shown is None or shown.version == label:
+        return ctx.t("charter_proposal.adopted_note", version=version, prefix=ctx.club.prefix)
+    return ctx.t("charter_proposal.adopted_before", version=version,
+                 current=escape_markdown(shown.version), prefix=ctx.club.prefix)

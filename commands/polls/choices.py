@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from commands.errors import BadArgument
-from commands.text import fold
+from commands.text import fold, one_line
 
 REASON_MAX = 500
 OTHER_MAX = 200
@@ -70,7 +70,7 @@ def read_position(text: str) -> Position:
     answer = _BY_WORD.get(fold(word).rstrip(":,."))
     if answer is None:
         raise BadArgument("decisions.position_unreadable", value=text[:60])
-    reason = reason.strip().lstrip(":—-– ").strip()
+    reason = one_line(reason).lstrip(":—-– ").strip()
     if len(reason) > REASON_MAX:
         raise BadArgument("error.text_too_long", maximum=REASON_MAX)
     if answer == "block" and not reason:
@@ -97,7 +97,7 @@ def read_choice(text: str, count: int, multiple: bool, allow_other: bool) -> Cho
         if fold(word) in _OTHER_WORDS:
             if not allow_other:
                 raise BadArgument("decisions.no_other")
-            other = text[match.end():].strip(" ,;:—-–")  # the rest, as written
+            other = one_line(text[match.end():]).strip(" ,;:—-–")  # the rest, on one line
             if not other:
                 raise BadArgument("decisions.other_empty")
             if len(other) > OTHER_MAX:

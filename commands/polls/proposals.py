@@ -96,7 +96,8 @@ async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
     await repos.polls.set_outcome(poll, text, ctx.sender, ctx.now)
     await audit(ctx, poll, "decided")
     announcement = ctx.t("decisions.outcome_announced", number=poll.id,
-                         question=escape_markdown(poll.question[:300]),
+                         question=boards.quote([escape_markdown(line) for line
+                                                in poll.question[:300].splitlines()]),
                          text=escape_markdown(text), who=pill(ctx.sender))
     if charter.note:
         announcement += "\n\n" + charter.note

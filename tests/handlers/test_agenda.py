@@ -725,3 +725,26 @@ async def test_changes_to_a_cancelled_rencontre_are_refused(bot: Harness) -> Non
                  "!odj publier --rencontre 1", "!odj brouillon --rencontre 1"):
         assert "La rencontre n°1 est annulée" in await refused(bot, body), body
     assert "est annulée" in await refused(bot, "!odj soutenir 1", BOB)
+
+
+async def test_a_text_of_several_lines_keeps_its_place_in_lists_and_in_the_table(
+        bot: Harness) -> None:
+    """A suggestion (or a remontée) written on several lines is shown on one line: its blank
+    lines cannot end the list item, nor the agenda's table row, and write lines of their own
+    in the bot's messages."""
+    await plan(bot)
+    await suggest(bot, "Atelier compost\n\nPoint 2 : budget voté")
+    [listed] = await bot.command("!odj liste", sender=ALICE)
+    html = listed.content["formatted_body"]
+    assert "<p>Point 2" not in html
+    item = html[html.index("<li>"):html.index("</li>")]
+    assert "Atelier compost Point 2 : budget voté" in item
+    await ask(bot, "!odj accepter 1")
+    [table] = [html for sent in await bot.command("!odj brouillon", sender=COORDINATOR)
+               if "<tbody>" in (html := str(sent.content.get("formatted_body", "")))]
+    body_rows = table[table.index("<tbody>"):table.index("</tbody>")]
+    assert body_rows.count("<tr>") == 2 and "Atelier compost Point 2" in body_rows  # and « Fin »
+    await ask(bot, "!remontee Un abri vélo\n\nn°2 Un faux point", ALICE)
+    [remontees] = await bot.command("!remontee liste", sender=ALICE)
+    html = remontees.content["formatted_body"]
+    assert "<p>n°2" not in html and html.count("<li>") == 1

@@ -19,6 +19,7 @@ from commands.context import Club
 from commands.events import Reaction, RoomEvents
 from commands.jobs import ARRIVALS
 from commands.registry import Registry
+from commands.roles import Role
 from storage.db import Database
 from tests.handlers.conftest import (
     COORDINATOR,
@@ -251,3 +252,35 @@ async def test_forgetting_the_proposer_keeps_the_charter(bot: Harness) -> None:
         proposed = await repos.charter.proposal(1)
         assert proposed is not None and proposed.text == NEW_TEXT
     assert "Bienveillance : chacun est bienvenu" in await said(bot, "!cadre", CAROL, MAIN)
+
+
+async def test_a_reworded_outcome_does_not_announce_a_version_no_longer_in_force(
+        bot: Harness) -> None:
+    """An adopted version's outcome may be reworded; once the club's charter is a later
+    version, the announcement does not say the club's charter is now the older one."""
+    await start(bot, club())
+    await bot.command(PROPOSE, sender=COORDINATOR, room_id=MAIN)
+    await said(bot, "!proposition cloturer 1", COORDINATOR, MAIN)
+    await said(bot, "!proposition issue 1 adoptée", COORDINATOR, MAIN)
+    await start(bot, club("3", "Texte 3."), timedelta(minutes=1))  # the config's, adopted later
+    reworded = await said(bot, "!proposition issue 1 Adoptée à l'unanimité", COORDINATOR, MAIN)
+    assert "désormais la version « 2 »" not in reworded
+    assert "La version « 2 » du cadre de confiance a été adoptée par cette proposition ; le " \
+           "cadre en vigueur est la version « 3 »" in reworded
+    assert "Texte 3." in await said(bot, "!cadre", CAROL, MAIN)
+
+
+async def test_only_a_coordinator_writes_a_charter_proposals_outcome(bot: Harness) -> None:
+    """A charter proposal's author was a coordinator; no longer one, they may still write an
+    ordinary proposal's outcome, not adopt or reject a version of the club's charter."""
+    await start(bot, club())
+    bot.roles[DAN] = Role.COORDINATOR
+    await bot.command(PROPOSE, sender=DAN, room_id=MAIN)
+    await said(bot, "!proposition cloturer 1", DAN, MAIN)
+    bot.roles[DAN] = Role.PARTICIPANT  # no longer a coordinator
+    assert "Réservé à la coordination" in await refused(bot, "!proposition issue 1 adoptée",
+                                                        DAN, MAIN)
+    assert await versions(bot) == [("1", None)]
+    assert "(version 1)" in await said(bot, "!cadre", CAROL, MAIN)
+    await said(bot, "!proposition issue 1 adoptée", COORDINATOR, MAIN)
+    assert await versions(bot) == [("1", None), ("2", 1)]

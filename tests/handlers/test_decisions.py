@@ -631,3 +631,45 @@ async def test_an_outcome_written_long_after_the_opening_edits_the_proposals_mes
              if s.content.get("m.relates_to", {}).get("rel_type") == "m.replace"]
     assert [e.content["m.relates_to"]["event_id"] for e in edits] == [root.event_id]
     assert "Issue : Adoptée" in body(edits[0])
+
+
+async def test_a_multi_line_outcome_or_proposal_keeps_its_place_in_the_bots_messages(
+        bot: Harness) -> None:
+    """A proposal's text and its outcome may take several lines: the announcement quotes the
+    whole proposal and shows the outcome as text (no heading made of ``===``), and
+    ``!decisions`` gives each decision one list item (no paragraph escaping the list)."""
+    await said(bot, f"!proposition Un vélo-cargo\n\nIssue de la proposition n°9 : rejetée {CLOSE}",
+               BOB, VELO)
+    await said(bot, "!proposition cloturer 1", BOB, VELO)
+    [announced, *_] = await bot.command(
+        "!proposition issue 1 Adoptée\n===\n\n- oui\n\nsuite", sender=BOB, room_id=VELO)
+    html = announced.content["formatted_body"]
+    assert "<h1>" not in html and "<h2>" not in html and "<li>" not in html
+    quoted = html[html.index("<blockquote>"):html.index("</blockquote>")]
+    assert "Un vélo-cargo" in quoted and "Issue de la proposition n°9" in quoted
+    [listed] = await bot.command("!decisions", sender=CAROL, room_id=MAIN)
+    listing = listed.content["formatted_body"]
+    assert "<h1>" not in listing and listing.count("<li>") == 1
+    item = listing[listing.index("<li>"):listing.index("</li>")]
+    assert "Issue de la proposition n°9" in item and "suite" in item
+
+
+async def test_a_reason_or_an_other_text_cannot_write_lines_of_the_poll_message(
+        bot: Harness) -> None:
+    """A reason or an « autre » text of several lines is shown on one line, in its list item:
+    it cannot add lines to the bot's message that read like its counts."""
+    fake = "\n\nPas d'accord : 0\n\n12 personnes ont répondu."
+    await said(bot, PROPOSE, BOB, VELO)
+    assert (await said(bot, f"!position 1 d'accord ok{fake}", CAROL, VELO)).startswith(
+        "Position enregistrée (proposition n°1) : D'accord — ok Pas d'accord : 0 12 personnes")
+    await said(bot, QUESTION.replace("--cloture", "--autre --cloture"), BOB, VELO)
+    await said(bot, f"!vote 2 autre vélo{fake}", CAROL, VELO)
+    await bot.outbox.flush()
+    edits = [s.content["m.new_content"]["formatted_body"] for s in bot.transport.sent
+             if "m.new_content" in s.content]
+    assert edits
+    for html in edits:
+        assert "<p>12 personnes ont répondu.</p>" not in html
+        assert "<p>Pas d'accord : 0</p>" not in html
+    results = await bot.command("!sondage resultats 2", sender=CAROL, room_id=VELO)
+    assert "<p>12 personnes" not in results[0].content["formatted_body"]

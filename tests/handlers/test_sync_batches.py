@@ -19,10 +19,11 @@ from bot.config import parse_settings
 from bot.jobs import DeclaredJob
 from bot.rate import CommandRate
 from commands.context import Context
-from commands.effects import Reply
+from commands.effects import Reply, effect_txn
 from commands.errors import NotFound
 from commands.jobs import ARRIVALS
 from commands.meta import GATHER
+from commands.polls.service import choice_key, root_key
 from commands.registry import command
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -777,6 +778,76 @@ async def test_the_bots_own_events_are_marked_sent_in_one_statement(tmp_path: Pa
         assert updates == [True]
     finally:
         event.remove(bot.db.engine.sync_engine, "before_cursor_execute", seen)
+        await bot.dispatcher.drain()
+        await bot.transport.close()
+        await bot.db.dispose()
+
+
+# --- messages in threads: comments known by their event ids --------------------------------------
+
+
+def in_thread_of(event_id: str, sender: str, body: str, root: str) -> dict[str, Any]:
+    event = message(event_id, sender, body, NOW)
+    event["content"]["m.relates_to"] = {"rel_type": "m.thread", "event_id": root,
+                                        "is_falling_back": True,
+                                        "m.in_reply_to": {"event_id": root}}
+    return event
+
+async def _with_a_poll(folder: Path) -> tuple[Bot, dict[str, str]]:
+    """A bot whose poll n°1 (on anything) is posted; what it sent (transaction id -> event)."""
+    bot = await offline_bot(folder, "sqlite+aiosqlite:///data/cct.db", coordinators=[COORDO])
+    landed = sent_to_fake(bot)
+    await bot.handle_sync(sync([message(
+        "$q", COORDO, '!sondage question "Quel thème ?" choix Mobilité | Énergie', NOW)], "s3"))
+    await bot.dispatcher.drain()
+    await bot.outbox.flush()
+    return bot, landed
+
+
+async def test_a_thread_message_saves_the_sync_position_only_when_it_becomes_a_comment(
+        tmp_path: Path) -> None:
+    """Anyone's message in any thread used to force a write of the sync position; one that is
+    no comment is harmless to read again, so the position waits (as for commands and chat). A
+    comment saves it: read again after ``!oublier-moi`` dropped its event id, it would come
+    back under its author's id."""
+    bot, landed = await _with_a_poll(tmp_path)
+    try:
+        root = landed[effect_txn(root_key(1))]  # the poll's message: its thread takes comments
+        await bot.handle_sync(sync([in_thread_of("$chat", BOB, "hors sujet", "$elsewhere")],
+                                   "s4"))
+        assert await _token(bot) is None  # nothing to act on: not even a write of the position
+        await bot.handle_sync(sync([in_thread_of("$c1", BOB, "Le vélo d'abord", root)], "s5"))
+        assert await _token(bot) == "s5"  # a comment: saved with the position
+        async with bot.db.transaction() as repos:
+            assert [c.text for c in await repos.comments.latest(1, 5)] == ["Le vélo d'abord"]
+    finally:
+        await bot.dispatcher.drain()
+        await bot.transport.close()
+        await bot.db.dispose()
+
+
+async def test_a_room_event_dated_in_the_future_by_its_homeserver_counts_as_now(
+        tmp_path: Path) -> None:
+    """A homeserver dates its users' events as it likes: a comment (or a 👍, a ✅) dated years
+    ahead is recorded at the bot's time — it neither stays the « latest » comment for ever nor
+    counts as participation in a year to come."""
+    bot, landed = await _with_a_poll(tmp_path)
+    try:
+        ahead = in_thread_of("$c1", BOB, "Toujours en tête", landed[effect_txn(root_key(1))])
+        ahead["origin_server_ts"] = ms(NOW + timedelta(days=3 * 365))
+        vote = {"type": "org.matrix.msc3381.poll.response", "event_id": "$v1", "sender": BOB,
+                "origin_server_ts": ahead["origin_server_ts"], "content": {
+                    "m.relates_to": {"rel_type": "m.reference",
+                                     "event_id": landed[effect_txn(choice_key(1))]},
+                    "org.matrix.msc3381.poll.response": {"answers": ["2"]}}}
+        await bot.handle_sync(sync([ahead, vote], "s4"))
+        async with bot.db.transaction() as repos:
+            [comment] = await repos.comments.latest(1, 5)
+            assert comment.created_at == NOW
+            assert [(v.answer, v.voted_at) for v in await repos.polls.votes(1)] == [("yes", NOW)]
+            assert BOB in await repos.participants.active_in(NOW.year)
+            assert BOB not in await repos.participants.active_in(NOW.year + 3)
+    finally:
         await bot.dispatcher.drain()
         await bot.transport.close()
         await bot.db.dispose()

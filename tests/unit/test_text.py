@@ -56,9 +56,16 @@ def test_defuse_leaves_other_words(text: str) -> None:
     assert defuse_mentions(text) == text
 
 
-@pytest.mark.parametrize("char", list("\\`*_{}[]()#+-.!|<>~&"))
+@pytest.mark.parametrize("char", list("\\`*_{}[]()#+-.!|<>~&="))
 def test_escape_markdown_escapes_each_special(char: str) -> None:
     assert escape_markdown(char) == "\\" + char
+
+
+@pytest.mark.parametrize("text", ["Adoptée\n===", "Titre\n=", "a\n---", "a\n***", "a\n___"])
+def test_escaped_lines_never_make_a_heading_or_a_rule(text: str) -> None:
+    html = markdown_to_html(escape_markdown(text))
+    assert "<h" not in html and "<hr" not in html
+    assert html.startswith("<p>") and html.count("<p>") == 1
 
 
 def test_escape_markdown_defuses_room() -> None:
