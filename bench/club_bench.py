@@ -7,10 +7,8 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import re
-import signal
 import statistics
 import sys
 import time
@@ -38,7 +36,7 @@ from bench.harness import Child, LocalSynapse, write_config
 from bench.loop_probe import ENV as PROBE_ENV
 from bench.loop_probe import SITE as PROBE_SITE
 from bench.loop_probe import longest_stall
-from bench.mem_probe import ENV as MEM_ENV
+from bench.mem_probe import dump_memory, memory_env
 from bench.reminders import rss_mib
 from storage.db import Database
 from storage.models import Reminder
@@ -92,15 +90,11 @@ class Bench:
         launched = time.monotonic()
         self.bot = self.spawn(f"cct-bot-{self.starts}", [
             sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
-            {PROBE_ENV: str(self.probe), "PYTHONPATH": str(PROBE_SITE), **self.memory_env()})
+            {PROBE_ENV: str(self.probe), "PYTHONPATH": str(PROBE_SITE),
+             **memory_env(self.args.memory, self.memory)})
         return launched
 
-    def memory_env(self) -> dict[str, str]:
-        """The memory probe's variables with ``--memory [FRAMES]`` (tracemalloc when > 0)."""
-        if self.args.memory is None:
-            return {}
-        frames = {"PYTHONTRACEMALLOC": str(self.args.memory)} if self.args.memory else {}
-        return {MEM_ENV: str(self.memory), **frames}
+
 
     def stop(self, child: Child | None) -> None:
         if child is not None:
@@ -148,18 +142,9 @@ class Bench:
         self.figures.add(what, f"{value:.0f} MiB", f"≤ {GOALS['rss']:.0f} MB",
                          value * 1.048576 <= GOALS["rss"])
         if self.args.memory is not None:
-            await self.dump_memory()
+            await dump_memory(self.bot.process.pid, self.memory)
         return value
 
-    async def dump_memory(self) -> None:
-        """The memory probe's dump, waited for (with tracemalloc it takes a while)."""
-        assert self.bot is not None
-        count = len(self.memory.read_text().splitlines()) if self.memory.exists() else 0
-        os.kill(self.bot.process.pid, signal.SIGUSR1)
-        deadline = time.monotonic() + 300
-        while (not self.memory.exists() or len(self.memory.read_text().splitlines()) == count) \
-                and time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
 
     async def latency(self) -> None:
         """``!ping`` and ``!projet liste`` to cct-bot, ``?ping`` to the echo bot (were both to

@@ -7,11 +7,13 @@ hold the most of it, with their growth since the previous dump. Used by ``bench.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import ctypes
 import ctypes.util
 import gc
 import json
+import os
 import signal
 import sys
 import time
@@ -125,6 +127,27 @@ class Dumper:
 
 def install(path: str) -> None:
     signal.signal(signal.SIGUSR1, Dumper(Path(path)).dump)
+
+
+def memory_env(frames: int | None, path: Path) -> dict[str, str]:
+    """The probe's variables for a process: none without ``frames``, tracemalloc's too when
+    ``frames`` > 0."""
+    if frames is None:
+        return {}
+    return {ENV: str(path), **({"PYTHONTRACEMALLOC": str(frames)} if frames else {})}
+
+
+async def dump_memory(pid: int, path: Path, timeout_s: float = 300) -> None:
+    """Asks process ``pid`` for a dump into ``path`` and waits for it (with tracemalloc it
+    takes a while)."""
+    def lines() -> int:
+        return len(path.read_text().splitlines()) if path.exists() else 0
+
+    count = lines()
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + timeout_s
+    while lines() == count and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
 
 
 def main(argv: list[str]) -> None:
