@@ -75,10 +75,12 @@ class Public:
 
     async def group_named(self, name: str) -> tuple[int, str] | None:
         """The number and name of the group an address names, by number or by its short
-        name (slug)."""
+        name (slug); ``None`` for an archived group, as everywhere on the site."""
         async with self.db.reading() as repos:
             group = await _group(repos, name)
-            return (group.id, group.name) if group is not None else None
+        if group is None or group.status == "archive":
+            return None
+        return group.id, group.name
 
     async def events(self, *, kind: str | None = None, territory: str | None = None,
                      group_id: int | None = None, theme: str | None = None) -> list[EventView]:

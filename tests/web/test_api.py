@@ -112,6 +112,8 @@ async def test_events_of_a_group_or_of_a_theme(client: Client, db: Database) -> 
     for name in ("ancien", str(old.id), "inconnu"):  # an archived group is not named
         refused = await error(client, f"/api/evenements?groupe={name}", 400)
         assert refused == {"erreur": f"groupe inconnu : {name}", "valeurs": ["velo"]}
+        assert (await client.get(f"/calendrier/groupe/{name}.ics")).status == 404
+    assert (await client.get("/calendrier/groupe/velo.ics")).status == 200
     refused = await error(client, "/api/evenements?theme=cuisine", 400)
     assert refused["valeurs"] == THEMES.keys
     sneaky = await client.get("/api/evenements?groupe=%3Cscript%3E" + "x" * 100)
