@@ -14,6 +14,7 @@ from commands.context import Context
 from commands.dates import format_moment
 from commands.effects import Post, Reply
 from commands.errors import UserError
+from commands.limits import check_daily
 from commands.meetings.details import GROUP
 from commands.paging import Section, paged
 from commands.params import PAGE, Param
@@ -90,6 +91,7 @@ async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
     _proposal(poll)
     if poll.status == "open":
         raise UserError("decisions.outcome_while_open", number=poll.id, prefix=ctx.club.prefix)
+    await check_daily(ctx, ctx.club.limits.outcomes_per_day, "poll", "decided", "limit.outcomes")
     repos = ctx.db()
     again = poll.outcome is not None
     charter = await decided(ctx, poll, text)  # a new version of the charter adopted or not

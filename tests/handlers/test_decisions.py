@@ -46,7 +46,7 @@ QUESTION = f'!sondage question "Quel thème ?" choix Mobilité | Énergie | Alim
 
 def limited_club() -> Any:
     return replace(make_club(), rooms={"main": MAIN},
-                   limits=replace(Limits(), proposals_per_day=2))
+                   limits=replace(Limits(), proposals_per_day=2, outcomes_per_day=2))
 
 
 @pytest.fixture
@@ -597,6 +597,31 @@ async def test_each_outcome_written_from_elsewhere_is_announced_even_within_a_se
     announced = [body(s) for s in bot.transport.sent if s.room_id == VELO
                  and str(s.content.get("body", "")).startswith("**Issue de la proposition")]
     assert len(announced) == 2 and "achat en mars" in announced[-1]
+
+
+async def test_a_members_outcomes_are_capped_each_being_announced(bot: Harness) -> None:
+    """Each outcome written or rewritten is announced in the proposal's room: a member may
+    write ``limits.outcomes_per_day`` of them in 24 hours (2 here), the coordinators any."""
+    from datetime import timedelta
+
+    await bot.command(PROPOSE, sender=BOB, room_id=VELO)
+    await said(bot, "!proposition cloturer 1", BOB)
+    for text in ("Adoptée", "Adoptée, achat en mars"):
+        await said(bot, f"!proposition issue 1 {text}", BOB, MAIN)
+
+    def announced() -> list[str]:
+        return [body(s) for s in bot.transport.sent if s.room_id == VELO
+                and str(s.content.get("body", "")).startswith("**Issue de la proposition")]
+
+    assert len(announced()) == 2
+    refusal = await refused(bot, "!proposition issue 1 Adoptée, achat en avril", BOB, MAIN)
+    assert refusal.startswith("Limite atteinte : vous avez déjà écrit 2 issues de proposition "
+                              "ces dernières 24 heures"), refusal
+    assert len(announced()) == 2
+    await said(bot, "!proposition issue 1 Adoptée, achat en avril", COORDINATOR, MAIN)
+    bot.clock.advance(timedelta(hours=24))
+    await said(bot, "!proposition issue 1 Adoptée, achat en mai", BOB, MAIN)
+    assert len(announced()) == 4 and "achat en mai" in announced()[-1]
 
 
 @pytest.mark.parametrize("word", ["autré", "Autres", "ａｕｔｒｅ"])
