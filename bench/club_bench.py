@@ -94,8 +94,6 @@ class Bench:
              **memory_env(self.args.memory, self.memory)})
         return launched
 
-
-
     def stop(self, child: Child | None) -> None:
         if child is not None:
             child.stop()
@@ -136,15 +134,13 @@ class Bench:
 
     last_ping = 0.0
 
-    async def rss(self, what: str) -> float:
+    async def rss(self, what: str) -> None:
         assert self.bot is not None
         value = rss_mib(self.bot.process.pid)
         self.figures.add(what, f"{value:.0f} MiB", f"≤ {GOALS['rss']:.0f} MB",
                          value * 1.048576 <= GOALS["rss"])
         if self.args.memory is not None:
             await dump_memory(self.bot.process.pid, self.memory)
-        return value
-
 
     async def latency(self) -> None:
         """``!ping`` and ``!projet liste`` to cct-bot, ``?ping`` to the echo bot (were both to
