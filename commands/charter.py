@@ -138,7 +138,7 @@ async def cadre(ctx: Context) -> Reply:
         return Reply(ctx.t("charter.none"))
     if ctx.role >= Role.PARTICIPANT:
         await ctx.db().charter.posted(txn_id("reply", ctx.event_id), shown.version,
-                                      ctx.room_id, ctx.now)
+                                      ctx.room_id, ctx.now, asked_by=ctx.sender)
     return Reply(ctx.t("charter.title", club=ctx.club.name) + "\n\n" + shown.shown + "\n\n"
                  + ctx.t("adoption.how", prefix=ctx.club.prefix,
                          version=escape_markdown(shown.version)))

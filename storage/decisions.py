@@ -99,12 +99,19 @@ class CharterRepository:
         query = select(CharterAdoption).order_by(CharterAdoption.at, CharterAdoption.user_id)
         return (await self.session.scalars(query)).all()
 
-    async def posted(self, txn_id: str, version: str, room_id: str, at: datetime) -> None:
-        """Notes a message showing ``version`` of the charter (once per transaction id)."""
-        if await self.session.get(CharterPost, txn_id) is None:
-            self.session.add(CharterPost(txn_id=txn_id, version=version, room_id=room_id,
-                                         posted_at=at))
-            await self.session.flush()
+    async def posted(self, txn_id: str, version: str, room_id: str, at: datetime,
+                     asked_by: str | None = None) -> None:
+        """Notes a message showing ``version`` of the charter (once per transaction id); one
+        that answers ``asked_by``'s ``!cadre`` replaces their earlier ones in ``room_id``
+        (one kept per member and room: asking again and again keeps no more messages)."""
+        if await self.session.get(CharterPost, txn_id) is not None:
+            return
+        if asked_by is not None:
+            await self.session.execute(delete(CharterPost).where(
+                CharterPost.asked_by == asked_by, CharterPost.room_id == room_id))
+        self.session.add(CharterPost(txn_id=txn_id, version=version, room_id=room_id,
+                                     posted_at=at, asked_by=asked_by))
+        await self.session.flush()
 
     async def post(self, txn_id: str) -> CharterPost | None:
         return await self.session.get(CharterPost, txn_id)

@@ -26,6 +26,7 @@ from storage.models import (
     AuditEntry,
     Base,
     CharterAdoption,
+    CharterPost,
     GroupFunding,
     GroupMember,
     GroupNeed,
@@ -152,9 +153,10 @@ HOLDERS = (
     Holder(PollComment, "author", "created_at"),
     Holder(RemonteeSupport, "user_id", "at"),
     Holder(CharterAdoption, "user_id", "at"),
+    Holder(CharterPost, "asked_by", "posted_at"),
 )
 # Rows removed, not kept under the pseudonym: what only served the person.
-DELETED_ON_ERASURE = (Person, Welcome, Reminder, CharterAdoption)
+DELETED_ON_ERASURE = (Person, Welcome, Reminder, CharterAdoption, CharterPost)
 # Free text a person wrote, by the column naming its author.
 AUTHORED = ((GroupProgress, "author", ("text",)), (GroupNeed, "created_by", ("text",)),
             (AgendaSuggestion, "author", ("text",)), (Remontee, "author", ("text",)),

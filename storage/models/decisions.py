@@ -53,13 +53,17 @@ class CharterAdoption(Base):
 
 class CharterPost(Base):
     """A message of the bot showing the charter (``!cadre``, a welcome, the call to adopt a
-    new version): a ✅ on it adopts the version it showed."""
+    new version): a ✅ on it adopts the version it showed. ``asked_by``: the member whose
+    ``!cadre`` it answers (their latest one in a room is kept)."""
 
     __tablename__ = "charter_posts"
     txn_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     version: Mapped[str] = mapped_column(String(64))
     room_id: Mapped[str]
     posted_at: Mapped[datetime]
+    asked_by: Mapped[str | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_charter_posts_asked_by", "asked_by"),)
 
 
 class CharterVersion(Base):

@@ -27,6 +27,7 @@ from commands.roles import Role
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.seed_year import PARIS
+from tests.handlers.test_personal_data import forget
 from tests.handlers.test_polls import open_poll, said
 
 BOB, CAROL, DAN = "@bob:example.org", "@carol:example.org", "@dan:example.org"
@@ -304,6 +305,33 @@ async def test_a_visitors_charter_is_shown_but_not_kept_as_a_message_to_adopt(
     await said(bot, "!cadre", sender=BOB)
     async with bot.db.transaction() as repos:
         assert len(await repos.charter.posts_of("1")) == 1
+
+
+async def test_a_members_latest_charter_in_a_room_is_the_one_kept_to_adopt(bot: Harness) -> None:
+    """A member repeating ``!cadre`` keeps one message to adopt per room (their latest): the
+    bot keeps those messages for as long as the version is the club's, so asking again and
+    again grows nothing. Another member's, and their own in another room, stay; a ✅ on the
+    latest adopts, on a replaced one does nothing; erasing them deletes theirs."""
+    first = (await bot.command("!cadre", sender=BOB))[0].event_id
+    for _ in range(3):
+        latest = (await bot.command("!cadre", sender=BOB))[0].event_id
+    await said(bot, "!cadre", sender=CAROL)
+    bot.places[OTHER_ROOM] = Place.OTHER
+    await bot.command("!cadre", sender=BOB, room_id=OTHER_ROOM)
+    async with bot.db.transaction() as repos:
+        assert len(await repos.charter.posts_of("1")) == 3
+    at = bot.clock.now()
+    await consume(bot, charter.record_adoptions, RoomEvents(reactions=[
+        Reaction("$old", ROOM, BOB, first, "✅", at)]))
+    async with bot.db.transaction() as repos:
+        assert await repos.charter.adoptions() == []
+    await consume(bot, charter.record_adoptions, RoomEvents(reactions=[
+        Reaction("$new", ROOM, BOB, latest, "✅", at)]))
+    async with bot.db.transaction() as repos:
+        assert [row.user_id for row in await repos.charter.adoptions()] == [BOB]
+    await forget(bot, BOB)
+    async with bot.db.transaction() as repos:
+        assert len(await repos.charter.posts_of("1")) == 1  # Carol's
 
 
 async def test_a_check_mark_on_the_charter_adopts_it_and_nowhere_else(bot: Harness) -> None:
