@@ -273,16 +273,16 @@ async def _close_other(repos: Repositories, poll: Poll, club: Club,
 async def remind(repos: Repositories, poll: Poll, members: Sequence[str], club: Club,
                  t: Translator, now: datetime) -> list[Effect]:
     """Before the deadline, one message in the poll's room (``members``: its members but
-    the bot): those who have not voted are
-    counted, and mentioned if they agreed to be (``MAX_NAMED`` at most a message: more are
-    named in the messages that follow it)."""
+    the bot): those who have not voted are counted, and mentioned if they agreed to be
+    (``MAX_NAMED`` at most a message: more are named in the messages that follow it); an
+    anonymous poll names nobody (who is not named would have answered)."""
     poll.reminded_at = now
     voters = await repos.polls.voters(poll.id)
     missing = [m for m in members if m not in voters]
     if not missing or poll.closes_at is None:
         return []
     when = format_moment(poll.closes_at, t.language, club.tz)
-    named = sorted(await repos.people.wants_mentions(missing))
+    named = [] if poll.anonymous else sorted(await repos.people.wants_mentions(missing))
     section = "polls" if poll.kind == "dates" else f"decisions.{poll.kind}"
     text = t(f"{section}.reminder", number=poll.id, when=when, count=len(missing),
              prefix=club.prefix)

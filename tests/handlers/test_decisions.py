@@ -209,6 +209,23 @@ async def test_the_reminder_goes_once_to_those_who_have_not_taken_part(bot: Harn
     assert bot.transport.sent[-1] is reminder and await source.pending() == []
 
 
+async def test_an_anonymous_proposals_reminder_names_nobody(bot: Harness) -> None:
+    """Naming who has not taken part in an anonymous proposal would show who has: its
+    reminder counts them only, and mentions nobody."""
+    await bot.command(PROPOSE + " --anonyme", sender=BOB, room_id=VELO)
+    bot.transport.members[VELO] = [ALICE, BOB, CAROL, DAVE, bot.transport.user_id]
+    await said(bot, "!position 1 d'accord", BOB)
+    for member in (CAROL, DAVE):
+        await said(bot, "!mentions oui", member)
+    await bot.job("poll-remind").fire(1)
+    await bot.outbox.flush()
+    reminder = bot.transport.sent[-1]
+    assert "3 personnes du salon n'ont pas encore pris position" in body(reminder)
+    assert CAROL not in body(reminder) and DAVE not in body(reminder)
+    assert "Pas encore pris position" not in body(reminder)
+    assert reminder.content["m.mentions"] == {"user_ids": []}
+
+
 async def test_the_deadline_closes_then_the_outcome_is_written_announced_and_listed(
         bot: Harness) -> None:
     start = starts(await bot.command(PROPOSE, sender=BOB, room_id=VELO))[0]
