@@ -279,6 +279,16 @@ class GroupRepository:
         await self.session.flush()
         return funding
 
+    async def remove_funding(self, group_id: int, funding_id: int) -> GroupFunding | None:
+        """Deletes the group's funding line ``funding_id``; the line, or ``None`` if the group
+        has no such line."""
+        funding = await self.session.get(GroupFunding, funding_id)
+        if funding is None or funding.group_id != group_id:
+            return None
+        await self.session.delete(funding)
+        await self.session.flush()
+        return funding
+
     async def funding(self, group_id: int) -> Sequence[GroupFunding]:
         """The money the group obtained, by day."""
         query = (select(GroupFunding).where(GroupFunding.group_id == group_id)

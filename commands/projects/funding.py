@@ -1,17 +1,18 @@
 """``!projet financement <groupe> <montant> <financeur…> [--date …]``: money a group obtained
 (its referents and the coordinators; ``limits.funding_per_day`` for the referents), shown in
-``!projet info`` and counted in the report."""
+``!projet info`` and counted in the report; ``--retirer <n°>`` takes out a line recorded by
+mistake."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-from commands.arguments import Text
+from commands.arguments import Integer, Text
 from commands.context import Context
 from commands.dates.days import Day
 from commands.effects import Reply
-from commands.errors import BadArgument, MissingArgument
+from commands.errors import BadArgument, MissingArgument, UserError
 from commands.limits import check_daily
 from commands.params import Option, Param
 from commands.projects.common import audit, editing
@@ -57,10 +58,17 @@ def _amount_and_funder(rest: str) -> tuple[int, str]:
 
 @editing.subcommand("financement", fr=("financement", "financements", "finance"),
                     en=("funding", "fund"),
-                    params=(Param("group", GroupThen(Text(400), "amount"), rest=True,
-                                  shows=("group", "amount", "funder…")),),
-                    options=(Option("day", Day(), fr=("date", "le"), en=("date", "on")),))
-async def financement(ctx: Context, group: Found, day: date | None) -> Reply:
+                    params=(Param("group", GroupThen(Text(400), "amount", optional=True),
+                                  rest=True, shows=("group", "amount", "funder…")),),
+                    options=(Option("day", Day(), fr=("date", "le"), en=("date", "on")),
+                             Option("remove", Integer(), fr=("retirer", "supprimer"),
+                                    en=("remove", "delete"))))
+async def financement(ctx: Context, group: Found, day: date | None,
+                      remove: int | None) -> Reply:
+    if remove is not None:
+        return await _remove(ctx, group, remove)
+    if not group.rest.strip():
+        raise MissingArgument("error.missing_argument", name="amount")
     cents, funder = _amount_and_funder(group.rest)
     today = ctx.now.astimezone(ctx.club.tz).date()
     obtained = day or today
@@ -68,9 +76,26 @@ async def financement(ctx: Context, group: Found, day: date | None) -> Reply:
         raise BadArgument("projects.funding_future", date=obtained.isoformat())
     await check_daily(ctx, ctx.club.limits.funding_per_day, "group", "funding", "limit.funding")
     target = group.group
-    await ctx.db().groups.add_funding(target.id, funder, cents, obtained, ctx.sender, ctx.now)
+    line = await ctx.db().groups.add_funding(target.id, funder, cents, obtained, ctx.sender,
+                                             ctx.now)
     await audit(ctx, target, "funding", amount=euros(cents), funder=funder,
                 date=obtained.isoformat())
     return Reply(ctx.t("projects.funding_added", group=group_label(target), amount=euros(cents),
                        funder=escape_markdown(funder), date=obtained.strftime("%d/%m/%Y"),
-                       prefix=ctx.club.prefix))
+                       prefix=ctx.club.prefix, number=line.id, slug=target.slug))
+
+
+async def _remove(ctx: Context, group: Found, number: int) -> Reply:
+    """``--retirer <n°>``: a funding line recorded by mistake taken out (of the card and of
+    the report)."""
+    if group.rest.strip():
+        raise BadArgument("projects.funding_remove_alone", prefix=ctx.club.prefix,
+                          slug=group.group.slug, number=number)
+    removed = await ctx.db().groups.remove_funding(group.group.id, number)
+    if removed is None:
+        raise UserError("projects.no_such_funding", number=number,
+                        group=group_label(group.group))
+    await audit(ctx, group.group, "funding_removed", amount=euros(removed.amount_cents),
+                funder=removed.funder, date=removed.obtained_on.isoformat())
+    return Reply(ctx.t("projects.funding_removed", number=number, group=group_label(group.group),
+                       amount=euros(removed.amount_cents), funder=escape_markdown(removed.funder)))

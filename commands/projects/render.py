@@ -79,7 +79,7 @@ def funding_text(group: ProjectGroup, funding: Sequence[GroupFunding], t: Transl
     earlier, latest = funding[:-FUNDING_IN_CARD], funding[-FUNDING_IN_CARD:]
     obtained = [t("projects.card_funding_earlier", count=len(earlier),
                   total=euros(sum(f.amount_cents for f in earlier)))] if earlier else []
-    obtained += [t("projects.card_funding_line", amount=euros(f.amount_cents),
+    obtained += [t("projects.card_funding_line", amount=euros(f.amount_cents), number=f.id,
                    funder=escape_markdown(f.funder), date=format_date(
                        f.obtained_on, "short", locale=babel_locale(t.language)))
                  for f in latest]

@@ -21,8 +21,9 @@ async def test_a_referent_records_funding_shown_in_the_card(bot: Harness) -> Non
     await create_velo(bot)  # Alice: its referent
     await ask(bot, "!projet modifier velo financement Dossier LEADER déposé")
     reply = await ask(bot, "!projet financement velo 12 000 € Région Sud --date 2026-03-15")
-    assert ("Financement noté pour n°1 Atelier vélo mobile : 12\u202f000 €, Région Sud, "
+    assert ("Financement n°1 noté pour n°1 Atelier vélo mobile : 12\u202f000 €, Région Sud, "
             "le 15/03/2026") in reply
+    assert reply.endswith("Une erreur ? `!projet financement atelier-velo-mobile --retirer 1`.")
     reply = await ask(bot, "!projet financement velo 1500,50 Commune d'Embrun",
                       sender=COORDINATOR)
     async with bot.db.transaction() as repos:
@@ -33,15 +34,47 @@ async def test_a_referent_records_funding_shown_in_the_card(bot: Harness) -> Non
         ("Région Sud", 1_200_000, date(2026, 3, 15)),
         ("Commune d'Embrun", 150_050, bot.clock.now().date())]
     card = await ask(bot, "!projet info velo")
-    assert "12\u202f000 € (Région Sud, 15/03/2026)" in card
+    assert "12\u202f000 € (Région Sud, 15/03/2026, n°1)" in card
     assert "1\u202f500,50 € (Commune d'Embrun" in card
     assert "Dossier LEADER déposé" in card  # the note stays
+
+
+async def test_a_funding_line_recorded_by_mistake_is_removed(bot: Harness) -> None:
+    """``--retirer <n°>`` (its referents and the coordinators): the line leaves the card, and
+    so the report; a number of another group's, an unknown one, or words beside it change
+    nothing."""
+    await create_velo(bot)  # Alice: its referent
+    await ask(bot, "!projet creer Jardins partagés --territoire sud", sender=COORDINATOR)
+    await ask(bot, "!projet financement velo 150000 Région Sud")  # meant 1500
+    await ask(bot, "!projet financement jardins 800 Commune", sender=COORDINATOR)
+    await ask(bot, "!projet financement velo 1500 Région Sud")
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    before = await table_snapshot(bot.db, TABLES)
+    for body, words in (("!projet financement velo --retirer 2", "Pas de financement n°2"),
+                        ("!projet financement velo --retirer 9", "Pas de financement n°9"),
+                        ("!projet financement velo 10 € --retirer 1", "rien d'autre"),
+                        ("!projet financement jardins --retirer 2", "Seuls les référents")):
+        reply = await ask(bot, body)
+        assert words in reply, (body, reply)
+    assert "Seuls les référents" in await ask(bot, "!projet financement velo --retirer 1",
+                                              sender=BOB)
+    assert await table_snapshot(bot.db, TABLES) == before
+    reply = await ask(bot, "!projet financement velo --retirer 1")
+    assert reply.startswith("Financement n°1 retiré de n°1 Atelier vélo mobile (150\u202f000 €, "
+                            "Région Sud)"), reply
+    async with bot.db.transaction() as repos:
+        assert [(f.id, f.amount_cents) for f in await repos.groups.funding(1)] == [(3, 150_000)]
+        assert [f.id for f in await repos.groups.funding(2)] == [2]
+    card = await ask(bot, "!projet info velo")
+    assert "150\u202f000" not in card and "1\u202f500 € (Région Sud" in card
+    assert "Pas de financement n°1" in await ask(bot, "!projet financement velo --retirer 1")
 
 
 @pytest.mark.parametrize(("body", "words"), [
     ("!projet financement velo beaucoup Région", "n'est pas un montant"),
     ("!projet financement velo 0 Région", "n'est pas un montant"),
     ("!projet financement velo 12000", "Il manque : financeur"),
+    ("!projet financement velo", "Il manque : montant"),
     ("!projet financement velo 12000 Région --date 2999-01-01", "dans le futur"),
     ("!projet financement velo 12000 Région --date hier", "n'est pas une date"),
     # over PostgreSQL's integer (cents): an internal error there
@@ -75,14 +108,14 @@ async def test_no_more_than_a_day_s_cap_of_funding_recorded_by_one_referent(
                                                          funding_per_day=2)))
     await create_velo(bot)  # Alice: its referent
     for n in (1, 2):
-        assert "Financement noté" in await ask(bot, f"!projet financement velo {n}000 Mécène {n}")
+        assert "noté pour" in await ask(bot, f"!projet financement velo {n}000 Mécène {n}")
     before = await table_snapshot(bot.db, TABLES)
     reply = await ask(bot, "!projet financement velo 3000 Mécène 3")
     assert "Limite atteinte : vous avez déjà noté 2 financements ces dernières 24 heures" in reply
     assert await table_snapshot(bot.db, TABLES) == before
     bot.clock.advance(timedelta(hours=24))
-    assert "Financement noté" in await ask(bot, "!projet financement velo 3000 Mécène 3")
-    assert "Financement noté" in await ask(bot, "!projet financement velo 4000 Mécène 4",
+    assert "noté pour" in await ask(bot, "!projet financement velo 3000 Mécène 3")
+    assert "noté pour" in await ask(bot, "!projet financement velo 4000 Mécène 4",
                                            sender=COORDINATOR)  # the coordinators: no cap
 
 
@@ -90,7 +123,7 @@ async def test_the_funder_is_shown_as_typed_not_as_markdown(bot: Harness) -> Non
     await create_velo(bot)
     funder = "*Fondation* [Nature](https://example.org) `x`"
     [sent] = await bot.command(f"!projet financement velo 500 {funder}")
-    assert "Financement noté" in sent.content["body"]
+    assert "noté pour" in sent.content["body"]
     html = sent.content["formatted_body"]
     link = 'href="https://example.org'
     assert "<em>" not in html and link not in html and "<code>x" not in html, html
