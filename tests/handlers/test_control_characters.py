@@ -3,22 +3,22 @@ PostgreSQL (which refuses NUL in text, where SQLite takes it): the command runs 
 not there — no database error, no internal error — and nothing stored holds one.
 
 The table below has a line for every command of the registry (a test fails when one is added
-without its line); each runs on a copy of a seeded database (PostgreSQL's ``TEMPLATE``), so
-each starts from the same club: a group, two events (one past), a date poll, a poll on
-anything, a proposal, a remontée, a suggestion, a reminder, an action, an initiative."""
+without its line); each starts from the same seeded club — a group, two events (one past), a
+date poll, a poll on anything, a proposal, a remontée, a suggestion, a reminder, an action, an
+initiative — put back before each command from a snapshot the database keeps of it (every
+table's rows in a schema of their own, and every sequence's value)."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
@@ -176,46 +176,76 @@ async def _harness(db: Database) -> Harness:
                         make_club())
 
 
-async def _seed(name: str) -> None:
-    db = Database(_url(name))
-    try:
-        await db.upgrade()
-        bot = await _harness(db)
-        for line in SEED:
-            await _seeded_by(bot, line)
-        async with db.transaction() as repos:  # event n°2 held yesterday
-            meeting = await repos.session.get(Meeting, 2)
-            assert meeting is not None
-            meeting.starts_at = START - timedelta(days=1)
-            meeting.ends_at = START - timedelta(days=1, hours=-2)
-        for line in AFTER_EVENT_2:
-            await _seeded_by(bot, line)
-    finally:
-        await db.dispose()
+async def _seed(db: Database) -> None:
+    await db.upgrade()
+    bot = await _harness(db)
+    for line in SEED:
+        await _seeded_by(bot, line)
+    async with db.transaction() as repos:  # event n°2 held yesterday
+        meeting = await repos.session.get(Meeting, 2)
+        assert meeting is not None
+        meeting.starts_at = START - timedelta(days=1)
+        meeting.ends_at = START - timedelta(days=1, hours=-2)
+    for line in AFTER_EVENT_2:
+        await _seeded_by(bot, line)
 
 
-@dataclass
-class Template:
-    """A PostgreSQL database seeded once, and the copies of it still being dropped (slow: they
-    are dropped in the background, all awaited at the end)."""
+SNAPSHOT = "seed"  # the schema holding the seeded club's rows and sequences
 
-    name: str
-    dropping: list[asyncio.Task[None]] = field(default_factory=list)
+
+async def _snapshot(db: Database) -> None:
+    """Copies every table's rows and every sequence's value to the ``SNAPSHOT`` schema."""
+    async with db.engine.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{SNAPSHOT}"'))
+        for table in await _tables(connection):
+            await connection.execute(text(
+                f'CREATE TABLE "{SNAPSHOT}"."{table}" AS TABLE public."{table}"'))
+        await connection.execute(text(
+            f'CREATE TABLE "{SNAPSHOT}".sequences AS SELECT sequencename AS name, start_value, '
+            "last_value FROM pg_sequences WHERE schemaname = 'public'"))
+
+
+async def _restore(db: Database) -> None:
+    """Puts the seeded club back: every table as the snapshot holds it, every sequence at its
+    value (the next id a command gets is the one it got after the seed). One script: a
+    ``DELETE`` of a few rows costs far less than a ``TRUNCATE`` (new files for every table)."""
+    async with db.engine.begin() as connection:
+        tables = await _tables(connection)
+        script = [f'DELETE FROM public."{table}"' for table in reversed(tables)]  # children first
+        script += [f'INSERT INTO public."{table}" OVERRIDING SYSTEM VALUE '
+                   f'SELECT * FROM "{SNAPSHOT}"."{table}"' for table in tables]
+        script.append("SELECT setval(format('public.%I', name), coalesce(last_value, start_value), "
+                      f'last_value IS NOT NULL) FROM "{SNAPSHOT}".sequences')
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.execute(";\n".join(script))  # type: ignore[union-attr]
+
+
+async def _tables(connection: AsyncConnection) -> list[str]:
+    """The tables of the public schema, a table after those it refers to."""
+    found = set((await connection.execute(text(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars())
+    ordered = [t.name for t in Base.metadata.sorted_tables if t.name in found]
+    return ordered + sorted(found - set(ordered))  # alembic_version
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def template() -> AsyncIterator[Template]:
-    seed = Template(f"cct_nul_{secrets.token_hex(4)}")
+async def template() -> AsyncIterator[str]:
+    """The URL of a PostgreSQL database seeded once for the module, with its snapshot."""
+    name = f"cct_nul_{secrets.token_hex(4)}"
     try:
-        await _pg_admin(f'CREATE DATABASE "{seed.name}"')
+        await _pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as error:
         unavailable(f"PostgreSQL not reachable at {PG_ADMIN_DSN} ({error})")
     try:
-        await _seed(seed.name)
-        yield seed
+        db = Database(_url(name))
+        try:
+            await _seed(db)
+            await _snapshot(db)
+        finally:
+            await db.dispose()
+        yield _url(name)
     finally:
-        await asyncio.gather(*seed.dropping)
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{seed.name}" WITH (FORCE)')
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _seeded_by(bot: Harness, line: str) -> None:
@@ -224,19 +254,43 @@ async def _seeded_by(bot: Harness, line: str) -> None:
 
 
 @pytest_asyncio.fixture
-async def seeded(template: Template) -> AsyncIterator[Harness]:
-    """A harness on a copy of the seeded database."""
-    copy = f"{template.name}_{secrets.token_hex(3)}"
-    await _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{template.name}"')
-    db = Database(_url(copy))
+async def seeded(template: str) -> AsyncIterator[Harness]:
+    """A harness on the seeded club, put back from its snapshot."""
+    db = Database(template)
     try:
+        await _restore(db)
         bot = await _harness(db)
         bot._ids = itertools.count(1000)  # after the ids of the seed's commands
         yield bot
     finally:
         await db.dispose()
-        template.dropping.append(asyncio.create_task(
-            _pg_admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')))
+
+
+async def _state(db: Database) -> list[object]:
+    """Every row of every table, and every sequence's value."""
+    async with db.engine.connect() as connection:
+        state: list[object] = [(await connection.execute(text(
+            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' "
+            "ORDER BY 1"))).all()]
+        for table in await _tables(connection):
+            state.append((table, (await connection.execute(text(
+                f'SELECT * FROM public."{table}" ORDER BY 1'))).all()))
+    return state
+
+
+async def test_the_seeded_club_is_put_back_before_each_command(template: str) -> None:
+    db = Database(template)
+    try:
+        await _restore(db)
+        seeded = await _state(db)
+        bot = await _harness(db)
+        bot._ids = itertools.count(1000)
+        await bot.command("!projet creer Jardin partagé", sender=COORDINATOR)
+        assert await _state(db) != seeded
+        await _restore(db)
+        assert await _state(db) == seeded
+    finally:
+        await db.dispose()
 
 
 KEPT = tuple(t.name for t in Base.metadata.sorted_tables if t.name not in ("inbox", "outbox"))
