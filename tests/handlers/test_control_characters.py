@@ -5,8 +5,8 @@ not there — no database error, no internal error — and nothing stored holds 
 The table below has a line for every command of the registry (a test fails when one is added
 without its line); each starts from the same seeded club — a group, two events (one past), a
 date poll, a poll on anything, a proposal, a remontée, a suggestion, a reminder, an action, an
-initiative — put back before each command from a snapshot the database keeps of it (every
-table's rows in a schema of their own, and every sequence's value)."""
+initiative — put back before each command from a snapshot the database keeps of it
+(``tests.pg_snapshot``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from datetime import timedelta
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import FakeClock
 from bot.outbox import Outbox
@@ -26,6 +25,7 @@ from commands import build_registry
 from commands.text import storable
 from storage.db import Database
 from storage.models import Base, Meeting
+from tests import pg_snapshot
 from tests.conftest import PG_ADMIN_DSN, _pg_admin, unavailable
 from tests.handlers.conftest import COORDINATOR, START, Harness, make_club, make_harness
 from tests.handlers.fakes import FakeTransport
@@ -190,44 +190,6 @@ async def _seed(db: Database) -> None:
         await _seeded_by(bot, line)
 
 
-SNAPSHOT = "seed"  # the schema holding the seeded club's rows and sequences
-
-
-async def _snapshot(db: Database) -> None:
-    """Copies every table's rows and every sequence's value to the ``SNAPSHOT`` schema."""
-    async with db.engine.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{SNAPSHOT}"'))
-        for table in await _tables(connection):
-            await connection.execute(text(
-                f'CREATE TABLE "{SNAPSHOT}"."{table}" AS TABLE public."{table}"'))
-        await connection.execute(text(
-            f'CREATE TABLE "{SNAPSHOT}".sequences AS SELECT sequencename AS name, start_value, '
-            "last_value FROM pg_sequences WHERE schemaname = 'public'"))
-
-
-async def _restore(db: Database) -> None:
-    """Puts the seeded club back: every table as the snapshot holds it, every sequence at its
-    value (the next id a command gets is the one it got after the seed). One script: a
-    ``DELETE`` of a few rows costs far less than a ``TRUNCATE`` (new files for every table)."""
-    async with db.engine.begin() as connection:
-        tables = await _tables(connection)
-        script = [f'DELETE FROM public."{table}"' for table in reversed(tables)]  # children first
-        script += [f'INSERT INTO public."{table}" OVERRIDING SYSTEM VALUE '
-                   f'SELECT * FROM "{SNAPSHOT}"."{table}"' for table in tables]
-        script.append("SELECT setval(format('public.%I', name), coalesce(last_value, start_value), "
-                      f'last_value IS NOT NULL) FROM "{SNAPSHOT}".sequences')
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.execute(";\n".join(script))  # type: ignore[union-attr]
-
-
-async def _tables(connection: AsyncConnection) -> list[str]:
-    """The tables of the public schema, a table after those it refers to."""
-    found = set((await connection.execute(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars())
-    ordered = [t.name for t in Base.metadata.sorted_tables if t.name in found]
-    return ordered + sorted(found - set(ordered))  # alembic_version
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def template() -> AsyncIterator[str]:
     """The URL of a PostgreSQL database seeded once for the module, with its snapshot."""
@@ -240,9 +202,9 @@ async def template() -> AsyncIterator[str]:
         db = Database(_url(name))
         try:
             await _seed(db)
-            await _snapshot(db)
         finally:
             await db.dispose()
+        await pg_snapshot.take(_url(name))
         yield _url(name)
     finally:
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -256,39 +218,12 @@ async def _seeded_by(bot: Harness, line: str) -> None:
 @pytest_asyncio.fixture
 async def seeded(template: str) -> AsyncIterator[Harness]:
     """A harness on the seeded club, put back from its snapshot."""
+    assert await pg_snapshot.put_back(template)
     db = Database(template)
     try:
-        await _restore(db)
         bot = await _harness(db)
         bot._ids = itertools.count(1000)  # after the ids of the seed's commands
         yield bot
-    finally:
-        await db.dispose()
-
-
-async def _state(db: Database) -> list[object]:
-    """Every row of every table, and every sequence's value."""
-    async with db.engine.connect() as connection:
-        state: list[object] = [(await connection.execute(text(
-            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' "
-            "ORDER BY 1"))).all()]
-        for table in await _tables(connection):
-            state.append((table, (await connection.execute(text(
-                f'SELECT * FROM public."{table}" ORDER BY 1'))).all()))
-    return state
-
-
-async def test_the_seeded_club_is_put_back_before_each_command(template: str) -> None:
-    db = Database(template)
-    try:
-        await _restore(db)
-        seeded = await _state(db)
-        bot = await _harness(db)
-        bot._ids = itertools.count(1000)
-        await bot.command("!projet creer Jardin partagé", sender=COORDINATOR)
-        assert await _state(db) != seeded
-        await _restore(db)
-        assert await _state(db) == seeded
     finally:
         await db.dispose()
 
