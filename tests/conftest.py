@@ -21,6 +21,21 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_DSN = os.environ.get("CCT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+# Folders whose files run longest (a single file of ~2 min, files of a minute that mostly
+# wait on Synapse): first, so that pytest-xdist (``--dist loadfile``, which hands out files in
+# the order collected) spreads the short files over the end of the run instead of leaving one
+# worker alone with a long file.
+LONG_FIRST = ("tests/stress/", "tests/integration/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.replace("\\", "/")
+        return next((i for i, folder in enumerate(LONG_FIRST) if path.startswith(folder)),
+                    len(LONG_FIRST))
+    items.sort(key=rank)  # stable: the collection's order within each rank
+
+
 def unavailable(what: str) -> None:
     """Fails under CI, skips (with the reason) elsewhere."""
     if IN_CI:
