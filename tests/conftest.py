@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,21 @@ from devtools.devserver import LocalSynapse, find_synapse_python
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_DSN = os.environ.get("CCT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# Folders whose files run longest (a single file of ~2 min, files of a minute that mostly
+# wait on Synapse): first, so that pytest-xdist (``--dist loadfile``, which hands out files in
+# the order collected) spreads the short files over the end of the run instead of leaving one
+# worker alone with a long file.
+LONG_FIRST = ("tests/stress/", "tests/integration/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.replace("\\", "/")
+        return next((i for i, folder in enumerate(LONG_FIRST) if path.startswith(folder)),
+                    len(LONG_FIRST))
+    items.sort(key=rank)  # stable: the collection's order within each rank
 
 
 def unavailable(what: str) -> None:
@@ -70,3 +86,31 @@ def data_dir(tmp_path: Path) -> Path:
     path.mkdir()
     return path
 
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database file migrated to head once for the session, which tests copy
+    (``sqlite_copy``) instead of migrating their own."""
+    from storage.db import Database
+
+    path = tmp_path_factory.mktemp("migrated") / "cct.db"
+
+    async def migrate() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            await database.upgrade()
+        finally:
+            await database.dispose()
+
+    asyncio.run(migrate())
+    assert not path.with_name("cct.db-wal").exists()  # the file holds everything
+    return path
+
+
+def sqlite_copy(migrated: Path, target: Path) -> str:
+    """The URL of a copy of the migrated database at ``target``, private as the bot makes its
+    own (folder 0700, file 0600: ``storage.sqlite_file.prepare_file``)."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    shutil.copy(migrated, target)  # with the file's mode
+    return f"sqlite+aiosqlite:///{target}"

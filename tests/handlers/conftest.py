@@ -22,8 +22,9 @@ from commands.registry import Registry
 from commands.roles import Role
 from storage.db import Database
 from storage.repositories import Repositories
+from tests.conftest import sqlite_copy
 from tests.handlers.fakes import FakeMatrix, FakeTransport, Sent
-from tests.storage.conftest import fresh_postgres
+from tests.storage.conftest import migrated_postgres
 
 # Far in the future: APScheduler never runs a job of these tests by itself.
 START = datetime(2099, 1, 5, 9, 0, tzinfo=UTC)
@@ -47,9 +48,9 @@ def make_club(charter: str = CHARTER) -> Club:
 
 
 @pytest_asyncio.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cct.db'}")
-    await database.upgrade()
+async def db(tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[Database]:
+    """A SQLite database at head (a copy of the session's migrated one)."""
+    database = Database(sqlite_copy(migrated_sqlite, tmp_path / "cct.db"))
     yield database
     await database.dispose()
 
@@ -64,13 +65,14 @@ def both_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest_asyncio.fixture
-async def both_db(both_url: str) -> AsyncIterator[Database]:
+async def both_db(both_url: str, migrated_sqlite: Path) -> AsyncIterator[Database]:
     """The test once on SQLite and once on PostgreSQL (a module opts in by importing it as
     ``db``: see test_projects.py)."""
     if both_url.startswith("postgresql"):
-        await fresh_postgres(both_url)
+        await migrated_postgres(both_url)
+    else:
+        sqlite_copy(migrated_sqlite, Path(both_url.removeprefix("sqlite+aiosqlite:///")))
     database = Database(both_url)
-    await database.upgrade()
     yield database
     await database.dispose()
 

@@ -3,17 +3,16 @@ PostgreSQL (which refuses NUL in text, where SQLite takes it): the command runs 
 not there — no database error, no internal error — and nothing stored holds one.
 
 The table below has a line for every command of the registry (a test fails when one is added
-without its line); each runs on a copy of a seeded database (PostgreSQL's ``TEMPLATE``), so
-each starts from the same club: a group, two events (one past), a date poll, a poll on
-anything, a proposal, a remontée, a suggestion, a reminder, an action, an initiative."""
+without its line); each starts from the same seeded club — a group, two events (one past), a
+date poll, a poll on anything, a proposal, a remontée, a suggestion, a reminder, an action, an
+initiative — put back before each command from a snapshot the database keeps of it
+(``tests.pg_snapshot``)."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -26,6 +25,7 @@ from commands import build_registry
 from commands.text import storable
 from storage.db import Database
 from storage.models import Base, Meeting
+from tests import pg_snapshot
 from tests.conftest import PG_ADMIN_DSN, _pg_admin, unavailable
 from tests.handlers.conftest import COORDINATOR, START, Harness, make_club, make_harness
 from tests.handlers.fakes import FakeTransport
@@ -176,46 +176,38 @@ async def _harness(db: Database) -> Harness:
                         make_club())
 
 
-async def _seed(name: str) -> None:
-    db = Database(_url(name))
-    try:
-        await db.upgrade()
-        bot = await _harness(db)
-        for line in SEED:
-            await _seeded_by(bot, line)
-        async with db.transaction() as repos:  # event n°2 held yesterday
-            meeting = await repos.session.get(Meeting, 2)
-            assert meeting is not None
-            meeting.starts_at = START - timedelta(days=1)
-            meeting.ends_at = START - timedelta(days=1, hours=-2)
-        for line in AFTER_EVENT_2:
-            await _seeded_by(bot, line)
-    finally:
-        await db.dispose()
-
-
-@dataclass
-class Template:
-    """A PostgreSQL database seeded once, and the copies of it still being dropped (slow: they
-    are dropped in the background, all awaited at the end)."""
-
-    name: str
-    dropping: list[asyncio.Task[None]] = field(default_factory=list)
+async def _seed(db: Database) -> None:
+    await db.upgrade()
+    bot = await _harness(db)
+    for line in SEED:
+        await _seeded_by(bot, line)
+    async with db.transaction() as repos:  # event n°2 held yesterday
+        meeting = await repos.session.get(Meeting, 2)
+        assert meeting is not None
+        meeting.starts_at = START - timedelta(days=1)
+        meeting.ends_at = START - timedelta(days=1, hours=-2)
+    for line in AFTER_EVENT_2:
+        await _seeded_by(bot, line)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def template() -> AsyncIterator[Template]:
-    seed = Template(f"cct_nul_{secrets.token_hex(4)}")
+async def template() -> AsyncIterator[str]:
+    """The URL of a PostgreSQL database seeded once for the module, with its snapshot."""
+    name = f"cct_nul_{secrets.token_hex(4)}"
     try:
-        await _pg_admin(f'CREATE DATABASE "{seed.name}"')
+        await _pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as error:
         unavailable(f"PostgreSQL not reachable at {PG_ADMIN_DSN} ({error})")
     try:
-        await _seed(seed.name)
-        yield seed
+        db = Database(_url(name))
+        try:
+            await _seed(db)
+        finally:
+            await db.dispose()
+        await pg_snapshot.take(_url(name))
+        yield _url(name)
     finally:
-        await asyncio.gather(*seed.dropping)
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{seed.name}" WITH (FORCE)')
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _seeded_by(bot: Harness, line: str) -> None:
@@ -224,19 +216,16 @@ async def _seeded_by(bot: Harness, line: str) -> None:
 
 
 @pytest_asyncio.fixture
-async def seeded(template: Template) -> AsyncIterator[Harness]:
-    """A harness on a copy of the seeded database."""
-    copy = f"{template.name}_{secrets.token_hex(3)}"
-    await _pg_admin(f'CREATE DATABASE "{copy}" TEMPLATE "{template.name}"')
-    db = Database(_url(copy))
+async def seeded(template: str) -> AsyncIterator[Harness]:
+    """A harness on the seeded club, put back from its snapshot."""
+    assert await pg_snapshot.put_back(template)
+    db = Database(template)
     try:
         bot = await _harness(db)
         bot._ids = itertools.count(1000)  # after the ids of the seed's commands
         yield bot
     finally:
         await db.dispose()
-        template.dropping.append(asyncio.create_task(
-            _pg_admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')))
 
 
 KEPT = tuple(t.name for t in Base.metadata.sorted_tables if t.name not in ("inbox", "outbox"))

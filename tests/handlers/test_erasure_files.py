@@ -69,7 +69,8 @@ async def pg_bot(postgres_url: str, clock: FakeClock, transport: FakeTransport,
 async def vacuums(bot: Harness, table: str) -> int:
     async with bot.db.transaction() as repos:
         return int((await repos.session.execute(text(
-            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = :name"),
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE schemaname = 'public' "
+            "AND relname = :name"),
             {"name": table})).scalar_one())
 
 

@@ -361,6 +361,16 @@ class MatrixUser:
             if isinstance(e, RoomMessageNotice) and reply_target(e) == event_id
         ]
 
+    def unanswered(self, room_id: str, event_ids: list[str]) -> list[str]:
+        """Those of ``event_ids`` that no recorded notice in ``room_id`` replies to."""
+        answered = {reply_target(e) for e in self.events.get(room_id, [])
+                    if isinstance(e, RoomMessageNotice)}
+        return [event_id for event_id in event_ids if event_id not in answered]
+
+    async def wait_until(self, check: Callable[[], Any], timeout: float, what: str) -> Any:
+        """Wait until ``check()`` returns something truthy (checked after each sync)."""
+        return await self._wait_until(check, timeout, what)
+
     async def wait_membership(
         self,
         room_id: str,

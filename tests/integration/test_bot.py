@@ -220,11 +220,7 @@ async def _burst(people: list[MatrixUser], room: str, per_person: int) -> list[s
 
 
 async def _each_answered_once(watcher: MatrixUser, room: str, sent: list[str]) -> None:
-    async def all_answered() -> None:
-        while any(not watcher.replies_to(room, event_id) for event_id in sent):
-            await asyncio.sleep(0.5)
-
-    await asyncio.wait_for(all_answered(), timeout=240)
+    await watcher.wait_until(lambda: not watcher.unanswered(room, sent), 240, "every reply")
     sentinel = await watcher.send_text(room, "!ping")
     await watcher.wait_for_reply(room, sentinel, timeout=60)
     counts = [len(watcher.replies_to(room, event_id)) for event_id in sent]

@@ -16,11 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 async def each_answered_once(user: MatrixUser, room: str, sent: list[str], timeout: float) -> None:
-    async def all_answered() -> None:
-        while any(not user.replies_to(room, event_id) for event_id in sent):
-            await asyncio.sleep(0.3)
-
-    await asyncio.wait_for(all_answered(), timeout)
+    await user.wait_until(lambda: not user.unanswered(room, sent), timeout, "every reply")
     sentinel = await user.send_text(room, "!ping")
     await user.wait_for_reply(room, sentinel, timeout=60)
     assert [len(user.replies_to(room, event_id)) for event_id in sent] == [1] * len(sent)

@@ -75,12 +75,9 @@ async def test_kill_9_while_reminders_come_due_delivers_each_exactly_once(
             await stop(process, signal.SIGKILL)  # at a random moment, no clean-up at all
         process = start_bot(config, "crash-pw")
 
-        async def all_delivered() -> None:
-            while len(delivered(chargee, room)) < COUNT:
-                await asyncio.sleep(0.5)
-
         try:
-            await asyncio.wait_for(all_delivered(), timeout=180)
+            await chargee.wait_until(lambda: len(delivered(chargee, room)) >= COUNT, 180,
+                                     "every reminder")
         except TimeoutError:
             missing = sorted(set(range(COUNT)) - set(delivered(chargee, room)))
             pytest.fail(f"{len(missing)} reminders never arrived: {missing[:20]}…")
@@ -123,12 +120,9 @@ async def test_kill_9_during_mixed_commands_and_reminders_keeps_every_acknowledg
             await stop(process, signal.SIGKILL)
         process = start_bot(config, "mix-pw")
 
-        async def settled() -> None:
-            while (len(delivered(chargee, room)) < COUNT
-                   or any(not chargee.replies_to(room, e) for e in sent)):
-                await asyncio.sleep(0.5)
-
-        await asyncio.wait_for(settled(), timeout=240)
+        await chargee.wait_until(lambda: len(delivered(chargee, room)) >= COUNT
+                                 and not chargee.unanswered(room, sent), 240,
+                                 "every reminder and every reply")
         sentinel = await chargee.send_text(room, "!ping")
         await chargee.wait_for_reply(room, sentinel, timeout=60)
         counts = delivered(chargee, room)

@@ -10,6 +10,8 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from storage.db import Database
+from tests import pg_snapshot
+from tests.conftest import sqlite_copy
 
 
 async def fresh_postgres(url: str) -> None:
@@ -21,6 +23,21 @@ async def fresh_postgres(url: str) -> None:
             await connection.execute(text("CREATE SCHEMA public"))
     finally:
         await db.dispose()
+
+
+async def migrated_postgres(url: str) -> None:
+    """The test database migrated to head with no rows but those the migrations insert: put
+    back from its snapshot (``tests.pg_snapshot``), or emptied, migrated and snapshotted when
+    there is none or a test changed the schema."""
+    if await pg_snapshot.put_back(url):
+        return
+    await fresh_postgres(url)
+    db = Database(url)
+    try:
+        await db.upgrade()
+    finally:
+        await db.dispose()
+    await pg_snapshot.take(url)
 
 
 @pytest.fixture
@@ -46,10 +63,17 @@ async def empty_db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest_asyncio.fixture
-async def db(empty_db: Database) -> Database:
-    """A database migrated to head."""
-    await empty_db.upgrade()
-    return empty_db
+async def db(database_url: str, migrated_sqlite: Path) -> AsyncIterator[Database]:
+    """A database migrated to head, on the backend of the test's parameter."""
+    if database_url.startswith("postgresql"):
+        await migrated_postgres(database_url)
+    else:
+        sqlite_copy(migrated_sqlite, Path(database_url.removeprefix("sqlite+aiosqlite:///")))
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
