@@ -65,6 +65,8 @@ def markdown_to_html(text: str, extensions: Sequence[str], options: int = 0) -> 
         source = text.encode("utf-8")
         _lib.cmark_parser_feed(parser, source, len(source))
         root = _lib.cmark_parser_finish(parser)
+        if not root:
+            raise ValueError("cmark-gfm parsed no document")
         rendered = _lib.cmark_render_html(root, options,
                                           _lib.cmark_parser_get_syntax_extensions(parser))
         try:
