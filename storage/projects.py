@@ -9,7 +9,17 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, delete, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.base import aware
@@ -48,12 +58,13 @@ class GroupPage:
 
 
 def _like_all(column: Any, words: Sequence[str]) -> ColumnElement[bool]:
-    """Every (already folded) word appears in ``column``; ``%`` and ``_`` taken literally."""
+    """Every (already folded) word appears in ``column`` (no word: every row); ``%`` and ``_``
+    taken literally."""
     def pattern(word: str) -> str:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return f"%{escaped}%"
 
-    return and_(*(column.like(pattern(word), escape="\\") for word in words))
+    return and_(true(), *(column.like(pattern(word), escape="\\") for word in words))
 
 
 @cache
