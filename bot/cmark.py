@@ -9,12 +9,16 @@ module calls the same C library, the one cmarkgfm loaded (one registry of extens
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections.abc import Sequence
 
 from cmarkgfm import _cmark
 
 _lib = ctypes.CDLL(_cmark.__file__)
 _P = ctypes.c_void_p
+# cmark-gfm switches process-wide special characters on and off for each parse (``~`` for
+# strikethrough): two threads rendering at once would spoil each other's HTML.
+_parsing = threading.Lock()
 
 
 def _declare(name: str, result: type | None, *arguments: type) -> None:
@@ -56,7 +60,11 @@ def _extension(name: str) -> int:
 def markdown_to_html(text: str, extensions: Sequence[str], options: int = 0) -> str:
     """``text`` rendered by cmark-gfm with ``extensions`` (``table``, ``strikethrough``…)
     and ``options`` (0: CommonMark's defaults, raw HTML left out)."""
-    attached = [_extension(name) for name in extensions]
+    with _parsing:
+        return _render(text, [_extension(name) for name in extensions], options)
+
+
+def _render(text: str, attached: Sequence[int], options: int) -> str:
     parser = _lib.cmark_parser_new(options)
     root = None
     try:

@@ -66,7 +66,7 @@ def _amount_and_funder(rest: str) -> tuple[int, str]:
 async def financement(ctx: Context, group: Found, day: date | None,
                       remove: int | None) -> Reply:
     if remove is not None:
-        return await _remove(ctx, group, remove)
+        return await _remove(ctx, group, remove, day)
     if not group.rest.strip():
         raise MissingArgument("error.missing_argument", name="amount")
     cents, funder = _amount_and_funder(group.rest)
@@ -85,16 +85,16 @@ async def financement(ctx: Context, group: Found, day: date | None,
                        prefix=ctx.club.prefix, number=line.id, slug=target.slug))
 
 
-async def _remove(ctx: Context, group: Found, number: int) -> Reply:
+async def _remove(ctx: Context, group: Found, number: int, day: date | None) -> Reply:
     """``--retirer <n°>``: a funding line recorded by mistake taken out (of the card and of
     the report)."""
-    if group.rest.strip():
+    if group.rest.strip() or day is not None:
         raise BadArgument("projects.funding_remove_alone", prefix=ctx.club.prefix,
                           slug=group.group.slug, number=number)
     removed = await ctx.db().groups.remove_funding(group.group.id, number)
     if removed is None:
         raise UserError("projects.no_such_funding", number=number,
-                        group=group_label(group.group))
+                        group=group_label(group.group), prefix=ctx.club.prefix)
     await audit(ctx, group.group, "funding_removed", amount=euros(removed.amount_cents),
                 funder=removed.funder, date=removed.obtained_on.isoformat())
     return Reply(ctx.t("projects.funding_removed", number=number, group=group_label(group.group),

@@ -52,7 +52,9 @@ async def test_a_funding_line_recorded_by_mistake_is_removed(bot: Harness) -> No
     before = await table_snapshot(bot.db, TABLES)
     for body, words in (("!projet financement velo --retirer 2", "Pas de financement n°2"),
                         ("!projet financement velo --retirer 9", "Pas de financement n°9"),
-                        ("!projet financement velo 10 € --retirer 1", "rien d'autre"),
+                        ("!projet financement velo 10 € --retirer 1", "n'écrivez que son numéro"),
+                        ("!projet financement velo --retirer 1 --date 2026-01-01",
+                         "n'écrivez que son numéro"),
                         ("!projet financement jardins --retirer 2", "Seuls les référents")):
         reply = await ask(bot, body)
         assert words in reply, (body, reply)

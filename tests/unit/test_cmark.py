@@ -21,6 +21,7 @@ SAMPLES = [
     "un <b>gras</b> brut <script>alert(1)</script>",
     "[cliquez](javascript:alert(1)) [site](https://example.org)",
     "é ü 🌱 \u200b\u202e texte\n\n1. premier\n2. second",
+    "a\x00b ~~c~~",
 ]
 
 
@@ -35,6 +36,30 @@ def test_renders_as_cmarkgfm(markdown: str) -> None:
 def test_any_text_renders_as_cmarkgfm(markdown: str) -> None:
     expected = cmarkgfm.markdown_to_html_with_extensions(markdown, extensions=EXTENSIONS)
     assert cmark.markdown_to_html(markdown, EXTENSIONS) == expected
+
+
+def test_threads_rendering_at_once_get_the_same_html() -> None:
+    """cmark-gfm switches process-wide special characters for each parse (``~``): renderings
+    from several threads at once are serialised, each gets the HTML it would get alone."""
+    import threading
+
+    texts = ["~~barré~~ et **gras** " * 20, "| a | b |\n|---|---|\n| ~~1~~ | 2 |\n" * 5,
+             "a\x00b ~~c~~"]
+    alone = [cmark.markdown_to_html(text, EXTENSIONS) for text in texts]
+    wrong: list[str] = []
+
+    def render() -> None:
+        for _ in range(200):
+            for text, expected in zip(texts, alone, strict=True):
+                if cmark.markdown_to_html(text, EXTENSIONS) != expected:
+                    wrong.append(text)
+
+    threads = [threading.Thread(target=render) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
 
 
 def test_an_unknown_extension_is_refused() -> None:

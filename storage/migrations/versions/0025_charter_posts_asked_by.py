@@ -2,7 +2,7 @@
 
 ``charter_posts.asked_by``: the member whose ``!cadre`` the message answers (none for a welcome or
 a call to adopt a new version). A member's newer ``!cadre`` in a room replaces their older one
-there as the message to adopt (one kept per member, room and version), and their erasure
+there as the message to adopt (one kept per member and room), and their erasure
 deletes them. Existing rows keep none.
 
 Revision ID: 0025
