@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -344,22 +344,27 @@ async def bot_database(kind: str, folder: Path, sizes: Sizes, club: Club, run: s
         async def nothing() -> None:
             return None
         return f"sqlite+aiosqlite:///{copy}", nothing
-    base = pg_dsn.rsplit("/", 1)[0]
     template_name = pg_template(folder, sizes)
     if not await pg_exists(pg_dsn, template_name):
         print("seeding the bot's database (PostgreSQL) ...", file=sys.stderr, flush=True)
         building = template_name + "_partial"
         await pg_admin(pg_dsn, f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
         await pg_admin(pg_dsn, f'CREATE DATABASE "{building}"')
-        await seed_bot_database(f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/"
-                                f"{building}", club)
+        await seed_bot_database(database_url(pg_dsn, building), club)
         await pg_admin(pg_dsn, f'ALTER DATABASE "{building}" RENAME TO "{template_name}"')
     name = f"{template_name}_run{run}"
     await pg_admin(pg_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
 
     async def drop() -> None:
         await pg_admin(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}", drop
+    return database_url(pg_dsn, name), drop
+
+
+def database_url(pg_dsn: str, name: str) -> str:
+    """The bot's URL of database ``name`` on ``pg_dsn``'s server, the address's query kept
+    (``?host=/var/run/postgresql``: its Unix socket)."""
+    parts = urlsplit(pg_dsn)
+    return urlunsplit(parts._replace(scheme="postgresql+asyncpg", path=f"/{name}"))
 
 
 def storm_reminders(rooms: list[str], count: int, due: datetime) -> list[dict[str, Any]]:
