@@ -26,7 +26,7 @@ from commands.meetings.calendar import feed_path, subscription_links
 from commands.meetings.vocabulary import MEETING_TERRITORIES
 from commands.text import fold
 from commands.vocabulary import TERRITORIES, THEMES
-from web.api import in_api
+from web.api import KEPT_IN_ERRORS, in_api
 from web.cache import cached
 from web.paging import page_number, paged
 from web.public import FEED_PAST, MAX_WORDS, PUBLIC, Public, item_number
@@ -48,7 +48,6 @@ REFUSALS = {
     429: ("Trop de requêtes", "Trop de requêtes depuis votre adresse : réessayez dans {retry} s."),
     500: ("Erreur du serveur", "Le site n'a pas pu répondre : réessayez plus tard."),
 }
-KEPT_IN_REFUSALS = ("Retry-After", "Allow")
 
 
 def _web_link(value: str) -> str:
@@ -131,7 +130,7 @@ def _refusal(request: web.Request, status: int, headers: Mapping[str, str]) -> w
     response = _page(request, "refused.html", status=status, heading=heading,
                      what=what.format(retry=headers.get("Retry-After", "")))
     response.headers["Cache-Control"] = "no-store"
-    for name in KEPT_IN_REFUSALS:
+    for name in KEPT_IN_ERRORS:
         if name in headers:
             response.headers[name] = headers[name]
     return response

@@ -75,12 +75,10 @@ class Public:
 
     async def group_named(self, name: str) -> tuple[int, str] | None:
         """The number and name of the group an address names, by number or by its short
-        name (slug); ``None`` for an archived group, as everywhere on the site."""
+        name (slug)."""
         async with self.db.reading() as repos:
             group = await _group(repos, name)
-        if group is None or group.status == "archive":
-            return None
-        return group.id, group.name
+        return (group.id, group.name) if group is not None else None
 
     async def events(self, *, kind: str | None = None, territory: str | None = None,
                      group_id: int | None = None, theme: str | None = None) -> list[EventView]:
@@ -124,7 +122,7 @@ class Public:
         club = self.club()
         async with self.db.reading() as repos:
             group = await _group(repos, name)
-            if group is None or group.status == "archive":
+            if group is None:
                 return None
             members = len(await repos.groups.members(group.id))
             needs = await repos.groups.open_needs_of([group.id])
@@ -151,11 +149,12 @@ class Public:
 
 
 async def _group(repos: Repositories, name: str) -> ProjectGroup | None:
-    """The group ``name`` names: its number or its short name (slug)."""
+    """The group ``name`` names: its number or its short name (slug); ``None`` for an archived
+    one, which the site does not show."""
     number = item_number(name)
-    if number is not None:
-        return await repos.groups.get(number)
-    return await repos.groups.by_slug(name[:64])
+    group = (await repos.groups.get(number) if number is not None
+             else await repos.groups.by_slug(name[:64]))
+    return None if group is None or group.status == "archive" else group
 
 
 PUBLIC = web.AppKey("public", Public)
