@@ -40,15 +40,13 @@ class MallInfo2(ctypes.Structure):
 
 def malloc_kib() -> dict[str, int]:
     """glibc's view: what its arenas took from the system, what is allocated in them, what
-    is free in them, and what it mapped for large blocks (KiB); ``malloc_stats`` also prints
-    each arena to the process's standard error."""
+    is free in them, and what it mapped for large blocks (KiB)."""
     name = ctypes.util.find_library("c")
     libc = ctypes.CDLL(name) if name else None
     if libc is None or not hasattr(libc, "mallinfo2"):
         return {}
     libc.mallinfo2.restype = MallInfo2
     info = libc.mallinfo2()
-    libc.malloc_stats()
     return {"system": info.arena // 1024, "in_use": info.uordblks // 1024,
             "free": info.fordblks // 1024, "mapped": info.hblkhd // 1024}
 
