@@ -23,7 +23,7 @@ from storage.models import (
 from storage.participants import record_participation
 from storage.statements import dialect_of, insert
 
-PLANNED = "prevue"
+PLANNED, CANCELLED = "prevue", "annulee"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class MeetingRepository:
     async def organises(self, user_id: str) -> bool:
         """Whether ``user_id`` is the organiser of an event (one not cancelled)."""
         query = select(Meeting.id).where(Meeting.organiser == user_id,
-                                         Meeting.status != "annulee").limit(1)
+                                         Meeting.status != CANCELLED).limit(1)
         return await self.session.scalar(query) is not None
 
     async def next_planned(self, now: datetime) -> Meeting | None:
@@ -216,7 +216,7 @@ class MeetingRepository:
         """When the last rencontre before ``before`` (not cancelled, not this one) started."""
         query = (select(func.max(Meeting.starts_at))
                  .where(Meeting.starts_at < before, Meeting.id != meeting_id,
-                        Meeting.status != "annulee"))
+                        Meeting.status != CANCELLED))
         return await self.session.scalar(query)
 
 
