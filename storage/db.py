@@ -7,13 +7,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -65,13 +65,10 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", writer_pragmas)
             event.listen(self.engine.sync_engine, "begin", begin_immediate)
         else:
-            # A connection the server closed or lost is replaced before use: a ping at each
-            # checkout. Checking only what asyncpg already knows is not enough: right after an
-            # administrator ends the sessions, their backends are not gone yet
-            # (tests/storage/test_transactions.py, the "still ending" case).
             self.engine = create_async_engine(
-                url, echo=echo, hide_parameters=True, pool_pre_ping=True,
+                url, echo=echo, hide_parameters=True,
                 connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
+            event.listen(self.engine.sync_engine.pool, "checkout", ping_at_checkout)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer: serialising our own transactions avoids "database is locked".
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -199,6 +196,18 @@ class Database:
             raise ValueError("online backup is for SQLite; use pg_dump for PostgreSQL")
         source = self.url[len(SQLITE_PREFIX):]
         await asyncio.to_thread(backup_file, source, target)
+
+
+def ping_at_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A connection the server closed or lost is replaced before use: one round trip at each
+    checkout (``pool_pre_ping`` takes three with asyncpg: it wraps its ping in a transaction).
+    Checking only what asyncpg already knows is not enough: right after an administrator ends
+    the sessions, their backends are not gone yet (tests/storage/test_transactions.py, the
+    "still ending" case)."""
+    try:
+        dbapi_connection.run_async(lambda connection: connection.execute("SELECT 1"))
+    except Exception as error:
+        raise DisconnectionError("the connection did not answer a ping") from error
 
 
 class _Locked(Exception):
