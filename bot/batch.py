@@ -71,6 +71,8 @@ class Batch:
     left: list[str] = field(default_factory=list)  # rooms left, or kicked or banned from
     own: dict[str, str] = field(default_factory=dict)  # the bot's events: txn id -> event id
     positioned: bool = False  # saved with the sync position (``BatchRecorder.save``)
+    # the command recorded as handled, to run in the transaction that saves the batch
+    run_here: Command | None = None
 
     def is_empty(self) -> bool:
         """Nothing to save but the sync token and the rooms' last events."""

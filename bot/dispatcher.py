@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.after_commit import FOLLOW_UP_DELAY_S, AfterCommit, Reschedule
 from bot.busy import BusyDatabase, SendNow
@@ -41,6 +41,7 @@ from storage.db import Database
 from storage.faults import StorageBusy, StorageUnavailable, storage_faults
 from storage.repositories import Repositories
 
+R = TypeVar("R", bound=Received)
 log = logging.getLogger(__name__)
 RETRY_MAX_S = 60.0
 # how long a command waits for another program's write lock before its sender is told
@@ -120,17 +121,25 @@ class Dispatcher:
     def send_now(self, send: SendNow | None) -> None:
         self.reads.send_now = send
 
-    async def take(self, repos: Repositories, commands: Sequence[Received], *,
-                   inline: bool = True) -> Taken:
-        """The commands of a sync batch, just queued in ``repos``' transaction: a lone one whose
-        room has nothing waiting before it runs in that transaction (``inline``: one commit
-        before its reply leaves); the others run once it is committed (``Taken.start``)."""
-        slow = {command.event_id for command in commands if self._slow(command)}
-        self._slow_ids |= slow
-        room_id = commands[0].room_id if len(commands) == 1 else ""
-        if (inline and room_id and not self.busy(room_id) and self.hold(room_id) is None
-                and not slow):
-            return Taken(self, [await self.run_command(repos, commands[0])])
+    def runs_with_batch(self, commands: Sequence[R]) -> R | None:
+        """The command of a sync batch to run in the transaction that saves it (one commit
+        before its reply leaves): a lone one, not slow, whose room has nothing waiting before
+        it; ``None`` if there is none."""
+        if len(commands) != 1:
+            return None
+        room_id = commands[0].room_id
+        if self.busy(room_id) or self.hold(room_id) is not None or self._slow(commands[0]):
+            return None
+        return commands[0]
+
+    async def take(self, repos: Repositories, commands: Sequence[Received],
+                   run_here: Received | None = None) -> Taken:
+        """The commands of a sync batch, just saved in ``repos``' transaction: ``run_here``
+        (``runs_with_batch``, recorded as handled with its batch), if among them, runs in that
+        transaction; the others run once it is committed (``Taken.start``)."""
+        self._slow_ids |= {command.event_id for command in commands if self._slow(command)}
+        if run_here is not None and [c.event_id for c in commands] == [run_here.event_id]:
+            return Taken(self, [await self.run_command(repos, run_here, marked=True)])
         return Taken(self, later=list(commands))
 
     def _slow(self, item: Received) -> bool:
@@ -141,9 +150,9 @@ class Dispatcher:
         return found is not None and found.slow
 
     async def run_command(self, repos: Repositories, item: Received,
-                          prepared: Prepared | None = None) -> Handled:
+                          prepared: Prepared | None = None, *, marked: bool = False) -> Handled:
         """Runs a received command in the caller's transaction (``CommandRunner.run``)."""
-        return await self.runner.run(repos, item, prepared)
+        return await self.runner.run(repos, item, prepared, marked=marked)
 
     async def screen(self, commands: Iterable[Received]) -> dict[str, Reply | None]:
         """The commands of a sync batch over their sender's rate (coordinators have none), by

@@ -57,14 +57,17 @@ class BatchRecorder:
         self.answered: set[str] = set()
         self.own_seen: dict[str, str] = {}
 
-    async def save(self, repos: Repositories, batch: Batch, token: str,
-                   position: bool) -> list[Command]:
+    async def save(self, repos: Repositories, batch: Batch, token: str, position: bool,
+                   inline: bool = False) -> list[Command]:
         """Saves what the batch asks, with the sync position if ``position`` or if its room
         events gave something to do (a message in a thread that became a comment: read again
         after an erasure dropped its event id, it would be recorded again); returns the
-        commands not received before (``batch.positioned``: whether the position was saved)."""
+        commands not received before (``batch.positioned``: whether the position was saved).
+        ``inline``: the command the dispatcher runs with its batch, if any, is recorded as
+        handled (``batch.run_here``; it is run in this transaction or not at all)."""
         now = self.clock.now()
         batch.queued, batch.newcomers = [], 0  # what a rolled back attempt did is gone with it
+        batch.run_here = self._run_here(batch) if inline else None
         for room_id in batch.left:
             await repos.rooms.forget(room_id)
         for room_id, joined_at in batch.joined.items():
@@ -94,7 +97,7 @@ class BatchRecorder:
             if command.event_id in self.told_down:
                 continue  # answered "nothing was saved" while the database was down
             limited = command.event_id in batch.limited  # over the rate: recorded, never run
-            done = limited or command.event_id in self.answered
+            done = limited or command.event_id in self.answered or command is batch.run_here
             if not await repos.inbox.add_if_new(
                     event_id=command.event_id, room_id=command.room_id, sender=command.sender,
                     body=command.body, sent_at=command.sent_at, received_at=now,
@@ -103,9 +106,17 @@ class BatchRecorder:
             notice = batch.limited.get(command.event_id)
             if notice is not None:
                 batch.queued += await self.dispatcher.answer_limited(repos, command, notice)
-            elif not done:
+            elif not done or command is batch.run_here:
                 new.append(command)
         return new
+
+    def _run_here(self, batch: Batch) -> Command | None:
+        """The command of ``batch`` the dispatcher runs in the transaction that saves it
+        (``Dispatcher.runs_with_batch``), among those to run."""
+        to_run = [command for command in batch.commands
+                  if command.event_id not in self.told_down and command.event_id not in
+                  batch.limited and command.event_id not in self.answered]
+        return self.dispatcher.runs_with_batch(to_run)
 
     async def _room_events(self, repos: Repositories, batch: Batch) -> list[Effect]:
         """What the capabilities make of the batch's room events from club members: native

@@ -116,16 +116,17 @@ class CommandRunner:
         self.club = club
         self.t = t
 
-    async def run(self, repos: Repositories, item: Received,
-                  prepared: Prepared | None = None) -> Handled:
+    async def run(self, repos: Repositories, item: Received, prepared: Prepared | None = None,
+                  *, marked: bool = False) -> Handled:
         """The handler's changes in a savepoint (undone if it refuses or fails), then its reply
-        and effects queued and the command marked handled; ``prepared``: the reply made
-        already, queued as it is. The storage failing raises ``StorageUnavailable`` (nothing
-        is kept)."""
+        and effects queued and the command marked handled (``marked``: recorded so already);
+        ``prepared``: the reply made already, queued as it is. The storage failing raises
+        ``StorageUnavailable`` (nothing is kept)."""
         if prepared is None:
             prepared = await self._replied(repos, item, undoable=True)
         queued = await self.finish(repos, item, prepared.reply)
-        await repos.inbox.mark_handled(item.event_id, self.clock.now())
+        if not marked:
+            await repos.inbox.mark_handled(item.event_id, self.clock.now())
         return Handled(queued, prepared.reply, prepared.handling)
 
     async def prepare(self, repos: Repositories, item: Received) -> Prepared:

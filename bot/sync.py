@@ -123,8 +123,8 @@ class SyncBatches:
     async def _save_and_take(self, batch: Batch, token: str, position: bool,
                              inline: bool) -> tuple[Taken, int]:
         async with self.db.transaction(patience=0) as repos:
-            new_commands = await self.recorder.save(repos, batch, token, position)
-            taken = await self.dispatcher.take(repos, new_commands, inline=inline)
+            new_commands = await self.recorder.save(repos, batch, token, position, inline)
+            taken = await self.dispatcher.take(repos, new_commands, batch.run_here)
         return taken, len(new_commands)
 
     async def _saved(self, batch: Batch, token: str, position: bool,

@@ -272,12 +272,13 @@ async def test_the_command_line_export(tmp_path: Path) -> None:
 async def taken_with_batch(bot: Harness, body: str) -> Taken:
     """A lone command handed to the dispatcher as the sync does, in its batch's transaction."""
     command = Command(f"$lone-{len(body)}", ROOM, COORDINATOR, body, bot.clock.now())
+    run_here = bot.dispatcher.runs_with_batch([command])
     async with bot.db.transaction() as repos:
         assert await repos.inbox.add_if_new(
             event_id=command.event_id, room_id=command.room_id, sender=command.sender,
             body=command.body, sent_at=command.sent_at, received_at=bot.clock.now(),
-            thread_root=None)
-        return await bot.dispatcher.take(repos, [command])
+            handled_at=bot.clock.now() if run_here else None, thread_root=None)
+        return await bot.dispatcher.take(repos, [command], run_here)
 
 
 async def test_the_bilan_never_runs_in_its_sync_batchs_transaction(bot: Harness) -> None:
