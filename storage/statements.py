@@ -11,7 +11,19 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, union_all, update
+from sqlalchemy import (
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy import insert as plain_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +42,10 @@ from storage.models import (
     PollVote,
     Reminder,
 )
+
+# the columns a message is queued with (``outbox_insert``'s values)
+OUTBOX_VALUES = ("txn_id", "room_id", "action", "event_type", "state_key", "content",
+                 "created_at")
 
 
 def table(model: type[Base]) -> Table:
@@ -115,6 +131,26 @@ def outbox_insert(dialect: str) -> Any:
     outbox = table(OutboxMessage)
     return (insert(dialect, outbox).on_conflict_do_nothing(index_elements=[outbox.c.txn_id])
             .returning(outbox.c.id))
+
+
+@cache
+def outbox_insert_concerning() -> Any:
+    """PostgreSQL: ``outbox_insert`` and the people the message concerns in one statement (one
+    round trip instead of two); returns its id, nothing if its transaction id was queued
+    already. Values: the outbox's columns as ``b_<column>``; ``b_people``, their ids."""
+    outbox = table(OutboxMessage)
+    columns = [column.name for column in outbox.c if column.name in OUTBOX_VALUES]
+    queued = (postgresql.insert(outbox)
+              .values({name: _param(OutboxMessage, name) for name in columns})
+              .on_conflict_do_nothing(index_elements=[outbox.c.txn_id])
+              .returning(outbox.c.id).cte("queued"))
+    person = func.unnest(bindparam("b_people", type_=postgresql.ARRAY(String))).table_valued(
+        "user_id").render_derived()
+    concerned = plain_insert(table(OutboxPerson)).from_select(
+        ["outbox_id", "user_id"],
+        select(queued.c.id, person.c.user_id).select_from(queued.join(person, true()))
+    ).cte("concerned")
+    return select(queued.c.id).add_cte(concerned)
 
 
 @cache
