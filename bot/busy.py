@@ -17,6 +17,7 @@ from commands.dispatch import command_text
 from commands.effects import Reply
 from storage.db import Database
 from storage.faults import StorageUnavailable
+from storage.undo import Undo
 
 log = logging.getLogger("bot.dispatcher")  # the dispatcher's records, as the log names them
 SEND_NOW_LIMIT_S = 30.0  # a message sent without the outbox: how long it may take
@@ -60,7 +61,7 @@ class BusyDatabase:
         handling = Handling(item.event_id, item.room_id, "?", started=time.perf_counter())
         try:
             async with self.db.reading() as repos:
-                reply = await self.runner.reply(item, line, repos, handling, undoable=False)
+                reply = await self.runner.reply(item, line, repos, handling, undo=Undo.NOTHING)
         except StorageUnavailable:  # it writes: it waits for the lock
             return False
         if not reply.markdown or reply.effects or reply.then or reply.reschedule:

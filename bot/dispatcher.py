@@ -139,7 +139,7 @@ class Dispatcher:
         transaction; the others run once it is committed (``Taken.start``)."""
         self._slow_ids |= {command.event_id for command in commands if self._slow(command)}
         if run_here is not None and [c.event_id for c in commands] == [run_here.event_id]:
-            return Taken(self, [await self.run_command(repos, run_here, marked=True)])
+            return Taken(self, [await self.run_command(repos, run_here, with_batch=True)])
         return Taken(self, later=list(commands))
 
     def _slow(self, item: Received) -> bool:
@@ -150,9 +150,9 @@ class Dispatcher:
         return found is not None and found.slow
 
     async def run_command(self, repos: Repositories, item: Received,
-                          prepared: Prepared | None = None, *, marked: bool = False) -> Handled:
+                          prepared: Prepared | None = None, *, with_batch: bool = False) -> Handled:
         """Runs a received command in the caller's transaction (``CommandRunner.run``)."""
-        return await self.runner.run(repos, item, prepared, marked=marked)
+        return await self.runner.run(repos, item, prepared, with_batch=with_batch)
 
     async def screen(self, commands: Iterable[Received]) -> dict[str, Reply | None]:
         """The commands of a sync batch over their sender's rate (coordinators have none), by

@@ -1,6 +1,6 @@
 """One received command run in the caller's transaction: resolved, its arguments converted,
-the sender's right checked, its handler run with a ``Context`` in a savepoint; its reply and
-effects queued. A refusal (``UserError``) or an error undoes what the handler wrote and is
+the sender's right checked, its handler run with a ``Context``; its reply and effects queued.
+A refusal (``UserError``) or an error undoes what the handler wrote (``storage.undo``) and is
 answered instead."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -33,8 +32,9 @@ from commands.i18n import Translator
 from commands.ports import MatrixPort
 from commands.registry import Registry, Resolved
 from commands.roles import Role
-from storage.faults import StorageUnavailable, storage_faults
+from storage.faults import StorageUnavailable
 from storage.repositories import Repositories
+from storage.undo import CannotUndo, Undo, undoable
 
 log = logging.getLogger("bot.dispatcher")  # the dispatcher's records, as the log names them
 
@@ -117,39 +117,41 @@ class CommandRunner:
         self.t = t
 
     async def run(self, repos: Repositories, item: Received, prepared: Prepared | None = None,
-                  *, marked: bool = False) -> Handled:
-        """The handler's changes in a savepoint (undone if it refuses or fails), then its reply
-        and effects queued and the command marked handled (``marked``: recorded so already);
-        ``prepared``: the reply made already, queued as it is. The storage failing raises
+                  *, with_batch: bool = False) -> Handled:
+        """The handler's changes undone if it refuses or fails (``storage.undo``), then its
+        reply and effects queued and the command marked handled; ``prepared``: the reply made
+        already, queued as it is. ``with_batch``: run in the transaction saving its sync batch,
+        which recorded it as handled, and without a savepoint (``CannotUndo`` if it fails
+        after writing: the batch is saved again without it). The storage failing raises
         ``StorageUnavailable`` (nothing is kept)."""
         if prepared is None:
-            prepared = await self._replied(repos, item, undoable=True)
+            undo = Undo.REDONE if with_batch else Undo.SAVEPOINT
+            prepared = await self._replied(repos, item, undo=undo)
         queued = await self.finish(repos, item, prepared.reply)
-        if not marked:
+        if not with_batch:
             await repos.inbox.mark_handled(item.event_id, self.clock.now())
         return Handled(queued, prepared.reply, prepared.handling)
 
     async def prepare(self, repos: Repositories, item: Received) -> Prepared:
         """The command's reply, made in ``repos``, a read-only transaction: a handler that
         writes raises ``StorageUnavailable`` there."""
-        return await self._replied(repos, item, undoable=False)
+        return await self._replied(repos, item, undo=Undo.NOTHING)
 
-    async def _replied(self, repos: Repositories, item: Received, *,
-                       undoable: bool) -> Prepared:
+    async def _replied(self, repos: Repositories, item: Received, *, undo: Undo) -> Prepared:
         handling = Handling(item.event_id, started=time.perf_counter())
         line = command_text(item.body, self.club().prefix)
         reply = Reply("")
         if line is not None:
             handling.room_id, handling.command = item.room_id, "?"
-            reply = await self.reply(item, line, repos, handling, undoable=undoable)
+            reply = await self.reply(item, line, repos, handling, undo=undo)
         return Prepared(reply, handling)
 
     async def reply(self, item: Received, line: str, repos: Repositories,
-                    handling: Handling, *, undoable: bool) -> Reply:
+                    handling: Handling, *, undo: Undo) -> Reply:
         """The handler's reply, or the refusal or error reply if it refuses or fails (what it
-        left to write fails here too, not at the commit); ``undoable``: what it wrote is then
-        undone (a savepoint). A command refused before its handler runs (unknown, badly
-        written, not allowed) is answered at once: nothing was written."""
+        left to write fails here too, not at the commit); what it wrote is then undone as
+        ``undo`` says. A command refused before its handler runs (unknown, badly written, not
+        allowed) is answered at once: nothing was written."""
         event_id = item.event_id
         try:
             resolved, ctx = await self._resolve(item, line, repos, handling)
@@ -158,12 +160,12 @@ class CommandRunner:
         except Exception as error:
             return self._failure_reply(error, event_id, handling)
         try:
-            async with storage_faults(), repos.savepoint() if undoable else nullcontext():
+            async with undoable(repos, undo):
                 prepared = await convert(resolved, ctx)  # the objects named looked up, checks
                 reply = await run(prepared, ctx)
                 await repos.flush()
                 return reply
-        except StorageUnavailable:
+        except (StorageUnavailable, CannotUndo):
             raise
         except Exception as error:
             return self._failure_reply(error, event_id, handling)

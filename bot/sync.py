@@ -25,6 +25,7 @@ from bot.unsaved import UnsavedBatches
 from commands.jobs import ARRIVALS
 from storage.db import Database
 from storage.faults import StorageBusy, StorageUnavailable
+from storage.undo import CannotUndo
 
 log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 # A batch with nothing to save leaves its token in memory; it is saved with the next batch
@@ -116,6 +117,8 @@ class SyncBatches:
             return await self._save_and_take(batch, token, position, inline=True)
         except StorageUnavailable:
             raise
+        except CannotUndo:  # it wrote, then refused or failed: undone with its batch
+            log.info("a command that failed after writing is run again apart from its batch")
         except Exception:
             log.exception("a command could not run with its batch; queued instead")
         return await self._save_and_take(batch, token, position, inline=False)

@@ -34,6 +34,7 @@ from storage.sqlite_file import (
     reader_pragmas,
     writer_pragmas,
 )
+from storage.undo import CountingSession
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -69,7 +70,8 @@ class Database:
                 url, echo=echo, hide_parameters=True,
                 connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
             event.listen(self.engine.sync_engine.pool, "checkout", ping_at_checkout)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
+                                            sync_session_class=CountingSession)
         # SQLite has one writer: serialising our own transactions avoids "database is locked".
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._reader: AsyncEngine | None = None

@@ -393,13 +393,15 @@ def _add_half_done_commands(bot: Bot) -> None:
                                               ("!boom", "Erreur interne")])
 async def test_a_lone_command_that_refuses_or_fails_undoes_its_changes_only(
         bot: Bot, body: str, answer: str) -> None:
-    """Run with its batch, a handler that wrote, then refused or failed: the transaction is
-    rolled back and the batch saved again with the command's answer (one reply, one arrival)
-    and without what the handler wrote; a refusal or an error is not participation."""
+    """Run with its batch (without a savepoint), a handler that wrote, then refused or failed:
+    the transaction is rolled back and the batch saved again (one arrival), the command run
+    apart, in a savepoint: one answer, and nothing of what the handler wrote; a refusal or an
+    error is not participation."""
     _add_half_done_commands(bot)
     tasks = await bot.handle_sync(sync([member("$j", "@bob:localhost", NOW, previous="invite"),
                                         message("$a", "@ana:localhost", body, NOW)], "s8"))
-    assert tasks == []
+    assert len(tasks) == 1  # run apart from its batch
+    await asyncio.gather(*tasks)
     async with bot.db.transaction() as repos:
         assert await repos.state.get(body[1:]) is None  # the handler's change is undone
         row = await repos.inbox.get("$a")
@@ -413,6 +415,59 @@ async def test_a_lone_command_that_refuses_or_fails_undoes_its_changes_only(
     assert [room for room, _first, _last in await waiting(bot)] == [ROOM]  # Bob, once
     assert await _token(bot) == "s8"  # saved with the arrival
     assert bot.outbox.handed_over == 1  # handed to the sender
+
+
+def _statements(bot: Bot) -> list[str]:
+    """The statements the bot's database runs from now on."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(bot.db.engine.sync_engine, "before_cursor_execute", record)
+    return seen
+
+
+async def test_a_lone_command_that_refuses_having_written_nothing_stays_with_its_batch(
+        bot: Bot) -> None:
+    """A refusal that wrote nothing needs nothing undone: answered in the batch's transaction,
+    which no savepoint was taken for."""
+    seen = _statements(bot)
+    tasks = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!projet voir zzz",
+                                                NOW)], "s8"))
+    assert tasks == []
+    async with bot.db.transaction() as repos:
+        messages = [json.loads(m.content)["body"] for m in await repos.outbox.pending()]
+        assert (await repos.inbox.get("$a")).handled_at == NOW  # type: ignore[union-attr]
+    assert len(messages) == 1 and "zzz" in messages[0]
+    assert "SAVEPOINT" not in seen and "ROLLBACK" not in seen
+
+
+async def test_a_lone_command_whose_read_fails_is_answered_once_apart(bot: Bot) -> None:
+    """A statement that failed leaves nothing to trust in its transaction (PostgreSQL refuses
+    anything more in it): the batch is saved again and the command answered apart."""
+    @bot.dispatcher.registry.add
+    @command("lecture", fr=("lecture",), section="reports")
+    async def lecture(ctx: Context) -> Reply:
+        await ctx.db().session.execute(text("SELECT * FROM no_such_table"))
+        return Reply("jamais")
+
+    tasks = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!lecture", NOW)], "s8"))
+    await asyncio.gather(*tasks)
+    async with bot.db.transaction() as repos:
+        messages = [json.loads(m.content)["body"] for m in await repos.outbox.pending()]
+    assert len(messages) == 1 and messages[0].startswith("Erreur interne")
+
+
+async def test_a_command_run_in_the_background_has_a_savepoint(bot: Bot) -> None:
+    """Two commands in a batch run apart from it, each in a transaction of its own, where a
+    savepoint undoes what its handler wrote if it fails (the rest is kept); SQLAlchemy takes
+    it at the handler's first statement (``!ping`` runs none)."""
+    seen = _statements(bot)
+    tasks = await bot.handle_sync(sync([message("$a", "@ana:localhost", "!projet liste", NOW),
+                                        message("$b", "@ana:localhost", "!projet liste", NOW)]))
+    await asyncio.gather(*tasks)
+    assert seen.count("SAVEPOINT") == 2
 
 
 async def test_jobs_are_rebuilt_once_the_reply_is_on_the_wire(bot: Bot) -> None:

@@ -191,9 +191,8 @@ async def test_a_command_taken_back_while_the_bot_was_down_is_not_run_at_start(
         return asyncio.create_task(asyncio.sleep(0))  # queued in the inbox, never run
 
     bot.dispatcher.submit = queue_only  # type: ignore[method-assign]
-    take = bot.dispatcher.take  # nothing runs with its batch either
-    bot.dispatcher.take = (  # type: ignore[method-assign]
-        lambda repos, commands, inline=True: take(repos, commands, inline=False))
+    bot.dispatcher.runs_with_batch = (  # type: ignore[method-assign]
+        lambda commands: None)  # nothing runs with its batch either
     hers = await ana.send_text(room, "!ping")
     his = await bob.send_text(room, "!ping")
     kept = await bob.send_text(room, "!cadre")
