@@ -69,7 +69,7 @@ class Database:
             self.engine = create_async_engine(
                 url, echo=echo, hide_parameters=True,
                 connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
-            event.listen(self.engine.sync_engine.pool, "checkout", ping_at_checkout)
+            event.listen(self.engine.sync_engine.pool, "checkout", begin_at_checkout)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             sync_session_class=CountingSession)
         # SQLite has one writer: serialising our own transactions avoids "database is locked".
@@ -200,16 +200,19 @@ class Database:
         await asyncio.to_thread(backup_file, source, target)
 
 
-def ping_at_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """A connection the server closed or lost is replaced before use: one round trip at each
-    checkout (``pool_pre_ping`` takes three with asyncpg: it wraps its ping in a transaction).
-    Checking only what asyncpg already knows is not enough: right after an administrator ends
-    the sessions, their backends are not gone yet (tests/storage/test_transactions.py, the
-    "still ending" case)."""
+def begin_at_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A connection the server closed or lost is replaced before use: its transaction's
+    ``BEGIN``, which SQLAlchemy's asyncpg adapter would send with the first statement, is sent
+    at checkout, and a connection that does not answer it is replaced (``pool_pre_ping`` would
+    take three more round trips: it wraps a ping in a transaction of its own). Checking only
+    what asyncpg already knows is not enough: right after an administrator ends the sessions,
+    their backends are not gone yet (tests/storage/test_transactions.py, the "still ending"
+    case). The adapter's ``_start_transaction`` is private: SQLAlchemy is pinned
+    (constraints.txt) and those tests fail if it changes."""
     try:
-        dbapi_connection.run_async(lambda connection: connection.execute("SELECT 1"))
+        dbapi_connection.run_async(lambda _connection: dbapi_connection._start_transaction())
     except Exception as error:
-        raise DisconnectionError("the connection did not answer a ping") from error
+        raise DisconnectionError("the connection did not answer BEGIN") from error
 
 
 class _Locked(Exception):
