@@ -9,7 +9,6 @@ import contextlib
 import json
 import random
 import re
-import statistics
 import sys
 import time
 from collections import Counter, defaultdict
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.club_latency import ECHO_TRIGGER, RATIO, latency
 from bench.club_observer import Figures, Observer, Seen, p
 from bench.club_populate import (
     COORD,
@@ -42,8 +42,7 @@ from storage.db import Database
 from storage.models import Reminder
 
 STORM_TEXT = re.compile(r"^⏰ Rappel(?: \(en retard\))? : tempête (\d+)$")
-ECHO_TRIGGER = "?ping"  # the echo bot's !ping (cct-bot answers only its prefix)
-GOALS = {"start": 5.0, "rss": 150.0, "ratio": 1.10, "welcome": 2.0, "stall": 50.0}
+GOALS = {"start": 5.0, "rss": 150.0, "ratio": RATIO, "welcome": 2.0, "stall": 50.0}
 
 
 class Bench:
@@ -141,37 +140,6 @@ class Bench:
                          value * 1.048576 <= GOALS["rss"])
         if self.args.memory is not None:
             await dump_memory(self.bot.process.pid, self.memory)
-
-    async def latency(self) -> None:
-        """``!ping`` and ``!projet liste`` to cct-bot, ``?ping`` to the echo bot (were both to
-        answer the same ``!ping``, the homeserver would persist one reply after the other in
-        the room: the second bot's would wait), in the main room, one at a time, in a new order
-        each round."""
-        samples: dict[str, list[float]] = defaultdict(list)
-        rng = random.Random(28)
-        echo_id = self.club.echo_id
-        for round_ in range(self.args.warmup + self.args.n):
-            for command in rng.sample([ECHO_TRIGGER, "!ping", "!projet liste"], 3):
-                started = time.monotonic()
-                event_id = await self.coord.send(self.main, command)
-                wanted = [echo_id if command == ECHO_TRIGGER else self.club.bot_id]
-                await self.observer.until(partial(self.answered, event_id, wanted), 60,
-                                          command, self.children)
-                if round_ < self.args.warmup:
-                    continue
-                for sender in wanted:
-                    reply = self.observer.reply_from(event_id, sender)
-                    assert reply is not None
-                    label = "echo" if sender == echo_id else command
-                    samples[label].append((reply.arrived - started) * 1000)
-        echo = statistics.median(samples["echo"])
-        self.figures.add("echo bot `?ping` p50 (same room, same run)", f"{echo:.0f} ms")
-        for command in ("!ping", "!projet liste"):
-            mine = statistics.median(samples[command])
-            self.figures.add(f"cct-bot `{command}` p50 (p99) ÷ echo bot's",
-                             f"{mine:.0f} ms ({p(samples[command], 0.99):.0f} ms), "
-                             f"{mine / echo:.2f}×",
-                             f"≤ {GOALS['ratio']:.2f}×", mine / echo <= GOALS["ratio"])
 
     def answered(self, event_id: str, senders: list[str]) -> bool:
         return all(self.observer.reply_from(event_id, sender) for sender in senders)
@@ -289,7 +257,7 @@ class Bench:
         await self.rss("RSS after start (+10 s)")
         self.phase("10 s after the first answer", wall)
         wall = time.time()
-        await self.latency()
+        await latency(self)
         self.phase("latency", wall)
         wall = time.time()
         await self.welcomes()

@@ -4,6 +4,8 @@ It logs in, joins the rooms its one allowed inviter invites it to, and answers e
 ``m.text`` with an ``m.notice`` reply (``m.in_reply_to``, ``m.mentions``, HTML: the shape of
 cct-bot's replies) straight from nio's event callback,
 i.e. before the next sync: no database, no queue, nothing between the event and the send.
+``!ping <B> <H>`` is answered with a text of ``B`` characters and an HTML of ``H`` (the size of
+another bot's longer reply: what the homeserver adds for the size is then in both).
 It syncs with ``sync_forever`` and the same sync filter as cct-bot.
 
     ECHO_BOT_PASSWORD=... python -m bench.echo_bot --homeserver URL --user-id @echo:localhost \\
@@ -55,16 +57,20 @@ class EchoBot:
             await self.client.join(room.room_id)
 
     async def on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        words = event.body.split()
         if (event.sender == self.client.user_id or event.server_timestamp < self.started_ms
-                or event.body.strip() != self.trigger):
+                or not words or words[0] != self.trigger):
             return
+        body, html = "pong", "<p>pong</p>"
+        if len(words) == 3 and words[1].isdigit() and words[2].isdigit():
+            body, html = "x" * int(words[1]), "<p>" + "x" * (int(words[2]) - 7) + "</p>"
         # The same shape as cct-bot's replies: Synapse takes a few ms longer to accept an event
         # with ``m.mentions``, and that is not the bot's overhead.
         content = {
             "msgtype": "m.notice",
-            "body": "pong",
+            "body": body,
             "format": "org.matrix.custom.html",
-            "formatted_body": "<p>pong</p>",
+            "formatted_body": html,
             "m.mentions": {"user_ids": [event.sender]},
             "m.relates_to": {"m.in_reply_to": {"event_id": event.event_id}},
         }
