@@ -43,6 +43,7 @@ SQLITE_PREFIX = "sqlite+aiosqlite:///"
 # the several hundred distinct ones the bot runs, and an evicted one costs a round trip to
 # prepare again.
 STATEMENTS_KEPT = 500
+BEGUN = "cct_begun"  # in a pooled connection's info: it answered BEGIN once
 
 
 def alembic_config() -> Config:
@@ -200,19 +201,25 @@ class Database:
         await asyncio.to_thread(backup_file, source, target)
 
 
-def begin_at_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+def begin_at_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """A connection the server closed or lost is replaced before use: its transaction's
     ``BEGIN``, which SQLAlchemy's asyncpg adapter would send with the first statement, is sent
     at checkout, and a connection that does not answer it is replaced (``pool_pre_ping`` would
     take three more round trips: it wraps a ping in a transaction of its own). Checking only
     what asyncpg already knows is not enough: right after an administrator ends the sessions,
     their backends are not gone yet (tests/storage/test_transactions.py, the "still ending"
-    case). The adapter's ``_start_transaction`` is private: SQLAlchemy is pinned
+    case). A connection just opened that refuses it is not replaced again: its error is the
+    database's (``StorageUnavailable``). The BEGIN being sent first, an execution option that
+    sets the transaction's mode (``postgresql_readonly``) would come too late:
+    ``Database.reading`` says ``SET TRANSACTION READ ONLY``. The adapter's ``_start_transaction`` is private: SQLAlchemy is pinned
     (constraints.txt) and those tests fail if it changes."""
     try:
         dbapi_connection.run_async(lambda _connection: dbapi_connection._start_transaction())
     except Exception as error:
+        if not record.info.get(BEGUN):  # just opened: the server's refusal is the answer
+            raise
         raise DisconnectionError("the connection did not answer BEGIN") from error
+    record.info[BEGUN] = True  # the pool clears its record's info when it reconnects
 
 
 class _Locked(Exception):

@@ -188,3 +188,30 @@ async def test_a_connection_whose_session_is_being_ended_is_replaced(pg: str) ->
                 assert await repos.state.get("k") == "kept"
     finally:
         await db.dispose()
+
+
+async def test_a_new_connection_refusing_begin_is_the_storage_failing(
+        pg: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pooled connection that does not answer BEGIN is replaced; a new one that refuses it
+    too (the server shutting down) means the database cannot save: ``StorageUnavailable``,
+    which the bot tells and retries, not an error of the pool's own."""
+    from storage.faults import StorageUnavailable
+
+    db = Database(pg)
+    try:
+        await _pid(db)  # one connection in the pool, which answered BEGIN
+        refused = asyncpg.AdminShutdownError("terminating connection due to administrator "
+                                             "command")
+
+        async def start(_transaction: object) -> None:
+            raise refused
+
+        monkeypatch.setattr(asyncpg.transaction.Transaction, "start", start)
+        with pytest.raises(StorageUnavailable):
+            async with db.transaction() as repos:
+                await repos.state.get("k")
+        monkeypatch.undo()
+        async with db.transaction() as repos:  # and once it answers again, all is well
+            assert await repos.state.get("k") == "kept"
+    finally:
+        await db.dispose()
