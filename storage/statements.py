@@ -43,6 +43,9 @@ from storage.models import (
     Reminder,
 )
 
+# An execution option: a SELECT that writes (its CTEs insert), counted as a write
+# (``storage.undo``).
+WRITES = "cct_writes"
 # the columns a message is queued with (``outbox_insert``'s values)
 OUTBOX_VALUES = ("txn_id", "room_id", "action", "event_type", "state_key", "content",
                  "created_at")
@@ -150,7 +153,7 @@ def outbox_insert_concerning() -> Any:
         ["outbox_id", "user_id"],
         select(queued.c.id, person.c.user_id).select_from(queued.join(person, true()))
     ).cte("concerned")
-    return select(queued.c.id).add_cte(concerned)
+    return select(queued.c.id).add_cte(concerned).execution_options(**{WRITES: True})
 
 
 @cache

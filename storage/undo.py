@@ -3,7 +3,8 @@ that can be done again from the start, no savepoint at all (two round trips less
 PostgreSQL) and ``CannotUndo`` if it fails after writing.
 
 Sessions count the statements that write (``CountingSession``): any statement run through the
-session that is not a SELECT, and each flush with changes."""
+session that is not a SELECT (or is one marked as writing: ``storage.statements.WRITES``), and
+each flush with changes."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from storage.faults import StorageUnavailable, storage_faults
 from storage.repositories import Repositories
+from storage.statements import WRITES
 
-WRITES = "writes"  # the session's ``info`` key: statements that wrote so far
+WRITTEN = "writes"  # the session's ``info`` key: statements that wrote so far
 
 
 class CannotUndo(Exception):
@@ -28,12 +30,12 @@ class CannotUndo(Exception):
 
 
 class CountingSession(Session):
-    """A session that counts the statements that write (``info[WRITES]``)."""
+    """A session that counts the statements that write (``info[WRITTEN]``)."""
 
 
 @event.listens_for(CountingSession, "do_orm_execute")
 def _count_statement(state: ORMExecuteState) -> None:
-    if not state.is_select:
+    if not state.is_select or state.execution_options.get(WRITES):
         _count(state.session)
 
 
@@ -43,7 +45,7 @@ def _count_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def _count(session: Session) -> None:
-    session.info[WRITES] = session.info.get(WRITES, 0) + 1
+    session.info[WRITTEN] = session.info.get(WRITTEN, 0) + 1
 
 
 class Undo(Enum):
@@ -66,14 +68,16 @@ async def undoable(repos: Repositories, how: Undo) -> AsyncIterator[None]:
             yield
         return
     session = repos.session
-    before = session.info.get(WRITES, 0)
+    async with storage_faults():  # what the transaction left pending is not the block's
+        await repos.flush()
+    before = session.info.get(WRITTEN, 0)
     try:
         async with storage_faults():
             yield
     except StorageUnavailable:
         raise
     except Exception as error:
-        if (session.info.get(WRITES, 0) != before or isinstance(error, DBAPIError)
+        if (session.info.get(WRITTEN, 0) != before or isinstance(error, DBAPIError)
                 or session.new or session.dirty or session.deleted):
             raise CannotUndo() from error
         raise

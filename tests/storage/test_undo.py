@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import column, event, select, table
 
 from storage.db import Database
 from storage.models import ScheduledMessage
@@ -83,7 +83,29 @@ async def test_a_statement_that_failed_cannot_be_undone_alone(db: Database) -> N
     """A read that failed: PostgreSQL refuses anything more in that transaction."""
     with pytest.raises(CannotUndo):
         async with db.transaction() as repos, undoable(repos, Undo.REDONE):
-            await repos.session.execute(text("SELECT * FROM no_such_table"))
+            await repos.session.execute(select(column("x")).select_from(table("no_such_table")))
+
+
+async def test_a_message_queued_counts_as_written(db: Database) -> None:
+    """On PostgreSQL a message and the people it concerns are one SELECT whose CTEs insert."""
+    with pytest.raises(CannotUndo):
+        async with db.transaction() as repos, undoable(repos, Undo.REDONE):
+            await repos.outbox.add(txn_id="t1", room_id="!r:x", content={"body": "x"},
+                                   created_at=T0, about=("@a:x",))
+            raise Boom
+
+
+async def test_what_was_pending_before_the_block_is_not_the_blocks(db: Database) -> None:
+    """Rows the transaction left for the session to write are written before the block: its
+    failure having written nothing leaves them, and the transaction, as they were."""
+    async with db.transaction() as repos:
+        repos.session.add(ScheduledMessage(room_id="!r:x", markdown="x", due_at=T0,
+                                           created_at=T0))
+        with pytest.raises(Boom):
+            async with undoable(repos, Undo.REDONE):
+                raise Boom
+    async with db.transaction() as repos:
+        assert len(await repos.scheduled.pending()) == 1
 
 
 async def test_with_a_savepoint_the_rest_of_the_transaction_stays(db: Database) -> None:
