@@ -96,27 +96,31 @@ class BatchRecorder:
         for command in batch.commands:
             if command.event_id in self.told_down:
                 continue  # answered "nothing was saved" while the database was down
-            limited = command.event_id in batch.limited  # over the rate: recorded, never run
-            done = limited or command.event_id in self.answered or command is batch.run_here
+            to_run = self._to_run(batch, command)
+            handled = not to_run or command is batch.run_here  # by now, or in this transaction
             if not await repos.inbox.add_if_new(
                     event_id=command.event_id, room_id=command.room_id, sender=command.sender,
                     body=command.body, sent_at=command.sent_at, received_at=now,
-                    handled_at=now if done else None, thread_root=command.thread_root):
+                    handled_at=now if handled else None, thread_root=command.thread_root):
                 continue
             notice = batch.limited.get(command.event_id)
             if notice is not None:
                 batch.queued += await self.dispatcher.answer_limited(repos, command, notice)
-            elif not done or command is batch.run_here:
+            elif to_run:
                 new.append(command)
         return new
+
+    def _to_run(self, batch: Batch, command: Command) -> bool:
+        """Whether ``command`` is to run: not over its sender's rate (recorded, never run), not
+        answered from a read, not answered that nothing could be saved."""
+        return not (command.event_id in batch.limited or command.event_id in self.answered
+                    or command.event_id in self.told_down)
 
     def _run_here(self, batch: Batch) -> Command | None:
         """The command of ``batch`` the dispatcher runs in the transaction that saves it
         (``Dispatcher.runs_with_batch``), among those to run."""
-        to_run = [command for command in batch.commands
-                  if command.event_id not in self.told_down and command.event_id not in
-                  batch.limited and command.event_id not in self.answered]
-        return self.dispatcher.runs_with_batch(to_run)
+        return self.dispatcher.runs_with_batch(
+            [command for command in batch.commands if self._to_run(batch, command)])
 
     async def _room_events(self, repos: Repositories, batch: Batch) -> list[Effect]:
         """What the capabilities make of the batch's room events from club members: native

@@ -211,8 +211,9 @@ def begin_at_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     case). A connection just opened that refuses it is not replaced again: its error is the
     database's (``StorageUnavailable``). The BEGIN being sent first, an execution option that
     sets the transaction's mode (``postgresql_readonly``) would come too late:
-    ``Database.reading`` says ``SET TRANSACTION READ ONLY``. The adapter's ``_start_transaction`` is private: SQLAlchemy is pinned
-    (constraints.txt) and those tests fail if it changes."""
+    ``Database.reading`` says ``SET TRANSACTION READ ONLY``. The adapter's
+    ``_start_transaction`` is private: SQLAlchemy is pinned (constraints.txt) and those tests
+    fail if it changes."""
     try:
         dbapi_connection.run_async(lambda _connection: dbapi_connection._start_transaction())
     except Exception as error:
