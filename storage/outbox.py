@@ -38,7 +38,7 @@ class OutboxRepository:
         people = sorted(people_in(content).union(about))
         dialect = dialect_of(self.session)
         if people and dialect == "postgresql":
-            new_id = (await self.session.execute(statements.outbox_insert_concerning(), {
+            new_id = (await self.session.execute(statements.outbox_insert_concerning(tuple(values)), {
                 **{f"b_{name}": value for name, value in values.items()},
                 "b_people": people})).scalar()
             return None if new_id is None else OutboxMessage(id=new_id, **values)

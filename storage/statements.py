@@ -46,9 +46,6 @@ from storage.models import (
 # An execution option: a SELECT that writes (its CTEs insert), counted as a write
 # (``storage.undo``).
 WRITES = "cct_writes"
-# the columns a message is queued with (``outbox_insert``'s values)
-OUTBOX_VALUES = ("txn_id", "room_id", "action", "event_type", "state_key", "content",
-                 "created_at")
 
 
 def table(model: type[Base]) -> Table:
@@ -137,12 +134,11 @@ def outbox_insert(dialect: str) -> Any:
 
 
 @cache
-def outbox_insert_concerning() -> Any:
+def outbox_insert_concerning(columns: tuple[str, ...]) -> Any:
     """PostgreSQL: ``outbox_insert`` and the people the message concerns in one statement (one
     round trip instead of two); returns its id, nothing if its transaction id was queued
-    already. Values: the outbox's columns as ``b_<column>``; ``b_people``, their ids."""
+    already. Values: the outbox's ``columns`` as ``b_<column>``; ``b_people``, their ids."""
     outbox = table(OutboxMessage)
-    columns = [column.name for column in outbox.c if column.name in OUTBOX_VALUES]
     queued = (postgresql.insert(outbox)
               .values({name: _param(OutboxMessage, name) for name in columns})
               .on_conflict_do_nothing(index_elements=[outbox.c.txn_id])
