@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.meetings import CANCELLED
 from storage.models import (
     Meeting,
     MeetingAttendance,
@@ -27,7 +28,6 @@ from storage.participants import record_participation
 from storage.personal import ERASED_KEY
 from storage.statements import dialect_of, insert
 
-CANCELLED = "annulee"
 TYPED, SHEET = "commande", "feuille"  # where a guest's name comes from
 NOT_SAID = "non-renseigne"  # a member without a profile (``commands.categories.NOT_SAID``)
 MEMBERS, GUESTS, HEADCOUNT = "membres", "invites", "effectif"  # the ways people are recorded
