@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.club_latency import ECHO_TRIGGER, RATIO, latency
+from bench.club_latency import ECHO_TRIGGER, latency
 from bench.club_observer import Figures, Observer, Seen, p
 from bench.club_populate import (
     COORD,
@@ -42,7 +42,7 @@ from storage.db import Database
 from storage.models import Reminder
 
 STORM_TEXT = re.compile(r"^⏰ Rappel(?: \(en retard\))? : tempête (\d+)$")
-GOALS = {"start": 5.0, "rss": 150.0, "ratio": RATIO, "welcome": 2.0, "stall": 50.0}
+GOALS = {"start": 5.0, "rss": 150.0, "welcome": 2.0, "stall": 50.0}
 
 
 class Bench:

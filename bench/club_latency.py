@@ -11,12 +11,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bench.club_observer import Figures, p
+from bench.latency_rows import GOAL_P50_RATIO as RATIO
 
 if TYPE_CHECKING:
     from bench.club_bench import Bench
 
 ECHO_TRIGGER = "?ping"  # the echo bot's !ping (cct-bot answers only its prefix)
-RATIO = 1.10  # the goal: cct-bot's p50 within 1.10 × the echo bot's
 
 
 async def latency(bench: Bench) -> None:
@@ -24,13 +24,13 @@ async def latency(bench: Bench) -> None:
     answer the same ``!ping``, the homeserver would persist one reply after the other in
     the room: the second bot's would wait), in the main room, one at a time, in a new order
     each round; and ``?ping B H``, answered with as long a reply as ``!projet liste``'s
-    (its text and HTML lengths, read from the first one): what the homeserver adds for a
+    (its text's and HTML's lengths in bytes, read from the first one): what the homeserver adds for a
     longer message, whichever bot sends it."""
     samples: dict[str, list[float]] = defaultdict(list)
     rng = random.Random(28)
     listing = await ask(bench, "!projet liste", bench.club.bot_id)
-    sized = f"{ECHO_TRIGGER} {len(listing.get('body', ''))} " \
-            f"{len(listing.get('formatted_body', ''))}"
+    sized = f"{ECHO_TRIGGER} {len(listing.get('body', '').encode())} " \
+            f"{len(listing.get('formatted_body', '').encode())}"
     for round_ in range(bench.args.warmup + bench.args.n):
         for command in rng.sample([ECHO_TRIGGER, sized, "!ping", "!projet liste"], 4):
             sender = bench.club.echo_id if command.startswith(ECHO_TRIGGER) else \

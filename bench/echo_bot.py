@@ -4,8 +4,9 @@ It logs in, joins the rooms its one allowed inviter invites it to, and answers e
 ``m.text`` with an ``m.notice`` reply (``m.in_reply_to``, ``m.mentions``, HTML: the shape of
 cct-bot's replies) straight from nio's event callback,
 i.e. before the next sync: no database, no queue, nothing between the event and the send.
-``!ping <B> <H>`` is answered with a text of ``B`` characters and an HTML of ``H`` (the size of
-another bot's longer reply: what the homeserver adds for the size is then in both).
+``!ping <B> <H>`` (at most 99,999 each) is answered with a text of ``B`` ASCII characters and
+an HTML of ``H`` (the size of another bot's longer reply: what the homeserver adds for the
+size is then in both).
 It syncs with ``sync_forever`` and the same sync filter as cct-bot.
 
     ECHO_BOT_PASSWORD=... python -m bench.echo_bot --homeserver URL --user-id @echo:localhost \\
@@ -62,8 +63,9 @@ class EchoBot:
                 or not words or words[0] != self.trigger):
             return
         body, html = "pong", "<p>pong</p>"
-        if len(words) == 3 and words[1].isdigit() and words[2].isdigit():
-            body, html = "x" * int(words[1]), "<p>" + "x" * (int(words[2]) - 7) + "</p>"
+        sizes = words[1:]
+        if len(sizes) == 2 and all(w.isascii() and w.isdecimal() and len(w) <= 5 for w in sizes):
+            body, html = "x" * int(sizes[0]), "<p>" + "x" * max(int(sizes[1]) - 7, 0) + "</p>"
         # The same shape as cct-bot's replies: Synapse takes a few ms longer to accept an event
         # with ``m.mentions``, and that is not the bot's overhead.
         content = {
