@@ -1,10 +1,9 @@
 """cmark-gfm's Markdown → HTML with GitHub's extensions, everything it allocates freed.
 
 cmarkgfm's ``markdown_to_html_with_extensions`` never frees the document tree nor the rendered
-HTML (about 120 KiB for a table of 60 rows). Its Python functions do not reach
-``cmark_node_free``, so this module calls the same C library, the one cmarkgfm loaded (one
-registry of extensions), through ``ctypes``, and frees the tree and the string once the HTML
-is copied."""
+HTML. Its Python functions do not reach ``cmark_node_free``, so this module calls the same C
+library, the one cmarkgfm loaded (one registry of extensions), through ``ctypes``, and frees
+the tree and the string once the HTML is copied."""
 
 from __future__ import annotations
 

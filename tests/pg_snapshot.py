@@ -1,7 +1,6 @@
 """A PostgreSQL test database put back to a state it was in, in one round trip: the rows of
 every table of the ``public`` schema and the value of every sequence are copied to a schema of
-their own (``SNAPSHOT``); putting them back deletes every row and inserts the copies. Far
-cheaper than migrating a database from nothing or copying it (``CREATE DATABASE … TEMPLATE``).
+their own (``SNAPSHOT``); putting them back deletes every row and inserts the copies.
 
 The snapshot also keeps a fingerprint of the schema (tables, columns, constraints, indexes…):
 after a test changed the schema itself (a migration test, a dropped table), ``put_back`` says
