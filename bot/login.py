@@ -14,6 +14,7 @@ from pathlib import Path
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, LogoutResponse, WhoamiResponse
 
 from bot.matrix_api import LoginFailed, MatrixError, api_request
+from bot.nio_client import BotClient
 from bot.settings import MatrixSettings
 
 log = logging.getLogger("bot.matrix")
@@ -37,8 +38,8 @@ class Login:
     _config: AsyncClientConfig
 
     def _new_client(self, device_id: str) -> AsyncClient:
-        return AsyncClient(self.settings.homeserver, self.settings.user_id, device_id=device_id,
-                           store_path=str(self.settings.store_path), config=self._config)
+        return BotClient(self.settings.homeserver, self.settings.user_id, device_id=device_id,
+                         store_path=str(self.settings.store_path), config=self._config)
 
     @property
     def user_id(self) -> str:
