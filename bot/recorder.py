@@ -22,7 +22,7 @@ from commands.context import Club
 from commands.effects import Effect, Reply
 from commands.events import RoomEvents
 from commands.i18n import Translator
-from storage.repositories import Repositories
+from storage.repositories import NewCommand, Repositories
 
 log = logging.getLogger("bot.app")  # the bot's records, as the log names them
 SYNC_TOKEN = "sync_token"
@@ -90,23 +90,25 @@ class BatchRecorder:
 
     async def _save_commands(self, repos: Repositories, batch: Batch,
                              now: datetime) -> list[Command]:
-        """The batch's commands in the inbox; those over their sender's rate, or answered
-        from a read, recorded as handled (the notice of the first queued as its reply)."""
+        """The batch's commands in the inbox, in one statement; those over their sender's
+        rate, or answered from a read, recorded as handled (the notice of the first queued as
+        its reply)."""
+        commands = [c for c in batch.commands if c.event_id not in self.told_down]
+        to_run = {c.event_id for c in commands if self._to_run(batch, c)}
+        received = await repos.inbox.add_new([NewCommand(
+            event_id=c.event_id, room_id=c.room_id, sender=c.sender, body=c.body,
+            sent_at=c.sent_at, received_at=now, thread_root=c.thread_root,
+            handled_at=None if c.event_id in to_run and c is not batch.run_here else now)
+            for c in commands])
         new = []
-        for command in batch.commands:
-            if command.event_id in self.told_down:
-                continue  # answered "nothing was saved" while the database was down
-            to_run = self._to_run(batch, command)
-            handled = not to_run or command is batch.run_here  # by now, or in this transaction
-            if not await repos.inbox.add_if_new(
-                    event_id=command.event_id, room_id=command.room_id, sender=command.sender,
-                    body=command.body, sent_at=command.sent_at, received_at=now,
-                    handled_at=now if handled else None, thread_root=command.thread_root):
-                continue
+        for command in commands:
+            if command.event_id not in received:
+                continue  # known before (or twice in the batch)
+            received.discard(command.event_id)
             notice = batch.limited.get(command.event_id)
             if notice is not None:
                 batch.queued += await self.dispatcher.answer_limited(repos, command, notice)
-            elif to_run:
+            elif command.event_id in to_run:
                 new.append(command)
         return new
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,6 +112,19 @@ class RoomRepository:
                 for room_id, event_id in last_events.items()])
 
 
+class NewCommand(TypedDict):
+    """A command received, as the inbox records it (``handled_at``: run in this transaction)."""
+
+    event_id: str
+    room_id: str
+    sender: str
+    body: str
+    sent_at: datetime
+    received_at: datetime
+    handled_at: datetime | None
+    thread_root: str | None
+
+
 class InboxRepository:
     """Commands received and not yet handled."""
 
@@ -124,12 +137,20 @@ class InboxRepository:
                          thread_root: str | None = None) -> bool:
         """Queues a command (or records it as handled, when it is run in this transaction);
         ``False`` when this event was already received (one statement)."""
-        result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
-            statements.inbox_insert(dialect_of(self.session)),
-            {"event_id": event_id, "room_id": room_id, "sender": sender, "body": body,
-             "sent_at": sent_at, "received_at": received_at, "handled_at": handled_at,
-             "thread_root": thread_root})
-        return result.rowcount == 1
+        return bool(await self.add_new([NewCommand(
+            event_id=event_id, room_id=room_id, sender=sender, body=body, sent_at=sent_at,
+            received_at=received_at, handled_at=handled_at, thread_root=thread_root)]))
+
+    async def add_new(self, commands: Sequence[NewCommand]) -> set[str]:
+        """Queues commands (or records as handled those run in this transaction); returns
+        the event ids not received before. One statement: SQLAlchemy sends many commands
+        as multi-row inserts, a few statements' work for the database and the event loop
+        where one insert each would be a thousand."""
+        if not commands:
+            return set()
+        result = await self.session.execute(statements.inbox_insert(dialect_of(self.session)),
+                                            [dict(command) for command in commands])
+        return set(result.scalars().all())
 
     async def get(self, event_id: str) -> InboxEvent | None:
         return await self.session.get(InboxEvent, event_id)

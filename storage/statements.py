@@ -100,9 +100,11 @@ def last_event_update() -> Any:
 
 @cache
 def inbox_insert(dialect: str) -> Any:
-    """A command received, unless its event is known (values: the inbox's columns)."""
+    """Commands received, those whose event is known left out (values: the inbox's columns,
+    one set per command); returns the event ids inserted."""
     inbox = table(InboxEvent)
-    return insert(dialect, inbox).on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+    return (insert(dialect, inbox).on_conflict_do_nothing(index_elements=[inbox.c.event_id])
+            .returning(inbox.c.event_id))
 
 
 @cache

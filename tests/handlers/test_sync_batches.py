@@ -137,6 +137,39 @@ async def test_a_redelivered_batch_is_not_handled_twice(bot: Bot) -> None:
     assert len(replies) == 1
 
 
+async def test_a_large_batch_is_recorded_in_one_insert_and_each_command_run_once(
+        tmp_path: Path, both_url: str) -> None:
+    """A catch-up's batch: 300 commands of 300 people, one of them twice, one received before.
+    The inbox takes them in one INSERT (one per command would hold the event loop on SQLite,
+    and cost a round trip each on PostgreSQL); each new command is answered once."""
+    bot = await offline_bot(tmp_path, both_url)
+    inserts: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO INBOX"):
+            inserts.append(statement)
+
+    try:
+        known = message("$known", "@ana:localhost", "!ping", NOW)
+        await bot.handle_sync(sync([known]))
+        await bot.dispatcher.drain()
+        many = [message(f"$p{n}", f"@p{n}:localhost", "!ping", NOW) for n in range(300)]
+        event.listen(bot.db.engine.sync_engine, "before_cursor_execute", seen)
+        await bot.handle_sync(sync([known, *many, many[7]], token="s3"))
+        await bot.dispatcher.drain()
+        event.remove(bot.db.engine.sync_engine, "before_cursor_execute", seen)
+        async with bot.db.transaction() as repos:
+            rows = await repos.outbox.pending()
+        targets = [json.loads(row.content)["m.relates_to"]["m.in_reply_to"]["event_id"]
+                   for row in rows]
+        assert sorted(targets) == sorted(["$known", *(f"$p{n}" for n in range(300))])
+        assert len(inserts) == 1
+    finally:
+        await bot.dispatcher.drain()
+        await bot.transport.close()
+        await bot.db.dispose()
+
+
 async def test_commands_older_than_the_catch_up_window_are_ignored(bot: Bot) -> None:
     await bot.handle_sync(sync([
         message("$old", "@ana:localhost", "!ping", NOW - timedelta(minutes=61)),
