@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -112,6 +113,9 @@ class RoomRepository:
                 for room_id, event_id in last_events.items()])
 
 
+INBOX_CHUNK = 250  # commands in one insert: a few milliseconds of SQLite in the loop's thread
+
+
 class NewCommand(TypedDict):
     """A command received, as the inbox records it (``handled_at``: run in this transaction)."""
 
@@ -143,14 +147,18 @@ class InboxRepository:
 
     async def add_new(self, commands: Sequence[NewCommand]) -> set[str]:
         """Queues commands (or records as handled those run in this transaction); returns
-        the event ids not received before. One statement: SQLAlchemy sends many commands
-        as multi-row inserts, a few statements' work for the database and the event loop
-        where one insert each would be a thousand."""
-        if not commands:
-            return set()
-        result = await self.session.execute(statements.inbox_insert(dialect_of(self.session)),
-                                            [dict(command) for command in commands])
-        return set(result.scalars().all())
+        the event ids not received before. One multi-row insert per ``INBOX_CHUNK`` commands,
+        the event loop let go between two (a catch-up brings a thousand at once; SQLite runs
+        in the loop's thread)."""
+        received: set[str] = set()
+        statement = statements.inbox_insert(dialect_of(self.session))
+        for start in range(0, len(commands), INBOX_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            result = await self.session.execute(
+                statement, [dict(command) for command in commands[start:start + INBOX_CHUNK]])
+            received.update(result.scalars().all())
+        return received
 
     async def get(self, event_id: str) -> InboxEvent | None:
         return await self.session.get(InboxEvent, event_id)
