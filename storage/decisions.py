@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     CharterAdoption,
@@ -17,6 +18,15 @@ from storage.models import (
     Poll,
     PollComment,
 )
+
+
+def _replaced() -> ColumnElement[bool]:
+    """A ``!cadre`` answer of which the same member has a later one in the same room."""
+    later = aliased(CharterPost)
+    return and_(CharterPost.asked_by.is_not(None), exists().where(
+        later.asked_by == CharterPost.asked_by, later.room_id == CharterPost.room_id,
+        or_(later.posted_at > CharterPost.posted_at,
+            and_(later.posted_at == CharterPost.posted_at, later.txn_id > CharterPost.txn_id))))
 
 
 class CommentRepository:
@@ -101,14 +111,10 @@ class CharterRepository:
 
     async def posted(self, txn_id: str, version: str, room_id: str, at: datetime,
                      asked_by: str | None = None) -> None:
-        """Notes a message showing ``version`` of the charter (once per transaction id); one
-        that answers ``asked_by``'s ``!cadre`` replaces their earlier ones in ``room_id``
-        (one kept per member and room: asking again and again keeps no more messages)."""
+        """Notes a message showing ``version`` of the charter (once per transaction id);
+        ``asked_by``: the member whose ``!cadre`` it answers."""
         if await self.session.get(CharterPost, txn_id) is not None:
             return
-        if asked_by is not None:
-            await self.session.execute(delete(CharterPost).where(
-                CharterPost.asked_by == asked_by, CharterPost.room_id == room_id))
         self.session.add(CharterPost(txn_id=txn_id, version=version, room_id=room_id,
                                      posted_at=at, asked_by=asked_by))
         await self.session.flush()
@@ -117,9 +123,20 @@ class CharterRepository:
         return await self.session.get(CharterPost, txn_id)
 
     async def posts_of(self, version: str) -> list[str]:
-        """The transaction ids of the messages showing ``version``."""
-        query = select(CharterPost.txn_id).where(CharterPost.version == version)
+        """The transaction ids of the messages showing ``version`` kept whatever their age:
+        the bot's own (a welcome, the call to adopt) and each member's latest ``!cadre`` in
+        each room (their earlier ones go with the retention purge: ``purge_replaced``)."""
+        query = select(CharterPost.txn_id).where(CharterPost.version == version,
+                                                 ~_replaced())
         return list((await self.session.scalars(query)).all())
+
+    async def purge_replaced(self, before: datetime) -> int:
+        """Deletes the ``!cadre`` answers posted before ``before`` that the same member's later
+        ``!cadre`` in the same room replaced (their messages are purged then); returns how
+        many."""
+        result = await self.session.execute(delete(CharterPost).where(
+            CharterPost.posted_at < before, _replaced()))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def current(self) -> CharterVersion | None:
         """The version adopted last (``None``: none recorded yet)."""

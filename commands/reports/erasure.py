@@ -74,7 +74,8 @@ async def needed_messages(repos: Repositories, club: Club) -> set[str]:
     (votes are matched to them, edits and ends name them); every proposal's message (its
     outcome, written at any time, edits it); the confirmations of suggestions
     still open and of remontées not answered yet (a 👍 there is a support); the messages
-    showing the charter's current version (a ✅ there adopts it); each published agenda's
+    showing the charter's current version (a ✅ there adopts it; of a member's ``!cadre``
+    answers in a room, the latest); each published agenda's
     pinned message (later changes edit or unpin it); and every message a message still to be
     sent names."""
     needed: set[str] = set()
@@ -168,7 +169,9 @@ async def purge_messages(repos: Repositories, club: Club, now: datetime,
     bare = await repos.personal.purge_bare_commands(now - club.catch_up)
     if retention is None:
         return bare, 0
+    before = now - max(retention, club.catch_up)
     commands, messages = await repos.personal.purge_messages(
-        now - max(retention, club.catch_up), await needed_messages(repos, club))
+        before, await needed_messages(repos, club))
+    await repos.charter.purge_replaced(before)
     return bare + commands, messages
 

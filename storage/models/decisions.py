@@ -54,7 +54,8 @@ class CharterAdoption(Base):
 class CharterPost(Base):
     """A message of the bot showing the charter (``!cadre``, a welcome, the call to adopt a
     new version): a ✅ on it adopts the version it showed. ``asked_by``: the member whose
-    ``!cadre`` it answers (their latest one in a room is kept)."""
+    ``!cadre`` it answers (their latest one in a room is kept for good, the earlier ones go
+    with the retention purge)."""
 
     __tablename__ = "charter_posts"
     txn_id: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -23,6 +23,7 @@ from commands.meta import welcome
 from commands.polls import comments, render, service
 from commands.polls.render import COMMENTS_SHOWN
 from commands.report_settings import IndicatorSpec
+from commands.reports.erasure import purge_messages
 from commands.roles import Role
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
@@ -307,28 +308,33 @@ async def test_a_visitors_charter_is_shown_but_not_kept_as_a_message_to_adopt(
         assert len(await repos.charter.posts_of("1")) == 1
 
 
-async def test_a_members_latest_charter_in_a_room_is_the_one_kept_to_adopt(bot: Harness) -> None:
-    """A member repeating ``!cadre`` keeps one message to adopt per room (their latest): the
-    bot keeps those messages for as long as the version is the club's, so asking again and
-    again grows nothing. Another member's, and their own in another room, stay; a ✅ on the
-    latest adopts, on a replaced one does nothing; erasing them deletes theirs."""
+async def test_every_charter_answer_adopts_and_replaced_ones_go_with_the_retention_purge(
+        bot: Harness) -> None:
+    """A ✅ on any ``!cadre`` answer to a member adopts, though that member asked again since;
+    of a member's answers in a room, the latest is kept whatever its age (asking again and
+    again keeps no more messages for good), the replaced ones go with the retention purge
+    (their messages with them); erasing a member deletes theirs."""
     first = (await bot.command("!cadre", sender=BOB))[0].event_id
     for _ in range(3):
+        bot.clock.advance(timedelta(minutes=1))
         latest = (await bot.command("!cadre", sender=BOB))[0].event_id
     await said(bot, "!cadre", sender=CAROL)
     bot.places[OTHER_ROOM] = Place.OTHER
     await bot.command("!cadre", sender=BOB, room_id=OTHER_ROOM)
     async with bot.db.transaction() as repos:
-        assert len(await repos.charter.posts_of("1")) == 3
+        assert len(await repos.charter.posts_of("1")) == 3  # Bob's latest in each room, Carol's
     at = bot.clock.now()
     await consume(bot, charter.record_adoptions, RoomEvents(reactions=[
-        Reaction("$old", ROOM, BOB, first, "✅", at)]))
+        Reaction("$old", ROOM, CAROL, first, "✅", at)]))
     async with bot.db.transaction() as repos:
-        assert await repos.charter.adoptions() == []
+        assert [row.user_id for row in await repos.charter.adoptions()] == [CAROL]
+        await purge_messages(repos, make_club(), at + timedelta(days=400), timedelta(days=365))
     await consume(bot, charter.record_adoptions, RoomEvents(reactions=[
-        Reaction("$new", ROOM, BOB, latest, "✅", at)]))
+        Reaction("$gone", ROOM, DAN, first, "✅", at), Reaction("$new", ROOM, BOB, latest, "✅", at)]))
     async with bot.db.transaction() as repos:
-        assert [row.user_id for row in await repos.charter.adoptions()] == [BOB]
+        assert sorted(row.user_id for row in await repos.charter.adoptions()) == [BOB, CAROL]
+        assert len(await repos.charter.posts_of("1")) == 3
+        assert await repos.outbox.txn_of(first) is None  # the replaced message purged
     await forget(bot, BOB)
     async with bot.db.transaction() as repos:
         assert len(await repos.charter.posts_of("1")) == 1  # Carol's
