@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.meetings import PLANNED
 from storage.models import AuditEntry, Meeting, MeetingRsvp
 from storage.models.groups import GroupMember, GroupNeed, Initiative, ProjectGroup
 
@@ -20,7 +21,7 @@ def _fingerprint() -> Select[Any]:
     def one(*columns: Any) -> list[Any]:
         return [select(column).scalar_subquery() for column in columns]
 
-    not_planned = select(func.count(Meeting.id)).where(Meeting.status != "prevue")
+    not_planned = select(func.count(Meeting.id)).where(Meeting.status != PLANNED)
     return select(not_planned.scalar_subquery(), *one(
         func.count(Meeting.id), func.max(Meeting.updated_at), func.max(Meeting.id),
         func.sum(Meeting.sequence), func.count(MeetingRsvp.user_id), func.max(MeetingRsvp.at),

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 
+from storage.meetings import CANCELLED
 from storage.models import (
     Action,
     AgendaSuggestion,
@@ -92,7 +93,7 @@ def participants_until() -> Any:
 def attendees() -> Any:
     return (select(func.count(func.distinct(MeetingAttendance.user_id)))
             .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
-            .where(_in(Meeting.starts_at), Meeting.status != "annulee"))
+            .where(_in(Meeting.starts_at), Meeting.status != CANCELLED))
 
 
 @cache

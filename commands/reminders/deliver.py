@@ -18,6 +18,7 @@ from commands.effects import Effect, Post, Reply
 from commands.i18n import Translator
 from commands.meetings.reminders import days_before, send_time
 from commands.meetings.render import heading
+from commands.meetings.vocabulary import CANCELLED
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def _personal(reminder: Reminder, club: Club, t: Translator, late: bool) -> list
 async def _automatic(repos: Repositories, reminder: Reminder, club: Club, t: Translator,
                      now: datetime, late: bool) -> Outcome:
     meeting = await repos.meetings.get(reminder.meeting_id) if reminder.meeting_id else None
-    if meeting is None or meeting.status == "annulee":
+    if meeting is None or meeting.status == CANCELLED:
         log.info("reminder %s dropped: its rencontre is gone or cancelled", reminder.id)
         return Outcome([], "dropped")
     mark = t("reminder.late") if late else ""
