@@ -15,7 +15,7 @@ from commands.effects import Reply
 from commands.errors import BadArgument, MissingArgument, UserError
 from commands.limits import check_daily
 from commands.params import Option, Param
-from commands.projects.common import audit, editing
+from commands.projects.common import audit, editing, non_empty
 from commands.projects.names import Found, GroupThen, group_label
 from commands.text import escape_markdown, euros
 
@@ -67,9 +67,7 @@ async def financement(ctx: Context, group: Found, day: date | None,
                       remove: int | None) -> Reply:
     if remove is not None:
         return await _remove(ctx, group, remove, day)
-    if not group.rest.strip():
-        raise MissingArgument("error.missing_argument", name="amount")
-    cents, funder = _amount_and_funder(group.rest)
+    cents, funder = _amount_and_funder(non_empty(group.rest, "amount", 400))
     today = ctx.now.astimezone(ctx.club.tz).date()
     obtained = day or today
     if obtained > today:
