@@ -24,11 +24,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import aiohttp
 
 from bench.harness import LocalSynapse
+from devtools.postgres import database_url
 from storage.db import Database
 from storage.models import ProjectGroup
 
@@ -358,13 +359,6 @@ async def bot_database(kind: str, folder: Path, sizes: Sizes, club: Club, run: s
     async def drop() -> None:
         await pg_admin(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return database_url(pg_dsn, name), drop
-
-
-def database_url(pg_dsn: str, name: str) -> str:
-    """The bot's URL of database ``name`` on ``pg_dsn``'s server, the address's query kept
-    (``?host=/var/run/postgresql``: its Unix socket)."""
-    parts = urlsplit(pg_dsn)
-    return urlunsplit(parts._replace(scheme="postgresql+asyncpg", path=f"/{name}"))
 
 
 def storm_reminders(rooms: list[str], count: int, due: datetime) -> list[dict[str, Any]]:

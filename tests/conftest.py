@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from devtools.devserver import LocalSynapse, find_synapse_python
+from devtools.postgres import database_url
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_DSN = os.environ.get("CCT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -75,8 +76,7 @@ def postgres_url() -> Iterator[str]:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     except Exception as error:
         unavailable(f"PostgreSQL not reachable at {PG_ADMIN_DSN} ({error})")
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
+    yield database_url(PG_ADMIN_DSN, name)
     asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 

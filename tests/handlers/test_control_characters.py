@@ -23,6 +23,7 @@ from bot.clock import FakeClock
 from bot.outbox import Outbox
 from commands import build_registry
 from commands.text import storable
+from devtools.postgres import database_url
 from storage.db import Database
 from storage.models import Base, Meeting
 from tests import pg_snapshot
@@ -165,8 +166,7 @@ def test_every_command_has_a_line() -> None:
 
 
 def _url(name: str) -> str:
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    return f"{base}/{name}"
+    return database_url(PG_ADMIN_DSN, name)
 
 
 async def _harness(db: Database) -> Harness:
