@@ -90,7 +90,7 @@ class BatchRecorder:
 
     async def _save_commands(self, repos: Repositories, batch: Batch,
                              now: datetime) -> list[Command]:
-        """The batch's commands in the inbox, in one statement; those over their sender's
+        """The batch's commands in the inbox (``InboxRepository.add_new``); those over their sender's
         rate, or answered from a read, recorded as handled (the notice of the first queued as
         its reply)."""
         commands = [c for c in batch.commands if c.event_id not in self.told_down]

@@ -18,6 +18,7 @@ from storage.models import (
     Poll,
     PollComment,
 )
+from storage.personal import ERASED_KEY
 
 
 def _replaced() -> ColumnElement[bool]:
@@ -136,7 +137,10 @@ class CharterRepository:
         many."""
         result = await self.session.execute(delete(CharterPost).where(
             CharterPost.posted_at < before, _replaced()))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        purged = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if purged:  # their askers' ids: scrubbed from the free space (``Database``)
+            self.session.info.setdefault(ERASED_KEY, set()).add("charter_posts")
+        return purged
 
     async def current(self) -> CharterVersion | None:
         """The version adopted last (``None``: none recorded yet)."""

@@ -7,7 +7,6 @@ import threading
 from typing import Any
 
 import pytest
-from nio import SyncError, SyncResponse
 
 from bot import nio_client
 from tests.integration.test_bot import club
@@ -47,10 +46,3 @@ async def test_a_small_sync_is_parsed_in_the_loop(bot_factory, users, monkeypatc
     event_id = await chargee.send_text(room, "!ping")
     assert "pong" in (await chargee.wait_for_reply(room, event_id, timeout=60)).body
     assert not called
-
-
-def test_a_body_that_is_not_a_sync_response_is_a_sync_error() -> None:
-    assert isinstance(nio_client.parsed_sync(b"{\"rooms\": 3}", ()), SyncError)
-    assert isinstance(nio_client.parsed_sync(b"\xff not json", ()), SyncError)
-    valid = b'{"next_batch": "s1", "rooms": {}}'
-    assert isinstance(nio_client.parsed_sync(valid, ()), SyncResponse)
