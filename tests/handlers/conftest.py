@@ -24,7 +24,7 @@ from storage.db import Database
 from storage.repositories import Repositories
 from tests.conftest import sqlite_copy
 from tests.handlers.fakes import FakeMatrix, FakeTransport, Sent
-from tests.storage.conftest import migrated_postgres
+from tests.storage.conftest import migrated_at
 
 # Far in the future: APScheduler never runs a job of these tests by itself.
 START = datetime(2099, 1, 5, 9, 0, tzinfo=UTC)
@@ -68,10 +68,7 @@ def both_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def both_db(both_url: str, migrated_sqlite: Path) -> AsyncIterator[Database]:
     """The test once on SQLite and once on PostgreSQL (a module opts in by importing it as
     ``db``: see test_projects.py)."""
-    if both_url.startswith("postgresql"):
-        await migrated_postgres(both_url)
-    else:
-        sqlite_copy(migrated_sqlite, Path(both_url.removeprefix("sqlite+aiosqlite:///")))
+    await migrated_at(both_url, migrated_sqlite)
     database = Database(both_url)
     yield database
     await database.dispose()

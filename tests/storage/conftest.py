@@ -40,6 +40,15 @@ async def migrated_postgres(url: str) -> None:
     await pg_snapshot.take(url)
 
 
+async def migrated_at(url: str, migrated_sqlite: Path) -> None:
+    """The database at ``url`` migrated to head with no rows of a test: PostgreSQL's put back
+    (``migrated_postgres``), SQLite's a copy of the session's migrated file."""
+    if url.startswith("postgresql"):
+        await migrated_postgres(url)
+    else:
+        sqlite_copy(migrated_sqlite, Path(url.removeprefix("sqlite+aiosqlite:///")))
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of the test's backend. A sync fixture: ``postgres_url`` is only requested (and
@@ -65,10 +74,7 @@ async def empty_db(database_url: str) -> AsyncIterator[Database]:
 @pytest_asyncio.fixture
 async def db(database_url: str, migrated_sqlite: Path) -> AsyncIterator[Database]:
     """A database migrated to head, on the backend of the test's parameter."""
-    if database_url.startswith("postgresql"):
-        await migrated_postgres(database_url)
-    else:
-        sqlite_copy(migrated_sqlite, Path(database_url.removeprefix("sqlite+aiosqlite:///")))
+    await migrated_at(database_url, migrated_sqlite)
     database = Database(database_url)
     try:
         yield database
