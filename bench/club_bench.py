@@ -38,6 +38,7 @@ from bench.loop_probe import SITE as PROBE_SITE
 from bench.loop_probe import longest_stall
 from bench.mem_probe import dump_memory, memory_env
 from bench.reminders import rss_mib
+from bench.trace import ENV as TRACE_ENV
 from storage.db import Database
 from storage.models import Reminder
 
@@ -90,7 +91,8 @@ class Bench:
         self.bot = self.spawn(f"cct-bot-{self.starts}", [
             sys.executable, "-m", "bot.cli", "run", "--config", str(config)],
             {PROBE_ENV: str(self.probe), "PYTHONPATH": str(PROBE_SITE),
-             **memory_env(self.args.memory, self.memory)})
+             **memory_env(self.args.memory, self.memory),
+             **({TRACE_ENV: str(self.args.trace)} if self.args.trace else {})})
         return launched
 
     def stop(self, child: Child | None) -> None:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench import trace
 from bench.club_bench import Bench
 from bench.club_observer import Figures, report
 from bench.club_populate import (
@@ -81,6 +82,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--memory", type=int, nargs="?", const=0, default=None, metavar="FRAMES",
                         help="dump what the bot's memory is made of at each RSS figure "
                              "(bench/mem_probe.py; with FRAMES > 0, tracemalloc too: slower)")
+    parser.add_argument("--trace", metavar="DIR", type=Path,
+                        help="trace cct-bot's steps from each sync response to its reply's send "
+                             "into DIR and print their medians per command (bench/trace.py; "
+                             "costs a little time itself)")
     parser.add_argument("--reuse", action="store_true",
                         help="start from the homeserver a previous run kept for these sizes")
     parser.add_argument("--keep", action="store_true",
@@ -135,6 +140,8 @@ async def measure(args: argparse.Namespace, sizes: Sizes, server: LocalSynapse,
         if bench.memory.exists():
             print("\nthe bot's memory at each RSS figure:", file=sys.stderr)
             print_memory([str(bench.memory)])
+        if args.trace:
+            print("\n" + trace.steps_report(args.trace), file=sys.stderr)
     return bench.figures, time.monotonic() - started, str(bench.work)
 
 

@@ -201,6 +201,11 @@ def report(folder: str | Path, client_user: str) -> str:
     return "\n".join([*lines, "", _steps(records)])
 
 
+def steps_report(folder: str | Path) -> str:
+    """cct-bot's steps per command, from the traces in ``folder`` alone (no client traced)."""
+    return _steps(_load(Path(folder)))
+
+
 def _steps(records: dict[str, list[dict[str, Any]]]) -> str:
     """cct-bot's steps after a sync response holding one command: when each started."""
     lines = [f"{'bot':22} {'command':16} {'n':>4} " + " ".join(f"{s[:11]:>11}" for s in SEGMENTS)]
