@@ -4,9 +4,9 @@ It logs in, joins the rooms its one allowed inviter invites it to, and answers e
 ``m.text`` with an ``m.notice`` reply (``m.in_reply_to``, ``m.mentions``, HTML: the shape of
 cct-bot's replies) straight from nio's event callback,
 i.e. before the next sync: no database, no queue, nothing between the event and the send.
-``!ping <B> <H>`` (at most 99,999 each) is answered with a text of ``B`` ASCII characters and
-an HTML of ``H`` (the size of another bot's longer reply: what the homeserver adds for the
-size is then in both).
+Its trigger followed by two sizes, ``<B> <H>`` (at most 99,999 each), is answered with a text
+of ``B`` ASCII characters and an HTML of ``H`` (the size of another bot's longer reply: what
+the homeserver adds for the size is then in both).
 It syncs with ``sync_forever`` and the same sync filter as cct-bot.
 
     ECHO_BOT_PASSWORD=... python -m bench.echo_bot --homeserver URL --user-id @echo:localhost \\

@@ -90,9 +90,9 @@ class BatchRecorder:
 
     async def _save_commands(self, repos: Repositories, batch: Batch,
                              now: datetime) -> list[Command]:
-        """The batch's commands in the inbox (``InboxRepository.add_new``); those over their sender's
-        rate, or answered from a read, recorded as handled (the notice of the first queued as
-        its reply)."""
+        """The batch's commands in the inbox (``InboxRepository.add_new``); those over their
+        sender's rate, or answered from a read, recorded as handled (the notice of the first
+        queued as its reply)."""
         commands = [c for c in batch.commands if c.event_id not in self.told_down]
         to_run = {c.event_id for c in commands if self._to_run(batch, c)}
         received = await repos.inbox.add_new([NewCommand(
