@@ -39,6 +39,7 @@ from bench.loop_probe import longest_stall
 from bench.mem_probe import dump_memory, memory_env
 from bench.reminders import rss_mib
 from bench.trace import ENV as TRACE_ENV
+from bench.trace import child_env
 from storage.db import Database
 from storage.models import Reminder
 
@@ -94,6 +95,17 @@ class Bench:
              **memory_env(self.args.memory, self.memory),
              **({TRACE_ENV: str(self.args.trace)} if self.args.trace else {})})
         return launched
+
+    def start_echo(self) -> Child:
+        """The bare nio echo bot, with end-to-end encryption like cct-bot (a new device each
+        run: a device's keys cannot be uploaded twice)."""
+        return self.spawn("echo-bot", [
+            sys.executable, "-m", "bench.echo_bot", "--homeserver", self.server.url,
+            "--user-id", self.club.echo_id, "--inviter", f"@{COORD}:localhost",
+            "--trigger", ECHO_TRIGGER, "--encrypted", "--store", str(self.work / "echo-store"),
+            "--device-id", f"ECHO{self.run_id}"],
+            {"ECHO_BOT_PASSWORD": PASSWORD,
+             **(child_env(self.args.trace) if self.args.trace else {})})
 
     def stop(self, child: Child | None) -> None:
         if child is not None:
@@ -246,11 +258,7 @@ class Bench:
         # Start (first ever: a fresh database and store), latency, welcomes.
         wall = time.time()
         launched = self.start_bot(url)
-        self.echo = self.spawn("echo-bot", [sys.executable, "-m", "bench.echo_bot",
-                                            "--homeserver", self.server.url, "--user-id",
-                                            self.club.echo_id, "--inviter",
-                                            f"@{COORD}:localhost", "--trigger", ECHO_TRIGGER],
-                               {"ECHO_BOT_PASSWORD": PASSWORD})
+        self.echo = self.start_echo()
         await self.first_answer(launched, "start to first answer (first start ever: fresh "
                                           "database and store)", goal=False)
         self.phase("start, until the first answer", wall)

@@ -83,9 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="dump what the bot's memory is made of at each RSS figure "
                              "(bench/mem_probe.py; with FRAMES > 0, tracemalloc too: slower)")
     parser.add_argument("--trace", metavar="DIR", type=Path,
-                        help="trace cct-bot's steps from each sync response to its reply's send "
-                             "into DIR and print their medians per command (bench/trace.py; "
-                             "costs a little time itself)")
+                        help="trace both bots' syncs and sends, and cct-bot's steps from each sync "
+                             "response to its reply's send, into DIR and print their medians per "
+                             "command (bench/trace.py; costs a little time itself)")
     parser.add_argument("--reuse", action="store_true",
                         help="start from the homeserver a previous run kept for these sizes")
     parser.add_argument("--keep", action="store_true",
@@ -141,7 +141,7 @@ async def measure(args: argparse.Namespace, sizes: Sizes, server: LocalSynapse,
             print("\nthe bot's memory at each RSS figure:", file=sys.stderr)
             print_memory([str(bench.memory)])
         if args.trace:
-            print("\n" + trace.steps_report(args.trace), file=sys.stderr)
+            print("\n" + trace.report(args.trace), file=sys.stderr)
     return bench.figures, time.monotonic() - started, str(bench.work)
 
 

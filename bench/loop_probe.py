@@ -29,7 +29,7 @@ ENV = "CCT_BENCH_LOOP_PROBE"
 SITE = Path(__file__).resolve().parent / "probe_site"
 TICK_S = 0.005
 WINDOW_S = 0.1
-STALL_S = 0.05
+STALL_S = 0.02
 SAMPLE_S = 0.005
 GC_MS = 10.0
 

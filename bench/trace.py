@@ -3,14 +3,16 @@
 ``install(DIR)`` patches matrix-nio in the process that calls it (and cct-bot's steps, when it
 is cct-bot), which then appends one JSON line per event to ``DIR/<pid>.jsonl``, in wall-clock
 seconds: each sync (asked, its response received before nio handles it, the timeline's events
-with their homeserver time stamps) and each ``room_send`` (start, end, event id); in cct-bot, the
+with their homeserver time stamps) and each ``room_send`` (start, end, event id, the event it
+answers); in cct-bot, the
 moments of its steps between a sync response and the send of its reply. ``bench.latency`` installs
 it in its measuring client and, through ``bench/trace_site/sitecustomize.py`` on their
 ``PYTHONPATH``, in the echo bot and cct-bot; ``report(DIR)`` then prints, per bot and command,
 medians of: the command's trip to the homeserver, its delivery to the bot, the bot's work, the
 wait from ``room_send`` until aiohttp begins writing the request's body ("wire": on Python <
 3.12 a task of its own, which runs once the loop gets to it), the bot's send, and the reply's
-delivery to the client, then cct-bot's steps.
+delivery to the client, then cct-bot's steps. ``bench.club_scale`` traces its two bots only
+(its client is not nio): there the client's columns stay empty.
 
 Tracing costs a little time itself: read its figures against each other, not against a run
 without it. Not for production: it replaces library methods.
@@ -38,6 +40,9 @@ STEPS = (
     ("bot.dispatcher:Dispatcher", "after_commit", "committed"),
     ("bot.outbox:Outbox", "_attempt", "sender"),
 )
+# A command delivered later than this after its time stamp was sent while the bot was stopped
+# or starting (``bench.club_scale``'s restarts and catch-up): not a live answer.
+LIVE_S = 1.0
 SEGMENTS = ("batch read", "transaction", "command", "committed", "sender", "send")
 
 
@@ -113,9 +118,17 @@ class _Tracer:
                 self.marks.clear()
             response = await original(client, *args, **kwargs)
             self.write(kind="send", user=client.user_id, start=start, end=time.time(),
-                       wire=self.wire, event_id=getattr(response, "event_id", None))
+                       wire=self.wire, event_id=getattr(response, "event_id", None),
+                       reply_to=_reply_to(args[2] if len(args) > 2 else kwargs.get("content")))
             return response
         return room_send
+
+
+def _reply_to(content: Any) -> str | None:
+    """The event a message's content answers (``m.in_reply_to``), if any."""
+    relation = content.get("m.relates_to") if isinstance(content, dict) else None
+    replied = relation.get("m.in_reply_to") if isinstance(relation, dict) else None
+    return replied.get("event_id") if isinstance(replied, dict) else None
 
 
 def _trace_steps(marks: dict[str, float], patch: Callable[..., None]) -> None:
@@ -167,10 +180,12 @@ def _median(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:6.1f}" if values else "     -"
 
 
-def report(folder: str | Path, client_user: str) -> str:
-    """The medians per bot and command (milliseconds), from the traces in ``folder``."""
+def report(folder: str | Path, client_user: str | None = None) -> str:
+    """The medians per bot and command (milliseconds), from the traces in ``folder``; without a
+    traced client (``client_user``), its columns ("to hs", "to client") stay empty and every
+    command a bot answered counts."""
     records = _load(Path(folder))
-    client = records.pop(client_user, [])
+    client = records.pop(client_user, []) if client_user else []
     sent = {r["event_id"]: r for r in client if r["kind"] == "send"}
     seen: dict[str, float] = {}
     for r in client:
@@ -180,30 +195,65 @@ def report(folder: str | Path, client_user: str) -> str:
     lines = [f"{'bot':22} {'command':16} {'n':>4} {'to hs':>6} {'to bot':>6} {'work':>6} "
              f"{'wire':>6} {'send':>6} {'to client':>9}"]
     for user, rows in sorted(records.items()):
-        figures: dict[str, list[list[float | None]]] = {}
-        sends = [r for r in rows if r["kind"] == "send"]
-        for r in (r for r in rows if r["kind"] == "sync"):
-            for event_id, sender, stamp, body in r["events"]:
-                if sender != client_user or not body.startswith("!") or event_id not in sent:
-                    continue
-                reply = next((s for s in sends if s["start"] >= r["arrived"]), None)
-                if reply is None or reply["event_id"] not in seen:
-                    continue
-                figures.setdefault(_label(body), []).append([
-                    stamp / 1000 - sent[event_id]["start"], r["arrived"] - stamp / 1000,
-                    reply["start"] - r["arrived"],
-                    reply["wire"] - reply["start"] if reply.get("wire") else None,
-                    reply["end"] - reply["start"], seen[reply["event_id"]] - reply["start"]])
+        figures = _bot_figures(rows, client_user, sent, seen)
         for label, samples in figures.items():
             columns = [_median([v for s in samples if (v := s[i]) is not None]) for i in range(6)]
             lines.append(f"{user:22} {label:16} {len(samples):4} {columns[0]} {columns[1]} "
                          f"{columns[2]} {columns[3]} {columns[4]} {columns[5]:>9}")
-    return "\n".join([*lines, "", _steps(records)])
+    return "\n".join([*lines, "", _order(records), "", _steps(records)])
 
 
-def steps_report(folder: str | Path) -> str:
-    """cct-bot's steps per command, from the traces in ``folder`` alone (no client traced)."""
-    return _steps(_load(Path(folder)))
+def _order(records: dict[str, list[dict[str, Any]]]) -> str:
+    """For two traced bots in the same room: how much later the second's sync response brought
+    the same command than the first's (the homeserver serves the syncs an event wakes in turn,
+    in an order of its own), whichever bot the command was for."""
+    arrived: dict[str, dict[str, float]] = {}
+    for user, rows in records.items():
+        for r in (r for r in rows if r["kind"] == "sync"):
+            for event_id, _sender, stamp, body in r["events"]:
+                if body.startswith(("!", "?")) and r["arrived"] - stamp / 1000 <= LIVE_S:
+                    arrived.setdefault(user, {}).setdefault(event_id, r["arrived"])
+    users = sorted(arrived)
+    lines = ["delivery order, the same commands (ms, median; share of them the second bot got later):"]
+    for i, first in enumerate(users):
+        for second in users[i + 1:]:
+            both = arrived[first].keys() & arrived[second].keys()
+            gaps = [arrived[second][e] - arrived[first][e] for e in both]
+            if gaps and statistics.median(gaps) < 0:
+                first, second, gaps = second, first, [-gap for gap in gaps]
+            if gaps:
+                later = sum(1 for gap in gaps if gap > 0) / len(gaps)
+                lines.append(f"{second} after {first}: {_median(gaps).strip()} ms over "
+                             f"{len(gaps)} commands, later for {later:.0%}")
+    return "\n".join(lines)
+
+
+def _bot_figures(rows: list[dict[str, Any]], client_user: str | None,
+                 sent: dict[str, dict[str, Any]], seen: dict[str, float],
+                 ) -> dict[str, list[list[float | None]]]:
+    """Per command a bot answered: its six durations (``None`` where unknown). The reply is the
+    send answering the command (``m.in_reply_to``), else the bot's first send after its sync."""
+    figures: dict[str, list[list[float | None]]] = {}
+    sends = [r for r in rows if r["kind"] == "send"]
+    answers = {r["reply_to"]: r for r in sends if r.get("reply_to")}
+    for r in (r for r in rows if r["kind"] == "sync"):
+        for event_id, sender, stamp, body in r["events"]:
+            if not body.startswith(("!", "?")) or r["arrived"] - stamp / 1000 > LIVE_S or (
+                    client_user and (sender != client_user or event_id not in sent)):
+                continue
+            reply = answers.get(event_id) if answers else next(
+                (s for s in sends if s["start"] >= r["arrived"]), None)
+            if reply is None or (client_user and reply["event_id"] not in seen):
+                continue
+            asked = sent.get(event_id)
+            delivered = seen.get(reply["event_id"])
+            figures.setdefault(_label(body), []).append([
+                stamp / 1000 - asked["start"] if asked else None, r["arrived"] - stamp / 1000,
+                reply["start"] - r["arrived"],
+                reply["wire"] - reply["start"] if reply.get("wire") else None,
+                reply["end"] - reply["start"],
+                delivered - reply["start"] if delivered is not None else None])
+    return figures
 
 
 def _steps(records: dict[str, list[dict[str, Any]]]) -> str:
