@@ -11,8 +11,8 @@ the sizes; ``--reuse`` starts from that folder when a previous run kept it (``--
 bot's database is seeded once per sizes (``bench.scale``'s rows: 3,500 participants, 500
 groups, polls, rencontres, 10,000 pending reminders) and copied for each run (PostgreSQL: a
 database made from a template). cct-bot runs as a process with its loop probed
-(``bench/loop_probe.py``), the bare nio echo bot (``bench/echo_bot.py``) as another in the main
-room; an observer (a bare sync, messages and memberships only) times what arrives.
+(``bench/loop_probe.py``), the bare nio echo bot (``bench/echo_bot.py``, encrypted like cct-bot)
+as another in the main room; an observer (a bare sync, messages and memberships only) times what arrives.
 
 Phases: start (first answer to a ``!ping`` sent every second from launch), latency (``!ping``,
 answered by both bots, and ``!projet liste``, in the main room), welcomes (one newcomer, then
