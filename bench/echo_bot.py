@@ -24,7 +24,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 from nio import (
     AsyncClient,
@@ -45,8 +44,6 @@ class EchoBot:
 
     def __init__(self, args: argparse.Namespace) -> None:
         config = AsyncClientConfig(encryption_enabled=args.encrypted, store_sync_tokens=False)
-        if args.encrypted:
-            Path(args.store).mkdir(parents=True, exist_ok=True)
         self.client = AsyncClient(args.homeserver, args.user_id, device_id=args.device_id,
                                   store_path=args.store if args.encrypted else "", config=config)
         self.inviter: str = args.inviter

@@ -11,8 +11,9 @@ it in its measuring client and, through ``bench/trace_site/sitecustomize.py`` on
 medians of: the command's trip to the homeserver, its delivery to the bot, the bot's work, the
 wait from ``room_send`` until aiohttp begins writing the request's body ("wire": on Python <
 3.12 a task of its own, which runs once the loop gets to it), the bot's send, and the reply's
-delivery to the client, then cct-bot's steps. ``bench.club_scale`` traces its two bots only
-(its client is not nio): there the client's columns stay empty.
+delivery to the client; for two bots in the same room, how much later one got the same commands
+than the other (the homeserver's delivery order); then cct-bot's steps. ``bench.club_scale``
+traces its two bots only (its client is not nio): there the client's columns stay empty.
 
 Tracing costs a little time itself: read its figures against each other, not against a run
 without it. Not for production: it replaces library methods.
@@ -40,8 +41,8 @@ STEPS = (
     ("bot.dispatcher:Dispatcher", "after_commit", "committed"),
     ("bot.outbox:Outbox", "_attempt", "sender"),
 )
-# A command delivered later than this after its time stamp was sent while the bot was stopped
-# or starting (``bench.club_scale``'s restarts and catch-up): not a live answer.
+# Without a traced client (``bench.club_scale``), a command delivered later than this after its
+# time stamp was sent while the bot was stopped or starting (restarts, catch-up): left out.
 LIVE_S = 1.0
 SEGMENTS = ("batch read", "transaction", "command", "committed", "sender", "send")
 
@@ -215,16 +216,18 @@ def _order(records: dict[str, list[dict[str, Any]]]) -> str:
                     arrived.setdefault(user, {}).setdefault(event_id, r["arrived"])
     users = sorted(arrived)
     lines = ["delivery order, the same commands (ms, median; share of them the second bot got later):"]
-    for i, first in enumerate(users):
-        for second in users[i + 1:]:
-            both = arrived[first].keys() & arrived[second].keys()
-            gaps = [arrived[second][e] - arrived[first][e] for e in both]
-            if gaps and statistics.median(gaps) < 0:
-                first, second, gaps = second, first, [-gap for gap in gaps]
-            if gaps:
-                later = sum(1 for gap in gaps if gap > 0) / len(gaps)
-                lines.append(f"{second} after {first}: {_median(gaps).strip()} ms over "
-                             f"{len(gaps)} commands, later for {later:.0%}")
+    for i, one in enumerate(users):
+        for other in users[i + 1:]:
+            both = arrived[one].keys() & arrived[other].keys()
+            gaps = [arrived[other][e] - arrived[one][e] for e in both]
+            if not gaps:
+                continue
+            earlier, later_bot = one, other
+            if statistics.median(gaps) < 0:
+                earlier, later_bot, gaps = other, one, [-gap for gap in gaps]
+            share = sum(1 for gap in gaps if gap > 0) / len(gaps)
+            lines.append(f"{later_bot} after {earlier}: {_median(gaps).strip()} ms over "
+                         f"{len(gaps)} commands, later for {share:.0%}")
     return "\n".join(lines)
 
 
@@ -235,14 +238,18 @@ def _bot_figures(rows: list[dict[str, Any]], client_user: str | None,
     send answering the command (``m.in_reply_to``), else the bot's first send after its sync."""
     figures: dict[str, list[list[float | None]]] = {}
     sends = [r for r in rows if r["kind"] == "send"]
-    answers = {r["reply_to"]: r for r in sends if r.get("reply_to")}
+    answers: dict[str, dict[str, Any]] = {}
+    for send in sends:  # a reply sent in parts: its first
+        if send.get("reply_to"):
+            answers.setdefault(send["reply_to"], send)
     for r in (r for r in rows if r["kind"] == "sync"):
         for event_id, sender, stamp, body in r["events"]:
-            if not body.startswith(("!", "?")) or r["arrived"] - stamp / 1000 > LIVE_S or (
-                    client_user and (sender != client_user or event_id not in sent)):
+            if not body.startswith(("!", "?")) or (
+                    client_user and (sender != client_user or event_id not in sent)) or (
+                    not client_user and r["arrived"] - stamp / 1000 > LIVE_S):
                 continue
-            reply = answers.get(event_id) if answers else next(
-                (s for s in sends if s["start"] >= r["arrived"]), None)
+            reply = answers.get(event_id) or (next(
+                (s for s in sends if s["start"] >= r["arrived"]), None) if client_user else None)
             if reply is None or (client_user and reply["event_id"] not in seen):
                 continue
             asked = sent.get(event_id)
