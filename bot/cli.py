@@ -17,6 +17,7 @@ from bot.club import bot_version, club_of
 from bot.config import load_settings
 from bot.cross_signing import CrossSigning, CrossSigningError, KeyFiles, PasswordNeeded
 from bot.files import write_private
+from bot.login import prepare_store
 from bot.logs import setup_logging
 from bot.matrix import MatrixTransport
 from bot.matrix_api import MatrixError
@@ -27,7 +28,7 @@ from commands.dates.days import parse_day
 from commands.errors import UserError
 from commands.exports import Export, ExportRun
 from commands.i18n import Translator, preload
-from storage.db import Database
+from storage.db import Database, load_driver
 
 log = logging.getLogger("cct-bot")
 
@@ -78,6 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging("DEBUG" if args.verbose else settings.log_level, settings.log_format,
                   args.redactor)
     preload()  # what the first replies need from disk, read before the loop runs
+    prepare_store(settings.matrix)
+    load_driver(settings.database_url)
     settle_memory()  # the libraries out of the collector's way: the one after the start is short
     asyncio.run(run_bot(settings))
     return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, LogoutResponse, WhoamiResponse
 
-from bot.matrix_api import LoginFailed, MatrixError, api_request
+from bot.matrix_api import BotStore, LoginFailed, MatrixError, api_request
 from bot.nio_client import BotClient
 from bot.settings import MatrixSettings
 
@@ -29,17 +29,79 @@ class SavedLogin:
     token: str
 
 
+def client_config(settings: MatrixSettings) -> AsyncClientConfig:
+    """nio's configuration of the bot's client."""
+    return AsyncClientConfig(
+        encryption_enabled=settings.encryption,
+        store_sync_tokens=False,
+        # A 429, a timeout or a lost connection comes back at once as a ``MatrixError``: the
+        # caller decides (the outbox tries its row again later, the sync loop syncs again).
+        # nio's own retries are endless.
+        max_limit_exceeded=0,
+        max_timeouts=0,
+        request_timeout=settings.request_timeout_seconds,
+        store=BotStore,
+    )
+
+
+def credentials_file(settings: MatrixSettings) -> Path:
+    return settings.store_path / CREDENTIALS_FILE
+
+
+def saved_login(settings: MatrixSettings) -> SavedLogin | None:
+    """The device and token of the store, if they are this account's, on this homeserver,
+    and of the configured device (or of one that replaced it)."""
+    try:
+        data = json.loads(credentials_file(settings).read_text())
+    except (OSError, ValueError):
+        return None
+    device = str(data.get("device_id") or "")
+    base = settings.device_id
+    same = (data.get("user_id") == settings.user_id
+            and data.get("homeserver") == settings.homeserver
+            and (device == base or device.startswith(base + "-")))
+    return SavedLogin(device, str(data["access_token"])) if same and data.get(
+        "access_token") else None
+
+
+def start_device(settings: MatrixSettings) -> str:
+    """The device the bot starts as: the configured one with an access token, else the saved
+    one, else the configured one."""
+    saved = None if settings.access_token else saved_login(settings)
+    return saved.device_id if saved else settings.device_id
+
+
+def new_client(settings: MatrixSettings, device_id: str) -> BotClient:
+    """The bot's nio client for ``device_id``, its store directory made (readable by the bot
+    only)."""
+    store = settings.store_path
+    store.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(store, 0o700)
+    return BotClient(settings.homeserver, settings.user_id, device_id=device_id,
+                     store_path=str(store), config=client_config(settings))
+
+
+def prepare_store(settings: MatrixSettings) -> None:
+    """nio's store of the device the bot starts as, made before the event loop runs: at the
+    first start its SQLite file is created in WAL mode (six flushes to disk, a tenth of a second
+    on a busy disk) and its Olm account; the login then opens them in the loop."""
+    if not settings.encryption:
+        return
+    client = new_client(settings, start_device(settings))
+    client.user_id = settings.user_id  # nio sets it at the login
+    client.load_store()
+    if client.store is not None:
+        client.store.database.close()
+
+
 class Login:
     """The login part of the transport: ``client`` is replaced when a new device is made."""
 
     settings: MatrixSettings
     client: AsyncClient
-    _credentials: Path
-    _config: AsyncClientConfig
 
     def _new_client(self, device_id: str) -> AsyncClient:
-        return BotClient(self.settings.homeserver, self.settings.user_id, device_id=device_id,
-                         store_path=str(self.settings.store_path), config=self._config)
+        return new_client(self.settings, device_id)
 
     @property
     def user_id(self) -> str:
@@ -72,7 +134,7 @@ class Login:
                                       self.settings.access_token)
             await self._whoami()
             return
-        saved = self._saved()
+        saved = saved_login(self.settings)
         if saved:
             self.client.restore_login(self.settings.user_id, saved.device_id, saved.token)
             try:
@@ -124,26 +186,12 @@ class Login:
                     extra={"event_kind": "new_device", "lost_device": lost,
                            "device": self.client.device_id})
 
-    def _saved(self) -> SavedLogin | None:
-        """The device and token of the store, if they are this account's, on this homeserver,
-        and of the configured device (or of one that replaced it)."""
-        try:
-            data = json.loads(self._credentials.read_text())
-        except (OSError, ValueError):
-            return None
-        device = str(data.get("device_id") or "")
-        base = self.settings.device_id
-        same = (data.get("user_id") == self.settings.user_id
-                and data.get("homeserver") == self.settings.homeserver
-                and (device == base or device.startswith(base + "-")))
-        return SavedLogin(device, str(data["access_token"])) if same and data.get(
-            "access_token") else None
-
     def _save_token(self, token: str) -> None:
         data = {"homeserver": self.settings.homeserver, "user_id": self.settings.user_id,
                 "device_id": str(self.client.device_id), "access_token": token}
-        tmp = self._credentials.with_suffix(".tmp")
+        credentials = credentials_file(self.settings)
+        tmp = credentials.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle)
-        os.replace(tmp, self._credentials)
+        os.replace(tmp, credentials)

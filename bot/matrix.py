@@ -9,14 +9,12 @@ import asyncio
 import contextlib
 import io
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientError
 from nio import (
-    AsyncClientConfig,
     EncryptionError,
     JoinedRoomsResponse,
     JoinResponse,
@@ -39,9 +37,8 @@ from bot import transport as protocol
 from bot.attachments import PostedFiles, fetched
 from bot.clock import Clock, SystemClock
 from bot.keys import KeyUpkeep
-from bot.login import CREDENTIALS_FILE, Login
+from bot.login import Login, start_device
 from bot.matrix_api import (
-    BotStore,
     History,
     MatrixError,
     RoomUnavailable,
@@ -70,25 +67,9 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
     def __init__(self, settings: MatrixSettings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        store = settings.store_path
-        store.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(store, 0o700)
-        self._config = AsyncClientConfig(
-            encryption_enabled=settings.encryption,
-            store_sync_tokens=False,
-            # A 429, a timeout or a lost connection comes back at once as a ``MatrixError``: the
-            # caller decides (the outbox tries its row again later, the sync loop syncs again).
-            # nio's own retries are endless.
-            max_limit_exceeded=0,
-            max_timeouts=0,
-            request_timeout=settings.request_timeout_seconds,
-            store=BotStore,
-        )
         self.deadline = float(settings.request_timeout_seconds)
         self.answered_at = 0.0  # loop time of the homeserver's last successful answer
-        self._credentials = store / CREDENTIALS_FILE
-        saved = None if settings.access_token else self._saved()
-        self.client = self._new_client(saved.device_id if saved else settings.device_id)
+        self.client = self._new_client(start_device(settings))
         self._creators: dict[str, set[str]] = {}
         self._key_work: asyncio.Task[None] | None = None
         self._names = RoomNames()

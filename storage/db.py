@@ -11,7 +11,9 @@ from typing import Any, NoReturn
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -44,6 +46,13 @@ SQLITE_PREFIX = "sqlite+aiosqlite:///"
 # prepare again.
 STATEMENTS_KEPT = 500
 BEGUN = "cct_begun"  # in a pooled connection's info: it answered BEGIN once
+
+
+def load_driver(url: str) -> None:
+    """Imports the database's driver and SQLAlchemy's dialect for it: the bot calls it before
+    its event loop runs, so that the engine made in the loop imports nothing (asyncpg: tens of
+    milliseconds on a loaded host)."""
+    make_url(url).get_dialect().import_dbapi()
 
 
 def alembic_config() -> Config:
@@ -171,11 +180,13 @@ class Database:
 
     async def upgrade(self) -> None:
         """Applies the Alembic migrations up to head (once another program's write lock, if
-        any, is freed)."""
+        any, is freed). The migration files are read in a worker thread: a database already at
+        head costs the loop one query."""
+        head = await asyncio.to_thread(_head)
         while True:
             try:
                 async with self.engine.begin() as connection:
-                    await connection.run_sync(_upgrade)
+                    await connection.run_sync(_upgrade, head)
                 return
             except OperationalError as error:
                 if not is_busy(error):
@@ -259,13 +270,17 @@ def _raise_fault(error: DBAPIError) -> NoReturn:
     raise error
 
 
-def _upgrade(connection: Connection) -> None:
+def _head() -> tuple[str, ...]:
+    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _upgrade(connection: Connection, head: tuple[str, ...]) -> None:
+    if tuple(MigrationContext.configure(connection).get_current_heads()) == head:
+        return
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
 
 def _current(connection: Connection) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     return MigrationContext.configure(connection).get_current_revision()

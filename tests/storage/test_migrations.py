@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -92,6 +94,22 @@ async def test_upgrade_to_head(empty_db: Database) -> None:
 
 async def test_upgrade_twice_is_harmless(db: Database) -> None:
     await db.upgrade()
+    assert await db.current_revision() == _head()
+
+
+async def test_a_database_at_head_reads_the_migration_files_outside_the_loop(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files are read in a worker thread; a database at head runs nothing in the loop."""
+    in_loop_thread = []
+    read = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
+
+    def recorded(cls: type[ScriptDirectory], config: Any) -> ScriptDirectory:
+        in_loop_thread.append(threading.current_thread() is threading.main_thread())
+        return read(cls, config)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(ScriptDirectory, "from_config", classmethod(recorded))
+    await db.upgrade()
+    assert in_loop_thread == [False]
     assert await db.current_revision() == _head()
 
 
