@@ -122,6 +122,8 @@ async def measure(args: argparse.Namespace, sizes: Sizes, server: LocalSynapse,
     club.save(state)
     run = str(club.runs)
     url, drop = await bot_database(args.db, folder, sizes, club, run, PG_DSN)
+    if args.trace:
+        args.trace.mkdir(parents=True, exist_ok=True)
     async with aiohttp.ClientSession() as session:
         bench = Bench(args, server, club, run, folder, session)
         bench.sizes = sizes
