@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from nio import SyncResponse
+from nio import AsyncClient, SyncResponse
 
 from bot.clock import Clock, SystemClock
 from bot.club import club_of
@@ -63,11 +63,12 @@ class Bot:
     """The whole runtime, started with ``start()`` and stopped with ``stop()``."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 registry: Registry | None = None) -> None:
+                 registry: Registry | None = None, client: AsyncClient | None = None) -> None:
+        """``client``: nio's client, made before the event loop ran (``prepared_client``)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
-        self.transport = MatrixTransport(settings.matrix, self.clock)
+        self.transport = MatrixTransport(settings.matrix, self.clock, client)
         self.outbox = Outbox(self.db, self.transport, self.clock,
                              retry_for=timedelta(hours=settings.matrix.send_retry_hours))
         self.t = Translator(settings.club.language)

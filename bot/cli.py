@@ -17,10 +17,11 @@ from bot.club import bot_version, club_of
 from bot.config import load_settings
 from bot.cross_signing import CrossSigning, CrossSigningError, KeyFiles, PasswordNeeded
 from bot.files import write_private
-from bot.login import prepare_store
+from bot.login import prepared_client
 from bot.logs import setup_logging
 from bot.matrix import MatrixTransport
 from bot.matrix_api import MatrixError
+from bot.nio_client import BotClient
 from bot.redaction import Redactor, secrets_of
 from bot.settings import ConfigError, Settings
 from commands import build_registry
@@ -57,9 +58,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-async def run_bot(settings: Settings) -> None:
+async def run_bot(settings: Settings, client: BotClient) -> None:
     """Runs until SIGTERM or SIGINT, then stops cleanly."""
-    bot = Bot(settings)
+    bot = Bot(settings, client=client)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, bot.request_stop)
@@ -79,10 +80,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging("DEBUG" if args.verbose else settings.log_level, settings.log_format,
                   args.redactor)
     preload()  # what the first replies need from disk, read before the loop runs
-    prepare_store(settings.matrix)
+    client = prepared_client(settings.matrix)
     load_driver(settings.database_url)
     settle_memory()  # the libraries out of the collector's way: the one after the start is short
-    asyncio.run(run_bot(settings))
+    asyncio.run(run_bot(settings, client))
     return 0
 
 

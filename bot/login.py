@@ -81,17 +81,26 @@ def new_client(settings: MatrixSettings, device_id: str) -> BotClient:
                      store_path=str(store), config=client_config(settings))
 
 
-def prepare_store(settings: MatrixSettings) -> None:
-    """nio's store of the device the bot starts as, made before the event loop runs: at the
-    first start its SQLite file is created in WAL mode (six flushes to disk, a tenth of a second
-    on a busy disk) and its Olm account; the login then opens them in the loop."""
-    if not settings.encryption:
-        return
+def prepared_client(settings: MatrixSettings) -> BotClient:
+    """The client of the device the bot starts as, its store loaded: ``cct-bot run`` makes it
+    before its event loop runs, as loading the store stops everything else. At the first start
+    the store is a SQLite file created in WAL mode (six flushes to disk, a tenth of a second on a
+    busy disk) with the device's Olm account; later, nio reads every Olm and Megolm session it
+    holds (half a second for a few thousand). The login finds it loaded."""
     client = new_client(settings, start_device(settings))
-    client.user_id = settings.user_id  # nio sets it at the login
-    client.load_store()
-    if client.store is not None:
-        client.store.database.close()
+    if settings.encryption:
+        client.user_id = settings.user_id  # nio sets it at the login
+        client.load_store()
+    return client
+
+
+def own_device_store(client: AsyncClient) -> None:
+    """After a password login: the store loaded is the device's the homeserver gave (a client
+    prepared for the device asked, given another one, loads that one's)."""
+    store = client.store
+    if store is not None and store.device_id != client.device_id:
+        client.store = client.olm = None
+        client.load_store()
 
 
 class Login:
@@ -148,6 +157,7 @@ class Login:
         response = await self.client.login(self.settings.password, device_name="cct-bot")
         if not isinstance(response, LoginResponse):
             raise LoginFailed("login", response)
+        own_device_store(self.client)
         self._save_token(response.access_token)
 
     async def _whoami(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import ClientError
 from nio import (
+    AsyncClient,
     EncryptionError,
     JoinedRoomsResponse,
     JoinResponse,
@@ -64,12 +65,15 @@ THREAD_ASK_S = 2.0  # the latest event of a thread asked of the homeserver (else
 class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
     """One logged-in Matrix client with a persistent device and encryption store."""
 
-    def __init__(self, settings: MatrixSettings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: MatrixSettings, clock: Clock | None = None,
+                 client: AsyncClient | None = None) -> None:
+        """``client``: the bot's, made before the loop ran (``prepared_client``); else made
+        here."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.deadline = float(settings.request_timeout_seconds)
         self.answered_at = 0.0  # loop time of the homeserver's last successful answer
-        self.client = self._new_client(start_device(settings))
+        self.client = client or self._new_client(start_device(settings))
         self._creators: dict[str, set[str]] = {}
         self._key_work: asyncio.Task[None] | None = None
         self._names = RoomNames()

@@ -180,9 +180,12 @@ class Database:
 
     async def upgrade(self) -> None:
         """Applies the Alembic migrations up to head (once another program's write lock, if
-        any, is freed). The migration files are read in a worker thread: a database already at
-        head costs the loop one query."""
+        any, is freed). The migration files are read in a worker thread; a database already at
+        head costs the loop one read, and waits for no write lock."""
         head = await asyncio.to_thread(_head)
+        async with (self._reader or self.engine).connect() as connection:
+            if await connection.run_sync(_heads) == head:
+                return
         while True:
             try:
                 async with self.engine.begin() as connection:
@@ -270,12 +273,18 @@ def _raise_fault(error: DBAPIError) -> NoReturn:
     raise error
 
 
-def _head() -> tuple[str, ...]:
-    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
+def _head() -> frozenset[str]:
+    """The revisions of the migration files' heads."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def _upgrade(connection: Connection, head: tuple[str, ...]) -> None:
-    if tuple(MigrationContext.configure(connection).get_current_heads()) == head:
+def _heads(connection: Connection) -> frozenset[str]:
+    """The revisions the database is at."""
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+def _upgrade(connection: Connection, head: frozenset[str]) -> None:
+    if _heads(connection) == head:  # another program migrated it meanwhile
         return
     config = alembic_config()
     config.attributes["connection"] = connection

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from storage.db import Database
+from storage.db import Database, alembic_config
 from storage.faults import StorageBusy, StorageUnavailable, is_busy, storage_faults
 from tests.lock_holder import LockHolder
 
@@ -78,15 +80,32 @@ async def test_several_writes_waiting_all_go_through_in_turn(sqlite_db: Database
     assert [await _get(db, f"k{i}") for i in range(5)] == [str(i) for i in range(5)]
 
 
+def _one_revision_down(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, "-1")
+
+
 async def test_the_migrations_wait_for_the_lock(sqlite_db: Database) -> None:
     db = sqlite_db
+    head = await db.current_revision()
+    async with db.engine.begin() as connection:
+        await connection.run_sync(_one_revision_down)
+    behind = await db.current_revision()
+    assert behind not in (None, head)
     async with LockHolder(_file(db)) as other:
         upgrading = asyncio.create_task(db.upgrade())
-        await asyncio.sleep(0)
-        assert await db.current_revision() is not None  # a read, meanwhile
+        await asyncio.sleep(0.3)
+        assert await db.current_revision() == behind  # a read, meanwhile
         assert not upgrading.done()
         await other.release()
         await upgrading
+    assert await db.current_revision() == head
+
+
+async def test_a_database_at_head_starts_without_waiting_for_the_lock(sqlite_db: Database) -> None:
+    async with LockHolder(_file(sqlite_db)):
+        await asyncio.wait_for(sqlite_db.upgrade(), 30)
 
 
 async def test_a_read_only_transaction_refuses_writes(db: Database) -> None:

@@ -100,7 +100,7 @@ async def test_upgrade_twice_is_harmless(db: Database) -> None:
 async def test_a_database_at_head_reads_the_migration_files_outside_the_loop(
         db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """The files are read in a worker thread; a database at head runs nothing in the loop."""
-    in_loop_thread = []
+    in_loop_thread: list[bool] = []
     read = ScriptDirectory.from_config.__func__  # type: ignore[attr-defined]
 
     def recorded(cls: type[ScriptDirectory], config: Any) -> ScriptDirectory:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 CHECK = """
 import sys
+from pathlib import Path
 from storage.db import load_driver
 before = {name} in sys.modules
 load_driver({url!r})
@@ -22,5 +25,6 @@ print(before, {name} in sys.modules)
 ])
 def test_the_driver_of_the_url_is_imported(url: str, driver: str) -> None:
     code = CHECK.format(name=repr(driver), url=url)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=False)
+    assert out.stdout.split() == ["False", "True"], out.stderr

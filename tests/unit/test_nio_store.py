@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
+from nio import AsyncClient
 from nio.crypto import OlmAccount
 
 from bot import cli
 from bot.config import parse_settings
-from bot.login import prepare_store
+from bot.login import own_device_store, prepared_client
 from bot.matrix import MatrixTransport
 from bot.matrix_api import BotStore
 from bot.settings import MatrixSettings, Settings
@@ -67,55 +66,72 @@ def test_the_transport_uses_it(tmp_path: Path) -> None:
 
 
 def _prepared_keys(settings: MatrixSettings, device: str) -> dict[str, str]:
+    """The identity keys of ``device``'s account in its store file, read apart."""
     store = BotStore(settings.user_id, device, str(settings.store_path), "DEFAULT_KEY")
     account = store.load_account()
     assert account is not None, f"no account prepared for {device}"
     return dict(account.identity_keys)
 
 
-def _logged_in_keys(settings: MatrixSettings, device: str) -> dict[str, str]:
-    client = MatrixTransport(settings).client
-    client.restore_login(settings.user_id, device, "token")
-    return dict(client.olm.account.identity_keys)
+def _logs_in_with_it(settings: MatrixSettings, client: AsyncClient, device: str) -> None:
+    """The transport given ``client`` logs in as ``device`` with the store already loaded."""
+    olm = client.olm
+    transport = MatrixTransport(settings, client=client)
+    transport.client.restore_login(settings.user_id, device, "token")
+    assert transport.client is client and client.olm is olm
 
 
-def test_the_store_is_prepared_for_the_configured_device(tmp_path: Path) -> None:
+def test_the_client_is_prepared_for_the_configured_device(tmp_path: Path) -> None:
     settings = _settings(tmp_path, device_id="BOTDEVICE").matrix
-    prepare_store(settings)
-    assert _logged_in_keys(settings, "BOTDEVICE") == _prepared_keys(settings, "BOTDEVICE")
+    client = prepared_client(settings)
+    prepared = _prepared_keys(settings, "BOTDEVICE")
+    _logs_in_with_it(settings, client, "BOTDEVICE")
+    assert dict(client.olm.account.identity_keys) == prepared
 
 
-def test_the_store_is_prepared_for_the_saved_device_that_replaced_it(tmp_path: Path) -> None:
+def test_the_client_is_prepared_for_the_saved_device_that_replaced_it(tmp_path: Path) -> None:
     settings = _settings(tmp_path, device_id="BOTDEVICE").matrix
     settings.store_path.mkdir(parents=True)
     (settings.store_path / "credentials.json").write_text(json.dumps({
         "homeserver": settings.homeserver, "user_id": settings.user_id,
         "device_id": "BOTDEVICE-AB12", "access_token": "saved"}))
-    prepare_store(settings)
-    assert _logged_in_keys(settings, "BOTDEVICE-AB12") == _prepared_keys(settings,
-                                                                         "BOTDEVICE-AB12")
+    client = prepared_client(settings)
+    prepared = _prepared_keys(settings, "BOTDEVICE-AB12")
+    _logs_in_with_it(settings, client, "BOTDEVICE-AB12")
+    assert dict(client.olm.account.identity_keys) == prepared
     assert not (settings.store_path / "@bot:localhost_BOTDEVICE.db").exists()
 
 
 def test_an_unencrypted_bot_prepares_no_store(tmp_path: Path) -> None:
     settings = _settings(tmp_path, device_id="BOTDEVICE").matrix
-    prepare_store(replace(settings, encryption=False))
-    assert list(settings.store_path.glob("*.db")) == []
+    client = prepared_client(replace(settings, encryption=False))
+    assert client.olm is None and list(settings.store_path.glob("*.db")) == []
 
 
-def test_the_bot_prepares_its_store_and_its_database_driver_before_its_loop_runs(
+def test_a_login_given_another_device_loads_that_device_s_store(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, device_id="BOTDEVICE").matrix
+    client = prepared_client(settings)
+    asked = dict(client.olm.account.identity_keys)
+    client.device_id = "GIVEN"  # what nio does with the homeserver's answer
+    own_device_store(client)
+    assert client.store.device_id == "GIVEN" and client.olm.device_id == "GIVEN"
+    assert dict(client.olm.account.identity_keys) == _prepared_keys(settings, "GIVEN") != asked
+    own_device_store(client)  # its own: nothing loaded again
+    assert client.store.device_id == "GIVEN"
+
+
+def test_the_bot_prepares_its_client_and_its_database_driver_before_its_loop_runs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(tmp_path, device_id="BOTDEVICE")
-    seen = []
-
-    def loop(coroutine: Coroutine[Any, Any, None]) -> None:
-        coroutine.close()
-        seen.append(_prepared_keys(settings.matrix, "BOTDEVICE"))
-
+    given: list[AsyncClient] = []
+    drivers: list[str] = []
     monkeypatch.setattr(cli, "_load", lambda args, path: settings)
     monkeypatch.setattr(cli, "setup_logging", lambda *args: None)
-    monkeypatch.setattr(cli.asyncio, "run", loop)
-    drivers = []
+    monkeypatch.setattr(cli, "settle_memory", lambda: None)
     monkeypatch.setattr(cli, "load_driver", drivers.append)
+    monkeypatch.setattr(cli, "run_bot", lambda settings, client: given.append(client))
+    monkeypatch.setattr(cli.asyncio, "run", lambda ran: None)
     assert cli.cmd_run(argparse.Namespace(config="cct.toml", verbose=False, redactor=None)) == 0
-    assert len(seen) == 1 and drivers == [settings.database_url]
+    assert drivers == [settings.database_url]
+    assert [dict(client.olm.account.identity_keys) for client in given] == [
+        _prepared_keys(settings.matrix, "BOTDEVICE")]
