@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -233,3 +234,40 @@ async def test_secrets_stay_out_of_the_output_and_the_log(synapse, users, tmp_pa
     for text in [log, *(o.stdout + o.stderr for o in outputs)]:
         assert db_password not in text and matrix_password not in text
         assert token["access_token"] not in text
+
+
+async def _ping(user: Any, room: str) -> str:
+    event_id = await user.send_text(room, "!ping")
+    return str((await user.wait_for_reply(room, event_id, timeout=60)).body)
+
+
+async def test_a_restarted_bot_reads_and_writes_in_an_encrypted_room_as_the_same_device(
+        synapse, users, tmp_path) -> None:
+    """The client ``cct-bot run`` prepares before its loop (the store loaded: at the first start
+    made, then read again with its sessions) is the device that logged in: after a restart the
+    bot still decrypts the room's messages, and its device and identity keys are unchanged."""
+    chargee = await users("chargee", encryption=True)
+    bot_id = synapse.register(unique("e2ebot"), "e2e-pw")
+    room = await chargee.create_room(name="CCT", invite=[bot_id], encrypted=True)
+    config = tmp_path / "config.toml"
+    write_config(config, synapse, bot_id, room, chargee.user_id)
+    credentials, log = tmp_path / "data" / "store" / "credentials.json", tmp_path / "bot.log"
+    devices, logs = [], []
+    for _ in range(2):
+        written = log.stat().st_size if log.exists() else 0
+        process = start_bot(config, "e2e-pw")
+        try:
+            await chargee.wait_membership(room, bot_id, "join", timeout=60)
+            assert "pong" in await _ping(chargee, room)
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(process.wait, 30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+        devices.append(json.loads(credentials.read_text())["device_id"])
+        logs.append(log.read_bytes()[written:].decode())
+    assert devices == ["CLIBOT", "CLIBOT"], logs
+    assert all("command handled command=ping outcome=ok" in text for text in logs), logs
+    restarted = logs[1]  # the room's key came from the store, the device is the same
+    assert "cannot decrypt" not in restarted and "new device" not in restarted, restarted
+    assert "holds other keys" not in restarted, restarted
