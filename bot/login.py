@@ -86,7 +86,7 @@ def prepared_client(settings: MatrixSettings) -> BotClient:
     before its event loop runs, as loading the store stops everything else. At the first start
     the store is a SQLite file created in WAL mode (six flushes to disk, a tenth of a second on a
     busy disk) with the device's Olm account; later, nio reads every Olm and Megolm session it
-    holds (half a second for a few thousand). The login finds it loaded."""
+    holds (0.7–0.8 s for 3,000 Megolm sessions). The login finds it loaded."""
     client = new_client(settings, start_device(settings))
     if settings.encryption:
         client.user_id = settings.user_id  # nio sets it at the login
@@ -98,7 +98,9 @@ def own_device_store(client: AsyncClient) -> None:
     """After a password login: the store loaded is the device's the homeserver gave (a client
     prepared for the device asked, given another one, loads that one's)."""
     store = client.store
-    if store is not None and store.device_id != client.device_id:
+    if store is not None and (store.user_id, store.device_id) != (client.user_id,
+                                                                  client.device_id):
+        store.database.close()
         client.store = client.olm = None
         client.load_store()
 

@@ -183,9 +183,8 @@ class Database:
         any, is freed). The migration files are read in a worker thread; a database already at
         head costs the loop one read, and waits for no write lock."""
         head = await asyncio.to_thread(_head)
-        async with (self._reader or self.engine).connect() as connection:
-            if await connection.run_sync(_heads) == head:
-                return
+        if await self._at(head):
+            return
         while True:
             try:
                 async with self.engine.begin() as connection:
@@ -195,6 +194,17 @@ class Database:
                 if not is_busy(error):
                     raise
             await self.lock.freed(None)
+
+    async def _at(self, head: frozenset[str]) -> bool:
+        """Whether the database is at ``head``, read without the write lock; ``False`` when
+        another program keeps it from being read (the migrations then wait for it)."""
+        try:
+            async with (self._reader or self.engine).connect() as connection:
+                return bool(await connection.run_sync(_heads) == head)
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+        return False
 
     async def current_revision(self) -> str | None:
         async with (self._reader or self.engine).connect() as connection:

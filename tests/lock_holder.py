@@ -11,8 +11,10 @@ from types import TracebackType
 
 _PROGRAM = """
 import sqlite3, sys
-path, mode, key = sys.argv[1:4]
+path, mode, key, whole_file = sys.argv[1:5]
 connection = sqlite3.connect(path, isolation_level=None)
+if whole_file:
+    connection.execute("PRAGMA locking_mode=EXCLUSIVE")
 connection.execute("BEGIN " + mode)
 if key:
     connection.execute("INSERT INTO bot_state (key, value) VALUES (?, 'other program')", (key,))
@@ -25,17 +27,21 @@ print("released", flush=True)
 
 class LockHolder:
     """``async with LockHolder(path):`` the lock is held by another process until ``release()``
-    or the end of the block. ``key``: a row it writes into ``bot_state`` meanwhile."""
+    or the end of the block. ``key``: a row it writes into ``bot_state`` meanwhile;
+    ``whole_file``: in SQLite's exclusive locking mode, which keeps out readers too."""
 
-    def __init__(self, path: Path | str, mode: str = "IMMEDIATE", key: str = "") -> None:
+    def __init__(self, path: Path | str, mode: str = "IMMEDIATE", key: str = "",
+                 whole_file: bool = False) -> None:
         self.path = str(path)
         self.mode = mode
         self.key = key
+        self.whole_file = whole_file
         self._process: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> LockHolder:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-c", _PROGRAM, self.path, self.mode, self.key,
+            "1" if self.whole_file else "",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         assert self._process.stdout is not None
         line = await asyncio.wait_for(self._process.stdout.readline(), 60)

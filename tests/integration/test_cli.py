@@ -243,9 +243,10 @@ async def _ping(user: Any, room: str) -> str:
 
 async def test_a_restarted_bot_reads_and_writes_in_an_encrypted_room_as_the_same_device(
         synapse, users, tmp_path) -> None:
-    """The client ``cct-bot run`` prepares before its loop (the store loaded: at the first start
-    made, then read again with its sessions) is the device that logged in: after a restart the
-    bot still decrypts the room's messages, and its device and identity keys are unchanged."""
+    """``cct-bot run`` prepares its client before its loop (the store made at the first start,
+    read again with its sessions at the next): after a restart the bot is the same device, its
+    keys the ones the homeserver holds, and decrypts the room's messages with the room key its
+    store kept."""
     chargee = await users("chargee", encryption=True)
     bot_id = synapse.register(unique("e2ebot"), "e2e-pw")
     room = await chargee.create_room(name="CCT", invite=[bot_id], encrypted=True)

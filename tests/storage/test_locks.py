@@ -86,6 +86,13 @@ def _one_revision_down(connection: Connection) -> None:
     command.downgrade(config, "-1")
 
 
+async def _waiting(db: Database) -> None:
+    """Until the database is waiting for another program's lock."""
+    async with asyncio.timeout(30):
+        while not db.lock.held:
+            await asyncio.sleep(0.01)
+
+
 async def test_the_migrations_wait_for_the_lock(sqlite_db: Database) -> None:
     db = sqlite_db
     head = await db.current_revision()
@@ -95,7 +102,7 @@ async def test_the_migrations_wait_for_the_lock(sqlite_db: Database) -> None:
     assert behind not in (None, head)
     async with LockHolder(_file(db)) as other:
         upgrading = asyncio.create_task(db.upgrade())
-        await asyncio.sleep(0.3)
+        await _waiting(db)
         assert await db.current_revision() == behind  # a read, meanwhile
         assert not upgrading.done()
         await other.release()
@@ -105,7 +112,22 @@ async def test_the_migrations_wait_for_the_lock(sqlite_db: Database) -> None:
 
 async def test_a_database_at_head_starts_without_waiting_for_the_lock(sqlite_db: Database) -> None:
     async with LockHolder(_file(sqlite_db)):
-        await asyncio.wait_for(sqlite_db.upgrade(), 30)
+        await asyncio.wait_for(sqlite_db.upgrade(), 10)
+
+
+async def test_a_database_no_one_may_read_is_waited_for_at_start(sqlite_db: Database) -> None:
+    await sqlite_db.dispose()  # no connection of ours open: the other program locks the file
+    db = Database(sqlite_db.url)
+    try:
+        async with LockHolder(_file(db), "EXCLUSIVE", whole_file=True) as other:
+            upgrading = asyncio.create_task(db.upgrade())
+            await _waiting(db)
+            assert not upgrading.done()
+            await other.release()
+            await upgrading
+        assert await db.current_revision() is not None
+    finally:
+        await db.dispose()
 
 
 async def test_a_read_only_transaction_refuses_writes(db: Database) -> None:

@@ -11,7 +11,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHECK = """
 import sys
-from pathlib import Path
 from storage.db import load_driver
 before = {name} in sys.modules
 load_driver({url!r})

@@ -9,10 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from nio import AsyncClient
+from nio import AsyncClient, LoginResponse
 from nio.crypto import OlmAccount
 
 from bot import cli
+from bot.app import Bot
 from bot.config import parse_settings
 from bot.login import own_device_store, prepared_client
 from bot.matrix import MatrixTransport
@@ -135,3 +136,28 @@ def test_the_bot_prepares_its_client_and_its_database_driver_before_its_loop_run
     assert drivers == [settings.database_url]
     assert [dict(client.olm.account.identity_keys) for client in given] == [
         _prepared_keys(settings.matrix, "BOTDEVICE")]
+
+
+def test_the_bot_logs_in_with_the_client_given(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, device_id="BOTDEVICE")
+    client = prepared_client(settings.matrix)
+    assert Bot(settings, client=client).transport.client is client
+
+
+async def test_a_password_login_given_another_device_uses_that_device_s_store(
+        tmp_path: Path) -> None:
+    settings = _settings(tmp_path, device_id="BOTDEVICE").matrix
+    transport = MatrixTransport(settings, client=prepared_client(settings))
+    client = transport.client
+
+    async def login(password: str, device_name: str) -> LoginResponse:
+        response = LoginResponse(settings.user_id, "GIVEN", "token")
+        client._handle_login(response)  # what nio's login does with the answer
+        return response
+
+    client.login = login
+    await transport._password_login()
+    assert client.device_id == "GIVEN" and client.store.device_id == "GIVEN"
+    assert dict(client.olm.account.identity_keys) == _prepared_keys(settings, "GIVEN")
+    saved = json.loads((settings.store_path / "credentials.json").read_text())
+    assert saved["device_id"] == "GIVEN"
