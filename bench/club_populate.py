@@ -276,7 +276,7 @@ async def history(session: aiohttp.ClientSession, url: str, club: Club, sizes: S
 async def seed_bot_database(url: str, club: Club) -> None:
     """The bot's database at the club's size (``bench.scale``'s: 3,500 participants, 500
     groups, polls, rencontres, 10,000 pending reminders), 60 groups given the group rooms."""
-    from bench.scale import seed
+    from bench.scale import seed, vacuumed
 
     db = Database(url)
     try:
@@ -287,10 +287,7 @@ async def seed_bot_database(url: str, club: Club) -> None:
                 group = await repos.session.get(ProjectGroup, number)
                 if group is not None:
                     group.room_id = room_id
-        if not db.is_sqlite:
-            async with db.engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.exec_driver_sql("VACUUM ANALYZE")
+        await vacuumed(db)
     finally:
         await db.dispose()
 

@@ -50,6 +50,16 @@ ROOM = "!scale:cct.example"
 COORDINATOR = "@coordination:cct.example"
 
 
+async def vacuumed(db: Database) -> None:
+    """On PostgreSQL, ``VACUUM ANALYZE``: what autovacuum does soon after a bulk load
+    (statistics for the planner, the visibility map for index-only scans)."""
+    if db.is_sqlite:
+        return
+    async with db.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("VACUUM ANALYZE")
+
+
 async def seed(db: Database, rng: random.Random) -> None:
     """The rows, with the participation ledger as the bot writes it (members, voters, users)."""
     await seed_groups(db, 500, 5000, 20000, rng)
@@ -212,10 +222,7 @@ async def prepare_database(url: str, reuse: bool = False) -> None:
         raise SystemExit("the database is not empty: give bench.scale an empty one (or --reuse)")
     started = time.perf_counter()
     await seed(db, random.Random(5))
-    if not db.is_sqlite:  # what autovacuum does soon after a bulk load: statistics, visibility
-        async with db.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.exec_driver_sql("VACUUM ANALYZE")
+    await vacuumed(db)
     await db.dispose()
     print(f"seeded in {time.perf_counter() - started:.0f} s ({url.split(':')[0]})")
 
