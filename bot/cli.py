@@ -29,7 +29,7 @@ from commands.dates.days import parse_day
 from commands.errors import UserError
 from commands.exports import Export, ExportRun
 from commands.i18n import Translator, preload
-from storage.db import Database, load_driver
+from storage.db import Database, prepare_storage
 
 log = logging.getLogger("cct-bot")
 
@@ -81,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                   args.redactor)
     preload()  # what the first replies need from disk, read before the loop runs
     client = prepared_client(settings.matrix)
-    load_driver(settings.database_url)
+    prepare_storage(settings.database_url)
     settle_memory()  # the libraries out of the collector's way: the one after the start is short
     asyncio.run(run_bot(settings, client))
     return 0

@@ -1,5 +1,6 @@
 """The bot's nio store skips the store transaction nio opens on every sync for an empty set of
-newly encrypted rooms, and still keeps the rooms that do become encrypted."""
+newly encrypted rooms, and still keeps the rooms that do become encrypted; ``cct-bot run``
+loads it before its event loop runs, for the device the login uses."""
 
 from __future__ import annotations
 
@@ -121,19 +122,19 @@ def test_a_login_given_another_device_loads_that_device_s_store(tmp_path: Path) 
     assert client.store.device_id == "GIVEN"
 
 
-def test_the_bot_prepares_its_client_and_its_database_driver_before_its_loop_runs(
+def test_the_bot_prepares_its_client_and_its_storage_before_its_loop_runs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(tmp_path, device_id="BOTDEVICE")
     given: list[AsyncClient] = []
-    drivers: list[str] = []
+    storages: list[str] = []
     monkeypatch.setattr(cli, "_load", lambda args, path: settings)
     monkeypatch.setattr(cli, "setup_logging", lambda *args: None)
     monkeypatch.setattr(cli, "settle_memory", lambda: None)
-    monkeypatch.setattr(cli, "load_driver", drivers.append)
+    monkeypatch.setattr(cli, "prepare_storage", storages.append)
     monkeypatch.setattr(cli, "run_bot", lambda settings, client: given.append(client))
     monkeypatch.setattr(cli.asyncio, "run", lambda ran: None)
     assert cli.cmd_run(argparse.Namespace(config="cct.toml", verbose=False, redactor=None)) == 0
-    assert drivers == [settings.database_url]
+    assert storages == [settings.database_url]
     assert [dict(client.olm.account.identity_keys) for client in given] == [
         _prepared_keys(settings.matrix, "BOTDEVICE")]
 
