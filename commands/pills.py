@@ -145,7 +145,7 @@ class RoomNames:
     sync changes (``update``); a message reads only its pills' entries. A name's TR39 skeleton
     and scripts, the costly part, are computed once per name."""
 
-    def __init__(self, rooms: int = 256, names: int = 50000, chunk: int = 500) -> None:
+    def __init__(self, rooms: int = 256, names: int = 50000, chunk: int = 100) -> None:
         self._rooms = rooms
         self._names = names
         self._chunk = chunk
