@@ -37,7 +37,7 @@ from bench.harness import Live, guarded, load_average, run_live, synapse_version
 from bench.latency_rows import CASES, CCT, ECHO, PEER, Row, report, summarise
 from bench.peers import ensure_peers, peer_version, reminder_bot_config
 from bench.projects import seed as seed_groups
-from bench.scale import vacuumed
+from bench.projects import vacuumed
 from bench.trace import child_env
 from storage.db import Database
 from tests.integration.matrix_user import MatrixUser, reply_target
@@ -48,8 +48,8 @@ MODES = ("plain", "encrypted")
 
 async def seed_database(url: str, groups: int) -> None:
     """cct-bot's database, migrated, with ``groups`` project groups (10 members and 40 progress
-    entries each, as ``bench.projects`` at the club's target scale), vacuumed as autovacuum
-    would."""
+    entries each, as ``bench.projects`` at the club's target scale); on PostgreSQL
+    (``bench.turn --database-url``) vacuumed as autovacuum would soon do."""
     db = Database(url)
     try:
         await db.upgrade()

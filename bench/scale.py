@@ -31,7 +31,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.projects import PARIS
+from bench.projects import PARIS, vacuumed
 from bench.projects import seed as seed_groups
 from bot.clock import SystemClock
 from bot.jobs import declared_jobs
@@ -48,16 +48,6 @@ from storage.models import Meeting, Poll, PollSlot, PollVote, Reminder
 NOW = datetime.now(UTC)
 ROOM = "!scale:cct.example"
 COORDINATOR = "@coordination:cct.example"
-
-
-async def vacuumed(db: Database) -> None:
-    """On PostgreSQL, ``VACUUM ANALYZE``: what autovacuum does soon after a bulk load
-    (statistics for the planner, the visibility map for index-only scans)."""
-    if db.is_sqlite:
-        return
-    async with db.engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.exec_driver_sql("VACUUM ANALYZE")
 
 
 async def seed(db: Database, rng: random.Random) -> None:

@@ -96,10 +96,10 @@ def prepared_client(settings: MatrixSettings) -> BotClient:
 
 def own_device_store(client: AsyncClient) -> None:
     """After a password login: the store loaded is the device's the homeserver gave (a client
-    prepared for the device asked, given another one, loads that one's)."""
+    prepared for the device asked, given another one, loads that one's). The user id is not
+    compared: the homeserver may spell the configured one otherwise (case), same account."""
     store = client.store
-    if store is not None and (store.user_id, store.device_id) != (client.user_id,
-                                                                  client.device_id):
+    if store is not None and store.device_id != client.device_id:
         store.database.close()
         client.store = client.olm = None
         client.load_store()

@@ -53,7 +53,7 @@ def prepare_storage(url: str) -> None:
     """What the first transaction would otherwise do in the event loop, done before it runs:
     the database's driver and SQLAlchemy's dialect for it imported (asyncpg: 13–20 ms), and the
     ORM's mappers configured (which SQLAlchemy does at the first query: 11 ms on a quiet host,
-    30 ms on a busy one)."""
+    about 35 ms in the club bench's restart; docs/performance.md)."""
     make_url(url).get_dialect().import_dbapi()
     configure_mappers()
 

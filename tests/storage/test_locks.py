@@ -86,11 +86,14 @@ def _one_revision_down(connection: Connection) -> None:
     command.downgrade(config, "-1")
 
 
-async def _waiting(db: Database) -> None:
-    """Until the database is waiting for another program's lock."""
+async def _waiting(db: Database, task: asyncio.Task[None]) -> None:
+    """Until the database is waiting for another program's lock (``task``'s error, if it
+    ended first)."""
     async with asyncio.timeout(30):
-        while not db.lock.held:
+        while not db.lock.held and not task.done():
             await asyncio.sleep(0.01)
+    if task.done():
+        task.result()
 
 
 async def test_the_migrations_wait_for_the_lock(sqlite_db: Database) -> None:
@@ -102,7 +105,7 @@ async def test_the_migrations_wait_for_the_lock(sqlite_db: Database) -> None:
     assert behind not in (None, head)
     async with LockHolder(_file(db)) as other:
         upgrading = asyncio.create_task(db.upgrade())
-        await _waiting(db)
+        await _waiting(db, upgrading)
         assert await db.current_revision() == behind  # a read, meanwhile
         assert not upgrading.done()
         await other.release()
@@ -116,16 +119,17 @@ async def test_a_database_at_head_starts_without_waiting_for_the_lock(sqlite_db:
 
 
 async def test_a_database_no_one_may_read_is_waited_for_at_start(sqlite_db: Database) -> None:
+    head = await sqlite_db.current_revision()
     await sqlite_db.dispose()  # no connection of ours open: the other program locks the file
     db = Database(sqlite_db.url)
     try:
         async with LockHolder(_file(db), "EXCLUSIVE", whole_file=True) as other:
             upgrading = asyncio.create_task(db.upgrade())
-            await _waiting(db)
+            await _waiting(db, upgrading)
             assert not upgrading.done()
             await other.release()
             await upgrading
-        assert await db.current_revision() is not None
+        assert await db.current_revision() == head
     finally:
         await db.dispose()
 
