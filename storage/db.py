@@ -50,10 +50,9 @@ BEGUN = "cct_begun"  # in a pooled connection's info: it answered BEGIN once
 
 
 def prepare_storage(url: str) -> None:
-    """What the first transaction would otherwise do in the event loop, done before it runs:
-    the database's driver and SQLAlchemy's dialect for it imported (asyncpg: 13–20 ms), and the
-    ORM's mappers configured (which SQLAlchemy does at the first query: 11 ms on a quiet host,
-    about 35 ms in the club bench's restart; docs/performance.md)."""
+    """What the first transaction would otherwise do in the event loop, done before it runs
+    (``cct-bot run``): the database's driver and SQLAlchemy's dialect for it imported, and the
+    ORM's mappers configured, which SQLAlchemy does at the first query."""
     make_url(url).get_dialect().import_dbapi()
     configure_mappers()
 
@@ -185,7 +184,7 @@ class Database:
         """Applies the Alembic migrations up to head (once another program's write lock, if
         any, is freed). The migration files are read in a worker thread; a database already at
         head costs the loop one read, and waits for no write lock."""
-        head = await asyncio.to_thread(_head)
+        head = await asyncio.to_thread(_script_heads)
         if await self._at(head):
             return
         while True:
@@ -203,7 +202,7 @@ class Database:
         another program keeps it from being read (the migrations then wait for it)."""
         try:
             async with (self._reader or self.engine).connect() as connection:
-                return bool(await connection.run_sync(_heads) == head)
+                return bool(await connection.run_sync(_database_heads) == head)
         except OperationalError as error:
             if not is_busy(error):
                 raise
@@ -286,18 +285,18 @@ def _raise_fault(error: DBAPIError) -> NoReturn:
     raise error
 
 
-def _head() -> frozenset[str]:
+def _script_heads() -> frozenset[str]:
     """The revisions of the migration files' heads."""
     return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-def _heads(connection: Connection) -> frozenset[str]:
+def _database_heads(connection: Connection) -> frozenset[str]:
     """The revisions the database is at."""
     return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 def _upgrade(connection: Connection, head: frozenset[str]) -> None:
-    if _heads(connection) == head:  # another program migrated it meanwhile
+    if _database_heads(connection) == head:  # another program migrated it meanwhile
         return
     config = alembic_config()
     config.attributes["connection"] = connection
