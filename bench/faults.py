@@ -5,7 +5,7 @@
 
 One fresh Synapse, one cct-bot process (SQLite) with a probe in its event loop
 (``bench/loop_probe.py``, through ``bench/probe_site`` on its ``PYTHONPATH``; it also records
-what the loop ran during each stall over 50 ms), the bare nio echo bot (``bench/echo_bot.py``)
+what the loop ran during each stall over ``STALL_S``, 20 ms), the bare nio echo bot (``bench/echo_bot.py``)
 as a process, one client and a server on loopback that never answers. Rooms: the club's main
 room, a rencontre's room where the bot is not a moderator (« nord »), a plain and an encrypted
 room for long replies, a room of its own for the pings and one for the echo bot's. First

@@ -21,6 +21,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.projects import vacuumed
 from commands import build_registry
 from commands.context import Club, Context
 from commands.dispatch import prepare, run
@@ -66,10 +67,7 @@ async def main(args: argparse.Namespace) -> None:
         await db.upgrade()
         started = time.perf_counter()
         poll_id = await seed(db, args.slots, args.voters, random.Random(3))
-        if not db.is_sqlite:  # what autovacuum does soon after a bulk load: statistics, visibility
-            async with db.engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.exec_driver_sql("VACUUM ANALYZE poll_votes")
+        await vacuumed(db, "poll_votes")
         print(f"seeded 1 poll, {args.slots} slots, {args.voters} voters "
               f"({args.slots * args.voters} votes) in {time.perf_counter() - started:.1f} s "
               f"({url.split(':')[0]})\n")

@@ -1,4 +1,5 @@
-"""Run by Python at start in ``bench.latency``'s bots when it traces (``--trace``): see
+"""Run by Python at start in ``bench.latency``'s bots and ``bench.club_scale``'s echo bot when
+they trace (``--trace``): see
 ``bench/trace.py``. Does nothing without its environment variable."""
 
 import os

@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from storage.db import Database, alembic_config
+from storage.db import Database
 from storage.faults import StorageBusy, StorageUnavailable, is_busy, storage_faults
 from tests.lock_holder import LockHolder
+from tests.storage.test_migrations import _migrate_to
 
 
 @pytest.fixture
@@ -80,12 +79,6 @@ async def test_several_writes_waiting_all_go_through_in_turn(sqlite_db: Database
     assert [await _get(db, f"k{i}") for i in range(5)] == [str(i) for i in range(5)]
 
 
-def _one_revision_down(connection: Connection) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, "-1")
-
-
 async def _waiting(db: Database, task: asyncio.Task[None]) -> None:
     """Until the database is waiting for another program's lock (``task``'s error, if it
     ended first)."""
@@ -99,8 +92,7 @@ async def _waiting(db: Database, task: asyncio.Task[None]) -> None:
 async def test_the_migrations_wait_for_the_lock(sqlite_db: Database) -> None:
     db = sqlite_db
     head = await db.current_revision()
-    async with db.engine.begin() as connection:
-        await connection.run_sync(_one_revision_down)
+    await _migrate_to(db, "-1", down=True)
     behind = await db.current_revision()
     assert behind not in (None, head)
     async with LockHolder(_file(db)) as other:

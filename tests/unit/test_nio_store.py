@@ -71,6 +71,7 @@ def _prepared_keys(settings: MatrixSettings, device: str) -> dict[str, str]:
     """The identity keys of ``device``'s account in its store file, read apart."""
     store = BotStore(settings.user_id, device, str(settings.store_path), "DEFAULT_KEY")
     account = store.load_account()
+    store.database.close()
     assert account is not None, f"no account prepared for {device}"
     return dict(account.identity_keys)
 
