@@ -27,7 +27,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -211,10 +211,9 @@ def _order(records: dict[str, list[dict[str, Any]]]) -> str:
     in an order of its own), whichever bot the command was for."""
     arrived: dict[str, dict[str, float]] = {}
     for user, rows in records.items():
-        for r in (r for r in rows if r["kind"] == "sync"):
-            for event_id, _sender, stamp, body in r["events"]:
-                if body.startswith(("!", "?")) and r["arrived"] - stamp / 1000 <= LIVE_S:
-                    arrived.setdefault(user, {}).setdefault(event_id, r["arrived"])
+        for sync, event_id, _sender, stamp, _body in _commands(rows):
+            if _live(sync, stamp):
+                arrived.setdefault(user, {}).setdefault(event_id, sync["arrived"])
     users = sorted(arrived)
     lines = ["delivery order, the same commands (ms, median; share of them the second bot got later):"]
     for i, one in enumerate(users):
@@ -232,6 +231,20 @@ def _order(records: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def _commands(rows: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str, str, int, str]]:
+    """The commands (``!`` or ``?``) the syncs of ``rows`` brought: (sync, event id, sender,
+    time stamp, body)."""
+    for sync in (r for r in rows if r["kind"] == "sync"):
+        for event_id, sender, stamp, body in sync["events"]:
+            if body.startswith(("!", "?")):
+                yield sync, event_id, sender, stamp, body
+
+
+def _live(sync: dict[str, Any], stamp: int) -> bool:
+    """Whether the sync brought the command within ``LIVE_S`` of its time stamp."""
+    return bool(sync["arrived"] - stamp / 1000 <= LIVE_S)
+
+
 def _bot_figures(rows: list[dict[str, Any]], client_user: str | None,
                  sent: dict[str, dict[str, Any]], seen: dict[str, float],
                  ) -> dict[str, list[list[float | None]]]:
@@ -243,24 +256,26 @@ def _bot_figures(rows: list[dict[str, Any]], client_user: str | None,
     for send in sends:  # a reply sent in parts: its first
         if send.get("reply_to"):
             answers.setdefault(send["reply_to"], send)
-    for r in (r for r in rows if r["kind"] == "sync"):
-        for event_id, sender, stamp, body in r["events"]:
-            if not body.startswith(("!", "?")) or (
-                    client_user and (sender != client_user or event_id not in sent)) or (
-                    not client_user and r["arrived"] - stamp / 1000 > LIVE_S):
+    for r, event_id, _sender, stamp, body in _commands(rows):
+        if client_user:  # the client's own commands, answered and seen by it
+            if event_id not in sent:
                 continue
-            reply = answers.get(event_id) or (next(
-                (s for s in sends if s["start"] >= r["arrived"]), None) if client_user else None)
-            if reply is None or (client_user and reply["event_id"] not in seen):
+            reply = answers.get(event_id) or next(
+                (s for s in sends if s["start"] >= r["arrived"]), None)
+            if reply is None or reply["event_id"] not in seen:
                 continue
-            asked = sent.get(event_id)
-            delivered = seen.get(reply["event_id"])
-            figures.setdefault(_label(body), []).append([
-                stamp / 1000 - asked["start"] if asked else None, r["arrived"] - stamp / 1000,
-                reply["start"] - r["arrived"],
-                reply["wire"] - reply["start"] if reply.get("wire") else None,
-                reply["end"] - reply["start"],
-                delivered - reply["start"] if delivered is not None else None])
+        else:  # the commands sent while the bot was running, answered
+            reply = answers.get(event_id)
+            if not _live(r, stamp) or reply is None:
+                continue
+        asked = sent.get(event_id)
+        delivered = seen.get(reply["event_id"])
+        figures.setdefault(_label(body), []).append([
+            stamp / 1000 - asked["start"] if asked else None, r["arrived"] - stamp / 1000,
+            reply["start"] - r["arrived"],
+            reply["wire"] - reply["start"] if reply.get("wire") else None,
+            reply["end"] - reply["start"],
+            delivered - reply["start"] if delivered is not None else None])
     return figures
 
 
