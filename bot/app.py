@@ -130,8 +130,8 @@ class Bot:
                                 self._forget_room)
         self.dispatcher.send_now = self.transport.send
         self.dispatcher.on_reschedule = self.scheduler.refresh
-        self.outbox.on_room_opened = self.dispatcher.room_opened
-        self.outbox.t = self.t
+        self.outbox.delivery.on_room_opened = self.dispatcher.room_opened
+        self.outbox.delivery.t = self.t
         self.outbox.on_failed = self.dispatcher.row_failed
         self.outbox.delivery.on_outcome_failed = self.dispatcher.outcome_failed
 

@@ -86,6 +86,13 @@ class Batch:
         return not (self.arrivals or self.poll_responses or self.reactions or self.redactions
                     or self.joined or self.left)
 
+    def answers_only(self) -> bool:
+        """One command and nothing else to save with it (its rows and the sync position aside,
+        once saved: ``queued`` holds what else it left to send): a reply read in its
+        transaction shows nothing its commit could still take back (``bot.ahead``)."""
+        return (len(self.commands) == 1 and not (self.queued or self.thread_messages)
+                and self.is_repeatable())
+
     def then(self, later: Batch) -> Batch:
         """This batch followed by ``later``, as one to save (batches kept in memory while
         another program holds the database's lock are saved together)."""

@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.effects import queue_effects
 from bot.outbox import Outbox, Queued
 from bot.rate import CommandRate
-from bot.running import CommandRunner, Handled, Membership, Prepared, Received
+from bot.running import CommandRunner, Handled, Membership, Prepared, Received, SendAhead
 from bot.transport import NewRoom
 from commands.arguments import split_first
 from commands.context import Club, RoomOutcome
@@ -133,13 +133,17 @@ class Dispatcher:
         return commands[0]
 
     async def take(self, repos: Repositories, commands: Sequence[Received],
-                   run_here: Received | None = None) -> Taken:
+                   run_here: Received | None = None, *, alone: bool = False) -> Taken:
         """The commands of a sync batch, just saved in ``repos``' transaction: ``run_here``
         (``runs_with_batch``, recorded as handled with its batch), if among them, runs in that
-        transaction; the others run once it is committed (``Taken.start``)."""
+        transaction; the others run once it is committed (``Taken.start``). ``alone``: the
+        batch saves nothing else (``Batch.answers_only``): a reply that is all its handler did
+        is sent while the transaction commits (``bot.ahead``)."""
         self._slow_ids |= {command.event_id for command in commands if self._slow(command)}
         if run_here is not None and [c.event_id for c in commands] == [run_here.event_id]:
-            return Taken(self, [await self.run_command(repos, run_here, with_batch=True)])
+            ahead = self.after.outbox.send_ahead if alone else None
+            return Taken(self, [await self.run_command(repos, run_here, with_batch=True,
+                                                       ahead=ahead)])
         return Taken(self, later=list(commands))
 
     def _slow(self, item: Received) -> bool:
@@ -150,9 +154,10 @@ class Dispatcher:
         return found is not None and found.slow
 
     async def run_command(self, repos: Repositories, item: Received,
-                          prepared: Prepared | None = None, *, with_batch: bool = False) -> Handled:
+                          prepared: Prepared | None = None, *, with_batch: bool = False,
+                          ahead: SendAhead | None = None) -> Handled:
         """Runs a received command in the caller's transaction (``CommandRunner.run``)."""
-        return await self.runner.run(repos, item, prepared, with_batch=with_batch)
+        return await self.runner.run(repos, item, prepared, with_batch=with_batch, ahead=ahead)
 
     async def screen(self, commands: Iterable[Received]) -> dict[str, Reply | None]:
         """The commands of a sync batch over their sender's rate (coordinators have none), by
@@ -351,7 +356,7 @@ class Dispatcher:
     async def room_opened(self, repos: Repositories, row: Queued, outcome: dict[str, Any],
                           room: NewRoom | None) -> list[Queued]:
         """What became of a room an outbox row opened (``None``: refused), in the caller's
-        transaction: the outcome's handler records it and says so (``Outbox.on_room_opened``).
+        transaction: the outcome's handler records it and says so (``Delivery.on_room_opened``).
         A row withdrawn meanwhile (its person erased) records nothing; the bot leaves the room."""
         now = self.clock.now()
         key = f"{row.txn_id}~opened"

@@ -21,7 +21,9 @@ import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+from bot.ahead import SentAhead
 from bot.clock import Clock
 from bot.delivery import (
     OUTCOME,
@@ -38,7 +40,6 @@ from bot.marks import Marks
 from bot.matrix_api import MatrixError
 from bot.transport import Transport
 from commands.effects import txn_id
-from commands.i18n import Translator
 from storage.db import Database
 from storage.repositories import Repositories
 
@@ -63,6 +64,7 @@ class Outbox:
         self.transport = transport
         self.clock = clock
         self.delivery = Delivery(db, transport, clock, self.push, self.write_marks)
+        self.ahead = SentAhead(self.delivery)  # replies sent while their row commits
         self.failures = Failures(db, clock, retry_for=retry_for, first_wait_s=first_wait_s,
                                  longest_wait_s=longest_wait_s, hold_s=hold_s)
         self._wake = asyncio.Event()
@@ -84,24 +86,6 @@ class Outbox:
         self.sent_count = 0
         self.on_failed: RowFailed | None = None  # set by the runtime (the dispatcher)
 
-    @property
-    def t(self) -> Translator:
-        """The club's language, for what the sender writes itself (parts of a long message)."""
-        return self.delivery.t
-
-    @t.setter
-    def t(self, value: Translator) -> None:
-        self.delivery.t = value
-
-    @property
-    def on_room_opened(self) -> RoomOpened | None:
-        """Records the outcome of a room a row opened (set by the runtime: the dispatcher)."""
-        return self.delivery.on_room_opened
-
-    @on_room_opened.setter
-    def on_room_opened(self, value: RoomOpened | None) -> None:
-        self.delivery.on_room_opened = value
-
     def push(self, message: Queued) -> None:
         """Sends a just-committed message as soon as possible (after its room's earlier ones)."""
         if message.id in self._sent or message.id in self._known:
@@ -113,6 +97,13 @@ class Outbox:
         self._idle.clear()
         if self._running:
             self._start_worker(message.room_id)
+
+    def send_ahead(self, room_id: str, content: dict[str, Any], txn: str) -> bool:
+        """Sends a reply whose row is not committed yet (``bot.ahead``), unless the room has
+        rows waiting (it would pass them) or the sender is not running; ``False`` if not sent."""
+        if not self._running or self._scan or self._lanes.get(room_id):
+            return False
+        return self.ahead.start(room_id, content, txn)
 
     def _start_worker(self, room_id: str) -> None:
         if room_id not in self._workers:
@@ -320,7 +311,8 @@ class Outbox:
     async def _attempt_once(self, message: Queued) -> bool:
         started = now()
         try:
-            event_id = await perform(self.delivery, message)
+            event_id = (await self.ahead.event_id(message)
+                        or await perform(self.delivery, message))
         except UnresolvedReference as error:
             return await self._drop(message, f"names a message never sent ({error})")
         except MatrixError as error:

@@ -5,12 +5,13 @@ answered instead."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.effects import queue_effects
@@ -34,9 +35,10 @@ from commands.registry import Registry, Resolved
 from commands.roles import Role
 from storage.faults import StorageUnavailable
 from storage.repositories import Repositories
-from storage.undo import CannotUndo, Undo, undoable
+from storage.undo import CannotUndo, Undo, undoable, writes
 
 log = logging.getLogger("bot.dispatcher")  # the dispatcher's records, as the log names them
+SendAhead = Callable[[str, dict[str, Any], str], bool]  # room, content, txn id: sent ahead?
 
 
 class Membership(Protocol):
@@ -117,20 +119,38 @@ class CommandRunner:
         self.t = t
 
     async def run(self, repos: Repositories, item: Received, prepared: Prepared | None = None,
-                  *, with_batch: bool = False) -> Handled:
+                  *, with_batch: bool = False, ahead: SendAhead | None = None) -> Handled:
         """The handler's changes undone if it refuses or fails (``storage.undo``), then its
         reply and effects queued and the command marked handled; ``prepared``: the reply made
         already, queued as it is. ``with_batch``: run in the transaction saving its sync batch,
         which recorded it as handled, and without a savepoint (``CannotUndo`` if it fails
-        after writing: the batch is saved again without it). The storage failing raises
-        ``StorageUnavailable`` (nothing is kept)."""
+        after writing: the batch is saved again without it). ``ahead``: a reply that is all
+        the handler did (it wrote nothing) is handed to it before being queued (``bot.ahead``).
+        The storage failing raises ``StorageUnavailable`` (nothing is kept)."""
+        content = None
         if prepared is None:
             undo = Undo.REDONE if with_batch else Undo.SAVEPOINT
+            written = writes(repos)
             prepared = await self._replied(repos, item, undo=undo)
-        queued = await self.finish(repos, item, prepared.reply)
+            if ahead is not None and writes(repos) == written:
+                content = await self._sent_ahead(item, prepared.reply, ahead)
+        queued = await self.finish(repos, item, prepared.reply, content)
         if not with_batch:
             await repos.inbox.mark_handled(item.event_id, self.clock.now())
         return Handled(queued, prepared.reply, prepared.handling)
+
+    @staticmethod
+    async def _sent_ahead(item: Received, reply: Reply,
+                          ahead: SendAhead) -> dict[str, Any] | None:
+        """Hands a reply that asks nothing more (no effect, follow-up or job to rebuild) to
+        ``ahead``; returns its content (``None``: not a reply to send)."""
+        if not reply.markdown or reply.effects or reply.then or reply.reschedule:
+            return None
+        content = answer_content(reply, item)
+        if ahead(item.room_id, content, txn_id("reply", item.event_id)):
+            await asyncio.sleep(0)  # the sender's turn hands the request to aiohttp,
+            await asyncio.sleep(0)  # whose task writes it (on Python < 3.12, not at once)
+        return content
 
     async def prepare(self, repos: Repositories, item: Received) -> Prepared:
         """The command's reply, made in ``repos``, a read-only transaction: a handler that
@@ -202,12 +222,14 @@ class CommandRunner:
         log.exception("internal error (ref. %s) on command %s", reference, event_id)
         return internal_error_reply(self.t, reference)
 
-    async def finish(self, repos: Repositories, item: Received, reply: Reply) -> list[Queued]:
-        """Queues the reply and its effects (in the caller's transaction)."""
+    async def finish(self, repos: Repositories, item: Received, reply: Reply,
+                     content: dict[str, Any] | None = None) -> list[Queued]:
+        """Queues the reply (its ``content``, if made already) and its effects (in the caller's
+        transaction)."""
         now = self.clock.now()
         queued = []
         if reply.markdown:
-            content = answer_content(reply, item)
+            content = content or answer_content(reply, item)
             row = await repos.outbox.add(txn_id=txn_id("reply", item.event_id),
                                          room_id=item.room_id, content=content, created_at=now)
             if row is not None:

@@ -127,7 +127,8 @@ class SyncBatches:
                              inline: bool) -> tuple[Taken, int]:
         async with self.db.transaction(patience=0) as repos:
             new_commands = await self.recorder.save(repos, batch, token, position, inline)
-            taken = await self.dispatcher.take(repos, new_commands, batch.run_here)
+            taken = await self.dispatcher.take(repos, new_commands, batch.run_here,
+                                               alone=batch.answers_only())
         return taken, len(new_commands)
 
     async def _saved(self, batch: Batch, token: str, position: bool,

@@ -44,6 +44,11 @@ def _count_flush(session: Session, _context: Any, _instances: Any) -> None:
     _count(session)
 
 
+def writes(repos: Repositories) -> int:
+    """How many statements of ``repos``' session wrote so far."""
+    return int(repos.session.info.get(WRITTEN, 0))
+
+
 def _count(session: Session) -> None:
     session.info[WRITTEN] = session.info.get(WRITTEN, 0) + 1
 

@@ -190,7 +190,7 @@ def make_harness(db: Database, clock: FakeClock, transport: FakeTransport, outbo
     matrix = FakeMatrix(direct=transport.direct, files=transport.files)
     dispatcher = Dispatcher(registry, db, outbox, clock, club, FakeMembership(roles, places),
                             matrix, follow_up_delay_s=0)
-    outbox.on_room_opened = dispatcher.room_opened
+    outbox.delivery.on_room_opened = dispatcher.room_opened
     outbox.on_failed = dispatcher.row_failed
     outbox.delivery.on_outcome_failed = dispatcher.outcome_failed
     return Harness(db, clock, transport, outbox, dispatcher, roles, places, itertools.count(1),

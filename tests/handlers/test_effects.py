@@ -186,7 +186,7 @@ async def test_rows_queued_before_the_effects_table_are_sent(
                        bool(room and room.space_refused)))
         return []
 
-    outbox.on_room_opened = room_opened
+    outbox.delivery.on_room_opened = room_opened
     transport.forbidden.add(("invite", ROOM))
     await outbox.flush()
     message, reaction, file, refusal = transport.sent
@@ -231,7 +231,7 @@ async def test_a_room_whose_space_listing_fails_is_listed_when_retried_not_creat
         return await put_state(room_id, event_type, state_key, content)
 
     transport.put_state = flaky  # type: ignore[method-assign]
-    outbox.on_room_opened = room_opened
+    outbox.delivery.on_room_opened = room_opened
     create = CreateRoom(ROOM, "Vélo", "", SPACE, (), Outcome("group-room", {"group": 1}))
     await queue(db, outbox, [create])
     assert len(transport.created) == 1 and opened == []  # created, not listed: tried again
@@ -255,11 +255,11 @@ async def test_a_direct_room_whose_answer_was_lost_is_found_again_after_a_restar
         return []
 
     transport.lose_creation_answers = 1
-    outbox.on_room_opened = room_opened
+    outbox.delivery.on_room_opened = room_opened
     await queue(db, outbox, [OpenDirectRoom(ROOM, "@b:example.org", Outcome("dm", {}))])
     assert transport.direct == [("@b:example.org", "!dm1:example.org")] and opened == []
     restarted = Outbox(db, transport, clock)
-    restarted.on_room_opened = room_opened
+    restarted.delivery.on_room_opened = room_opened
     await restarted.flush()
     assert transport.direct == [("@b:example.org", "!dm1:example.org")]  # no second room
     assert opened == ["!dm1:example.org"]

@@ -727,7 +727,7 @@ async def test_a_crash_at_any_point_loses_nothing_announced(
     async def dies(*_args: object) -> list[Queued]:
         raise Crash
 
-    restarted.on_room_opened = dies
+    restarted.delivery.on_room_opened = dies
     with pytest.raises(Crash):
         await restarted.flush()
     assert len(bot.transport.created) == 1
@@ -758,7 +758,7 @@ async def test_a_crash_at_any_point_loses_nothing_announced(
 def restart(bot: Harness) -> Outbox:
     """A new sender on the same database and homeserver, as after a restart."""
     outbox = Outbox(bot.db, bot.transport, bot.clock)
-    outbox.on_room_opened = bot.dispatcher.room_opened
+    outbox.delivery.on_room_opened = bot.dispatcher.room_opened
     return outbox
 
 

@@ -1,0 +1,68 @@
+"""Replies sent while the transaction that records them commits (``SentAhead``).
+
+A command's reply is sent ahead only when nothing its commit could still take back shows in
+it: the handler wrote nothing (``CommandRunner.run``) and its sync batch holds nothing else to
+save (``Batch.answers_only``). Its outbox row is written and committed as any other and handed
+to the sender after the commit, which finds the send made (or under way) and marks the row
+with its event id; a send that failed is made again from the row and retried as usual. If the
+transaction is rolled back, no row claims the send: the command comes again (or is answered
+that nothing could be saved) and its reply, with the same transaction id, is deduplicated by
+the homeserver."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from bot.delivery import Delivery, Queued
+from bot.effects import perform
+from commands.effects import REF_PREFIX
+
+log = logging.getLogger("bot.outbox")
+KEPT_S = 60.0  # a send no committed row claims (its transaction rolled back) is forgotten
+
+
+class SentAhead:
+    """The replies sent ahead of their rows, by transaction id."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+        self._sends: dict[str, asyncio.Task[str]] = {}
+
+    def start(self, room_id: str, content: dict[str, Any], txn: str) -> bool:
+        """Starts sending ``content`` in ``room_id`` (a message of ordinary size that names no
+        earlier one); ``False`` if it is not sent ahead."""
+        message = Queued(0, room_id, "m.room.message", json.dumps(content, ensure_ascii=False),
+                         txn)
+        if txn in self._sends or not message.quick or REF_PREFIX in message.content:
+            return False
+        task = asyncio.create_task(perform(self.delivery, message), name=f"ahead {room_id}")
+        task.add_done_callback(_retrieved)
+        self._sends[txn] = task
+        asyncio.get_running_loop().call_later(KEPT_S, self._forget, txn, task)
+        return True
+
+    async def event_id(self, message: Queued) -> str | None:
+        """The event id ``message`` got if it was sent ahead (waiting for the send to end);
+        ``None`` if it was not, or if that send failed."""
+        task = self._sends.pop(message.txn_id, None)
+        if task is None:
+            return None
+        await asyncio.wait({task})  # the send goes on if the caller is cancelled
+        if task.cancelled() or task.exception() is not None:
+            log.info("outbox: a reply sent ahead failed (%s); it is sent from its row %s",
+                     "cancelled" if task.cancelled() else task.exception(), message.id)
+            return None
+        return task.result()
+
+    def _forget(self, txn: str, task: asyncio.Task[str]) -> None:
+        if self._sends.get(txn) is task:
+            del self._sends[txn]
+
+
+def _retrieved(task: asyncio.Task[str]) -> None:
+    """A send's failure is read (not reported as never retrieved): its row's send tells it."""
+    if not task.cancelled():
+        task.exception()
