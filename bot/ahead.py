@@ -50,12 +50,24 @@ class SentAhead:
         task = self._sends.pop(message.txn_id, None)
         if task is None:
             return None
-        await asyncio.wait({task})  # the send goes on if the caller is cancelled
+        try:
+            await asyncio.wait({task})  # its failure is not the caller's
+        except asyncio.CancelledError:  # the sender stops: the row is sent at the next start
+            task.cancel()
+            raise
         if task.cancelled() or task.exception() is not None:
             log.info("outbox: a reply sent ahead failed (%s); it is sent from its row %s",
                      "cancelled" if task.cancelled() else task.exception(), message.id)
             return None
         return task.result()
+
+    async def close(self) -> None:
+        """Stops the sends under way (their rows, if committed, are sent at the next start)."""
+        tasks = list(self._sends.values())
+        self._sends.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _forget(self, txn: str, task: asyncio.Task[str]) -> None:
         if self._sends.get(txn) is task:

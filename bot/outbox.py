@@ -181,6 +181,7 @@ class Outbox:
     async def close(self) -> None:
         """Stops sending (what is left stays queued in the database for the next start)."""
         await self._stop_workers()
+        await self.ahead.close()
         await self.marks.close()
 
     async def _stop_workers(self) -> None:

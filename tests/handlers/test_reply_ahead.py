@@ -179,3 +179,15 @@ def test_a_batch_answers_only_when_it_holds_one_command_and_nothing_else() -> No
     assert not Batch(commands=[lone], joined={ROOM: NOW}).answers_only()
     assert not Batch(commands=[lone], queued=[Queued(1, ROOM, "m.room.message", "{}", "t")]
                      ).answers_only()
+
+
+async def test_a_send_ahead_under_way_when_the_sender_closes_stops_and_its_row_stays(
+        ahead: Ahead) -> None:
+    ahead.hold = txn_id("reply", "$a")
+    await ahead.bot.handle_sync(sync([message("$a", ANA, "!ping", NOW)], "s2"))
+    assert ahead.attempts == [ahead.hold]  # under way, the homeserver silent
+    await ahead.bot.outbox.close()
+    assert not [task for task in asyncio.all_tasks()
+                if task.get_name().startswith("ahead ") and not task.done()]
+    async with ahead.bot.db.transaction() as repos:
+        assert [row.txn_id for row in await repos.outbox.pending()] == [ahead.hold]
