@@ -69,9 +69,23 @@ class SentAhead:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def landed(self, txn: str) -> bool:
+        """Whether the reply of ``txn``, sent ahead of a commit that failed, reached the room
+        (waiting for the send to end)."""
+        task = self._sends.pop(txn, None)
+        if task is None:
+            return False
+        await asyncio.wait({task})
+        return not task.cancelled() and task.exception() is None
+
     def _forget(self, txn: str, task: asyncio.Task[str]) -> None:
-        if self._sends.get(txn) is task:
+        """Forgets a send no row claimed; one still under way is kept until it ends."""
+        if self._sends.get(txn) is not task:
+            return
+        if task.done():
             del self._sends[txn]
+        else:
+            asyncio.get_running_loop().call_later(KEPT_S, self._forget, txn, task)
 
 
 def _retrieved(task: asyncio.Task[str]) -> None:

@@ -312,8 +312,9 @@ class Outbox:
     async def _attempt_once(self, message: Queued) -> bool:
         started = now()
         try:
-            event_id = (await self.ahead.event_id(message)
-                        or await perform(self.delivery, message))
+            event_id = await self.ahead.event_id(message)
+            if event_id is None:
+                event_id = await perform(self.delivery, message)
         except UnresolvedReference as error:
             return await self._drop(message, f"names a message never sent ({error})")
         except MatrixError as error:

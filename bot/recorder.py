@@ -158,9 +158,13 @@ class BatchRecorder:
     async def tell_storage_is_down(self, commands: list[Command]) -> None:
         """The database refuses writes (read-only, disk full…): each command is answered at
         once, without the outbox, that nothing was saved; it will not be run when the database
-        is back (the person was told to try again)."""
+        is back (the person was told to try again). A command whose reply was sent ahead of
+        the commit that failed (``bot.ahead``) has its answer: it is not told, nor run again."""
         for command in commands:
             if command.event_id in self.told_down:
+                continue
+            if await self.outbox.ahead.landed(txn_id("reply", command.event_id)):
+                self.told_down.add(command.event_id)
                 continue
             reply = Reply(self.t("error.storage_unavailable"))
             content = answer_content(reply, command)

@@ -125,14 +125,17 @@ class CommandRunner:
         already, queued as it is. ``with_batch``: run in the transaction saving its sync batch,
         which recorded it as handled, and without a savepoint (``CannotUndo`` if it fails
         after writing: the batch is saved again without it). ``ahead``: a reply that is all
-        the handler did (it wrote nothing) is handed to it before being queued (``bot.ahead``).
+        the handler did (it wrote nothing, and did not fail: an internal error may come from
+        a transaction that cannot commit, and the command would then run again) is handed to
+        it before being queued (``bot.ahead``).
         The storage failing raises ``StorageUnavailable`` (nothing is kept)."""
         content = None
         if prepared is None:
             undo = Undo.REDONE if with_batch else Undo.SAVEPOINT
             written = writes(repos)
             prepared = await self._replied(repos, item, undo=undo)
-            if ahead is not None and writes(repos) == written:
+            if ahead is not None and writes(repos) == written \
+                    and prepared.handling.outcome != "error":
                 content = await self._sent_ahead(item, prepared.reply, ahead)
         queued = await self.finish(repos, item, prepared.reply, content)
         if not with_batch:

@@ -13,13 +13,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
+from bot import ahead as bot_ahead
 from bot.app import Bot
 from bot.batch import Batch, Command
 from bot.outbox import Queued, txn_id
 from commands.context import Context
 from commands.effects import Reply
 from commands.registry import command
+from storage.faults import StorageUnavailable
 from tests.handlers.test_sync_batches import NOW, ROOM, member, message, offline_bot, sync
 from tests.storage.conftest import migrated_at
 
@@ -114,7 +117,8 @@ def _add_writing_command(bot: Bot) -> None:
 async def test_a_command_that_wrote_is_answered_after_its_commit(ahead: Ahead) -> None:
     """Its reply says what is saved: it goes once that is committed."""
     _add_writing_command(ahead.bot)
-    await ahead.bot.handle_sync(sync([message("$a", ANA, "!note", NOW)], "s2"))
+    tasks = await ahead.bot.handle_sync(sync([message("$a", ANA, "!note", NOW)], "s2"))
+    assert tasks == []  # run with its batch
     assert ahead.at_commit[0] == 0
     assert await ahead.answered("$a") == "$landed-1"
     assert ahead.attempts == [txn_id("reply", "$a")]
@@ -123,8 +127,10 @@ async def test_a_command_that_wrote_is_answered_after_its_commit(ahead: Ahead) -
 async def test_a_command_whose_batch_saves_more_is_answered_after_the_commit(
         ahead: Ahead) -> None:
     """A reply read in a transaction that also records an arrival could show it: it waits."""
-    await ahead.bot.handle_sync(sync([member("$j", "@bob:localhost", NOW, previous="invite"),
-                                      message("$a", ANA, "!ping", NOW)], "s2"))
+    tasks = await ahead.bot.handle_sync(sync([
+        member("$j", "@bob:localhost", NOW, previous="invite"), message("$a", ANA, "!ping", NOW)],
+        "s2"))
+    assert tasks == []  # run with its batch
     assert ahead.at_commit[0] == 0
     assert await ahead.answered("$a") == "$landed-1"
 
@@ -181,13 +187,56 @@ def test_a_batch_answers_only_when_it_holds_one_command_and_nothing_else() -> No
                      ).answers_only()
 
 
-async def test_a_send_ahead_under_way_when_the_sender_closes_stops_and_its_row_stays(
+async def test_a_send_ahead_no_row_claimed_is_stopped_when_the_sender_closes(
         ahead: Ahead) -> None:
-    ahead.hold = txn_id("reply", "$a")
-    await ahead.bot.handle_sync(sync([message("$a", ANA, "!ping", NOW)], "s2"))
-    assert ahead.attempts == [ahead.hold]  # under way, the homeserver silent
+    ahead.hold = "unclaimed"
+    assert ahead.bot.outbox.send_ahead(ROOM, {"body": "pong"}, "unclaimed")
+    await asyncio.sleep(0)
+    assert ahead.attempts == ["unclaimed"]  # under way, the homeserver silent
     await ahead.bot.outbox.close()
     assert not [task for task in asyncio.all_tasks()
                 if task.get_name().startswith("ahead ") and not task.done()]
-    async with ahead.bot.db.transaction() as repos:
-        assert [row.txn_id for row in await repos.outbox.pending()] == [ahead.hold]
+
+
+def _add_failing_command(bot: Bot) -> None:
+    @bot.dispatcher.registry.add
+    @command("casse", fr=("casse",), section="reports")
+    async def casse(_ctx: Context) -> Reply:
+        raise RuntimeError("a bug, or a transaction that can no longer commit")
+
+
+async def test_an_internal_error_is_answered_after_the_commit(ahead: Ahead) -> None:
+    """Its cause may be a transaction that cannot commit, whose command then runs again: the
+    answer of that run must not find the error's event under its transaction id."""
+    _add_failing_command(ahead.bot)
+    tasks = await ahead.bot.handle_sync(sync([message("$a", ANA, "!casse", NOW)], "s2"))
+    assert tasks == []
+    assert ahead.at_commit[0] == 0
+    assert await ahead.answered("$a") == "$landed-1"
+
+
+async def test_a_reply_sent_ahead_of_a_commit_the_database_refused_is_the_only_answer(
+        ahead: Ahead) -> None:
+    """The database refusing to save (disk full…) is told to the sender of each command, but
+    one whose reply reached the room has its answer: no notice, and it is not run again."""
+    def refused(_connection: object) -> None:
+        raise OperationalError("COMMIT", {}, Exception("database or disk is full"))
+
+    event.listen(ahead.bot.db.engine.sync_engine, "commit", refused)
+    with pytest.raises(StorageUnavailable):
+        await ahead.bot.handle_sync(sync([message("$a", ANA, "!ping", NOW)], "s2"))
+    assert ahead.attempts == [txn_id("reply", "$a")]
+    assert "$a" in ahead.bot.recorder.told_down
+
+
+async def test_a_send_no_row_claimed_is_kept_while_under_way_then_forgotten(
+        ahead: Ahead, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot_ahead, "KEPT_S", 0.01)
+    outbox = ahead.bot.outbox
+    ahead.hold = "slow"
+    assert outbox.send_ahead(ROOM, {"body": "pong"}, "slow")
+    assert outbox.send_ahead(ROOM, {"body": "pong"}, "quick")
+    await asyncio.sleep(0.05)  # past the time kept, "slow" still under way
+    assert await outbox.ahead.landed("quick") is False  # done, no row claimed it: forgotten
+    ahead.release.set()
+    assert await outbox.ahead.landed("slow") is True  # kept until it ended
