@@ -1,13 +1,14 @@
 """Replies sent while the transaction that records them commits (``SentAhead``).
 
 A command's reply is sent ahead only when nothing its commit could still take back shows in
-it: the handler wrote nothing (``CommandRunner.run``) and its sync batch holds nothing else to
-save (``Batch.answers_only``). Its outbox row is written and committed as any other and handed
-to the sender after the commit, which finds the send made (or under way) and marks the row
-with its event id; a send that failed is made again from the row and retried as usual. If the
-transaction is rolled back, no row claims the send: the command comes again (or is answered
-that nothing could be saved) and its reply, with the same transaction id, is deduplicated by
-the homeserver."""
+it: the handler wrote nothing and did not fail (``CommandRunner.run``) and its sync batch holds
+nothing else to save (``Batch.answers_only``). Its outbox row is written and committed as any
+other and handed to the sender after the commit, which finds the send made (or under way) and
+marks the row with its event id; a send that failed is made again from the row and retried as
+usual. If the commit fails, no row claims the send: the command runs again apart from its batch
+and its row takes that send's event; if the database refuses to save, the command has its
+answer (``landed``) and is not run again. After a crash before the commit, the command comes
+again and its reply, with the same transaction id, is deduplicated by the homeserver."""
 
 from __future__ import annotations
 
