@@ -138,7 +138,7 @@ class Dispatcher:
         (``runs_with_batch``, recorded as handled with its batch), if among them, runs in that
         transaction; the others run once it is committed (``Taken.start``). ``alone``: the
         batch saves nothing else (``Batch.answers_only``): a reply that is all its handler did
-        is sent while the transaction commits (``bot.ahead``)."""
+        is sent before its row is written and committed (``bot.ahead``)."""
         self._slow_ids |= {command.event_id for command in commands if self._slow(command)}
         if run_here is not None and [c.event_id for c in commands] == [run_here.event_id]:
             ahead = self.after.outbox.send_ahead if alone else None

@@ -127,8 +127,8 @@ class CommandRunner:
         after writing: the batch is saved again without it). ``ahead``: a reply that is all
         the handler did (it wrote nothing, and did not fail: an internal error may come from
         a transaction that cannot commit, and the command would then run again) is handed to
-        it before being queued (``bot.ahead``).
-        The storage failing raises ``StorageUnavailable`` (nothing is kept)."""
+        it before being queued (``bot.ahead``). The storage failing raises
+        ``StorageUnavailable`` (nothing is kept)."""
         content = None
         if prepared is None:
             undo = Undo.REDONE if with_batch else Undo.SAVEPOINT
