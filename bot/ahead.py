@@ -4,24 +4,22 @@ A command's reply is sent ahead only when nothing its commit could still take ba
 it: the handler wrote nothing and did not fail (``CommandRunner.run``) and its sync batch holds
 nothing else to save (``Batch.answers_only``). Its outbox row is written and committed as any
 other and handed to the sender after the commit, which finds the send made (or under way) and
-marks the row with its event id; a send that failed is made again from the row and retried as
-usual. If the commit fails, no row claims the send: the command runs again apart from its batch
-and its row takes that send's event; if the database refuses to save, the command has its
-answer (``landed``) and is not run again. After a crash before the commit, the command comes
+marks the row with its event id; a send that failed is the row's first failed try, retried
+(and paced) as any other. If the commit fails, no row claims the send: the command runs again
+apart from its batch and its row takes that send's event; if the database refuses to save, the
+command has its answer (``landed``) and is not run again. After a crash before the commit, the command comes
 again and its reply, with the same transaction id, is deduplicated by the homeserver."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from typing import Any
 
 from bot.delivery import Delivery, Queued
 from bot.effects import perform
 from commands.effects import REF_PREFIX
 
-log = logging.getLogger("bot.outbox")
 KEPT_S = 60.0  # a send no committed row claims (its transaction rolled back) is forgotten
 
 
@@ -47,20 +45,18 @@ class SentAhead:
 
     async def event_id(self, message: Queued) -> str | None:
         """The event id ``message`` got if it was sent ahead (waiting for the send to end);
-        ``None`` if it was not, or if that send failed."""
-        task = self._sends.pop(message.txn_id, None)
-        if task is None:
-            return None
-        try:
-            await asyncio.wait({task})  # its failure is not the caller's
-        except asyncio.CancelledError:  # the sender stops: the row is sent at the next start
-            task.cancel()
-            raise
-        if task.cancelled() or task.exception() is not None:
-            log.info("outbox: a reply sent ahead failed (%s); it is sent from its row %s",
-                     "cancelled" if task.cancelled() else task.exception(), message.id)
+        ``None`` if it was not (or that send was stopped). A send that failed raises its
+        error: the row's attempt failed, and is retried (and paced) as any other."""
+        task = await self._ended(message.txn_id)
+        if task is None or task.cancelled():
             return None
         return task.result()
+
+    async def landed(self, txn: str) -> bool:
+        """Whether the reply of ``txn``, sent ahead of a commit that failed, reached the room
+        (waiting for the send to end)."""
+        task = await self._ended(txn)
+        return task is not None and not task.cancelled() and task.exception() is None
 
     async def close(self) -> None:
         """Stops the sends under way (their rows, if committed, are sent at the next start)."""
@@ -70,14 +66,17 @@ class SentAhead:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def landed(self, txn: str) -> bool:
-        """Whether the reply of ``txn``, sent ahead of a commit that failed, reached the room
-        (waiting for the send to end)."""
+    async def _ended(self, txn: str) -> asyncio.Task[str] | None:
+        """The send of ``txn``, taken and waited for; stopped if the caller is cancelled."""
         task = self._sends.pop(txn, None)
         if task is None:
-            return False
-        await asyncio.wait({task})
-        return not task.cancelled() and task.exception() is None
+            return None
+        try:
+            await asyncio.wait({task})  # its failure is not raised here
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        return task
 
     def _forget(self, txn: str, task: asyncio.Task[str]) -> None:
         """Forgets a send no row claimed; one still under way is kept until it ends."""

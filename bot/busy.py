@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.outbox import txn_id
 from bot.render import answer_content
-from bot.running import CommandRunner, Handling, Received
+from bot.running import CommandRunner, Handling, Received, answer_alone
 from commands.dispatch import command_text
 from commands.effects import Reply
 from storage.db import Database
@@ -64,9 +64,9 @@ class BusyDatabase:
                 reply = await self.runner.reply(item, line, repos, handling, undo=Undo.NOTHING)
         except StorageUnavailable:  # it writes: it waits for the lock
             return False
-        if not reply.markdown or reply.effects or reply.then or reply.reschedule:
+        content = answer_alone(reply, item)
+        if content is None:
             return False
-        content = answer_content(reply, item)
         if not await self._send_now(item, content, txn_id("reply", item.event_id)):
             return False
         handling.log()

@@ -106,6 +106,14 @@ class Handled:
     handling: Handling
 
 
+def answer_alone(reply: Reply, item: Received) -> dict[str, Any] | None:
+    """The content of ``reply`` answering ``item``, if the reply asks nothing more (no effect,
+    follow-up or job to rebuild) and can be sent without its outbox row; ``None`` if not."""
+    if not reply.markdown or reply.effects or reply.then or reply.reschedule:
+        return None
+    return answer_content(reply, item)
+
+
 class CommandRunner:
     """Runs received commands in the caller's transaction and queues their replies."""
 
@@ -145,12 +153,10 @@ class CommandRunner:
     @staticmethod
     async def _sent_ahead(item: Received, reply: Reply,
                           ahead: SendAhead) -> dict[str, Any] | None:
-        """Hands a reply that asks nothing more (no effect, follow-up or job to rebuild) to
-        ``ahead``; returns its content (``None``: not a reply to send)."""
-        if not reply.markdown or reply.effects or reply.then or reply.reschedule:
-            return None
-        content = answer_content(reply, item)
-        if ahead(item.room_id, content, txn_id("reply", item.event_id)):
+        """Hands a reply that asks nothing more to ``ahead`` (``answer_alone``); returns its
+        content (``None``: not one)."""
+        content = answer_alone(reply, item)
+        if content is not None and ahead(item.room_id, content, txn_id("reply", item.event_id)):
             await asyncio.sleep(0)  # the sender's turn hands the request to aiohttp,
             await asyncio.sleep(0)  # whose task writes it (on Python < 3.12, not at once)
         return content

@@ -154,12 +154,52 @@ async def test_a_reply_sent_ahead_of_a_commit_that_failed_is_not_sent_again(
     assert both.attempts == [txn_id("reply", "$a")]
 
 
-async def test_a_reply_sent_ahead_that_failed_is_sent_from_its_row(ahead: Ahead) -> None:
+async def test_a_reply_sent_ahead_that_failed_is_sent_from_its_row_as_a_failed_row(
+        ahead: Ahead) -> None:
+    """The failure is the row's first: tried again after the outbox's wait (a 429's wait
+    kept), not at once."""
+    ahead.bot.outbox.failures.first_wait_s = 0.2
     ahead.fail_first = True
     await ahead.bot.handle_sync(sync([message("$a", ANA, "!ping", NOW)], "s2"))
     assert ahead.at_commit[0] == 1
+    await asyncio.sleep(0.05)
+    assert ahead.attempts == [txn_id("reply", "$a")]  # waiting to be tried again
+    async with asyncio.timeout(10):
+        while len(ahead.attempts) < 2:
+            await asyncio.sleep(0.05)
     assert await ahead.answered("$a") == "$landed-2"
     assert ahead.attempts == [txn_id("reply", "$a")] * 2
+
+
+def _add_commands_asking_more(bot: Bot) -> None:
+    """``!long``: a reply longer than a message of ordinary size; ``!suite``: one with a
+    follow-up."""
+    @bot.dispatcher.registry.add
+    @command("long", fr=("long",), section="reports")
+    async def long(_ctx: Context) -> Reply:
+        return Reply("Très long. " * 2000)
+
+    async def later(_repos: object) -> list[object]:
+        return []
+
+    @bot.dispatcher.registry.add
+    @command("suite", fr=("suite",), section="reports")
+    async def suite(_ctx: Context) -> Reply:
+        return Reply("Et ensuite…", then=(later,))
+
+
+@pytest.mark.parametrize("body", ["!long", "!suite"])
+async def test_a_reply_long_to_send_or_with_more_to_do_goes_after_the_commit(
+        ahead: Ahead, body: str) -> None:
+    _add_commands_asking_more(ahead.bot)
+    tasks = await ahead.bot.handle_sync(sync([message("$a", ANA, body, NOW)], "s2"))
+    assert tasks == []
+    assert ahead.at_commit[0] == 0
+
+
+async def test_nothing_is_sent_ahead_while_the_sender_reads_its_queue(ahead: Ahead) -> None:
+    ahead.bot.outbox.wake()  # rows were committed without being handed over
+    assert not ahead.bot.outbox.send_ahead(ROOM, {"body": "pong"}, "t")
 
 
 async def test_a_reply_never_passes_rows_waiting_in_its_room(ahead: Ahead) -> None:
