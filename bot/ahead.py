@@ -7,8 +7,9 @@ other and handed to the sender after the commit, which finds the send made (or u
 marks the row with its event id; a send that failed is the row's first failed try, retried
 (and paced) as any other. If the commit fails, no row claims the send: the command runs again
 apart from its batch and its row takes that send's event; if the database refuses to save, the
-command has its answer (``landed``) and is not run again. After a crash before the commit, the command comes
-again and its reply, with the same transaction id, is deduplicated by the homeserver."""
+command has its answer (``landed``) and is not run again. After a crash before the commit,
+the command comes again and its reply, with the same transaction id, is deduplicated by the
+homeserver."""
 
 from __future__ import annotations
 
