@@ -5,19 +5,18 @@
 
 One fresh Synapse, one cct-bot process (SQLite) with a probe in its event loop
 (``bench/loop_probe.py``, through ``bench/probe_site`` on its ``PYTHONPATH``; it also records
-what the loop ran during each stall over ``STALL_S``, 20 ms), the bare nio echo bot (``bench/echo_bot.py``)
-as a process, one client and a server on loopback that never answers. Rooms: the club's main
-room, a rencontre's room where the bot is not a moderator (« nord »), a plain and an encrypted
-room for long replies, a room of its own for the pings and one for the echo bot's. First
-``--n`` pings without a fault (after a warm-up); then, for each fault
+what the loop ran during each stall over ``loop_probe.STALL_S``), the bare nio echo bot
+(``bench/echo_bot.py``) as a process, one client and a server on loopback that never answers.
+Rooms: the club's main room, a rencontre's room where the bot is not a moderator (« nord »), a
+plain and an encrypted room for long replies, a room of its own for the pings and one for the
+echo bot's. First ``--n`` pings without a fault (after a warm-up); then, for each fault
 (``bench/fault_kinds.py``), the fault runs while the client keeps sending ``!ping``, one at a
 time, to cct-bot and to the echo bot in turns, until the fault is over and at least
 ``--window`` seconds have passed. Prints, per phase: the longest stall of the bot's loop (ms),
 cct-bot's p50 / p99 (ms) and its p50's ratio to the one without fault, the same ratio for the
 echo bot (how much the homeserver itself slowed down), cct-bot's ratio over the echo bot's
 against the goal (stall ≤ 50 ms, ≤ 1.2×), and what became of the fault's own command. Figures,
-not a test: nothing here is asserted by pytest.
-"""
+not a test: nothing here is asserted by pytest."""
 
 from __future__ import annotations
 

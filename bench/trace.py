@@ -2,18 +2,18 @@
 
 ``install(DIR)`` patches matrix-nio in the process that calls it (and cct-bot's steps, when it
 is cct-bot), which then appends one JSON line per event to ``DIR/<pid>.jsonl``, in wall-clock
-seconds: each sync (asked, its response received before nio handles it, the timeline's events
-with their homeserver time stamps) and each ``room_send`` (start, end, event id, the event it
-answers); in cct-bot, the
-moments of its steps between a sync response and the send of its reply. ``bench.latency`` installs
-it in its measuring client and, through ``bench/trace_site/sitecustomize.py`` on their
-``PYTHONPATH``, in the echo bot and cct-bot; ``report(DIR)`` then prints, per bot and command,
-medians of: the command's trip to the homeserver, its delivery to the bot, the bot's work, the
-wait from ``room_send`` until aiohttp begins writing the request's body ("wire": on Python <
-3.12 a task of its own, which runs once the loop gets to it), the bot's send, and the reply's
-delivery to the client; for two bots in the same room, how much later one got the same commands
-than the other (the homeserver's delivery order); then cct-bot's steps. ``bench.club_scale``
-traces its two bots only (its client is not nio): there the client's columns stay empty.
+seconds: each sync (its response received before nio handles it, the timeline's events with
+their homeserver time stamps) and each ``room_send`` (start, end, event id, the event it
+answers); in cct-bot, the moments of its steps between a sync response and the send of its
+reply. ``bench.latency`` installs it in its measuring client and, through
+``bench/trace_site/sitecustomize.py`` on their ``PYTHONPATH``, in the echo bot and cct-bot;
+``report(DIR)`` then prints, per bot and command, medians of: the command's trip to the
+homeserver, its delivery to the bot, the bot's work, the wait from ``room_send`` until aiohttp
+begins writing the request's body ("wire": on Python < 3.12 a task of its own, which runs once
+the loop gets to it), the bot's send, and the reply's delivery to the client; for two bots in
+the same room, how much later one got the same commands than the other (the homeserver's
+delivery order); then cct-bot's steps. ``bench.club_scale`` traces its two bots only (its
+client is not nio): there the client's columns stay empty.
 
 Tracing costs a little time itself: read its figures against each other, not against a run
 without it. Not for production: it replaces library methods.
@@ -45,7 +45,7 @@ STEPS = (
 # or starting (restarts, catch-up): left out of the delivery order, and of the figures when no
 # client is traced (``bench.club_scale``).
 LIVE_S = 1.0
-SEGMENTS = ("batch read", "transaction", "command", "committed", "sender", "send")
+SEGMENTS = (*(label for *_, label in STEPS), "send")
 
 
 def install(folder: str | Path) -> None:
@@ -59,7 +59,7 @@ def install(folder: str | Path) -> None:
     _patch(nio.AsyncClient, "sync", tracer.on_sync)
     _patch(nio.AsyncClient, "room_send", tracer.on_send)
     _patch(aiohttp.client_reqrep.ClientRequest, "write_bytes", tracer.on_write)
-    _trace_steps(tracer.marks, _patch)
+    _trace_steps(tracer.marks)
 
 
 def _patch(cls: Any, name: str, make: Callable[[Any], Any]) -> None:
@@ -91,13 +91,11 @@ class _Tracer:
 
     def on_sync(self, original: Any) -> Any:
         async def sync(client: Any, *args: Any, **kwargs: Any) -> Any:
-            asked = time.time()
             response = await original(client, *args, **kwargs)
             events = [[e.event_id, e.sender, e.server_timestamp, str(getattr(e, "body", ""))[:40]]
                       for room in getattr(getattr(response, "rooms", None), "join", {}).values()
                       for e in room.timeline.events]
-            self.write(kind="sync", user=client.user_id, asked=asked, arrived=self.arrived,
-                       events=events)
+            self.write(kind="sync", user=client.user_id, arrived=self.arrived, events=events)
             return response
         return sync
 
@@ -133,7 +131,7 @@ def _reply_to(content: Any) -> str | None:
     return replied.get("event_id") if isinstance(replied, dict) else None
 
 
-def _trace_steps(marks: dict[str, float], patch: Callable[..., None]) -> None:
+def _trace_steps(marks: dict[str, float]) -> None:
     """Notes when each of cct-bot's steps starts (the first time after a sync response)."""
     import importlib
 
@@ -154,7 +152,7 @@ def _trace_steps(marks: dict[str, float], patch: Callable[..., None]) -> None:
                 return await original(self, *args, **kwargs)
             return step
 
-        patch(target, method, make)
+        _patch(target, method, make)
 
 
 def child_env(folder: str | Path) -> dict[str, str]:
@@ -211,7 +209,7 @@ def _order(records: dict[str, list[dict[str, Any]]]) -> str:
     in an order of its own), whichever bot the command was for."""
     arrived: dict[str, dict[str, float]] = {}
     for user, rows in records.items():
-        for sync, event_id, _sender, stamp, _body in _commands(rows):
+        for sync, event_id, stamp, _body in _commands(rows):
             if _live(sync, stamp):
                 arrived.setdefault(user, {}).setdefault(event_id, sync["arrived"])
     users = sorted(arrived)
@@ -231,13 +229,13 @@ def _order(records: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def _commands(rows: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str, str, int, str]]:
-    """The commands (``!`` or ``?``) the syncs of ``rows`` brought: (sync, event id, sender,
-    time stamp, body)."""
+def _commands(rows: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str, int, str]]:
+    """The commands (``!`` or ``?``) the syncs of ``rows`` brought: (sync, event id, time
+    stamp, body)."""
     for sync in (r for r in rows if r["kind"] == "sync"):
-        for event_id, sender, stamp, body in sync["events"]:
+        for event_id, _sender, stamp, body in sync["events"]:
             if body.startswith(("!", "?")):
-                yield sync, event_id, sender, stamp, body
+                yield sync, event_id, stamp, body
 
 
 def _live(sync: dict[str, Any], stamp: int) -> bool:
@@ -256,7 +254,7 @@ def _bot_figures(rows: list[dict[str, Any]], client_user: str | None,
     for send in sends:  # a reply sent in parts: its first
         if send.get("reply_to"):
             answers.setdefault(send["reply_to"], send)
-    for r, event_id, _sender, stamp, body in _commands(rows):
+    for r, event_id, stamp, body in _commands(rows):
         if client_user:  # the client's own commands, answered and seen by it
             if event_id not in sent:
                 continue

@@ -82,10 +82,10 @@ def new_client(settings: MatrixSettings, device_id: str) -> BotClient:
 
 
 def prepared_client(settings: MatrixSettings) -> BotClient:
-    """The client of the device the bot starts as, its store loaded: ``cct-bot run`` makes it
-    before its event loop runs, as loading the store stops everything else (at the first start
-    the store's file and the device's Olm account are created; later, nio reads every Olm and
-    Megolm session it holds). The login finds it loaded."""
+    """The client of the device the bot starts as, its store loaded (with encryption):
+    ``cct-bot run`` makes it before its event loop runs, as loading the store stops everything
+    else (at the first start the store's file and the device's Olm account are created; later,
+    nio reads every Olm and Megolm session it holds). The login finds it loaded."""
     client = new_client(settings, start_device(settings))
     if settings.encryption:
         client.user_id = settings.user_id  # nio sets it at the login

@@ -1,6 +1,6 @@
 """Run by Python at start in ``bench.latency``'s bots and ``bench.club_scale``'s echo bot when
-they trace (``--trace``): see
-``bench/trace.py``. Does nothing without its environment variable."""
+they trace (``--trace``): see ``bench/trace.py``. Does nothing without its environment
+variable."""
 
 import os
 import sys
