@@ -276,7 +276,6 @@ async def history(session: aiohttp.ClientSession, url: str, club: Club, sizes: S
 async def seed_bot_database(url: str, club: Club) -> None:
     """The bot's database at the club's size (``bench.scale``'s: 3,500 participants, 500
     groups, polls, rencontres, 10,000 pending reminders), 60 groups given the group rooms."""
-    from bench.projects import vacuumed
     from bench.scale import seed
 
     db = Database(url)
@@ -288,7 +287,7 @@ async def seed_bot_database(url: str, club: Club) -> None:
                 group = await repos.session.get(ProjectGroup, number)
                 if group is not None:
                     group.room_id = room_id
-        await vacuumed(db)
+        await db.vacuum_analyze()
     finally:
         await db.dispose()
 

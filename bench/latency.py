@@ -37,7 +37,6 @@ from bench.harness import Live, guarded, load_average, run_live, synapse_version
 from bench.latency_rows import CASES, CCT, ECHO, PEER, Row, report, summarise
 from bench.peers import ensure_peers, peer_version, reminder_bot_config
 from bench.projects import seed as seed_groups
-from bench.projects import vacuumed
 from bench.trace import child_env
 from storage.db import Database
 from tests.integration.matrix_user import MatrixUser, reply_target
@@ -54,7 +53,7 @@ async def seed_database(url: str, groups: int) -> None:
     try:
         await db.upgrade()
         await seed_groups(db, groups, groups * 10, groups * 40, random.Random(8))
-        await vacuumed(db)
+        await db.vacuum_analyze()
     finally:
         await db.dispose()
 

@@ -21,7 +21,6 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.projects import vacuumed
 from commands import build_registry
 from commands.context import Club, Context
 from commands.dispatch import prepare, run
@@ -67,7 +66,7 @@ async def main(args: argparse.Namespace) -> None:
         await db.upgrade()
         started = time.perf_counter()
         poll_id = await seed(db, args.slots, args.voters, random.Random(3))
-        await vacuumed(db, "poll_votes")
+        await db.vacuum_analyze("poll_votes")
         print(f"seeded 1 poll, {args.slots} slots, {args.voters} voters "
               f"({args.slots * args.voters} votes) in {time.perf_counter() - started:.1f} s "
               f"({url.split(':')[0]})\n")

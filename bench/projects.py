@@ -66,17 +66,6 @@ async def seed(db: Database, groups: int, members: int, progress: int,
     return names
 
 
-async def vacuumed(db: Database, table: str = "") -> None:
-    """On PostgreSQL, ``VACUUM ANALYZE`` (of ``table``, else of every table): what autovacuum
-    does soon after a bulk load (statistics for the planner, the visibility map for index-only
-    scans)."""
-    if db.is_sqlite:
-        return
-    async with db.engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.exec_driver_sql(f"VACUUM ANALYZE {table}".strip())
-
-
 async def measure(db: Database, line: str, n: int, sender: str) -> list[float]:
     registry = build_registry()
     club = Club("CCT", "!", "fr", "Europe/Paris", "", "", "bench")

@@ -31,7 +31,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.projects import PARIS, vacuumed
+from bench.projects import PARIS
 from bench.projects import seed as seed_groups
 from bot.clock import SystemClock
 from bot.jobs import declared_jobs
@@ -212,7 +212,7 @@ async def prepare_database(url: str, reuse: bool = False) -> None:
         raise SystemExit("the database is not empty: give bench.scale an empty one (or --reuse)")
     started = time.perf_counter()
     await seed(db, random.Random(5))
-    await vacuumed(db)
+    await db.vacuum_analyze()
     await db.dispose()
     print(f"seeded in {time.perf_counter() - started:.0f} s ({url.split(':')[0]})")
 

@@ -218,6 +218,16 @@ class Database:
         if self._reader is not None:
             await self._reader.dispose()
 
+    async def vacuum_analyze(self, table: str = "") -> None:
+        """On PostgreSQL, ``VACUUM ANALYZE`` of ``table`` (a name of the schema), else of every
+        table: what autovacuum does soon after a bulk load (the planner's statistics, the
+        visibility map for index-only scans). Nothing on SQLite."""
+        if self.is_sqlite:
+            return
+        async with self.engine.connect() as connection:
+            auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql(f'VACUUM ANALYZE "{table}"' if table else "VACUUM ANALYZE")
+
     async def backup(self, target: Path) -> None:
         """A consistent copy of a SQLite database while the bot runs (SQLite's online backup),
         readable by its owner only. PostgreSQL: use ``pg_dump``."""
