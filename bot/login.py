@@ -99,9 +99,15 @@ def own_device_store(client: AsyncClient) -> None:
     compared: the homeserver may spell the configured one otherwise (case), same account."""
     store = client.store
     if store is not None and store.device_id != client.device_id:
-        store.database.close()
-        client.store = client.olm = None
+        close_store(client)
         client.load_store()
+
+
+def close_store(client: AsyncClient) -> None:
+    """Closes the client's store (its SQLite file), if one is loaded."""
+    if client.store is not None:
+        client.store.database.close()
+    client.store = client.olm = None
 
 
 class Login:
@@ -190,6 +196,7 @@ class Login:
         if not isinstance(await self.client.logout(), LogoutResponse):
             log.warning("device %s could not be logged out", lost)
         await self.client.close()
+        close_store(self.client)
         self.client = self._new_client(f"{self.settings.device_id}-{secrets.token_hex(2).upper()}")
         await self._password_login()
         log.warning("the store had lost the keys of device %s: logged in as the new device %s",

@@ -38,7 +38,7 @@ from bot import transport as protocol
 from bot.attachments import PostedFiles, fetched
 from bot.clock import Clock, SystemClock
 from bot.keys import KeyUpkeep
-from bot.login import Login, start_device
+from bot.login import Login, close_store, start_device
 from bot.matrix_api import (
     History,
     MatrixError,
@@ -358,6 +358,7 @@ class MatrixTransport(Login, KeyUpkeep, SyncedRooms):
             self._key_work.cancel()
             await asyncio.gather(self._key_work, return_exceptions=True)
         await self.client.close()
+        close_store(self.client)
 
 
 def store_is_private(path: Path) -> bool:

@@ -85,6 +85,20 @@ async def server_master(runner: BotRunner) -> str:
     return str(next(iter(own.master["keys"].values())))
 
 
+def open_store_files(runner: BotRunner) -> set[str]:
+    """The names of the store's files this process holds open."""
+    folder = str(runner.base / "store")
+    names = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(folder + "/"):
+            names.add(os.path.basename(target))
+    return names
+
+
 async def test_after_a_store_loss_the_new_device_is_signed_too(bot_factory, elements) -> None:
     ana = await elements("ana")
     await ana.request("isolation", mode="only_signed")
@@ -99,6 +113,9 @@ async def test_after_a_store_loss_the_new_device_is_signed_too(bot_factory, elem
     bot = await runner.start()
     device = str(bot.transport.client.device_id)
     assert device.startswith(f"{BOT_DEVICE}-")  # its keys are new: so is the device
+    held = open_store_files(runner)  # the stopped bot's and the lost device's closed
+    assert f"{runner.user_id}_{device}.db" in held, held
+    assert not any(name.startswith(f"{runner.user_id}_{BOT_DEVICE}.") for name in held), held
     assert await server_master(runner) == master  # the same identity, from the recovery file
     seen = await status(ana, runner, device)
     assert seen["signed_by_owner"] is True, seen
