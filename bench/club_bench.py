@@ -32,7 +32,7 @@ from bench.club_populate import (
     room_members,
     storm_reminders,
 )
-from bench.harness import Child, LocalSynapse, write_config
+from bench.harness import Child, LocalSynapse, cpu_seconds, write_config
 from bench.loop_probe import ENV as PROBE_ENV
 from bench.loop_probe import SITE as PROBE_SITE
 from bench.loop_probe import longest_stall
@@ -338,8 +338,10 @@ class Bench:
                     seen[int(match.group(1))].append(s)
             return seen
         wait = (due - datetime.now(UTC)).total_seconds() + 3 * goal + 60
+        at_due = asyncio.create_task(self.processor_times_at(due))
         await self.observer.until(lambda: len(found()) >= self.args.storm, wait, "storm",
                                   self.children)
+        self.storm_pace(await at_due, len(found()))
         await asyncio.sleep(5)
         seen = found()
         late = [(s[0].event["origin_server_ts"] / 1000 - due.timestamp()) for s in seen.values()]
@@ -350,6 +352,26 @@ class Bench:
                          f"{max(late):.1f} s; {twice} sent twice",
                          f"p99 ≤ {self.args.storm} ÷ rate + 2 = {goal:.1f} s, none twice",
                          p99 <= goal and not twice)
+
+    def processor_times(self) -> tuple[float, float, float]:
+        """The homeserver's and cct-bot's processor time so far, and the loop's time."""
+        assert self.bot is not None and self.server.pid is not None
+        return (cpu_seconds(self.server.pid), cpu_seconds(self.bot.process.pid),
+                asyncio.get_running_loop().time())
+
+    async def processor_times_at(self, at: datetime) -> tuple[float, float, float]:
+        await asyncio.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
+        return self.processor_times()
+
+    def storm_pace(self, at_due: tuple[float, float, float], sent: int) -> None:
+        """The storm's messages a second, and the share of a core the homeserver and cct-bot
+        used, from its due time until its last message was seen: a homeserver near 100 % is
+        what bounds the pace (one process, one core)."""
+        server, bot, elapsed = (end - start for end, start in
+                                zip(self.processor_times(), at_due, strict=True))
+        self.figures.add("reminder storm's pace (due → last seen) and processor time",
+                         f"{sent / elapsed:.0f} messages/s; homeserver {server / elapsed:.0%} "
+                         f"of a core, cct-bot {bot / elapsed:.0%}", "")
 
     def stalls(self) -> None:
         """The loop's longest stall in each phase, and over all of them (starts included)."""

@@ -99,6 +99,12 @@ def synapse_version(python: str) -> str:
     return result.stdout.strip() or "unknown"
 
 
+def cpu_seconds(pid: int) -> float:
+    """The processor time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
