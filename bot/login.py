@@ -100,14 +100,15 @@ def own_device_store(client: AsyncClient) -> None:
     store = client.store
     if store is not None and store.device_id != client.device_id:
         close_store(client)
+        client.store = client.olm = None
         client.load_store()
 
 
 def close_store(client: AsyncClient) -> None:
-    """Closes the client's store (its SQLite file), if one is loaded."""
+    """Closes the client's store file, if one is loaded. The store and the Olm machine stay:
+    a late use reopens the file (nothing is ever sent unencrypted for want of them)."""
     if client.store is not None:
         client.store.database.close()
-    client.store = client.olm = None
 
 
 class Login:

@@ -108,6 +108,7 @@ async def test_after_a_store_loss_the_new_device_is_signed_too(bot_factory, elem
     assert recovered_master(runner) == master
     assert stat.S_IMODE((runner.base / "store" / KEYS_FILE).stat().st_mode) == 0o600
     assert stat.S_IMODE(KeyFiles(runner.base / "store").recovery.stat().st_mode) == 0o600
+    stopped = runner.bot  # kept: its store is closed by its stop, not by the collector
     await runner.stop()
     shutil.rmtree(runner.base / "store")  # the recovery file, beside it, is kept
     bot = await runner.start()
@@ -116,6 +117,7 @@ async def test_after_a_store_loss_the_new_device_is_signed_too(bot_factory, elem
     held = open_store_files(runner)  # the stopped bot's and the lost device's closed
     assert f"{runner.user_id}_{device}.db" in held, held
     assert not any(name.startswith(f"{runner.user_id}_{BOT_DEVICE}.") for name in held), held
+    assert stopped is not None
     assert await server_master(runner) == master  # the same identity, from the recovery file
     seen = await status(ana, runner, device)
     assert seen["signed_by_owner"] is True, seen

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from nio import AsyncClient, LoginResponse
+from nio import AsyncClient, LoginResponse, LogoutResponse
 from nio.crypto import OlmAccount
 
 from bot import cli
@@ -163,3 +163,31 @@ async def test_a_password_login_given_another_device_uses_that_device_s_store(
     assert dict(client.olm.account.identity_keys) == _prepared_keys(settings, "GIVEN")
     saved = json.loads((settings.store_path / "credentials.json").read_text())
     assert saved["device_id"] == "GIVEN"
+
+
+async def test_the_transport_s_close_closes_its_store_file(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, device_id="BOTDEVICE").matrix
+    transport = MatrixTransport(settings, client=prepared_client(settings))
+    store = transport.client.store
+    assert not store.database.is_closed()
+    await transport.close()
+    assert store.database.is_closed()
+    assert transport.client.olm is not None  # a late send would still be encrypted
+
+
+async def test_a_device_replaced_after_a_store_loss_closes_the_old_store_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(tmp_path, device_id="BOTDEVICE").matrix
+    transport = MatrixTransport(settings, client=prepared_client(settings))
+    old = transport.client
+
+    async def logout() -> LogoutResponse:
+        return LogoutResponse()
+
+    async def password_login() -> None:
+        return None
+
+    old.logout = logout
+    monkeypatch.setattr(transport, "_password_login", password_login)
+    await transport._new_device()
+    assert transport.client is not old and old.store.database.is_closed()
