@@ -50,8 +50,11 @@ def start_content(question: str, answers: Sequence[tuple[str, str]],
 
 def end_content(start_event: str, text: str) -> dict[str, Any]:
     """Closes one poll, with its results as text: as the JS SDK's ``PollEndEvent`` builds it,
-    the closing message a text message (``body``, ``msgtype: m.text``)."""
-    return {END: {}, TEXT: text, "body": text, "msgtype": "m.text",
+    the closing message a text message (``body``, ``msgtype: m.text``). The text names the
+    options people wrote: ``@room`` in it is defused and the empty ``m.mentions`` turns off
+    the homeserver's older rules that notify whoever's name a ``body`` contains."""
+    text = defuse_mentions(text)
+    return {END: {}, TEXT: text, "body": text, "msgtype": "m.text", "m.mentions": {},
             "m.relates_to": {"rel_type": "m.reference", "event_id": start_event}}
 
 

@@ -463,6 +463,19 @@ async def test_a_closed_poll_takes_no_vote_and_tells_its_results(bot: Harness) -
     assert "on ne peut plus voter" in await refused(bot, "!vote 1 1", CAROL, MAIN)
 
 
+async def test_a_closed_poll_s_options_notify_no_one(bot: Harness) -> None:
+    await bot.command(f'!sondage question "Qui ?" choix @room | Dave Martin | {DAVE} {CLOSE}',
+                      sender=COORDINATOR, room_id=MAIN)
+    bot.clock.set(FRIDAY)
+    before = len(bot.transport.sent)
+    await bot.job("poll-close").fire(1)
+    await bot.outbox.flush()
+    [end] = [s for s in bot.transport.sent[before:] if s.event_type == native.END]
+    assert end.content["m.mentions"] == {}  # no name in its text notifies
+    assert "@room" not in end.content["body"] and "@room" not in end.content[native.TEXT]
+    assert f"Dave Martin : 0, {DAVE} : 0" in end.content["body"]
+
+
 async def test_a_poll_is_closed_early_by_whoever_opened_it_not_by_other_members(
         bot: Harness) -> None:
     assert (await said(bot, QUESTION)).startswith("Sondage n°1 ouvert")  # Bob, in the group's room

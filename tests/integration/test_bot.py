@@ -13,6 +13,7 @@ import pytest
 from nio import DownloadResponse, RoomEncryptedFile
 from nio.crypto.attachments import decrypt_attachment
 
+from commands.polls import native
 from commands.roles import Role
 from tests.integration.conftest import BotRunner, unique
 from tests.integration.matrix_user import MatrixUser
@@ -276,6 +277,27 @@ async def test_room_mention_and_html_come_back_escaped_and_ping_nobody(bot_facto
                    any(isinstance(a, dict) and a.get("set_tweak") == "highlight" and a.get("value", True)
                        for a in n["actions"])]
     assert highlighted == []
+
+
+async def test_a_poll_s_options_notify_nobody_when_it_closes(bot_factory, users) -> None:
+    runner, chargee, room = await club(bot_factory, users)
+    listener = await users("listener")
+    await chargee.invite(room, listener.user_id)
+    await listener.join(room)
+    name = (await listener.client.get_displayname()).displayname
+    opened = await chargee.send_text(room, f'!sondage question "Ça vous va ?" choix @room | '
+                                           f'{name} | Non')
+    assert "ouvert" in (await chargee.wait_for_reply(room, opened)).body
+    await chargee.wait_for_reply(room, await chargee.send_text(room, "!sondage cloturer 1"))
+    ended = await listener.wait_for(room, lambda e: getattr(e, "type", None) == native.END
+                                    and e.sender == runner.user_id)
+    content = ended.source["content"]
+    assert name in content["body"] and "@room" not in content["body"], content
+    assert content["m.mentions"] == {}
+    pong = await listener.wait_for_reply(room, await listener.send_text(room, "!ping"))
+    from_bot = [n["event"] for n in _notifications(listener)  # but the reply naming them
+                if n["event"]["sender"] == runner.user_id and n["event"]["event_id"] != pong.event_id]
+    assert from_bot == [], from_bot
 
 
 async def test_newcomer_is_welcomed_once_with_the_charter(bot_factory, users) -> None:
