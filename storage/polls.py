@@ -86,7 +86,7 @@ class PollRepository:
         ``reasons`` (slot id → text): the reason or « autre » text given with an answer; an
         answer without one keeps the reason recorded when it does not change, and drops it
         when it does. Returns whether
-        anything was recorded, and the person's answers now (slot id → answer). (Plain
+        an answer changed, and the person's answers now (slot id → answer). (Plain
         statements: no vote is ever an object of the session.)"""
         reasons = reasons or {}
         rows = (await self.session.execute(statements.votes_of(),
@@ -95,9 +95,11 @@ class PollRepository:
         kept = {row.slot_id: row.reason for row in rows}
         known = {row.slot_id: (row.voted_at, row.event_id) for row in rows}
         writes = []
+        changed = False
         for slot_id, answer in answers:
             if slot_id in known and (known[slot_id][0] > at or known[slot_id][1] == event_id):
                 continue
+            changed = changed or mine.get(slot_id) != answer
             reason = reasons.get(slot_id)
             if reason is None and answer is not None and mine.get(slot_id) == answer:
                 reason = kept.get(slot_id)
@@ -109,7 +111,7 @@ class PollRepository:
             await self.session.execute(statements.vote_upsert(statements.dialect_of(self.session)), writes)
         if writes:
             await record_participation(self.session, [user_id], at, tz)
-        return bool(writes), {slot: str(answer) for slot, answer in mine.items()
+        return changed, {slot: str(answer) for slot, answer in mine.items()
                               if answer is not None}
 
     async def bump_results(self, poll: Poll) -> int:

@@ -174,7 +174,8 @@ async def stale_edits(repos: Repositories, club: Club, t: Translator) -> list[Ef
 
 async def record_native(repos: Repositories, responses: Sequence[PollResponse], club: Club,
                         t: Translator) -> list[Effect]:
-    """Counts the answers given with native polls; one message refresh per poll touched."""
+    """Counts the answers given with native polls (a response from another room than its
+    poll's is not one); one message refresh per poll whose answers changed."""
     if not responses:
         return []
     targets = await _native_targets(repos)
@@ -182,8 +183,8 @@ async def record_native(repos: Repositories, responses: Sequence[PollResponse], 
     for response in responses:
         txn = await repos.outbox.txn_of(response.start_event_id)
         found = targets.get(txn or "")
-        if found is None:
-            continue  # not one of our open polls: somebody else's, or closed
+        if found is None or found[0].room_id != response.room_id:
+            continue  # not one of our open polls (somebody else's, closed), or not its room
         poll, slot, slots = found
         answer = response.answers[0] if response.answers else None
         changed, _ = await repos.polls.cast(

@@ -40,8 +40,8 @@ def slot_events(sent: list[Sent]) -> list[Sent]:
 
 
 async def native_vote(bot: Harness, start: Sent, sender: str, answer: str | None,
-                      at: datetime, event_id: str) -> list[Any]:
-    response = PollResponse(event_id, ROOM, sender, at, start.event_id,
+                      at: datetime, event_id: str, room_id: str = ROOM) -> list[Any]:
+    response = PollResponse(event_id, room_id, sender, at, start.event_id,
                                (answer,) if answer else ())
     async with bot.db.transaction() as repos:
         return await service.record_native(repos, [response], make_club(), bot.dispatcher.t)
@@ -302,6 +302,22 @@ async def test_native_vote_refreshes_the_message_once_per_batch(bot: Harness) ->
     response = PollResponse("$y", ROOM, ALICE, bot.clock.now(), "$unknown", ("yes",))
     async with bot.db.transaction() as repos:
         assert await service.record_native(repos, [response], make_club(), bot.dispatcher.t) == []
+
+
+async def test_a_native_vote_from_another_room_is_not_counted(bot: Harness) -> None:
+    first = slot_events(await open_poll(bot))[0]
+    assert await native_vote(bot, first, ALICE, "yes", bot.clock.now(), "$x", "!elsewhere:x") == []
+    assert await votes(bot) == {}
+
+
+async def test_a_native_vote_repeated_refreshes_nothing(bot: Harness) -> None:
+    first = slot_events(await open_poll(bot))[0]
+    assert len(await native_vote(bot, first, ALICE, "yes", bot.clock.now(), "$x")) == 1
+    bot.clock.advance(timedelta(seconds=1))
+    assert await native_vote(bot, first, ALICE, "yes", bot.clock.now(), "$y") == []
+    bot.clock.advance(timedelta(seconds=1))
+    assert len(await native_vote(bot, first, ALICE, "no", bot.clock.now(), "$z")) == 1
+    assert await votes(bot) == {(ALICE, 1): "no"}
 
 
 async def test_withdrawing_votes(bot: Harness) -> None:
