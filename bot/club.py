@@ -36,6 +36,7 @@ def limits_of(settings: LimitSettings) -> Limits:
                   proposals_per_day=settings.proposals_per_day,
                   actions_per_day=settings.actions_per_day,
                   funding_per_day=settings.funding_per_day,
+                  needs_per_day=settings.needs_per_day,
                   outcomes_per_day=settings.outcomes_per_day,
                   commands_per_minute=settings.commands_per_minute,
                   comments_per_poll=settings.comments_per_poll)

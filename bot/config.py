@@ -233,6 +233,7 @@ def _read_limits(r: Reader) -> LimitSettings:
         proposals_per_day=r.integer("limits.proposals_per_day", 5, 0, 1000),
         actions_per_day=r.integer("limits.actions_per_day", 20, 0, 1000),
         funding_per_day=r.integer("limits.funding_per_day", 5, 0, 1000),
+        needs_per_day=r.integer("limits.needs_per_day", 10, 0, 1000),
         outcomes_per_day=r.integer("limits.outcomes_per_day", 5, 0, 1000),
         commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000),
         comments_per_poll=r.integer("limits.comments_per_poll", 5, 0, 1000))
@@ -278,7 +279,7 @@ def _check_unknown_keys(r: Reader) -> None:
         "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
                    "initiatives_per_day", "proposals_per_day", "commands_per_minute",
                    "comments_per_poll", "actions_per_day", "funding_per_day",
-                   "outcomes_per_day"},
+                   "outcomes_per_day", "needs_per_day"},
         "events": {"kinds", "categories"},
         "web": {"enabled", "host", "port", "base_url", "requests_per_minute"},
         "report": {"periods", "indicators"},

@@ -101,6 +101,7 @@ class LimitSettings:
     proposals_per_day: int = 5
     actions_per_day: int = 20
     funding_per_day: int = 5
+    needs_per_day: int = 10
     outcomes_per_day: int = 5
     commands_per_minute: int = 20
     comments_per_poll: int = 5

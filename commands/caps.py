@@ -17,6 +17,7 @@ class Limits:
     proposals_per_day: int = 5  # proposals and polls on anything opened in 24 hours
     actions_per_day: int = 20  # actions recorded at events in 24 hours (``!rencontre action``)
     funding_per_day: int = 5  # funding recorded for groups in 24 hours (``!projet financement``)
+    needs_per_day: int = 10  # groups' needs added in 24 hours (``!projet besoin``: public)
     outcomes_per_day: int = 5  # proposals' outcomes written or rewritten in 24 hours
     commands_per_minute: int = 20  # commands of any kind (the dispatcher's sliding window)
     comments_per_poll: int = 5  # comments on one poll

@@ -9,6 +9,7 @@ from commands.arguments import Integer, Text, UserId
 from commands.context import Context
 from commands.effects import Reply
 from commands.errors import BadArgument, Forbidden, MissingArgument, UserError
+from commands.limits import check_daily
 from commands.params import Option, Param
 from commands.projects.common import (
     DESCRIPTION_MAX,
@@ -81,6 +82,7 @@ async def besoin(ctx: Context, group: Found, remove: int | None) -> Reply:
         await audit(ctx, target, "need_met", text=need.text[:200])
         return Reply(ctx.t("projects.need_met", number=remove, group=label))
     kind, need_text = _need_kind(non_empty(group.rest, "text", TEXT_MAX))
+    await check_daily(ctx, ctx.club.limits.needs_per_day, "group", "need", "limit.needs")
     need = await repos.groups.add_need(target.id, kind, need_text, ctx.sender, ctx.now)
     await audit(ctx, target, "need", text=need_text[:200])
     await ctx.took_part()

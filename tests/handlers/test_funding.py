@@ -121,6 +121,23 @@ async def test_no_more_than_a_day_s_cap_of_funding_recorded_by_one_referent(
                                            sender=COORDINATOR)  # the coordinators: no cap
 
 
+async def test_no_more_than_a_day_s_cap_of_needs_added_by_one_referent(
+        build_bot: Callable[..., Harness]) -> None:
+    """Needs are published on the web site: one person may not add them without end."""
+    bot = build_bot(replace(make_club(), limits=replace(make_club().limits, needs_per_day=2)))
+    await create_velo(bot)  # Alice: its referent
+    for n in (1, 2):
+        assert f"Besoin n°{n}" in await ask(bot, f"!projet besoin velo un outil n°{n}")
+    before = await table_snapshot(bot.db, ("group_needs", "audit_log"))
+    reply = await ask(bot, "!projet besoin velo un outil n°3")
+    assert "Limite atteinte : vous avez déjà ajouté 2 besoins aux groupes ces dernières 24 " in reply
+    assert await table_snapshot(bot.db, ("group_needs", "audit_log")) == before
+    assert "satisfait" in await ask(bot, "!projet besoin velo --retirer 1")  # not capped
+    bot.clock.advance(timedelta(hours=24))
+    assert "Besoin n°3" in await ask(bot, "!projet besoin velo un outil n°3")
+    assert "Besoin n°4" in await ask(bot, "!projet besoin velo un outil n°4", sender=COORDINATOR)
+
+
 async def test_the_funder_is_shown_as_typed_not_as_markdown(bot: Harness) -> None:
     await create_velo(bot)
     funder = "*Fondation* [Nature](https://example.org) `x`"
