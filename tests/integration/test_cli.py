@@ -55,10 +55,11 @@ def start_bot(config: Path, password: str, *options: str) -> subprocess.Popen[by
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-async def _logged(log: Path, text: str, timeout: float = 30) -> None:
-    """Waits until the bot's log holds ``text``."""
+async def _logged(log: Path, text: str, timeout: float = 30, since: int = 0) -> None:
+    """Waits until the bot's log holds ``text`` (past its first ``since`` bytes). A reply that
+    is all its command did may arrive before the command's commit is logged."""
     async with asyncio.timeout(timeout):
-        while text not in await asyncio.to_thread(log.read_text, encoding="utf-8"):
+        while text not in (await asyncio.to_thread(log.read_bytes))[since:].decode():
             await asyncio.sleep(0.1)
 
 
@@ -79,6 +80,7 @@ async def test_run_answers_then_stops_cleanly_on_signal(synapse, users, tmp_path
         reply = await chargee.wait_for_reply(room, event_id, timeout=60)
         assert "pong" in reply.body
         await _logged(tmp_path / "bot.log", "1 club room(s) of 1 configured")
+        await _logged(tmp_path / "bot.log", "command handled")
         process.send_signal(signum)
         code = await asyncio.to_thread(process.wait, 30)
         output = (tmp_path / "bot.log").read_text(encoding="utf-8")
@@ -223,13 +225,13 @@ async def test_secrets_stay_out_of_the_output_and_the_log(synapse, users, tmp_pa
         await chargee.wait_membership(room, bot_id, "join", timeout=60)
         event_id = await chargee.send_text(room, "!ping")
         assert "pong" in (await chargee.wait_for_reply(room, event_id, timeout=60)).body
+        await _logged(tmp_path / "bot.log", "command handled command=ping outcome=ok")
         process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(process.wait, 30) == 0
     finally:
         if process.poll() is None:
             process.kill()
     log = (tmp_path / "bot.log").read_text(encoding="utf-8")
-    assert "command handled command=ping outcome=ok" in log
     token = json.loads((tmp_path / "data" / "store" / "credentials.json").read_text())
     for text in [log, *(o.stdout + o.stderr for o in outputs)]:
         assert db_password not in text and matrix_password not in text
@@ -260,6 +262,7 @@ async def test_a_restarted_bot_reads_and_writes_in_an_encrypted_room_as_the_same
         try:
             await chargee.wait_membership(room, bot_id, "join", timeout=60)
             assert "pong" in await _ping(chargee, room)
+            await _logged(log, "command handled", since=written)
             process.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(process.wait, 30) == 0
         finally:
