@@ -78,6 +78,7 @@ class PersonalDataRepository:
                   if user_id in published_presenters(row["published"])]
         if states:
             found["agenda_states"] = states
+        await self._withhold_shared(found.get("outbox", []), user_id)
         for link, name in ((OutboxPerson, "outbox_people"), (AuditPerson, "audit_people")):
             rows = (await self.session.execute(
                 select(table(link)).where(table(link).c.user_id == user_id))).mappings()
@@ -85,6 +86,18 @@ class PersonalDataRepository:
             if kept:
                 found[name] = kept
         return found
+
+    async def _withhold_shared(self, messages: list[dict[str, Any]], user_id: str) -> None:
+        """The messages that concern other people too (a list of registrations shown to the
+        organisers…) keep their room, times and event, not their text: a person's copy holds
+        no one else's data."""
+        ids = [row["id"] for row in messages]
+        shared = set((await self.session.scalars(select(OutboxPerson.outbox_id).where(
+            OutboxPerson.outbox_id.in_(ids), OutboxPerson.user_id != user_id))).all())
+        for row in messages:
+            if row["id"] in shared:
+                row["content"] = None
+                row["content_withheld"] = "it concerns other people too"
 
     # --- erasure ------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from commands.roles import Role
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, plain, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.rencontres import MAIN, NORTH, SOUTH
+from tests.handlers.test_personal_data import last_upload
 
 BOB, CAROL, DAVE = "@bob:example.org", "@carol:example.org", "@dave:example.org"
 ALICE_DM = "!alice-dm:example.org"
@@ -412,3 +413,19 @@ async def test_the_programme_in_pages(bot: Harness) -> None:
     second = await ask(bot, "!programme --page 2", sender=ALICE)
     assert "Page 2 sur 2" in second and "Webinaire n°35" in second
     assert "Webinaire n°35" not in first
+
+
+async def test_my_data_holds_no_one_else_s_registration(bot: Harness) -> None:
+    """The organiser's list of registrations names Bob: his copy says it was sent, not what
+    it says of the others."""
+    await bot.command(WEBINAIRE.replace("--places 1", "--places 5"), sender=COORDINATOR)
+    await ask(bot, "!rencontre inscrire 1", sender=ALICE)
+    await ask(bot, "!rencontre inscrire 1", sender=BOB)
+    listing = await ask(bot, "!rencontre info 1")
+    assert ALICE in listing and BOB in listing
+    await bot.command("!mes-donnees", sender=BOB)
+    document = last_upload(bot)
+    assert ALICE not in json.dumps(document, ensure_ascii=False)
+    withheld = [row for row in document["tables"]["outbox"] if row["content"] is None]
+    assert len(withheld) == 1 and withheld[0]["content_withheld"], withheld
+    assert any(row["content"] for row in document["tables"]["outbox"])  # his own replies: kept
