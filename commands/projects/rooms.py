@@ -97,14 +97,14 @@ async def room_opened(done: RoomOutcome) -> list[Effect]:
 async def _linkable_room(ctx: Context, group: ProjectGroup, room: str) -> str:
     """The id of an existing room that may become ``group``'s: the bot is there already (it
     never joins a room because a command named it), the asker is there as a moderator, and it
-    is neither a club room nor another group's."""
+    is neither a club room nor a group's (this one's included)."""
     facts = ctx.homeserver().room_facts(room, ctx.sender)
     if facts is None:
         raise UserError("projects.room_bot_absent", room=room[:80])
     if facts.room_id in ctx.club.rooms.values():
         raise UserError("projects.room_is_club_room")
     other = await ctx.db().groups.by_room(facts.room_id)
-    if other is not None and other.id != group.id:
+    if other is not None:  # the group's own too: linked again, it would invite everyone again
         raise UserError("projects.room_taken", group=group_label(other))
     if facts.joined is None:
         raise UserError("projects.room_members_unknown")

@@ -775,6 +775,10 @@ async def test_an_existing_room_is_linked(bot: Harness) -> None:
     assert sorted(bot.transport.invites) == [(existing, ALICE), (existing, BOB)]
     async with bot.db.transaction() as repos:
         assert (await repos.groups.get(1)).room_id == existing  # type: ignore[union-attr]
+    # Linked again: refused (each time, it would invite every member again).
+    assert "est déjà celui de n°1 Atelier vélo mobile." in await refused(
+        bot, "!projet salon velo #velo:example.org")
+    assert len(bot.transport.invites) == 2
 
 
 async def test_linking_a_room_needs_the_bot_there_and_the_asker_its_moderator(
