@@ -43,19 +43,24 @@ class Erasure:
     pseudonym: str = ""  # their stand-in in every count
     descriptions: tuple[int, ...] = ()  # groups whose current description they wrote
     needs: frozenset[tuple[int, str]] = frozenset()  # (group, text) of the needs they wrote
+    replaced: frozenset[tuple[int, str]] = frozenset()  # (group, text): their descriptions
+    # that another edit replaced (that edit's entry keeps the text as its « old »)
     labels: frozenset[str] = field(default_factory=lambda: frozenset(_description_labels()))
-    copies: tuple[tuple[str, str], ...] = (("group", "need_met"),)
+    copies: tuple[tuple[str, str], ...] = (("group", "need_met"), ("group", "edited"))
 
     def search_key(self, name: str, description: str, commune: str) -> str:
         return search_key(name, description, commune)
 
     def authored(self, entry: AuditFacts, theirs: bool) -> tuple[str, ...]:
         """The details of an audit entry that are their text: what they typed in their own
-        entries (a group's description they set among them), and their need's text copied
-        when another marks it met."""
+        entries (a group's description they set among them), a description of theirs that an
+        edit replaced, and their need's text copied when another marks it met."""
+        if (entry.subject, entry.action) == ("group", "edited"):
+            if entry.details.get("field") not in self.labels:
+                return ()
+            replaced = (entry.subject_id, str(entry.details.get("old", ""))) in self.replaced
+            return ("new",) * theirs + ("old",) * replaced
         if theirs:
-            if (entry.subject, entry.action) == ("group", "edited"):
-                return ("new",) if entry.details.get("field") in self.labels else ()
             return AUTHORED_DETAILS.get((entry.subject, entry.action), ())
         if (entry.subject, entry.action) == ("group", "need_met"):
             copied = (entry.subject_id, str(entry.details.get("text", "")))
@@ -117,11 +122,29 @@ def _description_labels() -> set[str]:
 async def _description_writers(repos: Repositories) -> dict[int, str]:
     """Who wrote each group's current description: the last to change it, else its creator."""
     writers = dict(await repos.personal.group_creators())
+    writers.update((group, actor) for group, _, actor, _ in await _description_edits(repos))
+    return writers
+
+
+async def _description_edits(repos: Repositories) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """Each change of a group's description, oldest first: (group, who wrote the text it
+    replaced — the one who changed it before, else the group's creator —, who changed it,
+    its details)."""
+    writers = dict(await repos.personal.group_creators())
     labels = _description_labels()
+    edits = []
     for group, actor, details in await repos.personal.audit_details("group", "edited"):
         if details.get("field") in labels:
+            edits.append((group, writers.get(group, ""), actor, details))
             writers[group] = actor
-    return writers
+    return edits
+
+
+async def _replaced_descriptions(repos: Repositories, user_id: str) -> frozenset[tuple[int, str]]:
+    """(group, text) of the descriptions ``user_id`` wrote that a later change replaced."""
+    return frozenset((group, str(details.get("old", "")))
+                     for group, before, _, details in await _description_edits(repos)
+                     if before == user_id and details.get("old"))
 
 
 async def erasure_for(repos: Repositories, club: Club, t: Translator, now: datetime,
@@ -140,8 +163,9 @@ async def forget_person(repos: Repositories, user_id: str, erasure: Erasure,
     groups = tuple(group for group, writer in writers.items() if writer == user_id)
     needs = frozenset((group, text[:NEED_TEXT_KEPT])
                       for group, text in await repos.personal.needs_of(user_id))
+    replaced = await _replaced_descriptions(repos, user_id)
     await repos.personal.forget(user_id, replace(erasure, pseudonym=name, descriptions=groups,
-                                                 needs=needs))
+                                                 needs=needs, replaced=replaced))
     for group in groups:
         writers[group] = name
     return name

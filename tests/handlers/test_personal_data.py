@@ -190,6 +190,19 @@ async def test_display_names_that_look_like_json_corrupt_nothing(bot: Harness) -
     await Outbox(bot.db, FakeTransport(), bot.clock).flush()  # at the next start
 
 
+async def test_forget_me_keeps_the_description_of_another_that_she_replaced(
+        bot: Harness) -> None:
+    await ask(bot, "!projet creer Compost --theme environnement --territoire nord "
+                   "--description Le compost de Bob", sender=BOB)
+    await ask(bot, "!projet rejoindre compost")
+    assert "référent" in await ask(bot, f"!projet referent compost {ALICE}", sender=BOB)
+    assert "→ Le compost d'Alice" in await ask(bot, "!projet modifier compost description Le compost d'Alice")
+    await forget(bot, ALICE)
+    edits = [json.loads(d) for d in await column(
+        bot, "SELECT details FROM audit_log WHERE action = 'edited' ORDER BY id")]
+    assert [(e["old"], e["new"]) for e in edits] == [("Le compost de Bob", MARKER)]
+
+
 async def test_forget_me_replaces_what_the_person_wrote_and_keeps_the_counts(
         bot: Harness) -> None:
     await plan_meeting(bot)
@@ -234,10 +247,10 @@ async def test_forget_me_replaces_what_the_person_wrote_and_keeps_the_counts(
     assert audit_texts == [MARKER] * 5
     edits = [json.loads(d) for d in await column(
         bot, "SELECT details FROM audit_log WHERE action = 'edited' ORDER BY id")]
-    assert [(e["old"], e["new"]) for e in edits] == [("Réparer les vélos", MARKER),
-                                                     ("Un jardin", "Le jardin de la gare")]
-    for words in ("dimanche soir", "Guillestre", "chez moi", "Lilas", "7h12", "3 rue Haute",
-                  "06 12 34", "chez Alice"):
+    assert [(e["old"], e["new"]) for e in edits] == [  # hers, the one she replaced or wrote
+        (MARKER, MARKER), (MARKER, "Le jardin de la gare")]
+    for words in ("Un jardin", "Réparer les vélos", "dimanche soir", "Guillestre", "chez moi",
+                  "Lilas", "7h12", "3 rue Haute", "06 12 34", "chez Alice"):
         assert await rows_naming(bot, words) == {}, words
     for name in ("participants_year", "participants_total", "groups", "suggestions",
                  "remontees", "cumulative"):
