@@ -59,7 +59,7 @@ class Erasure:
             if entry.details.get("field") not in self.labels:
                 return ()
             replaced = (entry.subject_id, str(entry.details.get("old", ""))) in self.replaced
-            return ("new",) * theirs + ("old",) * replaced
+            return (("new",) if theirs else ()) + (("old",) if replaced else ())
         if theirs:
             return AUTHORED_DETAILS.get((entry.subject, entry.action), ())
         if (entry.subject, entry.action) == ("group", "need_met"):
