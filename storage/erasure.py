@@ -55,6 +55,7 @@ from storage.statements import table
 class AuditFacts:
     """An audit entry, as the erasure of a person reads it."""
 
+    entry_id: int
     subject: str
     subject_id: int
     action: str
@@ -178,7 +179,8 @@ async def _erase_audit(session: AsyncSession, user_id: str, erasure: Erasure) ->
             if entry in named_ids else dict(details)
         if theirs:
             new.pop("reaction", None)
-        for key in erasure.authored(AuditFacts(subject, subject_id, action, details), theirs):
+        for key in erasure.authored(AuditFacts(entry, subject, subject_id, action, details),
+                                    theirs):
             if key in new:
                 new[key] = erasure.marker
         if new != details:

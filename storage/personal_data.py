@@ -116,15 +116,17 @@ class PersonalDataRepository:
         return [(group, creator) for group, creator in (await self.session.execute(
             select(ProjectGroup.id, ProjectGroup.created_by))).all()]
 
-    async def audit_details(self, subject: str, action: str) -> list[tuple[int, str, dict[str, Any]]]:
-        """(subject id, actor, details) of the audit entries of one kind, oldest first."""
+    async def audit_details(self, subject: str, action: str
+                            ) -> list[tuple[int, int, str, dict[str, Any]]]:
+        """(entry id, subject id, actor, details) of the audit entries of one kind, oldest
+        first."""
         audit = table(AuditEntry)
         rows = await self.session.execute(
-            select(audit.c.subject_id, audit.c.actor, audit.c.details)
+            select(audit.c.id, audit.c.subject_id, audit.c.actor, audit.c.details)
             .where(audit.c.subject == subject, audit.c.action == action)
             .order_by(audit.c.at, audit.c.id))
-        return [(subject_id, actor, json_object(details) or {})
-                for subject_id, actor, details in rows.all()]
+        return [(entry, subject_id, actor, json_object(details) or {})
+                for entry, subject_id, actor, details in rows.all()]
 
     # --- retention ----------------------------------------------------------------------------
 

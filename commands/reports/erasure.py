@@ -43,8 +43,8 @@ class Erasure:
     pseudonym: str = ""  # their stand-in in every count
     descriptions: tuple[int, ...] = ()  # groups whose current description they wrote
     needs: frozenset[tuple[int, str]] = frozenset()  # (group, text) of the needs they wrote
-    replaced: frozenset[tuple[int, str]] = frozenset()  # (group, text): their descriptions
-    # that another edit replaced (that edit's entry keeps the text as its « old »)
+    replaced: frozenset[int] = frozenset()  # the description changes whose « old » is the
+    # text they wrote (audit entry ids)
     labels: frozenset[str] = field(default_factory=lambda: frozenset(_description_labels()))
     copies: tuple[tuple[str, str], ...] = (("group", "need_met"), ("group", "edited"))
 
@@ -58,7 +58,7 @@ class Erasure:
         if (entry.subject, entry.action) == ("group", "edited"):
             if entry.details.get("field") not in self.labels:
                 return ()
-            replaced = (entry.subject_id, str(entry.details.get("old", ""))) in self.replaced
+            replaced = entry.entry_id in self.replaced
             return (("new",) if theirs else ()) + (("old",) if replaced else ())
         if theirs:
             return AUTHORED_DETAILS.get((entry.subject, entry.action), ())
@@ -122,29 +122,36 @@ def _description_labels() -> set[str]:
 async def _description_writers(repos: Repositories) -> dict[int, str]:
     """Who wrote each group's current description: the last to change it, else its creator."""
     writers = dict(await repos.personal.group_creators())
-    writers.update((group, actor) for group, _, actor, _ in await _description_edits(repos))
+    writers.update((edit.group, edit.actor) for edit in await _description_edits(repos))
     return writers
 
 
-async def _description_edits(repos: Repositories) -> list[tuple[int, str, str, dict[str, Any]]]:
-    """Each change of a group's description, oldest first: (group, who wrote the text it
-    replaced — the one who changed it before, else the group's creator —, who changed it,
-    its details)."""
+@dataclass(frozen=True)
+class _DescriptionEdit:
+    entry: int  # its audit entry
+    group: int
+    before: str  # who wrote the text it replaced: who changed it before, else the creator
+    actor: str  # who changed it
+    old: str  # the text it replaced (as the entry keeps it)
+
+
+async def _description_edits(repos: Repositories) -> list[_DescriptionEdit]:
+    """Each change of a group's description, oldest first."""
     writers = dict(await repos.personal.group_creators())
     labels = _description_labels()
     edits = []
-    for group, actor, details in await repos.personal.audit_details("group", "edited"):
+    for entry, group, actor, details in await repos.personal.audit_details("group", "edited"):
         if details.get("field") in labels:
-            edits.append((group, writers.get(group, ""), actor, details))
+            edits.append(_DescriptionEdit(entry, group, writers.get(group, ""), actor,
+                                          str(details.get("old", ""))))
             writers[group] = actor
     return edits
 
 
-async def _replaced_descriptions(repos: Repositories, user_id: str) -> frozenset[tuple[int, str]]:
-    """(group, text) of the descriptions ``user_id`` wrote that a later change replaced."""
-    return frozenset((group, str(details.get("old", "")))
-                     for group, before, _, details in await _description_edits(repos)
-                     if before == user_id and details.get("old"))
+async def _replaced_descriptions(repos: Repositories, user_id: str) -> frozenset[int]:
+    """The description changes that replaced a text ``user_id`` wrote (audit entry ids)."""
+    return frozenset(edit.entry for edit in await _description_edits(repos)
+                     if edit.before == user_id and edit.old)
 
 
 async def erasure_for(repos: Repositories, club: Club, t: Translator, now: datetime,

@@ -203,6 +203,18 @@ async def test_forget_me_keeps_the_description_of_another_that_she_replaced(
     assert [(e["old"], e["new"]) for e in edits] == [("Le compost de Bob", MARKER)]
 
 
+async def test_forget_me_keeps_the_same_text_retyped_by_another(bot: Harness) -> None:
+    await ask(bot, "!projet creer Compost --theme environnement --territoire nord "
+                   "--description Le compost")
+    for value in ("Le compost", "Le compost du quartier"):  # retyped, then changed
+        await ask(bot, f"!projet modifier compost description {value}", sender=COORDINATOR)
+    await forget(bot, ALICE)
+    edits = [json.loads(d) for d in await column(
+        bot, "SELECT details FROM audit_log WHERE action = 'edited' ORDER BY id")]
+    assert [(e["old"], e["new"]) for e in edits] == [
+        (MARKER, "Le compost"), ("Le compost", "Le compost du quartier")]
+
+
 async def test_forget_me_replaces_what_the_person_wrote_and_keeps_the_counts(
         bot: Harness) -> None:
     await plan_meeting(bot)
