@@ -91,9 +91,11 @@ class PersonalDataRepository:
         """The messages that concern other people too (a list of registrations shown to the
         organisers…) keep their room, times and event, not their text: a person's copy holds
         no one else's data."""
-        ids = [row["id"] for row in messages]
+        if not messages:
+            return
+        theirs = select(OutboxPerson.outbox_id).where(OutboxPerson.user_id == user_id)
         shared = set((await self.session.scalars(select(OutboxPerson.outbox_id).where(
-            OutboxPerson.outbox_id.in_(ids), OutboxPerson.user_id != user_id))).all())
+            OutboxPerson.outbox_id.in_(theirs), OutboxPerson.user_id != user_id))).all())
         for row in messages:
             if row["id"] in shared:
                 row["content"] = None
