@@ -59,7 +59,7 @@ async def _logged(log: Path, text: str, timeout: float = 30, since: int = 0) -> 
     """Waits until the bot's log holds ``text`` (past its first ``since`` bytes). A reply that
     is all its command did may arrive before the command's commit is logged."""
     async with asyncio.timeout(timeout):
-        while text not in (await asyncio.to_thread(log.read_bytes))[since:].decode():
+        while text not in (await asyncio.to_thread(log.read_bytes))[since:].decode(errors="replace"):
             await asyncio.sleep(0.1)
 
 

@@ -13,12 +13,15 @@ JOINED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 async def _analysed(db: Database, table: str) -> bool:
     """Whether PostgreSQL holds the planner's statistics of ``table``'s columns (``pg_stats``,
-    filled by ``ANALYZE``) and its estimate of its 3 rows (``pg_class.reltuples``)."""
+    filled by ``ANALYZE``) and its estimate of its 3 rows (``pg_class.reltuples``), in the
+    schema in use (other tests may leave tables of the same name in others)."""
     async with db.reading() as repos:
-        columns = await repos.session.scalar(
-            text("SELECT count(*) FROM pg_stats WHERE tablename = :name"), {"name": table})
-        rows = await repos.session.scalar(
-            text("SELECT reltuples FROM pg_class WHERE relname = :name"), {"name": table})
+        columns = await repos.session.scalar(text(
+            "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() "
+            "AND tablename = :name"), {"name": table})
+        rows = await repos.session.scalar(text(
+            "SELECT reltuples FROM pg_class WHERE relname = :name "
+            "AND relnamespace = current_schema()::regnamespace"), {"name": table})
     return bool(columns) and rows == 3
 
 
