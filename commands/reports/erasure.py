@@ -119,39 +119,41 @@ def _description_labels() -> set[str]:
     return {translate(language, "projects.field_description") for language in LANGUAGES}
 
 
-async def _description_writers(repos: Repositories) -> dict[int, str]:
-    """Who wrote each group's current description: the last to change it, else its creator."""
-    writers = dict(await repos.personal.group_creators())
-    writers.update((edit.group, edit.actor) for edit in await _description_edits(repos))
-    return writers
-
-
 @dataclass(frozen=True)
 class _DescriptionEdit:
     entry: int  # its audit entry
     group: int
     before: str  # who wrote the text it replaced: who changed it before, else the creator
-    actor: str  # who changed it
     old: str  # the text it replaced (as the entry keeps it)
 
 
-async def _description_edits(repos: Repositories) -> list[_DescriptionEdit]:
-    """Each change of a group's description, oldest first."""
+@dataclass
+class _Descriptions:
+    """Who wrote the groups' descriptions: each one's current writer (the last to change it,
+    else its creator) and each change, oldest first, with the writer of the text it replaced.
+    Read once for everyone erased in one transaction (the writers then name pseudonyms)."""
+
+    writers: dict[int, str]
+    edits: list[_DescriptionEdit]
+
+    def of(self, user_id: str) -> tuple[tuple[int, ...], frozenset[int]]:
+        """The groups whose current description ``user_id`` wrote, and the changes (audit
+        entries) that replaced a text of theirs."""
+        return (tuple(group for group, writer in self.writers.items() if writer == user_id),
+                frozenset(edit.entry for edit in self.edits
+                          if edit.before == user_id and edit.old))
+
+
+async def _read_descriptions(repos: Repositories) -> _Descriptions:
     writers = dict(await repos.personal.group_creators())
     labels = _description_labels()
     edits = []
     for entry, group, actor, details in await repos.personal.audit_details("group", "edited"):
         if details.get("field") in labels:
-            edits.append(_DescriptionEdit(entry, group, writers.get(group, ""), actor,
+            edits.append(_DescriptionEdit(entry, group, writers.get(group, ""),
                                           str(details.get("old", ""))))
             writers[group] = actor
-    return edits
-
-
-async def _replaced_descriptions(repos: Repositories, user_id: str) -> frozenset[int]:
-    """The description changes that replaced a text ``user_id`` wrote (audit entry ids)."""
-    return frozenset(edit.entry for edit in await _description_edits(repos)
-                     if edit.before == user_id and edit.old)
+    return _Descriptions(writers, edits)
 
 
 async def erasure_for(repos: Repositories, club: Club, t: Translator, now: datetime,
@@ -162,19 +164,18 @@ async def erasure_for(repos: Repositories, club: Club, t: Translator, now: datet
 
 
 async def forget_person(repos: Repositories, user_id: str, erasure: Erasure,
-                        writers: dict[int, str] | None = None) -> str:
+                        written: _Descriptions | None = None) -> str:
     """Erases ``user_id``'s personal data (counts kept); returns the pseudonym used."""
-    if writers is None:
-        writers = await _description_writers(repos)
+    if written is None:
+        written = await _read_descriptions(repos)
     name = pseudonym()
-    groups = tuple(group for group, writer in writers.items() if writer == user_id)
+    groups, replaced = written.of(user_id)
     needs = frozenset((group, text[:NEED_TEXT_KEPT])
                       for group, text in await repos.personal.needs_of(user_id))
-    replaced = await _replaced_descriptions(repos, user_id)
     await repos.personal.forget(user_id, replace(erasure, pseudonym=name, descriptions=groups,
                                                  needs=needs, replaced=replaced))
     for group in groups:
-        writers[group] = name
+        written.writers[group] = name
     return name
 
 
@@ -186,9 +187,9 @@ async def purge_inactive(repos: Repositories, club: Club, t: Translator, now: da
     if not people:
         return 0
     erasure = await erasure_for(repos, club, t, now, EXPIRED_TEXT)
-    writers = await _description_writers(repos)
+    written = await _read_descriptions(repos)
     for user_id in people:
-        await forget_person(repos, user_id, erasure, writers)
+        await forget_person(repos, user_id, erasure, written)
     return len(people)
 
 
