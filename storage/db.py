@@ -17,6 +17,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -164,9 +165,14 @@ class Database:
         except Exception:
             log.exception("erasure committed; the database files could not be scrubbed yet")
 
-    async def _scrub_now(self, tables: list[str]) -> None:
+    @asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection outside any transaction (``VACUUM`` and checkpoints refuse one)."""
         async with self.engine.connect() as connection:
-            auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _scrub_now(self, tables: list[str]) -> None:
+        async with self._autocommit() as auto:
             if self.is_sqlite:
                 busy = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]
                 if busy:
@@ -224,8 +230,7 @@ class Database:
         visibility map for index-only scans). Nothing on SQLite."""
         if self.is_sqlite:
             return
-        async with self.engine.connect() as connection:
-            auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with self._autocommit() as auto:
             await auto.exec_driver_sql(f'VACUUM ANALYZE "{table}"' if table else "VACUUM ANALYZE")
 
     async def backup(self, target: Path) -> None:
