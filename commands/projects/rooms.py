@@ -44,7 +44,7 @@ async def salon(ctx: Context, group: Found) -> Reply:
                             outcome=Outcome(ROOM_OPENED, {"group": target.id,
                                                           "user_id": ctx.sender}), key=key)
         return Reply(ctx.t("projects.room_creating", group=label), effects=(create,))
-    room_id = await _linkable_room(ctx, target, existing)
+    room_id = await _linkable_room(ctx, existing)
     target.room_id = room_id
     target.updated_at = ctx.now
     await audit(ctx, target, "room_linked", room=room_id)
@@ -94,8 +94,8 @@ async def room_opened(done: RoomOutcome) -> list[Effect]:
     return [Post(told_in, Reply(text)), *invites(t, group, members, told_in)]
 
 
-async def _linkable_room(ctx: Context, group: ProjectGroup, room: str) -> str:
-    """The id of an existing room that may become ``group``'s: the bot is there already (it
+async def _linkable_room(ctx: Context, room: str) -> str:
+    """The id of an existing room that may become a group's: the bot is there already (it
     never joins a room because a command named it), the asker is there as a moderator, and it
     is neither a club room nor a group's (this one's included)."""
     facts = ctx.homeserver().room_facts(room, ctx.sender)
