@@ -337,9 +337,9 @@ class Bench:
                 if match and s.sender == self.club.bot_id:
                     seen[int(match.group(1))].append(s)
             return seen
-        wait = (due - datetime.now(UTC)).total_seconds() + 3 * goal + 60
         at_due = await self.processor_times_at(due)
         on_time = (datetime.now(UTC) - due).total_seconds() < 1
+        wait = (due - datetime.now(UTC)).total_seconds() + 3 * goal + 60
         await self.observer.until(lambda: len(found()) >= self.args.storm, wait, "storm",
                                   self.children)
         self.storm_pace(at_due if on_time else None, len(found()))
