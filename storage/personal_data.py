@@ -53,7 +53,8 @@ class PersonalDataRepository:
 
     async def everything_about(self, user_id: str) -> dict[str, list[dict[str, Any]]]:
         """Every row naming ``user_id`` exactly (with their ``bot_state`` facts), by table; a
-        file's data is left out of the outbox rows."""
+        file's data is left out of the outbox rows, and the text of messages that concern
+        other people too."""
         found: dict[str, list[dict[str, Any]]] = {}
         conditions: dict[Table, list[Any]] = {}
         for holder in HOLDERS:
@@ -89,8 +90,8 @@ class PersonalDataRepository:
 
     async def _withhold_shared(self, messages: list[dict[str, Any]], user_id: str) -> None:
         """The messages that concern other people too (a list of registrations shown to the
-        organisers…) keep their room, times and event, not their text: a person's copy holds
-        no one else's data."""
+        organisers…) keep their room, times and event, not their text: no other person's
+        message reaches a person's copy."""
         if not messages:
             return
         theirs = select(OutboxPerson.outbox_id).where(OutboxPerson.user_id == user_id)
