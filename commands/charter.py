@@ -195,9 +195,9 @@ async def record_adoptions(repos: Repositories, events: RoomEvents, club: Club,
     for reaction in events.reactions:
         if not is_adoption(reaction.key):
             continue
-        txn = await repos.outbox.txn_of(reaction.target)
+        txn = await repos.outbox.txn_of(reaction.target, reaction.room_id)
         post = await repos.charter.post(txn) if txn else None
-        if post is None or post.room_id != reaction.room_id:
+        if post is None:
             continue
         if version is None:
             shown = await current(repos, club)

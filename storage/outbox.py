@@ -53,10 +53,12 @@ class OutboxRepository:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
 
-    async def txn_of(self, event_id: str) -> str | None:
-        """The transaction id of the queued message that became ``event_id``."""
+    async def txn_of(self, event_id: str, room_id: str) -> str | None:
+        """The transaction id of the queued message that became ``event_id`` in ``room_id``
+        (an event of another room naming it, a reaction or an answer there, finds none)."""
         return await self.session.scalar(
-            select(OutboxMessage.txn_id).where(OutboxMessage.event_id == event_id))
+            select(OutboxMessage.txn_id).where(OutboxMessage.event_id == event_id,
+                                               OutboxMessage.room_id == room_id))
 
     async def has(self, txn_id: str) -> bool:
         """Whether a message with this transaction id was ever queued."""

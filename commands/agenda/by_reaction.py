@@ -119,9 +119,9 @@ class SupportByReaction(Generic[Row, Given]):
         check; ``None`` otherwise."""
         if not is_support(reaction.key):
             return None
-        txn = await repos.outbox.txn_of(reaction.target)
+        txn = await repos.outbox.txn_of(reaction.target, reaction.room_id)
         row = await self.confirmed_by(repos, txn) if txn else None
-        if row is None or row.room_id != reaction.room_id:
+        if row is None:
             return None
         for check in self.checks:
             if not await check(repos, row, reaction):

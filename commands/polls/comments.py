@@ -54,9 +54,9 @@ async def record_thread_comments(repos: Repositories, events: RoomEvents, club: 
     touched: dict[int, Poll] = {}
     roots = await _poll_roots(repos) if events.thread_messages else {}
     for message in events.thread_messages:
-        txn = await repos.outbox.txn_of(message.root)
+        txn = await repos.outbox.txn_of(message.root, message.room_id)
         poll = roots.get(txn or "")
-        if poll is None or poll.room_id != message.room_id:
+        if poll is None:
             continue
         text = " ".join(strip_reply_fallback(message.body).split())[:TEXT_MAX]
         limit = club.limits.comments_per_poll

@@ -181,10 +181,10 @@ async def record_native(repos: Repositories, responses: Sequence[PollResponse], 
     targets = await _native_targets(repos)
     touched: dict[int, Poll] = {}
     for response in responses:
-        txn = await repos.outbox.txn_of(response.start_event_id)
+        txn = await repos.outbox.txn_of(response.start_event_id, response.room_id)
         found = targets.get(txn or "")
-        if found is None or found[0].room_id != response.room_id:
-            continue  # not one of our open polls (somebody else's, closed), or not its room
+        if found is None:
+            continue  # not one of our open polls in this room: somebody else's, or closed
         poll, slot, slots = found
         answer = response.answers[0] if response.answers else None
         changed, _ = await repos.polls.cast(

@@ -334,7 +334,7 @@ async def test_every_charter_answer_adopts_and_replaced_ones_go_with_the_retenti
     async with bot.db.transaction() as repos:
         assert sorted(row.user_id for row in await repos.charter.adoptions()) == [BOB, CAROL]
         assert len(await repos.charter.posts_of("1")) == 3
-        assert await repos.outbox.txn_of(first) is None  # the replaced message purged
+        assert await repos.outbox.txn_of(first, ROOM) is None  # the replaced message purged
     await forget(bot, BOB)
     async with bot.db.transaction() as repos:
         assert len(await repos.charter.posts_of("1")) == 1  # Carol's
