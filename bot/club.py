@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.settings import LimitSettings, ReminderSettings, Settings
-from commands.caps import Limits
+from bot.settings import ReminderSettings, Settings
 from commands.categories import Categories
 from commands.context import Club
 from commands.event_kinds import EventKinds
@@ -25,21 +24,6 @@ def reminder_rules(settings: ReminderSettings) -> ReminderRules:
                          progress_weeks=settings.progress_weeks_after,
                          action_days=settings.action_days_before,
                          quiet_start=start, quiet_end=end)
-
-
-def limits_of(settings: LimitSettings) -> Limits:
-    """The configured limits, for the handlers and the dispatcher."""
-    return Limits(groups_per_day=settings.groups_per_day,
-                  suggestions_per_meeting=settings.suggestions_per_meeting,
-                  remontees_per_day=settings.remontees_per_day,
-                  initiatives_per_day=settings.initiatives_per_day,
-                  proposals_per_day=settings.proposals_per_day,
-                  actions_per_day=settings.actions_per_day,
-                  funding_per_day=settings.funding_per_day,
-                  needs_per_day=settings.needs_per_day,
-                  outcomes_per_day=settings.outcomes_per_day,
-                  commands_per_minute=settings.commands_per_minute,
-                  comments_per_poll=settings.comments_per_poll)
 
 
 def bot_version() -> str:
@@ -63,7 +47,7 @@ def club_of(settings: Settings) -> Club:
                 agenda_deadline=timedelta(hours=meetings.agenda_deadline_hours),
                 entrance=settings.rooms.main or "",
                 catch_up=timedelta(minutes=settings.matrix.catch_up_minutes),
-                limits=limits_of(settings.limits),
+                limits=settings.limits,
                 event_kinds=EventKinds(settings.events.kinds),
                 categories=Categories(settings.events.categories),
                 report=settings.report,

@@ -13,6 +13,7 @@ import shlex
 import stat
 import tomllib
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,7 +36,6 @@ from bot.settings import (
     ConfigError,
     ConfigProblem,
     EventSettings,
-    LimitSettings,
     MatrixSettings,
     MeetingSettings,
     PrivacySettings,
@@ -44,6 +44,7 @@ from bot.settings import (
     Settings,
     WebSettings,
 )
+from commands.caps import Limits
 from commands.categories import DEFAULT_CATEGORIES
 from commands.charter import valid_version
 from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
@@ -57,6 +58,7 @@ PREFIX_MAX = 3
 DISPLAY_NAME_MAX = 256  # Synapse's limit
 AVATAR_MAX_BYTES = 1024 * 1024
 LOG_FORMATS = ("text", "json")
+LIMIT_MAX = {"commands_per_minute": 10_000}  # every other cap: at most 1,000
 
 
 def _read_matrix(r: Reader, base: Path, env: Mapping[str, str]) -> MatrixSettings:
@@ -224,19 +226,12 @@ def _labels(r: Reader, name: str,
     return tuple(kinds) or default
 
 
-def _read_limits(r: Reader) -> LimitSettings:
-    return LimitSettings(
-        groups_per_day=r.integer("limits.groups_per_day", 3, 0, 1000),
-        suggestions_per_meeting=r.integer("limits.suggestions_per_meeting", 5, 0, 1000),
-        remontees_per_day=r.integer("limits.remontees_per_day", 5, 0, 1000),
-        initiatives_per_day=r.integer("limits.initiatives_per_day", 5, 0, 1000),
-        proposals_per_day=r.integer("limits.proposals_per_day", 5, 0, 1000),
-        actions_per_day=r.integer("limits.actions_per_day", 20, 0, 1000),
-        funding_per_day=r.integer("limits.funding_per_day", 5, 0, 1000),
-        needs_per_day=r.integer("limits.needs_per_day", 10, 0, 1000),
-        outcomes_per_day=r.integer("limits.outcomes_per_day", 5, 0, 1000),
-        commands_per_minute=r.integer("limits.commands_per_minute", 20, 0, 10000),
-        comments_per_poll=r.integer("limits.comments_per_poll", 5, 0, 1000))
+def _read_limits(r: Reader) -> Limits:
+    """``[limits]``: one key per cap of ``commands.caps.Limits``, its default there."""
+    default = Limits()
+    return Limits(**{cap.name: r.integer(f"limits.{cap.name}", getattr(default, cap.name), 0,
+                                         LIMIT_MAX.get(cap.name, 1000))
+                     for cap in fields(Limits)})
 
 
 def _read_web(r: Reader) -> WebSettings:
@@ -276,10 +271,7 @@ def _check_unknown_keys(r: Reader) -> None:
                       "minutes_days_after", "minutes_repeat_days", "progress_weeks_after",
                       "action_days_before", "quiet_hours"},
         "privacy": {"retention_days", "messages_retention_days"},
-        "limits": {"groups_per_day", "suggestions_per_meeting", "remontees_per_day",
-                   "initiatives_per_day", "proposals_per_day", "commands_per_minute",
-                   "comments_per_poll", "actions_per_day", "funding_per_day",
-                   "outcomes_per_day", "needs_per_day"},
+        "limits": {cap.name for cap in fields(Limits)},
         "events": {"kinds", "categories"},
         "web": {"enabled", "host", "port", "base_url", "requests_per_minute"},
         "report": {"periods", "indicators"},

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from commands.caps import Limits
 from commands.categories import DEFAULT_CATEGORIES
 from commands.event_kinds import DEFAULT_EVENT_KINDS
 from commands.report_settings import ReportSettings
@@ -91,23 +92,6 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
-class LimitSettings:
-    """What one person may make the bot do (0: no limit); the coordinators have no limits."""
-
-    groups_per_day: int = 3
-    suggestions_per_meeting: int = 5
-    remontees_per_day: int = 5
-    initiatives_per_day: int = 5
-    proposals_per_day: int = 5
-    actions_per_day: int = 20
-    funding_per_day: int = 5
-    needs_per_day: int = 10
-    outcomes_per_day: int = 5
-    commands_per_minute: int = 20
-    comments_per_poll: int = 5
-
-
-@dataclass(frozen=True)
 class WebSettings:
     """The public web server (calendar feeds, JSON API, pages): off unless enabled; it listens
     on ``host``:``port`` behind a reverse proxy that serves it at ``base_url``."""
@@ -146,7 +130,7 @@ class Settings:
     meetings: MeetingSettings = field(default_factory=MeetingSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
-    limits: LimitSettings = field(default_factory=LimitSettings)
+    limits: Limits = field(default_factory=Limits)
     # how long a command waits for another program's lock on the database before its sender
     # is told « La base de données est occupée, je réessaie… »
     database_busy_notice_seconds: int = 5

@@ -510,6 +510,13 @@ def test_bad_limit_is_a_problem(tmp_path: Path, key: str, value: str) -> None:
     assert set(_problems(text, tmp_path)) == {f"limits.{key}"}
 
 
+def test_the_commands_rate_may_go_higher_than_the_daily_caps(tmp_path: Path) -> None:
+    limits = _parse(GOOD + "\n[limits]\ncommands_per_minute = 5000\n", tmp_path).limits
+    assert limits.commands_per_minute == 5000
+    assert set(_problems(GOOD + "\n[limits]\nneeds_per_day = 5000\n", tmp_path)) == {
+        "limits.needs_per_day"}
+
+
 def test_unknown_limit_is_a_problem(tmp_path: Path) -> None:
     assert set(_problems(GOOD + "\n[limits]\nvotes_per_day = 3\n", tmp_path)) == {
         "limits.votes_per_day"}
