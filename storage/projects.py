@@ -17,6 +17,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    or_,
     select,
     true,
 )
@@ -125,6 +126,12 @@ class GroupRepository:
     async def by_name_key(self, name_key: str) -> ProjectGroup | None:
         return await self.session.scalar(
             select(ProjectGroup).where(ProjectGroup.name_key == name_key))
+
+    async def named_exactly(self, name_keys: Sequence[str], slug: str) -> Sequence[ProjectGroup]:
+        """The groups whose folded name is one of ``name_keys`` or whose slug is ``slug``."""
+        query = select(ProjectGroup).where(or_(ProjectGroup.name_key.in_(name_keys),
+                                               ProjectGroup.slug == slug))
+        return (await self.session.scalars(query)).all()
 
     async def by_room(self, room_id: str) -> ProjectGroup | None:
         return await self.session.scalar(

@@ -26,6 +26,7 @@ _MARKUP = re.compile(r"[<>*_`\[\]|~\\{}]")
 _NUMBER = re.compile(r"^(?:#|n°|N°)?(\d{1,9})$")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 MAX_EXTRA_WORDS = 6
+_AFTER_NAME = ",;:.!?…"  # what may end a group's name written before a text
 GROUP_REF = Text(max_length=200)  # what may name a group
 
 
@@ -123,20 +124,40 @@ async def find_group(repos: Repositories, ref: str) -> ProjectGroup:
 
 async def find_group_then_text(repos: Repositories, first: str, rest: str) -> Found:
     """``!projet avancement atelier vélo 12 vélos réparés``: the group's name may take several
-    words; the longest run of words that names exactly one group wins, the rest is the text."""
-    exact = await _exact(repos, first)
-    if exact is not None:
-        return Found(exact, rest)
+    words; the longest run of words that is a group's whole name (or slug) wins, then the
+    first word alone, then the longest run that names exactly one group; the rest is the text."""
     if " " in first.strip() or _NUMBER.match(first.strip()):  # a quoted name, a number
         return Found(await find_group(repos, first), rest)
-    words = rest.split()
-    for extra in range(min(len(words), MAX_EXTRA_WORDS), 0, -1):
+    words = rest.split()[:MAX_EXTRA_WORDS]
+    exact = await _longest_exact(repos, first, words)
+    if exact is not None:
+        return Found(exact[0], _after_words(rest, exact[1]))
+    for extra in range(len(words), 0, -1):
         phrase = name_key(" ".join([first, *words[:extra]]))
         matches = [g for g in _prefer_active(await repos.groups.search(phrase.split()))
                    if phrase in g.name_key or phrase == g.slug]
         if len(matches) == 1:
             return Found(matches[0], _after_words(rest, extra))
     return Found(await find_group(repos, first), rest)
+
+
+async def _longest_exact(repos: Repositories, first: str, words: Sequence[str]
+                         ) -> tuple[ProjectGroup, int] | None:
+    """The group whose whole name is the longest run of ``first`` and the next ``words`` (the
+    run's last word with or without the punctuation that ends it: ``Atelier vélo, samedi``),
+    or whose slug or name is ``first`` (the slug first); and how many of ``words`` it took."""
+    runs: dict[str, int] = {}  # two runs folded alike: the shorter
+    for extra in range(len(words) + 1):
+        run = " ".join([first, *words[:extra]])
+        for key in (name_key(run), name_key(run.rstrip(_AFTER_NAME))):
+            runs.setdefault(key, extra)
+    slug = fold(first.strip())
+    ranked = [((runs.get(g.name_key, 0), g.slug == slug), g)
+              for g in await repos.groups.named_exactly(list(runs), slug)]
+    if not ranked:
+        return None
+    (extra, _), group = max(ranked, key=lambda pair: pair[0])
+    return group, extra
 
 
 def _after_words(text: str, count: int) -> str:

@@ -435,6 +435,23 @@ async def test_progress_by_members_with_a_several_word_group_name(bot: Harness) 
         assert [p.text for p in await repos.groups.progress(2)] == ["première séance"]
 
 
+async def test_a_group_s_whole_name_wins_over_a_shorter_one_it_starts_with(bot: Harness) -> None:
+    await ask(bot, "!projet creer Atelier")
+    await create_velo(bot)
+    await ask(bot, "!projet creer Atelier vélo")
+    assert await ask(bot, "!projet avancement atelier vélo 12 vélos réparés") == (
+        "Avancement noté pour n°3 Atelier vélo. Merci !")
+    await ask(bot, "!projet avancement Atelier vélo mobile, un an déjà")
+    await ask(bot, "!projet avancement atelier véloroute : réunion samedi")
+    await ask(bot, "!projet avancement atelier-velo-mobile point d'étape")
+    async with bot.db.transaction() as repos:
+        assert [p.text for p in await repos.groups.progress(3)] == ["12 vélos réparés"]
+        assert [p.text for p in await repos.groups.progress(2)] == ["point d'étape",
+                                                                    "un an déjà"]
+        assert [p.text for p in await repos.groups.progress(1)] == [
+            "véloroute : réunion samedi"]
+
+
 async def test_progress_refused_to_non_members_allowed_to_coordinators(bot: Harness) -> None:
     await create_velo(bot)
     reply = await refused(bot, "!projet avancement velo on avance", sender=BOB)
