@@ -83,6 +83,9 @@ class Erasure(Protocol):
         """(subject, action) of the audit entries of others that may copy their text."""
         ...
 
+    @property
+    def replaced(self) -> Collection[int]: ...  # others' entries that keep their replaced text
+
     def authored(self, entry: AuditFacts, theirs: bool) -> Collection[str]:
         """The keys of an audit entry's details holding text they wrote (``theirs``: they
         are its actor)."""
@@ -167,7 +170,8 @@ async def _erase_audit(session: AsyncSession, user_id: str, erasure: Erasure) ->
     rows = (await session.execute(
         select(audit.c.id, audit.c.actor, audit.c.subject, audit.c.subject_id,
                audit.c.action, audit.c.details)
-        .where(or_(audit.c.actor == user_id, audit.c.id.in_(named), *copies)))).all()
+        .where(or_(audit.c.actor == user_id, audit.c.id.in_(named),
+                   audit.c.id.in_(list(erasure.replaced)), *copies)))).all()
     named_ids = set((await session.scalars(named)).all())
     changes = []
     for entry, actor, subject, subject_id, action, text in rows:

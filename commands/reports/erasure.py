@@ -46,7 +46,7 @@ class Erasure:
     replaced: frozenset[int] = frozenset()  # the description changes whose « old » is the
     # text they wrote (audit entry ids)
     labels: frozenset[str] = field(default_factory=lambda: frozenset(_description_labels()))
-    copies: tuple[tuple[str, str], ...] = (("group", "need_met"), ("group", "edited"))
+    copies: tuple[tuple[str, str], ...] = (("group", "need_met"),)
 
     def search_key(self, name: str, description: str, commune: str) -> str:
         return search_key(name, description, commune)
