@@ -92,7 +92,7 @@ class _Tracer:
     def on_sync(self, original: Any) -> Any:
         async def sync(client: Any, *args: Any, **kwargs: Any) -> Any:
             response = await original(client, *args, **kwargs)
-            events = [[e.event_id, e.sender, e.server_timestamp, str(getattr(e, "body", ""))[:40]]
+            events = [[e.event_id, e.server_timestamp, str(getattr(e, "body", ""))[:40]]
                       for room in getattr(getattr(response, "rooms", None), "join", {}).values()
                       for e in room.timeline.events]
             self.write(kind="sync", user=client.user_id, arrived=self.arrived, events=events)
@@ -233,7 +233,7 @@ def _commands(rows: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str,
     """The commands (``!`` or ``?``) the syncs of ``rows`` brought: (sync, event id, time
     stamp, body)."""
     for sync in (r for r in rows if r["kind"] == "sync"):
-        for event_id, _sender, stamp, body in sync["events"]:
+        for event_id, stamp, body in sync["events"]:
             if body.startswith(("!", "?")):
                 yield sync, event_id, stamp, body
 
@@ -287,7 +287,7 @@ def _steps(records: dict[str, list[dict[str, Any]]]) -> str:
             if r["kind"] == "sync":
                 last_sync = r
             elif r["kind"] == "steps" and last_sync is not None and "command" in r["steps"]:
-                bodies = [e[3] for e in last_sync["events"] if e[3].startswith("!")]
+                bodies = [e[2] for e in last_sync["events"] if e[2].startswith("!")]
                 if len(bodies) == 1:
                     by_command.setdefault(_label(bodies[0]), []).append(r["steps"])
         for label, steps in by_command.items():
