@@ -51,11 +51,14 @@ log = logging.getLogger(__name__)
 REPLY_GRACE_S = 1.0
 
 
-def settle_memory() -> None:
-    """Once started: what the start made (modules, libraries, the schedule) is moved out of the
-    garbage collector's way, so that a full collection during a command scans only what the
-    bot made since."""
-    gc.collect()
+def settle_memory(collect: bool = True) -> None:
+    """What exists now (the libraries; once started, the schedule and the rooms) is moved out of
+    the garbage collector's way, so that a full collection during a command scans only what the
+    bot made since. ``collect``: a full collection first, before the event loop runs; once
+    started there is nothing left to free, and a collection would stop the loop for as long as
+    the heap is large (a catch-up may be under way)."""
+    if collect:
+        gc.collect()
     gc.freeze()
 
 

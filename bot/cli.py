@@ -66,7 +66,7 @@ async def run_bot(settings: Settings, client: BotClient) -> None:
         loop.add_signal_handler(signum, bot.request_stop)
     try:
         await bot.start()
-        settle_memory()
+        settle_memory(collect=False)
         await bot.run_until_stopped()
     finally:
         log.info("stopping")

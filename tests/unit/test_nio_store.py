@@ -5,6 +5,7 @@ loads it before its event loop runs, for the device the login uses."""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -191,3 +192,36 @@ async def test_a_device_replaced_after_a_store_loss_closes_the_old_store_file(
     monkeypatch.setattr(transport, "_password_login", password_login)
     await transport._new_device()
     assert transport.client is not old and old.store.database.is_closed()
+
+
+class _StartedBot:
+    """What ``run_bot`` needs of a bot: a start, a run that ends at once, a stop."""
+
+    def __init__(self, settings: Settings, client: AsyncClient) -> None:
+        self.stages: list[str] = []
+
+    def request_stop(self) -> None: ...
+
+    async def start(self) -> None:
+        self.stages.append("started")
+
+    async def run_until_stopped(self) -> None:
+        self.stages.append("ran")
+
+    async def stop(self) -> None:
+        self.stages.append("stopped")
+
+
+async def test_once_started_the_bot_freezes_its_memory_without_a_collection_on_its_loop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    collections: list[int] = []
+    monkeypatch.setattr(cli, "Bot", _StartedBot)
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collections.append(generation) or 0)
+    frozen = gc.get_freeze_count()
+    made_at_start = [[index] for index in range(1000)]  # tracked by the collector
+    try:
+        await cli.run_bot(_settings(tmp_path), AsyncClient("http://localhost"))
+        assert gc.get_freeze_count() >= frozen + len(made_at_start)
+        assert collections == []
+    finally:
+        gc.unfreeze()
