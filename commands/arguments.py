@@ -20,7 +20,7 @@ from matrix_ids import MATRIX_TO, is_user_id
 MAX_LINE = 4000
 # ``--theme``; phones often turn ``--`` into an em or en dash, accepted as well.
 _OPTION_RE = re.compile(r"(?<!\S)(?:--|—|–)(\w[\w-]*)")
-_QUOTES = {'"': '"', "«": "»", "“": "”"}
+QUOTES = {'"': '"', "«": "»", "“": "”"}  # opening → closing
 _PILL_RE = re.compile(re.escape(MATRIX_TO) + r"(@[^\s/?\"'<>()]+)")
 
 
@@ -36,8 +36,8 @@ def split_words(text: str) -> list[str]:
                 closing = None
             else:
                 current.append(char)
-        elif char in _QUOTES and not current:
-            closing = _QUOTES[char]
+        elif char in QUOTES and not current:
+            closing = QUOTES[char]
             in_word = True
         elif char.isspace():
             if in_word:

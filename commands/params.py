@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, cast
 
-from commands.arguments import Converter, Integer, split_first, split_words
+from commands.arguments import QUOTES, Converter, Integer, split_first, split_words
 from commands.errors import BadArgument, MissingArgument
 from commands.i18n import Translator
 from commands.text import fold
@@ -193,11 +193,10 @@ def next_word(text: str) -> tuple[str, str]:
     """The first argument (quoted parts kept together) and the rest of the text."""
     if not text:
         return "", ""
-    if text[0] in "\"«“":
+    if text[0] in QUOTES:
         words = split_words(text)
         first = words[0] if words else ""
-        closing = {'"': '"', "«": "»", "“": "”"}[text[0]]
-        end = text.find(closing, 1)
+        end = text.find(QUOTES[text[0]], 1)
         return first, (text[end + 1 :].strip() if end >= 0 else "")
     return split_first(text)
 

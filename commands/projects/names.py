@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from commands.arguments import Converter, Text
+from commands.arguments import QUOTES, Converter, Text, split_first
 from commands.errors import BadArgument, MissingArgument, NotFound, UserError
 from commands.lookalikes import find_lookalike, has_hidden_characters, word_mixing_scripts
 from commands.params import next_word
@@ -122,16 +122,23 @@ async def find_group(repos: Repositories, ref: str) -> ProjectGroup:
                     choices=", ".join(f"{group_label(g)} (`{g.slug}`)" for g in matches[:8]))
 
 
-async def find_group_then_text(repos: Repositories, first: str, rest: str) -> Found:
+async def find_group_then_text(repos: Repositories, first: str, rest: str,
+                               quoted: bool = False) -> Found:
     """``!projet avancement atelier vélo 12 vélos réparés``: the group's name may take several
-    words; the longest run of words that is a group's whole name (or slug) wins, then the
-    first word alone, then the longest run that names exactly one group; the rest is the text."""
-    if " " in first.strip() or _NUMBER.match(first.strip()):  # a quoted name, a number
+    words. A quoted name, a number or an identifier (slug) names its group alone; otherwise
+    the runs of words that are a group's whole name: one group wins, two or more (« Atelier »
+    and « Atelier vélo ») are ambiguous; else the longest run that names exactly one group."""
+    ref = first.strip()
+    if quoted or " " in ref or _NUMBER.match(ref):
         return Found(await find_group(repos, first), rest)
     words = rest.split()[:MAX_EXTRA_WORDS]
-    exact = await _longest_exact(repos, first, words)
-    if exact is not None:
-        return Found(exact[0], _after_words(rest, exact[1]))
+    whole = await _whole_names(repos, ref, words)
+    if len(whole) > 1:
+        raise Ambiguous("projects.ambiguous", name=" ".join([ref, *words])[:60],
+                        choices=", ".join(f"{group_label(g)} (`{g.slug}`)" for g in whole))
+    if whole:
+        group, taken = next(iter(whole.items()))
+        return Found(group, _after_name(rest, taken))
     for extra in range(len(words), 0, -1):
         phrase = name_key(" ".join([first, *words[:extra]]))
         matches = [g for g in _prefer_active(await repos.groups.search(phrase.split()))
@@ -141,23 +148,31 @@ async def find_group_then_text(repos: Repositories, first: str, rest: str) -> Fo
     return Found(await find_group(repos, first), rest)
 
 
-async def _longest_exact(repos: Repositories, first: str, words: Sequence[str]
-                         ) -> tuple[ProjectGroup, int] | None:
-    """The group whose whole name is the longest run of ``first`` and the next ``words`` (the
-    run's last word with or without the punctuation that ends it: ``Atelier vélo, samedi``),
-    or whose slug or name is ``first`` (the slug first); and how many of ``words`` it took."""
+async def _whole_names(repos: Repositories, first: str, words: Sequence[str]
+                       ) -> dict[ProjectGroup, int]:
+    """The groups whose whole name is a run of ``first`` and the next ``words`` (the run's last
+    word with or without the punctuation that ends it: ``Atelier vélo, samedi``), each with
+    how many of ``words`` its name took (active groups only when one matches); or the one
+    group whose identifier ``first`` is, when it is not a name (``atelier-velo-mobile``)."""
     runs: dict[str, int] = {}  # two runs folded alike: the shorter
     for extra in range(len(words) + 1):
         run = " ".join([first, *words[:extra]])
         for key in (name_key(run), name_key(run.rstrip(_AFTER_NAME))):
             runs.setdefault(key, extra)
-    slug = fold(first.strip())
-    ranked = [((runs.get(g.name_key, 0), g.slug == slug), g)
-              for g in await repos.groups.named_exactly(list(runs), slug)]
-    if not ranked:
-        return None
-    (extra, _), group = max(ranked, key=lambda pair: pair[0])
-    return group, extra
+    slug = fold(first.rstrip(_AFTER_NAME))
+    found = await repos.groups.named_exactly(list(runs), slug)
+    typed = [g for g in found if g.slug == slug and "-" in slug and g.slug != g.name_key]
+    if typed:
+        return {typed[0]: 0}
+    return {g: runs[g.name_key] for g in _prefer_active(found) if g.name_key in runs}
+
+
+def _after_name(text: str, count: int) -> str:
+    """``text`` after its first ``count`` words and a lone punctuation mark after them (the
+    French space before a colon: ``Atelier vélo : réunion``)."""
+    rest = _after_words(text, count)
+    mark, after = split_first(rest)
+    return after if mark and not mark.strip(_AFTER_NAME) else rest
 
 
 def _after_words(text: str, count: int) -> str:
@@ -217,4 +232,4 @@ class GroupThen:
             rest = self.text.convert(rest)
         elif not self.optional:
             raise MissingArgument("error.missing_argument", name=self.text_name)
-        return await find_group_then_text(ctx.db(), first, rest)
+        return await find_group_then_text(ctx.db(), first, rest, quoted=raw[:1] in QUOTES)

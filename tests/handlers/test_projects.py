@@ -435,21 +435,57 @@ async def test_progress_by_members_with_a_several_word_group_name(bot: Harness) 
         assert [p.text for p in await repos.groups.progress(2)] == ["première séance"]
 
 
-async def test_a_group_s_whole_name_wins_over_a_shorter_one_it_starts_with(bot: Harness) -> None:
-    await ask(bot, "!projet creer Atelier")
+async def test_a_group_s_whole_name_followed_by_a_text(bot: Harness) -> None:
     await create_velo(bot)
-    await ask(bot, "!projet creer Atelier vélo")
-    assert await ask(bot, "!projet avancement atelier vélo 12 vélos réparés") == (
-        "Avancement noté pour n°3 Atelier vélo. Merci !")
+    await ask(bot, "!projet creer Jardin partagé")
     await ask(bot, "!projet avancement Atelier vélo mobile, un an déjà")
-    await ask(bot, "!projet avancement atelier véloroute : réunion samedi")
-    await ask(bot, "!projet avancement atelier-velo-mobile point d'étape")
+    await ask(bot, "!projet avancement atelier vélo mobile : point d'étape")
+    await ask(bot, "!projet avancement jardin partagé semis faits")
     async with bot.db.transaction() as repos:
-        assert [p.text for p in await repos.groups.progress(3)] == ["12 vélos réparés"]
+        assert [p.text for p in await repos.groups.progress(1)] == ["point d'étape", "un an déjà"]
+        assert [p.text for p in await repos.groups.progress(2)] == ["semis faits"]
+
+
+async def test_two_groups_whose_whole_names_start_the_text_are_ambiguous(bot: Harness) -> None:
+    await ask(bot, "!projet creer Atelier")
+    await ask(bot, "!projet creer Atelier vélo")
+    before = await snapshot(bot)
+    reply = await refused(bot, "!projet avancement atelier vélo 12 vélos réparés")
+    assert reply.startswith("Plusieurs groupes correspondent à « atelier vélo 12 vélos réparés » "
+                            ": n°1 Atelier (`atelier`), n°2 Atelier vélo (`atelier-velo`).")
+    assert await snapshot(bot) == before
+    await ask(bot, '!projet avancement "atelier vélo" 12 vélos réparés')
+    await ask(bot, '!projet avancement "atelier" vélo : la remorque')
+    await ask(bot, "!projet avancement atelier-velo point d'étape")
+    await ask(bot, "!projet avancement 1 trois bénévoles")
+    async with bot.db.transaction() as repos:
         assert [p.text for p in await repos.groups.progress(2)] == ["point d'étape",
-                                                                    "un an déjà"]
+                                                                    "12 vélos réparés"]
         assert [p.text for p in await repos.groups.progress(1)] == [
-            "véloroute : réunion samedi"]
+            "trois bénévoles", "vélo : la remorque"]
+
+
+async def test_a_group_named_after_another_s_name_and_text_does_not_take_its_commands(
+        bot: Harness) -> None:
+    await ask(bot, "!projet creer Compost")
+    await ask(bot, "!projet creer atelier-velo-mobile point", sender=BOB)
+    await create_velo(bot)
+    await ask(bot, "!projet creer Compost semis", sender=BOB)
+    await ask(bot, "!projet avancement atelier-velo-mobile point d'étape")
+    assert "Plusieurs groupes" in await refused(bot, "!projet avancement compost semis faits")
+    async with bot.db.transaction() as repos:
+        assert [p.text for p in await repos.groups.progress(3)] == ["point d'étape"]
+        assert [p.text for p in await repos.groups.progress(2)] == []
+        assert [p.text for p in await repos.groups.progress(4)] == []
+
+
+async def test_an_archived_group_s_whole_name_yields_to_an_active_one(bot: Harness) -> None:
+    await ask(bot, "!projet creer Jardin partagé")
+    await ask(bot, "!projet creer Jardin")
+    await ask(bot, "!projet archiver 1", sender=COORDINATOR)
+    await ask(bot, "!projet avancement jardin partagé : semis faits")
+    async with bot.db.transaction() as repos:
+        assert [p.text for p in await repos.groups.progress(2)] == ["partagé : semis faits"]
 
 
 async def test_progress_refused_to_non_members_allowed_to_coordinators(bot: Harness) -> None:
