@@ -82,7 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     preload()  # what the first replies need from disk, read before the loop runs
     client = prepared_client(settings.matrix)
     prepare_storage(settings.database_url)
-    settle_memory()  # the libraries out of the collector's way: the one after the start is short
+    settle_memory()  # the libraries out of the collector's way (once started: a freeze alone)
     asyncio.run(run_bot(settings, client))
     return 0
 

@@ -44,7 +44,7 @@ from bot.settings import (
     Settings,
     WebSettings,
 )
-from commands.caps import Limits
+from commands.caps import CAP_MAX, Limits
 from commands.categories import DEFAULT_CATEGORIES
 from commands.charter import valid_version
 from commands.event_kinds import DEFAULT_EVENT_KINDS, KEY_PATTERN, LABEL_MAX
@@ -58,7 +58,6 @@ PREFIX_MAX = 3
 DISPLAY_NAME_MAX = 256  # Synapse's limit
 AVATAR_MAX_BYTES = 1024 * 1024
 LOG_FORMATS = ("text", "json")
-LIMIT_MAX = {"commands_per_minute": 10_000}  # every other cap: at most 1,000
 
 
 def _read_matrix(r: Reader, base: Path, env: Mapping[str, str]) -> MatrixSettings:
@@ -230,7 +229,7 @@ def _read_limits(r: Reader) -> Limits:
     """``[limits]``: one key per cap of ``commands.caps.Limits``, its default there."""
     default = Limits()
     return Limits(**{cap.name: r.integer(f"limits.{cap.name}", getattr(default, cap.name), 0,
-                                         LIMIT_MAX.get(cap.name, 1000))
+                                         cap.metadata.get("maximum", CAP_MAX))
                      for cap in fields(Limits)})
 
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+CAP_MAX = 1000  # the highest a cap may be set to (``[limits]``), unless its field says more
 
 
 @dataclass(frozen=True)
@@ -19,5 +21,6 @@ class Limits:
     funding_per_day: int = 5  # funding recorded for groups in 24 hours (``!projet financement``)
     needs_per_day: int = 10  # groups' needs added in 24 hours (``!projet besoin``: public)
     outcomes_per_day: int = 5  # proposals' outcomes written or rewritten in 24 hours
-    commands_per_minute: int = 20  # commands of any kind (the dispatcher's sliding window)
+    # commands of any kind (the dispatcher's sliding window)
+    commands_per_minute: int = field(default=20, metadata={"maximum": 10_000})
     comments_per_poll: int = 5  # comments on one poll
