@@ -37,7 +37,7 @@ from commands.i18n import Translator
 from commands.ports import MatrixPort
 from commands.registry import Registry
 from commands.roles import Role
-from storage.db import Database
+from storage.db import POOL_SIZE, Database
 from storage.faults import StorageBusy, StorageUnavailable, storage_faults
 from storage.repositories import Repositories
 
@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 RETRY_MAX_S = 60.0
 # how long a command waits for another program's write lock before its sender is told
 BUSY_NOTICE_S = 5.0
+# queued commands run at once (a catch-up across many rooms, each room's in order): each holds
+# one of the database pool's connections, one left for the sync's batches; more would open
+# connections beyond the pool's and close them again, a few milliseconds of the loop each
+QUEUED_AT_ONCE = POOL_SIZE - 1
 
 
 @dataclass
@@ -88,6 +92,7 @@ class Dispatcher:
         self.reads = BusyDatabase(db, self.runner)
         self.after = AfterCommit(db, outbox, clock, self._track, follow_up_delay_s)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._running = asyncio.Semaphore(QUEUED_AT_ONCE)
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: defaultdict[str, int] = defaultdict(int)  # room id -> tasks not done
         # event id -> a redaction seen by the sync that may take back a command queued here
@@ -257,12 +262,13 @@ class Dispatcher:
                 if hold is not None:
                     await hold.wait()  # holding the room's turn: later commands wait behind
                 try:
-                    prepared = await self._prepared(event_id)
-                    try:
-                        await self.handle(event_id, self.busy_notice_s, prepared)
-                    except StorageBusy:  # another program's lock: told, and waiting its end
-                        await self.reads.tell_queued_busy(event_id)
-                        await self.handle(event_id, prepared=prepared)
+                    async with self._running:
+                        prepared = await self._prepared(event_id)
+                        try:
+                            await self.handle(event_id, self.busy_notice_s, prepared)
+                        except StorageBusy:  # another program's lock: told, and waiting its end
+                            await self.reads.tell_queued_busy(event_id)
+                            await self.handle(event_id, prepared=prepared)
                     return
                 except StorageUnavailable:
                     log.error("command %s kept queued: the database is unavailable; retrying in "

@@ -47,6 +47,7 @@ SQLITE_PREFIX = "sqlite+aiosqlite:///"
 # the several hundred distinct ones the bot runs, and an evicted one costs a round trip to
 # prepare again.
 STATEMENTS_KEPT = 500
+POOL_SIZE = 5  # connections a PostgreSQL pool keeps open (SQLAlchemy's default; 10 more at a peak)
 BEGUN = "cct_begun"  # in a pooled connection's info: it answered BEGIN once
 
 
@@ -80,7 +81,7 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", begin_immediate)
         else:
             self.engine = create_async_engine(
-                url, echo=echo, hide_parameters=True,
+                url, echo=echo, hide_parameters=True, pool_size=POOL_SIZE,
                 connect_args={"prepared_statement_cache_size": STATEMENTS_KEPT})
             event.listen(self.engine.sync_engine.pool, "checkout", begin_at_checkout)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
