@@ -130,7 +130,7 @@ class GroupRepository:
     async def named_exactly(self, name_keys: Sequence[str], slug: str) -> Sequence[ProjectGroup]:
         """The groups whose folded name is one of ``name_keys`` or whose slug is ``slug``."""
         query = select(ProjectGroup).where(or_(ProjectGroup.name_key.in_(name_keys),
-                                               ProjectGroup.slug == slug))
+                                               ProjectGroup.slug == slug)).order_by(ProjectGroup.id)
         return (await self.session.scalars(query)).all()
 
     async def by_room(self, room_id: str) -> ProjectGroup | None:

@@ -125,16 +125,16 @@ async def find_group(repos: Repositories, ref: str) -> ProjectGroup:
 async def find_group_then_text(repos: Repositories, first: str, rest: str,
                                quoted: bool = False) -> Found:
     """``!projet avancement atelier vélo 12 vélos réparés``: the group's name may take several
-    words. A quoted name, a number or an identifier (slug) names its group alone; otherwise
-    the runs of words that are a group's whole name: one group wins, two or more (« Atelier »
-    and « Atelier vélo ») are ambiguous; else the longest run that names exactly one group."""
+    words. A quoted name or a number names its group alone; otherwise the groups whose whole
+    name (or identifier) opens the command: one wins, two or more (« Atelier » and « Atelier
+    vélo ») are ambiguous; none: the longest run of words that names exactly one group."""
     ref = first.strip()
     if quoted or " " in ref or _NUMBER.match(ref):
-        return Found(await find_group(repos, first), rest)
+        return Found(await find_group(repos, first), _after_name(rest, 0))
     words = rest.split()[:MAX_EXTRA_WORDS]
     whole = await _whole_names(repos, ref, words)
     if len(whole) > 1:
-        raise Ambiguous("projects.ambiguous", name=" ".join([ref, *words])[:60],
+        raise Ambiguous("projects.ambiguous_names", text=" ".join([ref, *words])[:60],
                         choices=", ".join(f"{group_label(g)} (`{g.slug}`)" for g in whole))
     if whole:
         group, taken = next(iter(whole.items()))
@@ -151,20 +151,18 @@ async def find_group_then_text(repos: Repositories, first: str, rest: str,
 async def _whole_names(repos: Repositories, first: str, words: Sequence[str]
                        ) -> dict[ProjectGroup, int]:
     """The groups whose whole name is a run of ``first`` and the next ``words`` (the run's last
-    word with or without the punctuation that ends it: ``Atelier vélo, samedi``), each with
-    how many of ``words`` its name took (active groups only when one matches); or the one
-    group whose identifier ``first`` is, when it is not a name (``atelier-velo-mobile``)."""
+    word with or without the punctuation that ends it: ``Atelier vélo, samedi``) or whose
+    identifier is ``first``, each with how many of ``words`` it took; active groups only when
+    one of them is among them."""
     runs: dict[str, int] = {}  # two runs folded alike: the shorter
     for extra in range(len(words) + 1):
         run = " ".join([first, *words[:extra]])
         for key in (name_key(run), name_key(run.rstrip(_AFTER_NAME))):
             runs.setdefault(key, extra)
     slug = fold(first.rstrip(_AFTER_NAME))
-    found = await repos.groups.named_exactly(list(runs), slug)
-    typed = [g for g in found if g.slug == slug and "-" in slug and g.slug != g.name_key]
-    if typed:
-        return {typed[0]: 0}
-    return {g: runs[g.name_key] for g in _prefer_active(found) if g.name_key in runs}
+    found = [g for g in await repos.groups.named_exactly(list(runs), slug)
+             if g.name_key in runs or g.slug == slug]
+    return {g: runs.get(g.name_key, 0) for g in _prefer_active(found)}
 
 
 def _after_name(text: str, count: int) -> str:

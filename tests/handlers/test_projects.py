@@ -451,10 +451,11 @@ async def test_two_groups_whose_whole_names_start_the_text_are_ambiguous(bot: Ha
     await ask(bot, "!projet creer Atelier vélo")
     before = await snapshot(bot)
     reply = await refused(bot, "!projet avancement atelier vélo 12 vélos réparés")
-    assert reply.startswith("Plusieurs groupes correspondent à « atelier vélo 12 vélos réparés » "
-                            ": n°1 Atelier (`atelier`), n°2 Atelier vélo (`atelier-velo`).")
+    assert reply == ("Plusieurs groupes ont leur nom au début de « atelier vélo 12 vélos "
+                     "réparés » : n°1 Atelier (`atelier`), n°2 Atelier vélo (`atelier-velo`). "
+                     "Précisez le numéro, ou mettez le nom entre guillemets.")
     assert await snapshot(bot) == before
-    await ask(bot, '!projet avancement "atelier vélo" 12 vélos réparés')
+    await ask(bot, '!projet avancement "atelier vélo" : 12 vélos réparés')
     await ask(bot, '!projet avancement "atelier" vélo : la remorque')
     await ask(bot, "!projet avancement atelier-velo point d'étape")
     await ask(bot, "!projet avancement 1 trois bénévoles")
@@ -468,15 +469,20 @@ async def test_two_groups_whose_whole_names_start_the_text_are_ambiguous(bot: Ha
 async def test_a_group_named_after_another_s_name_and_text_does_not_take_its_commands(
         bot: Harness) -> None:
     await ask(bot, "!projet creer Compost")
-    await ask(bot, "!projet creer atelier-velo-mobile point", sender=BOB)
     await create_velo(bot)
-    await ask(bot, "!projet creer Compost semis", sender=BOB)
+    await ask(bot, "!projet creer Saint-Jean jardin")
     await ask(bot, "!projet avancement atelier-velo-mobile point d'étape")
-    assert "Plusieurs groupes" in await refused(bot, "!projet avancement compost semis faits")
+    await ask(bot, "!projet creer Compost semis", sender=BOB)
+    await ask(bot, "!projet creer atelier-velo-mobile point", sender=BOB)
+    await ask(bot, "!projet creer Saint Jean", sender=BOB)
+    before = await snapshot(bot)
+    for body in ("!projet avancement compost semis faits",
+                 "!projet avancement atelier-velo-mobile point de mai",
+                 "!projet avancement saint-jean jardin : semis"):
+        assert (await refused(bot, body)).startswith("Plusieurs groupes ont leur nom au début")
+    assert await snapshot(bot) == before
     async with bot.db.transaction() as repos:
-        assert [p.text for p in await repos.groups.progress(3)] == ["point d'étape"]
-        assert [p.text for p in await repos.groups.progress(2)] == []
-        assert [p.text for p in await repos.groups.progress(4)] == []
+        assert [p.text for p in await repos.groups.progress(2)] == ["point d'étape"]
 
 
 async def test_an_archived_group_s_whole_name_yields_to_an_active_one(bot: Harness) -> None:
