@@ -11,6 +11,7 @@ loop) and its sender is told once when that lasts (``bot.busy``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections import defaultdict
@@ -46,9 +47,9 @@ log = logging.getLogger(__name__)
 RETRY_MAX_S = 60.0
 # how long a command waits for another program's write lock before its sender is told
 BUSY_NOTICE_S = 5.0
-# queued commands run at once (a catch-up across many rooms, each room's in order): each holds
-# one of the database pool's connections, one left for the sync's batches; more would open
-# connections beyond the pool's and close them again, a few milliseconds of the loop each
+# queued commands run at once on PostgreSQL (a catch-up across many rooms, each room's in
+# order): each holds one of the pool's connections, one left for the sync's batches; more would
+# open connections beyond the pool's and close them again, a few milliseconds of the loop each
 QUEUED_AT_ONCE = POOL_SIZE - 1
 
 
@@ -92,7 +93,10 @@ class Dispatcher:
         self.reads = BusyDatabase(db, self.runner)
         self.after = AfterCommit(db, outbox, clock, self._track, follow_up_delay_s)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._running = asyncio.Semaphore(QUEUED_AT_ONCE)
+        # on SQLite, writes take turns already, and a command waiting for another program's
+        # lock must not keep the others from being told so
+        self._running: contextlib.AbstractAsyncContextManager[Any] = (
+            contextlib.nullcontext() if db.is_sqlite else asyncio.Semaphore(QUEUED_AT_ONCE))
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: defaultdict[str, int] = defaultdict(int)  # room id -> tasks not done
         # event id -> a redaction seen by the sync that may take back a command queued here

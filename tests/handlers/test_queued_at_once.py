@@ -1,5 +1,6 @@
-"""A catch-up across many rooms: the queued commands run a few at a time, within the database
-pool's connections (more would open connections beyond the pool's and close them again)."""
+"""A catch-up across many rooms: on PostgreSQL the queued commands run a few at a time, within
+the database pool's connections (more would open connections beyond the pool's and close them
+again); on SQLite one at a time, writes taking turns."""
 
 from __future__ import annotations
 
@@ -38,4 +39,4 @@ async def test_a_catch_up_across_many_rooms_stays_within_the_pool(bot: Harness) 
     await bot.outbox.flush()
     assert sorted(len(bot.transport.bodies(f"!r{index}:example.org")) for index in range(ROOMS)) \
         == [1] * ROOMS
-    assert 1 <= peak[0] < POOL_SIZE
+    assert peak[0] == 1 if bot.db.is_sqlite else 1 < peak[0] < POOL_SIZE  # SQLite: one writer
