@@ -507,6 +507,8 @@ async def test_progress_without_text(bot: Harness) -> None:
     await create_velo(bot)
     assert "Il manque : texte." in await refused(bot, "!projet avancement velo")
     assert "Il manque : texte." in await refused(bot, "!projet avancement atelier velo mobile")
+    assert "Il manque : texte." in await refused(bot, "!projet avancement atelier velo mobile :")
+    assert "Il manque : texte." in await refused(bot, '!projet avancement "velo" :')
 
 
 # --- besoin, statut, modifier, archiver -----------------------------------------------------------
