@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -118,8 +118,23 @@ async def find_group(repos: Repositories, ref: str) -> ProjectGroup:
         return matches[0]
     if not matches:
         raise NotFound("projects.not_found", name=ref[:60])
-    raise Ambiguous("projects.ambiguous", name=ref[:60],
-                    choices=", ".join(f"{group_label(g)} (`{g.slug}`)" for g in matches[:8]))
+    raise Ambiguous("projects.ambiguous", name=ref[:60], choices=_choices(matches[:8]))
+
+
+def _choices(groups: Iterable[ProjectGroup]) -> str:
+    return ", ".join(f"{group_label(g)} (`{g.slug}`)" for g in groups)
+
+
+def _within_a_name(first: str, words: Sequence[str]) -> list[str]:
+    """The words after ``first`` that a group's name could still take (``NAME_MAX``
+    characters in all): every whole name that opens a command is compared."""
+    taken, length = [], len(first)
+    for word in words:
+        length += 1 + len(word)
+        if length > NAME_MAX + len(_AFTER_NAME):
+            break
+        taken.append(word)
+    return taken
 
 
 async def find_group_then_text(repos: Repositories, first: str, rest: str,
@@ -129,13 +144,13 @@ async def find_group_then_text(repos: Repositories, first: str, rest: str,
     name (or identifier) opens the command: one wins, two or more (« Atelier » and « Atelier
     vélo ») are ambiguous; none: the longest run of words that names exactly one group."""
     ref = first.strip()
-    if quoted or " " in ref or _NUMBER.match(ref):
+    if quoted or _NUMBER.match(ref):
         return Found(await find_group(repos, first), _after_name(rest, 0))
-    words = rest.split()[:MAX_EXTRA_WORDS]
-    whole = await _whole_names(repos, ref, words)
+    whole = await _whole_names(repos, ref, _within_a_name(ref, rest.split()))
     if len(whole) > 1:
-        raise Ambiguous("projects.ambiguous_names", text=" ".join([ref, *words])[:60],
-                        choices=", ".join(f"{group_label(g)} (`{g.slug}`)" for g in whole))
+        raise Ambiguous("projects.ambiguous_names", text=f"{ref} {rest}".strip()[:60],
+                        choices=_choices(whole))
+    words = rest.split()[:MAX_EXTRA_WORDS]
     if whole:
         group, taken = next(iter(whole.items()))
         return Found(group, _after_name(rest, taken))
@@ -159,9 +174,7 @@ async def _whole_names(repos: Repositories, first: str, words: Sequence[str]
         run = " ".join([first, *words[:extra]])
         for key in (name_key(run), name_key(run.rstrip(_AFTER_NAME))):
             runs.setdefault(key, extra)
-    slug = fold(first.rstrip(_AFTER_NAME))
-    found = [g for g in await repos.groups.named_exactly(list(runs), slug)
-             if g.name_key in runs or g.slug == slug]
+    found = await repos.groups.named_exactly(list(runs), fold(first.rstrip(_AFTER_NAME)))
     return {g: runs.get(g.name_key, 0) for g in _prefer_active(found)}
 
 
@@ -230,4 +243,7 @@ class GroupThen:
             rest = self.text.convert(rest)
         elif not self.optional:
             raise MissingArgument("error.missing_argument", name=self.text_name)
-        return await find_group_then_text(ctx.db(), first, rest, quoted=raw[:1] in QUOTES)
+        found = await find_group_then_text(ctx.db(), first, rest, quoted=raw[:1] in QUOTES)
+        if not found.rest and not self.optional:  # only a colon after the name
+            raise MissingArgument("error.missing_argument", name=self.text_name)
+        return found

@@ -485,6 +485,18 @@ async def test_a_group_named_after_another_s_name_and_text_does_not_take_its_com
         assert [p.text for p in await repos.groups.progress(2)] == ["point d'étape"]
 
 
+async def test_a_long_name_s_first_words_as_another_group_s_name_take_nothing(
+        bot: Harness) -> None:
+    await ask(bot, "!projet creer Atelier de réparation de vélos de la vallée du Guil")
+    await ask(bot, "!projet creer Atelier de réparation de vélos de la", sender=BOB)
+    before = await snapshot(bot)
+    reply = await refused(bot, "!projet avancement atelier de réparation de vélos de la vallée "
+                               "du Guil : 12 vélos")
+    assert reply.startswith("Plusieurs groupes ont leur nom au début")
+    assert "n°1 " in reply and "n°2 " in reply
+    assert await snapshot(bot) == before
+
+
 async def test_an_archived_group_s_whole_name_yields_to_an_active_one(bot: Harness) -> None:
     await ask(bot, "!projet creer Jardin partagé")
     await ask(bot, "!projet creer Jardin")
