@@ -173,7 +173,7 @@ async def measure(args: argparse.Namespace) -> None:
     from bot.app import settle_memory  # the runtime's libraries (nio…) count in the RSS too
 
     db, scheduler, elapsed = await startup(args.database_url)
-    settle_memory()  # a collection and a freeze, as `cct-bot run` does before its loop runs
+    settle_memory()  # a collection and a freeze (`cct-bot run` collects before its loop runs)
     print("ready", flush=True)
     rss_started, _ = memory()
     scheduler.shutdown()  # its jobs (no homeserver here) would run inside the timed commands

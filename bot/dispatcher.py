@@ -38,7 +38,7 @@ from commands.i18n import Translator
 from commands.ports import MatrixPort
 from commands.registry import Registry
 from commands.roles import Role
-from storage.db import POOL_SIZE, Database
+from storage.db import Database
 from storage.faults import StorageBusy, StorageUnavailable, storage_faults
 from storage.repositories import Repositories
 
@@ -47,10 +47,6 @@ log = logging.getLogger(__name__)
 RETRY_MAX_S = 60.0
 # how long a command waits for another program's write lock before its sender is told
 BUSY_NOTICE_S = 5.0
-# queued commands run at once on PostgreSQL (a catch-up across many rooms, each room's in
-# order): each holds one of the pool's connections, one left for the sync's batches; more would
-# open connections beyond the pool's and close them again, a few milliseconds of the loop each
-QUEUED_AT_ONCE = POOL_SIZE - 1
 
 
 @dataclass
@@ -93,10 +89,12 @@ class Dispatcher:
         self.reads = BusyDatabase(db, self.runner)
         self.after = AfterCommit(db, outbox, clock, self._track, follow_up_delay_s)
         self._room_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        # on SQLite, writes take turns already, and a command waiting for another program's
-        # lock must not keep the others from being told so
+        # queued commands of many rooms at once (each room's in order): as many as the database
+        # runs well (none on SQLite, where a command waiting for another program's lock must not
+        # keep the others from being told so)
+        at_once = db.transactions_at_once
         self._running: contextlib.AbstractAsyncContextManager[Any] = (
-            contextlib.nullcontext() if db.is_sqlite else asyncio.Semaphore(QUEUED_AT_ONCE))
+            contextlib.nullcontext() if at_once is None else asyncio.Semaphore(at_once))
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: defaultdict[str, int] = defaultdict(int)  # room id -> tasks not done
         # event id -> a redaction seen by the sync that may take back a command queued here

@@ -219,6 +219,14 @@ class Database:
         async with (self._reader or self.engine).connect() as connection:
             return await connection.run_sync(_current)
 
+    @property
+    def transactions_at_once(self) -> int | None:
+        """How many transactions of one kind of work (the queued commands) should run at once:
+        on PostgreSQL one fewer than the pool keeps, so that a burst across many rooms does not
+        open connections beyond the pool's and close them again (the pool stays shared with
+        other work); ``None`` on SQLite, where writes take turns."""
+        return None if self.is_sqlite else POOL_SIZE - 1
+
     async def dispose(self) -> None:
         self.lock.close()
         await self.engine.dispose()
