@@ -85,9 +85,8 @@ class PollRepository:
         to the ledger (they took part at ``at``, its year in ``tz``, the club's time zone).
         ``reasons`` (slot id → text): the reason or « autre » text given with an answer; an
         answer without one keeps the reason recorded when it does not change, and drops it
-        when it does. Returns whether
-        an answer changed, and the person's answers now (slot id → answer). (Plain
-        statements: no vote is ever an object of the session.)"""
+        when it does. Returns whether an answer changed, and the person's answers now (slot
+        id → answer). (Plain statements: no vote is ever an object of the session.)"""
         reasons = reasons or {}
         rows = (await self.session.execute(statements.votes_of(),
                                            {"b_poll_id": poll_id, "b_user_id": user_id})).all()
@@ -112,7 +111,7 @@ class PollRepository:
         if writes:
             await record_participation(self.session, [user_id], at, tz)
         return changed, {slot: str(answer) for slot, answer in mine.items()
-                              if answer is not None}
+                         if answer is not None}
 
     async def bump_results(self, poll: Poll) -> int:
         """Moves the poll's results version on by one (in the database, and in ``poll`` without

@@ -43,8 +43,7 @@ class Erasure:
     pseudonym: str = ""  # their stand-in in every count
     descriptions: tuple[int, ...] = ()  # groups whose current description they wrote
     needs: frozenset[tuple[int, str]] = frozenset()  # (group, text) of the needs they wrote
-    replaced: frozenset[int] = frozenset()  # the description changes whose « old » is the
-    # text they wrote (audit entry ids)
+    replaced: frozenset[int] = frozenset()  # audit entries whose « old » description they wrote
     labels: frozenset[str] = field(default_factory=lambda: frozenset(_description_labels()))
     copies: tuple[tuple[str, str], ...] = (("group", "need_met"),)
 
@@ -122,16 +121,15 @@ def _description_labels() -> set[str]:
 @dataclass(frozen=True)
 class _DescriptionEdit:
     entry: int  # its audit entry
-    group: int
     before: str  # who wrote the text it replaced: who changed it before, else the creator
     old: str  # the text it replaced (as the entry keeps it)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Descriptions:
     """Who wrote the groups' descriptions: each one's current writer (the last to change it,
     else its creator) and each change, oldest first, with the writer of the text it replaced.
-    Read once for everyone erased in one transaction (the writers then name pseudonyms)."""
+    Read once for everyone erased in one transaction."""
 
     writers: dict[int, str]
     edits: list[_DescriptionEdit]
@@ -150,7 +148,7 @@ async def _read_descriptions(repos: Repositories) -> _Descriptions:
     edits = []
     for entry, group, actor, details in await repos.personal.audit_details("group", "edited"):
         if details.get("field") in labels:
-            edits.append(_DescriptionEdit(entry, group, writers.get(group, ""),
+            edits.append(_DescriptionEdit(entry, writers.get(group, ""),
                                           str(details.get("old", ""))))
             writers[group] = actor
     return _Descriptions(writers, edits)
@@ -174,8 +172,6 @@ async def forget_person(repos: Repositories, user_id: str, erasure: Erasure,
                       for group, text in await repos.personal.needs_of(user_id))
     await repos.personal.forget(user_id, replace(erasure, pseudonym=name, descriptions=groups,
                                                  needs=needs, replaced=replaced))
-    for group in groups:
-        written.writers[group] = name
     return name
 
 
