@@ -217,6 +217,17 @@ def renamed_in_details(details: dict[str, Any], user_id: str, pseudonym: str) ->
     return new
 
 
+def only_them_in_details(details: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """An audit entry's details naming no one but ``user_id`` (``user``, ``people``): what a
+    person's copy of their data keeps of an entry about others too (an attendance list)."""
+    new = dict(details)
+    if new.get("user") not in (None, user_id):
+        del new["user"]
+    if isinstance(new.get("people"), list):
+        new["people"] = [person for person in new["people"] if person == user_id]
+    return new
+
+
 def audit_people(details: Mapping[str, Any]) -> set[str]:
     """The people an audit entry's details name (``user``, ``people``), exactly."""
     named = [details.get("user"), *(details.get("people") or ())]

@@ -34,6 +34,7 @@ from storage.personal import (
     ERASED_KEY,
     HOLDERS,
     json_object,
+    only_them_in_details,
     presenters,
     presenting,
     published_presenters,
@@ -53,8 +54,8 @@ class PersonalDataRepository:
 
     async def everything_about(self, user_id: str) -> dict[str, list[dict[str, Any]]]:
         """Every row naming ``user_id`` exactly (with their ``bot_state`` facts), by table; a
-        file's data is left out of the outbox rows, and the text of messages that concern
-        other people too."""
+        file's data is left out of the outbox rows, the text of messages that concern other
+        people too, and the other people an audit entry names."""
         found: dict[str, list[dict[str, Any]]] = {}
         conditions: dict[Table, list[Any]] = {}
         for holder in HOLDERS:
@@ -80,6 +81,9 @@ class PersonalDataRepository:
         if states:
             found["agenda_states"] = states
         await self._withhold_shared(found.get("outbox", []), user_id)
+        for entry in found.get("audit_log", []):
+            if isinstance(entry.get("details"), dict):
+                entry["details"] = only_them_in_details(entry["details"], user_id)
         for link, name in ((OutboxPerson, "outbox_people"), (AuditPerson, "audit_people")):
             rows = (await self.session.execute(
                 select(table(link)).where(table(link).c.user_id == user_id))).mappings()

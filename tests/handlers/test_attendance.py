@@ -3,6 +3,7 @@ accounts, on SQLite and PostgreSQL; the figures in ``!rencontre info`` and ``!st
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from commands.context import Place
 from tests.handlers.conftest import ALICE, COORDINATOR, Harness, retaining, unchanged
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.rencontres import MAIN, NORTH, ORGANISER, held_event
+from tests.handlers.test_personal_data import last_upload
 
 BOB = "@bob:example.org"
 CAROL = "@carol:example.org"
@@ -170,3 +172,17 @@ async def test_the_nightly_purge_turns_old_guests_into_headcounts(bot: Harness) 
             assert (await repos.attendance.turnout(1)).by_category() == {"elu": 5}
     async with bot.db.transaction() as repos:
         assert await repos.attendance.headcounts(1) == {("nord", "elu"): 5}
+
+
+async def test_my_data_names_no_one_else_who_came(bot: Harness) -> None:
+    """The attendance entry names everyone who came: Bob's copy names only him."""
+    await held_event(bot)
+    await bot.command(f"!rencontre presences 1 {ALICE} {BOB} {CAROL}", sender=ORGANISER)
+    await bot.command("!mes-donnees", sender=BOB)
+    document = last_upload(bot)
+    exported = json.dumps(document, ensure_ascii=False)
+    assert ALICE not in exported and CAROL not in exported
+    attendance = [row for row in document["tables"]["audit_log"]
+                  if row["action"] == "attendance"]
+    assert [row["details"]["people"] for row in attendance] == [[BOB]]
+    assert attendance[0]["details"]["count"] == 3
