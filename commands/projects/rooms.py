@@ -48,10 +48,17 @@ async def salon(ctx: Context, group: Found) -> Reply:
     target.room_id = room_id
     target.updated_at = ctx.now
     await audit(ctx, target, "room_linked", room=room_id)
-    linked = invites(ctx.t, target, [m.user_id for m in members], ctx.room_id)
+    outside = [m.user_id for m in members if not _joined(ctx, room_id, m.user_id)]
     return Reply(ctx.t("projects.room_linked", group=label,
-                       room=room_link(room_id, target.name), count=len(members)),
-                 effects=linked)
+                       room=room_link(room_id, target.name), count=len(outside)),
+                 effects=invites(ctx.t, target, outside, ctx.room_id))
+
+
+def _joined(ctx: Context, room_id: str, user_id: str) -> bool:
+    """Whether the bot's synced state shows ``user_id`` joined to ``room_id`` (an
+    invitation there would be refused)."""
+    facts = ctx.homeserver().room_facts(room_id, user_id)
+    return facts is not None and facts.joined is True
 
 
 async def _creation_key(ctx: Context, group: ProjectGroup) -> str | None:

@@ -60,7 +60,7 @@ async def bot_sees_level(alice: MatrixUser, room: str, shared: str) -> None:
     for _ in range(30):
         answer = await ask(alice, room, f"!projet salon velo {shared}")
         if "est maintenant celui de" in answer.body:
-            assert "j'y invite les membres du groupe (2)" in answer.body
+            assert "j'y invite les membres du groupe (1)" in answer.body  # Alice is there
             return
         assert "modérateur" in answer.body, answer.body
     raise AssertionError("the bot never saw Alice's power level")
