@@ -85,6 +85,14 @@ class ReminderRepository:
                                    Reminder.kind.in_(list(kinds)), Reminder.status == PENDING)
             .values(status="cancelled"))
 
+    async def cancel_room_ones_of(self, owner: str, room_id: str) -> int:
+        """Cancels the pending reminders ``owner`` set for the room ``room_id``; how many."""
+        result = await self.session.execute(
+            update(Reminder).where(Reminder.owner == owner, Reminder.room_id == room_id,
+                                   Reminder.kind == "room", Reminder.status == PENDING)
+            .values(status="cancelled"))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def count_pending(self) -> int:
         query = select(func.count()).where(Reminder.status == PENDING)
         return int(await self.session.scalar(query) or 0)

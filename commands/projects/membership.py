@@ -20,6 +20,7 @@ from commands.projects.names import (
     slugify,
     unique_slug,
 )
+from commands.roles import Role
 from commands.text import room_link
 from commands.vocabulary import STATUSES, TERRITORIES, THEMES
 
@@ -93,8 +94,19 @@ async def quitter(ctx: Context, group: ProjectGroup) -> Reply:
     await repos.groups.remove_member(group.id, ctx.sender)
     await audit(ctx, group, "left")
     text = ctx.t("projects.left", group=group_label(group))
+    if cancelled := await _cancel_room_reminders(ctx, group):
+        text += " " + ctx.t("projects.left_reminders", count=cancelled)
     remaining = await repos.groups.members(group.id)
     if member.referent and not any(m.referent for m in remaining):
         text += "\n\n" + ctx.t("projects.left_no_referent", prefix=ctx.club.prefix,
                                slug=group.slug)
     return Reply(text)
+
+
+async def _cancel_room_reminders(ctx: Context, group: ProjectGroup) -> int:
+    """The reminders a member set for their group's room stop when they leave it (a member
+    may set them there only as one); a coordinator's stay. How many were cancelled (their
+    timers find them no longer due)."""
+    if group.room_id is None or ctx.role >= Role.COORDINATOR:
+        return 0
+    return await ctx.db().reminders.cancel_room_ones_of(ctx.sender, group.room_id)

@@ -88,7 +88,7 @@ def _personal(reminder: Reminder, club: Club, t: Translator, late: bool) -> list
         body = t("reminder.personal", who=pill(reminder.owner), text=text, late=mark)
         reply = Reply(body, mentions=(reminder.owner,))
     else:
-        reply = Reply(t("reminder.room", text=text, late=mark))
+        reply = Reply(t("reminder.room", who=pill(reminder.owner), text=text, late=mark))
     return [Post(reminder.room_id, reply, key=reminder_key(reminder))]
 
 

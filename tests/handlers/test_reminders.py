@@ -168,8 +168,34 @@ async def test_room_reminders_for_coordinators_and_group_members_in_their_room(b
     assert "Rappel n°2 pour le salon" in await ask(bot, "!rappel salon demain 18h atelier",
                                                    room_id=group_room)
     sent = await run_until(bot, paris(2099, 1, 7))
-    assert bodies(sent) == [(ROOM, "⏰ Rappel : réunion"), (group_room, "⏰ Rappel : atelier")]
+    assert bodies(sent) == [(ROOM, f"⏰ Rappel de {COORDINATOR} : réunion"),
+                            (group_room, f"⏰ Rappel de {ALICE} : atelier")]
     assert all(s.content["m.mentions"] == {"user_ids": []} for s in sent)
+
+
+async def test_leaving_a_group_cancels_the_reminders_one_set_for_its_room(bot: Harness) -> None:
+    """A member's room reminders in their group's room stop when they leave the group (only
+    as a member could they set them there); their personal ones, another member's and a
+    coordinator's stay."""
+    await ask(bot, "!projet creer Atelier vélo")
+    await bot.command("!projet salon velo")
+    group_room = bot.transport.created[0]["room_id"]
+    for sender in (BOB, COORDINATOR):
+        await ask(bot, "!projet rejoindre velo", sender=sender)
+    await ask(bot, "!rappel salon chaque lundi 9h ranger", room_id=group_room)
+    await ask(bot, "!rappel salon demain 18h atelier", room_id=group_room)
+    await ask(bot, "!rappel salon demain 19h de Bob", room_id=group_room, sender=BOB)
+    await ask(bot, "!rappel salon demain 20h de la coordination", room_id=group_room,
+              sender=COORDINATOR)
+    await ask(bot, "!rappel demain 9h appeler")
+    left = await ask(bot, "!projet quitter velo")
+    assert "quitté n°1 Atelier vélo. Les 2 rappels que vous aviez mis pour son salon sont " \
+        "annulés." in left
+    assert "rappel" not in await ask(bot, "!projet quitter velo", sender=COORDINATOR)
+    sent = await run_until(bot, paris(2099, 1, 13))
+    assert sorted(body for _, body in bodies(sent)) == [
+        f"⏰ Rappel de {BOB} : de Bob", f"⏰ Rappel de {COORDINATOR} : de la coordination",
+        f"⏰ Rappel pour {ALICE} : appeler"]
 
 
 async def test_a_reminder_due_while_the_bot_was_down_is_sent_once_marked_late(bot: Harness) -> None:
