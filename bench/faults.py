@@ -173,7 +173,7 @@ class Bench:
                 break
         note = await work if work else ""
         await asyncio.sleep(0.3)  # the probe's last window
-        stall, cpu = longest_stall(self.probe, wall, time.time())
+        stall, cpu, _ = longest_stall(self.probe, wall, time.time())
         return Phase(name, samples, stall, cpu, note, lost, echo)
 
     async def run(self, scene: Scene) -> list[Phase]:

@@ -2,9 +2,10 @@
 probe task runs beside the program's main coroutine; it sleeps 5 ms again and again and, for each
 100 ms window, appends one line to ``PATH``: the window's wall-clock start, the longest lateness
 of its wake-ups (ms), that is the longest time the loop was busy with something else or the
-process was not given the processor, and how much of that lateness the loop's thread spent on
-the processor (ms: its work, not a wait nor a loaded host). Used by ``bench.faults`` in cct-bot's
-process through ``bench/probe_site/sitecustomize.py``.
+process was not given the processor, how much of that lateness the loop's thread spent on the
+processor (ms), and how much all the process's threads did (ms: a thread of the program holding
+the interpreter's lock stalls the loop too; what none of them spent is a loaded host). Used by
+``bench.faults`` in cct-bot's process through ``bench/probe_site/sitecustomize.py``.
 
 Beside it a watchdog thread samples the loop thread's stack every ``SAMPLE_S`` while the probe
 is more than ``STALL_S`` late, and appends each such stall to ``PATH.stalls`` (its start, wall
@@ -93,19 +94,22 @@ class Watchdog(threading.Thread):
 
 
 async def probe(out: TextIO, watchdog: Watchdog) -> None:
-    window_start, worst, worst_cpu = time.time(), 0.0, 0.0
+    window_start, worst, worst_cpu, worst_process = time.time(), 0.0, 0.0, 0.0
     while True:
-        before, before_cpu = time.perf_counter(), time.thread_time()
+        before, before_cpu, before_process = \
+            time.perf_counter(), time.thread_time(), time.process_time()
         await asyncio.sleep(TICK_S)
         watchdog.tick = time.perf_counter()
         late = (time.perf_counter() - before - TICK_S) * 1000
         if late > worst:
-            worst, worst_cpu = late, (time.thread_time() - before_cpu) * 1000
+            worst, worst_cpu, worst_process = late, (time.thread_time() - before_cpu) * 1000, \
+                (time.process_time() - before_process) * 1000
         now = time.time()
         if now - window_start >= WINDOW_S:
             out.write(json.dumps({"t": round(window_start, 3), "max_ms": round(worst, 1),
-                                  "cpu_ms": round(worst_cpu, 1)}) + "\n")
-            window_start, worst, worst_cpu = now, 0.0, 0.0
+                                  "cpu_ms": round(worst_cpu, 1),
+                                  "process_ms": round(worst_process, 1)}) + "\n")
+            window_start, worst, worst_cpu, worst_process = now, 0.0, 0.0, 0.0
 
 
 def install(path: str) -> None:
@@ -131,17 +135,24 @@ def install(path: str) -> None:
     asyncio.run = run
 
 
-def longest_stall(path: Path, start: float, end: float) -> tuple[float, float]:
+def longest_stall(path: Path, start: float, end: float) -> tuple[float, float, float]:
     """The longest stall (ms) recorded in ``path`` between the wall-clock times ``start`` and
-    ``end``, and the processor time the loop's thread spent during it (ms)."""
-    worst = (0.0, 0.0)
+    ``end``, the processor time the loop's thread spent during it, and the process's (ms)."""
+    worst = (0.0, 0.0, 0.0)
     if not path.exists():
         return worst
     for line in path.read_text().splitlines():
         record = json.loads(line)
         if start - WINDOW_S <= record["t"] <= end and record["max_ms"] > worst[0]:
-            worst = (float(record["max_ms"]), float(record["cpu_ms"]))
+            worst = (float(record["max_ms"]), float(record["cpu_ms"]),
+                     float(record["process_ms"]))
     return worst
+
+
+def stall_text(stall: tuple[float, float, float]) -> str:
+    """A stall from ``longest_stall``: its wall-clock time, and its processor times."""
+    wall, thread, process = stall
+    return f"{wall:.0f} ms (CPU: the loop's thread {thread:.0f} ms, the process {process:.0f} ms)"
 
 
 def print_stalls(path: Path, top: int = 10) -> None:
