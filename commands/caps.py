@@ -3,24 +3,55 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 CAP_MAX = 1000  # the highest a cap may be set to (``[limits]``), unless its field says more
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What a daily cap counts: the sender's audit entries of one kind (``subject``,
+    ``action``) in the last 24 hours; ``message``: the catalog key of its refusal."""
+
+    subject: str
+    action: str
+    message: str
+
+
+def _daily(default: int, subject: str, action: str, message: str) -> int:
+    return field(default=default, metadata={"counts": Counted(subject, action, message)})
 
 
 @dataclass(frozen=True)
 class Limits:
     """The caps of one person (0: none)."""
 
-    groups_per_day: int = 3  # groups created in 24 hours
+    groups_per_day: int = _daily(3, "group", "created", "limit.groups")  # groups created
     suggestions_per_meeting: int = 5  # agenda suggestions waiting for a decision, per rencontre
-    remontees_per_day: int = 5  # remontées raised in 24 hours
-    initiatives_per_day: int = 5  # initiatives added to the panorama in 24 hours
-    proposals_per_day: int = 5  # proposals and polls on anything opened in 24 hours
-    actions_per_day: int = 20  # actions recorded at events in 24 hours (``!rencontre action``)
-    funding_per_day: int = 5  # funding recorded for groups in 24 hours (``!projet financement``)
-    needs_per_day: int = 10  # groups' needs added in 24 hours (``!projet besoin``: public)
-    outcomes_per_day: int = 5  # proposals' outcomes written or rewritten in 24 hours
+    remontees_per_day: int = _daily(5, "remontee", "raised", "limit.remontees")
+    initiatives_per_day: int = _daily(5, "initiative", "created", "limit.initiatives")
+    # proposals and polls on anything opened (together)
+    proposals_per_day: int = _daily(5, "poll", "opened", "limit.proposals")
+    # actions recorded at events (``!rencontre action``)
+    actions_per_day: int = _daily(20, "action", "created", "limit.actions")
+    # funding recorded for groups (``!projet financement``)
+    funding_per_day: int = _daily(5, "group", "funding", "limit.funding")
+    # groups' needs added (``!projet besoin``: public)
+    needs_per_day: int = _daily(10, "group", "need", "limit.needs")
+    # proposals' outcomes written or rewritten
+    outcomes_per_day: int = _daily(5, "poll", "decided", "limit.outcomes")
     # commands of any kind (the dispatcher's sliding window)
     commands_per_minute: int = field(default=20, metadata={"maximum": 10_000})
     comments_per_poll: int = 5  # comments on one poll
+
+
+def counted(cap: str) -> Counted:
+    """What the daily cap ``cap`` (a field of ``Limits``) counts."""
+    counts: Counted = next(f.metadata["counts"] for f in fields(Limits) if f.name == cap)
+    return counts
+
+
+def counted_by_caps() -> frozenset[tuple[str, str]]:
+    """The kinds of audit entries (subject, action) some daily cap counts."""
+    return frozenset((f.metadata["counts"].subject, f.metadata["counts"].action)
+                     for f in fields(Limits) if "counts" in f.metadata)

@@ -66,8 +66,7 @@ class InitiativeRef:
 async def ajouter(ctx: Context, name: str, theme: str, commune: str, description: str | None,
                   contact: str | None, link: str | None) -> Reply:
     repos = ctx.db()
-    await check_daily(ctx, ctx.club.limits.initiatives_per_day, "initiative", "created",
-                      "limit.initiatives")
+    await check_daily(ctx, "initiatives_per_day")
     clean = clean_name(name)
     town = clean_name(commune)
     if link and not _URL.match(link):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from commands.caps import counted
 from commands.dates import format_moment
 from commands.errors import UserError
 from commands.roles import Role
@@ -28,17 +29,20 @@ def exempt(ctx: Context, limit: int) -> bool:
     return limit <= 0 or ctx.role >= Role.COORDINATOR
 
 
-async def check_daily(ctx: Context, limit: int, subject: str, action: str, key: str) -> None:
-    """Refuses (``LimitReached``, with catalog ``key``) when the sender already did ``action``
-    on a ``subject`` ``limit`` times in the last 24 hours (the audit trail says so), saying
-    when they may do it again: 24 hours after the oldest of those times."""
+async def check_daily(ctx: Context, cap: str) -> None:
+    """Refuses (``LimitReached``) when the sender already did, in the last 24 hours, as many
+    times as the daily cap ``cap`` (a field of ``Limits``) allows what it counts (the audit
+    trail says so), saying when they may do it again: 24 hours after the oldest of those."""
+    limit: int = getattr(ctx.club.limits, cap)
     if exempt(ctx, limit):
         return
-    latest = await ctx.db().audit.latest_of(ctx.sender, subject, action, ctx.now - DAY, limit)
+    what = counted(cap)
+    latest = await ctx.db().audit.latest_of(ctx.sender, what.subject, what.action,
+                                            ctx.now - DAY, limit)
     if len(latest) < limit:
         return
     again = next_minute(latest[-1] + DAY)
-    raise LimitReached(key, limit=limit,
+    raise LimitReached(what.message, limit=limit,
                        when=format_moment(again, ctx.t.language, ctx.club.tz))
 
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models.groups import AuditEntry, AuditPerson
+from storage.models.groups import AuditEntry, AuditPerson, CapUse
 from storage.personal import audit_people, json_object
 from storage.statements import table
 
@@ -62,12 +62,21 @@ class AuditRepository:
     async def latest_of(self, actor: str, subject: str, action: str, since: datetime,
                         limit: int) -> list[datetime]:
         """When ``actor`` last did ``action`` on a ``subject`` after ``since``: at most
-        ``limit`` times, newest first (read from the index on actor and time)."""
-        query = (select(AuditEntry.at)
-                 .where(AuditEntry.actor == actor, AuditEntry.at > since,
-                        AuditEntry.subject == subject, AuditEntry.action == action)
-                 .order_by(AuditEntry.at.desc()).limit(limit))
-        return list((await self.session.scalars(query)).all())
+        ``limit`` times, newest first (read from the index on actor and time), what they did
+        before an erasure included (``cap_uses``)."""
+        times: list[datetime] = []
+        for model in (AuditEntry, CapUse):
+            actor_column = AuditEntry.actor if model is AuditEntry else CapUse.user_id
+            query = (select(model.at)
+                     .where(actor_column == actor, model.at > since,
+                            model.subject == subject, model.action == action)
+                     .order_by(model.at.desc()).limit(limit))
+            times += (await self.session.scalars(query)).all()
+        return sorted(times, reverse=True)[:limit]
+
+    async def purge_cap_uses(self, before: datetime) -> None:
+        """Deletes what erased people did before ``before`` (no longer counted)."""
+        await self.session.execute(delete(CapUse).where(CapUse.at <= before))
 
     async def entries(self, subject: str, subject_id: int, limit: int = 20,
                       offset: int = 0) -> Sequence[AuditEntry]:

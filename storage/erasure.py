@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -24,6 +24,7 @@ from storage.models import (
     AuditPerson,
     Base,
     BotState,
+    CapUse,
     InboxEvent,
     Initiative,
     OutboxMessage,
@@ -74,6 +75,8 @@ class Erasure(Protocol):
     @property
     def commands_since(self) -> datetime: ...  # their commands since then: bare event ids kept
     @property
+    def caps_since(self) -> datetime: ...  # what they did since then counts in their caps
+    @property
     def needed(self) -> Collection[str]: ...  # transaction ids of messages still referenced
     @property
     def descriptions(self) -> Collection[int]: ...  # groups whose description they wrote
@@ -85,6 +88,8 @@ class Erasure(Protocol):
 
     @property
     def replaced(self) -> Collection[int]: ...  # others' entries that keep their replaced text
+    @property
+    def capped(self) -> Collection[tuple[str, str]]: ...  # (subject, action) daily caps count
 
     def authored(self, entry: AuditFacts, theirs: bool) -> Collection[str]:
         """The keys of an audit entry's details holding text they wrote (``theirs``: they
@@ -115,6 +120,7 @@ async def forget(session: AsyncSession, user_id: str, erasure: Erasure) -> None:
                           .values(territory=None, commune=None, category=None,
                                   consent_at=None))
     await _erase_texts(session, user_id, erasure)
+    await _keep_cap_uses(session, user_id, erasure)
     await _erase_audit(session, user_id, erasure)
     await session.execute(update(table(PollVote)).where(table(PollVote).c.user_id == user_id)
                           .values(event_id=""))
@@ -196,6 +202,19 @@ async def _erase_audit(session: AsyncSession, user_id: str, erasure: Erasure) ->
     links = table(AuditPerson)
     await session.execute(update(links).where(links.c.user_id == user_id)
                           .values(user_id=erasure.pseudonym))
+
+
+async def _keep_cap_uses(session: AsyncSession, user_id: str, erasure: Erasure) -> None:
+    """The kind and time of their audit entries that a daily cap counts, since
+    ``caps_since``, under their id: the caps still count them (``!oublier-moi`` does not give
+    the caps back)."""
+    audit = table(AuditEntry)
+    kinds = [(audit.c.subject == subject) & (audit.c.action == action)
+             for subject, action in erasure.capped]
+    await session.execute(insert(table(CapUse)).from_select(
+        ["user_id", "subject", "action", "at"],
+        select(audit.c.actor, audit.c.subject, audit.c.action, audit.c.at)
+        .where(audit.c.actor == user_id, audit.c.at > erasure.caps_since, or_(*kinds))))
 
 
 async def _erase_commands(session: AsyncSession, user_id: str, since: datetime) -> None:

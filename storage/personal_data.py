@@ -21,6 +21,7 @@ from storage.models import (
     AuditPerson,
     Base,
     BotState,
+    CapUse,
     GroupNeed,
     InboxEvent,
     OutboxMessage,
@@ -68,6 +69,7 @@ class PersonalDataRepository:
         items = table(AgendaItem)
         conditions[items].append(items.c.id.in_(await presenting(self.session, user_id)))
         conditions[table(BotState)] = [table(BotState).c.key.in_(state_keys(user_id))]
+        conditions[table(CapUse)] = [table(CapUse).c.user_id == user_id]
         for target in Base.metadata.sorted_tables:
             if target in conditions:
                 rows = (await self.session.execute(

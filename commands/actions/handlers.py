@@ -104,7 +104,7 @@ async def rencontre_action(ctx: Context, meeting: Meeting, who: str | ProjectGro
     await _may_give(ctx, meeting, who)
     if await repos.actions.count_open_of_meeting(meeting.id) >= OPEN_PER_MEETING:
         raise UserError("action.too_many", number=meeting.id, limit=OPEN_PER_MEETING)
-    await check_daily(ctx, ctx.club.limits.actions_per_day, "action", "created", "limit.actions")
+    await check_daily(ctx, "actions_per_day")
     person = who if isinstance(who, str) else None
     group_id = None if isinstance(who, str) else who.id
     action = await repos.actions.add(meeting_id=meeting.id, assignee=person, group_id=group_id,

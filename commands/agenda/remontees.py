@@ -69,8 +69,7 @@ class RemonteesRef:
 @command("remontee", fr=("remontee", "remontees"), en=("feedback", "council"),
          section="agenda", params=(Param("text", Text(10_000), rest=True),))
 async def remontee(ctx: Context, text: str) -> Reply:
-    await check_daily(ctx, ctx.club.limits.remontees_per_day, "remontee", "raised",
-                      "limit.remontees")
+    await check_daily(ctx, "remontees_per_day")
     value = clean_text(text, "text", TEXT_MAX)
     row = await ctx.db().remontees.add(author=ctx.sender, room_id=ctx.room_id, text=value,
                                        at=ctx.now, confirmation_txn=txn_id("reply", ctx.event_id))

@@ -66,8 +66,7 @@ async def opening_place(ctx: Context, group: str | None) -> Place:
         if await ctx.db().groups.by_room(ctx.room_id) is None:
             raise Forbidden("decisions.members_in_group_room")
         group = None
-        await check_daily(ctx, ctx.club.limits.proposals_per_day, "poll", "opened",
-                          "limit.proposals")
+        await check_daily(ctx, "proposals_per_day")
     return Place(*await poll_place(ctx, group, None))
 
 

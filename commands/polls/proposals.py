@@ -91,7 +91,7 @@ async def issue(ctx: Context, poll: Poll, text: str) -> Reply:
     _proposal(poll)
     if poll.status == "open":
         raise UserError("decisions.outcome_while_open", number=poll.id, prefix=ctx.club.prefix)
-    await check_daily(ctx, ctx.club.limits.outcomes_per_day, "poll", "decided", "limit.outcomes")
+    await check_daily(ctx, "outcomes_per_day")
     repos = ctx.db()
     again = poll.outcome is not None
     charter = await decided(ctx, poll, text)  # a new version of the charter adopted or not

@@ -82,7 +82,7 @@ async def besoin(ctx: Context, group: Found, remove: int | None) -> Reply:
         await audit(ctx, target, "need_met", text=need.text[:200])
         return Reply(ctx.t("projects.need_met", number=remove, group=label))
     kind, need_text = _need_kind(non_empty(group.rest, "text", TEXT_MAX))
-    await check_daily(ctx, ctx.club.limits.needs_per_day, "group", "need", "limit.needs")
+    await check_daily(ctx, "needs_per_day")
     need = await repos.groups.add_need(target.id, kind, need_text, ctx.sender, ctx.now)
     await audit(ctx, target, "need", text=need_text[:200])
     await ctx.took_part()

@@ -72,7 +72,7 @@ async def financement(ctx: Context, group: Found, day: date | None,
     obtained = day or today
     if obtained > today:
         raise BadArgument("projects.funding_future", date=obtained.isoformat())
-    await check_daily(ctx, ctx.club.limits.funding_per_day, "group", "funding", "limit.funding")
+    await check_daily(ctx, "funding_per_day")
     target = group.group
     line = await ctx.db().groups.add_funding(target.id, funder, cents, obtained, ctx.sender,
                                              ctx.now)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 async def creer(ctx: Context, name: str, theme: str | None, territory: str | None,
                 description: str | None) -> Reply:
     repos = ctx.db()
-    await check_daily(ctx, ctx.club.limits.groups_per_day, "group", "created", "limit.groups")
+    await check_daily(ctx, "groups_per_day")
     clean = clean_name(name)
     existing = await repos.groups.by_name_key(name_key(clean))
     if existing is not None:

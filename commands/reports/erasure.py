@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from commands import charter
 from commands.agenda.remontees import NEW, SENT
 from commands.agenda.service import ACCEPTED, PROPOSED, version_key
+from commands.caps import counted_by_caps
 from commands.context import Club
 from commands.effects import REF_PREFIX, effect_txn
 from commands.i18n import LANGUAGES, Translator, translate
 from commands.initiatives import search_key
+from commands.limits import DAY
 from commands.polls.service import native_keys, results_key, root_key
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class Erasure:
     marker: str  # replaces the free text they wrote
     now: datetime
     commands_since: datetime  # their commands sent since then stay as bare event ids (dedup)
+    caps_since: datetime  # what they did since then still counts in their daily caps
     needed: frozenset[str]  # transaction ids of the messages still referenced
     pseudonym: str = ""  # their stand-in in every count
     descriptions: tuple[int, ...] = ()  # groups whose current description they wrote
@@ -46,6 +49,7 @@ class Erasure:
     replaced: frozenset[int] = frozenset()  # audit entries whose « old » description they wrote
     labels: frozenset[str] = field(default_factory=lambda: frozenset(_description_labels()))
     copies: tuple[tuple[str, str], ...] = (("group", "need_met"),)
+    capped: frozenset[tuple[str, str]] = field(default_factory=counted_by_caps)
 
     def search_key(self, name: str, description: str, commune: str) -> str:
         return search_key(name, description, commune)
@@ -158,7 +162,7 @@ async def erasure_for(repos: Repositories, club: Club, t: Translator, now: datet
                       marker_key: str = ERASED_TEXT) -> Erasure:
     """What erasing people now needs (the same for everyone erased in one transaction)."""
     return Erasure(marker=t(marker_key), now=now, commands_since=now - club.catch_up,
-                   needed=frozenset(await needed_messages(repos, club)))
+                   caps_since=now - DAY, needed=frozenset(await needed_messages(repos, club)))
 
 
 async def forget_person(repos: Repositories, user_id: str, erasure: Erasure,
@@ -193,7 +197,9 @@ async def purge_messages(repos: Repositories, club: Club, now: datetime,
                          retention: timedelta | None) -> tuple[int, int]:
     """Deletes the commands handled and the messages sent more than ``retention`` ago (``None``:
     kept), except the messages still needed, and the bare event ids erasures left once out of
-    the catch-up window; returns (commands, messages) deleted."""
+    the catch-up window, and what erased people did once it no longer counts in their daily
+    caps; returns (commands, messages) deleted."""
+    await repos.audit.purge_cap_uses(now - DAY)
     bare = await repos.personal.purge_bare_commands(now - club.catch_up)
     if retention is None:
         return bare, 0

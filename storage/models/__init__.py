@@ -15,6 +15,7 @@ from storage.models.decisions import (
 from storage.models.groups import (
     AuditEntry,
     AuditPerson,
+    CapUse,
     GroupFunding,
     GroupMember,
     GroupNeed,
@@ -54,6 +55,7 @@ __all__ = [
     "AuditPerson",
     "Base",
     "BotState",
+    "CapUse",
     "CharterAdoption",
     "CharterPost",
     "CharterProposal",

@@ -133,3 +133,18 @@ class AuditPerson(Base):
     user_id: Mapped[str] = mapped_column(primary_key=True)
 
     __table_args__ = (Index("ix_audit_people_user", "user_id"),)
+
+
+class CapUse(Base):
+    """What an erased person did in the 24 hours before their erasure (an audit entry's kind
+    and time, under their id): their daily caps count it until it is a day old, then the
+    nightly purge deletes it."""
+
+    __tablename__ = "cap_uses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str]
+    subject: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_cap_uses_user", "user_id", "at"),)

@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.outbox import Outbox
 from commands.caps import Limits
 from commands.registry import Registry
+from commands.reports.erasure import purge_messages
 from storage.db import Database
 from tests.handlers.conftest import (
     ALICE,
@@ -66,6 +67,28 @@ async def test_groups_per_day(bot: Harness) -> None:
     bot.clock.set(START + timedelta(hours=24))  # the first creation is 24 hours old
     assert "créé" in await ask(bot, "!projet creer Groupe 3")
     assert "Limite atteinte" in await refused(bot, "!projet creer Groupe 4")
+
+
+async def test_erasing_oneself_does_not_give_the_daily_caps_back(bot: Harness) -> None:
+    """What a person did in the day before ``!oublier-moi`` still counts in their caps, kept
+    under their id (shown by ``!mes-donnees``) until the nightly purge finds it a day old."""
+    for number in range(3):
+        assert "créé" in await ask(bot, f"!projet creer Groupe {number}")
+    bot.clock.advance(timedelta(hours=2))
+    await ask(bot, "!oublier-moi")
+    await ask(bot, "!oublier-moi confirmer")
+    async with bot.db.transaction() as repos:
+        kept = (await repos.personal.everything_about(ALICE))["cap_uses"]
+        assert [(use["subject"], use["action"]) for use in kept] == [("group", "created")] * 3
+    assert "Limite atteinte" in await refused(bot, "!projet creer Groupe 3")
+    async with bot.db.transaction() as repos:
+        await purge_messages(repos, bot.dispatcher.club, START + timedelta(hours=23), None)
+    assert "Limite atteinte" in await refused(bot, "!projet creer Groupe 3")
+    bot.clock.set(START + timedelta(hours=24, minutes=1))
+    async with bot.db.transaction() as repos:
+        await purge_messages(repos, bot.dispatcher.club, bot.clock.now(), None)
+        assert "cap_uses" not in await repos.personal.everything_about(ALICE)
+    assert "créé" in await ask(bot, "!projet creer Groupe 3")
 
 
 async def test_remontees_per_day(bot: Harness) -> None:

@@ -271,9 +271,10 @@ async def test_forget_me_erases_the_person_and_keeps_the_counts(bot: Harness) ->
         "C'est fait : vos données personnelles ont été effacées ou anonymisées."]
     assert sent[0].content["m.mentions"] == {"user_ids": []}
 
-    # Her id stays only inside the text Bob wrote (his reminder, his command): Bob's data.
-    assert await holders(bot, ALICE, ALICE_NAME, "Guillestre") == ["inbox.body",
-                                                                   "reminders.text"]
+    # Her id stays only inside the text Bob wrote (his reminder, his command): Bob's data; and,
+    # for a day, beside what her daily caps count of her last day (test_limits).
+    assert await holders(bot, ALICE, ALICE_NAME, "Guillestre") == [
+        "cap_uses.user_id", "inbox.body", "reminders.text"]
     async with bot.db.transaction() as repos:
         texts = (await repos.session.execute(text(
             "SELECT sender, body FROM inbox WHERE body LIKE '%appeler%' UNION ALL "

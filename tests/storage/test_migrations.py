@@ -40,7 +40,7 @@ from storage.models import (
 from tests.report_facts import YearFacts, year_facts
 from tests.storage.union_reference import union_figures
 
-TABLES = {"bot_state", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled_messages",
+TABLES = {"bot_state", "cap_uses", "joined_rooms", "inbox", "outbox", "welcomes", "scheduled_messages",
           "project_groups", "group_members", "group_progress", "group_needs", "initiatives",
           "audit_log", "people", "meetings", "meeting_rsvps", "meeting_attendance", "polls",
           "poll_slots", "poll_votes", "agenda_suggestions", "agenda_supports", "agenda_items",

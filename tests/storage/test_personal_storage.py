@@ -132,7 +132,8 @@ async def test_a_purged_message_never_gives_its_id_to_a_new_one(db: Database) ->
 READ_EXACTLY = {("outbox_people", "user_id"), ("audit_people", "user_id"),  # link tables
                 ("outbox", "content"), ("audit_log", "details"),  # through the links
                 ("agenda_items", "presenter"), ("agenda_states", "published"),  # parsed
-                ("bot_state", "key"), ("bot_state", "value")}  # keys: a digest of the id
+                ("bot_state", "key"), ("bot_state", "value"),  # keys: a digest of the id
+                ("cap_uses", "user_id")}  # kept through their erasure, for a day
 FREE_TEXT = {("inbox", "body"), ("group_progress", "text"), ("group_needs", "text"),
              ("agenda_suggestions", "text"), ("remontees", "text"), ("reminders", "text"),
              ("initiatives", "description"), ("initiatives", "contact"),
@@ -151,6 +152,7 @@ EVENT_IDS = {("inbox", "event_id"), ("inbox", "thread_root"), ("poll_votes", "ev
 GUEST_NAMES = {("meeting_guests", "name")}
 NOT_PERSONAL = {
     ("audit_log", "subject"), ("audit_log", "action"), ("inbox", "room_id"),
+    ("cap_uses", "subject"), ("cap_uses", "action"),
     ("charter_versions", "version"), ("charter_versions", "text"),  # the club's charter
     ("charter_proposals", "version"), ("charter_proposals", "text"),
     ("initiatives", "name"), ("initiatives", "name_key"), ("initiatives", "theme"),
