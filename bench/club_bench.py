@@ -43,7 +43,7 @@ from bench.trace import child_env
 from storage.db import Database
 from storage.models import Reminder
 
-STORM_TEXT = re.compile(r"^⏰ Rappel(?: \(en retard\))? : tempête (\d+)$")
+STORM_TEXT = re.compile(r"^⏰ Rappel(?: \(en retard\))? de @\S+ : tempête (\d+)$")
 GOALS = {"start": 5.0, "rss": 150.0, "welcome": 2.0, "stall": 50.0}
 
 

@@ -35,7 +35,7 @@ from storage.models import Reminder
 from tests.integration.matrix_user import MatrixUser
 
 FAR = datetime(2031, 1, 1, tzinfo=UTC)
-_TEXT = re.compile(r"^⏰ Rappel(?: \(en retard\))? : bench (\d+)$")
+_TEXT = re.compile(r"^⏰ Rappel(?: \(en retard\))? de @\S+ : bench (\d+)$")
 
 
 async def seed(url: str, room: str, pending: int, measured: int, first: datetime,
