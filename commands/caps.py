@@ -40,6 +40,8 @@ class Limits:
     needs_per_day: int = _daily(10, "group", "need", "limit.needs")
     # proposals' outcomes written or rewritten
     outcomes_per_day: int = _daily(5, "poll", "decided", "limit.outcomes")
+    # existing rooms linked to groups (``!projet salon <groupe> <salon>``: invites the members)
+    room_links_per_day: int = _daily(3, "group", "room_linked", "limit.room_links")
     # commands of any kind (the dispatcher's sliding window)
     commands_per_minute: int = field(default=20, metadata={"maximum": 10_000})
     comments_per_poll: int = 5  # comments on one poll

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import desc, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.groups import AuditEntry, AuditPerson, CapUse
@@ -62,21 +62,15 @@ class AuditRepository:
     async def latest_of(self, actor: str, subject: str, action: str, since: datetime,
                         limit: int) -> list[datetime]:
         """When ``actor`` last did ``action`` on a ``subject`` after ``since``: at most
-        ``limit`` times, newest first (read from the index on actor and time), what they did
-        before an erasure included (``cap_uses``)."""
-        times: list[datetime] = []
-        for model in (AuditEntry, CapUse):
-            actor_column = AuditEntry.actor if model is AuditEntry else CapUse.user_id
-            query = (select(model.at)
-                     .where(actor_column == actor, model.at > since,
-                            model.subject == subject, model.action == action)
-                     .order_by(model.at.desc()).limit(limit))
-            times += (await self.session.scalars(query)).all()
-        return sorted(times, reverse=True)[:limit]
-
-    async def purge_cap_uses(self, before: datetime) -> None:
-        """Deletes what erased people did before ``before`` (no longer counted)."""
-        await self.session.execute(delete(CapUse).where(CapUse.at <= before))
+        ``limit`` times, newest first (read from the indexes on actor and time), what they
+        did before an erasure included (``cap_uses``)."""
+        logged = select(AuditEntry.at).where(
+            AuditEntry.actor == actor, AuditEntry.at > since,
+            AuditEntry.subject == subject, AuditEntry.action == action)
+        kept = select(CapUse.at).where(CapUse.user_id == actor, CapUse.at > since,
+                                       CapUse.subject == subject, CapUse.action == action)
+        query = union_all(logged, kept).order_by(desc("at")).limit(limit)
+        return list((await self.session.scalars(query)).all())
 
     async def entries(self, subject: str, subject_id: int, limit: int = 20,
                       offset: int = 0) -> Sequence[AuditEntry]:

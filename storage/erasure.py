@@ -211,6 +211,8 @@ async def _keep_cap_uses(session: AsyncSession, user_id: str, erasure: Erasure) 
     audit = table(AuditEntry)
     kinds = [(audit.c.subject == subject) & (audit.c.action == action)
              for subject, action in erasure.capped]
+    if not kinds:
+        return
     await session.execute(insert(table(CapUse)).from_select(
         ["user_id", "subject", "action", "at"],
         select(audit.c.actor, audit.c.subject, audit.c.action, audit.c.at)

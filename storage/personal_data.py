@@ -201,6 +201,14 @@ class PersonalDataRepository:
             self.session.info.setdefault(ERASED_KEY, set()).update({"inbox", "outbox"})
         return counts
 
+    async def purge_cap_uses(self, before: datetime) -> int:
+        """Deletes what erased people did before ``before`` (their caps no longer count it)."""
+        result = await self.session.execute(delete(table(CapUse))
+                                            .where(table(CapUse).c.at <= before))
+        if deleted := int(result.rowcount or 0):  # type: ignore[attr-defined]
+            self.session.info.setdefault(ERASED_KEY, set()).add("cap_uses")
+        return deleted
+
     async def purge_bare_commands(self, before: datetime) -> int:
         """Deletes the bare event ids left by erasures (commands sent before ``before``)."""
         inbox = table(InboxEvent)

@@ -85,11 +85,13 @@ class ReminderRepository:
                                    Reminder.kind.in_(list(kinds)), Reminder.status == PENDING)
             .values(status="cancelled"))
 
-    async def cancel_room_ones_of(self, owner: str, room_id: str) -> int:
-        """Cancels the pending reminders ``owner`` set for the room ``room_id``; how many."""
+    async def cancel_set_in(self, owner: str, room_id: str) -> int:
+        """Cancels the pending reminders ``owner`` set in the room ``room_id`` (for themselves
+        or for the room); how many."""
         result = await self.session.execute(
             update(Reminder).where(Reminder.owner == owner, Reminder.room_id == room_id,
-                                   Reminder.kind == "room", Reminder.status == PENDING)
+                                   Reminder.kind.in_(("personal", "room")),
+                                   Reminder.status == PENDING)
             .values(status="cancelled"))
         return int(getattr(result, "rowcount", 0) or 0)
 

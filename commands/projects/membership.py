@@ -104,9 +104,9 @@ async def quitter(ctx: Context, group: ProjectGroup) -> Reply:
 
 
 async def _cancel_room_reminders(ctx: Context, group: ProjectGroup) -> int:
-    """The reminders a member set for their group's room stop when they leave it (a member
-    may set them there only as one); a coordinator's stay. How many were cancelled (their
-    timers find them no longer due)."""
+    """The reminders a member set in their group's room (for the room, which only members may
+    set there, or for themselves) stop when they leave the group; a coordinator's stay. How
+    many were cancelled (their timers find them no longer due)."""
     if group.room_id is None or ctx.role >= Role.COORDINATOR:
         return 0
-    return await ctx.db().reminders.cancel_room_ones_of(ctx.sender, group.room_id)
+    return await ctx.db().reminders.cancel_set_in(ctx.sender, group.room_id)

@@ -10,6 +10,7 @@ from commands.arguments import Text
 from commands.context import Context, RoomOutcome
 from commands.effects import CreateRoom, Effect, Leave, Outcome, Post, Reply, effect_txn
 from commands.errors import Forbidden, UserError
+from commands.limits import check_daily
 from commands.params import Param
 from commands.projects.common import audit, editing, invites
 from commands.projects.names import Found, GroupThen, group_label
@@ -45,6 +46,7 @@ async def salon(ctx: Context, group: Found) -> Reply:
                                                           "user_id": ctx.sender}), key=key)
         return Reply(ctx.t("projects.room_creating", group=label), effects=(create,))
     room_id = await _linkable_room(ctx, existing)
+    await check_daily(ctx, "room_links_per_day")
     target.room_id = room_id
     target.updated_at = ctx.now
     await audit(ctx, target, "room_linked", room=room_id)

@@ -199,7 +199,7 @@ async def purge_messages(repos: Repositories, club: Club, now: datetime,
     kept), except the messages still needed, and the bare event ids erasures left once out of
     the catch-up window, and what erased people did once it no longer counts in their daily
     caps; returns (commands, messages) deleted."""
-    await repos.audit.purge_cap_uses(now - DAY)
+    await repos.personal.purge_cap_uses(now - DAY)
     bare = await repos.personal.purge_bare_commands(now - club.catch_up)
     if retention is None:
         return bare, 0

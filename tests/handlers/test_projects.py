@@ -854,6 +854,25 @@ async def test_an_existing_room_is_linked(bot: Harness) -> None:
     assert len(bot.transport.invites) == 1
 
 
+async def test_a_referent_links_at_most_three_rooms_a_day(bot: Harness) -> None:
+    """Each link invites the members not in the room (into rooms the referent chose): a referent
+    could have them invited into one room after another. The fourth link in 24 hours is
+    refused and changes nothing; the coordinators have no cap."""
+    await create_velo(bot)
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    rooms = ("!a:example.org", "!b:example.org")
+    for room in rooms:
+        bot.matrix.rooms[room] = room
+        bot.matrix.members[room, ALICE] = bot.matrix.members[room, COORDINATOR] = 50
+    for room in (*rooms, rooms[0]):
+        assert "est maintenant celui de" in await ask(bot, f"!projet salon velo {room}")
+    reply = await refused(bot, f"!projet salon velo {rooms[1]}")
+    assert reply.startswith("Limite atteinte : vous avez déjà relié 3 salons à des groupes")
+    assert bot.transport.invites == [(rooms[0], BOB), (rooms[1], BOB)]  # each once
+    assert "est maintenant celui de" in await ask(bot, f"!projet salon velo {rooms[1]}",
+                                                  sender=COORDINATOR)
+
+
 async def test_linking_a_room_needs_the_bot_there_and_the_asker_its_moderator(
         bot: Harness) -> None:
     """A referent cannot get the bot into a room, nor the group's members invited into a room,

@@ -174,9 +174,9 @@ async def test_room_reminders_for_coordinators_and_group_members_in_their_room(b
 
 
 async def test_leaving_a_group_cancels_the_reminders_one_set_for_its_room(bot: Harness) -> None:
-    """A member's room reminders in their group's room stop when they leave the group (only
-    as a member could they set them there); their personal ones, another member's and a
-    coordinator's stay."""
+    """The reminders a member set in their group's room (for the room, which only a member may
+    set there, or for themselves) stop when they leave the group; their personal ones
+    elsewhere, another member's and a coordinator's stay."""
     await ask(bot, "!projet creer Atelier vélo")
     await bot.command("!projet salon velo")
     group_room = bot.transport.created[0]["room_id"]
@@ -187,9 +187,10 @@ async def test_leaving_a_group_cancels_the_reminders_one_set_for_its_room(bot: H
     await ask(bot, "!rappel salon demain 19h de Bob", room_id=group_room, sender=BOB)
     await ask(bot, "!rappel salon demain 20h de la coordination", room_id=group_room,
               sender=COORDINATOR)
+    await ask(bot, "!rappel chaque mardi 9h pour moi dans le salon du groupe", room_id=group_room)
     await ask(bot, "!rappel demain 9h appeler")
     left = await ask(bot, "!projet quitter velo")
-    assert "quitté n°1 Atelier vélo. Les 2 rappels que vous aviez mis pour son salon sont " \
+    assert "quitté n°1 Atelier vélo. Les 3 rappels que vous aviez mis dans son salon sont " \
         "annulés." in left
     assert "rappel" not in await ask(bot, "!projet quitter velo", sender=COORDINATOR)
     sent = await run_until(bot, paris(2099, 1, 13))
