@@ -51,8 +51,8 @@ async def salon(ctx: Context, group: Found) -> Reply:
     target.updated_at = ctx.now
     await audit(ctx, target, "room_linked", room=room_id)
     outside = [m.user_id for m in members if not _joined(ctx, room_id, m.user_id)]
-    return Reply(ctx.t("projects.room_linked", group=label,
-                       room=room_link(room_id, target.name), count=len(outside)),
+    told = "projects.room_linked" if outside else "projects.room_linked_all_there"
+    return Reply(ctx.t(told, group=label, room=room_link(room_id, target.name), count=len(outside)),
                  effects=invites(ctx.t, target, outside, ctx.room_id))
 
 
