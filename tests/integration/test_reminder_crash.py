@@ -23,7 +23,7 @@ from tests.integration.test_cli import start_bot, write_config
 pytestmark = pytest.mark.integration
 COUNT = 200
 CYCLES = 10
-_SENT = re.compile(r"^⏰ Rappel(?: \(en retard\))? : crash (\d+)$")
+_SENT = re.compile(r"^⏰ Rappel(?: \(en retard\))? de @\S+ : crash (\d+)$")
 
 
 async def add_reminders(url: str, room: str, start: datetime) -> None:
