@@ -14,6 +14,8 @@ from storage import statements
 from storage.models import Reminder
 
 PENDING = "pending"
+SET_WITH_RAPPEL = ("personal", "room", "group_room")  # kinds: for oneself, a room, a group's
+ROOM_KINDS = ("room", "group_room")  # for a whole room (by a coordinator; by a group's member)
 
 
 def _set_by_people(owner: str | ColumnElement[str], room_id: str | None = None) -> ColumnElement[bool]:
@@ -21,9 +23,8 @@ def _set_by_people(owner: str | ColumnElement[str], room_id: str | None = None) 
     ``room_id``, that room's ones too)."""
     condition = Reminder.owner == owner
     if room_id is not None:
-        condition = condition | ((Reminder.room_id == room_id) & (Reminder.kind == "room"))
-    return and_(Reminder.status == PENDING, condition,
-                Reminder.kind.in_(("personal", "room")))
+        condition = condition | ((Reminder.room_id == room_id) & Reminder.kind.in_(ROOM_KINDS))
+    return and_(Reminder.status == PENDING, condition, Reminder.kind.in_(SET_WITH_RAPPEL))
 
 
 class ReminderRepository:
@@ -89,9 +90,7 @@ class ReminderRepository:
         """Cancels the pending reminders ``owner`` set in the room ``room_id`` (for themselves
         or for the room); how many."""
         result = await self.session.execute(
-            update(Reminder).where(Reminder.owner == owner, Reminder.room_id == room_id,
-                                   Reminder.kind.in_(("personal", "room")),
-                                   Reminder.status == PENDING)
+            update(Reminder).where(_set_by_people(owner), Reminder.room_id == room_id)
             .values(status="cancelled"))
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LATE = timedelta(minutes=5)  # sent later than this after its time: said to be late
+GROUP_ROOM = "group_room"  # a reminder a member set for their group's room
+ROOM_KINDS = ("room", GROUP_ROOM)  # for a whole room
+SET_WITH_RAPPEL = ("personal", *ROOM_KINDS)  # the kinds ``!rappel`` sets
 ACTIVE_GROUPS = ("en-cours", "en-definition", "idee")
 
 
@@ -49,7 +52,11 @@ async def deliver(repos: Repositories, reminder: Reminder, club: Club, t: Transl
     """Sends one due reminder (its messages are queued by the caller in the same transaction as
     this change of state)."""
     late = now - reminder.send_at > LATE
-    if reminder.kind in ("personal", "room"):
+    if reminder.kind == GROUP_ROOM and not await _still_their_group(repos, reminder):
+        log.info("reminder %s dropped: its owner left the group, or the room is no longer "
+                 "the group's", reminder.id)
+        outcome = Outcome([], "dropped")
+    elif reminder.kind in SET_WITH_RAPPEL:
         outcome = Outcome(_personal(reminder, club, t, late), "sent")
     elif reminder.kind == ACTION_KIND:
         outcome = Outcome(*await remind(repos, reminder, club, t,
@@ -79,6 +86,13 @@ def _repeat_weekly(reminder: Reminder, club: Club) -> None:
     reminder.due_at = days_before(reminder.due_at, -club.reminders.minutes_repeat_days, club)
     reminder.send_at = send_time(reminder.due_at, reminder.offset, club)
     reminder.occurrence += 1
+
+
+async def _still_their_group(repos: Repositories, reminder: Reminder) -> bool:
+    """Whether the room of a member's group-room reminder is still their group's room."""
+    group = await repos.groups.by_room(reminder.room_id)
+    return group is not None and \
+        await repos.groups.membership(group.id, reminder.owner) is not None
 
 
 def _personal(reminder: Reminder, club: Club, t: Translator, late: bool) -> list[Effect]:

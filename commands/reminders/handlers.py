@@ -19,6 +19,7 @@ from commands.meetings.reminders import REMINDERS_KIND
 from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Param
 from commands.registry import PageRequest, command
+from commands.reminders.deliver import GROUP_ROOM, ROOM_KINDS, SET_WITH_RAPPEL
 from commands.roles import Role
 from commands.text import escape_markdown
 
@@ -32,7 +33,7 @@ MAX_PER_PERSON = 100
 async def own_reminder(ctx: Context, number: int) -> Reminder:
     """A pending reminder of a person or a room, changed by its owner or a coordinator."""
     reminder = await ctx.db().reminders.get(number)
-    if reminder is None or reminder.status != "pending" or reminder.kind not in ("personal", "room"):
+    if reminder is None or reminder.status != "pending" or reminder.kind not in SET_WITH_RAPPEL:
         raise NotFound("reminder.not_found", number=number)
     if reminder.owner != ctx.sender and ctx.role < Role.COORDINATOR:
         raise Forbidden("reminder.not_yours", number=number)
@@ -128,7 +129,7 @@ async def _create(ctx: Context, spec: str, *, room: bool) -> Reply:
     if await repos.reminders.count_pending_of(ctx.sender) >= MAX_PER_PERSON:
         raise UserError("reminder.too_many", maximum=MAX_PER_PERSON, prefix=ctx.club.prefix)
     number = await repos.reminders.add(
-        kind="room" if room else "personal", room_id=ctx.room_id, owner=ctx.sender, text=text,
+        kind=_kind(ctx, room), room_id=ctx.room_id, owner=ctx.sender, text=text,
         rule=rule.to_rule() if rule else None, due_at=due, send_at=due, meeting_id=None,
         offset="", created_at=ctx.now)
     when = format_moment(due, ctx.t.language, ctx.club.tz)
@@ -142,11 +143,19 @@ async def _create(ctx: Context, spec: str, *, room: bool) -> Reply:
     return Reply(text_reply, reschedule=(REMINDERS_KIND,))
 
 
+def _kind(ctx: Context, room: bool) -> str:
+    """For oneself; for the room, set by a coordinator; or by a member in their group's room
+    (``room_right``), sent only while they are a member of the group whose room it is."""
+    if not room:
+        return "personal"
+    return "room" if ctx.role >= Role.COORDINATOR else GROUP_ROOM
+
+
 def _line(ctx: Context, reminder: Reminder) -> str:
     when = format_moment(reminder.due_at, ctx.t.language, ctx.club.tz)
     if reminder.rule:
         when = Recurrence.from_rule(reminder.rule).describe(ctx.t.language) + " — " + ctx.t(
             "reminder.next", when=when)
-    where = " " + ctx.t("reminder.in_room") if reminder.kind == "room" else ""
+    where = " " + ctx.t("reminder.in_room") if reminder.kind in ROOM_KINDS else ""
     return f"- n°{reminder.id} — {when}{where} : {escape_markdown(reminder.text)}"
 

@@ -199,6 +199,28 @@ async def test_leaving_a_group_cancels_the_reminders_one_set_for_its_room(bot: H
         f"⏰ Rappel pour {ALICE} : appeler"]
 
 
+async def test_a_members_room_reminder_stops_when_the_room_is_no_longer_their_groups(
+        bot: Harness) -> None:
+    """A member may set a reminder for their group's room only as its member: once the group has
+    another room, theirs in the old one is no longer sent (a coordinator's still is)."""
+    await ask(bot, "!projet creer Atelier vélo")
+    await bot.command("!projet salon velo")
+    group_room = bot.transport.created[0]["room_id"]
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    await ask(bot, "!rappel salon chaque jour 9h ranger", room_id=group_room, sender=BOB)
+    await ask(bot, "!rappel salon demain 10h de la coordination", room_id=group_room,
+              sender=COORDINATOR)
+    other = "!other:example.org"
+    bot.matrix.rooms[other] = other
+    bot.matrix.members[other, COORDINATOR] = 50
+    assert "est maintenant celui de" in await ask(bot, f"!projet salon velo {other}",
+                                                  sender=COORDINATOR)
+    sent = await run_until(bot, paris(2099, 1, 9))
+    assert bodies(sent) == [(group_room, f"⏰ Rappel de {COORDINATOR} : de la coordination")]
+    async with bot.db.transaction() as repos:
+        assert await repos.reminders.pending_of(BOB) == []  # dropped, not sent each day
+
+
 async def test_a_reminder_due_while_the_bot_was_down_is_sent_once_marked_late(bot: Harness) -> None:
     await ask(bot, "!rappel demain 9h appeler")
     bot.clock.set(paris(2099, 1, 6, 15))  # the bot was down at 9h
