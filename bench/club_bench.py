@@ -392,9 +392,8 @@ class Bench:
         windows = [json.loads(line) for line in self.probe.read_text().splitlines()]
         work = max((w["process_ms"] for w in windows for name, start, end in self.figures.phases
                     if start - 0.1 <= w["t"] <= end), default=0.0)
-        self.figures.add("longest processor time of cct-bot's process (all its threads) in one "
-                         "stall: the bot's own work; the rest of a stall is the host",
+        self.figures.add("longest processor time of cct-bot's process in one stall (all its "
+                         "threads, the probe's sampling included; the rest of a stall is the host)",
                          f"{work:.0f} ms", f"≤ {GOALS['stall']:.0f} ms", work <= GOALS["stall"])
 
     sizes: Sizes
-

@@ -49,8 +49,11 @@ class Limits:
 
 def counted(cap: str) -> Counted:
     """What the daily cap ``cap`` (a field of ``Limits``) counts."""
-    counts: Counted = next(f.metadata["counts"] for f in fields(Limits) if f.name == cap)
-    return counts
+    for daily in fields(Limits):
+        if daily.name == cap and "counts" in daily.metadata:
+            counts: Counted = daily.metadata["counts"]
+            return counts
+    raise KeyError(f"{cap} is not a daily cap of Limits")
 
 
 def counted_by_caps() -> frozenset[tuple[str, str]]:
