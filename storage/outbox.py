@@ -3,6 +3,7 @@ concerns."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -17,6 +18,7 @@ from storage.personal import people_in
 from storage.statements import dialect_of
 
 ID_BATCH = 500  # values in one IN (…) list: SQLite allows 32,766 parameters, a statement stays small
+MARK_CHUNK = 250  # marks in one statement: a few milliseconds of SQLite in the loop's thread
 
 
 class OutboxRepository:
@@ -130,19 +132,26 @@ class OutboxRepository:
                                    {"b_id": message_id, "b_sent_at": at, "b_event_id": event_id})
 
     async def mark_all_sent(self, marks: Sequence[tuple[int, str, datetime]]) -> None:
-        """``mark_sent`` for each (id, event id, time), in one statement executed for all."""
-        if marks:
-            await self.session.execute(statements.outbox_sent(), [
-                {"b_id": row, "b_event_id": event, "b_sent_at": at} for row, event, at in marks])
+        """``mark_sent`` for each (id, event id, time) (``_in_chunks``)."""
+        await self._in_chunks(statements.outbox_sent(), [
+            {"b_id": row, "b_event_id": event, "b_sent_at": at} for row, event, at in marks])
 
     async def mark_all_sent_by_txn(self, events: dict[str, str], at: datetime) -> None:
         """Marks each message (transaction id -> event id: the sync brought the bot's events
         back with their transaction ids) sent at ``at`` as that event, unless it is marked
-        already; one statement executed for all."""
-        if events:
-            await self.session.execute(statements.outbox_sent_by_txn(), [
-                {"b_txn_id": txn, "b_event_id": event, "b_sent_at": at}
-                for txn, event in events.items()])
+        already (``_in_chunks``)."""
+        await self._in_chunks(statements.outbox_sent_by_txn(), [
+            {"b_txn_id": txn, "b_event_id": event, "b_sent_at": at}
+            for txn, event in events.items()])
+
+    async def _in_chunks(self, statement: Any, rows: list[dict[str, Any]]) -> None:
+        """``statement`` executed for each of ``rows``, ``MARK_CHUNK`` at a time, the event loop
+        let go between two (a reminder storm's thousand messages are marked at once when the
+        sync position is saved; SQLite runs in the loop's thread)."""
+        for start in range(0, len(rows), MARK_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            await self.session.execute(statement, rows[start:start + MARK_CHUNK])
 
     async def drop(self, message_id: int) -> None:
         """Gives up on a message the homeserver will never accept (room left, forbidden)."""

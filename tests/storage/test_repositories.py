@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import event, select
 
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.outbox import MARK_CHUNK
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -179,9 +182,9 @@ async def _outbox_rows(db: Database, count: int) -> list[int]:
 
 
 async def test_outbox_marks_many_rows_sent_in_one_statement(db: Database) -> None:
-    """The bot's events synced since the last saved position (hundreds after a few busy
-    minutes) are marked in one statement run for all, by id or by transaction id; a row marked
-    already keeps its event id, an unknown transaction id changes nothing."""
+    """The bot's events synced since the last saved position are marked by one statement run
+    for many (up to ``MARK_CHUNK``), by id or by transaction id; a row marked already keeps its
+    event id, an unknown transaction id changes nothing."""
     ids = await _outbox_rows(db, 300)
     statements: list[tuple[str, bool]] = []
 
@@ -210,6 +213,38 @@ async def test_outbox_marks_many_rows_sent_in_one_statement(db: Database) -> Non
     assert all(marked[ids[n]] == f"$id{ids[n]}" for n in range(200, 250))
     async with db.transaction() as repos:
         assert [row.id for row in await repos.outbox.pending()] == ids[250:]
+
+
+async def test_outbox_marks_a_storm_in_chunks_letting_the_loop_go(db: Database) -> None:
+    """A reminder storm's thousand messages come back through the sync and are marked at once
+    when the position is saved: ``MARK_CHUNK`` at a time, the event loop let go between two
+    (SQLite runs in the loop's thread: one statement for all held it for tens of ms)."""
+    await _outbox_rows(db, 300)
+    events = {f"cct-m-{n}": f"$e{n}" for n in range(300)} | {f"cct-x-{n}": "$x" for n in range(300)}
+    order: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        if sql.lstrip().upper().startswith("UPDATE OUTBOX"):
+            order.append("update")
+
+    async def ticker() -> None:
+        while True:
+            order.append("tick")
+            await asyncio.sleep(0)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    task = asyncio.create_task(ticker())
+    try:
+        async with db.transaction() as repos:
+            await repos.outbox.mark_all_sent_by_txn(events, T0)
+    finally:
+        task.cancel()
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+    updates = [index for index, step in enumerate(order) if step == "update"]
+    assert len(updates) == -(-600 // MARK_CHUNK) > 1
+    assert all("tick" in order[a:b] for a, b in pairwise(updates))
+    async with db.transaction() as repos:
+        assert await repos.outbox.pending() == []
 
 
 async def test_welcomes_first_time(db: Database) -> None:
