@@ -35,7 +35,7 @@ from storage.models import (
     ProjectGroup,
     RemonteeSupport,
 )
-from storage.participants import state_keys
+from storage.participants import EXPORTED, ParticipantRepository, state_keys
 from storage.personal import (
     AUTHORED,
     DELETED_ON_ERASURE,
@@ -107,8 +107,10 @@ async def forget(session: AsyncSession, user_id: str, erasure: Erasure) -> None:
     the marker, the event ids of their commands, votes and reactions dropped, the messages
     the bot sent about them blanked (pending ones withdrawn, or losing them when they
     concern others too), and their id replaced by the pseudonym in every other column that
-    holds it, so every count stays."""
+    holds it, so every count stays; what their limits count of their last day is kept under
+    their id for that day (``cap_uses``)."""
     pseudonym = erasure.pseudonym
+    await _keep_cap_uses(session, user_id, erasure)
     for model in DELETED_ON_ERASURE:
         holder = next(h for h in HOLDERS if h.model is model)
         await session.execute(delete(holder.table).where(
@@ -120,7 +122,6 @@ async def forget(session: AsyncSession, user_id: str, erasure: Erasure) -> None:
                           .values(territory=None, commune=None, category=None,
                                   consent_at=None))
     await _erase_texts(session, user_id, erasure)
-    await _keep_cap_uses(session, user_id, erasure)
     await _erase_audit(session, user_id, erasure)
     await session.execute(update(table(PollVote)).where(table(PollVote).c.user_id == user_id)
                           .values(event_id=""))
@@ -205,18 +206,22 @@ async def _erase_audit(session: AsyncSession, user_id: str, erasure: Erasure) ->
 
 
 async def _keep_cap_uses(session: AsyncSession, user_id: str, erasure: Erasure) -> None:
-    """The kind and time of their audit entries that a daily cap counts, since
-    ``caps_since``, under their id: the caps still count them (``!oublier-moi`` does not give
-    the caps back)."""
+    """The kind and time of their audit entries that a daily cap counts, and of their last
+    ``!mes-donnees``, since ``caps_since``, under their id: the caps and the hourly export
+    still count them (``!oublier-moi`` does not give them back)."""
     audit = table(AuditEntry)
     kinds = [(audit.c.subject == subject) & (audit.c.action == action)
              for subject, action in erasure.capped]
-    if not kinds:
-        return
-    await session.execute(insert(table(CapUse)).from_select(
-        ["user_id", "subject", "action", "at"],
-        select(audit.c.actor, audit.c.subject, audit.c.action, audit.c.at)
-        .where(audit.c.actor == user_id, audit.c.at > erasure.caps_since, or_(*kinds))))
+    if kinds:
+        await session.execute(insert(table(CapUse)).from_select(
+            ["user_id", "subject", "action", "at"],
+            select(audit.c.actor, audit.c.subject, audit.c.action, audit.c.at)
+            .where(audit.c.actor == user_id, audit.c.at > erasure.caps_since, or_(*kinds))))
+    exported = await ParticipantRepository(session).last_export(user_id)
+    if exported is not None and exported > erasure.caps_since:
+        subject, action = EXPORTED
+        await session.execute(insert(table(CapUse)).values(
+            user_id=user_id, subject=subject, action=action, at=exported))
 
 
 async def _erase_commands(session: AsyncSession, user_id: str, since: datetime) -> None:

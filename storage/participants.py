@@ -10,16 +10,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import statements
-from storage.models import BotState, Participant, ParticipantYear
+from storage.models import BotState, CapUse, Participant, ParticipantYear
 from storage.statements import dialect_of
 
 DM_KEY = "dm:"  # bot_state key prefix: the direct-message room of a person
 FORGET_KEY = "forget:"  # bot_state key prefix: when the person asked to be forgotten
 EXPORT_KEY = "export:"  # bot_state key prefix: when the person's data was last sent to them
+EXPORTED = ("person", "exported")  # a ``cap_uses`` kind: their last export, kept through erasure
 
 
 def _key(prefix: str, user_id: str) -> str:
@@ -80,9 +81,16 @@ class ParticipantRepository:
         await self._set_state(_key(FORGET_KEY, user_id), at.isoformat())
 
     async def last_export(self, user_id: str) -> datetime | None:
-        """When the person's data was last sent to them (``!mes-donnees``)."""
+        """When the person's data was last sent to them (``!mes-donnees``), before their
+        erasure too (``cap_uses``, for a day: the hourly limit holds through it)."""
         row = await self.session.get(BotState, _key(EXPORT_KEY, user_id))
-        return datetime.fromisoformat(row.value) if row else None
+        if row is not None:
+            return datetime.fromisoformat(row.value)
+        subject, action = EXPORTED
+        kept: datetime | None = await self.session.scalar(
+            select(func.max(CapUse.at)).where(CapUse.user_id == user_id,
+                                              CapUse.subject == subject, CapUse.action == action))
+        return kept
 
     async def exported(self, user_id: str, at: datetime) -> None:
         await self._set_state(_key(EXPORT_KEY, user_id), at.isoformat())

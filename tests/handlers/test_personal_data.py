@@ -491,3 +491,22 @@ async def test_my_data_is_sent_once_an_hour_whoever_asks_and_wherever(bot: Harne
     assert len(bot.transport.uploads) == uploads + 1
     assert await bot.command("!mes-donnees", sender=BOB)  # someone else is not held back
     assert len(bot.transport.uploads) == uploads + 2
+
+
+async def test_erasing_oneself_does_not_give_the_hourly_data_file_back(bot: Harness) -> None:
+    """Asking for one's data, erasing oneself and asking again in a loop would have the bot
+    open a direct room (and scrub the database) each time: the last export's time is kept
+    through the erasure (``cap_uses``), so the next file waits for the hour."""
+    await bot.command("!mes-donnees")
+    uploads = len(bot.transport.uploads)
+    bot.clock.set(START + timedelta(minutes=10))
+    await bot.command("!oublier-moi")
+    await bot.command("!oublier-moi confirmer")
+    sent = await bot.command("!mes-donnees")
+    assert [s.content["body"] for s in sent] == [
+        "Vos données vous ont été envoyées il y a moins d'une heure, en message privé. "
+        "Vous pourrez les redemander le lundi 5 janvier 2099 à 11h."]
+    assert len(bot.transport.direct) == 1 and len(bot.transport.uploads) == uploads
+    bot.clock.set(START + timedelta(hours=1))
+    await bot.command("!mes-donnees")
+    assert len(bot.transport.direct) == 2 and len(bot.transport.uploads) == uploads + 1
