@@ -28,10 +28,15 @@ def _key(prefix: str, user_id: str) -> str:
     return prefix + hashlib.sha256(user_id.encode()).hexdigest()[:40]
 
 
+def export_key(user_id: str) -> str:
+    """The ``bot_state`` key of when the person's data was last sent to them."""
+    return _key(EXPORT_KEY, user_id)
+
+
 def state_keys(user_id: str) -> list[str]:
     """The ``bot_state`` keys about a person: their direct room, their pending erasure, their
     last ``!mes-donnees``."""
-    return [_key(DM_KEY, user_id), _key(FORGET_KEY, user_id), _key(EXPORT_KEY, user_id)]
+    return [_key(DM_KEY, user_id), _key(FORGET_KEY, user_id), export_key(user_id)]
 
 
 async def record_participation(session: AsyncSession, user_ids: Iterable[str], at: datetime,
@@ -83,7 +88,7 @@ class ParticipantRepository:
     async def last_export(self, user_id: str) -> datetime | None:
         """When the person's data was last sent to them (``!mes-donnees``), before their
         erasure too (``cap_uses``, for a day: the hourly limit holds through it)."""
-        row = await self.session.get(BotState, _key(EXPORT_KEY, user_id))
+        row = await self.session.get(BotState, export_key(user_id))
         if row is not None:
             return datetime.fromisoformat(row.value)
         subject, action = EXPORTED
@@ -93,7 +98,7 @@ class ParticipantRepository:
         return kept
 
     async def exported(self, user_id: str, at: datetime) -> None:
-        await self._set_state(_key(EXPORT_KEY, user_id), at.isoformat())
+        await self._set_state(export_key(user_id), at.isoformat())
 
     async def _set_state(self, key: str, value: str) -> None:
         await self.session.execute(statements.state_upsert(dialect_of(self.session)),

@@ -86,11 +86,12 @@ class ReminderRepository:
                                    Reminder.kind.in_(list(kinds)), Reminder.status == PENDING)
             .values(status="cancelled"))
 
-    async def cancel_set_in(self, owner: str, room_id: str) -> int:
-        """Cancels the pending reminders ``owner`` set in the room ``room_id`` (for themselves
-        or for the room); how many."""
+    async def cancel_set_in(self, owner: str, room_id: str, kinds: Sequence[str]) -> int:
+        """Cancels the pending reminders of ``kinds`` ``owner`` set in the room ``room_id``;
+        how many."""
         result = await self.session.execute(
-            update(Reminder).where(_set_by_people(owner), Reminder.room_id == room_id)
+            update(Reminder).where(_set_by_people(owner), Reminder.room_id == room_id,
+                                   Reminder.kind.in_(list(kinds)))
             .values(status="cancelled"))
         return int(getattr(result, "rowcount", 0) or 0)
 

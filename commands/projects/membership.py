@@ -20,6 +20,7 @@ from commands.projects.names import (
     slugify,
     unique_slug,
 )
+from commands.reminder_kinds import GROUP_ROOM, SET_WITH_RAPPEL
 from commands.roles import Role
 from commands.text import room_link
 from commands.vocabulary import STATUSES, TERRITORIES, THEMES
@@ -105,8 +106,10 @@ async def quitter(ctx: Context, group: ProjectGroup) -> Reply:
 
 async def _cancel_room_reminders(ctx: Context, group: ProjectGroup) -> int:
     """The reminders a member set in their group's room (for the room, which only members may
-    set there, or for themselves) stop when they leave the group; a coordinator's stay. How
-    many were cancelled (their timers find them no longer due)."""
-    if group.room_id is None or ctx.role >= Role.COORDINATOR:
+    set there, or for themselves) stop when they leave the group; a coordinator's stay, but
+    for those they set there as a member. How many were cancelled (their timers find them no
+    longer due)."""
+    if group.room_id is None:
         return 0
-    return await ctx.db().reminders.cancel_set_in(ctx.sender, group.room_id)
+    kinds = (GROUP_ROOM,) if ctx.role >= Role.COORDINATOR else SET_WITH_RAPPEL
+    return await ctx.db().reminders.cancel_set_in(ctx.sender, group.room_id, kinds)

@@ -19,6 +19,7 @@ from commands.i18n import Translator
 from commands.meetings.reminders import days_before, send_time
 from commands.meetings.render import heading
 from commands.meetings.vocabulary import CANCELLED
+from commands.reminder_kinds import GROUP_ROOM, SET_WITH_RAPPEL
 from commands.text import escape_markdown, pill
 
 if TYPE_CHECKING:
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LATE = timedelta(minutes=5)  # sent later than this after its time: said to be late
-GROUP_ROOM = "group_room"  # a reminder a member set for their group's room
-ROOM_KINDS = ("room", GROUP_ROOM)  # for a whole room
-SET_WITH_RAPPEL = ("personal", *ROOM_KINDS)  # the kinds ``!rappel`` sets
 ACTIVE_GROUPS = ("en-cours", "en-definition", "idee")
 
 

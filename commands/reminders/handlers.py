@@ -19,7 +19,7 @@ from commands.meetings.reminders import REMINDERS_KIND
 from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Param
 from commands.registry import PageRequest, command
-from commands.reminders.deliver import GROUP_ROOM, ROOM_KINDS, SET_WITH_RAPPEL
+from commands.reminder_kinds import GROUP_ROOM, ROOM_KINDS, SET_WITH_RAPPEL
 from commands.roles import Role
 from commands.text import escape_markdown
 

@@ -120,7 +120,8 @@ class Reminder(Base):
 
     __tablename__ = "reminders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # personal, room, meeting, agenda_call, agenda_deadline, progress_call, minutes_due, action
+    # personal, room, group_room, meeting, agenda_call, agenda_deadline, progress_call,
+    # minutes_due, action
     kind: Mapped[str] = mapped_column(String(24))
     room_id: Mapped[str]
     owner: Mapped[str]  # who asked (the bot for automatic ones)

@@ -12,6 +12,7 @@ import pytest
 from bot.jobs import DeclaredJob
 from bot.scheduler import Scheduler
 from commands.context import Club
+from commands.roles import Role
 from tests.handlers.conftest import ALICE, COORDINATOR, ROOM, Harness, make_club
 from tests.handlers.conftest import both_db as db  # noqa: F401  (SQLite and PostgreSQL)
 from tests.handlers.fakes import Sent
@@ -197,6 +198,23 @@ async def test_leaving_a_group_cancels_the_reminders_one_set_for_its_room(bot: H
     assert sorted(body for _, body in bodies(sent)) == [
         f"⏰ Rappel de {BOB} : de Bob", f"⏰ Rappel de {COORDINATOR} : de la coordination",
         f"⏰ Rappel pour {ALICE} : appeler"]
+
+
+async def test_one_who_became_a_coordinator_leaving_cancels_what_they_set_as_a_member(
+        bot: Harness) -> None:
+    """A reminder set for the group's room as its member would no longer be sent once its owner
+    left: it is cancelled then, and said, even if they have become a coordinator since."""
+    await ask(bot, "!projet creer Atelier vélo")
+    await bot.command("!projet salon velo")
+    group_room = bot.transport.created[0]["room_id"]
+    await ask(bot, "!projet rejoindre velo", sender=BOB)
+    await ask(bot, "!rappel salon demain 9h ranger", room_id=group_room, sender=BOB)
+    bot.roles[BOB] = Role.COORDINATOR
+    await ask(bot, "!rappel salon demain 10h réunion", room_id=group_room, sender=BOB)
+    left = await ask(bot, "!projet quitter velo", sender=BOB)
+    assert "Le rappel que vous aviez mis dans son salon est annulé." in left
+    sent = await run_until(bot, paris(2099, 1, 7))
+    assert bodies(sent) == [(group_room, f"⏰ Rappel de {BOB} : réunion")]
 
 
 async def test_a_members_room_reminder_stops_when_the_room_is_no_longer_their_groups(
