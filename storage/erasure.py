@@ -35,7 +35,7 @@ from storage.models import (
     ProjectGroup,
     RemonteeSupport,
 )
-from storage.participants import EXPORTED, export_key, state_keys
+from storage.participants import EXPORTED, ParticipantRepository, state_keys
 from storage.personal import (
     AUTHORED,
     DELETED_ON_ERASURE,
@@ -217,11 +217,11 @@ async def _keep_cap_uses(session: AsyncSession, user_id: str, erasure: Erasure) 
             ["user_id", "subject", "action", "at"],
             select(audit.c.actor, audit.c.subject, audit.c.action, audit.c.at)
             .where(audit.c.actor == user_id, audit.c.at > erasure.caps_since, or_(*kinds))))
-    exported = await session.get(BotState, export_key(user_id))  # (a kept one stays as is)
-    if exported is not None and (at := datetime.fromisoformat(exported.value)) > erasure.caps_since:
+    exported = await ParticipantRepository(session).exported_at(user_id)  # not one kept already
+    if exported is not None and exported > erasure.caps_since:
         subject, action = EXPORTED
         await session.execute(insert(table(CapUse)).values(
-            user_id=user_id, subject=subject, action=action, at=at))
+            user_id=user_id, subject=subject, action=action, at=exported))
 
 
 async def _erase_commands(session: AsyncSession, user_id: str, since: datetime) -> None:

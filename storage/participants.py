@@ -88,14 +88,19 @@ class ParticipantRepository:
     async def last_export(self, user_id: str) -> datetime | None:
         """When the person's data was last sent to them (``!mes-donnees``), before their
         erasure too (``cap_uses``, for a day: the hourly limit holds through it)."""
-        row = await self.session.get(BotState, export_key(user_id))
-        if row is not None:
-            return datetime.fromisoformat(row.value)
+        at = await self.exported_at(user_id)
+        if at is not None:
+            return at
         subject, action = EXPORTED
         kept: datetime | None = await self.session.scalar(
             select(func.max(CapUse.at)).where(CapUse.user_id == user_id,
                                               CapUse.subject == subject, CapUse.action == action))
         return kept
+
+    async def exported_at(self, user_id: str) -> datetime | None:
+        """When the person's data was last sent to them, as ``bot_state`` holds it."""
+        row = await self.session.get(BotState, export_key(user_id))
+        return datetime.fromisoformat(row.value) if row is not None else None
 
     async def exported(self, user_id: str, at: datetime) -> None:
         await self._set_state(export_key(user_id), at.isoformat())

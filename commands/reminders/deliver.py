@@ -50,7 +50,8 @@ async def deliver(repos: Repositories, reminder: Reminder, club: Club, t: Transl
     """Sends one due reminder (its messages are queued by the caller in the same transaction as
     this change of state)."""
     late = now - reminder.send_at > LATE
-    if reminder.kind == GROUP_ROOM and not await _still_their_group(repos, reminder):
+    if reminder.kind == GROUP_ROOM and \
+            not await in_their_group_room(repos, reminder.room_id, reminder.owner):
         log.info("reminder %s dropped: its owner left the group, or the room is no longer "
                  "the group's", reminder.id)
         outcome = Outcome([], "dropped")
@@ -86,11 +87,11 @@ def _repeat_weekly(reminder: Reminder, club: Club) -> None:
     reminder.occurrence += 1
 
 
-async def _still_their_group(repos: Repositories, reminder: Reminder) -> bool:
-    """Whether the room of a member's group-room reminder is still their group's room."""
-    group = await repos.groups.by_room(reminder.room_id)
-    return group is not None and \
-        await repos.groups.membership(group.id, reminder.owner) is not None
+async def in_their_group_room(repos: Repositories, room_id: str, user_id: str) -> bool:
+    """Whether ``room_id`` is the room of a group ``user_id`` is a member of (where a member may
+    set reminders for the room, and where those are sent)."""
+    group = await repos.groups.by_room(room_id)
+    return group is not None and await repos.groups.membership(group.id, user_id) is not None
 
 
 def _personal(reminder: Reminder, club: Club, t: Translator, late: bool) -> list[Effect]:

@@ -20,6 +20,7 @@ from commands.paging import Section, paged
 from commands.params import PAGE, NumberRef, Param
 from commands.registry import PageRequest, command
 from commands.reminder_kinds import GROUP_ROOM, ROOM_KINDS, SET_WITH_RAPPEL
+from commands.reminders.deliver import in_their_group_room
 from commands.roles import Role
 from commands.text import escape_markdown
 
@@ -51,8 +52,7 @@ async def room_right(ctx: Context, _arguments: Mapping[str, Any]) -> None:
     """Room reminders: coordinators anywhere, members of a group in the group's room."""
     if ctx.role >= Role.COORDINATOR:
         return
-    group = await ctx.db().groups.by_room(ctx.room_id)
-    if group is None or await ctx.db().groups.membership(group.id, ctx.sender) is None:
+    if not await in_their_group_room(ctx.db(), ctx.room_id, ctx.sender):
         raise Forbidden("reminder.room_forbidden")
 
 

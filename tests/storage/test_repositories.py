@@ -218,7 +218,7 @@ async def test_outbox_marks_many_rows_sent_in_one_statement(db: Database) -> Non
 async def test_outbox_marks_a_storm_in_chunks_letting_the_loop_go(db: Database) -> None:
     """A reminder storm's thousand messages come back through the sync and are marked at once
     when the position is saved: ``MARK_CHUNK`` at a time, the event loop let go between two
-    (SQLite runs in the loop's thread: one statement for all held it for tens of ms)."""
+    (SQLite runs in the loop's thread)."""
     await _outbox_rows(db, 300)
     events = {f"cct-m-{n}": f"$e{n}" for n in range(300)} | {f"cct-x-{n}": "$x" for n in range(300)}
     order: list[str] = []
