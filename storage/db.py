@@ -28,6 +28,7 @@ from sqlalchemy.orm import configure_mappers
 from storage.faults import StorageBusy, StorageUnavailable, is_busy, is_unavailable
 from storage.personal import ERASED_KEY
 from storage.repositories import Repositories
+from storage.scrubbing import SCRUB_EVERY_S, Scrubs
 from storage.sqlite_driver import connector
 from storage.sqlite_file import (
     LockWatch,
@@ -68,7 +69,8 @@ def alembic_config() -> Config:
 class Database:
     """Opens transactions that give repositories; maps storage faults to ``StorageUnavailable``."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False,
+                 scrub_every: float = SCRUB_EVERY_S) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -98,6 +100,7 @@ class Database:
             event.listen(self._reader.sync_engine, "begin", begin_read)
             self._readers = async_sessionmaker(self._reader, expire_on_commit=False)
         self.lock = LockWatch(url[len(SQLITE_PREFIX):], self._write_lock)
+        self.scrubs = Scrubs(self._scrub, scrub_every)
 
     @asynccontextmanager
     async def transaction(self, *, patience: float | None = None) -> AsyncIterator[Repositories]:
@@ -128,13 +131,13 @@ class Database:
                             await _take_write_lock(session)
                         yield Repositories(session)
                     erased = session.info.get(ERASED_KEY)
-                if erased:
-                    await self._scrub(sorted(erased))
             except (OperationalError, DBAPIError) as error:
                 _raise_fault(error)
             except (OSError, TimeoutError) as error:  # the server refused or did not answer
                 log.error("database unreachable: %s", error)
                 raise StorageUnavailable() from error
+        if erased:
+            await self.scrubs.after_erasure(erased)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Repositories]:
@@ -156,13 +159,15 @@ class Database:
             raise StorageUnavailable() from error
 
     async def _scrub(self, tables: list[str]) -> None:
-        """After personal data was erased: SQLite's write-ahead log is checkpointed and
-        emptied (the erased values' old pages leave the ``-wal`` file; ``secure_delete`` has
-        zeroed them in the database file); PostgreSQL's ``tables`` are vacuumed (their dead
-        row versions become free space; see docs/privacy.md for what remains). A failure is
-        logged: the erasure itself is committed."""
+        """After personal data was erased (``Scrubs`` says when): SQLite's write-ahead log is
+        checkpointed and emptied (the erased values' old pages leave the ``-wal`` file;
+        ``secure_delete`` has zeroed them in the database file); PostgreSQL's ``tables`` are
+        vacuumed (their dead row versions become free space; see docs/privacy.md for what
+        remains). None of our own transactions runs meanwhile on SQLite. A failure is logged:
+        the erasure itself is committed."""
         try:
-            await self._scrub_now(tables)
+            async with self._write_lock or nullcontext():
+                await self._scrub_now(tables)
         except Exception:
             log.exception("erasure committed; the database files could not be scrubbed yet")
 
@@ -228,6 +233,7 @@ class Database:
         return None if self.is_sqlite else POOL_SIZE - 1
 
     async def dispose(self) -> None:
+        await self.scrubs.close()
         self.lock.close()
         await self.engine.dispose()
         if self._reader is not None:

@@ -16,9 +16,12 @@ from bot.clock import FakeClock
 from bot.outbox import Outbox
 from commands.registry import Registry
 from storage.db import Database
+from tests.conftest import sqlite_copy
 from tests.handlers.conftest import Harness, make_club, make_harness
 from tests.handlers.fakes import FakeTransport
 from tests.storage.conftest import fresh_postgres
+
+BOB = "@bob:example.org"
 
 
 async def leave_traces(bot: Harness, marker: str) -> None:
@@ -95,3 +98,61 @@ async def test_postgresql_tables_are_vacuumed_after_an_erasure(pg_bot: Harness) 
         await asyncio.sleep(0.1)
     assert await vacuums(pg_bot, "remontees") > before
     assert await dead_versions(pg_bot, "remontees") == 0
+
+
+
+async def someone_else_forgotten(bot: Harness) -> None:
+    """Bob writes a remontée, then erases himself: a scrub, and the interval begins."""
+    await bot.command("!remontee un trou dans la piste cyclable", sender=BOB)
+    await bot.command("!oublier-moi", sender=BOB)
+    await bot.command("!oublier-moi confirmer", sender=BOB)
+
+
+async def test_an_erasure_soon_after_another_is_scrubbed_once_the_interval_ends(
+        tmp_path: Path, migrated_sqlite: Path, clock: FakeClock, transport: FakeTransport,
+        registry: Registry) -> None:
+    """One person erasing themselves in a loop does not make the database scrub itself each
+    time: an erasure within ``scrub_every`` of the last scrub waits for the interval to end."""
+    database = Database(sqlite_copy(migrated_sqlite, tmp_path / "cct.db"), scrub_every=1.0)
+    bot = make_harness(database, clock, transport, Outbox(database, transport, clock),
+                       registry, make_club())
+    files = [tmp_path / "cct.db", tmp_path / "cct.db-wal"]
+    try:
+        await someone_else_forgotten(bot)
+        marker = f"Zorglub{secrets.token_hex(8)}"
+        await leave_traces(bot, marker)
+        await forget(bot)
+        assert holding(files, marker)  # not yet
+        for _ in range(50):
+            if not holding(files, marker):
+                break
+            await asyncio.sleep(0.1)
+        assert holding(files, marker) == []
+    finally:
+        await database.dispose()
+
+
+async def test_a_scrub_still_waiting_is_done_when_the_database_closes(
+        postgres_url: str, clock: FakeClock, transport: FakeTransport,
+        registry: Registry) -> None:
+    await fresh_postgres(postgres_url)
+    database = Database(postgres_url, scrub_every=3600)
+    await database.upgrade()
+    bot = make_harness(database, clock, transport, Outbox(database, transport, clock),
+                       registry, make_club())
+    await someone_else_forgotten(bot)
+    await leave_traces(bot, "Zorglub")
+    await forget(bot)
+    assert database.scrubs.pending  # waiting for the interval to end
+
+    await database.dispose()
+
+    database = Database(postgres_url)
+    bot = make_harness(database, clock, transport, Outbox(database, transport, clock),
+                       registry, make_club())
+    try:
+        async with bot.db.transaction() as repos:
+            await repos.session.execute(text("CREATE EXTENSION pgstattuple"))
+        assert await dead_versions(bot, "remontees") == 0
+    finally:
+        await database.dispose()
