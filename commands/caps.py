@@ -42,6 +42,8 @@ class Limits:
     outcomes_per_day: int = _daily(5, "poll", "decided", "limit.outcomes")
     # existing rooms linked to groups (``!projet salon <groupe> <salon>``: invites the members)
     room_links_per_day: int = _daily(3, "group", "room_linked", "limit.room_links")
+    # erasures of oneself (``!oublier-moi``: what one did since an erasure waits for the next)
+    erasures_per_day: int = _daily(1, "person", "erased", "limit.erasures")
     # commands of any kind (the dispatcher's sliding window)
     commands_per_minute: int = field(default=20, metadata={"maximum": 10_000})
     comments_per_poll: int = 5  # comments on one poll

@@ -72,6 +72,13 @@ class AuditRepository:
         query = union_all(logged, kept).order_by(desc("at")).limit(limit)
         return list((await self.session.scalars(query)).all())
 
+    async def keep_use(self, actor: str, subject: str, action: str, at: datetime) -> None:
+        """Something a daily cap counts that leaves no audit entry (an erasure), kept under
+        ``actor``'s id in ``cap_uses`` (``latest_of`` reads it; the nightly purge deletes it
+        once a day old)."""
+        self.session.add(CapUse(user_id=actor, subject=subject, action=action, at=at))
+        await self.session.flush()
+
     async def entries(self, subject: str, subject_id: int, limit: int = 20,
                       offset: int = 0) -> Sequence[AuditEntry]:
         """Newest first."""

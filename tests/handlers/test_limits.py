@@ -79,7 +79,8 @@ async def test_erasing_oneself_does_not_give_the_daily_caps_back(bot: Harness) -
     await ask(bot, "!oublier-moi confirmer")
     async with bot.db.transaction() as repos:
         kept = (await repos.personal.everything_about(ALICE))["cap_uses"]
-        assert [(use["subject"], use["action"]) for use in kept] == [("group", "created")] * 3
+        assert [(use["subject"], use["action"]) for use in kept] == \
+            [("group", "created")] * 3 + [("person", "erased")]
     assert "Limite atteinte" in await refused(bot, "!projet creer Groupe 3")
     async with bot.db.transaction() as repos:
         await purge_messages(repos, bot.dispatcher.club, START + timedelta(hours=23), None)
@@ -87,8 +88,36 @@ async def test_erasing_oneself_does_not_give_the_daily_caps_back(bot: Harness) -
     bot.clock.set(START + timedelta(hours=24, minutes=1))
     async with bot.db.transaction() as repos:
         await purge_messages(repos, bot.dispatcher.club, bot.clock.now(), None)
-        assert "cap_uses" not in await repos.personal.everything_about(ALICE)
+        kept = (await repos.personal.everything_about(ALICE))["cap_uses"]
+        assert [(use["subject"], use["action"]) for use in kept] == [("person", "erased")]
     assert "créé" in await ask(bot, "!projet creer Groupe 3")
+    bot.clock.set(START + timedelta(hours=26, minutes=1))
+    async with bot.db.transaction() as repos:
+        await purge_messages(repos, bot.dispatcher.club, bot.clock.now(), None)
+        assert "cap_uses" not in await repos.personal.everything_about(ALICE)
+
+
+async def test_one_erasure_of_oneself_a_day(bot: Harness) -> None:
+    """Erasing oneself in a loop would free what the caps count by author (suggestions per
+    rencontre, comments per poll) and scrub the database each time: a second erasure within
+    24 hours is refused, asked or confirmed, and changes nothing; someone else's is not."""
+    assert "Remontée n°" in await ask(bot, "!remontee Des bus le dimanche")
+    await ask(bot, "!oublier-moi")
+    await ask(bot, "!oublier-moi confirmer")
+    bot.clock.advance(timedelta(hours=3))
+    assert "Remontée n°" in await ask(bot, "!remontee Des bus le samedi")
+    expected = ("Vos données ont déjà été effacées ces dernières 24 heures (1 effacement par "
+                "jour au plus). Vous pourrez demander un nouvel effacement le mardi 6 janvier "
+                "2099 à 10h.")
+    assert await refused(bot, "!oublier-moi") == expected
+    assert await refused(bot, "!oublier-moi confirmer") == expected
+    assert "confirmer" in await ask(bot, "!oublier-moi", sender=BOB)
+    assert "confirmer" in await ask(bot, "!oublier-moi", sender=COORDINATOR)
+    bot.clock.set(START + timedelta(hours=24))
+    assert "confirmer" in await ask(bot, "!oublier-moi")
+    await ask(bot, "!oublier-moi confirmer")
+    async with bot.db.transaction() as repos:
+        assert "remontees" not in await repos.personal.everything_about(ALICE)
 
 
 async def test_remontees_per_day(bot: Harness) -> None:

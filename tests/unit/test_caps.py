@@ -25,8 +25,9 @@ def _checked_caps() -> list[str]:
 
 def test_every_daily_check_names_a_cap_that_declares_what_it_counts() -> None:
     checked = _checked_caps()
-    assert len(checked) == len(set(checked)) == 9
+    assert len(checked) == len(set(checked)) == 10
     daily = {cap.name for cap in fields(Limits) if "counts" in cap.metadata}
     assert set(checked) == daily
     assert {(counted(cap).subject, counted(cap).action) for cap in daily} == counted_by_caps()
     assert ("group", "room_linked") in counted_by_caps()
+    assert ("person", "erased") in counted_by_caps()

@@ -492,7 +492,8 @@ def test_example_config_documents_the_messages_retention() -> None:
 LIMIT_DEFAULTS = {"groups_per_day": 3, "suggestions_per_meeting": 5, "remontees_per_day": 5,
                   "proposals_per_day": 5, "initiatives_per_day": 5, "commands_per_minute": 20,
                   "comments_per_poll": 5, "actions_per_day": 20, "funding_per_day": 5,
-                  "outcomes_per_day": 5, "needs_per_day": 10, "room_links_per_day": 3}
+                  "outcomes_per_day": 5, "needs_per_day": 10, "room_links_per_day": 3,
+                  "erasures_per_day": 1}
 
 
 def test_limits_default_and_are_read(tmp_path: Path) -> None:
