@@ -66,8 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--group-room-members", type=int, default=default.group_room_members)
     parser.add_argument("--history", type=int, default=default.history,
                         help="messages of a year in the club's rooms")
-    parser.add_argument("--n", type=int, default=100, help="latency rounds measured")
-    parser.add_argument("--warmup", type=int, default=10)
+    latency_arguments(parser)
     parser.add_argument("--newcomers", type=int, default=100)
     parser.add_argument("--catch-up", type=int, default=1000)
     parser.add_argument("--storm", type=int, default=1000)
@@ -91,6 +90,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true",
                         help="keep the populated homeserver (and this run's logs) afterwards")
     return parser.parse_args(argv)
+
+
+def latency_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--n", type=int, default=100, help="latency rounds measured")
+    parser.add_argument("--warmup", type=int, default=10, help="latency rounds not measured, "
+                        "at each start of the homeserver")
+    parser.add_argument("--homeserver-starts", type=int, default=3,
+                        help="the latency rounds shared out over this many starts of the "
+                             "homeserver (each start draws the order in which it wakes the "
+                             "bots' syncs)")
 
 
 def populated(args: argparse.Namespace, sizes: Sizes, python: str, folder: Path) -> Club:
