@@ -29,6 +29,7 @@ from storage.faults import StorageBusy, StorageUnavailable, is_busy, is_unavaila
 from storage.personal import ERASED_KEY
 from storage.repositories import Repositories
 from storage.scrubbing import SCRUB_EVERY_S, Scrubs
+from storage.sqlite_checkpoint import CHECKPOINT_EVERY_S, Checkpoints
 from storage.sqlite_driver import connector
 from storage.sqlite_file import (
     LockWatch,
@@ -69,8 +70,8 @@ def alembic_config() -> Config:
 class Database:
     """Opens transactions that give repositories; maps storage faults to ``StorageUnavailable``."""
 
-    def __init__(self, url: str, *, echo: bool = False,
-                 scrub_every: float = SCRUB_EVERY_S) -> None:
+    def __init__(self, url: str, *, echo: bool = False, scrub_every: float = SCRUB_EVERY_S,
+                 checkpoint_every: float = CHECKPOINT_EVERY_S) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -101,6 +102,9 @@ class Database:
             self._readers = async_sessionmaker(self._reader, expire_on_commit=False)
         self.lock = LockWatch(url[len(SQLITE_PREFIX):], self._write_lock)
         self.scrubs = Scrubs(self._scrub, scrub_every)
+        path = url[len(SQLITE_PREFIX):] if self.is_sqlite else ""
+        self.checkpoints = Checkpoints(path, checkpoint_every) if path not in ("", ":memory:") \
+            else None
 
     @asynccontextmanager
     async def transaction(self, *, patience: float | None = None) -> AsyncIterator[Repositories]:
@@ -131,6 +135,8 @@ class Database:
                             await _take_write_lock(session)
                         yield Repositories(session)
                     erased = session.info.get(ERASED_KEY)
+                if self.checkpoints is not None:
+                    self.checkpoints.committed()
             except (OperationalError, DBAPIError) as error:
                 _raise_fault(error)
             except (OSError, TimeoutError) as error:  # the server refused or did not answer
@@ -180,6 +186,8 @@ class Database:
     async def _scrub_now(self, tables: list[str]) -> None:
         async with self._autocommit() as auto:
             if self.is_sqlite:
+                if self.checkpoints is not None:  # its own would make ours busy
+                    await self.checkpoints.idle()
                 busy = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]
                 if busy:
                     log.warning("erasure: the write-ahead log could not be emptied (busy); it "
@@ -234,6 +242,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.scrubs.close()
+        if self.checkpoints is not None:
+            await self.checkpoints.close()
         self.lock.close()
         await self.engine.dispose()
         if self._reader is not None:

@@ -36,6 +36,9 @@ def writer_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # What is deleted or overwritten is overwritten with zeros in the file (erased personal
     # data does not linger in free space).
     cursor.execute("PRAGMA secure_delete=ON")
+    # No checkpoint in a commit (in the event loop's thread): ``sqlite_checkpoint`` runs them
+    # in a worker thread.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 

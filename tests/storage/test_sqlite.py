@@ -27,6 +27,7 @@ async def test_sqlite_file_settings(tmp_path: Path) -> None:
         assert await _pragma(db, "foreign_keys") == 1
         assert await _pragma(db, "busy_timeout") == 0  # a lock is waited for off SQLite's handler
         assert await _pragma(db, "synchronous") in (1, 2)  # NORMAL or FULL, never OFF
+        assert await _pragma(db, "wal_autocheckpoint") == 0  # in a worker thread instead
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     finally:
