@@ -166,6 +166,7 @@ class Bot:
     async def start(self) -> None:
         """Migrates, logs in, catches up, joins the rooms, and starts syncing in the background."""
         await self.db.upgrade()
+        await self.db.scrub_leftovers()
         await self.transport.login()
         await self.transport.keep_keys()  # others must know our device before they write to us
         if self.transport.client.olm is not None:

@@ -103,8 +103,8 @@ class Database:
         self.lock = LockWatch(url[len(SQLITE_PREFIX):], self._write_lock)
         self.scrubs = Scrubs(self._scrub, scrub_every)
         path = url[len(SQLITE_PREFIX):] if self.is_sqlite else ""
-        self.checkpoints = Checkpoints(path, checkpoint_every) if path not in ("", ":memory:") \
-            else None
+        self.checkpoints = None if self._write_lock is None or path in ("", ":memory:") else \
+            Checkpoints(path, self._write_lock, checkpoint_every)
 
     @asynccontextmanager
     async def transaction(self, *, patience: float | None = None) -> AsyncIterator[Repositories]:
@@ -164,18 +164,21 @@ class Database:
             log.error("database unreachable: %s", error)
             raise StorageUnavailable() from error
 
-    async def _scrub(self, tables: list[str]) -> None:
+    async def _scrub(self, tables: list[str]) -> bool:
         """After personal data was erased (``Scrubs`` says when): SQLite's write-ahead log is
         checkpointed and emptied (the erased values' old pages leave the ``-wal`` file;
         ``secure_delete`` has zeroed them in the database file); PostgreSQL's ``tables`` are
         vacuumed (their dead row versions become free space; see docs/privacy.md for what
-        remains). None of our own transactions runs meanwhile on SQLite. A failure is logged:
-        the erasure itself is committed."""
+        remains). ``False`` if it could not be done yet (logged: the erasure itself is
+        committed; ``Scrubs`` tries again)."""
         try:
-            async with self._write_lock or nullcontext():
-                await self._scrub_now(tables)
+            if self.is_sqlite:
+                return await self._empty_log()
+            await self._vacuum(tables)
+            return True
         except Exception:
             log.exception("erasure committed; the database files could not be scrubbed yet")
+            return False
 
     @asynccontextmanager
     async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
@@ -183,22 +186,26 @@ class Database:
         async with self.engine.connect() as connection:
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def _scrub_now(self, tables: list[str]) -> None:
+    async def _empty_log(self) -> bool:
+        if self.checkpoints is None or await self.checkpoints.truncate():
+            return True
+        log.warning("erasure: the write-ahead log could not be emptied yet (a reader was in it)")
+        return False
+
+    async def _vacuum(self, tables: list[str]) -> None:
         async with self._autocommit() as auto:
-            if self.is_sqlite:
-                if self.checkpoints is not None:  # its own would make ours busy
-                    await self.checkpoints.idle()
-                busy = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]
-                if busy:
-                    log.warning("erasure: the write-ahead log could not be emptied (busy); it "
-                                "will be at the next checkpoint")
-                return
             for name in tables:  # each on its own: one refused does not stop the others
                 try:
                     await auto.exec_driver_sql(f'VACUUM "{name}"')
                 except DBAPIError as error:
                     log.warning("erasure: %s could not be vacuumed yet (%s)", name,
                                 type(error.orig).__name__)
+
+    async def scrub_leftovers(self) -> None:
+        """At start: what a stop by ``kill -9`` may have left unscrubbed after an erasure. On
+        SQLite the write-ahead log is emptied (on PostgreSQL, autovacuum frees dead rows)."""
+        if self.checkpoints is not None:
+            await self._empty_log()
 
     async def upgrade(self) -> None:
         """Applies the Alembic migrations up to head (once another program's write lock, if

@@ -1,8 +1,9 @@
 """After an erasure, the database files scrubbed of the erased values (``Database``: SQLite's
 write-ahead log emptied, PostgreSQL's tables vacuumed): at once, unless the last scrub was less
 than ``SCRUB_EVERY_S`` ago; then once, when that interval ends, for every erasure in between.
-One person erasing themselves in a loop (``!oublier-moi`` is open to all) would otherwise have
-the database vacuum its tables each time."""
+Erasures come one by one (several people, the nightly purge's, one person's repeated ones): each
+would otherwise have the database vacuum its tables. A scrub that could not be done (a reader
+in SQLite's log, an error) is tried again an interval later."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ SCRUB_EVERY_S = 60.0
 
 class Scrubs:
     """When the erased tables are scrubbed: ``after_erasure`` once each erasure is committed,
-    ``close`` at stop (what is still to scrub, scrubbed then)."""
+    ``close`` at stop (what is still to scrub, scrubbed then). ``scrub`` says whether it
+    could be done."""
 
-    def __init__(self, scrub: Callable[[list[str]], Awaitable[None]],
+    def __init__(self, scrub: Callable[[list[str]], Awaitable[bool]],
                  every: float = SCRUB_EVERY_S) -> None:
         self._scrub = scrub
         self.every = every
@@ -38,31 +40,47 @@ class Scrubs:
             return
         wait = self._wait()
         if wait > 0:
-            self._wake = asyncio.Event()
-            self._later = asyncio.create_task(self._scrub_later(wait), name="scrub")
+            self._schedule(wait)
             return
         await self._scrub_pending()
+        self._again()
 
     async def close(self) -> None:
-        """A scrub that was waiting for its interval to end, done now."""
-        if self._later is not None:
+        """What is still to scrub, scrubbed now (once: a failure is logged by ``scrub``)."""
+        while self._later is not None:
             self._wake.set()
             await asyncio.gather(self._later, return_exceptions=True)
-        elif self._pending:
-            await self._scrub_pending()
+        if self._pending:
+            tables, self._pending = sorted(self._pending), set()
+            await self._scrub(tables)
 
     def _wait(self) -> float:
         if self._last is None:
             return 0.0
         return self._last + self.every - asyncio.get_running_loop().time()
 
+    def _schedule(self, wait: float) -> None:
+        self._wake = asyncio.Event()
+        self._later = asyncio.create_task(self._scrub_later(wait), name="scrub")
+
     async def _scrub_later(self, wait: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), wait)
-        self._later = None
-        await self._scrub_pending()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            if self._wake.is_set():
+                return  # closing: ``close`` scrubs what is pending
+            await self._scrub_pending()
+        finally:
+            self._later = None
+        self._again()
 
     async def _scrub_pending(self) -> None:
         tables, self._pending = sorted(self._pending), set()
         self._last = asyncio.get_running_loop().time()
-        await self._scrub(tables)
+        if not await self._scrub(tables):
+            self._pending.update(tables)
+
+    def _again(self) -> None:
+        """What could not be scrubbed, or was erased meanwhile, waits for the next interval."""
+        if self._pending and self._later is None:
+            self._schedule(max(0.0, self._wait()))

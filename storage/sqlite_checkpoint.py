@@ -3,59 +3,87 @@
 By default the connection whose commit brings the log past 1,000 pages runs the checkpoint
 itself, in that commit: for the bot, in the event loop's thread (``storage/sqlite_driver.py``),
 where the checkpoint's writes and its ``fsync`` of the database file stopped the whole bot for
-13–18 ms on a quiet disk, and longer when the homeserver beside it was writing. The bot's
-connections run with ``wal_autocheckpoint=0`` (``sqlite_file.writer_pragmas``) and, after a
-commit, at most every ``CHECKPOINT_EVERY_S``, a ``PASSIVE`` checkpoint runs on a connection of
-its own in a thread: it copies what no reader still needs and waits for no lock; the writers
-go on appending meanwhile. The log then holds what was written in the last few seconds."""
+13–20 ms on a quiet disk, and longer when the homeserver beside it was writing. The bot's
+connections run with ``wal_autocheckpoint=0`` (``sqlite_file.writer_pragmas``); after a commit,
+at most every ``CHECKPOINT_EVERY_S`` (the last commit of a burst included: its checkpoint waits
+for the interval to end), a checkpoint runs on a connection of its own in a thread, while the
+bot's own writers wait for it without stopping the loop (``Database``'s write lock; a
+checkpoint beside a writer made SQLite retry its locks in the loop's thread): the log is copied
+whole, and the next commit starts it again from its beginning instead of growing it. An
+erasure empties it the same way (``truncate``)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sqlite3
+from contextlib import suppress
 
 log = logging.getLogger("storage.db")
 
-CHECKPOINT_EVERY_S = 5.0
+CHECKPOINT_EVERY_S = 1.0
+READERS_WAIT_S = 1.0  # how long an emptying checkpoint waits for readers (in its thread)
 
 
 class Checkpoints:
-    """The checkpoints of the SQLite file ``path``: ``committed`` after each commit of ours,
-    ``idle`` before a checkpoint of our own (an erasure's), ``close`` at stop."""
+    """The checkpoints of the SQLite file ``path``, each holding ``write_lock`` (ours):
+    ``committed`` after each commit of ours, ``truncate`` to empty the log, ``close`` at stop."""
 
-    def __init__(self, path: str, every: float = CHECKPOINT_EVERY_S) -> None:
+    def __init__(self, path: str, write_lock: asyncio.Lock,
+                 every: float = CHECKPOINT_EVERY_S) -> None:
         self.path = path
         self.every = every
+        self._write_lock = write_lock
         self._last: float | None = None
-        self._running: asyncio.Task[None] | None = None
+        self._due: asyncio.Task[None] | None = None
+        self._now = asyncio.Event()
+        self._connection: sqlite3.Connection | None = None
 
     def committed(self) -> None:
-        """A transaction of ours was committed: a checkpoint starts if none ran for ``every``
-        seconds and none is running."""
-        now = asyncio.get_running_loop().time()
-        if self._running is not None and not self._running.done():
+        """A transaction of ours was committed: a checkpoint is due once ``every`` seconds
+        have passed since the last one (at once if they have), unless one is due already."""
+        if self._due is not None and not self._due.done():
             return
-        if self._last is not None and now - self._last < self.every:
-            return
-        self._last = now
-        self._running = asyncio.create_task(asyncio.to_thread(self._checkpoint),
-                                            name="sqlite-checkpoint")
+        loop = asyncio.get_running_loop()
+        wait = 0.0 if self._last is None else self._last + self.every - loop.time()
+        self._now = asyncio.Event()
+        self._due = asyncio.create_task(self._checkpoint_in(max(0.0, wait)),
+                                        name="sqlite-checkpoint")
 
-    async def idle(self) -> None:
-        """Returns once no checkpoint of ours is running."""
-        if self._running is not None:
-            await asyncio.gather(self._running, return_exceptions=True)
+    async def truncate(self) -> bool:
+        """The log copied whole and emptied (an erasure's old values leave the ``-wal``
+        file), our writers waiting meanwhile; ``False`` if a reader kept it from being done."""
+        async with self._write_lock:
+            row = await asyncio.to_thread(self._run, "TRUNCATE")
+        return row is not None and row[0] == 0
 
     async def close(self) -> None:
-        await self.idle()
+        """A checkpoint still due runs now; the thread's connection is closed."""
+        if self._due is not None:
+            self._now.set()
+            await asyncio.gather(self._due, return_exceptions=True)
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
-    def _checkpoint(self) -> None:
+    async def _checkpoint_in(self, wait: float) -> None:
+        """A checkpoint after ``wait`` seconds, or sooner if ``close`` asks for it."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._now.wait(), wait)
+        async with self._write_lock:
+            self._last = asyncio.get_running_loop().time()
+            await asyncio.to_thread(self._run, "PASSIVE")
+
+    def _run(self, mode: str) -> tuple[int, int, int] | None:
+        """``PRAGMA wal_checkpoint(mode)`` in the calling (worker) thread; its row (busy,
+        frames in the log, frames copied), or ``None`` if it failed (logged)."""
         try:
-            connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)
-            try:
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            finally:
-                connection.close()
+            if self._connection is None:
+                self._connection = sqlite3.connect(self.path, timeout=READERS_WAIT_S,
+                                                   isolation_level=None,
+                                                   check_same_thread=False)
+            row = self._connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         except sqlite3.Error as error:  # the next commit's checkpoint tries again
             log.warning("write-ahead log checkpoint failed: %s", error)
+            return None
+        return (int(row[0]), int(row[1]), int(row[2])) if row else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -156,3 +157,51 @@ async def test_a_scrub_still_waiting_is_done_when_the_database_closes(
         assert await dead_versions(bot, "remontees") == 0
     finally:
         await database.dispose()
+
+
+async def test_an_erasure_empties_the_log_while_checkpoints_run(
+        tmp_path: Path, migrated_sqlite: Path, clock: FakeClock, transport: FakeTransport,
+        registry: Registry) -> None:
+    """The worker thread's checkpoints (after every commit here) and the erasure's own, which
+    empties the log, take turns."""
+    database = Database(sqlite_copy(migrated_sqlite, tmp_path / "cct.db"), checkpoint_every=0)
+    bot = make_harness(database, clock, transport, Outbox(database, transport, clock),
+                       registry, make_club())
+    files = [tmp_path / "cct.db", tmp_path / "cct.db-wal"]
+    try:
+        marker = f"Zorglub{secrets.token_hex(8)}"
+        await leave_traces(bot, marker)
+        await forget(bot)
+        assert holding(files, marker) == []
+    finally:
+        await database.dispose()
+
+
+async def test_what_a_kill_left_unscrubbed_is_scrubbed_at_the_next_start(
+        tmp_path: Path, migrated_sqlite: Path, clock: FakeClock, transport: FakeTransport,
+        registry: Registry) -> None:
+    """The files as a ``kill -9`` leaves them while an erasure's scrub waits for its interval:
+    the next start empties SQLite's log."""
+    database = Database(sqlite_copy(migrated_sqlite, tmp_path / "cct.db"), scrub_every=3600)
+    bot = make_harness(database, clock, transport, Outbox(database, transport, clock),
+                       registry, make_club())
+    marker = f"Zorglub{secrets.token_hex(8)}"
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    try:
+        await someone_else_forgotten(bot)
+        await leave_traces(bot, marker)
+        await forget(bot)
+        for name in ("cct.db", "cct.db-wal"):  # the files at the kill
+            shutil.copyfile(tmp_path / name, killed / name)
+    finally:
+        await database.dispose()
+    files = [killed / "cct.db", killed / "cct.db-wal"]
+    assert holding(files, marker)
+
+    restarted = Database(f"sqlite+aiosqlite:///{killed / 'cct.db'}")
+    try:
+        await restarted.scrub_leftovers()
+        assert holding(files, marker) == []
+    finally:
+        await restarted.dispose()

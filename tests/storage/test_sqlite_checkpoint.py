@@ -3,9 +3,14 @@ a commit (which runs in the event loop's thread): ``storage/sqlite_checkpoint.py
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
+import pytest
+
 from storage.db import Database
+from storage.sqlite_checkpoint import Checkpoints
 
 PAGE_FILLER = "x" * 4000  # about a page of 4 KiB per row
 
@@ -15,6 +20,10 @@ async def write(db: Database, marker: str, rows: int) -> None:
     for index in range(rows):
         async with db.transaction() as repos:
             await repos.state.set(f"{marker}-{index}", marker + PAGE_FILLER)
+
+
+def size(path: Path) -> int:
+    return path.stat().st_size
 
 
 def in_file(path: Path, marker: str) -> bool:
@@ -29,8 +38,7 @@ async def test_a_commit_never_runs_a_checkpoint(tmp_path: Path) -> None:
     try:
         await db.upgrade()
         await write(db, "first", 1)  # the first commit's checkpoint, then none for an hour
-        assert db.checkpoints is not None
-        await db.checkpoints.idle()
+        await asyncio.sleep(0.2)
         await write(db, "Zorglub", 1500)
         assert in_file(Path(f"{path}-wal"), "Zorglub")
         assert not in_file(path, "Zorglub")
@@ -38,16 +46,43 @@ async def test_a_commit_never_runs_a_checkpoint(tmp_path: Path) -> None:
         await db.dispose()
 
 
-async def test_the_log_is_copied_back_by_a_worker_thread_after_commits(tmp_path: Path) -> None:
+async def test_the_log_is_copied_back_by_a_worker_thread_after_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: set[int] = set()
+    run = Checkpoints._run
+
+    def recorded(self: Checkpoints, mode: str) -> tuple[int, int, int] | None:
+        threads.add(threading.get_ident())
+        return run(self, mode)
+
+    monkeypatch.setattr(Checkpoints, "_run", recorded)
     path = tmp_path / "cct.db"
-    db = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=0)
+    db = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=0.2)
     try:
         await db.upgrade()
         await write(db, "Zorglub", 3)
-        assert db.checkpoints is not None
-        await db.checkpoints.idle()
-        await write(db, "Bidule", 1)  # the last commit's checkpoint copies it all
-        await db.checkpoints.idle()
+        await write(db, "Bidule", 1)  # within the interval: its checkpoint waits for its end
+        assert not in_file(path, "Bidule")
+        for _ in range(30):
+            if in_file(path, "Bidule"):
+                break
+            await asyncio.sleep(0.05)
         assert in_file(path, "Zorglub") and in_file(path, "Bidule")
+        assert threads and threading.get_ident() not in threads
+    finally:
+        await db.dispose()
+
+
+async def test_the_log_stays_small_under_steady_writes(tmp_path: Path) -> None:
+    """Our writers wait for each checkpoint: the log is copied whole, and the next commit
+    starts it again from its beginning rather than growing it."""
+    path = tmp_path / "cct.db"
+    db = Database(f"sqlite+aiosqlite:///{path}", checkpoint_every=0.01)
+    try:
+        await db.upgrade()
+        for round_ in range(30):
+            await write(db, f"round{round_}", 100)
+            await asyncio.sleep(0)
+        assert size(Path(f"{path}-wal")) < 4 * 1024 * 1024
     finally:
         await db.dispose()

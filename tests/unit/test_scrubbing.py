@@ -9,11 +9,19 @@ from storage.scrubbing import Scrubs
 
 
 class Recorded:
-    def __init__(self) -> None:
-        self.scrubs: list[list[str]] = []
+    """A scrub that records its tables; it fails ``failures`` times first, and takes
+    ``seconds``."""
 
-    async def __call__(self, tables: list[str]) -> None:
+    def __init__(self, failures: int = 0, seconds: float = 0.0) -> None:
+        self.scrubs: list[list[str]] = []
+        self.failures = failures
+        self.seconds = seconds
+
+    async def __call__(self, tables: list[str]) -> bool:
+        await asyncio.sleep(self.seconds)
         self.scrubs.append(tables)
+        self.failures -= 1
+        return self.failures < 0
 
 
 async def test_the_first_erasure_is_scrubbed_at_once() -> None:
@@ -53,3 +61,36 @@ async def test_an_erasure_after_the_interval_is_scrubbed_at_once() -> None:
     await asyncio.sleep(0.1)
     await scrubs.after_erasure({"outbox"})
     assert recorded.scrubs == [["audit"], ["outbox"]]
+
+
+async def test_a_scrub_that_could_not_be_done_is_tried_again_an_interval_later() -> None:
+    recorded = Recorded(failures=1)
+    scrubs = Scrubs(recorded, every=0.1)
+    await scrubs.after_erasure({"audit"})
+    assert scrubs.pending == {"audit"}
+    await asyncio.sleep(0.3)
+    assert recorded.scrubs == [["audit"], ["audit"]]
+    assert scrubs.pending == frozenset()
+
+
+async def test_what_is_erased_during_a_scrub_waits_for_the_next_one() -> None:
+    recorded = Recorded(seconds=0.2)
+    scrubs = Scrubs(recorded, every=0.1)
+    first = asyncio.create_task(scrubs.after_erasure({"audit"}))
+    await asyncio.sleep(0.05)  # the first scrub is under way
+    await scrubs.after_erasure({"outbox"})
+    await first
+    await asyncio.sleep(0.4)
+    assert recorded.scrubs == [["audit"], ["outbox"]]
+
+
+async def test_close_waits_for_a_scrub_under_way_then_scrubs_the_rest() -> None:
+    recorded = Recorded(seconds=0.2)
+    scrubs = Scrubs(recorded, every=0.05)
+    await scrubs.after_erasure({"audit"})
+    await scrubs.after_erasure({"outbox"})
+    await asyncio.sleep(0.1)  # the later scrub of outbox is under way
+    await scrubs.after_erasure({"inbox"})
+    await scrubs.close()
+    assert recorded.scrubs == [["audit"], ["outbox"], ["inbox"]]
+    assert scrubs.pending == frozenset()
