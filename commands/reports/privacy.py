@@ -15,7 +15,7 @@ from commands.dates import format_moment
 from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Reply, Upload
 from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
-from commands.limits import check_daily, next_minute
+from commands.limits import check_daily, exempt, next_minute
 from commands.meetings.registration import give_back_places
 from commands.params import Param
 from commands.privately import tell_privately
@@ -159,8 +159,9 @@ async def oublier_moi(ctx: Context, confirm: str | None) -> Reply:
     direct = await people.direct_room(ctx.sender)
     told = await give_back_places(repos, ctx.sender, ctx.club, ctx.t, ctx.now, ctx.homeserver())
     await forget_person(repos, ctx.sender, await erasure_for(repos, ctx.club, ctx.t, ctx.now))
-    erased = counted("erasures_per_day")
-    await repos.audit.keep_use(ctx.sender, erased.subject, erased.action, ctx.now)
+    if not exempt(ctx, ctx.club.limits.erasures_per_day):  # kept only for the cap
+        erased = counted("erasures_per_day")
+        await repos.audit.keep_use(ctx.sender, erased.subject, erased.action, ctx.now)
     # No reply to the command: a reply would name the person again (mentions). The bot
     # leaves their direct room, forgotten too; the people given their places are told.
     done = Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten")))

@@ -29,7 +29,7 @@ from tests.handlers.fakes import FakeTransport
 
 BOB = "@bob:example.org"
 TABLES = ("project_groups", "group_members", "remontees", "initiatives", "agenda_suggestions",
-          "audit_log", "participants", "participant_years", "outbox")
+          "audit_log", "participants", "participant_years", "outbox", "cap_uses")
 
 
 @pytest.fixture
@@ -108,11 +108,14 @@ async def test_one_erasure_of_oneself_a_day(bot: Harness) -> None:
     assert "Remontée n°" in await ask(bot, "!remontee Des bus le samedi")
     expected = ("Vos données ont déjà été effacées ces dernières 24 heures (1 effacement par "
                 "jour au plus). Vous pourrez demander un nouvel effacement le mardi 6 janvier "
-                "2099 à 10h.")
+                "2099 à 10h ; si c'est urgent, adressez-vous à la coordination du club.")
     assert await refused(bot, "!oublier-moi") == expected
     assert await refused(bot, "!oublier-moi confirmer") == expected
     assert "confirmer" in await ask(bot, "!oublier-moi", sender=BOB)
     assert "confirmer" in await ask(bot, "!oublier-moi", sender=COORDINATOR)
+    assert "C'est fait" in await ask(bot, "!oublier-moi confirmer", sender=COORDINATOR)
+    async with bot.db.transaction() as repos:  # no cap: nothing kept under their id
+        assert "cap_uses" not in await repos.personal.everything_about(COORDINATOR)
     bot.clock.set(START + timedelta(hours=24))
     assert "confirmer" in await ask(bot, "!oublier-moi")
     await ask(bot, "!oublier-moi confirmer")
