@@ -35,7 +35,7 @@ async def latency(bench: Bench) -> None:
     listing = await ask(bench, "!projet liste", bench.club.bot_id)
     sized = f"{ECHO_TRIGGER} {len(listing.get('body', '').encode())} " \
             f"{len(listing.get('formatted_body', '').encode())}"
-    starts = max(1, bench.args.homeserver_starts)
+    starts = max(1, min(bench.args.homeserver_starts, bench.args.n))
     per_start: list[dict[str, list[float]]] = []
     for start, rounds in enumerate(shares(bench.args.n, starts)):
         if start:
