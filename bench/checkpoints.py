@@ -51,14 +51,16 @@ async def measure(args: argparse.Namespace, folder: Path) -> tuple[list[float], 
         await db.upgrade()
         times = []
         probe = asyncio.create_task(ticker(late, stop))
-        for index in range(args.n):
-            started = time.perf_counter()
-            async with db.transaction() as repos:
-                await repos.state.set(f"bench-{index}", "x" * args.row_bytes)
-            times.append((time.perf_counter() - started) * 1000)
-            await asyncio.sleep(0)
-        stop.set()
-        await probe
+        try:
+            for index in range(args.n):
+                started = time.perf_counter()
+                async with db.transaction() as repos:
+                    await repos.state.set(f"bench-{index}", "x" * args.row_bytes)
+                times.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0)
+        finally:
+            stop.set()
+            await probe
         wal = folder / "cct.db-wal"
         print(f"write-ahead log at the end: {wal.stat().st_size / 2**20:.1f} MiB"
               if wal.exists() else "no write-ahead log at the end")
@@ -75,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-commit", action="store_true",
                         help="SQLite's automatic checkpoint in the commit, no worker thread")
     args = parser.parse_args(argv)
+    if args.n < 2:
+        parser.error("--n: at least 2 transactions")
     with tempfile.TemporaryDirectory() as folder:
         times, late = asyncio.run(measure(args, Path(folder)))
     where = "in the commit (SQLite's default)" if args.in_commit else "in a worker thread"

@@ -174,15 +174,14 @@ class Database:
         try:
             if self.is_sqlite:
                 return await self._empty_log()
-            await self._vacuum(tables)
-            return True
+            return await self._vacuum(tables)
         except Exception:
             log.exception("erasure committed; the database files could not be scrubbed yet")
             return False
 
     @asynccontextmanager
     async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
-        """A connection outside any transaction (``VACUUM`` and checkpoints refuse one)."""
+        """A connection outside any transaction (``VACUUM`` refuses one)."""
         async with self.engine.connect() as connection:
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -192,20 +191,24 @@ class Database:
         log.warning("erasure: the write-ahead log could not be emptied yet (a reader was in it)")
         return False
 
-    async def _vacuum(self, tables: list[str]) -> None:
+    async def _vacuum(self, tables: list[str]) -> bool:
+        """Whether every table could be vacuumed."""
+        done = True
         async with self._autocommit() as auto:
             for name in tables:  # each on its own: one refused does not stop the others
                 try:
                     await auto.exec_driver_sql(f'VACUUM "{name}"')
                 except DBAPIError as error:
+                    done = False
                     log.warning("erasure: %s could not be vacuumed yet (%s)", name,
                                 type(error.orig).__name__)
+        return done
 
     async def scrub_leftovers(self) -> None:
         """At start: what a stop by ``kill -9`` may have left unscrubbed after an erasure. On
         SQLite the write-ahead log is emptied (on PostgreSQL, autovacuum frees dead rows)."""
-        if self.checkpoints is not None:
-            await self._empty_log()
+        if self.checkpoints is not None and not await self._empty_log():
+            self.scrubs.again_later(["-wal"])  # SQLite's scrub empties the whole log
 
     async def upgrade(self) -> None:
         """Applies the Alembic migrations up to head (once another program's write lock, if

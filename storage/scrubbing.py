@@ -27,6 +27,8 @@ class Scrubs:
         self._last: float | None = None
         self._later: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._under_way = asyncio.Lock()  # one scrub at a time; ``close`` waits for it
+        self._closed = False
 
     @property
     def pending(self) -> frozenset[str]:
@@ -34,8 +36,12 @@ class Scrubs:
         return frozenset(self._pending)
 
     async def after_erasure(self, tables: Iterable[str]) -> None:
-        """``tables`` were erased from: scrubbed now, or with the next scrub already due."""
+        """``tables`` were erased from: scrubbed now, or with the next scrub already due (at
+        once once closed)."""
         self._pending.update(tables)
+        if self._closed:
+            await self._scrub_pending()
+            return
         if self._later is not None:
             return
         wait = self._wait()
@@ -45,14 +51,24 @@ class Scrubs:
         await self._scrub_pending()
         self._again()
 
+    def again_later(self, tables: Iterable[str]) -> None:
+        """``tables`` could not be scrubbed elsewhere (at start): tried again an interval
+        later."""
+        self._pending.update(tables)
+        self._last = asyncio.get_running_loop().time()
+        self._again()
+
     async def close(self) -> None:
-        """What is still to scrub, scrubbed now (once: a failure is logged by ``scrub``)."""
+        """A scrub under way waited for, then what is still to scrub scrubbed now (once: a
+        failure is logged by ``scrub``)."""
+        self._closed = True
         while self._later is not None:
             self._wake.set()
             await asyncio.gather(self._later, return_exceptions=True)
+        async with self._under_way:
+            pass
         if self._pending:
-            tables, self._pending = sorted(self._pending), set()
-            await self._scrub(tables)
+            await self._scrub_pending()
 
     def _wait(self) -> float:
         if self._last is None:
@@ -75,12 +91,17 @@ class Scrubs:
         self._again()
 
     async def _scrub_pending(self) -> None:
-        tables, self._pending = sorted(self._pending), set()
-        self._last = asyncio.get_running_loop().time()
-        if not await self._scrub(tables):
-            self._pending.update(tables)
+        async with self._under_way:
+            tables, self._pending = sorted(self._pending), set()
+            self._last = asyncio.get_running_loop().time()
+            done = False
+            try:
+                done = await self._scrub(tables)
+            finally:
+                if not done:
+                    self._pending.update(tables)
 
     def _again(self) -> None:
         """What could not be scrubbed, or was erased meanwhile, waits for the next interval."""
-        if self._pending and self._later is None:
+        if self._pending and self._later is None and not self._closed:
             self._schedule(max(0.0, self._wait()))

@@ -9,8 +9,9 @@ at most every ``CHECKPOINT_EVERY_S`` (the last commit of a burst included: its c
 for the interval to end), a checkpoint runs on a connection of its own in a thread, while the
 bot's own writers wait for it without stopping the loop (``Database``'s write lock; a
 checkpoint beside a writer made SQLite retry its locks in the loop's thread): the log is copied
-whole, and the next commit starts it again from its beginning instead of growing it. An
-erasure empties it the same way (``truncate``)."""
+whole (but what a reader still uses), and the next commit starts it again from its beginning
+instead of growing it (unless a reader is still in it). An erasure empties it the same way
+(``truncate``)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ from contextlib import suppress
 log = logging.getLogger("storage.db")
 
 CHECKPOINT_EVERY_S = 1.0
-READERS_WAIT_S = 1.0  # how long an emptying checkpoint waits for readers (in its thread)
+# How long an emptying checkpoint waits for readers still in the log (in its thread; our own
+# writers wait meanwhile).
+READERS_WAIT_S = 0.2
+
+Row = tuple[int, int, int]  # busy, frames in the log, frames copied
 
 
 class Checkpoints:
@@ -38,45 +43,63 @@ class Checkpoints:
         self._due: asyncio.Task[None] | None = None
         self._now = asyncio.Event()
         self._connection: sqlite3.Connection | None = None
+        self._closed = False
 
     def committed(self) -> None:
         """A transaction of ours was committed: a checkpoint is due once ``every`` seconds
         have passed since the last one (at once if they have), unless one is due already."""
-        if self._due is not None and not self._due.done():
+        if self._closed or (self._due is not None and not self._due.done()):
             return
         loop = asyncio.get_running_loop()
         wait = 0.0 if self._last is None else self._last + self.every - loop.time()
         self._now = asyncio.Event()
         self._due = asyncio.create_task(self._checkpoint_in(max(0.0, wait)),
                                         name="sqlite-checkpoint")
+        self._due.add_done_callback(_log_failure)
 
     async def truncate(self) -> bool:
         """The log copied whole and emptied (an erasure's old values leave the ``-wal``
-        file), our writers waiting meanwhile; ``False`` if a reader kept it from being done."""
+        file), our writers waiting meanwhile; ``False`` if a reader kept it from being done,
+        if it failed (logged), or once closed."""
         async with self._write_lock:
-            row = await asyncio.to_thread(self._run, "TRUNCATE")
+            row = None if self._closed else await self._in_thread("TRUNCATE")
         return row is not None and row[0] == 0
 
     async def close(self) -> None:
-        """A checkpoint still due runs now; the thread's connection is closed."""
+        """A checkpoint still due runs now; then none any more, and the thread's connection is
+        closed."""
         if self._due is not None:
             self._now.set()
             await asyncio.gather(self._due, return_exceptions=True)
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        async with self._write_lock:
+            self._closed = True
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     async def _checkpoint_in(self, wait: float) -> None:
         """A checkpoint after ``wait`` seconds, or sooner if ``close`` asks for it."""
         with suppress(TimeoutError):
             await asyncio.wait_for(self._now.wait(), wait)
         async with self._write_lock:
-            self._last = asyncio.get_running_loop().time()
-            await asyncio.to_thread(self._run, "PASSIVE")
+            if not self._closed:
+                self._last = asyncio.get_running_loop().time()
+                await self._in_thread("PASSIVE")
 
-    def _run(self, mode: str) -> tuple[int, int, int] | None:
-        """``PRAGMA wal_checkpoint(mode)`` in the calling (worker) thread; its row (busy,
-        frames in the log, frames copied), or ``None`` if it failed (logged)."""
+    async def _in_thread(self, mode: str) -> Row | None:
+        """``_run(mode)`` in a worker thread; if the caller is cancelled meanwhile, it still
+        waits for the thread to be done with the connection (and the write lock) first."""
+        running = asyncio.ensure_future(asyncio.to_thread(self._run, mode))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            with suppress(Exception):
+                await running
+            raise
+
+    def _run(self, mode: str) -> Row | None:
+        """``PRAGMA wal_checkpoint(mode)`` in the calling (worker) thread; its row, or ``None``
+        if it failed (logged)."""
         try:
             if self._connection is None:
                 self._connection = sqlite3.connect(self.path, timeout=READERS_WAIT_S,
@@ -87,3 +110,8 @@ class Checkpoints:
             log.warning("write-ahead log checkpoint failed: %s", error)
             return None
         return (int(row[0]), int(row[1]), int(row[2])) if row else None
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("write-ahead log checkpoint failed", exc_info=task.exception())

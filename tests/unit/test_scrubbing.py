@@ -9,16 +9,18 @@ from storage.scrubbing import Scrubs
 
 
 class Recorded:
-    """A scrub that records its tables; it fails ``failures`` times first, and takes
-    ``seconds``."""
+    """A scrub that records its tables once done; it fails ``failures`` times first, and takes
+    ``seconds`` (or the seconds given for a table)."""
 
-    def __init__(self, failures: int = 0, seconds: float = 0.0) -> None:
+    def __init__(self, failures: int = 0, seconds: float = 0.0,
+                 taking: dict[str, float] | None = None) -> None:
         self.scrubs: list[list[str]] = []
         self.failures = failures
         self.seconds = seconds
+        self.taking = taking or {}
 
     async def __call__(self, tables: list[str]) -> bool:
-        await asyncio.sleep(self.seconds)
+        await asyncio.sleep(max(self.taking.get(table, self.seconds) for table in tables))
         self.scrubs.append(tables)
         self.failures -= 1
         return self.failures < 0
@@ -73,23 +75,24 @@ async def test_a_scrub_that_could_not_be_done_is_tried_again_an_interval_later()
     assert scrubs.pending == frozenset()
 
 
-async def test_what_is_erased_during_a_scrub_waits_for_the_next_one() -> None:
-    recorded = Recorded(seconds=0.2)
-    scrubs = Scrubs(recorded, every=0.1)
-    first = asyncio.create_task(scrubs.after_erasure({"audit"}))
-    await asyncio.sleep(0.05)  # the first scrub is under way
-    await scrubs.after_erasure({"outbox"})
-    await first
-    await asyncio.sleep(0.4)
-    assert recorded.scrubs == [["audit"], ["outbox"]]
+async def test_what_is_erased_during_a_later_scrub_waits_for_the_next_one() -> None:
+    recorded = Recorded(taking={"outbox": 0.2})
+    scrubs = Scrubs(recorded, every=0.3)
+    await scrubs.after_erasure({"audit"})  # at once
+    await scrubs.after_erasure({"outbox"})  # when the interval ends, at 0.3 s, until 0.5 s
+    await asyncio.sleep(0.35)
+    await scrubs.after_erasure({"inbox"})  # during that scrub
+    assert recorded.scrubs == [["audit"]]
+    await asyncio.sleep(0.6)
+    assert recorded.scrubs == [["audit"], ["outbox"], ["inbox"]]
 
 
 async def test_close_waits_for_a_scrub_under_way_then_scrubs_the_rest() -> None:
-    recorded = Recorded(seconds=0.2)
-    scrubs = Scrubs(recorded, every=0.05)
+    recorded = Recorded(taking={"outbox": 0.4})
+    scrubs = Scrubs(recorded, every=0.1)
     await scrubs.after_erasure({"audit"})
     await scrubs.after_erasure({"outbox"})
-    await asyncio.sleep(0.1)  # the later scrub of outbox is under way
+    await asyncio.sleep(0.2)  # the later scrub of outbox is under way
     await scrubs.after_erasure({"inbox"})
     await scrubs.close()
     assert recorded.scrubs == [["audit"], ["outbox"], ["inbox"]]
