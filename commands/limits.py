@@ -46,6 +46,16 @@ async def check_daily(ctx: Context, cap: str) -> None:
                        when=format_moment(again, ctx.t.language, ctx.club.tz))
 
 
+async def keep_daily_use(ctx: Context, cap: str) -> None:
+    """The sender did what the daily cap ``cap`` counts, with no audit entry of it (an
+    erasure): its kind and time kept under their id for the next check (``cap_uses``), when
+    the cap applies to them."""
+    if exempt(ctx, getattr(ctx.club.limits, cap)):
+        return
+    what = counted(cap)
+    await ctx.db().audit.keep_use(ctx.sender, what.subject, what.action, ctx.now)
+
+
 def next_minute(moment: datetime) -> datetime:
     """``moment``, or the next whole minute if it falls within one (times are shown to the
     minute: a person trying again at the time shown is not refused)."""

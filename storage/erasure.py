@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.audit import AuditRepository
 from storage.models import (
     AgendaItem,
     AgendaState,
@@ -219,9 +220,7 @@ async def _keep_cap_uses(session: AsyncSession, user_id: str, erasure: Erasure) 
             .where(audit.c.actor == user_id, audit.c.at > erasure.caps_since, or_(*kinds))))
     exported = await ParticipantRepository(session).exported_at(user_id)  # not one kept already
     if exported is not None and exported > erasure.caps_since:
-        subject, action = EXPORTED
-        await session.execute(insert(table(CapUse)).values(
-            user_id=user_id, subject=subject, action=action, at=exported))
+        await AuditRepository(session).keep_use(user_id, *EXPORTED, exported)
 
 
 async def _erase_commands(session: AsyncSession, user_id: str, since: datetime) -> None:

@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from commands.arguments import Choice, Text
-from commands.caps import counted
 from commands.context import Club, Context, RoomOutcome
 from commands.dates import format_moment
 from commands.effects import Effect, Leave, OpenDirectRoom, Outcome, Post, Reply, Upload
 from commands.errors import BadArgument, UserError
 from commands.i18n import Translator
-from commands.limits import check_daily, exempt, next_minute
+from commands.limits import check_daily, exempt, keep_daily_use, next_minute
 from commands.meetings.registration import give_back_places
 from commands.params import Param
 from commands.privately import tell_privately
@@ -150,8 +149,11 @@ async def oublier_moi(ctx: Context, confirm: str | None) -> Reply:
     await check_daily(ctx, "erasures_per_day")
     if confirm is None:
         await people.ask_forget(ctx.sender, ctx.now)
-        return Reply(ctx.t("rgpd.forget_ask", prefix=ctx.club.prefix,
-                           minutes=int(CONFIRM_WITHIN.total_seconds() // 60)))
+        ask = ctx.t("rgpd.forget_ask", prefix=ctx.club.prefix,
+                    minutes=int(CONFIRM_WITHIN.total_seconds() // 60))
+        limit = ctx.club.limits.erasures_per_day
+        return Reply(ask if exempt(ctx, limit) else
+                     f"{ask} {ctx.t('rgpd.forget_limit', limit=limit)}")
     asked = await people.forget_asked(ctx.sender)
     if asked is None or ctx.now - asked > CONFIRM_WITHIN:
         raise UserError("rgpd.forget_not_asked", prefix=ctx.club.prefix)
@@ -159,9 +161,7 @@ async def oublier_moi(ctx: Context, confirm: str | None) -> Reply:
     direct = await people.direct_room(ctx.sender)
     told = await give_back_places(repos, ctx.sender, ctx.club, ctx.t, ctx.now, ctx.homeserver())
     await forget_person(repos, ctx.sender, await erasure_for(repos, ctx.club, ctx.t, ctx.now))
-    if not exempt(ctx, ctx.club.limits.erasures_per_day):  # kept only for the cap
-        erased = counted("erasures_per_day")
-        await repos.audit.keep_use(ctx.sender, erased.subject, erased.action, ctx.now)
+    await keep_daily_use(ctx, "erasures_per_day")
     # No reply to the command: a reply would name the person again (mentions). The bot
     # leaves their direct room, forgotten too; the people given their places are told.
     done = Post(ctx.room_id, Reply(ctx.t("rgpd.forgotten")))

@@ -102,7 +102,10 @@ async def test_one_erasure_of_oneself_a_day(bot: Harness) -> None:
     rencontre, comments per poll) and scrub the database each time: a second erasure within
     24 hours is refused, asked or confirmed, and changes nothing; someone else's is not."""
     assert "Remontée n°" in await ask(bot, "!remontee Des bus le dimanche")
-    await ask(bot, "!oublier-moi")
+    asked = await ask(bot, "!oublier-moi")
+    assert asked.endswith("Vous ne pourrez pas demander de nouvel effacement avant 24 heures "
+                          "(1 par jour au plus) : l'heure de celui-ci reste sous votre "
+                          "identifiant jusque-là.")
     await ask(bot, "!oublier-moi confirmer")
     bot.clock.advance(timedelta(hours=3))
     assert "Remontée n°" in await ask(bot, "!remontee Des bus le samedi")
@@ -112,7 +115,8 @@ async def test_one_erasure_of_oneself_a_day(bot: Harness) -> None:
     assert await refused(bot, "!oublier-moi") == expected
     assert await refused(bot, "!oublier-moi confirmer") == expected
     assert "confirmer" in await ask(bot, "!oublier-moi", sender=BOB)
-    assert "confirmer" in await ask(bot, "!oublier-moi", sender=COORDINATOR)
+    asked = await ask(bot, "!oublier-moi", sender=COORDINATOR)
+    assert "confirmer" in asked and "nouvel effacement" not in asked  # no cap for them
     assert "C'est fait" in await ask(bot, "!oublier-moi confirmer", sender=COORDINATOR)
     async with bot.db.transaction() as repos:  # no cap: nothing kept under their id
         assert "cap_uses" not in await repos.personal.everything_about(COORDINATOR)
