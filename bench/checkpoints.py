@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         times, late = asyncio.run(measure(args, Path(folder)))
     where = "in the commit (SQLite's default)" if args.in_commit else "in a worker thread"
     print(f"{args.n} write transactions of {args.row_bytes} bytes on SQLite, checkpoints "
-          f"{where}, {time.strftime('%Y-%m-%d %H:%M')} UTC")
+          f"{where}, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
     print(f"the event loop's longest stall: {max(late):.1f} ms; stalls over 5 ms: "
           f"{sum(1 for t in late if t > 5)}")
     print(f"transactions: p50 {percentile(times, 50):.2f} ms, p99 {percentile(times, 99):.2f} ms, "

@@ -159,7 +159,7 @@ async def measure(args: argparse.Namespace, sizes: Sizes, server: LocalSynapse,
 def heading(args: argparse.Namespace, sizes: Sizes, python: str, elapsed: float,
             load_before: str, work: str) -> str:
     """The table's header: what was measured, on what, under which load."""
-    return (f"club at scale, {time.strftime('%Y-%m-%d %H:%M')} UTC, Synapse "
+    return (f"club at scale, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, Synapse "
             f"{synapse_version(python)} (SQLite, push rules "
             f"{'on' if args.push_rules else 'off'}), bot database {args.db}; {sizes.members} in "
             f"main, {sizes.north} north, {sizes.south} south, {sizes.group_rooms} group rooms "

@@ -206,8 +206,11 @@ class Database:
 
     async def scrub_leftovers(self) -> None:
         """At start: what a stop by ``kill -9`` may have left unscrubbed after an erasure. On
-        SQLite the write-ahead log is emptied (on PostgreSQL, autovacuum frees dead rows)."""
-        if self.checkpoints is not None and not await self._empty_log():
+        SQLite a write-ahead log left behind is emptied (a clean stop leaves none; on
+        PostgreSQL, autovacuum frees dead rows)."""
+        if self.checkpoints is None or not self.checkpoints.log_left():
+            return
+        if not await self._empty_log():
             self.scrubs.again_later(["-wal"])  # SQLite's scrub empties the whole log
 
     async def upgrade(self) -> None:

@@ -1,22 +1,21 @@
-"""SQLite's write-ahead log copied back into the database file in a worker thread.
+"""SQLite's write-ahead log copied back into the database file in a worker thread, never in a
+commit (a commit runs in the event loop's thread, ``storage/sqlite_driver.py``; a checkpoint
+writes pages and ``fsync``s the file; docs/performance.md has the figures).
 
-By default the connection whose commit brings the log past 1,000 pages runs the checkpoint
-itself, in that commit: for the bot, in the event loop's thread (``storage/sqlite_driver.py``),
-where the checkpoint's writes and its ``fsync`` of the database file stopped the whole bot for
-13–20 ms on a quiet disk, and longer when the homeserver beside it was writing. The bot's
-connections run with ``wal_autocheckpoint=0`` (``sqlite_file.writer_pragmas``); after a commit,
-at most every ``CHECKPOINT_EVERY_S`` (the last commit of a burst included: its checkpoint waits
-for the interval to end), a checkpoint runs on a connection of its own in a thread, while the
-bot's own writers wait for it without stopping the loop (``Database``'s write lock; a
-checkpoint beside a writer made SQLite retry its locks in the loop's thread): the log is copied
-whole (but what a reader still uses), and the next commit starts it again from its beginning
-instead of growing it (unless a reader is still in it). An erasure empties it the same way
+The bot's connections run with ``wal_autocheckpoint=0`` (``sqlite_file.writer_pragmas``). After
+a commit, at most every ``CHECKPOINT_EVERY_S`` (the last commit of a burst included: its
+checkpoint waits for the interval to end), a checkpoint runs on a connection of its own in a
+thread, holding ``Database``'s write lock: the bot's own writers wait for it without stopping
+the loop, and SQLite never has to retry its locks in the loop's thread. The log is copied whole
+(but what a reader still uses), and the next commit starts it again from its beginning instead
+of growing it (unless a reader is still in it). An erasure empties it the same way
 (``truncate``)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from contextlib import suppress
 
@@ -65,17 +64,28 @@ class Checkpoints:
             row = None if self._closed else await self._in_thread("TRUNCATE")
         return row is not None and row[0] == 0
 
+    def log_left(self) -> bool:
+        """Whether the write-ahead log holds anything (a stop by ``kill -9`` leaves it)."""
+        try:
+            return os.path.getsize(f"{self.path}-wal") > 0
+        except OSError:
+            return False
+
     async def close(self) -> None:
         """A checkpoint still due runs now; then none any more, and the thread's connection is
         closed."""
-        if self._due is not None:
-            self._now.set()
-            await asyncio.gather(self._due, return_exceptions=True)
-        async with self._write_lock:
+        await self._due_now()
+        async with self._write_lock:  # no commit of ours meanwhile: none after this one
             self._closed = True
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+        await self._due_now()  # one a commit scheduled before the lock: it finds us closed
+
+    async def _due_now(self) -> None:
+        if self._due is not None:
+            self._now.set()
+            await asyncio.gather(self._due, return_exceptions=True)
 
     async def _checkpoint_in(self, wait: float) -> None:
         """A checkpoint after ``wait`` seconds, or sooner if ``close`` asks for it."""
