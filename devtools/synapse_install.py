@@ -18,12 +18,13 @@ _REPO_ROOT = Path(__file__).resolve().parent.parent
 def find_synapse_python() -> str | None:
     """Return the python interpreter of a Synapse installation, if there is one.
 
-    ``$CCT_SYNAPSE_PYTHON`` wins when set; otherwise ``<repo>/.venv-synapse/bin/python``
+    ``$CCT_SYNAPSE_PYTHON`` wins when set (a path made absolute: Synapse runs in a folder of
+    its own; a bare name is looked up on ``PATH``); otherwise ``<repo>/.venv-synapse/bin/python``
     is used when it exists.  Returns ``None`` when neither is available.
     """
     env = os.environ.get("CCT_SYNAPSE_PYTHON")
     if env:
-        return env
+        return os.path.abspath(env) if os.sep in env else shutil.which(env) or env
     candidate = _REPO_ROOT / ".venv-synapse" / "bin" / "python"
     if candidate.exists() and _can_import_synapse(str(candidate)):
         return str(candidate)
